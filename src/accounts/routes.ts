@@ -1,0 +1,63 @@
+import { Elysia } from "elysia";
+import type { AppDeps } from "../app.ts";
+import { ApiError, conflict } from "../http/errors.ts";
+import { authPlugin } from "../http/auth.ts";
+import { listWorkspaces } from "../workspaces/service.ts";
+import { LoginBody, SignupBody } from "./model.ts";
+import { createUser, EmailTakenError, LoginThrottle, verifyLogin } from "./service.ts";
+
+export function clientAddress(request: Request, server: { requestIP(r: Request): { address: string } | null } | null): string {
+  return server?.requestIP(request)?.address ?? "unknown";
+}
+
+export function accountsRoutes(deps: AppDeps) {
+  // Five wrong passwords per email, or twenty per address, in 15 minutes; then 429 until the window slides.
+  const byEmail = new LoginThrottle(5, 15 * 60_000);
+  const byAddress = new LoginThrottle(20, 15 * 60_000);
+
+  return new Elysia({ prefix: "/auth" })
+    .use(authPlugin(deps))
+    .post(
+      "/signup",
+      async ({ body, issueToken, set }) => {
+        try {
+          const user = await createUser(deps.sql, body, deps.passwordOptions);
+          set.status = 201;
+          return { user, token: await issueToken(user.id) };
+        } catch (err) {
+          if (err instanceof EmailTakenError) throw conflict(err.message, "email");
+          throw err;
+        }
+      },
+      { body: SignupBody },
+    )
+    .post(
+      "/login",
+      async ({ body, issueToken, request, server }) => {
+        const emailKey = `e:${body.email.toLowerCase()}`;
+        const addrKey = `a:${clientAddress(request, server)}`;
+        const wait = Math.max(byEmail.blockedFor(emailKey), byAddress.blockedFor(addrKey));
+        if (wait > 0) {
+          const seconds = Math.ceil(wait / 1000);
+          throw new ApiError(429, `too many failed sign-in attempts; try again in ${seconds} s`, {
+            code: "too_many_attempts",
+            headers: { "retry-after": String(seconds) },
+          });
+        }
+        const user = await verifyLogin(deps.sql, body.email, body.password, deps.passwordOptions);
+        if (!user) {
+          byEmail.fail(emailKey);
+          byAddress.fail(addrKey);
+          throw new ApiError(401, "wrong email or password", { code: "invalid_credentials" });
+        }
+        byEmail.clear(emailKey);
+        return { user, token: await issueToken(user.id) };
+      },
+      { body: LoginBody },
+    )
+    .get(
+      "/me",
+      async ({ session }) => ({ user: session.user, workspaces: await listWorkspaces(deps.sql, session.user.id) }),
+      { auth: true },
+    );
+}

@@ -1,0 +1,114 @@
+import * as v from "valibot";
+import { randomBytes } from "node:crypto";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+
+const port = v.pipe(
+  v.optional(v.string(), "8080"),
+  v.regex(/^\d+$/, "must be a whole number"),
+  v.transform(Number),
+  v.integer(),
+  v.minValue(0, "must be between 0 and 65535"),
+  v.maxValue(65535, "must be between 0 and 65535"),
+);
+
+const url = (protocols: RegExp, rule: string) =>
+  v.pipe(v.string(), v.trim(), v.url(`must be a URL (${rule})`), v.regex(protocols, `must be a URL (${rule})`));
+
+const secret = v.pipe(v.string(), v.minLength(32, "must be at least 32 characters (try: openssl rand -base64 48)"));
+
+export const ConfigSchema = v.object({
+  PORT: port,
+  HOST: v.optional(v.pipe(v.string(), v.minLength(1)), "0.0.0.0"),
+  DATABASE_URL: v.optional(url(/^postgres(ql)?:\/\//, "postgres://user:pass@host:5432/db")),
+  PERPETUO_SECRET: v.optional(secret),
+  // Older secrets still able to decrypt, newest first, comma-separated; used during rotation.
+  PERPETUO_SECRET_PREVIOUS: v.optional(
+    v.pipe(
+      v.string(),
+      v.transform((s) => s.split(",").map((x) => x.trim()).filter(Boolean)),
+      v.array(secret),
+    ),
+  ),
+  PUBLIC_URL: v.optional(url(/^https?:\/\//, "http:// or https://")),
+  DATA_DIR: v.optional(v.pipe(v.string(), v.minLength(1)), "./data"),
+  LOG_LEVEL: v.optional(v.picklist(["debug", "info", "warn", "error"], "must be one of debug, info, warn, error"), "info"),
+  NODE_ENV: v.optional(v.string(), "development"),
+});
+
+export interface Config {
+  port: number;
+  host: string;
+  databaseUrl: string | null;
+  secret: string;
+  previousSecrets: string[];
+  publicUrl: string;
+  dataDir: string;
+  logLevel: "debug" | "info" | "warn" | "error";
+  production: boolean;
+  secretSource: "env" | "file";
+}
+
+export class ConfigError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+/** Parses the environment; the first bad variable becomes one readable line. */
+export function parseEnv(env: Env): v.InferOutput<typeof ConfigSchema> {
+  const cleaned: Env = {};
+  for (const key of Object.keys(ConfigSchema.entries)) {
+    const value = env[key];
+    // An empty variable (FOO= in a .env file) means "unset", not "invalid".
+    if (value !== undefined && value !== "") cleaned[key] = value;
+  }
+  const result = v.safeParse(ConfigSchema, cleaned);
+  if (!result.success) {
+    const issue = result.issues[0];
+    const name = issue.path?.[0]?.key ?? "environment";
+    throw new ConfigError(`invalid configuration: ${String(name)} ${issue.message}`);
+  }
+  return result.output;
+}
+
+/**
+ * Reads configuration. Without PERPETUO_SECRET a development secret is generated once into
+ * DATA_DIR (0600) so restarts can still decrypt stored provider keys; production refuses that.
+ */
+export function loadConfig(env: Env = process.env): Config {
+  const parsed = parseEnv(env);
+  const production = parsed.NODE_ENV === "production";
+  const dataDir = resolve(parsed.DATA_DIR);
+  let secret = parsed.PERPETUO_SECRET;
+  let secretSource: Config["secretSource"] = "env";
+  if (!secret) {
+    if (production) throw new ConfigError("invalid configuration: PERPETUO_SECRET is required when NODE_ENV=production");
+    secret = readOrCreateSecretFile(dataDir);
+    secretSource = "file";
+  }
+  return {
+    port: parsed.PORT,
+    host: parsed.HOST,
+    databaseUrl: parsed.DATABASE_URL ?? null,
+    secret,
+    previousSecrets: parsed.PERPETUO_SECRET_PREVIOUS ?? [],
+    publicUrl: (parsed.PUBLIC_URL ?? `http://localhost:${parsed.PORT}`).replace(/\/+$/, ""),
+    dataDir,
+    logLevel: parsed.LOG_LEVEL,
+    production,
+    secretSource,
+  };
+}
+
+export function readOrCreateSecretFile(dataDir: string): string {
+  const file = join(dataDir, "secret");
+  if (existsSync(file)) {
+    const value = readFileSync(file, "utf8").trim();
+    if (value.length < 32) throw new ConfigError(`invalid configuration: ${file} holds a secret shorter than 32 characters`);
+    return value;
+  }
+  mkdirSync(dataDir, { recursive: true });
+  const value = randomBytes(48).toString("base64url");
+  writeFileSync(file, value + "\n", { mode: 0o600, flag: "wx" });
+  chmodSync(file, 0o600);
+  return value;
+}

@@ -1,0 +1,16 @@
+import { Elysia } from "elysia";
+import type { AppDeps } from "../app.ts";
+
+export function healthRoutes(deps: AppDeps) {
+  return new Elysia()
+    .get("/healthz", () => ({ status: "ok" }))
+    .get("/readyz", async ({ set }) => {
+      try {
+        await deps.sql`select 1`;
+        return { status: "ready", database: "ok" };
+      } catch {
+        set.status = 503;
+        return { status: "unavailable", database: "unreachable" };
+      }
+    });
+}

@@ -1,0 +1,131 @@
+import type { Logger } from "../logger.ts";
+
+/** The one error shape every JSON route answers with, OpenAI's: {error:{message,type,param,code}}. */
+export interface ErrorBody {
+  error: { message: string; type: string; param: string | null; code: string | null };
+}
+
+const TYPE_FOR_STATUS: Record<number, string> = {
+  400: "invalid_request_error",
+  401: "authentication_error",
+  403: "permission_error",
+  404: "not_found_error",
+  409: "conflict_error",
+  413: "invalid_request_error",
+  422: "invalid_request_error",
+  429: "rate_limit_error",
+};
+
+export class ApiError extends Error {
+  readonly status: number;
+  readonly type: string;
+  readonly code: string | null;
+  readonly param: string | null;
+  readonly headers: Record<string, string>;
+  constructor(
+    status: number,
+    message: string,
+    opts: { type?: string; code?: string | null; param?: string | null; headers?: Record<string, string> } = {},
+  ) {
+    super(message);
+    this.status = status;
+    this.type = opts.type ?? TYPE_FOR_STATUS[status] ?? (status >= 500 ? "server_error" : "invalid_request_error");
+    this.code = opts.code ?? null;
+    this.param = opts.param ?? null;
+    this.headers = opts.headers ?? {};
+  }
+  body(): ErrorBody {
+    return { error: { message: this.message, type: this.type, param: this.param, code: this.code } };
+  }
+}
+
+export const notFound = (what: string) => new ApiError(404, `${what} not found`, { code: "not_found" });
+export const unauthorized = (message = "authentication required") =>
+  new ApiError(401, message, { code: "unauthorized" });
+export const forbidden = (message: string) => new ApiError(403, message, { code: "forbidden" });
+export const conflict = (message: string, param: string | null = null) =>
+  new ApiError(409, message, { code: "conflict", param });
+export const invalid = (message: string, param: string | null, status = 422) =>
+  new ApiError(status, message, { code: "invalid_value", param });
+
+interface ValibotPathItem {
+  key?: unknown;
+}
+interface ValibotIssueLike {
+  kind?: string;
+  type?: string;
+  message?: string;
+  input?: unknown;
+  expected?: string | null;
+  path?: ValibotPathItem[];
+}
+
+/** `messages[0].content` style, as OpenAI names fields in its errors. */
+export function issuePath(path: ValibotPathItem[] | undefined): string | null {
+  if (!path || path.length === 0) return null;
+  let out = "";
+  for (const item of path) {
+    const key = item.key;
+    if (typeof key === "number") out += `[${key}]`;
+    else out += out ? `.${String(key)}` : String(key);
+  }
+  return out;
+}
+
+export function issueMessage(issue: ValibotIssueLike, param: string | null): string {
+  const name = param ?? "body";
+  // Valibot reports a missing key as a type mismatch against `undefined`; say it plainly.
+  if (issue.input === undefined && (issue.kind === "schema" || issue.type === "object")) return `${name} is required`;
+  const msg = issue.message ?? "is invalid";
+  if (/^Invalid (type|key|length|value)/.test(msg)) return `${name}: ${msg}`;
+  return `${name} ${msg}`;
+}
+
+/** Turns an Elysia VALIDATION error (valibot through Standard Schema) into our error. */
+export function validationToApiError(error: unknown, status: number): ApiError {
+  const e = error as { type?: string; valueError?: ValibotIssueLike };
+  const issue = e.valueError ?? {};
+  const param = issuePath(issue.path);
+  const where = e.type === "query" ? "query parameter " : e.type === "params" ? "path parameter " : "";
+  const message = where ? `${where}${issueMessage(issue, param)}` : issueMessage(issue, param);
+  return new ApiError(status, message, { code: "invalid_value", param });
+}
+
+export function jsonError(err: ApiError): Response {
+  return new Response(JSON.stringify(err.body()), {
+    status: err.status,
+    headers: { "content-type": "application/json", ...err.headers },
+  });
+}
+
+/**
+ * One error renderer for the JSON API and the gateway. Anything unexpected becomes a bare 500
+ * with a request id to find the log line; stacks and SQL text stay in the log.
+ */
+export function renderError(
+  code: string | number,
+  error: unknown,
+  request: Request,
+  logger: Logger,
+): Response {
+  const path = new URL(request.url).pathname;
+  const underV1 = path === "/v1" || path.startsWith("/v1/");
+  if (error instanceof ApiError) return jsonError(error);
+  switch (code) {
+    case "VALIDATION":
+      return jsonError(validationToApiError(error, underV1 ? 400 : 422));
+    case "PARSE":
+      return jsonError(new ApiError(400, "the request body could not be parsed: send valid JSON with content-type: application/json", { code: "invalid_json" }));
+    case "NOT_FOUND":
+      return jsonError(new ApiError(404, `no route for ${request.method} ${path}`, { code: "unknown_route" }));
+    case "INVALID_COOKIE_SIGNATURE":
+      return jsonError(unauthorized("invalid session"));
+  }
+  const status = (error as { status?: unknown })?.status;
+  if (typeof status === "number" && status >= 400 && status < 500) {
+    return jsonError(new ApiError(status, (error as Error).message || "bad request"));
+  }
+  const id = crypto.randomUUID();
+  logger.error("unhandled error", { error_id: id, path, error: error instanceof Error ? error.message : String(error) });
+  return jsonError(new ApiError(500, `internal error (reference ${id})`, { type: "server_error", code: "internal_error" }));
+}

@@ -1,0 +1,48 @@
+import { describe, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadConfig, parseEnv } from "../src/config.ts";
+
+const tmp = () => mkdtempSync(join(tmpdir(), "perpetuo-config-"));
+
+describe("configuration", () => {
+  test("defaults apply when nothing is set", () => {
+    const dir = tmp();
+    const c = loadConfig({ DATA_DIR: dir });
+    expect(c).toMatchObject({ port: 8080, host: "0.0.0.0", databaseUrl: null, logLevel: "info", production: false, publicUrl: "http://localhost:8080" });
+    expect(c.dataDir).toBe(dir);
+  });
+
+  test.each([
+    [{ PORT: "eighty" }, "PORT must be a whole number"],
+    [{ PORT: "70000" }, "PORT must be between 0 and 65535"],
+    [{ DATABASE_URL: "mysql://x" }, "DATABASE_URL must be a URL"],
+    [{ PUBLIC_URL: "ftp://x" }, "PUBLIC_URL must be a URL"],
+    [{ LOG_LEVEL: "loud" }, "LOG_LEVEL must be one of debug, info, warn, error"],
+    [{ PERPETUO_SECRET: "short" }, "PERPETUO_SECRET must be at least 32 characters"],
+  ])("%j stops start-up with one line naming the variable", (env, message) => {
+    expect(() => parseEnv(env)).toThrow(`invalid configuration: ${message}`);
+  });
+
+  test("empty variables count as unset", () => {
+    const c = parseEnv({ PORT: "", DATABASE_URL: "" });
+    expect(c.PORT).toBe(8080);
+    expect(c.DATABASE_URL).toBeUndefined();
+  });
+
+  test("without a secret, development generates one into DATA_DIR with mode 0600 and reuses it", () => {
+    const dir = tmp();
+    const a = loadConfig({ DATA_DIR: dir });
+    const b = loadConfig({ DATA_DIR: dir });
+    expect(a.secret).toBe(b.secret);
+    expect(a.secret.length).toBeGreaterThanOrEqual(32);
+    expect(a.secretSource).toBe("file");
+    expect(readFileSync(join(dir, "secret"), "utf8").trim()).toBe(a.secret);
+    expect(statSync(join(dir, "secret")).mode & 0o777).toBe(0o600);
+  });
+
+  test("production refuses to start without PERPETUO_SECRET", () => {
+    expect(() => loadConfig({ DATA_DIR: tmp(), NODE_ENV: "production" })).toThrow("PERPETUO_SECRET is required when NODE_ENV=production");
+  });
+});
