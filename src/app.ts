@@ -7,6 +7,7 @@ import { renderError } from "./http/errors.ts";
 import { accountsRoutes } from "./accounts/routes.ts";
 import { workspacesRoutes } from "./workspaces/routes.ts";
 import { healthRoutes } from "./health/routes.ts";
+import { ChangeBus } from "./events.ts";
 
 export interface AppDeps {
   sql: Sql;
@@ -15,9 +16,12 @@ export interface AppDeps {
   /** Lower argon2 cost for tests; production uses Bun's defaults. */
   passwordOptions?: PasswordOptions;
   sessionTtlSeconds?: number;
+  /** Change notifications for caches; createApp makes one when absent. */
+  events?: ChangeBus;
 }
 
-export function createApp(deps: AppDeps) {
+export function createApp(input: AppDeps) {
+  const deps: AppDeps & { events: ChangeBus } = { ...input, events: input.events ?? new ChangeBus() };
   return new Elysia()
     .onError(({ code, error, request }) => renderError(code, error, request, deps.logger))
     .use(healthRoutes(deps))

@@ -1,0 +1,33 @@
+/**
+ * Change notifications for in-memory caches. Routes that change keys, providers or workspace
+ * settings publish here; the gateway cache listens. Across instances the same events travel over
+ * PostgreSQL LISTEN/NOTIFY (see gateway/cache.ts), so a revoked key stops working everywhere at once.
+ */
+export type ChangeEvent =
+  | { type: "api_key"; workspace_id: string; key_hash?: string }
+  | { type: "provider"; workspace_id: string }
+  | { type: "workspace"; workspace_id: string };
+
+export type ChangeListener = (event: ChangeEvent) => void;
+
+export class ChangeBus {
+  private listeners = new Set<ChangeListener>();
+  /** Set by whoever bridges to other instances; called for local events only. */
+  remote: ((event: ChangeEvent) => void) | null = null;
+
+  on(listener: ChangeListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** A change made by this process. */
+  emit(event: ChangeEvent): void {
+    this.deliver(event);
+    this.remote?.(event);
+  }
+
+  /** A change made by another instance. */
+  deliver(event: ChangeEvent): void {
+    for (const l of this.listeners) l(event);
+  }
+}
