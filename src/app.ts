@@ -16,12 +16,15 @@ export interface AppDeps {
   /** Lower argon2 cost for tests; production uses Bun's defaults. */
   passwordOptions?: PasswordOptions;
   sessionTtlSeconds?: number;
-  /** Change notifications for caches; createApp makes one when absent. */
-  events?: ChangeBus;
+  /** Change notifications for caches. */
+  events: ChangeBus;
 }
 
-export function createApp(input: AppDeps) {
-  const deps: AppDeps & { events: ChangeBus } = { ...input, events: input.events ?? new ChangeBus() };
+/** What callers hand createApp; anything optional here gets a default. */
+export type AppInput = Omit<AppDeps, "events"> & { events?: ChangeBus };
+
+export function createApp(input: AppInput) {
+  const deps: AppDeps = { ...input, events: input.events ?? new ChangeBus() };
   return new Elysia()
     .onError(({ code, error, request }) => renderError(code, error, request, deps.logger))
     .use(healthRoutes(deps))

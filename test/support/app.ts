@@ -1,4 +1,4 @@
-import { createApp, type AppDeps } from "../../src/app.ts";
+import { createApp, type AppInput } from "../../src/app.ts";
 import type { Config } from "../../src/config.ts";
 import { createLogger } from "../../src/logger.ts";
 import { testDatabase } from "./db.ts";
@@ -29,10 +29,10 @@ export interface CallResult<T = any> {
 }
 
 /** One app over its own database, with captured log lines and small helpers for calling it. */
-export async function testApp(over: Partial<AppDeps> & { config?: Partial<Config> } = {}) {
+export async function testApp(over: Partial<Omit<AppInput, "config">> & { config?: Partial<Config> } = {}) {
   const db = await testDatabase();
   const logs: string[] = [];
-  const deps: AppDeps = {
+  const deps: AppInput = {
     sql: db.sql,
     logger: createLogger("debug", (line) => logs.push(line)),
     // Still argon2id, at a cost that keeps the suite quick.
