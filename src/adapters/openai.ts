@@ -1,0 +1,236 @@
+import {
+  classForStatus,
+  fallbackMessage,
+  isRecord,
+  joinUrl,
+  num,
+  reportedModel,
+  retryAfterFromHeaders,
+  str,
+  tryParseJson,
+  upstreamError,
+  UpstreamResponseError,
+  usageFromOpenAI,
+  type Adapter,
+  type ChatCompletion,
+  type ChatCompletionChunk,
+  type ChatRequest,
+  type CompletionUsage,
+  type ErrorClass,
+  type ResponseContext,
+  type SSEEvent,
+  type StreamResult,
+  type StreamTransformer,
+  type UpstreamError,
+  type UpstreamRequest,
+  type UpstreamTarget,
+  type Usage,
+} from "./types.ts";
+
+export interface OpenAIAdapterOptions {
+  /**
+   * Whether the upstream accepts `stream_options`. Mistral rejects it (422 extra_forbidden) but
+   * sends usage on its last content chunk anyway; the transformer handles both.
+   */
+  streamOptions: boolean;
+}
+
+function headersFor(apiKey: string | null): Record<string, string> {
+  const h: Record<string, string> = { "content-type": "application/json" };
+  if (apiKey !== null) h.authorization = `Bearer ${apiKey}`;
+  return h;
+}
+
+function buildChatRequest(req: ChatRequest, target: UpstreamTarget, opts: OpenAIAdapterOptions): UpstreamRequest {
+  const body: Record<string, unknown> = { ...req, model: target.model };
+  if (req.stream === true && opts.streamOptions) {
+    // Usage is needed for accounting even when the client did not ask for it; the transformer
+    // withholds the usage chunk from clients that did not.
+    body.stream_options = { ...(isRecord(req.stream_options) ? req.stream_options : {}), include_usage: true };
+  } else {
+    // OpenAI rejects stream_options on non-streamed requests; it carries no meaning there.
+    delete body.stream_options;
+  }
+  return { url: joinUrl(target.baseUrl, "/chat/completions"), method: "POST", headers: headersFor(target.apiKey), body: JSON.stringify(body) };
+}
+
+function errorMessage(payload: unknown, fallback: string): string {
+  if (typeof payload === "string" && payload) return payload;
+  if (!isRecord(payload)) return fallback;
+  const m = payload.message ?? payload.detail ?? payload.msg;
+  if (typeof m === "string" && m) return m;
+  if (m !== undefined && m !== null) return JSON.stringify(m);
+  return fallback;
+}
+
+/** Classes whose upstream code/param are meaningful to the client; the rest get gateway codes. */
+const CLIENT_FACING: ReadonlySet<ErrorClass> = new Set(["bad_request", "too_large", "unprocessable", "not_found", "rate_limit"]);
+
+function fromErrorPayload(status: number, errObj: unknown, message: string, headers: Headers | null, upstreamStatus?: number): UpstreamError {
+  const cls = classForStatus(status);
+  const e = isRecord(errObj) ? errObj : {};
+  const code = typeof e.code === "string" && e.code ? e.code : typeof e.code === "number" ? String(e.code) : null;
+  const param = str(e.param) ?? null;
+  const extra: Parameters<typeof upstreamError>[2] = {};
+  if (upstreamStatus !== undefined) extra.upstreamStatus = upstreamStatus;
+  if (CLIENT_FACING.has(cls)) {
+    if (code !== null) extra.code = code;
+    if (param !== null) extra.param = param;
+  }
+  if (headers && (cls === "rate_limit" || cls === "overloaded" || cls === "server")) {
+    const ms = retryAfterFromHeaders(headers);
+    if (ms !== undefined) extra.retryAfterMs = ms;
+  }
+  return upstreamError(cls, message, extra);
+}
+
+export function classifyOpenAIError(status: number, bodyText: string, headers: Headers): UpstreamError {
+  const parsed = tryParseJson(bodyText);
+  const fallback = fallbackMessage(status, bodyText);
+  if (!isRecord(parsed)) return fromErrorPayload(status, null, fallback, headers, status);
+  // Shapes seen: {error:{message,…}} (OpenAI), {error:"…"} (Ollama), {message,type,…} and
+  // {object:"error",message:{detail:[…]}} (Mistral), {detail:"…"} (FastAPI-based servers).
+  const errObj = parsed.error !== undefined ? parsed.error : parsed;
+  return fromErrorPayload(status, errObj, errorMessage(errObj, fallback), headers, status);
+}
+
+/** `{error:…}` sent inside a 200 (non-stream body or SSE event); no HTTP status to go on. */
+function classifyInlineError(errObj: unknown): UpstreamError {
+  const e = isRecord(errObj) ? errObj : {};
+  let status = num(e.code) ?? (typeof e.code === "string" && /^\d{3}$/.test(e.code) ? Number(e.code) : undefined);
+  if (status === undefined || status < 400 || status > 599) {
+    const hint = `${str(e.type) ?? ""} ${str(e.code) ?? ""}`;
+    status = /rate_limit|requests|tokens|quota/.test(hint) ? 429 : /invalid_request/.test(hint) ? 400 : /overloaded/.test(hint) ? 529 : 500;
+  }
+  return fromErrorPayload(status, e, errorMessage(errObj, "upstream reported an error"), null);
+}
+
+function parseChatResponse(body: unknown, ctx: ResponseContext): ChatCompletion {
+  if (!isRecord(body)) throw new UpstreamResponseError(upstreamError("server", "upstream returned a response that is not a JSON object"));
+  if (!Array.isArray(body.choices)) {
+    if (body.error !== undefined) throw new UpstreamResponseError(classifyInlineError(body.error));
+    throw new UpstreamResponseError(upstreamError("server", "upstream response has no choices"));
+  }
+  // Pass-through: the object is the upstream's, with only missing identity fields filled in.
+  if (body.object === undefined) body.object = "chat.completion";
+  if (typeof body.id !== "string" || !body.id) body.id = ctx.id;
+  if (num(body.created) === undefined) body.created = ctx.created;
+  if (typeof body.model !== "string" || !body.model) body.model = reportedModel(undefined, ctx);
+  return body as ChatCompletion;
+}
+
+function createStreamTransformer(ctx: ResponseContext): StreamTransformer {
+  let done = false;
+  let sawFinish = false;
+  let usage: Usage | null = null;
+  let rawUsage: Record<string, unknown> | null = null;
+  let usageSent = false;
+  let id = ctx.id;
+  let created = ctx.created;
+  let model = reportedModel(undefined, ctx);
+
+  function usageChunk(): ChatCompletionChunk[] {
+    if (!ctx.includeUsage || usageSent || rawUsage === null) return [];
+    usageSent = true;
+    return [{ id, object: "chat.completion.chunk", created, model, choices: [], usage: rawUsage as CompletionUsage }];
+  }
+
+  function push(ev: SSEEvent): StreamResult {
+    if (done) return { chunks: [] };
+    const data = ev.data;
+    if (data === "[DONE]") {
+      done = true;
+      return { chunks: usageChunk(), done: true };
+    }
+    let obj: unknown;
+    try {
+      obj = JSON.parse(data);
+    } catch {
+      return { chunks: [], error: upstreamError("stream_error", "upstream sent malformed stream data") };
+    }
+    if (!isRecord(obj)) return { chunks: [], error: upstreamError("stream_error", "upstream sent malformed stream data") };
+    if (obj.error !== undefined && obj.error !== null && !Array.isArray(obj.choices)) return { chunks: [], error: classifyInlineError(obj.error) };
+
+    if (typeof obj.id === "string") id = obj.id;
+    else obj.id = id;
+    if (typeof obj.model === "string" && obj.model) model = obj.model;
+    else obj.model = model;
+    if (typeof obj.created === "number") created = obj.created;
+    else obj.created = created;
+    if (obj.object === undefined) obj.object = "chat.completion.chunk";
+    const choices = Array.isArray(obj.choices) ? obj.choices : (obj.choices = []);
+
+    const u = obj.usage;
+    if (isRecord(u)) {
+      rawUsage = u;
+      usage = usageFromOpenAI(u);
+      if (choices.length === 0) {
+        // The dedicated usage chunk: forward it only to clients that asked for it.
+        if (!ctx.includeUsage) return { chunks: [] };
+        usageSent = true;
+        return { chunks: [obj as ChatCompletionChunk] };
+      }
+      // Usage riding on a content chunk (Mistral, vLLM): keep chunks OpenAI-shaped and send
+      // usage as its own chunk at the end.
+      delete obj.usage;
+    } else {
+      // OpenAI puts `usage: null` on every chunk once usage is requested; clients that did not
+      // ask must see the chunks exactly as they would without it.
+      if (u === null && !ctx.includeUsage) delete obj.usage;
+      const groq = isRecord(obj.x_groq) ? obj.x_groq.usage : undefined;
+      if (isRecord(groq)) {
+        rawUsage = groq;
+        usage = usageFromOpenAI(groq);
+      }
+    }
+    for (let i = 0; i < choices.length; i++) {
+      const c: unknown = choices[i];
+      if (isRecord(c) && c.finish_reason !== null && c.finish_reason !== undefined) sawFinish = true;
+    }
+    return { chunks: [obj as ChatCompletionChunk] };
+  }
+
+  function finish(): StreamResult {
+    if (done) return { chunks: [], done: true };
+    // Some OpenAI-compatible servers close without [DONE]; a finish_reason shows the answer
+    // was complete.
+    if (sawFinish) {
+      done = true;
+      return { chunks: usageChunk(), done: true };
+    }
+    return { chunks: [], error: upstreamError("stream_error", "upstream stream ended before completion") };
+  }
+
+  return { push, finish, usage: () => usage };
+}
+
+function buildModelsRequest(target: Omit<UpstreamTarget, "model">): UpstreamRequest {
+  const headers = headersFor(target.apiKey);
+  delete headers["content-type"];
+  return { url: joinUrl(target.baseUrl, "/models"), method: "GET", headers };
+}
+
+function parseModelsResponse(body: unknown): string[] {
+  // Together answers with a bare array; everyone else with {object:"list", data:[…]}.
+  const list = Array.isArray(body) ? body : isRecord(body) && Array.isArray(body.data) ? body.data : [];
+  const out: string[] = [];
+  for (const m of list) {
+    const id = isRecord(m) ? str(m.id) : undefined;
+    if (id) out.push(id);
+  }
+  return out;
+}
+
+export function createOpenAIAdapter(opts: OpenAIAdapterOptions = { streamOptions: true }): Adapter {
+  return {
+    format: "openai",
+    buildChatRequest: (req, target) => buildChatRequest(req, target, opts),
+    parseChatResponse,
+    createStreamTransformer,
+    classifyError: classifyOpenAIError,
+    buildModelsRequest,
+    parseModelsResponse,
+  };
+}
+
+export const openaiAdapter: Adapter = createOpenAIAdapter();

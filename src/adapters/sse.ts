@@ -1,0 +1,129 @@
+/**
+ * Server-sent events, per the WHATWG "event stream interpretation" rules, fed with decoded text
+ * in arbitrary slices (the caller runs a streaming TextDecoder over the upstream body).
+ *
+ * One deliberate deviation: at EOF, `flush()` treats an unterminated last line as complete and
+ * dispatches a pending event instead of discarding it. Some servers omit the final blank line;
+ * a genuinely truncated event still fails JSON parsing or lacks its end marker, which the
+ * stream transformers report as an error.
+ */
+
+export type SSEEvent = { event?: string; data: string; id?: string };
+
+export interface SSEParser {
+  feed(chunk: string): SSEEvent[];
+  flush(): SSEEvent[];
+}
+
+const LF = 10;
+const CR = 13;
+const COLON = 58;
+const SPACE = 32;
+
+export function createSSEParser(): SSEParser {
+  let pending = ""; // unterminated line carried over from the previous chunk
+  let skipLF = false; // previous chunk ended with CR: a leading LF belongs to that CRLF
+  let started = false;
+  let data: string | null = null;
+  let eventType: string | undefined;
+  let lastId = "";
+
+  function dispatch(out: SSEEvent[]): void {
+    if (data !== null) {
+      const ev: SSEEvent = { data };
+      if (eventType !== undefined) ev.event = eventType;
+      if (lastId !== "") ev.id = lastId;
+      out.push(ev);
+    }
+    data = null;
+    eventType = undefined;
+  }
+
+  function line(text: string, out: SSEEvent[]): void {
+    const len = text.length;
+    if (len === 0) return dispatch(out);
+    if (text.charCodeAt(0) === COLON) return;
+    const colon = text.indexOf(":");
+    let field: string;
+    let value: string;
+    if (colon === -1) {
+      field = text;
+      value = "";
+    } else {
+      field = text.slice(0, colon);
+      const start = text.charCodeAt(colon + 1) === SPACE ? colon + 2 : colon + 1;
+      value = start >= len ? "" : text.slice(start);
+    }
+    switch (field) {
+      case "data":
+        data = data === null ? value : `${data}\n${value}`;
+        break;
+      case "event":
+        eventType = value;
+        break;
+      case "id":
+        if (value.indexOf("\0") === -1) lastId = value;
+        break;
+      // "retry" and unknown fields are ignored: we never reconnect.
+    }
+  }
+
+  function feed(chunk: string): SSEEvent[] {
+    const out: SSEEvent[] = [];
+    const n = chunk.length;
+    if (n === 0) return out;
+    let i = 0;
+    if (!started) {
+      started = true;
+      if (chunk.charCodeAt(0) === 0xfeff) i = 1;
+    }
+    if (skipLF) {
+      skipLF = false;
+      if (chunk.charCodeAt(i) === LF) i++;
+    }
+    let lf = chunk.indexOf("\n", i);
+    let cr = chunk.indexOf("\r", i);
+    while (lf !== -1 || cr !== -1) {
+      let end: number;
+      let next: number;
+      if (cr === -1 || (lf !== -1 && lf < cr)) {
+        end = lf;
+        next = lf + 1;
+      } else {
+        end = cr;
+        if (cr + 1 < n) next = chunk.charCodeAt(cr + 1) === LF ? cr + 2 : cr + 1;
+        else {
+          next = n;
+          skipLF = true;
+        }
+      }
+      if (pending) {
+        line(pending + chunk.slice(i, end), out);
+        pending = "";
+      } else line(chunk.slice(i, end), out);
+      i = next;
+      if (lf !== -1 && lf < i) lf = chunk.indexOf("\n", i);
+      if (cr !== -1 && cr < i) cr = chunk.indexOf("\r", i);
+    }
+    if (i < n) pending = pending ? pending + chunk.slice(i) : chunk.slice(i);
+    return out;
+  }
+
+  function flush(): SSEEvent[] {
+    const out: SSEEvent[] = [];
+    if (pending) {
+      line(pending, out);
+      pending = "";
+    }
+    dispatch(out);
+    return out;
+  }
+
+  return { feed, flush };
+}
+
+export function encodeSSE(obj: unknown): string {
+  return `data: ${JSON.stringify(obj)}\n\n`;
+}
+
+export const SSE_DONE = "data: [DONE]\n\n";
