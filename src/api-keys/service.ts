@@ -1,0 +1,221 @@
+import { createId } from "@paralleldrive/cuid2";
+import type { Sql } from "../db/client.ts";
+import { randomBase62, safeEqual, sha256Hex } from "../crypto.ts";
+import type { CreateApiKeyInput } from "./model.ts";
+
+export const API_KEY_PREFIX = "prp_";
+// 32 random bytes in base62 are 43 characters; longer keys stay valid should the length ever grow.
+const API_KEY_FORMAT = /^prp_[0-9A-Za-z]{43,128}$/;
+const DISPLAY_CHARS = 6;
+
+export type ApiKeyStatus = "active" | "revoked" | "expired";
+
+export interface ApiKeyView {
+  id: string;
+  name: string;
+  /** `prp_` and the first 6 characters: enough to recognise a key, useless to use it. */
+  prefix: string;
+  created_at: Date;
+  created_by: { id: string; email: string } | null;
+  last_used_at: Date | null;
+  revoked_at: Date | null;
+  expires_at: Date | null;
+  status: ApiKeyStatus;
+}
+
+/** What the gateway learns from a valid key. */
+export interface AuthenticatedKey {
+  id: string;
+  workspace_id: string;
+  name: string;
+  expires_at: Date | null;
+}
+
+interface ApiKeyRow {
+  id: string;
+  name: string;
+  prefix: string;
+  key_hash: string;
+  created_at: Date;
+  created_by: string | null;
+  created_by_email: string | null;
+  last_used_at: Date | null;
+  revoked_at: Date | null;
+  expires_at: Date | null;
+}
+
+export const generateApiKey = (): string => `${API_KEY_PREFIX}${randomBase62(32)}`;
+export const isApiKeyFormat = (token: string): boolean => API_KEY_FORMAT.test(token);
+/** Hex SHA-256 of the whole key: what is stored, looked up, and sent in `api_key` change events. */
+export const hashApiKey = (token: string): string => sha256Hex(token);
+
+export function apiKeyStatus(k: { revoked_at: Date | null; expires_at: Date | null }, now: Date = new Date()): ApiKeyStatus {
+  if (k.revoked_at) return "revoked";
+  if (k.expires_at && k.expires_at.getTime() <= now.getTime()) return "expired";
+  return "active";
+}
+
+function toView(row: ApiKeyRow, now: Date): ApiKeyView {
+  return {
+    id: row.id,
+    name: row.name,
+    prefix: row.prefix,
+    created_at: row.created_at,
+    created_by: row.created_by && row.created_by_email ? { id: row.created_by, email: row.created_by_email } : null,
+    last_used_at: row.last_used_at,
+    revoked_at: row.revoked_at,
+    expires_at: row.expires_at,
+    status: apiKeyStatus(row, now),
+  };
+}
+
+export async function listApiKeys(sql: Sql, workspaceId: string, now: Date = new Date()): Promise<ApiKeyView[]> {
+  const rows = await sql<ApiKeyRow[]>`
+    select k.id, k.name, k.prefix, k.key_hash, k.created_at, k.created_by, u.email as created_by_email,
+           k.last_used_at, k.revoked_at, k.expires_at
+    from api_keys k left join users u on u.id = k.created_by
+    where k.workspace_id = ${workspaceId}
+    order by k.created_at desc, k.id`;
+  return rows.map((r) => toView(r, now));
+}
+
+async function findApiKey(sql: Sql, workspaceId: string, keyId: string): Promise<(ApiKeyView & { key_hash: string }) | null> {
+  const [row] = await sql<ApiKeyRow[]>`
+    select k.id, k.name, k.prefix, k.key_hash, k.created_at, k.created_by, u.email as created_by_email,
+           k.last_used_at, k.revoked_at, k.expires_at
+    from api_keys k left join users u on u.id = k.created_by
+    where k.workspace_id = ${workspaceId} and k.id = ${keyId}`;
+  return row ? { ...toView(row, new Date()), key_hash: row.key_hash } : null;
+}
+
+export async function getApiKey(sql: Sql, workspaceId: string, keyId: string): Promise<ApiKeyView | null> {
+  const found = await findApiKey(sql, workspaceId, keyId);
+  if (!found) return null;
+  const { key_hash: _, ...view } = found;
+  return view;
+}
+
+/** Mints a key. The plaintext is in the result once and nowhere else, ever. */
+export async function createApiKey(
+  sql: Sql,
+  workspaceId: string,
+  userId: string,
+  input: CreateApiKeyInput,
+): Promise<{ view: ApiKeyView; key: string; key_hash: string }> {
+  const id = createId();
+  const key = generateApiKey();
+  const keyHash = hashApiKey(key);
+  await sql`
+    insert into api_keys (id, workspace_id, name, prefix, key_hash, created_by, expires_at)
+    values (${id}, ${workspaceId}, ${input.name}, ${key.slice(0, API_KEY_PREFIX.length + DISPLAY_CHARS)}, ${keyHash},
+            ${userId}, ${input.expires_at ?? null})`;
+  return { view: (await getApiKey(sql, workspaceId, id))!, key, key_hash: keyHash };
+}
+
+/** Revokes (idempotently: a revoked key keeps its first revoked_at). Null when not found. */
+export async function revokeApiKey(
+  sql: Sql,
+  workspaceId: string,
+  keyId: string,
+): Promise<{ view: ApiKeyView; key_hash: string } | null> {
+  await sql`update api_keys set revoked_at = coalesce(revoked_at, now()) where workspace_id = ${workspaceId} and id = ${keyId}`;
+  const found = await findApiKey(sql, workspaceId, keyId);
+  if (!found) return null;
+  const { key_hash, ...view } = found;
+  return { view, key_hash };
+}
+
+/** Deletes for good; returns the deleted key's hash, or null when not found. */
+export async function deleteApiKey(sql: Sql, workspaceId: string, keyId: string): Promise<string | null> {
+  const [row] = await sql<{ key_hash: string }[]>`
+    delete from api_keys where workspace_id = ${workspaceId} and id = ${keyId} returning key_hash`;
+  return row?.key_hash ?? null;
+}
+
+/**
+ * The gateway's check of a `prp_…` token: a format check rejects garbage without a query, then the
+ * key is found by its hash. Revoked, expired and deleted keys give null.
+ */
+export async function authenticateApiKey(sql: Sql, token: string, now: Date = new Date()): Promise<AuthenticatedKey | null> {
+  if (!isApiKeyFormat(token)) return null;
+  const hash = hashApiKey(token);
+  const [row] = await sql<(AuthenticatedKey & { key_hash: string; revoked_at: Date | null })[]>`
+    select id, workspace_id, name, key_hash, revoked_at, expires_at from api_keys where key_hash = ${hash}`;
+  // The index found it by equality; compare again in constant time so no timing depends on the hash bytes.
+  if (!row || !safeEqual(row.key_hash, hash)) return null;
+  if (apiKeyStatus(row, now) !== "active") return null;
+  return { id: row.id, workspace_id: row.workspace_id, name: row.name, expires_at: row.expires_at };
+}
+
+export interface LastUsedTrackerOptions {
+  /** At most one write per key per this many ms. Default 60 s. */
+  intervalMs?: number;
+  /** How often the timer looks for due writes. Default 10 s; 0 = no timer (call flush yourself). */
+  tickMs?: number;
+  now?: () => number;
+  onError?: (err: unknown) => void;
+}
+
+/**
+ * Records `last_used_at` without a database write per request: `touch()` notes the use in memory and
+ * a timer (unref'd, so it never keeps the process alive) writes what is due in one statement, at
+ * most once per key per interval. Call `stop()` at shutdown to write what is still pending.
+ */
+export class LastUsedTracker {
+  private readonly pending = new Map<string, number>();
+  private readonly written = new Map<string, number>();
+  private readonly intervalMs: number;
+  private readonly now: () => number;
+  private readonly timer: ReturnType<typeof setInterval> | null = null;
+
+  constructor(
+    private readonly sql: Sql,
+    opts: LastUsedTrackerOptions = {},
+  ) {
+    this.intervalMs = opts.intervalMs ?? 60_000;
+    this.now = opts.now ?? Date.now;
+    const tickMs = opts.tickMs ?? 10_000;
+    if (tickMs > 0) {
+      const onError = opts.onError ?? (() => {});
+      this.timer = setInterval(() => void this.flush().catch(onError), tickMs);
+      this.timer.unref();
+    }
+  }
+
+  touch(keyId: string): void {
+    this.pending.set(keyId, this.now());
+  }
+
+  /** Writes the pending uses that are due (all of them with `force`); returns how many keys were written. */
+  async flush(opts: { force?: boolean } = {}): Promise<number> {
+    const now = this.now();
+    for (const [id, at] of this.written) if (now - at >= this.intervalMs) this.written.delete(id);
+    const due: [string, number][] = [];
+    for (const [id, at] of this.pending) if (opts.force || !this.written.has(id)) due.push([id, at]);
+    if (due.length === 0) return 0;
+    for (const [id] of due) {
+      this.pending.delete(id);
+      this.written.set(id, now);
+    }
+    try {
+      await this.sql`
+        update api_keys as k set last_used_at = greatest(k.last_used_at, v.at)
+        from unnest(${this.sql.array(due.map(([id]) => id))}::text[],
+                    ${this.sql.array(due.map(([, at]) => new Date(at).toISOString()))}::timestamptz[]) as v(id, at)
+        where k.id = v.id`;
+    } catch (err) {
+      for (const [id, at] of due) {
+        this.written.delete(id);
+        if (!this.pending.has(id)) this.pending.set(id, at);
+      }
+      throw err;
+    }
+    return due.length;
+  }
+
+  /** Stops the timer and writes everything pending. */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.flush({ force: true });
+  }
+}

@@ -1,0 +1,139 @@
+import * as v from "valibot";
+import { IdParam } from "../workspaces/model.ts";
+import { baseUrlProblem, normalizeBaseUrl } from "./base-url.ts";
+import { PROVIDER_TYPES } from "./catalog.ts";
+
+// Messages name no field: the error renderer puts the field path (`models[2]`, `model_map.gpt-4`) in front.
+
+export const MAX_PROVIDERS_PER_WORKSPACE = 50;
+export const DEFAULT_TIMEOUT_MS = 60_000;
+
+export const ProviderName = v.pipe(
+  v.string("must be a string"),
+  v.trim(),
+  v.nonEmpty("must not be empty"),
+  v.maxLength(64, "must be at most 64 characters"),
+  // Names pin a provider in `name/model`, so no slash.
+  v.regex(/^[A-Za-z0-9._-]+$/, "may contain only letters, digits, '.', '_' and '-'"),
+);
+
+export const ProviderTypeSchema = v.picklist(PROVIDER_TYPES, `must be one of ${PROVIDER_TYPES.join(", ")}`);
+
+export const BaseUrl = v.pipe(
+  v.string("must be a string"),
+  v.trim(),
+  v.nonEmpty("must not be empty; use null for the type's default"),
+  v.maxLength(2000, "must be at most 2000 characters"),
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed) return;
+    const problem = baseUrlProblem(dataset.value);
+    if (problem) addIssue({ message: problem });
+  }),
+  v.transform(normalizeBaseUrl),
+);
+
+/** Write-only. Blank means "not given" (a form's empty password field); null removes a stored key. */
+export const ApiKeyInput = v.pipe(
+  v.string("must be a string"),
+  v.trim(),
+  v.maxLength(4096, "must be at most 4096 characters"),
+  v.regex(/^[\x21-\x7e]*$/, "must be printable ASCII without spaces"),
+  v.transform((s) => (s === "" ? undefined : s)),
+);
+
+const Pattern = v.pipe(
+  v.string("must be a string"),
+  v.trim(),
+  v.nonEmpty("must not be empty"),
+  v.maxLength(200, "must be at most 200 characters"),
+  v.regex(/^[^\s]+$/, "must not contain spaces"),
+);
+
+export const ModelPatterns = v.pipe(
+  v.array(Pattern, "must be a list of model names or patterns"),
+  v.maxLength(100, "may hold at most 100 patterns"),
+);
+
+const MapKey = v.pipe(v.string(), v.nonEmpty("alias must not be empty"), v.maxLength(200, "alias must be at most 200 characters"));
+
+// v.record alone takes an array as an object with keys "0", "1"…
+const plainObject = (message: string) =>
+  v.custom<Record<string, unknown>>((x) => typeof x === "object" && x !== null && !Array.isArray(x), message);
+
+const MAP_MESSAGE = "must be an object mapping alias to provider model name";
+export const ModelMap = v.pipe(
+  plainObject(MAP_MESSAGE),
+  v.record(MapKey, Pattern, MAP_MESSAGE),
+  v.check((m) => Object.keys(m).length <= 100, "may hold at most 100 entries"),
+);
+
+const Price = v.pipe(v.number("must be a number (USD per 1M tokens)"), v.minValue(0, "must be ≥ 0"), v.maxValue(1_000_000, "must be at most 1000000"));
+
+export const ModelPrice = v.object(
+  { input: Price, output: Price, cached_input: v.optional(Price) },
+  "must be an object {input, output, cached_input?} in USD per 1M tokens",
+);
+
+const PRICING_MESSAGE = "must be an object mapping model (or pattern) to {input, output, cached_input?}";
+export const Pricing = v.pipe(
+  plainObject(PRICING_MESSAGE),
+  v.record(MapKey, ModelPrice, PRICING_MESSAGE),
+  v.check((m) => Object.keys(m).length <= 200, "may hold at most 200 entries"),
+);
+
+export const TimeoutMs = v.pipe(
+  v.number("must be a number"),
+  v.integer("must be a whole number of milliseconds"),
+  v.minValue(1000, "must be between 1000 and 600000"),
+  v.maxValue(600_000, "must be between 1000 and 600000"),
+);
+
+export const Priority = v.pipe(
+  v.number("must be a number"),
+  v.integer("must be a whole number"),
+  v.minValue(0, "must be between 0 and 1000000"),
+  v.maxValue(1_000_000, "must be between 0 and 1000000"),
+);
+
+const Enabled = v.boolean("must be true or false");
+
+export const CreateProviderBody = v.object({
+  name: ProviderName,
+  type: ProviderTypeSchema,
+  base_url: v.optional(v.nullable(BaseUrl)),
+  api_key: v.optional(v.nullable(ApiKeyInput)),
+  priority: v.optional(Priority),
+  enabled: v.optional(Enabled),
+  models: v.optional(ModelPatterns),
+  model_map: v.optional(ModelMap),
+  timeout_ms: v.optional(TimeoutMs),
+  pricing: v.optional(Pricing),
+});
+
+/** Every field optional; an absent field keeps its value (api_key included), null resets base_url or removes the key. */
+export const UpdateProviderBody = v.object({
+  name: v.optional(ProviderName),
+  type: v.optional(ProviderTypeSchema),
+  base_url: v.optional(v.nullable(BaseUrl)),
+  api_key: v.optional(v.nullable(ApiKeyInput)),
+  priority: v.optional(Priority),
+  enabled: v.optional(Enabled),
+  models: v.optional(ModelPatterns),
+  model_map: v.optional(ModelMap),
+  timeout_ms: v.optional(TimeoutMs),
+  pricing: v.optional(Pricing),
+});
+
+export const ReorderBody = v.object({
+  ids: v.pipe(
+    v.array(v.pipe(v.string("must be a provider id"), v.maxLength(64, "is not a provider id")), "must be a list of provider ids"),
+    v.maxLength(MAX_PROVIDERS_PER_WORKSPACE, `may hold at most ${MAX_PROVIDERS_PER_WORKSPACE} ids`),
+  ),
+});
+
+export const ProvidersParams = v.object({ id: IdParam });
+export const ProviderParams = v.object({ id: IdParam, pid: IdParam });
+
+export type CreateProviderInput = v.InferOutput<typeof CreateProviderBody>;
+export type UpdateProviderInput = v.InferOutput<typeof UpdateProviderBody>;
+export type ModelPriceValue = v.InferOutput<typeof ModelPrice>;

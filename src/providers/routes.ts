@@ -1,0 +1,84 @@
+import { Elysia } from "elysia";
+import type { AppDeps } from "../app.ts";
+import { authPlugin } from "../http/auth.ts";
+import { notFound } from "../http/errors.ts";
+import { createKeyring } from "./keyring.ts";
+import { CreateProviderBody, ProviderParams, ProvidersParams, ReorderBody, UpdateProviderBody } from "./model.ts";
+import {
+  createProvider,
+  deleteProvider,
+  getProvider,
+  listProviders,
+  reorderProviders,
+  testProvider,
+  updateProvider,
+} from "./service.ts";
+
+/** BYOK provider entries of a workspace. Reads (and the connection test) need membership; changes need admin. */
+export function providersRoutes(deps: AppDeps) {
+  const keyring = createKeyring(deps.config);
+  const changed = (workspaceId: string) => deps.events.emit({ type: "provider", workspace_id: workspaceId });
+
+  return new Elysia({ prefix: "/workspaces/:id/providers" })
+    .use(authPlugin(deps))
+    .get("/", async ({ params }) => ({ data: await listProviders(deps.sql, params.id) }), {
+      workspace: "member",
+      params: ProvidersParams,
+    })
+    .post(
+      "/",
+      async ({ params, body, session, set }) => {
+        const provider = await createProvider(deps.sql, keyring, params.id, body);
+        changed(params.id);
+        deps.logger.info("provider created", { workspace_id: params.id, provider_id: provider.id, type: provider.type, user_id: session.user.id });
+        set.status = 201;
+        return provider;
+      },
+      { workspace: "admin", params: ProvidersParams, body: CreateProviderBody },
+    )
+    .post(
+      "/reorder",
+      async ({ params, body }) => {
+        const data = await reorderProviders(deps.sql, params.id, body.ids);
+        changed(params.id);
+        return { data };
+      },
+      { workspace: "admin", params: ProvidersParams, body: ReorderBody },
+    )
+    .get(
+      "/:pid",
+      async ({ params }) => (await getProvider(deps.sql, params.id, params.pid)) ?? Promise.reject(notFound("provider")),
+      { workspace: "member", params: ProviderParams },
+    )
+    .put(
+      "/:pid",
+      async ({ params, body, session }) => {
+        const provider = await updateProvider(deps.sql, keyring, params.id, params.pid, body);
+        if (!provider) throw notFound("provider");
+        changed(params.id);
+        deps.logger.info("provider updated", {
+          workspace_id: params.id,
+          provider_id: params.pid,
+          fields: Object.keys(body).join(","),
+          user_id: session.user.id,
+        });
+        return provider;
+      },
+      { workspace: "admin", params: ProviderParams, body: UpdateProviderBody },
+    )
+    .delete(
+      "/:pid",
+      async ({ params, session, set }) => {
+        if (!(await deleteProvider(deps.sql, params.id, params.pid))) throw notFound("provider");
+        changed(params.id);
+        deps.logger.info("provider deleted", { workspace_id: params.id, provider_id: params.pid, user_id: session.user.id });
+        set.status = 204;
+      },
+      { workspace: "admin", params: ProviderParams },
+    )
+    .post(
+      "/:pid/test",
+      async ({ params }) => (await testProvider(deps.sql, keyring, params.id, params.pid)) ?? Promise.reject(notFound("provider")),
+      { workspace: "member", params: ProviderParams },
+    );
+}

@@ -1,0 +1,386 @@
+import { createId } from "@paralleldrive/cuid2";
+import type { Sql } from "../db/client.ts";
+import { adapterFor, redactSecrets, tryParseJson, type WireFormat } from "../adapters/index.ts";
+import { ApiError, conflict, invalid } from "../http/errors.ts";
+import { PROVIDER_CATALOG, type ProviderType } from "./catalog.ts";
+import { KeyringError, type EncryptedValue, type Keyring } from "./keyring.ts";
+import {
+  DEFAULT_TIMEOUT_MS,
+  MAX_PROVIDERS_PER_WORKSPACE,
+  type CreateProviderInput,
+  type ModelPriceValue,
+  type UpdateProviderInput,
+} from "./model.ts";
+
+export type Pricing = Record<string, ModelPriceValue>;
+
+/** What the API shows of a provider entry: everything but the key, of which only the last 4 characters. */
+export interface ProviderView {
+  id: string;
+  name: string;
+  type: ProviderType;
+  label: string;
+  format: WireFormat;
+  /** Effective URL: the entry's own or the type's default. */
+  base_url: string;
+  base_url_is_default: boolean;
+  has_key: boolean;
+  key_last4: string | null;
+  /** `••••abcd`, `••••` for a key too short to show any of, null without a key. */
+  key_hint: string | null;
+  priority: number;
+  enabled: boolean;
+  models: string[];
+  model_map: Record<string, string>;
+  timeout_ms: number;
+  pricing: Pricing;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** One entry as the gateway uses it, with its key decrypted. */
+export interface ProviderConfig {
+  id: string;
+  name: string;
+  type: ProviderType;
+  format: WireFormat;
+  base_url: string;
+  api_key: string | null;
+  priority: number;
+  enabled: boolean;
+  models: string[];
+  model_map: Record<string, string>;
+  timeout_ms: number;
+  pricing: Pricing;
+}
+
+interface ProviderRow {
+  id: string;
+  workspace_id: string;
+  name: string;
+  type: ProviderType;
+  base_url: string | null;
+  key_ciphertext: Buffer | null;
+  key_nonce: Buffer | null;
+  key_version: string | null;
+  key_last4: string | null;
+  priority: number;
+  enabled: boolean;
+  models: string[];
+  model_map: Record<string, string>;
+  timeout_ms: number;
+  pricing: Pricing;
+  created_at: Date;
+  updated_at: Date;
+}
+
+type PublicRow = Omit<ProviderRow, "key_ciphertext" | "key_nonce" | "key_version"> & { has_key: boolean };
+
+/** Ciphertexts are bound to their row: one copied into another row fails authentication. */
+export const providerKeyAad = (providerId: string) => `provider_keys:${providerId}`;
+
+// Keys shorter than this show no characters at all; 4 of 12 is already a lot.
+const MIN_LENGTH_FOR_LAST4 = 12;
+
+function toView(row: PublicRow): ProviderView {
+  const info = PROVIDER_CATALOG[row.type];
+  return {
+    id: row.id,
+    name: row.name,
+    type: row.type,
+    label: info.label,
+    format: info.format,
+    base_url: row.base_url ?? info.defaultBaseUrl ?? "",
+    base_url_is_default: row.base_url === null,
+    has_key: row.has_key,
+    key_last4: row.key_last4,
+    key_hint: row.has_key ? `••••${row.key_last4 ?? ""}` : null,
+    priority: row.priority,
+    enabled: row.enabled,
+    models: row.models,
+    model_map: row.model_map,
+    timeout_ms: row.timeout_ms,
+    pricing: row.pricing,
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+  };
+}
+
+function toConfig(row: ProviderRow, keyring: Keyring): ProviderConfig {
+  const info = PROVIDER_CATALOG[row.type];
+  return {
+    id: row.id,
+    name: row.name,
+    type: row.type,
+    format: info.format,
+    base_url: row.base_url ?? info.defaultBaseUrl ?? "",
+    api_key: decryptKey(row, keyring),
+    priority: row.priority,
+    enabled: row.enabled,
+    models: row.models,
+    model_map: row.model_map,
+    timeout_ms: row.timeout_ms,
+    pricing: row.pricing,
+  };
+}
+
+function storedKey(row: ProviderRow): EncryptedValue | null {
+  if (!row.key_ciphertext || !row.key_nonce || !row.key_version) return null;
+  return { ciphertext: row.key_ciphertext, nonce: row.key_nonce, version: row.key_version };
+}
+
+function decryptKey(row: ProviderRow, keyring: Keyring): string | null {
+  const value = storedKey(row);
+  if (!value) return null;
+  try {
+    return keyring.decrypt(value, providerKeyAad(row.id));
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    throw new KeyringError(`the key of provider '${row.name}' (${row.id}) cannot be decrypted: ${why}`);
+  }
+}
+
+function sealKey(keyring: Keyring, providerId: string, apiKey: string) {
+  const sealed = keyring.encrypt(apiKey, providerKeyAad(providerId));
+  return { ...sealed, last4: apiKey.length >= MIN_LENGTH_FOR_LAST4 ? apiKey.slice(-4) : null };
+}
+
+/** Type-dependent rules valibot cannot see: they depend on the type (and, for updates, the stored row). */
+function checkTypeRules(type: ProviderType, baseUrl: string | null, hasKey: boolean) {
+  const info = PROVIDER_CATALOG[type];
+  if (!info.defaultBaseUrl && !baseUrl) throw invalid(`base_url is required for type ${type}`, "base_url");
+  if (info.keyRequired && !hasKey) throw invalid(`api_key is required for type ${type}`, "api_key");
+}
+
+const isUniqueViolation = (err: unknown) => (err as { code?: string }).code === "23505";
+const duplicateName = (name: string) => conflict(`a provider named '${name}' already exists in this workspace`, "name");
+
+export async function listProviders(sql: Sql, workspaceId: string): Promise<ProviderView[]> {
+  const rows = await sql<PublicRow[]>`
+    select id, workspace_id, name, type, base_url, key_ciphertext is not null as has_key, key_last4, priority, enabled,
+           models, model_map, timeout_ms, pricing, created_at, updated_at
+    from provider_keys where workspace_id = ${workspaceId}
+    order by priority, created_at, id`;
+  return rows.map(toView);
+}
+
+export async function getProvider(sql: Sql, workspaceId: string, providerId: string): Promise<ProviderView | null> {
+  const [row] = await sql<PublicRow[]>`
+    select id, workspace_id, name, type, base_url, key_ciphertext is not null as has_key, key_last4, priority, enabled,
+           models, model_map, timeout_ms, pricing, created_at, updated_at
+    from provider_keys where workspace_id = ${workspaceId} and id = ${providerId}`;
+  return row ? toView(row) : null;
+}
+
+export async function createProvider(
+  sql: Sql,
+  keyring: Keyring,
+  workspaceId: string,
+  input: CreateProviderInput,
+): Promise<ProviderView> {
+  const baseUrl = input.base_url ?? null;
+  const apiKey = input.api_key ?? null;
+  checkTypeRules(input.type, baseUrl, apiKey !== null);
+  const id = createId();
+  const key = apiKey === null ? null : sealKey(keyring, id, apiKey);
+  try {
+    await sql.begin(async (tx) => {
+      // One creation at a time per workspace, so the count limit and "after the last" priority hold.
+      await tx`select id from workspaces where id = ${workspaceId} for update`;
+      const [{ n, next }] = await tx<{ n: number; next: number }[]>`
+        select count(*)::int as n, (coalesce(max(priority), 0) + 10)::int as next
+        from provider_keys where workspace_id = ${workspaceId}`;
+      if (n >= MAX_PROVIDERS_PER_WORKSPACE) {
+        throw new ApiError(409, `a workspace can have at most ${MAX_PROVIDERS_PER_WORKSPACE} providers`, { code: "limit_reached" });
+      }
+      await tx`
+        insert into provider_keys (id, workspace_id, name, type, base_url, key_ciphertext, key_nonce, key_version, key_last4,
+                                   priority, enabled, models, model_map, timeout_ms, pricing)
+        values (${id}, ${workspaceId}, ${input.name}, ${input.type}, ${baseUrl},
+                ${key?.ciphertext ?? null}, ${key?.nonce ?? null}, ${key?.version ?? null}, ${key?.last4 ?? null},
+                ${input.priority ?? Math.min(next, 1_000_000)}, ${input.enabled ?? true}, ${sql.array(input.models ?? [])}::text[],
+                ${sql.json(input.model_map ?? {})}, ${input.timeout_ms ?? DEFAULT_TIMEOUT_MS}, ${sql.json(input.pricing ?? {})})`;
+    });
+  } catch (err) {
+    if (isUniqueViolation(err)) throw duplicateName(input.name);
+    throw err;
+  }
+  return (await getProvider(sql, workspaceId, id))!;
+}
+
+/** Applies a partial update; an absent api_key keeps the stored one, null removes it. Null when not found. */
+export async function updateProvider(
+  sql: Sql,
+  keyring: Keyring,
+  workspaceId: string,
+  providerId: string,
+  patch: UpdateProviderInput,
+): Promise<ProviderView | null> {
+  try {
+    const found = await sql.begin(async (tx) => {
+      const [cur] = await tx<ProviderRow[]>`
+        select * from provider_keys where workspace_id = ${workspaceId} and id = ${providerId} for update`;
+      if (!cur) return false;
+      const type = patch.type ?? cur.type;
+      const baseUrl = patch.base_url !== undefined ? patch.base_url : cur.base_url;
+      let key: { ciphertext: Buffer | null; nonce: Buffer | null; version: string | null; last4: string | null } = {
+        ciphertext: cur.key_ciphertext,
+        nonce: cur.key_nonce,
+        version: cur.key_version,
+        last4: cur.key_last4,
+      };
+      if (patch.api_key === null) key = { ciphertext: null, nonce: null, version: null, last4: null };
+      else if (patch.api_key !== undefined) key = sealKey(keyring, cur.id, patch.api_key);
+      checkTypeRules(type, baseUrl, key.ciphertext !== null);
+      await tx`
+        update provider_keys set
+          name = ${patch.name ?? cur.name},
+          type = ${type},
+          base_url = ${baseUrl},
+          key_ciphertext = ${key.ciphertext}, key_nonce = ${key.nonce}, key_version = ${key.version}, key_last4 = ${key.last4},
+          priority = ${patch.priority ?? cur.priority},
+          enabled = ${patch.enabled ?? cur.enabled},
+          models = ${sql.array(patch.models ?? cur.models)}::text[],
+          model_map = ${sql.json(patch.model_map ?? cur.model_map)},
+          timeout_ms = ${patch.timeout_ms ?? cur.timeout_ms},
+          pricing = ${sql.json(patch.pricing ?? cur.pricing)},
+          updated_at = now()
+        where id = ${cur.id}`;
+      return true;
+    });
+    if (!found) return null;
+  } catch (err) {
+    if (isUniqueViolation(err)) throw duplicateName(patch.name ?? "");
+    throw err;
+  }
+  return getProvider(sql, workspaceId, providerId);
+}
+
+export async function deleteProvider(sql: Sql, workspaceId: string, providerId: string): Promise<boolean> {
+  const rows = await sql`delete from provider_keys where workspace_id = ${workspaceId} and id = ${providerId} returning id`;
+  return rows.length > 0;
+}
+
+/** Priorities 10, 20, 30… in the given order; `ids` must name every provider of the workspace once. */
+export async function reorderProviders(sql: Sql, workspaceId: string, ids: string[]): Promise<ProviderView[]> {
+  await sql.begin(async (tx) => {
+    await tx`select id from workspaces where id = ${workspaceId} for update`;
+    const rows = await tx<{ id: string }[]>`select id from provider_keys where workspace_id = ${workspaceId} for update`;
+    const known = new Set(rows.map((r) => r.id));
+    const seen = new Set<string>();
+    ids.forEach((id, i) => {
+      if (!known.has(id)) throw invalid(`ids[${i}] is not a provider of this workspace`, `ids[${i}]`);
+      if (seen.has(id)) throw invalid(`ids[${i}] is listed twice`, `ids[${i}]`);
+      seen.add(id);
+    });
+    const missing = [...known].filter((id) => !seen.has(id));
+    if (missing.length) throw invalid(`ids must list every provider of the workspace; missing: ${missing.join(", ")}`, "ids");
+    if (ids.length === 0) return;
+    const priorities = ids.map((_, i) => (i + 1) * 10);
+    await tx`
+      update provider_keys as p set priority = v.priority, updated_at = now()
+      from unnest(${sql.array(ids)}::text[], ${sql.array(priorities)}::int[]) as v(id, priority)
+      where p.id = v.id and p.workspace_id = ${workspaceId}`;
+  });
+  return listProviders(sql, workspaceId);
+}
+
+/**
+ * The workspace's providers for the gateway, by (priority, created_at), keys decrypted; disabled
+ * ones included (see `enabled`). Throws KeyringError when a key cannot be decrypted with any known secret.
+ */
+export async function loadProviderConfigs(sql: Sql, workspaceId: string, keyring: Keyring): Promise<ProviderConfig[]> {
+  const rows = await sql<ProviderRow[]>`
+    select * from provider_keys where workspace_id = ${workspaceId} order by priority, created_at, id`;
+  return rows.map((row) => toConfig(row, keyring));
+}
+
+export async function loadProviderConfig(
+  sql: Sql,
+  workspaceId: string,
+  providerId: string,
+  keyring: Keyring,
+): Promise<ProviderConfig | null> {
+  const [row] = await sql<ProviderRow[]>`select * from provider_keys where workspace_id = ${workspaceId} and id = ${providerId}`;
+  return row ? toConfig(row, keyring) : null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Connection test
+// ---------------------------------------------------------------------------------------------
+
+export type ProviderTestResult =
+  | { ok: true; models: number; latency_ms: number }
+  | { ok: false; status: number | null; message: string; latency_ms: number };
+
+export const PROVIDER_TEST_TIMEOUT_MS = 10_000;
+
+// Beyond the known key prefixes redactSecrets knows: long random-looking tokens (mixed case and
+// digits, or long hex), as an upstream might echo a key of a shape nobody listed.
+const KEY_SHAPED = /[A-Za-z0-9_-]{24,}|\b[0-9a-fA-F]{32,}\b/g;
+const looksRandom = (t: string) => /[0-9a-f]{32,}/i.test(t) || (/[a-z]/.test(t) && /[A-Z]/.test(t) && /[0-9]/.test(t));
+
+/** A provider's message fit to show: the key, anything key-shaped and anything over 500 characters removed. */
+export function scrubUpstreamMessage(message: string, apiKey: string | null): string {
+  let out = redactSecrets(message, apiKey);
+  out = out.replace(KEY_SHAPED, (t) => (looksRandom(t) ? "[redacted]" : t));
+  return out.length > 500 ? `${out.slice(0, 500)}…` : out;
+}
+
+/**
+ * Calls the provider's models list with the stored key: the cheapest request that proves the URL
+ * and the key. Never follows redirects (a redirect could carry the key to another host).
+ */
+export async function testProviderConnection(
+  config: ProviderConfig,
+  opts: { timeoutMs?: number } = {},
+): Promise<ProviderTestResult> {
+  const timeoutMs = opts.timeoutMs ?? PROVIDER_TEST_TIMEOUT_MS;
+  const adapter = adapterFor(config.type);
+  const req = adapter.buildModelsRequest({ baseUrl: config.base_url, apiKey: config.api_key });
+  const origin = new URL(req.url).origin;
+  const started = performance.now();
+  const elapsed = () => Math.round(performance.now() - started);
+  const fail = (status: number | null, message: string): ProviderTestResult => ({
+    ok: false,
+    status,
+    message: scrubUpstreamMessage(message, config.api_key),
+    latency_ms: elapsed(),
+  });
+  const signal = AbortSignal.timeout(timeoutMs);
+  try {
+    const res = await fetch(req.url, { method: req.method, headers: req.headers, body: req.body, redirect: "manual", signal });
+    const text = await res.text();
+    if (res.status >= 300 && res.status < 400) {
+      return fail(res.status, `the provider answered with a redirect (HTTP ${res.status}); set base_url to the address it redirects to`);
+    }
+    if (!res.ok) return fail(res.status, adapter.classifyError(res.status, text, res.headers).message);
+    const body = tryParseJson(text);
+    if (body === undefined) return fail(res.status, `${origin} answered HTTP ${res.status} but not with JSON; check base_url`);
+    const models = adapter.parseModelsResponse(body);
+    return { ok: true, models: models.length, latency_ms: elapsed() };
+  } catch (err) {
+    if (signal.aborted) return fail(null, `no answer from ${origin} within ${timeoutMs / 1000} s`);
+    const why = err instanceof Error ? err.message : String(err);
+    return fail(null, `could not connect to ${origin}: ${why}`);
+  }
+}
+
+/** Null when the provider is not in this workspace. A key that cannot be decrypted is reported, not thrown. */
+export async function testProvider(
+  sql: Sql,
+  keyring: Keyring,
+  workspaceId: string,
+  providerId: string,
+  opts: { timeoutMs?: number } = {},
+): Promise<ProviderTestResult | null> {
+  let config: ProviderConfig | null;
+  try {
+    config = await loadProviderConfig(sql, workspaceId, providerId, keyring);
+  } catch (err) {
+    if (err instanceof KeyringError) return { ok: false, status: null, message: err.message, latency_ms: 0 };
+    throw err;
+  }
+  if (!config) return null;
+  return testProviderConnection(config, opts);
+}
