@@ -1,0 +1,127 @@
+import { createHash } from "node:crypto";
+import { createId } from "@paralleldrive/cuid2";
+import type { Sql } from "../db/client.ts";
+import type { ChangeBus, ChangeEvent } from "../events.ts";
+import type { Logger } from "../logger.ts";
+import type { GatewayProvider } from "./router.ts";
+
+export interface GatewayKey {
+  id: string;
+  workspace_id: string;
+  name: string;
+  expires_at: Date | null;
+}
+
+export interface WorkspaceRuntime {
+  providers: GatewayProvider[];
+  logContent: boolean;
+}
+
+export interface CacheLoaders {
+  authenticate(token: string): Promise<GatewayKey | null>;
+  workspace(workspaceId: string): Promise<WorkspaceRuntime>;
+}
+
+const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
+
+/**
+ * Keeps the hot path off the database: gateway key → workspace → decrypted provider config,
+ * dropped the moment a change event arrives (locally or over LISTEN/NOTIFY). A short safety TTL
+ * bounds staleness should a notification ever be missed.
+ */
+export class GatewayCache {
+  private keys = new Map<string, { key: GatewayKey | null; at: number }>();
+  private workspaces = new Map<string, { value: Promise<WorkspaceRuntime>; at: number }>();
+  private unsubscribe: () => void;
+
+  constructor(
+    private readonly loaders: CacheLoaders,
+    bus: ChangeBus,
+    private readonly opts: { ttlMs?: number; negativeTtlMs?: number; maxKeys?: number; now?: () => number } = {},
+  ) {
+    this.unsubscribe = bus.on((e) => this.invalidate(e));
+  }
+
+  private get now() {
+    return this.opts.now?.() ?? Date.now();
+  }
+
+  async authenticate(token: string): Promise<GatewayKey | null> {
+    const h = sha256(token);
+    const hit = this.keys.get(h);
+    const now = this.now;
+    if (hit) {
+      const ttl = hit.key ? (this.opts.ttlMs ?? 300_000) : (this.opts.negativeTtlMs ?? 30_000);
+      if (now - hit.at < ttl) {
+        if (hit.key?.expires_at && hit.key.expires_at.getTime() <= now) return null;
+        return hit.key;
+      }
+    }
+    const key = await this.loaders.authenticate(token);
+    if (this.keys.size >= (this.opts.maxKeys ?? 50_000)) this.keys.clear();
+    this.keys.set(h, { key, at: now });
+    return key;
+  }
+
+  workspace(id: string): Promise<WorkspaceRuntime> {
+    const hit = this.workspaces.get(id);
+    if (hit && this.now - hit.at < (this.opts.ttlMs ?? 300_000)) return hit.value;
+    const value = this.loaders.workspace(id);
+    const entry = { value, at: this.now };
+    this.workspaces.set(id, entry);
+    // A failed load must not stay cached.
+    value.catch(() => {
+      if (this.workspaces.get(id) === entry) this.workspaces.delete(id);
+    });
+    return value;
+  }
+
+  invalidate(e: ChangeEvent): void {
+    if (e.type === "api_key") {
+      if (e.key_hash) this.keys.delete(e.key_hash);
+      else for (const [h, v] of this.keys) if (!v.key || v.key.workspace_id === e.workspace_id) this.keys.delete(h);
+    } else {
+      this.workspaces.delete(e.workspace_id);
+    }
+  }
+
+  clear(): void {
+    this.keys.clear();
+    this.workspaces.clear();
+  }
+
+  close(): void {
+    this.unsubscribe();
+  }
+}
+
+const CHANNEL = "perpetuo_changes";
+
+/**
+ * Carries change events between instances sharing one PostgreSQL server. On every (re)connect of
+ * the listening connection the caches are cleared, since events may have been missed meanwhile.
+ */
+export async function bridgeChangesOverPostgres(sql: Sql, bus: ChangeBus, onReconnect: () => void, logger: Logger) {
+  const instance = createId();
+  bus.remote = (event) => {
+    sql.notify(CHANNEL, JSON.stringify({ ...event, from: instance })).catch((err) =>
+      logger.warn("could not publish a change to other instances", { error: err }),
+    );
+  };
+  const sub = await sql.listen(
+    CHANNEL,
+    (payload) => {
+      try {
+        const { from, ...event } = JSON.parse(payload) as ChangeEvent & { from?: string };
+        if (from !== instance) bus.deliver(event as ChangeEvent);
+      } catch {
+        logger.warn("ignored a malformed change notification");
+      }
+    },
+    onReconnect,
+  );
+  return () => {
+    bus.remote = null;
+    return sub.unlisten();
+  };
+}

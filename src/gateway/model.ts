@@ -1,0 +1,79 @@
+import * as v from "valibot";
+
+// The OpenAI Chat Completions request, checked as far as the gateway must rely on it. Objects are
+// loose: fields we do not know pass through untouched to OpenAI-compatible upstreams.
+const nullish = <T extends v.GenericSchema>(s: T) => v.nullish(s);
+
+const TextPart = v.looseObject({ type: v.literal("text"), text: v.string("text must be a string") });
+const ImagePart = v.looseObject({
+  type: v.literal("image_url"),
+  image_url: v.looseObject({
+    url: v.pipe(v.string(), v.regex(/^(https?:|data:)/i, "must be an http(s) URL or a data: URL")),
+    detail: v.optional(v.picklist(["auto", "low", "high"])),
+  }),
+});
+const OtherPart = v.looseObject({ type: v.picklist(["input_audio", "file", "refusal"], "is not a known content part type") });
+const Part = v.variant("type", [TextPart, ImagePart, OtherPart], "content parts must have a type of text, image_url, input_audio or file");
+
+const ToolCall = v.looseObject({
+  id: v.string(),
+  type: v.literal("function"),
+  function: v.looseObject({ name: v.string(), arguments: v.string("arguments must be a JSON string") }),
+});
+
+const Message = v.variant(
+  "role",
+  [
+    v.looseObject({ role: v.picklist(["system", "developer"]), content: v.union([v.string(), v.array(TextPart)], "content must be a string or an array of text parts") }),
+    v.looseObject({ role: v.literal("user"), content: v.union([v.string(), v.array(Part)], "content must be a string or an array of content parts") }),
+    v.looseObject({
+      role: v.literal("assistant"),
+      content: nullish(v.union([v.string(), v.array(v.union([TextPart, v.looseObject({ type: v.literal("refusal") })]))])),
+      tool_calls: v.optional(v.array(ToolCall)),
+    }),
+    v.looseObject({ role: v.literal("tool"), content: v.union([v.string(), v.array(TextPart)]), tool_call_id: v.string("tool_call_id is required") }),
+  ],
+  "role must be one of system, developer, user, assistant, tool",
+);
+
+const Tool = v.looseObject({
+  type: v.literal("function"),
+  function: v.looseObject({
+    name: v.pipe(v.string(), v.regex(/^[a-zA-Z0-9_-]{1,64}$/, "must be 1-64 letters, digits, _ or -")),
+    description: v.optional(v.string()),
+    parameters: v.optional(v.record(v.string(), v.unknown())),
+  }),
+});
+
+export const ChatCompletionBody = v.looseObject({
+  model: v.pipe(v.string("model is required"), v.nonEmpty("model must not be empty"), v.maxLength(256)),
+  messages: v.pipe(v.array(Message, "messages must be an array"), v.minLength(1, "messages must contain at least one message")),
+  stream: nullish(v.boolean()),
+  stream_options: nullish(v.looseObject({ include_usage: nullish(v.boolean()) })),
+  n: nullish(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(128))),
+  temperature: nullish(v.pipe(v.number(), v.minValue(0), v.maxValue(2))),
+  top_p: nullish(v.pipe(v.number(), v.minValue(0), v.maxValue(1))),
+  max_tokens: nullish(v.pipe(v.number(), v.integer(), v.minValue(1))),
+  max_completion_tokens: nullish(v.pipe(v.number(), v.integer(), v.minValue(1))),
+  stop: nullish(v.union([v.string(), v.pipe(v.array(v.string()), v.maxLength(16))])),
+  presence_penalty: nullish(v.pipe(v.number(), v.minValue(-2), v.maxValue(2))),
+  frequency_penalty: nullish(v.pipe(v.number(), v.minValue(-2), v.maxValue(2))),
+  logprobs: nullish(v.boolean()),
+  top_logprobs: nullish(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(20))),
+  seed: nullish(v.pipe(v.number(), v.integer())),
+  user: v.optional(v.string()),
+  tools: v.optional(v.array(Tool)),
+  tool_choice: nullish(
+    v.union([v.picklist(["none", "auto", "required"]), v.looseObject({ type: v.literal("function"), function: v.looseObject({ name: v.string() }) })]),
+  ),
+  parallel_tool_calls: nullish(v.boolean()),
+  response_format: nullish(
+    v.variant("type", [
+      v.looseObject({ type: v.literal("text") }),
+      v.looseObject({ type: v.literal("json_object") }),
+      v.looseObject({ type: v.literal("json_schema"), json_schema: v.looseObject({ name: v.string(), schema: v.optional(v.record(v.string(), v.unknown())) }) }),
+    ]),
+  ),
+});
+
+export type ChatCompletionBodyInput = v.InferOutput<typeof ChatCompletionBody>;

@@ -1,0 +1,553 @@
+import { fastId } from "../ids.ts";
+import { adapterFor } from "../adapters/index.ts";
+import { createSSEParser, encodeSSE, SSE_DONE } from "../adapters/sse.ts";
+import {
+  ERROR_DEFAULTS,
+  redactSecrets,
+  upstreamError,
+  UnsupportedFeatureError,
+  UpstreamResponseError,
+  usageFromCompletion,
+  type Adapter,
+  type ChatCompletion,
+  type ChatCompletionChunk,
+  type ChatRequest,
+  type ResponseContext,
+  type UpstreamError,
+  type Usage,
+} from "../adapters/types.ts";
+import type { Logger } from "../logger.ts";
+import { costFor } from "../telemetry/pricing.ts";
+import { bodyForLog } from "../telemetry/content.ts";
+import { estimatePromptTokens, estimateTokens } from "../telemetry/estimate.ts";
+import type { AttemptRecord, LogSink, RequestRecord } from "../telemetry/types.ts";
+import type { GatewayKey, WorkspaceRuntime } from "./cache.ts";
+import { listedModels, selectCandidates, type Candidate, type Cooldowns } from "./router.ts";
+
+
+export interface ProxyDeps {
+  cooldowns: Cooldowns;
+  logger: Logger;
+  sink: LogSink | null;
+}
+
+export interface ChatCall {
+  body: ChatRequest;
+  key: GatewayKey;
+  runtime: WorkspaceRuntime;
+  requestId: string;
+  /** Aborts when the client goes away. */
+  signal: AbortSignal;
+  startedAt: number;
+}
+
+type Failed = { ok: false; error: UpstreamError; final: boolean };
+
+const CLIENT_CLOSED = 499;
+
+function jsonResponse(status: number, body: unknown, headers: Record<string, string>): Response {
+  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
+}
+
+function errorBody(e: { message: string; type: string; param: string | null; code: string | null }) {
+  return { error: { message: e.message, type: e.type, param: e.param, code: e.code } };
+}
+
+/** Any content the client should see, as opposed to a bare role announcement. */
+function hasContent(c: ChatCompletionChunk): boolean {
+  for (const ch of c.choices) {
+    const d = ch.delta;
+    if (ch.finish_reason !== null && ch.finish_reason !== undefined) return true;
+    if ((typeof d.content === "string" && d.content.length > 0) || d.tool_calls?.length || d.refusal) return true;
+  }
+  return c.choices.length === 0 && c.usage != null;
+}
+
+
+/**
+ * One chat request through the candidates: translate, call, fall back on retryable failures,
+ * answer in OpenAI's shape, and hand the record of it all to the log sink.
+ */
+export async function proxyChat(deps: ProxyDeps, call: ChatCall): Promise<Response> {
+  const { body, runtime, requestId } = call;
+  const stream = body.stream === true;
+  const includeUsage = stream && body.stream_options?.include_usage === true;
+  const { candidates, model } = selectCandidates(runtime.providers, body.model, deps.cooldowns);
+  const attempts: AttemptRecord[] = [];
+  const baseHeaders = { "x-request-id": requestId };
+
+  const record = (r: Partial<RequestRecord> & { status: number }): void => {
+    if (!deps.sink) return;
+    deps.sink.enqueue({
+      // Log rows are the one high-volume table; their ids come from fastId (see ids.ts), not cuid2.
+      id: fastId(),
+      request_id: requestId,
+      workspace_id: call.key.workspace_id,
+      api_key_id: call.key.id,
+      provider_id: null,
+      provider_name: null,
+      provider_type: null,
+      model_requested: body.model,
+      model_used: null,
+      stream,
+      error_class: null,
+      error_message: null,
+      latency_ms: Math.round(performance.now() - call.startedAt),
+      ttft_ms: null,
+      prompt_tokens: 0,
+      completion_tokens: 0,
+      cached_tokens: 0,
+      reasoning_tokens: 0,
+      usage_estimated: false,
+      // A request that billed no tokens cost nothing; successes overwrite this with the priced figure.
+      cost_usd: 0,
+      attempts,
+      request_body: runtime.logContent ? bodyForLog(JSON.stringify(body)) : null,
+      response_body: null,
+      created_at: new Date(Date.now() - (performance.now() - call.startedAt)).toISOString(),
+      ...r,
+    });
+  };
+
+  if (candidates.length === 0) {
+    const available = listedModels(runtime.providers).map((m) => m.id);
+    const message = available.length
+      ? `no provider in this workspace serves the model '${body.model}'; available: ${available.join(", ")}`
+      : `no provider in this workspace serves the model '${body.model}'; add a provider in the dashboard`;
+    const err = { message, type: "invalid_request_error", param: "model", code: "model_not_found" };
+    record({ status: 404, error_class: "not_found", error_message: message });
+    return jsonResponse(404, errorBody(err), { ...baseHeaders, "x-perpetuo-attempts": "0" });
+  }
+
+  let lastUnsupported: UnsupportedFeatureError | null = null;
+  let retryAfterMs: number | null = null;
+  for (const cand of candidates) {
+    if (call.signal.aborted) break;
+    const adapter = adapterFor(cand.provider.type);
+    const started = performance.now();
+    const attempt: AttemptRecord = {
+      provider_id: cand.provider.id,
+      provider_name: cand.provider.name,
+      provider_type: cand.provider.type,
+      model: cand.upstreamModel,
+      status: null,
+      error_class: null,
+      message: null,
+      latency_ms: 0,
+    };
+    let upstream;
+    try {
+      upstream = adapter.buildChatRequest(body, { baseUrl: cand.provider.base_url, apiKey: cand.provider.api_key, model: cand.upstreamModel });
+    } catch (err) {
+      if (!(err instanceof UnsupportedFeatureError)) throw err;
+      lastUnsupported = err;
+      attempts.push({ ...attempt, error_class: "unsupported", message: err.message });
+      continue;
+    }
+    attempts.push(attempt);
+    const ctx: ResponseContext = {
+      id: `chatcmpl-${fastId()}`,
+      created: Math.floor(Date.now() / 1000),
+      requestedModel: model,
+      targetModel: cand.upstreamModel,
+      includeUsage,
+    };
+    const outcome = stream
+      ? await streamAttempt(deps, call, cand, adapter, upstream, ctx, attempt, started, record)
+      : await jsonAttempt(deps, call, cand, adapter, upstream, ctx, attempt, started, record);
+    if (outcome.ok) {
+      outcome.response.headers.set("x-perpetuo-attempts", String(attempts.length));
+      return outcome.response;
+    }
+    const e = outcome.error;
+    if (e.class === "rate_limit" && e.retryAfterMs !== undefined) retryAfterMs = Math.min(retryAfterMs ?? Infinity, e.retryAfterMs);
+    attempt.status = e.upstreamStatus ?? null;
+    attempt.error_class = e.class;
+    attempt.message = redactSecrets(e.message, cand.provider.api_key);
+    attempt.latency_ms = Math.round(performance.now() - started);
+    if (["rate_limit", "overloaded", "server", "timeout", "network"].includes(e.class)) {
+      deps.cooldowns.cool(cand.provider.id, e.retryAfterMs);
+    }
+    if (outcome.final) {
+      // The client's own mistake: another provider would refuse it too.
+      const err = { ...e, message: attempt.message };
+      record({ status: e.status, error_class: e.class, error_message: attempt.message, provider_id: cand.provider.id, provider_name: cand.provider.name, provider_type: cand.provider.type, model_used: cand.upstreamModel });
+      return jsonResponse(e.status, errorBody(err), { ...baseHeaders, "x-perpetuo-provider": cand.provider.name, "x-perpetuo-attempts": String(attempts.length) });
+    }
+  }
+
+  if (call.signal.aborted) {
+    record({ status: CLIENT_CLOSED, error_class: "client_closed", error_message: "the client closed the connection" });
+    return new Response(null, { status: CLIENT_CLOSED });
+  }
+
+  const tried = attempts.filter((a) => a.error_class !== "unsupported");
+  if (tried.length === 0 && lastUnsupported) {
+    const message = `${lastUnsupported.message} (no provider for '${body.model}' supports it)`;
+    record({ status: 400, error_class: "unsupported", error_message: message });
+    return jsonResponse(400, errorBody({ message, type: "invalid_request_error", param: lastUnsupported.param, code: "unsupported_parameter" }), {
+      ...baseHeaders,
+      "x-perpetuo-attempts": String(attempts.length),
+    });
+  }
+  const classes = new Set(tried.map((a) => a.error_class));
+  const only = classes.size === 1 ? ([...classes][0] as keyof typeof ERROR_DEFAULTS) : null;
+  const status = only && ERROR_DEFAULTS[only] ? ERROR_DEFAULTS[only].status : 502;
+  const summary = attempts
+    .map((a) => `${a.provider_name} (${a.status ?? a.error_class}${a.status ? ` ${a.error_class}` : ""}: ${a.message ?? "failed"})`)
+    .join("; ");
+  const message = `all ${attempts.length} provider attempt${attempts.length === 1 ? "" : "s"} failed: ${summary}`;
+  const headers: Record<string, string> = { ...baseHeaders, "x-perpetuo-attempts": String(attempts.length) };
+  if (status === 429) headers["retry-after"] = String(Math.max(1, Math.ceil((retryAfterMs ?? 1000) / 1000)));
+  record({ status, error_class: only ?? "all_failed", error_message: message });
+  return jsonResponse(
+    status,
+    errorBody({ message, type: status === 429 ? "rate_limit_error" : "upstream_error", param: null, code: "all_providers_failed" }),
+    headers,
+  );
+}
+
+type Recorder = (r: Partial<RequestRecord> & { status: number }) => void;
+type Upstream = ReturnType<Adapter["buildChatRequest"]>;
+
+/** Links the client's abort to the upstream request and adds a deadline. */
+function attemptSignal(client: AbortSignal, timeoutMs: number) {
+  const ac = new AbortController();
+  let timedOut = false;
+  const onAbort = () => ac.abort();
+  client.addEventListener("abort", onAbort, { once: true });
+  let timer: Timer | null = null;
+  const arm = (ms: number) => {
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(() => {
+      timedOut = true;
+      ac.abort();
+    }, ms);
+  };
+  arm(timeoutMs);
+  return {
+    signal: ac.signal,
+    abort: () => ac.abort(),
+    arm,
+    get timedOut() {
+      return timedOut;
+    },
+    done() {
+      if (timer) clearTimeout(timer);
+      client.removeEventListener("abort", onAbort);
+    },
+  };
+}
+
+function fetchFailure(err: unknown, timedOut: boolean, timeoutMs: number, phase: string): Failed {
+  if (timedOut) return { ok: false, final: false, error: upstreamError("timeout", `no ${phase} within ${timeoutMs} ms`) };
+  const msg = err instanceof Error ? err.message : String(err);
+  return { ok: false, final: false, error: upstreamError("network", `connection failed: ${msg}`) };
+}
+
+async function failedResponse(adapter: Adapter, res: Response, apiKey: string | null): Promise<Failed> {
+  const text = await res.text().catch(() => "");
+  const e = adapter.classifyError(res.status, text, res.headers);
+  e.message = redactSecrets(e.message, apiKey);
+  e.upstreamStatus ??= res.status;
+  return { ok: false, final: !e.retryable, error: e };
+}
+
+/** The record's token fields, and what pricing needs (cache writes are priced but not stored). */
+function usageOrEstimate(usage: Usage | null, body: ChatRequest, outputText: () => string) {
+  if (usage) {
+    return {
+      fields: {
+        prompt_tokens: usage.prompt_tokens,
+        completion_tokens: usage.completion_tokens,
+        cached_tokens: usage.cached_tokens ?? 0,
+        reasoning_tokens: usage.reasoning_tokens ?? 0,
+        usage_estimated: false,
+      },
+      cacheWrite: usage.cache_creation_tokens ?? 0,
+    };
+  }
+  return {
+    fields: {
+      prompt_tokens: estimatePromptTokens(body.messages),
+      completion_tokens: estimateTokens(outputText()),
+      cached_tokens: 0,
+      reasoning_tokens: 0,
+      usage_estimated: true,
+    },
+    cacheWrite: 0,
+  };
+}
+
+function priced(model: string, u: ReturnType<typeof usageOrEstimate>, cand: Candidate): number | null {
+  return costFor(model, { ...u.fields, cache_creation_tokens: u.cacheWrite }, cand.provider.pricing);
+}
+
+function successHeaders(requestId: string, cand: Candidate): Record<string, string> {
+  return { "x-request-id": requestId, "x-perpetuo-provider": cand.provider.name };
+}
+
+async function jsonAttempt(
+  deps: ProxyDeps,
+  call: ChatCall,
+  cand: Candidate,
+  adapter: Adapter,
+  upstream: Upstream,
+  ctx: ResponseContext,
+  attempt: AttemptRecord,
+  started: number,
+  record: Recorder,
+): Promise<{ ok: true; response: Response } | Failed> {
+  const timeoutMs = cand.provider.timeout_ms;
+  const sig = attemptSignal(call.signal, timeoutMs);
+  let completion: ChatCompletion;
+  try {
+    let res: Response;
+    try {
+      res = await fetch(upstream.url, { method: upstream.method, headers: upstream.headers, body: upstream.body, signal: sig.signal, redirect: "manual" });
+    } catch (err) {
+      return fetchFailure(err, sig.timedOut, timeoutMs, "response");
+    }
+    if (!res.ok) return await failedResponse(adapter, res, cand.provider.api_key);
+    let json: unknown;
+    try {
+      json = await res.json();
+    } catch (err) {
+      if (sig.timedOut || call.signal.aborted) return fetchFailure(err, sig.timedOut, timeoutMs, "complete response");
+      return { ok: false, final: false, error: upstreamError("server", "the provider answered with a body that is not JSON", { upstreamStatus: res.status }) };
+    }
+    try {
+      completion = adapter.parseChatResponse(json, ctx);
+    } catch (err) {
+      if (err instanceof UpstreamResponseError) return { ok: false, final: !err.error.retryable, error: { ...err.error, upstreamStatus: res.status } };
+      throw err;
+    }
+    attempt.status = res.status;
+  } finally {
+    sig.done();
+  }
+  attempt.latency_ms = Math.round(performance.now() - started);
+  deps.cooldowns.clear(cand.provider.id);
+  const usage = usageOrEstimate(usageFromCompletion(completion), call.body, () =>
+    completion.choices.map((c) => (c.message.content ?? "") + (c.message.tool_calls?.map((t) => t.function.name + t.function.arguments).join("") ?? "")).join(""),
+  );
+  const text = JSON.stringify(completion);
+  record({
+    status: 200,
+    provider_id: cand.provider.id,
+    provider_name: cand.provider.name,
+    provider_type: cand.provider.type,
+    model_used: completion.model,
+    ttft_ms: attempt.latency_ms,
+    ...usage.fields,
+    cost_usd: priced(completion.model || cand.upstreamModel, usage, cand),
+    response_body: call.runtime.logContent ? bodyForLog(text) : null,
+  });
+  return {
+    ok: true,
+    response: new Response(text, { status: 200, headers: { "content-type": "application/json", ...successHeaders(call.requestId, cand) } }),
+  };
+}
+
+const encoder = new TextEncoder();
+
+async function streamAttempt(
+  deps: ProxyDeps,
+  call: ChatCall,
+  cand: Candidate,
+  adapter: Adapter,
+  upstream: Upstream,
+  ctx: ResponseContext,
+  attempt: AttemptRecord,
+  started: number,
+  record: Recorder,
+): Promise<{ ok: true; response: Response } | Failed> {
+  const timeoutMs = cand.provider.timeout_ms;
+  const sig = attemptSignal(call.signal, timeoutMs);
+  let res: Response;
+  try {
+    res = await fetch(upstream.url, { method: upstream.method, headers: upstream.headers, body: upstream.body, signal: sig.signal, redirect: "manual" });
+  } catch (err) {
+    sig.done();
+    return fetchFailure(err, sig.timedOut, timeoutMs, "response headers");
+  }
+  if (!res.ok || !res.body) {
+    sig.done();
+    return failedResponse(adapter, res, cand.provider.api_key);
+  }
+  attempt.status = res.status;
+
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  const parser = createSSEParser();
+  const transformer = adapter.createStreamTransformer(ctx);
+  const pending: ChatCompletionChunk[] = [];
+  let output = "";
+  let modelUsed: string | null = null;
+  let committed = false;
+  let finished = false;
+  let midError: UpstreamError | null = null;
+
+  const collect = (chunks: ChatCompletionChunk[]) => {
+    for (const c of chunks) {
+      modelUsed ??= c.model;
+      for (const ch of c.choices) {
+        if (typeof ch.delta.content === "string") output += ch.delta.content;
+        if (ch.delta.tool_calls) for (const t of ch.delta.tool_calls) output += (t.function?.name ?? "") + (t.function?.arguments ?? "");
+      }
+      pending.push(c);
+      if (!committed && hasContent(c)) committed = true;
+    }
+  };
+
+  /** Reads one upstream slice; false at EOF. */
+  const step = async (): Promise<boolean> => {
+    const { value, done } = await reader.read();
+    if (done) {
+      const tail = parser.flush();
+      for (const ev of tail) {
+        const r = transformer.push(ev);
+        collect(r.chunks);
+        if (r.error) midError ??= r.error;
+        if (r.done) finished = true;
+      }
+      if (!finished && !midError) {
+        const r = transformer.finish();
+        collect(r.chunks);
+        if (r.error) midError = r.error;
+        if (r.done) finished = true;
+      }
+      return false;
+    }
+    for (const ev of parser.feed(decoder.decode(value, { stream: true }))) {
+      const r = transformer.push(ev);
+      collect(r.chunks);
+      if (r.error) {
+        midError = r.error;
+        return false;
+      }
+      if (r.done) {
+        finished = true;
+        return false;
+      }
+    }
+    return true;
+  };
+
+  // Hold the client's headers until real content arrives, so a provider that fails first can
+  // still be fallen back from.
+  try {
+    while (!committed) {
+      const more = await step();
+      if (!more || midError) break;
+    }
+  } catch (err) {
+    sig.done();
+    return fetchFailure(err, sig.timedOut, timeoutMs, "first token");
+  }
+  if (!committed && !finished) {
+    sig.done();
+    reader.cancel().catch(() => {});
+    return { ok: false, final: false, error: midError ?? upstreamError("stream_error", "the stream ended before any content") };
+  }
+  const early = midError as UpstreamError | null;
+  if (early && !committed) {
+    sig.done();
+    reader.cancel().catch(() => {});
+    return { ok: false, final: !early.retryable, error: early };
+  }
+
+  const ttft = Math.round(performance.now() - call.startedAt);
+  attempt.latency_ms = Math.round(performance.now() - started);
+  deps.cooldowns.clear(cand.provider.id);
+  // Between chunks the deadline becomes an idle timeout.
+  sig.arm(timeoutMs);
+
+  let closed = false;
+  const finish = (status: number, error: { class: string; message: string } | null) => {
+    if (closed) return;
+    closed = true;
+    sig.done();
+    const usage = usageOrEstimate(transformer.usage(), call.body, () => output);
+    record({
+      status,
+      provider_id: cand.provider.id,
+      provider_name: cand.provider.name,
+      provider_type: cand.provider.type,
+      model_used: modelUsed ?? cand.upstreamModel,
+      ttft_ms: ttft,
+      error_class: error ? error.class : null,
+      error_message: error ? redactSecrets(error.message, cand.provider.api_key) : null,
+      ...usage.fields,
+      cost_usd: priced(modelUsed ?? cand.upstreamModel, usage, cand),
+      response_body: call.runtime.logContent ? bodyForLog(output) : null,
+    });
+  };
+  const body = new ReadableStream<Uint8Array>({
+    pull: async (controller) => {
+      try {
+        // Each pull delivers something or ends the stream; an upstream read that yields no chunk
+        // (a ping, a partial line) loops instead of leaving the consumer waiting.
+        for (;;) {
+          if (pending.length) {
+            let out = "";
+            for (const c of pending) out += encodeSSE(c);
+            pending.length = 0;
+            controller.enqueue(encoder.encode(out));
+            return;
+          }
+          if (midError) {
+            // After content has been sent, the only honest end is an error event.
+            const e = midError;
+            const message = redactSecrets(e.message, cand.provider.api_key);
+            controller.enqueue(encoder.encode(encodeSSE(errorBody({ message, type: e.type, param: null, code: e.code ?? "upstream_stream_error" }))));
+            controller.close();
+            reader.cancel().catch(() => {});
+            finish(502, e);
+            return;
+          }
+          if (finished) {
+            controller.enqueue(encoder.encode(SSE_DONE));
+            controller.close();
+            reader.cancel().catch(() => {});
+            finish(200, null);
+            return;
+          }
+          try {
+            const more = await step();
+            sig.arm(timeoutMs);
+            if (!more && !finished && !midError) midError = upstreamError("stream_error", "the provider's stream ended without its end marker");
+          } catch (err) {
+            midError = sig.timedOut
+              ? upstreamError("timeout", `no data from the provider for ${timeoutMs} ms`)
+              : upstreamError("stream_error", `the provider's stream broke: ${err instanceof Error ? err.message : String(err)}`);
+          }
+        }
+      } catch (err) {
+        deps.logger.error("stream relay failed", { request_id: call.requestId, error: err });
+        controller.error(err);
+        finish(500, { class: "server", message: "relay failed" });
+      }
+    },
+    cancel: () => {
+      // The client went away: stop the upstream too, and record what was served.
+      sig.abort();
+      reader.cancel().catch(() => {});
+      finish(CLIENT_CLOSED, { class: "client_closed", message: "the client closed the connection" });
+    },
+  });
+
+  return {
+    ok: true,
+    response: new Response(body, {
+      status: 200,
+      headers: {
+        "content-type": "text/event-stream; charset=utf-8",
+        "cache-control": "no-cache",
+        connection: "keep-alive",
+        "x-accel-buffering": "no",
+        ...successHeaders(call.requestId, cand),
+      },
+    }),
+  };
+}

@@ -1,0 +1,101 @@
+import { Elysia } from "elysia";
+import { fastId } from "../ids.ts";
+import type { AppDeps } from "../app.ts";
+import { ApiError } from "../http/errors.ts";
+import { adapterFor, type ChatRequest } from "../adapters/index.ts";
+import { ChatCompletionBody } from "./model.ts";
+import { proxyChat } from "./proxy.ts";
+import { listedModels, serves } from "./router.ts";
+import type { GatewayServices } from "./services.ts";
+import type { WorkspaceRuntime } from "./cache.ts";
+import { KeyringError } from "../providers/keyring.ts";
+import type { Logger } from "../logger.ts";
+
+/** Requests above this are refused before parsing (images travel inline as data URLs, hence generous). */
+export const MAX_BODY_BYTES = 20 * 1024 * 1024;
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+async function readJsonBody({ request }: { request: Request }): Promise<unknown> {
+  const declared = Number(request.headers.get("content-length") ?? "0");
+  const tooLarge = () =>
+    new ApiError(413, `the request body exceeds ${MAX_BODY_BYTES / (1024 * 1024)} MiB`, { code: "request_too_large" });
+  if (declared > MAX_BODY_BYTES) throw tooLarge();
+  const buf = await request.arrayBuffer();
+  if (buf.byteLength > MAX_BODY_BYTES) throw tooLarge();
+  try {
+    return JSON.parse(new TextDecoder().decode(buf));
+  } catch {
+    throw new ApiError(400, "we could not parse the JSON body of your request; send valid JSON", { code: "invalid_json" });
+  }
+}
+
+/** The workspace's providers; a key sealed under a secret this process lacks is an operator problem, said plainly. */
+async function runtimeFor(gw: GatewayServices, workspaceId: string, logger: Logger): Promise<WorkspaceRuntime> {
+  try {
+    return await gw.cache.workspace(workspaceId);
+  } catch (err) {
+    if (!(err instanceof KeyringError)) throw err;
+    logger.error("provider keys cannot be decrypted; was PERPETUO_SECRET changed without PERPETUO_SECRET_PREVIOUS?", { workspace_id: workspaceId });
+    throw new ApiError(500, "this workspace's provider keys cannot be decrypted with the gateway's configured secret; the operator must restore it (see README: key rotation)", {
+      type: "server_error",
+      code: "provider_keys_unavailable",
+    });
+  }
+}
+
+function invalidKey(message: string) {
+  return new ApiError(401, message, { type: "invalid_request_error", code: "invalid_api_key" });
+}
+
+/** The OpenAI-compatible surface: `POST /v1/chat/completions` and `GET /v1/models`, gateway keys only. */
+export function gatewayRoutes(deps: AppDeps, gw: GatewayServices) {
+  return new Elysia({ prefix: "/v1" })
+    .derive(async ({ headers }) => {
+      const header = headers.authorization;
+      if (!header) throw invalidKey("missing API key: send Authorization: Bearer prp_…");
+      const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+      if (!m) throw invalidKey("the Authorization header must be: Bearer prp_…");
+      const token = m[1];
+      if (!token.startsWith("prp_")) {
+        throw invalidKey(
+          token.startsWith("eyJ")
+            ? "dashboard session tokens are not accepted here; create a gateway API key (prp_…)"
+            : "invalid API key: gateway keys start with prp_",
+        );
+      }
+      const key = await gw.cache.authenticate(token);
+      if (!key) throw invalidKey("invalid, revoked or expired API key");
+      gw.tracker?.touch(key.id);
+      return { gatewayKey: key };
+    })
+    .post(
+      "/chat/completions",
+      async ({ body, gatewayKey, request, headers }) => {
+        const startedAt = performance.now();
+        const given = headers["x-request-id"];
+        const requestId = given && REQUEST_ID.test(given) ? given : `req_${fastId()}`;
+        const runtime = await runtimeFor(gw, gatewayKey.workspace_id, deps.logger);
+        return proxyChat(
+          { cooldowns: gw.cooldowns, logger: deps.logger, sink: gw.sink },
+          { body: body as ChatRequest, key: gatewayKey, runtime, requestId, signal: request.signal, startedAt },
+        );
+      },
+      { body: ChatCompletionBody, parse: readJsonBody },
+    )
+    .get("/models", async ({ gatewayKey }) => {
+      const runtime = await runtimeFor(gw, gatewayKey.workspace_id, deps.logger);
+      const created = Math.floor(Date.now() / 1000);
+      const data = new Map<string, { id: string; object: "model"; created: number; owned_by: string }>();
+      for (const m of listedModels(runtime.providers)) data.set(m.id, { id: m.id, object: "model", created, owned_by: m.owned_by });
+      // Entries that serve any model (or wildcards) can only be listed by asking the provider.
+      const open = runtime.providers.filter((p) => p.enabled && (p.models.length === 0 || p.models.some((x) => x.includes("*"))));
+      const lists = await Promise.all(open.map((p) => gw.upstreamModels(p)));
+      open.forEach((p, i) => {
+        for (const id of lists[i]) if (!data.has(id) && serves(p, id)) data.set(id, { id, object: "model", created, owned_by: p.name });
+      });
+      return { object: "list", data: [...data.values()] };
+    });
+}
+
+export { adapterFor };

@@ -1,0 +1,85 @@
+import type { Sql } from "../db/client.ts";
+import type { ChangeBus } from "../events.ts";
+import type { Logger } from "../logger.ts";
+import type { Config } from "../config.ts";
+import { adapterFor } from "../adapters/index.ts";
+import { authenticateApiKey, LastUsedTracker } from "../api-keys/service.ts";
+import { loadProviderConfigs } from "../providers/service.ts";
+import { createKeyring } from "../providers/keyring.ts";
+import type { LogSink } from "../telemetry/types.ts";
+import { GatewayCache } from "./cache.ts";
+import { Cooldowns, type GatewayProvider } from "./router.ts";
+
+export interface GatewayServices {
+  cache: GatewayCache;
+  cooldowns: Cooldowns;
+  tracker: LastUsedTracker | null;
+  sink: LogSink | null;
+  /** Model ids an entry's provider reports (cached; [] when it cannot be asked). */
+  upstreamModels(p: GatewayProvider): Promise<string[]>;
+  stop(): Promise<void>;
+}
+
+const MODELS_TTL_MS = 10 * 60_000;
+
+export function createGatewayServices(opts: {
+  sql: Sql;
+  config: Config;
+  events: ChangeBus;
+  logger: Logger;
+  sink: LogSink | null;
+  tracker?: LastUsedTracker | null;
+}): GatewayServices {
+  const keyring = createKeyring(opts.config);
+  const cache = new GatewayCache(
+    {
+      authenticate: (token) => authenticateApiKey(opts.sql, token),
+      async workspace(id) {
+        const [providers, [ws]] = await Promise.all([
+          loadProviderConfigs(opts.sql, id, keyring),
+          opts.sql<{ log_content: boolean | null }[]>`select (settings->>'log_content')::boolean as log_content from workspaces where id = ${id}`,
+        ]);
+        return { providers, logContent: ws?.log_content === true };
+      },
+    },
+    opts.events,
+  );
+  const tracker =
+    opts.tracker === undefined
+      ? new LastUsedTracker(opts.sql, { onError: (err) => opts.logger.warn("could not record key use", { error: err }) })
+      : opts.tracker;
+
+  const modelLists = new Map<string, { at: number; ids: Promise<string[]> }>();
+  opts.events.on((e) => {
+    if (e.type === "provider") modelLists.clear();
+  });
+
+  return {
+    cache,
+    cooldowns: new Cooldowns(),
+    tracker,
+    sink: opts.sink,
+    upstreamModels(p) {
+      const hit = modelLists.get(p.id);
+      if (hit && Date.now() - hit.at < MODELS_TTL_MS) return hit.ids;
+      const ids = (async () => {
+        try {
+          const adapter = adapterFor(p.type);
+          const req = adapter.buildModelsRequest({ baseUrl: p.base_url, apiKey: p.api_key });
+          // Never follow a redirect with the provider key attached.
+          const res = await fetch(req.url, { method: req.method, headers: req.headers, signal: AbortSignal.timeout(5_000), redirect: "manual" });
+          if (!res.ok) return [];
+          return adapter.parseModelsResponse(await res.json());
+        } catch {
+          return [];
+        }
+      })();
+      modelLists.set(p.id, { at: Date.now(), ids });
+      return ids;
+    },
+    async stop() {
+      cache.close();
+      await tracker?.stop().catch((err) => opts.logger.warn("could not record key use", { error: err }));
+    },
+  };
+}
