@@ -1,0 +1,127 @@
+import * as v from "valibot";
+import { IdParam } from "../workspaces/model.ts";
+
+export const LogsParams = v.object({ id: IdParam });
+export const LogParams = v.object({ id: IdParam, logId: IdParam });
+
+export const MAX_PAGE = 10_000;
+export const MAX_LIMIT = 200;
+
+/** Query values arrive as strings: a whole number in [min, max], as a number. */
+export const wholeNumber = (min: number, max: number) => {
+  const rule = `must be a whole number from ${min} to ${max}`;
+  return v.pipe(
+    v.string(rule),
+    v.trim(),
+    v.regex(/^\d{1,9}$/, rule),
+    v.transform(Number),
+    v.minValue(min, rule),
+    v.maxValue(max, rule),
+  );
+};
+
+const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|([+-])(\d{2}):?(\d{2}))?$/i;
+
+function validDay(y: number, m: number, d: number): boolean {
+  const t = new Date(Date.UTC(y, m - 1, d));
+  return t.getUTCFullYear() === y && t.getUTCMonth() === m - 1 && t.getUTCDate() === d;
+}
+
+/**
+ * An ISO date (UTC day) or date-time. A date-time without a zone is UTC; a `+hh:mm` offset that
+ * arrived unencoded in a query string (`+` decodes to a space) is accepted too.
+ */
+export function parseInstant(input: string): { at: Date; dateOnly: boolean } | null {
+  const s = input.trim().replace(/(T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}:?\d{2})$/i, "$1+$2");
+  const d = DATE.exec(s);
+  if (d) {
+    const [y, m, day] = [Number(d[1]), Number(d[2]), Number(d[3])];
+    return validDay(y, m, day) ? { at: new Date(Date.UTC(y, m - 1, day)), dateOnly: true } : null;
+  }
+  const t = DATE_TIME.exec(s);
+  if (!t) return null;
+  const [y, m, day, h, min, sec] = [1, 2, 3, 4, 5, 6].map((i) => Number(t[i] ?? 0));
+  if (!validDay(y, m, day) || h > 23 || min > 59 || sec > 59) return null;
+  const ms = Number((t[7] ?? "0").padEnd(3, "0").slice(0, 3));
+  let offsetMin = 0;
+  if (t[9]) {
+    const oh = Number(t[10]);
+    const om = Number(t[11]);
+    if (oh > 23 || om > 59) return null;
+    offsetMin = (t[9] === "-" ? -1 : 1) * (oh * 60 + om);
+  }
+  return { at: new Date(Date.UTC(y, m - 1, day, h, min, sec, ms) - offsetMin * 60_000), dateOnly: false };
+}
+
+const INSTANT_RULE = "must be an ISO date (2025-01-31) or date-time (2025-01-31T12:00:00Z)";
+const instant = v.pipe(v.string(INSTANT_RULE), v.maxLength(40, INSTANT_RULE), v.check((s) => parseInstant(s) !== null, INSTANT_RULE));
+
+/** `from` is inclusive. */
+export const FromInstant = v.pipe(instant, v.transform((s) => parseInstant(s)!.at));
+/** `to` is exclusive; a bare date means "through the end of that day". */
+export const ToInstant = v.pipe(
+  instant,
+  v.transform((s) => {
+    const p = parseInstant(s)!;
+    return p.dateOnly ? new Date(p.at.getTime() + 86_400_000) : p.at;
+  }),
+);
+
+/** Position after the last row of a page: its created_at (microseconds, UTC) and id. Opaque to clients. */
+export interface LogCursor {
+  at: string;
+  id: string;
+}
+
+const CURSOR_AT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+
+export function encodeCursor(c: LogCursor): string {
+  return Buffer.from(`${c.at}|${c.id}`, "utf8").toString("base64url");
+}
+
+export function decodeCursor(s: string): LogCursor | null {
+  if (!/^[A-Za-z0-9_-]{1,200}$/.test(s)) return null;
+  const raw = Buffer.from(s, "base64url").toString("utf8");
+  const bar = raw.indexOf("|");
+  if (bar < 0) return null;
+  const at = raw.slice(0, bar);
+  const id = raw.slice(bar + 1);
+  if (!CURSOR_AT.test(at) || Number.isNaN(new Date(at).getTime()) || !id || id.length > 64) return null;
+  return { at, id };
+}
+
+const Cursor = v.pipe(
+  v.string("must be a next_cursor value from an earlier page"),
+  v.check((s) => decodeCursor(s) !== null, "must be a next_cursor value from an earlier page"),
+  v.transform((s) => decodeCursor(s)!),
+);
+
+const filterText = (max: number) => v.pipe(v.string(`must be at most ${max} characters`), v.maxLength(max, `must be at most ${max} characters`));
+
+/** A query parameter that may be absent or blank (`?provider=` from a form means "any"). */
+export function queryParam<T extends v.GenericSchema<string, unknown>>(schema: T) {
+  return v.pipe(
+    v.optional(v.string()),
+    v.transform((s) => (s === undefined || s.trim() === "" ? undefined : s)),
+    v.optional(schema),
+  );
+}
+
+export const LogsQuery = v.object({
+  page: v.pipe(queryParam(wholeNumber(1, MAX_PAGE)), v.transform((n) => n ?? 1)),
+  limit: v.pipe(queryParam(wholeNumber(1, MAX_LIMIT)), v.transform((n) => n ?? 50)),
+  /** ok: status < 400 and no error class; error: the rest. */
+  status: queryParam(v.picklist(["ok", "error"], "must be ok or error")),
+  /** A provider entry id. */
+  provider: queryParam(filterText(64)),
+  /** The model requested, exactly. */
+  model: queryParam(filterText(300)),
+  /** A gateway key id. */
+  key: queryParam(filterText(64)),
+  from: queryParam(FromInstant),
+  to: queryParam(ToInstant),
+  /** next_cursor of the previous page; when given, page is ignored. */
+  cursor: queryParam(Cursor),
+});
+export type LogsQueryOutput = v.InferOutput<typeof LogsQuery>;

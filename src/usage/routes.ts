@@ -1,0 +1,26 @@
+import { Elysia } from "elysia";
+import type { AppDeps } from "../app.ts";
+import { authPlugin } from "../http/auth.ts";
+import { UsageParams, UsageQuery } from "./model.ts";
+import { usageByModel, usageByProvider, usageRange, usageSummary } from "./service.ts";
+
+/** A workspace's usage counters (usage_daily); any member may read them. */
+export function usageRoutes(deps: AppDeps) {
+  return new Elysia({ prefix: "/workspaces/:id/usage" })
+    .use(authPlugin(deps))
+    .get("/", ({ params, query }) => usageSummary(deps.sql, params.id, usageRange(query)), {
+      workspace: "member",
+      params: UsageParams,
+      query: UsageQuery,
+    })
+    .get("/by-provider", ({ params, query }) => usageByProvider(deps.sql, params.id, usageRange(query)), {
+      workspace: "member",
+      params: UsageParams,
+      query: UsageQuery,
+    })
+    .get("/by-model", ({ params, query }) => usageByModel(deps.sql, params.id, usageRange(query)), {
+      workspace: "member",
+      params: UsageParams,
+      query: UsageQuery,
+    });
+}
