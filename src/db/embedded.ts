@@ -66,6 +66,8 @@ export async function startEmbedded(dataDir: string | null, template?: Blob): Pr
   let release = () => {};
   let pgDir: string | undefined;
   if (dataDir) {
+    // Inside the compiled binary, paths under /$bunfs name its embedded, read-only files.
+    if (dataDir.includes("$bunfs")) throw new Error(`DATA_DIR must be a real directory, not ${dataDir} inside the binary`);
     pgDir = join(dataDir, "pg");
     mkdirSync(pgDir, { recursive: true });
     release = acquireLock(dataDir);

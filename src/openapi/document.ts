@@ -1,0 +1,280 @@
+// The OpenAPI 3.1 document of a Perpetuo app, generated from the routes themselves: every route's
+// valibot schemas (params, query, headers, body, response) become JSON Schema through
+// @valibot/to-json-schema, walked by @elysiajs/openapi's generator (the plugin's UI, which loads
+// scripts from a CDN, is not used). Summaries and security come from each route's `detail` when it
+// has one, else from the defaults below, so a new route is documented the moment it exists.
+import type { AnyElysia } from "elysia";
+import { toOpenAPISchema } from "@elysiajs/openapi/openapi";
+import { toJsonSchema } from "@valibot/to-json-schema";
+import type { OpenAPIV3_1 } from "openapi-types";
+
+export type OpenApiDocument = OpenAPIV3_1.Document;
+type Operation = OpenAPIV3_1.OperationObject;
+
+export const OPENAPI_VERSION = "3.1.0";
+export const HTTP_METHODS = ["get", "put", "post", "delete", "options", "head", "patch", "trace"] as const;
+
+/** Routes that are not part of the API: the document itself, its page, static files. */
+export function isUndocumentedPath(path: string): boolean {
+  return path === "/openapi.json" || path === "/docs" || path === "/public" || path.startsWith("/public/");
+}
+
+/** Elysia's `/workspaces/:id/` as OpenAPI writes it: `/workspaces/{id}`. */
+export function toOpenApiPath(path: string): string {
+  const p = path.replace(/:([A-Za-z0-9_]+)\??/g, "{$1}").replace(/\/\*$/, "/{*}");
+  return p.length > 1 ? p.replace(/\/+$/, "") : p;
+}
+
+export const SECURITY_SCHEMES: Record<string, OpenAPIV3_1.SecuritySchemeObject> = {
+  session: {
+    type: "http",
+    scheme: "bearer",
+    bearerFormat: "JWT",
+    description: "A session token from POST /auth/signup or /auth/login, as `Authorization: Bearer <token>`.",
+  },
+  sessionCookie: {
+    type: "apiKey",
+    in: "cookie",
+    name: "perpetuo_session",
+    description:
+      "The dashboard's session cookie. A state-changing request authenticated by it must carry the CSRF token (`x-csrf-token` header or `_csrf` field).",
+  },
+  gatewayKey: {
+    type: "http",
+    scheme: "bearer",
+    bearerFormat: "prp_…",
+    description: "A gateway API key of a workspace (`prp_…`), as `Authorization: Bearer prp_…`. Accepted only under /v1.",
+  },
+};
+
+const SESSION: OpenAPIV3_1.SecurityRequirementObject[] = [{ session: [] }, { sessionCookie: [] }];
+const GATEWAY: OpenAPIV3_1.SecurityRequirementObject[] = [{ gatewayKey: [] }];
+const NONE: OpenAPIV3_1.SecurityRequirementObject[] = [];
+
+/** JSON API routes anyone may call. */
+const PUBLIC_API = new Set(["POST /auth/signup", "POST /auth/login"]);
+
+/** Who may call a route, unless its `detail.security` says otherwise. */
+export function defaultSecurity(method: string, path: string): OpenAPIV3_1.SecurityRequirementObject[] {
+  const key = `${method.toUpperCase()} ${path}`;
+  if (path === "/v1" || path.startsWith("/v1/")) return GATEWAY;
+  if (PUBLIC_API.has(key)) return NONE;
+  if (path.startsWith("/auth/") || path === "/workspaces" || path.startsWith("/workspaces/")) return SESSION;
+  if (path === "/app" || path.startsWith("/app/") || key === "POST /logout") return [{ sessionCookie: [] }];
+  return NONE;
+}
+
+export function tagFor(path: string): string {
+  if (path === "/v1" || path.startsWith("/v1/")) return "gateway";
+  if (path.startsWith("/auth/")) return "auth";
+  if (path === "/workspaces" || path.startsWith("/workspaces/")) return "workspaces";
+  if (["/healthz", "/readyz", "/metrics"].includes(path)) return "operations";
+  return "dashboard";
+}
+
+export const TAGS: OpenAPIV3_1.TagObject[] = [
+  { name: "gateway", description: "OpenAI-compatible endpoints for applications; authenticated with a gateway key (prp_…)." },
+  { name: "auth", description: "Accounts and sessions." },
+  { name: "workspaces", description: "Workspaces and everything in them: members, provider keys, gateway keys, logs, usage." },
+  { name: "operations", description: "Health, readiness and metrics for load balancers and monitoring." },
+  { name: "dashboard", description: "The server-rendered dashboard (HTML pages and htmx fragments)." },
+];
+
+/** Summaries for routes whose definition has no `detail.summary`. */
+const SUMMARIES: Record<string, string> = {
+  "GET /healthz": "Liveness: the process is up",
+  "GET /readyz": "Readiness: the database answers",
+  "GET /metrics": "Prometheus metrics",
+  "POST /auth/signup": "Create an account and get a session token",
+  "POST /auth/login": "Sign in and get a session token",
+  "POST /auth/logout": "Sign out",
+  "GET /auth/me": "The signed-in user and their workspaces",
+  "GET /workspaces": "List your workspaces",
+  "POST /workspaces": "Create a workspace (you become its owner)",
+  "GET /workspaces/{id}": "Get a workspace",
+  "PUT /workspaces/{id}": "Rename a workspace (admin)",
+  "POST /v1/chat/completions": "Create a chat completion (OpenAI-compatible; streams with stream: true)",
+  "GET /v1/models": "List the models the gateway key can reach",
+  "GET /workspaces/{id}/providers": "List the workspace's provider keys",
+  "POST /workspaces/{id}/providers": "Add a provider key (admin)",
+  "POST /workspaces/{id}/providers/reorder": "Set the providers' priority order (admin)",
+  "GET /workspaces/{id}/providers/{pid}": "Get a provider key (the key itself is never returned)",
+  "PUT /workspaces/{id}/providers/{pid}": "Update a provider key (admin)",
+  "DELETE /workspaces/{id}/providers/{pid}": "Delete a provider key (admin)",
+  "POST /workspaces/{id}/providers/{pid}/test": "Test a provider key against its provider",
+  "GET /workspaces/{id}/api-keys": "List the workspace's gateway keys",
+  "POST /workspaces/{id}/api-keys": "Create a gateway key (prp_…; shown once)",
+  "GET /workspaces/{id}/api-keys/{kid}": "Get a gateway key",
+  "POST /workspaces/{id}/api-keys/{kid}/revoke": "Revoke a gateway key",
+  "DELETE /workspaces/{id}/api-keys/{kid}": "Delete a gateway key",
+  "GET /workspaces/{id}/settings": "Get the workspace's settings",
+  "PUT /workspaces/{id}/settings": "Update the workspace's settings (admin)",
+  "GET /workspaces/{id}/logs": "List request logs, newest first",
+  "GET /workspaces/{id}/logs/{logId}": "Get one request log with its attempts",
+  "GET /workspaces/{id}/usage": "Usage and cost over a period",
+  "GET /workspaces/{id}/usage/by-model": "Usage and cost by model",
+  "GET /workspaces/{id}/usage/by-provider": "Usage and cost by provider",
+  // Dashboard: HTML pages, forms and htmx fragments.
+  "GET /": "Redirect to the dashboard, or to the sign-in page",
+  "GET /login": "Sign-in page",
+  "POST /login": "Sign in (form); sets the session cookie",
+  "GET /signup": "Sign-up page",
+  "POST /signup": "Create an account (form); sets the session cookie",
+  "POST /logout": "Sign out (form); clears the session cookie",
+  "GET /app": "Dashboard home: your workspaces",
+  "POST /app/workspaces": "Create a workspace (form)",
+  "GET /app/w/{id}": "Workspace overview page",
+  "GET /app/w/{id}/settings": "Workspace settings page",
+  "POST /app/w/{id}/settings": "Save workspace settings (form)",
+  "GET /app/w/{id}/logs": "Request logs page",
+  "GET /app/w/{id}/logs/{logId}": "One request's log page",
+  "GET /app/w/{id}/usage": "Usage page",
+  "GET /app/w/{id}/keys": "Gateway keys page",
+  "POST /app/w/{id}/keys": "Create a gateway key (form)",
+  "GET /app/w/{id}/keys/{kid}/revoke": "Confirm revoking a gateway key",
+  "POST /app/w/{id}/keys/{kid}/revoke": "Revoke a gateway key (form)",
+  "GET /app/w/{id}/keys/{kid}/delete": "Confirm deleting a gateway key",
+  "POST /app/w/{id}/keys/{kid}/delete": "Delete a gateway key (form)",
+  "GET /app/w/{id}/providers": "Provider keys page",
+  "GET /app/w/{id}/providers/new": "New provider key form",
+  "GET /app/w/{id}/providers/fields": "Provider form fields for a type (htmx fragment)",
+  "POST /app/w/{id}/providers": "Add a provider key (form)",
+  "GET /app/w/{id}/providers/{pid}/edit": "Edit provider key form",
+  "POST /app/w/{id}/providers/{pid}": "Save a provider key (form)",
+  "POST /app/w/{id}/providers/{pid}/enabled": "Enable or disable a provider key",
+  "POST /app/w/{id}/providers/{pid}/move": "Move a provider key up or down",
+  "POST /app/w/{id}/providers/{pid}/test": "Test a provider key (htmx fragment)",
+  "GET /app/w/{id}/providers/{pid}/delete": "Confirm deleting a provider key",
+  "POST /app/w/{id}/providers/{pid}/delete": "Delete a provider key (form)",
+};
+
+const singular = (word: string) => word.replace(/ies$/, "y").replace(/(?<!s)s$/, "");
+const words = (segment: string) => segment.replace(/[-_]/g, " ");
+const capital = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
+const withArticle = (noun: string) => `${/^[aeiou]/i.test(noun) ? "an" : "a"} ${noun}`;
+
+/** A readable summary from the method and path, for routes nobody described. */
+export function fallbackSummary(method: string, path: string): string {
+  const segments = path.split("/").filter(Boolean);
+  const isParam = (s: string | undefined) => !!s && s.startsWith("{");
+  const m = method.toUpperCase();
+  const last = segments.at(-1);
+  if (!last) return `${m} /`;
+  if (isParam(last)) {
+    const noun = withArticle(singular(words(segments.at(-2) ?? "item")));
+    const verb = { GET: "Get", PUT: "Update", PATCH: "Update", DELETE: "Delete", POST: "Act on" }[m] ?? m;
+    return `${verb} ${noun}`;
+  }
+  const name = words(last);
+  const prev = segments.at(-2);
+  const collection = name.endsWith("s");
+  if (m === "GET") return collection ? `List ${name}` : `Get ${name}`;
+  if (m === "POST") {
+    if (collection) return `Create ${withArticle(singular(name))}`;
+    if (isParam(prev)) return `${capital(name)} ${withArticle(singular(words(segments.at(-3) ?? "item")))}`;
+    return prev ? `${capital(name)} ${words(prev)}` : capital(name);
+  }
+  if (m === "PUT" || m === "PATCH") return `Update ${name}`;
+  if (m === "DELETE") return `Delete ${name}`;
+  return `${m} ${path}`;
+}
+
+/** valibot → JSON Schema; transformations (trim, defaults) have no JSON Schema form and are skipped. */
+function valibotToJsonSchema(schema: unknown): unknown {
+  return toJsonSchema(schema as Parameters<typeof toJsonSchema>[0], { target: "draft-2020-12", errorMode: "ignore" });
+}
+
+/** `$schema` on every nested schema is noise inside an OpenAPI document, which names its dialect once. */
+function stripSchemaKeywords(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(stripSchemaKeywords);
+  if (value && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) if (k !== "$schema") out[k] = stripSchemaKeywords(v);
+    return out;
+  }
+  return value;
+}
+
+const ERROR_SCHEMA: OpenAPIV3_1.SchemaObject = {
+  type: "object",
+  required: ["error"],
+  properties: {
+    error: {
+      type: "object",
+      required: ["message", "type", "param", "code"],
+      properties: {
+        message: { type: "string" },
+        type: { type: "string", examples: ["invalid_request_error", "authentication_error", "not_found_error"] },
+        param: { type: ["string", "null"], description: "The offending field, e.g. `messages[0].content`." },
+        code: { type: ["string", "null"] },
+      },
+    },
+  },
+};
+
+export interface DocumentOptions {
+  version: string;
+  /** Where users reach Perpetuo; becomes the document's server. */
+  publicUrl?: string;
+}
+
+export function buildOpenApiDocument(app: AnyElysia, opts: DocumentOptions): OpenApiDocument {
+  const generated = toOpenAPISchema(
+    app,
+    { staticFile: false, paths: [/^\/openapi\.json$/, /^\/docs$/, /^\/public(\/|$)/] },
+    undefined,
+    { valibot: valibotToJsonSchema },
+    OPENAPI_VERSION as `3.1.${number}`,
+  );
+  // A route with its own parser (e.g. the gateway's size-limited JSON reader) gets no content from
+  // the generator, which only knows the named parsers; such bodies are JSON.
+  const bodies = new Map<string, unknown>();
+  for (const route of app.routes as { method: string; path: string; hooks?: { body?: unknown } }[]) {
+    if (route.hooks?.body) bodies.set(`${route.method.toLowerCase()} ${toOpenApiPath(route.path)}`, route.hooks.body);
+  }
+  const paths: Record<string, Record<string, Operation>> = {};
+  for (const [rawPath, item] of Object.entries(generated.paths)) {
+    const path = toOpenApiPath(rawPath);
+    for (const [method, op] of Object.entries(item ?? {}) as [string, Operation][]) {
+      if (!op || typeof op !== "object" || !(HTTP_METHODS as readonly string[]).includes(method)) continue;
+      const operation = stripSchemaKeywords(op) as Operation;
+      const body = bodies.get(`${method} ${path}`);
+      const requestBody = operation.requestBody as OpenAPIV3_1.RequestBodyObject | undefined;
+      if (body && !Object.keys(requestBody?.content ?? {}).length && (body as { "~standard"?: { vendor?: string } })["~standard"]?.vendor === "valibot") {
+        operation.requestBody = { required: true, content: { "application/json": { schema: stripSchemaKeywords(valibotToJsonSchema(body)) as OpenAPIV3_1.SchemaObject } } };
+      }
+      const key = `${method.toUpperCase()} ${path}`;
+      operation.summary ||= SUMMARIES[key] ?? fallbackSummary(method, path);
+      operation.tags = operation.tags?.length ? operation.tags : [tagFor(path)];
+      operation.security ??= defaultSecurity(method, path);
+      const tag = operation.tags[0];
+      if (!Object.keys(operation.responses ?? {}).length) {
+        operation.responses = { default: { description: tag === "dashboard" ? "An HTML page or fragment" : "The result" } };
+      }
+      if (tag !== "dashboard") {
+        operation.responses!["4XX"] ??= {
+          description: "A client error (validation, authentication, not found, conflict, rate limit)",
+          content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } },
+        };
+      }
+      (paths[path] ??= {})[method] = operation;
+    }
+  }
+  const sorted = Object.fromEntries(Object.entries(paths).sort(([a], [b]) => a.localeCompare(b)));
+  return {
+    openapi: OPENAPI_VERSION,
+    info: {
+      title: "Perpetuo",
+      version: opts.version,
+      description:
+        "A self-hosted LLM gateway: an OpenAI-compatible API under /v1 for applications, and a JSON API for accounts, workspaces, provider keys and gateway keys. Errors always have the shape `{\"error\":{\"message\",\"type\",\"param\",\"code\"}}`.",
+    },
+    servers: opts.publicUrl ? [{ url: opts.publicUrl }] : undefined,
+    tags: TAGS,
+    paths: sorted as OpenAPIV3_1.PathsObject,
+    components: {
+      schemas: { ...(stripSchemaKeywords(generated.components.schemas ?? {}) as object), Error: ERROR_SCHEMA },
+      securitySchemes: SECURITY_SCHEMES,
+    },
+  };
+}

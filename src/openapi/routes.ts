@@ -1,0 +1,44 @@
+import type { AnyElysia } from "elysia";
+import type { AppDeps } from "../app.ts";
+import { VERSION } from "../cli/usage.ts";
+import { buildOpenApiDocument, type OpenApiDocument } from "./document.ts";
+import { DOCS_CSP, renderDocsPage } from "./docs-page.ts";
+
+/**
+ * GET /openapi.json and GET /docs, describing every route of the app this is used on.
+ * A function plugin: it receives the app itself, so routes registered after it are documented too.
+ * The document is built on first request and again only when the app's routes change.
+ */
+export function openapiRoutes(deps: Pick<AppDeps, "config">) {
+  return <A extends AnyElysia>(app: A) => {
+    let cached: { routes: number; doc: OpenApiDocument; json: string; html: string } | null = null;
+    const current = () => {
+      const routes = app.routes.length;
+      if (!cached || cached.routes !== routes) {
+        const doc = buildOpenApiDocument(app, { version: VERSION, publicUrl: deps.config.publicUrl });
+        cached = { routes, doc, json: JSON.stringify(doc), html: renderDocsPage(doc) };
+      }
+      return cached;
+    };
+    return app
+      .get(
+        "/openapi.json",
+        () => new Response(current().json, { headers: { "content-type": "application/json; charset=utf-8", "cache-control": "no-cache" } }),
+        { detail: { hide: true } },
+      )
+      .get(
+        "/docs",
+        () =>
+          new Response(current().html, {
+            headers: {
+              "content-type": "text/html; charset=utf-8",
+              "cache-control": "no-cache",
+              "content-security-policy": DOCS_CSP,
+              "x-content-type-options": "nosniff",
+              "referrer-policy": "same-origin",
+            },
+          }),
+        { detail: { hide: true } },
+      );
+  };
+}
