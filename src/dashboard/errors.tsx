@@ -1,0 +1,134 @@
+import type { AppDeps } from "../app.ts";
+import { csrfTokenFor, type Session } from "../http/auth.ts";
+import { ApiError } from "../http/errors.ts";
+import { listWorkspaces } from "../workspaces/service.ts";
+import { ErrorPage } from "../../views/pages/error.tsx";
+import { htmlResponse, pathOf, targetsInline, viewContext, wantsFragment } from "./render.ts";
+import { safeNext } from "./session.ts";
+
+/** Paths whose errors are pages for people, not JSON for programs. */
+export function isDashboardPath(path: string): boolean {
+  return path === "/" || path === "/app" || path.startsWith("/app/") || path === "/login" || path === "/signup" || path === "/logout";
+}
+
+interface ErrorContext {
+  code: string | number;
+  error: unknown;
+  request: Request;
+  /** Resolved by the auth macro before the failure, when it got that far. */
+  session?: Session;
+}
+
+interface Described {
+  status: number;
+  title: string;
+  message: string;
+}
+
+function describe(deps: AppDeps, ctx: ErrorContext, path: string): Described {
+  const { code, error } = ctx;
+  if (error instanceof ApiError) {
+    if (error.status === 403 && error.code === "csrf_failed") {
+      return {
+        status: 403,
+        title: "This form has expired",
+        message:
+          "The request was missing its security token or came from another site, so nothing was changed. Go back, reload the page and try again.",
+      };
+    }
+    if (error.status === 403) return { status: 403, title: "Not allowed", message: capitalize(error.message) + "." };
+    if (error.status === 404) {
+      return { status: 404, title: "Not found", message: "This page does not exist, or you do not have access to it." };
+    }
+    if (error.status < 500) return { status: error.status, title: "Something is not right", message: capitalize(error.message) + "." };
+  }
+  switch (code) {
+    case "NOT_FOUND":
+    case "VALIDATION":
+      return { status: 404, title: "Not found", message: "This page does not exist, or you do not have access to it." };
+    case "PARSE":
+      return { status: 400, title: "Bad request", message: "The form could not be read. Go back and try again." };
+  }
+  const status = (error as { status?: unknown } | null)?.status;
+  if (typeof status === "number" && status >= 400 && status < 500) {
+    return { status, title: "Something is not right", message: "The request could not be handled. Go back and try again." };
+  }
+  const id = crypto.randomUUID();
+  deps.logger.error("unhandled dashboard error", {
+    error_id: id,
+    path,
+    error: error instanceof Error ? error.message : String(error),
+  });
+  return {
+    status: 500,
+    title: "Something went wrong",
+    message: `An unexpected error stopped this page. It has been logged with reference ${id}; please try again.`,
+  };
+}
+
+const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+
+/**
+ * The dashboard's error rendering: sign-in redirects for anonymous visitors and HTML pages (or
+ * htmx fragments) for everything else. Returns null for paths outside the dashboard, which keep
+ * the JSON error shape.
+ */
+export function dashboardError(deps: AppDeps, ctx: ErrorContext): Promise<Response> | null {
+  const url = new URL(ctx.request.url);
+  if (!isDashboardPath(url.pathname)) return null;
+  return render(deps, ctx, url);
+}
+
+async function render(deps: AppDeps, ctx: ErrorContext, url: URL): Promise<Response> {
+  const headers: Record<string, string> = {};
+  ctx.request.headers.forEach((value, key) => {
+    headers[key] = value;
+  });
+  const hx = headers["hx-request"] === "true";
+
+  if (ctx.error instanceof ApiError && ctx.error.status === 401) {
+    const here = hx ? localPath(headers["hx-current-url"]) : ctx.request.method === "GET" ? url.pathname + url.search : null;
+    const next = safeNext(here);
+    const login = next ? `/login?next=${encodeURIComponent(next)}` : "/login";
+    // An expired or forged session cookie is dropped on the way.
+    const clear: Record<string, string> = /(?:^|;\s*)perpetuo_session=/.test(headers.cookie ?? "")
+      ? { "set-cookie": "perpetuo_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax" }
+      : {};
+    if (hx) {
+      return new Response(null, { status: 401, headers: { "hx-redirect": login, vary: "HX-Request", "cache-control": "no-store", ...clear } });
+    }
+    return new Response(null, { status: 303, headers: { location: login, vary: "HX-Request", "cache-control": "no-store", ...clear } });
+  }
+
+  const d = describe(deps, ctx, url.pathname);
+  let workspaces: Awaited<ReturnType<typeof listWorkspaces>> = [];
+  if (ctx.session) {
+    try {
+      workspaces = await listWorkspaces(deps.sql, ctx.session.user.id);
+    } catch {
+      // The error page must render even when the database is what failed.
+    }
+  }
+  const view = viewContext({
+    headers,
+    path: pathOf(ctx.request),
+    csrf: ctx.session ? csrfTokenFor(deps, ctx.session.sessionId) : "",
+    user: ctx.session?.user ?? null,
+    workspaces: workspaces.map((w) => ({ id: w.id, name: w.name, role: w.role })),
+  });
+  const inline = targetsInline(headers);
+  return htmlResponse(
+    <ErrorPage ctx={{ ...view, hx: wantsFragment(headers) }} status={d.status} title={d.title} message={d.message} inline={inline} />,
+    d.status,
+  );
+}
+
+function localPath(href: string | undefined): string | null {
+  if (!href) return null;
+  try {
+    const u = new URL(href);
+    return u.pathname + u.search;
+  } catch {
+    return null;
+  }
+}

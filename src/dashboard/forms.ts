@@ -1,0 +1,102 @@
+import * as v from "valibot";
+import type { FormErrors } from "../../views/context.ts";
+
+/** An urlencoded form as Elysia parses it: repeated names become arrays. */
+export type FormBody = Record<string, string | string[] | undefined>;
+
+export function formBody(body: unknown): FormBody {
+  return body && typeof body === "object" && !Array.isArray(body) ? (body as FormBody) : {};
+}
+
+/** The last value sent for a name ("" when absent). */
+export function text(body: FormBody, name: string): string {
+  const raw = body[name];
+  const value = Array.isArray(raw) ? raw[raw.length - 1] : raw;
+  return typeof value === "string" ? value : "";
+}
+
+/** A checkbox with a hidden "off" companion: checked when any value is "on". */
+export function checkbox(body: FormBody, name: string): boolean {
+  const raw = body[name];
+  const values = Array.isArray(raw) ? raw : raw === undefined ? [] : [raw];
+  return values.some((x) => x === "on" || x === "true" || x === "1");
+}
+
+/**
+ * A whole number from a text input: empty → undefined (the schema's default or "required"),
+ * digits → number, anything else stays a string so the schema reports it as not a number.
+ */
+export function integer(body: FormBody, name: string): number | string | undefined {
+  const s = text(body, name).trim();
+  if (s === "") return undefined;
+  return /^-?\d{1,15}$/.test(s) ? Number(s) : s;
+}
+
+/** Comma- or newline-separated values, trimmed, empties dropped. */
+export function list(body: FormBody, name: string): string[] {
+  return text(body, name)
+    .split(/[\n,]/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+/**
+ * `alias=model` lines into an object. A line without `=` is reported back as an error message
+ * for the field rather than silently dropped.
+ */
+export function keyValueLines(body: FormBody, name: string): { value: Record<string, string>; error: string | null } {
+  const value: Record<string, string> = {};
+  const lines = text(body, name).split("\n");
+  for (const [i, raw] of lines.entries()) {
+    const line = raw.trim();
+    if (!line) continue;
+    const eq = line.indexOf("=");
+    if (eq <= 0 || eq === line.length - 1) return { value, error: `line ${i + 1} must look like alias=model` };
+    value[line.slice(0, eq).trim()] = line.slice(eq + 1).trim();
+  }
+  return { value, error: null };
+}
+
+export function formatKeyValueLines(map: Record<string, string> | null | undefined): string {
+  return Object.entries(map ?? {})
+    .map(([k, val]) => `${k}=${val}`)
+    .join("\n");
+}
+
+/**
+ * Valibot issues → one message per top-level field, worded for a label beside the field:
+ * "name must not be empty" next to "Name" reads as "Must not be empty".
+ */
+export function issuesToErrors(issues: readonly v.BaseIssue<unknown>[], form?: string): FormErrors {
+  const fields: Record<string, string> = {};
+  for (const issue of issues) {
+    const key = issue.path?.[0]?.key;
+    const name = typeof key === "string" ? key : "_form";
+    if (fields[name]) continue;
+    fields[name] = fieldMessage(name, issue);
+  }
+  const formMessage = fields._form;
+  delete fields._form;
+  return { fields, form: form ?? formMessage };
+}
+
+function fieldMessage(name: string, issue: v.BaseIssue<unknown>): string {
+  if (issue.input === undefined && (issue.kind === "schema" || issue.type === "object")) return "This field is required.";
+  let msg = issue.message ?? "is invalid";
+  const prefixes = [name, name.replace(/_/g, " ")];
+  for (const p of prefixes) {
+    if (msg.toLowerCase().startsWith(p.toLowerCase() + " ")) {
+      msg = msg.slice(p.length + 1);
+      break;
+    }
+  }
+  if (/^Invalid type: Expected number/.test(msg)) msg = "must be a whole number";
+  else if (/^Invalid type: Expected boolean/.test(msg)) msg = "must be on or off";
+  else if (/^Invalid /.test(msg)) msg = "is not valid";
+  msg = msg.charAt(0).toUpperCase() + msg.slice(1);
+  return /[.!?]$/.test(msg) ? msg : `${msg}.`;
+}
+
+export function errorsFor(fields: Record<string, string>, form?: string): FormErrors {
+  return { fields, form };
+}

@@ -1,0 +1,26 @@
+import { Elysia } from "elysia";
+import type { AppDeps } from "../app.ts";
+import { authPages } from "./auth-routes.tsx";
+import { workspacePages } from "./workspace-routes.tsx";
+import { staticRoutes } from "./static.ts";
+import { providerPages } from "./provider-routes.tsx";
+import { keyPages } from "./key-routes.tsx";
+import { insightPages } from "./insight-routes.tsx";
+
+export { dashboardError } from "./errors.tsx";
+export { applySecurityHeaders } from "./security.ts";
+
+/**
+ * The dashboard: server-rendered pages (views/) that htmx enhances, and /public/*. Each route is
+ * thin — parse the form, call the feature's service, render — and every form also works as a plain
+ * HTML form (POST → 303, or the page again with errors and 422).
+ */
+export function dashboardRoutes(deps: AppDeps) {
+  return new Elysia({ name: "perpetuo:dashboard" })
+    .use(staticRoutes())
+    .use(authPages(deps))
+    .use(workspacePages(deps))
+    .use(insightPages(deps))
+    .use(providerPages(deps))
+    .use(keyPages(deps));
+}

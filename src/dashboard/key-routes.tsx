@@ -1,0 +1,138 @@
+import { Elysia } from "elysia";
+import * as v from "valibot";
+import type { AppDeps } from "../app.ts";
+import { authPlugin, type Session } from "../http/auth.ts";
+import { notFound } from "../http/errors.ts";
+import { ApiKeyParams, ApiKeysParams, CreateApiKeyBody } from "../api-keys/model.ts";
+import { createApiKey, deleteApiKey, getApiKey, listApiKeys, revokeApiKey } from "../api-keys/service.ts";
+import { listProviders } from "../providers/service.ts";
+import type { FormErrors } from "../../views/context.ts";
+import { KeysPage } from "../../views/pages/keys.tsx";
+import { ConfirmPage } from "../../views/pages/confirm.tsx";
+import { errorsFor, formBody, issuesToErrors, text } from "./forms.ts";
+import { html, targetsInline, type SetLike } from "./render.ts";
+import { pageContext, workspacePath } from "./context.ts";
+
+type Bits = { session: Session; headers: Record<string, string | undefined>; request: Request; set: SetLike };
+
+/** A model name for the snippets: the first exact model an enabled provider lists, else a common one. */
+async function exampleModel(deps: AppDeps, workspaceId: string): Promise<string> {
+  const providers = await listProviders(deps.sql, workspaceId);
+  for (const p of providers) {
+    if (!p.enabled) continue;
+    const exact = p.models.find((m) => !m.includes("*"));
+    if (exact) return exact;
+  }
+  return "gpt-4o-mini";
+}
+
+/** /app/w/:id/keys… — the dashboard face of src/api-keys. */
+export function keyPages(deps: AppDeps) {
+  // Exactly what the JSON routes emit, so the gateway's key cache forgets the key at once.
+  const changed = (workspaceId: string, keyHash: string) => deps.events.emit({ type: "api_key", workspace_id: workspaceId, key_hash: keyHash });
+  const notices: Record<string, string> = { revoked: "Key revoked: requests with it are refused from now on.", deleted: "Key deleted." };
+
+  async function page(
+    c: Bits,
+    id: string,
+    opts: { created?: { name: string; key: string }; values?: { name?: string; expires?: string }; errors?: FormErrors; notice?: string | null; status?: number } = {},
+  ) {
+    const ctx = await pageContext(deps, c, id);
+    const keys = await listApiKeys(deps.sql, id);
+    const view = (
+      <KeysPage
+        ctx={ctx}
+        keys={keys}
+        created={opts.created}
+        apiBase={`${deps.config.publicUrl}/v1`}
+        exampleModel={await exampleModel(deps, id)}
+        values={opts.values ?? {}}
+        errors={opts.errors ?? errorsFor({})}
+        notice={opts.notice}
+      />
+    );
+    return html(c.set, view, opts.status ?? 200);
+  }
+
+  async function confirm(c: Bits & { params: { id: string; kid: string } }, kind: "revoke" | "delete") {
+    const key = await getApiKey(deps.sql, c.params.id, c.params.kid);
+    if (!key) throw notFound("API key");
+    const ctx = await pageContext(deps, c, c.params.id);
+    const base = workspacePath(c.params.id, "/keys");
+    const confirm =
+      kind === "revoke"
+        ? {
+            title: `Revoke key ${key.name}?`,
+            message: "Applications using it get 401 from their next request on. The key stays listed as revoked.",
+            confirmLabel: "Revoke key",
+          }
+        : {
+            title: `Delete key ${key.name}?`,
+            message: "The key stops working at once and disappears from this list. Its request logs are kept. This cannot be undone.",
+            confirmLabel: "Delete key",
+          };
+    return html(
+      c.set,
+      <ConfirmPage
+        ctx={ctx}
+        section="keys"
+        inline={targetsInline(c.headers)}
+        confirm={{ ...confirm, action: `${base}/${encodeURIComponent(key.id)}/${kind}`, cancelHref: base, csrf: ctx.csrf }}
+      />,
+    );
+  }
+
+  return new Elysia({ prefix: "/app/w/:id/keys" })
+    .use(authPlugin(deps))
+    .get("/", (c) => page(c, c.params.id, { notice: notices[String(c.query.done)] ?? null }), { workspace: "member", params: ApiKeysParams })
+    .post(
+      "/",
+      async (c) => {
+        const { params, body, session, set } = c;
+        const form = formBody(body);
+        const values = { name: text(form, "name"), expires: text(form, "expires").trim() };
+        // A date input gives a day; the key works through the end of it (UTC).
+        const expires = /^\d{4}-\d{2}-\d{2}$/.test(values.expires) ? `${values.expires}T23:59:59Z` : values.expires || null;
+        const parsed = v.safeParse(CreateApiKeyBody, { name: values.name, expires_at: expires });
+        if (!parsed.success) {
+          const errors = issuesToErrors(parsed.issues);
+          if (errors.fields.expires_at) {
+            errors.fields.expires = errors.fields.expires_at.startsWith("Must be in the future") ? "Must be a future date." : "Must be a date such as 2030-01-31.";
+            delete errors.fields.expires_at;
+          }
+          return page(c, params.id, { values, errors, status: 422 });
+        }
+        const { view, key, key_hash } = await createApiKey(deps.sql, params.id, session.user.id, parsed.output);
+        changed(params.id, key_hash);
+        deps.logger.info("api key created", { workspace_id: params.id, api_key_id: view.id, prefix: view.prefix, user_id: session.user.id });
+        // No redirect: the key is in this one response and nowhere else (no-store, never in a URL).
+        set.headers["cache-control"] = "no-store";
+        return page(c, params.id, { created: { name: view.name, key }, status: 201 });
+      },
+      { workspace: "admin", params: ApiKeysParams },
+    )
+    .get("/:kid/revoke", (c) => confirm(c, "revoke"), { workspace: "admin", params: ApiKeyParams })
+    .post(
+      "/:kid/revoke",
+      async ({ params, session, redirect }) => {
+        const revoked = await revokeApiKey(deps.sql, params.id, params.kid);
+        if (!revoked) throw notFound("API key");
+        changed(params.id, revoked.key_hash);
+        deps.logger.info("api key revoked", { workspace_id: params.id, api_key_id: params.kid, user_id: session.user.id });
+        return redirect(workspacePath(params.id, "/keys?done=revoked"), 303);
+      },
+      { workspace: "admin", params: ApiKeyParams },
+    )
+    .get("/:kid/delete", (c) => confirm(c, "delete"), { workspace: "admin", params: ApiKeyParams })
+    .post(
+      "/:kid/delete",
+      async ({ params, session, redirect }) => {
+        const keyHash = await deleteApiKey(deps.sql, params.id, params.kid);
+        if (!keyHash) throw notFound("API key");
+        changed(params.id, keyHash);
+        deps.logger.info("api key deleted", { workspace_id: params.id, api_key_id: params.kid, user_id: session.user.id });
+        return redirect(workspacePath(params.id, "/keys?done=deleted"), 303);
+      },
+      { workspace: "admin", params: ApiKeyParams },
+    );
+}

@@ -1,0 +1,317 @@
+import { Elysia } from "elysia";
+import * as v from "valibot";
+import type { AppDeps } from "../app.ts";
+import { authPlugin, type Session } from "../http/auth.ts";
+import { ApiError, notFound } from "../http/errors.ts";
+import { PROVIDER_CATALOG, PROVIDER_TYPES } from "../providers/catalog.ts";
+import { createKeyring } from "../providers/keyring.ts";
+import { CreateProviderBody, ProviderParams, ProvidersParams, UpdateProviderBody } from "../providers/model.ts";
+import {
+  createProvider,
+  deleteProvider,
+  getProvider,
+  listProviders,
+  reorderProviders,
+  testProvider,
+  updateProvider,
+  type ProviderView,
+} from "../providers/service.ts";
+import type { FormErrors } from "../../views/context.ts";
+import { ProvidersPage, TestResultView, type TestResult } from "../../views/pages/providers.tsx";
+import { ProviderFormPage, type ProviderFormValues } from "../../views/pages/provider-form.tsx";
+import { ProviderTypeFields, type ProviderTypeOption } from "../../views/components/provider-fields.tsx";
+import { ConfirmPage } from "../../views/pages/confirm.tsx";
+import { checkbox, errorsFor, formatKeyValueLines, formBody, integer, issuesToErrors, keyValueLines, list, text, type FormBody } from "./forms.ts";
+import { html, targetsInline } from "./render.ts";
+import { pageContext, workspacePath } from "./context.ts";
+
+const TYPE_OPTIONS: ProviderTypeOption[] = PROVIDER_TYPES.map((t) => ({ value: t, ...PROVIDER_CATALOG[t] }));
+const typeOption = (t: string | undefined): ProviderTypeOption | null => TYPE_OPTIONS.find((o) => o.value === t) ?? null;
+
+const emptyValues = (): ProviderFormValues => ({
+  name: "",
+  type: "openai",
+  base_url: "",
+  models: "",
+  model_map: "",
+  priority: "",
+  timeout_ms: "",
+  enabled: true,
+  remove_key: false,
+});
+
+function valuesOf(p: ProviderView): ProviderFormValues {
+  return {
+    name: p.name,
+    type: p.type,
+    base_url: p.base_url_is_default ? "" : p.base_url,
+    models: p.models.join("\n"),
+    model_map: formatKeyValueLines(p.model_map),
+    priority: String(p.priority),
+    timeout_ms: String(p.timeout_ms),
+    enabled: p.enabled,
+    remove_key: false,
+  };
+}
+
+/** What the browser sent, to show again after an error (the API key is never echoed). */
+function valuesFrom(form: FormBody): ProviderFormValues {
+  return {
+    name: text(form, "name"),
+    type: text(form, "type"),
+    base_url: text(form, "base_url"),
+    models: text(form, "models"),
+    model_map: text(form, "model_map"),
+    priority: text(form, "priority"),
+    timeout_ms: text(form, "timeout_ms"),
+    enabled: checkbox(form, "enabled"),
+    remove_key: checkbox(form, "remove_key"),
+  };
+}
+
+/**
+ * The form → the JSON API's body shape, coerced from strings (numbers, checkbox, lists, alias
+ * lines) and validated by the providers feature's own schema.
+ */
+function parseProviderForm<S extends typeof CreateProviderBody | typeof UpdateProviderBody>(
+  schema: S,
+  form: FormBody,
+  editing: boolean,
+): { ok: true; value: v.InferOutput<S> } | { ok: false; errors: FormErrors } {
+  const map = keyValueLines(form, "model_map");
+  const baseUrl = text(form, "base_url").trim();
+  const input = {
+    name: text(form, "name"),
+    type: text(form, "type"),
+    // Empty: the type's default (null on edit resets a custom URL).
+    base_url: baseUrl === "" ? (editing ? null : undefined) : baseUrl,
+    api_key: editing && checkbox(form, "remove_key") ? null : text(form, "api_key"),
+    priority: integer(form, "priority"),
+    timeout_ms: integer(form, "timeout_ms"),
+    enabled: checkbox(form, "enabled"),
+    models: list(form, "models"),
+    model_map: map.value,
+  };
+  const parsed = v.safeParse(schema, input);
+  const errors = parsed.success ? errorsFor({}) : issuesToErrors(parsed.issues);
+  if (map.error) errors.fields.model_map ??= capitalizeSentence(map.error);
+  if (!parsed.success || map.error) return { ok: false, errors };
+  return { ok: true, value: parsed.output as v.InferOutput<S> };
+}
+
+const capitalizeSentence = (s: string) => {
+  const out = s.charAt(0).toUpperCase() + s.slice(1);
+  return /[.!?]$/.test(out) ? out : `${out}.`;
+};
+
+/** A service's ApiError (duplicate name, type rules, limits) as a message beside its field. */
+function serviceErrors(err: ApiError): FormErrors {
+  const param = err.param?.replace(/\[.*$/, "") ?? null;
+  let message = err.message;
+  if (param && message.toLowerCase().startsWith(`${param} `)) message = message.slice(param.length + 1);
+  return param ? errorsFor({ [param]: capitalizeSentence(message) }) : errorsFor({}, capitalizeSentence(message));
+}
+
+/** /app/w/:id/providers… — the dashboard face of src/providers. */
+export function providerPages(deps: AppDeps) {
+  const keyring = createKeyring(deps.config);
+  // Exactly what the JSON routes emit, so the gateway cache drops the workspace's providers.
+  const changed = (workspaceId: string) => deps.events.emit({ type: "provider", workspace_id: workspaceId });
+
+  type Bits = { session: Session; headers: Record<string, string | undefined>; request: Request };
+
+  async function listPage(c: Bits & { set: Parameters<typeof html>[0] }, id: string, extra: { tests?: Record<string, TestResult>; notice?: string | null } = {}) {
+    const ctx = await pageContext(deps, c, id);
+    const providers = await listProviders(deps.sql, id);
+    return html(c.set, <ProvidersPage ctx={ctx} providers={providers} tests={extra.tests} notice={extra.notice} />);
+  }
+
+  async function formPage(
+    c: Bits & { set: Parameters<typeof html>[0] },
+    id: string,
+    values: ProviderFormValues,
+    errors: FormErrors,
+    editing: ProviderView | null,
+    status: number,
+  ) {
+    const ctx = await pageContext(deps, c, id);
+    const view = (
+      <ProviderFormPage
+        ctx={ctx}
+        types={TYPE_OPTIONS}
+        values={values}
+        errors={errors}
+        fieldsFor={status === 200 ? null : typeOption(values.type)}
+        editing={editing ? { id: editing.id, name: editing.name, keyHint: editing.key_hint } : null}
+      />
+    );
+    return html(c.set, view, status);
+  }
+
+  const saved: Record<string, string> = { created: "Provider added.", updated: "Provider saved.", deleted: "Provider deleted." };
+
+  return new Elysia({ prefix: "/app/w/:id/providers" })
+    .use(authPlugin(deps))
+    .get("/", (c) => listPage(c, c.params.id, { notice: saved[String(c.query.done)] ?? null }), {
+      workspace: "member",
+      params: ProvidersParams,
+    })
+    .get("/new", (c) => formPage(c, c.params.id, emptyValues(), errorsFor({}), null, 200), { workspace: "admin", params: ProvidersParams })
+    // The type-dependent part of the form, for htmx when the type changes.
+    .get(
+      "/fields",
+      async ({ params, query, set }) => {
+        const type = typeOption(typeof query.type === "string" ? query.type : undefined);
+        const pid = typeof query.provider === "string" ? query.provider : null;
+        const editing = pid ? await getProvider(deps.sql, params.id, pid) : null;
+        return html(
+          set,
+          <ProviderTypeFields
+            type={type}
+            baseUrl={editing && !editing.base_url_is_default ? editing.base_url : ""}
+            errors={errorsFor({})}
+            keyHint={editing?.key_hint ?? null}
+            editing={editing !== null}
+            removeKey={false}
+          />,
+        );
+      },
+      { workspace: "member", params: ProvidersParams },
+    )
+    .post(
+      "/",
+      async (c) => {
+        const { params, body, session, redirect } = c;
+        const form = formBody(body);
+        const parsed = parseProviderForm(CreateProviderBody, form, false);
+        if (!parsed.ok) return formPage(c, params.id, valuesFrom(form), parsed.errors, null, 422);
+        try {
+          const provider = await createProvider(deps.sql, keyring, params.id, parsed.value);
+          changed(params.id);
+          deps.logger.info("provider created", { workspace_id: params.id, provider_id: provider.id, type: provider.type, user_id: session.user.id });
+        } catch (err) {
+          if (err instanceof ApiError && err.status < 500) return formPage(c, params.id, valuesFrom(form), serviceErrors(err), null, err.status === 409 ? 409 : 422);
+          throw err;
+        }
+        return redirect(workspacePath(params.id, "/providers?done=created"), 303);
+      },
+      { workspace: "admin", params: ProvidersParams },
+    )
+    .get(
+      "/:pid/edit",
+      async (c) => {
+        const provider = await getProvider(deps.sql, c.params.id, c.params.pid);
+        if (!provider) throw notFound("provider");
+        return formPage(c, c.params.id, valuesOf(provider), errorsFor({}), provider, 200);
+      },
+      { workspace: "admin", params: ProviderParams },
+    )
+    .post(
+      "/:pid",
+      async (c) => {
+        const { params, body, session, redirect } = c;
+        const current = await getProvider(deps.sql, params.id, params.pid);
+        if (!current) throw notFound("provider");
+        const form = formBody(body);
+        const parsed = parseProviderForm(UpdateProviderBody, form, true);
+        if (!parsed.ok) return formPage(c, params.id, valuesFrom(form), parsed.errors, current, 422);
+        try {
+          const provider = await updateProvider(deps.sql, keyring, params.id, params.pid, parsed.value);
+          if (!provider) throw notFound("provider");
+          changed(params.id);
+          deps.logger.info("provider updated", {
+            workspace_id: params.id,
+            provider_id: params.pid,
+            fields: Object.keys(parsed.value).join(","),
+            user_id: session.user.id,
+          });
+        } catch (err) {
+          if (err instanceof ApiError && err.status < 500 && err.status !== 404) {
+            return formPage(c, params.id, valuesFrom(form), serviceErrors(err), current, err.status === 409 ? 409 : 422);
+          }
+          throw err;
+        }
+        return redirect(workspacePath(params.id, "/providers?done=updated"), 303);
+      },
+      { workspace: "admin", params: ProviderParams },
+    )
+    .post(
+      "/:pid/enabled",
+      async ({ params, body, session, redirect }) => {
+        const enabled = checkbox(formBody(body), "enabled");
+        const provider = await updateProvider(deps.sql, keyring, params.id, params.pid, { enabled });
+        if (!provider) throw notFound("provider");
+        changed(params.id);
+        deps.logger.info("provider updated", { workspace_id: params.id, provider_id: params.pid, fields: "enabled", user_id: session.user.id });
+        return redirect(workspacePath(params.id, "/providers"), 303);
+      },
+      { workspace: "admin", params: ProviderParams },
+    )
+    .post(
+      "/:pid/move",
+      async ({ params, body, redirect }) => {
+        const direction = text(formBody(body), "direction");
+        const ids = (await listProviders(deps.sql, params.id)).map((p) => p.id);
+        const i = ids.indexOf(params.pid);
+        if (i < 0) throw notFound("provider");
+        const j = direction === "up" ? i - 1 : direction === "down" ? i + 1 : i;
+        if (j >= 0 && j < ids.length && j !== i) {
+          [ids[i], ids[j]] = [ids[j], ids[i]];
+          await reorderProviders(deps.sql, params.id, ids);
+          changed(params.id);
+        }
+        return redirect(workspacePath(params.id, "/providers"), 303);
+      },
+      { workspace: "admin", params: ProviderParams },
+    )
+    .post(
+      "/:pid/test",
+      async (c) => {
+        const { params, headers, set } = c;
+        const result = await testProvider(deps.sql, keyring, params.id, params.pid);
+        if (!result) throw notFound("provider");
+        // htmx: only the result, into the row. Without JavaScript: the list with the result in place.
+        if (targetsInline(headers)) return html(set, <TestResultView result={result} />);
+        return listPage(c, params.id, { tests: { [params.pid]: result } });
+      },
+      { workspace: "member", params: ProviderParams },
+    )
+    .get(
+      "/:pid/delete",
+      async (c) => {
+        const { params, headers, set } = c;
+        const provider = await getProvider(deps.sql, params.id, params.pid);
+        if (!provider) throw notFound("provider");
+        const ctx = await pageContext(deps, c, params.id);
+        const base = workspacePath(params.id, "/providers");
+        return html(
+          set,
+          <ConfirmPage
+            ctx={ctx}
+            section="providers"
+            inline={targetsInline(headers)}
+            confirm={{
+              title: `Delete provider ${provider.name}?`,
+              message: "Its stored key is erased and the gateway stops using it at once. Logs and usage that mention it are kept. This cannot be undone.",
+              action: `${base}/${encodeURIComponent(provider.id)}/delete`,
+              confirmLabel: "Delete provider",
+              cancelHref: base,
+              csrf: ctx.csrf,
+            }}
+          />,
+        );
+      },
+      { workspace: "admin", params: ProviderParams },
+    )
+    .post(
+      "/:pid/delete",
+      async ({ params, session, redirect }) => {
+        if (!(await deleteProvider(deps.sql, params.id, params.pid))) throw notFound("provider");
+        changed(params.id);
+        deps.logger.info("provider deleted", { workspace_id: params.id, provider_id: params.pid, user_id: session.user.id });
+        return redirect(workspacePath(params.id, "/providers?done=deleted"), 303);
+      },
+      { workspace: "admin", params: ProviderParams },
+    );
+}
+

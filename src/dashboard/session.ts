@@ -1,0 +1,89 @@
+import { randomBytes } from "node:crypto";
+import type { AppDeps } from "../app.ts";
+import { deriveKey, hmac, safeEqual } from "../crypto.ts";
+import { SESSION_COOKIE, sessionTtl } from "../http/auth.ts";
+
+/** The pre-session cookie the sign-in forms' CSRF token is bound to. */
+export const LOGIN_CSRF_COOKIE = "perpetuo_login_csrf";
+
+interface CookieJar {
+  [name: string]: {
+    value: unknown;
+    set(opts: {
+      value: string;
+      httpOnly?: boolean;
+      secure?: boolean;
+      sameSite?: "lax" | "strict" | "none";
+      path?: string;
+      maxAge?: number;
+    }): unknown;
+    remove(): unknown;
+  };
+}
+
+const secureCookies = (deps: AppDeps) => deps.config.publicUrl.startsWith("https://");
+
+/** The session JWT as an httpOnly, SameSite=Lax cookie that lives as long as the token. */
+export function setSessionCookie(deps: AppDeps, cookie: CookieJar, token: string): void {
+  cookie[SESSION_COOKIE].set({
+    value: token,
+    httpOnly: true,
+    secure: secureCookies(deps),
+    sameSite: "lax",
+    path: "/",
+    maxAge: sessionTtl(deps),
+  });
+}
+
+export function clearSessionCookie(deps: AppDeps, cookie: CookieJar): void {
+  cookie[SESSION_COOKIE].set({ value: "", httpOnly: true, secure: secureCookies(deps), sameSite: "lax", path: "/", maxAge: 0 });
+}
+
+export function sessionCookieValue(cookie: CookieJar): string | null {
+  const v = cookie[SESSION_COOKIE]?.value;
+  return typeof v === "string" && v ? v : null;
+}
+
+/**
+ * Sign-in and sign-up forms have no session to bind a CSRF token to, so they use a pre-session
+ * cookie: a random value in an httpOnly cookie, and in the form an HMAC of it under a key derived
+ * from the server secret. A cross-site form can neither read the cookie nor compute the HMAC (and
+ * SameSite=Lax keeps the cookie off cross-site POSTs anyway). This stops login CSRF: an attacker
+ * signing a victim into the attacker's account.
+ */
+export function loginCsrfToken(deps: AppDeps, cookie: CookieJar): string {
+  let value = cookie[LOGIN_CSRF_COOKIE]?.value;
+  if (typeof value !== "string" || !/^[A-Za-z0-9_-]{32,}$/.test(value)) {
+    value = randomBytes(32).toString("base64url");
+    cookie[LOGIN_CSRF_COOKIE].set({
+      value: value as string,
+      httpOnly: true,
+      secure: secureCookies(deps),
+      sameSite: "lax",
+      path: "/",
+      maxAge: 24 * 3600,
+    });
+  }
+  return loginTokenFor(deps, value as string);
+}
+
+function loginTokenFor(deps: AppDeps, cookieValue: string): string {
+  return hmac(deriveKey(deps.config.secret, "login-csrf"), cookieValue);
+}
+
+export function verifyLoginCsrf(deps: AppDeps, cookie: CookieJar, sent: unknown): boolean {
+  const value = cookie[LOGIN_CSRF_COOKIE]?.value;
+  if (typeof value !== "string" || !value || typeof sent !== "string" || !sent) return false;
+  return safeEqual(sent, loginTokenFor(deps, value));
+}
+
+/**
+ * `next` after signing in: only a local dashboard path. Anything else (another host, `//evil`,
+ * `/\evil`, a scheme, control characters) is dropped, so the sign-in page is no open redirect.
+ */
+export function safeNext(next: unknown): string | null {
+  if (typeof next !== "string" || next.length > 2000) return null;
+  if (!/^\/app(?:[/?#]|$)/.test(next)) return null;
+  if (next.includes("//") || next.includes("\\") || /[\u0000-\u001f\u007f]/.test(next)) return null;
+  return next;
+}

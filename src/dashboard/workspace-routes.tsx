@@ -1,0 +1,90 @@
+import { Elysia } from "elysia";
+import * as v from "valibot";
+import type { AppDeps } from "../app.ts";
+import { authPlugin } from "../http/auth.ts";
+import { SettingsBody, WorkspaceBody, WorkspaceParams } from "../workspaces/model.ts";
+import { createWorkspace, getSettings, getWorkspace, listWorkspaces, renameWorkspace, updateSettings } from "../workspaces/service.ts";
+import { notFound } from "../http/errors.ts";
+import { WorkspacesPage } from "../../views/pages/workspaces.tsx";
+import { SettingsPage } from "../../views/pages/settings.tsx";
+import { checkbox, errorsFor, formBody, integer, issuesToErrors, text } from "./forms.ts";
+import { html } from "./render.ts";
+import { pageContext, workspacePath } from "./context.ts";
+
+/** The settings page edits the name and the log settings together: the JSON API's two schemas in one form. */
+export const SettingsForm = v.object({
+  ...WorkspaceBody.entries,
+  // A form always sends both, so neither is optional here.
+  retention_days: SettingsBody.entries.retention_days.wrapped,
+  log_content: SettingsBody.entries.log_content.wrapped,
+});
+
+/** /app (workspace list and creation) and /app/w/:id/settings. */
+export function workspacePages(deps: AppDeps) {
+  return new Elysia({ prefix: "/app" })
+    .use(authPlugin(deps))
+    .get(
+      "/",
+      async ({ session, headers, request, set }) => {
+        const ctx = await pageContext(deps, { session, headers, request });
+        const workspaces = await listWorkspaces(deps.sql, session.user.id);
+        return html(set, <WorkspacesPage ctx={ctx} workspaces={workspaces} values={{}} errors={errorsFor({})} />);
+      },
+      { auth: true },
+    )
+    .post(
+      "/workspaces",
+      async ({ session, headers, request, set, body, redirect }) => {
+        const form = formBody(body);
+        const parsed = v.safeParse(WorkspaceBody, { name: text(form, "name") });
+        if (!parsed.success) {
+          const ctx = await pageContext(deps, { session, headers, request });
+          const workspaces = await listWorkspaces(deps.sql, session.user.id);
+          return html(
+            set,
+            <WorkspacesPage ctx={ctx} workspaces={workspaces} values={{ name: text(form, "name") }} errors={issuesToErrors(parsed.issues)} />,
+            422,
+          );
+        }
+        const ws = await createWorkspace(deps.sql, session.user.id, parsed.output.name);
+        deps.logger.info("workspace created", { workspace_id: ws.id, user_id: session.user.id });
+        return redirect(workspacePath(ws.id), 303);
+      },
+      { auth: true },
+    )
+    .get(
+      "/w/:id/settings",
+      async ({ session, headers, request, set, params, query }) => {
+        const ctx = await pageContext(deps, { session, headers, request }, params.id);
+        const ws = await getWorkspace(deps.sql, params.id, session.user.id);
+        if (!ws) throw notFound("workspace");
+        const values = { name: ws.name, retention_days: ws.settings.retention_days, log_content: ws.settings.log_content };
+        return html(set, <SettingsPage ctx={ctx} values={values} errors={errorsFor({})} saved={query.saved === "1"} />);
+      },
+      { workspace: "member", params: WorkspaceParams },
+    )
+    .post(
+      "/w/:id/settings",
+      async ({ session, headers, request, set, params, body, redirect }) => {
+        const form = formBody(body);
+        const input = { name: text(form, "name"), retention_days: integer(form, "retention_days"), log_content: checkbox(form, "log_content") };
+        const parsed = v.safeParse(SettingsForm, input);
+        if (!parsed.success) {
+          const ctx = await pageContext(deps, { session, headers, request }, params.id);
+          const values = { name: input.name, retention_days: text(form, "retention_days"), log_content: input.log_content };
+          return html(set, <SettingsPage ctx={ctx} values={values} errors={issuesToErrors(parsed.issues)} />, 422);
+        }
+        const { name, ...settings } = parsed.output;
+        const before = await getSettings(deps.sql, params.id);
+        await renameWorkspace(deps.sql, params.id, name);
+        if (before && (before.retention_days !== settings.retention_days || before.log_content !== settings.log_content)) {
+          await updateSettings(deps.sql, params.id, settings);
+          // Same as PUT /workspaces/:id/settings: the gateway caches log_content per workspace.
+          deps.events.emit({ type: "workspace", workspace_id: params.id });
+        }
+        deps.logger.info("workspace settings updated", { workspace_id: params.id, user_id: session.user.id });
+        return redirect(workspacePath(params.id, "/settings?saved=1"), 303);
+      },
+      { workspace: "admin", params: WorkspaceParams },
+    );
+}

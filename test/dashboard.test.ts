@@ -1,0 +1,917 @@
+/**
+ * The dashboard's routes through app.handle: every page and fragment, the no-JavaScript form flow
+ * (POST → 303, or 422 with the errors inline), CSRF, membership isolation, escaping, headers.
+ * The same flows in a real browser are in e2e.test.ts.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { createApp } from "../src/app.ts";
+import type { ChangeEvent } from "../src/events.ts";
+import { csrfTokenFor } from "../src/http/auth.ts";
+import { safeNext } from "../src/dashboard/session.ts";
+import { dashboardError } from "../src/dashboard/errors.tsx";
+import { CONTENT_SECURITY_POLICY } from "../src/dashboard/security.ts";
+import type { RequestRecord } from "../src/telemetry/types.ts";
+import { testApp, type TestApp } from "./support/app.ts";
+import { startMockUpstream, type MockUpstream } from "./support/mock-upstreams.ts";
+
+let t: TestApp;
+let upstream: MockUpstream;
+const events: ChangeEvent[] = [];
+const UPSTREAM_KEY = "sk-dashboard-test-key-0123456789";
+
+beforeAll(async () => {
+  t = await testApp();
+  t.deps.events.on((e) => events.push(e));
+  upstream = await startMockUpstream("openai", { expectedKey: UPSTREAM_KEY });
+});
+afterAll(async () => {
+  await upstream.stop();
+  await t.deps.gateway?.stop();
+  await t.close();
+});
+
+interface Res {
+  status: number;
+  headers: Headers;
+  text: string;
+  location: string | null;
+}
+
+/** A browser-ish client: a cookie jar, form posts, htmx headers on request. */
+class Client {
+  cookies = new Map<string, string>();
+  constructor(private app: { handle(r: Request): Promise<Response> } = t.app) {}
+
+  async request(method: string, path: string, opts: { form?: Record<string, string | string[]>; headers?: Record<string, string>; hx?: boolean | string } = {}): Promise<Res> {
+    const headers: Record<string, string> = { ...opts.headers };
+    if (this.cookies.size) headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
+    if (opts.hx) {
+      headers["hx-request"] = "true";
+      headers["hx-request-type"] = "partial";
+      headers["hx-target"] = typeof opts.hx === "string" ? opts.hx : "div#frame";
+    }
+    let body: string | undefined;
+    if (opts.form) {
+      const p = new URLSearchParams();
+      for (const [k, v] of Object.entries(opts.form)) for (const x of Array.isArray(v) ? v : [v]) p.append(k, x);
+      body = p.toString();
+      headers["content-type"] = "application/x-www-form-urlencoded";
+    }
+    const res = await this.app.handle(new Request(`http://localhost${path}`, { method, headers, body, redirect: "manual" }));
+    for (const c of res.headers.getSetCookie()) {
+      const [pair, ...attrs] = c.split(";");
+      const eq = pair.indexOf("=");
+      const name = pair.slice(0, eq).trim();
+      const value = pair.slice(eq + 1).trim();
+      if (!value || attrs.some((a) => /^\s*max-age=0$/i.test(a))) this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
+    return { status: res.status, headers: res.headers, text: await res.text(), location: res.headers.get("location") };
+  }
+  get = (path: string, opts: { headers?: Record<string, string>; hx?: boolean | string } = {}) => this.request("GET", path, opts);
+  post = (path: string, form: Record<string, string | string[]>, opts: { headers?: Record<string, string>; hx?: boolean | string } = {}) =>
+    this.request("POST", path, { ...opts, form });
+}
+
+const csrfIn = (html: string): string => {
+  const m = /name="_csrf" value="([^"]+)"/.exec(html);
+  if (!m) throw new Error("no _csrf field in page");
+  return m[1];
+};
+
+let n = 0;
+/** Signs up through the dashboard's own forms; returns the signed-in client and its CSRF token. */
+async function signedIn(email = `dash${++n}-${crypto.randomUUID().slice(0, 6)}@example.com`) {
+  const c = new Client();
+  const page = await c.get("/signup");
+  const r = await c.post("/signup", { _csrf: csrfIn(page.text), email, password: "correct horse battery" });
+  if (r.status !== 303) throw new Error(`signup: ${r.status} ${r.text.slice(0, 300)}`);
+  const app = await c.get("/app");
+  return { c, email, csrf: csrfIn(app.text) };
+}
+
+async function withWorkspace(name = "Acme") {
+  const s = await signedIn();
+  const r = await s.c.post("/app/workspaces", { _csrf: s.csrf, name });
+  expect(r.status).toBe(303);
+  const id = r.location!.split("/").pop()!;
+  return { ...s, id, base: `/app/w/${id}` };
+}
+
+function expectHtml(r: Res, status = 200) {
+  expect(r.status).toBe(status);
+  expect(r.headers.get("content-type")).toBe("text/html; charset=utf-8");
+  expect(r.headers.get("vary")).toBe("HX-Request");
+  expect(r.headers.get("content-security-policy")).toBe(CONTENT_SECURITY_POLICY);
+  expect(r.headers.get("x-content-type-options")).toBe("nosniff");
+  expect(r.headers.get("referrer-policy")).toBe("same-origin");
+}
+
+describe("static files", () => {
+  test("public/htmx.min.js is the pinned htmx build from node_modules (run `bun run vendor` after an upgrade)", () => {
+    const root = join(import.meta.dir, "..");
+    const vendored = readFileSync(join(root, "public/htmx.min.js"));
+    const upstreamCopy = readFileSync(join(root, "node_modules/htmx.org/dist/htmx.min.js"));
+    expect(vendored.equals(upstreamCopy)).toBe(true);
+    const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+    expect(pkg.dependencies["htmx.org"]).toBe("4.0.1");
+  });
+
+  test("serves htmx, the script and the stylesheet with content types and long caching for versioned URLs", async () => {
+    const c = new Client();
+    const page = await c.get("/login");
+    for (const [file, type] of [
+      ["htmx.min.js", "text/javascript; charset=utf-8"],
+      ["app.js", "text/javascript; charset=utf-8"],
+      ["app.css", "text/css; charset=utf-8"],
+    ]) {
+      const url = new RegExp(`/public/${file.replace(".", "\\.")}\\?v=[0-9a-f]{16}`).exec(page.text)![0];
+      const r = await c.get(url);
+      expect(r.status).toBe(200);
+      expect(r.headers.get("content-type")).toBe(type);
+      expect(r.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
+      expect(r.headers.get("x-content-type-options")).toBe("nosniff");
+      const plain = await c.get(`/public/${file}`);
+      expect(plain.headers.get("cache-control")).toContain("must-revalidate");
+      expect(plain.text).toBe(r.text);
+      const again = await c.get(`/public/${file}`, { headers: { "if-none-match": plain.headers.get("etag")! } });
+      expect(again.status).toBe(304);
+    }
+  });
+
+  test.each(["/public/nope.js", "/public/../package.json", "/public/%2e%2e/package.json", "/public/..%2fpackage.json", "/public/", "/public/app.css/x"])(
+    "answers 404 to %s",
+    async (path) => {
+      const r = await new Client().get(path);
+      expect(r.status).toBe(404);
+      expect(r.text).not.toContain("perpetuo");
+    },
+  );
+});
+
+describe("signing in", () => {
+  test("/ sends visitors to the login page and signed-in users to /app", async () => {
+    expect((await new Client().get("/")).location).toBe("/login");
+    const { c } = await signedIn();
+    expect((await c.get("/")).location).toBe("/app");
+  });
+
+  test("an anonymous visit to a dashboard page redirects (303) to /login with next", async () => {
+    const r = await new Client().get("/app/w/abc/logs?status=error");
+    expect(r.status).toBe(303);
+    expect(r.location).toBe(`/login?next=${encodeURIComponent("/app/w/abc/logs?status=error")}`);
+    expect(r.headers.get("vary")).toBe("HX-Request");
+  });
+
+  test("an anonymous htmx request gets HX-Redirect to the login page instead of a swap", async () => {
+    const r = await new Client().get("/app", { hx: true, headers: { "hx-current-url": "http://localhost/app/w/x/keys" } });
+    expect(r.status).toBe(401);
+    expect(r.headers.get("hx-redirect")).toBe(`/login?next=${encodeURIComponent("/app/w/x/keys")}`);
+  });
+
+  test("the login page sets a pre-session CSRF cookie and puts its token in the form", async () => {
+    const c = new Client();
+    const r = await c.get("/login?next=/app/w/x");
+    expectHtml(r);
+    const cookie = r.headers.getSetCookie().find((x) => x.startsWith("perpetuo_login_csrf="))!;
+    expect(cookie).toContain("HttpOnly");
+    expect(cookie).toContain("SameSite=Lax");
+    expect(csrfIn(r.text)).toMatch(/^[A-Za-z0-9_-]{40,}$/);
+    expect(r.text).toContain('name="next" value="/app/w/x"');
+  });
+
+  test("a login post without the pre-session token (a cross-site form) is refused with 403", async () => {
+    const { email } = await signedIn();
+    const forged = await new Client().post("/login", { email, password: "correct horse battery" });
+    expectHtml(forged, 403);
+    expect(forged.text).toContain("This form has expired");
+    expect(forged.headers.getSetCookie().some((x) => x.startsWith("perpetuo_session="))).toBe(false);
+
+    // A token from another visitor's cookie does not fit this one's.
+    const other = new Client();
+    const token = csrfIn((await other.get("/login")).text);
+    const c = new Client();
+    await c.get("/login");
+    const r = await c.post("/login", { _csrf: token, email, password: "correct horse battery" });
+    expect(r.status).toBe(403);
+  });
+
+  test("logging in sets the httpOnly, SameSite=Lax session cookie and follows a local next", async () => {
+    const { email } = await signedIn();
+    const c = new Client();
+    const page = await c.get("/login");
+    const r = await c.post("/login", { _csrf: csrfIn(page.text), email, password: "correct horse battery", next: "/app/w/xyz/logs?status=error" });
+    expect(r.status).toBe(303);
+    expect(r.location).toBe("/app/w/xyz/logs?status=error");
+    const cookie = r.headers.getSetCookie().find((x) => x.startsWith("perpetuo_session="))!;
+    expect(cookie).toContain("HttpOnly");
+    expect(cookie).toContain("SameSite=Lax");
+    expect(cookie).toContain("Path=/");
+    expect(cookie).toContain("Max-Age=604800");
+    expect(cookie).not.toContain("Secure");
+    expect((await c.get("/app")).status).toBe(200);
+  });
+
+  test("the session cookie is Secure when PUBLIC_URL is https", async () => {
+    const app = createApp({ ...t.deps, config: { ...t.deps.config, publicUrl: "https://perpetuo.example.com" } });
+    const c = new Client(app);
+    const { email } = await signedIn();
+    const r = await c.post("/login", { _csrf: csrfIn((await c.get("/login")).text), email, password: "correct horse battery" });
+    expect(r.headers.getSetCookie().find((x) => x.startsWith("perpetuo_session="))).toContain("Secure");
+  });
+
+  test.each(["//evil.example/app", "https://evil.example/app", "/\\evil.example", "/apple", "/app//evil", "/login", "javascript:alert(1)"])(
+    "ignores an unsafe next (%s) and goes to /app",
+    async (next) => {
+      expect(safeNext(next)).toBeNull();
+      const { email } = await signedIn();
+      const c = new Client();
+      const r = await c.post("/login", { _csrf: csrfIn((await c.get("/login")).text), email, password: "correct horse battery", next });
+      expect(r.location).toBe("/app");
+    },
+  );
+
+  test("a wrong password re-renders the form with the email kept and the password not echoed", async () => {
+    const { email } = await signedIn();
+    const c = new Client();
+    const r = await c.post("/login", { _csrf: csrfIn((await c.get("/login")).text), email, password: "the wrong password 123" });
+    expectHtml(r, 401);
+    expect(r.text).toContain("Wrong email or password.");
+    expect(r.text).toContain(`value="${email}"`);
+    expect(r.text).not.toContain("the wrong password 123");
+  });
+
+  test("sign-up errors appear next to their fields with the values kept, status 422", async () => {
+    const c = new Client();
+    const r = await c.post("/signup", { _csrf: csrfIn((await c.get("/signup")).text), email: "not-an-email", name: "Grace", password: "short" });
+    expectHtml(r, 422);
+    expect(r.text).toMatch(/id="f-email-error"[^>]*>Must be a valid email address\./);
+    expect(r.text).toMatch(/id="f-password-error"[^>]*>Must be at least 10 characters\./);
+    expect(r.text).toContain('aria-invalid="true"');
+    expect(r.text).toContain('value="not-an-email"');
+    expect(r.text).toContain('value="Grace"');
+    expect(r.text).not.toContain('value="short"');
+  });
+
+  test("signing up with a taken email says so at the email field (409)", async () => {
+    const { email } = await signedIn();
+    const c = new Client();
+    const r = await c.post("/signup", { _csrf: csrfIn((await c.get("/signup")).text), email: email.toUpperCase(), password: "correct horse battery" });
+    expectHtml(r, 409);
+    expect(r.text).toContain("An account with this email already exists");
+  });
+
+  test("logging out needs the session's CSRF token, then clears the cookie", async () => {
+    const { c, csrf } = await signedIn();
+    const forged = await c.post("/logout", {});
+    expectHtml(forged, 403);
+    expect((await c.get("/app")).status).toBe(200);
+    const r = await c.post("/logout", { _csrf: csrf });
+    expect(r.status).toBe(303);
+    expect(r.location).toBe("/login");
+    expect(r.headers.getSetCookie().find((x) => x.startsWith("perpetuo_session="))).toContain("Max-Age=0");
+    expect((await c.get("/app")).status).toBe(303);
+  });
+
+  test("a forged session cookie is treated as signed out (and dropped)", async () => {
+    const c = new Client();
+    c.cookies.set("perpetuo_session", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.bad");
+    const r = await c.get("/app");
+    expect(r.status).toBe(303);
+    expect(r.headers.getSetCookie().join()).toContain("perpetuo_session=;");
+  });
+});
+
+describe("workspaces page", () => {
+  test("renders the whole document normally and only the frame for htmx, with Vary: HX-Request", async () => {
+    const { c } = await withWorkspace("Frame test");
+    const full = await c.get("/app");
+    expectHtml(full);
+    expect(full.headers.get("cache-control")).toBe("no-store");
+    expect(full.text).toStartWith("<!doctype html>");
+    expect(full.text).toContain('<meta name="htmx-config"');
+    expect(full.text).toContain("hx-headers:inherited=");
+    expect(full.text).toContain("Frame test");
+
+    const frag = await c.get("/app", { hx: true });
+    expectHtml(frag);
+    expect(frag.text).toStartWith("<title>Workspaces · Perpetuo</title>");
+    expect(frag.text).toContain('<div id="frame"');
+    expect(frag.text).not.toContain("<html");
+    expect(frag.text).not.toContain("<script");
+
+    // Back/forward: htmx restores history by asking for the whole body.
+    const restore = await c.get("/app", { headers: { "hx-request": "true", "hx-request-type": "full", "hx-history-restore-request": "true" } });
+    expect(restore.text).toStartWith("<!doctype html>");
+  });
+
+  test("shows an empty state that says what to do first", async () => {
+    const { c } = await signedIn();
+    const r = await c.get("/app");
+    expect(r.text).toContain("You have no workspaces yet");
+    expect(r.text).toContain("Create your first workspace");
+  });
+
+  test("escapes a workspace named <script>alert(1)</script> everywhere it appears", async () => {
+    const { c, base } = await withWorkspace("<script>alert(1)</script>");
+    for (const path of ["/app", base, `${base}/settings`, `${base}/providers`]) {
+      const r = await c.get(path);
+      expect(r.status).toBe(200);
+      // Inside a quoted attribute only the quote needs escaping: value="<script>…" is inert text.
+      const outsideAttributes = r.text.replaceAll('value="<script>alert(1)</script>"', "");
+      expect(outsideAttributes).not.toContain("<script>alert(1)</script>");
+      expect(r.text).toContain("&lt;script&gt;alert(1)&lt;/script&gt;");
+    }
+  });
+
+  test("creating a workspace by a plain form post redirects (303) to it", async () => {
+    const { c, csrf } = await signedIn();
+    const r = await c.post("/app/workspaces", { _csrf: csrf, name: "Plain post" });
+    expect(r.status).toBe(303);
+    expect(r.location).toMatch(/^\/app\/w\/[a-z0-9]+$/);
+    const page = await c.get(r.location!);
+    expect(page.text).toContain("Plain post");
+    expect(page.text).toContain("Get started");
+  });
+
+  test("htmx sends the CSRF token as the X-CSRF-Token header instead of the field", async () => {
+    const { c, csrf } = await signedIn();
+    const r = await c.post("/app/workspaces", { name: "Via header" }, { hx: true, headers: { "x-csrf-token": csrf } });
+    expect(r.status).toBe(303);
+  });
+
+  test("an empty name comes back inline with status 422", async () => {
+    const { c, csrf } = await signedIn();
+    const r = await c.post("/app/workspaces", { _csrf: csrf, name: "   " });
+    expectHtml(r, 422);
+    expect(r.text).toContain("Must not be empty.");
+    const frag = await c.post("/app/workspaces", { _csrf: csrf, name: "" }, { hx: true });
+    expect(frag.status).toBe(422);
+    expect(frag.text).toStartWith("<title>");
+  });
+
+  test.each([
+    ["without a token", {}],
+    ["with a wrong token", { _csrf: "forged-token" }],
+  ])("a cross-site POST %s is refused with a 403 page and changes nothing", async (_, extra) => {
+    const { c, email } = await signedIn();
+    const r = await c.post("/app/workspaces", { name: "Forged", ...extra });
+    expectHtml(r, 403);
+    expect(r.text).toContain("This form has expired");
+    const [{ count }] = await t.sql`select count(*)::int as count from workspaces w join workspace_members m on m.workspace_id = w.id
+      join users u on u.id = m.user_id where lower(u.email) = lower(${email})`;
+    expect(count).toBe(0);
+  });
+
+  test("a token bound to another session does not work", async () => {
+    const a = await signedIn();
+    const b = await signedIn();
+    const r = await a.c.post("/app/workspaces", { _csrf: b.csrf, name: "Cross" });
+    expect(r.status).toBe(403);
+  });
+});
+
+describe("membership", () => {
+  let owner: Awaited<ReturnType<typeof withWorkspace>>;
+  let stranger: Awaited<ReturnType<typeof signedIn>>;
+  beforeAll(async () => {
+    owner = await withWorkspace("Private");
+    stranger = await signedIn();
+  });
+
+  test.each(["", "/providers", "/providers/new", "/keys", "/logs", "/logs/nope", "/usage", "/settings"])(
+    "another user's workspace page %s is a 404 page, not JSON",
+    async (path) => {
+      const r = await stranger.c.get(`${owner.base}${path}`);
+      expectHtml(r, 404);
+      expect(r.text).toContain("Not found");
+      expect(r.text).not.toContain("Private");
+    },
+  );
+
+  test("another user's workspace answers htmx with a 404 frame fragment", async () => {
+    const r = await stranger.c.get(owner.base, { hx: true });
+    expect(r.status).toBe(404);
+    expect(r.text).toContain('<div id="frame"');
+    expect(r.text).not.toContain("<html");
+  });
+
+  test("posting to another user's workspace is a 404 and changes nothing", async () => {
+    const r = await stranger.c.post(`${owner.base}/settings`, { _csrf: stranger.csrf, name: "Hijacked", retention_days: "1", log_content: "on" });
+    expectHtml(r, 404);
+    expect((await owner.c.get(`${owner.base}/settings`)).text).toContain('value="Private"');
+  });
+
+  test("a member (not admin) can look but not change settings, providers or keys", async () => {
+    const [user] = await t.sql<{ id: string }[]>`select id from users where lower(email) = lower(${stranger.email})`;
+    await t.sql`insert into workspace_members (workspace_id, user_id, role) values (${owner.id}, ${user.id}, 'member')`;
+    const page = await stranger.c.get(`${owner.base}/settings`);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain("Only owners and admins can change these settings.");
+    expect(page.text).not.toContain("Save settings");
+    const r = await stranger.c.post(`${owner.base}/settings`, { _csrf: stranger.csrf, name: "Nope", retention_days: "5", log_content: "off" });
+    expectHtml(r, 403);
+    expect(r.text).toContain("Not allowed");
+    expect((await stranger.c.get(`${owner.base}/providers`)).text).not.toContain("Add provider");
+    expect((await stranger.c.get(`${owner.base}/providers/new`)).status).toBe(403);
+    expect((await stranger.c.get(`${owner.base}/keys`)).text).not.toContain("Create a key");
+  });
+});
+
+describe("errors", () => {
+  test("an unknown dashboard page is a 404 HTML page", async () => {
+    const { c } = await signedIn();
+    const r = await c.get("/app/nothing/here");
+    expectHtml(r, 404);
+    expect(r.text).toContain("Not found");
+  });
+
+  test("an htmx request aimed at a small target gets a small inline message", async () => {
+    const { c, base } = await withWorkspace();
+    const r = await c.get(`${base}/providers/nope/delete`, { hx: "div#dialog-slot" });
+    expect(r.status).toBe(404);
+    expect(r.text).toStartWith('<p class="inline-error" role="alert">');
+  });
+
+  test("an unexpected failure is a readable 500 page with a reference, never the error's text", async () => {
+    const before = t.logs.length;
+    const res = await dashboardError(t.deps, {
+      code: "UNKNOWN",
+      error: new Error('relation "secret_table" does not exist'),
+      request: new Request("http://localhost/app/w/x/logs"),
+    })!;
+    expect(res.status).toBe(500);
+    expect(res.headers.get("content-type")).toBe("text/html; charset=utf-8");
+    expect(res.headers.get("content-security-policy")).toBe(CONTENT_SECURITY_POLICY);
+    const html = await res.text();
+    expect(html).toContain("Something went wrong");
+    const ref = /reference ([0-9a-f-]{36})/.exec(html)![1];
+    expect(html).not.toContain("secret_table");
+    expect(t.logs.slice(before).join("\n")).toContain(ref);
+    // Outside the dashboard the JSON renderer stays in charge.
+    expect(dashboardError(t.deps, { code: "UNKNOWN", error: new Error("x"), request: new Request("http://localhost/v1/models") })).toBeNull();
+  });
+
+  test("the JSON API keeps its JSON errors and gets the security headers too", async () => {
+    const r = await new Client().get("/workspaces/nope");
+    expect(r.status).toBe(401);
+    expect(r.headers.get("content-type")).toContain("application/json");
+    expect(JSON.parse(r.text).error.code).toBe("unauthorized");
+    expect(r.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(r.headers.get("content-security-policy")).toBe(CONTENT_SECURITY_POLICY);
+  });
+});
+
+describe("settings", () => {
+  test("shows the current values", async () => {
+    const { c, base } = await withWorkspace("Settings ws");
+    const r = await c.get(`${base}/settings`);
+    expectHtml(r);
+    expect(r.text).toContain('value="Settings ws"');
+    expect(r.text).toContain('value="30"');
+    expect(r.text).toMatch(/<input type="checkbox" id="f-log_content" name="log_content" value="on"(?! checked)/);
+  });
+
+  test("saving renames, stores the log settings, emits the workspace event and redirects (303)", async () => {
+    const { c, csrf, base, id } = await withWorkspace("Before");
+    events.length = 0;
+    const r = await c.post(`${base}/settings`, { _csrf: csrf, name: "After", retention_days: "7", log_content: ["off", "on"] });
+    expect(r.status).toBe(303);
+    expect(r.location).toBe(`${base}/settings?saved=1`);
+    expect(events).toContainEqual({ type: "workspace", workspace_id: id });
+    const page = await c.get(r.location!);
+    expect(page.text).toContain("Settings saved.");
+    expect(page.text).toContain('value="After"');
+    expect(page.text).toContain('value="7"');
+    const [ws] = await t.sql`select settings from workspaces where id = ${id}`;
+    expect(ws.settings).toMatchObject({ retention_days: 7, log_content: true });
+  });
+
+  test.each([
+    ["0", "Must be a whole number of days from 1 to 3650."],
+    ["ten", "Must be a whole number of days from 1 to 3650."],
+    ["", "This field is required."],
+  ])("retention %p is refused inline with 422", async (days, message) => {
+    const { c, csrf, base } = await withWorkspace();
+    const r = await c.post(`${base}/settings`, { _csrf: csrf, name: "Kept name", retention_days: days, log_content: "off" });
+    expectHtml(r, 422);
+    expect(r.text).toContain(message);
+    expect(r.text).toContain('value="Kept name"');
+  });
+});
+
+describe("providers", () => {
+  let w: Awaited<ReturnType<typeof withWorkspace>>;
+  beforeAll(async () => {
+    w = await withWorkspace("Providers ws");
+  });
+
+  const addForm = (over: Record<string, string | string[]> = {}) => ({
+    _csrf: w.csrf,
+    name: "openai-main",
+    type: "openai",
+    base_url: upstream.url,
+    api_key: UPSTREAM_KEY,
+    models: "gpt-4o-mini\ngpt-4o, o3-*",
+    model_map: "fast=gpt-4o-mini",
+    priority: "",
+    timeout_ms: "",
+    enabled: ["off", "on"],
+    ...over,
+  });
+
+  test("the empty list says what to add", async () => {
+    const r = await w.c.get(`${w.base}/providers`);
+    expectHtml(r);
+    expect(r.text).toContain("No providers yet");
+    expect(r.text).toContain("Add your first provider");
+  });
+
+  test("the form lists every type and, without a chosen type, hints that cover all of them", async () => {
+    const r = await w.c.get(`${w.base}/providers/new`);
+    expectHtml(r);
+    for (const label of ["OpenAI", "Anthropic", "Google Gemini", "Ollama", "OpenAI-compatible"]) expect(r.text).toContain(`>${label}</option>`);
+    expect(r.text).toContain("Required for OpenAI-compatible servers");
+    expect(r.text).toContain(`hx-get="${w.base}/providers/fields"`);
+    expect(r.text).toContain('hx-target="#provider-type-fields"');
+  });
+
+  test("the type fragment fits the chosen type", async () => {
+    const compat = await w.c.get(`${w.base}/providers/fields?type=openai_compatible`, { hx: "div#provider-type-fields" });
+    expectHtml(compat);
+    expect(compat.text).toStartWith('<div id="provider-type-fields"');
+    expect(compat.text).toContain("Required: the server&#x27;s address");
+    const anthropic = await w.c.get(`${w.base}/providers/fields?type=anthropic`, { hx: "div#provider-type-fields" });
+    expect(anthropic.text).toContain("Leave empty to use https://api.anthropic.com");
+    expect(anthropic.text).toContain("sk-ant-");
+  });
+
+  test("invalid input comes back inline (422) with the values kept and the key never echoed", async () => {
+    const r = await w.c.post(`${w.base}/providers`, addForm({ name: "bad name!", timeout_ms: "5", model_map: "nonsense" }));
+    expectHtml(r, 422);
+    expect(r.text).toMatch(/id="f-name-error"[^>]*>May contain only letters/);
+    expect(r.text).toMatch(/id="f-timeout_ms-error"[^>]*>Must be between 1000 and 600000\./);
+    expect(r.text).toMatch(/id="f-model_map-error"[^>]*>Line 1 must look like alias=model\./);
+    expect(r.text).toContain('value="bad name!"');
+    expect(r.text).toContain(upstream.url);
+    expect(r.text).not.toContain(UPSTREAM_KEY);
+  });
+
+  test("a type without a default base URL needs one: the service's rule shows at the field", async () => {
+    const r = await w.c.post(`${w.base}/providers`, addForm({ name: "compat", type: "openai_compatible", base_url: "" }));
+    expectHtml(r, 422);
+    expect(r.text).toMatch(/id="f-base_url-error"[^>]*>Is required for type openai_compatible\./);
+  });
+
+  test("adding one redirects (303), emits the provider event and lists it with only the key's last 4", async () => {
+    events.length = 0;
+    const r = await w.c.post(`${w.base}/providers`, addForm());
+    expect(r.status).toBe(303);
+    expect(r.location).toBe(`${w.base}/providers?done=created`);
+    expect(events).toContainEqual({ type: "provider", workspace_id: w.id });
+    const list = await w.c.get(r.location!);
+    expect(list.text).toContain("Provider added.");
+    expect(list.text).toContain("openai-main");
+    expect(list.text).toContain("••••6789");
+    expect(list.text).toContain("gpt-4o-mini");
+    expect(list.text).not.toContain(UPSTREAM_KEY);
+    const [row] = await t.sql`select models, model_map, enabled from provider_keys where workspace_id = ${w.id} and name = 'openai-main'`;
+    expect(row).toMatchObject({ models: ["gpt-4o-mini", "gpt-4o", "o3-*"], model_map: { fast: "gpt-4o-mini" }, enabled: true });
+  });
+
+  test("a duplicate name is a 409 with the message at the name field", async () => {
+    const r = await w.c.post(`${w.base}/providers`, addForm());
+    expectHtml(r, 409);
+    expect(r.text).toMatch(/id="f-name-error"[^>]*>A provider named &#x27;openai-main&#x27; already exists/);
+  });
+
+  test("the edit form shows the stored values but never the key", async () => {
+    const [p] = await t.sql`select id from provider_keys where workspace_id = ${w.id} and name = 'openai-main'`;
+    const r = await w.c.get(`${w.base}/providers/${p.id}/edit`);
+    expectHtml(r);
+    expect(r.text).toContain('value="openai-main"');
+    expect(r.text).toContain("fast=gpt-4o-mini");
+    expect(r.text).toContain("A key ending ••••6789 is stored; leave empty to keep it.");
+    expect(r.text).not.toContain(UPSTREAM_KEY);
+  });
+
+  test("saving an edit without a key keeps the stored key", async () => {
+    const [p] = await t.sql`select id, key_ciphertext from provider_keys where workspace_id = ${w.id} and name = 'openai-main'`;
+    events.length = 0;
+    const r = await w.c.post(`${w.base}/providers/${p.id}`, addForm({ api_key: "", models: "gpt-4o-mini", timeout_ms: "30000" }));
+    expect(r.status).toBe(303);
+    expect(events).toContainEqual({ type: "provider", workspace_id: w.id });
+    const [after] = await t.sql`select key_ciphertext, models, timeout_ms from provider_keys where id = ${p.id}`;
+    expect(Buffer.compare(after.key_ciphertext, p.key_ciphertext)).toBe(0);
+    expect(after).toMatchObject({ models: ["gpt-4o-mini"], timeout_ms: 30000 });
+  });
+
+  test("the test button answers inline for htmx and as the whole list without JavaScript", async () => {
+    const [p] = await t.sql`select id from provider_keys where workspace_id = ${w.id} and name = 'openai-main'`;
+    const inline = await w.c.post(`${w.base}/providers/${p.id}/test`, { _csrf: w.csrf }, { hx: `div#test-${p.id}` });
+    expectHtml(inline);
+    expect(inline.text).toStartWith('<span class="test-ok">');
+    expect(inline.text).toContain("Connected");
+    const page = await w.c.post(`${w.base}/providers/${p.id}/test`, { _csrf: w.csrf });
+    expectHtml(page);
+    expect(page.text).toStartWith("<!doctype html>");
+    expect(page.text).toContain("Connected");
+  });
+
+  test("a failing test shows the provider's complaint, not the key", async () => {
+    const r = await w.c.post(`${w.base}/providers`, addForm({ name: "wrong-key", api_key: "sk-wrong-key-abcdefghijklmnop" }));
+    expect(r.status).toBe(303);
+    const [p] = await t.sql`select id from provider_keys where workspace_id = ${w.id} and name = 'wrong-key'`;
+    const inline = await w.c.post(`${w.base}/providers/${p.id}/test`, { _csrf: w.csrf }, { hx: `div#test-${p.id}` });
+    expect(inline.text).toContain('class="test-fail"');
+    expect(inline.text).toContain("HTTP 401");
+    expect(inline.text).not.toContain("sk-wrong-key-abcdefghijklmnop");
+  });
+
+  test("enable/disable and move up/down are plain posts that redirect back", async () => {
+    const rows = await t.sql<{ id: string; name: string }[]>`select id, name from provider_keys where workspace_id = ${w.id} order by priority`;
+    expect(rows.map((r) => r.name)).toEqual(["openai-main", "wrong-key"]);
+    const up = await w.c.post(`${w.base}/providers/${rows[1].id}/move`, { _csrf: w.csrf, direction: "up" });
+    expect(up.status).toBe(303);
+    expect(up.location).toBe(`${w.base}/providers`);
+    const reordered = await t.sql<{ name: string }[]>`select name from provider_keys where workspace_id = ${w.id} order by priority`;
+    expect(reordered.map((r) => r.name)).toEqual(["wrong-key", "openai-main"]);
+
+    events.length = 0;
+    const off = await w.c.post(`${w.base}/providers/${rows[1].id}/enabled`, { _csrf: w.csrf, enabled: "off" });
+    expect(off.status).toBe(303);
+    expect(events).toContainEqual({ type: "provider", workspace_id: w.id });
+    const [p] = await t.sql`select enabled from provider_keys where id = ${rows[1].id}`;
+    expect(p.enabled).toBe(false);
+    const list = await w.c.get(`${w.base}/providers`);
+    expect(list.text).toContain("Disabled");
+    expect(list.text).toContain(`aria-label="Enable wrong-key"`);
+  });
+
+  test("deleting asks first (a page, or a fragment for htmx), then deletes on a CSRF-checked post", async () => {
+    const [p] = await t.sql`select id from provider_keys where workspace_id = ${w.id} and name = 'wrong-key'`;
+    const page = await w.c.get(`${w.base}/providers/${p.id}/delete`);
+    expectHtml(page);
+    expect(page.text).toStartWith("<!doctype html>");
+    expect(page.text).toContain("Delete provider wrong-key?");
+    const frag = await w.c.get(`${w.base}/providers/${p.id}/delete`, { hx: "div#dialog-slot" });
+    expect(frag.text).toStartWith('<section class="confirm confirm-danger" role="alertdialog"');
+    expect((await w.c.post(`${w.base}/providers/${p.id}/delete`, {})).status).toBe(403);
+    events.length = 0;
+    const r = await w.c.post(`${w.base}/providers/${p.id}/delete`, { _csrf: w.csrf });
+    expect(r.status).toBe(303);
+    expect(r.location).toBe(`${w.base}/providers?done=deleted`);
+    expect(events).toContainEqual({ type: "provider", workspace_id: w.id });
+    expect((await t.sql`select 1 from provider_keys where id = ${p.id}`).length).toBe(0);
+  });
+});
+
+describe("API keys", () => {
+  let w: Awaited<ReturnType<typeof withWorkspace>>;
+  beforeAll(async () => {
+    w = await withWorkspace("Keys ws");
+  });
+
+  test("the empty list explains what a key is for", async () => {
+    const r = await w.c.get(`${w.base}/keys`);
+    expectHtml(r);
+    expect(r.text).toContain("No API keys yet");
+  });
+
+  test("creating one shows the full key once, with copy buttons and snippets for PUBLIC_URL/v1", async () => {
+    events.length = 0;
+    const r = await w.c.post(`${w.base}/keys`, { _csrf: w.csrf, name: "backend", expires: "" });
+    expectHtml(r, 201);
+    expect(r.headers.get("cache-control")).toBe("no-store");
+    const key = /value="(prp_[0-9A-Za-z]+)"/.exec(r.text)![1];
+    expect(r.text).toContain('data-copy="#new-key"');
+    expect(r.text).toContain(`curl http://localhost:8080/v1/chat/completions`);
+    expect(r.text).toContain(`baseURL: &quot;http://localhost:8080/v1&quot;`);
+    expect(r.text).toContain(`Bearer ${key}`);
+    expect(events.find((e) => e.type === "api_key")).toMatchObject({ type: "api_key", workspace_id: w.id });
+    const list = await w.c.get(`${w.base}/keys`);
+    expect(list.text).toContain("backend");
+    expect(list.text).toContain(`${key.slice(0, 10)}…`);
+    expect(list.text).not.toContain(key);
+  });
+
+  test("the key works against the gateway", async () => {
+    const r = await w.c.post(`${w.base}/keys`, { _csrf: w.csrf, name: "gateway check" });
+    const key = /value="(prp_[0-9A-Za-z]+)"/.exec(r.text)![1];
+    const res = await t.app.handle(
+      new Request("http://localhost/v1/models", { headers: { authorization: `Bearer ${key}` } }),
+    );
+    expect(res.status).toBe(200);
+  });
+
+  test.each([
+    [{ name: "" }, "f-name-error", "Must not be empty."],
+    [{ name: "x", expires: "2001-01-01" }, "f-expires-error", "Must be a future date."],
+    [{ name: "x", expires: "soon" }, "f-expires-error", "Must be a date such as 2030-01-31."],
+  ])("invalid input %j comes back inline with 422", async (form, id, message) => {
+    const r = await w.c.post(`${w.base}/keys`, { _csrf: w.csrf, ...form });
+    expectHtml(r, 422);
+    expect(r.text).toMatch(new RegExp(`id="${id}"[^>]*>${message.replace(".", "\\.")}`));
+    expect(r.text).not.toMatch(/value="prp_/);
+  });
+
+  test("an expiry date is kept until the end of that day (UTC)", async () => {
+    const r = await w.c.post(`${w.base}/keys`, { _csrf: w.csrf, name: "expiring", expires: "2099-06-30" });
+    expect(r.status).toBe(201);
+    const [k] = await t.sql`select expires_at from api_keys where workspace_id = ${w.id} and name = 'expiring'`;
+    expect(new Date(k.expires_at).toISOString()).toBe("2099-06-30T23:59:59.000Z");
+  });
+
+  test("revoking asks first, then revokes and emits the key's hash", async () => {
+    const [k] = await t.sql`select id, key_hash from api_keys where workspace_id = ${w.id} and name = 'backend'`;
+    const confirm = await w.c.get(`${w.base}/keys/${k.id}/revoke`, { hx: "div#dialog-slot" });
+    expect(confirm.text).toContain("Revoke key backend?");
+    events.length = 0;
+    const r = await w.c.post(`${w.base}/keys/${k.id}/revoke`, { _csrf: w.csrf });
+    expect(r.status).toBe(303);
+    expect(r.location).toBe(`${w.base}/keys?done=revoked`);
+    expect(events).toContainEqual({ type: "api_key", workspace_id: w.id, key_hash: k.key_hash });
+    const list = await w.c.get(r.location!);
+    expect(list.text).toContain("Key revoked");
+    expect(list.text).toContain(">revoked</span>");
+  });
+
+  test("deleting asks first, then deletes and emits the key's hash", async () => {
+    const [k] = await t.sql`select id, key_hash from api_keys where workspace_id = ${w.id} and name = 'backend'`;
+    const page = await w.c.get(`${w.base}/keys/${k.id}/delete`);
+    expect(page.text).toContain("Delete key backend?");
+    events.length = 0;
+    const r = await w.c.post(`${w.base}/keys/${k.id}/delete`, { _csrf: w.csrf });
+    expect(r.status).toBe(303);
+    expect(events).toContainEqual({ type: "api_key", workspace_id: w.id, key_hash: k.key_hash });
+    expect((await t.sql`select 1 from api_keys where id = ${k.id}`).length).toBe(0);
+  });
+});
+
+describe("logs, usage and overview", () => {
+  let w: Awaited<ReturnType<typeof withWorkspace>>;
+  let okId = "";
+  let errorId = "";
+
+  const record = (over: Partial<RequestRecord>): RequestRecord => ({
+    id: crypto.randomUUID().replaceAll("-", "").slice(0, 24),
+    request_id: `req_${crypto.randomUUID().replaceAll("-", "")}`,
+    workspace_id: w.id,
+    api_key_id: null,
+    provider_id: null,
+    provider_name: "openai-main",
+    provider_type: "openai",
+    model_requested: "gpt-4o-mini",
+    model_used: "gpt-4o-mini-2024-07-18",
+    stream: false,
+    status: 200,
+    error_class: null,
+    error_message: null,
+    latency_ms: 420,
+    ttft_ms: null,
+    prompt_tokens: 12,
+    completion_tokens: 30,
+    cached_tokens: 0,
+    reasoning_tokens: 0,
+    usage_estimated: false,
+    cost_usd: 0.00042,
+    attempts: [
+      { provider_id: "p1", provider_name: "openai-main", provider_type: "openai", model: "gpt-4o-mini", status: 200, error_class: null, message: null, latency_ms: 400 },
+    ],
+    request_body: null,
+    response_body: null,
+    created_at: new Date().toISOString(),
+    ...over,
+  });
+
+  beforeAll(async () => {
+    w = await withWorkspace("Insights ws");
+    const ok = record({ created_at: new Date(Date.now() - 2000).toISOString() });
+    const failed = record({
+      created_at: new Date(Date.now() - 1000).toISOString(),
+      model_requested: "claude-<b>sonnet</b>",
+      model_used: null,
+      status: 502,
+      error_class: "upstream_error",
+      error_message: "all providers failed: <script>x</script>",
+      cost_usd: null,
+      attempts: [
+        { provider_id: "p1", provider_name: "anthropic-a", provider_type: "anthropic", model: "claude-sonnet", status: 529, error_class: "overloaded", message: "Overloaded", latency_ms: 120 },
+        { provider_id: "p2", provider_name: "anthropic-b", provider_type: "anthropic", model: "claude-sonnet", status: null, error_class: "timeout", message: "no answer within 30 s", latency_ms: 30000 },
+      ],
+    });
+    okId = ok.id;
+    errorId = failed.id;
+    t.deps.logQueue.enqueue(ok);
+    t.deps.logQueue.enqueue(failed);
+    await t.deps.logQueue.flush();
+  });
+
+  test("the logs page lists requests newest first with status, latency, tokens and cost", async () => {
+    const r = await w.c.get(`${w.base}/logs`);
+    expectHtml(r);
+    expect(r.text).toContain("2 requests");
+    expect(r.text.indexOf("claude-&lt;b&gt;sonnet&lt;/b&gt;")).toBeLessThan(r.text.indexOf("gpt-4o-mini"));
+    expect(r.text).toContain("420 ms");
+    expect(r.text).toContain("12 → 30");
+    expect(r.text).toContain("$0.0004");
+    expect(r.text).toContain("502");
+    expect(r.text).toContain("2 attempts");
+    expect(r.text).not.toContain("<b>sonnet");
+  });
+
+  test("filters stay in the URL and in the form (GET form + hx-get + hx-push-url)", async () => {
+    const r = await w.c.get(`${w.base}/logs?status=error&model=`);
+    expectHtml(r);
+    expect(r.text).toContain("1 request");
+    expect(r.text).not.toContain(">gpt-4o-mini<");
+    expect(r.text).toMatch(/<option value="error" selected>Failed<\/option>/);
+    expect(r.text).toContain(`hx-get="${w.base}/logs"`);
+    expect(r.text).toContain('hx-push-url="true"');
+    const none = await w.c.get(`${w.base}/logs?model=nothing-like-this`);
+    expect(none.text).toContain("No requests match these filters");
+    const frag = await w.c.get(`${w.base}/logs?status=ok`, { hx: true });
+    expect(frag.text).toStartWith("<title>");
+    expect(frag.text).toContain("gpt-4o-mini");
+  });
+
+  test("an invalid filter is shown at its field with 422", async () => {
+    const r = await w.c.get(`${w.base}/logs?status=bogus&from=yesterday`);
+    expectHtml(r, 422);
+    expect(r.text).toMatch(/id="f-status-error"[^>]*>Must be ok or error\./);
+    const range = await w.c.get(`${w.base}/logs?from=2030-01-02&to=2030-01-01`);
+    expect(range.status).toBe(422);
+    expect(range.text).toContain("Must be before to.");
+  });
+
+  test("a log's detail shows the attempt trail, escaped", async () => {
+    const r = await w.c.get(`${w.base}/logs/${errorId}`);
+    expectHtml(r);
+    expect(r.text).toContain("Attempts");
+    expect(r.text).toContain("anthropic-a");
+    expect(r.text).toContain("529 overloaded");
+    expect(r.text).toContain("anthropic-b");
+    expect(r.text).toContain("no response timeout");
+    expect(r.text).toContain("all providers failed: &lt;script&gt;x&lt;/script&gt;");
+    expect(r.text).toContain("Content logging is off");
+    const ok = await w.c.get(`${w.base}/logs/${okId}`, { hx: true });
+    expect(ok.text).toStartWith("<title>");
+    expect(ok.text).toContain("gpt-4o-mini → gpt-4o-mini-2024-07-18");
+  });
+
+  test("another workspace's log id is a 404", async () => {
+    const other = await withWorkspace("Other");
+    const r = await other.c.get(`${other.base}/logs/${okId}`);
+    expectHtml(r, 404);
+  });
+
+  test("usage shows totals, accessible SVG charts and breakdowns", async () => {
+    const today = new Date().toISOString().slice(0, 10);
+    const r = await w.c.get(`${w.base}/usage`);
+    expectHtml(r);
+    expect(r.text).toContain('role="img"');
+    expect(r.text).toMatch(/<svg[^>]*role="img"[^>]*aria-label="Requests per day\. 2 requests/);
+    expect(r.text).toContain(`<title>${today}: 2 requests, 1 failed</title>`);
+    expect(r.text).toContain("Day (UTC)");
+    expect(r.text).toContain("Cost (USD)");
+    expect(r.text).toContain("By provider");
+    expect(r.text).toContain("By model");
+    expect(r.text).toContain("claude-&lt;b&gt;sonnet&lt;/b&gt;");
+    expect(r.text).toContain("Last 30 days");
+  });
+
+  test("usage takes a date range from the URL and rejects a bad one inline (422)", async () => {
+    const r = await w.c.get(`${w.base}/usage?from=2020-01-01&to=2020-01-07`);
+    expectHtml(r);
+    expect(r.text).toContain("2020-01-01 to 2020-01-07");
+    expect(r.text).toContain("No requests in this range");
+    const bad = await w.c.get(`${w.base}/usage?from=2020-01-09&to=2020-01-01`);
+    expectHtml(bad, 422);
+    expect(bad.text).toContain("From must not be after to.");
+    const frag = await w.c.get(`${w.base}/usage?from=2020-01-01&to=2020-01-07`, { hx: true });
+    expect(frag.text).toStartWith("<title>Usage");
+  });
+
+  test("the overview has today's and 30 days' figures, a chart and the latest errors", async () => {
+    const r = await w.c.get(w.base);
+    expectHtml(r);
+    expect(r.text).toContain("Requests today");
+    expect(r.text).toContain("Error rate · 30 days");
+    expect(r.text).toContain("50%");
+    expect(r.text).toMatch(/<svg[^>]*role="img"/);
+    expect(r.text).toContain("Latest errors");
+    expect(r.text).toContain(`/logs/${errorId}`);
+    expect(r.text).toContain("all providers failed: &lt;script&gt;");
+  });
+});
+
+describe("CSRF token", () => {
+  test("is bound to the session: the page's token is csrfTokenFor(session id)", async () => {
+    const { c, csrf } = await signedIn();
+    const jwt = c.cookies.get("perpetuo_session")!;
+    const payload = JSON.parse(Buffer.from(jwt.split(".")[1], "base64url").toString());
+    expect(csrf).toBe(csrfTokenFor(t.deps, payload.jti));
+  });
+});

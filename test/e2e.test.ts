@@ -1,0 +1,373 @@
+/**
+ * The dashboard in a real browser (headless Chromium via playwright-core), against the real app
+ * listening on a port and an OpenAI-shaped mock upstream: sign up, create a workspace, add a
+ * provider, mint a key, call the gateway with the official OpenAI SDK, and find the request in
+ * Logs (with its attempt trail) and Usage. Then the core forms again with JavaScript disabled.
+ * Screenshots of every page land in test-output/screenshots/.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import OpenAI from "openai";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { testApp, type TestApp } from "./support/app.ts";
+import { startMockUpstream, type MockUpstream } from "./support/mock-upstreams.ts";
+import { browserTestsEnabled, launchBrowser, screenshot, seeCount, seeExactText, seeText, seeVisible, watchProblems } from "./support/browser.ts";
+
+const enabled = browserTestsEnabled();
+const UPSTREAM_KEY = "sk-e2e-upstream-0123456789abcdef";
+
+let t: TestApp;
+let server: { stop(): unknown; server?: { port?: number } | null };
+let base = "";
+let upstream: MockUpstream;
+let browser: Browser;
+
+beforeAll(async () => {
+  if (!enabled) return;
+  upstream = await startMockUpstream("openai", { expectedKey: UPSTREAM_KEY });
+  t = await testApp();
+  const app = t.app.listen({ port: 0, hostname: "127.0.0.1" });
+  server = app;
+  base = `http://127.0.0.1:${app.server!.port}`;
+  // Snippets on the keys page use PUBLIC_URL; make it this server.
+  t.deps.config.publicUrl = base;
+  browser = await launchBrowser();
+});
+
+afterAll(async () => {
+  if (!enabled) return;
+  await browser?.close();
+  await server?.stop();
+  await upstream?.stop();
+  await t?.deps.gateway?.stop();
+  await t?.close();
+});
+
+/** Logs are written by a background queue; push them to the database before looking. */
+async function flushLogs() {
+  await t.deps.logQueue.flush();
+}
+
+async function callGateway(key: string, text: string) {
+  const client = new OpenAI({ apiKey: key, baseURL: `${base}/v1`, maxRetries: 0, timeout: 20_000 });
+  const reply = await client.chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content: text }] });
+  return reply;
+}
+
+const unexpected = (problems: string[]) => problems.filter((p) => !/status of 422/.test(p));
+
+describe.skipIf(!enabled)("dashboard in Chromium, JavaScript on", () => {
+  let context: BrowserContext;
+  let page: Page;
+  let problems: string[];
+  let workspaceUrl = "";
+  let gatewayKey = "";
+
+  beforeAll(async () => {
+    context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    problems = watchProblems(context, base);
+    page = await context.newPage();
+  });
+  afterAll(() => context?.close());
+
+  test("an anonymous visit to /app lands on the login page with next", async () => {
+    await page.goto(`${base}/app`);
+    expect(new URL(page.url()).pathname).toBe("/login");
+    expect(new URL(page.url()).searchParams.get("next")).toBe("/app");
+    await screenshot(page, "01-login");
+  });
+
+  test("signing up shows inline errors, then creates the account and opens the dashboard", async () => {
+    await page.getByRole("link", { name: "Create an account" }).click();
+    await page.waitForURL(/\/signup/);
+    await page.getByLabel("Email").fill("ada@example.com");
+    await page.getByLabel("Password").fill("short");
+    await page.getByRole("button", { name: "Create account" }).click();
+    await seeText(page.locator(".field-error").first(), "at least 10 characters");
+    expect(await page.getByLabel("Email").inputValue()).toBe("ada@example.com");
+    await screenshot(page, "02-signup-errors");
+
+    await page.getByLabel("Your name").fill("Ada");
+    await page.getByLabel("Password").fill("correct horse battery staple");
+    await page.getByRole("button", { name: "Create account" }).click();
+    await page.waitForURL(`${base}/app`);
+    await seeExactText(page.getByRole("heading", { level: 1 }), "Workspaces");
+    await screenshot(page, "03-workspaces-empty");
+  });
+
+  test("creating a workspace opens its overview with a getting-started checklist", async () => {
+    await page.getByLabel("Name").fill("Acme <Prod>");
+    await page.getByRole("button", { name: "Create workspace" }).click();
+    await page.waitForURL(/\/app\/w\/[^/]+$/);
+    workspaceUrl = new URL(page.url()).pathname;
+    await seeExactText(page.getByRole("heading", { level: 1 }), "Acme <Prod>");
+    await seeVisible(page.getByRole("heading", { name: "Get started" }));
+    expect(await page.title()).toContain("Acme <Prod>");
+    await screenshot(page, "04-overview-new");
+  });
+
+  test("adding a provider: the type select swaps its fields; the test button answers inline", async () => {
+    await page.getByRole("navigation", { name: "Workspace" }).getByRole("link", { name: "Providers" }).click();
+    await page.waitForURL(`${base}${workspaceUrl}/providers`);
+    await seeVisible(page.getByText("No providers yet"));
+    await screenshot(page, "05-providers-empty");
+
+    await page.getByRole("link", { name: "Add your first provider" }).click();
+    await page.waitForURL(/\/providers\/new$/);
+    // Without a type-specific render the hint covers every type; choosing one swaps in its own.
+    await page.getByLabel("Type").selectOption("openai_compatible");
+    await seeText(page.locator("#provider-type-fields"), "Required: the server's address");
+    await page.getByLabel("Type").selectOption("openai");
+    await seeText(page.locator("#provider-type-fields"), "Leave empty to use https://api.openai.com/v1");
+
+    // A validation error comes back inline, with the entered values kept (but never the key).
+    await page.getByLabel("Name").fill("bad name!");
+    await page.getByLabel("Base URL").fill(upstream.url);
+    await page.getByLabel("API key").fill(UPSTREAM_KEY);
+    await page.getByLabel("Models").fill("gpt-4o-mini, gpt-4o");
+    await page.getByRole("button", { name: "Add provider" }).click();
+    await seeText(page.locator(".field-invalid").first(), /may contain only letters/i);
+    expect(await page.getByLabel("Base URL").inputValue()).toBe(upstream.url);
+    expect(await page.getByLabel("API key").inputValue()).toBe("");
+    expect(new URL(page.url()).pathname).toBe(`${workspaceUrl}/providers/new`);
+    await screenshot(page, "06-provider-form-errors");
+
+    await page.getByLabel("Name").fill("openai-main");
+    await page.getByLabel("API key").fill(UPSTREAM_KEY);
+    await page.getByRole("button", { name: "Add provider" }).click();
+    await page.waitForURL(/\/providers\?done=created$/);
+    const row = page.getByRole("row", { name: /openai-main/ });
+    await seeText(row, "••••cdef");
+    await seeText(row, "gpt-4o-mini");
+    expect(await page.content()).not.toContain(UPSTREAM_KEY);
+
+    await row.getByRole("button", { name: "Test openai-main" }).click();
+    await seeText(row.locator(".test-result"), "Connected");
+    await screenshot(page, "07-providers");
+  });
+
+  test("creating a key shows it once with copy buttons and working snippets", async () => {
+    await page.getByRole("navigation", { name: "Workspace" }).getByRole("link", { name: "API keys" }).click();
+    await page.waitForURL(`${base}${workspaceUrl}/keys`);
+    await page.getByLabel("Name").fill("backend");
+    await page.getByRole("button", { name: "Create key" }).click();
+    await seeVisible(page.getByRole("heading", { name: /Key backend created/ }));
+    gatewayKey = await page.locator("#new-key").inputValue();
+    expect(gatewayKey).toMatch(/^prp_[0-9A-Za-z]{43,}$/);
+    await seeText(page.locator("#snippet-curl"), `${base}/v1/chat/completions`);
+    await seeText(page.locator("#snippet-sdk"), `baseURL: "${base}/v1"`);
+    await screenshot(page, "08-key-created");
+
+    // The copy button is wired by public/app.js (no inline handlers).
+    await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: base });
+    await page.getByRole("button", { name: "Copy key" }).click();
+    await seeVisible(page.getByRole("button", { name: /Copied/ }));
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(gatewayKey);
+
+    // Reloading the list does not show the key again.
+    await page.reload();
+    expect(await page.content()).not.toContain(gatewayKey);
+  });
+
+  test("a request through the gateway with the OpenAI SDK appears in Logs with its attempt trail", async () => {
+    const reply = await callGateway(gatewayKey, "Hello from the browser test");
+    expect(reply.choices[0].message.content).toContain("Hello from the browser test");
+    await flushLogs();
+
+    await page.getByRole("navigation", { name: "Workspace" }).getByRole("link", { name: "Logs" }).click();
+    await page.waitForURL(`${base}${workspaceUrl}/logs`);
+    const row = page.locator("table.table-logs tbody tr").first();
+    await seeText(row, "gpt-4o-mini");
+    await seeText(row, "openai-main");
+    await seeText(row, "200");
+    await screenshot(page, "09-logs");
+
+    // Filters live in the URL (pushed into history).
+    await page.getByLabel("Status").selectOption("error");
+    await page.getByRole("button", { name: "Apply" }).click();
+    await page.waitForURL(/status=error/);
+    await seeVisible(page.getByText("No requests match these filters"));
+    await page.goBack();
+    await page.waitForURL(`${base}${workspaceUrl}/logs`, { waitUntil: "commit" });
+    await seeText(page.locator("table.table-logs tbody tr").first(), "gpt-4o-mini");
+
+    await page.locator("table.table-logs tbody tr").first().getByRole("link").click();
+    await page.waitForURL(/\/logs\/[^/]+$/);
+    await seeVisible(page.getByRole("heading", { name: "Attempts" }));
+    await seeCount(page.locator(".attempts li"), 1);
+    await seeText(page.locator(".attempts li").first(), "openai-main");
+    await screenshot(page, "10-log-detail");
+  });
+
+  test("Usage and Overview count the request; charts are accessible SVG", async () => {
+    await page.getByRole("navigation", { name: "Workspace" }).getByRole("link", { name: "Usage" }).click();
+    await page.waitForURL(`${base}${workspaceUrl}/usage`);
+    await seeText(page.locator(".stat").first(), "1");
+    const chart = page.getByRole("img", { name: /Requests per day/ });
+    await seeVisible(chart);
+    await seeText(page.getByRole("region", { name: "By model" }), "gpt-4o-mini");
+    await screenshot(page, "11-usage");
+
+    await page.getByRole("navigation", { name: "Workspace" }).getByRole("link", { name: "Overview" }).click();
+    await page.waitForURL(`${base}${workspaceUrl}`);
+    await seeText(page.getByText("Requests today").locator(".."), "1");
+    await screenshot(page, "12-overview");
+  });
+
+  test("revoking a key asks for confirmation inline, then the gateway refuses it", async () => {
+    await page.getByRole("navigation", { name: "Workspace" }).getByRole("link", { name: "API keys" }).click();
+    await page.waitForURL(`${base}${workspaceUrl}/keys`);
+    await page.getByRole("link", { name: "Revoke backend" }).click();
+    const dialog = page.getByRole("alertdialog");
+    await seeText(dialog, "Revoke key backend?");
+    expect(new URL(page.url()).pathname).toBe(`${workspaceUrl}/keys`);
+    await screenshot(page, "13-key-revoke-confirm");
+    await dialog.getByRole("button", { name: "Revoke key" }).click();
+    await seeText(page.getByRole("row", { name: /backend/ }), "revoked");
+    await expect(callGateway(gatewayKey, "after revoke")).rejects.toMatchObject({ status: 401 });
+  });
+
+  test("settings save and the workspace switcher lists the workspace", async () => {
+    await page.getByRole("navigation", { name: "Workspace" }).getByRole("link", { name: "Settings" }).click();
+    await page.waitForURL(`${base}${workspaceUrl}/settings`);
+    await page.getByLabel("Keep logs for (days)").fill("0");
+    await page.getByRole("button", { name: "Save settings" }).click();
+    await seeText(page.locator(".field-error"), "1 to 3650");
+    await page.getByLabel("Keep logs for (days)").fill("14");
+    await page.getByLabel("Log request and response content").check();
+    await page.getByRole("button", { name: "Save settings" }).click();
+    await seeVisible(page.getByText("Settings saved."));
+    expect(await page.getByLabel("Keep logs for (days)").inputValue()).toBe("14");
+    await screenshot(page, "14-settings");
+
+    await page.locator(".switcher summary").click();
+    await seeText(page.locator(".switcher-menu"), "Acme <Prod>");
+    await page.keyboard.press("Escape");
+    await seeCount(page.locator(".switcher[open]"), 0);
+  });
+
+  test("back and forward restore pages swapped by htmx", async () => {
+    // htmx restores history itself (no page load event): wait for the URL to commit.
+    await page.goBack();
+    await page.waitForURL(/\/keys/, { waitUntil: "commit" });
+    await seeExactText(page.getByRole("heading", { level: 1 }), "API keys");
+    await page.goForward();
+    await page.waitForURL(/\/settings/, { waitUntil: "commit" });
+    await seeExactText(page.getByRole("heading", { level: 1 }), "Settings");
+  });
+
+  test("pages fit a phone screen: tables scroll inside their box", async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    for (const [path, name] of [
+      ["/providers", "15-mobile-providers"],
+      ["/logs", "16-mobile-logs"],
+      ["", "17-mobile-overview"],
+    ] as const) {
+      await page.goto(`${base}${workspaceUrl}${path}`);
+      await screenshot(page, name);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      if (overflow > 1) {
+        const wide = await page.evaluate(() =>
+          Array.from(document.querySelectorAll("body *"))
+            .filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+            // Content of a scrolling box (tables, the nav strip) may be wider: that is the point.
+            .filter((e) => {
+              for (let p = e.parentElement; p && p !== document.body; p = p.parentElement) {
+                if (getComputedStyle(p).overflowX !== "visible") return false;
+              }
+              return true;
+            })
+            .slice(0, 5)
+            .map((e) => `${e.tagName}.${e.className} (${Math.round(e.getBoundingClientRect().right)}px)`),
+        );
+        throw new Error(`${path || "/"} is ${overflow}px wider than the screen: ${wide.join(", ")}`);
+      }
+    }
+    await page.setViewportSize({ width: 1280, height: 860 });
+  });
+
+  test("nothing broke along the way: no script errors, no CSP violations, no failed requests", () => {
+    expect(unexpected(problems)).toEqual([]);
+  });
+});
+
+describe.skipIf(!enabled)("dashboard in Chromium, JavaScript off", () => {
+  let context: BrowserContext;
+  let page: Page;
+  let workspaceUrl = "";
+
+  beforeAll(async () => {
+    context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 1280, height: 860 } });
+    page = await context.newPage();
+  });
+  afterAll(() => context?.close());
+
+  test("sign up with a plain form post", async () => {
+    await page.goto(`${base}/signup`);
+    await page.getByLabel("Email").fill("nojs@example.com");
+    await page.getByLabel("Password").fill("no javascript here");
+    await page.getByRole("button", { name: "Create account" }).click();
+    await page.waitForURL(`${base}/app`);
+    await seeExactText(page.getByRole("heading", { level: 1 }), "Workspaces");
+  });
+
+  test("create a workspace, with an inline error first", async () => {
+    await page.getByRole("button", { name: "Create workspace" }).click();
+    await seeText(page.locator(".field-error"), "Must not be empty");
+    await page.getByLabel("Name").fill("No-JS workspace");
+    await page.getByRole("button", { name: "Create workspace" }).click();
+    await page.waitForURL(/\/app\/w\/[^/]+$/);
+    workspaceUrl = new URL(page.url()).pathname;
+    await seeExactText(page.getByRole("heading", { level: 1 }), "No-JS workspace");
+  });
+
+  test("add a provider: every field is there with hints that cover all types", async () => {
+    await page.goto(`${base}${workspaceUrl}/providers/new`);
+    await seeText(page.locator("#provider-type-fields"), "Required for OpenAI-compatible servers");
+    await page.getByLabel("Name").fill("local-compatible");
+    await page.getByLabel("Type").selectOption("openai_compatible");
+    await page.getByRole("button", { name: "Add provider" }).click();
+    // No base URL for a type without a default: the server says so next to the field.
+    await seeText(page.locator(".field-invalid"), "Base URL");
+    await page.getByLabel("Base URL").fill(upstream.url);
+    await page.getByLabel("API key").fill(UPSTREAM_KEY);
+    await page.getByRole("button", { name: "Add provider" }).click();
+    await page.waitForURL(/\/providers\?done=created$/);
+    await seeText(page.getByRole("row", { name: /local-compatible/ }), "OpenAI-compatible");
+    await screenshot(page, "18-nojs-providers");
+
+    // "Test" without JavaScript re-renders the page with the result in the row.
+    await page.getByRole("button", { name: "Test local-compatible" }).click();
+    await seeText(page.locator(".test-result"), "Connected");
+  });
+
+  test("create a key and use it", async () => {
+    await page.goto(`${base}${workspaceUrl}/keys`);
+    await page.getByLabel("Name").fill("nojs-key");
+    await page.getByRole("button", { name: "Create key" }).click();
+    const key = await page.locator("#new-key").inputValue();
+    expect(key).toMatch(/^prp_/);
+    await screenshot(page, "19-nojs-key-created");
+    const reply = await callGateway(key, "no-JS key works");
+    expect(reply.choices[0].message.content).toContain("no-JS key works");
+    await flushLogs();
+    await page.goto(`${base}${workspaceUrl}/logs`);
+    await seeText(page.locator("table.table-logs tbody tr").first(), "local-compatible");
+  });
+
+  test("delete a provider through the confirmation page", async () => {
+    await page.goto(`${base}${workspaceUrl}/providers`);
+    await page.getByRole("link", { name: "Delete local-compatible" }).click();
+    await page.waitForURL(/\/delete$/);
+    await screenshot(page, "20-nojs-confirm-delete");
+    await page.getByRole("button", { name: "Delete provider" }).click();
+    await page.waitForURL(/\/providers\?done=deleted$/);
+    await seeVisible(page.getByText("No providers yet"));
+  });
+
+  test("log out", async () => {
+    await page.getByRole("button", { name: "Log out" }).click();
+    await page.waitForURL(`${base}/login`);
+    await page.goto(`${base}${workspaceUrl}`);
+    expect(new URL(page.url()).pathname).toBe("/login");
+  });
+});

@@ -1,0 +1,67 @@
+/** Formatting for views. Times are rendered in UTC on the server; app.js re-renders <time data-local> in the browser's locale. */
+
+export function formatInt(n: number | null | undefined): string {
+  if (n === null || n === undefined || !Number.isFinite(n)) return "—";
+  return Math.round(n).toLocaleString("en-US");
+}
+
+/** Large counts compactly: 1.2k, 3.4M. */
+export function formatCompact(n: number | null | undefined): string {
+  if (n === null || n === undefined || !Number.isFinite(n)) return "—";
+  if (Math.abs(n) < 10_000) return formatInt(n);
+  return new Intl.NumberFormat("en-US", { notation: "compact", maximumFractionDigits: 1 }).format(n);
+}
+
+/** US dollars; sub-cent amounts keep enough digits to be non-zero. */
+export function formatCost(usd: number | string | null | undefined): string {
+  const n = typeof usd === "string" ? Number(usd) : usd;
+  if (n === null || n === undefined || !Number.isFinite(n)) return "—";
+  if (n === 0) return "$0.00";
+  const abs = Math.abs(n);
+  const digits = abs >= 1 ? 2 : abs >= 0.01 ? 4 : 6;
+  return `$${n.toFixed(digits)}`;
+}
+
+export function formatPercent(ratio: number | null | undefined): string {
+  if (ratio === null || ratio === undefined || !Number.isFinite(ratio)) return "—";
+  const pct = ratio * 100;
+  return `${pct < 10 && pct > 0 ? pct.toFixed(1) : Math.round(pct)}%`;
+}
+
+export function formatMs(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms)) return "—";
+  return ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`;
+}
+
+export function toDate(d: Date | string | null | undefined): Date | null {
+  if (d === null || d === undefined) return null;
+  const date = d instanceof Date ? d : new Date(d);
+  return Number.isNaN(date.getTime()) ? null : date;
+}
+
+/** "2026-11-26 07:57 UTC" */
+export function formatDateTime(d: Date | string | null | undefined): string {
+  const date = toDate(d);
+  if (!date) return "—";
+  return `${date.toISOString().slice(0, 16).replace("T", " ")} UTC`;
+}
+
+export function formatDay(d: Date | string | null | undefined): string {
+  const date = toDate(d);
+  return date ? date.toISOString().slice(0, 10) : "—";
+}
+
+export function isoOrEmpty(d: Date | string | null | undefined): string {
+  return toDate(d)?.toISOString() ?? "";
+}
+
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${formatInt(n)} ${n === 1 ? one : many}`;
+}
+
+/** Short dollar amounts for chart axes: $0, $0.0025, $1.5, $120. */
+export function formatCostTick(n: number): string {
+  if (!Number.isFinite(n) || n === 0) return "$0";
+  const digits = Math.min(10, Math.max(0, 1 - Math.floor(Math.log10(Math.abs(n)))));
+  return `$${n.toFixed(digits).replace(/(\.\d*?)0+$/, "$1").replace(/\.$/, "")}`;
+}

@@ -1,0 +1,62 @@
+import { formatCompact, formatCost, formatInt, formatPercent } from "./format.ts";
+
+/** Totals as the usage service reports them (plain numbers). */
+export interface Totals {
+  requests: number;
+  errors: number;
+  prompt_tokens: number;
+  completion_tokens: number;
+  cached_tokens: number;
+  reasoning_tokens: number;
+  cost_usd: number;
+  unpriced_requests: number;
+}
+
+export const errorRate = (t: Totals): number | null => (t.requests > 0 ? t.errors / t.requests : null);
+
+export function Stat(props: { label: string; value: string; sub?: string; tone?: "error" | "ok" }) {
+  return (
+    <div class={props.tone ? `stat stat-${props.tone}` : "stat"}>
+      <dt safe>{props.label}</dt>
+      <dd>
+        <span class="stat-value" safe>
+          {props.value}
+        </span>
+        {props.sub ? (
+          <span class="stat-sub" safe>
+            {props.sub}
+          </span>
+        ) : (
+          ""
+        )}
+      </dd>
+    </div>
+  );
+}
+
+/** Requests, error rate, tokens and cost of a period as a row of figures. */
+export function TotalsStats(props: { totals: Totals; period: string }) {
+  const t = props.totals;
+  const rate = errorRate(t);
+  return (
+    <dl class="stats">
+      <Stat label={`Requests · ${props.period}`} value={formatInt(t.requests)} />
+      <Stat
+        label={`Error rate · ${props.period}`}
+        value={formatPercent(rate)}
+        sub={`${formatInt(t.errors)} failed`}
+        tone={rate !== null && rate >= 0.05 ? "error" : undefined}
+      />
+      <Stat
+        label={`Tokens · ${props.period}`}
+        value={formatCompact(t.prompt_tokens + t.completion_tokens)}
+        sub={`${formatCompact(t.prompt_tokens)} in · ${formatCompact(t.completion_tokens)} out`}
+      />
+      <Stat
+        label={`Cost · ${props.period}`}
+        value={formatCost(t.cost_usd)}
+        sub={t.unpriced_requests > 0 ? `${formatInt(t.unpriced_requests)} requests without a known price` : undefined}
+      />
+    </dl>
+  );
+}

@@ -1,0 +1,208 @@
+import { canManage, type FormErrors, type ViewContext } from "../context.ts";
+import { Layout } from "../layout.tsx";
+import { Csrf, ErrorSummary, Submit, TextField } from "../components/form.tsx";
+import { postForm } from "../components/hx.ts";
+import { Badge, EmptyState, Notice, PageHeader, Time } from "../components/ui.tsx";
+
+export interface KeyRow {
+  id: string;
+  name: string;
+  prefix: string;
+  created_at: Date;
+  created_by: { email: string } | null;
+  last_used_at: Date | null;
+  expires_at: Date | null;
+  status: "active" | "revoked" | "expired";
+}
+
+export interface KeysProps {
+  ctx: ViewContext;
+  keys: KeyRow[];
+  /** Right after creation: the full key, shown this once. */
+  created?: { name: string; key: string } | null;
+  /** The gateway's base URL for snippets: PUBLIC_URL + /v1. */
+  apiBase: string;
+  /** A model to put in the snippets. */
+  exampleModel: string;
+  values: { name?: string; expires?: string };
+  errors: FormErrors;
+  notice?: string | null;
+}
+
+const STATUS_TONE = { active: "ok", revoked: "error", expired: "warn" } as const;
+
+export function KeysPage(props: KeysProps) {
+  const { ctx, keys, errors } = props;
+  const w = ctx.workspace!;
+  const base = `/app/w/${encodeURIComponent(w.id)}/keys`;
+  const manage = canManage(w);
+  return (
+    <Layout ctx={ctx} title={`API keys · ${w.name}`} section="keys">
+      <PageHeader title="API keys" subtitle="Gateway keys (prp_…) let your applications call Perpetuo. Perpetuo stores only their hash." />
+      {props.notice ? (
+        <Notice tone="success">
+          <span safe>{props.notice}</span>
+        </Notice>
+      ) : (
+        ""
+      )}
+      {props.created ? <CreatedKey created={props.created} apiBase={props.apiBase} model={props.exampleModel} /> : ""}
+      <div id="dialog-slot"></div>
+      {keys.length === 0 ? (
+        <EmptyState title="No API keys yet">
+          <p>
+            {manage
+              ? "Create a key below and use it as the api_key of any OpenAI SDK, with the base URL set to this Perpetuo."
+              : "Ask an owner or admin of this workspace to create one."}
+          </p>
+        </EmptyState>
+      ) : (
+        <div class="table-wrap" tabindex="0" role="region" aria-label="API keys">
+          <table class="table">
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Key</th>
+                <th scope="col">Created</th>
+                <th scope="col">Last used</th>
+                <th scope="col">Status</th>
+                <th scope="col">
+                  <span class="visually-hidden">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {keys.map((k) => {
+                const url = `${base}/${encodeURIComponent(k.id)}`;
+                return (
+                  <tr class={k.status === "active" ? "" : "row-muted"}>
+                    <th scope="row" class="strong" safe>
+                      {k.name}
+                    </th>
+                    <td>
+                      <code class="mono" safe>{`${k.prefix}…`}</code>
+                    </td>
+                    <td>
+                      <Time value={k.created_at} />
+                      {k.created_by ? (
+                        <span class="sub" safe>
+                          {`by ${k.created_by.email}`}
+                        </span>
+                      ) : (
+                        ""
+                      )}
+                    </td>
+                    <td>{k.last_used_at ? <Time value={k.last_used_at} /> : <span class="muted">never</span>}</td>
+                    <td>
+                      <Badge tone={STATUS_TONE[k.status]} label={k.status} />
+                      {k.expires_at && k.status === "active" ? (
+                        <span class="sub">
+                          expires <Time value={k.expires_at} />
+                        </span>
+                      ) : (
+                        ""
+                      )}
+                    </td>
+                    <td class="actions">
+                      {manage && k.status === "active" ? (
+                        <a class="btn btn-small btn-secondary" href={`${url}/revoke`} hx-get={`${url}/revoke`} hx-target="#dialog-slot" hx-swap="innerHTML show:top" aria-label={`Revoke ${k.name}`}>
+                          Revoke
+                        </a>
+                      ) : (
+                        ""
+                      )}
+                      {manage ? (
+                        <a class="btn btn-small btn-danger-outline" href={`${url}/delete`} hx-get={`${url}/delete`} hx-target="#dialog-slot" hx-swap="innerHTML show:top" aria-label={`Delete ${k.name}`}>
+                          Delete
+                        </a>
+                      ) : (
+                        ""
+                      )}
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {manage ? (
+        <section class="panel" aria-labelledby="new-key-title">
+          <h2 id="new-key-title">Create a key</h2>
+          <form {...postForm(base)} class="form-inline" novalidate>
+            <Csrf token={ctx.csrf} />
+            <ErrorSummary errors={errors} />
+            <TextField name="name" label="Name" value={props.values.name} errors={errors} required maxlength={100} placeholder="e.g. backend-prod" />
+            <TextField name="expires" label="Expires on" type="date" value={props.values.expires} errors={errors} hint="Leave empty for a key that never expires." optional />
+            <Submit label="Create key" />
+          </form>
+        </section>
+      ) : (
+        ""
+      )}
+    </Layout>
+  );
+}
+
+function CreatedKey(props: { created: { name: string; key: string }; apiBase: string; model: string }) {
+  const { key } = props.created;
+  const curl = [
+    `curl ${props.apiBase}/chat/completions \\`,
+    `  -H "Authorization: Bearer ${key}" \\`,
+    `  -H "Content-Type: application/json" \\`,
+    `  -d '{"model": "${props.model}", "messages": [{"role": "user", "content": "Hello!"}]}'`,
+  ].join("\n");
+  const sdk = [
+    `import OpenAI from "openai";`,
+    ``,
+    `const client = new OpenAI({`,
+    `  baseURL: "${props.apiBase}",`,
+    `  apiKey: "${key}",`,
+    `});`,
+    `const reply = await client.chat.completions.create({`,
+    `  model: "${props.model}",`,
+    `  messages: [{ role: "user", content: "Hello!" }],`,
+    `});`,
+  ].join("\n");
+  return (
+    <section class="panel panel-highlight" aria-labelledby="created-title" tabindex="-1" data-focus>
+      <h2 id="created-title">
+        Key <span safe>{props.created.name}</span> created
+      </h2>
+      <p>
+        <strong>Copy it now: it is shown only once.</strong> Perpetuo keeps only a hash and cannot show it again.
+      </p>
+      <div class="copy-row">
+        <label for="new-key" class="visually-hidden">
+          New API key
+        </label>
+        <input id="new-key" class="mono" type="text" readonly value={key} data-select-on-focus />
+        <button type="button" class="btn btn-primary" data-copy="#new-key">
+          Copy key
+        </button>
+      </div>
+      <h3>Try it with curl</h3>
+      <div class="snippet">
+        <pre>
+          <code id="snippet-curl" safe>
+            {curl}
+          </code>
+        </pre>
+        <button type="button" class="btn btn-small btn-secondary" data-copy="#snippet-curl">
+          Copy
+        </button>
+      </div>
+      <h3>Or with the OpenAI SDK</h3>
+      <div class="snippet">
+        <pre>
+          <code id="snippet-sdk" safe>
+            {sdk}
+          </code>
+        </pre>
+        <button type="button" class="btn btn-small btn-secondary" data-copy="#snippet-sdk">
+          Copy
+        </button>
+      </div>
+    </section>
+  );
+}

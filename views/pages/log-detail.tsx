@@ -1,0 +1,163 @@
+import type { ViewContext } from "../context.ts";
+import { Layout } from "../layout.tsx";
+import { nav } from "../components/hx.ts";
+import { PageHeader, Time } from "../components/ui.tsx";
+import { formatCost, formatInt, formatMs } from "../components/format.ts";
+import { StatusBadge } from "./logs.tsx";
+
+export interface Attempt {
+  provider_name: string;
+  provider_type: string;
+  model: string;
+  status: number | null;
+  error_class: string | null;
+  message: string | null;
+  latency_ms: number;
+}
+
+export interface LogDetailData {
+  id: string;
+  request_id: string;
+  created_at: Date;
+  api_key_name: string | null;
+  model_requested: string;
+  model_used: string | null;
+  provider_name: string | null;
+  provider_type: string | null;
+  stream: boolean;
+  status: number;
+  error_class: string | null;
+  error_message: string | null;
+  latency_ms: number;
+  ttft_ms: number | null;
+  prompt_tokens: number;
+  completion_tokens: number;
+  cached_tokens: number;
+  reasoning_tokens: number;
+  usage_estimated: boolean;
+  cost_usd: number | null;
+  attempts: Attempt[];
+  request_body: string | null;
+  response_body: string | null;
+  request_body_truncated: boolean;
+  response_body_truncated: boolean;
+}
+
+export function LogDetailPage(props: { ctx: ViewContext; log: LogDetailData; back: string }) {
+  const { ctx, log } = props;
+  const w = ctx.workspace!;
+  const answeredBy: string = log.provider_name ? `${log.provider_name}${log.provider_type ? ` (${log.provider_type})` : ""}` : "no provider";
+  const costText: string = log.cost_usd === null ? "unknown price" : formatCost(log.cost_usd);
+  return (
+    <Layout ctx={ctx} title={`Request ${log.request_id} · ${w.name}`} section="logs">
+      <p class="breadcrumb">
+        <a {...nav(props.back)}>← Logs</a>
+      </p>
+      <PageHeader title={`${log.model_requested}`} subtitle={`Request ${log.request_id}`}>
+        <StatusBadge status={log.status} errorClass={log.error_class} />
+      </PageHeader>
+      {log.error_message ? (
+        <div class="alert alert-error" role="note">
+          <strong>Error:</strong> <span safe>{log.error_message}</span>
+        </div>
+      ) : (
+        ""
+      )}
+      <section class="panel">
+        <h2>Summary</h2>
+        <dl class="details">
+          <dt>Time</dt>
+          <dd>
+            <Time value={log.created_at} />
+          </dd>
+          <dt>API key</dt>
+          <dd safe>{log.api_key_name ?? "—"}</dd>
+          <dt>Model</dt>
+          <dd class="mono" safe>
+            {log.model_used && log.model_used !== log.model_requested ? `${log.model_requested} → ${log.model_used}` : log.model_requested}
+          </dd>
+          <dt>Answered by</dt>
+          <dd safe>{answeredBy}</dd>
+          <dt>Latency</dt>
+          <dd safe>{`${formatMs(log.latency_ms)}${log.ttft_ms !== null ? ` · first token after ${formatMs(log.ttft_ms)}` : ""}${log.stream ? " · streamed" : ""}`}</dd>
+          <dt>Tokens</dt>
+          <dd safe>
+            {`${formatInt(log.prompt_tokens)} in (${formatInt(log.cached_tokens)} cached) · ${formatInt(log.completion_tokens)} out (${formatInt(log.reasoning_tokens)} reasoning)${log.usage_estimated ? " · estimated" : ""}`}
+          </dd>
+          <dt>Cost</dt>
+          <dd safe>{costText}</dd>
+        </dl>
+      </section>
+      <section class="panel">
+        <h2>Attempts</h2>
+        {log.attempts.length === 0 ? (
+          <p class="muted">No provider was tried (no enabled provider serves this model).</p>
+        ) : (
+          <ol class="attempts">
+            {log.attempts.map((a, i) => {
+              const ok = a.error_class === null && a.status !== null && a.status < 400;
+              return (
+                <li class={ok ? "attempt attempt-ok" : "attempt attempt-fail"}>
+                  <span class="attempt-n" aria-hidden="true">
+                    {i + 1}
+                  </span>
+                  <div class="attempt-body">
+                    <p>
+                      <strong safe>{a.provider_name}</strong> <span class="muted" safe>{`(${a.provider_type})`}</span> ·{" "}
+                      <code class="mono" safe>
+                        {a.model}
+                      </code>
+                    </p>
+                    <p>
+                      <span class={ok ? "badge badge-ok" : "badge badge-error"} safe>
+                        {`${a.status ?? "no response"}${a.error_class ? ` ${a.error_class}` : ""}`}
+                      </span>{" "}
+                      <span class="muted" safe>
+                        {formatMs(a.latency_ms)}
+                      </span>
+                    </p>
+                    {a.message ? (
+                      <p class="attempt-message" safe>
+                        {a.message}
+                      </p>
+                    ) : (
+                      ""
+                    )}
+                  </div>
+                </li>
+              );
+            })}
+          </ol>
+        )}
+      </section>
+      <section class="panel">
+        <h2>Content</h2>
+        {log.request_body === null && log.response_body === null ? (
+          <p class="muted">
+            Content logging is off for this workspace, so only metadata was kept. Turn it on in{" "}
+            <a {...nav(`/app/w/${encodeURIComponent(w.id)}/settings`)}>Settings</a>.
+          </p>
+        ) : (
+          <>
+            <h3>Request</h3>
+            <Body text={log.request_body} truncated={log.request_body_truncated} />
+            <h3>Response</h3>
+            <Body text={log.response_body} truncated={log.response_body_truncated} />
+          </>
+        )}
+      </section>
+    </Layout>
+  );
+}
+
+function Body(props: { text: string | null; truncated: boolean }) {
+  if (props.text === null) return <p class="muted">Not stored.</p>;
+  return (
+    <>
+      <pre class="body-pre" tabindex="0">
+        <code safe>{props.text}</code>
+      </pre>
+      {props.truncated ? <p class="hint">Truncated.</p> : ""}
+    </>
+  );
+}

@@ -1,0 +1,220 @@
+import type { FormErrors, ViewContext } from "../context.ts";
+import { Layout } from "../layout.tsx";
+import { SelectField, TextField, type Option } from "../components/form.tsx";
+import { getForm, nav } from "../components/hx.ts";
+import { EmptyState, PageHeader, Time } from "../components/ui.tsx";
+import { formatCost, formatInt, formatMs } from "../components/format.ts";
+
+export interface LogRow {
+  id: string;
+  created_at: Date;
+  model_requested: string;
+  model_used: string | null;
+  provider_name: string | null;
+  status: number;
+  error_class: string | null;
+  latency_ms: number;
+  prompt_tokens: number;
+  completion_tokens: number;
+  usage_estimated: boolean;
+  cost_usd: number | null;
+  attempt_count: number;
+  stream: boolean;
+}
+
+/** The filters exactly as typed (strings), so the form shows them back. */
+export interface LogFilterValues {
+  status: string;
+  provider: string;
+  model: string;
+  key: string;
+  from: string;
+  to: string;
+}
+
+export interface LogsProps {
+  ctx: ViewContext;
+  rows: LogRow[];
+  filters: LogFilterValues;
+  errors: FormErrors;
+  providers: Option[];
+  keys: Option[];
+  page: number;
+  hasMore: boolean;
+  total: number;
+  totalIsEstimate: boolean;
+  limit: number;
+}
+
+export const isError = (r: { status: number; error_class: string | null }) => r.status >= 400 || r.error_class !== null;
+
+function query(filters: LogFilterValues, page: number): string {
+  const q = new URLSearchParams();
+  for (const [k, val] of Object.entries(filters)) if (val) q.set(k, val);
+  if (page > 1) q.set("page", String(page));
+  const s = q.toString();
+  return s ? `?${s}` : "";
+}
+
+export function LogsPage(props: LogsProps) {
+  const { ctx, filters, errors } = props;
+  const w = ctx.workspace!;
+  const base = `/app/w/${encodeURIComponent(w.id)}/logs`;
+  const filtered = Object.values(filters).some(Boolean);
+  const firstRow = (props.page - 1) * props.limit + 1;
+  return (
+    <Layout ctx={ctx} title={`Logs · ${w.name}`} section="logs">
+      <PageHeader title="Logs" subtitle="Every request through the gateway, newest first. Open one to see each provider it tried." />
+      <form {...getForm(base)} class="filters" aria-label="Filter logs" role="search">
+        <SelectField
+          name="status"
+          label="Status"
+          value={filters.status}
+          options={[
+            { value: "", label: "Any" },
+            { value: "ok", label: "Succeeded" },
+            { value: "error", label: "Failed" },
+          ]}
+          errors={errors}
+        />
+        <SelectField name="provider" label="Provider" value={filters.provider} options={[{ value: "", label: "Any" }, ...props.providers]} errors={errors} />
+        <TextField name="model" label="Model" value={filters.model} errors={errors} placeholder="exact name" />
+        <SelectField name="key" label="API key" value={filters.key} options={[{ value: "", label: "Any" }, ...props.keys]} errors={errors} />
+        <TextField name="from" label="From" type="date" value={filters.from} errors={errors} />
+        <TextField name="to" label="To" type="date" value={filters.to} errors={errors} />
+        <div class="filter-actions">
+          <button type="submit" class="btn btn-primary">
+            Apply
+          </button>
+          {filtered ? (
+            <a class="btn btn-link" {...nav(base)}>
+              Clear
+            </a>
+          ) : (
+            ""
+          )}
+        </div>
+      </form>
+      {props.rows.length === 0 ? (
+        filtered ? (
+          <EmptyState title="No requests match these filters">
+            <p>
+              Widen the date range or <a {...nav(base)}>clear the filters</a>.
+            </p>
+          </EmptyState>
+        ) : (
+          <EmptyState title="No requests yet">
+            <p>
+              Requests appear here a moment after they pass through the gateway. Create an API key on the{" "}
+              <a {...nav(`/app/w/${encodeURIComponent(w.id)}/keys`)}>API keys</a> page and send one.
+            </p>
+          </EmptyState>
+        )
+      ) : (
+        <>
+          <p class="result-count muted" safe>
+            {props.page === 1 && !props.hasMore
+              ? `${formatInt(props.rows.length)} ${props.rows.length === 1 ? "request" : "requests"}`
+              : `${formatInt(firstRow)}–${formatInt(firstRow + props.rows.length - 1)} of ${props.totalIsEstimate ? "about " : ""}${formatInt(props.total)} requests`}
+          </p>
+          <div class="table-wrap" tabindex="0" role="region" aria-label="Request logs">
+            <table class="table table-logs">
+              <thead>
+                <tr>
+                  <th scope="col">Time</th>
+                  <th scope="col">Model</th>
+                  <th scope="col">Provider</th>
+                  <th scope="col">Status</th>
+                  <th scope="col" class="num">
+                    Latency
+                  </th>
+                  <th scope="col" class="num">
+                    Tokens in → out
+                  </th>
+                  <th scope="col" class="num">
+                    Cost
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {props.rows.map((r) => (
+                  <tr class={isError(r) ? "row-error" : ""}>
+                    <td>
+                      <a class="row-link" {...nav(`${base}/${encodeURIComponent(r.id)}`)}>
+                        <Time value={r.created_at} />
+                      </a>
+                    </td>
+                    <td class="mono">
+                      <span safe>{r.model_requested}</span>
+                      {r.model_used && r.model_used !== r.model_requested ? (
+                        <span class="sub" safe>
+                          {`→ ${r.model_used}`}
+                        </span>
+                      ) : (
+                        ""
+                      )}
+                    </td>
+                    <td>
+                      <span safe>{r.provider_name ?? "—"}</span>
+                      {r.attempt_count > 1 ? <span class="sub">{r.attempt_count} attempts</span> : ""}
+                    </td>
+                    <td>
+                      <StatusBadge status={r.status} errorClass={r.error_class} />
+                    </td>
+                    <td class="num" safe>
+                      {formatMs(r.latency_ms)}
+                    </td>
+                    <td class="num">
+                      <span safe>{`${formatInt(r.prompt_tokens)} → ${formatInt(r.completion_tokens)}`}</span>
+                      {r.usage_estimated ? (
+                        <abbr class="sub" title="The provider reported no usage; estimated.">
+                          est.
+                        </abbr>
+                      ) : (
+                        ""
+                      )}
+                    </td>
+                    <td class="num" safe>
+                      {formatCost(r.cost_usd)}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          {props.page === 1 && !props.hasMore ? (
+            ""
+          ) : (
+          <nav class="pager" aria-label="Pages">
+            {props.page > 1 ? (
+              <a class="btn btn-secondary" rel="prev" {...nav(base + query(filters, props.page - 1))}>
+                ← Newer
+              </a>
+            ) : (
+              <span></span>
+            )}
+            <span class="muted">Page {props.page}</span>
+            {props.hasMore ? (
+              <a class="btn btn-secondary" rel="next" {...nav(base + query(filters, props.page + 1))}>
+                Older →
+              </a>
+            ) : (
+              <span></span>
+            )}
+          </nav>
+          )}
+        </>
+      )}
+    </Layout>
+  );
+}
+
+export function StatusBadge(props: { status: number; errorClass: string | null }) {
+  const bad = props.status >= 400 || props.errorClass !== null;
+  return (
+    <span class={bad ? "badge badge-error" : "badge badge-ok"}>
+      {props.status}
+      {props.errorClass ? <span safe>{` ${props.errorClass}`}</span> : ""}
+    </span>
+  );
+}

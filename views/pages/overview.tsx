@@ -1,0 +1,159 @@
+import { canManage, type ViewContext } from "../context.ts";
+import { Layout } from "../layout.tsx";
+import { nav } from "../components/hx.ts";
+import { PageHeader, Time } from "../components/ui.tsx";
+import { BarChart } from "../components/chart.tsx";
+import { formatCompact, formatCost, formatInt, formatPercent } from "../components/format.ts";
+import { Stat, errorRate, type Totals } from "../components/usage-bits.tsx";
+
+export interface RecentError {
+  id: string;
+  created_at: Date;
+  model_requested: string;
+  provider_name: string | null;
+  status: number;
+  error_class: string | null;
+  error_message: string | null;
+}
+
+export interface OverviewProps {
+  ctx: ViewContext;
+  today: Totals;
+  month: Totals;
+  days: { day: string; requests: number; cost_usd: number }[];
+  errors: RecentError[];
+  setup: { providers: number; keys: number };
+}
+
+export function OverviewPage(props: OverviewProps) {
+  const { ctx, today, month } = props;
+  const w = ctx.workspace!;
+  const base = `/app/w/${encodeURIComponent(w.id)}`;
+  const fresh = props.setup.providers === 0 || props.setup.keys === 0 || month.requests === 0;
+  return (
+    <Layout ctx={ctx} title={w.name} section="overview">
+      <PageHeader title={w.name} subtitle="Overview of the last 30 days (UTC).">
+        <a class="btn btn-secondary" {...nav(`${base}/usage`)}>
+          Usage details
+        </a>
+      </PageHeader>
+      {fresh ? <GetStarted base={base} setup={props.setup} sent={month.requests > 0} manage={canManage(w)} /> : ""}
+      <dl class="stats stats-3">
+        <Stat label="Requests today" value={formatInt(today.requests)} sub={`${formatInt(today.errors)} failed`} tone={(errorRate(today) ?? 0) >= 0.05 ? "error" : undefined} />
+        <Stat label="Requests · 30 days" value={formatInt(month.requests)} sub={`${formatInt(month.errors)} failed`} />
+        <Stat
+          label="Error rate · 30 days"
+          value={formatPercent(errorRate(month))}
+          tone={(errorRate(month) ?? 0) >= 0.05 ? "error" : undefined}
+        />
+        <Stat
+          label="Tokens · 30 days"
+          value={formatCompact(month.prompt_tokens + month.completion_tokens)}
+          sub={`${formatCompact(month.prompt_tokens)} in · ${formatCompact(month.completion_tokens)} out`}
+        />
+        <Stat label="Cost today" value={formatCost(today.cost_usd)} />
+        <Stat
+          label="Cost · 30 days"
+          value={formatCost(month.cost_usd)}
+          sub={month.unpriced_requests > 0 ? `${formatInt(month.unpriced_requests)} requests without a known price` : undefined}
+        />
+      </dl>
+      <section class="panel">
+        <h2>Requests per day</h2>
+        <BarChart
+          id="overview-requests"
+          title="Requests per day, last 30 days"
+          summary={`${formatInt(month.requests)} requests in total, ${formatInt(Math.max(0, ...props.days.map((d) => d.requests)))} on the busiest day.`}
+          points={props.days.map((d) => ({ label: d.day, value: d.requests, display: `${formatInt(d.requests)} requests` }))}
+          xLabel="Day (UTC)"
+          yLabel="Requests"
+          format={formatInt}
+          integer
+          width={900}
+          height={200}
+        />
+      </section>
+      <section class="panel">
+        <div class="panel-header">
+          <h2>Latest errors</h2>
+          <a class="btn btn-link" {...nav(`${base}/logs?status=error`)}>
+            All errors →
+          </a>
+        </div>
+        {props.errors.length === 0 ? (
+          <p class="muted">No failed requests recently.</p>
+        ) : (
+          <div class="table-wrap" tabindex="0" role="region" aria-label="Latest errors">
+            <table class="table table-compact">
+              <thead>
+                <tr>
+                  <th scope="col">Time</th>
+                  <th scope="col">Model</th>
+                  <th scope="col">Provider</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">Error</th>
+                </tr>
+              </thead>
+              <tbody>
+                {props.errors.map((e) => (
+                  <tr>
+                    <td>
+                      <a {...nav(`${base}/logs/${encodeURIComponent(e.id)}`)}>
+                        <Time value={e.created_at} />
+                      </a>
+                    </td>
+                    <td class="mono" safe>
+                      {e.model_requested}
+                    </td>
+                    <td safe>{e.provider_name ?? "—"}</td>
+                    <td>
+                      <span class="badge badge-error">{e.status}</span>
+                    </td>
+                    <td class="truncate" safe>
+                      {e.error_message ?? e.error_class ?? ""}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
+    </Layout>
+  );
+}
+
+function GetStarted(props: { base: string; setup: { providers: number; keys: number }; sent: boolean; manage: boolean }) {
+  const steps = [
+    { done: props.setup.providers > 0, label: "Add a provider", text: "Store an upstream key (OpenAI, Anthropic, Gemini, …).", href: `${props.base}/providers/new` },
+    { done: props.setup.keys > 0, label: "Create an API key", text: "Your applications authenticate with it.", href: `${props.base}/keys` },
+    { done: props.sent, label: "Send your first request", text: "Point any OpenAI SDK at this gateway.", href: `${props.base}/keys` },
+  ];
+  return (
+    <section class="panel get-started" aria-labelledby="get-started">
+      <h2 id="get-started">Get started</h2>
+      <ol class="steps">
+        {steps.map((s) => (
+          <li class={s.done ? "step step-done" : "step"}>
+            <span class="step-mark" aria-hidden="true">
+              {s.done ? "✓" : ""}
+            </span>
+            <span>
+              {s.done || !props.manage ? (
+                <strong safe>{s.label}</strong>
+              ) : (
+                <a {...nav(s.href)} safe>
+                  {s.label}
+                </a>
+              )}
+              {s.done ? <span class="visually-hidden"> (done)</span> : ""}
+              <span class="sub" safe>
+                {s.text}
+              </span>
+            </span>
+          </li>
+        ))}
+      </ol>
+    </section>
+  );
+}

@@ -1,0 +1,226 @@
+import { canManage, type ViewContext } from "../context.ts";
+import { Layout } from "../layout.tsx";
+import { Csrf } from "../components/form.tsx";
+import { nav, postForm } from "../components/hx.ts";
+import { Badge, EmptyState, Notice, PageHeader } from "../components/ui.tsx";
+import { formatMs } from "../components/format.ts";
+
+export interface ProviderRow {
+  id: string;
+  name: string;
+  label: string;
+  base_url: string;
+  models: string[];
+  priority: number;
+  enabled: boolean;
+  key_hint: string | null;
+}
+
+export type TestResult = { ok: true; models: number; latency_ms: number } | { ok: false; status: number | null; message: string; latency_ms: number };
+
+export interface ProvidersProps {
+  ctx: ViewContext;
+  providers: ProviderRow[];
+  /** Results of "Test" to show inline (without JavaScript the page is re-rendered with one). */
+  tests?: Record<string, TestResult>;
+  notice?: string | null;
+}
+
+export function ProvidersPage(props: ProvidersProps) {
+  const { ctx, providers } = props;
+  const w = ctx.workspace!;
+  const base = `/app/w/${encodeURIComponent(w.id)}/providers`;
+  const manage = canManage(w);
+  return (
+    <Layout ctx={ctx} title={`Providers · ${w.name}`} section="providers">
+      <PageHeader title="Providers" subtitle="Your upstream accounts. The gateway tries enabled providers in priority order and falls back to the next on failure.">
+        {manage ? (
+          <a class="btn btn-primary" {...nav(`${base}/new`)}>
+            Add provider
+          </a>
+        ) : (
+          ""
+        )}
+      </PageHeader>
+      {props.notice ? (
+        <Notice tone="success">
+          <span safe>{props.notice}</span>
+        </Notice>
+      ) : (
+        ""
+      )}
+      <div id="dialog-slot"></div>
+      {providers.length === 0 ? (
+        <EmptyState title="No providers yet">
+          <p>Add an OpenAI, Anthropic or Gemini key — or any OpenAI-compatible server such as Ollama or vLLM — and the gateway can start routing requests.</p>
+          {manage ? (
+            <p>
+              <a class="btn btn-primary" {...nav(`${base}/new`)}>
+                Add your first provider
+              </a>
+            </p>
+          ) : (
+            <p>Ask an owner or admin of this workspace to add one.</p>
+          )}
+        </EmptyState>
+      ) : (
+        <div class="table-wrap" tabindex="0" role="region" aria-label="Providers">
+          <table class="table">
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Type</th>
+                <th scope="col">Models</th>
+                <th scope="col" class="num">
+                  Priority
+                </th>
+                <th scope="col">Status</th>
+                <th scope="col">Key</th>
+                <th scope="col">
+                  <span class="visually-hidden">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {providers.map((p, i) => (
+                <ProviderTableRow
+                  p={p}
+                  base={base}
+                  csrf={ctx.csrf}
+                  manage={manage}
+                  first={i === 0}
+                  last={i === providers.length - 1}
+                  test={props.tests?.[p.id]}
+                />
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </Layout>
+  );
+}
+
+function ProviderTableRow(props: { p: ProviderRow; base: string; csrf: string; manage: boolean; first: boolean; last: boolean; test?: TestResult }) {
+  const { p, base } = props;
+  const url = `${base}/${encodeURIComponent(p.id)}`;
+  const shown = p.models.slice(0, 3);
+  return (
+    <tr class={p.enabled ? "" : "row-muted"}>
+      <th scope="row">
+        <span class="strong" safe>
+          {p.name}
+        </span>
+        <span class="sub mono" safe>
+          {p.base_url}
+        </span>
+      </th>
+      <td safe>{p.label}</td>
+      <td>
+        {p.models.length === 0 ? (
+          <span class="muted">all models</span>
+        ) : (
+          <>
+            {shown.map((m) => (
+              <code class="chip" safe>
+                {m}
+              </code>
+            ))}
+            {p.models.length > shown.length ? <span class="muted"> +{p.models.length - shown.length} more</span> : ""}
+          </>
+        )}
+      </td>
+      <td class="num">
+        <div class="reorder">
+          <span class="mono">{p.priority}</span>
+          {props.manage ? (
+            <form {...postForm(`${url}/move`, "replace")} class="inline-form">
+              <Csrf token={props.csrf} />
+              <button type="submit" name="direction" value="up" class="btn btn-icon" disabled={props.first} aria-label={`Move ${p.name} up`} title="Move up">
+                ↑
+              </button>
+              <button type="submit" name="direction" value="down" class="btn btn-icon" disabled={props.last} aria-label={`Move ${p.name} down`} title="Move down">
+                ↓
+              </button>
+            </form>
+          ) : (
+            ""
+          )}
+        </div>
+      </td>
+      <td>
+        <div class="cell-row">
+          {p.enabled ? <Badge tone="ok" label="Enabled" /> : <Badge tone="muted" label="Disabled" />}
+          {props.manage ? (
+            <form {...postForm(`${url}/enabled`, "replace")} class="inline-form">
+              <Csrf token={props.csrf} />
+              <input type="hidden" name="enabled" value={p.enabled ? "off" : "on"} />
+              <button type="submit" class="btn btn-link" aria-label={`${p.enabled ? "Disable" : "Enable"} ${p.name}`}>
+                {p.enabled ? "Disable" : "Enable"}
+              </button>
+            </form>
+          ) : (
+            ""
+          )}
+        </div>
+      </td>
+      <td>
+        {p.key_hint ? (
+          <span class="mono" safe>
+            {p.key_hint}
+          </span>
+        ) : (
+          <span class="muted">none</span>
+        )}
+      </td>
+      <td class="actions">
+        <form method="post" action={`${url}/test`} hx-post={`${url}/test`} hx-target={`#test-${p.id}`} hx-swap="innerHTML" hx-disable="find button" class="inline-form">
+          <Csrf token={props.csrf} />
+          <button type="submit" class="btn btn-small btn-secondary" aria-label={`Test ${p.name}`}>
+            Test<span class="spinner htmx-indicator" aria-hidden="true"></span>
+          </button>
+        </form>
+        {props.manage ? (
+          <>
+            <a class="btn btn-small btn-secondary" {...nav(`${url}/edit`)} aria-label={`Edit ${p.name}`}>
+              Edit
+            </a>
+            <a
+              class="btn btn-small btn-danger-outline"
+              href={`${url}/delete`}
+              hx-get={`${url}/delete`}
+              hx-target="#dialog-slot"
+              hx-swap="innerHTML show:top"
+              aria-label={`Delete ${p.name}`}
+            >
+              Delete
+            </a>
+          </>
+        ) : (
+          ""
+        )}
+        <div id={`test-${p.id}`} class="test-result" role="status" aria-live="polite">
+          {props.test ? <TestResultView result={props.test} /> : ""}
+        </div>
+      </td>
+    </tr>
+  );
+}
+
+/** The outcome of "Test", inline in the provider's row. */
+export function TestResultView(props: { result: TestResult }) {
+  const r = props.result;
+  if (r.ok) {
+    return (
+      <span class="test-ok">
+        ✓ Connected in {formatMs(r.latency_ms) as "safe"} · {r.models} models available
+      </span>
+    );
+  }
+  return (
+    <span class="test-fail">
+      ✗ {r.status ? `HTTP ${r.status}: ` : ""}
+      <span safe>{r.message}</span>
+    </span>
+  );
+}

@@ -1,0 +1,161 @@
+import type { FormErrors, ViewContext } from "../context.ts";
+import { Layout } from "../layout.tsx";
+import { TextField } from "../components/form.tsx";
+import { getForm, nav } from "../components/hx.ts";
+import { EmptyState, PageHeader } from "../components/ui.tsx";
+import { BarChart } from "../components/chart.tsx";
+import { formatCompact, formatCost, formatCostTick, formatInt, formatPercent } from "../components/format.ts";
+import { TotalsStats, errorRate, type Totals } from "../components/usage-bits.tsx";
+
+export interface UsageProps {
+  ctx: ViewContext;
+  /** The range shown (UTC days), and what the form should show back. */
+  range: { from: string; to: string };
+  values: { from: string; to: string };
+  errors: FormErrors;
+  totals: Totals;
+  days: (Totals & { day: string })[];
+  byProvider: (Totals & { label: string })[];
+  byModel: (Totals & { label: string })[];
+  presets: { label: string; from: string; to: string; current: boolean }[];
+}
+
+export function UsagePage(props: UsageProps) {
+  const { ctx, totals, days } = props;
+  const w = ctx.workspace!;
+  const base = `/app/w/${encodeURIComponent(w.id)}/usage`;
+  const busiest = days.reduce((a, d) => (d.requests > a.requests ? d : a), days[0] ?? { day: "", requests: 0, cost_usd: 0 });
+  const costliest = days.reduce((a, d) => (d.cost_usd > a.cost_usd ? d : a), days[0] ?? { day: "", requests: 0, cost_usd: 0 });
+  return (
+    <Layout ctx={ctx} title={`Usage · ${w.name}`} section="usage">
+      <PageHeader title="Usage" subtitle={`${props.range.from} to ${props.range.to} (UTC days, both included).`} />
+      <div class="range-bar">
+        <nav class="presets" aria-label="Quick ranges">
+          {props.presets.map((p) => (
+            <a class={p.current ? "chip-link active" : "chip-link"} aria-current={p.current ? "true" : undefined} {...nav(`${base}?from=${p.from}&to=${p.to}`)} safe>
+              {p.label}
+            </a>
+          ))}
+        </nav>
+        <form {...getForm(base)} class="filters filters-compact" aria-label="Date range">
+          <TextField name="from" label="From" type="date" value={props.values.from} errors={props.errors} />
+          <TextField name="to" label="To" type="date" value={props.values.to} errors={props.errors} />
+          <div class="filter-actions">
+            <button type="submit" class="btn btn-primary">
+              Show
+            </button>
+          </div>
+        </form>
+      </div>
+      {props.errors.form ? (
+        <div class="alert alert-error" role="alert">
+          <span safe>{props.errors.form}</span>
+        </div>
+      ) : (
+        ""
+      )}
+      <TotalsStats totals={totals} period={`${days.length} days`} />
+      {totals.requests === 0 ? (
+        <EmptyState title="No requests in this range">
+          <p>Usage is counted as requests pass through the gateway. Pick a wider range, or send a request with one of your API keys.</p>
+        </EmptyState>
+      ) : (
+        ""
+      )}
+      <div class="grid-2 charts">
+        <section class="panel">
+          <h2>Requests per day</h2>
+          <BarChart
+            id="usage-requests"
+            title="Requests per day"
+            summary={`${formatInt(totals.requests)} requests from ${props.range.from} to ${props.range.to}; most on ${busiest.day || "no day"} (${formatInt(busiest.requests)}).`}
+            points={days.map((d) => ({ label: d.day, value: d.requests, display: `${formatInt(d.requests)} requests, ${formatInt(d.errors)} failed` }))}
+            xLabel="Day (UTC)"
+            yLabel="Requests"
+            format={formatCompact}
+            integer
+            width={480}
+          />
+        </section>
+        <section class="panel">
+          <h2>Cost per day</h2>
+          <BarChart
+            id="usage-cost"
+            title="Cost per day in US dollars"
+            summary={`${formatCost(totals.cost_usd)} from ${props.range.from} to ${props.range.to}; highest on ${costliest.day || "no day"} (${formatCost(costliest.cost_usd)}).`}
+            points={days.map((d) => ({ label: d.day, value: d.cost_usd, display: formatCost(d.cost_usd) }))}
+            xLabel="Day (UTC)"
+            yLabel="Cost (USD)"
+            format={formatCostTick}
+            tone="accent"
+            width={480}
+          />
+        </section>
+      </div>
+      <BreakdownTable title="By provider" rows={props.byProvider} firstColumn="Provider" />
+      <BreakdownTable title="By model" rows={props.byModel} firstColumn="Model" mono />
+    </Layout>
+  );
+}
+
+function BreakdownTable(props: { title: string; rows: (Totals & { label: string })[]; firstColumn: string; mono?: boolean }) {
+  return (
+    <section class="panel">
+      <h2 safe>{props.title}</h2>
+      {props.rows.length === 0 ? (
+        <p class="muted">Nothing in this range.</p>
+      ) : (
+        <div class="table-wrap" tabindex="0" role="region" aria-label={props.title}>
+          <table class="table table-compact">
+            <thead>
+              <tr>
+                <th scope="col" safe>
+                  {props.firstColumn}
+                </th>
+                <th scope="col" class="num">
+                  Requests
+                </th>
+                <th scope="col" class="num">
+                  Error rate
+                </th>
+                <th scope="col" class="num">
+                  Tokens in
+                </th>
+                <th scope="col" class="num">
+                  Tokens out
+                </th>
+                <th scope="col" class="num">
+                  Cost
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {props.rows.map((r) => (
+                <tr>
+                  <th scope="row" class={props.mono ? "mono" : ""} safe>
+                    {r.label}
+                  </th>
+                  <td class="num" safe>
+                    {formatInt(r.requests)}
+                  </td>
+                  <td class="num" safe>
+                    {formatPercent(errorRate(r))}
+                  </td>
+                  <td class="num" safe>
+                    {formatInt(r.prompt_tokens)}
+                  </td>
+                  <td class="num" safe>
+                    {formatInt(r.completion_tokens)}
+                  </td>
+                  <td class="num" safe>
+                    {formatCost(r.cost_usd)}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,63 @@
+import type { FormErrors, ViewContext } from "../context.ts";
+import { Layout } from "../layout.tsx";
+import { Csrf, ErrorSummary, Submit, TextField } from "../components/form.tsx";
+import { nav, postForm } from "../components/hx.ts";
+import { EmptyState, PageHeader, Time } from "../components/ui.tsx";
+
+export interface WorkspaceCard {
+  id: string;
+  name: string;
+  role: string;
+  created_at: Date;
+}
+
+export interface WorkspacesProps {
+  ctx: ViewContext;
+  workspaces: WorkspaceCard[];
+  values: { name?: string };
+  errors: FormErrors;
+}
+
+export function WorkspacesPage(props: WorkspacesProps) {
+  const { ctx, errors } = props;
+  return (
+    <Layout ctx={ctx} title="Workspaces" section="workspaces">
+      <PageHeader
+        title="Workspaces"
+        subtitle="A workspace holds provider keys, gateway API keys, request logs and usage."
+      />
+      {props.workspaces.length === 0 ? (
+        <EmptyState title="You have no workspaces yet">
+          <p>Create your first workspace below, then add a provider and mint an API key to start sending requests.</p>
+        </EmptyState>
+      ) : (
+        <ul class="cards" aria-label="Your workspaces">
+          {props.workspaces.map((w) => (
+            <li class="card card-link">
+              <a {...nav(`/app/w/${encodeURIComponent(w.id)}`)}>
+                <span class="card-title" safe>
+                  {w.name}
+                </span>
+                <span class="card-meta">
+                  <span class="badge badge-muted" safe>
+                    {w.role}
+                  </span>{" "}
+                  created <Time value={w.created_at} />
+                </span>
+              </a>
+            </li>
+          ))}
+        </ul>
+      )}
+      <section class="panel" aria-labelledby="new-workspace">
+        <h2 id="new-workspace">New workspace</h2>
+        <form {...postForm("/app/workspaces")} class="form-inline" novalidate>
+          <Csrf token={ctx.csrf} />
+          <ErrorSummary errors={errors} />
+          <TextField name="name" label="Name" value={props.values.name} errors={errors} maxlength={100} required placeholder="e.g. Acme production" />
+          <Submit label="Create workspace" />
+        </form>
+      </section>
+    </Layout>
+  );
+}
