@@ -2,22 +2,20 @@ import { loadConfig, ConfigError, type Config } from "./config.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { openDatabase, type Database } from "./db/client.ts";
 import { migrate, MigrationError } from "./db/migrate.ts";
-import { DataDirInUseError } from "./db/embedded.ts";
-import { createApp } from "./app.ts";
-import pkg from "../package.json" with { type: "json" };
+import { DataDirInUseError, setPGliteAssetsLoader } from "./db/embedded.ts";
+import { loadPGliteAssets } from "./db/pglite-assets.ts";
+import { buildDeps, createApp } from "./app.ts";
+import { bridgeChangesOverPostgres } from "./gateway/cache.ts";
+import { startRetention } from "./telemetry/retention.ts";
+import { USAGE, VERSION } from "./cli/usage.ts";
+import { UsageError } from "./cli/args.ts";
+import { createUserCommand, CreateUserError, parseCreateUserArgs, readPassword } from "./cli/create-user.ts";
+import { healthcheck } from "./cli/healthcheck.ts";
+import { rotateSecretCommand } from "./cli/rotate-secret.ts";
+import { RotationError } from "./providers/rotate.ts";
 
-const USAGE = `perpetuo ${pkg.version} — a self-hosted LLM gateway
-
-Usage: perpetuo [command]
-
-Commands:
-  serve           start the gateway, API and dashboard (default)
-  migrate         apply pending database migrations and exit
-  --version       print the version
-  --help          print this help
-
-Configuration comes from the environment (PORT, DATABASE_URL, PERPETUO_SECRET, PUBLIC_URL,
-DATA_DIR, LOG_LEVEL); see README.md.`;
+// The compiled binary cannot let PGlite find its WebAssembly next to its module; hand it the embedded copies.
+if (Bun.isStandaloneExecutable) setPGliteAssetsLoader(loadPGliteAssets);
 
 async function open(config: Config, logger: Logger): Promise<Database> {
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
@@ -29,7 +27,16 @@ async function open(config: Config, logger: Logger): Promise<Database> {
 
 async function serve(config: Config, logger: Logger) {
   const db = await open(config, logger);
-  const app = createApp({ sql: db.sql, config, logger });
+  const deps = buildDeps({ sql: db.sql, config, logger });
+  // Several instances may share one PostgreSQL server: carry cache invalidations between them.
+  // The embedded database belongs to this process alone, so there is nobody to tell.
+  const unbridge = db.embedded
+    ? null
+    : await bridgeChangesOverPostgres(db.sql, deps.events, () => deps.gateway.cache.clear(), logger);
+  const app = createApp(deps);
+  // A spool left by a crash (or by a shutdown while the database was away) is replayed in the background.
+  await deps.logQueue.start();
+  const retention = startRetention(db.sql, { logger });
   app.listen({ port: config.port, hostname: config.host });
   logger.info("perpetuo listening", { url: `http://${config.host}:${app.server?.port}`, public_url: config.publicUrl });
 
@@ -41,6 +48,12 @@ async function serve(config: Config, logger: Logger) {
     // Stop accepting, let in-flight requests finish, then close the database.
     await app.server?.stop(false);
     await app.stop?.().catch(() => {});
+    await unbridge?.().catch(() => {});
+    await deps.gateway.stop();
+    await retention.stop();
+    // Every request log still in memory goes to the database, or to DATA_DIR/spool if it is away.
+    await deps.logQueue.flush({ replaySpool: false });
+    deps.logQueue.stop();
     await db.close();
     logger.info("stopped");
     process.exit(0);
@@ -56,12 +69,30 @@ async function main(argv: string[]) {
     return;
   }
   if (cmd === "--version" || cmd === "-v") {
-    console.log(pkg.version);
+    console.log(VERSION);
+    return;
+  }
+  if (cmd === "healthcheck" && rest.length === 0) {
+    const { ok, message } = await healthcheck();
+    if (!ok) console.error(`perpetuo: healthcheck failed: ${message}`);
+    process.exit(ok ? 0 : 1);
+  }
+  if (cmd === "create-user") {
+    const args = parseCreateUserArgs(rest);
+    const config = loadConfig();
+    const password = await readPassword();
+    const { userId, workspaceId } = await createUserCommand(config, { ...args, password });
+    if (workspaceId) console.error(`perpetuo: created workspace ${JSON.stringify(args.workspace)} (${workspaceId}) owned by the user`);
+    console.log(userId);
+    return;
+  }
+  if (cmd === "rotate-secret" && rest.length === 0) {
+    const { reencrypted, version } = await rotateSecretCommand(loadConfig());
+    console.log(`re-encrypted ${reencrypted} provider key${reencrypted === 1 ? "" : "s"}; all are now sealed with key version ${version}`);
     return;
   }
   if (!["serve", "migrate"].includes(cmd) || rest.length > 0) {
-    console.error(`perpetuo: unknown arguments: ${argv.join(" ")}\n\n${USAGE}`);
-    process.exit(2);
+    throw new UsageError(`unknown arguments: ${argv.join(" ")}`);
   }
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
@@ -74,7 +105,11 @@ async function main(argv: string[]) {
 }
 
 main(process.argv.slice(2)).catch((err) => {
-  if (err instanceof ConfigError || err instanceof MigrationError || err instanceof DataDirInUseError) {
+  if (err instanceof UsageError) {
+    console.error(`perpetuo: ${err.message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+  if (err instanceof ConfigError || err instanceof CreateUserError || err instanceof RotationError || err instanceof MigrationError || err instanceof DataDirInUseError) {
     console.error(`perpetuo: ${err.message}`);
   } else {
     console.error(`perpetuo: failed to start: ${err instanceof Error ? err.message : String(err)}`);

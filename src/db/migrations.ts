@@ -1,6 +1,8 @@
 // Each migration is imported as text so `bun build --compile` carries it inside the binary.
 // A test checks this list against the files in sql/.
 import m0001 from "../../sql/0001_init.sql" with { type: "text" };
+import m0002 from "../../sql/0002_keys.sql" with { type: "text" };
+import m0003 from "../../sql/0003_logs.sql" with { type: "text" };
 
 export interface Migration {
   version: number;
@@ -10,4 +12,6 @@ export interface Migration {
 
 export const migrations: Migration[] = [
   { version: 1, name: "0001_init.sql", sql: m0001 },
+  { version: 2, name: "0002_keys.sql", sql: m0002 },
+  { version: 3, name: "0003_logs.sql", sql: m0003 },
 ];

@@ -78,6 +78,9 @@ export function issueMessage(issue: ValibotIssueLike, param: string | null): str
   if (issue.input === undefined && (issue.kind === "schema" || issue.type === "object")) return `${name} is required`;
   const msg = issue.message ?? "is invalid";
   if (/^Invalid (type|key|length|value)/.test(msg)) return `${name}: ${msg}`;
+  // Schema messages may already name their field ("name must not be empty").
+  const leaf = name.split(/[.[]/).pop() ?? name;
+  if (msg.startsWith(`${name} `) || msg.startsWith(`${leaf} `)) return name === leaf ? msg : `${name}: ${msg}`;
   return `${name} ${msg}`;
 }
 
@@ -111,6 +114,9 @@ export function renderError(
   const path = new URL(request.url).pathname;
   const underV1 = path === "/v1" || path.startsWith("/v1/");
   if (error instanceof ApiError) return jsonError(error);
+  // Errors thrown by a custom body parser (size limit, bad JSON) arrive wrapped in Elysia's ParseError.
+  const cause = (error as { cause?: unknown })?.cause;
+  if (code === "PARSE" && cause instanceof ApiError) return jsonError(cause);
   switch (code) {
     case "VALIDATION":
       return jsonError(validationToApiError(error, underV1 ? 400 : 422));

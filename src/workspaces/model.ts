@@ -12,3 +12,16 @@ export const WorkspaceBody = v.object({ name: WorkspaceName });
 /** Ids are cuid2 strings; anything else can only be "not found", never a validation error that confirms a format. */
 export const IdParam = v.pipe(v.string(), v.maxLength(64, "id is too long"));
 export const WorkspaceParams = v.object({ id: IdParam });
+
+/** PUT /workspaces/:id/settings: either field or both; the others keep their value. */
+export const SettingsBody = v.object({
+  retention_days: v.optional(
+    v.pipe(
+      v.number("must be a whole number of days from 1 to 3650"),
+      v.integer("must be a whole number of days from 1 to 3650"),
+      v.minValue(1, "must be a whole number of days from 1 to 3650"),
+      v.maxValue(3650, "must be a whole number of days from 1 to 3650"),
+    ),
+  ),
+  log_content: v.optional(v.boolean("must be true or false")),
+});

@@ -60,6 +60,11 @@ export async function renameWorkspace(sql: Sql, id: string, name: string): Promi
   await sql`update workspaces set name = ${name}, updated_at = now() where id = ${id}`;
 }
 
+export async function getSettings(sql: Sql, id: string): Promise<WorkspaceSettings | null> {
+  const [w] = await sql<{ settings: Partial<WorkspaceSettings> | null }[]>`select settings from workspaces where id = ${id}`;
+  return w ? withDefaults(w.settings) : null;
+}
+
 export async function updateSettings(sql: Sql, id: string, patch: Partial<WorkspaceSettings>): Promise<void> {
   await sql`update workspaces set settings = settings || ${sql.json(patch)}, updated_at = now() where id = ${id}`;
 }

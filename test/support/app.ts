@@ -1,4 +1,4 @@
-import { createApp, type AppInput } from "../../src/app.ts";
+import { buildDeps, createApp, type AppInput } from "../../src/app.ts";
 import type { Config } from "../../src/config.ts";
 import { createLogger } from "../../src/logger.ts";
 import { testDatabase } from "./db.ts";
@@ -32,14 +32,14 @@ export interface CallResult<T = any> {
 export async function testApp(over: Partial<Omit<AppInput, "config">> & { config?: Partial<Config> } = {}) {
   const db = await testDatabase();
   const logs: string[] = [];
-  const deps: AppInput = {
+  const deps = buildDeps({
     sql: db.sql,
     logger: createLogger("debug", (line) => logs.push(line)),
     // Still argon2id, at a cost that keeps the suite quick.
     passwordOptions: { memoryCost: 1024, timeCost: 1 },
     ...over,
     config: testConfig(over.config),
-  };
+  });
   const app = createApp(deps);
 
   async function call<T = any>(
