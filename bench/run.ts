@@ -74,7 +74,7 @@ const lines = [
   "|---|---:|---:|---:|---:|---:|",
   ...rows.map(([name, r]) => `| ${name} | ${r.requests} | ${r.errors} | ${f(r.rps, 0)} | ${f(r.p50)} | ${f(r.p99)} |`),
   "",
-  `Request log rows written during the run: ${logged.n} (every Perpetuo request is logged).`,
+  `Request log rows written during the run: ${logged.n}; log writer: ${JSON.stringify(deps.logQueue.stats())}.`,
 ];
 const table = lines.join("\n");
 console.log(table);
