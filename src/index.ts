@@ -26,6 +26,11 @@ async function open(config: Config, logger: Logger): Promise<Database> {
 }
 
 async function serve(config: Config, logger: Logger) {
+  // postgres.js can leave a rejection unhandled when the server drops a connection mid-handshake
+  // (a database restart); a gateway must keep serving through that, not exit.
+  process.on("unhandledRejection", (reason) => {
+    logger.warn("unhandled rejection (kept running)", { error: reason instanceof Error ? reason.message : String(reason) });
+  });
   const db = await open(config, logger);
   const deps = buildDeps({ sql: db.sql, config, logger });
   // Several instances may share one PostgreSQL server: carry cache invalidations between them.
@@ -54,6 +59,8 @@ async function serve(config: Config, logger: Logger) {
     // Every request log still in memory goes to the database, or to DATA_DIR/spool if it is away.
     await deps.logQueue.flush({ replaySpool: false });
     deps.logQueue.stop();
+    const unsaved = deps.logQueue.stats().queued;
+    if (unsaved > 0) logger.error("request logs lost at shutdown: neither the database nor the spool took them", { count: unsaved });
     await db.close();
     logger.info("stopped");
     process.exit(0);

@@ -837,6 +837,26 @@ describe("logs, usage and overview", () => {
     expect(frag.text).toContain("gpt-4o-mini");
   });
 
+  test("pages of 50, newest first, with Newer/Older links that keep the filters", async () => {
+    const many = await withWorkspace("Busy");
+    const start = Date.now() - 120_000;
+    for (let i = 0; i < 55; i++) {
+      t.deps.logQueue.enqueue(record({ workspace_id: many.id, model_requested: `model-${i}`, created_at: new Date(start + i * 1000).toISOString() }));
+    }
+    await t.deps.logQueue.flush();
+    const first = await many.c.get(`${many.base}/logs?status=ok`);
+    expect(first.text).toContain("1–50 of 55 requests");
+    expect(first.text).toContain("model-54");
+    expect(first.text).not.toContain(">model-4<");
+    expect(first.text).toContain(`href="${many.base}/logs?status=ok&page=2"`);
+    expect(first.text).not.toContain("← Newer");
+    const second = await many.c.get(`${many.base}/logs?status=ok&page=2`);
+    expect(second.text).toContain("51–55 of 55 requests");
+    expect(second.text).toContain(">model-0<");
+    expect(second.text).toContain(`href="${many.base}/logs?status=ok"`);
+    expect(second.text).not.toContain("Older →");
+  });
+
   test("an invalid filter is shown at its field with 422", async () => {
     const r = await w.c.get(`${w.base}/logs?status=bogus&from=yesterday`);
     expectHtml(r, 422);

@@ -226,6 +226,26 @@ describe("bad records", () => {
     expect(kept[0].record.id).toBe(bad.id);
   });
 
+  test("rejected records can be retried by renaming rejected.ndjson into the spool", async () => {
+    const ws = await insertWorkspace(sql);
+    const dir = spoolDir();
+    const q = queue({ spoolDir: dir });
+    // Refused today (timestamp out of range) …
+    const bad = makeRecord(ws, { created_at: "-010000-01-01T00:00:00.000Z" });
+    q.enqueue(bad);
+    await q.flush();
+    expect(q.stats().rejected).toBe(1);
+    // … and after the cause is fixed (here: by editing the file), renamed for replay.
+    const fixed = readFileSync(join(dir, "rejected.ndjson"), "utf8").replaceAll("-010000-01-01T00:00:00.000Z", "2025-01-01T00:00:00.000Z");
+    writeFileSync(join(dir, "replay-manual.ndjson"), fixed);
+    rmSync(join(dir, "rejected.ndjson"));
+    const next = queue({ spoolDir: dir });
+    await next.start();
+    await next.flush();
+    expect(await rowCount(ws)).toBe(1);
+    expect(spoolFiles(dir)).toEqual([]);
+  });
+
   test("text PostgreSQL cannot store (NUL, lone surrogates) and junk numbers are cleaned, not refused", async () => {
     const ws = await insertWorkspace(sql);
     const q = queue();

@@ -734,7 +734,10 @@ async function* readSpool(
   const take = (line: string) => {
     if (!line.trim()) return;
     try {
-      const r = JSON.parse(line) as RequestRecord;
+      const parsed = JSON.parse(line) as RequestRecord | { error: string; record: RequestRecord };
+      // A line of rejected.ndjson ({error, record}) is accepted too: renaming that file to
+      // replay-<anything>.ndjson retries its records once the cause is fixed.
+      const r = parsed && typeof parsed === "object" && "record" in parsed ? parsed.record : (parsed as RequestRecord);
       if (typeof r !== "object" || r === null || typeof r.id !== "string" || typeof r.workspace_id !== "string") {
         onBad(line, "not a log record");
         return;

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from "playwright-core";
 
 /** The system Chromium (CI installs it with apt); CHROMIUM_PATH overrides. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -68,7 +68,6 @@ export function watchProblems(context: BrowserContext, origin: string): string[]
 
 /* Bun's expect has no auto-waiting locator matchers (those live in @playwright/test): these poll. */
 
-import type { Locator } from "playwright-core";
 
 async function poll(check: () => Promise<boolean>, describe: () => Promise<string>, timeoutMs: number): Promise<void> {
   const end = Date.now() + timeoutMs;

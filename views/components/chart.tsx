@@ -43,9 +43,22 @@ function ticks(max: number, integer: boolean): number[] {
   return step >= max ? [0, step] : [0, step, step * 2];
 }
 
+/**
+ * Two drawings of the same data: one at about the desktop width and a narrow one for phones (CSS
+ * shows one of them), so the labels stay legible at both sizes without scripts or scaling hacks.
+ * The hidden one is display:none, which also keeps it out of the accessibility tree.
+ */
 export function BarChart(props: BarChartProps) {
-  const W = props.width ?? 640;
-  const H = props.height ?? 220;
+  return (
+    <figure class="chart" id={props.id}>
+      <ChartSvg {...props} variant="wide" W={props.width ?? 640} H={props.height ?? 220} />
+      <ChartSvg {...props} variant="narrow" W={340} H={200} />
+    </figure>
+  );
+}
+
+function ChartSvg(props: BarChartProps & { variant: "wide" | "narrow"; W: number; H: number }) {
+  const { W, H } = props;
   const n = props.points.length;
   const max = Math.max(0, ...props.points.map((p) => p.value));
   const yTicks = ticks(max, props.integer ?? false);
@@ -58,60 +71,62 @@ export function BarChart(props: BarChartProps) {
   const y = (v: number) => PAD.top + plotH - (top > 0 ? (v / top) * plotH : 0);
   const slot = n > 0 ? plotW / n : plotW;
   const barW = Math.max(1, Math.min(28, slot * 0.7));
-  // About one x label per 90px, whatever the number of days.
-  const every = Math.max(1, Math.ceil(n / Math.max(2, Math.floor(plotW / 90))));
-  const titleId = `${props.id}-title`;
+  // About one x label per 80px, whatever the number of days.
+  const every = Math.max(1, Math.ceil(n / Math.max(2, Math.floor(plotW / 80))));
   return (
-    <figure class="chart">
-      <svg
-        class={`chart-svg chart-${props.tone ?? "primary"}`}
-        viewBox={`0 0 ${W} ${H}`}
-        role="img"
-        aria-label={`${props.title}. ${props.summary}`}
-        preserveAspectRatio="xMidYMid meet"
-      >
-        <title id={titleId} safe>
-          {`${props.title}. ${props.summary}`}
-        </title>
-        {yTicks.map((t) => (
-          <g class="chart-grid">
-            <line x1={String(PADL.left)} x2={String(W - PAD.right)} y1={String(y(t))} y2={String(y(t))} />
-            <text x={String(PADL.left - 8)} y={String(y(t) + 4)} text-anchor="end" class="chart-tick" safe>
-              {props.format(t)}
-            </text>
+    <svg
+      class={`chart-svg chart-${props.variant} chart-${props.tone ?? "primary"}`}
+      viewBox={`0 0 ${W} ${H}`}
+      role="img"
+      aria-label={`${props.title}. ${props.summary}`}
+      preserveAspectRatio="xMidYMid meet"
+    >
+      <title safe>{`${props.title}. ${props.summary}`}</title>
+      {yTicks.map((t) => (
+        <g class="chart-grid">
+          <line x1={String(PADL.left)} x2={String(W - PAD.right)} y1={String(y(t))} y2={String(y(t))} />
+          <text x={String(PADL.left - 8)} y={String(y(t) + 4)} text-anchor="end" class="chart-tick" safe>
+            {props.format(t)}
+          </text>
+        </g>
+      ))}
+      {props.points.map((p, i) => {
+        const x = PADL.left + i * slot + (slot - barW) / 2;
+        const h = Math.max(p.value > 0 ? 1.5 : 0, PAD.top + plotH - y(p.value));
+        const last = i === n - 1;
+        return (
+          <g class="chart-bar">
+            <rect x={x.toFixed(1)} y={(PAD.top + plotH - h).toFixed(1)} width={barW.toFixed(1)} height={h.toFixed(1)} rx="2">
+              <title safe>{`${p.label}: ${p.display}`}</title>
+            </rect>
+            {/* A full-height invisible target, so small bars still show their value on hover. */}
+            <rect class="chart-hit" x={(PADL.left + i * slot).toFixed(1)} y={String(PAD.top)} width={slot.toFixed(1)} height={String(plotH)}>
+              <title safe>{`${p.label}: ${p.display}`}</title>
+            </rect>
+            {/* Counted from the last day, so today always has its label and none collide. */}
+            {(n - 1 - i) % every === 0 ? (
+              <text
+                x={(last ? PADL.left + plotW : PADL.left + i * slot + slot / 2).toFixed(1)}
+                y={String(H - PAD.bottom + 16)}
+                text-anchor={last ? "end" : "middle"}
+                class="chart-tick"
+                safe
+              >
+                {p.label.slice(5)}
+              </text>
+            ) : (
+              ""
+            )}
           </g>
-        ))}
-        {props.points.map((p, i) => {
-          const x = PADL.left + i * slot + (slot - barW) / 2;
-          const h = Math.max(p.value > 0 ? 1.5 : 0, PAD.top + plotH - y(p.value));
-          return (
-            <g class="chart-bar">
-              <rect x={x.toFixed(1)} y={(PAD.top + plotH - h).toFixed(1)} width={barW.toFixed(1)} height={h.toFixed(1)} rx="2">
-                <title safe>{`${p.label}: ${p.display}`}</title>
-              </rect>
-              {/* A full-height invisible target, so small bars still show their value on hover. */}
-              <rect class="chart-hit" x={(PADL.left + i * slot).toFixed(1)} y={String(PAD.top)} width={slot.toFixed(1)} height={String(plotH)}>
-                <title safe>{`${p.label}: ${p.display}`}</title>
-              </rect>
-              {/* Counted from the last day, so today always has its label and none collide. */}
-              {(n - 1 - i) % every === 0 ? (
-                <text x={(PADL.left + i * slot + slot / 2).toFixed(1)} y={String(H - PAD.bottom + 16)} text-anchor="middle" class="chart-tick" safe>
-                  {p.label.slice(5)}
-                </text>
-              ) : (
-                ""
-              )}
-            </g>
-          );
-        })}
-        <line class="chart-axis" x1={String(PADL.left)} x2={String(W - PAD.right)} y1={String(PAD.top + plotH)} y2={String(PAD.top + plotH)} />
-        <text class="chart-label" x={String(PADL.left + plotW / 2)} y={String(H - 6)} text-anchor="middle" safe>
-          {props.xLabel}
-        </text>
-        <text class="chart-label" x="14" y={String(PAD.top + plotH / 2)} text-anchor="middle" transform={`rotate(-90 14 ${PAD.top + plotH / 2})`} safe>
-          {props.yLabel}
-        </text>
-      </svg>
-    </figure>
+        );
+      })}
+      <line class="chart-axis" x1={String(PADL.left)} x2={String(W - PAD.right)} y1={String(PAD.top + plotH)} y2={String(PAD.top + plotH)} />
+      <text class="chart-label" x={String(PADL.left + plotW / 2)} y={String(H - 6)} text-anchor="middle" safe>
+        {props.xLabel}
+      </text>
+      <text class="chart-label" x="14" y={String(PAD.top + plotH / 2)} text-anchor="middle" transform={`rotate(-90 14 ${PAD.top + plotH / 2})`} safe>
+        {props.yLabel}
+      </text>
+    </svg>
   );
 }

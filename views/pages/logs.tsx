@@ -185,23 +185,23 @@ export function LogsPage(props: LogsProps) {
           {props.page === 1 && !props.hasMore ? (
             ""
           ) : (
-          <nav class="pager" aria-label="Pages">
-            {props.page > 1 ? (
-              <a class="btn btn-secondary" rel="prev" {...nav(base + query(filters, props.page - 1))}>
-                ← Newer
-              </a>
-            ) : (
-              <span></span>
-            )}
-            <span class="muted">Page {props.page}</span>
-            {props.hasMore ? (
-              <a class="btn btn-secondary" rel="next" {...nav(base + query(filters, props.page + 1))}>
-                Older →
-              </a>
-            ) : (
-              <span></span>
-            )}
-          </nav>
+            <nav class="pager" aria-label="Pages">
+              {props.page > 1 ? (
+                <a class="btn btn-secondary" rel="prev" {...nav(base + query(filters, props.page - 1))}>
+                  ← Newer
+                </a>
+              ) : (
+                <span></span>
+              )}
+              <span class="muted">Page {props.page}</span>
+              {props.hasMore ? (
+                <a class="btn btn-secondary" rel="next" {...nav(base + query(filters, props.page + 1))}>
+                  Older →
+                </a>
+              ) : (
+                <span></span>
+              )}
+            </nav>
           )}
         </>
       )}
