@@ -152,9 +152,8 @@ export async function proxyChat(deps: ProxyDeps, call: ChatCall): Promise<Respon
       targetModel: cand.upstreamModel,
       includeUsage,
     };
-    const outcome = stream
-      ? await streamAttempt(deps, call, cand, adapter, upstream, ctx, attempt, started, record)
-      : await jsonAttempt(deps, call, cand, adapter, upstream, ctx, attempt, started, record);
+    const a: AttemptContext = { deps, call, cand, adapter, upstream, ctx, attempt, started, record };
+    const outcome = stream ? await streamAttempt(a) : await jsonAttempt(a);
     if (outcome.ok) {
       outcome.response.headers.set("x-perpetuo-attempts", String(attempts.length));
       return outcome.response;
@@ -209,6 +208,8 @@ export async function proxyChat(deps: ProxyDeps, call: ChatCall): Promise<Respon
 
 type Recorder = (r: Partial<RequestRecord> & { status: number }) => void;
 type Upstream = ReturnType<Adapter["buildChatRequest"]>;
+
+type AttemptSignal = ReturnType<typeof attemptSignal>;
 
 /** Links the client's abort to the upstream request and adds a deadline. */
 function attemptSignal(client: AbortSignal, timeoutMs: number) {
@@ -287,28 +288,39 @@ function successHeaders(requestId: string, cand: Candidate): Record<string, stri
   return { "x-request-id": requestId, "x-perpetuo-provider": cand.provider.name };
 }
 
-async function jsonAttempt(
-  deps: ProxyDeps,
-  call: ChatCall,
-  cand: Candidate,
-  adapter: Adapter,
-  upstream: Upstream,
-  ctx: ResponseContext,
-  attempt: AttemptRecord,
-  started: number,
-  record: Recorder,
-): Promise<{ ok: true; response: Response } | Failed> {
+/** One try of one candidate: everything the attempt functions need. */
+interface AttemptContext {
+  deps: ProxyDeps;
+  call: ChatCall;
+  cand: Candidate;
+  adapter: Adapter;
+  upstream: Upstream;
+  ctx: ResponseContext;
+  attempt: AttemptRecord;
+  started: number;
+  record: Recorder;
+}
+
+/** Sends the upstream request; a failed connection or a non-2xx answer comes back classified. */
+async function send(a: AttemptContext, sig: AttemptSignal, phase: string): Promise<Response | Failed> {
+  const { upstream } = a;
+  try {
+    // Never follow a redirect: the provider key would travel with it.
+    const res = await fetch(upstream.url, { method: upstream.method, headers: upstream.headers, body: upstream.body, signal: sig.signal, redirect: "manual" });
+    return res.ok ? res : await failedResponse(a.adapter, res, a.cand.provider.api_key);
+  } catch (err) {
+    return fetchFailure(err, sig.timedOut, a.cand.provider.timeout_ms, phase);
+  }
+}
+
+async function jsonAttempt(a: AttemptContext): Promise<{ ok: true; response: Response } | Failed> {
+  const { deps, call, cand, adapter, ctx, attempt, started, record } = a;
   const timeoutMs = cand.provider.timeout_ms;
   const sig = attemptSignal(call.signal, timeoutMs);
   let completion: ChatCompletion;
   try {
-    let res: Response;
-    try {
-      res = await fetch(upstream.url, { method: upstream.method, headers: upstream.headers, body: upstream.body, signal: sig.signal, redirect: "manual" });
-    } catch (err) {
-      return fetchFailure(err, sig.timedOut, timeoutMs, "response");
-    }
-    if (!res.ok) return await failedResponse(adapter, res, cand.provider.api_key);
+    const res = await send(a, sig, "response");
+    if (!(res instanceof Response)) return res;
     let json: unknown;
     try {
       json = await res.json();
@@ -351,29 +363,14 @@ async function jsonAttempt(
 
 const encoder = new TextEncoder();
 
-async function streamAttempt(
-  deps: ProxyDeps,
-  call: ChatCall,
-  cand: Candidate,
-  adapter: Adapter,
-  upstream: Upstream,
-  ctx: ResponseContext,
-  attempt: AttemptRecord,
-  started: number,
-  record: Recorder,
-): Promise<{ ok: true; response: Response } | Failed> {
+async function streamAttempt(a: AttemptContext): Promise<{ ok: true; response: Response } | Failed> {
+  const { deps, call, cand, adapter, ctx, attempt, started, record } = a;
   const timeoutMs = cand.provider.timeout_ms;
   const sig = attemptSignal(call.signal, timeoutMs);
-  let res: Response;
-  try {
-    res = await fetch(upstream.url, { method: upstream.method, headers: upstream.headers, body: upstream.body, signal: sig.signal, redirect: "manual" });
-  } catch (err) {
+  const res = await send(a, sig, "response headers");
+  if (!(res instanceof Response) || !res.body) {
     sig.done();
-    return fetchFailure(err, sig.timedOut, timeoutMs, "response headers");
-  }
-  if (!res.ok || !res.body) {
-    sig.done();
-    return failedResponse(adapter, res, cand.provider.api_key);
+    return res instanceof Response ? failedResponse(adapter, res, cand.provider.api_key) : res;
   }
   attempt.status = res.status;
 

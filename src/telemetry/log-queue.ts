@@ -54,34 +54,8 @@ export interface LogQueueStats {
   spool_pending: boolean;
 }
 
-/** The columns of request_logs the queue writes, in one place. Values are plain JSON. */
-export interface LogRow {
-  id: string;
-  request_id: string;
-  workspace_id: string;
-  api_key_id: string | null;
-  provider_id: string | null;
-  provider_name: string | null;
-  provider_type: string | null;
-  model_requested: string;
-  model_used: string | null;
-  stream: boolean;
-  status: number;
-  error_class: string | null;
-  error_message: string | null;
-  latency_ms: number;
-  ttft_ms: number | null;
-  prompt_tokens: number;
-  completion_tokens: number;
-  cached_tokens: number;
-  reasoning_tokens: number;
-  usage_estimated: boolean;
-  cost_usd: number | null;
-  attempts: AttemptRecord[];
-  request_body: string | null;
-  response_body: string | null;
-  created_at: string;
-}
+/** A record after toRow: the same columns, normalised to values PostgreSQL accepts. */
+export type LogRow = RequestRecord;
 
 const CURRENT = "current.ndjson";
 const REJECTED = "rejected.ndjson";
