@@ -2,7 +2,7 @@ import { Elysia } from "elysia";
 import type { Config } from "./config.ts";
 import type { Sql } from "./db/client.ts";
 import type { Logger } from "./logger.ts";
-import type { PasswordOptions } from "./accounts/service.ts";
+import { LoginGuard, type PasswordOptions } from "./accounts/service.ts";
 import { renderError } from "./http/errors.ts";
 import { accountsRoutes } from "./accounts/routes.ts";
 import { workspacesRoutes } from "./workspaces/routes.ts";
@@ -28,6 +28,8 @@ export interface AppDeps {
   sessionTtlSeconds?: number;
   /** Change notifications for caches. */
   events: ChangeBus;
+  /** Sign-in throttling shared by the JSON API and the dashboard. */
+  loginGuard: LoginGuard;
   /** The gateway's caches, cooldowns and log sink. */
   gateway: GatewayServices;
   /** Request log writer (batches, counters, spool); the gateway's sink. flush() before closing the database. */
@@ -35,7 +37,12 @@ export interface AppDeps {
 }
 
 /** What callers hand createApp; anything optional here gets a default. */
-export type AppInput = Omit<AppDeps, "events" | "gateway" | "logQueue"> & { events?: ChangeBus; gateway?: GatewayServices; logQueue?: LogQueue };
+export type AppInput = Omit<AppDeps, "events" | "gateway" | "logQueue" | "loginGuard"> & {
+  events?: ChangeBus;
+  gateway?: GatewayServices;
+  logQueue?: LogQueue;
+  loginGuard?: LoginGuard;
+};
 
 /** Fills in the defaults; callers that manage lifecycles (index.ts, tests) keep the result. */
 export function buildDeps(input: AppInput): AppDeps {
@@ -46,7 +53,7 @@ export function buildDeps(input: AppInput): AppDeps {
     new LogQueue({ sql: input.sql, logger: input.logger, spoolDir: join(input.config.dataDir, "spool"), batchSize: input.config.databaseUrl ? 500 : 100 });
   const gateway =
     input.gateway ?? createGatewayServices({ sql: input.sql, config: input.config, events, logger: input.logger, sink: logQueue });
-  return { ...input, events, gateway, logQueue };
+  return { ...input, events, gateway, logQueue, loginGuard: input.loginGuard ?? new LoginGuard() };
 }
 
 export function createApp(input: AppInput | AppDeps) {

@@ -214,6 +214,20 @@ describe("signing in", () => {
     expect((await c.get("/app")).status).toBe(200);
   });
 
+  test("failed sign-ins through the JSON API and the form count against one limit", async () => {
+    const { email } = await signedIn();
+    for (let i = 0; i < 5; i++) {
+      const r = await t.app.handle(
+        new Request("http://localhost/auth/login", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email, password: "wrong password" }) }),
+      );
+      expect(r.status).toBe(401);
+    }
+    const c = new Client();
+    const r = await c.post("/login", { _csrf: csrfIn((await c.get("/login")).text), email, password: "correct horse battery" });
+    expect(r.status).toBe(429);
+    expect(Number(r.headers.get("retry-after"))).toBeGreaterThan(0);
+  });
+
   test("the session cookie is Secure when PUBLIC_URL is https", async () => {
     const app = createApp({ ...t.deps, config: { ...t.deps.config, publicUrl: "https://perpetuo.example.com" } });
     const c = new Client(app);

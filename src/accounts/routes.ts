@@ -4,16 +4,13 @@ import { ApiError, conflict } from "../http/errors.ts";
 import { authPlugin } from "../http/auth.ts";
 import { listWorkspaces } from "../workspaces/service.ts";
 import { LoginBody, SignupBody } from "./model.ts";
-import { createUser, EmailTakenError, LoginThrottle, verifyLogin } from "./service.ts";
+import { createUser, EmailTakenError, verifyLogin } from "./service.ts";
 
 export function clientAddress(request: Request, server: { requestIP(r: Request): { address: string } | null } | null): string {
   return server?.requestIP(request)?.address ?? "unknown";
 }
 
 export function accountsRoutes(deps: AppDeps) {
-  // Five wrong passwords per email, or twenty per address, in 15 minutes; then 429 until the window slides.
-  const byEmail = new LoginThrottle(5, 15 * 60_000);
-  const byAddress = new LoginThrottle(20, 15 * 60_000);
 
   return new Elysia({ prefix: "/auth" })
     .use(authPlugin(deps))
@@ -34,9 +31,8 @@ export function accountsRoutes(deps: AppDeps) {
     .post(
       "/login",
       async ({ body, issueToken, request, server }) => {
-        const emailKey = `e:${body.email.toLowerCase()}`;
-        const addrKey = `a:${clientAddress(request, server)}`;
-        const wait = Math.max(byEmail.blockedFor(emailKey), byAddress.blockedFor(addrKey));
+        const address = clientAddress(request, server);
+        const wait = deps.loginGuard.waitFor(body.email, address);
         if (wait > 0) {
           const seconds = Math.ceil(wait / 1000);
           throw new ApiError(429, `too many failed sign-in attempts; try again in ${seconds} s`, {
@@ -46,11 +42,10 @@ export function accountsRoutes(deps: AppDeps) {
         }
         const user = await verifyLogin(deps.sql, body.email, body.password, deps.passwordOptions);
         if (!user) {
-          byEmail.fail(emailKey);
-          byAddress.fail(addrKey);
+          deps.loginGuard.failed(body.email, address);
           throw new ApiError(401, "wrong email or password", { code: "invalid_credentials" });
         }
-        byEmail.clear(emailKey);
+        deps.loginGuard.succeeded(body.email);
         return { user, token: await issueToken(user.id) };
       },
       { body: LoginBody },

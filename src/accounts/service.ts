@@ -101,3 +101,26 @@ export class LoginThrottle {
     for (const key of this.failures.keys()) this.prune(key);
   }
 }
+
+/**
+ * The sign-in limits, one per app: five failures per email or twenty per client address in
+ * 15 minutes. The JSON login and the dashboard's form share it, so neither doubles the allowance.
+ */
+export class LoginGuard {
+  private readonly byEmail = new LoginThrottle(5, 15 * 60_000);
+  private readonly byAddress = new LoginThrottle(20, 15 * 60_000);
+
+  /** Milliseconds until this email may try again from this address, or 0. */
+  waitFor(email: string, address: string): number {
+    return Math.max(this.byEmail.blockedFor(`e:${email.toLowerCase()}`), this.byAddress.blockedFor(`a:${address}`));
+  }
+
+  failed(email: string, address: string): void {
+    this.byEmail.fail(`e:${email.toLowerCase()}`);
+    this.byAddress.fail(`a:${address}`);
+  }
+
+  succeeded(email: string): void {
+    this.byEmail.clear(`e:${email.toLowerCase()}`);
+  }
+}

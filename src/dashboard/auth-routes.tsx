@@ -3,7 +3,7 @@ import * as v from "valibot";
 import type { AppDeps } from "../app.ts";
 import { authPlugin, csrfTokenFor } from "../http/auth.ts";
 import { LoginBody, SignupBody } from "../accounts/model.ts";
-import { createUser, EmailTakenError, LoginThrottle, verifyLogin } from "../accounts/service.ts";
+import { createUser, EmailTakenError, verifyLogin } from "../accounts/service.ts";
 import { clientAddress } from "../accounts/routes.ts";
 import { safeEqual } from "../crypto.ts";
 import { LoginPage } from "../../views/pages/login.tsx";
@@ -18,9 +18,6 @@ import { clearSessionCookie, loginCsrfToken, safeNext, sessionCookieValue, setSe
  * cookie, so a full page load afterwards is what we want.
  */
 export function authPages(deps: AppDeps) {
-  // Same limits as the JSON login: five failures per email, twenty per address, in 15 minutes.
-  const byEmail = new LoginThrottle(5, 15 * 60_000);
-  const byAddress = new LoginThrottle(20, 15 * 60_000);
 
   const expired = async (set: Parameters<typeof html>[0], request: Request, headers: Record<string, string | undefined>, csrf: string) =>
     html(
@@ -62,9 +59,9 @@ export function authPages(deps: AppDeps) {
       const parsed = v.safeParse(LoginBody, { email, password: text(form, "password") });
       if (!parsed.success) return again(issuesToErrors(parsed.issues), 422);
 
-      const emailKey = `e:${parsed.output.email.toLowerCase()}`;
-      const addrKey = `a:${clientAddress(request, server)}`;
-      const wait = Math.max(byEmail.blockedFor(emailKey), byAddress.blockedFor(addrKey));
+      // The same guard as the JSON login: failures through either door count together.
+      const address = clientAddress(request, server);
+      const wait = deps.loginGuard.waitFor(parsed.output.email, address);
       if (wait > 0) {
         const minutes = Math.ceil(wait / 60_000);
         set.headers["retry-after"] = String(Math.ceil(wait / 1000));
@@ -72,11 +69,10 @@ export function authPages(deps: AppDeps) {
       }
       const user = await verifyLogin(deps.sql, parsed.output.email, parsed.output.password, deps.passwordOptions);
       if (!user) {
-        byEmail.fail(emailKey);
-        byAddress.fail(addrKey);
+        deps.loginGuard.failed(parsed.output.email, address);
         return again(errorsFor({}, "Wrong email or password."), 401);
       }
-      byEmail.clear(emailKey);
+      deps.loginGuard.succeeded(parsed.output.email);
       setSessionCookie(deps, cookie, await issueToken(user.id));
       return redirect(next ?? "/app", 303);
     })
