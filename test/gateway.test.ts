@@ -363,6 +363,22 @@ describe("streams", () => {
     expect(p.mock!.chatRequests().length).toBe(1);
   });
 
+  test("a client that hangs up before the answer aborts the upstream call and leaves the provider in good standing", async () => {
+    const p = await h.addProvider("openai", { models: ["slow-json"] }, { behaviour: { delayMs: 1500 } });
+    const ac = new AbortController();
+    const pending = fetch(`${h.base}/v1/chat/completions`, {
+      method: "POST",
+      signal: ac.signal,
+      headers: { authorization: `Bearer ${h.key}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "slow-json", messages: [{ role: "user", content: "x" }] }),
+    }).catch((e) => e);
+    await waitUntil(() => p.mock!.chatRequests().length === 1, 5000);
+    ac.abort();
+    await pending;
+    await waitUntil(() => p.mock!.abortedRequests() === 1, 5000);
+    expect(h.t.deps.gateway.cooldowns.isCooling(p.id)).toBe(false);
+  });
+
   test("a client that disconnects aborts the upstream stream", async () => {
     const p = await h.addProvider("openai", { models: ["slow-stream"] }, { behaviour: { text: "a b c d e f g h i j k l m n o p", chunkDelayMs: 200 } });
     const ac = new AbortController();

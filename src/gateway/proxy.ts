@@ -164,7 +164,8 @@ export async function proxyChat(deps: ProxyDeps, call: ChatCall): Promise<Respon
     attempt.error_class = e.class;
     attempt.message = redactSecrets(e.message, cand.provider.api_key);
     attempt.latency_ms = Math.round(performance.now() - started);
-    if (["rate_limit", "overloaded", "server", "timeout", "network"].includes(e.class)) {
+    // A client that hung up says nothing about the provider's health.
+    if (!call.signal.aborted && ["rate_limit", "overloaded", "server", "timeout", "network"].includes(e.class)) {
       deps.cooldowns.cool(cand.provider.id, e.retryAfterMs);
     }
     if (outcome.final) {
