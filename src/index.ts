@@ -2,8 +2,7 @@ import { loadConfig, ConfigError, type Config } from "./config.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { openDatabase, type Database } from "./db/client.ts";
 import { migrate, MigrationError } from "./db/migrate.ts";
-import { DataDirInUseError, setPGliteAssetsLoader } from "./db/embedded.ts";
-import { loadPGliteAssets } from "./db/pglite-assets.ts";
+import { DataDirInUseError } from "./db/embedded.ts";
 import { buildDeps, createApp } from "./app.ts";
 import { bridgeChangesOverPostgres } from "./gateway/cache.ts";
 import { startRetention } from "./telemetry/retention.ts";
@@ -13,9 +12,6 @@ import { createUserCommand, CreateUserError, parseCreateUserArgs, readPassword }
 import { healthcheck } from "./cli/healthcheck.ts";
 import { rotateSecretCommand } from "./cli/rotate-secret.ts";
 import { RotationError } from "./providers/rotate.ts";
-
-// The compiled binary cannot let PGlite find its WebAssembly next to its module; hand it the embedded copies.
-if (Bun.isStandaloneExecutable) setPGliteAssetsLoader(loadPGliteAssets);
 
 async function open(config: Config, logger: Logger): Promise<Database> {
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });

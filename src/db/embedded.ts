@@ -1,5 +1,3 @@
-import { PGlite } from "@electric-sql/pglite";
-import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 
@@ -50,17 +48,42 @@ function isAlive(pid: number): boolean {
   }
 }
 
-/** Options PGlite.create needs besides the data directory; the compiled binary supplies embedded assets here. */
-export type PGliteAssets = Record<string, unknown>;
-let assetsLoader: (() => Promise<PGliteAssets>) | null = null;
-export function setPGliteAssetsLoader(loader: () => Promise<PGliteAssets>): void {
-  assetsLoader = loader;
+/** A Blob crossing the thread boundary: its bytes are transferred, not copied. */
+export interface TransferredBlob {
+  bytes: ArrayBuffer;
+  type: string;
+  /** Set when the Blob was a File (PGlite's dumps are). */
+  name?: string;
 }
+
+/** Messages to src/db/embedded-worker.ts. */
+export type ToWorker =
+  | { type: "start"; pgDir: string | undefined; template?: TransferredBlob; compiled: boolean }
+  | { type: "dump"; id: number }
+  | { type: "stop"; id: number };
+
+/** Messages from src/db/embedded-worker.ts. */
+export type FromWorker =
+  | { type: "ready"; host: string; port: number }
+  | { type: "start-failed"; message: string }
+  | { type: "result"; id: number; ok: true; blob?: TransferredBlob }
+  | { type: "result"; id: number; ok: false; message: string };
+
+/** Creating the cluster from scratch (initdb) takes seconds; a minute means the worker is stuck. */
+const START_TIMEOUT_MS = 60_000;
+
+// From source the worker sits next to this module. The compiled binary bundles it as a second
+// entrypoint of `bun build --compile` (the `build` script), stored under the entrypoints' common root
+// (src/), where this module's own URL no longer points: there it is named relative to that root.
+const WORKER_URL = Bun.isStandaloneExecutable
+  ? "./db/embedded-worker.ts"
+  : new URL("./embedded-worker.ts", import.meta.url).href;
 
 /**
  * Starts PGlite (in memory when dataDir is null) behind a loopback socket so postgres.js talks to it
- * exactly as to a real server. Callers must use a single connection: pglite-socket interleaves
- * extended-protocol messages from concurrent connections.
+ * exactly as to a real server. PGlite runs in a Worker (src/db/embedded-worker.ts): its queries use a
+ * second core instead of stalling this thread's event loop. Callers must use a single connection:
+ * pglite-socket interleaves extended-protocol messages from concurrent connections.
  */
 export async function startEmbedded(dataDir: string | null, template?: Blob): Promise<EmbeddedServer> {
   let release = () => {};
@@ -72,23 +95,97 @@ export async function startEmbedded(dataDir: string | null, template?: Blob): Pr
     mkdirSync(pgDir, { recursive: true });
     release = acquireLock(dataDir);
   }
+  let worker: Worker | null = null;
   try {
-    const extra = assetsLoader ? await assetsLoader() : {};
-    const db = await PGlite.create({ dataDir: pgDir, ...extra, ...(template ? { loadDataDir: template } : {}) });
-    const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections: 4 });
-    await server.start();
-    const [host, port] = server.getServerConn().split(":");
+    worker = new Worker(WORKER_URL);
+    const w = worker;
+    const pending = new Map<number, { resolve: (blob?: TransferredBlob) => void; reject: (err: Error) => void }>();
+    let nextId = 1;
+    let dead: Error | null = null;
+    let onStart: ((msg: FromWorker | Error) => void) | null = null;
+
+    const fail = (err: Error) => {
+      dead ??= err;
+      onStart?.(err);
+      for (const p of pending.values()) p.reject(err);
+      pending.clear();
+    };
+    w.addEventListener("message", (event: MessageEvent<FromWorker>) => {
+      const msg = event.data;
+      if (msg.type === "result") {
+        const p = pending.get(msg.id);
+        if (!p) return;
+        pending.delete(msg.id);
+        if (msg.ok) p.resolve(msg.blob);
+        else p.reject(new Error(msg.message));
+      } else {
+        onStart?.(msg);
+      }
+    });
+    w.addEventListener("error", (event: ErrorEvent) => {
+      event.preventDefault();
+      fail(new Error(`embedded database worker failed: ${event.message}`));
+    });
+    w.addEventListener("close", () => fail(new Error("embedded database worker exited")));
+
+    const ready = await new Promise<{ host: string; port: number }>((resolve, reject) => {
+      const timer = setTimeout(
+        () => onStart?.(new Error(`the embedded database did not start within ${START_TIMEOUT_MS / 1000}s`)),
+        START_TIMEOUT_MS,
+      );
+      onStart = (msg) => {
+        onStart = null;
+        clearTimeout(timer);
+        if (msg instanceof Error) reject(msg);
+        else if (msg.type === "ready") resolve(msg);
+        else if (msg.type === "start-failed") reject(new Error(msg.message));
+        else reject(new Error(`unexpected message from the embedded database worker: ${msg.type}`));
+      };
+      const start = (t?: TransferredBlob) => {
+        const msg: ToWorker = { type: "start", pgDir, template: t, compiled: Bun.isStandaloneExecutable };
+        w.postMessage(msg, t ? [t.bytes] : []);
+      };
+      if (template) {
+        template.arrayBuffer().then(
+          (bytes) => start({ bytes, type: template.type, name: template instanceof File ? template.name : undefined }),
+          (err) => onStart?.(err instanceof Error ? err : new Error(String(err))),
+        );
+      } else {
+        start();
+      }
+    });
+
+    const call = (type: "dump" | "stop") =>
+      new Promise<TransferredBlob | undefined>((resolve, reject) => {
+        if (dead) return reject(dead);
+        const id = nextId++;
+        pending.set(id, { resolve, reject });
+        w.postMessage({ type, id } satisfies ToWorker);
+      });
+
+    let stopped: Promise<void> | null = null;
     return {
-      host,
-      port: Number(port),
-      dump: () => db.dumpDataDir("none") as Promise<Blob>,
-      async stop() {
-        await server.stop();
-        await db.close();
-        release();
+      host: ready.host,
+      port: ready.port,
+      async dump() {
+        const t = await call("dump");
+        if (!t) throw new Error("the embedded database worker sent no dump");
+        return t.name === undefined ? new Blob([t.bytes], { type: t.type }) : new File([t.bytes], t.name, { type: t.type });
+      },
+      stop() {
+        stopped ??= (async () => {
+          try {
+            await call("stop");
+          } finally {
+            w.terminate();
+            release();
+          }
+        })();
+        return stopped;
       },
     };
   } catch (err) {
+    worker?.terminate();
     release();
     throw err;
   }

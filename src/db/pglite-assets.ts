@@ -4,14 +4,13 @@
 // Inside a `bun build --compile` binary that is /$bunfs/root/…, where they do not exist, so start-up
 // fails with ENOENT. Importing them `with { type: "file" }` makes Bun embed them and hands us a path
 // Bun.file() can read in both modes; we compile the modules ourselves and pass them to PGlite.create.
-// Only the compiled binary needs this (src/index.ts installs it when Bun.isStandaloneExecutable):
+// Only the compiled binary needs this (src/db/embedded-worker.ts loads it when told it runs inside one):
 // from source PGlite reads the same files from node_modules.
 import pgliteWasmPath from "@electric-sql/pglite/pglite.wasm" with { type: "file" };
 import initdbWasmPath from "@electric-sql/pglite/initdb.wasm" with { type: "file" };
 import pgliteDataPath from "@electric-sql/pglite/pglite.data" with { type: "file" };
-import type { PGliteAssets } from "./embedded.ts";
 
-export interface EmbeddedPGliteAssets extends PGliteAssets {
+export interface EmbeddedPGliteAssets {
   pgliteWasmModule: WebAssembly.Module;
   initdbWasmModule: WebAssembly.Module;
   fsBundle: Blob;
