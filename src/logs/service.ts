@@ -1,7 +1,7 @@
 import type { Sql } from "../db/client.ts";
 import { invalid } from "../http/errors.ts";
 import { LOG_BODY_LIMIT, isTruncated } from "../telemetry/content.ts";
-import type { AttemptRecord } from "../telemetry/types.ts";
+import type { AttemptRecord, RequestRecord } from "../telemetry/types.ts";
 import { encodeCursor, type LogCursor } from "./model.ts";
 
 export interface LogFilters {
@@ -27,32 +27,11 @@ export interface LogListOptions extends LogFilters {
   cursor?: LogCursor | null;
 }
 
-/** A log row in lists: no bodies, no attempt trail (its length only). */
-export interface LogListItem {
-  id: string;
-  request_id: string;
-  api_key_id: string | null;
-  provider_id: string | null;
-  provider_name: string | null;
-  provider_type: string | null;
-  model_requested: string;
-  model_used: string | null;
-  stream: boolean;
-  status: number;
-  error_class: string | null;
-  error_message: string | null;
-  latency_ms: number;
-  ttft_ms: number | null;
-  prompt_tokens: number;
-  completion_tokens: number;
-  cached_tokens: number;
-  reasoning_tokens: number;
-  usage_estimated: boolean;
-  /** USD; null = unknown price. */
-  cost_usd: number | null;
+/** A log row in lists: the stored record without bodies or the attempt trail (its length only). */
+export type LogListItem = Omit<RequestRecord, "workspace_id" | "attempts" | "request_body" | "response_body" | "created_at"> & {
   attempt_count: number;
   created_at: Date;
-}
+};
 
 export interface LogPage {
   items: LogListItem[];
