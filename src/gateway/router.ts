@@ -1,20 +1,7 @@
-import type { WireFormat } from "../adapters/types.ts";
+import type { ProviderConfig } from "../providers/service.ts";
 
-/** What the gateway needs of a provider entry, decrypted; see providers/service.ts loadProviderConfigs. */
-export interface GatewayProvider {
-  id: string;
-  name: string;
-  type: string;
-  format: WireFormat;
-  base_url: string;
-  api_key: string | null;
-  priority: number;
-  enabled: boolean;
-  models: string[];
-  model_map: Record<string, string>;
-  timeout_ms: number;
-  pricing: Record<string, { input: number; output: number; cached_input?: number }>;
-}
+/** A provider entry as the gateway uses it, key decrypted (providers/service.ts loadProviderConfigs). */
+export type GatewayProvider = ProviderConfig;
 
 export interface Candidate {
   provider: GatewayProvider;
