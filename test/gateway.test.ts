@@ -122,6 +122,7 @@ describe("authentication and validation", () => {
     for (const headers of variants) {
       const r = await fetch(`${h.base}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: "{}" });
       expect(r.status).toBe(401);
+      expect(r.headers.get("x-request-id")).toMatch(/^req_/);
       const body = (await r.json()) as { error: { code: string; type: string } };
       expect(body.error.code).toBe("invalid_api_key");
     }

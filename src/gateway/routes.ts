@@ -1,8 +1,8 @@
 import { Elysia } from "elysia";
-import { fastId } from "../ids.ts";
+import { requestIdFrom } from "../ids.ts";
 import type { AppDeps } from "../app.ts";
 import { ApiError } from "../http/errors.ts";
-import { adapterFor, type ChatRequest } from "../adapters/index.ts";
+import type { ChatRequest } from "../adapters/index.ts";
 import { ChatCompletionBody } from "./model.ts";
 import { proxyChat } from "./proxy.ts";
 import { listedModels, serves } from "./router.ts";
@@ -13,8 +13,6 @@ import type { Logger } from "../logger.ts";
 
 /** Requests above this are refused before parsing (images travel inline as data URLs, hence generous). */
 export const MAX_BODY_BYTES = 20 * 1024 * 1024;
-
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 async function readJsonBody({ request }: { request: Request }): Promise<unknown> {
   const declared = Number(request.headers.get("content-length") ?? "0");
@@ -73,8 +71,7 @@ export function gatewayRoutes(deps: AppDeps, gw: GatewayServices) {
       "/chat/completions",
       async ({ body, gatewayKey, request, headers }) => {
         const startedAt = performance.now();
-        const given = headers["x-request-id"];
-        const requestId = given && REQUEST_ID.test(given) ? given : `req_${fastId()}`;
+        const requestId = requestIdFrom(headers["x-request-id"]);
         const runtime = await runtimeFor(gw, gatewayKey.workspace_id, deps.logger);
         return proxyChat(
           { cooldowns: gw.cooldowns, logger: deps.logger, sink: gw.sink },
@@ -98,4 +95,3 @@ export function gatewayRoutes(deps: AppDeps, gw: GatewayServices) {
     });
 }
 
-export { adapterFor };

@@ -1,4 +1,5 @@
 import type { Logger } from "../logger.ts";
+import { requestIdFrom } from "../ids.ts";
 
 /** The one error shape every JSON route answers with, OpenAI's: {error:{message,type,param,code}}. */
 export interface ErrorBody {
@@ -113,6 +114,13 @@ export function renderError(
 ): Response {
   const path = new URL(request.url).pathname;
   const underV1 = path === "/v1" || path.startsWith("/v1/");
+  const res = errorResponse(code, error, request, logger, path, underV1);
+  // Like every gateway answer, a refused one carries a request id the client can quote.
+  if (underV1) res.headers.set("x-request-id", requestIdFrom(request.headers.get("x-request-id")));
+  return res;
+}
+
+function errorResponse(code: string | number, error: unknown, request: Request, logger: Logger, path: string, underV1: boolean): Response {
   if (error instanceof ApiError) return jsonError(error);
   // Errors thrown by a custom body parser (size limit, bad JSON) arrive wrapped in Elysia's ParseError.
   const cause = (error as { cause?: unknown })?.cause;
