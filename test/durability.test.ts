@@ -48,7 +48,7 @@ beforeAll(async () => {
   const logQueue = new LogQueue({ sql: db.sql, logger, spoolDir, maxMemoryRecords: 200, retryMaxMs: 300, writeTimeoutMs: 2_000 });
   deps = buildDeps({ sql: db.sql, config: testConfig(), logger, logQueue, passwordOptions: { memoryCost: 1024, timeCost: 1 } });
   const app = createApp(deps).listen({ port: 0, hostname: "127.0.0.1" });
-  server = { stop: async () => void (await app.stop()) };
+  server = { stop: async () => void (await app.stop(true)) };
   base = `http://127.0.0.1:${app.server!.port}`;
 });
 

@@ -16,7 +16,7 @@ const enabled = browserTestsEnabled();
 const UPSTREAM_KEY = "sk-e2e-upstream-0123456789abcdef";
 
 let t: TestApp;
-let server: { stop(): unknown; server?: { port?: number } | null };
+let server: { stop(closeActiveConnections?: boolean): unknown; server?: { port?: number } | null };
 let base = "";
 let upstream: MockUpstream;
 let browser: Browser;
@@ -36,7 +36,7 @@ beforeAll(async () => {
 afterAll(async () => {
   if (!enabled) return;
   await browser?.close();
-  await server?.stop();
+  await server?.stop(true);
   await upstream?.stop();
   await t?.deps.gateway?.stop();
   await t?.close();

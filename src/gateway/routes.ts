@@ -17,7 +17,8 @@ export const MAX_BODY_BYTES = 20 * 1024 * 1024;
 async function readJsonBody({ request }: { request: Request }): Promise<unknown> {
   const declared = Number(request.headers.get("content-length") ?? "0");
   const tooLarge = () =>
-    new ApiError(413, `the request body exceeds ${MAX_BODY_BYTES / (1024 * 1024)} MiB`, { code: "request_too_large" });
+    // Closing the connection stops a client that is still uploading what we refused.
+    new ApiError(413, `the request body exceeds ${MAX_BODY_BYTES / (1024 * 1024)} MiB`, { code: "request_too_large", headers: { connection: "close" } });
   if (declared > MAX_BODY_BYTES) throw tooLarge();
   const buf = await request.arrayBuffer();
   if (buf.byteLength > MAX_BODY_BYTES) throw tooLarge();

@@ -62,7 +62,8 @@ export async function gatewayHarness(over: Parameters<typeof testApp>[0] = {}) {
     addProvider,
     client,
     async close() {
-      await server.stop();
+      // Teardown: drop connections still open (a refused upload may still be sending) instead of waiting on them.
+      await server.stop(true);
       await Promise.all(mocks.map((m) => m.stop()));
       await t.deps.gateway?.stop();
       await t.close();
