@@ -232,12 +232,10 @@ describe("fallback", () => {
     try {
       const slow = await h.addProvider("openai", { priority: 1, timeout_ms: 1000 }, { behaviour: { delayMs: 4000 } });
       const good = await h.addProvider("anthropic", { priority: 2 });
-      const started = performance.now();
       const { response } = await h.client().chat.completions.create({ model: "m", messages: [{ role: "user", content: "x" }] }).withResponse();
       expect(response.headers.get("x-perpetuo-provider")).toBe(good.name);
-      expect(performance.now() - started).toBeLessThan(3900);
       expect(slow.mock!.chatRequests().length).toBe(1);
-      // The abandoned upstream request was aborted, not left running.
+      // Given up on before it answered: the slow upstream saw its client leave.
       await waitUntil(() => slow.mock!.abortedRequests() === 1, 5000);
     } finally {
       await h.close();
