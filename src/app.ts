@@ -2,7 +2,8 @@ import { Elysia } from "elysia";
 import type { Config } from "./config.ts";
 import type { Sql } from "./db/client.ts";
 import type { Logger } from "./logger.ts";
-import { LoginGuard, type PasswordOptions } from "./accounts/service.ts";
+import { LoginGuard, WorkLimiter, type PasswordOptions } from "./accounts/service.ts";
+import { SessionStore } from "./accounts/sessions.ts";
 import { renderError } from "./http/errors.ts";
 import { accountsRoutes } from "./accounts/routes.ts";
 import { workspacesRoutes } from "./workspaces/routes.ts";
@@ -30,6 +31,8 @@ export interface AppDeps {
   events: ChangeBus;
   /** Sign-in throttling shared by the JSON API and the dashboard. */
   loginGuard: LoginGuard;
+  /** Server-side sessions (revocation) with their short cache. */
+  sessions: SessionStore;
   /** The gateway's caches, cooldowns and log sink. */
   gateway: GatewayServices;
   /** Request log writer (batches, counters, spool); the gateway's sink. flush() before closing the database. */
@@ -37,11 +40,12 @@ export interface AppDeps {
 }
 
 /** What callers hand createApp; anything optional here gets a default. */
-export type AppInput = Omit<AppDeps, "events" | "gateway" | "logQueue" | "loginGuard"> & {
+export type AppInput = Omit<AppDeps, "events" | "gateway" | "logQueue" | "loginGuard" | "sessions"> & {
   events?: ChangeBus;
   gateway?: GatewayServices;
   logQueue?: LogQueue;
   loginGuard?: LoginGuard;
+  sessions?: SessionStore;
 };
 
 /** Fills in the defaults; callers that manage lifecycles (index.ts, tests) keep the result. */
@@ -53,7 +57,11 @@ export function buildDeps(input: AppInput): AppDeps {
     new LogQueue({ sql: input.sql, logger: input.logger, spoolDir: join(input.config.dataDir, "spool"), batchSize: input.config.databaseUrl ? 500 : 100 });
   const gateway =
     input.gateway ?? createGatewayServices({ sql: input.sql, config: input.config, events, logger: input.logger, sink: logQueue });
-  return { ...input, events, gateway, logQueue, loginGuard: input.loginGuard ?? new LoginGuard() };
+  // argon2 holds ~64 MiB per hash: a few at a time, a bounded queue, the rest refused (503).
+  const limiter = input.passwordOptions?.limiter ?? new WorkLimiter(input.config.passwordHashConcurrency, 32 * input.config.passwordHashConcurrency);
+  const passwordOptions = { ...input.passwordOptions, limiter };
+  const sessions = input.sessions ?? new SessionStore(input.sql);
+  return { ...input, events, gateway, logQueue, passwordOptions, sessions, loginGuard: input.loginGuard ?? new LoginGuard() };
 }
 
 export function createApp(input: AppInput | AppDeps) {

@@ -2,6 +2,7 @@ import * as v from "valibot";
 import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { parseCidr } from "./http/client-address.ts";
 
 const port = v.pipe(
   v.optional(v.string(), "8080"),
@@ -34,6 +35,19 @@ export const ConfigSchema = v.object({
   DATA_DIR: v.optional(v.pipe(v.string(), v.minLength(1)), "./data"),
   LOG_LEVEL: v.optional(v.picklist(["debug", "info", "warn", "error"], "must be one of debug, info, warn, error"), "info"),
   NODE_ENV: v.optional(v.string(), "development"),
+  // Reverse proxies whose X-Forwarded-For is believed (IPs or CIDRs, comma-separated); none by default.
+  TRUSTED_PROXIES: v.optional(
+    v.pipe(
+      v.string(),
+      v.transform((s) => s.split(",").map((x) => x.trim()).filter(Boolean)),
+      v.check((list) => list.every((x) => parseCidr(x) !== null), "must be IP addresses or CIDR ranges, comma-separated (e.g. 10.0.0.0/8,::1)"),
+    ),
+  ),
+  // Password hashes/verifications (argon2id, ~64 MiB each) run at once; more wait in a bounded queue.
+  PASSWORD_HASH_CONCURRENCY: v.optional(
+    v.pipe(v.string(), v.regex(/^\d+$/, "must be a whole number"), v.transform(Number), v.minValue(1, "must be between 1 and 64"), v.maxValue(64, "must be between 1 and 64")),
+    "2",
+  ),
 });
 
 export interface Config {
@@ -47,6 +61,8 @@ export interface Config {
   logLevel: "debug" | "info" | "warn" | "error";
   production: boolean;
   secretSource: "env" | "file";
+  trustedProxies: string[];
+  passwordHashConcurrency: number;
 }
 
 export class ConfigError extends Error {}
@@ -96,6 +112,8 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: parsed.LOG_LEVEL,
     production,
     secretSource,
+    trustedProxies: parsed.TRUSTED_PROXIES ?? [],
+    passwordHashConcurrency: parsed.PASSWORD_HASH_CONCURRENCY,
   };
 }
 

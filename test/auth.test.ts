@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { testApp, type TestApp } from "./support/app.ts";
+import { BusyError, LoginGuard, WorkLimiter } from "../src/accounts/service.ts";
+import { addressKey, clientAddress } from "../src/http/client-address.ts";
 
 let t: TestApp;
 beforeAll(async () => {
@@ -73,16 +75,243 @@ describe("login", () => {
     expect(a.body).toEqual(b.body);
   });
 
-  test("throttles repeated failures for one email with 429 and Retry-After", async () => {
+  test("throttles failures for one email even when 30 arrive at once: at most 5 are checked, the rest get 429", async () => {
     await t.signup("throttle@example.com", "right password 1");
-    for (let i = 0; i < 5; i++) {
-      const r = await t.call("POST", "/auth/login", { body: { email: "throttle@example.com", password: "nope" } });
-      expect(r.status).toBe(401);
-    }
+    const attempts = await Promise.all(
+      Array.from({ length: 30 }, () => t.call("POST", "/auth/login", { body: { email: "throttle@example.com", password: "nope" } })),
+    );
+    const statuses = attempts.map((r) => r.status);
+    expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(5);
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(25);
+    expect(statuses.every((s) => s === 401 || s === 429)).toBe(true);
     const r = await t.call("POST", "/auth/login", { body: { email: "throttle@example.com", password: "right password 1" } });
     expect(r.status).toBe(429);
     expect(Number(r.headers.get("retry-after"))).toBeGreaterThan(0);
     expect(r.body.error.code).toBe("too_many_attempts");
+  });
+
+  test("throttles sign-ups per address: the 11th within 15 minutes gets 429", async () => {
+    const strict = await testApp({ loginGuard: new LoginGuard() });
+    try {
+      const results = [];
+      for (let i = 0; i < 11; i++) {
+        results.push((await strict.call("POST", "/auth/signup", { body: { email: `many${i}@example.com`, password: "0123456789" } })).status);
+      }
+      expect(results.slice(0, 10)).toEqual(Array(10).fill(201));
+      expect(results[10]).toBe(429);
+    } finally {
+      await strict.close();
+    }
+  });
+
+  test("bounds concurrent password hashing: beyond the queue the answer is 503, and it is not counted as a failure", async () => {
+    const limiter = new WorkLimiter(1, 1);
+    const busy = await testApp({ passwordOptions: { memoryCost: 1024, timeCost: 1, limiter } });
+    try {
+      const { email, password } = await busy.signup();
+      // Something else holds the only hashing slot while five wrong sign-ins arrive: one may queue.
+      let release!: () => void;
+      const held = limiter.run(() => new Promise<void>((r) => (release = r)));
+      let answered = 0;
+      const pending = Array.from({ length: 5 }, () =>
+        busy.call("POST", "/auth/login", { body: { email, password: "wrong password" } }).finally(() => answered++),
+      );
+      while (answered < 4) await Bun.sleep(10);
+      release();
+      await held;
+      const results = await Promise.all(pending);
+      const statuses = results.map((r) => r.status).sort();
+      expect(statuses).toEqual([401, 503, 503, 503, 503]);
+      const refused = results.find((r) => r.status === 503)!;
+      expect(refused.body.error).toMatchObject({ code: "server_busy", type: "server_error" });
+      expect(refused.headers.get("retry-after")).toBe("1");
+      expect(limiter.running).toBe(0);
+      // The four refused attempts were never checked: counted, they would have made five and locked the owner out.
+      expect((await busy.call("POST", "/auth/login", { body: { email, password } })).status).toBe(200);
+    } finally {
+      await busy.close();
+    }
+  });
+});
+
+describe("sign-in limits behind a proxy (a listening server)", () => {
+  let proxied: TestApp;
+  let base: string;
+  let server: { stop(closeActive?: boolean): unknown };
+  beforeAll(async () => {
+    proxied = await testApp({ config: { trustedProxies: ["127.0.0.1", "::1"] } });
+    const listening = proxied.app.listen({ port: 0, hostname: "127.0.0.1" });
+    server = listening;
+    base = `http://127.0.0.1:${listening.server!.port}`;
+  });
+  afterAll(async () => {
+    await server.stop(true);
+    await proxied.close();
+  });
+
+  const login = (email: string, password: string, forwardedFor?: string) =>
+    fetch(`${base}/auth/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...(forwardedFor ? { "x-forwarded-for": forwardedFor } : {}) },
+      body: JSON.stringify({ email, password }),
+    });
+
+  test("an attacker cannot lock the owner out: the right password from an address without failures still signs in", async () => {
+    const { email, password } = await proxied.signup();
+    const attack = await Promise.all(Array.from({ length: 30 }, () => login(email, "wrong password", "203.0.113.7")));
+    expect(attack.filter((r) => r.status === 401).length).toBeLessThanOrEqual(5);
+    expect((await login(email, password, "203.0.113.7")).status).toBe(429);
+    expect((await login(email, password, "198.51.100.20")).status).toBe(200);
+  });
+
+  test("X-Forwarded-For from the trusted proxy counts per client; a spoofed left part does not", async () => {
+    const { email } = await proxied.signup();
+    // The client forges the leftmost hop each time; the proxy appended the real address last.
+    const attempts = await Promise.all(Array.from({ length: 12 }, (_, i) => login(email, "wrong password", `10.9.${i}.1, 192.0.2.44`)));
+    expect(attempts.filter((r) => r.status === 401).length).toBeLessThanOrEqual(5);
+    expect(attempts.filter((r) => r.status === 429).length).toBeGreaterThanOrEqual(7);
+  });
+
+  test("X-Forwarded-For is ignored when the peer is not a trusted proxy", async () => {
+    const untrusted = await testApp({ config: { trustedProxies: ["10.0.0.0/8"] } });
+    const listening = untrusted.app.listen({ port: 0, hostname: "127.0.0.1" });
+    try {
+      const { email } = await untrusted.signup();
+      const attempts = await Promise.all(
+        Array.from({ length: 12 }, (_, i) =>
+          fetch(`http://127.0.0.1:${listening.server!.port}/auth/login`, {
+            method: "POST",
+            headers: { "content-type": "application/json", "x-forwarded-for": `198.51.100.${i}` },
+            body: JSON.stringify({ email, password: "wrong password" }),
+          }),
+        ),
+      );
+      expect(attempts.filter((r) => r.status === 401).length).toBeLessThanOrEqual(5);
+    } finally {
+      await listening.stop(true);
+      await untrusted.close();
+    }
+  });
+});
+
+describe("LoginGuard", () => {
+  const clock = () => {
+    let now = 1_000_000;
+    return { now: () => now, advance: (ms: number) => (now += ms) };
+  };
+  const fail = (g: LoginGuard, email: string, address: string) => {
+    const r = g.reserve(email, address);
+    if (!("ticket" in r)) throw new Error(`refused: wait ${r.wait}`);
+  };
+
+  test("locks an account for an address after 5 failures from it, not for other addresses", () => {
+    const c = clock();
+    const g = new LoginGuard({ now: c.now });
+    for (let i = 0; i < 5; i++) fail(g, "a@x.io", "192.0.2.1");
+    expect(g.waitFor("a@x.io", "192.0.2.1")).toBeGreaterThan(0);
+    expect(g.waitFor("A@X.io", "192.0.2.2")).toBe(0);
+    c.advance(15 * 60_000 + 1);
+    expect(g.waitFor("a@x.io", "192.0.2.1")).toBe(0);
+  });
+
+  test("backs off exponentially for addresses that failed on an account under attack, never for clean ones", () => {
+    const c = clock();
+    const g = new LoginGuard({ now: c.now });
+    for (let i = 0; i < 5; i++) fail(g, "a@x.io", `192.0.2.${i + 1}`);
+    // Five failures in all: an address that failed once must wait 1 s; a fresh one may try now.
+    expect(g.waitFor("a@x.io", "192.0.2.1")).toBe(1000);
+    expect(g.waitFor("a@x.io", "192.0.2.99")).toBe(0);
+    fail(g, "a@x.io", "192.0.2.99");
+    expect(g.waitFor("a@x.io", "192.0.2.99")).toBe(2000);
+    fail(g, "a@x.io", "192.0.2.100");
+    expect(g.waitFor("a@x.io", "192.0.2.1")).toBe(4000);
+    c.advance(4000);
+    expect(g.waitFor("a@x.io", "192.0.2.1")).toBe(0);
+    expect(g.waitFor("a@x.io", "198.51.100.1")).toBe(0);
+  });
+
+  test("a success forgives that address's earlier slips on the account", () => {
+    const g = new LoginGuard({ now: clock().now });
+    for (let i = 0; i < 4; i++) fail(g, "a@x.io", "192.0.2.1");
+    const r = g.reserve("a@x.io", "192.0.2.1");
+    if (!("ticket" in r)) throw new Error("refused");
+    g.succeeded(r.ticket);
+    expect(g.waitFor("a@x.io", "192.0.2.1")).toBe(0);
+    // One more slip: only the account-wide backoff (1 s), not the 15-minute lock of 5 slips from one address.
+    fail(g, "a@x.io", "192.0.2.1");
+    expect(g.waitFor("a@x.io", "192.0.2.1")).toBe(1000);
+  });
+
+  test("an attempt released unchecked (server busy) does not count", () => {
+    const g = new LoginGuard({ now: clock().now });
+    for (let i = 0; i < 10; i++) {
+      const r = g.reserve("a@x.io", "192.0.2.1");
+      if (!("ticket" in r)) throw new Error("refused");
+      g.released(r.ticket);
+    }
+    expect(g.waitFor("a@x.io", "192.0.2.1")).toBe(0);
+  });
+
+  test("counts 20 failures per address across accounts and IPv6 clients per /64", () => {
+    const g = new LoginGuard({ now: clock().now });
+    for (let i = 0; i < 20; i++) fail(g, `u${i}@x.io`, `2001:db8:1:2::${i.toString(16)}`);
+    expect(g.waitFor("other@x.io", "2001:db8:1:2:ffff::1")).toBeGreaterThan(0);
+    expect(g.waitFor("other@x.io", "2001:db8:1:3::1")).toBe(0);
+  });
+});
+
+describe("clientAddress", () => {
+  const server = (address: string) => ({ requestIP: () => ({ address }) });
+  const req = (xff?: string) => new Request("http://x/", { headers: xff ? { "x-forwarded-for": xff } : {} });
+
+  test.each([
+    ["no trusted proxies: the peer, whatever the header says", [], "203.0.113.5", "1.2.3.4", "203.0.113.5"],
+    ["an untrusted peer: the peer", ["10.0.0.0/8"], "203.0.113.5", "1.2.3.4", "203.0.113.5"],
+    ["a trusted peer: the hop it appended", ["10.0.0.0/8"], "10.0.0.2", "6.6.6.6, 1.2.3.4", "1.2.3.4"],
+    ["two trusted hops: the first untrusted from the right", ["10.0.0.0/8"], "10.0.0.2", "6.6.6.6, 1.2.3.4, 10.1.1.1", "1.2.3.4"],
+    ["only trusted hops: the leftmost", ["10.0.0.0/8"], "10.0.0.2", "10.3.3.3, 10.1.1.1", "10.3.3.3"],
+    ["a garbage hop: the last trusted address", ["10.0.0.0/8"], "10.0.0.2", "1.2.3.4, nonsense", "10.0.0.2"],
+    ["a trusted peer without the header: the peer", ["10.0.0.0/8"], "10.0.0.2", undefined, "10.0.0.2"],
+    ["an IPv4-mapped peer and a hop with a port", ["127.0.0.1"], "::ffff:127.0.0.1", "1.2.3.4:5678", "1.2.3.4"],
+    ["IPv6 with brackets", ["::1"], "::1", "[2001:db8::7]:443", "2001:db8::7"],
+  ])("%s", (_, trusted, peer, xff, expected) => {
+    expect(clientAddress(req(xff), server(peer), trusted)).toBe(expected);
+  });
+
+  test("without a server (in-process requests) the address is 'unknown'", () => {
+    expect(clientAddress(req("1.2.3.4"), null, ["10.0.0.0/8"])).toBe("unknown");
+  });
+
+  test("rate limits count IPv6 clients per /64", () => {
+    expect(addressKey("2001:db8:1:2:3:4:5:6")).toBe("2001:db8:1:2::/64");
+    expect(addressKey("2001:db8::1")).toBe("2001:db8:0:0::/64");
+    expect(addressKey("::1")).toBe("0:0:0:0::/64");
+    expect(addressKey("192.0.2.1")).toBe("192.0.2.1");
+  });
+});
+
+describe("WorkLimiter", () => {
+  test("runs at most max tasks at once, queues up to maxQueue and refuses the rest", async () => {
+    const limiter = new WorkLimiter(2, 3);
+    let running = 0;
+    let peak = 0;
+    const gates: (() => void)[] = [];
+    const task = () =>
+      limiter.run(async () => {
+        running++;
+        peak = Math.max(peak, running);
+        await new Promise<void>((r) => gates.push(r));
+        running--;
+      });
+    const accepted = Array.from({ length: 5 }, task);
+    await expect(task()).rejects.toBeInstanceOf(BusyError);
+    while (gates.length || running) {
+      await Bun.sleep(1);
+      gates.shift()?.();
+    }
+    await Promise.all(accepted);
+    expect(peak).toBe(2);
+    expect(limiter.running).toBe(0);
   });
 });
 

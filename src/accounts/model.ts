@@ -24,3 +24,12 @@ export const LoginBody = v.object({
   // Any length: a wrong password must get the same 401 as a wrong email, not a validation hint.
   password: v.pipe(v.string("password must be a string"), v.maxLength(200, "password must be at most 200 characters")),
 });
+
+export const PasswordChangeBody = v.object({
+  current_password: v.pipe(v.string("current_password must be a string"), v.maxLength(200, "current_password must be at most 200 characters")),
+  new_password: v.pipe(
+    v.string("new_password must be a string"),
+    v.minLength(10, "new_password must be at least 10 characters"),
+    v.maxLength(200, "new_password must be at most 200 characters"),
+  ),
+});

@@ -2,27 +2,67 @@ import { Elysia } from "elysia";
 import type { AppDeps } from "../app.ts";
 import { ApiError, conflict } from "../http/errors.ts";
 import { authPlugin } from "../http/auth.ts";
+import { clientAddress } from "../http/client-address.ts";
 import { listWorkspaces } from "../workspaces/service.ts";
-import { LoginBody, SignupBody } from "./model.ts";
-import { createUser, EmailTakenError, verifyLogin } from "./service.ts";
+import { LoginBody, PasswordChangeBody, SignupBody } from "./model.ts";
+import { BusyError, changePassword, createUser, EmailTakenError, verifyLogin, type PublicUser } from "./service.ts";
 
-export function clientAddress(request: Request, server: { requestIP(r: Request): { address: string } | null } | null): string {
-  return server?.requestIP(request)?.address ?? "unknown";
+const tooMany = (wait: number, what: string) => {
+  const seconds = Math.ceil(wait / 1000);
+  return new ApiError(429, `too many ${what}; try again in ${seconds} s`, {
+    code: "too_many_attempts",
+    headers: { "retry-after": String(seconds) },
+  });
+};
+
+const busy = () =>
+  new ApiError(503, "the server is busy checking other passwords; try again in a moment", {
+    type: "server_error",
+    code: "server_busy",
+    headers: { "retry-after": "1" },
+  });
+
+/**
+ * Checks a password under the sign-in limits (LoginGuard): counted as a failure before the hash
+ * is checked, forgiven when it is right, not counted at all when the server was too busy to check.
+ */
+export async function guardedPasswordCheck<T>(
+  deps: AppDeps,
+  email: string,
+  address: string,
+  check: () => Promise<T | null | false>,
+): Promise<{ ok: T } | { wait: number } | { wrong: true } | { busy: true }> {
+  const reserved = deps.loginGuard.reserve(email, address);
+  if ("wait" in reserved) return { wait: reserved.wait };
+  try {
+    const result = await check();
+    if (!result) return { wrong: true };
+    deps.loginGuard.succeeded(reserved.ticket);
+    return { ok: result };
+  } catch (err) {
+    deps.loginGuard.released(reserved.ticket);
+    if (err instanceof BusyError) return { busy: true };
+    throw err;
+  }
 }
 
 export function accountsRoutes(deps: AppDeps) {
+  const addressOf = (request: Request, server: Parameters<typeof clientAddress>[1]) => clientAddress(request, server, deps.config.trustedProxies);
 
   return new Elysia({ prefix: "/auth" })
     .use(authPlugin(deps))
     .post(
       "/signup",
-      async ({ body, issueToken, set }) => {
+      async ({ body, issueToken, set, request, server }) => {
+        const wait = deps.loginGuard.reserveSignup(addressOf(request, server));
+        if (wait > 0) throw tooMany(wait, "sign-ups from this address");
         try {
           const user = await createUser(deps.sql, body, deps.passwordOptions);
           set.status = 201;
           return { user, token: await issueToken(user.id) };
         } catch (err) {
           if (err instanceof EmailTakenError) throw conflict(err.message, "email");
+          if (err instanceof BusyError) throw busy();
           throw err;
         }
       },
@@ -31,24 +71,50 @@ export function accountsRoutes(deps: AppDeps) {
     .post(
       "/login",
       async ({ body, issueToken, request, server }) => {
-        const address = clientAddress(request, server);
-        const wait = deps.loginGuard.waitFor(body.email, address);
-        if (wait > 0) {
-          const seconds = Math.ceil(wait / 1000);
-          throw new ApiError(429, `too many failed sign-in attempts; try again in ${seconds} s`, {
-            code: "too_many_attempts",
-            headers: { "retry-after": String(seconds) },
-          });
-        }
-        const user = await verifyLogin(deps.sql, body.email, body.password, deps.passwordOptions);
-        if (!user) {
-          deps.loginGuard.failed(body.email, address);
-          throw new ApiError(401, "wrong email or password", { code: "invalid_credentials" });
-        }
-        deps.loginGuard.succeeded(body.email);
-        return { user, token: await issueToken(user.id) };
+        const result = await guardedPasswordCheck(deps, body.email, addressOf(request, server), () =>
+          verifyLogin(deps.sql, body.email, body.password, deps.passwordOptions),
+        );
+        if ("wait" in result) throw tooMany(result.wait, "failed sign-in attempts");
+        if ("busy" in result) throw busy();
+        if ("wrong" in result) throw new ApiError(401, "wrong email or password", { code: "invalid_credentials" });
+        return { user: result.ok, token: await issueToken(result.ok.id) };
       },
       { body: LoginBody },
+    )
+    .post(
+      "/logout",
+      async ({ session, set }) => {
+        await deps.sessions.end(session.sessionId);
+        set.status = 204;
+      },
+      { auth: true, detail: { summary: "Sign out: this session token stops working at once" } },
+    )
+    .post(
+      "/logout-all",
+      async ({ session, set }) => {
+        await deps.sessions.endAll(session.user.id);
+        deps.logger.info("signed out everywhere", { user_id: session.user.id });
+        set.status = 204;
+      },
+      { auth: true, detail: { summary: "Sign out everywhere: every session of the user ends, this one included" } },
+    )
+    .post(
+      "/password",
+      async ({ body, session, issueToken, request, server }) => {
+        const user: PublicUser = session.user;
+        // Throttled like a sign-in: a stolen session must not become a password-guessing oracle.
+        const result = await guardedPasswordCheck(deps, user.email, addressOf(request, server), () =>
+          changePassword(deps.sql, user.id, body.current_password, body.new_password, deps.passwordOptions),
+        );
+        if ("wait" in result) throw tooMany(result.wait, "failed password attempts");
+        if ("busy" in result) throw busy();
+        if ("wrong" in result) throw new ApiError(403, "current_password is wrong", { code: "invalid_credentials", param: "current_password" });
+        // A new password ends every session, this one too; the caller continues with the new token.
+        await deps.sessions.endAll(user.id);
+        deps.logger.info("password changed; all sessions ended", { user_id: user.id });
+        return { user, token: await issueToken(user.id) };
+      },
+      { auth: true, body: PasswordChangeBody, detail: { summary: "Change the password; ends every session and returns a new token" } },
     )
     .get(
       "/me",

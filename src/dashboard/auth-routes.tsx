@@ -3,8 +3,9 @@ import * as v from "valibot";
 import type { AppDeps } from "../app.ts";
 import { authPlugin, csrfTokenFor } from "../http/auth.ts";
 import { LoginBody, SignupBody } from "../accounts/model.ts";
-import { createUser, EmailTakenError, verifyLogin } from "../accounts/service.ts";
-import { clientAddress } from "../accounts/routes.ts";
+import { BusyError, createUser, EmailTakenError, verifyLogin } from "../accounts/service.ts";
+import { guardedPasswordCheck } from "../accounts/routes.ts";
+import { clientAddress } from "../http/client-address.ts";
 import { safeEqual } from "../crypto.ts";
 import { LoginPage } from "../../views/pages/login.tsx";
 import { SignupPage } from "../../views/pages/signup.tsx";
@@ -33,16 +34,16 @@ export function authPages(deps: AppDeps) {
 
   return new Elysia()
     .use(authPlugin(deps))
-    .get("/", async ({ jwt, cookie, redirect }) => {
+    .get("/", async ({ readSession, cookie, redirect }) => {
       const token = sessionCookieValue(cookie);
-      const payload = token ? await jwt.verify(token) : false;
-      return redirect(payload ? "/app" : "/login", 303);
+      const session = token ? await readSession(token) : null;
+      return redirect(session ? "/app" : "/login", 303);
     })
-    .get("/login", async ({ set, cookie, query, headers, request, jwt, redirect }) => {
+    .get("/login", async ({ set, cookie, query, headers, request, readSession, redirect }) => {
       const next = safeNext(query.next);
-      // Already signed in: go where the link wanted.
+      // Already signed in (with a session that has not been ended): go where the link wanted.
       const token = sessionCookieValue(cookie);
-      if (token && (await jwt.verify(token))) return redirect(next ?? "/app", 303);
+      if (token && (await readSession(token))) return redirect(next ?? "/app", 303);
       const csrf = loginCsrfToken(deps, cookie);
       return html(set, <LoginPage ctx={viewContext({ headers, path: pathOf(request), csrf })} next={next} errors={errorsFor({})} />);
     })
@@ -60,20 +61,21 @@ export function authPages(deps: AppDeps) {
       if (!parsed.success) return again(issuesToErrors(parsed.issues), 422);
 
       // The same guard as the JSON login: failures through either door count together.
-      const address = clientAddress(request, server);
-      const wait = deps.loginGuard.waitFor(parsed.output.email, address);
-      if (wait > 0) {
-        const minutes = Math.ceil(wait / 60_000);
-        set.headers["retry-after"] = String(Math.ceil(wait / 1000));
+      const address = clientAddress(request, server, deps.config.trustedProxies);
+      const result = await guardedPasswordCheck(deps, parsed.output.email, address, () =>
+        verifyLogin(deps.sql, parsed.output.email, parsed.output.password, deps.passwordOptions),
+      );
+      if ("wait" in result) {
+        const minutes = Math.ceil(result.wait / 60_000);
+        set.headers["retry-after"] = String(Math.ceil(result.wait / 1000));
         return again(errorsFor({}, `Too many failed attempts. Try again in ${minutes} minute${minutes === 1 ? "" : "s"}.`), 429);
       }
-      const user = await verifyLogin(deps.sql, parsed.output.email, parsed.output.password, deps.passwordOptions);
-      if (!user) {
-        deps.loginGuard.failed(parsed.output.email, address);
-        return again(errorsFor({}, "Wrong email or password."), 401);
+      if ("busy" in result) {
+        set.headers["retry-after"] = "1";
+        return again(errorsFor({}, "The server is busy. Try again in a moment."), 503);
       }
-      deps.loginGuard.succeeded(parsed.output.email);
-      setSessionCookie(deps, cookie, await issueToken(user.id));
+      if ("wrong" in result) return again(errorsFor({}, "Wrong email or password."), 401);
+      setSessionCookie(deps, cookie, await issueToken(result.ok.id));
       return redirect(next ?? "/app", 303);
     })
     .get("/signup", ({ set, cookie, query, headers, request }) => {
@@ -83,7 +85,7 @@ export function authPages(deps: AppDeps) {
         <SignupPage ctx={viewContext({ headers, path: pathOf(request), csrf })} values={{}} next={safeNext(query.next)} errors={errorsFor({})} />,
       );
     })
-    .post("/signup", async ({ set, cookie, body, headers, request, issueToken, redirect }) => {
+    .post("/signup", async ({ set, cookie, body, headers, request, server, issueToken, redirect }) => {
       const form = formBody(body);
       const next = safeNext(text(form, "next"));
       if (!verifyLoginCsrf(deps, cookie, form._csrf)) return expired(set, request, headers, loginCsrfToken(deps, cookie));
@@ -94,35 +96,70 @@ export function authPages(deps: AppDeps) {
 
       const parsed = v.safeParse(SignupBody, { ...values, name: values.name.trim() || undefined, password: text(form, "password") });
       if (!parsed.success) return again(issuesToErrors(parsed.issues), 422);
+      const wait = deps.loginGuard.reserveSignup(clientAddress(request, server, deps.config.trustedProxies));
+      if (wait > 0) {
+        set.headers["retry-after"] = String(Math.ceil(wait / 1000));
+        return again(errorsFor({}, `Too many sign-ups from this address. Try again in ${Math.ceil(wait / 60_000)} minutes.`), 429);
+      }
       try {
         const user = await createUser(deps.sql, parsed.output, deps.passwordOptions);
         setSessionCookie(deps, cookie, await issueToken(user.id));
         return redirect(next ?? "/app", 303);
       } catch (err) {
         if (err instanceof EmailTakenError) return again(errorsFor({ email: "An account with this email already exists. Log in instead?" }), 409);
+        if (err instanceof BusyError) return again(errorsFor({}, "The server is busy. Try again in a moment."), 503);
         throw err;
       }
     })
     .post("/logout", async ({ cookie, body, headers, jwt, redirect, set, request }) => {
-      // Logging out is a state change too: with a live session it needs the session's CSRF token.
-      const token = sessionCookieValue(cookie);
-      const payload = token ? await jwt.verify(token) : false;
-      if (payload && typeof payload.jti === "string") {
-        const sent = headers["x-csrf-token"] ?? text(formBody(body), "_csrf");
-        if (!sent || !safeEqual(sent, csrfTokenFor(deps, payload.jti))) {
-          return html(
-            set,
-            <ErrorPage
-              ctx={viewContext({ headers, path: pathOf(request), csrf: "" })}
-              status={403}
-              title="This form has expired"
-              message="The request was missing its security token or came from another site. Go back, reload the page and try again."
-            />,
-            403,
-          );
-        }
-      }
+      const ended = await endSessions(cookie, body, headers, jwt, "one");
+      if (ended === "forged") return forgedLogout(set, request, headers);
       clearSessionCookie(deps, cookie);
       return redirect("/login", 303);
-    });
+    })
+    .post(
+      "/logout-all",
+      async ({ cookie, body, headers, jwt, redirect, set, request }) => {
+        const ended = await endSessions(cookie, body, headers, jwt, "all");
+        if (ended === "forged") return forgedLogout(set, request, headers);
+        clearSessionCookie(deps, cookie);
+        return redirect("/login", 303);
+      },
+      { detail: { summary: "Sign out everywhere (form): ends every session of the user", security: [{ sessionCookie: [] }] } },
+    );
+
+  /**
+   * Ends the cookie's session (or all of the user's). Logging out is a state change too: with a
+   * signed session cookie it needs that session's CSRF token, even when the session already ended.
+   */
+  async function endSessions(
+    cookie: Parameters<typeof sessionCookieValue>[0],
+    body: unknown,
+    headers: Record<string, string | undefined>,
+    jwt: { verify(token: string): Promise<false | Record<string, unknown>> },
+    scope: "one" | "all",
+  ): Promise<"ended" | "none" | "forged"> {
+    const token = sessionCookieValue(cookie);
+    const payload = token ? await jwt.verify(token) : false;
+    if (!payload || typeof payload.jti !== "string" || typeof payload.sub !== "string") return "none";
+    const sent = headers["x-csrf-token"] ?? text(formBody(body), "_csrf");
+    if (!sent || !safeEqual(sent, csrfTokenFor(deps, payload.jti))) return "forged";
+    if (scope === "one") await deps.sessions.end(payload.jti);
+    // Only a live session may end the others: an ended token's CSRF token is no licence.
+    else if (await deps.sessions.user(payload.jti, payload.sub)) await deps.sessions.endAll(payload.sub);
+    return "ended";
+  }
+
+  function forgedLogout(set: Parameters<typeof html>[0], request: Request, headers: Record<string, string | undefined>) {
+    return html(
+      set,
+      <ErrorPage
+        ctx={viewContext({ headers, path: pathOf(request), csrf: "" })}
+        status={403}
+        title="This form has expired"
+        message="The request was missing its security token or came from another site. Go back, reload the page and try again."
+      />,
+      403,
+    );
+  }
 }

@@ -3,7 +3,7 @@ import { jwt } from "@elysiajs/jwt";
 import { createId } from "@paralleldrive/cuid2";
 import type { AppDeps } from "../app.ts";
 import { deriveKey, hmac, safeEqual } from "../crypto.ts";
-import { findUserById, type PublicUser } from "../accounts/service.ts";
+import type { PublicUser } from "../accounts/service.ts";
 import { getMembership, type Membership } from "../workspaces/service.ts";
 import { ApiError, forbidden, notFound, unauthorized } from "./errors.ts";
 
@@ -47,8 +47,20 @@ export function authPlugin(deps: AppDeps) {
       }),
     )
     .derive({ as: "global" }, ({ jwt }) => ({
-      /** Issues a session token for a user. */
-      issueToken: (userId: string) => jwt.sign({ sub: userId, jti: createId() }),
+      /** Opens a server-side session for a user and returns its token. */
+      issueToken: async (userId: string) => {
+        const jti = createId();
+        // The row outlives the token by a minute so that clock skew never ends it early.
+        await deps.sessions.open(userId, jti, new Date(Date.now() + (ttl + 60) * 1000));
+        return jwt.sign({ sub: userId, jti });
+      },
+      /** The live session a token stands for: signature and expiry checked, and not ended since. */
+      readSession: async (token: string): Promise<{ user: PublicUser; sessionId: string } | null> => {
+        const payload = await jwt.verify(token);
+        if (!payload || typeof payload.sub !== "string" || typeof payload.jti !== "string") return null;
+        const user = await deps.sessions.user(payload.jti, payload.sub);
+        return user ? { user, sessionId: payload.jti } : null;
+      },
     }))
     .macro({
       auth: {
@@ -73,8 +85,9 @@ export function authPlugin(deps: AppDeps) {
           if (!payload || typeof payload.sub !== "string" || typeof payload.jti !== "string") {
             throw unauthorized("invalid or expired session token");
           }
-          const user = await findUserById(deps.sql, payload.sub);
-          if (!user) throw unauthorized("invalid or expired session token");
+          // Checked per request (cached briefly), so logging out ends the token for good.
+          const user = await deps.sessions.user(payload.jti, payload.sub);
+          if (!user) throw unauthorized("this session has ended (signed out); sign in again");
           // Browsers attach cookies to cross-site requests; a state change by cookie needs the CSRF token.
           if (via === "cookie" && !SAFE_METHODS.has(request.method)) {
             const field = (body as Record<string, unknown> | null | undefined)?._csrf;

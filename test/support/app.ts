@@ -1,4 +1,5 @@
 import { buildDeps, createApp, type AppInput } from "../../src/app.ts";
+import { LoginGuard } from "../../src/accounts/service.ts";
 import type { Config } from "../../src/config.ts";
 import { createLogger } from "../../src/logger.ts";
 import { testDatabase } from "./db.ts";
@@ -17,6 +18,8 @@ export function testConfig(over: Partial<Config> = {}): Config {
     logLevel: "debug",
     production: false,
     secretSource: "env",
+    trustedProxies: [],
+    passwordHashConcurrency: 2,
     ...over,
   };
 }
@@ -37,6 +40,8 @@ export async function testApp(over: Partial<Omit<AppInput, "config">> & { config
     logger: createLogger("debug", (line) => logs.push(line)),
     // Still argon2id, at a cost that keeps the suite quick.
     passwordOptions: { memoryCost: 1024, timeCost: 1 },
+    // In-process requests all share one client "address"; suites sign up many users from it.
+    loginGuard: new LoginGuard({ signupsPerAddress: 10_000 }),
     ...over,
     config: testConfig(over.config),
   });

@@ -1,0 +1,93 @@
+import type { Sql } from "../db/client.ts";
+import type { PublicUser } from "./service.ts";
+
+/** Records a new session (the token's jti); the user's expired rows go at the same time, so the table holds live sessions only. */
+export async function createSession(sql: Sql, userId: string, id: string, expiresAt: Date): Promise<void> {
+  await sql`
+    with gone as (delete from sessions where user_id = ${userId} and expires_at < now())
+    insert into sessions (id, user_id, expires_at) values (${id}, ${userId}, ${expiresAt})`;
+}
+
+/** The user of a session that has not been ended. Expiry is the token's own `exp`, checked before this. */
+export async function findSessionUser(sql: Sql, id: string, userId: string): Promise<PublicUser | null> {
+  const [user] = await sql<PublicUser[]>`
+    select u.id, u.email, u.name, u.created_at
+    from sessions s join users u on u.id = s.user_id
+    where s.id = ${id} and s.user_id = ${userId} and s.revoked_at is null`;
+  return user ?? null;
+}
+
+export async function revokeSession(sql: Sql, id: string): Promise<boolean> {
+  const rows = await sql`update sessions set revoked_at = now() where id = ${id} and revoked_at is null returning id`;
+  return rows.length > 0;
+}
+
+/** Ends every live session of a user; returns how many. */
+export async function revokeUserSessions(sql: Sql, userId: string): Promise<number> {
+  const rows = await sql`
+    update sessions set revoked_at = now()
+    where user_id = ${userId} and revoked_at is null and expires_at > now()
+    returning id`;
+  return rows.length;
+}
+
+/**
+ * The per-request session check, with a short in-process cache so a burst of requests (a
+ * dashboard page and its htmx calls) costs one query. Ending a session here drops it from this
+ * cache at once; another instance sharing the database notices within `ttlMs` (2 s).
+ */
+export class SessionStore {
+  private entries = new Map<string, { user: PublicUser; at: number }>();
+  // Bumped by every revocation: a lookup that started before one must not cache what it read.
+  private generation = 0;
+
+  constructor(
+    private readonly sql: Sql,
+    private readonly opts: { ttlMs?: number; maxEntries?: number; now?: () => number } = {},
+  ) {}
+
+  private now() {
+    return this.opts.now?.() ?? Date.now();
+  }
+
+  open(userId: string, id: string, expiresAt: Date): Promise<void> {
+    return createSession(this.sql, userId, id, expiresAt);
+  }
+
+  /** The session's user, or null when the session was ended (or never existed). */
+  async user(id: string, userId: string): Promise<PublicUser | null> {
+    const hit = this.entries.get(id);
+    if (hit && hit.user.id === userId && this.now() - hit.at < (this.opts.ttlMs ?? 2_000)) return hit.user;
+    const generation = this.generation;
+    const user = await findSessionUser(this.sql, id, userId);
+    if (!user) {
+      this.entries.delete(id);
+      return null;
+    }
+    if (generation === this.generation) {
+      if (this.entries.size >= (this.opts.maxEntries ?? 10_000)) this.entries.delete(this.entries.keys().next().value!);
+      this.entries.set(id, { user, at: this.now() });
+    }
+    return user;
+  }
+
+  async end(id: string): Promise<boolean> {
+    this.forget((sessionId) => sessionId === id);
+    const ended = await revokeSession(this.sql, id);
+    // Again after the write: a lookup that read the row before it committed must not cache it.
+    this.forget((sessionId) => sessionId === id);
+    return ended;
+  }
+
+  async endAll(userId: string): Promise<number> {
+    this.forget((_, user) => user.id === userId);
+    const ended = await revokeUserSessions(this.sql, userId);
+    this.forget((_, user) => user.id === userId);
+    return ended;
+  }
+
+  private forget(match: (id: string, user: PublicUser) => boolean): void {
+    this.generation++;
+    for (const [id, e] of this.entries) if (match(id, e.user)) this.entries.delete(id);
+  }
+}
