@@ -45,4 +45,21 @@ describe("configuration", () => {
   test("production refuses to start without PERPETUO_SECRET", () => {
     expect(() => loadConfig({ DATA_DIR: tmp(), NODE_ENV: "production" })).toThrow("PERPETUO_SECRET is required when NODE_ENV=production");
   });
+
+  test("TRUSTED_PROXIES takes IPs and CIDRs, comma-separated; none by default", () => {
+    expect(loadConfig({ DATA_DIR: tmp() }).trustedProxies).toEqual([]);
+    const c = loadConfig({ DATA_DIR: tmp(), TRUSTED_PROXIES: " 10.0.0.0/8, 192.0.2.1 ,::1,fd00::/8" });
+    expect(c.trustedProxies).toEqual(["10.0.0.0/8", "192.0.2.1", "::1", "fd00::/8"]);
+  });
+
+  test.each(["proxy.internal", "10.0.0.0/33", "::1/129", "10.0.0.1/8/8", "10.0.0.0/x"])("TRUSTED_PROXIES=%s stops start-up", (value) => {
+    expect(() => parseEnv({ TRUSTED_PROXIES: value })).toThrow("invalid configuration: TRUSTED_PROXIES must be IP addresses or CIDR ranges");
+  });
+
+  test("PASSWORD_HASH_CONCURRENCY defaults to 2 and takes 1-64", () => {
+    expect(loadConfig({ DATA_DIR: tmp() }).passwordHashConcurrency).toBe(2);
+    expect(loadConfig({ DATA_DIR: tmp(), PASSWORD_HASH_CONCURRENCY: "4" }).passwordHashConcurrency).toBe(4);
+    expect(() => parseEnv({ PASSWORD_HASH_CONCURRENCY: "0" })).toThrow("invalid configuration: PASSWORD_HASH_CONCURRENCY must be between 1 and 64");
+    expect(() => parseEnv({ PASSWORD_HASH_CONCURRENCY: "many" })).toThrow("invalid configuration: PASSWORD_HASH_CONCURRENCY must be a whole number");
+  });
 });
