@@ -7,5 +7,7 @@ create table sessions (
   expires_at timestamptz not null,
   revoked_at timestamptz
 );
--- "Sign out everywhere" and the per-user clean-up of expired rows.
+-- "Sign out everywhere".
 create index sessions_user on sessions (user_id);
+-- Expired rows are cleared a few at a time as new sessions open.
+create index sessions_expiry on sessions (expires_at);

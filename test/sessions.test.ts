@@ -216,3 +216,17 @@ describe("dashboard", () => {
     expect((await b.request("GET", "/app")).status).toBe(200);
   });
 });
+
+describe("clean-up", () => {
+  test("opening a session clears expired ones (of any user) and keeps live and revoked-but-unexpired ones", async () => {
+    const a = await t.signup();
+    const b = await t.signup();
+    await t.sql`insert into sessions (id, user_id, expires_at) values ('old-a', ${a.user.id}, now() - interval '1 minute'), ('old-b', ${b.user.id}, now() - interval '1 day')`;
+    await t.call("POST", "/auth/logout", { token: b.token });
+    await login(a.email, a.password);
+    const rows = await t.sql`select id from sessions where id in ('old-a', 'old-b')`;
+    expect(rows).toEqual([]);
+    const [{ n }] = await t.sql`select count(*)::int as n from sessions where user_id = ${b.user.id} and revoked_at is not null`;
+    expect(n).toBe(1);
+  });
+});

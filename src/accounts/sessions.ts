@@ -1,10 +1,16 @@
 import type { Sql } from "../db/client.ts";
 import type { PublicUser } from "./service.ts";
 
-/** Records a new session (the token's jti); the user's expired rows go at the same time, so the table holds live sessions only. */
+/**
+ * Records a new session (the token's jti). Each new session also clears up to 100 expired ones,
+ * so the table stays about the size of the live sessions without a separate job; skip locked
+ * keeps simultaneous sign-ins from waiting on each other's clean-up.
+ */
 export async function createSession(sql: Sql, userId: string, id: string, expiresAt: Date): Promise<void> {
   await sql`
-    with gone as (delete from sessions where user_id = ${userId} and expires_at < now())
+    with gone as (
+      delete from sessions where id in (select id from sessions where expires_at < now() limit 100 for update skip locked)
+    )
     insert into sessions (id, user_id, expires_at) values (${id}, ${userId}, ${expiresAt})`;
 }
 
