@@ -104,12 +104,6 @@ function Frame(props: { ctx: ViewContext; section?: Section; children?: Children
                   Log out
                 </button>
               </form>
-              <form method="post" action="/logout-all" class="inline-form">
-                <input type="hidden" name="_csrf" value={ctx.csrf} />
-                <button type="submit" class="btn btn-ghost btn-small" title="End every session of your account, on every device">
-                  Sign out everywhere
-                </button>
-              </form>
             </>
           ) : (
             <a href="/login" class="btn btn-ghost btn-small">

@@ -58,6 +58,15 @@ export function WorkspacesPage(props: WorkspacesProps) {
           <Submit label="Create workspace" />
         </form>
       </section>
+      <section class="panel" aria-labelledby="account">
+        <h2 id="account">Your account</h2>
+        <p class="muted">Lost a device or shared a computer? This ends every session of your account, here and on every other device.</p>
+        {/* A full page load, not htmx: the session cookie goes away and the sign-in page follows. */}
+        <form method="post" action="/logout-all" class="form-inline">
+          <Csrf token={ctx.csrf} />
+          <Submit label="Sign out everywhere" kind="secondary" />
+        </form>
+      </section>
     </Layout>
   );
 }
