@@ -34,6 +34,7 @@ export const ConfigSchema = v.object({
   DATA_DIR: v.optional(v.pipe(v.string(), v.minLength(1)), "./data"),
   LOG_LEVEL: v.optional(v.picklist(["debug", "info", "warn", "error"], "must be one of debug, info, warn, error"), "info"),
   NODE_ENV: v.optional(v.string(), "development"),
+  SIGNUP: v.optional(v.picklist(["open", "invite", "closed"], "must be one of open, invite, closed"), "invite"),
 });
 
 export interface Config {
@@ -47,6 +48,8 @@ export interface Config {
   logLevel: "debug" | "info" | "warn" | "error";
   production: boolean;
   secretSource: "env" | "file";
+  /** Who may create an account through sign-up (see src/accounts/signup.ts). */
+  signup: "open" | "invite" | "closed";
 }
 
 export class ConfigError extends Error {}
@@ -96,6 +99,7 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: parsed.LOG_LEVEL,
     production,
     secretSource,
+    signup: parsed.SIGNUP,
   };
 }
 

@@ -45,4 +45,10 @@ describe("configuration", () => {
   test("production refuses to start without PERPETUO_SECRET", () => {
     expect(() => loadConfig({ DATA_DIR: tmp(), NODE_ENV: "production" })).toThrow("PERPETUO_SECRET is required when NODE_ENV=production");
   });
+
+  test("SIGNUP defaults to invite and accepts open, invite and closed", () => {
+    expect(loadConfig({ DATA_DIR: tmp() }).signup).toBe("invite");
+    for (const mode of ["open", "invite", "closed"] as const) expect(loadConfig({ DATA_DIR: tmp(), SIGNUP: mode }).signup).toBe(mode);
+    expect(() => parseEnv({ SIGNUP: "anyone" })).toThrow("invalid configuration: SIGNUP must be one of open, invite, closed");
+  });
 });

@@ -17,6 +17,8 @@ export function testConfig(over: Partial<Config> = {}): Config {
     logLevel: "debug",
     production: false,
     secretSource: "env",
+    // Most tests sign up several users; the sign-up modes have their own tests (signup.test.ts).
+    signup: "open",
     ...over,
   };
 }
