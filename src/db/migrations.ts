@@ -3,6 +3,7 @@
 import m0001 from "../../sql/0001_init.sql" with { type: "text" };
 import m0002 from "../../sql/0002_keys.sql" with { type: "text" };
 import m0003 from "../../sql/0003_logs.sql" with { type: "text" };
+import m0005 from "../../sql/0005_invitations.sql" with { type: "text" };
 
 export interface Migration {
   version: number;
@@ -14,4 +15,5 @@ export const migrations: Migration[] = [
   { version: 1, name: "0001_init.sql", sql: m0001 },
   { version: 2, name: "0002_keys.sql", sql: m0002 },
   { version: 3, name: "0003_logs.sql", sql: m0003 },
+  { version: 5, name: "0005_invitations.sql", sql: m0005 },
 ];
