@@ -1,10 +1,11 @@
 import { Elysia } from "elysia";
 import type { AppDeps } from "../app.ts";
-import { ApiError, conflict } from "../http/errors.ts";
+import { ApiError } from "../http/errors.ts";
 import { authPlugin } from "../http/auth.ts";
 import { listWorkspaces } from "../workspaces/service.ts";
 import { LoginBody, SignupBody } from "./model.ts";
-import { createUser, EmailTakenError, verifyLogin } from "./service.ts";
+import { verifyLogin } from "./service.ts";
+import { signUp } from "./signup.ts";
 
 export function clientAddress(request: Request, server: { requestIP(r: Request): { address: string } | null } | null): string {
   return server?.requestIP(request)?.address ?? "unknown";
@@ -17,14 +18,9 @@ export function accountsRoutes(deps: AppDeps) {
     .post(
       "/signup",
       async ({ body, issueToken, set }) => {
-        try {
-          const user = await createUser(deps.sql, body, deps.passwordOptions);
-          set.status = 201;
-          return { user, token: await issueToken(user.id) };
-        } catch (err) {
-          if (err instanceof EmailTakenError) throw conflict(err.message, "email");
-          throw err;
-        }
+        const { user, workspace } = await signUp(deps, body);
+        set.status = 201;
+        return { user, token: await issueToken(user.id), ...(workspace ? { workspace } : {}) };
       },
       { body: SignupBody },
     )
