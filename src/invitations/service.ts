@@ -118,22 +118,22 @@ export async function createInvitation(
   return { view: view!, token };
 }
 
-const SELECT = (sql: Sql) => sql`
+const selectInvitations = (sql: Sql) => sql`
   select i.id, i.email, i.role, i.created_at, i.expires_at, i.invited_by, u.email as invited_by_email, i.accepted_at, i.revoked_at
   from invitations i left join users u on u.id = i.invited_by`;
 
 export async function getInvitation(sql: Sql, workspaceId: string, id: string): Promise<InvitationView | null> {
-  const [row] = await sql<Row[]>`${SELECT(sql)} where i.workspace_id = ${workspaceId} and i.id = ${id}`;
+  const [row] = await sql<Row[]>`${selectInvitations(sql)} where i.workspace_id = ${workspaceId} and i.id = ${id}`;
   return row ? toView(row) : null;
 }
 
 /** Newest first; `pending` leaves out used, revoked and expired ones. At most 200. */
 export async function listInvitations(sql: Sql, workspaceId: string, opts: { pending?: boolean } = {}): Promise<InvitationView[]> {
   const rows = opts.pending
-    ? await sql<Row[]>`${SELECT(sql)}
+    ? await sql<Row[]>`${selectInvitations(sql)}
         where i.workspace_id = ${workspaceId} and i.accepted_at is null and i.revoked_at is null and i.expires_at > now()
         order by i.created_at desc, i.id limit 200`
-    : await sql<Row[]>`${SELECT(sql)} where i.workspace_id = ${workspaceId} order by i.created_at desc, i.id limit 200`;
+    : await sql<Row[]>`${selectInvitations(sql)} where i.workspace_id = ${workspaceId} order by i.created_at desc, i.id limit 200`;
   return rows.map(toView);
 }
 

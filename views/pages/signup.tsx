@@ -28,7 +28,7 @@ export function SignupPage(props: SignupProps) {
   if (props.blocked) {
     return (
       <AuthLayout ctx={ctx} title="Create an account">
-        <h1>Accounts are by invitation</h1>
+        <h1>{props.blocked === "invite" ? "Accounts are by invitation" : "Sign-up is closed"}</h1>
         <ErrorSummary errors={errors} />
         {props.blocked === "invite" ? (
           <p class="subtitle">
