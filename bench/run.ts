@@ -31,6 +31,7 @@ const config = {
   secretSource: "env" as const,
   trustedProxies: [],
   passwordHashConcurrency: 2,
+  signup: "open" as const,
 };
 const deps = buildDeps({ sql: db.sql, config, logger: silentLogger, passwordOptions: { memoryCost: 1024, timeCost: 1 } });
 const app = createApp(deps).listen({ port: 0, hostname: "127.0.0.1" });

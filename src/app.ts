@@ -18,6 +18,7 @@ import { join } from "node:path";
 import { LogQueue } from "./telemetry/log-queue.ts";
 import { logsRoutes } from "./logs/routes.ts";
 import { usageRoutes } from "./usage/routes.ts";
+import { invitationsRoutes } from "./invitations/routes.ts";
 import { applySecurityHeaders, dashboardError, dashboardRoutes } from "./dashboard/index.ts";
 
 export interface AppDeps {
@@ -80,6 +81,7 @@ export function createApp(input: AppInput | AppDeps) {
     .use(apiKeysRoutes(deps))
     .use(logsRoutes(deps))
     .use(usageRoutes(deps))
+    .use(invitationsRoutes(deps))
     .use(gatewayRoutes(deps, gateway))
     .use(dashboardRoutes(deps));
 }

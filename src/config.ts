@@ -48,6 +48,7 @@ export const ConfigSchema = v.object({
     v.pipe(v.string(), v.regex(/^\d+$/, "must be a whole number"), v.transform(Number), v.minValue(1, "must be between 1 and 64"), v.maxValue(64, "must be between 1 and 64")),
     "2",
   ),
+  SIGNUP: v.optional(v.picklist(["open", "invite", "closed"], "must be one of open, invite, closed"), "invite"),
 });
 
 export interface Config {
@@ -63,6 +64,8 @@ export interface Config {
   secretSource: "env" | "file";
   trustedProxies: string[];
   passwordHashConcurrency: number;
+  /** Who may create an account through sign-up (see src/accounts/signup.ts). */
+  signup: "open" | "invite" | "closed";
 }
 
 export class ConfigError extends Error {}
@@ -114,6 +117,7 @@ export function loadConfig(env: Env = process.env): Config {
     secretSource,
     trustedProxies: parsed.TRUSTED_PROXIES ?? [],
     passwordHashConcurrency: parsed.PASSWORD_HASH_CONCURRENCY,
+    signup: parsed.SIGNUP,
   };
 }
 

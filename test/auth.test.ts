@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, spyOn, test } from "bun:test";
 import { testApp, type TestApp } from "./support/app.ts";
 import { BusyError, LoginGuard, WorkLimiter } from "../src/accounts/service.ts";
 import { addressKey, clientAddress } from "../src/http/client-address.ts";
@@ -29,11 +29,38 @@ describe("signup", () => {
     expect(row.password_hash).not.toContain("a very long password");
   });
 
-  test("rejects a duplicate email regardless of case with 409", async () => {
+  test("refuses a registered email, whatever its case, without saying that it is registered", async () => {
     await t.signup("dup@example.com");
-    const r = await t.call("POST", "/auth/signup", { body: { email: "DUP@example.COM", password: "0123456789" } });
-    expect(r.status).toBe(409);
-    expect(r.body.error).toMatchObject({ param: "email", type: "conflict_error" });
+    await t.signup("other-dup@example.com");
+    const a = await t.call("POST", "/auth/signup", { body: { email: "DUP@example.COM", password: "0123456789" } });
+    const b = await t.call("POST", "/auth/signup", { body: { email: "other-dup@example.com", password: "another password" } });
+    expect(a.status).toBe(400);
+    expect(a.body).toEqual({
+      error: {
+        message: "could not create an account with these details; if you already have one, sign in",
+        type: "invalid_request_error",
+        param: null,
+        code: "signup_failed",
+      },
+    });
+    // The same answer for any registered address: nothing in it depends on which one was sent.
+    expect(b.text).toBe(a.text);
+    expect(a.text.toLowerCase()).not.toContain("dup@example.com");
+    expect(a.text).not.toMatch(/exist|taken|already registered/i);
+    const [n] = await t.sql`select count(*)::int as n from users where lower(email) = 'dup@example.com'`;
+    expect(n.n).toBe(1);
+  });
+
+  test("hashes the password for a registered email too, so the refusal takes as long as a success", async () => {
+    await t.signup("timing@example.com");
+    const hash = spyOn(Bun.password, "hash");
+    try {
+      const r = await t.call("POST", "/auth/signup", { body: { email: "timing@example.com", password: "0123456789" } });
+      expect(r.status).toBe(400);
+      expect(hash).toHaveBeenCalledTimes(1);
+    } finally {
+      hash.mockRestore();
+    }
   });
 
   test.each([

@@ -124,6 +124,16 @@ describe("perpetuo create-user", () => {
     });
   }, SLOW);
 
+  test("works whatever SIGNUP says: closed, and invite with accounts already present", async () => {
+    for (const mode of ["closed", "invite"]) {
+      const email = `cli-${mode}-${crypto.randomUUID().slice(0, 8)}@example.com`;
+      const r = await cli(["create-user", "--email", email], { env: { ...targetEnv(), SIGNUP: mode }, input: "a long enough password\n" });
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+      await withDb(async (db) => expect(await verifyLogin(db.sql, email, "a long enough password")).not.toBeNull());
+    }
+  }, SLOW);
+
   test("refuses a short password with the signup rule", async () => {
     const r = await cli(["create-user", "--email", "short@example.com"], { env: targetEnv(), input: "short\n" });
     expect(r.code).toBe(1);

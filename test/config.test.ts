@@ -62,4 +62,10 @@ describe("configuration", () => {
     expect(() => parseEnv({ PASSWORD_HASH_CONCURRENCY: "0" })).toThrow("invalid configuration: PASSWORD_HASH_CONCURRENCY must be between 1 and 64");
     expect(() => parseEnv({ PASSWORD_HASH_CONCURRENCY: "many" })).toThrow("invalid configuration: PASSWORD_HASH_CONCURRENCY must be a whole number");
   });
+
+  test("SIGNUP defaults to invite and accepts open, invite and closed", () => {
+    expect(loadConfig({ DATA_DIR: tmp() }).signup).toBe("invite");
+    for (const mode of ["open", "invite", "closed"] as const) expect(loadConfig({ DATA_DIR: tmp(), SIGNUP: mode }).signup).toBe(mode);
+    expect(() => parseEnv({ SIGNUP: "anyone" })).toThrow("invalid configuration: SIGNUP must be one of open, invite, closed");
+  });
 });

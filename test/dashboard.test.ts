@@ -269,12 +269,14 @@ describe("signing in", () => {
     expect(r.text).not.toContain('value="short"');
   });
 
-  test("signing up with a taken email says so at the email field (409)", async () => {
+  test("signing up with a registered email gets a generic refusal that does not confirm the account (400)", async () => {
     const { email } = await signedIn();
     const c = new Client();
     const r = await c.post("/signup", { _csrf: csrfIn((await c.get("/signup")).text), email: email.toUpperCase(), password: "correct horse battery" });
-    expectHtml(r, 409);
-    expect(r.text).toContain("An account with this email already exists");
+    expectHtml(r, 400);
+    expect(r.text).toContain("We could not create an account with these details. If you already have one, log in.");
+    expect(r.text).not.toMatch(/already exists|taken/i);
+    expect(r.text).not.toContain('id="f-email-error"');
   });
 
   test("logging out needs the session's CSRF token, then clears the cookie", async () => {
@@ -947,5 +949,147 @@ describe("CSRF token", () => {
     const jwt = c.cookies.get("perpetuo_session")!;
     const payload = JSON.parse(Buffer.from(jwt.split(".")[1], "base64url").toString());
     expect(csrf).toBe(csrfTokenFor(t.deps, payload.jti));
+  });
+});
+
+describe("sign-up modes and invitations", () => {
+  const mode = (m: "open" | "invite" | "closed") => {
+    t.deps.config.signup = m;
+  };
+  afterAll(() => mode("open"));
+
+  /** The invitation link's token, created through the settings page's form. */
+  async function inviteByForm(w: Awaited<ReturnType<typeof withWorkspace>>, email: string, role = "member") {
+    const r = await w.c.post(`${w.base}/invitations`, { _csrf: w.csrf, email, role });
+    expectHtml(r, 201);
+    expect(r.headers.get("cache-control")).toBe("no-store");
+    const link = /id="invite-link"[^>]*value="([^"]+)"/.exec(r.text)![1];
+    expect(link).toStartWith("http://localhost:8080/invite/");
+    return { text: r.text, token: link.split("/").pop()! };
+  }
+
+  test("with SIGNUP=invite and accounts present, /signup explains how to get in and the form post is refused (403)", async () => {
+    await signedIn();
+    mode("invite");
+    const c = new Client();
+    const page = await c.get("/signup");
+    expectHtml(page);
+    expect(page.text).toContain("Accounts are by invitation");
+    expect(page.text).toContain("needs an invitation");
+    expect(page.text).not.toContain('name="password"');
+    const r = await c.post("/signup", { _csrf: csrfIn((await c.get("/login")).text), email: "stranger@example.com", password: "correct horse battery" });
+    expectHtml(r, 403);
+    expect(r.text).toContain("needs an invitation");
+    const [n] = await t.sql`select count(*)::int as n from users where email = 'stranger@example.com'`;
+    expect(n.n).toBe(0);
+  });
+
+  test("with SIGNUP=closed, /signup says the operator creates accounts", async () => {
+    mode("closed");
+    const page = await new Client().get("/signup");
+    expectHtml(page);
+    expect(page.text).toContain("Sign-up is closed on this Perpetuo");
+    expect(page.text).not.toContain('name="password"');
+  });
+
+  test("settings: an owner invites by a plain form, sees the link once, lists and revokes it (303)", async () => {
+    mode("open");
+    const w = await withWorkspace("Invites");
+    const { text } = await inviteByForm(w, "pending@example.com", "admin");
+    expect(text).toContain("it is shown only once");
+    expect(text).toContain("pending@example.com");
+    const page = await w.c.get(`${w.base}/settings`);
+    expect(page.text).toContain("pending@example.com");
+    expect(page.text).not.toContain("/invite/");
+    const [row] = await t.sql`select id from invitations where email = 'pending@example.com'`;
+    const r = await w.c.post(`${w.base}/invitations/${row.id}/revoke`, { _csrf: w.csrf });
+    expect(r.status).toBe(303);
+    expect(r.location).toBe(`${w.base}/settings?invite=revoked`);
+    const after = await w.c.get(r.location!);
+    expect(after.text).toContain("Invitation revoked");
+    expect(after.text).not.toContain("pending@example.com");
+  });
+
+  test("settings: bad input comes back inline (422), a member sees no invitations, a forged post is refused", async () => {
+    mode("open");
+    const w = await withWorkspace();
+    const bad = await w.c.post(`${w.base}/invitations`, { _csrf: w.csrf, email: "nope", role: "member" });
+    expectHtml(bad, 422);
+    expect(bad.text).toMatch(/id="f-invite-email-error"[^>]*>Must be a valid email address\./);
+    const forged = await w.c.post(`${w.base}/invitations`, { email: "x@example.com", role: "member" });
+    expectHtml(forged, 403);
+    const member = await signedIn();
+    const { token } = await inviteByForm(w, member.email);
+    expect((await member.c.post(`/app/invite/${token}`, { _csrf: member.csrf })).status).toBe(303);
+    const page = await member.c.get(`${w.base}/settings`);
+    expect(page.status).toBe(200);
+    expect(page.text).not.toContain("Invitations");
+    expectHtml(await member.c.post(`${w.base}/invitations`, { _csrf: member.csrf, email: "y@example.com", role: "member" }), 403);
+  });
+
+  test("the link signs a newcomer up even with SIGNUP=invite, straight into the workspace, once", async () => {
+    mode("open");
+    const w = await withWorkspace("Joined by link");
+    const { token } = await inviteByForm(w, "newcomer@example.com");
+    mode("invite");
+    const c = new Client();
+    const page = await c.get(`/invite/${token}`);
+    expectHtml(page);
+    expect(page.text).toContain("Joined by link");
+    expect(page.text).toContain(`name="invitation" value="${token}"`);
+    expect(page.text).toContain('value="newcomer@example.com"');
+    const r = await c.post("/signup", { _csrf: csrfIn(page.text), invitation: token, email: "newcomer@example.com", password: "correct horse battery" });
+    expect(r.status).toBe(303);
+    expect(r.location).toBe(w.base);
+    expectHtml(await c.get(w.base));
+    const again = await new Client().get(`/invite/${token}`);
+    expectHtml(again, 410);
+    expect(again.text).toContain("already been used");
+  });
+
+  test("a signed-in user follows the link to the join page; another address is told which one it is for", async () => {
+    mode("open");
+    const w = await withWorkspace("Join me");
+    const invitee = await signedIn();
+    const other = await signedIn();
+    const { token } = await inviteByForm(w, invitee.email, "admin");
+    const hop = await invitee.c.get(`/invite/${token}`);
+    expect(hop.status).toBe(303);
+    expect(hop.location).toBe(`/app/invite/${token}`);
+    const wrong = await other.c.get(`/app/invite/${token}`);
+    expectHtml(wrong, 403);
+    expect(wrong.text).toContain(`This invitation was sent to ${invitee.email}`);
+    expectHtml(await other.c.post(`/app/invite/${token}`, { _csrf: other.csrf }), 403);
+    const join = await invitee.c.get(`/app/invite/${token}`);
+    expectHtml(join);
+    expect(join.text).toContain("Join workspace");
+    const forged = await invitee.c.post(`/app/invite/${token}`, {});
+    expectHtml(forged, 403);
+    const r = await invitee.c.post(`/app/invite/${token}`, { _csrf: invitee.csrf });
+    expect(r.status).toBe(303);
+    expect(r.location).toBe(w.base);
+    expect((await invitee.c.get(`${w.base}/settings`)).text).toContain("Invitations");
+  });
+
+  test("an anonymous visitor with the link is offered to log in and come back to the join page", async () => {
+    mode("open");
+    const w = await withWorkspace();
+    const { token } = await inviteByForm(w, "has-account@example.com");
+    const page = await new Client().get(`/invite/${token}`);
+    expect(page.text).toContain(`href="/login?next=${encodeURIComponent(`/app/invite/${token}`)}"`);
+    expect(safeNext(`/app/invite/${token}`)).toBe(`/app/invite/${token}`);
+  });
+
+  test("an unknown or revoked link is a clear page, not JSON", async () => {
+    const unknown = await new Client().get("/invite/nope");
+    expectHtml(unknown, 404);
+    expect(unknown.text).toContain("This invitation link is not valid");
+    mode("open");
+    const w = await withWorkspace();
+    const { token } = await inviteByForm(w, "gone@example.com");
+    await t.sql`update invitations set revoked_at = now() where email = 'gone@example.com'`;
+    const revoked = await new Client().get(`/invite/${token}`);
+    expectHtml(revoked, 410);
+    expect(revoked.text).toContain("was revoked");
   });
 });

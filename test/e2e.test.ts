@@ -371,3 +371,65 @@ describe.skipIf(!enabled)("dashboard in Chromium, JavaScript off", () => {
     expect(new URL(page.url()).pathname).toBe("/login");
   });
 });
+
+describe.skipIf(!enabled)("invitations in Chromium", () => {
+  let owner: BrowserContext;
+  let invitee: BrowserContext;
+  let problems: string[];
+  afterAll(async () => {
+    await owner?.close();
+    await invitee?.close();
+    t.deps.config.signup = "open";
+  });
+
+  test("an owner invites with JavaScript on (link shown once, revoke inline); the invitee signs up from the link with JavaScript off", async () => {
+    owner = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    problems = watchProblems(owner, base);
+    const page = await owner.newPage();
+    await page.goto(`${base}/signup`);
+    await page.getByLabel("Email").fill("inviting-owner@example.com");
+    await page.getByLabel("Password").fill("correct horse battery staple");
+    await page.getByRole("button", { name: "Create account" }).click();
+    await page.waitForURL(`${base}/app`);
+    await page.getByLabel("Name").fill("Invited team");
+    await page.getByRole("button", { name: "Create workspace" }).click();
+    await page.waitForURL(/\/app\/w\/[^/]+$/);
+    const workspaceUrl = new URL(page.url()).pathname;
+    await page.goto(`${base}${workspaceUrl}/settings`);
+
+    // Only invitations from now on: the link is what lets the invitee in.
+    t.deps.config.signup = "invite";
+    const panel = page.locator("#invitations");
+    await panel.getByLabel("Email").fill("not an address");
+    await panel.getByRole("button", { name: "Invite" }).click();
+    await seeText(panel.locator(".field-error"), "valid email");
+    await panel.getByLabel("Email").fill("to-revoke@example.com");
+    await panel.getByRole("button", { name: "Invite" }).click();
+    await seeText(page.locator("#invitations"), "shown only once");
+    await page.locator("#invitations").getByLabel("Email").fill("invitee@example.com");
+    await page.locator("#invitations").getByLabel("Role").selectOption("admin");
+    await page.locator("#invitations").getByRole("button", { name: "Invite" }).click();
+    await seeText(page.locator("#invitations .panel-highlight"), "invitee@example.com");
+    const link = await page.locator("#invite-link").inputValue();
+    expect(link).toStartWith(`${base}/invite/`);
+    await screenshot(page, "30-invitation-created");
+
+    await page.getByRole("button", { name: "Revoke the invitation of to-revoke@example.com" }).click();
+    await seeText(page.locator("#invitations"), "Invitation revoked");
+    await seeCount(page.getByRole("row", { name: /to-revoke@example.com/ }), 0);
+    await seeCount(page.getByRole("row", { name: /invitee@example.com/ }), 1);
+
+    invitee = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 1280, height: 860 } });
+    const other = await invitee.newPage();
+    await other.goto(link);
+    await seeExactText(other.getByRole("heading", { level: 1 }), "Join Invited team");
+    await screenshot(other, "31-invitation-signup");
+    await other.getByLabel("Password").fill("invited and accepted");
+    await other.getByRole("button", { name: "Create account and join" }).click();
+    await other.waitForURL(`${base}${workspaceUrl}`);
+    await seeExactText(other.getByRole("heading", { level: 1 }), "Invited team");
+    await other.goto(`${base}/signup`);
+    await seeText(other.getByRole("heading", { level: 1 }), "Accounts are by invitation");
+    expect(unexpected(problems)).toEqual([]);
+  }, 120_000);
+});

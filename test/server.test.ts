@@ -47,7 +47,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("the server process", () => {
   test("serves signup, login and workspaces over HTTP, keeps data across a restart and exits 0 on SIGTERM", async () => {
-    const env = { DATABASE_URL: process.env.DATABASE_URL ?? "" };
+    // The server's shared database may hold earlier runs' accounts, which SIGNUP=invite (the default) would refuse to add to.
+    const env = { DATABASE_URL: process.env.DATABASE_URL ?? "", SIGNUP: "open" };
     let { proc, base } = await start(env);
     const json = (body: unknown, token?: string) => ({
       method: "POST",

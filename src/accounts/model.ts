@@ -13,10 +13,20 @@ export const Password = v.pipe(
   v.maxLength(200, "password must be at most 200 characters"),
 );
 
+/** The token of an invitation link (/invite/<token>); checked against the stored hash, never parsed further. */
+export const InvitationToken = v.pipe(
+  v.string("must be a string"),
+  v.trim(),
+  v.nonEmpty("must not be empty"),
+  v.maxLength(200, "must be at most 200 characters"),
+);
+
 export const SignupBody = v.object({
   email: Email,
   password: Password,
   name: v.optional(v.pipe(v.string("name must be a string"), v.trim(), v.maxLength(100, "name must be at most 100 characters"))),
+  /** An invitation's token: creates the account even when SIGNUP=invite, and joins its workspace. */
+  invitation: v.optional(InvitationToken),
 });
 
 export const LoginBody = v.object({

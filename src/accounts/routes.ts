@@ -1,11 +1,12 @@
 import { Elysia } from "elysia";
 import type { AppDeps } from "../app.ts";
-import { ApiError, conflict } from "../http/errors.ts";
+import { ApiError } from "../http/errors.ts";
 import { authPlugin } from "../http/auth.ts";
 import { clientAddress } from "../http/client-address.ts";
 import { listWorkspaces } from "../workspaces/service.ts";
 import { LoginBody, PasswordChangeBody, SignupBody } from "./model.ts";
-import { BusyError, changePassword, createUser, EmailTakenError, verifyLogin, type PublicUser } from "./service.ts";
+import { BusyError, changePassword, verifyLogin, type PublicUser } from "./service.ts";
+import { signUp } from "./signup.ts";
 
 const tooMany = (wait: number, what: string) => {
   const seconds = Math.ceil(wait / 1000);
@@ -57,11 +58,10 @@ export function accountsRoutes(deps: AppDeps) {
         const wait = deps.loginGuard.reserveSignup(addressOf(request, server));
         if (wait > 0) throw tooMany(wait, "sign-ups from this address");
         try {
-          const user = await createUser(deps.sql, body, deps.passwordOptions);
+          const { user, workspace } = await signUp(deps, body);
           set.status = 201;
-          return { user, token: await issueToken(user.id) };
+          return { user, token: await issueToken(user.id), ...(workspace ? { workspace } : {}) };
         } catch (err) {
-          if (err instanceof EmailTakenError) throw conflict(err.message, "email");
           if (err instanceof BusyError) throw busy();
           throw err;
         }

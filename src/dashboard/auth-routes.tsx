@@ -3,9 +3,13 @@ import * as v from "valibot";
 import type { AppDeps } from "../app.ts";
 import { authPlugin, csrfTokenFor } from "../http/auth.ts";
 import { LoginBody, SignupBody } from "../accounts/model.ts";
-import { BusyError, createUser, EmailTakenError, verifyLogin } from "../accounts/service.ts";
+import { BusyError, verifyLogin } from "../accounts/service.ts";
 import { guardedPasswordCheck } from "../accounts/routes.ts";
 import { clientAddress } from "../http/client-address.ts";
+import { signUp, signupAllowed } from "../accounts/signup.ts";
+import { findInvitation } from "../invitations/service.ts";
+import { ApiError } from "../http/errors.ts";
+import { workspacePath } from "./context.ts";
 import { safeEqual } from "../crypto.ts";
 import { LoginPage } from "../../views/pages/login.tsx";
 import { SignupPage } from "../../views/pages/signup.tsx";
@@ -78,11 +82,18 @@ export function authPages(deps: AppDeps) {
       setSessionCookie(deps, cookie, await issueToken(result.ok.id));
       return redirect(next ?? "/app", 303);
     })
-    .get("/signup", ({ set, cookie, query, headers, request }) => {
+    .get("/signup", async ({ set, cookie, query, headers, request }) => {
       const csrf = loginCsrfToken(deps, cookie);
+      const blocked = (await signupAllowed(deps.sql, deps.config.signup)) ? null : deps.config.signup === "closed" ? "closed" : "invite";
       return html(
         set,
-        <SignupPage ctx={viewContext({ headers, path: pathOf(request), csrf })} values={{}} next={safeNext(query.next)} errors={errorsFor({})} />,
+        <SignupPage
+          ctx={viewContext({ headers, path: pathOf(request), csrf })}
+          values={{}}
+          next={safeNext(query.next)}
+          errors={errorsFor({})}
+          blocked={blocked}
+        />,
       );
     })
     .post("/signup", async ({ set, cookie, body, headers, request, server, issueToken, redirect }) => {
@@ -91,10 +102,14 @@ export function authPages(deps: AppDeps) {
       if (!verifyLoginCsrf(deps, cookie, form._csrf)) return expired(set, request, headers, loginCsrfToken(deps, cookie));
       const ctx = viewContext({ headers, path: pathOf(request), csrf: loginCsrfToken(deps, cookie) });
       const values = { email: text(form, "email"), name: text(form, "name") };
-      const again = (errors: ReturnType<typeof errorsFor>, status: number) =>
-        html(set, <SignupPage ctx={ctx} values={values} next={next} errors={errors} />, status);
+      const token = text(form, "invitation").trim() || undefined;
+      // A form from an invitation's page comes back as that page, as long as the invitation can still be used.
+      const inv = token ? await findInvitation(deps.sql, token) : null;
+      const invitation = token && inv?.status === "pending" ? { token, email: inv.email, role: inv.role, workspace: inv.workspace.name } : null;
+      const again = (errors: ReturnType<typeof errorsFor>, status: number, blocked: "invite" | "closed" | null = null) =>
+        html(set, <SignupPage ctx={ctx} values={values} next={next} errors={errors} invitation={invitation} blocked={blocked} />, status);
 
-      const parsed = v.safeParse(SignupBody, { ...values, name: values.name.trim() || undefined, password: text(form, "password") });
+      const parsed = v.safeParse(SignupBody, { ...values, name: values.name.trim() || undefined, password: text(form, "password"), invitation: token });
       if (!parsed.success) return again(issuesToErrors(parsed.issues), 422);
       const wait = deps.loginGuard.reserveSignup(clientAddress(request, server, deps.config.trustedProxies));
       if (wait > 0) {
@@ -102,13 +117,16 @@ export function authPages(deps: AppDeps) {
         return again(errorsFor({}, `Too many sign-ups from this address. Try again in ${Math.ceil(wait / 60_000)} minutes.`), 429);
       }
       try {
-        const user = await createUser(deps.sql, parsed.output, deps.passwordOptions);
+        const { user, workspace } = await signUp(deps, parsed.output);
         setSessionCookie(deps, cookie, await issueToken(user.id));
-        return redirect(next ?? "/app", 303);
+        return redirect(workspace ? workspacePath(workspace.id) : (next ?? "/app"), 303);
       } catch (err) {
-        if (err instanceof EmailTakenError) return again(errorsFor({ email: "An account with this email already exists. Log in instead?" }), 409);
         if (err instanceof BusyError) return again(errorsFor({}, "The server is busy. Try again in a moment."), 503);
-        throw err;
+        if (!(err instanceof ApiError) || err.status >= 500) throw err;
+        // Same wording for every address, as in the JSON API: a refusal never confirms that an account exists.
+        if (err.code === "signup_failed") return again(errorsFor({}, "We could not create an account with these details. If you already have one, log in."), 400);
+        if (err.code === "signup_closed" || err.code === "invitation_required") return again(errorsFor({}), 403, err.code === "signup_closed" ? "closed" : "invite");
+        return again(errorsFor({}, err.message.charAt(0).toUpperCase() + err.message.slice(1) + "."), err.status);
       }
     })
     .post("/logout", async ({ cookie, body, headers, jwt, redirect, set, request }) => {

@@ -6,6 +6,7 @@ import { staticRoutes } from "./static.ts";
 import { providerPages } from "./provider-routes.tsx";
 import { keyPages } from "./key-routes.tsx";
 import { insightPages } from "./insight-routes.tsx";
+import { invitationPages } from "./invitation-routes.tsx";
 
 export { dashboardError } from "./errors.tsx";
 export { applySecurityHeaders } from "./security.ts";
@@ -22,5 +23,6 @@ export function dashboardRoutes(deps: AppDeps) {
     .use(workspacePages(deps))
     .use(insightPages(deps))
     .use(providerPages(deps))
-    .use(keyPages(deps));
+    .use(keyPages(deps))
+    .use(invitationPages(deps));
 }

@@ -1,14 +1,17 @@
 import { Elysia } from "elysia";
 import * as v from "valibot";
 import type { AppDeps } from "../app.ts";
-import { authPlugin } from "../http/auth.ts";
+import { authPlugin, RANK, type Session } from "../http/auth.ts";
 import { SettingsBody, WorkspaceBody, WorkspaceParams } from "../workspaces/model.ts";
 import { createWorkspace, getSettings, getWorkspace, listWorkspaces, renameWorkspace, updateSettings } from "../workspaces/service.ts";
 import { notFound } from "../http/errors.ts";
 import { WorkspacesPage } from "../../views/pages/workspaces.tsx";
-import { SettingsPage } from "../../views/pages/settings.tsx";
+import { SettingsPage, type SettingsValues } from "../../views/pages/settings.tsx";
+import type { InvitationsProps } from "../../views/components/invitations.tsx";
+import { canManage, type FormErrors } from "../../views/context.ts";
+import { listInvitations } from "../invitations/service.ts";
 import { checkbox, errorsFor, formBody, integer, issuesToErrors, text } from "./forms.ts";
-import { html } from "./render.ts";
+import { html, type SetLike } from "./render.ts";
 import { pageContext, workspacePath } from "./context.ts";
 
 /** The settings page edits the name and the log settings together: the JSON API's two schemas in one form. */
@@ -18,6 +21,40 @@ export const SettingsForm = v.object({
   retention_days: SettingsBody.entries.retention_days.wrapped,
   log_content: SettingsBody.entries.log_content.wrapped,
 });
+
+type InvitationsOptions = Partial<Pick<InvitationsProps, "created" | "values" | "errors" | "notice">>;
+
+/**
+ * The settings page, with the invitations panel for owners and admins; the invitation forms
+ * (invitation-routes.tsx) answer with it too.
+ */
+export async function settingsPage(
+  deps: AppDeps,
+  c: { session: Session; headers: Record<string, string | undefined>; request: Request; set: SetLike },
+  id: string,
+  opts: { values?: SettingsValues; errors?: FormErrors; saved?: boolean; invitations?: InvitationsOptions; status?: number } = {},
+) {
+  const ctx = await pageContext(deps, c, id);
+  const ws = await getWorkspace(deps.sql, id, c.session.user.id);
+  if (!ws) throw notFound("workspace");
+  const values = opts.values ?? { name: ws.name, retention_days: ws.settings.retention_days, log_content: ws.settings.log_content };
+  const invitations: InvitationsProps | null = canManage(ctx.workspace)
+    ? {
+        workspaceId: id,
+        csrf: ctx.csrf,
+        pending: await listInvitations(deps.sql, id, { pending: true }),
+        roles: (["member", "admin", "owner"] as const).filter((r) => RANK[r] <= RANK[ws.role]),
+        values: {},
+        errors: errorsFor({}),
+        ...opts.invitations,
+      }
+    : null;
+  return html(
+    c.set,
+    <SettingsPage ctx={ctx} values={values} errors={opts.errors ?? errorsFor({})} saved={opts.saved} invitations={invitations} />,
+    opts.status ?? 200,
+  );
+}
 
 /** /app (workspace list and creation) and /app/w/:id/settings. */
 export function workspacePages(deps: AppDeps) {
@@ -54,13 +91,11 @@ export function workspacePages(deps: AppDeps) {
     )
     .get(
       "/w/:id/settings",
-      async ({ session, headers, request, set, params, query }) => {
-        const ctx = await pageContext(deps, { session, headers, request }, params.id);
-        const ws = await getWorkspace(deps.sql, params.id, session.user.id);
-        if (!ws) throw notFound("workspace");
-        const values = { name: ws.name, retention_days: ws.settings.retention_days, log_content: ws.settings.log_content };
-        return html(set, <SettingsPage ctx={ctx} values={values} errors={errorsFor({})} saved={query.saved === "1"} />);
-      },
+      ({ session, headers, request, set, params, query }) =>
+        settingsPage(deps, { session, headers, request, set }, params.id, {
+          saved: query.saved === "1",
+          invitations: { notice: query.invite === "revoked" ? "Invitation revoked: its link no longer works." : null },
+        }),
       { workspace: "member", params: WorkspaceParams },
     )
     .post(
@@ -70,9 +105,8 @@ export function workspacePages(deps: AppDeps) {
         const input = { name: text(form, "name"), retention_days: integer(form, "retention_days"), log_content: checkbox(form, "log_content") };
         const parsed = v.safeParse(SettingsForm, input);
         if (!parsed.success) {
-          const ctx = await pageContext(deps, { session, headers, request }, params.id);
           const values = { name: input.name, retention_days: text(form, "retention_days"), log_content: input.log_content };
-          return html(set, <SettingsPage ctx={ctx} values={values} errors={issuesToErrors(parsed.issues)} />, 422);
+          return settingsPage(deps, { session, headers, request, set }, params.id, { values, errors: issuesToErrors(parsed.issues), status: 422 });
         }
         const { name, ...settings } = parsed.output;
         const before = await getSettings(deps.sql, params.id);

@@ -4,6 +4,7 @@ import m0001 from "../../sql/0001_init.sql" with { type: "text" };
 import m0002 from "../../sql/0002_keys.sql" with { type: "text" };
 import m0003 from "../../sql/0003_logs.sql" with { type: "text" };
 import m0004 from "../../sql/0004_sessions.sql" with { type: "text" };
+import m0005 from "../../sql/0005_invitations.sql" with { type: "text" };
 
 export interface Migration {
   version: number;
@@ -16,4 +17,5 @@ export const migrations: Migration[] = [
   { version: 2, name: "0002_keys.sql", sql: m0002 },
   { version: 3, name: "0003_logs.sql", sql: m0003 },
   { version: 4, name: "0004_sessions.sql", sql: m0004 },
+  { version: 5, name: "0005_invitations.sql", sql: m0005 },
 ];

@@ -28,7 +28,7 @@ export function csrfTokenFor(deps: AppDeps, sessionId: string): string {
 }
 
 type Role = Membership["role"];
-const RANK: Record<Role, number> = { member: 1, admin: 2, owner: 3 };
+export const RANK: Record<Role, number> = { member: 1, admin: 2, owner: 3 };
 
 /**
  * JWT sessions (Bearer or httpOnly cookie) and the workspace membership guard, as macros:

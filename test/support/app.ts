@@ -20,6 +20,8 @@ export function testConfig(over: Partial<Config> = {}): Config {
     secretSource: "env",
     trustedProxies: [],
     passwordHashConcurrency: 2,
+    // Most tests sign up several users; the sign-up modes have their own tests (signup.test.ts).
+    signup: "open",
     ...over,
   };
 }

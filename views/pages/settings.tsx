@@ -3,6 +3,7 @@ import { Layout } from "../layout.tsx";
 import { Checkbox, Csrf, ErrorSummary, Submit, TextField } from "../components/form.tsx";
 import { postForm } from "../components/hx.ts";
 import { Notice, PageHeader } from "../components/ui.tsx";
+import { InvitationsPanel, type InvitationsProps } from "../components/invitations.tsx";
 
 export interface SettingsValues {
   name: string;
@@ -15,6 +16,8 @@ export interface SettingsProps {
   values: SettingsValues;
   errors: FormErrors;
   saved?: boolean;
+  /** Owners and admins only. */
+  invitations?: InvitationsProps | null;
 }
 
 export function SettingsPage(props: SettingsProps) {
@@ -57,6 +60,7 @@ export function SettingsPage(props: SettingsProps) {
         </fieldset>
         {editable ? <Submit label="Save settings" /> : ""}
       </form>
+      {props.invitations ? <InvitationsPanel {...props.invitations} /> : ""}
     </Layout>
   );
 }

@@ -1,0 +1,101 @@
+import { Elysia } from "elysia";
+import * as v from "valibot";
+import type { AppDeps } from "../app.ts";
+import { authPlugin } from "../http/auth.ts";
+import { ApiError } from "../http/errors.ts";
+import { CreateInvitationBody, InvitationParams, InvitationsParams } from "../invitations/model.ts";
+import { acceptInvitation, createInvitation, findInvitation, invitationProblem, revokeInvitation } from "../invitations/service.ts";
+import { invitationLink } from "../invitations/routes.ts";
+import { WorkspaceParams } from "../workspaces/model.ts";
+import { ErrorPage } from "../../views/pages/error.tsx";
+import { InvitePage } from "../../views/pages/invite.tsx";
+import { SignupPage } from "../../views/pages/signup.tsx";
+import { errorsFor, formBody, issuesToErrors, text } from "./forms.ts";
+import { html, pathOf, viewContext } from "./render.ts";
+import { pageContext, workspacePath } from "./context.ts";
+import { loginCsrfToken, sessionCookieValue } from "./session.ts";
+import { settingsPage } from "./workspace-routes.tsx";
+
+const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+
+/**
+ * Invitations in the dashboard: the settings page's panel (create, revoke) and the link's pages.
+ * `/invite/:token` is for anyone holding the link (sign up there); `/app/invite/:token` is the
+ * signed-in side (join), where the login page's `next` can lead.
+ */
+export function invitationPages(deps: AppDeps) {
+  return new Elysia()
+    .use(authPlugin(deps))
+    .get("/app/w/:id/invitations", ({ params, redirect }) => redirect(workspacePath(params.id, "/settings#invitations"), 303), {
+      workspace: "member",
+      params: WorkspaceParams,
+    })
+    .post(
+      "/app/w/:id/invitations",
+      async ({ params, body, session, membership, headers, request, set }) => {
+        const c = { session, headers, request, set };
+        const form = formBody(body);
+        const values = { email: text(form, "email"), role: text(form, "role") };
+        const parsed = v.safeParse(CreateInvitationBody, values);
+        if (!parsed.success) return settingsPage(deps, c, params.id, { invitations: { values, errors: issuesToErrors(parsed.issues) }, status: 422 });
+        try {
+          const { view, token } = await createInvitation(deps.sql, params.id, { id: session.user.id, role: membership.role }, parsed.output);
+          deps.logger.info("invitation created", { workspace_id: params.id, invitation_id: view.id, role: view.role, user_id: session.user.id });
+          // No redirect: the link is in this one response and nowhere else (no-store, never in a URL).
+          set.headers["cache-control"] = "no-store";
+          return settingsPage(deps, c, params.id, { invitations: { created: { email: view.email, link: invitationLink(deps, token) } }, status: 201 });
+        } catch (err) {
+          if (!(err instanceof ApiError) || !err.param) throw err;
+          const errors = errorsFor({ [err.param]: capitalize(err.message) + "." });
+          return settingsPage(deps, c, params.id, { invitations: { values, errors }, status: err.status });
+        }
+      },
+      { workspace: "admin", params: InvitationsParams },
+    )
+    .post(
+      "/app/w/:id/invitations/:iid/revoke",
+      async ({ params, session, membership, redirect }) => {
+        await revokeInvitation(deps.sql, params.id, params.iid, membership);
+        deps.logger.info("invitation revoked", { workspace_id: params.id, invitation_id: params.iid, user_id: session.user.id });
+        return redirect(workspacePath(params.id, "/settings?invite=revoked"), 303);
+      },
+      { workspace: "admin", params: InvitationParams },
+    )
+    .get("/invite/:token", async ({ params, cookie, jwt, headers, request, set, redirect }) => {
+      const signedIn = sessionCookieValue(cookie);
+      // The signed-in side checks the session properly; this only picks the page.
+      if (signedIn && (await jwt.verify(signedIn))) return redirect(`/app/invite/${encodeURIComponent(params.token)}`, 303);
+      const ctx = viewContext({ headers, path: pathOf(request), csrf: loginCsrfToken(deps, cookie) });
+      const inv = await findInvitation(deps.sql, params.token);
+      if (!inv || inv.status !== "pending") {
+        const problem = invitationProblem(inv?.status ?? "unknown");
+        return html(set, <ErrorPage ctx={ctx} status={problem.status} title="This invitation cannot be used" message={capitalize(problem.message) + "."} />, problem.status);
+      }
+      const invitation = { token: params.token, email: inv.email, role: inv.role, workspace: inv.workspace.name };
+      const blocked = deps.config.signup === "closed" ? "closed" : null;
+      return html(set, <SignupPage ctx={ctx} values={{}} errors={errorsFor({})} invitation={invitation} blocked={blocked} />);
+    })
+    .get(
+      "/app/invite/:token",
+      async ({ params, session, headers, request, set }) => {
+        const ctx = await pageContext(deps, { session, headers, request });
+        const inv = await findInvitation(deps.sql, params.token);
+        if (!inv || inv.status !== "pending") throw invitationProblem(inv?.status ?? "unknown");
+        if (inv.email.toLowerCase() !== session.user.email.toLowerCase()) {
+          const message = `This invitation was sent to ${inv.email}, and you are signed in as ${session.user.email}. Log out, then open the link again and sign in or sign up with ${inv.email}.`;
+          return html(set, <ErrorPage ctx={ctx} status={403} title="This invitation is for another address" message={message} />, 403);
+        }
+        return html(set, <InvitePage ctx={ctx} token={params.token} invitation={inv} />);
+      },
+      { auth: true },
+    )
+    .post(
+      "/app/invite/:token",
+      async ({ params, session, redirect }) => {
+        const ws = await acceptInvitation(deps.sql, params.token, session.user);
+        deps.logger.info("invitation accepted", { workspace_id: ws.id, user_id: session.user.id });
+        return redirect(workspacePath(ws.id), 303);
+      },
+      { auth: true },
+    );
+}

@@ -1,0 +1,59 @@
+import { Elysia } from "elysia";
+import type { AppDeps } from "../app.ts";
+import { authPlugin } from "../http/auth.ts";
+import { AcceptInvitationBody, CreateInvitationBody, InvitationParams, InvitationsParams } from "./model.ts";
+import { acceptInvitation, createInvitation, listInvitations, revokeInvitation } from "./service.ts";
+
+/** The one-time link an invitation is used through; PUBLIC_URL so it works from anyone's mail. */
+export const invitationLink = (deps: AppDeps, token: string) => `${deps.config.publicUrl}/invite/${token}`;
+
+const SESSION: Record<string, string[]>[] = [{ session: [] }, { sessionCookie: [] }];
+
+/** Invitations to a workspace: owners and admins create, list and revoke; the invited user accepts. */
+export function invitationsRoutes(deps: AppDeps) {
+  return new Elysia()
+    .use(authPlugin(deps))
+    .post(
+      "/workspaces/:id/invitations",
+      async ({ params, body, session, membership, set }) => {
+        const { view, token } = await createInvitation(deps.sql, params.id, { id: session.user.id, role: membership.role }, body);
+        deps.logger.info("invitation created", { workspace_id: params.id, invitation_id: view.id, role: view.role, user_id: session.user.id });
+        set.status = 201;
+        // The only time the token is shown.
+        return { ...view, token, link: invitationLink(deps, token) };
+      },
+      {
+        workspace: "admin",
+        params: InvitationsParams,
+        body: CreateInvitationBody,
+        detail: { summary: "Invite someone to the workspace by email (admin; the link is shown once)" },
+      },
+    )
+    .get("/workspaces/:id/invitations", async ({ params }) => ({ data: await listInvitations(deps.sql, params.id) }), {
+      workspace: "admin",
+      params: InvitationsParams,
+      detail: { summary: "List the workspace's invitations, newest first (admin)" },
+    })
+    .delete(
+      "/workspaces/:id/invitations/:iid",
+      async ({ params, session, membership, set }) => {
+        await revokeInvitation(deps.sql, params.id, params.iid, membership);
+        deps.logger.info("invitation revoked", { workspace_id: params.id, invitation_id: params.iid, user_id: session.user.id });
+        set.status = 204;
+      },
+      { workspace: "admin", params: InvitationParams, detail: { summary: "Revoke an invitation (admin); its link stops working" } },
+    )
+    .post(
+      "/invitations/accept",
+      async ({ body, session }) => {
+        const workspace = await acceptInvitation(deps.sql, body.token, session.user);
+        deps.logger.info("invitation accepted", { workspace_id: workspace.id, user_id: session.user.id });
+        return { workspace };
+      },
+      {
+        auth: true,
+        body: AcceptInvitationBody,
+        detail: { summary: "Accept an invitation sent to your address and join its workspace", tags: ["workspaces"], security: SESSION },
+      },
+    );
+}

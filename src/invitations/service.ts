@@ -1,0 +1,202 @@
+import { createId } from "@paralleldrive/cuid2";
+import type { Sql, TransactionSql } from "../db/client.ts";
+import { randomBase62, sha256Hex } from "../crypto.ts";
+import { ApiError, conflict } from "../http/errors.ts";
+import { RANK } from "../http/auth.ts";
+import type { Membership } from "../workspaces/service.ts";
+import type { CreateInvitationInput } from "./model.ts";
+
+type Role = Membership["role"];
+
+export const INVITATION_TTL_MS = 7 * 24 * 3600_000;
+
+export type InvitationStatus = "pending" | "accepted" | "revoked" | "expired";
+
+export interface InvitationView {
+  id: string;
+  email: string;
+  role: Role;
+  status: InvitationStatus;
+  created_at: Date;
+  expires_at: Date;
+  invited_by: { id: string; email: string } | null;
+  accepted_at: Date | null;
+  revoked_at: Date | null;
+}
+
+/** What the invitation page shows to whoever holds the link. */
+export interface InvitationDetails {
+  email: string;
+  role: Role;
+  status: InvitationStatus;
+  workspace: { id: string; name: string };
+}
+
+interface Row {
+  id: string;
+  email: string;
+  role: Role;
+  created_at: Date;
+  expires_at: Date;
+  invited_by: string | null;
+  invited_by_email: string | null;
+  accepted_at: Date | null;
+  revoked_at: Date | null;
+}
+
+// Only the hash is stored: a copy of the table cannot be turned into working links.
+const hashToken = (token: string) => sha256Hex(token.trim());
+
+function statusOf(r: { accepted_at: Date | null; revoked_at: Date | null; expires_at: Date }, now = new Date()): InvitationStatus {
+  if (r.accepted_at) return "accepted";
+  if (r.revoked_at) return "revoked";
+  if (r.expires_at.getTime() <= now.getTime()) return "expired";
+  return "pending";
+}
+
+function toView(r: Row): InvitationView {
+  return {
+    id: r.id,
+    email: r.email,
+    role: r.role,
+    status: statusOf(r),
+    created_at: r.created_at,
+    expires_at: r.expires_at,
+    invited_by: r.invited_by && r.invited_by_email ? { id: r.invited_by, email: r.invited_by_email } : null,
+    accepted_at: r.accepted_at,
+    revoked_at: r.revoked_at,
+  };
+}
+
+/** Why a token cannot be used: one clear answer per case, for the link's holder. */
+export function invitationProblem(status: InvitationStatus | "unknown" | "other_email"): ApiError {
+  switch (status) {
+    case "accepted":
+      return new ApiError(410, "this invitation has already been used", { code: "invitation_used" });
+    case "revoked":
+      return new ApiError(410, "this invitation was revoked; ask the workspace's admin for a new one", { code: "invitation_revoked" });
+    case "expired":
+      return new ApiError(410, "this invitation has expired; ask the workspace's admin for a new one", { code: "invitation_expired" });
+    case "other_email":
+      return new ApiError(403, "this invitation was sent to another email address; use the address it was sent to", {
+        code: "invitation_email_mismatch",
+      });
+    default:
+      return new ApiError(404, "this invitation link is not valid; check that it was copied whole", { code: "invitation_not_found" });
+  }
+}
+
+/**
+ * A new invitation and its token (shown once, in the link). Nobody invites above their own role,
+ * and inviting an address again replaces its pending invitation, whose link stops working.
+ */
+export async function createInvitation(
+  sql: Sql,
+  workspaceId: string,
+  inviter: { id: string; role: Role },
+  input: CreateInvitationInput,
+): Promise<{ view: InvitationView; token: string }> {
+  if (RANK[input.role] > RANK[inviter.role]) {
+    throw new ApiError(403, `a workspace ${inviter.role} cannot invite with the ${input.role} role`, { code: "role_above_yours", param: "role" });
+  }
+  const [member] = await sql`
+    select 1 from workspace_members m join users u on u.id = m.user_id
+    where m.workspace_id = ${workspaceId} and lower(u.email) = lower(${input.email})`;
+  if (member) throw conflict("this address already belongs to a member of the workspace", "email");
+  const token = randomBase62(32);
+  const id = createId();
+  const expires = new Date(Date.now() + INVITATION_TTL_MS);
+  await sql.begin(async (tx) => {
+    await tx`
+      update invitations set revoked_at = now()
+      where workspace_id = ${workspaceId} and lower(email) = lower(${input.email}) and accepted_at is null and revoked_at is null`;
+    await tx`
+      insert into invitations (id, workspace_id, email, role, token_hash, invited_by, expires_at)
+      values (${id}, ${workspaceId}, ${input.email}, ${input.role}, ${hashToken(token)}, ${inviter.id}, ${expires})`;
+  });
+  const view = await getInvitation(sql, workspaceId, id);
+  return { view: view!, token };
+}
+
+const selectInvitations = (sql: Sql) => sql`
+  select i.id, i.email, i.role, i.created_at, i.expires_at, i.invited_by, u.email as invited_by_email, i.accepted_at, i.revoked_at
+  from invitations i left join users u on u.id = i.invited_by`;
+
+export async function getInvitation(sql: Sql, workspaceId: string, id: string): Promise<InvitationView | null> {
+  const [row] = await sql<Row[]>`${selectInvitations(sql)} where i.workspace_id = ${workspaceId} and i.id = ${id}`;
+  return row ? toView(row) : null;
+}
+
+/** Newest first; `pending` leaves out used, revoked and expired ones. At most 200. */
+export async function listInvitations(sql: Sql, workspaceId: string, opts: { pending?: boolean } = {}): Promise<InvitationView[]> {
+  const rows = opts.pending
+    ? await sql<Row[]>`${selectInvitations(sql)}
+        where i.workspace_id = ${workspaceId} and i.accepted_at is null and i.revoked_at is null and i.expires_at > now()
+        order by i.created_at desc, i.id limit 200`
+    : await sql<Row[]>`${selectInvitations(sql)} where i.workspace_id = ${workspaceId} order by i.created_at desc, i.id limit 200`;
+  return rows.map(toView);
+}
+
+/** Revokes a pending invitation; revoking twice is harmless. A used one cannot be revoked (the member is in). */
+export async function revokeInvitation(sql: Sql, workspaceId: string, id: string, revoker: { role: Role }): Promise<InvitationView> {
+  const current = await getInvitation(sql, workspaceId, id);
+  if (!current) throw new ApiError(404, "invitation not found", { code: "not_found" });
+  if (RANK[current.role] > RANK[revoker.role]) {
+    throw new ApiError(403, `a workspace ${revoker.role} cannot revoke an invitation with the ${current.role} role`, { code: "role_above_yours" });
+  }
+  if (current.status === "accepted") throw conflict("this invitation has already been used; it cannot be revoked");
+  await sql`update invitations set revoked_at = coalesce(revoked_at, now()) where workspace_id = ${workspaceId} and id = ${id}`;
+  return (await getInvitation(sql, workspaceId, id))!;
+}
+
+/** The invitation behind a link, whatever its state; null for a token that was never issued. */
+export async function findInvitation(sql: Sql, token: string): Promise<InvitationDetails | null> {
+  const [row] = await sql<(InvitationDetails["workspace"] & { email: string; role: Role; accepted_at: Date | null; revoked_at: Date | null; expires_at: Date })[]>`
+    select w.id, w.name, i.email, i.role, i.accepted_at, i.revoked_at, i.expires_at
+    from invitations i join workspaces w on w.id = i.workspace_id
+    where i.token_hash = ${hashToken(token)}`;
+  if (!row) return null;
+  return { email: row.email, role: row.role, status: statusOf(row), workspace: { id: row.id, name: row.name } };
+}
+
+/**
+ * Marks the invitation used by `email`, inside the caller's transaction, so that of two concurrent
+ * uses exactly one wins and a failure later in the transaction (the account cannot be created)
+ * leaves it unused. Throws the precise reason when it cannot be used.
+ */
+export async function claimInvitation(
+  tx: TransactionSql,
+  token: string,
+  email: string,
+  userId: string | null,
+): Promise<{ id: string; workspace_id: string; role: Role }> {
+  const hash = hashToken(token);
+  const [claimed] = await tx<{ id: string; workspace_id: string; role: Role }[]>`
+    update invitations set accepted_at = now(), accepted_by = ${userId}
+    where token_hash = ${hash} and accepted_at is null and revoked_at is null and expires_at > now()
+      and lower(email) = lower(${email})
+    returning id, workspace_id, role`;
+  if (claimed) return claimed;
+  const [row] = await tx<{ email: string; accepted_at: Date | null; revoked_at: Date | null; expires_at: Date }[]>`
+    select email, accepted_at, revoked_at, expires_at from invitations where token_hash = ${hash}`;
+  if (!row) throw invitationProblem("unknown");
+  const status = statusOf(row);
+  throw invitationProblem(status === "pending" ? "other_email" : status);
+}
+
+/** Adds the member; someone already in the workspace keeps the role they have. */
+export async function joinWorkspace(tx: TransactionSql, workspaceId: string, userId: string, role: Role): Promise<{ id: string; name: string; role: Role }> {
+  await tx`insert into workspace_members (workspace_id, user_id, role) values (${workspaceId}, ${userId}, ${role}) on conflict do nothing`;
+  const [ws] = await tx<{ id: string; name: string; role: Role }[]>`
+    select w.id, w.name, m.role from workspaces w join workspace_members m on m.workspace_id = w.id
+    where w.id = ${workspaceId} and m.user_id = ${userId}`;
+  return ws;
+}
+
+/** A signed-in user accepts an invitation sent to their address and joins its workspace. */
+export async function acceptInvitation(sql: Sql, token: string, user: { id: string; email: string }) {
+  return sql.begin(async (tx) => {
+    const inv = await claimInvitation(tx, token, user.email, user.id);
+    return joinWorkspace(tx, inv.workspace_id, user.id, inv.role);
+  });
+}

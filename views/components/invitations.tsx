@@ -1,0 +1,123 @@
+import type { FormErrors } from "../context.ts";
+import { Csrf, ErrorSummary, SelectField, Submit, TextField } from "./form.tsx";
+import { postForm } from "./hx.ts";
+import { EmptyState, Notice, Time } from "./ui.tsx";
+
+export interface InvitationRow {
+  id: string;
+  email: string;
+  role: string;
+  expires_at: Date;
+  invited_by: { email: string } | null;
+}
+
+export interface InvitationsProps {
+  workspaceId: string;
+  csrf: string;
+  pending: InvitationRow[];
+  /** The roles this user may invite with: their own and below. */
+  roles: string[];
+  /** Right after creation: the link, shown this once. */
+  created?: { email: string; link: string } | null;
+  values: { email?: string; role?: string };
+  errors: FormErrors;
+  notice?: string | null;
+}
+
+/** The settings page's invitations: create one (the link is shown once), pending ones, revoke. */
+export function InvitationsPanel(props: InvitationsProps) {
+  const base = `/app/w/${encodeURIComponent(props.workspaceId)}/invitations`;
+  return (
+    <section class="panel stack" id="invitations" aria-labelledby="invitations-title">
+      <h2 id="invitations-title">Invitations</h2>
+      {props.notice ? (
+        <Notice tone="success">
+          <span safe>{props.notice}</span>
+        </Notice>
+      ) : (
+        ""
+      )}
+      {props.created ? (
+        <div class="panel-highlight" tabindex="-1" data-focus>
+          <p>
+            <strong>Send this link to <span safe>{props.created.email}</span> now: it is shown only once.</strong> It works once, for that
+            address, for 7 days.
+          </p>
+          <div class="copy-row">
+            <label for="invite-link" class="visually-hidden">
+              Invitation link
+            </label>
+            <input id="invite-link" class="mono" type="text" readonly value={props.created.link} data-select-on-focus />
+            <button type="button" class="btn btn-primary" data-copy="#invite-link">
+              Copy link
+            </button>
+          </div>
+        </div>
+      ) : (
+        ""
+      )}
+      {props.pending.length === 0 ? (
+        <EmptyState title="No pending invitations">
+          <p>Invite someone by email: they get a link to create their account (or sign in) and join this workspace.</p>
+        </EmptyState>
+      ) : (
+        <div class="table-wrap" tabindex="0" role="region" aria-label="Pending invitations">
+          <table class="table">
+            <thead>
+              <tr>
+                <th scope="col">Email</th>
+                <th scope="col">Role</th>
+                <th scope="col">Expires</th>
+                <th scope="col">
+                  <span class="visually-hidden">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {props.pending.map((i) => (
+                <tr>
+                  <th scope="row" class="strong">
+                    <span safe>{i.email}</span>
+                    {i.invited_by ? (
+                      <span class="sub" safe>
+                        {`by ${i.invited_by.email}`}
+                      </span>
+                    ) : (
+                      ""
+                    )}
+                  </th>
+                  <td safe>{i.role}</td>
+                  <td>
+                    <Time value={i.expires_at} />
+                  </td>
+                  <td class="actions">
+                    <form {...postForm(`${base}/${encodeURIComponent(i.id)}/revoke`, "replace")}>
+                      <Csrf token={props.csrf} />
+                      <button type="submit" class="btn btn-small btn-danger-outline" aria-label={`Revoke the invitation of ${i.email}`}>
+                        Revoke
+                      </button>
+                    </form>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <form {...postForm(base, "replace")} class="form-inline" novalidate>
+        <Csrf token={props.csrf} />
+        <ErrorSummary errors={props.errors} />
+        <TextField name="email" id="f-invite-email" label="Email" type="email" value={props.values.email} errors={props.errors} required maxlength={254} />
+        <SelectField
+          name="role"
+          label="Role"
+          value={props.values.role ?? "member"}
+          options={props.roles.map((r) => ({ value: r, label: r }))}
+          errors={props.errors}
+          required
+        />
+        <Submit label="Invite" />
+      </form>
+    </section>
+  );
+}
