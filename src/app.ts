@@ -18,6 +18,7 @@ import { LogQueue } from "./telemetry/log-queue.ts";
 import { logsRoutes } from "./logs/routes.ts";
 import { usageRoutes } from "./usage/routes.ts";
 import { applySecurityHeaders, dashboardError, dashboardRoutes } from "./dashboard/index.ts";
+import type { Lookup } from "./net/fetch.ts";
 
 export interface AppDeps {
   sql: Sql;
@@ -42,6 +43,8 @@ export type AppInput = Omit<AppDeps, "events" | "gateway" | "logQueue" | "loginG
   gateway?: GatewayServices;
   logQueue?: LogQueue;
   loginGuard?: LoginGuard;
+  /** DNS for the gateway's address checks (tests). */
+  lookup?: Lookup;
 };
 
 /** Fills in the defaults; callers that manage lifecycles (index.ts, tests) keep the result. */
@@ -52,7 +55,7 @@ export function buildDeps(input: AppInput): AppDeps {
     input.logQueue ??
     new LogQueue({ sql: input.sql, logger: input.logger, spoolDir: join(input.config.dataDir, "spool"), batchSize: input.config.databaseUrl ? 500 : 100 });
   const gateway =
-    input.gateway ?? createGatewayServices({ sql: input.sql, config: input.config, events, logger: input.logger, sink: logQueue });
+    input.gateway ?? createGatewayServices({ sql: input.sql, config: input.config, events, logger: input.logger, sink: logQueue, lookup: input.lookup });
   return { ...input, events, gateway, logQueue, loginGuard: input.loginGuard ?? new LoginGuard() };
 }
 

@@ -34,6 +34,8 @@ export const ConfigSchema = v.object({
   DATA_DIR: v.optional(v.pipe(v.string(), v.minLength(1)), "./data"),
   LOG_LEVEL: v.optional(v.picklist(["debug", "info", "warn", "error"], "must be one of debug, info, warn, error"), "info"),
   NODE_ENV: v.optional(v.string(), "development"),
+  // Lets provider base URLs reach loopback, private, CGNAT and other non-public addresses (SSRF guard: src/net/).
+  ALLOW_PRIVATE_BASE_URLS: v.optional(v.pipe(v.picklist(["true", "false", "1", "0"], "must be true or false"), v.transform((s) => s === "true" || s === "1")), "false"),
 });
 
 export interface Config {
@@ -47,6 +49,8 @@ export interface Config {
   logLevel: "debug" | "info" | "warn" | "error";
   production: boolean;
   secretSource: "env" | "file";
+  /** Provider base URLs may point at loopback/private addresses (metadata addresses never). */
+  allowPrivateBaseUrls: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -96,6 +100,7 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: parsed.LOG_LEVEL,
     production,
     secretSource,
+    allowPrivateBaseUrls: parsed.ALLOW_PRIVATE_BASE_URLS,
   };
 }
 

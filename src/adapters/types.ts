@@ -220,6 +220,7 @@ export interface Usage {
 
 export type ErrorClass =
   | "network"
+  | "blocked_address"
   | "timeout"
   | "rate_limit"
   | "overloaded"
@@ -316,6 +317,8 @@ export interface Adapter {
  */
 export const ERROR_DEFAULTS: Record<ErrorClass, { status: number; type: string; code: string | null; retryable: boolean }> = {
   network: { status: 502, type: "upstream_error", code: "upstream_unreachable", retryable: true },
+  // The SSRF guard refused the provider's address (src/net/): try the next entry, no cooldown.
+  blocked_address: { status: 502, type: "upstream_error", code: "blocked_address", retryable: true },
   timeout: { status: 504, type: "upstream_error", code: "upstream_timeout", retryable: true },
   rate_limit: { status: 429, type: "rate_limit_error", code: "rate_limit_exceeded", retryable: true },
   overloaded: { status: 503, type: "upstream_error", code: "upstream_overloaded", retryable: true },

@@ -17,6 +17,8 @@ export function testConfig(over: Partial<Config> = {}): Config {
     logLevel: "debug",
     production: false,
     secretSource: "env",
+    // Mock upstreams listen on 127.0.0.1; tests of the SSRF guard turn this off explicitly.
+    allowPrivateBaseUrls: true,
     ...over,
   };
 }
