@@ -17,7 +17,8 @@ export interface ResolvedAddress {
 /** Every address a host name resolves to; injectable so tests can play DNS. */
 export type Lookup = (host: string) => Promise<ResolvedAddress[]>;
 
-export type UpstreamFetch = (url: string, init?: RequestInit) => Promise<Response>;
+/** fetch's shape; `tls` (Bun's extension) is passed on, with serverName set to the URL's host. */
+export type UpstreamFetch = (url: string, init?: BunFetchRequestInit) => Promise<Response>;
 
 export class BlockedAddressError extends Error {
   readonly code = "blocked_address";
@@ -96,13 +97,15 @@ export function createUpstreamFetch(opts: GuardOptions): UpstreamFetch {
     const host = url.hostname.toLowerCase().replace(/\.+$/, "");
     const named = hostTier(host);
     if (refuse(named)) throw new BlockedAddressError(tierProblem(named!, host), named!);
-    const request: RequestInit & { tls?: { serverName?: string } } = { ...init, redirect: "manual" };
+    const request: BunFetchRequestInit = { ...init, redirect: "manual" };
     if (!isIpLiteral(host)) {
       const ip = await raceSignal(cached(host), init.signal);
       const headers = new Headers(init.headers);
       headers.set("host", url.host);
       request.headers = headers;
-      if (url.protocol === "https:") request.tls = { serverName: url.hostname };
+      // Bun verifies the certificate against serverName (and sends it as SNI), not the IP we dial;
+      // its keep-alive pool is keyed by it too, so hosts sharing an address keep separate connections.
+      if (url.protocol === "https:") request.tls = { ...init.tls, serverName: url.hostname };
       url.hostname = ip;
     }
     return fetch(url.href, request);
