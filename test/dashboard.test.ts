@@ -622,6 +622,15 @@ describe("providers", () => {
     expect(after).toMatchObject({ models: ["gpt-4o-mini"], timeout_ms: 30000 });
   });
 
+  test("a notice code that names an Object.prototype member shows no notice", async () => {
+    for (const path of ["providers", "keys"]) {
+      const r = await w.c.get(`${w.base}/${path}?done=constructor`);
+      expectHtml(r);
+      expect(r.text).not.toContain("native code");
+      expect(r.text).not.toContain("function");
+    }
+  });
+
   test("moving an entry to another host without its key is refused beside the key field, and the key stays", async () => {
     const [p] = await t.sql`select id, base_url, key_ciphertext from provider_keys where workspace_id = ${w.id} and name = 'openai-main'`;
     const r = await w.c.post(`${w.base}/providers/${p.id}`, addForm({ api_key: "", base_url: "https://collector.example.net/v1" }));

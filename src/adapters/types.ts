@@ -464,6 +464,16 @@ export function parseToolArguments(args: unknown, param: string): Record<string,
   return parsed;
 }
 
+/**
+ * Why a model name cannot go into a URL path, or null. Encoding is not enough for dot segments:
+ * URL parsers resolve `..`, `%2e%2e` and `.%2E` alike, so `../../admin` would leave base_url.
+ */
+export function modelNameProblem(model: string): string | null {
+  if (/[\x00-\x1f\x7f]/.test(model)) return "must not contain control characters";
+  if (model.split("/").some((s) => /^(?:\.|%2e){1,2}$/i.test(s))) return "must not contain '.' or '..' path segments";
+  return null;
+}
+
 export function joinUrl(baseUrl: string, path: string): string {
   let end = baseUrl.length;
   while (end > 0 && baseUrl.charCodeAt(end - 1) === 47 /* / */) end--;

@@ -152,7 +152,7 @@ export function providerPages(deps: AppDeps) {
 
   return new Elysia({ prefix: "/app/w/:id/providers" })
     .use(authPlugin(deps))
-    .get("/", (c) => listPage(c, c.params.id, { notice: saved[String(c.query.done)] ?? null }), {
+    .get("/", (c) => listPage(c, c.params.id, { notice: Object.hasOwn(saved, String(c.query.done)) ? saved[String(c.query.done)] : null }), {
       workspace: "member",
       params: ProvidersParams,
     })
