@@ -3,7 +3,8 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { addressTier, hostTier } from "../src/net/address.ts";
-import { BlockedAddressError, createUpstreamFetch, type Lookup } from "../src/net/fetch.ts";
+import { BlockedAddressError, createUpstreamFetch, systemLookup, type Lookup } from "../src/net/fetch.ts";
+import { hostname } from "node:os";
 import { startMockUpstream, type MockUpstream } from "./support/mock-upstreams.ts";
 import { gatewayHarness } from "./support/gateway.ts";
 import { testApp } from "./support/app.ts";
@@ -24,6 +25,9 @@ function fakeDns(answers: Record<string, string[][]>) {
   };
   return { lookup, calls };
 }
+
+const own = hostname().toLowerCase();
+const ownAddresses = await systemLookup(own).catch(() => []);
 
 describe("address tiers", () => {
   test.each([
@@ -100,6 +104,16 @@ describe("guarded fetch", () => {
     const err = await refused(createUpstreamFetch({ allowPrivate: false }), `http://localhost:${port()}/v1/models`);
     expect(err.message).toContain("ALLOW_PRIVATE_BASE_URLS");
   });
+
+  // The machine's own name resolves (through /etc/hosts, with the system resolver) to a loopback or
+  // private address on ordinary hosts and containers; where it does not resolve, there is nothing to show.
+  test.if(ownAddresses.length > 0 && ownAddresses.every((a) => addressTier(a.address) === "private"))(
+    `the system resolver is used: this machine's name (${own}) resolves to a private address and is refused`,
+    async () => {
+      const err = await refused(createUpstreamFetch({ allowPrivate: false }), `http://${own}:${port()}/v1/models`);
+      expect(err.message).toContain(`${own} resolves to `);
+    },
+  );
 
   test("a name resolving to 169.254.169.254 is refused even with private addresses allowed", async () => {
     const dns = fakeDns({ "evil.example": [["169.254.169.254"]] });
