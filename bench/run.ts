@@ -32,6 +32,8 @@ const config = {
   trustedProxies: [],
   passwordHashConcurrency: 2,
   signup: "open" as const,
+  // The mock upstream is on 127.0.0.1.
+  allowPrivateBaseUrls: true,
 };
 const deps = buildDeps({ sql: db.sql, config, logger: silentLogger, passwordOptions: { memoryCost: 1024, timeCost: 1 } });
 const app = createApp(deps).listen({ port: 0, hostname: "127.0.0.1" });

@@ -20,6 +20,7 @@ import { logsRoutes } from "./logs/routes.ts";
 import { usageRoutes } from "./usage/routes.ts";
 import { invitationsRoutes } from "./invitations/routes.ts";
 import { applySecurityHeaders, dashboardError, dashboardRoutes } from "./dashboard/index.ts";
+import type { Lookup } from "./net/fetch.ts";
 
 export interface AppDeps {
   sql: Sql;
@@ -47,6 +48,8 @@ export type AppInput = Omit<AppDeps, "events" | "gateway" | "logQueue" | "loginG
   logQueue?: LogQueue;
   loginGuard?: LoginGuard;
   sessions?: SessionStore;
+  /** DNS for the gateway's address checks (tests). */
+  lookup?: Lookup;
 };
 
 /** Fills in the defaults; callers that manage lifecycles (index.ts, tests) keep the result. */
@@ -57,7 +60,7 @@ export function buildDeps(input: AppInput): AppDeps {
     input.logQueue ??
     new LogQueue({ sql: input.sql, logger: input.logger, spoolDir: join(input.config.dataDir, "spool"), batchSize: input.config.databaseUrl ? 500 : 100 });
   const gateway =
-    input.gateway ?? createGatewayServices({ sql: input.sql, config: input.config, events, logger: input.logger, sink: logQueue });
+    input.gateway ?? createGatewayServices({ sql: input.sql, config: input.config, events, logger: input.logger, sink: logQueue, lookup: input.lookup });
   // argon2 holds ~64 MiB per hash: a few at a time, a bounded queue, the rest refused (503).
   const limiter = input.passwordOptions?.limiter ?? new WorkLimiter(input.config.passwordHashConcurrency, 32 * input.config.passwordHashConcurrency);
   const passwordOptions = { ...input.passwordOptions, limiter };

@@ -49,6 +49,8 @@ export const ConfigSchema = v.object({
     "2",
   ),
   SIGNUP: v.optional(v.picklist(["open", "invite", "closed"], "must be one of open, invite, closed"), "invite"),
+  // Lets provider base URLs reach loopback, private, CGNAT and other non-public addresses (SSRF guard: src/net/).
+  ALLOW_PRIVATE_BASE_URLS: v.optional(v.pipe(v.picklist(["true", "false", "1", "0"], "must be true or false"), v.transform((s) => s === "true" || s === "1")), "false"),
 });
 
 export interface Config {
@@ -66,6 +68,8 @@ export interface Config {
   passwordHashConcurrency: number;
   /** Who may create an account through sign-up (see src/accounts/signup.ts). */
   signup: "open" | "invite" | "closed";
+  /** Provider base URLs may point at loopback/private addresses (metadata addresses never). */
+  allowPrivateBaseUrls: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -118,6 +122,7 @@ export function loadConfig(env: Env = process.env): Config {
     trustedProxies: parsed.TRUSTED_PROXIES ?? [],
     passwordHashConcurrency: parsed.PASSWORD_HASH_CONCURRENCY,
     signup: parsed.SIGNUP,
+    allowPrivateBaseUrls: parsed.ALLOW_PRIVATE_BASE_URLS,
   };
 }
 

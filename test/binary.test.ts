@@ -37,7 +37,8 @@ async function freePort(): Promise<number> {
 
 /** Only what any machine has: the binary must not need anything from the developer's environment. */
 function cleanEnv(extra: Record<string, string>): Record<string, string> {
-  return { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp", LOG_LEVEL: "warn", ...extra };
+  // The mock upstream listens on 127.0.0.1.
+  return { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp", LOG_LEVEL: "warn", ALLOW_PRIVATE_BASE_URLS: "true", ...extra };
 }
 
 interface Running {

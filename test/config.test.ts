@@ -21,8 +21,16 @@ describe("configuration", () => {
     [{ PUBLIC_URL: "ftp://x" }, "PUBLIC_URL must be a URL"],
     [{ LOG_LEVEL: "loud" }, "LOG_LEVEL must be one of debug, info, warn, error"],
     [{ PERPETUO_SECRET: "short" }, "PERPETUO_SECRET must be at least 32 characters"],
+    [{ ALLOW_PRIVATE_BASE_URLS: "maybe" }, "ALLOW_PRIVATE_BASE_URLS must be true or false"],
   ])("%j stops start-up with one line naming the variable", (env, message) => {
     expect(() => parseEnv(env)).toThrow(`invalid configuration: ${message}`);
+  });
+
+  test("ALLOW_PRIVATE_BASE_URLS is off unless set to true (or 1)", () => {
+    expect(loadConfig({ DATA_DIR: tmp() }).allowPrivateBaseUrls).toBe(false);
+    expect(loadConfig({ DATA_DIR: tmp(), ALLOW_PRIVATE_BASE_URLS: "false" }).allowPrivateBaseUrls).toBe(false);
+    expect(loadConfig({ DATA_DIR: tmp(), ALLOW_PRIVATE_BASE_URLS: "true" }).allowPrivateBaseUrls).toBe(true);
+    expect(loadConfig({ DATA_DIR: tmp(), ALLOW_PRIVATE_BASE_URLS: "1" }).allowPrivateBaseUrls).toBe(true);
   });
 
   test("empty variables count as unset", () => {

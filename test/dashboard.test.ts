@@ -624,6 +624,29 @@ describe("providers", () => {
     expect(after).toMatchObject({ models: ["gpt-4o-mini"], timeout_ms: 30000 });
   });
 
+  test("a notice code that names an Object.prototype member shows no notice", async () => {
+    for (const path of ["providers", "keys"]) {
+      const r = await w.c.get(`${w.base}/${path}?done=constructor`);
+      expectHtml(r);
+      expect(r.text).not.toContain("native code");
+      expect(r.text).not.toContain("function");
+    }
+  });
+
+  test("moving an entry to another host without its key is refused beside the key field, and the key stays", async () => {
+    const [p] = await t.sql`select id, base_url, key_ciphertext from provider_keys where workspace_id = ${w.id} and name = 'openai-main'`;
+    const r = await w.c.post(`${w.base}/providers/${p.id}`, addForm({ api_key: "", base_url: "https://collector.example.net/v1" }));
+    expectHtml(r, 422);
+    expect(r.text).toMatch(/id="f-api_key-error"[^>]*>Is required when base_url&#x27;s host or type changes/);
+    const [after] = await t.sql`select base_url, key_ciphertext from provider_keys where id = ${p.id}`;
+    expect(after.base_url).toBe(p.base_url);
+    expect(Buffer.compare(after.key_ciphertext, p.key_ciphertext)).toBe(0);
+    // With the key sent again the move is the admin's informed choice.
+    const moved = await w.c.post(`${w.base}/providers/${p.id}`, addForm({ api_key: UPSTREAM_KEY, base_url: "https://collector.example.net/v1" }));
+    expect(moved.status).toBe(303);
+    await w.c.post(`${w.base}/providers/${p.id}`, addForm({ api_key: UPSTREAM_KEY }));
+  });
+
   test("the test button answers inline for htmx and as the whole list without JavaScript", async () => {
     const [p] = await t.sql`select id from provider_keys where workspace_id = ${w.id} and name = 'openai-main'`;
     const inline = await w.c.post(`${w.base}/providers/${p.id}/test`, { _csrf: w.csrf }, { hx: `div#test-${p.id}` });

@@ -6,6 +6,7 @@ import { PROVIDER_CATALOG, PROVIDER_TYPES } from "../src/providers/catalog.ts";
 import { createKeyring, KeyringError } from "../src/providers/keyring.ts";
 import { loadProviderConfigs, scrubUpstreamMessage, testProviderConnection, type ProviderConfig } from "../src/providers/service.ts";
 import { startMockUpstream, type MockUpstream } from "./support/mock-upstreams.ts";
+import { createUpstreamFetch } from "../src/net/fetch.ts";
 import { testApp, TEST_SECRET, type CallResult, type TestApp } from "./support/app.ts";
 
 let t: TestApp;
@@ -834,7 +835,7 @@ describe("connection test", () => {
         timeout_ms: 60000,
         pricing: {},
       };
-      const result = await testProviderConnection(config, { timeoutMs: 200 });
+      const result = await testProviderConnection(config, { timeoutMs: 200, fetch: createUpstreamFetch({ allowPrivate: true }) });
       expect(result).toMatchObject({ ok: false, status: null, message: `no answer from http://127.0.0.1:${slow.port} within 0.2 s` });
       expect(result.latency_ms).toBeLessThan(1500);
     } finally {

@@ -49,7 +49,7 @@ test("SIGTERM under load loses no request log", async () => {
   const port = await freePort();
   const proc = Bun.spawn(["bun", "src/index.ts", "serve"], {
     cwd: root,
-    env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", DATA_DIR: dir, DATABASE_URL: url, LOG_LEVEL: "warn" },
+    env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", DATA_DIR: dir, DATABASE_URL: url, LOG_LEVEL: "warn", ALLOW_PRIVATE_BASE_URLS: "true" },
     stdout: "pipe",
     stderr: "pipe",
   });

@@ -503,7 +503,7 @@ const FIELD_PARAM: Record<string, string> = {
 };
 
 function fromAnthropicError(status: number | undefined, etype: string | undefined, message: string, headers: Headers | null): UpstreamError {
-  let cls: ErrorClass = status !== undefined ? classForStatus(status) : (etype && TYPE_CLASS[etype]) || "server";
+  let cls: ErrorClass = status !== undefined ? classForStatus(status) : (etype && Object.hasOwn(TYPE_CLASS, etype) && TYPE_CLASS[etype]) || "server";
   if (etype === "overloaded_error") cls = "overloaded";
   // An exhausted credit balance arrives as a 400, but it is the provider account that failed,
   // so another provider should be tried.
@@ -512,7 +512,7 @@ function fromAnthropicError(status: number | undefined, etype: string | undefine
   if (status !== undefined) extra.upstreamStatus = status;
   if (cls === "bad_request") {
     const m = /^([a-z_]+)(?:\.[\w.]+)?\s*:/.exec(message);
-    if (m && FIELD_PARAM[m[1]]) extra.param = FIELD_PARAM[m[1]];
+    if (m && Object.hasOwn(FIELD_PARAM, m[1])) extra.param = FIELD_PARAM[m[1]];
   }
   if (headers && (cls === "rate_limit" || cls === "overloaded" || cls === "server")) {
     const ms = retryAfterFromHeaders(headers);

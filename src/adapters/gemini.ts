@@ -21,6 +21,7 @@ import {
   fallbackMessage,
   isRecord,
   joinUrl,
+  modelNameProblem,
   num,
   parseDuration,
   parseToolArguments,
@@ -64,7 +65,10 @@ function headersFor(apiKey: string | null): Record<string, string> {
   return h;
 }
 
+/** The model as path segments under /v1beta/models/; a name that would climb out of it is refused. */
 function modelPath(model: string): string {
+  const problem = modelNameProblem(model);
+  if (problem) throw new UnsupportedFeatureError("model", `model ${problem}`);
   const m = model.startsWith("models/") ? model.slice(7) : model;
   return m.split("/").map(encodeURIComponent).join("/");
 }
@@ -251,12 +255,12 @@ export function toGeminiSchema(schema: unknown, param: string, root?: JsonSchema
   }
   for (const k of KEEP_NUMERIC) if (typeof schema[k] === "number") out[k] = schema[k];
   if (isRecord(schema.properties)) {
-    const props: JsonSchema = {};
-    for (const [k, v] of Object.entries(schema.properties)) props[k] = toGeminiSchema(v, param, top, depth + 1, refs);
+    // fromEntries defines own properties: a parameter named "__proto__" stays a parameter.
+    const props: JsonSchema = Object.fromEntries(Object.entries(schema.properties).map(([k, v]) => [k, toGeminiSchema(v, param, top, depth + 1, refs)]));
     out.properties = props;
     if (Array.isArray(schema.required)) {
       // Gemini rejects required names that are not properties.
-      const req = schema.required.filter((r): r is string => typeof r === "string" && r in props);
+      const req = schema.required.filter((r): r is string => typeof r === "string" && Object.hasOwn(props, r));
       if (req.length) out.required = req;
     }
     if (Array.isArray(schema.propertyOrdering)) out.propertyOrdering = schema.propertyOrdering;

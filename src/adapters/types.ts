@@ -220,6 +220,7 @@ export interface Usage {
 
 export type ErrorClass =
   | "network"
+  | "blocked_address"
   | "timeout"
   | "rate_limit"
   | "overloaded"
@@ -316,6 +317,8 @@ export interface Adapter {
  */
 export const ERROR_DEFAULTS: Record<ErrorClass, { status: number; type: string; code: string | null; retryable: boolean }> = {
   network: { status: 502, type: "upstream_error", code: "upstream_unreachable", retryable: true },
+  // The SSRF guard refused the provider's address (src/net/): try the next entry, no cooldown.
+  blocked_address: { status: 502, type: "upstream_error", code: "blocked_address", retryable: true },
   timeout: { status: 504, type: "upstream_error", code: "upstream_timeout", retryable: true },
   rate_limit: { status: 429, type: "rate_limit_error", code: "rate_limit_exceeded", retryable: true },
   overloaded: { status: 503, type: "upstream_error", code: "upstream_overloaded", retryable: true },
@@ -459,6 +462,16 @@ export function parseToolArguments(args: unknown, param: string): Record<string,
   const parsed = tryParseJson(args);
   if (!isRecord(parsed)) throw new UnsupportedFeatureError(param, `${param} is not a JSON object; this provider needs one`);
   return parsed;
+}
+
+/**
+ * Why a model name cannot go into a URL path, or null. Encoding is not enough for dot segments:
+ * URL parsers resolve `..`, `%2e%2e` and `.%2E` alike, so `../../admin` would leave base_url.
+ */
+export function modelNameProblem(model: string): string | null {
+  if (/[\x00-\x1f\x7f]/.test(model)) return "must not contain control characters";
+  if (model.split("/").some((s) => /^(?:\.|%2e){1,2}$/i.test(s))) return "must not contain '.' or '..' path segments";
+  return null;
 }
 
 export function joinUrl(baseUrl: string, path: string): string {

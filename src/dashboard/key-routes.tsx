@@ -84,7 +84,7 @@ export function keyPages(deps: AppDeps) {
 
   return new Elysia({ prefix: "/app/w/:id/keys" })
     .use(authPlugin(deps))
-    .get("/", (c) => page(c, c.params.id, { notice: notices[String(c.query.done)] ?? null }), { workspace: "member", params: ApiKeysParams })
+    .get("/", (c) => page(c, c.params.id, { notice: Object.hasOwn(notices, String(c.query.done)) ? notices[String(c.query.done)] : null }), { workspace: "member", params: ApiKeysParams })
     .post(
       "/",
       async (c) => {

@@ -152,7 +152,7 @@ export function providerPages(deps: AppDeps) {
 
   return new Elysia({ prefix: "/app/w/:id/providers" })
     .use(authPlugin(deps))
-    .get("/", (c) => listPage(c, c.params.id, { notice: saved[String(c.query.done)] ?? null }), {
+    .get("/", (c) => listPage(c, c.params.id, { notice: Object.hasOwn(saved, String(c.query.done)) ? saved[String(c.query.done)] : null }), {
       workspace: "member",
       params: ProvidersParams,
     })
@@ -186,7 +186,7 @@ export function providerPages(deps: AppDeps) {
         const parsed = parseProviderForm(CreateProviderBody, form, false);
         if (!parsed.ok) return formPage(c, params.id, valuesFrom(form), parsed.errors, null, 422);
         try {
-          const provider = await createProvider(deps.sql, keyring, params.id, parsed.value);
+          const provider = await createProvider(deps.sql, keyring, params.id, parsed.value, deps.config);
           changed(params.id);
           deps.logger.info("provider created", { workspace_id: params.id, provider_id: provider.id, type: provider.type, user_id: session.user.id });
         } catch (err) {
@@ -216,7 +216,7 @@ export function providerPages(deps: AppDeps) {
         const parsed = parseProviderForm(UpdateProviderBody, form, true);
         if (!parsed.ok) return formPage(c, params.id, valuesFrom(form), parsed.errors, current, 422);
         try {
-          const provider = await updateProvider(deps.sql, keyring, params.id, params.pid, parsed.value);
+          const provider = await updateProvider(deps.sql, keyring, params.id, params.pid, parsed.value, deps.config);
           if (!provider) throw notFound("provider");
           changed(params.id);
           deps.logger.info("provider updated", {
@@ -239,7 +239,7 @@ export function providerPages(deps: AppDeps) {
       "/:pid/enabled",
       async ({ params, body, session, redirect }) => {
         const enabled = checkbox(formBody(body), "enabled");
-        const provider = await updateProvider(deps.sql, keyring, params.id, params.pid, { enabled });
+        const provider = await updateProvider(deps.sql, keyring, params.id, params.pid, { enabled }, deps.config);
         if (!provider) throw notFound("provider");
         changed(params.id);
         deps.logger.info("provider updated", { workspace_id: params.id, provider_id: params.pid, fields: "enabled", user_id: session.user.id });
@@ -268,7 +268,7 @@ export function providerPages(deps: AppDeps) {
       "/:pid/test",
       async (c) => {
         const { params, headers, set } = c;
-        const result = await testProvider(deps.sql, keyring, params.id, params.pid);
+        const result = await testProvider(deps.sql, keyring, params.id, params.pid, { fetch: deps.gateway.fetch });
         if (!result) throw notFound("provider");
         // htmx: only the result, into the row. Without JavaScript: the list with the result in place.
         if (targetsInline(headers)) return html(set, <TestResultView result={result} />);

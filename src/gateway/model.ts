@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { modelNameProblem } from "../adapters/types.ts";
 
 // The OpenAI Chat Completions request, checked as far as the gateway must rely on it. Objects are
 // loose: fields we do not know pass through untouched to OpenAI-compatible upstreams.
@@ -46,7 +47,16 @@ const Tool = v.looseObject({
 });
 
 export const ChatCompletionBody = v.looseObject({
-  model: v.pipe(v.string("model is required"), v.nonEmpty("model must not be empty"), v.maxLength(256)),
+  model: v.pipe(
+    v.string("model is required"),
+    v.nonEmpty("model must not be empty"),
+    v.maxLength(256),
+    // Some providers put the model in the URL path (Gemini): nothing that could leave base_url.
+    v.rawCheck(({ dataset, addIssue }) => {
+      const problem = dataset.typed ? modelNameProblem(dataset.value) : null;
+      if (problem) addIssue({ message: `model ${problem}` });
+    }),
+  ),
   messages: v.pipe(v.array(Message, "messages must be an array"), v.minLength(1, "messages must contain at least one message")),
   stream: nullish(v.boolean()),
   stream_options: nullish(v.looseObject({ include_usage: nullish(v.boolean()) })),

@@ -22,6 +22,7 @@ import { bodyForLog } from "../telemetry/content.ts";
 import { estimatePromptTokens, estimateTokens } from "../telemetry/estimate.ts";
 import type { AttemptRecord, LogSink, RequestRecord } from "../telemetry/types.ts";
 import type { GatewayKey, WorkspaceRuntime } from "./cache.ts";
+import { BlockedAddressError, type UpstreamFetch } from "../net/fetch.ts";
 import { listedModels, selectCandidates, type Candidate, type Cooldowns } from "./router.ts";
 
 
@@ -29,6 +30,7 @@ export interface ProxyDeps {
   cooldowns: Cooldowns;
   logger: Logger;
   sink: LogSink | null;
+  fetch: UpstreamFetch;
 }
 
 export interface ChatCall {
@@ -307,9 +309,10 @@ async function send(a: AttemptContext, sig: AttemptSignal, phase: string): Promi
   const { upstream } = a;
   try {
     // Never follow a redirect: the provider key would travel with it.
-    const res = await fetch(upstream.url, { method: upstream.method, headers: upstream.headers, body: upstream.body, signal: sig.signal, redirect: "manual" });
+    const res = await a.deps.fetch(upstream.url, { method: upstream.method, headers: upstream.headers, body: upstream.body, signal: sig.signal, redirect: "manual" });
     return res.ok ? res : await failedResponse(a.adapter, res, a.cand.provider.api_key);
   } catch (err) {
+    if (err instanceof BlockedAddressError) return { ok: false, final: false, error: upstreamError("blocked_address", err.message) };
     return fetchFailure(err, sig.timedOut, a.cand.provider.timeout_ms, phase);
   }
 }

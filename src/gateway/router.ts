@@ -84,7 +84,9 @@ export function selectCandidates(
   const ready: Candidate[] = [];
   const cooling: Candidate[] = [];
   for (const p of pool) {
-    const c = { provider: p, upstreamModel: p.model_map[model] ?? model, coolingDown: cooldowns.isCooling(p.id) };
+    // hasOwn: "constructor" or "toString" must not find Object.prototype's functions.
+    const upstreamModel = Object.hasOwn(p.model_map, model) ? p.model_map[model] : model;
+    const c = { provider: p, upstreamModel, coolingDown: cooldowns.isCooling(p.id) };
     (c.coolingDown ? cooling : ready).push(c);
   }
   const byPriority = (a: Candidate, b: Candidate) => a.provider.priority - b.provider.priority;

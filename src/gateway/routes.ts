@@ -75,7 +75,7 @@ export function gatewayRoutes(deps: AppDeps, gw: GatewayServices) {
         const requestId = requestIdFrom(headers["x-request-id"]);
         const runtime = await runtimeFor(gw, gatewayKey.workspace_id, deps.logger);
         return proxyChat(
-          { cooldowns: gw.cooldowns, logger: deps.logger, sink: gw.sink },
+          { cooldowns: gw.cooldowns, logger: deps.logger, sink: gw.sink, fetch: gw.fetch },
           { body: body as ChatRequest, key: gatewayKey, runtime, requestId, signal: request.signal, startedAt },
         );
       },

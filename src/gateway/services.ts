@@ -7,6 +7,7 @@ import { authenticateApiKey, LastUsedTracker } from "../api-keys/service.ts";
 import { loadProviderConfigs } from "../providers/service.ts";
 import { createKeyring } from "../providers/keyring.ts";
 import type { LogSink } from "../telemetry/types.ts";
+import { createUpstreamFetch, type Lookup, type UpstreamFetch } from "../net/fetch.ts";
 import { GatewayCache } from "./cache.ts";
 import { Cooldowns, type GatewayProvider } from "./router.ts";
 
@@ -15,6 +16,8 @@ export interface GatewayServices {
   cooldowns: Cooldowns;
   tracker: LastUsedTracker | null;
   sink: LogSink | null;
+  /** The only way to reach a provider: addresses checked after DNS and pinned (src/net/fetch.ts). */
+  fetch: UpstreamFetch;
   /** Model ids an entry's provider reports (cached; [] when it cannot be asked). */
   upstreamModels(p: GatewayProvider): Promise<string[]>;
   stop(): Promise<void>;
@@ -29,8 +32,11 @@ export function createGatewayServices(opts: {
   logger: Logger;
   sink: LogSink | null;
   tracker?: LastUsedTracker | null;
+  /** DNS for the address checks; tests inject their own. */
+  lookup?: Lookup;
 }): GatewayServices {
   const keyring = createKeyring(opts.config);
+  const upstreamFetch = createUpstreamFetch({ allowPrivate: opts.config.allowPrivateBaseUrls, lookup: opts.lookup });
   const cache = new GatewayCache(
     {
       authenticate: (token) => authenticateApiKey(opts.sql, token),
@@ -59,6 +65,7 @@ export function createGatewayServices(opts: {
     cooldowns: new Cooldowns(),
     tracker,
     sink: opts.sink,
+    fetch: upstreamFetch,
     upstreamModels(p) {
       const hit = modelLists.get(p.id);
       if (hit && Date.now() - hit.at < MODELS_TTL_MS) return hit.ids;
@@ -67,7 +74,7 @@ export function createGatewayServices(opts: {
           const adapter = adapterFor(p.type);
           const req = adapter.buildModelsRequest({ baseUrl: p.base_url, apiKey: p.api_key });
           // Never follow a redirect with the provider key attached.
-          const res = await fetch(req.url, { method: req.method, headers: req.headers, signal: AbortSignal.timeout(5_000), redirect: "manual" });
+          const res = await upstreamFetch(req.url, { method: req.method, headers: req.headers, signal: AbortSignal.timeout(5_000), redirect: "manual" });
           if (!res.ok) return [];
           return adapter.parseModelsResponse(await res.json());
         } catch {

@@ -2,6 +2,7 @@ import * as v from "valibot";
 import { IdParam } from "../workspaces/model.ts";
 import { baseUrlProblem, normalizeBaseUrl } from "./base-url.ts";
 import { PROVIDER_TYPES } from "./catalog.ts";
+import { modelNameProblem } from "../adapters/types.ts";
 
 // Messages name no field: the error renderer puts the field path (`models[2]`, `model_map.gpt-4`) in front.
 
@@ -56,14 +57,28 @@ export const ModelPatterns = v.pipe(
 
 const MapKey = v.pipe(v.string(), v.nonEmpty("alias must not be empty"), v.maxLength(200, "alias must be at most 200 characters"));
 
-// v.record alone takes an array as an object with keys "0", "1"…
+// v.record alone takes an array as an object with keys "0", "1"…, and silently drops the keys below
+// (they would reach Object.prototype), so they are refused out loud instead.
+const RESERVED_KEYS = ["__proto__", "constructor", "prototype"];
 const plainObject = (message: string) =>
-  v.custom<Record<string, unknown>>((x) => typeof x === "object" && x !== null && !Array.isArray(x), message);
+  v.pipe(
+    v.custom<Record<string, unknown>>((x) => typeof x === "object" && x !== null && !Array.isArray(x), message),
+    v.check((x) => !RESERVED_KEYS.some((k) => Object.hasOwn(x, k)), `must not use ${RESERVED_KEYS.join(", ")} as a name`),
+  );
+
+// The provider's model name may end up in a URL path (Gemini): nothing that climbs out of base_url.
+const MappedModel = v.pipe(
+  Pattern,
+  v.rawCheck(({ dataset, addIssue }) => {
+    const problem = dataset.typed ? modelNameProblem(dataset.value) : null;
+    if (problem) addIssue({ message: problem });
+  }),
+);
 
 const MAP_MESSAGE = "must be an object mapping alias to provider model name";
 export const ModelMap = v.pipe(
   plainObject(MAP_MESSAGE),
-  v.record(MapKey, Pattern, MAP_MESSAGE),
+  v.record(MapKey, MappedModel, MAP_MESSAGE),
   v.check((m) => Object.keys(m).length <= 100, "may hold at most 100 entries"),
 );
 

@@ -28,7 +28,7 @@ export function providersRoutes(deps: AppDeps) {
     .post(
       "/",
       async ({ params, body, session, set }) => {
-        const provider = await createProvider(deps.sql, keyring, params.id, body);
+        const provider = await createProvider(deps.sql, keyring, params.id, body, deps.config);
         changed(params.id);
         deps.logger.info("provider created", { workspace_id: params.id, provider_id: provider.id, type: provider.type, user_id: session.user.id });
         set.status = 201;
@@ -53,7 +53,7 @@ export function providersRoutes(deps: AppDeps) {
     .put(
       "/:pid",
       async ({ params, body, session }) => {
-        const provider = await updateProvider(deps.sql, keyring, params.id, params.pid, body);
+        const provider = await updateProvider(deps.sql, keyring, params.id, params.pid, body, deps.config);
         if (!provider) throw notFound("provider");
         changed(params.id);
         deps.logger.info("provider updated", {
@@ -78,7 +78,7 @@ export function providersRoutes(deps: AppDeps) {
     )
     .post(
       "/:pid/test",
-      async ({ params }) => (await testProvider(deps.sql, keyring, params.id, params.pid)) ?? Promise.reject(notFound("provider")),
+      async ({ params }) => (await testProvider(deps.sql, keyring, params.id, params.pid, { fetch: deps.gateway.fetch })) ?? Promise.reject(notFound("provider")),
       { workspace: "member", params: ProviderParams },
     );
 }

@@ -4,6 +4,8 @@ import { adapterFor, redactSecrets, tryParseJson, type WireFormat } from "../ada
 import { ApiError, conflict, invalid } from "../http/errors.ts";
 import { PROVIDER_CATALOG, type ProviderType } from "./catalog.ts";
 import { KeyringError, type EncryptedValue, type Keyring } from "./keyring.ts";
+import { privateBaseUrlProblem } from "./base-url.ts";
+import { BlockedAddressError, type UpstreamFetch } from "../net/fetch.ts";
 import {
   DEFAULT_TIMEOUT_MS,
   MAX_PROVIDERS_PER_WORKSPACE,
@@ -152,6 +154,26 @@ function checkTypeRules(type: ProviderType, baseUrl: string | null, hasKey: bool
   if (info.keyRequired && !hasKey) throw invalid(`api_key is required for type ${type}`, "api_key");
 }
 
+/** What the operator allows for base URLs (Config.allowPrivateBaseUrls). */
+export interface BaseUrlPolicy {
+  allowPrivateBaseUrls: boolean;
+}
+
+/** Loopback and private targets need the operator's consent; the type's default URL counts too (Ollama's is localhost). */
+function checkBaseUrlPolicy(type: ProviderType, baseUrl: string | null, policy: BaseUrlPolicy) {
+  if (policy.allowPrivateBaseUrls) return;
+  const effective = baseUrl ?? PROVIDER_CATALOG[type].defaultBaseUrl;
+  const problem = effective ? privateBaseUrlProblem(effective) : null;
+  if (!problem) return;
+  const which = baseUrl ? "base_url" : `base_url (the ${type} default, ${effective})`;
+  throw invalid(`${which} ${problem}`, "base_url");
+}
+
+const originOf = (type: ProviderType, baseUrl: string | null) => {
+  const url = baseUrl ?? PROVIDER_CATALOG[type].defaultBaseUrl;
+  return url ? new URL(url).origin : null;
+};
+
 const isUniqueViolation = (err: unknown) => (err as { code?: string }).code === "23505";
 const duplicateName = (name: string) => conflict(`a provider named '${name}' already exists in this workspace`, "name");
 
@@ -177,10 +199,12 @@ export async function createProvider(
   keyring: Keyring,
   workspaceId: string,
   input: CreateProviderInput,
+  policy: BaseUrlPolicy,
 ): Promise<ProviderView> {
   const baseUrl = input.base_url ?? null;
   const apiKey = input.api_key ?? null;
   checkTypeRules(input.type, baseUrl, apiKey !== null);
+  checkBaseUrlPolicy(input.type, baseUrl, policy);
   const id = createId();
   const key = apiKey === null ? null : sealKey(keyring, id, apiKey);
   try {
@@ -208,13 +232,18 @@ export async function createProvider(
   return (await getProvider(sql, workspaceId, id))!;
 }
 
-/** Applies a partial update; an absent api_key keeps the stored one, null removes it. Null when not found. */
+/**
+ * Applies a partial update; an absent api_key keeps the stored one, null removes it. Null when not found.
+ * A stored key stays only while it keeps going where it went: a new host (origin) or type needs the key
+ * again, or an admin could point the entry at their own server and receive it.
+ */
 export async function updateProvider(
   sql: Sql,
   keyring: Keyring,
   workspaceId: string,
   providerId: string,
   patch: UpdateProviderInput,
+  policy: BaseUrlPolicy,
 ): Promise<ProviderView | null> {
   try {
     const found = await sql.begin(async (tx) => {
@@ -232,6 +261,11 @@ export async function updateProvider(
       if (patch.api_key === null) key = { ciphertext: null, nonce: null, version: null, last4: null };
       else if (patch.api_key !== undefined) key = sealKey(keyring, cur.id, patch.api_key);
       checkTypeRules(type, baseUrl, key.ciphertext !== null);
+      const moved = type !== cur.type || originOf(type, baseUrl) !== originOf(cur.type, cur.base_url);
+      if (moved) checkBaseUrlPolicy(type, baseUrl, policy);
+      if (moved && patch.api_key === undefined && cur.key_ciphertext !== null) {
+        throw invalid("api_key is required when base_url's host or type changes: send the key again, or null to remove it", "api_key");
+      }
       await tx`
         update provider_keys set
           name = ${patch.name ?? cur.name},
@@ -329,11 +363,11 @@ export function scrubUpstreamMessage(message: string, apiKey: string | null): st
 
 /**
  * Calls the provider's models list with the stored key: the cheapest request that proves the URL
- * and the key. Never follows redirects (a redirect could carry the key to another host).
+ * and the key. `fetch` is the gateway's guarded one (src/net/fetch.ts): checked addresses, no redirects.
  */
 export async function testProviderConnection(
   config: ProviderConfig,
-  opts: { timeoutMs?: number } = {},
+  opts: { timeoutMs?: number; fetch: UpstreamFetch },
 ): Promise<ProviderTestResult> {
   const timeoutMs = opts.timeoutMs ?? PROVIDER_TEST_TIMEOUT_MS;
   const adapter = adapterFor(config.type);
@@ -349,7 +383,7 @@ export async function testProviderConnection(
   });
   const signal = AbortSignal.timeout(timeoutMs);
   try {
-    const res = await fetch(req.url, { method: req.method, headers: req.headers, body: req.body, redirect: "manual", signal });
+    const res = await opts.fetch(req.url, { method: req.method, headers: req.headers, body: req.body, redirect: "manual", signal });
     const text = await res.text();
     if (res.status >= 300 && res.status < 400) {
       return fail(res.status, `the provider answered with a redirect (HTTP ${res.status}); set base_url to the address it redirects to`);
@@ -360,6 +394,7 @@ export async function testProviderConnection(
     const models = adapter.parseModelsResponse(body);
     return { ok: true, models: models.length, latency_ms: elapsed() };
   } catch (err) {
+    if (err instanceof BlockedAddressError) return fail(null, `refused to connect to ${origin}: ${err.message}`);
     if (signal.aborted) return fail(null, `no answer from ${origin} within ${timeoutMs / 1000} s`);
     const why = err instanceof Error ? err.message : String(err);
     return fail(null, `could not connect to ${origin}: ${why}`);
@@ -372,7 +407,7 @@ export async function testProvider(
   keyring: Keyring,
   workspaceId: string,
   providerId: string,
-  opts: { timeoutMs?: number } = {},
+  opts: { timeoutMs?: number; fetch: UpstreamFetch },
 ): Promise<ProviderTestResult | null> {
   let config: ProviderConfig | null;
   try {

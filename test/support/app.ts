@@ -22,6 +22,8 @@ export function testConfig(over: Partial<Config> = {}): Config {
     passwordHashConcurrency: 2,
     // Most tests sign up several users; the sign-up modes have their own tests (signup.test.ts).
     signup: "open",
+    // Mock upstreams listen on 127.0.0.1; tests of the SSRF guard turn this off explicitly.
+    allowPrivateBaseUrls: true,
     ...over,
   };
 }
