@@ -230,7 +230,9 @@ export type ErrorClass =
   | "too_large"
   | "unprocessable"
   | "unsupported"
-  | "stream_error";
+  | "stream_error"
+  /** The provider's answer (a body or one stream event) is larger than the gateway holds. */
+  | "upstream_too_large";
 
 export interface UpstreamError {
   class: ErrorClass;
@@ -327,6 +329,7 @@ export const ERROR_DEFAULTS: Record<ErrorClass, { status: number; type: string; 
   unprocessable: { status: 422, type: "invalid_request_error", code: null, retryable: false },
   unsupported: { status: 400, type: "invalid_request_error", code: "unsupported_parameter", retryable: false },
   stream_error: { status: 502, type: "upstream_error", code: "upstream_stream_error", retryable: true },
+  upstream_too_large: { status: 502, type: "upstream_error", code: "upstream_too_large", retryable: true },
 };
 
 export function upstreamError(
@@ -365,20 +368,124 @@ export function classForStatus(status: number): ErrorClass {
 }
 
 // The upstream may echo a key back (OpenAI does, partially masked); none may reach a client or log.
+// Known key prefixes, Bearer tokens, ?key= query values and session JWTs, whoever's they are.
 const KEY_PATTERN =
-  /\b(?:sk-[A-Za-z0-9_*-]{4,}|AIza[0-9A-Za-z_-]{8,}|prp_[A-Za-z0-9_-]{4,}|gsk_[A-Za-z0-9]{8,}|xai-[A-Za-z0-9]{8,})|\bBearer\s+[^\s"',;]+|([?&](?:key|api_key|apikey)=)[^&\s"']+/gi;
+  /\b(?:sk-[A-Za-z0-9_*-]{4,}|AIza[0-9A-Za-z_-]{8,}|prp_[A-Za-z0-9_-]{4,}|gsk_[A-Za-z0-9]{8,}|xai-[A-Za-z0-9]{8,}|eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)|\bBearer\s+[^\s"',;]+|([?&](?:key|api_key|apikey)=)[^&\s"']+/gi;
 
-export function redactSecrets(text: string, extra?: string | null): string {
-  let out = text;
-  if (extra && extra.length >= 4) out = out.split(extra).join("[redacted]");
+/** Any run of this many characters of a known key counts as a leak (so does the whole key, if shorter). */
+export const KEY_RUN = 8;
+
+/**
+ * The forms a key travels in, besides itself: base64 at each of the three byte alignments (so
+ * `:key`, `key:` and `user:key` as in Basic auth are covered whatever precedes it; only the
+ * characters that depend on the key alone), base64url, and hex.
+ */
+function keyForms(key: string): string[] {
+  const bytes = Buffer.from(key);
+  const forms = [key, bytes.toString("hex"), bytes.toString("hex").toUpperCase()];
+  for (let shift = 0; shift < 3; shift++) {
+    const b64 = Buffer.concat([Buffer.alloc(shift, 0x3a), bytes]).toString("base64");
+    const core = b64.slice(shift === 0 ? 0 : 4, Math.floor((shift + bytes.length) / 3) * 4);
+    forms.push(core, core.replaceAll("+", "-").replaceAll("/", "_"));
+  }
+  return forms;
+}
+
+const runsCache = new Map<string, Set<string>>();
+
+function keyRuns(key: string, width: number): Set<string> {
+  let runs = runsCache.get(key);
+  if (runs) return runs;
+  runs = new Set();
+  for (const f of keyForms(key)) for (let i = 0; i + width <= f.length; i++) runs.add(f.slice(i, i + width));
+  // Keys are few and long-lived (one per provider entry); the bound only stops a slow leak.
+  if (runsCache.size > 1000) runsCache.clear();
+  runsCache.set(key, runs);
+  return runs;
+}
+
+const HEX = /^[0-9a-fA-F]{2}$/;
+const HEX4 = /^[0-9a-fA-F]{4}$/;
+const JSON_ESCAPES: Record<string, string> = { '"': '"', "\\": "\\", "/": "/", b: "\b", f: "\f", n: "\n", r: "\r", t: "\t" };
+
+/**
+ * The text with one level of %XX (URL) and \uXXXX / \" (JSON) escapes undone, and for each
+ * decoded character the span it came from, so a match in the decoded text masks the original.
+ */
+function unescapedView(text: string): { chars: string; from: Int32Array; to: Int32Array } {
+  const from = new Int32Array(text.length);
+  const to = new Int32Array(text.length);
+  let chars = "";
+  let n = 0;
+  for (let i = 0; i < text.length; ) {
+    let c = text[i];
+    let len = 1;
+    if (c === "%" && HEX.test(text.slice(i + 1, i + 3))) {
+      c = String.fromCharCode(parseInt(text.slice(i + 1, i + 3), 16));
+      len = 3;
+    } else if (c === "\\" && text[i + 1] === "u" && HEX4.test(text.slice(i + 2, i + 6))) {
+      c = String.fromCharCode(parseInt(text.slice(i + 2, i + 6), 16));
+      len = 6;
+    } else if (c === "\\" && JSON_ESCAPES[text[i + 1]] !== undefined) {
+      c = JSON_ESCAPES[text[i + 1]];
+      len = 2;
+    }
+    chars += c;
+    from[n] = i;
+    to[n] = i + len;
+    n++;
+    i += len;
+  }
+  return { chars, from, to };
+}
+
+/** Masks every run of KEY_RUN characters of the key, in any of its forms, plain or escaped. */
+function redactKey(text: string, key: string): string {
+  const width = Math.min(KEY_RUN, key.length);
+  const runs = keyRuns(key, width);
+  const escaped = text.includes("%") || text.includes("\\");
+  const view = escaped ? unescapedView(text) : null;
+  const chars = view ? view.chars : text;
+  const spans: Array<[number, number]> = [];
+  for (let i = 0; i + width <= chars.length; i++) {
+    if (!runs.has(chars.slice(i, i + width))) continue;
+    const start = view ? view.from[i] : i;
+    const end = view ? view.to[i + width - 1] : i + width;
+    const last = spans[spans.length - 1];
+    if (last && start <= last[1]) last[1] = Math.max(last[1], end);
+    else spans.push([start, end]);
+  }
+  if (spans.length === 0) return text;
+  let out = "";
+  let at = 0;
+  for (const [s, e] of spans) {
+    out += `${text.slice(at, s)}[redacted]`;
+    at = e;
+  }
+  return out + text.slice(at);
+}
+
+/**
+ * The one redaction: every error relayed from a provider, attempt message, log row and log line
+ * goes through it. With the provider's key, any run of 8 of its characters is masked (so a cut
+ * never leaves most of it), as are its URL-encoded, JSON-escaped, base64 and hex forms; always,
+ * anything shaped like a known credential. Redact first, truncate after.
+ */
+export function redactSecrets(text: string, key?: string | null): string {
+  const out = key && key.length >= 4 ? redactKey(text, key) : text;
   return out.replace(KEY_PATTERN, (m, query: string | undefined) => (query ? `${query}[redacted]` : m.startsWith("Bearer") || m.startsWith("bearer") ? "Bearer [redacted]" : "[redacted]"));
+}
+
+/** Cuts an already redacted text for display. */
+export function clip(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
 }
 
 /** Non-JSON bodies (HTML error pages, proxies) become a short readable message. */
 export function fallbackMessage(status: number, bodyText: string): string {
   const text = bodyText.replace(/\s+/g, " ").trim();
   if (!text) return `upstream returned HTTP ${status}`;
-  return text.length > 300 ? `${text.slice(0, 300)}…` : text;
+  return clip(text, 300);
 }
 
 export function tryParseJson(text: string): unknown {
