@@ -391,69 +391,99 @@ function keyForms(key: string): string[] {
   return forms;
 }
 
-const runsCache = new Map<string, Set<string>>();
+// Runs are found with a rolling hash over character codes (a Set of 8-character slices costs a
+// string per position, too slow for the 16 KiB bodies logged on the hot path), then compared.
+const BASE = 31;
 
-function keyRuns(key: string, width: number): Set<string> {
+function hashAt(codes: ArrayLike<number>, start: number, width: number): number {
+  let h = 0;
+  for (let i = 0; i < width; i++) h = (Math.imul(h, BASE) + codes[start + i]) | 0;
+  return h;
+}
+
+const runsCache = new Map<string, Map<number, string[]>>();
+
+function keyRuns(key: string, width: number): Map<number, string[]> {
   let runs = runsCache.get(key);
   if (runs) return runs;
-  runs = new Set();
-  for (const f of keyForms(key)) for (let i = 0; i + width <= f.length; i++) runs.add(f.slice(i, i + width));
+  runs = new Map();
+  for (const f of keyForms(key)) {
+    const codes = Array.from(f, (c) => c.charCodeAt(0));
+    for (let i = 0; i + width <= f.length; i++) {
+      const h = hashAt(codes, i, width);
+      const list = runs.get(h);
+      if (list) list.push(f.slice(i, i + width));
+      else runs.set(h, [f.slice(i, i + width)]);
+    }
+  }
   // Keys are few and long-lived (one per provider entry); the bound only stops a slow leak.
   if (runsCache.size > 1000) runsCache.clear();
   runsCache.set(key, runs);
   return runs;
 }
 
-const HEX = /^[0-9a-fA-F]{2}$/;
-const HEX4 = /^[0-9a-fA-F]{4}$/;
-const JSON_ESCAPES: Record<string, string> = { '"': '"', "\\": "\\", "/": "/", b: "\b", f: "\f", n: "\n", r: "\r", t: "\t" };
+const hexValue = (c: number) => (c >= 48 && c <= 57 ? c - 48 : c >= 65 && c <= 70 ? c - 55 : c >= 97 && c <= 102 ? c - 87 : -1);
+const JSON_ESCAPES: Record<string, number> = { '"': 34, "\\": 92, "/": 47, b: 8, f: 12, n: 10, r: 13, t: 9 };
 
 /**
- * The text with one level of %XX (URL) and \uXXXX / \" (JSON) escapes undone, and for each
- * decoded character the span it came from, so a match in the decoded text masks the original.
+ * The text's character codes with one level of %XX (URL) and \uXXXX / \" (JSON) escapes undone,
+ * and for each decoded character the span it came from, so a match in the decoded text masks the original.
  */
-function unescapedView(text: string): { chars: string; from: Int32Array; to: Int32Array } {
+function unescapedView(text: string): { codes: Uint16Array; length: number; from: Int32Array; to: Int32Array } {
+  const codes = new Uint16Array(text.length);
   const from = new Int32Array(text.length);
   const to = new Int32Array(text.length);
-  let chars = "";
   let n = 0;
   for (let i = 0; i < text.length; ) {
-    let c = text[i];
+    let c = text.charCodeAt(i);
     let len = 1;
-    if (c === "%" && HEX.test(text.slice(i + 1, i + 3))) {
-      c = String.fromCharCode(parseInt(text.slice(i + 1, i + 3), 16));
+    if (c === 37 /* % */ && hexValue(text.charCodeAt(i + 1)) >= 0 && hexValue(text.charCodeAt(i + 2)) >= 0) {
+      c = hexValue(text.charCodeAt(i + 1)) * 16 + hexValue(text.charCodeAt(i + 2));
       len = 3;
-    } else if (c === "\\" && text[i + 1] === "u" && HEX4.test(text.slice(i + 2, i + 6))) {
-      c = String.fromCharCode(parseInt(text.slice(i + 2, i + 6), 16));
-      len = 6;
-    } else if (c === "\\" && JSON_ESCAPES[text[i + 1]] !== undefined) {
-      c = JSON_ESCAPES[text[i + 1]];
-      len = 2;
+    } else if (c === 92 /* \ */ && i + 1 < text.length) {
+      const next = text[i + 1];
+      if (next === "u" && i + 5 < text.length) {
+        const d = [2, 3, 4, 5].map((k) => hexValue(text.charCodeAt(i + k)));
+        if (d.every((x) => x >= 0)) {
+          c = ((d[0] * 16 + d[1]) * 16 + d[2]) * 16 + d[3];
+          len = 6;
+        }
+      } else if (Object.hasOwn(JSON_ESCAPES, next)) {
+        c = JSON_ESCAPES[next];
+        len = 2;
+      }
     }
-    chars += c;
+    codes[n] = c;
     from[n] = i;
     to[n] = i + len;
     n++;
     i += len;
   }
-  return { chars, from, to };
+  return { codes, length: n, from, to };
 }
 
 /** Masks every run of KEY_RUN characters of the key, in any of its forms, plain or escaped. */
 function redactKey(text: string, key: string): string {
   const width = Math.min(KEY_RUN, key.length);
   const runs = keyRuns(key, width);
-  const escaped = text.includes("%") || text.includes("\\");
-  const view = escaped ? unescapedView(text) : null;
-  const chars = view ? view.chars : text;
+  const view = unescapedView(text);
+  const { codes, length, from, to } = view;
   const spans: Array<[number, number]> = [];
-  for (let i = 0; i + width <= chars.length; i++) {
-    if (!runs.has(chars.slice(i, i + width))) continue;
-    const start = view ? view.from[i] : i;
-    const end = view ? view.to[i + width - 1] : i + width;
-    const last = spans[spans.length - 1];
-    if (last && start <= last[1]) last[1] = Math.max(last[1], end);
-    else spans.push([start, end]);
+  if (length < width) return text;
+  let pow = 1;
+  for (let i = 1; i < width; i++) pow = Math.imul(pow, BASE);
+  let h = hashAt(codes, 0, width);
+  for (let i = 0; ; i++) {
+    const candidates = runs.get(h);
+    if (candidates && candidates.some((run) => sameRun(codes, i, run))) {
+      const start = from[i];
+      const end = to[i + width - 1];
+      const last = spans[spans.length - 1];
+      if (last && start <= last[1]) last[1] = Math.max(last[1], end);
+      else spans.push([start, end]);
+    }
+    if (i + width >= length) break;
+    h = (Math.imul(h - Math.imul(codes[i], pow), BASE) + codes[i + width]) | 0;
   }
   if (spans.length === 0) return text;
   let out = "";
@@ -463,6 +493,11 @@ function redactKey(text: string, key: string): string {
     at = e;
   }
   return out + text.slice(at);
+}
+
+function sameRun(codes: Uint16Array, at: number, run: string): boolean {
+  for (let k = 0; k < run.length; k++) if (codes[at + k] !== run.charCodeAt(k)) return false;
+  return true;
 }
 
 /**
