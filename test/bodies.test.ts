@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { connect } from "node:net";
 import { gatewayHarness, type GatewayHarness } from "./support/gateway.ts";
 import { waitFor } from "./support/logs.ts";
-import { API_MAX_BODY, GATEWAY_MAX_BODY, MAX_JSON_DEPTH } from "../src/http/body.ts";
+import { API_MAX_BODY, GATEWAY_MAX_BODY, MAX_JSON_DEPTH, SERVER_MAX_BODY } from "../src/http/body.ts";
 
 /**
  * Request bodies: size limits by Content-Length and while reading, authentication before reading
@@ -83,6 +83,11 @@ describe("size limits", () => {
     const json = JSON.parse(answer.slice(answer.indexOf("\r\n\r\n") + 4));
     expect(json).toEqual({ error: { message: "the request body exceeds 20 MiB", type: "invalid_request_error", param: null, code: "request_too_large" } });
     expect(answer.toLowerCase()).toContain("connection: close");
+  });
+
+  test("Bun itself refuses a Content-Length above 21 MiB on any route, even one that reads no body", async () => {
+    const answer = await rawRequest(h.base, `POST /healthz HTTP/1.1\r\nhost: x\r\ncontent-length: ${SERVER_MAX_BODY + 1}\r\n\r\n`);
+    expect(answer).toStartWith("HTTP/1.1 413");
   });
 
   test("an anonymous /v1 request is refused (401) before its body is read", async () => {
