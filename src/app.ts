@@ -4,7 +4,7 @@ import type { Sql } from "./db/client.ts";
 import type { Logger } from "./logger.ts";
 import { LoginGuard, WorkLimiter, type PasswordOptions } from "./accounts/service.ts";
 import { SessionStore } from "./accounts/sessions.ts";
-import { renderError } from "./http/errors.ts";
+import { ApiError, renderError } from "./http/errors.ts";
 import { accountsRoutes } from "./accounts/routes.ts";
 import { workspacesRoutes } from "./workspaces/routes.ts";
 import { providersRoutes } from "./providers/routes.ts";
@@ -12,7 +12,8 @@ import { apiKeysRoutes } from "./api-keys/routes.ts";
 import { healthRoutes } from "./health/routes.ts";
 import { openapiRoutes } from "./openapi/routes.ts";
 import { ChangeBus } from "./events.ts";
-import { gatewayRoutes } from "./gateway/routes.ts";
+import { gatewayKeyFor, gatewayRoutes, recordRefusal } from "./gateway/routes.ts";
+import { bodyParser, refuseNulInUrl, SERVER_MAX_BODY } from "./http/body.ts";
 import { createGatewayServices, type GatewayServices } from "./gateway/services.ts";
 import { join } from "node:path";
 import { LogQueue } from "./telemetry/log-queue.ts";
@@ -71,11 +72,27 @@ export function buildDeps(input: AppInput): AppDeps {
 export function createApp(input: AppInput | AppDeps) {
   const deps = buildDeps(input);
   const gateway = deps.gateway;
-  return new Elysia()
+  // Bun refuses bodies above this itself (413, empty body) before any route sees them: a backstop
+  // above every route's own limit, which answers in our error shape (see http/body.ts).
+  return new Elysia({ serve: { maxRequestBodySize: SERVER_MAX_BODY } })
     // CSP, nosniff and Referrer-Policy on every response (see src/dashboard/security.ts).
-    .onRequest(({ set }) => applySecurityHeaders(set.headers))
+    .onRequest(({ set, request }) => {
+      applySecurityHeaders(set.headers);
+      refuseNulInUrl(request);
+    })
+    // Every body is read here, within its route's size limit; /v1 authenticates before reading.
+    .onParse({ as: "global" }, bodyParser((request, path) => (path.startsWith("/v1/") ? gatewayKeyFor(gateway, request) : undefined)))
     // Dashboard paths render HTML error pages (or redirect to /login); everything else keeps the JSON shape.
-    .onError((ctx) => dashboardError(deps, ctx) ?? renderError(ctx.code, ctx.error, ctx.request, deps.logger))
+    .onError((raw) => {
+      // What the body parser refused arrives wrapped in Elysia's ParseError.
+      const cause = raw.code === "PARSE" ? (raw.error as { cause?: unknown }).cause : undefined;
+      const ctx = cause instanceof ApiError ? { ...raw, error: cause } : raw;
+      const dashboard = dashboardError(deps, ctx);
+      if (dashboard) return dashboard;
+      const res = renderError(ctx.code, ctx.error, ctx.request, deps.logger);
+      void recordRefusal(gateway, ctx.request, res);
+      return res;
+    })
     .use(healthRoutes(deps))
     .use(openapiRoutes(deps))
     .use(accountsRoutes(deps))

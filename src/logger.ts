@@ -1,3 +1,5 @@
+import { redactSecrets } from "./adapters/types.ts";
+
 export type Level = "debug" | "info" | "warn" | "error";
 const order: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
@@ -9,12 +11,11 @@ export interface Logger {
   error(msg: string, fields?: LogFields): void;
 }
 
-// Anything shaped like a credential is masked even if a caller passes it by mistake.
-const SECRET_PATTERN = /\b(prp_[A-Za-z0-9]{8,}|sk-[A-Za-z0-9_-]{8,}|AIza[0-9A-Za-z_-]{20,}|eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)/g;
 const SECRET_KEYS = /^(password|api_?key|apikey|token|secret|authorization|cookie|key_ciphertext)$/i;
 
+/** Anything shaped like a credential is masked even if a caller passes it by mistake (the gateway's one redaction). */
 export function redact(text: string): string {
-  return text.replace(SECRET_PATTERN, (m) => `${m.slice(0, 4)}…[redacted]`);
+  return redactSecrets(text);
 }
 
 function clean(fields: LogFields): LogFields {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import OpenAI from "openai";
 import { gatewayHarness, type GatewayHarness } from "./support/gateway.ts";
+import { echoOfKey, leakedRun } from "./support/leaks.ts";
 import { waitUntil } from "./support/mock-upstreams.ts";
 
 /** The SDK types tool calls as function-or-custom; ours are always function calls. */
@@ -169,7 +170,8 @@ describe("authentication and validation", () => {
     const big = await fetch(`${h.base}/v1/chat/completions`, {
       method: "POST",
       headers: { authorization: `Bearer ${h.key}`, "content-type": "application/json" },
-      body: JSON.stringify({ model: "m", messages: [{ role: "user", content: "x".repeat(21 * 1024 * 1024) }] }),
+      // Above the route's 20 MiB, below Bun's own 21 MiB backstop (which answers a bare 413).
+      body: JSON.stringify({ model: "m", messages: [{ role: "user", content: "x".repeat(20.5 * 1024 * 1024) }] }),
     });
     expect(big.status).toBe(413);
     expect(((await big.json()) as { error: { code: string } }).error.code).toBe("request_too_large");
@@ -300,15 +302,40 @@ describe("fallback", () => {
   test("when every provider fails, the error summarises each attempt without secrets", async () => {
     const h = await gatewayHarness();
     try {
-      const a = await h.addProvider("openai", { priority: 1 }, { behaviour: { status: 500, errorMessage: "bad key sk-openai-secret-1-abcdefghijkl" } });
-      await h.addProvider("anthropic", { priority: 2 }, { behaviour: { status: 503 } });
-      const err = await h.client().chat.completions.create({ model: "m", messages: [{ role: "user", content: "x" }] }).catch((e) => e);
-      expect(err.status).toBe(502);
-      expect(err.message).toContain(a.name);
-      expect(err.message).toContain("500");
-      expect(err.message).toContain("503");
-      expect(err.message).not.toContain("sk-openai-secret");
-      expect(h.t.logs.join("\n")).not.toContain("sk-openai-secret");
+      // A key of no known shape, echoed whole across the 300-character cut, URL-encoded and in base64.
+      const key = `custom-${crypto.randomUUID().replaceAll("-", "")}`;
+      const a = await h.addProvider("openai", { priority: 1, api_key: key }, { behaviour: { status: 500, errorBody: echoOfKey(key) } });
+      const b = await h.addProvider("anthropic", { priority: 2, api_key: key }, { behaviour: { status: 503, errorMessage: `overloaded for ${encodeURIComponent(key)} ${echoOfKey(key)}` } });
+      const res = await fetch(`${h.base}/v1/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${h.key}`, "content-type": "application/json", "x-request-id": "leaky-1" },
+        body: JSON.stringify({ model: "m", messages: [{ role: "user", content: "x" }] }),
+      });
+      const text = await res.text();
+      expect(res.status).toBe(502);
+      expect(text).toContain(a.name);
+      expect(text).toContain(b.name);
+      expect(text).toContain("500");
+      expect(text).toContain("503");
+      expect(leakedRun(text, key)).toBeNull();
+      // The log row (message and attempt trail), the API's and the dashboard's view of it.
+      let row: { id: string; error_message: string; attempts: unknown } | undefined;
+      for (let i = 0; i < 100 && !row; i++) {
+        await h.t.deps.logQueue.flush();
+        [row] = await h.t.sql<{ id: string; error_message: string; attempts: unknown }[]>`select id, error_message, attempts from request_logs where request_id = 'leaky-1'`;
+        if (!row) await Bun.sleep(20);
+      }
+      expect(row).toBeDefined();
+      expect(leakedRun(`${row!.error_message} ${JSON.stringify(row!.attempts)}`, key)).toBeNull();
+      const detail = await h.t.call("GET", `/workspaces/${h.ws.id}/logs/${row!.id}`, { token: h.owner.token });
+      expect(detail.status).toBe(200);
+      expect(leakedRun(detail.text, key)).toBeNull();
+      const page = await fetch(`${h.base}/app/w/${h.ws.id}/logs/${row!.id}`, { headers: { cookie: `perpetuo_session=${h.owner.token}` } });
+      const html = await page.text();
+      expect(page.status).toBe(200);
+      expect(html).toContain(a.name);
+      expect(leakedRun(html, key)).toBeNull();
+      expect(leakedRun(h.t.logs.join("\n"), key)).toBeNull();
     } finally {
       await h.close();
     }

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { createSSEParser, encodeSSE, SSE_DONE, type SSEEvent } from "../src/adapters/sse.ts";
+import { createSSEParser, encodeSSE, SSE_DONE, SSEEventTooLarge, type SSEEvent } from "../src/adapters/sse.ts";
 
 function parseAll(text: string): SSEEvent[] {
   const p = createSSEParser();
@@ -113,6 +113,22 @@ describe("SSE parser", () => {
     expect(p.feed("data: x\r")).toEqual([]);
     expect(p.feed("")).toEqual([]);
     expect(p.feed("\n\n")).toEqual([{ data: "x" }]);
+  });
+});
+
+describe("SSE event size limit", () => {
+  test("an event growing past the limit across chunks throws, whether in data lines or one endless line", () => {
+    const lines = createSSEParser({ maxEventChars: 100 });
+    expect(lines.feed("data: " + "a".repeat(40) + "\n")).toEqual([]);
+    expect(() => lines.feed("data: " + "b".repeat(70) + "\n")).toThrow(SSEEventTooLarge);
+    const endless = createSSEParser({ maxEventChars: 100 });
+    expect(endless.feed("data: " + "c".repeat(60))).toEqual([]);
+    expect(() => endless.feed("c".repeat(60))).toThrow(SSEEventTooLarge);
+  });
+
+  test("events under the limit pass, however many", () => {
+    const p = createSSEParser({ maxEventChars: 100 });
+    for (let i = 0; i < 50; i++) expect(p.feed(`data: ${"d".repeat(90)}\n\n`)).toEqual([{ data: "d".repeat(90) }]);
   });
 });
 

@@ -20,7 +20,16 @@ const CR = 13;
 const COLON = 58;
 const SPACE = 32;
 
-export function createSSEParser(): SSEParser {
+/** Thrown by feed() when one event (or one unterminated line) grows past `maxEventChars`. */
+export class SSEEventTooLarge extends Error {
+  constructor(max: number) {
+    super(`a server-sent event exceeds ${max} characters`);
+    this.name = "SSEEventTooLarge";
+  }
+}
+
+export function createSSEParser(opts: { maxEventChars?: number } = {}): SSEParser {
+  const max = opts.maxEventChars ?? Infinity;
   let pending = ""; // unterminated line carried over from the previous chunk
   let skipLF = false; // previous chunk ended with CR: a leading LF belongs to that CRLF
   let started = false;
@@ -106,6 +115,8 @@ export function createSSEParser(): SSEParser {
       if (cr !== -1 && cr < i) cr = chunk.indexOf("\r", i);
     }
     if (i < n) pending = pending ? pending + chunk.slice(i) : chunk.slice(i);
+    // The event being assembled and the line not yet ended are all we hold: bound them.
+    if (pending.length + (data?.length ?? 0) > max) throw new SSEEventTooLarge(max);
     return out;
   }
 

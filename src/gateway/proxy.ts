@@ -1,7 +1,9 @@
 import { fastId } from "../ids.ts";
+import { readBounded, readPrefix } from "../http/body.ts";
 import { adapterFor } from "../adapters/index.ts";
-import { createSSEParser, encodeSSE, SSE_DONE } from "../adapters/sse.ts";
+import { createSSEParser, encodeSSE, SSE_DONE, SSEEventTooLarge } from "../adapters/sse.ts";
 import {
+  clip,
   ERROR_DEFAULTS,
   redactSecrets,
   upstreamError,
@@ -45,6 +47,15 @@ export interface ChatCall {
 
 type Failed = { ok: false; error: UpstreamError; final: boolean };
 
+/** A provider's answer is held in memory whole: one tenant's provider must not be able to fill the process. */
+export const MAX_UPSTREAM_BODY_BYTES = 32 * 1024 * 1024;
+/** Of an error answer only the start is read: it only becomes a message. */
+export const MAX_UPSTREAM_ERROR_BYTES = 64 * 1024;
+/** One server-sent event (a ping-less line that never ends is one too). */
+export const MAX_UPSTREAM_EVENT_CHARS = 1024 * 1024;
+/** Upstream messages shown to clients and stored in logs, after redaction. */
+const MAX_MESSAGE_CHARS = 300;
+
 const CLIENT_CLOSED = 499;
 
 function jsonResponse(status: number, body: unknown, headers: Record<string, string>): Response {
@@ -66,6 +77,40 @@ function hasContent(c: ChatCompletionChunk): boolean {
 }
 
 
+/** A request's log row before anything happened: no provider, no tokens, nothing billed. */
+export function newRecord(c: { requestId: string; key: GatewayKey; model: string; stream: boolean; startedAt: number; status?: number }): RequestRecord {
+  const elapsed = performance.now() - c.startedAt;
+  return {
+    // Log rows are the one high-volume table; their ids come from fastId (see ids.ts), not cuid2.
+    id: fastId(),
+    request_id: c.requestId,
+    workspace_id: c.key.workspace_id,
+    api_key_id: c.key.id,
+    provider_id: null,
+    provider_name: null,
+    provider_type: null,
+    model_requested: c.model,
+    model_used: null,
+    stream: c.stream,
+    status: c.status ?? 0,
+    error_class: null,
+    error_message: null,
+    latency_ms: Math.round(elapsed),
+    ttft_ms: null,
+    prompt_tokens: 0,
+    completion_tokens: 0,
+    cached_tokens: 0,
+    reasoning_tokens: 0,
+    usage_estimated: false,
+    // A request that billed no tokens cost nothing; successes overwrite this with the priced figure.
+    cost_usd: 0,
+    attempts: [],
+    request_body: null,
+    response_body: null,
+    created_at: new Date(Date.now() - elapsed).toISOString(),
+  };
+}
+
 /**
  * One chat request through the candidates: translate, call, fall back on retryable failures,
  * answer in OpenAI's shape, and hand the record of it all to the log sink.
@@ -81,32 +126,9 @@ export async function proxyChat(deps: ProxyDeps, call: ChatCall): Promise<Respon
   const record = (r: Partial<RequestRecord> & { status: number }): void => {
     if (!deps.sink) return;
     deps.sink.enqueue({
-      // Log rows are the one high-volume table; their ids come from fastId (see ids.ts), not cuid2.
-      id: fastId(),
-      request_id: requestId,
-      workspace_id: call.key.workspace_id,
-      api_key_id: call.key.id,
-      provider_id: null,
-      provider_name: null,
-      provider_type: null,
-      model_requested: body.model,
-      model_used: null,
-      stream,
-      error_class: null,
-      error_message: null,
-      latency_ms: Math.round(performance.now() - call.startedAt),
-      ttft_ms: null,
-      prompt_tokens: 0,
-      completion_tokens: 0,
-      cached_tokens: 0,
-      reasoning_tokens: 0,
-      usage_estimated: false,
-      // A request that billed no tokens cost nothing; successes overwrite this with the priced figure.
-      cost_usd: 0,
+      ...newRecord({ requestId, key: call.key, model: body.model, stream, startedAt: call.startedAt }),
       attempts,
       request_body: runtime.logContent ? bodyForLog(JSON.stringify(body)) : null,
-      response_body: null,
-      created_at: new Date(Date.now() - (performance.now() - call.startedAt)).toISOString(),
       ...r,
     });
   };
@@ -164,7 +186,7 @@ export async function proxyChat(deps: ProxyDeps, call: ChatCall): Promise<Respon
     if (e.class === "rate_limit" && e.retryAfterMs !== undefined) retryAfterMs = Math.min(retryAfterMs ?? Infinity, e.retryAfterMs);
     attempt.status = e.upstreamStatus ?? null;
     attempt.error_class = e.class;
-    attempt.message = redactSecrets(e.message, cand.provider.api_key);
+    attempt.message = clip(redactSecrets(e.message, cand.provider.api_key), MAX_MESSAGE_CHARS);
     attempt.latency_ms = Math.round(performance.now() - started);
     // A client that hung up says nothing about the provider's health.
     if (!call.signal.aborted && ["rate_limit", "overloaded", "server", "timeout", "network"].includes(e.class)) {
@@ -249,10 +271,16 @@ function fetchFailure(err: unknown, timedOut: boolean, timeoutMs: number, phase:
   return { ok: false, final: false, error: upstreamError("network", `connection failed: ${msg}`) };
 }
 
+function tooLargeUpstream(what: string, upstreamStatus?: number): UpstreamError {
+  return upstreamError("upstream_too_large", `the provider's answer was refused: ${what}`, upstreamStatus === undefined ? {} : { upstreamStatus });
+}
+
 async function failedResponse(adapter: Adapter, res: Response, apiKey: string | null): Promise<Failed> {
-  const text = await res.text().catch(() => "");
+  // Only the start of an error body is read (it becomes a short message), and it is redacted
+  // before anything parses or cuts it, then again once decoded (a JSON-escaped echo), then cut.
+  const text = redactSecrets(await readPrefix(res.body, MAX_UPSTREAM_ERROR_BYTES).catch(() => ""), apiKey);
   const e = adapter.classifyError(res.status, text, res.headers);
-  e.message = redactSecrets(e.message, apiKey);
+  e.message = clip(redactSecrets(e.message, apiKey), MAX_MESSAGE_CHARS);
   e.upstreamStatus ??= res.status;
   return { ok: false, final: !e.retryable, error: e };
 }
@@ -327,7 +355,9 @@ async function jsonAttempt(a: AttemptContext): Promise<{ ok: true; response: Res
     if (!(res instanceof Response)) return res;
     let json: unknown;
     try {
-      json = await res.json();
+      const bytes = await readBounded(res.body, MAX_UPSTREAM_BODY_BYTES);
+      if (!bytes) return { ok: false, final: false, error: tooLargeUpstream(`its response exceeds ${MAX_UPSTREAM_BODY_BYTES / (1024 * 1024)} MiB`, res.status) };
+      json = JSON.parse(new TextDecoder().decode(bytes));
     } catch (err) {
       if (sig.timedOut || call.signal.aborted) return fetchFailure(err, sig.timedOut, timeoutMs, "complete response");
       return { ok: false, final: false, error: upstreamError("server", "the provider answered with a body that is not JSON", { upstreamStatus: res.status }) };
@@ -357,7 +387,7 @@ async function jsonAttempt(a: AttemptContext): Promise<{ ok: true; response: Res
     ttft_ms: attempt.latency_ms,
     ...usage.fields,
     cost_usd: priced(completion.model || cand.upstreamModel, usage, cand),
-    response_body: call.runtime.logContent ? bodyForLog(text) : null,
+    response_body: call.runtime.logContent ? bodyForLog(text, undefined, cand.provider.api_key) : null,
   });
   return {
     ok: true,
@@ -380,7 +410,7 @@ async function streamAttempt(a: AttemptContext): Promise<{ ok: true; response: R
 
   const reader = res.body.getReader();
   const decoder = new TextDecoder();
-  const parser = createSSEParser();
+  const parser = createSSEParser({ maxEventChars: MAX_UPSTREAM_EVENT_CHARS });
   const transformer = adapter.createStreamTransformer(ctx);
   const pending: ChatCompletionChunk[] = [];
   let output = "";
@@ -420,7 +450,15 @@ async function streamAttempt(a: AttemptContext): Promise<{ ok: true; response: R
       }
       return false;
     }
-    for (const ev of parser.feed(decoder.decode(value, { stream: true }))) {
+    let events;
+    try {
+      events = parser.feed(decoder.decode(value, { stream: true }));
+    } catch (err) {
+      if (!(err instanceof SSEEventTooLarge)) throw err;
+      midError = tooLargeUpstream(`one of its stream events exceeds ${MAX_UPSTREAM_EVENT_CHARS / (1024 * 1024)} MiB`);
+      return false;
+    }
+    for (const ev of events) {
       const r = transformer.push(ev);
       collect(r.chunks);
       if (r.error) {
@@ -478,10 +516,10 @@ async function streamAttempt(a: AttemptContext): Promise<{ ok: true; response: R
       model_used: modelUsed ?? cand.upstreamModel,
       ttft_ms: ttft,
       error_class: error ? error.class : null,
-      error_message: error ? redactSecrets(error.message, cand.provider.api_key) : null,
+      error_message: error ? clip(redactSecrets(error.message, cand.provider.api_key), MAX_MESSAGE_CHARS) : null,
       ...usage.fields,
       cost_usd: priced(modelUsed ?? cand.upstreamModel, usage, cand),
-      response_body: call.runtime.logContent ? bodyForLog(output) : null,
+      response_body: call.runtime.logContent ? bodyForLog(output, undefined, cand.provider.api_key) : null,
     });
   };
   const body = new ReadableStream<Uint8Array>({
@@ -500,7 +538,7 @@ async function streamAttempt(a: AttemptContext): Promise<{ ok: true; response: R
           if (midError) {
             // After content has been sent, the only honest end is an error event.
             const e = midError;
-            const message = redactSecrets(e.message, cand.provider.api_key);
+            const message = clip(redactSecrets(e.message, cand.provider.api_key), MAX_MESSAGE_CHARS);
             controller.enqueue(encoder.encode(encodeSSE(errorBody({ message, type: e.type, param: null, code: e.code ?? "upstream_stream_error" }))));
             controller.close();
             reader.cancel().catch(() => {});

@@ -4,30 +4,13 @@ import type { AppDeps } from "../app.ts";
 import { ApiError } from "../http/errors.ts";
 import type { ChatRequest } from "../adapters/index.ts";
 import { ChatCompletionBody } from "./model.ts";
-import { proxyChat } from "./proxy.ts";
+import { newRecord, proxyChat } from "./proxy.ts";
+import { redactSecrets } from "../adapters/types.ts";
 import { listedModels, serves } from "./router.ts";
 import type { GatewayServices } from "./services.ts";
-import type { WorkspaceRuntime } from "./cache.ts";
+import type { GatewayKey, WorkspaceRuntime } from "./cache.ts";
 import { KeyringError } from "../providers/keyring.ts";
 import type { Logger } from "../logger.ts";
-
-/** Requests above this are refused before parsing (images travel inline as data URLs, hence generous). */
-export const MAX_BODY_BYTES = 20 * 1024 * 1024;
-
-async function readJsonBody({ request }: { request: Request }): Promise<unknown> {
-  const declared = Number(request.headers.get("content-length") ?? "0");
-  const tooLarge = () =>
-    // Closing the connection stops a client that is still uploading what we refused.
-    new ApiError(413, `the request body exceeds ${MAX_BODY_BYTES / (1024 * 1024)} MiB`, { code: "request_too_large", headers: { connection: "close" } });
-  if (declared > MAX_BODY_BYTES) throw tooLarge();
-  const buf = await request.arrayBuffer();
-  if (buf.byteLength > MAX_BODY_BYTES) throw tooLarge();
-  try {
-    return JSON.parse(new TextDecoder().decode(buf));
-  } catch {
-    throw new ApiError(400, "we could not parse the JSON body of your request; send valid JSON", { code: "invalid_json" });
-  }
-}
 
 /** The workspace's providers; a key sealed under a secret this process lacks is an operator problem, said plainly. */
 async function runtimeFor(gw: GatewayServices, workspaceId: string, logger: Logger): Promise<WorkspaceRuntime> {
@@ -47,27 +30,66 @@ function invalidKey(message: string) {
   return new ApiError(401, message, { type: "invalid_request_error", code: "invalid_api_key" });
 }
 
+async function authenticate(gw: GatewayServices, header: string | null): Promise<GatewayKey> {
+  if (!header) throw invalidKey("missing API key: send Authorization: Bearer prp_…");
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (!m) throw invalidKey("the Authorization header must be: Bearer prp_…");
+  const token = m[1];
+  if (!token.startsWith("prp_")) {
+    throw invalidKey(
+      token.startsWith("eyJ")
+        ? "dashboard session tokens are not accepted here; create a gateway API key (prp_…)"
+        : "invalid API key: gateway keys start with prp_",
+    );
+  }
+  const key = await gw.cache.authenticate(token);
+  if (!key) throw invalidKey("invalid, revoked or expired API key");
+  gw.tracker?.touch(key.id);
+  return key;
+}
+
+const keyOf = new WeakMap<Request, { key: Promise<GatewayKey>; startedAt: number }>();
+
+/**
+ * The request's gateway key, looked up once per request: the body parser asks first (so nobody
+ * unauthenticated makes us read a body; see http/body.ts), the routes ask again.
+ */
+export function gatewayKeyFor(gw: GatewayServices, request: Request): Promise<GatewayKey> {
+  let entry = keyOf.get(request);
+  if (!entry) {
+    entry = { key: authenticate(gw, request.headers.get("authorization")), startedAt: performance.now() };
+    keyOf.set(request, entry);
+  }
+  return entry.key;
+}
+
+/**
+ * A request with a valid key that was refused before reaching a provider (a body too large, too
+ * deep, not JSON, invalid; an internal error) still gets its log row, like every other gateway request.
+ */
+export async function recordRefusal(gw: GatewayServices, request: Request, res: Response): Promise<void> {
+  const entry = keyOf.get(request);
+  if (!entry || !gw.sink || res.status < 400) return;
+  // Cloned now: the original is on its way to the client.
+  const copy = res.clone();
+  const key = await entry.key.catch(() => null);
+  if (!key) return;
+  const message = await copy
+    .json()
+    .then((b: { error?: { message?: unknown } }) => (typeof b?.error?.message === "string" ? b.error.message : null))
+    .catch(() => null);
+  const requestId = res.headers.get("x-request-id") ?? requestIdFrom(null);
+  gw.sink.enqueue({
+    ...newRecord({ requestId, key, model: "", stream: false, startedAt: entry.startedAt, status: res.status }),
+    error_class: "invalid_request",
+    error_message: redactSecrets(message ?? `refused with HTTP ${res.status}`),
+  });
+}
+
 /** The OpenAI-compatible surface: `POST /v1/chat/completions` and `GET /v1/models`, gateway keys only. */
 export function gatewayRoutes(deps: AppDeps, gw: GatewayServices) {
   return new Elysia({ prefix: "/v1" })
-    .derive(async ({ headers }) => {
-      const header = headers.authorization;
-      if (!header) throw invalidKey("missing API key: send Authorization: Bearer prp_…");
-      const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
-      if (!m) throw invalidKey("the Authorization header must be: Bearer prp_…");
-      const token = m[1];
-      if (!token.startsWith("prp_")) {
-        throw invalidKey(
-          token.startsWith("eyJ")
-            ? "dashboard session tokens are not accepted here; create a gateway API key (prp_…)"
-            : "invalid API key: gateway keys start with prp_",
-        );
-      }
-      const key = await gw.cache.authenticate(token);
-      if (!key) throw invalidKey("invalid, revoked or expired API key");
-      gw.tracker?.touch(key.id);
-      return { gatewayKey: key };
-    })
+    .derive(async ({ request }) => ({ gatewayKey: await gatewayKeyFor(gw, request) }))
     .post(
       "/chat/completions",
       async ({ body, gatewayKey, request, headers }) => {
@@ -79,7 +101,7 @@ export function gatewayRoutes(deps: AppDeps, gw: GatewayServices) {
           { body: body as ChatRequest, key: gatewayKey, runtime, requestId, signal: request.signal, startedAt },
         );
       },
-      { body: ChatCompletionBody, parse: readJsonBody },
+      { body: ChatCompletionBody },
     )
     .get("/models", async ({ gatewayKey }) => {
       const runtime = await runtimeFor(gw, gatewayKey.workspace_id, deps.logger);

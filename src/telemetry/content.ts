@@ -1,4 +1,4 @@
-import { redact } from "../logger.ts";
+import { redactSecrets } from "../adapters/types.ts";
 
 /**
  * Request and response bodies are stored only when the workspace turned `log_content` on, and
@@ -10,13 +10,15 @@ export const LOG_BODY_LIMIT = 16_384;
 const MARK = /…\[truncated: (\d+) characters in all\]$/;
 
 /**
- * What the gateway stores as `request_body` / `response_body`: credentials masked (the logger's
- * patterns), then cut to `limit` characters with a marker saying how long the original was.
+ * What the gateway stores as `request_body` / `response_body`: credentials masked (the gateway's
+ * one redaction, with the provider's key when there is one), then cut to `limit` characters with
+ * a marker saying how long the original was. Only the part kept is redacted (a body may be
+ * megabytes), plus a margin so a secret straddling the cut is still recognised whole.
  */
-export function bodyForLog(text: string, limit: number = LOG_BODY_LIMIT): string {
-  const clean = redact(text);
-  if (clean.length <= limit) return clean;
-  return `${clean.slice(0, limit)}…[truncated: ${clean.length} characters in all]`;
+export function bodyForLog(text: string, limit: number = LOG_BODY_LIMIT, key: string | null = null): string {
+  if (text.length <= limit) return redactSecrets(text, key);
+  const head = redactSecrets(text.slice(0, limit + 4096), key);
+  return `${head.slice(0, limit)}…[truncated: ${text.length} characters in all]`;
 }
 
 /** Whether a stored body was cut by bodyForLog. */
