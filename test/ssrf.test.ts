@@ -6,7 +6,9 @@ import { addressTier, hostTier } from "../src/net/address.ts";
 import { BlockedAddressError, createUpstreamFetch, systemLookup, type Lookup } from "../src/net/fetch.ts";
 import { hostname } from "node:os";
 import { startMockUpstream, type MockUpstream } from "./support/mock-upstreams.ts";
-import { gatewayHarness } from "./support/gateway.ts";
+import { gatewayHarness, type GatewayHarness } from "./support/gateway.ts";
+import { createGatewayServices } from "../src/gateway/services.ts";
+import { createApp } from "../src/app.ts";
 import { testApp } from "./support/app.ts";
 
 // The SSRF guard (ALLOW_PRIVATE_BASE_URLS, src/net/): addresses judged after DNS, connections pinned
@@ -220,17 +222,22 @@ describe("guarded fetch", () => {
   });
 });
 
-describe("saving a base_url without ALLOW_PRIVATE_BASE_URLS", () => {
+// One app (and database) per describe: on a loaded machine each costs seconds.
+describe("without ALLOW_PRIVATE_BASE_URLS: saving, and the connection test", () => {
   let t: Awaited<ReturnType<typeof testApp>>;
   let base: string;
   let token: string;
+  const dns = fakeDns({ "llm.corp.example": [["127.0.0.1"]], "meta.example": [["169.254.169.254"]] });
   beforeAll(async () => {
-    t = await testApp({ config: { allowPrivateBaseUrls: false } });
+    t = await testApp({ config: { allowPrivateBaseUrls: false }, lookup: dns.lookup });
     const u = await t.signup();
     token = u.token;
     base = `/workspaces/${(await t.workspace(u.token)).id}/providers`;
   });
-  afterAll(() => t.close());
+  afterAll(async () => {
+    await t.deps.gateway.stop();
+    await t.close();
+  });
 
   test.each([
     "http://127.0.0.1:8000/v1",
@@ -280,21 +287,15 @@ describe("saving a base_url without ALLOW_PRIVATE_BASE_URLS", () => {
     expect(moved.status).toBe(422);
     expect(moved.body.error.param).toBe("base_url");
   });
-});
 
-describe("connecting without ALLOW_PRIVATE_BASE_URLS: names are judged by what they resolve to", () => {
   test("the provider test says why a name resolving to 127.0.0.1 or 169.254.169.254 is refused, and nothing is sent", async () => {
     const mock = await startMockUpstream("openai", { models: ["m"] });
     const port = new URL(mock.url).port;
-    const dns = fakeDns({ "llm.corp.example": [["127.0.0.1"]], "meta.example": [["169.254.169.254"]] });
-    const t = await testApp({ config: { allowPrivateBaseUrls: false }, lookup: dns.lookup });
     try {
-      const u = await t.signup();
-      const base = `/workspaces/${(await t.workspace(u.token)).id}/providers`;
       const create = async (name: string, host: string) => {
-        const r = await t.call("POST", base, { token: u.token, body: { name, type: "openai_compatible", base_url: `http://${host}:${port}/v1`, api_key: "sk-ssrf-0123456789abcdef" } });
+        const r = await t.call("POST", base, { token, body: { name, type: "openai_compatible", base_url: `http://${host}:${port}/v1`, api_key: "sk-ssrf-0123456789abcdef" } });
         expect(r.status).toBe(201);
-        return (await t.call("POST", `${base}/${r.body.id}/test`, { token: u.token })).body;
+        return (await t.call("POST", `${base}/${r.body.id}/test`, { token })).body;
       };
       expect(await create("corp", "llm.corp.example")).toMatchObject({
         ok: false,
@@ -304,60 +305,54 @@ describe("connecting without ALLOW_PRIVATE_BASE_URLS: names are judged by what t
       expect((await create("meta", "meta.example")).message).toContain("169.254.169.254, which is a link-local or cloud metadata address, which is always refused");
       expect(mock.requests).toEqual([]);
     } finally {
-      await t.deps.gateway.stop();
-      await t.close();
       await mock.stop();
     }
   });
+});
 
-  test("the gateway refuses the attempt as blocked_address and falls back to the next entry", async () => {
-    const dns = fakeDns({ "meta.example": [["169.254.169.254"]] });
-    const h = await gatewayHarness({ lookup: dns.lookup });
-    try {
-      await h.addProvider({ type: "openai_compatible", url: "http://meta.example/v1" }, { api_key: "sk-never-sent-0123456789", priority: 1 });
-      const ok = await h.addProvider("openai", { priority: 2 });
-      const res = await fetch(`${h.base}/v1/chat/completions`, {
+describe("the gateway and refused addresses", () => {
+  const dns = fakeDns({ "meta.example": [["169.254.169.254"]] });
+  let h: GatewayHarness;
+  let ok: Awaited<ReturnType<GatewayHarness["addProvider"]>>;
+  beforeAll(async () => {
+    h = await gatewayHarness({ lookup: dns.lookup });
+    await h.addProvider({ type: "openai_compatible", url: "http://meta.example/v1" }, { api_key: "sk-never-sent-0123456789", priority: 1 });
+    ok = await h.addProvider("openai", { priority: 2 });
+  });
+  afterAll(() => h.close());
+
+  const chat = (app: { handle(r: Request): Response | Promise<Response> }) =>
+    app.handle(
+      new Request("http://localhost/v1/chat/completions", {
         method: "POST",
         headers: { authorization: `Bearer ${h.key}`, "content-type": "application/json" },
         body: JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }] }),
-      });
-      expect(res.status).toBe(200);
-      expect(res.headers.get("x-perpetuo-provider")).toBe(ok.name);
-      expect(res.headers.get("x-perpetuo-attempts")).toBe("2");
-      expect(dns.calls).toEqual(["meta.example"]);
-    } finally {
-      await h.close();
-    }
+      }),
+    );
+
+  test("an entry whose name resolves to 169.254.169.254 fails as blocked_address and the next entry answers", async () => {
+    const res = await chat(h.t.app);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("x-perpetuo-provider")).toBe(ok.name);
+    expect(res.headers.get("x-perpetuo-attempts")).toBe("2");
+    expect(dns.calls).toContain("meta.example");
   });
 
-  test("with every entry refused the client gets 502 blocked_address, and the mock on 127.0.0.1 sees nothing", async () => {
-    const mock = await startMockUpstream("openai", { expectedKey: "sk-blocked-0123456789abc" });
-    const h = await gatewayHarness();
+  test("without ALLOW_PRIVATE_BASE_URLS the mock on 127.0.0.1 is refused too: 502 naming blocked_address, nothing sent", async () => {
+    // The same data, served as an operator without ALLOW_PRIVATE_BASE_URLS would run it.
+    const config = { ...h.t.deps.config, allowPrivateBaseUrls: false };
+    const gateway = createGatewayServices({ sql: h.t.sql, config, events: h.t.deps.events, logger: h.t.deps.logger, sink: null, tracker: null, lookup: dns.lookup });
     try {
-      await h.addProvider({ type: "openai_compatible", url: mock.url }, { api_key: "sk-blocked-0123456789abc" });
-      // The same app, now as an operator without ALLOW_PRIVATE_BASE_URLS would run it.
-      const { createGatewayServices } = await import("../src/gateway/services.ts");
-      const { createApp } = await import("../src/app.ts");
-      const config = { ...h.t.deps.config, allowPrivateBaseUrls: false };
-      const gateway = createGatewayServices({ sql: h.t.sql, config, events: h.t.deps.events, logger: h.t.deps.logger, sink: null, tracker: null });
-      const app = createApp({ ...h.t.deps, config, gateway });
-      const res = await app.handle(
-        new Request("http://localhost/v1/chat/completions", {
-          method: "POST",
-          headers: { authorization: `Bearer ${h.key}`, "content-type": "application/json" },
-          body: JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }] }),
-        }),
-      );
+      const before = ok.mock!.requests.length;
+      const res = await chat(createApp({ ...h.t.deps, config, gateway }));
       expect(res.status).toBe(502);
       const body = (await res.json()) as { error: { code: string; message: string } };
       expect(body.error.code).toBe("all_providers_failed");
-      expect(body.error.message).toContain("blocked_address");
-      expect(body.error.message).toContain("ALLOW_PRIVATE_BASE_URLS");
-      expect(mock.requests).toEqual([]);
-      await gateway.stop();
+      expect(body.error.message).toContain("(blocked_address: meta.example resolves to 169.254.169.254");
+      expect(body.error.message).toContain("(blocked_address: 127.0.0.1 is a loopback, private or reserved address; the operator must set ALLOW_PRIVATE_BASE_URLS=true");
+      expect(ok.mock!.requests.length).toBe(before);
     } finally {
-      await h.close();
-      await mock.stop();
+      await gateway.stop();
     }
   });
 });
