@@ -137,6 +137,17 @@ describe("size limits", () => {
   });
 });
 
+describe("content types", () => {
+  test("an empty JSON body names the missing field; an unknown content type is a 415", async () => {
+    const empty = await h.t.call("POST", "/auth/login", { body: "" , headers: { "content-type": "application/json" } });
+    expect(empty.status).toBe(422);
+    expect(empty.body.error.param).toBe("email");
+    const xml = await h.t.call("POST", "/auth/login", { body: "<login/>", headers: { "content-type": "application/xml" } });
+    expect(xml.status).toBe(415);
+    expect(xml.body.error.code).toBe("unsupported_media_type");
+  });
+});
+
 describe("JSON nesting", () => {
   test("a /v1 body nested 100,000 levels deep is a 400 saying so, and is logged", async () => {
     const deep = `{"model":"m","messages":${"[".repeat(100_000)}${"]".repeat(100_000)}}`;

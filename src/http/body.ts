@@ -168,7 +168,8 @@ export function bodyParser(before?: (request: Request, path: string) => Promise<
     const text = new TextDecoder().decode(bytes);
     // The gateway speaks JSON whatever the client declares (curl -d sends a form type).
     if (isGateway(path) || contentType === "application/json" || contentType.endsWith("+json")) {
-      if (!isGateway(path) && text.trim() === "") return undefined;
+      // An empty body (already consumed, so Elysia must not try again) reads as no fields: the schema names what is missing.
+      if (!isGateway(path) && text.trim() === "") return {};
       return parseJson(text, path);
     }
     if (contentType === "application/x-www-form-urlencoded") return parseForm(text, path);
