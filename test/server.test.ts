@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { lstatSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
@@ -33,6 +33,26 @@ async function start(env: Record<string, string>) {
     await Bun.sleep(100);
   }
   throw new Error(`server did not start: ${await new Response(proc.stderr).text()}`);
+}
+
+/** TCP ports in LISTEN state owned by the process, from /proc (Linux). */
+function listeningTcpPorts(pid: number): number[] {
+  const inodes = new Set<string>();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (m) inodes.add(m[1]);
+    } catch {}
+  }
+  const ports = new Set<number>();
+  for (const table of ["tcp", "tcp6"]) {
+    const lines = readFileSync(`/proc/${pid}/net/${table}`, "utf8").trim().split("\n").slice(1);
+    for (const line of lines) {
+      const f = line.trim().split(/\s+/);
+      if (f[3] === "0A" && inodes.has(f[9])) ports.add(parseInt(f[1].split(":")[1], 16));
+    }
+  }
+  return [...ports].sort((a, b) => a - b);
 }
 
 async function stop(proc: Subprocess) {
@@ -74,10 +94,18 @@ describe("the server process", () => {
     }
   });
 
-  test("a second process on the same embedded data directory is refused with a clear error", async () => {
-    if (process.env.DATABASE_URL) return;
-    const { proc } = await start({ DATABASE_URL: "" });
-    try {
+  // Runs with and without DATABASE_URL: the embedded database is forced here. One server for both
+  // tests, since creating the cluster is the slow part.
+  describe("on the embedded database", () => {
+    let embedded: { proc: Subprocess; base: string };
+    beforeAll(async () => {
+      embedded = await start({ DATABASE_URL: "" });
+    }, 90_000);
+    afterAll(async () => {
+      if (embedded) await stop(embedded.proc);
+    });
+
+    test("a second process on the same data directory is refused with a clear error", async () => {
       const second = Bun.spawn(["bun", "src/index.ts", "serve"], {
         cwd: root,
         env: { ...process.env, PORT: String(await freePort()), DATA_DIR: dir, DATABASE_URL: "" },
@@ -86,9 +114,24 @@ describe("the server process", () => {
       });
       expect(await second.exited).toBe(1);
       expect(await new Response(second.stderr).text()).toContain("is in use by another Perpetuo process");
-    } finally {
-      await stop(proc);
-    }
+    });
+
+    test("the database opens no TCP port and keeps its socket and files private to this user", () => {
+      // Every TCP socket the process listens on (worker threads included) is the HTTP port.
+      expect(listeningTcpPorts(embedded.proc.pid)).toEqual([Number(new URL(embedded.base).port)]);
+      const run = join(dir, "run");
+      expect(statSync(run).mode & 0o777).toBe(0o700);
+      expect(readdirSync(run)).toEqual([".s.PGSQL.5432"]);
+      expect(statSync(join(run, ".s.PGSQL.5432")).isSocket()).toBe(true);
+      const open: string[] = [];
+      const walk = (p: string) => {
+        const st = lstatSync(p);
+        if (st.mode & 0o077) open.push(`${p} ${(st.mode & 0o777).toString(8)}`);
+        if (st.isDirectory()) for (const n of readdirSync(p)) walk(join(p, n));
+      };
+      walk(join(dir, "pg"));
+      expect(open).toEqual([]);
+    });
   });
 
   test("a bad variable stops start-up with one line naming it", async () => {
