@@ -5,7 +5,8 @@ import type { Config } from "../config.ts";
 import { adapterFor } from "../adapters/index.ts";
 import { authenticateApiKey, LastUsedTracker } from "../api-keys/service.ts";
 import { loadProviderConfigs } from "../providers/service.ts";
-import { createKeyring } from "../providers/keyring.ts";
+import { createKeyring, KeyringError } from "../providers/keyring.ts";
+import { ApiError } from "../http/errors.ts";
 import type { LogSink } from "../telemetry/types.ts";
 import { GatewayCache } from "./cache.ts";
 import { Cooldowns, type GatewayProvider } from "./router.ts";
@@ -31,14 +32,25 @@ export function createGatewayServices(opts: {
   tracker?: LastUsedTracker | null;
 }): GatewayServices {
   const keyring = createKeyring(opts.config);
+  // A cache miss while the database is away is an outage, not a bug in the request: 503, so clients retry.
+  let loggedAt = 0;
+  const unavailable = (err: unknown): never => {
+    if (err instanceof ApiError || err instanceof KeyringError) throw err;
+    // One line per 10 s, not one per request, during an outage.
+    if (Date.now() - loggedAt >= 10_000 && (loggedAt = Date.now())) opts.logger.error("gateway: a key or workspace lookup failed; answering 503", { error: err instanceof Error ? err.message : String(err) });
+    throw new ApiError(503, "the gateway cannot reach its database right now; retry shortly", {
+      code: "service_unavailable",
+      headers: { "retry-after": "1" },
+    });
+  };
   const cache = new GatewayCache(
     {
-      authenticate: (token) => authenticateApiKey(opts.sql, token),
+      authenticate: (token) => authenticateApiKey(opts.sql, token).catch(unavailable),
       async workspace(id) {
         const [providers, [ws]] = await Promise.all([
           loadProviderConfigs(opts.sql, id, keyring),
           opts.sql<{ log_content: boolean | null }[]>`select (settings->>'log_content')::boolean as log_content from workspaces where id = ${id}`,
-        ]);
+        ]).catch(unavailable);
         return { providers, logContent: ws?.log_content === true };
       },
     },
