@@ -15,6 +15,16 @@ const port = v.pipe(
 const url = (protocols: RegExp, rule: string) =>
   v.pipe(v.string(), v.trim(), v.url(`must be a URL (${rule})`), v.regex(protocols, `must be a URL (${rule})`));
 
+/** A whole number from the environment, within [min, max]. */
+const whole = (fallback: string, min: number, max: number, range: string) =>
+  v.pipe(
+    v.optional(v.string(), fallback),
+    v.regex(/^\d+$/, "must be a whole number"),
+    v.transform(Number),
+    v.minValue(min, range),
+    v.maxValue(max, range),
+  );
+
 const secret = v.pipe(v.string(), v.minLength(32, "must be at least 32 characters (try: openssl rand -base64 48)"));
 
 export const ConfigSchema = v.object({
@@ -34,6 +44,10 @@ export const ConfigSchema = v.object({
   DATA_DIR: v.optional(v.pipe(v.string(), v.minLength(1)), "./data"),
   LOG_LEVEL: v.optional(v.picklist(["debug", "info", "warn", "error"], "must be one of debug, info, warn, error"), "info"),
   NODE_ENV: v.optional(v.string(), "development"),
+  // Platforms send SIGKILL 30 s after SIGTERM: open streams are ended before that, with time left to write their logs.
+  SHUTDOWN_TIMEOUT_MS: whole("20000", 0, 25_000, "must be between 0 and 25000 (platforms kill 30 s after SIGTERM)"),
+  LOG_QUEUE_MAX: whole("10000", 1_000, 10_000_000, "must be between 1000 and 10000000"),
+  LOG_SPOOL_MAX_BYTES: whole(String(1024 ** 3), 1024 ** 2, Number.MAX_SAFE_INTEGER, "must be at least 1048576 (1 MiB)"),
 });
 
 export interface Config {
@@ -47,6 +61,12 @@ export interface Config {
   logLevel: "debug" | "info" | "warn" | "error";
   production: boolean;
   secretSource: "env" | "file";
+  /** SIGTERM: how long open requests and streams may finish before streams are ended with an error event. */
+  shutdownTimeoutMs: number;
+  /** Request-log records held in memory before spilling to the spool (and the bound when it cannot). */
+  logQueueMax: number;
+  /** Bound on DATA_DIR/spool; beyond it (and LOG_QUEUE_MAX) records are dropped and counted. */
+  logSpoolMaxBytes: number;
 }
 
 export class ConfigError extends Error {}
@@ -96,6 +116,9 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: parsed.LOG_LEVEL,
     production,
     secretSource,
+    shutdownTimeoutMs: parsed.SHUTDOWN_TIMEOUT_MS,
+    logQueueMax: parsed.LOG_QUEUE_MAX,
+    logSpoolMaxBytes: parsed.LOG_SPOOL_MAX_BYTES,
   };
 }
 

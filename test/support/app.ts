@@ -17,6 +17,9 @@ export function testConfig(over: Partial<Config> = {}): Config {
     logLevel: "debug",
     production: false,
     secretSource: "env",
+    shutdownTimeoutMs: 20_000,
+    logQueueMax: 10_000,
+    logSpoolMaxBytes: 1024 ** 3,
     ...over,
   };
 }
