@@ -18,6 +18,10 @@ export interface GatewayServices {
   sink: LogSink | null;
   /** Model ids an entry's provider reports (cached; [] when it cannot be asked). */
   upstreamModels(p: GatewayProvider): Promise<string[]>;
+  /** Aborted by drain(): in-flight upstream calls stop, open streams end with a server_shutting_down error event. */
+  draining: AbortSignal;
+  /** Shutdown's deadline passed: end what is still open (each request still writes its log row). */
+  drain(): void;
   stop(): Promise<void>;
 }
 
@@ -61,6 +65,7 @@ export function createGatewayServices(opts: {
       ? new LastUsedTracker(opts.sql, { onError: (err) => opts.logger.warn("could not record key use", { error: err }) })
       : opts.tracker;
 
+  const draining = new AbortController();
   const modelLists = new Map<string, { at: number; ids: Promise<string[]> }>();
   opts.events.on((e) => {
     if (e.type === "provider") modelLists.clear();
@@ -71,6 +76,8 @@ export function createGatewayServices(opts: {
     cooldowns: new Cooldowns(),
     tracker,
     sink: opts.sink,
+    draining: draining.signal,
+    drain: () => draining.abort(),
     upstreamModels(p) {
       const hit = modelLists.get(p.id);
       if (hit && Date.now() - hit.at < MODELS_TTL_MS) return hit.ids;
