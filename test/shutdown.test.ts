@@ -5,6 +5,7 @@ import { join } from "node:path";
 import postgres from "postgres";
 import { openDatabase } from "../src/db/client.ts";
 import { startMockUpstream, type MockUpstream } from "./support/mock-upstreams.ts";
+import { gatewayHarness } from "./support/gateway.ts";
 
 // SIGTERM while requests are in flight: the process stops accepting, lets what it accepted finish,
 // writes every request log, and exits 0. Afterwards the database holds one row per answered request.
@@ -166,3 +167,27 @@ test("SIGTERM ends a stream still open at the drain deadline with an error event
     await dropDb();
   }
 }, 120_000);
+
+test("a request still waiting on its provider at the drain deadline answers 503 server_shutting_down, and is logged", async () => {
+  const h = await gatewayHarness();
+  try {
+    await h.addProvider("openai", {}, { behaviour: { delayMs: 60_000 } });
+    const pending = fetch(`${h.base}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${h.key}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }] }),
+    });
+    await Bun.sleep(300);
+    h.t.deps.gateway.drain();
+    const res = await pending;
+    expect(res.status).toBe(503);
+    expect(await res.json()).toEqual({
+      error: { message: "the gateway is shutting down; retry the request", type: "server_error", param: null, code: "server_shutting_down" },
+    });
+    await h.t.deps.logQueue.flush();
+    const rows = await h.t.sql`select status, error_class from request_logs`;
+    expect(rows).toEqual([{ status: 503, error_class: "shutdown" }]);
+  } finally {
+    await h.close();
+  }
+}, 90_000);
