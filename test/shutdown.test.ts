@@ -186,7 +186,7 @@ test("a request still waiting on its provider at the drain deadline answers 503 
     });
     await h.t.deps.logQueue.flush();
     const rows = await h.t.sql`select status, error_class from request_logs`;
-    expect(rows).toEqual([{ status: 503, error_class: "shutdown" }]);
+    expect([...rows]).toEqual([{ status: 503, error_class: "shutdown" }]);
   } finally {
     await h.close();
   }
