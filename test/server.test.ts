@@ -3,6 +3,7 @@ import { lstatSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
+import { testDatabase } from "./support/db.ts";
 
 // The real entry point as a user starts it: a process, a port, the embedded database on disk
 // (or the server in DATABASE_URL), then curl-like calls over HTTP.
@@ -67,30 +68,36 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("the server process", () => {
   test("serves signup, login and workspaces over HTTP, keeps data across a restart and exits 0 on SIGTERM", async () => {
-    const env = { DATABASE_URL: process.env.DATABASE_URL ?? "" };
-    let { proc, base } = await start(env);
-    const json = (body: unknown, token?: string) => ({
-      method: "POST",
-      headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      body: JSON.stringify(body),
-    });
-    const email = `srv-${crypto.randomUUID()}@example.com`;
-    const signup = await fetch(`${base}/auth/signup`, json({ email, password: "0123456789" }));
-    expect(signup.status).toBe(201);
-    const { token } = (await signup.json()) as { token: string };
-    const ws = await (await fetch(`${base}/workspaces`, json({ name: "Persisted" }, token))).json() as { id: string };
-    await stop(proc);
-    expect(proc.exitCode).toBe(0);
-
-    ({ proc, base } = await start(env));
+    // A database of its own on the server (the shared one may hold other branches' migrations).
+    const db = process.env.DATABASE_URL ? await testDatabase({ migrate: false }) : null;
+    const env = { DATABASE_URL: db?.url ?? "" };
     try {
-      const login = await fetch(`${base}/auth/login`, json({ email, password: "0123456789" }));
-      expect(login.status).toBe(200);
-      const { token: t2 } = (await login.json()) as { token: string };
-      const got = await fetch(`${base}/workspaces/${ws.id}`, { headers: { authorization: `Bearer ${t2}` } });
-      expect(((await got.json()) as { name: string }).name).toBe("Persisted");
-    } finally {
+      let { proc, base } = await start(env);
+      const json = (body: unknown, token?: string) => ({
+        method: "POST",
+        headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body: JSON.stringify(body),
+      });
+      const email = `srv-${crypto.randomUUID()}@example.com`;
+      const signup = await fetch(`${base}/auth/signup`, json({ email, password: "0123456789" }));
+      expect(signup.status).toBe(201);
+      const { token } = (await signup.json()) as { token: string };
+      const ws = await (await fetch(`${base}/workspaces`, json({ name: "Persisted" }, token))).json() as { id: string };
       await stop(proc);
+      expect(proc.exitCode).toBe(0);
+
+      ({ proc, base } = await start(env));
+      try {
+        const login = await fetch(`${base}/auth/login`, json({ email, password: "0123456789" }));
+        expect(login.status).toBe(200);
+        const { token: t2 } = (await login.json()) as { token: string };
+        const got = await fetch(`${base}/workspaces/${ws.id}`, { headers: { authorization: `Bearer ${t2}` } });
+        expect(((await got.json()) as { name: string }).name).toBe("Persisted");
+      } finally {
+        await stop(proc);
+      }
+    } finally {
+      await db?.close();
     }
   });
 
