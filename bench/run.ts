@@ -34,6 +34,9 @@ const config = {
   signup: "open" as const,
   // The mock upstream is on 127.0.0.1.
   allowPrivateBaseUrls: true,
+  shutdownTimeoutMs: 20_000,
+  logQueueMax: 10_000,
+  logSpoolMaxBytes: 1024 ** 3,
 };
 const deps = buildDeps({ sql: db.sql, config, logger: silentLogger, passwordOptions: { memoryCost: 1024, timeCost: 1 } });
 const app = createApp(deps).listen({ port: 0, hostname: "127.0.0.1" });

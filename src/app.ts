@@ -59,7 +59,14 @@ export function buildDeps(input: AppInput): AppDeps {
   // The embedded database has one connection: smaller batches keep other queries from waiting long behind a log write.
   const logQueue =
     input.logQueue ??
-    new LogQueue({ sql: input.sql, logger: input.logger, spoolDir: join(input.config.dataDir, "spool"), batchSize: input.config.databaseUrl ? 500 : 100 });
+    new LogQueue({
+      sql: input.sql,
+      logger: input.logger,
+      spoolDir: join(input.config.dataDir, "spool"),
+      batchSize: input.config.databaseUrl ? 500 : 100,
+      maxMemoryRecords: input.config.logQueueMax,
+      maxSpoolBytes: input.config.logSpoolMaxBytes,
+    });
   const gateway =
     input.gateway ?? createGatewayServices({ sql: input.sql, config: input.config, events, logger: input.logger, sink: logQueue, lookup: input.lookup });
   // argon2 holds ~64 MiB per hash: a few at a time, a bounded queue, the rest refused (503).

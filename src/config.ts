@@ -16,6 +16,16 @@ const port = v.pipe(
 const url = (protocols: RegExp, rule: string) =>
   v.pipe(v.string(), v.trim(), v.url(`must be a URL (${rule})`), v.regex(protocols, `must be a URL (${rule})`));
 
+/** A whole number from the environment, within [min, max]. */
+const whole = (fallback: string, min: number, max: number, range: string) =>
+  v.pipe(
+    v.optional(v.string(), fallback),
+    v.regex(/^\d+$/, "must be a whole number"),
+    v.transform(Number),
+    v.minValue(min, range),
+    v.maxValue(max, range),
+  );
+
 const secret = v.pipe(v.string(), v.minLength(32, "must be at least 32 characters (try: openssl rand -base64 48)"));
 
 export const ConfigSchema = v.object({
@@ -51,6 +61,10 @@ export const ConfigSchema = v.object({
   SIGNUP: v.optional(v.picklist(["open", "invite", "closed"], "must be one of open, invite, closed"), "invite"),
   // Lets provider base URLs reach loopback, private, CGNAT and other non-public addresses (SSRF guard: src/net/).
   ALLOW_PRIVATE_BASE_URLS: v.optional(v.pipe(v.picklist(["true", "false", "1", "0"], "must be true or false"), v.transform((s) => s === "true" || s === "1")), "false"),
+  // Platforms send SIGKILL 30 s after SIGTERM: open streams are ended before that, with time left to write their logs.
+  SHUTDOWN_TIMEOUT_MS: whole("20000", 0, 25_000, "must be between 0 and 25000 (platforms kill 30 s after SIGTERM)"),
+  LOG_QUEUE_MAX: whole("10000", 1_000, 10_000_000, "must be between 1000 and 10000000"),
+  LOG_SPOOL_MAX_BYTES: whole(String(1024 ** 3), 1024 ** 2, Number.MAX_SAFE_INTEGER, "must be at least 1048576 (1 MiB)"),
 });
 
 export interface Config {
@@ -70,6 +84,12 @@ export interface Config {
   signup: "open" | "invite" | "closed";
   /** Provider base URLs may point at loopback/private addresses (metadata addresses never). */
   allowPrivateBaseUrls: boolean;
+  /** SIGTERM: how long open requests and streams may finish before streams are ended with an error event. */
+  shutdownTimeoutMs: number;
+  /** Request-log records held in memory before spilling to the spool (and the bound when it cannot). */
+  logQueueMax: number;
+  /** Bound on DATA_DIR/spool; beyond it (and LOG_QUEUE_MAX) records are dropped and counted. */
+  logSpoolMaxBytes: number;
 }
 
 export class ConfigError extends Error {}
@@ -123,6 +143,9 @@ export function loadConfig(env: Env = process.env): Config {
     passwordHashConcurrency: parsed.PASSWORD_HASH_CONCURRENCY,
     signup: parsed.SIGNUP,
     allowPrivateBaseUrls: parsed.ALLOW_PRIVATE_BASE_URLS,
+    shutdownTimeoutMs: parsed.SHUTDOWN_TIMEOUT_MS,
+    logQueueMax: parsed.LOG_QUEUE_MAX,
+    logSpoolMaxBytes: parsed.LOG_SPOOL_MAX_BYTES,
   };
 }
 

@@ -45,17 +45,30 @@ async function serve(config: Config, logger: Logger) {
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info("shutting down", { signal });
-    // Stop accepting, let in-flight requests finish, then close the database.
-    await app.server?.stop(false);
+    logger.info("shutting down", { signal, drain_timeout_ms: config.shutdownTimeoutMs });
+    const began = Date.now();
+    // Stop accepting and let in-flight requests finish, but not past the deadline: a platform's
+    // SIGKILL (30 s after SIGTERM) would lose the rows of streams still open.
+    const server = app.server;
+    const closed = (server?.stop(false) ?? Promise.resolve()).then(() => true);
+    const within = (ms: number) => Promise.race([closed, Bun.sleep(ms).then(() => false)]);
+    if (!(await within(config.shutdownTimeoutMs))) {
+      logger.warn("shutdown: drain deadline passed; ending open requests and streams with server_shutting_down", { timeout_ms: config.shutdownTimeoutMs });
+      deps.gateway.drain();
+      // Streams end with their error event at once; a client that is not reading is disconnected.
+      if (!(await within(2_000))) await server?.stop(true);
+    }
     await app.stop?.().catch(() => {});
     await unbridge?.().catch(() => {});
     await deps.gateway.stop();
     await retention.stop();
     // Every request log still in memory goes to the database, or to DATA_DIR/spool if it is away.
-    await deps.logQueue.flush({ replaySpool: false });
+    // Within what is left of the 30 s a platform allows (at least 2 s); then the rest goes to the spool.
+    const left = 28_000 - (Date.now() - began);
+    await deps.logQueue.flush({ replaySpool: false, timeoutMs: Math.min(10_000, Math.max(2_000, left)) });
     deps.logQueue.stop();
-    const unsaved = deps.logQueue.stats().queued;
+    const { queued: unsaved, discarded } = deps.logQueue.stats();
+    if (discarded > 0) logger.warn("request logs dropped since start because the log queue and spool were full", { count: discarded });
     if (unsaved > 0) logger.error("request logs lost at shutdown: neither the database nor the spool took them", { count: unsaved });
     await db.close();
     logger.info("stopped");

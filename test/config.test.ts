@@ -14,6 +14,16 @@ describe("configuration", () => {
     expect(c.dataDir).toBe(dir);
   });
 
+  test("shutdown and log queue bounds default to 20 s, 10,000 records and 1 GiB, and can be set", () => {
+    const dir = tmp();
+    expect(loadConfig({ DATA_DIR: dir })).toMatchObject({ shutdownTimeoutMs: 20_000, logQueueMax: 10_000, logSpoolMaxBytes: 1024 ** 3 });
+    expect(loadConfig({ DATA_DIR: dir, SHUTDOWN_TIMEOUT_MS: "5000", LOG_QUEUE_MAX: "50000", LOG_SPOOL_MAX_BYTES: "104857600" })).toMatchObject({
+      shutdownTimeoutMs: 5_000,
+      logQueueMax: 50_000,
+      logSpoolMaxBytes: 104_857_600,
+    });
+  });
+
   test.each([
     [{ PORT: "eighty" }, "PORT must be a whole number"],
     [{ PORT: "70000" }, "PORT must be between 0 and 65535"],
@@ -22,6 +32,10 @@ describe("configuration", () => {
     [{ LOG_LEVEL: "loud" }, "LOG_LEVEL must be one of debug, info, warn, error"],
     [{ PERPETUO_SECRET: "short" }, "PERPETUO_SECRET must be at least 32 characters"],
     [{ ALLOW_PRIVATE_BASE_URLS: "maybe" }, "ALLOW_PRIVATE_BASE_URLS must be true or false"],
+    [{ SHUTDOWN_TIMEOUT_MS: "30000" }, "SHUTDOWN_TIMEOUT_MS must be between 0 and 25000 (platforms kill 30 s after SIGTERM)"],
+    [{ SHUTDOWN_TIMEOUT_MS: "20s" }, "SHUTDOWN_TIMEOUT_MS must be a whole number"],
+    [{ LOG_QUEUE_MAX: "10" }, "LOG_QUEUE_MAX must be between 1000 and 10000000"],
+    [{ LOG_SPOOL_MAX_BYTES: "1000" }, "LOG_SPOOL_MAX_BYTES must be at least 1048576 (1 MiB)"],
   ])("%j stops start-up with one line naming the variable", (env, message) => {
     expect(() => parseEnv(env)).toThrow(`invalid configuration: ${message}`);
   });

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
@@ -7,6 +7,7 @@ import type { Sql } from "../src/db/client.ts";
 import { backoffDelay, LogQueue, toRow, type LogQueueOptions } from "../src/telemetry/log-queue.ts";
 import type { RequestRecord } from "../src/telemetry/types.ts";
 import { testDatabase } from "./support/db.ts";
+import { createLogger } from "../src/logger.ts";
 import { countingSql, insertWorkspace, makeRecord, switchableSql, unreachableSql, waitFor } from "./support/logs.ts";
 
 let db: Awaited<ReturnType<typeof testDatabase>>;
@@ -416,6 +417,66 @@ describe("database unavailable", () => {
     expect(await rowCount(ws)).toBe(total);
     expect(await countedRequests(ws)).toBe(total);
     expect([...(await counterMismatches(ws))]).toEqual([]);
+  });
+});
+
+describe("bounds", () => {
+  /** Log lines as parsed objects, to count what the queue said. */
+  function captured() {
+    const lines: { level: string; msg: string; [k: string]: unknown }[] = [];
+    return { logger: createLogger("debug", (l) => lines.push(JSON.parse(l))), said: (msg: string) => lines.filter((l) => l.msg.startsWith(msg)) };
+  }
+
+  test("without a spool, memory holds maxMemoryRecords; the rest is dropped, counted and said once", async () => {
+    const ws = await insertWorkspace(sql);
+    const target = switchableSql(await downSql());
+    const log = captured();
+    const q = queue({ sql: target.sql, logger: log.logger, batchSize: 50, maxMemoryRecords: 200, retryBaseMs: 5, retryMaxMs: 20 });
+    for (let i = 0; i < 500; i++) {
+      q.enqueue(makeRecord(ws));
+      if (i % 100 === 0) await Bun.sleep(5);
+    }
+    expect(q.stats()).toMatchObject({ queued: 200, discarded: 300, written: 0 });
+    expect(log.said("log queue full")).toHaveLength(1);
+    expect(log.said("log queue full")[0]).toMatchObject({ level: "error", reason: "there is no spool", max_memory_records: 200 });
+
+    target.use(sql);
+    await q.flush();
+    expect(await rowCount(ws)).toBe(200);
+    expect(q.stats()).toMatchObject({ queued: 0, discarded: 300, written: 200 });
+    expect(log.said("log queue accepting records again")).toHaveLength(1);
+    expect(log.said("log queue accepting records again")[0]).toMatchObject({ dropped: 300 });
+  });
+
+  test("the spool stops at maxSpoolBytes; then memory fills and the rest is dropped and counted, never silently", async () => {
+    const ws = await insertWorkspace(sql);
+    const dir = spoolDir();
+    const target = switchableSql(await downSql());
+    const log = captured();
+    const maxSpoolBytes = 40_000;
+    const q = queue({ sql: target.sql, logger: log.logger, spoolDir: dir, batchSize: 50, maxMemoryRecords: 100, maxSpoolBytes, retryBaseMs: 5, retryMaxMs: 20 });
+    const total = 1000;
+    for (let i = 0; i < total; i++) {
+      q.enqueue(makeRecord(ws));
+      if (i % 25 === 0) await Bun.sleep(2);
+    }
+    await waitFor("the spool to be full", () => q.stats().discarded > 0);
+    await Bun.sleep(20);
+    const s = q.stats();
+    const onDisk = spoolFiles(dir).reduce((n, f) => n + statSync(join(dir, f)).size, 0);
+    expect(onDisk).toBeLessThanOrEqual(maxSpoolBytes);
+    expect(s.spool_bytes).toBe(onDisk);
+    expect(s.spilled).toBeGreaterThan(0);
+    expect(s.queued).toBeLessThanOrEqual(100);
+    // Every record is accounted for: in the spool, in memory, or counted as dropped.
+    expect(s.spilled + s.queued + s.discarded).toBe(total);
+    expect(log.said("log queue full")).toHaveLength(1);
+
+    target.use(sql);
+    await q.flush();
+    expect(await rowCount(ws)).toBe(s.spilled + s.queued);
+    expect(await countedRequests(ws)).toBe(s.spilled + s.queued);
+    expect(q.stats()).toMatchObject({ spool_bytes: 0, spool_pending: false, discarded: s.discarded });
   });
 });
 

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { lstatSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
+import { testDatabase } from "./support/db.ts";
 
 // The real entry point as a user starts it: a process, a port, the embedded database on disk
 // (or the server in DATABASE_URL), then curl-like calls over HTTP.
@@ -35,6 +36,26 @@ async function start(env: Record<string, string>) {
   throw new Error(`server did not start: ${await new Response(proc.stderr).text()}`);
 }
 
+/** TCP ports in LISTEN state owned by the process, from /proc (Linux). */
+function listeningTcpPorts(pid: number): number[] {
+  const inodes = new Set<string>();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (m) inodes.add(m[1]);
+    } catch {}
+  }
+  const ports = new Set<number>();
+  for (const table of ["tcp", "tcp6"]) {
+    const lines = readFileSync(`/proc/${pid}/net/${table}`, "utf8").trim().split("\n").slice(1);
+    for (const line of lines) {
+      const f = line.trim().split(/\s+/);
+      if (f[3] === "0A" && inodes.has(f[9])) ports.add(parseInt(f[1].split(":")[1], 16));
+    }
+  }
+  return [...ports].sort((a, b) => a - b);
+}
+
 async function stop(proc: Subprocess) {
   proc.kill("SIGTERM");
   await proc.exited;
@@ -47,38 +68,51 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("the server process", () => {
   test("serves signup, login and workspaces over HTTP, keeps data across a restart and exits 0 on SIGTERM", async () => {
-    // The server's shared database may hold earlier runs' accounts, which SIGNUP=invite (the default) would refuse to add to.
-    const env = { DATABASE_URL: process.env.DATABASE_URL ?? "", SIGNUP: "open" };
-    let { proc, base } = await start(env);
-    const json = (body: unknown, token?: string) => ({
-      method: "POST",
-      headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      body: JSON.stringify(body),
-    });
-    const email = `srv-${crypto.randomUUID()}@example.com`;
-    const signup = await fetch(`${base}/auth/signup`, json({ email, password: "0123456789" }));
-    expect(signup.status).toBe(201);
-    const { token } = (await signup.json()) as { token: string };
-    const ws = await (await fetch(`${base}/workspaces`, json({ name: "Persisted" }, token))).json() as { id: string };
-    await stop(proc);
-    expect(proc.exitCode).toBe(0);
-
-    ({ proc, base } = await start(env));
+    // A database of its own on the server (the shared one may hold other branches' migrations).
+    const db = process.env.DATABASE_URL ? await testDatabase({ migrate: false }) : null;
+    const env = { DATABASE_URL: db?.url ?? "", SIGNUP: "open" };
     try {
-      const login = await fetch(`${base}/auth/login`, json({ email, password: "0123456789" }));
-      expect(login.status).toBe(200);
-      const { token: t2 } = (await login.json()) as { token: string };
-      const got = await fetch(`${base}/workspaces/${ws.id}`, { headers: { authorization: `Bearer ${t2}` } });
-      expect(((await got.json()) as { name: string }).name).toBe("Persisted");
-    } finally {
+      let { proc, base } = await start(env);
+      const json = (body: unknown, token?: string) => ({
+        method: "POST",
+        headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body: JSON.stringify(body),
+      });
+      const email = `srv-${crypto.randomUUID()}@example.com`;
+      const signup = await fetch(`${base}/auth/signup`, json({ email, password: "0123456789" }));
+      expect(signup.status).toBe(201);
+      const { token } = (await signup.json()) as { token: string };
+      const ws = await (await fetch(`${base}/workspaces`, json({ name: "Persisted" }, token))).json() as { id: string };
       await stop(proc);
+      expect(proc.exitCode).toBe(0);
+
+      ({ proc, base } = await start(env));
+      try {
+        const login = await fetch(`${base}/auth/login`, json({ email, password: "0123456789" }));
+        expect(login.status).toBe(200);
+        const { token: t2 } = (await login.json()) as { token: string };
+        const got = await fetch(`${base}/workspaces/${ws.id}`, { headers: { authorization: `Bearer ${t2}` } });
+        expect(((await got.json()) as { name: string }).name).toBe("Persisted");
+      } finally {
+        await stop(proc);
+      }
+    } finally {
+      await db?.close();
     }
   });
 
-  test("a second process on the same embedded data directory is refused with a clear error", async () => {
-    if (process.env.DATABASE_URL) return;
-    const { proc } = await start({ DATABASE_URL: "" });
-    try {
+  // Runs with and without DATABASE_URL: the embedded database is forced here. One server for both
+  // tests, since creating the cluster is the slow part.
+  describe("on the embedded database", () => {
+    let embedded: { proc: Subprocess; base: string };
+    beforeAll(async () => {
+      embedded = await start({ DATABASE_URL: "" });
+    }, 90_000);
+    afterAll(async () => {
+      if (embedded) await stop(embedded.proc);
+    });
+
+    test("a second process on the same data directory is refused with a clear error", async () => {
       const second = Bun.spawn(["bun", "src/index.ts", "serve"], {
         cwd: root,
         env: { ...process.env, PORT: String(await freePort()), DATA_DIR: dir, DATABASE_URL: "" },
@@ -87,9 +121,24 @@ describe("the server process", () => {
       });
       expect(await second.exited).toBe(1);
       expect(await new Response(second.stderr).text()).toContain("is in use by another Perpetuo process");
-    } finally {
-      await stop(proc);
-    }
+    });
+
+    test("the database opens no TCP port and keeps its socket and files private to this user", () => {
+      // Every TCP socket the process listens on (worker threads included) is the HTTP port.
+      expect(listeningTcpPorts(embedded.proc.pid)).toEqual([Number(new URL(embedded.base).port)]);
+      const run = join(dir, "run");
+      expect(statSync(run).mode & 0o777).toBe(0o700);
+      expect(readdirSync(run)).toEqual([".s.PGSQL.5432"]);
+      expect(statSync(join(run, ".s.PGSQL.5432")).isSocket()).toBe(true);
+      const open: string[] = [];
+      const walk = (p: string) => {
+        const st = lstatSync(p);
+        if (st.mode & 0o077) open.push(`${p} ${(st.mode & 0o777).toString(8)}`);
+        if (st.isDirectory()) for (const n of readdirSync(p)) walk(join(p, n));
+      };
+      walk(join(dir, "pg"));
+      expect(open).toEqual([]);
+    });
   });
 
   test("a bad variable stops start-up with one line naming it", async () => {

@@ -35,8 +35,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   const server = await startEmbedded(opts.dataDir, opts.template);
   const sql = postgres({
     ...common,
-    host: server.host,
-    port: server.port,
+    path: server.path,
     user: "postgres",
     database: "postgres",
     max: 1,

@@ -4,6 +4,8 @@
 //
 // The compiled binary lists this file as a second entrypoint of `bun build --compile` (see the
 // `build` script), as Bun requires for any Worker inside a standalone executable.
+import { chmodSync, lstatSync, readdirSync } from "node:fs";
+import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
 import { loadPGliteAssets } from "./pglite-assets.ts";
@@ -38,10 +40,23 @@ async function start(msg: Extract<ToWorker, { type: "start" }>): Promise<void> {
     ...assets,
     ...(msg.template ? { loadDataDir: fromTransfer(msg.template) } : {}),
   });
-  server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections: 4 });
+  if (msg.pgDir) makePrivate(msg.pgDir);
+  // A Unix socket in a 0700 directory: pglite-socket takes any user and password, so no TCP port.
+  server = new PGLiteSocketServer({ db, path: msg.socketPath, maxConnections: 4 });
   await server.start();
-  const [host, port] = server.getServerConn().split(":");
-  reply({ type: "ready", host: host!, port: Number(port) });
+  reply({ type: "ready" });
+}
+
+/**
+ * PGlite's initdb copies the cluster's files in with mode 0666 (an explicit chmod, so no umask helps);
+ * files PostgreSQL creates later are 0600. Take group and world access away from what is there, and
+ * from data directories created by older versions.
+ */
+function makePrivate(path: string): void {
+  const st = lstatSync(path);
+  if (st.isSymbolicLink()) return;
+  if ((st.mode & 0o077) !== 0) chmodSync(path, st.mode & 0o700);
+  if (st.isDirectory()) for (const name of readdirSync(path)) makePrivate(join(path, name));
 }
 
 async function stop(): Promise<void> {

@@ -1,9 +1,10 @@
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 export interface EmbeddedServer {
-  host: string;
-  port: number;
+  /** The Unix socket postgres.js connects to (postgres.js's `path`); no TCP port is ever opened. */
+  path: string;
   /** A tarball of the whole cluster; loading it is far faster than initdb (tests use it as a template). */
   dump(): Promise<Blob>;
   stop(): Promise<void>;
@@ -58,13 +59,13 @@ export interface TransferredBlob {
 
 /** Messages to src/db/embedded-worker.ts. */
 export type ToWorker =
-  | { type: "start"; pgDir: string | undefined; template?: TransferredBlob; compiled: boolean }
+  | { type: "start"; pgDir: string | undefined; socketPath: string; template?: TransferredBlob; compiled: boolean }
   | { type: "dump"; id: number }
   | { type: "stop"; id: number };
 
 /** Messages from src/db/embedded-worker.ts. */
 export type FromWorker =
-  | { type: "ready"; host: string; port: number }
+  | { type: "ready" }
   | { type: "start-failed"; message: string }
   | { type: "result"; id: number; ok: true; blob?: TransferredBlob }
   | { type: "result"; id: number; ok: false; message: string };
@@ -79,9 +80,36 @@ const WORKER_URL = Bun.isStandaloneExecutable
   ? "./db/embedded-worker.ts"
   : new URL("./embedded-worker.ts", import.meta.url).href;
 
+/** sun_path holds 108 bytes on Linux (104 on macOS); stay clear of both. */
+const MAX_SOCKET_PATH = 100;
+const SOCKET_NAME = ".s.PGSQL.5432";
+
+/** A directory only this user can enter, created (or tightened) now. */
+function privateDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+}
+
 /**
- * Starts PGlite (in memory when dataDir is null) behind a loopback socket so postgres.js talks to it
- * exactly as to a real server. PGlite runs in a Worker (src/db/embedded-worker.ts): its queries use a
+ * Where the socket lives. pglite-socket accepts any user and password, so the socket's directory is
+ * the access control: 0700, this user only. DATA_DIR/run for a database on disk (the lock file makes
+ * a leftover socket there ours to remove); a fresh private temp directory in memory, or when
+ * DATA_DIR's path is too long for a socket address.
+ */
+function socketDir(dataDir: string | null): { dir: string; temporary: boolean } {
+  if (dataDir && join(dataDir, "run", SOCKET_NAME).length < MAX_SOCKET_PATH) {
+    const dir = join(dataDir, "run");
+    privateDir(dir);
+    rmSync(join(dir, SOCKET_NAME), { force: true });
+    return { dir, temporary: false };
+  }
+  // mkdtemp creates the directory 0700.
+  return { dir: mkdtempSync(join(tmpdir(), "perpetuo-pg-")), temporary: true };
+}
+
+/**
+ * Starts PGlite (in memory when dataDir is null) behind a Unix socket in a private directory, so
+ * postgres.js talks to it exactly as to a real server and no other local user can. PGlite runs in a Worker (src/db/embedded-worker.ts): its queries use a
  * second core instead of stalling this thread's event loop. Callers must use a single connection:
  * pglite-socket interleaves extended-protocol messages from concurrent connections.
  */
@@ -91,12 +119,21 @@ export async function startEmbedded(dataDir: string | null, template?: Blob): Pr
   if (dataDir) {
     // Inside the compiled binary, paths under /$bunfs name its embedded, read-only files.
     if (dataDir.includes("$bunfs")) throw new Error(`DATA_DIR must be a real directory, not ${dataDir} inside the binary`);
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     pgDir = join(dataDir, "pg");
-    mkdirSync(pgDir, { recursive: true });
+    // Before PGlite writes anything: its files are created 0666 (see the worker), the directory keeps others out.
+    privateDir(pgDir);
     release = acquireLock(dataDir);
   }
   let worker: Worker | null = null;
+  let socket: { dir: string; temporary: boolean } | null = null;
+  const removeSocket = () => {
+    if (!socket) return;
+    rmSync(socket.temporary ? socket.dir : join(socket.dir, SOCKET_NAME), { recursive: true, force: true });
+  };
   try {
+    socket = socketDir(dataDir);
+    const socketPath = join(socket.dir, SOCKET_NAME);
     worker = new Worker(WORKER_URL);
     const w = worker;
     const pending = new Map<number, { resolve: (blob?: TransferredBlob) => void; reject: (err: Error) => void }>();
@@ -128,7 +165,7 @@ export async function startEmbedded(dataDir: string | null, template?: Blob): Pr
     });
     w.addEventListener("close", () => fail(new Error("embedded database worker exited")));
 
-    const ready = await new Promise<{ host: string; port: number }>((resolve, reject) => {
+    await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
         () => onStart?.(new Error(`the embedded database did not start within ${START_TIMEOUT_MS / 1000}s`)),
         START_TIMEOUT_MS,
@@ -137,12 +174,12 @@ export async function startEmbedded(dataDir: string | null, template?: Blob): Pr
         onStart = null;
         clearTimeout(timer);
         if (msg instanceof Error) reject(msg);
-        else if (msg.type === "ready") resolve(msg);
+        else if (msg.type === "ready") resolve();
         else if (msg.type === "start-failed") reject(new Error(msg.message));
         else reject(new Error(`unexpected message from the embedded database worker: ${msg.type}`));
       };
       const start = (t?: TransferredBlob) => {
-        const msg: ToWorker = { type: "start", pgDir, template: t, compiled: Bun.isStandaloneExecutable };
+        const msg: ToWorker = { type: "start", pgDir, socketPath, template: t, compiled: Bun.isStandaloneExecutable };
         w.postMessage(msg, t ? [t.bytes] : []);
       };
       if (template) {
@@ -165,8 +202,7 @@ export async function startEmbedded(dataDir: string | null, template?: Blob): Pr
 
     let stopped: Promise<void> | null = null;
     return {
-      host: ready.host,
-      port: ready.port,
+      path: socketPath,
       async dump() {
         const t = await call("dump");
         if (!t) throw new Error("the embedded database worker sent no dump");
@@ -178,6 +214,7 @@ export async function startEmbedded(dataDir: string | null, template?: Blob): Pr
             await call("stop");
           } finally {
             w.terminate();
+            removeSocket();
             release();
           }
         })();
@@ -186,6 +223,7 @@ export async function startEmbedded(dataDir: string | null, template?: Blob): Pr
     };
   } catch (err) {
     worker?.terminate();
+    removeSocket();
     release();
     throw err;
   }

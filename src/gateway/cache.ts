@@ -32,6 +32,11 @@ const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
 export class GatewayCache {
   private keys = new Map<string, { key: GatewayKey | null; at: number }>();
   private workspaces = new Map<string, { value: Promise<WorkspaceRuntime>; at: number }>();
+  /**
+   * Bumped by every key invalidation. A lookup that saw it change while it was reading the database
+   * may have read the key before a revocation committed: its answer is checked again, never cached.
+   */
+  private keyGeneration = 0;
   private unsubscribe: () => void;
 
   constructor(
@@ -57,10 +62,18 @@ export class GatewayCache {
         return hit.key;
       }
     }
-    const key = await this.loaders.authenticate(token);
-    if (this.keys.size >= (this.opts.maxKeys ?? 50_000)) this.keys.clear();
-    this.keys.set(h, { key, at: now });
-    return key;
+    for (let tries = 0; ; tries++) {
+      const generation = this.keyGeneration;
+      const key = await this.loaders.authenticate(token);
+      if (generation === this.keyGeneration) {
+        if (this.keys.size >= (this.opts.maxKeys ?? 50_000)) this.keys.clear();
+        this.keys.set(h, { key, at: now });
+        return key;
+      }
+      // Invalidated mid-flight. After a second look the answer reflects the change, but under a storm
+      // of invalidations it is served uncached rather than retried forever.
+      if (tries >= 1) return key;
+    }
   }
 
   workspace(id: string): Promise<WorkspaceRuntime> {
@@ -78,6 +91,7 @@ export class GatewayCache {
 
   invalidate(e: ChangeEvent): void {
     if (e.type === "api_key") {
+      this.keyGeneration++;
       if (e.key_hash) this.keys.delete(e.key_hash);
       else for (const [h, v] of this.keys) if (!v.key || v.key.workspace_id === e.workspace_id) this.keys.delete(h);
     } else {
@@ -86,6 +100,7 @@ export class GatewayCache {
   }
 
   clear(): void {
+    this.keyGeneration++;
     this.keys.clear();
     this.workspaces.clear();
   }

@@ -33,6 +33,8 @@ export interface ProxyDeps {
   logger: Logger;
   sink: LogSink | null;
   fetch: UpstreamFetch;
+  /** Aborted when shutdown's drain deadline passes (GatewayServices.draining). */
+  draining?: AbortSignal;
 }
 
 export interface ChatCall {
@@ -57,6 +59,8 @@ export const MAX_UPSTREAM_EVENT_CHARS = 1024 * 1024;
 const MAX_MESSAGE_CHARS = 300;
 
 const CLIENT_CLOSED = 499;
+/** What a request cut by shutdown's drain deadline tells its client and its log row. */
+const SHUTDOWN = { status: 503, class: "shutdown", message: "the gateway is shutting down; retry the request", type: "server_error", param: null, code: "server_shutting_down" };
 
 function jsonResponse(status: number, body: unknown, headers: Record<string, string>): Response {
   return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
@@ -200,6 +204,10 @@ export async function proxyChat(deps: ProxyDeps, call: ChatCall): Promise<Respon
     }
   }
 
+  if (deps.draining?.aborted) {
+    record({ status: SHUTDOWN.status, error_class: SHUTDOWN.class, error_message: SHUTDOWN.message });
+    return jsonResponse(SHUTDOWN.status, errorBody(SHUTDOWN), { ...baseHeaders, "x-perpetuo-attempts": String(attempts.length) });
+  }
   if (call.signal.aborted) {
     record({ status: CLIENT_CLOSED, error_class: "client_closed", error_message: "the client closed the connection" });
     return new Response(null, { status: CLIENT_CLOSED });
@@ -535,6 +543,13 @@ async function streamAttempt(a: AttemptContext): Promise<{ ok: true; response: R
             controller.enqueue(encoder.encode(out));
             return;
           }
+          if (midError && deps.draining?.aborted) {
+            controller.enqueue(encoder.encode(encodeSSE(errorBody(SHUTDOWN))));
+            controller.close();
+            reader.cancel().catch(() => {});
+            finish(SHUTDOWN.status, SHUTDOWN);
+            return;
+          }
           if (midError) {
             // After content has been sent, the only honest end is an error event.
             const e = midError;
@@ -572,7 +587,8 @@ async function streamAttempt(a: AttemptContext): Promise<{ ok: true; response: R
       // The client went away: stop the upstream too, and record what was served.
       sig.abort();
       reader.cancel().catch(() => {});
-      finish(CLIENT_CLOSED, { class: "client_closed", message: "the client closed the connection" });
+      if (deps.draining?.aborted) finish(SHUTDOWN.status, SHUTDOWN);
+      else finish(CLIENT_CLOSED, { class: "client_closed", message: "the client closed the connection" });
     },
   });
 

@@ -97,8 +97,9 @@ export function gatewayRoutes(deps: AppDeps, gw: GatewayServices) {
         const requestId = requestIdFrom(headers["x-request-id"]);
         const runtime = await runtimeFor(gw, gatewayKey.workspace_id, deps.logger);
         return proxyChat(
-          { cooldowns: gw.cooldowns, logger: deps.logger, sink: gw.sink, fetch: gw.fetch },
-          { body: body as ChatRequest, key: gatewayKey, runtime, requestId, signal: request.signal, startedAt },
+          { cooldowns: gw.cooldowns, logger: deps.logger, sink: gw.sink, draining: gw.draining, fetch: gw.fetch },
+          // Shutdown's deadline stops the upstream call as a client leaving would.
+          { body: body as ChatRequest, key: gatewayKey, runtime, requestId, signal: AbortSignal.any([request.signal, gw.draining]), startedAt },
         );
       },
       { body: ChatCompletionBody },

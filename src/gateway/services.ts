@@ -5,7 +5,8 @@ import type { Config } from "../config.ts";
 import { adapterFor } from "../adapters/index.ts";
 import { authenticateApiKey, LastUsedTracker } from "../api-keys/service.ts";
 import { loadProviderConfigs } from "../providers/service.ts";
-import { createKeyring } from "../providers/keyring.ts";
+import { createKeyring, KeyringError } from "../providers/keyring.ts";
+import { ApiError } from "../http/errors.ts";
 import type { LogSink } from "../telemetry/types.ts";
 import { createUpstreamFetch, type Lookup, type UpstreamFetch } from "../net/fetch.ts";
 import { GatewayCache } from "./cache.ts";
@@ -20,6 +21,10 @@ export interface GatewayServices {
   fetch: UpstreamFetch;
   /** Model ids an entry's provider reports (cached; [] when it cannot be asked). */
   upstreamModels(p: GatewayProvider): Promise<string[]>;
+  /** Aborted by drain(): in-flight upstream calls stop, open streams end with a server_shutting_down error event. */
+  draining: AbortSignal;
+  /** Shutdown's deadline passed: end what is still open (each request still writes its log row). */
+  drain(): void;
   stop(): Promise<void>;
 }
 
@@ -37,14 +42,25 @@ export function createGatewayServices(opts: {
 }): GatewayServices {
   const keyring = createKeyring(opts.config);
   const upstreamFetch = createUpstreamFetch({ allowPrivate: opts.config.allowPrivateBaseUrls, lookup: opts.lookup });
+  // A cache miss while the database is away is an outage, not a bug in the request: 503, so clients retry.
+  let loggedAt = 0;
+  const unavailable = (err: unknown): never => {
+    if (err instanceof ApiError || err instanceof KeyringError) throw err;
+    // One line per 10 s, not one per request, during an outage.
+    if (Date.now() - loggedAt >= 10_000 && (loggedAt = Date.now())) opts.logger.error("gateway: a key or workspace lookup failed; answering 503", { error: err instanceof Error ? err.message : String(err) });
+    throw new ApiError(503, "the gateway cannot reach its database right now; retry shortly", {
+      code: "service_unavailable",
+      headers: { "retry-after": "1" },
+    });
+  };
   const cache = new GatewayCache(
     {
-      authenticate: (token) => authenticateApiKey(opts.sql, token),
+      authenticate: (token) => authenticateApiKey(opts.sql, token).catch(unavailable),
       async workspace(id) {
         const [providers, [ws]] = await Promise.all([
           loadProviderConfigs(opts.sql, id, keyring),
           opts.sql<{ log_content: boolean | null }[]>`select (settings->>'log_content')::boolean as log_content from workspaces where id = ${id}`,
-        ]);
+        ]).catch(unavailable);
         return { providers, logContent: ws?.log_content === true };
       },
     },
@@ -55,6 +71,7 @@ export function createGatewayServices(opts: {
       ? new LastUsedTracker(opts.sql, { onError: (err) => opts.logger.warn("could not record key use", { error: err }) })
       : opts.tracker;
 
+  const draining = new AbortController();
   const modelLists = new Map<string, { at: number; ids: Promise<string[]> }>();
   opts.events.on((e) => {
     if (e.type === "provider") modelLists.clear();
@@ -66,6 +83,8 @@ export function createGatewayServices(opts: {
     tracker,
     sink: opts.sink,
     fetch: upstreamFetch,
+    draining: draining.signal,
+    drain: () => draining.abort(),
     upstreamModels(p) {
       const hit = modelLists.get(p.id);
       if (hit && Date.now() - hit.at < MODELS_TTL_MS) return hit.ids;

@@ -1,5 +1,5 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from "node:fs";
-import { mkdir, open, readdir, rename, unlink } from "node:fs/promises";
+import { mkdir, open, readdir, rename, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { createId } from "@paralleldrive/cuid2";
 import type { Sql } from "../db/client.ts";
@@ -19,8 +19,14 @@ export interface LogQueueOptions {
   batchSize?: number;
   /** A partial batch is written after waiting this long for more records. */
   flushIntervalMs?: number;
-  /** Records held in memory while the database is away before they are spilled to the spool. */
+  /**
+   * Records held in memory while the database is away before they are spilled to the spool. Also
+   * the memory bound when there is no spool, or the spool is full or failing: beyond it the newest
+   * records are dropped, counted in stats().discarded.
+   */
   maxMemoryRecords?: number;
+  /** Bound on the spool files waiting to be replayed (rejected.ndjson aside); beyond it records stay in memory, then are dropped. */
+  maxSpoolBytes?: number;
   /** First retry delay after a failed write; doubles per failure up to retryMaxMs. */
   retryBaseMs?: number;
   retryMaxMs?: number;
@@ -45,6 +51,10 @@ export interface LogQueueStats {
   rejected: number;
   /** Records lost: arrived after stop() with no spool, or spooled and could not be written. */
   lost: number;
+  /** Records dropped because memory (maxMemoryRecords) and the spool (maxSpoolBytes) were both full. */
+  discarded: number;
+  /** Bytes in the spool files waiting to be replayed. */
+  spool_bytes: number;
   /** Failed write attempts (each retried). */
   failures: number;
   consecutive_failures: number;
@@ -82,6 +92,7 @@ export class LogQueue implements LogSink {
   private readonly batchSize: number;
   private readonly flushIntervalMs: number;
   private readonly maxMemory: number;
+  private readonly maxSpoolBytes: number;
   private readonly retryBaseMs: number;
   private readonly retryMaxMs: number;
   private readonly writeTimeoutMs: number;
@@ -104,7 +115,11 @@ export class LogQueue implements LogSink {
   private deadline = 0;
   private consecutive = 0;
   private stopped = false;
-  private warnedNoSpool = false;
+  private spoolBytes = 0;
+  private spoolMeasured = false;
+  /** While records are being dropped (one log line when it starts, one when it ends). */
+  private overflowing = false;
+  private overflowDropped = 0;
   private seq = 0;
   private counts = {
     spilled: 0,
@@ -114,6 +129,7 @@ export class LogQueue implements LogSink {
     dropped: 0,
     rejected: 0,
     lost: 0,
+    discarded: 0,
     failures: 0,
   };
   private lastError: string | null = null;
@@ -126,6 +142,7 @@ export class LogQueue implements LogSink {
     this.batchSize = Math.max(1, opts.batchSize ?? 500);
     this.flushIntervalMs = opts.flushIntervalMs ?? 200;
     this.maxMemory = Math.max(this.batchSize, opts.maxMemoryRecords ?? 10_000);
+    this.maxSpoolBytes = opts.maxSpoolBytes ?? 1024 ** 3;
     this.retryBaseMs = opts.retryBaseMs ?? 100;
     this.retryMaxMs = opts.retryMaxMs ?? 5_000;
     this.writeTimeoutMs = opts.writeTimeoutMs ?? 15_000;
@@ -138,8 +155,14 @@ export class LogQueue implements LogSink {
       this.appendAfterStop(record);
       return;
     }
+    const held = this.buffer.length + this.inflight;
+    // Past the bound only while a spill is on its way, and never past twice the bound.
+    if (held >= this.maxMemory && (held >= 2 * this.maxMemory || !this.canSpill())) {
+      this.discard(1, this.spoolDir ? "the spool is full or cannot be written" : "there is no spool");
+      return;
+    }
     this.buffer.push(record);
-    const n = this.buffer.length;
+    const n = held + 1;
     if (n > this.maxMemory) this.queueSpill();
     else if (n >= this.batchSize) {
       if (Date.now() >= this.retryAt) this.schedule(0);
@@ -149,6 +172,7 @@ export class LogQueue implements LogSink {
   /** Replays a spool left by an earlier run (crash, or shutdown with the database away). Does not wait for the replay. */
   async start(): Promise<void> {
     if (!this.spoolDir) return;
+    await this.withFiles(() => this.measureSpool());
     const names = await readdir(this.spoolDir).catch(() => [] as string[]);
     if (names.some((n) => n === CURRENT || REPLAY.test(n))) {
       this.replayPending = true;
@@ -181,6 +205,7 @@ export class LogQueue implements LogSink {
     return {
       queued: this.buffer.length + this.inflight,
       ...this.counts,
+      spool_bytes: this.spoolBytes,
       consecutive_failures: this.consecutive,
       last_error: this.lastError,
       last_write_at: this.lastWriteAt,
@@ -351,6 +376,37 @@ export class LogQueue implements LogSink {
     }
     this.consecutive = 0;
     this.retryAt = 0;
+    this.overflowEnded();
+  }
+
+  /** Records neither memory nor the spool can hold: counted, and said once per episode, never silently. */
+  private discard(n: number, why: string): void {
+    this.counts.discarded += n;
+    this.overflowDropped += n;
+    if (this.overflowing) return;
+    this.overflowing = true;
+    this.logger.error("log queue full: request log records are being dropped (counted) until the database catches up", {
+      reason: why,
+      queued: this.buffer.length,
+      max_memory_records: this.maxMemory,
+      spool_bytes: this.spoolBytes,
+      max_spool_bytes: this.maxSpoolBytes,
+    });
+  }
+
+  private overflowEnded(): void {
+    if (!this.overflowing || this.buffer.length >= this.maxMemory) return;
+    this.overflowing = false;
+    this.logger.warn("log queue accepting records again", { dropped: this.overflowDropped, dropped_since_start: this.counts.discarded });
+    this.overflowDropped = 0;
+  }
+
+  /** Keeps memory within its bound after records came back from a failed or partial spill. */
+  private trimToBound(why: string): void {
+    const excess = this.buffer.length + this.inflight - this.maxMemory;
+    if (excess <= 0) return;
+    this.buffer.length -= excess;
+    this.discard(excess, why);
   }
 
   // --- spool ------------------------------------------------------------------------------
@@ -361,16 +417,23 @@ export class LogQueue implements LogSink {
     return run;
   }
 
-  private queueSpill(): void {
-    if (!this.spoolDir) {
-      if (!this.warnedNoSpool) {
-        this.warnedNoSpool = true;
-        this.logger.warn("log queue is over its memory bound and has no spool directory; holding records in memory", {
-          queued: this.buffer.length,
-        });
-      }
-      return;
+  private canSpill(): boolean {
+    return this.spoolDir !== null && this.spoolBytes < this.maxSpoolBytes && Date.now() >= this.spillRetryAt;
+  }
+
+  /** Bytes of the spool files still to replay, from the disk (start-up, and after a file is replayed). */
+  private async measureSpool(): Promise<void> {
+    let total = 0;
+    for (const name of await readdir(this.spoolDir!).catch(() => [] as string[])) {
+      if (name !== CURRENT && !REPLAY.test(name)) continue;
+      total += await stat(join(this.spoolDir!, name)).then((st) => st.size, () => 0);
     }
+    this.spoolBytes = total;
+    this.spoolMeasured = true;
+  }
+
+  private queueSpill(): void {
+    if (!this.spoolDir) return;
     if (this.spillQueued || this.spilling || Date.now() < this.spillRetryAt) return;
     this.spillQueued = true;
     // Off the caller's stack: serialising thousands of records is not the hot path's job.
@@ -384,11 +447,32 @@ export class LogQueue implements LogSink {
   private spill(): Promise<void> {
     if (this.spilling) return this.spilling.then(() => this.spill());
     if (!this.spoolDir || this.buffer.length === 0) return Promise.resolve();
-    const records = this.buffer;
+    let records = this.buffer;
     this.buffer = [];
-    this.spilling = this.withFiles(() => this.appendFile(CURRENT, records.map((r) => JSON.stringify(toRow(r)))))
+    this.spilling = this.withFiles(async () => {
+      if (!this.spoolMeasured) await this.measureSpool();
+      // Oldest first, as many as the spool's bound leaves room for; the rest stay in memory (within its bound).
+      const lines = records.map((r) => JSON.stringify(toRow(r)));
+      let fit = 0;
+      let bytes = 0;
+      for (const room = this.maxSpoolBytes - this.spoolBytes; fit < lines.length; fit++) {
+        const size = Buffer.byteLength(lines[fit]!) + 1;
+        if (bytes + size > room) break;
+        bytes += size;
+      }
+      if (fit < records.length) {
+        // Full: no more spills until replays make room (or a while has passed).
+        this.spillRetryAt = Date.now() + this.retryMaxMs;
+        this.buffer = records.slice(fit).concat(this.buffer);
+        records = records.slice(0, fit);
+        this.trimToBound("the spool is full");
+      }
+      if (fit > 0) await this.appendFile(CURRENT, lines.slice(0, fit));
+      this.spoolBytes += bytes;
+    })
       .then(
         () => {
+          if (records.length === 0) return;
           this.counts.spilled += records.length;
           this.replayPending = true;
           this.logger.warn("log records spilled to the spool until the database is back", {
@@ -400,6 +484,7 @@ export class LogQueue implements LogSink {
           this.buffer = records.concat(this.buffer);
           this.spillRetryAt = Date.now() + this.retryMaxMs;
           this.logger.error("log spool write failed; holding records in memory", { error: message(err), queued: this.buffer.length });
+          this.trimToBound("the spool cannot be written");
         },
       )
       .finally(() => {
@@ -433,15 +518,22 @@ export class LogQueue implements LogSink {
       this.logger.error("log record arrived after the log queue stopped and there is no spool; it is lost", { id: record.id });
       return;
     }
+    const line = JSON.stringify(toRow(record)) + "\n";
+    const size = Buffer.byteLength(line);
+    if (this.spoolBytes + size > this.maxSpoolBytes) {
+      this.discard(1, "the spool is full");
+      return;
+    }
     try {
       mkdirSync(this.spoolDir, { recursive: true, mode: 0o700 });
       const fd = openSync(join(this.spoolDir, CURRENT), "a", 0o600);
       try {
-        writeSync(fd, JSON.stringify(toRow(record)) + "\n");
+        writeSync(fd, line);
         fsyncSync(fd);
       } finally {
         closeSync(fd);
       }
+      this.spoolBytes += size;
       this.counts.spilled++;
     } catch (err) {
       this.counts.lost++;
@@ -499,7 +591,10 @@ export class LogQueue implements LogSink {
       return false;
     }
     if (next.done) {
-      await this.withFiles(() => unlink(current.file)).catch(() => {});
+      await this.withFiles(async () => {
+        await unlink(current.file).catch(() => {});
+        await this.measureSpool();
+      });
       this.logger.info("log spool replayed", { file: current.file, records: current.records });
       this.replay = null;
       return true;

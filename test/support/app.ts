@@ -24,6 +24,9 @@ export function testConfig(over: Partial<Config> = {}): Config {
     signup: "open",
     // Mock upstreams listen on 127.0.0.1; tests of the SSRF guard turn this off explicitly.
     allowPrivateBaseUrls: true,
+    shutdownTimeoutMs: 20_000,
+    logQueueMax: 10_000,
+    logSpoolMaxBytes: 1024 ** 3,
     ...over,
   };
 }
