@@ -322,11 +322,18 @@ async function jsonAttempt(a: AttemptContext): Promise<{ ok: true; response: Res
   try {
     const res = await send(a, sig, "response");
     if (!(res instanceof Response)) return res;
+    // Reading and parsing fail differently: a connection reset mid-body is the network's fault,
+    // unparsable text the provider's.
+    let text: string;
+    try {
+      text = await res.text();
+    } catch (err) {
+      return fetchFailure(err, sig.timedOut, timeoutMs, "complete response");
+    }
     let json: unknown;
     try {
-      json = await res.json();
-    } catch (err) {
-      if (sig.timedOut || call.signal.aborted) return fetchFailure(err, sig.timedOut, timeoutMs, "complete response");
+      json = JSON.parse(text);
+    } catch {
       return { ok: false, final: false, error: upstreamError("server", "the provider answered with a body that is not JSON", { upstreamStatus: res.status }) };
     }
     try {
