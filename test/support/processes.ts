@@ -48,7 +48,12 @@ export async function startServer(env: { DATA_DIR: string; DATABASE_URL?: string
   let out = "";
   const drain = async (s: ReadableStream<Uint8Array>) => {
     const d = new TextDecoder();
-    for await (const c of s) out += d.decode(c, { stream: true });
+    const reader = s.getReader();
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      out += d.decode(value, { stream: true });
+    }
   };
   void drain(proc.stdout);
   void drain(proc.stderr);
