@@ -130,10 +130,10 @@ export function apiClient(base: string) {
 }
 
 /** One chat completion through a server's gateway; the status and the whole body read. */
-export async function chat(base: string, key: string, model: string, stream = false): Promise<{ status: number; ok: boolean; text: string }> {
+export async function chat(base: string, key: string, model: string, stream = false, requestId?: string): Promise<{ status: number; ok: boolean; text: string }> {
   const r = await fetch(`${base}/v1/chat/completions`, {
     method: "POST",
-    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+    headers: { authorization: `Bearer ${key}`, "content-type": "application/json", ...(requestId ? { "x-request-id": requestId } : {}) },
     body: JSON.stringify({ model, stream, messages: [{ role: "user", content: "hi" }] }),
   });
   const text = await r.text();
