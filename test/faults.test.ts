@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { gatewayHarness, type GatewayHarness } from "./support/gateway.ts";
-import { refusedUrl, type MockBehaviour } from "./support/mock-upstreams.ts";
+import { refusedUrl, type MockBehaviour, type MockKind } from "./support/mock-upstreams.ts";
 
 // Every way a provider or the network can fail an answer, through the real gateway over HTTP:
 // the client gets the status README promises (or the fallback's answer where the routing rules
@@ -50,12 +50,12 @@ let n = 0;
 const KEY = (i: number) => `sk-fault-${i}-0123456789abcdefghijklmnopqrstuv`;
 
 /** A faulty entry serving one fresh model, optionally followed by a healthy one. */
-async function setup(fault: Fault, withFallback: boolean) {
+async function setup(fault: Fault, withFallback: boolean, kind: MockKind = "openai") {
   const model = `fault-model-${++n}`;
   const faulty =
     fault === "refused"
       ? await h.addProvider({ type: "openai_compatible", url: await refusedUrl() }, { models: [model], priority: 1, timeout_ms: 1000, api_key: KEY(n) })
-      : await h.addProvider("openai", { models: [model], priority: 1, timeout_ms: 1000, api_key: KEY(n) }, { behaviour: fault });
+      : await h.addProvider(kind, { models: [model], priority: 1, timeout_ms: 1000, api_key: KEY(n) }, { behaviour: fault });
   const healthy = withFallback ? await h.addProvider("openai", { models: [model], priority: 2, api_key: `${KEY(n)}-ok` }) : null;
   made.push(faulty.id, ...(healthy ? [healthy.id] : []));
   return { model, faulty, healthy };
@@ -182,6 +182,40 @@ describe("a stream that breaks after content was sent", () => {
   }
 });
 
+// Anthropic and Gemini entries parse their own wire formats: the same faults through their adapters.
+const foreign: { kind: MockKind; name: string; stream: boolean; fault: MockBehaviour; cls: string }[] = [
+  ...(["anthropic", "gemini"] as const).flatMap((kind) => [
+    { kind, name: "connection reset mid-body", stream: false, fault: { resetAfterBytes: 30 }, cls: "network" },
+    { kind, name: "malformed JSON", stream: false, fault: { okBody: '{"candidates":[{"content":' }, cls: "server" },
+    { kind, name: "malformed SSE", stream: true, fault: { okBody: "event: message_start\ndata: {this is not json\n\n" }, cls: "stream_error" },
+    { kind, name: "headers, then nothing", stream: true, fault: { hangAfterHeaders: true }, cls: "timeout" },
+    { kind, name: "stream cut before the first content", stream: true, fault: { cutAfterChunks: kind === "anthropic" ? 2 : 0 }, cls: "stream_error" },
+  ]),
+  { kind: "anthropic", name: "200 with an error body", stream: false, fault: { okBody: JSON.stringify({ type: "error", error: { type: "overloaded_error", message: "Overloaded" } }) }, cls: "overloaded" },
+  { kind: "anthropic", name: "an error event first", stream: true, fault: { errorAfterChunks: 1, streamErrorType: "overloaded_error", streamErrorMessage: "Overloaded" }, cls: "overloaded" },
+  { kind: "gemini", name: "200 with an error body", stream: false, fault: { okBody: JSON.stringify({ error: { code: 503, message: "The model is overloaded.", status: "UNAVAILABLE" } }) }, cls: "overloaded" },
+  { kind: "gemini", name: "an error event first", stream: true, fault: { errorAfterChunks: 0, streamErrorType: "INTERNAL", streamErrorMessage: "Internal error" }, cls: "server" },
+];
+
+describe("the same faults through the Anthropic and Gemini adapters fall back, one row each", () => {
+  for (const c of foreign) {
+    test(`${c.kind}: ${c.name}${c.stream ? " (stream)" : ""}`, async () => {
+      const { model, faulty, healthy } = await setup(c.fault, true, c.kind);
+      const r = await ask(model, c.stream);
+      expect(r.status).toBe(200);
+      expect(r.headers.get("x-perpetuo-provider")).toBe(healthy!.name);
+      expect(c.stream ? streamedText(r.text) : JSON.parse(r.text).choices[0].message.content).toBe("Echo: hello");
+      const rows = await rowsOf(r.requestId);
+      expect(rows.length).toBe(1);
+      expect(rows[0].attempts.map((a: { provider_id: string; error_class: string | null }) => [a.provider_id, a.error_class])).toEqual([
+        [faulty.id, c.cls],
+        [healthy!.id, null],
+      ]);
+      expectNoInternals(JSON.stringify(rows[0]));
+    });
+  }
+});
+
 test("after all the faults the gateway still answers, and each request left exactly one row", async () => {
   const { model } = await setup({}, false);
   const r = await ask(model, false);
@@ -190,5 +224,5 @@ test("after all the faults the gateway still answers, and each request left exac
   const [{ dup }] = await h.t.sql`select count(*)::int as dup from (select request_id from request_logs group by 1 having count(*) > 1) d`;
   expect(dup).toBe(0);
   const [{ rows }] = await h.t.sql`select count(*)::int as rows from request_logs`;
-  expect(rows).toBe(cases.length * 2 + afterContent.length + 1);
+  expect(rows).toBe(cases.length * 2 + afterContent.length + foreign.length + 1);
 });
