@@ -361,13 +361,19 @@ async function jsonAttempt(a: AttemptContext): Promise<{ ok: true; response: Res
   try {
     const res = await send(a, sig, "response");
     if (!(res instanceof Response)) return res;
+    // Reading and parsing fail differently: a connection reset mid-body is the network's fault,
+    // unparsable text the provider's.
+    let bytes: Uint8Array | null;
+    try {
+      bytes = await readBounded(res.body, MAX_UPSTREAM_BODY_BYTES);
+    } catch (err) {
+      return fetchFailure(err, sig.timedOut, timeoutMs, "complete response");
+    }
+    if (!bytes) return { ok: false, final: false, error: tooLargeUpstream(`its response exceeds ${MAX_UPSTREAM_BODY_BYTES / (1024 * 1024)} MiB`, res.status) };
     let json: unknown;
     try {
-      const bytes = await readBounded(res.body, MAX_UPSTREAM_BODY_BYTES);
-      if (!bytes) return { ok: false, final: false, error: tooLargeUpstream(`its response exceeds ${MAX_UPSTREAM_BODY_BYTES / (1024 * 1024)} MiB`, res.status) };
       json = JSON.parse(new TextDecoder().decode(bytes));
-    } catch (err) {
-      if (sig.timedOut || call.signal.aborted) return fetchFailure(err, sig.timedOut, timeoutMs, "complete response");
+    } catch {
       return { ok: false, final: false, error: upstreamError("server", "the provider answered with a body that is not JSON", { upstreamStatus: res.status }) };
     }
     try {

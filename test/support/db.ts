@@ -4,7 +4,8 @@ import { migrate } from "../../src/db/migrate.ts";
 
 // initdb in PGlite takes seconds; every test file after the first starts from a snapshot instead.
 const templates = new Map<boolean, Promise<Blob>>();
-async function embeddedFromTemplate(migrated: boolean): Promise<Database> {
+/** A dump of a fresh (and migrated) embedded cluster, made once per test process. */
+export function embeddedTemplate(migrated = true): Promise<Blob> {
   let template = templates.get(migrated);
   if (!template) {
     template = (async () => {
@@ -16,7 +17,11 @@ async function embeddedFromTemplate(migrated: boolean): Promise<Database> {
     })();
     templates.set(migrated, template);
   }
-  return openDatabase({ databaseUrl: null, dataDir: null, template: await template });
+  return template;
+}
+
+async function embeddedFromTemplate(migrated: boolean): Promise<Database> {
+  return openDatabase({ databaseUrl: null, dataDir: null, template: await embeddedTemplate(migrated) });
 }
 
 /**

@@ -72,6 +72,16 @@ export interface MockBehaviour {
   errorAfterChunks?: number;
   streamErrorType?: string;
   streamErrorMessage?: string;
+
+  // Fault modes (test/faults.test.ts): what a broken provider or network does to a chat answer.
+  /** Non-stream: send a 200's headers (with the full Content-Length) and this many body bytes, then reset the connection. */
+  resetAfterBytes?: number;
+  /** Send a 200's headers, then nothing until the client goes away. */
+  hangAfterHeaders?: boolean;
+  /** Streams: after N events, send nothing more until the client goes away. */
+  stallAfterChunks?: number;
+  /** Answer 200 with exactly this body (JSON content type for non-stream, event stream for stream), e.g. malformed JSON or SSE, or a 2xx that is an error. */
+  okBody?: string;
 }
 
 export interface RecordedRequest {
@@ -472,6 +482,15 @@ function validate(kind: MockKind, r: RecordedRequest, stream: boolean): string |
   return null;
 }
 
+/** A base URL on a loopback port nobody listens on: connections are refused. */
+export async function refusedUrl(path = "/v1"): Promise<string> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return `http://127.0.0.1:${port}${path}`;
+}
+
 export async function startMockUpstream(kind: MockKind, opts: MockUpstreamOptions = {}): Promise<MockUpstream> {
   const requests: RecordedRequest[] = [];
   let queue: MockBehaviour[] = [];
@@ -598,6 +617,20 @@ export async function startMockUpstream(kind: MockKind, opts: MockUpstreamOption
       return send(res, b.status, errorBody(kind, b.status, b.errorMessage ?? `mock error ${b.status}`, b.errorType), headers);
     }
 
+    if (b.okBody !== undefined) {
+      res.writeHead(200, { "content-type": rt.stream ? "text/event-stream" : "application/json", ...b.headers });
+      res.end(b.okBody);
+      return;
+    }
+    if (b.hangAfterHeaders) {
+      finished = false;
+      res.writeHead(200, { "content-type": rt.stream ? "text/event-stream" : "application/json", ...b.headers });
+      res.flushHeaders();
+      // Until the client gives up; "close" then counts it as aborted.
+      await new Promise<void>((resolve) => res.on("close", () => resolve()));
+      return;
+    }
+
     const reqBody = body as Record<string, unknown>;
     const toolCalls = (b.toolCalls ?? []).map((t, i) => ({ ...t, id: t.id ?? (kind === "anthropic" ? `toolu_mock${counter + 1}_${i}` : `call_mock${counter + 1}_${i}`) }));
     const text = b.text !== undefined ? b.text : toolCalls.length ? null : `Echo: ${lastUserText(kind, reqBody)}`;
@@ -614,6 +647,12 @@ export async function startMockUpstream(kind: MockKind, opts: MockUpstreamOption
 
     if (!rt.stream) {
       const out = kind === "openai" ? openaiBody(reply) : kind === "anthropic" ? anthropicBody(reply) : geminiBody(reply);
+      if (b.resetAfterBytes !== undefined) {
+        const bytes = Buffer.from(JSON.stringify(out));
+        res.writeHead(200, { "content-type": "application/json", "content-length": String(bytes.length), ...b.headers });
+        res.write(bytes.subarray(0, b.resetAfterBytes), () => res.socket?.destroy());
+        return;
+      }
       return send(res, 200, JSON.stringify(out), b.headers);
     }
 
@@ -632,6 +671,10 @@ export async function startMockUpstream(kind: MockKind, opts: MockUpstreamOption
       if (b.abortAfterChunks !== undefined && i >= b.abortAfterChunks) {
         finished = true;
         res.socket?.destroy();
+        return;
+      }
+      if (b.stallAfterChunks !== undefined && i >= b.stallAfterChunks) {
+        await new Promise<void>((resolve) => (res.destroyed ? resolve() : res.on("close", () => resolve())));
         return;
       }
       if (b.errorAfterChunks !== undefined && i >= b.errorAfterChunks) {
