@@ -42,12 +42,18 @@ function formsOf(secret: string): string[] {
   return [...forms];
 }
 
+let longestForm = 0;
+
 export function learnSecret(value: unknown): void {
   if (typeof value !== "string") return;
   const v = value.trim();
   // Session JWTs are not what this scan is about (the login response carries one by design).
   if (v.length < MIN_SECRET_LENGTH || v.startsWith("eyJ") || secrets.has(v)) return;
-  secrets.set(v, formsOf(v));
+  // What a key can be (printable ASCII, no spaces, as the API demands); anything else was refused, never stored.
+  if (v.length > 4096 || !/^[\x21-\x7e]+$/.test(v)) return;
+  const forms = formsOf(v);
+  secrets.set(v, forms);
+  longestForm = Math.max(longestForm, ...forms.map((f) => f.length));
 }
 
 export function knownSecrets(): string[] {
@@ -89,26 +95,29 @@ function track(p: Promise<unknown>): void {
 
 /* ---- learning from requests ---- */
 
-function learnFromJson(value: unknown, depth = 0): void {
+function apiKeysInJson(value: unknown, out: string[], depth = 0): void {
   if (depth > 20 || value === null || typeof value !== "object") return;
   for (const [k, v] of Object.entries(value)) {
-    if (/^api_?key$/i.test(k)) learnSecret(v);
-    else learnFromJson(v, depth + 1);
+    if (/^api_?key$/i.test(k)) {
+      if (typeof v === "string") out.push(v);
+    } else apiKeysInJson(v, out, depth + 1);
   }
 }
 
-function learnFromBody(text: string, contentType: string): void {
+function apiKeysIn(text: string, contentType: string): string[] {
+  const out: string[] = [];
   if (contentType.includes("json")) {
     try {
-      learnFromJson(JSON.parse(text));
+      apiKeysInJson(JSON.parse(text), out);
     } catch {}
   } else if (contentType.includes("x-www-form-urlencoded")) {
     try {
-      for (const [k, v] of new URLSearchParams(text)) if (/^api_?key$/i.test(k)) learnSecret(v);
+      for (const [k, v] of new URLSearchParams(text)) if (/^api_?key$/i.test(k)) out.push(v);
     } catch {}
   } else if (contentType.includes("multipart/form-data")) {
-    for (const m of text.matchAll(/name="api_?key"\r\n\r\n([^\r]*)/gi)) learnSecret(m[1]);
+    for (const m of text.matchAll(/name="api_?key"\r\n\r\n([^\r]*)/gi)) out.push(m[1]!);
   }
+  return out;
 }
 
 function bearer(headers: Headers): string | null {
@@ -116,18 +125,23 @@ function bearer(headers: Headers): string | null {
   return m ? m[1] : null;
 }
 
-/** Before Perpetuo handles a request: keys the client sends to provider routes or presents. */
-async function learnFromRequest(request: Request): Promise<void> {
+/**
+ * Before Perpetuo handles a request: the keys the client sends to provider routes or presents.
+ * They count as configured only if Perpetuo accepts the request (see wrapHandler).
+ */
+async function candidatesIn(request: Request): Promise<string[]> {
+  const found: string[] = [];
   const token = bearer(request.headers);
-  if (token?.startsWith("prp_")) learnSecret(token);
-  if (request.method === "GET" || request.method === "HEAD" || !request.body) return;
-  if (!/\/providers(\/|$)/.test(new URL(request.url).pathname)) return;
+  if (token?.startsWith("prp_")) found.push(token);
+  if (request.method === "GET" || request.method === "HEAD" || !request.body) return found;
+  if (!/\/providers(\/|$)/.test(new URL(request.url).pathname)) return found;
   // A clone is read up to a cap and for at most a moment: reading a whole upload, or waiting on a
   // client that sends slowly, would change what the handler sees (size limits, timeouts).
   const read = readCapped(request.clone().body, 256 * 1024).then((text) => {
-    if (text !== null) learnFromBody(text, request.headers.get("content-type") ?? "");
+    if (text !== null) found.push(...apiKeysIn(text, request.headers.get("content-type") ?? ""));
   });
   await Promise.race([read, Bun.sleep(1000)]);
+  return found;
 }
 
 async function readCapped(body: ReadableStream<Uint8Array> | null, cap: number): Promise<string | null> {
@@ -194,7 +208,7 @@ function scanBodyText(text: string, where: string, creation: boolean): void {
 function scanningStream(body: ReadableStream<Uint8Array>, where: string): ReadableStream<Uint8Array> {
   const decoder = new TextDecoder();
   let tail = "";
-  const keep = () => Math.max(0, ...[...secrets.values()].flat().map((f) => f.length)) - 1;
+  const keep = () => Math.max(0, longestForm - 1);
   const look = (text: string) => {
     const window = tail + text;
     scanText(window, `${where} body (stream)`);
@@ -240,9 +254,12 @@ type Handler = ((request: Request, ...rest: unknown[]) => unknown) & { [WRAPPED]
 function wrapHandler(fn: Handler): Handler {
   if (fn[WRAPPED]) return fn;
   const wrapped: Handler = async (request: Request, ...rest: unknown[]) => {
-    await learnFromRequest(request);
+    const candidates = await candidatesIn(request);
     const res = await fn(request, ...rest);
-    return res instanceof Response ? scanResponse(res, request) : res;
+    if (!(res instanceof Response)) return res;
+    // A key the request carried is configured (or valid) only if Perpetuo accepted the request.
+    if (res.status < 400) for (const c of candidates) learnSecret(c);
+    return scanResponse(res, request);
   };
   wrapped[WRAPPED] = true;
   return wrapped;
