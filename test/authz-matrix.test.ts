@@ -34,7 +34,7 @@ interface Expectation {
   /** JSON body (api) or form fields (page) that make the allowed call succeed. */
   body?: (f: Fixtures) => Record<string, unknown> | Promise<Record<string, unknown>>;
   /** The call destroys what it names: give each caller its own provider / key. */
-  fresh?: "provider" | "key";
+  fresh?: "provider" | "key" | "invitation";
   /** Dashboard sign-in forms: fetch the pre-session CSRF cookie and token first. */
   loginForm?: boolean;
   /** The call ends the session it uses: give each caller a session of its own. */
@@ -42,6 +42,8 @@ interface Expectation {
   query?: string;
   /** A public page's status for a signed-in caller, when it differs (the sign-in page moves them on). */
   signedIn?: number;
+  /** Expected from a branch not merged yet: may be absent from the route table. */
+  optional?: boolean;
 }
 
 const PASSWORD = "correct horse battery";
@@ -85,6 +87,11 @@ const EXPECT: Record<string, Expectation> = {
   "GET /workspaces/:id/usage/by-model": api("member", 200),
   "POST /v1/chat/completions": api("gateway", 200, { body: () => ({ model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }] }) }),
   "GET /v1/models": api("gateway", 200),
+
+  // Invitations (issue 11, sign-up modes) come from another branch; checked once they are in the app.
+  "POST /workspaces/:id/invitations": api("admin", 201, { optional: true, body: () => ({ email: `${uniq("invitee")}@example.com` }) }),
+  "GET /workspaces/:id/invitations": api("admin", 200, { optional: true }),
+  "DELETE /workspaces/:id/invitations/:iid": api("admin", 204, { optional: true, fresh: "invitation" }),
 
   "GET /public/*": page("public", 200),
   "GET /": page("public", 303),
@@ -246,6 +253,11 @@ async function callAs(actor: Actor, method: string, routePath: string, e: Expect
   const params: Record<string, string> = { id: ws.id, pid: provider.id, kid: key.id, logId: logRecord.id };
   if (e.fresh === "provider") params.pid = (await newProvider()).id;
   if (e.fresh === "key") params.kid = (await newKey()).id;
+  if (e.fresh === "invitation") {
+    const r = await t.call("POST", `/workspaces/${ws.id}/invitations`, { token: owner.token, body: { email: `${uniq("invitee")}@example.com` } });
+    if (r.status !== 201) throw new Error(`invitation: ${r.status} ${r.text}`);
+    params.iid = r.body.id;
+  }
   const path = routePath
     .replace(/:(\w+)/g, (_, name: string) => {
       if (!(name in params)) throw new Error(`no fixture for path parameter :${name} (add one to callAs)`);
@@ -295,7 +307,7 @@ const routes = t.app.routes.map((r) => ({ method: r.method, path: r.path, key: r
 test("every route has an expectation, and every expectation a route", () => {
   const keys = new Set(routes.map((r) => r.key));
   const missing = routes.filter((r) => !(r.key in EXPECT)).map((r) => `  "${r.key}": api|page("public|session|member|admin|gateway", <ok status>),`);
-  const stale = Object.keys(EXPECT).filter((k) => !keys.has(k));
+  const stale = Object.keys(EXPECT).filter((k) => !keys.has(k) && !EXPECT[k]!.optional);
   expect({ missing, stale }).toEqual({ missing: [], stale: [] });
 });
 
