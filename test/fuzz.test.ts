@@ -414,6 +414,7 @@ test(`every route answers ${COUNT} random and malformed requests with 2xx-4xx, a
     while (next < end) {
       const i = next++;
       if (i % 2000 === 0) await restore();
+      if (i > 0 && i % 20_000 === 0) console.log(`fuzz: ${i} requests, ${Math.round((performance.now() - started) / 1000)} s`);
       const c = makeCase(i, table);
       if (!buildRequest(c)) {
         skipped++;
