@@ -3,6 +3,7 @@ import { LoginGuard } from "../../src/accounts/service.ts";
 import type { Config } from "../../src/config.ts";
 import { createLogger } from "../../src/logger.ts";
 import { testDatabase } from "./db.ts";
+import { scanningWriter } from "./secret-scan.ts";
 
 export const TEST_SECRET = "test-secret-0123456789-abcdefghijklmnopqrstuvwxyz";
 
@@ -44,7 +45,7 @@ export async function testApp(over: Partial<Omit<AppInput, "config">> & { config
   const logs: string[] = [];
   const deps = buildDeps({
     sql: db.sql,
-    logger: createLogger("debug", (line) => logs.push(line)),
+    logger: createLogger("debug", scanningWriter((line) => logs.push(line))),
     // Still argon2id, at a cost that keeps the suite quick.
     passwordOptions: { memoryCost: 1024, timeCost: 1 },
     // In-process requests all share one client "address"; suites sign up many users from it.
