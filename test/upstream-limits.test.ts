@@ -138,4 +138,26 @@ describe("upstream size caps", () => {
       up.stop();
     }
   });
+
+  test("the connection test and the models list read a provider's answer only up to the cap", async () => {
+    const up = endlessUpstream(200, "application/json", '{"object":"list","data":[{"id":"');
+    try {
+      const p = await h.addProvider({ type: "openai_compatible", url: up.url }, { priority: 50, models: ["never-asked"], api_key: "sk-huge-models-0123456789" });
+      const r = await h.t.call("POST", `/workspaces/${h.ws.id}/providers/${p.id}/test`, { token: h.owner.token });
+      expect(r.status).toBe(200);
+      expect(r.body).toMatchObject({ ok: false, status: 200 });
+      expect(r.body.message).toContain(`more than ${MAX_UPSTREAM_BODY_BYTES / MiB} MiB`);
+      expect(up.sent()).toBeLessThan(MAX_UPSTREAM_BODY_BYTES + 32 * MiB);
+
+      // An entry serving any model is asked for its list by GET /v1/models: the same cap, and an empty list.
+      await h.addProvider({ type: "openai_compatible", url: up.url }, { priority: 60, models: [], api_key: "sk-huge-models-0123456789" });
+      const before = up.sent();
+      const list = await fetch(`${h.base}/v1/models`, { headers: { authorization: `Bearer ${h.key}` } });
+      expect(list.status).toBe(200);
+      expect(up.sent() - before).toBeGreaterThan(MAX_UPSTREAM_BODY_BYTES / 2);
+      expect(up.sent() - before).toBeLessThan(MAX_UPSTREAM_BODY_BYTES + 32 * MiB);
+    } finally {
+      up.stop();
+    }
+  });
 });

@@ -10,6 +10,8 @@ import { ApiError } from "../http/errors.ts";
 import type { LogSink } from "../telemetry/types.ts";
 import { createUpstreamFetch, type Lookup, type UpstreamFetch } from "../net/fetch.ts";
 import { GatewayCache } from "./cache.ts";
+import { readBounded } from "../http/body.ts";
+import { MAX_UPSTREAM_BODY_BYTES } from "./proxy.ts";
 import { Cooldowns, type GatewayProvider } from "./router.ts";
 
 export interface GatewayServices {
@@ -94,8 +96,12 @@ export function createGatewayServices(opts: {
           const req = adapter.buildModelsRequest({ baseUrl: p.base_url, apiKey: p.api_key });
           // Never follow a redirect with the provider key attached.
           const res = await upstreamFetch(req.url, { method: req.method, headers: req.headers, signal: AbortSignal.timeout(5_000), redirect: "manual" });
-          if (!res.ok) return [];
-          return adapter.parseModelsResponse(await res.json());
+          if (!res.ok) {
+            res.body?.cancel().catch(() => {});
+            return [];
+          }
+          const bytes = await readBounded(res.body, MAX_UPSTREAM_BODY_BYTES);
+          return bytes ? adapter.parseModelsResponse(JSON.parse(new TextDecoder().decode(bytes))) : [];
         } catch {
           return [];
         }

@@ -6,6 +6,8 @@ import { PROVIDER_CATALOG, type ProviderType } from "./catalog.ts";
 import { KeyringError, type EncryptedValue, type Keyring } from "./keyring.ts";
 import { privateBaseUrlProblem } from "./base-url.ts";
 import { BlockedAddressError, type UpstreamFetch } from "../net/fetch.ts";
+import { readBounded, readPrefix } from "../http/body.ts";
+import { MAX_UPSTREAM_BODY_BYTES, MAX_UPSTREAM_ERROR_BYTES } from "../gateway/proxy.ts";
 import {
   DEFAULT_TIMEOUT_MS,
   MAX_PROVIDERS_PER_WORKSPACE,
@@ -384,12 +386,14 @@ export async function testProviderConnection(
   const signal = AbortSignal.timeout(timeoutMs);
   try {
     const res = await opts.fetch(req.url, { method: req.method, headers: req.headers, body: req.body, redirect: "manual", signal });
-    const text = await res.text();
+    // One tenant's provider must not be able to fill the shared process: read at most the caps.
+    const text = res.ok ? await readBounded(res.body, MAX_UPSTREAM_BODY_BYTES) : await readPrefix(res.body, MAX_UPSTREAM_ERROR_BYTES);
+    if (text === null) return fail(res.status, `${origin} answered more than ${MAX_UPSTREAM_BODY_BYTES / (1024 * 1024)} MiB; check base_url`);
     if (res.status >= 300 && res.status < 400) {
       return fail(res.status, `the provider answered with a redirect (HTTP ${res.status}); set base_url to the address it redirects to`);
     }
-    if (!res.ok) return fail(res.status, adapter.classifyError(res.status, text, res.headers).message);
-    const body = tryParseJson(text);
+    if (typeof text === "string") return fail(res.status, adapter.classifyError(res.status, text, res.headers).message);
+    const body = tryParseJson(new TextDecoder().decode(text));
     if (body === undefined) return fail(res.status, `${origin} answered HTTP ${res.status} but not with JSON; check base_url`);
     const models = adapter.parseModelsResponse(body);
     return { ok: true, models: models.length, latency_ms: elapsed() };
