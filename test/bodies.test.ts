@@ -77,7 +77,7 @@ describe("size limits", () => {
   test("a /v1 Content-Length over 20 MiB is refused with 413 in OpenAI's shape before a byte of the body is sent", async () => {
     const answer = await rawRequest(
       h.base,
-      `POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${h.key}\r\ncontent-type: application/json\r\ncontent-length: ${GATEWAY_MAX_BODY + 1}\r\n\r\n`,
+      `POST /v1/chat/completions HTTP/1.1\r\nhost: localhost\r\nauthorization: Bearer ${h.key}\r\ncontent-type: application/json\r\ncontent-length: ${GATEWAY_MAX_BODY + 1}\r\n\r\n`,
     );
     expect(answer).toStartWith("HTTP/1.1 413");
     const json = JSON.parse(answer.slice(answer.indexOf("\r\n\r\n") + 4));
@@ -86,13 +86,13 @@ describe("size limits", () => {
   });
 
   test("Bun itself refuses a Content-Length above 21 MiB on any route, even one that reads no body", async () => {
-    const answer = await rawRequest(h.base, `POST /healthz HTTP/1.1\r\nhost: x\r\ncontent-length: ${SERVER_MAX_BODY + 1}\r\n\r\n`);
+    const answer = await rawRequest(h.base, `POST /healthz HTTP/1.1\r\nhost: localhost\r\ncontent-length: ${SERVER_MAX_BODY + 1}\r\n\r\n`);
     expect(answer).toStartWith("HTTP/1.1 413");
   });
 
   test("an anonymous /v1 request is refused (401) before its body is read", async () => {
     // 10 MB announced, none sent: the answer can only come before reading.
-    const answer = await rawRequest(h.base, `POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 10000000\r\n\r\n`);
+    const answer = await rawRequest(h.base, `POST /v1/chat/completions HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: 10000000\r\n\r\n`);
     expect(answer).toStartWith("HTTP/1.1 401");
     expect(answer).toContain("invalid_api_key");
   });
@@ -119,7 +119,7 @@ describe("size limits", () => {
   });
 
   test("a JSON API body over 64 KiB by Content-Length is a 413 before reading; one just under is read", async () => {
-    const answer = await rawRequest(h.base, `POST /auth/signup HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${API_MAX_BODY + 1}\r\n\r\n`);
+    const answer = await rawRequest(h.base, `POST /auth/signup HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: ${API_MAX_BODY + 1}\r\n\r\n`);
     expect(answer).toStartWith("HTTP/1.1 413");
     const r = await h.t.call("POST", "/auth/signup", { body: { email: "under@example.com", password: "correct horse battery", name: "x".repeat(API_MAX_BODY - 200) } });
     expect(r.status).toBe(422); // read and validated (the name is too long), not refused for size

@@ -52,11 +52,12 @@ const KEY = (i: number) => `sk-fault-${i}-0123456789abcdefghijklmnopqrstuv`;
 /** A faulty entry serving one fresh model, optionally followed by a healthy one. */
 async function setup(fault: Fault, withFallback: boolean, kind: MockKind = "openai") {
   const model = `fault-model-${++n}`;
+  // The healthy mock starts first: a port freed for the "refused" entry could otherwise be handed to it.
+  const healthy = withFallback ? await h.addProvider("openai", { models: [model], priority: 2, api_key: `${KEY(n)}-ok` }) : null;
   const faulty =
     fault === "refused"
       ? await h.addProvider({ type: "openai_compatible", url: await refusedUrl() }, { models: [model], priority: 1, timeout_ms: 1000, api_key: KEY(n) })
       : await h.addProvider(kind, { models: [model], priority: 1, timeout_ms: 1000, api_key: KEY(n) }, { behaviour: fault });
-  const healthy = withFallback ? await h.addProvider("openai", { models: [model], priority: 2, api_key: `${KEY(n)}-ok` }) : null;
   made.push(faulty.id, ...(healthy ? [healthy.id] : []));
   return { model, faulty, healthy };
 }
