@@ -194,8 +194,15 @@ async function must(r: Promise<{ status: number; text: string; body: any }>, wan
   return res.body;
 }
 
-/** Makes sure the owner's session, a gateway key and the providers still exist (the fuzz may delete or revoke them). */
+/**
+ * Makes sure the owner's session, a gateway key and the providers still exist (the fuzz may delete
+ * or revoke them), and removes what the fuzz piled up: every page lists the owner's workspaces and
+ * every key list the workspace's keys, so their growth would make each request slower than the last.
+ */
 async function restore(): Promise<void> {
+  const ownerId = (await t.sql`select id from users where lower(email) = lower(${f.ownerEmail})`)[0]?.id as string;
+  await t.sql`delete from workspaces where id <> ${f.workspaceId} and id in (select workspace_id from workspace_members where user_id = ${ownerId})`;
+  await t.sql`delete from api_keys where workspace_id = ${f.workspaceId} and id in (select id from api_keys where workspace_id = ${f.workspaceId} order by created_at desc offset 20)`;
   if ((await t.call("GET", "/auth/me", { token: f.ownerToken })).status !== 200) {
     const r = await t.call("POST", "/auth/login", { body: { email: f.ownerEmail, password: "correct horse battery" } });
     if (r.status === 200) f.ownerToken = r.body.token;

@@ -17,17 +17,35 @@ afterAll(() => t.close());
 
 const unique = (label: string) => `zz-${label}-${crypto.randomUUID().replaceAll("-", "")}`;
 
-/** A careless app: echoes whatever a provider route is sent (the scan learns `api_key` from it). */
-const echoApp = () =>
-  new Elysia()
-    .post("/workspaces/w/providers", ({ body }) => body as Record<string, unknown>)
-    .get("/say", ({ query }) => new Response(String(query.text ?? "")))
-    .get("/stream", ({ query }) => new Response(`data: {"x":"${String(query.text ?? "")}"}\n\ndata: [DONE]\n\n`, { headers: { "content-type": "text/event-stream" } }));
+/**
+ * A careless app: keeps the `api_key` a provider route is sent (so the scan learns it) and shows it
+ * later in other responses. Its leaks do not carry the key in their own request: input echoed back
+ * to the caller who sent it is not a leak.
+ */
+function echoApp() {
+  let kept = "";
+  const forms: Record<string, (k: string) => string> = {
+    whole: (k) => k,
+    cut: (k) => `error: ${k.slice(0, k.length - 1)}…`,
+    url: (k) => `echo ${encodeURIComponent(k)}`,
+    base64: (k) => Buffer.from(k).toString("base64"),
+  };
+  return new Elysia()
+    .post("/workspaces/w/providers", ({ body }) => {
+      kept = String((body as Record<string, unknown>).api_key ?? "");
+      return { ok: true };
+    })
+    .get("/leak", ({ query }) => new Response(forms[String(query.form ?? "whole")]!(kept)))
+    .get("/stream", () => new Response(`data: {"x":"${kept}"}\n\ndata: [DONE]\n\n`, { headers: { "content-type": "text/event-stream" } }))
+    .get("/header", () => new Response("ok", { headers: { "x-debug": `key=${kept}` } }))
+    .get("/say", ({ query }) => new Response(String(query.text ?? "")));
+}
 
 const teach = (app: { handle(r: Request): Promise<Response> }, key: string) =>
   app
     .handle(new Request("http://localhost/workspaces/w/providers", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ api_key: key }) }))
     .then((r) => r.text());
+const get = async (app: { handle(r: Request): Promise<Response> }, path: string) => (await app.handle(new Request(`http://localhost${path}`))).text();
 
 async function hitsFor(secret: string): Promise<Hit[]> {
   await settle();
@@ -35,33 +53,39 @@ async function hitsFor(secret: string): Promise<Hit[]> {
 }
 
 describe("the secret scan finds", () => {
-  test("a provider key echoed in a response body (app.handle)", async () => {
-    const key = unique("echoed");
-    await teach(echoApp(), key);
+  test("a stored provider key shown in a response body (app.handle)", async () => {
+    const key = unique("shown");
+    const app = echoApp();
+    await teach(app, key);
+    expect(await hitsFor(key)).toEqual([]);
+    await get(app, "/leak");
     const hits = await hitsFor(key);
     expect(hits).toHaveLength(1);
-    expect(hits[0]).toMatchObject({ form: "whole", where: "POST /workspaces/w/providers → 200 body" });
+    expect(hits[0]).toMatchObject({ form: "whole", where: "GET /leak → 200 body" });
+  });
+
+  test("but not the caller's own input echoed back to them", async () => {
+    const key = unique("echo");
+    const app = echoApp();
+    await teach(app, key);
+    await get(app, `/say?text=${key}`);
+    expect(await hitsFor(key)).toEqual([]);
   });
 
   test("a key in a response header", async () => {
     const key = unique("header");
-    const app = echoApp().get("/h", () => new Response("ok", { headers: { "x-debug": `key=${key}` } }));
+    const app = echoApp();
     await teach(app, key);
-    takeHits();
-    await (await app.handle(new Request("http://localhost/h"))).text();
+    await get(app, "/header");
     const hits = await hitsFor(key);
-    expect(hits.map((h) => h.where)).toEqual(["GET /h → 200 headers"]);
+    expect(hits.map((h) => h.where)).toEqual(["GET /header → 200 headers"]);
   });
 
   test("a key cut short, URL-encoded or in base64", async () => {
     const key = `${unique("forms")}+/=`;
     const app = echoApp();
     await teach(app, key);
-    takeHits();
-    const say = async (text: string) => (await app.handle(new Request(`http://localhost/say?text=${encodeURIComponent(text)}`))).text();
-    await say(`error: ${key.slice(0, key.length - 1)}…`);
-    await say(`echo ${encodeURIComponent(key)}`);
-    await say(Buffer.from(key).toString("base64"));
+    for (const form of ["cut", "url", "base64"]) await get(app, `/leak?form=${form}`);
     const hits = await hitsFor(key);
     expect(hits).toHaveLength(3);
     expect(hits.every((h) => h.form !== "whole")).toBe(true);
@@ -71,23 +95,24 @@ describe("the secret scan finds", () => {
     const key = unique("stream");
     const app = echoApp();
     await teach(app, key);
-    takeHits();
-    const res = await app.handle(new Request(`http://localhost/stream?text=${key}`));
-    expect(await res.text()).toBe(`data: {"x":"${key}"}\n\ndata: [DONE]\n\n`);
+    expect(await get(app, "/stream")).toBe(`data: {"x":"${key}"}\n\ndata: [DONE]\n\n`);
     expect((await hitsFor(key)).map((h) => h.where)).toEqual(["GET /stream → 200 body (stream)"]);
   });
 
   test("a key in a response over real HTTP (listen), learned from a form post", async () => {
     const key = unique("http");
-    const app = echoApp().post("/workspaces/w/providers/form", ({ body }) => `saved ${(body as Record<string, string>).api_key}`).listen({ port: 0, hostname: "127.0.0.1" });
+    const app = echoApp().listen({ port: 0, hostname: "127.0.0.1" });
+    const origin = `http://127.0.0.1:${app.server!.port}`;
     try {
-      const res = await fetch(`http://127.0.0.1:${app.server!.port}/workspaces/w/providers/form`, {
+      const saved = await fetch(`${origin}/workspaces/w/providers`, {
         method: "POST",
         headers: { "content-type": "application/x-www-form-urlencoded" },
         body: new URLSearchParams({ name: "x", api_key: key }),
       });
-      expect(await res.text()).toBe(`saved ${key}`);
-      expect((await hitsFor(key)).map((h) => h.where)).toEqual(["POST /workspaces/w/providers/form → 200 body"]);
+      expect(saved.status).toBe(200);
+      await saved.text();
+      expect(await (await fetch(`${origin}/leak`)).text()).toBe(key);
+      expect((await hitsFor(key)).map((h) => h.where)).toEqual(["GET /leak → 200 body"]);
     } finally {
       await app.stop(true);
     }
@@ -101,8 +126,9 @@ describe("the secret scan finds", () => {
       await (await fetch(`http://127.0.0.1:${upstream.port}/v1/models`, { headers: { authorization: `Bearer ${key}` } })).text();
       // …and responses from upstreams themselves are not Perpetuo's, so they are not scanned.
       expect(await hitsFor(key)).toEqual([]);
-      await (await echoApp().handle(new Request(`http://localhost/say?text=${key}`))).text();
-      expect(await hitsFor(key)).toHaveLength(1);
+      // Only the outgoing fetch taught the scan this key: no request to any app carried it.
+      await get(new Elysia().get("/oops", () => `upstream key ${key}`), "/oops");
+      expect((await hitsFor(key)).map((h) => h.where)).toEqual(["GET /oops → 200 body"]);
     } finally {
       upstream.stop(true);
     }
@@ -111,7 +137,6 @@ describe("the secret scan finds", () => {
   test("a key in a server log line", async () => {
     const key = unique("logged");
     await teach(echoApp(), key);
-    takeHits();
     // Not credential-shaped, so the logger's own pattern does not mask it: only the scan stands in the way.
     t.deps.logger.info("upstream said", { detail: `rejected ${key}` });
     const hits = await hitsFor(key);
@@ -125,8 +150,10 @@ describe("the secret scan finds", () => {
     expect(created.status).toBe(201);
     const key: string = created.body.key;
     expect(await hitsFor(key)).toEqual([]);
-    await (await echoApp().handle(new Request(`http://localhost/say?text=${key}`))).text();
-    expect(await hitsFor(key)).toHaveLength(1);
+    // Shown again by a response that did not create it (and whose request did not carry it).
+    const app = new Elysia().get("/oops", () => `your key: ${key}`);
+    await (await app.handle(new Request("http://localhost/oops"))).text();
+    expect((await hitsFor(key)).map((h) => h.where)).toEqual(["GET /oops → 200 body"]);
   });
 });
 
@@ -157,5 +184,5 @@ test("a leak fails the test it happens in (a child `bun test` with the same prel
   const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   expect(code).not.toBe(0);
   expect(out + err).toContain("secret scan: 1 leak(s) of a configured key");
-  expect(out + err).toContain("(fail) an endpoint that echoes the provider key it was given");
+  expect(out + err).toContain("(fail) an endpoint that shows the provider key it stored");
 });

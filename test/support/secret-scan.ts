@@ -129,19 +129,21 @@ function bearer(headers: Headers): string | null {
  * Before Perpetuo handles a request: the keys the client sends to provider routes or presents.
  * They count as configured only if Perpetuo accepts the request (see wrapHandler).
  */
-async function candidatesIn(request: Request): Promise<string[]> {
+async function candidatesIn(request: Request): Promise<{ found: string[]; sent: string }> {
   const found: string[] = [];
   const token = bearer(request.headers);
   if (token?.startsWith("prp_")) found.push(token);
-  if (request.method === "GET" || request.method === "HEAD" || !request.body) return found;
-  if (!/\/providers(\/|$)/.test(new URL(request.url).pathname)) return found;
+  let sent = request.url;
+  if (request.method === "GET" || request.method === "HEAD" || !request.body) return { found, sent };
   // A clone is read up to a cap and for at most a moment: reading a whole upload, or waiting on a
   // client that sends slowly, would change what the handler sees (size limits, timeouts).
   const read = readCapped(request.clone().body, 256 * 1024).then((text) => {
-    if (text !== null) found.push(...apiKeysIn(text, request.headers.get("content-type") ?? ""));
+    if (text === null) return;
+    sent += text;
+    if (/\/providers(\/|$)/.test(new URL(request.url).pathname)) found.push(...apiKeysIn(text, request.headers.get("content-type") ?? ""));
   });
   await Promise.race([read, Bun.sleep(1000)]);
-  return found;
+  return { found, sent };
 }
 
 async function readCapped(body: ReadableStream<Uint8Array> | null, cap: number): Promise<string | null> {
@@ -184,15 +186,15 @@ function learnFromOutgoing(input: RequestInfo | URL, init?: RequestInit): void {
 
 const isKeyCreation = (method: string, path: string) => method === "POST" && /\/(api-)?keys\/?$/.test(path);
 
-function scanHeaders(res: Response, where: string): void {
+function scanHeaders(res: Response, where: string, echoed: ReadonlySet<string>): void {
   const lines: string[] = [];
   res.headers.forEach((v, k) => lines.push(`${k}: ${v}`));
-  if (lines.length) scanText(lines.join("\n"), `${where} headers`);
+  if (lines.length) scanText(lines.join("\n"), `${where} headers`, echoed);
 }
 
 /** Body text of a finished response; the one that creates a gateway key may show that key. */
-function scanBodyText(text: string, where: string, creation: boolean): void {
-  const allowed = new Set<string>();
+function scanBodyText(text: string, where: string, creation: boolean, echoed: ReadonlySet<string>): void {
+  const allowed = new Set<string>(echoed);
   if (creation) {
     for (const m of text.match(GATEWAY_KEY) ?? []) {
       if (!secrets.has(m)) {
@@ -205,13 +207,13 @@ function scanBodyText(text: string, where: string, creation: boolean): void {
 }
 
 /** Passes a streamed body through unchanged, scanning each chunk with the tail of the one before. */
-function scanningStream(body: ReadableStream<Uint8Array>, where: string): ReadableStream<Uint8Array> {
+function scanningStream(body: ReadableStream<Uint8Array>, where: string, echoed: ReadonlySet<string>): ReadableStream<Uint8Array> {
   const decoder = new TextDecoder();
   let tail = "";
   const keep = () => Math.max(0, longestForm - 1);
   const look = (text: string) => {
     const window = tail + text;
-    scanText(window, `${where} body (stream)`);
+    scanText(window, `${where} body (stream)`, echoed);
     tail = window.slice(Math.max(0, window.length - keep()));
   };
   return body.pipeThrough(
@@ -227,20 +229,20 @@ function scanningStream(body: ReadableStream<Uint8Array>, where: string): Readab
   );
 }
 
-function scanResponse(res: Response, request: Request): Response {
+function scanResponse(res: Response, request: Request, echoed: ReadonlySet<string>): Response {
   const path = new URL(request.url).pathname;
   const where = `${request.method} ${path} → ${res.status}`;
-  scanHeaders(res, where);
+  scanHeaders(res, where, echoed);
   if (!res.body || request.method === "HEAD") return res;
   if ((res.headers.get("content-type") ?? "").includes("text/event-stream")) {
-    return new Response(scanningStream(res.body, where), { status: res.status, statusText: res.statusText, headers: res.headers });
+    return new Response(scanningStream(res.body, where, echoed), { status: res.status, statusText: res.statusText, headers: res.headers });
   }
   const creation = isKeyCreation(request.method, path);
   track(
     res
       .clone()
       .text()
-      .then((text) => scanBodyText(text, where, creation))
+      .then((text) => scanBodyText(text, where, creation, echoed))
       .catch(() => {}),
   );
   return res;
@@ -254,12 +256,14 @@ type Handler = ((request: Request, ...rest: unknown[]) => unknown) & { [WRAPPED]
 function wrapHandler(fn: Handler): Handler {
   if (fn[WRAPPED]) return fn;
   const wrapped: Handler = async (request: Request, ...rest: unknown[]) => {
-    const candidates = await candidatesIn(request);
+    const { found, sent } = await candidatesIn(request);
     const res = await fn(request, ...rest);
     if (!(res instanceof Response)) return res;
     // A key the request carried is configured (or valid) only if Perpetuo accepted the request.
-    if (res.status < 400) for (const c of candidates) learnSecret(c);
-    return scanResponse(res, request);
+    if (res.status < 400) for (const c of found) learnSecret(c);
+    // Input echoed to the caller who sent it (a validation message) tells them nothing new.
+    const echoed = new Set([...secrets.keys()].filter((k) => sent.includes(k)));
+    return scanResponse(res, request, echoed);
   };
   wrapped[WRAPPED] = true;
   return wrapped;
