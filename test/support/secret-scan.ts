@@ -61,12 +61,13 @@ export function knownSecrets(): string[] {
 }
 
 /** Records a hit for every known secret found in `text`, except those `allowed` here. */
-export function scanText(text: string, where: string, allowed: ReadonlySet<string> = new Set()): Hit[] {
+export function scanText(text: string, where: string, allowed: ReadonlySet<string> = new Set(), before = ""): Hit[] {
   scanned++;
   const found: Hit[] = [];
   for (const [secret, forms] of secrets) {
     if (allowed.has(secret)) continue;
-    const form = forms.find((f) => text.includes(f));
+    // `before`: the part of `text` already scanned (a stream's look-behind); a match wholly inside it was counted.
+    const form = forms.find((f) => text.includes(f) && !before.includes(f));
     if (form !== undefined) found.push({ secret, form: form === secret ? "whole" : form, where });
   }
   hits.push(...found);
@@ -213,7 +214,7 @@ function scanningStream(body: ReadableStream<Uint8Array>, where: string, echoed:
   const keep = () => Math.max(0, longestForm - 1);
   const look = (text: string) => {
     const window = tail + text;
-    scanText(window, `${where} body (stream)`, echoed);
+    scanText(window, `${where} body (stream)`, echoed, tail);
     tail = window.slice(Math.max(0, window.length - keep()));
   };
   return body.pipeThrough(
@@ -223,7 +224,8 @@ function scanningStream(body: ReadableStream<Uint8Array>, where: string, echoed:
         look(decoder.decode(chunk, { stream: true }));
       },
       flush() {
-        look(decoder.decode());
+        const rest = decoder.decode();
+        if (rest) look(rest);
       },
     }),
   );
