@@ -39,6 +39,8 @@ interface Expectation {
   loginForm?: boolean;
   /** The call ends the session it uses: give each caller a session of its own. */
   endsSession?: boolean;
+  /** The call ends every session of its caller: sign the caller in again afterwards. */
+  endsAllSessions?: boolean;
   query?: string;
   /** A public page's status for a signed-in caller, when it differs (the sign-in page moves them on). */
   signedIn?: number;
@@ -88,10 +90,14 @@ const EXPECT: Record<string, Expectation> = {
   "POST /v1/chat/completions": api("gateway", 200, { body: () => ({ model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }] }) }),
   "GET /v1/models": api("gateway", 200),
 
-  // Invitations (issue 11, sign-up modes) come from another branch; checked once they are in the app.
-  "POST /workspaces/:id/invitations": api("admin", 201, { optional: true, body: () => ({ email: `${uniq("invitee")}@example.com` }) }),
-  "GET /workspaces/:id/invitations": api("admin", 200, { optional: true }),
-  "DELETE /workspaces/:id/invitations/:iid": api("admin", 204, { optional: true, fresh: "invitation" }),
+  "POST /auth/logout": api("session", 204, { endsSession: true }),
+  "POST /auth/logout-all": api("session", 204, { endsAllSessions: true }),
+  "POST /auth/password": api("session", 200, { endsAllSessions: true, body: () => ({ current_password: PASSWORD, new_password: PASSWORD }) }),
+  // A signed-in caller reaches the handler, which knows no such invitation.
+  "POST /invitations/accept": api("session", 404, { body: () => ({ token: "no-such-invitation-token" }) }),
+  "POST /workspaces/:id/invitations": api("admin", 201, { body: () => ({ email: `${uniq("invitee")}@example.com`, role: "member" }) }),
+  "GET /workspaces/:id/invitations": api("admin", 200),
+  "DELETE /workspaces/:id/invitations/:iid": api("admin", 204, { fresh: "invitation" }),
 
   "GET /public/*": page("public", 200),
   "GET /": page("public", 303),
@@ -100,6 +106,15 @@ const EXPECT: Record<string, Expectation> = {
   "GET /signup": page("public", 200),
   "POST /signup": page("public", 303, { loginForm: true, body: () => ({ email: `${uniq("form")}@example.com`, password: PASSWORD }) }),
   "POST /logout": page("public", 303, { endsSession: true }),
+  "POST /logout-all": page("public", 303, { endsAllSessions: true }),
+  // An invitation link: the sign-up form for it, or for a signed-in user the page that joins.
+  "GET /invite/:token": page("public", 200, { signedIn: 303 }),
+  // A signed-in caller reaches the page; this invitation is for someone else's address.
+  "GET /app/invite/:token": page("session", 403),
+  "POST /app/invite/:token": page("session", 403),
+  "GET /app/w/:id/invitations": page("member", 303),
+  "POST /app/w/:id/invitations": page("admin", 201, { body: () => ({ email: `${uniq("invitee")}@example.com`, role: "member" }) }),
+  "POST /app/w/:id/invitations/:iid/revoke": page("admin", 303, { fresh: "invitation" }),
   "GET /app": page("session", 200),
   "POST /app/workspaces": page("session", 303, { body: () => ({ name: uniq("ws") }) }),
   "GET /app/w/:id/settings": page("member", 200),
@@ -212,7 +227,13 @@ async function newKey(body: Record<string, unknown> = {}): Promise<{ id: string;
   if (r.status !== 201) throw new Error(`key: ${r.status} ${r.text}`);
   return r.body;
 }
+async function newInvitation(): Promise<{ id: string; token: string }> {
+  const r = await t.call("POST", `/workspaces/${ws.id}/invitations`, { token: owner.token, body: { email: `${uniq("invitee")}@example.com`, role: "member" } });
+  if (r.status !== 201) throw new Error(`invitation: ${r.status} ${r.text}`);
+  return r.body;
+}
 const provider = await newProvider();
+const invitation = await newInvitation();
 const key = await newKey();
 const revoked = await newKey();
 await t.call("POST", `/workspaces/${ws.id}/api-keys/${revoked.id}/revoke`, { token: owner.token });
@@ -250,14 +271,10 @@ const gatewayKeys: Partial<Record<Actor, string>> = { revokedKey: revoked.key, e
 /* ---- one call ---- */
 
 async function callAs(actor: Actor, method: string, routePath: string, e: Expectation): Promise<{ status: number; text: string; headers: Headers }> {
-  const params: Record<string, string> = { id: ws.id, pid: provider.id, kid: key.id, logId: logRecord.id };
+  const params: Record<string, string> = { id: ws.id, pid: provider.id, kid: key.id, logId: logRecord.id, token: invitation.token };
   if (e.fresh === "provider") params.pid = (await newProvider()).id;
   if (e.fresh === "key") params.kid = (await newKey()).id;
-  if (e.fresh === "invitation") {
-    const r = await t.call("POST", `/workspaces/${ws.id}/invitations`, { token: owner.token, body: { email: `${uniq("invitee")}@example.com` } });
-    if (r.status !== 201) throw new Error(`invitation: ${r.status} ${r.text}`);
-    params.iid = r.body.id;
-  }
+  if (e.fresh === "invitation") params.iid = (await newInvitation()).id;
   const path = routePath
     .replace(/:(\w+)/g, (_, name: string) => {
       if (!(name in params)) throw new Error(`no fixture for path parameter :${name} (add one to callAs)`);
@@ -297,7 +314,14 @@ async function callAs(actor: Actor, method: string, routePath: string, e: Expect
   }
   if (cookies.length) headers.cookie = cookies.join("; ");
   const res = await t.app.handle(new Request(`http://localhost${path}${e.query ?? ""}`, { method, headers, body }));
-  return { status: res.status, text: await res.text(), headers: res.headers };
+  const out = { status: res.status, text: await res.text(), headers: res.headers };
+  // Every session of the caller ended (or its password changed to the same one): sign in again.
+  if (e.endsAllSessions && session && res.status < 400 && actor !== "loggedOut") {
+    const fresh = await login(sessions[actor]!.email);
+    sessions[actor]!.token = fresh;
+    if (actor === "owner") owner.token = fresh;
+  }
+  return out;
 }
 
 /* ---- the tests ---- */

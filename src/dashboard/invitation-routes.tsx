@@ -3,7 +3,7 @@ import * as v from "valibot";
 import type { AppDeps } from "../app.ts";
 import { authPlugin } from "../http/auth.ts";
 import { ApiError } from "../http/errors.ts";
-import { CreateInvitationBody, InvitationParams, InvitationsParams } from "../invitations/model.ts";
+import { CreateInvitationBody, InvitationParams, InvitationsParams, InviteLinkParams } from "../invitations/model.ts";
 import { acceptInvitation, createInvitation, findInvitation, invitationProblem, revokeInvitation } from "../invitations/service.ts";
 import { invitationLink } from "../invitations/routes.ts";
 import { WorkspaceParams } from "../workspaces/model.ts";
@@ -61,10 +61,10 @@ export function invitationPages(deps: AppDeps) {
       },
       { workspace: "admin", params: InvitationParams },
     )
-    .get("/invite/:token", async ({ params, cookie, jwt, headers, request, set, redirect }) => {
-      const signedIn = sessionCookieValue(cookie);
-      // The signed-in side checks the session properly; this only picks the page.
-      if (signedIn && (await jwt.verify(signedIn))) return redirect(`/app/invite/${encodeURIComponent(params.token)}`, 303);
+    .get("/invite/:token", async ({ params, cookie, readSession, headers, request, set, redirect }) => {
+      // Signed in (with a session that has not been ended): the page that joins the workspace.
+      const token = sessionCookieValue(cookie);
+      if (token && (await readSession(token))) return redirect(`/app/invite/${encodeURIComponent(params.token)}`, 303);
       const ctx = viewContext({ headers, path: pathOf(request), csrf: loginCsrfToken(deps, cookie) });
       const inv = await findInvitation(deps.sql, params.token);
       if (!inv || inv.status !== "pending") {
@@ -74,7 +74,7 @@ export function invitationPages(deps: AppDeps) {
       const invitation = { token: params.token, email: inv.email, role: inv.role, workspace: inv.workspace.name };
       const blocked = deps.config.signup === "closed" ? "closed" : null;
       return html(set, <SignupPage ctx={ctx} values={{}} errors={errorsFor({})} invitation={invitation} blocked={blocked} />);
-    })
+    }, { params: InviteLinkParams })
     .get(
       "/app/invite/:token",
       async ({ params, session, headers, request, set }) => {
@@ -87,7 +87,7 @@ export function invitationPages(deps: AppDeps) {
         }
         return html(set, <InvitePage ctx={ctx} token={params.token} invitation={inv} />);
       },
-      { auth: true },
+      { auth: true, params: InviteLinkParams },
     )
     .post(
       "/app/invite/:token",
@@ -96,6 +96,6 @@ export function invitationPages(deps: AppDeps) {
         deps.logger.info("invitation accepted", { workspace_id: ws.id, user_id: session.user.id });
         return redirect(workspacePath(ws.id), 303);
       },
-      { auth: true },
+      { auth: true, params: InviteLinkParams },
     );
 }

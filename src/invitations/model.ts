@@ -9,5 +9,7 @@ export const AcceptInvitationBody = v.object({ token: InvitationToken });
 
 export const InvitationsParams = v.object({ id: IdParam });
 export const InvitationParams = v.object({ id: IdParam, iid: IdParam });
+/** The token in an invitation link (`/invite/:token`). */
+export const InviteLinkParams = v.object({ token: InvitationToken });
 
 export type CreateInvitationInput = v.InferOutput<typeof CreateInvitationBody>;

@@ -96,13 +96,10 @@ function track(p: Promise<unknown>): void {
 
 /* ---- learning from requests ---- */
 
-function apiKeysInJson(value: unknown, out: string[], depth = 0): void {
-  if (depth > 20 || value === null || typeof value !== "object") return;
-  for (const [k, v] of Object.entries(value)) {
-    if (/^api_?key$/i.test(k)) {
-      if (typeof v === "string") out.push(v);
-    } else apiKeysInJson(v, out, depth + 1);
-  }
+function apiKeysInJson(value: unknown, out: string[]): void {
+  // The provider API takes its key at the top level only; a nested "api_key" (a model_map alias, say) is not one.
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return;
+  for (const [k, v] of Object.entries(value)) if (/^api_?key$/i.test(k) && typeof v === "string") out.push(v);
 }
 
 function apiKeysIn(text: string, contentType: string): string[] {
