@@ -175,8 +175,7 @@ function learnFromOutgoing(input: RequestInfo | URL, init?: RequestInit): void {
     if (token) learnSecret(token);
     learnSecret(headers.get("x-api-key"));
     learnSecret(headers.get("x-goog-api-key"));
-    const url = new URL(input instanceof Request ? input.url : String(input));
-    learnSecret(url.searchParams.get("key"));
+    // Not `?key=`: Perpetuo sends provider keys only in headers, and the logs API's `key` filter is no secret.
   } catch {}
 }
 
