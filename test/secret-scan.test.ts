@@ -176,6 +176,23 @@ describe("the secret scan stays quiet", () => {
     // It did look: every response and log line above went through it.
     expect(scanCount()).toBeGreaterThan(before + 5);
   });
+
+  test("for a key whose name looks like a gateway key: the caller's input, not a new key (seen in the fuzz)", async () => {
+    const owner = await t.signup();
+    const ws = await t.workspace(owner.token);
+    const name = `prp_${"A".repeat(43)}`;
+    const created = await t.call("POST", `/workspaces/${ws.id}/api-keys`, { token: owner.token, body: { name } });
+    expect(created.status).toBe(201);
+    expect(created.body.name).toBe(name);
+    // Listed by name later: with the name taken for a key, this list would be a "leak".
+    const list = await t.call("GET", `/workspaces/${ws.id}/api-keys`, { token: owner.token });
+    expect(list.text).toContain(name);
+    expect(await hitsFor(name)).toEqual([]);
+    // The real key in the same creation response is still learned: shown elsewhere, it is a leak.
+    const app = new Elysia().get("/oops", () => `your key: ${created.body.key}`);
+    await (await app.handle(new Request("http://localhost/oops"))).text();
+    expect((await hitsFor(created.body.key)).map((h) => h.where)).toEqual(["GET /oops → 200 body"]);
+  });
 });
 
 test("a leak fails the test it happens in (a child `bun test` with the same preload)", async () => {

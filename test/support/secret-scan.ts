@@ -189,12 +189,15 @@ function scanHeaders(res: Response, where: string, echoed: ReadonlySet<string>):
   if (lines.length) scanText(lines.join("\n"), `${where} headers`, echoed);
 }
 
-/** Body text of a finished response; the one that creates a gateway key may show that key. */
-function scanBodyText(text: string, where: string, creation: boolean, echoed: ReadonlySet<string>): void {
+/**
+ * Body text of a finished response; the one that creates a gateway key may show that key. A
+ * key-shaped string the request itself carried (a key named "prp_AAAA…") is the caller's input, not a new key.
+ */
+function scanBodyText(text: string, where: string, creation: boolean, echoed: ReadonlySet<string>, sent: string): void {
   const allowed = new Set<string>(echoed);
   if (creation) {
     for (const m of text.match(GATEWAY_KEY) ?? []) {
-      if (!secrets.has(m)) {
+      if (!secrets.has(m) && !sent.includes(m)) {
         learnSecret(m);
         allowed.add(m);
       }
@@ -227,7 +230,7 @@ function scanningStream(body: ReadableStream<Uint8Array>, where: string, echoed:
   );
 }
 
-function scanResponse(res: Response, request: Request, echoed: ReadonlySet<string>): Response {
+function scanResponse(res: Response, request: Request, echoed: ReadonlySet<string>, sent: string): Response {
   const path = new URL(request.url).pathname;
   const where = `${request.method} ${path} → ${res.status}`;
   scanHeaders(res, where, echoed);
@@ -240,7 +243,7 @@ function scanResponse(res: Response, request: Request, echoed: ReadonlySet<strin
     res
       .clone()
       .text()
-      .then((text) => scanBodyText(text, where, creation, echoed))
+      .then((text) => scanBodyText(text, where, creation, echoed, sent))
       .catch(() => {}),
   );
   return res;
@@ -261,7 +264,7 @@ function wrapHandler(fn: Handler): Handler {
     if (res.status < 400) for (const c of found) learnSecret(c);
     // Input echoed to the caller who sent it (a validation message) tells them nothing new.
     const echoed = new Set([...secrets.keys()].filter((k) => sent.includes(k)));
-    return scanResponse(res, request, echoed);
+    return scanResponse(res, request, echoed, sent);
   };
   wrapped[WRAPPED] = true;
   return wrapped;
