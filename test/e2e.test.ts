@@ -285,6 +285,53 @@ describe.skipIf(!enabled)("dashboard in Chromium, JavaScript on", () => {
     await page.setViewportSize({ width: 1280, height: 860 });
   });
 
+  test("dark mode follows the system setting, at desktop and phone size", async () => {
+    const background = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    const luminance = (rgb: string) => {
+      const [r, g, b] = rgb.match(/\d+/g)!.map(Number);
+      return (0.2126 * r! + 0.7152 * g! + 0.0722 * b!) / 255;
+    };
+    await page.goto(`${base}${workspaceUrl}/logs`);
+    expect(luminance(await background())).toBeGreaterThan(0.8);
+    await page.emulateMedia({ colorScheme: "dark" });
+    try {
+      for (const [path, name] of [
+        ["", "20-dark-overview"],
+        ["/logs", "21-dark-logs"],
+        ["/usage", "22-dark-usage"],
+        ["/providers", "23-dark-providers"],
+      ] as const) {
+        await page.goto(`${base}${workspaceUrl}${path}`);
+        expect(luminance(await background())).toBeLessThan(0.2);
+        // Text stays readable on the dark background.
+        expect(luminance(await page.evaluate(() => getComputedStyle(document.querySelector("h1")!).color))).toBeGreaterThan(0.7);
+        await screenshot(page, name);
+      }
+      await page.setViewportSize({ width: 390, height: 844 });
+      await page.goto(`${base}${workspaceUrl}/logs`);
+      await screenshot(page, "24-dark-mobile-logs");
+    } finally {
+      await page.emulateMedia({ colorScheme: "light" });
+      await page.setViewportSize({ width: 1280, height: 860 });
+    }
+  });
+
+  test("a focused field is not hidden under the sticky top bar (WCAG 2.2, 2.4.11)", async () => {
+    // Short enough that the form scrolls: focusing a field above the fold scrolls it into view.
+    await page.setViewportSize({ width: 1280, height: 400 });
+    await page.goto(`${base}${workspaceUrl}/providers/new`);
+    await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
+    expect(await page.evaluate(() => window.scrollY)).toBeGreaterThan(100);
+    const field = page.locator("input[name=name]");
+    await field.focus();
+    const [barBottom, fieldTop] = await Promise.all([
+      page.evaluate(() => document.querySelector(".topbar, header")!.getBoundingClientRect().bottom),
+      field.evaluate((e) => e.getBoundingClientRect().top),
+    ]);
+    await page.setViewportSize({ width: 1280, height: 860 });
+    expect(fieldTop).toBeGreaterThanOrEqual(barBottom);
+  });
+
   test("nothing broke along the way: no script errors, no CSP violations, no failed requests", () => {
     expect(unexpected(problems)).toEqual([]);
   });

@@ -178,3 +178,27 @@ describe("SIGNUP=open", () => {
     expect(r.body.workspace).toBeUndefined();
   });
 });
+
+describe("the dashboard's login page", () => {
+  const loginPage = async () => {
+    const r = await t.app.handle(new Request("http://localhost/login"));
+    return r.text();
+  };
+
+  test("links to sign-up only where sign-up is possible", async () => {
+    mode("invite");
+    await t.sql`delete from users`;
+    // The first account of an empty instance may sign up under invite.
+    expect(await loginPage()).toContain('href="/signup"');
+    await t.signup();
+    const invite = await loginPage();
+    expect(invite).not.toContain('href="/signup"');
+    expect(invite).toContain("Accounts are by invitation");
+    mode("closed");
+    const closed = await loginPage();
+    expect(closed).not.toContain('href="/signup"');
+    expect(closed).toContain("created by its operator");
+    mode("open");
+    expect(await loginPage()).toContain('href="/signup"');
+  });
+});

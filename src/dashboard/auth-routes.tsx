@@ -23,6 +23,8 @@ import { clearSessionCookie, loginCsrfToken, safeNext, sessionCookieValue, setSe
  * cookie, so a full page load afterwards is what we want.
  */
 export function authPages(deps: AppDeps) {
+  // "open" while the instance has no account yet, whatever the setting: the first one is always allowed.
+  const signupMode = async () => ((await signupAllowed(deps.sql, deps.config.signup)) ? "open" : deps.config.signup);
 
   const expired = async (set: Parameters<typeof html>[0], request: Request, headers: Record<string, string | undefined>, csrf: string) =>
     html(
@@ -49,7 +51,7 @@ export function authPages(deps: AppDeps) {
       const token = sessionCookieValue(cookie);
       if (token && (await readSession(token))) return redirect(next ?? "/app", 303);
       const csrf = loginCsrfToken(deps, cookie);
-      return html(set, <LoginPage ctx={viewContext({ headers, path: pathOf(request), csrf })} next={next} errors={errorsFor({})} />);
+      return html(set, <LoginPage ctx={viewContext({ headers, path: pathOf(request), csrf })} next={next} errors={errorsFor({})} signup={await signupMode()} />);
     })
     .post("/login", async ({ set, cookie, body, headers, request, server, issueToken, redirect }) => {
       const form = formBody(body);
@@ -58,8 +60,8 @@ export function authPages(deps: AppDeps) {
       const csrf = loginCsrfToken(deps, cookie);
       const ctx = viewContext({ headers, path: pathOf(request), csrf });
       const email = text(form, "email");
-      const again = (errors: ReturnType<typeof errorsFor>, status: number) =>
-        html(set, <LoginPage ctx={ctx} email={email} next={next} errors={errors} />, status);
+      const again = async (errors: ReturnType<typeof errorsFor>, status: number) =>
+        html(set, <LoginPage ctx={ctx} email={email} next={next} errors={errors} signup={await signupMode()} />, status);
 
       const parsed = v.safeParse(LoginBody, { email, password: text(form, "password") });
       if (!parsed.success) return again(issuesToErrors(parsed.issues), 422);

@@ -7,6 +7,8 @@ export interface LoginProps {
   email?: string;
   next?: string | null;
   errors: FormErrors;
+  /** The SIGNUP setting as it applies now (the first account of an empty instance is always open). */
+  signup: "open" | "invite" | "closed";
 }
 
 export function LoginPage(props: LoginProps) {
@@ -25,7 +27,15 @@ export function LoginPage(props: LoginProps) {
         <Submit label="Log in" />
       </form>
       <p class="auth-switch">
-        New to Perpetuo? <a href={`/signup${nextQuery}`}>Create an account</a>
+        {props.signup === "open" ? (
+          <>
+            New to Perpetuo? <a href={`/signup${nextQuery}`}>Create an account</a>
+          </>
+        ) : props.signup === "invite" ? (
+          "New here? Accounts are by invitation: ask a workspace admin for an invitation link."
+        ) : (
+          "New here? Accounts on this Perpetuo are created by its operator."
+        )}
       </p>
     </AuthLayout>
   );
