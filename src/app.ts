@@ -22,6 +22,7 @@ import { usageRoutes } from "./usage/routes.ts";
 import { invitationsRoutes } from "./invitations/routes.ts";
 import { applySecurityHeaders, dashboardError, dashboardRoutes } from "./dashboard/index.ts";
 import type { Lookup } from "./net/fetch.ts";
+import type { GovernorOptions } from "./governance/governor.ts";
 
 export interface AppDeps {
   sql: Sql;
@@ -51,6 +52,8 @@ export type AppInput = Omit<AppDeps, "events" | "gateway" | "logQueue" | "loginG
   sessions?: SessionStore;
   /** DNS for the gateway's address checks (tests). */
   lookup?: Lookup;
+  /** Rate limiter sync interval and clock (tests). */
+  governance?: GovernorOptions;
 };
 
 /** Fills in the defaults; callers that manage lifecycles (index.ts, tests) keep the result. */
@@ -68,7 +71,7 @@ export function buildDeps(input: AppInput): AppDeps {
       maxSpoolBytes: input.config.logSpoolMaxBytes,
     });
   const gateway =
-    input.gateway ?? createGatewayServices({ sql: input.sql, config: input.config, events, logger: input.logger, sink: logQueue, lookup: input.lookup });
+    input.gateway ?? createGatewayServices({ sql: input.sql, config: input.config, events, logger: input.logger, sink: logQueue, lookup: input.lookup, governance: input.governance });
   // argon2 holds ~64 MiB per hash: a few at a time, a bounded queue, the rest refused (503).
   const limiter = input.passwordOptions?.limiter ?? new WorkLimiter(input.config.passwordHashConcurrency, 32 * input.config.passwordHashConcurrency);
   const passwordOptions = { ...input.passwordOptions, limiter };

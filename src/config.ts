@@ -65,6 +65,8 @@ export const ConfigSchema = v.object({
   SHUTDOWN_TIMEOUT_MS: whole("20000", 0, 25_000, "must be between 0 and 25000 (platforms kill 30 s after SIGTERM)"),
   LOG_QUEUE_MAX: whole("10000", 1_000, 10_000_000, "must be between 1000 and 10000000"),
   LOG_SPOOL_MAX_BYTES: whole(String(1024 ** 3), 1024 ** 2, Number.MAX_SAFE_INTEGER, "must be at least 1048576 (1 MiB)"),
+  // A model with no known price cannot be charged to a budget: serve it anyway, or refuse it where a budget applies.
+  UNPRICED_MODELS: v.optional(v.picklist(["allow", "refuse"], "must be allow or refuse"), "allow"),
 });
 
 export interface Config {
@@ -90,6 +92,8 @@ export interface Config {
   logQueueMax: number;
   /** Bound on DATA_DIR/spool; beyond it (and LOG_QUEUE_MAX) records are dropped and counted. */
   logSpoolMaxBytes: number;
+  /** Requests for a model without a known price, when the key or workspace has a budget (src/governance). */
+  unpricedModels: "allow" | "refuse";
 }
 
 export class ConfigError extends Error {}
@@ -146,6 +150,7 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownTimeoutMs: parsed.SHUTDOWN_TIMEOUT_MS,
     logQueueMax: parsed.LOG_QUEUE_MAX,
     logSpoolMaxBytes: parsed.LOG_SPOOL_MAX_BYTES,
+    unpricedModels: parsed.UNPRICED_MODELS,
   };
 }
 

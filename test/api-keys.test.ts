@@ -163,7 +163,15 @@ describe("authenticateApiKey", () => {
     const at = inOneHour();
     const k = await mint(o.token, o.base, { name: "gw", expires_at: at });
     const auth = await authenticateApiKey(t.sql, k.key);
-    expect(auth).toEqual({ id: k.id, workspace_id: o.ws.id, name: "gw", expires_at: new Date(at) });
+    expect(auth).toEqual({
+      id: k.id,
+      workspace_id: o.ws.id,
+      name: "gw",
+      expires_at: new Date(at),
+      limits: { rpm: null, tpm: null, budget: null },
+      allowed_models: [],
+      tags: [],
+    });
   });
 
   test("a well-formed but unknown key, or one differing in a character, is rejected", async () => {

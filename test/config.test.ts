@@ -24,6 +24,11 @@ describe("configuration", () => {
     });
   });
 
+  test("unpriced models are allowed unless UNPRICED_MODELS=refuse", () => {
+    expect(loadConfig({ DATA_DIR: tmp() }).unpricedModels).toBe("allow");
+    expect(loadConfig({ DATA_DIR: tmp(), UNPRICED_MODELS: "refuse" }).unpricedModels).toBe("refuse");
+  });
+
   test.each([
     [{ PORT: "eighty" }, "PORT must be a whole number"],
     [{ PORT: "70000" }, "PORT must be between 0 and 65535"],
@@ -36,6 +41,7 @@ describe("configuration", () => {
     [{ SHUTDOWN_TIMEOUT_MS: "20s" }, "SHUTDOWN_TIMEOUT_MS must be a whole number"],
     [{ LOG_QUEUE_MAX: "10" }, "LOG_QUEUE_MAX must be between 1000 and 10000000"],
     [{ LOG_SPOOL_MAX_BYTES: "1000" }, "LOG_SPOOL_MAX_BYTES must be at least 1048576 (1 MiB)"],
+    [{ UNPRICED_MODELS: "maybe" }, "UNPRICED_MODELS must be allow or refuse"],
   ])("%j stops start-up with one line naming the variable", (env, message) => {
     expect(() => parseEnv(env)).toThrow(`invalid configuration: ${message}`);
   });

@@ -2,6 +2,7 @@ import { createId } from "@paralleldrive/cuid2";
 import type { Sql } from "../db/client.ts";
 import { randomBase62, safeEqual, sha256Hex } from "../crypto.ts";
 import type { CreateApiKeyInput } from "./model.ts";
+import type { ScopeLimits } from "../governance/limits.ts";
 
 export const API_KEY_PREFIX = "prp_";
 // 32 random bytes in base62 are 43 characters; longer keys stay valid should the length ever grow.
@@ -29,6 +30,30 @@ export interface AuthenticatedKey {
   workspace_id: string;
   name: string;
   expires_at: Date | null;
+  /** Rate limits and budget of this key (src/governance). */
+  limits: ScopeLimits;
+  /** Model patterns the key may use; empty = any. */
+  allowed_models: string[];
+  /** Copied onto every log row of the key. */
+  tags: string[];
+}
+
+/** The limit columns of api_keys and workspaces, as the governance code reads them. */
+export interface LimitColumns {
+  rpm_limit: number | null;
+  tpm_limit: number | null;
+  budget_usd: string | number | null;
+  budget_period: string | null;
+}
+
+export function limitsFrom(row: LimitColumns): ScopeLimits {
+  const usd = row.budget_usd === null ? NaN : Number(row.budget_usd);
+  const period = row.budget_period;
+  return {
+    rpm: row.rpm_limit ?? null,
+    tpm: row.tpm_limit ?? null,
+    budget: usd > 0 && (period === "day" || period === "month" || period === "total") ? { usd, period } : null,
+  };
 }
 
 interface ApiKeyRow {
@@ -139,12 +164,24 @@ export async function deleteApiKey(sql: Sql, workspaceId: string, keyId: string)
 export async function authenticateApiKey(sql: Sql, token: string, now: Date = new Date()): Promise<AuthenticatedKey | null> {
   if (!isApiKeyFormat(token)) return null;
   const hash = hashApiKey(token);
-  const [row] = await sql<(AuthenticatedKey & { key_hash: string; revoked_at: Date | null })[]>`
-    select id, workspace_id, name, key_hash, revoked_at, expires_at from api_keys where key_hash = ${hash}`;
+  const [row] = await sql<
+    (Omit<AuthenticatedKey, "limits"> & LimitColumns & { key_hash: string; revoked_at: Date | null })[]
+  >`
+    select id, workspace_id, name, key_hash, revoked_at, expires_at,
+           rpm_limit, tpm_limit, budget_usd::text as budget_usd, budget_period, allowed_models, tags
+    from api_keys where key_hash = ${hash}`;
   // The index found it by equality; compare again in constant time so no timing depends on the hash bytes.
   if (!row || !safeEqual(row.key_hash, hash)) return null;
   if (apiKeyStatus(row, now) !== "active") return null;
-  return { id: row.id, workspace_id: row.workspace_id, name: row.name, expires_at: row.expires_at };
+  return {
+    id: row.id,
+    workspace_id: row.workspace_id,
+    name: row.name,
+    expires_at: row.expires_at,
+    limits: limitsFrom(row),
+    allowed_models: row.allowed_models ?? [],
+    tags: row.tags ?? [],
+  };
 }
 
 export interface LastUsedTrackerOptions {

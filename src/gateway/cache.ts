@@ -4,17 +4,24 @@ import type { Sql } from "../db/client.ts";
 import type { ChangeBus, ChangeEvent } from "../events.ts";
 import type { Logger } from "../logger.ts";
 import type { GatewayProvider } from "./router.ts";
+import type { ScopeLimits } from "../governance/limits.ts";
 
 export interface GatewayKey {
   id: string;
   workspace_id: string;
   name: string;
   expires_at: Date | null;
+  /** Governance (src/governance); absent = no limits, any model, no tags. */
+  limits?: ScopeLimits;
+  allowed_models?: string[];
+  tags?: string[];
 }
 
 export interface WorkspaceRuntime {
   providers: GatewayProvider[];
   logContent: boolean;
+  /** The workspace's own rate limits and budget (all its keys together); absent = none. */
+  limits?: ScopeLimits;
 }
 
 export interface CacheLoaders {

@@ -112,6 +112,7 @@ export function newRecord(c: { requestId: string; key: GatewayKey; model: string
     request_body: null,
     response_body: null,
     created_at: new Date(Date.now() - elapsed).toISOString(),
+    tags: c.key.tags?.length ? c.key.tags : null,
   };
 }
 

@@ -11,6 +11,7 @@ import type { GatewayServices } from "./services.ts";
 import type { GatewayKey, WorkspaceRuntime } from "./cache.ts";
 import { KeyringError } from "../providers/keyring.ts";
 import type { Logger } from "../logger.ts";
+import { estimateChatTokens, type AdmitRequest } from "../governance/admit.ts";
 
 /** The workspace's providers; a key sealed under a secret this process lacks is an operator problem, said plainly. */
 async function runtimeFor(gw: GatewayServices, workspaceId: string, logger: Logger): Promise<WorkspaceRuntime> {
@@ -49,6 +50,26 @@ async function authenticate(gw: GatewayServices, header: string | null): Promise
 }
 
 const keyOf = new WeakMap<Request, { key: Promise<GatewayKey>; startedAt: number }>();
+/** The model a request asked for, once its body was read: a refusal's log row names it. */
+const modelOf = new WeakMap<Request, string>();
+/** Refusals by governance keep their code as the log row's error class (filterable in the logs). */
+const GOVERNANCE_CODES = new Set(["model_not_allowed", "unpriced_model", "rate_limit_exceeded", "budget_exceeded"]);
+
+/**
+ * Governance for one request: allow-list, budgets, rate limits (src/governance). Throws the
+ * refusal; otherwise returns the x-ratelimit-* headers for the response. Every /v1 endpoint
+ * that reaches a provider calls this once, before it tries any.
+ */
+export async function admitRequest(
+  gw: GatewayServices,
+  request: Request,
+  key: GatewayKey,
+  runtime: WorkspaceRuntime,
+  req: AdmitRequest,
+): Promise<Record<string, string>> {
+  modelOf.set(request, req.model);
+  return (await gw.governance.admit(key, runtime, req)).headers;
+}
 
 /**
  * The request's gateway key, looked up once per request: the body parser asks first (so nobody
@@ -74,14 +95,16 @@ export async function recordRefusal(gw: GatewayServices, request: Request, res: 
   const copy = res.clone();
   const key = await entry.key.catch(() => null);
   if (!key) return;
-  const message = await copy
+  const error = await copy
     .json()
-    .then((b: { error?: { message?: unknown } }) => (typeof b?.error?.message === "string" ? b.error.message : null))
+    .then((b: { error?: { message?: unknown; code?: unknown } }) => b?.error)
     .catch(() => null);
+  const message = typeof error?.message === "string" ? error.message : null;
+  const code = typeof error?.code === "string" && GOVERNANCE_CODES.has(error.code) ? error.code : null;
   const requestId = res.headers.get("x-request-id") ?? requestIdFrom(null);
   gw.sink.enqueue({
-    ...newRecord({ requestId, key, model: "", stream: false, startedAt: entry.startedAt, status: res.status }),
-    error_class: "invalid_request",
+    ...newRecord({ requestId, key, model: modelOf.get(request) ?? "", stream: false, startedAt: entry.startedAt, status: res.status }),
+    error_class: code ?? "invalid_request",
     error_message: redactSecrets(message ?? `refused with HTTP ${res.status}`),
   });
 }
@@ -96,11 +119,14 @@ export function gatewayRoutes(deps: AppDeps, gw: GatewayServices) {
         const startedAt = performance.now();
         const requestId = requestIdFrom(headers["x-request-id"]);
         const runtime = await runtimeFor(gw, gatewayKey.workspace_id, deps.logger);
-        return proxyChat(
+        const limitHeaders = await admitRequest(gw, request, gatewayKey, runtime, { model: body.model, estimatedTokens: estimateChatTokens(body), requestId });
+        const res = await proxyChat(
           { cooldowns: gw.cooldowns, logger: deps.logger, sink: gw.sink, draining: gw.draining, fetch: gw.fetch },
           // Shutdown's deadline stops the upstream call as a client leaving would.
           { body: body as ChatRequest, key: gatewayKey, runtime, requestId, signal: AbortSignal.any([request.signal, gw.draining]), startedAt },
         );
+        for (const [name, value] of Object.entries(limitHeaders)) res.headers.set(name, value);
+        return res;
       },
       { body: ChatCompletionBody },
     )

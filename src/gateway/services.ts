@@ -3,7 +3,7 @@ import type { ChangeBus } from "../events.ts";
 import type { Logger } from "../logger.ts";
 import type { Config } from "../config.ts";
 import { adapterFor } from "../adapters/index.ts";
-import { authenticateApiKey, LastUsedTracker } from "../api-keys/service.ts";
+import { authenticateApiKey, LastUsedTracker, limitsFrom, type LimitColumns } from "../api-keys/service.ts";
 import { loadProviderConfigs } from "../providers/service.ts";
 import { createKeyring, KeyringError } from "../providers/keyring.ts";
 import { ApiError } from "../http/errors.ts";
@@ -13,12 +13,17 @@ import { GatewayCache } from "./cache.ts";
 import { readBounded } from "../http/body.ts";
 import { MAX_UPSTREAM_BODY_BYTES } from "./proxy.ts";
 import { Cooldowns, type GatewayProvider } from "./router.ts";
+import { Governance } from "../governance/admit.ts";
+import type { GovernorOptions } from "../governance/governor.ts";
 
 export interface GatewayServices {
   cache: GatewayCache;
   cooldowns: Cooldowns;
   tracker: LastUsedTracker | null;
+  /** The log writer behind a governance wrapper: every record settles rate limits and budgets first. */
   sink: LogSink | null;
+  /** Limits, budgets and model allow-lists: `governance.admit(...)` before any provider is tried. */
+  governance: Governance;
   /** The only way to reach a provider: addresses checked after DNS and pinned (src/net/fetch.ts). */
   fetch: UpstreamFetch;
   /** Model ids an entry's provider reports (cached; [] when it cannot be asked). */
@@ -41,11 +46,19 @@ export function createGatewayServices(opts: {
   tracker?: LastUsedTracker | null;
   /** DNS for the address checks; tests inject their own. */
   lookup?: Lookup;
+  /** Sync interval and clock of the rate limiter (tests). */
+  governance?: GovernorOptions;
 }): GatewayServices {
   const keyring = createKeyring(opts.config);
   const upstreamFetch = createUpstreamFetch({ allowPrivate: opts.config.allowPrivateBaseUrls, lookup: opts.lookup });
   // A cache miss while the database is away is an outage, not a bug in the request: 503, so clients retry.
   let loggedAt = 0;
+  let warnedAt = 0;
+  const warnThrottled = (message: string, err: unknown) => {
+    if (Date.now() - warnedAt < 10_000) return;
+    warnedAt = Date.now();
+    opts.logger.warn(message, { error: err instanceof Error ? err.message : String(err) });
+  };
   const unavailable = (err: unknown): never => {
     if (err instanceof ApiError || err instanceof KeyringError) throw err;
     // One line per 10 s, not one per request, during an outage.
@@ -61,9 +74,11 @@ export function createGatewayServices(opts: {
       async workspace(id) {
         const [providers, [ws]] = await Promise.all([
           loadProviderConfigs(opts.sql, id, keyring),
-          opts.sql<{ log_content: boolean | null }[]>`select (settings->>'log_content')::boolean as log_content from workspaces where id = ${id}`,
+          opts.sql<({ log_content: boolean | null } & LimitColumns)[]>`
+            select (settings->>'log_content')::boolean as log_content, rpm_limit, tpm_limit, budget_usd::text as budget_usd, budget_period
+            from workspaces where id = ${id}`,
         ]).catch(unavailable);
-        return { providers, logContent: ws?.log_content === true };
+        return { providers, logContent: ws?.log_content === true, limits: ws ? limitsFrom(ws) : undefined };
       },
     },
     opts.events,
@@ -72,6 +87,15 @@ export function createGatewayServices(opts: {
     opts.tracker === undefined
       ? new LastUsedTracker(opts.sql, { onError: (err) => opts.logger.warn("could not record key use", { error: err }) })
       : opts.tracker;
+
+  const governance = new Governance(opts.sql, {
+    unpricedModels: opts.config.unpricedModels,
+    onError: (err) => warnThrottled("governance: could not sync limits and spend with the database; counting locally meanwhile", err),
+    ...opts.governance,
+  });
+  // The log writer tells governance which rows the usage counters now include.
+  const storedHook = opts.sink as (LogSink & { onStored?: (l: (ids: string[]) => void) => () => void }) | null;
+  const unhook = storedHook?.onStored?.((ids) => governance.governor.stored(ids)) ?? null;
 
   const draining = new AbortController();
   const modelLists = new Map<string, { at: number; ids: Promise<string[]> }>();
@@ -83,7 +107,8 @@ export function createGatewayServices(opts: {
     cache,
     cooldowns: new Cooldowns(),
     tracker,
-    sink: opts.sink,
+    sink: opts.sink ? governance.wrap(opts.sink) : null,
+    governance,
     fetch: upstreamFetch,
     draining: draining.signal,
     drain: () => draining.abort(),
@@ -111,6 +136,8 @@ export function createGatewayServices(opts: {
     },
     async stop() {
       cache.close();
+      governance.stop();
+      unhook?.();
       await tracker?.stop().catch((err) => opts.logger.warn("could not record key use", { error: err }));
     },
   };

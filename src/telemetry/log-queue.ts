@@ -77,7 +77,8 @@ const MAX_ATTEMPTS = 50;
  * The request log writer. `enqueue` is all the hot path does: push onto an array and, at most,
  * arm a timer. A single writer loop takes batches (by size, or after flushIntervalMs) and stores
  * each with ONE statement that inserts the log rows (`on conflict (id) do nothing`) and adds only
- * the rows actually inserted to usage_daily, aggregated per (workspace, day, provider, model) —
+ * the rows actually inserted to usage_daily, aggregated per (workspace, day, provider, model), and
+ * to usage_key_daily per (workspace, key, day) —
  * so logs and counters commit together and a replayed batch is never counted twice.
  *
  * When PostgreSQL is unavailable the batch goes back to the front of the queue and is retried
@@ -146,6 +147,14 @@ export class LogQueue implements LogSink {
     this.retryBaseMs = opts.retryBaseMs ?? 100;
     this.retryMaxMs = opts.retryMaxMs ?? 5_000;
     this.writeTimeoutMs = opts.writeTimeoutMs ?? 15_000;
+  }
+
+  private readonly storedListeners = new Set<(ids: string[]) => void>();
+
+  /** Called with the ids of records once committed (or found already stored); governance uses it to know what the usage counters include. */
+  onStored(listener: (ids: string[]) => void): () => void {
+    this.storedListeners.add(listener);
+    return () => this.storedListeners.delete(listener);
   }
 
   /** Hot path: O(1), never waits. */
@@ -348,6 +357,10 @@ export class LogQueue implements LogSink {
     const result = await withTimeout(insertLogs(this.sql, rows), limit);
     this.counts.written += result.inserted;
     this.counts.dropped += result.orphaned;
+    if (this.storedListeners.size) {
+      const ids = rows.map((r) => r.id);
+      for (const l of this.storedListeners) l(ids);
+    }
     this.counts.duplicates += records.length - result.inserted - result.orphaned;
     if (result.orphaned > 0) this.logger.debug("log records dropped: their workspace was deleted", { count: result.orphaned });
     this.lastWriteAt = new Date().toISOString();
@@ -635,16 +648,16 @@ export function insertLogs(sql: Sql, rows: LogRow[]) {
         id, request_id, workspace_id, api_key_id, provider_id, provider_name, provider_type,
         model_requested, model_used, stream, status, error_class, error_message, latency_ms, ttft_ms,
         prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens, usage_estimated, cost_usd,
-        attempts, request_body, response_body, created_at)
+        attempts, request_body, response_body, created_at, tags)
       select
         id, request_id, workspace_id, api_key_id, provider_id, provider_name, provider_type,
         model_requested, model_used, stream, status, error_class, error_message, latency_ms, ttft_ms,
         prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens, usage_estimated, cost_usd,
-        attempts, request_body, response_body, created_at
+        attempts, request_body, response_body, created_at, tags
       from incoming i
       where exists (select 1 from workspaces w where w.id = i.workspace_id)
       on conflict (id) do nothing
-      returning workspace_id, created_at, provider_id, model_requested, model_used, status, error_class,
+      returning workspace_id, api_key_id, created_at, provider_id, model_requested, model_used, status, error_class,
         prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens, cost_usd
     ), counted as (
       insert into usage_daily as u (
@@ -675,6 +688,32 @@ export function insertLogs(sql: Sql, rows: LogRow[]) {
         reasoning_tokens = u.reasoning_tokens + excluded.reasoning_tokens,
         cost_usd = u.cost_usd + excluded.cost_usd,
         unpriced_requests = u.unpriced_requests + excluded.unpriced_requests
+      returning 1
+    ), counted_keys as (
+      -- The same rows per gateway key (budgets and usage by key read this); rows without a key are not counted.
+      insert into usage_key_daily as k (
+        workspace_id, day, api_key_id, requests, errors, prompt_tokens, completion_tokens, cost_usd, unpriced_requests)
+      select
+        workspace_id,
+        (created_at at time zone 'UTC')::date,
+        api_key_id,
+        count(*),
+        count(*) filter (where status >= 400 or error_class is not null),
+        sum(prompt_tokens),
+        sum(completion_tokens),
+        coalesce(sum(cost_usd), 0),
+        count(*) filter (where cost_usd is null and prompt_tokens + completion_tokens > 0)
+      from inserted
+      where api_key_id is not null
+      group by 1, 2, 3
+      order by 1, 3, 2
+      on conflict (workspace_id, api_key_id, day) do update set
+        requests = k.requests + excluded.requests,
+        errors = k.errors + excluded.errors,
+        prompt_tokens = k.prompt_tokens + excluded.prompt_tokens,
+        completion_tokens = k.completion_tokens + excluded.completion_tokens,
+        cost_usd = k.cost_usd + excluded.cost_usd,
+        unpriced_requests = k.unpriced_requests + excluded.unpriced_requests
       returning 1
     )
     select
@@ -713,7 +752,15 @@ export function toRow(r: RequestRecord): LogRow {
     request_body: text(r.request_body, LOG_BODY_LIMIT + 100),
     response_body: text(r.response_body, LOG_BODY_LIMIT + 100),
     created_at: isoDate(r.created_at),
+    tags: tags(r.tags),
   };
+}
+
+/** A key's tags as stored on its rows: null when it had none. */
+function tags(x: unknown): string[] | null {
+  if (!Array.isArray(x)) return null;
+  const out = x.slice(0, 50).map((t) => text(t, 200)).filter((t): t is string => t !== null);
+  return out.length ? out : null;
 }
 
 function attempt(a: AttemptRecord): AttemptRecord {

@@ -55,6 +55,8 @@ export interface RequestRecord {
   response_body: string | null;
   /** ISO 8601; the request's start. */
   created_at: string;
+  /** The gateway key's tags when the request was made; absent or null when it had none. */
+  tags?: string[] | null;
 }
 
 export interface LogSink {
