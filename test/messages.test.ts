@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import Anthropic from "@anthropic-ai/sdk";
 import { gatewayHarness, type GatewayHarness } from "./support/gateway.ts";
 import type { MockKind, MockUpstream, RecordedRequest } from "./support/mock-upstreams.ts";
+import { waitFor } from "./support/logs.ts";
 
 // POST /v1/messages over real HTTP: the official Anthropic SDK → Perpetuo → mock upstreams that
 // speak each provider's wire format.
@@ -140,6 +141,20 @@ describe.each(["openai", "anthropic", "gemini"] as MockKind[])("to a provider of
     if (kind === "gemini") expect(sent.contents[0].parts[0]).toEqual({ inlineData: { mimeType: "image/png", data: PNG } });
   });
 
+  test("a prefilled assistant turn is continued by Anthropic entries and refused by name elsewhere", async () => {
+    const params = { model, max_tokens: 20, messages: [{ role: "user" as const, content: "JSON please" }, { role: "assistant" as const, content: "{" }] };
+    if (kind === "anthropic") {
+      await anthropic(h).messages.create(params);
+      expect(body(mock.lastChatRequest()!).messages.at(-1)).toEqual({ role: "assistant", content: "{" });
+      return;
+    }
+    const before = mock.chatRequests().length;
+    const err = await anthropic(h).messages.create(params).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Anthropic.BadRequestError);
+    expect((err as InstanceType<typeof Anthropic.BadRequestError>).message).toContain("prefill");
+    expect(mock.chatRequests().length).toBe(before);
+  });
+
   test("an answer cut by max_tokens stops with max_tokens, streamed and not", async () => {
     mock.script({ finishReason: "length", text: "cut sh" }, { finishReason: "length", text: "cut sh" });
     const plain = await anthropic(h).messages.create({ model, max_tokens: 3, messages: [{ role: "user", content: "long story" }] });
@@ -225,6 +240,49 @@ describe("fallback, errors and logs", () => {
       .catch((e: unknown) => e);
     expect(missing).toBeInstanceOf(Anthropic.NotFoundError);
     expect((missing as InstanceType<typeof Anthropic.NotFoundError>).error).toMatchObject({ error: { type: "not_found_error" } });
+  });
+
+  test("a provider failing after content ends the stream with Anthropic's error event", async () => {
+    healthy.mock!.script({ errorAfterChunks: 3, streamErrorMessage: "upstream fell over" });
+    h.t.deps.gateway.cooldowns.clear(healthy.id);
+    const raw = await fetch(`${h.base}/v1/messages`, {
+      method: "POST",
+      headers: { "x-api-key": h.key, "content-type": "application/json" },
+      body: JSON.stringify({ model: "claude-haiku-4-5", max_tokens: 50, stream: true, messages: [{ role: "user", content: "one two three four five" }] }),
+    });
+    expect(raw.status).toBe(200);
+    expect(raw.headers.get("content-type")).toStartWith("text/event-stream");
+    const text = await raw.text();
+    expect(text).toContain("event: content_block_delta");
+    expect(text).toMatch(/event: error\ndata: \{"type":"error","error":\{"type":"api_error","message":"[^"]*upstream fell over/);
+    expect(text).not.toContain("message_stop");
+
+    healthy.mock!.script({ errorAfterChunks: 3 });
+    const err = await anthropic(h)
+      .messages.stream({ model: "claude-haiku-4-5", max_tokens: 50, messages: [{ role: "user", content: "one two three four five" }] })
+      .finalMessage()
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Anthropic.APIError);
+  });
+
+  test("a refused request is logged too", async () => {
+    const id = `messages-refused-${crypto.randomUUID()}`;
+    const r = await fetch(`${h.base}/v1/messages`, {
+      method: "POST",
+      headers: { "x-api-key": h.key, "content-type": "application/json", "x-request-id": id },
+      body: JSON.stringify({ model: "claude-sonnet-4-5", messages: [{ role: "user", content: "x" }] }),
+    });
+    expect(r.status).toBe(400);
+    // The refusal is recorded after the answer is sent.
+    let rows: Record<string, any>[] = [];
+    await waitFor("the refusal's log row", async () => {
+      await h.t.deps.logQueue.flush();
+      rows = await h.t.sql`select status, error_class, error_message from request_logs where request_id = ${id}`;
+      return rows.length > 0;
+    });
+    expect(rows.length).toBe(1);
+    expect(rows[0]).toMatchObject({ status: 400, error_class: "invalid_request" });
+    expect(rows[0].error_message).toContain("max_tokens");
   });
 
   test("every request leaves one log row with its tokens", async () => {
