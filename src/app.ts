@@ -13,6 +13,7 @@ import { healthRoutes } from "./health/routes.ts";
 import { openapiRoutes } from "./openapi/routes.ts";
 import { ChangeBus } from "./events.ts";
 import { gatewayKeyFor, gatewayRoutes, recordRefusal } from "./gateway/routes.ts";
+import { anthropicErrorResponse, isMessagesRequest, messagesRoutes } from "./gateway/inbound/messages-routes.ts";
 import { bodyParser, refuseNulInUrl, SERVER_MAX_BODY } from "./http/body.ts";
 import { createGatewayServices, type GatewayServices } from "./gateway/services.ts";
 import { join } from "node:path";
@@ -93,13 +94,15 @@ export function createApp(input: AppInput | AppDeps) {
     // Every body is read here, within its route's size limit; /v1 authenticates before reading.
     .onParse({ as: "global" }, bodyParser((request, path) => (path.startsWith("/v1/") ? gatewayKeyFor(gateway, request) : undefined)))
     // Dashboard paths render HTML error pages (or redirect to /login); everything else keeps the JSON shape.
-    .onError((raw) => {
+    .onError(async (raw) => {
       // What the body parser refused arrives wrapped in Elysia's ParseError.
       const cause = raw.code === "PARSE" ? (raw.error as { cause?: unknown }).cause : undefined;
       const ctx = cause instanceof ApiError ? { ...raw, error: cause } : raw;
       const dashboard = dashboardError(deps, ctx);
       if (dashboard) return dashboard;
-      const res = renderError(ctx.code, ctx.error, ctx.request, deps.logger);
+      const rendered = renderError(ctx.code, ctx.error, ctx.request, deps.logger);
+      // Anthropic's SDKs only understand their own error shape: /v1/messages answers in it.
+      const res = isMessagesRequest(ctx.request) ? await anthropicErrorResponse(rendered) : rendered;
       void recordRefusal(gateway, ctx.request, res);
       return res;
     })
@@ -113,6 +116,7 @@ export function createApp(input: AppInput | AppDeps) {
     .use(usageRoutes(deps))
     .use(invitationsRoutes(deps))
     .use(gatewayRoutes(deps, gateway))
+    .use(messagesRoutes(deps, gateway))
     .use(dashboardRoutes(deps));
 }
 

@@ -45,6 +45,12 @@ export interface ChatCall {
   /** Aborts when the client goes away. */
   signal: AbortSignal;
   startedAt: number;
+  /**
+   * The body as one entry gets it, for callers that translate from another dialect (POST
+   * /v1/messages): it may drop what that entry's wire format cannot take, or throw
+   * UnsupportedFeatureError to skip the entry like an adapter does.
+   */
+  forCandidate?: (body: ChatRequest, cand: Candidate) => ChatRequest;
 }
 
 type Failed = { ok: false; error: UpstreamError; final: boolean };
@@ -166,7 +172,7 @@ export async function proxyChat(deps: ProxyDeps, call: ChatCall): Promise<Respon
     };
     let upstream;
     try {
-      upstream = adapter.buildChatRequest(body, { baseUrl: cand.provider.base_url, apiKey: cand.provider.api_key, model: cand.upstreamModel });
+      upstream = adapter.buildChatRequest(call.forCandidate ? call.forCandidate(body, cand) : body, { baseUrl: cand.provider.base_url, apiKey: cand.provider.api_key, model: cand.upstreamModel });
     } catch (err) {
       if (!(err instanceof UnsupportedFeatureError)) throw err;
       lastUnsupported = err;

@@ -14,7 +14,7 @@ import type { Logger } from "../logger.ts";
 import { estimateChatTokens, type AdmitRequest } from "../governance/admit.ts";
 
 /** The workspace's providers; a key sealed under a secret this process lacks is an operator problem, said plainly. */
-async function runtimeFor(gw: GatewayServices, workspaceId: string, logger: Logger): Promise<WorkspaceRuntime> {
+export async function runtimeFor(gw: GatewayServices, workspaceId: string, logger: Logger): Promise<WorkspaceRuntime> {
   try {
     return await gw.cache.workspace(workspaceId);
   } catch (err) {
@@ -31,11 +31,24 @@ function invalidKey(message: string) {
   return new ApiError(401, message, { type: "invalid_request_error", code: "invalid_api_key" });
 }
 
-async function authenticate(gw: GatewayServices, header: string | null): Promise<GatewayKey> {
-  if (!header) throw invalidKey("missing API key: send Authorization: Bearer prp_…");
+/**
+ * The key from `Authorization: Bearer prp_…`, or from `x-api-key: prp_…`, which is how Anthropic's
+ * SDKs send theirs (see POST /v1/messages). Authorization wins when both are sent.
+ */
+function tokenFrom(headers: Headers): string {
+  const header = headers.get("authorization");
+  if (!header) {
+    const apiKey = headers.get("x-api-key")?.trim();
+    if (apiKey) return apiKey;
+    throw invalidKey("missing API key: send Authorization: Bearer prp_… (or x-api-key: prp_…)");
+  }
   const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
   if (!m) throw invalidKey("the Authorization header must be: Bearer prp_…");
-  const token = m[1];
+  return m[1];
+}
+
+async function authenticate(gw: GatewayServices, headers: Headers): Promise<GatewayKey> {
+  const token = tokenFrom(headers);
   if (!token.startsWith("prp_")) {
     throw invalidKey(
       token.startsWith("eyJ")
@@ -78,7 +91,7 @@ export async function admitRequest(
 export function gatewayKeyFor(gw: GatewayServices, request: Request): Promise<GatewayKey> {
   let entry = keyOf.get(request);
   if (!entry) {
-    entry = { key: authenticate(gw, request.headers.get("authorization")), startedAt: performance.now() };
+    entry = { key: authenticate(gw, request.headers), startedAt: performance.now() };
     keyOf.set(request, entry);
   }
   return entry.key;

@@ -43,7 +43,8 @@ export const SECURITY_SCHEMES: Record<string, OpenAPIV3_1.SecuritySchemeObject> 
     type: "http",
     scheme: "bearer",
     bearerFormat: "prp_…",
-    description: "A gateway API key of a workspace (`prp_…`), as `Authorization: Bearer prp_…`. Accepted only under /v1.",
+    description:
+      "A gateway API key of a workspace (`prp_…`), as `Authorization: Bearer prp_…` (or as `x-api-key: prp_…`, the header Anthropic's SDKs send). Accepted only under /v1.",
   },
 };
 
@@ -95,6 +96,7 @@ const SUMMARIES: Record<string, string> = {
   "PUT /workspaces/{id}": "Rename a workspace (admin)",
   "POST /v1/chat/completions": "Create a chat completion (OpenAI-compatible; streams with stream: true)",
   "GET /v1/models": "List the models the gateway key can reach",
+  "POST /v1/messages": "Create a message (Anthropic Messages API, routed to any provider; streams with stream: true)",
   "GET /workspaces/{id}/providers": "List the workspace's provider keys",
   "POST /workspaces/{id}/providers": "Add a provider key (admin)",
   "POST /workspaces/{id}/providers/reorder": "Set the providers' priority order (admin)",

@@ -1,0 +1,321 @@
+/**
+ * Anthropic Messages (inbound) ⇄ the gateway's OpenAI-shaped chat request and completion, as pure
+ * functions: `toChat` before routing, `forCandidate` per provider entry tried, `fromChatResponse`
+ * and the error mapping after. The stream side is in anthropic-stream.ts.
+ *
+ * Choices (each where it is made):
+ * - A user turn's tool_result blocks become `tool` messages placed before the rest of that turn
+ *   (OpenAI wants them right after the assistant's calls); images inside a tool result, which a
+ *   `tool` message cannot carry, follow in a user message that names the call.
+ * - `is_error: true` results are prefixed "Error: ", the only way to say so in OpenAI's shape.
+ * - PDF documents become OpenAI `file` parts (entries that cannot take them are skipped, as for any
+ *   unsupported part); text documents become text, with their title and context first.
+ * - A final assistant turn (a prefill the model must continue) is only honoured by Anthropic
+ *   entries; other entries are skipped, and with none left the answer is a 400 on `messages`.
+ * - `top_k` and `cache_control` go only to entries whose wire format knows them (Anthropic,
+ *   Gemini); OpenAI's own API refuses unknown fields. Entries of type `openai` get
+ *   `max_completion_tokens`, which its newer models require; other OpenAI-format servers keep
+ *   `max_tokens`, which they all know.
+ */
+import { fastId } from "../../ids.ts";
+import { ApiError } from "../../http/errors.ts";
+import { adapterFor } from "../../adapters/index.ts";
+import {
+  isRecord,
+  tryParseJson,
+  UnsupportedFeatureError,
+  type ChatCompletion,
+  type ChatMessage,
+  type ChatRequest,
+  type CompletionUsage,
+  type ContentPart,
+  type FinishReason,
+  type TextPart,
+  type ToolCall,
+  type ToolChoice,
+} from "../../adapters/types.ts";
+import type { Candidate } from "../router.ts";
+import type { AssistantContentBlock, ImageContentBlock, MessagesRequest, TextContentBlock, UserContentBlock } from "./anthropic-schema.ts";
+
+export type StopReason = "end_turn" | "max_tokens" | "stop_sequence" | "tool_use" | "refusal";
+
+export interface AnthropicUsage {
+  input_tokens: number;
+  output_tokens: number;
+  cache_creation_input_tokens: number | null;
+  cache_read_input_tokens: number | null;
+}
+
+export type AnthropicContent = { type: "text"; text: string } | { type: "tool_use"; id: string; name: string; input: Record<string, unknown> };
+
+export interface AnthropicMessage {
+  id: string;
+  type: "message";
+  role: "assistant";
+  model: string;
+  content: AnthropicContent[];
+  stop_reason: StopReason | null;
+  stop_sequence: string | null;
+  usage: AnthropicUsage;
+}
+
+export const newMessageId = () => `msg_${fastId()}`;
+
+function invalid(param: string, message: string): ApiError {
+  return new ApiError(400, `${param}: ${message}`, { type: "invalid_request_error", param, code: "invalid_value" });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Request
+// ---------------------------------------------------------------------------------------------
+
+function textPart(b: TextContentBlock): TextPart {
+  const p: TextPart = { type: "text", text: b.text };
+  if (isRecord(b.cache_control) && b.cache_control.type === "ephemeral") p.cache_control = b.cache_control as TextPart["cache_control"];
+  return p;
+}
+
+function imagePart(b: ImageContentBlock): ContentPart {
+  const s = b.source;
+  const url = s.type === "base64" ? `data:${s.media_type};base64,${s.data}` : s.url;
+  return { type: "image_url", image_url: { url } };
+}
+
+function documentParts(b: Extract<UserContentBlock, { type: "document" }>, param: string): ContentPart[] {
+  const s = b.source;
+  const heading = [b.title, b.context].filter((x): x is string => typeof x === "string" && x !== "").join("\n");
+  const withHeading = (text: string): TextPart => ({ type: "text", text: heading ? `${heading}\n\n${text}` : text });
+  switch (s.type) {
+    case "text":
+      return [withHeading(s.data)];
+    case "content": {
+      const texts = typeof s.content === "string" ? [s.content] : s.content.map((t) => t.text);
+      return [withHeading(texts.join("\n\n"))];
+    }
+    case "base64":
+      // OpenAI's file part; cast because the shared ContentPart type lists only text and images.
+      return [{ type: "file", file: { filename: b.title || "document.pdf", file_data: `data:application/pdf;base64,${s.data}` } } as unknown as ContentPart];
+    case "url":
+      throw invalid(`${param}.source`, "documents by URL are not supported; send the PDF as base64 or the text as a text source");
+  }
+}
+
+function toolResultText(b: Extract<UserContentBlock, { type: "tool_result" }>): { text: string; images: ContentPart[] } {
+  const c = b.content ?? "";
+  const texts: string[] = [];
+  const images: ContentPart[] = [];
+  if (typeof c === "string") texts.push(c);
+  else for (const part of c) part.type === "text" ? texts.push(part.text) : images.push(imagePart(part));
+  const text = texts.join("\n");
+  return { text: b.is_error ? `Error: ${text}` : text, images };
+}
+
+function userMessages(content: string | UserContentBlock[], param: string): ChatMessage[] {
+  if (typeof content === "string") return [{ role: "user", content }];
+  const tools: ChatMessage[] = [];
+  const toolImages: ContentPart[] = [];
+  const parts: ContentPart[] = [];
+  content.forEach((b, j) => {
+    const p = `${param}[${j}]`;
+    if (b.type === "text") parts.push(textPart(b));
+    else if (b.type === "image") parts.push(imagePart(b));
+    else if (b.type === "document") parts.push(...documentParts(b, p));
+    else {
+      const { text, images } = toolResultText(b);
+      tools.push({ role: "tool", tool_call_id: b.tool_use_id, content: images.length ? `${text}\n(${images.length} image(s) follow)` : text });
+      if (images.length) toolImages.push({ type: "text", text: `Images returned by tool call ${b.tool_use_id}:` }, ...images);
+    }
+  });
+  const out = tools;
+  const rest = [...toolImages, ...parts];
+  if (rest.length) out.push({ role: "user", content: rest });
+  return out;
+}
+
+function assistantMessage(content: string | AssistantContentBlock[]): ChatMessage | null {
+  if (typeof content === "string") return { role: "assistant", content };
+  const texts: TextPart[] = [];
+  const calls: ToolCall[] = [];
+  for (const b of content) {
+    if (b.type === "text") texts.push({ type: "text", text: b.text });
+    else if (b.type === "tool_use") calls.push({ id: b.id, type: "function", function: { name: b.name, arguments: JSON.stringify(b.input) } });
+    // thinking and redacted_thinking: signed by Anthropic for Anthropic; no other model can use them.
+  }
+  if (!texts.length && !calls.length) return null;
+  const msg: ChatMessage = { role: "assistant", content: texts.length === 0 ? null : texts.length === 1 ? texts[0].text : texts };
+  if (calls.length) msg.tool_calls = calls;
+  return msg;
+}
+
+function toolChoice(tc: NonNullable<MessagesRequest["tool_choice"]>): ToolChoice {
+  switch (tc.type) {
+    case "auto":
+      return "auto";
+    case "any":
+      return "required";
+    case "none":
+      return "none";
+    case "tool":
+      return { type: "function", function: { name: tc.name } };
+  }
+}
+
+/** The Messages request as the gateway's internal (OpenAI-shaped) chat request. */
+export function toChat(req: MessagesRequest): ChatRequest {
+  const messages: ChatMessage[] = [];
+  if (typeof req.system === "string") {
+    if (req.system !== "") messages.push({ role: "system", content: req.system });
+  } else if (req.system?.length) messages.push({ role: "system", content: req.system.map(textPart) });
+  req.messages.forEach((m, i) => {
+    if (m.role === "user") messages.push(...userMessages(m.content, `messages[${i}].content`));
+    else {
+      const a = assistantMessage(m.content);
+      if (a) messages.push(a);
+    }
+  });
+  if (messages.every((m) => m.role === "system")) throw invalid("messages", "there is no message with content to answer");
+
+  const chat: ChatRequest = { model: req.model, messages, max_tokens: req.max_tokens };
+  if (req.stream === true) {
+    chat.stream = true;
+    // The stream's last event carries usage; the gateway needs it to send message_delta's figures.
+    chat.stream_options = { include_usage: true };
+  }
+  if (req.temperature !== undefined) chat.temperature = req.temperature;
+  if (req.top_p !== undefined) chat.top_p = req.top_p;
+  if (req.top_k !== undefined) chat.top_k = req.top_k;
+  if (req.stop_sequences?.length) chat.stop = req.stop_sequences;
+  if (typeof req.metadata?.user_id === "string" && req.metadata.user_id) chat.user = req.metadata.user_id;
+  const format = req.output_config?.format;
+  if (format) chat.response_format = { type: "json_schema", json_schema: { name: "output", schema: format.schema } };
+  const tc = req.tool_choice;
+  if (req.tools?.length && tc?.type !== "none") {
+    chat.tools = req.tools.map((t) => ({
+      type: "function",
+      function: { name: t.name, ...(t.description !== undefined ? { description: t.description } : {}), parameters: t.input_schema },
+    }));
+    if (tc) chat.tool_choice = toolChoice(tc);
+    if (tc && "disable_parallel_tool_use" in tc && tc.disable_parallel_tool_use === true) chat.parallel_tool_calls = false;
+  }
+  return chat;
+}
+
+function withoutCacheControl(messages: ChatMessage[]): ChatMessage[] {
+  return messages.map((m) => {
+    if (!Array.isArray(m.content)) return m;
+    const content = (m.content as ContentPart[]).map((p) => {
+      if (p.type !== "text" || p.cache_control === undefined) return p;
+      const { cache_control: _, ...rest } = p;
+      return rest;
+    });
+    return { ...m, content } as ChatMessage;
+  });
+}
+
+/**
+ * The request as one provider entry gets it (see the header comment). Throws
+ * UnsupportedFeatureError when this entry cannot honour it, so the gateway tries the next one.
+ */
+export function forCandidate(chat: ChatRequest, cand: Candidate): ChatRequest {
+  const format = adapterFor(cand.provider.type).format;
+  const last = chat.messages[chat.messages.length - 1];
+  if (last?.role === "assistant" && format !== "anthropic")
+    throw new UnsupportedFeatureError("messages", "a final assistant message (a prefill to continue) is only honoured by Anthropic entries");
+  if (format !== "openai") return chat;
+  const { top_k: _, ...rest } = chat;
+  const out: ChatRequest = { ...rest, messages: withoutCacheControl(chat.messages) };
+  if (cand.provider.type === "openai") {
+    out.max_completion_tokens = out.max_tokens;
+    delete out.max_tokens;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Response
+// ---------------------------------------------------------------------------------------------
+
+export function stopReason(finish: FinishReason | null | undefined): StopReason {
+  switch (finish) {
+    case "length":
+      return "max_tokens";
+    case "tool_calls":
+    case "function_call":
+      return "tool_use";
+    case "content_filter":
+      return "refusal";
+    default:
+      return "end_turn";
+  }
+}
+
+/** OpenAI-style usage (prompt counts every input token) → Anthropic's (input excludes the cache). */
+export function toAnthropicUsage(u: CompletionUsage | null | undefined): AnthropicUsage {
+  const details = u?.prompt_tokens_details;
+  const read = typeof details?.cached_tokens === "number" ? details.cached_tokens : null;
+  const created = typeof details?.cache_creation_tokens === "number" ? details.cache_creation_tokens : null;
+  const prompt = u?.prompt_tokens ?? 0;
+  return {
+    input_tokens: Math.max(0, prompt - (read ?? 0) - (created ?? 0)),
+    output_tokens: u?.completion_tokens ?? 0,
+    cache_creation_input_tokens: created,
+    cache_read_input_tokens: read,
+  };
+}
+
+/** Tool arguments as an object; Anthropic's `input` cannot be anything else. */
+export function toolInput(args: string): Record<string, unknown> {
+  const parsed = args.trim() === "" ? {} : tryParseJson(args);
+  return isRecord(parsed) ? parsed : {};
+}
+
+export function fromChatResponse(c: ChatCompletion, id: string = newMessageId()): AnthropicMessage {
+  const choice = c.choices[0];
+  const content: AnthropicContent[] = [];
+  const msg = choice?.message;
+  const text = (typeof msg?.content === "string" ? msg.content : "") + (typeof msg?.refusal === "string" ? msg.refusal : "");
+  if (text) content.push({ type: "text", text });
+  for (const t of msg?.tool_calls ?? []) content.push({ type: "tool_use", id: t.id, name: t.function.name, input: toolInput(t.function.arguments) });
+  return {
+    id,
+    type: "message",
+    role: "assistant",
+    model: c.model,
+    content,
+    stop_reason: stopReason(choice?.finish_reason),
+    stop_sequence: null,
+    usage: toAnthropicUsage(c.usage),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+// ---------------------------------------------------------------------------------------------
+
+export interface AnthropicErrorBody {
+  type: "error";
+  error: { type: string; message: string };
+  request_id?: string;
+}
+
+/** Anthropic's error type for the gateway's status (and OpenAI error type, for in-stream errors). */
+export function anthropicErrorType(status: number, openaiType?: string | null, code?: string | null): string {
+  if (status === 401) return "authentication_error";
+  if (status === 403) return "permission_error";
+  if (status === 404) return "not_found_error";
+  if (status === 413) return "request_too_large";
+  if (status === 429 || openaiType === "rate_limit_error") return "rate_limit_error";
+  // Anthropic's "try again shortly": an overloaded provider, or a gateway draining for shutdown.
+  if (status === 503 || status === 529 || code === "upstream_overloaded" || code === "server_shutting_down") return "overloaded_error";
+  if (status >= 500) return "api_error";
+  return "invalid_request_error";
+}
+
+/** An OpenAI-shaped error body (what the gateway renders) in Anthropic's shape. */
+export function toAnthropicError(status: number, body: unknown, requestId?: string | null): AnthropicErrorBody {
+  const e = isRecord(body) && isRecord(body.error) ? body.error : {};
+  const message = typeof e.message === "string" && e.message ? e.message : `request failed with HTTP ${status}`;
+  const out: AnthropicErrorBody = { type: "error", error: { type: anthropicErrorType(status, typeof e.type === "string" ? e.type : null, typeof e.code === "string" ? e.code : null), message } };
+  if (requestId) out.request_id = requestId;
+  return out;
+}

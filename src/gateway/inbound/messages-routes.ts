@@ -1,0 +1,124 @@
+import { Elysia } from "elysia";
+import type { OpenAPIV3 } from "openapi-types";
+import type { AppDeps } from "../../app.ts";
+import { requestIdFrom } from "../../ids.ts";
+import { createSSEParser } from "../../adapters/sse.ts";
+import { tryParseJson, type ChatCompletion } from "../../adapters/types.ts";
+import { proxyChat } from "../proxy.ts";
+import { gatewayKeyFor, runtimeFor } from "../routes.ts";
+import type { GatewayServices } from "../services.ts";
+import { MessagesBody } from "./anthropic-schema.ts";
+import { forCandidate, fromChatResponse, newMessageId, toAnthropicError, toChat } from "./anthropic-messages.ts";
+import { createMessagesStream } from "./anthropic-stream.ts";
+
+export const MESSAGES_PATH = "/v1/messages";
+
+/** Whether an error for this request is rendered in Anthropic's shape (see createApp's onError). */
+export function isMessagesRequest(request: Request): boolean {
+  return new URL(request.url).pathname.replace(/\/+$/, "") === MESSAGES_PATH;
+}
+
+/** Anthropic's SDKs read the request id from `request-id`; ours is `x-request-id`. Both are sent. */
+function withRequestId(headers: Headers): Headers {
+  const id = headers.get("x-request-id");
+  if (id) headers.set("request-id", id);
+  return headers;
+}
+
+/** A gateway error response (OpenAI's shape) in Anthropic's shape, same status and headers. */
+export async function anthropicErrorResponse(res: Response): Promise<Response> {
+  if (!res.body) return res;
+  const body = tryParseJson(await res.text());
+  const headers = withRequestId(new Headers(res.headers));
+  headers.set("content-type", "application/json");
+  headers.delete("content-length");
+  return new Response(JSON.stringify(toAnthropicError(res.status, body, headers.get("x-request-id"))), { status: res.status, headers });
+}
+
+const encoder = new TextEncoder();
+
+/** The chat pipeline's answer (a completion, a chunk stream or an error) as a Messages answer. */
+export async function toMessagesResponse(res: Response, ctx: { id: string; model: string }): Promise<Response> {
+  if (res.status !== 200) return anthropicErrorResponse(res);
+  const headers = withRequestId(new Headers(res.headers));
+  headers.delete("content-length");
+  if ((res.headers.get("content-type") ?? "").startsWith("text/event-stream") && res.body) {
+    const events = createMessagesStream(ctx);
+    const parser = createSSEParser();
+    const decoder = new TextDecoder();
+    const translate = new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        let out = "";
+        for (const ev of parser.feed(decoder.decode(chunk, { stream: true }))) out += events.push(ev.data);
+        if (out) controller.enqueue(encoder.encode(out));
+      },
+      flush(controller) {
+        let out = "";
+        for (const ev of parser.flush()) out += events.push(ev.data);
+        out += events.end();
+        if (out) controller.enqueue(encoder.encode(out));
+      },
+    });
+    // Cancelling the translated stream (the client left) cancels the gateway's, which logs it.
+    return new Response(res.body.pipeThrough(translate), { status: 200, headers });
+  }
+  const completion = (await res.json()) as ChatCompletion;
+  headers.set("content-type", "application/json");
+  return new Response(JSON.stringify(fromChatResponse(completion, ctx.id)), { status: 200, headers });
+}
+
+const ERROR_SCHEMA: OpenAPIV3.SchemaObject = {
+  type: "object",
+  required: ["type", "error"],
+  properties: {
+    type: { type: "string", enum: ["error"] },
+    error: {
+      type: "object",
+      required: ["type", "message"],
+      properties: {
+        type: {
+          type: "string",
+          enum: ["invalid_request_error", "authentication_error", "permission_error", "not_found_error", "request_too_large", "rate_limit_error", "api_error", "overloaded_error"],
+        },
+        message: { type: "string" },
+      },
+    },
+    request_id: { type: "string" },
+  },
+};
+
+/**
+ * `POST /v1/messages`: Anthropic's Messages API in front of every provider of the workspace. The
+ * request is translated to the gateway's chat request and run through the same pipeline as
+ * `/v1/chat/completions` (routing, fallback, cooldowns, logs, usage); its answer is translated back.
+ */
+export function messagesRoutes(deps: AppDeps, gw: GatewayServices) {
+  return new Elysia({ prefix: "/v1" })
+    .derive(async ({ request }) => ({ gatewayKey: await gatewayKeyFor(gw, request) }))
+    .post(
+      "/messages",
+      async ({ body, gatewayKey, request, headers }) => {
+        const startedAt = performance.now();
+        const requestId = requestIdFrom(headers["x-request-id"]);
+        const chat = toChat(body);
+        const runtime = await runtimeFor(gw, gatewayKey.workspace_id, deps.logger);
+        const res = await proxyChat(
+          { cooldowns: gw.cooldowns, logger: deps.logger, sink: gw.sink, draining: gw.draining, fetch: gw.fetch },
+          { body: chat, key: gatewayKey, runtime, requestId, signal: AbortSignal.any([request.signal, gw.draining]), startedAt, forCandidate },
+        );
+        return toMessagesResponse(res, { id: newMessageId(), model: body.model });
+      },
+      {
+        body: MessagesBody,
+        detail: {
+          summary: "Create a message (Anthropic Messages API; any provider; streams with stream: true)",
+          description:
+            "Anthropic's Messages request and answer, routed to any provider entry of the workspace. The gateway key goes in `x-api-key` (as Anthropic's SDKs send it) or `Authorization: Bearer`. Errors have Anthropic's shape `{type:\"error\", error:{type, message}}`; streams are Anthropic's event sequence.",
+          responses: {
+            200: { description: "An Anthropic `message`, or with `stream: true` a `text/event-stream` of Anthropic events" },
+            "4XX": { description: "A client error in Anthropic's shape", content: { "application/json": { schema: ERROR_SCHEMA } } },
+          },
+        },
+      },
+    );
+}
