@@ -1,23 +1,46 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import OpenAI from "openai";
 import { gatewayHarness, type GatewayHarness } from "./support/gateway.ts";
-import type { MockKind } from "./support/mock-upstreams.ts";
+import { startMockUpstream, type MockKind, type MockUpstream } from "./support/mock-upstreams.ts";
 
 // POST /v1/responses over real HTTP: the official OpenAI SDK → Perpetuo → mock upstreams that
 // speak each provider's wire format.
 
-const MODEL: Record<MockKind, string> = { openai: "gpt-4o-mini", anthropic: "claude-haiku-4-5", gemini: "gemini-2.5-flash" };
+/** Each way a Responses request reaches a provider: natively (OpenAI) or translated to a chat format. */
+type Wire = "responses" | "chat" | "anthropic" | "gemini";
+const CASES: { name: string; mock: MockKind; type: string; wire: Wire; model: string }[] = [
+  { name: "an OpenAI provider (its own Responses API)", mock: "openai", type: "openai", wire: "responses", model: "gpt-4o-mini" },
+  { name: "an OpenAI-compatible provider (translated to chat)", mock: "openai", type: "openai_compatible", wire: "chat", model: "gpt-4o-mini" },
+  { name: "an Anthropic provider", mock: "anthropic", type: "anthropic", wire: "anthropic", model: "claude-haiku-4-5" },
+  { name: "a Gemini provider", mock: "gemini", type: "gemini", wire: "gemini", model: "gemini-2.5-flash" },
+];
+
+/** A provider entry of `type` in front of a mock speaking `mock`'s wire format. */
+async function addEntry(h: GatewayHarness, mock: MockKind, type: string, body: Record<string, unknown> = {}) {
+  if (mock === type) {
+    const p = await h.addProvider(mock, body);
+    return { ...p, mock: p.mock! };
+  }
+  const m = await startMockUpstream(mock);
+  stopLater.push(m);
+  const p = await h.addProvider({ type, url: m.url }, { api_key: `sk-${type}-secret-abcdefghijkl`, ...body });
+  return { ...p, mock: m };
+}
+const stopLater: MockUpstream[] = [];
+afterAll(() => Promise.all(stopLater.map((m) => m.stop())));
 
 /** Where each wire format puts the instructions. */
-function systemText(kind: MockKind, body: any): string {
-  if (kind === "openai") return body.messages.find((m: any) => m.role === "system")?.content;
-  if (kind === "anthropic") return typeof body.system === "string" ? body.system : body.system.map((b: any) => b.text).join("");
+function systemText(wire: Wire, body: any): string {
+  if (wire === "responses") return body.instructions;
+  if (wire === "chat") return body.messages.find((m: any) => m.role === "system")?.content;
+  if (wire === "anthropic") return typeof body.system === "string" ? body.system : body.system.map((b: any) => b.text).join("");
   return body.systemInstruction.parts.map((p: any) => p.text).join("");
 }
 
-function maxTokens(kind: MockKind, body: any): number {
-  if (kind === "openai") return body.max_completion_tokens;
-  if (kind === "anthropic") return body.max_tokens;
+function maxTokens(wire: Wire, body: any): number {
+  if (wire === "responses") return body.max_output_tokens;
+  if (wire === "chat") return body.max_completion_tokens;
+  if (wire === "anthropic") return body.max_tokens;
   return body.generationConfig.maxOutputTokens;
 }
 
@@ -29,13 +52,12 @@ const weatherTool = {
   strict: false,
 };
 
-describe.each(["openai", "anthropic", "gemini"] as MockKind[])("through a %s provider", (kind) => {
+describe.each(CASES)("through $name", ({ mock, type, wire, model }) => {
   let h: GatewayHarness;
-  let p: Awaited<ReturnType<GatewayHarness["addProvider"]>>;
-  const model = MODEL[kind];
+  let p: Awaited<ReturnType<typeof addEntry>>;
   beforeAll(async () => {
     h = await gatewayHarness();
-    p = await h.addProvider(kind);
+    p = await addEntry(h, mock, type);
   });
   afterAll(() => h.close());
 
@@ -49,7 +71,7 @@ describe.each(["openai", "anthropic", "gemini"] as MockKind[])("through a %s pro
     expect(data.usage).toMatchObject({ input_tokens: 10, output_tokens: 5, total_tokens: 15, input_tokens_details: { cached_tokens: 0 }, output_tokens_details: { reasoning_tokens: 0 } });
     expect(data.instructions).toBe("Be brief.");
     expect(response.headers.get("x-perpetuo-provider")).toBe(p.name);
-    expect(systemText(kind, p.mock!.lastChatRequest()!.body)).toBe("Be brief.");
+    expect(systemText(wire, p.mock.lastChatRequest()!.body)).toBe("Be brief.");
   });
 
   test("a streamed request sends the Responses events in order, with usage at the end", async () => {
@@ -68,14 +90,14 @@ describe.each(["openai", "anthropic", "gemini"] as MockKind[])("through a %s pro
   });
 
   test("a tool call comes back as a function_call item, and its output goes back as function_call_output", async () => {
-    p.mock!.script({ toolCalls: [{ name: "get_weather", arguments: { city: "Paris" } }] });
+    p.mock.script({ toolCalls: [{ name: "get_weather", arguments: { city: "Paris" } }] });
     const first = await h.client().responses.create({ model, input: "weather in Paris?", tools: [weatherTool], tool_choice: "auto" });
     const call = first.output.find((o) => o.type === "function_call") as OpenAI.Responses.ResponseFunctionToolCall;
     expect(call).toMatchObject({ type: "function_call", name: "get_weather", status: "completed" });
     expect(JSON.parse(call.arguments)).toEqual({ city: "Paris" });
     expect(call.call_id.length).toBeGreaterThan(0);
 
-    p.mock!.script({ text: "It is sunny in Paris." });
+    p.mock.script({ text: "It is sunny in Paris." });
     const second = await h.client().responses.create({
       model,
       tools: [weatherTool],
@@ -86,11 +108,11 @@ describe.each(["openai", "anthropic", "gemini"] as MockKind[])("through a %s pro
       ],
     });
     expect(second.output_text).toBe("It is sunny in Paris.");
-    expect(p.mock!.lastChatRequest()!.rawBody).toContain("sunny");
+    expect(p.mock.lastChatRequest()!.rawBody).toContain("sunny");
   });
 
   test("a streamed tool call sends function_call_arguments events", async () => {
-    p.mock!.script({ toolCalls: [{ name: "get_weather", arguments: { city: "Oslo" } }] });
+    p.mock.script({ toolCalls: [{ name: "get_weather", arguments: { city: "Oslo" } }] });
     const stream = await h.client().responses.create({ model, input: "weather in Oslo?", tools: [weatherTool], stream: true });
     const events: OpenAI.Responses.ResponseStreamEvent[] = [];
     for await (const e of stream) events.push(e);
@@ -103,12 +125,12 @@ describe.each(["openai", "anthropic", "gemini"] as MockKind[])("through a %s pro
   });
 
   test("max_output_tokens reaches the provider, and a cut answer is incomplete", async () => {
-    p.mock!.script({ text: "Echo: partial", finishReason: "length" });
+    p.mock.script({ text: "Echo: partial", finishReason: "length" });
     const r = await h.client().responses.create({ model, input: "long story", max_output_tokens: 16 });
     expect(r.status).toBe("incomplete");
     expect(r.incomplete_details).toEqual({ reason: "max_output_tokens" });
     expect(r.output_text).toBe("Echo: partial");
-    expect(maxTokens(kind, p.mock!.lastChatRequest()!.body)).toBe(16);
+    expect(maxTokens(wire, p.mock.lastChatRequest()!.body)).toBe(16);
   });
 
   test("an image input reaches the provider", async () => {
@@ -117,21 +139,21 @@ describe.each(["openai", "anthropic", "gemini"] as MockKind[])("through a %s pro
       model,
       input: [{ role: "user", content: [{ type: "input_text", text: "what is this?" }, { type: "input_image", image_url: dataUrl, detail: "auto" }] }],
     });
-    expect(p.mock!.lastChatRequest()!.rawBody).toContain("iVBORw0KGgo=");
+    expect(p.mock.lastChatRequest()!.rawBody).toContain("iVBORw0KGgo=");
   });
 });
 
-describe("request features through an OpenAI provider", () => {
+describe("request features translated for an OpenAI-compatible provider", () => {
   let h: GatewayHarness;
-  let p: Awaited<ReturnType<GatewayHarness["addProvider"]>>;
+  let p: Awaited<ReturnType<typeof addEntry>>;
   beforeAll(async () => {
     h = await gatewayHarness();
-    p = await h.addProvider("openai");
+    p = await addEntry(h, "openai", "openai_compatible");
   });
   afterAll(() => h.close());
 
   test("text.format json_schema becomes response_format, and the JSON answer comes back", async () => {
-    p.mock!.script({ text: '{"city":"Paris"}' });
+    p.mock.script({ text: '{"city":"Paris"}' });
     const schema = { type: "object", properties: { city: { type: "string" } }, required: ["city"], additionalProperties: false };
     const r = await h.client().responses.create({
       model: "gpt-4o-mini",
@@ -147,7 +169,7 @@ describe("request features through an OpenAI provider", () => {
     });
     expect(JSON.parse(r.output_text)).toEqual({ city: "Paris" });
     expect(r.metadata).toEqual({ team: "a" });
-    expect(p.mock!.lastChatRequest()!.body).toMatchObject({
+    expect(p.mock.lastChatRequest()!.body).toMatchObject({
       response_format: { type: "json_schema", json_schema: { name: "city", schema, strict: true } },
       temperature: 0.2,
       top_p: 0.9,
@@ -155,7 +177,7 @@ describe("request features through an OpenAI provider", () => {
       parallel_tool_calls: false,
       user: "u-1",
     });
-    expect(p.mock!.lastChatRequest()!.body).not.toHaveProperty("metadata");
+    expect(p.mock.lastChatRequest()!.body).not.toHaveProperty("metadata");
   });
 
   test("a file input goes to the provider as a chat file part", async () => {
@@ -163,7 +185,7 @@ describe("request features through an OpenAI provider", () => {
       model: "gpt-4o-mini",
       input: [{ role: "user", content: [{ type: "input_file", filename: "a.pdf", file_data: "data:application/pdf;base64,JVBERi0=" }] }],
     });
-    const sent = p.mock!.lastChatRequest()!.body as any;
+    const sent = p.mock.lastChatRequest()!.body as any;
     expect(sent.messages[0].content[0]).toEqual({ type: "file", file: { filename: "a.pdf", file_data: "data:application/pdf;base64,JVBERi0=" } });
   });
 
@@ -175,7 +197,7 @@ describe("request features through an OpenAI provider", () => {
   });
 
   test("a failure after the stream started ends it with an error event", async () => {
-    p.mock!.script({ text: "one two three four", errorAfterChunks: 2, streamErrorMessage: "upstream broke" });
+    p.mock.script({ text: "one two three four", errorAfterChunks: 2, streamErrorMessage: "upstream broke" });
     const stream = await h.client().responses.create({ model: "gpt-4o-mini", input: "x", stream: true });
     const err = await (async () => {
       for await (const _ of stream);
@@ -265,6 +287,77 @@ describe("fallback", () => {
       expect(err.error).toMatchObject({ code: "all_providers_failed" });
     } finally {
       await h.close();
+    }
+  });
+});
+
+describe("an OpenAI provider gets the Responses request itself", () => {
+  let h: GatewayHarness;
+  let p: Awaited<ReturnType<typeof addEntry>>;
+  beforeAll(async () => {
+    h = await gatewayHarness();
+    p = await addEntry(h, "openai", "openai", { model_map: { fast: "gpt-4o-mini" } });
+  });
+  afterAll(() => h.close());
+
+  test("the body goes to /v1/responses as sent, with only the model mapped, and the answer comes back as OpenAI gave it", async () => {
+    const body = { model: "fast", input: "hi", instructions: "x", store: false, include: ["reasoning.encrypted_content"], truncation: "auto", metadata: { a: "b" } };
+    const r = await h.client().responses.create(body as OpenAI.Responses.ResponseCreateParamsNonStreaming);
+    const sent = p.mock.lastChatRequest()!;
+    expect(sent.pathname).toBe("/v1/responses");
+    expect(sent.body).toEqual({ ...body, model: "gpt-4o-mini" });
+    // The provider's own ids: relayed, not rebuilt.
+    expect(r.id).toBe(`resp_mock${r.id.slice("resp_mock".length)}`);
+    expect(r.output_text).toBe("Echo: hi");
+  });
+
+  test("a streamed answer is relayed event by event and logged with its usage", async () => {
+    const stream = await h.client().responses.create({ model: "gpt-4o-mini", input: "relay me", stream: true }, { headers: { "x-request-id": "native-stream-1" } });
+    const events: OpenAI.Responses.ResponseStreamEvent[] = [];
+    for await (const e of stream) events.push(e);
+    expect(events[0]).toMatchObject({ type: "response.created", response: { id: expect.stringMatching(/^resp_mock/) } });
+    expect(events.flatMap((e) => (e.type === "response.output_text.delta" ? [e.delta] : [])).join("")).toBe("Echo: relay me");
+    expect(events.at(-1)!.type).toBe("response.completed");
+    await h.t.deps.logQueue.flush();
+    const [row] = await h.t.sql<{ status: number; stream: boolean; prompt_tokens: number; completion_tokens: number; usage_estimated: boolean }[]>`
+      select status, stream, prompt_tokens, completion_tokens, usage_estimated from request_logs where request_id = 'native-stream-1'`;
+    expect({ ...row }).toEqual({ status: 200, stream: true, prompt_tokens: 10, completion_tokens: 5, usage_estimated: false });
+  });
+
+  test("a stream the provider breaks off after content ends with its error event, and the log row says so", async () => {
+    p.mock.script({ text: "one two three", errorAfterChunks: 4, streamErrorMessage: "native broke" });
+    const stream = await h.client().responses.create({ model: "gpt-4o-mini", input: "x", stream: true }, { headers: { "x-request-id": "native-broken-1" } });
+    const err = await (async () => {
+      for await (const _ of stream);
+    })().catch((e) => e);
+    expect(err).toBeInstanceOf(OpenAI.APIError);
+    expect(String(err.message)).toContain("native broke");
+    await h.t.deps.logQueue.flush();
+    const [row] = await h.t.sql<{ status: number; error_class: string }[]>`select status, error_class from request_logs where request_id = 'native-broken-1'`;
+    expect({ ...row }).toEqual({ status: 502, error_class: "stream_error" });
+  });
+
+  test("OpenAI's own 400 comes back to the client unchanged in shape", async () => {
+    p.mock.script({ status: 400, errorMessage: "Invalid 'input': bad.", errorType: "invalid_value" });
+    const err = await h.client().responses.create({ model: "gpt-4o-mini", input: "x" }).catch((e) => e);
+    expect(err).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(err.error).toMatchObject({ message: "Invalid 'input': bad.", code: "invalid_value" });
+  });
+
+  test("a stream that fails before content falls back to a translated provider", async () => {
+    const h2 = await gatewayHarness();
+    try {
+      const first = await addEntry(h2, "openai", "openai", { priority: 1 });
+      const second = await addEntry(h2, "gemini", "gemini", { priority: 2 });
+      first.mock.script({ errorAfterChunks: 2, streamErrorMessage: "overloaded" });
+      const { data: stream, response } = await h2.client().responses.create({ model: "gemini-2.5-flash", input: "fall", stream: true }).withResponse();
+      let text = "";
+      for await (const e of stream) if (e.type === "response.output_text.delta") text += e.delta;
+      expect(text).toBe("Echo: fall");
+      expect(response.headers.get("x-perpetuo-provider")).toBe(second.name);
+      expect(response.headers.get("x-perpetuo-attempts")).toBe("2");
+    } finally {
+      await h2.close();
     }
   });
 });

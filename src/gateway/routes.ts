@@ -7,7 +7,8 @@ import { ChatCompletionBody } from "./model.ts";
 import { ResponsesBody } from "./inbound/responses-model.ts";
 import { toChat } from "./inbound/responses.ts";
 import { asResponses } from "./inbound/responses-relay.ts";
-import { newRecord, proxyChat } from "./proxy.ts";
+import { nativeResponses } from "./inbound/responses-native.ts";
+import { newRecord, proxyChat, type NativeRoute } from "./proxy.ts";
 import { redactSecrets } from "../adapters/types.ts";
 import { listedModels, serves } from "./router.ts";
 import type { GatewayServices } from "./services.ts";
@@ -91,14 +92,14 @@ export async function recordRefusal(gw: GatewayServices, request: Request, res: 
 
 /** The OpenAI-compatible surface: chat completions, responses and models, gateway keys only. */
 export function gatewayRoutes(deps: AppDeps, gw: GatewayServices) {
-  const chat = async (body: ChatRequest, gatewayKey: GatewayKey, request: Request, requestIdHeader: string | undefined) => {
+  const chat = async (body: ChatRequest, gatewayKey: GatewayKey, request: Request, requestIdHeader: string | undefined, native?: NativeRoute) => {
     const startedAt = performance.now();
     const requestId = requestIdFrom(requestIdHeader);
     const runtime = await runtimeFor(gw, gatewayKey.workspace_id, deps.logger);
     return proxyChat(
       { cooldowns: gw.cooldowns, logger: deps.logger, sink: gw.sink, draining: gw.draining, fetch: gw.fetch },
       // Shutdown's deadline stops the upstream call as a client leaving would.
-      { body, key: gatewayKey, runtime, requestId, signal: AbortSignal.any([request.signal, gw.draining]), startedAt },
+      { body, key: gatewayKey, runtime, requestId, signal: AbortSignal.any([request.signal, gw.draining]), startedAt, native },
     );
   };
   return new Elysia({ prefix: "/v1" })
@@ -108,10 +109,12 @@ export function gatewayRoutes(deps: AppDeps, gw: GatewayServices) {
       ({ body, gatewayKey, request, headers }) => chat(body as ChatRequest, gatewayKey, request, headers["x-request-id"]),
       { body: ChatCompletionBody },
     )
-    // The Responses API runs as a chat request, so routing, fallback, logs and usage are the same.
+    // The Responses API runs as a chat request, so routing, fallback, logs and usage are the same;
+    // OpenAI entries get the request as sent (inbound/responses-native.ts).
     .post(
       "/responses",
-      async ({ body, gatewayKey, request, headers }) => asResponses(await chat(toChat(body), gatewayKey, request, headers["x-request-id"]), body),
+      async ({ body, gatewayKey, request, headers }) =>
+        asResponses(await chat(toChat(body), gatewayKey, request, headers["x-request-id"], nativeResponses(body)), body),
       { body: ResponsesBody },
     )
     .get("/models", async ({ gatewayKey }) => {
