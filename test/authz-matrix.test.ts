@@ -88,6 +88,7 @@ const EXPECT: Record<string, Expectation> = {
   "GET /workspaces/:id/usage/by-provider": api("member", 200),
   "GET /workspaces/:id/usage/by-model": api("member", 200),
   "POST /v1/chat/completions": api("gateway", 200, { body: () => ({ model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }] }) }),
+  "POST /v1/responses": api("gateway", 200, { body: () => ({ model: "gpt-4o-mini", input: "hi" }) }),
   "GET /v1/models": api("gateway", 200),
   "POST /v1/messages": api("gateway", 200, { body: () => ({ model: "gpt-4o-mini", max_tokens: 16, messages: [{ role: "user", content: "hi" }] }) }),
 

@@ -16,6 +16,7 @@ import {
   type ChatRequest,
   type ResponseContext,
   type UpstreamError,
+  type UpstreamRequest,
   type Usage,
 } from "../adapters/types.ts";
 import type { Logger } from "../logger.ts";
@@ -51,9 +52,22 @@ export interface ChatCall {
    * UnsupportedFeatureError to skip the entry like an adapter does.
    */
   forCandidate?: (body: ChatRequest, cand: Candidate) => ChatRequest;
+  /** Set when some providers can take the client's own request unchanged (see NativeRoute). */
+  native?: NativeRoute;
 }
 
-type Failed = { ok: false; error: UpstreamError; final: boolean };
+export type Failed = { ok: false; error: UpstreamError; final: boolean };
+export type AttemptOutcome = { ok: true; response: Response } | Failed;
+
+/**
+ * A provider that speaks the client's API natively (OpenAI's own Responses API): `request` gives
+ * its upstream request, or null to translate as chat; `attempt` relays its answer and records it.
+ * It runs inside the attempt loop, so fallback to translated providers still works.
+ */
+export interface NativeRoute {
+  request(cand: Candidate): UpstreamRequest | null;
+  attempt(a: AttemptContext): Promise<AttemptOutcome>;
+}
 
 /** A provider's answer is held in memory whole: one tenant's provider must not be able to fill the process. */
 export const MAX_UPSTREAM_BODY_BYTES = 32 * 1024 * 1024;
@@ -62,11 +76,11 @@ export const MAX_UPSTREAM_ERROR_BYTES = 64 * 1024;
 /** One server-sent event (a ping-less line that never ends is one too). */
 export const MAX_UPSTREAM_EVENT_CHARS = 1024 * 1024;
 /** Upstream messages shown to clients and stored in logs, after redaction. */
-const MAX_MESSAGE_CHARS = 300;
+export const MAX_MESSAGE_CHARS = 300;
 
-const CLIENT_CLOSED = 499;
+export const CLIENT_CLOSED = 499;
 /** What a request cut by shutdown's drain deadline tells its client and its log row. */
-const SHUTDOWN = { status: 503, class: "shutdown", message: "the gateway is shutting down; retry the request", type: "server_error", param: null, code: "server_shutting_down" };
+export const SHUTDOWN = { status: 503, class: "shutdown", message: "the gateway is shutting down; retry the request", type: "server_error", param: null, code: "server_shutting_down" };
 
 function jsonResponse(status: number, body: unknown, headers: Record<string, string>): Response {
   return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
@@ -170,9 +184,10 @@ export async function proxyChat(deps: ProxyDeps, call: ChatCall): Promise<Respon
       message: null,
       latency_ms: 0,
     };
+    const native = call.native?.request(cand) ?? null;
     let upstream;
     try {
-      upstream = adapter.buildChatRequest(call.forCandidate ? call.forCandidate(body, cand) : body, { baseUrl: cand.provider.base_url, apiKey: cand.provider.api_key, model: cand.upstreamModel });
+      upstream = native ?? adapter.buildChatRequest(call.forCandidate ? call.forCandidate(body, cand) : body, { baseUrl: cand.provider.base_url, apiKey: cand.provider.api_key, model: cand.upstreamModel });
     } catch (err) {
       if (!(err instanceof UnsupportedFeatureError)) throw err;
       lastUnsupported = err;
@@ -188,7 +203,7 @@ export async function proxyChat(deps: ProxyDeps, call: ChatCall): Promise<Respon
       includeUsage,
     };
     const a: AttemptContext = { deps, call, cand, adapter, upstream, ctx, attempt, started, record };
-    const outcome = stream ? await streamAttempt(a) : await jsonAttempt(a);
+    const outcome = native && call.native ? await call.native.attempt(a) : stream ? await streamAttempt(a) : await jsonAttempt(a);
     if (outcome.ok) {
       outcome.response.headers.set("x-perpetuo-attempts", String(attempts.length));
       return outcome.response;
@@ -246,13 +261,13 @@ export async function proxyChat(deps: ProxyDeps, call: ChatCall): Promise<Respon
   );
 }
 
-type Recorder = (r: Partial<RequestRecord> & { status: number }) => void;
+export type Recorder = (r: Partial<RequestRecord> & { status: number }) => void;
 type Upstream = ReturnType<Adapter["buildChatRequest"]>;
 
-type AttemptSignal = ReturnType<typeof attemptSignal>;
+export type AttemptSignal = ReturnType<typeof attemptSignal>;
 
 /** Links the client's abort to the upstream request and adds a deadline. */
-function attemptSignal(client: AbortSignal, timeoutMs: number) {
+export function attemptSignal(client: AbortSignal, timeoutMs: number) {
   const ac = new AbortController();
   let timedOut = false;
   const onAbort = () => ac.abort();
@@ -280,13 +295,13 @@ function attemptSignal(client: AbortSignal, timeoutMs: number) {
   };
 }
 
-function fetchFailure(err: unknown, timedOut: boolean, timeoutMs: number, phase: string): Failed {
+export function fetchFailure(err: unknown, timedOut: boolean, timeoutMs: number, phase: string): Failed {
   if (timedOut) return { ok: false, final: false, error: upstreamError("timeout", `no ${phase} within ${timeoutMs} ms`) };
   const msg = err instanceof Error ? err.message : String(err);
   return { ok: false, final: false, error: upstreamError("network", `connection failed: ${msg}`) };
 }
 
-function tooLargeUpstream(what: string, upstreamStatus?: number): UpstreamError {
+export function tooLargeUpstream(what: string, upstreamStatus?: number): UpstreamError {
   return upstreamError("upstream_too_large", `the provider's answer was refused: ${what}`, upstreamStatus === undefined ? {} : { upstreamStatus });
 }
 
@@ -301,7 +316,7 @@ async function failedResponse(adapter: Adapter, res: Response, apiKey: string | 
 }
 
 /** The record's token fields, and what pricing needs (cache writes are priced but not stored). */
-function usageOrEstimate(usage: Usage | null, body: ChatRequest, outputText: () => string) {
+export function usageOrEstimate(usage: Usage | null, body: ChatRequest, outputText: () => string) {
   if (usage) {
     return {
       fields: {
@@ -326,16 +341,16 @@ function usageOrEstimate(usage: Usage | null, body: ChatRequest, outputText: () 
   };
 }
 
-function priced(model: string, u: ReturnType<typeof usageOrEstimate>, cand: Candidate): number | null {
+export function priced(model: string, u: ReturnType<typeof usageOrEstimate>, cand: Candidate): number | null {
   return costFor(model, { ...u.fields, cache_creation_tokens: u.cacheWrite }, cand.provider.pricing);
 }
 
-function successHeaders(requestId: string, cand: Candidate): Record<string, string> {
+export function successHeaders(requestId: string, cand: Candidate): Record<string, string> {
   return { "x-request-id": requestId, "x-perpetuo-provider": cand.provider.name };
 }
 
 /** One try of one candidate: everything the attempt functions need. */
-interface AttemptContext {
+export interface AttemptContext {
   deps: ProxyDeps;
   call: ChatCall;
   cand: Candidate;
@@ -348,7 +363,7 @@ interface AttemptContext {
 }
 
 /** Sends the upstream request; a failed connection or a non-2xx answer comes back classified. */
-async function send(a: AttemptContext, sig: AttemptSignal, phase: string): Promise<Response | Failed> {
+export async function send(a: AttemptContext, sig: AttemptSignal, phase: string): Promise<Response | Failed> {
   const { upstream } = a;
   try {
     // Never follow a redirect: the provider key would travel with it.

@@ -4,7 +4,11 @@ import type { AppDeps } from "../app.ts";
 import { ApiError } from "../http/errors.ts";
 import type { ChatRequest } from "../adapters/index.ts";
 import { ChatCompletionBody } from "./model.ts";
-import { newRecord, proxyChat } from "./proxy.ts";
+import { ResponsesBody } from "./inbound/responses-model.ts";
+import { toChat } from "./inbound/responses.ts";
+import { asResponses } from "./inbound/responses-relay.ts";
+import { nativeResponses } from "./inbound/responses-native.ts";
+import { newRecord, proxyChat, type NativeRoute } from "./proxy.ts";
 import { redactSecrets } from "../adapters/types.ts";
 import { listedModels, serves } from "./router.ts";
 import type { GatewayServices } from "./services.ts";
@@ -122,26 +126,36 @@ export async function recordRefusal(gw: GatewayServices, request: Request, res: 
   });
 }
 
-/** The OpenAI-compatible surface: `POST /v1/chat/completions` and `GET /v1/models`, gateway keys only. */
+/** The OpenAI-compatible surface: chat completions, responses and models, gateway keys only. */
 export function gatewayRoutes(deps: AppDeps, gw: GatewayServices) {
+  const chat = async (body: ChatRequest, gatewayKey: GatewayKey, request: Request, requestIdHeader: string | undefined, native?: NativeRoute) => {
+    const startedAt = performance.now();
+    const requestId = requestIdFrom(requestIdHeader);
+    const runtime = await runtimeFor(gw, gatewayKey.workspace_id, deps.logger);
+    // Governance first: an over-limit or disallowed request reaches no provider.
+    const limitHeaders = await admitRequest(gw, request, gatewayKey, runtime, { model: body.model, estimatedTokens: estimateChatTokens(body), requestId });
+    const res = await proxyChat(
+      { cooldowns: gw.cooldowns, logger: deps.logger, sink: gw.sink, draining: gw.draining, fetch: gw.fetch },
+      // Shutdown's deadline stops the upstream call as a client leaving would.
+      { body, key: gatewayKey, runtime, requestId, signal: AbortSignal.any([request.signal, gw.draining]), startedAt, native },
+    );
+    for (const [name, value] of Object.entries(limitHeaders)) res.headers.set(name, value);
+    return res;
+  };
   return new Elysia({ prefix: "/v1" })
     .derive(async ({ request }) => ({ gatewayKey: await gatewayKeyFor(gw, request) }))
     .post(
       "/chat/completions",
-      async ({ body, gatewayKey, request, headers }) => {
-        const startedAt = performance.now();
-        const requestId = requestIdFrom(headers["x-request-id"]);
-        const runtime = await runtimeFor(gw, gatewayKey.workspace_id, deps.logger);
-        const limitHeaders = await admitRequest(gw, request, gatewayKey, runtime, { model: body.model, estimatedTokens: estimateChatTokens(body), requestId });
-        const res = await proxyChat(
-          { cooldowns: gw.cooldowns, logger: deps.logger, sink: gw.sink, draining: gw.draining, fetch: gw.fetch },
-          // Shutdown's deadline stops the upstream call as a client leaving would.
-          { body: body as ChatRequest, key: gatewayKey, runtime, requestId, signal: AbortSignal.any([request.signal, gw.draining]), startedAt },
-        );
-        for (const [name, value] of Object.entries(limitHeaders)) res.headers.set(name, value);
-        return res;
-      },
+      ({ body, gatewayKey, request, headers }) => chat(body as ChatRequest, gatewayKey, request, headers["x-request-id"]),
       { body: ChatCompletionBody },
+    )
+    // The Responses API runs as a chat request, so routing, fallback, logs and usage are the same;
+    // OpenAI entries get the request as sent (inbound/responses-native.ts).
+    .post(
+      "/responses",
+      async ({ body, gatewayKey, request, headers }) =>
+        asResponses(await chat(toChat(body), gatewayKey, request, headers["x-request-id"], nativeResponses(body)), body),
+      { body: ResponsesBody },
     )
     .get("/models", async ({ gatewayKey }) => {
       const runtime = await runtimeFor(gw, gatewayKey.workspace_id, deps.logger);

@@ -95,6 +95,7 @@ const SUMMARIES: Record<string, string> = {
   "GET /workspaces/{id}": "Get a workspace",
   "PUT /workspaces/{id}": "Rename a workspace (admin)",
   "POST /v1/chat/completions": "Create a chat completion (OpenAI-compatible; streams with stream: true)",
+  "POST /v1/responses": "Create a response (OpenAI Responses API, stateless; streams with stream: true)",
   "GET /v1/models": "List the models the gateway key can reach",
   "POST /v1/messages": "Create a message (Anthropic Messages API, routed to any provider; streams with stream: true)",
   "GET /workspaces/{id}/providers": "List the workspace's provider keys",

@@ -17,6 +17,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { responsesBody, responsesEvents, responsesStreamError, responsesUserText, validateResponsesRequest } from "./mock-responses.ts";
 
 export type MockKind = "openai" | "anthropic" | "gemini";
 
@@ -437,13 +438,19 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
-type Route = { kind: "chat"; stream: boolean; model: string | null } | { kind: "models" } | { kind: "unknown" };
+/** `responses`: OpenAI's Responses API on the openai mock (test/support/mock-responses.ts); it counts as a chat request. */
+type Route = { kind: "chat"; stream: boolean; model: string | null; responses?: boolean } | { kind: "models" } | { kind: "unknown" };
 
 function route(kind: MockKind, method: string, pathname: string, body: unknown): Route {
   if (method === "GET" && ((kind === "gemini" && pathname === "/v1beta/models") || (kind !== "gemini" && pathname === "/v1/models"))) return { kind: "models" };
   if (method !== "POST") return { kind: "unknown" };
-  if (kind === "openai" && pathname === "/v1/chat/completions")
-    return { kind: "chat", stream: isRecord(body) && body.stream === true, model: isRecord(body) && typeof body.model === "string" ? body.model : null };
+  if (kind === "openai" && (pathname === "/v1/chat/completions" || pathname === "/v1/responses"))
+    return {
+      kind: "chat",
+      stream: isRecord(body) && body.stream === true,
+      model: isRecord(body) && typeof body.model === "string" ? body.model : null,
+      responses: pathname === "/v1/responses",
+    };
   if (kind === "anthropic" && pathname === "/v1/messages")
     return { kind: "chat", stream: isRecord(body) && body.stream === true, model: isRecord(body) && typeof body.model === "string" ? body.model : null };
   if (kind === "gemini") {
@@ -603,7 +610,7 @@ export async function startMockUpstream(kind: MockKind, opts: MockUpstreamOption
     if (rt.kind === "unknown") return send(res, 404, errorBody(kind, 404, `mock: no route for ${rec.method} ${rec.pathname}`));
     if (rt.kind === "models") return send(res, 200, modelsBody(), b.headers);
 
-    const invalid = validate(kind, rec, rt.stream);
+    const invalid = rt.responses ? validateResponsesRequest(rec.body) : validate(kind, rec, rt.stream);
     if (invalid) return send(res, 400, errorBody(kind, 400, invalid));
 
     if (b.status !== undefined && (b.status < 200 || b.status >= 300)) {
@@ -633,7 +640,7 @@ export async function startMockUpstream(kind: MockKind, opts: MockUpstreamOption
 
     const reqBody = body as Record<string, unknown>;
     const toolCalls = (b.toolCalls ?? []).map((t, i) => ({ ...t, id: t.id ?? (kind === "anthropic" ? `toolu_mock${counter + 1}_${i}` : `call_mock${counter + 1}_${i}`) }));
-    const text = b.text !== undefined ? b.text : toolCalls.length ? null : `Echo: ${lastUserText(kind, reqBody)}`;
+    const text = b.text !== undefined ? b.text : toolCalls.length ? null : `Echo: ${rt.responses ? responsesUserText(reqBody) : lastUserText(kind, reqBody)}`;
     const so = reqBody.stream_options;
     const reply: Reply = {
       id: ++counter,
@@ -646,7 +653,7 @@ export async function startMockUpstream(kind: MockKind, opts: MockUpstreamOption
     };
 
     if (!rt.stream) {
-      const out = kind === "openai" ? openaiBody(reply) : kind === "anthropic" ? anthropicBody(reply) : geminiBody(reply);
+      const out = rt.responses ? responsesBody(reply, reqBody) : kind === "openai" ? openaiBody(reply) : kind === "anthropic" ? anthropicBody(reply) : geminiBody(reply);
       if (b.resetAfterBytes !== undefined) {
         const bytes = Buffer.from(JSON.stringify(out));
         res.writeHead(200, { "content-type": "application/json", "content-length": String(bytes.length), ...b.headers });
@@ -662,7 +669,7 @@ export async function startMockUpstream(kind: MockKind, opts: MockUpstreamOption
     active++;
     res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive", ...b.headers });
     res.flushHeaders();
-    const { events, end } = kind === "openai" ? openaiEvents(reply) : kind === "anthropic" ? anthropicEvents(reply) : geminiEvents(reply);
+    const { events, end } = rt.responses ? responsesEvents(reply, reqBody) : kind === "openai" ? openaiEvents(reply) : kind === "anthropic" ? anthropicEvents(reply) : geminiEvents(reply);
     const all = events.concat(end);
     if (b.firstChunkDelayMs) await pause(b.firstChunkDelayMs, res);
     for (let i = 0; i < all.length; i++) {
@@ -678,7 +685,8 @@ export async function startMockUpstream(kind: MockKind, opts: MockUpstreamOption
         return;
       }
       if (b.errorAfterChunks !== undefined && i >= b.errorAfterChunks) {
-        res.write(streamErrorEvent(kind, b.streamErrorType, b.streamErrorMessage ?? "mock stream error"));
+        const message = b.streamErrorMessage ?? "mock stream error";
+        res.write(rt.responses ? responsesStreamError(b.streamErrorType, message) : streamErrorEvent(kind, b.streamErrorType, message));
         break;
       }
       if (i > 0 && b.chunkDelayMs) {

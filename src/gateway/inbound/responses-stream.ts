@@ -1,0 +1,218 @@
+/**
+ * Chat completion chunks → Responses API streaming events. The state machine (`createResponsesStream`)
+ * is pure; `responsesEventStream` wraps it around the chat pipeline's SSE body, so a client that
+ * goes away cancels the chat stream behind it (and the log row says so).
+ */
+import { fastId } from "../../ids.ts";
+import { createSSEParser } from "../../adapters/sse.ts";
+import type { ChatCompletionChunk, CompletionUsage, FinishReason } from "../../adapters/types.ts";
+import type { ResponsesRequest } from "./responses-model.ts";
+import {
+  endOf,
+  newFunctionCallId,
+  newMessageId,
+  responseShell,
+  usageOf,
+  type FunctionCallItem,
+  type ItemStatus,
+  type MessageItem,
+  type OutputItem,
+  type OutputText,
+  type ResponseObject,
+} from "./responses.ts";
+
+export interface ResponsesEvent {
+  type: string;
+  sequence_number: number;
+  [k: string]: unknown;
+}
+
+export interface StreamError {
+  message: string;
+  code?: string | null;
+  param?: string | null;
+}
+
+interface OpenMessage {
+  item: MessageItem;
+  index: number;
+  text: string;
+}
+interface OpenCall {
+  item: FunctionCallItem;
+  index: number;
+}
+
+const emptyText = (): OutputText => ({ type: "output_text", text: "", annotations: [], logprobs: [] });
+
+export function createResponsesStream(req: ResponsesRequest, meta: { id: string; createdAt: number; model: string }) {
+  let seq = 0;
+  let started = false;
+  let ended = false;
+  let model = meta.model;
+  let finish: FinishReason | null = null;
+  let usage: CompletionUsage | null = null;
+  const output: OutputItem[] = [];
+  let message: OpenMessage | null = null;
+  /** Open function calls by the chat stream's tool-call index. */
+  const calls = new Map<number, OpenCall>();
+  let out: ResponsesEvent[] = [];
+
+  const emit = (type: string, fields: Record<string, unknown>) => out.push({ type, sequence_number: seq++, ...fields });
+  const snapshot = (over: Partial<ResponseObject> = {}): ResponseObject => ({
+    ...responseShell(req, { id: meta.id, createdAt: meta.createdAt, model }),
+    output: [...output],
+    ...over,
+  });
+  const drain = () => {
+    const r = out;
+    out = [];
+    return r;
+  };
+
+  function start(): void {
+    if (started) return;
+    started = true;
+    emit("response.created", { response: snapshot({ output: [] }) });
+    emit("response.in_progress", { response: snapshot({ output: [] }) });
+  }
+
+  function closeMessage(status: ItemStatus): void {
+    if (!message) return;
+    const { item, index, text } = message;
+    message = null;
+    const part: OutputText = { ...emptyText(), text };
+    emit("response.output_text.done", { item_id: item.id, output_index: index, content_index: 0, text, logprobs: [] });
+    emit("response.content_part.done", { item_id: item.id, output_index: index, content_index: 0, part });
+    item.status = status;
+    item.content = [part];
+    emit("response.output_item.done", { output_index: index, item: structuredClone(item) });
+  }
+
+  function closeCall(call: OpenCall, status: ItemStatus): void {
+    const { item, index } = call;
+    emit("response.function_call_arguments.done", { item_id: item.id, output_index: index, name: item.name, arguments: item.arguments });
+    item.status = status;
+    emit("response.output_item.done", { output_index: index, item: structuredClone(item) });
+  }
+
+  function text(delta: string): void {
+    if (!message) {
+      const item: MessageItem = { type: "message", id: newMessageId(), status: "in_progress", role: "assistant", content: [] };
+      message = { item, index: output.length, text: "" };
+      output.push(item);
+      emit("response.output_item.added", { output_index: message.index, item: structuredClone(item) });
+      emit("response.content_part.added", { item_id: item.id, output_index: message.index, content_index: 0, part: emptyText() });
+    }
+    message.text += delta;
+    emit("response.output_text.delta", { item_id: message.item.id, output_index: message.index, content_index: 0, delta, logprobs: [] });
+  }
+
+  function toolCall(d: { index: number; id?: string; function?: { name?: string; arguments?: string } }): void {
+    let call = calls.get(d.index);
+    if (!call) {
+      // A tool call ends the text before it; text after it starts a new message item.
+      closeMessage("completed");
+      const item: FunctionCallItem = {
+        type: "function_call",
+        id: newFunctionCallId(),
+        call_id: d.id || `call_${fastId()}`,
+        name: d.function?.name ?? "",
+        arguments: "",
+        status: "in_progress",
+      };
+      call = { item, index: output.length };
+      calls.set(d.index, call);
+      output.push(item);
+      emit("response.output_item.added", { output_index: call.index, item: structuredClone(item) });
+    } else if (d.function?.name && !call.item.name) call.item.name = d.function.name;
+    const delta = d.function?.arguments;
+    if (delta) {
+      call.item.arguments += delta;
+      emit("response.function_call_arguments.delta", { item_id: call.item.id, output_index: call.index, delta });
+    }
+  }
+
+  return {
+    /** Events for one chat chunk (the first also opens the response). */
+    push(chunk: ChatCompletionChunk): ResponsesEvent[] {
+      if (ended) return [];
+      if (!started && chunk.model) model = chunk.model;
+      start();
+      if (chunk.usage) usage = chunk.usage;
+      const choice = chunk.choices.find((c) => c.index === 0);
+      if (choice) {
+        if (typeof choice.delta.content === "string" && choice.delta.content.length > 0) text(choice.delta.content);
+        for (const d of choice.delta.tool_calls ?? []) toolCall(d);
+        if (choice.finish_reason) finish = choice.finish_reason;
+      }
+      return drain();
+    },
+    /** The chat stream ended properly: close what is open and report the whole response. */
+    end(): ResponsesEvent[] {
+      if (ended) return [];
+      start();
+      ended = true;
+      const e = endOf(finish);
+      const status: ItemStatus = e.status === "completed" ? "completed" : "incomplete";
+      closeMessage(status);
+      for (const call of [...calls.values()].sort((a, b) => a.index - b.index)) closeCall(call, "completed");
+      calls.clear();
+      const response = snapshot({ ...e, usage: usageOf(usage) });
+      emit(e.status === "completed" ? "response.completed" : "response.incomplete", { response });
+      return drain();
+    },
+    /** The chat stream ended with an error after content was sent: report it and fail the response. */
+    fail(err: StreamError): ResponsesEvent[] {
+      if (ended) return [];
+      start();
+      ended = true;
+      const code = err.code ?? "upstream_stream_error";
+      emit("error", { code, message: err.message, param: err.param ?? null });
+      emit("response.failed", { response: snapshot({ status: "failed", error: { code, message: err.message }, usage: usageOf(usage) }) });
+      return drain();
+    },
+    get ended() {
+      return ended;
+    },
+  };
+}
+
+export function encodeEvent(e: ResponsesEvent): string {
+  return `event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`;
+}
+
+const encoder = new TextEncoder();
+
+/** The chat pipeline's SSE body (chunks, then [DONE] or an error event) as Responses events. */
+export function responsesEventStream(chatBody: ReadableStream<Uint8Array>, req: ResponsesRequest, meta: { id: string; createdAt: number; model: string }) {
+  const state = createResponsesStream(req, meta);
+  const parser = createSSEParser();
+  const decoder = new TextDecoder();
+  const handle = (data: string): ResponsesEvent[] => {
+    if (data === "[DONE]") return state.end();
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(data);
+    } catch {
+      return state.fail({ message: "the gateway's chat stream sent an unreadable event", code: "upstream_stream_error" });
+    }
+    const obj = parsed as { error?: StreamError } & ChatCompletionChunk;
+    if (obj.error) return state.fail(obj.error);
+    return Array.isArray(obj.choices) ? state.push(obj) : [];
+  };
+  const write = (controller: TransformStreamDefaultController<Uint8Array>, events: ResponsesEvent[]) => {
+    if (events.length) controller.enqueue(encoder.encode(events.map(encodeEvent).join("")));
+  };
+  return chatBody.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(bytes, controller) {
+        for (const ev of parser.feed(decoder.decode(bytes, { stream: true }))) write(controller, handle(ev.data));
+      },
+      flush(controller) {
+        for (const ev of parser.flush()) write(controller, handle(ev.data));
+        if (!state.ended) write(controller, state.fail({ message: "the stream ended before the response was complete", code: "upstream_stream_error" }));
+      },
+    }),
+  );
+}

@@ -1,0 +1,256 @@
+/**
+ * The OpenAI Responses API over the chat pipeline: `toChat` turns a validated Responses request
+ * into the internal chat request, `fromChatResponse` turns the chat completion back into a
+ * Response object. Pure functions: the gateway runs proxyChat in between, so routing, fallback,
+ * cooldowns, logs and usage are the chat path's own.
+ */
+import { fastId } from "../../ids.ts";
+import type {
+  AssistantMessage,
+  ChatCompletion,
+  ChatMessage,
+  ChatRequest,
+  CompletionUsage,
+  ContentPart,
+  FinishReason,
+  FunctionTool,
+  ResponseFormat,
+  TextPart,
+  ToolChoice,
+} from "../../adapters/types.ts";
+import type { ResponsesItem, ResponsesRequest } from "./responses-model.ts";
+
+type Part = { type: string; [k: string]: unknown };
+
+function textOf(content: string | Part[]): string {
+  if (typeof content === "string") return content;
+  return content.map((p) => (typeof p.text === "string" ? p.text : typeof p.refusal === "string" ? p.refusal : "")).join("");
+}
+
+function textParts(content: string | Part[]): string | TextPart[] {
+  if (typeof content === "string") return content;
+  return content.map((p) => ({ type: "text", text: String(p.text) }));
+}
+
+function userParts(content: string | Part[]): string | ContentPart[] {
+  if (typeof content === "string") return content;
+  return content.map((p): ContentPart => {
+    if (p.type === "input_image") {
+      const image_url: { url: string; detail?: "auto" | "low" | "high" } = { url: String(p.image_url) };
+      if (p.detail === "auto" || p.detail === "low" || p.detail === "high") image_url.detail = p.detail;
+      return { type: "image_url", image_url };
+    }
+    if (p.type === "input_file") {
+      const file: Record<string, string> = { file_data: String(p.file_data) };
+      if (typeof p.filename === "string") file.filename = p.filename;
+      // Chat's `file` part is not in the adapters' typed union; OpenAI-compatible upstreams take it as is.
+      return { type: "file", file } as unknown as ContentPart;
+    }
+    return { type: "text", text: String(p.text) };
+  });
+}
+
+/** Appends one input item to the chat messages; function calls join the assistant turn they belong to. */
+function addItem(messages: ChatMessage[], item: ResponsesItem): void {
+  if (item.type === "reasoning") return;
+  if (item.type === "function_call") {
+    const call = { id: item.call_id, type: "function" as const, function: { name: item.name, arguments: item.arguments } };
+    const last = messages[messages.length - 1];
+    if (last?.role === "assistant") (last.tool_calls ??= []).push(call);
+    else messages.push({ role: "assistant", content: null, tool_calls: [call] });
+    return;
+  }
+  if (item.type === "function_call_output") {
+    messages.push({ role: "tool", tool_call_id: item.call_id, content: textOf(item.output as string | Part[]) });
+    return;
+  }
+  const content = item.content as string | Part[];
+  switch (item.role) {
+    case "user":
+      messages.push({ role: "user", content: userParts(content) });
+      return;
+    case "system":
+    case "developer":
+      messages.push({ role: item.role, content: textParts(content) });
+      return;
+    case "assistant": {
+      const msg: AssistantMessage = { role: "assistant", content: textOf(content) };
+      messages.push(msg);
+    }
+  }
+}
+
+function toolsOf(tools: NonNullable<ResponsesRequest["tools"]>): FunctionTool[] {
+  return tools.map((t) => {
+    const fn: FunctionTool["function"] = { name: t.name };
+    if (typeof t.description === "string") fn.description = t.description;
+    if (t.parameters) fn.parameters = t.parameters;
+    if (typeof t.strict === "boolean") fn.strict = t.strict;
+    return { type: "function", function: fn };
+  });
+}
+
+function toolChoiceOf(choice: NonNullable<ResponsesRequest["tool_choice"]>): ToolChoice {
+  return typeof choice === "string" ? choice : { type: "function", function: { name: choice.name } };
+}
+
+function formatOf(format: NonNullable<NonNullable<ResponsesRequest["text"]>["format"]>): ResponseFormat {
+  if (format.type !== "json_schema") return { type: format.type };
+  const json_schema: Extract<ResponseFormat, { type: "json_schema" }>["json_schema"] = { name: format.name, schema: format.schema };
+  if (typeof format.description === "string") json_schema.description = format.description;
+  if (typeof format.strict === "boolean") json_schema.strict = format.strict;
+  return { type: "json_schema", json_schema };
+}
+
+/**
+ * The chat request that asks for the same thing. `store` and `metadata` are not forwarded: nothing
+ * is stored, and chat providers reject or misread them; the Response object echoes them back.
+ */
+export function toChat(req: ResponsesRequest): ChatRequest {
+  const messages: ChatMessage[] = [];
+  if (req.instructions) messages.push({ role: "system", content: req.instructions });
+  if (typeof req.input === "string") messages.push({ role: "user", content: req.input });
+  else for (const item of req.input) addItem(messages, item);
+
+  const chat: ChatRequest = { model: req.model, messages };
+  if (req.stream) {
+    chat.stream = true;
+    // The closing response.completed event carries usage, which only the final chunk has.
+    chat.stream_options = { include_usage: true };
+  }
+  if (req.tools?.length) chat.tools = toolsOf(req.tools);
+  if (req.tool_choice != null) chat.tool_choice = toolChoiceOf(req.tool_choice);
+  if (req.parallel_tool_calls != null) chat.parallel_tool_calls = req.parallel_tool_calls;
+  if (req.text?.format) chat.response_format = formatOf(req.text.format);
+  if (req.max_output_tokens != null) chat.max_completion_tokens = req.max_output_tokens;
+  if (req.temperature != null) chat.temperature = req.temperature;
+  if (req.top_p != null) chat.top_p = req.top_p;
+  if (req.reasoning?.effort != null) chat.reasoning_effort = req.reasoning.effort;
+  if (typeof req.user === "string") chat.user = req.user;
+  return chat;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The Response object
+// ---------------------------------------------------------------------------------------------
+
+export interface OutputText {
+  type: "output_text";
+  text: string;
+  annotations: unknown[];
+  logprobs: unknown[];
+}
+export type MessageContent = OutputText | { type: "refusal"; refusal: string };
+export type ItemStatus = "in_progress" | "completed" | "incomplete";
+export interface MessageItem {
+  type: "message";
+  id: string;
+  status: ItemStatus;
+  role: "assistant";
+  content: MessageContent[];
+}
+export interface FunctionCallItem {
+  type: "function_call";
+  id: string;
+  call_id: string;
+  name: string;
+  arguments: string;
+  status: ItemStatus;
+}
+export type OutputItem = MessageItem | FunctionCallItem;
+
+export interface ResponsesUsage {
+  input_tokens: number;
+  input_tokens_details: { cached_tokens: number };
+  output_tokens: number;
+  output_tokens_details: { reasoning_tokens: number };
+  total_tokens: number;
+}
+
+export interface ResponseObject {
+  id: string;
+  object: "response";
+  created_at: number;
+  status: "in_progress" | "completed" | "incomplete" | "failed";
+  error: { code: string; message: string } | null;
+  incomplete_details: { reason: "max_output_tokens" | "content_filter" } | null;
+  model: string;
+  output: OutputItem[];
+  usage: ResponsesUsage | null;
+  [k: string]: unknown;
+}
+
+export const newResponseId = () => `resp_${fastId()}`;
+export const newMessageId = () => `msg_${fastId()}`;
+export const newFunctionCallId = () => `fc_${fastId()}`;
+
+export function usageOf(u: CompletionUsage | null | undefined): ResponsesUsage | null {
+  if (!u) return null;
+  return {
+    input_tokens: u.prompt_tokens,
+    input_tokens_details: { cached_tokens: u.prompt_tokens_details?.cached_tokens ?? 0 },
+    output_tokens: u.completion_tokens,
+    output_tokens_details: { reasoning_tokens: u.completion_tokens_details?.reasoning_tokens ?? 0 },
+    total_tokens: u.total_tokens ?? u.prompt_tokens + u.completion_tokens,
+  };
+}
+
+/** How a chat finish reason ends a response: cut short by the token limit or a filter, or done. */
+export function endOf(finish: FinishReason | null | undefined): Pick<ResponseObject, "status" | "incomplete_details"> {
+  if (finish === "length") return { status: "incomplete", incomplete_details: { reason: "max_output_tokens" } };
+  if (finish === "content_filter") return { status: "incomplete", incomplete_details: { reason: "content_filter" } };
+  return { status: "completed", incomplete_details: null };
+}
+
+/** The Response object's fields that echo the request (OpenAI returns them with every response). */
+export function responseShell(req: ResponsesRequest, c: { id: string; createdAt: number; model: string }): ResponseObject {
+  return {
+    id: c.id,
+    object: "response",
+    created_at: c.createdAt,
+    status: "in_progress",
+    background: false,
+    error: null,
+    incomplete_details: null,
+    instructions: req.instructions ?? null,
+    max_output_tokens: req.max_output_tokens ?? null,
+    metadata: req.metadata ?? {},
+    model: c.model,
+    output: [],
+    parallel_tool_calls: req.parallel_tool_calls ?? true,
+    previous_response_id: null,
+    reasoning: { effort: req.reasoning?.effort ?? null, summary: null },
+    // Nothing is kept, whatever the client asked for: say so.
+    store: false,
+    temperature: req.temperature ?? 1,
+    text: { format: req.text?.format ?? { type: "text" } },
+    tool_choice: req.tool_choice ?? "auto",
+    tools: req.tools ?? [],
+    top_p: req.top_p ?? 1,
+    truncation: "disabled",
+    usage: null,
+    user: req.user ?? null,
+  };
+}
+
+/** A non-streamed chat completion as a Response object. */
+export function fromChatResponse(completion: ChatCompletion, req: ResponsesRequest, id = newResponseId()): ResponseObject {
+  const choice = completion.choices[0];
+  const end = endOf(choice?.finish_reason);
+  const itemStatus: ItemStatus = end.status === "completed" ? "completed" : "incomplete";
+  const output: OutputItem[] = [];
+  const msg = choice?.message;
+  const content: MessageContent[] = [];
+  if (typeof msg?.content === "string" && msg.content.length > 0) content.push({ type: "output_text", text: msg.content, annotations: [], logprobs: [] });
+  if (typeof msg?.refusal === "string" && msg.refusal.length > 0) content.push({ type: "refusal", refusal: msg.refusal });
+  if (content.length) output.push({ type: "message", id: newMessageId(), status: itemStatus, role: "assistant", content });
+  for (const call of msg?.tool_calls ?? []) {
+    output.push({ type: "function_call", id: newFunctionCallId(), call_id: call.id, name: call.function.name, arguments: call.function.arguments, status: "completed" });
+  }
+  return {
+    ...responseShell(req, { id, createdAt: completion.created, model: completion.model }),
+    ...end,
+    output,
+    usage: usageOf(completion.usage),
+  };
+}
