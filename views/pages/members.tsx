@@ -84,21 +84,23 @@ export function MembersPage(props: MembersProps) {
               <td>{m.name ? <span safe>{m.name}</span> : <span class="muted">—</span>}</td>
               <td>
                 {m.actions.roles ? (
-                  <form {...postForm(`${url}/role`, "replace")} class="cell-row">
+                  <form {...postForm(`${url}/role`, "replace")}>
                     <Csrf token={ctx.csrf} />
-                    <label for={selectId} class="visually-hidden" safe>
-                      {`Role of ${m.email}`}
-                    </label>
-                    <select id={selectId} name="role" aria-invalid={error ? "true" : undefined} aria-describedby={error ? `${selectId}-error` : undefined}>
-                      {m.actions.roles.map((r) => (
-                        <option value={r} selected={r === m.role} safe>
-                          {r}
-                        </option>
-                      ))}
-                    </select>
-                    <button type="submit" class="btn btn-small btn-secondary" aria-label={`Change the role of ${m.email}`}>
-                      Change
-                    </button>
+                    <div class="cell-row cell-row-nowrap">
+                      <label for={selectId} class="visually-hidden" safe>
+                        {`Role of ${m.email}`}
+                      </label>
+                      <select id={selectId} name="role" aria-invalid={error ? "true" : undefined} aria-describedby={error ? `${selectId}-error` : undefined}>
+                        {m.actions.roles.map((r) => (
+                          <option value={r} selected={r === m.role} safe>
+                            {r}
+                          </option>
+                        ))}
+                      </select>
+                      <button type="submit" class="btn btn-small btn-secondary" aria-label={`Change the role of ${m.email}`}>
+                        Change
+                      </button>
+                    </div>
                     {error ? (
                       <p class="field-error" id={`${selectId}-error`} safe>
                         {error}
