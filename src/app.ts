@@ -21,6 +21,7 @@ import { LogQueue } from "./telemetry/log-queue.ts";
 import { logsRoutes } from "./logs/routes.ts";
 import { usageRoutes } from "./usage/routes.ts";
 import { invitationsRoutes } from "./invitations/routes.ts";
+import { membersRoutes } from "./members/routes.ts";
 import { applySecurityHeaders, dashboardError, dashboardRoutes } from "./dashboard/index.ts";
 import type { Lookup } from "./net/fetch.ts";
 import type { GovernorOptions } from "./governance/governor.ts";
@@ -115,6 +116,7 @@ export function createApp(input: AppInput | AppDeps) {
     .use(logsRoutes(deps))
     .use(usageRoutes(deps))
     .use(invitationsRoutes(deps))
+    .use(membersRoutes(deps))
     .use(gatewayRoutes(deps, gateway))
     .use(messagesRoutes(deps, gateway))
     .use(dashboardRoutes(deps));

@@ -19,10 +19,10 @@ type Actor = "anonymous" | "other" | "member" | "admin" | "owner" | "revokedKey"
 const ACTORS: Actor[] = ["anonymous", "other", "member", "admin", "owner", "revokedKey", "expiredKey", "loggedOut", "validKey"];
 
 /**
- * public: anyone, credentials or not; session: any signed-in user; member/admin: that role or
- * above in the workspace of the path; gateway: a valid gateway key only.
+ * public: anyone, credentials or not; session: any signed-in user; member/admin/owner: that role
+ * or above in the workspace of the path; gateway: a valid gateway key only.
  */
-type Rule = "public" | "session" | "member" | "admin" | "gateway";
+type Rule = "public" | "session" | "member" | "admin" | "owner" | "gateway";
 /** api: JSON API and /v1 (401/403/404 in the error shape); page: dashboard (sign-in redirect 303, HTML 403/404). */
 type Kind = "api" | "page";
 
@@ -34,7 +34,9 @@ interface Expectation {
   /** JSON body (api) or form fields (page) that make the allowed call succeed. */
   body?: (f: Fixtures) => Record<string, unknown> | Promise<Record<string, unknown>>;
   /** The call destroys what it names: give each caller its own provider / key. */
-  fresh?: "provider" | "key" | "invitation";
+  fresh?: "provider" | "key" | "invitation" | "member";
+  /** The call changes the fixture users' own roles (leaving, handing over): put them back afterwards. */
+  restoresRoles?: boolean;
   /** Dashboard sign-in forms: fetch the pre-session CSRF cookie and token first. */
   loginForm?: boolean;
   /** The call ends the session it uses: give each caller a session of its own. */
@@ -100,6 +102,11 @@ const EXPECT: Record<string, Expectation> = {
   "POST /workspaces/:id/invitations": api("admin", 201, { body: () => ({ email: `${uniq("invitee")}@example.com`, role: "member" }) }),
   "GET /workspaces/:id/invitations": api("admin", 200),
   "DELETE /workspaces/:id/invitations/:iid": api("admin", 204, { fresh: "invitation" }),
+  "GET /workspaces/:id/members": api("member", 200),
+  // On a member of their own: admins change and remove members; a member may only remove themselves.
+  "PATCH /workspaces/:id/members/:uid": api("admin", 200, { fresh: "member", body: () => ({ role: "admin" }) }),
+  "DELETE /workspaces/:id/members/:uid": api("admin", 204, { fresh: "member" }),
+  "POST /workspaces/:id/transfer-ownership": api("owner", 200, { restoresRoles: true, body: async (f) => ({ user_id: await f.newMember() }) }),
 
   "GET /public/*": page("public", 200),
   "GET /": page("public", 303),
@@ -117,6 +124,15 @@ const EXPECT: Record<string, Expectation> = {
   "GET /app/w/:id/invitations": page("member", 303),
   "POST /app/w/:id/invitations": page("admin", 201, { body: () => ({ email: `${uniq("invitee")}@example.com`, role: "member" }) }),
   "POST /app/w/:id/invitations/:iid/revoke": page("admin", 303, { fresh: "invitation" }),
+  "GET /app/w/:id/members": page("member", 200),
+  "POST /app/w/:id/members/:uid/role": page("admin", 303, { fresh: "member", body: () => ({ role: "admin" }) }),
+  "GET /app/w/:id/members/:uid/remove": page("admin", 200, { fresh: "member" }),
+  "POST /app/w/:id/members/:uid/remove": page("admin", 303, { fresh: "member" }),
+  "GET /app/w/:id/members/:uid/transfer": page("owner", 200, { fresh: "member" }),
+  "POST /app/w/:id/members/:uid/transfer": page("owner", 303, { fresh: "member", restoresRoles: true }),
+  "GET /app/w/:id/leave": page("member", 200),
+  // The owner leaves too: the workspace has a second owner (coOwner).
+  "POST /app/w/:id/leave": page("member", 303, { restoresRoles: true }),
   "GET /app": page("session", 200),
   "POST /app/workspaces": page("session", 303, { body: () => ({ name: uniq("ws") }) }),
   "GET /app/w/:id/settings": page("member", 200),
@@ -156,6 +172,7 @@ function allowed(e: Expectation, actor: Actor): boolean {
   if (actor === "anonymous" || actor === "loggedOut" || actor.endsWith("Key")) return false;
   if (e.rule === "session") return true;
   if (actor === "other") return false;
+  if (e.rule === "owner") return actor === "owner";
   return e.rule === "member" || actor !== "member";
 }
 
@@ -190,8 +207,23 @@ const owner = await t.signup();
 const ws = await t.workspace(owner.token, "Target");
 const outsider = await t.signup();
 await t.workspace(outsider.token, "Elsewhere");
-const [memberUser, adminUser] = [await t.signup(), await t.signup()];
-await t.sql`insert into workspace_members (workspace_id, user_id, role) values (${ws.id}, ${memberUser.user.id}, 'member'), (${ws.id}, ${adminUser.user.id}, 'admin')`;
+const [memberUser, adminUser, coOwner] = [await t.signup(), await t.signup(), await t.signup()];
+// A second owner, never a caller: the owner may leave without being the last one.
+await t.sql`insert into workspace_members (workspace_id, user_id, role) values (${ws.id}, ${memberUser.user.id}, 'member'), (${ws.id}, ${adminUser.user.id}, 'admin'), (${ws.id}, ${coOwner.user.id}, 'owner')`;
+
+/** The callers' roles as the matrix assumes them, after a call that changed them. */
+async function restoreRoles(): Promise<void> {
+  for (const [u, role] of [[memberUser, "member"], [adminUser, "admin"], [owner, "owner"]] as const) {
+    await t.sql`insert into workspace_members (workspace_id, user_id, role) values (${ws.id}, ${u.user.id}, ${role})
+      on conflict (workspace_id, user_id) do update set role = excluded.role`;
+  }
+}
+/** A user who just joined the workspace as a member, for calls that change or remove one. */
+async function newMember(): Promise<string> {
+  const u = await t.signup();
+  await t.sql`insert into workspace_members (workspace_id, user_id, role) values (${ws.id}, ${u.user.id}, 'member')`;
+  return u.user.id;
+}
 const loginUser = await t.signup();
 
 async function login(email: string): Promise<string> {
@@ -252,6 +284,7 @@ interface Fixtures {
   loginEmail: string;
   providerName: string;
   providerIds(): Promise<string[]>;
+  newMember(): Promise<string>;
 }
 const fixtures: Fixtures = {
   upstreamUrl: upstream.url,
@@ -259,6 +292,7 @@ const fixtures: Fixtures = {
   loginEmail: loginUser.email,
   providerName: provider.name,
   providerIds: async () => (await t.sql`select id from provider_keys where workspace_id = ${ws.id} order by priority, id`).map((r) => r.id as string),
+  newMember,
 };
 
 const sessions: Partial<Record<Actor, { token: string; email: string }>> = {
@@ -277,6 +311,7 @@ async function callAs(actor: Actor, method: string, routePath: string, e: Expect
   if (e.fresh === "provider") params.pid = (await newProvider()).id;
   if (e.fresh === "key") params.kid = (await newKey()).id;
   if (e.fresh === "invitation") params.iid = (await newInvitation()).id;
+  if (e.fresh === "member") params.uid = await newMember();
   const path = routePath
     .replace(/:(\w+)/g, (_, name: string) => {
       if (!(name in params)) throw new Error(`no fixture for path parameter :${name} (add one to callAs)`);
@@ -317,6 +352,7 @@ async function callAs(actor: Actor, method: string, routePath: string, e: Expect
   if (cookies.length) headers.cookie = cookies.join("; ");
   const res = await t.app.handle(new Request(`http://localhost${path}${e.query ?? ""}`, { method, headers, body }));
   const out = { status: res.status, text: await res.text(), headers: res.headers };
+  if (e.restoresRoles) await restoreRoles();
   // Every session of the caller ended (or its password changed to the same one): sign in again.
   if (e.endsAllSessions && session && res.status < 400 && actor !== "loggedOut") {
     const fresh = await login(sessions[actor]!.email);

@@ -15,6 +15,7 @@ import { CONTENT_SECURITY_POLICY } from "../src/dashboard/security.ts";
 import type { RequestRecord } from "../src/telemetry/types.ts";
 import { testApp, type TestApp } from "./support/app.ts";
 import { startMockUpstream, type MockUpstream } from "./support/mock-upstreams.ts";
+import { Client as DashboardClient, csrfIn, expectHtml, signedIn as signedInTo, withWorkspace as workspaceIn } from "./support/dashboard-client.ts";
 
 let t: TestApp;
 let upstream: MockUpstream;
@@ -32,82 +33,14 @@ afterAll(async () => {
   await t.close();
 });
 
-interface Res {
-  status: number;
-  headers: Headers;
-  text: string;
-  location: string | null;
-}
-
-/** A browser-ish client: a cookie jar, form posts, htmx headers on request. */
-class Client {
-  cookies = new Map<string, string>();
-  constructor(private app: { handle(r: Request): Promise<Response> } = t.app) {}
-
-  async request(method: string, path: string, opts: { form?: Record<string, string | string[]>; headers?: Record<string, string>; hx?: boolean | string } = {}): Promise<Res> {
-    const headers: Record<string, string> = { ...opts.headers };
-    if (this.cookies.size) headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
-    if (opts.hx) {
-      headers["hx-request"] = "true";
-      headers["hx-request-type"] = "partial";
-      headers["hx-target"] = typeof opts.hx === "string" ? opts.hx : "div#frame";
-    }
-    let body: string | undefined;
-    if (opts.form) {
-      const p = new URLSearchParams();
-      for (const [k, v] of Object.entries(opts.form)) for (const x of Array.isArray(v) ? v : [v]) p.append(k, x);
-      body = p.toString();
-      headers["content-type"] = "application/x-www-form-urlencoded";
-    }
-    const res = await this.app.handle(new Request(`http://localhost${path}`, { method, headers, body, redirect: "manual" }));
-    for (const c of res.headers.getSetCookie()) {
-      const [pair, ...attrs] = c.split(";");
-      const eq = pair.indexOf("=");
-      const name = pair.slice(0, eq).trim();
-      const value = pair.slice(eq + 1).trim();
-      if (!value || attrs.some((a) => /^\s*max-age=0$/i.test(a))) this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
-    return { status: res.status, headers: res.headers, text: await res.text(), location: res.headers.get("location") };
+/** The shared client, on this file's app unless told otherwise. */
+class Client extends DashboardClient {
+  constructor(app: { handle(r: Request): Promise<Response> } = t.app) {
+    super(app);
   }
-  get = (path: string, opts: { headers?: Record<string, string>; hx?: boolean | string } = {}) => this.request("GET", path, opts);
-  post = (path: string, form: Record<string, string | string[]>, opts: { headers?: Record<string, string>; hx?: boolean | string } = {}) =>
-    this.request("POST", path, { ...opts, form });
 }
-
-const csrfIn = (html: string): string => {
-  const m = /name="_csrf" value="([^"]+)"/.exec(html);
-  if (!m) throw new Error("no _csrf field in page");
-  return m[1];
-};
-
-let n = 0;
-/** Signs up through the dashboard's own forms; returns the signed-in client and its CSRF token. */
-async function signedIn(email = `dash${++n}-${crypto.randomUUID().slice(0, 6)}@example.com`) {
-  const c = new Client();
-  const page = await c.get("/signup");
-  const r = await c.post("/signup", { _csrf: csrfIn(page.text), email, password: "correct horse battery" });
-  if (r.status !== 303) throw new Error(`signup: ${r.status} ${r.text.slice(0, 300)}`);
-  const app = await c.get("/app");
-  return { c, email, csrf: csrfIn(app.text) };
-}
-
-async function withWorkspace(name = "Acme") {
-  const s = await signedIn();
-  const r = await s.c.post("/app/workspaces", { _csrf: s.csrf, name });
-  expect(r.status).toBe(303);
-  const id = r.location!.split("/").pop()!;
-  return { ...s, id, base: `/app/w/${id}` };
-}
-
-function expectHtml(r: Res, status = 200) {
-  expect(r.status).toBe(status);
-  expect(r.headers.get("content-type")).toBe("text/html; charset=utf-8");
-  expect(r.headers.get("vary")).toBe("HX-Request");
-  expect(r.headers.get("content-security-policy")).toBe(CONTENT_SECURITY_POLICY);
-  expect(r.headers.get("x-content-type-options")).toBe("nosniff");
-  expect(r.headers.get("referrer-policy")).toBe("same-origin");
-}
+const signedIn = (email?: string) => signedInTo(t.app, email);
+const withWorkspace = (name?: string) => workspaceIn(t.app, name);
 
 describe("static files", () => {
   test("public/htmx.min.js is the pinned htmx build from node_modules (run `bun run vendor` after an upgrade)", () => {
@@ -397,7 +330,7 @@ describe("membership", () => {
     stranger = await signedIn();
   });
 
-  test.each(["", "/providers", "/providers/new", "/keys", "/logs", "/logs/nope", "/usage", "/settings"])(
+  test.each(["", "/providers", "/providers/new", "/keys", "/logs", "/logs/nope", "/usage", "/members", "/settings"])(
     "another user's workspace page %s is a 404 page, not JSON",
     async (path) => {
       const r = await stranger.c.get(`${owner.base}${path}`);
@@ -981,7 +914,7 @@ describe("sign-up modes and invitations", () => {
   };
   afterAll(() => mode("open"));
 
-  /** The invitation link's token, created through the settings page's form. */
+  /** The invitation link's token, created through the members page's form. */
   async function inviteByForm(w: Awaited<ReturnType<typeof withWorkspace>>, email: string, role = "member") {
     const r = await w.c.post(`${w.base}/invitations`, { _csrf: w.csrf, email, role });
     expectHtml(r, 201);
@@ -1015,25 +948,25 @@ describe("sign-up modes and invitations", () => {
     expect(page.text).not.toContain('name="password"');
   });
 
-  test("settings: an owner invites by a plain form, sees the link once, lists and revokes it (303)", async () => {
+  test("members page: an owner invites by a plain form, sees the link once, lists and revokes it (303)", async () => {
     mode("open");
     const w = await withWorkspace("Invites");
     const { text } = await inviteByForm(w, "pending@example.com", "admin");
     expect(text).toContain("it is shown only once");
     expect(text).toContain("pending@example.com");
-    const page = await w.c.get(`${w.base}/settings`);
+    const page = await w.c.get(`${w.base}/members`);
     expect(page.text).toContain("pending@example.com");
     expect(page.text).not.toContain("/invite/");
     const [row] = await t.sql`select id from invitations where email = 'pending@example.com'`;
     const r = await w.c.post(`${w.base}/invitations/${row.id}/revoke`, { _csrf: w.csrf });
     expect(r.status).toBe(303);
-    expect(r.location).toBe(`${w.base}/settings?invite=revoked`);
+    expect(r.location).toBe(`${w.base}/members?invite=revoked`);
     const after = await w.c.get(r.location!);
     expect(after.text).toContain("Invitation revoked");
     expect(after.text).not.toContain("pending@example.com");
   });
 
-  test("settings: bad input comes back inline (422), a member sees no invitations, a forged post is refused", async () => {
+  test("members page: bad input comes back inline (422), a member sees no invitations, a forged post is refused", async () => {
     mode("open");
     const w = await withWorkspace();
     const bad = await w.c.post(`${w.base}/invitations`, { _csrf: w.csrf, email: "nope", role: "member" });
@@ -1044,9 +977,9 @@ describe("sign-up modes and invitations", () => {
     const member = await signedIn();
     const { token } = await inviteByForm(w, member.email);
     expect((await member.c.post(`/app/invite/${token}`, { _csrf: member.csrf })).status).toBe(303);
-    const page = await member.c.get(`${w.base}/settings`);
+    const page = await member.c.get(`${w.base}/members`);
     expect(page.status).toBe(200);
-    expect(page.text).not.toContain("Invitations");
+    expect(page.text).not.toContain('id="invitations"');
     expectHtml(await member.c.post(`${w.base}/invitations`, { _csrf: member.csrf, email: "y@example.com", role: "member" }), 403);
   });
 
@@ -1091,7 +1024,7 @@ describe("sign-up modes and invitations", () => {
     const r = await invitee.c.post(`/app/invite/${token}`, { _csrf: invitee.csrf });
     expect(r.status).toBe(303);
     expect(r.location).toBe(w.base);
-    expect((await invitee.c.get(`${w.base}/settings`)).text).toContain("Invitations");
+    expect((await invitee.c.get(`${w.base}/members`)).text).toContain('id="invitations"');
   });
 
   test("an anonymous visitor with the link is offered to log in and come back to the join page", async () => {

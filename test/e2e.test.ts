@@ -442,7 +442,7 @@ describe.skipIf(!enabled)("invitations in Chromium", () => {
     await page.getByRole("button", { name: "Create workspace" }).click();
     await page.waitForURL(/\/app\/w\/[^/]+$/);
     const workspaceUrl = new URL(page.url()).pathname;
-    await page.goto(`${base}${workspaceUrl}/settings`);
+    await page.goto(`${base}${workspaceUrl}/members`);
 
     // Only invitations from now on: the link is what lets the invitee in.
     t.deps.config.signup = "invite";

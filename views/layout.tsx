@@ -80,7 +80,7 @@ export function Document(props: { ctx: ViewContext; title: string; bodyClass: st
   );
 }
 
-export type Section = "workspaces" | "overview" | "providers" | "keys" | "logs" | "usage" | "settings";
+export type Section = "workspaces" | "overview" | "providers" | "keys" | "logs" | "usage" | "members" | "settings";
 
 function Frame(props: { ctx: ViewContext; section?: Section; children?: Children }) {
   const { ctx } = props;
@@ -128,6 +128,7 @@ const SECTIONS: { key: Section; label: string; path: string }[] = [
   { key: "keys", label: "API keys", path: "/keys" },
   { key: "logs", label: "Logs", path: "/logs" },
   { key: "usage", label: "Usage", path: "/usage" },
+  { key: "members", label: "Members", path: "/members" },
   { key: "settings", label: "Settings", path: "/settings" },
 ];
 

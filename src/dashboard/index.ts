@@ -7,6 +7,7 @@ import { providerPages } from "./provider-routes.tsx";
 import { keyPages } from "./key-routes.tsx";
 import { insightPages } from "./insight-routes.tsx";
 import { invitationPages } from "./invitation-routes.tsx";
+import { memberPages } from "./member-routes.tsx";
 
 export { dashboardError } from "./errors.tsx";
 export { applySecurityHeaders } from "./security.ts";
@@ -24,5 +25,6 @@ export function dashboardRoutes(deps: AppDeps) {
     .use(insightPages(deps))
     .use(providerPages(deps))
     .use(keyPages(deps))
-    .use(invitationPages(deps));
+    .use(invitationPages(deps))
+    .use(memberPages(deps));
 }

@@ -14,19 +14,19 @@ import { errorsFor, formBody, issuesToErrors, text } from "./forms.ts";
 import { html, pathOf, viewContext } from "./render.ts";
 import { pageContext, workspacePath } from "./context.ts";
 import { loginCsrfToken, sessionCookieValue } from "./session.ts";
-import { settingsPage } from "./workspace-routes.tsx";
+import { membersPage } from "./member-routes.tsx";
 
 const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
 /**
- * Invitations in the dashboard: the settings page's panel (create, revoke) and the link's pages.
+ * Invitations in the dashboard: the members page's panel (create, revoke) and the link's pages.
  * `/invite/:token` is for anyone holding the link (sign up there); `/app/invite/:token` is the
  * signed-in side (join), where the login page's `next` can lead.
  */
 export function invitationPages(deps: AppDeps) {
   return new Elysia()
     .use(authPlugin(deps))
-    .get("/app/w/:id/invitations", ({ params, redirect }) => redirect(workspacePath(params.id, "/settings#invitations"), 303), {
+    .get("/app/w/:id/invitations", ({ params, redirect }) => redirect(workspacePath(params.id, "/members#invitations"), 303), {
       workspace: "member",
       params: WorkspaceParams,
     })
@@ -37,17 +37,17 @@ export function invitationPages(deps: AppDeps) {
         const form = formBody(body);
         const values = { email: text(form, "email"), role: text(form, "role") };
         const parsed = v.safeParse(CreateInvitationBody, values);
-        if (!parsed.success) return settingsPage(deps, c, params.id, { invitations: { values, errors: issuesToErrors(parsed.issues) }, status: 422 });
+        if (!parsed.success) return membersPage(deps, c, params.id, { invitations: { values, errors: issuesToErrors(parsed.issues) }, status: 422 });
         try {
           const { view, token } = await createInvitation(deps.sql, params.id, { id: session.user.id, role: membership.role }, parsed.output);
           deps.logger.info("invitation created", { workspace_id: params.id, invitation_id: view.id, role: view.role, user_id: session.user.id });
           // No redirect: the link is in this one response and nowhere else (no-store, never in a URL).
           set.headers["cache-control"] = "no-store";
-          return settingsPage(deps, c, params.id, { invitations: { created: { email: view.email, link: invitationLink(deps, token) } }, status: 201 });
+          return membersPage(deps, c, params.id, { invitations: { created: { email: view.email, link: invitationLink(deps, token) } }, status: 201 });
         } catch (err) {
           if (!(err instanceof ApiError) || !err.param) throw err;
           const errors = errorsFor({ [err.param]: capitalize(err.message) + "." });
-          return settingsPage(deps, c, params.id, { invitations: { values, errors }, status: err.status });
+          return membersPage(deps, c, params.id, { invitations: { values, errors }, status: err.status });
         }
       },
       { workspace: "admin", params: InvitationsParams },
@@ -57,7 +57,7 @@ export function invitationPages(deps: AppDeps) {
       async ({ params, session, membership, redirect }) => {
         await revokeInvitation(deps.sql, params.id, params.iid, membership);
         deps.logger.info("invitation revoked", { workspace_id: params.id, invitation_id: params.iid, user_id: session.user.id });
-        return redirect(workspacePath(params.id, "/settings?invite=revoked"), 303);
+        return redirect(workspacePath(params.id, "/members?invite=revoked"), 303);
       },
       { workspace: "admin", params: InvitationParams },
     )

@@ -1,15 +1,13 @@
 import { Elysia } from "elysia";
 import * as v from "valibot";
 import type { AppDeps } from "../app.ts";
-import { authPlugin, RANK, type Session } from "../http/auth.ts";
+import { authPlugin, type Session } from "../http/auth.ts";
 import { SettingsBody, WorkspaceBody, WorkspaceParams } from "../workspaces/model.ts";
 import { createWorkspace, getSettings, getWorkspace, listWorkspaces, renameWorkspace, updateSettings } from "../workspaces/service.ts";
 import { notFound } from "../http/errors.ts";
 import { WorkspacesPage } from "../../views/pages/workspaces.tsx";
 import { SettingsPage, type SettingsValues } from "../../views/pages/settings.tsx";
-import type { InvitationsProps } from "../../views/components/invitations.tsx";
-import { canManage, type FormErrors } from "../../views/context.ts";
-import { listInvitations } from "../invitations/service.ts";
+import type { FormErrors } from "../../views/context.ts";
 import { checkbox, errorsFor, formBody, integer, issuesToErrors, text } from "./forms.ts";
 import { html, type SetLike } from "./render.ts";
 import { pageContext, workspacePath } from "./context.ts";
@@ -22,36 +20,20 @@ export const SettingsForm = v.object({
   log_content: SettingsBody.entries.log_content.wrapped,
 });
 
-type InvitationsOptions = Partial<Pick<InvitationsProps, "created" | "values" | "errors" | "notice">>;
-
-/**
- * The settings page, with the invitations panel for owners and admins; the invitation forms
- * (invitation-routes.tsx) answer with it too.
- */
+/** The settings page; invitations moved to the members page (member-routes.tsx). */
 export async function settingsPage(
   deps: AppDeps,
   c: { session: Session; headers: Record<string, string | undefined>; request: Request; set: SetLike },
   id: string,
-  opts: { values?: SettingsValues; errors?: FormErrors; saved?: boolean; invitations?: InvitationsOptions; status?: number } = {},
+  opts: { values?: SettingsValues; errors?: FormErrors; saved?: boolean; status?: number } = {},
 ) {
   const ctx = await pageContext(deps, c, id);
   const ws = await getWorkspace(deps.sql, id, c.session.user.id);
   if (!ws) throw notFound("workspace");
   const values = opts.values ?? { name: ws.name, retention_days: ws.settings.retention_days, log_content: ws.settings.log_content };
-  const invitations: InvitationsProps | null = canManage(ctx.workspace)
-    ? {
-        workspaceId: id,
-        csrf: ctx.csrf,
-        pending: await listInvitations(deps.sql, id, { pending: true }),
-        roles: (["member", "admin", "owner"] as const).filter((r) => RANK[r] <= RANK[ws.role]),
-        values: {},
-        errors: errorsFor({}),
-        ...opts.invitations,
-      }
-    : null;
   return html(
     c.set,
-    <SettingsPage ctx={ctx} values={values} errors={opts.errors ?? errorsFor({})} saved={opts.saved} invitations={invitations} />,
+    <SettingsPage ctx={ctx} values={values} errors={opts.errors ?? errorsFor({})} saved={opts.saved} />,
     opts.status ?? 200,
   );
 }
@@ -92,10 +74,7 @@ export function workspacePages(deps: AppDeps) {
     .get(
       "/w/:id/settings",
       ({ session, headers, request, set, params, query }) =>
-        settingsPage(deps, { session, headers, request, set }, params.id, {
-          saved: query.saved === "1",
-          invitations: { notice: query.invite === "revoked" ? "Invitation revoked: its link no longer works." : null },
-        }),
+        settingsPage(deps, { session, headers, request, set }, params.id, { saved: query.saved === "1" }),
       { workspace: "member", params: WorkspaceParams },
     )
     .post(

@@ -1,6 +1,7 @@
 import type { FormErrors } from "../context.ts";
 import { Csrf, ErrorSummary, SelectField, Submit, TextField } from "./form.tsx";
 import { postForm } from "./hx.ts";
+import { DataTable } from "./table.tsx";
 import { EmptyState, Notice, Time } from "./ui.tsx";
 
 export interface InvitationRow {
@@ -24,7 +25,7 @@ export interface InvitationsProps {
   notice?: string | null;
 }
 
-/** The settings page's invitations: create one (the link is shown once), pending ones, revoke. */
+/** The members page's invitations: create one (the link is shown once), pending ones, revoke. */
 export function InvitationsPanel(props: InvitationsProps) {
   const base = `/app/w/${encodeURIComponent(props.workspaceId)}/invitations`;
   return (
@@ -61,48 +62,34 @@ export function InvitationsPanel(props: InvitationsProps) {
           <p>Invite someone by email: they get a link to create their account (or sign in) and join this workspace.</p>
         </EmptyState>
       ) : (
-        <div class="table-wrap" tabindex="0" role="region" aria-label="Pending invitations">
-          <table class="table">
-            <thead>
-              <tr>
-                <th scope="col">Email</th>
-                <th scope="col">Role</th>
-                <th scope="col">Expires</th>
-                <th scope="col">
-                  <span class="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {props.pending.map((i) => (
-                <tr>
-                  <th scope="row" class="strong">
-                    <span safe>{i.email}</span>
-                    {i.invited_by ? (
-                      <span class="sub" safe>
-                        {`by ${i.invited_by.email}`}
-                      </span>
-                    ) : (
-                      ""
-                    )}
-                  </th>
-                  <td safe>{i.role}</td>
-                  <td>
-                    <Time value={i.expires_at} />
-                  </td>
-                  <td class="actions">
-                    <form {...postForm(`${base}/${encodeURIComponent(i.id)}/revoke`, "replace")}>
-                      <Csrf token={props.csrf} />
-                      <button type="submit" class="btn btn-small btn-danger-outline" aria-label={`Revoke the invitation of ${i.email}`}>
-                        Revoke
-                      </button>
-                    </form>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable label="Pending invitations" columns={["Email", "Role", "Expires"]} actions>
+          {props.pending.map((i) => (
+            <tr>
+              <th scope="row" class="strong">
+                <span safe>{i.email}</span>
+                {i.invited_by ? (
+                  <span class="sub" safe>
+                    {`by ${i.invited_by.email}`}
+                  </span>
+                ) : (
+                  ""
+                )}
+              </th>
+              <td safe>{i.role}</td>
+              <td>
+                <Time value={i.expires_at} />
+              </td>
+              <td class="actions">
+                <form {...postForm(`${base}/${encodeURIComponent(i.id)}/revoke`, "replace")}>
+                  <Csrf token={props.csrf} />
+                  <button type="submit" class="btn btn-small btn-danger-outline" aria-label={`Revoke the invitation of ${i.email}`}>
+                    Revoke
+                  </button>
+                </form>
+              </td>
+            </tr>
+          ))}
+        </DataTable>
       )}
       <form {...postForm(base, "replace")} class="form-inline" novalidate>
         <Csrf token={props.csrf} />

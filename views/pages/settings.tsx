@@ -1,9 +1,8 @@
 import { canManage, type FormErrors, type ViewContext } from "../context.ts";
 import { Layout } from "../layout.tsx";
 import { Checkbox, Csrf, ErrorSummary, Submit, TextField } from "../components/form.tsx";
-import { postForm } from "../components/hx.ts";
+import { nav, postForm } from "../components/hx.ts";
 import { Notice, PageHeader } from "../components/ui.tsx";
-import { InvitationsPanel, type InvitationsProps } from "../components/invitations.tsx";
 
 export interface SettingsValues {
   name: string;
@@ -16,8 +15,6 @@ export interface SettingsProps {
   values: SettingsValues;
   errors: FormErrors;
   saved?: boolean;
-  /** Owners and admins only. */
-  invitations?: InvitationsProps | null;
 }
 
 export function SettingsPage(props: SettingsProps) {
@@ -60,7 +57,9 @@ export function SettingsPage(props: SettingsProps) {
         </fieldset>
         {editable ? <Submit label="Save settings" /> : ""}
       </form>
-      {props.invitations ? <InvitationsPanel {...props.invitations} /> : ""}
+      <p class="muted">
+        Members, roles and invitations are on the <a {...nav(`/app/w/${encodeURIComponent(w.id)}/members`)}>Members</a> page.
+      </p>
     </Layout>
   );
 }

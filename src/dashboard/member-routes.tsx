@@ -1,0 +1,204 @@
+import { Elysia } from "elysia";
+import * as v from "valibot";
+import type { AppDeps } from "../app.ts";
+import { authPlugin, RANK, type Session } from "../http/auth.ts";
+import { ApiError, notFound } from "../http/errors.ts";
+import { listInvitations } from "../invitations/service.ts";
+import { ChangeRoleBody, MemberParams, MembersParams } from "../members/model.ts";
+import { memberActions } from "../members/rules.ts";
+import { changeRole, getMember, listMembers, removeMember, transferOwnership } from "../members/service.ts";
+import type { InvitationsProps } from "../../views/components/invitations.tsx";
+import { canManage } from "../../views/context.ts";
+import { ConfirmPage } from "../../views/pages/confirm.tsx";
+import { MembersPage, type MembersProps } from "../../views/pages/members.tsx";
+import { errorsFor, formBody, text } from "./forms.ts";
+import { html, targetsInline, type SetLike } from "./render.ts";
+import { pageContext, workspacePath } from "./context.ts";
+
+type Bits = { session: Session; headers: Record<string, string | undefined>; request: Request; set: SetLike };
+type InvitationsOptions = Partial<Pick<InvitationsProps, "created" | "values" | "errors" | "notice">>;
+
+const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+
+/** An ApiError's message as a sentence for the page. */
+const sentence = (err: ApiError) => {
+  const m = capitalize(err.message);
+  return /[.!?]$/.test(m) ? m : `${m}.`;
+};
+
+const NOTICES: Record<string, string> = {
+  role: "Role changed.",
+  removed: "Member removed: their access ended at once.",
+  transferred: "Ownership transferred: you are an admin of this workspace now.",
+};
+
+/**
+ * The members page, with the invitations panel for owners and admins; the member and invitation
+ * forms answer with it too (inline errors, or the link shown once).
+ */
+export async function membersPage(
+  deps: AppDeps,
+  c: Bits,
+  id: string,
+  opts: { notice?: string | null; error?: MembersProps["error"]; invitations?: InvitationsOptions; status?: number } = {},
+) {
+  const ctx = await pageContext(deps, c, id);
+  const w = ctx.workspace!;
+  const viewer = { id: c.session.user.id, role: w.role };
+  const members = await listMembers(deps.sql, id);
+  const invitations: InvitationsProps | null = canManage(w)
+    ? {
+        workspaceId: id,
+        csrf: ctx.csrf,
+        pending: await listInvitations(deps.sql, id, { pending: true }),
+        roles: (["member", "admin", "owner"] as const).filter((r) => RANK[r] <= RANK[w.role]),
+        values: {},
+        errors: errorsFor({}),
+        ...opts.invitations,
+      }
+    : null;
+  const view = (
+    <MembersPage
+      ctx={ctx}
+      members={members.map((m) => ({ ...m, actions: memberActions(viewer, m) }))}
+      notice={opts.notice}
+      error={opts.error}
+      invitations={invitations}
+      lastOwner={w.role === "owner" && members.filter((m) => m.role === "owner").length === 1}
+    />
+  );
+  return html(c.set, view, opts.status ?? 200);
+}
+
+/**
+ * Runs a change and redirects (303) to where `work` says. Refusals a person can act on (403, 409,
+ * 422) come back on the page, beside `userId`'s row when given; anything else (404) is the error page.
+ */
+async function change(deps: AppDeps, c: Bits, id: string, userId: string | null, work: () => Promise<string>) {
+  let location: string;
+  try {
+    location = await work();
+  } catch (err) {
+    if (!(err instanceof ApiError) || ![403, 409, 422].includes(err.status)) throw err;
+    return membersPage(deps, c, id, { error: { message: sentence(err), user_id: userId }, status: err.status });
+  }
+  c.set.status = 303;
+  c.set.headers.location = location;
+  return "";
+}
+
+/** /app/w/:id/members… and /app/w/:id/leave — the dashboard face of src/members. */
+export function memberPages(deps: AppDeps) {
+  async function confirm(c: Bits & { params: { id: string; uid?: string } }, kind: "remove" | "transfer" | "leave") {
+    const uid = c.params.uid ?? c.session.user.id;
+    const member = await getMember(deps.sql, c.params.id, uid);
+    if (!member) throw notFound("member");
+    const ctx = await pageContext(deps, c, c.params.id);
+    const base = workspacePath(c.params.id, "/members");
+    const self = uid === c.session.user.id;
+    const texts = {
+      remove: self
+        ? { title: "Leave this workspace?", message: "You lose access to it at once.", confirmLabel: "Leave workspace" }
+        : {
+            title: `Remove ${member.email}?`,
+            message: "Their access to this workspace ends at once. Invitations they sent and gateway keys they created keep working; revoke them here if needed.",
+            confirmLabel: "Remove member",
+          },
+      transfer: {
+        title: `Make ${member.email} the owner?`,
+        message: "They become an owner of this workspace and you become an admin. Only an owner can give ownership back.",
+        confirmLabel: "Transfer ownership",
+      },
+      leave: {
+        title: "Leave this workspace?",
+        message: "You lose access to it at once: its providers, keys, logs and usage. An owner or admin can invite you again.",
+        confirmLabel: "Leave workspace",
+      },
+    }[kind];
+    const action = kind === "leave" ? workspacePath(c.params.id, "/leave") : `${base}/${encodeURIComponent(uid)}/${kind}`;
+    return html(
+      c.set,
+      <ConfirmPage
+        ctx={ctx}
+        section="members"
+        inline={targetsInline(c.headers)}
+        confirm={{ ...texts, action, cancelHref: base, csrf: ctx.csrf, danger: kind !== "transfer" }}
+      />,
+    );
+  }
+
+  return new Elysia({ prefix: "/app/w/:id" })
+    .use(authPlugin(deps))
+    .get(
+      "/members",
+      (c) => {
+        const done = String(c.query.done);
+        const notice = Object.hasOwn(NOTICES, done) ? NOTICES[done] : null;
+        const invite = c.query.invite === "revoked" ? "Invitation revoked: its link no longer works." : null;
+        return membersPage(deps, c, c.params.id, { notice, invitations: { notice: invite } });
+      },
+      { workspace: "member", params: MembersParams, detail: { summary: "Members page: the member list, roles, invitations" } },
+    )
+    .post(
+      "/members/:uid/role",
+      async (c) => {
+        const { params, session, body } = c;
+        const parsed = v.safeParse(ChangeRoleBody, { role: text(formBody(body), "role") });
+        if (!parsed.success) return membersPage(deps, c, params.id, { error: { message: "Pick a role: owner, admin or member.", user_id: params.uid }, status: 422 });
+        return change(deps, c, params.id, params.uid, async () => {
+          const member = await changeRole(deps.sql, params.id, session.user.id, params.uid, parsed.output.role);
+          deps.logger.info("member role changed", { workspace_id: params.id, member_id: params.uid, role: member.role, user_id: session.user.id });
+          return workspacePath(params.id, "/members?done=role");
+        });
+      },
+      { workspace: "admin", params: MemberParams, detail: { summary: "Change a member's role (form)" } },
+    )
+    .get("/members/:uid/remove", (c) => confirm(c, "remove"), {
+      workspace: "admin",
+      params: MemberParams,
+      detail: { summary: "Confirm removing a member" },
+    })
+    .post(
+      "/members/:uid/remove",
+      async (c) => {
+        const { params, session } = c;
+        return change(deps, c, params.id, params.uid, async () => {
+          await removeMember(deps.sql, params.id, session.user.id, params.uid);
+          const left = params.uid === session.user.id;
+          deps.logger.info(left ? "member left" : "member removed", { workspace_id: params.id, member_id: params.uid, user_id: session.user.id });
+          return left ? "/app" : workspacePath(params.id, "/members?done=removed");
+        });
+      },
+      { workspace: "admin", params: MemberParams, detail: { summary: "Remove a member (form)" } },
+    )
+    .get("/members/:uid/transfer", (c) => confirm(c, "transfer"), {
+      workspace: "owner",
+      params: MemberParams,
+      detail: { summary: "Confirm transferring ownership to a member" },
+    })
+    .post(
+      "/members/:uid/transfer",
+      async (c) => {
+        const { params, session } = c;
+        return change(deps, c, params.id, params.uid, async () => {
+          await transferOwnership(deps.sql, params.id, session.user.id, params.uid);
+          deps.logger.info("ownership transferred", { workspace_id: params.id, member_id: params.uid, user_id: session.user.id });
+          return workspacePath(params.id, "/members?done=transferred");
+        });
+      },
+      { workspace: "owner", params: MemberParams, detail: { summary: "Transfer ownership to a member (form); you become admin" } },
+    )
+    .get("/leave", (c) => confirm(c, "leave"), { workspace: "member", params: MembersParams, detail: { summary: "Confirm leaving the workspace" } })
+    .post(
+      "/leave",
+      async (c) => {
+        const { params, session } = c;
+        return change(deps, c, params.id, null, async () => {
+          await removeMember(deps.sql, params.id, session.user.id, session.user.id);
+          deps.logger.info("member left", { workspace_id: params.id, member_id: session.user.id, user_id: session.user.id });
+          return "/app";
+        });
+      },
+      { workspace: "member", params: MembersParams, detail: { summary: "Leave the workspace (form)" } },
+    );
+}

@@ -1,0 +1,59 @@
+import { Elysia } from "elysia";
+import type { AppDeps } from "../app.ts";
+import { authPlugin } from "../http/auth.ts";
+import { ChangeRoleBody, MemberParams, MembersParams, TransferOwnershipBody } from "./model.ts";
+import { changeRole, listMembers, removeMember, transferOwnership } from "./service.ts";
+
+/** A workspace's members: everyone lists them; admins and owners change roles and remove; owners hand over. */
+export function membersRoutes(deps: AppDeps) {
+  return new Elysia({ prefix: "/workspaces/:id" })
+    .use(authPlugin(deps))
+    .get("/members", async ({ params }) => ({ data: await listMembers(deps.sql, params.id) }), {
+      workspace: "member",
+      params: MembersParams,
+      detail: { summary: "List the workspace's members: user id, email, name, role, joined at" },
+    })
+    .patch(
+      "/members/:uid",
+      async ({ params, body, session }) => {
+        const member = await changeRole(deps.sql, params.id, session.user.id, params.uid, body.role);
+        deps.logger.info("member role changed", { workspace_id: params.id, member_id: params.uid, role: member.role, user_id: session.user.id });
+        return member;
+      },
+      {
+        workspace: "admin",
+        params: MemberParams,
+        body: ChangeRoleBody,
+        detail: { summary: "Change a member's role (admin: members and admins only, never to owner; owner: anyone; the last owner stays)" },
+      },
+    )
+    .delete(
+      "/members/:uid",
+      async ({ params, session, set }) => {
+        await removeMember(deps.sql, params.id, session.user.id, params.uid);
+        const left = params.uid === session.user.id;
+        deps.logger.info(left ? "member left" : "member removed", { workspace_id: params.id, member_id: params.uid, user_id: session.user.id });
+        set.status = 204;
+      },
+      {
+        // Any member may remove themselves (leave); the service checks the rest.
+        workspace: "member",
+        params: MemberParams,
+        detail: { summary: "Remove a member, or yourself to leave (admin; the last owner cannot leave or be removed)" },
+      },
+    )
+    .post(
+      "/transfer-ownership",
+      async ({ params, body, session }) => {
+        const result = await transferOwnership(deps.sql, params.id, session.user.id, body.user_id);
+        deps.logger.info("ownership transferred", { workspace_id: params.id, member_id: body.user_id, user_id: session.user.id });
+        return result;
+      },
+      {
+        workspace: "owner",
+        params: MembersParams,
+        body: TransferOwnershipBody,
+        detail: { summary: "Make another member the owner; you become admin (owner)" },
+      },
+    );
+}

@@ -1,0 +1,142 @@
+import type { ViewContext } from "../context.ts";
+import { Layout } from "../layout.tsx";
+import { Csrf } from "../components/form.tsx";
+import { postForm } from "../components/hx.ts";
+import { InvitationsPanel, type InvitationsProps } from "../components/invitations.tsx";
+import { DataTable } from "../components/table.tsx";
+import { Badge, Notice, PageHeader, Time } from "../components/ui.tsx";
+
+export interface MemberRow {
+  user_id: string;
+  email: string;
+  name: string | null;
+  role: string;
+  joined_at: Date;
+  /** What the viewer may do to this row (worked out by the route). */
+  actions: { roles: string[] | null; remove: boolean; transfer: boolean; leave: boolean };
+}
+
+export interface MembersProps {
+  ctx: ViewContext;
+  members: MemberRow[];
+  notice?: string | null;
+  /** A refused change: shown at the top, and beside the row's role select when `user_id` names one. */
+  error?: { message: string; user_id?: string | null } | null;
+  /** Owners and admins only. */
+  invitations?: InvitationsProps | null;
+  /** The viewer is the workspace's only owner: leaving needs a transfer first. */
+  lastOwner: boolean;
+}
+
+const ROLE_TONE: Record<string, "info" | "ok" | "muted"> = { owner: "info", admin: "ok", member: "muted" };
+
+/** A button that opens a confirmation: a page of its own without JavaScript, a card above the table with htmx. */
+function ConfirmLink(props: { href: string; label: string; aria: string; danger?: boolean }) {
+  return (
+    <a
+      class={props.danger ? "btn btn-small btn-danger-outline" : "btn btn-small btn-secondary"}
+      href={props.href}
+      hx-get={props.href}
+      hx-target="#dialog-slot"
+      hx-swap="innerHTML show:top"
+      aria-label={props.aria}
+      safe
+    >
+      {props.label}
+    </a>
+  );
+}
+
+export function MembersPage(props: MembersProps) {
+  const { ctx } = props;
+  const w = ctx.workspace!;
+  const base = `/app/w/${encodeURIComponent(w.id)}`;
+  const rowError = (uid: string) => (props.error?.user_id === uid ? props.error.message : null);
+  return (
+    <Layout ctx={ctx} title={`Members · ${w.name}`} section="members">
+      <PageHeader title="Members" subtitle="Who can use this workspace, and what they may change. Owners and admins invite, change roles and remove." />
+      {props.notice ? (
+        <Notice tone="success">
+          <span safe>{props.notice}</span>
+        </Notice>
+      ) : (
+        ""
+      )}
+      {props.error ? (
+        <div class="alert alert-error" role="alert" tabindex="-1" data-focus>
+          <p safe>{props.error.message}</p>
+        </div>
+      ) : (
+        ""
+      )}
+      <div id="dialog-slot"></div>
+      <DataTable label="Members" columns={["Email", "Name", "Role", "Joined"]} actions>
+        {props.members.map((m) => {
+          const url = `${base}/members/${encodeURIComponent(m.user_id)}`;
+          const error = rowError(m.user_id);
+          const selectId = `role-${m.user_id}`;
+          return (
+            <tr>
+              <th scope="row" class="strong">
+                <span safe>{m.email}</span>
+                {m.actions.leave ? <span class="sub">you</span> : ""}
+              </th>
+              <td>{m.name ? <span safe>{m.name}</span> : <span class="muted">—</span>}</td>
+              <td>
+                {m.actions.roles ? (
+                  <form {...postForm(`${url}/role`, "replace")}>
+                    <Csrf token={ctx.csrf} />
+                    <div class="cell-row cell-row-nowrap">
+                      <label for={selectId} class="visually-hidden" safe>
+                        {`Role of ${m.email}`}
+                      </label>
+                      <select id={selectId} name="role" aria-invalid={error ? "true" : undefined} aria-describedby={error ? `${selectId}-error` : undefined}>
+                        {m.actions.roles.map((r) => (
+                          <option value={r} selected={r === m.role} safe>
+                            {r}
+                          </option>
+                        ))}
+                      </select>
+                      <button type="submit" class="btn btn-small btn-secondary" aria-label={`Change the role of ${m.email}`}>
+                        Change
+                      </button>
+                    </div>
+                    {error ? (
+                      <p class="field-error" id={`${selectId}-error`} safe>
+                        {error}
+                      </p>
+                    ) : (
+                      ""
+                    )}
+                  </form>
+                ) : (
+                  <Badge tone={ROLE_TONE[m.role] ?? "muted"} label={m.role} />
+                )}
+              </td>
+              <td>
+                <Time value={m.joined_at} />
+              </td>
+              <td class="actions">
+                {m.actions.transfer ? <ConfirmLink href={`${url}/transfer`} label="Make owner" aria={`Transfer ownership to ${m.email}`} /> : ""}
+                {m.actions.remove ? <ConfirmLink href={`${url}/remove`} label="Remove" aria={`Remove ${m.email}`} danger /> : ""}
+                {m.actions.leave ? <ConfirmLink href={`${base}/leave`} label="Leave" aria="Leave this workspace" danger /> : ""}
+              </td>
+            </tr>
+          );
+        })}
+      </DataTable>
+      {props.invitations ? <InvitationsPanel {...props.invitations} /> : ""}
+      <section class="panel stack" aria-labelledby="leave-title">
+        <h2 id="leave-title">Leave this workspace</h2>
+        <p>
+          {props.lastOwner
+            ? "You are its only owner: make another member the owner first (Make owner), then you can leave."
+            : "You lose access at once; an owner or admin can invite you again."}
+        </p>
+        <div>
+          <ConfirmLink href={`${base}/leave`} label="Leave workspace" aria="Leave this workspace" danger />
+        </div>
+      </section>
+    </Layout>
+  );
+}
