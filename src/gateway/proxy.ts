@@ -10,6 +10,7 @@ import {
   UnsupportedFeatureError,
   UpstreamResponseError,
   usageFromCompletion,
+  wantsJson,
   type Adapter,
   type ChatCompletion,
   type ChatCompletionChunk,
@@ -179,6 +180,7 @@ export async function proxyChat(deps: ProxyDeps, call: ChatCall): Promise<Respon
       requestedModel: model,
       targetModel: cand.upstreamModel,
       includeUsage,
+      structured: wantsJson(body.response_format),
     };
     const a: AttemptContext = { deps, call, cand, adapter, upstream, ctx, attempt, started, record };
     const outcome = stream ? await streamAttempt(a) : await jsonAttempt(a);
