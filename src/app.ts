@@ -15,6 +15,7 @@ import { ChangeBus } from "./events.ts";
 import { gatewayKeyFor, gatewayRoutes, recordRefusal } from "./gateway/routes.ts";
 import { bodyParser, refuseNulInUrl, SERVER_MAX_BODY } from "./http/body.ts";
 import { createGatewayServices, type GatewayServices } from "./gateway/services.ts";
+import type { ModelListTimes } from "./gateway/model-lists.ts";
 import { join } from "node:path";
 import { LogQueue } from "./telemetry/log-queue.ts";
 import { logsRoutes } from "./logs/routes.ts";
@@ -51,6 +52,8 @@ export type AppInput = Omit<AppDeps, "events" | "gateway" | "logQueue" | "loginG
   sessions?: SessionStore;
   /** DNS for the gateway's address checks (tests). */
   lookup?: Lookup;
+  /** Model listing deadlines and lifetimes (gateway/model-lists.ts); tests shorten them. */
+  modelListing?: Partial<ModelListTimes>;
 };
 
 /** Fills in the defaults; callers that manage lifecycles (index.ts, tests) keep the result. */
@@ -68,7 +71,7 @@ export function buildDeps(input: AppInput): AppDeps {
       maxSpoolBytes: input.config.logSpoolMaxBytes,
     });
   const gateway =
-    input.gateway ?? createGatewayServices({ sql: input.sql, config: input.config, events, logger: input.logger, sink: logQueue, lookup: input.lookup });
+    input.gateway ?? createGatewayServices({ sql: input.sql, config: input.config, events, logger: input.logger, sink: logQueue, lookup: input.lookup, modelListing: input.modelListing });
   // argon2 holds ~64 MiB per hash: a few at a time, a bounded queue, the rest refused (503).
   const limiter = input.passwordOptions?.limiter ?? new WorkLimiter(input.config.passwordHashConcurrency, 32 * input.config.passwordHashConcurrency);
   const passwordOptions = { ...input.passwordOptions, limiter };
