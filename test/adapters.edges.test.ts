@@ -227,6 +227,7 @@ describe("reasoning_effort", () => {
 
   test("Gemini: a budget for 2.5, a level for 3, nothing for models that cannot think", () => {
     expect(build(geminiAdapter, { reasoning_effort: "medium" }).generationConfig).toEqual({ thinkingConfig: { thinkingBudget: REASONING_BUDGETS.medium } });
+    expect(build(geminiAdapter, { reasoning_effort: "low", max_tokens: 100 }).generationConfig).toEqual({ maxOutputTokens: 100 + REASONING_BUDGETS.low, thinkingConfig: { thinkingBudget: REASONING_BUDGETS.low } });
     expect(build(geminiAdapter, { reasoning_effort: "minimal" }, "gemini-3-pro-preview").generationConfig).toEqual({ thinkingConfig: { thinkingLevel: "low" } });
     expect(build(geminiAdapter, { reasoning_effort: "high" }, "gemini-3-pro-preview").generationConfig).toEqual({ thinkingConfig: { thinkingLevel: "high" } });
     expect(build(geminiAdapter, { reasoning_effort: "high" }, "gemini-2.0-flash")).not.toHaveProperty("generationConfig");

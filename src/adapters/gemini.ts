@@ -12,8 +12,10 @@
  *   answer function; required and a named function leave it out. The answer comes back as
  *   content, finish_reason stop.
  * - reasoning_effort: Gemini 2.5 gets `thinkingConfig.thinkingBudget` (reasoning.ts budgets),
- *   Gemini 3+ `thinkingLevel` low/high (Google's advice for those models); models whose name
- *   shows no version of 2.5 or later (older ones cannot think) get nothing. Thought parts are never content.
+ *   with maxOutputTokens raised by that budget (thinking counts against it; the client's cap is
+ *   the answer's, as for Anthropic), Gemini 3+ `thinkingLevel` low/high (Google's advice for
+ *   those models); models whose name shows no version of 2.5 or later (older ones cannot
+ *   think) get nothing. Thought parts are never content.
  * - `file` parts: images and PDF → inlineData, text files → text (files.ts); file_id is refused.
  * - Unsupported (another candidate may honour them): logprobs, top_logprobs, non-empty
  *   logit_bias, audio parts, tool-call arguments that are not a JSON object, a tool result
@@ -402,7 +404,11 @@ export function buildGeminiBody(req: ChatRequest, model: string): Record<string,
   const effort = reasoningEffort(req.reasoning_effort);
   const version = geminiVersion(model);
   if (effort && version !== null && version >= 3) gc.thinkingConfig = { thinkingLevel: thinkingLevel(effort) };
-  else if (effort && version !== null && version >= 2.5) gc.thinkingConfig = { thinkingBudget: REASONING_BUDGETS[effort] };
+  else if (effort && version !== null && version >= 2.5) {
+    gc.thinkingConfig = { thinkingBudget: REASONING_BUDGETS[effort] };
+    // Thinking counts against maxOutputTokens: as for Anthropic, the client's cap is the answer's.
+    if (maxTokens !== undefined) gc.maxOutputTokens = maxTokens + REASONING_BUDGETS[effort];
+  }
   if (Object.keys(gc).length > 0) body.generationConfig = gc;
 
   if (hasTools) {
