@@ -22,11 +22,13 @@ const ask: OpenAI.ChatCompletionMessageParam[] = [{ role: "user", content: "What
 let h: GatewayHarness;
 let anthropic: MockUpstream;
 let gemini: MockUpstream;
+let openai: MockUpstream;
 
 beforeAll(async () => {
   h = await gatewayHarness();
   anthropic = (await h.addProvider("anthropic", { models: [CLAUDE] })).mock!;
   gemini = (await h.addProvider("gemini", { models: [GEMINI] })).mock!;
+  openai = (await h.addProvider("openai", { models: ["gpt-4o-mini"] })).mock!;
 });
 afterAll(() => h.close());
 
@@ -92,9 +94,10 @@ describe("context-window errors", () => {
   for (const [name, model] of [
     ["Anthropic", CLAUDE],
     ["Gemini", GEMINI],
+    ["OpenAI", "gpt-4o-mini"],
   ] as const) {
     test(`${name}: an overflowing prompt is a 400 context_length_exceeded`, async () => {
-      (model === CLAUDE ? anthropic : gemini).script({ contextOverflow: { tokens: 1_200_000, max: 200_000 } });
+      (model === CLAUDE ? anthropic : model === GEMINI ? gemini : openai).script({ contextOverflow: { tokens: 1_200_000, max: 200_000 } });
       const err = await h.client().chat.completions.create({ model, messages: ask }).catch((e) => e);
       expect(err).toBeInstanceOf(OpenAI.BadRequestError);
       expect(err.status).toBe(400);
