@@ -209,8 +209,8 @@ describe("GET /v1/models with a slow or failing provider", () => {
   const ids = async () => (await g.client().models.list()).data.map((m) => m.id);
 
   beforeAll(async () => {
-    // Short lifetimes so that expiry can be waited out; the deadline stays well below SLOW_MS.
-    g = await gatewayHarness({ modelListing: { deadlineMs: 500, failureTtlMs: 300, ttlMs: 400 } });
+    // Short lifetimes so that expiry can be waited out; the deadline is the real one (1.5 s), well below SLOW_MS.
+    g = await gatewayHarness({ modelListing: { failureTtlMs: 300, ttlMs: 400 } });
     // No model list configured: these entries can only be listed by asking the provider.
     slow = (await g.addProvider("openai", {}, { models: ["slow-model"] })).mock!;
     steady = (await g.addProvider("anthropic", {}, { models: ["steady-model"] })).mock!;
