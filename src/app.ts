@@ -16,6 +16,7 @@ import { gatewayKeyFor, gatewayRoutes, recordRefusal } from "./gateway/routes.ts
 import { anthropicErrorResponse, isMessagesRequest, messagesRoutes } from "./gateway/inbound/messages-routes.ts";
 import { bodyParser, refuseNulInUrl, SERVER_MAX_BODY } from "./http/body.ts";
 import { createGatewayServices, type GatewayServices } from "./gateway/services.ts";
+import type { ModelListTimes } from "./gateway/model-lists.ts";
 import { join } from "node:path";
 import { LogQueue } from "./telemetry/log-queue.ts";
 import { logsRoutes } from "./logs/routes.ts";
@@ -56,6 +57,8 @@ export type AppInput = Omit<AppDeps, "events" | "gateway" | "logQueue" | "loginG
   lookup?: Lookup;
   /** Rate limiter sync interval and clock (tests). */
   governance?: GovernorOptions;
+  /** Model listing deadlines and lifetimes (gateway/model-lists.ts); tests shorten them. */
+  modelListing?: Partial<ModelListTimes>;
 };
 
 /** Fills in the defaults; callers that manage lifecycles (index.ts, tests) keep the result. */
@@ -73,7 +76,8 @@ export function buildDeps(input: AppInput): AppDeps {
       maxSpoolBytes: input.config.logSpoolMaxBytes,
     });
   const gateway =
-    input.gateway ?? createGatewayServices({ sql: input.sql, config: input.config, events, logger: input.logger, sink: logQueue, lookup: input.lookup, governance: input.governance });
+    input.gateway ??
+    createGatewayServices({ sql: input.sql, config: input.config, events, logger: input.logger, sink: logQueue, lookup: input.lookup, governance: input.governance, modelListing: input.modelListing });
   // argon2 holds ~64 MiB per hash: a few at a time, a bounded queue, the rest refused (503).
   const limiter = input.passwordOptions?.limiter ?? new WorkLimiter(input.config.passwordHashConcurrency, 32 * input.config.passwordHashConcurrency);
   const passwordOptions = { ...input.passwordOptions, limiter };

@@ -276,7 +276,7 @@ describe("Gemini request", () => {
   }
 
   test("harmless hints are dropped", () => {
-    expect(build({ parallel_tool_calls: false, user: "u", reasoning_effort: "low", logprobs: false }).json).toEqual({ contents: [{ role: "user", parts: [{ text: "hi" }] }] });
+    expect(build({ parallel_tool_calls: false, user: "u", logprobs: false }).json).toEqual({ contents: [{ role: "user", parts: [{ text: "hi" }] }] });
   });
 });
 

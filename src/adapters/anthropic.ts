@@ -2,22 +2,41 @@
  * OpenAI Chat Completions ⇄ Anthropic Messages.
  *
  * Choices where OpenAI and Anthropic do not line up (each documented where it is made):
- * - `response_format` json_object/json_schema becomes a forced tool named JSON_TOOL whose input
- *   is mapped back to `message.content` (finish_reason "stop"). The name is fixed rather than the
- *   schema's so the stateless response side can recognise it; the schema's name and description
- *   go into the tool description. Combined with client tools it would hijack tool_choice, so
- *   that combination is unsupported.
+ * - `response_format` json_object/json_schema becomes a tool named JSON_TOOL whose input is
+ *   mapped back to `message.content` (finish_reason "stop"); text the model writes beside it is
+ *   dropped, so the content is only the JSON. The name is fixed rather than the schema's so the
+ *   stateless response side can recognise it; the schema's name and description go into the
+ *   tool description. With the client's tools too (see `toolsWithAnswer`): tool_choice auto
+ *   becomes "any" over the client's tools plus the answer tool (the model either calls a tool or
+ *   answers in JSON), none forces the answer tool, required and a named function leave the answer
+ *   tool out (the reply is a tool call, never content).
+ * - temperature and top_p: newer Claude models refuse the pair. top_p 1 is the default and is
+ *   dropped; when both are set, temperature is sent and top_p dropped, as temperature is the knob
+ *   OpenAI clients set most and Anthropic recommends adjusting only one.
+ * - reasoning_effort becomes `thinking` with the budget of reasoning.ts; max_tokens becomes that
+ *   budget plus the client's cap (or DEFAULT_MAX_TOKENS), so the answer keeps what the client
+ *   allowed and max_tokens stays above the budget; temperature/top_p/top_k, which Anthropic
+ *   forbids with thinking, are dropped. Thinking is left off where Anthropic would refuse it:
+ *   models before Claude 3.7, a forced tool_choice (JSON mode, required, a named function), and a
+ *   conversation whose last assistant turn called tools (Anthropic then wants that turn's signed
+ *   thinking block back, which OpenAI-shaped history cannot carry). Thinking text is not content.
+ * - `file` parts: images → image blocks, PDF → document blocks (base64), text files → text
+ *   blocks (files.ts); file_id is refused.
  * - Dropped as harmless hints: seed (OpenAI itself promises only best effort), presence/frequency
  *   penalties, message `name`, image `detail`, tool `strict`, `parallel_tool_calls: true`,
- *   reasoning_effort, store/metadata and other unknown fields.
+ *   store/metadata and other unknown fields.
  * - Unsupported (another candidate may honour them): n > 1, logprobs, top_logprobs, non-empty
- *   logit_bias, temperature > 1 (Anthropic's range is 0–1), audio/file parts, tool-call
- *   arguments that are not a JSON object.
+ *   logit_bias, temperature > 1 (Anthropic's range is 0–1), audio parts, tool-call arguments that
+ *   are not a JSON object.
  * - Usage: prompt_tokens = input + cache_read + cache_creation, so it means what OpenAI's does
  *   (every prompt token, cached or not); the cache figures are reported separately too.
  */
+import { readFilePart } from "./files.ts";
+import { reasoningEffort, REASONING_BUDGETS } from "./reasoning.ts";
 import {
+  ANSWER_TOOL,
   classForStatus,
+  contextOverflowError,
   fallbackMessage,
   isRecord,
   joinUrl,
@@ -31,6 +50,7 @@ import {
   UnsupportedFeatureError,
   upstreamError,
   UpstreamResponseError,
+  wantsJson,
   type Adapter,
   type ChatCompletion,
   type ChatCompletionChunk,
@@ -52,7 +72,9 @@ import {
 export const ANTHROPIC_VERSION = "2023-06-01";
 export const DEFAULT_MAX_TOKENS = 4096;
 /** The forced tool that carries structured output (see the header comment). */
-export const JSON_TOOL = "perpetuo_json_output";
+export const JSON_TOOL = ANSWER_TOOL;
+/** The image types Anthropic reads. */
+const IMAGE_TYPES = new Set(["image/jpeg", "image/png", "image/gif", "image/webp"]);
 
 type Block = Record<string, unknown>;
 type AnthropicMessage = { role: "user" | "assistant"; content: string | Block[] };
@@ -88,6 +110,19 @@ function imageBlock(part: Record<string, unknown>, param: string): Block {
   throw new UnsupportedFeatureError(param, "images must be base64 data URLs or http(s) URLs");
 }
 
+function fileBlock(part: Record<string, unknown>, param: string): Block | null {
+  const f = readFilePart(part, param, "Anthropic");
+  if (f.kind === "text") return f.text === "" ? null : { type: "text", text: f.text };
+  if (f.kind === "pdf") {
+    const b: Block = { type: "document", source: { type: "base64", media_type: f.mediaType, data: f.data } };
+    if (f.filename) b.title = f.filename;
+    return b;
+  }
+  if (!IMAGE_TYPES.has(f.mediaType))
+    throw new UnsupportedFeatureError(`${param}.file.file_data`, `images of type '${f.mediaType}' are not supported by Anthropic; JPEG, PNG, GIF and WebP are`);
+  return { type: "image", source: { type: "base64", media_type: f.mediaType, data: f.data } };
+}
+
 function contentBlocks(content: unknown, param: string, allowImages: boolean): Block[] {
   if (typeof content === "string") return content === "" ? [] : [{ type: "text", text: content }];
   if (content === null || content === undefined) return [];
@@ -101,7 +136,10 @@ function contentBlocks(content: unknown, param: string, allowImages: boolean): B
       const b = textBlock(part, p);
       if (b) out.push(b);
     } else if (part.type === "image_url" && allowImages) out.push(imageBlock(part, p));
-    else throw new UnsupportedFeatureError(p, `content part type '${String(part.type)}' is not supported by Anthropic here`);
+    else if (part.type === "file" && allowImages) {
+      const b = fileBlock(part, p);
+      if (b) out.push(b);
+    } else throw new UnsupportedFeatureError(p, `content part type '${String(part.type)}' is not supported by Anthropic here`);
   }
   return out;
 }
@@ -208,7 +246,34 @@ function jsonTool(format: Record<string, unknown>): Block {
   };
 }
 
-export function buildAnthropicBody(req: ChatRequest): Record<string, unknown> {
+/**
+ * The client's tools plus the answer tool for structured output, and the tool_choice that keeps
+ * the client's meaning (see the header comment).
+ */
+function toolsWithAnswer(req: ChatRequest, answer: Block): { tools: Block[]; choice: Block } {
+  const tools = convertTools(req.tools);
+  const tc = convertToolChoice(req.tool_choice);
+  if (tc === undefined || tc.type === "auto") return { tools: [...tools, answer], choice: { type: "any" } };
+  if (tc.type === "none") return { tools: [...tools, answer], choice: { type: "tool", name: JSON_TOOL } };
+  return { tools, choice: tc };
+}
+
+/** Claude models before 3.7 have no extended thinking. */
+function canThink(model: string): boolean {
+  return !/^claude-(?:instant|[12](?:[.-]|$)|3-(?:[0-6]|haiku|sonnet|opus))/.test(model);
+}
+
+/** The last assistant turn called tools: its signed thinking block would be needed, and is lost. */
+function midToolLoop(messages: AnthropicMessage[]): boolean {
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const m = messages[i];
+    if (m.role !== "assistant") continue;
+    return Array.isArray(m.content) && m.content.some((b) => b.type === "tool_use");
+  }
+  return false;
+}
+
+export function buildAnthropicBody(req: ChatRequest, model = ""): Record<string, unknown> {
   if (!isRecord(req)) throw new UnsupportedFeatureError("messages", "request must be an object");
   const n = req.n;
   if (n !== undefined && n !== null && n !== 1) throw new UnsupportedFeatureError("n", "Anthropic returns a single choice; n > 1 is not supported");
@@ -217,13 +282,17 @@ export function buildAnthropicBody(req: ChatRequest): Record<string, unknown> {
   if (isRecord(req.logit_bias) && Object.keys(req.logit_bias).length > 0) throw new UnsupportedFeatureError("logit_bias", "Anthropic does not support logit_bias");
   if (typeof req.temperature === "number" && req.temperature > 1)
     throw new UnsupportedFeatureError("temperature", "Anthropic accepts temperature between 0 and 1");
+  const effort = reasoningEffort(req.reasoning_effort);
 
   const { system, messages } = convertMessages(req.messages);
-  const body: Record<string, unknown> = { model: "", max_tokens: num(req.max_completion_tokens) ?? num(req.max_tokens) ?? DEFAULT_MAX_TOKENS, messages };
+  const cap = num(req.max_completion_tokens) ?? num(req.max_tokens);
+  const body: Record<string, unknown> = { model, max_tokens: cap ?? DEFAULT_MAX_TOKENS, messages };
   if (system.length === 1 && system[0].cache_control === undefined) body.system = system[0].text;
   else if (system.length > 0) body.system = system;
   if (typeof req.temperature === "number") body.temperature = req.temperature;
-  if (typeof req.top_p === "number") body.top_p = req.top_p;
+  // Newer Claude models refuse temperature with top_p: top_p 1 is the default anyway, and with
+  // both set temperature wins (see the header comment).
+  if (typeof req.top_p === "number" && req.top_p !== 1 && typeof req.temperature !== "number") body.top_p = req.top_p;
   if (typeof req.top_k === "number") body.top_k = req.top_k;
   const stop = req.stop;
   if (typeof stop === "string" && stop) body.stop_sequences = [stop];
@@ -231,29 +300,40 @@ export function buildAnthropicBody(req: ChatRequest): Record<string, unknown> {
   if (typeof req.user === "string" && req.user) body.metadata = { user_id: req.user };
 
   const rf: unknown = req.response_format;
-  const wantsJson = isRecord(rf) && (rf.type === "json_object" || rf.type === "json_schema");
-  if (isRecord(rf) && !wantsJson && rf.type !== "text" && rf.type !== undefined)
+  const json = wantsJson(rf);
+  if (isRecord(rf) && !json && rf.type !== "text" && rf.type !== undefined)
     throw new UnsupportedFeatureError("response_format", `response_format type '${String(rf.type)}' is not supported`);
   const hasTools = Array.isArray(req.tools) && req.tools.length > 0;
-  if (wantsJson) {
-    if (hasTools) throw new UnsupportedFeatureError("response_format", "Anthropic cannot combine response_format with tools");
+  let choice: Block | undefined;
+  if (json && hasTools) {
+    const t = toolsWithAnswer(req, jsonTool(rf));
+    body.tools = t.tools;
+    choice = t.choice;
+  } else if (json) {
     body.tools = [jsonTool(rf)];
-    body.tool_choice = { type: "tool", name: JSON_TOOL };
+    choice = { type: "tool", name: JSON_TOOL };
   } else if (hasTools) {
     body.tools = convertTools(req.tools);
-    const tc = convertToolChoice(req.tool_choice);
-    if (req.parallel_tool_calls === false && tc?.type !== "none") {
-      // parallel_tool_calls:false limits the answer to one call: a real constraint, so kept.
-      body.tool_choice = { ...(tc ?? { type: "auto" }), disable_parallel_tool_use: true };
-    } else if (tc) body.tool_choice = tc;
+    choice = convertToolChoice(req.tool_choice);
+  }
+  // parallel_tool_calls:false limits the answer to one call: a real constraint, so kept.
+  if (hasTools && req.parallel_tool_calls === false && choice?.type !== "none") body.tool_choice = { ...(choice ?? { type: "auto" }), disable_parallel_tool_use: true };
+  else if (choice) body.tool_choice = choice;
+  const forced = choice !== undefined && (choice.type === "any" || choice.type === "tool");
+  if (effort && canThink(model) && !forced && !midToolLoop(messages)) {
+    const budget = REASONING_BUDGETS[effort];
+    body.thinking = { type: "enabled", budget_tokens: budget };
+    body.max_tokens = budget + (cap ?? DEFAULT_MAX_TOKENS);
+    delete body.temperature;
+    delete body.top_p;
+    delete body.top_k;
   }
   if (req.stream === true) body.stream = true;
   return body;
 }
 
 function buildChatRequest(req: ChatRequest, target: UpstreamTarget): UpstreamRequest {
-  const body = buildAnthropicBody(req);
-  body.model = target.model;
+  const body = buildAnthropicBody(req, target.model);
   return { url: joinUrl(target.baseUrl, "/v1/messages"), method: "POST", headers: headersFor(target.apiKey), body: JSON.stringify(body) };
 }
 
@@ -314,7 +394,7 @@ function parseChatResponse(body: unknown, ctx: ResponseContext): ChatCompletion 
   if (!Array.isArray(body.content)) throw new UpstreamResponseError(upstreamError("server", "upstream response has no content"));
   let text = "";
   let hasText = false;
-  let jsonMode = false;
+  let answer: string | null = null;
   const toolCalls: ToolCall[] = [];
   for (const block of body.content as unknown[]) {
     if (!isRecord(block)) continue;
@@ -323,13 +403,16 @@ function parseChatResponse(body: unknown, ctx: ResponseContext): ChatCompletion 
       hasText = true;
     } else if (block.type === "tool_use") {
       const args = JSON.stringify(isRecord(block.input) ? block.input : {});
-      if (block.name === JSON_TOOL) {
-        text += args;
-        hasText = true;
-        jsonMode = true;
-      } else toolCalls.push({ id: str(block.id) ?? "", type: "function", function: { name: str(block.name) ?? "", arguments: args } });
+      if (block.name === JSON_TOOL) answer ??= args;
+      else toolCalls.push({ id: str(block.id) ?? "", type: "function", function: { name: str(block.name) ?? "", arguments: args } });
     }
-    // thinking / redacted_thinking blocks are never requested, and are not content.
+    // thinking / redacted_thinking blocks are reasoning, not content.
+  }
+  const jsonMode = answer !== null;
+  // In JSON mode the content is the JSON alone: text beside the answer tool would break parsing.
+  if (answer !== null) {
+    text = answer;
+    hasText = true;
   }
   const completion: ChatCompletion = {
     id: ctx.id,
@@ -341,7 +424,7 @@ function parseChatResponse(body: unknown, ctx: ResponseContext): ChatCompletion 
         index: 0,
         message: toolCalls.length ? { role: "assistant", content: hasText ? text : null, tool_calls: toolCalls } : { role: "assistant", content: hasText ? text : null },
         logprobs: null,
-        finish_reason: mapStopReason(body.stop_reason, jsonMode),
+        finish_reason: toolCalls.length ? "tool_calls" : mapStopReason(body.stop_reason, jsonMode),
       },
     ],
   };
@@ -370,9 +453,30 @@ function createStreamTransformer(ctx: ResponseContext): StreamTransformer {
   // Per content-block index: its kind, and for tool blocks the OpenAI tool_calls index.
   const kinds: number[] = [];
   const toolIndex: number[] = [];
+  // JSON mode: text is held until it is known whether the answer tool answered (then it is dropped).
+  let hold = ctx.structured === true;
+  let held = "";
 
   function chunk(delta: ChunkDelta, finish: FinishReason | null): ChatCompletionChunk {
     return { id: ctx.id, object: "chat.completion.chunk", created: ctx.created, model, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] };
+  }
+
+  /** Text for the client, or for later while JSON mode still holds it; never after the answer tool. */
+  function text(t: unknown): ChatCompletionChunk[] {
+    if (typeof t !== "string" || t === "" || jsonMode) return [];
+    if (hold) {
+      held += t;
+      return [];
+    }
+    return [chunk({ content: t }, null)];
+  }
+
+  /** The held text turned out to be the answer's companion to a tool call or the answer itself. */
+  function release(): ChatCompletionChunk[] {
+    hold = false;
+    const t = held;
+    held = "";
+    return t && !jsonMode ? [chunk({ content: t }, null)] : [];
   }
 
   function push(ev: SSEEvent): StreamResult {
@@ -401,31 +505,29 @@ function createStreamTransformer(ctx: ResponseContext): StreamTransformer {
         const block = isRecord(obj.content_block) ? obj.content_block : {};
         if (block.type === "text") {
           kinds[idx] = TEXT;
-          const t = block.text;
-          return { chunks: typeof t === "string" && t ? [chunk({ content: t }, null)] : [] };
+          return { chunks: text(block.text) };
         }
         if (block.type === "tool_use") {
           if (block.name === JSON_TOOL) {
             kinds[idx] = JSON_BLOCK;
             jsonMode = true;
+            held = "";
             return { chunks: [] };
           }
           kinds[idx] = TOOL;
           const ti = toolCount++;
           toolIndex[idx] = ti;
-          return {
-            chunks: [chunk({ tool_calls: [{ index: ti, id: str(block.id) ?? "", type: "function", function: { name: str(block.name) ?? "", arguments: "" } }] }, null)],
-          };
+          // A call to the client's tool: the text before it is a normal preamble.
+          const chunks = release();
+          chunks.push(chunk({ tool_calls: [{ index: ti, id: str(block.id) ?? "", type: "function", function: { name: str(block.name) ?? "", arguments: "" } }] }, null));
+          return { chunks };
         }
         return { chunks: [] }; // thinking, redacted_thinking, server tools: not content
       }
       case "content_block_delta": {
         const idx = num(obj.index) ?? 0;
         const d = isRecord(obj.delta) ? obj.delta : {};
-        if (d.type === "text_delta") {
-          const t = d.text;
-          return { chunks: typeof t === "string" && t && kinds[idx] !== JSON_BLOCK ? [chunk({ content: t }, null)] : [] };
-        }
+        if (d.type === "text_delta") return { chunks: kinds[idx] === JSON_BLOCK ? [] : text(d.text) };
         if (d.type === "input_json_delta") {
           const pj = d.partial_json;
           if (typeof pj !== "string" || pj === "") return { chunks: [] };
@@ -442,14 +544,16 @@ function createStreamTransformer(ctx: ResponseContext): StreamTransformer {
         }
         const d = isRecord(obj.delta) ? obj.delta : {};
         finished = true;
-        return { chunks: [chunk({}, mapStopReason(d.stop_reason, jsonMode))] };
+        const chunks = release();
+        chunks.push(chunk({}, toolCount > 0 ? "tool_calls" : mapStopReason(d.stop_reason, jsonMode)));
+        return { chunks };
       }
       case "message_stop": {
         done = true;
         const chunks: ChatCompletionChunk[] = [];
         if (!finished) {
           finished = true;
-          chunks.push(chunk({}, "stop"));
+          chunks.push(...release(), chunk({}, "stop"));
         }
         if (ctx.includeUsage) chunks.push({ id: ctx.id, object: "chat.completion.chunk", created: ctx.created, model, choices: [], usage: toCompletionUsage(toUsage(input, output)) });
         return { chunks, done: true };
@@ -511,6 +615,8 @@ function fromAnthropicError(status: number | undefined, etype: string | undefine
   const extra: Parameters<typeof upstreamError>[2] = {};
   if (status !== undefined) extra.upstreamStatus = status;
   if (cls === "bad_request") {
+    const overflow = contextOverflowError(message, status);
+    if (overflow) return overflow;
     const m = /^([a-z_]+)(?:\.[\w.]+)?\s*:/.exec(message);
     if (m && Object.hasOwn(FIELD_PARAM, m[1])) extra.param = FIELD_PARAM[m[1]];
   }

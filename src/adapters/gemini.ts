@@ -3,9 +3,22 @@
  *
  * Choices where OpenAI and Gemini do not line up:
  * - Dropped as harmless hints: `user`, message `name`, image `detail`, tool `strict`,
- *   `parallel_tool_calls` (Gemini has no switch for it), reasoning_effort, unknown fields.
+ *   `parallel_tool_calls` (Gemini has no switch for it), unknown fields.
+ * - response_format with tools: Gemini 2.x refuses responseMimeType application/json together
+ *   with function calling, so the answer becomes one more function (ANSWER_TOOL, whose arguments
+ *   are the JSON; for json_object, which has no schema, JSON_TEXT_TOOL with the JSON as a string
+ *   argument, as Gemini refuses an object without properties) and the mode becomes ANY: the model
+ *   either calls a client tool or answers through that function. tool_choice none forces the
+ *   answer function; required and a named function leave it out. The answer comes back as
+ *   content, finish_reason stop.
+ * - reasoning_effort: Gemini 2.5 gets `thinkingConfig.thinkingBudget` (reasoning.ts budgets),
+ *   with maxOutputTokens raised by that budget (thinking counts against it; the client's cap is
+ *   the answer's, as for Anthropic), Gemini 3+ `thinkingLevel` low/high (Google's advice for
+ *   those models); models whose name shows no version of 2.5 or later (older ones cannot
+ *   think) get nothing. Thought parts are never content.
+ * - `file` parts: images and PDF → inlineData, text files → text (files.ts); file_id is refused.
  * - Unsupported (another candidate may honour them): logprobs, top_logprobs, non-empty
- *   logit_bias, audio/file parts, tool-call arguments that are not a JSON object, a tool result
+ *   logit_bias, audio parts, tool-call arguments that are not a JSON object, a tool result
  *   whose call id matches no earlier tool call (Gemini needs the function name).
  * - JSON Schema → Gemini Schema keeps only what Gemini is known to accept (type, nullable,
  *   enum of strings, properties, required, items, anyOf, description, min/max bounds, a few
@@ -16,8 +29,12 @@
  * - Usage: completion_tokens = candidates + thoughts (thinking is billed as output);
  *   prompt_tokens = prompt + tool-use prompt; total = prompt + completion.
  */
+import { readFilePart } from "./files.ts";
+import { reasoningEffort, REASONING_BUDGETS, thinkingLevel } from "./reasoning.ts";
 import {
+  ANSWER_TOOL,
   classForStatus,
+  contextOverflowError,
   fallbackMessage,
   isRecord,
   joinUrl,
@@ -33,6 +50,7 @@ import {
   UnsupportedFeatureError,
   upstreamError,
   UpstreamResponseError,
+  wantsJson,
   type Adapter,
   type ChatCompletion,
   type ChatCompletionChoice,
@@ -55,6 +73,8 @@ import {
 } from "./types.ts";
 
 export const THOUGHT_SIGNATURE_SENTINEL = "skip_thought_signature_validator";
+/** json_object with tools: the answer function's single string argument holds the JSON. */
+export const JSON_TEXT_TOOL = "perpetuo_json_text";
 
 type Part = Record<string, unknown>;
 type Content = { role: "user" | "model"; parts: Part[] };
@@ -125,7 +145,10 @@ function contentParts(content: unknown, param: string, allowImages: boolean): Pa
       if (typeof part.text !== "string") throw new UnsupportedFeatureError(p, `${p}.text must be a string`);
       out.push({ text: part.text });
     } else if (part.type === "image_url" && allowImages) out.push(imagePart(part, p));
-    else throw new UnsupportedFeatureError(p, `content part type '${String(part.type)}' is not supported by Gemini here`);
+    else if (part.type === "file" && allowImages) {
+      const f = readFilePart(part, p, "Gemini");
+      out.push(f.kind === "text" ? { text: f.text } : { inlineData: { mimeType: f.mediaType, data: f.data } });
+    } else throw new UnsupportedFeatureError(p, `content part type '${String(part.type)}' is not supported by Gemini here`);
   }
   return out;
 }
@@ -314,6 +337,34 @@ function convertToolChoice(choice: unknown): Part | undefined {
   throw new UnsupportedFeatureError("tool_choice", "tool_choice must be none, auto, required or a named function");
 }
 
+/** "gemini-2.5-flash" → 2.5; null for names that are not Gemini's own. */
+function geminiVersion(model: string): number | null {
+  const m = /^(?:models\/)?gemini-(\d+(?:\.\d+)?)/.exec(model);
+  return m ? Number(m[1]) : null;
+}
+
+/** The function that carries structured output when tools are present (see the header comment). */
+function answerFunction(rf: Record<string, unknown>): Part {
+  const js = isRecord(rf.json_schema) ? rf.json_schema : {};
+  const schema = rf.type === "json_schema" && isRecord(js.schema) ? toGeminiSchema(js.schema, "response_format") : {};
+  if (schema.type !== undefined && schema.type !== "object")
+    throw new UnsupportedFeatureError("response_format", "with tools, Gemini can only produce a JSON object at the top level");
+  // Without properties there is nothing to declare as arguments: the answer travels as text.
+  if (!isRecord(schema.properties) || Object.keys(schema.properties).length === 0)
+    return {
+      name: JSON_TEXT_TOOL,
+      description: "Give your final answer by calling this function, with the whole answer as a JSON object serialized in `json`.",
+      parameters: { type: "object", properties: { json: { type: "string", description: "The answer: one JSON object, serialized." } }, required: ["json"] },
+    };
+  const name = str(js.name) ?? "response";
+  const desc = str(js.description);
+  return {
+    name: ANSWER_TOOL,
+    description: `Give your final answer by calling this function; its arguments are the answer, matching the '${name}' schema${desc ? ` (${desc})` : ""}.`,
+    parameters: { ...schema, type: "object" },
+  };
+}
+
 export function buildGeminiBody(req: ChatRequest, model: string): Record<string, unknown> {
   if (!isRecord(req)) throw new UnsupportedFeatureError("messages", "request must be an object");
   if (req.logprobs === true) throw new UnsupportedFeatureError("logprobs", "logprobs are not supported for Gemini");
@@ -338,7 +389,10 @@ export function buildGeminiBody(req: ChatRequest, model: string): Record<string,
   if (typeof req.presence_penalty === "number") gc.presencePenalty = req.presence_penalty;
   if (typeof req.frequency_penalty === "number") gc.frequencyPenalty = req.frequency_penalty;
   const rf: unknown = req.response_format;
-  if (isRecord(rf)) {
+  const hasTools = Array.isArray(req.tools) && req.tools.length > 0;
+  if (isRecord(rf) && hasTools && wantsJson(rf)) {
+    // Carried by the answer function below: responseMimeType with tools is refused.
+  } else if (isRecord(rf)) {
     if (rf.type === "json_object") gc.responseMimeType = "application/json";
     else if (rf.type === "json_schema") {
       gc.responseMimeType = "application/json";
@@ -347,11 +401,25 @@ export function buildGeminiBody(req: ChatRequest, model: string): Record<string,
     } else if (rf.type !== "text" && rf.type !== undefined)
       throw new UnsupportedFeatureError("response_format", `response_format type '${String(rf.type)}' is not supported`);
   }
+  const effort = reasoningEffort(req.reasoning_effort);
+  const version = geminiVersion(model);
+  if (effort && version !== null && version >= 3) gc.thinkingConfig = { thinkingLevel: thinkingLevel(effort) };
+  else if (effort && version !== null && version >= 2.5) {
+    gc.thinkingConfig = { thinkingBudget: REASONING_BUDGETS[effort] };
+    // Thinking counts against maxOutputTokens: as for Anthropic, the client's cap is the answer's.
+    if (maxTokens !== undefined) gc.maxOutputTokens = maxTokens + REASONING_BUDGETS[effort];
+  }
   if (Object.keys(gc).length > 0) body.generationConfig = gc;
 
-  if (Array.isArray(req.tools) && req.tools.length > 0) {
-    body.tools = [{ functionDeclarations: convertTools(req.tools) }];
-    const tc = convertToolChoice(req.tool_choice);
+  if (hasTools) {
+    const decls = convertTools(req.tools);
+    let tc = convertToolChoice(req.tool_choice);
+    if (wantsJson(rf) && (tc === undefined || tc.mode === "AUTO" || tc.mode === "NONE")) {
+      const answer = answerFunction(rf);
+      decls.push(answer);
+      tc = tc?.mode === "NONE" ? { mode: "ANY", allowedFunctionNames: [answer.name] } : { mode: "ANY" };
+    }
+    body.tools = [{ functionDeclarations: decls }];
     if (tc) body.toolConfig = { functionCallingConfig: tc };
   }
   return body;
@@ -408,6 +476,15 @@ interface CandidateParts {
   text: string;
   hasText: boolean;
   calls: { id: string; name: string; arguments: string }[];
+  /** The JSON the answer function was called with, when it was. */
+  answer?: string;
+}
+
+function answerOf(fc: Record<string, unknown>): string | undefined {
+  const args = isRecord(fc.args) ? fc.args : {};
+  if (fc.name === ANSWER_TOOL) return JSON.stringify(args);
+  if (fc.name === JSON_TEXT_TOOL) return typeof args.json === "string" ? args.json : JSON.stringify(args.json ?? {});
+  return undefined;
 }
 
 function readParts(candidate: Record<string, unknown>): CandidateParts {
@@ -421,8 +498,18 @@ function readParts(candidate: Record<string, unknown>): CandidateParts {
       out.hasText = true;
     } else if (isRecord(p.functionCall)) {
       const fc = p.functionCall;
+      const answer = answerOf(fc);
+      if (answer !== undefined) {
+        out.answer ??= answer;
+        continue;
+      }
       out.calls.push({ id: typeof fc.id === "string" && fc.id ? fc.id : newCallId(), name: str(fc.name) ?? "", arguments: JSON.stringify(isRecord(fc.args) ? fc.args : {}) });
     }
+  }
+  // The answer is the content, alone: text beside it would break the client's JSON parsing.
+  if (out.answer !== undefined) {
+    out.text = out.answer;
+    out.hasText = true;
   }
   return out;
 }
@@ -589,6 +676,10 @@ function fromGeminiError(status: number | undefined, err: Record<string, unknown
   if (cls === "bad_request" && (details.some((d) => d.reason === "API_KEY_INVALID") || /api key (not valid|expired|invalid)/i.test(message))) cls = "auth";
   // FAILED_PRECONDITION: the account cannot be used (region, billing); another provider may work.
   if (cls === "bad_request" && gstatus === "FAILED_PRECONDITION") cls = "auth";
+  if (cls === "bad_request") {
+    const overflow = contextOverflowError(message, status);
+    if (overflow) return overflow;
+  }
   if (cls === "server" && gstatus === "UNAVAILABLE") cls = "overloaded";
   if (cls === "server" && gstatus === "DEADLINE_EXCEEDED") cls = "timeout";
   const extra: Parameters<typeof upstreamError>[2] = {};

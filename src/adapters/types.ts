@@ -294,6 +294,11 @@ export interface ResponseContext {
   targetModel?: string;
   /** Client asked for `stream_options.include_usage`: emit the final `choices: []` usage chunk. */
   includeUsage: boolean;
+  /**
+   * The request asked for JSON (response_format json_object/json_schema). Adapters that carry the
+   * answer in a tool hold back stray text until they know whether that tool answered.
+   */
+  structured?: boolean;
 }
 
 export interface Adapter {
@@ -334,6 +339,33 @@ export const ERROR_DEFAULTS: Record<ErrorClass, { status: number; type: string; 
   stream_error: { status: 502, type: "upstream_error", code: "upstream_stream_error", retryable: true },
   upstream_too_large: { status: 502, type: "upstream_error", code: "upstream_too_large", retryable: true },
 };
+
+/**
+ * The tool (Anthropic) or function (Gemini) that carries structured output when the provider
+ * cannot be asked for JSON directly. A fixed name, so the stateless response side recognises it.
+ */
+export const ANSWER_TOOL = "perpetuo_json_output";
+
+/** response_format asks for JSON (an object, or one matching a schema). */
+export function wantsJson(rf: unknown): rf is { type: "json_object" } | { type: "json_schema"; json_schema?: unknown } {
+  return isRecord(rf) && (rf.type === "json_object" || rf.type === "json_schema");
+}
+
+// Anthropic ("prompt is too long: 210000 tokens > 200000 maximum", and the newer "input length and
+// `max_tokens` exceed context limit: …") and Gemini ("The input token count (N) exceeds the maximum
+// number of tokens allowed (M).") say it in words only.
+const CONTEXT_OVERFLOW = [/prompt is too long/i, /input length and `?max_tokens`? exceed context limit/i, /input token count.*exceeds the maximum number of tokens/i];
+
+/**
+ * A provider's 400 that means the prompt does not fit the model's context window, in OpenAI's
+ * terms: clients (LangChain among them) recognise the overflow by this code.
+ */
+export function contextOverflowError(message: string, upstreamStatus?: number): UpstreamError | null {
+  if (!CONTEXT_OVERFLOW.some((re) => re.test(message))) return null;
+  const extra: Partial<Omit<UpstreamError, "class" | "message">> = { code: "context_length_exceeded", param: "messages" };
+  if (upstreamStatus !== undefined) extra.upstreamStatus = upstreamStatus;
+  return upstreamError("bad_request", message, extra);
+}
 
 export function upstreamError(
   cls: ErrorClass,

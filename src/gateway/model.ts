@@ -13,8 +13,15 @@ const ImagePart = v.looseObject({
     detail: v.optional(v.picklist(["auto", "low", "high"])),
   }),
 });
-const OtherPart = v.looseObject({ type: v.picklist(["input_audio", "file", "refusal"], "is not a known content part type") });
-const Part = v.variant("type", [TextPart, ImagePart, OtherPart], "content parts must have a type of text, image_url, input_audio or file");
+const FilePart = v.looseObject({
+  type: v.literal("file"),
+  file: v.pipe(
+    v.looseObject({ file_data: v.optional(v.string("file_data must be a string")), file_id: v.optional(v.string("file_id must be a string")), filename: v.optional(v.string()) }),
+    v.check((f) => f.file_data !== undefined || f.file_id !== undefined, "a file part needs file_data or file_id"),
+  ),
+});
+const OtherPart = v.looseObject({ type: v.picklist(["input_audio", "refusal"], "is not a known content part type") });
+const Part = v.variant("type", [TextPart, ImagePart, FilePart, OtherPart], "content parts must have a type of text, image_url, input_audio or file");
 
 const ToolCall = v.looseObject({
   id: v.string(),

@@ -10,6 +10,7 @@ import {
   UnsupportedFeatureError,
   UpstreamResponseError,
   usageFromCompletion,
+  wantsJson,
   type Adapter,
   type ChatCompletion,
   type ChatCompletionChunk,
@@ -26,6 +27,7 @@ import { estimatePromptTokens, estimateTokens } from "../telemetry/estimate.ts";
 import type { AttemptRecord, LogSink, RequestRecord } from "../telemetry/types.ts";
 import type { GatewayKey, WorkspaceRuntime } from "./cache.ts";
 import { BlockedAddressError, type UpstreamFetch } from "../net/fetch.ts";
+import { networkErrorMessage } from "./network-errors.ts";
 import { listedModels, selectCandidates, type Candidate, type Cooldowns } from "./router.ts";
 
 
@@ -201,6 +203,7 @@ export async function proxyChat(deps: ProxyDeps, call: ChatCall): Promise<Respon
       requestedModel: model,
       targetModel: cand.upstreamModel,
       includeUsage,
+      structured: wantsJson(body.response_format),
     };
     const a: AttemptContext = { deps, call, cand, adapter, upstream, ctx, attempt, started, record };
     const outcome = native && call.native ? await call.native.attempt(a) : stream ? await streamAttempt(a) : await jsonAttempt(a);
@@ -253,6 +256,8 @@ export async function proxyChat(deps: ProxyDeps, call: ChatCall): Promise<Respon
   const message = `all ${attempts.length} provider attempt${attempts.length === 1 ? "" : "s"} failed: ${summary}`;
   const headers: Record<string, string> = { ...baseHeaders, "x-perpetuo-attempts": String(attempts.length) };
   if (status === 429) headers["retry-after"] = String(Math.max(1, Math.ceil((retryAfterMs ?? 1000) / 1000)));
+  // Every provider refused its key: a retry cannot help, and this tells the openai SDK not to.
+  if (only === "auth") headers["x-should-retry"] = "false";
   record({ status, error_class: only ?? "all_failed", error_message: message });
   return jsonResponse(
     status,
@@ -297,8 +302,7 @@ export function attemptSignal(client: AbortSignal, timeoutMs: number) {
 
 export function fetchFailure(err: unknown, timedOut: boolean, timeoutMs: number, phase: string): Failed {
   if (timedOut) return { ok: false, final: false, error: upstreamError("timeout", `no ${phase} within ${timeoutMs} ms`) };
-  const msg = err instanceof Error ? err.message : String(err);
-  return { ok: false, final: false, error: upstreamError("network", `connection failed: ${msg}`) };
+  return { ok: false, final: false, error: upstreamError("network", networkErrorMessage(err)) };
 }
 
 export function tooLargeUpstream(what: string, upstreamStatus?: number): UpstreamError {
@@ -602,7 +606,7 @@ async function streamAttempt(a: AttemptContext): Promise<{ ok: true; response: R
           } catch (err) {
             midError = sig.timedOut
               ? upstreamError("timeout", `no data from the provider for ${timeoutMs} ms`)
-              : upstreamError("stream_error", `the provider's stream broke: ${err instanceof Error ? err.message : String(err)}`);
+              : upstreamError("stream_error", `the provider's stream broke: ${networkErrorMessage(err)}`);
           }
         }
       } catch (err) {

@@ -10,6 +10,7 @@ import { ApiError } from "../http/errors.ts";
 import type { LogSink } from "../telemetry/types.ts";
 import { createUpstreamFetch, type Lookup, type UpstreamFetch } from "../net/fetch.ts";
 import { GatewayCache } from "./cache.ts";
+import { ModelLists, type ModelListTimes } from "./model-lists.ts";
 import { readBounded } from "../http/body.ts";
 import { MAX_UPSTREAM_BODY_BYTES } from "./proxy.ts";
 import { Cooldowns, type GatewayProvider } from "./router.ts";
@@ -26,7 +27,7 @@ export interface GatewayServices {
   governance: Governance;
   /** The only way to reach a provider: addresses checked after DNS and pinned (src/net/fetch.ts). */
   fetch: UpstreamFetch;
-  /** Model ids an entry's provider reports (cached; [] when it cannot be asked). */
+  /** Model ids an entry's provider reports (model-lists.ts: short deadline, stale-while-revalidate; [] when never listed). */
   upstreamModels(p: GatewayProvider): Promise<string[]>;
   /** Aborted by drain(): in-flight upstream calls stop, open streams end with a server_shutting_down error event. */
   draining: AbortSignal;
@@ -34,8 +35,6 @@ export interface GatewayServices {
   drain(): void;
   stop(): Promise<void>;
 }
-
-const MODELS_TTL_MS = 10 * 60_000;
 
 export function createGatewayServices(opts: {
   sql: Sql;
@@ -48,6 +47,8 @@ export function createGatewayServices(opts: {
   lookup?: Lookup;
   /** Sync interval and clock of the rate limiter (tests). */
   governance?: GovernorOptions;
+  /** Deadlines and lifetimes of cached model listings (model-lists.ts); tests shorten them. */
+  modelListing?: Partial<ModelListTimes>;
 }): GatewayServices {
   const keyring = createKeyring(opts.config);
   const upstreamFetch = createUpstreamFetch({ allowPrivate: opts.config.allowPrivateBaseUrls, lookup: opts.lookup });
@@ -98,7 +99,7 @@ export function createGatewayServices(opts: {
   const unhook = storedHook?.onStored?.((ids) => governance.governor.stored(ids)) ?? null;
 
   const draining = new AbortController();
-  const modelLists = new Map<string, { at: number; ids: Promise<string[]> }>();
+  const modelLists = new ModelLists(opts.modelListing);
   opts.events.on((e) => {
     if (e.type === "provider") modelLists.clear();
   });
@@ -113,26 +114,19 @@ export function createGatewayServices(opts: {
     draining: draining.signal,
     drain: () => draining.abort(),
     upstreamModels(p) {
-      const hit = modelLists.get(p.id);
-      if (hit && Date.now() - hit.at < MODELS_TTL_MS) return hit.ids;
-      const ids = (async () => {
-        try {
-          const adapter = adapterFor(p.type);
-          const req = adapter.buildModelsRequest({ baseUrl: p.base_url, apiKey: p.api_key });
-          // Never follow a redirect with the provider key attached.
-          const res = await upstreamFetch(req.url, { method: req.method, headers: req.headers, signal: AbortSignal.timeout(5_000), redirect: "manual" });
-          if (!res.ok) {
-            res.body?.cancel().catch(() => {});
-            return [];
-          }
-          const bytes = await readBounded(res.body, MAX_UPSTREAM_BODY_BYTES);
-          return bytes ? adapter.parseModelsResponse(JSON.parse(new TextDecoder().decode(bytes))) : [];
-        } catch {
-          return [];
+      return modelLists.get(p.id, async (signal) => {
+        const adapter = adapterFor(p.type);
+        const req = adapter.buildModelsRequest({ baseUrl: p.base_url, apiKey: p.api_key });
+        // Never follow a redirect with the provider key attached.
+        const res = await upstreamFetch(req.url, { method: req.method, headers: req.headers, signal, redirect: "manual" });
+        if (!res.ok) {
+          res.body?.cancel().catch(() => {});
+          throw new Error(`models listing answered ${res.status}`);
         }
-      })();
-      modelLists.set(p.id, { at: Date.now(), ids });
-      return ids;
+        const bytes = await readBounded(res.body, MAX_UPSTREAM_BODY_BYTES);
+        if (!bytes) throw new Error("models listing too large");
+        return adapter.parseModelsResponse(JSON.parse(new TextDecoder().decode(bytes)));
+      });
     },
     async stop() {
       cache.close();

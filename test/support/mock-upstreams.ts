@@ -83,6 +83,18 @@ export interface MockBehaviour {
   stallAfterChunks?: number;
   /** Answer 200 with exactly this body (JSON content type for non-stream, event stream for stream), e.g. malformed JSON or SSE, or a 2xx that is an error. */
   okBody?: string;
+
+  /** Refuse the prompt as too long for the context window, in the provider's exact words and status (400). */
+  contextOverflow?: { tokens: number; max: number };
+  /** Reasoning the model shows before its answer: Anthropic thinking block, Gemini thought part (OpenAI: ignored). */
+  reasoningText?: string;
+}
+
+/** What the models endpoint does (setModelsBehaviour); by default it answers at once. */
+export interface MockModelsBehaviour {
+  delayMs?: number;
+  /** Answer with this non-2xx status and a provider-shaped error body. */
+  status?: number;
 }
 
 export interface RecordedRequest {
@@ -123,6 +135,10 @@ export interface MockUpstream {
   /** Clear recorded requests, queue and counters; restore the options' behaviour and key. */
   reset(): void;
   stop(): Promise<void>;
+  /** Change how the models endpoint answers from now on; null restores the default. */
+  setModelsBehaviour(behaviour: MockModelsBehaviour | null): void;
+  /** Requests that reached the models endpoint. */
+  modelsRequests(): RecordedRequest[];
   /** Streaming responses currently open. */
   activeStreams(): number;
   /** Streaming responses whose client went away before the mock finished writing. */
@@ -226,6 +242,7 @@ interface Reply {
   finish: "stop" | "length" | "tool";
   usage: Figures;
   includeUsage: boolean;
+  reasoning: string | null;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -297,6 +314,7 @@ function anthropicStop(r: Reply): string {
 
 function anthropicBody(r: Reply) {
   const content: Record<string, unknown>[] = [];
+  if (r.reasoning !== null) content.push({ type: "thinking", thinking: r.reasoning, signature: "mock-signature" });
   if (r.text !== null) content.push({ type: "text", text: r.text });
   for (const t of r.toolCalls) content.push({ type: "tool_use", id: t.id, name: t.name, input: t.arguments });
   return { id: `msg_mock${r.id}`, type: "message", role: "assistant", model: r.model, content, stop_reason: anthropicStop(r), stop_sequence: null, usage: anthropicUsage(r.usage) };
@@ -311,6 +329,13 @@ function anthropicEvents(r: Reply): { events: string[]; end: string[] } {
     }),
   ];
   let index = 0;
+  if (r.reasoning !== null) {
+    events.push(ev("content_block_start", { index, content_block: { type: "thinking", thinking: "" } }));
+    for (const p of pieces(r.reasoning)) events.push(ev("content_block_delta", { index, delta: { type: "thinking_delta", thinking: p } }));
+    events.push(ev("content_block_delta", { index, delta: { type: "signature_delta", signature: "mock-signature" } }));
+    events.push(ev("content_block_stop", { index }));
+    index++;
+  }
   if (r.text !== null) {
     events.push(ev("content_block_start", { index, content_block: { type: "text", text: "" } }));
     events.push(ev("ping", {}));
@@ -348,6 +373,7 @@ function geminiFinish(r: Reply): string {
 
 function geminiBody(r: Reply) {
   const parts: Record<string, unknown>[] = [];
+  if (r.reasoning !== null) parts.push({ text: r.reasoning, thought: true });
   if (r.text !== null) parts.push({ text: r.text });
   for (const t of r.toolCalls) parts.push({ functionCall: { name: t.name, args: t.arguments } });
   return {
@@ -366,6 +392,7 @@ function geminiEvents(r: Reply): { events: string[]; end: string[] } {
     return `data: ${JSON.stringify({ candidates: [cand], usageMetadata: geminiUsage(r.usage, final), modelVersion: r.model, responseId: `mockresp${r.id}` })}\r\n\r\n`;
   };
   const groups: Record<string, unknown>[][] = [];
+  if (r.reasoning !== null) groups.push([{ text: r.reasoning, thought: true }]);
   if (r.text !== null) for (const p of pieces(r.text)) groups.push([{ text: p }]);
   if (r.toolCalls.length) groups.push(r.toolCalls.map((t) => ({ functionCall: { name: t.name, args: t.arguments } })));
   if (groups.length === 0) groups.push([{ text: "" }]);
@@ -414,6 +441,21 @@ function errorBody(kind: MockKind, status: number, message: string, type?: strin
   if (kind === "anthropic")
     return JSON.stringify({ type: "error", error: { type: type ?? ANTHROPIC_ERR[status] ?? (status >= 500 ? "api_error" : "invalid_request_error"), message }, request_id: "req_mock" });
   return JSON.stringify({ error: { code: status, message, status: type ?? GEMINI_ERR[status] ?? (status >= 500 ? "INTERNAL" : "INVALID_ARGUMENT"), ...extra } });
+}
+
+/** Each provider's words for a prompt longer than the context window. */
+function overflowBody(kind: MockKind, tokens: number, max: number): string {
+  if (kind === "openai")
+    return JSON.stringify({
+      error: {
+        message: `This model's maximum context length is ${max} tokens. However, your messages resulted in ${tokens} tokens. Please reduce the length of the messages.`,
+        type: "invalid_request_error",
+        param: "messages",
+        code: "context_length_exceeded",
+      },
+    });
+  if (kind === "anthropic") return errorBody(kind, 400, `prompt is too long: ${tokens} tokens > ${max} maximum`, "invalid_request_error");
+  return errorBody(kind, 400, `The input token count (${tokens}) exceeds the maximum number of tokens allowed (${max}).`, "INVALID_ARGUMENT");
 }
 
 function streamErrorEvent(kind: MockKind, type: string | undefined, message: string): string {
@@ -507,6 +549,7 @@ export async function startMockUpstream(kind: MockKind, opts: MockUpstreamOption
   let abortedStreams = 0;
   let abortedRequests = 0;
   let counter = 0;
+  let modelsBehaviour: MockModelsBehaviour = {};
   const models = opts.models ?? DEFAULT_MODELS[kind];
 
   function send(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
@@ -594,7 +637,7 @@ export async function startMockUpstream(kind: MockKind, opts: MockUpstreamOption
     };
     requests.push(rec);
 
-    const b: MockBehaviour = rt.kind === "chat" ? (queue.shift() ?? behaviour) : {};
+    const b: MockBehaviour = rt.kind === "chat" ? (queue.shift() ?? behaviour) : rt.kind === "models" ? { delayMs: modelsBehaviour.delayMs } : {};
     if (b.drop) {
       done();
       req.socket.destroy();
@@ -608,7 +651,11 @@ export async function startMockUpstream(kind: MockKind, opts: MockUpstreamOption
     const auth = authFailure(rec);
     if (auth) return send(res, auth[0], auth[1], b.headers);
     if (rt.kind === "unknown") return send(res, 404, errorBody(kind, 404, `mock: no route for ${rec.method} ${rec.pathname}`));
-    if (rt.kind === "models") return send(res, 200, modelsBody(), b.headers);
+    if (rt.kind === "models") {
+      const st = modelsBehaviour.status;
+      if (st !== undefined && (st < 200 || st >= 300)) return send(res, st, errorBody(kind, st, `mock models error ${st}`));
+      return send(res, 200, modelsBody(), b.headers);
+    }
 
     const invalid = rt.responses ? validateResponsesRequest(rec.body) : validate(kind, rec, rt.stream);
     if (invalid) return send(res, 400, errorBody(kind, 400, invalid));
@@ -623,6 +670,8 @@ export async function startMockUpstream(kind: MockKind, opts: MockUpstreamOption
       }
       return send(res, b.status, errorBody(kind, b.status, b.errorMessage ?? `mock error ${b.status}`, b.errorType), headers);
     }
+
+    if (b.contextOverflow) return send(res, 400, overflowBody(kind, b.contextOverflow.tokens, b.contextOverflow.max));
 
     if (b.okBody !== undefined) {
       res.writeHead(200, { "content-type": rt.stream ? "text/event-stream" : "application/json", ...b.headers });
@@ -649,6 +698,7 @@ export async function startMockUpstream(kind: MockKind, opts: MockUpstreamOption
       toolCalls,
       finish: b.finishReason === "length" ? "length" : toolCalls.length ? "tool" : "stop",
       usage: figures(b.usage),
+      reasoning: b.reasoningText !== undefined && kind !== "openai" ? b.reasoningText : null,
       includeUsage: kind === "openai" && isRecord(so) && so.include_usage === true,
     };
 
@@ -735,12 +785,17 @@ export async function startMockUpstream(kind: MockKind, opts: MockUpstreamOption
       expectedKey = opts.expectedKey ?? null;
       abortedStreams = 0;
       abortedRequests = 0;
+      modelsBehaviour = {};
     },
     stop: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       }),
+    setModelsBehaviour: (mb) => {
+      modelsBehaviour = mb ?? {};
+    },
+    modelsRequests: () => requests.filter((r) => r.method === "GET" && /\/models$/.test(r.pathname)),
     activeStreams: () => active,
     abortedStreams: () => abortedStreams,
     abortedRequests: () => abortedRequests,
