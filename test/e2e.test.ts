@@ -8,15 +8,15 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import OpenAI from "openai";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { testApp, type TestApp } from "./support/app.ts";
+import type { TestApp } from "./support/app.ts";
 import { startMockUpstream, type MockUpstream } from "./support/mock-upstreams.ts";
-import { browserTestsEnabled, launchBrowser, screenshot, seeCount, seeExactText, seeText, seeVisible, watchProblems } from "./support/browser.ts";
+import { browserTestsEnabled, launchBrowser, screenshot, serveTestApp, seeCount, seeExactText, seeText, seeVisible, watchProblems } from "./support/browser.ts";
 
 const enabled = browserTestsEnabled();
 const UPSTREAM_KEY = "sk-e2e-upstream-0123456789abcdef";
 
 let t: TestApp;
-let server: { stop(closeActiveConnections?: boolean): unknown; server?: { port?: number } | null };
+let served: Awaited<ReturnType<typeof serveTestApp>> | undefined;
 let base = "";
 let upstream: MockUpstream;
 let browser: Browser;
@@ -24,22 +24,17 @@ let browser: Browser;
 beforeAll(async () => {
   if (!enabled) return;
   upstream = await startMockUpstream("openai", { expectedKey: UPSTREAM_KEY });
-  t = await testApp();
-  const app = t.app.listen({ port: 0, hostname: "127.0.0.1" });
-  server = app;
-  base = `http://127.0.0.1:${app.server!.port}`;
-  // Snippets on the keys page use PUBLIC_URL; make it this server.
-  t.deps.config.publicUrl = base;
+  // Snippets on the keys page use PUBLIC_URL: serveTestApp makes it this server.
+  served = await serveTestApp();
+  ({ t, base } = served);
   browser = await launchBrowser();
 });
 
 afterAll(async () => {
   if (!enabled) return;
   await browser?.close();
-  await server?.stop(true);
+  await served?.stop();
   await upstream?.stop();
-  await t?.deps.gateway?.stop();
-  await t?.close();
 });
 
 /** Logs are written by a background queue; push them to the database before looking. */

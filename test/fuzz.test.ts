@@ -51,7 +51,7 @@ class Gen {
 const FIELD_NAMES = [
   "name", "email", "password", "type", "base_url", "api_key", "models", "model_map", "priority", "enabled", "timeout_ms",
   "pricing", "ids", "retention_days", "log_content", "expires_at", "model", "messages", "stream", "max_tokens", "temperature",
-  "tools", "tool_choice", "role", "content", "input", "output", "_csrf", "direction", "remove_key", "expires", "next",
+  "tools", "tool_choice", "role", "content", "input", "output", "_csrf", "direction", "remove_key", "expires", "next", "user_id",
   "__proto__", "constructor", "prototype", "toString", "", " ", "a".repeat(300),
 ] as const;
 const QUERY_NAMES = ["page", "limit", "cursor", "status", "provider", "model", "key", "from", "to", "type", "next", "done", "saved", "q", "id", "__proto__"] as const;
@@ -113,6 +113,8 @@ function plausibleBody(g: Gen, f: Fixtures): Record<string, unknown> {
     { model: g.pick(MODELS), messages: [{ role: g.pick(["user", "system", "assistant", "tool", "x"]), content: randomValue(g) }], stream: g.chance(0.3) },
     { model: `${g.pick(f.providerNames)}/${g.pick(MODELS)}`, messages: [{ role: "user", content: "hi" }], max_tokens: randomValue(g) },
     { name: "Fuzzed", direction: g.pick(["up", "down", "sideways"]), enabled: g.pick(["on", "off", ""]) },
+    // The owner is the workspace's only member: every change to them meets the last-owner guard.
+    { role: g.pick(["owner", "admin", "member", "Owner", ""]), user_id: g.pick([f.ownerId, "none"]) },
   ]);
   // Break one field, or add a stray one.
   const keys = Object.keys(base);
@@ -184,6 +186,7 @@ interface Fixtures {
   logId: string;
   ownerToken: string;
   ownerEmail: string;
+  ownerId: string;
   gatewayKey: string;
   upstreamUrl: string;
   csrf: string;
@@ -250,6 +253,7 @@ beforeAll(async () => {
     logId: log.id,
     ownerToken: owner.token,
     ownerEmail: owner.email,
+    ownerId: owner.user.id,
     gatewayKey: "prp_none",
     upstreamUrl: upstreams[0]!.url,
     csrf: csrfTokenFor(t.deps, JSON.parse(Buffer.from(owner.token.split(".")[1]!, "base64url").toString()).jti),
@@ -283,6 +287,7 @@ function makeCase(i: number, table: { method: string; path: string }[]): Case {
     pid: g.pick(f.providerIds.length ? f.providerIds : ["none"]),
     kid: g.pick(f.keyIds.length ? f.keyIds : ["none"]),
     logId: f.logId,
+    uid: g.pick([f.ownerId, "none"]),
   };
   let path = route.path.replace(/:(\w+)/g, (_, name: string) => randomParam(g, valid[name] ?? "x"));
   path = path.replace(/\*$/, () => g.pick(["app.css", "htmx.min.js", "nope.js", "..%2Fpackage.json", "%00", "app.css%00.js", randomParam(g, "app.js")]));

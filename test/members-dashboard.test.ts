@@ -68,6 +68,8 @@ describe("the Members page", () => {
     expect(asAdmin.text).toContain(`action="${w.base}/members/${member!.userId}/role"`);
     expect(asAdmin.text).not.toContain('<option value="owner"');
     expect(asAdmin.text).not.toContain("/transfer");
+    // Nor by typing the address: no confirmation for what would be refused.
+    expectHtml(await admin!.c.get(`${w.base}/members/${w.owner.userId}/remove`), 403);
     const asMember = await member!.c.get(`${w.base}/members`);
     expectHtml(asMember);
     expect(asMember.text).not.toContain("/role");

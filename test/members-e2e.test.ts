@@ -8,32 +8,28 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { testApp, type TestApp } from "./support/app.ts";
-import { browserTestsEnabled, launchBrowser, seeCount, seeExactText, seeText, watchProblems } from "./support/browser.ts";
+import type { TestApp } from "./support/app.ts";
+import { browserTestsEnabled, launchBrowser, seeCount, seeExactText, seeText, serveTestApp, watchProblems } from "./support/browser.ts";
 
 const enabled = browserTestsEnabled();
 const SCREENS_DIR = process.env.SCREENS_DIR ?? join(import.meta.dir, "..", "test-output", "screens-members");
 const PASSWORD = "correct horse battery";
 
 let t: TestApp;
-let server: { stop(closeActiveConnections?: boolean): unknown };
+let served: Awaited<ReturnType<typeof serveTestApp>> | undefined;
 let base = "";
 let browser: Browser;
 
 beforeAll(async () => {
   if (!enabled) return;
-  t = await testApp();
-  const app = t.app.listen({ port: 0, hostname: "127.0.0.1" });
-  server = app;
-  base = `http://127.0.0.1:${app.server!.port}`;
-  t.deps.config.publicUrl = base;
+  served = await serveTestApp();
+  ({ t, base } = served);
   browser = await launchBrowser();
 });
 afterAll(async () => {
   if (!enabled) return;
   await browser?.close();
-  await server?.stop(true);
-  await t?.close();
+  await served?.stop();
 });
 
 async function shoot(page: Page, name: string) {

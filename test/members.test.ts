@@ -1,6 +1,7 @@
 /** Workspace members through the JSON API: listing, role changes per role, removal and leaving, the last-owner guard, transfer. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { csrfTokenFor, SESSION_COOKIE } from "../src/http/auth.ts";
+import { memberActions } from "../src/members/rules.ts";
 import { testApp, type TestApp } from "./support/app.ts";
 
 let t: TestApp;
@@ -246,5 +247,27 @@ describe("transferring ownership", () => {
       "admin",
       "member",
     ]);
+  });
+});
+
+describe("what the Members page offers on a row (memberActions)", () => {
+  const me = (role: Role) => ({ id: "me", role });
+  const row = (role: Role, user_id = "them") => ({ user_id, role });
+
+  test("an owner may change any other row to any role, remove it, and hand over to a non-owner", () => {
+    expect(memberActions(me("owner"), row("member"))).toEqual({ roles: ["owner", "admin", "member"], remove: true, transfer: true, leave: false });
+    expect(memberActions(me("owner"), row("owner"))).toEqual({ roles: ["owner", "admin", "member"], remove: true, transfer: false, leave: false });
+  });
+
+  test("an admin manages members and admins without the owner role, and leaves owners alone", () => {
+    expect(memberActions(me("admin"), row("admin"))).toEqual({ roles: ["admin", "member"], remove: true, transfer: false, leave: false });
+    expect(memberActions(me("admin"), row("owner"))).toEqual({ roles: null, remove: false, transfer: false, leave: false });
+  });
+
+  test("a member changes nothing; everyone's own row offers only Leave", () => {
+    expect(memberActions(me("member"), row("member"))).toEqual({ roles: null, remove: false, transfer: false, leave: false });
+    for (const role of ["owner", "admin", "member"] as const) {
+      expect(memberActions(me(role), row(role, "me"))).toEqual({ roles: null, remove: false, transfer: false, leave: true });
+    }
   });
 });

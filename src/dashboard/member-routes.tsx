@@ -2,7 +2,7 @@ import { Elysia } from "elysia";
 import * as v from "valibot";
 import type { AppDeps } from "../app.ts";
 import { authPlugin, RANK, type Session } from "../http/auth.ts";
-import { ApiError, notFound } from "../http/errors.ts";
+import { ApiError, forbidden, notFound } from "../http/errors.ts";
 import { listInvitations } from "../invitations/service.ts";
 import { ChangeRoleBody, MemberParams, MembersParams } from "../members/model.ts";
 import { memberActions } from "../members/rules.ts";
@@ -96,6 +96,11 @@ export function memberPages(deps: AppDeps) {
     const ctx = await pageContext(deps, c, c.params.id);
     const base = workspacePath(c.params.id, "/members");
     const self = uid === c.session.user.id;
+    // No confirmation for what the change itself would refuse (an admin removing an owner, a hand-over to an owner).
+    const allowed = memberActions({ id: c.session.user.id, role: ctx.workspace!.role }, member);
+    if ((kind === "remove" && !self && !allowed.remove) || (kind === "transfer" && !allowed.transfer)) {
+      throw forbidden(kind === "remove" ? "only an owner can remove an owner" : "ownership goes to a member who is not an owner yet");
+    }
     const texts = {
       remove: self
         ? { title: "Leave this workspace?", message: "You lose access to it at once.", confirmLabel: "Leave workspace" }

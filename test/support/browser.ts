@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from "playwright-core";
+import { testApp, type TestApp } from "./app.ts";
 
 /** The system Chromium (CI installs it with apt); CHROMIUM_PATH overrides. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -32,6 +33,26 @@ export function launchBrowser(): Promise<Browser> {
       "--disable-sync",
     ],
   });
+}
+
+/**
+ * A test app on its own database, listening on a port for the browser, with PUBLIC_URL set to it
+ * (invitation links and key snippets point here). stop() closes the server, then the app.
+ */
+export async function serveTestApp(): Promise<{ t: TestApp; base: string; stop(): Promise<void> }> {
+  const t = await testApp();
+  const server = t.app.listen({ port: 0, hostname: "127.0.0.1" });
+  const base = `http://127.0.0.1:${server.server!.port}`;
+  t.deps.config.publicUrl = base;
+  return {
+    t,
+    base,
+    async stop() {
+      await server.stop(true);
+      await t.deps.gateway?.stop();
+      await t.close();
+    },
+  };
 }
 
 export const SCREENSHOT_DIR = join(import.meta.dir, "..", "..", "test-output", "screenshots");
