@@ -272,6 +272,21 @@ describe("the stream transform", () => {
     });
   });
 
+  test("a refusal streams as its own content part", () => {
+    const s = createResponsesStream(req, meta);
+    const events = [...s.push(chunk({ refusal: "I can" })), ...s.push(chunk({ refusal: "not." }, "stop")), ...s.end()];
+    expect(events.map((e) => e.type).slice(2, -1)).toEqual([
+      "response.output_item.added",
+      "response.content_part.added",
+      "response.refusal.delta",
+      "response.refusal.delta",
+      "response.refusal.done",
+      "response.content_part.done",
+      "response.output_item.done",
+    ]);
+    expect(events.at(-1)!.response).toMatchObject({ output: [{ type: "message", content: [{ type: "refusal", refusal: "I cannot." }] }] });
+  });
+
   test("a length finish ends with response.incomplete", () => {
     const s = createResponsesStream(req, meta);
     const events = [...s.push(chunk({ content: "cut" }, "length")), ...s.end()];

@@ -228,6 +228,20 @@ describe("request features translated for an OpenAI-compatible provider", () => 
     expect(err.error.message).toMatch(message);
   });
 
+  test("a refused request still leaves a log row with the reason", async () => {
+    const r = await h.t.call("POST", "/v1/responses", {
+      token: h.key,
+      headers: { "x-request-id": "responses-refused-1" },
+      body: { model: "gpt-4o-mini", input: "x", tools: [{ type: "code_interpreter" }] },
+    });
+    expect(r.status).toBe(400);
+    await h.t.deps.logQueue.flush();
+    const [row] = await h.t.sql<{ status: number; error_class: string; error_message: string }[]>`
+      select status, error_class, error_message from request_logs where request_id = 'responses-refused-1'`;
+    expect(row).toMatchObject({ status: 400, error_class: "invalid_request" });
+    expect(row.error_message).toContain("tools[0]");
+  });
+
   test("an unknown model is a 404 in OpenAI's error shape", async () => {
     const h2 = await gatewayHarness();
     try {
