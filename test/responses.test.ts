@@ -235,7 +235,7 @@ describe("request features translated for an OpenAI-compatible provider", () => 
     [{ input: [{ role: "user", content: [{ type: "input_audio" }] }] }, "input[0].content[0]", /'input_audio'/],
     [{ input: [{ role: "tool", content: "x" }] }, "input[0]", /'tool'/],
     [{ input: 5 }, "input", /string or an array/],
-    [{ input: [{ type: "item_reference", id: "msg_1" }] }, "input[0]", /stateless/],
+    [{ input: [{ type: "item_reference", id: "msg_1" }] }, "input[0]", /only OpenAI can resolve.*store: false/],
     [{ input: [] }, "input", /at least one item/],
     [{ text: { format: { type: "yaml" } } }, "text.format", /'yaml'/],
     [{ max_output_tokens: 0 }, "max_output_tokens", /1/],
@@ -377,6 +377,25 @@ describe("an OpenAI provider gets the Responses request itself", () => {
     const err = await h.client().responses.create({ model: "gpt-4o-mini", input: "x" }).catch((e) => e);
     expect(err).toBeInstanceOf(OpenAI.BadRequestError);
     expect(err.error).toMatchObject({ message: "Invalid 'input': bad.", code: "invalid_value" });
+  });
+
+  test("item references go to OpenAI; entries that would need a translation are skipped for them", async () => {
+    const h2 = await gatewayHarness();
+    try {
+      const gemini = await addEntry(h2, "gemini", "gemini", { priority: 1 });
+      const openai = await addEntry(h2, "openai", "openai", { priority: 2 });
+      const input = [{ role: "user", content: "one" }, { type: "item_reference", id: "msg_abc" }, { role: "user", content: "two" }];
+      const { data, response } = await h2
+        .client()
+        .responses.create({ model: "gpt-4o-mini", input } as OpenAI.Responses.ResponseCreateParamsNonStreaming)
+        .withResponse();
+      expect(data.output_text).toBe("Echo: two");
+      expect(response.headers.get("x-perpetuo-provider")).toBe(openai.name);
+      expect(gemini.mock.chatRequests().length).toBe(0);
+      expect((openai.mock.lastChatRequest()!.body as any).input[1]).toEqual({ type: "item_reference", id: "msg_abc" });
+    } finally {
+      await h2.close();
+    }
   });
 
   test("a stream that fails before content falls back to a translated provider", async () => {

@@ -9,6 +9,8 @@ import { createSSEParser, SSEEventTooLarge, type SSEEvent } from "../../adapters
 import { clip, isRecord, joinUrl, redactSecrets, upstreamError, type UpstreamError, type UpstreamRequest, type Usage } from "../../adapters/types.ts";
 import { bodyForLog } from "../../telemetry/content.ts";
 import type { Candidate } from "../router.ts";
+import type { ResponsesRequest } from "./responses-model.ts";
+import { untranslatable } from "./responses.ts";
 import {
   attemptSignal,
   CLIENT_CLOSED,
@@ -275,8 +277,9 @@ async function streamRelay(a: AttemptContext): Promise<AttemptOutcome> {
 }
 
 /** The native route for one Responses request: OpenAI entries get `body` as sent, the model mapped. */
-export function nativeResponses(body: Record<string, unknown>): NativeRoute {
+export function nativeResponses(body: ResponsesRequest): NativeRoute {
   return {
+    untranslatable: untranslatable(body),
     request(cand: Candidate): UpstreamRequest | null {
       if (cand.provider.type !== "openai") return null;
       const headers: Record<string, string> = { "content-type": "application/json" };
