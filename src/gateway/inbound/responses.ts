@@ -7,7 +7,6 @@
 import { fastId } from "../../ids.ts";
 import { UnsupportedFeatureError } from "../../adapters/types.ts";
 import type {
-  AssistantMessage,
   ChatCompletion,
   ChatMessage,
   ChatRequest,
@@ -75,10 +74,8 @@ function addItem(messages: ChatMessage[], item: ResponsesItem): void {
     case "developer":
       messages.push({ role: item.role, content: textParts(content) });
       return;
-    case "assistant": {
-      const msg: AssistantMessage = { role: "assistant", content: textOf(content) };
-      messages.push(msg);
-    }
+    case "assistant":
+      messages.push({ role: "assistant", content: textOf(content) });
   }
 }
 
