@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { generateText, jsonSchema, stepCountIs, streamText, tool } from "ai";
+import { APICallError, generateText, jsonSchema, stepCountIs, streamText, tool } from "ai";
 import { createOpenAI } from "@ai-sdk/openai";
 import { gatewayHarness, type GatewayHarness } from "./support/gateway.ts";
 
@@ -34,6 +34,32 @@ describe("the Vercel AI SDK's openai(model)", () => {
     expect(text).toBe("Echo: stream please");
     expect((await r.usage).outputTokens).toBe(5);
     expect(anthropic.mock!.lastChatRequest()!.body).toMatchObject({ system: expect.anything() });
+  });
+
+  test("a multi-turn conversation needs store: false, since the SDK otherwise sends earlier turns by reference", async () => {
+    const first = await generateText({ model, prompt: "turn one", maxRetries: 0 });
+    const messages = [{ role: "user" as const, content: "turn one" }, ...first.response.messages, { role: "user" as const, content: "turn two" }];
+    const refused = await generateText({ model, messages, maxRetries: 0 }).catch((e) => e);
+    expect(refused).toBeInstanceOf(APICallError);
+    expect(refused.statusCode).toBe(400);
+    expect(refused.message).toContain("store: false");
+    const r = await generateText({ model, messages, maxRetries: 0, providerOptions: { openai: { store: false } } });
+    expect(r.text).toBe("Echo: turn two");
+    expect(JSON.stringify(anthropic.mock!.lastChatRequest()!.body)).toContain("Echo: turn one");
+  });
+
+  test("with an OpenAI entry the SDK's default references to earlier turns reach OpenAI", async () => {
+    const h2 = await gatewayHarness();
+    try {
+      const p = await h2.addProvider("openai");
+      const m = createOpenAI({ apiKey: h2.key, baseURL: `${h2.base}/v1` })("gpt-4o-mini");
+      const first = await generateText({ model: m, prompt: "turn one", maxRetries: 0 });
+      const r = await generateText({ model: m, messages: [{ role: "user", content: "turn one" }, ...first.response.messages, { role: "user", content: "turn two" }], maxRetries: 0 });
+      expect(r.text).toBe("Echo: turn two");
+      expect(JSON.stringify((p.mock!.lastChatRequest()!.body as any).input)).toContain("item_reference");
+    } finally {
+      await h2.close();
+    }
   });
 
   test("a tool loop sends the tool's result back and gets the final answer", async () => {

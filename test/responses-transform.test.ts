@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import * as v from "valibot";
 import type { ChatCompletion, ChatCompletionChunk } from "../src/adapters/types.ts";
 import { ResponsesBody, type ResponsesRequest } from "../src/gateway/inbound/responses-model.ts";
-import { fromChatResponse, toChat } from "../src/gateway/inbound/responses.ts";
+import { fromChatResponse, toChat, untranslatable } from "../src/gateway/inbound/responses.ts";
 import { createResponsesStream, encodeEvent, responsesEventStream, type ResponsesEvent } from "../src/gateway/inbound/responses-stream.ts";
 
 // The translation functions on their own: no network, no database.
@@ -116,6 +116,13 @@ describe("toChat", () => {
       reasoning_effort: "high",
       user: "u",
     });
+  });
+
+  test("an item_reference makes the request untranslatable, naming the item", () => {
+    const req = parse({ model: "m", input: [{ role: "user", content: "a" }, { type: "item_reference", id: "msg_1" }] });
+    expect(untranslatable(req)).toMatchObject({ param: "input[1]", message: expect.stringContaining("only OpenAI can resolve") });
+    expect(toChat(req).messages).toEqual([{ role: "user", content: "a" }]);
+    expect(untranslatable(parse({ model: "m", input: "a" }))).toBeNull();
   });
 
   test("json_object and text formats pass as they are", () => {
@@ -270,6 +277,21 @@ describe("the stream transform", () => {
         { type: "function_call", call_id: "call_2", name: "g", arguments: "{}", status: "completed" },
       ],
     });
+  });
+
+  test("a refusal streams as its own content part", () => {
+    const s = createResponsesStream(req, meta);
+    const events = [...s.push(chunk({ refusal: "I can" })), ...s.push(chunk({ refusal: "not." }, "stop")), ...s.end()];
+    expect(events.map((e) => e.type).slice(2, -1)).toEqual([
+      "response.output_item.added",
+      "response.content_part.added",
+      "response.refusal.delta",
+      "response.refusal.delta",
+      "response.refusal.done",
+      "response.content_part.done",
+      "response.output_item.done",
+    ]);
+    expect(events.at(-1)!.response).toMatchObject({ output: [{ type: "message", content: [{ type: "refusal", refusal: "I cannot." }] }] });
   });
 
   test("a length finish ends with response.incomplete", () => {

@@ -68,6 +68,8 @@ export type AttemptOutcome = { ok: true; response: Response } | Failed;
  */
 export interface NativeRoute {
   request(cand: Candidate): UpstreamRequest | null;
+  /** Why the translated chat request cannot carry the client's request, if it cannot: other entries are skipped. */
+  untranslatable?: UnsupportedFeatureError | null;
   attempt(a: AttemptContext): Promise<AttemptOutcome>;
 }
 
@@ -189,6 +191,7 @@ export async function proxyChat(deps: ProxyDeps, call: ChatCall): Promise<Respon
     const native = call.native?.request(cand) ?? null;
     let upstream;
     try {
+      if (!native && call.native?.untranslatable) throw call.native.untranslatable;
       upstream = native ?? adapter.buildChatRequest(call.forCandidate ? call.forCandidate(body, cand) : body, { baseUrl: cand.provider.base_url, apiKey: cand.provider.api_key, model: cand.upstreamModel });
     } catch (err) {
       if (!(err instanceof UnsupportedFeatureError)) throw err;

@@ -80,6 +80,7 @@ const FunctionCallOutput = v.looseObject({
   call_id: v.pipe(v.string("call_id is required"), v.nonEmpty("call_id must not be empty")),
   output: stringOr(byType("type", { input_text: InputText }, "cannot be sent to chat providers as a tool result"), "input_text parts"),
 });
+const ItemReference = v.looseObject({ type: v.literal("item_reference"), id: v.pipe(v.string("id is required"), v.nonEmpty("id must not be empty")) });
 // Reasoning items carry provider-encrypted state only OpenAI can read back; chat requests have no place for them.
 const Reasoning = v.looseObject({ type: v.literal("reasoning") });
 
@@ -96,7 +97,8 @@ const Item = v.lazy((input: unknown) => {
     case "reasoning":
       return Reasoning;
     case "item_reference":
-      return refuse(`is an item_reference, which cannot be resolved: ${STATELESS}`);
+      // Only OpenAI can resolve these (items it stored); see untranslatable() in responses.ts.
+      return ItemReference;
     default:
       return refuse(
         type === undefined

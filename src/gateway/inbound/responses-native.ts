@@ -9,6 +9,8 @@ import { createSSEParser, SSEEventTooLarge, type SSEEvent } from "../../adapters
 import { clip, isRecord, joinUrl, redactSecrets, upstreamError, type UpstreamError, type UpstreamRequest, type Usage } from "../../adapters/types.ts";
 import { bodyForLog } from "../../telemetry/content.ts";
 import type { Candidate } from "../router.ts";
+import type { ResponsesRequest } from "./responses-model.ts";
+import { untranslatable } from "./responses.ts";
 import {
   attemptSignal,
   CLIENT_CLOSED,
@@ -241,6 +243,14 @@ async function streamRelay(a: AttemptContext): Promise<AttemptOutcome> {
           await step();
           sig.arm(timeoutMs);
         } catch (err) {
+          // The read failed because our side let go: the client left, or shutdown's deadline passed.
+          if (call.signal.aborted && !sig.timedOut) {
+            const shutdown = deps.draining?.aborted === true;
+            if (shutdown) controller.enqueue(errorEvent(upstreamError("server", SHUTDOWN.message, { code: SHUTDOWN.code })));
+            controller.close();
+            finish(shutdown ? SHUTDOWN.status : CLIENT_CLOSED, shutdown ? SHUTDOWN : { class: "client_closed", message: "the client closed the connection" });
+            return;
+          }
           const e = sig.timedOut
             ? upstreamError("timeout", `no data from the provider for ${timeoutMs} ms`)
             : upstreamError("stream_error", `the provider's stream broke: ${err instanceof Error ? err.message : String(err)}`);
@@ -267,8 +277,9 @@ async function streamRelay(a: AttemptContext): Promise<AttemptOutcome> {
 }
 
 /** The native route for one Responses request: OpenAI entries get `body` as sent, the model mapped. */
-export function nativeResponses(body: Record<string, unknown>): NativeRoute {
+export function nativeResponses(body: ResponsesRequest): NativeRoute {
   return {
+    untranslatable: untranslatable(body),
     request(cand: Candidate): UpstreamRequest | null {
       if (cand.provider.type !== "openai") return null;
       const headers: Record<string, string> = { "content-type": "application/json" };

@@ -15,6 +15,7 @@ import {
   usageOf,
   type FunctionCallItem,
   type ItemStatus,
+  type MessageContent,
   type MessageItem,
   type OutputItem,
   type OutputText,
@@ -33,10 +34,12 @@ export interface StreamError {
   param?: string | null;
 }
 
+type PartKind = "text" | "refusal";
 interface OpenMessage {
   item: MessageItem;
   index: number;
-  text: string;
+  /** The content part being streamed: text, or a refusal (its own part type and events). */
+  part: { kind: PartKind; value: string } | null;
 }
 interface OpenCall {
   item: FunctionCallItem;
@@ -77,16 +80,30 @@ export function createResponsesStream(req: ResponsesRequest, meta: { id: string;
     emit("response.in_progress", { response: snapshot({ output: [] }) });
   }
 
+  function closePart(m: OpenMessage): void {
+    if (!m.part) return;
+    const { kind, value } = m.part;
+    m.part = null;
+    const at = { item_id: m.item.id, output_index: m.index, content_index: m.item.content.length };
+    let part: MessageContent;
+    if (kind === "text") {
+      part = { ...emptyText(), text: value };
+      emit("response.output_text.done", { ...at, text: value, logprobs: [] });
+    } else {
+      part = { type: "refusal", refusal: value };
+      emit("response.refusal.done", { ...at, refusal: value });
+    }
+    emit("response.content_part.done", { ...at, part });
+    m.item.content.push(part);
+  }
+
   function closeMessage(status: ItemStatus): void {
     if (!message) return;
-    const { item, index, text } = message;
+    const m = message;
     message = null;
-    const part: OutputText = { ...emptyText(), text };
-    emit("response.output_text.done", { item_id: item.id, output_index: index, content_index: 0, text, logprobs: [] });
-    emit("response.content_part.done", { item_id: item.id, output_index: index, content_index: 0, part });
-    item.status = status;
-    item.content = [part];
-    emit("response.output_item.done", { output_index: index, item: structuredClone(item) });
+    closePart(m);
+    m.item.status = status;
+    emit("response.output_item.done", { output_index: m.index, item: structuredClone(m.item) });
   }
 
   function closeCall(call: OpenCall, status: ItemStatus): void {
@@ -96,16 +113,24 @@ export function createResponsesStream(req: ResponsesRequest, meta: { id: string;
     emit("response.output_item.done", { output_index: index, item: structuredClone(item) });
   }
 
-  function text(delta: string): void {
+  function content(kind: PartKind, delta: string): void {
     if (!message) {
       const item: MessageItem = { type: "message", id: newMessageId(), status: "in_progress", role: "assistant", content: [] };
-      message = { item, index: output.length, text: "" };
+      message = { item, index: output.length, part: null };
       output.push(item);
       emit("response.output_item.added", { output_index: message.index, item: structuredClone(item) });
-      emit("response.content_part.added", { item_id: item.id, output_index: message.index, content_index: 0, part: emptyText() });
     }
-    message.text += delta;
-    emit("response.output_text.delta", { item_id: message.item.id, output_index: message.index, content_index: 0, delta, logprobs: [] });
+    const m = message;
+    if (m.part?.kind !== kind) {
+      closePart(m);
+      m.part = { kind, value: "" };
+      const part: MessageContent = kind === "text" ? emptyText() : { type: "refusal", refusal: "" };
+      emit("response.content_part.added", { item_id: m.item.id, output_index: m.index, content_index: m.item.content.length, part });
+    }
+    m.part!.value += delta;
+    const at = { item_id: m.item.id, output_index: m.index, content_index: m.item.content.length };
+    if (kind === "text") emit("response.output_text.delta", { ...at, delta, logprobs: [] });
+    else emit("response.refusal.delta", { ...at, delta });
   }
 
   function toolCall(d: { index: number; id?: string; function?: { name?: string; arguments?: string } }): void {
@@ -142,7 +167,8 @@ export function createResponsesStream(req: ResponsesRequest, meta: { id: string;
       if (chunk.usage) usage = chunk.usage;
       const choice = chunk.choices.find((c) => c.index === 0);
       if (choice) {
-        if (typeof choice.delta.content === "string" && choice.delta.content.length > 0) text(choice.delta.content);
+        if (typeof choice.delta.content === "string" && choice.delta.content.length > 0) content("text", choice.delta.content);
+        if (typeof choice.delta.refusal === "string" && choice.delta.refusal.length > 0) content("refusal", choice.delta.refusal);
         for (const d of choice.delta.tool_calls ?? []) toolCall(d);
         if (choice.finish_reason) finish = choice.finish_reason;
       }

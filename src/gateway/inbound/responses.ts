@@ -5,8 +5,8 @@
  * cooldowns, logs and usage are the chat path's own.
  */
 import { fastId } from "../../ids.ts";
+import { UnsupportedFeatureError } from "../../adapters/types.ts";
 import type {
-  AssistantMessage,
   ChatCompletion,
   ChatMessage,
   ChatRequest,
@@ -52,7 +52,8 @@ function userParts(content: string | Part[]): string | ContentPart[] {
 
 /** Appends one input item to the chat messages; function calls join the assistant turn they belong to. */
 function addItem(messages: ChatMessage[], item: ResponsesItem): void {
-  if (item.type === "reasoning") return;
+  // Reasoning items have no chat form; references never reach a translated entry (untranslatable()).
+  if (item.type === "reasoning" || item.type === "item_reference") return;
   if (item.type === "function_call") {
     const call = { id: item.call_id, type: "function" as const, function: { name: item.name, arguments: item.arguments } };
     const last = messages[messages.length - 1];
@@ -73,10 +74,8 @@ function addItem(messages: ChatMessage[], item: ResponsesItem): void {
     case "developer":
       messages.push({ role: item.role, content: textParts(content) });
       return;
-    case "assistant": {
-      const msg: AssistantMessage = { role: "assistant", content: textOf(content) };
-      messages.push(msg);
-    }
+    case "assistant":
+      messages.push({ role: "assistant", content: textOf(content) });
   }
 }
 
@@ -100,6 +99,21 @@ function formatOf(format: NonNullable<NonNullable<ResponsesRequest["text"]>["for
   if (typeof format.description === "string") json_schema.description = format.description;
   if (typeof format.strict === "boolean") json_schema.strict = format.strict;
   return { type: "json_schema", json_schema };
+}
+
+/**
+ * What only OpenAI's own Responses API can do in this request: item references name items OpenAI
+ * stored (the Vercel AI SDK sends earlier assistant turns that way by default). Entries that would
+ * get the translated chat request are skipped for it; with none left the client gets a 400.
+ */
+export function untranslatable(req: ResponsesRequest): UnsupportedFeatureError | null {
+  if (typeof req.input === "string") return null;
+  const i = req.input.findIndex((item) => item.type === "item_reference");
+  if (i < 0) return null;
+  return new UnsupportedFeatureError(
+    `input[${i}]`,
+    `input[${i}] is an item_reference, which only OpenAI can resolve (Perpetuo is a stateless gateway and stores no responses): send the whole conversation in input; with the Vercel AI SDK, set providerOptions: { openai: { store: false } }`,
+  );
 }
 
 /**
