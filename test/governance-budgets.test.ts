@@ -14,7 +14,8 @@ let mock: MockUpstream;
 beforeAll(async () => {
   h = await gatewayHarness({ governance: { syncIntervalMs: 0 } });
   mock = (await h.addProvider("openai", {}, { behaviour: { usage: { prompt: 1000, completion: 1000 } } })).mock!;
-});
+  // The first embedded database of a test process is built from scratch (initdb), which takes a while.
+}, 120_000);
 afterAll(() => h.close());
 beforeEach(() => mock.reset());
 
