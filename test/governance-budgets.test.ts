@@ -95,7 +95,7 @@ describe("key budgets", () => {
     const restarted = new Governance(h.t.sql, { unpricedModels: "allow", syncIntervalMs: 0 });
     const key = (await authenticateApiKey(h.t.sql, k.key))!;
     const err = await restarted.admit(key, { providers: [], logContent: false }, { model: "gpt-4o-mini", estimatedTokens: 10, requestId: "r1" }).catch((e) => e);
-    restarted.stop();
+    await restarted.stop();
     expect(err).toBeInstanceOf(ApiError);
     expect(err.code).toBe("budget_exceeded");
   });

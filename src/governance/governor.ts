@@ -6,6 +6,7 @@ import {
   periodStart,
   windowStart,
   WINDOW_MS,
+  type BudgetPeriod,
   type BudgetScope,
   type RateScope,
   type RateVerdict,
@@ -44,6 +45,7 @@ interface RateEntry {
 }
 
 interface SpendEntry {
+  period: BudgetPeriod;
   query: SpendQuery;
   /** Spend read from the usage counters at the last sync. */
   base: number;
@@ -116,8 +118,8 @@ export class Governor {
   /** Checks every scope and, when all agree, counts the request (one request, its token estimate). */
   async admit(scopes: Scope[], estimatedTokens: number, reservationId: string): Promise<Admission> {
     const governed = scopes.filter((s) => hasRateLimit(s.limits) || s.limits.budget);
-    const unseen = governed.filter((s) => !this.seen.has(s.id));
-    if (unseen.length) await this.load(unseen);
+    const unknown = governed.filter((s) => this.needsLoad(s));
+    if (unknown.length) await this.load(unknown);
     const now = this.now();
     const window = windowStart(now);
     const resetMs = window + WINDOW_MS - now;
@@ -185,8 +187,13 @@ export class Governor {
     return this.syncing;
   }
 
-  stop(): void {
+  /** Stops the timer and sends what is still pending, so other instances count it. */
+  async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    // Shutdown has its own deadline: an unreachable database must not hold it up.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, 2_000)));
+    await Promise.race([this.sync(), deadline]).finally(() => clearTimeout(timer));
   }
 
   private used(scope: string, window: number): WindowUse {
@@ -202,13 +209,25 @@ export class Governor {
     const since = periodStart(s.limits.budget!.period, now);
     let entry = this.spends.get(s.id);
     if (!entry || entry.query.since !== since) {
-      // A new period (or a budget just set): what was read belongs to another period.
-      entry = { query: { scope: s.id, workspace_id: s.workspace_id, key_id: s.key_id, since }, base: entry && entry.query.since < since ? 0 : (entry?.base ?? 0) };
+      // A new period began: nothing is spent in it yet as far as we know; the next sync reads the rest.
+      entry = { period: s.limits.budget!.period, query: { scope: s.id, workspace_id: s.workspace_id, key_id: s.key_id, since }, base: 0 };
       this.spends.set(s.id, entry);
     }
     let total = entry.base;
     for (const l of this.local.values()) if (l.at >= since && l.scopes.includes(s.id)) total += l.cost;
     return total;
+  }
+
+  /** Not seen by this process yet, or a limit it was not keeping (a rate limit or a budget period just set). */
+  private needsLoad(s: Scope): boolean {
+    if (!this.seen.has(s.id)) return true;
+    if (hasRateLimit(s.limits) && !this.rated.has(s.id)) return true;
+    return s.limits.budget !== null && this.spends.get(s.id)?.period !== s.limits.budget.period;
+  }
+
+  private setSpend(s: Scope, now: number, base: number): void {
+    const period = s.limits.budget!.period;
+    this.spends.set(s.id, { period, query: { scope: s.id, workspace_id: s.workspace_id, key_id: s.key_id, since: periodStart(period, now) }, base });
   }
 
   private entry(scope: string, window: number): RateEntry {
@@ -244,15 +263,16 @@ export class Governor {
             const r = res.rates.get(rateId(s.id, window));
             if (r) this.entry(s.id, window).global = { requests: r.requests, tokens: r.tokens };
             const spent = res.spend.get(s.id);
-            if (spent !== undefined && s.limits.budget) {
-              this.spends.set(s.id, { query: { scope: s.id, workspace_id: s.workspace_id, key_id: s.key_id, since: periodStart(s.limits.budget.period, now) }, base: spent });
-            }
+            if (spent !== undefined) this.setSpend(s, now, spent);
           }
         } catch (err) {
           this.opts.onError?.(err);
         } finally {
+          // Loaded or not, the scope is known now: during an outage each request must not try the database again.
           for (const s of fresh) {
             this.seen.set(s.id, this.now());
+            if (hasRateLimit(s.limits)) this.rated.add(s.id);
+            if (s.limits.budget && this.spends.get(s.id)?.period !== s.limits.budget.period) this.setSpend(s, now, 0);
             this.loading.delete(s.id);
           }
         }
