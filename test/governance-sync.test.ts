@@ -109,5 +109,5 @@ test("the log writer counts usage_key_daily once per stored row: a replayed batc
   await insertLogs(sql, rows); // a replay of the same records (spool, retry after a timeout)
   const counted = await sql`select api_key_id, requests::int, errors::int, prompt_tokens::int, completion_tokens::int, cost_usd::float8 as cost
     from usage_key_daily where workspace_id = ${ws} and api_key_id <> 'k-spend'`;
-  expect(counted).toEqual([{ api_key_id: "k-count", requests: 2, errors: 1, prompt_tokens: 7, completion_tokens: 3, cost: 0.5 }]);
+  expect([...counted]).toEqual([{ api_key_id: "k-count", requests: 2, errors: 1, prompt_tokens: 7, completion_tokens: 3, cost: 0.5 }]);
 });
