@@ -92,6 +92,8 @@ export class Governor {
   private readonly rates = new Map<string, RateEntry>();
   private readonly spends = new Map<string, SpendEntry>();
   private readonly local = new Map<string, LocalSpend>();
+  /** The same spend summed per scope, so an admission does not walk every pending row. */
+  private readonly localByScope = new Map<string, number>();
   private readonly reservations = new Map<string, Reservation[]>();
   /** Scope → when it was last used; loaded scopes only. */
   private readonly seen = new Map<string, number>();
@@ -169,7 +171,10 @@ export class Governor {
       for (const s of r.scopes) if (this.rated.has(s)) this.entry(s, window).pending.tokens += r.tokens;
     }
     const budgeted = r.scopes.filter((s) => this.spends.has(s));
-    if (r.cost > 0 && budgeted.length) this.local.set(r.id, { scopes: budgeted, cost: r.cost, at: now, writtenAt: null });
+    if (r.cost > 0 && budgeted.length && !this.local.has(r.id)) {
+      this.local.set(r.id, { scopes: budgeted, cost: r.cost, at: now, writtenAt: null });
+      for (const s of budgeted) this.localByScope.set(s, (this.localByScope.get(s) ?? 0) + r.cost);
+    }
   }
 
   /** The log writer committed these rows: the next read of the usage counters includes them. */
@@ -214,7 +219,8 @@ export class Governor {
       this.spends.set(s.id, entry);
     }
     let total = entry.base;
-    for (const l of this.local.values()) if (l.at >= since && l.scopes.includes(s.id)) total += l.cost;
+    // Just after a period ends this may still hold the old period's last rows (until the next sync): it errs towards refusing.
+    total += this.localByScope.get(s.id) ?? 0;
     return total;
   }
 
@@ -317,7 +323,7 @@ export class Governor {
         if (spent !== undefined && entry && entry.query.since === q.since) entry.base = spent;
       }
       // Rows committed before the read began are in what it returned.
-      for (const [id, l] of this.local) if (l.writtenAt !== null && l.writtenAt <= startedAt) this.local.delete(id);
+      for (const [id, l] of this.local) if (l.writtenAt !== null && l.writtenAt <= startedAt) this.dropLocal(id, l);
     } catch (err) {
       for (const e of sent) {
         e.pending = { requests: e.pending.requests + e.inflight.requests, tokens: e.pending.tokens + e.inflight.tokens };
@@ -344,6 +350,16 @@ export class Governor {
       else this.reservations.delete(id);
     }
     // A row the log writer never stored (dropped, or spooled for long) stops counting after a while.
-    for (const [id, l] of this.local) if (now - l.at > IDLE_MS) this.local.delete(id);
+    for (const [id, l] of this.local) if (now - l.at > IDLE_MS) this.dropLocal(id, l);
+  }
+
+  private dropLocal(id: string, l: LocalSpend): void {
+    this.local.delete(id);
+    for (const s of l.scopes) {
+      const left = (this.localByScope.get(s) ?? 0) - l.cost;
+      // Float sums drift; a scope with nothing left pending is exactly zero.
+      if (left <= 1e-12) this.localByScope.delete(s);
+      else this.localByScope.set(s, left);
+    }
   }
 }
