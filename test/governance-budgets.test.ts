@@ -14,7 +14,8 @@ let mock: MockUpstream;
 beforeAll(async () => {
   h = await gatewayHarness({ governance: { syncIntervalMs: 0 } });
   mock = (await h.addProvider("openai", {}, { behaviour: { usage: { prompt: 1000, completion: 1000 } } })).mock!;
-});
+  // The first embedded database of a test process is built from scratch (initdb), which takes a while.
+}, 120_000);
 afterAll(() => h.close());
 beforeEach(() => mock.reset());
 
@@ -94,7 +95,7 @@ describe("key budgets", () => {
     const restarted = new Governance(h.t.sql, { unpricedModels: "allow", syncIntervalMs: 0 });
     const key = (await authenticateApiKey(h.t.sql, k.key))!;
     const err = await restarted.admit(key, { providers: [], logContent: false }, { model: "gpt-4o-mini", estimatedTokens: 10, requestId: "r1" }).catch((e) => e);
-    restarted.stop();
+    await restarted.stop();
     expect(err).toBeInstanceOf(ApiError);
     expect(err.code).toBe("budget_exceeded");
   });

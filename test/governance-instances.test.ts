@@ -110,3 +110,27 @@ test.if(!!serverUrl)("a budget spent through one instance is refused by the othe
   expect(JSON.parse(refusedThere.text).error.code).toBe("budget_exceeded");
   expect(up.chatRequests().length - before).toBe(2);
 }, 90_000);
+
+test.if(!!serverUrl)("a limit set on a key another instance has cached is enforced there once the change is announced", async () => {
+  const k = await limitedKey({});
+  const call = () => fetch(`${b.base}/v1/chat/completions`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${k.key}`, "content-type": "application/json" },
+    body: JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }] }),
+  });
+  const before = await call();
+  await before.text();
+  expect(before.headers.get("x-ratelimit-limit-requests")).toBeNull();
+  // What the management API does: change the row, then announce it (as for a revocation).
+  await sql`update api_keys set rpm_limit = 100 where id = ${k.id}`;
+  await sql`select pg_notify('perpetuo_changes', ${JSON.stringify({ type: "api_key", workspace_id: wsId })})`;
+  const until = Date.now() + 2_000;
+  let limit: string | null = null;
+  while (limit === null && Date.now() < until) {
+    const r = await call();
+    await r.text();
+    limit = r.headers.get("x-ratelimit-limit-requests");
+    if (limit === null) await Bun.sleep(20);
+  }
+  expect(limit).toBe("100");
+}, 30_000);

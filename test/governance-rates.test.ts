@@ -15,7 +15,8 @@ let mock: MockUpstream;
 beforeAll(async () => {
   h = await gatewayHarness({ governance: { syncIntervalMs: 0, now: () => clock } });
   mock = (await h.addProvider("openai", {}, { behaviour: { usage: { prompt: 8, completion: 10 } } })).mock!;
-});
+  // The first embedded database of a test process is built from scratch (initdb), which takes a while.
+}, 120_000);
 afterAll(() => h.close());
 beforeEach(() => {
   // Each test starts in a fresh minute, 10 s in.

@@ -130,7 +130,7 @@ export function createGatewayServices(opts: {
     },
     async stop() {
       cache.close();
-      governance.stop();
+      await governance.stop().catch((err) => opts.logger.warn("governance: could not send the last counts", { error: err instanceof Error ? err.message : String(err) }));
       unhook?.();
       await tracker?.stop().catch((err) => opts.logger.warn("could not record key use", { error: err }));
     },

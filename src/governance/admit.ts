@@ -113,7 +113,7 @@ export class Governance {
     };
   }
 
-  stop(): void {
-    this.governor.stop();
+  stop(): Promise<void> {
+    return this.governor.stop();
   }
 }

@@ -6,6 +6,7 @@ import {
   periodStart,
   windowStart,
   WINDOW_MS,
+  type BudgetPeriod,
   type BudgetScope,
   type RateScope,
   type RateVerdict,
@@ -44,6 +45,7 @@ interface RateEntry {
 }
 
 interface SpendEntry {
+  period: BudgetPeriod;
   query: SpendQuery;
   /** Spend read from the usage counters at the last sync. */
   base: number;
@@ -90,6 +92,8 @@ export class Governor {
   private readonly rates = new Map<string, RateEntry>();
   private readonly spends = new Map<string, SpendEntry>();
   private readonly local = new Map<string, LocalSpend>();
+  /** The same spend summed per scope, so an admission does not walk every pending row. */
+  private readonly localByScope = new Map<string, number>();
   private readonly reservations = new Map<string, Reservation[]>();
   /** Scope → when it was last used; loaded scopes only. */
   private readonly seen = new Map<string, number>();
@@ -116,8 +120,8 @@ export class Governor {
   /** Checks every scope and, when all agree, counts the request (one request, its token estimate). */
   async admit(scopes: Scope[], estimatedTokens: number, reservationId: string): Promise<Admission> {
     const governed = scopes.filter((s) => hasRateLimit(s.limits) || s.limits.budget);
-    const unseen = governed.filter((s) => !this.seen.has(s.id));
-    if (unseen.length) await this.load(unseen);
+    const unknown = governed.filter((s) => this.needsLoad(s));
+    if (unknown.length) await this.load(unknown);
     const now = this.now();
     const window = windowStart(now);
     const resetMs = window + WINDOW_MS - now;
@@ -167,7 +171,10 @@ export class Governor {
       for (const s of r.scopes) if (this.rated.has(s)) this.entry(s, window).pending.tokens += r.tokens;
     }
     const budgeted = r.scopes.filter((s) => this.spends.has(s));
-    if (r.cost > 0 && budgeted.length) this.local.set(r.id, { scopes: budgeted, cost: r.cost, at: now, writtenAt: null });
+    if (r.cost > 0 && budgeted.length && !this.local.has(r.id)) {
+      this.local.set(r.id, { scopes: budgeted, cost: r.cost, at: now, writtenAt: null });
+      for (const s of budgeted) this.localByScope.set(s, (this.localByScope.get(s) ?? 0) + r.cost);
+    }
   }
 
   /** The log writer committed these rows: the next read of the usage counters includes them. */
@@ -185,8 +192,13 @@ export class Governor {
     return this.syncing;
   }
 
-  stop(): void {
+  /** Stops the timer and sends what is still pending, so other instances count it. */
+  async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    // Shutdown has its own deadline: an unreachable database must not hold it up.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, 2_000)));
+    await Promise.race([this.sync(), deadline]).finally(() => clearTimeout(timer));
   }
 
   private used(scope: string, window: number): WindowUse {
@@ -202,13 +214,26 @@ export class Governor {
     const since = periodStart(s.limits.budget!.period, now);
     let entry = this.spends.get(s.id);
     if (!entry || entry.query.since !== since) {
-      // A new period (or a budget just set): what was read belongs to another period.
-      entry = { query: { scope: s.id, workspace_id: s.workspace_id, key_id: s.key_id, since }, base: entry && entry.query.since < since ? 0 : (entry?.base ?? 0) };
+      // A new period began: nothing is spent in it yet as far as we know; the next sync reads the rest.
+      entry = { period: s.limits.budget!.period, query: { scope: s.id, workspace_id: s.workspace_id, key_id: s.key_id, since }, base: 0 };
       this.spends.set(s.id, entry);
     }
     let total = entry.base;
-    for (const l of this.local.values()) if (l.at >= since && l.scopes.includes(s.id)) total += l.cost;
+    // Just after a period ends this may still hold the old period's last rows (until the next sync): it errs towards refusing.
+    total += this.localByScope.get(s.id) ?? 0;
     return total;
+  }
+
+  /** Not seen by this process yet, or a limit it was not keeping (a rate limit or a budget period just set). */
+  private needsLoad(s: Scope): boolean {
+    if (!this.seen.has(s.id)) return true;
+    if (hasRateLimit(s.limits) && !this.rated.has(s.id)) return true;
+    return s.limits.budget !== null && this.spends.get(s.id)?.period !== s.limits.budget.period;
+  }
+
+  private setSpend(s: Scope, now: number, base: number): void {
+    const period = s.limits.budget!.period;
+    this.spends.set(s.id, { period, query: { scope: s.id, workspace_id: s.workspace_id, key_id: s.key_id, since: periodStart(period, now) }, base });
   }
 
   private entry(scope: string, window: number): RateEntry {
@@ -244,15 +269,16 @@ export class Governor {
             const r = res.rates.get(rateId(s.id, window));
             if (r) this.entry(s.id, window).global = { requests: r.requests, tokens: r.tokens };
             const spent = res.spend.get(s.id);
-            if (spent !== undefined && s.limits.budget) {
-              this.spends.set(s.id, { query: { scope: s.id, workspace_id: s.workspace_id, key_id: s.key_id, since: periodStart(s.limits.budget.period, now) }, base: spent });
-            }
+            if (spent !== undefined) this.setSpend(s, now, spent);
           }
         } catch (err) {
           this.opts.onError?.(err);
         } finally {
+          // Loaded or not, the scope is known now: during an outage each request must not try the database again.
           for (const s of fresh) {
             this.seen.set(s.id, this.now());
+            if (hasRateLimit(s.limits)) this.rated.add(s.id);
+            if (s.limits.budget && this.spends.get(s.id)?.period !== s.limits.budget.period) this.setSpend(s, now, 0);
             this.loading.delete(s.id);
           }
         }
@@ -297,7 +323,7 @@ export class Governor {
         if (spent !== undefined && entry && entry.query.since === q.since) entry.base = spent;
       }
       // Rows committed before the read began are in what it returned.
-      for (const [id, l] of this.local) if (l.writtenAt !== null && l.writtenAt <= startedAt) this.local.delete(id);
+      for (const [id, l] of this.local) if (l.writtenAt !== null && l.writtenAt <= startedAt) this.dropLocal(id, l);
     } catch (err) {
       for (const e of sent) {
         e.pending = { requests: e.pending.requests + e.inflight.requests, tokens: e.pending.tokens + e.inflight.tokens };
@@ -324,6 +350,16 @@ export class Governor {
       else this.reservations.delete(id);
     }
     // A row the log writer never stored (dropped, or spooled for long) stops counting after a while.
-    for (const [id, l] of this.local) if (now - l.at > IDLE_MS) this.local.delete(id);
+    for (const [id, l] of this.local) if (now - l.at > IDLE_MS) this.dropLocal(id, l);
+  }
+
+  private dropLocal(id: string, l: LocalSpend): void {
+    this.local.delete(id);
+    for (const s of l.scopes) {
+      const left = (this.localByScope.get(s) ?? 0) - l.cost;
+      // Float sums drift; a scope with nothing left pending is exactly zero.
+      if (left <= 1e-12) this.localByScope.delete(s);
+      else this.localByScope.set(s, left);
+    }
   }
 }
