@@ -149,9 +149,8 @@ describe.each(CASES)("through $name", ({ mock, type, wire, model }) => {
     await h.t.deps.logQueue.flush();
     const rows = await h.t.sql<{ status: number }[]>`select status from request_logs where request_id = ${`gone-${type}`}`;
     expect(rows.length).toBe(1);
-    // The chat pipeline (proxy.ts streamAttempt) logs a client leaving mid-stream as 502
-    // stream_error ("operation was aborted"), not 499; the native relay says 499.
-    if (wire === "responses") expect(rows[0].status).toBe(499);
+    // Translated or relayed, a client leaving is 499 client_closed, not a provider failure.
+    expect(rows[0].status).toBe(499);
   });
 
   test("an image input reaches the provider", async () => {

@@ -607,6 +607,13 @@ async function streamAttempt(a: AttemptContext): Promise<{ ok: true; response: R
             sig.arm(timeoutMs);
             if (!more && !finished && !midError) midError = upstreamError("stream_error", "the provider's stream ended without its end marker");
           } catch (err) {
+            // The client's abort reaches the upstream read before cancel() runs: it left, nothing broke.
+            if (call.signal.aborted && !deps.draining?.aborted) {
+              reader.cancel().catch(() => {});
+              finish(CLIENT_CLOSED, { class: "client_closed", message: "the client closed the connection" });
+              controller.close();
+              return;
+            }
             midError = sig.timedOut
               ? upstreamError("timeout", `no data from the provider for ${timeoutMs} ms`)
               : upstreamError("stream_error", `the provider's stream broke: ${networkErrorMessage(err)}`);
