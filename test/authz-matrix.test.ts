@@ -67,7 +67,7 @@ const EXPECT: Record<string, Expectation> = {
   "GET /workspaces/:id": api("member", 200),
   "PUT /workspaces/:id": api("admin", 200, { body: () => ({ name: "Target" }) }),
   "GET /workspaces/:id/settings": api("member", 200),
-  "PUT /workspaces/:id/settings": api("admin", 200, { body: () => ({ retention_days: 30 }) }),
+  "PUT /workspaces/:id/settings": api("admin", 200, { body: () => ({ retention_days: 30, rpm_limit: 100_000 }) }),
   "GET /workspaces/:id/providers": api("member", 200),
   "POST /workspaces/:id/providers": api("admin", 201, {
     body: (f) => ({ name: uniq("p"), type: "openai_compatible", base_url: f.upstreamUrl, api_key: f.upstreamKey }),
@@ -80,6 +80,8 @@ const EXPECT: Record<string, Expectation> = {
   "GET /workspaces/:id/api-keys": api("member", 200),
   "POST /workspaces/:id/api-keys": api("admin", 201, { body: () => ({ name: uniq("k") }) }),
   "GET /workspaces/:id/api-keys/:kid": api("member", 200),
+  // Who may create keys may set their limits: a plain member may not.
+  "PATCH /workspaces/:id/api-keys/:kid": api("admin", 200, { body: () => ({ rpm_limit: 600, tags: ["team:authz"] }) }),
   "POST /workspaces/:id/api-keys/:kid/revoke": api("admin", 200, { fresh: "key" }),
   "DELETE /workspaces/:id/api-keys/:kid": api("admin", 204, { fresh: "key" }),
   "GET /workspaces/:id/logs": api("member", 200),
@@ -87,6 +89,7 @@ const EXPECT: Record<string, Expectation> = {
   "GET /workspaces/:id/usage": api("member", 200),
   "GET /workspaces/:id/usage/by-provider": api("member", 200),
   "GET /workspaces/:id/usage/by-model": api("member", 200),
+  "GET /workspaces/:id/usage/by-key": api("member", 200),
   "POST /v1/chat/completions": api("gateway", 200, { body: () => ({ model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }] }) }),
   "GET /v1/models": api("gateway", 200),
 
