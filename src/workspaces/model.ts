@@ -30,3 +30,6 @@ export const SettingsBody = v.object({
   log_content: v.optional(v.boolean("must be true or false")),
   ...WorkspaceLimitsEntries,
 });
+
+/** The workspace's limits alone (the dashboard's limits form). */
+export const LimitsBody = v.object(WorkspaceLimitsEntries);

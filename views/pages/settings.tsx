@@ -4,6 +4,24 @@ import { Checkbox, Csrf, ErrorSummary, Submit, TextField } from "../components/f
 import { postForm } from "../components/hx.ts";
 import { Notice, PageHeader } from "../components/ui.tsx";
 import { InvitationsPanel, type InvitationsProps } from "../components/invitations.tsx";
+import { BudgetMeter, LimitFields, type BudgetPeriod, type LimitValues } from "../components/limits.tsx";
+import { formatCost } from "../components/format.ts";
+
+/** The workspace's stored limits and its spend this period (for the meter). */
+export interface WorkspaceLimitsView {
+  budget_usd: number | null;
+  budget_period: BudgetPeriod | null;
+  spend_usd: number;
+  spend_period: BudgetPeriod;
+  budget_resets_at: Date | null;
+}
+
+export interface LimitsPanelProps {
+  stored: WorkspaceLimitsView;
+  values: LimitValues;
+  errors: FormErrors;
+  saved?: boolean;
+}
 
 export interface SettingsValues {
   name: string;
@@ -18,6 +36,7 @@ export interface SettingsProps {
   saved?: boolean;
   /** Owners and admins only. */
   invitations?: InvitationsProps | null;
+  limits: LimitsPanelProps;
 }
 
 export function SettingsPage(props: SettingsProps) {
@@ -60,7 +79,37 @@ export function SettingsPage(props: SettingsProps) {
         </fieldset>
         {editable ? <Submit label="Save settings" /> : ""}
       </form>
+      <LimitsPanel ctx={ctx} editable={editable} {...props.limits} />
       {props.invitations ? <InvitationsPanel {...props.invitations} /> : ""}
     </Layout>
+  );
+}
+
+const SPEND_WORDS: Record<BudgetPeriod, string> = { day: "today", month: "this month", total: "in total" };
+
+/** Limits for the whole workspace, over every key: a separate form so saving one never resets the other. */
+function LimitsPanel(props: LimitsPanelProps & { ctx: ViewContext; editable: boolean }) {
+  const { stored, errors } = props;
+  const w = props.ctx.workspace!;
+  return (
+    <section class="panel" aria-labelledby="limits-title" id="limits">
+      <h2 id="limits-title">Workspace limits and budget</h2>
+      <p class="muted">Apply to all of the workspace's keys together, on top of each key's own limits.</p>
+      {props.saved ? <Notice tone="success">Limits saved.</Notice> : ""}
+      {stored.budget_usd !== null && stored.budget_period ? (
+        <BudgetMeter spend={stored.spend_usd} budget={stored.budget_usd} period={stored.budget_period} resetsAt={stored.budget_resets_at} label="Workspace budget spent" />
+      ) : (
+        <p safe>{`Spent ${SPEND_WORDS[stored.spend_period]}: ${formatCost(stored.spend_usd)} (no budget).`}</p>
+      )}
+      <form {...postForm(`/app/w/${encodeURIComponent(w.id)}/settings/limits`, "replace")} class="stack" novalidate>
+        <Csrf token={props.ctx.csrf} />
+        <ErrorSummary errors={errors} />
+        <fieldset disabled={!props.editable}>
+          <legend class="visually-hidden">Workspace limits</legend>
+          <LimitFields values={props.values} errors={errors} forKey={false} idPrefix="ws" />
+        </fieldset>
+        {props.editable ? <Submit label="Save limits" /> : ""}
+      </form>
+    </section>
   );
 }
