@@ -143,7 +143,7 @@ describe("PATCH /workspaces/:id/api-keys/:kid", () => {
     expect(r.body.error.param).toBe("budget_period");
     const mixed = await t.call("PATCH", `${o.base}/${k.id}`, { token: o.token, body: { budget_usd: null, budget_period: "day" } });
     expect(mixed.status).toBe(422);
-    expect(mixed.body.error.param).toBe("budget_period");
+    expect(mixed.body.error.param).toBe("budget_usd");
     expect((await t.call("GET", `${o.base}/${k.id}`, { token: o.token })).body).toMatchObject({ name: "c", budget_usd: null });
   });
 

@@ -105,7 +105,8 @@ export function mergeLimits(current: Limits, patch: LimitsPatch): { value: Limit
   if (patch.budget_usd === null || patch.budget_period === null) {
     const other = patch.budget_usd === null ? patch.budget_period : patch.budget_usd;
     if (other !== undefined && other !== null) {
-      return { error: "budget_usd and budget_period are set and cleared together: give both, or null for both", param: patch.budget_usd === null ? "budget_period" : "budget_usd" };
+      // Name the half that is missing (the null one).
+      return { error: "budget_usd and budget_period are set and cleared together: give both, or null for both", param: patch.budget_usd === null ? "budget_usd" : "budget_period" };
     }
     next.budget_usd = null;
     next.budget_period = null;
