@@ -21,7 +21,7 @@ const BUDGET_RULE = `must be an amount in US dollars above 0 and at most ${MAX_B
 export const BudgetUsd = v.nullable(
   v.pipe(
     v.number(BUDGET_RULE),
-    v.check((n) => Number.isFinite(n) && n > 0, BUDGET_RULE),
+    v.gtValue(0, BUDGET_RULE),
     v.maxValue(MAX_BUDGET_USD, BUDGET_RULE),
     // Cents of a cent are the finest grain prices come in; more digits would only be noise.
     v.check((n) => Math.abs(n * 1e6 - Math.round(n * 1e6)) < 1e-6, "must have at most 6 decimal places"),

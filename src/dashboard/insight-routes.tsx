@@ -120,7 +120,7 @@ export function insightPages(deps: AppDeps) {
         const ref = localLogsUrl(c.headers["hx-current-url"] ?? c.headers.referer, workspacePath(id, "/logs"));
         return html(
           c.set,
-          <LogDetailPage ctx={ctx} log={{ ...log, api_key_name: key ? `${key.name} (${key.prefix}…)` : null }} back={ref} />,
+          <LogDetailPage ctx={ctx} log={{ ...log, api_key_name: key ? `${key.name} (${key.prefix}…)` : log.api_key_id ? "(deleted key)" : null }} back={ref} />,
         );
       },
       { workspace: "member", params: LogParams },
