@@ -315,6 +315,12 @@ describe("usage and logs", () => {
     expect(filtered.text).toContain("tagged-model");
     expect(filtered.text).not.toContain("plain-model");
     expect(filtered.text).toContain('name="tag" type="text" value="team:search"');
+    const detail = await w.c.get(`${w.base}/logs/${tagged.id}`);
+    expect(detail.text).toMatch(/<dt>Tags<\/dt><dd><span class="tags"><span class="chip chip-tag">team:search<\/span><span class="chip chip-tag">&lt;u&gt;x&lt;\/u&gt;<\/span>/);
+    await w.c.post(`${w.base}/keys/${id}/delete`, { _csrf: w.csrf });
+    const orphan = await w.c.get(`${w.base}/logs/${tagged.id}`);
+    expect(orphan.text).toContain("<dt>API key</dt><dd>(deleted key)</dd>");
+    expect((await w.c.get(`${w.base}/logs`)).text).toContain('<span class="muted">(deleted key)</span>');
     const bad = await w.c.get(`${w.base}/logs?tag=${"y".repeat(65)}`);
     expect(bad.status).toBe(422);
     expect(fieldError(bad.text, "f-tag")).toContain("64");
