@@ -68,15 +68,14 @@ export function KeysPage(props: KeysProps) {
         </EmptyState>
       ) : (
         <div class="table-wrap" tabindex="0" role="region" aria-label="API keys">
-          <table class="table">
+          <table class="table table-keys">
             <thead>
               <tr>
                 <th scope="col">Name</th>
                 <th scope="col">Key</th>
-                <th scope="col">Created</th>
+                <th scope="col">Created · last used</th>
                 <th scope="col">Limits</th>
                 <th scope="col">Budget</th>
-                <th scope="col">Last used</th>
                 <th scope="col">Status</th>
                 <th scope="col">
                   <span class="visually-hidden">Actions</span>
@@ -106,6 +105,7 @@ export function KeysPage(props: KeysProps) {
                       ) : (
                         ""
                       )}
+                      <span class="sub">{k.last_used_at ? <>last used <Time value={k.last_used_at} /></> : "never used"}</span>
                     </td>
                     <td>
                       <LimitsSummary {...k} budget_usd={null} />
@@ -117,7 +117,6 @@ export function KeysPage(props: KeysProps) {
                         <span class="muted">No budget</span>
                       )}
                     </td>
-                    <td>{k.last_used_at ? <Time value={k.last_used_at} /> : <span class="muted">never</span>}</td>
                     <td>
                       <Badge tone={STATUS_TONE[k.status]} label={k.status} />
                       {k.expires_at && k.status === "active" ? (
