@@ -76,7 +76,11 @@ describe("gateway API keys", () => {
     expect(list.body.data).toHaveLength(1);
     expect(list.body.data[0]).toEqual(get.body);
     expect(Object.keys(get.body).sort()).toEqual(
-      ["created_at", "created_by", "expires_at", "id", "last_used_at", "name", "prefix", "revoked_at", "status"].sort(),
+      [
+        ...["created_at", "created_by", "expires_at", "id", "last_used_at", "name", "prefix", "revoked_at", "status"],
+        // Governance (issue 13).
+        ...["rpm_limit", "tpm_limit", "budget_usd", "budget_period", "allowed_models", "tags", "spend_usd", "spend_period", "budget_resets_at"],
+      ].sort(),
     );
   });
 

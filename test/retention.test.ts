@@ -105,14 +105,15 @@ describe("workspace settings", () => {
     try {
       const got = await t.call("GET", `/workspaces/${ws.id}/settings`, { token: owner.token });
       expect(got.status).toBe(200);
-      expect(got.body).toEqual({ retention_days: 30, log_content: false });
+      // The settings also carry the workspace's limits and spend (issue 13; key-limits-api.test.ts).
+      expect(got.body).toMatchObject({ retention_days: 30, log_content: false });
       const put = await t.call("PUT", `/workspaces/${ws.id}/settings`, { token: owner.token, body: { retention_days: 7, log_content: true } });
       expect(put.status).toBe(200);
-      expect(put.body).toEqual({ retention_days: 7, log_content: true });
+      expect(put.body).toMatchObject({ retention_days: 7, log_content: true });
       expect(events).toEqual([{ type: "workspace", workspace_id: ws.id }]);
       // A partial update keeps the other field; an update that changes nothing announces nothing.
       const partial = await t.call("PUT", `/workspaces/${ws.id}/settings`, { token: owner.token, body: { log_content: true } });
-      expect(partial.body).toEqual({ retention_days: 7, log_content: true });
+      expect(partial.body).toMatchObject({ retention_days: 7, log_content: true });
       expect(events).toHaveLength(1);
       expect((await t.call("GET", `/workspaces/${ws.id}`, { token: owner.token })).body.settings).toEqual({ retention_days: 7, log_content: true });
     } finally {
@@ -151,7 +152,7 @@ describe("workspace settings", () => {
     const r = await t.call("PUT", `/workspaces/${ws.id}/settings`, { token: owner.token, body });
     expect(r.status).toBe(422);
     expect(r.body.error.param).toBe(param);
-    expect((await t.call("GET", `/workspaces/${ws.id}/settings`, { token: owner.token })).body).toEqual({ retention_days: 30, log_content: false });
+    expect((await t.call("GET", `/workspaces/${ws.id}/settings`, { token: owner.token })).body).toMatchObject({ retention_days: 30, log_content: false });
   });
 
   test("accepts the bounds 1 and 3650", async () => {

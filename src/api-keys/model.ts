@@ -1,5 +1,6 @@
 import * as v from "valibot";
 import { IdParam } from "../workspaces/model.ts";
+import { KeyLimitsEntries } from "./limits.ts";
 
 export const ApiKeyName = v.pipe(
   v.string("must be a string"),
@@ -29,9 +30,18 @@ export const CreateApiKeyBody = v.object({
   name: ApiKeyName,
   /** Absent or null: the key never expires. */
   expires_at: v.optional(v.nullable(ExpiresAt)),
+  /** Limits, budget (both fields or neither), allow-list and tags; absent or null = none. */
+  ...KeyLimitsEntries,
+});
+
+/** PATCH: only what is given changes; null clears a limit, the budget, the allow-list or the tags. */
+export const UpdateApiKeyBody = v.object({
+  name: v.optional(ApiKeyName),
+  ...KeyLimitsEntries,
 });
 
 export const ApiKeysParams = v.object({ id: IdParam });
 export const ApiKeyParams = v.object({ id: IdParam, kid: IdParam });
 
 export type CreateApiKeyInput = v.InferOutput<typeof CreateApiKeyBody>;
+export type UpdateApiKeyInput = v.InferOutput<typeof UpdateApiKeyBody>;

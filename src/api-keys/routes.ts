@@ -2,10 +2,10 @@ import { Elysia } from "elysia";
 import type { AppDeps } from "../app.ts";
 import { authPlugin } from "../http/auth.ts";
 import { notFound } from "../http/errors.ts";
-import { ApiKeyParams, ApiKeysParams, CreateApiKeyBody } from "./model.ts";
-import { createApiKey, deleteApiKey, getApiKey, listApiKeys, revokeApiKey } from "./service.ts";
+import { ApiKeyParams, ApiKeysParams, CreateApiKeyBody, UpdateApiKeyBody } from "./model.ts";
+import { createApiKey, deleteApiKey, getApiKey, listApiKeys, revokeApiKey, updateApiKey } from "./service.ts";
 
-/** Gateway API keys of a workspace. Reads need membership; minting, revoking and deleting need admin. */
+/** Gateway API keys of a workspace. Reads need membership; minting, changing limits, revoking and deleting need admin. */
 export function apiKeysRoutes(deps: AppDeps) {
   const changed = (workspaceId: string, keyHash: string) =>
     deps.events.emit({ type: "api_key", workspace_id: workspaceId, key_hash: keyHash });
@@ -32,6 +32,18 @@ export function apiKeysRoutes(deps: AppDeps) {
       "/:kid",
       async ({ params }) => (await getApiKey(deps.sql, params.id, params.kid)) ?? Promise.reject(notFound("API key")),
       { workspace: "member", params: ApiKeyParams },
+    )
+    .patch(
+      "/:kid",
+      async ({ params, body, session }) => {
+        const updated = await updateApiKey(deps.sql, params.id, params.kid, body);
+        if (!updated) throw notFound("API key");
+        // The gateway caches a key with its limits: the same event as a revocation makes it reload them.
+        changed(params.id, updated.key_hash);
+        deps.logger.info("api key updated", { workspace_id: params.id, api_key_id: params.kid, fields: Object.keys(body), user_id: session.user.id });
+        return updated.view;
+      },
+      { workspace: "admin", params: ApiKeyParams, body: UpdateApiKeyBody },
     )
     .post(
       "/:kid/revoke",

@@ -1,8 +1,11 @@
 import { createId } from "@paralleldrive/cuid2";
-import type { Sql } from "../db/client.ts";
+import type { Sql, TransactionSql } from "../db/client.ts";
 import { randomBase62, safeEqual, sha256Hex } from "../crypto.ts";
-import type { CreateApiKeyInput } from "./model.ts";
 import type { ScopeLimits } from "../governance/limits.ts";
+import { invalid } from "../http/errors.ts";
+import { spendPeriod } from "../usage/period.ts";
+import { mergeLimits, NO_LIMITS, type BudgetPeriod, type Limits } from "./limits.ts";
+import type { CreateApiKeyInput, UpdateApiKeyInput } from "./model.ts";
 
 export const API_KEY_PREFIX = "prp_";
 // 32 random bytes in base62 are 43 characters; longer keys stay valid should the length ever grow.
@@ -22,6 +25,22 @@ export interface ApiKeyView {
   revoked_at: Date | null;
   expires_at: Date | null;
   status: ApiKeyStatus;
+  /** Requests per minute; null = no limit. */
+  rpm_limit: number | null;
+  /** Tokens (prompt + completion) per minute; null = no limit. */
+  tpm_limit: number | null;
+  /** USD per budget_period; both null = no budget. */
+  budget_usd: number | null;
+  budget_period: BudgetPeriod | null;
+  /** Model patterns the key may use; empty = any. */
+  allowed_models: string[];
+  tags: string[];
+  /** Spend over the current budget period (the current UTC month when there is no budget), from usage_key_daily. */
+  spend_usd: number;
+  /** The period spend_usd covers. */
+  spend_period: BudgetPeriod;
+  /** When the budget starts over; null without a budget or for a total one. */
+  budget_resets_at: Date | null;
 }
 
 /** What the gateway learns from a valid key. */
@@ -67,6 +86,13 @@ interface ApiKeyRow {
   last_used_at: Date | null;
   revoked_at: Date | null;
   expires_at: Date | null;
+  rpm_limit: number | null;
+  tpm_limit: number | null;
+  budget_usd: number | null;
+  budget_period: BudgetPeriod | null;
+  allowed_models: string[];
+  tags: string[];
+  spend_usd: number;
 }
 
 export const generateApiKey = (): string => `${API_KEY_PREFIX}${randomBase62(32)}`;
@@ -91,30 +117,57 @@ function toView(row: ApiKeyRow, now: Date): ApiKeyView {
     revoked_at: row.revoked_at,
     expires_at: row.expires_at,
     status: apiKeyStatus(row, now),
+    rpm_limit: row.rpm_limit,
+    tpm_limit: row.tpm_limit,
+    budget_usd: row.budget_usd,
+    budget_period: row.budget_period,
+    allowed_models: row.allowed_models,
+    tags: row.tags,
+    spend_usd: row.spend_usd,
+    spend_period: spendPeriod(row.budget_period, now).period,
+    budget_resets_at: row.budget_usd !== null ? spendPeriod(row.budget_period, now).resets_at : null,
   };
+}
+
+/**
+ * The columns of a key with its spend over its own budget period (one lateral sum per key over
+ * usage_key_daily's primary key). The day bounds come from `now` so a test can pin them.
+ */
+function selectKeys(sql: Sql | TransactionSql, now: Date) {
+  const day = spendPeriod("day", now).since;
+  const month = spendPeriod("month", now).since;
+  return sql`
+    select k.id, k.name, k.prefix, k.key_hash, k.created_at, k.created_by, u.email as created_by_email,
+           k.last_used_at, k.revoked_at, k.expires_at, k.rpm_limit, k.tpm_limit, k.budget_usd::float8 as budget_usd,
+           k.budget_period, k.allowed_models, k.tags, s.spend_usd
+    from api_keys k
+    left join users u on u.id = k.created_by
+    left join lateral (
+      select coalesce(sum(d.cost_usd), 0)::float8 as spend_usd
+      from usage_key_daily d
+      where d.workspace_id = k.workspace_id and d.api_key_id = k.id
+        and (k.budget_period = 'total'
+             or d.day >= (case when k.budget_period = 'day' then ${day}::date else ${month}::date end))
+    ) s on true`;
 }
 
 export async function listApiKeys(sql: Sql, workspaceId: string, now: Date = new Date()): Promise<ApiKeyView[]> {
   const rows = await sql<ApiKeyRow[]>`
-    select k.id, k.name, k.prefix, k.key_hash, k.created_at, k.created_by, u.email as created_by_email,
-           k.last_used_at, k.revoked_at, k.expires_at
-    from api_keys k left join users u on u.id = k.created_by
+    ${selectKeys(sql, now)}
     where k.workspace_id = ${workspaceId}
     order by k.created_at desc, k.id`;
   return rows.map((r) => toView(r, now));
 }
 
-async function findApiKey(sql: Sql, workspaceId: string, keyId: string): Promise<(ApiKeyView & { key_hash: string }) | null> {
+async function findApiKey(sql: Sql | TransactionSql, workspaceId: string, keyId: string, now: Date = new Date()): Promise<(ApiKeyView & { key_hash: string }) | null> {
   const [row] = await sql<ApiKeyRow[]>`
-    select k.id, k.name, k.prefix, k.key_hash, k.created_at, k.created_by, u.email as created_by_email,
-           k.last_used_at, k.revoked_at, k.expires_at
-    from api_keys k left join users u on u.id = k.created_by
+    ${selectKeys(sql, now)}
     where k.workspace_id = ${workspaceId} and k.id = ${keyId}`;
-  return row ? { ...toView(row, new Date()), key_hash: row.key_hash } : null;
+  return row ? { ...toView(row, now), key_hash: row.key_hash } : null;
 }
 
-export async function getApiKey(sql: Sql, workspaceId: string, keyId: string): Promise<ApiKeyView | null> {
-  const found = await findApiKey(sql, workspaceId, keyId);
+export async function getApiKey(sql: Sql, workspaceId: string, keyId: string, now: Date = new Date()): Promise<ApiKeyView | null> {
+  const found = await findApiKey(sql, workspaceId, keyId, now);
   if (!found) return null;
   const { key_hash: _, ...view } = found;
   return view;
@@ -127,14 +180,54 @@ export async function createApiKey(
   userId: string,
   input: CreateApiKeyInput,
 ): Promise<{ view: ApiKeyView; key: string; key_hash: string }> {
+  const limits = checkedLimits(NO_LIMITS, input);
   const id = createId();
   const key = generateApiKey();
   const keyHash = hashApiKey(key);
   await sql`
-    insert into api_keys (id, workspace_id, name, prefix, key_hash, created_by, expires_at)
+    insert into api_keys (id, workspace_id, name, prefix, key_hash, created_by, expires_at,
+                          rpm_limit, tpm_limit, budget_usd, budget_period, allowed_models, tags)
     values (${id}, ${workspaceId}, ${input.name}, ${key.slice(0, API_KEY_PREFIX.length + DISPLAY_CHARS)}, ${keyHash},
-            ${userId}, ${input.expires_at ?? null})`;
+            ${userId}, ${input.expires_at ?? null}, ${limits.rpm_limit}, ${limits.tpm_limit}, ${limits.budget_usd},
+            ${limits.budget_period}, ${sql.array(input.allowed_models ?? [])}::text[], ${sql.array(input.tags ?? [])}::text[])`;
   return { view: (await getApiKey(sql, workspaceId, id))!, key, key_hash: keyHash };
+}
+
+/** The limits after a patch, or a 422 naming the budget field that lacks its partner. */
+function checkedLimits(current: Limits, patch: Partial<Limits>): Limits {
+  const merged = mergeLimits(current, patch);
+  if ("error" in merged) throw invalid(merged.error, merged.param);
+  return merged.value;
+}
+
+/**
+ * Changes a key's name, limits, budget, allow-list or tags (absent: unchanged; null: cleared).
+ * Null when not found; the key's hash comes back so the caller can tell the gateway's cache.
+ */
+export async function updateApiKey(
+  sql: Sql,
+  workspaceId: string,
+  keyId: string,
+  patch: UpdateApiKeyInput,
+): Promise<{ view: ApiKeyView; key_hash: string } | null> {
+  return sql.begin(async (tx) => {
+    // Locked so two edits at once cannot mix their halves of a budget.
+    const [locked] = await tx`select 1 from api_keys where workspace_id = ${workspaceId} and id = ${keyId} for update`;
+    if (!locked) return null;
+    const current = (await findApiKey(tx, workspaceId, keyId))!;
+    const limits = checkedLimits(current, patch);
+    const allowed = patch.allowed_models !== undefined ? (patch.allowed_models ?? []) : current.allowed_models;
+    const tags = patch.tags !== undefined ? (patch.tags ?? []) : current.tags;
+    await tx`
+      update api_keys set
+        name = ${patch.name ?? current.name},
+        rpm_limit = ${limits.rpm_limit}, tpm_limit = ${limits.tpm_limit},
+        budget_usd = ${limits.budget_usd}, budget_period = ${limits.budget_period},
+        allowed_models = ${tx.array(allowed)}::text[], tags = ${tx.array(tags)}::text[]
+      where workspace_id = ${workspaceId} and id = ${keyId}`;
+    const { key_hash, ...view } = (await findApiKey(tx, workspaceId, keyId))!;
+    return { view, key_hash };
+  });
 }
 
 /** Revokes (idempotently: a revoked key keeps its first revoked_at). Null when not found. */

@@ -7,13 +7,13 @@ import { WorkspaceParams } from "../workspaces/model.ts";
 import { LogParams, LogsParams, LogsQuery } from "../logs/model.ts";
 import { getLog, listLogs, type LogPage } from "../logs/service.ts";
 import { UsageParams, UsageQuery } from "../usage/model.ts";
-import { usageByModel, usageByProvider, usageRange, usageSummary, type UsageRange } from "../usage/service.ts";
+import { usageByKey, usageByModel, usageByProvider, usageRange, usageSummary, type UsageRange } from "../usage/service.ts";
 import { listProviders } from "../providers/service.ts";
 import { listApiKeys } from "../api-keys/service.ts";
 import { OverviewPage } from "../../views/pages/overview.tsx";
 import { LogsPage, type LogFilterValues } from "../../views/pages/logs.tsx";
 import { LogDetailPage } from "../../views/pages/log-detail.tsx";
-import { UsagePage } from "../../views/pages/usage.tsx";
+import { UsagePage, type KeyUsageRow } from "../../views/pages/usage.tsx";
 import { errorsFor, issuesToErrors } from "./forms.ts";
 import { html } from "./render.ts";
 import { pageContext, workspacePath } from "./context.ts";
@@ -65,6 +65,7 @@ export function insightPages(deps: AppDeps) {
           provider: str(q.provider),
           model: str(q.model).trim(),
           key: str(q.key),
+          tag: str(q.tag).trim(),
           from: str(q.from),
           to: str(q.to),
         };
@@ -119,7 +120,7 @@ export function insightPages(deps: AppDeps) {
         const ref = localLogsUrl(c.headers["hx-current-url"] ?? c.headers.referer, workspacePath(id, "/logs"));
         return html(
           c.set,
-          <LogDetailPage ctx={ctx} log={{ ...log, api_key_name: key ? `${key.name} (${key.prefix}…)` : null }} back={ref} />,
+          <LogDetailPage ctx={ctx} log={{ ...log, api_key_name: key ? `${key.name} (${key.prefix}…)` : log.api_key_id ? "(deleted key)" : null }} back={ref} />,
         );
       },
       { workspace: "member", params: LogParams },
@@ -145,11 +146,23 @@ export function insightPages(deps: AppDeps) {
             errors = errorsFor({}, sentence(err.message, null));
           }
         }
-        const [summary, byProvider, byModel] = await Promise.all([
+        const [summary, byProvider, byModel, byKey, keys] = await Promise.all([
           usageSummary(deps.sql, id, range),
           usageByProvider(deps.sql, id, range),
           usageByModel(deps.sql, id, range),
+          usageByKey(deps.sql, id, range),
+          listApiKeys(deps.sql, id),
         ]);
+        const keyById = new Map(keys.map((k) => [k.id, k]));
+        const keyRows: KeyUsageRow[] = byKey.data.map((u) => {
+          const k = keyById.get(u.api_key_id);
+          return {
+            ...u,
+            label: u.name ?? "(deleted key)",
+            state: u.deleted ? "deleted" : u.revoked ? "revoked" : "active",
+            budget: k && k.budget_usd !== null && k.budget_period ? { spend: k.spend_usd, budget: k.budget_usd, period: k.budget_period, resetsAt: k.budget_resets_at } : null,
+          };
+        });
         const ctx = await pageContext(deps, c, id);
         const today = Date.parse(`${isoDay(Date.now())}T00:00:00Z`);
         const presets = [7, 30, 90].map((n) => {
@@ -169,6 +182,7 @@ export function insightPages(deps: AppDeps) {
             days={summary.days}
             byProvider={byProvider.data.map((p) => ({ ...p, label: p.provider_name ?? (p.provider_id ? "(deleted provider)" : "(no provider)") }))}
             byModel={byModel.data.map((m) => ({ ...m, label: m.model }))}
+            byKey={keyRows}
             presets={presets}
           />,
           failed ? 422 : 200,

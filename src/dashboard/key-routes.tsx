@@ -3,12 +3,15 @@ import * as v from "valibot";
 import type { AppDeps } from "../app.ts";
 import { authPlugin, type Session } from "../http/auth.ts";
 import { notFound } from "../http/errors.ts";
-import { ApiKeyParams, ApiKeysParams, CreateApiKeyBody } from "../api-keys/model.ts";
-import { createApiKey, deleteApiKey, getApiKey, listApiKeys, revokeApiKey } from "../api-keys/service.ts";
+import { ApiKeyParams, ApiKeysParams, CreateApiKeyBody, UpdateApiKeyBody } from "../api-keys/model.ts";
+import { createApiKey, deleteApiKey, getApiKey, listApiKeys, revokeApiKey, updateApiKey, type ApiKeyView } from "../api-keys/service.ts";
 import { listProviders } from "../providers/service.ts";
 import type { FormErrors } from "../../views/context.ts";
 import { KeysPage } from "../../views/pages/keys.tsx";
 import { ConfirmPage } from "../../views/pages/confirm.tsx";
+import { KeyEditPage } from "../../views/pages/key-edit.tsx";
+import { limitValues, type LimitValues } from "../../views/components/limits.tsx";
+import { formLimitErrors, limitFormValues, limitsInput, serviceErrorToForm } from "./limits-form.ts";
 import { errorsFor, formBody, issuesToErrors, text } from "./forms.ts";
 import { html, targetsInline, type SetLike } from "./render.ts";
 import { pageContext, workspacePath } from "./context.ts";
@@ -30,12 +33,22 @@ async function exampleModel(deps: AppDeps, workspaceId: string): Promise<string>
 export function keyPages(deps: AppDeps) {
   // Exactly what the JSON routes emit, so the gateway's key cache forgets the key at once.
   const changed = (workspaceId: string, keyHash: string) => deps.events.emit({ type: "api_key", workspace_id: workspaceId, key_hash: keyHash });
-  const notices: Record<string, string> = { revoked: "Key revoked: requests with it are refused from now on.", deleted: "Key deleted." };
+  const notices: Record<string, string> = {
+    revoked: "Key revoked: requests with it are refused from now on.",
+    deleted: "Key deleted.",
+    saved: "Key saved: its limits apply from the next request on.",
+  };
 
   async function page(
     c: Bits,
     id: string,
-    opts: { created?: { name: string; key: string }; values?: { name?: string; expires?: string }; errors?: FormErrors; notice?: string | null; status?: number } = {},
+    opts: {
+      created?: { name: string; key: string };
+      values?: { name?: string; expires?: string; limits?: LimitValues };
+      errors?: FormErrors;
+      notice?: string | null;
+      status?: number;
+    } = {},
   ) {
     const ctx = await pageContext(deps, c, id);
     const keys = await listApiKeys(deps.sql, id);
@@ -52,6 +65,11 @@ export function keyPages(deps: AppDeps) {
       />
     );
     return html(c.set, view, opts.status ?? 200);
+  }
+
+  async function editPage(c: Bits & { params: { id: string } }, key: ApiKeyView, values: { name: string; limits: LimitValues }, errors: FormErrors, status = 200) {
+    const ctx = await pageContext(deps, c, c.params.id);
+    return html(c.set, <KeyEditPage ctx={ctx} apiKey={key} values={values} errors={errors} />, status);
   }
 
   async function confirm(c: Bits & { params: { id: string; kid: string } }, kind: "revoke" | "delete") {
@@ -90,19 +108,25 @@ export function keyPages(deps: AppDeps) {
       async (c) => {
         const { params, body, session, set } = c;
         const form = formBody(body);
-        const values = { name: text(form, "name"), expires: text(form, "expires").trim() };
+        const values = { name: text(form, "name"), expires: text(form, "expires").trim(), limits: limitFormValues(form, true) };
         // A date input gives a day; the key works through the end of it (UTC).
         const expires = /^\d{4}-\d{2}-\d{2}$/.test(values.expires) ? `${values.expires}T23:59:59Z` : values.expires || null;
-        const parsed = v.safeParse(CreateApiKeyBody, { name: values.name, expires_at: expires });
+        const parsed = v.safeParse(CreateApiKeyBody, { name: values.name, expires_at: expires, ...limitsInput(values.limits) });
         if (!parsed.success) {
-          const errors = issuesToErrors(parsed.issues);
+          const errors = formLimitErrors(issuesToErrors(parsed.issues));
           if (errors.fields.expires_at) {
             errors.fields.expires = errors.fields.expires_at.startsWith("Must be in the future") ? "Must be a future date." : "Must be a date such as 2030-01-31.";
             delete errors.fields.expires_at;
           }
           return page(c, params.id, { values, errors, status: 422 });
         }
-        const { view, key, key_hash } = await createApiKey(deps.sql, params.id, session.user.id, parsed.output);
+        let created: Awaited<ReturnType<typeof createApiKey>>;
+        try {
+          created = await createApiKey(deps.sql, params.id, session.user.id, parsed.output);
+        } catch (err) {
+          return page(c, params.id, { values, errors: serviceErrorToForm(err), status: 422 });
+        }
+        const { view, key, key_hash } = created;
         changed(params.id, key_hash);
         deps.logger.info("api key created", { workspace_id: params.id, api_key_id: view.id, prefix: view.prefix, user_id: session.user.id });
         // No redirect: the key is in this one response and nowhere else (no-store, never in a URL).
@@ -110,6 +134,38 @@ export function keyPages(deps: AppDeps) {
         return page(c, params.id, { created: { name: view.name, key }, status: 201 });
       },
       { workspace: "admin", params: ApiKeysParams },
+    )
+    .get(
+      "/:kid/edit",
+      async (c) => {
+        const key = await getApiKey(deps.sql, c.params.id, c.params.kid);
+        if (!key) throw notFound("API key");
+        return editPage(c, key, { name: key.name, limits: limitValues(key) }, errorsFor({}));
+      },
+      { workspace: "admin", params: ApiKeyParams },
+    )
+    .post(
+      "/:kid",
+      async (c) => {
+        const { params, body, session, redirect } = c;
+        const key = await getApiKey(deps.sql, params.id, params.kid);
+        if (!key) throw notFound("API key");
+        const form = formBody(body);
+        const values = { name: text(form, "name"), limits: limitFormValues(form, true) };
+        const parsed = v.safeParse(UpdateApiKeyBody, { name: values.name, ...limitsInput(values.limits) });
+        if (!parsed.success) return editPage(c, key, values, formLimitErrors(issuesToErrors(parsed.issues)), 422);
+        let updated: Awaited<ReturnType<typeof updateApiKey>>;
+        try {
+          updated = await updateApiKey(deps.sql, params.id, params.kid, parsed.output);
+        } catch (err) {
+          return editPage(c, key, values, serviceErrorToForm(err), 422);
+        }
+        if (!updated) throw notFound("API key");
+        changed(params.id, updated.key_hash);
+        deps.logger.info("api key updated", { workspace_id: params.id, api_key_id: params.kid, user_id: session.user.id });
+        return redirect(workspacePath(params.id, "/keys?done=saved"), 303);
+      },
+      { workspace: "admin", params: ApiKeyParams },
     )
     .get("/:kid/revoke", (c) => confirm(c, "revoke"), { workspace: "admin", params: ApiKeyParams })
     .post(

@@ -6,7 +6,11 @@ import { SettingsBody, WorkspaceBody, WorkspaceParams } from "../workspaces/mode
 import { createWorkspace, getSettings, getWorkspace, listWorkspaces, renameWorkspace, updateSettings } from "../workspaces/service.ts";
 import { notFound } from "../http/errors.ts";
 import { WorkspacesPage } from "../../views/pages/workspaces.tsx";
-import { SettingsPage, type SettingsValues } from "../../views/pages/settings.tsx";
+import { SettingsPage, type LimitsPanelProps, type SettingsValues } from "../../views/pages/settings.tsx";
+import { limitValues } from "../../views/components/limits.tsx";
+import { getWorkspaceLimits, updateWorkspaceLimits } from "../workspaces/limits.ts";
+import { LimitsBody } from "../workspaces/model.ts";
+import { formLimitErrors, limitFormValues, limitsInput, serviceErrorToForm } from "./limits-form.ts";
 import type { FormErrors } from "../../views/context.ts";
 import { checkbox, errorsFor, formBody, integer, issuesToErrors, text } from "./forms.ts";
 import { html, type SetLike } from "./render.ts";
@@ -25,15 +29,24 @@ export async function settingsPage(
   deps: AppDeps,
   c: { session: Session; headers: Record<string, string | undefined>; request: Request; set: SetLike },
   id: string,
-  opts: { values?: SettingsValues; errors?: FormErrors; saved?: boolean; status?: number } = {},
+  opts: {
+    values?: SettingsValues;
+    errors?: FormErrors;
+    saved?: boolean;
+    limits?: Partial<Omit<LimitsPanelProps, "stored">>;
+    status?: number;
+  } = {},
 ) {
   const ctx = await pageContext(deps, c, id);
   const ws = await getWorkspace(deps.sql, id, c.session.user.id);
   if (!ws) throw notFound("workspace");
   const values = opts.values ?? { name: ws.name, retention_days: ws.settings.retention_days, log_content: ws.settings.log_content };
+  const stored = await getWorkspaceLimits(deps.sql, id);
+  if (!stored) throw notFound("workspace");
+  const limits: LimitsPanelProps = { stored, values: limitValues(stored), errors: errorsFor({}), ...opts.limits };
   return html(
     c.set,
-    <SettingsPage ctx={ctx} values={values} errors={opts.errors ?? errorsFor({})} saved={opts.saved} />,
+    <SettingsPage ctx={ctx} values={values} errors={opts.errors ?? errorsFor({})} saved={opts.saved} limits={limits} />,
     opts.status ?? 200,
   );
 }
@@ -74,7 +87,10 @@ export function workspacePages(deps: AppDeps) {
     .get(
       "/w/:id/settings",
       ({ session, headers, request, set, params, query }) =>
-        settingsPage(deps, { session, headers, request, set }, params.id, { saved: query.saved === "1" }),
+        settingsPage(deps, { session, headers, request, set }, params.id, {
+          saved: query.saved === "1",
+          limits: { saved: query.saved === "limits" },
+        }),
       { workspace: "member", params: WorkspaceParams },
     )
     .post(
@@ -97,6 +113,26 @@ export function workspacePages(deps: AppDeps) {
         }
         deps.logger.info("workspace settings updated", { workspace_id: params.id, user_id: session.user.id });
         return redirect(workspacePath(params.id, "/settings?saved=1"), 303);
+      },
+      { workspace: "admin", params: WorkspaceParams },
+    )
+    .post(
+      "/w/:id/settings/limits",
+      async ({ session, headers, request, set, params, body, redirect }) => {
+        const c = { session, headers, request, set };
+        const values = limitFormValues(formBody(body), false);
+        const parsed = v.safeParse(LimitsBody, limitsInput(values));
+        if (!parsed.success) return settingsPage(deps, c, params.id, { limits: { values, errors: formLimitErrors(issuesToErrors(parsed.issues)) }, status: 422 });
+        let changed: boolean;
+        try {
+          changed = await updateWorkspaceLimits(deps.sql, params.id, parsed.output);
+        } catch (err) {
+          return settingsPage(deps, c, params.id, { limits: { values, errors: serviceErrorToForm(err) }, status: 422 });
+        }
+        // Same as PUT /workspaces/:id/settings: the gateway caches the workspace's limits.
+        if (changed) deps.events.emit({ type: "workspace", workspace_id: params.id });
+        deps.logger.info("workspace limits updated", { workspace_id: params.id, user_id: session.user.id });
+        return redirect(workspacePath(params.id, "/settings?saved=limits#limits"), 303);
       },
       { workspace: "admin", params: WorkspaceParams },
     );

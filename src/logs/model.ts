@@ -119,6 +119,8 @@ export const LogsQuery = v.object({
   model: queryParam(filterText(300)),
   /** A gateway key id. */
   key: queryParam(filterText(64)),
+  /** Rows whose key carried this tag (exact, e.g. team:search). */
+  tag: queryParam(v.pipe(v.string(), v.trim(), filterText(64))),
   from: queryParam(FromInstant),
   to: queryParam(ToInstant),
   /** next_cursor of the previous page; when given, page is ignored. */

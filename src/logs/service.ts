@@ -13,6 +13,8 @@ export interface LogFilters {
   model?: string;
   /** Gateway key id. */
   key?: string;
+  /** A tag the key carried when the request was made. */
+  tag?: string;
   /** Inclusive. */
   from?: Date;
   /** Exclusive. */
@@ -28,9 +30,13 @@ export interface LogListOptions extends LogFilters {
 }
 
 /** A log row in lists: the stored record without bodies or the attempt trail (its length only). */
-export type LogListItem = Omit<RequestRecord, "workspace_id" | "attempts" | "request_body" | "response_body" | "created_at"> & {
+export type LogListItem = Omit<RequestRecord, "workspace_id" | "attempts" | "request_body" | "response_body" | "created_at" | "tags"> & {
   attempt_count: number;
   created_at: Date;
+  /** The key's tags when the request was made; empty when it had none. */
+  tags: string[];
+  /** The key's current name; null without a key or once the key is deleted. */
+  api_key_name: string | null;
 };
 
 export interface LogPage {
@@ -56,6 +62,11 @@ export interface LogDetail extends Omit<LogListItem, "attempt_count"> {
   body_limit_chars: number;
 }
 
+// A subquery rather than a join: the filters name request_logs' columns unqualified.
+const LOG_KEY_COLUMNS = (sql: Sql) => sql`
+  coalesce(tags, '{}') as tags,
+  (select k.name from api_keys k where k.id = request_logs.api_key_id and k.workspace_id = request_logs.workspace_id) as api_key_name`;
+
 /** Matching rows are counted exactly up to this many; beyond it the count is estimated. */
 export const TOTAL_EXACT_LIMIT = 10_000;
 
@@ -67,6 +78,7 @@ function conditions(sql: Sql, workspaceId: string, f: LogFilters) {
     ${f.provider !== undefined ? sql`and provider_id = ${f.provider}` : sql``}
     ${f.model !== undefined ? sql`and model_requested = ${f.model}` : sql``}
     ${f.key !== undefined ? sql`and api_key_id = ${f.key}` : sql``}
+    ${f.tag !== undefined ? sql`and tags @> array[${f.tag}]::text[]` : sql``}
     ${f.from ? sql`and created_at >= ${f.from}` : sql``}
     ${f.to ? sql`and created_at < ${f.to}` : sql``}`;
 }
@@ -85,7 +97,7 @@ export async function listLogs(sql: Sql, workspaceId: string, opts: LogListOptio
     select id, request_id, api_key_id, provider_id, provider_name, provider_type, model_requested, model_used,
       stream, status, error_class, error_message, latency_ms, ttft_ms, prompt_tokens, completion_tokens,
       cached_tokens, reasoning_tokens, usage_estimated, cost_usd::float8 as cost_usd,
-      jsonb_array_length(attempts) as attempt_count, created_at,
+      jsonb_array_length(attempts) as attempt_count, created_at, ${LOG_KEY_COLUMNS(sql)},
       to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as cursor_at
     from request_logs
     where ${conditions(sql, workspaceId, opts)}
@@ -134,7 +146,7 @@ export async function getLog(sql: Sql, workspaceId: string, logId: string): Prom
     select id, request_id, api_key_id, provider_id, provider_name, provider_type, model_requested, model_used,
       stream, status, error_class, error_message, latency_ms, ttft_ms, prompt_tokens, completion_tokens,
       cached_tokens, reasoning_tokens, usage_estimated, cost_usd::float8 as cost_usd, attempts,
-      request_body, response_body, created_at
+      request_body, response_body, created_at, ${LOG_KEY_COLUMNS(sql)}
     from request_logs
     where workspace_id = ${workspaceId} and id = ${logId}`;
   if (!row) return null;

@@ -2,7 +2,7 @@ import { Elysia } from "elysia";
 import type { AppDeps } from "../app.ts";
 import { authPlugin } from "../http/auth.ts";
 import { UsageParams, UsageQuery } from "./model.ts";
-import { usageByModel, usageByProvider, usageRange, usageSummary } from "./service.ts";
+import { usageByKey, usageByModel, usageByProvider, usageRange, usageSummary } from "./service.ts";
 
 /** A workspace's usage counters (usage_daily); any member may read them. */
 export function usageRoutes(deps: AppDeps) {
@@ -14,6 +14,11 @@ export function usageRoutes(deps: AppDeps) {
       query: UsageQuery,
     })
     .get("/by-provider", ({ params, query }) => usageByProvider(deps.sql, params.id, usageRange(query)), {
+      workspace: "member",
+      params: UsageParams,
+      query: UsageQuery,
+    })
+    .get("/by-key", ({ params, query }) => usageByKey(deps.sql, params.id, usageRange(query)), {
       workspace: "member",
       params: UsageParams,
       query: UsageQuery,

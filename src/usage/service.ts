@@ -44,6 +44,22 @@ export interface ModelUsage extends UsageTotals {
   model: string;
 }
 
+/** usage_key_daily has no cached or reasoning tokens: the per-key counters are these. */
+export interface KeyUsage {
+  api_key_id: string;
+  /** The key's current name and prefix; null when the key was deleted. */
+  name: string | null;
+  prefix: string | null;
+  revoked: boolean;
+  deleted: boolean;
+  requests: number;
+  errors: number;
+  prompt_tokens: number;
+  completion_tokens: number;
+  cost_usd: number;
+  unpriced_requests: number;
+}
+
 export const DEFAULT_DAYS = 30;
 export const MAX_DAYS = 366;
 
@@ -107,5 +123,24 @@ export async function usageByModel(sql: Sql, workspaceId: string, range: UsageRa
     where u.workspace_id = ${workspaceId} and u.day between ${range.from}::date and ${range.to}::date
     group by u.model
     order by cost_usd desc, requests desc, u.model`;
+  return { from: range.from, to: range.to, data };
+}
+
+/** Per gateway key (usage_key_daily), most expensive first; deleted keys keep their id. */
+export async function usageByKey(sql: Sql, workspaceId: string, range: UsageRange): Promise<{ from: string; to: string; data: KeyUsage[] }> {
+  const data = await sql<KeyUsage[]>`
+    select u.api_key_id, min(k.name) as name, min(k.prefix) as prefix,
+      coalesce(bool_or(k.revoked_at is not null), false) as revoked, count(k.id) = 0 as deleted,
+      coalesce(sum(u.requests), 0)::float8 as requests,
+      coalesce(sum(u.errors), 0)::float8 as errors,
+      coalesce(sum(u.prompt_tokens), 0)::float8 as prompt_tokens,
+      coalesce(sum(u.completion_tokens), 0)::float8 as completion_tokens,
+      coalesce(sum(u.cost_usd), 0)::float8 as cost_usd,
+      coalesce(sum(u.unpriced_requests), 0)::float8 as unpriced_requests
+    from usage_key_daily u
+    left join api_keys k on k.id = u.api_key_id and k.workspace_id = u.workspace_id
+    where u.workspace_id = ${workspaceId} and u.day between ${range.from}::date and ${range.to}::date
+    group by u.api_key_id
+    order by cost_usd desc, requests desc, u.api_key_id`;
   return { from: range.from, to: range.to, data };
 }

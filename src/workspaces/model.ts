@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { WorkspaceLimitsEntries } from "../api-keys/limits.ts";
 
 export const WorkspaceName = v.pipe(
   v.string("name must be a string"),
@@ -13,7 +14,10 @@ export const WorkspaceBody = v.object({ name: WorkspaceName });
 export const IdParam = v.pipe(v.string(), v.maxLength(64, "id is too long"));
 export const WorkspaceParams = v.object({ id: IdParam });
 
-/** PUT /workspaces/:id/settings: either field or both; the others keep their value. */
+/**
+ * PUT /workspaces/:id/settings: any of the fields; the others keep their value. Limits and the
+ * budget: null clears (the budget's amount and period together).
+ */
 export const SettingsBody = v.object({
   retention_days: v.optional(
     v.pipe(
@@ -24,4 +28,8 @@ export const SettingsBody = v.object({
     ),
   ),
   log_content: v.optional(v.boolean("must be true or false")),
+  ...WorkspaceLimitsEntries,
 });
+
+/** The workspace's limits alone (the dashboard's limits form). */
+export const LimitsBody = v.object(WorkspaceLimitsEntries);

@@ -1,8 +1,9 @@
 import { canManage, type FormErrors, type ViewContext } from "../context.ts";
 import { Layout } from "../layout.tsx";
 import { Csrf, ErrorSummary, Submit, TextField } from "../components/form.tsx";
-import { postForm } from "../components/hx.ts";
+import { nav, postForm } from "../components/hx.ts";
 import { Badge, EmptyState, Notice, PageHeader, Time } from "../components/ui.tsx";
+import { BudgetMeter, LIMIT_FIELDS, LimitFields, LimitsSummary, TagList, type BudgetPeriod, type LimitValues } from "../components/limits.tsx";
 
 export interface KeyRow {
   id: string;
@@ -13,6 +14,14 @@ export interface KeyRow {
   last_used_at: Date | null;
   expires_at: Date | null;
   status: "active" | "revoked" | "expired";
+  rpm_limit: number | null;
+  tpm_limit: number | null;
+  budget_usd: number | null;
+  budget_period: BudgetPeriod | null;
+  allowed_models: string[];
+  tags: string[];
+  spend_usd: number;
+  budget_resets_at: Date | null;
 }
 
 export interface KeysProps {
@@ -24,12 +33,13 @@ export interface KeysProps {
   apiBase: string;
   /** A model to put in the snippets. */
   exampleModel: string;
-  values: { name?: string; expires?: string };
+  values: { name?: string; expires?: string; limits?: LimitValues };
   errors: FormErrors;
   notice?: string | null;
 }
 
 const STATUS_TONE = { active: "ok", revoked: "error", expired: "warn" } as const;
+const EMPTY_LIMITS: LimitValues = { rpm_limit: "", tpm_limit: "", budget_usd: "", budget_period: "month", allowed_models: "", tags: "" };
 
 export function KeysPage(props: KeysProps) {
   const { ctx, keys, errors } = props;
@@ -58,13 +68,14 @@ export function KeysPage(props: KeysProps) {
         </EmptyState>
       ) : (
         <div class="table-wrap" tabindex="0" role="region" aria-label="API keys">
-          <table class="table">
+          <table class="table table-keys">
             <thead>
               <tr>
                 <th scope="col">Name</th>
                 <th scope="col">Key</th>
-                <th scope="col">Created</th>
-                <th scope="col">Last used</th>
+                <th scope="col">Created · last used</th>
+                <th scope="col">Limits</th>
+                <th scope="col">Budget</th>
                 <th scope="col">Status</th>
                 <th scope="col">
                   <span class="visually-hidden">Actions</span>
@@ -76,8 +87,11 @@ export function KeysPage(props: KeysProps) {
                 const url = `${base}/${encodeURIComponent(k.id)}`;
                 return (
                   <tr class={k.status === "active" ? "" : "row-muted"}>
-                    <th scope="row" class="strong" safe>
-                      {k.name}
+                    <th scope="row">
+                      <span class="strong" safe>
+                        {k.name}
+                      </span>
+                      <TagList tags={k.tags} />
                     </th>
                     <td>
                       <code class="mono" safe>{`${k.prefix}…`}</code>
@@ -91,8 +105,18 @@ export function KeysPage(props: KeysProps) {
                       ) : (
                         ""
                       )}
+                      <span class="sub">{k.last_used_at ? <>last used <Time value={k.last_used_at} /></> : "never used"}</span>
                     </td>
-                    <td>{k.last_used_at ? <Time value={k.last_used_at} /> : <span class="muted">never</span>}</td>
+                    <td>
+                      <LimitsSummary {...k} budget_usd={null} />
+                    </td>
+                    <td>
+                      {k.budget_usd !== null && k.budget_period ? (
+                        <BudgetMeter spend={k.spend_usd} budget={k.budget_usd} period={k.budget_period} resetsAt={k.budget_resets_at} label={`Budget spent by ${k.name}`} />
+                      ) : (
+                        <span class="muted">No budget</span>
+                      )}
+                    </td>
                     <td>
                       <Badge tone={STATUS_TONE[k.status]} label={k.status} />
                       {k.expires_at && k.status === "active" ? (
@@ -104,6 +128,13 @@ export function KeysPage(props: KeysProps) {
                       )}
                     </td>
                     <td class="actions">
+                      {manage ? (
+                        <a class="btn btn-small btn-secondary" {...nav(`${url}/edit`)} aria-label={`Edit ${k.name}`}>
+                          Edit
+                        </a>
+                      ) : (
+                        ""
+                      )}
                       {manage && k.status === "active" ? (
                         <a class="btn btn-small btn-secondary" href={`${url}/revoke`} hx-get={`${url}/revoke`} hx-target="#dialog-slot" hx-swap="innerHTML show:top" aria-label={`Revoke ${k.name}`}>
                           Revoke
@@ -134,6 +165,13 @@ export function KeysPage(props: KeysProps) {
             <ErrorSummary errors={errors} />
             <TextField name="name" label="Name" value={props.values.name} errors={errors} required maxlength={100} placeholder="e.g. backend-prod" />
             <TextField name="expires" label="Expires on" type="date" value={props.values.expires} errors={errors} hint="Leave empty for a key that never expires." optional />
+            <details class="limits-details" open={LIMIT_FIELDS.some((f) => errors.fields[f] || (f !== "budget_period" && props.values.limits?.[f]))}>
+              <summary>Limits</summary>
+              <fieldset>
+                <legend class="visually-hidden">Limits, budget, allowed models and tags</legend>
+                <LimitFields values={props.values.limits ?? EMPTY_LIMITS} errors={errors} forKey />
+              </fieldset>
+            </details>
             <Submit label="Create key" />
           </form>
         </section>

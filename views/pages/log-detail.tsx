@@ -1,5 +1,6 @@
 import type { ViewContext } from "../context.ts";
 import { Layout } from "../layout.tsx";
+import { TagList } from "../components/limits.tsx";
 import { nav } from "../components/hx.ts";
 import { PageHeader, Time } from "../components/ui.tsx";
 import { formatCost, formatInt, formatMs } from "../components/format.ts";
@@ -20,6 +21,7 @@ export interface LogDetailData {
   request_id: string;
   created_at: Date;
   api_key_name: string | null;
+  tags: string[];
   model_requested: string;
   model_used: string | null;
   provider_name: string | null;
@@ -72,6 +74,8 @@ export function LogDetailPage(props: { ctx: ViewContext; log: LogDetailData; bac
           </dd>
           <dt>API key</dt>
           <dd safe>{log.api_key_name ?? "—"}</dd>
+          <dt>Tags</dt>
+          <dd>{log.tags.length ? <TagList tags={log.tags} /> : <span class="muted">—</span>}</dd>
           <dt>Model</dt>
           <dd class="mono" safe>
             {log.model_used && log.model_used !== log.model_requested ? `${log.model_requested} → ${log.model_used}` : log.model_requested}

@@ -4,6 +4,7 @@ import { SelectField, TextField, type Option } from "../components/form.tsx";
 import { getForm, nav } from "../components/hx.ts";
 import { EmptyState, PageHeader, Time } from "../components/ui.tsx";
 import { formatCost, formatInt, formatMs } from "../components/format.ts";
+import { TagList } from "../components/limits.tsx";
 
 export interface LogRow {
   id: string;
@@ -20,6 +21,10 @@ export interface LogRow {
   cost_usd: number | null;
   attempt_count: number;
   stream: boolean;
+  api_key_id: string | null;
+  /** The key's current name; null without a key or when it was deleted. */
+  api_key_name: string | null;
+  tags: string[];
 }
 
 /** The filters exactly as typed (strings), so the form shows them back. */
@@ -28,6 +33,7 @@ export interface LogFilterValues {
   provider: string;
   model: string;
   key: string;
+  tag: string;
   from: string;
   to: string;
 }
@@ -80,6 +86,7 @@ export function LogsPage(props: LogsProps) {
         <SelectField name="provider" label="Provider" value={filters.provider} options={[{ value: "", label: "Any" }, ...props.providers]} errors={errors} />
         <TextField name="model" label="Model" value={filters.model} errors={errors} placeholder="exact name" />
         <SelectField name="key" label="API key" value={filters.key} options={[{ value: "", label: "Any" }, ...props.keys]} errors={errors} />
+        <TextField name="tag" label="Tag" value={filters.tag} errors={errors} placeholder="e.g. team:search" />
         <TextField name="from" label="From" type="date" value={filters.from} errors={errors} />
         <TextField name="to" label="To" type="date" value={filters.to} errors={errors} />
         <div class="filter-actions">
@@ -124,6 +131,7 @@ export function LogsPage(props: LogsProps) {
                   <th scope="col">Time</th>
                   <th scope="col">Model</th>
                   <th scope="col">Provider</th>
+                  <th scope="col">Key</th>
                   <th scope="col">Status</th>
                   <th scope="col" class="num">
                     Latency
@@ -157,6 +165,10 @@ export function LogsPage(props: LogsProps) {
                     <td>
                       <span safe>{r.provider_name ?? "—"}</span>
                       {r.attempt_count > 1 ? <span class="sub">{r.attempt_count} attempts</span> : ""}
+                    </td>
+                    <td>
+                      {r.api_key_name !== null ? <span safe>{r.api_key_name}</span> : <span class="muted">{r.api_key_id ? "(deleted key)" : "—"}</span>}
+                      <TagList tags={r.tags} />
                     </td>
                     <td>
                       <StatusBadge status={r.status} errorClass={r.error_class} />

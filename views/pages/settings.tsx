@@ -3,6 +3,24 @@ import { Layout } from "../layout.tsx";
 import { Checkbox, Csrf, ErrorSummary, Submit, TextField } from "../components/form.tsx";
 import { nav, postForm } from "../components/hx.ts";
 import { Notice, PageHeader } from "../components/ui.tsx";
+import { BudgetMeter, LimitFields, type BudgetPeriod, type LimitValues } from "../components/limits.tsx";
+import { formatCost } from "../components/format.ts";
+
+/** The workspace's stored limits and its spend this period (for the meter). */
+export interface WorkspaceLimitsView {
+  budget_usd: number | null;
+  budget_period: BudgetPeriod | null;
+  spend_usd: number;
+  spend_period: BudgetPeriod;
+  budget_resets_at: Date | null;
+}
+
+export interface LimitsPanelProps {
+  stored: WorkspaceLimitsView;
+  values: LimitValues;
+  errors: FormErrors;
+  saved?: boolean;
+}
 
 export interface SettingsValues {
   name: string;
@@ -15,6 +33,7 @@ export interface SettingsProps {
   values: SettingsValues;
   errors: FormErrors;
   saved?: boolean;
+  limits: LimitsPanelProps;
 }
 
 export function SettingsPage(props: SettingsProps) {
@@ -57,9 +76,39 @@ export function SettingsPage(props: SettingsProps) {
         </fieldset>
         {editable ? <Submit label="Save settings" /> : ""}
       </form>
+      <LimitsPanel ctx={ctx} editable={editable} {...props.limits} />
       <p class="muted">
         Members, roles and invitations are on the <a {...nav(`/app/w/${encodeURIComponent(w.id)}/members`)}>Members</a> page.
       </p>
     </Layout>
+  );
+}
+
+const SPEND_WORDS: Record<BudgetPeriod, string> = { day: "today", month: "this month", total: "in total" };
+
+/** Limits for the whole workspace, over every key: a separate form so saving one never resets the other. */
+function LimitsPanel(props: LimitsPanelProps & { ctx: ViewContext; editable: boolean }) {
+  const { stored, errors } = props;
+  const w = props.ctx.workspace!;
+  return (
+    <section class="panel" aria-labelledby="limits-title" id="limits">
+      <h2 id="limits-title">Workspace limits and budget</h2>
+      <p class="muted">Apply to all of the workspace's keys together, on top of each key's own limits.</p>
+      {props.saved ? <Notice tone="success">Limits saved.</Notice> : ""}
+      {stored.budget_usd !== null && stored.budget_period ? (
+        <BudgetMeter spend={stored.spend_usd} budget={stored.budget_usd} period={stored.budget_period} resetsAt={stored.budget_resets_at} label="Workspace budget spent" />
+      ) : (
+        <p safe>{`Spent ${SPEND_WORDS[stored.spend_period]}: ${formatCost(stored.spend_usd)} (no budget).`}</p>
+      )}
+      <form {...postForm(`/app/w/${encodeURIComponent(w.id)}/settings/limits`, "replace")} class="stack" novalidate>
+        <Csrf token={props.ctx.csrf} />
+        <ErrorSummary errors={errors} />
+        <fieldset disabled={!props.editable}>
+          <legend class="visually-hidden">Workspace limits</legend>
+          <LimitFields values={props.values} errors={errors} forKey={false} idPrefix="ws" />
+        </fieldset>
+        {props.editable ? <Submit label="Save limits" /> : ""}
+      </form>
+    </section>
   );
 }

@@ -6,6 +6,20 @@ import { EmptyState, PageHeader } from "../components/ui.tsx";
 import { BarChart } from "../components/chart.tsx";
 import { formatCompact, formatCost, formatCostTick, formatInt, formatPercent } from "../components/format.ts";
 import { TotalsStats, errorRate, type Totals } from "../components/usage-bits.tsx";
+import { BudgetMeter, type BudgetPeriod } from "../components/limits.tsx";
+
+/** One gateway key's usage in the range, and its budget (spend this budget period) when it has one. */
+export interface KeyUsageRow {
+  label: string;
+  prefix: string | null;
+  state: "active" | "revoked" | "deleted";
+  requests: number;
+  errors: number;
+  prompt_tokens: number;
+  completion_tokens: number;
+  cost_usd: number;
+  budget: { spend: number; budget: number; period: BudgetPeriod; resetsAt: Date | null } | null;
+}
 
 export interface UsageProps {
   ctx: ViewContext;
@@ -17,6 +31,7 @@ export interface UsageProps {
   days: (Totals & { day: string })[];
   byProvider: (Totals & { label: string })[];
   byModel: (Totals & { label: string })[];
+  byKey: KeyUsageRow[];
   presets: { label: string; from: string; to: string; current: boolean }[];
 }
 
@@ -94,6 +109,7 @@ export function UsagePage(props: UsageProps) {
       </div>
       <BreakdownTable title="By provider" rows={props.byProvider} firstColumn="Provider" />
       <BreakdownTable title="By model" rows={props.byModel} firstColumn="Model" mono />
+      <ByKeyTable rows={props.byKey} />
     </Layout>
   );
 }
@@ -150,6 +166,77 @@ function BreakdownTable(props: { title: string; rows: (Totals & { label: string 
                   <td class="num" safe>
                     {formatCost(r.cost_usd)}
                   </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}
+
+/** Usage per gateway key; the budget column shows the key's current budget period, whatever the range. */
+function ByKeyTable(props: { rows: KeyUsageRow[] }) {
+  return (
+    <section class="panel">
+      <h2>By key</h2>
+      {props.rows.length === 0 ? (
+        <p class="muted">Nothing in this range.</p>
+      ) : (
+        <div class="table-wrap" tabindex="0" role="region" aria-label="By key">
+          <table class="table table-compact">
+            <thead>
+              <tr>
+                <th scope="col">Key</th>
+                <th scope="col" class="num">
+                  Requests
+                </th>
+                <th scope="col" class="num">
+                  Error rate
+                </th>
+                <th scope="col" class="num">
+                  Tokens in
+                </th>
+                <th scope="col" class="num">
+                  Tokens out
+                </th>
+                <th scope="col" class="num">
+                  Cost
+                </th>
+                <th scope="col">Budget (current period)</th>
+              </tr>
+            </thead>
+            <tbody>
+              {props.rows.map((r) => (
+                <tr class={r.state === "active" ? "" : "row-muted"}>
+                  <th scope="row">
+                    <span safe>{r.label}</span>
+                    {r.prefix ? (
+                      <code class="sub mono" safe>
+                        {`${r.prefix}…`}
+                      </code>
+                    ) : (
+                      ""
+                    )}
+                    {r.state !== "active" ? <span class="sub">{r.state}</span> : ""}
+                  </th>
+                  <td class="num" safe>
+                    {formatInt(r.requests)}
+                  </td>
+                  <td class="num" safe>
+                    {formatPercent(r.requests > 0 ? r.errors / r.requests : null)}
+                  </td>
+                  <td class="num" safe>
+                    {formatInt(r.prompt_tokens)}
+                  </td>
+                  <td class="num" safe>
+                    {formatInt(r.completion_tokens)}
+                  </td>
+                  <td class="num" safe>
+                    {formatCost(r.cost_usd)}
+                  </td>
+                  <td>{r.budget ? <BudgetMeter {...r.budget} label={`Budget spent by ${r.label}`} /> : <span class="muted">—</span>}</td>
                 </tr>
               ))}
             </tbody>

@@ -1,0 +1,168 @@
+import type { FormErrors } from "../context.ts";
+import { SelectField, TextArea, TextField } from "./form.tsx";
+import { formatCost, formatInt } from "./format.ts";
+import { Time } from "./ui.tsx";
+
+export type BudgetPeriod = "day" | "month" | "total";
+
+/** The limit fields as typed (strings), so a failed form shows them back. */
+export interface LimitValues {
+  rpm_limit: string;
+  tpm_limit: string;
+  budget_usd: string;
+  budget_period: string;
+  /** Keys only. */
+  allowed_models?: string;
+  tags?: string;
+}
+
+export const LIMIT_FIELDS = ["rpm_limit", "tpm_limit", "budget_usd", "budget_period", "allowed_models", "tags"] as const;
+
+/** Stored limits → form values. */
+export function limitValues(l: {
+  rpm_limit: number | null;
+  tpm_limit: number | null;
+  budget_usd: number | null;
+  budget_period: BudgetPeriod | null;
+  allowed_models?: string[];
+  tags?: string[];
+}): LimitValues {
+  return {
+    rpm_limit: l.rpm_limit === null ? "" : String(l.rpm_limit),
+    tpm_limit: l.tpm_limit === null ? "" : String(l.tpm_limit),
+    budget_usd: l.budget_usd === null ? "" : String(l.budget_usd),
+    budget_period: l.budget_period ?? "month",
+    allowed_models: (l.allowed_models ?? []).join("\n"),
+    tags: (l.tags ?? []).join(", "),
+  };
+}
+
+const PERIOD_WORDS: Record<BudgetPeriod, string> = { day: "today", month: "this month", total: "in total" };
+const PER: Record<BudgetPeriod, string> = { day: "per day", month: "per month", total: "in total" };
+
+/** The fields of a key's (or, without allowed models and tags, a workspace's) limits. */
+export function LimitFields(props: { values: LimitValues; errors: FormErrors; forKey: boolean; idPrefix?: string }) {
+  const { values, errors } = props;
+  const id = (name: string) => `${props.idPrefix ?? "f"}-${name}`;
+  return (
+    <div class="limit-fields">
+      <TextField id={id("rpm_limit")} name="rpm_limit" label="Requests per minute" type="number" inputmode="numeric" min={1} value={values.rpm_limit} errors={errors} hint="Empty: no limit." optional />
+      <TextField id={id("tpm_limit")} name="tpm_limit" label="Tokens per minute" type="number" inputmode="numeric" min={1} value={values.tpm_limit} errors={errors} hint="Prompt plus completion tokens. Empty: no limit." optional />
+      <TextField id={id("budget_usd")} name="budget_usd" label="Budget (US dollars)" inputmode="text" value={values.budget_usd} errors={errors} placeholder="e.g. 50" hint="Requests are refused once spend reaches it. Empty: no budget." optional />
+      <SelectField
+        id={id("budget_period")}
+        name="budget_period"
+        label="Budget period"
+        value={values.budget_period}
+        options={[
+          { value: "day", label: "Per day (UTC)" },
+          { value: "month", label: "Per calendar month (UTC)" },
+          { value: "total", label: "In total (never resets)" },
+        ]}
+        errors={errors}
+      />
+      {props.forKey ? (
+        <>
+          <TextArea
+            id={id("allowed_models")}
+            name="allowed_models"
+            label="Allowed models"
+            value={values.allowed_models}
+            errors={errors}
+            rows={3}
+            placeholder={"gpt-4o*\nclaude-*"}
+            hint="One name or pattern per line (or comma-separated); * matches anything. Empty: any model."
+            optional
+          />
+          <TextField id={id("tags")} name="tags" label="Tags" value={values.tags} errors={errors} placeholder="team:search, env:prod" hint="Comma-separated labels, copied onto every log row of the key." optional />
+        </>
+      ) : (
+        ""
+      )}
+    </div>
+  );
+}
+
+/** "in 3 days", "in 5 hours", "in 12 minutes": rough on purpose, the exact time is beside it. */
+export function timeUntil(when: Date | string, now: Date = new Date()): string {
+  const ms = new Date(when).getTime() - now.getTime();
+  if (ms <= 60_000) return "in a minute";
+  const minutes = Math.round(ms / 60_000);
+  if (minutes < 60) return `in ${minutes} minute${minutes === 1 ? "" : "s"}`;
+  const hours = Math.round(ms / 3_600_000);
+  if (hours < 48) return `in ${hours} hour${hours === 1 ? "" : "s"}`;
+  const days = Math.round(ms / 86_400_000);
+  return `in ${days} days`;
+}
+
+/**
+ * Spend against a budget: a native <progress> (announced by screen readers) with the same figures
+ * in text, and when the budget starts over.
+ */
+export function BudgetMeter(props: { spend: number; budget: number; period: BudgetPeriod; resetsAt: Date | string | null; label: string }) {
+  const ratio = Math.min(1, Math.max(0, props.spend / props.budget));
+  const pct = Math.round(ratio * 100);
+  const tone = ratio >= 1 ? "meter-over" : ratio >= 0.8 ? "meter-warn" : "meter-ok";
+  const text = `${formatCost(props.spend)} of ${formatCost(props.budget)} ${PERIOD_WORDS[props.period]} (${pct}%)`;
+  return (
+    <div class={`meter ${tone}`}>
+      <progress max="100" value={String(pct)} aria-label={props.label} aria-valuetext={text}>
+        {pct}%
+      </progress>
+      <span class="meter-text" safe>
+        {text}
+      </span>
+      {props.resetsAt ? (
+        <span class="sub">
+          resets {timeUntil(props.resetsAt)} (<Time value={props.resetsAt} />)
+        </span>
+      ) : (
+        <span class="sub">never resets</span>
+      )}
+    </div>
+  );
+}
+
+/** A key's or workspace's limits in a few words; "No limits" when there are none. */
+export function LimitsSummary(props: { rpm_limit: number | null; tpm_limit: number | null; budget_usd: number | null; budget_period: BudgetPeriod | null; allowed_models?: string[] }) {
+  const parts: string[] = [];
+  if (props.rpm_limit !== null) parts.push(`${formatInt(props.rpm_limit)} requests/min`);
+  if (props.tpm_limit !== null) parts.push(`${formatInt(props.tpm_limit)} tokens/min`);
+  if (props.budget_usd !== null && props.budget_period) parts.push(`${formatCost(props.budget_usd)} ${PER[props.budget_period]}`);
+  const models = props.allowed_models ?? [];
+  return (
+    <div class="limits-summary">
+      {parts.length === 0 && models.length === 0 ? <span class="muted">None</span> : ""}
+      {parts.map((p) => (
+        <span class="sub-line" safe>
+          {p}
+        </span>
+      ))}
+      {models.length > 0 ? (
+        <span class="sub-line">
+          Models:{" "}
+          {models.map((m) => (
+            <code class="chip mono" safe>
+              {m}
+            </code>
+          ))}
+        </span>
+      ) : (
+        ""
+      )}
+    </div>
+  );
+}
+
+export function TagList(props: { tags: string[] }) {
+  if (props.tags.length === 0) return "";
+  return (
+    <span class="tags">
+      {props.tags.map((tag) => (
+        <span class="chip chip-tag" safe>
+          {tag}
+        </span>
+      ))}
+    </span>
+  );
+}

@@ -1,0 +1,56 @@
+import type { FormErrors, ViewContext } from "../context.ts";
+import { Layout } from "../layout.tsx";
+import { Csrf, ErrorSummary, Submit, TextField } from "../components/form.tsx";
+import { nav, postForm } from "../components/hx.ts";
+import { PageHeader } from "../components/ui.tsx";
+import { BudgetMeter, LimitFields, type BudgetPeriod, type LimitValues } from "../components/limits.tsx";
+
+export interface KeyEditProps {
+  ctx: ViewContext;
+  apiKey: {
+    id: string;
+    name: string;
+    prefix: string;
+    budget_usd: number | null;
+    budget_period: BudgetPeriod | null;
+    spend_usd: number;
+    budget_resets_at: Date | null;
+  };
+  values: { name: string; limits: LimitValues };
+  errors: FormErrors;
+}
+
+/** A key's name, limits, budget, allow-list and tags; the key itself never changes. */
+export function KeyEditPage(props: KeyEditProps) {
+  const { ctx, apiKey: key, values, errors } = props;
+  const base = `/app/w/${encodeURIComponent(ctx.workspace!.id)}/keys`;
+  const title = `Edit key ${key.name}`;
+  return (
+    <Layout ctx={ctx} title={title} section="keys">
+      <PageHeader title={title} subtitle={`${key.prefix}… · Changes apply to the next request made with the key.`} />
+      <form {...postForm(`${base}/${encodeURIComponent(key.id)}`)} class="panel stack" novalidate>
+        <Csrf token={ctx.csrf} />
+        <ErrorSummary errors={errors} />
+        <TextField name="name" label="Name" value={values.name} errors={errors} required maxlength={100} />
+        {key.budget_usd !== null && key.budget_period ? (
+          <div class="field">
+            <span class="label">Spent</span>
+            <BudgetMeter spend={key.spend_usd} budget={key.budget_usd} period={key.budget_period} resetsAt={key.budget_resets_at} label={`Budget spent by ${key.name}`} />
+          </div>
+        ) : (
+          ""
+        )}
+        <fieldset>
+          <legend>Limits</legend>
+          <LimitFields values={values.limits} errors={errors} forKey />
+        </fieldset>
+        <div class="form-actions">
+          <Submit label="Save changes" />
+          <a class="btn btn-secondary" {...nav(base)}>
+            Cancel
+          </a>
+        </div>
+      </form>
+    </Layout>
+  );
+}
