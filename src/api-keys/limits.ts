@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import type { BudgetPeriod } from "../governance/limits.ts";
 
 // Messages name no field: the error renderer puts the field path (`tags[2]`) in front.
 
@@ -7,8 +8,8 @@ export const MAX_LIMIT_VALUE = 2_000_000_000;
 export const MAX_BUDGET_USD = 1_000_000_000;
 export const MAX_ALLOWED_MODELS = 100;
 export const MAX_TAGS = 20;
-export const BUDGET_PERIODS = ["day", "month", "total"] as const;
-export type BudgetPeriod = (typeof BUDGET_PERIODS)[number];
+export const BUDGET_PERIODS = ["day", "month", "total"] as const satisfies readonly BudgetPeriod[];
+export type { BudgetPeriod };
 
 const LIMIT_RULE = `must be a whole number from 1 to ${MAX_LIMIT_VALUE}, or null for no limit`;
 

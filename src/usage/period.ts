@@ -1,4 +1,4 @@
-import type { BudgetPeriod } from "../api-keys/limits.ts";
+import { periodEnd, periodStart, type BudgetPeriod } from "../governance/limits.ts";
 
 /**
  * The UTC period a budget counts spend over, as days of usage_key_daily / usage_daily: from
@@ -12,16 +12,14 @@ export interface SpendPeriod {
   resets_at: Date | null;
 }
 
-const isoDay = (d: Date) => d.toISOString().slice(0, 10);
+const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
+/** The same UTC periods the gateway enforces budgets over (governance/limits.ts). */
 export function spendPeriod(budget: BudgetPeriod | null, now: Date = new Date()): SpendPeriod {
-  const y = now.getUTCFullYear();
-  const m = now.getUTCMonth();
-  const d = now.getUTCDate();
-  if (budget === "day") return { period: "day", since: isoDay(new Date(Date.UTC(y, m, d))), resets_at: new Date(Date.UTC(y, m, d + 1)) };
-  if (budget === "total") return { period: "total", since: null, resets_at: null };
-  const monthStart = isoDay(new Date(Date.UTC(y, m, 1)));
-  return { period: "month", since: monthStart, resets_at: budget === "month" ? new Date(Date.UTC(y, m + 1, 1)) : null };
+  const period = budget ?? "month";
+  const t = now.getTime();
+  const end = budget ? periodEnd(period, t) : null;
+  return { period, since: period === "total" ? null : isoDay(periodStart(period, t)), resets_at: end === null ? null : new Date(end) };
 }
 
 /** Share of the budget spent, 0..1 (capped: spend may overshoot a little). */

@@ -2,8 +2,9 @@ import type { FormErrors } from "../context.ts";
 import { SelectField, TextArea, TextField } from "./form.tsx";
 import { formatCost, formatInt } from "./format.ts";
 import { Time } from "./ui.tsx";
+import type { BudgetPeriod } from "../../src/governance/limits.ts";
 
-export type BudgetPeriod = "day" | "month" | "total";
+export type { BudgetPeriod };
 
 /** The limit fields as typed (strings), so a failed form shows them back. */
 export interface LimitValues {
