@@ -10,6 +10,7 @@ import type { GatewayServices } from "../services.ts";
 import { MessagesBody } from "./anthropic-schema.ts";
 import { forCandidate, fromChatResponse, newMessageId, toAnthropicError, toChat } from "./anthropic-messages.ts";
 import { createMessagesStream } from "./anthropic-stream.ts";
+import { createPassthrough, createRelayStream, type Passthrough } from "./anthropic-passthrough.ts";
 
 export const MESSAGES_PATH = "/v1/messages";
 
@@ -38,12 +39,13 @@ export async function anthropicErrorResponse(res: Response): Promise<Response> {
 const encoder = new TextEncoder();
 
 /** The chat pipeline's answer (a completion, a chunk stream or an error) as a Messages answer. */
-export async function toMessagesResponse(res: Response, ctx: { id: string; model: string }): Promise<Response> {
+export async function toMessagesResponse(res: Response, ctx: { id: string; model: string; passthrough?: Passthrough }): Promise<Response> {
   if (res.status !== 200) return anthropicErrorResponse(res);
   const headers = withRequestId(new Headers(res.headers));
   headers.delete("content-length");
+  const relayed = ctx.passthrough?.active() === true;
   if ((res.headers.get("content-type") ?? "").startsWith("text/event-stream") && res.body) {
-    const events = createMessagesStream(ctx);
+    const events = relayed ? createRelayStream(ctx.passthrough!) : createMessagesStream(ctx);
     const parser = createSSEParser();
     const decoder = new TextDecoder();
     const translate = new TransformStream<Uint8Array, Uint8Array>({
@@ -64,7 +66,8 @@ export async function toMessagesResponse(res: Response, ctx: { id: string; model
   }
   const completion = (await res.json()) as ChatCompletion;
   headers.set("content-type", "application/json");
-  return new Response(JSON.stringify(fromChatResponse(completion, ctx.id)), { status: 200, headers });
+  const message = relayed ? ctx.passthrough!.rawJson() : fromChatResponse(completion, ctx.id);
+  return new Response(JSON.stringify(message), { status: 200, headers });
 }
 
 const ERROR_SCHEMA: OpenAPIV3.SchemaObject = {
@@ -91,6 +94,7 @@ const ERROR_SCHEMA: OpenAPIV3.SchemaObject = {
  * `POST /v1/messages`: Anthropic's Messages API in front of every provider of the workspace. The
  * request is translated to the gateway's chat request and run through the same pipeline as
  * `/v1/chat/completions` (routing, fallback, cooldowns, logs, usage); its answer is translated back.
+ * Anthropic entries are relayed instead (anthropic-passthrough.ts), in the same attempt loop.
  */
 export function messagesRoutes(deps: AppDeps, gw: GatewayServices) {
   return new Elysia({ prefix: "/v1" })
@@ -102,11 +106,22 @@ export function messagesRoutes(deps: AppDeps, gw: GatewayServices) {
         const requestId = requestIdFrom(headers["x-request-id"]);
         const chat = toChat(body);
         const runtime = await runtimeFor(gw, gatewayKey.workspace_id, deps.logger);
+        // Anthropic entries get the client's own body; every other entry the translation.
+        const passthrough = createPassthrough(body, request.headers);
         const res = await proxyChat(
           { cooldowns: gw.cooldowns, logger: deps.logger, sink: gw.sink, draining: gw.draining, fetch: gw.fetch },
-          { body: chat, key: gatewayKey, runtime, requestId, signal: AbortSignal.any([request.signal, gw.draining]), startedAt, forCandidate },
+          {
+            body: chat,
+            key: gatewayKey,
+            runtime,
+            requestId,
+            signal: AbortSignal.any([request.signal, gw.draining]),
+            startedAt,
+            forCandidate,
+            adapterFor: passthrough.adapterFor,
+          },
         );
-        return toMessagesResponse(res, { id: newMessageId(), model: body.model });
+        return toMessagesResponse(res, { id: newMessageId(), model: body.model, passthrough });
       },
       {
         body: MessagesBody,
