@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import Anthropic from "@anthropic-ai/sdk";
 import { gatewayHarness, type GatewayHarness } from "./support/gateway.ts";
-import type { MockKind, MockUpstream, RecordedRequest } from "./support/mock-upstreams.ts";
+import { waitUntil, type MockKind, type MockUpstream, type RecordedRequest } from "./support/mock-upstreams.ts";
 import { waitFor } from "./support/logs.ts";
 
 // POST /v1/messages over real HTTP: the official Anthropic SDK → Perpetuo → mock upstreams that
@@ -193,7 +193,8 @@ describe("fallback, errors and logs", () => {
   });
 
   test("the gateway key works as x-api-key and as Authorization: Bearer", async () => {
-    const viaBearer = await fetch(`${h.base}/v1/messages`, {
+    // Claude Code adds ?beta=true to the path.
+    const viaBearer = await fetch(`${h.base}/v1/messages?beta=true`, {
       method: "POST",
       headers: { authorization: `Bearer ${h.key}`, "content-type": "application/json", "anthropic-version": "2023-06-01" },
       body: JSON.stringify({ model: "claude-sonnet-4-5", max_tokens: 10, messages: [{ role: "user", content: "x" }] }),
@@ -263,6 +264,30 @@ describe("fallback, errors and logs", () => {
       .finalMessage()
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Anthropic.APIError);
+  });
+
+  test("a client that leaves a stream aborts the upstream, and the request still gets its log row", async () => {
+    const slow = await h.addProvider("openai", { models: ["slow-stream"] }, { behaviour: { text: "a b c d e f g h i j k l m n o p", chunkDelayMs: 200 } });
+    const requestId = `messages-left-${crypto.randomUUID()}`;
+    const ac = new AbortController();
+    const res = await fetch(`${h.base}/v1/messages`, {
+      method: "POST",
+      signal: ac.signal,
+      headers: { "x-api-key": h.key, "content-type": "application/json", "x-request-id": requestId },
+      body: JSON.stringify({ model: "slow-stream", max_tokens: 50, stream: true, messages: [{ role: "user", content: "x" }] }),
+    });
+    await res.body!.getReader().read();
+    ac.abort();
+    await waitUntil(() => slow.mock!.abortedStreams() === 1, 5000);
+    let rows: Record<string, any>[] = [];
+    await waitFor("the closed stream's log row", async () => {
+      await h.t.deps.logQueue.flush();
+      rows = await h.t.sql`select status, provider_name from request_logs where request_id = ${requestId}`;
+      return rows.length > 0;
+    });
+    // (Its status is whatever proxyChat records for a client that leaves; /v1/chat/completions does the same.)
+    expect(rows.length).toBe(1);
+    expect(rows[0].provider_name).toBe(slow.name);
   });
 
   test("a refused request is logged too", async () => {

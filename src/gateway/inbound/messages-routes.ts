@@ -9,7 +9,7 @@ import { gatewayKeyFor, runtimeFor } from "../routes.ts";
 import type { GatewayServices } from "../services.ts";
 import { MessagesBody } from "./anthropic-schema.ts";
 import { forCandidate, fromChatResponse, newMessageId, toAnthropicError, toChat } from "./anthropic-messages.ts";
-import { createMessagesStream } from "./anthropic-stream.ts";
+import { createMessagesStream, type MessagesStream } from "./anthropic-stream.ts";
 import { createPassthrough, createRelayStream, type Passthrough } from "./anthropic-passthrough.ts";
 
 export const MESSAGES_PATH = "/v1/messages";
@@ -38,6 +38,39 @@ export async function anthropicErrorResponse(res: Response): Promise<Response> {
 
 const encoder = new TextEncoder();
 
+/**
+ * The gateway's event stream with each event translated. Read on demand, not piped: a pipe reads
+ * ahead, so a client that leaves would find the gateway mid-read of an upstream its leaving has
+ * just aborted, and the request would be logged as a broken stream instead of a closed one.
+ * Cancelling this stream cancels the gateway's at once, as a client leaving a chat stream does.
+ */
+function translatedStream(source: ReadableStream<Uint8Array>, events: MessagesStream): ReadableStream<Uint8Array> {
+  const reader = source.getReader();
+  const parser = createSSEParser();
+  const decoder = new TextDecoder();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      for (;;) {
+        const { value, done } = await reader.read();
+        let out = "";
+        if (done) {
+          for (const ev of parser.flush()) out += events.push(ev.data);
+          out += events.end();
+          if (out) controller.enqueue(encoder.encode(out));
+          controller.close();
+          return;
+        }
+        for (const ev of parser.feed(decoder.decode(value, { stream: true }))) out += events.push(ev.data);
+        if (out) {
+          controller.enqueue(encoder.encode(out));
+          return;
+        }
+      }
+    },
+    cancel: (reason) => reader.cancel(reason),
+  });
+}
+
 /** The chat pipeline's answer (a completion, a chunk stream or an error) as a Messages answer. */
 export async function toMessagesResponse(res: Response, ctx: { id: string; model: string; passthrough?: Passthrough }): Promise<Response> {
   if (res.status !== 200) return anthropicErrorResponse(res);
@@ -46,23 +79,7 @@ export async function toMessagesResponse(res: Response, ctx: { id: string; model
   const relayed = ctx.passthrough?.active() === true;
   if ((res.headers.get("content-type") ?? "").startsWith("text/event-stream") && res.body) {
     const events = relayed ? createRelayStream(ctx.passthrough!) : createMessagesStream(ctx);
-    const parser = createSSEParser();
-    const decoder = new TextDecoder();
-    const translate = new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, controller) {
-        let out = "";
-        for (const ev of parser.feed(decoder.decode(chunk, { stream: true }))) out += events.push(ev.data);
-        if (out) controller.enqueue(encoder.encode(out));
-      },
-      flush(controller) {
-        let out = "";
-        for (const ev of parser.flush()) out += events.push(ev.data);
-        out += events.end();
-        if (out) controller.enqueue(encoder.encode(out));
-      },
-    });
-    // Cancelling the translated stream (the client left) cancels the gateway's, which logs it.
-    return new Response(res.body.pipeThrough(translate), { status: 200, headers });
+    return new Response(translatedStream(res.body, events), { status: 200, headers });
   }
   const completion = (await res.json()) as ChatCompletion;
   headers.set("content-type", "application/json");
