@@ -201,6 +201,10 @@ describe("fallback, errors and logs", () => {
     });
     expect(viaBearer.status).toBe(200);
     expect(((await viaBearer.json()) as { type: string }).type).toBe("message");
+    // x-api-key opens the rest of /v1 too; a wrong Authorization is not rescued by a right x-api-key.
+    expect((await fetch(`${h.base}/v1/models`, { headers: { "x-api-key": h.key } })).status).toBe(200);
+    const both = await fetch(`${h.base}/v1/models`, { headers: { "x-api-key": h.key, authorization: "Bearer prp_wrong000000000000000000000000000000000000" } });
+    expect(both.status).toBe(401);
   });
 
   test("a bad key is a 401 authentication_error in Anthropic's shape", async () => {

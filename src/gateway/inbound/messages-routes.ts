@@ -143,9 +143,8 @@ export function messagesRoutes(deps: AppDeps, gw: GatewayServices) {
       {
         body: MessagesBody,
         detail: {
-          summary: "Create a message (Anthropic Messages API; any provider; streams with stream: true)",
           description:
-            "Anthropic's Messages request and answer, routed to any provider entry of the workspace. The gateway key goes in `x-api-key` (as Anthropic's SDKs send it) or `Authorization: Bearer`. Errors have Anthropic's shape `{type:\"error\", error:{type, message}}`; streams are Anthropic's event sequence.",
+            "Anthropic's Messages request and answer, routed to any provider entry of the workspace: Anthropic entries receive the body as sent (model mapped) and answer as they do; other entries get a translation both ways. The gateway key goes in `x-api-key` (as Anthropic's SDKs send it) or `Authorization: Bearer`. Errors have Anthropic's shape `{type:\"error\", error:{type, message}}`; streams are Anthropic's event sequence.",
           responses: {
             200: { description: "An Anthropic `message`, or with `stream: true` a `text/event-stream` of Anthropic events" },
             "4XX": { description: "A client error in Anthropic's shape", content: { "application/json": { schema: ERROR_SCHEMA } } },
