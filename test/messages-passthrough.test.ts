@@ -15,7 +15,7 @@ describe("passthrough to Anthropic entries", () => {
   beforeAll(async () => {
     h = await gatewayHarness();
     // The OpenAI entry comes first and fails whenever a test scripts it to; the Anthropic one answers.
-    openai = await h.addProvider("openai", { priority: 10, models: ["claude-*"] });
+    openai = await h.addProvider("openai", { priority: 10, models: ["claude-*", "gpt-4o"] });
     claude = await h.addProvider("anthropic", { priority: 20, models: ["claude-*"], model_map: { "claude-latest": "claude-sonnet-4-5" } });
     client = new Anthropic({ apiKey: h.key, baseURL: h.base, maxRetries: 0, timeout: 20_000 });
   });
@@ -103,6 +103,32 @@ describe("passthrough to Anthropic entries", () => {
     expect(text.match(/^event: error$/gm)?.length).toBe(1);
     expect(text).toMatch(/event: error\ndata: \{"type":"error","error":\{"type":"overloaded_error","message":"[^"]*upstream overloaded/);
     expect(text).not.toContain("message_stop");
+  });
+
+  test("a server tool goes to the Anthropic entry only; with none serving the model it is a 400 naming the tool", async () => {
+    h.t.deps.gateway.cooldowns.clear(openai.id);
+    const before = openai.mock!.chatRequests().length;
+    const tools = [{ type: "web_search_20250305", name: "web_search", max_uses: 2 }];
+    const r = await fetch(`${h.base}/v1/messages`, {
+      method: "POST",
+      headers: { "x-api-key": h.key, "content-type": "application/json" },
+      body: JSON.stringify({ model: "claude-latest", max_tokens: 100, tools, messages: [{ role: "user", content: "search the news" }] }),
+    });
+    expect(r.status).toBe(200);
+    expect(r.headers.get("x-perpetuo-provider")).toBe(claude.name);
+    expect((claude.mock!.lastChatRequest()!.body as { tools: unknown }).tools).toEqual(tools);
+    expect(openai.mock!.chatRequests().length).toBe(before);
+
+    const refused = await fetch(`${h.base}/v1/messages`, {
+      method: "POST",
+      headers: { "x-api-key": h.key, "content-type": "application/json" },
+      body: JSON.stringify({ model: "gpt-4o", max_tokens: 100, tools, messages: [{ role: "user", content: "search" }] }),
+    });
+    expect(refused.status).toBe(400);
+    const e = ((await refused.json()) as { error: { type: string; message: string } }).error;
+    expect(e.type).toBe("invalid_request_error");
+    expect(e.message).toContain("tools[0]");
+    expect(openai.mock!.chatRequests().length).toBe(before);
   });
 
   test("when the Anthropic entry fails, the translated path to another type still answers", async () => {

@@ -220,7 +220,7 @@ describe("fallback, errors and logs", () => {
     [{ model: "claude-sonnet-4-5", messages: [{ role: "user", content: "x" }] }, "max_tokens"],
     [{ model: "claude-sonnet-4-5", max_tokens: 5, messages: [{ role: "system", content: "x" }] }, "messages[0].role"],
     [{ model: "claude-sonnet-4-5", max_tokens: 5, messages: [{ role: "user", content: "x" }], temperature: 1.5 }, "temperature"],
-    [{ model: "claude-sonnet-4-5", max_tokens: 5, messages: [{ role: "user", content: "x" }], mcp_servers: [] }, "mcp_servers"],
+    [{ model: "claude-sonnet-4-5", max_tokens: 5, messages: [{ role: "user", content: "x" }], betas: ["x"] }, "betas"],
     [{ model: "claude-sonnet-4-5", max_tokens: 5, messages: [{ role: "user", content: [{ type: "video" }] }] }, "messages[0].content[0].type"],
   ])("an invalid body %j is a 400 invalid_request_error naming %s", async (payload, field) => {
     const r = await fetch(`${h.base}/v1/messages`, {

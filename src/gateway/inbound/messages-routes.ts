@@ -8,7 +8,7 @@ import { proxyChat } from "../proxy.ts";
 import { gatewayKeyFor, runtimeFor } from "../routes.ts";
 import type { GatewayServices } from "../services.ts";
 import { MessagesBody } from "./anthropic-schema.ts";
-import { forCandidate, fromChatResponse, newMessageId, toAnthropicError, toChat } from "./anthropic-messages.ts";
+import { anthropicOnly, forCandidate, fromChatResponse, newMessageId, toAnthropicError, toChat } from "./anthropic-messages.ts";
 import { createMessagesStream, type MessagesStream } from "./anthropic-stream.ts";
 import { createPassthrough, createRelayStream, type Passthrough } from "./anthropic-passthrough.ts";
 
@@ -122,6 +122,7 @@ export function messagesRoutes(deps: AppDeps, gw: GatewayServices) {
         const startedAt = performance.now();
         const requestId = requestIdFrom(headers["x-request-id"]);
         const chat = toChat(body);
+        const only = anthropicOnly(body);
         const runtime = await runtimeFor(gw, gatewayKey.workspace_id, deps.logger);
         // Anthropic entries get the client's own body; every other entry the translation.
         const passthrough = createPassthrough(body, request.headers);
@@ -134,7 +135,7 @@ export function messagesRoutes(deps: AppDeps, gw: GatewayServices) {
             requestId,
             signal: AbortSignal.any([request.signal, gw.draining]),
             startedAt,
-            forCandidate,
+            forCandidate: (b, cand) => forCandidate(b, cand, only),
             adapterFor: passthrough.adapterFor,
           },
         );
