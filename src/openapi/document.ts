@@ -74,7 +74,7 @@ export function tagFor(path: string): string {
 }
 
 export const TAGS: OpenAPIV3_1.TagObject[] = [
-  { name: "gateway", description: "OpenAI-compatible endpoints for applications; authenticated with a gateway key (prp_…)." },
+  { name: "gateway", description: "OpenAI-compatible endpoints (and Anthropic's Messages API) for applications; authenticated with a gateway key (prp_…)." },
   { name: "auth", description: "Accounts and sessions." },
   { name: "workspaces", description: "Workspaces and everything in them: members, provider keys, gateway keys, logs, usage." },
   { name: "operations", description: "Health, readiness and metrics for load balancers and monitoring." },
