@@ -314,6 +314,28 @@ describe("fallback, errors and logs", () => {
     expect(rows[0].error_message).toContain("max_tokens");
   });
 
+  test("count_tokens estimates the prompt through the SDK, grows with it, knows no unserved model and logs nothing", async () => {
+    const requestId = `count-${crypto.randomUUID()}`;
+    const short = await anthropic(h).messages.countTokens(
+      { model: "claude-sonnet-4-5", messages: [{ role: "user", content: "hi" }] },
+      { headers: { "x-request-id": requestId } },
+    );
+    const long = await anthropic(h).messages.countTokens({
+      model: "claude-sonnet-4-5",
+      system: "You are a careful assistant. ".repeat(20),
+      tools: [WEATHER_TOOL],
+      messages: [{ role: "user", content: "hi ".repeat(200) }],
+    });
+    expect(short.input_tokens).toBeGreaterThan(0);
+    expect(long.input_tokens).toBeGreaterThan(short.input_tokens + 150);
+    const missing = await anthropic(h)
+      .messages.countTokens({ model: "no-such-model", messages: [{ role: "user", content: "x" }] })
+      .catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(Anthropic.NotFoundError);
+    await h.t.deps.logQueue.flush();
+    expect((await h.t.sql`select 1 from request_logs where request_id = ${requestId}`).length).toBe(0);
+  });
+
   test("every request leaves one log row with its tokens", async () => {
     const id = `messages-log-${crypto.randomUUID()}`;
     await anthropic(h).messages.create(

@@ -97,6 +97,7 @@ const SUMMARIES: Record<string, string> = {
   "POST /v1/chat/completions": "Create a chat completion (OpenAI-compatible; streams with stream: true)",
   "GET /v1/models": "List the models the gateway key can reach",
   "POST /v1/messages": "Create a message (Anthropic Messages API, routed to any provider; streams with stream: true)",
+  "POST /v1/messages/count_tokens": "Estimate a Messages request's input tokens (Anthropic's count_tokens)",
   "GET /workspaces/{id}/providers": "List the workspace's provider keys",
   "POST /workspaces/{id}/providers": "Add a provider key (admin)",
   "POST /workspaces/{id}/providers/reorder": "Set the providers' priority order (admin)",

@@ -222,3 +222,13 @@ export type UserContentBlock = v.InferOutput<typeof UserBlock>;
 export type AssistantContentBlock = v.InferOutput<typeof AssistantBlock>;
 export type TextContentBlock = v.InferOutput<typeof TextBlock>;
 export type ImageContentBlock = v.InferOutput<typeof ImageBlock>;
+
+/**
+ * `POST /v1/messages/count_tokens`: the Messages request without max_tokens (what would be sent,
+ * not how much may come back); one given is accepted and ignored.
+ */
+export const CountTokensBody = v.pipe(
+  v.record(v.string(), v.unknown(), "the body must be a JSON object"),
+  v.transform((b) => (b.max_tokens === undefined ? { ...b, max_tokens: 1 } : b)),
+  MessagesBody,
+);

@@ -7,7 +7,10 @@ import { tryParseJson, type ChatCompletion } from "../../adapters/types.ts";
 import { proxyChat } from "../proxy.ts";
 import { gatewayKeyFor, runtimeFor } from "../routes.ts";
 import type { GatewayServices } from "../services.ts";
-import { MessagesBody } from "./anthropic-schema.ts";
+import { CountTokensBody, MessagesBody } from "./anthropic-schema.ts";
+import { ApiError } from "../../http/errors.ts";
+import { selectCandidates } from "../router.ts";
+import { estimatePromptTokens } from "../../telemetry/estimate.ts";
 import { anthropicOnly, forCandidate, fromChatResponse, newMessageId, toAnthropicError, toChat } from "./anthropic-messages.ts";
 import { createMessagesStream, type MessagesStream } from "./anthropic-stream.ts";
 import { createPassthrough, createRelayStream, type Passthrough } from "./anthropic-passthrough.ts";
@@ -16,7 +19,8 @@ export const MESSAGES_PATH = "/v1/messages";
 
 /** Whether an error for this request is rendered in Anthropic's shape (see createApp's onError). */
 export function isMessagesRequest(request: Request): boolean {
-  return new URL(request.url).pathname.replace(/\/+$/, "") === MESSAGES_PATH;
+  const path = new URL(request.url).pathname.replace(/\/+$/, "");
+  return path === MESSAGES_PATH || path.startsWith(`${MESSAGES_PATH}/`);
 }
 
 /** Anthropic's SDKs read the request id from `request-id`; ours is `x-request-id`. Both are sent. */
@@ -148,6 +152,33 @@ export function messagesRoutes(deps: AppDeps, gw: GatewayServices) {
             "Anthropic's Messages request and answer, routed to any provider entry of the workspace: Anthropic entries receive the body as sent (model mapped) and answer as they do; other entries get a translation both ways. The gateway key goes in `x-api-key` (as Anthropic's SDKs send it) or `Authorization: Bearer`. Errors have Anthropic's shape `{type:\"error\", error:{type, message}}`; streams are Anthropic's event sequence.",
           responses: {
             200: { description: "An Anthropic `message`, or with `stream: true` a `text/event-stream` of Anthropic events" },
+            "4XX": { description: "A client error in Anthropic's shape", content: { "application/json": { schema: ERROR_SCHEMA } } },
+          },
+        },
+      },
+    )
+    .post(
+      "/messages/count_tokens",
+      async ({ body, gatewayKey, headers }) => {
+        const runtime = await runtimeFor(gw, gatewayKey.workspace_id, deps.logger);
+        if (selectCandidates(runtime.providers, body.model, gw.cooldowns).candidates.length === 0) {
+          throw new ApiError(404, `no provider in this workspace serves the model '${body.model}'`, { param: "model", code: "model_not_found" });
+        }
+        const chat = toChat(body);
+        // The gateway's estimate (telemetry/estimate.ts), the same whichever entry would answer.
+        const input_tokens = estimatePromptTokens(chat.messages, chat.tools);
+        const requestId = requestIdFrom(headers["x-request-id"]);
+        return new Response(JSON.stringify({ input_tokens }), {
+          headers: { "content-type": "application/json", "x-request-id": requestId, "request-id": requestId },
+        });
+      },
+      {
+        body: CountTokensBody,
+        detail: {
+          description:
+            "Anthropic's token-counting request (a Messages request; max_tokens optional): `{input_tokens}`, the gateway's estimate (about 4 characters a token, images 85), not a provider's count. Not a generation: no log row, no usage.",
+          responses: {
+            200: { description: "`{input_tokens}`" },
             "4XX": { description: "A client error in Anthropic's shape", content: { "application/json": { schema: ERROR_SCHEMA } } },
           },
         },
