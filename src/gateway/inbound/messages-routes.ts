@@ -44,9 +44,9 @@ const encoder = new TextEncoder();
 
 /**
  * The gateway's event stream with each event translated. Read on demand, not piped: a pipe reads
- * ahead, so a client that leaves would find the gateway mid-read of an upstream its leaving has
- * just aborted, and the request would be logged as a broken stream instead of a closed one.
- * Cancelling this stream cancels the gateway's at once, as a client leaving a chat stream does.
+ * ahead of the client, so a slow client would no longer slow the provider's stream down; and
+ * cancelling this stream (the client left) cancels the gateway's at once, which aborts the
+ * provider's, as for a chat stream.
  */
 function translatedStream(source: ReadableStream<Uint8Array>, events: MessagesStream): ReadableStream<Uint8Array> {
   const reader = source.getReader();
