@@ -11,7 +11,9 @@
  * - PDF documents become OpenAI `file` parts (entries that cannot take them are skipped, as for any
  *   unsupported part); text documents become text, with their title and context first.
  * - A final assistant turn (a prefill the model must continue) is only honoured by Anthropic
- *   entries; other entries are skipped, and with none left the answer is a 400 on `messages`.
+ *   entries; other entries are skipped, and with none left the answer is a 400 on `messages`. So
+ *   is what `anthropicOnly` finds (server tools, mcp_servers, URL documents…), which toChat leaves out.
+ * - Anthropic entries normally never see this translation: they are relayed (anthropic-passthrough.ts).
  * - `top_k` and `cache_control` go only to entries whose wire format knows them (Anthropic,
  *   Gemini); OpenAI's own API refuses unknown fields. Entries of type `openai` get
  *   `max_completion_tokens`, which its newer models require; other OpenAI-format servers keep
