@@ -131,6 +131,18 @@ describe("passthrough to Anthropic entries", () => {
     expect(openai.mock!.chatRequests().length).toBe(before);
   });
 
+  test("thinking blocks are relayed, and a long think counts as content, not as waiting for the first token", async () => {
+    // Blocks arrive 300 ms apart; the entry allows 1 s to the first content. The text starts
+    // well after that, the thinking block well before.
+    const thinker = await h.addProvider("anthropic", { priority: 5, models: ["claude-thinker"], timeout_ms: 1000 }, { behaviour: { thinking: "let me think this through", chunkDelayMs: 300 } });
+    const msg = await client.messages
+      .stream({ model: "claude-thinker", max_tokens: 2048, thinking: { type: "enabled", budget_tokens: 1024 }, messages: [{ role: "user", content: "think" }] })
+      .finalMessage();
+    expect(msg.content[0]).toMatchObject({ type: "thinking", thinking: "let me think this through", signature: expect.stringMatching(/^sig_mock/) });
+    expect(msg.content[1]).toMatchObject({ type: "text", text: "Echo: think" });
+    expect(thinker.mock!.chatRequests().length).toBe(1);
+  });
+
   test("when the Anthropic entry fails, the translated path to another type still answers", async () => {
     h.t.deps.gateway.cooldowns.clear(openai.id);
     openai.mock!.script({ status: 503 });

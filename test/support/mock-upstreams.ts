@@ -43,6 +43,8 @@ export interface MockBehaviour {
   finishReason?: "stop" | "length";
   /** Model name to report; default: the requested one. */
   model?: string;
+  /** Anthropic only: a thinking block (with a signature) before the answer, as extended thinking gives. */
+  thinking?: string;
 
   /** Answer with this non-2xx status and a provider-shaped error body. */
   status?: number;
@@ -225,6 +227,7 @@ interface Reply {
   finish: "stop" | "length" | "tool";
   usage: Figures;
   includeUsage: boolean;
+  thinking?: string;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -296,6 +299,7 @@ function anthropicStop(r: Reply): string {
 
 function anthropicBody(r: Reply) {
   const content: Record<string, unknown>[] = [];
+  if (r.thinking !== undefined) content.push({ type: "thinking", thinking: r.thinking, signature: `sig_mock${r.id}` });
   if (r.text !== null) content.push({ type: "text", text: r.text });
   for (const t of r.toolCalls) content.push({ type: "tool_use", id: t.id, name: t.name, input: t.arguments });
   return { id: `msg_mock${r.id}`, type: "message", role: "assistant", model: r.model, content, stop_reason: anthropicStop(r), stop_sequence: null, usage: anthropicUsage(r.usage) };
@@ -310,6 +314,13 @@ function anthropicEvents(r: Reply): { events: string[]; end: string[] } {
     }),
   ];
   let index = 0;
+  if (r.thinking !== undefined) {
+    events.push(ev("content_block_start", { index, content_block: { type: "thinking", thinking: "", signature: "" } }));
+    for (const p of pieces(r.thinking)) events.push(ev("content_block_delta", { index, delta: { type: "thinking_delta", thinking: p } }));
+    events.push(ev("content_block_delta", { index, delta: { type: "signature_delta", signature: `sig_mock${r.id}` } }));
+    events.push(ev("content_block_stop", { index }));
+    index++;
+  }
   if (r.text !== null) {
     events.push(ev("content_block_start", { index, content_block: { type: "text", text: "" } }));
     events.push(ev("ping", {}));
@@ -643,6 +654,7 @@ export async function startMockUpstream(kind: MockKind, opts: MockUpstreamOption
       finish: b.finishReason === "length" ? "length" : toolCalls.length ? "tool" : "stop",
       usage: figures(b.usage),
       includeUsage: kind === "openai" && isRecord(so) && so.include_usage === true,
+      thinking: kind === "anthropic" ? b.thinking : undefined,
     };
 
     if (!rt.stream) {

@@ -11,7 +11,7 @@
  * for every candidate's adapter, which also forgets what an earlier, failed attempt left.
  */
 import { ANTHROPIC_VERSION, anthropicAdapter } from "../../adapters/anthropic.ts";
-import { isRecord, joinUrl, tryParseJson, type Adapter, type SSEEvent, type StreamTransformer } from "../../adapters/types.ts";
+import { isRecord, joinUrl, toCompletionUsage, tryParseJson, type Adapter, type SSEEvent, type StreamTransformer } from "../../adapters/types.ts";
 import type { Candidate } from "../router.ts";
 import type { MessagesRequest } from "./anthropic-schema.ts";
 import { CUT_STREAM_MESSAGE, errorEvent, gatewayErrorEvent, type MessagesStream } from "./anthropic-stream.ts";
@@ -60,9 +60,18 @@ export function createPassthrough(body: MessagesRequest, clientHeaders: Headers)
       const inner = anthropicAdapter.createStreamTransformer(ctx);
       buffer = "";
       active = true;
+      let started = false;
       return {
         push(ev: SSEEvent) {
           const r = inner.push(ev);
+          if (!started && !r.error && (ev.event ?? eventType(ev.data)) === "content_block_start") {
+            // Any block is content to the client, thinking and server tools included, though the
+            // translation drops them: commit the stream now (a usage-only chunk is content to the
+            // gateway), or a long think would count against the wait for the first token.
+            started = true;
+            const usage = toCompletionUsage(inner.usage() ?? { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 });
+            r.chunks.push({ id: ctx.id, object: "chat.completion.chunk", created: ctx.created, model: ctx.targetModel ?? ctx.requestedModel, choices: [], usage });
+          }
           // An error event is the gateway's to render (redacted, classified), not to relay.
           if (!r.error) buffer += `event: ${ev.event ?? eventType(ev.data)}\ndata: ${ev.data.replaceAll("\n", "\ndata: ")}\n\n`;
           return r;
