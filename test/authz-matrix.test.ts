@@ -95,6 +95,7 @@ const EXPECT: Record<string, Expectation> = {
   "POST /v1/chat/completions": api("gateway", 200, { body: () => ({ model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }] }) }),
   "POST /v1/responses": api("gateway", 200, { body: () => ({ model: "gpt-4o-mini", input: "hi" }) }),
   "GET /v1/models": api("gateway", 200),
+  "POST /v1/messages/count_tokens": api("gateway", 200, { body: () => ({ model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }] }) }),
   "POST /v1/messages": api("gateway", 200, { body: () => ({ model: "gpt-4o-mini", max_tokens: 16, messages: [{ role: "user", content: "hi" }] }) }),
 
   "POST /auth/logout": api("session", 204, { endsSession: true }),

@@ -1,10 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import * as v from "valibot";
-import { ApiError } from "../src/http/errors.ts";
 import { UnsupportedFeatureError, type ChatCompletion, type ChatRequest } from "../src/adapters/types.ts";
 import type { Candidate, GatewayProvider } from "../src/gateway/router.ts";
 import { MessagesBody, type MessagesRequest } from "../src/gateway/inbound/anthropic-schema.ts";
-import { anthropicErrorType, forCandidate, fromChatResponse, toAnthropicError, toChat } from "../src/gateway/inbound/anthropic-messages.ts";
+import { anthropicErrorType, anthropicOnly, forCandidate, fromChatResponse, toAnthropicError, toChat } from "../src/gateway/inbound/anthropic-messages.ts";
 import { createMessagesStream } from "../src/gateway/inbound/anthropic-stream.ts";
 
 // The pure half of POST /v1/messages: no network, no database.
@@ -121,20 +120,23 @@ describe("toChat", () => {
     });
   });
 
-  test("documents: text with its title, PDFs as file parts, URLs refused naming the block", () => {
+  test("documents: text with its title, PDFs as file parts", () => {
     const text = toChat(req({ messages: [{ role: "user", content: [{ type: "document", title: "Notes", source: { type: "text", media_type: "text/plain", data: "body" } }] }] }));
     expect(text.messages[0].content).toEqual([{ type: "text", text: "Notes\n\nbody" }]);
     const pdf = toChat(req({ messages: [{ role: "user", content: [{ type: "document", source: { type: "base64", media_type: "application/pdf", data: "JVBE" } }] }] }));
     expect(pdf.messages[0].content).toEqual([{ type: "file", file: { filename: "document.pdf", file_data: "data:application/pdf;base64,JVBE" } }] as never);
-    let err: unknown;
-    try {
-      toChat(req({ messages: [{ role: "user", content: [{ type: "text", text: "x" }, { type: "document", source: { type: "url", url: "https://x/a.pdf" } }] }] }));
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(ApiError);
-    expect((err as ApiError).status).toBe(400);
-    expect((err as ApiError).param).toBe("messages[0].content[1].source");
+  });
+
+  test("what only Anthropic can honour is named, and left out of the translation", () => {
+    expect(anthropicOnly(req({}))).toBeNull();
+    const url = req({ messages: [{ role: "user", content: [{ type: "text", text: "x" }, { type: "document", source: { type: "url", url: "https://x/a.pdf" } }] }] });
+    expect(anthropicOnly(url)?.param).toBe("messages[0].content[1].source");
+    expect(toChat(url).messages[0].content).toEqual([{ type: "text", text: "x" }]);
+    const search = req({ tools: [{ name: "f", input_schema: { type: "object" } }, { type: "web_search_20250305", name: "web_search", max_uses: 3 }] });
+    expect(anthropicOnly(search)?.param).toBe("tools[1]");
+    expect(toChat(search).tools?.map((t) => t.function.name)).toEqual(["f"]);
+    expect(anthropicOnly(req({ mcp_servers: [{ type: "url", url: "https://mcp.example", name: "m" }] }))?.param).toBe("mcp_servers");
+    expect(anthropicOnly(req({ inference_geo: "eu" }))?.param).toBe("inference_geo");
   });
 
   test("parameters: max_tokens, stop_sequences, sampling, user, stream usage, structured output", () => {
@@ -171,11 +173,12 @@ describe("the Messages schema", () => {
     return r.success ? null : { path: r.issues[0].path?.map((p) => p.key).join("."), message: r.issues[0].message };
   };
 
-  test("ignores hints, refuses what it cannot honour by name", () => {
+  test("takes hints and Anthropic's own features, refuses unknown fields and types by name", () => {
     expect(issue({ service_tier: "auto", speed: "fast", cache_control: { type: "ephemeral" }, thinking: { type: "adaptive" } })).toBeNull();
-    expect(issue({ container: "c" })).toEqual({ path: "container", message: "container is not supported by this gateway's Messages endpoint" });
-    expect(issue({ inference_geo: "eu" })?.path).toBe("inference_geo");
-    expect(issue({ tools: [{ type: "web_search_20250305", name: "web_search" }] })?.path).toBe("tools.0.type");
+    expect(issue({ container: "c", inference_geo: "eu", tools: [{ type: "web_search_20250305", name: "web_search" }] })).toBeNull();
+    expect(issue({ betas: ["x"] })).toEqual({ path: "betas", message: "betas is not supported by this gateway's Messages endpoint" });
+    expect(issue({ tools: [{ type: "web_search", name: "web_search" }] })?.path).toBe("tools.0.type");
+    expect(issue({ tools: [{ name: "f" }] })?.path).toBe("tools.0.input_schema");
     expect(issue({ messages: [{ role: "assistant", content: [{ type: "tool_result", tool_use_id: "x" }] }] })?.path).toBe("messages.0.content.0.type");
   });
 });
@@ -199,6 +202,14 @@ describe("forCandidate", () => {
     const b = base();
     expect(forCandidate(b, cand("anthropic"))).toBe(b);
     expect(forCandidate(b, cand("gemini"))).toBe(b);
+  });
+
+  test("a request only Anthropic can honour skips every other entry, naming the field", () => {
+    const b = base();
+    const only = { param: "tools[0]", message: "tools[0] is a server tool" };
+    expect(() => forCandidate(b, cand("openai"), only)).toThrow("tools[0] is a server tool");
+    expect(() => forCandidate(b, cand("gemini"), only)).toThrow(UnsupportedFeatureError);
+    expect(forCandidate(b, cand("anthropic"), only)).toBe(b);
   });
 
   test("a prefilled assistant turn skips every entry but Anthropic's", () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import Anthropic from "@anthropic-ai/sdk";
 import { gatewayHarness, type GatewayHarness } from "./support/gateway.ts";
-import type { MockKind, MockUpstream, RecordedRequest } from "./support/mock-upstreams.ts";
+import { waitUntil, type MockKind, type MockUpstream, type RecordedRequest } from "./support/mock-upstreams.ts";
 import { waitFor } from "./support/logs.ts";
 
 // POST /v1/messages over real HTTP: the official Anthropic SDK → Perpetuo → mock upstreams that
@@ -193,13 +193,18 @@ describe("fallback, errors and logs", () => {
   });
 
   test("the gateway key works as x-api-key and as Authorization: Bearer", async () => {
-    const viaBearer = await fetch(`${h.base}/v1/messages`, {
+    // Claude Code adds ?beta=true to the path.
+    const viaBearer = await fetch(`${h.base}/v1/messages?beta=true`, {
       method: "POST",
       headers: { authorization: `Bearer ${h.key}`, "content-type": "application/json", "anthropic-version": "2023-06-01" },
       body: JSON.stringify({ model: "claude-sonnet-4-5", max_tokens: 10, messages: [{ role: "user", content: "x" }] }),
     });
     expect(viaBearer.status).toBe(200);
     expect(((await viaBearer.json()) as { type: string }).type).toBe("message");
+    // x-api-key opens the rest of /v1 too; a wrong Authorization is not rescued by a right x-api-key.
+    expect((await fetch(`${h.base}/v1/models`, { headers: { "x-api-key": h.key } })).status).toBe(200);
+    const both = await fetch(`${h.base}/v1/models`, { headers: { "x-api-key": h.key, authorization: "Bearer prp_wrong000000000000000000000000000000000000" } });
+    expect(both.status).toBe(401);
   });
 
   test("a bad key is a 401 authentication_error in Anthropic's shape", async () => {
@@ -215,7 +220,7 @@ describe("fallback, errors and logs", () => {
     [{ model: "claude-sonnet-4-5", messages: [{ role: "user", content: "x" }] }, "max_tokens"],
     [{ model: "claude-sonnet-4-5", max_tokens: 5, messages: [{ role: "system", content: "x" }] }, "messages[0].role"],
     [{ model: "claude-sonnet-4-5", max_tokens: 5, messages: [{ role: "user", content: "x" }], temperature: 1.5 }, "temperature"],
-    [{ model: "claude-sonnet-4-5", max_tokens: 5, messages: [{ role: "user", content: "x" }], mcp_servers: [] }, "mcp_servers"],
+    [{ model: "claude-sonnet-4-5", max_tokens: 5, messages: [{ role: "user", content: "x" }], betas: ["x"] }, "betas"],
     [{ model: "claude-sonnet-4-5", max_tokens: 5, messages: [{ role: "user", content: [{ type: "video" }] }] }, "messages[0].content[0].type"],
   ])("an invalid body %j is a 400 invalid_request_error naming %s", async (payload, field) => {
     const r = await fetch(`${h.base}/v1/messages`, {
@@ -265,6 +270,30 @@ describe("fallback, errors and logs", () => {
     expect(err).toBeInstanceOf(Anthropic.APIError);
   });
 
+  test("a client that leaves a stream aborts the upstream, and the request still gets its log row", async () => {
+    const slow = await h.addProvider("openai", { models: ["slow-stream"] }, { behaviour: { text: "a b c d e f g h i j k l m n o p", chunkDelayMs: 200 } });
+    const requestId = `messages-left-${crypto.randomUUID()}`;
+    const ac = new AbortController();
+    const res = await fetch(`${h.base}/v1/messages`, {
+      method: "POST",
+      signal: ac.signal,
+      headers: { "x-api-key": h.key, "content-type": "application/json", "x-request-id": requestId },
+      body: JSON.stringify({ model: "slow-stream", max_tokens: 50, stream: true, messages: [{ role: "user", content: "x" }] }),
+    });
+    await res.body!.getReader().read();
+    ac.abort();
+    await waitUntil(() => slow.mock!.abortedStreams() === 1, 5000);
+    let rows: Record<string, any>[] = [];
+    await waitFor("the closed stream's log row", async () => {
+      await h.t.deps.logQueue.flush();
+      rows = await h.t.sql`select status, provider_name from request_logs where request_id = ${requestId}`;
+      return rows.length > 0;
+    });
+    // (Its status is whatever proxyChat records for a client that leaves; /v1/chat/completions does the same.)
+    expect(rows.length).toBe(1);
+    expect(rows[0].provider_name).toBe(slow.name);
+  });
+
   test("a refused request is logged too", async () => {
     const id = `messages-refused-${crypto.randomUUID()}`;
     const r = await fetch(`${h.base}/v1/messages`, {
@@ -283,6 +312,28 @@ describe("fallback, errors and logs", () => {
     expect(rows.length).toBe(1);
     expect(rows[0]).toMatchObject({ status: 400, error_class: "invalid_request" });
     expect(rows[0].error_message).toContain("max_tokens");
+  });
+
+  test("count_tokens estimates the prompt through the SDK, grows with it, knows no unserved model and logs nothing", async () => {
+    const requestId = `count-${crypto.randomUUID()}`;
+    const short = await anthropic(h).messages.countTokens(
+      { model: "claude-sonnet-4-5", messages: [{ role: "user", content: "hi" }] },
+      { headers: { "x-request-id": requestId } },
+    );
+    const long = await anthropic(h).messages.countTokens({
+      model: "claude-sonnet-4-5",
+      system: "You are a careful assistant. ".repeat(20),
+      tools: [WEATHER_TOOL],
+      messages: [{ role: "user", content: "hi ".repeat(200) }],
+    });
+    expect(short.input_tokens).toBeGreaterThan(0);
+    expect(long.input_tokens).toBeGreaterThan(short.input_tokens + 150);
+    const missing = await anthropic(h)
+      .messages.countTokens({ model: "no-such-model", messages: [{ role: "user", content: "x" }] })
+      .catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(Anthropic.NotFoundError);
+    await h.t.deps.logQueue.flush();
+    expect((await h.t.sql`select 1 from request_logs where request_id = ${requestId}`).length).toBe(0);
   });
 
   test("every request leaves one log row with its tokens", async () => {

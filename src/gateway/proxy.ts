@@ -56,6 +56,8 @@ export interface ChatCall {
   forCandidate?: (body: ChatRequest, cand: Candidate) => ChatRequest;
   /** Set when some providers can take the client's own request unchanged (see NativeRoute). */
   native?: NativeRoute;
+  /** Another adapter for one entry (undefined: its type's own), e.g. a relay of the client's own dialect. */
+  adapterFor?: (cand: Candidate) => Adapter | undefined;
 }
 
 export type Failed = { ok: false; error: UpstreamError; final: boolean };
@@ -176,7 +178,7 @@ export async function proxyChat(deps: ProxyDeps, call: ChatCall): Promise<Respon
   let retryAfterMs: number | null = null;
   for (const cand of candidates) {
     if (call.signal.aborted) break;
-    const adapter = adapterFor(cand.provider.type);
+    const adapter = call.adapterFor?.(cand) ?? adapterFor(cand.provider.type);
     const started = performance.now();
     const attempt: AttemptRecord = {
       provider_id: cand.provider.id,

@@ -74,7 +74,7 @@ export function tagFor(path: string): string {
 }
 
 export const TAGS: OpenAPIV3_1.TagObject[] = [
-  { name: "gateway", description: "OpenAI-compatible endpoints for applications; authenticated with a gateway key (prp_…)." },
+  { name: "gateway", description: "OpenAI-compatible endpoints (and Anthropic's Messages API) for applications; authenticated with a gateway key (prp_…)." },
   { name: "auth", description: "Accounts and sessions." },
   { name: "workspaces", description: "Workspaces and everything in them: members, provider keys, gateway keys, logs, usage." },
   { name: "operations", description: "Health, readiness and metrics for load balancers and monitoring." },
@@ -98,6 +98,7 @@ const SUMMARIES: Record<string, string> = {
   "POST /v1/responses": "Create a response (OpenAI Responses API, stateless; streams with stream: true)",
   "GET /v1/models": "List the models the gateway key can reach",
   "POST /v1/messages": "Create a message (Anthropic Messages API, routed to any provider; streams with stream: true)",
+  "POST /v1/messages/count_tokens": "Estimate a Messages request's input tokens (Anthropic's count_tokens)",
   "GET /workspaces/{id}/providers": "List the workspace's provider keys",
   "POST /workspaces/{id}/providers": "Add a provider key (admin)",
   "POST /workspaces/{id}/providers/reorder": "Set the providers' priority order (admin)",

@@ -314,7 +314,7 @@ function anthropicStop(r: Reply): string {
 
 function anthropicBody(r: Reply) {
   const content: Record<string, unknown>[] = [];
-  if (r.reasoning !== null) content.push({ type: "thinking", thinking: r.reasoning, signature: "mock-signature" });
+  if (r.reasoning !== null) content.push({ type: "thinking", thinking: r.reasoning, signature: `sig_mock${r.id}` });
   if (r.text !== null) content.push({ type: "text", text: r.text });
   for (const t of r.toolCalls) content.push({ type: "tool_use", id: t.id, name: t.name, input: t.arguments });
   return { id: `msg_mock${r.id}`, type: "message", role: "assistant", model: r.model, content, stop_reason: anthropicStop(r), stop_sequence: null, usage: anthropicUsage(r.usage) };
@@ -330,9 +330,9 @@ function anthropicEvents(r: Reply): { events: string[]; end: string[] } {
   ];
   let index = 0;
   if (r.reasoning !== null) {
-    events.push(ev("content_block_start", { index, content_block: { type: "thinking", thinking: "" } }));
+    events.push(ev("content_block_start", { index, content_block: { type: "thinking", thinking: "", signature: "" } }));
     for (const p of pieces(r.reasoning)) events.push(ev("content_block_delta", { index, delta: { type: "thinking_delta", thinking: p } }));
-    events.push(ev("content_block_delta", { index, delta: { type: "signature_delta", signature: "mock-signature" } }));
+    events.push(ev("content_block_delta", { index, delta: { type: "signature_delta", signature: `sig_mock${r.id}` } }));
     events.push(ev("content_block_stop", { index }));
     index++;
   }

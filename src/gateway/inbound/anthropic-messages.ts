@@ -11,7 +11,9 @@
  * - PDF documents become OpenAI `file` parts (entries that cannot take them are skipped, as for any
  *   unsupported part); text documents become text, with their title and context first.
  * - A final assistant turn (a prefill the model must continue) is only honoured by Anthropic
- *   entries; other entries are skipped, and with none left the answer is a 400 on `messages`.
+ *   entries; other entries are skipped, and with none left the answer is a 400 on `messages`. So
+ *   is what `anthropicOnly` finds (server tools, mcp_servers, URL documents…), which toChat leaves out.
+ * - Anthropic entries normally never see this translation: they are relayed (anthropic-passthrough.ts).
  * - `top_k` and `cache_control` go only to entries whose wire format knows them (Anthropic,
  *   Gemini); OpenAI's own API refuses unknown fields. Entries of type `openai` get
  *   `max_completion_tokens`, which its newer models require; other OpenAI-format servers keep
@@ -35,7 +37,7 @@ import {
   type ToolChoice,
 } from "../../adapters/types.ts";
 import type { Candidate } from "../router.ts";
-import type { AssistantContentBlock, ImageContentBlock, MessagesRequest, TextContentBlock, UserContentBlock } from "./anthropic-schema.ts";
+import { ANTHROPIC_ONLY_FIELDS, SERVER_TOOL_TYPE, type AssistantContentBlock, type ImageContentBlock, type MessagesRequest, type TextContentBlock, type UserContentBlock } from "./anthropic-schema.ts";
 
 export type StopReason = "end_turn" | "max_tokens" | "stop_sequence" | "tool_use" | "refusal";
 
@@ -81,7 +83,7 @@ function imagePart(b: ImageContentBlock): ContentPart {
   return { type: "image_url", image_url: { url } };
 }
 
-function documentParts(b: Extract<UserContentBlock, { type: "document" }>, param: string): ContentPart[] {
+function documentParts(b: Extract<UserContentBlock, { type: "document" }>): ContentPart[] {
   const s = b.source;
   const heading = [b.title, b.context].filter((x): x is string => typeof x === "string" && x !== "").join("\n");
   const withHeading = (text: string): TextPart => ({ type: "text", text: heading ? `${heading}\n\n${text}` : text });
@@ -96,7 +98,7 @@ function documentParts(b: Extract<UserContentBlock, { type: "document" }>, param
       // OpenAI's file part; cast because the shared ContentPart type lists only text and images.
       return [{ type: "file", file: { filename: b.title || "document.pdf", file_data: `data:application/pdf;base64,${s.data}` } } as unknown as ContentPart];
     case "url":
-      throw invalid(`${param}.source`, "documents by URL are not supported; send the PDF as base64 or the text as a text source");
+      return []; // Anthropic entries only (see anthropicOnly): no other entry gets this request
   }
 }
 
@@ -110,22 +112,21 @@ function toolResultText(b: Extract<UserContentBlock, { type: "tool_result" }>): 
   return { text: b.is_error ? `Error: ${text}` : text, images };
 }
 
-function userMessages(content: string | UserContentBlock[], param: string): ChatMessage[] {
+function userMessages(content: string | UserContentBlock[]): ChatMessage[] {
   if (typeof content === "string") return [{ role: "user", content }];
   const tools: ChatMessage[] = [];
   const toolImages: ContentPart[] = [];
   const parts: ContentPart[] = [];
-  content.forEach((b, j) => {
-    const p = `${param}[${j}]`;
+  for (const b of content) {
     if (b.type === "text") parts.push(textPart(b));
     else if (b.type === "image") parts.push(imagePart(b));
-    else if (b.type === "document") parts.push(...documentParts(b, p));
+    else if (b.type === "document") parts.push(...documentParts(b));
     else {
       const { text, images } = toolResultText(b);
       tools.push({ role: "tool", tool_call_id: b.tool_use_id, content: images.length ? `${text}\n(${images.length} image(s) follow)` : text });
       if (images.length) toolImages.push({ type: "text", text: `Images returned by tool call ${b.tool_use_id}:` }, ...images);
     }
-  });
+  }
   const out = tools;
   const rest = [...toolImages, ...parts];
   if (rest.length) out.push({ role: "user", content: rest });
@@ -166,8 +167,8 @@ export function toChat(req: MessagesRequest): ChatRequest {
   if (typeof req.system === "string") {
     if (req.system !== "") messages.push({ role: "system", content: req.system });
   } else if (req.system?.length) messages.push({ role: "system", content: req.system.map(textPart) });
-  req.messages.forEach((m, i) => {
-    if (m.role === "user") messages.push(...userMessages(m.content, `messages[${i}].content`));
+  req.messages.forEach((m) => {
+    if (m.role === "user") messages.push(...userMessages(m.content));
     else {
       const a = assistantMessage(m.content);
       if (a) messages.push(a);
@@ -189,8 +190,10 @@ export function toChat(req: MessagesRequest): ChatRequest {
   const format = req.output_config?.format;
   if (format) chat.response_format = { type: "json_schema", json_schema: { name: "output", schema: format.schema } };
   const tc = req.tool_choice;
-  if (req.tools?.length && tc?.type !== "none") {
-    chat.tools = req.tools.map((t) => ({
+  // Server tools run at Anthropic: only Anthropic entries get this request (see anthropicOnly).
+  const tools = (req.tools ?? []).filter((t): t is Extract<typeof t, { input_schema: unknown }> => "input_schema" in t && !isServerTool(t));
+  if (tools.length && tc?.type !== "none") {
+    chat.tools = tools.map((t) => ({
       type: "function",
       function: { name: t.name, ...(t.description !== undefined ? { description: t.description } : {}), parameters: t.input_schema },
     }));
@@ -212,12 +215,37 @@ function withoutCacheControl(messages: ChatMessage[]): ChatMessage[] {
   });
 }
 
+const isServerTool = (t: { type?: unknown }) => typeof t.type === "string" && SERVER_TOOL_TYPE.test(t.type);
+
+export interface AnthropicOnly {
+  param: string;
+  message: string;
+}
+
+/** The first part of the request that only an Anthropic entry (relayed) can honour, or null. */
+export function anthropicOnly(req: MessagesRequest): AnthropicOnly | null {
+  for (const field of ANTHROPIC_ONLY_FIELDS) {
+    if (req[field] !== undefined && req[field] !== null) return { param: field, message: `${field} is only honoured by Anthropic entries` };
+  }
+  if (req.inference_geo) return { param: "inference_geo", message: "inference_geo is only honoured by Anthropic entries" };
+  const server = (req.tools ?? []).findIndex(isServerTool);
+  if (server >= 0) return { param: `tools[${server}]`, message: `tools[${server}] is a server tool (${String(req.tools![server].type)}) that only Anthropic entries run` };
+  for (const [i, m] of req.messages.entries()) {
+    if (m.role !== "user" || typeof m.content === "string") continue;
+    const j = m.content.findIndex((b) => b.type === "document" && b.source.type === "url");
+    if (j >= 0) return { param: `messages[${i}].content[${j}].source`, message: "documents by URL are only read by Anthropic entries; send the PDF as base64 or the text as a text source" };
+  }
+  return null;
+}
+
 /**
  * The request as one provider entry gets it (see the header comment). Throws
- * UnsupportedFeatureError when this entry cannot honour it, so the gateway tries the next one.
+ * UnsupportedFeatureError when this entry cannot honour it, so the gateway tries the next one;
+ * `only` (from anthropicOnly) restricts the request to Anthropic entries.
  */
-export function forCandidate(chat: ChatRequest, cand: Candidate): ChatRequest {
+export function forCandidate(chat: ChatRequest, cand: Candidate, only: AnthropicOnly | null = null): ChatRequest {
   const format = adapterFor(cand.provider.type).format;
+  if (only && format !== "anthropic") throw new UnsupportedFeatureError(only.param, only.message);
   const last = chat.messages[chat.messages.length - 1];
   if (last?.role === "assistant" && format !== "anthropic")
     throw new UnsupportedFeatureError("messages", "a final assistant message (a prefill to continue) is only honoured by Anthropic entries");

@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { modelNameProblem } from "../../adapters/types.ts";
+import { isRecord, modelNameProblem } from "../../adapters/types.ts";
 
 /**
  * Anthropic's Messages request (`POST /v1/messages`), checked as far as the translation relies on
@@ -11,10 +11,11 @@ import { modelNameProblem } from "../../adapters/types.ts";
  *   `speed`, `diagnostics`, `output_config.effort`, `thinking` (a budget the model may use, not a
  *   promise of thinking blocks) and the thinking blocks clients send back in assistant turns
  *   (signed by Anthropic, meaningless to other models).
- * - Refused with a 400 naming the field: `inference_geo` (a residency promise the gateway cannot
- *   keep), anything else at the top level (Anthropic refuses unknown
- *   fields too, and server-side features such as `mcp_servers` or `container` cannot be honoured by
- *   another provider), server tools, unknown block types, URL documents.
+ * - Honoured only by Anthropic entries (relayed; other entries are skipped, and with none left the
+ *   answer is a 400 naming the field): server tools, `mcp_servers`, `container`,
+ *   `context_management`, `inference_geo`, documents by URL, a final assistant turn (prefill).
+ * - Refused with a 400 naming the field: any other top-level field (Anthropic refuses unknown
+ *   fields too), unknown block types.
  */
 
 /**
@@ -98,13 +99,22 @@ const Message = v.variant(
   "role must be user or assistant (the system prompt goes in the top-level system field)",
 );
 
-const Tool = v.looseObject({
-  type: v.optional(v.literal("custom", "only custom tools (name, description, input_schema) are supported; server tools are not")),
+const CustomTool = v.looseObject({
+  type: v.optional(v.literal("custom")),
   name: v.pipe(v.string("name is required"), v.regex(/^[a-zA-Z0-9_-]{1,128}$/, "name must be 1-128 letters, digits, _ or -")),
   description: v.optional(v.string()),
   input_schema: v.looseObject({ type: v.literal("object", "input_schema.type must be object") }),
   cache_control: hint,
 });
+
+/** Anthropic's server tools (web_search_20250305, code_execution_…): run by Anthropic, so relayed only. */
+export const SERVER_TOOL_TYPE = /^[a-z][a-z0-9_]*_\d{8}$/;
+const ServerTool = v.looseObject({
+  type: v.pipe(v.string(), v.regex(SERVER_TOOL_TYPE, "type must be custom or a dated server tool type such as web_search_20250305")),
+  name: v.pipe(v.string("name is required"), v.nonEmpty("name must not be empty")),
+});
+
+const Tool = v.lazy((input) => (isRecord(input) && input.type !== undefined && input.type !== "custom" ? ServerTool : CustomTool));
 
 const parallel = { disable_parallel_tool_use: v.optional(v.boolean()) };
 const ToolChoice = v.variant(
@@ -134,6 +144,9 @@ const OutputConfig = v.looseObject({
   format: v.nullish(v.looseObject({ type: v.literal("json_schema", "output_config.format.type must be json_schema"), schema: v.record(v.string(), v.unknown(), "schema must be an object") })),
 });
 
+/** Server-side features of Anthropic's API: honoured by relaying to Anthropic entries, which alone get such a request. */
+export const ANTHROPIC_ONLY_FIELDS = ["mcp_servers", "container", "context_management"] as const;
+
 /** Top-level fields this endpoint knows; any other is refused by name. */
 const KNOWN = new Set([
   "model",
@@ -155,6 +168,7 @@ const KNOWN = new Set([
   "speed",
   "diagnostics",
   "inference_geo",
+  ...ANTHROPIC_ONLY_FIELDS,
 ]);
 
 export const MessagesBody = v.pipe(
@@ -185,8 +199,11 @@ export const MessagesBody = v.pipe(
     cache_control: hint,
     speed: hint,
     diagnostics: hint,
-    // A data-residency requirement: the gateway may route anywhere, so it cannot promise one.
-    inference_geo: v.nullish(v.null("inference_geo cannot be honoured: this gateway may route the request to any provider and region")),
+    // A data-residency requirement: only Anthropic itself can keep it.
+    inference_geo: v.nullish(v.string()),
+    mcp_servers: v.optional(v.unknown()),
+    container: v.optional(v.unknown()),
+    context_management: v.optional(v.unknown()),
   }),
   v.rawCheck(({ dataset, addIssue }) => {
     if (!dataset.typed) return;
@@ -205,3 +222,13 @@ export type UserContentBlock = v.InferOutput<typeof UserBlock>;
 export type AssistantContentBlock = v.InferOutput<typeof AssistantBlock>;
 export type TextContentBlock = v.InferOutput<typeof TextBlock>;
 export type ImageContentBlock = v.InferOutput<typeof ImageBlock>;
+
+/**
+ * `POST /v1/messages/count_tokens`: the Messages request without max_tokens (what would be sent,
+ * not how much may come back); one given is accepted and ignored.
+ */
+export const CountTokensBody = v.pipe(
+  v.record(v.string(), v.unknown(), "the body must be a JSON object"),
+  v.transform((b) => (b.max_tokens === undefined ? { ...b, max_tokens: 1 } : b)),
+  MessagesBody,
+);

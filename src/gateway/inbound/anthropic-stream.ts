@@ -20,6 +20,14 @@ export function errorEvent(type: string, message: string): string {
   return sseEvent("error", { error: { type, message } });
 }
 
+/** The gateway's in-stream error (`{"error":{message,type,code}}`, OpenAI's shape) as Anthropic's error event. */
+export function gatewayErrorEvent(e: Record<string, unknown>): string {
+  const message = typeof e.message === "string" ? e.message : "the stream failed";
+  return errorEvent(anthropicErrorType(500, typeof e.type === "string" ? e.type : null, typeof e.code === "string" ? e.code : null), message);
+}
+
+export const CUT_STREAM_MESSAGE = "the stream ended before the message was complete";
+
 export interface MessagesStream {
   /** One SSE `data` payload of the gateway's stream → Anthropic events (possibly none). */
   push(data: string): string;
@@ -138,9 +146,7 @@ export function createMessagesStream(opts: { id: string; model: string }): Messa
     if (!isRecord(obj)) return "";
     if (isRecord(obj.error)) {
       done = true;
-      const e = obj.error;
-      const message = typeof e.message === "string" ? e.message : "the stream failed";
-      return errorEvent(anthropicErrorType(500, typeof e.type === "string" ? e.type : null, typeof e.code === "string" ? e.code : null), message);
+      return gatewayErrorEvent(obj.error);
     }
     return chunk(obj as unknown as ChatCompletionChunk);
   }
@@ -148,7 +154,7 @@ export function createMessagesStream(opts: { id: string; model: string }): Messa
   function end(): string {
     if (done) return "";
     done = true;
-    return errorEvent("api_error", "the stream ended before the message was complete");
+    return errorEvent("api_error", CUT_STREAM_MESSAGE);
   }
 
   return { push, end };

@@ -7,15 +7,20 @@ import { tryParseJson, type ChatCompletion } from "../../adapters/types.ts";
 import { proxyChat } from "../proxy.ts";
 import { gatewayKeyFor, runtimeFor } from "../routes.ts";
 import type { GatewayServices } from "../services.ts";
-import { MessagesBody } from "./anthropic-schema.ts";
-import { forCandidate, fromChatResponse, newMessageId, toAnthropicError, toChat } from "./anthropic-messages.ts";
-import { createMessagesStream } from "./anthropic-stream.ts";
+import { CountTokensBody, MessagesBody } from "./anthropic-schema.ts";
+import { ApiError } from "../../http/errors.ts";
+import { selectCandidates } from "../router.ts";
+import { estimatePromptTokens } from "../../telemetry/estimate.ts";
+import { anthropicOnly, forCandidate, fromChatResponse, newMessageId, toAnthropicError, toChat } from "./anthropic-messages.ts";
+import { createMessagesStream, type MessagesStream } from "./anthropic-stream.ts";
+import { createPassthrough, createRelayStream, type Passthrough } from "./anthropic-passthrough.ts";
 
 export const MESSAGES_PATH = "/v1/messages";
 
 /** Whether an error for this request is rendered in Anthropic's shape (see createApp's onError). */
 export function isMessagesRequest(request: Request): boolean {
-  return new URL(request.url).pathname.replace(/\/+$/, "") === MESSAGES_PATH;
+  const path = new URL(request.url).pathname.replace(/\/+$/, "");
+  return path === MESSAGES_PATH || path.startsWith(`${MESSAGES_PATH}/`);
 }
 
 /** Anthropic's SDKs read the request id from `request-id`; ours is `x-request-id`. Both are sent. */
@@ -37,34 +42,53 @@ export async function anthropicErrorResponse(res: Response): Promise<Response> {
 
 const encoder = new TextEncoder();
 
+/**
+ * The gateway's event stream with each event translated. Read on demand, not piped: a pipe reads
+ * ahead of the client, so a slow client would no longer slow the provider's stream down; and
+ * cancelling this stream (the client left) cancels the gateway's at once, which aborts the
+ * provider's, as for a chat stream.
+ */
+function translatedStream(source: ReadableStream<Uint8Array>, events: MessagesStream): ReadableStream<Uint8Array> {
+  const reader = source.getReader();
+  const parser = createSSEParser();
+  const decoder = new TextDecoder();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      for (;;) {
+        const { value, done } = await reader.read();
+        let out = "";
+        if (done) {
+          for (const ev of parser.flush()) out += events.push(ev.data);
+          out += events.end();
+          if (out) controller.enqueue(encoder.encode(out));
+          controller.close();
+          return;
+        }
+        for (const ev of parser.feed(decoder.decode(value, { stream: true }))) out += events.push(ev.data);
+        if (out) {
+          controller.enqueue(encoder.encode(out));
+          return;
+        }
+      }
+    },
+    cancel: (reason) => reader.cancel(reason),
+  });
+}
+
 /** The chat pipeline's answer (a completion, a chunk stream or an error) as a Messages answer. */
-export async function toMessagesResponse(res: Response, ctx: { id: string; model: string }): Promise<Response> {
+export async function toMessagesResponse(res: Response, ctx: { id: string; model: string; passthrough?: Passthrough }): Promise<Response> {
   if (res.status !== 200) return anthropicErrorResponse(res);
   const headers = withRequestId(new Headers(res.headers));
   headers.delete("content-length");
+  const relayed = ctx.passthrough?.active() === true;
   if ((res.headers.get("content-type") ?? "").startsWith("text/event-stream") && res.body) {
-    const events = createMessagesStream(ctx);
-    const parser = createSSEParser();
-    const decoder = new TextDecoder();
-    const translate = new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, controller) {
-        let out = "";
-        for (const ev of parser.feed(decoder.decode(chunk, { stream: true }))) out += events.push(ev.data);
-        if (out) controller.enqueue(encoder.encode(out));
-      },
-      flush(controller) {
-        let out = "";
-        for (const ev of parser.flush()) out += events.push(ev.data);
-        out += events.end();
-        if (out) controller.enqueue(encoder.encode(out));
-      },
-    });
-    // Cancelling the translated stream (the client left) cancels the gateway's, which logs it.
-    return new Response(res.body.pipeThrough(translate), { status: 200, headers });
+    const events = relayed ? createRelayStream(ctx.passthrough!) : createMessagesStream(ctx);
+    return new Response(translatedStream(res.body, events), { status: 200, headers });
   }
   const completion = (await res.json()) as ChatCompletion;
   headers.set("content-type", "application/json");
-  return new Response(JSON.stringify(fromChatResponse(completion, ctx.id)), { status: 200, headers });
+  const message = relayed ? ctx.passthrough!.rawJson() : fromChatResponse(completion, ctx.id);
+  return new Response(JSON.stringify(message), { status: 200, headers });
 }
 
 const ERROR_SCHEMA: OpenAPIV3.SchemaObject = {
@@ -91,6 +115,7 @@ const ERROR_SCHEMA: OpenAPIV3.SchemaObject = {
  * `POST /v1/messages`: Anthropic's Messages API in front of every provider of the workspace. The
  * request is translated to the gateway's chat request and run through the same pipeline as
  * `/v1/chat/completions` (routing, fallback, cooldowns, logs, usage); its answer is translated back.
+ * Anthropic entries are relayed instead (anthropic-passthrough.ts), in the same attempt loop.
  */
 export function messagesRoutes(deps: AppDeps, gw: GatewayServices) {
   return new Elysia({ prefix: "/v1" })
@@ -101,21 +126,59 @@ export function messagesRoutes(deps: AppDeps, gw: GatewayServices) {
         const startedAt = performance.now();
         const requestId = requestIdFrom(headers["x-request-id"]);
         const chat = toChat(body);
+        const only = anthropicOnly(body);
         const runtime = await runtimeFor(gw, gatewayKey.workspace_id, deps.logger);
+        // Anthropic entries get the client's own body; every other entry the translation.
+        const passthrough = createPassthrough(body, request.headers);
         const res = await proxyChat(
           { cooldowns: gw.cooldowns, logger: deps.logger, sink: gw.sink, draining: gw.draining, fetch: gw.fetch },
-          { body: chat, key: gatewayKey, runtime, requestId, signal: AbortSignal.any([request.signal, gw.draining]), startedAt, forCandidate },
+          {
+            body: chat,
+            key: gatewayKey,
+            runtime,
+            requestId,
+            signal: AbortSignal.any([request.signal, gw.draining]),
+            startedAt,
+            forCandidate: (b, cand) => forCandidate(b, cand, only),
+            adapterFor: passthrough.adapterFor,
+          },
         );
-        return toMessagesResponse(res, { id: newMessageId(), model: body.model });
+        return toMessagesResponse(res, { id: newMessageId(), model: body.model, passthrough });
       },
       {
         body: MessagesBody,
         detail: {
-          summary: "Create a message (Anthropic Messages API; any provider; streams with stream: true)",
           description:
-            "Anthropic's Messages request and answer, routed to any provider entry of the workspace. The gateway key goes in `x-api-key` (as Anthropic's SDKs send it) or `Authorization: Bearer`. Errors have Anthropic's shape `{type:\"error\", error:{type, message}}`; streams are Anthropic's event sequence.",
+            "Anthropic's Messages request and answer, routed to any provider entry of the workspace: Anthropic entries receive the body as sent (model mapped) and answer as they do; other entries get a translation both ways. The gateway key goes in `x-api-key` (as Anthropic's SDKs send it) or `Authorization: Bearer`. Errors have Anthropic's shape `{type:\"error\", error:{type, message}}`; streams are Anthropic's event sequence.",
           responses: {
             200: { description: "An Anthropic `message`, or with `stream: true` a `text/event-stream` of Anthropic events" },
+            "4XX": { description: "A client error in Anthropic's shape", content: { "application/json": { schema: ERROR_SCHEMA } } },
+          },
+        },
+      },
+    )
+    .post(
+      "/messages/count_tokens",
+      async ({ body, gatewayKey, headers }) => {
+        const runtime = await runtimeFor(gw, gatewayKey.workspace_id, deps.logger);
+        if (selectCandidates(runtime.providers, body.model, gw.cooldowns).candidates.length === 0) {
+          throw new ApiError(404, `no provider in this workspace serves the model '${body.model}'`, { param: "model", code: "model_not_found" });
+        }
+        const chat = toChat(body);
+        // The gateway's estimate (telemetry/estimate.ts), the same whichever entry would answer.
+        const input_tokens = estimatePromptTokens(chat.messages, chat.tools);
+        const requestId = requestIdFrom(headers["x-request-id"]);
+        return new Response(JSON.stringify({ input_tokens }), {
+          headers: { "content-type": "application/json", "x-request-id": requestId, "request-id": requestId },
+        });
+      },
+      {
+        body: CountTokensBody,
+        detail: {
+          description:
+            "Anthropic's token-counting request (a Messages request; max_tokens optional): `{input_tokens}`, the gateway's estimate (about 4 characters a token, images 85), not a provider's count. Not a generation: no log row, no usage.",
+          responses: {
+            200: { description: "`{input_tokens}`" },
             "4XX": { description: "A client error in Anthropic's shape", content: { "application/json": { schema: ERROR_SCHEMA } } },
           },
         },
