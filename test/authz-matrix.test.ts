@@ -89,6 +89,9 @@ const EXPECT: Record<string, Expectation> = {
   "GET /workspaces/:id/usage/by-model": api("member", 200),
   "POST /v1/chat/completions": api("gateway", 200, { body: () => ({ model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }] }) }),
   "GET /v1/models": api("gateway", 200),
+  "POST /v1/embeddings": api("gateway", 200, { body: () => ({ model: "text-embedding-3-small", input: "hi" }) }),
+  // The wildcard becomes "app.css", a model the workspace does not serve: the valid key reaches the handler's 404.
+  "GET /v1/models/*": api("gateway", 404),
 
   "POST /auth/logout": api("session", 204, { endsSession: true }),
   "POST /auth/logout-all": api("session", 204, { endsAllSessions: true }),

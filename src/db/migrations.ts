@@ -6,6 +6,7 @@ import m0003 from "../../sql/0003_logs.sql" with { type: "text" };
 import m0004 from "../../sql/0004_sessions.sql" with { type: "text" };
 import m0005 from "../../sql/0005_invitations.sql" with { type: "text" };
 import m0006 from "../../sql/0006_governance.sql" with { type: "text" };
+import m0009 from "../../sql/0009_log_endpoint.sql" with { type: "text" };
 
 export interface Migration {
   version: number;
@@ -20,4 +21,5 @@ export const migrations: Migration[] = [
   { version: 4, name: "0004_sessions.sql", sql: m0004 },
   { version: 5, name: "0005_invitations.sql", sql: m0005 },
   { version: 6, name: "0006_governance.sql", sql: m0006 },
+  { version: 9, name: "0009_log_endpoint.sql", sql: m0009 },
 ];
