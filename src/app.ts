@@ -22,6 +22,8 @@ import { usageRoutes } from "./usage/routes.ts";
 import { invitationsRoutes } from "./invitations/routes.ts";
 import { applySecurityHeaders, dashboardError, dashboardRoutes } from "./dashboard/index.ts";
 import type { Lookup } from "./net/fetch.ts";
+import { GatewayMetrics, metricsSink } from "./metrics/gateway.ts";
+import { metricsRoutes } from "./metrics/routes.ts";
 
 export interface AppDeps {
   sql: Sql;
@@ -40,10 +42,13 @@ export interface AppDeps {
   gateway: GatewayServices;
   /** Request log writer (batches, counters, spool); the gateway's sink. flush() before closing the database. */
   logQueue: LogQueue;
+  /** Request metrics (GET /metrics), counted as the gateway hands its records to the log queue. */
+  metrics: GatewayMetrics;
 }
 
 /** What callers hand createApp; anything optional here gets a default. */
-export type AppInput = Omit<AppDeps, "events" | "gateway" | "logQueue" | "loginGuard" | "sessions"> & {
+export type AppInput = Omit<AppDeps, "events" | "gateway" | "logQueue" | "loginGuard" | "sessions" | "metrics"> & {
+  metrics?: GatewayMetrics;
   events?: ChangeBus;
   gateway?: GatewayServices;
   logQueue?: LogQueue;
@@ -67,13 +72,20 @@ export function buildDeps(input: AppInput): AppDeps {
       maxMemoryRecords: input.config.logQueueMax,
       maxSpoolBytes: input.config.logSpoolMaxBytes,
     });
-  const gateway =
-    input.gateway ?? createGatewayServices({ sql: input.sql, config: input.config, events, logger: input.logger, sink: logQueue, lookup: input.lookup });
+  let gateway: GatewayServices | undefined = input.gateway;
+  const metrics =
+    input.metrics ??
+    new GatewayMetrics({
+      cooldownsStarted: () => gateway?.cooldowns.started ?? 0,
+      logQueue: () => logQueue.stats(),
+      dbPoolMax: () => (typeof input.sql.options?.max === "number" ? input.sql.options.max : null),
+    });
+  gateway ??= createGatewayServices({ sql: input.sql, config: input.config, events, logger: input.logger, sink: metricsSink(metrics, logQueue), lookup: input.lookup });
   // argon2 holds ~64 MiB per hash: a few at a time, a bounded queue, the rest refused (503).
   const limiter = input.passwordOptions?.limiter ?? new WorkLimiter(input.config.passwordHashConcurrency, 32 * input.config.passwordHashConcurrency);
   const passwordOptions = { ...input.passwordOptions, limiter };
   const sessions = input.sessions ?? new SessionStore(input.sql);
-  return { ...input, events, gateway, logQueue, passwordOptions, sessions, loginGuard: input.loginGuard ?? new LoginGuard() };
+  return { ...input, events, gateway, logQueue, metrics, passwordOptions, sessions, loginGuard: input.loginGuard ?? new LoginGuard() };
 }
 
 export function createApp(input: AppInput | AppDeps) {
@@ -101,6 +113,7 @@ export function createApp(input: AppInput | AppDeps) {
       return res;
     })
     .use(healthRoutes(deps))
+    .use(metricsRoutes(deps))
     .use(openapiRoutes(deps))
     .use(accountsRoutes(deps))
     .use(workspacesRoutes(deps))

@@ -65,7 +65,34 @@ export const ConfigSchema = v.object({
   SHUTDOWN_TIMEOUT_MS: whole("20000", 0, 25_000, "must be between 0 and 25000 (platforms kill 30 s after SIGTERM)"),
   LOG_QUEUE_MAX: whole("10000", 1_000, 10_000_000, "must be between 1000 and 10000000"),
   LOG_SPOOL_MAX_BYTES: whole(String(1024 ** 3), 1024 ** 2, Number.MAX_SAFE_INTEGER, "must be at least 1048576 (1 MiB)"),
+  // Bearer token for GET /metrics; unset, /metrics does not exist (404).
+  METRICS_TOKEN: v.optional(
+    v.pipe(
+      v.string(),
+      v.minLength(16, "must be at least 16 characters (try: openssl rand -hex 24)"),
+      v.regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces (it is sent as Authorization: Bearer <token>)"),
+    ),
+  ),
+  // Browser origins allowed to call /v1 (CORS): exact origins, comma-separated, or *; unset = none.
+  CORS_ORIGINS: v.optional(
+    v.pipe(
+      v.string(),
+      v.transform((s) => s.split(",").map((x) => x.trim()).filter(Boolean)),
+      v.check((list) => list.length === 1 || !list.includes("*"), "must be * alone or a list of origins, not both"),
+      v.check((list) => list.every((x) => x === "*" || isOrigin(x)), "must be origins like https://app.example.com (scheme, host and port only, no path), comma-separated, or *"),
+    ),
+  ),
 });
+
+/** `https://host[:port]` exactly as browsers send it in the Origin header. */
+function isOrigin(s: string): boolean {
+  try {
+    const u = new URL(s);
+    return (u.protocol === "http:" || u.protocol === "https:") && u.origin === s;
+  } catch {
+    return false;
+  }
+}
 
 export interface Config {
   port: number;
@@ -90,6 +117,10 @@ export interface Config {
   logQueueMax: number;
   /** Bound on DATA_DIR/spool; beyond it (and LOG_QUEUE_MAX) records are dropped and counted. */
   logSpoolMaxBytes: number;
+  /** Bearer token that opens GET /metrics; null: /metrics answers 404. */
+  metricsToken: string | null;
+  /** Origins allowed to call /v1 from a browser (["*"]: any); empty: no CORS headers at all. */
+  corsOrigins: string[];
 }
 
 export class ConfigError extends Error {}
@@ -146,6 +177,8 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownTimeoutMs: parsed.SHUTDOWN_TIMEOUT_MS,
     logQueueMax: parsed.LOG_QUEUE_MAX,
     logSpoolMaxBytes: parsed.LOG_SPOOL_MAX_BYTES,
+    metricsToken: parsed.METRICS_TOKEN ?? null,
+    corsOrigins: parsed.CORS_ORIGINS ?? [],
   };
 }
 

@@ -57,6 +57,8 @@ const uniq = (p: string) => `${p}-${++seq}-${crypto.randomUUID().slice(0, 6)}`;
 const EXPECT: Record<string, Expectation> = {
   "GET /healthz": api("public", 200),
   "GET /readyz": api("public", 200),
+  // Off unless METRICS_TOKEN is set (it is not here): 404 for everyone. metrics.test.ts covers the token.
+  "GET /metrics": api("public", 404),
   "GET /openapi.json": api("public", 200),
   "GET /docs": api("public", 200),
   "POST /auth/signup": api("public", 201, { body: () => ({ email: `${uniq("new")}@example.com`, password: PASSWORD }) }),

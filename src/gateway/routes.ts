@@ -1,4 +1,5 @@
 import { Elysia } from "elysia";
+import * as v from "valibot";
 import { requestIdFrom } from "../ids.ts";
 import type { AppDeps } from "../app.ts";
 import { ApiError } from "../http/errors.ts";
@@ -136,8 +137,11 @@ export function gatewayRoutes(deps: AppDeps, gw: GatewayServices) {
         param: "model",
         code: "model_not_found",
       });
-    });
+    }, { params: ModelIdParams });
 }
+
+/** The model id: the rest of the path, slashes included (percent-encoded or not). */
+const ModelIdParams = v.object({ "*": v.pipe(v.string(), v.description("A model id; may contain slashes (openrouter/openai/gpt-4o)")) });
 
 type ModelObject = { id: string; object: "model"; created: number; owned_by: string };
 

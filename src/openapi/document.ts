@@ -45,6 +45,11 @@ export const SECURITY_SCHEMES: Record<string, OpenAPIV3_1.SecuritySchemeObject> 
     bearerFormat: "prp_…",
     description: "A gateway API key of a workspace (`prp_…`), as `Authorization: Bearer prp_…`. Accepted only under /v1.",
   },
+  metricsToken: {
+    type: "http",
+    scheme: "bearer",
+    description: "The operator's METRICS_TOKEN, as `Authorization: Bearer <token>`. Opens GET /metrics only; without METRICS_TOKEN set, /metrics answers 404.",
+  },
 };
 
 const SESSION: OpenAPIV3_1.SecurityRequirementObject[] = [{ session: [] }, { sessionCookie: [] }];
@@ -95,6 +100,8 @@ const SUMMARIES: Record<string, string> = {
   "PUT /workspaces/{id}": "Rename a workspace (admin)",
   "POST /v1/chat/completions": "Create a chat completion (OpenAI-compatible; streams with stream: true)",
   "GET /v1/models": "List the models the gateway key can reach",
+  "GET /v1/models/{*}": "Get one model the gateway key can reach (ids may contain slashes)",
+  "POST /v1/embeddings": "Create embeddings (OpenAI-compatible; float or base64)",
   "GET /workspaces/{id}/providers": "List the workspace's provider keys",
   "POST /workspaces/{id}/providers": "Add a provider key (admin)",
   "POST /workspaces/{id}/providers/reorder": "Set the providers' priority order (admin)",

@@ -28,6 +28,8 @@ export function testConfig(over: Partial<Config> = {}): Config {
     shutdownTimeoutMs: 20_000,
     logQueueMax: 10_000,
     logSpoolMaxBytes: 1024 ** 3,
+    metricsToken: null,
+    corsOrigins: [],
     ...over,
   };
 }
