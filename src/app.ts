@@ -24,6 +24,7 @@ import { applySecurityHeaders, dashboardError, dashboardRoutes } from "./dashboa
 import type { Lookup } from "./net/fetch.ts";
 import { GatewayMetrics, metricsSink } from "./metrics/gateway.ts";
 import { metricsRoutes } from "./metrics/routes.ts";
+import { applyCors, corsPolicy } from "./http/cors.ts";
 
 export interface AppDeps {
   sql: Sql;
@@ -93,11 +94,14 @@ export function createApp(input: AppInput | AppDeps) {
   const gateway = deps.gateway;
   // Bun refuses bodies above this itself (413, empty body) before any route sees them: a backstop
   // above every route's own limit, which answers in our error shape (see http/body.ts).
+  const cors = corsPolicy(deps.config.corsOrigins);
   return new Elysia({ serve: { maxRequestBodySize: SERVER_MAX_BODY } })
     // CSP, nosniff and Referrer-Policy on every response (see src/dashboard/security.ts).
     .onRequest(({ set, request }) => {
       applySecurityHeaders(set.headers);
       refuseNulInUrl(request);
+      // /v1 only, when CORS_ORIGINS is set; a preflight is answered here (see src/http/cors.ts).
+      return applyCors(cors, request, set.headers);
     })
     // Every body is read here, within its route's size limit; /v1 authenticates before reading.
     .onParse({ as: "global" }, bodyParser((request, path) => (path.startsWith("/v1/") ? gatewayKeyFor(gateway, request) : undefined)))
