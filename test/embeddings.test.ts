@@ -173,6 +173,19 @@ describe("fallback, cooldowns and providers without embeddings", () => {
     expect(r.body.error.code).toBe("all_providers_failed");
   });
 
+  test("a 2xx answer that is not an embeddings list is the provider's fault: the next entry answers", async () => {
+    const broken = await h.addProvider("openai", { models: ["shaky-*"], priority: 1 });
+    const backup = await h.addProvider("openai", { models: ["shaky-*"], priority: 2 });
+    broken.mock!.script({ okBody: JSON.stringify({ object: "list", data: [{ embedding: "AAE=" }] }) });
+    const { data, response } = await h.client().embeddings.create({ model: "shaky-1", input: "x", encoding_format: "float" }).withResponse();
+    expect(response.headers.get("x-perpetuo-provider")).toBe(backup.name);
+    expect(data.data[0]!.embedding).toEqual(mockEmbedding("x"));
+    const row = (await logsOf(h)).find((i) => i.model_requested === "shaky-1")!;
+    const detail = await h.t.call("GET", `/workspaces/${h.ws.id}/logs/${row.id}`, { token: h.owner.token });
+    expect(detail.body.attempts[0]).toMatchObject({ provider_name: broken.name, error_class: "server" });
+    expect(detail.body.attempts[0].message).toContain("malformed");
+  });
+
   test("a client error from the provider is final and shown", async () => {
     const x = await h.addProvider("openai", { models: ["strict-*"] });
     x.mock!.script({ status: 400, errorMessage: "This model's maximum context length is 8192 tokens" });
