@@ -60,9 +60,9 @@ export const MAX_UPSTREAM_EVENT_CHARS = 1024 * 1024;
 /** Upstream messages shown to clients and stored in logs, after redaction. */
 const MAX_MESSAGE_CHARS = 300;
 
-export const CLIENT_CLOSED = 499;
+const CLIENT_CLOSED = 499;
 /** What a request cut by shutdown's drain deadline tells its client and its log row. */
-export const SHUTDOWN = { status: 503, class: "shutdown", message: "the gateway is shutting down; retry the request", type: "server_error", param: null, code: "server_shutting_down" };
+const SHUTDOWN = { status: 503, class: "shutdown", message: "the gateway is shutting down; retry the request", type: "server_error", param: null, code: "server_shutting_down" };
 
 export function jsonResponse(status: number, body: unknown, headers: Record<string, string>): Response {
   return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
