@@ -5,6 +5,7 @@ import { base64ToFloats, embeddingsAdapterFor, floatsToBase64 } from "../src/ada
 import { costFor } from "../src/telemetry/pricing.ts";
 import { formatCost } from "../src/gateway/cost-header.ts";
 import { estimateTokens } from "../src/telemetry/estimate.ts";
+import { SESSION_COOKIE } from "../src/http/auth.ts";
 
 // Over real HTTP: the official OpenAI SDK → Perpetuo → mock upstreams speaking OpenAI's and Gemini's embeddings formats.
 
@@ -96,6 +97,10 @@ describe("an OpenAI provider", () => {
     expect(items.some((i) => i.endpoint === "chat")).toBe(true);
     const detail = await h.t.call("GET", `/workspaces/${h.ws.id}/logs/${first.id}`, { token: h.owner.token });
     expect(detail.body.endpoint).toBe("embeddings");
+    // The dashboard's log page names the endpoint too.
+    const page = await h.t.call("GET", `/app/w/${h.ws.id}/logs/${first.id}`, { headers: { cookie: `${SESSION_COOKIE}=${h.owner.token}` } });
+    expect(page.status).toBe(200);
+    expect(page.text).toContain("/v1/embeddings");
   });
 
   test("invalid bodies are refused with OpenAI-shaped 400s naming the field", async () => {
