@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { gatewayHarness, type GatewayHarness } from "./support/gateway.ts";
 import { mockEmbedding, mockTokenCount, MOCK_EMBEDDING_DIMS } from "./support/mock-upstreams.ts";
-import { base64ToFloats, embeddingsAdapterFor, floatsToBase64 } from "../src/adapters/embeddings.ts";
+import { base64ToFloats, embeddingsAdapterFor, floatsToBase64, GEMINI_MAX_BATCH } from "../src/adapters/embeddings.ts";
 import { costFor } from "../src/telemetry/pricing.ts";
 import { formatCost } from "../src/gateway/cost-header.ts";
 import { estimateTokens } from "../src/telemetry/estimate.ts";
@@ -249,6 +249,24 @@ describe("a Gemini provider", () => {
     expect(r.status).toBe(200);
     expect(r.body.data[0].embedding).toHaveLength(MOCK_EMBEDDING_DIMS);
     expect(p.mock!.requests.at(-1)!.body).toEqual({ requests: [{ model: "models/gemini-embedding-001", content: { parts: [{ text: "plain" }] } }] });
+  });
+
+  test("more inputs than one batchEmbedContents call takes are sent in batches of 100, answered in order", async () => {
+    const input = Array.from({ length: 2 * GEMINI_MAX_BATCH + 5 }, (_, i) => `text number ${i}`);
+    const before = p.mock!.requests.length;
+    const res = await h.client().embeddings.create({ model: "gemini-embedding-001", input });
+    const calls = p.mock!.requests.slice(before);
+    expect(calls.map((c) => (c.body as { requests: unknown[] }).requests.length)).toEqual([GEMINI_MAX_BATCH, GEMINI_MAX_BATCH, 5]);
+    expect(res.data.map((d) => d.index)).toEqual(input.map((_, i) => i));
+    expect(res.data.map((d) => d.embedding)).toEqual(input.map((x) => mockEmbedding(x)));
+  });
+
+  test("a failing batch fails the attempt: no partial answer", async () => {
+    const input = Array.from({ length: GEMINI_MAX_BATCH + 1 }, (_, i) => `t${i}`);
+    p.mock!.script({}, { status: 500 });
+    const r = await raw(h, { model: "gemini-embedding-001", input });
+    expect(r.status).toBe(502);
+    expect(r.body.error.code).toBe("all_providers_failed");
   });
 
   test("token-id input cannot go to Gemini: 400 unsupported_parameter naming input", async () => {

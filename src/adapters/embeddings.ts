@@ -6,8 +6,8 @@
  *   Only type `openai` is asked for `encoding_format: base64` (it is 4× smaller on the wire);
  *   compatible servers differ in whether they know it, so they are asked for floats and the
  *   gateway encodes. Either way the answer is converted to what the client asked for.
- * - Gemini: `POST /v1beta/models/{m}:batchEmbedContents`, one request per input, `dimensions` as
- *   `outputDimensionality`. Gemini counts no tokens: usage is null and the gateway estimates it.
+ * - Gemini: `POST /v1beta/models/{m}:batchEmbedContents`, one request per input (in calls of at
+ *   most GEMINI_MAX_BATCH), `dimensions` as `outputDimensionality`. Gemini counts no tokens: usage is null and the gateway estimates it.
  *   Token-id inputs (number arrays) have no Gemini equivalent: UnsupportedFeatureError.
  * - Anthropic has no embeddings API: embeddingsAdapterFor returns null.
  */
@@ -61,9 +61,13 @@ export interface EmbeddingsContext {
 }
 
 export interface EmbeddingsAdapter {
-  buildEmbeddingsRequest(req: EmbeddingsRequest, target: UpstreamTarget): UpstreamRequest;
-  /** 2xx body → the client's answer; usage null when the provider counts none. Throws UpstreamResponseError for malformed bodies. */
-  parseEmbeddingsResponse(body: unknown, ctx: EmbeddingsContext): { response: Omit<EmbeddingsResponse, "usage">; promptTokens: number | null };
+  /** One or more upstream calls (Gemini takes at most GEMINI_MAX_BATCH inputs per call), made in order. */
+  buildEmbeddingsRequests(req: EmbeddingsRequest, target: UpstreamTarget): UpstreamRequest[];
+  /**
+   * The 2xx bodies of those calls, in the same order → the client's answer; promptTokens null when
+   * the provider counts none. Throws UpstreamResponseError for malformed bodies.
+   */
+  parseEmbeddingsResponses(bodies: unknown[], ctx: EmbeddingsContext): { response: Omit<EmbeddingsResponse, "usage">; promptTokens: number | null };
   classifyError: Adapter["classifyError"];
 }
 
@@ -112,14 +116,14 @@ export function inputTexts(input: EmbeddingsInput): string[] | null {
 
 function openaiEmbeddings(askBase64: boolean): EmbeddingsAdapter {
   return {
-    buildEmbeddingsRequest(req, target) {
+    buildEmbeddingsRequests(req, target) {
       const body: Record<string, unknown> = { ...req, model: target.model };
       if (!askBase64) delete body.encoding_format;
       const headers: Record<string, string> = { "content-type": "application/json" };
       if (target.apiKey !== null) headers.authorization = `Bearer ${target.apiKey}`;
-      return { url: joinUrl(target.baseUrl, "/embeddings"), method: "POST", headers, body: JSON.stringify(body) };
+      return [{ url: joinUrl(target.baseUrl, "/embeddings"), method: "POST", headers, body: JSON.stringify(body) }];
     },
-    parseEmbeddingsResponse(body, ctx) {
+    parseEmbeddingsResponses([body], ctx) {
       if (!isRecord(body)) throw malformed("not a JSON object");
       // Some compatible servers answer 200 with an error object.
       if (isRecord(body.error)) throw new UpstreamResponseError(upstreamError("server", str(body.error.message) ?? "the provider reported an error"));
@@ -143,29 +147,36 @@ function openaiEmbeddings(askBase64: boolean): EmbeddingsAdapter {
 export const GEMINI_MAX_BATCH = 100;
 
 const geminiEmbeddings: EmbeddingsAdapter = {
-  buildEmbeddingsRequest(req, target) {
+  buildEmbeddingsRequests(req, target) {
     const texts = inputTexts(req.input);
     if (!texts) throw new UnsupportedFeatureError("input", "Gemini embeds text only; token-id input (arrays of numbers) is not supported");
-    if (texts.length > GEMINI_MAX_BATCH) throw new UnsupportedFeatureError("input", `Gemini embeds at most ${GEMINI_MAX_BATCH} inputs per request`);
     const path = modelPath(target.model);
     const name = `models/${path}`;
-    const requests = texts.map((text) => {
-      const r: Record<string, unknown> = { model: name, content: { parts: [{ text }] } };
-      if (req.dimensions !== undefined) r.outputDimensionality = req.dimensions;
-      return r;
-    });
     const headers: Record<string, string> = { "content-type": "application/json" };
     if (target.apiKey !== null) headers["x-goog-api-key"] = target.apiKey;
-    return { url: joinUrl(target.baseUrl, `/v1beta/${name}:batchEmbedContents`), method: "POST", headers, body: JSON.stringify({ requests }) };
+    const out: UpstreamRequest[] = [];
+    for (let start = 0; start < texts.length; start += GEMINI_MAX_BATCH) {
+      const requests = texts.slice(start, start + GEMINI_MAX_BATCH).map((text) => {
+        const r: Record<string, unknown> = { model: name, content: { parts: [{ text }] } };
+        if (req.dimensions !== undefined) r.outputDimensionality = req.dimensions;
+        return r;
+      });
+      out.push({ url: joinUrl(target.baseUrl, `/v1beta/${name}:batchEmbedContents`), method: "POST", headers, body: JSON.stringify({ requests }) });
+    }
+    return out;
   },
-  parseEmbeddingsResponse(body, ctx) {
-    if (!isRecord(body)) throw malformed("not a JSON object");
-    if (isRecord(body.error)) throw new UpstreamResponseError(upstreamError("server", str(body.error.message) ?? "the provider reported an error"));
-    if (!Array.isArray(body.embeddings)) throw malformed("no embeddings list");
-    const data: Embedding[] = body.embeddings.map((e, i) => {
-      if (!isRecord(e)) throw malformed(`embeddings[${i}] is not an object`);
-      return { object: "embedding", index: i, embedding: encodeVector(e.values, ctx.encoding, `embeddings[${i}].values`) };
-    });
+  parseEmbeddingsResponses(bodies, ctx) {
+    const data: Embedding[] = [];
+    for (const body of bodies) {
+      if (!isRecord(body)) throw malformed("not a JSON object");
+      if (isRecord(body.error)) throw new UpstreamResponseError(upstreamError("server", str(body.error.message) ?? "the provider reported an error"));
+      if (!Array.isArray(body.embeddings)) throw malformed("no embeddings list");
+      for (const e of body.embeddings) {
+        const i = data.length;
+        if (!isRecord(e)) throw malformed(`embeddings[${i}] is not an object`);
+        data.push({ object: "embedding", index: i, embedding: encodeVector(e.values, ctx.encoding, `embeddings[${i}].values`) });
+      }
+    }
     return { response: { object: "list", data, model: ctx.targetModel || ctx.requestedModel }, promptTokens: null };
   },
   classifyError: geminiAdapter.classifyError,

@@ -1,11 +1,11 @@
-import { embeddingsAdapterFor, inputTexts, type EmbeddingsRequest, type EmbeddingsResponse } from "../adapters/embeddings.ts";
-import { UnsupportedFeatureError, UpstreamResponseError, type UpstreamError } from "../adapters/types.ts";
+import { embeddingsAdapterFor, inputTexts, type EmbeddingsAdapter, type EmbeddingsRequest, type EmbeddingsResponse } from "../adapters/embeddings.ts";
+import { UnsupportedFeatureError, UpstreamResponseError, type UpstreamError, type UpstreamRequest } from "../adapters/types.ts";
 import { costFor } from "../telemetry/pricing.ts";
 import { bodyForLog } from "../telemetry/content.ts";
 import { estimateTokens } from "../telemetry/estimate.ts";
 import type { AttemptRecord, RequestRecord } from "../telemetry/types.ts";
 import type { GatewayKey, WorkspaceRuntime } from "./cache.ts";
-import { selectCandidates } from "./router.ts";
+import { selectCandidates, type Candidate } from "./router.ts";
 import { withCost } from "./cost-header.ts";
 import {
   allFailed,
@@ -31,6 +31,28 @@ export interface EmbeddingsCall {
   requestId: string;
   signal: AbortSignal;
   startedAt: number;
+}
+
+/** The attempt's upstream calls, in order, each within the entry's timeout; the first failure fails the attempt. */
+async function callAll(deps: ProxyDeps, client: AbortSignal, cand: Candidate, adapter: EmbeddingsAdapter, upstream: UpstreamRequest[]): Promise<{ ok: true; bodies: unknown[]; status: number } | Failed> {
+  const timeoutMs = cand.provider.timeout_ms;
+  const sig = attemptSignal(client, timeoutMs);
+  const bodies: unknown[] = [];
+  let status = 200;
+  try {
+    for (const [i, req] of upstream.entries()) {
+      if (i > 0) sig.arm(timeoutMs);
+      const res = await send({ deps, cand, adapter, upstream: req }, sig, "response");
+      if (!(res instanceof Response)) return res;
+      const json = await readUpstreamJson(res, sig, timeoutMs);
+      if (json instanceof UpstreamJsonFailure) return json.failed;
+      bodies.push(json);
+      status = res.status;
+    }
+  } finally {
+    sig.done();
+  }
+  return { ok: true, bodies, status };
 }
 
 /** Gemini counts no tokens; the same estimate as for chat prompts (usage_estimated). */
@@ -89,7 +111,7 @@ export async function proxyEmbeddings(deps: ProxyDeps, call: EmbeddingsCall): Pr
     };
     let upstream;
     try {
-      upstream = adapter.buildEmbeddingsRequest(body, { baseUrl: cand.provider.base_url, apiKey: cand.provider.api_key, model: cand.upstreamModel });
+      upstream = adapter.buildEmbeddingsRequests(body, { baseUrl: cand.provider.base_url, apiKey: cand.provider.api_key, model: cand.upstreamModel });
     } catch (err) {
       if (!(err instanceof UnsupportedFeatureError)) throw err;
       lastUnsupported = err;
@@ -98,27 +120,17 @@ export async function proxyEmbeddings(deps: ProxyDeps, call: EmbeddingsCall): Pr
     }
     attempts.push(attempt);
 
-    const timeoutMs = cand.provider.timeout_ms;
-    const sig = attemptSignal(call.signal, timeoutMs);
-    let outcome: { ok: true; answer: ReturnType<typeof adapter.parseEmbeddingsResponse> } | Failed;
-    try {
-      const res = await send({ deps, cand, adapter, upstream }, sig, "response");
-      if (!(res instanceof Response)) outcome = res;
-      else {
-        const json = await readUpstreamJson(res, sig, timeoutMs);
-        if (json instanceof UpstreamJsonFailure) outcome = json.failed;
-        else {
-          try {
-            outcome = { ok: true, answer: adapter.parseEmbeddingsResponse(json, { requestedModel: model, targetModel: cand.upstreamModel, encoding }) };
-            attempt.status = res.status;
-          } catch (err) {
-            if (!(err instanceof UpstreamResponseError)) throw err;
-            outcome = { ok: false, final: !err.error.retryable, error: { ...err.error, upstreamStatus: res.status } };
-          }
-        }
+    let outcome: { ok: true; answer: ReturnType<typeof adapter.parseEmbeddingsResponses> } | Failed;
+    const got = await callAll(deps, call.signal, cand, adapter, upstream);
+    if (!got.ok) outcome = got;
+    else {
+      try {
+        outcome = { ok: true, answer: adapter.parseEmbeddingsResponses(got.bodies, { requestedModel: model, targetModel: cand.upstreamModel, encoding }) };
+        attempt.status = got.status;
+      } catch (err) {
+        if (!(err instanceof UpstreamResponseError)) throw err;
+        outcome = { ok: false, final: !err.error.retryable, error: { ...err.error, upstreamStatus: got.status } };
       }
-    } finally {
-      sig.done();
     }
 
     if (outcome.ok) {
