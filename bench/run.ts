@@ -38,6 +38,8 @@ const config = {
   logQueueMax: 10_000,
   logSpoolMaxBytes: 1024 ** 3,
   unpricedModels: "allow" as const,
+  metricsToken: null,
+  corsOrigins: [],
 };
 const deps = buildDeps({ sql: db.sql, config, logger: silentLogger, passwordOptions: { memoryCost: 1024, timeCost: 1 } });
 const app = createApp(deps).listen({ port: 0, hostname: "127.0.0.1" });

@@ -26,6 +26,9 @@ import { membersRoutes } from "./members/routes.ts";
 import { applySecurityHeaders, dashboardError, dashboardRoutes } from "./dashboard/index.ts";
 import type { Lookup } from "./net/fetch.ts";
 import type { GovernorOptions } from "./governance/governor.ts";
+import { GatewayMetrics, metricsSink } from "./metrics/gateway.ts";
+import { metricsRoutes } from "./metrics/routes.ts";
+import { applyCors, corsPolicy } from "./http/cors.ts";
 
 export interface AppDeps {
   sql: Sql;
@@ -44,10 +47,13 @@ export interface AppDeps {
   gateway: GatewayServices;
   /** Request log writer (batches, counters, spool); the gateway's sink. flush() before closing the database. */
   logQueue: LogQueue;
+  /** Request metrics (GET /metrics), counted as the gateway hands its records to the log queue. */
+  metrics: GatewayMetrics;
 }
 
 /** What callers hand createApp; anything optional here gets a default. */
-export type AppInput = Omit<AppDeps, "events" | "gateway" | "logQueue" | "loginGuard" | "sessions"> & {
+export type AppInput = Omit<AppDeps, "events" | "gateway" | "logQueue" | "loginGuard" | "sessions" | "metrics"> & {
+  metrics?: GatewayMetrics;
   events?: ChangeBus;
   gateway?: GatewayServices;
   logQueue?: LogQueue;
@@ -75,14 +81,29 @@ export function buildDeps(input: AppInput): AppDeps {
       maxMemoryRecords: input.config.logQueueMax,
       maxSpoolBytes: input.config.logSpoolMaxBytes,
     });
-  const gateway =
-    input.gateway ??
-    createGatewayServices({ sql: input.sql, config: input.config, events, logger: input.logger, sink: logQueue, lookup: input.lookup, governance: input.governance, modelListing: input.modelListing });
+  let gateway: GatewayServices | undefined = input.gateway;
+  const metrics =
+    input.metrics ??
+    new GatewayMetrics({
+      cooldownsStarted: () => gateway?.cooldowns.started ?? 0,
+      logQueue: () => logQueue.stats(),
+      dbPoolMax: () => (typeof input.sql.options?.max === "number" ? input.sql.options.max : null),
+    });
+  gateway ??= createGatewayServices({
+    sql: input.sql,
+    config: input.config,
+    events,
+    logger: input.logger,
+    sink: metricsSink(metrics, logQueue),
+    lookup: input.lookup,
+    governance: input.governance,
+    modelListing: input.modelListing,
+  });
   // argon2 holds ~64 MiB per hash: a few at a time, a bounded queue, the rest refused (503).
   const limiter = input.passwordOptions?.limiter ?? new WorkLimiter(input.config.passwordHashConcurrency, 32 * input.config.passwordHashConcurrency);
   const passwordOptions = { ...input.passwordOptions, limiter };
   const sessions = input.sessions ?? new SessionStore(input.sql);
-  return { ...input, events, gateway, logQueue, passwordOptions, sessions, loginGuard: input.loginGuard ?? new LoginGuard() };
+  return { ...input, events, gateway, logQueue, metrics, passwordOptions, sessions, loginGuard: input.loginGuard ?? new LoginGuard() };
 }
 
 export function createApp(input: AppInput | AppDeps) {
@@ -90,11 +111,14 @@ export function createApp(input: AppInput | AppDeps) {
   const gateway = deps.gateway;
   // Bun refuses bodies above this itself (413, empty body) before any route sees them: a backstop
   // above every route's own limit, which answers in our error shape (see http/body.ts).
+  const cors = corsPolicy(deps.config.corsOrigins);
   return new Elysia({ serve: { maxRequestBodySize: SERVER_MAX_BODY } })
     // CSP, nosniff and Referrer-Policy on every response (see src/dashboard/security.ts).
     .onRequest(({ set, request }) => {
       applySecurityHeaders(set.headers);
       refuseNulInUrl(request);
+      // /v1 only, when CORS_ORIGINS is set; a preflight is answered here (see src/http/cors.ts).
+      return applyCors(cors, request, set.headers);
     })
     // Every body is read here, within its route's size limit; /v1 authenticates before reading.
     .onParse({ as: "global" }, bodyParser((request, path) => (path.startsWith("/v1/") ? gatewayKeyFor(gateway, request) : undefined)))
@@ -112,6 +136,7 @@ export function createApp(input: AppInput | AppDeps) {
       return res;
     })
     .use(healthRoutes(deps))
+    .use(metricsRoutes(deps))
     .use(openapiRoutes(deps))
     .use(accountsRoutes(deps))
     .use(workspacesRoutes(deps))

@@ -67,7 +67,34 @@ export const ConfigSchema = v.object({
   LOG_SPOOL_MAX_BYTES: whole(String(1024 ** 3), 1024 ** 2, Number.MAX_SAFE_INTEGER, "must be at least 1048576 (1 MiB)"),
   // A model with no known price cannot be charged to a budget: serve it anyway, or refuse it where a budget applies.
   UNPRICED_MODELS: v.optional(v.picklist(["allow", "refuse"], "must be allow or refuse"), "allow"),
+  // Bearer token for GET /metrics; unset, /metrics does not exist (404).
+  METRICS_TOKEN: v.optional(
+    v.pipe(
+      v.string(),
+      v.minLength(16, "must be at least 16 characters (try: openssl rand -hex 24)"),
+      v.regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces (it is sent as Authorization: Bearer <token>)"),
+    ),
+  ),
+  // Browser origins allowed to call /v1 (CORS): exact origins, comma-separated, or *; unset = none.
+  CORS_ORIGINS: v.optional(
+    v.pipe(
+      v.string(),
+      v.transform((s) => s.split(",").map((x) => x.trim()).filter(Boolean)),
+      v.check((list) => list.length === 1 || !list.includes("*"), "must be * alone or a list of origins, not both"),
+      v.check((list) => list.every((x) => x === "*" || isOrigin(x)), "must be origins like https://app.example.com (scheme, host and port only, no path), comma-separated, or *"),
+    ),
+  ),
 });
+
+/** `https://host[:port]` exactly as browsers send it in the Origin header. */
+function isOrigin(s: string): boolean {
+  try {
+    const u = new URL(s);
+    return (u.protocol === "http:" || u.protocol === "https:") && u.origin === s;
+  } catch {
+    return false;
+  }
+}
 
 export interface Config {
   port: number;
@@ -94,6 +121,10 @@ export interface Config {
   logSpoolMaxBytes: number;
   /** Requests for a model without a known price, when the key or workspace has a budget (src/governance). */
   unpricedModels: "allow" | "refuse";
+  /** Bearer token that opens GET /metrics; null: /metrics answers 404. */
+  metricsToken: string | null;
+  /** Origins allowed to call /v1 from a browser (["*"]: any); empty: no CORS headers at all. */
+  corsOrigins: string[];
 }
 
 export class ConfigError extends Error {}
@@ -151,6 +182,8 @@ export function loadConfig(env: Env = process.env): Config {
     logQueueMax: parsed.LOG_QUEUE_MAX,
     logSpoolMaxBytes: parsed.LOG_SPOOL_MAX_BYTES,
     unpricedModels: parsed.UNPRICED_MODELS,
+    metricsToken: parsed.METRICS_TOKEN ?? null,
+    corsOrigins: parsed.CORS_ORIGINS ?? [],
   };
 }
 

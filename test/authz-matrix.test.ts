@@ -59,6 +59,8 @@ const uniq = (p: string) => `${p}-${++seq}-${crypto.randomUUID().slice(0, 6)}`;
 const EXPECT: Record<string, Expectation> = {
   "GET /healthz": api("public", 200),
   "GET /readyz": api("public", 200),
+  // Off unless METRICS_TOKEN is set (it is not here): 404 for everyone. metrics.test.ts covers the token.
+  "GET /metrics": api("public", 404),
   "GET /openapi.json": api("public", 200),
   "GET /docs": api("public", 200),
   "POST /auth/signup": api("public", 201, { body: () => ({ email: `${uniq("new")}@example.com`, password: PASSWORD }) }),
@@ -97,6 +99,9 @@ const EXPECT: Record<string, Expectation> = {
   "GET /v1/models": api("gateway", 200),
   "POST /v1/messages/count_tokens": api("gateway", 200, { body: () => ({ model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }] }) }),
   "POST /v1/messages": api("gateway", 200, { body: () => ({ model: "gpt-4o-mini", max_tokens: 16, messages: [{ role: "user", content: "hi" }] }) }),
+  "POST /v1/embeddings": api("gateway", 200, { body: () => ({ model: "text-embedding-3-small", input: "hi" }) }),
+  // The wildcard becomes "app.css", a model the workspace does not serve: the valid key reaches the handler's 404.
+  "GET /v1/models/*": api("gateway", 404),
 
   "POST /auth/logout": api("session", 204, { endsSession: true }),
   "POST /auth/logout-all": api("session", 204, { endsAllSessions: true }),

@@ -199,6 +199,22 @@ describe("exactly once", () => {
   });
 });
 
+describe("endpoint column (migration 0009)", () => {
+  test("stored as given; a record without one (spooled before the column existed) is a chat row", async () => {
+    const ws = await insertWorkspace(sql);
+    const q = queue();
+    const emb = makeRecord(ws, { endpoint: "embeddings" });
+    const old = makeRecord(ws);
+    delete (old as Partial<RequestRecord>).endpoint;
+    q.enqueue(emb);
+    q.enqueue(old);
+    await q.flush();
+    const rows = await sql<{ id: string; endpoint: string }[]>`select id, endpoint from request_logs where workspace_id = ${ws}`;
+    expect(Object.fromEntries(rows.map((r) => [r.id, r.endpoint]))).toEqual({ [emb.id]: "embeddings", [old.id]: "chat" });
+    expect(toRow({ ...old, endpoint: 42 as never }).endpoint).toBe("chat");
+  });
+});
+
 describe("bad records", () => {
   test("records of a deleted workspace are dropped, the rest of the batch is stored", async () => {
     const ws = await insertWorkspace(sql);

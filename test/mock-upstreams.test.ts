@@ -354,3 +354,34 @@ describe("mock upstreams: without an expected key", () => {
     expect(await (await fetch(`${open.url}/models`)).json()).toMatchObject({ object: "list", data: [{ id: "only-model", object: "model" }] });
   });
 });
+
+describe("embeddings endpoints", () => {
+  test("OpenAI: float and base64 answers in OpenAI's shape, usage counted; the key is checked", async () => {
+    const base = servers.openai.url;
+    const call = (body: unknown, key = KEYS.openai) =>
+      fetch(`${base}/embeddings`, { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+    const floats = await (await call({ model: "text-embedding-3-small", input: ["a b", "c"] })).json();
+    expect(floats).toMatchObject({ object: "list", model: "text-embedding-3-small", usage: { prompt_tokens: 3, total_tokens: 3 } });
+    expect(floats.data.map((d: { index: number }) => d.index)).toEqual([0, 1]);
+    const b64 = await (await call({ model: "text-embedding-3-small", input: "a b", encoding_format: "base64" })).json();
+    expect(typeof b64.data[0].embedding).toBe("string");
+    expect(Array.from(new Float32Array(Buffer.from(b64.data[0].embedding, "base64").buffer.slice(0)))).toEqual(floats.data[0].embedding);
+    expect((await call({ model: "m", input: [] })).status).toBe(400);
+    expect((await call({ model: "m", input: "x" }, "sk-wrong-key-0000")).status).toBe(401);
+    expect(servers.openai.requests.every((r) => r.embeddings)).toBe(true);
+  });
+
+  test("Gemini: batchEmbedContents answers {embeddings:[{values}]}; a request naming another model is refused", async () => {
+    const url = `${servers.gemini.url}/v1beta/models/gemini-embedding-001:batchEmbedContents`;
+    const call = (requests: unknown) =>
+      fetch(url, { method: "POST", headers: { "x-goog-api-key": KEYS.gemini, "content-type": "application/json" }, body: JSON.stringify({ requests }) });
+    const ok = await call([{ model: "models/gemini-embedding-001", content: { parts: [{ text: "hi" }] }, outputDimensionality: 3 }]);
+    expect(ok.status).toBe(200);
+    const body = await ok.json();
+    expect(body.embeddings).toHaveLength(1);
+    expect(body.embeddings[0].values).toHaveLength(3);
+    const wrong = await call([{ model: "models/other", content: { parts: [{ text: "hi" }] } }]);
+    expect(wrong.status).toBe(400);
+    expect((await wrong.json()).error.status).toBe("INVALID_ARGUMENT");
+  });
+});

@@ -86,7 +86,7 @@ function headersFor(apiKey: string | null): Record<string, string> {
 }
 
 /** The model as path segments under /v1beta/models/; a name that would climb out of it is refused. */
-function modelPath(model: string): string {
+export function modelPath(model: string): string {
   const problem = modelNameProblem(model);
   if (problem) throw new UnsupportedFeatureError("model", `model ${problem}`);
   const m = model.startsWith("models/") ? model.slice(7) : model;

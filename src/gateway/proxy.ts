@@ -29,6 +29,7 @@ import type { GatewayKey, WorkspaceRuntime } from "./cache.ts";
 import { BlockedAddressError, type UpstreamFetch } from "../net/fetch.ts";
 import { networkErrorMessage } from "./network-errors.ts";
 import { listedModels, selectCandidates, type Candidate, type Cooldowns } from "./router.ts";
+import { withCost } from "./cost-header.ts";
 
 
 export interface ProxyDeps {
@@ -88,11 +89,11 @@ export const CLIENT_CLOSED = 499;
 /** What a request cut by shutdown's drain deadline tells its client and its log row. */
 export const SHUTDOWN = { status: 503, class: "shutdown", message: "the gateway is shutting down; retry the request", type: "server_error", param: null, code: "server_shutting_down" };
 
-function jsonResponse(status: number, body: unknown, headers: Record<string, string>): Response {
+export function jsonResponse(status: number, body: unknown, headers: Record<string, string>): Response {
   return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
 }
 
-function errorBody(e: { message: string; type: string; param: string | null; code: string | null }) {
+export function errorBody(e: { message: string; type: string; param: string | null; code: string | null }) {
   return { error: { message: e.message, type: e.type, param: e.param, code: e.code } };
 }
 
@@ -108,7 +109,7 @@ function hasContent(c: ChatCompletionChunk): boolean {
 
 
 /** A request's log row before anything happened: no provider, no tokens, nothing billed. */
-export function newRecord(c: { requestId: string; key: GatewayKey; model: string; stream: boolean; startedAt: number; status?: number }): RequestRecord {
+export function newRecord(c: { requestId: string; key: GatewayKey; model: string; stream: boolean; startedAt: number; status?: number; endpoint?: string }): RequestRecord {
   const elapsed = performance.now() - c.startedAt;
   return {
     // Log rows are the one high-volume table; their ids come from fastId (see ids.ts), not cuid2.
@@ -121,6 +122,7 @@ export function newRecord(c: { requestId: string; key: GatewayKey; model: string
     provider_type: null,
     model_requested: c.model,
     model_used: null,
+    endpoint: c.endpoint ?? "chat",
     stream: c.stream,
     status: c.status ?? 0,
     error_class: null,
@@ -164,15 +166,7 @@ export async function proxyChat(deps: ProxyDeps, call: ChatCall): Promise<Respon
     });
   };
 
-  if (candidates.length === 0) {
-    const available = listedModels(runtime.providers).map((m) => m.id);
-    const message = available.length
-      ? `no provider in this workspace serves the model '${body.model}'; available: ${available.join(", ")}`
-      : `no provider in this workspace serves the model '${body.model}'; add a provider in the dashboard`;
-    const err = { message, type: "invalid_request_error", param: "model", code: "model_not_found" };
-    record({ status: 404, error_class: "not_found", error_message: message });
-    return jsonResponse(404, errorBody(err), { ...baseHeaders, "x-perpetuo-attempts": "0" });
-  }
+  if (candidates.length === 0) return modelNotFound(runtime, body.model, record, baseHeaders);
 
   let lastUnsupported: UnsupportedFeatureError | null = null;
   let retryAfterMs: number | null = null;
@@ -218,30 +212,17 @@ export async function proxyChat(deps: ProxyDeps, call: ChatCall): Promise<Respon
     }
     const e = outcome.error;
     if (e.class === "rate_limit" && e.retryAfterMs !== undefined) retryAfterMs = Math.min(retryAfterMs ?? Infinity, e.retryAfterMs);
-    attempt.status = e.upstreamStatus ?? null;
-    attempt.error_class = e.class;
-    attempt.message = clip(redactSecrets(e.message, cand.provider.api_key), MAX_MESSAGE_CHARS);
-    attempt.latency_ms = Math.round(performance.now() - started);
-    // A client that hung up says nothing about the provider's health.
-    if (!call.signal.aborted && ["rate_limit", "overloaded", "server", "timeout", "network"].includes(e.class)) {
-      deps.cooldowns.cool(cand.provider.id, e.retryAfterMs);
-    }
+    const shown = noteFailure(deps, call.signal, cand, attempt, started, e);
     if (outcome.final) {
       // The client's own mistake: another provider would refuse it too.
-      const err = { ...e, message: attempt.message };
-      record({ status: e.status, error_class: e.class, error_message: attempt.message, provider_id: cand.provider.id, provider_name: cand.provider.name, provider_type: cand.provider.type, model_used: cand.upstreamModel });
+      const err = { ...e, message: shown };
+      record({ status: e.status, error_class: e.class, error_message: shown, provider_id: cand.provider.id, provider_name: cand.provider.name, provider_type: cand.provider.type, model_used: cand.upstreamModel });
       return jsonResponse(e.status, errorBody(err), { ...baseHeaders, "x-perpetuo-provider": cand.provider.name, "x-perpetuo-attempts": String(attempts.length) });
     }
   }
 
-  if (deps.draining?.aborted) {
-    record({ status: SHUTDOWN.status, error_class: SHUTDOWN.class, error_message: SHUTDOWN.message });
-    return jsonResponse(SHUTDOWN.status, errorBody(SHUTDOWN), { ...baseHeaders, "x-perpetuo-attempts": String(attempts.length) });
-  }
-  if (call.signal.aborted) {
-    record({ status: CLIENT_CLOSED, error_class: "client_closed", error_message: "the client closed the connection" });
-    return new Response(null, { status: CLIENT_CLOSED });
-  }
+  const ended = endedEarly(deps, call.signal, attempts.length, record, baseHeaders);
+  if (ended) return ended;
 
   const tried = attempts.filter((a) => a.error_class !== "unsupported");
   if (tried.length === 0 && lastUnsupported) {
@@ -252,6 +233,51 @@ export async function proxyChat(deps: ProxyDeps, call: ChatCall): Promise<Respon
       "x-perpetuo-attempts": String(attempts.length),
     });
   }
+  return allFailed(tried, attempts, retryAfterMs, record, baseHeaders);
+}
+
+/** No entry serves the model: 404, naming the models that can be asked for. */
+export function modelNotFound(runtime: WorkspaceRuntime, model: string, record: Recorder, baseHeaders: Record<string, string>): Response {
+  const available = listedModels(runtime.providers).map((m) => m.id);
+  const message = available.length
+    ? `no provider in this workspace serves the model '${model}'; available: ${available.join(", ")}`
+    : `no provider in this workspace serves the model '${model}'; add a provider in the dashboard`;
+  const err = { message, type: "invalid_request_error", param: "model", code: "model_not_found" };
+  record({ status: 404, error_class: "not_found", error_message: message });
+  return jsonResponse(404, errorBody(err), { ...baseHeaders, "x-perpetuo-attempts": "0" });
+}
+
+export type Recorder = (r: Partial<RequestRecord> & { status: number }) => void;
+
+/** An attempt that failed: its trail entry, and a cooldown when the provider looks unhealthy. Returns the message fit to show. */
+export function noteFailure(deps: ProxyDeps, client: AbortSignal, cand: Candidate, attempt: AttemptRecord, started: number, e: UpstreamError): string {
+  const shown = clip(redactSecrets(e.message, cand.provider.api_key), MAX_MESSAGE_CHARS);
+  attempt.status = e.upstreamStatus ?? null;
+  attempt.error_class = e.class;
+  attempt.message = shown;
+  attempt.latency_ms = Math.round(performance.now() - started);
+  // A client that hung up says nothing about the provider's health.
+  if (!client.aborted && ["rate_limit", "overloaded", "server", "timeout", "network"].includes(e.class)) {
+    deps.cooldowns.cool(cand.provider.id, e.retryAfterMs);
+  }
+  return shown;
+}
+
+/** No candidate answered because shutdown's deadline passed or the client left; null otherwise. */
+export function endedEarly(deps: ProxyDeps, client: AbortSignal, attempts: number, record: Recorder, baseHeaders: Record<string, string>): Response | null {
+  if (deps.draining?.aborted) {
+    record({ status: SHUTDOWN.status, error_class: SHUTDOWN.class, error_message: SHUTDOWN.message });
+    return jsonResponse(SHUTDOWN.status, errorBody(SHUTDOWN), { ...baseHeaders, "x-perpetuo-attempts": String(attempts) });
+  }
+  if (client.aborted) {
+    record({ status: CLIENT_CLOSED, error_class: "client_closed", error_message: "the client closed the connection" });
+    return new Response(null, { status: CLIENT_CLOSED });
+  }
+  return null;
+}
+
+/** Every candidate tried failed: one kind of failure keeps its status, a mix is a 502; the message sums up each attempt. */
+export function allFailed(tried: AttemptRecord[], attempts: AttemptRecord[], retryAfterMs: number | null, record: Recorder, baseHeaders: Record<string, string>): Response {
   const classes = new Set(tried.map((a) => a.error_class));
   const only = classes.size === 1 ? ([...classes][0] as keyof typeof ERROR_DEFAULTS) : null;
   const status = only && ERROR_DEFAULTS[only] ? ERROR_DEFAULTS[only].status : 502;
@@ -270,8 +296,6 @@ export async function proxyChat(deps: ProxyDeps, call: ChatCall): Promise<Respon
     headers,
   );
 }
-
-export type Recorder = (r: Partial<RequestRecord> & { status: number }) => void;
 type Upstream = ReturnType<Adapter["buildChatRequest"]>;
 
 export type AttemptSignal = ReturnType<typeof attemptSignal>;
@@ -314,7 +338,7 @@ export function tooLargeUpstream(what: string, upstreamStatus?: number): Upstrea
   return upstreamError("upstream_too_large", `the provider's answer was refused: ${what}`, upstreamStatus === undefined ? {} : { upstreamStatus });
 }
 
-async function failedResponse(adapter: Adapter, res: Response, apiKey: string | null): Promise<Failed> {
+async function failedResponse(adapter: Pick<Adapter, "classifyError">, res: Response, apiKey: string | null): Promise<Failed> {
   // Only the start of an error body is read (it becomes a short message), and it is redacted
   // before anything parses or cuts it, then again once decoded (a JSON-escaped echo), then cut.
   const text = redactSecrets(await readPrefix(res.body, MAX_UPSTREAM_ERROR_BYTES).catch(() => ""), apiKey);
@@ -372,7 +396,7 @@ export interface AttemptContext {
 }
 
 /** Sends the upstream request; a failed connection or a non-2xx answer comes back classified. */
-export async function send(a: AttemptContext, sig: AttemptSignal, phase: string): Promise<Response | Failed> {
+export async function send(a: { deps: ProxyDeps; cand: Candidate; adapter: Pick<Adapter, "classifyError">; upstream: UpstreamRequest }, sig: AttemptSignal, phase: string): Promise<Response | Failed> {
   const { upstream } = a;
   try {
     // Never follow a redirect: the provider key would travel with it.
@@ -384,6 +408,29 @@ export async function send(a: AttemptContext, sig: AttemptSignal, phase: string)
   }
 }
 
+/** Why a 2xx answer's body could not be read as JSON (a class, so any JSON value can be told from it). */
+export class UpstreamJsonFailure {
+  constructor(readonly failed: Failed) {}
+}
+
+/** A 2xx answer's JSON body, read within MAX_UPSTREAM_BODY_BYTES. */
+export async function readUpstreamJson(res: Response, sig: AttemptSignal, timeoutMs: number): Promise<unknown> {
+  // Reading and parsing fail differently: a connection reset mid-body is the network's fault,
+  // unparsable text the provider's.
+  let bytes: Uint8Array | null;
+  try {
+    bytes = await readBounded(res.body, MAX_UPSTREAM_BODY_BYTES);
+  } catch (err) {
+    return new UpstreamJsonFailure(fetchFailure(err, sig.timedOut, timeoutMs, "complete response"));
+  }
+  if (!bytes) return new UpstreamJsonFailure({ ok: false, final: false, error: tooLargeUpstream(`its response exceeds ${MAX_UPSTREAM_BODY_BYTES / (1024 * 1024)} MiB`, res.status) });
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    return new UpstreamJsonFailure({ ok: false, final: false, error: upstreamError("server", "the provider answered with a body that is not JSON", { upstreamStatus: res.status }) });
+  }
+}
+
 async function jsonAttempt(a: AttemptContext): Promise<{ ok: true; response: Response } | Failed> {
   const { deps, call, cand, adapter, ctx, attempt, started, record } = a;
   const timeoutMs = cand.provider.timeout_ms;
@@ -392,21 +439,8 @@ async function jsonAttempt(a: AttemptContext): Promise<{ ok: true; response: Res
   try {
     const res = await send(a, sig, "response");
     if (!(res instanceof Response)) return res;
-    // Reading and parsing fail differently: a connection reset mid-body is the network's fault,
-    // unparsable text the provider's.
-    let bytes: Uint8Array | null;
-    try {
-      bytes = await readBounded(res.body, MAX_UPSTREAM_BODY_BYTES);
-    } catch (err) {
-      return fetchFailure(err, sig.timedOut, timeoutMs, "complete response");
-    }
-    if (!bytes) return { ok: false, final: false, error: tooLargeUpstream(`its response exceeds ${MAX_UPSTREAM_BODY_BYTES / (1024 * 1024)} MiB`, res.status) };
-    let json: unknown;
-    try {
-      json = JSON.parse(new TextDecoder().decode(bytes));
-    } catch {
-      return { ok: false, final: false, error: upstreamError("server", "the provider answered with a body that is not JSON", { upstreamStatus: res.status }) };
-    }
+    const json = await readUpstreamJson(res, sig, timeoutMs);
+    if (json instanceof UpstreamJsonFailure) return json.failed;
     try {
       completion = adapter.parseChatResponse(json, ctx);
     } catch (err) {
@@ -423,6 +457,7 @@ async function jsonAttempt(a: AttemptContext): Promise<{ ok: true; response: Res
     completion.choices.map((c) => (c.message.content ?? "") + (c.message.tool_calls?.map((t) => t.function.name + t.function.arguments).join("") ?? "")).join(""),
   );
   const text = JSON.stringify(completion);
+  const cost = priced(completion.model || cand.upstreamModel, usage, cand);
   record({
     status: 200,
     provider_id: cand.provider.id,
@@ -431,12 +466,12 @@ async function jsonAttempt(a: AttemptContext): Promise<{ ok: true; response: Res
     model_used: completion.model,
     ttft_ms: attempt.latency_ms,
     ...usage.fields,
-    cost_usd: priced(completion.model || cand.upstreamModel, usage, cand),
+    cost_usd: cost,
     response_body: call.runtime.logContent ? bodyForLog(text, undefined, cand.provider.api_key) : null,
   });
   return {
     ok: true,
-    response: new Response(text, { status: 200, headers: { "content-type": "application/json", ...successHeaders(call.requestId, cand) } }),
+    response: new Response(text, { status: 200, headers: withCost({ "content-type": "application/json", ...successHeaders(call.requestId, cand) }, cost) }),
   };
 }
 

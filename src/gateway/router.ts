@@ -50,14 +50,19 @@ export function parsePin(model: string, providers: GatewayProvider[]): { pinned:
 /** Tracks providers to skip for a while after 429/5xx/timeouts. */
 export class Cooldowns {
   private until = new Map<string, number>();
+  /** Cooldowns begun (an entry already cooling that is cooled again does not count): a metric. */
+  started = 0;
   constructor(
     private readonly now: () => number = Date.now,
     readonly defaultMs = 30_000,
     readonly maxMs = 5 * 60_000,
   ) {}
   cool(providerId: string, ms: number = this.defaultMs): void {
-    const until = this.now() + Math.min(Math.max(ms, 1_000), this.maxMs);
-    if ((this.until.get(providerId) ?? 0) < until) this.until.set(providerId, until);
+    const now = this.now();
+    const until = now + Math.min(Math.max(ms, 1_000), this.maxMs);
+    const current = this.until.get(providerId) ?? 0;
+    if (current <= now) this.started++;
+    if (current < until) this.until.set(providerId, until);
   }
   isCooling(providerId: string): boolean {
     const u = this.until.get(providerId);

@@ -1,4 +1,5 @@
 import { Elysia } from "elysia";
+import * as v from "valibot";
 import { requestIdFrom } from "../ids.ts";
 import type { AppDeps } from "../app.ts";
 import { ApiError } from "../http/errors.ts";
@@ -10,7 +11,10 @@ import { asResponses } from "./inbound/responses-relay.ts";
 import { nativeResponses } from "./inbound/responses-native.ts";
 import { newRecord, proxyChat, type NativeRoute } from "./proxy.ts";
 import { redactSecrets } from "../adapters/types.ts";
-import { listedModels, serves } from "./router.ts";
+import { listedModels, matchesModel, parsePin, serves } from "./router.ts";
+import { proxyEmbeddings } from "./embeddings.ts";
+import { EmbeddingsBody } from "./embeddings-model.ts";
+import type { EmbeddingsRequest } from "../adapters/embeddings.ts";
 import type { GatewayServices } from "./services.ts";
 import type { GatewayKey, WorkspaceRuntime } from "./cache.ts";
 import { KeyringError } from "../providers/keyring.ts";
@@ -126,7 +130,7 @@ export async function recordRefusal(gw: GatewayServices, request: Request, res: 
   });
 }
 
-/** The OpenAI-compatible surface: chat completions, responses and models, gateway keys only. */
+/** The OpenAI-compatible surface: chat completions, responses, embeddings and models, gateway keys only. */
 export function gatewayRoutes(deps: AppDeps, gw: GatewayServices) {
   const chat = async (body: ChatRequest, gatewayKey: GatewayKey, request: Request, requestIdHeader: string | undefined, native?: NativeRoute) => {
     const startedAt = performance.now();
@@ -157,18 +161,77 @@ export function gatewayRoutes(deps: AppDeps, gw: GatewayServices) {
         asResponses(await chat(toChat(body), gatewayKey, request, headers["x-request-id"], nativeResponses(body)), body),
       { body: ResponsesBody },
     )
+    .post(
+      "/embeddings",
+      async ({ body, gatewayKey, request, headers }) => {
+        const startedAt = performance.now();
+        const requestId = requestIdFrom(headers["x-request-id"]);
+        const runtime = await runtimeFor(gw, gatewayKey.workspace_id, deps.logger);
+        return proxyEmbeddings(
+          { cooldowns: gw.cooldowns, logger: deps.logger, sink: gw.sink, draining: gw.draining, fetch: gw.fetch },
+          { body: body as EmbeddingsRequest, key: gatewayKey, runtime, requestId, signal: AbortSignal.any([request.signal, gw.draining]), startedAt },
+        );
+      },
+      { body: EmbeddingsBody },
+    )
     .get("/models", async ({ gatewayKey }) => {
       const runtime = await runtimeFor(gw, gatewayKey.workspace_id, deps.logger);
-      const created = Math.floor(Date.now() / 1000);
-      const data = new Map<string, { id: string; object: "model"; created: number; owned_by: string }>();
-      for (const m of listedModels(runtime.providers)) data.set(m.id, { id: m.id, object: "model", created, owned_by: m.owned_by });
-      // Entries that serve any model (or wildcards) can only be listed by asking the provider.
-      const open = runtime.providers.filter((p) => p.enabled && (p.models.length === 0 || p.models.some((x) => x.includes("*"))));
-      const lists = await Promise.all(open.map((p) => gw.upstreamModels(p)));
-      open.forEach((p, i) => {
-        for (const id of lists[i]) if (!data.has(id) && serves(p, id)) data.set(id, { id, object: "model", created, owned_by: p.name });
+      return { object: "list", data: [...(await modelList(gw, runtime)).values()] };
+    })
+    // Model ids may contain slashes (openrouter/openai/gpt-4o): the rest of the path is the id.
+    .get("/models/*", async ({ gatewayKey, params }) => {
+      const id = modelIdFromPath(params["*"]);
+      const runtime = await runtimeFor(gw, gatewayKey.workspace_id, deps.logger);
+      const model = id === null ? undefined : (await modelList(gw, runtime)).get(id) ?? servedByPattern(runtime, id);
+      if (model) return model;
+      const shown = id ?? params["*"];
+      throw new ApiError(404, `The model '${shown}' does not exist or is not served by this workspace's providers`, {
+        type: "invalid_request_error",
+        param: "model",
+        code: "model_not_found",
       });
-      return { object: "list", data: [...data.values()] };
-    });
+    }, { params: ModelIdParams });
+}
+
+/** The model id: the rest of the path, slashes included (percent-encoded or not). */
+const ModelIdParams = v.object({ "*": v.pipe(v.string(), v.description("A model id; may contain slashes (openrouter/openai/gpt-4o)")) });
+
+type ModelObject = { id: string; object: "model"; created: number; owned_by: string };
+
+/** What GET /v1/models lists: explicit patterns and aliases, then what open entries' providers report. */
+async function modelList(gw: GatewayServices, runtime: WorkspaceRuntime): Promise<Map<string, ModelObject>> {
+  const created = Math.floor(Date.now() / 1000);
+  const data = new Map<string, ModelObject>();
+  for (const m of listedModels(runtime.providers)) data.set(m.id, { id: m.id, object: "model", created, owned_by: m.owned_by });
+  // Entries that serve any model (or wildcards) can only be listed by asking the provider.
+  const open = runtime.providers.filter((p) => p.enabled && (p.models.length === 0 || p.models.some((x) => x.includes("*"))));
+  const lists = await Promise.all(open.map((p) => gw.upstreamModels(p)));
+  open.forEach((p, i) => {
+    for (const id of lists[i]) if (!data.has(id) && serves(p, id)) data.set(id, { id, object: "model", created, owned_by: p.name });
+  });
+  return data;
+}
+
+/**
+ * A model no list names but an entry's wildcard pattern (`gpt-4o*`) or pin (`entry/model`) covers.
+ * Entries without patterns serve anything: that says nothing about whether the model exists.
+ */
+function servedByPattern(runtime: WorkspaceRuntime, id: string): ModelObject | undefined {
+  const { pinned, model } = parsePin(id, runtime.providers);
+  const pool = pinned ? [pinned] : runtime.providers;
+  const p = pool.find((e) => e.enabled && e.models.some((pattern) => pattern.includes("*") && matchesModel(pattern, model)));
+  return p ? { id, object: "model", created: Math.floor(Date.now() / 1000), owned_by: p.name } : undefined;
+}
+
+/** The wildcard's text as a model id: SDKs percent-encode the slashes in ids; null when it cannot be one. */
+export function modelIdFromPath(raw: string | undefined): string | null {
+  if (!raw) return null;
+  let id: string;
+  try {
+    id = decodeURIComponent(raw);
+  } catch {
+    return null;
+  }
+  return id.length > 0 && id.length <= 256 && !/[\x00-\x1f\x7f]/.test(id) ? id : null;
 }
 

@@ -94,7 +94,7 @@ export async function listLogs(sql: Sql, workspaceId: string, opts: LogListOptio
   const page = Math.max(opts.page ?? 1, 1);
   const cursor = opts.cursor ?? null;
   const rows = await sql<(LogListItem & { cursor_at: string })[]>`
-    select id, request_id, api_key_id, provider_id, provider_name, provider_type, model_requested, model_used,
+    select id, request_id, api_key_id, provider_id, provider_name, provider_type, endpoint, model_requested, model_used,
       stream, status, error_class, error_message, latency_ms, ttft_ms, prompt_tokens, completion_tokens,
       cached_tokens, reasoning_tokens, usage_estimated, cost_usd::float8 as cost_usd,
       jsonb_array_length(attempts) as attempt_count, created_at, ${LOG_KEY_COLUMNS(sql)},
@@ -143,7 +143,7 @@ export async function countLogs(
 /** One log row with its attempt trail and (when content logging stored them) bodies. */
 export async function getLog(sql: Sql, workspaceId: string, logId: string): Promise<LogDetail | null> {
   const [row] = await sql<Omit<LogDetail, "request_body_truncated" | "response_body_truncated" | "body_limit_chars">[]>`
-    select id, request_id, api_key_id, provider_id, provider_name, provider_type, model_requested, model_used,
+    select id, request_id, api_key_id, provider_id, provider_name, provider_type, endpoint, model_requested, model_used,
       stream, status, error_class, error_message, latency_ms, ttft_ms, prompt_tokens, completion_tokens,
       cached_tokens, reasoning_tokens, usage_estimated, cost_usd::float8 as cost_usd, attempts,
       request_body, response_body, created_at, ${LOG_KEY_COLUMNS(sql)}

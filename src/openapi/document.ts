@@ -46,6 +46,11 @@ export const SECURITY_SCHEMES: Record<string, OpenAPIV3_1.SecuritySchemeObject> 
     description:
       "A gateway API key of a workspace (`prp_…`), as `Authorization: Bearer prp_…` (or as `x-api-key: prp_…`, the header Anthropic's SDKs send). Accepted only under /v1.",
   },
+  metricsToken: {
+    type: "http",
+    scheme: "bearer",
+    description: "The operator's METRICS_TOKEN, as `Authorization: Bearer <token>`. Opens GET /metrics only; without METRICS_TOKEN set, /metrics answers 404.",
+  },
 };
 
 const SESSION: OpenAPIV3_1.SecurityRequirementObject[] = [{ session: [] }, { sessionCookie: [] }];
@@ -99,6 +104,8 @@ const SUMMARIES: Record<string, string> = {
   "GET /v1/models": "List the models the gateway key can reach",
   "POST /v1/messages": "Create a message (Anthropic Messages API, routed to any provider; streams with stream: true)",
   "POST /v1/messages/count_tokens": "Estimate a Messages request's input tokens (Anthropic's count_tokens)",
+  "GET /v1/models/{*}": "Get one model the gateway key can reach (ids may contain slashes)",
+  "POST /v1/embeddings": "Create embeddings (OpenAI-compatible; float or base64)",
   "GET /workspaces/{id}/providers": "List the workspace's provider keys",
   "POST /workspaces/{id}/providers": "Add a provider key (admin)",
   "POST /workspaces/{id}/providers/reorder": "Set the providers' priority order (admin)",

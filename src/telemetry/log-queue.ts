@@ -648,12 +648,12 @@ export function insertLogs(sql: Sql, rows: LogRow[]) {
         id, request_id, workspace_id, api_key_id, provider_id, provider_name, provider_type,
         model_requested, model_used, stream, status, error_class, error_message, latency_ms, ttft_ms,
         prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens, usage_estimated, cost_usd,
-        attempts, request_body, response_body, created_at, tags)
+        attempts, request_body, response_body, created_at, tags, endpoint)
       select
         id, request_id, workspace_id, api_key_id, provider_id, provider_name, provider_type,
         model_requested, model_used, stream, status, error_class, error_message, latency_ms, ttft_ms,
         prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens, usage_estimated, cost_usd,
-        attempts, request_body, response_body, created_at, tags
+        attempts, request_body, response_body, created_at, tags, endpoint
       from incoming i
       where exists (select 1 from workspaces w where w.id = i.workspace_id)
       on conflict (id) do nothing
@@ -735,6 +735,8 @@ export function toRow(r: RequestRecord): LogRow {
     provider_type: text(r.provider_type, 64),
     model_requested: text(r.model_requested, 300) ?? "",
     model_used: text(r.model_used, 300),
+    // Records spooled before the column existed have none: they were chat requests.
+    endpoint: text(r.endpoint, 32) ?? "chat",
     stream: r.stream === true,
     status: int(r.status) ?? 0,
     error_class: text(r.error_class, 64),

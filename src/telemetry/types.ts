@@ -31,6 +31,8 @@ export interface RequestRecord {
   provider_type: string | null;
   model_requested: string;
   model_used: string | null;
+  /** The gateway endpoint: 'chat' (also when absent), 'embeddings', … (request_logs.endpoint). */
+  endpoint?: string;
   stream: boolean;
   /** Status sent to the client. */
   status: number;

@@ -29,6 +29,8 @@ export function testConfig(over: Partial<Config> = {}): Config {
     logQueueMax: 10_000,
     logSpoolMaxBytes: 1024 ** 3,
     unpricedModels: "allow",
+    metricsToken: null,
+    corsOrigins: [],
     ...over,
   };
 }

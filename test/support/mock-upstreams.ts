@@ -109,6 +109,8 @@ export interface RecordedRequest {
   rawBody: string;
   /** Whether this was a chat request (generation endpoint). */
   chat: boolean;
+  /** Whether this was an embeddings request. */
+  embeddings?: boolean;
 }
 
 export interface MockUpstreamOptions {
@@ -481,11 +483,16 @@ async function readBody(req: IncomingMessage): Promise<string> {
 }
 
 /** `responses`: OpenAI's Responses API on the openai mock (test/support/mock-responses.ts); it counts as a chat request. */
-type Route = { kind: "chat"; stream: boolean; model: string | null; responses?: boolean } | { kind: "models" } | { kind: "unknown" };
+type Route = { kind: "chat"; stream: boolean; model: string | null; responses?: boolean } | { kind: "models" } | { kind: "embeddings"; model: string | null } | { kind: "unknown" };
 
 function route(kind: MockKind, method: string, pathname: string, body: unknown): Route {
   if (method === "GET" && ((kind === "gemini" && pathname === "/v1beta/models") || (kind !== "gemini" && pathname === "/v1/models"))) return { kind: "models" };
   if (method !== "POST") return { kind: "unknown" };
+  if (kind === "openai" && pathname === "/v1/embeddings") return { kind: "embeddings", model: isRecord(body) && typeof body.model === "string" ? body.model : null };
+  if (kind === "gemini") {
+    const m = /^\/v1beta\/models\/([^/:]+):batchEmbedContents$/.exec(pathname);
+    if (m) return { kind: "embeddings", model: decodeURIComponent(m[1]) };
+  }
   if (kind === "openai" && (pathname === "/v1/chat/completions" || pathname === "/v1/responses"))
     return {
       kind: "chat",
@@ -529,6 +536,79 @@ function validate(kind: MockKind, r: RecordedRequest, stream: boolean): string |
     if (!Array.isArray(c.parts) || c.parts.length === 0) return `* GenerateContentRequest.contents[${i}].parts: contents.parts must not be empty.`;
   }
   return null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Embeddings (OpenAI POST /v1/embeddings, Gemini batchEmbedContents)
+// ---------------------------------------------------------------------------------------------
+
+/** Dimensions of a mock vector when the request names none. */
+export const MOCK_EMBEDDING_DIMS = 8;
+
+/**
+ * The mock's vector for a text: deterministic, and made of multiples of 1/256 so float32 holds
+ * every value exactly (a base64 round trip must give the same numbers back).
+ */
+export function mockEmbedding(text: string, dims: number = MOCK_EMBEDDING_DIMS): number[] {
+  let h = 2166136261;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619) >>> 0;
+  const out: number[] = [];
+  for (let i = 0; i < dims; i++) {
+    h = Math.imul(h ^ (i + 1), 2654435761) >>> 0;
+    out.push(((h % 512) - 256) / 256);
+  }
+  return out;
+}
+
+/** What the mock counts as tokens of one input: its words (token-id arrays: their length). */
+export function mockTokenCount(input: unknown): number {
+  if (typeof input === "string") return input.split(/\s+/).filter(Boolean).length || 1;
+  if (Array.isArray(input) && input.every((x) => typeof x === "number")) return input.length;
+  return 0;
+}
+
+function inputsOf(input: unknown): unknown[] {
+  if (typeof input === "string") return [input];
+  if (Array.isArray(input) && input.length > 0 && input.every((x) => typeof x === "number")) return [input];
+  return Array.isArray(input) ? input : [];
+}
+
+function embeddingsValidate(kind: MockKind, body: unknown, pathModel: string | null): string | null {
+  if (!isRecord(body)) return "request body must be a JSON object";
+  if (kind === "openai") {
+    if (typeof body.model !== "string") return "you must provide a model parameter";
+    const inputs = inputsOf(body.input);
+    if (inputs.length === 0) return "'$.input' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference.";
+    if (body.encoding_format !== undefined && body.encoding_format !== "float" && body.encoding_format !== "base64")
+      return "'encoding_format' must be 'float' or 'base64'";
+    return null;
+  }
+  if (!Array.isArray(body.requests) || body.requests.length === 0) return "* BatchEmbedContentsRequest.requests: requests is not specified";
+  if (body.requests.length > 100) return "* BatchEmbedContentsRequest.requests: at most 100 requests can be in one batch";
+  for (const [i, r] of body.requests.entries()) {
+    if (!isRecord(r) || r.model !== `models/${pathModel}`) return `Model in request ${i} does not match the model in the URL (models/${pathModel}).`;
+    const parts = isRecord(r.content) && Array.isArray(r.content.parts) ? r.content.parts : [];
+    if (parts.length === 0 || !parts.every((p) => isRecord(p) && typeof p.text === "string")) return `* BatchEmbedContentsRequest.requests[${i}].content.parts: contents.parts must not be empty.`;
+  }
+  return null;
+}
+
+function embeddingsBody(kind: MockKind, body: Record<string, unknown>, model: string, usage: MockUsage | undefined): string {
+  if (kind === "openai") {
+    const dims = typeof body.dimensions === "number" ? body.dimensions : MOCK_EMBEDDING_DIMS;
+    const inputs = inputsOf(body.input);
+    const data = inputs.map((input, index) => {
+      const v = mockEmbedding(typeof input === "string" ? input : JSON.stringify(input), dims);
+      const embedding = body.encoding_format === "base64" ? Buffer.from(new Float32Array(v).buffer).toString("base64") : v;
+      return { object: "embedding", index, embedding };
+    });
+    const prompt = usage?.prompt ?? inputs.reduce<number>((n, x) => n + mockTokenCount(x), 0);
+    return JSON.stringify({ object: "list", data, model, usage: { prompt_tokens: prompt, total_tokens: prompt } });
+  }
+  const requests = body.requests as { content: { parts: { text: string }[] }; outputDimensionality?: number }[];
+  return JSON.stringify({
+    embeddings: requests.map((r) => ({ values: mockEmbedding(r.content.parts.map((p) => p.text).join(""), r.outputDimensionality ?? MOCK_EMBEDDING_DIMS) })),
+  });
 }
 
 /** A base URL on a loopback port nobody listens on: connections are refused. */
@@ -634,10 +714,12 @@ export async function startMockUpstream(kind: MockKind, opts: MockUpstreamOption
       body,
       rawBody,
       chat: rt.kind === "chat",
+      embeddings: rt.kind === "embeddings",
     };
     requests.push(rec);
 
-    const b: MockBehaviour = rt.kind === "chat" ? (queue.shift() ?? behaviour) : rt.kind === "models" ? { delayMs: modelsBehaviour.delayMs } : {};
+    // Scripted behaviours (errors, delays, drops) apply to embeddings requests as to chat ones.
+    const b: MockBehaviour = rt.kind === "chat" || rt.kind === "embeddings" ? (queue.shift() ?? behaviour) : rt.kind === "models" ? { delayMs: modelsBehaviour.delayMs } : {};
     if (b.drop) {
       done();
       req.socket.destroy();
@@ -655,6 +737,17 @@ export async function startMockUpstream(kind: MockKind, opts: MockUpstreamOption
       const st = modelsBehaviour.status;
       if (st !== undefined && (st < 200 || st >= 300)) return send(res, st, errorBody(kind, st, `mock models error ${st}`));
       return send(res, 200, modelsBody(), b.headers);
+    }
+    if (rt.kind === "embeddings") {
+      const invalidEmb = embeddingsValidate(kind, body, rt.model);
+      if (invalidEmb) return send(res, 400, errorBody(kind, 400, invalidEmb));
+      if (b.status !== undefined && (b.status < 200 || b.status >= 300)) {
+        const headers: Record<string, string> = { ...b.headers };
+        if (b.retryAfter !== undefined) headers["retry-after"] = String(b.retryAfter);
+        return send(res, b.status, errorBody(kind, b.status, b.errorMessage ?? `mock error ${b.status}`, b.errorType), headers);
+      }
+      if (b.okBody !== undefined) return send(res, 200, b.okBody, b.headers);
+      return send(res, 200, embeddingsBody(kind, body as Record<string, unknown>, b.model ?? rt.model ?? "mock-embedding", b.usage), b.headers);
     }
 
     const invalid = rt.responses ? validateResponsesRequest(rec.body) : validate(kind, rec, rt.stream);

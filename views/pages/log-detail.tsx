@@ -24,6 +24,8 @@ export interface LogDetailData {
   tags: string[];
   model_requested: string;
   model_used: string | null;
+  /** chat, embeddings, …; absent on rows read before migration 0009 existed. */
+  endpoint?: string;
   provider_name: string | null;
   provider_type: string | null;
   stream: boolean;
@@ -76,6 +78,8 @@ export function LogDetailPage(props: { ctx: ViewContext; log: LogDetailData; bac
           <dd safe>{log.api_key_name ?? "—"}</dd>
           <dt>Tags</dt>
           <dd>{log.tags.length ? <TagList tags={log.tags} /> : <span class="muted">—</span>}</dd>
+          <dt>Endpoint</dt>
+          <dd class="mono" safe>{endpointPath(log.endpoint)}</dd>
           <dt>Model</dt>
           <dd class="mono" safe>
             {log.model_used && log.model_used !== log.model_requested ? `${log.model_requested} → ${log.model_used}` : log.model_requested}
@@ -164,4 +168,10 @@ function Body(props: { text: string | null; truncated: boolean }) {
       {props.truncated ? <p class="hint">Truncated.</p> : ""}
     </>
   );
+}
+
+/** The gateway path a log row's endpoint stands for (the name itself when it is not a known one). */
+function endpointPath(endpoint: string | undefined): string {
+  const e = endpoint ?? "chat";
+  return e === "chat" ? "/v1/chat/completions" : e === "embeddings" ? "/v1/embeddings" : e;
 }

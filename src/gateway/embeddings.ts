@@ -1,0 +1,183 @@
+import { embeddingsAdapterFor, inputTexts, type EmbeddingsAdapter, type EmbeddingsRequest, type EmbeddingsResponse } from "../adapters/embeddings.ts";
+import { UnsupportedFeatureError, UpstreamResponseError, type UpstreamError, type UpstreamRequest } from "../adapters/types.ts";
+import { costFor } from "../telemetry/pricing.ts";
+import { bodyForLog } from "../telemetry/content.ts";
+import { estimateTokens } from "../telemetry/estimate.ts";
+import type { AttemptRecord, RequestRecord } from "../telemetry/types.ts";
+import type { GatewayKey, WorkspaceRuntime } from "./cache.ts";
+import { selectCandidates, type Candidate } from "./router.ts";
+import { withCost } from "./cost-header.ts";
+import {
+  allFailed,
+  attemptSignal,
+  endedEarly,
+  errorBody,
+  jsonResponse,
+  modelNotFound,
+  newRecord,
+  noteFailure,
+  readUpstreamJson,
+  send,
+  successHeaders,
+  UpstreamJsonFailure,
+  type Failed,
+  type ProxyDeps,
+} from "./proxy.ts";
+
+export interface EmbeddingsCall {
+  body: EmbeddingsRequest;
+  key: GatewayKey;
+  runtime: WorkspaceRuntime;
+  requestId: string;
+  signal: AbortSignal;
+  startedAt: number;
+}
+
+/** The attempt's upstream calls, in order, each within the entry's timeout; the first failure fails the attempt. */
+async function callAll(deps: ProxyDeps, client: AbortSignal, cand: Candidate, adapter: EmbeddingsAdapter, upstream: UpstreamRequest[]): Promise<{ ok: true; bodies: unknown[]; status: number } | Failed> {
+  const timeoutMs = cand.provider.timeout_ms;
+  const sig = attemptSignal(client, timeoutMs);
+  const bodies: unknown[] = [];
+  let status = 200;
+  try {
+    for (const [i, req] of upstream.entries()) {
+      if (i > 0) sig.arm(timeoutMs);
+      const res = await send({ deps, cand, adapter, upstream: req }, sig, "response");
+      if (!(res instanceof Response)) return res;
+      const json = await readUpstreamJson(res, sig, timeoutMs);
+      if (json instanceof UpstreamJsonFailure) return json.failed;
+      bodies.push(json);
+      status = res.status;
+    }
+  } finally {
+    sig.done();
+  }
+  return { ok: true, bodies, status };
+}
+
+/** Gemini counts no tokens; the same estimate as for chat prompts (usage_estimated). */
+function estimatedPromptTokens(req: EmbeddingsRequest): number {
+  const texts = inputTexts(req.input);
+  if (texts) return texts.reduce((n, t) => n + estimateTokens(t), 0);
+  // Token ids are tokens already.
+  return (req.input as number[] | number[][]).reduce<number>((n, x) => n + (Array.isArray(x) ? x.length : 1), 0);
+}
+
+/**
+ * `POST /v1/embeddings` through the workspace's entries, the way chat goes (router, fallback,
+ * cooldowns, one log row with endpoint 'embeddings'); entries whose provider has no embeddings
+ * API (Anthropic) are passed over.
+ */
+export async function proxyEmbeddings(deps: ProxyDeps, call: EmbeddingsCall): Promise<Response> {
+  const { body, runtime, requestId } = call;
+  const { candidates: all, model } = selectCandidates(runtime.providers, body.model, deps.cooldowns);
+  const attempts: AttemptRecord[] = [];
+  const baseHeaders = { "x-request-id": requestId };
+  const record = (r: Partial<RequestRecord> & { status: number }): void => {
+    if (!deps.sink) return;
+    deps.sink.enqueue({
+      ...newRecord({ requestId, key: call.key, model: body.model, stream: false, startedAt: call.startedAt, endpoint: "embeddings" }),
+      attempts,
+      request_body: runtime.logContent ? bodyForLog(JSON.stringify(body)) : null,
+      ...r,
+    });
+  };
+
+  if (all.length === 0) return modelNotFound(runtime, body.model, record, baseHeaders);
+  const candidates = all.filter((c) => embeddingsAdapterFor(c.provider.type) !== null);
+  if (candidates.length === 0) {
+    const names = [...new Set(all.map((c) => `${c.provider.name} (${c.provider.type})`))].join(", ");
+    const message = `no provider serving '${body.model}' has an embeddings API: ${names} cannot embed; add an OpenAI, Gemini or OpenAI-compatible provider for this model`;
+    record({ status: 400, error_class: "unsupported", error_message: message });
+    return jsonResponse(400, errorBody({ message, type: "invalid_request_error", param: "model", code: "unsupported_endpoint" }), { ...baseHeaders, "x-perpetuo-attempts": "0" });
+  }
+
+  const encoding = body.encoding_format ?? "float";
+  let lastUnsupported: UnsupportedFeatureError | null = null;
+  let retryAfterMs: number | null = null;
+  for (const cand of candidates) {
+    if (call.signal.aborted) break;
+    const adapter = embeddingsAdapterFor(cand.provider.type)!;
+    const started = performance.now();
+    const attempt: AttemptRecord = {
+      provider_id: cand.provider.id,
+      provider_name: cand.provider.name,
+      provider_type: cand.provider.type,
+      model: cand.upstreamModel,
+      status: null,
+      error_class: null,
+      message: null,
+      latency_ms: 0,
+    };
+    let upstream;
+    try {
+      upstream = adapter.buildEmbeddingsRequests(body, { baseUrl: cand.provider.base_url, apiKey: cand.provider.api_key, model: cand.upstreamModel });
+    } catch (err) {
+      if (!(err instanceof UnsupportedFeatureError)) throw err;
+      lastUnsupported = err;
+      attempts.push({ ...attempt, error_class: "unsupported", message: err.message });
+      continue;
+    }
+    attempts.push(attempt);
+
+    let outcome: { ok: true; answer: ReturnType<typeof adapter.parseEmbeddingsResponses> } | Failed;
+    const got = await callAll(deps, call.signal, cand, adapter, upstream);
+    if (!got.ok) outcome = got;
+    else {
+      try {
+        outcome = { ok: true, answer: adapter.parseEmbeddingsResponses(got.bodies, { requestedModel: model, targetModel: cand.upstreamModel, encoding }) };
+        attempt.status = got.status;
+      } catch (err) {
+        if (!(err instanceof UpstreamResponseError)) throw err;
+        outcome = { ok: false, final: !err.error.retryable, error: { ...err.error, upstreamStatus: got.status } };
+      }
+    }
+
+    if (outcome.ok) {
+      attempt.latency_ms = Math.round(performance.now() - started);
+      deps.cooldowns.clear(cand.provider.id);
+      const { response, promptTokens } = outcome.answer;
+      const estimated = promptTokens === null;
+      const prompt = promptTokens ?? estimatedPromptTokens(body);
+      const cost = costFor(response.model || cand.upstreamModel, { prompt_tokens: prompt, completion_tokens: 0 }, cand.provider.pricing);
+      const out: EmbeddingsResponse = { ...response, usage: { prompt_tokens: prompt, total_tokens: prompt } };
+      record({
+        status: 200,
+        provider_id: cand.provider.id,
+        provider_name: cand.provider.name,
+        provider_type: cand.provider.type,
+        model_used: response.model,
+        ttft_ms: attempt.latency_ms,
+        prompt_tokens: prompt,
+        usage_estimated: estimated,
+        cost_usd: cost,
+        // The vectors themselves say nothing worth keeping; their count and size do.
+        response_body: runtime.logContent ? bodyForLog(JSON.stringify({ ...out, data: out.data.map((d) => ({ index: d.index, length: d.embedding.length })) })) : null,
+      });
+      const headers = withCost({ "content-type": "application/json", ...successHeaders(requestId, cand), "x-perpetuo-attempts": String(attempts.length) }, cost);
+      return new Response(JSON.stringify(out), { status: 200, headers });
+    }
+
+    const e: UpstreamError = outcome.error;
+    if (e.class === "rate_limit" && e.retryAfterMs !== undefined) retryAfterMs = Math.min(retryAfterMs ?? Infinity, e.retryAfterMs);
+    const shown = noteFailure(deps, call.signal, cand, attempt, started, e);
+    if (outcome.final) {
+      record({ status: e.status, error_class: e.class, error_message: shown, provider_id: cand.provider.id, provider_name: cand.provider.name, provider_type: cand.provider.type, model_used: cand.upstreamModel });
+      return jsonResponse(e.status, errorBody({ ...e, message: shown }), { ...baseHeaders, "x-perpetuo-provider": cand.provider.name, "x-perpetuo-attempts": String(attempts.length) });
+    }
+  }
+
+  const ended = endedEarly(deps, call.signal, attempts.length, record, baseHeaders);
+  if (ended) return ended;
+  const tried = attempts.filter((a) => a.error_class !== "unsupported");
+  if (tried.length === 0 && lastUnsupported) {
+    const message = `${lastUnsupported.message} (no provider for '${body.model}' supports it)`;
+    record({ status: 400, error_class: "unsupported", error_message: message });
+    return jsonResponse(400, errorBody({ message, type: "invalid_request_error", param: lastUnsupported.param, code: "unsupported_parameter" }), {
+      ...baseHeaders,
+      "x-perpetuo-attempts": String(attempts.length),
+    });
+  }
+  return allFailed(tried, attempts, retryAfterMs, record, baseHeaders);
+}
+

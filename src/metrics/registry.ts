@@ -1,0 +1,172 @@
+/**
+ * A small metrics registry rendered in Prometheus' text exposition format (0.0.4). Recording is
+ * the hot path: a series is found through one Map lookup per label value (created on first use)
+ * and updated in place, so a request allocates nothing once its series exist. Label values are
+ * passed as fixed arguments, not arrays, for the same reason.
+ */
+
+export const CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
+/** Upper bounds (seconds) for request latency and time to first token; +Inf is implied. */
+export const LATENCY_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
+
+type Tree<T> = Map<string, Tree<T> | T>;
+
+/** Series by label values, up to four labels, in a tree of Maps. */
+class SeriesTree<T> {
+  private readonly root: Tree<T> = new Map();
+  constructor(
+    readonly labelNames: readonly string[],
+    private readonly create: () => T,
+  ) {
+    if (labelNames.length > 4) throw new Error("at most four labels");
+  }
+
+  get(a?: string, b?: string, c?: string, d?: string): T {
+    const n = this.labelNames.length;
+    if (n === 0) return this.leaf(this.root, "");
+    let node: Tree<T> = this.root;
+    if (n > 1) node = this.branch(node, a!);
+    if (n > 2) node = this.branch(node, b!);
+    if (n > 3) node = this.branch(node, c!);
+    return this.leaf(node, n === 1 ? a! : n === 2 ? b! : n === 3 ? c! : d!);
+  }
+
+  private branch(node: Tree<T>, key: string): Tree<T> {
+    let next = node.get(key) as Tree<T> | undefined;
+    if (!next) node.set(key, (next = new Map()));
+    return next;
+  }
+
+  private leaf(node: Tree<T>, key: string): T {
+    let s = node.get(key) as T | undefined;
+    if (s === undefined) node.set(key, (s = this.create()));
+    return s;
+  }
+
+  /** Every series with its label values, in insertion order. */
+  *entries(): Generator<[string[], T]> {
+    const depth = Math.max(this.labelNames.length, 1);
+    function* walk(node: Tree<T>, path: string[]): Generator<[string[], T]> {
+      for (const [k, v] of node) {
+        if (path.length + 1 === depth) yield [[...path, k], v as T];
+        else yield* walk(v as Tree<T>, [...path, k]);
+      }
+    }
+    yield* walk(this.root, []);
+  }
+}
+
+/** A label value as the exposition format quotes it. */
+export function escapeLabel(v: string): string {
+  return v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
+}
+
+function labelText(names: readonly string[], values: readonly string[], extra?: string): string {
+  const parts = names.map((n, i) => `${n}="${escapeLabel(values[i] ?? "")}"`);
+  if (extra) parts.push(extra);
+  return parts.length ? `{${parts.join(",")}}` : "";
+}
+
+/** Numbers as Prometheus writes them (no exponent surprises for whole counts). */
+function num(x: number): string {
+  if (x === Infinity) return "+Inf";
+  if (x === -Infinity) return "-Inf";
+  if (Number.isNaN(x)) return "NaN";
+  return String(x);
+}
+
+interface Metric {
+  render(out: string[]): void;
+}
+
+export class Counter implements Metric {
+  private readonly series: SeriesTree<{ value: number }>;
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    labelNames: readonly string[] = [],
+  ) {
+    this.series = new SeriesTree(labelNames, () => ({ value: 0 }));
+  }
+  inc(a?: string, b?: string, c?: string, d?: string): void {
+    this.series.get(a, b, c, d).value++;
+  }
+  get(a?: string, b?: string, c?: string, d?: string): number {
+    return this.series.get(a, b, c, d).value;
+  }
+  render(out: string[]): void {
+    out.push(`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`);
+    for (const [labels, s] of this.series.entries()) out.push(`${this.name}${labelText(this.series.labelNames, labels)} ${num(s.value)}`);
+  }
+}
+
+interface HistogramSeries {
+  /** Observations per bucket (not cumulative; the last slot is +Inf). */
+  counts: Float64Array;
+  sum: number;
+  count: number;
+}
+
+export class Histogram implements Metric {
+  private readonly series: SeriesTree<HistogramSeries>;
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    labelNames: readonly string[] = [],
+    readonly buckets: readonly number[] = LATENCY_BUCKETS,
+  ) {
+    this.series = new SeriesTree(labelNames, () => ({ counts: new Float64Array(buckets.length + 1), sum: 0, count: 0 }));
+  }
+  observe(value: number, a?: string, b?: string, c?: string, d?: string): void {
+    if (!Number.isFinite(value)) return;
+    const s = this.series.get(a, b, c, d);
+    let i = 0;
+    while (i < this.buckets.length && value > this.buckets[i]!) i++;
+    s.counts[i]!++;
+    s.sum += value;
+    s.count++;
+  }
+  render(out: string[]): void {
+    out.push(`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`);
+    const names = this.series.labelNames;
+    for (const [labels, s] of this.series.entries()) {
+      let cumulative = 0;
+      for (let i = 0; i <= this.buckets.length; i++) {
+        cumulative += s.counts[i]!;
+        const le = i < this.buckets.length ? num(this.buckets[i]!) : "+Inf";
+        out.push(`${this.name}_bucket${labelText(names, labels, `le="${le}"`)} ${num(cumulative)}`);
+      }
+      out.push(`${this.name}_sum${labelText(names, labels)} ${num(s.sum)}`, `${this.name}_count${labelText(names, labels)} ${num(s.count)}`);
+    }
+  }
+}
+
+/** A value read when scraped (queue depth, pool size): nothing on the hot path at all. */
+export class Collected implements Metric {
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly type: "gauge" | "counter",
+    private readonly read: () => number | null,
+  ) {}
+  render(out: string[]): void {
+    const v = this.read();
+    // Unknown (no such source in this process): the metric is left out rather than reported as 0.
+    if (v === null) return;
+    out.push(`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} ${this.type}`, `${this.name} ${num(v)}`);
+  }
+}
+
+export class Registry {
+  private readonly metrics: Metric[] = [];
+  register<M extends Metric>(m: M): M {
+    this.metrics.push(m);
+    return m;
+  }
+  render(): string {
+    const out: string[] = [];
+    for (const m of this.metrics) m.render(out);
+    return out.join("\n") + "\n";
+  }
+}
