@@ -19,7 +19,7 @@ import type { GatewayServices } from "./services.ts";
 import type { GatewayKey, WorkspaceRuntime } from "./cache.ts";
 import { KeyringError } from "../providers/keyring.ts";
 import type { Logger } from "../logger.ts";
-import { estimateChatTokens, type AdmitRequest } from "../governance/admit.ts";
+import { estimateChatTokens, estimateEmbeddingTokens, type AdmitRequest } from "../governance/admit.ts";
 
 /** The workspace's providers; a key sealed under a secret this process lacks is an operator problem, said plainly. */
 export async function runtimeFor(gw: GatewayServices, workspaceId: string, logger: Logger): Promise<WorkspaceRuntime> {
@@ -167,10 +167,14 @@ export function gatewayRoutes(deps: AppDeps, gw: GatewayServices) {
         const startedAt = performance.now();
         const requestId = requestIdFrom(headers["x-request-id"]);
         const runtime = await runtimeFor(gw, gatewayKey.workspace_id, deps.logger);
-        return proxyEmbeddings(
+        const req = body as EmbeddingsRequest;
+        const limitHeaders = await admitRequest(gw, request, gatewayKey, runtime, { model: req.model, estimatedTokens: estimateEmbeddingTokens(req.input), requestId });
+        const res = await proxyEmbeddings(
           { cooldowns: gw.cooldowns, logger: deps.logger, sink: gw.sink, draining: gw.draining, fetch: gw.fetch },
-          { body: body as EmbeddingsRequest, key: gatewayKey, runtime, requestId, signal: AbortSignal.any([request.signal, gw.draining]), startedAt },
+          { body: req, key: gatewayKey, runtime, requestId, signal: AbortSignal.any([request.signal, gw.draining]), startedAt },
         );
+        for (const [name, value] of Object.entries(limitHeaders)) res.headers.set(name, value);
+        return res;
       },
       { body: EmbeddingsBody },
     )

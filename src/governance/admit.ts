@@ -27,6 +27,14 @@ export function estimateChatTokens(body: {
   return estimatePromptTokens(body.messages, body.tools) + completion * (body.n ?? 1);
 }
 
+/** Embeddings have no completion: the input only (characters/4 for text, one per token id). */
+export function estimateEmbeddingTokens(input: string | readonly (string | number | readonly number[])[]): number {
+  if (typeof input === "string") return Math.ceil(input.length / 4);
+  let n = 0;
+  for (const x of input) n += typeof x === "string" ? Math.ceil(x.length / 4) : typeof x === "number" ? 1 : x.length;
+  return Math.max(1, n);
+}
+
 export interface AdmitRequest {
   /** As the client named it (an `entry/model` pin included). */
   model: string;

@@ -5,7 +5,8 @@ import { requestIdFrom } from "../../ids.ts";
 import { createSSEParser } from "../../adapters/sse.ts";
 import { tryParseJson, type ChatCompletion } from "../../adapters/types.ts";
 import { proxyChat } from "../proxy.ts";
-import { gatewayKeyFor, runtimeFor } from "../routes.ts";
+import { admitRequest, gatewayKeyFor, runtimeFor } from "../routes.ts";
+import { estimateChatTokens } from "../../governance/admit.ts";
 import type { GatewayServices } from "../services.ts";
 import { CountTokensBody, MessagesBody } from "./anthropic-schema.ts";
 import { ApiError } from "../../http/errors.ts";
@@ -128,6 +129,7 @@ export function messagesRoutes(deps: AppDeps, gw: GatewayServices) {
         const chat = toChat(body);
         const only = anthropicOnly(body);
         const runtime = await runtimeFor(gw, gatewayKey.workspace_id, deps.logger);
+        const limitHeaders = await admitRequest(gw, request, gatewayKey, runtime, { model: body.model, estimatedTokens: estimateChatTokens(chat), requestId });
         // Anthropic entries get the client's own body; every other entry the translation.
         const passthrough = createPassthrough(body, request.headers);
         const res = await proxyChat(
@@ -143,7 +145,9 @@ export function messagesRoutes(deps: AppDeps, gw: GatewayServices) {
             adapterFor: passthrough.adapterFor,
           },
         );
-        return toMessagesResponse(res, { id: newMessageId(), model: body.model, passthrough });
+        const answer = await toMessagesResponse(res, { id: newMessageId(), model: body.model, passthrough });
+        for (const [name, value] of Object.entries(limitHeaders)) answer.headers.set(name, value);
+        return answer;
       },
       {
         body: MessagesBody,
