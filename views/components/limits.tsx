@@ -115,7 +115,7 @@ export function BudgetMeter(props: { spend: number; budget: number; period: Budg
       </span>
       {props.resetsAt ? (
         <span class="sub">
-          resets <span safe>{timeUntil(props.resetsAt)}</span> (<Time value={props.resetsAt} />)
+          <span safe>{`resets ${timeUntil(props.resetsAt)}`}</span> (<Time value={props.resetsAt} />)
         </span>
       ) : (
         <span class="sub">never resets</span>
