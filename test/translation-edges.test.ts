@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import OpenAI from "openai";
 import { JSON_TOOL } from "../src/adapters/anthropic.ts";
 import { gatewayHarness, type GatewayHarness } from "./support/gateway.ts";
-import type { MockUpstream } from "./support/mock-upstreams.ts";
+import { waitUntil, type MockUpstream } from "./support/mock-upstreams.ts";
 
 // Issue 14 through the official openai SDK, against mock upstreams speaking each provider's wire
 // format over real HTTP. The pure mappings are in test/adapters.edges.test.ts.
@@ -251,6 +251,10 @@ describe("GET /v1/models with a slow or failing provider", () => {
     const before = shared.modelsRequests().length;
     const lists = await Promise.all(Array.from({ length: 5 }, () => ids()));
     for (const l of lists) expect(l).toContain("shared-model");
+    // The refresh of the expired list runs in the background: wait for it to reach the provider
+    // (a busy machine may take a while), then check nobody else started another.
+    await waitUntil(() => shared.modelsRequests().length - before >= 1, 5000);
+    await Bun.sleep(200);
     expect(shared.modelsRequests().length - before).toBe(1);
     shared.setModelsBehaviour(null);
   });
