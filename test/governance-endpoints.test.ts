@@ -81,3 +81,30 @@ test("the allow-list refuses a model on the Responses API, embeddings and messag
   expect(messages.body).toMatchObject({ type: "error", error: { type: "permission_error" } });
   expect(mock.requests.length).toBe(sent);
 });
+
+test("log rows name the API the client spoke, answered or refused", async () => {
+  const key = await limitedKey("endpoints", { allowed: ["gpt-4o-mini"] });
+  const send = (path: string, body: unknown, id: string) =>
+    fetch(`${h.base}${path}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json", "x-request-id": id },
+      body: JSON.stringify(body),
+    }).then((r) => r.text());
+  const tag = crypto.randomUUID().slice(0, 8);
+  await send("/v1/chat/completions", { model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }] }, `${tag}-chat`);
+  await send("/v1/responses", { model: "gpt-4o-mini", input: "hi" }, `${tag}-responses`);
+  await send("/v1/messages", { model: "gpt-4o-mini", max_tokens: 8, messages: [{ role: "user", content: "hi" }] }, `${tag}-messages`);
+  await send("/v1/embeddings", { model: "gpt-4o-mini", input: "hi" }, `${tag}-embeddings`);
+  // Refused by the allow-list before any provider: still the endpoint it came through.
+  await send("/v1/messages", { model: "claude-x", max_tokens: 8, messages: [{ role: "user", content: "hi" }] }, `${tag}-messages-refused`);
+  await h.t.deps.logQueue.flush();
+  const rows = await h.t.sql<{ request_id: string; endpoint: string }[]>`
+    select request_id, endpoint from request_logs where request_id like ${tag + "-%"} order by request_id`;
+  expect(Object.fromEntries(rows.map((r) => [r.request_id.slice(tag.length + 1), r.endpoint]))).toEqual({
+    chat: "chat",
+    responses: "responses",
+    messages: "messages",
+    embeddings: "embeddings",
+    "messages-refused": "messages",
+  });
+});

@@ -55,6 +55,8 @@ export interface ChatCall {
    * UnsupportedFeatureError to skip the entry like an adapter does.
    */
   forCandidate?: (body: ChatRequest, cand: Candidate) => ChatRequest;
+  /** The log rows' `endpoint` when the client spoke another API than chat ('responses', 'messages'). */
+  endpoint?: string;
   /** Set when some providers can take the client's own request unchanged (see NativeRoute). */
   native?: NativeRoute;
   /** Another adapter for one entry (undefined: its type's own), e.g. a relay of the client's own dialect. */
@@ -159,7 +161,7 @@ export async function proxyChat(deps: ProxyDeps, call: ChatCall): Promise<Respon
   const record = (r: Partial<RequestRecord> & { status: number }): void => {
     if (!deps.sink) return;
     deps.sink.enqueue({
-      ...newRecord({ requestId, key: call.key, model: body.model, stream, startedAt: call.startedAt }),
+      ...newRecord({ requestId, key: call.key, model: body.model, stream, startedAt: call.startedAt, endpoint: call.endpoint }),
       attempts,
       request_body: runtime.logContent ? bodyForLog(JSON.stringify(body)) : null,
       ...r,

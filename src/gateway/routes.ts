@@ -124,15 +124,21 @@ export async function recordRefusal(gw: GatewayServices, request: Request, res: 
   const code = typeof error?.code === "string" && GOVERNANCE_CODES.has(error.code) ? error.code : null;
   const requestId = res.headers.get("x-request-id") ?? requestIdFrom(null);
   gw.sink.enqueue({
-    ...newRecord({ requestId, key, model: modelOf.get(request) ?? "", stream: false, startedAt: entry.startedAt, status: res.status }),
+    ...newRecord({ requestId, key, model: modelOf.get(request) ?? "", stream: false, startedAt: entry.startedAt, status: res.status, endpoint: endpointOf(request) }),
     error_class: code ?? "invalid_request",
     error_message: redactSecrets(message ?? `refused with HTTP ${res.status}`),
   });
 }
 
+/** The log rows' `endpoint` for a /v1 path: the API the client spoke. */
+function endpointOf(request: Request): string {
+  const path = new URL(request.url).pathname;
+  return path.startsWith("/v1/embeddings") ? "embeddings" : path.startsWith("/v1/responses") ? "responses" : path.startsWith("/v1/messages") ? "messages" : "chat";
+}
+
 /** The OpenAI-compatible surface: chat completions, responses, embeddings and models, gateway keys only. */
 export function gatewayRoutes(deps: AppDeps, gw: GatewayServices) {
-  const chat = async (body: ChatRequest, gatewayKey: GatewayKey, request: Request, requestIdHeader: string | undefined, native?: NativeRoute) => {
+  const chat = async (body: ChatRequest, gatewayKey: GatewayKey, request: Request, requestIdHeader: string | undefined, native?: NativeRoute, endpoint?: string) => {
     const startedAt = performance.now();
     const requestId = requestIdFrom(requestIdHeader);
     const runtime = await runtimeFor(gw, gatewayKey.workspace_id, deps.logger);
@@ -141,7 +147,7 @@ export function gatewayRoutes(deps: AppDeps, gw: GatewayServices) {
     const res = await proxyChat(
       { cooldowns: gw.cooldowns, logger: deps.logger, sink: gw.sink, draining: gw.draining, fetch: gw.fetch },
       // Shutdown's deadline stops the upstream call as a client leaving would.
-      { body, key: gatewayKey, runtime, requestId, signal: AbortSignal.any([request.signal, gw.draining]), startedAt, native },
+      { body, key: gatewayKey, runtime, requestId, signal: AbortSignal.any([request.signal, gw.draining]), startedAt, native, endpoint },
     );
     for (const [name, value] of Object.entries(limitHeaders)) res.headers.set(name, value);
     return res;
@@ -158,7 +164,7 @@ export function gatewayRoutes(deps: AppDeps, gw: GatewayServices) {
     .post(
       "/responses",
       async ({ body, gatewayKey, request, headers }) =>
-        asResponses(await chat(toChat(body), gatewayKey, request, headers["x-request-id"], nativeResponses(body)), body),
+        asResponses(await chat(toChat(body), gatewayKey, request, headers["x-request-id"], nativeResponses(body), "responses"), body),
       { body: ResponsesBody },
     )
     .post(

@@ -142,6 +142,7 @@ export function messagesRoutes(deps: AppDeps, gw: GatewayServices) {
             signal: AbortSignal.any([request.signal, gw.draining]),
             startedAt,
             forCandidate: (b, cand) => forCandidate(b, cand, only),
+            endpoint: "messages",
             adapterFor: passthrough.adapterFor,
           },
         );
