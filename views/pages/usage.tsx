@@ -53,8 +53,8 @@ export function UsagePage(props: UsageProps) {
           ))}
         </nav>
         <form {...getForm(base)} class="filters filters-compact" aria-label="Date range">
-          <TextField name="from" label="From" type="date" value={props.values.from} errors={props.errors} />
-          <TextField name="to" label="To" type="date" value={props.values.to} errors={props.errors} />
+          <TextField name="from" label="From (UTC)" type="date" value={props.values.from} errors={props.errors} />
+          <TextField name="to" label="To (UTC)" type="date" value={props.values.to} errors={props.errors} />
           <div class="filter-actions">
             <button type="submit" class="btn btn-primary">
               Show
