@@ -289,6 +289,7 @@ describe.skipIf(!enabled)("dashboard in Chromium, JavaScript on", () => {
         ["/providers", "15-mobile-providers"],
         ["/keys", "15-mobile-keys"],
         ["/logs", "16-mobile-logs"],
+        ["/members", "16-mobile-members"],
         ["", "17-mobile-overview"],
       ] as const) {
         await page.goto(`${base}${workspaceUrl}${path}`);
@@ -322,6 +323,11 @@ describe.skipIf(!enabled)("dashboard in Chromium, JavaScript on", () => {
         ["Status", "Model", "Cost", "Time", "Request ID"].map((l) => row.locator(`[data-label="${l}"]`).evaluate((e) => e.getBoundingClientRect().top)),
       );
       expect(tops).toEqual([...tops].sort((x, y) => x - y));
+      // The request detail fits too.
+      await row.locator('[data-label="Model"]').click();
+      await page.waitForURL(/\/logs\/[^/]+$/);
+      await notesScreenshot(page, "log-detail-390x844");
+      expect(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBeLessThanOrEqual(1);
     } finally {
       await page.setViewportSize({ width: 1280, height: 860 });
     }
@@ -346,6 +352,12 @@ describe.skipIf(!enabled)("dashboard in Chromium, JavaScript on", () => {
           expect(b.right).toBeLessThanOrEqual(box.right);
         }
       }
+      await page.locator("table.table-logs tbody tr").first().getByRole("link").click();
+      await page.waitForURL(/\/logs\/[^/]+$/);
+      await seeText(page.locator(".details"), /\d{2}:\d{2}:\d{2} UTC/);
+      await notesScreenshot(page, "log-detail-1280x800");
+      await page.goto(`${base}${workspaceUrl}/members`);
+      await notesScreenshot(page, "members-1280x800");
     } finally {
       await page.setViewportSize({ width: 1280, height: 860 });
     }
