@@ -290,6 +290,7 @@ describe.skipIf(!enabled)("dashboard in Chromium, JavaScript on", () => {
         ["/keys", "15-mobile-keys"],
         ["/logs", "16-mobile-logs"],
         ["/members", "16-mobile-members"],
+        ["/usage", "16-mobile-usage"],
         ["", "17-mobile-overview"],
       ] as const) {
         await page.goto(`${base}${workspaceUrl}${path}`);
