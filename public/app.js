@@ -47,18 +47,26 @@
     }
   });
 
-  // Times are rendered in UTC; show them in the reader's locale and time zone (UTC stays in the tooltip).
-  const formatter = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
-  function localizeTimes(root) {
-    for (const el of root.querySelectorAll("time[data-local]:not([data-localized])")) {
-      const date = new Date(el.getAttribute("datetime") || "");
-      if (Number.isNaN(date.getTime())) continue;
-      el.title = el.textContent || "";
-      el.textContent = formatter.format(date);
-      el.setAttribute("data-localized", "");
-    }
+  // Rows with data-row-href open their page from anywhere in the row; the first cell's link is the
+  // real one (works without JavaScript, and is what keyboard users Tab to). Clicks on the row's own
+  // controls, and a drag that selects text to copy, are left alone.
+  function rowLink(row) {
+    return row.querySelector("a.row-link");
   }
-
+  // (Keyboard: Tab reaches the link, the row lights up with :focus-within, Enter follows it.)
+  document.addEventListener("click", (event) => {
+    const target = event.target instanceof Element ? event.target : null;
+    const row = target ? target.closest("tr[data-row-href]") : null;
+    if (!row || target.closest("a, button, input, select, textarea, summary, label")) return;
+    if (String(window.getSelection() || "") !== "") return;
+    const link = rowLink(row);
+    if (!link) return;
+    if (event.ctrlKey || event.metaKey || event.shiftKey || event.button === 1) {
+      window.open(link.href, "_blank", "noopener");
+      return;
+    }
+    link.click();
+  });
   // After htmx swaps a whole page frame, move focus like a page load would: to the error summary
   // when the form came back with errors, else to the page heading.
   function focusAfterSwap(root) {
@@ -70,7 +78,6 @@
 
   document.addEventListener("htmx:after:swap", (event) => {
     const ctx = event.detail && event.detail.ctx;
-    localizeTimes(document);
     if (ctx && ctx.target && ctx.target.id === "frame") {
       const frame = document.getElementById("frame");
       if (frame) focusAfterSwap(frame);
@@ -100,6 +107,4 @@
       toast.hidden = true;
     }, 6000);
   }
-
-  localizeTimes(document);
 })();

@@ -7,7 +7,7 @@ export function fastId(): string {
   return crypto.randomUUID().replaceAll("-", "");
 }
 
-const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+export const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** The client's own x-request-id when it is sane, else a fresh one; answers and logs carry it. */
 export function requestIdFrom(given: string | null | undefined): string {

@@ -305,7 +305,7 @@ describe("usage and logs", () => {
     await t.deps.logQueue.flush();
     await t.sql`update request_logs set tags = ${t.sql.array(["team:search", "<u>x</u>"])}::text[] where id = ${tagged.id}`;
     const all = await w.c.get(`${w.base}/logs`);
-    expect(all.text).toContain("<th scope=\"col\">Key</th>");
+    expect(all.text).toContain("role=\"columnheader\">Key</th>");
     expect(all.text).toContain("<span>&lt;i&gt;search&lt;/i&gt;</span>");
     expect(outsideAttributes(all.text)).not.toContain("<i>search</i>");
     expect(all.text).toContain('<span class="chip chip-tag">&lt;u&gt;x&lt;/u&gt;</span>');

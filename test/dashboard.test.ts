@@ -853,6 +853,100 @@ describe("logs, usage and overview", () => {
     expect(ok.text).toContain("gpt-4o-mini → gpt-4o-mini-2024-07-18");
   });
 
+  describe("scanning logs", () => {
+    let scan: Awaited<ReturnType<typeof withWorkspace>>;
+    let streamedId = "";
+    let plainId = "";
+    let plainRequestId = "";
+
+    beforeAll(async () => {
+      scan = await withWorkspace("Scan ws");
+      const streamed = record({
+        workspace_id: scan.id,
+        request_id: "client-trace:7",
+        stream: true,
+        ttft_ms: 150,
+        latency_ms: 900,
+        provider_name: "vllm-box",
+        provider_type: "openai_compatible",
+        attempts: [{ provider_id: "p9", provider_name: "vllm-box", provider_type: "openai_compatible", model: "gpt-4o-mini", status: 200, error_class: null, message: null, latency_ms: 880 }],
+        created_at: "2026-03-04T05:06:07.000Z",
+      });
+      // A non-streamed answer with a ttft recorded anyway: the detail must not show both figures.
+      const plain = record({ workspace_id: scan.id, stream: false, ttft_ms: 90, latency_ms: 420, created_at: "2026-03-04T05:06:08.000Z" });
+      streamedId = streamed.id;
+      plainId = plain.id;
+      plainRequestId = plain.request_id;
+      t.deps.logQueue.enqueue(streamed);
+      t.deps.logQueue.enqueue(plain);
+      await t.deps.logQueue.flush();
+    });
+
+    test("rows show UTC times with seconds, stream, TTFT (streams only) and a short request id; every cell is labelled", async () => {
+      const r = await scan.c.get(`${scan.base}/logs`);
+      expectHtml(r);
+      expect(r.text).toContain('<span class="time-date">2026-03-04</span> <span>05:06:07 UTC</span>');
+      expect(r.text).toContain('<span class="time-date">2026-03-04</span> <span>05:06:08 UTC</span>');
+      const rows = r.text.split('<tr role="row" data-row-href=').slice(1);
+      expect(rows).toHaveLength(2);
+      const [plainRow, streamedRow] = rows as [string, string];
+      expect(plainRow).toStartWith(`"${scan.base}/logs/${plainId}"`);
+      expect(plainRow).toContain(`<a class="row-link" href="${scan.base}/logs/${plainId}"`);
+      expect(streamedRow).toMatch(/data-label="Stream">Yes</);
+      expect(streamedRow).toMatch(/data-label="TTFT" class="num"><span>150 ms</);
+      expect(plainRow).toMatch(/data-label="Stream"><span class="muted">No</);
+      expect(plainRow).not.toContain("90 ms");
+      expect(plainRow).toContain(`title="${plainRequestId}"><span>${plainRequestId.slice(0, 12)}…</span>`);
+      expect(streamedRow).toContain('title="client-trace:7"><span>client-trace:7</span>');
+      for (const row of rows) {
+        const cells = row.split("</tr>")[0]!.match(/<td\b[^>]*>/g) ?? [];
+        expect(cells).toHaveLength(11);
+        for (const c of cells) expect(c).toMatch(/ data-label="[^"]+"/);
+      }
+      expect(r.text).toContain("From (UTC)");
+      const members = await scan.c.get(`${scan.base}/members`);
+      expect(members.text).toContain('data-label="Role"');
+    });
+
+    test("the Request ID filter matches exactly, stays in the form and the URL, and combines with the others", async () => {
+      const r = await scan.c.get(`${scan.base}/logs?request_id=client-trace:7`);
+      expectHtml(r);
+      expect(r.text).toContain("1 request");
+      expect(r.text).toContain(`href="${scan.base}/logs/${streamedId}"`);
+      expect(r.text).not.toContain(`/logs/${plainId}"`);
+      expect(r.text).toMatch(/<input id="f-request_id" name="request_id" type="text" value="client-trace:7"/);
+      const prefix = await scan.c.get(`${scan.base}/logs?request_id=client-trace`);
+      expect(prefix.text).toContain("No requests match these filters");
+      const both = await scan.c.get(`${scan.base}/logs?request_id=client-trace:7&status=error`);
+      expect(both.text).toContain("No requests match these filters");
+      const ok = await scan.c.get(`${scan.base}/logs?request_id=client-trace:7&status=ok`);
+      expect(ok.text).toContain("1 request");
+    });
+
+    test("an invalid request id is shown at its field with 422", async () => {
+      const r = await scan.c.get(`${scan.base}/logs?request_id=${encodeURIComponent("no spaces <here>")}`);
+      expectHtml(r, 422);
+      expect(r.text).toMatch(/id="f-request_id-error"[^>]*>Must be a request id/);
+      // Shown back for correction, inside its (quoted) attribute only.
+      expect(r.text).toContain('value="no spaces <here>"');
+      expect(r.text.split("<here>")).toHaveLength(2);
+    });
+
+    test("the detail shows a first-token time only for streams, and provider types by their label", async () => {
+      const streamed = await scan.c.get(`${scan.base}/logs/${streamedId}`);
+      expectHtml(streamed);
+      expect(streamed.text).toContain("900 ms · streamed, first token after 150 ms");
+      expect(streamed.text).toContain("vllm-box (OpenAI-compatible)");
+      expect(streamed.text).toContain("(OpenAI-compatible)</span>");
+      expect(streamed.text).not.toContain("openai_compatible");
+      expect(streamed.text).toContain("2026-03-04 05:06:07 UTC");
+      const plain = await scan.c.get(`${scan.base}/logs/${plainId}`);
+      expect(plain.text).toContain("420 ms · not streamed");
+      expect(plain.text).not.toContain("first token");
+      expect(plain.text).toContain("openai-main (OpenAI)");
+    });
+  });
+
   test("another workspace's log id is a 404", async () => {
     const other = await withWorkspace("Other");
     const r = await other.c.get(`${other.base}/logs/${okId}`);

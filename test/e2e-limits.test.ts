@@ -159,6 +159,19 @@ for (const js of [true, false]) {
           for (const [name, path] of pages) {
             await page.goto(`${base}${workspaceUrl}${path}`);
             await shoot(page, `limits-${name}-${vp.name}`);
+            // A key with limits, a budget meter and tags still fits its table: no button is cut off.
+            const fit = await page.evaluate(() => {
+              const wrap = document.querySelector(".table-wrap");
+              if (!wrap) return null;
+              const box = wrap.getBoundingClientRect();
+              const out = Array.from(wrap.querySelectorAll(".actions .btn")).filter((b) => {
+                const r = b.getBoundingClientRect();
+                return r.left < box.left || r.right > box.right;
+              });
+              return { scroll: wrap.scrollWidth - wrap.clientWidth, out: out.length };
+            });
+            if (name === "keys") expect(fit).toEqual({ scroll: expect.any(Number), out: 0 });
+            if ((name === "keys" || name === "logs") && fit!.scroll > 1) throw new Error(`${name} at ${vp.name} is ${fit!.scroll}px wider than its box`);
           }
           await page.goto(`${base}${workspaceUrl}/keys`);
           await page.locator("summary", { hasText: "Limits" }).click();

@@ -6,6 +6,8 @@
  * Screenshots of every page land in test-output/screenshots/.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
 import OpenAI from "openai";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import type { TestApp } from "./support/app.ts";
@@ -46,6 +48,30 @@ async function callGateway(key: string, text: string) {
   const client = new OpenAI({ apiKey: key, baseURL: `${base}/v1`, maxRetries: 0, timeout: 20_000 });
   const reply = await client.chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content: text }] });
   return reply;
+}
+
+/** The pages this branch changed, for a reviewer to look at (not a test artefact). */
+const NOTES_SCREENS = process.env.DASH_SCREENS_DIR ?? "";
+async function notesScreenshot(page: Page, name: string) {
+  if (!NOTES_SCREENS) return;
+  mkdirSync(NOTES_SCREENS, { recursive: true });
+  await page.screenshot({ path: join(NOTES_SCREENS, `${name}.png`), fullPage: true, caret: "initial" });
+}
+
+/** What sticks out of the screen, outside any scrolling box. */
+function widest(page: Page): Promise<string[]> {
+  return page.evaluate(() =>
+    Array.from(document.querySelectorAll("body *"))
+      .filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+      .filter((e) => {
+        for (let p = e.parentElement; p && p !== document.body; p = p.parentElement) {
+          if (getComputedStyle(p).overflowX !== "visible") return false;
+        }
+        return true;
+      })
+      .slice(0, 5)
+      .map((e) => `${e.tagName}.${e.className} (${Math.round(e.getBoundingClientRect().right)}px)`),
+  );
 }
 
 const unexpected = (problems: string[]) => problems.filter((p) => !/status of 422/.test(p));
@@ -185,7 +211,13 @@ describe.skipIf(!enabled)("dashboard in Chromium, JavaScript on", () => {
     await page.waitForURL(`${base}${workspaceUrl}/logs`, { waitUntil: "commit" });
     await seeText(page.locator("table.table-logs tbody tr").first(), "gpt-4o-mini");
 
-    await page.locator("table.table-logs tbody tr").first().getByRole("link").click();
+    // Times say their zone and seconds; the request id is shortened, whole in the title.
+    const first = page.locator("table.table-logs tbody tr").first();
+    await seeText(first.locator('[data-label="Time"]'), /\d{4}-\d{2}-\d{2}\s+\d{2}:\d{2}:\d{2} UTC/);
+    await seeText(first.locator('[data-label="Stream"]'), "No");
+    expect(await first.locator('[data-label="Request ID"]').getAttribute("title")).toMatch(/^req_[0-9a-f]{32}$/);
+    // A click anywhere in the row (here: its cost) opens the detail, like the link in its first cell.
+    await first.locator('[data-label="Cost"]').click();
     await page.waitForURL(/\/logs\/[^/]+$/);
     await seeVisible(page.getByRole("heading", { name: "Attempts" }));
     await seeCount(page.locator(".attempts li"), 1);
@@ -250,34 +282,86 @@ describe.skipIf(!enabled)("dashboard in Chromium, JavaScript on", () => {
     await seeExactText(page.getByRole("heading", { level: 1 }), "Settings");
   });
 
-  test("pages fit a phone screen: tables scroll inside their box", async () => {
+  test("pages fit a phone screen: table rows become labelled cards", async () => {
     await page.setViewportSize({ width: 390, height: 844 });
-    for (const [path, name] of [
-      ["/providers", "15-mobile-providers"],
-      ["/logs", "16-mobile-logs"],
-      ["", "17-mobile-overview"],
-    ] as const) {
-      await page.goto(`${base}${workspaceUrl}${path}`);
-      await screenshot(page, name);
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-      if (overflow > 1) {
-        const wide = await page.evaluate(() =>
-          Array.from(document.querySelectorAll("body *"))
-            .filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
-            // Content of a scrolling box (tables, the nav strip) may be wider: that is the point.
-            .filter((e) => {
-              for (let p = e.parentElement; p && p !== document.body; p = p.parentElement) {
-                if (getComputedStyle(p).overflowX !== "visible") return false;
-              }
-              return true;
-            })
-            .slice(0, 5)
-            .map((e) => `${e.tagName}.${e.className} (${Math.round(e.getBoundingClientRect().right)}px)`),
+    try {
+      for (const [path, name] of [
+        ["/providers", "15-mobile-providers"],
+        ["/keys", "15-mobile-keys"],
+        ["/logs", "16-mobile-logs"],
+        ["/members", "16-mobile-members"],
+        ["/usage", "16-mobile-usage"],
+        ["", "17-mobile-overview"],
+      ] as const) {
+        await page.goto(`${base}${workspaceUrl}${path}`);
+        await screenshot(page, name);
+        await notesScreenshot(page, `${path.slice(1) || "overview"}-390x844`);
+        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+        if (overflow > 1) throw new Error(`${path || "/"} is ${overflow}px wider than the screen: ${(await widest(page)).join(", ")}`);
+        if (!path) continue;
+        // No table scrolls sideways inside its box either: every cell is on screen.
+        const inner = await page.evaluate(() => Array.from(document.querySelectorAll(".table-wrap")).map((w) => w.scrollWidth - w.clientWidth));
+        expect(inner.every((n) => n <= 1)).toBe(true);
+        // Each cell shows its column label before its value (the header row is hidden from sight only).
+        const cells = await page.evaluate(() =>
+          Array.from(document.querySelectorAll(".table-cards tbody tr:first-child > [data-label]")).map((c) => ({
+            label: c.getAttribute("data-label"),
+            shown: getComputedStyle(c, "::before").content,
+            width: c.getBoundingClientRect().width,
+          })),
         );
-        throw new Error(`${path || "/"} is ${overflow}px wider than the screen: ${wide.join(", ")}`);
+        expect(cells.length).toBeGreaterThan(3);
+        for (const c of cells) {
+          expect(c.shown).toBe(JSON.stringify(c.label));
+          expect(c.width).toBeGreaterThan(300);
+        }
+        expect(await page.getByRole("columnheader").count()).toBeGreaterThan(3);
       }
+      // A log card starts with what a reader scans for: status, then model, then cost.
+      await page.goto(`${base}${workspaceUrl}/logs`);
+      const row = page.locator("table.table-logs tbody tr").first();
+      const tops = await Promise.all(
+        ["Status", "Model", "Cost", "Time", "Request ID"].map((l) => row.locator(`[data-label="${l}"]`).evaluate((e) => e.getBoundingClientRect().top)),
+      );
+      expect(tops).toEqual([...tops].sort((x, y) => x - y));
+      // The request detail fits too.
+      await row.locator('[data-label="Model"]').click();
+      await page.waitForURL(/\/logs\/[^/]+$/);
+      await notesScreenshot(page, "log-detail-390x844");
+      expect(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBeLessThanOrEqual(1);
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 860 });
     }
-    await page.setViewportSize({ width: 1280, height: 860 });
+  });
+
+  test("at 1280×800 every table fits its box: no row button is cut off", async () => {
+    await page.setViewportSize({ width: 1280, height: 800 });
+    try {
+      for (const path of ["/providers", "/keys", "/logs"]) {
+        await page.goto(`${base}${workspaceUrl}${path}`);
+        await notesScreenshot(page, `${path.slice(1)}-1280x800`);
+        const box = await page.evaluate(() => {
+          const wrap = document.querySelector(".table-wrap")!;
+          const r = wrap.getBoundingClientRect();
+          return { left: r.left, right: r.right, scroll: wrap.scrollWidth - wrap.clientWidth };
+        });
+        expect(box.scroll).toBeLessThanOrEqual(1);
+        const buttons = await page.evaluate(() => Array.from(document.querySelectorAll(".table .actions .btn")).map((b) => b.getBoundingClientRect()).map((r) => ({ left: r.left, right: r.right })));
+        if (path !== "/logs") expect(buttons.length).toBeGreaterThan(1);
+        for (const b of buttons) {
+          expect(b.left).toBeGreaterThanOrEqual(box.left);
+          expect(b.right).toBeLessThanOrEqual(box.right);
+        }
+      }
+      await page.locator("table.table-logs tbody tr").first().getByRole("link").click();
+      await page.waitForURL(/\/logs\/[^/]+$/);
+      await seeText(page.locator(".details"), /\d{2}:\d{2}:\d{2} UTC/);
+      await notesScreenshot(page, "log-detail-1280x800");
+      await page.goto(`${base}${workspaceUrl}/members`);
+      await notesScreenshot(page, "members-1280x800");
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 860 });
+    }
   });
 
   test("dark mode follows the system setting, at desktop and phone size", async () => {

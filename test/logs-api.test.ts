@@ -260,10 +260,49 @@ describe("validation", () => {
     ["cursor=not-a-cursor", "cursor", "next_cursor"],
     [`model=${"m".repeat(301)}`, "model", "at most 300"],
     ["from=2025-05-12&to=2025-05-11", "from", "before to"],
+    ["request_id=has%20space", "request_id", "must be a request id"],
+    ["request_id=a%2Fb", "request_id", "must be a request id"],
+    [`request_id=${"r".repeat(129)}`, "request_id", "1 to 128"],
   ])("%s is a 422 naming %s", async (query, param, message) => {
     const r = await get(`/workspaces/${ws.id}/logs?${query}`);
     expect(r.status).toBe(422);
     expect(r.body.error.param).toBe(param);
     expect(r.body.error.message).toContain(message);
+  });
+});
+
+describe("request_id filter (x-request-id)", () => {
+  test("finds exactly the row of that request", async () => {
+    const target = all[17];
+    const r = await get(`/workspaces/${ws.id}/logs?request_id=${target.request_id}`);
+    expect(r.status).toBe(200);
+    expect(ids(r.body.items)).toEqual([target.id]);
+    expect(r.body.items[0].request_id).toBe(target.request_id);
+    expect(r.body.total).toBe(1);
+  });
+
+  test("combines with the other filters (all must match)", async () => {
+    const failed = all.find((x) => isError(x))!;
+    const ok = all.find((x) => !isError(x))!;
+    expect(ids((await get(`/workspaces/${ws.id}/logs?request_id=${failed.request_id}&status=error`)).body.items)).toEqual([failed.id]);
+    expect((await get(`/workspaces/${ws.id}/logs?request_id=${ok.request_id}&status=error`)).body.items).toEqual([]);
+    const other = failed.api_key_id === "key_main" ? "key_rare" : "key_main";
+    expect((await get(`/workspaces/${ws.id}/logs?request_id=${failed.request_id}&key=${other}`)).body.items).toEqual([]);
+    expect(ids((await get(`/workspaces/${ws.id}/logs?request_id=${failed.request_id}&key=${failed.api_key_id}&model=${failed.model_requested}`)).body.items)).toEqual([failed.id]);
+  });
+
+  test("is exact: no prefix, no case folding, no other workspace's rows", async () => {
+    const mine = await t.workspace(owner.token);
+    const theirs = await t.workspace(owner.token);
+    // A client may send its own x-request-id, and reuse it (retries): every row with it matches.
+    const shared = [0, 1].map((i) => makeRecord(mine.id, { request_id: "client-trace:42", created_at: at(i) }));
+    await store([...shared, makeRecord(mine.id, { request_id: "client-trace:421", created_at: at(5) }), makeRecord(theirs.id, { request_id: "client-trace:42", created_at: at(6) })]);
+    const r = await get(`/workspaces/${mine.id}/logs?request_id=client-trace:42`);
+    expect(r.status).toBe(200);
+    expect(ids(r.body.items).sort()).toEqual(ids(shared).sort());
+    expect((await get(`/workspaces/${mine.id}/logs?request_id=client-trace:4`)).body.items).toEqual([]);
+    expect((await get(`/workspaces/${mine.id}/logs?request_id=CLIENT-TRACE:42`)).body.items).toEqual([]);
+    // Surrounding blanks (a pasted id) are trimmed.
+    expect((await get(`/workspaces/${mine.id}/logs?request_id=%20client-trace:42%20`)).body.total).toBe(2);
   });
 });

@@ -68,6 +68,7 @@ export function insightPages(deps: AppDeps) {
           tag: str(q.tag).trim(),
           from: str(q.from),
           to: str(q.to),
+          request_id: str(q.request_id).trim(),
         };
         const input: Record<string, string> = {};
         for (const [k, val] of Object.entries(values)) if (val) input[k] = val;

@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { SANE_REQUEST_ID } from "../ids.ts";
 import { IdParam } from "../workspaces/model.ts";
 
 export const LogsParams = v.object({ id: IdParam });
@@ -108,6 +109,8 @@ export function queryParam<T extends v.GenericSchema<string, unknown>>(schema: T
   );
 }
 
+const REQUEST_ID_RULE = "must be a request id: 1 to 128 letters, digits, '.', '_', ':' or '-'";
+
 export const LogsQuery = v.object({
   page: v.pipe(queryParam(wholeNumber(1, MAX_PAGE)), v.transform((n) => n ?? 1)),
   limit: v.pipe(queryParam(wholeNumber(1, MAX_LIMIT)), v.transform((n) => n ?? 50)),
@@ -123,6 +126,8 @@ export const LogsQuery = v.object({
   tag: queryParam(v.pipe(v.string(), v.trim(), filterText(64))),
   from: queryParam(FromInstant),
   to: queryParam(ToInstant),
+  /** The request's x-request-id, exactly (as answered in the x-request-id header). */
+  request_id: queryParam(v.pipe(v.string(REQUEST_ID_RULE), v.trim(), v.regex(SANE_REQUEST_ID, REQUEST_ID_RULE))),
   /** next_cursor of the previous page; when given, page is ignored. */
   cursor: queryParam(Cursor),
 });

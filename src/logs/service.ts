@@ -15,6 +15,8 @@ export interface LogFilters {
   key?: string;
   /** A tag the key carried when the request was made. */
   tag?: string;
+  /** The request id (x-request-id), exact. */
+  request_id?: string;
   /** Inclusive. */
   from?: Date;
   /** Exclusive. */
@@ -78,6 +80,7 @@ function conditions(sql: Sql, workspaceId: string, f: LogFilters) {
     ${f.provider !== undefined ? sql`and provider_id = ${f.provider}` : sql``}
     ${f.model !== undefined ? sql`and model_requested = ${f.model}` : sql``}
     ${f.key !== undefined ? sql`and api_key_id = ${f.key}` : sql``}
+    ${f.request_id !== undefined ? sql`and request_id = ${f.request_id}` : sql``}
     ${f.tag !== undefined ? sql`and tags @> array[${f.tag}]::text[]` : sql``}
     ${f.from ? sql`and created_at >= ${f.from}` : sql``}
     ${f.to ? sql`and created_at < ${f.to}` : sql``}`;

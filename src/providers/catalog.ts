@@ -110,3 +110,11 @@ export const PROVIDER_CATALOG: Record<ProviderType, ProviderTypeInfo> = {
     keyHelp: "Any server speaking the OpenAI Chat Completions API (vLLM, LM Studio, LiteLLM, …); base_url usually ends in /v1",
   },
 };
+
+/**
+ * How people call a provider type ("OpenAI-compatible", not `openai_compatible`). A type no longer
+ * in the catalog (an old log row) shows as stored rather than vanishing.
+ */
+export function providerTypeLabel(type: string): string {
+  return Object.hasOwn(PROVIDER_CATALOG, type) ? PROVIDER_CATALOG[type as ProviderType].label : type;
+}

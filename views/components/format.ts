@@ -1,4 +1,7 @@
-/** Formatting for views. Times are rendered in UTC on the server; app.js re-renders <time data-local> in the browser's locale. */
+/**
+ * Formatting for views. Every time and date the dashboard shows is UTC and says so: one rule, so a
+ * time on a page matches the one in a log line, an API answer or a colleague's screenshot.
+ */
 
 export function formatInt(n: number | null | undefined): string {
   if (n === null || n === undefined || !Number.isFinite(n)) return "—";
@@ -39,11 +42,11 @@ export function toDate(d: Date | string | null | undefined): Date | null {
   return Number.isNaN(date.getTime()) ? null : date;
 }
 
-/** "2026-11-26 07:57 UTC" */
+/** "2026-11-26 07:57:03 UTC" */
 export function formatDateTime(d: Date | string | null | undefined): string {
   const date = toDate(d);
   if (!date) return "—";
-  return `${date.toISOString().slice(0, 16).replace("T", " ")} UTC`;
+  return `${date.toISOString().slice(0, 19).replace("T", " ")} UTC`;
 }
 
 export function formatDay(d: Date | string | null | undefined): string {

@@ -1,7 +1,7 @@
 import type { FormErrors } from "../context.ts";
 import { Csrf, ErrorSummary, SelectField, Submit, TextField } from "./form.tsx";
 import { postForm } from "./hx.ts";
-import { DataTable } from "./table.tsx";
+import { ActionsCell, Cell, DataTable, Row, RowHeader } from "./table.tsx";
 import { EmptyState, Notice, Time } from "./ui.tsx";
 
 export interface InvitationRow {
@@ -64,8 +64,8 @@ export function InvitationsPanel(props: InvitationsProps) {
       ) : (
         <DataTable label="Pending invitations" columns={["Email", "Role", "Expires"]} actions>
           {props.pending.map((i) => (
-            <tr>
-              <th scope="row" class="strong">
+            <Row>
+              <RowHeader label="Email" class="strong">
                 <span safe>{i.email}</span>
                 {i.invited_by ? (
                   <span class="sub" safe>
@@ -74,20 +74,22 @@ export function InvitationsPanel(props: InvitationsProps) {
                 ) : (
                   ""
                 )}
-              </th>
-              <td safe>{i.role}</td>
-              <td>
+              </RowHeader>
+              <Cell label="Role">
+                <span safe>{i.role}</span>
+              </Cell>
+              <Cell label="Expires">
                 <Time value={i.expires_at} />
-              </td>
-              <td class="actions">
+              </Cell>
+              <ActionsCell>
                 <form {...postForm(`${base}/${encodeURIComponent(i.id)}/revoke`, "replace")}>
                   <Csrf token={props.csrf} />
                   <button type="submit" class="btn btn-small btn-danger-outline" aria-label={`Revoke the invitation of ${i.email}`}>
                     Revoke
                   </button>
                 </form>
-              </td>
-            </tr>
+              </ActionsCell>
+            </Row>
           ))}
         </DataTable>
       )}

@@ -1,22 +1,31 @@
 import type { Children } from "@kitajs/html";
 
+/** A column header: its text, and `num` for right-aligned figures. */
+export type Column = string | { label: string; num?: boolean };
+
+const columnLabel = (c: Column) => (typeof c === "string" ? c : c.label);
+
 /**
  * A data table in its scroll box (keyboard-focusable, named for screen readers). The last column,
  * when `actions` is set, holds row buttons and has only a hidden header.
+ *
+ * Below 640px the rows become cards (app.css, `.table-cards`): each cell on its own line with its
+ * column label from `data-label` (use Cell / RowHeader). Display changes make some browsers drop
+ * the table from the accessibility tree, so the roles are spelled out.
  */
-export function DataTable(props: { label: string; columns: string[]; actions?: boolean; class?: string; children?: Children }) {
+export function DataTable(props: { label: string; columns: Column[]; actions?: boolean; class?: string; children?: Children }) {
   return (
     <div class="table-wrap" tabindex="0" role="region" aria-label={props.label}>
-      <table class={props.class ? `table ${props.class}` : "table"}>
-        <thead>
-          <tr>
+      <table class={props.class ? `table table-cards ${props.class}` : "table table-cards"} role="table">
+        <thead role="rowgroup">
+          <tr role="row">
             {props.columns.map((c) => (
-              <th scope="col" safe>
-                {c}
+              <th scope="col" role="columnheader" class={typeof c !== "string" && c.num ? "num" : undefined} safe>
+                {columnLabel(c)}
               </th>
             ))}
             {props.actions ? (
-              <th scope="col">
+              <th scope="col" role="columnheader">
                 <span class="visually-hidden">Actions</span>
               </th>
             ) : (
@@ -24,8 +33,44 @@ export function DataTable(props: { label: string; columns: string[]; actions?: b
             )}
           </tr>
         </thead>
-        <tbody>{props.children}</tbody>
+        <tbody role="rowgroup">{props.children}</tbody>
       </table>
     </div>
+  );
+}
+
+/** A body row; `href` makes the whole row open that page (app.js), its first link stays the real one. */
+export function Row(props: { class?: string; href?: string; children?: Children }) {
+  return (
+    <tr role="row" class={props.class || undefined} data-row-href={props.href}>
+      {props.children}
+    </tr>
+  );
+}
+
+/** A data cell that carries its column label for the phone card layout. */
+export function Cell(props: { label: string; class?: string; title?: string; children?: Children }) {
+  return (
+    <td role="cell" data-label={props.label} class={props.class || undefined} title={props.title}>
+      {props.children}
+    </td>
+  );
+}
+
+/** The row's name cell (a row header for screen readers). */
+export function RowHeader(props: { label: string; class?: string; children?: Children }) {
+  return (
+    <th scope="row" role="rowheader" data-label={props.label} class={props.class || undefined}>
+      {props.children}
+    </th>
+  );
+}
+
+/** The row's buttons; no label on phones, the buttons say what they do. */
+export function ActionsCell(props: { children?: Children }) {
+  return (
+    <td role="cell" class="actions">
+      {props.children}
+    </td>
   );
 }

@@ -39,13 +39,28 @@ export function Badge(props: { tone: "ok" | "warn" | "error" | "muted" | "info";
   );
 }
 
-/** A UTC timestamp that app.js re-renders in the browser's locale and time zone. */
+/** A timestamp, in UTC with seconds and the zone label (see format.ts for why always UTC). */
 export function Time(props: { value: Date | string | null | undefined }) {
   const iso = isoOrEmpty(props.value);
   if (!iso) return <span class="muted">—</span>;
   return (
-    <time datetime={iso} data-local safe>
+    <time datetime={iso} safe>
       {formatDateTime(props.value)}
+    </time>
+  );
+}
+
+/** The same, with the date above the clock ("2026-11-26" / "07:57:03 UTC") for narrow columns. */
+export function StackedTime(props: { value: Date | string | null | undefined }) {
+  const iso = isoOrEmpty(props.value);
+  if (!iso) return <span class="muted">—</span>;
+  const [date, clock] = formatDateTime(props.value).split(" ", 2) as [string, string];
+  return (
+    <time datetime={iso} class="time-stacked">
+      <span class="time-date" safe>
+        {date}
+      </span>{" "}
+      <span safe>{`${clock} UTC`}</span>
     </time>
   );
 }

@@ -3,6 +3,7 @@ import { Layout } from "../layout.tsx";
 import { Csrf, ErrorSummary, Submit, TextField } from "../components/form.tsx";
 import { nav, postForm } from "../components/hx.ts";
 import { Badge, EmptyState, Notice, PageHeader, Time } from "../components/ui.tsx";
+import { ActionsCell, Cell, DataTable, Row, RowHeader } from "../components/table.tsx";
 import { BudgetMeter, LIMIT_FIELDS, LimitFields, LimitsSummary, TagList, type BudgetPeriod, type LimitValues } from "../components/limits.tsx";
 
 export interface KeyRow {
@@ -67,36 +68,21 @@ export function KeysPage(props: KeysProps) {
           </p>
         </EmptyState>
       ) : (
-        <div class="table-wrap" tabindex="0" role="region" aria-label="API keys">
-          <table class="table table-keys">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Key</th>
-                <th scope="col">Created · last used</th>
-                <th scope="col">Limits</th>
-                <th scope="col">Budget</th>
-                <th scope="col">Status</th>
-                <th scope="col">
-                  <span class="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
+        <DataTable label="API keys" columns={["Name", "Key", "Created · last used", "Limits", "Budget", "Status"]} actions class="table-keys">
               {keys.map((k) => {
                 const url = `${base}/${encodeURIComponent(k.id)}`;
                 return (
-                  <tr class={k.status === "active" ? "" : "row-muted"}>
-                    <th scope="row">
+                  <Row class={k.status === "active" ? "" : "row-muted"}>
+                    <RowHeader label="Name">
                       <span class="strong" safe>
                         {k.name}
                       </span>
                       <TagList tags={k.tags} />
-                    </th>
-                    <td>
+                    </RowHeader>
+                    <Cell label="Key">
                       <code class="mono" safe>{`${k.prefix}…`}</code>
-                    </td>
-                    <td>
+                    </Cell>
+                    <Cell label="Created · last used">
                       <Time value={k.created_at} />
                       {k.created_by ? (
                         <span class="sub" safe>
@@ -106,18 +92,18 @@ export function KeysPage(props: KeysProps) {
                         ""
                       )}
                       <span class="sub">{k.last_used_at ? <>last used <Time value={k.last_used_at} /></> : "never used"}</span>
-                    </td>
-                    <td>
+                    </Cell>
+                    <Cell label="Limits">
                       <LimitsSummary {...k} budget_usd={null} />
-                    </td>
-                    <td>
+                    </Cell>
+                    <Cell label="Budget">
                       {k.budget_usd !== null && k.budget_period ? (
                         <BudgetMeter spend={k.spend_usd} budget={k.budget_usd} period={k.budget_period} resetsAt={k.budget_resets_at} label={`Budget spent by ${k.name}`} />
                       ) : (
                         <span class="muted">No budget</span>
                       )}
-                    </td>
-                    <td>
+                    </Cell>
+                    <Cell label="Status">
                       <Badge tone={STATUS_TONE[k.status]} label={k.status} />
                       {k.expires_at && k.status === "active" ? (
                         <span class="sub">
@@ -126,8 +112,8 @@ export function KeysPage(props: KeysProps) {
                       ) : (
                         ""
                       )}
-                    </td>
-                    <td class="actions">
+                    </Cell>
+                    <ActionsCell>
                       {manage ? (
                         <a class="btn btn-small btn-secondary" {...nav(`${url}/edit`)} aria-label={`Edit ${k.name}`}>
                           Edit
@@ -149,13 +135,11 @@ export function KeysPage(props: KeysProps) {
                       ) : (
                         ""
                       )}
-                    </td>
-                  </tr>
+                    </ActionsCell>
+                  </Row>
                 );
               })}
-            </tbody>
-          </table>
-        </div>
+        </DataTable>
       )}
       {manage ? (
         <section class="panel" aria-labelledby="new-key-title">
@@ -164,7 +148,7 @@ export function KeysPage(props: KeysProps) {
             <Csrf token={ctx.csrf} />
             <ErrorSummary errors={errors} />
             <TextField name="name" label="Name" value={props.values.name} errors={errors} required maxlength={100} placeholder="e.g. backend-prod" />
-            <TextField name="expires" label="Expires on" type="date" value={props.values.expires} errors={errors} hint="Leave empty for a key that never expires." optional />
+            <TextField name="expires" label="Expires on (UTC)" type="date" value={props.values.expires} errors={errors} hint="Leave empty for a key that never expires." optional />
             <details class="limits-details" open={LIMIT_FIELDS.some((f) => errors.fields[f] || (f !== "budget_period" && props.values.limits?.[f]))}>
               <summary>Limits</summary>
               <fieldset>

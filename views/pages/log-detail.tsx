@@ -5,6 +5,7 @@ import { nav } from "../components/hx.ts";
 import { PageHeader, Time } from "../components/ui.tsx";
 import { formatCost, formatInt, formatMs } from "../components/format.ts";
 import { StatusBadge } from "./logs.tsx";
+import { providerTypeLabel } from "../../src/providers/catalog.ts";
 
 export interface Attempt {
   provider_name: string;
@@ -50,7 +51,7 @@ export interface LogDetailData {
 export function LogDetailPage(props: { ctx: ViewContext; log: LogDetailData; back: string }) {
   const { ctx, log } = props;
   const w = ctx.workspace!;
-  const answeredBy: string = log.provider_name ? `${log.provider_name}${log.provider_type ? ` (${log.provider_type})` : ""}` : "no provider";
+  const answeredBy: string = log.provider_name ? `${log.provider_name}${log.provider_type ? ` (${providerTypeLabel(log.provider_type)})` : ""}` : "no provider";
   const costText: string = log.cost_usd === null ? "unknown price" : formatCost(log.cost_usd);
   return (
     <Layout ctx={ctx} title={`Request ${log.request_id} · ${w.name}`} section="logs">
@@ -87,7 +88,7 @@ export function LogDetailPage(props: { ctx: ViewContext; log: LogDetailData; bac
           <dt>Answered by</dt>
           <dd safe>{answeredBy}</dd>
           <dt>Latency</dt>
-          <dd safe>{`${formatMs(log.latency_ms)}${log.ttft_ms !== null ? ` · first token after ${formatMs(log.ttft_ms)}` : ""}${log.stream ? " · streamed" : ""}`}</dd>
+          <dd safe>{latencyText(log)}</dd>
           <dt>Tokens</dt>
           <dd safe>
             {`${formatInt(log.prompt_tokens)} in (${formatInt(log.cached_tokens)} cached) · ${formatInt(log.completion_tokens)} out (${formatInt(log.reasoning_tokens)} reasoning)${log.usage_estimated ? " · estimated" : ""}`}
@@ -111,7 +112,7 @@ export function LogDetailPage(props: { ctx: ViewContext; log: LogDetailData; bac
                   </span>
                   <div class="attempt-body">
                     <p>
-                      <strong safe>{a.provider_name}</strong> <span class="muted" safe>{`(${a.provider_type})`}</span> ·{" "}
+                      <strong safe>{a.provider_name}</strong> <span class="muted" safe>{`(${providerTypeLabel(a.provider_type)})`}</span> ·{" "}
                       <code class="mono" safe>
                         {a.model}
                       </code>
@@ -168,6 +169,16 @@ function Body(props: { text: string | null; truncated: boolean }) {
       {props.truncated ? <p class="hint">Truncated.</p> : ""}
     </>
   );
+}
+
+/**
+ * Total time, and for a streamed answer when its first token arrived. A non-streamed answer
+ * arrives all at once, so a "first token" figure there would only contradict the total.
+ */
+export function latencyText(log: Pick<LogDetailData, "latency_ms" | "ttft_ms" | "stream">): string {
+  const total = formatMs(log.latency_ms);
+  if (!log.stream) return `${total} · not streamed`;
+  return log.ttft_ms !== null && log.ttft_ms <= log.latency_ms ? `${total} · streamed, first token after ${formatMs(log.ttft_ms)}` : `${total} · streamed`;
 }
 
 /** The gateway path a log row's endpoint stands for (the name itself when it is not a known one). */

@@ -2,8 +2,9 @@ import type { FormErrors, ViewContext } from "../context.ts";
 import { Layout } from "../layout.tsx";
 import { SelectField, TextField, type Option } from "../components/form.tsx";
 import { getForm, nav } from "../components/hx.ts";
-import { EmptyState, PageHeader, Time } from "../components/ui.tsx";
-import { formatCost, formatInt, formatMs } from "../components/format.ts";
+import { EmptyState, PageHeader, StackedTime } from "../components/ui.tsx";
+import { formatCost, formatDateTime, formatInt, formatMs } from "../components/format.ts";
+import { Cell, DataTable, Row } from "../components/table.tsx";
 import { TagList } from "../components/limits.tsx";
 
 export interface LogRow {
@@ -25,6 +26,8 @@ export interface LogRow {
   /** The key's current name; null without a key or when it was deleted. */
   api_key_name: string | null;
   tags: string[];
+  request_id: string;
+  ttft_ms: number | null;
 }
 
 /** The filters exactly as typed (strings), so the form shows them back. */
@@ -36,6 +39,7 @@ export interface LogFilterValues {
   tag: string;
   from: string;
   to: string;
+  request_id: string;
 }
 
 export interface LogsProps {
@@ -50,6 +54,11 @@ export interface LogsProps {
   total: number;
   totalIsEstimate: boolean;
   limit: number;
+}
+
+/** Request ids are long (req_ + 32 hex digits); the list shows the start, the title holds all of it. */
+export function shortId(id: string): string {
+  return id.length > 14 ? `${id.slice(0, 12)}…` : id;
 }
 
 export const isError = (r: { status: number; error_class: string | null }) => r.status >= 400 || r.error_class !== null;
@@ -87,8 +96,9 @@ export function LogsPage(props: LogsProps) {
         <TextField name="model" label="Model" value={filters.model} errors={errors} placeholder="exact name" />
         <SelectField name="key" label="API key" value={filters.key} options={[{ value: "", label: "Any" }, ...props.keys]} errors={errors} />
         <TextField name="tag" label="Tag" value={filters.tag} errors={errors} placeholder="e.g. team:search" />
-        <TextField name="from" label="From" type="date" value={filters.from} errors={errors} />
-        <TextField name="to" label="To" type="date" value={filters.to} errors={errors} />
+        <TextField name="from" label="From (UTC)" type="date" value={filters.from} errors={errors} />
+        <TextField name="to" label="To (UTC)" type="date" value={filters.to} errors={errors} />
+        <TextField name="request_id" label="Request ID" value={filters.request_id} errors={errors} placeholder="x-request-id, exact" />
         <div class="filter-actions">
           <button type="submit" class="btn btn-primary">
             Apply
@@ -124,76 +134,68 @@ export function LogsPage(props: LogsProps) {
               ? `${formatInt(props.rows.length)} ${props.rows.length === 1 ? "request" : "requests"}`
               : `${formatInt(firstRow)}–${formatInt(firstRow + props.rows.length - 1)} of ${props.totalIsEstimate ? "about " : ""}${formatInt(props.total)} requests`}
           </p>
-          <div class="table-wrap" tabindex="0" role="region" aria-label="Request logs">
-            <table class="table table-logs">
-              <thead>
-                <tr>
-                  <th scope="col">Time</th>
-                  <th scope="col">Model</th>
-                  <th scope="col">Provider</th>
-                  <th scope="col">Key</th>
-                  <th scope="col">Status</th>
-                  <th scope="col" class="num">
-                    Latency
-                  </th>
-                  <th scope="col" class="num">
-                    Tokens in → out
-                  </th>
-                  <th scope="col" class="num">
-                    Cost
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {props.rows.map((r) => (
-                  <tr class={isError(r) ? "row-error" : ""}>
-                    <td>
-                      <a class="row-link" {...nav(`${base}/${encodeURIComponent(r.id)}`)}>
-                        <Time value={r.created_at} />
-                      </a>
-                    </td>
-                    <td class="mono">
-                      <span safe>{r.model_requested}</span>
-                      {r.model_used && r.model_used !== r.model_requested ? (
-                        <span class="sub" safe>
-                          {`→ ${r.model_used}`}
-                        </span>
-                      ) : (
-                        ""
-                      )}
-                    </td>
-                    <td>
-                      <span safe>{r.provider_name ?? "—"}</span>
-                      {r.attempt_count > 1 ? <span class="sub">{r.attempt_count} attempts</span> : ""}
-                    </td>
-                    <td>
-                      {r.api_key_name !== null ? <span safe>{r.api_key_name}</span> : <span class="muted">{r.api_key_id ? "(deleted key)" : "—"}</span>}
-                      <TagList tags={r.tags} />
-                    </td>
-                    <td>
-                      <StatusBadge status={r.status} errorClass={r.error_class} />
-                    </td>
-                    <td class="num" safe>
-                      {formatMs(r.latency_ms)}
-                    </td>
-                    <td class="num">
-                      <span safe>{`${formatInt(r.prompt_tokens)} → ${formatInt(r.completion_tokens)}`}</span>
-                      {r.usage_estimated ? (
-                        <abbr class="sub" title="The provider reported no usage; estimated.">
-                          est.
-                        </abbr>
-                      ) : (
-                        ""
-                      )}
-                    </td>
-                    <td class="num" safe>
-                      {formatCost(r.cost_usd)}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable
+            label="Request logs"
+            class="table-logs"
+            columns={["Time", "Model", "Provider", "Key", "Status", "Stream", { label: "TTFT", num: true }, { label: "Latency", num: true }, { label: "Tokens in → out", num: true }, { label: "Cost", num: true }, "Request ID"]}
+          >
+            {props.rows.map((r) => {
+              const href = `${base}/${encodeURIComponent(r.id)}`;
+              return (
+                <Row class={isError(r) ? "row-error" : ""} href={href}>
+                  <Cell label="Time" class="cell-time">
+                    <a class="row-link" {...nav(href)} aria-label={`Request ${r.request_id} at ${formatDateTime(r.created_at)}`}>
+                      <StackedTime value={r.created_at} />
+                    </a>
+                  </Cell>
+                  <Cell label="Model" class="mono cell-model">
+                    <span safe>{r.model_requested}</span>
+                    {r.model_used && r.model_used !== r.model_requested ? (
+                      <span class="sub" safe>
+                        {`→ ${r.model_used}`}
+                      </span>
+                    ) : (
+                      ""
+                    )}
+                  </Cell>
+                  <Cell label="Provider">
+                    <span safe>{r.provider_name ?? "—"}</span>
+                    {r.attempt_count > 1 ? <span class="sub">{r.attempt_count} attempts</span> : ""}
+                  </Cell>
+                  <Cell label="Key">
+                    {r.api_key_name !== null ? <span safe>{r.api_key_name}</span> : <span class="muted">{r.api_key_id ? "(deleted key)" : "—"}</span>}
+                    <TagList tags={r.tags} />
+                  </Cell>
+                  <Cell label="Status" class="cell-status">
+                    <StatusBadge status={r.status} errorClass={r.error_class} />
+                  </Cell>
+                  <Cell label="Stream">{r.stream ? "Yes" : <span class="muted">No</span>}</Cell>
+                  <Cell label="TTFT" class="num">
+                    {r.stream && r.ttft_ms !== null ? <span safe>{formatMs(r.ttft_ms)}</span> : <span class="muted" aria-label="not streamed">—</span>}
+                  </Cell>
+                  <Cell label="Latency" class="num">
+                    <span safe>{formatMs(r.latency_ms)}</span>
+                  </Cell>
+                  <Cell label="Tokens in → out" class="num">
+                    <span safe>{`${formatInt(r.prompt_tokens)} → ${formatInt(r.completion_tokens)}`}</span>
+                    {r.usage_estimated ? (
+                      <abbr class="sub" title="The provider reported no usage; estimated.">
+                        est.
+                      </abbr>
+                    ) : (
+                      ""
+                    )}
+                  </Cell>
+                  <Cell label="Cost" class="num cell-cost">
+                    <span safe>{formatCost(r.cost_usd)}</span>
+                  </Cell>
+                  <Cell label="Request ID" class="mono cell-request-id" title={r.request_id}>
+                    <span safe>{shortId(r.request_id)}</span>
+                  </Cell>
+                </Row>
+              );
+            })}
+          </DataTable>
           {props.page === 1 && !props.hasMore ? (
             ""
           ) : (

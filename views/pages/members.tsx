@@ -3,7 +3,7 @@ import { Layout } from "../layout.tsx";
 import { Csrf } from "../components/form.tsx";
 import { postForm } from "../components/hx.ts";
 import { InvitationsPanel, type InvitationsProps } from "../components/invitations.tsx";
-import { DataTable } from "../components/table.tsx";
+import { ActionsCell, Cell, DataTable, Row, RowHeader } from "../components/table.tsx";
 import { Badge, Notice, PageHeader, Time } from "../components/ui.tsx";
 
 export interface MemberRow {
@@ -76,13 +76,13 @@ export function MembersPage(props: MembersProps) {
           const error = rowError(m.user_id);
           const selectId = `role-${m.user_id}`;
           return (
-            <tr>
-              <th scope="row" class="strong">
+            <Row>
+              <RowHeader label="Email" class="strong">
                 <span safe>{m.email}</span>
                 {m.actions.leave ? <span class="sub">you</span> : ""}
-              </th>
-              <td>{m.name ? <span safe>{m.name}</span> : <span class="muted">—</span>}</td>
-              <td>
+              </RowHeader>
+              <Cell label="Name">{m.name ? <span safe>{m.name}</span> : <span class="muted">—</span>}</Cell>
+              <Cell label="Role">
                 {m.actions.roles ? (
                   <form {...postForm(`${url}/role`, "replace")}>
                     <Csrf token={ctx.csrf} />
@@ -112,16 +112,16 @@ export function MembersPage(props: MembersProps) {
                 ) : (
                   <Badge tone={ROLE_TONE[m.role] ?? "muted"} label={m.role} />
                 )}
-              </td>
-              <td>
+              </Cell>
+              <Cell label="Joined">
                 <Time value={m.joined_at} />
-              </td>
-              <td class="actions">
+              </Cell>
+              <ActionsCell>
                 {m.actions.transfer ? <ConfirmLink href={`${url}/transfer`} label="Make owner" aria={`Transfer ownership to ${m.email}`} /> : ""}
                 {m.actions.remove ? <ConfirmLink href={`${url}/remove`} label="Remove" aria={`Remove ${m.email}`} danger /> : ""}
                 {m.actions.leave ? <ConfirmLink href={`${base}/leave`} label="Leave" aria="Leave this workspace" danger /> : ""}
-              </td>
-            </tr>
+              </ActionsCell>
+            </Row>
           );
         })}
       </DataTable>

@@ -1,4 +1,5 @@
 import { canManage, type ViewContext } from "../context.ts";
+import { Cell, DataTable, Row } from "../components/table.tsx";
 import { Layout } from "../layout.tsx";
 import { nav } from "../components/hx.ts";
 import { PageHeader, Time } from "../components/ui.tsx";
@@ -83,40 +84,32 @@ export function OverviewPage(props: OverviewProps) {
         {props.errors.length === 0 ? (
           <p class="muted">No failed requests recently.</p>
         ) : (
-          <div class="table-wrap" tabindex="0" role="region" aria-label="Latest errors">
-            <table class="table table-compact">
-              <thead>
-                <tr>
-                  <th scope="col">Time</th>
-                  <th scope="col">Model</th>
-                  <th scope="col">Provider</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Error</th>
-                </tr>
-              </thead>
-              <tbody>
-                {props.errors.map((e) => (
-                  <tr>
-                    <td>
-                      <a {...nav(`${base}/logs/${encodeURIComponent(e.id)}`)}>
-                        <Time value={e.created_at} />
-                      </a>
-                    </td>
-                    <td class="mono" safe>
-                      {e.model_requested}
-                    </td>
-                    <td safe>{e.provider_name ?? "—"}</td>
-                    <td>
-                      <span class="badge badge-error">{e.status}</span>
-                    </td>
-                    <td class="truncate" safe>
-                      {e.error_message ?? e.error_class ?? ""}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable label="Latest errors" class="table-compact table-logs" columns={["Time", "Model", "Provider", "Status", "Error"]}>
+            {props.errors.map((e) => {
+              const href = `${base}/logs/${encodeURIComponent(e.id)}`;
+              return (
+                <Row href={href}>
+                  <Cell label="Time">
+                    <a class="row-link" {...nav(href)}>
+                      <Time value={e.created_at} />
+                    </a>
+                  </Cell>
+                  <Cell label="Model" class="mono cell-model">
+                    <span safe>{e.model_requested}</span>
+                  </Cell>
+                  <Cell label="Provider">
+                    <span safe>{e.provider_name ?? "—"}</span>
+                  </Cell>
+                  <Cell label="Status" class="cell-status">
+                    <span class="badge badge-error">{e.status}</span>
+                  </Cell>
+                  <Cell label="Error" class="truncate">
+                    <span safe>{e.error_message ?? e.error_class ?? ""}</span>
+                  </Cell>
+                </Row>
+              );
+            })}
+          </DataTable>
         )}
       </section>
     </Layout>

@@ -4,6 +4,7 @@ import { Csrf } from "../components/form.tsx";
 import { nav, postForm } from "../components/hx.ts";
 import { Badge, EmptyState, Notice, PageHeader } from "../components/ui.tsx";
 import { formatMs } from "../components/format.ts";
+import { ActionsCell, Cell, DataTable, Row, RowHeader } from "../components/table.tsx";
 
 export interface ProviderRow {
   id: string;
@@ -64,38 +65,19 @@ export function ProvidersPage(props: ProvidersProps) {
           )}
         </EmptyState>
       ) : (
-        <div class="table-wrap" tabindex="0" role="region" aria-label="Providers">
-          <table class="table">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Type</th>
-                <th scope="col">Models</th>
-                <th scope="col" class="num">
-                  Priority
-                </th>
-                <th scope="col">Status</th>
-                <th scope="col">Key</th>
-                <th scope="col">
-                  <span class="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {providers.map((p, i) => (
-                <ProviderTableRow
-                  p={p}
-                  base={base}
-                  csrf={ctx.csrf}
-                  manage={manage}
-                  first={i === 0}
-                  last={i === providers.length - 1}
-                  test={props.tests?.[p.id]}
-                />
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable label="Providers" columns={["Name", "Type", "Models", { label: "Priority", num: true }, "Status", "Key"]} actions class="table-providers">
+          {providers.map((p, i) => (
+            <ProviderTableRow
+              p={p}
+              base={base}
+              csrf={ctx.csrf}
+              manage={manage}
+              first={i === 0}
+              last={i === providers.length - 1}
+              test={props.tests?.[p.id]}
+            />
+          ))}
+        </DataTable>
       )}
     </Layout>
   );
@@ -106,17 +88,19 @@ function ProviderTableRow(props: { p: ProviderRow; base: string; csrf: string; m
   const url = `${base}/${encodeURIComponent(p.id)}`;
   const shown = p.models.slice(0, 3);
   return (
-    <tr class={p.enabled ? "" : "row-muted"}>
-      <th scope="row">
+    <Row class={p.enabled ? "" : "row-muted"}>
+      <RowHeader label="Name">
         <span class="strong" safe>
           {p.name}
         </span>
         <span class="sub mono" safe>
           {p.base_url}
         </span>
-      </th>
-      <td safe>{p.label}</td>
-      <td>
+      </RowHeader>
+      <Cell label="Type">
+        <span safe>{p.label}</span>
+      </Cell>
+      <Cell label="Models">
         {p.models.length === 0 ? (
           <span class="muted">all models</span>
         ) : (
@@ -129,8 +113,8 @@ function ProviderTableRow(props: { p: ProviderRow; base: string; csrf: string; m
             {p.models.length > shown.length ? <span class="muted"> +{p.models.length - shown.length} more</span> : ""}
           </>
         )}
-      </td>
-      <td class="num">
+      </Cell>
+      <Cell label="Priority" class="num">
         <div class="reorder">
           <span class="mono">{p.priority}</span>
           {props.manage ? (
@@ -147,8 +131,8 @@ function ProviderTableRow(props: { p: ProviderRow; base: string; csrf: string; m
             ""
           )}
         </div>
-      </td>
-      <td>
+      </Cell>
+      <Cell label="Status">
         <div class="cell-row">
           {p.enabled ? <Badge tone="ok" label="Enabled" /> : <Badge tone="muted" label="Disabled" />}
           {props.manage ? (
@@ -163,8 +147,8 @@ function ProviderTableRow(props: { p: ProviderRow; base: string; csrf: string; m
             ""
           )}
         </div>
-      </td>
-      <td>
+      </Cell>
+      <Cell label="Key">
         {p.key_hint ? (
           <span class="mono" safe>
             {p.key_hint}
@@ -172,8 +156,8 @@ function ProviderTableRow(props: { p: ProviderRow; base: string; csrf: string; m
         ) : (
           <span class="muted">none</span>
         )}
-      </td>
-      <td class="actions">
+      </Cell>
+      <ActionsCell>
         <form method="post" action={`${url}/test`} hx-post={`${url}/test`} hx-target={`#test-${p.id}`} hx-swap="innerHTML" hx-disable="find button" class="inline-form">
           <Csrf token={props.csrf} />
           <button type="submit" class="btn btn-small btn-secondary" aria-label={`Test ${p.name}`}>
@@ -202,8 +186,8 @@ function ProviderTableRow(props: { p: ProviderRow; base: string; csrf: string; m
         <div id={`test-${p.id}`} class="test-result" role="status" aria-live="polite">
           {props.test ? <TestResultView result={props.test} /> : ""}
         </div>
-      </td>
-    </tr>
+      </ActionsCell>
+    </Row>
   );
 }
 

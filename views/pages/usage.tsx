@@ -5,8 +5,9 @@ import { getForm, nav } from "../components/hx.ts";
 import { EmptyState, PageHeader } from "../components/ui.tsx";
 import { BarChart } from "../components/chart.tsx";
 import { formatCompact, formatCost, formatCostTick, formatInt, formatPercent } from "../components/format.ts";
-import { TotalsStats, errorRate, type Totals } from "../components/usage-bits.tsx";
+import { TotalsStats, type Totals } from "../components/usage-bits.tsx";
 import { BudgetMeter, type BudgetPeriod } from "../components/limits.tsx";
+import { Cell, DataTable, Row, RowHeader } from "../components/table.tsx";
 
 /** One gateway key's usage in the range, and its budget (spend this budget period) when it has one. */
 export interface KeyUsageRow {
@@ -53,8 +54,8 @@ export function UsagePage(props: UsageProps) {
           ))}
         </nav>
         <form {...getForm(base)} class="filters filters-compact" aria-label="Date range">
-          <TextField name="from" label="From" type="date" value={props.values.from} errors={props.errors} />
-          <TextField name="to" label="To" type="date" value={props.values.to} errors={props.errors} />
+          <TextField name="from" label="From (UTC)" type="date" value={props.values.from} errors={props.errors} />
+          <TextField name="to" label="To (UTC)" type="date" value={props.values.to} errors={props.errors} />
           <div class="filter-actions">
             <button type="submit" class="btn btn-primary">
               Show
@@ -114,6 +115,32 @@ export function UsagePage(props: UsageProps) {
   );
 }
 
+const FIGURE_COLUMNS = ["Requests", "Error rate", "Tokens in", "Tokens out", "Cost"].map((label) => ({ label, num: true }));
+
+/** Requests, error rate, tokens and cost: the figures every breakdown row has. */
+function FigureCells(props: { r: Pick<Totals, "requests" | "errors" | "prompt_tokens" | "completion_tokens" | "cost_usd"> }) {
+  const { r } = props;
+  return (
+    <>
+      <Cell label="Requests" class="num">
+        <span safe>{formatInt(r.requests)}</span>
+      </Cell>
+      <Cell label="Error rate" class="num">
+        <span safe>{formatPercent(r.requests > 0 ? r.errors / r.requests : null)}</span>
+      </Cell>
+      <Cell label="Tokens in" class="num">
+        <span safe>{formatInt(r.prompt_tokens)}</span>
+      </Cell>
+      <Cell label="Tokens out" class="num">
+        <span safe>{formatInt(r.completion_tokens)}</span>
+      </Cell>
+      <Cell label="Cost" class="num">
+        <span safe>{formatCost(r.cost_usd)}</span>
+      </Cell>
+    </>
+  );
+}
+
 function BreakdownTable(props: { title: string; rows: (Totals & { label: string })[]; firstColumn: string; mono?: boolean }) {
   return (
     <section class="panel">
@@ -121,56 +148,16 @@ function BreakdownTable(props: { title: string; rows: (Totals & { label: string 
       {props.rows.length === 0 ? (
         <p class="muted">Nothing in this range.</p>
       ) : (
-        <div class="table-wrap" tabindex="0" role="region" aria-label={props.title}>
-          <table class="table table-compact">
-            <thead>
-              <tr>
-                <th scope="col" safe>
-                  {props.firstColumn}
-                </th>
-                <th scope="col" class="num">
-                  Requests
-                </th>
-                <th scope="col" class="num">
-                  Error rate
-                </th>
-                <th scope="col" class="num">
-                  Tokens in
-                </th>
-                <th scope="col" class="num">
-                  Tokens out
-                </th>
-                <th scope="col" class="num">
-                  Cost
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {props.rows.map((r) => (
-                <tr>
-                  <th scope="row" class={props.mono ? "mono" : ""} safe>
-                    {r.label}
-                  </th>
-                  <td class="num" safe>
-                    {formatInt(r.requests)}
-                  </td>
-                  <td class="num" safe>
-                    {formatPercent(errorRate(r))}
-                  </td>
-                  <td class="num" safe>
-                    {formatInt(r.prompt_tokens)}
-                  </td>
-                  <td class="num" safe>
-                    {formatInt(r.completion_tokens)}
-                  </td>
-                  <td class="num" safe>
-                    {formatCost(r.cost_usd)}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable label={props.title} class="table-compact" columns={[props.firstColumn, ...FIGURE_COLUMNS]}>
+          {props.rows.map((r) => (
+            <Row>
+              <RowHeader label={props.firstColumn} class={props.mono ? "mono" : ""}>
+                <span safe>{r.label}</span>
+              </RowHeader>
+              <FigureCells r={r} />
+            </Row>
+          ))}
+        </DataTable>
       )}
     </section>
   );
@@ -184,64 +171,25 @@ function ByKeyTable(props: { rows: KeyUsageRow[] }) {
       {props.rows.length === 0 ? (
         <p class="muted">Nothing in this range.</p>
       ) : (
-        <div class="table-wrap" tabindex="0" role="region" aria-label="By key">
-          <table class="table table-compact">
-            <thead>
-              <tr>
-                <th scope="col">Key</th>
-                <th scope="col" class="num">
-                  Requests
-                </th>
-                <th scope="col" class="num">
-                  Error rate
-                </th>
-                <th scope="col" class="num">
-                  Tokens in
-                </th>
-                <th scope="col" class="num">
-                  Tokens out
-                </th>
-                <th scope="col" class="num">
-                  Cost
-                </th>
-                <th scope="col">Budget (current period)</th>
-              </tr>
-            </thead>
-            <tbody>
-              {props.rows.map((r) => (
-                <tr class={r.state === "active" ? "" : "row-muted"}>
-                  <th scope="row">
-                    <span safe>{r.label}</span>
-                    {r.prefix ? (
-                      <code class="sub mono" safe>
-                        {`${r.prefix}…`}
-                      </code>
-                    ) : (
-                      ""
-                    )}
-                    {r.state !== "active" ? <span class="sub">{r.state}</span> : ""}
-                  </th>
-                  <td class="num" safe>
-                    {formatInt(r.requests)}
-                  </td>
-                  <td class="num" safe>
-                    {formatPercent(r.requests > 0 ? r.errors / r.requests : null)}
-                  </td>
-                  <td class="num" safe>
-                    {formatInt(r.prompt_tokens)}
-                  </td>
-                  <td class="num" safe>
-                    {formatInt(r.completion_tokens)}
-                  </td>
-                  <td class="num" safe>
-                    {formatCost(r.cost_usd)}
-                  </td>
-                  <td>{r.budget ? <BudgetMeter {...r.budget} label={`Budget spent by ${r.label}`} /> : <span class="muted">—</span>}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable label="By key" class="table-compact" columns={["Key", ...FIGURE_COLUMNS, "Budget (current period)"]}>
+          {props.rows.map((r) => (
+            <Row class={r.state === "active" ? "" : "row-muted"}>
+              <RowHeader label="Key">
+                <span safe>{r.label}</span>
+                {r.prefix ? (
+                  <code class="sub mono" safe>
+                    {`${r.prefix}…`}
+                  </code>
+                ) : (
+                  ""
+                )}
+                {r.state !== "active" ? <span class="sub">{r.state}</span> : ""}
+              </RowHeader>
+              <FigureCells r={r} />
+              <Cell label="Budget (current period)">{r.budget ? <BudgetMeter {...r.budget} label={`Budget spent by ${r.label}`} /> : <span class="muted">—</span>}</Cell>
+            </Row>
+          ))}
+        </DataTable>
       )}
     </section>
   );
