@@ -7,6 +7,7 @@ import m0004 from "../../sql/0004_sessions.sql" with { type: "text" };
 import m0005 from "../../sql/0005_invitations.sql" with { type: "text" };
 import m0006 from "../../sql/0006_governance.sql" with { type: "text" };
 import m0007 from "../../sql/0007_rate_windows.sql" with { type: "text" };
+import m0008 from "../../sql/0008_log_request_id.sql" with { type: "text" };
 import m0009 from "../../sql/0009_log_endpoint.sql" with { type: "text" };
 
 export interface Migration {
@@ -23,5 +24,6 @@ export const migrations: Migration[] = [
   { version: 5, name: "0005_invitations.sql", sql: m0005 },
   { version: 6, name: "0006_governance.sql", sql: m0006 },
   { version: 7, name: "0007_rate_windows.sql", sql: m0007 },
+  { version: 8, name: "0008_log_request_id.sql", sql: m0008 },
   { version: 9, name: "0009_log_endpoint.sql", sql: m0009 },
 ];
