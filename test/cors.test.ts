@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
 import { gatewayHarness, type GatewayHarness } from "./support/gateway.ts";
 import { parseEnv } from "../src/config.ts";
@@ -99,6 +100,32 @@ describe("CORS_ORIGINS with one origin", () => {
     for (const k of [...asked, "x-request-id"]) expect(allowed).toContain(k);
     expect(Number(pre.headers.get("access-control-max-age"))).toBeGreaterThan(0);
     expect(pre.headers.get("vary")).toContain("Origin");
+  });
+
+  test("and every header the Anthropic SDK sends to /v1/messages, x-api-key included", async () => {
+    const captured: Headers[] = [];
+    const client = new Anthropic({
+      apiKey: h.key,
+      baseURL: h.base,
+      maxRetries: 0,
+      dangerouslyAllowBrowser: true,
+      fetch: async (url: RequestInfo | URL, init?: RequestInit) => {
+        captured.push(new Headers(init?.headers));
+        return fetch(url, init);
+      },
+    });
+    await client.messages.create({ model: "gpt-4o-mini", max_tokens: 8, messages: [{ role: "user", content: "x" }] });
+    const safelisted = new Set(["accept", "accept-language", "content-language", "user-agent"]);
+    const asked: string[] = [];
+    captured[0]!.forEach((_, k) => {
+      if (!safelisted.has(k)) asked.push(k);
+    });
+    expect(asked).toContain("anthropic-version");
+    // Clients that put the key in x-api-key (as Anthropic's API expects) are allowed too.
+    const pre = await preflight(h, "/v1/messages", APP, [...asked, "x-api-key"].join(", "));
+    expect(pre.status).toBe(204);
+    const allowed = pre.headers.get("access-control-allow-headers")!.split(",").map((s) => s.trim());
+    for (const k of [...asked, "x-api-key"]) expect(allowed).toContain(k);
   });
 
   test("answers, errors and streams carry the origin, Vary and the exposed gateway headers", async () => {

@@ -107,4 +107,7 @@ test("log rows name the API the client spoke, answered or refused", async () => 
     embeddings: "embeddings",
     "messages-refused": "messages",
   });
+  // Anthropic's error shape has no code field: the row still says which refusal it was.
+  const [refused] = await h.t.sql<{ error_class: string }[]>`select error_class from request_logs where request_id = ${`${tag}-messages-refused`}`;
+  expect(refused!.error_class).toBe("model_not_allowed");
 });

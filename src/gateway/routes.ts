@@ -73,6 +73,8 @@ async function authenticate(gw: GatewayServices, headers: Headers): Promise<Gate
 const keyOf = new WeakMap<Request, { key: Promise<GatewayKey>; startedAt: number }>();
 /** The model a request asked for, once its body was read: a refusal's log row names it. */
 const modelOf = new WeakMap<Request, string>();
+/** The governance code a request was refused with (budget_exceeded, …), for its log row. */
+const refusalCodeOf = new WeakMap<Request, string>();
 /** Refusals by governance keep their code as the log row's error class (filterable in the logs). */
 const GOVERNANCE_CODES = new Set(["model_not_allowed", "unpriced_model", "rate_limit_exceeded", "budget_exceeded"]);
 
@@ -89,7 +91,13 @@ export async function admitRequest(
   req: AdmitRequest,
 ): Promise<Record<string, string>> {
   modelOf.set(request, req.model);
-  return (await gw.governance.admit(key, runtime, req)).headers;
+  try {
+    return (await gw.governance.admit(key, runtime, req)).headers;
+  } catch (err) {
+    // Kept aside: /v1/messages renders the refusal in Anthropic's shape, which has no code to log.
+    if (err instanceof ApiError && err.code) refusalCodeOf.set(request, err.code);
+    throw err;
+  }
 }
 
 /**
@@ -121,7 +129,8 @@ export async function recordRefusal(gw: GatewayServices, request: Request, res: 
     .then((b: { error?: { message?: unknown; code?: unknown } }) => b?.error)
     .catch(() => null);
   const message = typeof error?.message === "string" ? error.message : null;
-  const code = typeof error?.code === "string" && GOVERNANCE_CODES.has(error.code) ? error.code : null;
+  const shown = refusalCodeOf.get(request) ?? error?.code;
+  const code = typeof shown === "string" && GOVERNANCE_CODES.has(shown) ? shown : null;
   const requestId = res.headers.get("x-request-id") ?? requestIdFrom(null);
   gw.sink.enqueue({
     ...newRecord({ requestId, key, model: modelOf.get(request) ?? "", stream: false, startedAt: entry.startedAt, status: res.status, endpoint: endpointOf(request) }),

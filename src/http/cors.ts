@@ -5,8 +5,23 @@
  * so no Allow-Credentials is needed, and "*" stays valid.
  */
 
-/** Request headers a browser client may send: OpenAI SDK headers, ours, and the SDK's x-stainless-* family. */
-export const CORS_ALLOW_HEADERS: readonly string[] = ["authorization", "content-type", "x-request-id", "openai-organization", "openai-project", "openai-beta", "idempotency-key"];
+/**
+ * Request headers a browser client may send: the OpenAI SDK's, the Anthropic SDK's (its key in
+ * x-api-key, for /v1/messages), ours, and both SDKs' x-stainless-* family.
+ */
+export const CORS_ALLOW_HEADERS: readonly string[] = [
+  "authorization",
+  "content-type",
+  "x-request-id",
+  "openai-organization",
+  "openai-project",
+  "openai-beta",
+  "idempotency-key",
+  "x-api-key",
+  "anthropic-version",
+  "anthropic-beta",
+  "anthropic-dangerous-direct-browser-access",
+];
 const STAINLESS = /^x-stainless-[a-z0-9-]{1,64}$/;
 
 /** Response headers scripts may read (Expose-Headers takes no prefix wildcards: each is named). */
