@@ -8,13 +8,13 @@ import type { GatewayKey, WorkspaceRuntime } from "./cache.ts";
 import { selectCandidates, type Candidate } from "./router.ts";
 import { withCost } from "./cost-header.ts";
 import {
-  allFailed,
   attemptSignal,
-  endedEarly,
+  clientMistake,
   errorBody,
   jsonResponse,
   modelNotFound,
   newRecord,
+  noneAnswered,
   noteFailure,
   readUpstreamJson,
   send,
@@ -161,23 +161,8 @@ export async function proxyEmbeddings(deps: ProxyDeps, call: EmbeddingsCall): Pr
     const e: UpstreamError = outcome.error;
     if (e.class === "rate_limit" && e.retryAfterMs !== undefined) retryAfterMs = Math.min(retryAfterMs ?? Infinity, e.retryAfterMs);
     const shown = noteFailure(deps, call.signal, cand, attempt, started, e);
-    if (outcome.final) {
-      record({ status: e.status, error_class: e.class, error_message: shown, provider_id: cand.provider.id, provider_name: cand.provider.name, provider_type: cand.provider.type, model_used: cand.upstreamModel });
-      return jsonResponse(e.status, errorBody({ ...e, message: shown }), { ...baseHeaders, "x-perpetuo-provider": cand.provider.name, "x-perpetuo-attempts": String(attempts.length) });
-    }
+    if (outcome.final) return clientMistake(cand, e, shown, attempts.length, record, baseHeaders);
   }
-
-  const ended = endedEarly(deps, call.signal, attempts.length, record, baseHeaders);
-  if (ended) return ended;
-  const tried = attempts.filter((a) => a.error_class !== "unsupported");
-  if (tried.length === 0 && lastUnsupported) {
-    const message = `${lastUnsupported.message} (no provider for '${body.model}' supports it)`;
-    record({ status: 400, error_class: "unsupported", error_message: message });
-    return jsonResponse(400, errorBody({ message, type: "invalid_request_error", param: lastUnsupported.param, code: "unsupported_parameter" }), {
-      ...baseHeaders,
-      "x-perpetuo-attempts": String(attempts.length),
-    });
-  }
-  return allFailed(tried, attempts, retryAfterMs, record, baseHeaders);
+  return noneAnswered(deps, call.signal, body.model, attempts, lastUnsupported, retryAfterMs, record, baseHeaders);
 }
 

@@ -215,20 +215,34 @@ export async function proxyChat(deps: ProxyDeps, call: ChatCall): Promise<Respon
     const e = outcome.error;
     if (e.class === "rate_limit" && e.retryAfterMs !== undefined) retryAfterMs = Math.min(retryAfterMs ?? Infinity, e.retryAfterMs);
     const shown = noteFailure(deps, call.signal, cand, attempt, started, e);
-    if (outcome.final) {
-      // The client's own mistake: another provider would refuse it too.
-      const err = { ...e, message: shown };
-      record({ status: e.status, error_class: e.class, error_message: shown, provider_id: cand.provider.id, provider_name: cand.provider.name, provider_type: cand.provider.type, model_used: cand.upstreamModel });
-      return jsonResponse(e.status, errorBody(err), { ...baseHeaders, "x-perpetuo-provider": cand.provider.name, "x-perpetuo-attempts": String(attempts.length) });
-    }
+    // The client's own mistake: another provider would refuse it too.
+    if (outcome.final) return clientMistake(cand, e, shown, attempts.length, record, baseHeaders);
   }
+  return noneAnswered(deps, call.signal, body.model, attempts, lastUnsupported, retryAfterMs, record, baseHeaders);
+}
 
-  const ended = endedEarly(deps, call.signal, attempts.length, record, baseHeaders);
+/** A provider refused the request as the client's own mistake: its answer, with the shown message. */
+export function clientMistake(cand: Candidate, e: UpstreamError, shown: string, attempts: number, record: Recorder, baseHeaders: Record<string, string>): Response {
+  record({ status: e.status, error_class: e.class, error_message: shown, provider_id: cand.provider.id, provider_name: cand.provider.name, provider_type: cand.provider.type, model_used: cand.upstreamModel });
+  return jsonResponse(e.status, errorBody({ ...e, message: shown }), { ...baseHeaders, "x-perpetuo-provider": cand.provider.name, "x-perpetuo-attempts": String(attempts) });
+}
+
+/** After the attempt loop with no answer: ended early, nobody could take the request (400), or every attempt failed. */
+export function noneAnswered(
+  deps: ProxyDeps,
+  client: AbortSignal,
+  model: string,
+  attempts: AttemptRecord[],
+  lastUnsupported: UnsupportedFeatureError | null,
+  retryAfterMs: number | null,
+  record: Recorder,
+  baseHeaders: Record<string, string>,
+): Response {
+  const ended = endedEarly(deps, client, attempts.length, record, baseHeaders);
   if (ended) return ended;
-
   const tried = attempts.filter((a) => a.error_class !== "unsupported");
   if (tried.length === 0 && lastUnsupported) {
-    const message = `${lastUnsupported.message} (no provider for '${body.model}' supports it)`;
+    const message = `${lastUnsupported.message} (no provider for '${model}' supports it)`;
     record({ status: 400, error_class: "unsupported", error_message: message });
     return jsonResponse(400, errorBody({ message, type: "invalid_request_error", param: lastUnsupported.param, code: "unsupported_parameter" }), {
       ...baseHeaders,
@@ -266,7 +280,7 @@ export function noteFailure(deps: ProxyDeps, client: AbortSignal, cand: Candidat
 }
 
 /** No candidate answered because shutdown's deadline passed or the client left; null otherwise. */
-export function endedEarly(deps: ProxyDeps, client: AbortSignal, attempts: number, record: Recorder, baseHeaders: Record<string, string>): Response | null {
+function endedEarly(deps: ProxyDeps, client: AbortSignal, attempts: number, record: Recorder, baseHeaders: Record<string, string>): Response | null {
   if (deps.draining?.aborted) {
     record({ status: SHUTDOWN.status, error_class: SHUTDOWN.class, error_message: SHUTDOWN.message });
     return jsonResponse(SHUTDOWN.status, errorBody(SHUTDOWN), { ...baseHeaders, "x-perpetuo-attempts": String(attempts) });
@@ -279,7 +293,7 @@ export function endedEarly(deps: ProxyDeps, client: AbortSignal, attempts: numbe
 }
 
 /** Every candidate tried failed: one kind of failure keeps its status, a mix is a 502; the message sums up each attempt. */
-export function allFailed(tried: AttemptRecord[], attempts: AttemptRecord[], retryAfterMs: number | null, record: Recorder, baseHeaders: Record<string, string>): Response {
+function allFailed(tried: AttemptRecord[], attempts: AttemptRecord[], retryAfterMs: number | null, record: Recorder, baseHeaders: Record<string, string>): Response {
   const classes = new Set(tried.map((a) => a.error_class));
   const only = classes.size === 1 ? ([...classes][0] as keyof typeof ERROR_DEFAULTS) : null;
   const status = only && ERROR_DEFAULTS[only] ? ERROR_DEFAULTS[only].status : 502;
