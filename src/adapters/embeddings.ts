@@ -11,33 +11,17 @@
  *   Token-id inputs (number arrays) have no Gemini equivalent: UnsupportedFeatureError.
  * - Anthropic has no embeddings API: embeddingsAdapterFor returns null.
  */
+import type { EmbeddingsRequest } from "../gateway/embeddings-model.ts";
+import { PROVIDER_CATALOG, type ProviderType } from "../providers/catalog.ts";
+import { jsonHeaders, postJson } from "./common.ts";
 import { geminiAdapter, modelPath } from "./gemini.ts";
 import { openaiAdapter } from "./openai.ts";
-import {
-  isRecord,
-  joinUrl,
-  num,
-  str,
-  UnsupportedFeatureError,
-  upstreamError,
-  UpstreamResponseError,
-  type Adapter,
-  type UpstreamRequest,
-  type UpstreamTarget,
-} from "./types.ts";
+import { isRecord, num, str, UnsupportedFeatureError, upstreamError, UpstreamResponseError } from "./types.ts";
+import type { Adapter, UpstreamRequest, UpstreamTarget } from "./types.ts";
 
-export type EmbeddingsInput = string | string[] | number[] | number[][];
+export type { EmbeddingsRequest };
+export type EmbeddingsInput = EmbeddingsRequest["input"];
 export type EncodingFormat = "float" | "base64";
-
-/** The OpenAI Embeddings request, as the gateway validated it (unknown fields pass through to OpenAI-compatible upstreams). */
-export interface EmbeddingsRequest {
-  input: EmbeddingsInput;
-  model: string;
-  encoding_format?: EncodingFormat;
-  dimensions?: number;
-  user?: string;
-  [extra: string]: unknown;
-}
 
 export interface Embedding {
   object: "embedding";
@@ -119,9 +103,8 @@ function openaiEmbeddings(askBase64: boolean): EmbeddingsAdapter {
     buildEmbeddingsRequests(req, target) {
       const body: Record<string, unknown> = { ...req, model: target.model };
       if (!askBase64) delete body.encoding_format;
-      const headers: Record<string, string> = { "content-type": "application/json" };
-      if (target.apiKey !== null) headers.authorization = `Bearer ${target.apiKey}`;
-      return [{ url: joinUrl(target.baseUrl, "/embeddings"), method: "POST", headers, body: JSON.stringify(body) }];
+      const headers = jsonHeaders(target.apiKey, "authorization", "Bearer ");
+      return [postJson(target, "/embeddings", headers, body)];
     },
     parseEmbeddingsResponses([body], ctx) {
       if (!isRecord(body)) throw malformed("not a JSON object");
@@ -152,8 +135,7 @@ const geminiEmbeddings: EmbeddingsAdapter = {
     if (!texts) throw new UnsupportedFeatureError("input", "Gemini embeds text only; token-id input (arrays of numbers) is not supported");
     const path = modelPath(target.model);
     const name = `models/${path}`;
-    const headers: Record<string, string> = { "content-type": "application/json" };
-    if (target.apiKey !== null) headers["x-goog-api-key"] = target.apiKey;
+    const headers = jsonHeaders(target.apiKey, "x-goog-api-key");
     const out: UpstreamRequest[] = [];
     for (let start = 0; start < texts.length; start += GEMINI_MAX_BATCH) {
       const requests = texts.slice(start, start + GEMINI_MAX_BATCH).map((text) => {
@@ -161,7 +143,7 @@ const geminiEmbeddings: EmbeddingsAdapter = {
         if (req.dimensions !== undefined) r.outputDimensionality = req.dimensions;
         return r;
       });
-      out.push({ url: joinUrl(target.baseUrl, `/v1beta/${name}:batchEmbedContents`), method: "POST", headers, body: JSON.stringify({ requests }) });
+      out.push(postJson(target, `/v1beta/${name}:batchEmbedContents`, headers, { requests }));
     }
     return out;
   },
@@ -187,15 +169,8 @@ const compatible = openaiEmbeddings(false);
 
 /** The embeddings wire format of a provider type, or null when it has no embeddings API. */
 export function embeddingsAdapterFor(type: string): EmbeddingsAdapter | null {
-  switch (type) {
-    case "anthropic":
-      return null;
-    case "gemini":
-      return geminiEmbeddings;
-    case "openai":
-      return openaiOwn;
-    default:
-      // Groq and DeepSeek have no embeddings endpoint either, but their 404 falls back to the next entry.
-      return compatible;
-  }
+  if (type === "openai") return openaiOwn;
+  const format = Object.hasOwn(PROVIDER_CATALOG, type) ? PROVIDER_CATALOG[type as ProviderType].format : "openai";
+  // Groq and DeepSeek have no embeddings endpoint either, but their 404 falls back to the next entry.
+  return format === "anthropic" ? null : format === "gemini" ? geminiEmbeddings : compatible;
 }

@@ -23,6 +23,8 @@ const TYPE_BY_EXT: Record<string, string> = {
   jpeg: "image/jpeg",
   gif: "image/gif",
   webp: "image/webp",
+  heic: "image/heic",
+  heif: "image/heif",
   txt: "text/plain",
   md: "text/markdown",
   csv: "text/csv",
@@ -31,7 +33,8 @@ const TYPE_BY_EXT: Record<string, string> = {
 const DATA_URL = /^data:([^;,]+)((?:;[^;,]*)*?);base64,/i;
 const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
 
-function typeFromName(filename: string | undefined): string | undefined {
+/** A media type from a file name's extension, when the extension is one we know. */
+export function typeFromName(filename: string | undefined): string | undefined {
   if (!filename) return undefined;
   const dot = filename.lastIndexOf(".");
   return dot === -1 ? undefined : TYPE_BY_EXT[filename.slice(dot + 1).toLowerCase()];

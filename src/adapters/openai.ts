@@ -1,31 +1,8 @@
-import {
-  classForStatus,
-  fallbackMessage,
-  isRecord,
-  joinUrl,
-  num,
-  reportedModel,
-  retryAfterFromHeaders,
-  str,
-  tryParseJson,
-  upstreamError,
-  UpstreamResponseError,
-  usageFromOpenAI,
-  type Adapter,
-  type ChatCompletion,
-  type ChatCompletionChunk,
-  type ChatRequest,
-  type CompletionUsage,
-  type ErrorClass,
-  type ResponseContext,
-  type SSEEvent,
-  type StreamResult,
-  type StreamTransformer,
-  type UpstreamError,
-  type UpstreamRequest,
-  type UpstreamTarget,
-  type Usage,
-} from "./types.ts";
+import { eventObject, jsonHeaders, MALFORMED_EVENT, modelIds, modelsRequest, notAnObject, postJson, reportedModel, streamError, streamFailure } from "./common.ts";
+import { classForStatus, fallbackMessage, isRecord, num, providerError, str, tryParseJson, upstreamError } from "./types.ts";
+import { UpstreamResponseError, usageFromOpenAI } from "./types.ts";
+import type { Adapter, ChatCompletion, ChatCompletionChunk, ChatRequest, CompletionUsage, ErrorClass, ResponseContext } from "./types.ts";
+import type { SSEEvent, StreamResult, StreamTransformer, UpstreamError, UpstreamRequest, UpstreamTarget, Usage } from "./types.ts";
 
 export interface OpenAIAdapterOptions {
   /**
@@ -35,11 +12,7 @@ export interface OpenAIAdapterOptions {
   streamOptions: boolean;
 }
 
-function headersFor(apiKey: string | null): Record<string, string> {
-  const h: Record<string, string> = { "content-type": "application/json" };
-  if (apiKey !== null) h.authorization = `Bearer ${apiKey}`;
-  return h;
-}
+const headersFor = (apiKey: string | null) => jsonHeaders(apiKey, "authorization", "Bearer ");
 
 function buildChatRequest(req: ChatRequest, target: UpstreamTarget, opts: OpenAIAdapterOptions): UpstreamRequest {
   const body: Record<string, unknown> = { ...req, model: target.model };
@@ -51,7 +24,7 @@ function buildChatRequest(req: ChatRequest, target: UpstreamTarget, opts: OpenAI
     // OpenAI rejects stream_options on non-streamed requests; it carries no meaning there.
     delete body.stream_options;
   }
-  return { url: joinUrl(target.baseUrl, "/chat/completions"), method: "POST", headers: headersFor(target.apiKey), body: JSON.stringify(body) };
+  return postJson(target, "/chat/completions", headersFor(target.apiKey), body);
 }
 
 function errorMessage(payload: unknown, fallback: string): string {
@@ -72,16 +45,11 @@ function fromErrorPayload(status: number, errObj: unknown, message: string, head
   const code = typeof e.code === "string" && e.code ? e.code : typeof e.code === "number" ? String(e.code) : null;
   const param = str(e.param) ?? null;
   const extra: Parameters<typeof upstreamError>[2] = {};
-  if (upstreamStatus !== undefined) extra.upstreamStatus = upstreamStatus;
   if (CLIENT_FACING.has(cls)) {
     if (code !== null) extra.code = code;
     if (param !== null) extra.param = param;
   }
-  if (headers && (cls === "rate_limit" || cls === "overloaded" || cls === "server")) {
-    const ms = retryAfterFromHeaders(headers);
-    if (ms !== undefined) extra.retryAfterMs = ms;
-  }
-  return upstreamError(cls, message, extra);
+  return providerError(cls, message, upstreamStatus, headers, extra);
 }
 
 export function classifyOpenAIError(status: number, bodyText: string, headers: Headers): UpstreamError {
@@ -106,7 +74,7 @@ function classifyInlineError(errObj: unknown): UpstreamError {
 }
 
 function parseChatResponse(body: unknown, ctx: ResponseContext): ChatCompletion {
-  if (!isRecord(body)) throw new UpstreamResponseError(upstreamError("server", "upstream returned a response that is not a JSON object"));
+  if (!isRecord(body)) throw notAnObject();
   if (!Array.isArray(body.choices)) {
     if (body.error !== undefined) throw new UpstreamResponseError(classifyInlineError(body.error));
     throw new UpstreamResponseError(upstreamError("server", "upstream response has no choices"));
@@ -142,14 +110,9 @@ function createStreamTransformer(ctx: ResponseContext): StreamTransformer {
       done = true;
       return { chunks: usageChunk(), done: true };
     }
-    let obj: unknown;
-    try {
-      obj = JSON.parse(data);
-    } catch {
-      return { chunks: [], error: upstreamError("stream_error", "upstream sent malformed stream data") };
-    }
-    if (!isRecord(obj)) return { chunks: [], error: upstreamError("stream_error", "upstream sent malformed stream data") };
-    if (obj.error !== undefined && obj.error !== null && !Array.isArray(obj.choices)) return { chunks: [], error: classifyInlineError(obj.error) };
+    const obj = eventObject(ev);
+    if (!obj) return streamFailure(MALFORMED_EVENT);
+    if (obj.error !== undefined && obj.error !== null && !Array.isArray(obj.choices)) return streamError(classifyInlineError(obj.error));
 
     if (typeof obj.id === "string") id = obj.id;
     else obj.id = id;
@@ -198,27 +161,19 @@ function createStreamTransformer(ctx: ResponseContext): StreamTransformer {
       done = true;
       return { chunks: usageChunk(), done: true };
     }
-    return { chunks: [], error: upstreamError("stream_error", "upstream stream ended before completion") };
+    return streamFailure("upstream stream ended before completion");
   }
 
   return { push, finish, usage: () => usage };
 }
 
 function buildModelsRequest(target: Omit<UpstreamTarget, "model">): UpstreamRequest {
-  const headers = headersFor(target.apiKey);
-  delete headers["content-type"];
-  return { url: joinUrl(target.baseUrl, "/models"), method: "GET", headers };
+  return modelsRequest(target, "/models", headersFor(target.apiKey));
 }
 
 function parseModelsResponse(body: unknown): string[] {
   // Together answers with a bare array; everyone else with {object:"list", data:[…]}.
-  const list = Array.isArray(body) ? body : isRecord(body) && Array.isArray(body.data) ? body.data : [];
-  const out: string[] = [];
-  for (const m of list) {
-    const id = isRecord(m) ? str(m.id) : undefined;
-    if (id) out.push(id);
-  }
-  return out;
+  return modelIds(Array.isArray(body) ? body : isRecord(body) ? body.data : undefined, "id");
 }
 
 export function createOpenAIAdapter(opts: OpenAIAdapterOptions = { streamOptions: true }): Adapter {

@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { modelNameProblem } from "../adapters/types.ts";
+import { ModelField } from "./model.ts";
 
 /** OpenAI's own limit on inputs per request. */
 export const MAX_EMBEDDING_INPUTS = 2048;
@@ -11,15 +11,7 @@ const tokenIds = v.pipe(
 
 // The OpenAI Embeddings request. Loose: fields we do not know pass through to OpenAI-compatible upstreams.
 export const EmbeddingsBody = v.looseObject({
-  model: v.pipe(
-    v.string("model is required"),
-    v.nonEmpty("model must not be empty"),
-    v.maxLength(256),
-    v.rawCheck(({ dataset, addIssue }) => {
-      const problem = dataset.typed ? modelNameProblem(dataset.value) : null;
-      if (problem) addIssue({ message: `model ${problem}` });
-    }),
-  ),
+  model: ModelField,
   input: v.union(
     [
       v.pipe(v.string(), v.nonEmpty("must not be an empty string")),
@@ -37,3 +29,5 @@ export const EmbeddingsBody = v.looseObject({
   dimensions: v.optional(v.pipe(v.number("dimensions must be a number"), v.integer("dimensions must be a whole number"), v.minValue(1, "dimensions must be at least 1"), v.maxValue(65_536, "dimensions must be at most 65536"))),
   user: v.optional(v.string("user must be a string")),
 });
+
+export type EmbeddingsRequest = v.InferOutput<typeof EmbeddingsBody>;

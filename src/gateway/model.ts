@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { modelNameProblem } from "../adapters/types.ts";
+import { modelNameProblem } from "../adapters/util.ts";
 
 // The OpenAI Chat Completions request, checked as far as the gateway must rely on it. Objects are
 // loose: fields we do not know pass through untouched to OpenAI-compatible upstreams.
@@ -53,17 +53,20 @@ const Tool = v.looseObject({
   }),
 });
 
+/** The model a client names, for every /v1 request that names one. */
+export const ModelField = v.pipe(
+  v.string("model is required"),
+  v.nonEmpty("model must not be empty"),
+  v.maxLength(256),
+  // Some providers put the model in the URL path (Gemini): nothing that could leave base_url.
+  v.rawCheck(({ dataset, addIssue }) => {
+    const problem = dataset.typed ? modelNameProblem(dataset.value) : null;
+    if (problem) addIssue({ message: `model ${problem}` });
+  }),
+);
+
 export const ChatCompletionBody = v.looseObject({
-  model: v.pipe(
-    v.string("model is required"),
-    v.nonEmpty("model must not be empty"),
-    v.maxLength(256),
-    // Some providers put the model in the URL path (Gemini): nothing that could leave base_url.
-    v.rawCheck(({ dataset, addIssue }) => {
-      const problem = dataset.typed ? modelNameProblem(dataset.value) : null;
-      if (problem) addIssue({ message: `model ${problem}` });
-    }),
-  ),
+  model: ModelField,
   messages: v.pipe(v.array(Message, "messages must be an array"), v.minLength(1, "messages must contain at least one message")),
   stream: nullish(v.boolean()),
   stream_options: nullish(v.looseObject({ include_usage: nullish(v.boolean()) })),
@@ -93,4 +96,8 @@ export const ChatCompletionBody = v.looseObject({
   ),
 });
 
-export type ChatCompletionBodyInput = v.InferOutput<typeof ChatCompletionBody>;
+/**
+ * The chat request every adapter takes: what the schema guarantees, plus unknown fields (they pass
+ * through to OpenAI-compatible upstreams). The Responses and Messages translations build one too.
+ */
+export type ChatRequest = v.InferOutput<typeof ChatCompletionBody>;

@@ -14,7 +14,6 @@ import { redactSecrets } from "../adapters/types.ts";
 import { listedModels, matchesModel, parsePin, serves } from "./router.ts";
 import { proxyEmbeddings } from "./embeddings.ts";
 import { EmbeddingsBody } from "./embeddings-model.ts";
-import type { EmbeddingsRequest } from "../adapters/embeddings.ts";
 import type { GatewayServices } from "./services.ts";
 import type { GatewayKey, WorkspaceRuntime } from "./cache.ts";
 import { KeyringError } from "../providers/keyring.ts";
@@ -165,7 +164,7 @@ export function gatewayRoutes(deps: AppDeps, gw: GatewayServices) {
     .derive(async ({ request }) => ({ gatewayKey: await gatewayKeyFor(gw, request) }))
     .post(
       "/chat/completions",
-      ({ body, gatewayKey, request, headers }) => chat(body as ChatRequest, gatewayKey, request, headers["x-request-id"]),
+      ({ body, gatewayKey, request, headers }) => chat(body, gatewayKey, request, headers["x-request-id"]),
       { body: ChatCompletionBody },
     )
     // The Responses API runs as a chat request, so routing, fallback, logs and usage are the same;
@@ -182,7 +181,7 @@ export function gatewayRoutes(deps: AppDeps, gw: GatewayServices) {
         const startedAt = performance.now();
         const requestId = requestIdFrom(headers["x-request-id"]);
         const runtime = await runtimeFor(gw, gatewayKey.workspace_id, deps.logger);
-        const req = body as EmbeddingsRequest;
+        const req = body;
         const limitHeaders = await admitRequest(gw, request, gatewayKey, runtime, { model: req.model, estimatedTokens: estimateEmbeddingTokens(req.input), requestId });
         const res = await proxyEmbeddings(
           { cooldowns: gw.cooldowns, logger: deps.logger, sink: gw.sink, draining: gw.draining, fetch: gw.fetch },

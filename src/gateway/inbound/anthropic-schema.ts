@@ -1,5 +1,6 @@
 import * as v from "valibot";
-import { isRecord, modelNameProblem } from "../../adapters/types.ts";
+import { isRecord } from "../../adapters/types.ts";
+import { ModelField } from "../model.ts";
 
 /**
  * Anthropic's Messages request (`POST /v1/messages`), checked as far as the translation relies on
@@ -173,15 +174,7 @@ const KNOWN = new Set([
 
 export const MessagesBody = v.pipe(
   v.looseObject({
-    model: v.pipe(
-      v.string("model is required"),
-      v.nonEmpty("model must not be empty"),
-      v.maxLength(256),
-      v.rawCheck(({ dataset, addIssue }) => {
-        const problem = dataset.typed ? modelNameProblem(dataset.value) : null;
-        if (problem) addIssue({ message: `model ${problem}` });
-      }),
-    ),
+    model: ModelField,
     max_tokens: v.pipe(v.number("max_tokens is required"), v.integer("max_tokens must be an integer"), v.minValue(1, "max_tokens must be at least 1")),
     messages: v.pipe(v.array(Message, "messages must be an array"), v.minLength(1, "messages must contain at least one message")),
     system: v.optional(stringOr(TextBlock, "system must be a string or an array of text blocks")),

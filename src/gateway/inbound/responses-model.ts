@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { ChatCompletionBody } from "../model.ts";
+import { ModelField } from "../model.ts";
 
 // The OpenAI Responses API request (`POST /v1/responses`), checked as far as its translation to a
 // chat request relies on it. Perpetuo keeps no state: whatever would need stored responses,
@@ -147,7 +147,7 @@ const Format = byType(
 );
 
 export const ResponsesBody = v.looseObject({
-  model: ChatCompletionBody.entries.model,
+  model: ModelField,
   // Dispatched rather than a union, so that an error names the item at fault, not just `input`.
   input: v.lazy((input: unknown) =>
     typeof input === "string"

@@ -1,0 +1,264 @@
+/**
+ * Anthropic Messages → OpenAI Chat Completions: the response, the stream and errors (the request
+ * side and the header comment on the choices made are in anthropic.ts).
+ */
+import { ANSWER_TOOL, assistantMessage, chunkOf, completionOf, eventObject, finishReasonBy, MALFORMED_EVENT } from "./common.ts";
+import { notAnObject, reportedModel, streamError, streamFailure, usageChunk } from "./common.ts";
+import { classForStatus, contextOverflowError, fallbackMessage, isRecord, num, providerError, str, tryParseJson } from "./types.ts";
+import { upstreamError, UpstreamResponseError } from "./types.ts";
+import type { ChatCompletion, ChatCompletionChunk, ChunkDelta, ErrorClass, FinishReason, ResponseContext, SSEEvent } from "./types.ts";
+import type { StreamResult, StreamTransformer, ToolCall, UpstreamError, Usage } from "./types.ts";
+
+// end_turn, stop_sequence and pause_turn are a normal stop.
+const STOP_REASONS: Record<string, FinishReason> = { max_tokens: "length", model_context_window_exceeded: "length", tool_use: "tool_calls", refusal: "content_filter" };
+
+export function mapStopReason(reason: unknown, jsonMode: boolean): FinishReason {
+  return reason === "tool_use" && jsonMode ? "stop" : finishReasonBy(STOP_REASONS, reason);
+}
+
+interface InputUsage {
+  input: number;
+  cacheRead?: number;
+  cacheCreation?: number;
+}
+
+function readInputUsage(u: Record<string, unknown>, into: InputUsage): void {
+  const input = num(u.input_tokens);
+  if (input !== undefined) into.input = input;
+  const read = num(u.cache_read_input_tokens);
+  if (read !== undefined) into.cacheRead = read;
+  const created = num(u.cache_creation_input_tokens);
+  if (created !== undefined) into.cacheCreation = created;
+}
+
+function toUsage(i: InputUsage, output: number): Usage {
+  const prompt = i.input + (i.cacheRead ?? 0) + (i.cacheCreation ?? 0);
+  const u: Usage = { prompt_tokens: prompt, completion_tokens: output, total_tokens: prompt + output };
+  if (i.cacheRead !== undefined) u.cached_tokens = i.cacheRead;
+  if (i.cacheCreation !== undefined) u.cache_creation_tokens = i.cacheCreation;
+  return u;
+}
+
+export function anthropicUsage(raw: unknown): Usage | null {
+  if (!isRecord(raw)) return null;
+  const i: InputUsage = { input: 0 };
+  readInputUsage(raw, i);
+  return toUsage(i, num(raw.output_tokens) ?? 0);
+}
+
+
+function anthropicErrorOf(body: Record<string, unknown>): UpstreamError {
+  const e = isRecord(body.error) ? body.error : {};
+  return fromAnthropicError(undefined, str(e.type), str(e.message) ?? "upstream reported an error", null);
+}
+
+export function parseChatResponse(body: unknown, ctx: ResponseContext): ChatCompletion {
+  if (!isRecord(body)) throw notAnObject();
+  if (body.type === "error") throw new UpstreamResponseError(anthropicErrorOf(body));
+  if (!Array.isArray(body.content)) throw new UpstreamResponseError(upstreamError("server", "upstream response has no content"));
+  let text = "";
+  let hasText = false;
+  let answer: string | null = null;
+  const toolCalls: ToolCall[] = [];
+  for (const block of body.content as unknown[]) {
+    if (!isRecord(block)) continue;
+    if (block.type === "text" && typeof block.text === "string") {
+      text += block.text;
+      hasText = true;
+    } else if (block.type === "tool_use") {
+      const args = JSON.stringify(isRecord(block.input) ? block.input : {});
+      if (block.name === ANSWER_TOOL) answer ??= args;
+      else toolCalls.push({ id: str(block.id) ?? "", type: "function", function: { name: str(block.name) ?? "", arguments: args } });
+    }
+    // thinking / redacted_thinking blocks are reasoning, not content.
+  }
+  // In JSON mode the content is the JSON alone: text beside the answer tool would break parsing.
+  const content = answer ?? (hasText ? text : null);
+  const finish = toolCalls.length ? "tool_calls" : mapStopReason(body.stop_reason, answer !== null);
+  const choice = { index: 0, message: assistantMessage(content, toolCalls), logprobs: null, finish_reason: finish };
+  return completionOf(ctx, reportedModel(body.model, ctx), [choice], anthropicUsage(body.usage));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stream
+// ---------------------------------------------------------------------------------------------
+
+const TEXT = 1;
+const TOOL = 2;
+const JSON_BLOCK = 3;
+
+export function createStreamTransformer(ctx: ResponseContext): StreamTransformer {
+  let model = reportedModel(undefined, ctx);
+  let done = false;
+  let finished = false;
+  let jsonMode = false;
+  let toolCount = 0;
+  let sawStart = false;
+  const input: InputUsage = { input: 0 };
+  let output = 0;
+  // Per content-block index: its kind, and for tool blocks the OpenAI tool_calls index.
+  const kinds: number[] = [];
+  const toolIndex: number[] = [];
+  // JSON mode: text is held until it is known whether the answer tool answered (then it is dropped).
+  let hold = ctx.structured === true;
+  let held = "";
+
+  const chunk = (delta: ChunkDelta, finish: FinishReason | null) => chunkOf(ctx, model, 0, delta, finish);
+
+  /** Text for the client, or for later while JSON mode still holds it; never after the answer tool. */
+  function text(t: unknown): ChatCompletionChunk[] {
+    if (typeof t !== "string" || t === "" || jsonMode) return [];
+    if (hold) {
+      held += t;
+      return [];
+    }
+    return [chunk({ content: t }, null)];
+  }
+
+  /** The held text turned out to be the answer's companion to a tool call or the answer itself. */
+  function release(): ChatCompletionChunk[] {
+    hold = false;
+    const t = held;
+    held = "";
+    return t && !jsonMode ? [chunk({ content: t }, null)] : [];
+  }
+
+  function push(ev: SSEEvent): StreamResult {
+    if (done) return { chunks: [] };
+    const obj = eventObject(ev);
+    if (!obj) return streamFailure(MALFORMED_EVENT);
+    const type = typeof obj.type === "string" ? obj.type : ev.event;
+    switch (type) {
+      case "message_start": {
+        sawStart = true;
+        const msg = isRecord(obj.message) ? obj.message : {};
+        if (typeof msg.model === "string" && msg.model) model = msg.model;
+        if (isRecord(msg.usage)) {
+          readInputUsage(msg.usage, input);
+          output = num(msg.usage.output_tokens) ?? output;
+        }
+        return { chunks: [chunk({ role: "assistant", content: "" }, null)] };
+      }
+      case "content_block_start": {
+        const idx = num(obj.index) ?? 0;
+        const block = isRecord(obj.content_block) ? obj.content_block : {};
+        if (block.type === "text") {
+          kinds[idx] = TEXT;
+          return { chunks: text(block.text) };
+        }
+        if (block.type === "tool_use") {
+          if (block.name === ANSWER_TOOL) {
+            kinds[idx] = JSON_BLOCK;
+            jsonMode = true;
+            held = "";
+            return { chunks: [] };
+          }
+          kinds[idx] = TOOL;
+          const ti = toolCount++;
+          toolIndex[idx] = ti;
+          // A call to the client's tool: the text before it is a normal preamble.
+          const chunks = release();
+          chunks.push(chunk({ tool_calls: [{ index: ti, id: str(block.id) ?? "", type: "function", function: { name: str(block.name) ?? "", arguments: "" } }] }, null));
+          return { chunks };
+        }
+        return { chunks: [] }; // thinking, redacted_thinking, server tools: not content
+      }
+      case "content_block_delta": {
+        const idx = num(obj.index) ?? 0;
+        const d = isRecord(obj.delta) ? obj.delta : {};
+        if (d.type === "text_delta") return { chunks: kinds[idx] === JSON_BLOCK ? [] : text(d.text) };
+        if (d.type === "input_json_delta") {
+          const pj = d.partial_json;
+          if (typeof pj !== "string" || pj === "") return { chunks: [] };
+          if (kinds[idx] === JSON_BLOCK) return { chunks: [chunk({ content: pj }, null)] };
+          if (kinds[idx] === TOOL) return { chunks: [chunk({ tool_calls: [{ index: toolIndex[idx], function: { arguments: pj } }] }, null)] };
+        }
+        return { chunks: [] };
+      }
+      case "message_delta": {
+        if (isRecord(obj.usage)) {
+          // Cumulative figures; newer API versions repeat the input side here too.
+          readInputUsage(obj.usage, input);
+          output = num(obj.usage.output_tokens) ?? output;
+        }
+        const d = isRecord(obj.delta) ? obj.delta : {};
+        finished = true;
+        const chunks = release();
+        chunks.push(chunk({}, toolCount > 0 ? "tool_calls" : mapStopReason(d.stop_reason, jsonMode)));
+        return { chunks };
+      }
+      case "message_stop": {
+        done = true;
+        const chunks: ChatCompletionChunk[] = [];
+        if (!finished) {
+          finished = true;
+          chunks.push(...release(), chunk({}, "stop"));
+        }
+        if (ctx.includeUsage) chunks.push(usageChunk(ctx, model, toUsage(input, output)));
+        return { chunks, done: true };
+      }
+      case "error":
+        return streamError(anthropicErrorOf(obj));
+      default: // ping, content_block_stop, and event types added later
+        return { chunks: [] };
+    }
+  }
+
+  function finish(): StreamResult {
+    if (done) return { chunks: [], done: true };
+    return streamFailure("upstream stream ended before message_stop");
+  }
+
+  return { push, finish, usage: () => (sawStart || output > 0 ? toUsage(input, output) : null) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+// ---------------------------------------------------------------------------------------------
+
+const TYPE_CLASS: Record<string, ErrorClass> = {
+  overloaded_error: "overloaded",
+  rate_limit_error: "rate_limit",
+  api_error: "server",
+  timeout_error: "timeout",
+  authentication_error: "auth",
+  permission_error: "auth",
+  billing_error: "auth",
+  not_found_error: "not_found",
+  request_too_large: "too_large",
+  invalid_request_error: "bad_request",
+};
+
+/** Anthropic prefixes validation messages with the offending field ("temperature: …"). */
+const FIELD_PARAM: Record<string, string> = {
+  temperature: "temperature",
+  top_p: "top_p",
+  top_k: "top_k",
+  max_tokens: "max_tokens",
+  stop_sequences: "stop",
+  tools: "tools",
+  tool_choice: "tool_choice",
+  messages: "messages",
+  system: "messages",
+  model: "model",
+};
+
+function fromAnthropicError(status: number | undefined, etype: string | undefined, message: string, headers: Headers | null): UpstreamError {
+  let cls: ErrorClass = status !== undefined ? classForStatus(status) : (etype && Object.hasOwn(TYPE_CLASS, etype) && TYPE_CLASS[etype]) || "server";
+  if (etype === "overloaded_error") cls = "overloaded";
+  // An exhausted credit balance arrives as a 400, but it is the provider account that failed,
+  // so another provider should be tried.
+  if (cls === "bad_request" && /credit balance/i.test(message)) cls = "auth";
+  if (cls !== "bad_request") return providerError(cls, message, status, headers);
+  const overflow = contextOverflowError(message, status);
+  if (overflow) return overflow;
+  const m = /^([a-z_]+)(?:\.[\w.]+)?\s*:/.exec(message);
+  return providerError(cls, message, status, headers, m && Object.hasOwn(FIELD_PARAM, m[1]) ? { param: FIELD_PARAM[m[1]] } : {});
+}
+
+export function classifyError(status: number, bodyText: string, headers: Headers): UpstreamError {
+  const parsed = tryParseJson(bodyText);
+  const e = isRecord(parsed) && isRecord(parsed.error) ? parsed.error : undefined;
+  const message = (e && str(e.message)) || fallbackMessage(status, bodyText);
+  return fromAnthropicError(status, e ? str(e.type) : undefined, message, headers);
+}

@@ -1,0 +1,305 @@
+/**
+ * The skeleton the translating adapters (Anthropic, Gemini) share, and the pieces the OpenAI
+ * pass-through shares with them: walking the chat request, flat parameter renames as tables,
+ * tools and the answer tool for structured output, and building completions, chunks, headers and
+ * model lists. Each provider file keeps only what is its own: its encodings and its refusals.
+ */
+import { readFilePart, type InlineFile } from "./files.ts";
+import { UnsupportedFeatureError, upstreamError, UpstreamResponseError, type UpstreamError } from "./errors.ts";
+import type { SSEEvent } from "./sse.ts";
+import type { ResponseContext, StreamResult, UpstreamRequest, UpstreamTarget } from "./types.ts";
+import { toCompletionUsage, type Usage } from "./usage.ts";
+import { isRecord, joinUrl, str, tryParseJson } from "./util.ts";
+import type {
+  AssistantMessage,
+  ChatCompletion,
+  ChatCompletionChoice,
+  ChatCompletionChunk,
+  ChatMessage,
+  ChatRequest,
+  ChunkDelta,
+  FinishReason,
+  JsonSchema,
+  ResponseMessage,
+  SystemMessage,
+  TextPart,
+  ToolCall,
+  ToolMessage,
+  UserMessage,
+} from "./wire.ts";
+import { wantsJson } from "./wire.ts";
+
+/**
+ * The tool (Anthropic) or function (Gemini) that carries structured output when the provider
+ * cannot be asked for JSON directly. A fixed name, so the stateless response side recognises it.
+ */
+export const ANSWER_TOOL = "perpetuo_json_output";
+
+// ---------------------------------------------------------------------------------------------
+// Request: flat parameters
+// ---------------------------------------------------------------------------------------------
+
+/** A request field's name at the provider, or its name and how its value reads there (undefined: left out). */
+export type Rename = string | [to: string, map: (value: unknown, req: ChatRequest) => unknown];
+
+const asNumber = (v: unknown) => (typeof v === "number" ? v : undefined);
+
+/** `stop` as a list: one string or a non-empty array; an empty one says nothing. */
+export const stopList = (stop: unknown) => (typeof stop === "string" && stop ? [stop] : Array.isArray(stop) && stop.length > 0 ? stop : undefined);
+
+/** Copies the request's flat parameters under the provider's names; a bare name carries numbers only. */
+export function renameParams(req: ChatRequest, table: Record<string, Rename>, into: Record<string, unknown>): void {
+  for (const [from, rule] of Object.entries(table)) {
+    const [to, map] = typeof rule === "string" ? [rule, asNumber] : rule;
+    const value = map(req[from], req);
+    if (value !== undefined) into[to] = value;
+  }
+}
+
+/** The client's cap on the answer, whichever of OpenAI's two names it used. */
+export function maxTokens(req: ChatRequest): number | undefined {
+  return asNumber(req.max_completion_tokens) ?? asNumber(req.max_tokens);
+}
+
+/** What neither translating provider returns or takes; OpenAI-compatible candidates may still honour it. */
+export function refuseLogprobs(req: ChatRequest, provider: string): void {
+  if (req.logprobs === true) throw new UnsupportedFeatureError("logprobs", `${provider} does not return logprobs`);
+  if (typeof req.top_logprobs === "number" && req.top_logprobs > 0) throw new UnsupportedFeatureError("top_logprobs", `${provider} does not return logprobs`);
+  if (isRecord(req.logit_bias) && Object.keys(req.logit_bias).length > 0) throw new UnsupportedFeatureError("logit_bias", `${provider} does not support logit_bias`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Request: messages and content
+// ---------------------------------------------------------------------------------------------
+
+type AnyPart = { type: string; [k: string]: unknown };
+
+export type ImageSource = { kind: "base64"; mediaType: string; data: string } | { kind: "url"; url: string };
+
+/** How one provider writes each kind of content part; null leaves a part out. Without media, only text is taken. */
+export interface PartWriter<P> {
+  provider: string;
+  text(text: string, part: TextPart | null): P | null;
+  image(source: ImageSource): P;
+  file(file: InlineFile, param: string): P | null;
+}
+
+const DATA_URL = /^data:([^;,]+)((?:;[^;,]*)*?);base64,/;
+
+function imageSource(part: AnyPart, param: string): ImageSource {
+  const url = isRecord(part.image_url) ? str(part.image_url.url) : undefined;
+  const m = url === undefined ? null : DATA_URL.exec(url);
+  if (m && url) return { kind: "base64", mediaType: m[1], data: url.slice(m[0].length) };
+  if (url?.startsWith("https://") || url?.startsWith("http://")) return { kind: "url", url };
+  throw new UnsupportedFeatureError(param, "images must be base64 data URLs or http(s) URLs");
+}
+
+/** A message's content as the provider's parts: a string reads as one text part. */
+export function contentParts<P>(content: string | readonly AnyPart[] | null | undefined, param: string, w: PartWriter<P>, media: boolean): P[] {
+  if (typeof content === "string") {
+    const t = w.text(content, null);
+    return t === null ? [] : [t];
+  }
+  const out: P[] = [];
+  (content ?? []).forEach((part, j) => {
+    const p = `${param}[${j}]`;
+    let written: P | null;
+    if (part.type === "text") written = w.text(String(part.text), part as TextPart);
+    else if (part.type === "image_url" && media) written = w.image(imageSource(part, p));
+    else if (part.type === "file" && media) written = w.file(readFilePart(part, p, w.provider), p);
+    else throw new UnsupportedFeatureError(p, `content part type '${String(part.type)}' is not supported by ${w.provider} here`);
+    if (written !== null) out.push(written);
+  });
+  return out;
+}
+
+/** An assistant's tool call with its arguments as the object every provider but OpenAI wants. */
+export interface CallIn {
+  id: string;
+  name: string;
+  input: Record<string, unknown>;
+}
+
+/** Tool-call arguments must become an object; a string that is not one cannot be sent faithfully. */
+export function parseToolArguments(args: unknown, param: string): Record<string, unknown> {
+  if (isRecord(args)) return args;
+  if (typeof args !== "string") throw new UnsupportedFeatureError(param, `${param} must be a JSON string`);
+  if (args.trim() === "") return {};
+  const parsed = tryParseJson(args);
+  if (!isRecord(parsed)) throw new UnsupportedFeatureError(param, `${param} is not a JSON object; this provider needs one`);
+  return parsed;
+}
+
+export interface MessageVisitor {
+  system(m: SystemMessage, param: string): void;
+  user(m: UserMessage, param: string): void;
+  assistant(m: AssistantMessage, calls: CallIn[], param: string): void;
+  tool(m: ToolMessage, param: string): void;
+}
+
+/**
+ * Each message by role. The translations of /v1/responses and /v1/messages build chat requests
+ * without the schema, so an empty list and an unknown role are still refused here.
+ */
+export function visitMessages(messages: readonly ChatMessage[], v: MessageVisitor): void {
+  if (messages.length === 0) throw new UnsupportedFeatureError("messages", "messages must be a non-empty array");
+  messages.forEach((m, i) => {
+    const p = `messages[${i}]`;
+    switch (m.role) {
+      case "system":
+      case "developer":
+        return v.system(m, p);
+      case "user":
+        return v.user(m, p);
+      case "assistant": {
+        const calls = (m.tool_calls ?? []).map((tc, j) => ({
+          id: tc.id,
+          name: tc.function.name,
+          input: parseToolArguments(tc.function.arguments, `${p}.tool_calls[${j}].function.arguments`),
+        }));
+        return v.assistant(m, calls, p);
+      }
+      case "tool":
+        return v.tool(m, p);
+      default:
+        throw new UnsupportedFeatureError(`${p}.role`, `role '${String((m as { role: unknown }).role)}' is not supported`);
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Request: tools and structured output
+// ---------------------------------------------------------------------------------------------
+
+/** The client's function tools; any other kind is refused, naming the tool. */
+export function functionTools(req: ChatRequest, provider: string): { name: string; description?: string; parameters?: JsonSchema }[] {
+  return (req.tools ?? []).map((t, i) => {
+    const kind: unknown = t.type;
+    if ((kind !== undefined && kind !== "function") || !isRecord(t.function)) throw new UnsupportedFeatureError(`tools[${i}]`, `only function tools are supported by ${provider}`);
+    return t.function;
+  });
+}
+
+/** How a provider writes each OpenAI tool_choice. */
+export interface ChoiceTable<T> {
+  none: T;
+  auto: T;
+  required: T;
+  named(name: string): T;
+}
+
+export function toolChoiceAs<T extends object>(choice: unknown, table: ChoiceTable<T>): T | undefined {
+  if (choice === undefined || choice === null) return undefined;
+  if (choice === "none" || choice === "auto" || choice === "required") return { ...table[choice] };
+  if (isRecord(choice) && isRecord(choice.function) && typeof choice.function.name === "string") return table.named(choice.function.name);
+  throw new UnsupportedFeatureError("tool_choice", "tool_choice must be none, auto, required or a named function");
+}
+
+/**
+ * With JSON asked for and the client's tools given, the answer tool joins them; what the client's
+ * tool_choice becomes: auto lets the model pick any tool (the answer included), none forces the
+ * answer, required and a named function leave the answer out (the reply is a tool call).
+ */
+export function answerMode(choice: unknown): "any" | "answer" | "keep" {
+  if (choice === undefined || choice === null || choice === "auto") return "any";
+  return choice === "none" ? "answer" : "keep";
+}
+
+/** Whether the request asks for JSON; a response_format type nobody knows is refused. */
+export function wantsJsonOrText(rf: unknown): boolean {
+  if (wantsJson(rf)) return true;
+  if (isRecord(rf) && rf.type !== "text" && rf.type !== undefined)
+    throw new UnsupportedFeatureError("response_format", `response_format type '${String(rf.type)}' is not supported`);
+  return false;
+}
+
+/** The schema a json_schema format carries (undefined for json_object), and words naming it for a tool description. */
+export function answerSpec(rf: Record<string, unknown>): { schema?: JsonSchema; naming: string } {
+  const js = isRecord(rf.json_schema) ? rf.json_schema : {};
+  const desc = str(js.description);
+  const schema = rf.type === "json_schema" && isRecord(js.schema) ? js.schema : undefined;
+  return { schema, naming: `the '${str(js.name) ?? "response"}' schema${desc ? ` (${desc})` : ""}` };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Response and stream
+// ---------------------------------------------------------------------------------------------
+
+export function reportedModel(upstreamModel: unknown, ctx: ResponseContext): string {
+  return typeof upstreamModel === "string" && upstreamModel ? upstreamModel : ctx.targetModel || ctx.requestedModel;
+}
+
+/** A provider's finish reason by table; what the table does not name is a normal stop. */
+export function finishReasonBy(table: Record<string, FinishReason>, reason: unknown): FinishReason {
+  return typeof reason === "string" && Object.hasOwn(table, reason) ? table[reason] : "stop";
+}
+
+export function assistantMessage(content: string | null, toolCalls: ToolCall[]): ResponseMessage {
+  return toolCalls.length ? { role: "assistant", content, tool_calls: toolCalls } : { role: "assistant", content };
+}
+
+export function completionOf(ctx: ResponseContext, model: string, choices: ChatCompletionChoice[], usage: Usage | null): ChatCompletion {
+  const completion: ChatCompletion = { id: ctx.id, object: "chat.completion", created: ctx.created, model, choices };
+  if (usage) completion.usage = toCompletionUsage(usage);
+  return completion;
+}
+
+export function notAnObject(): UpstreamResponseError {
+  return new UpstreamResponseError(upstreamError("server", "upstream returned a response that is not a JSON object"));
+}
+
+export function chunkOf(ctx: ResponseContext, model: string, index: number, delta: ChunkDelta, finish: FinishReason | null): ChatCompletionChunk {
+  return { id: ctx.id, object: "chat.completion.chunk", created: ctx.created, model, choices: [{ index, delta, logprobs: null, finish_reason: finish }] };
+}
+
+/** The final `choices: []` chunk of a client that asked for usage. */
+export function usageChunk(ctx: ResponseContext, model: string, usage: Usage): ChatCompletionChunk {
+  return { id: ctx.id, object: "chat.completion.chunk", created: ctx.created, model, choices: [], usage: toCompletionUsage(usage) };
+}
+
+/** One stream event's JSON object, or null when it is not one. */
+export function eventObject(ev: SSEEvent): Record<string, unknown> | null {
+  const obj = tryParseJson(ev.data);
+  return isRecord(obj) ? obj : null;
+}
+
+export function streamFailure(message: string): StreamResult {
+  return { chunks: [], error: upstreamError("stream_error", message) };
+}
+
+export function streamError(error: UpstreamError): StreamResult {
+  return { chunks: [], error };
+}
+
+export const MALFORMED_EVENT = "upstream sent malformed stream data";
+
+// ---------------------------------------------------------------------------------------------
+// Headers and models
+// ---------------------------------------------------------------------------------------------
+
+/** JSON request headers with the key in the provider's header (value prefixed, e.g. "Bearer "). */
+export function jsonHeaders(apiKey: string | null, keyHeader: string, prefix = "", extra: Record<string, string> = {}): Record<string, string> {
+  const h: Record<string, string> = { "content-type": "application/json", ...extra };
+  if (apiKey !== null) h[keyHeader] = prefix + apiKey;
+  return h;
+}
+
+export function postJson(target: Omit<UpstreamTarget, "model">, path: string, headers: Record<string, string>, body: unknown): UpstreamRequest {
+  return { url: joinUrl(target.baseUrl, path), method: "POST", headers, body: JSON.stringify(body) };
+}
+
+/** The GET that lists models: the same headers, no body so no content-type. */
+export function modelsRequest(target: Omit<UpstreamTarget, "model">, path: string, headers: Record<string, string>): UpstreamRequest {
+  const { "content-type": _json, ...rest } = headers;
+  return { url: joinUrl(target.baseUrl, path), method: "GET", headers: rest };
+}
+
+/** The names in a models list: each entry's `field`, without Gemini's "models/" prefix. */
+export function modelIds(list: unknown, field: "id" | "name"): string[] {
+  const out: string[] = [];
+  for (const m of Array.isArray(list) ? list : []) {
+    const id = isRecord(m) ? str(m[field]) : undefined;
+    if (id) out.push(field === "name" && id.startsWith("models/") ? id.slice(7) : id);
+  }
+  return out;
+}
