@@ -10,7 +10,12 @@ import type { ChatCompletion, ChatCompletionChunk, ChunkDelta, ErrorClass, Finis
 import type { StreamResult, StreamTransformer, ToolCall, UpstreamError, Usage } from "./types.ts";
 
 // end_turn, stop_sequence and pause_turn are a normal stop.
-const STOP_REASONS: Record<string, FinishReason> = { max_tokens: "length", model_context_window_exceeded: "length", tool_use: "tool_calls", refusal: "content_filter" };
+const STOP_REASONS: Record<string, FinishReason> = {
+  max_tokens: "length",
+  model_context_window_exceeded: "length",
+  tool_use: "tool_calls",
+  refusal: "content_filter",
+};
 
 export function mapStopReason(reason: unknown, jsonMode: boolean): FinishReason {
   return reason === "tool_use" && jsonMode ? "stop" : finishReasonBy(STOP_REASONS, reason);

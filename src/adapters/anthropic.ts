@@ -75,7 +75,10 @@ const BLOCKS: PartWriter<Block> = {
     if (part && isRecord(part.cache_control)) b.cache_control = part.cache_control;
     return b;
   },
-  image: (src) => ({ type: "image", source: src.kind === "url" ? { type: "url", url: src.url } : { type: "base64", media_type: src.mediaType, data: src.data } }),
+  image: (src) => ({
+    type: "image",
+    source: src.kind === "url" ? { type: "url", url: src.url } : { type: "base64", media_type: src.mediaType, data: src.data },
+  }),
   file(f, param) {
     if (f.kind === "text") return f.text === "" ? null : { type: "text", text: f.text };
     if (f.kind === "pdf") {
@@ -89,7 +92,8 @@ const BLOCKS: PartWriter<Block> = {
   },
 };
 
-const asBlocks = (content: string | Block[]): Block[] => (typeof content !== "string" ? content : content === "" ? [] : [{ type: "text", text: content }]);
+const asBlocks = (content: string | Block[]): Block[] =>
+  typeof content !== "string" ? content : content === "" ? [] : [{ type: "text", text: content }];
 
 function push(out: AnthropicMessage[], role: "user" | "assistant", content: string | Block[]): void {
   const last = out[out.length - 1];
@@ -127,7 +131,12 @@ const convertTools = (req: ChatRequest): Block[] =>
     return out;
   });
 
-const CHOICES: ChoiceTable<Block> = { none: { type: "none" }, auto: { type: "auto" }, required: { type: "any" }, named: (name) => ({ type: "tool", name }) };
+const CHOICES: ChoiceTable<Block> = {
+  none: { type: "none" },
+  auto: { type: "auto" },
+  required: { type: "any" },
+  named: (name) => ({ type: "tool", name }),
+};
 
 function jsonTool(format: Record<string, unknown>): Block {
   if (format.type === "json_object")

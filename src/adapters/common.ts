@@ -45,7 +45,8 @@ export type Rename = string | [to: string, map: (value: unknown, req: ChatReques
 const asNumber = (v: unknown) => (typeof v === "number" ? v : undefined);
 
 /** `stop` as a list: one string or a non-empty array; an empty one says nothing. */
-export const stopList = (stop: unknown) => (typeof stop === "string" && stop ? [stop] : Array.isArray(stop) && stop.length > 0 ? stop : undefined);
+export const stopList = (stop: unknown) =>
+  typeof stop === "string" && stop ? [stop] : Array.isArray(stop) && stop.length > 0 ? stop : undefined;
 
 /** Copies the request's flat parameters under the provider's names; a bare name carries numbers only. */
 export function renameParams(req: ChatRequest, table: Record<string, Rename>, into: Record<string, unknown>): void {
@@ -63,9 +64,10 @@ export function maxTokens(req: ChatRequest): number | undefined {
 
 /** What neither translating provider returns or takes; OpenAI-compatible candidates may still honour it. */
 export function refuseLogprobs(req: ChatRequest, provider: string): void {
-  if (req.logprobs === true) throw new UnsupportedFeatureError("logprobs", `${provider} does not return logprobs`);
-  if (typeof req.top_logprobs === "number" && req.top_logprobs > 0) throw new UnsupportedFeatureError("top_logprobs", `${provider} does not return logprobs`);
-  if (isRecord(req.logit_bias) && Object.keys(req.logit_bias).length > 0) throw new UnsupportedFeatureError("logit_bias", `${provider} does not support logit_bias`);
+  const refuse = (param: string, what: string) => new UnsupportedFeatureError(param, `${provider} does not ${what}`);
+  if (req.logprobs === true) throw refuse("logprobs", "return logprobs");
+  if (typeof req.top_logprobs === "number" && req.top_logprobs > 0) throw refuse("top_logprobs", "return logprobs");
+  if (isRecord(req.logit_bias) && Object.keys(req.logit_bias).length > 0) throw refuse("logit_bias", "support logit_bias");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -95,7 +97,12 @@ function imageSource(part: AnyPart, param: string): ImageSource {
 }
 
 /** A message's content as the provider's parts: a string reads as one text part. */
-export function contentParts<P>(content: string | readonly AnyPart[] | null | undefined, param: string, w: PartWriter<P>, media: boolean): P[] {
+export function contentParts<P>(
+  content: string | readonly AnyPart[] | null | undefined,
+  param: string,
+  w: PartWriter<P>,
+  media: boolean,
+): P[] {
   if (typeof content === "string") {
     const t = w.text(content, null);
     return t === null ? [] : [t];
@@ -175,7 +182,8 @@ export function visitMessages(messages: readonly ChatMessage[], v: MessageVisito
 export function functionTools(req: ChatRequest, provider: string): { name: string; description?: string; parameters?: JsonSchema }[] {
   return (req.tools ?? []).map((t, i) => {
     const kind: unknown = t.type;
-    if ((kind !== undefined && kind !== "function") || !isRecord(t.function)) throw new UnsupportedFeatureError(`tools[${i}]`, `only function tools are supported by ${provider}`);
+    if ((kind !== undefined && kind !== "function") || !isRecord(t.function))
+      throw new UnsupportedFeatureError(`tools[${i}]`, `only function tools are supported by ${provider}`);
     return t.function;
   });
 }
@@ -248,8 +256,11 @@ export function notAnObject(): UpstreamResponseError {
   return new UpstreamResponseError(upstreamError("server", "upstream returned a response that is not a JSON object"));
 }
 
-export function chunkOf(ctx: ResponseContext, model: string, index: number, delta: ChunkDelta, finish: FinishReason | null): ChatCompletionChunk {
-  return { id: ctx.id, object: "chat.completion.chunk", created: ctx.created, model, choices: [{ index, delta, logprobs: null, finish_reason: finish }] };
+type Finish = FinishReason | null;
+
+export function chunkOf(ctx: ResponseContext, model: string, index: number, delta: ChunkDelta, finish: Finish): ChatCompletionChunk {
+  const choice = { index, delta, logprobs: null, finish_reason: finish };
+  return { id: ctx.id, object: "chat.completion.chunk", created: ctx.created, model, choices: [choice] };
 }
 
 /** The final `choices: []` chunk of a client that asked for usage. */
@@ -278,18 +289,20 @@ export const MALFORMED_EVENT = "upstream sent malformed stream data";
 // ---------------------------------------------------------------------------------------------
 
 /** JSON request headers with the key in the provider's header (value prefixed, e.g. "Bearer "). */
-export function jsonHeaders(apiKey: string | null, keyHeader: string, prefix = "", extra: Record<string, string> = {}): Record<string, string> {
+export function jsonHeaders(apiKey: string | null, keyHeader: string, prefix = "", extra: Record<string, string> = {}) {
   const h: Record<string, string> = { "content-type": "application/json", ...extra };
   if (apiKey !== null) h[keyHeader] = prefix + apiKey;
   return h;
 }
 
-export function postJson(target: Omit<UpstreamTarget, "model">, path: string, headers: Record<string, string>, body: unknown): UpstreamRequest {
+type Target = Omit<UpstreamTarget, "model">;
+
+export function postJson(target: Target, path: string, headers: Record<string, string>, body: unknown): UpstreamRequest {
   return { url: joinUrl(target.baseUrl, path), method: "POST", headers, body: JSON.stringify(body) };
 }
 
 /** The GET that lists models: the same headers, no body so no content-type. */
-export function modelsRequest(target: Omit<UpstreamTarget, "model">, path: string, headers: Record<string, string>): UpstreamRequest {
+export function modelsRequest(target: Target, path: string, headers: Record<string, string>): UpstreamRequest {
   const { "content-type": _json, ...rest } = headers;
   return { url: joinUrl(target.baseUrl, path), method: "GET", headers: rest };
 }

@@ -15,7 +15,10 @@ export const JSON_TEXT_TOOL = "perpetuo_json_text";
 
 // STOP, FINISH_REASON_UNSPECIFIED, MALFORMED_FUNCTION_CALL and the rest are a normal stop.
 const FILTERED = ["SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "IMAGE_SAFETY", "LANGUAGE", "OTHER"];
-const FINISH_REASONS: Record<string, FinishReason> = { MAX_TOKENS: "length", ...Object.fromEntries(FILTERED.map((r) => [r, "content_filter" as const])) };
+const FINISH_REASONS: Record<string, FinishReason> = {
+  MAX_TOKENS: "length",
+  ...Object.fromEntries(FILTERED.map((r) => [r, "content_filter" as const])),
+};
 
 /** null while the candidate goes on. */
 export function mapFinishReason(reason: unknown): FinishReason | null {
@@ -96,7 +99,8 @@ export function parseChatResponse(body: unknown, ctx: ResponseContext): ChatComp
     const parts = readParts(c);
     const toolCalls: ToolCall[] = parts.calls.map((x) => ({ id: x.id, type: "function", function: { name: x.name, arguments: x.arguments } }));
     const finish = toolCalls.length ? "tool_calls" : (mapFinishReason(c.finishReason) ?? "stop");
-    choices.push({ index: num(c.index) ?? i, message: assistantMessage(parts.hasText ? parts.text : null, toolCalls), logprobs: null, finish_reason: finish });
+    const message = assistantMessage(parts.hasText ? parts.text : null, toolCalls);
+    choices.push({ index: num(c.index) ?? i, message, logprobs: null, finish_reason: finish });
   }
   if (choices.length === 0) {
     // A blocked prompt yields no candidates at all, only promptFeedback.

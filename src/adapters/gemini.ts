@@ -87,7 +87,8 @@ export function guessMimeType(url: string): string {
 const PARTS: PartWriter<Part> = {
   provider: "Gemini",
   text: (text) => ({ text }),
-  image: (src) => (src.kind === "url" ? { fileData: { mimeType: guessMimeType(src.url), fileUri: src.url } } : { inlineData: { mimeType: src.mediaType, data: src.data } }),
+  image: (src) =>
+    src.kind === "url" ? { fileData: { mimeType: guessMimeType(src.url), fileUri: src.url } } : { inlineData: { mimeType: src.mediaType, data: src.data } },
   file: (f) => (f.kind === "text" ? { text: f.text } : { inlineData: { mimeType: f.mediaType, data: f.data } }),
 };
 
@@ -147,7 +148,12 @@ const convertTools = (req: ChatRequest): Part[] =>
     return decl;
   });
 
-const CHOICES: ChoiceTable<Part> = { none: { mode: "NONE" }, auto: { mode: "AUTO" }, required: { mode: "ANY" }, named: (name) => ({ mode: "ANY", allowedFunctionNames: [name] }) };
+const CHOICES: ChoiceTable<Part> = {
+  none: { mode: "NONE" },
+  auto: { mode: "AUTO" },
+  required: { mode: "ANY" },
+  named: (name) => ({ mode: "ANY", allowedFunctionNames: [name] }),
+};
 
 /** The function that carries structured output when tools are present (see the header comment). */
 function answerFunction(rf: Record<string, unknown>): Part {

@@ -10,7 +10,10 @@ export { anthropicAdapter, geminiAdapter, openaiAdapter };
 
 const BY_FORMAT: Record<WireFormat, Adapter> = { openai: openaiAdapter, anthropic: anthropicAdapter, gemini: geminiAdapter };
 
-/** Types whose server departs from its wire format. Mistral rejects `stream_options` with 422 but reports usage on its last chunk regardless. */
+/**
+ * Types whose server departs from its wire format. Mistral rejects `stream_options` with 422 but
+ * reports usage on its last chunk regardless.
+ */
 const QUIRKS: Partial<Record<ProviderType, Adapter>> = { mistral: createOpenAIAdapter({ streamOptions: false }) };
 
 /** Which adapter speaks for a provider type: the catalog's wire format (providers/catalog.ts), unless a quirk says otherwise. */

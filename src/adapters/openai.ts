@@ -1,4 +1,5 @@
-import { eventObject, jsonHeaders, MALFORMED_EVENT, modelIds, modelsRequest, notAnObject, postJson, reportedModel, streamError, streamFailure } from "./common.ts";
+import { eventObject, jsonHeaders, MALFORMED_EVENT, modelIds, modelsRequest, notAnObject, postJson, reportedModel } from "./common.ts";
+import { streamError, streamFailure } from "./common.ts";
 import { classForStatus, fallbackMessage, isRecord, num, providerError, str, tryParseJson, upstreamError } from "./types.ts";
 import { UpstreamResponseError, usageFromOpenAI } from "./types.ts";
 import type { Adapter, ChatCompletion, ChatCompletionChunk, ChatRequest, CompletionUsage, ErrorClass, ResponseContext } from "./types.ts";
