@@ -159,6 +159,34 @@ describe("login", () => {
       await busy.close();
     }
   });
+
+  test("bounds sign-up hashing with the same limiter: beyond the queue the answer is 503 and no account is created", async () => {
+    const limiter = new WorkLimiter(1, 1);
+    const busy = await testApp({ passwordOptions: { memoryCost: 1024, timeCost: 1, limiter } });
+    try {
+      let release!: () => void;
+      const held = limiter.run(() => new Promise<void>((r) => (release = r)));
+      const emails = Array.from({ length: 5 }, (_, i) => `busy-signup-${i}-${crypto.randomUUID().slice(0, 8)}@example.com`);
+      let answered = 0;
+      const pending = emails.map((email) =>
+        busy.call("POST", "/auth/signup", { body: { email, password: "0123456789" } }).finally(() => answered++),
+      );
+      while (answered < 4) await Bun.sleep(10);
+      release();
+      await held;
+      const results = await Promise.all(pending);
+      expect(results.map((r) => r.status).sort()).toEqual([201, 503, 503, 503, 503]);
+      const refused = results.find((r) => r.status === 503)!;
+      expect(refused.body.error).toMatchObject({ code: "server_busy", type: "server_error" });
+      expect(refused.headers.get("retry-after")).toBe("1");
+      const created = emails.filter((_, i) => results[i].status === 201);
+      const [row] = await busy.sql`select count(*)::int as n from users where email = any(${busy.sql.array(emails)})`;
+      expect(row.n).toBe(1);
+      expect(created).toHaveLength(1);
+    } finally {
+      await busy.close();
+    }
+  });
 });
 
 describe("sign-in limits behind a proxy (a listening server)", () => {

@@ -3,7 +3,7 @@
  * (POST → 303, or 422 with the errors inline), CSRF, membership isolation, escaping, headers.
  * The same flows in a real browser are in e2e.test.ts.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createApp } from "../src/app.ts";
@@ -41,6 +41,11 @@ class Client extends DashboardClient {
 }
 const signedIn = (email?: string) => signedInTo(t.app, email);
 const withWorkspace = (name?: string) => workspaceIn(t.app, name);
+/** The change events emitted from now on: a test reads only its own, whatever ran before it. */
+const eventsFromNow = () => {
+  const since = events.length;
+  return () => events.slice(since);
+};
 
 describe("static files", () => {
   test("public/htmx.min.js is the pinned htmx build from node_modules (run `bun run vendor` after an upgrade)", () => {
@@ -354,18 +359,21 @@ describe("membership", () => {
   });
 
   test("a member (not admin) can look but not change settings, providers or keys", async () => {
-    const [user] = await t.sql<{ id: string }[]>`select id from users where lower(email) = lower(${stranger.email})`;
-    await t.sql`insert into workspace_members (workspace_id, user_id, role) values (${owner.id}, ${user.id}, 'member')`;
-    const page = await stranger.c.get(`${owner.base}/settings`);
+    // A workspace and user of its own: making the shared stranger a member would change the tests above.
+    const ws = await withWorkspace("Private");
+    const member = await signedIn();
+    const [user] = await t.sql<{ id: string }[]>`select id from users where lower(email) = lower(${member.email})`;
+    await t.sql`insert into workspace_members (workspace_id, user_id, role) values (${ws.id}, ${user.id}, 'member')`;
+    const page = await member.c.get(`${ws.base}/settings`);
     expect(page.status).toBe(200);
     expect(page.text).toContain("Only owners and admins can change these settings.");
     expect(page.text).not.toContain("Save settings");
-    const r = await stranger.c.post(`${owner.base}/settings`, { _csrf: stranger.csrf, name: "Nope", retention_days: "5", log_content: "off" });
+    const r = await member.c.post(`${ws.base}/settings`, { _csrf: member.csrf, name: "Nope", retention_days: "5", log_content: "off" });
     expectHtml(r, 403);
     expect(r.text).toContain("Not allowed");
-    expect((await stranger.c.get(`${owner.base}/providers`)).text).not.toContain("Add provider");
-    expect((await stranger.c.get(`${owner.base}/providers/new`)).status).toBe(403);
-    expect((await stranger.c.get(`${owner.base}/keys`)).text).not.toContain("Create a key");
+    expect((await member.c.get(`${ws.base}/providers`)).text).not.toContain("Add provider");
+    expect((await member.c.get(`${ws.base}/providers/new`)).status).toBe(403);
+    expect((await member.c.get(`${ws.base}/keys`)).text).not.toContain("Create a key");
   });
 });
 
@@ -425,11 +433,11 @@ describe("settings", () => {
 
   test("saving renames, stores the log settings, emits the workspace event and redirects (303)", async () => {
     const { c, csrf, base, id } = await withWorkspace("Before");
-    events.length = 0;
+    const emitted = eventsFromNow();
     const r = await c.post(`${base}/settings`, { _csrf: csrf, name: "After", retention_days: "7", log_content: ["off", "on"] });
     expect(r.status).toBe(303);
     expect(r.location).toBe(`${base}/settings?saved=1`);
-    expect(events).toContainEqual({ type: "workspace", workspace_id: id });
+    expect(emitted()).toContainEqual({ type: "workspace", workspace_id: id });
     const page = await c.get(r.location!);
     expect(page.text).toContain("Settings saved.");
     expect(page.text).toContain('value="After"');
@@ -452,12 +460,8 @@ describe("settings", () => {
 });
 
 describe("providers", () => {
-  let w: Awaited<ReturnType<typeof withWorkspace>>;
-  beforeAll(async () => {
-    w = await withWorkspace("Providers ws");
-  });
-
-  const addForm = (over: Record<string, string | string[]> = {}) => ({
+  type Ws = Awaited<ReturnType<typeof withWorkspace>>;
+  const addForm = (w: Ws, over: Record<string, string | string[]> = {}) => ({
     _csrf: w.csrf,
     name: "openai-main",
     type: "openai",
@@ -470,8 +474,21 @@ describe("providers", () => {
     enabled: ["off", "on"],
     ...over,
   });
+  const WRONG_KEY = "sk-wrong-key-abcdefghijklmnop";
+  /** A workspace of the test's own, with these providers added through the form, in this order. */
+  async function withProviders(...names: ("openai-main" | "wrong-key")[]): Promise<Ws> {
+    const w = await withWorkspace("Providers ws");
+    for (const name of names) {
+      const r = await w.c.post(`${w.base}/providers`, addForm(w, name === "wrong-key" ? { name, api_key: WRONG_KEY } : {}));
+      expect(r.status).toBe(303);
+    }
+    return w;
+  }
+  const providerId = async (w: Ws, name: string) =>
+    (await t.sql<{ id: string }[]>`select id from provider_keys where workspace_id = ${w.id} and name = ${name}`)[0]!.id;
 
   test("the empty list says what to add", async () => {
+    const w = await withProviders();
     const r = await w.c.get(`${w.base}/providers`);
     expectHtml(r);
     expect(r.text).toContain("No providers yet");
@@ -479,6 +496,7 @@ describe("providers", () => {
   });
 
   test("the form lists every type and, without a chosen type, hints that cover all of them", async () => {
+    const w = await withProviders();
     const r = await w.c.get(`${w.base}/providers/new`);
     expectHtml(r);
     for (const label of ["OpenAI", "Anthropic", "Google Gemini", "Ollama", "OpenAI-compatible"]) expect(r.text).toContain(`>${label}</option>`);
@@ -488,6 +506,7 @@ describe("providers", () => {
   });
 
   test("the type fragment fits the chosen type", async () => {
+    const w = await withProviders();
     const compat = await w.c.get(`${w.base}/providers/fields?type=openai_compatible`, { hx: "div#provider-type-fields" });
     expectHtml(compat);
     expect(compat.text).toStartWith('<div id="provider-type-fields"');
@@ -498,7 +517,8 @@ describe("providers", () => {
   });
 
   test("invalid input comes back inline (422) with the values kept and the key never echoed", async () => {
-    const r = await w.c.post(`${w.base}/providers`, addForm({ name: "bad name!", timeout_ms: "5", model_map: "nonsense" }));
+    const w = await withProviders();
+    const r = await w.c.post(`${w.base}/providers`, addForm(w, { name: "bad name!", timeout_ms: "5", model_map: "nonsense" }));
     expectHtml(r, 422);
     expect(r.text).toMatch(/id="f-name-error"[^>]*>May contain only letters/);
     expect(r.text).toMatch(/id="f-timeout_ms-error"[^>]*>Must be between 1000 and 600000\./);
@@ -509,17 +529,19 @@ describe("providers", () => {
   });
 
   test("a type without a default base URL needs one: the service's rule shows at the field", async () => {
-    const r = await w.c.post(`${w.base}/providers`, addForm({ name: "compat", type: "openai_compatible", base_url: "" }));
+    const w = await withProviders();
+    const r = await w.c.post(`${w.base}/providers`, addForm(w, { name: "compat", type: "openai_compatible", base_url: "" }));
     expectHtml(r, 422);
     expect(r.text).toMatch(/id="f-base_url-error"[^>]*>Is required for type openai_compatible\./);
   });
 
   test("adding one redirects (303), emits the provider event and lists it with only the key's last 4", async () => {
-    events.length = 0;
-    const r = await w.c.post(`${w.base}/providers`, addForm());
+    const w = await withProviders();
+    const emitted = eventsFromNow();
+    const r = await w.c.post(`${w.base}/providers`, addForm(w));
     expect(r.status).toBe(303);
     expect(r.location).toBe(`${w.base}/providers?done=created`);
-    expect(events).toContainEqual({ type: "provider", workspace_id: w.id });
+    expect(emitted()).toContainEqual({ type: "provider", workspace_id: w.id });
     const list = await w.c.get(r.location!);
     expect(list.text).toContain("Provider added.");
     expect(list.text).toContain("openai-main");
@@ -531,14 +553,15 @@ describe("providers", () => {
   });
 
   test("a duplicate name is a 409 with the message at the name field", async () => {
-    const r = await w.c.post(`${w.base}/providers`, addForm());
+    const w = await withProviders("openai-main");
+    const r = await w.c.post(`${w.base}/providers`, addForm(w));
     expectHtml(r, 409);
     expect(r.text).toMatch(/id="f-name-error"[^>]*>A provider named &#x27;openai-main&#x27; already exists/);
   });
 
   test("the edit form shows the stored values but never the key", async () => {
-    const [p] = await t.sql`select id from provider_keys where workspace_id = ${w.id} and name = 'openai-main'`;
-    const r = await w.c.get(`${w.base}/providers/${p.id}/edit`);
+    const w = await withProviders("openai-main");
+    const r = await w.c.get(`${w.base}/providers/${await providerId(w, "openai-main")}/edit`);
     expectHtml(r);
     expect(r.text).toContain('value="openai-main"');
     expect(r.text).toContain("fast=gpt-4o-mini");
@@ -547,17 +570,19 @@ describe("providers", () => {
   });
 
   test("saving an edit without a key keeps the stored key", async () => {
+    const w = await withProviders("openai-main");
     const [p] = await t.sql`select id, key_ciphertext from provider_keys where workspace_id = ${w.id} and name = 'openai-main'`;
-    events.length = 0;
-    const r = await w.c.post(`${w.base}/providers/${p.id}`, addForm({ api_key: "", models: "gpt-4o-mini", timeout_ms: "30000" }));
+    const emitted = eventsFromNow();
+    const r = await w.c.post(`${w.base}/providers/${p.id}`, addForm(w, { api_key: "", models: "gpt-4o-mini", timeout_ms: "30000" }));
     expect(r.status).toBe(303);
-    expect(events).toContainEqual({ type: "provider", workspace_id: w.id });
+    expect(emitted()).toContainEqual({ type: "provider", workspace_id: w.id });
     const [after] = await t.sql`select key_ciphertext, models, timeout_ms from provider_keys where id = ${p.id}`;
     expect(Buffer.compare(after.key_ciphertext, p.key_ciphertext)).toBe(0);
     expect(after).toMatchObject({ models: ["gpt-4o-mini"], timeout_ms: 30000 });
   });
 
   test("a notice code that names an Object.prototype member shows no notice", async () => {
+    const w = await withProviders();
     for (const path of ["providers", "keys"]) {
       const r = await w.c.get(`${w.base}/${path}?done=constructor`);
       expectHtml(r);
@@ -567,42 +592,45 @@ describe("providers", () => {
   });
 
   test("moving an entry to another host without its key is refused beside the key field, and the key stays", async () => {
+    const w = await withProviders("openai-main");
     const [p] = await t.sql`select id, base_url, key_ciphertext from provider_keys where workspace_id = ${w.id} and name = 'openai-main'`;
-    const r = await w.c.post(`${w.base}/providers/${p.id}`, addForm({ api_key: "", base_url: "https://collector.example.net/v1" }));
+    const r = await w.c.post(`${w.base}/providers/${p.id}`, addForm(w, { api_key: "", base_url: "https://collector.example.net/v1" }));
     expectHtml(r, 422);
     expect(r.text).toMatch(/id="f-api_key-error"[^>]*>Is required when base_url&#x27;s host or type changes/);
     const [after] = await t.sql`select base_url, key_ciphertext from provider_keys where id = ${p.id}`;
     expect(after.base_url).toBe(p.base_url);
     expect(Buffer.compare(after.key_ciphertext, p.key_ciphertext)).toBe(0);
     // With the key sent again the move is the admin's informed choice.
-    const moved = await w.c.post(`${w.base}/providers/${p.id}`, addForm({ api_key: UPSTREAM_KEY, base_url: "https://collector.example.net/v1" }));
+    const moved = await w.c.post(`${w.base}/providers/${p.id}`, addForm(w, { api_key: UPSTREAM_KEY, base_url: "https://collector.example.net/v1" }));
     expect(moved.status).toBe(303);
-    await w.c.post(`${w.base}/providers/${p.id}`, addForm({ api_key: UPSTREAM_KEY }));
   });
 
   test("the test button answers inline for htmx and as the whole list without JavaScript", async () => {
-    const [p] = await t.sql`select id from provider_keys where workspace_id = ${w.id} and name = 'openai-main'`;
-    const inline = await w.c.post(`${w.base}/providers/${p.id}/test`, { _csrf: w.csrf }, { hx: `div#test-${p.id}` });
+    const w = await withProviders("openai-main");
+    const id = await providerId(w, "openai-main");
+    const inline = await w.c.post(`${w.base}/providers/${id}/test`, { _csrf: w.csrf }, { hx: `div#test-${id}` });
     expectHtml(inline);
     expect(inline.text).toStartWith('<span class="test-ok">');
     expect(inline.text).toContain("Connected");
-    const page = await w.c.post(`${w.base}/providers/${p.id}/test`, { _csrf: w.csrf });
+    const page = await w.c.post(`${w.base}/providers/${id}/test`, { _csrf: w.csrf });
     expectHtml(page);
     expect(page.text).toStartWith("<!doctype html>");
     expect(page.text).toContain("Connected");
   });
 
   test("a failing test shows the provider's complaint, not the key", async () => {
-    const r = await w.c.post(`${w.base}/providers`, addForm({ name: "wrong-key", api_key: "sk-wrong-key-abcdefghijklmnop" }));
+    const w = await withProviders();
+    const r = await w.c.post(`${w.base}/providers`, addForm(w, { name: "wrong-key", api_key: WRONG_KEY }));
     expect(r.status).toBe(303);
-    const [p] = await t.sql`select id from provider_keys where workspace_id = ${w.id} and name = 'wrong-key'`;
-    const inline = await w.c.post(`${w.base}/providers/${p.id}/test`, { _csrf: w.csrf }, { hx: `div#test-${p.id}` });
+    const id = await providerId(w, "wrong-key");
+    const inline = await w.c.post(`${w.base}/providers/${id}/test`, { _csrf: w.csrf }, { hx: `div#test-${id}` });
     expect(inline.text).toContain('class="test-fail"');
     expect(inline.text).toContain("HTTP 401");
-    expect(inline.text).not.toContain("sk-wrong-key-abcdefghijklmnop");
+    expect(inline.text).not.toContain(WRONG_KEY);
   });
 
   test("enable/disable and move up/down are plain posts that redirect back", async () => {
+    const w = await withProviders("openai-main", "wrong-key");
     const rows = await t.sql<{ id: string; name: string }[]>`select id, name from provider_keys where workspace_id = ${w.id} order by priority`;
     expect(rows.map((r) => r.name)).toEqual(["openai-main", "wrong-key"]);
     const up = await w.c.post(`${w.base}/providers/${rows[1].id}/move`, { _csrf: w.csrf, direction: "up" });
@@ -611,10 +639,10 @@ describe("providers", () => {
     const reordered = await t.sql<{ name: string }[]>`select name from provider_keys where workspace_id = ${w.id} order by priority`;
     expect(reordered.map((r) => r.name)).toEqual(["wrong-key", "openai-main"]);
 
-    events.length = 0;
+    const emitted = eventsFromNow();
     const off = await w.c.post(`${w.base}/providers/${rows[1].id}/enabled`, { _csrf: w.csrf, enabled: "off" });
     expect(off.status).toBe(303);
-    expect(events).toContainEqual({ type: "provider", workspace_id: w.id });
+    expect(emitted()).toContainEqual({ type: "provider", workspace_id: w.id });
     const [p] = await t.sql`select enabled from provider_keys where id = ${rows[1].id}`;
     expect(p.enabled).toBe(false);
     const list = await w.c.get(`${w.base}/providers`);
@@ -623,37 +651,42 @@ describe("providers", () => {
   });
 
   test("deleting asks first (a page, or a fragment for htmx), then deletes on a CSRF-checked post", async () => {
-    const [p] = await t.sql`select id from provider_keys where workspace_id = ${w.id} and name = 'wrong-key'`;
-    const page = await w.c.get(`${w.base}/providers/${p.id}/delete`);
+    const w = await withProviders("wrong-key");
+    const id = await providerId(w, "wrong-key");
+    const page = await w.c.get(`${w.base}/providers/${id}/delete`);
     expectHtml(page);
     expect(page.text).toStartWith("<!doctype html>");
     expect(page.text).toContain("Delete provider wrong-key?");
-    const frag = await w.c.get(`${w.base}/providers/${p.id}/delete`, { hx: "div#dialog-slot" });
+    const frag = await w.c.get(`${w.base}/providers/${id}/delete`, { hx: "div#dialog-slot" });
     expect(frag.text).toStartWith('<section class="confirm confirm-danger" role="alertdialog"');
-    expect((await w.c.post(`${w.base}/providers/${p.id}/delete`, {})).status).toBe(403);
-    events.length = 0;
-    const r = await w.c.post(`${w.base}/providers/${p.id}/delete`, { _csrf: w.csrf });
+    expect((await w.c.post(`${w.base}/providers/${id}/delete`, {})).status).toBe(403);
+    const emitted = eventsFromNow();
+    const r = await w.c.post(`${w.base}/providers/${id}/delete`, { _csrf: w.csrf });
     expect(r.status).toBe(303);
     expect(r.location).toBe(`${w.base}/providers?done=deleted`);
-    expect(events).toContainEqual({ type: "provider", workspace_id: w.id });
-    expect((await t.sql`select 1 from provider_keys where id = ${p.id}`).length).toBe(0);
+    expect(emitted()).toContainEqual({ type: "provider", workspace_id: w.id });
+    expect((await t.sql`select 1 from provider_keys where id = ${id}`).length).toBe(0);
   });
 });
 
 describe("API keys", () => {
-  let w: Awaited<ReturnType<typeof withWorkspace>>;
-  beforeAll(async () => {
-    w = await withWorkspace("Keys ws");
-  });
+  /** A workspace of the test's own, with these keys created through the form. */
+  async function withKeys(...names: string[]) {
+    const w = await withWorkspace("Keys ws");
+    for (const name of names) expect((await w.c.post(`${w.base}/keys`, { _csrf: w.csrf, name, expires: "" })).status).toBe(201);
+    return w;
+  }
 
   test("the empty list explains what a key is for", async () => {
+    const w = await withKeys();
     const r = await w.c.get(`${w.base}/keys`);
     expectHtml(r);
     expect(r.text).toContain("No API keys yet");
   });
 
   test("creating one shows the full key once, with copy buttons and snippets for PUBLIC_URL/v1", async () => {
-    events.length = 0;
+    const w = await withKeys();
+    const emitted = eventsFromNow();
     const r = await w.c.post(`${w.base}/keys`, { _csrf: w.csrf, name: "backend", expires: "" });
     expectHtml(r, 201);
     expect(r.headers.get("cache-control")).toBe("no-store");
@@ -662,7 +695,7 @@ describe("API keys", () => {
     expect(r.text).toContain(`curl http://localhost:8080/v1/chat/completions`);
     expect(r.text).toContain(`baseURL: &quot;http://localhost:8080/v1&quot;`);
     expect(r.text).toContain(`Bearer ${key}`);
-    expect(events.find((e) => e.type === "api_key")).toMatchObject({ type: "api_key", workspace_id: w.id });
+    expect(emitted().find((e) => e.type === "api_key")).toMatchObject({ type: "api_key", workspace_id: w.id });
     const list = await w.c.get(`${w.base}/keys`);
     expect(list.text).toContain("backend");
     expect(list.text).toContain(`${key.slice(0, 10)}…`);
@@ -670,6 +703,7 @@ describe("API keys", () => {
   });
 
   test("the key works against the gateway", async () => {
+    const w = await withKeys();
     const r = await w.c.post(`${w.base}/keys`, { _csrf: w.csrf, name: "gateway check" });
     const key = /value="(prp_[0-9A-Za-z]+)"/.exec(r.text)![1];
     const res = await t.app.handle(
@@ -683,6 +717,7 @@ describe("API keys", () => {
     [{ name: "x", expires: "2001-01-01" }, "f-expires-error", "Must be a future date."],
     [{ name: "x", expires: "soon" }, "f-expires-error", "Must be a date such as 2030-01-31."],
   ])("invalid input %j comes back inline with 422", async (form, id, message) => {
+    const w = await withKeys();
     const r = await w.c.post(`${w.base}/keys`, { _csrf: w.csrf, ...form });
     expectHtml(r, 422);
     expect(r.text).toMatch(new RegExp(`id="${id}"[^>]*>${message.replace(".", "\\.")}`));
@@ -690,6 +725,7 @@ describe("API keys", () => {
   });
 
   test("an expiry date is kept until the end of that day (UTC)", async () => {
+    const w = await withKeys();
     const r = await w.c.post(`${w.base}/keys`, { _csrf: w.csrf, name: "expiring", expires: "2099-06-30" });
     expect(r.status).toBe(201);
     const [k] = await t.sql`select expires_at from api_keys where workspace_id = ${w.id} and name = 'expiring'`;
@@ -697,27 +733,29 @@ describe("API keys", () => {
   });
 
   test("revoking asks first, then revokes and emits the key's hash", async () => {
+    const w = await withKeys("backend");
     const [k] = await t.sql`select id, key_hash from api_keys where workspace_id = ${w.id} and name = 'backend'`;
     const confirm = await w.c.get(`${w.base}/keys/${k.id}/revoke`, { hx: "div#dialog-slot" });
     expect(confirm.text).toContain("Revoke key backend?");
-    events.length = 0;
+    const emitted = eventsFromNow();
     const r = await w.c.post(`${w.base}/keys/${k.id}/revoke`, { _csrf: w.csrf });
     expect(r.status).toBe(303);
     expect(r.location).toBe(`${w.base}/keys?done=revoked`);
-    expect(events).toContainEqual({ type: "api_key", workspace_id: w.id, key_hash: k.key_hash });
+    expect(emitted()).toContainEqual({ type: "api_key", workspace_id: w.id, key_hash: k.key_hash });
     const list = await w.c.get(r.location!);
     expect(list.text).toContain("Key revoked");
     expect(list.text).toContain(">revoked</span>");
   });
 
   test("deleting asks first, then deletes and emits the key's hash", async () => {
+    const w = await withKeys("backend");
     const [k] = await t.sql`select id, key_hash from api_keys where workspace_id = ${w.id} and name = 'backend'`;
     const page = await w.c.get(`${w.base}/keys/${k.id}/delete`);
     expect(page.text).toContain("Delete key backend?");
-    events.length = 0;
+    const emitted = eventsFromNow();
     const r = await w.c.post(`${w.base}/keys/${k.id}/delete`, { _csrf: w.csrf });
     expect(r.status).toBe(303);
-    expect(events).toContainEqual({ type: "api_key", workspace_id: w.id, key_hash: k.key_hash });
+    expect(emitted()).toContainEqual({ type: "api_key", workspace_id: w.id, key_hash: k.key_hash });
     expect((await t.sql`select 1 from api_keys where id = ${k.id}`).length).toBe(0);
   });
 });
@@ -1006,7 +1044,9 @@ describe("sign-up modes and invitations", () => {
   const mode = (m: "open" | "invite" | "closed") => {
     t.deps.config.signup = m;
   };
-  afterAll(() => mode("open"));
+  // Every test starts from SIGNUP=open (signing up fixtures needs it) and leaves the file's app so.
+  beforeEach(() => mode("open"));
+  afterEach(() => mode("open"));
 
   /** The invitation link's token, created through the members page's form. */
   async function inviteByForm(w: Awaited<ReturnType<typeof withWorkspace>>, email: string, role = "member") {

@@ -166,10 +166,12 @@ describe("total", () => {
   });
 });
 
+// Rows these tests store go to workspaces of their own: the 60-row workspace must stay as the listing and filter tests expect.
 describe("one log", () => {
   test("has its attempt trail and stored bodies, with the truncation limit", async () => {
     const long = "x".repeat(LOG_BODY_LIMIT + 10);
-    const r = makeRecord(ws.id, {
+    const own = await t.workspace(owner.token, "one log");
+    const r = makeRecord(own.id, {
       created_at: at(-5000),
       attempts: [
         { provider_id: "prov_a", provider_name: "OpenAI", provider_type: "openai", model: "gpt-4o", status: 429, error_class: "rate_limit", message: "slow down", latency_ms: 40 },
@@ -179,7 +181,7 @@ describe("one log", () => {
       response_body: bodyForLog(long),
     });
     await store([r]);
-    const got = await get(`/workspaces/${ws.id}/logs/${r.id}`);
+    const got = await get(`/workspaces/${own.id}/logs/${r.id}`);
     expect(got.status).toBe(200);
     expect(got.body.attempts).toEqual(r.attempts);
     expect(got.body).toMatchObject({
@@ -194,9 +196,10 @@ describe("one log", () => {
   });
 
   test("bodies are null when content logging was off", async () => {
-    const r = makeRecord(ws.id, { created_at: at(-6000) });
+    const own = await t.workspace(owner.token, "no content");
+    const r = makeRecord(own.id, { created_at: at(-6000) });
     await store([r]);
-    const got = await get(`/workspaces/${ws.id}/logs/${r.id}`);
+    const got = await get(`/workspaces/${own.id}/logs/${r.id}`);
     expect(got.body).toMatchObject({ request_body: null, response_body: null, request_body_truncated: false });
   });
 
