@@ -170,7 +170,7 @@ const lines = [
   "",
   `## Added latency at a fixed ${RATE.toLocaleString("en-US")} req/s (open loop; added = system − bare forwarder)`,
   "",
-  ...fixedRateTable(rows),
+  ...fixedRateTable(rows, RATE),
   ...unavailable.map((u) => `| | ${u.name} | ${u.reason} | | | | | | | | |`),
   "",
   ...(errorNotes(rows).length ? ["Errors:", "", ...errorNotes(rows), ""] : []),

@@ -182,7 +182,7 @@ export async function startPerpetuo(o: PerpetuoOptions): Promise<PerpetuoSystem>
     },
     async settle() {
       const until = Date.now() + 60_000;
-      while (Date.now() < until && !(await queueEmpty().catch(() => false))) await Bun.sleep(100);
+      while (Date.now() < until && !(await queueEmpty().catch(() => false))) await Bun.sleep(200);
     },
     stop: () => stopProcess(p),
     async countLogged() {

@@ -123,8 +123,13 @@ describe("report", () => {
       sample("bare", "bare", "r1000", 1, result(1000, 1.5), null),
       sample("gw", "perpetuo", "r1000", 1, result(1000, 1.75), 100),
     ]);
-    const table = fixedRateTable(rows);
+    const table = fixedRateTable(rows, 1000);
     expect(table[3]).toContain("| +0.25 | +0.75 |");
+    expect(table.join("\n")).not.toContain("n/a");
+    // Under 95 % of the rate, the latencies are queueing: no added latency is claimed.
+    const slowGateway = fixedRateTable(rows, 1100);
+    expect(slowGateway[3]).toContain("| 1,000 (rate not reached) |");
+    expect(slowGateway[3]).toContain("| n/a | n/a |");
     expect(loggedCell({ logged: 100, sent: 100 })).toBe("all 100");
     expect(loggedCell({ logged: 101, sent: 100 })).toContain("(+1)");
   });
