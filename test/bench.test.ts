@@ -5,7 +5,7 @@ import { startBareProxy } from "../bench/bare-proxy.ts";
 import { quantile, runLoad, type LoadResult } from "../bench/load.ts";
 import { startBenchUpstream } from "../bench/mock-upstream.ts";
 import { childPids, cpuSeconds, measure, rssBytes } from "../bench/proc.ts";
-import { fixedRateTable, loggedCell, median, summarise, throughputTable, type Sample } from "../bench/report.ts";
+import { fixedRateNote, fixedRateTable, loggedCell, median, summarise, throughputTable, type Sample } from "../bench/report.ts";
 
 const upstream = startBenchUpstream();
 const slow = startBenchUpstream(0, 40);
@@ -126,10 +126,12 @@ describe("report", () => {
     const table = fixedRateTable(rows, 1000);
     expect(table[3]).toContain("| +0.25 | +0.75 |");
     expect(table.join("\n")).not.toContain("n/a");
+    expect(fixedRateNote(rows, 1000)).toEqual([]);
     // Under 95 % of the rate, the latencies are queueing: no added latency is claimed.
     const slowGateway = fixedRateTable(rows, 1100);
     expect(slowGateway[3]).toContain("| 1,000 (rate not reached) |");
     expect(slowGateway[3]).toContain("| n/a | n/a |");
+    expect(fixedRateNote(rows, 1100)[0]).toStartWith("n/a:");
     expect(loggedCell({ logged: 100, sent: 100 })).toBe("all 100");
     expect(loggedCell({ logged: 101, sent: 100 })).toContain("(+1)");
   });
