@@ -15,3 +15,8 @@ export function startBareProxy(upstream: string, port = 0) {
     },
   });
 }
+
+if (import.meta.main) {
+  const s = startBareProxy(process.argv[2], Number(process.argv[3] ?? 0));
+  console.log(`http://127.0.0.1:${s.port}/v1`);
+}

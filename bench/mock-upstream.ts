@@ -1,4 +1,5 @@
-// A minimal OpenAI-compatible upstream for benchmarks: fixed answers, no delays, Bun.serve.
+// A minimal OpenAI-compatible upstream for benchmarks: fixed answers, Bun.serve, optionally a fixed
+// delay before each answer (a provider's think time) so gateways are compared with requests open.
 // (The test mocks in test/support favour fidelity and fault injection over speed.)
 const completion = (model: string) =>
   JSON.stringify({
@@ -22,12 +23,13 @@ function streamBody(model: string): string {
   return out + "data: [DONE]\n\n";
 }
 
-export function startBenchUpstream(port = 0) {
+export function startBenchUpstream(port = 0, latencyMs = 0) {
   return Bun.serve({
     port,
     hostname: "127.0.0.1",
     async fetch(req) {
       const url = new URL(req.url);
+      if (latencyMs > 0) await Bun.sleep(latencyMs);
       if (url.pathname.endsWith("/models")) return Response.json({ object: "list", data: [{ id: "bench-model", object: "model" }] });
       const body = (await req.json()) as { model: string; stream?: boolean };
       if (body.stream) return new Response(streamBody(body.model), { headers: { "content-type": "text/event-stream" } });
@@ -37,6 +39,6 @@ export function startBenchUpstream(port = 0) {
 }
 
 if (import.meta.main) {
-  const s = startBenchUpstream(Number(process.argv[2] ?? 0));
+  const s = startBenchUpstream(Number(process.argv[2] ?? 0), Number(process.env.BENCH_UPSTREAM_LATENCY_MS ?? 0));
   console.log(`http://127.0.0.1:${s.port}/v1`);
 }
