@@ -88,6 +88,7 @@ export async function exportStream(sql: Sql, workspaceId: string, f: LogFilters,
   let written = 0;
   let truncated = false;
   return new ReadableStream<Uint8Array>({
+    // Each pull must enqueue or close: a pull that returns with nothing is not called again.
     async pull(controller) {
       try {
         let out = "";
@@ -95,24 +96,29 @@ export async function exportStream(sql: Sql, workspaceId: string, f: LogFilters,
           started = true;
           out += json ? `{"object":"list","row_cap":${opts.limit},"data":[` : csvLine([...EXPORT_COLUMNS]);
         }
-        const next = pending ?? (await rows.next());
-        pending = null;
-        if (next.done) {
-          if (json) out += `],"truncated":${truncated}}`;
-          controller.enqueue(enc.encode(out));
-          controller.close();
-          return;
-        }
-        for (const row of next.value) {
-          // The query reads one row past the cap: its presence is what "truncated" means.
-          if (written === opts.limit) {
-            truncated = true;
-            continue;
+        for (;;) {
+          const next = pending ?? (await rows.next());
+          pending = null;
+          if (next.done) {
+            if (json) out += `],"truncated":${truncated}}`;
+            if (out) controller.enqueue(enc.encode(out));
+            controller.close();
+            return;
           }
-          out += json ? `${written > 0 ? "," : ""}${JSON.stringify(row)}` : csvLine(EXPORT_COLUMNS.map((c) => row[c]));
-          written++;
+          for (const row of next.value) {
+            // The query reads one row past the cap: its presence is what "truncated" means.
+            if (written === opts.limit) {
+              truncated = true;
+              continue;
+            }
+            out += json ? `${written > 0 ? "," : ""}${JSON.stringify(row)}` : csvLine(EXPORT_COLUMNS.map((c) => row[c]));
+            written++;
+          }
+          if (out) {
+            controller.enqueue(enc.encode(out));
+            return;
+          }
         }
-        if (out) controller.enqueue(enc.encode(out));
       } catch (err) {
         controller.error(err);
       }
