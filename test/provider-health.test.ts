@@ -103,7 +103,7 @@ describe("provider health", () => {
     const r = await get(`/workspaces/${ws.id}/provider-health?${RANGE}`);
     expect(r.status).toBe(200);
     const a = r.body.providers.find((p: { provider_id: string }) => p.provider_id === prov.a.id);
-    expect(a).toMatchObject({ provider_name: "Primary", configured: true, enabled: true, successes: 0, ...expected(prov.a.id) });
+    expect(a).toMatchObject({ provider_name: "Primary", configured: true, enabled: true, ...expected(prov.a.id), successes: 0 });
     expect(a.failures).toBeGreaterThan(0);
   });
 
