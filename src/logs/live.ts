@@ -38,7 +38,8 @@ export async function logsSince(
     from request_logs
     where ${conditions(sql, workspaceId, f)}
       and created_at > now() - ${LIVE_WINDOW}::interval
-      and (logged_at, id) > (${mark.at}::timestamptz, ${mark.id})
+      -- As text: a parameter typed timestamptz goes through a JS Date, which drops the microseconds.
+      and (logged_at, id) > (${mark.at}::text::timestamptz, ${mark.id})
     order by logged_at, id
     limit ${limit + 1}`;
   const more = rows.length > limit;
