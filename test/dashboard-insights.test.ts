@@ -143,7 +143,7 @@ describe("provider health page", () => {
     expectHtml(r);
     expect(r.text).toContain("Dead relay");
     expect(r.text).toContain("overloaded 1");
-    expect(r.text).toMatch(/Cooling down until \d{2}:\d{2}:\d{2} UTC/);
+    expect(r.text).toMatch(/Cooling down<\/span><span class="sub">until \d{2}:\d{2}:\d{2} UTC/);
     expect(r.text).toContain(`href="${w.base}/health"`);
     t.deps.gateway.cooldowns.clear("prov_dead");
   });

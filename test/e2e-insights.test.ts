@@ -151,7 +151,7 @@ for (const js of [true, false]) {
       const primary = page.locator(".table-health tbody tr", { hasText: "primary-relay" });
       await seeText(primary, "overloaded 14");
       await seeText(primary, "100%");
-      await seeText(primary, /Cooling down until \d{2}:\d{2}:\d{2} UTC/);
+      await seeText(primary, /Cooling down\s+until \d{2}:\d{2}:\d{2} UTC/);
       await seeText(page.locator(".table-health tbody tr", { hasText: "backup-relay" }), "Ready");
       await screenshot(page, `42-health-${tag}`);
       expect(await overflowing(page)).toBe(0);

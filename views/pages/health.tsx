@@ -152,7 +152,10 @@ function HealthRow(props: { p: ProviderHealth }) {
       </Cell>
       <Cell label="Now">
         {p.cooling_until ? (
-          <span class="badge badge-warn" safe>{`Cooling down until ${formatClock(p.cooling_until)}`}</span>
+          <>
+            <span class="badge badge-warn">Cooling down</span>
+            <span class="sub" safe>{`until ${formatClock(p.cooling_until)}`}</span>
+          </>
         ) : p.configured && p.enabled !== false ? (
           <span class="badge badge-ok">Ready</span>
         ) : (
