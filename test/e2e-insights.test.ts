@@ -46,7 +46,7 @@ async function store(...records: RequestRecord[]) {
 
 /** Whether any table box on the page is wider than it shows (something clipped or scrolled away). */
 const overflowing = (page: Page) =>
-  page.evaluate(() => [...document.querySelectorAll(".table-wrap")].filter((el) => el.scrollWidth > el.clientWidth + 1).length);
+  page.evaluate(() => Array.from(document.querySelectorAll(".table-wrap")).filter((el) => el.scrollWidth > el.clientWidth + 1).length);
 
 for (const js of [true, false]) {
   describe.skipIf(!enabled)(`logs and provider health in Chromium, JavaScript ${js ? "on" : "off"}`, () => {

@@ -93,7 +93,7 @@ export function HealthPage(props: HealthProps) {
           <p class="muted table-note">
             Failed: attempts that did not answer (the request may still have succeeded through another provider). Fallback rate: the
             requests that tried this provider, failed there and were answered by another. Latency: every attempt, failed ones included.
-            Cooldowns are this gateway process's, as of {formatClock(props.now)}.
+            Cooldowns are this gateway process's, as of <span safe>{formatClock(props.now)}</span>.
           </p>
         </>
       )}
