@@ -4,7 +4,17 @@ import type { AppDeps } from "../app.ts";
 import { authPlugin } from "../http/auth.ts";
 import { ApiError, notFound } from "../http/errors.ts";
 import { WorkspaceParams } from "../workspaces/model.ts";
-import { decodeCursor, encodeCursor, HealthQuery, LogParams, LogsParams, LogsQuery, MAX_EXPORT_ROWS, MAX_HEALTH_RANGE_MS, resolveRange } from "../logs/model.ts";
+import {
+  decodeCursor,
+  encodeCursor,
+  HealthQuery,
+  LogParams,
+  LogsParams,
+  LogsQuery,
+  MAX_EXPORT_ROWS,
+  MAX_HEALTH_RANGE_MS,
+  resolveRange,
+} from "../logs/model.ts";
 import { liveMark, logsSince } from "../logs/live.ts";
 import { providerHealth, type HealthReport } from "../logs/health.ts";
 import { getLog, listLogs, type LogPage } from "../logs/service.ts";
@@ -150,7 +160,9 @@ export function insightPages(deps: AppDeps) {
           const r = resolveRange(parsed.output, now, "24h");
           const to = r.to ?? new Date(now);
           const range = { from: r.from ?? new Date(to.getTime() - DAY_MS), to };
-          if (range.to.getTime() - range.from.getTime() > MAX_HEALTH_RANGE_MS) errors = errorsFor({ from: "The range may span at most 31 days." });
+          if (range.to.getTime() - range.from.getTime() > MAX_HEALTH_RANGE_MS) {
+            errors = errorsFor({ from: "The range may span at most 31 days." });
+          }
           else {
             try {
               report = await providerHealth(deps.sql, id, range, (pid) => deps.gateway.cooldowns.coolingUntil(pid));
@@ -162,9 +174,14 @@ export function insightPages(deps: AppDeps) {
         }
         const ctx = await pageContext(deps, c, id);
         const failed = Object.keys(errors.fields).length > 0 || !!errors.form;
-        return html(c.set, <HealthPage ctx={ctx} values={values} errors={errors} report={report} now={new Date(now)} />, failed ? 422 : 200);
+        const page = <HealthPage ctx={ctx} values={values} errors={errors} report={report} now={new Date(now)} />;
+        return html(c.set, page, failed ? 422 : 200);
       },
-      { workspace: "member", params: WorkspaceParams, detail: { summary: "Provider health page (attempts, failures, fallbacks, latency, cooldowns)" } },
+      {
+        workspace: "member",
+        params: WorkspaceParams,
+        detail: { summary: "Provider health page (attempts, failures, fallbacks, latency, cooldowns)" },
+      },
     )
     .get(
       "/logs/:logId",

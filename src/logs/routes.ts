@@ -2,7 +2,16 @@ import { Elysia } from "elysia";
 import type { AppDeps } from "../app.ts";
 import { authPlugin } from "../http/auth.ts";
 import { invalid, notFound } from "../http/errors.ts";
-import { HealthQuery, LogParams, LogsExportQuery, LogsParams, LogsQuery, MAX_EXPORT_ROWS, MAX_HEALTH_RANGE_MS, resolveRange } from "./model.ts";
+import {
+  HealthQuery,
+  LogParams,
+  LogsExportQuery,
+  LogsParams,
+  LogsQuery,
+  MAX_EXPORT_ROWS,
+  MAX_HEALTH_RANGE_MS,
+  resolveRange,
+} from "./model.ts";
 import { countLogs, getLog, listLogs } from "./service.ts";
 import { exportStream } from "./export.ts";
 import { providerHealth } from "./health.ts";
@@ -65,7 +74,8 @@ export function logsRoutes(deps: AppDeps) {
         params: LogsParams,
         query: HealthQuery,
         detail: {
-          summary: "Provider health over a range (default: the last 24 h): attempts, failures by class, fallback rate, latency p50/p95, cooldown",
+          summary:
+            "Provider health over a range (default: the last 24 h): attempts, failures by class, fallback rate, latency p50/p95, cooldown",
         },
       },
     );

@@ -23,6 +23,8 @@ const RANGES = [
   { value: "7d", label: "Last 7 days" },
 ] as const;
 
+const EVERY_ATTEMPT = "Every attempt counts, also those another provider had to take over.";
+
 const byCount = (m: Record<string, number>) => Object.entries(m).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
 
 /** Provider health: every entry's attempts over a range, read from the attempt trails of the logs. */
@@ -38,20 +40,31 @@ export function HealthPage(props: HealthProps) {
         title="Provider health"
         subtitle={
           report
-            ? `${formatDateTime(report.from)} to ${formatDateTime(report.to)}. Every attempt counts, also those another provider had to take over.`
-            : "Every attempt counts, also those another provider had to take over."
+            ? `${formatDateTime(report.from)} to ${formatDateTime(report.to)}. ${EVERY_ATTEMPT}`
+            : EVERY_ATTEMPT
         }
       />
       <div class="range-bar">
         <nav class="presets" aria-label="Quick ranges">
           {RANGES.map((r) => (
-            <a class={current === r.value ? "chip-link active" : "chip-link"} aria-current={current === r.value ? "true" : undefined} {...nav(`${base}?range=${r.value}`)}>
+            <a
+              class={current === r.value ? "chip-link active" : "chip-link"}
+              aria-current={current === r.value ? "true" : undefined}
+              {...nav(`${base}?range=${r.value}`)}
+            >
               {r.label}
             </a>
           ))}
         </nav>
         <form {...getForm(base)} class="filters filters-compact" aria-label="Time range">
-          <TextField name="from" label="From (UTC)" value={values.from || isoMinute(report?.from)} errors={errors} placeholder="2026-01-31T09:00" maxlength={40} />
+          <TextField
+            name="from"
+            label="From (UTC)"
+            value={values.from || isoMinute(report?.from)}
+            errors={errors}
+            placeholder="2026-01-31T09:00"
+            maxlength={40}
+          />
           <TextField name="to" label="To (UTC)" value={values.to || isoMinute(report?.to)} errors={errors} placeholder="2026-01-31T18:00" maxlength={40} />
           <div class="filter-actions">
             <button type="submit" class="btn btn-primary">

@@ -101,13 +101,20 @@ export function LogsPage(props: LogsProps) {
   const exportBase = `/workspaces/${encodeURIComponent(w.id)}/logs/export`;
   return (
     <Layout ctx={ctx} title={`Logs · ${w.name}`} section="logs">
-      <PageHeader title="Logs" subtitle="Every request through the gateway, newest first; times in UTC. Open one to see each provider it tried." />
+      <PageHeader
+        title="Logs"
+        subtitle="Every request through the gateway, newest first; times in UTC. Open one to see each provider it tried."
+      />
       <div class="range-bar">
         <nav class="presets" aria-label="Quick ranges">
           {QUICK_RANGES.map((r) => {
             const current = rangeActive && filters.range === r.value;
             return (
-              <a class={current ? "chip-link active" : "chip-link"} aria-current={current ? "true" : undefined} {...nav(base + query(withRange(filters, r.value), 1))}>
+              <a
+                class={current ? "chip-link active" : "chip-link"}
+                aria-current={current ? "true" : undefined}
+                {...nav(base + query(withRange(filters, r.value), 1))}
+              >
                 {r.label}
               </a>
             );
@@ -176,7 +183,8 @@ export function LogsPage(props: LogsProps) {
         </div>
       </form>
       <p class="muted filters-note" safe>
-        {`From and To take a UTC date (2026-01-31) or date and time (2026-01-31T09:00); To is exclusive. An export holds the filtered range, newest first, up to ${formatInt(props.exportCap)} rows.`}
+        {`From and To take a UTC date (2026-01-31) or date and time (2026-01-31T09:00); To is exclusive. ` +
+          `An export holds the filtered range, newest first, up to ${formatInt(props.exportCap)} rows.`}
       </p>
       {props.rows.length === 0 && !live ? (
         filtered ? (
