@@ -80,7 +80,7 @@ export function Document(props: { ctx: ViewContext; title: string; bodyClass: st
   );
 }
 
-export type Section = "workspaces" | "overview" | "providers" | "keys" | "logs" | "usage" | "members" | "settings";
+export type Section = "workspaces" | "overview" | "providers" | "keys" | "logs" | "health" | "usage" | "members" | "settings";
 
 function Frame(props: { ctx: ViewContext; section?: Section; children?: Children }) {
   const { ctx } = props;
@@ -127,6 +127,7 @@ const SECTIONS: { key: Section; label: string; path: string }[] = [
   { key: "providers", label: "Providers", path: "/providers" },
   { key: "keys", label: "API keys", path: "/keys" },
   { key: "logs", label: "Logs", path: "/logs" },
+  { key: "health", label: "Health", path: "/health" },
   { key: "usage", label: "Usage", path: "/usage" },
   { key: "members", label: "Members", path: "/members" },
   { key: "settings", label: "Settings", path: "/settings" },

@@ -4,14 +4,27 @@ import type { AppDeps } from "../app.ts";
 import { authPlugin } from "../http/auth.ts";
 import { ApiError, notFound } from "../http/errors.ts";
 import { WorkspaceParams } from "../workspaces/model.ts";
-import { LogParams, LogsParams, LogsQuery } from "../logs/model.ts";
+import {
+  decodeCursor,
+  encodeCursor,
+  HealthQuery,
+  LogParams,
+  LogsParams,
+  LogsQuery,
+  MAX_EXPORT_ROWS,
+  MAX_HEALTH_RANGE_MS,
+  resolveRange,
+} from "../logs/model.ts";
+import { liveMark, logsSince } from "../logs/live.ts";
+import { providerHealth, type HealthReport } from "../logs/health.ts";
 import { getLog, listLogs, type LogPage } from "../logs/service.ts";
 import { UsageParams, UsageQuery } from "../usage/model.ts";
 import { usageByKey, usageByModel, usageByProvider, usageRange, usageSummary, type UsageRange } from "../usage/service.ts";
 import { listProviders } from "../providers/service.ts";
 import { listApiKeys } from "../api-keys/service.ts";
 import { OverviewPage } from "../../views/pages/overview.tsx";
-import { LogsPage, type LogFilterValues } from "../../views/pages/logs.tsx";
+import { LiveRows, LogsPage, query as logsQuery, type LogFilterValues } from "../../views/pages/logs.tsx";
+import { HealthPage } from "../../views/pages/health.tsx";
 import { LogDetailPage } from "../../views/pages/log-detail.tsx";
 import { UsagePage, type KeyUsageRow } from "../../views/pages/usage.tsx";
 import { errorsFor, issuesToErrors } from "./forms.ts";
@@ -24,7 +37,7 @@ const isoDay = (t: number) => new Date(t).toISOString().slice(0, 10);
 
 const str = (x: unknown): string => (typeof x === "string" ? x : "");
 
-/** Overview, logs and usage: read-only pages over src/logs and src/usage. */
+/** Overview, logs, provider health and usage: read-only pages over src/logs and src/usage. */
 export function insightPages(deps: AppDeps) {
   return new Elysia({ prefix: "/app/w/:id" })
     .use(authPlugin(deps))
@@ -59,35 +72,25 @@ export function insightPages(deps: AppDeps) {
       async (c) => {
         const id = c.params.id;
         const q = c.query as Record<string, unknown>;
-        // Filters stay in the URL; empty form fields mean "any".
-        const values: LogFilterValues = {
-          status: str(q.status),
-          provider: str(q.provider),
-          model: str(q.model).trim(),
-          key: str(q.key),
-          tag: str(q.tag).trim(),
-          from: str(q.from),
-          to: str(q.to),
-          request_id: str(q.request_id).trim(),
-        };
-        const input: Record<string, string> = {};
-        for (const [k, val] of Object.entries(values)) if (val) input[k] = val;
-        if (str(q.page)) input.page = str(q.page);
-        input.limit = String(LOGS_PER_PAGE);
-        const parsed = v.safeParse(LogsQuery, input);
+        const { values, parsed } = parseLogFilters(q, str(q.page));
         let errors = parsed.success ? errorsFor({}) : issuesToErrors(parsed.issues);
         let page: LogPage = { items: [], page: 1, limit: LOGS_PER_PAGE, has_more: false, next_cursor: null, total: 0, total_is_estimate: false };
         if (parsed.success) {
           try {
             const { cursor: _ignored, ...opts } = parsed.output;
-            page = await listLogs(deps.sql, id, opts);
+            page = await listLogs(deps.sql, id, { ...opts, ...resolveRange(opts, Date.now()) });
           } catch (err) {
             if (!(err instanceof ApiError) || err.status >= 500) throw err;
             errors = err.param ? errorsFor({ [err.param]: sentence(err.message, err.param) }) : errorsFor({}, sentence(err.message, null));
           }
         }
+        const live = str(q.live) === "1";
         const ctx = await pageContext(deps, c, id);
-        const [providers, keys] = await Promise.all([listProviders(deps.sql, id), listApiKeys(deps.sql, id)]);
+        const [providers, keys, mark] = await Promise.all([
+          listProviders(deps.sql, id),
+          listApiKeys(deps.sql, id),
+          live ? liveMark(deps.sql, id) : null,
+        ]);
         const failed = Object.keys(errors.fields).length > 0 || errors.form;
         return html(
           c.set,
@@ -103,11 +106,82 @@ export function insightPages(deps: AppDeps) {
             total={page.total}
             totalIsEstimate={page.total_is_estimate}
             limit={page.limit}
+            live={live && !failed}
+            liveMark={mark ? encodeCursor(mark) : null}
+            exportCap={MAX_EXPORT_ROWS}
           />,
           failed ? 422 : 200,
         );
       },
       { workspace: "member", params: LogsParams },
+    )
+    .get(
+      "/logs/live",
+      async (c) => {
+        const id = c.params.id;
+        const q = c.query as Record<string, unknown>;
+        const base = workspacePath(id, "/logs");
+        const { values, parsed } = parseLogFilters(q, "");
+        // Filters that do not parse stop the polling: the answer holds no new poller.
+        if (!parsed.success) return html(c.set, "");
+        const opts = { ...parsed.output, ...resolveRange(parsed.output, Date.now()) };
+        const from = decodeCursor(str(q.mark)) ?? (await liveMark(deps.sql, id));
+        const next = await logsSince(deps.sql, id, opts, from, LOGS_PER_PAGE);
+        return html(
+          c.set,
+          <LiveRows
+            url={`${base}/live${logsQuery(values, 1, { mark: encodeCursor(next.mark) })}`}
+            rows={next.items}
+            base={base}
+            more={next.more}
+            refresh={base + logsQuery(values, 1, { live: "1" })}
+          />,
+        );
+      },
+      {
+        workspace: "member",
+        params: LogsParams,
+        detail: { summary: "Logs page's live mode: rows written since a mark (htmx fragment, polled every few seconds)" },
+      },
+    )
+    .get(
+      "/health",
+      async (c) => {
+        const id = c.params.id;
+        const q = c.query as Record<string, unknown>;
+        const values = { from: str(q.from).trim(), to: str(q.to).trim(), range: str(q.range) };
+        const input: Record<string, string> = {};
+        for (const [k, val] of Object.entries(values)) if (val) input[k] = val;
+        const parsed = v.safeParse(HealthQuery, input);
+        let errors = parsed.success ? errorsFor({}) : issuesToErrors(parsed.issues);
+        const now = Date.now();
+        let report: HealthReport | null = null;
+        if (parsed.success) {
+          const r = resolveRange(parsed.output, now, "24h");
+          const to = r.to ?? new Date(now);
+          const range = { from: r.from ?? new Date(to.getTime() - DAY_MS), to };
+          if (range.to.getTime() - range.from.getTime() > MAX_HEALTH_RANGE_MS) {
+            errors = errorsFor({ from: "The range may span at most 31 days." });
+          }
+          else {
+            try {
+              report = await providerHealth(deps.sql, id, range, (pid) => deps.gateway.cooldowns.coolingUntil(pid));
+            } catch (err) {
+              if (!(err instanceof ApiError) || err.status >= 500) throw err;
+              errors = errorsFor({ [err.param ?? "from"]: sentence(err.message, err.param) });
+            }
+          }
+        }
+        const ctx = await pageContext(deps, c, id);
+        const failed = Object.keys(errors.fields).length > 0 || !!errors.form;
+        const page = <HealthPage ctx={ctx} values={values} errors={errors} report={report} now={new Date(now)} />;
+        return html(c.set, page, failed ? 422 : 200);
+      },
+      {
+        workspace: "member",
+        params: WorkspaceParams,
+        detail: { summary: "Provider health page (attempts, failures, fallbacks, latency, cooldowns)" },
+      },
     )
     .get(
       "/logs/:logId",
@@ -191,6 +265,27 @@ export function insightPages(deps: AppDeps) {
       },
       { workspace: "member", params: UsageParams },
     );
+}
+
+/** The logs filters exactly as typed (so the form shows them back), and their parse for the services. */
+function parseLogFilters(q: Record<string, unknown>, page: string) {
+  // Filters stay in the URL; empty form fields mean "any".
+  const values: LogFilterValues = {
+    status: str(q.status),
+    provider: str(q.provider),
+    model: str(q.model).trim(),
+    key: str(q.key),
+    tag: str(q.tag).trim(),
+    from: str(q.from).trim(),
+    to: str(q.to).trim(),
+    request_id: str(q.request_id).trim(),
+    range: str(q.range),
+  };
+  const input: Record<string, string> = {};
+  for (const [k, val] of Object.entries(values)) if (val) input[k] = val;
+  if (page) input.page = page;
+  input.limit = String(LOGS_PER_PAGE);
+  return { values, parsed: v.safeParse(LogsQuery, input) };
 }
 
 function sentence(message: string, param: string | null): string {

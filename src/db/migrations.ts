@@ -9,6 +9,7 @@ import m0006 from "../../sql/0006_governance.sql" with { type: "text" };
 import m0007 from "../../sql/0007_rate_windows.sql" with { type: "text" };
 import m0008 from "../../sql/0008_log_request_id.sql" with { type: "text" };
 import m0009 from "../../sql/0009_log_endpoint.sql" with { type: "text" };
+import m0010 from "../../sql/0010_log_logged_at.sql" with { type: "text" };
 
 export interface Migration {
   version: number;
@@ -26,4 +27,5 @@ export const migrations: Migration[] = [
   { version: 7, name: "0007_rate_windows.sql", sql: m0007 },
   { version: 8, name: "0008_log_request_id.sql", sql: m0008 },
   { version: 9, name: "0009_log_endpoint.sql", sql: m0009 },
+  { version: 10, name: "0010_log_logged_at.sql", sql: m0010 },
 ];

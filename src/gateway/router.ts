@@ -76,6 +76,10 @@ export class Cooldowns {
   clear(providerId: string): void {
     this.until.delete(providerId);
   }
+  /** When the entry's cooldown ends (epoch ms), or null when it is ready: the provider health page shows it. */
+  coolingUntil(providerId: string): number | null {
+    return this.isCooling(providerId) ? this.until.get(providerId)! : null;
+  }
 }
 
 /** Enabled entries that serve the model, by priority; entries cooling down go last, not away. */

@@ -109,6 +109,12 @@ export function queryParam<T extends v.GenericSchema<string, unknown>>(schema: T
   );
 }
 
+/** Quick ranges ending now, by name (the names are what URLs carry). */
+export const RANGES = { "1h": 3_600_000, "6h": 6 * 3_600_000, "24h": 86_400_000, "7d": 7 * 86_400_000, "30d": 30 * 86_400_000 } as const;
+export type RangeName = keyof typeof RANGES;
+const RANGE_NAMES = Object.keys(RANGES) as RangeName[];
+const RANGE_RULE = `must be one of ${RANGE_NAMES.join(", ")}`;
+
 const REQUEST_ID_RULE = "must be a request id: 1 to 128 letters, digits, '.', '_', ':' or '-'";
 
 export const LogsQuery = v.object({
@@ -128,7 +134,46 @@ export const LogsQuery = v.object({
   to: queryParam(ToInstant),
   /** The request's x-request-id, exactly (as answered in the x-request-id header). */
   request_id: queryParam(v.pipe(v.string(REQUEST_ID_RULE), v.trim(), v.regex(SANE_REQUEST_ID, REQUEST_ID_RULE))),
+  /** Relative range ending now (1h, 6h, 24h, 7d, 30d); ignored when from or to is given. */
+  range: queryParam(v.picklist(RANGE_NAMES, RANGE_RULE)),
   /** next_cursor of the previous page; when given, page is ignored. */
   cursor: queryParam(Cursor),
 });
 export type LogsQueryOutput = v.InferOutput<typeof LogsQuery>;
+
+/** A whole range's rows come out of one export at most; `limit` may ask for fewer. */
+export const MAX_EXPORT_ROWS = 100_000;
+
+const { page: _page, limit: _limit, cursor: _cursor, ...filterEntries } = LogsQuery.entries;
+
+export const LogsExportQuery = v.object({
+  ...filterEntries,
+  format: v.pipe(queryParam(v.picklist(["csv", "json"], "must be csv or json")), v.transform((f) => f ?? "csv")),
+  limit: v.pipe(
+    queryParam(wholeNumber(1, MAX_EXPORT_ROWS)),
+    v.transform((n) => n ?? MAX_EXPORT_ROWS),
+  ),
+});
+
+export const HealthQuery = v.object({
+  from: queryParam(FromInstant),
+  to: queryParam(ToInstant),
+  range: queryParam(v.picklist(RANGE_NAMES, RANGE_RULE)),
+});
+
+/** A provider health range may span at most this long (every attempt in it is read). */
+export const MAX_HEALTH_RANGE_MS = 31 * 86_400_000;
+
+/**
+ * The time window a query asks for: explicit from/to win; else `range` back from now; else
+ * `fallback` back from now (or no bound at all when fallback is null).
+ */
+export function resolveRange(
+  q: { from?: Date; to?: Date; range?: RangeName },
+  now: number,
+  fallback: RangeName | null = null,
+): { from?: Date; to?: Date } {
+  if (q.from || q.to) return { from: q.from, to: q.to };
+  const name = q.range ?? fallback;
+  return name ? { from: new Date(now - RANGES[name]) } : {};
+}

@@ -1,22 +1,82 @@
 import { Elysia } from "elysia";
 import type { AppDeps } from "../app.ts";
 import { authPlugin } from "../http/auth.ts";
-import { notFound } from "../http/errors.ts";
-import { LogParams, LogsParams, LogsQuery } from "./model.ts";
-import { getLog, listLogs } from "./service.ts";
+import { invalid, notFound } from "../http/errors.ts";
+import {
+  HealthQuery,
+  LogParams,
+  LogsExportQuery,
+  LogsParams,
+  LogsQuery,
+  MAX_EXPORT_ROWS,
+  MAX_HEALTH_RANGE_MS,
+  resolveRange,
+} from "./model.ts";
+import { countLogs, getLog, listLogs } from "./service.ts";
+import { exportStream } from "./export.ts";
+import { providerHealth } from "./health.ts";
 
-/** A workspace's request logs; any member may read them. */
+/** A workspace's request logs and the provider health read from them; any member may read them. */
 export function logsRoutes(deps: AppDeps) {
-  return new Elysia({ prefix: "/workspaces/:id/logs" })
+  return new Elysia({ prefix: "/workspaces/:id" })
     .use(authPlugin(deps))
-    .get("/", ({ params, query }) => listLogs(deps.sql, params.id, query), {
+    .get("/logs", ({ params, query }) => listLogs(deps.sql, params.id, { ...query, ...resolveRange(query, Date.now()) }), {
       workspace: "member",
       params: LogsParams,
       query: LogsQuery,
     })
     .get(
-      "/:logId",
+      "/logs/export",
+      async ({ params, query }) => {
+        const filters = { ...query, ...resolveRange(query, Date.now()) };
+        const format = query.format ?? "csv";
+        const limit = query.limit ?? MAX_EXPORT_ROWS;
+        // Counted before the rows stream, so CSV readers learn of a cut-off range too (JSON also says so at its end).
+        const { total } = await countLogs(deps.sql, params.id, filters, limit);
+        const body = await exportStream(deps.sql, params.id, filters, { format, limit });
+        const stamp = new Date().toISOString().slice(0, 19).replaceAll(":", "").replace("T", "-");
+        return new Response(body, {
+          headers: {
+            "content-type": format === "json" ? "application/json; charset=utf-8" : "text/csv; charset=utf-8",
+            "content-disposition": `attachment; filename="logs-${stamp}Z.${format}"`,
+            "cache-control": "no-store",
+            "x-perpetuo-row-cap": String(limit),
+            "x-perpetuo-truncated": String(total > limit),
+          },
+        });
+      },
+      {
+        workspace: "member",
+        params: LogsParams,
+        query: LogsExportQuery,
+        detail: {
+          summary: `Export request logs (CSV or JSON) with the list's filters, newest first, streamed; at most ${MAX_EXPORT_ROWS} rows`,
+        },
+      },
+    )
+    .get(
+      "/logs/:logId",
       async ({ params }) => (await getLog(deps.sql, params.id, params.logId)) ?? Promise.reject(notFound("log")),
       { workspace: "member", params: LogParams },
+    )
+    .get(
+      "/provider-health",
+      ({ params, query }) => {
+        const now = Date.now();
+        const r = resolveRange(query, now, "24h");
+        const to = r.to ?? new Date(now);
+        const range = { from: r.from ?? new Date(to.getTime() - 86_400_000), to };
+        if (range.to.getTime() - range.from.getTime() > MAX_HEALTH_RANGE_MS) throw invalid("the range may span at most 31 days", "from");
+        return providerHealth(deps.sql, params.id, range, (pid) => deps.gateway.cooldowns.coolingUntil(pid));
+      },
+      {
+        workspace: "member",
+        params: LogsParams,
+        query: HealthQuery,
+        detail: {
+          summary:
+            "Provider health over a range (default: the last 24 h): attempts, failures by class, fallback rate, latency p50/p95, cooldown",
+        },
+      },
     );
 }

@@ -65,15 +65,22 @@ export interface LogDetail extends Omit<LogListItem, "attempt_count"> {
 }
 
 // A subquery rather than a join: the filters name request_logs' columns unqualified.
-const LOG_KEY_COLUMNS = (sql: Sql) => sql`
+export const LOG_KEY_COLUMNS = (sql: Sql) => sql`
   coalesce(tags, '{}') as tags,
   (select k.name from api_keys k where k.id = request_logs.api_key_id and k.workspace_id = request_logs.workspace_id) as api_key_name`;
+
+/** The columns of a LogListItem. */
+export const LIST_COLUMNS = (sql: Sql) => sql`
+  id, request_id, api_key_id, provider_id, provider_name, provider_type, endpoint, model_requested, model_used,
+  stream, status, error_class, error_message, latency_ms, ttft_ms, prompt_tokens, completion_tokens,
+  cached_tokens, reasoning_tokens, usage_estimated, cost_usd::float8 as cost_usd,
+  jsonb_array_length(attempts) as attempt_count, created_at, ${LOG_KEY_COLUMNS(sql)}`;
 
 /** Matching rows are counted exactly up to this many; beyond it the count is estimated. */
 export const TOTAL_EXACT_LIMIT = 10_000;
 
 // The error predicate is written exactly as in request_logs_errors' WHERE so the planner uses that index.
-function conditions(sql: Sql, workspaceId: string, f: LogFilters) {
+export function conditions(sql: Sql, workspaceId: string, f: LogFilters) {
   return sql`
     workspace_id = ${workspaceId}
     ${f.status === "error" ? sql`and (status >= 400 or error_class is not null)` : f.status === "ok" ? sql`and status < 400 and error_class is null` : sql``}
@@ -97,10 +104,7 @@ export async function listLogs(sql: Sql, workspaceId: string, opts: LogListOptio
   const page = Math.max(opts.page ?? 1, 1);
   const cursor = opts.cursor ?? null;
   const rows = await sql<(LogListItem & { cursor_at: string })[]>`
-    select id, request_id, api_key_id, provider_id, provider_name, provider_type, endpoint, model_requested, model_used,
-      stream, status, error_class, error_message, latency_ms, ttft_ms, prompt_tokens, completion_tokens,
-      cached_tokens, reasoning_tokens, usage_estimated, cost_usd::float8 as cost_usd,
-      jsonb_array_length(attempts) as attempt_count, created_at, ${LOG_KEY_COLUMNS(sql)},
+    select ${LIST_COLUMNS(sql)},
       to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as cursor_at
     from request_logs
     where ${conditions(sql, workspaceId, opts)}

@@ -68,3 +68,15 @@ export function formatCostTick(n: number): string {
   const digits = Math.min(10, Math.max(0, 1 - Math.floor(Math.log10(Math.abs(n)))));
   return `$${n.toFixed(digits).replace(/(\.\d*?)0+$/, "$1").replace(/\.$/, "")}`;
 }
+
+/** "07:57:03 UTC": a time today, where the date goes without saying (a cooldown's end). */
+export function formatClock(d: Date | string | null | undefined): string {
+  const date = toDate(d);
+  return date ? `${date.toISOString().slice(11, 19)} UTC` : "—";
+}
+
+/** "2026-11-26T07:57": the form inputs' ISO shape (UTC, to the minute). */
+export function isoMinute(d: Date | string | null | undefined): string {
+  const date = toDate(d);
+  return date ? date.toISOString().slice(0, 16) : "";
+}

@@ -40,7 +40,16 @@ export interface LogFilterValues {
   from: string;
   to: string;
   request_id: string;
+  /** A quick range ending now (1h, 24h, 7d); from/to win over it. */
+  range: string;
 }
+
+/** Quick ranges offered above the list; their names are what the `range` parameter takes. */
+export const QUICK_RANGES = [
+  { value: "1h", label: "Last 1 h" },
+  { value: "24h", label: "Last 24 h" },
+  { value: "7d", label: "Last 7 days" },
+] as const;
 
 export interface LogsProps {
   ctx: ViewContext;
@@ -54,6 +63,11 @@ export interface LogsProps {
   total: number;
   totalIsEstimate: boolean;
   limit: number;
+  /** Live mode: the page polls for new rows (page 1 only); `liveMark` is where it starts. */
+  live: boolean;
+  liveMark: string | null;
+  /** Rows one export may hold (stated next to the export links). */
+  exportCap: number;
 }
 
 /** Request ids are long (req_ + 32 hex digits); the list shows the start, the title holds all of it. */
@@ -63,13 +77,18 @@ export function shortId(id: string): string {
 
 export const isError = (r: { status: number; error_class: string | null }) => r.status >= 400 || r.error_class !== null;
 
-function query(filters: LogFilterValues, page: number): string {
+/** The list's URL query: its filters, and the page and live mode when set. */
+export function query(filters: LogFilterValues, page: number, extra: Record<string, string> = {}): string {
   const q = new URLSearchParams();
   for (const [k, val] of Object.entries(filters)) if (val) q.set(k, val);
   if (page > 1) q.set("page", String(page));
+  for (const [k, val] of Object.entries(extra)) if (val) q.set(k, val);
   const s = q.toString();
   return s ? `?${s}` : "";
 }
+
+/** The same filters with a quick range in place of from/to (or no range at all). */
+const withRange = (filters: LogFilterValues, range: string): LogFilterValues => ({ ...filters, from: "", to: "", range });
 
 export function LogsPage(props: LogsProps) {
   const { ctx, filters, errors } = props;
@@ -77,9 +96,58 @@ export function LogsPage(props: LogsProps) {
   const base = `/app/w/${encodeURIComponent(w.id)}/logs`;
   const filtered = Object.values(filters).some(Boolean);
   const firstRow = (props.page - 1) * props.limit + 1;
+  const rangeActive = filters.range !== "" && !filters.from && !filters.to;
+  const live = props.live && props.page === 1;
+  const exportBase = `/workspaces/${encodeURIComponent(w.id)}/logs/export`;
   return (
     <Layout ctx={ctx} title={`Logs · ${w.name}`} section="logs">
-      <PageHeader title="Logs" subtitle="Every request through the gateway, newest first. Open one to see each provider it tried." />
+      <PageHeader
+        title="Logs"
+        subtitle="Every request through the gateway, newest first; times in UTC. Open one to see each provider it tried."
+      />
+      <div class="range-bar">
+        <nav class="presets" aria-label="Quick ranges">
+          {QUICK_RANGES.map((r) => {
+            const current = rangeActive && filters.range === r.value;
+            return (
+              <a
+                class={current ? "chip-link active" : "chip-link"}
+                aria-current={current ? "true" : undefined}
+                {...nav(base + query(withRange(filters, r.value), 1))}
+              >
+                {r.label}
+              </a>
+            );
+          })}
+          <a
+            class={!filters.from && !filters.to && !filters.range ? "chip-link active" : "chip-link"}
+            aria-current={!filters.from && !filters.to && !filters.range ? "true" : undefined}
+            {...nav(base + query(withRange(filters, ""), 1))}
+          >
+            All time
+          </a>
+        </nav>
+        <div class="log-tools">
+          {live ? (
+            <a class="btn btn-secondary btn-small" {...nav(base + query(filters, 1))}>
+              Live: on
+            </a>
+          ) : (
+            <a class="btn btn-secondary btn-small" {...nav(base + query(filters, 1, { live: "1" }))}>
+              Live: off
+            </a>
+          )}
+          <a class="btn btn-ghost btn-small" {...nav(base + query(filters, props.page, live ? { live: "1" } : {}))}>
+            Refresh
+          </a>
+          <a class="btn btn-ghost btn-small" href={exportBase + query(filters, 1, { format: "csv" })} download="">
+            Export CSV
+          </a>
+          <a class="btn btn-ghost btn-small" href={exportBase + query(filters, 1, { format: "json" })} download="">
+            Export JSON
+          </a>
+        </div>
+      </div>
       <form {...getForm(base)} class="filters" aria-label="Filter logs" role="search">
         <SelectField
           name="status"
@@ -96,9 +164,11 @@ export function LogsPage(props: LogsProps) {
         <TextField name="model" label="Model" value={filters.model} errors={errors} placeholder="exact name" />
         <SelectField name="key" label="API key" value={filters.key} options={[{ value: "", label: "Any" }, ...props.keys]} errors={errors} />
         <TextField name="tag" label="Tag" value={filters.tag} errors={errors} placeholder="e.g. team:search" />
-        <TextField name="from" label="From (UTC)" type="date" value={filters.from} errors={errors} />
-        <TextField name="to" label="To (UTC)" type="date" value={filters.to} errors={errors} />
+        <TextField name="from" label="From (UTC)" value={filters.from} errors={errors} placeholder="2026-01-31T09:00" maxlength={40} />
+        <TextField name="to" label="To (UTC)" value={filters.to} errors={errors} placeholder="2026-01-31T18:00" maxlength={40} />
         <TextField name="request_id" label="Request ID" value={filters.request_id} errors={errors} placeholder="x-request-id, exact" />
+        {rangeActive ? <input type="hidden" name="range" value={filters.range} /> : ""}
+        {live ? <input type="hidden" name="live" value="1" /> : ""}
         <div class="filter-actions">
           <button type="submit" class="btn btn-primary">
             Apply
@@ -112,11 +182,15 @@ export function LogsPage(props: LogsProps) {
           )}
         </div>
       </form>
-      {props.rows.length === 0 ? (
+      <p class="muted filters-note" safe>
+        {`From and To take a UTC date (2026-01-31) or date and time (2026-01-31T09:00); To is exclusive. ` +
+          `An export holds the filtered range, newest first, up to ${formatInt(props.exportCap)} rows.`}
+      </p>
+      {props.rows.length === 0 && !live ? (
         filtered ? (
           <EmptyState title="No requests match these filters">
             <p>
-              Widen the date range or <a {...nav(base)}>clear the filters</a>.
+              Widen the time range or <a {...nav(base)}>clear the filters</a>.
             </p>
           </EmptyState>
         ) : (
@@ -131,70 +205,18 @@ export function LogsPage(props: LogsProps) {
         <>
           <p class="result-count muted" safe>
             {props.page === 1 && !props.hasMore
-              ? `${formatInt(props.rows.length)} ${props.rows.length === 1 ? "request" : "requests"}`
-              : `${formatInt(firstRow)}–${formatInt(firstRow + props.rows.length - 1)} of ${props.totalIsEstimate ? "about " : ""}${formatInt(props.total)} requests`}
+              ? `${formatInt(props.rows.length)} ${props.rows.length === 1 ? "request" : "requests"}${live ? " (new ones appear at the top every 5 s)" : ""}`
+              : `${formatInt(firstRow)}–${formatInt(firstRow + props.rows.length - 1)} of ${props.totalIsEstimate ? "about " : ""}${formatInt(props.total)} requests${live ? " (new ones appear at the top every 5 s)" : ""}`}
           </p>
           <DataTable
             label="Request logs"
             class="table-logs"
             columns={["Time", "Model", "Provider", "Key", "Status", "Stream", { label: "TTFT", num: true }, { label: "Latency", num: true }, { label: "Tokens in → out", num: true }, { label: "Cost", num: true }, "Request ID"]}
           >
-            {props.rows.map((r) => {
-              const href = `${base}/${encodeURIComponent(r.id)}`;
-              return (
-                <Row class={isError(r) ? "row-error" : ""} href={href}>
-                  <Cell label="Time" class="cell-time">
-                    <a class="row-link" {...nav(href)} aria-label={`Request ${r.request_id} at ${formatDateTime(r.created_at)}`}>
-                      <StackedTime value={r.created_at} />
-                    </a>
-                  </Cell>
-                  <Cell label="Model" class="mono cell-model">
-                    <span safe>{r.model_requested}</span>
-                    {r.model_used && r.model_used !== r.model_requested ? (
-                      <span class="sub" safe>
-                        {`→ ${r.model_used}`}
-                      </span>
-                    ) : (
-                      ""
-                    )}
-                  </Cell>
-                  <Cell label="Provider">
-                    <span safe>{r.provider_name ?? "—"}</span>
-                    {r.attempt_count > 1 ? <span class="sub">{r.attempt_count} attempts</span> : ""}
-                  </Cell>
-                  <Cell label="Key">
-                    {r.api_key_name !== null ? <span safe>{r.api_key_name}</span> : <span class="muted">{r.api_key_id ? "(deleted key)" : "—"}</span>}
-                    <TagList tags={r.tags} />
-                  </Cell>
-                  <Cell label="Status" class="cell-status">
-                    <StatusBadge status={r.status} errorClass={r.error_class} />
-                  </Cell>
-                  <Cell label="Stream">{r.stream ? "Yes" : <span class="muted">No</span>}</Cell>
-                  <Cell label="TTFT" class="num">
-                    {r.stream && r.ttft_ms !== null ? <span safe>{formatMs(r.ttft_ms)}</span> : <span class="muted" aria-label="not streamed">—</span>}
-                  </Cell>
-                  <Cell label="Latency" class="num">
-                    <span safe>{formatMs(r.latency_ms)}</span>
-                  </Cell>
-                  <Cell label="Tokens in → out" class="num">
-                    <span safe>{`${formatInt(r.prompt_tokens)} → ${formatInt(r.completion_tokens)}`}</span>
-                    {r.usage_estimated ? (
-                      <abbr class="sub" title="The provider reported no usage; estimated.">
-                        est.
-                      </abbr>
-                    ) : (
-                      ""
-                    )}
-                  </Cell>
-                  <Cell label="Cost" class="num cell-cost">
-                    <span safe>{formatCost(r.cost_usd)}</span>
-                  </Cell>
-                  <Cell label="Request ID" class="mono cell-request-id" title={r.request_id}>
-                    <span safe>{shortId(r.request_id)}</span>
-                  </Cell>
-                </Row>
-              );
-            })}
+            {live && props.liveMark ? <LivePoller url={`${base}/live${query(filters, 1, { mark: props.liveMark })}`} /> : ""}
+            {props.rows.map((r) => (
+              <LogTableRow row={r} base={base} />
+            ))}
           </DataTable>
           {props.page === 1 && !props.hasMore ? (
             ""
@@ -220,6 +242,93 @@ export function LogsPage(props: LogsProps) {
         </>
       )}
     </Layout>
+  );
+}
+
+/**
+ * Live mode's hidden row: every 5 s htmx replaces it with what the server answers, a new poller
+ * (with the new mark) followed by the rows written since, so they land at the top of the table.
+ */
+export function LivePoller(props: { url: string }) {
+  return <tr id="logs-live" class="live-poll" hidden hx-get={props.url} hx-trigger="every 5s" hx-swap="outerHTML"></tr>;
+}
+
+/** The live partial: the next poller, then the new rows (newest first), and a note when there were more. */
+export function LiveRows(props: { url: string; rows: LogRow[]; base: string; more: boolean; refresh: string }) {
+  return (
+    <>
+      <LivePoller url={props.url} />
+      {props.more ? (
+        <tr class="live-more">
+          <td colspan="11">
+            More new requests than shown: <a {...nav(props.refresh)}>refresh</a> to see them all.
+          </td>
+        </tr>
+      ) : (
+        ""
+      )}
+      {props.rows.map((r) => (
+        <LogTableRow row={r} base={props.base} />
+      ))}
+    </>
+  );
+}
+
+export function LogTableRow(props: { row: LogRow; base: string }) {
+  const r = props.row;
+  const href = `${props.base}/${encodeURIComponent(r.id)}`;
+  return (
+    <Row class={isError(r) ? "row-error" : ""} href={href}>
+      <Cell label="Time" class="cell-time">
+        <a class="row-link" {...nav(href)} aria-label={`Request ${r.request_id} at ${formatDateTime(r.created_at)}`}>
+          <StackedTime value={r.created_at} />
+        </a>
+      </Cell>
+      <Cell label="Model" class="mono cell-model">
+        <span safe>{r.model_requested}</span>
+        {r.model_used && r.model_used !== r.model_requested ? (
+          <span class="sub" safe>
+            {`→ ${r.model_used}`}
+          </span>
+        ) : (
+          ""
+        )}
+      </Cell>
+      <Cell label="Provider">
+        <span safe>{r.provider_name ?? "—"}</span>
+        {r.attempt_count > 1 ? <span class="sub">{r.attempt_count} attempts</span> : ""}
+      </Cell>
+      <Cell label="Key">
+        {r.api_key_name !== null ? <span safe>{r.api_key_name}</span> : <span class="muted">{r.api_key_id ? "(deleted key)" : "—"}</span>}
+        <TagList tags={r.tags} />
+      </Cell>
+      <Cell label="Status" class="cell-status">
+        <StatusBadge status={r.status} errorClass={r.error_class} />
+      </Cell>
+      <Cell label="Stream">{r.stream ? "Yes" : <span class="muted">No</span>}</Cell>
+      <Cell label="TTFT" class="num">
+        {r.stream && r.ttft_ms !== null ? <span safe>{formatMs(r.ttft_ms)}</span> : <span class="muted" aria-label="not streamed">—</span>}
+      </Cell>
+      <Cell label="Latency" class="num">
+        <span safe>{formatMs(r.latency_ms)}</span>
+      </Cell>
+      <Cell label="Tokens in → out" class="num">
+        <span safe>{`${formatInt(r.prompt_tokens)} → ${formatInt(r.completion_tokens)}`}</span>
+        {r.usage_estimated ? (
+          <abbr class="sub" title="The provider reported no usage; estimated.">
+            est.
+          </abbr>
+        ) : (
+          ""
+        )}
+      </Cell>
+      <Cell label="Cost" class="num cell-cost">
+        <span safe>{formatCost(r.cost_usd)}</span>
+      </Cell>
+      <Cell label="Request ID" class="mono cell-request-id" title={r.request_id}>
+        <span safe>{shortId(r.request_id)}</span>
+      </Cell>
+    </Row>
   );
 }
 

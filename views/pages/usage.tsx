@@ -54,8 +54,8 @@ export function UsagePage(props: UsageProps) {
           ))}
         </nav>
         <form {...getForm(base)} class="filters filters-compact" aria-label="Date range">
-          <TextField name="from" label="From (UTC)" type="date" value={props.values.from} errors={props.errors} />
-          <TextField name="to" label="To (UTC)" type="date" value={props.values.to} errors={props.errors} />
+          <TextField name="from" label="From (UTC)" value={props.values.from} errors={props.errors} placeholder="2026-01-01" maxlength={40} />
+          <TextField name="to" label="To (UTC)" value={props.values.to} errors={props.errors} placeholder="2026-01-31" maxlength={40} />
           <div class="filter-actions">
             <button type="submit" class="btn btn-primary">
               Show

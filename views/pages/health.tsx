@@ -1,0 +1,180 @@
+import type { FormErrors, ViewContext } from "../context.ts";
+import { Layout } from "../layout.tsx";
+import { TextField } from "../components/form.tsx";
+import { getForm, nav } from "../components/hx.ts";
+import { EmptyState, PageHeader } from "../components/ui.tsx";
+import { formatClock, formatDateTime, formatInt, formatMs, formatPercent, isoMinute } from "../components/format.ts";
+import { Cell, DataTable, Row, RowHeader } from "../components/table.tsx";
+import type { HealthReport, ProviderHealth } from "../../src/logs/health.ts";
+
+export interface HealthProps {
+  ctx: ViewContext;
+  /** The range as typed (from, to) or picked (range). */
+  values: { from: string; to: string; range: string };
+  errors: FormErrors;
+  /** null when the range did not parse. */
+  report: HealthReport | null;
+  now: Date;
+}
+
+const RANGES = [
+  { value: "1h", label: "Last 1 h" },
+  { value: "24h", label: "Last 24 h" },
+  { value: "7d", label: "Last 7 days" },
+] as const;
+
+const EVERY_ATTEMPT = "Every attempt counts, also those another provider had to take over.";
+
+const byCount = (m: Record<string, number>) => Object.entries(m).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+
+/** Provider health: every entry's attempts over a range, read from the attempt trails of the logs. */
+export function HealthPage(props: HealthProps) {
+  const { ctx, values, errors, report } = props;
+  const w = ctx.workspace!;
+  const base = `/app/w/${encodeURIComponent(w.id)}/health`;
+  const typed = values.from !== "" || values.to !== "";
+  const current = typed ? "" : values.range || "24h";
+  return (
+    <Layout ctx={ctx} title={`Provider health · ${w.name}`} section="health">
+      <PageHeader
+        title="Provider health"
+        subtitle={
+          report
+            ? `${formatDateTime(report.from)} to ${formatDateTime(report.to)}. ${EVERY_ATTEMPT}`
+            : EVERY_ATTEMPT
+        }
+      />
+      <div class="range-bar">
+        <nav class="presets" aria-label="Quick ranges">
+          {RANGES.map((r) => (
+            <a
+              class={current === r.value ? "chip-link active" : "chip-link"}
+              aria-current={current === r.value ? "true" : undefined}
+              {...nav(`${base}?range=${r.value}`)}
+            >
+              {r.label}
+            </a>
+          ))}
+        </nav>
+        <form {...getForm(base)} class="filters filters-compact" aria-label="Time range">
+          <TextField
+            name="from"
+            label="From (UTC)"
+            value={values.from || isoMinute(report?.from)}
+            errors={errors}
+            placeholder="2026-01-31T09:00"
+            maxlength={40}
+          />
+          <TextField name="to" label="To (UTC)" value={values.to || isoMinute(report?.to)} errors={errors} placeholder="2026-01-31T18:00" maxlength={40} />
+          <div class="filter-actions">
+            <button type="submit" class="btn btn-primary">
+              Show
+            </button>
+          </div>
+        </form>
+      </div>
+      {!report ? (
+        <div class="alert alert-error" role="alert" data-focus tabindex="-1">
+          <p>Please fix the highlighted fields.</p>
+        </div>
+      ) : report.providers.length === 0 ? (
+        <EmptyState title="No providers yet">
+          <p>
+            Add one on the <a {...nav(`/app/w/${encodeURIComponent(w.id)}/providers`)}>Providers</a> page; its attempts show here.
+          </p>
+        </EmptyState>
+      ) : (
+        <>
+          <DataTable
+            label="Provider health"
+            class="table-health"
+            columns={[
+              "Provider",
+              { label: "Attempts", num: true },
+              { label: "Failed", num: true },
+              "Failures by class",
+              { label: "Fallback rate", num: true },
+              { label: "Latency p50", num: true },
+              { label: "p95", num: true },
+              "Now",
+            ]}
+          >
+            {report.providers.map((p) => (
+              <HealthRow p={p} />
+            ))}
+          </DataTable>
+          <p class="muted table-note">
+            Failed: attempts that did not answer (the request may still have succeeded through another provider). Fallback rate: the
+            requests that tried this provider, failed there and were answered by another. Latency: every attempt, failed ones included.
+            Cooldowns are this gateway process's, as of <span safe>{formatClock(props.now)}</span>.
+          </p>
+        </>
+      )}
+    </Layout>
+  );
+}
+
+function HealthRow(props: { p: ProviderHealth }) {
+  const p = props.p;
+  const failing = p.attempts > 0 && p.successes === 0;
+  return (
+    <Row class={failing ? "row-error" : ""}>
+      <RowHeader label="Provider">
+        <span safe>{p.provider_name}</span>
+        {!p.configured ? <span class="sub">deleted since</span> : p.enabled === false ? <span class="sub">disabled</span> : ""}
+      </RowHeader>
+      <Cell label="Attempts" class="num">
+        <span safe>{formatInt(p.attempts)}</span>
+        {p.requests !== p.attempts ? <span class="sub" safe>{`in ${formatInt(p.requests)} requests`}</span> : ""}
+      </Cell>
+      <Cell label="Failed" class="num">
+        <span safe>{formatInt(p.failures)}</span>
+        {p.attempts > 0 ? (
+          <span class="sub" safe>
+            {formatPercent(p.failures / p.attempts)}
+          </span>
+        ) : (
+          ""
+        )}
+      </Cell>
+      <Cell label="Failures by class">
+        {p.failures === 0 ? (
+          <span class="muted">—</span>
+        ) : (
+          <span class="class-list">
+            {byCount(p.failures_by_class).map(([cls, n]) => (
+              <span class="badge badge-error" safe>{`${cls} ${formatInt(n)}`}</span>
+            ))}
+            <span class="sub" safe>
+              {byCount(p.failures_by_status)
+                .map(([k, n]) => `${k === "none" ? "no response" : k} ${formatInt(n)}`)
+                .join(" · ")}
+            </span>
+          </span>
+        )}
+      </Cell>
+      <Cell label="Fallback rate" class="num">
+        <span safe>{formatPercent(p.fallback_rate)}</span>
+        {p.fallbacks > 0 ? <span class="sub" safe>{`${formatInt(p.fallbacks)} of ${formatInt(p.requests)}`}</span> : ""}
+      </Cell>
+      <Cell label="Latency p50" class="num">
+        <span safe>{formatMs(p.latency_p50_ms)}</span>
+      </Cell>
+      <Cell label="p95" class="num">
+        <span safe>{formatMs(p.latency_p95_ms)}</span>
+      </Cell>
+      <Cell label="Now">
+        {p.cooling_until ? (
+          <>
+            <span class="badge badge-warn">Cooling down</span>
+            <span class="sub" safe>{`until ${formatClock(p.cooling_until)}`}</span>
+          </>
+        ) : p.configured && p.enabled !== false ? (
+          <span class="badge badge-ok">Ready</span>
+        ) : (
+          <span class="muted">—</span>
+        )}
+      </Cell>
+    </Row>
+  );
+}
