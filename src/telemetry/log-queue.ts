@@ -3,5 +3,7 @@
  * writer loop in log-writer.ts, the disk spool in log-spool.ts, record → row and the batch
  * statement in log-rows.ts.
  */
-export { backoffDelay, LogQueue, type LogQueueOptions, type LogQueueStats } from "./log-writer.ts";
+export { LogQueue } from "./log-writer.ts";
+export { backoffDelay } from "./log-retry.ts";
+export type { LogQueueOptions, LogQueueStats } from "./types.ts";
 export { encodeBatch, insertLogs, toRow, type LogRow } from "./log-rows.ts";

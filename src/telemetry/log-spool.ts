@@ -20,6 +20,7 @@ export class LogSpool {
   private measured = false;
   private chain: Promise<unknown> = Promise.resolve();
   private seq = 0;
+  private replay: { file: string; batches: AsyncGenerator<RequestRecord[]>; records: number } | null = null;
 
   constructor(
     readonly dir: string,
@@ -80,7 +81,7 @@ export class LogSpool {
   }
 
   /** Oldest spool file to replay, after moving the file being appended to out of the way. */
-  next(): Promise<string | null> {
+  private next(): Promise<string | null> {
     return this.serial(async () => {
       let names = await readdir(this.dir).catch(() => [] as string[]);
       if (names.includes(CURRENT)) {
@@ -93,8 +94,51 @@ export class LogSpool {
     });
   }
 
+  /**
+   * Replay, a batch at a time: the next batch of the oldest file, or null when none is left. A file
+   * read to its end (every batch of it committed) is deleted first and told to onDone. Throws a
+   * SpoolReadError when a file cannot be read (it stays in place).
+   */
+  async nextBatch(
+    size: number,
+    onBad: (file: string, line: string, why: string) => void,
+    onDone: (file: string, records: number) => void,
+  ): Promise<RequestRecord[] | null> {
+    for (;;) {
+      if (!this.replay) {
+        const file = await this.next();
+        if (!file) return null;
+        this.replay = { file, batches: readSpool(file, size, (line, why) => onBad(file, line, why)), records: 0 };
+      }
+      const current = this.replay;
+      let next: IteratorResult<RequestRecord[]>;
+      try {
+        next = await current.batches.next();
+      } catch (err) {
+        this.replay = null;
+        throw new SpoolReadError(current.file, err);
+      }
+      if (!next.done) return next.value;
+      await this.done(current.file);
+      this.replay = null;
+      onDone(current.file, current.records);
+    }
+  }
+
+  /** The batch nextBatch gave has committed. */
+  committed(records: number): void {
+    if (this.replay) this.replay.records += records;
+  }
+
+  /** The batch nextBatch gave failed: its file will be read again from its start. */
+  async abandon(): Promise<void> {
+    const current = this.replay;
+    this.replay = null;
+    await current?.batches.return(undefined).catch(() => {});
+  }
+
   /** A replayed file: every record in it committed. */
-  done(file: string): Promise<void> {
+  private done(file: string): Promise<void> {
     return this.serial(async () => {
       await unlink(file).catch(() => {});
       await this.measure();
@@ -136,6 +180,15 @@ export class LogSpool {
   }
 }
 
+export class SpoolReadError extends Error {
+  constructor(
+    readonly file: string,
+    cause: unknown,
+  ) {
+    super(cause instanceof Error ? cause.message : String(cause));
+  }
+}
+
 async function syncDir(dir: string): Promise<void> {
   try {
     const fh = await open(dir, "r");
@@ -150,7 +203,7 @@ async function syncDir(dir: string): Promise<void> {
 }
 
 /** Batches of records from an NDJSON spool file, streamed (a spool can be large). */
-export async function* readSpool(
+async function* readSpool(
   file: string,
   size: number,
   onBad: (line: string, why: string) => void,

@@ -2,74 +2,18 @@ import { createId } from "@paralleldrive/cuid2";
 import type { Sql } from "../db/client.ts";
 import { silentLogger, type Logger } from "../logger.ts";
 import { insertLogs, isDataError, toRow, type LogRow } from "./log-rows.ts";
-import { LogSpool, readSpool } from "./log-spool.ts";
-import type { LogSink, RequestRecord } from "./types.ts";
-
-export interface LogQueueOptions {
-  sql: Sql;
-  logger?: Logger;
-  /**
-   * Where records go when PostgreSQL cannot take them (DATA_DIR/spool). Created on first use.
-   * null: no spool, records stay in memory until the database is back.
-   */
-  spoolDir?: string | null;
-  /** Rows per insert statement. */
-  batchSize?: number;
-  /** A partial batch is written after waiting this long for more records. */
-  flushIntervalMs?: number;
-  /**
-   * Records held in memory while the database is away before they are spilled to the spool. Also
-   * the memory bound when there is no spool, or the spool is full or failing: beyond it the newest
-   * records are dropped, counted in stats().discarded.
-   */
-  maxMemoryRecords?: number;
-  /** Bound on the spool files waiting to be replayed (rejected.ndjson aside); beyond it records stay in memory, then are dropped. */
-  maxSpoolBytes?: number;
-  /** First retry delay after a failed write; doubles per failure up to retryMaxMs. */
-  retryBaseMs?: number;
-  retryMaxMs?: number;
-  /** A write that has not answered by then counts as failed (it may still commit: replays are idempotent). */
-  writeTimeoutMs?: number;
-}
-
-export interface LogQueueStats {
-  /** Records in memory, not yet committed (including the batch being written). */
-  queued: number;
-  /** Records written to the spool since start (each counted once per spill). */
-  spilled: number;
-  /** Records read back from the spool and committed or found already stored. */
-  replayed: number;
-  /** Log rows inserted. */
-  written: number;
-  /** Records skipped because their id was already stored (replays). */
-  duplicates: number;
-  /** Records dropped because their workspace no longer exists. */
-  dropped: number;
-  /** Records PostgreSQL refused one by one (bad data); kept in spool/rejected.ndjson. */
-  rejected: number;
-  /** Records lost: arrived after stop() with no spool, or spooled and could not be written. */
-  lost: number;
-  /** Records dropped because memory (maxMemoryRecords) and the spool (maxSpoolBytes) were both full. */
-  discarded: number;
-  /** Bytes in the spool files waiting to be replayed. */
-  spool_bytes: number;
-  /** Failed write attempts (each retried). */
-  failures: number;
-  consecutive_failures: number;
-  last_error: string | null;
-  last_write_at: string | null;
-  /** Whether spool files are waiting to be replayed. */
-  spool_pending: boolean;
-}
-
+import { LogSpool, type SpoolReadError } from "./log-spool.ts";
+import { WriterHealth } from "./log-health.ts";
+import { message, withTimeout } from "./log-retry.ts";
+import type { LogQueueOptions, LogQueueStats, LogSink, RequestRecord } from "./types.ts";
 
 /**
  * The request log writer. `enqueue` is all the hot path does: push onto an array and, at most,
  * arm a timer. A single writer loop takes batches (by size, or after flushIntervalMs) and stores
  * each with ONE statement that inserts the log rows (`on conflict (id) do nothing`) and adds only
  * the rows actually inserted to usage_daily, aggregated per (workspace, day, provider, model), and
- * to usage_key_daily per (workspace, key, day) —
- * so logs and counters commit together and a replayed batch is never counted twice.
+ * to usage_key_daily per (workspace, key, day), so logs and counters commit together and a
+ * replayed batch is never counted twice (log-rows.ts). The spool is log-spool.ts.
  *
  * When PostgreSQL is unavailable the batch goes back to the front of the queue and is retried
  * with exponential backoff; beyond maxMemoryRecords the records are appended (fsync-ed) to
@@ -83,7 +27,6 @@ export class LogQueue implements LogSink {
   private readonly batchSize: number;
   private readonly flushIntervalMs: number;
   private readonly maxMemory: number;
-  private readonly retryBaseMs: number;
   private readonly retryMaxMs: number;
   private readonly writeTimeoutMs: number;
 
@@ -97,29 +40,11 @@ export class LogQueue implements LogSink {
   private spilling: Promise<void> | null = null;
   private spillQueued = false;
   private spillRetryAt = 0;
-  private replay: { file: string; batches: AsyncGenerator<RequestRecord[]>; records: number } | null = null;
   private replayPending = false;
-  private retryAt = 0;
   /** While flushing: no write may outlast this instant. */
   private deadline = 0;
-  private consecutive = 0;
   private stopped = false;
-  /** While records are being dropped (one log line when it starts, one when it ends). */
-  private overflowing = false;
-  private overflowDropped = 0;
-  private counts = {
-    spilled: 0,
-    replayed: 0,
-    written: 0,
-    duplicates: 0,
-    dropped: 0,
-    rejected: 0,
-    lost: 0,
-    discarded: 0,
-    failures: 0,
-  };
-  private lastError: string | null = null;
-  private lastWriteAt: string | null = null;
+  private readonly health: WriterHealth;
 
   constructor(opts: LogQueueOptions) {
     this.sql = opts.sql;
@@ -128,9 +53,9 @@ export class LogQueue implements LogSink {
     this.batchSize = Math.max(1, opts.batchSize ?? 500);
     this.flushIntervalMs = opts.flushIntervalMs ?? 200;
     this.maxMemory = Math.max(this.batchSize, opts.maxMemoryRecords ?? 10_000);
-    this.retryBaseMs = opts.retryBaseMs ?? 100;
     this.retryMaxMs = opts.retryMaxMs ?? 5_000;
     this.writeTimeoutMs = opts.writeTimeoutMs ?? 15_000;
+    this.health = new WriterHealth(this.logger, opts.retryBaseMs ?? 100, this.retryMaxMs);
   }
 
   private readonly storedListeners = new Set<(ids: string[]) => void>();
@@ -158,7 +83,7 @@ export class LogQueue implements LogSink {
     const n = held + 1;
     if (n > this.maxMemory) this.queueSpill();
     else if (n >= this.batchSize) {
-      if (Date.now() >= this.retryAt) this.schedule(0);
+      if (Date.now() >= this.health.retryAt) this.schedule(0);
     } else if (!this.timer) this.schedule(this.flushIntervalMs);
   }
 
@@ -193,18 +118,9 @@ export class LogQueue implements LogSink {
   }
 
   stats(): LogQueueStats {
-    return {
-      queued: this.buffer.length + this.inflight,
-      ...this.counts,
-      spool_bytes: this.spool?.bytes ?? 0,
-      consecutive_failures: this.consecutive,
-      last_error: this.lastError,
-      last_write_at: this.lastWriteAt,
-      spool_pending: this.replayPending,
-    };
+    return this.health.stats(this.buffer.length + this.inflight, this.spool?.bytes ?? 0, this.replayPending);
   }
 
-  // --- writer loop ------------------------------------------------------------------------
 
   private schedule(delay: number): void {
     if (this.stopped || this.running) return; // the running loop reschedules when it ends
@@ -234,13 +150,13 @@ export class LogQueue implements LogSink {
   private afterRun(): void {
     if (this.stopped || (this.buffer.length === 0 && !this.replayPending)) return;
     const now = Date.now();
-    if (now < this.retryAt) this.schedule(this.retryAt - now);
+    if (now < this.health.retryAt) this.schedule(this.health.retryAt - now);
     else if (this.buffer.length >= this.batchSize) this.schedule(0);
     else this.schedule(this.flushIntervalMs);
   }
 
   private async cycle(): Promise<void> {
-    while (!this.stopped && Date.now() >= this.retryAt) {
+    while (!this.stopped && Date.now() >= this.health.retryAt) {
       if (this.buffer.length > 0 && !(await this.writeFromBuffer())) return;
       if (this.buffer.length >= this.batchSize) continue;
       if (!this.replayPending) return;
@@ -255,14 +171,14 @@ export class LogQueue implements LogSink {
     while (this.running) await this.running;
     const deadline = Date.now() + timeoutMs;
     const retryWithin = async () => {
-      const wait = this.retryAt - Date.now();
+      const wait = this.health.retryAt - Date.now();
       if (Date.now() + Math.max(wait, 0) >= deadline) return false;
       if (wait > 0) await Bun.sleep(wait);
       return true;
     };
     const work = (async () => {
       if (this.spilling) await this.spilling;
-      this.retryAt = 0;
+      this.health.retryAt = 0;
       this.deadline = deadline;
       while (this.buffer.length > 0) {
         if (!(await this.writeFromBuffer()) && !(await retryWithin())) break;
@@ -295,7 +211,7 @@ export class LogQueue implements LogSink {
       return true;
     } catch (err) {
       this.buffer = batch.concat(this.buffer);
-      this.failed(err);
+      this.health.failed(err, this.buffer.length);
       if (this.buffer.length > this.maxMemory) await this.spill();
       return false;
     } finally {
@@ -323,7 +239,7 @@ export class LogQueue implements LogSink {
         }
       }
     }
-    this.succeeded();
+    this.health.succeeded(this.buffer.length, this.buffer.length < this.maxMemory);
   }
 
   private async insert(records: RequestRecord[]): Promise<void> {
@@ -337,63 +253,24 @@ export class LogQueue implements LogSink {
     }
     const limit = this.deadline ? Math.max(1, Math.min(this.writeTimeoutMs, this.deadline - Date.now())) : this.writeTimeoutMs;
     const result = await withTimeout(insertLogs(this.sql, rows), limit);
-    this.counts.written += result.inserted;
-    this.counts.dropped += result.orphaned;
+    this.health.counts.written += result.inserted;
+    this.health.counts.dropped += result.orphaned;
     if (this.storedListeners.size) {
       const ids = rows.map((r) => r.id);
       for (const l of this.storedListeners) l(ids);
     }
-    this.counts.duplicates += records.length - result.inserted - result.orphaned;
+    this.health.counts.duplicates += records.length - result.inserted - result.orphaned;
     if (result.orphaned > 0) this.logger.debug("log records dropped: their workspace was deleted", { count: result.orphaned });
-    this.lastWriteAt = new Date().toISOString();
+    this.health.lastWriteAt = new Date().toISOString();
   }
 
-  private failed(err: unknown): void {
-    this.counts.failures++;
-    this.consecutive++;
-    const delay = backoffDelay(this.consecutive, this.retryBaseMs, this.retryMaxMs);
-    this.retryAt = Date.now() + delay;
-    this.lastError = message(err);
-    // 1st, 2nd, 4th, 8th… failure: enough to see an outage without a line per retry.
-    if ((this.consecutive & (this.consecutive - 1)) === 0) {
-      this.logger.warn("log writer: database write failed; requests are still served, logs are kept and retried", {
-        error: this.lastError,
-        consecutive_failures: this.consecutive,
-        queued: this.buffer.length,
-        retry_in_ms: delay,
-      });
-    }
-  }
-
-  private succeeded(): void {
-    if (this.consecutive > 0) {
-      this.logger.info("log writer: database writes resumed", { after_failures: this.consecutive, queued: this.buffer.length });
-    }
-    this.consecutive = 0;
-    this.retryAt = 0;
-    this.overflowEnded();
-  }
-
-  /** Records neither memory nor the spool can hold: counted, and said once per episode, never silently. */
   private discard(n: number, why: string): void {
-    this.counts.discarded += n;
-    this.overflowDropped += n;
-    if (this.overflowing) return;
-    this.overflowing = true;
-    this.logger.error("log queue full: request log records are being dropped (counted) until the database catches up", {
-      reason: why,
+    this.health.discard(n, why, {
       queued: this.buffer.length,
       max_memory_records: this.maxMemory,
       spool_bytes: this.spool?.bytes ?? 0,
       max_spool_bytes: this.spool?.maxBytes ?? null,
     });
-  }
-
-  private overflowEnded(): void {
-    if (!this.overflowing || this.buffer.length >= this.maxMemory) return;
-    this.overflowing = false;
-    this.logger.warn("log queue accepting records again", { dropped: this.overflowDropped, dropped_since_start: this.counts.discarded });
-    this.overflowDropped = 0;
   }
 
   /** Keeps memory within its bound after records came back from a failed or partial spill. */
@@ -403,8 +280,6 @@ export class LogQueue implements LogSink {
     this.buffer.length -= excess;
     this.discard(excess, why);
   }
-
-  // --- spool ------------------------------------------------------------------------------
 
   private canSpill(): boolean {
     return this.spool !== null && this.spool.bytes < this.spool.maxBytes && Date.now() >= this.spillRetryAt;
@@ -437,14 +312,11 @@ export class LogQueue implements LogSink {
       this.trimToBound("the spool is full");
     };
     this.spilling = spool
-      .append(
-        records.map((r) => JSON.stringify(toRow(r))),
-        short,
-      )
+      .append(records.map((r) => JSON.stringify(toRow(r))), short)
       .then(
         () => {
           if (records.length === 0) return;
-          this.counts.spilled += records.length;
+          this.health.counts.spilled += records.length;
           this.replayPending = true;
           this.logger.warn("log records spilled to the spool until the database is back", { count: records.length, file: spool.currentFile });
         },
@@ -463,7 +335,7 @@ export class LogQueue implements LogSink {
 
   private appendAfterStop(record: RequestRecord): void {
     if (!this.spool) {
-      this.counts.lost++;
+      this.health.counts.lost++;
       this.logger.error("log record arrived after the log queue stopped and there is no spool; it is lost", { id: record.id });
       return;
     }
@@ -472,15 +344,15 @@ export class LogQueue implements LogSink {
         this.discard(1, "the spool is full");
         return;
       }
-      this.counts.spilled++;
+      this.health.counts.spilled++;
     } catch (err) {
-      this.counts.lost++;
+      this.health.counts.lost++;
       this.logger.error("log record arrived after the log queue stopped and could not be spooled", { id: record.id, error: message(err) });
     }
   }
 
   private async reject(record: RequestRecord, err: unknown): Promise<void> {
-    this.counts.rejected++;
+    this.health.counts.rejected++;
     this.logger.error("log record refused by the database", { id: record.id, error: message(err) });
     if (!this.spool) return;
     const line = JSON.stringify({ error: message(err), record: toRow(record) });
@@ -491,75 +363,36 @@ export class LogQueue implements LogSink {
 
   /** Writes one batch of the spool; false when the database failed (the file stays, to be read again from its start). */
   private async replayStep(): Promise<boolean> {
-    if (!this.spool) {
-      this.replayPending = false;
-      return true;
-    }
-    if (!this.replay) {
-      const file = await this.spool.next();
-      if (!file) {
-        this.replayPending = false;
-        return true;
-      }
-      this.replay = { file, batches: readSpool(file, this.batchSize, (line, why) => this.badSpoolLine(file, line, why)), records: 0 };
-    }
-    const current = this.replay;
-    let next: IteratorResult<RequestRecord[]>;
+    let batch: RequestRecord[] | null;
     try {
-      next = await current.batches.next();
+      batch = await (this.spool?.nextBatch(
+        this.batchSize,
+        (file, line, why) => this.badSpoolLine(file, line, why),
+        (file, records) => this.logger.info("log spool replayed", { file, records }),
+      ) ?? null);
     } catch (err) {
-      this.logger.error("log spool could not be read; leaving it in place", { file: current.file, error: message(err) });
-      this.replay = null;
+      this.logger.error("log spool could not be read; leaving it in place", { file: (err as SpoolReadError).file, error: message(err) });
       this.replayPending = false;
       return false;
     }
-    if (next.done) {
-      await this.spool.done(current.file);
-      this.logger.info("log spool replayed", { file: current.file, records: current.records });
-      this.replay = null;
+    if (!batch) {
+      this.replayPending = false;
       return true;
     }
     try {
-      await this.store(next.value);
+      await this.store(batch);
     } catch (err) {
-      this.failed(err);
-      await current.batches.return(undefined).catch(() => {});
-      this.replay = null;
+      this.health.failed(err, this.buffer.length);
+      await this.spool!.abandon();
       return false;
     }
-    current.records += next.value.length;
-    this.counts.replayed += next.value.length;
+    this.spool!.committed(batch.length);
+    this.health.counts.replayed += batch.length;
     return true;
   }
 
   private badSpoolLine(file: string, line: string, why: string): void {
     this.logger.warn("log spool line skipped", { file, reason: why });
     void this.spool?.reject(JSON.stringify({ error: why, line })).catch(() => {});
-  }
-}
-
-// --- helpers --------------------------------------------------------------------------------
-
-/** Delay before retry number `failures` (1-based): base·2^(failures−1), ±20 % jitter, never above max. */
-export function backoffDelay(failures: number, baseMs: number, maxMs: number, random: number = Math.random()): number {
-  const base = Math.min(maxMs, baseMs * 2 ** Math.min(Math.max(failures, 1) - 1, 30));
-  return Math.min(maxMs, Math.round(base * (0.8 + random * 0.4)));
-}
-
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-class WriteTimeoutError extends Error {}
-
-async function withTimeout<T>(work: PromiseLike<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new WriteTimeoutError(`the database did not answer within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }
