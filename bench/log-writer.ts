@@ -4,7 +4,7 @@
  * CPU per 1,000 rows (what the writer takes from request handling; process.threadCpuUsage), the
  * whole process's CPU (includes the embedded database's worker thread) and rows/s.
  *
- *   bun bench/log-writer.ts [--rows 50000] [--rounds 3] [--bodies 0.3] [--rate 0]
+ *   bun bench/log-writer.ts [--rows 50000] [--rounds 3] [--bodies 0.3] [--rate 0] [--batch 500]
  *
  * DATABASE_URL set: a fresh database on that server (dropped at the end); unset: the embedded
  * database in memory. --rate N paces enqueues at N records/s (as a gateway would); 0 enqueues as
@@ -26,7 +26,7 @@ const ROWS = arg("rows", 50_000);
 const ROUNDS = arg("rounds", 3);
 const BODY_SHARE = arg("bodies", 0.3);
 const RATE = arg("rate", 0);
-const BATCH = 500;
+const BATCH = arg("batch", 500); // the app uses 100 on the embedded database (src/app.ts)
 
 async function database(): Promise<{ db: Database; label: string; drop: () => Promise<void> }> {
   const serverUrl = process.env.DATABASE_URL;
