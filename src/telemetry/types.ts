@@ -1,3 +1,6 @@
+import type { Sql } from "../db/client.ts";
+import type { Logger } from "../logger.ts";
+
 /**
  * The record the gateway hands to the log queue, one per request. The queue owns everything after
  * `enqueue`: batching, the database write, the per-day counters and, when PostgreSQL is away, the
@@ -63,4 +66,61 @@ export interface RequestRecord {
 
 export interface LogSink {
   enqueue(record: RequestRecord): void;
+}
+
+export interface LogQueueOptions {
+  sql: Sql;
+  logger?: Logger;
+  /**
+   * Where records go when PostgreSQL cannot take them (DATA_DIR/spool). Created on first use.
+   * null: no spool, records stay in memory until the database is back.
+   */
+  spoolDir?: string | null;
+  /** Rows per insert statement. */
+  batchSize?: number;
+  /** A partial batch is written after waiting this long for more records. */
+  flushIntervalMs?: number;
+  /**
+   * Records held in memory while the database is away before they are spilled to the spool. Also
+   * the memory bound when there is no spool, or the spool is full or failing: beyond it the newest
+   * records are dropped, counted in stats().discarded.
+   */
+  maxMemoryRecords?: number;
+  /** Bound on the spool files waiting to be replayed (rejected.ndjson aside); beyond it records stay in memory, then are dropped. */
+  maxSpoolBytes?: number;
+  /** First retry delay after a failed write; doubles per failure up to retryMaxMs. */
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+  /** A write that has not answered by then counts as failed (it may still commit: replays are idempotent). */
+  writeTimeoutMs?: number;
+}
+
+export interface LogQueueStats {
+  /** Records in memory, not yet committed (including the batch being written). */
+  queued: number;
+  /** Records written to the spool since start (each counted once per spill). */
+  spilled: number;
+  /** Records read back from the spool and committed or found already stored. */
+  replayed: number;
+  /** Log rows inserted. */
+  written: number;
+  /** Records skipped because their id was already stored (replays). */
+  duplicates: number;
+  /** Records dropped because their workspace no longer exists. */
+  dropped: number;
+  /** Records PostgreSQL refused one by one (bad data); kept in spool/rejected.ndjson. */
+  rejected: number;
+  /** Records lost: arrived after stop() with no spool, or spooled and could not be written. */
+  lost: number;
+  /** Records dropped because memory (maxMemoryRecords) and the spool (maxSpoolBytes) were both full. */
+  discarded: number;
+  /** Bytes in the spool files waiting to be replayed. */
+  spool_bytes: number;
+  /** Failed write attempts (each retried). */
+  failures: number;
+  consecutive_failures: number;
+  last_error: string | null;
+  last_write_at: string | null;
+  /** Whether spool files are waiting to be replayed. */
+  spool_pending: boolean;
 }

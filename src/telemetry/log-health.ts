@@ -1,0 +1,87 @@
+import type { Logger } from "../logger.ts";
+import { backoffDelay, message } from "./log-retry.ts";
+import type { LogQueueStats } from "./types.ts";
+
+/**
+ * What the log writer reports (stats(), log lines) and when it may write again: counters, the
+ * failure streak with its backoff, and the overflow episode (one line when dropping starts, one
+ * when it ends, never a line per record).
+ */
+export class WriterHealth {
+  readonly counts = {
+    spilled: 0,
+    replayed: 0,
+    written: 0,
+    duplicates: 0,
+    dropped: 0,
+    rejected: 0,
+    lost: 0,
+    discarded: 0,
+    failures: 0,
+  };
+  /** No write before this instant (backoff after a failure); 0 = now. */
+  retryAt = 0;
+  lastWriteAt: string | null = null;
+  private consecutive = 0;
+  private lastError: string | null = null;
+  private overflowing = false;
+  private overflowDropped = 0;
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly retryBaseMs: number,
+    private readonly retryMaxMs: number,
+  ) {}
+
+  failed(err: unknown, queued: number): void {
+    this.counts.failures++;
+    this.consecutive++;
+    const delay = backoffDelay(this.consecutive, this.retryBaseMs, this.retryMaxMs);
+    this.retryAt = Date.now() + delay;
+    this.lastError = message(err);
+    // 1st, 2nd, 4th, 8th… failure: enough to see an outage without a line per retry.
+    if ((this.consecutive & (this.consecutive - 1)) === 0) {
+      this.logger.warn("log writer: database write failed; requests are still served, logs are kept and retried", {
+        error: this.lastError,
+        consecutive_failures: this.consecutive,
+        queued,
+        retry_in_ms: delay,
+      });
+    }
+  }
+
+  /** A write committed; `belowBound`: memory is under maxMemoryRecords again. */
+  succeeded(queued: number, belowBound: boolean): void {
+    if (this.consecutive > 0) this.logger.info("log writer: database writes resumed", { after_failures: this.consecutive, queued });
+    this.consecutive = 0;
+    this.retryAt = 0;
+    if (!this.overflowing || !belowBound) return;
+    this.overflowing = false;
+    this.logger.warn("log queue accepting records again", { dropped: this.overflowDropped, dropped_since_start: this.counts.discarded });
+    this.overflowDropped = 0;
+  }
+
+  /** Records neither memory nor the spool can hold: counted, and said once per episode, never silently. */
+  discard(n: number, why: string, context: Record<string, unknown>): void {
+    this.counts.discarded += n;
+    this.overflowDropped += n;
+    if (this.overflowing) return;
+    this.overflowing = true;
+    this.logger.error("log queue full: request log records are being dropped (counted) until the database catches up", {
+      reason: why,
+      ...context,
+    });
+  }
+
+  stats(queued: number, spoolBytes: number, spoolPending: boolean): LogQueueStats {
+    return {
+      queued,
+      ...this.counts,
+      spool_bytes: spoolBytes,
+      consecutive_failures: this.consecutive,
+      last_error: this.lastError,
+      last_write_at: this.lastWriteAt,
+      spool_pending: spoolPending,
+    };
+  }
+}
