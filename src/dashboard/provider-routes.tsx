@@ -12,10 +12,10 @@ import {
   getProvider,
   listProviders,
   reorderProviders,
-  testProvider,
   updateProvider,
   type ProviderView,
 } from "../providers/service.ts";
+import { testProvider } from "../providers/connection-test.ts";
 import type { FormErrors } from "../../views/context.ts";
 import { ProvidersPage, TestResultView, type TestResult } from "../../views/pages/providers.tsx";
 import { ProviderFormPage, type ProviderFormValues } from "../../views/pages/provider-form.tsx";
