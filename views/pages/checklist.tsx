@@ -101,13 +101,14 @@ export function ChecklistPage(props: { ctx: ViewContext; data: ChecklistData }) 
         {steps.map((s, i) => (
           <li class={s.done ? "panel check-step check-done" : "panel check-step"}>
             <h2>
-              <span class="step-mark" aria-hidden="true">
+              <span class="step-mark" aria-hidden="true" safe>
                 {s.done ? "✓" : String(i + 1)}
               </span>
               <span safe>{s.title}</span>
               <span class="visually-hidden">{s.done ? " (done)" : " (to do)"}</span>
             </h2>
-            <div class="check-body">{s.body}</div>
+            {/* Markup built above from escaped parts: it must not be escaped again. */}
+            <div class="check-body">{s.body as "safe"}</div>
           </li>
         ))}
       </ol>
