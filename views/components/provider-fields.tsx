@@ -30,10 +30,9 @@ export const TYPE_FIELDS_ID = "provider-type-fields";
 
 /** One line saying what a type needs, for the type picker and the fields' heading. */
 export function typeSummary(t: ProviderTypeOption): string {
-  const url = t.defaultBaseUrl ? "" : "Needs the server's address. ";
-  const key = t.keyRequired ? (t.keyExample ? `Key like ${t.keyExample}. ` : "Needs a key. ") : t.defaultBaseUrl ? "No key needed. " : "Key optional. ";
-  const models = t.models.length ? `Models like ${t.models.slice(0, 2).join(", ")}.` : "Models: whatever the server runs.";
-  return `${url}${key}${models}`;
+  const key = t.keyRequired ? (t.keyExample ? `Key like ${t.keyExample}` : "Needs a key") : t.defaultBaseUrl ? "No key needed" : "Key optional";
+  const models = t.models.length ? `models like ${t.models.slice(0, 2).join(", ")}` : "models: whatever the server runs";
+  return [t.defaultBaseUrl ? null : "Needs the server's address", key, models].filter((x) => x !== null).join(" · ");
 }
 
 /**

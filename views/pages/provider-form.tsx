@@ -152,17 +152,19 @@ export function ProviderTypeStep(props: { ctx: ViewContext; types: ProviderTypeO
       <form {...getForm(`${base}/new`)} class="panel stack">
         <fieldset class="type-picker">
           <legend>Type</legend>
-          {props.types.map((t, i) => (
-            <label class="type-option">
-              <input type="radio" name="type" value={t.value} checked={i === 0} required />
-              <span class="type-option-text">
-                <strong safe>{t.label}</strong>
-                <span class="sub" safe>
-                  {typeSummary(t)}
+          <div class="type-grid">
+            {props.types.map((t, i) => (
+              <label class="type-option">
+                <input type="radio" name="type" value={t.value} checked={i === 0} required />
+                <span class="type-option-text">
+                  <strong safe>{t.label}</strong>
+                  <span class="sub" safe>
+                    {typeSummary(t)}
+                  </span>
                 </span>
-              </span>
-            </label>
-          ))}
+              </label>
+            ))}
+          </div>
         </fieldset>
         <div class="form-actions">
           <button type="submit" class="btn btn-primary">
