@@ -480,11 +480,11 @@ describe("providers", () => {
     expect(r.text).toContain("Add your first provider");
   });
 
-  test("the form lists every type and, without a chosen type, hints that cover all of them", async () => {
-    const r = await w.c.get(`${w.base}/providers/new`);
+  test("the form (after the type step, see dashboard-firstrun.test.ts) lists every type and hints for the chosen one", async () => {
+    const r = await w.c.get(`${w.base}/providers/new?type=openai_compatible`);
     expectHtml(r);
     for (const label of ["OpenAI", "Anthropic", "Google Gemini", "Ollama", "OpenAI-compatible"]) expect(r.text).toContain(`>${label}</option>`);
-    expect(r.text).toContain("Required for OpenAI-compatible servers");
+    expect(r.text).toContain("Required: the server&#x27;s address");
     expect(r.text).toContain(`hx-get="${w.base}/providers/fields"`);
     expect(r.text).toContain('hx-target="#provider-type-fields"');
   });
@@ -495,7 +495,7 @@ describe("providers", () => {
     expect(compat.text).toStartWith('<div id="provider-type-fields"');
     expect(compat.text).toContain("Required: the server&#x27;s address");
     const anthropic = await w.c.get(`${w.base}/providers/fields?type=anthropic`, { hx: "div#provider-type-fields" });
-    expect(anthropic.text).toContain("Leave empty to use https://api.anthropic.com");
+    expect(anthropic.text).toContain("leave empty to use https://api.anthropic.com");
     expect(anthropic.text).toContain("sk-ant-");
   });
 
