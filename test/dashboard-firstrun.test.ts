@@ -29,7 +29,12 @@ async function signUp(name: string | null) {
   const c = new Client(t.app);
   const page = await c.get("/signup");
   const email = `first-${crypto.randomUUID().slice(0, 8)}@example.com`;
-  const r = await c.post("/signup", { _csrf: csrfIn(page.text), email, password: "correct horse battery", ...(name === null ? {} : { name }) });
+  const r = await c.post("/signup", {
+    _csrf: csrfIn(page.text),
+    email,
+    password: "correct horse battery",
+    ...(name === null ? {} : { name }),
+  });
   return { c, r, email };
 }
 
@@ -81,7 +86,13 @@ describe("sign-up", () => {
     expect(token).toBeTruthy();
     const c = new Client(t.app);
     const page = await c.get(`/invite/${token}`);
-    const r = await c.post("/signup", { _csrf: csrfIn(page.text), invitation: token!, email: "joiner@example.com", name: "Joiner", password: "correct horse battery" });
+    const r = await c.post("/signup", {
+      _csrf: csrfIn(page.text),
+      invitation: token!,
+      email: "joiner@example.com",
+      name: "Joiner",
+      password: "correct horse battery",
+    });
     expect(r.status).toBe(303);
     expect(r.location).toBe(owner.base);
     const rows = await t.sql`select w.id from workspaces w join workspace_members m on m.workspace_id = w.id
@@ -107,7 +118,15 @@ describe("the checklist ticks from real state", () => {
     const { c, id, base, csrf } = await firstRun();
     const tick = async () => checked((await c.get(`${base}/start`)).text);
 
-    const added = await c.post(`${base}/providers`, { _csrf: csrf, name: "mock", type: "openai_compatible", base_url: upstream.url, api_key: UPSTREAM_KEY, models: "gpt-4o-mini", enabled: "on" });
+    const added = await c.post(`${base}/providers`, {
+      _csrf: csrf,
+      name: "mock",
+      type: "openai_compatible",
+      base_url: upstream.url,
+      api_key: UPSTREAM_KEY,
+      models: "gpt-4o-mini",
+      enabled: "on",
+    });
     expect(added.status).toBe(303);
     expect(await tick()).toBe(1);
 
@@ -226,9 +245,30 @@ describe("provider form: type first", () => {
 describe("Test button", () => {
   test("with htmx: the result fragment names the model that answered; a wrong key says the key was refused", async () => {
     const { c, id, base, csrf } = await firstRun();
-    await c.post(`${base}/providers`, { _csrf: csrf, name: "good", type: "openai", base_url: upstream.url, api_key: UPSTREAM_KEY, models: "gpt-4o-mini" });
-    await c.post(`${base}/providers`, { _csrf: csrf, name: "badkey", type: "openai", base_url: upstream.url, api_key: "sk-wrong-key-0123456789abcdef", models: "gpt-4o-mini" });
-    await c.post(`${base}/providers`, { _csrf: csrf, name: "nomodel", type: "openai", base_url: upstream.url, api_key: UPSTREAM_KEY, models: "gpt-9-imaginary" });
+    await c.post(`${base}/providers`, {
+      _csrf: csrf,
+      name: "good",
+      type: "openai",
+      base_url: upstream.url,
+      api_key: UPSTREAM_KEY,
+      models: "gpt-4o-mini",
+    });
+    await c.post(`${base}/providers`, {
+      _csrf: csrf,
+      name: "badkey",
+      type: "openai",
+      base_url: upstream.url,
+      api_key: "sk-wrong-key-0123456789abcdef",
+      models: "gpt-4o-mini",
+    });
+    await c.post(`${base}/providers`, {
+      _csrf: csrf,
+      name: "nomodel",
+      type: "openai",
+      base_url: upstream.url,
+      api_key: UPSTREAM_KEY,
+      models: "gpt-9-imaginary",
+    });
     const ids = Object.fromEntries((await t.sql`select name, id from provider_keys where workspace_id = ${id}`).map((r) => [r.name, r.id]));
 
     const good = await c.post(`${base}/providers/${ids.good}/test`, { _csrf: csrf }, { hx: `#test-${ids.good}` });
@@ -268,12 +308,26 @@ describe("request detail", () => {
       tools: [{ type: "function", function: { name: "get_weather", parameters: {} } }],
       messages: [
         { role: "system", content: "Be brief." },
-        { role: "user", content: [{ type: "text", text: "Weather in <Paris>?" }, { type: "image_url", image_url: { url: `data:image/png;base64,${"A".repeat(4000)}` } }] },
-        { role: "assistant", content: null, tool_calls: [{ id: "call_1", type: "function", function: { name: "get_weather", arguments: '{"city":"Paris"}' } }] },
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "Weather in <Paris>?" },
+            { type: "image_url", image_url: { url: `data:image/png;base64,${"A".repeat(4000)}` } },
+          ],
+        },
+        {
+          role: "assistant",
+          content: null,
+          tool_calls: [{ id: "call_1", type: "function", function: { name: "get_weather", arguments: '{"city":"Paris"}' } }],
+        },
         { role: "tool", tool_call_id: "call_1", content: "18°C" },
       ],
     };
-    const response = { id: "chatcmpl-1", object: "chat.completion", choices: [{ index: 0, message: { role: "assistant", content: "It is 18°C." }, finish_reason: "stop" }] };
+    const response = {
+      id: "chatcmpl-1",
+      object: "chat.completion",
+      choices: [{ index: 0, message: { role: "assistant", content: "It is 18°C." }, finish_reason: "stop" }],
+    };
     const html = await detail({ request_body: JSON.stringify(request), response_body: JSON.stringify(response) });
     for (const role of ["System", "User", "Assistant", "Tool"]) expect(html).toContain(`<p class="turn-role">${role}</p>`);
     expect(html).toContain("Weather in &lt;Paris&gt;?");
@@ -304,9 +358,20 @@ describe("request detail", () => {
     expect(a).toContain("&quot;a&quot;: 2");
     expect(a).toContain("tu_1");
 
-    const responses = { model: "gpt-4o-mini", instructions: "Be brief.", input: [{ role: "user", content: [{ type: "input_text", text: "Hello there" }] }] };
-    const out = { object: "response", output: [{ type: "message", role: "assistant", content: [{ type: "output_text", text: "General Kenobi" }] }] };
-    const r = await detail({ endpoint: "responses", request_body: JSON.stringify(responses), response_body: JSON.stringify(out) } as Partial<RequestRecord>);
+    const responses = {
+      model: "gpt-4o-mini",
+      instructions: "Be brief.",
+      input: [{ role: "user", content: [{ type: "input_text", text: "Hello there" }] }],
+    };
+    const out = {
+      object: "response",
+      output: [{ type: "message", role: "assistant", content: [{ type: "output_text", text: "General Kenobi" }] }],
+    };
+    const r = await detail({
+      endpoint: "responses",
+      request_body: JSON.stringify(responses),
+      response_body: JSON.stringify(out),
+    } as Partial<RequestRecord>);
     expect(r).toContain("Hello there");
     expect(r).toContain("General Kenobi");
     expect(r).toContain('<p class="turn-role">System</p>');
@@ -316,20 +381,39 @@ describe("request detail", () => {
     const e = await detail({
       endpoint: "embeddings",
       request_body: JSON.stringify({ model: "text-embedding-3-small", input: ["alpha", "beta"] }),
-      response_body: JSON.stringify({ object: "list", data: [{ index: 0, length: 1536 }, { index: 1, length: 1536 }] }),
+      response_body: JSON.stringify({
+        object: "list",
+        data: [
+          { index: 0, length: 1536 },
+          { index: 1, length: 1536 },
+        ],
+      }),
     } as Partial<RequestRecord>);
     expect(e).toContain("Input 1");
     expect(e).toContain("beta");
     expect(e).toContain("[2 vectors of 1536 dimensions]");
 
-    const s = await detail({ stream: true, ttft_ms: 40, latency_ms: 300, request_body: JSON.stringify({ model: "m", messages: [{ role: "user", content: "go" }] }), response_body: "streamed words" });
+    const s = await detail({
+      stream: true,
+      ttft_ms: 40,
+      latency_ms: 300,
+      request_body: JSON.stringify({ model: "m", messages: [{ role: "user", content: "go" }] }),
+      response_body: "streamed words",
+    });
     expect(s).toContain("streamed words");
     expect(s).toContain("first token after");
   });
 
   test("a non-streamed request shows no first-token time; a cut body is shown raw and open", async () => {
     const cut = `{"model":"m","messages":[{"role":"user","content":"${"x".repeat(50)}…[truncated: 99999 characters in all]`;
-    const html = await detail({ stream: false, ttft_ms: 0, latency_ms: 12, request_body: cut, response_body: null, provider_type: "openai_compatible" });
+    const html = await detail({
+      stream: false,
+      ttft_ms: 0,
+      latency_ms: 12,
+      request_body: cut,
+      response_body: null,
+      provider_type: "openai_compatible",
+    });
     expect(html).not.toContain("first token");
     expect(html).toContain("not streamed");
     expect(html).toMatch(/<details class="raw-body" open><summary>Raw request<\/summary>/);

@@ -841,7 +841,8 @@ describe("connection test", () => {
         pricing: {},
       };
       const result = await testProviderConnection(config, { timeoutMs: 200, fetch: createUpstreamFetch({ allowPrivate: true }) });
-      expect(result).toMatchObject({ ok: false, problem: "timeout", status: null, message: `no answer from http://127.0.0.1:${slow.port} within 0.2 s` });
+      const message = `no answer from http://127.0.0.1:${slow.port} within 0.2 s`;
+      expect(result).toMatchObject({ ok: false, problem: "timeout", status: null, message });
       expect(result.latency_ms).toBeLessThan(1500);
     } finally {
       slow.stop(true);

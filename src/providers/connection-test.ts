@@ -72,7 +72,13 @@ async function send(a: Attempt, req: { url: string; method: string; headers: Rec
     const res = await a.fetch(req.url, { method: req.method, headers: req.headers, body: req.body, redirect: "manual", signal: a.signal });
     // One tenant's provider must not be able to fill the shared process: read at most the caps.
     const text = res.ok ? await readBounded(res.body, MAX_UPSTREAM_BODY_BYTES) : await readPrefix(res.body, MAX_UPSTREAM_ERROR_BYTES);
-    if (text === null) return { ok: false, problem: "upstream", status: res.status, message: `${origin} answered more than ${MAX_UPSTREAM_BODY_BYTES / (1024 * 1024)} MiB; check base_url` };
+    if (text === null)
+      return {
+        ok: false,
+        problem: "upstream",
+        status: res.status,
+        message: `${origin} answered more than ${MAX_UPSTREAM_BODY_BYTES / (1024 * 1024)} MiB; check base_url`,
+      };
     if (res.status >= 300 && res.status < 400) {
       const message = `the provider answered with a redirect (HTTP ${res.status}); set base_url to the address it redirects to`;
       return { ok: false, problem: "config", status: res.status, message };
@@ -82,11 +88,19 @@ async function send(a: Attempt, req: { url: string; method: string; headers: Rec
       return { ok: false, problem: PROBLEM_OF[e.class] ?? "upstream", status: res.status, message: e.message };
     }
     const body = tryParseJson(new TextDecoder().decode(text));
-    if (body === undefined) return { ok: false, problem: "config", status: res.status, message: `${origin} answered HTTP ${res.status} but not with JSON; check base_url` };
+    if (body === undefined)
+      return {
+        ok: false,
+        problem: "config",
+        status: res.status,
+        message: `${origin} answered HTTP ${res.status} but not with JSON; check base_url`,
+      };
     return { ok: true, body };
   } catch (err) {
-    if (err instanceof BlockedAddressError) return { ok: false, problem: "blocked", status: null, message: `refused to connect to ${origin}: ${err.message}` };
-    if (a.signal.aborted) return { ok: false, problem: "timeout", status: null, message: `no answer from ${origin} within ${a.timeoutMs / 1000} s` };
+    if (err instanceof BlockedAddressError)
+      return { ok: false, problem: "blocked", status: null, message: `refused to connect to ${origin}: ${err.message}` };
+    if (a.signal.aborted)
+      return { ok: false, problem: "timeout", status: null, message: `no answer from ${origin} within ${a.timeoutMs / 1000} s` };
     const why = err instanceof Error ? err.message : String(err);
     return { ok: false, problem: "network", status: null, message: `could not connect to ${origin}: ${why}` };
   }
@@ -120,7 +134,8 @@ export async function testProviderConnection(
     const listed = await send(a, a.adapter.buildModelsRequest(target));
     if (!listed.ok) return fail(listed, null);
     const first = a.adapter.parseModelsResponse(listed.body)[0];
-    if (!first) return fail({ problem: "config", status: null, message: "the server lists no models; add the model to test under Models" }, null);
+    if (!first)
+      return fail({ problem: "config", status: null, message: "the server lists no models; add the model to test under Models" }, null);
     pick = { model: first, upstream: first };
   }
   const chat = { model: pick.upstream, messages: [{ role: "user" as const, content: "Say OK." }], max_tokens: 1 };
@@ -135,7 +150,8 @@ export async function testProviderConnection(
   try {
     a.adapter.parseChatResponse(answer.body, { id: "chatcmpl-test", created: 0, requestedModel: pick.upstream, includeUsage: false });
   } catch (err) {
-    if (err instanceof UpstreamResponseError) return fail({ problem: PROBLEM_OF[err.error.class] ?? "upstream", status: 200, message: err.message }, pick.model);
+    if (err instanceof UpstreamResponseError)
+      return fail({ problem: PROBLEM_OF[err.error.class] ?? "upstream", status: 200, message: err.message }, pick.model);
     return fail({ problem: "config", status: 200, message: "the answer is not a chat completion; check base_url" }, pick.model);
   }
   return { ok: true, model: pick.model, latency_ms: elapsed() };
@@ -153,7 +169,8 @@ export async function testProvider(
   try {
     config = await loadProviderConfig(sql, workspaceId, providerId, keyring);
   } catch (err) {
-    if (err instanceof KeyringError) return { ok: false, problem: "config", status: null, model: null, message: err.message, latency_ms: 0 };
+    if (err instanceof KeyringError)
+      return { ok: false, problem: "config", status: null, model: null, message: err.message, latency_ms: 0 };
     throw err;
   }
   if (!config) return null;

@@ -761,7 +761,9 @@ export async function startMockUpstream(kind: MockKind, opts: MockUpstreamOption
 
     const invalid = rt.responses ? validateResponsesRequest(rec.body) : validate(kind, rec, rt.stream);
     if (invalid) return send(res, 400, errorBody(kind, 400, invalid));
-    if (opts.chatModels && !opts.chatModels.includes(rt.model ?? "")) return send(res, 404, errorBody(kind, 404, unknownModelMessage(kind, rt.model ?? "")));
+    if (opts.chatModels && !opts.chatModels.includes(rt.model ?? "")) {
+      return send(res, 404, errorBody(kind, 404, unknownModelMessage(kind, rt.model ?? "")));
+    }
 
     if (b.status !== undefined && (b.status < 200 || b.status >= 300)) {
       const headers: Record<string, string> = { ...b.headers };

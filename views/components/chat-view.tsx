@@ -27,7 +27,10 @@ function PartView(props: { part: Part }) {
       return (
         <div class="tool-call">
           <p class="tool-head">
-            Calls <code class="mono" safe>{p.name}</code>
+            Calls{" "}
+            <code class="mono" safe>
+              {p.name}
+            </code>
             {p.id ? (
               <span class="muted mono" safe>
                 {` ${p.id}`}
@@ -46,7 +49,13 @@ function PartView(props: { part: Part }) {
         <div class="tool-result">
           <p class="tool-head">
             Result{p.id ? " of " : ""}
-            {p.id ? <code class="mono" safe>{p.id}</code> : ""}
+            {p.id ? (
+              <code class="mono" safe>
+                {p.id}
+              </code>
+            ) : (
+              ""
+            )}
           </p>
           <div class="turn-text" safe>
             {p.text}
@@ -69,7 +78,10 @@ export function ChatView(props: { conversation: Conversation; label: string }) {
     <>
       {tools.length ? (
         <p class="muted">
-          Tools offered: <span class="mono" safe>{tools.join(", ")}</span>
+          Tools offered:{" "}
+          <span class="mono" safe>
+            {tools.join(", ")}
+          </span>
         </p>
       ) : (
         ""

@@ -117,8 +117,13 @@ function responsesItem(item: unknown): Turn | null {
   if (!isRec(item)) return null;
   const type = str(item.type) ?? "message";
   if (type === "message") return { role: str(item.role) ?? "assistant", parts: parts(item.content) };
-  if (type === "function_call") return { role: "assistant", parts: [{ kind: "tool_call", name: str(item.name) ?? "?", id: str(item.call_id), args: argsText(item.arguments) }] };
-  if (type === "function_call_output") return { role: "tool", parts: [{ kind: "tool_result", id: str(item.call_id), text: contentText(item.output) }] };
+  if (type === "function_call")
+    return {
+      role: "assistant",
+      parts: [{ kind: "tool_call", name: str(item.name) ?? "?", id: str(item.call_id), args: argsText(item.arguments) }],
+    };
+  if (type === "function_call_output")
+    return { role: "tool", parts: [{ kind: "tool_result", id: str(item.call_id), text: contentText(item.output) }] };
   if (type === "reasoning") {
     const summary = Array.isArray(item.summary) ? item.summary.map((s) => (isRec(s) ? (str(s.text) ?? "") : "")).join("\n") : "";
     return { role: "assistant", parts: [{ kind: "reasoning", text: summary || "(reasoning not shown by the provider)" }] };
@@ -156,7 +161,11 @@ export function requestConversation(text: string | null, endpoint: string | unde
       tools: [],
       turns: items.map((x, i) => ({
         role: `input ${i + 1}`,
-        parts: [typeof x === "string" ? { kind: "text", text: x } : { kind: "placeholder", text: Array.isArray(x) ? `${x.length} tokens` : "input" }],
+        parts: [
+          typeof x === "string"
+            ? { kind: "text", text: x }
+            : { kind: "placeholder", text: Array.isArray(x) ? `${x.length} tokens` : "input" },
+        ],
       })),
     };
   }
@@ -196,6 +205,7 @@ export function responseConversation(text: string | null, endpoint: string | und
     return { tools: [], turns: turns.map((t) => ({ ...t, role: t.role === "?" ? "assistant" : t.role })) };
   }
   if (Array.isArray(body.output)) return { tools: [], turns: merged(body.output.map(responsesItem).filter((t): t is Turn => t !== null)) };
-  if (Array.isArray(body.content)) return { tools: [], turns: [messageTurn({ role: str(body.role) ?? "assistant", content: body.content })] };
+  if (Array.isArray(body.content))
+    return { tools: [], turns: [messageTurn({ role: str(body.role) ?? "assistant", content: body.content })] };
   return null;
 }

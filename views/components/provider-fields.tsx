@@ -30,7 +30,8 @@ export const TYPE_FIELDS_ID = "provider-type-fields";
 
 /** One line saying what a type needs, for the type picker and the fields' heading. */
 export function typeSummary(t: ProviderTypeOption): string {
-  const key = t.keyRequired ? (t.keyExample ? `Key like ${t.keyExample}` : "Needs a key") : t.defaultBaseUrl ? "No key needed" : "Key optional";
+  const needed = t.keyExample ? `Key like ${t.keyExample}` : "Needs a key";
+  const key = t.keyRequired ? needed : t.defaultBaseUrl ? "No key needed" : "Key optional";
   const models = t.models.length ? `models like ${t.models.slice(0, 2).join(", ")}` : "models: whatever the server runs";
   return [t.defaultBaseUrl ? null : "Needs the server's address", key, models].filter((x) => x !== null).join(" · ");
 }

@@ -33,7 +33,9 @@ export function ChecklistPage(props: { ctx: ViewContext; data: ChecklistData }) 
       title: "Add a provider",
       body: (
         <p>
-          {data.providers > 0 ? `${data.providers} provider${data.providers === 1 ? "" : "s"} set up. ` : "Store the key of an upstream account: OpenAI, Anthropic, Gemini, or any OpenAI-compatible server. "}
+          {data.providers > 0
+            ? `${data.providers} provider${data.providers === 1 ? "" : "s"} set up. `
+            : "Store the key of an upstream account: OpenAI, Anthropic, Gemini, or any OpenAI-compatible server. "}
           <StepLink href={data.providers > 0 ? `${base}/providers` : `${base}/providers/new`} manage={manage || data.providers > 0}>
             {data.providers > 0 ? "Providers (use Test there to check a key)" : "Add a provider"}
           </StepLink>
@@ -45,7 +47,9 @@ export function ChecklistPage(props: { ctx: ViewContext; data: ChecklistData }) 
       title: "Create an API key",
       body: (
         <p>
-          {data.activeKeys > 0 ? "Your applications can authenticate. " : "Your applications authenticate to this gateway with it (prp_…); it is shown once. "}
+          {data.activeKeys > 0
+            ? "Your applications can authenticate. "
+            : "Your applications authenticate to this gateway with it (prp_…); it is shown once. "}
           <StepLink href={`${base}/keys#new-key-form`} manage={manage || data.activeKeys > 0}>
             {data.activeKeys > 0 ? "API keys" : "Create a key"}
           </StepLink>
@@ -67,17 +71,20 @@ export function ChecklistPage(props: { ctx: ViewContext; data: ChecklistData }) 
       title: "See it in the logs",
       body: data.answered ? (
         <p>
-          Answered. <a {...nav(`${base}/logs/${encodeURIComponent(data.answered.id)}`)}>Open the request</a> to see the conversation, the provider that
-          answered and what it cost, or browse <a {...nav(`${base}/logs`)}>all logs</a>.
+          Answered. <a {...nav(`${base}/logs/${encodeURIComponent(data.answered.id)}`)}>Open the request</a> to see the conversation, the
+          provider that answered and what it cost, or browse <a {...nav(`${base}/logs`)}>all logs</a>.
         </p>
       ) : failedLast ? (
         <p>
-          <strong class="text-error" safe>{`The last request failed (HTTP ${data.latest!.status}${data.latest!.error_class ? `, ${data.latest!.error_class}` : ""}).`}</strong>{" "}
+          <strong class="text-error" safe>
+            {failedText(data.latest!)}
+          </strong>{" "}
           <a {...nav(`${base}/logs/${encodeURIComponent(data.latest!.id)}`)}>Open it</a> to see each provider's answer.
         </p>
       ) : (
         <p>
-          Every request appears in <a {...nav(`${base}/logs`)}>Logs</a> within a second or two, with the provider that answered, tokens and cost.
+          Every request appears in <a {...nav(`${base}/logs`)}>Logs</a> within a second or two, with the provider that answered, tokens and
+          cost.
         </p>
       ),
     },
@@ -114,6 +121,10 @@ export function ChecklistPage(props: { ctx: ViewContext; data: ChecklistData }) 
       </ol>
     </Layout>
   );
+}
+
+function failedText(r: { status: number; error_class: string | null }): string {
+  return `The last request failed (HTTP ${r.status}${r.error_class ? `, ${r.error_class}` : ""}).`;
 }
 
 function StepLink(props: { href: string; manage: boolean; children: Children }) {

@@ -151,7 +151,12 @@ export function LogDetailPage(props: { ctx: ViewContext; log: LogDetailData; bac
         ) : (
           <>
             <h3>Request</h3>
-            <Body which="request" text={log.request_body} truncated={log.request_body_truncated} conversation={requestConversation(log.request_body, log.endpoint)} />
+            <Body
+              which="request"
+              text={log.request_body}
+              truncated={log.request_body_truncated}
+              conversation={requestConversation(log.request_body, log.endpoint)}
+            />
             <h3>Response</h3>
             <Body
               which="response"
@@ -171,13 +176,23 @@ export function LogDetailPage(props: { ctx: ViewContext; log: LogDetailData; bac
  * One stored body: as a conversation when it can be read as one, with the raw text (pretty-printed
  * JSON) behind a disclosure; raw and open when it cannot (cut at the log limit, or an unknown shape).
  */
-function Body(props: { which: "request" | "response"; text: string | null; truncated: boolean; conversation: Conversation | null; streamed?: boolean }) {
+function Body(props: {
+  which: "request" | "response";
+  text: string | null;
+  truncated: boolean;
+  conversation: Conversation | null;
+  streamed?: boolean;
+}) {
   if (props.text === null) return <p class="muted">Not stored.</p>;
   const raw = props.conversation && !props.truncated ? prettyJson(props.text) : props.text;
   const label = props.which === "request" ? "Raw request" : "Raw response";
   return (
     <>
-      {props.conversation ? <ChatView conversation={props.conversation} label={props.which === "request" ? "Request messages" : "Response"} /> : ""}
+      {props.conversation ? (
+        <ChatView conversation={props.conversation} label={props.which === "request" ? "Request messages" : "Response"} />
+      ) : (
+        ""
+      )}
       {props.streamed && props.conversation ? <p class="hint">Streamed: stored as the text the client received.</p> : ""}
       {props.truncated ? <p class="hint">Cut at the log size limit, so shown as stored.</p> : ""}
       <RawBody id={`raw-${props.which}`} label={label} text={raw} open={!props.conversation} />

@@ -88,7 +88,10 @@ export function ProviderFormPage(props: ProviderFormProps) {
           value={values.models}
           rows={3}
           placeholder={modelExamples.length ? `e.g. ${modelExamples.join(", ")}` : "e.g. llama-3.1-8b, qwen2.5-*"}
-          hint="One per line or comma-separated; * matches anything (gpt-4o*). Leave empty to accept every model. The first exact name is the one Test asks for."
+          hint={
+            "One per line or comma-separated; * matches anything (gpt-4o*). Leave empty to accept every model. " +
+            "The first exact name is the one Test asks for."
+          }
           errors={errors}
           optional
         />
@@ -148,7 +151,10 @@ export function ProviderTypeStep(props: { ctx: ViewContext; types: ProviderTypeO
   const base = `/app/w/${encodeURIComponent(ctx.workspace!.id)}/providers`;
   return (
     <Layout ctx={ctx} title="Add a provider" section="providers">
-      <PageHeader title="Add a provider" subtitle="Step 1 of 2: which kind of provider is it? The next step asks only what that type needs." />
+      <PageHeader
+        title="Add a provider"
+        subtitle="Step 1 of 2: which kind of provider is it? The next step asks only what that type needs."
+      />
       <form {...getForm(`${base}/new`)} class="panel stack">
         <fieldset class="type-picker">
           <legend>Type</legend>
