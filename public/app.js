@@ -27,6 +27,15 @@
     }, 2000);
   });
 
+  // Copy buttons are rendered hidden (without JavaScript they could do nothing; the text stays
+  // selectable); show them once this script runs, and again in content htmx swaps in.
+  function revealCopyButtons() {
+    for (const b of document.querySelectorAll("[data-copy][hidden]")) b.hidden = false;
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", revealCopyButtons);
+  else revealCopyButtons();
+  document.addEventListener("htmx:after:swap", revealCopyButtons);
+
   // Read-only key fields select themselves, so one click then Ctrl+C also works.
   document.addEventListener("focusin", (event) => {
     const el = event.target;

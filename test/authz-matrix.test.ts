@@ -150,6 +150,7 @@ const EXPECT: Record<string, Expectation> = {
   "POST /app/w/:id/settings": page("admin", 303, { body: () => ({ name: "Target", retention_days: "30" }) }),
   "POST /app/w/:id/settings/limits": page("admin", 303, { body: () => ({ rpm_limit: "100000" }) }),
   "GET /app/w/:id": page("member", 200),
+  "GET /app/w/:id/start": page("member", 200),
   "GET /app/w/:id/logs": page("member", 200),
   "GET /app/w/:id/logs/:logId": page("member", 200),
   "GET /app/w/:id/logs/live": page("member", 200),

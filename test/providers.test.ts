@@ -4,7 +4,8 @@ import { ChangeBus, type ChangeEvent } from "../src/events.ts";
 import { adapterFor } from "../src/adapters/index.ts";
 import { PROVIDER_CATALOG, PROVIDER_TYPES } from "../src/providers/catalog.ts";
 import { createKeyring, KeyringError } from "../src/providers/keyring.ts";
-import { loadProviderConfigs, scrubUpstreamMessage, testProviderConnection, type ProviderConfig } from "../src/providers/service.ts";
+import { loadProviderConfigs, type ProviderConfig } from "../src/providers/service.ts";
+import { scrubUpstreamMessage, testProviderConnection } from "../src/providers/connection-test.ts";
 import { startMockUpstream, type MockUpstream } from "./support/mock-upstreams.ts";
 import { createUpstreamFetch } from "../src/net/fetch.ts";
 import { echoOfKey, leakedRun } from "./support/leaks.ts";
@@ -709,31 +710,34 @@ describe("key storage", () => {
 });
 
 describe("connection test", () => {
-  test("reports ok with the number of models and the latency, having sent the stored key", async () => {
+  test("reports ok with the model that answered a one-token chat call sent with the stored key", async () => {
     const o = await owner();
     const p = await create(o.token, o.base, { name: "mock", type: "openai_compatible", base_url: openai.url, api_key: OPENAI_KEY });
     const r = await t.call("POST", `${o.base}/${p.id}/test`, { token: o.token });
     expect(r.status).toBe(200);
-    expect(r.body).toEqual({ ok: true, models: 3, latency_ms: expect.any(Number) });
+    // No model listed and no type default for an OpenAI-compatible server: the first one its list names.
+    expect(r.body).toEqual({ ok: true, model: "gpt-4o-mini", latency_ms: expect.any(Number) });
     expect(r.body.latency_ms).toBeGreaterThanOrEqual(0);
     const last = openai.requests[openai.requests.length - 1];
-    expect(last.method).toBe("GET");
-    expect(last.path).toBe("/v1/models");
+    expect(last.method).toBe("POST");
+    expect(last.path).toBe("/v1/chat/completions");
+    expect(last.body).toMatchObject({ model: "gpt-4o-mini", max_tokens: 1 });
     expect(leak(r.text, OPENAI_KEY)).toBeNull();
   });
 
   test.each([
-    ["anthropic", "sk-ant-"],
-    ["gemini", "AIza"],
-  ] as const)("uses the %s wire format for that type", async (kind, prefix) => {
+    ["anthropic", "sk-ant-", "/v1/messages", "claude-3-5-haiku-latest"],
+    ["gemini", "AIza", "/v1beta/models/gemini-2.0-flash:generateContent", "gemini-2.0-flash"],
+  ] as const)("uses the %s wire format for that type", async (kind, prefix, path, model) => {
     const key = newKey(prefix);
     const up = await startMockUpstream(kind, { expectedKey: key });
     try {
       const o = await owner();
       const p = await create(o.token, o.base, { name: kind, type: kind, base_url: up.url, api_key: key });
       const r = await t.call("POST", `${o.base}/${p.id}/test`, { token: o.token });
-      expect(r.body).toMatchObject({ ok: true, models: 2 });
-      expect(up.requests[0].path).toStartWith(kind === "gemini" ? "/v1beta/models" : "/v1/models");
+      expect(r.body).toMatchObject({ ok: true, model });
+      expect(up.requests).toHaveLength(1);
+      expect(up.requests[0].path).toBe(path);
       expect(up.requests[0].query.key).toBeUndefined();
     } finally {
       await up.stop();
@@ -746,7 +750,7 @@ describe("connection test", () => {
     const p = await create(o.token, o.base, { name: "wrong", type: "openai_compatible", base_url: openai.url, api_key: wrong });
     const r = await t.call("POST", `${o.base}/${p.id}/test`, { token: o.token });
     expect(r.status).toBe(200);
-    expect(r.body).toMatchObject({ ok: false, status: 401 });
+    expect(r.body).toMatchObject({ ok: false, problem: "auth", status: 401 });
     expect(r.body.message).toContain("Incorrect API key provided");
     expect(r.text).not.toContain(wrong.slice(0, 8));
     expect(leak(r.text, wrong)).toBeNull();
@@ -785,7 +789,7 @@ describe("connection test", () => {
     const p = await create(o.token, o.base, { name: "down", type: "ollama", base_url: `http://127.0.0.1:${port}/v1` });
     const r = await t.call("POST", `${o.base}/${p.id}/test`, { token: o.token });
     expect(r.status).toBe(200);
-    expect(r.body).toMatchObject({ ok: false, status: null });
+    expect(r.body).toMatchObject({ ok: false, problem: "network", status: null });
     expect(r.body.message).toStartWith(`could not connect to http://127.0.0.1:${port}`);
   });
 
@@ -837,7 +841,8 @@ describe("connection test", () => {
         pricing: {},
       };
       const result = await testProviderConnection(config, { timeoutMs: 200, fetch: createUpstreamFetch({ allowPrivate: true }) });
-      expect(result).toMatchObject({ ok: false, status: null, message: `no answer from http://127.0.0.1:${slow.port} within 0.2 s` });
+      const message = `no answer from http://127.0.0.1:${slow.port} within 0.2 s`;
+      expect(result).toMatchObject({ ok: false, problem: "timeout", status: null, message });
       expect(result.latency_ms).toBeLessThan(1500);
     } finally {
       slow.stop(true);

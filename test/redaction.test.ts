@@ -3,7 +3,7 @@ import { randomBase62 } from "../src/crypto.ts";
 import { redactSecrets } from "../src/adapters/types.ts";
 import { createLogger } from "../src/logger.ts";
 import { bodyForLog } from "../src/telemetry/content.ts";
-import { scrubUpstreamMessage } from "../src/providers/service.ts";
+import { scrubUpstreamMessage } from "../src/providers/connection-test.ts";
 import { echoOfKey, leakedRun } from "./support/leaks.ts";
 
 /** The one redaction every relayed error, attempt message, log row and log line goes through. */

@@ -10,6 +10,8 @@ import { signUp, signupAllowed } from "../accounts/signup.ts";
 import { findInvitation } from "../invitations/service.ts";
 import { ApiError } from "../http/errors.ts";
 import { workspacePath } from "./context.ts";
+import { createWorkspace } from "../workspaces/service.ts";
+import { firstWorkspaceName } from "../workspaces/first-run.ts";
 import { safeEqual } from "../crypto.ts";
 import { LoginPage } from "../../views/pages/login.tsx";
 import { SignupPage } from "../../views/pages/signup.tsx";
@@ -121,7 +123,13 @@ export function authPages(deps: AppDeps) {
       try {
         const { user, workspace } = await signUp(deps, parsed.output);
         setSessionCookie(deps, cookie, await issueToken(user.id));
-        return redirect(workspace ? workspacePath(workspace.id) : (next ?? "/app"), 303);
+        if (workspace) return redirect(workspacePath(workspace.id), 303);
+        // An invitation to accept comes first (its workspace is the one they came for); anyone else starts
+        // in a workspace of their own, on the checklist, rather than on an empty list.
+        if (next?.startsWith("/app/invite/")) return redirect(next, 303);
+        const first = await createWorkspace(deps.sql, user.id, firstWorkspaceName(user.name));
+        deps.logger.info("workspace created", { workspace_id: first.id, user_id: user.id, reason: "signup" });
+        return redirect(workspacePath(first.id, "/start"), 303);
       } catch (err) {
         if (err instanceof BusyError) return again(errorsFor({}, "The server is busy. Try again in a moment."), 503);
         if (!(err instanceof ApiError) || err.status >= 500) throw err;

@@ -8,6 +8,7 @@ import { keyPages } from "./key-routes.tsx";
 import { insightPages } from "./insight-routes.tsx";
 import { invitationPages } from "./invitation-routes.tsx";
 import { memberPages } from "./member-routes.tsx";
+import { startPages } from "./start-routes.tsx";
 
 export { dashboardError } from "./errors.tsx";
 export { applySecurityHeaders } from "./security.ts";
@@ -26,5 +27,6 @@ export function dashboardRoutes(deps: AppDeps) {
     .use(providerPages(deps))
     .use(keyPages(deps))
     .use(invitationPages(deps))
-    .use(memberPages(deps));
+    .use(memberPages(deps))
+    .use(startPages(deps));
 }

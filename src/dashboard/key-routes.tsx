@@ -19,7 +19,7 @@ import { pageContext, workspacePath } from "./context.ts";
 type Bits = { session: Session; headers: Record<string, string | undefined>; request: Request; set: SetLike };
 
 /** A model name for the snippets: the first exact model an enabled provider lists, else a common one. */
-async function exampleModel(deps: AppDeps, workspaceId: string): Promise<string> {
+export async function exampleModel(deps: AppDeps, workspaceId: string): Promise<string> {
   const providers = await listProviders(deps.sql, workspaceId);
   for (const p of providers) {
     if (!p.enabled) continue;

@@ -4,6 +4,7 @@ import type { AppDeps } from "../app.ts";
 import { authPlugin, type Session } from "../http/auth.ts";
 import { ApiError, notFound } from "../http/errors.ts";
 import { PROVIDER_CATALOG, PROVIDER_TYPES } from "../providers/catalog.ts";
+import { PROVIDER_TYPE_HINTS } from "../providers/type-hints.ts";
 import { createKeyring } from "../providers/keyring.ts";
 import { CreateProviderBody, ProviderParams, ProvidersParams, UpdateProviderBody } from "../providers/model.ts";
 import {
@@ -12,25 +13,25 @@ import {
   getProvider,
   listProviders,
   reorderProviders,
-  testProvider,
   updateProvider,
   type ProviderView,
 } from "../providers/service.ts";
+import { testProvider } from "../providers/connection-test.ts";
 import type { FormErrors } from "../../views/context.ts";
 import { ProvidersPage, TestResultView, type TestResult } from "../../views/pages/providers.tsx";
-import { ProviderFormPage, type ProviderFormValues } from "../../views/pages/provider-form.tsx";
+import { ProviderFormPage, ProviderTypeStep, type ProviderFormValues } from "../../views/pages/provider-form.tsx";
 import { ProviderTypeFields, type ProviderTypeOption } from "../../views/components/provider-fields.tsx";
 import { ConfirmPage } from "../../views/pages/confirm.tsx";
 import { checkbox, errorsFor, formatKeyValueLines, formBody, integer, issuesToErrors, keyValueLines, list, text, type FormBody } from "./forms.ts";
 import { html, targetsInline } from "./render.ts";
 import { pageContext, workspacePath } from "./context.ts";
 
-const TYPE_OPTIONS: ProviderTypeOption[] = PROVIDER_TYPES.map((t) => ({ value: t, ...PROVIDER_CATALOG[t] }));
+const TYPE_OPTIONS: ProviderTypeOption[] = PROVIDER_TYPES.map((t) => ({ value: t, ...PROVIDER_CATALOG[t], ...PROVIDER_TYPE_HINTS[t] }));
 const typeOption = (t: string | undefined): ProviderTypeOption | null => TYPE_OPTIONS.find((o) => o.value === t) ?? null;
 
-const emptyValues = (): ProviderFormValues => ({
+const emptyValues = (type: string): ProviderFormValues => ({
   name: "",
-  type: "openai",
+  type,
   base_url: "",
   models: "",
   model_map: "",
@@ -141,7 +142,7 @@ export function providerPages(deps: AppDeps) {
         types={TYPE_OPTIONS}
         values={values}
         errors={errors}
-        fieldsFor={status === 200 ? null : typeOption(values.type)}
+        fieldsFor={typeOption(values.type)}
         editing={editing ? { id: editing.id, name: editing.name, keyHint: editing.key_hint } : null}
       />
     );
@@ -156,7 +157,17 @@ export function providerPages(deps: AppDeps) {
       workspace: "member",
       params: ProvidersParams,
     })
-    .get("/new", (c) => formPage(c, c.params.id, emptyValues(), errorsFor({}), null, 200), { workspace: "admin", params: ProvidersParams })
+    // Type first: without a known ?type= the page asks for one; the form that follows is that type's.
+    .get(
+      "/new",
+      async (c) => {
+        const type = typeOption(typeof c.query.type === "string" ? c.query.type : undefined);
+        if (type) return formPage(c, c.params.id, emptyValues(type.value), errorsFor({}), null, 200);
+        const ctx = await pageContext(deps, c, c.params.id);
+        return html(c.set, <ProviderTypeStep ctx={ctx} types={TYPE_OPTIONS} />);
+      },
+      { workspace: "admin", params: ProvidersParams },
+    )
     // The type-dependent part of the form, for htmx when the type changes.
     .get(
       "/fields",

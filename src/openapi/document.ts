@@ -137,6 +137,7 @@ const SUMMARIES: Record<string, string> = {
   "GET /app": "Dashboard home: your workspaces",
   "POST /app/workspaces": "Create a workspace (form)",
   "GET /app/w/{id}": "Workspace overview page",
+  "GET /app/w/{id}/start": "First-run checklist: provider, key, first request, logs",
   "GET /app/w/{id}/settings": "Workspace settings page",
   "POST /app/w/{id}/settings": "Save workspace settings (form)",
   "GET /app/w/{id}/logs": "Request logs page",

@@ -10,9 +10,9 @@ import {
   getProvider,
   listProviders,
   reorderProviders,
-  testProvider,
   updateProvider,
 } from "./service.ts";
+import { testProvider } from "./connection-test.ts";
 
 /** BYOK provider entries of a workspace. Reads (and the connection test) need membership; changes need admin. */
 export function providersRoutes(deps: AppDeps) {

@@ -1,13 +1,10 @@
 import { createId } from "@paralleldrive/cuid2";
 import type { Sql } from "../db/client.ts";
-import { adapterFor, redactSecrets, tryParseJson, type WireFormat } from "../adapters/index.ts";
+import type { WireFormat } from "../adapters/index.ts";
 import { ApiError, conflict, invalid } from "../http/errors.ts";
 import { PROVIDER_CATALOG, type ProviderType } from "./catalog.ts";
 import { KeyringError, type EncryptedValue, type Keyring } from "./keyring.ts";
 import { privateBaseUrlProblem } from "./base-url.ts";
-import { BlockedAddressError, type UpstreamFetch } from "../net/fetch.ts";
-import { readBounded, readPrefix } from "../http/body.ts";
-import { MAX_UPSTREAM_BODY_BYTES, MAX_UPSTREAM_ERROR_BYTES } from "../gateway/proxy.ts";
 import {
   DEFAULT_TIMEOUT_MS,
   MAX_PROVIDERS_PER_WORKSPACE,
@@ -339,87 +336,4 @@ export async function loadProviderConfig(
 ): Promise<ProviderConfig | null> {
   const [row] = await sql<ProviderRow[]>`select * from provider_keys where workspace_id = ${workspaceId} and id = ${providerId}`;
   return row ? toConfig(row, keyring) : null;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Connection test
-// ---------------------------------------------------------------------------------------------
-
-export type ProviderTestResult =
-  | { ok: true; models: number; latency_ms: number }
-  | { ok: false; status: number | null; message: string; latency_ms: number };
-
-export const PROVIDER_TEST_TIMEOUT_MS = 10_000;
-
-// Beyond the known key prefixes redactSecrets knows: long random-looking tokens (mixed case and
-// digits, or long hex), as an upstream might echo a key of a shape nobody listed.
-const KEY_SHAPED = /[A-Za-z0-9_-]{24,}|\b[0-9a-fA-F]{32,}\b/g;
-const looksRandom = (t: string) => /[0-9a-f]{32,}/i.test(t) || (/[a-z]/.test(t) && /[A-Z]/.test(t) && /[0-9]/.test(t));
-
-/** A provider's message fit to show: the key, anything key-shaped and anything over 500 characters removed. */
-export function scrubUpstreamMessage(message: string, apiKey: string | null): string {
-  let out = redactSecrets(message, apiKey);
-  out = out.replace(KEY_SHAPED, (t) => (looksRandom(t) ? "[redacted]" : t));
-  return out.length > 500 ? `${out.slice(0, 500)}…` : out;
-}
-
-/**
- * Calls the provider's models list with the stored key: the cheapest request that proves the URL
- * and the key. `fetch` is the gateway's guarded one (src/net/fetch.ts): checked addresses, no redirects.
- */
-export async function testProviderConnection(
-  config: ProviderConfig,
-  opts: { timeoutMs?: number; fetch: UpstreamFetch },
-): Promise<ProviderTestResult> {
-  const timeoutMs = opts.timeoutMs ?? PROVIDER_TEST_TIMEOUT_MS;
-  const adapter = adapterFor(config.type);
-  const req = adapter.buildModelsRequest({ baseUrl: config.base_url, apiKey: config.api_key });
-  const origin = new URL(req.url).origin;
-  const started = performance.now();
-  const elapsed = () => Math.round(performance.now() - started);
-  const fail = (status: number | null, message: string): ProviderTestResult => ({
-    ok: false,
-    status,
-    message: scrubUpstreamMessage(message, config.api_key),
-    latency_ms: elapsed(),
-  });
-  const signal = AbortSignal.timeout(timeoutMs);
-  try {
-    const res = await opts.fetch(req.url, { method: req.method, headers: req.headers, body: req.body, redirect: "manual", signal });
-    // One tenant's provider must not be able to fill the shared process: read at most the caps.
-    const text = res.ok ? await readBounded(res.body, MAX_UPSTREAM_BODY_BYTES) : await readPrefix(res.body, MAX_UPSTREAM_ERROR_BYTES);
-    if (text === null) return fail(res.status, `${origin} answered more than ${MAX_UPSTREAM_BODY_BYTES / (1024 * 1024)} MiB; check base_url`);
-    if (res.status >= 300 && res.status < 400) {
-      return fail(res.status, `the provider answered with a redirect (HTTP ${res.status}); set base_url to the address it redirects to`);
-    }
-    if (typeof text === "string") return fail(res.status, adapter.classifyError(res.status, text, res.headers).message);
-    const body = tryParseJson(new TextDecoder().decode(text));
-    if (body === undefined) return fail(res.status, `${origin} answered HTTP ${res.status} but not with JSON; check base_url`);
-    const models = adapter.parseModelsResponse(body);
-    return { ok: true, models: models.length, latency_ms: elapsed() };
-  } catch (err) {
-    if (err instanceof BlockedAddressError) return fail(null, `refused to connect to ${origin}: ${err.message}`);
-    if (signal.aborted) return fail(null, `no answer from ${origin} within ${timeoutMs / 1000} s`);
-    const why = err instanceof Error ? err.message : String(err);
-    return fail(null, `could not connect to ${origin}: ${why}`);
-  }
-}
-
-/** Null when the provider is not in this workspace. A key that cannot be decrypted is reported, not thrown. */
-export async function testProvider(
-  sql: Sql,
-  keyring: Keyring,
-  workspaceId: string,
-  providerId: string,
-  opts: { timeoutMs?: number; fetch: UpstreamFetch },
-): Promise<ProviderTestResult | null> {
-  let config: ProviderConfig | null;
-  try {
-    config = await loadProviderConfig(sql, workspaceId, providerId, keyring);
-  } catch (err) {
-    if (err instanceof KeyringError) return { ok: false, status: null, message: err.message, latency_ms: 0 };
-    throw err;
-  }
-  if (!config) return null;
-  return testProviderConnection(config, opts);
 }

@@ -120,6 +120,8 @@ export interface MockUpstreamOptions {
   behaviour?: MockBehaviour;
   /** Model ids served by the models endpoint. */
   models?: string[];
+  /** When set, a chat request for any other model gets the provider's own 404 "model not found". */
+  chatModels?: string[];
 }
 
 export interface MockUpstream {
@@ -434,6 +436,13 @@ const GEMINI_ERR: Record<number, string> = {
   503: "UNAVAILABLE",
   504: "DEADLINE_EXCEEDED",
 };
+
+/** Each provider's wording for a model it does not serve. */
+function unknownModelMessage(kind: MockKind, model: string): string {
+  if (kind === "openai") return `The model \`${model}\` does not exist or you do not have access to it.`;
+  if (kind === "anthropic") return `model: ${model}`;
+  return `models/${model} is not found for API version v1beta, or is not supported for generateContent.`;
+}
 
 function errorBody(kind: MockKind, status: number, message: string, type?: string | null, extra?: Record<string, unknown>): string {
   if (kind === "openai") {
@@ -752,6 +761,9 @@ export async function startMockUpstream(kind: MockKind, opts: MockUpstreamOption
 
     const invalid = rt.responses ? validateResponsesRequest(rec.body) : validate(kind, rec, rt.stream);
     if (invalid) return send(res, 400, errorBody(kind, 400, invalid));
+    if (opts.chatModels && !opts.chatModels.includes(rt.model ?? "")) {
+      return send(res, 404, errorBody(kind, 404, unknownModelMessage(kind, rt.model ?? "")));
+    }
 
     if (b.status !== undefined && (b.status < 200 || b.status >= 300)) {
       const headers: Record<string, string> = { ...b.headers };

@@ -1,18 +1,22 @@
 import type { FormErrors } from "../context.ts";
 import { Checkbox, TextField } from "./form.tsx";
 
-/** A provider type as the form needs it (from src/providers/catalog.ts, passed in as plain data). */
+/** A provider type as the form needs it (src/providers/catalog.ts and type-hints.ts, passed in as plain data). */
 export interface ProviderTypeOption {
   value: string;
   label: string;
   defaultBaseUrl: string | null;
   keyRequired: boolean;
-  keyPlaceholder: string;
   keyHelp: string;
+  /** Model names as this type spells them, for examples. */
+  models: string[];
+  baseUrlExample: string;
+  /** The start of a key of this type ("sk-proj-…"), or null when keys have no telling shape. */
+  keyExample: string | null;
 }
 
 export interface TypeFieldsProps {
-  /** The chosen type, or null for the version that fits every type (first render, no JavaScript). */
+  /** The chosen type, or null for the version that fits every type (an unknown type sent back with errors). */
   type: ProviderTypeOption | null;
   baseUrl: string;
   errors: FormErrors;
@@ -24,29 +28,46 @@ export interface TypeFieldsProps {
 
 export const TYPE_FIELDS_ID = "provider-type-fields";
 
+/** One line saying what a type needs, for the type picker and the fields' heading. */
+export function typeSummary(t: ProviderTypeOption): string {
+  const needed = t.keyExample ? `Key like ${t.keyExample}` : "Needs a key";
+  const key = t.keyRequired ? needed : t.defaultBaseUrl ? "No key needed" : "Key optional";
+  const models = t.models.length ? `models like ${t.models.slice(0, 2).join(", ")}` : "models: whatever the server runs";
+  return [t.defaultBaseUrl ? null : "Needs the server's address", key, models].filter((x) => x !== null).join(" · ");
+}
+
 /**
- * The part of the provider form that depends on the type: base URL and API key. Rendered for every
- * type at first (hints cover all of them, so the form works without JavaScript); with htmx the
- * type <select> swaps in the version for the chosen type.
+ * The part of the provider form that depends on the type: base URL, API key and the type's model
+ * examples. The server renders it for the chosen type; with htmx the type <select> swaps in the
+ * version for another type. Placeholders are marked as examples ("e.g. …"), never a value that
+ * looks already filled in.
  */
 export function ProviderTypeFields(props: TypeFieldsProps) {
   const { type, errors } = props;
   const baseHint = type
     ? type.defaultBaseUrl
-      ? `Leave empty to use ${type.defaultBaseUrl}. Set it for a proxy or a self-hosted endpoint.`
-      : "Required: the server's address, usually ending in /v1 (for example http://localhost:8000/v1)."
+      ? `Optional: leave empty to use ${type.defaultBaseUrl}. Set it for a proxy or a self-hosted endpoint.`
+      : "Required: the server's address, usually ending in /v1."
     : "Leave empty to use the provider's standard address. Required for OpenAI-compatible servers (usually ends in /v1).";
+  const basePlaceholder = type && !type.defaultBaseUrl ? `e.g. ${type.baseUrlExample}` : undefined;
   const keyHelp = type ? type.keyHelp : "Required for hosted providers; Ollama needs none and it is optional for OpenAI-compatible servers.";
   const keyHint = props.editing && props.keyHint ? `A key ending ${props.keyHint} is stored; leave empty to keep it. ${keyHelp}` : keyHelp;
   return (
     <div id={TYPE_FIELDS_ID} class="type-fields" aria-live="polite">
+      {type ? (
+        <p class="type-summary">
+          <strong safe>{type.label}</strong> <span safe>{typeSummary(type)}</span>
+        </p>
+      ) : (
+        ""
+      )}
       <TextField
         name="base_url"
         label="Base URL"
         type="url"
         inputmode="url"
         value={props.baseUrl}
-        placeholder={type?.defaultBaseUrl ?? "https://api.example.com/v1"}
+        placeholder={basePlaceholder}
         hint={baseHint}
         errors={errors}
         required={type ? !type.defaultBaseUrl : false}
@@ -57,7 +78,7 @@ export function ProviderTypeFields(props: TypeFieldsProps) {
         label={props.editing && props.keyHint ? "Replace API key" : "API key"}
         type="password"
         autocomplete="off"
-        placeholder={type?.keyPlaceholder ?? ""}
+        placeholder={type?.keyExample ? `e.g. ${type.keyExample}` : undefined}
         hint={keyHint}
         errors={errors}
         required={type ? type.keyRequired && !(props.editing && props.keyHint) : false}

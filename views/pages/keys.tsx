@@ -4,6 +4,7 @@ import { Csrf, ErrorSummary, Submit, TextField } from "../components/form.tsx";
 import { nav, postForm } from "../components/hx.ts";
 import { Badge, EmptyState, Notice, PageHeader, Time } from "../components/ui.tsx";
 import { ActionsCell, Cell, DataTable, Row, RowHeader } from "../components/table.tsx";
+import { Snippets } from "../components/snippets.tsx";
 import { BudgetMeter, LIMIT_FIELDS, LimitFields, LimitsSummary, TagList, type BudgetPeriod, type LimitValues } from "../components/limits.tsx";
 
 export interface KeyRow {
@@ -59,11 +60,32 @@ export function KeysPage(props: KeysProps) {
       )}
       {props.created ? <CreatedKey created={props.created} apiBase={props.apiBase} model={props.exampleModel} /> : ""}
       <div id="dialog-slot"></div>
+      {manage ? (
+        <section class="panel" id="new-key-form" aria-labelledby="new-key-title">
+          <h2 id="new-key-title">Create a key</h2>
+          <form {...postForm(base)} class="form-inline" novalidate>
+            <Csrf token={ctx.csrf} />
+            <ErrorSummary errors={errors} />
+            <TextField name="name" label="Name" value={props.values.name} errors={errors} required maxlength={100} placeholder="e.g. backend-prod" />
+            <TextField name="expires" label="Expires on (UTC)" type="date" value={props.values.expires} errors={errors} hint="Leave empty for a key that never expires." optional />
+            <details class="limits-details" open={LIMIT_FIELDS.some((f) => errors.fields[f] || (f !== "budget_period" && props.values.limits?.[f]))}>
+              <summary>Limits</summary>
+              <fieldset>
+                <legend class="visually-hidden">Limits, budget, allowed models and tags</legend>
+                <LimitFields values={props.values.limits ?? EMPTY_LIMITS} errors={errors} forKey />
+              </fieldset>
+            </details>
+            <Submit label="Create key" />
+          </form>
+        </section>
+      ) : (
+        ""
+      )}
       {keys.length === 0 ? (
         <EmptyState title="No API keys yet">
           <p>
             {manage
-              ? "Create a key below and use it as the api_key of any OpenAI SDK, with the base URL set to this Perpetuo."
+              ? "Create one above and use it as the api_key of any OpenAI SDK, with the base URL set to this Perpetuo."
               : "Ask an owner or admin of this workspace to create one."}
           </p>
         </EmptyState>
@@ -141,51 +163,12 @@ export function KeysPage(props: KeysProps) {
               })}
         </DataTable>
       )}
-      {manage ? (
-        <section class="panel" aria-labelledby="new-key-title">
-          <h2 id="new-key-title">Create a key</h2>
-          <form {...postForm(base)} class="form-inline" novalidate>
-            <Csrf token={ctx.csrf} />
-            <ErrorSummary errors={errors} />
-            <TextField name="name" label="Name" value={props.values.name} errors={errors} required maxlength={100} placeholder="e.g. backend-prod" />
-            <TextField name="expires" label="Expires on (UTC)" type="date" value={props.values.expires} errors={errors} hint="Leave empty for a key that never expires." optional />
-            <details class="limits-details" open={LIMIT_FIELDS.some((f) => errors.fields[f] || (f !== "budget_period" && props.values.limits?.[f]))}>
-              <summary>Limits</summary>
-              <fieldset>
-                <legend class="visually-hidden">Limits, budget, allowed models and tags</legend>
-                <LimitFields values={props.values.limits ?? EMPTY_LIMITS} errors={errors} forKey />
-              </fieldset>
-            </details>
-            <Submit label="Create key" />
-          </form>
-        </section>
-      ) : (
-        ""
-      )}
     </Layout>
   );
 }
 
 function CreatedKey(props: { created: { name: string; key: string }; apiBase: string; model: string }) {
   const { key } = props.created;
-  const curl = [
-    `curl ${props.apiBase}/chat/completions \\`,
-    `  -H "Authorization: Bearer ${key}" \\`,
-    `  -H "Content-Type: application/json" \\`,
-    `  -d '{"model": "${props.model}", "messages": [{"role": "user", "content": "Hello!"}]}'`,
-  ].join("\n");
-  const sdk = [
-    `import OpenAI from "openai";`,
-    ``,
-    `const client = new OpenAI({`,
-    `  baseURL: "${props.apiBase}",`,
-    `  apiKey: "${key}",`,
-    `});`,
-    `const reply = await client.chat.completions.create({`,
-    `  model: "${props.model}",`,
-    `  messages: [{ role: "user", content: "Hello!" }],`,
-    `});`,
-  ].join("\n");
   return (
     <section class="panel panel-highlight" aria-labelledby="created-title" tabindex="-1" data-focus>
       <h2 id="created-title">
@@ -199,32 +182,12 @@ function CreatedKey(props: { created: { name: string; key: string }; apiBase: st
           New API key
         </label>
         <input id="new-key" class="mono" type="text" readonly value={key} data-select-on-focus />
-        <button type="button" class="btn btn-primary" data-copy="#new-key">
+        <button type="button" class="btn btn-primary" data-copy="#new-key" hidden>
           Copy key
         </button>
       </div>
-      <h3>Try it with curl</h3>
-      <div class="snippet">
-        <pre>
-          <code id="snippet-curl" safe>
-            {curl}
-          </code>
-        </pre>
-        <button type="button" class="btn btn-small btn-secondary" data-copy="#snippet-curl">
-          Copy
-        </button>
-      </div>
-      <h3>Or with the OpenAI SDK</h3>
-      <div class="snippet">
-        <pre>
-          <code id="snippet-sdk" safe>
-            {sdk}
-          </code>
-        </pre>
-        <button type="button" class="btn btn-small btn-secondary" data-copy="#snippet-sdk">
-          Copy
-        </button>
-      </div>
+      <h3>Try it</h3>
+      <Snippets apiBase={props.apiBase} model={props.model} setKey={key} />
     </section>
   );
 }

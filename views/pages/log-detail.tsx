@@ -6,6 +6,8 @@ import { PageHeader, Time } from "../components/ui.tsx";
 import { formatCost, formatInt, formatMs } from "../components/format.ts";
 import { StatusBadge } from "./logs.tsx";
 import { providerTypeLabel } from "../../src/providers/catalog.ts";
+import { ChatView, RawBody } from "../components/chat-view.tsx";
+import { prettyJson, requestConversation, responseConversation, type Conversation } from "../components/conversation.ts";
 
 export interface Attempt {
   provider_name: string;
@@ -149,9 +151,20 @@ export function LogDetailPage(props: { ctx: ViewContext; log: LogDetailData; bac
         ) : (
           <>
             <h3>Request</h3>
-            <Body text={log.request_body} truncated={log.request_body_truncated} />
+            <Body
+              which="request"
+              text={log.request_body}
+              truncated={log.request_body_truncated}
+              conversation={requestConversation(log.request_body, log.endpoint)}
+            />
             <h3>Response</h3>
-            <Body text={log.response_body} truncated={log.response_body_truncated} />
+            <Body
+              which="response"
+              text={log.response_body}
+              truncated={log.response_body_truncated}
+              conversation={responseConversation(log.response_body, log.endpoint, log.stream)}
+              streamed={log.stream}
+            />
           </>
         )}
       </section>
@@ -159,14 +172,30 @@ export function LogDetailPage(props: { ctx: ViewContext; log: LogDetailData; bac
   );
 }
 
-function Body(props: { text: string | null; truncated: boolean }) {
+/**
+ * One stored body: as a conversation when it can be read as one, with the raw text (pretty-printed
+ * JSON) behind a disclosure; raw and open when it cannot (cut at the log limit, or an unknown shape).
+ */
+function Body(props: {
+  which: "request" | "response";
+  text: string | null;
+  truncated: boolean;
+  conversation: Conversation | null;
+  streamed?: boolean;
+}) {
   if (props.text === null) return <p class="muted">Not stored.</p>;
+  const raw = props.conversation && !props.truncated ? prettyJson(props.text) : props.text;
+  const label = props.which === "request" ? "Raw request" : "Raw response";
   return (
     <>
-      <pre class="body-pre" tabindex="0">
-        <code safe>{props.text}</code>
-      </pre>
-      {props.truncated ? <p class="hint">Truncated.</p> : ""}
+      {props.conversation ? (
+        <ChatView conversation={props.conversation} label={props.which === "request" ? "Request messages" : "Response"} />
+      ) : (
+        ""
+      )}
+      {props.streamed && props.conversation ? <p class="hint">Streamed: stored as the text the client received.</p> : ""}
+      {props.truncated ? <p class="hint">Cut at the log size limit, so shown as stored.</p> : ""}
+      <RawBody id={`raw-${props.which}`} label={label} text={raw} open={!props.conversation} />
     </>
   );
 }

@@ -124,7 +124,12 @@ function GetStarted(props: { base: string; setup: { providers: number; keys: num
   ];
   return (
     <section class="panel get-started" aria-labelledby="get-started">
-      <h2 id="get-started">Get started</h2>
+      <div class="panel-header">
+        <h2 id="get-started">Get started</h2>
+        <a class="btn btn-link" {...nav(`${props.base}/start`)}>
+          Checklist with code snippets →
+        </a>
+      </div>
       <ol class="steps">
         {steps.map((s) => (
           <li class={s.done ? "step step-done" : "step"}>

@@ -1,9 +1,9 @@
 import type { FormErrors, ViewContext } from "../context.ts";
 import { Layout } from "../layout.tsx";
 import { Checkbox, Csrf, ErrorSummary, SelectField, Submit, TextArea, TextField } from "../components/form.tsx";
-import { nav, postForm } from "../components/hx.ts";
+import { getForm, nav, postForm } from "../components/hx.ts";
 import { PageHeader } from "../components/ui.tsx";
-import { ProviderTypeFields, TYPE_FIELDS_ID, type ProviderTypeOption } from "../components/provider-fields.tsx";
+import { ProviderTypeFields, TYPE_FIELDS_ID, typeSummary, type ProviderTypeOption } from "../components/provider-fields.tsx";
 
 /** The form's values as the browser sent them (strings), never including the API key. */
 export interface ProviderFormValues {
@@ -23,10 +23,7 @@ export interface ProviderFormProps {
   types: ProviderTypeOption[];
   values: ProviderFormValues;
   errors: FormErrors;
-  /**
-   * The type whose hints to show: null on a first render (hints for every type, as the type can
-   * change without JavaScript); the submitted type when the form comes back with errors.
-   */
+  /** The type whose hints to show: the chosen (or stored, or submitted) one; null only for a type nobody knows. */
   fieldsFor: ProviderTypeOption | null;
   /** Editing: the entry's id and its key hint (••••abcd) if it has a key. */
   editing: { id: string; name: string; keyHint: string | null } | null;
@@ -38,6 +35,7 @@ export function ProviderFormPage(props: ProviderFormProps) {
   const action = editing ? `${base}/${encodeURIComponent(editing.id)}` : base;
   const fieldsUrl = `${base}/fields${editing ? `?provider=${encodeURIComponent(editing.id)}` : ""}`;
   const title = editing ? `Edit ${editing.name}` : "Add a provider";
+  const modelExamples = props.fieldsFor?.models.slice(0, 2) ?? [];
   return (
     <Layout ctx={ctx} title={title} section="providers">
       <PageHeader
@@ -47,17 +45,7 @@ export function ProviderFormPage(props: ProviderFormProps) {
       <form {...postForm(action)} class="panel stack" novalidate autocomplete="off">
         <Csrf token={ctx.csrf} />
         <ErrorSummary errors={errors} />
-        <div class="grid-2">
-          <TextField
-            name="name"
-            label="Name"
-            value={values.name}
-            errors={errors}
-            required
-            maxlength={64}
-            placeholder="e.g. openai-main"
-            hint="Letters, digits, '.', '_' and '-'. Clients can pin it as name/model."
-          />
+        <div class="type-choice">
           <SelectField
             name="type"
             label="Type"
@@ -65,8 +53,16 @@ export function ProviderFormPage(props: ProviderFormProps) {
             options={props.types.map((t) => ({ value: t.value, label: t.label }))}
             errors={errors}
             required
+            hint="Which API the provider speaks. Its hints below follow the type."
             attrs={{ "hx-get": fieldsUrl, "hx-target": `#${TYPE_FIELDS_ID}`, "hx-swap": "outerHTML" }}
           />
+          {editing ? (
+            ""
+          ) : (
+            <a class="btn btn-link" {...nav(`${base}/new`)}>
+              Choose another type
+            </a>
+          )}
         </div>
         <ProviderTypeFields
           type={props.fieldsFor}
@@ -76,13 +72,26 @@ export function ProviderFormPage(props: ProviderFormProps) {
           editing={editing !== null}
           removeKey={values.remove_key}
         />
+        <TextField
+          name="name"
+          label="Name"
+          value={values.name}
+          errors={errors}
+          required
+          maxlength={64}
+          placeholder={`e.g. ${props.fieldsFor?.value.replace(/_/g, "-") ?? "openai"}-main`}
+          hint="Letters, digits, '.', '_' and '-'. Clients can pin it as name/model."
+        />
         <TextArea
           name="models"
           label="Models"
           value={values.models}
           rows={3}
-          placeholder={"gpt-4o-mini\ngpt-4o*"}
-          hint="One per line or comma-separated; * matches anything (gpt-4o*). Leave empty to accept every model."
+          placeholder={modelExamples.length ? `e.g. ${modelExamples.join(", ")}` : "e.g. llama-3.1-8b, qwen2.5-*"}
+          hint={
+            "One per line or comma-separated; * matches anything (gpt-4o*). Leave empty to accept every model. " +
+            "The first exact name is the one Test asks for."
+          }
           errors={errors}
           optional
         />
@@ -91,7 +100,7 @@ export function ProviderFormPage(props: ProviderFormProps) {
           label="Model aliases"
           value={values.model_map}
           rows={2}
-          placeholder="fast=gpt-4o-mini"
+          placeholder={`e.g. fast=${modelExamples[0] ?? "llama-3.1-8b"}`}
           hint="One alias=model per line: clients ask for the alias, this provider receives the model."
           errors={errors}
           optional
@@ -124,6 +133,49 @@ export function ProviderFormPage(props: ProviderFormProps) {
         <Checkbox name="enabled" label="Enabled" checked={values.enabled} hint="Disabled providers are skipped by the gateway." errors={errors} />
         <div class="form-actions">
           <Submit label={editing ? "Save changes" : "Add provider"} />
+          <a class="btn btn-secondary" {...nav(base)}>
+            Cancel
+          </a>
+        </div>
+      </form>
+    </Layout>
+  );
+}
+
+/**
+ * The first question when adding a provider: which type. A plain GET form (or htmx navigation) to
+ * the same page with ?type=, so the form that follows is rendered for that type, with or without JavaScript.
+ */
+export function ProviderTypeStep(props: { ctx: ViewContext; types: ProviderTypeOption[] }) {
+  const { ctx } = props;
+  const base = `/app/w/${encodeURIComponent(ctx.workspace!.id)}/providers`;
+  return (
+    <Layout ctx={ctx} title="Add a provider" section="providers">
+      <PageHeader
+        title="Add a provider"
+        subtitle="Step 1 of 2: which kind of provider is it? The next step asks only what that type needs."
+      />
+      <form {...getForm(`${base}/new`)} class="panel stack">
+        <fieldset class="type-picker">
+          <legend>Type</legend>
+          <div class="type-grid">
+            {props.types.map((t, i) => (
+              <label class="type-option">
+                <input type="radio" name="type" value={t.value} checked={i === 0} required />
+                <span class="type-option-text">
+                  <strong safe>{t.label}</strong>
+                  <span class="sub" safe>
+                    {typeSummary(t)}
+                  </span>
+                </span>
+              </label>
+            ))}
+          </div>
+        </fieldset>
+        <div class="form-actions">
+          <button type="submit" class="btn btn-primary">
+            Continue
+          </button>
           <a class="btn btn-secondary" {...nav(base)}>
             Cancel
           </a>

@@ -17,7 +17,21 @@ export interface ProviderRow {
   key_hint: string | null;
 }
 
-export type TestResult = { ok: true; models: number; latency_ms: number } | { ok: false; status: number | null; message: string; latency_ms: number };
+export type TestResult =
+  | { ok: true; model: string; latency_ms: number }
+  | { ok: false; problem: string; status: number | null; model: string | null; message: string; latency_ms: number };
+
+/** What failed, first, in the reader's terms; the provider's own (scrubbed) words follow. */
+const PROBLEM_LABEL: Record<string, string> = {
+  auth: "Key refused",
+  model: "Model not found",
+  network: "Network error",
+  blocked: "Address refused",
+  timeout: "Timed out",
+  rate_limit: "Rate limited",
+  upstream: "Provider error",
+  config: "Check the settings",
+};
 
 export interface ProvidersProps {
   ctx: ViewContext;
@@ -191,20 +205,29 @@ function ProviderTableRow(props: { p: ProviderRow; base: string; csrf: string; m
   );
 }
 
-/** The outcome of "Test", inline in the provider's row. */
+/** The outcome of "Test" (a one-token chat call), inline in the provider's row. */
 export function TestResultView(props: { result: TestResult }) {
   const r = props.result;
   if (r.ok) {
     return (
       <span class="test-ok">
-        ✓ Connected in {formatMs(r.latency_ms) as "safe"} · {r.models} models available
+        ✓ Connected: <code class="mono" safe>{r.model}</code> answered in {formatMs(r.latency_ms) as "safe"}
       </span>
     );
   }
   return (
     <span class="test-fail">
-      ✗ {r.status ? `HTTP ${r.status}: ` : ""}
-      <span safe>{r.message}</span>
+      ✗ <strong safe>{PROBLEM_LABEL[r.problem] ?? "Failed"}</strong>
+      {r.model ? (
+        <>
+          {" "}
+          (<code class="mono" safe>{r.model}</code>)
+        </>
+      ) : (
+        ""
+      )}
+      {": "}
+      <span safe>{`${r.status ? `HTTP ${r.status}: ` : ""}${r.message}`}</span>
     </span>
   );
 }

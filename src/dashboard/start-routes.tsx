@@ -1,0 +1,23 @@
+import { Elysia } from "elysia";
+import type { AppDeps } from "../app.ts";
+import { authPlugin } from "../http/auth.ts";
+import { WorkspaceParams } from "../workspaces/model.ts";
+import { firstRunState } from "../workspaces/first-run.ts";
+import { ChecklistPage } from "../../views/pages/checklist.tsx";
+import { exampleModel } from "./key-routes.tsx";
+import { html } from "./render.ts";
+import { pageContext } from "./context.ts";
+
+/** /app/w/:id/start: the first-run checklist, where sign-up lands. Every tick is read from the workspace. */
+export function startPages(deps: AppDeps) {
+  return new Elysia({ prefix: "/app/w/:id" }).use(authPlugin(deps)).get(
+    "/start",
+    async (c) => {
+      const id = c.params.id;
+      const ctx = await pageContext(deps, c, id);
+      const [state, model] = await Promise.all([firstRunState(deps.sql, id), exampleModel(deps, id)]);
+      return html(c.set, <ChecklistPage ctx={ctx} data={{ ...state, apiBase: `${deps.config.publicUrl}/v1`, exampleModel: model }} />);
+    },
+    { workspace: "member", params: WorkspaceParams },
+  );
+}
