@@ -2,7 +2,8 @@
 // Prints a markdown table and writes it to bench/results/latest.md.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { buildDeps, createApp } from "../src/app.ts";
+import { createApp } from "../src/app.ts";
+import { buildDeps } from "../src/deps.ts";
 import { openDatabase } from "../src/db/client.ts";
 import { migrate } from "../src/db/migrate.ts";
 import { silentLogger } from "../src/logger.ts";

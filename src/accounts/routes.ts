@@ -1,5 +1,5 @@
 import { Elysia } from "elysia";
-import type { AppDeps } from "../app.ts";
+import type { AppDeps } from "../deps.ts";
 import { ApiError } from "../http/errors.ts";
 import { authPlugin } from "../http/auth.ts";
 import { clientAddress } from "../http/client-address.ts";

@@ -1,4 +1,4 @@
-import type { AppDeps } from "../app.ts";
+import type { AppDeps } from "../deps.ts";
 import type { Sql, TransactionSql } from "../db/client.ts";
 import { ApiError } from "../http/errors.ts";
 import { claimInvitation, joinWorkspace } from "../invitations/service.ts";

@@ -1,6 +1,6 @@
 import { Elysia } from "elysia";
 import * as v from "valibot";
-import type { AppDeps } from "../app.ts";
+import type { AppDeps } from "../deps.ts";
 import { authPlugin, csrfTokenFor } from "../http/auth.ts";
 import { LoginBody, SignupBody } from "../accounts/model.ts";
 import { BusyError, verifyLogin } from "../accounts/service.ts";

@@ -1,6 +1,6 @@
 import { Elysia } from "elysia";
 import * as v from "valibot";
-import type { AppDeps } from "../app.ts";
+import type { AppDeps } from "../deps.ts";
 import { authPlugin } from "../http/auth.ts";
 import { ApiError, notFound } from "../http/errors.ts";
 import { WorkspaceParams } from "../workspaces/model.ts";

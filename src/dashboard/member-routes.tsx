@@ -1,6 +1,6 @@
 import { Elysia } from "elysia";
 import * as v from "valibot";
-import type { AppDeps } from "../app.ts";
+import type { AppDeps } from "../deps.ts";
 import { authPlugin, RANK, type Session } from "../http/auth.ts";
 import { ApiError, forbidden, notFound } from "../http/errors.ts";
 import { listInvitations } from "../invitations/service.ts";

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import type { AppDeps } from "../app.ts";
+import type { AppDeps } from "../deps.ts";
 import { deriveKey, hmac, safeEqual } from "../crypto.ts";
 import { SESSION_COOKIE, sessionTtl } from "../http/auth.ts";
 

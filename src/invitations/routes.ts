@@ -1,5 +1,5 @@
 import { Elysia } from "elysia";
-import type { AppDeps } from "../app.ts";
+import type { AppDeps } from "../deps.ts";
 import { authPlugin } from "../http/auth.ts";
 import { AcceptInvitationBody, CreateInvitationBody, InvitationParams, InvitationsParams } from "./model.ts";
 import { acceptInvitation, createInvitation, listInvitations, revokeInvitation } from "./service.ts";

@@ -1,5 +1,5 @@
 import { Elysia } from "elysia";
-import type { AppDeps } from "../app.ts";
+import type { AppDeps } from "../deps.ts";
 import { authPlugin } from "../http/auth.ts";
 import { ChangeRoleBody, MemberParams, MembersParams, TransferOwnershipBody } from "./model.ts";
 import { changeRole, listMembers, removeMember, transferOwnership } from "./service.ts";

@@ -3,6 +3,8 @@ import { IdParam } from "../workspaces/model.ts";
 import { baseUrlProblem, normalizeBaseUrl } from "./base-url.ts";
 import { PROVIDER_TYPES } from "./catalog.ts";
 import { modelNameProblem } from "../adapters/types.ts";
+import type { WireFormat } from "../adapters/index.ts";
+import type { ProviderType } from "./catalog.ts";
 
 // Messages name no field: the error renderer puts the field path (`models[2]`, `model_map.gpt-4`) in front.
 
@@ -152,3 +154,20 @@ export const ProviderParams = v.object({ id: IdParam, pid: IdParam });
 export type CreateProviderInput = v.InferOutput<typeof CreateProviderBody>;
 export type UpdateProviderInput = v.InferOutput<typeof UpdateProviderBody>;
 export type ModelPriceValue = v.InferOutput<typeof ModelPrice>;
+export type Pricing = Record<string, ModelPriceValue>;
+
+/** One entry as the gateway uses it, with its key decrypted. */
+export interface ProviderConfig {
+  id: string;
+  name: string;
+  type: ProviderType;
+  format: WireFormat;
+  base_url: string;
+  api_key: string | null;
+  priority: number;
+  enabled: boolean;
+  models: string[];
+  model_map: Record<string, string>;
+  timeout_ms: number;
+  pricing: Pricing;
+}

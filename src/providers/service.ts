@@ -12,11 +12,10 @@ import {
   DEFAULT_TIMEOUT_MS,
   MAX_PROVIDERS_PER_WORKSPACE,
   type CreateProviderInput,
-  type ModelPriceValue,
+  type Pricing,
+  type ProviderConfig,
   type UpdateProviderInput,
 } from "./model.ts";
-
-export type Pricing = Record<string, ModelPriceValue>;
 
 /** What the API shows of a provider entry: everything but the key, of which only the last 4 characters. */
 export interface ProviderView {
@@ -42,21 +41,6 @@ export interface ProviderView {
   updated_at: Date;
 }
 
-/** One entry as the gateway uses it, with its key decrypted. */
-export interface ProviderConfig {
-  id: string;
-  name: string;
-  type: ProviderType;
-  format: WireFormat;
-  base_url: string;
-  api_key: string | null;
-  priority: number;
-  enabled: boolean;
-  models: string[];
-  model_map: Record<string, string>;
-  timeout_ms: number;
-  pricing: Pricing;
-}
 
 interface ProviderRow {
   id: string;
