@@ -1,5 +1,6 @@
 import type { Sql } from "../db/client.ts";
 import type { PublicUser } from "./service.ts";
+import type { Logger } from "../logger.ts";
 
 /**
  * Records a new session (the token's jti). Each new session also clears up to 100 expired ones,
@@ -96,4 +97,10 @@ export class SessionStore {
     this.generation++;
     for (const [id, e] of this.entries) if (match(id, e.user)) this.entries.delete(id);
   }
+}
+
+/** Every session of the user ends at once (sign out everywhere, a new password), with its audit line: JSON API and dashboard alike. */
+export async function endAllSessions(deps: { sessions: SessionStore; logger: Logger }, userId: string, why = "signed out everywhere"): Promise<void> {
+  await deps.sessions.endAll(userId);
+  deps.logger.info(why, { user_id: userId });
 }

@@ -1,6 +1,7 @@
 import { Elysia } from "elysia";
 import * as v from "valibot";
 import type { AppDeps } from "../deps.ts";
+import { endAllSessions } from "../accounts/sessions.ts";
 import { authPlugin, csrfTokenFor } from "../http/auth.ts";
 import { LoginBody, SignupBody } from "../accounts/model.ts";
 import { BusyError, verifyLogin } from "../accounts/service.ts";
@@ -166,7 +167,7 @@ export function authPages(deps: AppDeps) {
     if (!sent || !safeEqual(sent, csrfTokenFor(deps, payload.jti))) return "forged";
     if (scope === "one") await deps.sessions.end(payload.jti);
     // Only a live session may end the others: an ended token's CSRF token is no licence.
-    else if (await deps.sessions.user(payload.jti, payload.sub)) await deps.sessions.endAll(payload.sub);
+    else if (await deps.sessions.user(payload.jti, payload.sub)) await endAllSessions(deps, payload.sub);
     return "ended";
   }
 

@@ -1,6 +1,7 @@
 import { Elysia } from "elysia";
 import * as v from "valibot";
 import type { AppDeps } from "../deps.ts";
+import { actorFor } from "../events.ts";
 import { authPlugin } from "../http/auth.ts";
 import { ApiError } from "../http/errors.ts";
 import { CreateInvitationBody, InvitationParams, InvitationsParams, InviteLinkParams } from "../invitations/model.ts";
@@ -39,8 +40,7 @@ export function invitationPages(deps: AppDeps) {
         const parsed = v.safeParse(CreateInvitationBody, values);
         if (!parsed.success) return membersPage(deps, c, params.id, { invitations: { values, errors: issuesToErrors(parsed.issues) }, status: 422 });
         try {
-          const { view, token } = await createInvitation(deps.sql, params.id, { id: session.user.id, role: membership.role }, parsed.output);
-          deps.logger.info("invitation created", { workspace_id: params.id, invitation_id: view.id, role: view.role, user_id: session.user.id });
+          const { view, token } = await createInvitation(actorFor(deps, session.user.id), params.id, membership.role, parsed.output);
           // No redirect: the link is in this one response and nowhere else (no-store, never in a URL).
           set.headers["cache-control"] = "no-store";
           return membersPage(deps, c, params.id, { invitations: { created: { email: view.email, link: invitationLink(deps, token) } }, status: 201 });
@@ -55,8 +55,7 @@ export function invitationPages(deps: AppDeps) {
     .post(
       "/app/w/:id/invitations/:iid/revoke",
       async ({ params, session, membership, redirect }) => {
-        await revokeInvitation(deps.sql, params.id, params.iid, membership);
-        deps.logger.info("invitation revoked", { workspace_id: params.id, invitation_id: params.iid, user_id: session.user.id });
+        await revokeInvitation(actorFor(deps, session.user.id), params.id, params.iid, membership.role);
         return redirect(workspacePath(params.id, "/members?invite=revoked"), 303);
       },
       { workspace: "admin", params: InvitationParams },
@@ -92,8 +91,7 @@ export function invitationPages(deps: AppDeps) {
     .post(
       "/app/invite/:token",
       async ({ params, session, redirect }) => {
-        const ws = await acceptInvitation(deps.sql, params.token, session.user);
-        deps.logger.info("invitation accepted", { workspace_id: ws.id, user_id: session.user.id });
+        const ws = await acceptInvitation(actorFor(deps, session.user.id), params.token, session.user.email);
         return redirect(workspacePath(ws.id), 303);
       },
       { auth: true, params: InviteLinkParams },

@@ -2,6 +2,7 @@ import { Elysia } from "elysia";
 import type { AppDeps } from "../deps.ts";
 import { authPlugin } from "../http/auth.ts";
 import { notFound } from "../http/errors.ts";
+import { actorFor } from "../events.ts";
 import { createKeyring } from "./keyring.ts";
 import { CreateProviderBody, ProviderParams, ProvidersParams, ReorderBody, UpdateProviderBody } from "./model.ts";
 import {
@@ -17,7 +18,6 @@ import {
 /** BYOK provider entries of a workspace. Reads (and the connection test) need membership; changes need admin. */
 export function providersRoutes(deps: AppDeps) {
   const keyring = createKeyring(deps.config);
-  const changed = (workspaceId: string) => deps.events.emit({ type: "provider", workspace_id: workspaceId });
 
   return new Elysia({ prefix: "/workspaces/:id/providers" })
     .use(authPlugin(deps))
@@ -28,9 +28,7 @@ export function providersRoutes(deps: AppDeps) {
     .post(
       "/",
       async ({ params, body, session, set }) => {
-        const provider = await createProvider(deps.sql, keyring, params.id, body, deps.config);
-        changed(params.id);
-        deps.logger.info("provider created", { workspace_id: params.id, provider_id: provider.id, type: provider.type, user_id: session.user.id });
+        const provider = await createProvider(actorFor(deps, session.user.id), keyring, params.id, body, deps.config);
         set.status = 201;
         return provider;
       },
@@ -38,11 +36,7 @@ export function providersRoutes(deps: AppDeps) {
     )
     .post(
       "/reorder",
-      async ({ params, body }) => {
-        const data = await reorderProviders(deps.sql, params.id, body.ids);
-        changed(params.id);
-        return { data };
-      },
+      async ({ params, body, session }) => ({ data: await reorderProviders(actorFor(deps, session.user.id), params.id, body.ids) }),
       { workspace: "admin", params: ProvidersParams, body: ReorderBody },
     )
     .get(
@@ -53,25 +47,15 @@ export function providersRoutes(deps: AppDeps) {
     .put(
       "/:pid",
       async ({ params, body, session }) => {
-        const provider = await updateProvider(deps.sql, keyring, params.id, params.pid, body, deps.config);
-        if (!provider) throw notFound("provider");
-        changed(params.id);
-        deps.logger.info("provider updated", {
-          workspace_id: params.id,
-          provider_id: params.pid,
-          fields: Object.keys(body).join(","),
-          user_id: session.user.id,
-        });
-        return provider;
+        const provider = await updateProvider(actorFor(deps, session.user.id), keyring, params.id, params.pid, body, deps.config);
+        return provider ?? Promise.reject(notFound("provider"));
       },
       { workspace: "admin", params: ProviderParams, body: UpdateProviderBody },
     )
     .delete(
       "/:pid",
       async ({ params, session, set }) => {
-        if (!(await deleteProvider(deps.sql, params.id, params.pid))) throw notFound("provider");
-        changed(params.id);
-        deps.logger.info("provider deleted", { workspace_id: params.id, provider_id: params.pid, user_id: session.user.id });
+        if (!(await deleteProvider(actorFor(deps, session.user.id), params.id, params.pid))) throw notFound("provider");
         set.status = 204;
       },
       { workspace: "admin", params: ProviderParams },
