@@ -2,7 +2,7 @@ import { Elysia } from "elysia";
 import * as v from "valibot";
 import type { AppDeps } from "../deps.ts";
 import { authPlugin } from "../http/auth.ts";
-import { ApiError, notFound } from "../http/errors.ts";
+import { ApiError, notFound, sentence } from "../http/errors.ts";
 import { WorkspaceParams } from "../workspaces/model.ts";
 import { LogParams, LogsParams, LogsQuery } from "../logs/model.ts";
 import { getLog, listLogs, type LogPage } from "../logs/service.ts";
@@ -83,7 +83,7 @@ export function insightPages(deps: AppDeps) {
             page = await listLogs(deps.sql, id, opts);
           } catch (err) {
             if (!(err instanceof ApiError) || err.status >= 500) throw err;
-            errors = err.param ? errorsFor({ [err.param]: sentence(err.message, err.param) }) : errorsFor({}, sentence(err.message, null));
+            errors = err.formErrors();
           }
         }
         const ctx = await pageContext(deps, c, id);
@@ -144,7 +144,7 @@ export function insightPages(deps: AppDeps) {
             range = usageRange(parsed.output);
           } catch (err) {
             if (!(err instanceof ApiError) || err.status >= 500) throw err;
-            errors = errorsFor({}, sentence(err.message, null));
+            errors = errorsFor({}, sentence(err.message));
           }
         }
         const [summary, byProvider, byModel, byKey, keys] = await Promise.all([
@@ -191,13 +191,6 @@ export function insightPages(deps: AppDeps) {
       },
       { workspace: "member", params: UsageParams },
     );
-}
-
-function sentence(message: string, param: string | null): string {
-  let m = message;
-  if (param && m.toLowerCase().startsWith(`${param} `)) m = m.slice(param.length + 1);
-  m = m.charAt(0).toUpperCase() + m.slice(1);
-  return /[.!?]$/.test(m) ? m : `${m}.`;
 }
 
 /** The referring logs list (with its filters), if it is this workspace's; else the plain list. */

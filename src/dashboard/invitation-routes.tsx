@@ -3,7 +3,7 @@ import * as v from "valibot";
 import type { AppDeps } from "../deps.ts";
 import { actorFor } from "../events.ts";
 import { authPlugin } from "../http/auth.ts";
-import { ApiError } from "../http/errors.ts";
+import { ApiError, sentence } from "../http/errors.ts";
 import { CreateInvitationBody, InvitationParams, InvitationsParams, InviteLinkParams } from "../invitations/model.ts";
 import { acceptInvitation, createInvitation, findInvitation, invitationProblem, revokeInvitation } from "../invitations/service.ts";
 import { invitationLink } from "../invitations/routes.ts";
@@ -17,7 +17,6 @@ import { pageContext, workspacePath } from "./context.ts";
 import { loginCsrfToken, sessionCookieValue } from "./session.ts";
 import { membersPage } from "./member-routes.tsx";
 
-const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
 /**
  * Invitations in the dashboard: the members page's panel (create, revoke) and the link's pages.
@@ -46,7 +45,7 @@ export function invitationPages(deps: AppDeps) {
           return membersPage(deps, c, params.id, { invitations: { created: { email: view.email, link: invitationLink(deps, token) } }, status: 201 });
         } catch (err) {
           if (!(err instanceof ApiError) || !err.param) throw err;
-          const errors = errorsFor({ [err.param]: capitalize(err.message) + "." });
+          const errors = err.formErrors();
           return membersPage(deps, c, params.id, { invitations: { values, errors }, status: err.status });
         }
       },
@@ -68,7 +67,7 @@ export function invitationPages(deps: AppDeps) {
       const inv = await findInvitation(deps.sql, params.token);
       if (!inv || inv.status !== "pending") {
         const problem = invitationProblem(inv?.status ?? "unknown");
-        return html(set, <ErrorPage ctx={ctx} status={problem.status} title="This invitation cannot be used" message={capitalize(problem.message) + "."} />, problem.status);
+        return html(set, <ErrorPage ctx={ctx} status={problem.status} title="This invitation cannot be used" message={sentence(problem.message)} />, problem.status);
       }
       const invitation = { token: params.token, email: inv.email, role: inv.role, workspace: inv.workspace.name };
       const blocked = deps.config.signup === "closed" ? "closed" : null;

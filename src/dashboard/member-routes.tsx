@@ -3,7 +3,7 @@ import * as v from "valibot";
 import type { AppDeps } from "../deps.ts";
 import { actorFor } from "../events.ts";
 import { authPlugin, RANK, type Session } from "../http/auth.ts";
-import { ApiError, forbidden, notFound } from "../http/errors.ts";
+import { ApiError, forbidden, notFound, sentence } from "../http/errors.ts";
 import { listInvitations } from "../invitations/service.ts";
 import { ChangeRoleBody, MemberParams, MembersParams } from "../members/model.ts";
 import { memberActions } from "../members/rules.ts";
@@ -18,14 +18,6 @@ import { pageContext, workspacePath } from "./context.ts";
 
 type Bits = { session: Session; headers: Record<string, string | undefined>; request: Request; set: SetLike };
 type InvitationsOptions = Partial<Pick<InvitationsProps, "created" | "values" | "errors" | "notice">>;
-
-const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
-
-/** An ApiError's message as a sentence for the page. */
-const sentence = (err: ApiError) => {
-  const m = capitalize(err.message);
-  return /[.!?]$/.test(m) ? m : `${m}.`;
-};
 
 const NOTICES: Record<string, string> = {
   role: "Role changed.",
@@ -81,7 +73,7 @@ async function change(deps: AppDeps, c: Bits, id: string, userId: string | null,
     location = await work();
   } catch (err) {
     if (!(err instanceof ApiError) || ![403, 409, 422].includes(err.status)) throw err;
-    return membersPage(deps, c, id, { error: { message: sentence(err), user_id: userId }, status: err.status });
+    return membersPage(deps, c, id, { error: { message: sentence(err.message), user_id: userId }, status: err.status });
   }
   c.set.status = 303;
   c.set.headers.location = location;

@@ -2,7 +2,7 @@ import { Elysia } from "elysia";
 import * as v from "valibot";
 import type { AppDeps } from "../deps.ts";
 import { authPlugin, type Session } from "../http/auth.ts";
-import { ApiError, notFound } from "../http/errors.ts";
+import { ApiError, notFound, sentence } from "../http/errors.ts";
 import { actorFor } from "../events.ts";
 import { PROVIDER_CATALOG, PROVIDER_TYPES } from "../providers/catalog.ts";
 import { createKeyring } from "../providers/keyring.ts";
@@ -95,23 +95,11 @@ function parseProviderForm<S extends typeof CreateProviderBody | typeof UpdatePr
   };
   const parsed = v.safeParse(schema, input);
   const errors = parsed.success ? errorsFor({}) : issuesToErrors(parsed.issues);
-  if (map.error) errors.fields.model_map ??= capitalizeSentence(map.error);
+  if (map.error) errors.fields.model_map ??= sentence(map.error);
   if (!parsed.success || map.error) return { ok: false, errors };
   return { ok: true, value: parsed.output as v.InferOutput<S> };
 }
 
-const capitalizeSentence = (s: string) => {
-  const out = s.charAt(0).toUpperCase() + s.slice(1);
-  return /[.!?]$/.test(out) ? out : `${out}.`;
-};
-
-/** A service's ApiError (duplicate name, type rules, limits) as a message beside its field. */
-function serviceErrors(err: ApiError): FormErrors {
-  const param = err.param?.replace(/\[.*$/, "") ?? null;
-  let message = err.message;
-  if (param && message.toLowerCase().startsWith(`${param} `)) message = message.slice(param.length + 1);
-  return param ? errorsFor({ [param]: capitalizeSentence(message) }) : errorsFor({}, capitalizeSentence(message));
-}
 
 /** /app/w/:id/providers… — the dashboard face of src/providers. */
 export function providerPages(deps: AppDeps) {
@@ -187,7 +175,7 @@ export function providerPages(deps: AppDeps) {
         try {
           await createProvider(actorFor(deps, session.user.id), keyring, params.id, parsed.value, deps.config);
         } catch (err) {
-          if (err instanceof ApiError && err.status < 500) return formPage(c, params.id, valuesFrom(form), serviceErrors(err), null, err.status === 409 ? 409 : 422);
+          if (err instanceof ApiError && err.status < 500) return formPage(c, params.id, valuesFrom(form), err.formErrors(), null, err.status === 409 ? 409 : 422);
           throw err;
         }
         return redirect(workspacePath(params.id, "/providers?done=created"), 303);
@@ -217,7 +205,7 @@ export function providerPages(deps: AppDeps) {
           if (!provider) throw notFound("provider");
         } catch (err) {
           if (err instanceof ApiError && err.status < 500 && err.status !== 404) {
-            return formPage(c, params.id, valuesFrom(form), serviceErrors(err), current, err.status === 409 ? 409 : 422);
+            return formPage(c, params.id, valuesFrom(form), err.formErrors(), current, err.status === 409 ? 409 : 422);
           }
           throw err;
         }
