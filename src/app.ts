@@ -62,5 +62,3 @@ export function createApp(input: AppInput | AppDeps) {
     .use(messagesRoutes(deps, gateway))
     .use(dashboardRoutes(deps));
 }
-
-export type App = ReturnType<typeof createApp>;

@@ -11,7 +11,7 @@ export type ChangeEvent =
   | { type: "provider"; workspace_id: string }
   | { type: "workspace"; workspace_id: string };
 
-export type ChangeListener = (event: ChangeEvent) => void;
+type ChangeListener = (event: ChangeEvent) => void;
 
 export class ChangeBus {
   private listeners = new Set<ChangeListener>();

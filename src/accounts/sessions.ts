@@ -7,7 +7,7 @@ import type { Logger } from "../logger.ts";
  * so the table stays about the size of the live sessions without a separate job; skip locked
  * keeps simultaneous sign-ins from waiting on each other's clean-up.
  */
-export async function createSession(sql: Sql, userId: string, id: string, expiresAt: Date): Promise<void> {
+async function createSession(sql: Sql, userId: string, id: string, expiresAt: Date): Promise<void> {
   await sql`
     with gone as (
       delete from sessions where id in (select id from sessions where expires_at < now() limit 100 for update skip locked)
@@ -16,7 +16,7 @@ export async function createSession(sql: Sql, userId: string, id: string, expire
 }
 
 /** The user of a session that has not been ended. Expiry is the token's own `exp`, checked before this. */
-export async function findSessionUser(sql: Sql, id: string, userId: string): Promise<PublicUser | null> {
+async function findSessionUser(sql: Sql, id: string, userId: string): Promise<PublicUser | null> {
   const [user] = await sql<PublicUser[]>`
     select u.id, u.email, u.name, u.created_at
     from sessions s join users u on u.id = s.user_id
@@ -24,13 +24,13 @@ export async function findSessionUser(sql: Sql, id: string, userId: string): Pro
   return user ?? null;
 }
 
-export async function revokeSession(sql: Sql, id: string): Promise<boolean> {
+async function revokeSession(sql: Sql, id: string): Promise<boolean> {
   const rows = await sql`update sessions set revoked_at = now() where id = ${id} and revoked_at is null returning id`;
   return rows.length > 0;
 }
 
 /** Ends every live session of a user; returns how many. */
-export async function revokeUserSessions(sql: Sql, userId: string): Promise<number> {
+async function revokeUserSessions(sql: Sql, userId: string): Promise<number> {
   const rows = await sql`
     update sessions set revoked_at = now()
     where user_id = ${userId} and revoked_at is null and expires_at > now()

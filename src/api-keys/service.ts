@@ -8,12 +8,12 @@ import { mergeLimits, NO_LIMITS, type BudgetPeriod, type Limits } from "./limits
 import type { CreateApiKeyInput, UpdateApiKeyInput } from "./model.ts";
 import { audit, type Actor } from "../events.ts";
 
-export const API_KEY_PREFIX = "prp_";
+const API_KEY_PREFIX = "prp_";
 // 32 random bytes in base62 are 43 characters; longer keys stay valid should the length ever grow.
 const API_KEY_FORMAT = /^prp_[0-9A-Za-z]{43,128}$/;
 const DISPLAY_CHARS = 6;
 
-export type ApiKeyStatus = "active" | "revoked" | "expired";
+type ApiKeyStatus = "active" | "revoked" | "expired";
 
 export interface ApiKeyView {
   id: string;
@@ -45,7 +45,7 @@ export interface ApiKeyView {
 }
 
 /** What the gateway learns from a valid key. */
-export interface AuthenticatedKey {
+interface AuthenticatedKey {
   id: string;
   workspace_id: string;
   name: string;
@@ -96,12 +96,12 @@ interface ApiKeyRow {
   spend_usd: number;
 }
 
-export const generateApiKey = (): string => `${API_KEY_PREFIX}${randomBase62(32)}`;
+const generateApiKey = (): string => `${API_KEY_PREFIX}${randomBase62(32)}`;
 export const isApiKeyFormat = (token: string): boolean => API_KEY_FORMAT.test(token);
 /** Hex SHA-256 of the whole key: what is stored, looked up, and sent in `api_key` change events. */
 export const hashApiKey = (token: string): string => sha256Hex(token);
 
-export function apiKeyStatus(k: { revoked_at: Date | null; expires_at: Date | null }, now: Date = new Date()): ApiKeyStatus {
+function apiKeyStatus(k: { revoked_at: Date | null; expires_at: Date | null }, now: Date = new Date()): ApiKeyStatus {
   if (k.revoked_at) return "revoked";
   if (k.expires_at && k.expires_at.getTime() <= now.getTime()) return "expired";
   return "active";
@@ -278,7 +278,7 @@ export async function authenticateApiKey(sql: Sql, token: string, now: Date = ne
   };
 }
 
-export interface LastUsedTrackerOptions {
+interface LastUsedTrackerOptions {
   /** At most one write per key per this many ms. Default 60 s. */
   intervalMs?: number;
   /** How often the timer looks for due writes. Default 10 s; 0 = no timer (call flush yourself). */

@@ -13,7 +13,7 @@ import { parseOptions, UsageError } from "./args.ts";
 /** A value the command refuses (bad email, short password, email taken): one line, exit 1. */
 export class CreateUserError extends Error {}
 
-export interface CreateUserInput {
+interface CreateUserInput {
   email: string;
   password: string;
   name?: string;
@@ -76,7 +76,7 @@ export async function readFirstLine(stream: ReadableStream<Uint8Array>): Promise
 }
 
 /** Checks the input with the same rules as the signup API and the workspace API. */
-export function validateCreateUser(input: CreateUserInput): CreateUserInput {
+function validateCreateUser(input: CreateUserInput): CreateUserInput {
   const user = v.safeParse(SignupBody, { email: input.email, password: input.password, name: input.name });
   if (!user.success) throw new CreateUserError(user.issues[0].message);
   let workspace: string | undefined;

@@ -7,7 +7,7 @@ import { htmlResponse, pathOf, targetsInline, viewContext, wantsFragment } from 
 import { safeNext } from "./session.ts";
 
 /** Paths whose errors are pages for people, not JSON for programs. */
-export function isDashboardPath(path: string): boolean {
+function isDashboardPath(path: string): boolean {
   return (
     path === "/" || path === "/app" || path.startsWith("/app/") || path === "/login" || path === "/signup" || path === "/logout" || path.startsWith("/invite/")
   );

@@ -4,7 +4,7 @@ import { deriveKey, hmac, safeEqual } from "../crypto.ts";
 import { SESSION_COOKIE, sessionTtl } from "../http/auth.ts";
 
 /** The pre-session cookie the sign-in forms' CSRF token is bound to. */
-export const LOGIN_CSRF_COOKIE = "perpetuo_login_csrf";
+const LOGIN_CSRF_COOKIE = "perpetuo_login_csrf";
 
 interface CookieJar {
   [name: string]: {

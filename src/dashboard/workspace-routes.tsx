@@ -18,7 +18,7 @@ import { html, type SetLike } from "./render.ts";
 import { pageContext, workspacePath } from "./context.ts";
 
 /** The settings page edits the name and the log settings together: the JSON API's two schemas in one form. */
-export const SettingsForm = v.object({
+const SettingsForm = v.object({
   ...WorkspaceBody.entries,
   // A form always sends both, so neither is optional here.
   retention_days: SettingsBody.entries.retention_days.wrapped,
@@ -26,7 +26,7 @@ export const SettingsForm = v.object({
 });
 
 /** The settings page; invitations moved to the members page (member-routes.tsx). */
-export async function settingsPage(
+async function settingsPage(
   deps: AppDeps,
   c: { session: Session; headers: Record<string, string | undefined>; request: Request; set: SetLike },
   id: string,

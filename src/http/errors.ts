@@ -3,7 +3,7 @@ import { requestIdFrom } from "../ids.ts";
 import type { FormErrors } from "../../views/context.ts";
 
 /** The one error shape every JSON route answers with, OpenAI's: {error:{message,type,param,code}}. */
-export interface ErrorBody {
+interface ErrorBody {
   error: { message: string; type: string; param: string | null; code: string | null };
 }
 
@@ -103,7 +103,7 @@ interface ValibotIssueLike {
 }
 
 /** `messages[0].content` style, as OpenAI names fields in its errors. */
-export function issuePath(path: ValibotPathItem[] | undefined): string | null {
+function issuePath(path: ValibotPathItem[] | undefined): string | null {
   if (!path || path.length === 0) return null;
   let out = "";
   for (const item of path) {
@@ -114,7 +114,7 @@ export function issuePath(path: ValibotPathItem[] | undefined): string | null {
   return out;
 }
 
-export function issueMessage(issue: ValibotIssueLike, param: string | null): string {
+function issueMessage(issue: ValibotIssueLike, param: string | null): string {
   const name = param ?? "body";
   // Valibot reports a missing key as a type mismatch against `undefined`; say it plainly.
   if (issue.input === undefined && (issue.kind === "schema" || issue.type === "object")) return `${name} is required`;
@@ -127,7 +127,7 @@ export function issueMessage(issue: ValibotIssueLike, param: string | null): str
 }
 
 /** Turns an Elysia VALIDATION error (valibot through Standard Schema) into our error. */
-export function validationToApiError(error: unknown, status: number): ApiError {
+function validationToApiError(error: unknown, status: number): ApiError {
   const e = error as { type?: string; valueError?: ValibotIssueLike };
   const issue = e.valueError ?? {};
   const param = issuePath(issue.path);
@@ -136,7 +136,7 @@ export function validationToApiError(error: unknown, status: number): ApiError {
   return new ApiError(status, message, { code: "invalid_value", param });
 }
 
-export function jsonError(err: ApiError): Response {
+function jsonError(err: ApiError): Response {
   return new Response(JSON.stringify(err.body()), {
     status: err.status,
     headers: { "content-type": "application/json", ...err.headers },

@@ -9,11 +9,11 @@ import { audit, type Actor } from "../events.ts";
 
 type Role = Membership["role"];
 
-export const INVITATION_TTL_MS = 7 * 24 * 3600_000;
+const INVITATION_TTL_MS = 7 * 24 * 3600_000;
 
-export type InvitationStatus = "pending" | "accepted" | "revoked" | "expired";
+type InvitationStatus = "pending" | "accepted" | "revoked" | "expired";
 
-export interface InvitationView {
+interface InvitationView {
   id: string;
   email: string;
   role: Role;
@@ -26,7 +26,7 @@ export interface InvitationView {
 }
 
 /** What the invitation page shows to whoever holds the link. */
-export interface InvitationDetails {
+interface InvitationDetails {
   email: string;
   role: Role;
   status: InvitationStatus;
@@ -124,7 +124,7 @@ const selectInvitations = (sql: Sql) => sql`
   select i.id, i.email, i.role, i.created_at, i.expires_at, i.invited_by, u.email as invited_by_email, i.accepted_at, i.revoked_at
   from invitations i left join users u on u.id = i.invited_by`;
 
-export async function getInvitation(sql: Sql, workspaceId: string, id: string): Promise<InvitationView | null> {
+async function getInvitation(sql: Sql, workspaceId: string, id: string): Promise<InvitationView | null> {
   const [row] = await sql<Row[]>`${selectInvitations(sql)} where i.workspace_id = ${workspaceId} and i.id = ${id}`;
   return row ? toView(row) : null;
 }

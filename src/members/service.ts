@@ -6,7 +6,7 @@ import { audit, type Actor } from "../events.ts";
 
 export type Role = Membership["role"];
 
-export interface MemberView {
+interface MemberView {
   user_id: string;
   email: string;
   name: string | null;

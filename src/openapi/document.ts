@@ -11,7 +11,7 @@ import type { OpenAPIV3_1 } from "openapi-types";
 export type OpenApiDocument = OpenAPIV3_1.Document;
 type Operation = OpenAPIV3_1.OperationObject;
 
-export const OPENAPI_VERSION = "3.1.0";
+const OPENAPI_VERSION = "3.1.0";
 export const HTTP_METHODS = ["get", "put", "post", "delete", "options", "head", "patch", "trace"] as const;
 
 /** Routes that are not part of the API: the document itself, its page, static files. */
@@ -25,7 +25,7 @@ export function toOpenApiPath(path: string): string {
   return p.length > 1 ? p.replace(/\/+$/, "") : p;
 }
 
-export const SECURITY_SCHEMES: Record<string, OpenAPIV3_1.SecuritySchemeObject> = {
+const SECURITY_SCHEMES: Record<string, OpenAPIV3_1.SecuritySchemeObject> = {
   session: {
     type: "http",
     scheme: "bearer",
@@ -61,7 +61,7 @@ const NONE: OpenAPIV3_1.SecurityRequirementObject[] = [];
 const PUBLIC_API = new Set(["POST /auth/signup", "POST /auth/login"]);
 
 /** Who may call a route, unless its `detail.security` says otherwise. */
-export function defaultSecurity(method: string, path: string): OpenAPIV3_1.SecurityRequirementObject[] {
+function defaultSecurity(method: string, path: string): OpenAPIV3_1.SecurityRequirementObject[] {
   const key = `${method.toUpperCase()} ${path}`;
   if (path === "/v1" || path.startsWith("/v1/")) return GATEWAY;
   if (PUBLIC_API.has(key)) return NONE;
@@ -70,7 +70,7 @@ export function defaultSecurity(method: string, path: string): OpenAPIV3_1.Secur
   return NONE;
 }
 
-export function tagFor(path: string): string {
+function tagFor(path: string): string {
   if (path === "/v1" || path.startsWith("/v1/")) return "gateway";
   if (path.startsWith("/auth/")) return "auth";
   if (path === "/workspaces" || path.startsWith("/workspaces/")) return "workspaces";
@@ -78,7 +78,7 @@ export function tagFor(path: string): string {
   return "dashboard";
 }
 
-export const TAGS: OpenAPIV3_1.TagObject[] = [
+const TAGS: OpenAPIV3_1.TagObject[] = [
   { name: "gateway", description: "OpenAI-compatible endpoints (and Anthropic's Messages API) for applications; authenticated with a gateway key (prp_…)." },
   { name: "auth", description: "Accounts and sessions." },
   { name: "workspaces", description: "Workspaces and everything in them: members, provider keys, gateway keys, logs, usage." },
@@ -228,7 +228,7 @@ const ERROR_SCHEMA: OpenAPIV3_1.SchemaObject = {
   },
 };
 
-export interface DocumentOptions {
+interface DocumentOptions {
   version: string;
   /** Where users reach Perpetuo; becomes the document's server. */
   publicUrl?: string;

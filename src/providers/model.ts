@@ -11,7 +11,7 @@ import type { ProviderType } from "./catalog.ts";
 export const MAX_PROVIDERS_PER_WORKSPACE = 50;
 export const DEFAULT_TIMEOUT_MS = 60_000;
 
-export const ProviderName = v.pipe(
+const ProviderName = v.pipe(
   v.string("must be a string"),
   v.trim(),
   v.nonEmpty("must not be empty"),
@@ -20,9 +20,9 @@ export const ProviderName = v.pipe(
   v.regex(/^[A-Za-z0-9._-]+$/, "may contain only letters, digits, '.', '_' and '-'"),
 );
 
-export const ProviderTypeSchema = v.picklist(PROVIDER_TYPES, `must be one of ${PROVIDER_TYPES.join(", ")}`);
+const ProviderTypeSchema = v.picklist(PROVIDER_TYPES, `must be one of ${PROVIDER_TYPES.join(", ")}`);
 
-export const BaseUrl = v.pipe(
+const BaseUrl = v.pipe(
   v.string("must be a string"),
   v.trim(),
   v.nonEmpty("must not be empty; use null for the type's default"),
@@ -36,7 +36,7 @@ export const BaseUrl = v.pipe(
 );
 
 /** Write-only. Blank means "not given" (a form's empty password field); null removes a stored key. */
-export const ApiKeyInput = v.pipe(
+const ApiKeyInput = v.pipe(
   v.string("must be a string"),
   v.trim(),
   v.maxLength(4096, "must be at most 4096 characters"),
@@ -52,7 +52,7 @@ const Pattern = v.pipe(
   v.regex(/^[^\s]+$/, "must not contain spaces"),
 );
 
-export const ModelPatterns = v.pipe(
+const ModelPatterns = v.pipe(
   v.array(Pattern, "must be a list of model names or patterns"),
   v.maxLength(100, "may hold at most 100 patterns"),
 );
@@ -78,7 +78,7 @@ const MappedModel = v.pipe(
 );
 
 const MAP_MESSAGE = "must be an object mapping alias to provider model name";
-export const ModelMap = v.pipe(
+const ModelMap = v.pipe(
   plainObject(MAP_MESSAGE),
   v.record(MapKey, MappedModel, MAP_MESSAGE),
   v.check((m) => Object.keys(m).length <= 100, "may hold at most 100 entries"),
@@ -98,7 +98,7 @@ export const Pricing = v.pipe(
   v.check((m) => Object.keys(m).length <= 200, "may hold at most 200 entries"),
 );
 
-export const TimeoutMs = v.pipe(
+const TimeoutMs = v.pipe(
   v.number("must be a number"),
   v.integer("must be a whole number of milliseconds"),
   v.minValue(1000, "must be between 1000 and 600000"),
@@ -153,7 +153,7 @@ export const ProviderParams = v.object({ id: IdParam, pid: IdParam });
 
 export type CreateProviderInput = v.InferOutput<typeof CreateProviderBody>;
 export type UpdateProviderInput = v.InferOutput<typeof UpdateProviderBody>;
-export type ModelPriceValue = v.InferOutput<typeof ModelPrice>;
+type ModelPriceValue = v.InferOutput<typeof ModelPrice>;
 export type Pricing = Record<string, ModelPriceValue>;
 
 /** One entry as the gateway uses it, with its key decrypted. */

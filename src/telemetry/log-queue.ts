@@ -64,9 +64,6 @@ export interface LogQueueStats {
   spool_pending: boolean;
 }
 
-/** A record after toRow: the same columns, normalised to values PostgreSQL accepts. */
-export type LogRow = RequestRecord;
-
 const CURRENT = "current.ndjson";
 const REJECTED = "rejected.ndjson";
 const REPLAY = /^replay-.*\.ndjson$/;
@@ -346,7 +343,7 @@ export class LogQueue implements LogSink {
 
   private async insert(records: RequestRecord[]): Promise<void> {
     const seen = new Set<string>();
-    const rows: LogRow[] = [];
+    const rows: RequestRecord[] = [];
     for (const r of records) {
       const row = toRow(r);
       if (seen.has(row.id)) continue;
@@ -638,7 +635,7 @@ export class LogQueue implements LogSink {
  * add exactly those rows to usage_daily, summed per (workspace, UTC day, provider, model) in SQL
  * (exact numeric cost sums) and upserted in key order (no deadlock between instances).
  */
-export function insertLogs(sql: Sql, rows: LogRow[]) {
+export function insertLogs(sql: Sql, rows: RequestRecord[]) {
   return sql<{ inserted: number; orphaned: number }[]>`
     with incoming as (
       -- Sent as text: postgres.js's own json serialisation of a 500-row batch costs several times more.
@@ -724,7 +721,7 @@ export function insertLogs(sql: Sql, rows: LogRow[]) {
 }
 
 /** Whatever the gateway handed over, as a row PostgreSQL accepts: JSON-safe, well-formed text, integers in range. */
-export function toRow(r: RequestRecord): LogRow {
+export function toRow(r: RequestRecord): RequestRecord {
   return {
     id: text(r.id, 64) ?? createId(),
     request_id: text(r.request_id, 200) ?? "",

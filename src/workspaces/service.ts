@@ -4,12 +4,12 @@ import { audit, type Actor } from "../events.ts";
 import type { LimitsPatch } from "../api-keys/limits.ts";
 import { updateWorkspaceLimits } from "./limits.ts";
 
-export interface WorkspaceSettings {
+interface WorkspaceSettings {
   retention_days: number;
   log_content: boolean;
 }
 
-export const DEFAULT_SETTINGS: WorkspaceSettings = { retention_days: 30, log_content: false };
+const DEFAULT_SETTINGS: WorkspaceSettings = { retention_days: 30, log_content: false };
 
 export interface Workspace {
   id: string;

@@ -11,7 +11,7 @@ export interface ProviderTypeOption {
   keyHelp: string;
 }
 
-export interface TypeFieldsProps {
+interface TypeFieldsProps {
   /** The chosen type, or null for the version that fits every type (first render, no JavaScript). */
   type: ProviderTypeOption | null;
   baseUrl: string;
