@@ -13,6 +13,7 @@ export function apiKeysRoutes(deps: AppDeps) {
     .get("/", async ({ params }) => ({ data: await listApiKeys(deps.sql, params.id) }), {
       workspace: "member",
       params: ApiKeysParams,
+      detail: { summary: "List the workspace's gateway keys" },
     })
     .post(
       "/",
@@ -22,26 +23,36 @@ export function apiKeysRoutes(deps: AppDeps) {
         // The only time the key is ever shown.
         return { ...view, key };
       },
-      { workspace: "admin", params: ApiKeysParams, body: CreateApiKeyBody },
+      {
+        workspace: "admin",
+        params: ApiKeysParams,
+        body: CreateApiKeyBody,
+        detail: { summary: "Create a gateway key (prp_…; shown once)" },
+      },
     )
     .get(
       "/:kid",
       async ({ params }) => (await getApiKey(deps.sql, params.id, params.kid)) ?? Promise.reject(notFound("API key")),
-      { workspace: "member", params: ApiKeyParams },
+      { workspace: "member", params: ApiKeyParams, detail: { summary: "Get a gateway key" } },
     )
     .patch(
       "/:kid",
       async ({ params, body, session }) => {
         return (await updateApiKey(actorFor(deps, session.user.id), params.id, params.kid, body)) ?? Promise.reject(notFound("API key"));
       },
-      { workspace: "admin", params: ApiKeyParams, body: UpdateApiKeyBody },
+      {
+        workspace: "admin",
+        params: ApiKeyParams,
+        body: UpdateApiKeyBody,
+        detail: { summary: "Change a gateway key's name, limits, budget, allowed models or tags (admin)" },
+      },
     )
     .post(
       "/:kid/revoke",
       async ({ params, session }) => {
         return (await revokeApiKey(actorFor(deps, session.user.id), params.id, params.kid)) ?? Promise.reject(notFound("API key"));
       },
-      { workspace: "admin", params: ApiKeyParams },
+      { workspace: "admin", params: ApiKeyParams, detail: { summary: "Revoke a gateway key" } },
     )
     .delete(
       "/:kid",
@@ -49,6 +60,6 @@ export function apiKeysRoutes(deps: AppDeps) {
         if (!(await deleteApiKey(actorFor(deps, session.user.id), params.id, params.kid))) throw notFound("API key");
         set.status = 204;
       },
-      { workspace: "admin", params: ApiKeyParams },
+      { workspace: "admin", params: ApiKeyParams, detail: { summary: "Delete a gateway key" } },
     );
 }

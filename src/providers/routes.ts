@@ -24,6 +24,7 @@ export function providersRoutes(deps: AppDeps) {
     .get("/", async ({ params }) => ({ data: await listProviders(deps.sql, params.id) }), {
       workspace: "member",
       params: ProvidersParams,
+      detail: { summary: "List the workspace's provider keys" },
     })
     .post(
       "/",
@@ -32,17 +33,17 @@ export function providersRoutes(deps: AppDeps) {
         set.status = 201;
         return provider;
       },
-      { workspace: "admin", params: ProvidersParams, body: CreateProviderBody },
+      { workspace: "admin", params: ProvidersParams, body: CreateProviderBody, detail: { summary: "Add a provider key (admin)" } },
     )
     .post(
       "/reorder",
       async ({ params, body, session }) => ({ data: await reorderProviders(actorFor(deps, session.user.id), params.id, body.ids) }),
-      { workspace: "admin", params: ProvidersParams, body: ReorderBody },
+      { workspace: "admin", params: ProvidersParams, body: ReorderBody, detail: { summary: "Set the providers' priority order (admin)" } },
     )
     .get(
       "/:pid",
       async ({ params }) => (await getProvider(deps.sql, params.id, params.pid)) ?? Promise.reject(notFound("provider")),
-      { workspace: "member", params: ProviderParams },
+      { workspace: "member", params: ProviderParams, detail: { summary: "Get a provider key (the key itself is never returned)" } },
     )
     .put(
       "/:pid",
@@ -50,7 +51,7 @@ export function providersRoutes(deps: AppDeps) {
         const provider = await updateProvider(actorFor(deps, session.user.id), keyring, params.id, params.pid, body, deps.config);
         return provider ?? Promise.reject(notFound("provider"));
       },
-      { workspace: "admin", params: ProviderParams, body: UpdateProviderBody },
+      { workspace: "admin", params: ProviderParams, body: UpdateProviderBody, detail: { summary: "Update a provider key (admin)" } },
     )
     .delete(
       "/:pid",
@@ -58,11 +59,11 @@ export function providersRoutes(deps: AppDeps) {
         if (!(await deleteProvider(actorFor(deps, session.user.id), params.id, params.pid))) throw notFound("provider");
         set.status = 204;
       },
-      { workspace: "admin", params: ProviderParams },
+      { workspace: "admin", params: ProviderParams, detail: { summary: "Delete a provider key (admin)" } },
     )
     .post(
       "/:pid/test",
       async ({ params }) => (await testProvider(deps.sql, keyring, params.id, params.pid, { fetch: deps.gateway.fetch })) ?? Promise.reject(notFound("provider")),
-      { workspace: "member", params: ProviderParams },
+      { workspace: "member", params: ProviderParams, detail: { summary: "Test a provider key against its provider" } },
     );
 }

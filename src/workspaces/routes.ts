@@ -16,19 +16,22 @@ export function workspacesRoutes(deps: AppDeps) {
 
   return new Elysia({ prefix: "/workspaces" })
     .use(authPlugin(deps))
-    .get("/", async ({ session }) => ({ data: await listWorkspaces(deps.sql, session.user.id) }), { auth: true })
+    .get("/", async ({ session }) => ({ data: await listWorkspaces(deps.sql, session.user.id) }), {
+      auth: true,
+      detail: { summary: "List your workspaces" },
+    })
     .post(
       "/",
       async ({ session, body, set }) => {
         set.status = 201;
         return createWorkspace(actorFor(deps, session.user.id), body.name);
       },
-      { auth: true, body: WorkspaceBody },
+      { auth: true, body: WorkspaceBody, detail: { summary: "Create a workspace (you become its owner)" } },
     )
     .get(
       "/:id",
       async ({ session, params }) => (await getWorkspace(deps.sql, params.id, session.user.id)) ?? Promise.reject(notFound("workspace")),
-      { workspace: "member", params: WorkspaceParams },
+      { workspace: "member", params: WorkspaceParams, detail: { summary: "Get a workspace" } },
     )
     .put(
       "/:id",
@@ -36,12 +39,12 @@ export function workspacesRoutes(deps: AppDeps) {
         await renameWorkspace(actorFor(deps, session.user.id), params.id, body.name);
         return getWorkspace(deps.sql, params.id, session.user.id);
       },
-      { workspace: "admin", params: WorkspaceParams, body: WorkspaceBody },
+      { workspace: "admin", params: WorkspaceParams, body: WorkspaceBody, detail: { summary: "Rename a workspace (admin)" } },
     )
     .get(
       "/:id/settings",
       ({ params }) => settingsOf(params.id),
-      { workspace: "member", params: WorkspaceParams },
+      { workspace: "member", params: WorkspaceParams, detail: { summary: "Get the workspace's settings" } },
     )
     .put(
       "/:id/settings",
@@ -49,6 +52,6 @@ export function workspacesRoutes(deps: AppDeps) {
         if (!(await updateSettings(actorFor(deps, session.user.id), params.id, body))) throw notFound("workspace");
         return settingsOf(params.id);
       },
-      { workspace: "admin", params: WorkspaceParams, body: SettingsBody },
+      { workspace: "admin", params: WorkspaceParams, body: SettingsBody, detail: { summary: "Update the workspace's settings (admin)" } },
     );
 }
