@@ -156,18 +156,23 @@ export type UpdateProviderInput = v.InferOutput<typeof UpdateProviderBody>;
 type ModelPriceValue = v.InferOutput<typeof ModelPrice>;
 export type Pricing = Record<string, ModelPriceValue>;
 
-/** One entry as the gateway uses it, with its key decrypted. */
-export interface ProviderConfig {
+/** What the API and the gateway both see of a provider entry. */
+export interface ProviderEntry {
   id: string;
   name: string;
   type: ProviderType;
   format: WireFormat;
+  /** Effective URL: the entry's own or the type's default. */
   base_url: string;
-  api_key: string | null;
   priority: number;
   enabled: boolean;
   models: string[];
   model_map: Record<string, string>;
   timeout_ms: number;
   pricing: Pricing;
+}
+
+/** One entry as the gateway uses it, with its key decrypted. */
+export interface ProviderConfig extends ProviderEntry {
+  api_key: string | null;
 }

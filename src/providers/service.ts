@@ -15,50 +15,29 @@ import {
   type CreateProviderInput,
   type Pricing,
   type ProviderConfig,
+  type ProviderEntry,
   type UpdateProviderInput,
 } from "./model.ts";
 
 /** What the API shows of a provider entry: everything but the key, of which only the last 4 characters. */
-export interface ProviderView {
-  id: string;
-  name: string;
-  type: ProviderType;
+export interface ProviderView extends ProviderEntry {
   label: string;
-  format: WireFormat;
-  /** Effective URL: the entry's own or the type's default. */
-  base_url: string;
   base_url_is_default: boolean;
   has_key: boolean;
   key_last4: string | null;
   /** `••••abcd`, `••••` for a key too short to show any of, null without a key. */
   key_hint: string | null;
-  priority: number;
-  enabled: boolean;
-  models: string[];
-  model_map: Record<string, string>;
-  timeout_ms: number;
-  pricing: Pricing;
   created_at: Date;
   updated_at: Date;
 }
 
-
-interface ProviderRow {
-  id: string;
+interface ProviderRow extends Omit<ProviderEntry, "format" | "base_url"> {
   workspace_id: string;
-  name: string;
-  type: ProviderType;
   base_url: string | null;
   key_ciphertext: Buffer | null;
   key_nonce: Buffer | null;
   key_version: string | null;
   key_last4: string | null;
-  priority: number;
-  enabled: boolean;
-  models: string[];
-  model_map: Record<string, string>;
-  timeout_ms: number;
-  pricing: Pricing;
   created_at: Date;
   updated_at: Date;
 }
