@@ -67,7 +67,7 @@ export function accountsRoutes(deps: AppDeps) {
           throw err;
         }
       },
-      { body: SignupBody },
+      { body: SignupBody, detail: { summary: "Create an account and get a session token" } },
     )
     .post(
       "/login",
@@ -80,7 +80,7 @@ export function accountsRoutes(deps: AppDeps) {
         if ("wrong" in result) throw new ApiError(401, "wrong email or password", { code: "invalid_credentials" });
         return { user: result.ok, token: await issueToken(result.ok.id) };
       },
-      { body: LoginBody },
+      { body: LoginBody, detail: { summary: "Sign in and get a session token" } },
     )
     .post(
       "/logout",
@@ -118,6 +118,6 @@ export function accountsRoutes(deps: AppDeps) {
     .get(
       "/me",
       async ({ session }) => ({ user: session.user, workspaces: await listWorkspaces(deps.sql, session.user.id) }),
-      { auth: true },
+      { auth: true, detail: { summary: "The signed-in user and their workspaces" } },
     );
 }

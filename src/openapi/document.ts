@@ -88,13 +88,8 @@ const TAGS: OpenAPIV3_1.TagObject[] = [
 
 /** Summaries for routes whose definition has no `detail.summary`. */
 const SUMMARIES: Record<string, string> = {
-  "GET /healthz": "Liveness: the process is up",
-  "GET /readyz": "Readiness: the database answers",
   "GET /metrics": "Prometheus metrics",
-  "POST /auth/signup": "Create an account and get a session token",
-  "POST /auth/login": "Sign in and get a session token",
   "POST /auth/logout": "Sign out",
-  "GET /auth/me": "The signed-in user and their workspaces",
   "POST /v1/chat/completions": "Create a chat completion (OpenAI-compatible; streams with stream: true)",
   "POST /v1/responses": "Create a response (OpenAI Responses API, stateless; streams with stream: true)",
   "GET /v1/models": "List the models the gateway key can reach",
