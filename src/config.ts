@@ -28,7 +28,7 @@ const whole = (fallback: string, min: number, max: number, range: string) =>
 
 const secret = v.pipe(v.string(), v.minLength(32, "must be at least 32 characters (try: openssl rand -base64 48)"));
 
-export const ConfigSchema = v.object({
+const ConfigSchema = v.object({
   PORT: port,
   HOST: v.optional(v.pipe(v.string(), v.minLength(1)), "0.0.0.0"),
   DATABASE_URL: v.optional(url(/^postgres(ql)?:\/\//, "postgres://user:pass@host:5432/db")),
@@ -187,7 +187,7 @@ export function loadConfig(env: Env = process.env): Config {
   };
 }
 
-export function readOrCreateSecretFile(dataDir: string): string {
+function readOrCreateSecretFile(dataDir: string): string {
   const file = join(dataDir, "secret");
   if (existsSync(file)) {
     const value = readFileSync(file, "utf8").trim();

@@ -33,7 +33,7 @@ export function randomBase62(bytes = 32): string {
 }
 
 /** AES-256-GCM output: ciphertext with the 16-byte tag appended, and the random 96-bit nonce. */
-export interface Sealed {
+interface Sealed {
   ciphertext: Buffer;
   nonce: Buffer;
 }

@@ -1,3 +1,6 @@
+import type { Sql } from "./db/client.ts";
+import type { LogFields, Logger } from "./logger.ts";
+
 /**
  * Change notifications for in-memory caches. Routes that change keys, providers or workspace
  * settings publish here; the gateway cache listens. Across instances the same events travel over
@@ -8,7 +11,7 @@ export type ChangeEvent =
   | { type: "provider"; workspace_id: string }
   | { type: "workspace"; workspace_id: string };
 
-export type ChangeListener = (event: ChangeEvent) => void;
+type ChangeListener = (event: ChangeEvent) => void;
 
 export class ChangeBus {
   private listeners = new Set<ChangeListener>();
@@ -31,3 +34,25 @@ export class ChangeBus {
     for (const l of this.listeners) l(event);
   }
 }
+
+/**
+ * Who makes a change, and where its side effects go. The services that change keys, providers, workspaces, members
+ * and invitations take one and emit the cache event and write the audit line themselves: the JSON API and the
+ * dashboard call the same functions, so neither can leave a revoked key in the gateway's cache.
+ */
+export interface Actor {
+  sql: Sql;
+  events: ChangeBus;
+  logger: Logger;
+  userId: string;
+}
+
+export const actorFor = (deps: Omit<Actor, "userId">, userId: string): Actor => ({
+  sql: deps.sql,
+  events: deps.events,
+  logger: deps.logger,
+  userId,
+});
+
+/** The audit line of a change: what happened, to what, and by whom (always last, under user_id). */
+export const audit = (actor: Actor, what: string, fields: LogFields): void => actor.logger.info(what, { ...fields, user_id: actor.userId });

@@ -1,6 +1,6 @@
 import { redactSecrets } from "./adapters/types.ts";
 
-export type Level = "debug" | "info" | "warn" | "error";
+type Level = "debug" | "info" | "warn" | "error";
 const order: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 export type LogFields = Record<string, unknown>;
@@ -11,19 +11,16 @@ export interface Logger {
   error(msg: string, fields?: LogFields): void;
 }
 
+// Anything shaped like a credential is masked even if a caller passes it by mistake (adapters/types.ts, the one redaction).
 const SECRET_KEYS = /^(password|api_?key|apikey|token|secret|authorization|cookie|key_ciphertext)$/i;
 
-/** Anything shaped like a credential is masked even if a caller passes it by mistake (the gateway's one redaction). */
-export function redact(text: string): string {
-  return redactSecrets(text);
-}
 
 function clean(fields: LogFields): LogFields {
   const out: LogFields = {};
   for (const [k, val] of Object.entries(fields)) {
     if (SECRET_KEYS.test(k)) out[k] = "[redacted]";
-    else if (typeof val === "string") out[k] = redact(val);
-    else if (val instanceof Error) out[k] = redact(val.message);
+    else if (typeof val === "string") out[k] = redactSecrets(val);
+    else if (val instanceof Error) out[k] = redactSecrets(val.message);
     else out[k] = val;
   }
   return out;
@@ -33,7 +30,7 @@ export function createLogger(level: Level = "info", write: (line: string) => voi
   const min = order[level];
   const emit = (lvl: Level, msg: string, fields?: LogFields) => {
     if (order[lvl] < min) return;
-    write(JSON.stringify({ t: new Date().toISOString(), level: lvl, msg: redact(msg), ...(fields ? clean(fields) : {}) }));
+    write(JSON.stringify({ t: new Date().toISOString(), level: lvl, msg: redactSecrets(msg), ...(fields ? clean(fields) : {}) }));
   };
   return {
     debug: (m, f) => emit("debug", m, f),

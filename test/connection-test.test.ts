@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { testModelFor, testProviderConnection } from "../src/providers/connection-test.ts";
-import type { ProviderConfig } from "../src/providers/service.ts";
+import type { ProviderConfig } from "../src/providers/model.ts";
 import { PROVIDER_CATALOG, type ProviderType } from "../src/providers/catalog.ts";
 import { createUpstreamFetch } from "../src/net/fetch.ts";
 import { startMockUpstream, type MockKind, type MockUpstream } from "./support/mock-upstreams.ts";

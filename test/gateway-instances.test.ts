@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import postgres from "postgres";
-import { buildDeps, createApp } from "../src/app.ts";
+import { createApp } from "../src/app.ts";
+import { buildDeps } from "../src/deps.ts";
 import { bridgeChangesOverPostgres } from "../src/gateway/cache.ts";
 import { silentLogger } from "../src/logger.ts";
 import { testApp, testConfig, type TestApp } from "./support/app.ts";

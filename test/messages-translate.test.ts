@@ -1,7 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import * as v from "valibot";
 import { UnsupportedFeatureError, type ChatCompletion, type ChatRequest } from "../src/adapters/types.ts";
-import type { Candidate, GatewayProvider } from "../src/gateway/router.ts";
+import type { Candidate } from "../src/gateway/router.ts";
+import type { ProviderConfig } from "../src/providers/model.ts";
 import { MessagesBody, type MessagesRequest } from "../src/gateway/inbound/anthropic-schema.ts";
 import { anthropicErrorType, anthropicOnly, forCandidate, fromChatResponse, toAnthropicError, toChat } from "../src/gateway/inbound/anthropic-messages.ts";
 import { createMessagesStream } from "../src/gateway/inbound/anthropic-stream.ts";
@@ -13,7 +14,7 @@ function req(over: Record<string, unknown>): MessagesRequest {
 }
 
 function cand(type: string): Candidate {
-  return { provider: { type } as GatewayProvider, upstreamModel: "m", coolingDown: false };
+  return { provider: { type } as ProviderConfig, upstreamModel: "m", coolingDown: false };
 }
 
 /** Anthropic SSE text → [event name, data] pairs, checking each event line matches its data's type. */

@@ -8,6 +8,8 @@ import { createKeyring, type Keyring } from "../src/providers/keyring.ts";
 import { createProvider, loadProviderConfigs } from "../src/providers/service.ts";
 import { rotateProviderKeys, RotationError } from "../src/providers/rotate.ts";
 import { testApp, TEST_SECRET, type TestApp } from "./support/app.ts";
+import { silentLogger } from "../src/logger.ts";
+import { actorFor, ChangeBus } from "../src/events.ts";
 import { testDatabase } from "./support/db.ts";
 import { startMockUpstream } from "./support/mock-upstreams.ts";
 
@@ -34,10 +36,10 @@ async function workspaceWithKeys(sql: Sql, ring: Keyring, n: number) {
   for (let i = 0; i < n; i++) {
     const key = `sk-rotate-${i}-${crypto.randomUUID()}`;
     keys.push(key);
-    await createProvider(sql, ring, wsId, { name: `p${i}`, type: "openai", api_key: key }, { allowPrivateBaseUrls: true });
+    await createProvider(actorFor({ sql, events: new ChangeBus(), logger: silentLogger }, userId), ring, wsId, { name: `p${i}`, type: "openai", api_key: key }, { allowPrivateBaseUrls: true });
   }
   // One without a key: nothing to rotate there.
-  await createProvider(sql, ring, wsId, { name: "local", type: "ollama" }, { allowPrivateBaseUrls: true });
+  await createProvider(actorFor({ sql, events: new ChangeBus(), logger: silentLogger }, userId), ring, wsId, { name: "local", type: "ollama" }, { allowPrivateBaseUrls: true });
   return { wsId, keys };
 }
 
@@ -101,7 +103,7 @@ describe("rotateProviderKeys", () => {
     try {
       const user = await app.signup();
       const ws = await app.workspace(user.token);
-      const p = await createProvider(app.sql, oldRing, ws.id, { name: "mock", type: "openai_compatible", base_url: up.url, api_key: "sk-before-rotation-0123456789" }, { allowPrivateBaseUrls: true });
+      const p = await createProvider(actorFor({ sql: app.sql, events: new ChangeBus(), logger: silentLogger }, user.user.id), oldRing, ws.id, { name: "mock", type: "openai_compatible", base_url: up.url, api_key: "sk-before-rotation-0123456789" }, { allowPrivateBaseUrls: true });
       const r = await app.call("POST", `/workspaces/${ws.id}/providers/${p.id}/test`, { token: user.token });
       expect(r.body).toMatchObject({ ok: true, models: 2 });
     } finally {

@@ -1,7 +1,8 @@
 import { describe, expect, test } from "bun:test";
-import { Cooldowns, listedModels, matchesModel, parsePin, selectCandidates, serves, type GatewayProvider } from "../src/gateway/router.ts";
+import { Cooldowns, listedModels, matchesModel, parsePin, selectCandidates, serves } from "../src/gateway/router.ts";
+import type { ProviderConfig } from "../src/providers/model.ts";
 
-const entry = (over: Partial<GatewayProvider>): GatewayProvider => ({
+const entry = (over: Partial<ProviderConfig>): ProviderConfig => ({
   id: over.name ?? "p",
   name: "p",
   type: "openai",

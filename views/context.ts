@@ -29,6 +29,4 @@ export interface FormErrors {
   form?: string;
 }
 
-export const noErrors: FormErrors = { fields: {} };
-
 export const canManage = (w: WorkspaceRef | null): boolean => w !== null && (w.role === "owner" || w.role === "admin");

@@ -183,7 +183,7 @@ function WorkspaceSwitcher(props: { workspaces: WorkspaceRef[]; current: Workspa
   );
 }
 
-export function Logo() {
+function Logo() {
   return (
     <svg class="logo" width="20" height="20" viewBox="0 0 20 20" aria-hidden="true" focusable="false">
       <circle cx="10" cy="10" r="8" fill="none" stroke="currentColor" stroke-width="2.5" />

@@ -1,5 +1,6 @@
 import { Elysia } from "elysia";
-import type { AppDeps } from "../app.ts";
+import type { AppDeps } from "../deps.ts";
+import { endAllSessions } from "./sessions.ts";
 import { ApiError } from "../http/errors.ts";
 import { authPlugin } from "../http/auth.ts";
 import { clientAddress } from "../http/client-address.ts";
@@ -66,7 +67,7 @@ export function accountsRoutes(deps: AppDeps) {
           throw err;
         }
       },
-      { body: SignupBody },
+      { body: SignupBody, detail: { summary: "Create an account and get a session token" } },
     )
     .post(
       "/login",
@@ -79,7 +80,7 @@ export function accountsRoutes(deps: AppDeps) {
         if ("wrong" in result) throw new ApiError(401, "wrong email or password", { code: "invalid_credentials" });
         return { user: result.ok, token: await issueToken(result.ok.id) };
       },
-      { body: LoginBody },
+      { body: LoginBody, detail: { summary: "Sign in and get a session token" } },
     )
     .post(
       "/logout",
@@ -92,8 +93,7 @@ export function accountsRoutes(deps: AppDeps) {
     .post(
       "/logout-all",
       async ({ session, set }) => {
-        await deps.sessions.endAll(session.user.id);
-        deps.logger.info("signed out everywhere", { user_id: session.user.id });
+        await endAllSessions(deps, session.user.id);
         set.status = 204;
       },
       { auth: true, detail: { summary: "Sign out everywhere: every session of the user ends, this one included" } },
@@ -110,8 +110,7 @@ export function accountsRoutes(deps: AppDeps) {
         if ("busy" in result) throw busy();
         if ("wrong" in result) throw new ApiError(403, "current_password is wrong", { code: "invalid_credentials", param: "current_password" });
         // A new password ends every session, this one too; the caller continues with the new token.
-        await deps.sessions.endAll(user.id);
-        deps.logger.info("password changed; all sessions ended", { user_id: user.id });
+        await endAllSessions(deps, user.id, "password changed; all sessions ended");
         return { user, token: await issueToken(user.id) };
       },
       { auth: true, body: PasswordChangeBody, detail: { summary: "Change the password; ends every session and returns a new token" } },
@@ -119,6 +118,6 @@ export function accountsRoutes(deps: AppDeps) {
     .get(
       "/me",
       async ({ session }) => ({ user: session.user, workspaces: await listWorkspaces(deps.sql, session.user.id) }),
-      { auth: true },
+      { auth: true, detail: { summary: "The signed-in user and their workspaces" } },
     );
 }

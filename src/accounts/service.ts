@@ -79,11 +79,6 @@ export async function createUser(
   }
 }
 
-export async function findUserById(sql: Sql, id: string): Promise<PublicUser | null> {
-  const [user] = await sql<PublicUser[]>`select id, email, name, created_at from users where id = ${id}`;
-  return user ?? null;
-}
-
 // Verifying against a fixed hash when the email is unknown keeps both failure paths equally slow.
 let dummyHash: Promise<string> | null = null;
 
@@ -124,7 +119,7 @@ export async function changePassword(sql: Sql, userId: string, current: string, 
 }
 
 /** Sliding-window event counter per key; in memory, per process. */
-export class LoginThrottle {
+class LoginThrottle {
   private events = new Map<string, number[]>();
   constructor(
     private readonly limit: number,
@@ -176,7 +171,7 @@ export class LoginThrottle {
 }
 
 /** A sign-in attempt that has been counted as a failure up front; see LoginGuard. */
-export interface LoginTicket {
+interface LoginTicket {
   readonly email: string;
   readonly address: string;
   readonly at: number;

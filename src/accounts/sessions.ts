@@ -1,12 +1,13 @@
 import type { Sql } from "../db/client.ts";
 import type { PublicUser } from "./service.ts";
+import type { Logger } from "../logger.ts";
 
 /**
  * Records a new session (the token's jti). Each new session also clears up to 100 expired ones,
  * so the table stays about the size of the live sessions without a separate job; skip locked
  * keeps simultaneous sign-ins from waiting on each other's clean-up.
  */
-export async function createSession(sql: Sql, userId: string, id: string, expiresAt: Date): Promise<void> {
+async function createSession(sql: Sql, userId: string, id: string, expiresAt: Date): Promise<void> {
   await sql`
     with gone as (
       delete from sessions where id in (select id from sessions where expires_at < now() limit 100 for update skip locked)
@@ -15,7 +16,7 @@ export async function createSession(sql: Sql, userId: string, id: string, expire
 }
 
 /** The user of a session that has not been ended. Expiry is the token's own `exp`, checked before this. */
-export async function findSessionUser(sql: Sql, id: string, userId: string): Promise<PublicUser | null> {
+async function findSessionUser(sql: Sql, id: string, userId: string): Promise<PublicUser | null> {
   const [user] = await sql<PublicUser[]>`
     select u.id, u.email, u.name, u.created_at
     from sessions s join users u on u.id = s.user_id
@@ -23,13 +24,13 @@ export async function findSessionUser(sql: Sql, id: string, userId: string): Pro
   return user ?? null;
 }
 
-export async function revokeSession(sql: Sql, id: string): Promise<boolean> {
+async function revokeSession(sql: Sql, id: string): Promise<boolean> {
   const rows = await sql`update sessions set revoked_at = now() where id = ${id} and revoked_at is null returning id`;
   return rows.length > 0;
 }
 
 /** Ends every live session of a user; returns how many. */
-export async function revokeUserSessions(sql: Sql, userId: string): Promise<number> {
+async function revokeUserSessions(sql: Sql, userId: string): Promise<number> {
   const rows = await sql`
     update sessions set revoked_at = now()
     where user_id = ${userId} and revoked_at is null and expires_at > now()
@@ -96,4 +97,10 @@ export class SessionStore {
     this.generation++;
     for (const [id, e] of this.entries) if (match(id, e.user)) this.entries.delete(id);
   }
+}
+
+/** Every session of the user ends at once (sign out everywhere, a new password), with its audit line: JSON API and dashboard alike. */
+export async function endAllSessions(deps: { sessions: SessionStore; logger: Logger }, userId: string, why = "signed out everywhere"): Promise<void> {
+  await deps.sessions.endAll(userId);
+  deps.logger.info(why, { user_id: userId });
 }

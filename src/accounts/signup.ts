@@ -1,19 +1,19 @@
-import type { AppDeps } from "../app.ts";
+import type { AppDeps } from "../deps.ts";
 import type { Sql, TransactionSql } from "../db/client.ts";
 import { ApiError } from "../http/errors.ts";
 import { claimInvitation, joinWorkspace } from "../invitations/service.ts";
 import { createUser, EmailTakenError, type PasswordOptions, type PublicUser } from "./service.ts";
 
-export type SignupMode = AppDeps["config"]["signup"];
+type SignupMode = AppDeps["config"]["signup"];
 
-export interface SignupInput {
+interface SignupInput {
   email: string;
   password: string;
   name?: string | null;
   invitation?: string;
 }
 
-export interface SignupResult {
+interface SignupResult {
   user: PublicUser;
   /** The workspace an invitation made the new user a member of. */
   workspace: { id: string; name: string; role: "owner" | "admin" | "member" } | null;
@@ -22,9 +22,9 @@ export interface SignupResult {
 // Any constant works: it serialises "is this the first account?" across instances.
 const FIRST_USER_LOCK = 0x70727075; // "prpu"
 
-export const signupClosed = () =>
+const signupClosed = () =>
   new ApiError(403, "sign-up is closed on this Perpetuo; the operator creates accounts (perpetuo create-user)", { code: "signup_closed" });
-export const invitationRequired = () =>
+const invitationRequired = () =>
   new ApiError(403, "sign-up on this Perpetuo needs an invitation; ask a workspace admin to invite you", { code: "invitation_required" });
 
 /**
@@ -32,7 +32,7 @@ export const invitationRequired = () =>
  * so sign-up does not tell strangers which addresses are registered. The password was hashed
  * before the refusal either way, so the timing does not tell either.
  */
-export const signupFailed = () =>
+const signupFailed = () =>
   new ApiError(400, "could not create an account with these details; if you already have one, sign in", { code: "signup_failed" });
 
 /** Whether the sign-up form is offered to someone without an invitation. */

@@ -4,22 +4,22 @@ import type { BudgetPeriod } from "../governance/limits.ts";
 // Messages name no field: the error renderer puts the field path (`tags[2]`) in front.
 
 /** Postgres `integer`: a limit above this could not be stored. */
-export const MAX_LIMIT_VALUE = 2_000_000_000;
-export const MAX_BUDGET_USD = 1_000_000_000;
-export const MAX_ALLOWED_MODELS = 100;
-export const MAX_TAGS = 20;
-export const BUDGET_PERIODS = ["day", "month", "total"] as const satisfies readonly BudgetPeriod[];
+const MAX_LIMIT_VALUE = 2_000_000_000;
+const MAX_BUDGET_USD = 1_000_000_000;
+const MAX_ALLOWED_MODELS = 100;
+const MAX_TAGS = 20;
+const BUDGET_PERIODS = ["day", "month", "total"] as const satisfies readonly BudgetPeriod[];
 export type { BudgetPeriod };
 
 const LIMIT_RULE = `must be a whole number from 1 to ${MAX_LIMIT_VALUE}, or null for no limit`;
 
 /** Requests or tokens per minute; null clears it. */
-export const PerMinuteLimit = v.nullable(
+const PerMinuteLimit = v.nullable(
   v.pipe(v.number(LIMIT_RULE), v.integer(LIMIT_RULE), v.minValue(1, LIMIT_RULE), v.maxValue(MAX_LIMIT_VALUE, LIMIT_RULE)),
 );
 
 const BUDGET_RULE = `must be an amount in US dollars above 0 and at most ${MAX_BUDGET_USD}, or null for no budget`;
-export const BudgetUsd = v.nullable(
+const BudgetUsd = v.nullable(
   v.pipe(
     v.number(BUDGET_RULE),
     v.gtValue(0, BUDGET_RULE),
@@ -29,7 +29,7 @@ export const BudgetUsd = v.nullable(
   ),
 );
 
-export const BudgetPeriodSchema = v.nullable(v.picklist(BUDGET_PERIODS, `must be one of ${BUDGET_PERIODS.join(", ")}, or null`));
+const BudgetPeriodSchema = v.nullable(v.picklist(BUDGET_PERIODS, `must be one of ${BUDGET_PERIODS.join(", ")}, or null`));
 
 /** The same shape as a provider's model patterns: an exact name or one with `*` wildcards. */
 const ModelPattern = v.pipe(
@@ -43,7 +43,7 @@ const ModelPattern = v.pipe(
 const unique = <T,>(xs: T[]): T[] => [...new Set(xs)];
 
 /** Empty: any model. */
-export const AllowedModels = v.pipe(
+const AllowedModels = v.pipe(
   v.array(ModelPattern, "must be a list of model names or patterns such as gpt-4o*"),
   v.maxLength(MAX_ALLOWED_MODELS, `may hold at most ${MAX_ALLOWED_MODELS} patterns`),
   v.transform(unique),

@@ -2,7 +2,7 @@ import * as v from "valibot";
 import { IdParam } from "../workspaces/model.ts";
 import { KeyLimitsEntries } from "./limits.ts";
 
-export const ApiKeyName = v.pipe(
+const ApiKeyName = v.pipe(
   v.string("must be a string"),
   v.trim(),
   v.nonEmpty("must not be empty"),
@@ -17,7 +17,7 @@ function realCalendarDate(s: string): boolean {
   return d <= new Date(Date.UTC(y, m, 0)).getUTCDate();
 }
 
-export const ExpiresAt = v.pipe(
+const ExpiresAt = v.pipe(
   v.string(ISO_MESSAGE),
   v.isoTimestamp(ISO_MESSAGE),
   v.check(realCalendarDate, ISO_MESSAGE),

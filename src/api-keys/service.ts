@@ -6,13 +6,14 @@ import { invalid } from "../http/errors.ts";
 import { spendPeriod } from "../usage/period.ts";
 import { mergeLimits, NO_LIMITS, type BudgetPeriod, type Limits } from "./limits.ts";
 import type { CreateApiKeyInput, UpdateApiKeyInput } from "./model.ts";
+import { audit, type Actor } from "../events.ts";
 
-export const API_KEY_PREFIX = "prp_";
+const API_KEY_PREFIX = "prp_";
 // 32 random bytes in base62 are 43 characters; longer keys stay valid should the length ever grow.
 const API_KEY_FORMAT = /^prp_[0-9A-Za-z]{43,128}$/;
 const DISPLAY_CHARS = 6;
 
-export type ApiKeyStatus = "active" | "revoked" | "expired";
+type ApiKeyStatus = "active" | "revoked" | "expired";
 
 export interface ApiKeyView {
   id: string;
@@ -44,7 +45,7 @@ export interface ApiKeyView {
 }
 
 /** What the gateway learns from a valid key. */
-export interface AuthenticatedKey {
+interface AuthenticatedKey {
   id: string;
   workspace_id: string;
   name: string;
@@ -95,12 +96,12 @@ interface ApiKeyRow {
   spend_usd: number;
 }
 
-export const generateApiKey = (): string => `${API_KEY_PREFIX}${randomBase62(32)}`;
+const generateApiKey = (): string => `${API_KEY_PREFIX}${randomBase62(32)}`;
 export const isApiKeyFormat = (token: string): boolean => API_KEY_FORMAT.test(token);
 /** Hex SHA-256 of the whole key: what is stored, looked up, and sent in `api_key` change events. */
 export const hashApiKey = (token: string): string => sha256Hex(token);
 
-export function apiKeyStatus(k: { revoked_at: Date | null; expires_at: Date | null }, now: Date = new Date()): ApiKeyStatus {
+function apiKeyStatus(k: { revoked_at: Date | null; expires_at: Date | null }, now: Date = new Date()): ApiKeyStatus {
   if (k.revoked_at) return "revoked";
   if (k.expires_at && k.expires_at.getTime() <= now.getTime()) return "expired";
   return "active";
@@ -174,12 +175,8 @@ export async function getApiKey(sql: Sql, workspaceId: string, keyId: string, no
 }
 
 /** Mints a key. The plaintext is in the result once and nowhere else, ever. */
-export async function createApiKey(
-  sql: Sql,
-  workspaceId: string,
-  userId: string,
-  input: CreateApiKeyInput,
-): Promise<{ view: ApiKeyView; key: string; key_hash: string }> {
+export async function createApiKey(actor: Actor, workspaceId: string, input: CreateApiKeyInput): Promise<{ view: ApiKeyView; key: string }> {
+  const { sql } = actor;
   const limits = checkedLimits(NO_LIMITS, input);
   const id = createId();
   const key = generateApiKey();
@@ -188,10 +185,16 @@ export async function createApiKey(
     insert into api_keys (id, workspace_id, name, prefix, key_hash, created_by, expires_at,
                           rpm_limit, tpm_limit, budget_usd, budget_period, allowed_models, tags)
     values (${id}, ${workspaceId}, ${input.name}, ${key.slice(0, API_KEY_PREFIX.length + DISPLAY_CHARS)}, ${keyHash},
-            ${userId}, ${input.expires_at ?? null}, ${limits.rpm_limit}, ${limits.tpm_limit}, ${limits.budget_usd},
+            ${actor.userId}, ${input.expires_at ?? null}, ${limits.rpm_limit}, ${limits.tpm_limit}, ${limits.budget_usd},
             ${limits.budget_period}, ${sql.array(input.allowed_models ?? [])}::text[], ${sql.array(input.tags ?? [])}::text[])`;
-  return { view: (await getApiKey(sql, workspaceId, id))!, key, key_hash: keyHash };
+  const view = (await getApiKey(sql, workspaceId, id))!;
+  changed(actor, workspaceId, keyHash);
+  audit(actor, "api key created", { workspace_id: workspaceId, api_key_id: id, prefix: view.prefix });
+  return { view, key };
 }
+
+/** Every change of a key tells the gateway's cache (here and, over NOTIFY, on other instances) to forget it at once. */
+const changed = (actor: Actor, workspaceId: string, keyHash: string) => actor.events.emit({ type: "api_key", workspace_id: workspaceId, key_hash: keyHash });
 
 /** The limits after a patch, or a 422 naming the budget field that lacks its partner. */
 function checkedLimits(current: Limits, patch: Partial<Limits>): Limits {
@@ -200,17 +203,9 @@ function checkedLimits(current: Limits, patch: Partial<Limits>): Limits {
   return merged.value;
 }
 
-/**
- * Changes a key's name, limits, budget, allow-list or tags (absent: unchanged; null: cleared).
- * Null when not found; the key's hash comes back so the caller can tell the gateway's cache.
- */
-export async function updateApiKey(
-  sql: Sql,
-  workspaceId: string,
-  keyId: string,
-  patch: UpdateApiKeyInput,
-): Promise<{ view: ApiKeyView; key_hash: string } | null> {
-  return sql.begin(async (tx) => {
+/** Changes a key's name, limits, budget, allow-list or tags (absent: unchanged; null: cleared). Null when not found. */
+export async function updateApiKey(actor: Actor, workspaceId: string, keyId: string, patch: UpdateApiKeyInput): Promise<ApiKeyView | null> {
+  const updated = await actor.sql.begin(async (tx) => {
     // Locked so two edits at once cannot mix their halves of a budget.
     const [locked] = await tx`select 1 from api_keys where workspace_id = ${workspaceId} and id = ${keyId} for update`;
     if (!locked) return null;
@@ -225,29 +220,35 @@ export async function updateApiKey(
         budget_usd = ${limits.budget_usd}, budget_period = ${limits.budget_period},
         allowed_models = ${tx.array(allowed)}::text[], tags = ${tx.array(tags)}::text[]
       where workspace_id = ${workspaceId} and id = ${keyId}`;
-    const { key_hash, ...view } = (await findApiKey(tx, workspaceId, keyId))!;
-    return { view, key_hash };
+    return (await findApiKey(tx, workspaceId, keyId))!;
   });
+  if (!updated) return null;
+  const { key_hash, ...view } = updated;
+  // The gateway caches a key with its limits: the same event as a revocation makes it reload them.
+  changed(actor, workspaceId, key_hash);
+  audit(actor, "api key updated", { workspace_id: workspaceId, api_key_id: keyId, fields: Object.keys(patch) });
+  return view;
 }
 
 /** Revokes (idempotently: a revoked key keeps its first revoked_at). Null when not found. */
-export async function revokeApiKey(
-  sql: Sql,
-  workspaceId: string,
-  keyId: string,
-): Promise<{ view: ApiKeyView; key_hash: string } | null> {
-  await sql`update api_keys set revoked_at = coalesce(revoked_at, now()) where workspace_id = ${workspaceId} and id = ${keyId}`;
-  const found = await findApiKey(sql, workspaceId, keyId);
+export async function revokeApiKey(actor: Actor, workspaceId: string, keyId: string): Promise<ApiKeyView | null> {
+  await actor.sql`update api_keys set revoked_at = coalesce(revoked_at, now()) where workspace_id = ${workspaceId} and id = ${keyId}`;
+  const found = await findApiKey(actor.sql, workspaceId, keyId);
   if (!found) return null;
   const { key_hash, ...view } = found;
-  return { view, key_hash };
+  changed(actor, workspaceId, key_hash);
+  audit(actor, "api key revoked", { workspace_id: workspaceId, api_key_id: keyId });
+  return view;
 }
 
-/** Deletes for good; returns the deleted key's hash, or null when not found. */
-export async function deleteApiKey(sql: Sql, workspaceId: string, keyId: string): Promise<string | null> {
-  const [row] = await sql<{ key_hash: string }[]>`
+/** Deletes for good; false when not found. */
+export async function deleteApiKey(actor: Actor, workspaceId: string, keyId: string): Promise<boolean> {
+  const [row] = await actor.sql<{ key_hash: string }[]>`
     delete from api_keys where workspace_id = ${workspaceId} and id = ${keyId} returning key_hash`;
-  return row?.key_hash ?? null;
+  if (!row) return false;
+  changed(actor, workspaceId, row.key_hash);
+  audit(actor, "api key deleted", { workspace_id: workspaceId, api_key_id: keyId });
+  return true;
 }
 
 /**
@@ -277,7 +278,7 @@ export async function authenticateApiKey(sql: Sql, token: string, now: Date = ne
   };
 }
 
-export interface LastUsedTrackerOptions {
+interface LastUsedTrackerOptions {
   /** At most one write per key per this many ms. Default 60 s. */
   intervalMs?: number;
   /** How often the timer looks for due writes. Default 10 s; 0 = no timer (call flush yourself). */

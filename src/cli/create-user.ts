@@ -6,12 +6,14 @@ import { SignupBody } from "../accounts/model.ts";
 import { createUser, EmailTakenError } from "../accounts/service.ts";
 import { WorkspaceName } from "../workspaces/model.ts";
 import { createWorkspace } from "../workspaces/service.ts";
+import { actorFor, ChangeBus } from "../events.ts";
+import { silentLogger } from "../logger.ts";
 import { parseOptions, UsageError } from "./args.ts";
 
 /** A value the command refuses (bad email, short password, email taken): one line, exit 1. */
 export class CreateUserError extends Error {}
 
-export interface CreateUserInput {
+interface CreateUserInput {
   email: string;
   password: string;
   name?: string;
@@ -74,7 +76,7 @@ export async function readFirstLine(stream: ReadableStream<Uint8Array>): Promise
 }
 
 /** Checks the input with the same rules as the signup API and the workspace API. */
-export function validateCreateUser(input: CreateUserInput): CreateUserInput {
+function validateCreateUser(input: CreateUserInput): CreateUserInput {
   const user = v.safeParse(SignupBody, { email: input.email, password: input.password, name: input.name });
   if (!user.success) throw new CreateUserError(user.issues[0].message);
   let workspace: string | undefined;
@@ -104,7 +106,8 @@ export async function createUserCommand(
     }
     if (!checked.workspace) return { userId: user.id, workspaceId: null };
     try {
-      const ws = await createWorkspace(db.sql, user.id, checked.workspace);
+      // No cache here to tell, and the CLI prints its own result rather than an audit line.
+      const ws = await createWorkspace(actorFor({ sql: db.sql, events: new ChangeBus(), logger: silentLogger }, user.id), checked.workspace);
       return { userId: user.id, workspaceId: ws.id };
     } catch (err) {
       // All or nothing: a user without the workspace asked for would surprise a script.

@@ -8,7 +8,7 @@ import htmxText from "../../public/htmx.min.js" with { type: "text" };
 import appJsText from "../../public/app.js" with { type: "text" };
 import appCssText from "../../public/app.css" with { type: "text" };
 
-export interface Asset {
+interface Asset {
   body: string;
   contentType: string;
   etag: string;

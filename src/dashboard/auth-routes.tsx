@@ -1,6 +1,7 @@
 import { Elysia } from "elysia";
 import * as v from "valibot";
-import type { AppDeps } from "../app.ts";
+import type { AppDeps } from "../deps.ts";
+import { endAllSessions } from "../accounts/sessions.ts";
 import { authPlugin, csrfTokenFor } from "../http/auth.ts";
 import { LoginBody, SignupBody } from "../accounts/model.ts";
 import { BusyError, verifyLogin } from "../accounts/service.ts";
@@ -11,6 +12,7 @@ import { findInvitation } from "../invitations/service.ts";
 import { ApiError } from "../http/errors.ts";
 import { workspacePath } from "./context.ts";
 import { createWorkspace } from "../workspaces/service.ts";
+import { actorFor } from "../events.ts";
 import { firstWorkspaceName } from "../workspaces/first-run.ts";
 import { safeEqual } from "../crypto.ts";
 import { LoginPage } from "../../views/pages/login.tsx";
@@ -127,8 +129,7 @@ export function authPages(deps: AppDeps) {
         // An invitation to accept comes first (its workspace is the one they came for); anyone else starts
         // in a workspace of their own, on the checklist, rather than on an empty list.
         if (next?.startsWith("/app/invite/")) return redirect(next, 303);
-        const first = await createWorkspace(deps.sql, user.id, firstWorkspaceName(user.name));
-        deps.logger.info("workspace created", { workspace_id: first.id, user_id: user.id, reason: "signup" });
+        const first = await createWorkspace(actorFor(deps, user.id), firstWorkspaceName(user.name));
         return redirect(workspacePath(first.id, "/start"), 303);
       } catch (err) {
         if (err instanceof BusyError) return again(errorsFor({}, "The server is busy. Try again in a moment."), 503);
@@ -174,7 +175,7 @@ export function authPages(deps: AppDeps) {
     if (!sent || !safeEqual(sent, csrfTokenFor(deps, payload.jti))) return "forged";
     if (scope === "one") await deps.sessions.end(payload.jti);
     // Only a live session may end the others: an ended token's CSRF token is no licence.
-    else if (await deps.sessions.user(payload.jti, payload.sub)) await deps.sessions.endAll(payload.sub);
+    else if (await deps.sessions.user(payload.jti, payload.sub)) await endAllSessions(deps, payload.sub);
     return "ended";
   }
 

@@ -1,4 +1,4 @@
-import type { AppDeps } from "../app.ts";
+import type { AppDeps } from "../deps.ts";
 import { csrfTokenFor, type Session } from "../http/auth.ts";
 import { notFound } from "../http/errors.ts";
 import { listWorkspaces } from "../workspaces/service.ts";

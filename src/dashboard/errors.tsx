@@ -1,13 +1,13 @@
-import type { AppDeps } from "../app.ts";
+import type { AppDeps } from "../deps.ts";
 import { csrfTokenFor, type Session } from "../http/auth.ts";
-import { ApiError } from "../http/errors.ts";
+import { ApiError, NOT_FOUND_PAGE, type DashboardPage } from "../http/errors.ts";
 import { listWorkspaces } from "../workspaces/service.ts";
 import { ErrorPage } from "../../views/pages/error.tsx";
 import { htmlResponse, pathOf, targetsInline, viewContext, wantsFragment } from "./render.ts";
 import { safeNext } from "./session.ts";
 
 /** Paths whose errors are pages for people, not JSON for programs. */
-export function isDashboardPath(path: string): boolean {
+function isDashboardPath(path: string): boolean {
   return (
     path === "/" || path === "/app" || path.startsWith("/app/") || path === "/login" || path === "/signup" || path === "/logout" || path.startsWith("/invite/")
   );
@@ -21,33 +21,14 @@ interface ErrorContext {
   session?: Session;
 }
 
-interface Described {
-  status: number;
-  title: string;
-  message: string;
-}
-
-function describe(deps: AppDeps, ctx: ErrorContext, path: string): Described {
+function describe(deps: AppDeps, ctx: ErrorContext, path: string): DashboardPage {
   const { code, error } = ctx;
-  if (error instanceof ApiError) {
-    if (error.status === 403 && error.code === "csrf_failed") {
-      return {
-        status: 403,
-        title: "This form has expired",
-        message:
-          "The request was missing its security token or came from another site, so nothing was changed. Go back, reload the page and try again.",
-      };
-    }
-    if (error.status === 403) return { status: 403, title: "Not allowed", message: capitalize(error.message) + "." };
-    if (error.status === 404) {
-      return { status: 404, title: "Not found", message: "This page does not exist, or you do not have access to it." };
-    }
-    if (error.status < 500) return { status: error.status, title: "Something is not right", message: capitalize(error.message) + "." };
-  }
+  const page = error instanceof ApiError ? error.page() : null;
+  if (page) return page;
   switch (code) {
     case "NOT_FOUND":
     case "VALIDATION":
-      return { status: 404, title: "Not found", message: "This page does not exist, or you do not have access to it." };
+      return NOT_FOUND_PAGE;
     case "PARSE":
       return { status: 400, title: "Bad request", message: "The form could not be read. Go back and try again." };
   }
@@ -67,8 +48,6 @@ function describe(deps: AppDeps, ctx: ErrorContext, path: string): Described {
     message: `An unexpected error stopped this page. It has been logged with reference ${id}; please try again.`,
   };
 }
-
-const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
 /**
  * The dashboard's error rendering: sign-in redirects for anonymous visitors and HTML pages (or

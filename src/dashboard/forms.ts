@@ -1,5 +1,6 @@
 import * as v from "valibot";
 import type { FormErrors } from "../../views/context.ts";
+import { sentence } from "../http/errors.ts";
 
 /** An urlencoded form as Elysia parses it: repeated names become arrays. */
 export type FormBody = Record<string, string | string[] | undefined>;
@@ -82,19 +83,12 @@ export function issuesToErrors(issues: readonly v.BaseIssue<unknown>[], form?: s
 
 function fieldMessage(name: string, issue: v.BaseIssue<unknown>): string {
   if (issue.input === undefined && (issue.kind === "schema" || issue.type === "object")) return "This field is required.";
-  let msg = issue.message ?? "is invalid";
-  const prefixes = [name, name.replace(/_/g, " ")];
-  for (const p of prefixes) {
-    if (msg.toLowerCase().startsWith(p.toLowerCase() + " ")) {
-      msg = msg.slice(p.length + 1);
-      break;
-    }
-  }
-  if (/^Invalid type: Expected number/.test(msg)) msg = "must be a whole number";
-  else if (/^Invalid type: Expected boolean/.test(msg)) msg = "must be on or off";
-  else if (/^Invalid /.test(msg)) msg = "is not valid";
-  msg = msg.charAt(0).toUpperCase() + msg.slice(1);
-  return /[.!?]$/.test(msg) ? msg : `${msg}.`;
+  const msg = issue.message ?? "is invalid";
+  // Valibot's own wording speaks of types; a form field is a number, a checkbox, or not valid.
+  if (/^Invalid type: Expected number/.test(msg)) return sentence("must be a whole number");
+  if (/^Invalid type: Expected boolean/.test(msg)) return sentence("must be on or off");
+  if (/^Invalid /.test(msg)) return sentence("is not valid");
+  return sentence(msg, name);
 }
 
 export function errorsFor(fields: Record<string, string>, form?: string): FormErrors {

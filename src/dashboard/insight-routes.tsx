@@ -1,8 +1,8 @@
 import { Elysia } from "elysia";
 import * as v from "valibot";
-import type { AppDeps } from "../app.ts";
+import type { AppDeps } from "../deps.ts";
 import { authPlugin } from "../http/auth.ts";
-import { ApiError, notFound } from "../http/errors.ts";
+import { ApiError, notFound, sentence } from "../http/errors.ts";
 import { WorkspaceParams } from "../workspaces/model.ts";
 import {
   decodeCursor,
@@ -81,7 +81,7 @@ export function insightPages(deps: AppDeps) {
             page = await listLogs(deps.sql, id, { ...opts, ...resolveRange(opts, Date.now()) });
           } catch (err) {
             if (!(err instanceof ApiError) || err.status >= 500) throw err;
-            errors = err.param ? errorsFor({ [err.param]: sentence(err.message, err.param) }) : errorsFor({}, sentence(err.message, null));
+            errors = err.formErrors();
           }
         }
         const live = str(q.live) === "1";
@@ -218,7 +218,7 @@ export function insightPages(deps: AppDeps) {
             range = usageRange(parsed.output);
           } catch (err) {
             if (!(err instanceof ApiError) || err.status >= 500) throw err;
-            errors = errorsFor({}, sentence(err.message, null));
+            errors = errorsFor({}, sentence(err.message));
           }
         }
         const [summary, byProvider, byModel, byKey, keys] = await Promise.all([
@@ -286,13 +286,6 @@ function parseLogFilters(q: Record<string, unknown>, page: string) {
   if (page) input.page = page;
   input.limit = String(LOGS_PER_PAGE);
   return { values, parsed: v.safeParse(LogsQuery, input) };
-}
-
-function sentence(message: string, param: string | null): string {
-  let m = message;
-  if (param && m.toLowerCase().startsWith(`${param} `)) m = m.slice(param.length + 1);
-  m = m.charAt(0).toUpperCase() + m.slice(1);
-  return /[.!?]$/.test(m) ? m : `${m}.`;
 }
 
 /** The referring logs list (with its filters), if it is this workspace's; else the plain list. */

@@ -1,8 +1,9 @@
 import { Elysia } from "elysia";
 import * as v from "valibot";
-import type { AppDeps } from "../app.ts";
+import type { AppDeps } from "../deps.ts";
+import { actorFor } from "../events.ts";
 import { authPlugin } from "../http/auth.ts";
-import { ApiError } from "../http/errors.ts";
+import { ApiError, sentence } from "../http/errors.ts";
 import { CreateInvitationBody, InvitationParams, InvitationsParams, InviteLinkParams } from "../invitations/model.ts";
 import { acceptInvitation, createInvitation, findInvitation, invitationProblem, revokeInvitation } from "../invitations/service.ts";
 import { invitationLink } from "../invitations/routes.ts";
@@ -16,7 +17,6 @@ import { pageContext, workspacePath } from "./context.ts";
 import { loginCsrfToken, sessionCookieValue } from "./session.ts";
 import { membersPage } from "./member-routes.tsx";
 
-const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
 /**
  * Invitations in the dashboard: the members page's panel (create, revoke) and the link's pages.
@@ -39,14 +39,13 @@ export function invitationPages(deps: AppDeps) {
         const parsed = v.safeParse(CreateInvitationBody, values);
         if (!parsed.success) return membersPage(deps, c, params.id, { invitations: { values, errors: issuesToErrors(parsed.issues) }, status: 422 });
         try {
-          const { view, token } = await createInvitation(deps.sql, params.id, { id: session.user.id, role: membership.role }, parsed.output);
-          deps.logger.info("invitation created", { workspace_id: params.id, invitation_id: view.id, role: view.role, user_id: session.user.id });
+          const { view, token } = await createInvitation(actorFor(deps, session.user.id), params.id, membership.role, parsed.output);
           // No redirect: the link is in this one response and nowhere else (no-store, never in a URL).
           set.headers["cache-control"] = "no-store";
           return membersPage(deps, c, params.id, { invitations: { created: { email: view.email, link: invitationLink(deps, token) } }, status: 201 });
         } catch (err) {
           if (!(err instanceof ApiError) || !err.param) throw err;
-          const errors = errorsFor({ [err.param]: capitalize(err.message) + "." });
+          const errors = err.formErrors();
           return membersPage(deps, c, params.id, { invitations: { values, errors }, status: err.status });
         }
       },
@@ -55,8 +54,7 @@ export function invitationPages(deps: AppDeps) {
     .post(
       "/app/w/:id/invitations/:iid/revoke",
       async ({ params, session, membership, redirect }) => {
-        await revokeInvitation(deps.sql, params.id, params.iid, membership);
-        deps.logger.info("invitation revoked", { workspace_id: params.id, invitation_id: params.iid, user_id: session.user.id });
+        await revokeInvitation(actorFor(deps, session.user.id), params.id, params.iid, membership.role);
         return redirect(workspacePath(params.id, "/members?invite=revoked"), 303);
       },
       { workspace: "admin", params: InvitationParams },
@@ -69,7 +67,7 @@ export function invitationPages(deps: AppDeps) {
       const inv = await findInvitation(deps.sql, params.token);
       if (!inv || inv.status !== "pending") {
         const problem = invitationProblem(inv?.status ?? "unknown");
-        return html(set, <ErrorPage ctx={ctx} status={problem.status} title="This invitation cannot be used" message={capitalize(problem.message) + "."} />, problem.status);
+        return html(set, <ErrorPage ctx={ctx} status={problem.status} title="This invitation cannot be used" message={sentence(problem.message)} />, problem.status);
       }
       const invitation = { token: params.token, email: inv.email, role: inv.role, workspace: inv.workspace.name };
       const blocked = deps.config.signup === "closed" ? "closed" : null;
@@ -92,8 +90,7 @@ export function invitationPages(deps: AppDeps) {
     .post(
       "/app/invite/:token",
       async ({ params, session, redirect }) => {
-        const ws = await acceptInvitation(deps.sql, params.token, session.user);
-        deps.logger.info("invitation accepted", { workspace_id: ws.id, user_id: session.user.id });
+        const ws = await acceptInvitation(actorFor(deps, session.user.id), params.token, session.user.email);
         return redirect(workspacePath(ws.id), 303);
       },
       { auth: true, params: InviteLinkParams },

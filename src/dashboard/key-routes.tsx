@@ -1,8 +1,9 @@
 import { Elysia } from "elysia";
 import * as v from "valibot";
-import type { AppDeps } from "../app.ts";
+import type { AppDeps } from "../deps.ts";
 import { authPlugin, type Session } from "../http/auth.ts";
 import { notFound } from "../http/errors.ts";
+import { actorFor } from "../events.ts";
 import { ApiKeyParams, ApiKeysParams, CreateApiKeyBody, UpdateApiKeyBody } from "../api-keys/model.ts";
 import { createApiKey, deleteApiKey, getApiKey, listApiKeys, revokeApiKey, updateApiKey, type ApiKeyView } from "../api-keys/service.ts";
 import { listProviders } from "../providers/service.ts";
@@ -31,8 +32,6 @@ export async function exampleModel(deps: AppDeps, workspaceId: string): Promise<
 
 /** /app/w/:id/keys… — the dashboard face of src/api-keys. */
 export function keyPages(deps: AppDeps) {
-  // Exactly what the JSON routes emit, so the gateway's key cache forgets the key at once.
-  const changed = (workspaceId: string, keyHash: string) => deps.events.emit({ type: "api_key", workspace_id: workspaceId, key_hash: keyHash });
   const notices: Record<string, string> = {
     revoked: "Key revoked: requests with it are refused from now on.",
     deleted: "Key deleted.",
@@ -122,13 +121,11 @@ export function keyPages(deps: AppDeps) {
         }
         let created: Awaited<ReturnType<typeof createApiKey>>;
         try {
-          created = await createApiKey(deps.sql, params.id, session.user.id, parsed.output);
+          created = await createApiKey(actorFor(deps, session.user.id), params.id, parsed.output);
         } catch (err) {
           return page(c, params.id, { values, errors: serviceErrorToForm(err), status: 422 });
         }
-        const { view, key, key_hash } = created;
-        changed(params.id, key_hash);
-        deps.logger.info("api key created", { workspace_id: params.id, api_key_id: view.id, prefix: view.prefix, user_id: session.user.id });
+        const { view, key } = created;
         // No redirect: the key is in this one response and nowhere else (no-store, never in a URL).
         set.headers["cache-control"] = "no-store";
         return page(c, params.id, { created: { name: view.name, key }, status: 201 });
@@ -156,13 +153,11 @@ export function keyPages(deps: AppDeps) {
         if (!parsed.success) return editPage(c, key, values, formLimitErrors(issuesToErrors(parsed.issues)), 422);
         let updated: Awaited<ReturnType<typeof updateApiKey>>;
         try {
-          updated = await updateApiKey(deps.sql, params.id, params.kid, parsed.output);
+          updated = await updateApiKey(actorFor(deps, session.user.id), params.id, params.kid, parsed.output);
         } catch (err) {
           return editPage(c, key, values, serviceErrorToForm(err), 422);
         }
         if (!updated) throw notFound("API key");
-        changed(params.id, updated.key_hash);
-        deps.logger.info("api key updated", { workspace_id: params.id, api_key_id: params.kid, user_id: session.user.id });
         return redirect(workspacePath(params.id, "/keys?done=saved"), 303);
       },
       { workspace: "admin", params: ApiKeyParams },
@@ -171,10 +166,7 @@ export function keyPages(deps: AppDeps) {
     .post(
       "/:kid/revoke",
       async ({ params, session, redirect }) => {
-        const revoked = await revokeApiKey(deps.sql, params.id, params.kid);
-        if (!revoked) throw notFound("API key");
-        changed(params.id, revoked.key_hash);
-        deps.logger.info("api key revoked", { workspace_id: params.id, api_key_id: params.kid, user_id: session.user.id });
+        if (!(await revokeApiKey(actorFor(deps, session.user.id), params.id, params.kid))) throw notFound("API key");
         return redirect(workspacePath(params.id, "/keys?done=revoked"), 303);
       },
       { workspace: "admin", params: ApiKeyParams },
@@ -183,10 +175,7 @@ export function keyPages(deps: AppDeps) {
     .post(
       "/:kid/delete",
       async ({ params, session, redirect }) => {
-        const keyHash = await deleteApiKey(deps.sql, params.id, params.kid);
-        if (!keyHash) throw notFound("API key");
-        changed(params.id, keyHash);
-        deps.logger.info("api key deleted", { workspace_id: params.id, api_key_id: params.kid, user_id: session.user.id });
+        if (!(await deleteApiKey(actorFor(deps, session.user.id), params.id, params.kid))) throw notFound("API key");
         return redirect(workspacePath(params.id, "/keys?done=deleted"), 303);
       },
       { workspace: "admin", params: ApiKeyParams },

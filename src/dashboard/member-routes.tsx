@@ -1,8 +1,9 @@
 import { Elysia } from "elysia";
 import * as v from "valibot";
-import type { AppDeps } from "../app.ts";
+import type { AppDeps } from "../deps.ts";
+import { actorFor } from "../events.ts";
 import { authPlugin, RANK, type Session } from "../http/auth.ts";
-import { ApiError, forbidden, notFound } from "../http/errors.ts";
+import { ApiError, forbidden, notFound, sentence } from "../http/errors.ts";
 import { listInvitations } from "../invitations/service.ts";
 import { ChangeRoleBody, MemberParams, MembersParams } from "../members/model.ts";
 import { memberActions } from "../members/rules.ts";
@@ -17,14 +18,6 @@ import { pageContext, workspacePath } from "./context.ts";
 
 type Bits = { session: Session; headers: Record<string, string | undefined>; request: Request; set: SetLike };
 type InvitationsOptions = Partial<Pick<InvitationsProps, "created" | "values" | "errors" | "notice">>;
-
-const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
-
-/** An ApiError's message as a sentence for the page. */
-const sentence = (err: ApiError) => {
-  const m = capitalize(err.message);
-  return /[.!?]$/.test(m) ? m : `${m}.`;
-};
 
 const NOTICES: Record<string, string> = {
   role: "Role changed.",
@@ -80,7 +73,7 @@ async function change(deps: AppDeps, c: Bits, id: string, userId: string | null,
     location = await work();
   } catch (err) {
     if (!(err instanceof ApiError) || ![403, 409, 422].includes(err.status)) throw err;
-    return membersPage(deps, c, id, { error: { message: sentence(err), user_id: userId }, status: err.status });
+    return membersPage(deps, c, id, { error: { message: sentence(err.message), user_id: userId }, status: err.status });
   }
   c.set.status = 303;
   c.set.headers.location = location;
@@ -151,8 +144,7 @@ export function memberPages(deps: AppDeps) {
         const parsed = v.safeParse(ChangeRoleBody, { role: text(formBody(body), "role") });
         if (!parsed.success) return membersPage(deps, c, params.id, { error: { message: "Pick a role: owner, admin or member.", user_id: params.uid }, status: 422 });
         return change(deps, c, params.id, params.uid, async () => {
-          const member = await changeRole(deps.sql, params.id, session.user.id, params.uid, parsed.output.role);
-          deps.logger.info("member role changed", { workspace_id: params.id, member_id: params.uid, role: member.role, user_id: session.user.id });
+          await changeRole(actorFor(deps, session.user.id), params.id, params.uid, parsed.output.role);
           return workspacePath(params.id, "/members?done=role");
         });
       },
@@ -168,10 +160,8 @@ export function memberPages(deps: AppDeps) {
       async (c) => {
         const { params, session } = c;
         return change(deps, c, params.id, params.uid, async () => {
-          await removeMember(deps.sql, params.id, session.user.id, params.uid);
-          const left = params.uid === session.user.id;
-          deps.logger.info(left ? "member left" : "member removed", { workspace_id: params.id, member_id: params.uid, user_id: session.user.id });
-          return left ? "/app" : workspacePath(params.id, "/members?done=removed");
+          await removeMember(actorFor(deps, session.user.id), params.id, params.uid);
+          return params.uid === session.user.id ? "/app" : workspacePath(params.id, "/members?done=removed");
         });
       },
       { workspace: "admin", params: MemberParams, detail: { summary: "Remove a member (form)" } },
@@ -186,8 +176,7 @@ export function memberPages(deps: AppDeps) {
       async (c) => {
         const { params, session } = c;
         return change(deps, c, params.id, params.uid, async () => {
-          await transferOwnership(deps.sql, params.id, session.user.id, params.uid);
-          deps.logger.info("ownership transferred", { workspace_id: params.id, member_id: params.uid, user_id: session.user.id });
+          await transferOwnership(actorFor(deps, session.user.id), params.id, params.uid);
           return workspacePath(params.id, "/members?done=transferred");
         });
       },
@@ -199,8 +188,7 @@ export function memberPages(deps: AppDeps) {
       async (c) => {
         const { params, session } = c;
         return change(deps, c, params.id, null, async () => {
-          await removeMember(deps.sql, params.id, session.user.id, session.user.id);
-          deps.logger.info("member left", { workspace_id: params.id, member_id: session.user.id, user_id: session.user.id });
+          await removeMember(actorFor(deps, session.user.id), params.id, session.user.id);
           return "/app";
         });
       },

@@ -1,8 +1,9 @@
 import { Elysia } from "elysia";
 import * as v from "valibot";
-import type { AppDeps } from "../app.ts";
+import type { AppDeps } from "../deps.ts";
 import { authPlugin, type Session } from "../http/auth.ts";
-import { ApiError, notFound } from "../http/errors.ts";
+import { ApiError, notFound, sentence } from "../http/errors.ts";
+import { actorFor } from "../events.ts";
 import { PROVIDER_CATALOG, PROVIDER_TYPES } from "../providers/catalog.ts";
 import { PROVIDER_TYPE_HINTS } from "../providers/type-hints.ts";
 import { createKeyring } from "../providers/keyring.ts";
@@ -95,29 +96,15 @@ function parseProviderForm<S extends typeof CreateProviderBody | typeof UpdatePr
   };
   const parsed = v.safeParse(schema, input);
   const errors = parsed.success ? errorsFor({}) : issuesToErrors(parsed.issues);
-  if (map.error) errors.fields.model_map ??= capitalizeSentence(map.error);
+  if (map.error) errors.fields.model_map ??= sentence(map.error);
   if (!parsed.success || map.error) return { ok: false, errors };
   return { ok: true, value: parsed.output as v.InferOutput<S> };
 }
 
-const capitalizeSentence = (s: string) => {
-  const out = s.charAt(0).toUpperCase() + s.slice(1);
-  return /[.!?]$/.test(out) ? out : `${out}.`;
-};
-
-/** A service's ApiError (duplicate name, type rules, limits) as a message beside its field. */
-function serviceErrors(err: ApiError): FormErrors {
-  const param = err.param?.replace(/\[.*$/, "") ?? null;
-  let message = err.message;
-  if (param && message.toLowerCase().startsWith(`${param} `)) message = message.slice(param.length + 1);
-  return param ? errorsFor({ [param]: capitalizeSentence(message) }) : errorsFor({}, capitalizeSentence(message));
-}
 
 /** /app/w/:id/providers… — the dashboard face of src/providers. */
 export function providerPages(deps: AppDeps) {
   const keyring = createKeyring(deps.config);
-  // Exactly what the JSON routes emit, so the gateway cache drops the workspace's providers.
-  const changed = (workspaceId: string) => deps.events.emit({ type: "provider", workspace_id: workspaceId });
 
   type Bits = { session: Session; headers: Record<string, string | undefined>; request: Request };
 
@@ -197,11 +184,9 @@ export function providerPages(deps: AppDeps) {
         const parsed = parseProviderForm(CreateProviderBody, form, false);
         if (!parsed.ok) return formPage(c, params.id, valuesFrom(form), parsed.errors, null, 422);
         try {
-          const provider = await createProvider(deps.sql, keyring, params.id, parsed.value, deps.config);
-          changed(params.id);
-          deps.logger.info("provider created", { workspace_id: params.id, provider_id: provider.id, type: provider.type, user_id: session.user.id });
+          await createProvider(actorFor(deps, session.user.id), keyring, params.id, parsed.value, deps.config);
         } catch (err) {
-          if (err instanceof ApiError && err.status < 500) return formPage(c, params.id, valuesFrom(form), serviceErrors(err), null, err.status === 409 ? 409 : 422);
+          if (err instanceof ApiError && err.status < 500) return formPage(c, params.id, valuesFrom(form), err.formErrors(), null, err.status === 409 ? 409 : 422);
           throw err;
         }
         return redirect(workspacePath(params.id, "/providers?done=created"), 303);
@@ -227,18 +212,11 @@ export function providerPages(deps: AppDeps) {
         const parsed = parseProviderForm(UpdateProviderBody, form, true);
         if (!parsed.ok) return formPage(c, params.id, valuesFrom(form), parsed.errors, current, 422);
         try {
-          const provider = await updateProvider(deps.sql, keyring, params.id, params.pid, parsed.value, deps.config);
+          const provider = await updateProvider(actorFor(deps, session.user.id), keyring, params.id, params.pid, parsed.value, deps.config);
           if (!provider) throw notFound("provider");
-          changed(params.id);
-          deps.logger.info("provider updated", {
-            workspace_id: params.id,
-            provider_id: params.pid,
-            fields: Object.keys(parsed.value).join(","),
-            user_id: session.user.id,
-          });
         } catch (err) {
           if (err instanceof ApiError && err.status < 500 && err.status !== 404) {
-            return formPage(c, params.id, valuesFrom(form), serviceErrors(err), current, err.status === 409 ? 409 : 422);
+            return formPage(c, params.id, valuesFrom(form), err.formErrors(), current, err.status === 409 ? 409 : 422);
           }
           throw err;
         }
@@ -250,17 +228,15 @@ export function providerPages(deps: AppDeps) {
       "/:pid/enabled",
       async ({ params, body, session, redirect }) => {
         const enabled = checkbox(formBody(body), "enabled");
-        const provider = await updateProvider(deps.sql, keyring, params.id, params.pid, { enabled }, deps.config);
+        const provider = await updateProvider(actorFor(deps, session.user.id), keyring, params.id, params.pid, { enabled }, deps.config);
         if (!provider) throw notFound("provider");
-        changed(params.id);
-        deps.logger.info("provider updated", { workspace_id: params.id, provider_id: params.pid, fields: "enabled", user_id: session.user.id });
         return redirect(workspacePath(params.id, "/providers"), 303);
       },
       { workspace: "admin", params: ProviderParams },
     )
     .post(
       "/:pid/move",
-      async ({ params, body, redirect }) => {
+      async ({ params, body, session, redirect }) => {
         const direction = text(formBody(body), "direction");
         const ids = (await listProviders(deps.sql, params.id)).map((p) => p.id);
         const i = ids.indexOf(params.pid);
@@ -268,8 +244,7 @@ export function providerPages(deps: AppDeps) {
         const j = direction === "up" ? i - 1 : direction === "down" ? i + 1 : i;
         if (j >= 0 && j < ids.length && j !== i) {
           [ids[i], ids[j]] = [ids[j], ids[i]];
-          await reorderProviders(deps.sql, params.id, ids);
-          changed(params.id);
+          await reorderProviders(actorFor(deps, session.user.id), params.id, ids);
         }
         return redirect(workspacePath(params.id, "/providers"), 303);
       },
@@ -317,9 +292,7 @@ export function providerPages(deps: AppDeps) {
     .post(
       "/:pid/delete",
       async ({ params, session, redirect }) => {
-        if (!(await deleteProvider(deps.sql, params.id, params.pid))) throw notFound("provider");
-        changed(params.id);
-        deps.logger.info("provider deleted", { workspace_id: params.id, provider_id: params.pid, user_id: session.user.id });
+        if (!(await deleteProvider(actorFor(deps, session.user.id), params.id, params.pid))) throw notFound("provider");
         return redirect(workspacePath(params.id, "/providers?done=deleted"), 303);
       },
       { workspace: "admin", params: ProviderParams },

@@ -24,7 +24,7 @@ export function targetsInline(headers: Headers): boolean {
   return wantsFragment(headers) && !!target && target !== "div#frame";
 }
 
-export const HTML_HEADERS = {
+const HTML_HEADERS = {
   "content-type": "text/html; charset=utf-8",
   // Pages and fragments share URLs; caches must key on the header that picks between them.
   vary: "HX-Request",

@@ -1,10 +1,10 @@
 import { randomBytes } from "node:crypto";
-import type { AppDeps } from "../app.ts";
+import type { AppDeps } from "../deps.ts";
 import { deriveKey, hmac, safeEqual } from "../crypto.ts";
 import { SESSION_COOKIE, sessionTtl } from "../http/auth.ts";
 
 /** The pre-session cookie the sign-in forms' CSRF token is bound to. */
-export const LOGIN_CSRF_COOKIE = "perpetuo_login_csrf";
+const LOGIN_CSRF_COOKIE = "perpetuo_login_csrf";
 
 interface CookieJar {
   [name: string]: {

@@ -1,14 +1,15 @@
 import { Elysia } from "elysia";
 import * as v from "valibot";
-import type { AppDeps } from "../app.ts";
+import type { AppDeps } from "../deps.ts";
 import { authPlugin, type Session } from "../http/auth.ts";
 import { SettingsBody, WorkspaceBody, WorkspaceParams } from "../workspaces/model.ts";
-import { createWorkspace, getSettings, getWorkspace, listWorkspaces, renameWorkspace, updateSettings } from "../workspaces/service.ts";
+import { createWorkspace, getWorkspace, listWorkspaces, renameWorkspace, updateSettings } from "../workspaces/service.ts";
+import { actorFor } from "../events.ts";
 import { notFound } from "../http/errors.ts";
 import { WorkspacesPage } from "../../views/pages/workspaces.tsx";
 import { SettingsPage, type LimitsPanelProps, type SettingsValues } from "../../views/pages/settings.tsx";
 import { limitValues } from "../../views/components/limits.tsx";
-import { getWorkspaceLimits, updateWorkspaceLimits } from "../workspaces/limits.ts";
+import { getWorkspaceLimits } from "../workspaces/limits.ts";
 import { LimitsBody } from "../workspaces/model.ts";
 import { formLimitErrors, limitFormValues, limitsInput, serviceErrorToForm } from "./limits-form.ts";
 import type { FormErrors } from "../../views/context.ts";
@@ -17,7 +18,7 @@ import { html, type SetLike } from "./render.ts";
 import { pageContext, workspacePath } from "./context.ts";
 
 /** The settings page edits the name and the log settings together: the JSON API's two schemas in one form. */
-export const SettingsForm = v.object({
+const SettingsForm = v.object({
   ...WorkspaceBody.entries,
   // A form always sends both, so neither is optional here.
   retention_days: SettingsBody.entries.retention_days.wrapped,
@@ -25,7 +26,7 @@ export const SettingsForm = v.object({
 });
 
 /** The settings page; invitations moved to the members page (member-routes.tsx). */
-export async function settingsPage(
+async function settingsPage(
   deps: AppDeps,
   c: { session: Session; headers: Record<string, string | undefined>; request: Request; set: SetLike },
   id: string,
@@ -78,8 +79,7 @@ export function workspacePages(deps: AppDeps) {
             422,
           );
         }
-        const ws = await createWorkspace(deps.sql, session.user.id, parsed.output.name);
-        deps.logger.info("workspace created", { workspace_id: ws.id, user_id: session.user.id });
+        const ws = await createWorkspace(actorFor(deps, session.user.id), parsed.output.name);
         return redirect(workspacePath(ws.id), 303);
       },
       { auth: true },
@@ -104,14 +104,9 @@ export function workspacePages(deps: AppDeps) {
           return settingsPage(deps, { session, headers, request, set }, params.id, { values, errors: issuesToErrors(parsed.issues), status: 422 });
         }
         const { name, ...settings } = parsed.output;
-        const before = await getSettings(deps.sql, params.id);
-        await renameWorkspace(deps.sql, params.id, name);
-        if (before && (before.retention_days !== settings.retention_days || before.log_content !== settings.log_content)) {
-          await updateSettings(deps.sql, params.id, settings);
-          // Same as PUT /workspaces/:id/settings: the gateway caches log_content per workspace.
-          deps.events.emit({ type: "workspace", workspace_id: params.id });
-        }
-        deps.logger.info("workspace settings updated", { workspace_id: params.id, user_id: session.user.id });
+        const actor = actorFor(deps, session.user.id);
+        await renameWorkspace(actor, params.id, name);
+        if (!(await updateSettings(actor, params.id, settings))) throw notFound("workspace");
         return redirect(workspacePath(params.id, "/settings?saved=1"), 303);
       },
       { workspace: "admin", params: WorkspaceParams },
@@ -123,15 +118,11 @@ export function workspacePages(deps: AppDeps) {
         const values = limitFormValues(formBody(body), false);
         const parsed = v.safeParse(LimitsBody, limitsInput(values));
         if (!parsed.success) return settingsPage(deps, c, params.id, { limits: { values, errors: formLimitErrors(issuesToErrors(parsed.issues)) }, status: 422 });
-        let changed: boolean;
         try {
-          changed = await updateWorkspaceLimits(deps.sql, params.id, parsed.output);
+          await updateSettings(actorFor(deps, session.user.id), params.id, parsed.output);
         } catch (err) {
           return settingsPage(deps, c, params.id, { limits: { values, errors: serviceErrorToForm(err) }, status: 422 });
         }
-        // Same as PUT /workspaces/:id/settings: the gateway caches the workspace's limits.
-        if (changed) deps.events.emit({ type: "workspace", workspace_id: params.id });
-        deps.logger.info("workspace limits updated", { workspace_id: params.id, user_id: session.user.id });
         return redirect(workspacePath(params.id, "/settings?saved=limits#limits"), 303);
       },
       { workspace: "admin", params: WorkspaceParams },

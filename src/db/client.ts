@@ -12,7 +12,7 @@ export interface Database {
   close(): Promise<void>;
 }
 
-export interface DatabaseOptions {
+interface DatabaseOptions {
   databaseUrl: string | null;
   /** Where the embedded database lives; null keeps it in memory (tests). */
   dataDir: string | null;

@@ -1,4 +1,4 @@
-import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
+import { chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -227,8 +227,4 @@ export async function startEmbedded(dataDir: string | null, template?: Blob): Pr
     release();
     throw err;
   }
-}
-
-export function embeddedDataExists(dataDir: string): boolean {
-  return existsSync(join(dataDir, "pg", "PG_VERSION"));
 }

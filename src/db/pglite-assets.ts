@@ -10,7 +10,7 @@ import pgliteWasmPath from "@electric-sql/pglite/pglite.wasm" with { type: "file
 import initdbWasmPath from "@electric-sql/pglite/initdb.wasm" with { type: "file" };
 import pgliteDataPath from "@electric-sql/pglite/pglite.data" with { type: "file" };
 
-export interface EmbeddedPGliteAssets {
+interface EmbeddedPGliteAssets {
   pgliteWasmModule: WebAssembly.Module;
   initdbWasmModule: WebAssembly.Module;
   fsBundle: Blob;

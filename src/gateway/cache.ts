@@ -3,7 +3,7 @@ import { createId } from "@paralleldrive/cuid2";
 import type { Sql } from "../db/client.ts";
 import type { ChangeBus, ChangeEvent } from "../events.ts";
 import type { Logger } from "../logger.ts";
-import type { GatewayProvider } from "./router.ts";
+import type { ProviderConfig } from "../providers/model.ts";
 import type { ScopeLimits } from "../governance/limits.ts";
 
 export interface GatewayKey {
@@ -18,7 +18,7 @@ export interface GatewayKey {
 }
 
 export interface WorkspaceRuntime {
-  providers: GatewayProvider[];
+  providers: ProviderConfig[];
   logContent: boolean;
   /** The workspace's own rate limits and budget (all its keys together); absent = none. */
   limits?: ScopeLimits;

@@ -1,10 +1,7 @@
-import type { ProviderConfig } from "../providers/service.ts";
-
-/** A provider entry as the gateway uses it, key decrypted (providers/service.ts loadProviderConfigs). */
-export type GatewayProvider = ProviderConfig;
+import type { ProviderConfig } from "../providers/model.ts";
 
 export interface Candidate {
-  provider: GatewayProvider;
+  provider: ProviderConfig;
   /** The model name sent upstream, after model_map. */
   upstreamModel: string;
   coolingDown: boolean;
@@ -27,7 +24,7 @@ export function matchesModel(pattern: string, model: string): boolean {
 }
 
 /** An entry serves a model when its patterns match it, when it has an alias for it, or when it lists no patterns. */
-export function serves(p: GatewayProvider, model: string): boolean {
+export function serves(p: ProviderConfig, model: string): boolean {
   if (Object.hasOwn(p.model_map, model)) return true;
   if (p.models.length === 0) return true;
   return p.models.some((pattern) => matchesModel(pattern, model));
@@ -37,7 +34,7 @@ export function serves(p: GatewayProvider, model: string): boolean {
  * `<entry name>/<model>` pins one entry, but only when the prefix names an entry of this workspace:
  * OpenRouter-style model ids ("openai/gpt-4o") contain slashes too.
  */
-export function parsePin(model: string, providers: GatewayProvider[]): { pinned: GatewayProvider | null; model: string } {
+export function parsePin(model: string, providers: ProviderConfig[]): { pinned: ProviderConfig | null; model: string } {
   const slash = model.indexOf("/");
   if (slash > 0) {
     const name = model.slice(0, slash).toLowerCase();
@@ -84,7 +81,7 @@ export class Cooldowns {
 
 /** Enabled entries that serve the model, by priority; entries cooling down go last, not away. */
 export function selectCandidates(
-  providers: GatewayProvider[],
+  providers: ProviderConfig[],
   requested: string,
   cooldowns: Cooldowns,
 ): { candidates: Candidate[]; model: string; pinned: boolean } {
@@ -103,7 +100,7 @@ export function selectCandidates(
 }
 
 /** Model ids a workspace can name without guessing: explicit patterns and aliases. */
-export function listedModels(providers: GatewayProvider[]): { id: string; owned_by: string }[] {
+export function listedModels(providers: ProviderConfig[]): { id: string; owned_by: string }[] {
   const seen = new Map<string, string>();
   for (const p of providers) {
     if (!p.enabled) continue;

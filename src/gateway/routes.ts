@@ -1,7 +1,7 @@
 import { Elysia } from "elysia";
 import * as v from "valibot";
 import { requestIdFrom } from "../ids.ts";
-import type { AppDeps } from "../app.ts";
+import type { AppDeps } from "../deps.ts";
 import { ApiError } from "../http/errors.ts";
 import type { ChatRequest } from "../adapters/index.ts";
 import { ChatCompletionBody } from "./model.ts";

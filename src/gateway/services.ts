@@ -13,7 +13,8 @@ import { GatewayCache } from "./cache.ts";
 import { ModelLists, type ModelListTimes } from "./model-lists.ts";
 import { readBounded } from "../http/body.ts";
 import { MAX_UPSTREAM_BODY_BYTES } from "./proxy.ts";
-import { Cooldowns, type GatewayProvider } from "./router.ts";
+import { Cooldowns } from "./router.ts";
+import type { ProviderConfig } from "../providers/model.ts";
 import { Governance } from "../governance/admit.ts";
 import type { GovernorOptions } from "../governance/governor.ts";
 
@@ -28,7 +29,7 @@ export interface GatewayServices {
   /** The only way to reach a provider: addresses checked after DNS and pinned (src/net/fetch.ts). */
   fetch: UpstreamFetch;
   /** Model ids an entry's provider reports (model-lists.ts: short deadline, stale-while-revalidate; [] when never listed). */
-  upstreamModels(p: GatewayProvider): Promise<string[]>;
+  upstreamModels(p: ProviderConfig): Promise<string[]>;
   /** Aborted by drain(): in-flight upstream calls stop, open streams end with a server_shutting_down error event. */
   draining: AbortSignal;
   /** Shutdown's deadline passed: end what is still open (each request still writes its log row). */

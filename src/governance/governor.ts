@@ -67,7 +67,7 @@ interface Reservation {
   at: number;
 }
 
-export type Admission =
+type Admission =
   | { ok: true; rates: RateScope[]; resetMs: number }
   | { ok: false; rate: Extract<RateVerdict, { ok: false }>; rates: RateScope[]; resetMs: number }
   | { ok: false; budget: BudgetScope; rates: RateScope[]; resetMs: number };

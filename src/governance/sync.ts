@@ -17,7 +17,7 @@ export interface SpendQuery {
   since: number;
 }
 
-export interface Exchanged {
+interface Exchanged {
   rates: Map<string, { window: number; requests: number; tokens: number }>;
   spend: Map<string, number>;
 }

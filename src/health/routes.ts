@@ -1,9 +1,9 @@
 import { Elysia } from "elysia";
-import type { AppDeps } from "../app.ts";
+import type { AppDeps } from "../deps.ts";
 
 export function healthRoutes(deps: AppDeps) {
   return new Elysia()
-    .get("/healthz", () => ({ status: "ok" }))
+    .get("/healthz", () => ({ status: "ok" }), { detail: { summary: "Liveness: the process is up" } })
     .get("/readyz", async ({ set }) => {
       try {
         await deps.sql`select 1`;
@@ -12,5 +12,5 @@ export function healthRoutes(deps: AppDeps) {
         set.status = 503;
         return { status: "unavailable", database: "unreachable" };
       }
-    });
+    }, { detail: { summary: "Readiness: the database answers" } });
 }

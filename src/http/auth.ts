@@ -1,7 +1,7 @@
 import { Elysia } from "elysia";
 import { jwt } from "@elysiajs/jwt";
 import { createId } from "@paralleldrive/cuid2";
-import type { AppDeps } from "../app.ts";
+import type { AppDeps } from "../deps.ts";
 import { deriveKey, hmac, safeEqual } from "../crypto.ts";
 import type { PublicUser } from "../accounts/service.ts";
 import { getMembership, type Membership } from "../workspaces/service.ts";

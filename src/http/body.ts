@@ -22,7 +22,7 @@ const mib = (n: number) => (n >= 1024 * 1024 ? `${n / (1024 * 1024)} MiB` : `${n
 /** Status for input refused by this layer: the gateway answers 400 like OpenAI, the API 422 like its validation. */
 const badInputStatus = (path: string) => (isGateway(path) ? 400 : 422);
 
-export function tooLarge(limit: number): ApiError {
+function tooLarge(limit: number): ApiError {
   // Closing the connection stops a client that is still uploading what we refused.
   return new ApiError(413, `the request body exceeds ${mib(limit)}`, { code: "request_too_large", headers: { connection: "close" } });
 }
@@ -79,7 +79,7 @@ export async function readPrefix(stream: ReadableStream<Uint8Array> | null, limi
 }
 
 /** The depth of the deepest array/object in a JSON text, without recursion; stops once past `max`. */
-export function jsonDepthExceeds(text: string, max: number): boolean {
+function jsonDepthExceeds(text: string, max: number): boolean {
   let depth = 0;
   let inString = false;
   for (let i = 0; i < text.length; i++) {
@@ -96,7 +96,7 @@ export function jsonDepthExceeds(text: string, max: number): boolean {
 }
 
 /** `messages[0].content` for the first string (or key) holding a NUL character; null when none does. */
-export function nulPath(value: unknown): string | null {
+function nulPath(value: unknown): string | null {
   const stack: Array<[unknown, string]> = [[value, ""]];
   while (stack.length) {
     const [v, path] = stack.pop()!;

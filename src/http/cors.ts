@@ -9,7 +9,7 @@
  * Request headers a browser client may send: the OpenAI SDK's, the Anthropic SDK's (its key in
  * x-api-key, for /v1/messages), ours, and both SDKs' x-stainless-* family.
  */
-export const CORS_ALLOW_HEADERS: readonly string[] = [
+const CORS_ALLOW_HEADERS: readonly string[] = [
   "authorization",
   "content-type",
   "x-request-id",
@@ -25,7 +25,7 @@ export const CORS_ALLOW_HEADERS: readonly string[] = [
 const STAINLESS = /^x-stainless-[a-z0-9-]{1,64}$/;
 
 /** Response headers scripts may read (Expose-Headers takes no prefix wildcards: each is named). */
-export const CORS_EXPOSE_HEADERS = [
+const CORS_EXPOSE_HEADERS = [
   "x-request-id",
   "x-perpetuo-provider",
   "x-perpetuo-attempts",
@@ -40,9 +40,9 @@ export const CORS_EXPOSE_HEADERS = [
   "x-should-retry",
 ].join(", ");
 
-export const CORS_MAX_AGE_SECONDS = 600;
+const CORS_MAX_AGE_SECONDS = 600;
 
-export interface CorsPolicy {
+interface CorsPolicy {
   /** Any origin ("*" configured). */
   any: boolean;
   origins: ReadonlySet<string>;
@@ -55,7 +55,7 @@ export function corsPolicy(configured: readonly string[]): CorsPolicy | null {
 }
 
 /** The Access-Control-Allow-Origin value for this Origin header, or null when it is not allowed. */
-export function allowedOrigin(policy: CorsPolicy, origin: string | null): string | null {
+function allowedOrigin(policy: CorsPolicy, origin: string | null): string | null {
   if (!origin) return null;
   if (policy.any) return "*";
   return policy.origins.has(origin) ? origin : null;
@@ -80,7 +80,7 @@ export function pathOf(url: string): string {
   return q < 0 ? url.slice(start) : url.slice(start, q);
 }
 
-export const isGatewayPath = (path: string) => path === "/v1" || path.startsWith("/v1/");
+const isGatewayPath = (path: string) => path === "/v1" || path.startsWith("/v1/");
 
 type HeaderBag = Record<string, unknown>;
 

@@ -1,8 +1,9 @@
 import type { Logger } from "../logger.ts";
 import { requestIdFrom } from "../ids.ts";
+import type { FormErrors } from "../../views/context.ts";
 
 /** The one error shape every JSON route answers with, OpenAI's: {error:{message,type,param,code}}. */
-export interface ErrorBody {
+interface ErrorBody {
   error: { message: string; type: string; param: string | null; code: string | null };
 }
 
@@ -35,9 +36,49 @@ export class ApiError extends Error {
     this.param = opts.param ?? null;
     this.headers = opts.headers ?? {};
   }
+  /** For programs: OpenAI's shape, under /v1 and on the JSON API alike. */
   body(): ErrorBody {
     return { error: { message: this.message, type: this.type, param: this.param, code: this.code } };
   }
+  /** For a form: the message beside the field it names (`models[2]` is the models field), else above the form. */
+  formErrors(): FormErrors {
+    const field = this.param?.replace(/\[.*$/, "") ?? null;
+    return field ? { fields: { [field]: sentence(this.message, field) } } : { fields: {}, form: sentence(this.message) };
+  }
+  /** For an error page: its status, title and one sentence; null for a server error, which is logged and numbered instead. */
+  page(): DashboardPage | null {
+    if (this.status === 403 && this.code === "csrf_failed") return { status: 403, title: "This form has expired", message: FORM_EXPIRED };
+    if (this.status === 403) return { status: 403, title: "Not allowed", message: sentence(this.message) };
+    if (this.status === 404) return NOT_FOUND_PAGE;
+    if (this.status < 500) return { status: this.status, title: "Something is not right", message: sentence(this.message) };
+    return null;
+  }
+}
+
+export interface DashboardPage {
+  status: number;
+  title: string;
+  message: string;
+}
+
+const FORM_EXPIRED =
+  "The request was missing its security token or came from another site, so nothing was changed. Go back, reload the page and try again.";
+export const NOT_FOUND_PAGE: DashboardPage = { status: 404, title: "Not found", message: "This page does not exist, or you do not have access to it." };
+
+/**
+ * A message as a sentence beside its field or on a page, the one wording rule of the dashboard: a leading field
+ * name is dropped ("name must not be empty" beside Name reads "Must not be empty."), then capitalised and ended.
+ */
+export function sentence(message: string, field: string | null = null): string {
+  let m = message;
+  for (const p of field ? [field, field.replace(/_/g, " ")] : []) {
+    if (m.toLowerCase().startsWith(`${p.toLowerCase()} `)) {
+      m = m.slice(p.length + 1);
+      break;
+    }
+  }
+  m = m.charAt(0).toUpperCase() + m.slice(1);
+  return /[.!?]$/.test(m) ? m : `${m}.`;
 }
 
 export const notFound = (what: string) => new ApiError(404, `${what} not found`, { code: "not_found" });
@@ -62,7 +103,7 @@ interface ValibotIssueLike {
 }
 
 /** `messages[0].content` style, as OpenAI names fields in its errors. */
-export function issuePath(path: ValibotPathItem[] | undefined): string | null {
+function issuePath(path: ValibotPathItem[] | undefined): string | null {
   if (!path || path.length === 0) return null;
   let out = "";
   for (const item of path) {
@@ -73,7 +114,7 @@ export function issuePath(path: ValibotPathItem[] | undefined): string | null {
   return out;
 }
 
-export function issueMessage(issue: ValibotIssueLike, param: string | null): string {
+function issueMessage(issue: ValibotIssueLike, param: string | null): string {
   const name = param ?? "body";
   // Valibot reports a missing key as a type mismatch against `undefined`; say it plainly.
   if (issue.input === undefined && (issue.kind === "schema" || issue.type === "object")) return `${name} is required`;
@@ -86,7 +127,7 @@ export function issueMessage(issue: ValibotIssueLike, param: string | null): str
 }
 
 /** Turns an Elysia VALIDATION error (valibot through Standard Schema) into our error. */
-export function validationToApiError(error: unknown, status: number): ApiError {
+function validationToApiError(error: unknown, status: number): ApiError {
   const e = error as { type?: string; valueError?: ValibotIssueLike };
   const issue = e.valueError ?? {};
   const param = issuePath(issue.path);
@@ -95,7 +136,7 @@ export function validationToApiError(error: unknown, status: number): ApiError {
   return new ApiError(status, message, { code: "invalid_value", param });
 }
 
-export function jsonError(err: ApiError): Response {
+function jsonError(err: ApiError): Response {
   return new Response(JSON.stringify(err.body()), {
     status: err.status,
     headers: { "content-type": "application/json", ...err.headers },

@@ -1,6 +1,7 @@
 import { Elysia } from "elysia";
-import type { AppDeps } from "../app.ts";
+import type { AppDeps } from "../deps.ts";
 import { authPlugin } from "../http/auth.ts";
+import { actorFor } from "../events.ts";
 import { AcceptInvitationBody, CreateInvitationBody, InvitationParams, InvitationsParams } from "./model.ts";
 import { acceptInvitation, createInvitation, listInvitations, revokeInvitation } from "./service.ts";
 
@@ -16,8 +17,7 @@ export function invitationsRoutes(deps: AppDeps) {
     .post(
       "/workspaces/:id/invitations",
       async ({ params, body, session, membership, set }) => {
-        const { view, token } = await createInvitation(deps.sql, params.id, { id: session.user.id, role: membership.role }, body);
-        deps.logger.info("invitation created", { workspace_id: params.id, invitation_id: view.id, role: view.role, user_id: session.user.id });
+        const { view, token } = await createInvitation(actorFor(deps, session.user.id), params.id, membership.role, body);
         set.status = 201;
         // The only time the token is shown.
         return { ...view, token, link: invitationLink(deps, token) };
@@ -37,19 +37,14 @@ export function invitationsRoutes(deps: AppDeps) {
     .delete(
       "/workspaces/:id/invitations/:iid",
       async ({ params, session, membership, set }) => {
-        await revokeInvitation(deps.sql, params.id, params.iid, membership);
-        deps.logger.info("invitation revoked", { workspace_id: params.id, invitation_id: params.iid, user_id: session.user.id });
+        await revokeInvitation(actorFor(deps, session.user.id), params.id, params.iid, membership.role);
         set.status = 204;
       },
       { workspace: "admin", params: InvitationParams, detail: { summary: "Revoke an invitation (admin); its link stops working" } },
     )
     .post(
       "/invitations/accept",
-      async ({ body, session }) => {
-        const workspace = await acceptInvitation(deps.sql, body.token, session.user);
-        deps.logger.info("invitation accepted", { workspace_id: workspace.id, user_id: session.user.id });
-        return { workspace };
-      },
+      async ({ body, session }) => ({ workspace: await acceptInvitation(actorFor(deps, session.user.id), body.token, session.user.email) }),
       {
         auth: true,
         body: AcceptInvitationBody,

@@ -5,14 +5,15 @@ import { ApiError, conflict } from "../http/errors.ts";
 import { RANK } from "../http/auth.ts";
 import type { Membership } from "../workspaces/service.ts";
 import type { CreateInvitationInput } from "./model.ts";
+import { audit, type Actor } from "../events.ts";
 
 type Role = Membership["role"];
 
-export const INVITATION_TTL_MS = 7 * 24 * 3600_000;
+const INVITATION_TTL_MS = 7 * 24 * 3600_000;
 
-export type InvitationStatus = "pending" | "accepted" | "revoked" | "expired";
+type InvitationStatus = "pending" | "accepted" | "revoked" | "expired";
 
-export interface InvitationView {
+interface InvitationView {
   id: string;
   email: string;
   role: Role;
@@ -25,7 +26,7 @@ export interface InvitationView {
 }
 
 /** What the invitation page shows to whoever holds the link. */
-export interface InvitationDetails {
+interface InvitationDetails {
   email: string;
   role: Role;
   status: InvitationStatus;
@@ -91,13 +92,14 @@ export function invitationProblem(status: InvitationStatus | "unknown" | "other_
  * and inviting an address again replaces its pending invitation, whose link stops working.
  */
 export async function createInvitation(
-  sql: Sql,
+  actor: Actor,
   workspaceId: string,
-  inviter: { id: string; role: Role },
+  inviterRole: Role,
   input: CreateInvitationInput,
 ): Promise<{ view: InvitationView; token: string }> {
-  if (RANK[input.role] > RANK[inviter.role]) {
-    throw new ApiError(403, `a workspace ${inviter.role} cannot invite with the ${input.role} role`, { code: "role_above_yours", param: "role" });
+  const { sql } = actor;
+  if (RANK[input.role] > RANK[inviterRole]) {
+    throw new ApiError(403, `a workspace ${inviterRole} cannot invite with the ${input.role} role`, { code: "role_above_yours", param: "role" });
   }
   const [member] = await sql`
     select 1 from workspace_members m join users u on u.id = m.user_id
@@ -112,17 +114,17 @@ export async function createInvitation(
       where workspace_id = ${workspaceId} and lower(email) = lower(${input.email}) and accepted_at is null and revoked_at is null`;
     await tx`
       insert into invitations (id, workspace_id, email, role, token_hash, invited_by, expires_at)
-      values (${id}, ${workspaceId}, ${input.email}, ${input.role}, ${hashToken(token)}, ${inviter.id}, ${expires})`;
+      values (${id}, ${workspaceId}, ${input.email}, ${input.role}, ${hashToken(token)}, ${actor.userId}, ${expires})`;
   });
-  const view = await getInvitation(sql, workspaceId, id);
-  return { view: view!, token };
+  audit(actor, "invitation created", { workspace_id: workspaceId, invitation_id: id, role: input.role });
+  return { view: (await getInvitation(sql, workspaceId, id))!, token };
 }
 
 const selectInvitations = (sql: Sql) => sql`
   select i.id, i.email, i.role, i.created_at, i.expires_at, i.invited_by, u.email as invited_by_email, i.accepted_at, i.revoked_at
   from invitations i left join users u on u.id = i.invited_by`;
 
-export async function getInvitation(sql: Sql, workspaceId: string, id: string): Promise<InvitationView | null> {
+async function getInvitation(sql: Sql, workspaceId: string, id: string): Promise<InvitationView | null> {
   const [row] = await sql<Row[]>`${selectInvitations(sql)} where i.workspace_id = ${workspaceId} and i.id = ${id}`;
   return row ? toView(row) : null;
 }
@@ -138,14 +140,16 @@ export async function listInvitations(sql: Sql, workspaceId: string, opts: { pen
 }
 
 /** Revokes a pending invitation; revoking twice is harmless. A used one cannot be revoked (the member is in). */
-export async function revokeInvitation(sql: Sql, workspaceId: string, id: string, revoker: { role: Role }): Promise<InvitationView> {
+export async function revokeInvitation(actor: Actor, workspaceId: string, id: string, revokerRole: Role): Promise<InvitationView> {
+  const { sql } = actor;
   const current = await getInvitation(sql, workspaceId, id);
   if (!current) throw new ApiError(404, "invitation not found", { code: "not_found" });
-  if (RANK[current.role] > RANK[revoker.role]) {
-    throw new ApiError(403, `a workspace ${revoker.role} cannot revoke an invitation with the ${current.role} role`, { code: "role_above_yours" });
+  if (RANK[current.role] > RANK[revokerRole]) {
+    throw new ApiError(403, `a workspace ${revokerRole} cannot revoke an invitation with the ${current.role} role`, { code: "role_above_yours" });
   }
   if (current.status === "accepted") throw conflict("this invitation has already been used; it cannot be revoked");
   await sql`update invitations set revoked_at = coalesce(revoked_at, now()) where workspace_id = ${workspaceId} and id = ${id}`;
+  audit(actor, "invitation revoked", { workspace_id: workspaceId, invitation_id: id });
   return (await getInvitation(sql, workspaceId, id))!;
 }
 
@@ -194,9 +198,11 @@ export async function joinWorkspace(tx: TransactionSql, workspaceId: string, use
 }
 
 /** A signed-in user accepts an invitation sent to their address and joins its workspace. */
-export async function acceptInvitation(sql: Sql, token: string, user: { id: string; email: string }) {
-  return sql.begin(async (tx) => {
-    const inv = await claimInvitation(tx, token, user.email, user.id);
-    return joinWorkspace(tx, inv.workspace_id, user.id, inv.role);
+export async function acceptInvitation(actor: Actor, token: string, email: string) {
+  const workspace = await actor.sql.begin(async (tx) => {
+    const inv = await claimInvitation(tx, token, email, actor.userId);
+    return joinWorkspace(tx, inv.workspace_id, actor.userId, inv.role);
   });
+  audit(actor, "invitation accepted", { workspace_id: workspace.id });
+  return workspace;
 }

@@ -1,6 +1,7 @@
 import { Elysia } from "elysia";
-import type { AppDeps } from "../app.ts";
+import type { AppDeps } from "../deps.ts";
 import { authPlugin } from "../http/auth.ts";
+import { actorFor } from "../events.ts";
 import { ChangeRoleBody, MemberParams, MembersParams, TransferOwnershipBody } from "./model.ts";
 import { changeRole, listMembers, removeMember, transferOwnership } from "./service.ts";
 
@@ -15,11 +16,7 @@ export function membersRoutes(deps: AppDeps) {
     })
     .patch(
       "/members/:uid",
-      async ({ params, body, session }) => {
-        const member = await changeRole(deps.sql, params.id, session.user.id, params.uid, body.role);
-        deps.logger.info("member role changed", { workspace_id: params.id, member_id: params.uid, role: member.role, user_id: session.user.id });
-        return member;
-      },
+      async ({ params, body, session }) => changeRole(actorFor(deps, session.user.id), params.id, params.uid, body.role),
       {
         workspace: "admin",
         params: MemberParams,
@@ -30,9 +27,7 @@ export function membersRoutes(deps: AppDeps) {
     .delete(
       "/members/:uid",
       async ({ params, session, set }) => {
-        await removeMember(deps.sql, params.id, session.user.id, params.uid);
-        const left = params.uid === session.user.id;
-        deps.logger.info(left ? "member left" : "member removed", { workspace_id: params.id, member_id: params.uid, user_id: session.user.id });
+        await removeMember(actorFor(deps, session.user.id), params.id, params.uid);
         set.status = 204;
       },
       {
@@ -44,11 +39,7 @@ export function membersRoutes(deps: AppDeps) {
     )
     .post(
       "/transfer-ownership",
-      async ({ params, body, session }) => {
-        const result = await transferOwnership(deps.sql, params.id, session.user.id, body.user_id);
-        deps.logger.info("ownership transferred", { workspace_id: params.id, member_id: body.user_id, user_id: session.user.id });
-        return result;
-      },
+      async ({ params, body, session }) => transferOwnership(actorFor(deps, session.user.id), params.id, body.user_id),
       {
         workspace: "owner",
         params: MembersParams,

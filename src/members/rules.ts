@@ -2,7 +2,7 @@ import { RANK } from "../http/auth.ts";
 import type { Role } from "./service.ts";
 
 /** What a viewer may do to one row of the members list; the service enforces the same rules. */
-export interface MemberActions {
+interface MemberActions {
   /** The roles offered in the row's select; null when the role cannot be changed from here. */
   roles: Role[] | null;
   remove: boolean;

@@ -2,10 +2,11 @@ import type { Sql, TransactionSql } from "../db/client.ts";
 import { ApiError, forbidden, invalid, notFound } from "../http/errors.ts";
 import { RANK } from "../http/auth.ts";
 import type { Membership } from "../workspaces/service.ts";
+import { audit, type Actor } from "../events.ts";
 
 export type Role = Membership["role"];
 
-export interface MemberView {
+interface MemberView {
   user_id: string;
   email: string;
   name: string | null;
@@ -65,12 +66,12 @@ async function targetOf(tx: TransactionSql, workspaceId: string, userId: string)
  * Sets a member's role. Owners may set any role on anyone; admins may change members and admins
  * (themselves included) but neither touch an owner nor make one. The last owner keeps the role.
  */
-export async function changeRole(sql: Sql, workspaceId: string, actorId: string, userId: string, role: Role): Promise<MemberView> {
-  return locked(sql, workspaceId, actorId, async (tx, actor, owners) => {
-    if (RANK[actor] < RANK.admin) throw forbidden(`this needs the admin role in the workspace; you are ${actor}`);
+export async function changeRole(actor: Actor, workspaceId: string, userId: string, role: Role): Promise<MemberView> {
+  const member = await locked(actor.sql, workspaceId, actor.userId, async (tx, mine, owners) => {
+    if (RANK[mine] < RANK.admin) throw forbidden(`this needs the admin role in the workspace; you are ${mine}`);
     const target = await targetOf(tx, workspaceId, userId);
-    if (actor !== "owner" && target.role === "owner") throw forbidden("only an owner can change an owner's role");
-    if (actor !== "owner" && role === "owner") {
+    if (mine !== "owner" && target.role === "owner") throw forbidden("only an owner can change an owner's role");
+    if (mine !== "owner" && role === "owner") {
       throw new ApiError(403, "only an owner can make someone an owner", { code: "forbidden", param: "role" });
     }
     if (target.role === role) return target;
@@ -78,6 +79,8 @@ export async function changeRole(sql: Sql, workspaceId: string, actorId: string,
     await tx`update workspace_members set role = ${role} where workspace_id = ${workspaceId} and user_id = ${userId}`;
     return { ...target, role };
   });
+  audit(actor, "member role changed", { workspace_id: workspaceId, member_id: userId, role: member.role });
+  return member;
 }
 
 /**
@@ -86,16 +89,18 @@ export async function changeRole(sql: Sql, workspaceId: string, actorId: string,
  * database on every request, never cached. Invitations the member sent stay valid (they were
  * sent for the workspace; its admins see and revoke them), and so do gateway keys they created.
  */
-export async function removeMember(sql: Sql, workspaceId: string, actorId: string, userId: string): Promise<MemberView> {
-  return locked(sql, workspaceId, actorId, async (tx, actor, owners) => {
-    const self = actorId === userId;
-    if (!self && RANK[actor] < RANK.admin) throw forbidden("members can only remove themselves (leave the workspace)");
+export async function removeMember(actor: Actor, workspaceId: string, userId: string): Promise<MemberView> {
+  const removed = await locked(actor.sql, workspaceId, actor.userId, async (tx, mine, owners) => {
+    const self = actor.userId === userId;
+    if (!self && RANK[mine] < RANK.admin) throw forbidden("members can only remove themselves (leave the workspace)");
     const target = await targetOf(tx, workspaceId, userId);
-    if (!self && actor !== "owner" && target.role === "owner") throw forbidden("only an owner can remove an owner");
+    if (!self && mine !== "owner" && target.role === "owner") throw forbidden("only an owner can remove an owner");
     if (target.role === "owner" && owners <= 1) throw lastOwner(self ? "you cannot leave" : "this member cannot be removed");
     await tx`delete from workspace_members where workspace_id = ${workspaceId} and user_id = ${userId}`;
     return target;
   });
+  audit(actor, userId === actor.userId ? "member left" : "member removed", { workspace_id: workspaceId, member_id: userId });
+  return removed;
 }
 
 /**
@@ -103,19 +108,20 @@ export async function removeMember(sql: Sql, workspaceId: string, actorId: strin
  * owner) becomes admin. Handing it to someone who is already an owner is stepping down.
  */
 export async function transferOwnership(
-  sql: Sql,
+  actor: Actor,
   workspaceId: string,
-  actorId: string,
   userId: string,
 ): Promise<{ owner: MemberView; previous_owner: MemberView }> {
-  return locked(sql, workspaceId, actorId, async (tx, actor) => {
-    if (actor !== "owner") throw forbidden(`this needs the owner role in the workspace; you are ${actor}`);
-    if (userId === actorId) throw invalid("user_id must be another member of the workspace: you already own it", "user_id");
+  const result = await locked(actor.sql, workspaceId, actor.userId, async (tx, mine) => {
+    if (mine !== "owner") throw forbidden(`this needs the owner role in the workspace; you are ${mine}`);
+    if (userId === actor.userId) throw invalid("user_id must be another member of the workspace: you already own it", "user_id");
     const target = await getMember(tx, workspaceId, userId);
     if (!target) throw invalid("user_id is not a member of this workspace; invite them first", "user_id");
     await tx`update workspace_members set role = 'owner' where workspace_id = ${workspaceId} and user_id = ${userId}`;
-    await tx`update workspace_members set role = 'admin' where workspace_id = ${workspaceId} and user_id = ${actorId}`;
-    const previous = await getMember(tx, workspaceId, actorId);
+    await tx`update workspace_members set role = 'admin' where workspace_id = ${workspaceId} and user_id = ${actor.userId}`;
+    const previous = await getMember(tx, workspaceId, actor.userId);
     return { owner: { ...target, role: "owner" as const }, previous_owner: previous! };
   });
+  audit(actor, "ownership transferred", { workspace_id: workspaceId, member_id: userId });
+  return result;
 }

@@ -6,7 +6,7 @@ export const MAX_MODEL_LABELS = 200;
 export const OTHER = "other";
 
 /** What the scrape reads from elsewhere in the process; any of it may be absent. */
-export interface MetricSources {
+interface MetricSources {
   /** Cooldowns started since start (Cooldowns.started). */
   cooldownsStarted?: () => number;
   /** LogQueue.stats(). */

@@ -1,6 +1,6 @@
 import { Elysia } from "elysia";
 import { createHash, timingSafeEqual } from "node:crypto";
-import type { AppDeps } from "../app.ts";
+import type { AppDeps } from "../deps.ts";
 import { ApiError } from "../http/errors.ts";
 import { CONTENT_TYPE } from "./registry.ts";
 

@@ -50,7 +50,7 @@ function inV4(ip: number, ranges: V4Range[]): boolean {
 }
 
 /** Dotted-quad IPv4 (the canonical form `new URL` and DNS give) as four numbers, or null. */
-export function parseIPv4(text: string): number[] | null {
+function parseIPv4(text: string): number[] | null {
   const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
   if (!m) return null;
   const parts = m.slice(1).map(Number);
@@ -58,7 +58,7 @@ export function parseIPv4(text: string): number[] | null {
 }
 
 /** Eight 16-bit groups, or null. Accepts compressed forms and a dotted IPv4 tail; a zone id (%eth0) is dropped. */
-export function parseIPv6(text: string): number[] | null {
+function parseIPv6(text: string): number[] | null {
   let s = text.toLowerCase().replace(/%.*$/, "");
   const tail = /(\d+\.\d+\.\d+\.\d+)$/.exec(s);
   if (tail) {

@@ -10,7 +10,7 @@
 import { lookup as dnsLookup } from "node:dns/promises";
 import { addressTier, hostTier, isIpLiteral, tierProblem, type AddressTier } from "./address.ts";
 
-export interface ResolvedAddress {
+interface ResolvedAddress {
   address: string;
   family: number;
 }
@@ -33,7 +33,7 @@ export class BlockedAddressError extends Error {
 
 export const systemLookup: Lookup = (host) => dnsLookup(host, { all: true, verbatim: true });
 
-export interface GuardOptions {
+interface GuardOptions {
   allowPrivate: boolean;
   lookup?: Lookup;
   /** How long a resolution is reused; the hot path must not wait on DNS per request. */

@@ -30,7 +30,7 @@ th{font-weight:600;color:var(--muted);font-size:13px}td table{margin:4px 0 0}.re
 h4{margin:12px 0 2px;font-size:14px}details summary{cursor:pointer;color:var(--muted);font-size:13px}
 `;
 
-export const DOCS_STYLE_HASH = `sha256-${createHash("sha256").update(STYLE).digest("base64")}`;
+const DOCS_STYLE_HASH = `sha256-${createHash("sha256").update(STYLE).digest("base64")}`;
 
 /** No scripts, nothing from elsewhere; only the inline stylesheet above. */
 export const DOCS_CSP = `default-src 'none'; script-src 'self'; style-src '${DOCS_STYLE_HASH}'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
@@ -91,7 +91,7 @@ function schemaBlock(schema: Schema | undefined): string {
   return `${propertiesTable(schema) || `<p><code>${escapeHtml(describeSchema(schema))}</code></p>`}<details><summary>JSON Schema</summary><pre>${escapeHtml(JSON.stringify(schema, null, 2))}</pre></details>`;
 }
 
-export const anchorFor = (method: string, path: string) => `op-${method}-${path}`.replace(/[^A-Za-z0-9_-]+/g, "-");
+const anchorFor = (method: string, path: string) => `op-${method}-${path}`.replace(/[^A-Za-z0-9_-]+/g, "-");
 
 function securityText(doc: OpenApiDocument, security: OpenAPIV3_1.SecurityRequirementObject[] | undefined): string {
   const list = security ?? doc.security ?? [];
@@ -143,7 +143,7 @@ ${paramsHtml}${bodyHtml}${responses ? `<h4>Responses</h4><table>${responses}</ta
 }
 
 /** Every operation of the document, grouped by its first tag in the document's tag order. */
-export function operationsByTag(doc: OpenApiDocument): Map<string, { method: string; path: string; op: OpenAPIV3_1.OperationObject }[]> {
+function operationsByTag(doc: OpenApiDocument): Map<string, { method: string; path: string; op: OpenAPIV3_1.OperationObject }[]> {
   const groups = new Map<string, { method: string; path: string; op: OpenAPIV3_1.OperationObject }[]>();
   for (const tag of doc.tags ?? []) groups.set(tag.name, []);
   for (const [path, item] of Object.entries(doc.paths ?? {})) {

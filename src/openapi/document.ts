@@ -11,7 +11,7 @@ import type { OpenAPIV3_1 } from "openapi-types";
 export type OpenApiDocument = OpenAPIV3_1.Document;
 type Operation = OpenAPIV3_1.OperationObject;
 
-export const OPENAPI_VERSION = "3.1.0";
+const OPENAPI_VERSION = "3.1.0";
 export const HTTP_METHODS = ["get", "put", "post", "delete", "options", "head", "patch", "trace"] as const;
 
 /** Routes that are not part of the API: the document itself, its page, static files. */
@@ -25,7 +25,7 @@ export function toOpenApiPath(path: string): string {
   return p.length > 1 ? p.replace(/\/+$/, "") : p;
 }
 
-export const SECURITY_SCHEMES: Record<string, OpenAPIV3_1.SecuritySchemeObject> = {
+const SECURITY_SCHEMES: Record<string, OpenAPIV3_1.SecuritySchemeObject> = {
   session: {
     type: "http",
     scheme: "bearer",
@@ -61,7 +61,7 @@ const NONE: OpenAPIV3_1.SecurityRequirementObject[] = [];
 const PUBLIC_API = new Set(["POST /auth/signup", "POST /auth/login"]);
 
 /** Who may call a route, unless its `detail.security` says otherwise. */
-export function defaultSecurity(method: string, path: string): OpenAPIV3_1.SecurityRequirementObject[] {
+function defaultSecurity(method: string, path: string): OpenAPIV3_1.SecurityRequirementObject[] {
   const key = `${method.toUpperCase()} ${path}`;
   if (path === "/v1" || path.startsWith("/v1/")) return GATEWAY;
   if (PUBLIC_API.has(key)) return NONE;
@@ -70,7 +70,7 @@ export function defaultSecurity(method: string, path: string): OpenAPIV3_1.Secur
   return NONE;
 }
 
-export function tagFor(path: string): string {
+function tagFor(path: string): string {
   if (path === "/v1" || path.startsWith("/v1/")) return "gateway";
   if (path.startsWith("/auth/")) return "auth";
   if (path === "/workspaces" || path.startsWith("/workspaces/")) return "workspaces";
@@ -78,7 +78,7 @@ export function tagFor(path: string): string {
   return "dashboard";
 }
 
-export const TAGS: OpenAPIV3_1.TagObject[] = [
+const TAGS: OpenAPIV3_1.TagObject[] = [
   { name: "gateway", description: "OpenAI-compatible endpoints (and Anthropic's Messages API) for applications; authenticated with a gateway key (prp_…)." },
   { name: "auth", description: "Accounts and sessions." },
   { name: "workspaces", description: "Workspaces and everything in them: members, provider keys, gateway keys, logs, usage." },
@@ -88,17 +88,8 @@ export const TAGS: OpenAPIV3_1.TagObject[] = [
 
 /** Summaries for routes whose definition has no `detail.summary`. */
 const SUMMARIES: Record<string, string> = {
-  "GET /healthz": "Liveness: the process is up",
-  "GET /readyz": "Readiness: the database answers",
   "GET /metrics": "Prometheus metrics",
-  "POST /auth/signup": "Create an account and get a session token",
-  "POST /auth/login": "Sign in and get a session token",
   "POST /auth/logout": "Sign out",
-  "GET /auth/me": "The signed-in user and their workspaces",
-  "GET /workspaces": "List your workspaces",
-  "POST /workspaces": "Create a workspace (you become its owner)",
-  "GET /workspaces/{id}": "Get a workspace",
-  "PUT /workspaces/{id}": "Rename a workspace (admin)",
   "POST /v1/chat/completions": "Create a chat completion (OpenAI-compatible; streams with stream: true)",
   "POST /v1/responses": "Create a response (OpenAI Responses API, stateless; streams with stream: true)",
   "GET /v1/models": "List the models the gateway key can reach",
@@ -106,21 +97,6 @@ const SUMMARIES: Record<string, string> = {
   "POST /v1/messages/count_tokens": "Estimate a Messages request's input tokens (Anthropic's count_tokens)",
   "GET /v1/models/{*}": "Get one model the gateway key can reach (ids may contain slashes)",
   "POST /v1/embeddings": "Create embeddings (OpenAI-compatible; float or base64)",
-  "GET /workspaces/{id}/providers": "List the workspace's provider keys",
-  "POST /workspaces/{id}/providers": "Add a provider key (admin)",
-  "POST /workspaces/{id}/providers/reorder": "Set the providers' priority order (admin)",
-  "GET /workspaces/{id}/providers/{pid}": "Get a provider key (the key itself is never returned)",
-  "PUT /workspaces/{id}/providers/{pid}": "Update a provider key (admin)",
-  "DELETE /workspaces/{id}/providers/{pid}": "Delete a provider key (admin)",
-  "POST /workspaces/{id}/providers/{pid}/test": "Test a provider key against its provider",
-  "GET /workspaces/{id}/api-keys": "List the workspace's gateway keys",
-  "POST /workspaces/{id}/api-keys": "Create a gateway key (prp_…; shown once)",
-  "GET /workspaces/{id}/api-keys/{kid}": "Get a gateway key",
-  "PATCH /workspaces/{id}/api-keys/{kid}": "Change a gateway key's name, limits, budget, allowed models or tags (admin)",
-  "POST /workspaces/{id}/api-keys/{kid}/revoke": "Revoke a gateway key",
-  "DELETE /workspaces/{id}/api-keys/{kid}": "Delete a gateway key",
-  "GET /workspaces/{id}/settings": "Get the workspace's settings",
-  "PUT /workspaces/{id}/settings": "Update the workspace's settings (admin)",
   "GET /workspaces/{id}/logs": "List request logs, newest first",
   "GET /workspaces/{id}/logs/{logId}": "Get one request log with its attempts",
   "GET /workspaces/{id}/usage": "Usage and cost over a period",
@@ -229,7 +205,7 @@ const ERROR_SCHEMA: OpenAPIV3_1.SchemaObject = {
   },
 };
 
-export interface DocumentOptions {
+interface DocumentOptions {
   version: string;
   /** Where users reach Perpetuo; becomes the document's server. */
   publicUrl?: string;

@@ -1,5 +1,5 @@
 import type { AnyElysia } from "elysia";
-import type { AppDeps } from "../app.ts";
+import type { AppDeps } from "../deps.ts";
 import { VERSION } from "../cli/usage.ts";
 import { buildOpenApiDocument, type OpenApiDocument } from "./document.ts";
 import { DOCS_CSP, renderDocsPage } from "./docs-page.ts";

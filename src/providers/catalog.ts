@@ -16,7 +16,7 @@ export const PROVIDER_TYPES = [
 
 export type ProviderType = (typeof PROVIDER_TYPES)[number];
 
-export interface ProviderTypeInfo {
+interface ProviderTypeInfo {
   label: string;
   /** The wire format its API speaks, i.e. which adapter translates for it. */
   format: WireFormat;

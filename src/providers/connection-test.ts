@@ -5,7 +5,8 @@ import { readBounded, readPrefix } from "../http/body.ts";
 import { MAX_UPSTREAM_BODY_BYTES, MAX_UPSTREAM_ERROR_BYTES } from "../gateway/proxy.ts";
 import { KeyringError, type Keyring } from "./keyring.ts";
 import { PROVIDER_TYPE_HINTS } from "./type-hints.ts";
-import { loadProviderConfig, type ProviderConfig } from "./service.ts";
+import { loadProviderConfig } from "./service.ts";
+import type { ProviderConfig } from "./model.ts";
 
 /**
  * What failed, in the words the dashboard puts in front of the message: the key (auth), the model

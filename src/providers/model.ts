@@ -3,13 +3,15 @@ import { IdParam } from "../workspaces/model.ts";
 import { baseUrlProblem, normalizeBaseUrl } from "./base-url.ts";
 import { PROVIDER_TYPES } from "./catalog.ts";
 import { modelNameProblem } from "../adapters/types.ts";
+import type { WireFormat } from "../adapters/index.ts";
+import type { ProviderType } from "./catalog.ts";
 
 // Messages name no field: the error renderer puts the field path (`models[2]`, `model_map.gpt-4`) in front.
 
 export const MAX_PROVIDERS_PER_WORKSPACE = 50;
 export const DEFAULT_TIMEOUT_MS = 60_000;
 
-export const ProviderName = v.pipe(
+const ProviderName = v.pipe(
   v.string("must be a string"),
   v.trim(),
   v.nonEmpty("must not be empty"),
@@ -18,9 +20,9 @@ export const ProviderName = v.pipe(
   v.regex(/^[A-Za-z0-9._-]+$/, "may contain only letters, digits, '.', '_' and '-'"),
 );
 
-export const ProviderTypeSchema = v.picklist(PROVIDER_TYPES, `must be one of ${PROVIDER_TYPES.join(", ")}`);
+const ProviderTypeSchema = v.picklist(PROVIDER_TYPES, `must be one of ${PROVIDER_TYPES.join(", ")}`);
 
-export const BaseUrl = v.pipe(
+const BaseUrl = v.pipe(
   v.string("must be a string"),
   v.trim(),
   v.nonEmpty("must not be empty; use null for the type's default"),
@@ -34,7 +36,7 @@ export const BaseUrl = v.pipe(
 );
 
 /** Write-only. Blank means "not given" (a form's empty password field); null removes a stored key. */
-export const ApiKeyInput = v.pipe(
+const ApiKeyInput = v.pipe(
   v.string("must be a string"),
   v.trim(),
   v.maxLength(4096, "must be at most 4096 characters"),
@@ -50,7 +52,7 @@ const Pattern = v.pipe(
   v.regex(/^[^\s]+$/, "must not contain spaces"),
 );
 
-export const ModelPatterns = v.pipe(
+const ModelPatterns = v.pipe(
   v.array(Pattern, "must be a list of model names or patterns"),
   v.maxLength(100, "may hold at most 100 patterns"),
 );
@@ -76,7 +78,7 @@ const MappedModel = v.pipe(
 );
 
 const MAP_MESSAGE = "must be an object mapping alias to provider model name";
-export const ModelMap = v.pipe(
+const ModelMap = v.pipe(
   plainObject(MAP_MESSAGE),
   v.record(MapKey, MappedModel, MAP_MESSAGE),
   v.check((m) => Object.keys(m).length <= 100, "may hold at most 100 entries"),
@@ -96,7 +98,7 @@ export const Pricing = v.pipe(
   v.check((m) => Object.keys(m).length <= 200, "may hold at most 200 entries"),
 );
 
-export const TimeoutMs = v.pipe(
+const TimeoutMs = v.pipe(
   v.number("must be a number"),
   v.integer("must be a whole number of milliseconds"),
   v.minValue(1000, "must be between 1000 and 600000"),
@@ -151,4 +153,26 @@ export const ProviderParams = v.object({ id: IdParam, pid: IdParam });
 
 export type CreateProviderInput = v.InferOutput<typeof CreateProviderBody>;
 export type UpdateProviderInput = v.InferOutput<typeof UpdateProviderBody>;
-export type ModelPriceValue = v.InferOutput<typeof ModelPrice>;
+type ModelPriceValue = v.InferOutput<typeof ModelPrice>;
+export type Pricing = Record<string, ModelPriceValue>;
+
+/** What the API and the gateway both see of a provider entry. */
+export interface ProviderEntry {
+  id: string;
+  name: string;
+  type: ProviderType;
+  format: WireFormat;
+  /** Effective URL: the entry's own or the type's default. */
+  base_url: string;
+  priority: number;
+  enabled: boolean;
+  models: string[];
+  model_map: Record<string, string>;
+  timeout_ms: number;
+  pricing: Pricing;
+}
+
+/** One entry as the gateway uses it, with its key decrypted. */
+export interface ProviderConfig extends ProviderEntry {
+  api_key: string | null;
+}

@@ -5,72 +5,36 @@ import { ApiError, conflict, invalid } from "../http/errors.ts";
 import { PROVIDER_CATALOG, type ProviderType } from "./catalog.ts";
 import { KeyringError, type EncryptedValue, type Keyring } from "./keyring.ts";
 import { privateBaseUrlProblem } from "./base-url.ts";
+import { audit, type Actor } from "../events.ts";
 import {
   DEFAULT_TIMEOUT_MS,
   MAX_PROVIDERS_PER_WORKSPACE,
   type CreateProviderInput,
-  type ModelPriceValue,
+  type Pricing,
+  type ProviderConfig,
+  type ProviderEntry,
   type UpdateProviderInput,
 } from "./model.ts";
 
-export type Pricing = Record<string, ModelPriceValue>;
-
 /** What the API shows of a provider entry: everything but the key, of which only the last 4 characters. */
-export interface ProviderView {
-  id: string;
-  name: string;
-  type: ProviderType;
+export interface ProviderView extends ProviderEntry {
   label: string;
-  format: WireFormat;
-  /** Effective URL: the entry's own or the type's default. */
-  base_url: string;
   base_url_is_default: boolean;
   has_key: boolean;
   key_last4: string | null;
   /** `••••abcd`, `••••` for a key too short to show any of, null without a key. */
   key_hint: string | null;
-  priority: number;
-  enabled: boolean;
-  models: string[];
-  model_map: Record<string, string>;
-  timeout_ms: number;
-  pricing: Pricing;
   created_at: Date;
   updated_at: Date;
 }
 
-/** One entry as the gateway uses it, with its key decrypted. */
-export interface ProviderConfig {
-  id: string;
-  name: string;
-  type: ProviderType;
-  format: WireFormat;
-  base_url: string;
-  api_key: string | null;
-  priority: number;
-  enabled: boolean;
-  models: string[];
-  model_map: Record<string, string>;
-  timeout_ms: number;
-  pricing: Pricing;
-}
-
-interface ProviderRow {
-  id: string;
+interface ProviderRow extends Omit<ProviderEntry, "format" | "base_url"> {
   workspace_id: string;
-  name: string;
-  type: ProviderType;
   base_url: string | null;
   key_ciphertext: Buffer | null;
   key_nonce: Buffer | null;
   key_version: string | null;
   key_last4: string | null;
-  priority: number;
-  enabled: boolean;
-  models: string[];
-  model_map: Record<string, string>;
-  timeout_ms: number;
-  pricing: Pricing;
   created_at: Date;
   updated_at: Date;
 }
@@ -193,13 +157,17 @@ export async function getProvider(sql: Sql, workspaceId: string, providerId: str
   return row ? toView(row) : null;
 }
 
+/** Every change of a workspace's providers makes the gateway's cache reload them (here and, over NOTIFY, elsewhere). */
+const changed = (actor: Actor, workspaceId: string) => actor.events.emit({ type: "provider", workspace_id: workspaceId });
+
 export async function createProvider(
-  sql: Sql,
+  actor: Actor,
   keyring: Keyring,
   workspaceId: string,
   input: CreateProviderInput,
   policy: BaseUrlPolicy,
 ): Promise<ProviderView> {
+  const { sql } = actor;
   const baseUrl = input.base_url ?? null;
   const apiKey = input.api_key ?? null;
   checkTypeRules(input.type, baseUrl, apiKey !== null);
@@ -228,6 +196,8 @@ export async function createProvider(
     if (isUniqueViolation(err)) throw duplicateName(input.name);
     throw err;
   }
+  changed(actor, workspaceId);
+  audit(actor, "provider created", { workspace_id: workspaceId, provider_id: id, type: input.type });
   return (await getProvider(sql, workspaceId, id))!;
 }
 
@@ -237,13 +207,14 @@ export async function createProvider(
  * again, or an admin could point the entry at their own server and receive it.
  */
 export async function updateProvider(
-  sql: Sql,
+  actor: Actor,
   keyring: Keyring,
   workspaceId: string,
   providerId: string,
   patch: UpdateProviderInput,
   policy: BaseUrlPolicy,
 ): Promise<ProviderView | null> {
+  const { sql } = actor;
   try {
     const found = await sql.begin(async (tx) => {
       const [cur] = await tx<ProviderRow[]>`
@@ -286,16 +257,22 @@ export async function updateProvider(
     if (isUniqueViolation(err)) throw duplicateName(patch.name ?? "");
     throw err;
   }
+  changed(actor, workspaceId);
+  audit(actor, "provider updated", { workspace_id: workspaceId, provider_id: providerId, fields: Object.keys(patch).join(",") });
   return getProvider(sql, workspaceId, providerId);
 }
 
-export async function deleteProvider(sql: Sql, workspaceId: string, providerId: string): Promise<boolean> {
-  const rows = await sql`delete from provider_keys where workspace_id = ${workspaceId} and id = ${providerId} returning id`;
-  return rows.length > 0;
+export async function deleteProvider(actor: Actor, workspaceId: string, providerId: string): Promise<boolean> {
+  const rows = await actor.sql`delete from provider_keys where workspace_id = ${workspaceId} and id = ${providerId} returning id`;
+  if (rows.length === 0) return false;
+  changed(actor, workspaceId);
+  audit(actor, "provider deleted", { workspace_id: workspaceId, provider_id: providerId });
+  return true;
 }
 
 /** Priorities 10, 20, 30… in the given order; `ids` must name every provider of the workspace once. */
-export async function reorderProviders(sql: Sql, workspaceId: string, ids: string[]): Promise<ProviderView[]> {
+export async function reorderProviders(actor: Actor, workspaceId: string, ids: string[]): Promise<ProviderView[]> {
+  const { sql } = actor;
   await sql.begin(async (tx) => {
     await tx`select id from workspaces where id = ${workspaceId} for update`;
     const rows = await tx<{ id: string }[]>`select id from provider_keys where workspace_id = ${workspaceId} for update`;
@@ -315,6 +292,8 @@ export async function reorderProviders(sql: Sql, workspaceId: string, ids: strin
       from unnest(${sql.array(ids)}::text[], ${sql.array(priorities)}::int[]) as v(id, priority)
       where p.id = v.id and p.workspace_id = ${workspaceId}`;
   });
+  changed(actor, workspaceId);
+  audit(actor, "providers reordered", { workspace_id: workspaceId });
   return listProviders(sql, workspaceId);
 }
 

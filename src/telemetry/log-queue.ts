@@ -6,4 +6,4 @@
 export { LogQueue } from "./log-writer.ts";
 export { backoffDelay } from "./log-retry.ts";
 export type { LogQueueOptions, LogQueueStats } from "./types.ts";
-export { encodeBatch, insertLogs, toRow, type LogRow } from "./log-rows.ts";
+export { encodeBatch, insertLogs, toRow } from "./log-rows.ts";

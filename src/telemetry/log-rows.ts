@@ -4,7 +4,6 @@ import { LOG_BODY_LIMIT } from "./content.ts";
 import type { AttemptRecord, RequestRecord } from "./types.ts";
 
 /** A record after toRow: the same columns, normalised to values PostgreSQL accepts. */
-export type LogRow = RequestRecord;
 
 const INT_MAX = 2_147_483_647;
 const MAX_ATTEMPTS = 50;
@@ -18,9 +17,9 @@ const SEP = "\u0001";
  * instead, two slots per row (request, response), into one text split back by string_to_array;
  * a row's body field then says where its body is: null = none, "" = in its slot, else inline.
  */
-export function encodeBatch(rows: LogRow[]): { json: string; bodies: string } {
+export function encodeBatch(rows: RequestRecord[]): { json: string; bodies: string } {
   const slots: string[] = new Array(rows.length * 2);
-  const slim: LogRow[] = new Array(rows.length);
+  const slim: RequestRecord[] = new Array(rows.length);
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i]!;
     const req = row.request_body;
@@ -39,7 +38,7 @@ export function encodeBatch(rows: LogRow[]): { json: string; bodies: string } {
  * add exactly those rows to usage_daily, summed per (workspace, UTC day, provider, model) in SQL
  * (exact numeric cost sums) and upserted in key order (no deadlock between instances).
  */
-export function insertLogs(sql: Sql, rows: LogRow[]) {
+export function insertLogs(sql: Sql, rows: RequestRecord[]) {
   const { json, bodies } = encodeBatch(rows);
   return sql<{ inserted: number; orphaned: number }[]>`
     with slots as (
@@ -137,7 +136,7 @@ export function insertLogs(sql: Sql, rows: LogRow[]) {
 }
 
 /** Whatever the gateway handed over, as a row PostgreSQL accepts: JSON-safe, well-formed text, integers in range. */
-export function toRow(r: RequestRecord): LogRow {
+export function toRow(r: RequestRecord): RequestRecord {
   return {
     id: text(r.id, 64) ?? createId(),
     request_id: text(r.request_id, 200) ?? "",

@@ -1,7 +1,7 @@
 import { createId } from "@paralleldrive/cuid2";
 import type { Sql } from "../db/client.ts";
 import { silentLogger, type Logger } from "../logger.ts";
-import { insertLogs, isDataError, toRow, type LogRow } from "./log-rows.ts";
+import { insertLogs, isDataError, toRow } from "./log-rows.ts";
 import { LogSpool, type SpoolReadError } from "./log-spool.ts";
 import { WriterHealth } from "./log-health.ts";
 import { message, withTimeout } from "./log-retry.ts";
@@ -244,7 +244,7 @@ export class LogQueue implements LogSink {
 
   private async insert(records: RequestRecord[]): Promise<void> {
     const seen = new Set<string>();
-    const rows: LogRow[] = [];
+    const rows: RequestRecord[] = [];
     for (const r of records) {
       const row = toRow(r);
       if (seen.has(row.id)) continue;

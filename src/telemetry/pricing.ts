@@ -1,7 +1,7 @@
 import table from "./prices.json" with { type: "json" };
 
 /** USD per 1,000,000 tokens. */
-export interface PriceRates {
+interface PriceRates {
   input: number;
   output: number;
   /** Prompt tokens read from the provider's cache; `input` when absent. */
@@ -29,7 +29,7 @@ export interface PriceUsage {
  * Per-provider-entry prices (`provider_keys.pricing`): keys are exact model names or patterns with
  * `*` (`gpt-4o*`, `*`); they beat the built-in table.
  */
-export type PriceOverrides = Record<string, PriceRates>;
+type PriceOverrides = Record<string, PriceRates>;
 
 /** The date the built-in table was taken (see prices.json `source`). */
 export const PRICES_AS_OF: string = table.as_of;

@@ -1,14 +1,14 @@
 import type { Sql } from "../db/client.ts";
 import { silentLogger, type Logger } from "../logger.ts";
 
-export interface RetentionResult {
+interface RetentionResult {
   /** Log rows deleted. */
   deleted: number;
   /** Workspaces that had rows past their retention. */
   workspaces: number;
 }
 
-export interface RetentionOptions {
+interface RetentionOptions {
   /** Rows per DELETE statement: each is a short transaction holding few row locks. */
   batchSize?: number;
   /** Pause between statements so the job never monopolises the database (the embedded one has a single connection). */
@@ -17,7 +17,7 @@ export interface RetentionOptions {
   signal?: AbortSignal;
 }
 
-export const DEFAULT_RETENTION_DAYS = 30;
+const DEFAULT_RETENTION_DAYS = 30;
 
 /**
  * Deletes request logs older than each workspace's `retention_days` (default 30), in batches of

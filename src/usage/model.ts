@@ -19,4 +19,3 @@ export const UsageQuery = v.object({
   from: queryParam(Day),
   to: queryParam(Day),
 });
-export type UsageQueryOutput = v.InferOutput<typeof UsageQuery>;

@@ -5,7 +5,7 @@ import { periodEnd, periodStart, type BudgetPeriod } from "../governance/limits.
  * `since` (inclusive; null = since the beginning) until `resets_at` (null = never).
  * Without a budget, spend is shown for the current calendar month.
  */
-export interface SpendPeriod {
+interface SpendPeriod {
   period: BudgetPeriod;
   /** YYYY-MM-DD, or null for all time. */
   since: string | null;
@@ -20,10 +20,4 @@ export function spendPeriod(budget: BudgetPeriod | null, now: Date = new Date())
   const t = now.getTime();
   const end = budget ? periodEnd(period, t) : null;
   return { period, since: period === "total" ? null : isoDay(periodStart(period, t)), resets_at: end === null ? null : new Date(end) };
-}
-
-/** Share of the budget spent, 0..1 (capped: spend may overshoot a little). */
-export function budgetRatio(spend: number, budget: number | null): number | null {
-  if (budget === null || !(budget > 0)) return null;
-  return Math.min(1, Math.max(0, spend / budget));
 }

@@ -1,5 +1,5 @@
 import { Elysia } from "elysia";
-import type { AppDeps } from "../app.ts";
+import type { AppDeps } from "../deps.ts";
 import { authPlugin } from "../http/auth.ts";
 import { UsageParams, UsageQuery } from "./model.ts";
 import { usageByKey, usageByModel, usageByProvider, usageRange, usageSummary } from "./service.ts";

@@ -7,7 +7,7 @@ export interface UsageRange {
   to: string;
 }
 
-export interface UsageTotals {
+interface UsageTotals {
   requests: number;
   errors: number;
   prompt_tokens: number;
@@ -20,11 +20,11 @@ export interface UsageTotals {
   unpriced_requests: number;
 }
 
-export interface UsageDay extends UsageTotals {
+interface UsageDay extends UsageTotals {
   day: string;
 }
 
-export interface UsageSummary {
+interface UsageSummary {
   from: string;
   to: string;
   totals: UsageTotals;
@@ -32,20 +32,20 @@ export interface UsageSummary {
   days: UsageDay[];
 }
 
-export interface ProviderUsage extends UsageTotals {
+interface ProviderUsage extends UsageTotals {
   /** null for requests no provider answered. */
   provider_id: string | null;
   /** The entry's current name; null when it was deleted or for provider_id null. */
   provider_name: string | null;
 }
 
-export interface ModelUsage extends UsageTotals {
+interface ModelUsage extends UsageTotals {
   /** The model that answered, else the one requested. */
   model: string;
 }
 
 /** usage_key_daily has no cached or reasoning tokens: the per-key counters are these. */
-export interface KeyUsage {
+interface KeyUsage {
   api_key_id: string;
   /** The key's current name and prefix; null when the key was deleted. */
   name: string | null;
@@ -60,8 +60,8 @@ export interface KeyUsage {
   unpriced_requests: number;
 }
 
-export const DEFAULT_DAYS = 30;
-export const MAX_DAYS = 366;
+const DEFAULT_DAYS = 30;
+const MAX_DAYS = 366;
 
 const DAY_MS = 86_400_000;
 const isoDay = (t: number) => new Date(t).toISOString().slice(0, 10);

@@ -4,7 +4,7 @@ import { mergeLimits, type BudgetPeriod, type Limits, type LimitsPatch } from ".
 import { spendPeriod } from "../usage/period.ts";
 
 /** A workspace's limits with its spend over the current budget period (the UTC month without a budget). */
-export interface WorkspaceLimits extends Limits {
+interface WorkspaceLimits extends Limits {
   /** From usage_daily: every request of the workspace, whatever key. */
   spend_usd: number;
   spend_period: BudgetPeriod;

@@ -1,69 +1,57 @@
 import { Elysia } from "elysia";
-import type { AppDeps } from "../app.ts";
+import type { AppDeps } from "../deps.ts";
 import { authPlugin } from "../http/auth.ts";
 import { notFound } from "../http/errors.ts";
 import { SettingsBody, WorkspaceBody, WorkspaceParams } from "./model.ts";
 import { createWorkspace, getSettings, getWorkspace, listWorkspaces, renameWorkspace, updateSettings } from "./service.ts";
-import { getWorkspaceLimits, updateWorkspaceLimits } from "./limits.ts";
+import { getWorkspaceLimits } from "./limits.ts";
+import { actorFor } from "../events.ts";
 
 export function workspacesRoutes(deps: AppDeps) {
+  const settingsOf = async (id: string) => {
+    const [settings, limits] = await Promise.all([getSettings(deps.sql, id), getWorkspaceLimits(deps.sql, id)]);
+    if (!settings || !limits) throw notFound("workspace");
+    return { ...settings, ...limits };
+  };
+
   return new Elysia({ prefix: "/workspaces" })
     .use(authPlugin(deps))
-    .get("/", async ({ session }) => ({ data: await listWorkspaces(deps.sql, session.user.id) }), { auth: true })
+    .get("/", async ({ session }) => ({ data: await listWorkspaces(deps.sql, session.user.id) }), {
+      auth: true,
+      detail: { summary: "List your workspaces" },
+    })
     .post(
       "/",
       async ({ session, body, set }) => {
         set.status = 201;
-        return createWorkspace(deps.sql, session.user.id, body.name);
+        return createWorkspace(actorFor(deps, session.user.id), body.name);
       },
-      { auth: true, body: WorkspaceBody },
+      { auth: true, body: WorkspaceBody, detail: { summary: "Create a workspace (you become its owner)" } },
     )
     .get(
       "/:id",
       async ({ session, params }) => (await getWorkspace(deps.sql, params.id, session.user.id)) ?? Promise.reject(notFound("workspace")),
-      { workspace: "member", params: WorkspaceParams },
+      { workspace: "member", params: WorkspaceParams, detail: { summary: "Get a workspace" } },
     )
     .put(
       "/:id",
       async ({ session, params, body }) => {
-        await renameWorkspace(deps.sql, params.id, body.name);
+        await renameWorkspace(actorFor(deps, session.user.id), params.id, body.name);
         return getWorkspace(deps.sql, params.id, session.user.id);
       },
-      { workspace: "admin", params: WorkspaceParams, body: WorkspaceBody },
+      { workspace: "admin", params: WorkspaceParams, body: WorkspaceBody, detail: { summary: "Rename a workspace (admin)" } },
     )
     .get(
       "/:id/settings",
-      async ({ params }) => {
-        const [settings, limits] = await Promise.all([getSettings(deps.sql, params.id), getWorkspaceLimits(deps.sql, params.id)]);
-        if (!settings || !limits) throw notFound("workspace");
-        return { ...settings, ...limits };
-      },
-      { workspace: "member", params: WorkspaceParams },
+      ({ params }) => settingsOf(params.id),
+      { workspace: "member", params: WorkspaceParams, detail: { summary: "Get the workspace's settings" } },
     )
     .put(
       "/:id/settings",
-      async ({ params, body }) => {
-        const before = await getSettings(deps.sql, params.id);
-        if (!before) throw notFound("workspace");
-        const patch = {
-          ...(body.retention_days !== undefined ? { retention_days: body.retention_days } : {}),
-          ...(body.log_content !== undefined ? { log_content: body.log_content } : {}),
-        };
-        // Limits first: a half budget is refused (422) before anything is stored.
-        const limitsChanged = await updateWorkspaceLimits(deps.sql, params.id, {
-          rpm_limit: body.rpm_limit,
-          tpm_limit: body.tpm_limit,
-          budget_usd: body.budget_usd,
-          budget_period: body.budget_period,
-        });
-        const changed = Object.entries(patch).some(([k, val]) => before[k as keyof typeof before] !== val);
-        if (changed) await updateSettings(deps.sql, params.id, patch);
-        // The gateway caches log_content and the limits per workspace; retention is read by the hourly job.
-        if (changed || limitsChanged) deps.events.emit({ type: "workspace", workspace_id: params.id });
-        const limits = await getWorkspaceLimits(deps.sql, params.id);
-        if (!limits) throw notFound("workspace");
-        return { ...before, ...patch, ...limits };
+      async ({ params, body, session }) => {
+        if (!(await updateSettings(actorFor(deps, session.user.id), params.id, body))) throw notFound("workspace");
+        return settingsOf(params.id);
       },
-      { workspace: "admin", params: WorkspaceParams, body: SettingsBody },
+      { workspace: "admin", params: WorkspaceParams, body: SettingsBody, detail: { summary: "Update the workspace's settings (admin)" } },
     );
 }

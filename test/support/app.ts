@@ -1,4 +1,5 @@
-import { buildDeps, createApp, type AppInput } from "../../src/app.ts";
+import { createApp } from "../../src/app.ts";
+import { buildDeps, type AppInput } from "../../src/deps.ts";
 import { LoginGuard } from "../../src/accounts/service.ts";
 import type { Config } from "../../src/config.ts";
 import { createLogger } from "../../src/logger.ts";

@@ -5,7 +5,7 @@
  * Colours and fonts come from app.css classes (the CSP forbids inline styles).
  */
 
-export interface ChartPoint {
+interface ChartPoint {
   /** X-axis label (a day: 2026-11-26). */
   label: string;
   value: number;
@@ -13,7 +13,7 @@ export interface ChartPoint {
   display: string;
 }
 
-export interface BarChartProps {
+interface BarChartProps {
   id: string;
   title: string;
   /** One sentence for screen readers: what the chart shows overall. */

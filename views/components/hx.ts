@@ -8,7 +8,7 @@
  */
 
 /** The element every page fragment replaces. */
-export const FRAME = "#frame";
+const FRAME = "#frame";
 
 /** A link that swaps the page frame and pushes the URL, like a navigation. */
 export function nav(href: string) {

@@ -4,7 +4,7 @@ import { postForm } from "./hx.ts";
 import { ActionsCell, Cell, DataTable, Row, RowHeader } from "./table.tsx";
 import { EmptyState, Notice, Time } from "./ui.tsx";
 
-export interface InvitationRow {
+interface InvitationRow {
   id: string;
   email: string;
   role: string;

@@ -1,7 +1,7 @@
 import type { Children } from "@kitajs/html";
 
 /** A column header: its text, and `num` for right-aligned figures. */
-export type Column = string | { label: string; num?: boolean };
+type Column = string | { label: string; num?: boolean };
 
 const columnLabel = (c: Column) => (typeof c === "string" ? c : c.label);
 

@@ -2,7 +2,7 @@ import type { ViewContext } from "../context.ts";
 import { Layout } from "../layout.tsx";
 import { nav } from "../components/hx.ts";
 
-export interface ErrorProps {
+interface ErrorProps {
   ctx: ViewContext;
   status: number;
   title: string;

@@ -3,7 +3,7 @@ import { Layout } from "../layout.tsx";
 import { Csrf, Submit } from "../components/form.tsx";
 import { PageHeader } from "../components/ui.tsx";
 
-export interface InviteProps {
+interface InviteProps {
   ctx: ViewContext;
   token: string;
   invitation: { email: string; role: string; workspace: { name: string } };

@@ -5,7 +5,7 @@ import { nav, postForm } from "../components/hx.ts";
 import { PageHeader } from "../components/ui.tsx";
 import { BudgetMeter, LimitFields, type BudgetPeriod, type LimitValues } from "../components/limits.tsx";
 
-export interface KeyEditProps {
+interface KeyEditProps {
   ctx: ViewContext;
   apiKey: {
     id: string;

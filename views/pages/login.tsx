@@ -2,7 +2,7 @@ import type { FormErrors, ViewContext } from "../context.ts";
 import { AuthLayout } from "../layout.tsx";
 import { Csrf, ErrorSummary, Submit, TextField } from "../components/form.tsx";
 
-export interface LoginProps {
+interface LoginProps {
   ctx: ViewContext;
   email?: string;
   next?: string | null;

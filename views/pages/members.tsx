@@ -6,7 +6,7 @@ import { InvitationsPanel, type InvitationsProps } from "../components/invitatio
 import { ActionsCell, Cell, DataTable, Row, RowHeader } from "../components/table.tsx";
 import { Badge, Notice, PageHeader, Time } from "../components/ui.tsx";
 
-export interface MemberRow {
+interface MemberRow {
   user_id: string;
   email: string;
   name: string | null;

@@ -7,7 +7,7 @@ import { BarChart } from "../components/chart.tsx";
 import { formatCompact, formatCost, formatInt, formatPercent } from "../components/format.ts";
 import { Stat, errorRate, type Totals } from "../components/usage-bits.tsx";
 
-export interface RecentError {
+interface RecentError {
   id: string;
   created_at: Date;
   model_requested: string;
@@ -17,7 +17,7 @@ export interface RecentError {
   error_message: string | null;
 }
 
-export interface OverviewProps {
+interface OverviewProps {
   ctx: ViewContext;
   today: Totals;
   month: Totals;

@@ -7,7 +7,7 @@ import { BudgetMeter, LimitFields, type BudgetPeriod, type LimitValues } from ".
 import { formatCost } from "../components/format.ts";
 
 /** The workspace's stored limits and its spend this period (for the meter). */
-export interface WorkspaceLimitsView {
+interface WorkspaceLimitsView {
   budget_usd: number | null;
   budget_period: BudgetPeriod | null;
   spend_usd: number;
@@ -28,7 +28,7 @@ export interface SettingsValues {
   log_content: boolean;
 }
 
-export interface SettingsProps {
+interface SettingsProps {
   ctx: ViewContext;
   values: SettingsValues;
   errors: FormErrors;

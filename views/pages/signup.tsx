@@ -3,14 +3,14 @@ import { AuthLayout } from "../layout.tsx";
 import { Csrf, ErrorSummary, Submit, TextField } from "../components/form.tsx";
 
 /** The invitation a sign-up form is for: its address is the one the account gets. */
-export interface SignupInvitation {
+interface SignupInvitation {
   token: string;
   email: string;
   role: string;
   workspace: string;
 }
 
-export interface SignupProps {
+interface SignupProps {
   ctx: ViewContext;
   values: { email?: string; name?: string };
   next?: string | null;

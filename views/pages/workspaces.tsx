@@ -4,14 +4,14 @@ import { Csrf, ErrorSummary, Submit, TextField } from "../components/form.tsx";
 import { nav, postForm } from "../components/hx.ts";
 import { EmptyState, PageHeader, Time } from "../components/ui.tsx";
 
-export interface WorkspaceCard {
+interface WorkspaceCard {
   id: string;
   name: string;
   role: string;
   created_at: Date;
 }
 
-export interface WorkspacesProps {
+interface WorkspacesProps {
   ctx: ViewContext;
   workspaces: WorkspaceCard[];
   values: { name?: string };

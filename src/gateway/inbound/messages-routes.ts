@@ -1,6 +1,6 @@
 import { Elysia } from "elysia";
 import type { OpenAPIV3 } from "openapi-types";
-import type { AppDeps } from "../../app.ts";
+import type { AppDeps } from "../../deps.ts";
 import { requestIdFrom } from "../../ids.ts";
 import { createSSEParser } from "../../adapters/sse.ts";
 import { tryParseJson, type ChatCompletion } from "../../adapters/types.ts";
