@@ -1,7 +1,6 @@
 import { fastId } from "../ids.ts";
-import { readBounded, readPrefix } from "../http/body.ts";
+import { readBodyBounded, readPrefix } from "../http/body.ts";
 import { adapterFor } from "../adapters/index.ts";
-import { createSSEParser, encodeSSE, SSE_DONE, SSEEventTooLarge } from "../adapters/sse.ts";
 import {
   clip,
   ERROR_DEFAULTS,
@@ -13,7 +12,6 @@ import {
   wantsJson,
   type Adapter,
   type ChatCompletion,
-  type ChatCompletionChunk,
   type ChatRequest,
   type ResponseContext,
   type UpstreamError,
@@ -30,6 +28,8 @@ import { BlockedAddressError, type UpstreamFetch } from "../net/fetch.ts";
 import { networkErrorMessage } from "./network-errors.ts";
 import { listedModels, selectCandidates, type Candidate, type Cooldowns } from "./router.ts";
 import { withCost } from "./cost-header.ts";
+import { relayStream } from "./stream.ts";
+import { chatDialect } from "./chat-stream.ts";
 
 
 export interface ProxyDeps {
@@ -98,17 +98,6 @@ export function jsonResponse(status: number, body: unknown, headers: Record<stri
 export function errorBody(e: { message: string; type: string; param: string | null; code: string | null }) {
   return { error: { message: e.message, type: e.type, param: e.param, code: e.code } };
 }
-
-/** Any content the client should see, as opposed to a bare role announcement. */
-function hasContent(c: ChatCompletionChunk): boolean {
-  for (const ch of c.choices) {
-    const d = ch.delta;
-    if (ch.finish_reason !== null && ch.finish_reason !== undefined) return true;
-    if ((typeof d.content === "string" && d.content.length > 0) || d.tool_calls?.length || d.refusal) return true;
-  }
-  return c.choices.length === 0 && c.usage != null;
-}
-
 
 /** A request's log row before anything happened: no provider, no tokens, nothing billed. */
 export function newRecord(c: { requestId: string; key: GatewayKey; model: string; stream: boolean; startedAt: number; status?: number; endpoint?: string }): RequestRecord {
@@ -207,7 +196,7 @@ export async function proxyChat(deps: ProxyDeps, call: ChatCall): Promise<Respon
       structured: wantsJson(body.response_format),
     };
     const a: AttemptContext = { deps, call, cand, adapter, upstream, ctx, attempt, started, record };
-    const outcome = native && call.native ? await call.native.attempt(a) : stream ? await streamAttempt(a) : await jsonAttempt(a);
+    const outcome = native && call.native ? await call.native.attempt(a) : stream ? await relayStream(a, chatDialect(a)) : await jsonAttempt(a);
     if (outcome.ok) {
       outcome.response.headers.set("x-perpetuo-attempts", String(attempts.length));
       return outcome.response;
@@ -431,34 +420,55 @@ export class UpstreamJsonFailure {
 
 /** A 2xx answer's JSON body, read within MAX_UPSTREAM_BODY_BYTES. */
 export async function readUpstreamJson(res: Response, sig: AttemptSignal, timeoutMs: number): Promise<unknown> {
+  const read = await readUpstreamText(res, sig, timeoutMs);
+  return read instanceof UpstreamJsonFailure ? read : read.json;
+}
+
+/** readUpstreamJson with the text it parsed, for answers relayed as they came. */
+async function readUpstreamText(res: Response, sig: AttemptSignal, timeoutMs: number): Promise<{ json: unknown; text: string } | UpstreamJsonFailure> {
   // Reading and parsing fail differently: a connection reset mid-body is the network's fault,
   // unparsable text the provider's.
   let bytes: Uint8Array | null;
   try {
-    bytes = await readBounded(res.body, MAX_UPSTREAM_BODY_BYTES);
+    bytes = await readBodyBounded(res, MAX_UPSTREAM_BODY_BYTES);
   } catch (err) {
     return new UpstreamJsonFailure(fetchFailure(err, sig.timedOut, timeoutMs, "complete response"));
   }
   if (!bytes) return new UpstreamJsonFailure({ ok: false, final: false, error: tooLargeUpstream(`its response exceeds ${MAX_UPSTREAM_BODY_BYTES / (1024 * 1024)} MiB`, res.status) });
+  const text = new TextDecoder().decode(bytes);
   try {
-    return JSON.parse(new TextDecoder().decode(bytes));
+    return { json: JSON.parse(text), text };
   } catch {
     return new UpstreamJsonFailure({ ok: false, final: false, error: upstreamError("server", "the provider answered with a body that is not JSON", { upstreamStatus: res.status }) });
   }
 }
+
+/** Provider types whose chat answer already is the client's: relayed as sent when the adapter filled nothing in. */
+const SAME_DIALECT = new Set(["openai", "openai_compatible"]);
+
+/** The identity fields an OpenAI adapter fills in when a provider leaves them out. */
+const identity = (o: unknown) => {
+  const r = o as Record<string, unknown> | null;
+  return r && typeof r === "object" ? `${typeof r.id}:${String(r.id)}|${String(r.object)}|${typeof r.created}:${String(r.created)}|${String(r.model)}` : null;
+};
 
 async function jsonAttempt(a: AttemptContext): Promise<{ ok: true; response: Response } | Failed> {
   const { deps, call, cand, adapter, ctx, attempt, started, record } = a;
   const timeoutMs = cand.provider.timeout_ms;
   const sig = attemptSignal(call.signal, timeoutMs);
   let completion: ChatCompletion;
+  // The provider's own text, when it can go to the client unchanged (no JSON.stringify of it again).
+  let relayText: string | null = null;
   try {
     const res = await send(a, sig, "response");
     if (!(res instanceof Response)) return res;
-    const json = await readUpstreamJson(res, sig, timeoutMs);
-    if (json instanceof UpstreamJsonFailure) return json.failed;
+    const read = await readUpstreamText(res, sig, timeoutMs);
+    if (read instanceof UpstreamJsonFailure) return read.failed;
+    const json = read.json;
+    const before = SAME_DIALECT.has(cand.provider.type) ? identity(json) : null;
     try {
       completion = adapter.parseChatResponse(json, ctx);
+      if (before !== null && (completion as unknown) === json && identity(completion) === before) relayText = read.text;
     } catch (err) {
       if (err instanceof UpstreamResponseError) return { ok: false, final: !err.error.retryable, error: { ...err.error, upstreamStatus: res.status } };
       throw err;
@@ -472,7 +482,7 @@ async function jsonAttempt(a: AttemptContext): Promise<{ ok: true; response: Res
   const usage = usageOrEstimate(usageFromCompletion(completion), call.body, () =>
     completion.choices.map((c) => (c.message.content ?? "") + (c.message.tool_calls?.map((t) => t.function.name + t.function.arguments).join("") ?? "")).join(""),
   );
-  const text = JSON.stringify(completion);
+  const text = relayText ?? JSON.stringify(completion);
   const cost = priced(completion.model || cand.upstreamModel, usage, cand);
   record({
     status: 200,
@@ -488,216 +498,5 @@ async function jsonAttempt(a: AttemptContext): Promise<{ ok: true; response: Res
   return {
     ok: true,
     response: new Response(text, { status: 200, headers: withCost({ "content-type": "application/json", ...successHeaders(call.requestId, cand) }, cost) }),
-  };
-}
-
-const encoder = new TextEncoder();
-
-async function streamAttempt(a: AttemptContext): Promise<{ ok: true; response: Response } | Failed> {
-  const { deps, call, cand, adapter, ctx, attempt, started, record } = a;
-  const timeoutMs = cand.provider.timeout_ms;
-  const sig = attemptSignal(call.signal, timeoutMs);
-  const res = await send(a, sig, "response headers");
-  if (!(res instanceof Response) || !res.body) {
-    sig.done();
-    return res instanceof Response ? failedResponse(adapter, res, cand.provider.api_key) : res;
-  }
-  attempt.status = res.status;
-
-  const reader = res.body.getReader();
-  const decoder = new TextDecoder();
-  const parser = createSSEParser({ maxEventChars: MAX_UPSTREAM_EVENT_CHARS });
-  const transformer = adapter.createStreamTransformer(ctx);
-  const pending: ChatCompletionChunk[] = [];
-  let output = "";
-  let modelUsed: string | null = null;
-  let committed = false;
-  let finished = false;
-  let midError: UpstreamError | null = null;
-
-  const collect = (chunks: ChatCompletionChunk[]) => {
-    for (const c of chunks) {
-      modelUsed ??= c.model;
-      for (const ch of c.choices) {
-        if (typeof ch.delta.content === "string") output += ch.delta.content;
-        if (ch.delta.tool_calls) for (const t of ch.delta.tool_calls) output += (t.function?.name ?? "") + (t.function?.arguments ?? "");
-      }
-      pending.push(c);
-      if (!committed && hasContent(c)) committed = true;
-    }
-  };
-
-  /** Reads one upstream slice; false at EOF. */
-  const step = async (): Promise<boolean> => {
-    const { value, done } = await reader.read();
-    if (done) {
-      const tail = parser.flush();
-      for (const ev of tail) {
-        const r = transformer.push(ev);
-        collect(r.chunks);
-        if (r.error) midError ??= r.error;
-        if (r.done) finished = true;
-      }
-      if (!finished && !midError) {
-        const r = transformer.finish();
-        collect(r.chunks);
-        if (r.error) midError = r.error;
-        if (r.done) finished = true;
-      }
-      return false;
-    }
-    let events;
-    try {
-      events = parser.feed(decoder.decode(value, { stream: true }));
-    } catch (err) {
-      if (!(err instanceof SSEEventTooLarge)) throw err;
-      midError = tooLargeUpstream(`one of its stream events exceeds ${MAX_UPSTREAM_EVENT_CHARS / (1024 * 1024)} MiB`);
-      return false;
-    }
-    for (const ev of events) {
-      const r = transformer.push(ev);
-      collect(r.chunks);
-      if (r.error) {
-        midError = r.error;
-        return false;
-      }
-      if (r.done) {
-        finished = true;
-        return false;
-      }
-    }
-    return true;
-  };
-
-  // Hold the client's headers until real content arrives, so a provider that fails first can
-  // still be fallen back from.
-  try {
-    while (!committed) {
-      const more = await step();
-      if (!more || midError) break;
-    }
-  } catch (err) {
-    sig.done();
-    return fetchFailure(err, sig.timedOut, timeoutMs, "first token");
-  }
-  if (!committed && !finished) {
-    sig.done();
-    reader.cancel().catch(() => {});
-    return { ok: false, final: false, error: midError ?? upstreamError("stream_error", "the stream ended before any content") };
-  }
-  const early = midError as UpstreamError | null;
-  if (early && !committed) {
-    sig.done();
-    reader.cancel().catch(() => {});
-    return { ok: false, final: !early.retryable, error: early };
-  }
-
-  const ttft = Math.round(performance.now() - call.startedAt);
-  attempt.latency_ms = Math.round(performance.now() - started);
-  deps.cooldowns.clear(cand.provider.id);
-  // Between chunks the deadline becomes an idle timeout.
-  sig.arm(timeoutMs);
-
-  let closed = false;
-  const finish = (status: number, error: { class: string; message: string } | null) => {
-    if (closed) return;
-    closed = true;
-    sig.done();
-    const usage = usageOrEstimate(transformer.usage(), call.body, () => output);
-    record({
-      status,
-      provider_id: cand.provider.id,
-      provider_name: cand.provider.name,
-      provider_type: cand.provider.type,
-      model_used: modelUsed ?? cand.upstreamModel,
-      ttft_ms: ttft,
-      error_class: error ? error.class : null,
-      error_message: error ? clip(redactSecrets(error.message, cand.provider.api_key), MAX_MESSAGE_CHARS) : null,
-      ...usage.fields,
-      cost_usd: priced(modelUsed ?? cand.upstreamModel, usage, cand),
-      response_body: call.runtime.logContent ? bodyForLog(output, undefined, cand.provider.api_key) : null,
-    });
-  };
-  const body = new ReadableStream<Uint8Array>({
-    pull: async (controller) => {
-      try {
-        // Each pull delivers something or ends the stream; an upstream read that yields no chunk
-        // (a ping, a partial line) loops instead of leaving the consumer waiting.
-        for (;;) {
-          if (pending.length) {
-            let out = "";
-            for (const c of pending) out += encodeSSE(c);
-            pending.length = 0;
-            controller.enqueue(encoder.encode(out));
-            return;
-          }
-          if (midError && deps.draining?.aborted) {
-            controller.enqueue(encoder.encode(encodeSSE(errorBody(SHUTDOWN))));
-            controller.close();
-            reader.cancel().catch(() => {});
-            finish(SHUTDOWN.status, SHUTDOWN);
-            return;
-          }
-          if (midError) {
-            // After content has been sent, the only honest end is an error event.
-            const e = midError;
-            const message = clip(redactSecrets(e.message, cand.provider.api_key), MAX_MESSAGE_CHARS);
-            controller.enqueue(encoder.encode(encodeSSE(errorBody({ message, type: e.type, param: null, code: e.code ?? "upstream_stream_error" }))));
-            controller.close();
-            reader.cancel().catch(() => {});
-            finish(502, e);
-            return;
-          }
-          if (finished) {
-            controller.enqueue(encoder.encode(SSE_DONE));
-            controller.close();
-            reader.cancel().catch(() => {});
-            finish(200, null);
-            return;
-          }
-          try {
-            const more = await step();
-            sig.arm(timeoutMs);
-            if (!more && !finished && !midError) midError = upstreamError("stream_error", "the provider's stream ended without its end marker");
-          } catch (err) {
-            // The client's abort reaches the upstream read before cancel() runs: it left, nothing broke.
-            if (call.signal.aborted && !deps.draining?.aborted) {
-              reader.cancel().catch(() => {});
-              finish(CLIENT_CLOSED, { class: "client_closed", message: "the client closed the connection" });
-              controller.close();
-              return;
-            }
-            midError = sig.timedOut
-              ? upstreamError("timeout", `no data from the provider for ${timeoutMs} ms`)
-              : upstreamError("stream_error", `the provider's stream broke: ${networkErrorMessage(err)}`);
-          }
-        }
-      } catch (err) {
-        deps.logger.error("stream relay failed", { request_id: call.requestId, error: err });
-        controller.error(err);
-        finish(500, { class: "server", message: "relay failed" });
-      }
-    },
-    cancel: () => {
-      // The client went away: stop the upstream too, and record what was served.
-      sig.abort();
-      reader.cancel().catch(() => {});
-      if (deps.draining?.aborted) finish(SHUTDOWN.status, SHUTDOWN);
-      else finish(CLIENT_CLOSED, { class: "client_closed", message: "the client closed the connection" });
-    },
-  });
-
-  return {
-    ok: true,
-    response: new Response(body, {
-      status: 200,
-      headers: {
-        "content-type": "text/event-stream; charset=utf-8",
-        "cache-control": "no-cache",
-        connection: "keep-alive",
-        "x-accel-buffering": "no",
-        ...successHeaders(call.requestId, cand),
-      },
-    }),
   };
 }

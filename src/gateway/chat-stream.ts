@@ -1,0 +1,62 @@
+/** The chat dialect of the stream relay (stream.ts): the adapter's chunks, re-encoded as OpenAI's SSE. */
+import { encodeSSE, SSE_DONE } from "../adapters/sse.ts";
+import type { ChatCompletionChunk, StreamResult, UpstreamError } from "../adapters/types.ts";
+import { errorBody, type AttemptContext } from "./proxy.ts";
+import type { StreamDialect } from "./stream.ts";
+
+/** Any content the client should see, as opposed to a bare role announcement. */
+function hasContent(c: ChatCompletionChunk): boolean {
+  for (const ch of c.choices) {
+    const d = ch.delta;
+    if (ch.finish_reason !== null && ch.finish_reason !== undefined) return true;
+    if ((typeof d.content === "string" && d.content.length > 0) || d.tool_calls?.length || d.refusal) return true;
+  }
+  return c.choices.length === 0 && c.usage != null;
+}
+
+export function chatDialect(a: AttemptContext): StreamDialect {
+  const transformer = a.adapter.createStreamTransformer(a.ctx);
+  let pending = "";
+  let output = "";
+  let model: string | null = null;
+  let committed = false;
+  let terminal = false;
+  let failure: UpstreamError | null = null;
+
+  const collect = (r: StreamResult) => {
+    for (const c of r.chunks) {
+      model ??= c.model;
+      for (const ch of c.choices) {
+        if (typeof ch.delta.content === "string") output += ch.delta.content;
+        if (ch.delta.tool_calls) for (const t of ch.delta.tool_calls) output += (t.function?.name ?? "") + (t.function?.arguments ?? "");
+      }
+      pending += encodeSSE(c);
+      if (!committed && hasContent(c)) committed = true;
+    }
+    if (r.error) failure = r.error;
+    if (r.done) terminal = true;
+  };
+
+  return {
+    event: (ev) => collect(transformer.push(ev)),
+    eof: () => collect(transformer.finish()),
+    get committed() {
+      return committed;
+    },
+    get terminal() {
+      return terminal;
+    },
+    get failure() {
+      return failure;
+    },
+    take() {
+      const out = pending;
+      pending = "";
+      return out;
+    },
+    done: () => SSE_DONE,
+    errorEvent: (e) => encodeSSE(errorBody({ message: e.message, type: e.type, param: null, code: e.code ?? "upstream_stream_error" })),
+    cutMessage: "the provider's stream ended without its end marker",
+    result: () => ({ model, usage: transformer.usage(), output }),
+  };
+}
