@@ -9,6 +9,7 @@ import { selectCandidates, type Candidate } from "./router.ts";
 import { withCost } from "./cost-header.ts";
 import {
   attemptSignal,
+  beginAttempt,
   clientMistake,
   errorBody,
   jsonResponse,
@@ -98,17 +99,7 @@ export async function proxyEmbeddings(deps: ProxyDeps, call: EmbeddingsCall): Pr
   for (const cand of candidates) {
     if (call.signal.aborted) break;
     const adapter = embeddingsAdapterFor(cand.provider.type)!;
-    const started = performance.now();
-    const attempt: AttemptRecord = {
-      provider_id: cand.provider.id,
-      provider_name: cand.provider.name,
-      provider_type: cand.provider.type,
-      model: cand.upstreamModel,
-      status: null,
-      error_class: null,
-      message: null,
-      latency_ms: 0,
-    };
+    const { attempt, started } = beginAttempt(cand);
     let upstream;
     try {
       upstream = adapter.buildEmbeddingsRequests(body, { baseUrl: cand.provider.base_url, apiKey: cand.provider.api_key, model: cand.upstreamModel });
