@@ -14,7 +14,26 @@ function hasContent(c: ChatCompletionChunk): boolean {
   return c.choices.length === 0 && c.usage != null;
 }
 
+/** Provider types whose chunks already are OpenAI's: the adapter only fills in what one leaves out. */
+const SAME_DIALECT = new Set(["openai", "openai_compatible"]);
+
+/**
+ * Whether the OpenAI adapter passes this event's chunk on as it came, so its text can be relayed
+ * instead of serialised again: every identity field there, one line, nothing the adapter moves or
+ * withholds (usage, an error, Groq's usage). A key is matched with the `,"` or `{"` before it,
+ * which text inside a JSON string cannot contain (its quotes are escaped).
+ */
+export function relayable(data: string): boolean {
+  if (!data.startsWith('{"id":"') || data.includes("\n") || !data.includes(',"object":"') || !data.includes(',"choices":[')) return false;
+  const created = data.indexOf(',"created":');
+  const digit = created < 0 ? 0 : data.charCodeAt(created + 11);
+  const model = data.indexOf(',"model":"');
+  if (digit < 48 || digit > 57 || model < 0 || data.charCodeAt(model + 10) === 34) return false;
+  return !data.includes('"usage"') && !data.includes('"error"') && !data.includes('"x_groq"');
+}
+
 export function chatDialect(a: AttemptContext): StreamDialect {
+  const passthrough = SAME_DIALECT.has(a.cand.provider.type);
   const transformer = a.adapter.createStreamTransformer(a.ctx);
   let pending = "";
   let output = "";
@@ -23,14 +42,17 @@ export function chatDialect(a: AttemptContext): StreamDialect {
   let terminal = false;
   let failure: UpstreamError | null = null;
 
-  const collect = (r: StreamResult) => {
+  const collect = (r: StreamResult, raw?: string) => {
+    // An event the adapter passed on unchanged goes out as the provider wrote it.
+    if (raw !== undefined && r.chunks.length === 1) pending += `data: ${raw}\n\n`;
+    else raw = undefined;
     for (const c of r.chunks) {
       model ??= c.model;
       for (const ch of c.choices) {
         if (typeof ch.delta.content === "string") output += ch.delta.content;
         if (ch.delta.tool_calls) for (const t of ch.delta.tool_calls) output += (t.function?.name ?? "") + (t.function?.arguments ?? "");
       }
-      pending += encodeSSE(c);
+      if (raw === undefined) pending += encodeSSE(c);
       if (!committed && hasContent(c)) committed = true;
     }
     if (r.error) failure = r.error;
@@ -38,7 +60,7 @@ export function chatDialect(a: AttemptContext): StreamDialect {
   };
 
   return {
-    event: (ev) => collect(transformer.push(ev)),
+    event: (ev) => collect(transformer.push(ev), passthrough && relayable(ev.data) ? ev.data : undefined),
     eof: () => collect(transformer.finish()),
     get committed() {
       return committed;
