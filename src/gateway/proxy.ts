@@ -30,8 +30,9 @@ import { chatDialect } from "./chat-stream.ts";
 import { beginAttempt, MAX_MESSAGE_CHARS, readUpstreamText, send, UpstreamJsonFailure, attemptSignal, type Failed } from "./attempt.ts";
 
 // The attempt's transport pieces live in attempt.ts; callers of this module keep importing them here.
-export { attemptSignal, beginAttempt, fetchFailure, MAX_MESSAGE_CHARS, MAX_UPSTREAM_BODY_BYTES, MAX_UPSTREAM_ERROR_BYTES } from "./attempt.ts";
-export { MAX_UPSTREAM_EVENT_CHARS, readUpstreamJson, send, tooLargeUpstream, UpstreamJsonFailure, type AttemptSignal, type Failed } from "./attempt.ts";
+export { attemptSignal, beginAttempt, fetchFailure, MAX_MESSAGE_CHARS, MAX_UPSTREAM_BODY_BYTES } from "./attempt.ts";
+export { MAX_UPSTREAM_ERROR_BYTES, MAX_UPSTREAM_EVENT_CHARS, readUpstreamJson, send, tooLargeUpstream } from "./attempt.ts";
+export { UpstreamJsonFailure, type AttemptSignal, type Failed } from "./attempt.ts";
 
 
 export interface ProxyDeps {
@@ -178,7 +179,8 @@ export async function proxyChat(deps: ProxyDeps, call: ChatCall): Promise<Respon
       structured: wantsJson(body.response_format),
     };
     const a: AttemptContext = { deps, call, cand, adapter, upstream, ctx, attempt, started, record };
-    const outcome = native && call.native ? await call.native.attempt(a) : stream ? await relayStream(a, chatDialect(a)) : await jsonAttempt(a);
+    const outcome =
+      native && call.native ? await call.native.attempt(a) : stream ? await relayStream(a, chatDialect(a)) : await jsonAttempt(a);
     if (outcome.ok) {
       outcome.response.headers.set("x-perpetuo-attempts", String(attempts.length));
       return outcome.response;
@@ -338,7 +340,8 @@ const SAME_DIALECT = new Set(["openai", "openai_compatible"]);
 /** The identity fields an OpenAI adapter fills in when a provider leaves them out. */
 const identity = (o: unknown) => {
   const r = o as Record<string, unknown> | null;
-  return r && typeof r === "object" ? `${typeof r.id}:${String(r.id)}|${String(r.object)}|${typeof r.created}:${String(r.created)}|${String(r.model)}` : null;
+  if (!r || typeof r !== "object") return null;
+  return `${typeof r.id}:${String(r.id)}|${String(r.object)}|${typeof r.created}:${String(r.created)}|${String(r.model)}`;
 };
 
 async function jsonAttempt(a: AttemptContext): Promise<{ ok: true; response: Response } | Failed> {

@@ -177,7 +177,8 @@ export function gatewayHandlers(deps: AppDeps, gw: GatewayServices) {
       const requestId = requestIdFrom(request.headers.get("x-request-id"));
       const runtime = await runtimeFor(gw, gatewayKey.workspace_id, deps.logger);
       const req = raw as EmbeddingsRequest;
-      const limitHeaders = await admitRequest(gw, request, gatewayKey, runtime, { model: req.model, estimatedTokens: estimateEmbeddingTokens(req.input), requestId });
+      const estimatedTokens = estimateEmbeddingTokens(req.input);
+      const limitHeaders = await admitRequest(gw, request, gatewayKey, runtime, { model: req.model, estimatedTokens, requestId });
       const res = await proxyEmbeddings(
         { cooldowns: gw.cooldowns, logger: deps.logger, sink: gw.sink, draining: gw.draining, fetch: gw.fetch },
         { body: req, key: gatewayKey, runtime, requestId, signal: AbortSignal.any([request.signal, gw.draining]), startedAt },

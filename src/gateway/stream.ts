@@ -78,7 +78,12 @@ export function recordAnswer(
   });
 }
 
-export const SSE_HEADERS = { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", connection: "keep-alive", "x-accel-buffering": "no" };
+export const SSE_HEADERS = {
+  "content-type": "text/event-stream; charset=utf-8",
+  "cache-control": "no-cache",
+  connection: "keep-alive",
+  "x-accel-buffering": "no",
+};
 
 const CLOSED = { class: "client_closed", message: "the client closed the connection" };
 
@@ -154,7 +159,11 @@ export async function relayStream(a: AttemptContext, dialect: StreamDialect): Pr
     sig.done();
     recordAnswer(a, { ...dialect.result(), status, ttft, error });
   };
-  const shown = (e: UpstreamError): ShownError => ({ message: clip(redactSecrets(e.message, cand.provider.api_key), MAX_MESSAGE_CHARS), type: e.type, code: e.code ?? null });
+  const shown = (e: UpstreamError): ShownError => ({
+    message: clip(redactSecrets(e.message, cand.provider.api_key), MAX_MESSAGE_CHARS),
+    type: e.type,
+    code: e.code ?? null,
+  });
 
   async function* relay(): AsyncGenerator<string | Uint8Array> {
     try {
@@ -207,5 +216,6 @@ export async function relayStream(a: AttemptContext, dialect: StreamDialect): Pr
     }
   }
 
-  return { ok: true, response: new Response(relay() as unknown as BodyInit, { status: 200, headers: { ...SSE_HEADERS, ...successHeaders(call.requestId, cand) } }) };
+  const headers = { ...SSE_HEADERS, ...successHeaders(call.requestId, cand) };
+  return { ok: true, response: new Response(relay() as unknown as BodyInit, { status: 200, headers }) };
 }
