@@ -18,7 +18,8 @@ describe("the lean /v1 path", () => {
     });
 
   test("answers with the gateway's headers and CORS, without the dashboard's page headers", async () => {
-    const res = await post("/v1/chat/completions/", { model: "gpt-4o-mini", messages: [{ role: "user", content: "x" }] }, { "x-request-id": "req-lean-1" });
+    const body = { model: "gpt-4o-mini", messages: [{ role: "user", content: "x" }] };
+    const res = await post("/v1/chat/completions/", body, { "x-request-id": "req-lean-1" });
     expect(res.status).toBe(200);
     expect(res.headers.get("x-request-id")).toBe("req-lean-1");
     expect(res.headers.get("x-perpetuo-attempts")).toBe("1");
@@ -44,8 +45,9 @@ describe("the lean /v1 path", () => {
       expect(res.headers.get("access-control-allow-origin")).toBe("https://app.example");
     }
     await h.t.deps.logQueue.flush();
-    const rows = await h.t.sql`select endpoint, status, error_class from request_logs where api_key_id = ${h.keyId} and status = 400 order by endpoint`;
-    expect(rows).toEqual([
+    const rows = await h.t.sql`
+      select endpoint, status, error_class from request_logs where api_key_id = ${h.keyId} and status = 400 order by endpoint`;
+    expect([...rows]).toEqual([
       { endpoint: "chat", status: 400, error_class: "invalid_request" },
       { endpoint: "embeddings", status: 400, error_class: "invalid_request" },
     ]);

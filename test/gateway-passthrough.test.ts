@@ -48,7 +48,11 @@ describe("OpenAI-format streams pass through", () => {
   afterAll(() => h.close());
 
   const post = (body: Record<string, unknown>) =>
-    fetch(`${h.base}/v1/chat/completions`, { method: "POST", headers: { authorization: `Bearer ${h.key}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+    fetch(`${h.base}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${h.key}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
 
   test("the provider's chunks reach the client as written, the usage chunk withheld unless asked for", async () => {
     const res = await post({ model: "gpt-4o-mini", stream: true, messages: [{ role: "user", content: "x" }] });
@@ -58,12 +62,19 @@ describe("OpenAI-format streams pass through", () => {
     expect(text).not.toContain('"usage"');
     expect(text.endsWith("data: [DONE]\n\n")).toBe(true);
     await h.t.deps.logQueue.flush();
-    const [row] = await h.t.sql`select status, prompt_tokens, completion_tokens, usage_estimated from request_logs where api_key_id = ${h.keyId} order by created_at desc limit 1`;
+    const [row] = await h.t.sql`
+      select status, prompt_tokens, completion_tokens, usage_estimated from request_logs
+      where api_key_id = ${h.keyId} order by created_at desc limit 1`;
     expect(row).toEqual({ status: 200, prompt_tokens: 11, completion_tokens: 3, usage_estimated: false });
   });
 
   test("through the SDK, with usage asked for", async () => {
-    const stream = await h.client().chat.completions.create({ model: "gpt-4o-mini", stream: true, stream_options: { include_usage: true }, messages: [{ role: "user", content: "x" }] });
+    const stream = await h.client().chat.completions.create({
+      model: "gpt-4o-mini",
+      stream: true,
+      stream_options: { include_usage: true },
+      messages: [{ role: "user", content: "x" }],
+    });
     let text = "";
     let usage = null;
     for await (const c of stream) {
@@ -83,9 +94,20 @@ describe("OpenAI-format answers pass through", () => {
     mock = (await h.addProvider("openai")).mock!;
   });
   afterAll(() => h.close());
-  const answer = { id: "chatcmpl-up", object: "chat.completion", created: 1700000000, model: "gpt-4o-mini", choices: [{ index: 0, message: { role: "assistant", content: "café" }, finish_reason: "stop" }], usage: { prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 } };
+  const answer = {
+    id: "chatcmpl-up",
+    object: "chat.completion",
+    created: 1700000000,
+    model: "gpt-4o-mini",
+    choices: [{ index: 0, message: { role: "assistant", content: "café" }, finish_reason: "stop" }],
+    usage: { prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 },
+  };
   const post = () =>
-    fetch(`${h.base}/v1/chat/completions`, { method: "POST", headers: { authorization: `Bearer ${h.key}`, "content-type": "application/json" }, body: JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "x" }] }) });
+    fetch(`${h.base}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${h.key}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "x" }] }),
+    });
 
   test("as the provider wrote them", async () => {
     mock.script({ okBody: JSON.stringify(answer).replace("é", "\\u00e9") });

@@ -55,10 +55,19 @@ export interface StreamDialect {
   result(): { model: string | null; usage: Usage | null; output: string };
 }
 
+type AnswerFacts = {
+  status: number;
+  model: string | null;
+  usage: Usage | null;
+  output: string;
+  ttft: number;
+  error?: { class: string; message: string } | null;
+};
+
 /** The log row of an answer that reached the client (whole, cut or broken). */
 export function recordAnswer(
   a: AttemptContext,
-  f: { status: number; model: string | null; usage: Usage | null; output: string; ttft: number; error?: { class: string; message: string } | null },
+  f: AnswerFacts,
 ): void {
   const { call, cand } = a;
   const usage = usageOrEstimate(f.usage, call.body, () => f.output);
