@@ -6,7 +6,11 @@ import { providersRoutes } from "./providers/routes.ts";
 import { apiKeysRoutes } from "./api-keys/routes.ts";
 import { healthRoutes } from "./health/routes.ts";
 import { openapiRoutes } from "./openapi/routes.ts";
-import { gatewayKeyFor, gatewayRoutes, recordRefusal } from "./gateway/routes.ts";
+import { gatewayHandlers, gatewayKeyFor, gatewayRoutes, recordRefusal } from "./gateway/routes.ts";
+import { leanV1 } from "./gateway/v1.ts";
+import { ChatCompletionBody } from "./gateway/model.ts";
+import { ResponsesBody } from "./gateway/inbound/responses-model.ts";
+import { EmbeddingsBody } from "./gateway/embeddings-model.ts";
 import { anthropicErrorResponse, isMessagesRequest, messagesRoutes } from "./gateway/inbound/messages-routes.ts";
 import { bodyParser, refuseNulInUrl, SERVER_MAX_BODY } from "./http/body.ts";
 import { buildDeps, type AppDeps, type AppInput } from "./deps.ts";
@@ -16,7 +20,7 @@ import { invitationsRoutes } from "./invitations/routes.ts";
 import { membersRoutes } from "./members/routes.ts";
 import { applySecurityHeaders, dashboardError, dashboardRoutes } from "./dashboard/index.ts";
 import { metricsRoutes } from "./metrics/routes.ts";
-import { applyCors, corsPolicy } from "./http/cors.ts";
+import { applyCors, corsPolicy, isGatewayPath, pathOf } from "./http/cors.ts";
 
 export function createApp(input: AppInput | AppDeps) {
   const deps = buildDeps(input);
@@ -24,9 +28,25 @@ export function createApp(input: AppInput | AppDeps) {
   // Bun refuses bodies above this itself (413, empty body) before any route sees them: a backstop
   // above every route's own limit, which answers in our error shape (see http/body.ts).
   const cors = corsPolicy(deps.config.corsOrigins);
+  const handlers = gatewayHandlers(deps, gateway);
+  // The hot /v1 endpoints skip Elysia's lifecycle (see gateway/v1.ts); their Elysia routes stay for docs.
+  const v1 = leanV1({
+    routes: {
+      "/v1/chat/completions": { schema: ChatCompletionBody, handle: handlers.chat },
+      "/v1/responses": { schema: ResponsesBody, handle: handlers.responses },
+      "/v1/embeddings": { schema: EmbeddingsBody, handle: handlers.embeddings },
+    },
+    cors,
+    logger: deps.logger,
+    keyFor: (request) => gatewayKeyFor(gateway, request),
+    refused: (request, res) => recordRefusal(gateway, request, res),
+  });
   return new Elysia({ serve: { maxRequestBodySize: SERVER_MAX_BODY } })
-    // CSP, nosniff and Referrer-Policy on every response (see src/dashboard/security.ts).
     .onRequest(({ set, request }) => {
+      const path = pathOf(request.url);
+      const lean = isGatewayPath(path) ? v1.answer(request, path) : undefined;
+      if (lean) return lean;
+      // CSP, nosniff and Referrer-Policy on every other response (see src/dashboard/security.ts).
       applySecurityHeaders(set.headers);
       refuseNulInUrl(request);
       // /v1 only, when CORS_ORIGINS is set; a preflight is answered here (see src/http/cors.ts).

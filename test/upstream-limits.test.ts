@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { gatewayHarness, type GatewayHarness } from "./support/gateway.ts";
-import { MAX_UPSTREAM_BODY_BYTES, MAX_UPSTREAM_ERROR_BYTES, MAX_UPSTREAM_EVENT_CHARS } from "../src/gateway/proxy.ts";
+import { MAX_UPSTREAM_BODY_BYTES, MAX_UPSTREAM_ERROR_BYTES, MAX_UPSTREAM_EVENT_CHARS } from "../src/gateway/attempt.ts";
 
 /**
  * A provider that answers without end (a huge JSON body, a huge error page, a stream event that

@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { createId } from "@paralleldrive/cuid2";
 import type { Sql } from "../db/client.ts";
 import type { ChangeBus, ChangeEvent } from "../events.ts";
@@ -29,7 +28,8 @@ export interface CacheLoaders {
   workspace(workspaceId: string): Promise<WorkspaceRuntime>;
 }
 
-const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
+// Bun's native hasher: node:crypto builds a Hash object per call, and this runs per request.
+const sha256 = (s: string) => Bun.SHA256.hash(s, "hex") as string;
 
 /**
  * Keeps the hot path off the database: gateway key → workspace → decrypted provider config,

@@ -7,22 +7,9 @@ import type { AttemptRecord, RequestRecord } from "../telemetry/types.ts";
 import type { GatewayKey, WorkspaceRuntime } from "./cache.ts";
 import { selectCandidates, type Candidate } from "./router.ts";
 import { withCost } from "./cost-header.ts";
-import {
-  attemptSignal,
-  clientMistake,
-  errorBody,
-  jsonResponse,
-  modelNotFound,
-  newRecord,
-  noneAnswered,
-  noteFailure,
-  readUpstreamJson,
-  send,
-  successHeaders,
-  UpstreamJsonFailure,
-  type Failed,
-  type ProxyDeps,
-} from "./proxy.ts";
+import { attemptSignal, beginAttempt, readUpstreamJson, send, UpstreamJsonFailure, type Failed } from "./attempt.ts";
+import { clientMistake, modelNotFound, newRecord, noneAnswered, noteFailure } from "./proxy.ts";
+import { errorBody, jsonResponse, successHeaders, type ProxyDeps } from "./call.ts";
 
 export interface EmbeddingsCall {
   body: EmbeddingsRequest;
@@ -98,17 +85,7 @@ export async function proxyEmbeddings(deps: ProxyDeps, call: EmbeddingsCall): Pr
   for (const cand of candidates) {
     if (call.signal.aborted) break;
     const adapter = embeddingsAdapterFor(cand.provider.type)!;
-    const started = performance.now();
-    const attempt: AttemptRecord = {
-      provider_id: cand.provider.id,
-      provider_name: cand.provider.name,
-      provider_type: cand.provider.type,
-      model: cand.upstreamModel,
-      status: null,
-      error_class: null,
-      message: null,
-      latency_ms: 0,
-    };
+    const { attempt, started } = beginAttempt(cand);
     let upstream;
     try {
       upstream = adapter.buildEmbeddingsRequests(body, { baseUrl: cand.provider.base_url, apiKey: cand.provider.api_key, model: cand.upstreamModel });

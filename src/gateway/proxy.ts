@@ -1,19 +1,15 @@
 import { fastId } from "../ids.ts";
-import { readBounded, readPrefix } from "../http/body.ts";
 import { adapterFor } from "../adapters/index.ts";
-import { createSSEParser, encodeSSE, SSE_DONE, SSEEventTooLarge } from "../adapters/sse.ts";
 import {
   clip,
   ERROR_DEFAULTS,
   redactSecrets,
-  upstreamError,
   UnsupportedFeatureError,
   UpstreamResponseError,
   usageFromCompletion,
   wantsJson,
   type Adapter,
   type ChatCompletion,
-  type ChatCompletionChunk,
   type ChatRequest,
   type ResponseContext,
   type UpstreamError,
@@ -26,88 +22,16 @@ import { bodyForLog } from "../telemetry/content.ts";
 import { estimatePromptTokens, estimateTokens } from "../telemetry/estimate.ts";
 import type { AttemptRecord, LogSink, RequestRecord } from "../telemetry/types.ts";
 import type { GatewayKey, WorkspaceRuntime } from "./cache.ts";
-import { BlockedAddressError, type UpstreamFetch } from "../net/fetch.ts";
-import { networkErrorMessage } from "./network-errors.ts";
+import type { UpstreamFetch } from "../net/fetch.ts";
 import { listedModels, selectCandidates, type Candidate, type Cooldowns } from "./router.ts";
 import { withCost } from "./cost-header.ts";
+import { relayStream } from "./stream.ts";
+import { chatDialect } from "./chat-stream.ts";
+import { type ProxyDeps, type ChatCall, CLIENT_CLOSED, SHUTDOWN, jsonResponse, errorBody, type Recorder, usageOrEstimate, priced, successHeaders, type AttemptContext, type Upstream } from "./call.ts";
+import { beginAttempt, MAX_MESSAGE_CHARS, readUpstreamText, send, UpstreamJsonFailure, attemptSignal, type Failed } from "./attempt.ts";
 
 
-export interface ProxyDeps {
-  cooldowns: Cooldowns;
-  logger: Logger;
-  sink: LogSink | null;
-  fetch: UpstreamFetch;
-  /** Aborted when shutdown's drain deadline passes (GatewayServices.draining). */
-  draining?: AbortSignal;
-}
 
-export interface ChatCall {
-  body: ChatRequest;
-  key: GatewayKey;
-  runtime: WorkspaceRuntime;
-  requestId: string;
-  /** Aborts when the client goes away. */
-  signal: AbortSignal;
-  startedAt: number;
-  /**
-   * The body as one entry gets it, for callers that translate from another dialect (POST
-   * /v1/messages): it may drop what that entry's wire format cannot take, or throw
-   * UnsupportedFeatureError to skip the entry like an adapter does.
-   */
-  forCandidate?: (body: ChatRequest, cand: Candidate) => ChatRequest;
-  /** The log rows' `endpoint` when the client spoke another API than chat ('responses', 'messages'). */
-  endpoint?: string;
-  /** Set when some providers can take the client's own request unchanged (see NativeRoute). */
-  native?: NativeRoute;
-  /** Another adapter for one entry (undefined: its type's own), e.g. a relay of the client's own dialect. */
-  adapterFor?: (cand: Candidate) => Adapter | undefined;
-}
-
-export type Failed = { ok: false; error: UpstreamError; final: boolean };
-export type AttemptOutcome = { ok: true; response: Response } | Failed;
-
-/**
- * A provider that speaks the client's API natively (OpenAI's own Responses API): `request` gives
- * its upstream request, or null to translate as chat; `attempt` relays its answer and records it.
- * It runs inside the attempt loop, so fallback to translated providers still works.
- */
-export interface NativeRoute {
-  request(cand: Candidate): UpstreamRequest | null;
-  /** Why the translated chat request cannot carry the client's request, if it cannot: other entries are skipped. */
-  untranslatable?: UnsupportedFeatureError | null;
-  attempt(a: AttemptContext): Promise<AttemptOutcome>;
-}
-
-/** A provider's answer is held in memory whole: one tenant's provider must not be able to fill the process. */
-export const MAX_UPSTREAM_BODY_BYTES = 32 * 1024 * 1024;
-/** Of an error answer only the start is read: it only becomes a message. */
-export const MAX_UPSTREAM_ERROR_BYTES = 64 * 1024;
-/** One server-sent event (a ping-less line that never ends is one too). */
-export const MAX_UPSTREAM_EVENT_CHARS = 1024 * 1024;
-/** Upstream messages shown to clients and stored in logs, after redaction. */
-export const MAX_MESSAGE_CHARS = 300;
-
-export const CLIENT_CLOSED = 499;
-/** What a request cut by shutdown's drain deadline tells its client and its log row. */
-export const SHUTDOWN = { status: 503, class: "shutdown", message: "the gateway is shutting down; retry the request", type: "server_error", param: null, code: "server_shutting_down" };
-
-export function jsonResponse(status: number, body: unknown, headers: Record<string, string>): Response {
-  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
-}
-
-export function errorBody(e: { message: string; type: string; param: string | null; code: string | null }) {
-  return { error: { message: e.message, type: e.type, param: e.param, code: e.code } };
-}
-
-/** Any content the client should see, as opposed to a bare role announcement. */
-function hasContent(c: ChatCompletionChunk): boolean {
-  for (const ch of c.choices) {
-    const d = ch.delta;
-    if (ch.finish_reason !== null && ch.finish_reason !== undefined) return true;
-    if ((typeof d.content === "string" && d.content.length > 0) || d.tool_calls?.length || d.refusal) return true;
-  }
-  return c.choices.length === 0 && c.usage != null;
-}
 
 
 /** A request's log row before anything happened: no provider, no tokens, nothing billed. */
@@ -175,17 +99,7 @@ export async function proxyChat(deps: ProxyDeps, call: ChatCall): Promise<Respon
   for (const cand of candidates) {
     if (call.signal.aborted) break;
     const adapter = call.adapterFor?.(cand) ?? adapterFor(cand.provider.type);
-    const started = performance.now();
-    const attempt: AttemptRecord = {
-      provider_id: cand.provider.id,
-      provider_name: cand.provider.name,
-      provider_type: cand.provider.type,
-      model: cand.upstreamModel,
-      status: null,
-      error_class: null,
-      message: null,
-      latency_ms: 0,
-    };
+    const { attempt, started } = beginAttempt(cand);
     const native = call.native?.request(cand) ?? null;
     let upstream;
     try {
@@ -207,7 +121,8 @@ export async function proxyChat(deps: ProxyDeps, call: ChatCall): Promise<Respon
       structured: wantsJson(body.response_format),
     };
     const a: AttemptContext = { deps, call, cand, adapter, upstream, ctx, attempt, started, record };
-    const outcome = native && call.native ? await call.native.attempt(a) : stream ? await streamAttempt(a) : await jsonAttempt(a);
+    const outcome =
+      native && call.native ? await call.native.attempt(a) : stream ? await relayStream(a, chatDialect(a)) : await jsonAttempt(a);
     if (outcome.ok) {
       outcome.response.headers.set("x-perpetuo-attempts", String(attempts.length));
       return outcome.response;
@@ -263,7 +178,6 @@ export function modelNotFound(runtime: WorkspaceRuntime, model: string, record: 
   return jsonResponse(404, errorBody(err), { ...baseHeaders, "x-perpetuo-attempts": "0" });
 }
 
-export type Recorder = (r: Partial<RequestRecord> & { status: number }) => void;
 
 /** An attempt that failed: its trail entry, and a cooldown when the provider looks unhealthy. Returns the message fit to show. */
 export function noteFailure(deps: ProxyDeps, client: AbortSignal, cand: Candidate, attempt: AttemptRecord, started: number, e: UpstreamError): string {
@@ -312,153 +226,35 @@ function allFailed(tried: AttemptRecord[], attempts: AttemptRecord[], retryAfter
     headers,
   );
 }
-type Upstream = ReturnType<Adapter["buildChatRequest"]>;
 
-export type AttemptSignal = ReturnType<typeof attemptSignal>;
 
-/** Links the client's abort to the upstream request and adds a deadline. */
-export function attemptSignal(client: AbortSignal, timeoutMs: number) {
-  const ac = new AbortController();
-  let timedOut = false;
-  const onAbort = () => ac.abort();
-  client.addEventListener("abort", onAbort, { once: true });
-  let timer: Timer | null = null;
-  const arm = (ms: number) => {
-    if (timer) clearTimeout(timer);
-    timer = setTimeout(() => {
-      timedOut = true;
-      ac.abort();
-    }, ms);
-  };
-  arm(timeoutMs);
-  return {
-    signal: ac.signal,
-    abort: () => ac.abort(),
-    arm,
-    get timedOut() {
-      return timedOut;
-    },
-    done() {
-      if (timer) clearTimeout(timer);
-      client.removeEventListener("abort", onAbort);
-    },
-  };
-}
+/** Provider types whose chat answer already is the client's: relayed as sent when the adapter filled nothing in. */
+const SAME_DIALECT = new Set(["openai", "openai_compatible"]);
 
-export function fetchFailure(err: unknown, timedOut: boolean, timeoutMs: number, phase: string): Failed {
-  if (timedOut) return { ok: false, final: false, error: upstreamError("timeout", `no ${phase} within ${timeoutMs} ms`) };
-  return { ok: false, final: false, error: upstreamError("network", networkErrorMessage(err)) };
-}
-
-export function tooLargeUpstream(what: string, upstreamStatus?: number): UpstreamError {
-  return upstreamError("upstream_too_large", `the provider's answer was refused: ${what}`, upstreamStatus === undefined ? {} : { upstreamStatus });
-}
-
-async function failedResponse(adapter: Pick<Adapter, "classifyError">, res: Response, apiKey: string | null): Promise<Failed> {
-  // Only the start of an error body is read (it becomes a short message), and it is redacted
-  // before anything parses or cuts it, then again once decoded (a JSON-escaped echo), then cut.
-  const text = redactSecrets(await readPrefix(res.body, MAX_UPSTREAM_ERROR_BYTES).catch(() => ""), apiKey);
-  const e = adapter.classifyError(res.status, text, res.headers);
-  e.message = clip(redactSecrets(e.message, apiKey), MAX_MESSAGE_CHARS);
-  e.upstreamStatus ??= res.status;
-  return { ok: false, final: !e.retryable, error: e };
-}
-
-/** The record's token fields, and what pricing needs (cache writes are priced but not stored). */
-export function usageOrEstimate(usage: Usage | null, body: ChatRequest, outputText: () => string) {
-  if (usage) {
-    return {
-      fields: {
-        prompt_tokens: usage.prompt_tokens,
-        completion_tokens: usage.completion_tokens,
-        cached_tokens: usage.cached_tokens ?? 0,
-        reasoning_tokens: usage.reasoning_tokens ?? 0,
-        usage_estimated: false,
-      },
-      cacheWrite: usage.cache_creation_tokens ?? 0,
-    };
-  }
-  return {
-    fields: {
-      prompt_tokens: estimatePromptTokens(body.messages),
-      completion_tokens: estimateTokens(outputText()),
-      cached_tokens: 0,
-      reasoning_tokens: 0,
-      usage_estimated: true,
-    },
-    cacheWrite: 0,
-  };
-}
-
-export function priced(model: string, u: ReturnType<typeof usageOrEstimate>, cand: Candidate): number | null {
-  return costFor(model, { ...u.fields, cache_creation_tokens: u.cacheWrite }, cand.provider.pricing);
-}
-
-export function successHeaders(requestId: string, cand: Candidate): Record<string, string> {
-  return { "x-request-id": requestId, "x-perpetuo-provider": cand.provider.name };
-}
-
-/** One try of one candidate: everything the attempt functions need. */
-export interface AttemptContext {
-  deps: ProxyDeps;
-  call: ChatCall;
-  cand: Candidate;
-  adapter: Adapter;
-  upstream: Upstream;
-  ctx: ResponseContext;
-  attempt: AttemptRecord;
-  started: number;
-  record: Recorder;
-}
-
-/** Sends the upstream request; a failed connection or a non-2xx answer comes back classified. */
-export async function send(a: { deps: ProxyDeps; cand: Candidate; adapter: Pick<Adapter, "classifyError">; upstream: UpstreamRequest }, sig: AttemptSignal, phase: string): Promise<Response | Failed> {
-  const { upstream } = a;
-  try {
-    // Never follow a redirect: the provider key would travel with it.
-    const res = await a.deps.fetch(upstream.url, { method: upstream.method, headers: upstream.headers, body: upstream.body, signal: sig.signal, redirect: "manual" });
-    return res.ok ? res : await failedResponse(a.adapter, res, a.cand.provider.api_key);
-  } catch (err) {
-    if (err instanceof BlockedAddressError) return { ok: false, final: false, error: upstreamError("blocked_address", err.message) };
-    return fetchFailure(err, sig.timedOut, a.cand.provider.timeout_ms, phase);
-  }
-}
-
-/** Why a 2xx answer's body could not be read as JSON (a class, so any JSON value can be told from it). */
-export class UpstreamJsonFailure {
-  constructor(readonly failed: Failed) {}
-}
-
-/** A 2xx answer's JSON body, read within MAX_UPSTREAM_BODY_BYTES. */
-export async function readUpstreamJson(res: Response, sig: AttemptSignal, timeoutMs: number): Promise<unknown> {
-  // Reading and parsing fail differently: a connection reset mid-body is the network's fault,
-  // unparsable text the provider's.
-  let bytes: Uint8Array | null;
-  try {
-    bytes = await readBounded(res.body, MAX_UPSTREAM_BODY_BYTES);
-  } catch (err) {
-    return new UpstreamJsonFailure(fetchFailure(err, sig.timedOut, timeoutMs, "complete response"));
-  }
-  if (!bytes) return new UpstreamJsonFailure({ ok: false, final: false, error: tooLargeUpstream(`its response exceeds ${MAX_UPSTREAM_BODY_BYTES / (1024 * 1024)} MiB`, res.status) });
-  try {
-    return JSON.parse(new TextDecoder().decode(bytes));
-  } catch {
-    return new UpstreamJsonFailure({ ok: false, final: false, error: upstreamError("server", "the provider answered with a body that is not JSON", { upstreamStatus: res.status }) });
-  }
-}
+/** The identity fields an OpenAI adapter fills in when a provider leaves them out. */
+const identity = (o: unknown) => {
+  const r = o as Record<string, unknown> | null;
+  if (!r || typeof r !== "object") return null;
+  return `${typeof r.id}:${String(r.id)}|${String(r.object)}|${typeof r.created}:${String(r.created)}|${String(r.model)}`;
+};
 
 async function jsonAttempt(a: AttemptContext): Promise<{ ok: true; response: Response } | Failed> {
   const { deps, call, cand, adapter, ctx, attempt, started, record } = a;
   const timeoutMs = cand.provider.timeout_ms;
   const sig = attemptSignal(call.signal, timeoutMs);
   let completion: ChatCompletion;
+  // The provider's own text, when it can go to the client unchanged (no JSON.stringify of it again).
+  let relayText: string | null = null;
   try {
     const res = await send(a, sig, "response");
     if (!(res instanceof Response)) return res;
-    const json = await readUpstreamJson(res, sig, timeoutMs);
-    if (json instanceof UpstreamJsonFailure) return json.failed;
+    const read = await readUpstreamText(res, sig, timeoutMs);
+    if (read instanceof UpstreamJsonFailure) return read.failed;
+    const json = read.json;
+    const before = SAME_DIALECT.has(cand.provider.type) ? identity(json) : null;
     try {
       completion = adapter.parseChatResponse(json, ctx);
+      if (before !== null && (completion as unknown) === json && identity(completion) === before) relayText = read.text;
     } catch (err) {
       if (err instanceof UpstreamResponseError) return { ok: false, final: !err.error.retryable, error: { ...err.error, upstreamStatus: res.status } };
       throw err;
@@ -472,7 +268,7 @@ async function jsonAttempt(a: AttemptContext): Promise<{ ok: true; response: Res
   const usage = usageOrEstimate(usageFromCompletion(completion), call.body, () =>
     completion.choices.map((c) => (c.message.content ?? "") + (c.message.tool_calls?.map((t) => t.function.name + t.function.arguments).join("") ?? "")).join(""),
   );
-  const text = JSON.stringify(completion);
+  const text = relayText ?? JSON.stringify(completion);
   const cost = priced(completion.model || cand.upstreamModel, usage, cand);
   record({
     status: 200,
@@ -488,216 +284,5 @@ async function jsonAttempt(a: AttemptContext): Promise<{ ok: true; response: Res
   return {
     ok: true,
     response: new Response(text, { status: 200, headers: withCost({ "content-type": "application/json", ...successHeaders(call.requestId, cand) }, cost) }),
-  };
-}
-
-const encoder = new TextEncoder();
-
-async function streamAttempt(a: AttemptContext): Promise<{ ok: true; response: Response } | Failed> {
-  const { deps, call, cand, adapter, ctx, attempt, started, record } = a;
-  const timeoutMs = cand.provider.timeout_ms;
-  const sig = attemptSignal(call.signal, timeoutMs);
-  const res = await send(a, sig, "response headers");
-  if (!(res instanceof Response) || !res.body) {
-    sig.done();
-    return res instanceof Response ? failedResponse(adapter, res, cand.provider.api_key) : res;
-  }
-  attempt.status = res.status;
-
-  const reader = res.body.getReader();
-  const decoder = new TextDecoder();
-  const parser = createSSEParser({ maxEventChars: MAX_UPSTREAM_EVENT_CHARS });
-  const transformer = adapter.createStreamTransformer(ctx);
-  const pending: ChatCompletionChunk[] = [];
-  let output = "";
-  let modelUsed: string | null = null;
-  let committed = false;
-  let finished = false;
-  let midError: UpstreamError | null = null;
-
-  const collect = (chunks: ChatCompletionChunk[]) => {
-    for (const c of chunks) {
-      modelUsed ??= c.model;
-      for (const ch of c.choices) {
-        if (typeof ch.delta.content === "string") output += ch.delta.content;
-        if (ch.delta.tool_calls) for (const t of ch.delta.tool_calls) output += (t.function?.name ?? "") + (t.function?.arguments ?? "");
-      }
-      pending.push(c);
-      if (!committed && hasContent(c)) committed = true;
-    }
-  };
-
-  /** Reads one upstream slice; false at EOF. */
-  const step = async (): Promise<boolean> => {
-    const { value, done } = await reader.read();
-    if (done) {
-      const tail = parser.flush();
-      for (const ev of tail) {
-        const r = transformer.push(ev);
-        collect(r.chunks);
-        if (r.error) midError ??= r.error;
-        if (r.done) finished = true;
-      }
-      if (!finished && !midError) {
-        const r = transformer.finish();
-        collect(r.chunks);
-        if (r.error) midError = r.error;
-        if (r.done) finished = true;
-      }
-      return false;
-    }
-    let events;
-    try {
-      events = parser.feed(decoder.decode(value, { stream: true }));
-    } catch (err) {
-      if (!(err instanceof SSEEventTooLarge)) throw err;
-      midError = tooLargeUpstream(`one of its stream events exceeds ${MAX_UPSTREAM_EVENT_CHARS / (1024 * 1024)} MiB`);
-      return false;
-    }
-    for (const ev of events) {
-      const r = transformer.push(ev);
-      collect(r.chunks);
-      if (r.error) {
-        midError = r.error;
-        return false;
-      }
-      if (r.done) {
-        finished = true;
-        return false;
-      }
-    }
-    return true;
-  };
-
-  // Hold the client's headers until real content arrives, so a provider that fails first can
-  // still be fallen back from.
-  try {
-    while (!committed) {
-      const more = await step();
-      if (!more || midError) break;
-    }
-  } catch (err) {
-    sig.done();
-    return fetchFailure(err, sig.timedOut, timeoutMs, "first token");
-  }
-  if (!committed && !finished) {
-    sig.done();
-    reader.cancel().catch(() => {});
-    return { ok: false, final: false, error: midError ?? upstreamError("stream_error", "the stream ended before any content") };
-  }
-  const early = midError as UpstreamError | null;
-  if (early && !committed) {
-    sig.done();
-    reader.cancel().catch(() => {});
-    return { ok: false, final: !early.retryable, error: early };
-  }
-
-  const ttft = Math.round(performance.now() - call.startedAt);
-  attempt.latency_ms = Math.round(performance.now() - started);
-  deps.cooldowns.clear(cand.provider.id);
-  // Between chunks the deadline becomes an idle timeout.
-  sig.arm(timeoutMs);
-
-  let closed = false;
-  const finish = (status: number, error: { class: string; message: string } | null) => {
-    if (closed) return;
-    closed = true;
-    sig.done();
-    const usage = usageOrEstimate(transformer.usage(), call.body, () => output);
-    record({
-      status,
-      provider_id: cand.provider.id,
-      provider_name: cand.provider.name,
-      provider_type: cand.provider.type,
-      model_used: modelUsed ?? cand.upstreamModel,
-      ttft_ms: ttft,
-      error_class: error ? error.class : null,
-      error_message: error ? clip(redactSecrets(error.message, cand.provider.api_key), MAX_MESSAGE_CHARS) : null,
-      ...usage.fields,
-      cost_usd: priced(modelUsed ?? cand.upstreamModel, usage, cand),
-      response_body: call.runtime.logContent ? bodyForLog(output, undefined, cand.provider.api_key) : null,
-    });
-  };
-  const body = new ReadableStream<Uint8Array>({
-    pull: async (controller) => {
-      try {
-        // Each pull delivers something or ends the stream; an upstream read that yields no chunk
-        // (a ping, a partial line) loops instead of leaving the consumer waiting.
-        for (;;) {
-          if (pending.length) {
-            let out = "";
-            for (const c of pending) out += encodeSSE(c);
-            pending.length = 0;
-            controller.enqueue(encoder.encode(out));
-            return;
-          }
-          if (midError && deps.draining?.aborted) {
-            controller.enqueue(encoder.encode(encodeSSE(errorBody(SHUTDOWN))));
-            controller.close();
-            reader.cancel().catch(() => {});
-            finish(SHUTDOWN.status, SHUTDOWN);
-            return;
-          }
-          if (midError) {
-            // After content has been sent, the only honest end is an error event.
-            const e = midError;
-            const message = clip(redactSecrets(e.message, cand.provider.api_key), MAX_MESSAGE_CHARS);
-            controller.enqueue(encoder.encode(encodeSSE(errorBody({ message, type: e.type, param: null, code: e.code ?? "upstream_stream_error" }))));
-            controller.close();
-            reader.cancel().catch(() => {});
-            finish(502, e);
-            return;
-          }
-          if (finished) {
-            controller.enqueue(encoder.encode(SSE_DONE));
-            controller.close();
-            reader.cancel().catch(() => {});
-            finish(200, null);
-            return;
-          }
-          try {
-            const more = await step();
-            sig.arm(timeoutMs);
-            if (!more && !finished && !midError) midError = upstreamError("stream_error", "the provider's stream ended without its end marker");
-          } catch (err) {
-            // The client's abort reaches the upstream read before cancel() runs: it left, nothing broke.
-            if (call.signal.aborted && !deps.draining?.aborted) {
-              reader.cancel().catch(() => {});
-              finish(CLIENT_CLOSED, { class: "client_closed", message: "the client closed the connection" });
-              controller.close();
-              return;
-            }
-            midError = sig.timedOut
-              ? upstreamError("timeout", `no data from the provider for ${timeoutMs} ms`)
-              : upstreamError("stream_error", `the provider's stream broke: ${networkErrorMessage(err)}`);
-          }
-        }
-      } catch (err) {
-        deps.logger.error("stream relay failed", { request_id: call.requestId, error: err });
-        controller.error(err);
-        finish(500, { class: "server", message: "relay failed" });
-      }
-    },
-    cancel: () => {
-      // The client went away: stop the upstream too, and record what was served.
-      sig.abort();
-      reader.cancel().catch(() => {});
-      if (deps.draining?.aborted) finish(SHUTDOWN.status, SHUTDOWN);
-      else finish(CLIENT_CLOSED, { class: "client_closed", message: "the client closed the connection" });
-    },
-  });
-
-  return {
-    ok: true,
-    response: new Response(body, {
-      status: 200,
-      headers: {
-        "content-type": "text/event-stream; charset=utf-8",
-        "cache-control": "no-cache",
-        connection: "keep-alive",
-        "x-accel-buffering": "no",
-        ...successHeaders(call.requestId, cand),
-      },
-    }),
   };
 }

@@ -5,15 +5,16 @@ import type { AppDeps } from "../deps.ts";
 import { ApiError } from "../http/errors.ts";
 import type { ChatRequest } from "../adapters/index.ts";
 import { ChatCompletionBody } from "./model.ts";
-import { ResponsesBody } from "./inbound/responses-model.ts";
+import { ResponsesBody, type ResponsesRequest } from "./inbound/responses-model.ts";
 import { toChat } from "./inbound/responses.ts";
 import { asResponses } from "./inbound/responses-relay.ts";
 import { nativeResponses } from "./inbound/responses-native.ts";
-import { newRecord, proxyChat, type NativeRoute } from "./proxy.ts";
+import { newRecord, proxyChat } from "./proxy.ts";
+import { type NativeRoute } from "./call.ts";
 import { redactSecrets } from "../adapters/types.ts";
 import { listedModels, matchesModel, parsePin, serves } from "./router.ts";
 import { proxyEmbeddings } from "./embeddings.ts";
-import { EmbeddingsBody } from "./embeddings-model.ts";
+import { EmbeddingsBody, type EmbeddingsRequest } from "./embeddings-model.ts";
 import type { GatewayServices } from "./services.ts";
 import type { GatewayKey, WorkspaceRuntime } from "./cache.ts";
 import { KeyringError } from "../providers/keyring.ts";
@@ -144,11 +145,14 @@ function endpointOf(request: Request): string {
   return path.startsWith("/v1/embeddings") ? "embeddings" : path.startsWith("/v1/responses") ? "responses" : path.startsWith("/v1/messages") ? "messages" : "chat";
 }
 
-/** The OpenAI-compatible surface: chat completions, responses, embeddings and models, gateway keys only. */
-export function gatewayRoutes(deps: AppDeps, gw: GatewayServices) {
-  const chat = async (body: ChatRequest, gatewayKey: GatewayKey, request: Request, requestIdHeader: string | undefined, native?: NativeRoute, endpoint?: string) => {
+/** One /v1 POST endpoint as a plain function: the Elysia routes (docs, tests) and the lean /v1 path (v1.ts) both call these. */
+export type GatewayHandler = (body: unknown, key: GatewayKey, request: Request) => Promise<Response>;
+
+/** The gateway's POST endpoints, independent of any router: the body already validated, the key authenticated. */
+export function gatewayHandlers(deps: AppDeps, gw: GatewayServices) {
+  const chat = async (body: ChatRequest, gatewayKey: GatewayKey, request: Request, native?: NativeRoute, endpoint?: string) => {
     const startedAt = performance.now();
-    const requestId = requestIdFrom(requestIdHeader);
+    const requestId = requestIdFrom(request.headers.get("x-request-id"));
     const runtime = await runtimeFor(gw, gatewayKey.workspace_id, deps.logger);
     // Governance first: an over-limit or disallowed request reaches no provider.
     const limitHeaders = await admitRequest(gw, request, gatewayKey, runtime, { model: body.model, estimatedTokens: estimateChatTokens(body), requestId });
@@ -157,41 +161,42 @@ export function gatewayRoutes(deps: AppDeps, gw: GatewayServices) {
       // Shutdown's deadline stops the upstream call as a client leaving would.
       { body, key: gatewayKey, runtime, requestId, signal: AbortSignal.any([request.signal, gw.draining]), startedAt, native, endpoint },
     );
-    for (const [name, value] of Object.entries(limitHeaders)) res.headers.set(name, value);
+    for (const name in limitHeaders) res.headers.set(name, limitHeaders[name]);
     return res;
   };
-  return new Elysia({ prefix: "/v1" })
-    .derive(async ({ request }) => ({ gatewayKey: await gatewayKeyFor(gw, request) }))
-    .post(
-      "/chat/completions",
-      ({ body, gatewayKey, request, headers }) => chat(body, gatewayKey, request, headers["x-request-id"]),
-      { body: ChatCompletionBody },
-    )
+  return {
+    chat: ((body, key, request) => chat(body as ChatRequest, key, request)) as GatewayHandler,
     // The Responses API runs as a chat request, so routing, fallback, logs and usage are the same;
     // OpenAI entries get the request as sent (inbound/responses-native.ts).
-    .post(
-      "/responses",
-      async ({ body, gatewayKey, request, headers }) =>
-        asResponses(await chat(toChat(body), gatewayKey, request, headers["x-request-id"], nativeResponses(body), "responses"), body),
-      { body: ResponsesBody },
-    )
-    .post(
-      "/embeddings",
-      async ({ body, gatewayKey, request, headers }) => {
-        const startedAt = performance.now();
-        const requestId = requestIdFrom(headers["x-request-id"]);
-        const runtime = await runtimeFor(gw, gatewayKey.workspace_id, deps.logger);
-        const req = body;
-        const limitHeaders = await admitRequest(gw, request, gatewayKey, runtime, { model: req.model, estimatedTokens: estimateEmbeddingTokens(req.input), requestId });
-        const res = await proxyEmbeddings(
-          { cooldowns: gw.cooldowns, logger: deps.logger, sink: gw.sink, draining: gw.draining, fetch: gw.fetch },
-          { body: req, key: gatewayKey, runtime, requestId, signal: AbortSignal.any([request.signal, gw.draining]), startedAt },
-        );
-        for (const [name, value] of Object.entries(limitHeaders)) res.headers.set(name, value);
-        return res;
-      },
-      { body: EmbeddingsBody },
-    )
+    responses: (async (raw, key, request) => {
+      const body = raw as ResponsesRequest;
+      return asResponses(await chat(toChat(body), key, request, nativeResponses(body), "responses"), body);
+    }) as GatewayHandler,
+    embeddings: (async (raw, gatewayKey, request) => {
+      const startedAt = performance.now();
+      const requestId = requestIdFrom(request.headers.get("x-request-id"));
+      const runtime = await runtimeFor(gw, gatewayKey.workspace_id, deps.logger);
+      const req = raw as EmbeddingsRequest;
+      const estimatedTokens = estimateEmbeddingTokens(req.input);
+      const limitHeaders = await admitRequest(gw, request, gatewayKey, runtime, { model: req.model, estimatedTokens, requestId });
+      const res = await proxyEmbeddings(
+        { cooldowns: gw.cooldowns, logger: deps.logger, sink: gw.sink, draining: gw.draining, fetch: gw.fetch },
+        { body: req, key: gatewayKey, runtime, requestId, signal: AbortSignal.any([request.signal, gw.draining]), startedAt },
+      );
+      for (const name in limitHeaders) res.headers.set(name, limitHeaders[name]);
+      return res;
+    }) as GatewayHandler,
+  };
+}
+
+/** The OpenAI-compatible surface: chat completions, responses, embeddings and models, gateway keys only. */
+export function gatewayRoutes(deps: AppDeps, gw: GatewayServices) {
+  const h = gatewayHandlers(deps, gw);
+  return new Elysia({ prefix: "/v1" })
+    .derive(async ({ request }) => ({ gatewayKey: await gatewayKeyFor(gw, request) }))
+    .post("/chat/completions", ({ body, gatewayKey, request }) => h.chat(body, gatewayKey, request), { body: ChatCompletionBody })
+    .post("/responses", ({ body, gatewayKey, request }) => h.responses(body, gatewayKey, request), { body: ResponsesBody })
+    .post("/embeddings", ({ body, gatewayKey, request }) => h.embeddings(body, gatewayKey, request), { body: EmbeddingsBody })
     .get("/models", async ({ gatewayKey }) => {
       const runtime = await runtimeFor(gw, gatewayKey.workspace_id, deps.logger);
       return { object: "list", data: [...(await modelList(gw, runtime)).values()] };

@@ -12,7 +12,7 @@ import { createUpstreamFetch, type Lookup, type UpstreamFetch } from "../net/fet
 import { GatewayCache } from "./cache.ts";
 import { ModelLists, type ModelListTimes } from "./model-lists.ts";
 import { readBounded } from "../http/body.ts";
-import { MAX_UPSTREAM_BODY_BYTES } from "./proxy.ts";
+import { MAX_UPSTREAM_BODY_BYTES } from "./attempt.ts";
 import { Cooldowns } from "./router.ts";
 import type { ProviderConfig } from "../providers/model.ts";
 import { Governance } from "../governance/admit.ts";

@@ -42,7 +42,7 @@ const CORS_EXPOSE_HEADERS = [
 
 const CORS_MAX_AGE_SECONDS = 600;
 
-interface CorsPolicy {
+export interface CorsPolicy {
   /** Any origin ("*" configured). */
   any: boolean;
   origins: ReadonlySet<string>;
@@ -80,7 +80,7 @@ export function pathOf(url: string): string {
   return q < 0 ? url.slice(start) : url.slice(start, q);
 }
 
-const isGatewayPath = (path: string) => path === "/v1" || path.startsWith("/v1/");
+export const isGatewayPath = (path: string) => path === "/v1" || path.startsWith("/v1/");
 
 type HeaderBag = Record<string, unknown>;
 

@@ -127,7 +127,7 @@ function issueMessage(issue: ValibotIssueLike, param: string | null): string {
 }
 
 /** Turns an Elysia VALIDATION error (valibot through Standard Schema) into our error. */
-function validationToApiError(error: unknown, status: number): ApiError {
+export function validationToApiError(error: unknown, status: number): ApiError {
   const e = error as { type?: string; valueError?: ValibotIssueLike };
   const issue = e.valueError ?? {};
   const param = issuePath(issue.path);

@@ -2,7 +2,7 @@ import type { Sql } from "../db/client.ts";
 import { adapterFor, redactSecrets, tryParseJson, UpstreamResponseError, type Adapter, type ErrorClass } from "../adapters/index.ts";
 import { BlockedAddressError, type UpstreamFetch } from "../net/fetch.ts";
 import { readBounded, readPrefix } from "../http/body.ts";
-import { MAX_UPSTREAM_BODY_BYTES, MAX_UPSTREAM_ERROR_BYTES } from "../gateway/proxy.ts";
+import { MAX_UPSTREAM_BODY_BYTES, MAX_UPSTREAM_ERROR_BYTES } from "../gateway/attempt.ts";
 import { KeyringError, type Keyring } from "./keyring.ts";
 import { PROVIDER_TYPE_HINTS } from "./type-hints.ts";
 import { loadProviderConfig } from "./service.ts";

@@ -1,0 +1,129 @@
+/**
+ * One try of one provider, the transport part every endpoint shares: the attempt's trail entry,
+ * its signal (the client's abort plus a deadline), the request, and the answer read within limits.
+ */
+import { readBodyBounded, readPrefix } from "../http/body.ts";
+import { clip, redactSecrets, upstreamError, type Adapter, type UpstreamError, type UpstreamRequest } from "../adapters/types.ts";
+import type { AttemptRecord } from "../telemetry/types.ts";
+import { BlockedAddressError, type UpstreamFetch } from "../net/fetch.ts";
+import { networkErrorMessage } from "./network-errors.ts";
+import type { Candidate } from "./router.ts";
+
+export type Failed = { ok: false; error: UpstreamError; final: boolean };
+
+/** A provider's answer is held in memory whole: one tenant's provider must not be able to fill the process. */
+export const MAX_UPSTREAM_BODY_BYTES = 32 * 1024 * 1024;
+/** Of an error answer only the start is read: it only becomes a message. */
+export const MAX_UPSTREAM_ERROR_BYTES = 64 * 1024;
+/** One server-sent event (a ping-less line that never ends is one too). */
+export const MAX_UPSTREAM_EVENT_CHARS = 1024 * 1024;
+/** Upstream messages shown to clients and stored in logs, after redaction. */
+export const MAX_MESSAGE_CHARS = 300;
+
+/** The trail entry of an attempt about to start, and when it started. */
+export function beginAttempt(cand: Candidate): { attempt: AttemptRecord; started: number } {
+  const attempt: AttemptRecord = {
+    provider_id: cand.provider.id,
+    provider_name: cand.provider.name,
+    provider_type: cand.provider.type,
+    model: cand.upstreamModel,
+    status: null,
+    error_class: null,
+    message: null,
+    latency_ms: 0,
+  };
+  return { attempt, started: performance.now() };
+}
+
+export type AttemptSignal = ReturnType<typeof attemptSignal>;
+
+/** Links the client's abort to the upstream request and adds a deadline. */
+export function attemptSignal(client: AbortSignal, timeoutMs: number) {
+  const ac = new AbortController();
+  let timedOut = false;
+  const onAbort = () => ac.abort();
+  client.addEventListener("abort", onAbort, { once: true });
+  let timer: Timer | null = null;
+  const arm = (ms: number) => {
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(() => {
+      timedOut = true;
+      ac.abort();
+    }, ms);
+  };
+  arm(timeoutMs);
+  return {
+    signal: ac.signal,
+    abort: () => ac.abort(),
+    arm,
+    get timedOut() {
+      return timedOut;
+    },
+    done() {
+      if (timer) clearTimeout(timer);
+      client.removeEventListener("abort", onAbort);
+    },
+  };
+}
+
+export function fetchFailure(err: unknown, timedOut: boolean, timeoutMs: number, phase: string): Failed {
+  if (timedOut) return { ok: false, final: false, error: upstreamError("timeout", `no ${phase} within ${timeoutMs} ms`) };
+  return { ok: false, final: false, error: upstreamError("network", networkErrorMessage(err)) };
+}
+
+export function tooLargeUpstream(what: string, upstreamStatus?: number): UpstreamError {
+  return upstreamError("upstream_too_large", `the provider's answer was refused: ${what}`, upstreamStatus === undefined ? {} : { upstreamStatus });
+}
+
+async function failedResponse(adapter: Pick<Adapter, "classifyError">, res: Response, apiKey: string | null): Promise<Failed> {
+  // Only the start of an error body is read (it becomes a short message), and it is redacted
+  // before anything parses or cuts it, then again once decoded (a JSON-escaped echo), then cut.
+  const text = redactSecrets(await readPrefix(res.body, MAX_UPSTREAM_ERROR_BYTES).catch(() => ""), apiKey);
+  const e = adapter.classifyError(res.status, text, res.headers);
+  e.message = clip(redactSecrets(e.message, apiKey), MAX_MESSAGE_CHARS);
+  e.upstreamStatus ??= res.status;
+  return { ok: false, final: !e.retryable, error: e };
+}
+
+/** Sends the upstream request; a failed connection or a non-2xx answer comes back classified. */
+export async function send(a: { deps: { fetch: UpstreamFetch }; cand: Candidate; adapter: Pick<Adapter, "classifyError">; upstream: UpstreamRequest }, sig: AttemptSignal, phase: string): Promise<Response | Failed> {
+  const { upstream } = a;
+  try {
+    // Never follow a redirect: the provider key would travel with it.
+    const res = await a.deps.fetch(upstream.url, { method: upstream.method, headers: upstream.headers, body: upstream.body, signal: sig.signal, redirect: "manual" });
+    return res.ok ? res : await failedResponse(a.adapter, res, a.cand.provider.api_key);
+  } catch (err) {
+    if (err instanceof BlockedAddressError) return { ok: false, final: false, error: upstreamError("blocked_address", err.message) };
+    return fetchFailure(err, sig.timedOut, a.cand.provider.timeout_ms, phase);
+  }
+}
+
+/** Why a 2xx answer's body could not be read as JSON (a class, so any JSON value can be told from it). */
+export class UpstreamJsonFailure {
+  constructor(readonly failed: Failed) {}
+}
+
+/** A 2xx answer's JSON body, read within MAX_UPSTREAM_BODY_BYTES. */
+export async function readUpstreamJson(res: Response, sig: AttemptSignal, timeoutMs: number): Promise<unknown> {
+  const read = await readUpstreamText(res, sig, timeoutMs);
+  return read instanceof UpstreamJsonFailure ? read : read.json;
+}
+
+/** readUpstreamJson with the text it parsed, for answers relayed as they came. */
+export async function readUpstreamText(res: Response, sig: AttemptSignal, timeoutMs: number): Promise<{ json: unknown; text: string } | UpstreamJsonFailure> {
+  // Reading and parsing fail differently: a connection reset mid-body is the network's fault,
+  // unparsable text the provider's.
+  let bytes: Uint8Array | null;
+  try {
+    bytes = await readBodyBounded(res, MAX_UPSTREAM_BODY_BYTES);
+  } catch (err) {
+    return new UpstreamJsonFailure(fetchFailure(err, sig.timedOut, timeoutMs, "complete response"));
+  }
+  if (!bytes) return new UpstreamJsonFailure({ ok: false, final: false, error: tooLargeUpstream(`its response exceeds ${MAX_UPSTREAM_BODY_BYTES / (1024 * 1024)} MiB`, res.status) });
+  const text = new TextDecoder().decode(bytes);
+  try {
+    return { json: JSON.parse(text), text };
+  } catch {
+    return new UpstreamJsonFailure({ ok: false, final: false, error: upstreamError("server", "the provider answered with a body that is not JSON", { upstreamStatus: res.status }) });
+  }
+}

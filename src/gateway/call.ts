@@ -1,0 +1,131 @@
+/**
+ * What one gateway call is made of (its inputs, its attempt context, its answers and log record
+ * pieces), shared by the attempt loop (proxy.ts) and the stream relay (stream.ts, chat-stream.ts)
+ * so that neither imports the other.
+ */
+import {
+  type Adapter,
+  type ChatRequest,
+  type ResponseContext,
+  type UnsupportedFeatureError,
+  type UpstreamRequest,
+  type Usage,
+} from "../adapters/types.ts";
+import type { Logger } from "../logger.ts";
+import { costFor } from "../telemetry/pricing.ts";
+import { estimatePromptTokens, estimateTokens } from "../telemetry/estimate.ts";
+import type { AttemptRecord, LogSink, RequestRecord } from "../telemetry/types.ts";
+import type { GatewayKey, WorkspaceRuntime } from "./cache.ts";
+import type { UpstreamFetch } from "../net/fetch.ts";
+import type { Candidate, Cooldowns } from "./router.ts";
+import type { Failed } from "./attempt.ts";
+
+export type Upstream = ReturnType<Adapter["buildChatRequest"]>;
+
+export interface ProxyDeps {
+  cooldowns: Cooldowns;
+  logger: Logger;
+  sink: LogSink | null;
+  fetch: UpstreamFetch;
+  /** Aborted when shutdown's drain deadline passes (GatewayServices.draining). */
+  draining?: AbortSignal;
+}
+
+export interface ChatCall {
+  body: ChatRequest;
+  key: GatewayKey;
+  runtime: WorkspaceRuntime;
+  requestId: string;
+  /** Aborts when the client goes away. */
+  signal: AbortSignal;
+  startedAt: number;
+  /**
+   * The body as one entry gets it, for callers that translate from another dialect (POST
+   * /v1/messages): it may drop what that entry's wire format cannot take, or throw
+   * UnsupportedFeatureError to skip the entry like an adapter does.
+   */
+  forCandidate?: (body: ChatRequest, cand: Candidate) => ChatRequest;
+  /** The log rows' `endpoint` when the client spoke another API than chat ('responses', 'messages'). */
+  endpoint?: string;
+  /** Set when some providers can take the client's own request unchanged (see NativeRoute). */
+  native?: NativeRoute;
+  /** Another adapter for one entry (undefined: its type's own), e.g. a relay of the client's own dialect. */
+  adapterFor?: (cand: Candidate) => Adapter | undefined;
+}
+
+export type AttemptOutcome = { ok: true; response: Response } | Failed;
+
+/**
+ * A provider that speaks the client's API natively (OpenAI's own Responses API): `request` gives
+ * its upstream request, or null to translate as chat; `attempt` relays its answer and records it.
+ * It runs inside the attempt loop, so fallback to translated providers still works.
+ */
+export interface NativeRoute {
+  request(cand: Candidate): UpstreamRequest | null;
+  /** Why the translated chat request cannot carry the client's request, if it cannot: other entries are skipped. */
+  untranslatable?: UnsupportedFeatureError | null;
+  attempt(a: AttemptContext): Promise<AttemptOutcome>;
+}
+
+export const CLIENT_CLOSED = 499;
+/** What a request cut by shutdown's drain deadline tells its client and its log row. */
+export const SHUTDOWN = { status: 503, class: "shutdown", message: "the gateway is shutting down; retry the request", type: "server_error", param: null, code: "server_shutting_down" };
+
+export function jsonResponse(status: number, body: unknown, headers: Record<string, string>): Response {
+  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
+}
+
+export function errorBody(e: { message: string; type: string; param: string | null; code: string | null }) {
+  return { error: { message: e.message, type: e.type, param: e.param, code: e.code } };
+}
+
+export type Recorder = (r: Partial<RequestRecord> & { status: number }) => void;
+
+
+
+/** The record's token fields, and what pricing needs (cache writes are priced but not stored). */
+export function usageOrEstimate(usage: Usage | null, body: ChatRequest, outputText: () => string) {
+  if (usage) {
+    return {
+      fields: {
+        prompt_tokens: usage.prompt_tokens,
+        completion_tokens: usage.completion_tokens,
+        cached_tokens: usage.cached_tokens ?? 0,
+        reasoning_tokens: usage.reasoning_tokens ?? 0,
+        usage_estimated: false,
+      },
+      cacheWrite: usage.cache_creation_tokens ?? 0,
+    };
+  }
+  return {
+    fields: {
+      prompt_tokens: estimatePromptTokens(body.messages),
+      completion_tokens: estimateTokens(outputText()),
+      cached_tokens: 0,
+      reasoning_tokens: 0,
+      usage_estimated: true,
+    },
+    cacheWrite: 0,
+  };
+}
+
+export function priced(model: string, u: ReturnType<typeof usageOrEstimate>, cand: Candidate): number | null {
+  return costFor(model, { ...u.fields, cache_creation_tokens: u.cacheWrite }, cand.provider.pricing);
+}
+
+export function successHeaders(requestId: string, cand: Candidate): Record<string, string> {
+  return { "x-request-id": requestId, "x-perpetuo-provider": cand.provider.name };
+}
+
+/** One try of one candidate: everything the attempt functions need. */
+export interface AttemptContext {
+  deps: ProxyDeps;
+  call: ChatCall;
+  cand: Candidate;
+  adapter: Adapter;
+  upstream: Upstream;
+  ctx: ResponseContext;
+  attempt: AttemptRecord;
+  started: number;
+  record: Recorder;
+}

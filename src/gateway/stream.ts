@@ -1,0 +1,217 @@
+/**
+ * One provider stream relayed to one client, whatever the API: wait for the first content (until
+ * then a failing provider can still be fallen back from), then relay as an async generator (Bun
+ * runs its `finally` when the client goes away) with an idle deadline between slices, end with
+ * the dialect's end marker or its error event, and write the log row exactly once. A dialect
+ * (chat chunks, Responses events, …) says what each upstream event means and what the client gets.
+ */
+import { createSSEParser, SSEEventTooLarge, type SSEEvent } from "../adapters/sse.ts";
+import { clip, redactSecrets, upstreamError, type UpstreamError, type Usage } from "../adapters/types.ts";
+import { bodyForLog } from "../telemetry/content.ts";
+import { networkErrorMessage } from "./network-errors.ts";
+import { attemptSignal, fetchFailure, MAX_MESSAGE_CHARS, MAX_UPSTREAM_EVENT_CHARS, send, tooLargeUpstream } from "./attempt.ts";
+import { CLIENT_CLOSED, priced, SHUTDOWN, successHeaders, usageOrEstimate, type AttemptContext, type AttemptOutcome } from "./call.ts";
+
+/** An error as the client's last event shows it (already redacted and cut). */
+export type ShownError = { message: string; type: string; code: string | null };
+
+export interface StreamDialect {
+  /** A slice of the provider's bytes before it is parsed (a byte-for-byte relay keeps it). */
+  raw?(chunk: Uint8Array): void;
+  /** One upstream event. */
+  event(ev: SSEEvent): void;
+  /** The provider closed the stream (after the parser's last events). */
+  eof(): void;
+  /** Content the client should see arrived: no fallback from here on. */
+  readonly committed: boolean;
+  /** The provider's stream came to its proper end. */
+  readonly terminal: boolean;
+  /** What the provider reported as an error (an error event, data that is not JSON). */
+  readonly failure: UpstreamError | null;
+  /** What the client gets of what arrived since the last call; empty when nothing. */
+  take(): string | Uint8Array[];
+  /** What closes a complete stream ("data: [DONE]"), "" when nothing does. */
+  done(): string;
+  /** The provider's own error events reach the client as they came: its failures need no second one. */
+  readonly relaysFailures?: boolean;
+  /** Our own last event for a stream that broke after content was sent. */
+  errorEvent(e: ShownError): string;
+  /** What the provider's stream missing its end marker is called. */
+  readonly cutMessage: string;
+  /** For the log row. */
+  result(): { model: string | null; usage: Usage | null; output: string };
+}
+
+type AnswerFacts = {
+  status: number;
+  model: string | null;
+  usage: Usage | null;
+  output: string;
+  ttft: number;
+  error?: { class: string; message: string } | null;
+};
+
+/** The log row of an answer that reached the client (whole, cut or broken). */
+export function recordAnswer(
+  a: AttemptContext,
+  f: AnswerFacts,
+): void {
+  const { call, cand } = a;
+  const usage = usageOrEstimate(f.usage, call.body, () => f.output);
+  const model = f.model ?? cand.upstreamModel;
+  a.record({
+    status: f.status,
+    provider_id: cand.provider.id,
+    provider_name: cand.provider.name,
+    provider_type: cand.provider.type,
+    model_used: model,
+    ttft_ms: f.ttft,
+    error_class: f.error ? f.error.class : null,
+    error_message: f.error ? clip(redactSecrets(f.error.message, cand.provider.api_key), MAX_MESSAGE_CHARS) : null,
+    ...usage.fields,
+    cost_usd: priced(model, usage, cand),
+    response_body: call.runtime.logContent ? bodyForLog(f.output, undefined, cand.provider.api_key) : null,
+  });
+}
+
+export const SSE_HEADERS = {
+  "content-type": "text/event-stream; charset=utf-8",
+  "cache-control": "no-cache",
+  connection: "keep-alive",
+  "x-accel-buffering": "no",
+};
+
+const CLOSED = { class: "client_closed", message: "the client closed the connection" };
+
+/** One try of one candidate whose answer is a stream in `dialect`'s terms. */
+export async function relayStream(a: AttemptContext, dialect: StreamDialect): Promise<AttemptOutcome> {
+  const { deps, call, cand, attempt, started } = a;
+  const timeoutMs = cand.provider.timeout_ms;
+  const sig = attemptSignal(call.signal, timeoutMs);
+  const res = await send(a, sig, "response headers");
+  if (!(res instanceof Response) || !res.body) {
+    sig.done();
+    return res instanceof Response ? { ok: false, final: false, error: upstreamError("stream_error", "the provider sent no stream") } : res;
+  }
+  attempt.status = res.status;
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  const parser = createSSEParser({ maxEventChars: MAX_UPSTREAM_EVENT_CHARS });
+  let eof = false;
+  let tooLarge: UpstreamError | null = null;
+  const stopped = () => dialect.failure !== null || dialect.terminal || tooLarge !== null;
+
+  /** Reads one slice of the provider's stream into the dialect. */
+  const step = async (): Promise<void> => {
+    const { value, done } = await reader.read();
+    if (done) {
+      eof = true;
+      for (const ev of parser.flush()) if (!stopped()) dialect.event(ev);
+      if (!stopped()) dialect.eof();
+      return;
+    }
+    dialect.raw?.(value);
+    let events: SSEEvent[];
+    try {
+      events = parser.feed(decoder.decode(value, { stream: true }));
+    } catch (err) {
+      if (!(err instanceof SSEEventTooLarge)) throw err;
+      tooLarge = tooLargeUpstream(`one of its stream events exceeds ${MAX_UPSTREAM_EVENT_CHARS / (1024 * 1024)} MiB`);
+      return;
+    }
+    for (const ev of events) {
+      if (stopped()) break;
+      dialect.event(ev);
+    }
+  };
+
+  // Hold the client's headers until real content arrives, so a provider that fails first can
+  // still be fallen back from.
+  try {
+    while (!dialect.committed && !stopped() && !eof) await step();
+  } catch (err) {
+    sig.done();
+    return fetchFailure(err, sig.timedOut, timeoutMs, "first token");
+  }
+  const early = dialect.failure ?? tooLarge;
+  if (!dialect.committed && (early || !dialect.terminal)) {
+    sig.done();
+    reader.cancel().catch(() => {});
+    // A provider that completed its stream with an error before any content meant it.
+    const final = dialect.terminal && early !== null && !early.retryable;
+    return { ok: false, final, error: early ?? upstreamError("stream_error", "the stream ended before any content") };
+  }
+
+  const ttft = Math.round(performance.now() - call.startedAt);
+  attempt.latency_ms = Math.round(performance.now() - started);
+  deps.cooldowns.clear(cand.provider.id);
+  // Between slices the deadline becomes an idle timeout.
+  sig.arm(timeoutMs);
+
+  let ended = false;
+  const end = (status: number, error: { class: string; message: string } | null) => {
+    if (ended) return;
+    ended = true;
+    sig.done();
+    recordAnswer(a, { ...dialect.result(), status, ttft, error });
+  };
+  const shown = (e: UpstreamError): ShownError => ({
+    message: clip(redactSecrets(e.message, cand.provider.api_key), MAX_MESSAGE_CHARS),
+    type: e.type,
+    code: e.code ?? null,
+  });
+
+  async function* relay(): AsyncGenerator<string | Uint8Array> {
+    try {
+      let broken: UpstreamError | null = null;
+      for (;;) {
+        const out = dialect.take();
+        if (typeof out === "string") {
+          if (out) yield out;
+        } else for (const b of out) yield b;
+        if (stopped() || eof) break;
+        try {
+          await step();
+          sig.arm(timeoutMs);
+        } catch (err) {
+          // The read failed because our side let go: the client left, or shutdown's deadline passed.
+          if (call.signal.aborted && !sig.timedOut) {
+            if (!deps.draining?.aborted) return end(CLIENT_CLOSED, CLOSED);
+            yield dialect.errorEvent(SHUTDOWN);
+            return end(SHUTDOWN.status, SHUTDOWN);
+          }
+          broken = sig.timedOut
+            ? upstreamError("timeout", `no data from the provider for ${timeoutMs} ms`)
+            : upstreamError("stream_error", `the provider's stream broke: ${networkErrorMessage(err)}`);
+          break;
+        }
+      }
+      const e = dialect.failure ?? tooLarge ?? broken ?? (dialect.terminal ? null : upstreamError("stream_error", dialect.cutMessage));
+      if (!e) {
+        const tail = dialect.done();
+        if (tail) yield tail;
+        return end(200, null);
+      }
+      if (deps.draining?.aborted) {
+        yield dialect.errorEvent(SHUTDOWN);
+        return end(SHUTDOWN.status, SHUTDOWN);
+      }
+      // After content has been sent, the only honest end is an error event.
+      if (!(e === dialect.failure && dialect.relaysFailures)) yield dialect.errorEvent(shown(e));
+      end(502, e);
+    } catch (err) {
+      deps.logger.error("stream relay failed", { request_id: call.requestId, error: err });
+      end(500, { class: "server", message: "relay failed" });
+      throw err;
+    } finally {
+      // Also reached when the client went away between slices: stop the upstream and record what was served.
+      if (!ended) sig.abort();
+      reader.cancel().catch(() => {});
+      if (deps.draining?.aborted) end(SHUTDOWN.status, SHUTDOWN);
+      else end(CLIENT_CLOSED, CLOSED);
+    }
+  }
+
+  const headers = { ...SSE_HEADERS, ...successHeaders(call.requestId, cand) };
+  return { ok: true, response: new Response(relay() as unknown as BodyInit, { status: 200, headers }) };
+}
