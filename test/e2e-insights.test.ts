@@ -65,11 +65,9 @@ for (const js of [true, false]) {
       await page.getByLabel("Email").fill(email);
       await page.getByLabel("Password").fill(PASSWORD);
       await page.getByRole("button", { name: "Create account" }).click();
-      await page.waitForURL(`${base}/app`);
-      await page.getByLabel("Name").fill("Insights");
-      await page.getByRole("button", { name: "Create workspace" }).click();
-      await page.waitForURL(/\/app\/w\/[^/]+$/);
-      ws = new URL(page.url()).pathname.split("/").pop()!;
+      // Sign-up creates the first workspace and opens its checklist.
+      await page.waitForURL(/\/app\/w\/[^/]+\/start$/);
+      ws = new URL(page.url()).pathname.split("/")[3]!;
       // Two providers through the JSON API (the same user's token); the first fails, the second answers.
       const login = await t.call("POST", "/auth/login", { body: { email, password: PASSWORD } });
       const ids: string[] = [];

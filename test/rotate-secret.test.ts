@@ -105,7 +105,7 @@ describe("rotateProviderKeys", () => {
       const ws = await app.workspace(user.token);
       const p = await createProvider(actorFor({ sql: app.sql, events: new ChangeBus(), logger: silentLogger }, user.user.id), oldRing, ws.id, { name: "mock", type: "openai_compatible", base_url: up.url, api_key: "sk-before-rotation-0123456789" }, { allowPrivateBaseUrls: true });
       const r = await app.call("POST", `/workspaces/${ws.id}/providers/${p.id}/test`, { token: user.token });
-      expect(r.body).toMatchObject({ ok: true, models: 2 });
+      expect(r.body).toMatchObject({ ok: true, model: "gpt-4o-mini" });
     } finally {
       await app.close();
       await up.stop();
