@@ -291,7 +291,7 @@ interface Case {
   headers: Record<string, string>;
   body?: string;
   /** A mutated gateway request: its API, and its x-request-id (to find its log row). */
-  v1?: { route: V1Route; requestId: string; mutations: number };
+  v1?: { route: V1Route; requestId: string; mutations: number; stream: boolean };
 }
 
 const routes = () => t.app.routes.map((r) => ({ method: r.method, path: r.path }));
@@ -354,11 +354,11 @@ function makeV1Case(i: number, g: Gen): Case {
   } else headers.authorization = `Bearer ${f.v1Key.key}`;
   if (v.body !== undefined) headers["content-type"] = "application/json";
   if (v.stream) headers.accept = "text/event-stream";
-  return { i, method: v.method, url: `http://localhost${v.path}`, headers, body: v.body, v1: { route: v.route, requestId, mutations: v.mutations } };
+  return { i, method: v.method, url: `http://localhost${v.path}`, headers, body: v.body, v1: { route: v.route, requestId, mutations: v.mutations, stream: v.stream } };
 }
 
 /** The mutated gateway requests sent, by request id: their status, to match against request_logs at the end. */
-const v1Sent = new Map<string, { route: V1Route; status: number; nulPath: boolean; mutations: number; detail: string }>();
+const v1Sent = new Map<string, { route: V1Route; stream: boolean; status: number; nulPath: boolean; mutations: number; detail: string }>();
 
 const STACK = /\n\s+at\s|\bat [\w.<>]+ \(|node_modules|\/work\/|\.tsx?:\d+|Error: .*\n/;
 const SQL_TEXT = /syntax error at or near|invalid input syntax|violates [\w ]*constraint|relation "[^"]+" does not exist|PostgresError|column "[^"]+"|duplicate key value|invalid byte sequence|unterminated quoted|operator does not exist|null character not permitted/i;
@@ -443,7 +443,7 @@ async function runCase(c: Case, table: { method: string; path: string }[], send:
   if (res.status < 400) accepted.add(routeOf(c, table));
   if (c.v1) {
     const nulPath = new URL(c.url).pathname.includes("%00");
-    v1Sent.set(c.v1.requestId, { route: c.v1.route, status: res.status, nulPath, mutations: c.v1.mutations, detail: res.status >= 400 ? res.text.slice(0, 160) : "" });
+    v1Sent.set(c.v1.requestId, { route: c.v1.route, stream: c.v1.stream, status: res.status, nulPath, mutations: c.v1.mutations, detail: res.status >= 400 ? res.text.slice(0, 160) : "" });
   }
   const wrong = judge(c, res.status, res.headers, res.text);
   if (wrong) record({ group: `${routeOf(c, table)}: ${wrong}${hasNul(c) ? " (input has a NUL byte)" : isDeep(c) ? " (body is JSON nested 100,000 deep)" : ""}`, detail: res.text.slice(0, 300), repro: c });
@@ -515,7 +515,7 @@ test(`every route answers ${COUNT} random and malformed requests with 2xx-4xx, a
   if (ONLY === null) {
     const logs = await v1LogCheck();
     expect(logs.wrong).toEqual([]);
-    expect(logs.rows).toBe(logs.authenticated);
+    expect(logs.rows).toBe(logs.loggable);
     // Not a vacuous run: the mutated requests got past validation and reached the mock providers.
     expect(logs.reached).toBeGreaterThan(v1Sent.size * 0.3);
   }
@@ -590,14 +590,15 @@ async function v1LogCheck() {
     const generation = s.route !== "model" && s.route !== "count_tokens";
     expected.set(id, s.status !== 401 && (generation || (s.status >= 400 && !s.nulPath)));
   }
-  const authenticated = [...expected.values()].filter(Boolean).length;
+  const loggable = [...expected.values()].filter(Boolean).length;
+  const authenticated = [...v1Sent.values()].filter((s) => s.status !== 401).length;
   let rows: { request_id: string; n: number; attempts: number }[] = [];
   // Refusals are logged after their answer has gone: wait until the queue has them all (or 15 s).
   for (let waited = 0; waited < 15_000; waited += 250) {
     await t.deps.logQueue.flush();
     rows = await t.sql`select request_id, count(*)::int as n, max(jsonb_array_length(attempts))::int as attempts
       from request_logs where request_id like ${`fzv1-${SEED}-%`} group by request_id`;
-    if (rows.reduce((a, r) => a + r.n, 0) >= authenticated) break;
+    if (rows.reduce((a, r) => a + r.n, 0) >= loggable) break;
     await Bun.sleep(250);
   }
   const byId = new Map(rows.map((r) => [r.request_id, r]));
@@ -608,17 +609,27 @@ async function v1LogCheck() {
   }
   const reached = rows.filter((r) => r.attempts > 0).length;
   const statuses = new Map<string, number>();
-  for (const s of v1Sent.values()) statuses.set(`${s.route} ${s.status}`, (statuses.get(`${s.route} ${s.status}`) ?? 0) + 1);
+  const refusals = new Map<string, number>();
+  for (const s of v1Sent.values()) {
+    const k = `${s.route}${s.stream ? "(stream)" : ""} ${s.status}`;
+    statuses.set(k, (statuses.get(k) ?? 0) + 1);
+    // The refusals' messages without their values: what the mutations mostly trip on (FUZZ_V1_VERBOSE).
+    if (s.status >= 400) {
+      const m = `${s.route} ${s.status} ${(/"message":"([^"]{0,60})/.exec(s.detail)?.[1] ?? s.detail.slice(0, 60)).replace(/'[^']*'?|\d+/g, "…")}`;
+      refusals.set(m, (refusals.get(m) ?? 0) + 1);
+    }
+  }
+  if (process.env.FUZZ_V1_VERBOSE) for (const [m, n] of [...refusals].sort((a, b) => b[1] - a[1]).slice(0, 60)) console.log(`fuzz /v1 refusal ×${n}: ${m}`);
   const tally = [...statuses].sort().map(([k, n]) => `${k}:${n}`).join(" ");
   const total = rows.reduce((a, r) => a + r.n, 0);
   console.log(
-    `fuzz /v1 mutations: ${v1Sent.size} sent, ${authenticated} authenticated, ${reached} reached a provider ` +
+    `fuzz /v1 mutations: ${v1Sent.size} sent, ${authenticated} authenticated, ${loggable} of them to be logged, ${reached} reached a provider ` +
       `(${((100 * reached) / Math.max(1, v1Sent.size)).toFixed(1)}%), ${total} log rows; by route and status: ${tally}`,
   );
   // An unmutated request is valid: a refusal of one means the pool (or the gateway) is wrong.
   const unmutated = [...v1Sent].filter(([, s]) => s.mutations === 0 && s.status >= 400 && s.route !== "model");
   for (const [id, s] of unmutated.slice(0, 10)) console.log(`fuzz /v1: unmutated ${id} ${s.route} refused ${s.status}: ${s.detail}`);
-  return { wrong: wrong.slice(0, 20), rows: total, authenticated, reached };
+  return { wrong: wrong.slice(0, 20), rows: total, loggable, reached };
 }
 
 /** Sends bytes as they are and returns what comes back until the server closes or goes quiet. */

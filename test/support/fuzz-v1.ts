@@ -51,7 +51,7 @@ function chatBody(g: FuzzRandom, model: string, kind: string): Record<string, un
     b.tools = [{ type: "function", function: { name: "get_weather", parameters: WEATHER } }];
   }
   if (extra === 5) b.response_format = g.pick([{ type: "json_object" }, { type: "text" }, { type: "json_schema", json_schema: { name: "weather", strict: true, schema: { ...WEATHER, additionalProperties: false } } }]);
-  if (extra === 6) Object.assign(b, { n: kind === "openai" ? g.int(1, 2) : 1, stop: g.pick(["\n", ["END", "STOP"]]) }, kind === "gemini" ? {} : { logprobs: true, top_logprobs: g.int(0, 5) });
+  if (extra === 6) Object.assign(b, { n: kind === "openai" ? g.int(1, 2) : 1, stop: g.pick(["\n", ["END", "STOP"]]) }, kind !== "openai" ? {} : { logprobs: true, top_logprobs: g.int(0, 5) });
   if (extra === 7) Object.assign(b, g.pick([{ reasoning_effort: g.pick(["low", "medium", "high"]) }, { max_completion_tokens: 64 }]));
   if (extra === 8) Object.assign(b, { temperature: 0.7, top_p: 0.9, max_tokens: 50, presence_penalty: 0.1, frequency_penalty: 0.1, seed: 7, user: "u-1" });
   if (g.chance(0.35)) {
