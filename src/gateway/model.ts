@@ -1,5 +1,6 @@
 import * as v from "valibot";
 import { modelNameProblem } from "../adapters/types.ts";
+import { firstIssueOnly } from "../http/first-issue.ts";
 
 // The OpenAI Chat Completions request, checked as far as the gateway must rely on it. Objects are
 // loose: fields we do not know pass through untouched to OpenAI-compatible upstreams.
@@ -53,7 +54,7 @@ const Tool = v.looseObject({
   }),
 });
 
-export const ChatCompletionBody = v.looseObject({
+export const ChatCompletionBody = firstIssueOnly(v.looseObject({
   model: v.pipe(
     v.string("model is required"),
     v.nonEmpty("model must not be empty"),
@@ -91,6 +92,6 @@ export const ChatCompletionBody = v.looseObject({
       v.looseObject({ type: v.literal("json_schema"), json_schema: v.looseObject({ name: v.string(), schema: v.optional(v.record(v.string(), v.unknown())) }) }),
     ]),
   ),
-});
+}));
 
 export type ChatCompletionBodyInput = v.InferOutput<typeof ChatCompletionBody>;
