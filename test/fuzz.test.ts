@@ -15,9 +15,9 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { csrfTokenFor, SESSION_COOKIE } from "../src/http/auth.ts";
 import { testApp, type TestApp } from "./support/app.ts";
 import { makeRecord } from "./support/logs.ts";
-import { startMockUpstream, type MockUpstream } from "./support/mock-upstreams.ts";
+import { startMockUpstream, type MockBehaviour, type MockUpstream } from "./support/mock-upstreams.ts";
 import { knownSecrets, scanCount } from "./support/secret-scan.ts";
-import { judgeV1, v1Case, type V1Route } from "./support/fuzz-v1.ts";
+import { judgeV1, v1Case, type V1Entry, type V1Route } from "./support/fuzz-v1.ts";
 
 const SEED = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const COUNT = Number(process.env.FUZZ_COUNT ?? 100_000);
@@ -194,7 +194,7 @@ interface Fixtures {
   /** The mutated gateway requests' key: kept out of keyIds so the fuzz's own key routes never revoke it. */
   v1Key: { id: string; key: string };
   /** Entries of each mock kind that only the mutated gateway requests know of (the fuzz deletes the others). */
-  v1Entries: { name: string; kind: string }[];
+  v1Entries: V1Entry[];
   upstreamUrl: string;
   csrf: string;
 }
@@ -235,7 +235,7 @@ async function restore(): Promise<void> {
     f.providerIds = theirs.map((p: { id: string }) => p.id);
     f.providerNames = theirs.map((p: { name: string }) => p.name);
     if (f.providerIds.length < 3) {
-      for (const u of upstreams) {
+      for (const u of upstreams.slice(0, 3)) {
         await t.call("POST", `/workspaces/${f.workspaceId}/providers`, {
           token: f.ownerToken,
           body: { name: `${u.kind}-${crypto.randomUUID().slice(0, 6)}`, type: u.kind, base_url: u.url, api_key: "sk-fuzz-upstream-key-0123456789" },
@@ -268,11 +268,28 @@ beforeAll(async () => {
     upstreamUrl: upstreams[0]!.url,
     csrf: csrfTokenFor(t.deps, JSON.parse(Buffer.from(owner.token.split(".")[1]!, "base64url").toString()).jti),
   };
-  for (const u of upstreams) {
-    const name = `v1-${u.kind}`;
+  // Failing upstreams (one fixed way each, so a case replays alike): their failures must reach the
+  // client as documented 502/503/504s or error events, and fall back when the request is not pinned.
+  const faults: [string, MockBehaviour][] = [
+    ["500", { status: 500 }],
+    ["503", { status: 503, retryAfter: 1 }],
+    ["drop", { drop: true }],
+    ["cut", { cutAfterChunks: 2 }],
+    ["errevent", { errorAfterChunks: 1 }],
+    ["badjson", { okBody: "{\"choices\": [" }],
+  ];
+  const v1Upstreams: [string, MockUpstream, boolean][] = upstreams.map((u) => [`v1-${u.kind}`, u, false]);
+  for (const kind of ["openai", "anthropic", "gemini"] as const) {
+    for (const [what, behaviour] of faults) {
+      const mock = await startMockUpstream(kind, { expectedKey: "sk-fuzz-upstream-key-0123456789", behaviour });
+      upstreams.push(mock);
+      v1Upstreams.push([`v1-${kind}-${what}`, mock, true]);
+    }
+  }
+  for (const [name, u, faulty] of v1Upstreams) {
     const body = { name, type: u.kind, base_url: u.url, api_key: "sk-fuzz-upstream-key-0123456789" };
     await must(t.call("POST", `/workspaces/${ws.id}/providers`, { token: owner.token, body }), 201, "provider");
-    f.v1Entries.push({ name, kind: u.kind });
+    f.v1Entries.push({ name, kind: u.kind, faulty });
   }
   await restore();
 });
@@ -501,6 +518,8 @@ test(`every route answers ${COUNT} random and malformed requests with 2xx-4xx, a
   }
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   report(tried, statuses, skipped);
+  // Replaying one case: the server's own error lines say where a 500 came from.
+  if (ONLY !== null) for (const line of t.logs.filter((l) => /"level":"error"|internal error/.test(l))) console.log(`fuzz server log: ${line.slice(0, 2000)}`);
   const cpu = process.cpuUsage(cpu0);
   console.log(`fuzz: ${Math.round((performance.now() - started) / 1000)} s elapsed, ${Math.round((cpu.user + cpu.system) / 1e6)} s CPU in this process (database server not counted)`);
   const never = table.map((r) => `${r.method} ${r.path}`).filter((k) => !accepted.has(k));
@@ -627,7 +646,7 @@ async function v1LogCheck() {
       `(${((100 * reached) / Math.max(1, v1Sent.size)).toFixed(1)}%), ${total} log rows; by route and status: ${tally}`,
   );
   // An unmutated request is valid: a refusal of one means the pool (or the gateway) is wrong.
-  const unmutated = [...v1Sent].filter(([, s]) => s.mutations === 0 && s.status >= 400 && s.route !== "model");
+  const unmutated = [...v1Sent].filter(([, s]) => s.mutations === 0 && s.status >= 400 && s.status < 500 && s.route !== "model");
   for (const [id, s] of unmutated.slice(0, 10)) console.log(`fuzz /v1: unmutated ${id} ${s.route} refused ${s.status}: ${s.detail}`);
   return { wrong: wrong.slice(0, 20), rows: total, loggable, reached };
 }

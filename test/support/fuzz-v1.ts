@@ -211,10 +211,19 @@ export interface V1Case {
 }
 
 /** A valid request of a /v1 API for one of the fuzz's entries (or unpinned), with 0–3 mutations (0 for about 1 in 7). */
-export function v1Case(g: FuzzRandom, entries: { name: string; kind: string }[]): V1Case {
+export interface V1Entry {
+  name: string;
+  kind: string;
+  /** An entry whose upstream always fails one way (5xx, dropped connection, cut or broken stream). */
+  faulty: boolean;
+}
+
+export function v1Case(g: FuzzRandom, entries: V1Entry[]): V1Case {
   const route = g.pick(ROUTES);
+  // One pinned request in five goes to a failing upstream: the relay of failures is judged too.
+  const faulty = g.chance(0.2);
   // Anthropic has no embeddings API: pinning an embeddings request to it is a (correct) 400, not a test of the relay.
-  const usable = route === "embeddings" ? entries.filter((e) => e.kind !== "anthropic") : entries;
+  const usable = entries.filter((e) => e.faulty === faulty && (route !== "embeddings" || e.kind !== "anthropic"));
   const entry = usable.length && g.chance(0.8) ? g.pick(usable) : null;
   const name = entry?.name ?? null;
   const kind = entry?.kind ?? g.pick(["openai", "anthropic", "gemini"]);
