@@ -40,7 +40,10 @@ beforeAll(async () => {
 afterAll(() => h.close());
 
 test("500 messages with a bad part each are a 400 naming the first, not a 500", async () => {
-  const res = await h.t.call("POST", "/v1/chat/completions", { token: h.key, body: { model: "ant/claude-sonnet-4-5", stream: true, messages: badMessages(500) } });
+  const res = await h.t.call("POST", "/v1/chat/completions", {
+    token: h.key,
+    body: { model: "ant/claude-sonnet-4-5", stream: true, messages: badMessages(500) },
+  });
   expect(res.status).toBe(400);
   expect(res.body.error.param).toBe("messages[0].content");
   expect(res.body.error.message).toContain("content must be a string or an array of content parts");

@@ -4,12 +4,9 @@
  * against mock upstreams; and the judge of their answers (error shapes, SSE that ends properly).
  */
 
-export interface FuzzRandom {
-  float(): number;
-  int(lo: number, hi: number): number;
-  chance(p: number): boolean;
-  pick<T>(xs: readonly T[]): T;
-}
+import { chatBody, embeddingsBody, messagesBody, responsesBody, type FuzzRandom } from "./fuzz-v1-pools.ts";
+
+export type { FuzzRandom };
 
 export type V1Route = "chat" | "responses" | "messages" | "count_tokens" | "embeddings" | "model";
 
@@ -26,105 +23,48 @@ const ROUTES: V1Route[] = ["chat", "chat", "chat", "responses", "responses", "me
 
 /** A model for each mock kind; an entry name prefix pins the request to that entry. */
 const CHAT_MODEL: Record<string, string> = { openai: "gpt-4o-mini", anthropic: "claude-sonnet-4-5", gemini: "gemini-2.5-flash" };
-const EMBED_MODEL: Record<string, string> = { openai: "text-embedding-3-small", anthropic: "text-embedding-3-small", gemini: "text-embedding-004" };
-
-const PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==";
-const PDF = "JVBERi0xLjQKJcOkw7zDtsOfCjIgMCBvYmoKPDwvTGVuZ3RoIDMgMCBSPj4Kc3RyZWFtCnN0cmVhbQplbmRzdHJlYW0KZW5kb2JqCg==";
-const WEATHER = { type: "object", properties: { city: { type: "string" }, unit: { type: "string", enum: ["c", "f"] } }, required: ["city"] };
-
-function chatBody(g: FuzzRandom, model: string, kind: string): Record<string, unknown> {
-  const b: Record<string, unknown> = { model, messages: [{ role: "user", content: "Say hello in one word." }] };
-  const extra = g.int(0, 9);
-  if (extra === 1) b.messages = [{ role: "system", content: "You are terse." }, { role: "user", content: [{ type: "text", text: "What is in this image?" }, { type: "image_url", image_url: { url: `data:image/png;base64,${PNG}`, detail: "low" } }] }];
-  if (extra === 2) b.messages = [{ role: "user", content: [{ type: "text", text: "Summarise" }, { type: "file", file: { filename: "a.pdf", file_data: `data:application/pdf;base64,${PDF}` } }] }];
-  if (extra === 3) {
-    b.tools = [{ type: "function", function: { name: "get_weather", description: "Weather for a city", parameters: WEATHER } }];
-    b.tool_choice = g.pick(["auto", "required", "none", { type: "function", function: { name: "get_weather" } }]);
-    b.parallel_tool_calls = g.chance(0.5);
-  }
-  if (extra === 4) {
-    b.messages = [
-      { role: "user", content: "Weather in Paris?" },
-      { role: "assistant", content: null, tool_calls: [{ id: "call_1", type: "function", function: { name: "get_weather", arguments: "{\"city\":\"Paris\"}" } }] },
-      { role: "tool", tool_call_id: "call_1", content: "{\"temp\":21}" },
-    ];
-    b.tools = [{ type: "function", function: { name: "get_weather", parameters: WEATHER } }];
-  }
-  if (extra === 5) b.response_format = g.pick([{ type: "json_object" }, { type: "text" }, { type: "json_schema", json_schema: { name: "weather", strict: true, schema: { ...WEATHER, additionalProperties: false } } }]);
-  if (extra === 6) Object.assign(b, { n: kind === "openai" ? g.int(1, 2) : 1, stop: g.pick(["\n", ["END", "STOP"]]) }, kind !== "openai" ? {} : { logprobs: true, top_logprobs: g.int(0, 5) });
-  if (extra === 7) Object.assign(b, g.pick([{ reasoning_effort: g.pick(["low", "medium", "high"]) }, { max_completion_tokens: 64 }]));
-  if (extra === 8) Object.assign(b, { temperature: 0.7, top_p: 0.9, max_tokens: 50, presence_penalty: 0.1, frequency_penalty: 0.1, seed: 7, user: "u-1" });
-  if (g.chance(0.35)) {
-    b.stream = true;
-    if (g.chance(0.6)) b.stream_options = { include_usage: true };
-  } else if (g.chance(0.3)) b.stream = false;
-  return b;
-}
-
-function responsesBody(g: FuzzRandom, model: string): Record<string, unknown> {
-  const b: Record<string, unknown> = { model, input: "Say hello in one word." };
-  const extra = g.int(0, 6);
-  if (extra === 1) b.input = [{ role: "user", content: [{ type: "input_text", text: "What is this?" }, { type: "input_image", image_url: `data:image/png;base64,${PNG}` }] }];
-  if (extra === 2) {
-    b.input = [
-      { role: "user", content: "Weather in Paris?" },
-      { type: "function_call", call_id: "call_1", name: "get_weather", arguments: "{\"city\":\"Paris\"}" },
-      { type: "function_call_output", call_id: "call_1", output: "{\"temp\":21}" },
-    ];
-    b.tools = [{ type: "function", name: "get_weather", parameters: WEATHER }];
-    b.tool_choice = g.pick(["auto", "required", { type: "function", name: "get_weather" }]);
-  }
-  if (extra === 3) b.text = { format: { type: "json_schema", name: "weather", schema: { ...WEATHER, additionalProperties: false }, strict: true } };
-  if (extra === 4) Object.assign(b, { instructions: "Be terse.", max_output_tokens: 64, temperature: 0.5, reasoning: { effort: g.pick(["low", "medium", "high"]) } });
-  if (extra === 5) b.input = [{ type: "message", role: "user", content: [{ type: "input_file", filename: "a.pdf", file_data: `data:application/pdf;base64,${PDF}` }] }];
-  if (g.chance(0.35)) b.stream = true;
-  return b;
-}
-
-function messagesBody(g: FuzzRandom, model: string, countOnly: boolean): Record<string, unknown> {
-  const b: Record<string, unknown> = { model, messages: [{ role: "user", content: "Say hello in one word." }] };
-  if (!countOnly) b.max_tokens = g.pick([16, 256, 1024]);
-  const extra = g.int(0, 6);
-  if (extra === 1) b.system = g.pick(["You are terse.", [{ type: "text", text: "You are terse.", cache_control: { type: "ephemeral" } }]]);
-  if (extra === 2) b.messages = [{ role: "user", content: [{ type: "text", text: "What is this?" }, { type: "image", source: { type: "base64", media_type: "image/png", data: PNG } }, { type: "document", source: { type: "base64", media_type: "application/pdf", data: PDF } }] }];
-  if (extra === 3) {
-    b.tools = [{ name: "get_weather", description: "Weather", input_schema: WEATHER }];
-    b.tool_choice = g.pick([{ type: "auto" }, { type: "any" }, { type: "tool", name: "get_weather" }, { type: "none" }]);
-    b.messages = [
-      { role: "user", content: "Weather in Paris?" },
-      { role: "assistant", content: [{ type: "text", text: "Checking." }, { type: "tool_use", id: "toolu_1", name: "get_weather", input: { city: "Paris" } }] },
-      { role: "user", content: [{ type: "tool_result", tool_use_id: "toolu_1", content: "21 C" }] },
-    ];
-  }
-  if (extra === 4) {
-    b.thinking = { type: "enabled", budget_tokens: 1024 };
-    if (!countOnly) b.max_tokens = 2048;
-    b.messages = [
-      { role: "user", content: "2+2?" },
-      { role: "assistant", content: [{ type: "thinking", thinking: "Simple.", signature: "sig" }, { type: "text", text: "4" }] },
-      { role: "user", content: "And 3+3?" },
-    ];
-  }
-  if (extra === 5) Object.assign(b, { temperature: 0.5, top_p: 0.9, top_k: 40, stop_sequences: ["END"], metadata: { user_id: "u-1" } });
-  if (!countOnly && g.chance(0.35)) b.stream = true;
-  return b;
-}
-
-function embeddingsBody(g: FuzzRandom, model: string, kind: string): Record<string, unknown> {
-  // Token-id input is OpenAI's alone (Gemini embeds text).
-  const inputs: unknown[] = kind === "openai" ? ["hello world", ["one", "two", "three"], [1, 2, 3, 4], [[1, 2], [3, 4, 5]]] : ["hello world", ["one", "two", "three"]];
-  const b: Record<string, unknown> = { model, input: g.pick(inputs) };
-  if (g.chance(0.3)) b.dimensions = g.pick([4, 8, 256]);
-  if (g.chance(0.3)) b.encoding_format = g.pick(["float", "base64"]);
-  if (g.chance(0.1)) b.user = "u-1";
-  return b;
-}
+const EMBED_MODEL: Record<string, string> = {
+  openai: "text-embedding-3-small",
+  anthropic: "text-embedding-3-small",
+  gemini: "text-embedding-004",
+};
 
 /* ---- mutations ---- */
 
-const WEIRD_STRINGS = ["", " ", "\u0000", "a\u0000b", "\u0007\u001b[31m", "\uD800", "😀".repeat(40), "\u202e", "é".repeat(300), "x".repeat(20_000), "null", "{}", "[]"];
+const WEIRD_STRINGS = [
+  "",
+  " ",
+  "\u0000",
+  "a\u0000b",
+  "\u0007\u001b[31m",
+  "\uD800",
+  "😀".repeat(40),
+  "\u202e",
+  "é".repeat(300),
+  "x".repeat(20_000),
+  "null",
+  "{}",
+  "[]",
+];
 const WEIRD_NUMBERS = [0, -1, 1.5, -0.0001, 2 ** 31, 2 ** 53 + 1, 1e308, -1e308, Number.MIN_VALUE, 1e-300];
-const WRONG_ENUMS = ["", "SYSTEM", "developer", "function", "tool", "auto", "required", "none", "any", "json_schema", "base64", "float", "enabled", "image", "input_text", "x"];
+const WRONG_ENUMS = [
+  "",
+  "SYSTEM",
+  "developer",
+  "function",
+  "tool",
+  "auto",
+  "required",
+  "none",
+  "any",
+  "json_schema",
+  "base64",
+  "float",
+  "enabled",
+  "image",
+  "input_text",
+  "x",
+];
 
 function otherType(g: FuzzRandom, v: unknown): unknown {
   const options: unknown[] = [null, true, 0, 42, "str", [], {}, [v], { value: v }];
@@ -145,7 +85,7 @@ function spots(root: unknown): { parent: Record<string, unknown> | unknown[]; ke
   const walk = (v: unknown, depth: number) => {
     if (depth > 8 || v === null || typeof v !== "object") return;
     if (Array.isArray(v)) v.forEach((x, i) => (out.push({ parent: v, key: i }), walk(x, depth + 1)));
-    else for (const [k, x] of Object.entries(v)) out.push({ parent: v as Record<string, unknown>, key: k }), walk(x, depth + 1);
+    else for (const [k, x] of Object.entries(v)) (out.push({ parent: v as Record<string, unknown>, key: k }), walk(x, depth + 1));
   };
   walk(root, 0);
   return out;
@@ -169,7 +109,9 @@ function mutate(g: FuzzRandom, body: Record<string, unknown>): ((json: string) =
       return null;
     case 3: {
       const v = get();
-      set(typeof v === "string" ? g.pick([v + g.pick(WEIRD_STRINGS), g.pick(WEIRD_STRINGS), v.repeat(g.int(2, 200))]) : g.pick(WEIRD_STRINGS));
+      set(
+        typeof v === "string" ? g.pick([v + g.pick(WEIRD_STRINGS), g.pick(WEIRD_STRINGS), v.repeat(g.int(2, 200))]) : g.pick(WEIRD_STRINGS),
+      );
       return null;
     }
     case 4: // a control character somewhere in a string
@@ -185,8 +127,11 @@ function mutate(g: FuzzRandom, body: Record<string, unknown>): ((json: string) =
       return null;
     }
     case 7: {
-      const target = spot && typeof get() === "object" && get() !== null && !Array.isArray(get()) ? (get() as Record<string, unknown>) : body;
-      target[g.pick(["x_unknown", "__proto__", "constructor", "store", "metadata", "extra_body", "model", "service_tier", "modalities", "audio"])] = g.pick<unknown>(["x", 1, null, { a: 1 }, [1]]);
+      const target =
+        spot && typeof get() === "object" && get() !== null && !Array.isArray(get()) ? (get() as Record<string, unknown>) : body;
+      target[
+        g.pick(["x_unknown", "__proto__", "constructor", "store", "metadata", "extra_body", "model", "service_tier", "modalities", "audio"])
+      ] = g.pick<unknown>(["x", 1, null, { a: 1 }, [1]]);
       return null;
     }
     case 8: // a duplicate key: the later one wins in JSON.parse
@@ -196,7 +141,17 @@ function mutate(g: FuzzRandom, body: Record<string, unknown>): ((json: string) =
       set(g.pick(WRONG_ENUMS));
       return null;
     default: // a valid-looking value of the wrong field kind: another model, a huge max
-      body[g.pick(["model", "max_tokens", "n", "stream", "top_logprobs", "dimensions", "temperature"])] = g.pick<unknown>(["nope-model", "gpt-4o-mini", 1_000_000, 0, -5, 129, true, "true", 3.5]);
+      body[g.pick(["model", "max_tokens", "n", "stream", "top_logprobs", "dimensions", "temperature"])] = g.pick<unknown>([
+        "nope-model",
+        "gpt-4o-mini",
+        1_000_000,
+        0,
+        -5,
+        129,
+        true,
+        "true",
+        3.5,
+      ]);
       return null;
   }
 }
@@ -210,7 +165,6 @@ export interface V1Case {
   mutations: number;
 }
 
-/** A valid request of a /v1 API for one of the fuzz's entries (or unpinned), with 0–3 mutations (0 for about 1 in 7). */
 export interface V1Entry {
   name: string;
   kind: string;
@@ -218,6 +172,7 @@ export interface V1Entry {
   faulty: boolean;
 }
 
+/** A valid request of a /v1 API for one of the fuzz's entries (or unpinned), with 0–3 mutations (0 for about 1 in 7). */
 export function v1Case(g: FuzzRandom, entries: V1Entry[]): V1Case {
   const route = g.pick(ROUTES);
   // One pinned request in five goes to a failing upstream: the relay of failures is judged too.
@@ -231,14 +186,23 @@ export function v1Case(g: FuzzRandom, entries: V1Entry[]): V1Case {
   const pinned = name ? `${name}/${model}` : model;
   if (route === "model") {
     const id = g.pick([pinned, model, "gpt-4o", "nope", "%00", "a%2Fb", "..%2F..%2Fadmin", "x".repeat(300), "constructor", "😀"]);
-    return { route, ...V1_PATHS.model, path: V1_PATHS.model.path + (id.includes("%") ? id : encodeURIComponent(id)), stream: false, mutations: 0 };
+    return {
+      route,
+      ...V1_PATHS.model,
+      path: V1_PATHS.model.path + (id.includes("%") ? id : encodeURIComponent(id)),
+      stream: false,
+      mutations: 0,
+    };
   }
   // A copy: the pools share schema objects, which the mutations change in place.
   const body = structuredClone(
-    route === "chat" ? chatBody(g, pinned, kind)
-    : route === "responses" ? responsesBody(g, pinned)
-    : route === "embeddings" ? embeddingsBody(g, pinned, kind)
-    : messagesBody(g, pinned, route === "count_tokens"),
+    route === "chat"
+      ? chatBody(g, pinned, kind)
+      : route === "responses"
+        ? responsesBody(g, pinned)
+        : route === "embeddings"
+          ? embeddingsBody(g, pinned, kind)
+          : messagesBody(g, pinned, route === "count_tokens"),
   );
   // Mostly one mutation, so that a good share still reaches a provider; some valid requests as controls.
   const k = g.float();
@@ -276,7 +240,9 @@ export function judgeV1(route: V1Route, status: number, headers: Headers, text: 
     if (anthropic && (top as { type?: unknown }).type !== "error") return `${status} not in Anthropic's error shape`;
     if (status >= 500) {
       if (![502, 503, 504].includes(status)) return `status ${status}`;
-      const upstream = anthropic ? error.type === "api_error" || error.type === "overloaded_error" : error.type === "upstream_error" || UPSTREAM_CODES.test(String(error.code));
+      const upstream = anthropic
+        ? error.type === "api_error" || error.type === "overloaded_error"
+        : error.type === "upstream_error" || UPSTREAM_CODES.test(String(error.code));
       if (!upstream) return `${status} that is not an upstream failure (${String(error.type)}/${String(error.code)})`;
     }
     return null;
