@@ -15,13 +15,16 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { csrfTokenFor, SESSION_COOKIE } from "../src/http/auth.ts";
 import { testApp, type TestApp } from "./support/app.ts";
 import { makeRecord } from "./support/logs.ts";
-import { startMockUpstream, type MockUpstream } from "./support/mock-upstreams.ts";
+import { startMockUpstream, type MockBehaviour, type MockUpstream } from "./support/mock-upstreams.ts";
 import { knownSecrets, scanCount } from "./support/secret-scan.ts";
+import { judgeV1, v1Case, type V1Entry, type V1Route } from "./support/fuzz-v1.ts";
 
 const SEED = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const COUNT = Number(process.env.FUZZ_COUNT ?? 100_000);
 const ONLY = process.env.FUZZ_ONLY === undefined ? null : Number(process.env.FUZZ_ONLY);
 const CONCURRENCY = Number(process.env.FUZZ_CONCURRENCY ?? 16);
+// A fixed share of the cases are valid gateway requests, mutated (support/fuzz-v1.ts): they reach the providers.
+const V1_SHARE = Number(process.env.FUZZ_V1_SHARE ?? 0.1);
 const PROFILE = process.env.FUZZ_PROFILE ? new Map<string, [number, number]>() : null;
 console.log(`fuzz: seed ${SEED}, ${COUNT} requests (replay with FUZZ_SEED=${SEED})`);
 
@@ -188,6 +191,10 @@ interface Fixtures {
   ownerEmail: string;
   ownerId: string;
   gatewayKey: string;
+  /** The mutated gateway requests' key: kept out of keyIds so the fuzz's own key routes never revoke it. */
+  v1Key: { id: string; key: string };
+  /** Entries of each mock kind that only the mutated gateway requests know of (the fuzz deletes the others). */
+  v1Entries: V1Entry[];
   upstreamUrl: string;
   csrf: string;
 }
@@ -210,7 +217,7 @@ async function must(r: Promise<{ status: number; text: string; body: any }>, wan
 async function restore(): Promise<void> {
   const ownerId = (await t.sql`select id from users where lower(email) = lower(${f.ownerEmail})`)[0]?.id as string;
   await t.sql`delete from workspaces where id <> ${f.workspaceId} and id in (select workspace_id from workspace_members where user_id = ${ownerId})`;
-  await t.sql`delete from api_keys where workspace_id = ${f.workspaceId} and id in (select id from api_keys where workspace_id = ${f.workspaceId} order by created_at desc offset 20)`;
+  await t.sql`delete from api_keys where workspace_id = ${f.workspaceId} and id <> ${f.v1Key.id} and id in (select id from api_keys where workspace_id = ${f.workspaceId} order by created_at desc offset 20)`;
   if ((await t.call("GET", "/auth/me", { token: f.ownerToken })).status !== 200) {
     const r = await t.call("POST", "/auth/login", { body: { email: f.ownerEmail, password: "correct horse battery" } });
     if (r.status === 200) f.ownerToken = r.body.token;
@@ -224,10 +231,11 @@ async function restore(): Promise<void> {
   }
   const list = await t.call("GET", `/workspaces/${f.workspaceId}/providers`, { token: f.ownerToken });
   if (list.status === 200) {
-    f.providerIds = list.body.data.map((p: { id: string }) => p.id);
-    f.providerNames = list.body.data.map((p: { name: string }) => p.name);
+    const theirs = list.body.data.filter((p: { name: string }) => !p.name.startsWith("v1-"));
+    f.providerIds = theirs.map((p: { id: string }) => p.id);
+    f.providerNames = theirs.map((p: { name: string }) => p.name);
     if (f.providerIds.length < 3) {
-      for (const u of upstreams) {
+      for (const u of upstreams.slice(0, 3)) {
         await t.call("POST", `/workspaces/${f.workspaceId}/providers`, {
           token: f.ownerToken,
           body: { name: `${u.kind}-${crypto.randomUUID().slice(0, 6)}`, type: u.kind, base_url: u.url, api_key: "sk-fuzz-upstream-key-0123456789" },
@@ -255,9 +263,34 @@ beforeAll(async () => {
     ownerEmail: owner.email,
     ownerId: owner.user.id,
     gatewayKey: "prp_none",
+    v1Entries: [],
+    v1Key: await must(t.call("POST", `/workspaces/${ws.id}/api-keys`, { token: owner.token, body: { name: "fuzz /v1" } }), 201, "key"),
     upstreamUrl: upstreams[0]!.url,
     csrf: csrfTokenFor(t.deps, JSON.parse(Buffer.from(owner.token.split(".")[1]!, "base64url").toString()).jti),
   };
+  // Failing upstreams (one fixed way each, so a case replays alike): their failures must reach the
+  // client as documented 502/503/504s or error events, and fall back when the request is not pinned.
+  const faults: [string, MockBehaviour][] = [
+    ["500", { status: 500 }],
+    ["503", { status: 503, retryAfter: 1 }],
+    ["drop", { drop: true }],
+    ["cut", { cutAfterChunks: 2 }],
+    ["errevent", { errorAfterChunks: 1 }],
+    ["badjson", { okBody: "{\"choices\": [" }],
+  ];
+  const v1Upstreams: [string, MockUpstream, boolean][] = upstreams.map((u) => [`v1-${u.kind}`, u, false]);
+  for (const kind of ["openai", "anthropic", "gemini"] as const) {
+    for (const [what, behaviour] of faults) {
+      const mock = await startMockUpstream(kind, { expectedKey: "sk-fuzz-upstream-key-0123456789", behaviour });
+      upstreams.push(mock);
+      v1Upstreams.push([`v1-${kind}-${what}`, mock, true]);
+    }
+  }
+  for (const [name, u, faulty] of v1Upstreams) {
+    const body = { name, type: u.kind, base_url: u.url, api_key: "sk-fuzz-upstream-key-0123456789" };
+    await must(t.call("POST", `/workspaces/${ws.id}/providers`, { token: owner.token, body }), 201, "provider");
+    f.v1Entries.push({ name, kind: u.kind, faulty });
+  }
   await restore();
 });
 afterAll(async () => {
@@ -274,12 +307,15 @@ interface Case {
   url: string;
   headers: Record<string, string>;
   body?: string;
+  /** A mutated gateway request: its API, and its x-request-id (to find its log row). */
+  v1?: { route: V1Route; requestId: string; mutations: number; stream: boolean };
 }
 
 const routes = () => t.app.routes.map((r) => ({ method: r.method, path: r.path }));
 
 function makeCase(i: number, table: { method: string; path: string }[]): Case {
   const g = new Gen((SEED ^ Math.imul(i + 1, 0x9e3779b1)) >>> 0);
+  if (g.chance(V1_SHARE)) return makeV1Case(i, g);
   const route = g.chance(0.03) ? { method: g.pick(["GET", "POST"]), path: g.pick(["/nope", "/v1/embeddings", "/app/w/:id/nope", "/%", "/workspaces/:id/../../auth/me", "//", "/public/../package.json"]) } : g.pick(table);
   const method = g.chance(0.05) ? g.pick(["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD"]) : route.method;
   const valid: Record<string, string> = {
@@ -323,6 +359,24 @@ function makeCase(i: number, table: { method: string; path: string }[]): Case {
   return { i, method, url: `http://localhost${path}${randomQuery(g)}`, headers, body };
 }
 
+function makeV1Case(i: number, g: Gen): Case {
+  const v = v1Case(g, f.v1Entries);
+  const requestId = `fzv1-${SEED}-${i}`;
+  const headers: Record<string, string> = { "x-request-id": requestId };
+  // The Anthropic SDK sends x-api-key; the others a bearer token.
+  if (v.route === "messages" || v.route === "count_tokens") {
+    headers["anthropic-version"] = "2023-06-01";
+    if (g.chance(0.5)) headers["x-api-key"] = f.v1Key.key;
+    else headers.authorization = `Bearer ${f.v1Key.key}`;
+  } else headers.authorization = `Bearer ${f.v1Key.key}`;
+  if (v.body !== undefined) headers["content-type"] = "application/json";
+  if (v.stream) headers.accept = "text/event-stream";
+  return { i, method: v.method, url: `http://localhost${v.path}`, headers, body: v.body, v1: { route: v.route, requestId, mutations: v.mutations, stream: v.stream } };
+}
+
+/** The mutated gateway requests sent, by request id: their status, to match against request_logs at the end. */
+const v1Sent = new Map<string, { route: V1Route; stream: boolean; status: number; nulPath: boolean; mutations: number; detail: string }>();
+
 const STACK = /\n\s+at\s|\bat [\w.<>]+ \(|node_modules|\/work\/|\.tsx?:\d+|Error: .*\n/;
 const SQL_TEXT = /syntax error at or near|invalid input syntax|violates [\w ]*constraint|relation "[^"]+" does not exist|PostgresError|column "[^"]+"|duplicate key value|invalid byte sequence|unterminated quoted|operator does not exist|null character not permitted/i;
 
@@ -333,6 +387,11 @@ interface Problem {
 }
 
 function judge(c: Case, status: number, headers: Headers, text: string): string | null {
+  if (c.v1) {
+    if (STACK.test(text)) return "stack trace in body";
+    if (SQL_TEXT.test(text)) return "SQL error text in body";
+    return judgeV1(c.v1.route, status, headers, text);
+  }
   const v1 = new URL(c.url).pathname.startsWith("/v1/");
   if (status >= 500) {
     // An upstream that failed is the gateway's honest answer; only /v1 may say so.
@@ -399,6 +458,10 @@ async function runCase(c: Case, table: { method: string; path: string }[], send:
     return -1;
   }
   if (res.status < 400) accepted.add(routeOf(c, table));
+  if (c.v1) {
+    const nulPath = new URL(c.url).pathname.includes("%00");
+    v1Sent.set(c.v1.requestId, { route: c.v1.route, stream: c.v1.stream, status: res.status, nulPath, mutations: c.v1.mutations, detail: res.status >= 400 ? res.text.slice(0, 160) : "" });
+  }
   const wrong = judge(c, res.status, res.headers, res.text);
   if (wrong) record({ group: `${routeOf(c, table)}: ${wrong}${hasNul(c) ? " (input has a NUL byte)" : isDeep(c) ? " (body is JSON nested 100,000 deep)" : ""}`, detail: res.text.slice(0, 300), repro: c });
   return res.status;
@@ -455,6 +518,8 @@ test(`every route answers ${COUNT} random and malformed requests with 2xx-4xx, a
   }
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   report(tried, statuses, skipped);
+  // Replaying one case: the server's own error lines say where a 500 came from.
+  if (ONLY !== null) for (const line of t.logs.filter((l) => /"level":"error"|internal error/.test(l))) console.log(`fuzz server log: ${line.slice(0, 2000)}`);
   const cpu = process.cpuUsage(cpu0);
   console.log(`fuzz: ${Math.round((performance.now() - started) / 1000)} s elapsed, ${Math.round((cpu.user + cpu.system) / 1e6)} s CPU in this process (database server not counted)`);
   const never = table.map((r) => `${r.method} ${r.path}`).filter((k) => !accepted.has(k));
@@ -466,6 +531,13 @@ test(`every route answers ${COUNT} random and malformed requests with 2xx-4xx, a
   if (ONLY === null) expect([...statuses.keys()].some((s) => s >= 200 && s < 300)).toBe(true);
   expect([...problems.values()].map((p) => `×${p.count} ${p.group} — ${shortCase(p.repro)}`)).toEqual([]);
   expect((await t.call("GET", "/healthz")).status).toBe(200);
+  if (ONLY === null) {
+    const logs = await v1LogCheck();
+    expect(logs.wrong).toEqual([]);
+    expect(logs.rows).toBe(logs.loggable);
+    // Not a vacuous run: the mutated requests got past validation and reached the mock providers.
+    expect(logs.reached).toBeGreaterThan(v1Sent.size * 0.3);
+  }
   // Generous: the budget is about 3 minutes on an idle 2-core machine; a busy one must not fail it.
 }, 1_800_000);
 
@@ -524,6 +596,60 @@ test("a sample over real HTTP, and raw malformed HTTP, leave the server up and a
     await server.stop(true);
   }
 }, 300_000);
+
+/**
+ * Every mutated gateway request that passed authentication has exactly one log row (a model lookup
+ * only when refused: a listing is not a gateway request), and none that did not. Prints the figures.
+ */
+async function v1LogCheck() {
+  const expected = new Map<string, boolean>();
+  // count_tokens and a model lookup are not generations: logged only when refused (README). A NUL in
+  // the path is refused before authentication, like any URL's.
+  for (const [id, s] of v1Sent) {
+    const generation = s.route !== "model" && s.route !== "count_tokens";
+    expected.set(id, s.status !== 401 && (generation || (s.status >= 400 && !s.nulPath)));
+  }
+  const loggable = [...expected.values()].filter(Boolean).length;
+  const authenticated = [...v1Sent.values()].filter((s) => s.status !== 401).length;
+  let rows: { request_id: string; n: number; attempts: number }[] = [];
+  // Refusals are logged after their answer has gone: wait until the queue has them all (or 15 s).
+  for (let waited = 0; waited < 15_000; waited += 250) {
+    await t.deps.logQueue.flush();
+    rows = await t.sql`select request_id, count(*)::int as n, max(jsonb_array_length(attempts))::int as attempts
+      from request_logs where request_id like ${`fzv1-${SEED}-%`} group by request_id`;
+    if (rows.reduce((a, r) => a + r.n, 0) >= loggable) break;
+    await Bun.sleep(250);
+  }
+  const byId = new Map(rows.map((r) => [r.request_id, r]));
+  const wrong: string[] = [];
+  for (const [id, want] of expected) {
+    const n = byId.get(id)?.n ?? 0;
+    if (n !== (want ? 1 : 0)) wrong.push(`${id} (${v1Sent.get(id)!.route}, status ${v1Sent.get(id)!.status}): ${n} log rows`);
+  }
+  const reached = rows.filter((r) => r.attempts > 0).length;
+  const statuses = new Map<string, number>();
+  const refusals = new Map<string, number>();
+  for (const s of v1Sent.values()) {
+    const k = `${s.route}${s.stream ? "(stream)" : ""} ${s.status}`;
+    statuses.set(k, (statuses.get(k) ?? 0) + 1);
+    // The refusals' messages without their values: what the mutations mostly trip on (FUZZ_V1_VERBOSE).
+    if (s.status >= 400) {
+      const m = `${s.route} ${s.status} ${(/"message":"([^"]{0,60})/.exec(s.detail)?.[1] ?? s.detail.slice(0, 60)).replace(/'[^']*'?|\d+/g, "…")}`;
+      refusals.set(m, (refusals.get(m) ?? 0) + 1);
+    }
+  }
+  if (process.env.FUZZ_V1_VERBOSE) for (const [m, n] of [...refusals].sort((a, b) => b[1] - a[1]).slice(0, 60)) console.log(`fuzz /v1 refusal ×${n}: ${m}`);
+  const tally = [...statuses].sort().map(([k, n]) => `${k}:${n}`).join(" ");
+  const total = rows.reduce((a, r) => a + r.n, 0);
+  console.log(
+    `fuzz /v1 mutations: ${v1Sent.size} sent, ${authenticated} authenticated, ${loggable} of them to be logged, ${reached} reached a provider ` +
+      `(${((100 * reached) / Math.max(1, v1Sent.size)).toFixed(1)}%), ${total} log rows; by route and status: ${tally}`,
+  );
+  // An unmutated request is valid: a refusal of one means the pool (or the gateway) is wrong.
+  const unmutated = [...v1Sent].filter(([, s]) => s.mutations === 0 && s.status >= 400 && s.status < 500 && s.route !== "model");
+  for (const [id, s] of unmutated.slice(0, 10)) console.log(`fuzz /v1: unmutated ${id} ${s.route} refused ${s.status}: ${s.detail}`);
+  return { wrong: wrong.slice(0, 20), rows: total, loggable, reached };
+}
 
 /** Sends bytes as they are and returns what comes back until the server closes or goes quiet. */
 async function rawRequest(port: number, text: string): Promise<string> {

@@ -65,6 +65,26 @@ describe("through the gateway", () => {
     expect(gemini.mock!.requests).toEqual([]);
   });
 
+  // Found by the fuzz: encodeURIComponent throws on a lone surrogate, so the Gemini URL was a 500.
+  test.each([
+    ["/v1/chat/completions", { messages: [{ role: "user", content: "hi" }] }],
+    ["/v1/responses", { input: "hi" }],
+    ["/v1/embeddings", { input: "hi" }],
+    ["/v1/messages", { max_tokens: 16, messages: [{ role: "user", content: "hi" }] }],
+  ] as const)("a model name with a lone surrogate is a 400 naming model on %s, and no provider is called", async (path, rest) => {
+    gemini.mock!.reset();
+    const res = await fetch(`${h.base}${path}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${h.key}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "gem/gemini-2.5-flash\ud800", ...rest }),
+    });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { error: { message: string } };
+    expect(body.error.message).toContain("model");
+    expect(body.error.message).toContain("Unicode");
+    expect(gemini.mock!.requests).toEqual([]);
+  });
+
   test("an alias mapped (in the database) to a climbing name is refused by the Gemini entry, not sent", async () => {
     await h.t.sql`update provider_keys set model_map = ${h.t.sql.json({ sneaky: "../../admin" })} where id = ${gemini.id}`;
     h.t.deps.events.emit({ type: "provider", workspace_id: h.ws.id });

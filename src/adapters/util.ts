@@ -31,6 +31,8 @@ export function clip(text: string, max: number): string {
  */
 export function modelNameProblem(model: string): string | null {
   if (/[\x00-\x1f\x7f]/.test(model)) return "must not contain control characters";
+  // A lone surrogate cannot be percent-encoded into a URL path (Gemini's): refused here, not a 500 there.
+  if (!model.isWellFormed()) return "must be valid Unicode (no lone surrogate)";
   if (model.split("/").some((s) => /^(?:\.|%2e){1,2}$/i.test(s))) return "must not contain '.' or '..' path segments";
   return null;
 }

@@ -1,5 +1,6 @@
 import * as v from "valibot";
 import { ModelField } from "./model.ts";
+import { firstIssueOnly } from "../http/first-issue.ts";
 
 /** OpenAI's own limit on inputs per request. */
 export const MAX_EMBEDDING_INPUTS = 2048;
@@ -10,7 +11,7 @@ const tokenIds = v.pipe(
 );
 
 // The OpenAI Embeddings request. Loose: fields we do not know pass through to OpenAI-compatible upstreams.
-export const EmbeddingsBody = v.looseObject({
+export const EmbeddingsBody = firstIssueOnly(v.looseObject({
   model: ModelField,
   input: v.union(
     [
@@ -28,6 +29,6 @@ export const EmbeddingsBody = v.looseObject({
   encoding_format: v.optional(v.picklist(["float", "base64"], "encoding_format must be float or base64")),
   dimensions: v.optional(v.pipe(v.number("dimensions must be a number"), v.integer("dimensions must be a whole number"), v.minValue(1, "dimensions must be at least 1"), v.maxValue(65_536, "dimensions must be at most 65536"))),
   user: v.optional(v.string("user must be a string")),
-});
+}));
 
 export type EmbeddingsRequest = v.InferOutput<typeof EmbeddingsBody>;

@@ -1,5 +1,6 @@
 import * as v from "valibot";
 import { modelNameProblem } from "../adapters/util.ts";
+import { firstIssueOnly } from "../http/first-issue.ts";
 
 // The OpenAI Chat Completions request, checked as far as the gateway must rely on it. Objects are
 // loose: fields we do not know pass through untouched to OpenAI-compatible upstreams.
@@ -65,7 +66,7 @@ export const ModelField = v.pipe(
   }),
 );
 
-export const ChatCompletionBody = v.looseObject({
+export const ChatCompletionBody = firstIssueOnly(v.looseObject({
   model: ModelField,
   messages: v.pipe(v.array(Message, "messages must be an array"), v.minLength(1, "messages must contain at least one message")),
   stream: nullish(v.boolean()),
@@ -94,7 +95,7 @@ export const ChatCompletionBody = v.looseObject({
       v.looseObject({ type: v.literal("json_schema"), json_schema: v.looseObject({ name: v.string(), schema: v.optional(v.record(v.string(), v.unknown())) }) }),
     ]),
   ),
-});
+}));
 
 /**
  * The chat request every adapter takes: what the schema guarantees, plus unknown fields (they pass

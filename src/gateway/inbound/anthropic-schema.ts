@@ -1,6 +1,7 @@
 import * as v from "valibot";
 import { isRecord } from "../../adapters/types.ts";
 import { ModelField } from "../model.ts";
+import { firstIssueOnly } from "../../http/first-issue.ts";
 
 /**
  * Anthropic's Messages request (`POST /v1/messages`), checked as far as the translation relies on
@@ -172,7 +173,7 @@ const KNOWN = new Set([
   ...ANTHROPIC_ONLY_FIELDS,
 ]);
 
-export const MessagesBody = v.pipe(
+export const MessagesBody = firstIssueOnly(v.pipe(
   v.looseObject({
     model: ModelField,
     max_tokens: v.pipe(v.number("max_tokens is required"), v.integer("max_tokens must be an integer"), v.minValue(1, "max_tokens must be at least 1")),
@@ -208,7 +209,7 @@ export const MessagesBody = v.pipe(
       });
     }
   }),
-);
+));
 
 export type MessagesRequest = v.InferOutput<typeof MessagesBody>;
 export type UserContentBlock = v.InferOutput<typeof UserBlock>;
@@ -220,8 +221,8 @@ export type ImageContentBlock = v.InferOutput<typeof ImageBlock>;
  * `POST /v1/messages/count_tokens`: the Messages request without max_tokens (what would be sent,
  * not how much may come back); one given is accepted and ignored.
  */
-export const CountTokensBody = v.pipe(
+export const CountTokensBody = firstIssueOnly(v.pipe(
   v.record(v.string(), v.unknown(), "the body must be a JSON object"),
   v.transform((b) => (b.max_tokens === undefined ? { ...b, max_tokens: 1 } : b)),
   MessagesBody,
-);
+));

@@ -1,5 +1,6 @@
 import * as v from "valibot";
 import { ModelField } from "../model.ts";
+import { firstIssueOnly } from "../../http/first-issue.ts";
 
 // The OpenAI Responses API request (`POST /v1/responses`), checked as far as its translation to a
 // chat request relies on it. Perpetuo keeps no state: whatever would need stored responses,
@@ -146,7 +147,7 @@ const Format = byType(
   "is not a known output format",
 );
 
-export const ResponsesBody = v.looseObject({
+export const ResponsesBody = firstIssueOnly(v.looseObject({
   model: ModelField,
   // Dispatched rather than a union, so that an error names the item at fault, not just `input`.
   input: v.lazy((input: unknown) =>
@@ -175,7 +176,7 @@ export const ResponsesBody = v.looseObject({
   conversation: nullish(refuse(`is not supported: ${STATELESS}`)),
   prompt: nullish(refuse("is not supported: prompt templates live in OpenAI's dashboard; send instructions and input instead")),
   background: nullish(v.pipe(v.boolean(), v.check((b) => !b, "background mode is not supported: it needs stored responses"))),
-});
+}));
 
 export type ResponsesRequest = v.InferOutput<typeof ResponsesBody>;
 export type ResponsesItem = Exclude<ResponsesRequest["input"], string>[number];
