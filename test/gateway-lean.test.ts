@@ -25,6 +25,7 @@ describe("the lean /v1 path", () => {
     expect(res.headers.get("x-perpetuo-attempts")).toBe("1");
     expect(res.headers.get("access-control-allow-origin")).toBe("https://app.example");
     expect(res.headers.get("content-security-policy")).toBeNull();
+    expect(res.headers.get("x-content-type-options")).toBe("nosniff");
     // Routes left to Elysia keep them.
     const models = await fetch(`${h.base}/v1/models`, { headers: { authorization: `Bearer ${h.key}` } });
     expect(models.headers.get("content-security-policy")).not.toBeNull();

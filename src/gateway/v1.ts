@@ -62,6 +62,8 @@ export function leanV1(opts: {
     return withCors(res, corsHeaders);
   };
   const withCors = (res: Response, corsHeaders: Record<string, unknown>): Response => {
+    // Of the dashboard's security headers only this one means anything for JSON and event streams.
+    res.headers.set("x-content-type-options", "nosniff");
     for (const name in corsHeaders) res.headers.set(name, String(corsHeaders[name]));
     return res;
   };
