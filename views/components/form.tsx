@@ -71,7 +71,7 @@ function FieldShell(props: FieldBase & { id: string; children?: Children; wide?:
 export function TextField(
   props: FieldBase & {
     value?: string | number | null;
-    type?: "text" | "email" | "password" | "url" | "number" | "search" | "date";
+    type?: "text" | "email" | "password" | "url" | "number" | "search";
     autocomplete?: string;
     placeholder?: string;
     min?: number;

@@ -67,7 +67,7 @@ export function KeysPage(props: KeysProps) {
             <Csrf token={ctx.csrf} />
             <ErrorSummary errors={errors} />
             <TextField name="name" label="Name" value={props.values.name} errors={errors} required maxlength={100} placeholder="e.g. backend-prod" />
-            <TextField name="expires" label="Expires on (UTC)" type="date" value={props.values.expires} errors={errors} hint="Leave empty for a key that never expires." optional />
+            <TextField name="expires" label="Expires on (UTC)" value={props.values.expires} errors={errors} placeholder="e.g. 2027-01-31" maxlength={10} hint="YYYY-MM-DD: the key stops working at the end of that day, UTC. Leave empty for a key that never expires." optional />
             <details class="limits-details" open={LIMIT_FIELDS.some((f) => errors.fields[f] || (f !== "budget_period" && props.values.limits?.[f]))}>
               <summary>Limits</summary>
               <fieldset>
