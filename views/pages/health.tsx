@@ -7,7 +7,7 @@ import { formatClock, formatDateTime, formatInt, formatMs, formatPercent, isoMin
 import { Cell, DataTable, Row, RowHeader } from "../components/table.tsx";
 import type { HealthReport, ProviderHealth } from "../../src/logs/health.ts";
 
-export interface HealthProps {
+interface HealthProps {
   ctx: ViewContext;
   /** The range as typed (from, to) or picked (range). */
   values: { from: string; to: string; range: string };

@@ -18,7 +18,7 @@ export interface ProviderFormValues {
   remove_key: boolean;
 }
 
-export interface ProviderFormProps {
+interface ProviderFormProps {
   ctx: ViewContext;
   types: ProviderTypeOption[];
   values: ProviderFormValues;

@@ -22,7 +22,7 @@ export interface KeyUsageRow {
   budget: { spend: number; budget: number; period: BudgetPeriod; resetsAt: Date | null } | null;
 }
 
-export interface UsageProps {
+interface UsageProps {
   ctx: ViewContext;
   /** The range shown (UTC days), and what the form should show back. */
   range: { from: string; to: string };

@@ -16,7 +16,7 @@ import { anthropicOnly, forCandidate, fromChatResponse, newMessageId, toAnthropi
 import { createMessagesStream, type MessagesStream } from "./anthropic-stream.ts";
 import { createPassthrough, createRelayStream, type Passthrough } from "./anthropic-passthrough.ts";
 
-export const MESSAGES_PATH = "/v1/messages";
+const MESSAGES_PATH = "/v1/messages";
 
 /** Whether an error for this request is rendered in Anthropic's shape (see createApp's onError). */
 export function isMessagesRequest(request: Request): boolean {
@@ -77,7 +77,7 @@ function translatedStream(source: ReadableStream<Uint8Array>, events: MessagesSt
 }
 
 /** The chat pipeline's answer (a completion, a chunk stream or an error) as a Messages answer. */
-export async function toMessagesResponse(res: Response, ctx: { id: string; model: string; passthrough?: Passthrough }): Promise<Response> {
+async function toMessagesResponse(res: Response, ctx: { id: string; model: string; passthrough?: Passthrough }): Promise<Response> {
   if (res.status !== 200) return anthropicErrorResponse(res);
   const headers = withRequestId(new Headers(res.headers));
   headers.delete("content-length");
