@@ -45,6 +45,12 @@ describe("GET /openapi.json", () => {
     expect(missing).toEqual([]);
   });
 
+  test("every documented route declares its own summary in its definition", () => {
+    const routes = (t.app.routes as (RouteLike & { hooks?: { detail?: { summary?: string } } })[]).filter((r) => !isUndocumentedPath(r.path));
+    const without = routes.filter((r) => !r.hooks?.detail?.summary).map((r) => `${r.method} ${r.path}`);
+    expect(without).toEqual([]);
+  });
+
   test("gives every operation a summary, a tag and an explicit security requirement", () => {
     for (const [path, item] of Object.entries<any>(doc.paths)) {
       for (const [method, op] of Object.entries<any>(item)) {

@@ -41,7 +41,7 @@ import { isRecord, UnsupportedFeatureError, type Adapter, type ChatRequest } fro
 export { anthropicUsage, mapStopReason } from "./anthropic-response.ts";
 
 export const ANTHROPIC_VERSION = "2023-06-01";
-export const DEFAULT_MAX_TOKENS = 4096;
+const DEFAULT_MAX_TOKENS = 4096;
 /** The forced tool that carries structured output (see the header comment). */
 export const JSON_TOOL = ANSWER_TOOL;
 /** The image types Anthropic reads. */
@@ -179,7 +179,7 @@ function midToolLoop(messages: AnthropicMessage[]): boolean {
   return false;
 }
 
-export function buildAnthropicBody(req: ChatRequest, model = ""): Record<string, unknown> {
+function buildAnthropicBody(req: ChatRequest, model = ""): Record<string, unknown> {
   const n = req.n;
   if (n !== undefined && n !== null && n !== 1) throw new UnsupportedFeatureError("n", "Anthropic returns a single choice; n > 1 is not supported");
   refuseLogprobs(req, "Anthropic");

@@ -76,7 +76,7 @@ export function refuseLogprobs(req: ChatRequest, provider: string): void {
 
 type AnyPart = { type: string; [k: string]: unknown };
 
-export type ImageSource = { kind: "base64"; mediaType: string; data: string } | { kind: "url"; url: string };
+type ImageSource = { kind: "base64"; mediaType: string; data: string } | { kind: "url"; url: string };
 
 /** How one provider writes each kind of content part; null leaves a part out. Without media, only text is taken. */
 export interface PartWriter<P> {
@@ -121,14 +121,14 @@ export function contentParts<P>(
 }
 
 /** An assistant's tool call with its arguments as the object every provider but OpenAI wants. */
-export interface CallIn {
+interface CallIn {
   id: string;
   name: string;
   input: Record<string, unknown>;
 }
 
 /** Tool-call arguments must become an object; a string that is not one cannot be sent faithfully. */
-export function parseToolArguments(args: unknown, param: string): Record<string, unknown> {
+function parseToolArguments(args: unknown, param: string): Record<string, unknown> {
   if (isRecord(args)) return args;
   if (typeof args !== "string") throw new UnsupportedFeatureError(param, `${param} must be a JSON string`);
   if (args.trim() === "") return {};
@@ -137,7 +137,7 @@ export function parseToolArguments(args: unknown, param: string): Record<string,
   return parsed;
 }
 
-export interface MessageVisitor {
+interface MessageVisitor {
   system(m: SystemMessage, param: string): void;
   user(m: UserMessage, param: string): void;
   assistant(m: AssistantMessage, calls: CallIn[], param: string): void;

@@ -20,10 +20,10 @@ import { isRecord, num, str, UnsupportedFeatureError, upstreamError, UpstreamRes
 import type { Adapter, UpstreamRequest, UpstreamTarget } from "./types.ts";
 
 export type { EmbeddingsRequest };
-export type EmbeddingsInput = EmbeddingsRequest["input"];
-export type EncodingFormat = "float" | "base64";
+type EmbeddingsInput = EmbeddingsRequest["input"];
+type EncodingFormat = "float" | "base64";
 
-export interface Embedding {
+interface Embedding {
   object: "embedding";
   index: number;
   /** Floats, or base64 of little-endian float32s when the client asked for base64. */
@@ -37,7 +37,7 @@ export interface EmbeddingsResponse {
   usage: { prompt_tokens: number; total_tokens: number };
 }
 
-export interface EmbeddingsContext {
+interface EmbeddingsContext {
   /** What the client asked for (reported when the upstream names no model). */
   requestedModel: string;
   targetModel: string;

@@ -175,7 +175,7 @@ function answerFunction(rf: Record<string, unknown>): Part {
   };
 }
 
-export function buildGeminiBody(req: ChatRequest, model: string): Record<string, unknown> {
+function buildGeminiBody(req: ChatRequest, model: string): Record<string, unknown> {
   refuseLogprobs(req, "Gemini");
   const { system, contents } = convertMessages(req, model);
   const body: Record<string, unknown> = { contents };

@@ -5,7 +5,7 @@ import { UpstreamResponseError, usageFromOpenAI } from "./types.ts";
 import type { Adapter, ChatCompletion, ChatCompletionChunk, ChatRequest, CompletionUsage, ErrorClass, ResponseContext } from "./types.ts";
 import type { SSEEvent, StreamResult, StreamTransformer, UpstreamError, UpstreamRequest, UpstreamTarget, Usage } from "./types.ts";
 
-export interface OpenAIAdapterOptions {
+interface OpenAIAdapterOptions {
   /**
    * Whether the upstream accepts `stream_options`. Mistral rejects it (422 extra_forbidden) but
    * sends usage on its last content chunk anyway; the transformer handles both.
@@ -53,7 +53,7 @@ function fromErrorPayload(status: number, errObj: unknown, message: string, head
   return providerError(cls, message, upstreamStatus, headers, extra);
 }
 
-export function classifyOpenAIError(status: number, bodyText: string, headers: Headers): UpstreamError {
+function classifyOpenAIError(status: number, bodyText: string, headers: Headers): UpstreamError {
   const parsed = tryParseJson(bodyText);
   const fallback = fallbackMessage(status, bodyText);
   if (!isRecord(parsed)) return fromErrorPayload(status, null, fallback, headers, status);

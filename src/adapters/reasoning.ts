@@ -9,7 +9,7 @@
  */
 import { UnsupportedFeatureError } from "./types.ts";
 
-export type Effort = "minimal" | "low" | "medium" | "high";
+type Effort = "minimal" | "low" | "medium" | "high";
 
 export const REASONING_BUDGETS: Record<Effort, number> = { minimal: 1024, low: 2048, medium: 8192, high: 24576 };
 

@@ -10,7 +10,7 @@ const KEY_PATTERN =
   /\b(?:sk-[A-Za-z0-9_*-]{4,}|AIza[0-9A-Za-z_-]{8,}|prp_[A-Za-z0-9_-]{4,}|gsk_[A-Za-z0-9]{8,}|xai-[A-Za-z0-9]{8,}|eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)|\bBearer\s+[^\s"',;]+|([?&](?:key|api_key|apikey)=)[^&\s"']+/gi;
 
 /** Any run of this many characters of a known key counts as a leak (so does the whole key, if shorter). */
-export const KEY_RUN = 8;
+const KEY_RUN = 8;
 
 /**
  * The forms a key travels in, besides itself: base64 at each of the three byte alignments (so

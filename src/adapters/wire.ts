@@ -83,7 +83,7 @@ export interface ChunkDelta {
   [k: string]: unknown;
 }
 
-export interface ChunkChoice {
+interface ChunkChoice {
   index: number;
   delta: ChunkDelta;
   finish_reason: FinishReason | null;

@@ -76,24 +76,11 @@ export function limitsFrom(row: LimitColumns): ScopeLimits {
   };
 }
 
-interface ApiKeyRow {
-  id: string;
-  name: string;
-  prefix: string;
+/** A row as stored; the view shows created_by as a user and adds status and the budget's period. */
+interface ApiKeyRow extends Omit<ApiKeyView, "created_by" | "status" | "spend_period" | "budget_resets_at"> {
   key_hash: string;
-  created_at: Date;
   created_by: string | null;
   created_by_email: string | null;
-  last_used_at: Date | null;
-  revoked_at: Date | null;
-  expires_at: Date | null;
-  rpm_limit: number | null;
-  tpm_limit: number | null;
-  budget_usd: number | null;
-  budget_period: BudgetPeriod | null;
-  allowed_models: string[];
-  tags: string[];
-  spend_usd: number;
 }
 
 const generateApiKey = (): string => `${API_KEY_PREFIX}${randomBase62(32)}`;

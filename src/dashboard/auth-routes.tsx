@@ -48,7 +48,7 @@ export function authPages(deps: AppDeps) {
       const token = sessionCookieValue(cookie);
       const session = token ? await readSession(token) : null;
       return redirect(session ? "/app" : "/login", 303);
-    })
+    }, { detail: { summary: "Redirect to the dashboard, or to the sign-in page" } })
     .get("/login", async ({ set, cookie, query, headers, request, readSession, redirect }) => {
       const next = safeNext(query.next);
       // Already signed in (with a session that has not been ended): go where the link wanted.
@@ -56,7 +56,7 @@ export function authPages(deps: AppDeps) {
       if (token && (await readSession(token))) return redirect(next ?? "/app", 303);
       const csrf = loginCsrfToken(deps, cookie);
       return html(set, <LoginPage ctx={viewContext({ headers, path: pathOf(request), csrf })} next={next} errors={errorsFor({})} signup={await signupMode()} />);
-    })
+    }, { detail: { summary: "Sign-in page" } })
     .post("/login", async ({ set, cookie, body, headers, request, server, issueToken, redirect }) => {
       const form = formBody(body);
       const next = safeNext(text(form, "next"));
@@ -87,7 +87,7 @@ export function authPages(deps: AppDeps) {
       if ("wrong" in result) return again(errorsFor({}, "Wrong email or password."), 401);
       setSessionCookie(deps, cookie, await issueToken(result.ok.id));
       return redirect(next ?? "/app", 303);
-    })
+    }, { detail: { summary: "Sign in (form); sets the session cookie" } })
     .get("/signup", async ({ set, cookie, query, headers, request }) => {
       const csrf = loginCsrfToken(deps, cookie);
       const blocked = (await signupAllowed(deps.sql, deps.config.signup)) ? null : deps.config.signup === "closed" ? "closed" : "invite";
@@ -101,7 +101,7 @@ export function authPages(deps: AppDeps) {
           blocked={blocked}
         />,
       );
-    })
+    }, { detail: { summary: "Sign-up page" } })
     .post("/signup", async ({ set, cookie, body, headers, request, server, issueToken, redirect }) => {
       const form = formBody(body);
       const next = safeNext(text(form, "next"));
@@ -139,13 +139,13 @@ export function authPages(deps: AppDeps) {
         if (err.code === "signup_closed" || err.code === "invitation_required") return again(errorsFor({}), 403, err.code === "signup_closed" ? "closed" : "invite");
         return again(errorsFor({}, err.message.charAt(0).toUpperCase() + err.message.slice(1) + "."), err.status);
       }
-    })
+    }, { detail: { summary: "Create an account (form); sets the session cookie" } })
     .post("/logout", async ({ cookie, body, headers, jwt, redirect, set, request }) => {
       const ended = await endSessions(cookie, body, headers, jwt, "one");
       if (ended === "forged") return forgedLogout(set, request, headers);
       clearSessionCookie(deps, cookie);
       return redirect("/login", 303);
-    })
+    }, { detail: { summary: "Sign out (form); clears the session cookie" } })
     .post(
       "/logout-all",
       async ({ cookie, body, headers, jwt, redirect, set, request }) => {

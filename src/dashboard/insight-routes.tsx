@@ -65,7 +65,7 @@ export function insightPages(deps: AppDeps) {
           />,
         );
       },
-      { workspace: "member", params: WorkspaceParams },
+      { workspace: "member", params: WorkspaceParams, detail: { summary: "Workspace overview page" } },
     )
     .get(
       "/logs",
@@ -113,7 +113,7 @@ export function insightPages(deps: AppDeps) {
           failed ? 422 : 200,
         );
       },
-      { workspace: "member", params: LogsParams },
+      { workspace: "member", params: LogsParams, detail: { summary: "Request logs page" } },
     )
     .get(
       "/logs/live",
@@ -198,7 +198,7 @@ export function insightPages(deps: AppDeps) {
           <LogDetailPage ctx={ctx} log={{ ...log, api_key_name: key ? `${key.name} (${key.prefix}…)` : log.api_key_id ? "(deleted key)" : null }} back={ref} />,
         );
       },
-      { workspace: "member", params: LogParams },
+      { workspace: "member", params: LogParams, detail: { summary: "One request's log page" } },
     )
     .get(
       "/usage",
@@ -263,7 +263,7 @@ export function insightPages(deps: AppDeps) {
           failed ? 422 : 200,
         );
       },
-      { workspace: "member", params: UsageParams },
+      { workspace: "member", params: UsageParams, detail: { summary: "Usage page" } },
     );
 }
 

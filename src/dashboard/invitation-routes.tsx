@@ -29,6 +29,7 @@ export function invitationPages(deps: AppDeps) {
     .get("/app/w/:id/invitations", ({ params, redirect }) => redirect(workspacePath(params.id, "/members#invitations"), 303), {
       workspace: "member",
       params: WorkspaceParams,
+      detail: { summary: "The invitations list (on the members page)" },
     })
     .post(
       "/app/w/:id/invitations",
@@ -49,7 +50,7 @@ export function invitationPages(deps: AppDeps) {
           return membersPage(deps, c, params.id, { invitations: { values, errors }, status: err.status });
         }
       },
-      { workspace: "admin", params: InvitationsParams },
+      { workspace: "admin", params: InvitationsParams, detail: { summary: "Invite someone to the workspace (form)" } },
     )
     .post(
       "/app/w/:id/invitations/:iid/revoke",
@@ -57,7 +58,7 @@ export function invitationPages(deps: AppDeps) {
         await revokeInvitation(actorFor(deps, session.user.id), params.id, params.iid, membership.role);
         return redirect(workspacePath(params.id, "/members?invite=revoked"), 303);
       },
-      { workspace: "admin", params: InvitationParams },
+      { workspace: "admin", params: InvitationParams, detail: { summary: "Revoke an invitation (form)" } },
     )
     .get("/invite/:token", async ({ params, cookie, readSession, headers, request, set, redirect }) => {
       // Signed in (with a session that has not been ended): the page that joins the workspace.
@@ -72,7 +73,7 @@ export function invitationPages(deps: AppDeps) {
       const invitation = { token: params.token, email: inv.email, role: inv.role, workspace: inv.workspace.name };
       const blocked = deps.config.signup === "closed" ? "closed" : null;
       return html(set, <SignupPage ctx={ctx} values={{}} errors={errorsFor({})} invitation={invitation} blocked={blocked} />);
-    }, { params: InviteLinkParams })
+    }, { params: InviteLinkParams, detail: { summary: "Invitation link: sign-up page, or the join page when signed in" } })
     .get(
       "/app/invite/:token",
       async ({ params, session, headers, request, set }) => {
@@ -85,7 +86,7 @@ export function invitationPages(deps: AppDeps) {
         }
         return html(set, <InvitePage ctx={ctx} token={params.token} invitation={inv} />);
       },
-      { auth: true, params: InviteLinkParams },
+      { auth: true, params: InviteLinkParams, detail: { summary: "Join a workspace by invitation: confirmation page" } },
     )
     .post(
       "/app/invite/:token",
@@ -93,6 +94,6 @@ export function invitationPages(deps: AppDeps) {
         const ws = await acceptInvitation(actorFor(deps, session.user.id), params.token, session.user.email);
         return redirect(workspacePath(ws.id), 303);
       },
-      { auth: true, params: InviteLinkParams },
+      { auth: true, params: InviteLinkParams, detail: { summary: "Join a workspace by invitation (form)" } },
     );
 }

@@ -101,7 +101,11 @@ export function keyPages(deps: AppDeps) {
 
   return new Elysia({ prefix: "/app/w/:id/keys" })
     .use(authPlugin(deps))
-    .get("/", (c) => page(c, c.params.id, { notice: Object.hasOwn(notices, String(c.query.done)) ? notices[String(c.query.done)] : null }), { workspace: "member", params: ApiKeysParams })
+    .get("/", (c) => page(c, c.params.id, { notice: Object.hasOwn(notices, String(c.query.done)) ? notices[String(c.query.done)] : null }), {
+      workspace: "member",
+      params: ApiKeysParams,
+      detail: { summary: "Gateway keys page" },
+    })
     .post(
       "/",
       async (c) => {
@@ -130,7 +134,7 @@ export function keyPages(deps: AppDeps) {
         set.headers["cache-control"] = "no-store";
         return page(c, params.id, { created: { name: view.name, key }, status: 201 });
       },
-      { workspace: "admin", params: ApiKeysParams },
+      { workspace: "admin", params: ApiKeysParams, detail: { summary: "Create a gateway key (form)" } },
     )
     .get(
       "/:kid/edit",
@@ -139,7 +143,11 @@ export function keyPages(deps: AppDeps) {
         if (!key) throw notFound("API key");
         return editPage(c, key, { name: key.name, limits: limitValues(key) }, errorsFor({}));
       },
-      { workspace: "admin", params: ApiKeyParams },
+      {
+        workspace: "admin",
+        params: ApiKeyParams,
+        detail: { summary: "Edit a gateway key's name, limits, budget, allowed models and tags" },
+      },
     )
     .post(
       "/:kid",
@@ -160,24 +168,28 @@ export function keyPages(deps: AppDeps) {
         if (!updated) throw notFound("API key");
         return redirect(workspacePath(params.id, "/keys?done=saved"), 303);
       },
-      { workspace: "admin", params: ApiKeyParams },
+      {
+        workspace: "admin",
+        params: ApiKeyParams,
+        detail: { summary: "Save a gateway key's name, limits, budget, allowed models and tags (form)" },
+      },
     )
-    .get("/:kid/revoke", (c) => confirm(c, "revoke"), { workspace: "admin", params: ApiKeyParams })
+    .get("/:kid/revoke", (c) => confirm(c, "revoke"), { workspace: "admin", params: ApiKeyParams, detail: { summary: "Confirm revoking a gateway key" } })
     .post(
       "/:kid/revoke",
       async ({ params, session, redirect }) => {
         if (!(await revokeApiKey(actorFor(deps, session.user.id), params.id, params.kid))) throw notFound("API key");
         return redirect(workspacePath(params.id, "/keys?done=revoked"), 303);
       },
-      { workspace: "admin", params: ApiKeyParams },
+      { workspace: "admin", params: ApiKeyParams, detail: { summary: "Revoke a gateway key (form)" } },
     )
-    .get("/:kid/delete", (c) => confirm(c, "delete"), { workspace: "admin", params: ApiKeyParams })
+    .get("/:kid/delete", (c) => confirm(c, "delete"), { workspace: "admin", params: ApiKeyParams, detail: { summary: "Confirm deleting a gateway key" } })
     .post(
       "/:kid/delete",
       async ({ params, session, redirect }) => {
         if (!(await deleteApiKey(actorFor(deps, session.user.id), params.id, params.kid))) throw notFound("API key");
         return redirect(workspacePath(params.id, "/keys?done=deleted"), 303);
       },
-      { workspace: "admin", params: ApiKeyParams },
+      { workspace: "admin", params: ApiKeyParams, detail: { summary: "Delete a gateway key (form)" } },
     );
 }

@@ -143,6 +143,7 @@ export function providerPages(deps: AppDeps) {
     .get("/", (c) => listPage(c, c.params.id, { notice: Object.hasOwn(saved, String(c.query.done)) ? saved[String(c.query.done)] : null }), {
       workspace: "member",
       params: ProvidersParams,
+      detail: { summary: "Provider keys page" },
     })
     // Type first: without a known ?type= the page asks for one; the form that follows is that type's.
     .get(
@@ -153,7 +154,7 @@ export function providerPages(deps: AppDeps) {
         const ctx = await pageContext(deps, c, c.params.id);
         return html(c.set, <ProviderTypeStep ctx={ctx} types={TYPE_OPTIONS} />);
       },
-      { workspace: "admin", params: ProvidersParams },
+      { workspace: "admin", params: ProvidersParams, detail: { summary: "New provider key form" } },
     )
     // The type-dependent part of the form, for htmx when the type changes.
     .get(
@@ -174,7 +175,7 @@ export function providerPages(deps: AppDeps) {
           />,
         );
       },
-      { workspace: "member", params: ProvidersParams },
+      { workspace: "member", params: ProvidersParams, detail: { summary: "Provider form fields for a type (htmx fragment)" } },
     )
     .post(
       "/",
@@ -191,7 +192,7 @@ export function providerPages(deps: AppDeps) {
         }
         return redirect(workspacePath(params.id, "/providers?done=created"), 303);
       },
-      { workspace: "admin", params: ProvidersParams },
+      { workspace: "admin", params: ProvidersParams, detail: { summary: "Add a provider key (form)" } },
     )
     .get(
       "/:pid/edit",
@@ -200,7 +201,7 @@ export function providerPages(deps: AppDeps) {
         if (!provider) throw notFound("provider");
         return formPage(c, c.params.id, valuesOf(provider), errorsFor({}), provider, 200);
       },
-      { workspace: "admin", params: ProviderParams },
+      { workspace: "admin", params: ProviderParams, detail: { summary: "Edit provider key form" } },
     )
     .post(
       "/:pid",
@@ -222,7 +223,7 @@ export function providerPages(deps: AppDeps) {
         }
         return redirect(workspacePath(params.id, "/providers?done=updated"), 303);
       },
-      { workspace: "admin", params: ProviderParams },
+      { workspace: "admin", params: ProviderParams, detail: { summary: "Save a provider key (form)" } },
     )
     .post(
       "/:pid/enabled",
@@ -232,7 +233,7 @@ export function providerPages(deps: AppDeps) {
         if (!provider) throw notFound("provider");
         return redirect(workspacePath(params.id, "/providers"), 303);
       },
-      { workspace: "admin", params: ProviderParams },
+      { workspace: "admin", params: ProviderParams, detail: { summary: "Enable or disable a provider key" } },
     )
     .post(
       "/:pid/move",
@@ -248,7 +249,7 @@ export function providerPages(deps: AppDeps) {
         }
         return redirect(workspacePath(params.id, "/providers"), 303);
       },
-      { workspace: "admin", params: ProviderParams },
+      { workspace: "admin", params: ProviderParams, detail: { summary: "Move a provider key up or down" } },
     )
     .post(
       "/:pid/test",
@@ -260,7 +261,7 @@ export function providerPages(deps: AppDeps) {
         if (targetsInline(headers)) return html(set, <TestResultView result={result} />);
         return listPage(c, params.id, { tests: { [params.pid]: result } });
       },
-      { workspace: "member", params: ProviderParams },
+      { workspace: "member", params: ProviderParams, detail: { summary: "Test a provider key (htmx fragment)" } },
     )
     .get(
       "/:pid/delete",
@@ -287,7 +288,7 @@ export function providerPages(deps: AppDeps) {
           />,
         );
       },
-      { workspace: "admin", params: ProviderParams },
+      { workspace: "admin", params: ProviderParams, detail: { summary: "Confirm deleting a provider key" } },
     )
     .post(
       "/:pid/delete",
@@ -295,7 +296,7 @@ export function providerPages(deps: AppDeps) {
         if (!(await deleteProvider(actorFor(deps, session.user.id), params.id, params.pid))) throw notFound("provider");
         return redirect(workspacePath(params.id, "/providers?done=deleted"), 303);
       },
-      { workspace: "admin", params: ProviderParams },
+      { workspace: "admin", params: ProviderParams, detail: { summary: "Delete a provider key (form)" } },
     );
 }
 

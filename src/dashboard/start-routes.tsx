@@ -18,6 +18,6 @@ export function startPages(deps: AppDeps) {
       const [state, model] = await Promise.all([firstRunState(deps.sql, id), exampleModel(deps, id)]);
       return html(c.set, <ChecklistPage ctx={ctx} data={{ ...state, apiBase: `${deps.config.publicUrl}/v1`, exampleModel: model }} />);
     },
-    { workspace: "member", params: WorkspaceParams },
+    { workspace: "member", params: WorkspaceParams, detail: { summary: "First-run checklist: provider, key, first request, logs" } },
   );
 }

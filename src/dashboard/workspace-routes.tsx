@@ -63,7 +63,7 @@ export function workspacePages(deps: AppDeps) {
         const workspaces = await listWorkspaces(deps.sql, session.user.id);
         return html(set, <WorkspacesPage ctx={ctx} workspaces={workspaces} values={{}} errors={errorsFor({})} />);
       },
-      { auth: true },
+      { auth: true, detail: { summary: "Dashboard home: your workspaces" } },
     )
     .post(
       "/workspaces",
@@ -82,7 +82,7 @@ export function workspacePages(deps: AppDeps) {
         const ws = await createWorkspace(actorFor(deps, session.user.id), parsed.output.name);
         return redirect(workspacePath(ws.id), 303);
       },
-      { auth: true },
+      { auth: true, detail: { summary: "Create a workspace (form)" } },
     )
     .get(
       "/w/:id/settings",
@@ -91,7 +91,7 @@ export function workspacePages(deps: AppDeps) {
           saved: query.saved === "1",
           limits: { saved: query.saved === "limits" },
         }),
-      { workspace: "member", params: WorkspaceParams },
+      { workspace: "member", params: WorkspaceParams, detail: { summary: "Workspace settings page" } },
     )
     .post(
       "/w/:id/settings",
@@ -109,7 +109,7 @@ export function workspacePages(deps: AppDeps) {
         if (!(await updateSettings(actor, params.id, settings))) throw notFound("workspace");
         return redirect(workspacePath(params.id, "/settings?saved=1"), 303);
       },
-      { workspace: "admin", params: WorkspaceParams },
+      { workspace: "admin", params: WorkspaceParams, detail: { summary: "Save workspace settings (form)" } },
     )
     .post(
       "/w/:id/settings/limits",
@@ -125,6 +125,6 @@ export function workspacePages(deps: AppDeps) {
         }
         return redirect(workspacePath(params.id, "/settings?saved=limits#limits"), 303);
       },
-      { workspace: "admin", params: WorkspaceParams },
+      { workspace: "admin", params: WorkspaceParams, detail: { summary: "Save the workspace's rate limits and budget (form)" } },
     );
 }

@@ -35,7 +35,7 @@ export function beginAttempt(cand: Candidate): { attempt: AttemptRecord; started
   return { attempt, started: performance.now() };
 }
 
-export type AttemptSignal = ReturnType<typeof attemptSignal>;
+type AttemptSignal = ReturnType<typeof attemptSignal>;
 
 /** Links the client's abort to the upstream request and adds a deadline. */
 export function attemptSignal(client: AbortSignal, timeoutMs: number) {

@@ -23,7 +23,7 @@ export interface WorkspaceRuntime {
   limits?: ScopeLimits;
 }
 
-export interface CacheLoaders {
+interface CacheLoaders {
   authenticate(token: string): Promise<GatewayKey | null>;
   workspace(workspaceId: string): Promise<WorkspaceRuntime>;
 }

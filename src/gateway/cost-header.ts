@@ -2,7 +2,7 @@
  * `x-perpetuo-cost`: what a non-streamed answer cost in USD, as a plain decimal ("0.000123").
  * Streams send their headers before usage is known; their cost is in the request log.
  */
-export const COST_HEADER = "x-perpetuo-cost";
+const COST_HEADER = "x-perpetuo-cost";
 
 /** A cost (USD, already rounded to 10 places by costFor) as a decimal string; null when the price is unknown. */
 export function formatCost(cost: number | null): string | null {

@@ -3,7 +3,7 @@ import { ModelField } from "./model.ts";
 import { firstIssueOnly } from "../http/first-issue.ts";
 
 /** OpenAI's own limit on inputs per request. */
-export const MAX_EMBEDDING_INPUTS = 2048;
+const MAX_EMBEDDING_INPUTS = 2048;
 
 const tokenIds = v.pipe(
   v.array(v.pipe(v.number(), v.integer("token ids must be whole numbers"), v.minValue(0, "token ids must not be negative")), "must be an array of token ids"),

@@ -11,7 +11,7 @@ import { attemptSignal, beginAttempt, readUpstreamJson, send, UpstreamJsonFailur
 import { clientMistake, modelNotFound, newRecord, noneAnswered, noteFailure } from "./proxy.ts";
 import { errorBody, jsonResponse, successHeaders, type ProxyDeps } from "./call.ts";
 
-export interface EmbeddingsCall {
+interface EmbeddingsCall {
   body: EmbeddingsRequest;
   key: GatewayKey;
   runtime: WorkspaceRuntime;

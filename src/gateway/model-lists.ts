@@ -18,10 +18,10 @@ export interface ModelListTimes {
   now?: () => number;
 }
 
-export const MODEL_LIST_TIMES: ModelListTimes = { deadlineMs: 1_500, ttlMs: 10 * 60_000, failureTtlMs: 30_000 };
+const MODEL_LIST_TIMES: ModelListTimes = { deadlineMs: 1_500, ttlMs: 10 * 60_000, failureTtlMs: 30_000 };
 
 /** Lists one entry's models; rejects on any failure (network, non-2xx, unparsable). */
-export type ModelLister = (signal: AbortSignal) => Promise<string[]>;
+type ModelLister = (signal: AbortSignal) => Promise<string[]>;
 
 interface Entry {
   good: string[] | null;

@@ -194,13 +194,22 @@ export function gatewayRoutes(deps: AppDeps, gw: GatewayServices) {
   const h = gatewayHandlers(deps, gw);
   return new Elysia({ prefix: "/v1" })
     .derive(async ({ request }) => ({ gatewayKey: await gatewayKeyFor(gw, request) }))
-    .post("/chat/completions", ({ body, gatewayKey, request }) => h.chat(body, gatewayKey, request), { body: ChatCompletionBody })
-    .post("/responses", ({ body, gatewayKey, request }) => h.responses(body, gatewayKey, request), { body: ResponsesBody })
-    .post("/embeddings", ({ body, gatewayKey, request }) => h.embeddings(body, gatewayKey, request), { body: EmbeddingsBody })
+    .post("/chat/completions", ({ body, gatewayKey, request }) => h.chat(body, gatewayKey, request), {
+      body: ChatCompletionBody,
+      detail: { summary: "Create a chat completion (OpenAI-compatible; streams with stream: true)" },
+    })
+    .post("/responses", ({ body, gatewayKey, request }) => h.responses(body, gatewayKey, request), {
+      body: ResponsesBody,
+      detail: { summary: "Create a response (OpenAI Responses API, stateless; streams with stream: true)" },
+    })
+    .post("/embeddings", ({ body, gatewayKey, request }) => h.embeddings(body, gatewayKey, request), {
+      body: EmbeddingsBody,
+      detail: { summary: "Create embeddings (OpenAI-compatible; float or base64)" },
+    })
     .get("/models", async ({ gatewayKey }) => {
       const runtime = await runtimeFor(gw, gatewayKey.workspace_id, deps.logger);
       return { object: "list", data: [...(await modelList(gw, runtime)).values()] };
-    })
+    }, { detail: { summary: "List the models the gateway key can reach" } })
     // Model ids may contain slashes (openrouter/openai/gpt-4o): the rest of the path is the id.
     .get("/models/*", async ({ gatewayKey, params }) => {
       const id = modelIdFromPath(params["*"]);
@@ -213,7 +222,7 @@ export function gatewayRoutes(deps: AppDeps, gw: GatewayServices) {
         param: "model",
         code: "model_not_found",
       });
-    }, { params: ModelIdParams });
+    }, { params: ModelIdParams, detail: { summary: "Get one model the gateway key can reach (ids may contain slashes)" } });
 }
 
 /** The model id: the rest of the path, slashes included (percent-encoded or not). */

@@ -13,7 +13,7 @@ import { attemptSignal, fetchFailure, MAX_MESSAGE_CHARS, MAX_UPSTREAM_EVENT_CHAR
 import { CLIENT_CLOSED, priced, SHUTDOWN, successHeaders, usageOrEstimate, type AttemptContext, type AttemptOutcome } from "./call.ts";
 
 /** An error as the client's last event shows it (already redacted and cut). */
-export type ShownError = { message: string; type: string; code: string | null };
+type ShownError = { message: string; type: string; code: string | null };
 
 export interface StreamDialect {
   /** A slice of the provider's bytes before it is parsed (a byte-for-byte relay keeps it). */
@@ -74,7 +74,7 @@ export function recordAnswer(
   });
 }
 
-export const SSE_HEADERS = {
+const SSE_HEADERS = {
   "content-type": "text/event-stream; charset=utf-8",
   "cache-control": "no-cache",
   connection: "keep-alive",

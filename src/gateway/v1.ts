@@ -17,12 +17,12 @@ import type { GatewayHandler } from "./routes.ts";
 
 type Schema = v.GenericSchema | v.GenericSchemaAsync;
 
-export interface LeanRoute {
+interface LeanRoute {
   schema: Schema;
   handle: GatewayHandler;
 }
 
-export interface LeanV1 {
+interface LeanV1 {
   /** The answer for a lean route, or undefined when Elysia should route the request. */
   answer(request: Request, path: string): Promise<Response> | undefined;
 }

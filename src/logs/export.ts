@@ -31,7 +31,7 @@ export const EXPORT_COLUMNS = [
   "attempt_count",
 ] as const;
 
-export type ExportRow = Record<(typeof EXPORT_COLUMNS)[number], string | number | boolean | string[] | null>;
+type ExportRow = Record<(typeof EXPORT_COLUMNS)[number], string | number | boolean | string[] | null>;
 
 /**
  * One CSV cell (RFC 4180). Text that a spreadsheet would read as a formula (= + - @, or a tab or
@@ -46,7 +46,7 @@ export function csvCell(value: string | number | boolean | string[] | null): str
   return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 }
 
-export const csvLine = (cells: (string | number | boolean | string[] | null)[]) => `${cells.map(csvCell).join(",")}\r\n`;
+const csvLine = (cells: (string | number | boolean | string[] | null)[]) => `${cells.map(csvCell).join(",")}\r\n`;
 
 const BATCH = 500;
 
@@ -54,7 +54,7 @@ const BATCH = 500;
  * The filtered rows, newest first, at most `limit` (+1, so the caller can tell a cut-off range),
  * read through a cursor so a large range never sits in memory whole.
  */
-export async function* exportRows(sql: Sql, workspaceId: string, f: LogFilters, limit: number): AsyncGenerator<ExportRow[]> {
+async function* exportRows(sql: Sql, workspaceId: string, f: LogFilters, limit: number): AsyncGenerator<ExportRow[]> {
   if (f.from && f.to && f.from >= f.to) throw invalid("from must be before to", "from");
   const query = sql<ExportRow[]>`
     select id, to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as created_at, request_id, endpoint,
@@ -68,7 +68,7 @@ export async function* exportRows(sql: Sql, workspaceId: string, f: LogFilters, 
   for await (const rows of query.cursor(BATCH)) yield rows;
 }
 
-export interface ExportOptions {
+interface ExportOptions {
   format: "csv" | "json";
   /** At most this many rows (the rest of the range is left out and `truncated` says so). */
   limit: number;

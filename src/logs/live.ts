@@ -12,7 +12,7 @@ import type { LogCursor } from "./model.ts";
  * request_logs_recent. A request that took longer than that to be written (a spool replayed
  * after an outage) shows on the next full page load instead.
  */
-export const LIVE_WINDOW = "1 hour";
+const LIVE_WINDOW = "1 hour";
 
 /** The newest row written so far (the live mode's starting point); the database's clock when there is none. */
 export async function liveMark(sql: Sql, workspaceId: string): Promise<LogCursor> {

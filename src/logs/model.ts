@@ -5,11 +5,11 @@ import { IdParam } from "../workspaces/model.ts";
 export const LogsParams = v.object({ id: IdParam });
 export const LogParams = v.object({ id: IdParam, logId: IdParam });
 
-export const MAX_PAGE = 10_000;
-export const MAX_LIMIT = 200;
+const MAX_PAGE = 10_000;
+const MAX_LIMIT = 200;
 
 /** Query values arrive as strings: a whole number in [min, max], as a number. */
-export const wholeNumber = (min: number, max: number) => {
+const wholeNumber = (min: number, max: number) => {
   const rule = `must be a whole number from ${min} to ${max}`;
   return v.pipe(
     v.string(rule),
@@ -59,9 +59,9 @@ const INSTANT_RULE = "must be an ISO date (2025-01-31) or date-time (2025-01-31T
 const instant = v.pipe(v.string(INSTANT_RULE), v.maxLength(40, INSTANT_RULE), v.check((s) => parseInstant(s) !== null, INSTANT_RULE));
 
 /** `from` is inclusive. */
-export const FromInstant = v.pipe(instant, v.transform((s) => parseInstant(s)!.at));
+const FromInstant = v.pipe(instant, v.transform((s) => parseInstant(s)!.at));
 /** `to` is exclusive; a bare date means "through the end of that day". */
-export const ToInstant = v.pipe(
+const ToInstant = v.pipe(
   instant,
   v.transform((s) => {
     const p = parseInstant(s)!;
@@ -111,7 +111,7 @@ export function queryParam<T extends v.GenericSchema<string, unknown>>(schema: T
 
 /** Quick ranges ending now, by name (the names are what URLs carry). */
 export const RANGES = { "1h": 3_600_000, "6h": 6 * 3_600_000, "24h": 86_400_000, "7d": 7 * 86_400_000, "30d": 30 * 86_400_000 } as const;
-export type RangeName = keyof typeof RANGES;
+type RangeName = keyof typeof RANGES;
 const RANGE_NAMES = Object.keys(RANGES) as RangeName[];
 const RANGE_RULE = `must be one of ${RANGE_NAMES.join(", ")}`;
 
@@ -139,7 +139,6 @@ export const LogsQuery = v.object({
   /** next_cursor of the previous page; when given, page is ignored. */
   cursor: queryParam(Cursor),
 });
-export type LogsQueryOutput = v.InferOutput<typeof LogsQuery>;
 
 /** A whole range's rows come out of one export at most; `limit` may ask for fewer. */
 export const MAX_EXPORT_ROWS = 100_000;

@@ -24,6 +24,7 @@ export function logsRoutes(deps: AppDeps) {
       workspace: "member",
       params: LogsParams,
       query: LogsQuery,
+      detail: { summary: "List request logs, newest first" },
     })
     .get(
       "/logs/export",
@@ -57,7 +58,7 @@ export function logsRoutes(deps: AppDeps) {
     .get(
       "/logs/:logId",
       async ({ params }) => (await getLog(deps.sql, params.id, params.logId)) ?? Promise.reject(notFound("log")),
-      { workspace: "member", params: LogParams },
+      { workspace: "member", params: LogParams, detail: { summary: "Get one request log with its attempts" } },
     )
     .get(
       "/provider-health",

@@ -54,7 +54,7 @@ export interface LogPage {
   total_is_estimate: boolean;
 }
 
-export interface LogDetail extends Omit<LogListItem, "attempt_count"> {
+interface LogDetail extends Omit<LogListItem, "attempt_count"> {
   attempts: AttemptRecord[];
   request_body: string | null;
   response_body: string | null;
@@ -77,7 +77,7 @@ export const LIST_COLUMNS = (sql: Sql) => sql`
   jsonb_array_length(attempts) as attempt_count, created_at, ${LOG_KEY_COLUMNS(sql)}`;
 
 /** Matching rows are counted exactly up to this many; beyond it the count is estimated. */
-export const TOTAL_EXACT_LIMIT = 10_000;
+const TOTAL_EXACT_LIMIT = 10_000;
 
 // The error predicate is written exactly as in request_logs_errors' WHERE so the planner uses that index.
 export function conditions(sql: Sql, workspaceId: string, f: LogFilters) {

@@ -86,61 +86,6 @@ const TAGS: OpenAPIV3_1.TagObject[] = [
   { name: "dashboard", description: "The server-rendered dashboard (HTML pages and htmx fragments)." },
 ];
 
-/** Summaries for routes whose definition has no `detail.summary`. */
-const SUMMARIES: Record<string, string> = {
-  "GET /metrics": "Prometheus metrics",
-  "POST /auth/logout": "Sign out",
-  "POST /v1/chat/completions": "Create a chat completion (OpenAI-compatible; streams with stream: true)",
-  "POST /v1/responses": "Create a response (OpenAI Responses API, stateless; streams with stream: true)",
-  "GET /v1/models": "List the models the gateway key can reach",
-  "POST /v1/messages": "Create a message (Anthropic Messages API, routed to any provider; streams with stream: true)",
-  "POST /v1/messages/count_tokens": "Estimate a Messages request's input tokens (Anthropic's count_tokens)",
-  "GET /v1/models/{*}": "Get one model the gateway key can reach (ids may contain slashes)",
-  "POST /v1/embeddings": "Create embeddings (OpenAI-compatible; float or base64)",
-  "GET /workspaces/{id}/logs": "List request logs, newest first",
-  "GET /workspaces/{id}/logs/{logId}": "Get one request log with its attempts",
-  "GET /workspaces/{id}/usage": "Usage and cost over a period",
-  "GET /workspaces/{id}/usage/by-model": "Usage and cost by model",
-  "GET /workspaces/{id}/usage/by-provider": "Usage and cost by provider",
-  "GET /workspaces/{id}/usage/by-key": "Usage and cost by gateway key",
-  // Dashboard: HTML pages, forms and htmx fragments.
-  "GET /": "Redirect to the dashboard, or to the sign-in page",
-  "GET /login": "Sign-in page",
-  "POST /login": "Sign in (form); sets the session cookie",
-  "GET /signup": "Sign-up page",
-  "POST /signup": "Create an account (form); sets the session cookie",
-  "POST /logout": "Sign out (form); clears the session cookie",
-  "GET /app": "Dashboard home: your workspaces",
-  "POST /app/workspaces": "Create a workspace (form)",
-  "GET /app/w/{id}": "Workspace overview page",
-  "GET /app/w/{id}/start": "First-run checklist: provider, key, first request, logs",
-  "GET /app/w/{id}/settings": "Workspace settings page",
-  "POST /app/w/{id}/settings": "Save workspace settings (form)",
-  "GET /app/w/{id}/logs": "Request logs page",
-  "GET /app/w/{id}/logs/{logId}": "One request's log page",
-  "GET /app/w/{id}/usage": "Usage page",
-  "GET /app/w/{id}/keys": "Gateway keys page",
-  "POST /app/w/{id}/keys": "Create a gateway key (form)",
-  "GET /app/w/{id}/keys/{kid}/revoke": "Confirm revoking a gateway key",
-  "POST /app/w/{id}/keys/{kid}/revoke": "Revoke a gateway key (form)",
-  "GET /app/w/{id}/keys/{kid}/edit": "Edit a gateway key's name, limits, budget, allowed models and tags",
-  "POST /app/w/{id}/keys/{kid}": "Save a gateway key's name, limits, budget, allowed models and tags (form)",
-  "POST /app/w/{id}/settings/limits": "Save the workspace's rate limits and budget (form)",
-  "GET /app/w/{id}/keys/{kid}/delete": "Confirm deleting a gateway key",
-  "POST /app/w/{id}/keys/{kid}/delete": "Delete a gateway key (form)",
-  "GET /app/w/{id}/providers": "Provider keys page",
-  "GET /app/w/{id}/providers/new": "New provider key form",
-  "GET /app/w/{id}/providers/fields": "Provider form fields for a type (htmx fragment)",
-  "POST /app/w/{id}/providers": "Add a provider key (form)",
-  "GET /app/w/{id}/providers/{pid}/edit": "Edit provider key form",
-  "POST /app/w/{id}/providers/{pid}": "Save a provider key (form)",
-  "POST /app/w/{id}/providers/{pid}/enabled": "Enable or disable a provider key",
-  "POST /app/w/{id}/providers/{pid}/move": "Move a provider key up or down",
-  "POST /app/w/{id}/providers/{pid}/test": "Test a provider key (htmx fragment)",
-  "GET /app/w/{id}/providers/{pid}/delete": "Confirm deleting a provider key",
-  "POST /app/w/{id}/providers/{pid}/delete": "Delete a provider key (form)",
-};
-
 const singular = (word: string) => word.replace(/ies$/, "y").replace(/(?<!s)s$/, "");
 const words = (segment: string) => segment.replace(/[-_]/g, " ");
 const capital = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
@@ -236,8 +181,7 @@ export function buildOpenApiDocument(app: AnyElysia, opts: DocumentOptions): Ope
       if (body && !Object.keys(requestBody?.content ?? {}).length && (body as { "~standard"?: { vendor?: string } })["~standard"]?.vendor === "valibot") {
         operation.requestBody = { required: true, content: { "application/json": { schema: stripSchemaKeywords(valibotToJsonSchema(body)) as OpenAPIV3_1.SchemaObject } } };
       }
-      const key = `${method.toUpperCase()} ${path}`;
-      operation.summary ||= SUMMARIES[key] ?? fallbackSummary(method, path);
+      operation.summary ||= fallbackSummary(method, path);
       operation.tags = operation.tags?.length ? operation.tags : [tagFor(path)];
       operation.security ??= defaultSecurity(method, path);
       const tag = operation.tags[0];

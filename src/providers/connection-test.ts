@@ -13,13 +13,13 @@ import type { ProviderConfig } from "./model.ts";
  * (model), the way there (network, blocked, timeout), the provider itself (upstream), or the entry's
  * own settings (config: a key that cannot be decrypted, no model to ask for, an answer of the wrong shape).
  */
-export type ProviderTestProblem = "auth" | "model" | "network" | "blocked" | "timeout" | "rate_limit" | "upstream" | "config";
+type ProviderTestProblem = "auth" | "model" | "network" | "blocked" | "timeout" | "rate_limit" | "upstream" | "config";
 
-export type ProviderTestResult =
+type ProviderTestResult =
   | { ok: true; model: string; latency_ms: number }
   | { ok: false; problem: ProviderTestProblem; status: number | null; model: string | null; message: string; latency_ms: number };
 
-export const PROVIDER_TEST_TIMEOUT_MS = 10_000;
+const PROVIDER_TEST_TIMEOUT_MS = 10_000;
 
 // Beyond the known key prefixes redactSecrets knows: long random-looking tokens (mixed case and
 // digits, or long hex), as an upstream might echo a key of a shape nobody listed.

@@ -128,18 +128,7 @@ export const CreateProviderBody = v.object({
 });
 
 /** Every field optional; an absent field keeps its value (api_key included), null resets base_url or removes the key. */
-export const UpdateProviderBody = v.object({
-  name: v.optional(ProviderName),
-  type: v.optional(ProviderTypeSchema),
-  base_url: v.optional(v.nullable(BaseUrl)),
-  api_key: v.optional(v.nullable(ApiKeyInput)),
-  priority: v.optional(Priority),
-  enabled: v.optional(Enabled),
-  models: v.optional(ModelPatterns),
-  model_map: v.optional(ModelMap),
-  timeout_ms: v.optional(TimeoutMs),
-  pricing: v.optional(Pricing),
-});
+export const UpdateProviderBody = v.partial(CreateProviderBody);
 
 export const ReorderBody = v.object({
   ids: v.pipe(

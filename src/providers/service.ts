@@ -118,7 +118,7 @@ function checkTypeRules(type: ProviderType, baseUrl: string | null, hasKey: bool
 }
 
 /** What the operator allows for base URLs (Config.allowPrivateBaseUrls). */
-export interface BaseUrlPolicy {
+interface BaseUrlPolicy {
   allowPrivateBaseUrls: boolean;
 }
 

@@ -5,7 +5,7 @@ import type { ProviderType } from "./catalog.ts";
  * an entry names none. Kept beside the catalog rather than in it: these are examples for people,
  * not rules the gateway follows.
  */
-export interface ProviderTypeHints {
+interface ProviderTypeHints {
   /** Model names as this type's API spells them; the first is the connection test's default. */
   models: string[];
   /** What a base URL looks like when one is needed (or wanted, for a proxy). */

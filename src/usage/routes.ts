@@ -9,23 +9,21 @@ export function usageRoutes(deps: AppDeps) {
   return new Elysia({ prefix: "/workspaces/:id/usage" })
     .use(authPlugin(deps))
     .get("/", ({ params, query }) => usageSummary(deps.sql, params.id, usageRange(query)), {
-      workspace: "member",
-      params: UsageParams,
-      query: UsageQuery,
+      ...read,
+      detail: { summary: "Usage and cost over a period" },
     })
     .get("/by-provider", ({ params, query }) => usageByProvider(deps.sql, params.id, usageRange(query)), {
-      workspace: "member",
-      params: UsageParams,
-      query: UsageQuery,
+      ...read,
+      detail: { summary: "Usage and cost by provider" },
     })
     .get("/by-key", ({ params, query }) => usageByKey(deps.sql, params.id, usageRange(query)), {
-      workspace: "member",
-      params: UsageParams,
-      query: UsageQuery,
+      ...read,
+      detail: { summary: "Usage and cost by gateway key" },
     })
     .get("/by-model", ({ params, query }) => usageByModel(deps.sql, params.id, usageRange(query)), {
-      workspace: "member",
-      params: UsageParams,
-      query: UsageQuery,
+      ...read,
+      detail: { summary: "Usage and cost by model" },
     });
 }
+
+const read = { workspace: "member", params: UsageParams, query: UsageQuery } as const;

@@ -1,7 +1,7 @@
 import type { Sql } from "../db/client.ts";
 
 /** Where a workspace stands on the way to its first answered request: what the checklist ticks. */
-export interface FirstRunState {
+interface FirstRunState {
   providers: number;
   /** Keys that still work (not revoked, not expired). */
   activeKeys: number;

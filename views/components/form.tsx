@@ -1,5 +1,6 @@
 import type { Children } from "@kitajs/html";
 import type { FormErrors } from "../context.ts";
+import { nav } from "./hx.ts";
 
 /** The session-bound CSRF token every state-changing form carries (checked server-side). */
 export function Csrf(props: { token: string }) {
@@ -189,6 +190,29 @@ export function Checkbox(props: { name: string; label: string; checked: boolean;
       ) : (
         ""
       )}
+    </div>
+  );
+}
+
+/** A form's submit button(s) and, beside them, the way back without saving. */
+export function FormActions(props: { cancel: string; children: Children }) {
+  return (
+    <div class="form-actions">
+      {props.children}
+      <a class="btn btn-secondary" {...nav(props.cancel)}>
+        Cancel
+      </a>
+    </div>
+  );
+}
+
+/** The date-range filters' button: a plain GET submit, so no htmx spinner. */
+export function RangeSubmit() {
+  return (
+    <div class="filter-actions">
+      <button type="submit" class="btn btn-primary">
+        Show
+      </button>
     </div>
   );
 }

@@ -36,7 +36,7 @@ export function formatMs(ms: number | null | undefined): string {
   return ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`;
 }
 
-export function toDate(d: Date | string | null | undefined): Date | null {
+function toDate(d: Date | string | null | undefined): Date | null {
   if (d === null || d === undefined) return null;
   const date = d instanceof Date ? d : new Date(d);
   return Number.isNaN(date.getTime()) ? null : date;
@@ -49,17 +49,8 @@ export function formatDateTime(d: Date | string | null | undefined): string {
   return `${date.toISOString().slice(0, 19).replace("T", " ")} UTC`;
 }
 
-export function formatDay(d: Date | string | null | undefined): string {
-  const date = toDate(d);
-  return date ? date.toISOString().slice(0, 10) : "—";
-}
-
 export function isoOrEmpty(d: Date | string | null | undefined): string {
   return toDate(d)?.toISOString() ?? "";
-}
-
-export function plural(n: number, one: string, many = `${one}s`): string {
-  return `${formatInt(n)} ${n === 1 ? one : many}`;
 }
 
 /** Short dollar amounts for chart axes: $0, $0.0025, $1.5, $120. */

@@ -15,7 +15,7 @@ export interface ProviderTypeOption {
   keyExample: string | null;
 }
 
-export interface TypeFieldsProps {
+interface TypeFieldsProps {
   /** The chosen type, or null for the version that fits every type (an unknown type sent back with errors). */
   type: ProviderTypeOption | null;
   baseUrl: string;

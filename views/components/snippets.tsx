@@ -4,16 +4,16 @@
  * repository. One language is open at a time (<details name>, no JavaScript needed).
  */
 
-export const KEY_ENV = "PERPETUO_API_KEY";
+const KEY_ENV = "PERPETUO_API_KEY";
 
-export interface Snippet {
+interface Snippet {
   id: string;
   label: string;
   code: string;
 }
 
 /** The snippets for a gateway at `apiBase` (PUBLIC_URL + /v1) and one model it serves. */
-export function snippetsFor(apiBase: string, model: string): Snippet[] {
+function snippetsFor(apiBase: string, model: string): Snippet[] {
   // JSON.stringify quotes (and escapes) a value for JavaScript, Python and a JSON body alike.
   const q = (s: string) => JSON.stringify(s);
   const body = JSON.stringify({ model, messages: [{ role: "user", content: "Hello!" }] }).replace(/'/g, "'\\''");

@@ -6,7 +6,7 @@ import { PageHeader } from "../components/ui.tsx";
 import { Snippets } from "../components/snippets.tsx";
 
 /** The checklist's facts, read from the workspace (src/workspaces/first-run.ts); nothing here is remembered separately. */
-export interface ChecklistData {
+interface ChecklistData {
   providers: number;
   activeKeys: number;
   latest: { id: string; status: number; error_class: string | null } | null;

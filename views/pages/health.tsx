@@ -1,13 +1,13 @@
 import type { FormErrors, ViewContext } from "../context.ts";
 import { Layout } from "../layout.tsx";
-import { TextField } from "../components/form.tsx";
+import { RangeSubmit, TextField } from "../components/form.tsx";
 import { getForm, nav } from "../components/hx.ts";
 import { EmptyState, PageHeader } from "../components/ui.tsx";
 import { formatClock, formatDateTime, formatInt, formatMs, formatPercent, isoMinute } from "../components/format.ts";
 import { Cell, DataTable, Row, RowHeader } from "../components/table.tsx";
 import type { HealthReport, ProviderHealth } from "../../src/logs/health.ts";
 
-export interface HealthProps {
+interface HealthProps {
   ctx: ViewContext;
   /** The range as typed (from, to) or picked (range). */
   values: { from: string; to: string; range: string };
@@ -66,11 +66,7 @@ export function HealthPage(props: HealthProps) {
             maxlength={40}
           />
           <TextField name="to" label="To (UTC)" value={values.to || isoMinute(report?.to)} errors={errors} placeholder="2026-01-31T18:00" maxlength={40} />
-          <div class="filter-actions">
-            <button type="submit" class="btn btn-primary">
-              Show
-            </button>
-          </div>
+          <RangeSubmit />
         </form>
       </div>
       {!report ? (

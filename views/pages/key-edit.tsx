@@ -1,7 +1,7 @@
 import type { FormErrors, ViewContext } from "../context.ts";
 import { Layout } from "../layout.tsx";
-import { Csrf, ErrorSummary, Submit, TextField } from "../components/form.tsx";
-import { nav, postForm } from "../components/hx.ts";
+import { Csrf, ErrorSummary, FormActions, Submit, TextField } from "../components/form.tsx";
+import { postForm } from "../components/hx.ts";
 import { PageHeader } from "../components/ui.tsx";
 import { BudgetMeter, LimitFields, type BudgetPeriod, type LimitValues } from "../components/limits.tsx";
 
@@ -44,12 +44,9 @@ export function KeyEditPage(props: KeyEditProps) {
           <legend>Limits</legend>
           <LimitFields values={values.limits} errors={errors} forKey />
         </fieldset>
-        <div class="form-actions">
+        <FormActions cancel={base}>
           <Submit label="Save changes" />
-          <a class="btn btn-secondary" {...nav(base)}>
-            Cancel
-          </a>
-        </div>
+        </FormActions>
       </form>
     </Layout>
   );

@@ -7,7 +7,7 @@ import { ActionsCell, Cell, DataTable, Row, RowHeader } from "../components/tabl
 import { Snippets } from "../components/snippets.tsx";
 import { BudgetMeter, LIMIT_FIELDS, LimitFields, LimitsSummary, TagList, type BudgetPeriod, type LimitValues } from "../components/limits.tsx";
 
-export interface KeyRow {
+interface KeyRow {
   id: string;
   name: string;
   prefix: string;
@@ -26,7 +26,7 @@ export interface KeyRow {
   budget_resets_at: Date | null;
 }
 
-export interface KeysProps {
+interface KeysProps {
   ctx: ViewContext;
   keys: KeyRow[];
   /** Right after creation: the full key, shown this once. */

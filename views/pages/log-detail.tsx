@@ -19,7 +19,7 @@ export interface Attempt {
   latency_ms: number;
 }
 
-export interface LogDetailData {
+interface LogDetailData {
   id: string;
   request_id: string;
   created_at: Date;
@@ -204,7 +204,7 @@ function Body(props: {
  * Total time, and for a streamed answer when its first token arrived. A non-streamed answer
  * arrives all at once, so a "first token" figure there would only contradict the total.
  */
-export function latencyText(log: Pick<LogDetailData, "latency_ms" | "ttft_ms" | "stream">): string {
+function latencyText(log: Pick<LogDetailData, "latency_ms" | "ttft_ms" | "stream">): string {
   const total = formatMs(log.latency_ms);
   if (!log.stream) return `${total} · not streamed`;
   return log.ttft_ms !== null && log.ttft_ms <= log.latency_ms ? `${total} · streamed, first token after ${formatMs(log.ttft_ms)}` : `${total} · streamed`;

@@ -7,7 +7,7 @@ import { formatCost, formatDateTime, formatInt, formatMs } from "../components/f
 import { Cell, DataTable, Row } from "../components/table.tsx";
 import { TagList } from "../components/limits.tsx";
 
-export interface LogRow {
+interface LogRow {
   id: string;
   created_at: Date;
   model_requested: string;
@@ -45,13 +45,13 @@ export interface LogFilterValues {
 }
 
 /** Quick ranges offered above the list; their names are what the `range` parameter takes. */
-export const QUICK_RANGES = [
+const QUICK_RANGES = [
   { value: "1h", label: "Last 1 h" },
   { value: "24h", label: "Last 24 h" },
   { value: "7d", label: "Last 7 days" },
 ] as const;
 
-export interface LogsProps {
+interface LogsProps {
   ctx: ViewContext;
   rows: LogRow[];
   filters: LogFilterValues;
@@ -71,7 +71,7 @@ export interface LogsProps {
 }
 
 /** Request ids are long (req_ + 32 hex digits); the list shows the start, the title holds all of it. */
-export function shortId(id: string): string {
+function shortId(id: string): string {
   return id.length > 14 ? `${id.slice(0, 12)}…` : id;
 }
 
@@ -249,7 +249,7 @@ export function LogsPage(props: LogsProps) {
  * Live mode's hidden row: every 5 s htmx replaces it with what the server answers, a new poller
  * (with the new mark) followed by the rows written since, so they land at the top of the table.
  */
-export function LivePoller(props: { url: string }) {
+function LivePoller(props: { url: string }) {
   return <tr id="logs-live" class="live-poll" hidden hx-get={props.url} hx-trigger="every 5s" hx-swap="outerHTML"></tr>;
 }
 
@@ -274,7 +274,7 @@ export function LiveRows(props: { url: string; rows: LogRow[]; base: string; mor
   );
 }
 
-export function LogTableRow(props: { row: LogRow; base: string }) {
+function LogTableRow(props: { row: LogRow; base: string }) {
   const r = props.row;
   const href = `${props.base}/${encodeURIComponent(r.id)}`;
   return (

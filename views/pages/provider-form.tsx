@@ -1,6 +1,6 @@
 import type { FormErrors, ViewContext } from "../context.ts";
 import { Layout } from "../layout.tsx";
-import { Checkbox, Csrf, ErrorSummary, SelectField, Submit, TextArea, TextField } from "../components/form.tsx";
+import { Checkbox, Csrf, ErrorSummary, FormActions, SelectField, Submit, TextArea, TextField } from "../components/form.tsx";
 import { getForm, nav, postForm } from "../components/hx.ts";
 import { PageHeader } from "../components/ui.tsx";
 import { ProviderTypeFields, TYPE_FIELDS_ID, typeSummary, type ProviderTypeOption } from "../components/provider-fields.tsx";
@@ -18,7 +18,7 @@ export interface ProviderFormValues {
   remove_key: boolean;
 }
 
-export interface ProviderFormProps {
+interface ProviderFormProps {
   ctx: ViewContext;
   types: ProviderTypeOption[];
   values: ProviderFormValues;
@@ -131,12 +131,9 @@ export function ProviderFormPage(props: ProviderFormProps) {
           />
         </div>
         <Checkbox name="enabled" label="Enabled" checked={values.enabled} hint="Disabled providers are skipped by the gateway." errors={errors} />
-        <div class="form-actions">
+        <FormActions cancel={base}>
           <Submit label={editing ? "Save changes" : "Add provider"} />
-          <a class="btn btn-secondary" {...nav(base)}>
-            Cancel
-          </a>
-        </div>
+        </FormActions>
       </form>
     </Layout>
   );
@@ -172,14 +169,11 @@ export function ProviderTypeStep(props: { ctx: ViewContext; types: ProviderTypeO
             ))}
           </div>
         </fieldset>
-        <div class="form-actions">
+        <FormActions cancel={base}>
           <button type="submit" class="btn btn-primary">
             Continue
           </button>
-          <a class="btn btn-secondary" {...nav(base)}>
-            Cancel
-          </a>
-        </div>
+        </FormActions>
       </form>
     </Layout>
   );

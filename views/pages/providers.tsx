@@ -33,7 +33,7 @@ const PROBLEM_LABEL: Record<string, string> = {
   config: "Check the settings",
 };
 
-export interface ProvidersProps {
+interface ProvidersProps {
   ctx: ViewContext;
   providers: ProviderRow[];
   /** Results of "Test" to show inline (without JavaScript the page is re-rendered with one). */

@@ -1,6 +1,6 @@
 import type { FormErrors, ViewContext } from "../context.ts";
 import { Layout } from "../layout.tsx";
-import { TextField } from "../components/form.tsx";
+import { RangeSubmit, TextField } from "../components/form.tsx";
 import { getForm, nav } from "../components/hx.ts";
 import { EmptyState, PageHeader } from "../components/ui.tsx";
 import { BarChart } from "../components/chart.tsx";
@@ -22,7 +22,7 @@ export interface KeyUsageRow {
   budget: { spend: number; budget: number; period: BudgetPeriod; resetsAt: Date | null } | null;
 }
 
-export interface UsageProps {
+interface UsageProps {
   ctx: ViewContext;
   /** The range shown (UTC days), and what the form should show back. */
   range: { from: string; to: string };
@@ -56,11 +56,7 @@ export function UsagePage(props: UsageProps) {
         <form {...getForm(base)} class="filters filters-compact" aria-label="Date range">
           <TextField name="from" label="From (UTC)" value={props.values.from} errors={props.errors} placeholder="2026-01-01" maxlength={40} />
           <TextField name="to" label="To (UTC)" value={props.values.to} errors={props.errors} placeholder="2026-01-31" maxlength={40} />
-          <div class="filter-actions">
-            <button type="submit" class="btn btn-primary">
-              Show
-            </button>
-          </div>
+          <RangeSubmit />
         </form>
       </div>
       {props.errors.form ? (

@@ -39,16 +39,16 @@ import {
 import type { Candidate } from "../router.ts";
 import { ANTHROPIC_ONLY_FIELDS, SERVER_TOOL_TYPE, type AssistantContentBlock, type ImageContentBlock, type MessagesRequest, type TextContentBlock, type UserContentBlock } from "./anthropic-schema.ts";
 
-export type StopReason = "end_turn" | "max_tokens" | "stop_sequence" | "tool_use" | "refusal";
+type StopReason = "end_turn" | "max_tokens" | "stop_sequence" | "tool_use" | "refusal";
 
-export interface AnthropicUsage {
+interface AnthropicUsage {
   input_tokens: number;
   output_tokens: number;
   cache_creation_input_tokens: number | null;
   cache_read_input_tokens: number | null;
 }
 
-export type AnthropicContent = { type: "text"; text: string } | { type: "tool_use"; id: string; name: string; input: Record<string, unknown> };
+type AnthropicContent = { type: "text"; text: string } | { type: "tool_use"; id: string; name: string; input: Record<string, unknown> };
 
 export interface AnthropicMessage {
   id: string;
@@ -217,7 +217,7 @@ function withoutCacheControl(messages: ChatMessage[]): ChatMessage[] {
 
 const isServerTool = (t: { type?: unknown }) => typeof t.type === "string" && SERVER_TOOL_TYPE.test(t.type);
 
-export interface AnthropicOnly {
+interface AnthropicOnly {
   param: string;
   message: string;
 }
@@ -292,7 +292,7 @@ export function toAnthropicUsage(u: CompletionUsage | null | undefined): Anthrop
 }
 
 /** Tool arguments as an object; Anthropic's `input` cannot be anything else. */
-export function toolInput(args: string): Record<string, unknown> {
+function toolInput(args: string): Record<string, unknown> {
   const parsed = args.trim() === "" ? {} : tryParseJson(args);
   return isRecord(parsed) ? parsed : {};
 }
@@ -320,7 +320,7 @@ export function fromChatResponse(c: ChatCompletion, id: string = newMessageId())
 // Errors
 // ---------------------------------------------------------------------------------------------
 
-export interface AnthropicErrorBody {
+interface AnthropicErrorBody {
   type: "error";
   error: { type: string; message: string };
   request_id?: string;

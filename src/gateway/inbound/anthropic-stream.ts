@@ -12,7 +12,7 @@
 import { isRecord, type ChatCompletionChunk, type CompletionUsage, type FinishReason } from "../../adapters/types.ts";
 import { anthropicErrorType, stopReason, toAnthropicUsage } from "./anthropic-messages.ts";
 
-export function sseEvent(type: string, data: Record<string, unknown>): string {
+function sseEvent(type: string, data: Record<string, unknown>): string {
   return `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
 }
 

@@ -16,7 +16,7 @@ import { anthropicOnly, forCandidate, fromChatResponse, newMessageId, toAnthropi
 import { createMessagesStream, type MessagesStream } from "./anthropic-stream.ts";
 import { createPassthrough, createRelayStream, type Passthrough } from "./anthropic-passthrough.ts";
 
-export const MESSAGES_PATH = "/v1/messages";
+const MESSAGES_PATH = "/v1/messages";
 
 /** Whether an error for this request is rendered in Anthropic's shape (see createApp's onError). */
 export function isMessagesRequest(request: Request): boolean {
@@ -77,7 +77,7 @@ function translatedStream(source: ReadableStream<Uint8Array>, events: MessagesSt
 }
 
 /** The chat pipeline's answer (a completion, a chunk stream or an error) as a Messages answer. */
-export async function toMessagesResponse(res: Response, ctx: { id: string; model: string; passthrough?: Passthrough }): Promise<Response> {
+async function toMessagesResponse(res: Response, ctx: { id: string; model: string; passthrough?: Passthrough }): Promise<Response> {
   if (res.status !== 200) return anthropicErrorResponse(res);
   const headers = withRequestId(new Headers(res.headers));
   headers.delete("content-length");
@@ -153,6 +153,7 @@ export function messagesRoutes(deps: AppDeps, gw: GatewayServices) {
       {
         body: MessagesBody,
         detail: {
+          summary: "Create a message (Anthropic Messages API, routed to any provider; streams with stream: true)",
           description:
             "Anthropic's Messages request and answer, routed to any provider entry of the workspace: Anthropic entries receive the body as sent (model mapped) and answer as they do; other entries get a translation both ways. The gateway key goes in `x-api-key` (as Anthropic's SDKs send it) or `Authorization: Bearer`. Errors have Anthropic's shape `{type:\"error\", error:{type, message}}`; streams are Anthropic's event sequence.",
           responses: {
@@ -180,6 +181,7 @@ export function messagesRoutes(deps: AppDeps, gw: GatewayServices) {
       {
         body: CountTokensBody,
         detail: {
+          summary: "Estimate a Messages request's input tokens (Anthropic's count_tokens)",
           description:
             "Anthropic's token-counting request (a Messages request; max_tokens optional): `{input_tokens}`, the gateway's estimate (about 4 characters a token, images 85), not a provider's count. Not a generation: no log row, no usage.",
           responses: {

@@ -18,7 +18,7 @@ const relayed = new WeakSet<Response>();
 export const isNativeResponse = (res: Response) => relayed.has(res);
 
 /** Responses usage in the gateway's accounting terms. */
-export function usageFromResponses(u: unknown): Usage | null {
+function usageFromResponses(u: unknown): Usage | null {
   if (!isRecord(u) || typeof u.input_tokens !== "number" || typeof u.output_tokens !== "number") return null;
   const cached = isRecord(u.input_tokens_details) && typeof u.input_tokens_details.cached_tokens === "number" ? u.input_tokens_details.cached_tokens : 0;
   const reasoning = isRecord(u.output_tokens_details) && typeof u.output_tokens_details.reasoning_tokens === "number" ? u.output_tokens_details.reasoning_tokens : 0;

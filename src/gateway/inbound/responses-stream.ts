@@ -28,7 +28,7 @@ export interface ResponsesEvent {
   [k: string]: unknown;
 }
 
-export interface StreamError {
+interface StreamError {
   message: string;
   code?: string | null;
   param?: string | null;

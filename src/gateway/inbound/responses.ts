@@ -173,7 +173,7 @@ export interface FunctionCallItem {
 }
 export type OutputItem = MessageItem | FunctionCallItem;
 
-export interface ResponsesUsage {
+interface ResponsesUsage {
   input_tokens: number;
   input_tokens_details: { cached_tokens: number };
   output_tokens: number;
