@@ -11,7 +11,10 @@ export function startBareProxy(upstream: string, port = 0) {
         headers: { "content-type": "application/json" },
         body: await req.text(),
       });
-      return new Response(res.body, { status: res.status, headers: { "content-type": res.headers.get("content-type") ?? "application/json" } });
+      return new Response(res.body, {
+        status: res.status,
+        headers: { "content-type": res.headers.get("content-type") ?? "application/json" },
+      });
     },
   });
 }

@@ -66,7 +66,7 @@ const RESPONSE_BODIES = Array.from({ length: 16 }, (_, k) =>
 /** Deterministic (seeded) so every round and every run writes the same bytes. */
 function records(n: number, seed: number): RequestRecord[] {
   let s = seed;
-  const rnd = () => ((s = (s * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const rnd = () => (s = (s * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
   const out: RequestRecord[] = [];
   const start = Date.parse("2026-01-15T00:00:00Z");
   for (let i = 0; i < n; i++) {
@@ -167,8 +167,10 @@ try {
   if (rows!.n !== expected) throw new Error(`request_logs holds ${rows!.n} rows, expected ${expected}`);
   const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const per1k = (ms: number) => (ms / ROWS) * 1000;
-  console.log(`log writer, ${label}: ${ROUNDS} rounds × ${ROWS} rows, batch ${BATCH}, bodies on ${BODY_SHARE * 100}%` +
-    (RATE ? `, paced at ${RATE}/s` : ", unpaced"));
+  console.log(
+    `log writer, ${label}: ${ROUNDS} rounds × ${ROWS} rows, batch ${BATCH}, bodies on ${BODY_SHARE * 100}%` +
+      (RATE ? `, paced at ${RATE}/s` : ", unpaced"),
+  );
   console.log("| round | rows/s | main-thread CPU ms / 1k rows | process CPU ms / 1k rows |");
   console.log("|---|---|---|---|");
   results.forEach((r, i) =>

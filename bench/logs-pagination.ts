@@ -121,7 +121,9 @@ try {
   for (const d of defs) await sql.unsafe(d.indexdef);
   const indexMs = performance.now() - t;
   await sql.unsafe("vacuum analyze request_logs");
-  console.log(`loaded ${ROWS.toLocaleString()} + ${Math.round(ROWS / 5).toLocaleString()} rows in ${(loadMs / 1000).toFixed(1)} s; secondary indexes built in ${(indexMs / 1000).toFixed(1)} s`);
+  console.log(
+    `loaded ${ROWS.toLocaleString()} + ${Math.round(ROWS / 5).toLocaleString()} rows in ${(loadMs / 1000).toFixed(1)} s; secondary indexes built in ${(indexMs / 1000).toFixed(1)} s`,
+  );
 
   const sizes = await sql<{ name: string; size: string }[]>`
     select c.relname as name, pg_size_pretty(pg_relation_size(c.oid)) as size
@@ -188,7 +190,10 @@ try {
         ${f.model ? sql`and model_requested = ${f.model}` : sql``}
         ${c ? sql`and (created_at, id) < (${c.at}::timestamptz, ${c.id})` : sql``}
       order by created_at desc, id desc limit 51`;
-    plans[name] = plan.map((p) => p["QUERY PLAN"] as string).find((l) => /Index|Scan/.test(l))!.trim();
+    plans[name] = plan
+      .map((p) => p["QUERY PLAN"] as string)
+      .find((l) => /Index|Scan/.test(l))!
+      .trim();
   }
   console.log("plans:", plans);
 
@@ -225,7 +230,8 @@ try {
           select 'ins' || g, 'r', ${WS}, 'key_' || (g % 50), case when g % 3 = 0 then 'prov_b' else 'prov_a' end, 'model-' || (g % 20),
                  case when g % 33 = 0 then 502 else 200 end, case when g % 33 = 0 then 'server' end, 100, now()
           from generate_series(1, 50000) g`;
-        insertCost[keep ? "all indexes" : "pkey + recent only"] = `${Math.round(50_000 / ((performance.now() - t0) / 1000)).toLocaleString()} rows/s`;
+        insertCost[keep ? "all indexes" : "pkey + recent only"] =
+          `${Math.round(50_000 / ((performance.now() - t0) / 1000)).toLocaleString()} rows/s`;
         throw new Error("rollback");
       })
       .catch((e) => {
@@ -259,7 +265,18 @@ try {
     reasoning_tokens: 0,
     usage_estimated: false,
     cost_usd: 0.00045,
-    attempts: [{ provider_id: "prov_a", provider_name: "A", provider_type: "openai", model: "m", status: 200, error_class: null, message: null, latency_ms: 90 }],
+    attempts: [
+      {
+        provider_id: "prov_a",
+        provider_name: "A",
+        provider_type: "openai",
+        model: "m",
+        status: 200,
+        error_class: null,
+        message: null,
+        latency_ms: 90,
+      },
+    ],
     request_body: null,
     response_body: null,
     created_at: new Date(now - i).toISOString(),

@@ -17,7 +17,9 @@ export function machineLine(): string {
     `${model}, ${navigator.hardwareConcurrency} cores, ${(totalmem() / 1024 ** 3).toFixed(0)} GiB`,
     `${process.platform} ${process.arch}`,
     `Bun ${Bun.version}${node() ? `, node ${node()}` : ""}`,
-    `load average ${loadavg().map((x) => x.toFixed(1)).join(" / ")} (1 / 5 / 15 min)`,
+    `load average ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(" / ")} (1 / 5 / 15 min)`,
   ];
   return parts.join("; ");
 }

@@ -7,7 +7,9 @@ const completion = (model: string) =>
     object: "chat.completion",
     created: 1700000000,
     model,
-    choices: [{ index: 0, message: { role: "assistant", content: "Hello from the benchmark upstream." }, finish_reason: "stop", logprobs: null }],
+    choices: [
+      { index: 0, message: { role: "assistant", content: "Hello from the benchmark upstream." }, finish_reason: "stop", logprobs: null },
+    ],
     usage: { prompt_tokens: 12, completion_tokens: 7, total_tokens: 19 },
   });
 

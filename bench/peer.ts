@@ -37,7 +37,10 @@ export async function startPeer(upstreamBase: string): Promise<System | { error:
     console.error(`installing ${PEER_PACKAGE}@${PEER_VERSION} into bench/.peers …`);
     const npm = Bun.which("npm");
     if (!npm) return { error: "npm is not installed, so the peer could not be installed" };
-    const r = await run([npm, "install", "--prefix", prefix, "--no-audit", "--no-fund", "--loglevel=error", `${PEER_PACKAGE}@${PEER_VERSION}`], 300_000);
+    const r = await run(
+      [npm, "install", "--prefix", prefix, "--no-audit", "--no-fund", "--loglevel=error", `${PEER_PACKAGE}@${PEER_VERSION}`],
+      300_000,
+    );
     if (!r.ok || installedVersion() !== PEER_VERSION) {
       return { error: `install failed (${r.output.split("\n").pop()?.slice(0, 160) || "no output"})` };
     }
@@ -47,7 +50,11 @@ export async function startPeer(upstreamBase: string): Promise<System | { error:
   const port = await freePort();
   const log = Bun.file(join(resultsDir, "peer.log"));
   // --headless and production: no dashboard, no log streaming to a browser; the gateway only.
-  const p = Bun.spawn([node, entry, `--port=${port}`, "--headless"], { env: { ...process.env, NODE_ENV: "production" }, stdout: log, stderr: log });
+  const p = Bun.spawn([node, entry, `--port=${port}`, "--headless"], {
+    env: { ...process.env, NODE_ENV: "production" },
+    stdout: log,
+    stderr: log,
+  });
   try {
     await waitFor(`http://127.0.0.1:${port}/`, 30_000, p);
   } catch (e) {

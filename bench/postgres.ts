@@ -24,7 +24,8 @@ function installed(): boolean {
 /** A server to use, or the reason there is none (the table says it and the run goes on). */
 export async function startPostgres(): Promise<BenchPostgres | { error: string }> {
   const given = process.env.DATABASE_URL;
-  if (given) return { url: given, pid: null, describe: "PostgreSQL from DATABASE_URL (shared; its CPU is not counted)", stop: async () => {} };
+  if (given)
+    return { url: given, pid: null, describe: "PostgreSQL from DATABASE_URL (shared; its CPU is not counted)", stop: async () => {} };
   // .ci/pg-server would install PostgreSQL with apt-get; a benchmark must not change the machine.
   if (!installed()) return { error: "PostgreSQL is not installed (set DATABASE_URL or install it)" };
   const p = Bun.spawn(["bash", join(root, ".ci", "pg-server"), "start"], { stdout: "pipe", stderr: "pipe" });
@@ -34,7 +35,8 @@ export async function startPostgres(): Promise<BenchPostgres | { error: string }
   const dir = env.PG_TEST_DIR;
   if (!env.DATABASE_URL || !dir) return { error: "could not start PostgreSQL: .ci/pg-server printed no address" };
   const script = (...args: string[]) =>
-    Bun.spawn(["bash", join(root, ".ci", "pg-server"), ...args], { stdout: "ignore", stderr: "ignore", env: { ...process.env, ...env } }).exited;
+    Bun.spawn(["bash", join(root, ".ci", "pg-server"), ...args], { stdout: "ignore", stderr: "ignore", env: { ...process.env, ...env } })
+      .exited;
   // CI's server runs with fsync off; a durable database commits to disk, so restart it with the defaults.
   await script("down", dir);
   const options = join(dir, "options");

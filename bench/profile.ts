@@ -8,7 +8,12 @@ import { freshDatabase, type BenchPostgres } from "./postgres.ts";
 import type { Mode } from "./report.ts";
 import { resultsDir, startPerpetuo } from "./systems.ts";
 
-export async function profilePerpetuo(o: { upstreamBase: string; pg: BenchPostgres | null; seconds: number; bodyFor: (m: Mode) => string }): Promise<string> {
+export async function profilePerpetuo(o: {
+  upstreamBase: string;
+  pg: BenchPostgres | null;
+  seconds: number;
+  bodyFor: (m: Mode) => string;
+}): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), "perpetuo-bench-profile-"));
   const db = o.pg ? await freshDatabase(o.pg.url, "profile") : null;
   try {

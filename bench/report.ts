@@ -80,7 +80,8 @@ export function summarise(samples: Sample[]): Row[] {
   });
 }
 
-const num = (n: number, d = 0) => (Number.isFinite(n) ? n.toLocaleString("en-US", { minimumFractionDigits: d, maximumFractionDigits: d }) : "—");
+const num = (n: number, d = 0) =>
+  Number.isFinite(n) ? n.toLocaleString("en-US", { minimumFractionDigits: d, maximumFractionDigits: d }) : "—";
 const ms = (n: number) => (Number.isFinite(n) ? (n < 10 ? n.toFixed(2) : n.toFixed(1)) : "—");
 const signed = (n: number) => (Number.isFinite(n) ? `${n >= 0 ? "+" : "−"}${Math.abs(n).toFixed(2)}` : "—");
 
@@ -146,10 +147,14 @@ export function fixedRateTable(rows: Row[], rate: number): string[] {
 /** Says why an added-latency cell is n/a, when one is. */
 export function fixedRateNote(rows: Row[], rate: number): string[] {
   const missed = rows.some((r) => r.load.startsWith("r") && !reached(r, rate));
-  return missed ? ["n/a: this system or the bare forwarder answered under 95 % of the rate here, so its latencies are mostly queueing.", ""] : [];
+  return missed
+    ? ["n/a: this system or the bare forwarder answered under 95 % of the rate here, so its latencies are mostly queueing.", ""]
+    : [];
 }
 
 /** The first error seen per row, so a failing system explains itself under the table. */
 export function errorNotes(rows: Row[]): string[] {
-  return rows.filter((r) => r.firstError).map((r) => `- ${r.system}, ${r.mode} ${r.load}: first error: ${r.firstError!.replaceAll("\n", " ").replaceAll("|", "\\|")}`);
+  return rows
+    .filter((r) => r.firstError)
+    .map((r) => `- ${r.system}, ${r.mode} ${r.load}: first error: ${r.firstError!.replaceAll("\n", " ").replaceAll("|", "\\|")}`);
 }

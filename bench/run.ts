@@ -37,7 +37,11 @@ const DIRECT_LOAD = `c${CONNECTIONS.includes(64) ? 64 : CONNECTIONS[0]}`;
 const runId = (mode: Mode, load: string, round: number) => `${mode}-${load}-${round}`;
 const RUNS = ["warmup", ...Array.from({ length: ROUNDS }, (_, i) => MODES.flatMap((m) => LOADS.map((l) => runId(m, l, i + 1)))).flat()];
 const bodyFor = (mode: Mode) =>
-  JSON.stringify({ model: "bench-model", messages: [{ role: "user", content: "Say hello in five words." }], ...(mode === "stream" ? { stream: true } : {}) });
+  JSON.stringify({
+    model: "bench-model",
+    messages: [{ role: "user", content: "Say hello in five words." }],
+    ...(mode === "stream" ? { stream: true } : {}),
+  });
 
 const cleanups: (() => Promise<unknown>)[] = [];
 async function cleanup() {
@@ -102,11 +106,24 @@ async function main() {
     }
   }
 
-  async function measureRun(system: System, mode: Mode, load: string, run: string): Promise<{ result: LoadResult; usage: Sample["usage"] }> {
+  async function measureRun(
+    system: System,
+    mode: Mode,
+    load: string,
+    run: string,
+  ): Promise<{ result: LoadResult; usage: Sample["usage"] }> {
     const m = measure(system.pid, system.helperPid);
     const connections = load.startsWith("c") ? Number(load.slice(1)) : undefined;
     const rate = load.startsWith("r") ? Number(load.slice(1)) : undefined;
-    const result = await loadInChild({ url: system.url, headers: system.headers(run), body: bodyFor(mode), seconds: SECONDS, connections, rate, maxInFlight: 512 });
+    const result = await loadInChild({
+      url: system.url,
+      headers: system.headers(run),
+      body: bodyFor(mode),
+      seconds: SECONDS,
+      connections,
+      rate,
+      maxInFlight: 512,
+    });
     // CPU and memory until the run's work is done: a log written after the load still counts.
     await system.settle();
     return { result, usage: m.stop() };
@@ -115,7 +132,8 @@ async function main() {
   const samples: Sample[] = [];
   try {
     for (const s of [direct, ...systems]) {
-      for (const mode of MODES) await loadInChild({ url: s.url, headers: s.headers("warmup"), body: bodyFor(mode), seconds: 1, connections: 16 });
+      for (const mode of MODES)
+        await loadInChild({ url: s.url, headers: s.headers("warmup"), body: bodyFor(mode), seconds: 1, connections: 16 });
       await s.settle();
     }
     for (let round = 1; round <= ROUNDS; round++) {
@@ -173,7 +191,7 @@ const lines = [
   `${started.toISOString()} · ${settings}.`,
   "",
   `Machine: ${loadBefore}; at the end: ${machineLine().split("; ").pop()}.`,
-  `Database: embedded = PGlite in a fresh data dir; PostgreSQL = ${pgServer?.describe ?? (unavailable.find((u) => u.name === pgName)?.reason ?? "—")}.`,
+  `Database: embedded = PGlite in a fresh data dir; PostgreSQL = ${pgServer?.describe ?? unavailable.find((u) => u.name === pgName)?.reason ?? "—"}.`,
   "",
   "## Throughput (closed loop)",
   "",

@@ -16,14 +16,17 @@ export async function runSoak(o: { upstreamBase: string; pg: BenchPostgres | nul
   const usePg = o.pg !== null && process.env.BENCH_SOAK_DB !== "embedded";
   const db = usePg ? await freshDatabase(o.pg!.url, "soak") : null;
   const body = JSON.stringify({ model: "bench-model", messages: [{ role: "user", content: "Say hello in five words." }] });
-  const lines = [
-    "| requests so far | RSS MB | req/s in this step | errors in this step |",
-    "|---:|---:|---:|---:|",
-  ];
+  const lines = ["| requests so far | RSS MB | req/s in this step | errors in this step |", "|---:|---:|---:|---:|"];
   let sent = 0;
   const rss: number[] = [];
   try {
-    const p = await startPerpetuo({ label: "soak", name: "Perpetuo (soak)", upstreamBase: o.upstreamBase, databaseUrl: db?.url ?? null, runs: ["soak"] });
+    const p = await startPerpetuo({
+      label: "soak",
+      name: "Perpetuo (soak)",
+      upstreamBase: o.upstreamBase,
+      databaseUrl: db?.url ?? null,
+      runs: ["soak"],
+    });
     try {
       lines.push(`| 0 | ${((rssBytes(p.pid) ?? 0) / 1024 ** 2).toFixed(0)} | | |`);
       while (sent < total) {
@@ -34,14 +37,19 @@ export async function runSoak(o: { upstreamBase: string; pg: BenchPostgres | nul
         // Give the collector a moment so the figure is the retained set, not this step's garbage.
         await Bun.sleep(500);
         rss.push((rssBytes(p.pid) ?? 0) / 1024 ** 2);
-        lines.push(`| ${sent.toLocaleString("en-US")} | ${rss.at(-1)!.toFixed(0)} | ${Math.round(r.rps).toLocaleString("en-US")} | ${r.errors} |`);
+        lines.push(
+          `| ${sent.toLocaleString("en-US")} | ${rss.at(-1)!.toFixed(0)} | ${Math.round(r.rps).toLocaleString("en-US")} | ${r.errors} |`,
+        );
         console.error(`soak: ${sent} requests, RSS ${rss.at(-1)!.toFixed(0)} MB, ${Math.round(r.rps)} req/s`);
       }
     } finally {
       await p.stop();
     }
     const logged = (await p.countLogged()).get("soak") ?? 0;
-    const growth = rss.length >= 3 ? `${(rss[2] - rss[1]).toFixed(1)} MB between the 2nd and 3rd step, ${(rss.at(-1)! - rss[1]).toFixed(1)} MB from the 2nd to the last` : "—";
+    const growth =
+      rss.length >= 3
+        ? `${(rss[2] - rss[1]).toFixed(1)} MB between the 2nd and 3rd step, ${(rss.at(-1)! - rss[1]).toFixed(1)} MB from the 2nd to the last`
+        : "—";
     const out = [
       "# Perpetuo soak: RSS over time",
       "",

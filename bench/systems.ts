@@ -154,7 +154,11 @@ export async function startPerpetuo(o: PerpetuoOptions): Promise<PerpetuoSystem>
   };
   const { token } = await call("/auth/signup", { email: `bench-${o.label}@example.com`, password: "benchmark password" });
   const ws = await call("/workspaces", { name: "bench" }, token);
-  await call(`/workspaces/${ws.id}/providers`, { name: "bench", type: "openai_compatible", base_url: o.upstreamBase, api_key: "sk-bench" }, token);
+  await call(
+    `/workspaces/${ws.id}/providers`,
+    { name: "bench", type: "openai_compatible", base_url: o.upstreamBase, api_key: "sk-bench" },
+    token,
+  );
   const keys = new Map<string, { id: string; key: string }>();
   for (const run of o.runs) {
     const k = await call(`/workspaces/${ws.id}/api-keys`, { name: run.slice(0, 100) }, token);

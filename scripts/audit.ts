@@ -28,7 +28,8 @@ const walk = (v: unknown, pkg: string | null): void => {
   }
 };
 walk(report, null);
-for (const a of found) console.log(`  ${a.severity}\t${a.pkg ?? "?"}\t${a.title ?? ""}\t${a.url ?? ""}\t(vulnerable: ${a.vulnerable_versions ?? "?"})`);
+for (const a of found)
+  console.log(`  ${a.severity}\t${a.pkg ?? "?"}\t${a.title ?? ""}\t${a.url ?? ""}\t(vulnerable: ${a.vulnerable_versions ?? "?"})`);
 const bad = found.filter((a) => a.severity === "high" || a.severity === "critical");
 console.log(`bun audit: ${found.length} advisories, ${bad.length} high or critical`);
 if (bad.length) console.error("bun audit: upgrade the packages above (see 'bun audit fix --dry-run')");

@@ -34,7 +34,9 @@ function resolveImport(from: string, spec: string): string | null {
 export function importGraph(dirs: string[]): Map<string, string[]> {
   const graph = new Map<string, string[]>();
   for (const file of dirs.flatMap((d) => sources(resolve(root, d)))) {
-    const targets = specifiers(readFileSync(file, "utf8"), file.endsWith(".tsx") ? "tsx" : "ts").map((spec) => resolveImport(file, spec)).filter((p): p is string => p !== null);
+    const targets = specifiers(readFileSync(file, "utf8"), file.endsWith(".tsx") ? "tsx" : "ts")
+      .map((spec) => resolveImport(file, spec))
+      .filter((p): p is string => p !== null);
     graph.set(relative(root, file), [...new Set(targets.map((p) => relative(root, p)))]);
   }
   return graph;

@@ -8,7 +8,9 @@ import { join } from "node:path";
 
 const root = join(import.meta.dir, "..");
 const pkg = JSON.parse(readFileSync(join(root, "node_modules/htmx.org/package.json"), "utf8")) as { version: string };
-const pinned = (JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { dependencies: Record<string, string> }).dependencies["htmx.org"];
+const pinned = (JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { dependencies: Record<string, string> }).dependencies[
+  "htmx.org"
+];
 if (pkg.version !== pinned) {
   console.error(`vendor: node_modules has htmx.org ${pkg.version} but package.json pins ${pinned}; run bun install first`);
   process.exit(1);

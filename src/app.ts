@@ -41,44 +41,49 @@ export function createApp(input: AppInput | AppDeps) {
     keyFor: (request) => gatewayKeyFor(gateway, request),
     refused: (request, res) => recordRefusal(gateway, request, res),
   });
-  return new Elysia({ serve: { maxRequestBodySize: SERVER_MAX_BODY } })
-    .onRequest(({ set, request }) => {
-      const path = pathOf(request.url);
-      const lean = isGatewayPath(path) ? v1.answer(request, path) : undefined;
-      if (lean) return lean;
-      // CSP, nosniff and Referrer-Policy on every other response (see src/dashboard/security.ts).
-      applySecurityHeaders(set.headers);
-      refuseNulInUrl(request);
-      // /v1 only, when CORS_ORIGINS is set; a preflight is answered here (see src/http/cors.ts).
-      return applyCors(cors, request, set.headers);
-    })
-    // Every body is read here, within its route's size limit; /v1 authenticates before reading.
-    .onParse({ as: "global" }, bodyParser((request, path) => (path.startsWith("/v1/") ? gatewayKeyFor(gateway, request) : undefined)))
-    // Dashboard paths render HTML error pages (or redirect to /login); everything else keeps the JSON shape.
-    .onError(async (raw) => {
-      // What the body parser refused arrives wrapped in Elysia's ParseError.
-      const cause = raw.code === "PARSE" ? (raw.error as { cause?: unknown }).cause : undefined;
-      const ctx = cause instanceof ApiError ? { ...raw, error: cause } : raw;
-      const dashboard = dashboardError(deps, ctx);
-      if (dashboard) return dashboard;
-      const rendered = renderError(ctx.code, ctx.error, ctx.request, deps.logger);
-      // Anthropic's SDKs only understand their own error shape: /v1/messages answers in it.
-      const res = isMessagesRequest(ctx.request) ? await anthropicErrorResponse(rendered) : rendered;
-      void recordRefusal(gateway, ctx.request, res);
-      return res;
-    })
-    .use(healthRoutes(deps))
-    .use(metricsRoutes(deps))
-    .use(openapiRoutes(deps))
-    .use(accountsRoutes(deps))
-    .use(workspacesRoutes(deps))
-    .use(providersRoutes(deps))
-    .use(apiKeysRoutes(deps))
-    .use(logsRoutes(deps))
-    .use(usageRoutes(deps))
-    .use(invitationsRoutes(deps))
-    .use(membersRoutes(deps))
-    .use(gatewayRoutes(deps, gateway))
-    .use(messagesRoutes(deps, gateway))
-    .use(dashboardRoutes(deps));
+  return (
+    new Elysia({ serve: { maxRequestBodySize: SERVER_MAX_BODY } })
+      .onRequest(({ set, request }) => {
+        const path = pathOf(request.url);
+        const lean = isGatewayPath(path) ? v1.answer(request, path) : undefined;
+        if (lean) return lean;
+        // CSP, nosniff and Referrer-Policy on every other response (see src/dashboard/security.ts).
+        applySecurityHeaders(set.headers);
+        refuseNulInUrl(request);
+        // /v1 only, when CORS_ORIGINS is set; a preflight is answered here (see src/http/cors.ts).
+        return applyCors(cors, request, set.headers);
+      })
+      // Every body is read here, within its route's size limit; /v1 authenticates before reading.
+      .onParse(
+        { as: "global" },
+        bodyParser((request, path) => (path.startsWith("/v1/") ? gatewayKeyFor(gateway, request) : undefined)),
+      )
+      // Dashboard paths render HTML error pages (or redirect to /login); everything else keeps the JSON shape.
+      .onError(async (raw) => {
+        // What the body parser refused arrives wrapped in Elysia's ParseError.
+        const cause = raw.code === "PARSE" ? (raw.error as { cause?: unknown }).cause : undefined;
+        const ctx = cause instanceof ApiError ? { ...raw, error: cause } : raw;
+        const dashboard = dashboardError(deps, ctx);
+        if (dashboard) return dashboard;
+        const rendered = renderError(ctx.code, ctx.error, ctx.request, deps.logger);
+        // Anthropic's SDKs only understand their own error shape: /v1/messages answers in it.
+        const res = isMessagesRequest(ctx.request) ? await anthropicErrorResponse(rendered) : rendered;
+        void recordRefusal(gateway, ctx.request, res);
+        return res;
+      })
+      .use(healthRoutes(deps))
+      .use(metricsRoutes(deps))
+      .use(openapiRoutes(deps))
+      .use(accountsRoutes(deps))
+      .use(workspacesRoutes(deps))
+      .use(providersRoutes(deps))
+      .use(apiKeysRoutes(deps))
+      .use(logsRoutes(deps))
+      .use(usageRoutes(deps))
+      .use(invitationsRoutes(deps))
+      .use(membersRoutes(deps))
+      .use(gatewayRoutes(deps, gateway))
+      .use(messagesRoutes(deps, gateway))
+      .use(dashboardRoutes(deps))
+  );
 }

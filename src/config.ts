@@ -37,7 +37,12 @@ const ConfigSchema = v.object({
   PERPETUO_SECRET_PREVIOUS: v.optional(
     v.pipe(
       v.string(),
-      v.transform((s) => s.split(",").map((x) => x.trim()).filter(Boolean)),
+      v.transform((s) =>
+        s
+          .split(",")
+          .map((x) => x.trim())
+          .filter(Boolean),
+      ),
       v.array(secret),
     ),
   ),
@@ -49,18 +54,38 @@ const ConfigSchema = v.object({
   TRUSTED_PROXIES: v.optional(
     v.pipe(
       v.string(),
-      v.transform((s) => s.split(",").map((x) => x.trim()).filter(Boolean)),
-      v.check((list) => list.every((x) => parseCidr(x) !== null), "must be IP addresses or CIDR ranges, comma-separated (e.g. 10.0.0.0/8,::1)"),
+      v.transform((s) =>
+        s
+          .split(",")
+          .map((x) => x.trim())
+          .filter(Boolean),
+      ),
+      v.check(
+        (list) => list.every((x) => parseCidr(x) !== null),
+        "must be IP addresses or CIDR ranges, comma-separated (e.g. 10.0.0.0/8,::1)",
+      ),
     ),
   ),
   // Password hashes/verifications (argon2id, ~64 MiB each) run at once; more wait in a bounded queue.
   PASSWORD_HASH_CONCURRENCY: v.optional(
-    v.pipe(v.string(), v.regex(/^\d+$/, "must be a whole number"), v.transform(Number), v.minValue(1, "must be between 1 and 64"), v.maxValue(64, "must be between 1 and 64")),
+    v.pipe(
+      v.string(),
+      v.regex(/^\d+$/, "must be a whole number"),
+      v.transform(Number),
+      v.minValue(1, "must be between 1 and 64"),
+      v.maxValue(64, "must be between 1 and 64"),
+    ),
     "2",
   ),
   SIGNUP: v.optional(v.picklist(["open", "invite", "closed"], "must be one of open, invite, closed"), "invite"),
   // Lets provider base URLs reach loopback, private, CGNAT and other non-public addresses (SSRF guard: src/net/).
-  ALLOW_PRIVATE_BASE_URLS: v.optional(v.pipe(v.picklist(["true", "false", "1", "0"], "must be true or false"), v.transform((s) => s === "true" || s === "1")), "false"),
+  ALLOW_PRIVATE_BASE_URLS: v.optional(
+    v.pipe(
+      v.picklist(["true", "false", "1", "0"], "must be true or false"),
+      v.transform((s) => s === "true" || s === "1"),
+    ),
+    "false",
+  ),
   // Platforms send SIGKILL 30 s after SIGTERM: open streams are ended before that, with time left to write their logs.
   SHUTDOWN_TIMEOUT_MS: whole("20000", 0, 25_000, "must be between 0 and 25000 (platforms kill 30 s after SIGTERM)"),
   LOG_QUEUE_MAX: whole("10000", 1_000, 10_000_000, "must be between 1000 and 10000000"),
@@ -79,9 +104,17 @@ const ConfigSchema = v.object({
   CORS_ORIGINS: v.optional(
     v.pipe(
       v.string(),
-      v.transform((s) => s.split(",").map((x) => x.trim()).filter(Boolean)),
+      v.transform((s) =>
+        s
+          .split(",")
+          .map((x) => x.trim())
+          .filter(Boolean),
+      ),
       v.check((list) => list.length === 1 || !list.includes("*"), "must be * alone or a list of origins, not both"),
-      v.check((list) => list.every((x) => x === "*" || isOrigin(x)), "must be origins like https://app.example.com (scheme, host and port only, no path), comma-separated, or *"),
+      v.check(
+        (list) => list.every((x) => x === "*" || isOrigin(x)),
+        "must be origins like https://app.example.com (scheme, host and port only, no path), comma-separated, or *",
+      ),
     ),
   ),
 });

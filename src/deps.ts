@@ -84,9 +84,9 @@ export function buildDeps(input: AppInput): AppDeps {
     modelListing: input.modelListing,
   });
   // argon2 holds ~64 MiB per hash: a few at a time, a bounded queue, the rest refused (503).
-  const limiter = input.passwordOptions?.limiter ?? new WorkLimiter(input.config.passwordHashConcurrency, 32 * input.config.passwordHashConcurrency);
+  const limiter =
+    input.passwordOptions?.limiter ?? new WorkLimiter(input.config.passwordHashConcurrency, 32 * input.config.passwordHashConcurrency);
   const passwordOptions = { ...input.passwordOptions, limiter };
   const sessions = input.sessions ?? new SessionStore(input.sql);
   return { ...input, events, gateway, logQueue, metrics, passwordOptions, sessions, loginGuard: input.loginGuard ?? new LoginGuard() };
 }
-

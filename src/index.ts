@@ -32,9 +32,7 @@ async function serve(config: Config, logger: Logger) {
   const deps = buildDeps({ sql: db.sql, config, logger });
   // Several instances may share one PostgreSQL server: carry cache invalidations between them.
   // The embedded database belongs to this process alone, so there is nobody to tell.
-  const unbridge = db.embedded
-    ? null
-    : await bridgeChangesOverPostgres(db.sql, deps.events, () => deps.gateway.cache.clear(), logger);
+  const unbridge = db.embedded ? null : await bridgeChangesOverPostgres(db.sql, deps.events, () => deps.gateway.cache.clear(), logger);
   const app = createApp(deps);
   // A spool left by a crash (or by a shutdown while the database was away) is replayed in the background.
   await deps.logQueue.start();
@@ -54,7 +52,9 @@ async function serve(config: Config, logger: Logger) {
     const closed = (server?.stop(false) ?? Promise.resolve()).then(() => true);
     const within = (ms: number) => Promise.race([closed, Bun.sleep(ms).then(() => false)]);
     if (!(await within(config.shutdownTimeoutMs))) {
-      logger.warn("shutdown: drain deadline passed; ending open requests and streams with server_shutting_down", { timeout_ms: config.shutdownTimeoutMs });
+      logger.warn("shutdown: drain deadline passed; ending open requests and streams with server_shutting_down", {
+        timeout_ms: config.shutdownTimeoutMs,
+      });
       deps.gateway.drain();
       // Streams end with their error event at once; a client that is not reading is disconnected.
       if (!(await within(2_000))) await server?.stop(true);
@@ -126,7 +126,13 @@ main(process.argv.slice(2)).catch((err) => {
     console.error(`perpetuo: ${err.message}\n\n${USAGE}`);
     process.exit(2);
   }
-  if (err instanceof ConfigError || err instanceof CreateUserError || err instanceof RotationError || err instanceof MigrationError || err instanceof DataDirInUseError) {
+  if (
+    err instanceof ConfigError ||
+    err instanceof CreateUserError ||
+    err instanceof RotationError ||
+    err instanceof MigrationError ||
+    err instanceof DataDirInUseError
+  ) {
     console.error(`perpetuo: ${err.message}`);
   } else {
     console.error(`perpetuo: failed to start: ${err instanceof Error ? err.message : String(err)}`);

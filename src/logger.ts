@@ -14,7 +14,6 @@ export interface Logger {
 // Anything shaped like a credential is masked even if a caller passes it by mistake (adapters/types.ts, the one redaction).
 const SECRET_KEYS = /^(password|api_?key|apikey|token|secret|authorization|cookie|key_ciphertext)$/i;
 
-
 function clean(fields: LogFields): LogFields {
   const out: LogFields = {};
   for (const [k, val] of Object.entries(fields)) {

@@ -15,10 +15,19 @@ import {
 } from "../src/adapters/types.ts";
 
 const target = { baseUrl: "https://api.anthropic.com/", apiKey: "sk-ant-test", model: "claude-sonnet-4-5" };
-const ctx: ResponseContext = { id: "chatcmpl-gw1", created: 1700000001, requestedModel: "smart", targetModel: "claude-sonnet-4-5", includeUsage: false };
+const ctx: ResponseContext = {
+  id: "chatcmpl-gw1",
+  created: 1700000001,
+  requestedModel: "smart",
+  targetModel: "claude-sonnet-4-5",
+  includeUsage: false,
+};
 
 function body(req: Partial<ChatRequest>): Record<string, unknown> {
-  const r = anthropicAdapter.buildChatRequest({ model: "smart", messages: [{ role: "user", content: "hi" }], ...req } as ChatRequest, target);
+  const r = anthropicAdapter.buildChatRequest(
+    { model: "smart", messages: [{ role: "user", content: "hi" }], ...req } as ChatRequest,
+    target,
+  );
   return JSON.parse(r.body ?? "null") as Record<string, unknown>;
 }
 
@@ -82,7 +91,14 @@ describe("Anthropic request", () => {
   }
 
   test("system and developer messages become one system string when there is one", () => {
-    expect(body({ messages: [{ role: "system", content: "Be brief." }, { role: "user", content: "hi" }] }).system).toBe("Be brief.");
+    expect(
+      body({
+        messages: [
+          { role: "system", content: "Be brief." },
+          { role: "user", content: "hi" },
+        ],
+      }).system,
+    ).toBe("Be brief.");
   });
 
   test("several system and developer messages become text blocks in order, wherever they were", () => {
@@ -90,7 +106,13 @@ describe("Anthropic request", () => {
       messages: [
         { role: "system", content: "A" },
         { role: "user", content: "hi" },
-        { role: "developer", content: [{ type: "text", text: "B" }, { type: "text", text: "C" }] },
+        {
+          role: "developer",
+          content: [
+            { type: "text", text: "B" },
+            { type: "text", text: "C" },
+          ],
+        },
       ],
     });
     expect(b.system).toEqual([
@@ -102,7 +124,12 @@ describe("Anthropic request", () => {
   });
 
   test("cache_control on a system part keeps the block form", () => {
-    const b = body({ messages: [{ role: "system", content: [{ type: "text", text: "long", cache_control: { type: "ephemeral" } }] }, { role: "user", content: "hi" }] });
+    const b = body({
+      messages: [
+        { role: "system", content: [{ type: "text", text: "long", cache_control: { type: "ephemeral" } }] },
+        { role: "user", content: "hi" },
+      ],
+    });
     expect(b.system).toEqual([{ type: "text", text: "long", cache_control: { type: "ephemeral" } }]);
   });
 
@@ -116,8 +143,20 @@ describe("Anthropic request", () => {
       ],
     });
     expect(b.messages).toEqual([
-      { role: "user", content: [{ type: "text", text: "one" }, { type: "text", text: "two" }] },
-      { role: "assistant", content: [{ type: "text", text: "three" }, { type: "text", text: "four" }] },
+      {
+        role: "user",
+        content: [
+          { type: "text", text: "one" },
+          { type: "text", text: "two" },
+        ],
+      },
+      {
+        role: "assistant",
+        content: [
+          { type: "text", text: "three" },
+          { type: "text", text: "four" },
+        ],
+      },
     ]);
   });
 
@@ -170,8 +209,22 @@ describe("Anthropic request", () => {
   });
 
   test("an empty assistant message is left out", () => {
-    const b = body({ messages: [{ role: "user", content: "a" }, { role: "assistant", content: "" }, { role: "user", content: "b" }] });
-    expect(b.messages).toEqual([{ role: "user", content: [{ type: "text", text: "a" }, { type: "text", text: "b" }] }]);
+    const b = body({
+      messages: [
+        { role: "user", content: "a" },
+        { role: "assistant", content: "" },
+        { role: "user", content: "b" },
+      ],
+    });
+    expect(b.messages).toEqual([
+      {
+        role: "user",
+        content: [
+          { type: "text", text: "a" },
+          { type: "text", text: "b" },
+        ],
+      },
+    ]);
   });
 
   test("tool-call arguments that are not a JSON object are unsupported, naming the field", () => {
@@ -182,9 +235,11 @@ describe("Anthropic request", () => {
       ],
     });
     expect(e.param).toBe("messages[1].tool_calls[0].function.arguments");
-    expect(unsupported({ messages: [{ role: "assistant", tool_calls: [{ id: "t", type: "function", function: { name: "f", arguments: "[1]" } }] }] }).param).toBe(
-      "messages[0].tool_calls[0].function.arguments",
-    );
+    expect(
+      unsupported({
+        messages: [{ role: "assistant", tool_calls: [{ id: "t", type: "function", function: { name: "f", arguments: "[1]" } }] }],
+      }).param,
+    ).toBe("messages[0].tool_calls[0].function.arguments");
   });
 
   test("image data URLs become base64 image blocks and http URLs url blocks", () => {
@@ -213,8 +268,12 @@ describe("Anthropic request", () => {
   });
 
   test("other image URLs and other part types are unsupported", () => {
-    expect(unsupported({ messages: [{ role: "user", content: [{ type: "image_url", image_url: { url: "ftp://x/y.png" } }] }] }).param).toBe("messages[0].content[0]");
-    expect(unsupported({ messages: [{ role: "user", content: [{ type: "input_audio", input_audio: {} } as never] }] }).param).toBe("messages[0].content[0]");
+    expect(unsupported({ messages: [{ role: "user", content: [{ type: "image_url", image_url: { url: "ftp://x/y.png" } }] }] }).param).toBe(
+      "messages[0].content[0]",
+    );
+    expect(unsupported({ messages: [{ role: "user", content: [{ type: "input_audio", input_audio: {} } as never] }] }).param).toBe(
+      "messages[0].content[0]",
+    );
     expect(unsupported({ messages: [{ role: "function", content: "x" } as never] }).param).toBe("messages[0].role");
   });
 
@@ -227,7 +286,15 @@ describe("Anthropic request", () => {
   });
 
   test("harmless hints are dropped", () => {
-    const b = body({ seed: 1, presence_penalty: 0.5, frequency_penalty: 0.5, n: 1, logprobs: false, parallel_tool_calls: true, store: true });
+    const b = body({
+      seed: 1,
+      presence_penalty: 0.5,
+      frequency_penalty: 0.5,
+      n: 1,
+      logprobs: false,
+      parallel_tool_calls: true,
+      store: true,
+    });
     expect(b).toEqual({ model: "claude-sonnet-4-5", max_tokens: 4096, messages: [{ role: "user", content: "hi" }] });
   });
 
@@ -269,7 +336,11 @@ describe("Anthropic request", () => {
     ["logit_bias", { logit_bias: { "1": 5 } }, "logit_bias"],
     ["temperature above 1", { temperature: 1.5 }, "temperature"],
     ["non-function tools", { tools: [{ type: "custom", custom: {} } as never] }, "tools[0]"],
-    ["a json_schema whose root is not an object", { response_format: { type: "json_schema", json_schema: { name: "list", schema: { type: "array" } } } }, "response_format"],
+    [
+      "a json_schema whose root is not an object",
+      { response_format: { type: "json_schema", json_schema: { name: "list", schema: { type: "array" } } } },
+      "response_format",
+    ],
   ];
   for (const [name, req, param] of unsupportedTable) {
     test(`${name} is unsupported with param ${param}`, () => {
@@ -279,16 +350,28 @@ describe("Anthropic request", () => {
 
   test("json_schema becomes a forced tool carrying the schema", () => {
     const schema = { type: "object", properties: { answer: { type: "string" } }, required: ["answer"], additionalProperties: false };
-    const b = body({ response_format: { type: "json_schema", json_schema: { name: "reply", description: "the reply", schema, strict: true } } });
+    const b = body({
+      response_format: { type: "json_schema", json_schema: { name: "reply", description: "the reply", schema, strict: true } },
+    });
     expect(b.tools).toEqual([
-      { name: JSON_TOOL, description: "Respond with JSON matching the 'reply' schema (the reply). Put the whole answer in this tool's input.", input_schema: schema },
+      {
+        name: JSON_TOOL,
+        description: "Respond with JSON matching the 'reply' schema (the reply). Put the whole answer in this tool's input.",
+        input_schema: schema,
+      },
     ]);
     expect(b.tool_choice).toEqual({ type: "tool", name: JSON_TOOL });
   });
 
   test("json_object becomes a forced tool accepting any object", () => {
     const b = body({ response_format: { type: "json_object" } });
-    expect(b.tools).toEqual([{ name: JSON_TOOL, description: "Respond with a JSON object. Put the whole answer in this tool's input.", input_schema: { type: "object" } }]);
+    expect(b.tools).toEqual([
+      {
+        name: JSON_TOOL,
+        description: "Respond with a JSON object. Put the whole answer in this tool's input.",
+        input_schema: { type: "object" },
+      },
+    ]);
     expect(b.tool_choice).toEqual({ type: "tool", name: JSON_TOOL });
   });
 
@@ -320,9 +403,20 @@ describe("Anthropic response", () => {
       created: 1700000001,
       model: "claude-sonnet-4-5-20250929",
       choices: [{ index: 0, message: { role: "assistant", content: "Hello world" }, logprobs: null, finish_reason: "stop" }],
-      usage: { prompt_tokens: 60, completion_tokens: 5, total_tokens: 65, prompt_tokens_details: { cached_tokens: 30, cache_creation_tokens: 20 } },
+      usage: {
+        prompt_tokens: 60,
+        completion_tokens: 5,
+        total_tokens: 65,
+        prompt_tokens_details: { cached_tokens: 30, cache_creation_tokens: 20 },
+      },
     });
-    expect(usageFromCompletion(out)).toEqual({ prompt_tokens: 60, completion_tokens: 5, total_tokens: 65, cached_tokens: 30, cache_creation_tokens: 20 });
+    expect(usageFromCompletion(out)).toEqual({
+      prompt_tokens: 60,
+      completion_tokens: 5,
+      total_tokens: 65,
+      cached_tokens: 30,
+      cache_creation_tokens: 20,
+    });
   });
 
   test("tool_use blocks become tool calls with JSON arguments", () => {
@@ -356,7 +450,10 @@ describe("Anthropic response", () => {
   });
 
   test("content is null when there is no text", () => {
-    const out = anthropicAdapter.parseChatResponse({ ...base, content: [{ type: "tool_use", id: "t", name: "f", input: {} }], stop_reason: "tool_use" }, ctx);
+    const out = anthropicAdapter.parseChatResponse(
+      { ...base, content: [{ type: "tool_use", id: "t", name: "f", input: {} }], stop_reason: "tool_use" },
+      ctx,
+    );
     expect(out.choices[0].message.content).toBeNull();
   });
 
@@ -371,13 +468,23 @@ describe("Anthropic response", () => {
   ];
   for (const [reason, finish] of stops) {
     test(`stop_reason ${reason} maps to ${finish}`, () => {
-      expect(anthropicAdapter.parseChatResponse({ ...base, content: [], stop_reason: reason }, ctx).choices[0].finish_reason).toBe(finish as "stop");
+      expect(anthropicAdapter.parseChatResponse({ ...base, content: [], stop_reason: reason }, ctx).choices[0].finish_reason).toBe(
+        finish as "stop",
+      );
     });
   }
 
   test("the structured-output tool comes back as JSON content with finish_reason stop", () => {
-    const out = anthropicAdapter.parseChatResponse({ ...base, content: [{ type: "tool_use", id: "t", name: JSON_TOOL, input: { answer: "42" } }], stop_reason: "tool_use" }, ctx);
-    expect(out.choices[0]).toEqual({ index: 0, message: { role: "assistant", content: '{"answer":"42"}' }, logprobs: null, finish_reason: "stop" });
+    const out = anthropicAdapter.parseChatResponse(
+      { ...base, content: [{ type: "tool_use", id: "t", name: JSON_TOOL, input: { answer: "42" } }], stop_reason: "tool_use" },
+      ctx,
+    );
+    expect(out.choices[0]).toEqual({
+      index: 0,
+      message: { role: "assistant", content: '{"answer":"42"}' },
+      logprobs: null,
+      finish_reason: "stop",
+    });
   });
 
   test("the target model is reported when the body names none", () => {
@@ -390,7 +497,12 @@ describe("Anthropic response", () => {
       throw new Error("no throw");
     } catch (e) {
       expect(e).toBeInstanceOf(UpstreamResponseError);
-      expect((e as UpstreamResponseError).error).toMatchObject({ class: "overloaded", retryable: true, status: 503, message: "Overloaded" });
+      expect((e as UpstreamResponseError).error).toMatchObject({
+        class: "overloaded",
+        retryable: true,
+        status: 503,
+        message: "Overloaded",
+      });
     }
   });
 
@@ -445,7 +557,12 @@ describe("Anthropic stream", () => {
         created: 1700000001,
         model: "claude-sonnet-4-5-20250929",
         choices: [],
-        usage: { prompt_tokens: 20, completion_tokens: 3, total_tokens: 23, prompt_tokens_details: { cached_tokens: 8, cache_creation_tokens: 0 } },
+        usage: {
+          prompt_tokens: 20,
+          completion_tokens: 3,
+          total_tokens: 23,
+          prompt_tokens_details: { cached_tokens: 8, cache_creation_tokens: 0 },
+        },
       },
     ]);
   });
@@ -515,7 +632,10 @@ describe("Anthropic stream", () => {
   ];
   for (const [type, message, expected] of errors) {
     test(`an ${type} event mid-stream is a ${expected.class} error`, () => {
-      const r = run(anthropicAdapter.createStreamTransformer(ctx), [start, { event: "error", data: JSON.stringify({ type: "error", error: { type, message } }) }]);
+      const r = run(anthropicAdapter.createStreamTransformer(ctx), [
+        start,
+        { event: "error", data: JSON.stringify({ type: "error", error: { type, message } }) },
+      ]);
       expect(r.error).toMatchObject({ ...expected, message });
       expect(r.done).toBe(false);
     });
@@ -524,7 +644,11 @@ describe("Anthropic stream", () => {
   test("EOF before message_stop is a stream error", () => {
     const t = anthropicAdapter.createStreamTransformer(ctx);
     run(t, [start, ev("content_block_delta", { index: 0, delta: { type: "text_delta", text: "cut" } })]);
-    expect(t.finish().error).toMatchObject({ class: "stream_error", retryable: true, message: "upstream stream ended before message_stop" });
+    expect(t.finish().error).toMatchObject({
+      class: "stream_error",
+      retryable: true,
+      message: "upstream stream ended before message_stop",
+    });
   });
 
   test("EOF after message_stop is a clean finish", () => {
@@ -534,17 +658,27 @@ describe("Anthropic stream", () => {
   });
 
   test("malformed data is a stream error", () => {
-    expect(anthropicAdapter.createStreamTransformer(ctx).push({ event: "message_start", data: "{oops" }).error).toMatchObject({ class: "stream_error" });
+    expect(anthropicAdapter.createStreamTransformer(ctx).push({ event: "message_start", data: "{oops" }).error).toMatchObject({
+      class: "stream_error",
+    });
   });
 
   test("the event type is taken from the event line when data lacks it", () => {
-    const r = anthropicAdapter.createStreamTransformer(ctx).push({ event: "message_start", data: JSON.stringify({ message: { model: "m" } }) });
+    const r = anthropicAdapter
+      .createStreamTransformer(ctx)
+      .push({ event: "message_start", data: JSON.stringify({ message: { model: "m" } }) });
     expect(r.chunks).toEqual([C({ role: "assistant", content: "" }, null, "m")]);
   });
 
   test("message_delta usage that repeats the input side overrides message_start", () => {
     const t = anthropicAdapter.createStreamTransformer(ctx);
-    run(t, [start, ev("message_delta", { delta: { stop_reason: "end_turn" }, usage: { input_tokens: 15, cache_read_input_tokens: 8, output_tokens: 9 } })]);
+    run(t, [
+      start,
+      ev("message_delta", {
+        delta: { stop_reason: "end_turn" },
+        usage: { input_tokens: 15, cache_read_input_tokens: 8, output_tokens: 9 },
+      }),
+    ]);
     expect(t.usage()).toEqual({ prompt_tokens: 23, completion_tokens: 9, total_tokens: 32, cached_tokens: 8, cache_creation_tokens: 0 });
   });
 
@@ -556,14 +690,26 @@ describe("Anthropic stream", () => {
 describe("Anthropic error classification", () => {
   const err = (type: string, message: string) => JSON.stringify({ type: "error", error: { type, message }, request_id: "req_1" });
   const table: [number, string, Partial<UpstreamError>][] = [
-    [400, err("invalid_request_error", "temperature: range: 0..1"), { class: "bad_request", status: 400, retryable: false, param: "temperature", message: "temperature: range: 0..1" }],
+    [
+      400,
+      err("invalid_request_error", "temperature: range: 0..1"),
+      { class: "bad_request", status: 400, retryable: false, param: "temperature", message: "temperature: range: 0..1" },
+    ],
     [400, err("invalid_request_error", "stop_sequences.0: must be non-empty"), { class: "bad_request", param: "stop" }],
-    [400, err("invalid_request_error", "Your credit balance is too low to access the Anthropic API."), { class: "auth", retryable: true, status: 502 }],
+    [
+      400,
+      err("invalid_request_error", "Your credit balance is too low to access the Anthropic API."),
+      { class: "auth", retryable: true, status: 502 },
+    ],
     [401, err("authentication_error", "invalid x-api-key"), { class: "auth", status: 502, retryable: true, type: "upstream_error" }],
     [403, err("permission_error", "not allowed"), { class: "auth", retryable: true }],
     [404, err("not_found_error", "model: claude-9"), { class: "not_found", status: 404, retryable: true }],
     [413, err("request_too_large", "Request exceeds the maximum size"), { class: "too_large", status: 413, retryable: false }],
-    [429, err("rate_limit_error", "Number of request tokens has exceeded your per-minute rate limit"), { class: "rate_limit", status: 429, retryable: true }],
+    [
+      429,
+      err("rate_limit_error", "Number of request tokens has exceeded your per-minute rate limit"),
+      { class: "rate_limit", status: 429, retryable: true },
+    ],
     [500, err("api_error", "Internal server error"), { class: "server", status: 502, retryable: true }],
     [529, err("overloaded_error", "Overloaded"), { class: "overloaded", status: 503, retryable: true, upstreamStatus: 529 }],
     [500, err("overloaded_error", "Overloaded"), { class: "overloaded", retryable: true }],
@@ -576,11 +722,15 @@ describe("Anthropic error classification", () => {
   }
 
   test("retry-after on a 429 becomes retryAfterMs", () => {
-    expect(anthropicAdapter.classifyError(429, err("rate_limit_error", "x"), new Headers({ "retry-after": "12" })).retryAfterMs).toBe(12_000);
+    expect(anthropicAdapter.classifyError(429, err("rate_limit_error", "x"), new Headers({ "retry-after": "12" })).retryAfterMs).toBe(
+      12_000,
+    );
   });
 
   test("a key echoed in the message is redacted", () => {
-    expect(anthropicAdapter.classifyError(401, err("authentication_error", "bad key sk-ant-api03-SECRETSECRET"), new Headers()).message).toBe("bad key [redacted]");
+    expect(
+      anthropicAdapter.classifyError(401, err("authentication_error", "bad key sk-ant-api03-SECRETSECRET"), new Headers()).message,
+    ).toBe("bad key [redacted]");
   });
 });
 
@@ -594,7 +744,9 @@ describe("Anthropic models", () => {
   });
 
   test("parses data[].id", () => {
-    expect(anthropicAdapter.parseModelsResponse({ data: [{ type: "model", id: "claude-a" }, { id: "claude-b" }], has_more: false })).toEqual(["claude-a", "claude-b"]);
+    expect(
+      anthropicAdapter.parseModelsResponse({ data: [{ type: "model", id: "claude-a" }, { id: "claude-b" }], has_more: false }),
+    ).toEqual(["claude-a", "claude-b"]);
     expect(anthropicAdapter.parseModelsResponse({})).toEqual([]);
   });
 });

@@ -41,7 +41,10 @@ describe("flat parameter renames", () => {
     ["", undefined],
     [[], undefined],
     ["x", ["x"]],
-    [["a", "b"], ["a", "b"]],
+    [
+      ["a", "b"],
+      ["a", "b"],
+    ],
     [5, undefined],
   ];
   for (const [stop, expected] of stops) {

@@ -2,7 +2,14 @@ import { describe, expect, test } from "bun:test";
 import { anthropicAdapter, JSON_TOOL } from "../src/adapters/anthropic.ts";
 import { geminiAdapter, JSON_TEXT_TOOL } from "../src/adapters/gemini.ts";
 import { REASONING_BUDGETS } from "../src/adapters/reasoning.ts";
-import { UnsupportedFeatureError, type Adapter, type ChatCompletionChunk, type ChatRequest, type ResponseContext, type SSEEvent } from "../src/adapters/types.ts";
+import {
+  UnsupportedFeatureError,
+  type Adapter,
+  type ChatCompletionChunk,
+  type ChatRequest,
+  type ResponseContext,
+  type SSEEvent,
+} from "../src/adapters/types.ts";
 
 // The translation edges of issue 14, as pure functions; test/translation-edges.test.ts drives the
 // same through the openai SDK and the mock upstreams.
@@ -13,7 +20,10 @@ const ctx: ResponseContext = { id: "chatcmpl-gw1", created: 1700000001, requeste
 
 function build(adapter: Adapter, req: Partial<ChatRequest>, model?: string): Record<string, unknown> {
   const target = adapter === anthropicAdapter ? ANTHROPIC : GEMINI;
-  const r = adapter.buildChatRequest({ model: "m", messages: [{ role: "user", content: "hi" }], ...req } as ChatRequest, { ...target, model: model ?? target.model });
+  const r = adapter.buildChatRequest({ model: "m", messages: [{ role: "user", content: "hi" }], ...req } as ChatRequest, {
+    ...target,
+    model: model ?? target.model,
+  });
   return JSON.parse(r.body ?? "null") as Record<string, unknown>;
 }
 
@@ -38,11 +48,18 @@ function stream(adapter: Adapter, events: SSEEvent[], c: ResponseContext = ctx) 
   return { content, finish, calls };
 }
 
-const weather = { type: "function" as const, function: { name: "weather", parameters: { type: "object", properties: { city: { type: "string" } } } } };
+const weather = {
+  type: "function" as const,
+  function: { name: "weather", parameters: { type: "object", properties: { city: { type: "string" } } } },
+};
 const schema = { type: "object", properties: { answer: { type: "string" } }, required: ["answer"] };
 const jsonSchema = { type: "json_schema" as const, json_schema: { name: "reply", schema } };
 const user = (parts: unknown[]) => ({ messages: [{ role: "user", content: parts }] as ChatRequest["messages"] });
-const file = (file: Record<string, unknown>) => user([{ type: "text", text: "read this" }, { type: "file", file }]);
+const file = (file: Record<string, unknown>) =>
+  user([
+    { type: "text", text: "read this" },
+    { type: "file", file },
+  ]);
 const PDF = "JVBERi0xLjQK";
 const hello = Buffer.from("hello from a file").toString("base64");
 
@@ -50,12 +67,18 @@ function aev(type: string, data: Record<string, unknown> = {}): SSEEvent {
   return { event: type, data: JSON.stringify({ type, ...data }) };
 }
 const aStart = aev("message_start", { message: { model: "claude-sonnet-4-5", usage: { input_tokens: 3, output_tokens: 1 } } });
-const aText = (index: number, text: string) => [aev("content_block_start", { index, content_block: { type: "text", text: "" } }), aev("content_block_delta", { index, delta: { type: "text_delta", text } })];
+const aText = (index: number, text: string) => [
+  aev("content_block_start", { index, content_block: { type: "text", text: "" } }),
+  aev("content_block_delta", { index, delta: { type: "text_delta", text } }),
+];
 const aTool = (index: number, name: string, json: string) => [
   aev("content_block_start", { index, content_block: { type: "tool_use", id: `toolu_${index}`, name, input: {} } }),
   aev("content_block_delta", { index, delta: { type: "input_json_delta", partial_json: json } }),
 ];
-const aEnd = (reason: string) => [aev("message_delta", { delta: { stop_reason: reason }, usage: { output_tokens: 4 } }), aev("message_stop")];
+const aEnd = (reason: string) => [
+  aev("message_delta", { delta: { stop_reason: reason }, usage: { output_tokens: 4 } }),
+  aev("message_stop"),
+];
 
 describe("tools and structured output together", () => {
   test("Anthropic: tool_choice auto becomes any over the client's tools plus the answer tool", () => {
@@ -66,24 +89,44 @@ describe("tools and structured output together", () => {
   });
 
   test("Anthropic: none forces the answer tool; required and a named tool leave it out", () => {
-    expect(build(anthropicAdapter, { tools: [weather], tool_choice: "none", response_format: jsonSchema }).tool_choice).toEqual({ type: "tool", name: JSON_TOOL });
+    expect(build(anthropicAdapter, { tools: [weather], tool_choice: "none", response_format: jsonSchema }).tool_choice).toEqual({
+      type: "tool",
+      name: JSON_TOOL,
+    });
     const req = build(anthropicAdapter, { tools: [weather], tool_choice: "required", response_format: { type: "json_object" } });
     expect(req.tool_choice).toEqual({ type: "any" });
     expect((req.tools as { name: string }[]).map((t) => t.name)).toEqual(["weather"]);
-    const named = build(anthropicAdapter, { tools: [weather], tool_choice: { type: "function", function: { name: "weather" } }, response_format: jsonSchema });
+    const named = build(anthropicAdapter, {
+      tools: [weather],
+      tool_choice: { type: "function", function: { name: "weather" } },
+      response_format: jsonSchema,
+    });
     expect(named.tool_choice).toEqual({ type: "tool", name: "weather" });
   });
 
   test("Anthropic: a call to the client's tool is a tool call; the answer tool is the content, alone", () => {
     const usage = { input_tokens: 1, output_tokens: 1 };
     const called = anthropicAdapter.parseChatResponse(
-      { type: "message", content: [{ type: "tool_use", id: "toolu_1", name: "weather", input: { city: "Oslo" } }], stop_reason: "tool_use", usage },
+      {
+        type: "message",
+        content: [{ type: "tool_use", id: "toolu_1", name: "weather", input: { city: "Oslo" } }],
+        stop_reason: "tool_use",
+        usage,
+      },
       ctx,
     );
     expect(called.choices[0].finish_reason).toBe("tool_calls");
     expect(called.choices[0].message.tool_calls?.[0].function).toEqual({ name: "weather", arguments: '{"city":"Oslo"}' });
     const answered = anthropicAdapter.parseChatResponse(
-      { type: "message", content: [{ type: "text", text: "Here you go:" }, { type: "tool_use", id: "toolu_2", name: JSON_TOOL, input: { answer: "42" } }], stop_reason: "tool_use", usage },
+      {
+        type: "message",
+        content: [
+          { type: "text", text: "Here you go:" },
+          { type: "tool_use", id: "toolu_2", name: JSON_TOOL, input: { answer: "42" } },
+        ],
+        stop_reason: "tool_use",
+        usage,
+      },
       ctx,
     );
     expect(answered.choices[0].message).toEqual({ role: "assistant", content: '{"answer":"42"}' });
@@ -92,14 +135,26 @@ describe("tools and structured output together", () => {
 
   test("Anthropic stream: text beside the answer tool is dropped, text before a client tool call is kept", () => {
     const structured = { ...ctx, structured: true };
-    const json = stream(anthropicAdapter, [aStart, ...aText(0, "Sure:"), ...aTool(1, JSON_TOOL, '{"answer":"42"}'), ...aEnd("tool_use")], structured);
+    const json = stream(
+      anthropicAdapter,
+      [aStart, ...aText(0, "Sure:"), ...aTool(1, JSON_TOOL, '{"answer":"42"}'), ...aEnd("tool_use")],
+      structured,
+    );
     expect(json).toEqual({ content: '{"answer":"42"}', finish: ["stop"], calls: [] });
-    const tool = stream(anthropicAdapter, [aStart, ...aText(0, "Checking."), ...aTool(1, "weather", '{"city":"Oslo"}'), ...aEnd("tool_use")], structured);
+    const tool = stream(
+      anthropicAdapter,
+      [aStart, ...aText(0, "Checking."), ...aTool(1, "weather", '{"city":"Oslo"}'), ...aEnd("tool_use")],
+      structured,
+    );
     expect(tool.content).toBe("Checking.");
     expect(tool.finish).toEqual(["tool_calls"]);
     expect(tool.calls[0]).toMatchObject({ index: 0, function: { name: "weather" } });
     // Held text that no tool claims is still delivered, before the finish.
-    expect(stream(anthropicAdapter, [aStart, ...aText(0, "plain"), ...aEnd("end_turn")], structured)).toEqual({ content: "plain", finish: ["stop"], calls: [] });
+    expect(stream(anthropicAdapter, [aStart, ...aText(0, "plain"), ...aEnd("end_turn")], structured)).toEqual({
+      content: "plain",
+      finish: ["stop"],
+      calls: [],
+    });
   });
 
   test("Gemini: no responseMimeType beside tools; the answer is one more function and the mode is ANY", () => {
@@ -115,11 +170,15 @@ describe("tools and structured output together", () => {
     expect((required.tools as { functionDeclarations: unknown[] }[])[0].functionDeclarations).toHaveLength(1);
     expect(required.generationConfig).toBeUndefined();
     // Without tools JSON mode stays Gemini's own.
-    expect(build(geminiAdapter, { response_format: { type: "json_object" } }).generationConfig).toEqual({ responseMimeType: "application/json" });
+    expect(build(geminiAdapter, { response_format: { type: "json_object" } }).generationConfig).toEqual({
+      responseMimeType: "application/json",
+    });
   });
 
   test("Gemini: the answer function's arguments come back as content with finish_reason stop", () => {
-    const body = (fc: Record<string, unknown>) => ({ candidates: [{ content: { role: "model", parts: [{ functionCall: fc }] }, finishReason: "STOP", index: 0 }] });
+    const body = (fc: Record<string, unknown>) => ({
+      candidates: [{ content: { role: "model", parts: [{ functionCall: fc }] }, finishReason: "STOP", index: 0 }],
+    });
     const a = geminiAdapter.parseChatResponse(body({ name: JSON_TOOL, args: { answer: "42" } }), ctx);
     expect(a.choices[0]).toMatchObject({ message: { role: "assistant", content: '{"answer":"42"}' }, finish_reason: "stop" });
     expect(a.choices[0].message.tool_calls).toBeUndefined();
@@ -132,21 +191,45 @@ describe("tools and structured output together", () => {
 
 describe("context-window errors", () => {
   const cases: [string, Adapter, string][] = [
-    ["Anthropic", anthropicAdapter, JSON.stringify({ type: "error", error: { type: "invalid_request_error", message: "prompt is too long: 210000 tokens > 200000 maximum" } })],
+    [
+      "Anthropic",
+      anthropicAdapter,
+      JSON.stringify({
+        type: "error",
+        error: { type: "invalid_request_error", message: "prompt is too long: 210000 tokens > 200000 maximum" },
+      }),
+    ],
     [
       "Gemini",
       geminiAdapter,
-      JSON.stringify({ error: { code: 400, message: "The input token count (1200000) exceeds the maximum number of tokens allowed (1048576).", status: "INVALID_ARGUMENT" } }),
+      JSON.stringify({
+        error: {
+          code: 400,
+          message: "The input token count (1200000) exceeds the maximum number of tokens allowed (1048576).",
+          status: "INVALID_ARGUMENT",
+        },
+      }),
     ],
   ];
   for (const [name, adapter, text] of cases) {
     test(`${name}: an overflowing prompt is context_length_exceeded, a final 400`, () => {
       const e = adapter.classifyError(400, text, new Headers());
-      expect(e).toMatchObject({ class: "bad_request", status: 400, type: "invalid_request_error", code: "context_length_exceeded", param: "messages", retryable: false });
+      expect(e).toMatchObject({
+        class: "bad_request",
+        status: 400,
+        type: "invalid_request_error",
+        code: "context_length_exceeded",
+        param: "messages",
+        retryable: false,
+      });
     });
   }
   test("other 400s keep their own code", () => {
-    const e = anthropicAdapter.classifyError(400, JSON.stringify({ type: "error", error: { type: "invalid_request_error", message: "max_tokens: too big" } }), new Headers());
+    const e = anthropicAdapter.classifyError(
+      400,
+      JSON.stringify({ type: "error", error: { type: "invalid_request_error", message: "max_tokens: too big" } }),
+      new Headers(),
+    );
     expect(e.code).toBeNull();
   });
 });
@@ -159,15 +242,25 @@ describe("file content parts", () => {
       source: { type: "base64", media_type: "application/pdf", data: PDF },
       title: "a.pdf",
     });
-    expect(content(build(anthropicAdapter, file({ file_data: "data:image/png;base64,iVBORw0K" })))).toEqual({ type: "image", source: { type: "base64", media_type: "image/png", data: "iVBORw0K" } });
+    expect(content(build(anthropicAdapter, file({ file_data: "data:image/png;base64,iVBORw0K" })))).toEqual({
+      type: "image",
+      source: { type: "base64", media_type: "image/png", data: "iVBORw0K" },
+    });
     // Bare base64: the type comes from the filename.
-    expect(content(build(anthropicAdapter, file({ file_data: hello, filename: "notes.txt" })))).toEqual({ type: "text", text: "hello from a file" });
+    expect(content(build(anthropicAdapter, file({ file_data: hello, filename: "notes.txt" })))).toEqual({
+      type: "text",
+      text: "hello from a file",
+    });
   });
 
   test("Gemini: PDF and images → inlineData, text → text", () => {
     const part = (b: Record<string, unknown>) => (b.contents as { parts: unknown[] }[])[0].parts[1];
-    expect(part(build(geminiAdapter, file({ file_data: `data:application/pdf;base64,${PDF}`, filename: "a.pdf" })))).toEqual({ inlineData: { mimeType: "application/pdf", data: PDF } });
-    expect(part(build(geminiAdapter, file({ file_data: "data:image/webp;base64,UklGR" })))).toEqual({ inlineData: { mimeType: "image/webp", data: "UklGR" } });
+    expect(part(build(geminiAdapter, file({ file_data: `data:application/pdf;base64,${PDF}`, filename: "a.pdf" })))).toEqual({
+      inlineData: { mimeType: "application/pdf", data: PDF },
+    });
+    expect(part(build(geminiAdapter, file({ file_data: "data:image/webp;base64,UklGR" })))).toEqual({
+      inlineData: { mimeType: "image/webp", data: "UklGR" },
+    });
     expect(part(build(geminiAdapter, file({ file_data: `data:text/plain;base64,${hello}` })))).toEqual({ text: "hello from a file" });
   });
 
@@ -176,8 +269,12 @@ describe("file content parts", () => {
       const byId = refusal(adapter, file({ file_id: "file-abc123" }));
       expect(byId.param).toBe("messages[0].content[1].file.file_id");
       expect(byId.message).toContain("file_data");
-      expect(refusal(adapter, file({ file_data: "data:application/zip;base64,UEsDBA==" })).param).toBe("messages[0].content[1].file.file_data");
-      expect(refusal(adapter, file({ file_data: "not base64 at all!", filename: "a.pdf" })).param).toBe("messages[0].content[1].file.file_data");
+      expect(refusal(adapter, file({ file_data: "data:application/zip;base64,UEsDBA==" })).param).toBe(
+        "messages[0].content[1].file.file_data",
+      );
+      expect(refusal(adapter, file({ file_data: "not base64 at all!", filename: "a.pdf" })).param).toBe(
+        "messages[0].content[1].file.file_data",
+      );
     });
   }
 });
@@ -216,7 +313,11 @@ describe("reasoning_effort", () => {
       tools: [weather],
       messages: [
         { role: "user", content: "weather?" },
-        { role: "assistant", content: null, tool_calls: [{ id: "toolu_1", type: "function", function: { name: "weather", arguments: "{}" } }] },
+        {
+          role: "assistant",
+          content: null,
+          tool_calls: [{ id: "toolu_1", type: "function", function: { name: "weather", arguments: "{}" } }],
+        },
         { role: "tool", tool_call_id: "toolu_1", content: "sunny" },
       ],
     });
@@ -226,16 +327,33 @@ describe("reasoning_effort", () => {
   });
 
   test("Gemini: a budget for 2.5, a level for 3, nothing for models that cannot think", () => {
-    expect(build(geminiAdapter, { reasoning_effort: "medium" }).generationConfig).toEqual({ thinkingConfig: { thinkingBudget: REASONING_BUDGETS.medium } });
-    expect(build(geminiAdapter, { reasoning_effort: "low", max_tokens: 100 }).generationConfig).toEqual({ maxOutputTokens: 100 + REASONING_BUDGETS.low, thinkingConfig: { thinkingBudget: REASONING_BUDGETS.low } });
-    expect(build(geminiAdapter, { reasoning_effort: "minimal" }, "gemini-3-pro-preview").generationConfig).toEqual({ thinkingConfig: { thinkingLevel: "low" } });
-    expect(build(geminiAdapter, { reasoning_effort: "high" }, "gemini-3-pro-preview").generationConfig).toEqual({ thinkingConfig: { thinkingLevel: "high" } });
+    expect(build(geminiAdapter, { reasoning_effort: "medium" }).generationConfig).toEqual({
+      thinkingConfig: { thinkingBudget: REASONING_BUDGETS.medium },
+    });
+    expect(build(geminiAdapter, { reasoning_effort: "low", max_tokens: 100 }).generationConfig).toEqual({
+      maxOutputTokens: 100 + REASONING_BUDGETS.low,
+      thinkingConfig: { thinkingBudget: REASONING_BUDGETS.low },
+    });
+    expect(build(geminiAdapter, { reasoning_effort: "minimal" }, "gemini-3-pro-preview").generationConfig).toEqual({
+      thinkingConfig: { thinkingLevel: "low" },
+    });
+    expect(build(geminiAdapter, { reasoning_effort: "high" }, "gemini-3-pro-preview").generationConfig).toEqual({
+      thinkingConfig: { thinkingLevel: "high" },
+    });
     expect(build(geminiAdapter, { reasoning_effort: "high" }, "gemini-2.0-flash")).not.toHaveProperty("generationConfig");
   });
 
   test("thinking is never content", () => {
     const r = anthropicAdapter.parseChatResponse(
-      { type: "message", content: [{ type: "thinking", thinking: "hmm", signature: "sig" }, { type: "text", text: "4" }], stop_reason: "end_turn", usage: { input_tokens: 1, output_tokens: 1 } },
+      {
+        type: "message",
+        content: [
+          { type: "thinking", thinking: "hmm", signature: "sig" },
+          { type: "text", text: "4" },
+        ],
+        stop_reason: "end_turn",
+        usage: { input_tokens: 1, output_tokens: 1 },
+      },
       ctx,
     );
     expect(r.choices[0].message.content).toBe("4");
@@ -248,7 +366,10 @@ describe("reasoning_effort", () => {
       ...aEnd("end_turn"),
     ]);
     expect(s.content).toBe("4");
-    const g = geminiAdapter.parseChatResponse({ candidates: [{ content: { role: "model", parts: [{ text: "pondering", thought: true }, { text: "4" }] }, finishReason: "STOP" }] }, ctx);
+    const g = geminiAdapter.parseChatResponse(
+      { candidates: [{ content: { role: "model", parts: [{ text: "pondering", thought: true }, { text: "4" }] }, finishReason: "STOP" }] },
+      ctx,
+    );
     expect(g.choices[0].message.content).toBe("4");
   });
 });

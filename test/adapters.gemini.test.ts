@@ -13,10 +13,19 @@ import {
 } from "../src/adapters/types.ts";
 
 const target = { baseUrl: "https://generativelanguage.googleapis.com", apiKey: "AIzaTestKey1234567890", model: "gemini-2.5-flash" };
-const ctx: ResponseContext = { id: "chatcmpl-gw1", created: 1700000001, requestedModel: "cheap", targetModel: "gemini-2.5-flash", includeUsage: false };
+const ctx: ResponseContext = {
+  id: "chatcmpl-gw1",
+  created: 1700000001,
+  requestedModel: "cheap",
+  targetModel: "gemini-2.5-flash",
+  includeUsage: false,
+};
 
 function build(req: Partial<ChatRequest>, model = target.model) {
-  const r = geminiAdapter.buildChatRequest({ model: "cheap", messages: [{ role: "user", content: "hi" }], ...req } as ChatRequest, { ...target, model });
+  const r = geminiAdapter.buildChatRequest({ model: "cheap", messages: [{ role: "user", content: "hi" }], ...req } as ChatRequest, {
+    ...target,
+    model,
+  });
   return { ...r, json: JSON.parse(r.body ?? "null") as Record<string, unknown> };
 }
 
@@ -62,11 +71,15 @@ describe("Gemini request", () => {
   });
 
   test("streamed requests go to :streamGenerateContent?alt=sse", () => {
-    expect(build({ stream: true }).url).toBe("https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse");
+    expect(build({ stream: true }).url).toBe(
+      "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse",
+    );
   });
 
   test("a models/ prefix on the model name is not doubled", () => {
-    expect(build({}, "models/gemini-2.0-flash").url).toBe("https://generativelanguage.googleapis.com/v1beta/models/gemini-2.0-flash:generateContent");
+    expect(build({}, "models/gemini-2.0-flash").url).toBe(
+      "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.0-flash:generateContent",
+    );
   });
 
   test("a minimal request is one user content", () => {
@@ -148,7 +161,9 @@ describe("Gemini request", () => {
   });
 
   test("tool-call arguments that are not a JSON object are unsupported", () => {
-    const e = unsupported({ messages: [{ role: "assistant", tool_calls: [{ id: "c", type: "function", function: { name: "f", arguments: "nope" } }] }] });
+    const e = unsupported({
+      messages: [{ role: "assistant", tool_calls: [{ id: "c", type: "function", function: { name: "f", arguments: "nope" } }] }],
+    });
     expect(e.param).toBe("messages[0].tool_calls[0].function.arguments");
   });
 
@@ -168,7 +183,11 @@ describe("Gemini request", () => {
     expect(b.contents).toEqual([
       {
         role: "user",
-        parts: [{ inlineData: { mimeType: "image/webp", data: "UklGRg==" } }, { fileData: { mimeType: "image/png", fileUri: "https://example.com/a/photo.PNG?size=large" } }, { text: "compare" }],
+        parts: [
+          { inlineData: { mimeType: "image/webp", data: "UklGRg==" } },
+          { fileData: { mimeType: "image/png", fileUri: "https://example.com/a/photo.PNG?size=large" } },
+          { text: "compare" },
+        ],
       },
     ]);
   });
@@ -187,7 +206,18 @@ describe("Gemini request", () => {
   }
 
   test("generation parameters map to generationConfig", () => {
-    const b = build({ temperature: 1.3, top_p: 0.8, top_k: 20, max_tokens: 50, stop: "END", n: 2, seed: 9, presence_penalty: 0.1, frequency_penalty: 0.2, user: "dropped" }).json;
+    const b = build({
+      temperature: 1.3,
+      top_p: 0.8,
+      top_k: 20,
+      max_tokens: 50,
+      stop: "END",
+      n: 2,
+      seed: 9,
+      presence_penalty: 0.1,
+      frequency_penalty: 0.2,
+      user: "dropped",
+    }).json;
     expect(b.generationConfig).toEqual({
       temperature: 1.3,
       topP: 0.8,
@@ -218,9 +248,15 @@ describe("Gemini request", () => {
       required: ["name", "age"],
       additionalProperties: false,
     };
-    expect(build({ response_format: { type: "json_schema", json_schema: { name: "person", schema, strict: true } } }).json.generationConfig).toEqual({
+    expect(
+      build({ response_format: { type: "json_schema", json_schema: { name: "person", schema, strict: true } } }).json.generationConfig,
+    ).toEqual({
       responseMimeType: "application/json",
-      responseSchema: { type: "object", properties: { name: { type: "string" }, age: { type: "integer", nullable: true } }, required: ["name", "age"] },
+      responseSchema: {
+        type: "object",
+        properties: { name: { type: "string" }, age: { type: "integer", nullable: true } },
+        required: ["name", "age"],
+      },
     });
   });
 
@@ -229,7 +265,16 @@ describe("Gemini request", () => {
       tools: [
         {
           type: "function",
-          function: { name: "weather", description: "Get weather", parameters: { type: "object", properties: { city: { type: "string", format: "uri" } }, required: ["city"], additionalProperties: false } },
+          function: {
+            name: "weather",
+            description: "Get weather",
+            parameters: {
+              type: "object",
+              properties: { city: { type: "string", format: "uri" } },
+              required: ["city"],
+              additionalProperties: false,
+            },
+          },
         },
         { type: "function", function: { name: "now", parameters: { type: "object", properties: {} } } },
         { type: "function", function: { name: "bare" } },
@@ -238,7 +283,11 @@ describe("Gemini request", () => {
     expect(b.tools).toEqual([
       {
         functionDeclarations: [
-          { name: "weather", description: "Get weather", parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] } },
+          {
+            name: "weather",
+            description: "Get weather",
+            parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] },
+          },
           { name: "now" },
           { name: "bare" },
         ],
@@ -252,7 +301,10 @@ describe("Gemini request", () => {
     ["none", { mode: "NONE" }],
     ["auto", { mode: "AUTO" }],
     ["required", { mode: "ANY" }],
-    [{ type: "function", function: { name: "f" } }, { mode: "ANY", allowedFunctionNames: ["f"] }],
+    [
+      { type: "function", function: { name: "f" } },
+      { mode: "ANY", allowedFunctionNames: ["f"] },
+    ],
   ];
   for (const [choice, expected] of choices) {
     test(`tool_choice ${JSON.stringify(choice)} becomes ${JSON.stringify(expected)}`, () => {
@@ -276,30 +328,77 @@ describe("Gemini request", () => {
   }
 
   test("harmless hints are dropped", () => {
-    expect(build({ parallel_tool_calls: false, user: "u", logprobs: false }).json).toEqual({ contents: [{ role: "user", parts: [{ text: "hi" }] }] });
+    expect(build({ parallel_tool_calls: false, user: "u", logprobs: false }).json).toEqual({
+      contents: [{ role: "user", parts: [{ text: "hi" }] }],
+    });
   });
 });
 
 describe("JSON Schema to Gemini Schema", () => {
   const table: [string, Record<string, unknown>, Record<string, unknown>][] = [
-    ["drops $schema, additionalProperties, title-less extras", { $schema: "x", type: "object", additionalProperties: false, examples: [1], properties: { a: { type: "string" } } }, { type: "object", properties: { a: { type: "string" } } }],
+    [
+      "drops $schema, additionalProperties, title-less extras",
+      { $schema: "x", type: "object", additionalProperties: false, examples: [1], properties: { a: { type: "string" } } },
+      { type: "object", properties: { a: { type: "string" } } },
+    ],
     ["nullable type arrays", { type: ["string", "null"] }, { type: "string", nullable: true }],
     ["anyOf with null collapses to nullable", { anyOf: [{ type: "number" }, { type: "null" }] }, { type: "number", nullable: true }],
-    ["anyOf of several types stays anyOf", { anyOf: [{ type: "number" }, { type: "string" }] }, { anyOf: [{ type: "number" }, { type: "string" }] }],
+    [
+      "anyOf of several types stays anyOf",
+      { anyOf: [{ type: "number" }, { type: "string" }] },
+      { anyOf: [{ type: "number" }, { type: "string" }] },
+    ],
     ["oneOf becomes anyOf", { oneOf: [{ type: "number" }, { type: "boolean" }] }, { anyOf: [{ type: "number" }, { type: "boolean" }] }],
     ["multi-type arrays become anyOf", { type: ["string", "integer"] }, { anyOf: [{ type: "string" }, { type: "integer" }] }],
     ["string enums kept", { type: "string", enum: ["a", "b"] }, { type: "string", enum: ["a", "b"] }],
     ["numeric enums dropped", { type: "integer", enum: [1, 2] }, { type: "integer" }],
     ["const becomes a one-value enum", { const: "only" }, { enum: ["only"], type: "string" }],
-    ["supported formats kept, others dropped", { type: "object", properties: { t: { type: "string", format: "date-time" }, e: { type: "string", format: "email" }, n: { type: "integer", format: "int64" } } }, { type: "object", properties: { t: { type: "string", format: "date-time" }, e: { type: "string" }, n: { type: "integer", format: "int64" } } }],
-    ["required names must be properties", { type: "object", properties: { a: { type: "string" } }, required: ["a", "ghost"] }, { type: "object", properties: { a: { type: "string" } }, required: ["a"] }],
-    ["bounds kept", { type: "array", items: { type: "number", minimum: 0, maximum: 1 }, minItems: 1, maxItems: 3 }, { type: "array", items: { type: "number", minimum: 0, maximum: 1 }, minItems: 1, maxItems: 3 }],
+    [
+      "supported formats kept, others dropped",
+      {
+        type: "object",
+        properties: {
+          t: { type: "string", format: "date-time" },
+          e: { type: "string", format: "email" },
+          n: { type: "integer", format: "int64" },
+        },
+      },
+      {
+        type: "object",
+        properties: { t: { type: "string", format: "date-time" }, e: { type: "string" }, n: { type: "integer", format: "int64" } },
+      },
+    ],
+    [
+      "required names must be properties",
+      { type: "object", properties: { a: { type: "string" } }, required: ["a", "ghost"] },
+      { type: "object", properties: { a: { type: "string" } }, required: ["a"] },
+    ],
+    [
+      "bounds kept",
+      { type: "array", items: { type: "number", minimum: 0, maximum: 1 }, minItems: 1, maxItems: 3 },
+      { type: "array", items: { type: "number", minimum: 0, maximum: 1 }, minItems: 1, maxItems: 3 },
+    ],
     [
       "local $refs are inlined",
-      { type: "object", properties: { p: { $ref: "#/$defs/Point" }, q: { $ref: "#/definitions/Point", description: "other" } }, $defs: { Point: { type: "object", properties: { x: { type: "number" } } } }, definitions: { Point: { type: "object", properties: { x: { type: "number" } } } } },
-      { type: "object", properties: { p: { type: "object", properties: { x: { type: "number" } } }, q: { type: "object", properties: { x: { type: "number" } }, description: "other" } } },
+      {
+        type: "object",
+        properties: { p: { $ref: "#/$defs/Point" }, q: { $ref: "#/definitions/Point", description: "other" } },
+        $defs: { Point: { type: "object", properties: { x: { type: "number" } } } },
+        definitions: { Point: { type: "object", properties: { x: { type: "number" } } } },
+      },
+      {
+        type: "object",
+        properties: {
+          p: { type: "object", properties: { x: { type: "number" } } },
+          q: { type: "object", properties: { x: { type: "number" } }, description: "other" },
+        },
+      },
     ],
-    ["allOf is merged", { allOf: [{ type: "object", properties: { a: { type: "string" } }, required: ["a"] }, { properties: { b: { type: "number" } } }] }, { type: "object", properties: { a: { type: "string" }, b: { type: "number" } }, required: ["a"] }],
+    [
+      "allOf is merged",
+      { allOf: [{ type: "object", properties: { a: { type: "string" } }, required: ["a"] }, { properties: { b: { type: "number" } } }] },
+      { type: "object", properties: { a: { type: "string" }, b: { type: "number" } }, required: ["a"] },
+    ],
   ];
   for (const [name, input, expected] of table) {
     test(name, () => {
@@ -308,7 +407,11 @@ describe("JSON Schema to Gemini Schema", () => {
   }
 
   test("a recursive $ref is unsupported, naming the parameter", () => {
-    const schema = { type: "object", properties: { child: { $ref: "#/$defs/Node" } }, $defs: { Node: { type: "object", properties: { left: { $ref: "#/$defs/Node" }, right: { $ref: "#/$defs/Node" } } } } };
+    const schema = {
+      type: "object",
+      properties: { child: { $ref: "#/$defs/Node" } },
+      $defs: { Node: { type: "object", properties: { left: { $ref: "#/$defs/Node" }, right: { $ref: "#/$defs/Node" } } } },
+    };
     expect(() => toGeminiSchema(schema, "tools[0].function.parameters")).toThrow(UnsupportedFeatureError);
     try {
       toGeminiSchema(schema, "tools[0].function.parameters");
@@ -326,8 +429,20 @@ describe("Gemini response", () => {
   test("text parts are concatenated, thought parts skipped, usage mapped", () => {
     const out = geminiAdapter.parseChatResponse(
       {
-        candidates: [{ content: { role: "model", parts: [{ text: "thinking...", thought: true }, { text: "Hello" }, { text: " world" }] }, finishReason: "STOP", index: 0 }],
-        usageMetadata: { promptTokenCount: 12, candidatesTokenCount: 4, thoughtsTokenCount: 6, cachedContentTokenCount: 8, totalTokenCount: 22 },
+        candidates: [
+          {
+            content: { role: "model", parts: [{ text: "thinking...", thought: true }, { text: "Hello" }, { text: " world" }] },
+            finishReason: "STOP",
+            index: 0,
+          },
+        ],
+        usageMetadata: {
+          promptTokenCount: 12,
+          candidatesTokenCount: 4,
+          thoughtsTokenCount: 6,
+          cachedContentTokenCount: 8,
+          totalTokenCount: 22,
+        },
         modelVersion: "gemini-2.5-flash-001",
         responseId: "r1",
       },
@@ -339,13 +454,29 @@ describe("Gemini response", () => {
       created: 1700000001,
       model: "gemini-2.5-flash-001",
       choices: [{ index: 0, message: { role: "assistant", content: "Hello world" }, logprobs: null, finish_reason: "stop" }],
-      usage: { prompt_tokens: 12, completion_tokens: 10, total_tokens: 22, prompt_tokens_details: { cached_tokens: 8 }, completion_tokens_details: { reasoning_tokens: 6 } },
+      usage: {
+        prompt_tokens: 12,
+        completion_tokens: 10,
+        total_tokens: 22,
+        prompt_tokens_details: { cached_tokens: 8 },
+        completion_tokens_details: { reasoning_tokens: 6 },
+      },
     });
   });
 
   test("function calls become tool calls with generated ids and finish_reason tool_calls", () => {
     const out = geminiAdapter.parseChatResponse(
-      { candidates: [{ content: { role: "model", parts: [{ functionCall: { name: "weather", args: { city: "Paris" } } }, { functionCall: { name: "now" } }] }, finishReason: "STOP" }] },
+      {
+        candidates: [
+          {
+            content: {
+              role: "model",
+              parts: [{ functionCall: { name: "weather", args: { city: "Paris" } } }, { functionCall: { name: "now" } }],
+            },
+            finishReason: "STOP",
+          },
+        ],
+      },
       ctx,
     );
     const msg = out.choices[0].message;
@@ -396,8 +527,13 @@ describe("Gemini response", () => {
   });
 
   test("a blocked prompt is an empty content_filter choice", () => {
-    const out = geminiAdapter.parseChatResponse({ promptFeedback: { blockReason: "SAFETY" }, usageMetadata: { promptTokenCount: 5, totalTokenCount: 5 } }, ctx);
-    expect(out.choices).toEqual([{ index: 0, message: { role: "assistant", content: null }, logprobs: null, finish_reason: "content_filter" }]);
+    const out = geminiAdapter.parseChatResponse(
+      { promptFeedback: { blockReason: "SAFETY" }, usageMetadata: { promptTokenCount: 5, totalTokenCount: 5 } },
+      ctx,
+    );
+    expect(out.choices).toEqual([
+      { index: 0, message: { role: "assistant", content: null }, logprobs: null, finish_reason: "content_filter" },
+    ]);
     expect(out.usage).toEqual({ prompt_tokens: 5, completion_tokens: 0, total_tokens: 5 });
   });
 
@@ -436,7 +572,16 @@ describe("Gemini stream", () => {
     const t = geminiAdapter.createStreamTransformer({ ...ctx, includeUsage: true });
     run(t, [event([{ text: "x" }], { finishReason: "MAX_TOKENS" }, finalUsage)]);
     expect(t.finish()).toEqual({
-      chunks: [{ id: "chatcmpl-gw1", object: "chat.completion.chunk", created: 1700000001, model: "gemini-2.5-flash-001", choices: [], usage: { prompt_tokens: 7, completion_tokens: 3, total_tokens: 10 } }],
+      chunks: [
+        {
+          id: "chatcmpl-gw1",
+          object: "chat.completion.chunk",
+          created: 1700000001,
+          model: "gemini-2.5-flash-001",
+          choices: [],
+          usage: { prompt_tokens: 7, completion_tokens: 3, total_tokens: 10 },
+        },
+      ],
       done: true,
     });
   });
@@ -444,7 +589,11 @@ describe("Gemini stream", () => {
   test("a function call arrives whole in one chunk and finishes as tool_calls", () => {
     const r = run(geminiAdapter.createStreamTransformer(ctx), [
       event([{ text: "Let me look." }]),
-      event([{ functionCall: { name: "weather", args: { city: "Rome" } } }, { functionCall: { name: "now", args: {} } }], { finishReason: "STOP" }, finalUsage),
+      event(
+        [{ functionCall: { name: "weather", args: { city: "Rome" } } }, { functionCall: { name: "now", args: {} } }],
+        { finishReason: "STOP" },
+        finalUsage,
+      ),
     ]);
     expect(r.chunks).toHaveLength(3);
     expect(r.chunks[0]).toEqual(C({ role: "assistant", content: "Let me look." }));
@@ -457,7 +606,11 @@ describe("Gemini stream", () => {
   });
 
   test("thought parts and empty final text produce no content chunks", () => {
-    const r = run(geminiAdapter.createStreamTransformer(ctx), [event([{ text: "plan", thought: true }]), event([{ text: "Hi" }]), event([{ text: "" }], { finishReason: "STOP" }, finalUsage)]);
+    const r = run(geminiAdapter.createStreamTransformer(ctx), [
+      event([{ text: "plan", thought: true }]),
+      event([{ text: "Hi" }]),
+      event([{ text: "" }], { finishReason: "STOP" }, finalUsage),
+    ]);
     expect(r.chunks).toEqual([C({ role: "assistant", content: "" }), C({ content: "Hi" }), C({}, "stop")]);
   });
 
@@ -471,7 +624,12 @@ describe("Gemini stream", () => {
         modelVersion: "gemini-2.5-flash-001",
       },
     ]);
-    expect(r.chunks).toEqual([C({ role: "assistant", content: "a" }), C({}, "stop"), C({ role: "assistant", content: "b" }, null, 1), C({}, "stop", 1)]);
+    expect(r.chunks).toEqual([
+      C({ role: "assistant", content: "a" }),
+      C({}, "stop"),
+      C({ role: "assistant", content: "b" }, null, 1),
+      C({}, "stop", 1),
+    ]);
   });
 
   test("a blocked prompt in a stream finishes with content_filter", () => {
@@ -492,7 +650,10 @@ describe("Gemini stream", () => {
   });
 
   test("an error event mid-stream is classified", () => {
-    const r = run(geminiAdapter.createStreamTransformer(ctx), [event([{ text: "a" }]), { error: { code: 429, message: "Resource has been exhausted", status: "RESOURCE_EXHAUSTED" } }]);
+    const r = run(geminiAdapter.createStreamTransformer(ctx), [
+      event([{ text: "a" }]),
+      { error: { code: 429, message: "Resource has been exhausted", status: "RESOURCE_EXHAUSTED" } },
+    ]);
     expect(r.error).toMatchObject({ class: "rate_limit", retryable: true, status: 429, message: "Resource has been exhausted" });
   });
 
@@ -502,12 +663,19 @@ describe("Gemini stream", () => {
 });
 
 describe("Gemini error classification", () => {
-  const err = (code: number, status: string, message: string, details?: object[]) => JSON.stringify({ error: { code, message, status, ...(details ? { details } : {}) } });
+  const err = (code: number, status: string, message: string, details?: object[]) =>
+    JSON.stringify({ error: { code, message, status, ...(details ? { details } : {}) } });
   const table: [number, string, Partial<UpstreamError>][] = [
-    [400, err(400, "INVALID_ARGUMENT", "Invalid value at 'generation_config.temperature'"), { class: "bad_request", status: 400, retryable: false }],
     [
       400,
-      err(400, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key.", [{ "@type": "type.googleapis.com/google.rpc.ErrorInfo", reason: "API_KEY_INVALID" }]),
+      err(400, "INVALID_ARGUMENT", "Invalid value at 'generation_config.temperature'"),
+      { class: "bad_request", status: 400, retryable: false },
+    ],
+    [
+      400,
+      err(400, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key.", [
+        { "@type": "type.googleapis.com/google.rpc.ErrorInfo", reason: "API_KEY_INVALID" },
+      ]),
       { class: "auth", status: 502, retryable: true, upstreamStatus: 400 },
     ],
     [400, err(400, "FAILED_PRECONDITION", "User location is not supported for the API use."), { class: "auth", retryable: true }],
@@ -515,7 +683,11 @@ describe("Gemini error classification", () => {
     [404, err(404, "NOT_FOUND", "models/gemini-9 is not found"), { class: "not_found", status: 404, retryable: true }],
     [429, err(429, "RESOURCE_EXHAUSTED", "Resource has been exhausted"), { class: "rate_limit", status: 429, retryable: true }],
     [500, err(500, "INTERNAL", "An internal error has occurred"), { class: "server", status: 502, retryable: true }],
-    [503, err(503, "UNAVAILABLE", "The model is overloaded. Please try again later."), { class: "overloaded", status: 503, retryable: true }],
+    [
+      503,
+      err(503, "UNAVAILABLE", "The model is overloaded. Please try again later."),
+      { class: "overloaded", status: 503, retryable: true },
+    ],
     [504, err(504, "DEADLINE_EXCEEDED", "Deadline expired"), { class: "timeout", status: 504, retryable: true }],
     [500, `[${err(500, "INTERNAL", "wrapped")}]`, { class: "server", message: "wrapped" }],
     [502, "<html>oops</html>", { class: "server", message: "<html>oops</html>" }],
@@ -537,9 +709,13 @@ describe("Gemini error classification", () => {
   });
 
   test("a key in a URL echoed in the message is redacted", () => {
-    expect(geminiAdapter.classifyError(400, err(400, "INVALID_ARGUMENT", "bad request to /v1beta/models?key=AIzaSyXXXXXXXXXXXXXXXXXXXXXX"), new Headers()).message).toBe(
-      "bad request to /v1beta/models?key=[redacted]",
-    );
+    expect(
+      geminiAdapter.classifyError(
+        400,
+        err(400, "INVALID_ARGUMENT", "bad request to /v1beta/models?key=AIzaSyXXXXXXXXXXXXXXXXXXXXXX"),
+        new Headers(),
+      ).message,
+    ).toBe("bad request to /v1beta/models?key=[redacted]");
   });
 });
 
@@ -553,7 +729,10 @@ describe("Gemini models", () => {
   });
 
   test("parses models[].name without the models/ prefix", () => {
-    expect(geminiAdapter.parseModelsResponse({ models: [{ name: "models/gemini-2.5-flash" }, { name: "gemini-x" }, {}] })).toEqual(["gemini-2.5-flash", "gemini-x"]);
+    expect(geminiAdapter.parseModelsResponse({ models: [{ name: "models/gemini-2.5-flash" }, { name: "gemini-x" }, {}] })).toEqual([
+      "gemini-2.5-flash",
+      "gemini-x",
+    ]);
     expect(geminiAdapter.parseModelsResponse([])).toEqual([]);
   });
 });

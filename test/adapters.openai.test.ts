@@ -20,7 +20,13 @@ import {
 } from "../src/adapters/types.ts";
 
 const target: UpstreamTarget = { baseUrl: "https://api.openai.com/v1/", apiKey: "sk-test-1234567890", model: "gpt-4o-mini" };
-const ctx: ResponseContext = { id: "chatcmpl-gw1", created: 1700000001, requestedModel: "fast", targetModel: "gpt-4o-mini", includeUsage: false };
+const ctx: ResponseContext = {
+  id: "chatcmpl-gw1",
+  created: 1700000001,
+  requestedModel: "fast",
+  targetModel: "gpt-4o-mini",
+  includeUsage: false,
+};
 
 function build(req: Partial<ChatRequest>, t = target, adapter = openaiAdapter) {
   const r = adapter.buildChatRequest({ model: "fast", messages: [{ role: "user", content: "hi" }], ...req } as ChatRequest, t);
@@ -90,7 +96,14 @@ describe("OpenAI request", () => {
   });
 
   test("replaces the model and keeps every other field, known or not", () => {
-    const r = build({ temperature: 0.3, seed: 7, logit_bias: { "50256": -100 }, store: true, metadata: { a: "b" }, tools: [{ type: "function", function: { name: "f" } }] });
+    const r = build({
+      temperature: 0.3,
+      seed: 7,
+      logit_bias: { "50256": -100 },
+      store: true,
+      metadata: { a: "b" },
+      tools: [{ type: "function", function: { name: "f" } }],
+    });
     expect(r.json).toEqual({
       model: "gpt-4o-mini",
       messages: [{ role: "user", content: "hi" }],
@@ -159,17 +172,36 @@ describe("OpenAI response", () => {
     const out = openaiAdapter.parseChatResponse(
       {
         choices: [],
-        usage: { prompt_tokens: 10, completion_tokens: 4, total_tokens: 14, prompt_tokens_details: { cached_tokens: 6 }, completion_tokens_details: { reasoning_tokens: 2 } },
+        usage: {
+          prompt_tokens: 10,
+          completion_tokens: 4,
+          total_tokens: 14,
+          prompt_tokens_details: { cached_tokens: 6 },
+          completion_tokens_details: { reasoning_tokens: 2 },
+        },
       },
       ctx,
     );
-    expect(usageFromCompletion(out)).toEqual({ prompt_tokens: 10, completion_tokens: 4, total_tokens: 14, cached_tokens: 6, reasoning_tokens: 2 });
+    expect(usageFromCompletion(out)).toEqual({
+      prompt_tokens: 10,
+      completion_tokens: 4,
+      total_tokens: 14,
+      cached_tokens: 6,
+      reasoning_tokens: 2,
+    });
   });
 });
 
 describe("OpenAI stream", () => {
   const chunk = (delta: object, finish: string | null = null, extra: object = {}) =>
-    JSON.stringify({ id: "chatcmpl-up", object: "chat.completion.chunk", created: 9, model: "gpt-4o-mini-x", choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }], ...extra });
+    JSON.stringify({
+      id: "chatcmpl-up",
+      object: "chat.completion.chunk",
+      created: 9,
+      model: "gpt-4o-mini-x",
+      choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+      ...extra,
+    });
   const usageChunk = JSON.stringify({
     id: "chatcmpl-up",
     object: "chat.completion.chunk",
@@ -178,7 +210,14 @@ describe("OpenAI stream", () => {
     choices: [],
     usage: { prompt_tokens: 7, completion_tokens: 2, total_tokens: 9, prompt_tokens_details: { cached_tokens: 3 } },
   });
-  const events = [chunk({ role: "assistant", content: "" }), chunk({ content: "Hel" }), chunk({ content: "lo" }), chunk({}, "stop"), usageChunk, "[DONE]"];
+  const events = [
+    chunk({ role: "assistant", content: "" }),
+    chunk({ content: "Hel" }),
+    chunk({ content: "lo" }),
+    chunk({}, "stop"),
+    usageChunk,
+    "[DONE]",
+  ];
 
   test("passes chunks through and withholds the usage chunk from a client that did not ask", () => {
     const t = openaiAdapter.createStreamTransformer(ctx);
@@ -213,20 +252,39 @@ describe("OpenAI stream", () => {
   });
 
   test("chunks missing identity fields get them from the context", () => {
-    const r = run(openaiAdapter.createStreamTransformer(ctx), [JSON.stringify({ choices: [{ index: 0, delta: { content: "x" }, finish_reason: null }] })]);
+    const r = run(openaiAdapter.createStreamTransformer(ctx), [
+      JSON.stringify({ choices: [{ index: 0, delta: { content: "x" }, finish_reason: null }] }),
+    ]);
     expect(r.chunks).toEqual([
-      { id: "chatcmpl-gw1", object: "chat.completion.chunk", created: 1700000001, model: "gpt-4o-mini", choices: [{ index: 0, delta: { content: "x" }, finish_reason: null }] },
+      {
+        id: "chatcmpl-gw1",
+        object: "chat.completion.chunk",
+        created: 1700000001,
+        model: "gpt-4o-mini",
+        choices: [{ index: 0, delta: { content: "x" }, finish_reason: null }],
+      },
     ]);
   });
 
   test("usage riding on the last content chunk is moved to its own chunk at the end", () => {
-    const evs = [chunk({ content: "hi" }), chunk({}, "stop", { usage: { prompt_tokens: 4, completion_tokens: 1, total_tokens: 5 } }), "[DONE]"];
+    const evs = [
+      chunk({ content: "hi" }),
+      chunk({}, "stop", { usage: { prompt_tokens: 4, completion_tokens: 1, total_tokens: 5 } }),
+      "[DONE]",
+    ];
     const t = openaiAdapter.createStreamTransformer({ ...ctx, includeUsage: true });
     const r = run(t, evs);
     expect(r.chunks).toEqual([
       JSON.parse(evs[0]),
       JSON.parse(chunk({}, "stop")),
-      { id: "chatcmpl-up", object: "chat.completion.chunk", created: 9, model: "gpt-4o-mini-x", choices: [], usage: { prompt_tokens: 4, completion_tokens: 1, total_tokens: 5 } },
+      {
+        id: "chatcmpl-up",
+        object: "chat.completion.chunk",
+        created: 9,
+        model: "gpt-4o-mini-x",
+        choices: [],
+        usage: { prompt_tokens: 4, completion_tokens: 1, total_tokens: 5 },
+      },
     ]);
     expect(t.usage()).toEqual({ prompt_tokens: 4, completion_tokens: 1, total_tokens: 5 });
   });
@@ -238,9 +296,18 @@ describe("OpenAI stream", () => {
   });
 
   test("an error event mid-stream becomes a classified error", () => {
-    const r = run(openaiAdapter.createStreamTransformer(ctx), [chunk({ content: "a" }), JSON.stringify({ error: { message: "Rate limit reached", type: "requests", code: "rate_limit_exceeded" } })]);
+    const r = run(openaiAdapter.createStreamTransformer(ctx), [
+      chunk({ content: "a" }),
+      JSON.stringify({ error: { message: "Rate limit reached", type: "requests", code: "rate_limit_exceeded" } }),
+    ]);
     expect(r.chunks).toHaveLength(1);
-    expect(r.error).toMatchObject({ class: "rate_limit", status: 429, retryable: true, message: "Rate limit reached", code: "rate_limit_exceeded" });
+    expect(r.error).toMatchObject({
+      class: "rate_limit",
+      status: 429,
+      retryable: true,
+      message: "Rate limit reached",
+      code: "rate_limit_exceeded",
+    });
   });
 
   test("an error event with a numeric code is classified by that code", () => {
@@ -272,29 +339,83 @@ describe("OpenAI stream", () => {
 
 describe("OpenAI error classification", () => {
   const h = (init: Record<string, string> = {}) => new Headers(init);
-  const body = (message: string, type: string, code: string | null = null, param: string | null = null) => JSON.stringify({ error: { message, type, param, code } });
+  const body = (message: string, type: string, code: string | null = null, param: string | null = null) =>
+    JSON.stringify({ error: { message, type, param, code } });
 
   const table: [string, number, string, Partial<UpstreamError>][] = [
     [
       "400 keeps message, code and param",
       400,
       body("This model's maximum context length is 128000 tokens.", "invalid_request_error", "context_length_exceeded", "messages"),
-      { class: "bad_request", status: 400, retryable: false, type: "invalid_request_error", code: "context_length_exceeded", param: "messages", upstreamStatus: 400 },
+      {
+        class: "bad_request",
+        status: 400,
+        retryable: false,
+        type: "invalid_request_error",
+        code: "context_length_exceeded",
+        param: "messages",
+        upstreamStatus: 400,
+      },
     ],
-    ["401 is an auth failure shown as 502", 401, body("Incorrect API key provided: sk-abc***xyz.", "invalid_request_error", "invalid_api_key"), { class: "auth", status: 502, retryable: true, type: "upstream_error", code: "upstream_auth_failed" }],
-    ["403 is an auth failure", 403, body("Country not supported", "invalid_request_error", "unsupported_country_region_territory"), { class: "auth", status: 502, retryable: true }],
+    [
+      "401 is an auth failure shown as 502",
+      401,
+      body("Incorrect API key provided: sk-abc***xyz.", "invalid_request_error", "invalid_api_key"),
+      { class: "auth", status: 502, retryable: true, type: "upstream_error", code: "upstream_auth_failed" },
+    ],
+    [
+      "403 is an auth failure",
+      403,
+      body("Country not supported", "invalid_request_error", "unsupported_country_region_territory"),
+      { class: "auth", status: 502, retryable: true },
+    ],
     ["402 is an account failure", 402, body("Insufficient credits", "payment_required"), { class: "auth", retryable: true }],
-    ["404 is not_found and retryable", 404, body("The model `gpt-9` does not exist", "invalid_request_error", "model_not_found"), { class: "not_found", status: 404, retryable: true, code: "model_not_found" }],
+    [
+      "404 is not_found and retryable",
+      404,
+      body("The model `gpt-9` does not exist", "invalid_request_error", "model_not_found"),
+      { class: "not_found", status: 404, retryable: true, code: "model_not_found" },
+    ],
     ["408 is a timeout", 408, "", { class: "timeout", status: 504, retryable: true, message: "upstream returned HTTP 408" }],
-    ["413 is too_large and final", 413, body("Request too large", "invalid_request_error"), { class: "too_large", status: 413, retryable: false }],
-    ["422 is unprocessable and final", 422, JSON.stringify({ object: "error", message: { detail: [{ msg: "Extra inputs are not permitted" }] }, type: "invalid_request_error" }), { class: "unprocessable", status: 422, retryable: false, message: '{"detail":[{"msg":"Extra inputs are not permitted"}]}' }],
-    ["429 is a rate limit", 429, body("Rate limit reached", "requests", "rate_limit_exceeded"), { class: "rate_limit", status: 429, retryable: true, code: "rate_limit_exceeded", type: "rate_limit_error" }],
-    ["429 insufficient_quota is still worth another provider", 429, body("You exceeded your current quota", "insufficient_quota", "insufficient_quota"), { class: "rate_limit", retryable: true, code: "insufficient_quota" }],
-    ["500 is a server error", 500, body("The server had an error", "server_error"), { class: "server", status: 502, retryable: true, code: "upstream_server_error" }],
+    [
+      "413 is too_large and final",
+      413,
+      body("Request too large", "invalid_request_error"),
+      { class: "too_large", status: 413, retryable: false },
+    ],
+    [
+      "422 is unprocessable and final",
+      422,
+      JSON.stringify({ object: "error", message: { detail: [{ msg: "Extra inputs are not permitted" }] }, type: "invalid_request_error" }),
+      { class: "unprocessable", status: 422, retryable: false, message: '{"detail":[{"msg":"Extra inputs are not permitted"}]}' },
+    ],
+    [
+      "429 is a rate limit",
+      429,
+      body("Rate limit reached", "requests", "rate_limit_exceeded"),
+      { class: "rate_limit", status: 429, retryable: true, code: "rate_limit_exceeded", type: "rate_limit_error" },
+    ],
+    [
+      "429 insufficient_quota is still worth another provider",
+      429,
+      body("You exceeded your current quota", "insufficient_quota", "insufficient_quota"),
+      { class: "rate_limit", retryable: true, code: "insufficient_quota" },
+    ],
+    [
+      "500 is a server error",
+      500,
+      body("The server had an error", "server_error"),
+      { class: "server", status: 502, retryable: true, code: "upstream_server_error" },
+    ],
     ["502 is a server error", 502, "<html>Bad gateway</html>", { class: "server", retryable: true, message: "<html>Bad gateway</html>" }],
     ["503 is a server error", 503, body("overloaded", "server_error"), { class: "server", retryable: true }],
     ["529 is overloaded", 529, "", { class: "overloaded", status: 503, retryable: true }],
-    ["Ollama's string error is the message", 404, JSON.stringify({ error: "model 'llama9' not found" }), { class: "not_found", message: "model 'llama9' not found" }],
+    [
+      "Ollama's string error is the message",
+      404,
+      JSON.stringify({ error: "model 'llama9' not found" }),
+      { class: "not_found", message: "model 'llama9' not found" },
+    ],
     ["FastAPI's detail is the message", 400, JSON.stringify({ detail: "bad field" }), { class: "bad_request", message: "bad field" }],
   ];
   for (const [name, status, text, expected] of table) {
@@ -309,7 +430,11 @@ describe("OpenAI error classification", () => {
   });
 
   test("key-shaped strings in the message are redacted", () => {
-    const e = openaiAdapter.classifyError(401, body("Incorrect API key provided: sk-proj-abcdefghijklmnop. Header was Bearer sk-live-123456789", "invalid_request_error"), h());
+    const e = openaiAdapter.classifyError(
+      401,
+      body("Incorrect API key provided: sk-proj-abcdefghijklmnop. Header was Bearer sk-live-123456789", "invalid_request_error"),
+      h(),
+    );
     expect(e.message).toBe("Incorrect API key provided: [redacted]. Header was Bearer [redacted]");
   });
 
@@ -328,7 +453,12 @@ describe("OpenAI error classification", () => {
     const e = openaiAdapter.classifyError(
       429,
       "",
-      h({ "x-ratelimit-remaining-requests": "10", "x-ratelimit-reset-requests": "20s", "x-ratelimit-remaining-tokens": "0", "x-ratelimit-reset-tokens": "1m6s" }),
+      h({
+        "x-ratelimit-remaining-requests": "10",
+        "x-ratelimit-reset-requests": "20s",
+        "x-ratelimit-remaining-tokens": "0",
+        "x-ratelimit-reset-tokens": "1m6s",
+      }),
     );
     expect(e.retryAfterMs).toBe(66_000);
   });

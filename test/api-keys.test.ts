@@ -79,7 +79,17 @@ describe("gateway API keys", () => {
       [
         ...["created_at", "created_by", "expires_at", "id", "last_used_at", "name", "prefix", "revoked_at", "status"],
         // Governance (issue 13).
-        ...["rpm_limit", "tpm_limit", "budget_usd", "budget_period", "allowed_models", "tags", "spend_usd", "spend_period", "budget_resets_at"],
+        ...[
+          "rpm_limit",
+          "tpm_limit",
+          "budget_usd",
+          "budget_period",
+          "allowed_models",
+          "tags",
+          "spend_usd",
+          "spend_period",
+          "budget_resets_at",
+        ],
       ].sort(),
     );
   });

@@ -122,7 +122,9 @@ describe("login", () => {
     try {
       const results = [];
       for (let i = 0; i < 11; i++) {
-        results.push((await strict.call("POST", "/auth/signup", { body: { email: `many${i}@example.com`, password: "0123456789" } })).status);
+        results.push(
+          (await strict.call("POST", "/auth/signup", { body: { email: `many${i}@example.com`, password: "0123456789" } })).status,
+        );
       }
       expect(results.slice(0, 10)).toEqual(Array(10).fill(201));
       expect(results[10]).toBe(429);

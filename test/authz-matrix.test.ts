@@ -99,15 +99,22 @@ const EXPECT: Record<string, Expectation> = {
   "POST /v1/chat/completions": api("gateway", 200, { body: () => ({ model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }] }) }),
   "POST /v1/responses": api("gateway", 200, { body: () => ({ model: "gpt-4o-mini", input: "hi" }) }),
   "GET /v1/models": api("gateway", 200),
-  "POST /v1/messages/count_tokens": api("gateway", 200, { body: () => ({ model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }] }) }),
-  "POST /v1/messages": api("gateway", 200, { body: () => ({ model: "gpt-4o-mini", max_tokens: 16, messages: [{ role: "user", content: "hi" }] }) }),
+  "POST /v1/messages/count_tokens": api("gateway", 200, {
+    body: () => ({ model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }] }),
+  }),
+  "POST /v1/messages": api("gateway", 200, {
+    body: () => ({ model: "gpt-4o-mini", max_tokens: 16, messages: [{ role: "user", content: "hi" }] }),
+  }),
   "POST /v1/embeddings": api("gateway", 200, { body: () => ({ model: "text-embedding-3-small", input: "hi" }) }),
   // The wildcard becomes "app.css", a model the workspace does not serve: the valid key reaches the handler's 404.
   "GET /v1/models/*": api("gateway", 404),
 
   "POST /auth/logout": api("session", 204, { endsSession: true }),
   "POST /auth/logout-all": api("session", 204, { endsAllSessions: true }),
-  "POST /auth/password": api("session", 200, { endsAllSessions: true, body: () => ({ current_password: PASSWORD, new_password: PASSWORD }) }),
+  "POST /auth/password": api("session", 200, {
+    endsAllSessions: true,
+    body: () => ({ current_password: PASSWORD, new_password: PASSWORD }),
+  }),
   // A signed-in caller reaches the handler, which knows no such invitation.
   "POST /invitations/accept": api("session", 404, { body: () => ({ token: "no-such-invitation-token" }) }),
   "POST /workspaces/:id/invitations": api("admin", 201, { body: () => ({ email: `${uniq("invitee")}@example.com`, role: "member" }) }),
@@ -117,7 +124,10 @@ const EXPECT: Record<string, Expectation> = {
   // On a member of their own: admins change and remove members; a member may only remove themselves.
   "PATCH /workspaces/:id/members/:uid": api("admin", 200, { fresh: "member", body: () => ({ role: "admin" }) }),
   "DELETE /workspaces/:id/members/:uid": api("admin", 204, { fresh: "member" }),
-  "POST /workspaces/:id/transfer-ownership": api("owner", 200, { restoresRoles: true, body: async (f) => ({ user_id: await f.newMember() }) }),
+  "POST /workspaces/:id/transfer-ownership": api("owner", 200, {
+    restoresRoles: true,
+    body: async (f) => ({ user_id: await f.newMember() }),
+  }),
 
   "GET /public/*": page("public", 200),
   "GET /": page("public", 303),
@@ -230,7 +240,11 @@ await t.sql`insert into workspace_members (workspace_id, user_id, role) values (
 
 /** The callers' roles as the matrix assumes them, after a call that changed them. */
 async function restoreRoles(): Promise<void> {
-  for (const [u, role] of [[memberUser, "member"], [adminUser, "admin"], [owner, "owner"]] as const) {
+  for (const [u, role] of [
+    [memberUser, "member"],
+    [adminUser, "admin"],
+    [owner, "owner"],
+  ] as const) {
     await t.sql`insert into workspace_members (workspace_id, user_id, role) values (${ws.id}, ${u.user.id}, ${role})
       on conflict (workspace_id, user_id) do update set role = excluded.role`;
   }
@@ -279,7 +293,10 @@ async function newKey(body: Record<string, unknown> = {}): Promise<{ id: string;
   return r.body;
 }
 async function newInvitation(): Promise<{ id: string; token: string }> {
-  const r = await t.call("POST", `/workspaces/${ws.id}/invitations`, { token: owner.token, body: { email: `${uniq("invitee")}@example.com`, role: "member" } });
+  const r = await t.call("POST", `/workspaces/${ws.id}/invitations`, {
+    token: owner.token,
+    body: { email: `${uniq("invitee")}@example.com`, role: "member" },
+  });
   if (r.status !== 201) throw new Error(`invitation: ${r.status} ${r.text}`);
   return r.body;
 }
@@ -308,7 +325,8 @@ const fixtures: Fixtures = {
   upstreamKey,
   loginEmail: loginUser.email,
   providerName: provider.name,
-  providerIds: async () => (await t.sql`select id from provider_keys where workspace_id = ${ws.id} order by priority, id`).map((r) => r.id as string),
+  providerIds: async () =>
+    (await t.sql`select id from provider_keys where workspace_id = ${ws.id} order by priority, id`).map((r) => r.id as string),
   newMember,
 };
 
@@ -323,7 +341,12 @@ const gatewayKeys: Partial<Record<Actor, string>> = { revokedKey: revoked.key, e
 
 /* ---- one call ---- */
 
-async function callAs(actor: Actor, method: string, routePath: string, e: Expectation): Promise<{ status: number; text: string; headers: Headers }> {
+async function callAs(
+  actor: Actor,
+  method: string,
+  routePath: string,
+  e: Expectation,
+): Promise<{ status: number; text: string; headers: Headers }> {
   const params: Record<string, string> = { id: ws.id, pid: provider.id, kid: key.id, logId: logRecord.id, token: invitation.token };
   if (e.fresh === "provider") params.pid = (await newProvider()).id;
   if (e.fresh === "key") params.kid = (await newKey()).id;
@@ -385,7 +408,9 @@ const routes = t.app.routes.map((r) => ({ method: r.method, path: r.path, key: r
 
 test("every route has an expectation, and every expectation a route", () => {
   const keys = new Set(routes.map((r) => r.key));
-  const missing = routes.filter((r) => !(r.key in EXPECT)).map((r) => `  "${r.key}": api|page("public|session|member|admin|gateway", <ok status>),`);
+  const missing = routes
+    .filter((r) => !(r.key in EXPECT))
+    .map((r) => `  "${r.key}": api|page("public|session|member|admin|gateway", <ok status>),`);
   const stale = Object.keys(EXPECT).filter((k) => !keys.has(k) && !EXPECT[k]!.optional);
   expect({ missing, stale }).toEqual({ missing: [], stale: [] });
 });

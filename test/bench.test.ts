@@ -46,7 +46,14 @@ describe("load generator", () => {
 
   test("open loop: a due request beyond the in-flight cap is skipped and counted, not queued", async () => {
     // 40 ms answers at 200 req/s need ~8 in flight; with a cap of 1 most due requests must be skipped.
-    const r = await runLoad({ url: `http://127.0.0.1:${slow.port}/v1/chat/completions`, headers, body: json, seconds: 0.5, rate: 200, maxInFlight: 1 });
+    const r = await runLoad({
+      url: `http://127.0.0.1:${slow.port}/v1/chat/completions`,
+      headers,
+      body: json,
+      seconds: 0.5,
+      rate: 200,
+      maxInFlight: 1,
+    });
     expect(r.errors).toBe(0);
     expect(r.ok).toBe(r.sent);
     expect(r.skipped).toBeGreaterThan(0);
@@ -85,10 +92,27 @@ describe("/proc readers", () => {
 
 describe("report", () => {
   const result = (rps: number, p50: number, extra: Partial<LoadResult> = {}): LoadResult => ({
-    sent: 100, ok: 100, errors: 0, skipped: 0, firstError: null, seconds: 1, rps, p50, p90: p50 * 2, p99: p50 * 3, ...extra,
+    sent: 100,
+    ok: 100,
+    errors: 0,
+    skipped: 0,
+    firstError: null,
+    seconds: 1,
+    rps,
+    p50,
+    p90: p50 * 2,
+    p99: p50 * 3,
+    ...extra,
   });
   const sample = (system: string, kind: Sample["kind"], load: string, round: number, r: LoadResult, logged: number | null): Sample => ({
-    system, kind, mode: "json", load, round, result: r, usage: { peakRss: round * 1024 ** 2, cpuSeconds: 0.1, helperCpuSeconds: null }, logged,
+    system,
+    kind,
+    mode: "json",
+    load,
+    round,
+    result: r,
+    usage: { peakRss: round * 1024 ** 2, cpuSeconds: 0.1, helperCpuSeconds: null },
+    logged,
   });
 
   test("median of odd and even counts, ignoring NaN", () => {

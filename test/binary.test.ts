@@ -39,7 +39,13 @@ async function freePort(): Promise<number> {
 /** Only what any machine has: the binary must not need anything from the developer's environment. */
 function cleanEnv(extra: Record<string, string>): Record<string, string> {
   // The mock upstream listens on 127.0.0.1.
-  return { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp", LOG_LEVEL: "warn", ALLOW_PRIVATE_BASE_URLS: "true", ...extra };
+  return {
+    PATH: process.env.PATH ?? "/usr/bin:/bin",
+    HOME: process.env.HOME ?? "/tmp",
+    LOG_LEVEL: "warn",
+    ALLOW_PRIVATE_BASE_URLS: "true",
+    ...extra,
+  };
 }
 
 interface Running {
@@ -213,7 +219,11 @@ async function firstUserJourney(j: Journey, dir: string, env: Record<string, str
       expect(page.text).toContain("POST /auth/signup");
     });
     await j.step("perpetuo healthcheck against the running server", async () => {
-      const hc = Bun.spawn([join(dir, "perpetuo"), "healthcheck"], { cwd: dir, env: cleanEnv({ PORT: String(server.port) }), stderr: "pipe" });
+      const hc = Bun.spawn([join(dir, "perpetuo"), "healthcheck"], {
+        cwd: dir,
+        env: cleanEnv({ PORT: String(server.port) }),
+        stderr: "pipe",
+      });
       const code = await hc.exited;
       if (code !== 0) throw new Error(`exit ${code}: ${await new Response(hc.stderr).text()}`);
     });
@@ -283,43 +293,39 @@ describe("the compiled binary", () => {
     expect(await new Response(p.stderr).text()).toContain("DATA_DIR must be a real directory");
   });
 
-  test(
-    "runs alone in an empty directory on the embedded database in ./data: signup, workspace, provider, gateway key, chat, dashboard, restart",
-    async () => {
-      const dir = emptyDirWithBinary("embedded");
-      const j = new Journey();
-      await firstUserJourney(j, dir, {});
-      // No DATA_DIR: everything lives in ./data next to where it was started.
-      expect(existsSync(join(dir, "data", "pg", "PG_VERSION"))).toBe(true);
-      expect(statSync(join(dir, "data", "secret")).mode & 0o777).toBe(0o600);
-      expect(existsSync(join(dir, "data", "perpetuo.lock"))).toBe(false);
+  test("runs alone in an empty directory on the embedded database in ./data: signup, workspace, provider, gateway key, chat, dashboard, restart", async () => {
+    const dir = emptyDirWithBinary("embedded");
+    const j = new Journey();
+    await firstUserJourney(j, dir, {});
+    // No DATA_DIR: everything lives in ./data next to where it was started.
+    expect(existsSync(join(dir, "data", "pg", "PG_VERSION"))).toBe(true);
+    expect(statSync(join(dir, "data", "secret")).mode & 0o777).toBe(0o600);
+    expect(existsSync(join(dir, "data", "perpetuo.lock"))).toBe(false);
 
-      await j.step("create-user with the binary, then sign in as that user", async () => {
-        const email = `bin-cli-${crypto.randomUUID().slice(0, 8)}@example.com`;
-        const cu = Bun.spawn([join(dir, "perpetuo"), "create-user", "--email", email, "--workspace", "From the CLI"], {
-          cwd: dir,
-          env: cleanEnv({ PERPETUO_PASSWORD: "made by the binary" }),
-          stdout: "pipe",
-          stderr: "pipe",
-        });
-        const code = await cu.exited;
-        if (code !== 0) throw new Error(`create-user exited ${code}: ${await new Response(cu.stderr).text()}`);
-        const id = (await new Response(cu.stdout).text()).trim();
-        const server = await start(dir, {});
-        try {
-          const login = await call(server.base, "POST", "/auth/login", { body: { email, password: "made by the binary" } });
-          expectStatus(login, 200);
-          expect(login.json.user.id).toBe(id);
-          const list = await call(server.base, "GET", "/workspaces", { token: login.json.token });
-          expect(list.json.data.map((w: { name: string }) => w.name)).toEqual(["From the CLI"]);
-        } finally {
-          expect(await stop(server)).toBe(0);
-        }
+    await j.step("create-user with the binary, then sign in as that user", async () => {
+      const email = `bin-cli-${crypto.randomUUID().slice(0, 8)}@example.com`;
+      const cu = Bun.spawn([join(dir, "perpetuo"), "create-user", "--email", email, "--workspace", "From the CLI"], {
+        cwd: dir,
+        env: cleanEnv({ PERPETUO_PASSWORD: "made by the binary" }),
+        stdout: "pipe",
+        stderr: "pipe",
       });
-      j.assertAllPassed();
-    },
-    240_000,
-  );
+      const code = await cu.exited;
+      if (code !== 0) throw new Error(`create-user exited ${code}: ${await new Response(cu.stderr).text()}`);
+      const id = (await new Response(cu.stdout).text()).trim();
+      const server = await start(dir, {});
+      try {
+        const login = await call(server.base, "POST", "/auth/login", { body: { email, password: "made by the binary" } });
+        expectStatus(login, 200);
+        expect(login.json.user.id).toBe(id);
+        const list = await call(server.base, "GET", "/workspaces", { token: login.json.token });
+        expect(list.json.data.map((w: { name: string }) => w.name)).toEqual(["From the CLI"]);
+      } finally {
+        expect(await stop(server)).toBe(0);
+      }
+    });
+    j.assertAllPassed();
+  }, 240_000);
 
   test.skipIf(!process.env.DATABASE_URL)(
     "runs alone against the PostgreSQL server in DATABASE_URL",
@@ -345,7 +351,11 @@ describe("the compiled binary", () => {
 describe("the container files", () => {
   /** Instructions of a Dockerfile, line continuations joined, comments dropped, grouped by stage. */
   function dockerfileStages(text: string): { from: string; instructions: [string, string][] }[] {
-    const lines = text.replace(/\\\n/g, " ").split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
+    const lines = text
+      .replace(/\\\n/g, " ")
+      .split("\n")
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith("#"));
     const stages: { from: string; instructions: [string, string][] }[] = [];
     for (const line of lines) {
       const [, op, rest] = /^(\S+)\s+(.*)$/.exec(line)!;
@@ -360,7 +370,10 @@ describe("the container files", () => {
     expect(stages.length).toBe(2);
     const [build, runtime] = stages;
     expect(build.from).toBe(`oven/bun:${pkg.engines.bun} AS build`);
-    const runs = build.instructions.filter(([op]) => op === "RUN").map(([, r]) => r).join("\n");
+    const runs = build.instructions
+      .filter(([op]) => op === "RUN")
+      .map(([, r]) => r)
+      .join("\n");
     expect(runs).toContain("bun install --frozen-lockfile");
     expect(runs).toMatch(/\bbun (run )?test\b/);
     expect(runs).toContain("bun run build");

@@ -71,7 +71,8 @@ async function logRow(requestId: string) {
   return row!;
 }
 
-const errorOf = async (r: Response) => ((await r.json()) as { error: { message: string; type: string; code: string; param: string | null } }).error;
+const errorOf = async (r: Response) =>
+  ((await r.json()) as { error: { message: string; type: string; code: string; param: string | null } }).error;
 
 describe("size limits", () => {
   test("a /v1 Content-Length over 20 MiB is refused with 413 in OpenAI's shape before a byte of the body is sent", async () => {
@@ -81,7 +82,9 @@ describe("size limits", () => {
     );
     expect(answer).toStartWith("HTTP/1.1 413");
     const json = JSON.parse(answer.slice(answer.indexOf("\r\n\r\n") + 4));
-    expect(json).toEqual({ error: { message: "the request body exceeds 20 MiB", type: "invalid_request_error", param: null, code: "request_too_large" } });
+    expect(json).toEqual({
+      error: { message: "the request body exceeds 20 MiB", type: "invalid_request_error", param: null, code: "request_too_large" },
+    });
     expect(answer.toLowerCase()).toContain("connection: close");
   });
 
@@ -92,7 +95,10 @@ describe("size limits", () => {
 
   test("an anonymous /v1 request is refused (401) before its body is read", async () => {
     // 10 MB announced, none sent: the answer can only come before reading.
-    const answer = await rawRequest(h.base, `POST /v1/chat/completions HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: 10000000\r\n\r\n`);
+    const answer = await rawRequest(
+      h.base,
+      `POST /v1/chat/completions HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: 10000000\r\n\r\n`,
+    );
     expect(answer).toStartWith("HTTP/1.1 401");
     expect(answer).toContain("invalid_api_key");
   });
@@ -112,16 +118,26 @@ describe("size limits", () => {
 
   test("an anonymous chunked login body is cut off at 64 KiB with a 413", async () => {
     const up = chunkedUpload(100 * 1024 * 1024, '{"email":"a@example.com","password":"');
-    const r = await fetch(`${h.base}/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: up.body, duplex: "half" } as RequestInit);
+    const r = await fetch(`${h.base}/auth/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: up.body,
+      duplex: "half",
+    } as RequestInit);
     expect(r.status).toBe(413);
     expect(await errorOf(r)).toMatchObject({ code: "request_too_large", message: "the request body exceeds 64 KiB" });
     expect(up.sent()).toBeLessThan(16 * 1024 * 1024);
   });
 
   test("a JSON API body over 64 KiB by Content-Length is a 413 before reading; one just under is read", async () => {
-    const answer = await rawRequest(h.base, `POST /auth/signup HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: ${API_MAX_BODY + 1}\r\n\r\n`);
+    const answer = await rawRequest(
+      h.base,
+      `POST /auth/signup HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: ${API_MAX_BODY + 1}\r\n\r\n`,
+    );
     expect(answer).toStartWith("HTTP/1.1 413");
-    const r = await h.t.call("POST", "/auth/signup", { body: { email: "under@example.com", password: "correct horse battery", name: "x".repeat(API_MAX_BODY - 200) } });
+    const r = await h.t.call("POST", "/auth/signup", {
+      body: { email: "under@example.com", password: "correct horse battery", name: "x".repeat(API_MAX_BODY - 200) },
+    });
     expect(r.status).toBe(422); // read and validated (the name is too long), not refused for size
   });
 
@@ -139,7 +155,7 @@ describe("size limits", () => {
 
 describe("content types", () => {
   test("an empty JSON body names the missing field; an unknown content type is a 415", async () => {
-    const empty = await h.t.call("POST", "/auth/login", { body: "" , headers: { "content-type": "application/json" } });
+    const empty = await h.t.call("POST", "/auth/login", { body: "", headers: { "content-type": "application/json" } });
     expect(empty.status).toBe(422);
     expect(empty.body.error.param).toBe("email");
     const xml = await h.t.call("POST", "/auth/login", { body: "<login/>", headers: { "content-type": "application/xml" } });
@@ -157,14 +173,23 @@ describe("JSON nesting", () => {
       body: deep,
     });
     expect(r.status).toBe(400);
-    expect(await errorOf(r)).toEqual({ message: `the JSON body is nested more than ${MAX_JSON_DEPTH} levels deep`, type: "invalid_request_error", param: null, code: "json_too_deep" });
+    expect(await errorOf(r)).toEqual({
+      message: `the JSON body is nested more than ${MAX_JSON_DEPTH} levels deep`,
+      type: "invalid_request_error",
+      param: null,
+      code: "json_too_deep",
+    });
     const row = await logRow("deep-1");
     expect(row).toMatchObject({ status: 400, error_class: "invalid_request", api_key_id: h.keyId });
     expect(row.error_message as string).toContain("nested more than");
   });
 
   test("nesting up to the limit is fine, and brackets inside strings do not count", async () => {
-    const ok = { model: "m", messages: [{ role: "user", content: "[[[{{{".repeat(1000) }], metadata: JSON.parse(`${"[".repeat(MAX_JSON_DEPTH - 1)}${"]".repeat(MAX_JSON_DEPTH - 1)}`) };
+    const ok = {
+      model: "m",
+      messages: [{ role: "user", content: "[[[{{{".repeat(1000) }],
+      metadata: JSON.parse(`${"[".repeat(MAX_JSON_DEPTH - 1)}${"]".repeat(MAX_JSON_DEPTH - 1)}`),
+    };
     const r = await fetch(`${h.base}/v1/chat/completions`, {
       method: "POST",
       headers: { authorization: `Bearer ${h.key}`, "content-type": "application/json" },
@@ -184,7 +209,12 @@ describe("JSON nesting", () => {
 describe("NUL characters", () => {
   test("anonymous sign-up with a NUL in the email or the name is a 422 naming the field", async () => {
     for (const field of ["email", "name"]) {
-      const body = { email: "nul@example.com", password: "correct horse battery", name: "Ada", [field]: field === "email" ? "nul\u0000@example.com" : "A\u0000da" };
+      const body = {
+        email: "nul@example.com",
+        password: "correct horse battery",
+        name: "Ada",
+        [field]: field === "email" ? "nul\u0000@example.com" : "A\u0000da",
+      };
       const r = await h.t.call("POST", "/auth/signup", { body });
       expect(r.status).toBe(422);
       expect(r.body.error).toMatchObject({ param: field, code: "invalid_value" });
@@ -193,7 +223,10 @@ describe("NUL characters", () => {
   });
 
   test("a provider name with a NUL is a 422", async () => {
-    const r = await h.t.call("POST", `/workspaces/${h.ws.id}/providers`, { token: h.owner.token, body: { name: "bad\u0000name", type: "ollama" } });
+    const r = await h.t.call("POST", `/workspaces/${h.ws.id}/providers`, {
+      token: h.owner.token,
+      body: { name: "bad\u0000name", type: "ollama" },
+    });
     expect(r.status).toBe(422);
     expect(r.body.error.param).toBe("name");
   });
@@ -217,14 +250,24 @@ describe("NUL characters", () => {
     const r = await fetch(`${h.base}/v1/chat/completions`, {
       method: "POST",
       headers: { authorization: `Bearer ${h.key}`, "content-type": "application/json" },
-      body: JSON.stringify({ model: "m", messages: [{ role: "user", content: "hi" }, { role: "user", content: "a\u0000b" }] }),
+      body: JSON.stringify({
+        model: "m",
+        messages: [
+          { role: "user", content: "hi" },
+          { role: "user", content: "a\u0000b" },
+        ],
+      }),
     });
     expect(r.status).toBe(400);
     expect(await errorOf(r)).toMatchObject({ param: "messages[1].content", type: "invalid_request_error" });
   });
 
   test("a dashboard form field with a NUL is refused with a page, not a 500", async () => {
-    const r = await fetch(`${h.base}/login`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "email=a%00b%40example.com&password=x" });
+    const r = await fetch(`${h.base}/login`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: "email=a%00b%40example.com&password=x",
+    });
     expect(r.status).toBe(422);
     expect(await r.text()).toContain("NUL");
   });

@@ -59,7 +59,8 @@ describe("perpetuo --help and --version", () => {
   test("--help lists every command and exits 0", async () => {
     const r = await cli(["--help"]);
     expect(r.code).toBe(0);
-    for (const cmd of ["serve", "migrate", "rotate-secret", "create-user --email", "healthcheck", "--version"]) expect(r.stdout).toContain(cmd);
+    for (const cmd of ["serve", "migrate", "rotate-secret", "create-user --email", "healthcheck", "--version"])
+      expect(r.stdout).toContain(cmd);
   });
 
   test("--version prints the package version", async () => {
@@ -90,55 +91,78 @@ describe("wrong arguments", () => {
 });
 
 describe("perpetuo create-user", () => {
-  test("creates a user and their workspace from stdin's password and prints only the user id", async () => {
-    const email = `cli-${crypto.randomUUID().slice(0, 8)}@example.com`;
-    const r = await cli(["create-user", "--email", email, "--name", "Ada Lovelace", "--workspace=Analytical Engines"], {
-      env: targetEnv(),
-      input: "a long enough password\nignored second line\n",
-    });
-    expect(r.stderr).not.toContain("failed");
-    expect(r.code).toBe(0);
-    const id = r.stdout.trim();
-    expect(id).toMatch(/^[a-z0-9]{20,}$/);
-    expect(r.stdout).toBe(`${id}\n`);
-    await withDb(async (db) => {
-      const user = await verifyLogin(db.sql, email, "a long enough password");
-      expect(user).toMatchObject({ id, email, name: "Ada Lovelace" });
-      const rows = await db.sql`
-        select w.name, m.role from workspace_members m join workspaces w on w.id = m.workspace_id where m.user_id = ${id}`;
-      expect(rows.map((x) => ({ ...x }))).toEqual([{ name: "Analytical Engines", role: "owner" }]);
-    });
-  }, SLOW);
-
-  test("takes the password from PERPETUO_PASSWORD before stdin, and refuses the same email again in any case", async () => {
-    const email = `cli-env-${crypto.randomUUID().slice(0, 8)}@example.com`;
-    const r = await cli(["create-user", "--email", email], { env: { ...targetEnv(), PERPETUO_PASSWORD: "from the environment" }, input: "from stdin, unused\n" });
-    expect(r.code).toBe(0);
-    const again = await cli(["create-user", "--email", email.toUpperCase()], { env: targetEnv(), input: "0123456789ab\n" });
-    expect(again.code).toBe(1);
-    expect(again.stderr).toContain("already exists");
-    await withDb(async (db) => {
-      expect(await verifyLogin(db.sql, email, "from the environment")).not.toBeNull();
-      const [{ n }] = await db.sql`select count(*)::int as n from workspace_members m join users u on u.id = m.user_id where u.email = ${email}`;
-      expect(n).toBe(0);
-    });
-  }, SLOW);
-
-  test("works whatever SIGNUP says: closed, and invite with accounts already present", async () => {
-    for (const mode of ["closed", "invite"]) {
-      const email = `cli-${mode}-${crypto.randomUUID().slice(0, 8)}@example.com`;
-      const r = await cli(["create-user", "--email", email], { env: { ...targetEnv(), SIGNUP: mode }, input: "a long enough password\n" });
-      expect(r.stderr).toBe("");
+  test(
+    "creates a user and their workspace from stdin's password and prints only the user id",
+    async () => {
+      const email = `cli-${crypto.randomUUID().slice(0, 8)}@example.com`;
+      const r = await cli(["create-user", "--email", email, "--name", "Ada Lovelace", "--workspace=Analytical Engines"], {
+        env: targetEnv(),
+        input: "a long enough password\nignored second line\n",
+      });
+      expect(r.stderr).not.toContain("failed");
       expect(r.code).toBe(0);
-      await withDb(async (db) => expect(await verifyLogin(db.sql, email, "a long enough password")).not.toBeNull());
-    }
-  }, SLOW);
+      const id = r.stdout.trim();
+      expect(id).toMatch(/^[a-z0-9]{20,}$/);
+      expect(r.stdout).toBe(`${id}\n`);
+      await withDb(async (db) => {
+        const user = await verifyLogin(db.sql, email, "a long enough password");
+        expect(user).toMatchObject({ id, email, name: "Ada Lovelace" });
+        const rows = await db.sql`
+        select w.name, m.role from workspace_members m join workspaces w on w.id = m.workspace_id where m.user_id = ${id}`;
+        expect(rows.map((x) => ({ ...x }))).toEqual([{ name: "Analytical Engines", role: "owner" }]);
+      });
+    },
+    SLOW,
+  );
 
-  test("refuses a short password with the signup rule", async () => {
-    const r = await cli(["create-user", "--email", "short@example.com"], { env: targetEnv(), input: "short\n" });
-    expect(r.code).toBe(1);
-    expect(r.stderr.trim()).toBe("perpetuo: password must be at least 10 characters");
-  }, SLOW);
+  test(
+    "takes the password from PERPETUO_PASSWORD before stdin, and refuses the same email again in any case",
+    async () => {
+      const email = `cli-env-${crypto.randomUUID().slice(0, 8)}@example.com`;
+      const r = await cli(["create-user", "--email", email], {
+        env: { ...targetEnv(), PERPETUO_PASSWORD: "from the environment" },
+        input: "from stdin, unused\n",
+      });
+      expect(r.code).toBe(0);
+      const again = await cli(["create-user", "--email", email.toUpperCase()], { env: targetEnv(), input: "0123456789ab\n" });
+      expect(again.code).toBe(1);
+      expect(again.stderr).toContain("already exists");
+      await withDb(async (db) => {
+        expect(await verifyLogin(db.sql, email, "from the environment")).not.toBeNull();
+        const [{ n }] =
+          await db.sql`select count(*)::int as n from workspace_members m join users u on u.id = m.user_id where u.email = ${email}`;
+        expect(n).toBe(0);
+      });
+    },
+    SLOW,
+  );
+
+  test(
+    "works whatever SIGNUP says: closed, and invite with accounts already present",
+    async () => {
+      for (const mode of ["closed", "invite"]) {
+        const email = `cli-${mode}-${crypto.randomUUID().slice(0, 8)}@example.com`;
+        const r = await cli(["create-user", "--email", email], {
+          env: { ...targetEnv(), SIGNUP: mode },
+          input: "a long enough password\n",
+        });
+        expect(r.stderr).toBe("");
+        expect(r.code).toBe(0);
+        await withDb(async (db) => expect(await verifyLogin(db.sql, email, "a long enough password")).not.toBeNull());
+      }
+    },
+    SLOW,
+  );
+
+  test(
+    "refuses a short password with the signup rule",
+    async () => {
+      const r = await cli(["create-user", "--email", "short@example.com"], { env: targetEnv(), input: "short\n" });
+      expect(r.code).toBe(1);
+      expect(r.stderr.trim()).toBe("perpetuo: password must be at least 10 characters");
+    },
+    SLOW,
+  );
 
   test("refuses an invalid email or workspace name before touching the database", async () => {
     // A database nobody could reach: the command must fail on the value, never get that far.
@@ -151,16 +175,24 @@ describe("perpetuo create-user", () => {
     expect(ws.stderr.trim()).toBe("perpetuo: workspace must not be empty");
   });
 
-  test("without PERPETUO_PASSWORD and with nothing on stdin it says how to give one", async () => {
-    const r = await cli(["create-user", "--email", "nopass@example.com"], { env: targetEnv(), input: "" });
-    expect(r.code).toBe(1);
-    expect(r.stderr).toContain("no password given: set PERPETUO_PASSWORD or write it on stdin");
-  }, SLOW);
+  test(
+    "without PERPETUO_PASSWORD and with nothing on stdin it says how to give one",
+    async () => {
+      const r = await cli(["create-user", "--email", "nopass@example.com"], { env: targetEnv(), input: "" });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain("no password given: set PERPETUO_PASSWORD or write it on stdin");
+    },
+    SLOW,
+  );
 });
 
 describe("perpetuo healthcheck", () => {
   function stub(status: number) {
-    return Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: (req) => new Response(new URL(req.url).pathname === "/healthz" ? "{}" : "no", { status }) });
+    return Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      fetch: (req) => new Response(new URL(req.url).pathname === "/healthz" ? "{}" : "no", { status }),
+    });
   }
 
   test("exits 0 when /healthz on 127.0.0.1:$PORT answers 200", async () => {

@@ -12,12 +12,17 @@ afterAll(() => t.close());
 test("concurrent signups and workspace transactions all land exactly once", async () => {
   const users = await Promise.all(Array.from({ length: 25 }, (_, i) => t.signup(`conc${i}@example.com`)));
   const results = await Promise.all(
-    users.flatMap((u, i) => Array.from({ length: 4 }, (_, j) => t.call("POST", "/workspaces", { token: u.token, body: { name: `w${i}-${j}` } }))),
+    users.flatMap((u, i) =>
+      Array.from({ length: 4 }, (_, j) => t.call("POST", "/workspaces", { token: u.token, body: { name: `w${i}-${j}` } })),
+    ),
   );
   expect(results.every((r) => r.status === 201)).toBe(true);
-  const [c] = await t.sql`select (select count(*)::int from workspaces) as w, (select count(*)::int from workspace_members where role = 'owner') as m`;
+  const [c] =
+    await t.sql`select (select count(*)::int from workspaces) as w, (select count(*)::int from workspace_members where role = 'owner') as m`;
   expect(c).toEqual({ w: 100, m: 100 });
-  const dup = await Promise.all(Array.from({ length: 10 }, () => t.call("POST", "/auth/signup", { body: { email: "race@example.com", password: "0123456789" } })));
+  const dup = await Promise.all(
+    Array.from({ length: 10 }, () => t.call("POST", "/auth/signup", { body: { email: "race@example.com", password: "0123456789" } })),
+  );
   expect(dup.filter((r) => r.status === 201).length).toBe(1);
   expect(dup.filter((r) => r.status === 400 && r.body.error.code === "signup_failed").length).toBe(9);
 });

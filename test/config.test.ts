@@ -10,14 +10,23 @@ describe("configuration", () => {
   test("defaults apply when nothing is set", () => {
     const dir = tmp();
     const c = loadConfig({ DATA_DIR: dir });
-    expect(c).toMatchObject({ port: 8080, host: "0.0.0.0", databaseUrl: null, logLevel: "info", production: false, publicUrl: "http://localhost:8080" });
+    expect(c).toMatchObject({
+      port: 8080,
+      host: "0.0.0.0",
+      databaseUrl: null,
+      logLevel: "info",
+      production: false,
+      publicUrl: "http://localhost:8080",
+    });
     expect(c.dataDir).toBe(dir);
   });
 
   test("shutdown and log queue bounds default to 20 s, 10,000 records and 1 GiB, and can be set", () => {
     const dir = tmp();
     expect(loadConfig({ DATA_DIR: dir })).toMatchObject({ shutdownTimeoutMs: 20_000, logQueueMax: 10_000, logSpoolMaxBytes: 1024 ** 3 });
-    expect(loadConfig({ DATA_DIR: dir, SHUTDOWN_TIMEOUT_MS: "5000", LOG_QUEUE_MAX: "50000", LOG_SPOOL_MAX_BYTES: "104857600" })).toMatchObject({
+    expect(
+      loadConfig({ DATA_DIR: dir, SHUTDOWN_TIMEOUT_MS: "5000", LOG_QUEUE_MAX: "50000", LOG_SPOOL_MAX_BYTES: "104857600" }),
+    ).toMatchObject({
       shutdownTimeoutMs: 5_000,
       logQueueMax: 50_000,
       logSpoolMaxBytes: 104_857_600,
@@ -81,14 +90,20 @@ describe("configuration", () => {
   });
 
   test.each(["proxy.internal", "10.0.0.0/33", "::1/129", "10.0.0.1/8/8", "10.0.0.0/x"])("TRUSTED_PROXIES=%s stops start-up", (value) => {
-    expect(() => parseEnv({ TRUSTED_PROXIES: value })).toThrow("invalid configuration: TRUSTED_PROXIES must be IP addresses or CIDR ranges");
+    expect(() => parseEnv({ TRUSTED_PROXIES: value })).toThrow(
+      "invalid configuration: TRUSTED_PROXIES must be IP addresses or CIDR ranges",
+    );
   });
 
   test("PASSWORD_HASH_CONCURRENCY defaults to 2 and takes 1-64", () => {
     expect(loadConfig({ DATA_DIR: tmp() }).passwordHashConcurrency).toBe(2);
     expect(loadConfig({ DATA_DIR: tmp(), PASSWORD_HASH_CONCURRENCY: "4" }).passwordHashConcurrency).toBe(4);
-    expect(() => parseEnv({ PASSWORD_HASH_CONCURRENCY: "0" })).toThrow("invalid configuration: PASSWORD_HASH_CONCURRENCY must be between 1 and 64");
-    expect(() => parseEnv({ PASSWORD_HASH_CONCURRENCY: "many" })).toThrow("invalid configuration: PASSWORD_HASH_CONCURRENCY must be a whole number");
+    expect(() => parseEnv({ PASSWORD_HASH_CONCURRENCY: "0" })).toThrow(
+      "invalid configuration: PASSWORD_HASH_CONCURRENCY must be between 1 and 64",
+    );
+    expect(() => parseEnv({ PASSWORD_HASH_CONCURRENCY: "many" })).toThrow(
+      "invalid configuration: PASSWORD_HASH_CONCURRENCY must be a whole number",
+    );
   });
 
   test("SIGNUP defaults to invite and accepts open, invite and closed", () => {

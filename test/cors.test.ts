@@ -25,10 +25,19 @@ function post(h: GatewayHarness, path: string, origin: string, body: unknown, ke
 
 describe("configuration", () => {
   test("CORS_ORIGINS takes exact origins or * alone", () => {
-    expect(parseEnv({ CORS_ORIGINS: "https://a.example.com, http://localhost:5173" }).CORS_ORIGINS).toEqual(["https://a.example.com", "http://localhost:5173"]);
+    expect(parseEnv({ CORS_ORIGINS: "https://a.example.com, http://localhost:5173" }).CORS_ORIGINS).toEqual([
+      "https://a.example.com",
+      "http://localhost:5173",
+    ]);
     expect(parseEnv({ CORS_ORIGINS: "*" }).CORS_ORIGINS).toEqual(["*"]);
     expect(parseEnv({}).CORS_ORIGINS).toBeUndefined();
-    for (const bad of ["https://a.example.com/path", "a.example.com", "ftp://a.example.com", "*,https://a.example.com", "https://a.example.com/"]) {
+    for (const bad of [
+      "https://a.example.com/path",
+      "a.example.com",
+      "ftp://a.example.com",
+      "*,https://a.example.com",
+      "https://a.example.com/",
+    ]) {
       expect(() => parseEnv({ CORS_ORIGINS: bad })).toThrow(/CORS_ORIGINS/);
     }
   });
@@ -96,7 +105,10 @@ describe("CORS_ORIGINS with one origin", () => {
     expect(pre.status).toBe(204);
     expect(pre.headers.get("access-control-allow-origin")).toBe(APP);
     expect(pre.headers.get("access-control-allow-methods")).toContain("POST");
-    const allowed = pre.headers.get("access-control-allow-headers")!.split(",").map((s) => s.trim());
+    const allowed = pre.headers
+      .get("access-control-allow-headers")!
+      .split(",")
+      .map((s) => s.trim());
     for (const k of [...asked, "x-request-id"]) expect(allowed).toContain(k);
     expect(Number(pre.headers.get("access-control-max-age"))).toBeGreaterThan(0);
     expect(pre.headers.get("vary")).toContain("Origin");
@@ -124,7 +136,10 @@ describe("CORS_ORIGINS with one origin", () => {
     // Clients that put the key in x-api-key (as Anthropic's API expects) are allowed too.
     const pre = await preflight(h, "/v1/messages", APP, [...asked, "x-api-key"].join(", "));
     expect(pre.status).toBe(204);
-    const allowed = pre.headers.get("access-control-allow-headers")!.split(",").map((s) => s.trim());
+    const allowed = pre.headers
+      .get("access-control-allow-headers")!
+      .split(",")
+      .map((s) => s.trim());
     for (const k of [...asked, "x-api-key"]) expect(allowed).toContain(k);
   });
 
@@ -134,17 +149,28 @@ describe("CORS_ORIGINS with one origin", () => {
     expect(ok.headers.get("access-control-allow-origin")).toBe(APP);
     expect(ok.headers.get("vary")).toContain("Origin");
     const exposed = ok.headers.get("access-control-expose-headers")!;
-    for (const hname of ["x-request-id", "x-perpetuo-provider", "x-perpetuo-attempts", "x-perpetuo-cost", "x-ratelimit-remaining-requests"]) expect(exposed).toContain(hname);
+    for (const hname of ["x-request-id", "x-perpetuo-provider", "x-perpetuo-attempts", "x-perpetuo-cost", "x-ratelimit-remaining-requests"])
+      expect(exposed).toContain(hname);
     await ok.text();
 
-    const stream = await post(h, "/v1/chat/completions", APP, { model: "gpt-4o-mini", stream: true, messages: [{ role: "user", content: "x" }] });
+    const stream = await post(h, "/v1/chat/completions", APP, {
+      model: "gpt-4o-mini",
+      stream: true,
+      messages: [{ role: "user", content: "x" }],
+    });
     expect(stream.headers.get("content-type")).toStartWith("text/event-stream");
     expect(stream.headers.get("access-control-allow-origin")).toBe(APP);
     expect(await stream.text()).toContain("[DONE]");
 
     const errors = [
       await post(h, "/v1/chat/completions", APP, { model: "gpt-4o-mini", messages: [] }),
-      await post(h, "/v1/chat/completions", APP, { model: "gpt-4o-mini", messages: [{ role: "user", content: "x" }] }, "prp_not_a_real_key"),
+      await post(
+        h,
+        "/v1/chat/completions",
+        APP,
+        { model: "gpt-4o-mini", messages: [{ role: "user", content: "x" }] },
+        "prp_not_a_real_key",
+      ),
       await post(h, "/v1/chat/completions", APP, { model: "unknown-model", messages: [{ role: "user", content: "x" }] }),
       await post(h, "/v1/no-such-route", APP, {}),
     ];

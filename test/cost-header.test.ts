@@ -25,8 +25,13 @@ describe("x-perpetuo-cost on chat answers", () => {
   afterAll(() => h.close());
 
   test("a non-streamed answer with a known price carries its cost, the same as the log row", async () => {
-    const { data, response } = await h.client().chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content: "price me" }] }).withResponse();
-    const want = formatCost(costFor(data.model, { prompt_tokens: data.usage!.prompt_tokens, completion_tokens: data.usage!.completion_tokens }));
+    const { data, response } = await h
+      .client()
+      .chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content: "price me" }] })
+      .withResponse();
+    const want = formatCost(
+      costFor(data.model, { prompt_tokens: data.usage!.prompt_tokens, completion_tokens: data.usage!.completion_tokens }),
+    );
     expect(want).not.toBeNull();
     expect(response.headers.get("x-perpetuo-cost")).toBe(want);
     await h.t.deps.logQueue.flush();
@@ -36,7 +41,10 @@ describe("x-perpetuo-cost on chat answers", () => {
   });
 
   test("an unknown price sends no header", async () => {
-    const { response } = await h.client().chat.completions.create({ model: "unpriced-model", messages: [{ role: "user", content: "x" }] }).withResponse();
+    const { response } = await h
+      .client()
+      .chat.completions.create({ model: "unpriced-model", messages: [{ role: "user", content: "x" }] })
+      .withResponse();
     expect(response.status).toBe(200);
     expect(response.headers.get("x-perpetuo-cost")).toBeNull();
   });

@@ -7,7 +7,16 @@ import { insertLogs, toRow } from "../src/telemetry/log-queue.ts";
 import { embeddedTemplate } from "./support/db.ts";
 import { makeRecord } from "./support/logs.ts";
 import { startMockUpstream, type MockUpstream } from "./support/mock-upstreams.ts";
-import { apiClient, chat, pgBinaries, pgServer, privateDatabase, startPgServer, startServer, type ServerProcess } from "./support/processes.ts";
+import {
+  apiClient,
+  chat,
+  pgBinaries,
+  pgServer,
+  privateDatabase,
+  startPgServer,
+  startServer,
+  type ServerProcess,
+} from "./support/processes.ts";
 
 // What a crash does to the request logs, with real `serve` processes: SIGKILL under load, a
 // restart, a spool left behind, PostgreSQL going away under load. Afterwards nothing is corrupt
@@ -60,7 +69,10 @@ async function target(url = serverUrl) {
 async function provision(s: ServerProcess, providerKey: string) {
   const api = apiClient(s.base);
   const up = await mock(providerKey);
-  const { token } = await api("POST", "/auth/signup", { email: `crash-${crypto.randomUUID().slice(0, 8)}@example.com`, password: "crash recovery pw" });
+  const { token } = await api("POST", "/auth/signup", {
+    email: `crash-${crypto.randomUUID().slice(0, 8)}@example.com`,
+    password: "crash recovery pw",
+  });
   const ws = await api("POST", "/workspaces", { name: "crash" }, token);
   await api("POST", `/workspaces/${ws.id}/providers`, { name: "up", type: "openai", base_url: up.url, api_key: providerKey }, token);
   const key = await api("POST", `/workspaces/${ws.id}/api-keys`, { name: "load" }, token);
@@ -112,7 +124,9 @@ async function audit(db: Database, keyId: string) {
   expect(totals.counted).toBe(totals.logs);
   expect(totals.counted_prompt).toBe(totals.logged_prompt);
   expect(totals.counted_completion).toBe(totals.logged_completion);
-  const rows = await sql<{ request_id: string; n: number }[]>`select request_id, count(*)::int as n from request_logs where api_key_id = ${keyId} group by 1`;
+  const rows = await sql<
+    { request_id: string; n: number }[]
+  >`select request_id, count(*)::int as n from request_logs where api_key_id = ${keyId} group by 1`;
   expect(rows.filter((r) => r.n > 1)).toEqual([]);
   return new Set(rows.map((r) => r.request_id));
 }
@@ -137,12 +151,16 @@ test(`SIGKILL under load, and again during a spool replay (${mode}): nothing cor
   // 2. The leftovers of a crash during a spool write: 3,000 spooled records, of which the first
   // 600 had already been committed (the crash came after the write, before the spool was
   // deleted), and a last line cut short mid-write.
-  const records = Array.from({ length: 3000 }, (_, i) => makeRecord(workspaceId, { api_key_id: keyId, request_id: `spooled-${i}`, provider_id: null }));
+  const records = Array.from({ length: 3000 }, (_, i) =>
+    makeRecord(workspaceId, { api_key_id: keyId, request_id: `spooled-${i}`, provider_id: null }),
+  );
   const db = await t.open();
   try {
     const stored = await audit(db, keyId);
     const lost = before.answered.filter((id) => !stored.has(id));
-    console.log(`crash recovery (${mode}): ${before.answered.length} requests answered before SIGKILL, ${lost.length} of their rows lost (held in memory), ${after.answered.length} after the restart, none lost`);
+    console.log(
+      `crash recovery (${mode}): ${before.answered.length} requests answered before SIGKILL, ${lost.length} of their rows lost (held in memory), ${after.answered.length} after the restart, none lost`,
+    );
     // README: what a SIGKILL can lose is what was still in memory, at most 10,000 records.
     expect(lost.length).toBeLessThanOrEqual(Math.min(10_000, before.answered.length));
     // After the restart a clean shutdown loses nothing.
@@ -162,7 +180,9 @@ test(`SIGKILL under load, and again during a spool replay (${mode}): nothing cor
   const last = await t.start();
   await spoolReplayed(t.spoolDir, last);
   expect(await last.kill("SIGTERM")).toBe(0);
-  console.log(`crash recovery (${mode}): spool of ${records.length} records (600 already stored) ${spoolSurvivedKill ? "still pending after the SIGKILL during its replay" : "replayed before the SIGKILL"}; replayed once`);
+  console.log(
+    `crash recovery (${mode}): spool of ${records.length} records (600 already stored) ${spoolSurvivedKill ? "still pending after the SIGKILL during its replay" : "replayed before the SIGKILL"}; replayed once`,
+  );
 
   const again = await t.open();
   try {
@@ -189,40 +209,49 @@ async function spoolReplayed(spoolDir: string, server: ServerProcess) {
 // exactly once. It needs a PostgreSQL server of its own to stop (always in CI), and runs in the
 // suite's PostgreSQL pass only (it is the same test in the embedded pass).
 const pgRestart = pgBinaries && !!serverUrl;
-if (!pgRestart) console.warn(`crash-recovery.test.ts: the PostgreSQL restart case is skipped: ${pgBinaries ? "it runs when DATABASE_URL is set" : "no PostgreSQL server binaries"}`);
-test.if(pgRestart)("PostgreSQL stopped under load: requests still answered, and after it is back each is logged once", async () => {
-  const pg = await startPgServer();
-  cleanups.push(() => pgServer("stop", pg.dir).then(() => {}));
-  const t = await target(pg.url);
-  const first = await t.start();
-  const { key, keyId } = await provision(first, "sk-crash-pgdown-0123456789");
+if (!pgRestart)
+  console.warn(
+    `crash-recovery.test.ts: the PostgreSQL restart case is skipped: ${pgBinaries ? "it runs when DATABASE_URL is set" : "no PostgreSQL server binaries"}`,
+  );
+test.if(pgRestart)(
+  "PostgreSQL stopped under load: requests still answered, and after it is back each is logged once",
+  async () => {
+    const pg = await startPgServer();
+    cleanups.push(() => pgServer("stop", pg.dir).then(() => {}));
+    const t = await target(pg.url);
+    const first = await t.start();
+    const { key, keyId } = await provision(first, "sk-crash-pgdown-0123456789");
 
-  const traffic = load(first.base, key, "pg");
-  await traffic.until(150);
-  await pgServer("down", pg.dir);
-  const whileDown = traffic.answered.length;
-  await traffic.until(whileDown + 600);
-  const answeredWhileDown = traffic.answered.length - whileDown;
-  await traffic.stop();
-  // With the database still away, a SIGTERM keeps every record (in the spool).
-  expect(await first.kill("SIGTERM")).toBe(0);
-  expect(existsSync(join(t.spoolDir, "current.ndjson"))).toBe(true);
+    const traffic = load(first.base, key, "pg");
+    await traffic.until(150);
+    await pgServer("down", pg.dir);
+    const whileDown = traffic.answered.length;
+    await traffic.until(whileDown + 600);
+    const answeredWhileDown = traffic.answered.length - whileDown;
+    await traffic.stop();
+    // With the database still away, a SIGTERM keeps every record (in the spool).
+    expect(await first.kill("SIGTERM")).toBe(0);
+    expect(existsSync(join(t.spoolDir, "current.ndjson"))).toBe(true);
 
-  await pgServer("up", pg.dir);
-  const second = await t.start();
-  const more = load(second.base, key, "pg-back");
-  await more.until(100);
-  await more.stop();
-  await spoolReplayed(t.spoolDir, second);
-  expect(await second.kill("SIGTERM")).toBe(0);
+    await pgServer("up", pg.dir);
+    const second = await t.start();
+    const more = load(second.base, key, "pg-back");
+    await more.until(100);
+    await more.stop();
+    await spoolReplayed(t.spoolDir, second);
+    expect(await second.kill("SIGTERM")).toBe(0);
 
-  const db = await t.open();
-  try {
-    const stored = await audit(db, keyId);
-    const answered = [...traffic.answered, ...more.answered];
-    expect(answered.filter((id) => !stored.has(id))).toEqual([]);
-    console.log(`crash recovery: ${answeredWhileDown} requests answered while PostgreSQL was down, ${answered.length} in all, every one logged once`);
-  } finally {
-    await db.close();
-  }
-}, 240_000);
+    const db = await t.open();
+    try {
+      const stored = await audit(db, keyId);
+      const answered = [...traffic.answered, ...more.answered];
+      expect(answered.filter((id) => !stored.has(id))).toEqual([]);
+      console.log(
+        `crash recovery: ${answeredWhileDown} requests answered while PostgreSQL was down, ${answered.length} in all, every one logged once`,
+      );
+    } finally {
+      await db.close();
+    }
+  },
+  240_000,
+);

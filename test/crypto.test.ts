@@ -38,10 +38,16 @@ describe("AES-256-GCM seal/unseal", () => {
 
   test.each([
     ["the first ciphertext byte", (s: { ciphertext: Buffer; nonce: Buffer }) => ({ ...s, ciphertext: flip(s.ciphertext, 0) })],
-    ["the last body byte", (s: { ciphertext: Buffer; nonce: Buffer }) => ({ ...s, ciphertext: flip(s.ciphertext, s.ciphertext.length - 17) })],
+    [
+      "the last body byte",
+      (s: { ciphertext: Buffer; nonce: Buffer }) => ({ ...s, ciphertext: flip(s.ciphertext, s.ciphertext.length - 17) }),
+    ],
     ["a tag byte", (s: { ciphertext: Buffer; nonce: Buffer }) => ({ ...s, ciphertext: flip(s.ciphertext, s.ciphertext.length - 1) })],
     ["a nonce byte", (s: { ciphertext: Buffer; nonce: Buffer }) => ({ ...s, nonce: flip(s.nonce, 5) })],
-    ["a truncated tag", (s: { ciphertext: Buffer; nonce: Buffer }) => ({ ...s, ciphertext: s.ciphertext.subarray(0, s.ciphertext.length - 1) })],
+    [
+      "a truncated tag",
+      (s: { ciphertext: Buffer; nonce: Buffer }) => ({ ...s, ciphertext: s.ciphertext.subarray(0, s.ciphertext.length - 1) }),
+    ],
     ["a short nonce", (s: { ciphertext: Buffer; nonce: Buffer }) => ({ ...s, nonce: s.nonce.subarray(0, 8) })],
   ])("a flipped or cut %s makes decryption throw", (_what, tamper) => {
     const sealed = seal(key, KEY, "row-1");

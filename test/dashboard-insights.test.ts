@@ -41,7 +41,16 @@ beforeAll(async () => {
     provider_id: "prov_dead",
     provider_name: "Dead relay",
     attempts: [
-      { provider_id: "prov_dead", provider_name: "Dead relay", provider_type: "openai", model: "m", status: 503, error_class: "overloaded", message: null, latency_ms: 40 },
+      {
+        provider_id: "prov_dead",
+        provider_name: "Dead relay",
+        provider_type: "openai",
+        model: "m",
+        status: 503,
+        error_class: "overloaded",
+        message: null,
+        latency_ms: 40,
+      },
     ],
   });
   await store(recent, old, failing);

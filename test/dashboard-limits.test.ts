@@ -105,8 +105,16 @@ describe("keys page", () => {
       tags: "team:search, env:prod",
     });
     expect(r.status).toBe(201);
-    const [row] = await t.sql`select rpm_limit, tpm_limit, budget_usd::float8 as budget, budget_period, allowed_models, tags from api_keys where workspace_id = ${w.id}`;
-    expect(row).toEqual({ rpm_limit: 60, tpm_limit: 90000, budget: 12.5, budget_period: "day", allowed_models: ["gpt-4o*", "claude-*", "gemini-2.5-flash"], tags: ["team:search", "env:prod"] });
+    const [row] =
+      await t.sql`select rpm_limit, tpm_limit, budget_usd::float8 as budget, budget_period, allowed_models, tags from api_keys where workspace_id = ${w.id}`;
+    expect(row).toEqual({
+      rpm_limit: 60,
+      tpm_limit: 90000,
+      budget: 12.5,
+      budget_period: "day",
+      allowed_models: ["gpt-4o*", "claude-*", "gemini-2.5-flash"],
+      tags: ["team:search", "env:prod"],
+    });
     expect(r.text).toContain("60 requests/min");
     expect(r.text).toContain("90,000 tokens/min");
     expect(r.text).toContain('<span class="chip chip-tag">team:search</span>');
@@ -115,7 +123,17 @@ describe("keys page", () => {
 
   test("invalid limits come back inline (422) with the values kept and the Limits section open", async () => {
     const w = await withWorkspace();
-    const r = await w.c.post(`${w.base}/keys`, { _csrf: w.csrf, name: "bad", expires: "", ...EMPTY, rpm_limit: "0", tpm_limit: "lots", budget_usd: "-3", allowed_models: "gpt 4o", tags: "x".repeat(65) });
+    const r = await w.c.post(`${w.base}/keys`, {
+      _csrf: w.csrf,
+      name: "bad",
+      expires: "",
+      ...EMPTY,
+      rpm_limit: "0",
+      tpm_limit: "lots",
+      budget_usd: "-3",
+      allowed_models: "gpt 4o",
+      tags: "x".repeat(65),
+    });
     expect(r.status).toBe(422);
     expect(r.text).toMatch(/<details class="limits-details" open/);
     expect(fieldError(r.text, "f-rpm_limit")).toBe("Must be a whole number of at least 1; leave empty for no limit.");
@@ -129,7 +147,11 @@ describe("keys page", () => {
 
   test("an amount without a period is refused at the period field, also for htmx (a fragment)", async () => {
     const w = await withWorkspace();
-    const r = await w.c.post(`${w.base}/keys`, { _csrf: w.csrf, name: "half", expires: "", ...EMPTY, budget_usd: "5", budget_period: "" }, true);
+    const r = await w.c.post(
+      `${w.base}/keys`,
+      { _csrf: w.csrf, name: "half", expires: "", ...EMPTY, budget_usd: "5", budget_period: "" },
+      true,
+    );
     expect(r.status).toBe(422);
     expect(r.text).not.toContain("<html");
     expect(fieldError(r.text, "f-budget_period")).toBe("Choose a period for the budget.");
@@ -167,7 +189,14 @@ describe("keys page", () => {
     const w = await withWorkspace();
     const evilTag = `<script>alert("t")</script>`;
     const evilModel = `<img/src=x/onerror=alert(1)>`;
-    const r = await w.c.post(`${w.base}/keys`, { _csrf: w.csrf, name: "xss", expires: "", ...EMPTY, allowed_models: evilModel, tags: evilTag });
+    const r = await w.c.post(`${w.base}/keys`, {
+      _csrf: w.csrf,
+      name: "xss",
+      expires: "",
+      ...EMPTY,
+      allowed_models: evilModel,
+      tags: evilTag,
+    });
     expect(r.status).toBe(201);
     const id = await keyIdByName(w.id, "xss");
     for (const html of [(await w.c.get(`${w.base}/keys`)).text, (await w.c.get(`${w.base}/keys/${id}/edit`)).text]) {
@@ -177,7 +206,9 @@ describe("keys page", () => {
       expect(outsideAttributes(html)).not.toContain(evilModel);
       expect(html).toContain("&lt;img/src=x/onerror=alert(1)&gt;");
     }
-    expect((await w.c.get(`${w.base}/keys`)).text).toContain('<span class="chip chip-tag">&lt;script&gt;alert(&quot;t&quot;)&lt;/script&gt;</span>');
+    expect((await w.c.get(`${w.base}/keys`)).text).toContain(
+      '<span class="chip chip-tag">&lt;script&gt;alert(&quot;t&quot;)&lt;/script&gt;</span>',
+    );
   });
 });
 
@@ -192,12 +223,29 @@ describe("editing a key", () => {
     expect(page.text).toContain('name="rpm_limit" type="number" value="5"');
     expect(page.text).toContain('value="a, b"');
     events.length = 0;
-    const r = await w.c.post(`${w.base}/keys/${id}`, { _csrf: w.csrf, name: "renamed", ...EMPTY, tpm_limit: "777", budget_usd: "3", budget_period: "day", allowed_models: "gpt-4o-mini" });
+    const r = await w.c.post(`${w.base}/keys/${id}`, {
+      _csrf: w.csrf,
+      name: "renamed",
+      ...EMPTY,
+      tpm_limit: "777",
+      budget_usd: "3",
+      budget_period: "day",
+      allowed_models: "gpt-4o-mini",
+    });
     expect(r.status).toBe(303);
     expect(r.location).toBe(`${w.base}/keys?done=saved`);
-    const [row] = await t.sql`select name, rpm_limit, tpm_limit, budget_usd::float8 as budget, budget_period, allowed_models, tags from api_keys where id = ${id}`;
+    const [row] =
+      await t.sql`select name, rpm_limit, tpm_limit, budget_usd::float8 as budget, budget_period, allowed_models, tags from api_keys where id = ${id}`;
     // An emptied field clears its limit.
-    expect(row).toEqual({ name: "renamed", rpm_limit: null, tpm_limit: 777, budget: 3, budget_period: "day", allowed_models: ["gpt-4o-mini"], tags: [] });
+    expect(row).toEqual({
+      name: "renamed",
+      rpm_limit: null,
+      tpm_limit: 777,
+      budget: 3,
+      budget_period: "day",
+      allowed_models: ["gpt-4o-mini"],
+      tags: [],
+    });
     expect(events).toEqual([{ type: "api_key", workspace_id: w.id, key_hash }]);
     expect(key_hash).not.toBe(hashApiKey("anything"));
     const list = await w.c.get(`${w.base}/keys?done=saved`);
@@ -248,7 +296,13 @@ describe("workspace limits on the settings page", () => {
     expect(page.text).toContain("Workspace limits and budget");
     expect(page.text).toContain("Spent this month: $3.00 (no budget).");
     events.length = 0;
-    const r = await w.c.post(`${w.base}/settings/limits`, { _csrf: w.csrf, rpm_limit: "1000", tpm_limit: "", budget_usd: "4", budget_period: "month" });
+    const r = await w.c.post(`${w.base}/settings/limits`, {
+      _csrf: w.csrf,
+      rpm_limit: "1000",
+      tpm_limit: "",
+      budget_usd: "4",
+      budget_period: "month",
+    });
     expect(r.status).toBe(303);
     expect(r.location).toBe(`${w.base}/settings?saved=limits#limits`);
     expect(events).toEqual([{ type: "workspace", workspace_id: w.id }]);
@@ -262,7 +316,13 @@ describe("workspace limits on the settings page", () => {
 
   test("bad values come back inline (422) and change nothing; a member sees the form disabled and may not post", async () => {
     const w = await withWorkspace();
-    const r = await w.c.post(`${w.base}/settings/limits`, { _csrf: w.csrf, rpm_limit: "-1", tpm_limit: "", budget_usd: "abc", budget_period: "month" });
+    const r = await w.c.post(`${w.base}/settings/limits`, {
+      _csrf: w.csrf,
+      rpm_limit: "-1",
+      tpm_limit: "",
+      budget_usd: "abc",
+      budget_period: "month",
+    });
     expect(r.status).toBe(422);
     expect(fieldError(r.text, "ws-rpm_limit")).toContain("whole number");
     expect(fieldError(r.text, "ws-budget_usd")).toContain("US dollars");
@@ -279,7 +339,14 @@ describe("workspace limits on the settings page", () => {
 describe("usage and logs", () => {
   test("usage has a By key table with each key's budget meter", async () => {
     const w = await withWorkspace();
-    await w.c.post(`${w.base}/keys`, { _csrf: w.csrf, name: "<b>metered</b>", expires: "", ...EMPTY, budget_usd: "2", budget_period: "day" });
+    await w.c.post(`${w.base}/keys`, {
+      _csrf: w.csrf,
+      name: "<b>metered</b>",
+      expires: "",
+      ...EMPTY,
+      budget_usd: "2",
+      budget_period: "day",
+    });
     const id = await keyIdByName(w.id, "<b>metered</b>");
     await t.sql`insert into usage_key_daily (workspace_id, day, api_key_id, requests, errors, prompt_tokens, completion_tokens, cost_usd) values (${w.id}, ${today()}::date, ${id}, 8, 2, 1234, 56, 0.5)`;
     await t.sql`insert into usage_key_daily (workspace_id, day, api_key_id, requests, cost_usd) values (${w.id}, ${today()}::date, 'deleted-key-id', 1, 0.01)`;
@@ -305,7 +372,7 @@ describe("usage and logs", () => {
     await t.deps.logQueue.flush();
     await t.sql`update request_logs set tags = ${t.sql.array(["team:search", "<u>x</u>"])}::text[] where id = ${tagged.id}`;
     const all = await w.c.get(`${w.base}/logs`);
-    expect(all.text).toContain("role=\"columnheader\">Key</th>");
+    expect(all.text).toContain('role="columnheader">Key</th>');
     expect(all.text).toContain("<span>&lt;i&gt;search&lt;/i&gt;</span>");
     expect(outsideAttributes(all.text)).not.toContain("<i>search</i>");
     expect(all.text).toContain('<span class="chip chip-tag">&lt;u&gt;x&lt;/u&gt;</span>');
@@ -316,7 +383,9 @@ describe("usage and logs", () => {
     expect(filtered.text).not.toContain("plain-model");
     expect(filtered.text).toContain('name="tag" type="text" value="team:search"');
     const detail = await w.c.get(`${w.base}/logs/${tagged.id}`);
-    expect(detail.text).toMatch(/<dt>Tags<\/dt><dd><span class="tags"><span class="chip chip-tag">team:search<\/span><span class="chip chip-tag">&lt;u&gt;x&lt;\/u&gt;<\/span>/);
+    expect(detail.text).toMatch(
+      /<dt>Tags<\/dt><dd><span class="tags"><span class="chip chip-tag">team:search<\/span><span class="chip chip-tag">&lt;u&gt;x&lt;\/u&gt;<\/span>/,
+    );
     await w.c.post(`${w.base}/keys/${id}/delete`, { _csrf: w.csrf });
     const orphan = await w.c.get(`${w.base}/logs/${tagged.id}`);
     expect(orphan.text).toContain("<dt>API key</dt><dd>(deleted key)</dd>");

@@ -15,7 +15,13 @@ import { CONTENT_SECURITY_POLICY } from "../src/dashboard/security.ts";
 import type { RequestRecord } from "../src/telemetry/types.ts";
 import { testApp, type TestApp } from "./support/app.ts";
 import { startMockUpstream, type MockUpstream } from "./support/mock-upstreams.ts";
-import { Client as DashboardClient, csrfIn, expectHtml, signedIn as signedInTo, withWorkspace as workspaceIn } from "./support/dashboard-client.ts";
+import {
+  Client as DashboardClient,
+  csrfIn,
+  expectHtml,
+  signedIn as signedInTo,
+  withWorkspace as workspaceIn,
+} from "./support/dashboard-client.ts";
 
 let t: TestApp;
 let upstream: MockUpstream;
@@ -79,14 +85,18 @@ describe("static files", () => {
     }
   });
 
-  test.each(["/public/nope.js", "/public/../package.json", "/public/%2e%2e/package.json", "/public/..%2fpackage.json", "/public/", "/public/app.css/x"])(
-    "answers 404 to %s",
-    async (path) => {
-      const r = await new Client().get(path);
-      expect(r.status).toBe(404);
-      expect(r.text).not.toContain("perpetuo");
-    },
-  );
+  test.each([
+    "/public/nope.js",
+    "/public/../package.json",
+    "/public/%2e%2e/package.json",
+    "/public/..%2fpackage.json",
+    "/public/",
+    "/public/app.css/x",
+  ])("answers 404 to %s", async (path) => {
+    const r = await new Client().get(path);
+    expect(r.status).toBe(404);
+    expect(r.text).not.toContain("perpetuo");
+  });
 });
 
 describe("signing in", () => {
@@ -140,7 +150,12 @@ describe("signing in", () => {
     const { email } = await signedIn();
     const c = new Client();
     const page = await c.get("/login");
-    const r = await c.post("/login", { _csrf: csrfIn(page.text), email, password: "correct horse battery", next: "/app/w/xyz/logs?status=error" });
+    const r = await c.post("/login", {
+      _csrf: csrfIn(page.text),
+      email,
+      password: "correct horse battery",
+      next: "/app/w/xyz/logs?status=error",
+    });
     expect(r.status).toBe(303);
     expect(r.location).toBe("/app/w/xyz/logs?status=error");
     const cookie = r.headers.getSetCookie().find((x) => x.startsWith("perpetuo_session="))!;
@@ -156,7 +171,11 @@ describe("signing in", () => {
     const { email } = await signedIn();
     for (let i = 0; i < 5; i++) {
       const r = await t.app.handle(
-        new Request("http://localhost/auth/login", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email, password: "wrong password" }) }),
+        new Request("http://localhost/auth/login", {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ email, password: "wrong password" }),
+        }),
       );
       expect(r.status).toBe(401);
     }
@@ -197,7 +216,12 @@ describe("signing in", () => {
 
   test("sign-up errors appear next to their fields with the values kept, status 422", async () => {
     const c = new Client();
-    const r = await c.post("/signup", { _csrf: csrfIn((await c.get("/signup")).text), email: "not-an-email", name: "Grace", password: "short" });
+    const r = await c.post("/signup", {
+      _csrf: csrfIn((await c.get("/signup")).text),
+      email: "not-an-email",
+      name: "Grace",
+      password: "short",
+    });
     expectHtml(r, 422);
     expect(r.text).toMatch(/id="f-email-error"[^>]*>Must be a valid email address\./);
     expect(r.text).toMatch(/id="f-password-error"[^>]*>Must be at least 10 characters\./);
@@ -210,7 +234,11 @@ describe("signing in", () => {
   test("signing up with a registered email gets a generic refusal that does not confirm the account (400)", async () => {
     const { email } = await signedIn();
     const c = new Client();
-    const r = await c.post("/signup", { _csrf: csrfIn((await c.get("/signup")).text), email: email.toUpperCase(), password: "correct horse battery" });
+    const r = await c.post("/signup", {
+      _csrf: csrfIn((await c.get("/signup")).text),
+      email: email.toUpperCase(),
+      password: "correct horse battery",
+    });
     expectHtml(r, 400);
     expect(r.text).toContain("We could not create an account with these details. If you already have one, log in.");
     expect(r.text).not.toMatch(/already exists|taken/i);
@@ -257,7 +285,9 @@ describe("workspaces page", () => {
     expect(frag.text).not.toContain("<script");
 
     // Back/forward: htmx restores history by asking for the whole body.
-    const restore = await c.get("/app", { headers: { "hx-request": "true", "hx-request-type": "full", "hx-history-restore-request": "true" } });
+    const restore = await c.get("/app", {
+      headers: { "hx-request": "true", "hx-request-type": "full", "hx-history-restore-request": "true" },
+    });
     expect(restore.text).toStartWith("<!doctype html>");
   });
 
@@ -355,7 +385,12 @@ describe("membership", () => {
   });
 
   test("posting to another user's workspace is a 404 and changes nothing", async () => {
-    const r = await stranger.c.post(`${owner.base}/settings`, { _csrf: stranger.csrf, name: "Hijacked", retention_days: "1", log_content: "on" });
+    const r = await stranger.c.post(`${owner.base}/settings`, {
+      _csrf: stranger.csrf,
+      name: "Hijacked",
+      retention_days: "1",
+      log_content: "on",
+    });
     expectHtml(r, 404);
     expect((await owner.c.get(`${owner.base}/settings`)).text).toContain('value="Private"');
   });
@@ -410,7 +445,9 @@ describe("errors", () => {
     expect(html).not.toContain("secret_table");
     expect(t.logs.slice(before).join("\n")).toContain(ref);
     // Outside the dashboard the JSON renderer stays in charge.
-    expect(dashboardError(t.deps, { code: "UNKNOWN", error: new Error("x"), request: new Request("http://localhost/v1/models") })).toBeNull();
+    expect(
+      dashboardError(t.deps, { code: "UNKNOWN", error: new Error("x"), request: new Request("http://localhost/v1/models") }),
+    ).toBeNull();
   });
 
   test("the JSON API keeps its JSON errors and gets the security headers too", async () => {
@@ -501,7 +538,8 @@ describe("providers", () => {
     const w = await withProviders();
     const r = await w.c.get(`${w.base}/providers/new?type=openai_compatible`);
     expectHtml(r);
-    for (const label of ["OpenAI", "Anthropic", "Google Gemini", "Ollama", "OpenAI-compatible"]) expect(r.text).toContain(`>${label}</option>`);
+    for (const label of ["OpenAI", "Anthropic", "Google Gemini", "Ollama", "OpenAI-compatible"])
+      expect(r.text).toContain(`>${label}</option>`);
     expect(r.text).toContain("Required: the server&#x27;s address");
     expect(r.text).toContain(`hx-get="${w.base}/providers/fields"`);
     expect(r.text).toContain('hx-target="#provider-type-fields"');
@@ -603,7 +641,10 @@ describe("providers", () => {
     expect(after.base_url).toBe(p.base_url);
     expect(Buffer.compare(after.key_ciphertext, p.key_ciphertext)).toBe(0);
     // With the key sent again the move is the admin's informed choice.
-    const moved = await w.c.post(`${w.base}/providers/${p.id}`, addForm(w, { api_key: UPSTREAM_KEY, base_url: "https://collector.example.net/v1" }));
+    const moved = await w.c.post(
+      `${w.base}/providers/${p.id}`,
+      addForm(w, { api_key: UPSTREAM_KEY, base_url: "https://collector.example.net/v1" }),
+    );
     expect(moved.status).toBe(303);
   });
 
@@ -633,7 +674,9 @@ describe("providers", () => {
 
   test("enable/disable and move up/down are plain posts that redirect back", async () => {
     const w = await withProviders("openai-main", "wrong-key");
-    const rows = await t.sql<{ id: string; name: string }[]>`select id, name from provider_keys where workspace_id = ${w.id} order by priority`;
+    const rows = await t.sql<
+      { id: string; name: string }[]
+    >`select id, name from provider_keys where workspace_id = ${w.id} order by priority`;
     expect(rows.map((r) => r.name)).toEqual(["openai-main", "wrong-key"]);
     const up = await w.c.post(`${w.base}/providers/${rows[1].id}/move`, { _csrf: w.csrf, direction: "up" });
     expect(up.status).toBe(303);
@@ -710,9 +753,7 @@ describe("API keys", () => {
     const w = await withKeys();
     const r = await w.c.post(`${w.base}/keys`, { _csrf: w.csrf, name: "gateway check" });
     const key = /value="(prp_[0-9A-Za-z]+)"/.exec(r.text)![1];
-    const res = await t.app.handle(
-      new Request("http://localhost/v1/models", { headers: { authorization: `Bearer ${key}` } }),
-    );
+    const res = await t.app.handle(new Request("http://localhost/v1/models", { headers: { authorization: `Bearer ${key}` } }));
     expect(res.status).toBe(200);
   });
 
@@ -792,7 +833,16 @@ describe("logs, usage and overview", () => {
     usage_estimated: false,
     cost_usd: 0.00042,
     attempts: [
-      { provider_id: "p1", provider_name: "openai-main", provider_type: "openai", model: "gpt-4o-mini", status: 200, error_class: null, message: null, latency_ms: 400 },
+      {
+        provider_id: "p1",
+        provider_name: "openai-main",
+        provider_type: "openai",
+        model: "gpt-4o-mini",
+        status: 200,
+        error_class: null,
+        message: null,
+        latency_ms: 400,
+      },
     ],
     request_body: null,
     response_body: null,
@@ -812,8 +862,26 @@ describe("logs, usage and overview", () => {
       error_message: "all providers failed: <script>x</script>",
       cost_usd: null,
       attempts: [
-        { provider_id: "p1", provider_name: "anthropic-a", provider_type: "anthropic", model: "claude-sonnet", status: 529, error_class: "overloaded", message: "Overloaded", latency_ms: 120 },
-        { provider_id: "p2", provider_name: "anthropic-b", provider_type: "anthropic", model: "claude-sonnet", status: null, error_class: "timeout", message: "no answer within 30 s", latency_ms: 30000 },
+        {
+          provider_id: "p1",
+          provider_name: "anthropic-a",
+          provider_type: "anthropic",
+          model: "claude-sonnet",
+          status: 529,
+          error_class: "overloaded",
+          message: "Overloaded",
+          latency_ms: 120,
+        },
+        {
+          provider_id: "p2",
+          provider_name: "anthropic-b",
+          provider_type: "anthropic",
+          model: "claude-sonnet",
+          status: null,
+          error_class: "timeout",
+          message: "no answer within 30 s",
+          latency_ms: 30000,
+        },
       ],
     });
     okId = ok.id;
@@ -855,7 +923,9 @@ describe("logs, usage and overview", () => {
     const many = await withWorkspace("Busy");
     const start = Date.now() - 120_000;
     for (let i = 0; i < 55; i++) {
-      t.deps.logQueue.enqueue(record({ workspace_id: many.id, model_requested: `model-${i}`, created_at: new Date(start + i * 1000).toISOString() }));
+      t.deps.logQueue.enqueue(
+        record({ workspace_id: many.id, model_requested: `model-${i}`, created_at: new Date(start + i * 1000).toISOString() }),
+      );
     }
     await t.deps.logQueue.flush();
     const first = await many.c.get(`${many.base}/logs?status=ok`);
@@ -911,7 +981,18 @@ describe("logs, usage and overview", () => {
         latency_ms: 900,
         provider_name: "vllm-box",
         provider_type: "openai_compatible",
-        attempts: [{ provider_id: "p9", provider_name: "vllm-box", provider_type: "openai_compatible", model: "gpt-4o-mini", status: 200, error_class: null, message: null, latency_ms: 880 }],
+        attempts: [
+          {
+            provider_id: "p9",
+            provider_name: "vllm-box",
+            provider_type: "openai_compatible",
+            model: "gpt-4o-mini",
+            status: 200,
+            error_class: null,
+            message: null,
+            latency_ms: 880,
+          },
+        ],
         created_at: "2026-03-04T05:06:07.000Z",
       });
       // A non-streamed answer with a ttft recorded anyway: the detail must not show both figures.
@@ -1071,7 +1152,11 @@ describe("sign-up modes and invitations", () => {
     expect(page.text).toContain("Accounts are by invitation");
     expect(page.text).toContain("needs an invitation");
     expect(page.text).not.toContain('name="password"');
-    const r = await c.post("/signup", { _csrf: csrfIn((await c.get("/login")).text), email: "stranger@example.com", password: "correct horse battery" });
+    const r = await c.post("/signup", {
+      _csrf: csrfIn((await c.get("/login")).text),
+      email: "stranger@example.com",
+      password: "correct horse battery",
+    });
     expectHtml(r, 403);
     expect(r.text).toContain("needs an invitation");
     const [n] = await t.sql`select count(*)::int as n from users where email = 'stranger@example.com'`;
@@ -1132,7 +1217,12 @@ describe("sign-up modes and invitations", () => {
     expect(page.text).toContain("Joined by link");
     expect(page.text).toContain(`name="invitation" value="${token}"`);
     expect(page.text).toContain('value="newcomer@example.com"');
-    const r = await c.post("/signup", { _csrf: csrfIn(page.text), invitation: token, email: "newcomer@example.com", password: "correct horse battery" });
+    const r = await c.post("/signup", {
+      _csrf: csrfIn(page.text),
+      invitation: token,
+      email: "newcomer@example.com",
+      password: "correct horse battery",
+    });
     expect(r.status).toBe(303);
     expect(r.location).toBe(w.base);
     expectHtml(await c.get(w.base));

@@ -65,7 +65,11 @@ afterAll(async () => {
 
 test.if(pgBinaries)("a burst with the database restarted midway logs every request once and counts it exactly", async () => {
   const json = async (path: string, body: unknown, token?: string) => {
-    const r = await fetch(base + path, { method: "POST", headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body) });
+    const r = await fetch(base + path, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify(body),
+    });
     if (r.status >= 300) throw new Error(`${path} ${r.status} ${await r.text()}`);
     return (await r.json()) as Record<string, any>;
   };
@@ -77,8 +81,16 @@ test.if(pgBinaries)("a burst with the database restarted midway logs every reque
     return json(`/workspaces/${ws.id}/providers`, { type: kind, base_url: m.url, api_key: `sk-${kind}-durable-key-000`, ...body }, token);
   };
   await add("openai", { name: "broken", priority: 1, models: ["gpt-4o"] }, { status: 500 });
-  await add("openai", { name: "oa", priority: 2, models: ["gpt-4o", "gpt-4o-mini"] }, { usage: { prompt: 100, completion: 20, cacheRead: 40 } });
-  await add("anthropic", { name: "an", priority: 3, models: ["claude-sonnet-4-5"] }, { usage: { prompt: 200, completion: 50, cacheRead: 100, cacheCreation: 50 } });
+  await add(
+    "openai",
+    { name: "oa", priority: 2, models: ["gpt-4o", "gpt-4o-mini"] },
+    { usage: { prompt: 100, completion: 20, cacheRead: 40 } },
+  );
+  await add(
+    "anthropic",
+    { name: "an", priority: 3, models: ["claude-sonnet-4-5"] },
+    { usage: { prompt: 200, completion: 50, cacheRead: 100, cacheCreation: 50 } },
+  );
   await add("gemini", { name: "ge", priority: 4, models: ["gemini-2.5-flash"] }, { usage: { prompt: 30, completion: 12, reasoning: 4 } });
   const { key } = await json(`/workspaces/${ws.id}/api-keys`, { name: "burst" }, token);
   const client = new OpenAI({ apiKey: key, baseURL: `${base}/v1`, maxRetries: 0 });
@@ -99,7 +111,12 @@ test.if(pgBinaries)("a burst with the database restarted midway logs every reque
     const k = kinds[i % kinds.length];
     try {
       if (k.stream) {
-        const s = await client.chat.completions.create({ model: k.model, stream: true, stream_options: { include_usage: true }, messages: [{ role: "user", content: `n${i}` }] });
+        const s = await client.chat.completions.create({
+          model: k.model,
+          stream: true,
+          stream_options: { include_usage: true },
+          messages: [{ role: "user", content: `n${i}` }],
+        });
         for await (const _ of s);
       } else {
         await client.chat.completions.create({ model: k.model, messages: [{ role: "user", content: `n${i}` }] });
@@ -118,9 +135,11 @@ test.if(pgBinaries)("a burst with the database restarted midway logs every reque
     await pg("up", dir);
   })();
   let next = 0;
-  await Promise.all(Array.from({ length: 25 }, async () => {
-    while (next < N) await one(next++);
-  }));
+  await Promise.all(
+    Array.from({ length: 25 }, async () => {
+      while (next < N) await one(next++);
+    }),
+  );
   await restart;
 
   // Every request was answered while the database was away.
@@ -153,11 +172,20 @@ test.if(pgBinaries)("a burst with the database restarted midway logs every reque
   const mini = await row("gpt-4o-mini");
   expect(mini.prompt_tokens).toBe(100);
   expect(mini.cached_tokens).toBe(40);
-  expect(Number(mini.cost_usd)).toBeCloseTo((60 * table["gpt-4o-mini"].input + 40 * table["gpt-4o-mini"].cached_input! + 20 * table["gpt-4o-mini"].output) / 1e6, 12);
+  expect(Number(mini.cost_usd)).toBeCloseTo(
+    (60 * table["gpt-4o-mini"].input + 40 * table["gpt-4o-mini"].cached_input! + 20 * table["gpt-4o-mini"].output) / 1e6,
+    12,
+  );
   const claude = await row("claude-sonnet-4-5");
-  expect(Number(claude.cost_usd)).toBeCloseTo(costFor("claude-sonnet-4-5", { prompt_tokens: 200, completion_tokens: 50, cached_tokens: 100, cache_creation_tokens: 50 })!, 12);
+  expect(Number(claude.cost_usd)).toBeCloseTo(
+    costFor("claude-sonnet-4-5", { prompt_tokens: 200, completion_tokens: 50, cached_tokens: 100, cache_creation_tokens: 50 })!,
+    12,
+  );
   const s45 = table["claude-sonnet-4-5"];
-  expect(Number(claude.cost_usd)).toBeCloseTo((50 * s45.input + 100 * s45.cached_input! + 50 * s45.cache_write! + 50 * s45.output) / 1e6, 12);
+  expect(Number(claude.cost_usd)).toBeCloseTo(
+    (50 * s45.input + 100 * s45.cached_input! + 50 * s45.cache_write! + 50 * s45.output) / 1e6,
+    12,
+  );
   const gem = await row("gemini-2.5-flash");
   expect(gem.completion_tokens).toBe(12);
   expect(Number(gem.cost_usd)).toBeCloseTo((30 * table["gemini-2.5-flash"].input + 12 * table["gemini-2.5-flash"].output) / 1e6, 12);

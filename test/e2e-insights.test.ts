@@ -127,20 +127,23 @@ for (const js of [true, false]) {
       expect(text.trim().split("\r\n")).toHaveLength(1 + 6);
     });
 
-    test(js ? "logs: live mode brings a new request to the top without a reload" : "logs: without JavaScript, Refresh shows a new request", async () => {
-      await page.goto(`${base}/app/w/${ws}/logs`);
-      if (js) {
-        await page.getByRole("link", { name: "Live: off" }).click();
-        await page.waitForURL(/live=1/);
-        await seeVisible(page.getByRole("link", { name: "Live: on" }));
-        await page.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
-      }
-      await store(makeRecord(ws, { created_at: minutesAgo(0), model_requested: `live-model-${tag}` }));
-      if (!js) await page.getByRole("link", { name: "Refresh" }).click();
-      await seeText(page.locator(".table-logs tbody tr[data-row-href]").first(), `live-model-${tag}`, 15_000);
-      if (js) expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42);
-      await screenshot(page, `41-logs-live-${tag}`);
-    });
+    test(
+      js ? "logs: live mode brings a new request to the top without a reload" : "logs: without JavaScript, Refresh shows a new request",
+      async () => {
+        await page.goto(`${base}/app/w/${ws}/logs`);
+        if (js) {
+          await page.getByRole("link", { name: "Live: off" }).click();
+          await page.waitForURL(/live=1/);
+          await seeVisible(page.getByRole("link", { name: "Live: on" }));
+          await page.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
+        }
+        await store(makeRecord(ws, { created_at: minutesAgo(0), model_requested: `live-model-${tag}` }));
+        if (!js) await page.getByRole("link", { name: "Refresh" }).click();
+        await seeText(page.locator(".table-logs tbody tr[data-row-href]").first(), `live-model-${tag}`, 15_000);
+        if (js) expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42);
+        await screenshot(page, `41-logs-live-${tag}`);
+      },
+    );
 
     test("provider health: the failing provider, its failures by class, fallback rate and cooldown", async () => {
       await page.goto(`${base}/app/w/${ws}`);

@@ -173,7 +173,8 @@ for (const js of [true, false]) {
               return { scroll: wrap.scrollWidth - wrap.clientWidth, out: out.length };
             });
             if (name === "keys") expect(fit).toEqual({ scroll: expect.any(Number), out: 0 });
-            if ((name === "keys" || name === "logs") && fit!.scroll > 1) throw new Error(`${name} at ${vp.name} is ${fit!.scroll}px wider than its box`);
+            if ((name === "keys" || name === "logs") && fit!.scroll > 1)
+              throw new Error(`${name} at ${vp.name} is ${fit!.scroll}px wider than its box`);
           }
           await page.goto(`${base}${workspaceUrl}/keys`);
           await page.locator("summary", { hasText: "Limits" }).click();

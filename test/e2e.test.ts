@@ -12,7 +12,17 @@ import OpenAI from "openai";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import type { TestApp } from "./support/app.ts";
 import { startMockUpstream, type MockUpstream } from "./support/mock-upstreams.ts";
-import { browserTestsEnabled, launchBrowser, screenshot, serveTestApp, seeCount, seeExactText, seeText, seeVisible, watchProblems } from "./support/browser.ts";
+import {
+  browserTestsEnabled,
+  launchBrowser,
+  screenshot,
+  serveTestApp,
+  seeCount,
+  seeExactText,
+  seeText,
+  seeVisible,
+  watchProblems,
+} from "./support/browser.ts";
 
 const enabled = browserTestsEnabled();
 const UPSTREAM_KEY = "sk-e2e-upstream-0123456789abcdef";
@@ -307,7 +317,9 @@ describe.skipIf(!enabled)("dashboard in Chromium, JavaScript on", () => {
         if (overflow > 1) throw new Error(`${path || "/"} is ${overflow}px wider than the screen: ${(await widest(page)).join(", ")}`);
         if (!path) continue;
         // No table scrolls sideways inside its box either: every cell is on screen.
-        const inner = await page.evaluate(() => Array.from(document.querySelectorAll(".table-wrap")).map((w) => w.scrollWidth - w.clientWidth));
+        const inner = await page.evaluate(() =>
+          Array.from(document.querySelectorAll(".table-wrap")).map((w) => w.scrollWidth - w.clientWidth),
+        );
         expect(inner.every((n) => n <= 1)).toBe(true);
         // Each cell shows its column label before its value (the header row is hidden from sight only).
         const cells = await page.evaluate(() =>
@@ -328,7 +340,9 @@ describe.skipIf(!enabled)("dashboard in Chromium, JavaScript on", () => {
       await page.goto(`${base}${workspaceUrl}/logs`);
       const row = page.locator("table.table-logs tbody tr").first();
       const tops = await Promise.all(
-        ["Status", "Model", "Cost", "Time", "Request ID"].map((l) => row.locator(`[data-label="${l}"]`).evaluate((e) => e.getBoundingClientRect().top)),
+        ["Status", "Model", "Cost", "Time", "Request ID"].map((l) =>
+          row.locator(`[data-label="${l}"]`).evaluate((e) => e.getBoundingClientRect().top),
+        ),
       );
       expect(tops).toEqual([...tops].sort((x, y) => x - y));
       // The request detail fits too.
@@ -353,7 +367,11 @@ describe.skipIf(!enabled)("dashboard in Chromium, JavaScript on", () => {
           return { left: r.left, right: r.right, scroll: wrap.scrollWidth - wrap.clientWidth };
         });
         expect(box.scroll).toBeLessThanOrEqual(1);
-        const buttons = await page.evaluate(() => Array.from(document.querySelectorAll(".table .actions .btn")).map((b) => b.getBoundingClientRect()).map((r) => ({ left: r.left, right: r.right })));
+        const buttons = await page.evaluate(() =>
+          Array.from(document.querySelectorAll(".table .actions .btn"))
+            .map((b) => b.getBoundingClientRect())
+            .map((r) => ({ left: r.left, right: r.right })),
+        );
         if (path !== "/logs") expect(buttons.length).toBeGreaterThan(1);
         for (const b of buttons) {
           expect(b.left).toBeGreaterThanOrEqual(box.left);

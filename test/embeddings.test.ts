@@ -47,7 +47,10 @@ describe("an OpenAI provider", () => {
   afterAll(() => h.close());
 
   test("the SDK's default call (base64 on the wire) gives back the provider's floats, with cost and provider headers", async () => {
-    const { data, response } = await h.client().embeddings.create({ model: "text-embedding-3-small", input: "hello embedding world" }).withResponse();
+    const { data, response } = await h
+      .client()
+      .embeddings.create({ model: "text-embedding-3-small", input: "hello embedding world" })
+      .withResponse();
     const sent = p.mock!.requests.at(-1)!;
     expect(sent.pathname).toBe("/v1/embeddings");
     // The SDK asks for base64 when the caller names no format; an OpenAI entry is asked the same.
@@ -60,7 +63,9 @@ describe("an OpenAI provider", () => {
     expect(response.headers.get("x-perpetuo-provider")).toBe(p.name);
     expect(response.headers.get("x-perpetuo-attempts")).toBe("1");
     expect(response.headers.get("x-request-id")).toMatch(/^req_/);
-    expect(response.headers.get("x-perpetuo-cost")).toBe(formatCost(costFor("text-embedding-3-small", { prompt_tokens: tokens, completion_tokens: 0 })));
+    expect(response.headers.get("x-perpetuo-cost")).toBe(
+      formatCost(costFor("text-embedding-3-small", { prompt_tokens: tokens, completion_tokens: 0 })),
+    );
   });
 
   test("floats on request, several inputs in order, dimensions passed on", async () => {
@@ -79,21 +84,41 @@ describe("an OpenAI provider", () => {
   });
 
   test("token-id inputs reach an OpenAI entry unchanged", async () => {
-    const r = await raw(h, { model: "text-embedding-3-small", input: [[1, 2, 3], [4, 5]], encoding_format: "float" });
+    const r = await raw(h, {
+      model: "text-embedding-3-small",
+      input: [
+        [1, 2, 3],
+        [4, 5],
+      ],
+      encoding_format: "float",
+    });
     expect(r.status).toBe(200);
-    expect(p.mock!.requests.at(-1)!.body).toMatchObject({ input: [[1, 2, 3], [4, 5]] });
+    expect(p.mock!.requests.at(-1)!.body).toMatchObject({
+      input: [
+        [1, 2, 3],
+        [4, 5],
+      ],
+    });
     expect(r.body.data).toHaveLength(2);
     expect(r.body.usage.prompt_tokens).toBe(5);
   });
 
   test("each request is logged with endpoint 'embeddings', its tokens and cost; chat rows say 'chat'", async () => {
-    await h.client().chat.completions.create({ model: "text-embedding-3-small", messages: [{ role: "user", content: "a chat row" }] }).catch(() => {});
+    await h
+      .client()
+      .chat.completions.create({ model: "text-embedding-3-small", messages: [{ role: "user", content: "a chat row" }] })
+      .catch(() => {});
     const items = await logsOf(h);
     const emb = items.filter((i) => i.endpoint === "embeddings");
     expect(emb.length).toBeGreaterThanOrEqual(4);
-    const first = emb.find((i) => i.prompt_tokens === mockTokenCount("hello embedding world") && i.model_requested === "text-embedding-3-small")!;
+    const first = emb.find(
+      (i) => i.prompt_tokens === mockTokenCount("hello embedding world") && i.model_requested === "text-embedding-3-small",
+    )!;
     expect(first).toMatchObject({ status: 200, provider_name: p.name, stream: false, usage_estimated: false, completion_tokens: 0 });
-    expect(first.cost_usd).toBeCloseTo(costFor("text-embedding-3-small", { prompt_tokens: first.prompt_tokens, completion_tokens: 0 })!, 12);
+    expect(first.cost_usd).toBeCloseTo(
+      costFor("text-embedding-3-small", { prompt_tokens: first.prompt_tokens, completion_tokens: 0 })!,
+      12,
+    );
     expect(items.some((i) => i.endpoint === "chat")).toBe(true);
     const detail = await h.t.call("GET", `/workspaces/${h.ws.id}/logs/${first.id}`, { token: h.owner.token });
     expect(detail.body.endpoint).toBe("embeddings");
@@ -141,7 +166,11 @@ describe("fallback, cooldowns and providers without embeddings", () => {
     expect(r.body.error.code).toBe("unsupported_endpoint");
     expect(r.body.error.message).toContain("embeddings API");
     const items = await logsOf(h);
-    expect(items.find((i) => i.model_requested === "claude-embed-1")).toMatchObject({ endpoint: "embeddings", status: 400, error_class: "unsupported" });
+    expect(items.find((i) => i.model_requested === "claude-embed-1")).toMatchObject({
+      endpoint: "embeddings",
+      status: 400,
+      error_class: "unsupported",
+    });
   });
 
   test("an Anthropic entry first is passed over; a failing entry falls back and cools down", async () => {
@@ -182,7 +211,10 @@ describe("fallback, cooldowns and providers without embeddings", () => {
     const broken = await h.addProvider("openai", { models: ["shaky-*"], priority: 1 });
     const backup = await h.addProvider("openai", { models: ["shaky-*"], priority: 2 });
     broken.mock!.script({ okBody: JSON.stringify({ object: "list", data: [{ embedding: "AAE=" }] }) });
-    const { data, response } = await h.client().embeddings.create({ model: "shaky-1", input: "x", encoding_format: "float" }).withResponse();
+    const { data, response } = await h
+      .client()
+      .embeddings.create({ model: "shaky-1", input: "x", encoding_format: "float" })
+      .withResponse();
     expect(response.headers.get("x-perpetuo-provider")).toBe(backup.name);
     expect(data.data[0]!.embedding).toEqual(mockEmbedding("x"));
     const row = (await logsOf(h)).find((i) => i.model_requested === "shaky-1")!;
@@ -239,7 +271,9 @@ describe("a Gemini provider", () => {
     expect(data.model).toBe("gemini-embedding-001");
     const tokens = input.reduce((n, x) => n + estimateTokens(x), 0);
     expect(data.usage).toEqual({ prompt_tokens: tokens, total_tokens: tokens });
-    expect(response.headers.get("x-perpetuo-cost")).toBe(formatCost(costFor("gemini-embedding-001", { prompt_tokens: tokens, completion_tokens: 0 })));
+    expect(response.headers.get("x-perpetuo-cost")).toBe(
+      formatCost(costFor("gemini-embedding-001", { prompt_tokens: tokens, completion_tokens: 0 })),
+    );
     const row = (await logsOf(h)).find((i) => i.endpoint === "embeddings")!;
     expect(row).toMatchObject({ usage_estimated: true, prompt_tokens: tokens, provider_type: "gemini" });
   });
@@ -248,7 +282,9 @@ describe("a Gemini provider", () => {
     const r = await raw(h, { model: "gemini-embedding-001", input: "plain" });
     expect(r.status).toBe(200);
     expect(r.body.data[0].embedding).toHaveLength(MOCK_EMBEDDING_DIMS);
-    expect(p.mock!.requests.at(-1)!.body).toEqual({ requests: [{ model: "models/gemini-embedding-001", content: { parts: [{ text: "plain" }] } }] });
+    expect(p.mock!.requests.at(-1)!.body).toEqual({
+      requests: [{ model: "models/gemini-embedding-001", content: { parts: [{ text: "plain" }] } }],
+    });
   });
 
   test("more inputs than one batchEmbedContents call takes are sent in batches of 100, answered in order", async () => {

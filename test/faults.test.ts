@@ -31,19 +31,96 @@ const HANG = 30_000; // far beyond the entry's 1 s timeout
 const cases: Case[] = [
   { name: "connection refused", stream: false, fault: "refused", cls: "network", status: 502, code: "upstream_unreachable" },
   { name: "connection refused (stream)", stream: true, fault: "refused", cls: "network", status: 502, code: "upstream_unreachable" },
-  { name: "connection reset mid-body", stream: false, fault: { resetAfterBytes: 40 }, cls: "network", status: 502, code: "upstream_unreachable" },
-  { name: "connection reset before the first content", stream: true, fault: { abortAfterChunks: 1 }, cls: "network", status: 502, code: "upstream_unreachable" },
+  {
+    name: "connection reset mid-body",
+    stream: false,
+    fault: { resetAfterBytes: 40 },
+    cls: "network",
+    status: 502,
+    code: "upstream_unreachable",
+  },
+  {
+    name: "connection reset before the first content",
+    stream: true,
+    fault: { abortAfterChunks: 1 },
+    cls: "network",
+    status: 502,
+    code: "upstream_unreachable",
+  },
   { name: "no response headers", stream: false, fault: { delayMs: HANG }, cls: "timeout", status: 504, code: "upstream_timeout" },
   { name: "no response headers (stream)", stream: true, fault: { delayMs: HANG }, cls: "timeout", status: 504, code: "upstream_timeout" },
-  { name: "headers, then nothing", stream: false, fault: { hangAfterHeaders: true }, cls: "timeout", status: 504, code: "upstream_timeout" },
-  { name: "headers, then no event", stream: true, fault: { hangAfterHeaders: true }, cls: "timeout", status: 504, code: "upstream_timeout" },
-  { name: "malformed JSON", stream: false, fault: { okBody: '{"id":"chatcmpl-1","object":"chat.completion","choices":[{"index":0,' }, cls: "server", status: 502, code: "upstream_server_error" },
-  { name: "a 2xx body that is not a completion", stream: false, fault: { okBody: '"<html>maintenance</html>"' }, cls: "server", status: 502, code: "upstream_server_error" },
-  { name: "malformed SSE", stream: true, fault: { okBody: "data: {this is not json\n\ndata: [DONE]\n\n" }, cls: "stream_error", status: 502, code: "upstream_stream_error" },
-  { name: "an event stream of nothing but noise", stream: true, fault: { okBody: ": ping\n\nevent: ping\n\nretry: 10\n\n" }, cls: "stream_error", status: 502, code: "upstream_stream_error" },
-  { name: "stream cut before the first content", stream: true, fault: { cutAfterChunks: 1 }, cls: "stream_error", status: 502, code: "upstream_stream_error" },
-  { name: "200 with an error body", stream: false, fault: { okBody: JSON.stringify({ error: { message: "The server is overloaded", type: "server_error", code: null } }) }, cls: "server", status: 502, code: "upstream_server_error" },
-  { name: "200 with an error event first (stream)", stream: true, fault: { errorAfterChunks: 0, streamErrorType: "server_error", streamErrorMessage: "The server had an error" }, cls: "server", status: 502, code: "upstream_server_error" },
+  {
+    name: "headers, then nothing",
+    stream: false,
+    fault: { hangAfterHeaders: true },
+    cls: "timeout",
+    status: 504,
+    code: "upstream_timeout",
+  },
+  {
+    name: "headers, then no event",
+    stream: true,
+    fault: { hangAfterHeaders: true },
+    cls: "timeout",
+    status: 504,
+    code: "upstream_timeout",
+  },
+  {
+    name: "malformed JSON",
+    stream: false,
+    fault: { okBody: '{"id":"chatcmpl-1","object":"chat.completion","choices":[{"index":0,' },
+    cls: "server",
+    status: 502,
+    code: "upstream_server_error",
+  },
+  {
+    name: "a 2xx body that is not a completion",
+    stream: false,
+    fault: { okBody: '"<html>maintenance</html>"' },
+    cls: "server",
+    status: 502,
+    code: "upstream_server_error",
+  },
+  {
+    name: "malformed SSE",
+    stream: true,
+    fault: { okBody: "data: {this is not json\n\ndata: [DONE]\n\n" },
+    cls: "stream_error",
+    status: 502,
+    code: "upstream_stream_error",
+  },
+  {
+    name: "an event stream of nothing but noise",
+    stream: true,
+    fault: { okBody: ": ping\n\nevent: ping\n\nretry: 10\n\n" },
+    cls: "stream_error",
+    status: 502,
+    code: "upstream_stream_error",
+  },
+  {
+    name: "stream cut before the first content",
+    stream: true,
+    fault: { cutAfterChunks: 1 },
+    cls: "stream_error",
+    status: 502,
+    code: "upstream_stream_error",
+  },
+  {
+    name: "200 with an error body",
+    stream: false,
+    fault: { okBody: JSON.stringify({ error: { message: "The server is overloaded", type: "server_error", code: null } }) },
+    cls: "server",
+    status: 502,
+    code: "upstream_server_error",
+  },
+  {
+    name: "200 with an error event first (stream)",
+    stream: true,
+    fault: { errorAfterChunks: 0, streamErrorType: "server_error", streamErrorMessage: "The server had an error" },
+    cls: "server",
+    status: 502,
+    code: "upstream_server_error",
+  },
 ];
 
 let n = 0;
@@ -56,7 +133,10 @@ async function setup(fault: Fault, withFallback: boolean, kind: MockKind = "open
   const healthy = withFallback ? await h.addProvider("openai", { models: [model], priority: 2, api_key: `${KEY(n)}-ok` }) : null;
   const faulty =
     fault === "refused"
-      ? await h.addProvider({ type: "openai_compatible", url: await refusedUrl() }, { models: [model], priority: 1, timeout_ms: 1000, api_key: KEY(n) })
+      ? await h.addProvider(
+          { type: "openai_compatible", url: await refusedUrl() },
+          { models: [model], priority: 1, timeout_ms: 1000, api_key: KEY(n) },
+        )
       : await h.addProvider(kind, { models: [model], priority: 1, timeout_ms: 1000, api_key: KEY(n) }, { behaviour: fault });
   made.push(faulty.id, ...(healthy ? [healthy.id] : []));
   return { model, faulty, healthy };
@@ -155,7 +235,12 @@ const afterContent: { name: string; fault: MockBehaviour }[] = [
   { name: "stream cut after the first content", fault: { cutAfterChunks: 3 } },
   // The pause lets the content reach the gateway before the reset discards what is unsent.
   { name: "connection reset after the first content", fault: { abortAfterChunks: 3, chunkDelayMs: 50 } },
-  { name: "malformed event after the first content", fault: { okBody: `data: ${JSON.stringify({ id: "c1", object: "chat.completion.chunk", created: 1, model: "m", choices: [{ index: 0, delta: { content: "Hel" }, finish_reason: null }] })}\n\ndata: {"choices":[{"ind\n\n` } },
+  {
+    name: "malformed event after the first content",
+    fault: {
+      okBody: `data: ${JSON.stringify({ id: "c1", object: "chat.completion.chunk", created: 1, model: "m", choices: [{ index: 0, delta: { content: "Hel" }, finish_reason: null }] })}\n\ndata: {"choices":[{"ind\n\n`,
+    },
+  },
   { name: "idle after the first content", fault: { stallAfterChunks: 2 } },
 ];
 
@@ -188,14 +273,50 @@ const foreign: { kind: MockKind; name: string; stream: boolean; fault: MockBehav
   ...(["anthropic", "gemini"] as const).flatMap((kind) => [
     { kind, name: "connection reset mid-body", stream: false, fault: { resetAfterBytes: 30 }, cls: "network" },
     { kind, name: "malformed JSON", stream: false, fault: { okBody: '{"candidates":[{"content":' }, cls: "server" },
-    { kind, name: "malformed SSE", stream: true, fault: { okBody: "event: message_start\ndata: {this is not json\n\n" }, cls: "stream_error" },
+    {
+      kind,
+      name: "malformed SSE",
+      stream: true,
+      fault: { okBody: "event: message_start\ndata: {this is not json\n\n" },
+      cls: "stream_error",
+    },
     { kind, name: "headers, then nothing", stream: true, fault: { hangAfterHeaders: true }, cls: "timeout" },
-    { kind, name: "stream cut before the first content", stream: true, fault: { cutAfterChunks: kind === "anthropic" ? 2 : 0 }, cls: "stream_error" },
+    {
+      kind,
+      name: "stream cut before the first content",
+      stream: true,
+      fault: { cutAfterChunks: kind === "anthropic" ? 2 : 0 },
+      cls: "stream_error",
+    },
   ]),
-  { kind: "anthropic", name: "200 with an error body", stream: false, fault: { okBody: JSON.stringify({ type: "error", error: { type: "overloaded_error", message: "Overloaded" } }) }, cls: "overloaded" },
-  { kind: "anthropic", name: "an error event first", stream: true, fault: { errorAfterChunks: 1, streamErrorType: "overloaded_error", streamErrorMessage: "Overloaded" }, cls: "overloaded" },
-  { kind: "gemini", name: "200 with an error body", stream: false, fault: { okBody: JSON.stringify({ error: { code: 503, message: "The model is overloaded.", status: "UNAVAILABLE" } }) }, cls: "overloaded" },
-  { kind: "gemini", name: "an error event first", stream: true, fault: { errorAfterChunks: 0, streamErrorType: "INTERNAL", streamErrorMessage: "Internal error" }, cls: "server" },
+  {
+    kind: "anthropic",
+    name: "200 with an error body",
+    stream: false,
+    fault: { okBody: JSON.stringify({ type: "error", error: { type: "overloaded_error", message: "Overloaded" } }) },
+    cls: "overloaded",
+  },
+  {
+    kind: "anthropic",
+    name: "an error event first",
+    stream: true,
+    fault: { errorAfterChunks: 1, streamErrorType: "overloaded_error", streamErrorMessage: "Overloaded" },
+    cls: "overloaded",
+  },
+  {
+    kind: "gemini",
+    name: "200 with an error body",
+    stream: false,
+    fault: { okBody: JSON.stringify({ error: { code: 503, message: "The model is overloaded.", status: "UNAVAILABLE" } }) },
+    cls: "overloaded",
+  },
+  {
+    kind: "gemini",
+    name: "an error event first",
+    stream: true,
+    fault: { errorAfterChunks: 0, streamErrorType: "INTERNAL", streamErrorMessage: "Internal error" },
+    cls: "server",
+  },
 ];
 
 describe("the same faults through the Anthropic and Gemini adapters fall back, one row each", () => {

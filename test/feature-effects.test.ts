@@ -29,7 +29,11 @@ const audited = (msg: string, from: number) =>
     .filter((l) => l.msg === msg);
 
 const chat = (key: string) => h.client(key).chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }] });
-const status = async (p: Promise<unknown>) => p.then(() => 200, (err: { status?: number }) => err.status ?? 0);
+const status = async (p: Promise<unknown>) =>
+  p.then(
+    () => 200,
+    (err: { status?: number }) => err.status ?? 0,
+  );
 
 describe("gateway keys", () => {
   beforeAll(async () => {
@@ -105,7 +109,13 @@ describe("workspace settings", () => {
       const rpm = via === "dashboard" ? 111 : 222;
       const r =
         via === "dashboard"
-          ? await dash.post(`/app/w/${h.ws.id}/settings/limits`, { _csrf: csrf, rpm_limit: String(rpm), tpm_limit: "", budget_usd: "", budget_period: "" })
+          ? await dash.post(`/app/w/${h.ws.id}/settings/limits`, {
+              _csrf: csrf,
+              rpm_limit: String(rpm),
+              tpm_limit: "",
+              budget_usd: "",
+              budget_period: "",
+            })
           : await h.t.call("PUT", `/workspaces/${h.ws.id}/settings`, { token: h.owner.token, body: { rpm_limit: rpm } });
       expect(r.status).toBe(via === "dashboard" ? 303 : 200);
       expect(events.slice(seen)).toEqual([{ type: "workspace", workspace_id: h.ws.id }]);
@@ -118,7 +128,10 @@ describe("workspace settings", () => {
   test("saving unchanged settings announces nothing", async () => {
     const seen = events.length;
     const current = (await h.t.call("GET", `/workspaces/${h.ws.id}/settings`, { token: h.owner.token })).body;
-    const r = await h.t.call("PUT", `/workspaces/${h.ws.id}/settings`, { token: h.owner.token, body: { log_content: current.log_content } });
+    const r = await h.t.call("PUT", `/workspaces/${h.ws.id}/settings`, {
+      token: h.owner.token,
+      body: { log_content: current.log_content },
+    });
     expect(r.status).toBe(200);
     expect(events.slice(seen)).toEqual([]);
   });
@@ -141,13 +154,18 @@ describe("members and invitations", () => {
         id = r.body.id;
         expect((await h.t.call("DELETE", `/workspaces/${h.ws.id}/invitations/${id}`, { token: h.owner.token })).status).toBe(204);
       }
-      expect(audited("invitation created", from)).toEqual([expect.objectContaining({ invitation_id: id, role: "member", user_id: h.owner.user.id })]);
+      expect(audited("invitation created", from)).toEqual([
+        expect.objectContaining({ invitation_id: id, role: "member", user_id: h.owner.user.id }),
+      ]);
       expect(audited("invitation revoked", from)).toEqual([expect.objectContaining({ invitation_id: id, user_id: h.owner.user.id })]);
     });
 
     test(`a member whose role is changed through the ${via} is audited once`, async () => {
       const invitee = await h.t.signup();
-      const inv = await h.t.call("POST", `/workspaces/${h.ws.id}/invitations`, { token: h.owner.token, body: { email: invitee.email, role: "member" } });
+      const inv = await h.t.call("POST", `/workspaces/${h.ws.id}/invitations`, {
+        token: h.owner.token,
+        body: { email: invitee.email, role: "member" },
+      });
       const from = h.t.logs.length;
       expect((await h.t.call("POST", "/invitations/accept", { token: invitee.token, body: { token: inv.body.token } })).status).toBe(200);
       const r =

@@ -48,26 +48,142 @@ class Gen {
   float = () => this.r();
   int = (lo: number, hi: number) => lo + Math.floor(this.r() * (hi - lo + 1));
   chance = (p: number) => this.r() < p;
-  pick = <T,>(xs: readonly T[]): T => xs[Math.floor(this.r() * xs.length)]!;
+  pick = <T>(xs: readonly T[]): T => xs[Math.floor(this.r() * xs.length)]!;
 }
 
 const FIELD_NAMES = [
-  "name", "email", "password", "type", "base_url", "api_key", "models", "model_map", "priority", "enabled", "timeout_ms",
-  "pricing", "ids", "retention_days", "log_content", "expires_at", "model", "messages", "stream", "max_tokens", "temperature",
-  "tools", "tool_choice", "role", "content", "input", "output", "_csrf", "direction", "remove_key", "expires", "next", "user_id",
-  "__proto__", "constructor", "prototype", "toString", "", " ", "a".repeat(300),
+  "name",
+  "email",
+  "password",
+  "type",
+  "base_url",
+  "api_key",
+  "models",
+  "model_map",
+  "priority",
+  "enabled",
+  "timeout_ms",
+  "pricing",
+  "ids",
+  "retention_days",
+  "log_content",
+  "expires_at",
+  "model",
+  "messages",
+  "stream",
+  "max_tokens",
+  "temperature",
+  "tools",
+  "tool_choice",
+  "role",
+  "content",
+  "input",
+  "output",
+  "_csrf",
+  "direction",
+  "remove_key",
+  "expires",
+  "next",
+  "user_id",
+  "__proto__",
+  "constructor",
+  "prototype",
+  "toString",
+  "",
+  " ",
+  "a".repeat(300),
 ] as const;
-const QUERY_NAMES = ["page", "limit", "cursor", "status", "provider", "model", "key", "from", "to", "type", "next", "done", "saved", "q", "id", "__proto__"] as const;
+const QUERY_NAMES = [
+  "page",
+  "limit",
+  "cursor",
+  "status",
+  "provider",
+  "model",
+  "key",
+  "from",
+  "to",
+  "type",
+  "next",
+  "done",
+  "saved",
+  "q",
+  "id",
+  "__proto__",
+] as const;
 const PROVIDER_TYPES = ["openai", "anthropic", "gemini", "groq", "ollama", "openai_compatible", "OPENAI", "nope", ""];
-const MODELS = ["gpt-4o-mini", "claude-sonnet-4-5", "gemini-2.5-flash", "constructor", "toString", "__proto__", "hasOwnProperty", "../../admin", "a/../../b", "%2e%2e/x", "x?y=1#z", "gemini-2.5-flash:streamGenerateContent", "*"];
+const MODELS = [
+  "gpt-4o-mini",
+  "claude-sonnet-4-5",
+  "gemini-2.5-flash",
+  "constructor",
+  "toString",
+  "__proto__",
+  "hasOwnProperty",
+  "../../admin",
+  "a/../../b",
+  "%2e%2e/x",
+  "x?y=1#z",
+  "gemini-2.5-flash:streamGenerateContent",
+  "*",
+];
 
 const STRINGS = [
-  "", " ", "a", "null", "undefined", "true", "0", "-1", "1e309", "NaN", "\u0000", "a\u0000b", "\u0000".repeat(10), "\uFEFF", "\uD800", "\uDFFF\uD800",
-  "😀".repeat(50), "'; drop table users; --", "' or 1=1 --", "$1", "%s%s%s%n", "${7*7}", "{{7*7}}", "<script>alert(1)</script>", "\"><img src=x>",
-  "../../../etc/passwd", "..\\..\\windows", "http://169.254.169.254/latest", "http://127.0.0.1:1/v1", "file:///etc/passwd", "javascript:alert(1)",
-  "ftp://x", "http://user:pass@example.com/", "http://[::1]:99999/", "http://%00/", "prp_" + "A".repeat(43), "Bearer x", "eyJhbGciOiJub25lIn0.e30.",
-  "2030-01-01T00:00:00Z", "2001-01-01T00:00:00Z", "2030-02-31", "9999-99-99", "-1", "99999999999999999999999", "0x10", "1.5", "\r\n", "\n\n\n",
-  "\\u0000", "%00", "%", "%zz", "é", "\u202e", "a".repeat(5000),
+  "",
+  " ",
+  "a",
+  "null",
+  "undefined",
+  "true",
+  "0",
+  "-1",
+  "1e309",
+  "NaN",
+  "\u0000",
+  "a\u0000b",
+  "\u0000".repeat(10),
+  "\uFEFF",
+  "\uD800",
+  "\uDFFF\uD800",
+  "😀".repeat(50),
+  "'; drop table users; --",
+  "' or 1=1 --",
+  "$1",
+  "%s%s%s%n",
+  "${7*7}",
+  "{{7*7}}",
+  "<script>alert(1)</script>",
+  '"><img src=x>',
+  "../../../etc/passwd",
+  "..\\..\\windows",
+  "http://169.254.169.254/latest",
+  "http://127.0.0.1:1/v1",
+  "file:///etc/passwd",
+  "javascript:alert(1)",
+  "ftp://x",
+  "http://user:pass@example.com/",
+  "http://[::1]:99999/",
+  "http://%00/",
+  "prp_" + "A".repeat(43),
+  "Bearer x",
+  "eyJhbGciOiJub25lIn0.e30.",
+  "2030-01-01T00:00:00Z",
+  "2001-01-01T00:00:00Z",
+  "2030-02-31",
+  "9999-99-99",
+  "-1",
+  "99999999999999999999999",
+  "0x10",
+  "1.5",
+  "\r\n",
+  "\n\n\n",
+  "\\u0000",
+  "%00",
+  "%",
+  "%zz",
+  "é",
+  "\u202e",
+  "a".repeat(5000),
 ];
 
 function randomString(g: Gen): string {
@@ -77,7 +193,14 @@ function randomString(g: Gen): string {
   let s = "";
   for (let i = 0; i < n; i++) {
     const k = g.float();
-    s += k < 0.7 ? String.fromCharCode(g.int(0x20, 0x7e)) : k < 0.8 ? String.fromCharCode(g.int(0, 0x1f)) : k < 0.95 ? String.fromCharCode(g.int(0x80, 0xffff)) : "\u0000";
+    s +=
+      k < 0.7
+        ? String.fromCharCode(g.int(0x20, 0x7e))
+        : k < 0.8
+          ? String.fromCharCode(g.int(0, 0x1f))
+          : k < 0.95
+            ? String.fromCharCode(g.int(0x80, 0xffff))
+            : "\u0000";
   }
   return s;
 }
@@ -85,13 +208,22 @@ function randomString(g: Gen): string {
 function randomValue(g: Gen, depth = 0): unknown {
   const k = g.int(0, depth > 3 ? 6 : 9);
   switch (k) {
-    case 0: return null;
-    case 1: return g.chance(0.5);
-    case 2: return g.pick([0, -1, 1, 1.5, 1e308, -1e308, 2 ** 53 + 1, 1000001, 3651, 600001, 999]);
-    case 3: case 4: case 5: return randomString(g);
-    case 6: return g.pick(MODELS);
-    case 7: return Array.from({ length: g.chance(0.9) ? g.int(0, 4) : g.int(50, 200) }, () => randomValue(g, depth + 1));
-    default: return randomObject(g, depth + 1);
+    case 0:
+      return null;
+    case 1:
+      return g.chance(0.5);
+    case 2:
+      return g.pick([0, -1, 1, 1.5, 1e308, -1e308, 2 ** 53 + 1, 1000001, 3651, 600001, 999]);
+    case 3:
+    case 4:
+    case 5:
+      return randomString(g);
+    case 6:
+      return g.pick(MODELS);
+    case 7:
+      return Array.from({ length: g.chance(0.9) ? g.int(0, 4) : g.int(50, 200) }, () => randomValue(g, depth + 1));
+    default:
+      return randomObject(g, depth + 1);
   }
 }
 
@@ -113,7 +245,11 @@ function plausibleBody(g: Gen, f: Fixtures): Record<string, unknown> {
     { email: f.ownerEmail, password: g.pick(["correct horse battery", "wrong password 1"]) },
     { retention_days: g.int(-5, 4000), log_content: g.chance(0.5) },
     { ids: f.providerIds.slice().sort(() => g.float() - 0.5) },
-    { model: g.pick(MODELS), messages: [{ role: g.pick(["user", "system", "assistant", "tool", "x"]), content: randomValue(g) }], stream: g.chance(0.3) },
+    {
+      model: g.pick(MODELS),
+      messages: [{ role: g.pick(["user", "system", "assistant", "tool", "x"]), content: randomValue(g) }],
+      stream: g.chance(0.3),
+    },
     { model: `${g.pick(f.providerNames)}/${g.pick(MODELS)}`, messages: [{ role: "user", content: "hi" }], max_tokens: randomValue(g) },
     { name: "Fuzzed", direction: g.pick(["up", "down", "sideways"]), enabled: g.pick(["on", "off", ""]) },
     // The owner is the workspace's only member: every change to them meets the last-owner guard.
@@ -136,24 +272,62 @@ const ENDS_SESSIONS = new Set(["/auth/logout", "/auth/logout-all", "/auth/passwo
 function randomBody(g: Gen, f: Fixtures, kind: "json" | "form"): { text: string; type: string | null } {
   const k = g.int(0, 19);
   if (k === 0) return { text: "", type: g.pick(["application/json", "application/x-www-form-urlencoded", null]) };
-  if (k === 1) return { text: g.pick(["{", "[", "{\"a\":", "nul", "{'a':1}", "{\"a\":1,}", "\uFEFF{}", "{\"a\":\"\\ud800\"}", "1", "\"x\"", "[]", "null", "{\"__proto__\":{\"admin\":true}}"]), type: "application/json" };
+  if (k === 1)
+    return {
+      text: g.pick([
+        "{",
+        "[",
+        '{"a":',
+        "nul",
+        "{'a':1}",
+        '{"a":1,}',
+        "\uFEFF{}",
+        '{"a":"\\ud800"}',
+        "1",
+        '"x"',
+        "[]",
+        "null",
+        '{"__proto__":{"admin":true}}',
+      ]),
+      type: "application/json",
+    };
   if (k === 2) return { text: nested(g.chance(0.995) ? g.pick([10, 100, 1000]) : 100_000, "1"), type: "application/json" };
   if (k === 3) return { text: `{"a":${nested(g.pick([100, 2000]), "{}")}}`.replaceAll("[{}]", "{}"), type: "application/json" };
-  if (k === 4) return { text: randomString(g), type: g.pick(["application/json", "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/xml", "", "application/json; charset=utf-16", null]) };
-  if (k === 5) return { text: "--x\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\nv\r\n--x--\r\n", type: g.pick(["multipart/form-data; boundary=x", "multipart/form-data"]) };
+  if (k === 4)
+    return {
+      text: randomString(g),
+      type: g.pick([
+        "application/json",
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        "application/xml",
+        "",
+        "application/json; charset=utf-16",
+        null,
+      ]),
+    };
+  if (k === 5)
+    return {
+      text: '--x\r\nContent-Disposition: form-data; name="name"\r\n\r\nv\r\n--x--\r\n',
+      type: g.pick(["multipart/form-data; boundary=x", "multipart/form-data"]),
+    };
   const obj = g.chance(0.6) ? plausibleBody(g, f) : randomObject(g);
   // An accepted api_key becomes a configured key the secret scan looks for: never a public string
   // (a model name shows up in every usage page).
   if (typeof obj.api_key === "string" && obj.api_key.length >= 10) obj.api_key = `sk-fz-${g.int(0, 1e9)}-${obj.api_key}`;
   if (kind === "form" || g.chance(0.1)) {
     const p = new URLSearchParams();
-    for (const [key, v] of Object.entries(obj)) p.append(key, typeof v === "string" ? v : JSON.stringify(v) ?? "");
+    for (const [key, v] of Object.entries(obj)) p.append(key, typeof v === "string" ? v : (JSON.stringify(v) ?? ""));
     if (f.csrf && g.chance(0.8)) p.set("_csrf", f.csrf);
     let text = p.toString();
     if (g.chance(0.1)) text += g.pick(["&%zz=1", "&a=%", "&&&", "=x", "&a=%00"]);
     return { text, type: g.chance(0.9) ? "application/x-www-form-urlencoded" : "application/json" };
   }
-  return { text: JSON.stringify(obj), type: g.chance(0.95) ? "application/json" : g.pick(["text/plain", "application/x-www-form-urlencoded"]) };
+  return {
+    text: JSON.stringify(obj),
+    type: g.chance(0.95) ? "application/json" : g.pick(["text/plain", "application/x-www-form-urlencoded"]),
+  };
 }
 
 /** encodeURIComponent, with lone surrogates (which it refuses) sent as the bytes of U+FFFD. */
@@ -164,8 +338,22 @@ function randomQuery(g: Gen): string {
   const parts: string[] = [];
   for (let i = g.int(1, 5); i > 0; i--) {
     const name = g.pick(QUERY_NAMES);
-    const value = g.chance(0.4) ? String(g.pick([0, -1, 1, 50, 101, 1e9, "2030-01-01", "2001-01-01T00:00:00Z", "abc", "", "1e3", "1.5"])) : randomString(g).slice(0, 200);
-    parts.push(g.chance(0.9) ? `${name}=${enc(value)}` : g.pick([`${name}`, `${name}=%`, `${name}=%zz`, `${name}=%00`, `${name}[]=1`, `=${name}`, `${name}=${value.replace(/[#\s]/g, "")}`]));
+    const value = g.chance(0.4)
+      ? String(g.pick([0, -1, 1, 50, 101, 1e9, "2030-01-01", "2001-01-01T00:00:00Z", "abc", "", "1e3", "1.5"]))
+      : randomString(g).slice(0, 200);
+    parts.push(
+      g.chance(0.9)
+        ? `${name}=${enc(value)}`
+        : g.pick([
+            `${name}`,
+            `${name}=%`,
+            `${name}=%zz`,
+            `${name}=%00`,
+            `${name}[]=1`,
+            `=${name}`,
+            `${name}=${value.replace(/[#\s]/g, "")}`,
+          ]),
+    );
   }
   return "?" + parts.join("&");
 }
@@ -225,7 +413,11 @@ async function restore(): Promise<void> {
   }
   const models = await t.call("GET", "/v1/models", { token: f.gatewayKey });
   if (models.status === 401) {
-    const k = await must(t.call("POST", `/workspaces/${f.workspaceId}/api-keys`, { token: f.ownerToken, body: { name: "fuzz" } }), 201, "key");
+    const k = await must(
+      t.call("POST", `/workspaces/${f.workspaceId}/api-keys`, { token: f.ownerToken, body: { name: "fuzz" } }),
+      201,
+      "key",
+    );
     f.gatewayKey = k.key;
     f.keyIds.push(k.id);
   }
@@ -238,7 +430,12 @@ async function restore(): Promise<void> {
       for (const u of upstreams.slice(0, 3)) {
         await t.call("POST", `/workspaces/${f.workspaceId}/providers`, {
           token: f.ownerToken,
-          body: { name: `${u.kind}-${crypto.randomUUID().slice(0, 6)}`, type: u.kind, base_url: u.url, api_key: "sk-fuzz-upstream-key-0123456789" },
+          body: {
+            name: `${u.kind}-${crypto.randomUUID().slice(0, 6)}`,
+            type: u.kind,
+            base_url: u.url,
+            api_key: "sk-fuzz-upstream-key-0123456789",
+          },
         });
       }
     }
@@ -247,7 +444,8 @@ async function restore(): Promise<void> {
 
 beforeAll(async () => {
   t = await testApp();
-  for (const kind of ["openai", "anthropic", "gemini"] as const) upstreams.push(await startMockUpstream(kind, { expectedKey: "sk-fuzz-upstream-key-0123456789" }));
+  for (const kind of ["openai", "anthropic", "gemini"] as const)
+    upstreams.push(await startMockUpstream(kind, { expectedKey: "sk-fuzz-upstream-key-0123456789" }));
   const owner = await t.signup(undefined, "correct horse battery");
   const ws = await t.workspace(owner.token, "Fuzz");
   const log = makeRecord(ws.id);
@@ -276,7 +474,7 @@ beforeAll(async () => {
     ["drop", { drop: true }],
     ["cut", { cutAfterChunks: 2 }],
     ["errevent", { errorAfterChunks: 1 }],
-    ["badjson", { okBody: "{\"choices\": [" }],
+    ["badjson", { okBody: '{"choices": [' }],
   ];
   const v1Upstreams: [string, MockUpstream, boolean][] = upstreams.map((u) => [`v1-${u.kind}`, u, false]);
   for (const kind of ["openai", "anthropic", "gemini"] as const) {
@@ -316,7 +514,20 @@ const routes = () => t.app.routes.map((r) => ({ method: r.method, path: r.path }
 function makeCase(i: number, table: { method: string; path: string }[]): Case {
   const g = new Gen((SEED ^ Math.imul(i + 1, 0x9e3779b1)) >>> 0);
   if (g.chance(V1_SHARE)) return makeV1Case(i, g);
-  const route = g.chance(0.03) ? { method: g.pick(["GET", "POST"]), path: g.pick(["/nope", "/v1/embeddings", "/app/w/:id/nope", "/%", "/workspaces/:id/../../auth/me", "//", "/public/../package.json"]) } : g.pick(table);
+  const route = g.chance(0.03)
+    ? {
+        method: g.pick(["GET", "POST"]),
+        path: g.pick([
+          "/nope",
+          "/v1/embeddings",
+          "/app/w/:id/nope",
+          "/%",
+          "/workspaces/:id/../../auth/me",
+          "//",
+          "/public/../package.json",
+        ]),
+      }
+    : g.pick(table);
   const method = g.chance(0.05) ? g.pick(["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD"]) : route.method;
   const valid: Record<string, string> = {
     id: f.workspaceId,
@@ -326,7 +537,9 @@ function makeCase(i: number, table: { method: string; path: string }[]): Case {
     uid: g.pick([f.ownerId, "none"]),
   };
   let path = route.path.replace(/:(\w+)/g, (_, name: string) => randomParam(g, valid[name] ?? "x"));
-  path = path.replace(/\*$/, () => g.pick(["app.css", "htmx.min.js", "nope.js", "..%2Fpackage.json", "%00", "app.css%00.js", randomParam(g, "app.js")]));
+  path = path.replace(/\*$/, () =>
+    g.pick(["app.css", "htmx.min.js", "nope.js", "..%2Fpackage.json", "%00", "app.css%00.js", randomParam(g, "app.js")]),
+  );
   const page = path === "/" || path.startsWith("/app") || ["/login", "/signup", "/logout"].includes(path);
   const headers: Record<string, string> = {};
   // Who is calling: nobody, the owner (by header, or on pages also by cookie), the gateway key, or
@@ -340,7 +553,16 @@ function makeCase(i: number, table: { method: string; path: string }[]): Case {
     if (page && g.chance(0.5)) headers.cookie = `${SESSION_COOKIE}=${f.ownerToken}`;
     else headers.authorization = `Bearer ${f.ownerToken}`;
   } else if (who <= 13) headers.authorization = `Bearer ${f.gatewayKey}`;
-  else headers.authorization = g.pick(["Bearer", "Bearer ", "Basic YTpi", "Bearer prp_short", `Bearer ${f.ownerToken}x`, "bearer  " + "a".repeat(5000), "Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4IiwianRpIjoieSJ9."]);
+  else
+    headers.authorization = g.pick([
+      "Bearer",
+      "Bearer ",
+      "Basic YTpi",
+      "Bearer prp_short",
+      `Bearer ${f.ownerToken}x`,
+      "bearer  " + "a".repeat(5000),
+      "Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4IiwianRpIjoieSJ9.",
+    ]);
   if (page && headers.cookie && g.chance(0.5)) headers["x-csrf-token"] = g.chance(0.8) ? f.csrf : "wrong";
   if (g.chance(0.2)) {
     headers["hx-request"] = "true";
@@ -349,7 +571,10 @@ function makeCase(i: number, table: { method: string; path: string }[]): Case {
   if (g.chance(0.1)) headers["x-request-id"] = g.pick(["", "a".repeat(500), "id with spaces", "ok-1"]);
   if (g.chance(0.05)) headers["content-length"] = g.pick(["0", "-1", "abc", "99999999999", "1"]);
   if (g.chance(0.05)) headers.accept = g.pick(["text/html", "application/json", "*/*", "text/event-stream"]);
-  if (g.chance(0.03)) headers.cookie = (headers.cookie ? headers.cookie + "; " : "") + g.pick([`${SESSION_COOKIE}=`, `${SESSION_COOKIE}=%`, "perpetuo_login_csrf=" + "a".repeat(40), "a=b; ; ;="]);
+  if (g.chance(0.03))
+    headers.cookie =
+      (headers.cookie ? headers.cookie + "; " : "") +
+      g.pick([`${SESSION_COOKIE}=`, `${SESSION_COOKIE}=%`, "perpetuo_login_csrf=" + "a".repeat(40), "a=b; ; ;="]);
   let body: string | undefined;
   if (method !== "GET" && method !== "HEAD" && (g.chance(0.95) || method === "POST")) {
     const b = randomBody(g, f, page ? "form" : "json");
@@ -371,14 +596,22 @@ function makeV1Case(i: number, g: Gen): Case {
   } else headers.authorization = `Bearer ${f.v1Key.key}`;
   if (v.body !== undefined) headers["content-type"] = "application/json";
   if (v.stream) headers.accept = "text/event-stream";
-  return { i, method: v.method, url: `http://localhost${v.path}`, headers, body: v.body, v1: { route: v.route, requestId, mutations: v.mutations, stream: v.stream } };
+  return {
+    i,
+    method: v.method,
+    url: `http://localhost${v.path}`,
+    headers,
+    body: v.body,
+    v1: { route: v.route, requestId, mutations: v.mutations, stream: v.stream },
+  };
 }
 
 /** The mutated gateway requests sent, by request id: their status, to match against request_logs at the end. */
 const v1Sent = new Map<string, { route: V1Route; stream: boolean; status: number; nulPath: boolean; mutations: number; detail: string }>();
 
 const STACK = /\n\s+at\s|\bat [\w.<>]+ \(|node_modules|\/work\/|\.tsx?:\d+|Error: .*\n/;
-const SQL_TEXT = /syntax error at or near|invalid input syntax|violates [\w ]*constraint|relation "[^"]+" does not exist|PostgresError|column "[^"]+"|duplicate key value|invalid byte sequence|unterminated quoted|operator does not exist|null character not permitted/i;
+const SQL_TEXT =
+  /syntax error at or near|invalid input syntax|violates [\w ]*constraint|relation "[^"]+" does not exist|PostgresError|column "[^"]+"|duplicate key value|invalid byte sequence|unterminated quoted|operator does not exist|null character not permitted/i;
 
 interface Problem {
   group: string;
@@ -436,7 +669,10 @@ function routeOf(c: Case, table: { method: string; path: string }[]): string {
 }
 
 function shortCase(c: Case): string {
-  const body = c.body === undefined ? "" : ` body=${JSON.stringify(c.body.length > 300 ? c.body.slice(0, 300) + `…(${c.body.length} chars)` : c.body)}`;
+  const body =
+    c.body === undefined
+      ? ""
+      : ` body=${JSON.stringify(c.body.length > 300 ? c.body.slice(0, 300) + `…(${c.body.length} chars)` : c.body)}`;
   return `#${c.i} ${c.method} ${c.url.slice(16, 316)} headers=${JSON.stringify(c.headers).slice(0, 400)}${body}`;
 }
 
@@ -449,7 +685,11 @@ function record(p: Problem) {
   else problems.set(p.group, { ...p, count: 1 });
 }
 
-async function runCase(c: Case, table: { method: string; path: string }[], send: (c: Case) => Promise<{ status: number; headers: Headers; text: string }>): Promise<number> {
+async function runCase(
+  c: Case,
+  table: { method: string; path: string }[],
+  send: (c: Case) => Promise<{ status: number; headers: Headers; text: string }>,
+): Promise<number> {
   let res;
   try {
     res = await send(c);
@@ -460,10 +700,22 @@ async function runCase(c: Case, table: { method: string; path: string }[], send:
   if (res.status < 400) accepted.add(routeOf(c, table));
   if (c.v1) {
     const nulPath = new URL(c.url).pathname.includes("%00");
-    v1Sent.set(c.v1.requestId, { route: c.v1.route, stream: c.v1.stream, status: res.status, nulPath, mutations: c.v1.mutations, detail: res.status >= 400 ? res.text.slice(0, 160) : "" });
+    v1Sent.set(c.v1.requestId, {
+      route: c.v1.route,
+      stream: c.v1.stream,
+      status: res.status,
+      nulPath,
+      mutations: c.v1.mutations,
+      detail: res.status >= 400 ? res.text.slice(0, 160) : "",
+    });
   }
   const wrong = judge(c, res.status, res.headers, res.text);
-  if (wrong) record({ group: `${routeOf(c, table)}: ${wrong}${hasNul(c) ? " (input has a NUL byte)" : isDeep(c) ? " (body is JSON nested 100,000 deep)" : ""}`, detail: res.text.slice(0, 300), repro: c });
+  if (wrong)
+    record({
+      group: `${routeOf(c, table)}: ${wrong}${hasNul(c) ? " (input has a NUL byte)" : isDeep(c) ? " (body is JSON nested 100,000 deep)" : ""}`,
+      detail: res.text.slice(0, 300),
+      repro: c,
+    });
   return res.status;
 }
 
@@ -476,9 +728,15 @@ function buildRequest(c: Case): Request | null {
 }
 
 function report(tried: number, statuses: Map<number, number>, skipped: number) {
-  const byClass = [...statuses].sort((a, b) => a[0] - b[0]).map(([s, n]) => `${s}:${n}`).join(" ");
-  console.log(`fuzz: seed ${SEED}: ${tried} requests tried (${skipped} not expressible as a Request), statuses ${byClass}; secret scan: ${scanCount()} scans, ${knownSecrets().length} keys known`);
-  for (const p of problems.values()) console.log(`fuzz problem ×${p.count}: ${p.group}\n  repro: ${shortCase(p.repro)}\n  answer: ${p.detail}`);
+  const byClass = [...statuses]
+    .sort((a, b) => a[0] - b[0])
+    .map(([s, n]) => `${s}:${n}`)
+    .join(" ");
+  console.log(
+    `fuzz: seed ${SEED}: ${tried} requests tried (${skipped} not expressible as a Request), statuses ${byClass}; secret scan: ${scanCount()} scans, ${knownSecrets().length} keys known`,
+  );
+  for (const p of problems.values())
+    console.log(`fuzz problem ×${p.count}: ${p.group}\n  repro: ${shortCase(p.repro)}\n  answer: ${p.detail}`);
 }
 
 test(`every route answers ${COUNT} random and malformed requests with 2xx-4xx, a clear message and no internals (app.handle)`, async () => {
@@ -519,12 +777,20 @@ test(`every route answers ${COUNT} random and malformed requests with 2xx-4xx, a
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   report(tried, statuses, skipped);
   // Replaying one case: the server's own error lines say where a 500 came from.
-  if (ONLY !== null) for (const line of t.logs.filter((l) => /"level":"error"|internal error/.test(l))) console.log(`fuzz server log: ${line.slice(0, 2000)}`);
+  if (ONLY !== null)
+    for (const line of t.logs.filter((l) => /"level":"error"|internal error/.test(l)))
+      console.log(`fuzz server log: ${line.slice(0, 2000)}`);
   const cpu = process.cpuUsage(cpu0);
-  console.log(`fuzz: ${Math.round((performance.now() - started) / 1000)} s elapsed, ${Math.round((cpu.user + cpu.system) / 1e6)} s CPU in this process (database server not counted)`);
+  console.log(
+    `fuzz: ${Math.round((performance.now() - started) / 1000)} s elapsed, ${Math.round((cpu.user + cpu.system) / 1e6)} s CPU in this process (database server not counted)`,
+  );
   const never = table.map((r) => `${r.method} ${r.path}`).filter((k) => !accepted.has(k));
-  console.log(`fuzz: ${table.length - never.length} of ${table.length} routes accepted some fuzzed request; never: ${never.join(", ") || "none"}`);
-  if (PROFILE) for (const [k, [n, ms]] of [...PROFILE].sort((a, b) => b[1][1] - a[1][1]).slice(0, 15)) console.log(`fuzz profile: ${k}: ${n} requests, ${Math.round(ms)} ms`);
+  console.log(
+    `fuzz: ${table.length - never.length} of ${table.length} routes accepted some fuzzed request; never: ${never.join(", ") || "none"}`,
+  );
+  if (PROFILE)
+    for (const [k, [n, ms]] of [...PROFILE].sort((a, b) => b[1][1] - a[1][1]).slice(0, 15))
+      console.log(`fuzz profile: ${k}: ${n} requests, ${Math.round(ms)} ms`);
   expect(tried + skipped).toBe(end - (ONLY ?? 0));
   // Not a vacuous run: most requests were sent, and the authenticated ones got deep (2xx among them).
   expect(tried).toBeGreaterThan((end - (ONLY ?? 0)) * 0.9);
@@ -549,7 +815,12 @@ test("a sample over real HTTP, and raw malformed HTTP, leave the server up and a
     const table = routes();
     const statuses = new Map<number, number>();
     const send = async (c: Case) => {
-      const res = await fetch(origin + c.url.slice("http://localhost".length), { method: c.method, headers: c.headers, body: c.body, redirect: "manual" });
+      const res = await fetch(origin + c.url.slice("http://localhost".length), {
+        method: c.method,
+        headers: c.headers,
+        body: c.body,
+        redirect: "manual",
+      });
       return { status: res.status, headers: res.headers, text: await res.text() };
     };
     const sample = Math.min(2000, Math.max(1, Math.floor(COUNT / 50)));
@@ -571,8 +842,8 @@ test("a sample over real HTTP, and raw malformed HTTP, leave the server up and a
       "GET / HTTP/1.1\r\nHost: x\r\n\r\n",
       "GET /%zz HTTP/1.1\r\nHost: x\r\n\r\n",
       "GET /workspaces/%00 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer x\r\n\r\n",
-      "POST /auth/signup HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5\r\n\r\n{\"a\":",
-      "POST /auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{\"email\":\"a@b.co\",\"password\":\"xxxxxxxxxxxx\"}",
+      'POST /auth/signup HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5\r\n\r\n{"a":',
+      'POST /auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{"email":"a@b.co","password":"xxxxxxxxxxxx"}',
       "POST /auth/login HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Type: application/json\r\n\r\nzz\r\n{}\r\n0\r\n\r\n",
       "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n",
       "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 7\r\n\r\n{}",
@@ -587,7 +858,11 @@ test("a sample over real HTTP, and raw malformed HTTP, leave the server up and a
       const m = /^HTTP\/1\.1 (\d{3})/.exec(answer);
       // Bun may also close a connection it cannot parse without answering; never a 5xx, except
       // Bun's own 505 for an HTTP version it does not speak.
-      if (m) expect({ request: text.slice(0, 60), status: Number(m[1]!) < 500 || m[1] === "505" }).toEqual({ request: text.slice(0, 60), status: true });
+      if (m)
+        expect({ request: text.slice(0, 60), status: Number(m[1]!) < 500 || m[1] === "505" }).toEqual({
+          request: text.slice(0, 60),
+          status: true,
+        });
       expect(answer).not.toMatch(STACK);
     }
     expect([...problems.values()].map((p) => `×${p.count} ${p.group} — ${shortCase(p.repro)}`)).toEqual([]);
@@ -638,8 +913,12 @@ async function v1LogCheck() {
       refusals.set(m, (refusals.get(m) ?? 0) + 1);
     }
   }
-  if (process.env.FUZZ_V1_VERBOSE) for (const [m, n] of [...refusals].sort((a, b) => b[1] - a[1]).slice(0, 60)) console.log(`fuzz /v1 refusal ×${n}: ${m}`);
-  const tally = [...statuses].sort().map(([k, n]) => `${k}:${n}`).join(" ");
+  if (process.env.FUZZ_V1_VERBOSE)
+    for (const [m, n] of [...refusals].sort((a, b) => b[1] - a[1]).slice(0, 60)) console.log(`fuzz /v1 refusal ×${n}: ${m}`);
+  const tally = [...statuses]
+    .sort()
+    .map(([k, n]) => `${k}:${n}`)
+    .join(" ");
   const total = rows.reduce((a, r) => a + r.n, 0);
   console.log(
     `fuzz /v1 mutations: ${v1Sent.size} sent, ${authenticated} authenticated, ${loggable} of them to be logged, ${reached} reached a provider ` +

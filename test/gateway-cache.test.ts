@@ -83,7 +83,12 @@ describe("the gateway while its database is down", () => {
     expect(r.status).toBe(503);
     expect(r.headers.get("retry-after")).toBe("1");
     expect(r.body).toEqual({
-      error: { message: "the gateway cannot reach its database right now; retry shortly", type: "server_error", param: null, code: "service_unavailable" },
+      error: {
+        message: "the gateway cannot reach its database right now; retry shortly",
+        type: "server_error",
+        param: null,
+        code: "service_unavailable",
+      },
     });
   });
 });

@@ -49,7 +49,10 @@ afterAll(async () => {
 test.if(serverMode)("a key revoked on one instance is refused by another at once", async () => {
   const owner = await a.signup();
   const ws = await a.workspace(owner.token);
-  await a.call("POST", `/workspaces/${ws.id}/providers`, { token: owner.token, body: { name: "up", type: "openai", base_url: mock.url, api_key: "sk-multi-0123456789" } });
+  await a.call("POST", `/workspaces/${ws.id}/providers`, {
+    token: owner.token,
+    body: { name: "up", type: "openai", base_url: mock.url, api_key: "sk-multi-0123456789" },
+  });
   const created = await a.call("POST", `/workspaces/${ws.id}/api-keys`, { token: owner.token, body: { name: "k" } });
   const call = () =>
     other!.handle(
@@ -72,7 +75,10 @@ test.if(serverMode)("a key revoked on one instance is refused by another at once
 test.if(serverMode)("a provider changed on one instance is used by another at once", async () => {
   const owner = await a.signup();
   const ws = await a.workspace(owner.token);
-  const p = await a.call("POST", `/workspaces/${ws.id}/providers`, { token: owner.token, body: { name: "up", type: "openai", base_url: mock.url, api_key: "sk-multi-0123456789", models: ["one"] } });
+  const p = await a.call("POST", `/workspaces/${ws.id}/providers`, {
+    token: owner.token,
+    body: { name: "up", type: "openai", base_url: mock.url, api_key: "sk-multi-0123456789", models: ["one"] },
+  });
   const created = await a.call("POST", `/workspaces/${ws.id}/api-keys`, { token: owner.token, body: { name: "k" } });
   const call = (model: string) =>
     other!.handle(

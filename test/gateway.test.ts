@@ -87,7 +87,9 @@ describe("an OpenAI-compatible provider", () => {
     const r = await h.client().chat.completions.create({
       model: "gpt-4o",
       messages: [{ role: "user", content: "weather?" }],
-      tools: [{ type: "function", function: { name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } } } } }],
+      tools: [
+        { type: "function", function: { name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } } } } },
+      ],
       response_format: { type: "json_object" },
     });
     expect(r.choices[0].finish_reason).toBe("tool_calls");
@@ -103,7 +105,10 @@ describe("an OpenAI-compatible provider", () => {
   });
 
   test("an unknown model is a 404 that lists what is available", async () => {
-    const err = await h.client().chat.completions.create({ model: "nope", messages: [{ role: "user", content: "x" }] }).catch((e) => e);
+    const err = await h
+      .client()
+      .chat.completions.create({ model: "nope", messages: [{ role: "user", content: "x" }] })
+      .catch((e) => e);
     expect(err).toBeInstanceOf(OpenAI.NotFoundError);
     expect(err.error).toMatchObject({ code: "model_not_found", param: "model" });
     expect(err.message).toContain("gpt-4o-mini");
@@ -119,9 +124,17 @@ describe("authentication and validation", () => {
   afterAll(() => h.close());
 
   test("a missing, malformed or unknown key is a 401 in OpenAI's shape", async () => {
-    const variants: Record<string, string>[] = [{}, { authorization: "Basic x" }, { authorization: "Bearer prp_notarealkey00000000000000000000000000000000" }];
+    const variants: Record<string, string>[] = [
+      {},
+      { authorization: "Basic x" },
+      { authorization: "Bearer prp_notarealkey00000000000000000000000000000000" },
+    ];
     for (const headers of variants) {
-      const r = await fetch(`${h.base}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: "{}" });
+      const r = await fetch(`${h.base}/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...headers },
+        body: "{}",
+      });
       expect(r.status).toBe(401);
       expect(r.headers.get("x-request-id")).toMatch(/^req_/);
       const body = (await r.json()) as { error: { code: string; type: string } };
@@ -140,7 +153,10 @@ describe("authentication and validation", () => {
     expect((await h.client(key).models.list()).data.length).toBeGreaterThanOrEqual(0);
     const r = await h.t.call("POST", `/workspaces/${h.ws.id}/api-keys/${id}/revoke`, { token: h.owner.token });
     expect(r.status).toBe(200);
-    const err = await h.client(key).models.list().catch((e) => e);
+    const err = await h
+      .client(key)
+      .models.list()
+      .catch((e) => e);
     expect(err).toBeInstanceOf(OpenAI.AuthenticationError);
   });
 
@@ -164,7 +180,11 @@ describe("authentication and validation", () => {
   });
 
   test("a body that is not JSON is a 400, a huge body a 413", async () => {
-    const bad = await fetch(`${h.base}/v1/chat/completions`, { method: "POST", headers: { authorization: `Bearer ${h.key}` }, body: "{nope" });
+    const bad = await fetch(`${h.base}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${h.key}` },
+      body: "{nope",
+    });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: { code: string } }).error.code).toBe("invalid_json");
     const big = await fetch(`${h.base}/v1/chat/completions`, {
@@ -199,7 +219,9 @@ describe("fallback", () => {
       // check that the streamed path falls back the same way when they fail again.
       h.t.deps.gateway.cooldowns.clear(a.id);
       h.t.deps.gateway.cooldowns.clear(b.id);
-      const stream = await h.client().chat.completions.create({ model: "gemini-2.5-flash", messages: [{ role: "user", content: "s" }], stream: true });
+      const stream = await h
+        .client()
+        .chat.completions.create({ model: "gemini-2.5-flash", messages: [{ role: "user", content: "s" }], stream: true });
       let text = "";
       for await (const ch of stream) text += ch.choices[0]?.delta.content ?? "";
       expect(text).toBe("Echo: s");
@@ -222,7 +244,10 @@ describe("fallback", () => {
     try {
       await h.addProvider("openai", { priority: 1 }, { behaviour });
       const good = await h.addProvider("openai", { priority: 2 });
-      const { response } = await h.client().chat.completions.create({ model: "m", messages: [{ role: "user", content: "x" }] }).withResponse();
+      const { response } = await h
+        .client()
+        .chat.completions.create({ model: "m", messages: [{ role: "user", content: "x" }] })
+        .withResponse();
       expect(response.headers.get("x-perpetuo-provider")).toBe(good.name);
     } finally {
       await h.close();
@@ -234,7 +259,10 @@ describe("fallback", () => {
     try {
       const slow = await h.addProvider("openai", { priority: 1, timeout_ms: 1000 }, { behaviour: { delayMs: 4000 } });
       const good = await h.addProvider("anthropic", { priority: 2 });
-      const { response } = await h.client().chat.completions.create({ model: "m", messages: [{ role: "user", content: "x" }] }).withResponse();
+      const { response } = await h
+        .client()
+        .chat.completions.create({ model: "m", messages: [{ role: "user", content: "x" }] })
+        .withResponse();
       expect(response.headers.get("x-perpetuo-provider")).toBe(good.name);
       expect(slow.mock!.chatRequests().length).toBe(1);
       // Given up on before it answered: the slow upstream saw its client leave.
@@ -268,9 +296,16 @@ describe("fallback", () => {
   test("does not fall back on the client's own 400, and returns it translated", async () => {
     const h = await gatewayHarness();
     try {
-      await h.addProvider("anthropic", { priority: 1 }, { behaviour: { status: 400, errorMessage: "max_tokens: too large", errorType: "invalid_request_error" } });
+      await h.addProvider(
+        "anthropic",
+        { priority: 1 },
+        { behaviour: { status: 400, errorMessage: "max_tokens: too large", errorType: "invalid_request_error" } },
+      );
       const second = await h.addProvider("openai", { priority: 2 });
-      const err = await h.client().chat.completions.create({ model: "m", messages: [{ role: "user", content: "x" }] }).catch((e) => e);
+      const err = await h
+        .client()
+        .chat.completions.create({ model: "m", messages: [{ role: "user", content: "x" }] })
+        .catch((e) => e);
       expect(err).toBeInstanceOf(OpenAI.BadRequestError);
       expect(err.message).toContain("max_tokens: too large");
       expect(second.mock!.chatRequests().length).toBe(0);
@@ -285,13 +320,19 @@ describe("fallback", () => {
       const limited = await h.addProvider("openai", { priority: 1 }, { behaviour: { status: 429, retryAfter: 30 } });
       const other = await h.addProvider("openai", { priority: 2 });
       await h.client().chat.completions.create({ model: "m", messages: [{ role: "user", content: "1" }] });
-      const { response } = await h.client().chat.completions.create({ model: "m", messages: [{ role: "user", content: "2" }] }).withResponse();
+      const { response } = await h
+        .client()
+        .chat.completions.create({ model: "m", messages: [{ role: "user", content: "2" }] })
+        .withResponse();
       expect(response.headers.get("x-perpetuo-attempts")).toBe("1");
       expect(limited.mock!.chatRequests().length).toBe(1);
       expect(other.mock!.chatRequests().length).toBe(2);
       // When every candidate is cooling down they are still tried rather than refused.
       other.mock!.setBehaviour({ status: 429, retryAfter: 30 });
-      const err = await h.client().chat.completions.create({ model: "m", messages: [{ role: "user", content: "3" }] }).catch((e) => e);
+      const err = await h
+        .client()
+        .chat.completions.create({ model: "m", messages: [{ role: "user", content: "3" }] })
+        .catch((e) => e);
       expect(err).toBeInstanceOf(OpenAI.RateLimitError);
       expect(Number(err.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
     } finally {
@@ -305,7 +346,11 @@ describe("fallback", () => {
       // A key of no known shape, echoed whole across the 300-character cut, URL-encoded and in base64.
       const key = `custom-${crypto.randomUUID().replaceAll("-", "")}`;
       const a = await h.addProvider("openai", { priority: 1, api_key: key }, { behaviour: { status: 500, errorBody: echoOfKey(key) } });
-      const b = await h.addProvider("anthropic", { priority: 2, api_key: key }, { behaviour: { status: 503, errorMessage: `overloaded for ${encodeURIComponent(key)} ${echoOfKey(key)}` } });
+      const b = await h.addProvider(
+        "anthropic",
+        { priority: 2, api_key: key },
+        { behaviour: { status: 503, errorMessage: `overloaded for ${encodeURIComponent(key)} ${echoOfKey(key)}` } },
+      );
       const res = await fetch(`${h.base}/v1/chat/completions`, {
         method: "POST",
         headers: { authorization: `Bearer ${h.key}`, "content-type": "application/json", "x-request-id": "leaky-1" },
@@ -322,7 +367,9 @@ describe("fallback", () => {
       let row: { id: string; error_message: string; attempts: unknown } | undefined;
       for (let i = 0; i < 100 && !row; i++) {
         await h.t.deps.logQueue.flush();
-        [row] = await h.t.sql<{ id: string; error_message: string; attempts: unknown }[]>`select id, error_message, attempts from request_logs where request_id = 'leaky-1'`;
+        [row] = await h.t.sql<
+          { id: string; error_message: string; attempts: unknown }[]
+        >`select id, error_message, attempts from request_logs where request_id = 'leaky-1'`;
         if (!row) await Bun.sleep(20);
       }
       expect(row).toBeDefined();
@@ -361,7 +408,10 @@ describe("fallback", () => {
     const h = await gatewayHarness();
     try {
       await h.addProvider("anthropic");
-      const err = await h.client().chat.completions.create({ model: "m", n: 2, messages: [{ role: "user", content: "x" }] }).catch((e) => e);
+      const err = await h
+        .client()
+        .chat.completions.create({ model: "m", n: 2, messages: [{ role: "user", content: "x" }] })
+        .catch((e) => e);
       expect(err).toBeInstanceOf(OpenAI.BadRequestError);
       expect(err.error.param).toBe("n");
     } finally {
@@ -378,8 +428,14 @@ describe("streams", () => {
   afterAll(() => h.close());
 
   test("a failure after content has been sent ends the stream with an error event", async () => {
-    const p = await h.addProvider("anthropic", { models: ["mid-fail"] }, { behaviour: { text: "one two three four five six", errorAfterChunks: 5 } });
-    const stream = await h.client().chat.completions.create({ model: "mid-fail", messages: [{ role: "user", content: "x" }], stream: true });
+    const p = await h.addProvider(
+      "anthropic",
+      { models: ["mid-fail"] },
+      { behaviour: { text: "one two three four five six", errorAfterChunks: 5 } },
+    );
+    const stream = await h
+      .client()
+      .chat.completions.create({ model: "mid-fail", messages: [{ role: "user", content: "x" }], stream: true });
     let text = "";
     const err = await (async () => {
       for await (const ch of stream) text += ch.choices[0]?.delta.content ?? "";
@@ -406,7 +462,11 @@ describe("streams", () => {
   });
 
   test("a client that disconnects aborts the upstream stream", async () => {
-    const p = await h.addProvider("openai", { models: ["slow-stream"] }, { behaviour: { text: "a b c d e f g h i j k l m n o p", chunkDelayMs: 200 } });
+    const p = await h.addProvider(
+      "openai",
+      { models: ["slow-stream"] },
+      { behaviour: { text: "a b c d e f g h i j k l m n o p", chunkDelayMs: 200 } },
+    );
     const ac = new AbortController();
     const res = await fetch(`${h.base}/v1/chat/completions`, {
       method: "POST",
@@ -451,7 +511,12 @@ describe("translated providers", () => {
       expect(r.choices[0].finish_reason).toBe("stop");
       expect(r.usage).toMatchObject({ prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 });
 
-      const s = await h.client().chat.completions.create({ model, messages: [{ role: "user", content: "streamed" }], stream: true, stream_options: { include_usage: true } });
+      const s = await h.client().chat.completions.create({
+        model,
+        messages: [{ role: "user", content: "streamed" }],
+        stream: true,
+        stream_options: { include_usage: true },
+      });
       let text = "";
       let usage: OpenAI.CompletionUsage | undefined;
       for await (const ch of s) {
@@ -467,7 +532,10 @@ describe("translated providers", () => {
       const tools: OpenAI.ChatCompletionTool[] = [
         { type: "function", function: { name: "lookup", parameters: { type: "object", properties: { q: { type: "string" } } } } },
       ];
-      mock.script({ toolCalls: [{ name: "lookup", arguments: { q: "perpetuo" } }] }, { toolCalls: [{ name: "lookup", arguments: { q: "streamed" } }] });
+      mock.script(
+        { toolCalls: [{ name: "lookup", arguments: { q: "perpetuo" } }] },
+        { toolCalls: [{ name: "lookup", arguments: { q: "streamed" } }] },
+      );
       const r = await h.client().chat.completions.create({ model, messages: [{ role: "user", content: "find" }], tools });
       expect(r.choices[0].finish_reason).toBe("tool_calls");
       const call = r.choices[0].message.tool_calls![0];
@@ -494,7 +562,11 @@ describe("translated providers", () => {
         tools,
         messages: [
           { role: "user", content: "find" },
-          { role: "assistant", content: null, tool_calls: [{ id: call.id, type: "function", function: { name: "lookup", arguments: fn(call).arguments } }] },
+          {
+            role: "assistant",
+            content: null,
+            tool_calls: [{ id: call.id, type: "function", function: { name: "lookup", arguments: fn(call).arguments } }],
+          },
           { role: "tool", tool_call_id: call.id, content: '{"hits":1}' },
         ],
       });
@@ -506,7 +578,15 @@ describe("translated providers", () => {
       const mock = label === "Anthropic" ? anth.mock! : gem.mock!;
       await h.client().chat.completions.create({
         model,
-        messages: [{ role: "user", content: [{ type: "text", text: "what is this" }, { type: "image_url", image_url: { url: "data:image/png;base64,iVBORw0KGgo=" } }] }],
+        messages: [
+          {
+            role: "user",
+            content: [
+              { type: "text", text: "what is this" },
+              { type: "image_url", image_url: { url: "data:image/png;base64,iVBORw0KGgo=" } },
+            ],
+          },
+        ],
       });
       const sent = JSON.stringify(mock.lastChatRequest()!.body);
       expect(sent).toContain("iVBORw0KGgo=");

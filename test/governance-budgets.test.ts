@@ -94,7 +94,9 @@ describe("key budgets", () => {
     // A new process: nothing in memory, only what the database holds.
     const restarted = new Governance(h.t.sql, { unpricedModels: "allow", syncIntervalMs: 0 });
     const key = (await authenticateApiKey(h.t.sql, k.key))!;
-    const err = await restarted.admit(key, { providers: [], logContent: false }, { model: "gpt-4o-mini", estimatedTokens: 10, requestId: "r1" }).catch((e) => e);
+    const err = await restarted
+      .admit(key, { providers: [], logContent: false }, { model: "gpt-4o-mini", estimatedTokens: 10, requestId: "r1" })
+      .catch((e) => e);
     await restarted.stop();
     expect(err).toBeInstanceOf(ApiError);
     expect(err.code).toBe("budget_exceeded");

@@ -22,7 +22,8 @@ beforeEach(() => {
 
 async function limitedKey(name: string, set: { rpm?: number; allowed?: string[] }) {
   const k = await h.createKey(name);
-  await h.t.sql`update api_keys set rpm_limit = ${set.rpm ?? null}, allowed_models = ${h.t.sql.array(set.allowed ?? [])} where id = ${k.id}`;
+  await h.t
+    .sql`update api_keys set rpm_limit = ${set.rpm ?? null}, allowed_models = ${h.t.sql.array(set.allowed ?? [])} where id = ${k.id}`;
   h.t.deps.events.emit({ type: "api_key", workspace_id: h.ws.id });
   return k.key;
 }
@@ -108,6 +109,8 @@ test("log rows name the API the client spoke, answered or refused", async () => 
     "messages-refused": "messages",
   });
   // Anthropic's error shape has no code field: the row still says which refusal it was.
-  const [refused] = await h.t.sql<{ error_class: string }[]>`select error_class from request_logs where request_id = ${`${tag}-messages-refused`}`;
+  const [refused] = await h.t.sql<
+    { error_class: string }[]
+  >`select error_class from request_logs where request_id = ${`${tag}-messages-refused`}`;
   expect(refused!.error_class).toBe("model_not_allowed");
 });

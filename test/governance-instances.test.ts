@@ -63,74 +63,91 @@ async function earlyInMinute(): Promise<void> {
   if (into > 40_000) await Bun.sleep(60_000 - into + 500);
 }
 
-test.if(!!serverUrl)("requests admitted by one instance are counted by the other within two sync intervals", async () => {
-  await earlyInMinute();
-  const k = await limitedKey({ rpm: 6 });
-  for (let i = 0; i < 6; i++) expect((await chat(a.base, k.key, "gpt-4o-mini")).status).toBe(200);
-  await Bun.sleep(SETTLE_MS);
-  const other = await chat(b.base, k.key, "gpt-4o-mini");
-  expect(other.status).toBe(429);
-  expect(JSON.parse(other.text).error.code).toBe("rate_limit_exceeded");
-  expect((await chat(a.base, k.key, "gpt-4o-mini")).status).toBe(429);
-}, 90_000);
+test.if(!!serverUrl)(
+  "requests admitted by one instance are counted by the other within two sync intervals",
+  async () => {
+    await earlyInMinute();
+    const k = await limitedKey({ rpm: 6 });
+    for (let i = 0; i < 6; i++) expect((await chat(a.base, k.key, "gpt-4o-mini")).status).toBe(200);
+    await Bun.sleep(SETTLE_MS);
+    const other = await chat(b.base, k.key, "gpt-4o-mini");
+    expect(other.status).toBe(429);
+    expect(JSON.parse(other.text).error.code).toBe("rate_limit_exceeded");
+    expect((await chat(a.base, k.key, "gpt-4o-mini")).status).toBe(429);
+  },
+  90_000,
+);
 
-test.if(!!serverUrl)("under load on both at once the overshoot is bounded, the shared count is exact, and both refuse after the sync", async () => {
-  await earlyInMinute();
-  const limit = 10;
-  const k = await limitedKey({ rpm: limit });
-  const burst = (base: string) => Promise.all(Array.from({ length: 15 }, () => chat(base, k.key, "gpt-4o-mini")));
-  const [atA, atB] = await Promise.all([burst(a.base), burst(b.base)]);
-  const okA = atA.filter((r) => r.status === 200).length;
-  const okB = atB.filter((r) => r.status === 200).length;
-  // Each instance alone is exact; together they exceed the limit by at most what the other admitted
-  // before the next sync, which within one burst is at most its own share.
-  expect(okA).toBeLessThanOrEqual(limit);
-  expect(okB).toBeLessThanOrEqual(limit);
-  expect(okA + okB).toBeGreaterThanOrEqual(limit);
-  expect([...atA, ...atB].every((r) => r.status === 200 || r.status === 429)).toBe(true);
-  await Bun.sleep(SETTLE_MS);
-  const [{ requests }] = await sql<{ requests: number }[]>`
+test.if(!!serverUrl)(
+  "under load on both at once the overshoot is bounded, the shared count is exact, and both refuse after the sync",
+  async () => {
+    await earlyInMinute();
+    const limit = 10;
+    const k = await limitedKey({ rpm: limit });
+    const burst = (base: string) => Promise.all(Array.from({ length: 15 }, () => chat(base, k.key, "gpt-4o-mini")));
+    const [atA, atB] = await Promise.all([burst(a.base), burst(b.base)]);
+    const okA = atA.filter((r) => r.status === 200).length;
+    const okB = atB.filter((r) => r.status === 200).length;
+    // Each instance alone is exact; together they exceed the limit by at most what the other admitted
+    // before the next sync, which within one burst is at most its own share.
+    expect(okA).toBeLessThanOrEqual(limit);
+    expect(okB).toBeLessThanOrEqual(limit);
+    expect(okA + okB).toBeGreaterThanOrEqual(limit);
+    expect([...atA, ...atB].every((r) => r.status === 200 || r.status === 429)).toBe(true);
+    await Bun.sleep(SETTLE_MS);
+    const [{ requests }] = await sql<{ requests: number }[]>`
     select coalesce(sum(requests), 0)::int as requests from rate_windows where scope = ${`key:${k.id}`}`;
-  expect(requests).toBe(okA + okB);
-  expect((await chat(a.base, k.key, "gpt-4o-mini")).status).toBe(429);
-  expect((await chat(b.base, k.key, "gpt-4o-mini")).status).toBe(429);
-}, 90_000);
+    expect(requests).toBe(okA + okB);
+    expect((await chat(a.base, k.key, "gpt-4o-mini")).status).toBe(429);
+    expect((await chat(b.base, k.key, "gpt-4o-mini")).status).toBe(429);
+  },
+  90_000,
+);
 
-test.if(!!serverUrl)("a budget spent through one instance is refused by the other once the spend is written and synced", async () => {
-  const k = await limitedKey({ budget: 0.001 });
-  const before = up.chatRequests().length;
-  expect((await chat(a.base, k.key, "gpt-4o-mini")).status).toBe(200);
-  expect((await chat(a.base, k.key, "gpt-4o-mini")).status).toBe(200);
-  const refusedHere = await chat(a.base, k.key, "gpt-4o-mini");
-  expect(refusedHere.status).toBe(429);
-  // The log writer commits within ~200 ms; the other instance reads the counters at its next sync.
-  await Bun.sleep(SETTLE_MS + 300);
-  const refusedThere = await chat(b.base, k.key, "gpt-4o-mini");
-  expect(refusedThere.status).toBe(429);
-  expect(JSON.parse(refusedThere.text).error.code).toBe("budget_exceeded");
-  expect(up.chatRequests().length - before).toBe(2);
-}, 90_000);
+test.if(!!serverUrl)(
+  "a budget spent through one instance is refused by the other once the spend is written and synced",
+  async () => {
+    const k = await limitedKey({ budget: 0.001 });
+    const before = up.chatRequests().length;
+    expect((await chat(a.base, k.key, "gpt-4o-mini")).status).toBe(200);
+    expect((await chat(a.base, k.key, "gpt-4o-mini")).status).toBe(200);
+    const refusedHere = await chat(a.base, k.key, "gpt-4o-mini");
+    expect(refusedHere.status).toBe(429);
+    // The log writer commits within ~200 ms; the other instance reads the counters at its next sync.
+    await Bun.sleep(SETTLE_MS + 300);
+    const refusedThere = await chat(b.base, k.key, "gpt-4o-mini");
+    expect(refusedThere.status).toBe(429);
+    expect(JSON.parse(refusedThere.text).error.code).toBe("budget_exceeded");
+    expect(up.chatRequests().length - before).toBe(2);
+  },
+  90_000,
+);
 
-test.if(!!serverUrl)("a limit set on a key another instance has cached is enforced there once the change is announced", async () => {
-  const k = await limitedKey({});
-  const call = () => fetch(`${b.base}/v1/chat/completions`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${k.key}`, "content-type": "application/json" },
-    body: JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }] }),
-  });
-  const before = await call();
-  await before.text();
-  expect(before.headers.get("x-ratelimit-limit-requests")).toBeNull();
-  // What the management API does: change the row, then announce it (as for a revocation).
-  await sql`update api_keys set rpm_limit = 100 where id = ${k.id}`;
-  await sql`select pg_notify('perpetuo_changes', ${JSON.stringify({ type: "api_key", workspace_id: wsId })})`;
-  const until = Date.now() + 2_000;
-  let limit: string | null = null;
-  while (limit === null && Date.now() < until) {
-    const r = await call();
-    await r.text();
-    limit = r.headers.get("x-ratelimit-limit-requests");
-    if (limit === null) await Bun.sleep(20);
-  }
-  expect(limit).toBe("100");
-}, 30_000);
+test.if(!!serverUrl)(
+  "a limit set on a key another instance has cached is enforced there once the change is announced",
+  async () => {
+    const k = await limitedKey({});
+    const call = () =>
+      fetch(`${b.base}/v1/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${k.key}`, "content-type": "application/json" },
+        body: JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }] }),
+      });
+    const before = await call();
+    await before.text();
+    expect(before.headers.get("x-ratelimit-limit-requests")).toBeNull();
+    // What the management API does: change the row, then announce it (as for a revocation).
+    await sql`update api_keys set rpm_limit = 100 where id = ${k.id}`;
+    await sql`select pg_notify('perpetuo_changes', ${JSON.stringify({ type: "api_key", workspace_id: wsId })})`;
+    const until = Date.now() + 2_000;
+    let limit: string | null = null;
+    while (limit === null && Date.now() < until) {
+      const r = await call();
+      await r.text();
+      limit = r.headers.get("x-ratelimit-limit-requests");
+      if (limit === null) await Bun.sleep(20);
+    }
+    expect(limit).toBe("100");
+  },
+  30_000,
+);

@@ -40,7 +40,9 @@ describe("rate checks", () => {
   test("the refusal message says whose limit, which quantity, and when to retry", () => {
     const v = checkRate([scope("workspace", null, 1000, 0, 990)], 20);
     if (v.ok) throw new Error("expected a refusal");
-    expect(rateMessage(v, 12_000)).toBe("rate limit exceeded: this workspace's limit of 1000 tokens per minute (990 used, this request is estimated at 20); retry in 12s");
+    expect(rateMessage(v, 12_000)).toBe(
+      "rate limit exceeded: this workspace's limit of 1000 tokens per minute (990 used, this request is estimated at 20); retry in 12s",
+    );
     const alone = checkRate([scope("key", null, 10, 0, 0)], 50);
     if (alone.ok) throw new Error("expected a refusal");
     expect(rateMessage(alone, 1000)).toContain("this request alone is estimated at 50 tokens");

@@ -206,7 +206,10 @@ describe("the official openai SDK", () => {
     const { response } = await h.client(k.key).chat.completions.create({ model: "gpt-4o-mini", messages }).withResponse();
     expect(response.headers.get("x-ratelimit-limit-requests")).toBe("1");
     expect(response.headers.get("x-ratelimit-remaining-requests")).toBe("0");
-    const err = await h.client(k.key).chat.completions.create({ model: "gpt-4o-mini", messages }).catch((e) => e);
+    const err = await h
+      .client(k.key)
+      .chat.completions.create({ model: "gpt-4o-mini", messages })
+      .catch((e) => e);
     expect(err).toBeInstanceOf(OpenAI.RateLimitError);
     expect(err.status).toBe(429);
     expect(err.code).toBe("rate_limit_exceeded");

@@ -102,12 +102,20 @@ test("spend settled here counts at once, and once the log row is stored and read
 test("the log writer counts usage_key_daily once per stored row: a replayed batch adds nothing, rows without a key are left out", async () => {
   const rows = [
     makeRecord(ws, { api_key_id: "k-count", prompt_tokens: 7, completion_tokens: 3, cost_usd: 0.5 }),
-    makeRecord(ws, { api_key_id: "k-count", status: 429, error_class: "rate_limit_exceeded", prompt_tokens: 0, completion_tokens: 0, cost_usd: 0 }),
+    makeRecord(ws, {
+      api_key_id: "k-count",
+      status: 429,
+      error_class: "rate_limit_exceeded",
+      prompt_tokens: 0,
+      completion_tokens: 0,
+      cost_usd: 0,
+    }),
     makeRecord(ws, { api_key_id: null }),
   ].map(toRow);
   await insertLogs(sql, rows);
   await insertLogs(sql, rows); // a replay of the same records (spool, retry after a timeout)
-  const counted = await sql`select api_key_id, requests::int, errors::int, prompt_tokens::int, completion_tokens::int, cost_usd::float8 as cost
+  const counted =
+    await sql`select api_key_id, requests::int, errors::int, prompt_tokens::int, completion_tokens::int, cost_usd::float8 as cost
     from usage_key_daily where workspace_id = ${ws} and api_key_id <> 'k-spend'`;
   expect([...counted]).toEqual([{ api_key_id: "k-count", requests: 2, errors: 1, prompt_tokens: 7, completion_tokens: 3, cost: 0.5 }]);
 });

@@ -29,7 +29,12 @@ describe("creating an invitation", () => {
   test("answers 201 with a one-time link under PUBLIC_URL, valid 7 days, and stores only the token's hash", async () => {
     const r = await invite(owner.token, { email: "new@example.com", role: "member" });
     expect(r.status).toBe(201);
-    expect(r.body).toMatchObject({ email: "new@example.com", role: "member", status: "pending", invited_by: { id: owner.user.id, email: owner.email } });
+    expect(r.body).toMatchObject({
+      email: "new@example.com",
+      role: "member",
+      status: "pending",
+      invited_by: { id: owner.user.id, email: owner.email },
+    });
     expect(r.body.token).toMatch(/^[0-9A-Za-z]{43}$/);
     expect(r.body.link).toBe(`http://localhost:8080/invite/${r.body.token}`);
     const days = (Date.parse(r.body.expires_at) - Date.parse(r.body.created_at)) / 86_400_000;

@@ -72,14 +72,32 @@ describe("creating a key with limits", () => {
       last_used_at: null,
     });
     expect(k.budget_resets_at).toBe(spendPeriod("month").resets_at!.toISOString());
-    const [row] = await t.sql`select rpm_limit, tpm_limit, budget_usd::text as budget, budget_period, allowed_models, tags from api_keys where id = ${k.id}`;
-    expect(row).toEqual({ rpm_limit: 60, tpm_limit: 100_000, budget: "25.5", budget_period: "month", allowed_models: ["gpt-4o*", "claude-*"], tags: ["team:search", "env:prod"] });
+    const [row] =
+      await t.sql`select rpm_limit, tpm_limit, budget_usd::text as budget, budget_period, allowed_models, tags from api_keys where id = ${k.id}`;
+    expect(row).toEqual({
+      rpm_limit: 60,
+      tpm_limit: 100_000,
+      budget: "25.5",
+      budget_period: "month",
+      allowed_models: ["gpt-4o*", "claude-*"],
+      tags: ["team:search", "env:prod"],
+    });
   });
 
   test("without limits a key has none: nulls, empty lists, this month's spend and no reset", async () => {
     const o = await owner();
     const k = await mint(o.token, o.base);
-    expect(k).toMatchObject({ rpm_limit: null, tpm_limit: null, budget_usd: null, budget_period: null, allowed_models: [], tags: [], spend_usd: 0, spend_period: "month", budget_resets_at: null });
+    expect(k).toMatchObject({
+      rpm_limit: null,
+      tpm_limit: null,
+      budget_usd: null,
+      budget_period: null,
+      allowed_models: [],
+      tags: [],
+      spend_usd: 0,
+      spend_period: "month",
+      budget_resets_at: null,
+    });
   });
 
   test.each([
@@ -120,19 +138,45 @@ describe("PATCH /workspaces/:id/api-keys/:kid", () => {
     events.length = 0;
     const r = await t.call("PATCH", `${o.base}/${k.id}`, { token: o.token, body: { tpm_limit: 5000, allowed_models: ["gpt-4o-mini"] } });
     expect(r.status).toBe(200);
-    expect(r.body).toMatchObject({ id: k.id, name: "a", rpm_limit: 10, tpm_limit: 5000, allowed_models: ["gpt-4o-mini"], tags: ["team:a"] });
+    expect(r.body).toMatchObject({
+      id: k.id,
+      name: "a",
+      rpm_limit: 10,
+      tpm_limit: 5000,
+      allowed_models: ["gpt-4o-mini"],
+      tags: ["team:a"],
+    });
     expect(events).toEqual([{ type: "api_key", workspace_id: o.ws.id, key_hash: hashApiKey(k.key) }]);
     expect((await t.call("GET", `${o.base}/${k.id}`, { token: o.token })).body).toEqual(r.body);
   });
 
   test("null clears a limit, the allow-list and the tags; a budget is set and cleared as a pair", async () => {
     const o = await owner();
-    const k = await mint(o.token, o.base, { name: "b", rpm_limit: 10, tpm_limit: 20, allowed_models: ["a*"], tags: ["x"], budget_usd: 5, budget_period: "day" });
+    const k = await mint(o.token, o.base, {
+      name: "b",
+      rpm_limit: 10,
+      tpm_limit: 20,
+      allowed_models: ["a*"],
+      tags: ["x"],
+      budget_usd: 5,
+      budget_period: "day",
+    });
     const amount = await t.call("PATCH", `${o.base}/${k.id}`, { token: o.token, body: { budget_usd: 7 } });
     expect(amount.body).toMatchObject({ budget_usd: 7, budget_period: "day" });
-    const r = await t.call("PATCH", `${o.base}/${k.id}`, { token: o.token, body: { rpm_limit: null, allowed_models: null, tags: [], budget_usd: null } });
+    const r = await t.call("PATCH", `${o.base}/${k.id}`, {
+      token: o.token,
+      body: { rpm_limit: null, allowed_models: null, tags: [], budget_usd: null },
+    });
     expect(r.status).toBe(200);
-    expect(r.body).toMatchObject({ rpm_limit: null, tpm_limit: 20, allowed_models: [], tags: [], budget_usd: null, budget_period: null, budget_resets_at: null });
+    expect(r.body).toMatchObject({
+      rpm_limit: null,
+      tpm_limit: 20,
+      allowed_models: [],
+      tags: [],
+      budget_usd: null,
+      budget_period: null,
+      budget_resets_at: null,
+    });
   });
 
   test("half a budget is refused with 422 naming the missing half, and nothing changes", async () => {
@@ -204,7 +248,11 @@ describe("spend", () => {
     // Another workspace's row under the same key id is not counted.
     const other = await owner();
     await seedKeyDay(other.ws.id, day.id, today(), 100);
-    const list = (await t.call("GET", o.base, { token: o.token })).body.data as { name: string; spend_usd: number; budget_resets_at: string | null }[];
+    const list = (await t.call("GET", o.base, { token: o.token })).body.data as {
+      name: string;
+      spend_usd: number;
+      budget_resets_at: string | null;
+    }[];
     const spend = Object.fromEntries(list.map((k) => [k.name, k.spend_usd]));
     const thisMonth = 1.25 + (earlierThisMonth ? 2 : 0);
     expect(spend).toEqual({ day: 1.25, month: thisMonth, total: thisMonth + 4, none: thisMonth });
@@ -270,15 +318,34 @@ describe("workspace limits in the settings API", () => {
     await t.sql`insert into usage_daily (workspace_id, day, provider_id, model, requests, cost_usd) values (${o.ws.id}, ${daysAgo(400)}::date, 'p', 'm', 3, 9)`;
     events.length = 0;
     const url = `/workspaces/${o.ws.id}/settings`;
-    const r = await t.call("PUT", url, { token: admin.token, body: { rpm_limit: 600, tpm_limit: 1_000_000, budget_usd: 100, budget_period: "total" } });
+    const r = await t.call("PUT", url, {
+      token: admin.token,
+      body: { rpm_limit: 600, tpm_limit: 1_000_000, budget_usd: 100, budget_period: "total" },
+    });
     expect(r.status).toBe(200);
-    expect(r.body).toMatchObject({ retention_days: 30, rpm_limit: 600, tpm_limit: 1_000_000, budget_usd: 100, budget_period: "total", spend_usd: 9, spend_period: "total", budget_resets_at: null });
+    expect(r.body).toMatchObject({
+      retention_days: 30,
+      rpm_limit: 600,
+      tpm_limit: 1_000_000,
+      budget_usd: 100,
+      budget_period: "total",
+      spend_usd: 9,
+      spend_period: "total",
+      budget_resets_at: null,
+    });
     expect(events).toEqual([{ type: "workspace", workspace_id: o.ws.id }]);
     const same = await t.call("PUT", url, { token: admin.token, body: { rpm_limit: 600 } });
     expect(same.status).toBe(200);
     expect(events).toHaveLength(1);
     const cleared = await t.call("PUT", url, { token: admin.token, body: { rpm_limit: null, budget_period: null } });
-    expect(cleared.body).toMatchObject({ rpm_limit: null, tpm_limit: 1_000_000, budget_usd: null, budget_period: null, spend_period: "month", spend_usd: 0 });
+    expect(cleared.body).toMatchObject({
+      rpm_limit: null,
+      tpm_limit: 1_000_000,
+      budget_usd: null,
+      budget_period: null,
+      spend_period: "month",
+      spend_usd: 0,
+    });
     expect(events).toHaveLength(2);
   });
 

@@ -169,7 +169,8 @@ describe("exactly once", () => {
     q.enqueue(old[0]); // and a duplicate inside the batch itself
     await q.flush();
     expect(await rowCount(ws)).toBe(50);
-    const [u] = await sql`select sum(requests)::int as requests, sum(prompt_tokens)::int as prompt from usage_daily where workspace_id = ${ws}`;
+    const [u] =
+      await sql`select sum(requests)::int as requests, sum(prompt_tokens)::int as prompt from usage_daily where workspace_id = ${ws}`;
     expect(u).toEqual({ requests: 50, prompt: 30 * 1000 + 20 });
   });
 
@@ -238,7 +239,10 @@ describe("bad records", () => {
     expect(await rowCount(ws)).toBe(9);
     expect(await countedRequests(ws)).toBe(9);
     expect(q.stats()).toMatchObject({ rejected: 1, queued: 0 });
-    const kept = readFileSync(join(dir, "rejected.ndjson"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const kept = readFileSync(join(dir, "rejected.ndjson"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(kept).toHaveLength(1);
     expect(kept[0].record.id).toBe(bad.id);
   });
@@ -276,7 +280,8 @@ describe("bad records", () => {
     });
     q.enqueue(r);
     await q.flush();
-    const [row] = await sql`select error_message, latency_ms, prompt_tokens, completion_tokens, cost_usd from request_logs where id = ${r.id}`;
+    const [row] =
+      await sql`select error_message, latency_ms, prompt_tokens, completion_tokens, cost_usd from request_logs where id = ${r.id}`;
     expect(row).toEqual({ error_message: "ab\ufffdc", latency_ms: 0, prompt_tokens: 13, completion_tokens: 0, cost_usd: null });
   });
 });
@@ -286,7 +291,15 @@ describe("database unavailable", () => {
     const ws = await insertWorkspace(sql);
     const dir = spoolDir();
     const target = switchableSql(await downSql());
-    const q = queue({ sql: target.sql, spoolDir: dir, batchSize: 100, maxMemoryRecords: 300, flushIntervalMs: 10, retryBaseMs: 5, retryMaxMs: 40 });
+    const q = queue({
+      sql: target.sql,
+      spoolDir: dir,
+      batchSize: 100,
+      maxMemoryRecords: 300,
+      flushIntervalMs: 10,
+      retryBaseMs: 5,
+      retryMaxMs: 40,
+    });
     const ids: string[] = [];
     for (let i = 0; i < 1000; i++) {
       const r = makeRecord(ws);
@@ -300,7 +313,9 @@ describe("database unavailable", () => {
     expect(s.queued).toBeLessThanOrEqual(300 + 100);
     expect(s.written).toBe(0);
     expect(spoolFiles(dir).length).toBeGreaterThan(0);
-    const spooled = readFileSync(join(dir, spoolFiles(dir)[0]), "utf8").trim().split("\n");
+    const spooled = readFileSync(join(dir, spoolFiles(dir)[0]), "utf8")
+      .trim()
+      .split("\n");
     expect(JSON.parse(spooled[0]).workspace_id).toBe(ws);
 
     target.use(sql); // the database is back
@@ -413,7 +428,12 @@ describe("database unavailable", () => {
     const ws = await insertWorkspace(sql);
     // Its own pool, so the backends killed are only the writer's.
     // fetch_types off: postgres.js leaves the rejection of its type query unhandled when a connection is killed while it runs.
-    const own = postgres(db.url!, { max: 2, fetch_types: false, onnotice: () => {}, connection: { application_name: "perpetuo-logs-kill" } });
+    const own = postgres(db.url!, {
+      max: 2,
+      fetch_types: false,
+      onnotice: () => {},
+      connection: { application_name: "perpetuo-logs-kill" },
+    });
     cleanup.push(() => own.end({ timeout: 1 }));
     const q = queue({ sql: own, batchSize: 50, flushIntervalMs: 5, retryBaseMs: 5, retryMaxMs: 50 });
     const total = 3000;
@@ -440,7 +460,10 @@ describe("bounds", () => {
   /** Log lines as parsed objects, to count what the queue said. */
   function captured() {
     const lines: { level: string; msg: string; [k: string]: unknown }[] = [];
-    return { logger: createLogger("debug", (l) => lines.push(JSON.parse(l))), said: (msg: string) => lines.filter((l) => l.msg.startsWith(msg)) };
+    return {
+      logger: createLogger("debug", (l) => lines.push(JSON.parse(l))),
+      said: (msg: string) => lines.filter((l) => l.msg.startsWith(msg)),
+    };
   }
 
   test("without a spool, memory holds maxMemoryRecords; the rest is dropped, counted and said once", async () => {
@@ -470,7 +493,16 @@ describe("bounds", () => {
     const target = switchableSql(await downSql());
     const log = captured();
     const maxSpoolBytes = 40_000;
-    const q = queue({ sql: target.sql, logger: log.logger, spoolDir: dir, batchSize: 50, maxMemoryRecords: 100, maxSpoolBytes, retryBaseMs: 5, retryMaxMs: 20 });
+    const q = queue({
+      sql: target.sql,
+      logger: log.logger,
+      spoolDir: dir,
+      batchSize: 50,
+      maxMemoryRecords: 100,
+      maxSpoolBytes,
+      retryBaseMs: 5,
+      retryMaxMs: 20,
+    });
     const total = 1000;
     for (let i = 0; i < total; i++) {
       q.enqueue(makeRecord(ws));

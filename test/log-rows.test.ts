@@ -74,7 +74,16 @@ describe(`a 500-row batch on ${process.env.DATABASE_URL ? "PostgreSQL" : "the em
         error_message: i % 11 === 0 ? ODD[(i + 2) % ODD.length]! : null,
         tags: i % 2 ? [ODD[i % ODD.length]!.slice(0, 50), "team:\u0001x"] : null,
         attempts: [
-          { provider_id: "p", provider_name: ODD[(i + 5) % ODD.length]!.slice(0, 100), provider_type: "openai", model: "m", status: 200, error_class: null, message: ODD[(i + 7) % ODD.length]!.slice(0, 80), latency_ms: i },
+          {
+            provider_id: "p",
+            provider_name: ODD[(i + 5) % ODD.length]!.slice(0, 100),
+            provider_type: "openai",
+            model: "m",
+            status: 200,
+            error_class: null,
+            message: ODD[(i + 7) % ODD.length]!.slice(0, 80),
+            latency_ms: i,
+          },
         ],
         cost_usd: i % 9 === 0 ? null : i * 0.000001,
       }),

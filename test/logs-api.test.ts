@@ -101,7 +101,10 @@ describe("listing", () => {
     const other = await t.workspace(owner.token, "same instant");
     const same = Array.from({ length: 9 }, () => makeRecord(other.id, { created_at: at(5) }));
     await store(same);
-    const expected = [...same].map((r) => r.id).sort().reverse();
+    const expected = [...same]
+      .map((r) => r.id)
+      .sort()
+      .reverse();
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
@@ -130,9 +133,15 @@ describe("filters", () => {
     ["key=key_rare", (r: RequestRecord) => r.api_key_id === "key_rare"],
     ["from=2025-05-11", (r: RequestRecord) => r.created_at >= "2025-05-11"],
     ["to=2025-05-10", (r: RequestRecord) => r.created_at < "2025-05-11"],
-    ["from=2025-05-10T20:00:00Z&to=2025-05-11T02:00:00Z", (r: RequestRecord) => r.created_at >= "2025-05-10T20:00:00.000Z" && r.created_at < "2025-05-11T02:00:00.000Z"],
+    [
+      "from=2025-05-10T20:00:00Z&to=2025-05-11T02:00:00Z",
+      (r: RequestRecord) => r.created_at >= "2025-05-10T20:00:00.000Z" && r.created_at < "2025-05-11T02:00:00.000Z",
+    ],
     ["from=2025-05-10T22:00:00%2B02:00", (r: RequestRecord) => r.created_at >= "2025-05-10T20:00:00.000Z"],
-    ["status=error&provider=prov_b&key=key_main", (r: RequestRecord) => isError(r) && r.provider_id === "prov_b" && r.api_key_id === "key_main"],
+    [
+      "status=error&provider=prov_b&key=key_main",
+      (r: RequestRecord) => isError(r) && r.provider_id === "prov_b" && r.api_key_id === "key_main",
+    ],
     ["model=no-such-model", () => false],
   ])("%s", async (query, keep) => {
     const want = all.filter(keep);
@@ -144,7 +153,9 @@ describe("filters", () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const p: Awaited<ReturnType<typeof get>> = await get(`/workspaces/${ws.id}/logs?limit=4&${query}${cursor ? `&cursor=${cursor}` : ""}`);
+      const p: Awaited<ReturnType<typeof get>> = await get(
+        `/workspaces/${ws.id}/logs?limit=4&${query}${cursor ? `&cursor=${cursor}` : ""}`,
+      );
       seen.push(...ids(p.body.items));
       cursor = p.body.next_cursor;
     } while (cursor);
@@ -174,8 +185,26 @@ describe("one log", () => {
     const r = makeRecord(own.id, {
       created_at: at(-5000),
       attempts: [
-        { provider_id: "prov_a", provider_name: "OpenAI", provider_type: "openai", model: "gpt-4o", status: 429, error_class: "rate_limit", message: "slow down", latency_ms: 40 },
-        { provider_id: "prov_b", provider_name: "Claude", provider_type: "anthropic", model: "claude-sonnet-4-5", status: 200, error_class: null, message: null, latency_ms: 900 },
+        {
+          provider_id: "prov_a",
+          provider_name: "OpenAI",
+          provider_type: "openai",
+          model: "gpt-4o",
+          status: 429,
+          error_class: "rate_limit",
+          message: "slow down",
+          latency_ms: 40,
+        },
+        {
+          provider_id: "prov_b",
+          provider_name: "Claude",
+          provider_type: "anthropic",
+          model: "claude-sonnet-4-5",
+          status: 200,
+          error_class: null,
+          message: null,
+          latency_ms: 900,
+        },
       ],
       request_body: bodyForLog('{"model":"gpt-4o"}'),
       response_body: bodyForLog(long),
@@ -291,7 +320,12 @@ describe("request_id filter (x-request-id)", () => {
     expect((await get(`/workspaces/${ws.id}/logs?request_id=${ok.request_id}&status=error`)).body.items).toEqual([]);
     const other = failed.api_key_id === "key_main" ? "key_rare" : "key_main";
     expect((await get(`/workspaces/${ws.id}/logs?request_id=${failed.request_id}&key=${other}`)).body.items).toEqual([]);
-    expect(ids((await get(`/workspaces/${ws.id}/logs?request_id=${failed.request_id}&key=${failed.api_key_id}&model=${failed.model_requested}`)).body.items)).toEqual([failed.id]);
+    expect(
+      ids(
+        (await get(`/workspaces/${ws.id}/logs?request_id=${failed.request_id}&key=${failed.api_key_id}&model=${failed.model_requested}`))
+          .body.items,
+      ),
+    ).toEqual([failed.id]);
   });
 
   test("is exact: no prefix, no case folding, no other workspace's rows", async () => {
@@ -299,7 +333,11 @@ describe("request_id filter (x-request-id)", () => {
     const theirs = await t.workspace(owner.token);
     // A client may send its own x-request-id, and reuse it (retries): every row with it matches.
     const shared = [0, 1].map((i) => makeRecord(mine.id, { request_id: "client-trace:42", created_at: at(i) }));
-    await store([...shared, makeRecord(mine.id, { request_id: "client-trace:421", created_at: at(5) }), makeRecord(theirs.id, { request_id: "client-trace:42", created_at: at(6) })]);
+    await store([
+      ...shared,
+      makeRecord(mine.id, { request_id: "client-trace:421", created_at: at(5) }),
+      makeRecord(theirs.id, { request_id: "client-trace:42", created_at: at(6) }),
+    ]);
     const r = await get(`/workspaces/${mine.id}/logs?request_id=client-trace:42`);
     expect(r.status).toBe(200);
     expect(ids(r.body.items).sort()).toEqual(ids(shared).sort());

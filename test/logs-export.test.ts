@@ -51,7 +51,7 @@ function records(text: string): Record<string, string>[] {
   return rows.map((r) => Object.fromEntries(header.map((h, i) => [h, r[i]])));
 }
 
-const HOSTILE = ["=HYPERLINK(\"http://x\")", "+1+2", "-3", "@SUM(A1)", "plain, with comma", 'say "hi"\nline two'];
+const HOSTILE = ['=HYPERLINK("http://x")', "+1+2", "-3", "@SUM(A1)", "plain, with comma", 'say "hi"\nline two'];
 
 beforeAll(async () => {
   t = await testApp();
@@ -107,7 +107,8 @@ describe("export", () => {
       expect(row.created_at).toBe(rec.created_at);
       expect(row.status).toBe(String(rec.status));
       expect(row.cost_usd).toBe("0.0015");
-      if (rec.error_message) expect(row.error_message).toBe(/^[=+\-@]/.test(rec.error_message) ? `'${rec.error_message}` : rec.error_message);
+      if (rec.error_message)
+        expect(row.error_message).toBe(/^[=+\-@]/.test(rec.error_message) ? `'${rec.error_message}` : rec.error_message);
     }
     // No cell of the raw text starts a formula: every hostile value is behind an apostrophe.
     for (const cell of parseCsv(r.text).flat()) expect(cell).not.toMatch(/^[=+\-@]/);
@@ -179,7 +180,12 @@ describe("export", () => {
     const csv = await get(`/workspaces/${big.id}/logs/export?format=csv`);
     expect(records(csv.text).map((x) => x.id)).toEqual(rows.map((x) => x.id).reverse());
     const json = await get(`/workspaces/${big.id}/logs/export?format=json&limit=1000`);
-    expect(json.body.data.map((x: { id: string }) => x.id)).toEqual(rows.map((x) => x.id).reverse().slice(0, 1000));
+    expect(json.body.data.map((x: { id: string }) => x.id)).toEqual(
+      rows
+        .map((x) => x.id)
+        .reverse()
+        .slice(0, 1000),
+    );
     expect(json.body.truncated).toBe(true);
   });
 

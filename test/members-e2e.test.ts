@@ -69,7 +69,10 @@ describe.skipIf(!enabled)("the Members page in Chromium", () => {
       await t.sql`insert into workspace_members (workspace_id, user_id, role) values (${ws.id}, ${u.user.id}, ${role})`;
       people[email] = u.user.id;
     }
-    await t.call("POST", `/workspaces/${ws.id}/invitations`, { token: owner.token, body: { email: "pending@example.com", role: "member" } });
+    await t.call("POST", `/workspaces/${ws.id}/invitations`, {
+      token: owner.token,
+      body: { email: "pending@example.com", role: "member" },
+    });
 
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     contexts.push(context);

@@ -27,7 +27,8 @@ async function team(...roles: Role[]) {
 }
 
 const list = (id: string, token: string) => t.call("GET", `/workspaces/${id}/members`, { token });
-const setRole = (id: string, token: string, uid: string, role: unknown) => t.call("PATCH", `/workspaces/${id}/members/${uid}`, { token, body: { role } });
+const setRole = (id: string, token: string, uid: string, role: unknown) =>
+  t.call("PATCH", `/workspaces/${id}/members/${uid}`, { token, body: { role } });
 const remove = (id: string, token: string, uid: string) => t.call("DELETE", `/workspaces/${id}/members/${uid}`, { token });
 const transfer = (id: string, token: string, body: unknown) => t.call("POST", `/workspaces/${id}/transfer-ownership`, { token, body });
 const roleOf = async (id: string, uid: string) =>
@@ -201,7 +202,10 @@ describe("removing members and leaving", () => {
   test("invitations a removed member sent stay pending and usable; the workspace's admins can still revoke them", async () => {
     const w = await team("admin");
     const [admin] = w.users;
-    const inv = await t.call("POST", `/workspaces/${w.id}/invitations`, { token: admin!.token, body: { email: "kept@example.com", role: "member" } });
+    const inv = await t.call("POST", `/workspaces/${w.id}/invitations`, {
+      token: admin!.token,
+      body: { email: "kept@example.com", role: "member" },
+    });
     expect(inv.status).toBe(201);
     expect((await remove(w.id, w.owner.token, admin!.user.id)).status).toBe(204);
     const pending = await t.call("GET", `/workspaces/${w.id}/invitations`, { token: w.owner.token });
@@ -255,8 +259,18 @@ describe("what the Members page offers on a row (memberActions)", () => {
   const row = (role: Role, user_id = "them") => ({ user_id, role });
 
   test("an owner may change any other row to any role, remove it, and hand over to a non-owner", () => {
-    expect(memberActions(me("owner"), row("member"))).toEqual({ roles: ["owner", "admin", "member"], remove: true, transfer: true, leave: false });
-    expect(memberActions(me("owner"), row("owner"))).toEqual({ roles: ["owner", "admin", "member"], remove: true, transfer: false, leave: false });
+    expect(memberActions(me("owner"), row("member"))).toEqual({
+      roles: ["owner", "admin", "member"],
+      remove: true,
+      transfer: true,
+      leave: false,
+    });
+    expect(memberActions(me("owner"), row("owner"))).toEqual({
+      roles: ["owner", "admin", "member"],
+      remove: true,
+      transfer: false,
+      leave: false,
+    });
   });
 
   test("an admin manages members and admins without the owner role, and leaves owners alone", () => {

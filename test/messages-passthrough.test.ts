@@ -36,7 +36,13 @@ describe("passthrough to Anthropic entries", () => {
       metadata: { user_id: "u-7" },
       messages: [
         { role: "user", content: "first" },
-        { role: "assistant", content: [{ type: "thinking", thinking: "earlier thought", signature: "sig-abc" }, { type: "text", text: "ok" }] },
+        {
+          role: "assistant",
+          content: [
+            { type: "thinking", thinking: "earlier thought", signature: "sig-abc" },
+            { type: "text", text: "ok" },
+          ],
+        },
         { role: "user", content: [{ type: "text", text: "second", cache_control: { type: "ephemeral" } }] },
       ],
     };
@@ -77,14 +83,17 @@ describe("passthrough to Anthropic entries", () => {
     expect(text).toContain('"cache_read_input_tokens":0');
 
     await h.t.deps.logQueue.flush();
-    const [row] = await h.t.sql`select status, stream, prompt_tokens, completion_tokens, provider_name, attempts from request_logs where request_id = ${requestId}`;
+    const [row] = await h.t
+      .sql`select status, stream, prompt_tokens, completion_tokens, provider_name, attempts from request_logs where request_id = ${requestId}`;
     expect(row).toMatchObject({ status: 200, stream: true, prompt_tokens: 10, completion_tokens: 5, provider_name: claude.name });
     expect((row.attempts as { provider_name: string }[]).map((a) => a.provider_name)).toEqual([openai.name, claude.name]);
   });
 
   test("the SDK's messages.stream() reads a relayed stream to its final message", async () => {
     fail();
-    const msg = await client.messages.stream({ model: "claude-latest", max_tokens: 100, messages: [{ role: "user", content: "sdk relay" }] }).finalMessage();
+    const msg = await client.messages
+      .stream({ model: "claude-latest", max_tokens: 100, messages: [{ role: "user", content: "sdk relay" }] })
+      .finalMessage();
     expect(msg.id).toMatch(/^msg_mock/);
     expect(msg.content).toMatchObject([{ type: "text", text: "Echo: sdk relay" }]);
     expect(msg.usage).toMatchObject({ input_tokens: 10, output_tokens: 5 });
@@ -96,7 +105,12 @@ describe("passthrough to Anthropic entries", () => {
     const r = await fetch(`${h.base}/v1/messages`, {
       method: "POST",
       headers: { "x-api-key": h.key, "content-type": "application/json" },
-      body: JSON.stringify({ model: "claude-latest", max_tokens: 100, stream: true, messages: [{ role: "user", content: "one two three four" }] }),
+      body: JSON.stringify({
+        model: "claude-latest",
+        max_tokens: 100,
+        stream: true,
+        messages: [{ role: "user", content: "one two three four" }],
+      }),
     });
     const text = await r.text();
     expect(text).toContain("event: content_block_delta");
@@ -134,11 +148,24 @@ describe("passthrough to Anthropic entries", () => {
   test("thinking blocks are relayed, and a long think counts as content, not as waiting for the first token", async () => {
     // Blocks arrive 300 ms apart; the entry allows 1 s to the first content. The text starts
     // well after that, the thinking block well before.
-    const thinker = await h.addProvider("anthropic", { priority: 5, models: ["claude-thinker"], timeout_ms: 1000 }, { behaviour: { reasoningText: "let me think this through", chunkDelayMs: 300 } });
+    const thinker = await h.addProvider(
+      "anthropic",
+      { priority: 5, models: ["claude-thinker"], timeout_ms: 1000 },
+      { behaviour: { reasoningText: "let me think this through", chunkDelayMs: 300 } },
+    );
     const msg = await client.messages
-      .stream({ model: "claude-thinker", max_tokens: 2048, thinking: { type: "enabled", budget_tokens: 1024 }, messages: [{ role: "user", content: "think" }] })
+      .stream({
+        model: "claude-thinker",
+        max_tokens: 2048,
+        thinking: { type: "enabled", budget_tokens: 1024 },
+        messages: [{ role: "user", content: "think" }],
+      })
       .finalMessage();
-    expect(msg.content[0]).toMatchObject({ type: "thinking", thinking: "let me think this through", signature: expect.stringMatching(/^sig_mock/) });
+    expect(msg.content[0]).toMatchObject({
+      type: "thinking",
+      thinking: "let me think this through",
+      signature: expect.stringMatching(/^sig_mock/),
+    });
     expect(msg.content[1]).toMatchObject({ type: "text", text: "Echo: think" });
     expect(thinker.mock!.chatRequests().length).toBe(1);
   });

@@ -4,7 +4,14 @@ import { UnsupportedFeatureError, type ChatCompletion, type ChatRequest } from "
 import type { Candidate } from "../src/gateway/router.ts";
 import type { ProviderConfig } from "../src/providers/model.ts";
 import { MessagesBody, type MessagesRequest } from "../src/gateway/inbound/anthropic-schema.ts";
-import { anthropicErrorType, anthropicOnly, forCandidate, fromChatResponse, toAnthropicError, toChat } from "../src/gateway/inbound/anthropic-messages.ts";
+import {
+  anthropicErrorType,
+  anthropicOnly,
+  forCandidate,
+  fromChatResponse,
+  toAnthropicError,
+  toChat,
+} from "../src/gateway/inbound/anthropic-messages.ts";
 import { createMessagesStream } from "../src/gateway/inbound/anthropic-stream.ts";
 
 // The pure half of POST /v1/messages: no network, no database.
@@ -32,15 +39,47 @@ function events(sse: string): [string, any][] {
 }
 
 const chunk = (delta: Record<string, unknown>, finish: string | null = null, extra: Record<string, unknown> = {}) =>
-  JSON.stringify({ id: "c", object: "chat.completion.chunk", created: 1, model: "up-model", choices: [{ index: 0, delta, finish_reason: finish }], ...extra });
+  JSON.stringify({
+    id: "c",
+    object: "chat.completion.chunk",
+    created: 1,
+    model: "up-model",
+    choices: [{ index: 0, delta, finish_reason: finish }],
+    ...extra,
+  });
 const usageChunk = (prompt: number, completion: number, cached?: number) =>
-  JSON.stringify({ id: "c", object: "chat.completion.chunk", created: 1, model: "up-model", choices: [], usage: { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion, ...(cached !== undefined ? { prompt_tokens_details: { cached_tokens: cached } } : {}) } });
+  JSON.stringify({
+    id: "c",
+    object: "chat.completion.chunk",
+    created: 1,
+    model: "up-model",
+    choices: [],
+    usage: {
+      prompt_tokens: prompt,
+      completion_tokens: completion,
+      total_tokens: prompt + completion,
+      ...(cached !== undefined ? { prompt_tokens_details: { cached_tokens: cached } } : {}),
+    },
+  });
 
 describe("toChat", () => {
   test("the system prompt leads; cache_control survives on text parts for the adapters that know it", () => {
     expect(toChat(req({ system: "Be brief." })).messages[0]).toEqual({ role: "system", content: "Be brief." });
-    const blocks = toChat(req({ system: [{ type: "text", text: "A", cache_control: { type: "ephemeral" } }, { type: "text", text: "B" }] }));
-    expect(blocks.messages[0]).toEqual({ role: "system", content: [{ type: "text", text: "A", cache_control: { type: "ephemeral" } }, { type: "text", text: "B" }] });
+    const blocks = toChat(
+      req({
+        system: [
+          { type: "text", text: "A", cache_control: { type: "ephemeral" } },
+          { type: "text", text: "B" },
+        ],
+      }),
+    );
+    expect(blocks.messages[0]).toEqual({
+      role: "system",
+      content: [
+        { type: "text", text: "A", cache_control: { type: "ephemeral" } },
+        { type: "text", text: "B" },
+      ],
+    });
   });
 
   test("images become image_url parts: base64 as a data URL, URLs as they are", () => {
@@ -95,7 +134,11 @@ describe("toChat", () => {
       }),
     );
     expect(chat.messages.slice(1)).toEqual([
-      { role: "assistant", content: "Let me look.", tool_calls: [{ id: "toolu_1", type: "function", function: { name: "get_weather", arguments: '{"city":"Paris"}' } }] },
+      {
+        role: "assistant",
+        content: "Let me look.",
+        tool_calls: [{ id: "toolu_1", type: "function", function: { name: "get_weather", arguments: '{"city":"Paris"}' } }],
+      },
       { role: "tool", tool_call_id: "toolu_1", content: "sunny" },
       { role: "tool", tool_call_id: "toolu_2", content: "Error: no such city" },
       { role: "user", content: [{ type: "text", text: "thanks" }] },
@@ -107,7 +150,16 @@ describe("toChat", () => {
       req({
         messages: [
           { role: "assistant", content: [{ type: "tool_use", id: "t1", name: "screenshot", input: {} }] },
-          { role: "user", content: [{ type: "tool_result", tool_use_id: "t1", content: [{ type: "image", source: { type: "base64", media_type: "image/png", data: "QQ==" } }] }] },
+          {
+            role: "user",
+            content: [
+              {
+                type: "tool_result",
+                tool_use_id: "t1",
+                content: [{ type: "image", source: { type: "base64", media_type: "image/png", data: "QQ==" } }],
+              },
+            ],
+          },
         ],
       }),
     );
@@ -122,18 +174,50 @@ describe("toChat", () => {
   });
 
   test("documents: text with its title, PDFs as file parts", () => {
-    const text = toChat(req({ messages: [{ role: "user", content: [{ type: "document", title: "Notes", source: { type: "text", media_type: "text/plain", data: "body" } }] }] }));
+    const text = toChat(
+      req({
+        messages: [
+          {
+            role: "user",
+            content: [{ type: "document", title: "Notes", source: { type: "text", media_type: "text/plain", data: "body" } }],
+          },
+        ],
+      }),
+    );
     expect(text.messages[0].content).toEqual([{ type: "text", text: "Notes\n\nbody" }]);
-    const pdf = toChat(req({ messages: [{ role: "user", content: [{ type: "document", source: { type: "base64", media_type: "application/pdf", data: "JVBE" } }] }] }));
-    expect(pdf.messages[0].content).toEqual([{ type: "file", file: { filename: "document.pdf", file_data: "data:application/pdf;base64,JVBE" } }] as never);
+    const pdf = toChat(
+      req({
+        messages: [
+          { role: "user", content: [{ type: "document", source: { type: "base64", media_type: "application/pdf", data: "JVBE" } }] },
+        ],
+      }),
+    );
+    expect(pdf.messages[0].content).toEqual([
+      { type: "file", file: { filename: "document.pdf", file_data: "data:application/pdf;base64,JVBE" } },
+    ] as never);
   });
 
   test("what only Anthropic can honour is named, and left out of the translation", () => {
     expect(anthropicOnly(req({}))).toBeNull();
-    const url = req({ messages: [{ role: "user", content: [{ type: "text", text: "x" }, { type: "document", source: { type: "url", url: "https://x/a.pdf" } }] }] });
+    const url = req({
+      messages: [
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "x" },
+            { type: "document", source: { type: "url", url: "https://x/a.pdf" } },
+          ],
+        },
+      ],
+    });
     expect(anthropicOnly(url)?.param).toBe("messages[0].content[1].source");
     expect(toChat(url).messages[0].content).toEqual([{ type: "text", text: "x" }]);
-    const search = req({ tools: [{ name: "f", input_schema: { type: "object" } }, { type: "web_search_20250305", name: "web_search", max_uses: 3 }] });
+    const search = req({
+      tools: [
+        { name: "f", input_schema: { type: "object" } },
+        { type: "web_search_20250305", name: "web_search", max_uses: 3 },
+      ],
+    });
     expect(anthropicOnly(search)?.param).toBe("tools[1]");
     expect(toChat(search).tools?.map((t) => t.function.name)).toEqual(["f"]);
     expect(anthropicOnly(req({ mcp_servers: [{ type: "url", url: "https://mcp.example", name: "m" }] }))?.param).toBe("mcp_servers");
@@ -153,7 +237,16 @@ describe("toChat", () => {
         output_config: { effort: "high", format: { type: "json_schema", schema: { type: "object" } } },
       }),
     );
-    expect(chat).toMatchObject({ max_tokens: 100, stream: true, stream_options: { include_usage: true }, stop: ["END"], temperature: 0.2, top_p: 0.9, top_k: 40, user: "u-1" });
+    expect(chat).toMatchObject({
+      max_tokens: 100,
+      stream: true,
+      stream_options: { include_usage: true },
+      stop: ["END"],
+      temperature: 0.2,
+      top_p: 0.9,
+      top_k: 40,
+      user: "u-1",
+    });
     expect(chat.response_format).toEqual({ type: "json_schema", json_schema: { name: "output", schema: { type: "object" } } });
     expect(chat).not.toHaveProperty("thinking");
   });
@@ -180,13 +273,14 @@ describe("the Messages schema", () => {
     expect(issue({ betas: ["x"] })).toEqual({ path: "betas", message: "betas is not supported by this gateway's Messages endpoint" });
     expect(issue({ tools: [{ type: "web_search", name: "web_search" }] })?.path).toBe("tools.0.type");
     expect(issue({ tools: [{ name: "f" }] })?.path).toBe("tools.0.input_schema");
-    expect(issue({ messages: [{ role: "assistant", content: [{ type: "tool_result", tool_use_id: "x" }] }] })?.path).toBe("messages.0.content.0.type");
+    expect(issue({ messages: [{ role: "assistant", content: [{ type: "tool_result", tool_use_id: "x" }] }] })?.path).toBe(
+      "messages.0.content.0.type",
+    );
   });
 });
 
 describe("forCandidate", () => {
-  const base = (): ChatRequest =>
-    toChat(req({ top_k: 5, system: [{ type: "text", text: "S", cache_control: { type: "ephemeral" } }] }));
+  const base = (): ChatRequest => toChat(req({ top_k: 5, system: [{ type: "text", text: "S", cache_control: { type: "ephemeral" } }] }));
 
   test("OpenAI entries get max_completion_tokens and neither top_k nor cache_control; other OpenAI-format servers keep max_tokens", () => {
     const openai = forCandidate(base(), cand("openai"));
@@ -214,7 +308,14 @@ describe("forCandidate", () => {
   });
 
   test("a prefilled assistant turn skips every entry but Anthropic's", () => {
-    const prefill = toChat(req({ messages: [{ role: "user", content: "JSON please" }, { role: "assistant", content: "{" }] }));
+    const prefill = toChat(
+      req({
+        messages: [
+          { role: "user", content: "JSON please" },
+          { role: "assistant", content: "{" },
+        ],
+      }),
+    );
     expect(() => forCandidate(prefill, cand("openai"))).toThrow(UnsupportedFeatureError);
     expect(() => forCandidate(prefill, cand("gemini"))).toThrow(UnsupportedFeatureError);
     expect(forCandidate(prefill, cand("anthropic"))).toBe(prefill);
@@ -223,16 +324,27 @@ describe("forCandidate", () => {
 
 describe("fromChatResponse", () => {
   const completion = (message: Record<string, unknown>, finish: string, usage?: Record<string, unknown>): ChatCompletion =>
-    ({ id: "x", object: "chat.completion", created: 1, model: "up", choices: [{ index: 0, message: { role: "assistant", ...message }, finish_reason: finish, logprobs: null }], usage }) as ChatCompletion;
+    ({
+      id: "x",
+      object: "chat.completion",
+      created: 1,
+      model: "up",
+      choices: [{ index: 0, message: { role: "assistant", ...message }, finish_reason: finish, logprobs: null }],
+      usage,
+    }) as ChatCompletion;
 
   test("text and tool calls become blocks; cached prompt tokens are reported apart from input_tokens", () => {
     const m = fromChatResponse(
-      completion({ content: "hi", tool_calls: [{ id: "call_1", type: "function", function: { name: "f", arguments: '{"a":1}' } }] }, "tool_calls", {
-        prompt_tokens: 100,
-        completion_tokens: 7,
-        total_tokens: 107,
-        prompt_tokens_details: { cached_tokens: 60 },
-      }),
+      completion(
+        { content: "hi", tool_calls: [{ id: "call_1", type: "function", function: { name: "f", arguments: '{"a":1}' } }] },
+        "tool_calls",
+        {
+          prompt_tokens: 100,
+          completion_tokens: 7,
+          total_tokens: 107,
+          prompt_tokens_details: { cached_tokens: 60 },
+        },
+      ),
       "msg_1",
     );
     expect(m).toEqual({
@@ -260,7 +372,9 @@ describe("fromChatResponse", () => {
   });
 
   test("tool arguments that are not a JSON object become an empty input", () => {
-    const m = fromChatResponse(completion({ content: null, tool_calls: [{ id: "c", type: "function", function: { name: "f", arguments: '{"cut' } }] }, "length"));
+    const m = fromChatResponse(
+      completion({ content: null, tool_calls: [{ id: "c", type: "function", function: { name: "f", arguments: '{"cut' } }] }, "length"),
+    );
     expect(m.content).toEqual([{ type: "tool_use", id: "c", name: "f", input: {} }]);
   });
 });
@@ -322,7 +436,11 @@ describe("the stream", () => {
   test("an error event from the gateway becomes Anthropic's error event, and nothing follows it", () => {
     const s = createMessagesStream({ id: "msg_e", model: "m" });
     s.push(chunk({ content: "partial" }));
-    const err = events(s.push(JSON.stringify({ error: { message: "provider went away", type: "upstream_error", param: null, code: "upstream_stream_error" } })));
+    const err = events(
+      s.push(
+        JSON.stringify({ error: { message: "provider went away", type: "upstream_error", param: null, code: "upstream_stream_error" } }),
+      ),
+    );
     expect(err).toEqual([["error", { type: "error", error: { type: "api_error", message: "provider went away" } }]]);
     expect(s.push("[DONE]")).toBe("");
     expect(s.end()).toBe("");
@@ -331,7 +449,9 @@ describe("the stream", () => {
   test("a stream that stops without [DONE] ends with an error event, not a silent truncation", () => {
     const s = createMessagesStream({ id: "msg_c", model: "m" });
     s.push(chunk({ content: "partial" }));
-    expect(events(s.end())).toEqual([["error", { type: "error", error: { type: "api_error", message: "the stream ended before the message was complete" } }]]);
+    expect(events(s.end())).toEqual([
+      ["error", { type: "error", error: { type: "api_error", message: "the stream ended before the message was complete" } }],
+    ]);
   });
 });
 
@@ -351,7 +471,13 @@ describe("errors", () => {
   });
 
   test("the gateway's error body keeps its message in Anthropic's shape, with the request id", () => {
-    expect(toAnthropicError(400, { error: { message: "max_tokens is required", type: "invalid_request_error", param: "max_tokens", code: null } }, "req_1")).toEqual({
+    expect(
+      toAnthropicError(
+        400,
+        { error: { message: "max_tokens is required", type: "invalid_request_error", param: "max_tokens", code: null } },
+        "req_1",
+      ),
+    ).toEqual({
       type: "error",
       error: { type: "invalid_request_error", message: "max_tokens is required" },
       request_id: "req_1",

@@ -126,30 +126,53 @@ describe.each(["openai", "anthropic", "gemini"] as MockKind[])("to a provider of
       .messages.stream({ model, max_tokens: 100, tools: [WEATHER_TOOL], messages: [{ role: "user", content: "and Oslo?" }] })
       .finalMessage();
     expect(streamed.stop_reason).toBe("tool_use");
-    expect(streamed.content.find((b) => b.type === "tool_use")).toMatchObject({ type: "tool_use", name: "get_weather", input: { city: "Oslo" } });
+    expect(streamed.content.find((b) => b.type === "tool_use")).toMatchObject({
+      type: "tool_use",
+      name: "get_weather",
+      input: { city: "Oslo" },
+    });
   });
 
   test("an image reaches the provider in its own format", async () => {
     await anthropic(h).messages.create({
       model,
       max_tokens: 20,
-      messages: [{ role: "user", content: [{ type: "image", source: { type: "base64", media_type: "image/png", data: PNG } }, { type: "text", text: "what is this?" }] }],
+      messages: [
+        {
+          role: "user",
+          content: [
+            { type: "image", source: { type: "base64", media_type: "image/png", data: PNG } },
+            { type: "text", text: "what is this?" },
+          ],
+        },
+      ],
     });
     const sent = body(mock.lastChatRequest()!);
-    if (kind === "openai") expect(sent.messages[0].content[0]).toEqual({ type: "image_url", image_url: { url: `data:image/png;base64,${PNG}` } });
-    if (kind === "anthropic") expect(sent.messages[0].content[0]).toEqual({ type: "image", source: { type: "base64", media_type: "image/png", data: PNG } });
+    if (kind === "openai")
+      expect(sent.messages[0].content[0]).toEqual({ type: "image_url", image_url: { url: `data:image/png;base64,${PNG}` } });
+    if (kind === "anthropic")
+      expect(sent.messages[0].content[0]).toEqual({ type: "image", source: { type: "base64", media_type: "image/png", data: PNG } });
     if (kind === "gemini") expect(sent.contents[0].parts[0]).toEqual({ inlineData: { mimeType: "image/png", data: PNG } });
   });
 
   test("a prefilled assistant turn is continued by Anthropic entries and refused by name elsewhere", async () => {
-    const params = { model, max_tokens: 20, messages: [{ role: "user" as const, content: "JSON please" }, { role: "assistant" as const, content: "{" }] };
+    const params = {
+      model,
+      max_tokens: 20,
+      messages: [
+        { role: "user" as const, content: "JSON please" },
+        { role: "assistant" as const, content: "{" },
+      ],
+    };
     if (kind === "anthropic") {
       await anthropic(h).messages.create(params);
       expect(body(mock.lastChatRequest()!).messages.at(-1)).toEqual({ role: "assistant", content: "{" });
       return;
     }
     const before = mock.chatRequests().length;
-    const err = await anthropic(h).messages.create(params).catch((e: unknown) => e);
+    const err = await anthropic(h)
+      .messages.create(params)
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Anthropic.BadRequestError);
     expect((err as InstanceType<typeof Anthropic.BadRequestError>).message).toContain("prefill");
     expect(mock.chatRequests().length).toBe(before);
@@ -159,7 +182,9 @@ describe.each(["openai", "anthropic", "gemini"] as MockKind[])("to a provider of
     mock.script({ finishReason: "length", text: "cut sh" }, { finishReason: "length", text: "cut sh" });
     const plain = await anthropic(h).messages.create({ model, max_tokens: 3, messages: [{ role: "user", content: "long story" }] });
     expect(plain.stop_reason).toBe("max_tokens");
-    const streamed = await anthropic(h).messages.stream({ model, max_tokens: 3, messages: [{ role: "user", content: "long story" }] }).finalMessage();
+    const streamed = await anthropic(h)
+      .messages.stream({ model, max_tokens: 3, messages: [{ role: "user", content: "long story" }] })
+      .finalMessage();
     expect(streamed.stop_reason).toBe("max_tokens");
     expect(streamed.content as unknown[]).toEqual([{ type: "text", text: "cut sh" }]);
   });
@@ -171,7 +196,11 @@ describe("fallback, errors and logs", () => {
   let healthy: Awaited<ReturnType<GatewayHarness["addProvider"]>>;
   beforeAll(async () => {
     h = await gatewayHarness();
-    failing = await h.addProvider("anthropic", { priority: 10, models: ["claude-*"] }, { behaviour: { status: 500, errorMessage: "boom" } });
+    failing = await h.addProvider(
+      "anthropic",
+      { priority: 10, models: ["claude-*"] },
+      { behaviour: { status: 500, errorMessage: "boom" } },
+    );
     healthy = await h.addProvider("openai", { priority: 20, models: ["claude-*"], model_map: { "claude-sonnet-4-5": "gpt-4o" } });
   });
   afterAll(() => h.close());
@@ -187,7 +216,9 @@ describe("fallback, errors and logs", () => {
 
     h.t.deps.gateway.cooldowns.clear(failing.id);
     const before = failing.mock!.chatRequests().length;
-    const streamed = await anthropic(h).messages.stream({ model: "claude-sonnet-4-5", max_tokens: 10, messages: [{ role: "user", content: "again" }] }).finalMessage();
+    const streamed = await anthropic(h)
+      .messages.stream({ model: "claude-sonnet-4-5", max_tokens: 10, messages: [{ role: "user", content: "again" }] })
+      .finalMessage();
     expect(streamed.content as unknown[]).toEqual([{ type: "text", text: "Echo: again" }]);
     expect(failing.mock!.chatRequests().length).toBe(before + 1);
   });
@@ -203,7 +234,9 @@ describe("fallback, errors and logs", () => {
     expect(((await viaBearer.json()) as { type: string }).type).toBe("message");
     // x-api-key opens the rest of /v1 too; a wrong Authorization is not rescued by a right x-api-key.
     expect((await fetch(`${h.base}/v1/models`, { headers: { "x-api-key": h.key } })).status).toBe(200);
-    const both = await fetch(`${h.base}/v1/models`, { headers: { "x-api-key": h.key, authorization: "Bearer prp_wrong000000000000000000000000000000000000" } });
+    const both = await fetch(`${h.base}/v1/models`, {
+      headers: { "x-api-key": h.key, authorization: "Bearer prp_wrong000000000000000000000000000000000000" },
+    });
     expect(both.status).toBe(401);
   });
 
@@ -213,7 +246,10 @@ describe("fallback, errors and logs", () => {
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Anthropic.AuthenticationError);
     expect((err as InstanceType<typeof Anthropic.AuthenticationError>).status).toBe(401);
-    expect((err as InstanceType<typeof Anthropic.AuthenticationError>).error).toMatchObject({ type: "error", error: { type: "authentication_error" } });
+    expect((err as InstanceType<typeof Anthropic.AuthenticationError>).error).toMatchObject({
+      type: "error",
+      error: { type: "authentication_error" },
+    });
   });
 
   test.each([
@@ -221,7 +257,10 @@ describe("fallback, errors and logs", () => {
     [{ model: "claude-sonnet-4-5", max_tokens: 5, messages: [{ role: "system", content: "x" }] }, "messages[0].role"],
     [{ model: "claude-sonnet-4-5", max_tokens: 5, messages: [{ role: "user", content: "x" }], temperature: 1.5 }, "temperature"],
     [{ model: "claude-sonnet-4-5", max_tokens: 5, messages: [{ role: "user", content: "x" }], betas: ["x"] }, "betas"],
-    [{ model: "claude-sonnet-4-5", max_tokens: 5, messages: [{ role: "user", content: [{ type: "video" }] }] }, "messages[0].content[0].type"],
+    [
+      { model: "claude-sonnet-4-5", max_tokens: 5, messages: [{ role: "user", content: [{ type: "video" }] }] },
+      "messages[0].content[0].type",
+    ],
   ])("an invalid body %j is a 400 invalid_request_error naming %s", async (payload, field) => {
     const r = await fetch(`${h.base}/v1/messages`, {
       method: "POST",
@@ -253,7 +292,12 @@ describe("fallback, errors and logs", () => {
     const raw = await fetch(`${h.base}/v1/messages`, {
       method: "POST",
       headers: { "x-api-key": h.key, "content-type": "application/json" },
-      body: JSON.stringify({ model: "claude-haiku-4-5", max_tokens: 50, stream: true, messages: [{ role: "user", content: "one two three four five" }] }),
+      body: JSON.stringify({
+        model: "claude-haiku-4-5",
+        max_tokens: 50,
+        stream: true,
+        messages: [{ role: "user", content: "one two three four five" }],
+      }),
     });
     expect(raw.status).toBe(200);
     expect(raw.headers.get("content-type")).toStartWith("text/event-stream");
@@ -271,7 +315,11 @@ describe("fallback, errors and logs", () => {
   });
 
   test("a client that leaves a stream aborts the upstream, and the request still gets its log row", async () => {
-    const slow = await h.addProvider("openai", { models: ["slow-stream"] }, { behaviour: { text: "a b c d e f g h i j k l m n o p", chunkDelayMs: 200 } });
+    const slow = await h.addProvider(
+      "openai",
+      { models: ["slow-stream"] },
+      { behaviour: { text: "a b c d e f g h i j k l m n o p", chunkDelayMs: 200 } },
+    );
     const requestId = `messages-left-${crypto.randomUUID()}`;
     const ac = new AbortController();
     const res = await fetch(`${h.base}/v1/messages`, {
@@ -344,13 +392,23 @@ describe("fallback, errors and logs", () => {
     );
     const streamId = `${id}-stream`;
     await anthropic(h)
-      .messages.stream({ model: "claude-sonnet-4-5", max_tokens: 10, messages: [{ role: "user", content: "log me too" }] }, { headers: { "x-request-id": streamId } })
+      .messages.stream(
+        { model: "claude-sonnet-4-5", max_tokens: 10, messages: [{ role: "user", content: "log me too" }] },
+        { headers: { "x-request-id": streamId } },
+      )
       .finalMessage();
     await h.t.deps.logQueue.flush();
-    const rows = await h.t.sql`select request_id, status, stream, prompt_tokens, completion_tokens, model_requested, provider_name from request_logs where request_id in (${id}, ${streamId}) order by stream`;
+    const rows = await h.t
+      .sql`select request_id, status, stream, prompt_tokens, completion_tokens, model_requested, provider_name from request_logs where request_id in (${id}, ${streamId}) order by stream`;
     expect(rows.length).toBe(2);
     for (const row of rows) {
-      expect(row).toMatchObject({ status: 200, prompt_tokens: 10, completion_tokens: 5, model_requested: "claude-sonnet-4-5", provider_name: healthy.name });
+      expect(row).toMatchObject({
+        status: 200,
+        prompt_tokens: 10,
+        completion_tokens: 5,
+        model_requested: "claude-sonnet-4-5",
+        provider_name: healthy.name,
+      });
     }
     expect(rows.map((r) => r.stream)).toEqual([false, true]);
   });

@@ -125,9 +125,14 @@ describe("GET /metrics with METRICS_TOKEN", () => {
     bad.mock!.script({ status: 500 });
     await h.client().chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content: "one" }] });
     await h.client().chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content: "two" }] });
-    const stream = await h.client().chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content: "three" }], stream: true });
+    const stream = await h
+      .client()
+      .chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content: "three" }], stream: true });
     for await (const _ of stream);
-    await h.client().chat.completions.create({ model: "missing-model", messages: [{ role: "user", content: "x" }] }).catch(() => {});
+    await h
+      .client()
+      .chat.completions.create({ model: "missing-model", messages: [{ role: "user", content: "x" }] })
+      .catch(() => {});
     await h.t.deps.logQueue.flush();
 
     const r = await scrape(`Bearer ${TOKEN}`);

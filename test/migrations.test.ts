@@ -18,7 +18,9 @@ async function fresh() {
 describe("migrations", () => {
   test("the bundled list matches the files in sql/, in order, byte for byte", () => {
     const dir = join(import.meta.dir, "..", "sql");
-    const files = readdirSync(dir).filter((f) => f.endsWith(".sql")).sort();
+    const files = readdirSync(dir)
+      .filter((f) => f.endsWith(".sql"))
+      .sort();
     expect(migrations.map((m) => m.name)).toEqual(files);
     // Versions are the files' numbers, increasing; parallel branches take numbers ahead, so a gap is allowed.
     migrations.forEach((m, i) => {

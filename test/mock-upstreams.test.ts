@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
-import { adapterFor, createSSEParser, type ChatCompletionChunk, type ChatRequest, type SSEEvent, type UpstreamError } from "../src/adapters/index.ts";
+import {
+  adapterFor,
+  createSSEParser,
+  type ChatCompletionChunk,
+  type ChatRequest,
+  type SSEEvent,
+  type UpstreamError,
+} from "../src/adapters/index.ts";
 import { startMockUpstream, waitUntil, type MockKind, type MockUpstream } from "./support/mock-upstreams.ts";
 
 const KEYS: Record<MockKind, string> = { openai: "sk-mock-openai", anthropic: "sk-ant-mock", gemini: "AIzaMockKey0123456789" };
@@ -20,7 +27,14 @@ beforeEach(() => {
 
 function request(kind: MockKind, req: Partial<ChatRequest> = {}, key: string | null = KEYS[kind]) {
   const r = adapterFor(kind).buildChatRequest(
-    { model: "alias", messages: [{ role: "system", content: "sys" }, { role: "user", content: "hello there" }], ...req } as ChatRequest,
+    {
+      model: "alias",
+      messages: [
+        { role: "system", content: "sys" },
+        { role: "user", content: "hello there" },
+      ],
+      ...req,
+    } as ChatRequest,
     { baseUrl: servers[kind].url, apiKey: key, model: MODELS[kind] },
   );
   return fetch(r.url, { method: r.method, headers: r.headers, body: r.body });
@@ -34,7 +48,13 @@ async function sseEvents(res: Response): Promise<SSEEvent[]> {
 
 /** Streams through the real adapter, the way the gateway will. */
 async function translate(kind: MockKind, res: Response, includeUsage = true) {
-  const t = adapterFor(kind).createStreamTransformer({ id: "chatcmpl-t", created: 1, requestedModel: "alias", targetModel: MODELS[kind], includeUsage });
+  const t = adapterFor(kind).createStreamTransformer({
+    id: "chatcmpl-t",
+    created: 1,
+    requestedModel: "alias",
+    targetModel: MODELS[kind],
+    includeUsage,
+  });
   const chunks: ChatCompletionChunk[] = [];
   let error: UpstreamError | undefined;
   let done = false;
@@ -59,7 +79,13 @@ describe("mock upstreams: answers in each wire format", () => {
     test(`${kind}: a non-streamed request gets an echo that the adapter reads back`, async () => {
       const res = await request(kind);
       expect(res.status).toBe(200);
-      const out = adapterFor(kind).parseChatResponse(await res.json(), { id: "chatcmpl-t", created: 1, requestedModel: "alias", targetModel: MODELS[kind], includeUsage: false });
+      const out = adapterFor(kind).parseChatResponse(await res.json(), {
+        id: "chatcmpl-t",
+        created: 1,
+        requestedModel: "alias",
+        targetModel: MODELS[kind],
+        includeUsage: false,
+      });
       expect(out.choices[0].message.content).toBe("Echo: hello there");
       expect(out.choices[0].finish_reason).toBe("stop");
       expect(out.usage).toMatchObject({ prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 });
@@ -80,11 +106,19 @@ describe("mock upstreams: answers in each wire format", () => {
       const up = servers[kind];
       const calls = [{ name: "weather", arguments: { city: "Paris", days: 3 } }];
       up.script({ toolCalls: calls }, { toolCalls: calls });
-      const plain = adapterFor(kind).parseChatResponse(await (await request(kind)).json(), { id: "x", created: 1, requestedModel: "a", includeUsage: false });
+      const plain = adapterFor(kind).parseChatResponse(await (await request(kind)).json(), {
+        id: "x",
+        created: 1,
+        requestedModel: "a",
+        includeUsage: false,
+      });
       expect(plain.choices[0].finish_reason).toBe("tool_calls");
       expect(plain.choices[0].message.tool_calls![0].function).toEqual({ name: "weather", arguments: '{"city":"Paris","days":3}' });
       const r = await translate(kind, await request(kind, { stream: true }));
-      const args = r.chunks.flatMap((c) => c.choices[0]?.delta.tool_calls ?? []).map((t) => t.function?.arguments ?? "").join("");
+      const args = r.chunks
+        .flatMap((c) => c.choices[0]?.delta.tool_calls ?? [])
+        .map((t) => t.function?.arguments ?? "")
+        .join("");
       expect(JSON.parse(args)).toEqual({ city: "Paris", days: 3 });
       expect(r.chunks.some((c) => c.choices[0]?.finish_reason === "tool_calls")).toBe(true);
     });
@@ -116,7 +150,11 @@ describe("mock upstreams: answers in each wire format", () => {
       const res = await request(kind);
       expect(res.status).toBe(429);
       expect(res.headers.get("retry-after")).toBe("3");
-      expect(adapterFor(kind).classifyError(429, await res.text(), res.headers)).toMatchObject({ class: "rate_limit", retryAfterMs: 3000, message: "slow down" });
+      expect(adapterFor(kind).classifyError(429, await res.text(), res.headers)).toMatchObject({
+        class: "rate_limit",
+        retryAfterMs: 3000,
+        message: "slow down",
+      });
     });
 
     test(`${kind}: a stream error event mid-stream reaches the adapter as an error`, async () => {
@@ -143,7 +181,12 @@ describe("mock upstreams: exact wire details", () => {
     expect(usage.choices).toEqual([]);
     expect(usage.usage.total_tokens).toBe(15);
     const first = JSON.parse(events[0].data);
-    expect(first).toMatchObject({ object: "chat.completion.chunk", model: "gpt-4o-mini", usage: null, choices: [{ index: 0, delta: { role: "assistant", content: "" }, finish_reason: null }] });
+    expect(first).toMatchObject({
+      object: "chat.completion.chunk",
+      model: "gpt-4o-mini",
+      usage: null,
+      choices: [{ index: 0, delta: { role: "assistant", content: "" }, finish_reason: null }],
+    });
   });
 
   test("openai without include_usage sends no usage chunk", async () => {
@@ -184,7 +227,12 @@ describe("mock upstreams: exact wire details", () => {
     const rec = servers.anthropic.lastChatRequest()!;
     expect(rec.headers["anthropic-version"]).toBe("2023-06-01");
     expect(rec.headers["x-api-key"]).toBe(KEYS.anthropic);
-    expect(rec.body).toEqual({ model: "claude-haiku-4-5", max_tokens: 77, messages: [{ role: "user", content: "hello there" }], system: "sys" });
+    expect(rec.body).toEqual({
+      model: "claude-haiku-4-5",
+      max_tokens: 77,
+      messages: [{ role: "user", content: "hello there" }],
+      system: "sys",
+    });
   });
 
   test("anthropic refuses a request without anthropic-version", async () => {
@@ -234,7 +282,11 @@ describe("mock upstreams: exact wire details", () => {
   });
 
   test("unknown routes answer 404 in the provider's shape", async () => {
-    const res = await fetch(`${servers.anthropic.url}/v1/complete`, { method: "POST", headers: { "x-api-key": KEYS.anthropic }, body: "{}" });
+    const res = await fetch(`${servers.anthropic.url}/v1/complete`, {
+      method: "POST",
+      headers: { "x-api-key": KEYS.anthropic },
+      body: "{}",
+    });
     expect(res.status).toBe(404);
     expect((await res.json()).error.type).toBe("not_found_error");
   });
@@ -331,7 +383,12 @@ describe("mock upstreams: scripting and failure modes", () => {
   test("finishReason length maps to each provider's own reason", async () => {
     for (const kind of kinds) {
       servers[kind].script({ finishReason: "length" });
-      const out = adapterFor(kind).parseChatResponse(await (await request(kind)).json(), { id: "x", created: 1, requestedModel: "a", includeUsage: false });
+      const out = adapterFor(kind).parseChatResponse(await (await request(kind)).json(), {
+        id: "x",
+        created: 1,
+        requestedModel: "a",
+        includeUsage: false,
+      });
       expect(out.choices[0].finish_reason).toBe("length");
     }
   });
@@ -351,7 +408,10 @@ describe("mock upstreams: without an expected key", () => {
       body: JSON.stringify({ model: "m", messages: [{ role: "user", content: "x" }] }),
     });
     expect((await res.json()).choices[0].message.content).toBe("fixed");
-    expect(await (await fetch(`${open.url}/models`)).json()).toMatchObject({ object: "list", data: [{ id: "only-model", object: "model" }] });
+    expect(await (await fetch(`${open.url}/models`)).json()).toMatchObject({
+      object: "list",
+      data: [{ id: "only-model", object: "model" }],
+    });
   });
 });
 
@@ -359,7 +419,11 @@ describe("embeddings endpoints", () => {
   test("OpenAI: float and base64 answers in OpenAI's shape, usage counted; the key is checked", async () => {
     const base = servers.openai.url;
     const call = (body: unknown, key = KEYS.openai) =>
-      fetch(`${base}/embeddings`, { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+      fetch(`${base}/embeddings`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
     const floats = await (await call({ model: "text-embedding-3-small", input: ["a b", "c"] })).json();
     expect(floats).toMatchObject({ object: "list", model: "text-embedding-3-small", usage: { prompt_tokens: 3, total_tokens: 3 } });
     expect(floats.data.map((d: { index: number }) => d.index)).toEqual([0, 1]);
@@ -374,7 +438,11 @@ describe("embeddings endpoints", () => {
   test("Gemini: batchEmbedContents answers {embeddings:[{values}]}; a request naming another model is refused", async () => {
     const url = `${servers.gemini.url}/v1beta/models/gemini-embedding-001:batchEmbedContents`;
     const call = (requests: unknown) =>
-      fetch(url, { method: "POST", headers: { "x-goog-api-key": KEYS.gemini, "content-type": "application/json" }, body: JSON.stringify({ requests }) });
+      fetch(url, {
+        method: "POST",
+        headers: { "x-goog-api-key": KEYS.gemini, "content-type": "application/json" },
+        body: JSON.stringify({ requests }),
+      });
     const ok = await call([{ model: "models/gemini-embedding-001", content: { parts: [{ text: "hi" }] }, outputDimensionality: 3 }]);
     expect(ok.status).toBe(200);
     const body = await ok.json();

@@ -10,13 +10,23 @@ const BASE = "https://llm.example.com/base/v1";
 const req = (model: string) => ({ model, messages: [{ role: "user", content: "hi" }] }) as ChatRequest;
 
 describe("model names in upstream URLs", () => {
-  const hostile = ["../../admin/keys", "a/../../../admin", "%2e%2e/admin", ".%2E/admin", "./x", "gemini-2.5-flash\u0000", "x\r\nHost: evil"];
+  const hostile = [
+    "../../admin/keys",
+    "a/../../../admin",
+    "%2e%2e/admin",
+    ".%2E/admin",
+    "./x",
+    "gemini-2.5-flash\u0000",
+    "x\r\nHost: evil",
+  ];
 
   test.each(["openai", "anthropic"] as const)("%s keeps the model out of the path: every URL stays under base_url", (type) => {
     for (const model of hostile) {
       const r = adapterFor(type).buildChatRequest(req(model), { baseUrl: BASE, apiKey: "k", model });
       const url = new URL(r.url);
-      expect(url.origin + url.pathname).toBe(type === "openai" ? `${BASE}/chat/completions` : "https://llm.example.com/base/v1/v1/messages");
+      expect(url.origin + url.pathname).toBe(
+        type === "openai" ? `${BASE}/chat/completions` : "https://llm.example.com/base/v1/v1/messages",
+      );
       expect(JSON.parse(r.body!).model).toBe(model);
     }
   });
@@ -31,11 +41,14 @@ describe("model names in upstream URLs", () => {
     }
   });
 
-  test.each(["models/gemini-2.5-flash", "tuned:v1?x#y", "a\\..\\b", "..x", "x.."])("gemini encodes %j and stays under base_url", (model) => {
-    const r = adapterFor("gemini").buildChatRequest(req(model), { baseUrl: BASE, apiKey: "k", model });
-    expect(new URL(r.url).pathname).toStartWith("/base/v1/v1beta/models/");
-    expect(new URL(r.url).search).toBe("");
-  });
+  test.each(["models/gemini-2.5-flash", "tuned:v1?x#y", "a\\..\\b", "..x", "x.."])(
+    "gemini encodes %j and stays under base_url",
+    (model) => {
+      const r = adapterFor("gemini").buildChatRequest(req(model), { baseUrl: BASE, apiKey: "k", model });
+      expect(new URL(r.url).pathname).toStartWith("/base/v1/v1beta/models/");
+      expect(new URL(r.url).search).toBe("");
+    },
+  );
 });
 
 describe("through the gateway", () => {
@@ -44,7 +57,11 @@ describe("through the gateway", () => {
   let openai: Awaited<ReturnType<GatewayHarness["addProvider"]>>;
   beforeAll(async () => {
     h = await gatewayHarness();
-    gemini = await h.addProvider("gemini", { name: "gem", models: ["gemini-*", "constructor", "toString", "__proto__", "hasOwnProperty"], priority: 1 });
+    gemini = await h.addProvider("gemini", {
+      name: "gem",
+      models: ["gemini-*", "constructor", "toString", "__proto__", "hasOwnProperty"],
+      priority: 1,
+    });
     openai = await h.addProvider("openai", { name: "oai", models: ["valueOf", "gpt-*"], model_map: { fast: "gpt-4o-mini" }, priority: 2 });
   });
   afterAll(() => h.close());
@@ -56,14 +73,17 @@ describe("through the gateway", () => {
       body: JSON.stringify({ model, messages: [{ role: "user", content: "hi" }] }),
     });
 
-  test.each(["../../admin", "gemini/../../admin", "gemini-2.5-flash\u0007"])("the model %j is a 400 naming model, and no provider is called", async (model) => {
-    gemini.mock!.reset();
-    const res = await chat(model);
-    expect(res.status).toBe(400);
-    const body = (await res.json()) as { error: { param: string; message: string } };
-    expect(body.error.param).toBe("model");
-    expect(gemini.mock!.requests).toEqual([]);
-  });
+  test.each(["../../admin", "gemini/../../admin", "gemini-2.5-flash\u0007"])(
+    "the model %j is a 400 naming model, and no provider is called",
+    async (model) => {
+      gemini.mock!.reset();
+      const res = await chat(model);
+      expect(res.status).toBe(400);
+      const body = (await res.json()) as { error: { param: string; message: string } };
+      expect(body.error.param).toBe("model");
+      expect(gemini.mock!.requests).toEqual([]);
+    },
+  );
 
   // Found by the fuzz: encodeURIComponent throws on a lone surrogate, so the Gemini URL was a 500.
   test.each([
@@ -101,7 +121,10 @@ describe("through the gateway", () => {
   });
 
   test("saving such an alias is 422 on the alias", async () => {
-    const r = await h.t.call("PUT", `/workspaces/${h.ws.id}/providers/${gemini.id}`, { token: h.owner.token, body: { model_map: { sneaky: "../../admin" } } });
+    const r = await h.t.call("PUT", `/workspaces/${h.ws.id}/providers/${gemini.id}`, {
+      token: h.owner.token,
+      body: { model_map: { sneaky: "../../admin" } },
+    });
     expect(r.status).toBe(422);
     expect(r.body.error.param).toBe("model_map.sneaky");
   });
@@ -114,7 +137,7 @@ describe("through the gateway", () => {
     expect(gemini.mock!.lastChatRequest()?.pathname).toBe(`/v1beta/models/${model}:generateContent`);
   });
 
-  test("the model \"valueOf\" reaches an OpenAI entry with a model_map under its own name", async () => {
+  test('the model "valueOf" reaches an OpenAI entry with a model_map under its own name', async () => {
     const res = await chat("valueOf");
     expect(res.status).toBe(200);
     expect((openai.mock!.lastChatRequest()?.body as { model: unknown }).model).toBe("valueOf");
@@ -126,21 +149,26 @@ describe("through the gateway", () => {
     expect((openai.mock!.lastChatRequest()?.body as { model: unknown }).model).toBe("gpt-4o-mini");
   });
 
-  test.each(["__proto__", "constructor", "prototype"])("a model_map or pricing entry named %s is 422, not silently dropped", async (name) => {
-    const map = JSON.parse(`{"${name}": "gpt-4o"}`);
-    const r = await h.t.call("PUT", `/workspaces/${h.ws.id}/providers/${openai.id}`, { token: h.owner.token, body: { model_map: map } });
-    expect(r.status).toBe(422);
-    expect(r.body.error.param).toBe("model_map");
-    const price = JSON.parse(`{"${name}": {"input": 1, "output": 2}}`);
-    const p = await h.t.call("PUT", `/workspaces/${h.ws.id}/providers/${openai.id}`, { token: h.owner.token, body: { pricing: price } });
-    expect(p.status).toBe(422);
-    expect(p.body.error.param).toBe("pricing");
-  });
+  test.each(["__proto__", "constructor", "prototype"])(
+    "a model_map or pricing entry named %s is 422, not silently dropped",
+    async (name) => {
+      const map = JSON.parse(`{"${name}": "gpt-4o"}`);
+      const r = await h.t.call("PUT", `/workspaces/${h.ws.id}/providers/${openai.id}`, { token: h.owner.token, body: { model_map: map } });
+      expect(r.status).toBe(422);
+      expect(r.body.error.param).toBe("model_map");
+      const price = JSON.parse(`{"${name}": {"input": 1, "output": 2}}`);
+      const p = await h.t.call("PUT", `/workspaces/${h.ws.id}/providers/${openai.id}`, { token: h.owner.token, body: { pricing: price } });
+      expect(p.status).toBe(422);
+      expect(p.body.error.param).toBe("pricing");
+    },
+  );
 });
 
 describe("other lookups keyed by outside text", () => {
   test("a Gemini tool parameter named __proto__ or constructor stays a parameter", () => {
-    const schema = JSON.parse('{"type":"object","properties":{"__proto__":{"type":"string"},"a":{"type":"number"}},"required":["__proto__","constructor","a"]}');
+    const schema = JSON.parse(
+      '{"type":"object","properties":{"__proto__":{"type":"string"},"a":{"type":"number"}},"required":["__proto__","constructor","a"]}',
+    );
     const out = toGeminiSchema(schema, "tools[0]") as { properties: Record<string, unknown>; required: string[] };
     expect(Object.keys(out.properties)).toEqual(["__proto__", "a"]);
     expect(out.required).toEqual(["__proto__", "a"]);
@@ -156,7 +184,11 @@ describe("other lookups keyed by outside text", () => {
       err = e;
     }
     expect((err as { error: { class: unknown } }).error.class).toBe("server");
-    const e = a.classifyError(400, JSON.stringify({ type: "error", error: { type: "invalid_request_error", message: "constructor: odd" } }), new Headers());
+    const e = a.classifyError(
+      400,
+      JSON.stringify({ type: "error", error: { type: "invalid_request_error", message: "constructor: odd" } }),
+      new Headers(),
+    );
     expect(e.param).toBe(null);
   });
 });

@@ -45,7 +45,10 @@ describe("GET /v1/models/{id}", () => {
   });
 
   test("an unknown model is a 404 in OpenAI's shape (the SDK's NotFoundError)", async () => {
-    const err = await h.client().models.retrieve("no-such-model").catch((e) => e);
+    const err = await h
+      .client()
+      .models.retrieve("no-such-model")
+      .catch((e) => e);
     expect(err).toBeInstanceOf(OpenAI.NotFoundError);
     expect(err.status).toBe(404);
     expect(err.error).toMatchObject({ code: "model_not_found", param: "model", type: "invalid_request_error" });

@@ -28,12 +28,18 @@ describe("runtime fetch errors in plain words", () => {
   });
 
   test("the gateway's own resolver message keeps the host, and nothing else", () => {
-    expect(networkErrorMessage(new Error("could not resolve api.example.com: getaddrinfo ENOTFOUND api.example.com"))).toBe("could not resolve api.example.com");
+    expect(networkErrorMessage(new Error("could not resolve api.example.com: getaddrinfo ENOTFOUND api.example.com"))).toBe(
+      "could not resolve api.example.com",
+    );
   });
 
   test("TLS failures and anything unknown", () => {
-    expect(networkErrorMessage(Object.assign(new Error("x"), { code: "UNABLE_TO_VERIFY_LEAF_SIGNATURE" }))).toBe("the provider's TLS certificate could not be verified");
-    expect(networkErrorMessage(new Error("something odd. For more information, pass `verbose: true`"))).toBe("the connection to the provider failed");
+    expect(networkErrorMessage(Object.assign(new Error("x"), { code: "UNABLE_TO_VERIFY_LEAF_SIGNATURE" }))).toBe(
+      "the provider's TLS certificate could not be verified",
+    );
+    expect(networkErrorMessage(new Error("something odd. For more information, pass `verbose: true`"))).toBe(
+      "the connection to the provider failed",
+    );
     expect(networkErrorMessage("not even an error")).toBe("the connection to the provider failed");
   });
 });

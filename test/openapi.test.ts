@@ -39,14 +39,14 @@ describe("GET /openapi.json", () => {
   test("documents every method and path of the app's routes", () => {
     const routes = documentedRoutes();
     expect(routes.length).toBeGreaterThan(5);
-    const missing = routes
-      .filter((r) => !doc.paths[toOpenApiPath(r.path)]?.[r.method.toLowerCase()])
-      .map((r) => `${r.method} ${r.path}`);
+    const missing = routes.filter((r) => !doc.paths[toOpenApiPath(r.path)]?.[r.method.toLowerCase()]).map((r) => `${r.method} ${r.path}`);
     expect(missing).toEqual([]);
   });
 
   test("every documented route declares its own summary in its definition", () => {
-    const routes = (t.app.routes as (RouteLike & { hooks?: { detail?: { summary?: string } } })[]).filter((r) => !isUndocumentedPath(r.path));
+    const routes = (t.app.routes as (RouteLike & { hooks?: { detail?: { summary?: string } } })[]).filter(
+      (r) => !isUndocumentedPath(r.path),
+    );
     const without = routes.filter((r) => !r.hooks?.detail?.summary).map((r) => `${r.method} ${r.path}`);
     expect(without).toEqual([]);
   });
@@ -54,7 +54,10 @@ describe("GET /openapi.json", () => {
   test("gives every operation a summary, a tag and an explicit security requirement", () => {
     for (const [path, item] of Object.entries<any>(doc.paths)) {
       for (const [method, op] of Object.entries<any>(item)) {
-        expect({ op: `${method} ${path}`, summary: typeof op.summary === "string" && op.summary.length > 0 }).toEqual({ op: `${method} ${path}`, summary: true });
+        expect({ op: `${method} ${path}`, summary: typeof op.summary === "string" && op.summary.length > 0 }).toEqual({
+          op: `${method} ${path}`,
+          summary: true,
+        });
         expect(op.tags?.length).toBeGreaterThan(0);
         expect(Array.isArray(op.security)).toBe(true);
         expect(Object.keys(op.responses ?? {}).length).toBeGreaterThan(0);
@@ -68,7 +71,10 @@ describe("GET /openapi.json", () => {
     for (const r of withBody) {
       const op = doc.paths[toOpenApiPath(r.path)][r.method.toLowerCase()];
       const schema = op.requestBody?.content?.["application/json"]?.schema;
-      expect({ route: `${r.method} ${r.path}`, hasSchema: !!schema && (!!schema.type || !!schema.properties || !!schema.$ref || !!schema.anyOf) }).toEqual({
+      expect({
+        route: `${r.method} ${r.path}`,
+        hasSchema: !!schema && (!!schema.type || !!schema.properties || !!schema.$ref || !!schema.anyOf),
+      }).toEqual({
         route: `${r.method} ${r.path}`,
         hasSchema: true,
       });
@@ -135,7 +141,9 @@ describe("GET /docs", () => {
       for (const [method, op] of Object.entries<any>(item)) {
         const escapedPath = path.replace(/&/g, "&amp;").replace(/</g, "&lt;");
         expect(res.text).toContain(`${method.toUpperCase()} ${escapedPath}`);
-        expect(res.text).toContain(op.summary.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;"));
+        expect(res.text).toContain(
+          op.summary.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;"),
+        );
       }
     }
   });

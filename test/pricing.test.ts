@@ -11,7 +11,10 @@ const table = prices.models as Record<string, ModelPrice>;
 /** The cost the table implies, computed independently of pricing.ts. */
 function expected(p: ModelPrice, u: { uncached: number; cached?: number; written?: number; output: number }): number {
   const micro =
-    u.uncached * p.input + (u.cached ?? 0) * (p.cached_input ?? p.input) + (u.written ?? 0) * (p.cache_write ?? p.input) + u.output * p.output;
+    u.uncached * p.input +
+    (u.cached ?? 0) * (p.cached_input ?? p.input) +
+    (u.written ?? 0) * (p.cache_write ?? p.input) +
+    u.output * p.output;
   return Math.round((micro / 1e6) * 1e10) / 1e10;
 }
 
@@ -60,7 +63,12 @@ describe("costFor", () => {
   });
 
   test("Anthropic: cache reads at cached_input, cache writes at cache_write, the rest at input", () => {
-    const usage = anthropicUsage({ input_tokens: 100, cache_read_input_tokens: 1000, cache_creation_input_tokens: 500, output_tokens: 300 })!;
+    const usage = anthropicUsage({
+      input_tokens: 100,
+      cache_read_input_tokens: 1000,
+      cache_creation_input_tokens: 500,
+      output_tokens: 300,
+    })!;
     expect(usage.prompt_tokens).toBe(1600);
     const cost = costFor("claude-sonnet-4-5-20250929", usage);
     expect(cost).toBe(expected(table["claude-sonnet-4-5"], { uncached: 100, cached: 1000, written: 500, output: 300 }));
@@ -68,7 +76,13 @@ describe("costFor", () => {
   });
 
   test("Gemini: thinking tokens are billed as output, cached content at cached_input", () => {
-    const usage = geminiUsage({ promptTokenCount: 1000, candidatesTokenCount: 200, thoughtsTokenCount: 300, cachedContentTokenCount: 400, totalTokenCount: 1500 })!;
+    const usage = geminiUsage({
+      promptTokenCount: 1000,
+      candidatesTokenCount: 200,
+      thoughtsTokenCount: 300,
+      cachedContentTokenCount: 400,
+      totalTokenCount: 1500,
+    })!;
     expect(usage).toMatchObject({ prompt_tokens: 1000, completion_tokens: 500, cached_tokens: 400, reasoning_tokens: 300 });
     const cost = costFor("models/gemini-2.5-flash", usage);
     expect(cost).toBe(expected(table["gemini-2.5-flash"], { uncached: 600, cached: 400, output: 500 }));
@@ -133,7 +147,11 @@ describe("model name matching", () => {
   });
 
   test("candidate names go from most to least specific", () => {
-    expect(candidateNames("models/gemini-1.5-flash-002")).toEqual(["models/gemini-1.5-flash-002", "gemini-1.5-flash-002", "gemini-1.5-flash"]);
+    expect(candidateNames("models/gemini-1.5-flash-002")).toEqual([
+      "models/gemini-1.5-flash-002",
+      "gemini-1.5-flash-002",
+      "gemini-1.5-flash",
+    ]);
     expect(candidateNames("gpt-4o-2024-08-06")).toEqual(["gpt-4o-2024-08-06", "gpt-4o"]);
   });
 
@@ -155,7 +173,12 @@ describe("price overrides (provider entry pricing)", () => {
   });
 
   test("patterns match, the longest first; exact names beat patterns", () => {
-    const overrides = { "*": { input: 9, output: 9 }, "gpt-4o*": { input: 1, output: 1 }, "gpt-4o-mini*": { input: 0.5, output: 0.5 }, "gpt-4o-mini-exact": { input: 0, output: 7 } };
+    const overrides = {
+      "*": { input: 9, output: 9 },
+      "gpt-4o*": { input: 1, output: 1 },
+      "gpt-4o-mini*": { input: 0.5, output: 0.5 },
+      "gpt-4o-mini-exact": { input: 0, output: 7 },
+    };
     expect(costFor("gpt-4o-2024-08-06", usage, overrides)).toBe(2);
     expect(costFor("gpt-4o-mini-2024-07-18", usage, overrides)).toBe(1);
     expect(costFor("gpt-4o-mini-exact", usage, overrides)).toBe(7);
@@ -174,7 +197,9 @@ describe("price overrides (provider entry pricing)", () => {
 
   test("a malformed override is ignored and the table applies", () => {
     const bad = { "gpt-4o": { input: -1, output: 2 } };
-    expect(costFor("gpt-4o", { prompt_tokens: 1000, completion_tokens: 0 }, bad)).toBe(expected(table["gpt-4o"], { uncached: 1000, output: 0 }));
+    expect(costFor("gpt-4o", { prompt_tokens: 1000, completion_tokens: 0 }, bad)).toBe(
+      expected(table["gpt-4o"], { uncached: 1000, output: 0 }),
+    );
   });
 });
 
@@ -192,10 +217,16 @@ describe("token estimates", () => {
   test("chat prompts: message text plus a fixed overhead per message and for the reply", () => {
     const messages = [
       { role: "system", content: "a".repeat(40) },
-      { role: "user", content: [{ type: "text", text: "b".repeat(8) }, { type: "image_url", image_url: { url: "data:," } }] },
-      { role: "assistant", content: null, tool_calls: [{ id: "c1", type: "function", function: { name: "get", arguments: "{\"q\":1}" } }] },
+      {
+        role: "user",
+        content: [
+          { type: "text", text: "b".repeat(8) },
+          { type: "image_url", image_url: { url: "data:," } },
+        ],
+      },
+      { role: "assistant", content: null, tool_calls: [{ id: "c1", type: "function", function: { name: "get", arguments: '{"q":1}' } }] },
     ];
-    const text = 10 + 2 + IMAGE_TOKENS + estimateTokens("get") + estimateTokens("{\"q\":1}");
+    const text = 10 + 2 + IMAGE_TOKENS + estimateTokens("get") + estimateTokens('{"q":1}');
     expect(estimatePromptTokens(messages)).toBe(REPLY_PRIMING + 3 * MESSAGE_OVERHEAD + text);
     expect(estimatePromptTokens([])).toBe(0);
   });

@@ -16,7 +16,16 @@ const get = (path: string, token = owner.token) => t.call("GET", path, { token }
 const RANGE = `from=${at(0).slice(0, 16)}&to=${at(60).slice(0, 16)}`;
 
 function attempt(p: { id: string; name: string }, status: number | null, errorClass: string | null, latency: number): AttemptRecord {
-  return { provider_id: p.id, provider_name: p.name, provider_type: "openai", model: "gpt-4o-mini", status, error_class: errorClass, message: null, latency_ms: latency };
+  return {
+    provider_id: p.id,
+    provider_name: p.name,
+    provider_type: "openai",
+    model: "gpt-4o-mini",
+    status,
+    error_class: errorClass,
+    message: null,
+    latency_ms: latency,
+  };
 }
 
 /** A request's log row from its attempts: the last attempt answered (or, when it failed too, the request failed). */
@@ -73,7 +82,11 @@ beforeAll(async () => {
   t = await testApp();
   owner = await t.signup();
   ws = await t.workspace(owner.token);
-  for (const [k, name] of [["a", "Primary"], ["b", "Backup"], ["idle", "Spare"]] as const) {
+  for (const [k, name] of [
+    ["a", "Primary"],
+    ["b", "Backup"],
+    ["idle", "Spare"],
+  ] as const) {
     const r = await t.call("POST", `/workspaces/${ws.id}/providers`, {
       token: owner.token,
       body: { name, type: "openai_compatible", base_url: "http://127.0.0.1:9/v1", api_key: `sk-test-${k}-0123456789` },
@@ -124,7 +137,14 @@ describe("provider health", () => {
   test("configured providers come first in priority order, idle ones with zeros; a deleted one keeps its recorded name", async () => {
     const r = await get(`/workspaces/${ws.id}/provider-health?${RANGE}`);
     expect(r.body.providers.map((p: { provider_name: string }) => p.provider_name)).toEqual(["Primary", "Backup", "Spare", "Old relay"]);
-    expect(r.body.providers[2]).toMatchObject({ attempts: 0, failures: 0, requests: 0, fallback_rate: null, latency_p50_ms: null, cooling_until: null });
+    expect(r.body.providers[2]).toMatchObject({
+      attempts: 0,
+      failures: 0,
+      requests: 0,
+      fallback_rate: null,
+      latency_p50_ms: null,
+      cooling_until: null,
+    });
     expect(r.body.providers[3]).toMatchObject({ provider_id: GONE.id, configured: false, enabled: null });
     expect(r.body).toMatchObject({ from: at(0), to: at(60) });
   });

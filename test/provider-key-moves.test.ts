@@ -21,7 +21,13 @@ const MESSAGE = "api_key is required when base_url's host or type changes: send 
 async function entry(body: Record<string, unknown> = {}) {
   const r = await t.call("POST", base, {
     token,
-    body: { name: `p-${crypto.randomUUID().slice(0, 8)}`, type: "openai_compatible", base_url: "https://llm.example.com/v1", api_key: KEY, ...body },
+    body: {
+      name: `p-${crypto.randomUUID().slice(0, 8)}`,
+      type: "openai_compatible",
+      base_url: "https://llm.example.com/v1",
+      api_key: KEY,
+      ...body,
+    },
   });
   expect(r.status).toBe(201);
   return r.body as { id: string; base_url: string; type: string };

@@ -99,7 +99,14 @@ describe("provider entries", () => {
       pricing: { "llama-*": { input: 0.1, output: 0.2 }, "qwen2.5:7b": { input: 0, output: 0, cached_input: 0 } },
     };
     const created = await create(o.token, o.base, body);
-    const expected = { ...body, base_url: "http://10.0.0.5:8000/v1", base_url_is_default: false, has_key: false, key_last4: null, key_hint: null };
+    const expected = {
+      ...body,
+      base_url: "http://10.0.0.5:8000/v1",
+      base_url_is_default: false,
+      has_key: false,
+      key_last4: null,
+      key_hint: null,
+    };
     const got = await t.call("GET", `${o.base}/${created.id}`, { token: o.token });
     expect(got.status).toBe(200);
     expect(got.body).toMatchObject(expected);
@@ -122,7 +129,10 @@ describe("provider entries", () => {
       ollama: "http://localhost:11434/v1",
     };
     for (const [type, url] of Object.entries(expected)) {
-      const r = await t.call("POST", o.base, { token: o.token, body: { name: `p-${type}`, type, api_key: type === "ollama" ? undefined : newKey() } });
+      const r = await t.call("POST", o.base, {
+        token: o.token,
+        body: { name: `p-${type}`, type, api_key: type === "ollama" ? undefined : newKey() },
+      });
       expect(r.status).toBe(201);
       expect(r.body.base_url).toBe(url);
     }
@@ -152,7 +162,10 @@ describe("provider entries", () => {
 
   test("a key shorter than 12 characters shows none of its characters", async () => {
     const o = await owner();
-    const r = await t.call("POST", o.base, { token: o.token, body: { name: "short", type: "openai_compatible", base_url: "http://127.0.0.1:1/v1", api_key: "abc12345" } });
+    const r = await t.call("POST", o.base, {
+      token: o.token,
+      body: { name: "short", type: "openai_compatible", base_url: "http://127.0.0.1:1/v1", api_key: "abc12345" },
+    });
     expect(r.status).toBe(201);
     expect(r.body).toMatchObject({ has_key: true, key_last4: null, key_hint: "••••" });
     expect(r.text).not.toContain("2345");
@@ -260,7 +273,12 @@ describe("updating", () => {
 
   test("api_key: null removes the key where the type allows it", async () => {
     const o = await owner();
-    const p = await create(o.token, o.base, { name: "compat", type: "openai_compatible", base_url: "http://127.0.0.1:9/v1", api_key: newKey() });
+    const p = await create(o.token, o.base, {
+      name: "compat",
+      type: "openai_compatible",
+      base_url: "http://127.0.0.1:9/v1",
+      api_key: newKey(),
+    });
     const r = await t.call("PUT", `${o.base}/${p.id}`, { token: o.token, body: { api_key: null } });
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ has_key: false, key_last4: null, key_hint: null });
@@ -362,10 +380,18 @@ describe("validation", () => {
     [{ name: "n", type: "ollama", model_map: ["x"] }, "model_map", "must be an object"],
     [{ name: "n", type: "ollama", model_map: { "gpt-4": "" } }, "model_map.gpt-4", "model_map.gpt-4 must not be empty"],
     [{ name: "n", type: "ollama", model_map: { "gpt-4": 4 } }, "model_map.gpt-4", "must be a string"],
-    [{ name: "n", type: "ollama", model_map: Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`a${i}`, "b"])) }, "model_map", "at most 100"],
+    [
+      { name: "n", type: "ollama", model_map: Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`a${i}`, "b"])) },
+      "model_map",
+      "at most 100",
+    ],
     [{ name: "n", type: "ollama", pricing: { "gpt-4o": { input: -1, output: 1 } } }, "pricing.gpt-4o.input", "≥ 0"],
     [{ name: "n", type: "ollama", pricing: { "gpt-4o": { input: 1 } } }, "pricing.gpt-4o.output", "pricing.gpt-4o.output is required"],
-    [{ name: "n", type: "ollama", pricing: { "gpt-*": { input: 1, output: 2, cached_input: "0.5" } } }, "pricing.gpt-*.cached_input", "must be a number"],
+    [
+      { name: "n", type: "ollama", pricing: { "gpt-*": { input: 1, output: 2, cached_input: "0.5" } } },
+      "pricing.gpt-*.cached_input",
+      "must be a number",
+    ],
     [{ name: "n", type: "ollama", pricing: { "gpt-4o": 3 } }, "pricing.gpt-4o", "must be an object"],
     [{ name: "n", type: "ollama", pricing: [] }, "pricing", "must be an object"],
   ])("%j → 422 on %s", async (body, param, message) => {
@@ -473,7 +499,11 @@ describe("reordering", () => {
     const { o, a, b, c } = await three();
     const r = await t.call("POST", `${o.base}/reorder`, { token: o.token, body: { ids: [c.id, a.id, b.id] } });
     expect(r.status).toBe(200);
-    expect(r.body.data.map((p: { name: string; priority: number }) => [p.name, p.priority])).toEqual([["c", 10], ["a", 20], ["b", 30]]);
+    expect(r.body.data.map((p: { name: string; priority: number }) => [p.name, p.priority])).toEqual([
+      ["c", 10],
+      ["a", 20],
+      ["b", 30],
+    ]);
     const list = await t.call("GET", o.base, { token: o.token });
     expect(list.body.data.map((p: { name: string }) => p.name)).toEqual(["c", "a", "b"]);
   });
@@ -658,8 +688,20 @@ describe("key storage", () => {
     const o = await owner();
     const k1 = newKey();
     const k2 = newKey("sk-ant-");
-    await create(o.token, o.base, { name: "second", type: "openai", api_key: k1, priority: 20, pricing: { "gpt-4o": { input: 2.5, output: 10 } } });
-    await create(o.token, o.base, { name: "first", type: "anthropic", api_key: k2, priority: 5, model_map: { claude: "claude-sonnet-4-5" } });
+    await create(o.token, o.base, {
+      name: "second",
+      type: "openai",
+      api_key: k1,
+      priority: 20,
+      pricing: { "gpt-4o": { input: 2.5, output: 10 } },
+    });
+    await create(o.token, o.base, {
+      name: "first",
+      type: "anthropic",
+      api_key: k2,
+      priority: 5,
+      model_map: { claude: "claude-sonnet-4-5" },
+    });
     await create(o.token, o.base, { name: "off", type: "ollama", priority: 20, enabled: false, models: ["llama*"] });
     const configs = await loadProviderConfigs(t.sql, o.ws.id, keyring);
     expect(configs).toEqual([
@@ -772,7 +814,12 @@ describe("connection test", () => {
     });
     try {
       const o = await owner();
-      const p = await create(o.token, o.base, { name: `echo-${shape}`, type: "openai_compatible", base_url: `http://127.0.0.1:${echo.port}/v1`, api_key: key });
+      const p = await create(o.token, o.base, {
+        name: `echo-${shape}`,
+        type: "openai_compatible",
+        base_url: `http://127.0.0.1:${echo.port}/v1`,
+        api_key: key,
+      });
       const r = await t.call("POST", `${o.base}/${p.id}/test`, { token: o.token });
       expect(r.body).toMatchObject({ ok: false, status: 401 });
       expect(r.body.message).toContain("bad key");
@@ -797,10 +844,19 @@ describe("connection test", () => {
   test("a redirect is reported, not followed", async () => {
     let followed = 0;
     const target = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => (followed++, Response.json({ data: [] })) });
-    const redirect = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => Response.redirect(`http://127.0.0.1:${target.port}/v1/models`, 302) });
+    const redirect = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      fetch: () => Response.redirect(`http://127.0.0.1:${target.port}/v1/models`, 302),
+    });
     try {
       const o = await owner();
-      const p = await create(o.token, o.base, { name: "moved", type: "openai", base_url: `http://127.0.0.1:${redirect.port}/v1`, api_key: newKey() });
+      const p = await create(o.token, o.base, {
+        name: "moved",
+        type: "openai",
+        base_url: `http://127.0.0.1:${redirect.port}/v1`,
+        api_key: newKey(),
+      });
       const r = await t.call("POST", `${o.base}/${p.id}/test`, { token: o.token });
       expect(r.body).toMatchObject({ ok: false, status: 302 });
       expect(r.body.message).toContain("redirect");
@@ -812,7 +868,11 @@ describe("connection test", () => {
   });
 
   test("a 200 that is not JSON is ok:false", async () => {
-    const html = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response("<html>hello</html>", { headers: { "content-type": "text/html" } }) });
+    const html = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      fetch: () => new Response("<html>hello</html>", { headers: { "content-type": "text/html" } }),
+    });
     try {
       const o = await owner();
       const p = await create(o.token, o.base, { name: "html", type: "ollama", base_url: `http://127.0.0.1:${html.port}` });

@@ -38,7 +38,11 @@ describe("the Vercel AI SDK's openai(model)", () => {
 
   test("a multi-turn conversation needs store: false, since the SDK otherwise sends earlier turns by reference", async () => {
     const first = await generateText({ model, prompt: "turn one", maxRetries: 0 });
-    const messages = [{ role: "user" as const, content: "turn one" }, ...first.response.messages, { role: "user" as const, content: "turn two" }];
+    const messages = [
+      { role: "user" as const, content: "turn one" },
+      ...first.response.messages,
+      { role: "user" as const, content: "turn two" },
+    ];
     const refused = await generateText({ model, messages, maxRetries: 0 }).catch((e) => e);
     expect(refused).toBeInstanceOf(APICallError);
     expect(refused.statusCode).toBe(400);
@@ -54,7 +58,11 @@ describe("the Vercel AI SDK's openai(model)", () => {
       const p = await h2.addProvider("openai");
       const m = createOpenAI({ apiKey: h2.key, baseURL: `${h2.base}/v1` })("gpt-4o-mini");
       const first = await generateText({ model: m, prompt: "turn one", maxRetries: 0 });
-      const r = await generateText({ model: m, messages: [{ role: "user", content: "turn one" }, ...first.response.messages, { role: "user", content: "turn two" }], maxRetries: 0 });
+      const r = await generateText({
+        model: m,
+        messages: [{ role: "user", content: "turn one" }, ...first.response.messages, { role: "user", content: "turn two" }],
+        maxRetries: 0,
+      });
       expect(r.text).toBe("Echo: turn two");
       expect(JSON.stringify((p.mock!.lastChatRequest()!.body as any).input)).toContain("item_reference");
     } finally {

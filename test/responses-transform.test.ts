@@ -33,7 +33,14 @@ describe("toChat", () => {
         model: "m",
         input: [
           { role: "developer", content: [{ type: "input_text", text: "rules" }] },
-          { type: "message", role: "user", content: [{ type: "input_text", text: "look" }, { type: "input_image", image_url: "https://x.test/a.png", detail: "low" }] },
+          {
+            type: "message",
+            role: "user",
+            content: [
+              { type: "input_text", text: "look" },
+              { type: "input_image", image_url: "https://x.test/a.png", detail: "low" },
+            ],
+          },
           { role: "assistant", content: [{ type: "output_text", text: "a cat", annotations: [] }] },
           { role: "user", content: [{ type: "input_file", filename: "a.pdf", file_data: "data:application/pdf;base64,AAAA" }] },
         ],
@@ -41,7 +48,13 @@ describe("toChat", () => {
     );
     expect(chat.messages).toEqual([
       { role: "developer", content: [{ type: "text", text: "rules" }] },
-      { role: "user", content: [{ type: "text", text: "look" }, { type: "image_url", image_url: { url: "https://x.test/a.png", detail: "low" } }] },
+      {
+        role: "user",
+        content: [
+          { type: "text", text: "look" },
+          { type: "image_url", image_url: { url: "https://x.test/a.png", detail: "low" } },
+        ],
+      },
       { role: "assistant", content: "a cat" },
       { role: "user", content: [{ type: "file", file: { file_data: "data:application/pdf;base64,AAAA", filename: "a.pdf" } }] } as never,
     ]);
@@ -77,8 +90,20 @@ describe("toChat", () => {
   });
 
   test("a function call with no assistant turn before it opens one", () => {
-    const chat = toChat(parse({ model: "m", input: [{ role: "user", content: "x" }, { type: "function_call", call_id: "c", name: "f", arguments: "{}" }] }));
-    expect(chat.messages[1]).toEqual({ role: "assistant", content: null, tool_calls: [{ id: "c", type: "function", function: { name: "f", arguments: "{}" } }] });
+    const chat = toChat(
+      parse({
+        model: "m",
+        input: [
+          { role: "user", content: "x" },
+          { type: "function_call", call_id: "c", name: "f", arguments: "{}" },
+        ],
+      }),
+    );
+    expect(chat.messages[1]).toEqual({
+      role: "assistant",
+      content: null,
+      tool_calls: [{ id: "c", type: "function", function: { name: "f", arguments: "{}" } }],
+    });
   });
 
   test("tools, tool_choice, text.format, limits and sampling map to their chat names", () => {
@@ -119,14 +144,22 @@ describe("toChat", () => {
   });
 
   test("an item_reference makes the request untranslatable, naming the item", () => {
-    const req = parse({ model: "m", input: [{ role: "user", content: "a" }, { type: "item_reference", id: "msg_1" }] });
+    const req = parse({
+      model: "m",
+      input: [
+        { role: "user", content: "a" },
+        { type: "item_reference", id: "msg_1" },
+      ],
+    });
     expect(untranslatable(req)).toMatchObject({ param: "input[1]", message: expect.stringContaining("only OpenAI can resolve") });
     expect(toChat(req).messages).toEqual([{ role: "user", content: "a" }]);
     expect(untranslatable(parse({ model: "m", input: "a" }))).toBeNull();
   });
 
   test("json_object and text formats pass as they are", () => {
-    expect(toChat(parse({ model: "m", input: "x", text: { format: { type: "json_object" } } })).response_format).toEqual({ type: "json_object" });
+    expect(toChat(parse({ model: "m", input: "x", text: { format: { type: "json_object" } } })).response_format).toEqual({
+      type: "json_object",
+    });
     expect(toChat(parse({ model: "m", input: "x", text: { format: { type: "text" } } })).response_format).toEqual({ type: "text" });
   });
 });
@@ -137,8 +170,16 @@ describe("the request schema", () => {
     [{ model: "m", input: "x", previous_response_id: "resp_1" }, "previous_response_id", /stateless/],
     [{ model: "m", input: "x", conversation: "conv_1" }, "conversation", /stateless/],
     [{ model: "m", input: "x", background: true }, "background", /background mode/],
-    [{ model: "m", input: [{ role: "user", content: [{ type: "input_file", file_id: "f" }] }] }, "input.0.content.0.file_id", /no file storage/],
-    [{ model: "m", input: [{ role: "system", content: [{ type: "input_image", image_url: "https://x" }] }] }, "input.0.content.0", /'input_image'/],
+    [
+      { model: "m", input: [{ role: "user", content: [{ type: "input_file", file_id: "f" }] }] },
+      "input.0.content.0.file_id",
+      /no file storage/,
+    ],
+    [
+      { model: "m", input: [{ role: "system", content: [{ type: "input_image", image_url: "https://x" }] }] },
+      "input.0.content.0",
+      /'input_image'/,
+    ],
     [{ model: "m", input: [{ type: "function_call", name: "f", arguments: "{}" }] }, "input.0.call_id", /call_id/],
     [{ model: "m", input: "x", tools: [{ type: "function", name: "bad name" }] }, "tools.0.name", /letters/],
     [{ model: "m", input: "x", metadata: { a: 1 } }, "metadata.a", /./],
@@ -149,7 +190,15 @@ describe("the request schema", () => {
   });
 
   test("accepts what the Vercel AI SDK and the OpenAI SDK send for a plain call", () => {
-    expect(() => parse({ model: "m", input: [{ role: "user", content: [{ type: "input_text", text: "hi" }] }], store: false, include: [], truncation: "auto" })).not.toThrow();
+    expect(() =>
+      parse({
+        model: "m",
+        input: [{ role: "user", content: [{ type: "input_text", text: "hi" }] }],
+        store: false,
+        include: [],
+        truncation: "auto",
+      }),
+    ).not.toThrow();
   });
 });
 
@@ -160,7 +209,15 @@ const completion = (over: Partial<ChatCompletion["choices"][number]> = {}, usage
   model: "gpt-x",
   choices: [{ index: 0, message: { role: "assistant", content: "hello" }, finish_reason: "stop", logprobs: null, ...over }],
   ...(usage
-    ? { usage: { prompt_tokens: 12, completion_tokens: 7, total_tokens: 19, prompt_tokens_details: { cached_tokens: 4 }, completion_tokens_details: { reasoning_tokens: 2 } } }
+    ? {
+        usage: {
+          prompt_tokens: 12,
+          completion_tokens: 7,
+          total_tokens: 19,
+          prompt_tokens_details: { cached_tokens: 4 },
+          completion_tokens_details: { reasoning_tokens: 2 },
+        },
+      }
     : {}),
 });
 
@@ -181,18 +238,41 @@ describe("fromChatResponse", () => {
       metadata: { k: "v" },
       store: false,
       previous_response_id: null,
-      usage: { input_tokens: 12, input_tokens_details: { cached_tokens: 4 }, output_tokens: 7, output_tokens_details: { reasoning_tokens: 2 }, total_tokens: 19 },
+      usage: {
+        input_tokens: 12,
+        input_tokens_details: { cached_tokens: 4 },
+        output_tokens: 7,
+        output_tokens_details: { reasoning_tokens: 2 },
+        total_tokens: 19,
+      },
     });
-    expect(r.output).toEqual([{ type: "message", id: expect.stringMatching(/^msg_/), status: "completed", role: "assistant", content: [{ type: "output_text", text: "hello", annotations: [], logprobs: [] }] }]);
+    expect(r.output).toEqual([
+      {
+        type: "message",
+        id: expect.stringMatching(/^msg_/),
+        status: "completed",
+        role: "assistant",
+        content: [{ type: "output_text", text: "hello", annotations: [], logprobs: [] }],
+      },
+    ]);
   });
 
   test("tool calls become function_call items after the text", () => {
     const r = fromChatResponse(
-      completion({ message: { role: "assistant", content: null, tool_calls: [{ id: "call_9", type: "function", function: { name: "f", arguments: '{"a":1}' } }] }, finish_reason: "tool_calls" }),
+      completion({
+        message: {
+          role: "assistant",
+          content: null,
+          tool_calls: [{ id: "call_9", type: "function", function: { name: "f", arguments: '{"a":1}' } }],
+        },
+        finish_reason: "tool_calls",
+      }),
       req,
     );
     expect(r.status).toBe("completed");
-    expect(r.output).toEqual([{ type: "function_call", id: expect.stringMatching(/^fc_/), call_id: "call_9", name: "f", arguments: '{"a":1}', status: "completed" }]);
+    expect(r.output).toEqual([
+      { type: "function_call", id: expect.stringMatching(/^fc_/), call_id: "call_9", name: "f", arguments: '{"a":1}', status: "completed" },
+    ]);
   });
 
   test.each([
@@ -212,14 +292,24 @@ describe("fromChatResponse", () => {
   });
 });
 
-const chunk = (delta: ChatCompletionChunk["choices"][number]["delta"], finish: ChatCompletionChunk["choices"][number]["finish_reason"] = null): ChatCompletionChunk => ({
+const chunk = (
+  delta: ChatCompletionChunk["choices"][number]["delta"],
+  finish: ChatCompletionChunk["choices"][number]["finish_reason"] = null,
+): ChatCompletionChunk => ({
   id: "c",
   object: "chat.completion.chunk",
   created: 1,
   model: "gpt-x",
   choices: [{ index: 0, delta, finish_reason: finish }],
 });
-const usageChunk: ChatCompletionChunk = { id: "c", object: "chat.completion.chunk", created: 1, model: "gpt-x", choices: [], usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 } };
+const usageChunk: ChatCompletionChunk = {
+  id: "c",
+  object: "chat.completion.chunk",
+  created: 1,
+  model: "gpt-x",
+  choices: [],
+  usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 },
+};
 
 describe("the stream transform", () => {
   const req = parse({ model: "alias", input: "x", stream: true });
@@ -227,7 +317,12 @@ describe("the stream transform", () => {
 
   test("text deltas become a message item's events, closed and completed with usage", () => {
     const s = createResponsesStream(req, meta);
-    const events = [...s.push(chunk({ role: "assistant", content: "He" })), ...s.push(chunk({ content: "llo" }, "stop")), ...s.push(usageChunk), ...s.end()];
+    const events = [
+      ...s.push(chunk({ role: "assistant", content: "He" })),
+      ...s.push(chunk({ content: "llo" }, "stop")),
+      ...s.push(usageChunk),
+      ...s.end(),
+    ];
     expect(events.map((e) => e.type)).toEqual([
       "response.created",
       "response.in_progress",
@@ -297,7 +392,10 @@ describe("the stream transform", () => {
   test("a length finish ends with response.incomplete", () => {
     const s = createResponsesStream(req, meta);
     const events = [...s.push(chunk({ content: "cut" }, "length")), ...s.end()];
-    expect(events.at(-1)).toMatchObject({ type: "response.incomplete", response: { status: "incomplete", incomplete_details: { reason: "max_output_tokens" } } });
+    expect(events.at(-1)).toMatchObject({
+      type: "response.incomplete",
+      response: { status: "incomplete", incomplete_details: { reason: "max_output_tokens" } },
+    });
   });
 
   test("an error ends the stream with an error event and response.failed", () => {

@@ -10,7 +10,13 @@ import { startMockUpstream, waitUntil, type MockKind, type MockUpstream } from "
 type Wire = "responses" | "chat" | "anthropic" | "gemini";
 const CASES: { name: string; mock: MockKind; type: string; wire: Wire; model: string }[] = [
   { name: "an OpenAI provider (its own Responses API)", mock: "openai", type: "openai", wire: "responses", model: "gpt-4o-mini" },
-  { name: "an OpenAI-compatible provider (translated to chat)", mock: "openai", type: "openai_compatible", wire: "chat", model: "gpt-4o-mini" },
+  {
+    name: "an OpenAI-compatible provider (translated to chat)",
+    mock: "openai",
+    type: "openai_compatible",
+    wire: "chat",
+    model: "gpt-4o-mini",
+  },
   { name: "an Anthropic provider", mock: "anthropic", type: "anthropic", wire: "anthropic", model: "claude-haiku-4-5" },
   { name: "a Gemini provider", mock: "gemini", type: "gemini", wire: "gemini", model: "gemini-2.5-flash" },
 ];
@@ -67,8 +73,19 @@ describe.each(CASES)("through $name", ({ mock, type, wire, model }) => {
     expect(data.id).toMatch(/^resp_/);
     expect(data.status).toBe("completed");
     expect(data.output_text).toBe("Echo: hello");
-    expect(data.output[0]).toMatchObject({ type: "message", role: "assistant", status: "completed", content: [{ type: "output_text", text: "Echo: hello", annotations: [] }] });
-    expect(data.usage).toMatchObject({ input_tokens: 10, output_tokens: 5, total_tokens: 15, input_tokens_details: { cached_tokens: 0 }, output_tokens_details: { reasoning_tokens: 0 } });
+    expect(data.output[0]).toMatchObject({
+      type: "message",
+      role: "assistant",
+      status: "completed",
+      content: [{ type: "output_text", text: "Echo: hello", annotations: [] }],
+    });
+    expect(data.usage).toMatchObject({
+      input_tokens: 10,
+      output_tokens: 5,
+      total_tokens: 15,
+      input_tokens_details: { cached_tokens: 0 },
+      output_tokens_details: { reasoning_tokens: 0 },
+    });
     expect(data.instructions).toBe("Be brief.");
     expect(response.headers.get("x-perpetuo-provider")).toBe(p.name);
     expect(systemText(wire, p.mock.lastChatRequest()!.body)).toBe("Be brief.");
@@ -79,14 +96,28 @@ describe.each(CASES)("through $name", ({ mock, type, wire, model }) => {
     const events: OpenAI.Responses.ResponseStreamEvent[] = [];
     for await (const e of stream) events.push(e);
     const types = events.map((e) => e.type);
-    expect(types.slice(0, 4)).toEqual(["response.created", "response.in_progress", "response.output_item.added", "response.content_part.added"]);
-    expect(types.slice(-4)).toEqual(["response.output_text.done", "response.content_part.done", "response.output_item.done", "response.completed"]);
+    expect(types.slice(0, 4)).toEqual([
+      "response.created",
+      "response.in_progress",
+      "response.output_item.added",
+      "response.content_part.added",
+    ]);
+    expect(types.slice(-4)).toEqual([
+      "response.output_text.done",
+      "response.content_part.done",
+      "response.output_item.done",
+      "response.completed",
+    ]);
     expect(events.map((e) => e.sequence_number)).toEqual(events.map((_, i) => i));
     const text = events.flatMap((e) => (e.type === "response.output_text.delta" ? [e.delta] : [])).join("");
     expect(text).toBe("Echo: stream me");
     const done = events.at(-1) as OpenAI.Responses.ResponseCompletedEvent;
     expect(done.response.usage).toMatchObject({ input_tokens: 10, output_tokens: 5, total_tokens: 15 });
-    expect(done.response.output[0]).toMatchObject({ type: "message", status: "completed", content: [{ type: "output_text", text: "Echo: stream me" }] });
+    expect(done.response.output[0]).toMatchObject({
+      type: "message",
+      status: "completed",
+      content: [{ type: "output_text", text: "Echo: stream me" }],
+    });
   });
 
   test("a tool call comes back as a function_call item, and its output goes back as function_call_output", async () => {
@@ -118,7 +149,9 @@ describe.each(CASES)("through $name", ({ mock, type, wire, model }) => {
     for await (const e of stream) events.push(e);
     const args = events.flatMap((e) => (e.type === "response.function_call_arguments.delta" ? [e.delta] : [])).join("");
     expect(JSON.parse(args)).toEqual({ city: "Oslo" });
-    const done = events.find((e) => e.type === "response.function_call_arguments.done") as OpenAI.Responses.ResponseFunctionCallArgumentsDoneEvent;
+    const done = events.find(
+      (e) => e.type === "response.function_call_arguments.done",
+    ) as OpenAI.Responses.ResponseFunctionCallArgumentsDoneEvent;
     expect(JSON.parse(done.arguments)).toEqual({ city: "Oslo" });
     const completed = events.at(-1) as OpenAI.Responses.ResponseCompletedEvent;
     expect(completed.response.output.at(-1)).toMatchObject({ type: "function_call", name: "get_weather", arguments: args });
@@ -157,7 +190,15 @@ describe.each(CASES)("through $name", ({ mock, type, wire, model }) => {
     const dataUrl = "data:image/png;base64,iVBORw0KGgo=";
     await h.client().responses.create({
       model,
-      input: [{ role: "user", content: [{ type: "input_text", text: "what is this?" }, { type: "input_image", image_url: dataUrl, detail: "auto" }] }],
+      input: [
+        {
+          role: "user",
+          content: [
+            { type: "input_text", text: "what is this?" },
+            { type: "input_image", image_url: dataUrl, detail: "auto" },
+          ],
+        },
+      ],
     });
     expect(p.mock.lastChatRequest()!.rawBody).toContain("iVBORw0KGgo=");
   });
@@ -206,7 +247,10 @@ describe("request features translated for an OpenAI-compatible provider", () => 
       input: [{ role: "user", content: [{ type: "input_file", filename: "a.pdf", file_data: "data:application/pdf;base64,JVBERi0=" }] }],
     });
     const sent = p.mock.lastChatRequest()!.body as any;
-    expect(sent.messages[0].content[0]).toEqual({ type: "file", file: { filename: "a.pdf", file_data: "data:application/pdf;base64,JVBERi0=" } });
+    expect(sent.messages[0].content[0]).toEqual({
+      type: "file",
+      file: { filename: "a.pdf", file_data: "data:application/pdf;base64,JVBERi0=" },
+    });
   });
 
   test("responses.stream() assembles the final response", async () => {
@@ -229,7 +273,11 @@ describe("request features translated for an OpenAI-compatible provider", () => 
   test.each([
     [{ previous_response_id: "resp_123" }, "previous_response_id", /stateless/],
     [{ tools: [weatherTool, { type: "web_search" }] }, "tools[1]", /built-in tool \('web_search'\)/],
-    [{ input: [{ role: "user", content: [{ type: "input_image", file_id: "file-1" }] }] }, "input[0].content[0].file_id", /not supported: Perpetuo has no file storage/],
+    [
+      { input: [{ role: "user", content: [{ type: "input_image", file_id: "file-1" }] }] },
+      "input[0].content[0].file_id",
+      /not supported: Perpetuo has no file storage/,
+    ],
     [{ input: [{ role: "user", content: [{ type: "input_image" }] }] }, "input[0].content[0].image_url", /required/],
     [{ input: [{ role: "user", content: [{ type: "input_audio" }] }] }, "input[0].content[0]", /'input_audio'/],
     [{ input: [{ role: "tool", content: "x" }] }, "input[0]", /'tool'/],
@@ -266,7 +314,10 @@ describe("request features translated for an OpenAI-compatible provider", () => 
     const h2 = await gatewayHarness();
     try {
       await h2.addProvider("openai", { models: ["gpt-4o-mini"] });
-      const err = await h2.client().responses.create({ model: "nope", input: "x" }).catch((e) => e);
+      const err = await h2
+        .client()
+        .responses.create({ model: "nope", input: "x" })
+        .catch((e) => e);
       expect(err).toBeInstanceOf(OpenAI.NotFoundError);
       expect(err.error).toMatchObject({ code: "model_not_found", param: "model" });
     } finally {
@@ -276,15 +327,43 @@ describe("request features translated for an OpenAI-compatible provider", () => 
 
   test("requests are logged with their tokens, streamed or not", async () => {
     await h.client().responses.create({ model: "gpt-4o-mini", input: "logged" }, { headers: { "x-request-id": "responses-log-1" } });
-    const stream = await h.client().responses.create({ model: "gpt-4o-mini", input: "logged", stream: true }, { headers: { "x-request-id": "responses-log-2" } });
+    const stream = await h
+      .client()
+      .responses.create({ model: "gpt-4o-mini", input: "logged", stream: true }, { headers: { "x-request-id": "responses-log-2" } });
     for await (const _ of stream);
     await h.t.deps.logQueue.flush();
-    const rows = await h.t.sql<{ request_id: string; status: number; stream: boolean; prompt_tokens: number; completion_tokens: number; provider_name: string; usage_estimated: boolean }[]>`
+    const rows = await h.t.sql<
+      {
+        request_id: string;
+        status: number;
+        stream: boolean;
+        prompt_tokens: number;
+        completion_tokens: number;
+        provider_name: string;
+        usage_estimated: boolean;
+      }[]
+    >`
       select request_id, status, stream, prompt_tokens, completion_tokens, provider_name, usage_estimated from request_logs
       where request_id in ('responses-log-1', 'responses-log-2') order by request_id`;
     expect([...rows]).toEqual([
-      { request_id: "responses-log-1", status: 200, stream: false, prompt_tokens: 10, completion_tokens: 5, provider_name: p.name, usage_estimated: false },
-      { request_id: "responses-log-2", status: 200, stream: true, prompt_tokens: 10, completion_tokens: 5, provider_name: p.name, usage_estimated: false },
+      {
+        request_id: "responses-log-1",
+        status: 200,
+        stream: false,
+        prompt_tokens: 10,
+        completion_tokens: 5,
+        provider_name: p.name,
+        usage_estimated: false,
+      },
+      {
+        request_id: "responses-log-2",
+        status: 200,
+        stream: true,
+        prompt_tokens: 10,
+        completion_tokens: 5,
+        provider_name: p.name,
+        usage_estimated: false,
+      },
     ]);
   });
 });
@@ -315,7 +394,10 @@ describe("fallback", () => {
     const h = await gatewayHarness();
     try {
       await h.addProvider("openai", {}, { behaviour: { status: 503 } });
-      const err = await h.client().responses.create({ model: "gpt-4o-mini", input: "hi" }).catch((e) => e);
+      const err = await h
+        .client()
+        .responses.create({ model: "gpt-4o-mini", input: "hi" })
+        .catch((e) => e);
       expect(err).toBeInstanceOf(OpenAI.APIError);
       expect(err.status).toBe(502);
       expect(err.error).toMatchObject({ code: "all_providers_failed" });

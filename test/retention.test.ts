@@ -29,7 +29,10 @@ async function workspaceWithLogs(name: string, ages: number[], keepDays: number)
   const ws = await t.workspace(owner.token, name);
   const records = ages.map((age) => makeRecord(ws.id, { created_at: daysAgo(age, 60_000) }));
   await store(records);
-  const survivors = records.filter((_, i) => ages[i] < keepDays).map((r) => r.id).sort();
+  const survivors = records
+    .filter((_, i) => ages[i] < keepDays)
+    .map((r) => r.id)
+    .sort();
   return { ws, survivors };
 }
 
@@ -107,7 +110,10 @@ describe("workspace settings", () => {
       expect(got.status).toBe(200);
       // The settings also carry the workspace's limits and spend (issue 13; key-limits-api.test.ts).
       expect(got.body).toMatchObject({ retention_days: 30, log_content: false });
-      const put = await t.call("PUT", `/workspaces/${ws.id}/settings`, { token: owner.token, body: { retention_days: 7, log_content: true } });
+      const put = await t.call("PUT", `/workspaces/${ws.id}/settings`, {
+        token: owner.token,
+        body: { retention_days: 7, log_content: true },
+      });
       expect(put.status).toBe(200);
       expect(put.body).toMatchObject({ retention_days: 7, log_content: true });
       expect(events).toEqual([{ type: "workspace", workspace_id: ws.id }]);
@@ -115,7 +121,10 @@ describe("workspace settings", () => {
       const partial = await t.call("PUT", `/workspaces/${ws.id}/settings`, { token: owner.token, body: { log_content: true } });
       expect(partial.body).toMatchObject({ retention_days: 7, log_content: true });
       expect(events).toHaveLength(1);
-      expect((await t.call("GET", `/workspaces/${ws.id}`, { token: owner.token })).body.settings).toEqual({ retention_days: 7, log_content: true });
+      expect((await t.call("GET", `/workspaces/${ws.id}`, { token: owner.token })).body.settings).toEqual({
+        retention_days: 7,
+        log_content: true,
+      });
     } finally {
       off();
     }
@@ -152,7 +161,10 @@ describe("workspace settings", () => {
     const r = await t.call("PUT", `/workspaces/${ws.id}/settings`, { token: owner.token, body });
     expect(r.status).toBe(422);
     expect(r.body.error.param).toBe(param);
-    expect((await t.call("GET", `/workspaces/${ws.id}/settings`, { token: owner.token })).body).toMatchObject({ retention_days: 30, log_content: false });
+    expect((await t.call("GET", `/workspaces/${ws.id}/settings`, { token: owner.token })).body).toMatchObject({
+      retention_days: 30,
+      log_content: false,
+    });
   });
 
   test("accepts the bounds 1 and 3650", async () => {

@@ -36,10 +36,22 @@ async function workspaceWithKeys(sql: Sql, ring: Keyring, n: number) {
   for (let i = 0; i < n; i++) {
     const key = `sk-rotate-${i}-${crypto.randomUUID()}`;
     keys.push(key);
-    await createProvider(actorFor({ sql, events: new ChangeBus(), logger: silentLogger }, userId), ring, wsId, { name: `p${i}`, type: "openai", api_key: key }, { allowPrivateBaseUrls: true });
+    await createProvider(
+      actorFor({ sql, events: new ChangeBus(), logger: silentLogger }, userId),
+      ring,
+      wsId,
+      { name: `p${i}`, type: "openai", api_key: key },
+      { allowPrivateBaseUrls: true },
+    );
   }
   // One without a key: nothing to rotate there.
-  await createProvider(actorFor({ sql, events: new ChangeBus(), logger: silentLogger }, userId), ring, wsId, { name: "local", type: "ollama" }, { allowPrivateBaseUrls: true });
+  await createProvider(
+    actorFor({ sql, events: new ChangeBus(), logger: silentLogger }, userId),
+    ring,
+    wsId,
+    { name: "local", type: "ollama" },
+    { allowPrivateBaseUrls: true },
+  );
   return { wsId, keys };
 }
 
@@ -51,11 +63,13 @@ const versions = async (sql: Sql, wsId: string) =>
 describe("rotateProviderKeys", () => {
   test("re-encrypts every key sealed with an older secret, in batches, and the new secret alone then reads them", async () => {
     const { wsId, keys } = await workspaceWithKeys(t.sql, oldRing, 5);
-    const before = await t.sql`select id, key_ciphertext, key_nonce from provider_keys where workspace_id = ${wsId} and key_ciphertext is not null`;
+    const before =
+      await t.sql`select id, key_ciphertext, key_nonce from provider_keys where workspace_id = ${wsId} and key_ciphertext is not null`;
     const { reencrypted } = await rotateProviderKeys(t.sql, rotatingRing, { batchSize: 2 });
     expect(reencrypted).toBeGreaterThanOrEqual(5);
     expect(await versions(t.sql, wsId)).toEqual([null, ...Array(5).fill(newOnlyRing.currentVersion)]);
-    const after = await t.sql`select id, key_ciphertext, key_nonce from provider_keys where workspace_id = ${wsId} and key_ciphertext is not null`;
+    const after =
+      await t.sql`select id, key_ciphertext, key_nonce from provider_keys where workspace_id = ${wsId} and key_ciphertext is not null`;
     for (const row of after) {
       const old = before.find((b) => b.id === row.id)!;
       expect(Buffer.from(row.key_nonce).equals(Buffer.from(old.key_nonce))).toBe(false);
@@ -82,7 +96,9 @@ describe("rotateProviderKeys", () => {
       error = err;
     }
     expect(error).toBeInstanceOf(RotationError);
-    expect((error as Error).message).toMatch(new RegExp(`provider 'p0' \\(.+, workspace ${wsId}\\) cannot be re-encrypted: .*key version ${stranger.currentVersion}`));
+    expect((error as Error).message).toMatch(
+      new RegExp(`provider 'p0' \\(.+, workspace ${wsId}\\) cannot be re-encrypted: .*key version ${stranger.currentVersion}`),
+    );
     expect((error as Error).message).toContain("PERPETUO_SECRET_PREVIOUS");
     expect((error as Error).message).not.toContain(STRANGER);
     expect(await versions(t.sql, wsId)).toEqual([null, stranger.currentVersion]);
@@ -103,7 +119,13 @@ describe("rotateProviderKeys", () => {
     try {
       const user = await app.signup();
       const ws = await app.workspace(user.token);
-      const p = await createProvider(actorFor({ sql: app.sql, events: new ChangeBus(), logger: silentLogger }, user.user.id), oldRing, ws.id, { name: "mock", type: "openai_compatible", base_url: up.url, api_key: "sk-before-rotation-0123456789" }, { allowPrivateBaseUrls: true });
+      const p = await createProvider(
+        actorFor({ sql: app.sql, events: new ChangeBus(), logger: silentLogger }, user.user.id),
+        oldRing,
+        ws.id,
+        { name: "mock", type: "openai_compatible", base_url: up.url, api_key: "sk-before-rotation-0123456789" },
+        { allowPrivateBaseUrls: true },
+      );
       const r = await app.call("POST", `/workspaces/${ws.id}/providers/${p.id}/test`, { token: user.token });
       expect(r.body).toMatchObject({ ok: true, model: "gpt-4o-mini" });
     } finally {
@@ -147,7 +169,11 @@ describe("bun run rotate-secret", () => {
       await release(db);
 
       const first = await cli({ ...env, PERPETUO_SECRET: NEW, PERPETUO_SECRET_PREVIOUS: OLD });
-      expect(first).toEqual({ code: 0, stdout: `re-encrypted 3 provider keys; all are now sealed with key version ${newOnlyRing.currentVersion}`, stderr: "" });
+      expect(first).toEqual({
+        code: 0,
+        stdout: `re-encrypted 3 provider keys; all are now sealed with key version ${newOnlyRing.currentVersion}`,
+        stderr: "",
+      });
       const again = await cli({ ...env, PERPETUO_SECRET: NEW });
       expect(again.code).toBe(0);
       expect(again.stdout).toStartWith("re-encrypted 0 provider keys");

@@ -43,9 +43,16 @@ function echoApp() {
 
 const teach = (app: { handle(r: Request): Promise<Response> }, key: string) =>
   app
-    .handle(new Request("http://localhost/workspaces/w/providers", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ api_key: key }) }))
+    .handle(
+      new Request("http://localhost/workspaces/w/providers", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ api_key: key }),
+      }),
+    )
     .then((r) => r.text());
-const get = async (app: { handle(r: Request): Promise<Response> }, path: string) => (await app.handle(new Request(`http://localhost${path}`))).text();
+const get = async (app: { handle(r: Request): Promise<Response> }, path: string) =>
+  (await app.handle(new Request(`http://localhost${path}`))).text();
 
 async function hitsFor(secret: string): Promise<Hit[]> {
   await settle();
@@ -127,7 +134,10 @@ describe("the secret scan finds", () => {
       // …and responses from upstreams themselves are not Perpetuo's, so they are not scanned.
       expect(await hitsFor(key)).toEqual([]);
       // Only the outgoing fetch taught the scan this key: no request to any app carried it.
-      await get(new Elysia().get("/oops", () => `upstream key ${key}`), "/oops");
+      await get(
+        new Elysia().get("/oops", () => `upstream key ${key}`),
+        "/oops",
+      );
       expect((await hitsFor(key)).map((h) => h.where)).toEqual(["GET /oops → 200 body"]);
     } finally {
       upstream.stop(true);
@@ -197,7 +207,12 @@ describe("the secret scan stays quiet", () => {
 
 test("a leak fails the test it happens in (a child `bun test` with the same preload)", async () => {
   const root = join(import.meta.dir, "..");
-  const proc = Bun.spawn(["bun", "test", "./test/support/fixtures/leak.fixture.ts"], { cwd: root, stdout: "pipe", stderr: "pipe", env: { ...process.env } });
+  const proc = Bun.spawn(["bun", "test", "./test/support/fixtures/leak.fixture.ts"], {
+    cwd: root,
+    stdout: "pipe",
+    stderr: "pipe",
+    env: { ...process.env },
+  });
   const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   expect(code).not.toBe(0);
   expect(out + err).toContain("secret scan: 1 leak(s) of a configured key");

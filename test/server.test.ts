@@ -65,7 +65,7 @@ describe("the server process", () => {
       const signup = await fetch(`${base}/auth/signup`, json({ email, password: "0123456789" }));
       expect(signup.status).toBe(201);
       const { token } = (await signup.json()) as { token: string };
-      const ws = await (await fetch(`${base}/workspaces`, json({ name: "Persisted" }, token))).json() as { id: string };
+      const ws = (await (await fetch(`${base}/workspaces`, json({ name: "Persisted" }, token))).json()) as { id: string };
       await stop(proc);
       expect(proc.exitCode).toBe(0);
 

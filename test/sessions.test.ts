@@ -69,7 +69,10 @@ describe("JSON API", () => {
 
   test("POST /auth/password with a wrong current password changes nothing and ends no session", async () => {
     const { email, password, token } = await t.signup();
-    const r = await t.call("POST", "/auth/password", { token, body: { current_password: "not my password", new_password: "a brand new password" } });
+    const r = await t.call("POST", "/auth/password", {
+      token,
+      body: { current_password: "not my password", new_password: "a brand new password" },
+    });
     expect(r.status).toBe(403);
     expect(r.body.error).toMatchObject({ param: "current_password", code: "invalid_credentials" });
     expect((await t.call("GET", "/auth/me", { token })).status).toBe(200);

@@ -51,7 +51,16 @@ async function startServer(upstream: MockUpstream, env: Record<string, string> =
   const port = await freePort();
   const proc = Bun.spawn(["bun", "src/index.ts", "serve"], {
     cwd: root,
-    env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", DATA_DIR: dataDir, DATABASE_URL: url, LOG_LEVEL: "warn", ALLOW_PRIVATE_BASE_URLS: "true", ...env },
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      DATA_DIR: dataDir,
+      DATABASE_URL: url,
+      LOG_LEVEL: "warn",
+      ALLOW_PRIVATE_BASE_URLS: "true",
+      ...env,
+    },
     stdout: "pipe",
     stderr: "pipe",
   });
@@ -63,12 +72,20 @@ async function startServer(upstream: MockUpstream, env: Record<string, string> =
     await Bun.sleep(100);
   }
   const post = async (path: string, body: unknown, token?: string) => {
-    const r = await fetch(base + path, { method: "POST", headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body) });
+    const r = await fetch(base + path, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify(body),
+    });
     return (await r.json()) as Record<string, any>;
   };
   const { token } = await post("/auth/signup", { email: "sigterm@example.com", password: "sigterm password" });
   const ws = await post("/workspaces", { name: "sigterm" }, token);
-  await post(`/workspaces/${ws.id}/providers`, { name: "up", type: "openai", base_url: upstream.url, api_key: "sk-sigterm-0123456789" }, token);
+  await post(
+    `/workspaces/${ws.id}/providers`,
+    { name: "up", type: "openai", base_url: upstream.url, api_key: "sk-sigterm-0123456789" },
+    token,
+  );
   const { key } = await post(`/workspaces/${ws.id}/api-keys`, { name: "k" }, token);
   /** The database the server used, once it has exited. */
   const openDb = () => openDatabase({ databaseUrl: url || null, dataDir: url ? null : dataDir });
@@ -149,7 +166,12 @@ test("SIGTERM ends a stream still open at the drain deadline with an error event
     expect(text).not.toContain("[DONE]");
     const events = text.trim().split("\n\n");
     expect(JSON.parse(events.at(-1)!.replace(/^data: /, ""))).toEqual({
-      error: { message: "the gateway is shutting down; retry the request", type: "server_error", param: null, code: "server_shutting_down" },
+      error: {
+        message: "the gateway is shutting down; retry the request",
+        type: "server_error",
+        param: null,
+        code: "server_shutting_down",
+      },
     });
     expect(await new Response(proc.stdout).text()).toContain("drain deadline passed");
     const db = await openDb();
@@ -182,7 +204,12 @@ test("a request still waiting on its provider at the drain deadline answers 503 
     const res = await pending;
     expect(res.status).toBe(503);
     expect(await res.json()).toEqual({
-      error: { message: "the gateway is shutting down; retry the request", type: "server_error", param: null, code: "server_shutting_down" },
+      error: {
+        message: "the gateway is shutting down; retry the request",
+        type: "server_error",
+        param: null,
+        code: "server_shutting_down",
+      },
     });
     await h.t.deps.logQueue.flush();
     const rows = await h.t.sql`select status, error_class from request_logs`;

@@ -43,7 +43,9 @@ describe("SIGNUP=invite (the default)", () => {
   test("of several sign-ups racing for an empty instance exactly one gets in", async () => {
     mode("invite");
     await t.sql`delete from users`;
-    const results = await Promise.all(Array.from({ length: 6 }, (_, i) => signup({ email: `racer${i}@example.com`, password: "racing password" })));
+    const results = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => signup({ email: `racer${i}@example.com`, password: "racing password" })),
+    );
     expect(results.map((r) => r.status).sort()).toEqual([201, 403, 403, 403, 403, 403]);
     const [n] = await t.sql`select count(*)::int as n from users`;
     expect(n.n).toBe(1);

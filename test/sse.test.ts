@@ -26,12 +26,19 @@ describe("SSE parser", () => {
     ["a field without colon has an empty value", "data\n\n", [{ data: "" }]],
     ["only one leading space is stripped", "data:  two spaces\n\n", [{ data: " two spaces" }]],
     ["no space after the colon", "data:x\n\n", [{ data: "x" }]],
-    ["colons after the first belong to the value", "data: {\"a\":\"b:c\"}\n\n", [{ data: '{"a":"b:c"}' }]],
+    ["colons after the first belong to the value", 'data: {"a":"b:c"}\n\n', [{ data: '{"a":"b:c"}' }]],
     ["an event without data is not dispatched", "event: ping\n\ndata: y\n\n", [{ data: "y" }]],
     ["blank lines alone dispatch nothing", "\n\n\n", []],
     ["event type resets after dispatch", "event: a\ndata: 1\n\ndata: 2\n\n", [{ event: "a", data: "1" }, { data: "2" }]],
     ["unknown fields and retry are ignored", "retry: 10\nfoo: bar\ndata: z\n\n", [{ data: "z" }]],
-    ["the id persists to later events", "id: 7\ndata: a\n\ndata: b\n\n", [{ id: "7", data: "a" }, { id: "7", data: "b" }]],
+    [
+      "the id persists to later events",
+      "id: 7\ndata: a\n\ndata: b\n\n",
+      [
+        { id: "7", data: "a" },
+        { id: "7", data: "b" },
+      ],
+    ],
     ["an id containing NUL is ignored", "id: a\0b\ndata: a\n\n", [{ data: "a" }]],
     ["a leading BOM is stripped", "\uFEFFdata: bom\n\n", [{ data: "bom" }]],
     ["an unterminated last event is dispatched at flush", "data: [DONE]", [{ data: "[DONE]" }]],
@@ -46,10 +53,10 @@ describe("SSE parser", () => {
 
   const realistic =
     "\uFEFF: opening comment\r\n" +
-    "event: message_start\r\ndata: {\"type\":\"message_start\",\"x\":\"a:b\"}\r\n\r\n" +
+    'event: message_start\r\ndata: {"type":"message_start","x":"a:b"}\r\n\r\n' +
     "event: ping\ndata: {}\n\n" +
     "data: line1\rdata: line2\r\r" +
-    "id: 42\ndata: {\"emoji\":\"🎉\"}\n\n" +
+    'id: 42\ndata: {"emoji":"🎉"}\n\n' +
     "data\n\n" +
     "data: [DONE]\n\n";
   const expectedRealistic: SSEEvent[] = [

@@ -120,7 +120,9 @@ describe("guarded fetch", () => {
   test("a name resolving to 169.254.169.254 is refused even with private addresses allowed", async () => {
     const dns = fakeDns({ "evil.example": [["169.254.169.254"]] });
     const err = await refused(createUpstreamFetch({ allowPrivate: true, lookup: dns.lookup }), "http://evil.example/latest/meta-data");
-    expect(err.message).toBe("evil.example resolves to 169.254.169.254, which is a link-local or cloud metadata address, which is always refused");
+    expect(err.message).toBe(
+      "evil.example resolves to 169.254.169.254, which is a link-local or cloud metadata address, which is always refused",
+    );
   });
 
   test("one bad address among several refuses the name", async () => {
@@ -188,11 +190,27 @@ describe("guarded fetch", () => {
   describe("https to a pinned address", () => {
     const dir = mkdtempSync(join(tmpdir(), "perpetuo-tls-"));
     const cert = (name: string) => {
-      const p = Bun.spawnSync([
-        "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-        "-keyout", join(dir, `${name}.key`), "-out", join(dir, `${name}.pem`),
-        "-subj", `/CN=${name}`, "-addext", `subjectAltName=DNS:${name}`,
-      ], { stderr: "pipe" });
+      const p = Bun.spawnSync(
+        [
+          "openssl",
+          "req",
+          "-x509",
+          "-newkey",
+          "rsa:2048",
+          "-nodes",
+          "-days",
+          "1",
+          "-keyout",
+          join(dir, `${name}.key`),
+          "-out",
+          join(dir, `${name}.pem`),
+          "-subj",
+          `/CN=${name}`,
+          "-addext",
+          `subjectAltName=DNS:${name}`,
+        ],
+        { stderr: "pipe" },
+      );
       if (p.exitCode !== 0) throw new Error(`openssl failed: ${p.stderr.toString()}`);
       return { cert: readFileSync(join(dir, `${name}.pem`), "utf8"), key: readFileSync(join(dir, `${name}.key`), "utf8") };
     };
@@ -267,7 +285,10 @@ describe("without ALLOW_PRIVATE_BASE_URLS: saving, and the connection test", () 
     async (url) => {
       const r = await t.call("POST", base, { token, body: { name: "n", type: "openai_compatible", base_url: url } });
       expect(r.status).toBe(422);
-      expect(r.body.error).toMatchObject({ param: "base_url", message: "base_url must not point at a link-local or cloud metadata address" });
+      expect(r.body.error).toMatchObject({
+        param: "base_url",
+        message: "base_url must not point at a link-local or cloud metadata address",
+      });
     },
   );
 
@@ -281,7 +302,10 @@ describe("without ALLOW_PRIVATE_BASE_URLS: saving, and the connection test", () 
   });
 
   test("a public host is fine (its addresses are checked when connecting)", async () => {
-    const r = await t.call("POST", base, { token, body: { name: "public", type: "openai_compatible", base_url: "https://llm.example.com/v1" } });
+    const r = await t.call("POST", base, {
+      token,
+      body: { name: "public", type: "openai_compatible", base_url: "https://llm.example.com/v1" },
+    });
     expect(r.status).toBe(201);
     const moved = await t.call("PUT", `${base}/${r.body.id}`, { token, body: { base_url: "http://10.1.1.1/v1" } });
     expect(moved.status).toBe(422);
@@ -293,7 +317,10 @@ describe("without ALLOW_PRIVATE_BASE_URLS: saving, and the connection test", () 
     const port = new URL(mock.url).port;
     try {
       const create = async (name: string, host: string) => {
-        const r = await t.call("POST", base, { token, body: { name, type: "openai_compatible", base_url: `http://${host}:${port}/v1`, api_key: "sk-ssrf-0123456789abcdef" } });
+        const r = await t.call("POST", base, {
+          token,
+          body: { name, type: "openai_compatible", base_url: `http://${host}:${port}/v1`, api_key: "sk-ssrf-0123456789abcdef" },
+        });
         expect(r.status).toBe(201);
         return (await t.call("POST", `${base}/${r.body.id}/test`, { token })).body;
       };
@@ -302,7 +329,9 @@ describe("without ALLOW_PRIVATE_BASE_URLS: saving, and the connection test", () 
         status: null,
         message: `refused to connect to http://llm.corp.example:${port}: llm.corp.example resolves to 127.0.0.1, which is a loopback, private or reserved address; the operator must set ALLOW_PRIVATE_BASE_URLS=true to allow it`,
       });
-      expect((await create("meta", "meta.example")).message).toContain("169.254.169.254, which is a link-local or cloud metadata address, which is always refused");
+      expect((await create("meta", "meta.example")).message).toContain(
+        "169.254.169.254, which is a link-local or cloud metadata address, which is always refused",
+      );
       expect(mock.requests).toEqual([]);
     } finally {
       await mock.stop();
@@ -341,7 +370,15 @@ describe("the gateway and refused addresses", () => {
   test("without ALLOW_PRIVATE_BASE_URLS the mock on 127.0.0.1 is refused too: 502 naming blocked_address, nothing sent", async () => {
     // The same data, served as an operator without ALLOW_PRIVATE_BASE_URLS would run it.
     const config = { ...h.t.deps.config, allowPrivateBaseUrls: false };
-    const gateway = createGatewayServices({ sql: h.t.sql, config, events: h.t.deps.events, logger: h.t.deps.logger, sink: null, tracker: null, lookup: dns.lookup });
+    const gateway = createGatewayServices({
+      sql: h.t.sql,
+      config,
+      events: h.t.deps.events,
+      logger: h.t.deps.logger,
+      sink: null,
+      tracker: null,
+      lookup: dns.lookup,
+    });
     try {
       const before = ok.mock!.requests.length;
       const res = await chat(createApp({ ...h.t.deps, config, gateway }));
@@ -349,7 +386,9 @@ describe("the gateway and refused addresses", () => {
       const body = (await res.json()) as { error: { code: string; message: string } };
       expect(body.error.code).toBe("all_providers_failed");
       expect(body.error.message).toContain("(blocked_address: meta.example resolves to 169.254.169.254");
-      expect(body.error.message).toContain("(blocked_address: 127.0.0.1 is a loopback, private or reserved address; the operator must set ALLOW_PRIVATE_BASE_URLS=true");
+      expect(body.error.message).toContain(
+        "(blocked_address: 127.0.0.1 is a loopback, private or reserved address; the operator must set ALLOW_PRIVATE_BASE_URLS=true",
+      );
       expect(ok.mock!.requests.length).toBe(before);
     } finally {
       await gateway.stop();

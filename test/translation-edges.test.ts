@@ -60,10 +60,15 @@ describe("tools and structured output in one request", () => {
   });
 
   test("Anthropic: a call to the client's tool is a tool call, streamed or not", async () => {
-    anthropic.script({ toolCalls: [{ name: "weather", arguments: { city: "Oslo" } }] }, { toolCalls: [{ name: "weather", arguments: { city: "Oslo" } }] });
+    anthropic.script(
+      { toolCalls: [{ name: "weather", arguments: { city: "Oslo" } }] },
+      { toolCalls: [{ name: "weather", arguments: { city: "Oslo" } }] },
+    );
     const r = await h.client().chat.completions.create({ model: CLAUDE, messages: ask, tools: [weather], response_format: replyFormat });
     expect(r.choices[0].finish_reason).toBe("tool_calls");
-    expect(JSON.parse(r.choices[0].message.tool_calls![0].type === "function" ? r.choices[0].message.tool_calls![0].function.arguments : "")).toEqual({ city: "Oslo" });
+    expect(
+      JSON.parse(r.choices[0].message.tool_calls![0].type === "function" ? r.choices[0].message.tool_calls![0].function.arguments : ""),
+    ).toEqual({ city: "Oslo" });
     const s = await streamed({ model: CLAUDE, messages: ask, tools: [weather], response_format: replyFormat });
     expect(s.calls).toEqual(["weather"]);
     expect(s.finish).toEqual(["tool_calls"]);
@@ -77,7 +82,10 @@ describe("tools and structured output in one request", () => {
   });
 
   test("Gemini: no responseMimeType beside function calling; the answer function becomes the content", async () => {
-    gemini.script({ toolCalls: [{ name: JSON_TOOL, arguments: { answer: "sunny" } }] }, { toolCalls: [{ name: JSON_TOOL, arguments: { answer: "snow" } }] });
+    gemini.script(
+      { toolCalls: [{ name: JSON_TOOL, arguments: { answer: "sunny" } }] },
+      { toolCalls: [{ name: JSON_TOOL, arguments: { answer: "snow" } }] },
+    );
     const r = await h.client().chat.completions.create({ model: GEMINI, messages: ask, tools: [weather], response_format: replyFormat });
     expect(r.choices[0].finish_reason).toBe("stop");
     expect(JSON.parse(r.choices[0].message.content!)).toEqual({ answer: "sunny" });
@@ -98,7 +106,10 @@ describe("context-window errors", () => {
   ] as const) {
     test(`${name}: an overflowing prompt is a 400 context_length_exceeded`, async () => {
       (model === CLAUDE ? anthropic : model === GEMINI ? gemini : openai).script({ contextOverflow: { tokens: 1_200_000, max: 200_000 } });
-      const err = await h.client().chat.completions.create({ model, messages: ask }).catch((e) => e);
+      const err = await h
+        .client()
+        .chat.completions.create({ model, messages: ask })
+        .catch((e) => e);
       expect(err).toBeInstanceOf(OpenAI.BadRequestError);
       expect(err.status).toBe(400);
       expect(err.code).toBe("context_length_exceeded");
@@ -120,7 +131,9 @@ describe("file content parts", () => {
     const block = (anthropic.lastChatRequest()!.body as any).messages[0].content[1];
     expect(block).toEqual({ type: "document", source: { type: "base64", media_type: "application/pdf", data: pdf }, title: "report.pdf" });
     await h.client().chat.completions.create({ model: GEMINI, messages: withFile(file) });
-    expect((gemini.lastChatRequest()!.body as any).contents[0].parts[1]).toEqual({ inlineData: { mimeType: "application/pdf", data: pdf } });
+    expect((gemini.lastChatRequest()!.body as any).contents[0].parts[1]).toEqual({
+      inlineData: { mimeType: "application/pdf", data: pdf },
+    });
   });
 
   test("a text file reaches the provider as text", async () => {
@@ -130,14 +143,20 @@ describe("file content parts", () => {
   });
 
   test("a file_id is a 400 naming the param", async () => {
-    const err = await h.client().chat.completions.create({ model: CLAUDE, messages: withFile({ file_id: "file-abc123" }) }).catch((e) => e);
+    const err = await h
+      .client()
+      .chat.completions.create({ model: CLAUDE, messages: withFile({ file_id: "file-abc123" }) })
+      .catch((e) => e);
     expect(err).toBeInstanceOf(OpenAI.BadRequestError);
     expect(err.param).toBe("messages[0].content[1].file.file_id");
     expect(err.message).toContain("file_data");
   });
 
   test("a file part without file_data or file_id is refused by validation", async () => {
-    const err = await h.client().chat.completions.create({ model: CLAUDE, messages: withFile({ filename: "x.pdf" }) }).catch((e) => e);
+    const err = await h
+      .client()
+      .chat.completions.create({ model: CLAUDE, messages: withFile({ filename: "x.pdf" }) })
+      .catch((e) => e);
     expect(err).toBeInstanceOf(OpenAI.BadRequestError);
     expect(err.message).toContain("file_data or file_id");
   });
@@ -154,8 +173,13 @@ describe("sampling and reasoning", () => {
   });
 
   test("reasoning_effort becomes Anthropic thinking; the thinking is not content", async () => {
-    anthropic.script({ reasoningText: "private deliberation", text: "It is 4." }, { reasoningText: "private deliberation", text: "It is 4." });
-    const r = await h.client().chat.completions.create({ model: CLAUDE, messages: ask, reasoning_effort: "low", max_tokens: 300, temperature: 0.2 });
+    anthropic.script(
+      { reasoningText: "private deliberation", text: "It is 4." },
+      { reasoningText: "private deliberation", text: "It is 4." },
+    );
+    const r = await h
+      .client()
+      .chat.completions.create({ model: CLAUDE, messages: ask, reasoning_effort: "low", max_tokens: 300, temperature: 0.2 });
     expect(r.choices[0].message.content).toBe("It is 4.");
     const sent = anthropic.lastChatRequest()!.body as Record<string, unknown>;
     expect(sent.thinking).toEqual({ type: "enabled", budget_tokens: 2048 });
@@ -190,7 +214,8 @@ describe("dead provider keys and broken connections", () => {
     anthropic.script({ text: "one two three four five six seven", abortAfterChunks: 6, chunkDelayMs: 30 });
     let content = "";
     const err = await (async () => {
-      for await (const c of await h.client().chat.completions.create({ model: CLAUDE, messages: ask, stream: true })) content += c.choices[0]?.delta.content ?? "";
+      for await (const c of await h.client().chat.completions.create({ model: CLAUDE, messages: ask, stream: true }))
+        content += c.choices[0]?.delta.content ?? "";
     })().catch((e) => e);
     expect(content).toStartWith("one");
     expect(err).toBeInstanceOf(OpenAI.APIError);

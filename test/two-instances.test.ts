@@ -62,7 +62,9 @@ async function honoured(what: string, check: () => Promise<boolean>, limitMs = H
 }
 
 test.if(!!serverUrl)("two instances started together on an empty database apply each migration exactly once", async () => {
-  const rows = await sql<{ version: number; n: number }[]>`select version, count(*)::int as n from schema_migrations group by version order by version`;
+  const rows = await sql<
+    { version: number; n: number }[]
+  >`select version, count(*)::int as n from schema_migrations group by version order by version`;
   expect(rows.map((r) => r.version)).toEqual(migrations.map((m) => m.version));
   expect(rows.every((r) => r.n === 1)).toBe(true);
   expect(a.output()).not.toMatch(/failed to start|error/i);
@@ -72,13 +74,21 @@ test.if(!!serverUrl)("two instances started together on an empty database apply 
 test.if(!!serverUrl)("a key revoked through one instance is refused by the other within 1 s", async () => {
   const api = apiClient(a.base);
   const up = await mock("sk-two-revoke-0123456789");
-  await api("POST", `/workspaces/${wsId}/providers`, { name: "revoke-up", type: "openai", base_url: up.url, api_key: "sk-two-revoke-0123456789", models: ["revoke-model"] }, owner);
+  await api(
+    "POST",
+    `/workspaces/${wsId}/providers`,
+    { name: "revoke-up", type: "openai", base_url: up.url, api_key: "sk-two-revoke-0123456789", models: ["revoke-model"] },
+    owner,
+  );
   const created = await api("POST", `/workspaces/${wsId}/api-keys`, { name: "revoke me" }, owner);
   // Cached as active on B first, so only the invalidation can make B refuse it.
   expect((await chat(b.base, created.key, "revoke-model")).status).toBe(200);
   expect((await chat(b.base, created.key, "revoke-model")).status).toBe(200);
   await api("POST", `/workspaces/${wsId}/api-keys/${created.id}/revoke`, undefined, owner);
-  const ms = await honoured("revocation on the other instance", async () => (await chat(b.base, created.key, "revoke-model")).status === 401);
+  const ms = await honoured(
+    "revocation on the other instance",
+    async () => (await chat(b.base, created.key, "revoke-model")).status === 401,
+  );
   console.log(`two instances: a revocation through A was honoured by B after ${ms.toFixed(0)} ms`);
   // And it stays refused on both.
   expect((await chat(b.base, created.key, "revoke-model")).status).toBe(401);
@@ -89,7 +99,12 @@ test.if(!!serverUrl)("a provider disabled or moved through one instance is honou
   const api = apiClient(b.base); // edits through B this time, observed on A
   const first = await mock("sk-two-move-0123456789", "from the first server");
   const second = await mock("sk-two-move-0123456789", "from the second server");
-  const p = await api("POST", `/workspaces/${wsId}/providers`, { name: "move-up", type: "openai", base_url: first.url, api_key: "sk-two-move-0123456789", models: ["move-model"] }, owner);
+  const p = await api(
+    "POST",
+    `/workspaces/${wsId}/providers`,
+    { name: "move-up", type: "openai", base_url: first.url, api_key: "sk-two-move-0123456789", models: ["move-model"] },
+    owner,
+  );
   const { key } = await api("POST", `/workspaces/${wsId}/api-keys`, { name: "mover" }, owner);
   const answer = async () => {
     const r = await chat(a.base, key, "move-model");
@@ -111,34 +126,46 @@ test.if(!!serverUrl)("a provider disabled or moved through one instance is honou
   expect(first.chatRequests().length).toBe(before);
 });
 
-test.if(!!serverUrl)("usage counted through both instances is exact: requests sent = log rows = counters", async () => {
-  const api = apiClient(a.base);
-  const up = await mock("sk-two-usage-0123456789");
-  await api("POST", `/workspaces/${wsId}/providers`, { name: "usage-up", type: "openai", base_url: up.url, api_key: "sk-two-usage-0123456789", models: ["usage-model"] }, owner);
-  const { key, id: keyId } = await api("POST", `/workspaces/${wsId}/api-keys`, { name: "usage" }, owner);
-  const N = 400;
-  let next = 0;
-  let ok = 0;
-  await Promise.all(
-    Array.from({ length: 16 }, async () => {
-      while (next < N) {
-        const i = next++;
-        if ((await chat(i % 2 ? a.base : b.base, key, "usage-model", i % 4 < 2)).ok) ok++;
-      }
-    }),
-  );
-  expect(ok).toBe(N);
-  // SIGTERM writes what each instance still holds in memory.
-  expect(await a.kill("SIGTERM")).toBe(0);
-  expect(await b.kill("SIGTERM")).toBe(0);
+test.if(!!serverUrl)(
+  "usage counted through both instances is exact: requests sent = log rows = counters",
+  async () => {
+    const api = apiClient(a.base);
+    const up = await mock("sk-two-usage-0123456789");
+    await api(
+      "POST",
+      `/workspaces/${wsId}/providers`,
+      { name: "usage-up", type: "openai", base_url: up.url, api_key: "sk-two-usage-0123456789", models: ["usage-model"] },
+      owner,
+    );
+    const { key, id: keyId } = await api("POST", `/workspaces/${wsId}/api-keys`, { name: "usage" }, owner);
+    const N = 400;
+    let next = 0;
+    let ok = 0;
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        while (next < N) {
+          const i = next++;
+          if ((await chat(i % 2 ? a.base : b.base, key, "usage-model", i % 4 < 2)).ok) ok++;
+        }
+      }),
+    );
+    expect(ok).toBe(N);
+    // SIGTERM writes what each instance still holds in memory.
+    expect(await a.kill("SIGTERM")).toBe(0);
+    expect(await b.kill("SIGTERM")).toBe(0);
 
-  const [logs] = await sql`select count(*)::int as n, count(distinct request_id)::int as ids, sum(prompt_tokens)::int as prompt, sum(completion_tokens)::int as completion
+    const [logs] =
+      await sql`select count(*)::int as n, count(distinct request_id)::int as ids, sum(prompt_tokens)::int as prompt, sum(completion_tokens)::int as completion
                            from request_logs where api_key_id = ${keyId}`;
-  expect(logs).toEqual({ n: N, ids: N, prompt: N * 10, completion: N * 5 });
-  const [counters] = await sql`select sum(requests)::int as n, sum(prompt_tokens)::int as prompt, sum(completion_tokens)::int as completion
+    expect(logs).toEqual({ n: N, ids: N, prompt: N * 10, completion: N * 5 });
+    const [counters] =
+      await sql`select sum(requests)::int as n, sum(prompt_tokens)::int as prompt, sum(completion_tokens)::int as completion
                                from usage_daily where workspace_id = ${wsId} and model = 'usage-model'`;
-  expect(counters).toEqual({ n: N, prompt: N * 10, completion: N * 5 });
-  // And over the whole database, counters equal logs.
-  const [all] = await sql`select (select count(*)::int from request_logs) as logs, (select sum(requests)::int from usage_daily) as counted`;
-  expect(all.counted).toBe(all.logs);
-}, 120_000);
+    expect(counters).toEqual({ n: N, prompt: N * 10, completion: N * 5 });
+    // And over the whole database, counters equal logs.
+    const [all] =
+      await sql`select (select count(*)::int from request_logs) as logs, (select sum(requests)::int from usage_daily) as counted`;
+    expect(all.counted).toBe(all.logs);
+  },
+  120_000,
+);

@@ -57,7 +57,9 @@ async function chat(requestId: string, stream = false) {
 async function logRow(requestId: string) {
   for (let i = 0; i < 200; i++) {
     await h.t.deps.logQueue.flush();
-    const [row] = await h.t.sql<{ status: number; error_class: string | null; attempts: { error_class: string | null; message: string | null }[] }[]>`
+    const [row] = await h.t.sql<
+      { status: number; error_class: string | null; attempts: { error_class: string | null; message: string | null }[] }[]
+    >`
       select status, error_class, attempts from request_logs where request_id = ${requestId}`;
     if (row) return row;
     await Bun.sleep(20);
@@ -142,7 +144,10 @@ describe("upstream size caps", () => {
   test("the connection test and the models list read a provider's answer only up to the cap", async () => {
     const up = endlessUpstream(200, "application/json", '{"object":"list","data":[{"id":"');
     try {
-      const p = await h.addProvider({ type: "openai_compatible", url: up.url }, { priority: 50, models: ["never-asked"], api_key: "sk-huge-models-0123456789" });
+      const p = await h.addProvider(
+        { type: "openai_compatible", url: up.url },
+        { priority: 50, models: ["never-asked"], api_key: "sk-huge-models-0123456789" },
+      );
       const r = await h.t.call("POST", `/workspaces/${h.ws.id}/providers/${p.id}/test`, { token: h.owner.token });
       expect(r.status).toBe(200);
       expect(r.body).toMatchObject({ ok: false, status: 200 });

@@ -21,20 +21,83 @@ beforeAll(async () => {
   await t.sql`insert into provider_keys (id, workspace_id, name, type, priority) values ('prov_a', ${ws.id}, 'Primary OpenAI', 'openai', 1)`;
   await store([
     // 2025-04-01: two OpenAI requests (one cached), one failure nobody answered.
-    makeRecord(ws.id, { created_at: "2025-04-01T00:00:00.000Z", provider_id: "prov_a", model_used: "gpt-4o", prompt_tokens: 100, completion_tokens: 10, cached_tokens: 40, cost_usd: 0.1 }),
-    makeRecord(ws.id, { created_at: "2025-04-01T23:59:59.999Z", provider_id: "prov_a", model_used: "gpt-4o", prompt_tokens: 200, completion_tokens: 20, cost_usd: 0.2 }),
-    makeRecord(ws.id, { created_at: "2025-04-01T12:00:00.000Z", provider_id: null, model_requested: "gpt-5", model_used: null, status: 503, error_class: "no_provider", prompt_tokens: 0, completion_tokens: 0, cost_usd: null }),
+    makeRecord(ws.id, {
+      created_at: "2025-04-01T00:00:00.000Z",
+      provider_id: "prov_a",
+      model_used: "gpt-4o",
+      prompt_tokens: 100,
+      completion_tokens: 10,
+      cached_tokens: 40,
+      cost_usd: 0.1,
+    }),
+    makeRecord(ws.id, {
+      created_at: "2025-04-01T23:59:59.999Z",
+      provider_id: "prov_a",
+      model_used: "gpt-4o",
+      prompt_tokens: 200,
+      completion_tokens: 20,
+      cost_usd: 0.2,
+    }),
+    makeRecord(ws.id, {
+      created_at: "2025-04-01T12:00:00.000Z",
+      provider_id: null,
+      model_requested: "gpt-5",
+      model_used: null,
+      status: 503,
+      error_class: "no_provider",
+      prompt_tokens: 0,
+      completion_tokens: 0,
+      cost_usd: null,
+    }),
     // 2025-04-03: an Anthropic request with reasoning, and one on a model without a price.
-    makeRecord(ws.id, { created_at: "2025-04-03T08:00:00.000Z", provider_id: "prov_b", model_used: "claude-sonnet-4-5", prompt_tokens: 1000, completion_tokens: 500, reasoning_tokens: 300, cost_usd: 0.0105 }),
-    makeRecord(ws.id, { created_at: "2025-04-03T09:00:00.000Z", provider_id: "prov_b", model_used: "my-finetune", prompt_tokens: 7, completion_tokens: 3, cost_usd: null }),
+    makeRecord(ws.id, {
+      created_at: "2025-04-03T08:00:00.000Z",
+      provider_id: "prov_b",
+      model_used: "claude-sonnet-4-5",
+      prompt_tokens: 1000,
+      completion_tokens: 500,
+      reasoning_tokens: 300,
+      cost_usd: 0.0105,
+    }),
+    makeRecord(ws.id, {
+      created_at: "2025-04-03T09:00:00.000Z",
+      provider_id: "prov_b",
+      model_used: "my-finetune",
+      prompt_tokens: 7,
+      completion_tokens: 3,
+      cost_usd: null,
+    }),
     // Just outside the range asked for below.
-    makeRecord(ws.id, { created_at: "2025-04-04T00:00:00.000Z", provider_id: "prov_a", model_used: "gpt-4o", prompt_tokens: 5, completion_tokens: 5, cost_usd: 5 }),
-    makeRecord(ws.id, { created_at: "2025-03-31T23:59:59.999Z", provider_id: "prov_a", model_used: "gpt-4o", prompt_tokens: 5, completion_tokens: 5, cost_usd: 5 }),
+    makeRecord(ws.id, {
+      created_at: "2025-04-04T00:00:00.000Z",
+      provider_id: "prov_a",
+      model_used: "gpt-4o",
+      prompt_tokens: 5,
+      completion_tokens: 5,
+      cost_usd: 5,
+    }),
+    makeRecord(ws.id, {
+      created_at: "2025-03-31T23:59:59.999Z",
+      provider_id: "prov_a",
+      model_used: "gpt-4o",
+      prompt_tokens: 5,
+      completion_tokens: 5,
+      cost_usd: 5,
+    }),
   ]);
 });
 afterAll(() => t.close());
 
-const zero = { requests: 0, errors: 0, prompt_tokens: 0, completion_tokens: 0, cached_tokens: 0, reasoning_tokens: 0, cost_usd: 0, unpriced_requests: 0 };
+const zero = {
+  requests: 0,
+  errors: 0,
+  prompt_tokens: 0,
+  completion_tokens: 0,
+  cached_tokens: 0,
+  reasoning_tokens: 0,
+  cost_usd: 0,
+  unpriced_requests: 0,
+};
 
 describe("summary", () => {
   test("totals and every day of the range, zeros filled, both ends inclusive", async () => {
@@ -53,9 +116,29 @@ describe("summary", () => {
       unpriced_requests: 1,
     });
     expect(r.body.days).toEqual([
-      { day: "2025-04-01", requests: 3, errors: 1, prompt_tokens: 300, completion_tokens: 30, cached_tokens: 40, reasoning_tokens: 0, cost_usd: 0.3, unpriced_requests: 0 },
+      {
+        day: "2025-04-01",
+        requests: 3,
+        errors: 1,
+        prompt_tokens: 300,
+        completion_tokens: 30,
+        cached_tokens: 40,
+        reasoning_tokens: 0,
+        cost_usd: 0.3,
+        unpriced_requests: 0,
+      },
       { day: "2025-04-02", ...zero },
-      { day: "2025-04-03", requests: 2, errors: 0, prompt_tokens: 1007, completion_tokens: 503, cached_tokens: 0, reasoning_tokens: 300, cost_usd: 0.0105, unpriced_requests: 1 },
+      {
+        day: "2025-04-03",
+        requests: 2,
+        errors: 0,
+        prompt_tokens: 1007,
+        completion_tokens: 503,
+        cached_tokens: 0,
+        reasoning_tokens: 300,
+        cost_usd: 0.0105,
+        unpriced_requests: 1,
+      },
     ]);
   });
 
@@ -94,9 +177,42 @@ describe("breakdowns", () => {
     const r = await get(`/workspaces/${ws.id}/usage/by-provider?from=2025-04-01&to=2025-04-03`);
     expect(r.status).toBe(200);
     expect(r.body.data).toEqual([
-      { provider_id: "prov_a", provider_name: "Primary OpenAI", requests: 2, errors: 0, prompt_tokens: 300, completion_tokens: 30, cached_tokens: 40, reasoning_tokens: 0, cost_usd: 0.3, unpriced_requests: 0 },
-      { provider_id: "prov_b", provider_name: null, requests: 2, errors: 0, prompt_tokens: 1007, completion_tokens: 503, cached_tokens: 0, reasoning_tokens: 300, cost_usd: 0.0105, unpriced_requests: 1 },
-      { provider_id: null, provider_name: null, requests: 1, errors: 1, prompt_tokens: 0, completion_tokens: 0, cached_tokens: 0, reasoning_tokens: 0, cost_usd: 0, unpriced_requests: 0 },
+      {
+        provider_id: "prov_a",
+        provider_name: "Primary OpenAI",
+        requests: 2,
+        errors: 0,
+        prompt_tokens: 300,
+        completion_tokens: 30,
+        cached_tokens: 40,
+        reasoning_tokens: 0,
+        cost_usd: 0.3,
+        unpriced_requests: 0,
+      },
+      {
+        provider_id: "prov_b",
+        provider_name: null,
+        requests: 2,
+        errors: 0,
+        prompt_tokens: 1007,
+        completion_tokens: 503,
+        cached_tokens: 0,
+        reasoning_tokens: 300,
+        cost_usd: 0.0105,
+        unpriced_requests: 1,
+      },
+      {
+        provider_id: null,
+        provider_name: null,
+        requests: 1,
+        errors: 1,
+        prompt_tokens: 0,
+        completion_tokens: 0,
+        cached_tokens: 0,
+        reasoning_tokens: 0,
+        cost_usd: 0,
+        unpriced_requests: 0,
+      },
     ]);
   });
 

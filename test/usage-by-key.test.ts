@@ -21,7 +21,12 @@ async function mint(name: string, extra: Record<string, unknown> = {}) {
   return r.body as { id: string; prefix: string };
 }
 
-async function seed(keyId: string, day: string, row: { requests: number; errors?: number; prompt?: number; completion?: number; cost: number; unpriced?: number }, workspaceId = ws.id) {
+async function seed(
+  keyId: string,
+  day: string,
+  row: { requests: number; errors?: number; prompt?: number; completion?: number; cost: number; unpriced?: number },
+  workspaceId = ws.id,
+) {
   await t.sql`
     insert into usage_key_daily (workspace_id, day, api_key_id, requests, errors, prompt_tokens, completion_tokens, cost_usd, unpriced_requests)
     values (${workspaceId}, ${day}::date, ${keyId}, ${row.requests}, ${row.errors ?? 0}, ${row.prompt ?? 0}, ${row.completion ?? 0}, ${row.cost}, ${row.unpriced ?? 0})`;
@@ -31,7 +36,8 @@ async function seed(keyId: string, day: string, row: { requests: number; errors?
 async function storeLogs(rows: { record: RequestRecord; tags: string[] | null }[]) {
   for (const r of rows) t.deps.logQueue.enqueue(r.record);
   await t.deps.logQueue.flush();
-  for (const r of rows) await t.sql`update request_logs set tags = ${r.tags === null ? null : t.sql.array(r.tags)}::text[] where id = ${r.record.id}`;
+  for (const r of rows)
+    await t.sql`update request_logs set tags = ${r.tags === null ? null : t.sql.array(r.tags)}::text[] where id = ${r.record.id}`;
 }
 
 beforeAll(async () => {
@@ -59,10 +65,46 @@ describe("GET /workspaces/:id/usage/by-key", () => {
     expect(r.body.from).toBe("2025-04-01");
     expect(r.body.to).toBe("2025-04-03");
     expect(r.body.data).toEqual([
-      { api_key_id: keys.batch.id, name: "batch", prefix: keys.batch.prefix, revoked: true, deleted: false, requests: 10, errors: 0, prompt_tokens: 1000, completion_tokens: 500, cost_usd: 1.5, unpriced_requests: 0 },
+      {
+        api_key_id: keys.batch.id,
+        name: "batch",
+        prefix: keys.batch.prefix,
+        revoked: true,
+        deleted: false,
+        requests: 10,
+        errors: 0,
+        prompt_tokens: 1000,
+        completion_tokens: 500,
+        cost_usd: 1.5,
+        unpriced_requests: 0,
+      },
       // 0.1 + 0.2 summed as numerics: exactly 0.3.
-      { api_key_id: keys.search.id, name: "search", prefix: keys.search.prefix, revoked: false, deleted: false, requests: 5, errors: 1, prompt_tokens: 500, completion_tokens: 50, cost_usd: 0.3, unpriced_requests: 1 },
-      { api_key_id: keys.gone.id, name: null, prefix: null, revoked: false, deleted: true, requests: 1, errors: 0, prompt_tokens: 0, completion_tokens: 0, cost_usd: 0.01, unpriced_requests: 0 },
+      {
+        api_key_id: keys.search.id,
+        name: "search",
+        prefix: keys.search.prefix,
+        revoked: false,
+        deleted: false,
+        requests: 5,
+        errors: 1,
+        prompt_tokens: 500,
+        completion_tokens: 50,
+        cost_usd: 0.3,
+        unpriced_requests: 1,
+      },
+      {
+        api_key_id: keys.gone.id,
+        name: null,
+        prefix: null,
+        revoked: false,
+        deleted: true,
+        requests: 1,
+        errors: 0,
+        prompt_tokens: 0,
+        completion_tokens: 0,
+        cost_usd: 0.01,
+        unpriced_requests: 0,
+      },
     ]);
   });
 
@@ -91,7 +133,8 @@ describe("logs: tags and key names", () => {
   let ids: Record<string, string>;
   beforeAll(async () => {
     const logWs = await t.workspace(owner.token, "Logs");
-    const k = async (name: string) => (await t.call("POST", `/workspaces/${logWs.id}/api-keys`, { token: owner.token, body: { name } })).body.id as string;
+    const k = async (name: string) =>
+      (await t.call("POST", `/workspaces/${logWs.id}/api-keys`, { token: owner.token, body: { name } })).body.id as string;
     const [searchKey, otherKey, deletedKey] = [await k("search <b>"), await k("other"), await k("deleted")];
     const at = (m: number) => new Date(Date.parse("2025-05-01T00:00:00Z") + m * 60_000).toISOString();
     const rows = [
@@ -125,7 +168,12 @@ describe("logs: tags and key names", () => {
 
   test("list and detail rows carry tags (empty when none) and the key's current name (null when deleted or keyless)", async () => {
     const r = await get(`/workspaces/${ids.ws}/logs`);
-    const byId = Object.fromEntries(r.body.items.map((i: { id: string; tags: string[]; api_key_name: string | null }) => [i.id, { tags: i.tags, api_key_name: i.api_key_name }]));
+    const byId = Object.fromEntries(
+      r.body.items.map((i: { id: string; tags: string[]; api_key_name: string | null }) => [
+        i.id,
+        { tags: i.tags, api_key_name: i.api_key_name },
+      ]),
+    );
     expect(byId).toEqual({
       [ids.tagged]: { tags: ["team:search", "env:prod"], api_key_name: "search <b>" },
       [ids.prefix]: { tags: ["team:searchers"], api_key_name: "other" },

@@ -36,7 +36,10 @@ export const LoginBody = v.object({
 });
 
 export const PasswordChangeBody = v.object({
-  current_password: v.pipe(v.string("current_password must be a string"), v.maxLength(200, "current_password must be at most 200 characters")),
+  current_password: v.pipe(
+    v.string("current_password must be a string"),
+    v.maxLength(200, "current_password must be at most 200 characters"),
+  ),
   new_password: v.pipe(
     v.string("new_password must be a string"),
     v.minLength(10, "new_password must be at least 10 characters"),

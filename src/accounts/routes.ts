@@ -49,7 +49,8 @@ export async function guardedPasswordCheck<T>(
 }
 
 export function accountsRoutes(deps: AppDeps) {
-  const addressOf = (request: Request, server: Parameters<typeof clientAddress>[1]) => clientAddress(request, server, deps.config.trustedProxies);
+  const addressOf = (request: Request, server: Parameters<typeof clientAddress>[1]) =>
+    clientAddress(request, server, deps.config.trustedProxies);
 
   return new Elysia({ prefix: "/auth" })
     .use(authPlugin(deps))
@@ -108,16 +109,16 @@ export function accountsRoutes(deps: AppDeps) {
         );
         if ("wait" in result) throw tooMany(result.wait, "failed password attempts");
         if ("busy" in result) throw busy();
-        if ("wrong" in result) throw new ApiError(403, "current_password is wrong", { code: "invalid_credentials", param: "current_password" });
+        if ("wrong" in result)
+          throw new ApiError(403, "current_password is wrong", { code: "invalid_credentials", param: "current_password" });
         // A new password ends every session, this one too; the caller continues with the new token.
         await endAllSessions(deps, user.id, "password changed; all sessions ended");
         return { user, token: await issueToken(user.id) };
       },
       { auth: true, body: PasswordChangeBody, detail: { summary: "Change the password; ends every session and returns a new token" } },
     )
-    .get(
-      "/me",
-      async ({ session }) => ({ user: session.user, workspaces: await listWorkspaces(deps.sql, session.user.id) }),
-      { auth: true, detail: { summary: "The signed-in user and their workspaces" } },
-    );
+    .get("/me", async ({ session }) => ({ user: session.user, workspaces: await listWorkspaces(deps.sql, session.user.id) }), {
+      auth: true,
+      detail: { summary: "The signed-in user and their workspaces" },
+    });
 }

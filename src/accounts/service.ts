@@ -59,7 +59,8 @@ function hashPassword(password: string, opts: PasswordOptions = {}): Promise<str
   return limited(limiter, () => Bun.password.hash(password, { algorithm: "argon2id", ...cost }));
 }
 
-const verifyPassword = (password: string, hash: string, opts: PasswordOptions) => limited(opts.limiter, () => Bun.password.verify(password, hash));
+const verifyPassword = (password: string, hash: string, opts: PasswordOptions) =>
+  limited(opts.limiter, () => Bun.password.verify(password, hash));
 
 export async function createUser(
   sql: Sql,
@@ -82,12 +83,7 @@ export async function createUser(
 // Verifying against a fixed hash when the email is unknown keeps both failure paths equally slow.
 let dummyHash: Promise<string> | null = null;
 
-export async function verifyLogin(
-  sql: Sql,
-  email: string,
-  password: string,
-  opts: PasswordOptions = {},
-): Promise<PublicUser | null> {
+export async function verifyLogin(sql: Sql, email: string, password: string, opts: PasswordOptions = {}): Promise<PublicUser | null> {
   const [row] = await sql<(PublicUser & { password_hash: string })[]>`
     select id, email, name, created_at, password_hash from users where lower(email) = lower(${email})`;
   if (!row) {
@@ -110,7 +106,13 @@ export async function verifyLogin(
  * Changes a user's password when `current` is right; false when it is not. Ending the user's
  * sessions is the caller's job (it also holds the session cache).
  */
-export async function changePassword(sql: Sql, userId: string, current: string, next: string, opts: PasswordOptions = {}): Promise<boolean> {
+export async function changePassword(
+  sql: Sql,
+  userId: string,
+  current: string,
+  next: string,
+  opts: PasswordOptions = {},
+): Promise<boolean> {
   const [row] = await sql<{ password_hash: string }[]>`select password_hash from users where id = ${userId}`;
   if (!row || !(await verifyPassword(current, row.password_hash, opts))) return false;
   const hash = await hashPassword(next, opts);

@@ -100,7 +100,11 @@ export class SessionStore {
 }
 
 /** Every session of the user ends at once (sign out everywhere, a new password), with its audit line: JSON API and dashboard alike. */
-export async function endAllSessions(deps: { sessions: SessionStore; logger: Logger }, userId: string, why = "signed out everywhere"): Promise<void> {
+export async function endAllSessions(
+  deps: { sessions: SessionStore; logger: Logger },
+  userId: string,
+  why = "signed out everywhere",
+): Promise<void> {
   await deps.sessions.endAll(userId);
   deps.logger.info(why, { user_id: userId });
 }

@@ -62,10 +62,7 @@ async function create(sql: Sql | TransactionSql, input: SignupInput, opts: Passw
  * works). The mode is checked before the address is looked at, so a refused sign-up answers the
  * same for registered and unknown addresses.
  */
-export async function signUp(
-  deps: Pick<AppDeps, "sql" | "config" | "passwordOptions">,
-  input: SignupInput,
-): Promise<SignupResult> {
+export async function signUp(deps: Pick<AppDeps, "sql" | "config" | "passwordOptions">, input: SignupInput): Promise<SignupResult> {
   const { sql, config, passwordOptions } = deps;
   const mode = config.signup;
   if (mode === "closed") throw signupClosed();

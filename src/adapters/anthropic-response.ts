@@ -51,7 +51,6 @@ export function anthropicUsage(raw: unknown): Usage | null {
   return toUsage(i, num(raw.output_tokens) ?? 0);
 }
 
-
 function anthropicErrorOf(body: Record<string, unknown>): UpstreamError {
   const e = isRecord(body.error) ? body.error : {};
   return fromAnthropicError(undefined, str(e.type), str(e.message) ?? "upstream reported an error", null);
@@ -163,7 +162,16 @@ export function createStreamTransformer(ctx: ResponseContext): StreamTransformer
           toolIndex[idx] = ti;
           // A call to the client's tool: the text before it is a normal preamble.
           const chunks = release();
-          chunks.push(chunk({ tool_calls: [{ index: ti, id: str(block.id) ?? "", type: "function", function: { name: str(block.name) ?? "", arguments: "" } }] }, null));
+          chunks.push(
+            chunk(
+              {
+                tool_calls: [
+                  { index: ti, id: str(block.id) ?? "", type: "function", function: { name: str(block.name) ?? "", arguments: "" } },
+                ],
+              },
+              null,
+            ),
+          );
           return { chunks };
         }
         return { chunks: [] }; // thinking, redacted_thinking, server tools: not content
@@ -176,7 +184,8 @@ export function createStreamTransformer(ctx: ResponseContext): StreamTransformer
           const pj = d.partial_json;
           if (typeof pj !== "string" || pj === "") return { chunks: [] };
           if (kinds[idx] === JSON_BLOCK) return { chunks: [chunk({ content: pj }, null)] };
-          if (kinds[idx] === TOOL) return { chunks: [chunk({ tool_calls: [{ index: toolIndex[idx], function: { arguments: pj } }] }, null)] };
+          if (kinds[idx] === TOOL)
+            return { chunks: [chunk({ tool_calls: [{ index: toolIndex[idx], function: { arguments: pj } }] }, null)] };
         }
         return { chunks: [] };
       }
@@ -248,8 +257,14 @@ const FIELD_PARAM: Record<string, string> = {
   model: "model",
 };
 
-function fromAnthropicError(status: number | undefined, etype: string | undefined, message: string, headers: Headers | null): UpstreamError {
-  let cls: ErrorClass = status !== undefined ? classForStatus(status) : (etype && Object.hasOwn(TYPE_CLASS, etype) && TYPE_CLASS[etype]) || "server";
+function fromAnthropicError(
+  status: number | undefined,
+  etype: string | undefined,
+  message: string,
+  headers: Headers | null,
+): UpstreamError {
+  let cls: ErrorClass =
+    status !== undefined ? classForStatus(status) : (etype && Object.hasOwn(TYPE_CLASS, etype) && TYPE_CLASS[etype]) || "server";
   if (etype === "overloaded_error") cls = "overloaded";
   // An exhausted credit balance arrives as a 400, but it is the provider account that failed,
   // so another provider should be tried.

@@ -87,7 +87,10 @@ const BLOCKS: PartWriter<Block> = {
       return b;
     }
     if (!IMAGE_TYPES.has(f.mediaType))
-      throw new UnsupportedFeatureError(`${param}.file.file_data`, `images of type '${f.mediaType}' are not supported by Anthropic; JPEG, PNG, GIF and WebP are`);
+      throw new UnsupportedFeatureError(
+        `${param}.file.file_data`,
+        `images of type '${f.mediaType}' are not supported by Anthropic; JPEG, PNG, GIF and WebP are`,
+      );
     return { type: "image", source: { type: "base64", media_type: f.mediaType, data: f.data } };
   },
 };
@@ -140,7 +143,11 @@ const CHOICES: ChoiceTable<Block> = {
 
 function jsonTool(format: Record<string, unknown>): Block {
   if (format.type === "json_object")
-    return { name: JSON_TOOL, description: "Respond with a JSON object. Put the whole answer in this tool's input.", input_schema: { type: "object" } };
+    return {
+      name: JSON_TOOL,
+      description: "Respond with a JSON object. Put the whole answer in this tool's input.",
+      input_schema: { type: "object" },
+    };
   const { schema = { type: "object" }, naming } = answerSpec(format);
   if (schema.type !== undefined && schema.type !== "object")
     throw new UnsupportedFeatureError("response_format", "Anthropic can only produce a JSON object at the top level");
@@ -181,7 +188,8 @@ function midToolLoop(messages: AnthropicMessage[]): boolean {
 
 function buildAnthropicBody(req: ChatRequest, model = ""): Record<string, unknown> {
   const n = req.n;
-  if (n !== undefined && n !== null && n !== 1) throw new UnsupportedFeatureError("n", "Anthropic returns a single choice; n > 1 is not supported");
+  if (n !== undefined && n !== null && n !== 1)
+    throw new UnsupportedFeatureError("n", "Anthropic returns a single choice; n > 1 is not supported");
   refuseLogprobs(req, "Anthropic");
   if (typeof req.temperature === "number" && req.temperature > 1)
     throw new UnsupportedFeatureError("temperature", "Anthropic accepts temperature between 0 and 1");
@@ -198,7 +206,8 @@ function buildAnthropicBody(req: ChatRequest, model = ""): Record<string, unknow
   if (tools) body.tools = tools;
   // parallel_tool_calls:false limits the answer to one call: a real constraint, so kept.
   const hasTools = Array.isArray(req.tools) && req.tools.length > 0;
-  if (hasTools && req.parallel_tool_calls === false && choice?.type !== "none") body.tool_choice = { ...(choice ?? { type: "auto" }), disable_parallel_tool_use: true };
+  if (hasTools && req.parallel_tool_calls === false && choice?.type !== "none")
+    body.tool_choice = { ...(choice ?? { type: "auto" }), disable_parallel_tool_use: true };
   else if (choice) body.tool_choice = choice;
   const forced = choice !== undefined && (choice.type === "any" || choice.type === "tool");
   if (effort && canThink(model) && !forced && !midToolLoop(messages)) {

@@ -51,7 +51,10 @@ export interface EmbeddingsAdapter {
    * The 2xx bodies of those calls, in the same order → the client's answer; promptTokens null when
    * the provider counts none. Throws UpstreamResponseError for malformed bodies.
    */
-  parseEmbeddingsResponses(bodies: unknown[], ctx: EmbeddingsContext): { response: Omit<EmbeddingsResponse, "usage">; promptTokens: number | null };
+  parseEmbeddingsResponses(
+    bodies: unknown[],
+    ctx: EmbeddingsContext,
+  ): { response: Omit<EmbeddingsResponse, "usage">; promptTokens: number | null };
   classifyError: Adapter["classifyError"];
 }
 
@@ -85,7 +88,8 @@ function encodeVector(raw: unknown, encoding: EncodingFormat, where: string): nu
     if (!floats) throw malformed(`${where} is not base64 float32 data`);
     return floats;
   }
-  if (!Array.isArray(raw) || !raw.every((x) => typeof x === "number" && Number.isFinite(x))) throw malformed(`${where} is not a list of numbers`);
+  if (!Array.isArray(raw) || !raw.every((x) => typeof x === "number" && Number.isFinite(x)))
+    throw malformed(`${where} is not a list of numbers`);
   return encoding === "base64" ? floatsToBase64(raw as number[]) : (raw as number[]);
 }
 
@@ -109,14 +113,19 @@ function openaiEmbeddings(askBase64: boolean): EmbeddingsAdapter {
     parseEmbeddingsResponses([body], ctx) {
       if (!isRecord(body)) throw malformed("not a JSON object");
       // Some compatible servers answer 200 with an error object.
-      if (isRecord(body.error)) throw new UpstreamResponseError(upstreamError("server", str(body.error.message) ?? "the provider reported an error"));
+      if (isRecord(body.error))
+        throw new UpstreamResponseError(upstreamError("server", str(body.error.message) ?? "the provider reported an error"));
       if (!Array.isArray(body.data)) throw malformed("no data list");
       const data: Embedding[] = body.data.map((d, i) => {
         if (!isRecord(d)) throw malformed(`data[${i}] is not an object`);
-        return { object: "embedding", index: num(d.index) ?? i, embedding: encodeVector(d.embedding, ctx.encoding, `data[${i}].embedding`) };
+        return {
+          object: "embedding",
+          index: num(d.index) ?? i,
+          embedding: encodeVector(d.embedding, ctx.encoding, `data[${i}].embedding`),
+        };
       });
       data.sort((a, b) => a.index - b.index);
-      const usage = isRecord(body.usage) ? num(body.usage.prompt_tokens) ?? num(body.usage.total_tokens) : undefined;
+      const usage = isRecord(body.usage) ? (num(body.usage.prompt_tokens) ?? num(body.usage.total_tokens)) : undefined;
       const model = str(body.model) || ctx.targetModel || ctx.requestedModel;
       return { response: { object: "list", data, model }, promptTokens: usage ?? null };
     },
@@ -151,7 +160,8 @@ const geminiEmbeddings: EmbeddingsAdapter = {
     const data: Embedding[] = [];
     for (const body of bodies) {
       if (!isRecord(body)) throw malformed("not a JSON object");
-      if (isRecord(body.error)) throw new UpstreamResponseError(upstreamError("server", str(body.error.message) ?? "the provider reported an error"));
+      if (isRecord(body.error))
+        throw new UpstreamResponseError(upstreamError("server", str(body.error.message) ?? "the provider reported an error"));
       if (!Array.isArray(body.embeddings)) throw malformed("no embeddings list");
       for (const e of body.embeddings) {
         const i = data.length;

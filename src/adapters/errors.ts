@@ -90,7 +90,11 @@ export const ERROR_DEFAULTS: Record<ErrorClass, { status: number; type: string; 
 // Anthropic ("prompt is too long: 210000 tokens > 200000 maximum", and the newer "input length and
 // `max_tokens` exceed context limit: …") and Gemini ("The input token count (N) exceeds the maximum
 // number of tokens allowed (M).") say it in words only.
-const CONTEXT_OVERFLOW = [/prompt is too long/i, /input length and `?max_tokens`? exceed context limit/i, /input token count.*exceeds the maximum number of tokens/i];
+const CONTEXT_OVERFLOW = [
+  /prompt is too long/i,
+  /input length and `?max_tokens`? exceed context limit/i,
+  /input token count.*exceeds the maximum number of tokens/i,
+];
 
 /**
  * A provider's 400 that means the prompt does not fit the model's context window, in OpenAI's

@@ -48,14 +48,20 @@ export function readFilePart(part: Record<string, unknown>, param: string, provi
   const fileData = str(file.file_data);
   if (fileData === undefined) {
     if (typeof file.file_id === "string")
-      throw new UnsupportedFeatureError(`${param}.file.file_id`, `files uploaded to OpenAI (file_id) cannot be sent to ${provider}; send the file inline as file_data`);
+      throw new UnsupportedFeatureError(
+        `${param}.file.file_id`,
+        `files uploaded to OpenAI (file_id) cannot be sent to ${provider}; send the file inline as file_data`,
+      );
     throw new UnsupportedFeatureError(`${param}.file`, `${param}.file needs file_data (a base64 data: URL) or file_id`);
   }
   const m = DATA_URL.exec(fileData);
   const mediaType = (m ? m[1] : typeFromName(filename))?.toLowerCase();
   const data = m ? fileData.slice(m[0].length) : fileData;
   if (!mediaType)
-    throw new UnsupportedFeatureError(`${param}.file.file_data`, `${param}.file.file_data must be a base64 data: URL (data:<type>;base64,…) or name a file whose type is known`);
+    throw new UnsupportedFeatureError(
+      `${param}.file.file_data`,
+      `${param}.file.file_data must be a base64 data: URL (data:<type>;base64,…) or name a file whose type is known`,
+    );
   if (!BASE64.test(data)) throw new UnsupportedFeatureError(`${param}.file.file_data`, `${param}.file.file_data is not valid base64`);
   if (mediaType === "application/pdf") return filename ? { kind: "pdf", mediaType, data, filename } : { kind: "pdf", mediaType, data };
   if (mediaType.startsWith("image/")) return { kind: "image", mediaType, data };
@@ -68,5 +74,8 @@ export function readFilePart(part: Record<string, unknown>, param: string, provi
     }
     return filename ? { kind: "text", text, filename } : { kind: "text", text };
   }
-  throw new UnsupportedFeatureError(`${param}.file.file_data`, `files of type '${mediaType}' are not supported by ${provider}; images, PDF and text files are`);
+  throw new UnsupportedFeatureError(
+    `${param}.file.file_data`,
+    `files of type '${mediaType}' are not supported by ${provider}; images, PDF and text files are`,
+  );
 }

@@ -72,7 +72,11 @@ function readParts(candidate: Record<string, unknown>): CandidateParts {
         out.answer ??= answer;
         continue;
       }
-      out.calls.push({ id: typeof fc.id === "string" && fc.id ? fc.id : newCallId(), name: str(fc.name) ?? "", arguments: JSON.stringify(isRecord(fc.args) ? fc.args : {}) });
+      out.calls.push({
+        id: typeof fc.id === "string" && fc.id ? fc.id : newCallId(),
+        name: str(fc.name) ?? "",
+        arguments: JSON.stringify(isRecord(fc.args) ? fc.args : {}),
+      });
     }
   }
   // The answer is the content, alone: text beside it would break the client's JSON parsing.
@@ -82,7 +86,6 @@ function readParts(candidate: Record<string, unknown>): CandidateParts {
   }
   return out;
 }
-
 
 function blockReason(body: Record<string, unknown>): string | undefined {
   return isRecord(body.promptFeedback) ? str(body.promptFeedback.blockReason) : undefined;
@@ -97,7 +100,11 @@ export function parseChatResponse(body: unknown, ctx: ResponseContext): ChatComp
     const c: unknown = candidates[i];
     if (!isRecord(c)) continue;
     const parts = readParts(c);
-    const toolCalls: ToolCall[] = parts.calls.map((x) => ({ id: x.id, type: "function", function: { name: x.name, arguments: x.arguments } }));
+    const toolCalls: ToolCall[] = parts.calls.map((x) => ({
+      id: x.id,
+      type: "function",
+      function: { name: x.name, arguments: x.arguments },
+    }));
     const finish = toolCalls.length ? "tool_calls" : (mapFinishReason(c.finishReason) ?? "stop");
     const message = assistantMessage(parts.hasText ? parts.text : null, toolCalls);
     choices.push({ index: num(c.index) ?? i, message, logprobs: null, finish_reason: finish });
@@ -159,7 +166,8 @@ export function createStreamTransformer(ctx: ResponseContext): StreamTransformer
       if (parts.hasText) delta.content = parts.text;
       if (parts.calls.length) {
         const tc: ToolCallDelta[] = [];
-        for (const call of parts.calls) tc.push({ index: st.tools++, id: call.id, type: "function", function: { name: call.name, arguments: call.arguments } });
+        for (const call of parts.calls)
+          tc.push({ index: st.tools++, id: call.id, type: "function", function: { name: call.name, arguments: call.arguments } });
         delta.tool_calls = tc;
       }
       if (delta.role !== undefined || (parts.hasText && parts.text !== "") || delta.tool_calls) chunks.push(chunk(index, delta, null));
@@ -220,15 +228,30 @@ function detailsOf(err: Record<string, unknown>): Record<string, unknown>[] {
   return Array.isArray(err.details) ? err.details.filter(isRecord) : [];
 }
 
-function fromGeminiError(status: number | undefined, err: Record<string, unknown>, headers: Headers | null, fallback?: string): UpstreamError {
+function fromGeminiError(
+  status: number | undefined,
+  err: Record<string, unknown>,
+  headers: Headers | null,
+  fallback?: string,
+): UpstreamError {
   const gstatus = str(err.status);
   const message = str(err.message) || fallback || "upstream reported an error";
   const code = num(err.code);
   let cls: ErrorClass =
-    status !== undefined ? classForStatus(status) : gstatus && STATUS_CLASS[gstatus] ? STATUS_CLASS[gstatus] : code !== undefined ? classForStatus(code) : "server";
+    status !== undefined
+      ? classForStatus(status)
+      : gstatus && STATUS_CLASS[gstatus]
+        ? STATUS_CLASS[gstatus]
+        : code !== undefined
+          ? classForStatus(code)
+          : "server";
   const details = detailsOf(err);
   // A bad key is a 400 INVALID_ARGUMENT with reason API_KEY_INVALID, not a 401.
-  if (cls === "bad_request" && (details.some((d) => d.reason === "API_KEY_INVALID") || /api key (not valid|expired|invalid)/i.test(message))) cls = "auth";
+  if (
+    cls === "bad_request" &&
+    (details.some((d) => d.reason === "API_KEY_INVALID") || /api key (not valid|expired|invalid)/i.test(message))
+  )
+    cls = "auth";
   // FAILED_PRECONDITION: the account cannot be used (region, billing); another provider may work.
   if (cls === "bad_request" && gstatus === "FAILED_PRECONDITION") cls = "auth";
   if (cls === "bad_request") {
@@ -249,4 +272,3 @@ export function classifyError(status: number, bodyText: string, headers: Headers
   const err = isRecord(parsed) && isRecord(parsed.error) ? parsed.error : {};
   return fromGeminiError(status, err, headers, fallbackMessage(status, bodyText));
 }
-

@@ -59,7 +59,9 @@ export function toGeminiSchema(schema: unknown, param: string, root?: JsonSchema
   for (const k of KEEP_NUMERIC) if (typeof schema[k] === "number") out[k] = schema[k];
   if (isRecord(schema.properties)) {
     // fromEntries defines own properties: a parameter named "__proto__" stays a parameter.
-    const props: JsonSchema = Object.fromEntries(Object.entries(schema.properties).map(([k, v]) => [k, toGeminiSchema(v, param, top, depth + 1, refs)]));
+    const props: JsonSchema = Object.fromEntries(
+      Object.entries(schema.properties).map(([k, v]) => [k, toGeminiSchema(v, param, top, depth + 1, refs)]),
+    );
     out.properties = props;
     if (Array.isArray(schema.required)) {
       // Gemini rejects required names that are not properties.

@@ -88,7 +88,9 @@ const PARTS: PartWriter<Part> = {
   provider: "Gemini",
   text: (text) => ({ text }),
   image: (src) =>
-    src.kind === "url" ? { fileData: { mimeType: guessMimeType(src.url), fileUri: src.url } } : { inlineData: { mimeType: src.mediaType, data: src.data } },
+    src.kind === "url"
+      ? { fileData: { mimeType: guessMimeType(src.url), fileUri: src.url } }
+      : { inlineData: { mimeType: src.mediaType, data: src.data } },
   file: (f) => (f.kind === "text" ? { text: f.text } : { inlineData: { mimeType: f.mediaType, data: f.data } }),
 };
 
@@ -128,7 +130,11 @@ function convertMessages(req: ChatRequest, model: string): { system: Part[]; con
     tool(m, p) {
       const id = m.tool_call_id ?? "";
       const name = callNames.get(id) ?? (typeof m.name === "string" ? m.name : undefined);
-      if (!name) throw new UnsupportedFeatureError(`${p}.tool_call_id`, `tool_call_id '${id}' matches no earlier tool call; Gemini needs the function name`);
+      if (!name)
+        throw new UnsupportedFeatureError(
+          `${p}.tool_call_id`,
+          `tool_call_id '${id}' matches no earlier tool call; Gemini needs the function name`,
+        );
       push(contents, "user", [{ functionResponse: { name, response: toolResponse(m.content) } }]);
     },
   });
@@ -166,7 +172,11 @@ function answerFunction(rf: Record<string, unknown>): Part {
     return {
       name: JSON_TEXT_TOOL,
       description: "Give your final answer by calling this function, with the whole answer as a JSON object serialized in `json`.",
-      parameters: { type: "object", properties: { json: { type: "string", description: "The answer: one JSON object, serialized." } }, required: ["json"] },
+      parameters: {
+        type: "object",
+        properties: { json: { type: "string", description: "The answer: one JSON object, serialized." } },
+        required: ["json"],
+      },
     };
   return {
     name: ANSWER_TOOL,

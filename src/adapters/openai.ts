@@ -40,7 +40,13 @@ function errorMessage(payload: unknown, fallback: string): string {
 /** Classes whose upstream code/param are meaningful to the client; the rest get gateway codes. */
 const CLIENT_FACING: ReadonlySet<ErrorClass> = new Set(["bad_request", "too_large", "unprocessable", "not_found", "rate_limit"]);
 
-function fromErrorPayload(status: number, errObj: unknown, message: string, headers: Headers | null, upstreamStatus?: number): UpstreamError {
+function fromErrorPayload(
+  status: number,
+  errObj: unknown,
+  message: string,
+  headers: Headers | null,
+  upstreamStatus?: number,
+): UpstreamError {
   const cls = classForStatus(status);
   const e = isRecord(errObj) ? errObj : {};
   const code = typeof e.code === "string" && e.code ? e.code : typeof e.code === "number" ? String(e.code) : null;

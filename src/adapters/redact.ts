@@ -3,7 +3,6 @@
  * log rows and log lines.
  */
 
-
 // The upstream may echo a key back (OpenAI does, partially masked); none may reach a client or log.
 // Known key prefixes, Bearer tokens, ?key= query values and session JWTs, whoever's they are.
 const KEY_PATTERN =
@@ -145,6 +144,7 @@ function sameRun(codes: Uint16Array, at: number, run: string): boolean {
  */
 export function redactSecrets(text: string, key?: string | null): string {
   const out = key && key.length >= 4 ? redactKey(text, key) : text;
-  return out.replace(KEY_PATTERN, (m, query: string | undefined) => (query ? `${query}[redacted]` : m.startsWith("Bearer") || m.startsWith("bearer") ? "Bearer [redacted]" : "[redacted]"));
+  return out.replace(KEY_PATTERN, (m, query: string | undefined) =>
+    query ? `${query}[redacted]` : m.startsWith("Bearer") || m.startsWith("bearer") ? "Bearer [redacted]" : "[redacted]",
+  );
 }
-

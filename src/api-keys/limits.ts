@@ -40,7 +40,7 @@ const ModelPattern = v.pipe(
   v.regex(/^\S+$/, "must not contain spaces"),
 );
 
-const unique = <T,>(xs: T[]): T[] => [...new Set(xs)];
+const unique = <T>(xs: T[]): T[] => [...new Set(xs)];
 
 /** Empty: any model. */
 const AllowedModels = v.pipe(
@@ -96,7 +96,10 @@ export type LimitsPatch = Partial<Limits>;
  * keeps the stored other, clearing either (null) clears both. Returns the problem when the result
  * would be half a budget.
  */
-export function mergeLimits(current: Limits, patch: LimitsPatch): { value: Limits } | { error: string; param: "budget_usd" | "budget_period" } {
+export function mergeLimits(
+  current: Limits,
+  patch: LimitsPatch,
+): { value: Limits } | { error: string; param: "budget_usd" | "budget_period" } {
   const next: Limits = {
     rpm_limit: patch.rpm_limit !== undefined ? patch.rpm_limit : current.rpm_limit,
     tpm_limit: patch.tpm_limit !== undefined ? patch.tpm_limit : current.tpm_limit,
@@ -107,13 +110,18 @@ export function mergeLimits(current: Limits, patch: LimitsPatch): { value: Limit
     const other = patch.budget_usd === null ? patch.budget_period : patch.budget_usd;
     if (other !== undefined && other !== null) {
       // Name the half that is missing (the null one).
-      return { error: "budget_usd and budget_period are set and cleared together: give both, or null for both", param: patch.budget_usd === null ? "budget_usd" : "budget_period" };
+      return {
+        error: "budget_usd and budget_period are set and cleared together: give both, or null for both",
+        param: patch.budget_usd === null ? "budget_usd" : "budget_period",
+      };
     }
     next.budget_usd = null;
     next.budget_period = null;
   }
-  if (next.budget_usd !== null && next.budget_period === null) return { error: "budget_period is required with budget_usd (day, month or total)", param: "budget_period" };
-  if (next.budget_period !== null && next.budget_usd === null) return { error: "budget_usd is required with budget_period", param: "budget_usd" };
+  if (next.budget_usd !== null && next.budget_period === null)
+    return { error: "budget_period is required with budget_usd (day, month or total)", param: "budget_period" };
+  if (next.budget_period !== null && next.budget_usd === null)
+    return { error: "budget_usd is required with budget_period", param: "budget_usd" };
   return { value: next };
 }
 

@@ -30,11 +30,11 @@ export function apiKeysRoutes(deps: AppDeps) {
         detail: { summary: "Create a gateway key (prp_…; shown once)" },
       },
     )
-    .get(
-      "/:kid",
-      async ({ params }) => (await getApiKey(deps.sql, params.id, params.kid)) ?? Promise.reject(notFound("API key")),
-      { workspace: "member", params: ApiKeyParams, detail: { summary: "Get a gateway key" } },
-    )
+    .get("/:kid", async ({ params }) => (await getApiKey(deps.sql, params.id, params.kid)) ?? Promise.reject(notFound("API key")), {
+      workspace: "member",
+      params: ApiKeyParams,
+      detail: { summary: "Get a gateway key" },
+    })
     .patch(
       "/:kid",
       async ({ params, body, session }) => {

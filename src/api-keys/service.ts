@@ -147,7 +147,12 @@ export async function listApiKeys(sql: Sql, workspaceId: string, now: Date = new
   return rows.map((r) => toView(r, now));
 }
 
-async function findApiKey(sql: Sql | TransactionSql, workspaceId: string, keyId: string, now: Date = new Date()): Promise<(ApiKeyView & { key_hash: string }) | null> {
+async function findApiKey(
+  sql: Sql | TransactionSql,
+  workspaceId: string,
+  keyId: string,
+  now: Date = new Date(),
+): Promise<(ApiKeyView & { key_hash: string }) | null> {
   const [row] = await sql<ApiKeyRow[]>`
     ${selectKeys(sql, now)}
     where k.workspace_id = ${workspaceId} and k.id = ${keyId}`;
@@ -162,7 +167,11 @@ export async function getApiKey(sql: Sql, workspaceId: string, keyId: string, no
 }
 
 /** Mints a key. The plaintext is in the result once and nowhere else, ever. */
-export async function createApiKey(actor: Actor, workspaceId: string, input: CreateApiKeyInput): Promise<{ view: ApiKeyView; key: string }> {
+export async function createApiKey(
+  actor: Actor,
+  workspaceId: string,
+  input: CreateApiKeyInput,
+): Promise<{ view: ApiKeyView; key: string }> {
   const { sql } = actor;
   const limits = checkedLimits(NO_LIMITS, input);
   const id = createId();
@@ -181,7 +190,8 @@ export async function createApiKey(actor: Actor, workspaceId: string, input: Cre
 }
 
 /** Every change of a key tells the gateway's cache (here and, over NOTIFY, on other instances) to forget it at once. */
-const changed = (actor: Actor, workspaceId: string, keyHash: string) => actor.events.emit({ type: "api_key", workspace_id: workspaceId, key_hash: keyHash });
+const changed = (actor: Actor, workspaceId: string, keyHash: string) =>
+  actor.events.emit({ type: "api_key", workspace_id: workspaceId, key_hash: keyHash });
 
 /** The limits after a patch, or a 422 naming the budget field that lacks its partner. */
 function checkedLimits(current: Limits, patch: Partial<Limits>): Limits {
@@ -245,9 +255,7 @@ export async function deleteApiKey(actor: Actor, workspaceId: string, keyId: str
 export async function authenticateApiKey(sql: Sql, token: string, now: Date = new Date()): Promise<AuthenticatedKey | null> {
   if (!isApiKeyFormat(token)) return null;
   const hash = hashApiKey(token);
-  const [row] = await sql<
-    (Omit<AuthenticatedKey, "limits"> & LimitColumns & { key_hash: string; revoked_at: Date | null })[]
-  >`
+  const [row] = await sql<(Omit<AuthenticatedKey, "limits"> & LimitColumns & { key_hash: string; revoked_at: Date | null })[]>`
     select id, workspace_id, name, key_hash, revoked_at, expires_at,
            rpm_limit, tpm_limit, budget_usd::text as budget_usd, budget_period, allowed_models, tags
     from api_keys where key_hash = ${hash}`;

@@ -89,10 +89,7 @@ function validateCreateUser(input: CreateUserInput): CreateUserInput {
 }
 
 /** Creates the user (and their workspace) in the configured database; returns both ids. */
-export async function createUserCommand(
-  config: Config,
-  input: CreateUserInput,
-): Promise<{ userId: string; workspaceId: string | null }> {
+export async function createUserCommand(config: Config, input: CreateUserInput): Promise<{ userId: string; workspaceId: string | null }> {
   const checked = validateCreateUser(input);
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, max: 1 });
   try {
@@ -107,7 +104,10 @@ export async function createUserCommand(
     if (!checked.workspace) return { userId: user.id, workspaceId: null };
     try {
       // No cache here to tell, and the CLI prints its own result rather than an audit line.
-      const ws = await createWorkspace(actorFor({ sql: db.sql, events: new ChangeBus(), logger: silentLogger }, user.id), checked.workspace);
+      const ws = await createWorkspace(
+        actorFor({ sql: db.sql, events: new ChangeBus(), logger: silentLogger }, user.id),
+        checked.workspace,
+      );
       return { userId: user.id, workspaceId: ws.id };
     } catch (err) {
       // All or nothing: a user without the workspace asked for would surprise a script.

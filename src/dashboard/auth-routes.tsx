@@ -44,108 +44,148 @@ export function authPages(deps: AppDeps) {
 
   return new Elysia()
     .use(authPlugin(deps))
-    .get("/", async ({ readSession, cookie, redirect }) => {
-      const token = sessionCookieValue(cookie);
-      const session = token ? await readSession(token) : null;
-      return redirect(session ? "/app" : "/login", 303);
-    }, { detail: { summary: "Redirect to the dashboard, or to the sign-in page" } })
-    .get("/login", async ({ set, cookie, query, headers, request, readSession, redirect }) => {
-      const next = safeNext(query.next);
-      // Already signed in (with a session that has not been ended): go where the link wanted.
-      const token = sessionCookieValue(cookie);
-      if (token && (await readSession(token))) return redirect(next ?? "/app", 303);
-      const csrf = loginCsrfToken(deps, cookie);
-      return html(set, <LoginPage ctx={viewContext({ headers, path: pathOf(request), csrf })} next={next} errors={errorsFor({})} signup={await signupMode()} />);
-    }, { detail: { summary: "Sign-in page" } })
-    .post("/login", async ({ set, cookie, body, headers, request, server, issueToken, redirect }) => {
-      const form = formBody(body);
-      const next = safeNext(text(form, "next"));
-      if (!verifyLoginCsrf(deps, cookie, form._csrf)) return expired(set, request, headers, loginCsrfToken(deps, cookie));
-      const csrf = loginCsrfToken(deps, cookie);
-      const ctx = viewContext({ headers, path: pathOf(request), csrf });
-      const email = text(form, "email");
-      const again = async (errors: ReturnType<typeof errorsFor>, status: number) =>
-        html(set, <LoginPage ctx={ctx} email={email} next={next} errors={errors} signup={await signupMode()} />, status);
+    .get(
+      "/",
+      async ({ readSession, cookie, redirect }) => {
+        const token = sessionCookieValue(cookie);
+        const session = token ? await readSession(token) : null;
+        return redirect(session ? "/app" : "/login", 303);
+      },
+      { detail: { summary: "Redirect to the dashboard, or to the sign-in page" } },
+    )
+    .get(
+      "/login",
+      async ({ set, cookie, query, headers, request, readSession, redirect }) => {
+        const next = safeNext(query.next);
+        // Already signed in (with a session that has not been ended): go where the link wanted.
+        const token = sessionCookieValue(cookie);
+        if (token && (await readSession(token))) return redirect(next ?? "/app", 303);
+        const csrf = loginCsrfToken(deps, cookie);
+        return html(
+          set,
+          <LoginPage
+            ctx={viewContext({ headers, path: pathOf(request), csrf })}
+            next={next}
+            errors={errorsFor({})}
+            signup={await signupMode()}
+          />,
+        );
+      },
+      { detail: { summary: "Sign-in page" } },
+    )
+    .post(
+      "/login",
+      async ({ set, cookie, body, headers, request, server, issueToken, redirect }) => {
+        const form = formBody(body);
+        const next = safeNext(text(form, "next"));
+        if (!verifyLoginCsrf(deps, cookie, form._csrf)) return expired(set, request, headers, loginCsrfToken(deps, cookie));
+        const csrf = loginCsrfToken(deps, cookie);
+        const ctx = viewContext({ headers, path: pathOf(request), csrf });
+        const email = text(form, "email");
+        const again = async (errors: ReturnType<typeof errorsFor>, status: number) =>
+          html(set, <LoginPage ctx={ctx} email={email} next={next} errors={errors} signup={await signupMode()} />, status);
 
-      const parsed = v.safeParse(LoginBody, { email, password: text(form, "password") });
-      if (!parsed.success) return again(issuesToErrors(parsed.issues), 422);
+        const parsed = v.safeParse(LoginBody, { email, password: text(form, "password") });
+        if (!parsed.success) return again(issuesToErrors(parsed.issues), 422);
 
-      // The same guard as the JSON login: failures through either door count together.
-      const address = clientAddress(request, server, deps.config.trustedProxies);
-      const result = await guardedPasswordCheck(deps, parsed.output.email, address, () =>
-        verifyLogin(deps.sql, parsed.output.email, parsed.output.password, deps.passwordOptions),
-      );
-      if ("wait" in result) {
-        const minutes = Math.ceil(result.wait / 60_000);
-        set.headers["retry-after"] = String(Math.ceil(result.wait / 1000));
-        return again(errorsFor({}, `Too many failed attempts. Try again in ${minutes} minute${minutes === 1 ? "" : "s"}.`), 429);
-      }
-      if ("busy" in result) {
-        set.headers["retry-after"] = "1";
-        return again(errorsFor({}, "The server is busy. Try again in a moment."), 503);
-      }
-      if ("wrong" in result) return again(errorsFor({}, "Wrong email or password."), 401);
-      setSessionCookie(deps, cookie, await issueToken(result.ok.id));
-      return redirect(next ?? "/app", 303);
-    }, { detail: { summary: "Sign in (form); sets the session cookie" } })
-    .get("/signup", async ({ set, cookie, query, headers, request }) => {
-      const csrf = loginCsrfToken(deps, cookie);
-      const blocked = (await signupAllowed(deps.sql, deps.config.signup)) ? null : deps.config.signup === "closed" ? "closed" : "invite";
-      return html(
-        set,
-        <SignupPage
-          ctx={viewContext({ headers, path: pathOf(request), csrf })}
-          values={{}}
-          next={safeNext(query.next)}
-          errors={errorsFor({})}
-          blocked={blocked}
-        />,
-      );
-    }, { detail: { summary: "Sign-up page" } })
-    .post("/signup", async ({ set, cookie, body, headers, request, server, issueToken, redirect }) => {
-      const form = formBody(body);
-      const next = safeNext(text(form, "next"));
-      if (!verifyLoginCsrf(deps, cookie, form._csrf)) return expired(set, request, headers, loginCsrfToken(deps, cookie));
-      const ctx = viewContext({ headers, path: pathOf(request), csrf: loginCsrfToken(deps, cookie) });
-      const values = { email: text(form, "email"), name: text(form, "name") };
-      const token = text(form, "invitation").trim() || undefined;
-      // A form from an invitation's page comes back as that page, as long as the invitation can still be used.
-      const inv = token ? await findInvitation(deps.sql, token) : null;
-      const invitation = token && inv?.status === "pending" ? { token, email: inv.email, role: inv.role, workspace: inv.workspace.name } : null;
-      const again = (errors: ReturnType<typeof errorsFor>, status: number, blocked: "invite" | "closed" | null = null) =>
-        html(set, <SignupPage ctx={ctx} values={values} next={next} errors={errors} invitation={invitation} blocked={blocked} />, status);
+        // The same guard as the JSON login: failures through either door count together.
+        const address = clientAddress(request, server, deps.config.trustedProxies);
+        const result = await guardedPasswordCheck(deps, parsed.output.email, address, () =>
+          verifyLogin(deps.sql, parsed.output.email, parsed.output.password, deps.passwordOptions),
+        );
+        if ("wait" in result) {
+          const minutes = Math.ceil(result.wait / 60_000);
+          set.headers["retry-after"] = String(Math.ceil(result.wait / 1000));
+          return again(errorsFor({}, `Too many failed attempts. Try again in ${minutes} minute${minutes === 1 ? "" : "s"}.`), 429);
+        }
+        if ("busy" in result) {
+          set.headers["retry-after"] = "1";
+          return again(errorsFor({}, "The server is busy. Try again in a moment."), 503);
+        }
+        if ("wrong" in result) return again(errorsFor({}, "Wrong email or password."), 401);
+        setSessionCookie(deps, cookie, await issueToken(result.ok.id));
+        return redirect(next ?? "/app", 303);
+      },
+      { detail: { summary: "Sign in (form); sets the session cookie" } },
+    )
+    .get(
+      "/signup",
+      async ({ set, cookie, query, headers, request }) => {
+        const csrf = loginCsrfToken(deps, cookie);
+        const blocked = (await signupAllowed(deps.sql, deps.config.signup)) ? null : deps.config.signup === "closed" ? "closed" : "invite";
+        return html(
+          set,
+          <SignupPage
+            ctx={viewContext({ headers, path: pathOf(request), csrf })}
+            values={{}}
+            next={safeNext(query.next)}
+            errors={errorsFor({})}
+            blocked={blocked}
+          />,
+        );
+      },
+      { detail: { summary: "Sign-up page" } },
+    )
+    .post(
+      "/signup",
+      async ({ set, cookie, body, headers, request, server, issueToken, redirect }) => {
+        const form = formBody(body);
+        const next = safeNext(text(form, "next"));
+        if (!verifyLoginCsrf(deps, cookie, form._csrf)) return expired(set, request, headers, loginCsrfToken(deps, cookie));
+        const ctx = viewContext({ headers, path: pathOf(request), csrf: loginCsrfToken(deps, cookie) });
+        const values = { email: text(form, "email"), name: text(form, "name") };
+        const token = text(form, "invitation").trim() || undefined;
+        // A form from an invitation's page comes back as that page, as long as the invitation can still be used.
+        const inv = token ? await findInvitation(deps.sql, token) : null;
+        const invitation =
+          token && inv?.status === "pending" ? { token, email: inv.email, role: inv.role, workspace: inv.workspace.name } : null;
+        const again = (errors: ReturnType<typeof errorsFor>, status: number, blocked: "invite" | "closed" | null = null) =>
+          html(set, <SignupPage ctx={ctx} values={values} next={next} errors={errors} invitation={invitation} blocked={blocked} />, status);
 
-      const parsed = v.safeParse(SignupBody, { ...values, name: values.name.trim() || undefined, password: text(form, "password"), invitation: token });
-      if (!parsed.success) return again(issuesToErrors(parsed.issues), 422);
-      const wait = deps.loginGuard.reserveSignup(clientAddress(request, server, deps.config.trustedProxies));
-      if (wait > 0) {
-        set.headers["retry-after"] = String(Math.ceil(wait / 1000));
-        return again(errorsFor({}, `Too many sign-ups from this address. Try again in ${Math.ceil(wait / 60_000)} minutes.`), 429);
-      }
-      try {
-        const { user, workspace } = await signUp(deps, parsed.output);
-        setSessionCookie(deps, cookie, await issueToken(user.id));
-        if (workspace) return redirect(workspacePath(workspace.id), 303);
-        // An invitation to accept comes first (its workspace is the one they came for); anyone else starts
-        // in a workspace of their own, on the checklist, rather than on an empty list.
-        if (next?.startsWith("/app/invite/")) return redirect(next, 303);
-        const first = await createWorkspace(actorFor(deps, user.id), firstWorkspaceName(user.name));
-        return redirect(workspacePath(first.id, "/start"), 303);
-      } catch (err) {
-        if (err instanceof BusyError) return again(errorsFor({}, "The server is busy. Try again in a moment."), 503);
-        if (!(err instanceof ApiError) || err.status >= 500) throw err;
-        // Same wording for every address, as in the JSON API: a refusal never confirms that an account exists.
-        if (err.code === "signup_failed") return again(errorsFor({}, "We could not create an account with these details. If you already have one, log in."), 400);
-        if (err.code === "signup_closed" || err.code === "invitation_required") return again(errorsFor({}), 403, err.code === "signup_closed" ? "closed" : "invite");
-        return again(errorsFor({}, err.message.charAt(0).toUpperCase() + err.message.slice(1) + "."), err.status);
-      }
-    }, { detail: { summary: "Create an account (form); sets the session cookie" } })
-    .post("/logout", async ({ cookie, body, headers, jwt, redirect, set, request }) => {
-      const ended = await endSessions(cookie, body, headers, jwt, "one");
-      if (ended === "forged") return forgedLogout(set, request, headers);
-      clearSessionCookie(deps, cookie);
-      return redirect("/login", 303);
-    }, { detail: { summary: "Sign out (form); clears the session cookie" } })
+        const parsed = v.safeParse(SignupBody, {
+          ...values,
+          name: values.name.trim() || undefined,
+          password: text(form, "password"),
+          invitation: token,
+        });
+        if (!parsed.success) return again(issuesToErrors(parsed.issues), 422);
+        const wait = deps.loginGuard.reserveSignup(clientAddress(request, server, deps.config.trustedProxies));
+        if (wait > 0) {
+          set.headers["retry-after"] = String(Math.ceil(wait / 1000));
+          return again(errorsFor({}, `Too many sign-ups from this address. Try again in ${Math.ceil(wait / 60_000)} minutes.`), 429);
+        }
+        try {
+          const { user, workspace } = await signUp(deps, parsed.output);
+          setSessionCookie(deps, cookie, await issueToken(user.id));
+          if (workspace) return redirect(workspacePath(workspace.id), 303);
+          // An invitation to accept comes first (its workspace is the one they came for); anyone else starts
+          // in a workspace of their own, on the checklist, rather than on an empty list.
+          if (next?.startsWith("/app/invite/")) return redirect(next, 303);
+          const first = await createWorkspace(actorFor(deps, user.id), firstWorkspaceName(user.name));
+          return redirect(workspacePath(first.id, "/start"), 303);
+        } catch (err) {
+          if (err instanceof BusyError) return again(errorsFor({}, "The server is busy. Try again in a moment."), 503);
+          if (!(err instanceof ApiError) || err.status >= 500) throw err;
+          // Same wording for every address, as in the JSON API: a refusal never confirms that an account exists.
+          if (err.code === "signup_failed")
+            return again(errorsFor({}, "We could not create an account with these details. If you already have one, log in."), 400);
+          if (err.code === "signup_closed" || err.code === "invitation_required")
+            return again(errorsFor({}), 403, err.code === "signup_closed" ? "closed" : "invite");
+          return again(errorsFor({}, err.message.charAt(0).toUpperCase() + err.message.slice(1) + "."), err.status);
+        }
+      },
+      { detail: { summary: "Create an account (form); sets the session cookie" } },
+    )
+    .post(
+      "/logout",
+      async ({ cookie, body, headers, jwt, redirect, set, request }) => {
+        const ended = await endSessions(cookie, body, headers, jwt, "one");
+        if (ended === "forged") return forgedLogout(set, request, headers);
+        clearSessionCookie(deps, cookie);
+        return redirect("/login", 303);
+      },
+      { detail: { summary: "Sign out (form); clears the session cookie" } },
+    )
     .post(
       "/logout-all",
       async ({ cookie, body, headers, jwt, redirect, set, request }) => {

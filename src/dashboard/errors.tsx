@@ -9,7 +9,13 @@ import { safeNext } from "./session.ts";
 /** Paths whose errors are pages for people, not JSON for programs. */
 function isDashboardPath(path: string): boolean {
   return (
-    path === "/" || path === "/app" || path.startsWith("/app/") || path === "/login" || path === "/signup" || path === "/logout" || path.startsWith("/invite/")
+    path === "/" ||
+    path === "/app" ||
+    path.startsWith("/app/") ||
+    path === "/login" ||
+    path === "/signup" ||
+    path === "/logout" ||
+    path.startsWith("/invite/")
   );
 }
 
@@ -76,7 +82,10 @@ async function render(deps: AppDeps, ctx: ErrorContext, url: URL): Promise<Respo
       ? { "set-cookie": "perpetuo_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax" }
       : {};
     if (hx) {
-      return new Response(null, { status: 401, headers: { "hx-redirect": login, vary: "HX-Request", "cache-control": "no-store", ...clear } });
+      return new Response(null, {
+        status: 401,
+        headers: { "hx-redirect": login, vary: "HX-Request", "cache-control": "no-store", ...clear },
+      });
     }
     return new Response(null, { status: 303, headers: { location: login, vary: "HX-Request", "cache-control": "no-store", ...clear } });
   }

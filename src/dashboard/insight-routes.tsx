@@ -74,7 +74,15 @@ export function insightPages(deps: AppDeps) {
         const q = c.query as Record<string, unknown>;
         const { values, parsed } = parseLogFilters(q, str(q.page));
         let errors = parsed.success ? errorsFor({}) : issuesToErrors(parsed.issues);
-        let page: LogPage = { items: [], page: 1, limit: LOGS_PER_PAGE, has_more: false, next_cursor: null, total: 0, total_is_estimate: false };
+        let page: LogPage = {
+          items: [],
+          page: 1,
+          limit: LOGS_PER_PAGE,
+          has_more: false,
+          next_cursor: null,
+          total: 0,
+          total_is_estimate: false,
+        };
         if (parsed.success) {
           try {
             const { cursor: _ignored, ...opts } = parsed.output;
@@ -162,8 +170,7 @@ export function insightPages(deps: AppDeps) {
           const range = { from: r.from ?? new Date(to.getTime() - DAY_MS), to };
           if (range.to.getTime() - range.from.getTime() > MAX_HEALTH_RANGE_MS) {
             errors = errorsFor({ from: "The range may span at most 31 days." });
-          }
-          else {
+          } else {
             try {
               report = await providerHealth(deps.sql, id, range, (pid) => deps.gateway.cooldowns.coolingUntil(pid));
             } catch (err) {
@@ -195,7 +202,11 @@ export function insightPages(deps: AppDeps) {
         const ref = localLogsUrl(c.headers["hx-current-url"] ?? c.headers.referer, workspacePath(id, "/logs"));
         return html(
           c.set,
-          <LogDetailPage ctx={ctx} log={{ ...log, api_key_name: key ? `${key.name} (${key.prefix}…)` : log.api_key_id ? "(deleted key)" : null }} back={ref} />,
+          <LogDetailPage
+            ctx={ctx}
+            log={{ ...log, api_key_name: key ? `${key.name} (${key.prefix}…)` : log.api_key_id ? "(deleted key)" : null }}
+            back={ref}
+          />,
         );
       },
       { workspace: "member", params: LogParams, detail: { summary: "One request's log page" } },
@@ -235,7 +246,10 @@ export function insightPages(deps: AppDeps) {
             ...u,
             label: u.name ?? "(deleted key)",
             state: u.deleted ? "deleted" : u.revoked ? "revoked" : "active",
-            budget: k && k.budget_usd !== null && k.budget_period ? { spend: k.spend_usd, budget: k.budget_usd, period: k.budget_period, resetsAt: k.budget_resets_at } : null,
+            budget:
+              k && k.budget_usd !== null && k.budget_period
+                ? { spend: k.spend_usd, budget: k.budget_usd, period: k.budget_period, resetsAt: k.budget_resets_at }
+                : null,
           };
         });
         const ctx = await pageContext(deps, c, id);
@@ -255,7 +269,10 @@ export function insightPages(deps: AppDeps) {
             errors={errors}
             totals={summary.totals}
             days={summary.days}
-            byProvider={byProvider.data.map((p) => ({ ...p, label: p.provider_name ?? (p.provider_id ? "(deleted provider)" : "(no provider)") }))}
+            byProvider={byProvider.data.map((p) => ({
+              ...p,
+              label: p.provider_name ?? (p.provider_id ? "(deleted provider)" : "(no provider)"),
+            }))}
             byModel={byModel.data.map((m) => ({ ...m, label: m.model }))}
             byKey={keyRows}
             presets={presets}

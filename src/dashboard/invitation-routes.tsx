@@ -17,7 +17,6 @@ import { pageContext, workspacePath } from "./context.ts";
 import { loginCsrfToken, sessionCookieValue } from "./session.ts";
 import { membersPage } from "./member-routes.tsx";
 
-
 /**
  * Invitations in the dashboard: the members page's panel (create, revoke) and the link's pages.
  * `/invite/:token` is for anyone holding the link (sign up there); `/app/invite/:token` is the
@@ -38,12 +37,16 @@ export function invitationPages(deps: AppDeps) {
         const form = formBody(body);
         const values = { email: text(form, "email"), role: text(form, "role") };
         const parsed = v.safeParse(CreateInvitationBody, values);
-        if (!parsed.success) return membersPage(deps, c, params.id, { invitations: { values, errors: issuesToErrors(parsed.issues) }, status: 422 });
+        if (!parsed.success)
+          return membersPage(deps, c, params.id, { invitations: { values, errors: issuesToErrors(parsed.issues) }, status: 422 });
         try {
           const { view, token } = await createInvitation(actorFor(deps, session.user.id), params.id, membership.role, parsed.output);
           // No redirect: the link is in this one response and nowhere else (no-store, never in a URL).
           set.headers["cache-control"] = "no-store";
-          return membersPage(deps, c, params.id, { invitations: { created: { email: view.email, link: invitationLink(deps, token) } }, status: 201 });
+          return membersPage(deps, c, params.id, {
+            invitations: { created: { email: view.email, link: invitationLink(deps, token) } },
+            status: 201,
+          });
         } catch (err) {
           if (!(err instanceof ApiError) || !err.param) throw err;
           const errors = err.formErrors();
@@ -60,20 +63,28 @@ export function invitationPages(deps: AppDeps) {
       },
       { workspace: "admin", params: InvitationParams, detail: { summary: "Revoke an invitation (form)" } },
     )
-    .get("/invite/:token", async ({ params, cookie, readSession, headers, request, set, redirect }) => {
-      // Signed in (with a session that has not been ended): the page that joins the workspace.
-      const token = sessionCookieValue(cookie);
-      if (token && (await readSession(token))) return redirect(`/app/invite/${encodeURIComponent(params.token)}`, 303);
-      const ctx = viewContext({ headers, path: pathOf(request), csrf: loginCsrfToken(deps, cookie) });
-      const inv = await findInvitation(deps.sql, params.token);
-      if (!inv || inv.status !== "pending") {
-        const problem = invitationProblem(inv?.status ?? "unknown");
-        return html(set, <ErrorPage ctx={ctx} status={problem.status} title="This invitation cannot be used" message={sentence(problem.message)} />, problem.status);
-      }
-      const invitation = { token: params.token, email: inv.email, role: inv.role, workspace: inv.workspace.name };
-      const blocked = deps.config.signup === "closed" ? "closed" : null;
-      return html(set, <SignupPage ctx={ctx} values={{}} errors={errorsFor({})} invitation={invitation} blocked={blocked} />);
-    }, { params: InviteLinkParams, detail: { summary: "Invitation link: sign-up page, or the join page when signed in" } })
+    .get(
+      "/invite/:token",
+      async ({ params, cookie, readSession, headers, request, set, redirect }) => {
+        // Signed in (with a session that has not been ended): the page that joins the workspace.
+        const token = sessionCookieValue(cookie);
+        if (token && (await readSession(token))) return redirect(`/app/invite/${encodeURIComponent(params.token)}`, 303);
+        const ctx = viewContext({ headers, path: pathOf(request), csrf: loginCsrfToken(deps, cookie) });
+        const inv = await findInvitation(deps.sql, params.token);
+        if (!inv || inv.status !== "pending") {
+          const problem = invitationProblem(inv?.status ?? "unknown");
+          return html(
+            set,
+            <ErrorPage ctx={ctx} status={problem.status} title="This invitation cannot be used" message={sentence(problem.message)} />,
+            problem.status,
+          );
+        }
+        const invitation = { token: params.token, email: inv.email, role: inv.role, workspace: inv.workspace.name };
+        const blocked = deps.config.signup === "closed" ? "closed" : null;
+        return html(set, <SignupPage ctx={ctx} values={{}} errors={errorsFor({})} invitation={invitation} blocked={blocked} />);
+      },
+      { params: InviteLinkParams, detail: { summary: "Invitation link: sign-up page, or the join page when signed in" } },
+    )
     .get(
       "/app/invite/:token",
       async ({ params, session, headers, request, set }) => {

@@ -66,7 +66,13 @@ export function keyPages(deps: AppDeps) {
     return html(c.set, view, opts.status ?? 200);
   }
 
-  async function editPage(c: Bits & { params: { id: string } }, key: ApiKeyView, values: { name: string; limits: LimitValues }, errors: FormErrors, status = 200) {
+  async function editPage(
+    c: Bits & { params: { id: string } },
+    key: ApiKeyView,
+    values: { name: string; limits: LimitValues },
+    errors: FormErrors,
+    status = 200,
+  ) {
     const ctx = await pageContext(deps, c, c.params.id);
     return html(c.set, <KeyEditPage ctx={ctx} apiKey={key} values={values} errors={errors} />, status);
   }
@@ -101,11 +107,15 @@ export function keyPages(deps: AppDeps) {
 
   return new Elysia({ prefix: "/app/w/:id/keys" })
     .use(authPlugin(deps))
-    .get("/", (c) => page(c, c.params.id, { notice: Object.hasOwn(notices, String(c.query.done)) ? notices[String(c.query.done)] : null }), {
-      workspace: "member",
-      params: ApiKeysParams,
-      detail: { summary: "Gateway keys page" },
-    })
+    .get(
+      "/",
+      (c) => page(c, c.params.id, { notice: Object.hasOwn(notices, String(c.query.done)) ? notices[String(c.query.done)] : null }),
+      {
+        workspace: "member",
+        params: ApiKeysParams,
+        detail: { summary: "Gateway keys page" },
+      },
+    )
     .post(
       "/",
       async (c) => {
@@ -118,7 +128,9 @@ export function keyPages(deps: AppDeps) {
         if (!parsed.success) {
           const errors = formLimitErrors(issuesToErrors(parsed.issues));
           if (errors.fields.expires_at) {
-            errors.fields.expires = errors.fields.expires_at.startsWith("Must be in the future") ? "Must be a future date." : "Must be a date such as 2030-01-31.";
+            errors.fields.expires = errors.fields.expires_at.startsWith("Must be in the future")
+              ? "Must be a future date."
+              : "Must be a date such as 2030-01-31.";
             delete errors.fields.expires_at;
           }
           return page(c, params.id, { values, errors, status: 422 });
@@ -174,7 +186,11 @@ export function keyPages(deps: AppDeps) {
         detail: { summary: "Save a gateway key's name, limits, budget, allowed models and tags (form)" },
       },
     )
-    .get("/:kid/revoke", (c) => confirm(c, "revoke"), { workspace: "admin", params: ApiKeyParams, detail: { summary: "Confirm revoking a gateway key" } })
+    .get("/:kid/revoke", (c) => confirm(c, "revoke"), {
+      workspace: "admin",
+      params: ApiKeyParams,
+      detail: { summary: "Confirm revoking a gateway key" },
+    })
     .post(
       "/:kid/revoke",
       async ({ params, session, redirect }) => {
@@ -183,7 +199,11 @@ export function keyPages(deps: AppDeps) {
       },
       { workspace: "admin", params: ApiKeyParams, detail: { summary: "Revoke a gateway key (form)" } },
     )
-    .get("/:kid/delete", (c) => confirm(c, "delete"), { workspace: "admin", params: ApiKeyParams, detail: { summary: "Confirm deleting a gateway key" } })
+    .get("/:kid/delete", (c) => confirm(c, "delete"), {
+      workspace: "admin",
+      params: ApiKeyParams,
+      detail: { summary: "Confirm deleting a gateway key" },
+    })
     .post(
       "/:kid/delete",
       async ({ params, session, redirect }) => {

@@ -37,7 +37,14 @@ export function limitsInput(values: LimitValues) {
     budget_usd: budget,
     budget_period: budget === null ? null : values.budget_period || null,
     ...(values.allowed_models !== undefined ? { allowed_models: list({ v: values.allowed_models }, "v") } : {}),
-    ...(values.tags !== undefined ? { tags: values.tags.split(",").map((s) => s.trim()).filter(Boolean) } : {}),
+    ...(values.tags !== undefined
+      ? {
+          tags: values.tags
+            .split(",")
+            .map((s) => s.trim())
+            .filter(Boolean),
+        }
+      : {}),
   };
 }
 
@@ -60,6 +67,11 @@ export function formLimitErrors(errors: FormErrors): FormErrors {
 /** A service's 422 naming a field (the budget's missing half) as an inline error; anything else rethrown. */
 export function serviceErrorToForm(err: unknown): FormErrors {
   if (!(err instanceof ApiError) || err.status !== 422 || !err.param) throw err;
-  const msg = err.param === "budget_period" ? "Choose a period for the budget." : err.param === "budget_usd" ? "Give an amount for the budget." : err.message;
+  const msg =
+    err.param === "budget_period"
+      ? "Choose a period for the budget."
+      : err.param === "budget_usd"
+        ? "Give an amount for the budget."
+        : err.message;
   return { fields: { [err.param]: msg } };
 }

@@ -99,7 +99,8 @@ export function memberPages(deps: AppDeps) {
         ? { title: "Leave this workspace?", message: "You lose access to it at once.", confirmLabel: "Leave workspace" }
         : {
             title: `Remove ${member.email}?`,
-            message: "Their access to this workspace ends at once. Invitations they sent and gateway keys they created keep working; revoke them here if needed.",
+            message:
+              "Their access to this workspace ends at once. Invitations they sent and gateway keys they created keep working; revoke them here if needed.",
             confirmLabel: "Remove member",
           },
       transfer: {
@@ -142,7 +143,11 @@ export function memberPages(deps: AppDeps) {
       async (c) => {
         const { params, session, body } = c;
         const parsed = v.safeParse(ChangeRoleBody, { role: text(formBody(body), "role") });
-        if (!parsed.success) return membersPage(deps, c, params.id, { error: { message: "Pick a role: owner, admin or member.", user_id: params.uid }, status: 422 });
+        if (!parsed.success)
+          return membersPage(deps, c, params.id, {
+            error: { message: "Pick a role: owner, admin or member.", user_id: params.uid },
+            status: 422,
+          });
         return change(deps, c, params.id, params.uid, async () => {
           await changeRole(actorFor(deps, session.user.id), params.id, params.uid, parsed.output.role);
           return workspacePath(params.id, "/members?done=role");
@@ -182,7 +187,11 @@ export function memberPages(deps: AppDeps) {
       },
       { workspace: "owner", params: MemberParams, detail: { summary: "Transfer ownership to a member (form); you become admin" } },
     )
-    .get("/leave", (c) => confirm(c, "leave"), { workspace: "member", params: MembersParams, detail: { summary: "Confirm leaving the workspace" } })
+    .get("/leave", (c) => confirm(c, "leave"), {
+      workspace: "member",
+      params: MembersParams,
+      detail: { summary: "Confirm leaving the workspace" },
+    })
     .post(
       "/leave",
       async (c) => {

@@ -23,7 +23,18 @@ import { ProvidersPage, TestResultView, type TestResult } from "../../views/page
 import { ProviderFormPage, ProviderTypeStep, type ProviderFormValues } from "../../views/pages/provider-form.tsx";
 import { ProviderTypeFields, type ProviderTypeOption } from "../../views/components/provider-fields.tsx";
 import { ConfirmPage } from "../../views/pages/confirm.tsx";
-import { checkbox, errorsFor, formatKeyValueLines, formBody, integer, issuesToErrors, keyValueLines, list, text, type FormBody } from "./forms.ts";
+import {
+  checkbox,
+  errorsFor,
+  formatKeyValueLines,
+  formBody,
+  integer,
+  issuesToErrors,
+  keyValueLines,
+  list,
+  text,
+  type FormBody,
+} from "./forms.ts";
 import { html, targetsInline } from "./render.ts";
 import { pageContext, workspacePath } from "./context.ts";
 
@@ -101,14 +112,17 @@ function parseProviderForm<S extends typeof CreateProviderBody | typeof UpdatePr
   return { ok: true, value: parsed.output as v.InferOutput<S> };
 }
 
-
 /** /app/w/:id/providers… — the dashboard face of src/providers. */
 export function providerPages(deps: AppDeps) {
   const keyring = createKeyring(deps.config);
 
   type Bits = { session: Session; headers: Record<string, string | undefined>; request: Request };
 
-  async function listPage(c: Bits & { set: Parameters<typeof html>[0] }, id: string, extra: { tests?: Record<string, TestResult>; notice?: string | null } = {}) {
+  async function listPage(
+    c: Bits & { set: Parameters<typeof html>[0] },
+    id: string,
+    extra: { tests?: Record<string, TestResult>; notice?: string | null } = {},
+  ) {
     const ctx = await pageContext(deps, c, id);
     const providers = await listProviders(deps.sql, id);
     return html(c.set, <ProvidersPage ctx={ctx} providers={providers} tests={extra.tests} notice={extra.notice} />);
@@ -138,165 +152,179 @@ export function providerPages(deps: AppDeps) {
 
   const saved: Record<string, string> = { created: "Provider added.", updated: "Provider saved.", deleted: "Provider deleted." };
 
-  return new Elysia({ prefix: "/app/w/:id/providers" })
-    .use(authPlugin(deps))
-    .get("/", (c) => listPage(c, c.params.id, { notice: Object.hasOwn(saved, String(c.query.done)) ? saved[String(c.query.done)] : null }), {
-      workspace: "member",
-      params: ProvidersParams,
-      detail: { summary: "Provider keys page" },
-    })
-    // Type first: without a known ?type= the page asks for one; the form that follows is that type's.
-    .get(
-      "/new",
-      async (c) => {
-        const type = typeOption(typeof c.query.type === "string" ? c.query.type : undefined);
-        if (type) return formPage(c, c.params.id, emptyValues(type.value), errorsFor({}), null, 200);
-        const ctx = await pageContext(deps, c, c.params.id);
-        return html(c.set, <ProviderTypeStep ctx={ctx} types={TYPE_OPTIONS} />);
-      },
-      { workspace: "admin", params: ProvidersParams, detail: { summary: "New provider key form" } },
-    )
-    // The type-dependent part of the form, for htmx when the type changes.
-    .get(
-      "/fields",
-      async ({ params, query, set }) => {
-        const type = typeOption(typeof query.type === "string" ? query.type : undefined);
-        const pid = typeof query.provider === "string" ? query.provider : null;
-        const editing = pid ? await getProvider(deps.sql, params.id, pid) : null;
-        return html(
-          set,
-          <ProviderTypeFields
-            type={type}
-            baseUrl={editing && !editing.base_url_is_default ? editing.base_url : ""}
-            errors={errorsFor({})}
-            keyHint={editing?.key_hint ?? null}
-            editing={editing !== null}
-            removeKey={false}
-          />,
-        );
-      },
-      { workspace: "member", params: ProvidersParams, detail: { summary: "Provider form fields for a type (htmx fragment)" } },
-    )
-    .post(
-      "/",
-      async (c) => {
-        const { params, body, session, redirect } = c;
-        const form = formBody(body);
-        const parsed = parseProviderForm(CreateProviderBody, form, false);
-        if (!parsed.ok) return formPage(c, params.id, valuesFrom(form), parsed.errors, null, 422);
-        try {
-          await createProvider(actorFor(deps, session.user.id), keyring, params.id, parsed.value, deps.config);
-        } catch (err) {
-          if (err instanceof ApiError && err.status < 500) return formPage(c, params.id, valuesFrom(form), err.formErrors(), null, err.status === 409 ? 409 : 422);
-          throw err;
-        }
-        return redirect(workspacePath(params.id, "/providers?done=created"), 303);
-      },
-      { workspace: "admin", params: ProvidersParams, detail: { summary: "Add a provider key (form)" } },
-    )
-    .get(
-      "/:pid/edit",
-      async (c) => {
-        const provider = await getProvider(deps.sql, c.params.id, c.params.pid);
-        if (!provider) throw notFound("provider");
-        return formPage(c, c.params.id, valuesOf(provider), errorsFor({}), provider, 200);
-      },
-      { workspace: "admin", params: ProviderParams, detail: { summary: "Edit provider key form" } },
-    )
-    .post(
-      "/:pid",
-      async (c) => {
-        const { params, body, session, redirect } = c;
-        const current = await getProvider(deps.sql, params.id, params.pid);
-        if (!current) throw notFound("provider");
-        const form = formBody(body);
-        const parsed = parseProviderForm(UpdateProviderBody, form, true);
-        if (!parsed.ok) return formPage(c, params.id, valuesFrom(form), parsed.errors, current, 422);
-        try {
-          const provider = await updateProvider(actorFor(deps, session.user.id), keyring, params.id, params.pid, parsed.value, deps.config);
-          if (!provider) throw notFound("provider");
-        } catch (err) {
-          if (err instanceof ApiError && err.status < 500 && err.status !== 404) {
-            return formPage(c, params.id, valuesFrom(form), err.formErrors(), current, err.status === 409 ? 409 : 422);
+  return (
+    new Elysia({ prefix: "/app/w/:id/providers" })
+      .use(authPlugin(deps))
+      .get(
+        "/",
+        (c) => listPage(c, c.params.id, { notice: Object.hasOwn(saved, String(c.query.done)) ? saved[String(c.query.done)] : null }),
+        {
+          workspace: "member",
+          params: ProvidersParams,
+          detail: { summary: "Provider keys page" },
+        },
+      )
+      // Type first: without a known ?type= the page asks for one; the form that follows is that type's.
+      .get(
+        "/new",
+        async (c) => {
+          const type = typeOption(typeof c.query.type === "string" ? c.query.type : undefined);
+          if (type) return formPage(c, c.params.id, emptyValues(type.value), errorsFor({}), null, 200);
+          const ctx = await pageContext(deps, c, c.params.id);
+          return html(c.set, <ProviderTypeStep ctx={ctx} types={TYPE_OPTIONS} />);
+        },
+        { workspace: "admin", params: ProvidersParams, detail: { summary: "New provider key form" } },
+      )
+      // The type-dependent part of the form, for htmx when the type changes.
+      .get(
+        "/fields",
+        async ({ params, query, set }) => {
+          const type = typeOption(typeof query.type === "string" ? query.type : undefined);
+          const pid = typeof query.provider === "string" ? query.provider : null;
+          const editing = pid ? await getProvider(deps.sql, params.id, pid) : null;
+          return html(
+            set,
+            <ProviderTypeFields
+              type={type}
+              baseUrl={editing && !editing.base_url_is_default ? editing.base_url : ""}
+              errors={errorsFor({})}
+              keyHint={editing?.key_hint ?? null}
+              editing={editing !== null}
+              removeKey={false}
+            />,
+          );
+        },
+        { workspace: "member", params: ProvidersParams, detail: { summary: "Provider form fields for a type (htmx fragment)" } },
+      )
+      .post(
+        "/",
+        async (c) => {
+          const { params, body, session, redirect } = c;
+          const form = formBody(body);
+          const parsed = parseProviderForm(CreateProviderBody, form, false);
+          if (!parsed.ok) return formPage(c, params.id, valuesFrom(form), parsed.errors, null, 422);
+          try {
+            await createProvider(actorFor(deps, session.user.id), keyring, params.id, parsed.value, deps.config);
+          } catch (err) {
+            if (err instanceof ApiError && err.status < 500)
+              return formPage(c, params.id, valuesFrom(form), err.formErrors(), null, err.status === 409 ? 409 : 422);
+            throw err;
           }
-          throw err;
-        }
-        return redirect(workspacePath(params.id, "/providers?done=updated"), 303);
-      },
-      { workspace: "admin", params: ProviderParams, detail: { summary: "Save a provider key (form)" } },
-    )
-    .post(
-      "/:pid/enabled",
-      async ({ params, body, session, redirect }) => {
-        const enabled = checkbox(formBody(body), "enabled");
-        const provider = await updateProvider(actorFor(deps, session.user.id), keyring, params.id, params.pid, { enabled }, deps.config);
-        if (!provider) throw notFound("provider");
-        return redirect(workspacePath(params.id, "/providers"), 303);
-      },
-      { workspace: "admin", params: ProviderParams, detail: { summary: "Enable or disable a provider key" } },
-    )
-    .post(
-      "/:pid/move",
-      async ({ params, body, session, redirect }) => {
-        const direction = text(formBody(body), "direction");
-        const ids = (await listProviders(deps.sql, params.id)).map((p) => p.id);
-        const i = ids.indexOf(params.pid);
-        if (i < 0) throw notFound("provider");
-        const j = direction === "up" ? i - 1 : direction === "down" ? i + 1 : i;
-        if (j >= 0 && j < ids.length && j !== i) {
-          [ids[i], ids[j]] = [ids[j], ids[i]];
-          await reorderProviders(actorFor(deps, session.user.id), params.id, ids);
-        }
-        return redirect(workspacePath(params.id, "/providers"), 303);
-      },
-      { workspace: "admin", params: ProviderParams, detail: { summary: "Move a provider key up or down" } },
-    )
-    .post(
-      "/:pid/test",
-      async (c) => {
-        const { params, headers, set } = c;
-        const result = await testProvider(deps.sql, keyring, params.id, params.pid, { fetch: deps.gateway.fetch });
-        if (!result) throw notFound("provider");
-        // htmx: only the result, into the row. Without JavaScript: the list with the result in place.
-        if (targetsInline(headers)) return html(set, <TestResultView result={result} />);
-        return listPage(c, params.id, { tests: { [params.pid]: result } });
-      },
-      { workspace: "member", params: ProviderParams, detail: { summary: "Test a provider key (htmx fragment)" } },
-    )
-    .get(
-      "/:pid/delete",
-      async (c) => {
-        const { params, headers, set } = c;
-        const provider = await getProvider(deps.sql, params.id, params.pid);
-        if (!provider) throw notFound("provider");
-        const ctx = await pageContext(deps, c, params.id);
-        const base = workspacePath(params.id, "/providers");
-        return html(
-          set,
-          <ConfirmPage
-            ctx={ctx}
-            section="providers"
-            inline={targetsInline(headers)}
-            confirm={{
-              title: `Delete provider ${provider.name}?`,
-              message: "Its stored key is erased and the gateway stops using it at once. Logs and usage that mention it are kept. This cannot be undone.",
-              action: `${base}/${encodeURIComponent(provider.id)}/delete`,
-              confirmLabel: "Delete provider",
-              cancelHref: base,
-              csrf: ctx.csrf,
-            }}
-          />,
-        );
-      },
-      { workspace: "admin", params: ProviderParams, detail: { summary: "Confirm deleting a provider key" } },
-    )
-    .post(
-      "/:pid/delete",
-      async ({ params, session, redirect }) => {
-        if (!(await deleteProvider(actorFor(deps, session.user.id), params.id, params.pid))) throw notFound("provider");
-        return redirect(workspacePath(params.id, "/providers?done=deleted"), 303);
-      },
-      { workspace: "admin", params: ProviderParams, detail: { summary: "Delete a provider key (form)" } },
-    );
+          return redirect(workspacePath(params.id, "/providers?done=created"), 303);
+        },
+        { workspace: "admin", params: ProvidersParams, detail: { summary: "Add a provider key (form)" } },
+      )
+      .get(
+        "/:pid/edit",
+        async (c) => {
+          const provider = await getProvider(deps.sql, c.params.id, c.params.pid);
+          if (!provider) throw notFound("provider");
+          return formPage(c, c.params.id, valuesOf(provider), errorsFor({}), provider, 200);
+        },
+        { workspace: "admin", params: ProviderParams, detail: { summary: "Edit provider key form" } },
+      )
+      .post(
+        "/:pid",
+        async (c) => {
+          const { params, body, session, redirect } = c;
+          const current = await getProvider(deps.sql, params.id, params.pid);
+          if (!current) throw notFound("provider");
+          const form = formBody(body);
+          const parsed = parseProviderForm(UpdateProviderBody, form, true);
+          if (!parsed.ok) return formPage(c, params.id, valuesFrom(form), parsed.errors, current, 422);
+          try {
+            const provider = await updateProvider(
+              actorFor(deps, session.user.id),
+              keyring,
+              params.id,
+              params.pid,
+              parsed.value,
+              deps.config,
+            );
+            if (!provider) throw notFound("provider");
+          } catch (err) {
+            if (err instanceof ApiError && err.status < 500 && err.status !== 404) {
+              return formPage(c, params.id, valuesFrom(form), err.formErrors(), current, err.status === 409 ? 409 : 422);
+            }
+            throw err;
+          }
+          return redirect(workspacePath(params.id, "/providers?done=updated"), 303);
+        },
+        { workspace: "admin", params: ProviderParams, detail: { summary: "Save a provider key (form)" } },
+      )
+      .post(
+        "/:pid/enabled",
+        async ({ params, body, session, redirect }) => {
+          const enabled = checkbox(formBody(body), "enabled");
+          const provider = await updateProvider(actorFor(deps, session.user.id), keyring, params.id, params.pid, { enabled }, deps.config);
+          if (!provider) throw notFound("provider");
+          return redirect(workspacePath(params.id, "/providers"), 303);
+        },
+        { workspace: "admin", params: ProviderParams, detail: { summary: "Enable or disable a provider key" } },
+      )
+      .post(
+        "/:pid/move",
+        async ({ params, body, session, redirect }) => {
+          const direction = text(formBody(body), "direction");
+          const ids = (await listProviders(deps.sql, params.id)).map((p) => p.id);
+          const i = ids.indexOf(params.pid);
+          if (i < 0) throw notFound("provider");
+          const j = direction === "up" ? i - 1 : direction === "down" ? i + 1 : i;
+          if (j >= 0 && j < ids.length && j !== i) {
+            [ids[i], ids[j]] = [ids[j], ids[i]];
+            await reorderProviders(actorFor(deps, session.user.id), params.id, ids);
+          }
+          return redirect(workspacePath(params.id, "/providers"), 303);
+        },
+        { workspace: "admin", params: ProviderParams, detail: { summary: "Move a provider key up or down" } },
+      )
+      .post(
+        "/:pid/test",
+        async (c) => {
+          const { params, headers, set } = c;
+          const result = await testProvider(deps.sql, keyring, params.id, params.pid, { fetch: deps.gateway.fetch });
+          if (!result) throw notFound("provider");
+          // htmx: only the result, into the row. Without JavaScript: the list with the result in place.
+          if (targetsInline(headers)) return html(set, <TestResultView result={result} />);
+          return listPage(c, params.id, { tests: { [params.pid]: result } });
+        },
+        { workspace: "member", params: ProviderParams, detail: { summary: "Test a provider key (htmx fragment)" } },
+      )
+      .get(
+        "/:pid/delete",
+        async (c) => {
+          const { params, headers, set } = c;
+          const provider = await getProvider(deps.sql, params.id, params.pid);
+          if (!provider) throw notFound("provider");
+          const ctx = await pageContext(deps, c, params.id);
+          const base = workspacePath(params.id, "/providers");
+          return html(
+            set,
+            <ConfirmPage
+              ctx={ctx}
+              section="providers"
+              inline={targetsInline(headers)}
+              confirm={{
+                title: `Delete provider ${provider.name}?`,
+                message:
+                  "Its stored key is erased and the gateway stops using it at once. Logs and usage that mention it are kept. This cannot be undone.",
+                action: `${base}/${encodeURIComponent(provider.id)}/delete`,
+                confirmLabel: "Delete provider",
+                cancelHref: base,
+                csrf: ctx.csrf,
+              }}
+            />,
+          );
+        },
+        { workspace: "admin", params: ProviderParams, detail: { summary: "Confirm deleting a provider key" } },
+      )
+      .post(
+        "/:pid/delete",
+        async ({ params, session, redirect }) => {
+          if (!(await deleteProvider(actorFor(deps, session.user.id), params.id, params.pid))) throw notFound("provider");
+          return redirect(workspacePath(params.id, "/providers?done=deleted"), 303);
+        },
+        { workspace: "admin", params: ProviderParams, detail: { summary: "Delete a provider key (form)" } },
+      )
+  );
 }
-

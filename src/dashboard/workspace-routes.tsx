@@ -75,7 +75,12 @@ export function workspacePages(deps: AppDeps) {
           const workspaces = await listWorkspaces(deps.sql, session.user.id);
           return html(
             set,
-            <WorkspacesPage ctx={ctx} workspaces={workspaces} values={{ name: text(form, "name") }} errors={issuesToErrors(parsed.issues)} />,
+            <WorkspacesPage
+              ctx={ctx}
+              workspaces={workspaces}
+              values={{ name: text(form, "name") }}
+              errors={issuesToErrors(parsed.issues)}
+            />,
             422,
           );
         }
@@ -97,11 +102,19 @@ export function workspacePages(deps: AppDeps) {
       "/w/:id/settings",
       async ({ session, headers, request, set, params, body, redirect }) => {
         const form = formBody(body);
-        const input = { name: text(form, "name"), retention_days: integer(form, "retention_days"), log_content: checkbox(form, "log_content") };
+        const input = {
+          name: text(form, "name"),
+          retention_days: integer(form, "retention_days"),
+          log_content: checkbox(form, "log_content"),
+        };
         const parsed = v.safeParse(SettingsForm, input);
         if (!parsed.success) {
           const values = { name: input.name, retention_days: text(form, "retention_days"), log_content: input.log_content };
-          return settingsPage(deps, { session, headers, request, set }, params.id, { values, errors: issuesToErrors(parsed.issues), status: 422 });
+          return settingsPage(deps, { session, headers, request, set }, params.id, {
+            values,
+            errors: issuesToErrors(parsed.issues),
+            status: 422,
+          });
         }
         const { name, ...settings } = parsed.output;
         const actor = actorFor(deps, session.user.id);
@@ -117,7 +130,11 @@ export function workspacePages(deps: AppDeps) {
         const c = { session, headers, request, set };
         const values = limitFormValues(formBody(body), false);
         const parsed = v.safeParse(LimitsBody, limitsInput(values));
-        if (!parsed.success) return settingsPage(deps, c, params.id, { limits: { values, errors: formLimitErrors(issuesToErrors(parsed.issues)) }, status: 422 });
+        if (!parsed.success)
+          return settingsPage(deps, c, params.id, {
+            limits: { values, errors: formLimitErrors(issuesToErrors(parsed.issues)) },
+            status: 422,
+          });
         try {
           await updateSettings(actorFor(deps, session.user.id), params.id, parsed.output);
         } catch (err) {

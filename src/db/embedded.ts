@@ -76,9 +76,7 @@ const START_TIMEOUT_MS = 60_000;
 // From source the worker sits next to this module. The compiled binary bundles it as a second
 // entrypoint of `bun build --compile` (the `build` script), stored under the entrypoints' common root
 // (src/), where this module's own URL no longer points: there it is named relative to that root.
-const WORKER_URL = Bun.isStandaloneExecutable
-  ? "./db/embedded-worker.ts"
-  : new URL("./embedded-worker.ts", import.meta.url).href;
+const WORKER_URL = Bun.isStandaloneExecutable ? "./db/embedded-worker.ts" : new URL("./embedded-worker.ts", import.meta.url).href;
 
 /** sun_path holds 108 bytes on Linux (104 on macOS); stay clear of both. */
 const MAX_SOCKET_PATH = 100;

@@ -52,9 +52,7 @@ function verify(rows: Applied[], known: Map<number, Migration>) {
   for (const row of rows) {
     const m = known.get(row.version);
     if (!m) {
-      throw new MigrationError(
-        `the database has migration ${row.name} that this Perpetuo version does not know; run a newer Perpetuo`,
-      );
+      throw new MigrationError(`the database has migration ${row.name} that this Perpetuo version does not know; run a newer Perpetuo`);
     }
     if (checksum(m.sql) !== row.checksum) {
       throw new MigrationError(

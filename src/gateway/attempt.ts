@@ -72,7 +72,11 @@ export function fetchFailure(err: unknown, timedOut: boolean, timeoutMs: number,
 }
 
 export function tooLargeUpstream(what: string, upstreamStatus?: number): UpstreamError {
-  return upstreamError("upstream_too_large", `the provider's answer was refused: ${what}`, upstreamStatus === undefined ? {} : { upstreamStatus });
+  return upstreamError(
+    "upstream_too_large",
+    `the provider's answer was refused: ${what}`,
+    upstreamStatus === undefined ? {} : { upstreamStatus },
+  );
 }
 
 async function failedResponse(adapter: Pick<Adapter, "classifyError">, res: Response, apiKey: string | null): Promise<Failed> {
@@ -86,11 +90,21 @@ async function failedResponse(adapter: Pick<Adapter, "classifyError">, res: Resp
 }
 
 /** Sends the upstream request; a failed connection or a non-2xx answer comes back classified. */
-export async function send(a: { deps: { fetch: UpstreamFetch }; cand: Candidate; adapter: Pick<Adapter, "classifyError">; upstream: UpstreamRequest }, sig: AttemptSignal, phase: string): Promise<Response | Failed> {
+export async function send(
+  a: { deps: { fetch: UpstreamFetch }; cand: Candidate; adapter: Pick<Adapter, "classifyError">; upstream: UpstreamRequest },
+  sig: AttemptSignal,
+  phase: string,
+): Promise<Response | Failed> {
   const { upstream } = a;
   try {
     // Never follow a redirect: the provider key would travel with it.
-    const res = await a.deps.fetch(upstream.url, { method: upstream.method, headers: upstream.headers, body: upstream.body, signal: sig.signal, redirect: "manual" });
+    const res = await a.deps.fetch(upstream.url, {
+      method: upstream.method,
+      headers: upstream.headers,
+      body: upstream.body,
+      signal: sig.signal,
+      redirect: "manual",
+    });
     return res.ok ? res : await failedResponse(a.adapter, res, a.cand.provider.api_key);
   } catch (err) {
     if (err instanceof BlockedAddressError) return { ok: false, final: false, error: upstreamError("blocked_address", err.message) };
@@ -110,7 +124,11 @@ export async function readUpstreamJson(res: Response, sig: AttemptSignal, timeou
 }
 
 /** readUpstreamJson with the text it parsed, for answers relayed as they came. */
-export async function readUpstreamText(res: Response, sig: AttemptSignal, timeoutMs: number): Promise<{ json: unknown; text: string } | UpstreamJsonFailure> {
+export async function readUpstreamText(
+  res: Response,
+  sig: AttemptSignal,
+  timeoutMs: number,
+): Promise<{ json: unknown; text: string } | UpstreamJsonFailure> {
   // Reading and parsing fail differently: a connection reset mid-body is the network's fault,
   // unparsable text the provider's.
   let bytes: Uint8Array | null;
@@ -119,11 +137,20 @@ export async function readUpstreamText(res: Response, sig: AttemptSignal, timeou
   } catch (err) {
     return new UpstreamJsonFailure(fetchFailure(err, sig.timedOut, timeoutMs, "complete response"));
   }
-  if (!bytes) return new UpstreamJsonFailure({ ok: false, final: false, error: tooLargeUpstream(`its response exceeds ${MAX_UPSTREAM_BODY_BYTES / (1024 * 1024)} MiB`, res.status) });
+  if (!bytes)
+    return new UpstreamJsonFailure({
+      ok: false,
+      final: false,
+      error: tooLargeUpstream(`its response exceeds ${MAX_UPSTREAM_BODY_BYTES / (1024 * 1024)} MiB`, res.status),
+    });
   const text = new TextDecoder().decode(bytes);
   try {
     return { json: JSON.parse(text), text };
   } catch {
-    return new UpstreamJsonFailure({ ok: false, final: false, error: upstreamError("server", "the provider answered with a body that is not JSON", { upstreamStatus: res.status }) });
+    return new UpstreamJsonFailure({
+      ok: false,
+      final: false,
+      error: upstreamError("server", "the provider answered with a body that is not JSON", { upstreamStatus: res.status }),
+    });
   }
 }

@@ -126,9 +126,9 @@ const CHANNEL = "perpetuo_changes";
 export async function bridgeChangesOverPostgres(sql: Sql, bus: ChangeBus, onReconnect: () => void, logger: Logger) {
   const instance = createId();
   bus.remote = (event) => {
-    sql.notify(CHANNEL, JSON.stringify({ ...event, from: instance })).catch((err) =>
-      logger.warn("could not publish a change to other instances", { error: err }),
-    );
+    sql
+      .notify(CHANNEL, JSON.stringify({ ...event, from: instance }))
+      .catch((err) => logger.warn("could not publish a change to other instances", { error: err }));
   };
   const sub = await sql.listen(
     CHANNEL,

@@ -69,7 +69,14 @@ export interface NativeRoute {
 
 export const CLIENT_CLOSED = 499;
 /** What a request cut by shutdown's drain deadline tells its client and its log row. */
-export const SHUTDOWN = { status: 503, class: "shutdown", message: "the gateway is shutting down; retry the request", type: "server_error", param: null, code: "server_shutting_down" };
+export const SHUTDOWN = {
+  status: 503,
+  class: "shutdown",
+  message: "the gateway is shutting down; retry the request",
+  type: "server_error",
+  param: null,
+  code: "server_shutting_down",
+};
 
 export function jsonResponse(status: number, body: unknown, headers: Record<string, string>): Response {
   return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
@@ -80,8 +87,6 @@ export function errorBody(e: { message: string; type: string; param: string | nu
 }
 
 export type Recorder = (r: Partial<RequestRecord> & { status: number }) => void;
-
-
 
 /** The record's token fields, and what pricing needs (cache writes are priced but not stored). */
 export function usageOrEstimate(usage: Usage | null, body: ChatRequest, outputText: () => string) {

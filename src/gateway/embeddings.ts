@@ -1,4 +1,10 @@
-import { embeddingsAdapterFor, inputTexts, type EmbeddingsAdapter, type EmbeddingsRequest, type EmbeddingsResponse } from "../adapters/embeddings.ts";
+import {
+  embeddingsAdapterFor,
+  inputTexts,
+  type EmbeddingsAdapter,
+  type EmbeddingsRequest,
+  type EmbeddingsResponse,
+} from "../adapters/embeddings.ts";
 import { UnsupportedFeatureError, UpstreamResponseError, type UpstreamError, type UpstreamRequest } from "../adapters/types.ts";
 import { costFor } from "../telemetry/pricing.ts";
 import { bodyForLog } from "../telemetry/content.ts";
@@ -21,7 +27,13 @@ interface EmbeddingsCall {
 }
 
 /** The attempt's upstream calls, in order, each within the entry's timeout; the first failure fails the attempt. */
-async function callAll(deps: ProxyDeps, client: AbortSignal, cand: Candidate, adapter: EmbeddingsAdapter, upstream: UpstreamRequest[]): Promise<{ ok: true; bodies: unknown[]; status: number } | Failed> {
+async function callAll(
+  deps: ProxyDeps,
+  client: AbortSignal,
+  cand: Candidate,
+  adapter: EmbeddingsAdapter,
+  upstream: UpstreamRequest[],
+): Promise<{ ok: true; bodies: unknown[]; status: number } | Failed> {
   const timeoutMs = cand.provider.timeout_ms;
   const sig = attemptSignal(client, timeoutMs);
   const bodies: unknown[] = [];
@@ -76,7 +88,10 @@ export async function proxyEmbeddings(deps: ProxyDeps, call: EmbeddingsCall): Pr
     const names = [...new Set(all.map((c) => `${c.provider.name} (${c.provider.type})`))].join(", ");
     const message = `no provider serving '${body.model}' has an embeddings API: ${names} cannot embed; add an OpenAI, Gemini or OpenAI-compatible provider for this model`;
     record({ status: 400, error_class: "unsupported", error_message: message });
-    return jsonResponse(400, errorBody({ message, type: "invalid_request_error", param: "model", code: "unsupported_endpoint" }), { ...baseHeaders, "x-perpetuo-attempts": "0" });
+    return jsonResponse(400, errorBody({ message, type: "invalid_request_error", param: "model", code: "unsupported_endpoint" }), {
+      ...baseHeaders,
+      "x-perpetuo-attempts": "0",
+    });
   }
 
   const encoding = body.encoding_format ?? "float";
@@ -88,7 +103,11 @@ export async function proxyEmbeddings(deps: ProxyDeps, call: EmbeddingsCall): Pr
     const { attempt, started } = beginAttempt(cand);
     let upstream;
     try {
-      upstream = adapter.buildEmbeddingsRequests(body, { baseUrl: cand.provider.base_url, apiKey: cand.provider.api_key, model: cand.upstreamModel });
+      upstream = adapter.buildEmbeddingsRequests(body, {
+        baseUrl: cand.provider.base_url,
+        apiKey: cand.provider.api_key,
+        model: cand.upstreamModel,
+      });
     } catch (err) {
       if (!(err instanceof UnsupportedFeatureError)) throw err;
       lastUnsupported = err;
@@ -102,7 +121,10 @@ export async function proxyEmbeddings(deps: ProxyDeps, call: EmbeddingsCall): Pr
     if (!got.ok) outcome = got;
     else {
       try {
-        outcome = { ok: true, answer: adapter.parseEmbeddingsResponses(got.bodies, { requestedModel: model, targetModel: cand.upstreamModel, encoding }) };
+        outcome = {
+          ok: true,
+          answer: adapter.parseEmbeddingsResponses(got.bodies, { requestedModel: model, targetModel: cand.upstreamModel, encoding }),
+        };
         attempt.status = got.status;
       } catch (err) {
         if (!(err instanceof UpstreamResponseError)) throw err;
@@ -129,9 +151,14 @@ export async function proxyEmbeddings(deps: ProxyDeps, call: EmbeddingsCall): Pr
         usage_estimated: estimated,
         cost_usd: cost,
         // The vectors themselves say nothing worth keeping; their count and size do.
-        response_body: runtime.logContent ? bodyForLog(JSON.stringify({ ...out, data: out.data.map((d) => ({ index: d.index, length: d.embedding.length })) })) : null,
+        response_body: runtime.logContent
+          ? bodyForLog(JSON.stringify({ ...out, data: out.data.map((d) => ({ index: d.index, length: d.embedding.length })) }))
+          : null,
       });
-      const headers = withCost({ "content-type": "application/json", ...successHeaders(requestId, cand), "x-perpetuo-attempts": String(attempts.length) }, cost);
+      const headers = withCost(
+        { "content-type": "application/json", ...successHeaders(requestId, cand), "x-perpetuo-attempts": String(attempts.length) },
+        cost,
+      );
       return new Response(JSON.stringify(out), { status: 200, headers });
     }
 
@@ -142,4 +169,3 @@ export async function proxyEmbeddings(deps: ProxyDeps, call: EmbeddingsCall): Pr
   }
   return noneAnswered(deps, call.signal, body.model, attempts, lastUnsupported, retryAfterMs, record, baseHeaders);
 }
-

@@ -17,12 +17,20 @@ const ImagePart = v.looseObject({
 const FilePart = v.looseObject({
   type: v.literal("file"),
   file: v.pipe(
-    v.looseObject({ file_data: v.optional(v.string("file_data must be a string")), file_id: v.optional(v.string("file_id must be a string")), filename: v.optional(v.string()) }),
+    v.looseObject({
+      file_data: v.optional(v.string("file_data must be a string")),
+      file_id: v.optional(v.string("file_id must be a string")),
+      filename: v.optional(v.string()),
+    }),
     v.check((f) => f.file_data !== undefined || f.file_id !== undefined, "a file part needs file_data or file_id"),
   ),
 });
 const OtherPart = v.looseObject({ type: v.picklist(["input_audio", "refusal"], "is not a known content part type") });
-const Part = v.variant("type", [TextPart, ImagePart, FilePart, OtherPart], "content parts must have a type of text, image_url, input_audio or file");
+const Part = v.variant(
+  "type",
+  [TextPart, ImagePart, FilePart, OtherPart],
+  "content parts must have a type of text, image_url, input_audio or file",
+);
 
 const ToolCall = v.looseObject({
   id: v.string(),
@@ -33,14 +41,24 @@ const ToolCall = v.looseObject({
 const Message = v.variant(
   "role",
   [
-    v.looseObject({ role: v.picklist(["system", "developer"]), content: v.union([v.string(), v.array(TextPart)], "content must be a string or an array of text parts") }),
-    v.looseObject({ role: v.literal("user"), content: v.union([v.string(), v.array(Part)], "content must be a string or an array of content parts") }),
+    v.looseObject({
+      role: v.picklist(["system", "developer"]),
+      content: v.union([v.string(), v.array(TextPart)], "content must be a string or an array of text parts"),
+    }),
+    v.looseObject({
+      role: v.literal("user"),
+      content: v.union([v.string(), v.array(Part)], "content must be a string or an array of content parts"),
+    }),
     v.looseObject({
       role: v.literal("assistant"),
       content: nullish(v.union([v.string(), v.array(v.union([TextPart, v.looseObject({ type: v.literal("refusal") })]))])),
       tool_calls: v.optional(v.array(ToolCall)),
     }),
-    v.looseObject({ role: v.literal("tool"), content: v.union([v.string(), v.array(TextPart)]), tool_call_id: v.string("tool_call_id is required") }),
+    v.looseObject({
+      role: v.literal("tool"),
+      content: v.union([v.string(), v.array(TextPart)]),
+      tool_call_id: v.string("tool_call_id is required"),
+    }),
   ],
   "role must be one of system, developer, user, assistant, tool",
 );
@@ -66,36 +84,44 @@ export const ModelField = v.pipe(
   }),
 );
 
-export const ChatCompletionBody = firstIssueOnly(v.looseObject({
-  model: ModelField,
-  messages: v.pipe(v.array(Message, "messages must be an array"), v.minLength(1, "messages must contain at least one message")),
-  stream: nullish(v.boolean()),
-  stream_options: nullish(v.looseObject({ include_usage: nullish(v.boolean()) })),
-  n: nullish(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(128))),
-  temperature: nullish(v.pipe(v.number(), v.minValue(0), v.maxValue(2))),
-  top_p: nullish(v.pipe(v.number(), v.minValue(0), v.maxValue(1))),
-  max_tokens: nullish(v.pipe(v.number(), v.integer(), v.minValue(1))),
-  max_completion_tokens: nullish(v.pipe(v.number(), v.integer(), v.minValue(1))),
-  stop: nullish(v.union([v.string(), v.pipe(v.array(v.string()), v.maxLength(16))])),
-  presence_penalty: nullish(v.pipe(v.number(), v.minValue(-2), v.maxValue(2))),
-  frequency_penalty: nullish(v.pipe(v.number(), v.minValue(-2), v.maxValue(2))),
-  logprobs: nullish(v.boolean()),
-  top_logprobs: nullish(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(20))),
-  seed: nullish(v.pipe(v.number(), v.integer())),
-  user: v.optional(v.string()),
-  tools: v.optional(v.array(Tool)),
-  tool_choice: nullish(
-    v.union([v.picklist(["none", "auto", "required"]), v.looseObject({ type: v.literal("function"), function: v.looseObject({ name: v.string() }) })]),
-  ),
-  parallel_tool_calls: nullish(v.boolean()),
-  response_format: nullish(
-    v.variant("type", [
-      v.looseObject({ type: v.literal("text") }),
-      v.looseObject({ type: v.literal("json_object") }),
-      v.looseObject({ type: v.literal("json_schema"), json_schema: v.looseObject({ name: v.string(), schema: v.optional(v.record(v.string(), v.unknown())) }) }),
-    ]),
-  ),
-}));
+export const ChatCompletionBody = firstIssueOnly(
+  v.looseObject({
+    model: ModelField,
+    messages: v.pipe(v.array(Message, "messages must be an array"), v.minLength(1, "messages must contain at least one message")),
+    stream: nullish(v.boolean()),
+    stream_options: nullish(v.looseObject({ include_usage: nullish(v.boolean()) })),
+    n: nullish(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(128))),
+    temperature: nullish(v.pipe(v.number(), v.minValue(0), v.maxValue(2))),
+    top_p: nullish(v.pipe(v.number(), v.minValue(0), v.maxValue(1))),
+    max_tokens: nullish(v.pipe(v.number(), v.integer(), v.minValue(1))),
+    max_completion_tokens: nullish(v.pipe(v.number(), v.integer(), v.minValue(1))),
+    stop: nullish(v.union([v.string(), v.pipe(v.array(v.string()), v.maxLength(16))])),
+    presence_penalty: nullish(v.pipe(v.number(), v.minValue(-2), v.maxValue(2))),
+    frequency_penalty: nullish(v.pipe(v.number(), v.minValue(-2), v.maxValue(2))),
+    logprobs: nullish(v.boolean()),
+    top_logprobs: nullish(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(20))),
+    seed: nullish(v.pipe(v.number(), v.integer())),
+    user: v.optional(v.string()),
+    tools: v.optional(v.array(Tool)),
+    tool_choice: nullish(
+      v.union([
+        v.picklist(["none", "auto", "required"]),
+        v.looseObject({ type: v.literal("function"), function: v.looseObject({ name: v.string() }) }),
+      ]),
+    ),
+    parallel_tool_calls: nullish(v.boolean()),
+    response_format: nullish(
+      v.variant("type", [
+        v.looseObject({ type: v.literal("text") }),
+        v.looseObject({ type: v.literal("json_object") }),
+        v.looseObject({
+          type: v.literal("json_schema"),
+          json_schema: v.looseObject({ name: v.string(), schema: v.optional(v.record(v.string(), v.unknown())) }),
+        }),
+      ]),
+    ),
+  }),
+);
 
 /**
  * The chat request every adapter takes: what the schema guarantees, plus unknown fields (they pass

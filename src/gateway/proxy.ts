@@ -27,15 +27,32 @@ import { listedModels, selectCandidates, type Candidate, type Cooldowns } from "
 import { withCost } from "./cost-header.ts";
 import { relayStream } from "./stream.ts";
 import { chatDialect } from "./chat-stream.ts";
-import { type ProxyDeps, type ChatCall, CLIENT_CLOSED, SHUTDOWN, jsonResponse, errorBody, type Recorder, usageOrEstimate, priced, successHeaders, type AttemptContext, type Upstream } from "./call.ts";
+import {
+  type ProxyDeps,
+  type ChatCall,
+  CLIENT_CLOSED,
+  SHUTDOWN,
+  jsonResponse,
+  errorBody,
+  type Recorder,
+  usageOrEstimate,
+  priced,
+  successHeaders,
+  type AttemptContext,
+  type Upstream,
+} from "./call.ts";
 import { beginAttempt, MAX_MESSAGE_CHARS, readUpstreamText, send, UpstreamJsonFailure, attemptSignal, type Failed } from "./attempt.ts";
 
-
-
-
-
 /** A request's log row before anything happened: no provider, no tokens, nothing billed. */
-export function newRecord(c: { requestId: string; key: GatewayKey; model: string; stream: boolean; startedAt: number; status?: number; endpoint?: string }): RequestRecord {
+export function newRecord(c: {
+  requestId: string;
+  key: GatewayKey;
+  model: string;
+  stream: boolean;
+  startedAt: number;
+  status?: number;
+  endpoint?: string;
+}): RequestRecord {
   const elapsed = performance.now() - c.startedAt;
   return {
     // Log rows are the one high-volume table; their ids come from fastId (see ids.ts), not cuid2.
@@ -104,7 +121,13 @@ export async function proxyChat(deps: ProxyDeps, call: ChatCall): Promise<Respon
     let upstream;
     try {
       if (!native && call.native?.untranslatable) throw call.native.untranslatable;
-      upstream = native ?? adapter.buildChatRequest(call.forCandidate ? call.forCandidate(body, cand) : body, { baseUrl: cand.provider.base_url, apiKey: cand.provider.api_key, model: cand.upstreamModel });
+      upstream =
+        native ??
+        adapter.buildChatRequest(call.forCandidate ? call.forCandidate(body, cand) : body, {
+          baseUrl: cand.provider.base_url,
+          apiKey: cand.provider.api_key,
+          model: cand.upstreamModel,
+        });
     } catch (err) {
       if (!(err instanceof UnsupportedFeatureError)) throw err;
       lastUnsupported = err;
@@ -137,9 +160,28 @@ export async function proxyChat(deps: ProxyDeps, call: ChatCall): Promise<Respon
 }
 
 /** A provider refused the request as the client's own mistake: its answer, with the shown message. */
-export function clientMistake(cand: Candidate, e: UpstreamError, shown: string, attempts: number, record: Recorder, baseHeaders: Record<string, string>): Response {
-  record({ status: e.status, error_class: e.class, error_message: shown, provider_id: cand.provider.id, provider_name: cand.provider.name, provider_type: cand.provider.type, model_used: cand.upstreamModel });
-  return jsonResponse(e.status, errorBody({ ...e, message: shown }), { ...baseHeaders, "x-perpetuo-provider": cand.provider.name, "x-perpetuo-attempts": String(attempts) });
+export function clientMistake(
+  cand: Candidate,
+  e: UpstreamError,
+  shown: string,
+  attempts: number,
+  record: Recorder,
+  baseHeaders: Record<string, string>,
+): Response {
+  record({
+    status: e.status,
+    error_class: e.class,
+    error_message: shown,
+    provider_id: cand.provider.id,
+    provider_name: cand.provider.name,
+    provider_type: cand.provider.type,
+    model_used: cand.upstreamModel,
+  });
+  return jsonResponse(e.status, errorBody({ ...e, message: shown }), {
+    ...baseHeaders,
+    "x-perpetuo-provider": cand.provider.name,
+    "x-perpetuo-attempts": String(attempts),
+  });
 }
 
 /** After the attempt loop with no answer: ended early, nobody could take the request (400), or every attempt failed. */
@@ -159,10 +201,14 @@ export function noneAnswered(
   if (tried.length === 0 && lastUnsupported) {
     const message = `${lastUnsupported.message} (no provider for '${model}' supports it)`;
     record({ status: 400, error_class: "unsupported", error_message: message });
-    return jsonResponse(400, errorBody({ message, type: "invalid_request_error", param: lastUnsupported.param, code: "unsupported_parameter" }), {
-      ...baseHeaders,
-      "x-perpetuo-attempts": String(attempts.length),
-    });
+    return jsonResponse(
+      400,
+      errorBody({ message, type: "invalid_request_error", param: lastUnsupported.param, code: "unsupported_parameter" }),
+      {
+        ...baseHeaders,
+        "x-perpetuo-attempts": String(attempts.length),
+      },
+    );
   }
   return allFailed(tried, attempts, retryAfterMs, record, baseHeaders);
 }
@@ -178,9 +224,15 @@ export function modelNotFound(runtime: WorkspaceRuntime, model: string, record: 
   return jsonResponse(404, errorBody(err), { ...baseHeaders, "x-perpetuo-attempts": "0" });
 }
 
-
 /** An attempt that failed: its trail entry, and a cooldown when the provider looks unhealthy. Returns the message fit to show. */
-export function noteFailure(deps: ProxyDeps, client: AbortSignal, cand: Candidate, attempt: AttemptRecord, started: number, e: UpstreamError): string {
+export function noteFailure(
+  deps: ProxyDeps,
+  client: AbortSignal,
+  cand: Candidate,
+  attempt: AttemptRecord,
+  started: number,
+  e: UpstreamError,
+): string {
   const shown = clip(redactSecrets(e.message, cand.provider.api_key), MAX_MESSAGE_CHARS);
   attempt.status = e.upstreamStatus ?? null;
   attempt.error_class = e.class;
@@ -194,7 +246,13 @@ export function noteFailure(deps: ProxyDeps, client: AbortSignal, cand: Candidat
 }
 
 /** No candidate answered because shutdown's deadline passed or the client left; null otherwise. */
-function endedEarly(deps: ProxyDeps, client: AbortSignal, attempts: number, record: Recorder, baseHeaders: Record<string, string>): Response | null {
+function endedEarly(
+  deps: ProxyDeps,
+  client: AbortSignal,
+  attempts: number,
+  record: Recorder,
+  baseHeaders: Record<string, string>,
+): Response | null {
   if (deps.draining?.aborted) {
     record({ status: SHUTDOWN.status, error_class: SHUTDOWN.class, error_message: SHUTDOWN.message });
     return jsonResponse(SHUTDOWN.status, errorBody(SHUTDOWN), { ...baseHeaders, "x-perpetuo-attempts": String(attempts) });
@@ -207,7 +265,13 @@ function endedEarly(deps: ProxyDeps, client: AbortSignal, attempts: number, reco
 }
 
 /** Every candidate tried failed: one kind of failure keeps its status, a mix is a 502; the message sums up each attempt. */
-function allFailed(tried: AttemptRecord[], attempts: AttemptRecord[], retryAfterMs: number | null, record: Recorder, baseHeaders: Record<string, string>): Response {
+function allFailed(
+  tried: AttemptRecord[],
+  attempts: AttemptRecord[],
+  retryAfterMs: number | null,
+  record: Recorder,
+  baseHeaders: Record<string, string>,
+): Response {
   const classes = new Set(tried.map((a) => a.error_class));
   const only = classes.size === 1 ? ([...classes][0] as keyof typeof ERROR_DEFAULTS) : null;
   const status = only && ERROR_DEFAULTS[only] ? ERROR_DEFAULTS[only].status : 502;
@@ -226,7 +290,6 @@ function allFailed(tried: AttemptRecord[], attempts: AttemptRecord[], retryAfter
     headers,
   );
 }
-
 
 /** Provider types whose chat answer already is the client's: relayed as sent when the adapter filled nothing in. */
 const SAME_DIALECT = new Set(["openai", "openai_compatible"]);
@@ -256,7 +319,8 @@ async function jsonAttempt(a: AttemptContext): Promise<{ ok: true; response: Res
       completion = adapter.parseChatResponse(json, ctx);
       if (before !== null && (completion as unknown) === json && identity(completion) === before) relayText = read.text;
     } catch (err) {
-      if (err instanceof UpstreamResponseError) return { ok: false, final: !err.error.retryable, error: { ...err.error, upstreamStatus: res.status } };
+      if (err instanceof UpstreamResponseError)
+        return { ok: false, final: !err.error.retryable, error: { ...err.error, upstreamStatus: res.status } };
       throw err;
     }
     attempt.status = res.status;
@@ -266,7 +330,9 @@ async function jsonAttempt(a: AttemptContext): Promise<{ ok: true; response: Res
   attempt.latency_ms = Math.round(performance.now() - started);
   deps.cooldowns.clear(cand.provider.id);
   const usage = usageOrEstimate(usageFromCompletion(completion), call.body, () =>
-    completion.choices.map((c) => (c.message.content ?? "") + (c.message.tool_calls?.map((t) => t.function.name + t.function.arguments).join("") ?? "")).join(""),
+    completion.choices
+      .map((c) => (c.message.content ?? "") + (c.message.tool_calls?.map((t) => t.function.name + t.function.arguments).join("") ?? ""))
+      .join(""),
   );
   const text = relayText ?? JSON.stringify(completion);
   const cost = priced(completion.model || cand.upstreamModel, usage, cand);
@@ -283,6 +349,9 @@ async function jsonAttempt(a: AttemptContext): Promise<{ ok: true; response: Res
   });
   return {
     ok: true,
-    response: new Response(text, { status: 200, headers: withCost({ "content-type": "application/json", ...successHeaders(call.requestId, cand) }, cost) }),
+    response: new Response(text, {
+      status: 200,
+      headers: withCost({ "content-type": "application/json", ...successHeaders(call.requestId, cand) }, cost),
+    }),
   };
 }

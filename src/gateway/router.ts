@@ -11,7 +11,13 @@ const patternCache = new Map<string, RegExp>();
 function patternToRegExp(pattern: string): RegExp {
   let re = patternCache.get(pattern);
   if (!re) {
-    re = new RegExp(`^${pattern.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`, "i");
+    re = new RegExp(
+      `^${pattern
+        .split("*")
+        .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+        .join(".*")}$`,
+      "i",
+    );
     if (patternCache.size > 10_000) patternCache.clear();
     patternCache.set(pattern, re);
   }

@@ -27,11 +27,17 @@ export async function runtimeFor(gw: GatewayServices, workspaceId: string, logge
     return await gw.cache.workspace(workspaceId);
   } catch (err) {
     if (!(err instanceof KeyringError)) throw err;
-    logger.error("provider keys cannot be decrypted; was PERPETUO_SECRET changed without PERPETUO_SECRET_PREVIOUS?", { workspace_id: workspaceId });
-    throw new ApiError(500, "this workspace's provider keys cannot be decrypted with the gateway's configured secret; the operator must restore it (see README: key rotation)", {
-      type: "server_error",
-      code: "provider_keys_unavailable",
+    logger.error("provider keys cannot be decrypted; was PERPETUO_SECRET changed without PERPETUO_SECRET_PREVIOUS?", {
+      workspace_id: workspaceId,
     });
+    throw new ApiError(
+      500,
+      "this workspace's provider keys cannot be decrypted with the gateway's configured secret; the operator must restore it (see README: key rotation)",
+      {
+        type: "server_error",
+        code: "provider_keys_unavailable",
+      },
+    );
   }
 }
 
@@ -133,7 +139,15 @@ export async function recordRefusal(gw: GatewayServices, request: Request, res: 
   const code = typeof shown === "string" && GOVERNANCE_CODES.has(shown) ? shown : null;
   const requestId = res.headers.get("x-request-id") ?? requestIdFrom(null);
   gw.sink.enqueue({
-    ...newRecord({ requestId, key, model: modelOf.get(request) ?? "", stream: false, startedAt: entry.startedAt, status: res.status, endpoint: endpointOf(request) }),
+    ...newRecord({
+      requestId,
+      key,
+      model: modelOf.get(request) ?? "",
+      stream: false,
+      startedAt: entry.startedAt,
+      status: res.status,
+      endpoint: endpointOf(request),
+    }),
     error_class: code ?? "invalid_request",
     error_message: redactSecrets(message ?? `refused with HTTP ${res.status}`),
   });
@@ -142,7 +156,13 @@ export async function recordRefusal(gw: GatewayServices, request: Request, res: 
 /** The log rows' `endpoint` for a /v1 path: the API the client spoke. */
 function endpointOf(request: Request): string {
   const path = new URL(request.url).pathname;
-  return path.startsWith("/v1/embeddings") ? "embeddings" : path.startsWith("/v1/responses") ? "responses" : path.startsWith("/v1/messages") ? "messages" : "chat";
+  return path.startsWith("/v1/embeddings")
+    ? "embeddings"
+    : path.startsWith("/v1/responses")
+      ? "responses"
+      : path.startsWith("/v1/messages")
+        ? "messages"
+        : "chat";
 }
 
 /** One /v1 POST endpoint as a plain function: the Elysia routes (docs, tests) and the lean /v1 path (v1.ts) both call these. */
@@ -155,7 +175,11 @@ export function gatewayHandlers(deps: AppDeps, gw: GatewayServices) {
     const requestId = requestIdFrom(request.headers.get("x-request-id"));
     const runtime = await runtimeFor(gw, gatewayKey.workspace_id, deps.logger);
     // Governance first: an over-limit or disallowed request reaches no provider.
-    const limitHeaders = await admitRequest(gw, request, gatewayKey, runtime, { model: body.model, estimatedTokens: estimateChatTokens(body), requestId });
+    const limitHeaders = await admitRequest(gw, request, gatewayKey, runtime, {
+      model: body.model,
+      estimatedTokens: estimateChatTokens(body),
+      requestId,
+    });
     const res = await proxyChat(
       { cooldowns: gw.cooldowns, logger: deps.logger, sink: gw.sink, draining: gw.draining, fetch: gw.fetch },
       // Shutdown's deadline stops the upstream call as a client leaving would.
@@ -192,37 +216,47 @@ export function gatewayHandlers(deps: AppDeps, gw: GatewayServices) {
 /** The OpenAI-compatible surface: chat completions, responses, embeddings and models, gateway keys only. */
 export function gatewayRoutes(deps: AppDeps, gw: GatewayServices) {
   const h = gatewayHandlers(deps, gw);
-  return new Elysia({ prefix: "/v1" })
-    .derive(async ({ request }) => ({ gatewayKey: await gatewayKeyFor(gw, request) }))
-    .post("/chat/completions", ({ body, gatewayKey, request }) => h.chat(body, gatewayKey, request), {
-      body: ChatCompletionBody,
-      detail: { summary: "Create a chat completion (OpenAI-compatible; streams with stream: true)" },
-    })
-    .post("/responses", ({ body, gatewayKey, request }) => h.responses(body, gatewayKey, request), {
-      body: ResponsesBody,
-      detail: { summary: "Create a response (OpenAI Responses API, stateless; streams with stream: true)" },
-    })
-    .post("/embeddings", ({ body, gatewayKey, request }) => h.embeddings(body, gatewayKey, request), {
-      body: EmbeddingsBody,
-      detail: { summary: "Create embeddings (OpenAI-compatible; float or base64)" },
-    })
-    .get("/models", async ({ gatewayKey }) => {
-      const runtime = await runtimeFor(gw, gatewayKey.workspace_id, deps.logger);
-      return { object: "list", data: [...(await modelList(gw, runtime)).values()] };
-    }, { detail: { summary: "List the models the gateway key can reach" } })
-    // Model ids may contain slashes (openrouter/openai/gpt-4o): the rest of the path is the id.
-    .get("/models/*", async ({ gatewayKey, params }) => {
-      const id = modelIdFromPath(params["*"]);
-      const runtime = await runtimeFor(gw, gatewayKey.workspace_id, deps.logger);
-      const model = id === null ? undefined : (await modelList(gw, runtime)).get(id) ?? servedByPattern(runtime, id);
-      if (model) return model;
-      const shown = id ?? params["*"];
-      throw new ApiError(404, `The model '${shown}' does not exist or is not served by this workspace's providers`, {
-        type: "invalid_request_error",
-        param: "model",
-        code: "model_not_found",
-      });
-    }, { params: ModelIdParams, detail: { summary: "Get one model the gateway key can reach (ids may contain slashes)" } });
+  return (
+    new Elysia({ prefix: "/v1" })
+      .derive(async ({ request }) => ({ gatewayKey: await gatewayKeyFor(gw, request) }))
+      .post("/chat/completions", ({ body, gatewayKey, request }) => h.chat(body, gatewayKey, request), {
+        body: ChatCompletionBody,
+        detail: { summary: "Create a chat completion (OpenAI-compatible; streams with stream: true)" },
+      })
+      .post("/responses", ({ body, gatewayKey, request }) => h.responses(body, gatewayKey, request), {
+        body: ResponsesBody,
+        detail: { summary: "Create a response (OpenAI Responses API, stateless; streams with stream: true)" },
+      })
+      .post("/embeddings", ({ body, gatewayKey, request }) => h.embeddings(body, gatewayKey, request), {
+        body: EmbeddingsBody,
+        detail: { summary: "Create embeddings (OpenAI-compatible; float or base64)" },
+      })
+      .get(
+        "/models",
+        async ({ gatewayKey }) => {
+          const runtime = await runtimeFor(gw, gatewayKey.workspace_id, deps.logger);
+          return { object: "list", data: [...(await modelList(gw, runtime)).values()] };
+        },
+        { detail: { summary: "List the models the gateway key can reach" } },
+      )
+      // Model ids may contain slashes (openrouter/openai/gpt-4o): the rest of the path is the id.
+      .get(
+        "/models/*",
+        async ({ gatewayKey, params }) => {
+          const id = modelIdFromPath(params["*"]);
+          const runtime = await runtimeFor(gw, gatewayKey.workspace_id, deps.logger);
+          const model = id === null ? undefined : ((await modelList(gw, runtime)).get(id) ?? servedByPattern(runtime, id));
+          if (model) return model;
+          const shown = id ?? params["*"];
+          throw new ApiError(404, `The model '${shown}' does not exist or is not served by this workspace's providers`, {
+            type: "invalid_request_error",
+            param: "model",
+            code: "model_not_found",
+          });
+        },
+        { params: ModelIdParams, detail: { summary: "Get one model the gateway key can reach (ids may contain slashes)" } },
+      )
+  );
 }
 
 /** The model id: the rest of the path, slashes included (percent-encoded or not). */
@@ -266,4 +300,3 @@ export function modelIdFromPath(raw: string | undefined): string | null {
   }
   return id.length > 0 && id.length <= 256 && !/[\x00-\x1f\x7f]/.test(id) ? id : null;
 }
-

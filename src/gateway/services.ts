@@ -64,7 +64,10 @@ export function createGatewayServices(opts: {
   const unavailable = (err: unknown): never => {
     if (err instanceof ApiError || err instanceof KeyringError) throw err;
     // One line per 10 s, not one per request, during an outage.
-    if (Date.now() - loggedAt >= 10_000 && (loggedAt = Date.now())) opts.logger.error("gateway: a key or workspace lookup failed; answering 503", { error: err instanceof Error ? err.message : String(err) });
+    if (Date.now() - loggedAt >= 10_000 && (loggedAt = Date.now()))
+      opts.logger.error("gateway: a key or workspace lookup failed; answering 503", {
+        error: err instanceof Error ? err.message : String(err),
+      });
     throw new ApiError(503, "the gateway cannot reach its database right now; retry shortly", {
       code: "service_unavailable",
       headers: { "retry-after": "1" },
@@ -131,7 +134,11 @@ export function createGatewayServices(opts: {
     },
     async stop() {
       cache.close();
-      await governance.stop().catch((err) => opts.logger.warn("governance: could not send the last counts", { error: err instanceof Error ? err.message : String(err) }));
+      await governance
+        .stop()
+        .catch((err) =>
+          opts.logger.warn("governance: could not send the last counts", { error: err instanceof Error ? err.message : String(err) }),
+        );
       unhook?.();
       await tracker?.stop().catch((err) => opts.logger.warn("could not record key use", { error: err }));
     },

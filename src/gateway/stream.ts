@@ -52,10 +52,7 @@ type AnswerFacts = {
 };
 
 /** The log row of an answer that reached the client (whole, cut or broken). */
-export function recordAnswer(
-  a: AttemptContext,
-  f: AnswerFacts,
-): void {
+export function recordAnswer(a: AttemptContext, f: AnswerFacts): void {
   const { call, cand } = a;
   const usage = usageOrEstimate(f.usage, call.body, () => f.output);
   const model = f.model ?? cand.upstreamModel;

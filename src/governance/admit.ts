@@ -80,10 +80,14 @@ export class Governance {
       const { candidates } = selectCandidates(runtime.providers, req.model, noCooldowns);
       const unpriced = candidates.find((c) => !findPrice(c.upstreamModel, c.provider.pricing));
       if (unpriced) {
-        throw new ApiError(403, `the model '${req.model}' has no known price, and this ${keyLimits.budget ? "API key" : "workspace"} has a budget; the operator refuses unpriced models under a budget (UNPRICED_MODELS=refuse)`, {
-          code: "unpriced_model",
-          param: "model",
-        });
+        throw new ApiError(
+          403,
+          `the model '${req.model}' has no known price, and this ${keyLimits.budget ? "API key" : "workspace"} has a budget; the operator refuses unpriced models under a budget (UNPRICED_MODELS=refuse)`,
+          {
+            code: "unpriced_model",
+            param: "model",
+          },
+        );
       }
     }
     const scopes: Scope[] = [
@@ -94,7 +98,11 @@ export class Governance {
     const headers = rateHeaders(a.rates, a.resetMs);
     if (a.ok) return { headers };
     if ("budget" in a) {
-      throw new ApiError(429, budgetMessage(a.budget, this.governor.now()), { code: "budget_exceeded", type: "insufficient_quota", headers });
+      throw new ApiError(429, budgetMessage(a.budget, this.governor.now()), {
+        code: "budget_exceeded",
+        type: "insufficient_quota",
+        headers,
+      });
     }
     throw new ApiError(429, rateMessage(a.rate, a.resetMs), {
       code: "rate_limit_exceeded",

@@ -233,7 +233,11 @@ export class Governor {
 
   private setSpend(s: Scope, now: number, base: number): void {
     const period = s.limits.budget!.period;
-    this.spends.set(s.id, { period, query: { scope: s.id, workspace_id: s.workspace_id, key_id: s.key_id, since: periodStart(period, now) }, base });
+    this.spends.set(s.id, {
+      period,
+      query: { scope: s.id, workspace_id: s.workspace_id, key_id: s.key_id, since: periodStart(period, now) },
+      base,
+    });
   }
 
   private entry(scope: string, window: number): RateEntry {
@@ -263,7 +267,14 @@ export class Governor {
           const res = await exchange(
             this.sql,
             fresh.filter((s) => hasRateLimit(s.limits)).map((s) => ({ scope: s.id, window, requests: 0, tokens: 0 })),
-            fresh.filter((s) => s.limits.budget).map((s) => ({ scope: s.id, workspace_id: s.workspace_id, key_id: s.key_id, since: periodStart(s.limits.budget!.period, now) })),
+            fresh
+              .filter((s) => s.limits.budget)
+              .map((s) => ({
+                scope: s.id,
+                workspace_id: s.workspace_id,
+                key_id: s.key_id,
+                since: periodStart(s.limits.budget!.period, now),
+              })),
           );
           for (const s of fresh) {
             const r = res.rates.get(rateId(s.id, window));

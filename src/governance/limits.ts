@@ -86,8 +86,10 @@ export type RateVerdict =
 export function checkRate(scopes: RateScope[], estimatedTokens: number): RateVerdict {
   for (const s of scopes) {
     const { rpm, tpm } = s.limits;
-    if (rpm !== null && s.used.requests + 1 > rpm) return { ok: false, kind: s.kind, what: "requests", limit: rpm, used: s.used.requests, asked: 1 };
-    if (tpm !== null && s.used.tokens + estimatedTokens > tpm) return { ok: false, kind: s.kind, what: "tokens", limit: tpm, used: s.used.tokens, asked: estimatedTokens };
+    if (rpm !== null && s.used.requests + 1 > rpm)
+      return { ok: false, kind: s.kind, what: "requests", limit: rpm, used: s.used.requests, asked: 1 };
+    if (tpm !== null && s.used.tokens + estimatedTokens > tpm)
+      return { ok: false, kind: s.kind, what: "tokens", limit: tpm, used: s.used.tokens, asked: estimatedTokens };
   }
   return { ok: true };
 }

@@ -32,7 +32,9 @@ const rateId = (scope: string, window: number) => `${scope}@${window}`;
  * (usage_key_daily for a key, usage_daily for a workspace).
  */
 export async function exchange(sql: Sql, rates: RateDelta[], spends: SpendQuery[]): Promise<Exchanged> {
-  const rows = await sql<{ kind: string; scope: string; window_start: Date | null; requests: string | null; tokens: string | null; spent: number | null }[]>`
+  const rows = await sql<
+    { kind: string; scope: string; window_start: Date | null; requests: string | null; tokens: string | null; spent: number | null }[]
+  >`
     with incoming as (
       select * from unnest(
         ${sql.array(rates.map((r) => r.scope))}::text[],

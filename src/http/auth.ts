@@ -72,7 +72,8 @@ export function authPlugin(deps: AppDeps) {
             const m = /^Bearer\s+(.+)$/i.exec(header);
             if (!m) throw unauthorized("the Authorization header must be: Bearer <token>");
             token = m[1].trim();
-            if (token.startsWith("prp_")) throw unauthorized("gateway API keys (prp_…) are accepted only under /v1; sign in to get a session token");
+            if (token.startsWith("prp_"))
+              throw unauthorized("gateway API keys (prp_…) are accepted only under /v1; sign in to get a session token");
           } else {
             const c = cookie[SESSION_COOKIE]?.value;
             if (typeof c === "string" && c) {

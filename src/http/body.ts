@@ -137,7 +137,10 @@ function nulPath(value: unknown): string | null {
 }
 
 function nulError(path: string, param: string, where = ""): ApiError {
-  return new ApiError(badInputStatus(path), `${where}${param} must not contain a NUL character (\\u0000)`, { code: "invalid_value", param });
+  return new ApiError(badInputStatus(path), `${where}${param} must not contain a NUL character (\\u0000)`, {
+    code: "invalid_value",
+    param,
+  });
 }
 
 function parseJson(text: string, path: string): unknown {
@@ -148,7 +151,9 @@ function parseJson(text: string, path: string): unknown {
   try {
     value = JSON.parse(text);
   } catch {
-    throw new ApiError(400, "the request body could not be parsed: send valid JSON with content-type: application/json", { code: "invalid_json" });
+    throw new ApiError(400, "the request body could not be parsed: send valid JSON with content-type: application/json", {
+      code: "invalid_json",
+    });
   }
   // Only a body that spells \u0000 can hold one (a raw NUL is not valid JSON): skip the walk otherwise.
   if (text.includes("\\u0000")) {
@@ -199,7 +204,9 @@ export function bodyParser(before?: (request: Request, path: string) => Promise<
       return text;
     }
     if (bytes.byteLength === 0) return undefined;
-    throw new ApiError(415, `unsupported content type '${contentType || "none"}': send application/json`, { code: "unsupported_media_type" });
+    throw new ApiError(415, `unsupported content type '${contentType || "none"}': send application/json`, {
+      code: "unsupported_media_type",
+    });
   };
 }
 

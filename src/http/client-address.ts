@@ -83,5 +83,8 @@ export function addressKey(address: string): string {
   const right = tail ? tail.split(":") : [];
   if (right.at(-1)?.includes(".")) right.splice(-1, 1, "0", "0");
   const groups = address.includes("::") ? [...left, ...Array(8 - left.length - right.length).fill("0"), ...right] : left;
-  return `${groups.slice(0, 4).map((g) => parseInt(g || "0", 16).toString(16)).join(":")}::/64`;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => parseInt(g || "0", 16).toString(16))
+    .join(":")}::/64`;
 }

@@ -63,7 +63,11 @@ export interface DashboardPage {
 
 const FORM_EXPIRED =
   "The request was missing its security token or came from another site, so nothing was changed. Go back, reload the page and try again.";
-export const NOT_FOUND_PAGE: DashboardPage = { status: 404, title: "Not found", message: "This page does not exist, or you do not have access to it." };
+export const NOT_FOUND_PAGE: DashboardPage = {
+  status: 404,
+  title: "Not found",
+  message: "This page does not exist, or you do not have access to it.",
+};
 
 /**
  * A message as a sentence beside its field or on a page, the one wording rule of the dashboard: a leading field
@@ -82,11 +86,9 @@ export function sentence(message: string, field: string | null = null): string {
 }
 
 export const notFound = (what: string) => new ApiError(404, `${what} not found`, { code: "not_found" });
-export const unauthorized = (message = "authentication required") =>
-  new ApiError(401, message, { code: "unauthorized" });
+export const unauthorized = (message = "authentication required") => new ApiError(401, message, { code: "unauthorized" });
 export const forbidden = (message: string) => new ApiError(403, message, { code: "forbidden" });
-export const conflict = (message: string, param: string | null = null) =>
-  new ApiError(409, message, { code: "conflict", param });
+export const conflict = (message: string, param: string | null = null) => new ApiError(409, message, { code: "conflict", param });
 export const invalid = (message: string, param: string | null, status = 422) =>
   new ApiError(status, message, { code: "invalid_value", param });
 
@@ -147,12 +149,7 @@ function jsonError(err: ApiError): Response {
  * One error renderer for the JSON API and the gateway. Anything unexpected becomes a bare 500
  * with a request id to find the log line; stacks and SQL text stay in the log.
  */
-export function renderError(
-  code: string | number,
-  error: unknown,
-  request: Request,
-  logger: Logger,
-): Response {
+export function renderError(code: string | number, error: unknown, request: Request, logger: Logger): Response {
   const path = new URL(request.url).pathname;
   const underV1 = path === "/v1" || path.startsWith("/v1/");
   const res = errorResponse(code, error, request, logger, path, underV1);
@@ -170,7 +167,11 @@ function errorResponse(code: string | number, error: unknown, request: Request, 
     case "VALIDATION":
       return jsonError(validationToApiError(error, underV1 ? 400 : 422));
     case "PARSE":
-      return jsonError(new ApiError(400, "the request body could not be parsed: send valid JSON with content-type: application/json", { code: "invalid_json" }));
+      return jsonError(
+        new ApiError(400, "the request body could not be parsed: send valid JSON with content-type: application/json", {
+          code: "invalid_json",
+        }),
+      );
     case "NOT_FOUND":
       return jsonError(new ApiError(404, `no route for ${request.method} ${path}`, { code: "unknown_route" }));
     case "INVALID_COOKIE_SIGNATURE":

@@ -99,7 +99,10 @@ export async function createInvitation(
 ): Promise<{ view: InvitationView; token: string }> {
   const { sql } = actor;
   if (RANK[input.role] > RANK[inviterRole]) {
-    throw new ApiError(403, `a workspace ${inviterRole} cannot invite with the ${input.role} role`, { code: "role_above_yours", param: "role" });
+    throw new ApiError(403, `a workspace ${inviterRole} cannot invite with the ${input.role} role`, {
+      code: "role_above_yours",
+      param: "role",
+    });
   }
   const [member] = await sql`
     select 1 from workspace_members m join users u on u.id = m.user_id
@@ -145,7 +148,9 @@ export async function revokeInvitation(actor: Actor, workspaceId: string, id: st
   const current = await getInvitation(sql, workspaceId, id);
   if (!current) throw new ApiError(404, "invitation not found", { code: "not_found" });
   if (RANK[current.role] > RANK[revokerRole]) {
-    throw new ApiError(403, `a workspace ${revokerRole} cannot revoke an invitation with the ${current.role} role`, { code: "role_above_yours" });
+    throw new ApiError(403, `a workspace ${revokerRole} cannot revoke an invitation with the ${current.role} role`, {
+      code: "role_above_yours",
+    });
   }
   if (current.status === "accepted") throw conflict("this invitation has already been used; it cannot be revoked");
   await sql`update invitations set revoked_at = coalesce(revoked_at, now()) where workspace_id = ${workspaceId} and id = ${id}`;
@@ -155,7 +160,9 @@ export async function revokeInvitation(actor: Actor, workspaceId: string, id: st
 
 /** The invitation behind a link, whatever its state; null for a token that was never issued. */
 export async function findInvitation(sql: Sql, token: string): Promise<InvitationDetails | null> {
-  const [row] = await sql<(InvitationDetails["workspace"] & { email: string; role: Role; accepted_at: Date | null; revoked_at: Date | null; expires_at: Date })[]>`
+  const [row] = await sql<
+    (InvitationDetails["workspace"] & { email: string; role: Role; accepted_at: Date | null; revoked_at: Date | null; expires_at: Date })[]
+  >`
     select w.id, w.name, i.email, i.role, i.accepted_at, i.revoked_at, i.expires_at
     from invitations i join workspaces w on w.id = i.workspace_id
     where i.token_hash = ${hashToken(token)}`;
@@ -189,7 +196,12 @@ export async function claimInvitation(
 }
 
 /** Adds the member; someone already in the workspace keeps the role they have. */
-export async function joinWorkspace(tx: TransactionSql, workspaceId: string, userId: string, role: Role): Promise<{ id: string; name: string; role: Role }> {
+export async function joinWorkspace(
+  tx: TransactionSql,
+  workspaceId: string,
+  userId: string,
+  role: Role,
+): Promise<{ id: string; name: string; role: Role }> {
   await tx`insert into workspace_members (workspace_id, user_id, role) values (${workspaceId}, ${userId}, ${role}) on conflict do nothing`;
   const [ws] = await tx<{ id: string; name: string; role: Role }[]>`
     select w.id, w.name, m.role from workspaces w join workspace_members m on m.workspace_id = w.id

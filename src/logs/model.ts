@@ -11,14 +11,7 @@ const MAX_LIMIT = 200;
 /** Query values arrive as strings: a whole number in [min, max], as a number. */
 const wholeNumber = (min: number, max: number) => {
   const rule = `must be a whole number from ${min} to ${max}`;
-  return v.pipe(
-    v.string(rule),
-    v.trim(),
-    v.regex(/^\d{1,9}$/, rule),
-    v.transform(Number),
-    v.minValue(min, rule),
-    v.maxValue(max, rule),
-  );
+  return v.pipe(v.string(rule), v.trim(), v.regex(/^\d{1,9}$/, rule), v.transform(Number), v.minValue(min, rule), v.maxValue(max, rule));
 };
 
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
@@ -56,10 +49,17 @@ export function parseInstant(input: string): { at: Date; dateOnly: boolean } | n
 }
 
 const INSTANT_RULE = "must be an ISO date (2025-01-31) or date-time (2025-01-31T12:00:00Z)";
-const instant = v.pipe(v.string(INSTANT_RULE), v.maxLength(40, INSTANT_RULE), v.check((s) => parseInstant(s) !== null, INSTANT_RULE));
+const instant = v.pipe(
+  v.string(INSTANT_RULE),
+  v.maxLength(40, INSTANT_RULE),
+  v.check((s) => parseInstant(s) !== null, INSTANT_RULE),
+);
 
 /** `from` is inclusive. */
-const FromInstant = v.pipe(instant, v.transform((s) => parseInstant(s)!.at));
+const FromInstant = v.pipe(
+  instant,
+  v.transform((s) => parseInstant(s)!.at),
+);
 /** `to` is exclusive; a bare date means "through the end of that day". */
 const ToInstant = v.pipe(
   instant,
@@ -98,7 +98,8 @@ const Cursor = v.pipe(
   v.transform((s) => decodeCursor(s)!),
 );
 
-const filterText = (max: number) => v.pipe(v.string(`must be at most ${max} characters`), v.maxLength(max, `must be at most ${max} characters`));
+const filterText = (max: number) =>
+  v.pipe(v.string(`must be at most ${max} characters`), v.maxLength(max, `must be at most ${max} characters`));
 
 /** A query parameter that may be absent or blank (`?provider=` from a form means "any"). */
 export function queryParam<T extends v.GenericSchema<string, unknown>>(schema: T) {
@@ -118,8 +119,14 @@ const RANGE_RULE = `must be one of ${RANGE_NAMES.join(", ")}`;
 const REQUEST_ID_RULE = "must be a request id: 1 to 128 letters, digits, '.', '_', ':' or '-'";
 
 export const LogsQuery = v.object({
-  page: v.pipe(queryParam(wholeNumber(1, MAX_PAGE)), v.transform((n) => n ?? 1)),
-  limit: v.pipe(queryParam(wholeNumber(1, MAX_LIMIT)), v.transform((n) => n ?? 50)),
+  page: v.pipe(
+    queryParam(wholeNumber(1, MAX_PAGE)),
+    v.transform((n) => n ?? 1),
+  ),
+  limit: v.pipe(
+    queryParam(wholeNumber(1, MAX_LIMIT)),
+    v.transform((n) => n ?? 50),
+  ),
   /** ok: status < 400 and no error class; error: the rest. */
   status: queryParam(v.picklist(["ok", "error"], "must be ok or error")),
   /** A provider entry id. */
@@ -147,7 +154,10 @@ const { page: _page, limit: _limit, cursor: _cursor, ...filterEntries } = LogsQu
 
 export const LogsExportQuery = v.object({
   ...filterEntries,
-  format: v.pipe(queryParam(v.picklist(["csv", "json"], "must be csv or json")), v.transform((f) => f ?? "csv")),
+  format: v.pipe(
+    queryParam(v.picklist(["csv", "json"], "must be csv or json")),
+    v.transform((f) => f ?? "csv"),
+  ),
   limit: v.pipe(
     queryParam(wholeNumber(1, MAX_EXPORT_ROWS)),
     v.transform((n) => n ?? MAX_EXPORT_ROWS),

@@ -55,11 +55,11 @@ export function logsRoutes(deps: AppDeps) {
         },
       },
     )
-    .get(
-      "/logs/:logId",
-      async ({ params }) => (await getLog(deps.sql, params.id, params.logId)) ?? Promise.reject(notFound("log")),
-      { workspace: "member", params: LogParams, detail: { summary: "Get one request log with its attempts" } },
-    )
+    .get("/logs/:logId", async ({ params }) => (await getLog(deps.sql, params.id, params.logId)) ?? Promise.reject(notFound("log")), {
+      workspace: "member",
+      params: LogParams,
+      detail: { summary: "Get one request log with its attempts" },
+    })
     .get(
       "/provider-health",
       ({ params, query }) => {

@@ -8,5 +8,10 @@ export const MemberParams = v.object({ id: IdParam, uid: IdParam });
 
 export const ChangeRoleBody = v.object({ role: InvitationRole });
 export const TransferOwnershipBody = v.object({
-  user_id: v.pipe(v.string("user_id must be a string"), v.trim(), v.nonEmpty("user_id must not be empty"), v.maxLength(64, "user_id is too long")),
+  user_id: v.pipe(
+    v.string("user_id must be a string"),
+    v.trim(),
+    v.nonEmpty("user_id must not be empty"),
+    v.maxLength(64, "user_id is too long"),
+  ),
 });

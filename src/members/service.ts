@@ -49,9 +49,13 @@ async function locked<T>(
   return sql.begin(async (tx) => {
     const [ws] = await tx`select id from workspaces where id = ${workspaceId} for update`;
     if (!ws) throw notFound("workspace");
-    const [actor] = await tx<{ role: Role }[]>`select role from workspace_members where workspace_id = ${workspaceId} and user_id = ${actorId}`;
+    const [actor] = await tx<
+      { role: Role }[]
+    >`select role from workspace_members where workspace_id = ${workspaceId} and user_id = ${actorId}`;
     if (!actor) throw notFound("workspace");
-    const [{ n }] = await tx<{ n: number }[]>`select count(*)::int as n from workspace_members where workspace_id = ${workspaceId} and role = 'owner'`;
+    const [{ n }] = await tx<
+      { n: number }[]
+    >`select count(*)::int as n from workspace_members where workspace_id = ${workspaceId} and role = 'owner'`;
     return work(tx, actor.role, n);
   }) as Promise<T>;
 }

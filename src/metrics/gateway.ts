@@ -31,24 +31,76 @@ export class GatewayMetrics {
   constructor(sources: MetricSources = {}) {
     const r = this.registry;
     this.requests = r.register(
-      new Counter("perpetuo_requests_total", "Gateway requests answered, by endpoint, HTTP status sent, provider type that answered (or none) and model requested.", [
+      new Counter(
+        "perpetuo_requests_total",
+        "Gateway requests answered, by endpoint, HTTP status sent, provider type that answered (or none) and model requested.",
+        ["endpoint", "status", "provider", "model"],
+      ),
+    );
+    this.latency = r.register(
+      new Histogram(
+        "perpetuo_request_duration_seconds",
+        "Time until the gateway's answer was complete (streams: until the stream ended).",
+        ["endpoint", "provider"],
+      ),
+    );
+    this.ttft = r.register(
+      new Histogram("perpetuo_time_to_first_token_seconds", "Streamed requests: time until the first content was sent.", [
         "endpoint",
-        "status",
         "provider",
-        "model",
       ]),
     );
-    this.latency = r.register(new Histogram("perpetuo_request_duration_seconds", "Time until the gateway's answer was complete (streams: until the stream ended).", ["endpoint", "provider"]));
-    this.ttft = r.register(new Histogram("perpetuo_time_to_first_token_seconds", "Streamed requests: time until the first content was sent.", ["endpoint", "provider"]));
-    this.fallbacks = r.register(new Counter("perpetuo_fallbacks_total", "Requests that needed more than one provider attempt.", ["endpoint"]));
-    r.register(new Collected("perpetuo_cooldowns_started_total", "Provider entries put in cooldown after a 429, 5xx, timeout or network failure.", "counter", () => sources.cooldownsStarted?.() ?? null));
+    this.fallbacks = r.register(
+      new Counter("perpetuo_fallbacks_total", "Requests that needed more than one provider attempt.", ["endpoint"]),
+    );
+    r.register(
+      new Collected(
+        "perpetuo_cooldowns_started_total",
+        "Provider entries put in cooldown after a 429, 5xx, timeout or network failure.",
+        "counter",
+        () => sources.cooldownsStarted?.() ?? null,
+      ),
+    );
     const q = sources.logQueue;
-    r.register(new Collected("perpetuo_log_queue_depth", "Request-log records in memory, not yet committed.", "gauge", () => (q ? q().queued : null)));
-    r.register(new Collected("perpetuo_log_spooled_records_total", "Request-log records written to the disk spool while the database was unavailable.", "counter", () => (q ? q().spilled : null)));
-    r.register(new Collected("perpetuo_log_spool_bytes", "Bytes in spool files waiting to be replayed.", "gauge", () => (q ? q().spool_bytes : null)));
-    r.register(new Collected("perpetuo_log_records_discarded_total", "Request-log records dropped because memory and spool were both full.", "counter", () => (q ? q().discarded : null)));
-    r.register(new Collected("perpetuo_log_rows_written_total", "Request-log rows committed to the database.", "counter", () => (q ? q().written : null)));
-    r.register(new Collected("perpetuo_db_pool_max_connections", "Configured size of the database connection pool.", "gauge", () => sources.dbPoolMax?.() ?? null));
+    r.register(
+      new Collected("perpetuo_log_queue_depth", "Request-log records in memory, not yet committed.", "gauge", () =>
+        q ? q().queued : null,
+      ),
+    );
+    r.register(
+      new Collected(
+        "perpetuo_log_spooled_records_total",
+        "Request-log records written to the disk spool while the database was unavailable.",
+        "counter",
+        () => (q ? q().spilled : null),
+      ),
+    );
+    r.register(
+      new Collected("perpetuo_log_spool_bytes", "Bytes in spool files waiting to be replayed.", "gauge", () =>
+        q ? q().spool_bytes : null,
+      ),
+    );
+    r.register(
+      new Collected(
+        "perpetuo_log_records_discarded_total",
+        "Request-log records dropped because memory and spool were both full.",
+        "counter",
+        () => (q ? q().discarded : null),
+      ),
+    );
+    r.register(
+      new Collected("perpetuo_log_rows_written_total", "Request-log rows committed to the database.", "counter", () =>
+        q ? q().written : null,
+      ),
+    );
+    r.register(
+      new Collected(
+        "perpetuo_db_pool_max_connections",
+        "Configured size of the database connection pool.",
+        "gauge",
+        () => sources.dbPoolMax?.() ?? null,
+      ),
+    );
   }
 
   /** The model's label value: itself while fewer than MAX_MODEL_LABELS are known, else "other". */

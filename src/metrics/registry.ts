@@ -137,7 +137,10 @@ export class Histogram implements Metric {
         const le = i < this.buckets.length ? num(this.buckets[i]!) : "+Inf";
         out.push(`${this.name}_bucket${labelText(names, labels, `le="${le}"`)} ${num(cumulative)}`);
       }
-      out.push(`${this.name}_sum${labelText(names, labels)} ${num(s.sum)}`, `${this.name}_count${labelText(names, labels)} ${num(s.count)}`);
+      out.push(
+        `${this.name}_sum${labelText(names, labels)} ${num(s.sum)}`,
+        `${this.name}_count${labelText(names, labels)} ${num(s.count)}`,
+      );
     }
   }
 }

@@ -20,7 +20,10 @@ export function metricsRoutes(deps: AppDeps) {
       const token = deps.config.metricsToken;
       if (!token) throw new ApiError(404, "no route for GET /metrics (set METRICS_TOKEN to turn metrics on)", { code: "unknown_route" });
       if (!metricsAuthorized(request.headers.get("authorization"), token)) {
-        throw new ApiError(401, "send the metrics token: Authorization: Bearer <METRICS_TOKEN>", { code: "unauthorized", headers: { "www-authenticate": 'Bearer realm="metrics"' } });
+        throw new ApiError(401, "send the metrics token: Authorization: Bearer <METRICS_TOKEN>", {
+          code: "unauthorized",
+          headers: { "www-authenticate": 'Bearer realm="metrics"' },
+        });
       }
       return new Response(deps.metrics.render(), { headers: { "content-type": CONTENT_TYPE, "cache-control": "no-store" } });
     },

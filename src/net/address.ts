@@ -13,7 +13,13 @@ import { isIP } from "node:net";
 
 export type AddressTier = "metadata" | "private";
 
-export const METADATA_HOSTS = new Set(["metadata", "metadata.google.internal", "metadata.goog", "instance-data", "instance-data.ec2.internal"]);
+export const METADATA_HOSTS = new Set([
+  "metadata",
+  "metadata.google.internal",
+  "metadata.goog",
+  "instance-data",
+  "instance-data.ec2.internal",
+]);
 
 type V4Range = [a: number, b: number, c: number, d: number, bits: number];
 
@@ -45,7 +51,7 @@ const toInt = (a: number, b: number, c: number, d: number) => ((a << 24) | (b <<
 function inV4(ip: number, ranges: V4Range[]): boolean {
   return ranges.some(([a, b, c, d, bits]) => {
     const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
-    return ((ip & mask) >>> 0) === ((toInt(a, b, c, d) & mask) >>> 0);
+    return (ip & mask) >>> 0 === (toInt(a, b, c, d) & mask) >>> 0;
   });
 }
 
@@ -95,7 +101,8 @@ function tierOfV6(g: number[]): AddressTier | null {
   // IPv4 inside IPv6: mapped ::ffff:a.b.c.d, translated ::ffff:0:a.b.c.d, compatible ::a.b.c.d
   // (:: and ::1 land here too, as 0.0.0.0 and 0.0.0.1: both private).
   // DNS never needs these for a real provider, so they count as private whatever they embed.
-  if ((zero(0, 5) && (g[5] === 0xffff || g[5] === 0)) || (zero(0, 4) && g[4] === 0xffff && g[5] === 0)) return worst("private", v4(g[6], g[7]));
+  if ((zero(0, 5) && (g[5] === 0xffff || g[5] === 0)) || (zero(0, 4) && g[4] === 0xffff && g[5] === 0))
+    return worst("private", v4(g[6], g[7]));
   // NAT64: the well-known prefix 64:ff9b::/96 reaches the embedded IPv4; the local-use 64:ff9b:1::/48
   // is the operator's own network (RFC 8215), and may embed the IPv4 at /48 (RFC 6052) or /96.
   if (g[0] === 0x64 && g[1] === 0xff9b && zero(2, 6)) return v4(g[6], g[7]);
@@ -121,7 +128,8 @@ export function addressTier(ip: string): AddressTier | null {
   return g ? tierOfV6(g) : null;
 }
 
-export const isIpLiteral = (host: string) => parseIPv4(host) !== null || (host.startsWith("[") ? isIP(host.slice(1, -1)) === 6 : isIP(host) === 6);
+export const isIpLiteral = (host: string) =>
+  parseIPv4(host) !== null || (host.startsWith("[") ? isIP(host.slice(1, -1)) === 6 : isIP(host) === 6);
 
 /**
  * The tier of a URL host as written (lower-case, no trailing dot, IPv6 in brackets), before any DNS:

@@ -166,7 +166,10 @@ export function renderDocsPage(doc: OpenApiDocument): string {
     .map(
       ([tag, ops]) =>
         `<li><strong>${escapeHtml(tag)}</strong><ul>${ops
-          .map(({ method, path, op }) => `<li><a href="#${anchorFor(method, path)}"><code>${method.toUpperCase()} ${escapeHtml(path)}</code></a> <span class="muted">${escapeHtml(op.summary ?? "")}</span></li>`)
+          .map(
+            ({ method, path, op }) =>
+              `<li><a href="#${anchorFor(method, path)}"><code>${method.toUpperCase()} ${escapeHtml(path)}</code></a> <span class="muted">${escapeHtml(op.summary ?? "")}</span></li>`,
+          )
           .join("")}</ul></li>`,
     )
     .join("");

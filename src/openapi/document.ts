@@ -49,7 +49,8 @@ const SECURITY_SCHEMES: Record<string, OpenAPIV3_1.SecuritySchemeObject> = {
   metricsToken: {
     type: "http",
     scheme: "bearer",
-    description: "The operator's METRICS_TOKEN, as `Authorization: Bearer <token>`. Opens GET /metrics only; without METRICS_TOKEN set, /metrics answers 404.",
+    description:
+      "The operator's METRICS_TOKEN, as `Authorization: Bearer <token>`. Opens GET /metrics only; without METRICS_TOKEN set, /metrics answers 404.",
   },
 };
 
@@ -79,7 +80,10 @@ function tagFor(path: string): string {
 }
 
 const TAGS: OpenAPIV3_1.TagObject[] = [
-  { name: "gateway", description: "OpenAI-compatible endpoints (and Anthropic's Messages API) for applications; authenticated with a gateway key (prp_…)." },
+  {
+    name: "gateway",
+    description: "OpenAI-compatible endpoints (and Anthropic's Messages API) for applications; authenticated with a gateway key (prp_…).",
+  },
   { name: "auth", description: "Accounts and sessions." },
   { name: "workspaces", description: "Workspaces and everything in them: members, provider keys, gateway keys, logs, usage." },
   { name: "operations", description: "Health, readiness and metrics for load balancers and monitoring." },
@@ -178,8 +182,15 @@ export function buildOpenApiDocument(app: AnyElysia, opts: DocumentOptions): Ope
       const operation = stripSchemaKeywords(op) as Operation;
       const body = bodies.get(`${method} ${path}`);
       const requestBody = operation.requestBody as OpenAPIV3_1.RequestBodyObject | undefined;
-      if (body && !Object.keys(requestBody?.content ?? {}).length && (body as { "~standard"?: { vendor?: string } })["~standard"]?.vendor === "valibot") {
-        operation.requestBody = { required: true, content: { "application/json": { schema: stripSchemaKeywords(valibotToJsonSchema(body)) as OpenAPIV3_1.SchemaObject } } };
+      if (
+        body &&
+        !Object.keys(requestBody?.content ?? {}).length &&
+        (body as { "~standard"?: { vendor?: string } })["~standard"]?.vendor === "valibot"
+      ) {
+        operation.requestBody = {
+          required: true,
+          content: { "application/json": { schema: stripSchemaKeywords(valibotToJsonSchema(body)) as OpenAPIV3_1.SchemaObject } },
+        };
       }
       operation.summary ||= fallbackSummary(method, path);
       operation.tags = operation.tags?.length ? operation.tags : [tagFor(path)];
@@ -204,7 +215,7 @@ export function buildOpenApiDocument(app: AnyElysia, opts: DocumentOptions): Ope
       title: "Perpetuo",
       version: opts.version,
       description:
-        "A self-hosted LLM gateway: an OpenAI-compatible API under /v1 for applications, and a JSON API for accounts, workspaces, provider keys and gateway keys. Errors always have the shape `{\"error\":{\"message\",\"type\",\"param\",\"code\"}}`.",
+        'A self-hosted LLM gateway: an OpenAI-compatible API under /v1 for applications, and a JSON API for accounts, workspaces, provider keys and gateway keys. Errors always have the shape `{"error":{"message","type","param","code"}}`.',
     },
     servers: opts.publicUrl ? [{ url: opts.publicUrl }] : undefined,
     tags: TAGS,

@@ -52,7 +52,9 @@ export function createKeyring(config: Pick<Config, "secret" | "previousSecrets">
       try {
         return unseal(key, value, aad);
       } catch {
-        throw new KeyringError(`this value (key version ${value.version}) failed authentication: it is corrupt or was copied from another row`);
+        throw new KeyringError(
+          `this value (key version ${value.version}) failed authentication: it is corrupt or was copied from another row`,
+        );
       }
     },
   };

@@ -84,7 +84,11 @@ const ModelMap = v.pipe(
   v.check((m) => Object.keys(m).length <= 100, "may hold at most 100 entries"),
 );
 
-const Price = v.pipe(v.number("must be a number (USD per 1M tokens)"), v.minValue(0, "must be ≥ 0"), v.maxValue(1_000_000, "must be at most 1000000"));
+const Price = v.pipe(
+  v.number("must be a number (USD per 1M tokens)"),
+  v.minValue(0, "must be ≥ 0"),
+  v.maxValue(1_000_000, "must be at most 1000000"),
+);
 
 export const ModelPrice = v.object(
   { input: Price, output: Price, cached_input: v.optional(Price) },

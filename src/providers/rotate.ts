@@ -19,11 +19,7 @@ interface SealedRow {
  * server serves and can be re-run after a failure. Throws RotationError naming the first entry no
  * known secret can decrypt; batches before it stay committed.
  */
-export async function rotateProviderKeys(
-  sql: Sql,
-  keyring: Keyring,
-  opts: { batchSize?: number } = {},
-): Promise<{ reencrypted: number }> {
+export async function rotateProviderKeys(sql: Sql, keyring: Keyring, opts: { batchSize?: number } = {}): Promise<{ reencrypted: number }> {
   const batchSize = opts.batchSize ?? 100;
   let reencrypted = 0;
   for (;;) {

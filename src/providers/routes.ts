@@ -5,14 +5,7 @@ import { notFound } from "../http/errors.ts";
 import { actorFor } from "../events.ts";
 import { createKeyring } from "./keyring.ts";
 import { CreateProviderBody, ProviderParams, ProvidersParams, ReorderBody, UpdateProviderBody } from "./model.ts";
-import {
-  createProvider,
-  deleteProvider,
-  getProvider,
-  listProviders,
-  reorderProviders,
-  updateProvider,
-} from "./service.ts";
+import { createProvider, deleteProvider, getProvider, listProviders, reorderProviders, updateProvider } from "./service.ts";
 import { testProvider } from "./connection-test.ts";
 
 /** BYOK provider entries of a workspace. Reads (and the connection test) need membership; changes need admin. */
@@ -40,11 +33,11 @@ export function providersRoutes(deps: AppDeps) {
       async ({ params, body, session }) => ({ data: await reorderProviders(actorFor(deps, session.user.id), params.id, body.ids) }),
       { workspace: "admin", params: ProvidersParams, body: ReorderBody, detail: { summary: "Set the providers' priority order (admin)" } },
     )
-    .get(
-      "/:pid",
-      async ({ params }) => (await getProvider(deps.sql, params.id, params.pid)) ?? Promise.reject(notFound("provider")),
-      { workspace: "member", params: ProviderParams, detail: { summary: "Get a provider key (the key itself is never returned)" } },
-    )
+    .get("/:pid", async ({ params }) => (await getProvider(deps.sql, params.id, params.pid)) ?? Promise.reject(notFound("provider")), {
+      workspace: "member",
+      params: ProviderParams,
+      detail: { summary: "Get a provider key (the key itself is never returned)" },
+    })
     .put(
       "/:pid",
       async ({ params, body, session }) => {
@@ -63,7 +56,9 @@ export function providersRoutes(deps: AppDeps) {
     )
     .post(
       "/:pid/test",
-      async ({ params }) => (await testProvider(deps.sql, keyring, params.id, params.pid, { fetch: deps.gateway.fetch })) ?? Promise.reject(notFound("provider")),
+      async ({ params }) =>
+        (await testProvider(deps.sql, keyring, params.id, params.pid, { fetch: deps.gateway.fetch })) ??
+        Promise.reject(notFound("provider")),
       { workspace: "member", params: ProviderParams, detail: { summary: "Test a provider key against its provider" } },
     );
 }

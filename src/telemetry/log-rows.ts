@@ -173,7 +173,10 @@ export function toRow(r: RequestRecord): RequestRecord {
 /** A key's tags as stored on its rows: null when it had none. */
 function tags(x: unknown): string[] | null {
   if (!Array.isArray(x)) return null;
-  const out = x.slice(0, 50).map((t) => text(t, 200)).filter((t): t is string => t !== null);
+  const out = x
+    .slice(0, 50)
+    .map((t) => text(t, 200))
+    .filter((t): t is string => t !== null);
   return out.length ? out : null;
 }
 

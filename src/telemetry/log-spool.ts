@@ -156,7 +156,10 @@ export class LogSpool {
     let total = 0;
     for (const name of await readdir(this.dir).catch(() => [] as string[])) {
       if (name !== CURRENT && !REPLAY.test(name)) continue;
-      total += await stat(join(this.dir, name)).then((st) => st.size, () => 0);
+      total += await stat(join(this.dir, name)).then(
+        (st) => st.size,
+        () => 0,
+      );
     }
     this.bytes = total;
     this.measured = true;
@@ -203,11 +206,7 @@ async function syncDir(dir: string): Promise<void> {
 }
 
 /** Batches of records from an NDJSON spool file, streamed (a spool can be large). */
-async function* readSpool(
-  file: string,
-  size: number,
-  onBad: (line: string, why: string) => void,
-): AsyncGenerator<RequestRecord[]> {
+async function* readSpool(file: string, size: number, onBad: (line: string, why: string) => void): AsyncGenerator<RequestRecord[]> {
   const decoder = new TextDecoder();
   let rest = "";
   let batch: RequestRecord[] = [];

@@ -121,7 +121,6 @@ export class LogQueue implements LogSink {
     return this.health.stats(this.buffer.length + this.inflight, this.spool?.bytes ?? 0, this.replayPending);
   }
 
-
   private schedule(delay: number): void {
     if (this.stopped || this.running) return; // the running loop reschedules when it ends
     const due = Date.now() + delay;
@@ -312,13 +311,19 @@ export class LogQueue implements LogSink {
       this.trimToBound("the spool is full");
     };
     this.spilling = spool
-      .append(records.map((r) => JSON.stringify(toRow(r))), short)
+      .append(
+        records.map((r) => JSON.stringify(toRow(r))),
+        short,
+      )
       .then(
         () => {
           if (records.length === 0) return;
           this.health.counts.spilled += records.length;
           this.replayPending = true;
-          this.logger.warn("log records spilled to the spool until the database is back", { count: records.length, file: spool.currentFile });
+          this.logger.warn("log records spilled to the spool until the database is back", {
+            count: records.length,
+            file: spool.currentFile,
+          });
         },
         (err) => {
           this.buffer = records.concat(this.buffer);
@@ -356,9 +361,9 @@ export class LogQueue implements LogSink {
     this.logger.error("log record refused by the database", { id: record.id, error: message(err) });
     if (!this.spool) return;
     const line = JSON.stringify({ error: message(err), record: toRow(record) });
-    await this.spool.reject(line).catch((e) =>
-      this.logger.error("could not keep the refused log record", { id: record.id, error: message(e) }),
-    );
+    await this.spool
+      .reject(line)
+      .catch((e) => this.logger.error("could not keep the refused log record", { id: record.id, error: message(e) }));
   }
 
   /** Writes one batch of the spool; false when the database failed (the file stays, to be read again from its start). */

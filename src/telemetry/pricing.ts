@@ -71,8 +71,7 @@ export function candidateNames(model: string): string[] {
 function validRates(r: unknown): r is PriceRates {
   if (typeof r !== "object" || r === null) return false;
   const o = r as Record<string, unknown>;
-  const ok = (x: unknown, optional: boolean) =>
-    (optional && x === undefined) || (typeof x === "number" && Number.isFinite(x) && x >= 0);
+  const ok = (x: unknown, optional: boolean) => (optional && x === undefined) || (typeof x === "number" && Number.isFinite(x) && x >= 0);
   return ok(o.input, false) && ok(o.output, false) && ok(o.cached_input, true) && ok(o.cache_write, true);
 }
 
@@ -80,7 +79,13 @@ const patternCache = new Map<string, RegExp>();
 function globMatch(pattern: string, name: string): boolean {
   let re = patternCache.get(pattern);
   if (!re) {
-    re = new RegExp(`^${pattern.split("*").map((s) => s.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`, "i");
+    re = new RegExp(
+      `^${pattern
+        .split("*")
+        .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+        .join(".*")}$`,
+      "i",
+    );
     patternCache.set(pattern, re);
   }
   return re.test(name);

@@ -104,7 +104,11 @@ export async function usageSummary(sql: Sql, workspaceId: string, range: UsageRa
 }
 
 /** Per provider entry, most expensive first. */
-export async function usageByProvider(sql: Sql, workspaceId: string, range: UsageRange): Promise<{ from: string; to: string; data: ProviderUsage[] }> {
+export async function usageByProvider(
+  sql: Sql,
+  workspaceId: string,
+  range: UsageRange,
+): Promise<{ from: string; to: string; data: ProviderUsage[] }> {
   const data = await sql<ProviderUsage[]>`
     select nullif(u.provider_id, '') as provider_id, min(p.name) as provider_name, ${TOTALS(sql)}
     from usage_daily u
@@ -116,7 +120,11 @@ export async function usageByProvider(sql: Sql, workspaceId: string, range: Usag
 }
 
 /** Per model, most expensive first. */
-export async function usageByModel(sql: Sql, workspaceId: string, range: UsageRange): Promise<{ from: string; to: string; data: ModelUsage[] }> {
+export async function usageByModel(
+  sql: Sql,
+  workspaceId: string,
+  range: UsageRange,
+): Promise<{ from: string; to: string; data: ModelUsage[] }> {
   const data = await sql<ModelUsage[]>`
     select u.model, ${TOTALS(sql)}
     from usage_daily u
@@ -127,7 +135,11 @@ export async function usageByModel(sql: Sql, workspaceId: string, range: UsageRa
 }
 
 /** Per gateway key (usage_key_daily), most expensive first; deleted keys keep their id. */
-export async function usageByKey(sql: Sql, workspaceId: string, range: UsageRange): Promise<{ from: string; to: string; data: KeyUsage[] }> {
+export async function usageByKey(
+  sql: Sql,
+  workspaceId: string,
+  range: UsageRange,
+): Promise<{ from: string; to: string; data: KeyUsage[] }> {
   const data = await sql<KeyUsage[]>`
     select u.api_key_id, min(k.name) as name, min(k.prefix) as prefix,
       coalesce(bool_or(k.revoked_at is not null), false) as revoked, count(k.id) = 0 as deleted,

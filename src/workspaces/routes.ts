@@ -41,11 +41,11 @@ export function workspacesRoutes(deps: AppDeps) {
       },
       { workspace: "admin", params: WorkspaceParams, body: WorkspaceBody, detail: { summary: "Rename a workspace (admin)" } },
     )
-    .get(
-      "/:id/settings",
-      ({ params }) => settingsOf(params.id),
-      { workspace: "member", params: WorkspaceParams, detail: { summary: "Get the workspace's settings" } },
-    )
+    .get("/:id/settings", ({ params }) => settingsOf(params.id), {
+      workspace: "member",
+      params: WorkspaceParams,
+      detail: { summary: "Get the workspace's settings" },
+    })
     .put(
       "/:id/settings",
       async ({ params, body, session }) => {

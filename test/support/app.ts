@@ -49,7 +49,10 @@ export async function testApp(over: Partial<Omit<AppInput, "config">> & { config
   const logs: string[] = [];
   const deps = buildDeps({
     sql: db.sql,
-    logger: createLogger("debug", scanningWriter((line) => logs.push(line))),
+    logger: createLogger(
+      "debug",
+      scanningWriter((line) => logs.push(line)),
+    ),
     // Still argon2id, at a cost that keeps the suite quick.
     passwordOptions: { memoryCost: 1024, timeCost: 1 },
     // In-process requests all share one client "address"; suites sign up many users from it.

@@ -77,7 +77,8 @@ export function watchProblems(context: BrowserContext, origin: string): string[]
   function attach(page: Page) {
     page.on("pageerror", (err) => problems.push(`pageerror: ${err.message}`));
     page.on("console", (msg) => {
-      if (msg.type() === "error") problems.push(`console: ${msg.text()} (${page.url()} ${msg.location().url}:${msg.location().lineNumber})`);
+      if (msg.type() === "error")
+        problems.push(`console: ${msg.text()} (${page.url()} ${msg.location().url}:${msg.location().lineNumber})`);
     });
     page.on("requestfailed", (req) => {
       if (req.url().startsWith(origin)) problems.push(`requestfailed: ${req.url()} ${req.failure()?.errorText ?? ""}`);
@@ -88,7 +89,6 @@ export function watchProblems(context: BrowserContext, origin: string): string[]
 }
 
 /* Bun's expect has no auto-waiting locator matchers (those live in @playwright/test): these poll. */
-
 
 async function poll(check: () => Promise<boolean>, describe: () => Promise<string>, timeoutMs: number): Promise<void> {
   const end = Date.now() + timeoutMs;

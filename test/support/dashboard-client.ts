@@ -16,7 +16,11 @@ export class Client {
   cookies = new Map<string, string>();
   constructor(private app: Handler) {}
 
-  async request(method: string, path: string, opts: { form?: Record<string, string | string[]>; headers?: Record<string, string>; hx?: boolean | string } = {}): Promise<Res> {
+  async request(
+    method: string,
+    path: string,
+    opts: { form?: Record<string, string | string[]>; headers?: Record<string, string>; hx?: boolean | string } = {},
+  ): Promise<Res> {
     const headers: Record<string, string> = { ...opts.headers };
     if (this.cookies.size) headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
     if (opts.hx) {

@@ -85,7 +85,7 @@ function spots(root: unknown): { parent: Record<string, unknown> | unknown[]; ke
   const walk = (v: unknown, depth: number) => {
     if (depth > 8 || v === null || typeof v !== "object") return;
     if (Array.isArray(v)) v.forEach((x, i) => (out.push({ parent: v, key: i }), walk(x, depth + 1)));
-    else for (const [k, x] of Object.entries(v)) (out.push({ parent: v as Record<string, unknown>, key: k }), walk(x, depth + 1));
+    else for (const [k, x] of Object.entries(v)) out.push({ parent: v as Record<string, unknown>, key: k }), walk(x, depth + 1);
   };
   walk(root, 0);
   return out;

@@ -37,11 +37,15 @@ function base64Decoded(text: string): string[] {
   const out: string[] = [];
   for (const token of text.match(/[A-Za-z0-9+/_-]{12,}={0,2}/g) ?? []) {
     // Every alignment, as a run may start anywhere inside a longer base64 text.
-    for (let skip = 0; skip < 4; skip++) out.push(Buffer.from(token.slice(skip).replace(/-/g, "+").replace(/_/g, "/"), "base64").toString("latin1"));
+    for (let skip = 0; skip < 4; skip++)
+      out.push(Buffer.from(token.slice(skip).replace(/-/g, "+").replace(/_/g, "/"), "base64").toString("latin1"));
   }
   return out;
 }
 
 function hexDecoded(text: string): string[] {
-  return (text.match(/(?:[0-9a-fA-F]{2}){8,}/g) ?? []).flatMap((h) => [Buffer.from(h, "hex").toString("latin1"), Buffer.from(h.slice(1), "hex").toString("latin1")]);
+  return (text.match(/(?:[0-9a-fA-F]{2}){8,}/g) ?? []).flatMap((h) => [
+    Buffer.from(h, "hex").toString("latin1"),
+    Buffer.from(h.slice(1), "hex").toString("latin1"),
+  ]);
 }

@@ -32,7 +32,16 @@ export function makeRecord(workspaceId: string, over: Partial<RequestRecord> = {
     usage_estimated: false,
     cost_usd: 0.0000045,
     attempts: [
-      { provider_id: "prov_a", provider_name: "OpenAI", provider_type: "openai", model: "gpt-4o-mini", status: 200, error_class: null, message: null, latency_ms: 118 },
+      {
+        provider_id: "prov_a",
+        provider_name: "OpenAI",
+        provider_type: "openai",
+        model: "gpt-4o-mini",
+        status: 200,
+        error_class: null,
+        message: null,
+        latency_ms: 118,
+      },
     ],
     request_body: null,
     response_body: null,

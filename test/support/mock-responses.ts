@@ -49,20 +49,43 @@ function usage(r: ReplyLike) {
 function items(r: ReplyLike, status: "completed" | "incomplete") {
   const out: Record<string, unknown>[] = [];
   if (r.text !== null) {
-    out.push({ type: "message", id: `msg_mock${r.id}`, status, role: "assistant", content: [{ type: "output_text", text: r.text, annotations: [], logprobs: [] }] });
+    out.push({
+      type: "message",
+      id: `msg_mock${r.id}`,
+      status,
+      role: "assistant",
+      content: [{ type: "output_text", text: r.text, annotations: [], logprobs: [] }],
+    });
   }
   r.toolCalls.forEach((t, i) =>
-    out.push({ type: "function_call", id: `fc_mock${r.id}_${i}`, call_id: t.id, name: t.name, arguments: JSON.stringify(t.arguments), status: "completed" }),
+    out.push({
+      type: "function_call",
+      id: `fc_mock${r.id}_${i}`,
+      call_id: t.id,
+      name: t.name,
+      arguments: JSON.stringify(t.arguments),
+      status: "completed",
+    }),
   );
   return out;
 }
 
 /** Fields OpenAI echoes from the request into every Response object. */
 function echoed(req: Record<string, unknown>) {
-  return { instructions: req.instructions ?? null, metadata: req.metadata ?? {}, max_output_tokens: req.max_output_tokens ?? null, store: req.store ?? true };
+  return {
+    instructions: req.instructions ?? null,
+    metadata: req.metadata ?? {},
+    max_output_tokens: req.max_output_tokens ?? null,
+    store: req.store ?? true,
+  };
 }
 
-function response(r: ReplyLike, req: Record<string, unknown>, status: "in_progress" | "completed" | "incomplete", output: Record<string, unknown>[]) {
+function response(
+  r: ReplyLike,
+  req: Record<string, unknown>,
+  status: "in_progress" | "completed" | "incomplete",
+  output: Record<string, unknown>[],
+) {
   return {
     ...echoed(req),
     id: `resp_mock${r.id}`,
@@ -87,20 +110,33 @@ export function responsesBody(r: ReplyLike, req: Record<string, unknown>) {
 
 export function responsesEvents(r: ReplyLike, req: Record<string, unknown>): { events: string[]; end: string[] } {
   let seq = 0;
-  const ev = (type: string, data: Record<string, unknown>) => `event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: seq++, ...data })}\n\n`;
+  const ev = (type: string, data: Record<string, unknown>) =>
+    `event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: seq++, ...data })}\n\n`;
   const status = r.finish === "length" ? "incomplete" : "completed";
   const done = items(r, status);
-  const events = [ev("response.created", { response: response(r, req, "in_progress", []) }), ev("response.in_progress", { response: response(r, req, "in_progress", []) })];
+  const events = [
+    ev("response.created", { response: response(r, req, "in_progress", []) }),
+    ev("response.in_progress", { response: response(r, req, "in_progress", []) }),
+  ];
   done.forEach((item, index) => {
     if (item.type === "message") {
       const id = item.id;
       events.push(ev("response.output_item.added", { output_index: index, item: { ...item, status: "in_progress", content: [] } }));
-      events.push(ev("response.content_part.added", { item_id: id, output_index: index, content_index: 0, part: { type: "output_text", text: "", annotations: [] } }));
+      events.push(
+        ev("response.content_part.added", {
+          item_id: id,
+          output_index: index,
+          content_index: 0,
+          part: { type: "output_text", text: "", annotations: [] },
+        }),
+      );
       for (const p of (r.text ?? "").match(/\s*\S+|\s+$/g) ?? []) {
         events.push(ev("response.output_text.delta", { item_id: id, output_index: index, content_index: 0, delta: p, logprobs: [] }));
       }
       events.push(ev("response.output_text.done", { item_id: id, output_index: index, content_index: 0, text: r.text, logprobs: [] }));
-      events.push(ev("response.content_part.done", { item_id: id, output_index: index, content_index: 0, part: (item.content as unknown[])[0] }));
+      events.push(
+        ev("response.content_part.done", { item_id: id, output_index: index, content_index: 0, part: (item.content as unknown[])[0] }),
+      );
     } else {
       events.push(ev("response.output_item.added", { output_index: index, item: { ...item, arguments: "", status: "in_progress" } }));
       events.push(ev("response.function_call_arguments.delta", { item_id: item.id, output_index: index, delta: item.arguments }));

@@ -197,7 +197,13 @@ interface Figures {
 }
 
 function figures(u: MockUsage | undefined): Figures {
-  return { prompt: u?.prompt ?? 10, completion: u?.completion ?? 5, cacheRead: u?.cacheRead, cacheCreation: u?.cacheCreation, reasoning: u?.reasoning };
+  return {
+    prompt: u?.prompt ?? 10,
+    completion: u?.completion ?? 5,
+    cacheRead: u?.cacheRead,
+    cacheCreation: u?.cacheCreation,
+    reasoning: u?.reasoning,
+  };
 }
 
 function pieces(text: string): string[] {
@@ -259,7 +265,12 @@ function openaiUsage(u: Figures) {
     completion_tokens: u.completion,
     total_tokens: u.prompt + u.completion,
     prompt_tokens_details: { cached_tokens: u.cacheRead ?? 0, audio_tokens: 0 },
-    completion_tokens_details: { reasoning_tokens: u.reasoning ?? 0, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
+    completion_tokens_details: {
+      reasoning_tokens: u.reasoning ?? 0,
+      audio_tokens: 0,
+      accepted_prediction_tokens: 0,
+      rejected_prediction_tokens: 0,
+    },
   };
 }
 
@@ -270,7 +281,11 @@ function openaiFinish(r: Reply): string {
 function openaiBody(r: Reply) {
   const message: Record<string, unknown> = { role: "assistant", content: r.text, refusal: null };
   if (r.toolCalls.length)
-    message.tool_calls = r.toolCalls.map((t) => ({ id: t.id, type: "function", function: { name: t.name, arguments: JSON.stringify(t.arguments) } }));
+    message.tool_calls = r.toolCalls.map((t) => ({
+      id: t.id,
+      type: "function",
+      function: { name: t.name, arguments: JSON.stringify(t.arguments) },
+    }));
   return {
     id: `chatcmpl-mock${r.id}`,
     object: "chat.completion",
@@ -284,7 +299,13 @@ function openaiBody(r: Reply) {
 }
 
 function openaiEvents(r: Reply): { events: string[]; end: string[] } {
-  const base = { id: `chatcmpl-mock${r.id}`, object: "chat.completion.chunk", created: CREATED, model: r.model, system_fingerprint: "fp_mock" };
+  const base = {
+    id: `chatcmpl-mock${r.id}`,
+    object: "chat.completion.chunk",
+    created: CREATED,
+    model: r.model,
+    system_fingerprint: "fp_mock",
+  };
   const chunk = (delta: Record<string, unknown>, finish: string | null) => {
     const c: Record<string, unknown> = { ...base, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] };
     if (r.includeUsage) c.usage = null;
@@ -294,7 +315,8 @@ function openaiEvents(r: Reply): { events: string[]; end: string[] } {
   if (r.text) for (const p of pieces(r.text)) events.push(chunk({ content: p }, null));
   r.toolCalls.forEach((t, i) => {
     events.push(chunk({ tool_calls: [{ index: i, id: t.id, type: "function", function: { name: t.name, arguments: "" } }] }, null));
-    for (const p of argPieces(JSON.stringify(t.arguments))) events.push(chunk({ tool_calls: [{ index: i, function: { arguments: p } }] }, null));
+    for (const p of argPieces(JSON.stringify(t.arguments)))
+      events.push(chunk({ tool_calls: [{ index: i, function: { arguments: p } }] }, null));
   });
   events.push(chunk({}, openaiFinish(r)));
   const end: string[] = [];
@@ -321,7 +343,16 @@ function anthropicBody(r: Reply) {
   if (r.reasoning !== null) content.push({ type: "thinking", thinking: r.reasoning, signature: `sig_mock${r.id}` });
   if (r.text !== null) content.push({ type: "text", text: r.text });
   for (const t of r.toolCalls) content.push({ type: "tool_use", id: t.id, name: t.name, input: t.arguments });
-  return { id: `msg_mock${r.id}`, type: "message", role: "assistant", model: r.model, content, stop_reason: anthropicStop(r), stop_sequence: null, usage: anthropicUsage(r.usage) };
+  return {
+    id: `msg_mock${r.id}`,
+    type: "message",
+    role: "assistant",
+    model: r.model,
+    content,
+    stop_reason: anthropicStop(r),
+    stop_sequence: null,
+    usage: anthropicUsage(r.usage),
+  };
 }
 
 function anthropicEvents(r: Reply): { events: string[]; end: string[] } {
@@ -329,7 +360,16 @@ function anthropicEvents(r: Reply): { events: string[]; end: string[] } {
   const u = anthropicUsage(r.usage);
   const events = [
     ev("message_start", {
-      message: { id: `msg_mock${r.id}`, type: "message", role: "assistant", model: r.model, content: [], stop_reason: null, stop_sequence: null, usage: { ...u, output_tokens: 1 } },
+      message: {
+        id: `msg_mock${r.id}`,
+        type: "message",
+        role: "assistant",
+        model: r.model,
+        content: [],
+        stop_reason: null,
+        stop_sequence: null,
+        usage: { ...u, output_tokens: 1 },
+      },
     }),
   ];
   let index = 0;
@@ -350,11 +390,14 @@ function anthropicEvents(r: Reply): { events: string[]; end: string[] } {
   for (const t of r.toolCalls) {
     events.push(ev("content_block_start", { index, content_block: { type: "tool_use", id: t.id, name: t.name, input: {} } }));
     events.push(ev("content_block_delta", { index, delta: { type: "input_json_delta", partial_json: "" } }));
-    for (const p of argPieces(JSON.stringify(t.arguments))) events.push(ev("content_block_delta", { index, delta: { type: "input_json_delta", partial_json: p } }));
+    for (const p of argPieces(JSON.stringify(t.arguments)))
+      events.push(ev("content_block_delta", { index, delta: { type: "input_json_delta", partial_json: p } }));
     events.push(ev("content_block_stop", { index }));
     index++;
   }
-  events.push(ev("message_delta", { delta: { stop_reason: anthropicStop(r), stop_sequence: null }, usage: { output_tokens: u.output_tokens } }));
+  events.push(
+    ev("message_delta", { delta: { stop_reason: anthropicStop(r), stop_sequence: null }, usage: { output_tokens: u.output_tokens } }),
+  );
   return { events, end: [ev("message_stop", {})] };
 }
 
@@ -450,8 +493,14 @@ function errorBody(kind: MockKind, status: number, message: string, type?: strin
     return JSON.stringify({ error: { message, type: t, param: null, code: type !== undefined ? type : c } });
   }
   if (kind === "anthropic")
-    return JSON.stringify({ type: "error", error: { type: type ?? ANTHROPIC_ERR[status] ?? (status >= 500 ? "api_error" : "invalid_request_error"), message }, request_id: "req_mock" });
-  return JSON.stringify({ error: { code: status, message, status: type ?? GEMINI_ERR[status] ?? (status >= 500 ? "INTERNAL" : "INVALID_ARGUMENT"), ...extra } });
+    return JSON.stringify({
+      type: "error",
+      error: { type: type ?? ANTHROPIC_ERR[status] ?? (status >= 500 ? "api_error" : "invalid_request_error"), message },
+      request_id: "req_mock",
+    });
+  return JSON.stringify({
+    error: { code: status, message, status: type ?? GEMINI_ERR[status] ?? (status >= 500 ? "INTERNAL" : "INVALID_ARGUMENT"), ...extra },
+  });
 }
 
 /** Each provider's words for a prompt longer than the context window. */
@@ -466,12 +515,19 @@ function overflowBody(kind: MockKind, tokens: number, max: number): string {
       },
     });
   if (kind === "anthropic") return errorBody(kind, 400, `prompt is too long: ${tokens} tokens > ${max} maximum`, "invalid_request_error");
-  return errorBody(kind, 400, `The input token count (${tokens}) exceeds the maximum number of tokens allowed (${max}).`, "INVALID_ARGUMENT");
+  return errorBody(
+    kind,
+    400,
+    `The input token count (${tokens}) exceeds the maximum number of tokens allowed (${max}).`,
+    "INVALID_ARGUMENT",
+  );
 }
 
 function streamErrorEvent(kind: MockKind, type: string | undefined, message: string): string {
-  if (kind === "anthropic") return `event: error\ndata: ${JSON.stringify({ type: "error", error: { type: type ?? "overloaded_error", message } })}\n\n`;
-  if (kind === "openai") return `data: ${JSON.stringify({ error: { message, type: type ?? "server_error", param: null, code: null } })}\n\n`;
+  if (kind === "anthropic")
+    return `event: error\ndata: ${JSON.stringify({ type: "error", error: { type: type ?? "overloaded_error", message } })}\n\n`;
+  if (kind === "openai")
+    return `data: ${JSON.stringify({ error: { message, type: type ?? "server_error", param: null, code: null } })}\n\n`;
   return `data: ${JSON.stringify({ error: { code: 500, message, status: type ?? "INTERNAL" } })}\r\n\r\n`;
 }
 
@@ -492,12 +548,18 @@ async function readBody(req: IncomingMessage): Promise<string> {
 }
 
 /** `responses`: OpenAI's Responses API on the openai mock (test/support/mock-responses.ts); it counts as a chat request. */
-type Route = { kind: "chat"; stream: boolean; model: string | null; responses?: boolean } | { kind: "models" } | { kind: "embeddings"; model: string | null } | { kind: "unknown" };
+type Route =
+  | { kind: "chat"; stream: boolean; model: string | null; responses?: boolean }
+  | { kind: "models" }
+  | { kind: "embeddings"; model: string | null }
+  | { kind: "unknown" };
 
 function route(kind: MockKind, method: string, pathname: string, body: unknown): Route {
-  if (method === "GET" && ((kind === "gemini" && pathname === "/v1beta/models") || (kind !== "gemini" && pathname === "/v1/models"))) return { kind: "models" };
+  if (method === "GET" && ((kind === "gemini" && pathname === "/v1beta/models") || (kind !== "gemini" && pathname === "/v1/models")))
+    return { kind: "models" };
   if (method !== "POST") return { kind: "unknown" };
-  if (kind === "openai" && pathname === "/v1/embeddings") return { kind: "embeddings", model: isRecord(body) && typeof body.model === "string" ? body.model : null };
+  if (kind === "openai" && pathname === "/v1/embeddings")
+    return { kind: "embeddings", model: isRecord(body) && typeof body.model === "string" ? body.model : null };
   if (kind === "gemini") {
     const m = /^\/v1beta\/models\/([^/:]+):batchEmbedContents$/.exec(pathname);
     if (m) return { kind: "embeddings", model: decodeURIComponent(m[1]) };
@@ -510,7 +572,11 @@ function route(kind: MockKind, method: string, pathname: string, body: unknown):
       responses: pathname === "/v1/responses",
     };
   if (kind === "anthropic" && pathname === "/v1/messages")
-    return { kind: "chat", stream: isRecord(body) && body.stream === true, model: isRecord(body) && typeof body.model === "string" ? body.model : null };
+    return {
+      kind: "chat",
+      stream: isRecord(body) && body.stream === true,
+      model: isRecord(body) && typeof body.model === "string" ? body.model : null,
+    };
   if (kind === "gemini") {
     const m = /^\/v1beta\/models\/([^/:]+):(generateContent|streamGenerateContent)$/.exec(pathname);
     if (m) return { kind: "chat", stream: m[2] === "streamGenerateContent", model: decodeURIComponent(m[1]) };
@@ -525,7 +591,8 @@ function validate(kind: MockKind, r: RecordedRequest, stream: boolean): string |
   if (kind === "openai") {
     if (typeof b.model !== "string") return "you must provide a model parameter";
     if (!Array.isArray(b.messages) || b.messages.length === 0) return "'messages' must be a non-empty array";
-    if (b.stream_options !== undefined && b.stream !== true) return "The 'stream_options' parameter is only allowed when 'stream' is enabled.";
+    if (b.stream_options !== undefined && b.stream !== true)
+      return "The 'stream_options' parameter is only allowed when 'stream' is enabled.";
     return null;
   }
   if (kind === "anthropic") {
@@ -542,7 +609,8 @@ function validate(kind: MockKind, r: RecordedRequest, stream: boolean): string |
   if (!Array.isArray(b.contents) || b.contents.length === 0) return "* GenerateContentRequest.contents: contents is not specified";
   for (const [i, c] of b.contents.entries()) {
     if (!isRecord(c) || (c.role !== "user" && c.role !== "model")) return `Please use a valid role: user, model. (contents[${i}])`;
-    if (!Array.isArray(c.parts) || c.parts.length === 0) return `* GenerateContentRequest.contents[${i}].parts: contents.parts must not be empty.`;
+    if (!Array.isArray(c.parts) || c.parts.length === 0)
+      return `* GenerateContentRequest.contents[${i}].parts: contents.parts must not be empty.`;
   }
   return null;
 }
@@ -595,9 +663,11 @@ function embeddingsValidate(kind: MockKind, body: unknown, pathModel: string | n
   if (!Array.isArray(body.requests) || body.requests.length === 0) return "* BatchEmbedContentsRequest.requests: requests is not specified";
   if (body.requests.length > 100) return "* BatchEmbedContentsRequest.requests: at most 100 requests can be in one batch";
   for (const [i, r] of body.requests.entries()) {
-    if (!isRecord(r) || r.model !== `models/${pathModel}`) return `Model in request ${i} does not match the model in the URL (models/${pathModel}).`;
+    if (!isRecord(r) || r.model !== `models/${pathModel}`)
+      return `Model in request ${i} does not match the model in the URL (models/${pathModel}).`;
     const parts = isRecord(r.content) && Array.isArray(r.content.parts) ? r.content.parts : [];
-    if (parts.length === 0 || !parts.every((p) => isRecord(p) && typeof p.text === "string")) return `* BatchEmbedContentsRequest.requests[${i}].content.parts: contents.parts must not be empty.`;
+    if (parts.length === 0 || !parts.every((p) => isRecord(p) && typeof p.text === "string"))
+      return `* BatchEmbedContentsRequest.requests[${i}].content.parts: contents.parts must not be empty.`;
   }
   return null;
 }
@@ -616,7 +686,9 @@ function embeddingsBody(kind: MockKind, body: Record<string, unknown>, model: st
   }
   const requests = body.requests as { content: { parts: { text: string }[] }; outputDimensionality?: number }[];
   return JSON.stringify({
-    embeddings: requests.map((r) => ({ values: mockEmbedding(r.content.parts.map((p) => p.text).join(""), r.outputDimensionality ?? MOCK_EMBEDDING_DIMS) })),
+    embeddings: requests.map((r) => ({
+      values: mockEmbedding(r.content.parts.map((p) => p.text).join(""), r.outputDimensionality ?? MOCK_EMBEDDING_DIMS),
+    })),
   });
 }
 
@@ -654,11 +726,26 @@ export async function startMockUpstream(kind: MockKind, opts: MockUpstreamOption
       const auth = r.headers.authorization;
       if (auth === `Bearer ${expectedKey}`) return null;
       if (!auth)
-        return [401, errorBody(kind, 401, "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).", null)];
+        return [
+          401,
+          errorBody(
+            kind,
+            401,
+            "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+            null,
+          ),
+        ];
       const given = auth.replace(/^Bearer\s+/i, "");
       // OpenAI echoes a masked key; the adapter must not pass even that on.
       const masked = given.length > 8 ? `${given.slice(0, 3)}${"*".repeat(Math.max(0, given.length - 7))}${given.slice(-4)}` : "****";
-      return [401, errorBody(kind, 401, `Incorrect API key provided: ${masked}. You can find your API key at https://platform.openai.com/account/api-keys.`)];
+      return [
+        401,
+        errorBody(
+          kind,
+          401,
+          `Incorrect API key provided: ${masked}. You can find your API key at https://platform.openai.com/account/api-keys.`,
+        ),
+      ];
     }
     if (kind === "anthropic") {
       const key = r.headers["x-api-key"];
@@ -668,17 +755,33 @@ export async function startMockUpstream(kind: MockKind, opts: MockUpstreamOption
     const key = r.headers["x-goog-api-key"];
     if (key === expectedKey) return null;
     // Gemini's real answers: no key → 403, a wrong key → 400 INVALID_ARGUMENT / API_KEY_INVALID.
-    if (!key) return [403, errorBody(kind, 403, "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.")];
+    if (!key)
+      return [
+        403,
+        errorBody(
+          kind,
+          403,
+          "Method doesn't allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.",
+        ),
+      ];
     return [
       400,
       errorBody(kind, 400, "API key not valid. Please pass a valid API key.", "INVALID_ARGUMENT", {
-        details: [{ "@type": "type.googleapis.com/google.rpc.ErrorInfo", reason: "API_KEY_INVALID", domain: "googleapis.com", metadata: { service: "generativelanguage.googleapis.com" } }],
+        details: [
+          {
+            "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+            reason: "API_KEY_INVALID",
+            domain: "googleapis.com",
+            metadata: { service: "generativelanguage.googleapis.com" },
+          },
+        ],
       }),
     ];
   }
 
   function modelsBody(): string {
-    if (kind === "openai") return JSON.stringify({ object: "list", data: models.map((id) => ({ id, object: "model", created: CREATED, owned_by: "mock" })) });
+    if (kind === "openai")
+      return JSON.stringify({ object: "list", data: models.map((id) => ({ id, object: "model", created: CREATED, owned_by: "mock" })) });
     if (kind === "anthropic")
       return JSON.stringify({
         data: models.map((id) => ({ type: "model", id, display_name: id, created_at: "2025-01-01T00:00:00Z" })),
@@ -687,7 +790,11 @@ export async function startMockUpstream(kind: MockKind, opts: MockUpstreamOption
         last_id: models[models.length - 1] ?? null,
       });
     return JSON.stringify({
-      models: models.map((id) => ({ name: `models/${id}`, displayName: id, supportedGenerationMethods: ["generateContent", "countTokens"] })),
+      models: models.map((id) => ({
+        name: `models/${id}`,
+        displayName: id,
+        supportedGenerationMethods: ["generateContent", "countTokens"],
+      })),
     });
   }
 
@@ -728,7 +835,12 @@ export async function startMockUpstream(kind: MockKind, opts: MockUpstreamOption
     requests.push(rec);
 
     // Scripted behaviours (errors, delays, drops) apply to embeddings requests as to chat ones.
-    const b: MockBehaviour = rt.kind === "chat" || rt.kind === "embeddings" ? (queue.shift() ?? behaviour) : rt.kind === "models" ? { delayMs: modelsBehaviour.delayMs } : {};
+    const b: MockBehaviour =
+      rt.kind === "chat" || rt.kind === "embeddings"
+        ? (queue.shift() ?? behaviour)
+        : rt.kind === "models"
+          ? { delayMs: modelsBehaviour.delayMs }
+          : {};
     if (b.drop) {
       done();
       req.socket.destroy();
@@ -756,7 +868,12 @@ export async function startMockUpstream(kind: MockKind, opts: MockUpstreamOption
         return send(res, b.status, errorBody(kind, b.status, b.errorMessage ?? `mock error ${b.status}`, b.errorType), headers);
       }
       if (b.okBody !== undefined) return send(res, 200, b.okBody, b.headers);
-      return send(res, 200, embeddingsBody(kind, body as Record<string, unknown>, b.model ?? rt.model ?? "mock-embedding", b.usage), b.headers);
+      return send(
+        res,
+        200,
+        embeddingsBody(kind, body as Record<string, unknown>, b.model ?? rt.model ?? "mock-embedding", b.usage),
+        b.headers,
+      );
     }
 
     const invalid = rt.responses ? validateResponsesRequest(rec.body) : validate(kind, rec, rt.stream);
@@ -793,8 +910,16 @@ export async function startMockUpstream(kind: MockKind, opts: MockUpstreamOption
     }
 
     const reqBody = body as Record<string, unknown>;
-    const toolCalls = (b.toolCalls ?? []).map((t, i) => ({ ...t, id: t.id ?? (kind === "anthropic" ? `toolu_mock${counter + 1}_${i}` : `call_mock${counter + 1}_${i}`) }));
-    const text = b.text !== undefined ? b.text : toolCalls.length ? null : `Echo: ${rt.responses ? responsesUserText(reqBody) : lastUserText(kind, reqBody)}`;
+    const toolCalls = (b.toolCalls ?? []).map((t, i) => ({
+      ...t,
+      id: t.id ?? (kind === "anthropic" ? `toolu_mock${counter + 1}_${i}` : `call_mock${counter + 1}_${i}`),
+    }));
+    const text =
+      b.text !== undefined
+        ? b.text
+        : toolCalls.length
+          ? null
+          : `Echo: ${rt.responses ? responsesUserText(reqBody) : lastUserText(kind, reqBody)}`;
     const so = reqBody.stream_options;
     const reply: Reply = {
       id: ++counter,
@@ -808,7 +933,13 @@ export async function startMockUpstream(kind: MockKind, opts: MockUpstreamOption
     };
 
     if (!rt.stream) {
-      const out = rt.responses ? responsesBody(reply, reqBody) : kind === "openai" ? openaiBody(reply) : kind === "anthropic" ? anthropicBody(reply) : geminiBody(reply);
+      const out = rt.responses
+        ? responsesBody(reply, reqBody)
+        : kind === "openai"
+          ? openaiBody(reply)
+          : kind === "anthropic"
+            ? anthropicBody(reply)
+            : geminiBody(reply);
       if (b.resetAfterBytes !== undefined) {
         const bytes = Buffer.from(JSON.stringify(out));
         res.writeHead(200, { "content-type": "application/json", "content-length": String(bytes.length), ...b.headers });
@@ -824,7 +955,13 @@ export async function startMockUpstream(kind: MockKind, opts: MockUpstreamOption
     active++;
     res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive", ...b.headers });
     res.flushHeaders();
-    const { events, end } = rt.responses ? responsesEvents(reply, reqBody) : kind === "openai" ? openaiEvents(reply) : kind === "anthropic" ? anthropicEvents(reply) : geminiEvents(reply);
+    const { events, end } = rt.responses
+      ? responsesEvents(reply, reqBody)
+      : kind === "openai"
+        ? openaiEvents(reply)
+        : kind === "anthropic"
+          ? anthropicEvents(reply)
+          : geminiEvents(reply);
     const all = events.concat(end);
     if (b.firstChunkDelayMs) await pause(b.firstChunkDelayMs, res);
     for (let i = 0; i < all.length; i++) {

@@ -26,7 +26,11 @@ export interface ServerProcess {
 }
 
 /** Starts a server and waits until /readyz answers 200 (the database is open and migrated). */
-export async function startServer(env: { DATA_DIR: string; DATABASE_URL?: string; [k: string]: string | undefined }): Promise<ServerProcess> {
+export async function startServer(env: {
+  DATA_DIR: string;
+  DATABASE_URL?: string;
+  [k: string]: string | undefined;
+}): Promise<ServerProcess> {
   const port = await freePort();
   const proc = Bun.spawn(["bun", "src/index.ts", "serve"], {
     cwd: ROOT,
@@ -130,7 +134,13 @@ export function apiClient(base: string) {
 }
 
 /** One chat completion through a server's gateway; the status and the whole body read. */
-export async function chat(base: string, key: string, model: string, stream = false, requestId?: string): Promise<{ status: number; ok: boolean; text: string }> {
+export async function chat(
+  base: string,
+  key: string,
+  model: string,
+  stream = false,
+  requestId?: string,
+): Promise<{ status: number; ok: boolean; text: string }> {
   const r = await fetch(`${base}/v1/chat/completions`, {
     method: "POST",
     headers: { authorization: `Bearer ${key}`, "content-type": "application/json", ...(requestId ? { "x-request-id": requestId } : {}) },

@@ -11,6 +11,8 @@ afterEach(async () => {
   await settle();
   const hits = takeHits();
   if (hits.length === 0) return;
-  const lines = hits.map((h) => `  ${h.secret.slice(0, 6)}… (${h.form === "whole" ? "whole key" : `as ${JSON.stringify(h.form.slice(0, 12))}…`}) in ${h.where}`);
+  const lines = hits.map(
+    (h) => `  ${h.secret.slice(0, 6)}… (${h.form === "whole" ? "whole key" : `as ${JSON.stringify(h.form.slice(0, 12))}…`}) in ${h.where}`,
+  );
   throw new Error(`secret scan: ${hits.length} leak(s) of a configured key:\n${[...new Set(lines)].join("\n")}`);
 });

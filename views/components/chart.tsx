@@ -100,7 +100,13 @@ function ChartSvg(props: BarChartProps & { variant: "wide" | "narrow"; W: number
               <title safe>{`${p.label}: ${p.display}`}</title>
             </rect>
             {/* A full-height invisible target, so small bars still show their value on hover. */}
-            <rect class="chart-hit" x={(PADL.left + i * slot).toFixed(1)} y={String(PAD.top)} width={slot.toFixed(1)} height={String(plotH)}>
+            <rect
+              class="chart-hit"
+              x={(PADL.left + i * slot).toFixed(1)}
+              y={String(PAD.top)}
+              width={slot.toFixed(1)}
+              height={String(plotH)}
+            >
               <title safe>{`${p.label}: ${p.display}`}</title>
             </rect>
             {/* Counted from the last day, so today always has its label and none collide. */}
@@ -120,11 +126,24 @@ function ChartSvg(props: BarChartProps & { variant: "wide" | "narrow"; W: number
           </g>
         );
       })}
-      <line class="chart-axis" x1={String(PADL.left)} x2={String(W - PAD.right)} y1={String(PAD.top + plotH)} y2={String(PAD.top + plotH)} />
+      <line
+        class="chart-axis"
+        x1={String(PADL.left)}
+        x2={String(W - PAD.right)}
+        y1={String(PAD.top + plotH)}
+        y2={String(PAD.top + plotH)}
+      />
       <text class="chart-label" x={String(PADL.left + plotW / 2)} y={String(H - 6)} text-anchor="middle" safe>
         {props.xLabel}
       </text>
-      <text class="chart-label" x="14" y={String(PAD.top + plotH / 2)} text-anchor="middle" transform={`rotate(-90 14 ${PAD.top + plotH / 2})`} safe>
+      <text
+        class="chart-label"
+        x="14"
+        y={String(PAD.top + plotH / 2)}
+        text-anchor="middle"
+        transform={`rotate(-90 14 ${PAD.top + plotH / 2})`}
+        safe
+      >
         {props.yLabel}
       </text>
     </svg>

@@ -19,7 +19,14 @@ export interface ConfirmProps {
  */
 export function ConfirmCard(props: ConfirmProps) {
   return (
-    <section class={props.danger === false ? "confirm" : "confirm confirm-danger"} role="alertdialog" aria-labelledby="confirm-title" aria-describedby="confirm-message" tabindex="-1" {...{ autofocus: true }}>
+    <section
+      class={props.danger === false ? "confirm" : "confirm confirm-danger"}
+      role="alertdialog"
+      aria-labelledby="confirm-title"
+      aria-describedby="confirm-message"
+      tabindex="-1"
+      {...{ autofocus: true }}
+    >
       {props.asPage ? (
         <h1 id="confirm-title" safe>
           {props.title}

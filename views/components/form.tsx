@@ -133,9 +133,7 @@ export interface Option {
   label: string;
 }
 
-export function SelectField(
-  props: FieldBase & { value?: string | null; options: Option[]; attrs?: Record<string, string> },
-) {
+export function SelectField(props: FieldBase & { value?: string | null; options: Option[]; attrs?: Record<string, string> }) {
   const id = props.id ?? `f-${props.name}`;
   const error = props.errors.fields[props.name];
   return (

@@ -57,7 +57,10 @@ export function isoOrEmpty(d: Date | string | null | undefined): string {
 export function formatCostTick(n: number): string {
   if (!Number.isFinite(n) || n === 0) return "$0";
   const digits = Math.min(10, Math.max(0, 1 - Math.floor(Math.log10(Math.abs(n)))));
-  return `$${n.toFixed(digits).replace(/(\.\d*?)0+$/, "$1").replace(/\.$/, "")}`;
+  return `$${n
+    .toFixed(digits)
+    .replace(/(\.\d*?)0+$/, "$1")
+    .replace(/\.$/, "")}`;
 }
 
 /** "07:57:03 UTC": a time today, where the date goes without saying (a cooldown's end). */

@@ -41,8 +41,10 @@ export function InvitationsPanel(props: InvitationsProps) {
       {props.created ? (
         <div class="panel-highlight" tabindex="-1" data-focus>
           <p>
-            <strong>Send this link to <span safe>{props.created.email}</span> now: it is shown only once.</strong> It works once, for that
-            address, for 7 days.
+            <strong>
+              Send this link to <span safe>{props.created.email}</span> now: it is shown only once.
+            </strong>{" "}
+            It works once, for that address, for 7 days.
           </p>
           <div class="copy-row">
             <label for="invite-link" class="visually-hidden">
@@ -96,7 +98,16 @@ export function InvitationsPanel(props: InvitationsProps) {
       <form {...postForm(base, "replace")} class="form-inline" novalidate>
         <Csrf token={props.csrf} />
         <ErrorSummary errors={props.errors} />
-        <TextField name="email" id="f-invite-email" label="Email" type="email" value={props.values.email} errors={props.errors} required maxlength={254} />
+        <TextField
+          name="email"
+          id="f-invite-email"
+          label="Email"
+          type="email"
+          value={props.values.email}
+          errors={props.errors}
+          required
+          maxlength={254}
+        />
         <SelectField
           name="role"
           label="Role"

@@ -47,9 +47,41 @@ export function LimitFields(props: { values: LimitValues; errors: FormErrors; fo
   const id = (name: string) => `${props.idPrefix ?? "f"}-${name}`;
   return (
     <div class="limit-fields">
-      <TextField id={id("rpm_limit")} name="rpm_limit" label="Requests per minute" type="number" inputmode="numeric" min={1} value={values.rpm_limit} errors={errors} hint="Empty: no limit." optional />
-      <TextField id={id("tpm_limit")} name="tpm_limit" label="Tokens per minute" type="number" inputmode="numeric" min={1} value={values.tpm_limit} errors={errors} hint="Prompt plus completion tokens. Empty: no limit." optional />
-      <TextField id={id("budget_usd")} name="budget_usd" label="Budget (US dollars)" inputmode="text" value={values.budget_usd} errors={errors} placeholder="e.g. 50" hint="Requests are refused once spend reaches it. Empty: no budget." optional />
+      <TextField
+        id={id("rpm_limit")}
+        name="rpm_limit"
+        label="Requests per minute"
+        type="number"
+        inputmode="numeric"
+        min={1}
+        value={values.rpm_limit}
+        errors={errors}
+        hint="Empty: no limit."
+        optional
+      />
+      <TextField
+        id={id("tpm_limit")}
+        name="tpm_limit"
+        label="Tokens per minute"
+        type="number"
+        inputmode="numeric"
+        min={1}
+        value={values.tpm_limit}
+        errors={errors}
+        hint="Prompt plus completion tokens. Empty: no limit."
+        optional
+      />
+      <TextField
+        id={id("budget_usd")}
+        name="budget_usd"
+        label="Budget (US dollars)"
+        inputmode="text"
+        value={values.budget_usd}
+        errors={errors}
+        placeholder="e.g. 50"
+        hint="Requests are refused once spend reaches it. Empty: no budget."
+        optional
+      />
       <SelectField
         id={id("budget_period")}
         name="budget_period"
@@ -75,7 +107,16 @@ export function LimitFields(props: { values: LimitValues; errors: FormErrors; fo
             hint="One name or pattern per line (or comma-separated); * matches anything. Empty: any model."
             optional
           />
-          <TextField id={id("tags")} name="tags" label="Tags" value={values.tags} errors={errors} placeholder="team:search, env:prod" hint="Comma-separated labels, copied onto every log row of the key." optional />
+          <TextField
+            id={id("tags")}
+            name="tags"
+            label="Tags"
+            value={values.tags}
+            errors={errors}
+            placeholder="team:search, env:prod"
+            hint="Comma-separated labels, copied onto every log row of the key."
+            optional
+          />
         </>
       ) : (
         ""
@@ -125,7 +166,13 @@ export function BudgetMeter(props: { spend: number; budget: number; period: Budg
 }
 
 /** A key's or workspace's limits in a few words; "No limits" when there are none. */
-export function LimitsSummary(props: { rpm_limit: number | null; tpm_limit: number | null; budget_usd: number | null; budget_period: BudgetPeriod | null; allowed_models?: string[] }) {
+export function LimitsSummary(props: {
+  rpm_limit: number | null;
+  tpm_limit: number | null;
+  budget_usd: number | null;
+  budget_period: BudgetPeriod | null;
+  allowed_models?: string[];
+}) {
   const parts: string[] = [];
   if (props.rpm_limit !== null) parts.push(`${formatInt(props.rpm_limit)} requests/min`);
   if (props.tpm_limit !== null) parts.push(`${formatInt(props.tpm_limit)} tokens/min`);

@@ -50,7 +50,9 @@ export function ProviderTypeFields(props: TypeFieldsProps) {
       : "Required: the server's address, usually ending in /v1."
     : "Leave empty to use the provider's standard address. Required for OpenAI-compatible servers (usually ends in /v1).";
   const basePlaceholder = type && !type.defaultBaseUrl ? `e.g. ${type.baseUrlExample}` : undefined;
-  const keyHelp = type ? type.keyHelp : "Required for hosted providers; Ollama needs none and it is optional for OpenAI-compatible servers.";
+  const keyHelp = type
+    ? type.keyHelp
+    : "Required for hosted providers; Ollama needs none and it is optional for OpenAI-compatible servers.";
   const keyHint = props.editing && props.keyHint ? `A key ending ${props.keyHint} is stored; leave empty to keep it. ${keyHelp}` : keyHelp;
   return (
     <div id={TYPE_FIELDS_ID} class="type-fields" aria-live="polite">

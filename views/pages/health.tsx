@@ -38,11 +38,7 @@ export function HealthPage(props: HealthProps) {
     <Layout ctx={ctx} title={`Provider health · ${w.name}`} section="health">
       <PageHeader
         title="Provider health"
-        subtitle={
-          report
-            ? `${formatDateTime(report.from)} to ${formatDateTime(report.to)}. ${EVERY_ATTEMPT}`
-            : EVERY_ATTEMPT
-        }
+        subtitle={report ? `${formatDateTime(report.from)} to ${formatDateTime(report.to)}. ${EVERY_ATTEMPT}` : EVERY_ATTEMPT}
       />
       <div class="range-bar">
         <nav class="presets" aria-label="Quick ranges">
@@ -65,7 +61,14 @@ export function HealthPage(props: HealthProps) {
             placeholder="2026-01-31T09:00"
             maxlength={40}
           />
-          <TextField name="to" label="To (UTC)" value={values.to || isoMinute(report?.to)} errors={errors} placeholder="2026-01-31T18:00" maxlength={40} />
+          <TextField
+            name="to"
+            label="To (UTC)"
+            value={values.to || isoMinute(report?.to)}
+            errors={errors}
+            placeholder="2026-01-31T18:00"
+            maxlength={40}
+          />
           <RangeSubmit />
         </form>
       </div>

@@ -35,7 +35,13 @@ export function KeyEditPage(props: KeyEditProps) {
         {key.budget_usd !== null && key.budget_period ? (
           <div class="field">
             <span class="label">Spent</span>
-            <BudgetMeter spend={key.spend_usd} budget={key.budget_usd} period={key.budget_period} resetsAt={key.budget_resets_at} label={`Budget spent by ${key.name}`} />
+            <BudgetMeter
+              spend={key.spend_usd}
+              budget={key.budget_usd}
+              period={key.budget_period}
+              resetsAt={key.budget_resets_at}
+              label={`Budget spent by ${key.name}`}
+            />
           </div>
         ) : (
           ""

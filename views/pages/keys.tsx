@@ -5,7 +5,15 @@ import { nav, postForm } from "../components/hx.ts";
 import { Badge, EmptyState, Notice, PageHeader, Time } from "../components/ui.tsx";
 import { ActionsCell, Cell, DataTable, Row, RowHeader } from "../components/table.tsx";
 import { Snippets } from "../components/snippets.tsx";
-import { BudgetMeter, LIMIT_FIELDS, LimitFields, LimitsSummary, TagList, type BudgetPeriod, type LimitValues } from "../components/limits.tsx";
+import {
+  BudgetMeter,
+  LIMIT_FIELDS,
+  LimitFields,
+  LimitsSummary,
+  TagList,
+  type BudgetPeriod,
+  type LimitValues,
+} from "../components/limits.tsx";
 
 interface KeyRow {
   id: string;
@@ -66,9 +74,29 @@ export function KeysPage(props: KeysProps) {
           <form {...postForm(base)} class="form-inline" novalidate>
             <Csrf token={ctx.csrf} />
             <ErrorSummary errors={errors} />
-            <TextField name="name" label="Name" value={props.values.name} errors={errors} required maxlength={100} placeholder="e.g. backend-prod" />
-            <TextField name="expires" label="Expires on (UTC)" value={props.values.expires} errors={errors} placeholder="e.g. 2027-01-31" maxlength={10} hint="YYYY-MM-DD: the key stops working at the end of that day, UTC. Leave empty for a key that never expires." optional />
-            <details class="limits-details" open={LIMIT_FIELDS.some((f) => errors.fields[f] || (f !== "budget_period" && props.values.limits?.[f]))}>
+            <TextField
+              name="name"
+              label="Name"
+              value={props.values.name}
+              errors={errors}
+              required
+              maxlength={100}
+              placeholder="e.g. backend-prod"
+            />
+            <TextField
+              name="expires"
+              label="Expires on (UTC)"
+              value={props.values.expires}
+              errors={errors}
+              placeholder="e.g. 2027-01-31"
+              maxlength={10}
+              hint="YYYY-MM-DD: the key stops working at the end of that day, UTC. Leave empty for a key that never expires."
+              optional
+            />
+            <details
+              class="limits-details"
+              open={LIMIT_FIELDS.some((f) => errors.fields[f] || (f !== "budget_period" && props.values.limits?.[f]))}
+            >
               <summary>Limits</summary>
               <fieldset>
                 <legend class="visually-hidden">Limits, budget, allowed models and tags</legend>
@@ -90,77 +118,110 @@ export function KeysPage(props: KeysProps) {
           </p>
         </EmptyState>
       ) : (
-        <DataTable label="API keys" columns={["Name", "Key", "Created · last used", "Limits", "Budget", "Status"]} actions class="table-keys">
-              {keys.map((k) => {
-                const url = `${base}/${encodeURIComponent(k.id)}`;
-                return (
-                  <Row class={k.status === "active" ? "" : "row-muted"}>
-                    <RowHeader label="Name">
-                      <span class="strong" safe>
-                        {k.name}
-                      </span>
-                      <TagList tags={k.tags} />
-                    </RowHeader>
-                    <Cell label="Key">
-                      <code class="mono" safe>{`${k.prefix}…`}</code>
-                    </Cell>
-                    <Cell label="Created · last used">
-                      <Time value={k.created_at} />
-                      {k.created_by ? (
-                        <span class="sub" safe>
-                          {`by ${k.created_by.email}`}
-                        </span>
-                      ) : (
-                        ""
-                      )}
-                      <span class="sub">{k.last_used_at ? <>last used <Time value={k.last_used_at} /></> : "never used"}</span>
-                    </Cell>
-                    <Cell label="Limits">
-                      <LimitsSummary {...k} budget_usd={null} />
-                    </Cell>
-                    <Cell label="Budget">
-                      {k.budget_usd !== null && k.budget_period ? (
-                        <BudgetMeter spend={k.spend_usd} budget={k.budget_usd} period={k.budget_period} resetsAt={k.budget_resets_at} label={`Budget spent by ${k.name}`} />
-                      ) : (
-                        <span class="muted">No budget</span>
-                      )}
-                    </Cell>
-                    <Cell label="Status">
-                      <Badge tone={STATUS_TONE[k.status]} label={k.status} />
-                      {k.expires_at && k.status === "active" ? (
-                        <span class="sub">
-                          expires <Time value={k.expires_at} />
-                        </span>
-                      ) : (
-                        ""
-                      )}
-                    </Cell>
-                    <ActionsCell>
-                      {manage ? (
-                        <a class="btn btn-small btn-secondary" {...nav(`${url}/edit`)} aria-label={`Edit ${k.name}`}>
-                          Edit
-                        </a>
-                      ) : (
-                        ""
-                      )}
-                      {manage && k.status === "active" ? (
-                        <a class="btn btn-small btn-secondary" href={`${url}/revoke`} hx-get={`${url}/revoke`} hx-target="#dialog-slot" hx-swap="innerHTML show:top" aria-label={`Revoke ${k.name}`}>
-                          Revoke
-                        </a>
-                      ) : (
-                        ""
-                      )}
-                      {manage ? (
-                        <a class="btn btn-small btn-danger-outline" href={`${url}/delete`} hx-get={`${url}/delete`} hx-target="#dialog-slot" hx-swap="innerHTML show:top" aria-label={`Delete ${k.name}`}>
-                          Delete
-                        </a>
-                      ) : (
-                        ""
-                      )}
-                    </ActionsCell>
-                  </Row>
-                );
-              })}
+        <DataTable
+          label="API keys"
+          columns={["Name", "Key", "Created · last used", "Limits", "Budget", "Status"]}
+          actions
+          class="table-keys"
+        >
+          {keys.map((k) => {
+            const url = `${base}/${encodeURIComponent(k.id)}`;
+            return (
+              <Row class={k.status === "active" ? "" : "row-muted"}>
+                <RowHeader label="Name">
+                  <span class="strong" safe>
+                    {k.name}
+                  </span>
+                  <TagList tags={k.tags} />
+                </RowHeader>
+                <Cell label="Key">
+                  <code class="mono" safe>{`${k.prefix}…`}</code>
+                </Cell>
+                <Cell label="Created · last used">
+                  <Time value={k.created_at} />
+                  {k.created_by ? (
+                    <span class="sub" safe>
+                      {`by ${k.created_by.email}`}
+                    </span>
+                  ) : (
+                    ""
+                  )}
+                  <span class="sub">
+                    {k.last_used_at ? (
+                      <>
+                        last used <Time value={k.last_used_at} />
+                      </>
+                    ) : (
+                      "never used"
+                    )}
+                  </span>
+                </Cell>
+                <Cell label="Limits">
+                  <LimitsSummary {...k} budget_usd={null} />
+                </Cell>
+                <Cell label="Budget">
+                  {k.budget_usd !== null && k.budget_period ? (
+                    <BudgetMeter
+                      spend={k.spend_usd}
+                      budget={k.budget_usd}
+                      period={k.budget_period}
+                      resetsAt={k.budget_resets_at}
+                      label={`Budget spent by ${k.name}`}
+                    />
+                  ) : (
+                    <span class="muted">No budget</span>
+                  )}
+                </Cell>
+                <Cell label="Status">
+                  <Badge tone={STATUS_TONE[k.status]} label={k.status} />
+                  {k.expires_at && k.status === "active" ? (
+                    <span class="sub">
+                      expires <Time value={k.expires_at} />
+                    </span>
+                  ) : (
+                    ""
+                  )}
+                </Cell>
+                <ActionsCell>
+                  {manage ? (
+                    <a class="btn btn-small btn-secondary" {...nav(`${url}/edit`)} aria-label={`Edit ${k.name}`}>
+                      Edit
+                    </a>
+                  ) : (
+                    ""
+                  )}
+                  {manage && k.status === "active" ? (
+                    <a
+                      class="btn btn-small btn-secondary"
+                      href={`${url}/revoke`}
+                      hx-get={`${url}/revoke`}
+                      hx-target="#dialog-slot"
+                      hx-swap="innerHTML show:top"
+                      aria-label={`Revoke ${k.name}`}
+                    >
+                      Revoke
+                    </a>
+                  ) : (
+                    ""
+                  )}
+                  {manage ? (
+                    <a
+                      class="btn btn-small btn-danger-outline"
+                      href={`${url}/delete`}
+                      hx-get={`${url}/delete`}
+                      hx-target="#dialog-slot"
+                      hx-swap="innerHTML show:top"
+                      aria-label={`Delete ${k.name}`}
+                    >
+                      Delete
+                    </a>
+                  ) : (
+                    ""
+                  )}
+                </ActionsCell>
+              </Row>
+            );
+          })}
         </DataTable>
       )}
     </Layout>

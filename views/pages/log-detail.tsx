@@ -53,7 +53,9 @@ interface LogDetailData {
 export function LogDetailPage(props: { ctx: ViewContext; log: LogDetailData; back: string }) {
   const { ctx, log } = props;
   const w = ctx.workspace!;
-  const answeredBy: string = log.provider_name ? `${log.provider_name}${log.provider_type ? ` (${providerTypeLabel(log.provider_type)})` : ""}` : "no provider";
+  const answeredBy: string = log.provider_name
+    ? `${log.provider_name}${log.provider_type ? ` (${providerTypeLabel(log.provider_type)})` : ""}`
+    : "no provider";
   const costText: string = log.cost_usd === null ? "unknown price" : formatCost(log.cost_usd);
   return (
     <Layout ctx={ctx} title={`Request ${log.request_id} · ${w.name}`} section="logs">
@@ -82,7 +84,9 @@ export function LogDetailPage(props: { ctx: ViewContext; log: LogDetailData; bac
           <dt>Tags</dt>
           <dd>{log.tags.length ? <TagList tags={log.tags} /> : <span class="muted">—</span>}</dd>
           <dt>Endpoint</dt>
-          <dd class="mono" safe>{endpointPath(log.endpoint)}</dd>
+          <dd class="mono" safe>
+            {endpointPath(log.endpoint)}
+          </dd>
           <dt>Model</dt>
           <dd class="mono" safe>
             {log.model_used && log.model_used !== log.model_requested ? `${log.model_requested} → ${log.model_used}` : log.model_requested}
@@ -207,7 +211,9 @@ function Body(props: {
 function latencyText(log: Pick<LogDetailData, "latency_ms" | "ttft_ms" | "stream">): string {
   const total = formatMs(log.latency_ms);
   if (!log.stream) return `${total} · not streamed`;
-  return log.ttft_ms !== null && log.ttft_ms <= log.latency_ms ? `${total} · streamed, first token after ${formatMs(log.ttft_ms)}` : `${total} · streamed`;
+  return log.ttft_ms !== null && log.ttft_ms <= log.latency_ms
+    ? `${total} · streamed, first token after ${formatMs(log.ttft_ms)}`
+    : `${total} · streamed`;
 }
 
 /** The gateway path a log row's endpoint stands for (the name itself when it is not a known one). */

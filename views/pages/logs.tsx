@@ -160,9 +160,21 @@ export function LogsPage(props: LogsProps) {
           ]}
           errors={errors}
         />
-        <SelectField name="provider" label="Provider" value={filters.provider} options={[{ value: "", label: "Any" }, ...props.providers]} errors={errors} />
+        <SelectField
+          name="provider"
+          label="Provider"
+          value={filters.provider}
+          options={[{ value: "", label: "Any" }, ...props.providers]}
+          errors={errors}
+        />
         <TextField name="model" label="Model" value={filters.model} errors={errors} placeholder="exact name" />
-        <SelectField name="key" label="API key" value={filters.key} options={[{ value: "", label: "Any" }, ...props.keys]} errors={errors} />
+        <SelectField
+          name="key"
+          label="API key"
+          value={filters.key}
+          options={[{ value: "", label: "Any" }, ...props.keys]}
+          errors={errors}
+        />
         <TextField name="tag" label="Tag" value={filters.tag} errors={errors} placeholder="e.g. team:search" />
         <TextField name="from" label="From (UTC)" value={filters.from} errors={errors} placeholder="2026-01-31T09:00" maxlength={40} />
         <TextField name="to" label="To (UTC)" value={filters.to} errors={errors} placeholder="2026-01-31T18:00" maxlength={40} />
@@ -211,7 +223,19 @@ export function LogsPage(props: LogsProps) {
           <DataTable
             label="Request logs"
             class="table-logs"
-            columns={["Time", "Model", "Provider", "Key", "Status", "Stream", { label: "TTFT", num: true }, { label: "Latency", num: true }, { label: "Tokens in → out", num: true }, { label: "Cost", num: true }, "Request ID"]}
+            columns={[
+              "Time",
+              "Model",
+              "Provider",
+              "Key",
+              "Status",
+              "Stream",
+              { label: "TTFT", num: true },
+              { label: "Latency", num: true },
+              { label: "Tokens in → out", num: true },
+              { label: "Cost", num: true },
+              "Request ID",
+            ]}
           >
             {live && props.liveMark ? <LivePoller url={`${base}/live${query(filters, 1, { mark: props.liveMark })}`} /> : ""}
             {props.rows.map((r) => (
@@ -307,7 +331,13 @@ function LogTableRow(props: { row: LogRow; base: string }) {
       </Cell>
       <Cell label="Stream">{r.stream ? "Yes" : <span class="muted">No</span>}</Cell>
       <Cell label="TTFT" class="num">
-        {r.stream && r.ttft_ms !== null ? <span safe>{formatMs(r.ttft_ms)}</span> : <span class="muted" aria-label="not streamed">—</span>}
+        {r.stream && r.ttft_ms !== null ? (
+          <span safe>{formatMs(r.ttft_ms)}</span>
+        ) : (
+          <span class="muted" aria-label="not streamed">
+            —
+          </span>
+        )}
       </Cell>
       <Cell label="Latency" class="num">
         <span safe>{formatMs(r.latency_ms)}</span>

@@ -54,7 +54,10 @@ export function MembersPage(props: MembersProps) {
   const rowError = (uid: string) => (props.error?.user_id === uid ? props.error.message : null);
   return (
     <Layout ctx={ctx} title={`Members · ${w.name}`} section="members">
-      <PageHeader title="Members" subtitle="Who can use this workspace, and what they may change. Owners and admins invite, change roles and remove." />
+      <PageHeader
+        title="Members"
+        subtitle="Who can use this workspace, and what they may change. Owners and admins invite, change roles and remove."
+      />
       {props.notice ? (
         <Notice tone="success">
           <span safe>{props.notice}</span>
@@ -90,7 +93,12 @@ export function MembersPage(props: MembersProps) {
                       <label for={selectId} class="visually-hidden" safe>
                         {`Role of ${m.email}`}
                       </label>
-                      <select id={selectId} name="role" aria-invalid={error ? "true" : undefined} aria-describedby={error ? `${selectId}-error` : undefined}>
+                      <select
+                        id={selectId}
+                        name="role"
+                        aria-invalid={error ? "true" : undefined}
+                        aria-describedby={error ? `${selectId}-error` : undefined}
+                      >
                         {m.actions.roles.map((r) => (
                           <option value={r} selected={r === m.role} safe>
                             {r}
@@ -117,7 +125,11 @@ export function MembersPage(props: MembersProps) {
                 <Time value={m.joined_at} />
               </Cell>
               <ActionsCell>
-                {m.actions.transfer ? <ConfirmLink href={`${url}/transfer`} label="Make owner" aria={`Transfer ownership to ${m.email}`} /> : ""}
+                {m.actions.transfer ? (
+                  <ConfirmLink href={`${url}/transfer`} label="Make owner" aria={`Transfer ownership to ${m.email}`} />
+                ) : (
+                  ""
+                )}
                 {m.actions.remove ? <ConfirmLink href={`${url}/remove`} label="Remove" aria={`Remove ${m.email}`} danger /> : ""}
                 {m.actions.leave ? <ConfirmLink href={`${base}/leave`} label="Leave" aria="Leave this workspace" danger /> : ""}
               </ActionsCell>

@@ -40,7 +40,12 @@ export function OverviewPage(props: OverviewProps) {
       </PageHeader>
       {fresh ? <GetStarted base={base} setup={props.setup} sent={month.requests > 0} manage={canManage(w)} /> : ""}
       <dl class="stats stats-3">
-        <Stat label="Requests today" value={formatInt(today.requests)} sub={`${formatInt(today.errors)} failed`} tone={(errorRate(today) ?? 0) >= 0.05 ? "error" : undefined} />
+        <Stat
+          label="Requests today"
+          value={formatInt(today.requests)}
+          sub={`${formatInt(today.errors)} failed`}
+          tone={(errorRate(today) ?? 0) >= 0.05 ? "error" : undefined}
+        />
         <Stat label="Requests · 30 days" value={formatInt(month.requests)} sub={`${formatInt(month.errors)} failed`} />
         <Stat
           label="Error rate · 30 days"
@@ -118,7 +123,12 @@ export function OverviewPage(props: OverviewProps) {
 
 function GetStarted(props: { base: string; setup: { providers: number; keys: number }; sent: boolean; manage: boolean }) {
   const steps = [
-    { done: props.setup.providers > 0, label: "Add a provider", text: "Store an upstream key (OpenAI, Anthropic, Gemini, …).", href: `${props.base}/providers/new` },
+    {
+      done: props.setup.providers > 0,
+      label: "Add a provider",
+      text: "Store an upstream key (OpenAI, Anthropic, Gemini, …).",
+      href: `${props.base}/providers/new`,
+    },
     { done: props.setup.keys > 0, label: "Create an API key", text: "Your applications authenticate with it.", href: `${props.base}/keys` },
     { done: props.sent, label: "Send your first request", text: "Point any OpenAI SDK at this gateway.", href: `${props.base}/keys` },
   ];

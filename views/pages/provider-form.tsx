@@ -130,7 +130,13 @@ export function ProviderFormPage(props: ProviderFormProps) {
             optional
           />
         </div>
-        <Checkbox name="enabled" label="Enabled" checked={values.enabled} hint="Disabled providers are skipped by the gateway." errors={errors} />
+        <Checkbox
+          name="enabled"
+          label="Enabled"
+          checked={values.enabled}
+          hint="Disabled providers are skipped by the gateway."
+          errors={errors}
+        />
         <FormActions cancel={base}>
           <Submit label={editing ? "Save changes" : "Add provider"} />
         </FormActions>

@@ -48,7 +48,10 @@ export function ProvidersPage(props: ProvidersProps) {
   const manage = canManage(w);
   return (
     <Layout ctx={ctx} title={`Providers · ${w.name}`} section="providers">
-      <PageHeader title="Providers" subtitle="Your upstream accounts. The gateway tries enabled providers in priority order and falls back to the next on failure.">
+      <PageHeader
+        title="Providers"
+        subtitle="Your upstream accounts. The gateway tries enabled providers in priority order and falls back to the next on failure."
+      >
         {manage ? (
           <a class="btn btn-primary" {...nav(`${base}/new`)}>
             Add provider
@@ -67,7 +70,10 @@ export function ProvidersPage(props: ProvidersProps) {
       <div id="dialog-slot"></div>
       {providers.length === 0 ? (
         <EmptyState title="No providers yet">
-          <p>Add an OpenAI, Anthropic or Gemini key — or any OpenAI-compatible server such as Ollama or vLLM — and the gateway can start routing requests.</p>
+          <p>
+            Add an OpenAI, Anthropic or Gemini key — or any OpenAI-compatible server such as Ollama or vLLM — and the gateway can start
+            routing requests.
+          </p>
           {manage ? (
             <p>
               <a class="btn btn-primary" {...nav(`${base}/new`)}>
@@ -79,7 +85,12 @@ export function ProvidersPage(props: ProvidersProps) {
           )}
         </EmptyState>
       ) : (
-        <DataTable label="Providers" columns={["Name", "Type", "Models", { label: "Priority", num: true }, "Status", "Key"]} actions class="table-providers">
+        <DataTable
+          label="Providers"
+          columns={["Name", "Type", "Models", { label: "Priority", num: true }, "Status", "Key"]}
+          actions
+          class="table-providers"
+        >
           {providers.map((p, i) => (
             <ProviderTableRow
               p={p}
@@ -97,7 +108,15 @@ export function ProvidersPage(props: ProvidersProps) {
   );
 }
 
-function ProviderTableRow(props: { p: ProviderRow; base: string; csrf: string; manage: boolean; first: boolean; last: boolean; test?: TestResult }) {
+function ProviderTableRow(props: {
+  p: ProviderRow;
+  base: string;
+  csrf: string;
+  manage: boolean;
+  first: boolean;
+  last: boolean;
+  test?: TestResult;
+}) {
   const { p, base } = props;
   const url = `${base}/${encodeURIComponent(p.id)}`;
   const shown = p.models.slice(0, 3);
@@ -134,10 +153,26 @@ function ProviderTableRow(props: { p: ProviderRow; base: string; csrf: string; m
           {props.manage ? (
             <form {...postForm(`${url}/move`, "replace")} class="inline-form">
               <Csrf token={props.csrf} />
-              <button type="submit" name="direction" value="up" class="btn btn-icon" disabled={props.first} aria-label={`Move ${p.name} up`} title="Move up">
+              <button
+                type="submit"
+                name="direction"
+                value="up"
+                class="btn btn-icon"
+                disabled={props.first}
+                aria-label={`Move ${p.name} up`}
+                title="Move up"
+              >
                 ↑
               </button>
-              <button type="submit" name="direction" value="down" class="btn btn-icon" disabled={props.last} aria-label={`Move ${p.name} down`} title="Move down">
+              <button
+                type="submit"
+                name="direction"
+                value="down"
+                class="btn btn-icon"
+                disabled={props.last}
+                aria-label={`Move ${p.name} down`}
+                title="Move down"
+              >
                 ↓
               </button>
             </form>
@@ -172,7 +207,15 @@ function ProviderTableRow(props: { p: ProviderRow; base: string; csrf: string; m
         )}
       </Cell>
       <ActionsCell>
-        <form method="post" action={`${url}/test`} hx-post={`${url}/test`} hx-target={`#test-${p.id}`} hx-swap="innerHTML" hx-disable="find button" class="inline-form">
+        <form
+          method="post"
+          action={`${url}/test`}
+          hx-post={`${url}/test`}
+          hx-target={`#test-${p.id}`}
+          hx-swap="innerHTML"
+          hx-disable="find button"
+          class="inline-form"
+        >
           <Csrf token={props.csrf} />
           <button type="submit" class="btn btn-small btn-secondary" aria-label={`Test ${p.name}`}>
             Test<span class="spinner htmx-indicator" aria-hidden="true"></span>
@@ -211,7 +254,11 @@ export function TestResultView(props: { result: TestResult }) {
   if (r.ok) {
     return (
       <span class="test-ok">
-        ✓ Connected: <code class="mono" safe>{r.model}</code> answered in {formatMs(r.latency_ms) as "safe"}
+        ✓ Connected:{" "}
+        <code class="mono" safe>
+          {r.model}
+        </code>{" "}
+        answered in {formatMs(r.latency_ms) as "safe"}
       </span>
     );
   }
@@ -221,7 +268,11 @@ export function TestResultView(props: { result: TestResult }) {
       {r.model ? (
         <>
           {" "}
-          (<code class="mono" safe>{r.model}</code>)
+          (
+          <code class="mono" safe>
+            {r.model}
+          </code>
+          )
         </>
       ) : (
         ""

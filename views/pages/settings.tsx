@@ -96,7 +96,13 @@ function LimitsPanel(props: LimitsPanelProps & { ctx: ViewContext; editable: boo
       <p class="muted">Apply to all of the workspace's keys together, on top of each key's own limits.</p>
       {props.saved ? <Notice tone="success">Limits saved.</Notice> : ""}
       {stored.budget_usd !== null && stored.budget_period ? (
-        <BudgetMeter spend={stored.spend_usd} budget={stored.budget_usd} period={stored.budget_period} resetsAt={stored.budget_resets_at} label="Workspace budget spent" />
+        <BudgetMeter
+          spend={stored.spend_usd}
+          budget={stored.budget_usd}
+          period={stored.budget_period}
+          resetsAt={stored.budget_resets_at}
+          label="Workspace budget spent"
+        />
       ) : (
         <p safe>{`Spent ${SPEND_WORDS[stored.spend_period]}: ${formatCost(stored.spend_usd)} (no budget).`}</p>
       )}

@@ -48,10 +48,12 @@ export function SignupPage(props: SignupProps) {
     <AuthLayout ctx={ctx} title={invitation ? "Join a workspace" : "Create an account"}>
       {invitation ? (
         <>
-          <h1>Join <span safe>{invitation.workspace}</span></h1>
+          <h1>
+            Join <span safe>{invitation.workspace}</span>
+          </h1>
           <p class="subtitle">
-            You are invited as <strong safe>{invitation.role}</strong>. Create your account for{" "}
-            <strong safe>{invitation.email}</strong> to join.
+            You are invited as <strong safe>{invitation.role}</strong>. Create your account for <strong safe>{invitation.email}</strong> to
+            join.
           </p>
         </>
       ) : (

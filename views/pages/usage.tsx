@@ -48,13 +48,25 @@ export function UsagePage(props: UsageProps) {
       <div class="range-bar">
         <nav class="presets" aria-label="Quick ranges">
           {props.presets.map((p) => (
-            <a class={p.current ? "chip-link active" : "chip-link"} aria-current={p.current ? "true" : undefined} {...nav(`${base}?from=${p.from}&to=${p.to}`)} safe>
+            <a
+              class={p.current ? "chip-link active" : "chip-link"}
+              aria-current={p.current ? "true" : undefined}
+              {...nav(`${base}?from=${p.from}&to=${p.to}`)}
+              safe
+            >
               {p.label}
             </a>
           ))}
         </nav>
         <form {...getForm(base)} class="filters filters-compact" aria-label="Date range">
-          <TextField name="from" label="From (UTC)" value={props.values.from} errors={props.errors} placeholder="2026-01-01" maxlength={40} />
+          <TextField
+            name="from"
+            label="From (UTC)"
+            value={props.values.from}
+            errors={props.errors}
+            placeholder="2026-01-01"
+            maxlength={40}
+          />
           <TextField name="to" label="To (UTC)" value={props.values.to} errors={props.errors} placeholder="2026-01-31" maxlength={40} />
           <RangeSubmit />
         </form>
@@ -81,7 +93,11 @@ export function UsagePage(props: UsageProps) {
             id="usage-requests"
             title="Requests per day"
             summary={`${formatInt(totals.requests)} requests from ${props.range.from} to ${props.range.to}; most on ${busiest.day || "no day"} (${formatInt(busiest.requests)}).`}
-            points={days.map((d) => ({ label: d.day, value: d.requests, display: `${formatInt(d.requests)} requests, ${formatInt(d.errors)} failed` }))}
+            points={days.map((d) => ({
+              label: d.day,
+              value: d.requests,
+              display: `${formatInt(d.requests)} requests, ${formatInt(d.errors)} failed`,
+            }))}
             xLabel="Day (UTC)"
             yLabel="Requests"
             format={formatCompact}
@@ -182,7 +198,9 @@ function ByKeyTable(props: { rows: KeyUsageRow[] }) {
                 {r.state !== "active" ? <span class="sub">{r.state}</span> : ""}
               </RowHeader>
               <FigureCells r={r} />
-              <Cell label="Budget (current period)">{r.budget ? <BudgetMeter {...r.budget} label={`Budget spent by ${r.label}`} /> : <span class="muted">—</span>}</Cell>
+              <Cell label="Budget (current period)">
+                {r.budget ? <BudgetMeter {...r.budget} label={`Budget spent by ${r.label}`} /> : <span class="muted">—</span>}
+              </Cell>
             </Row>
           ))}
         </DataTable>

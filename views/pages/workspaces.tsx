@@ -22,10 +22,7 @@ export function WorkspacesPage(props: WorkspacesProps) {
   const { ctx, errors } = props;
   return (
     <Layout ctx={ctx} title="Workspaces" section="workspaces">
-      <PageHeader
-        title="Workspaces"
-        subtitle="A workspace holds provider keys, gateway API keys, request logs and usage."
-      />
+      <PageHeader title="Workspaces" subtitle="A workspace holds provider keys, gateway API keys, request logs and usage." />
       {props.workspaces.length === 0 ? (
         <EmptyState title="You have no workspaces yet">
           <p>Create your first workspace below, then add a provider and mint an API key to start sending requests.</p>
@@ -54,7 +51,15 @@ export function WorkspacesPage(props: WorkspacesProps) {
         <form {...postForm("/app/workspaces")} class="form-inline" novalidate>
           <Csrf token={ctx.csrf} />
           <ErrorSummary errors={errors} />
-          <TextField name="name" label="Name" value={props.values.name} errors={errors} maxlength={100} required placeholder="e.g. Acme production" />
+          <TextField
+            name="name"
+            label="Name"
+            value={props.values.name}
+            errors={errors}
+            maxlength={100}
+            required
+            placeholder="e.g. Acme production"
+          />
           <Submit label="Create workspace" />
         </form>
       </section>

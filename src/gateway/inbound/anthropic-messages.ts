@@ -37,7 +37,15 @@ import {
   type ToolChoice,
 } from "../../adapters/types.ts";
 import type { Candidate } from "../router.ts";
-import { ANTHROPIC_ONLY_FIELDS, SERVER_TOOL_TYPE, type AssistantContentBlock, type ImageContentBlock, type MessagesRequest, type TextContentBlock, type UserContentBlock } from "./anthropic-schema.ts";
+import {
+  ANTHROPIC_ONLY_FIELDS,
+  SERVER_TOOL_TYPE,
+  type AssistantContentBlock,
+  type ImageContentBlock,
+  type MessagesRequest,
+  type TextContentBlock,
+  type UserContentBlock,
+} from "./anthropic-schema.ts";
 
 type StopReason = "end_turn" | "max_tokens" | "stop_sequence" | "tool_use" | "refusal";
 
@@ -96,7 +104,12 @@ function documentParts(b: Extract<UserContentBlock, { type: "document" }>): Cont
     }
     case "base64":
       // OpenAI's file part; cast because the shared ContentPart type lists only text and images.
-      return [{ type: "file", file: { filename: b.title || "document.pdf", file_data: `data:application/pdf;base64,${s.data}` } } as unknown as ContentPart];
+      return [
+        {
+          type: "file",
+          file: { filename: b.title || "document.pdf", file_data: `data:application/pdf;base64,${s.data}` },
+        } as unknown as ContentPart,
+      ];
     case "url":
       return []; // Anthropic entries only (see anthropicOnly): no other entry gets this request
   }
@@ -123,7 +136,11 @@ function userMessages(content: string | UserContentBlock[]): ChatMessage[] {
     else if (b.type === "document") parts.push(...documentParts(b));
     else {
       const { text, images } = toolResultText(b);
-      tools.push({ role: "tool", tool_call_id: b.tool_use_id, content: images.length ? `${text}\n(${images.length} image(s) follow)` : text });
+      tools.push({
+        role: "tool",
+        tool_call_id: b.tool_use_id,
+        content: images.length ? `${text}\n(${images.length} image(s) follow)` : text,
+      });
       if (images.length) toolImages.push({ type: "text", text: `Images returned by tool call ${b.tool_use_id}:` }, ...images);
     }
   }
@@ -139,7 +156,8 @@ function assistantMessage(content: string | AssistantContentBlock[]): ChatMessag
   const calls: ToolCall[] = [];
   for (const b of content) {
     if (b.type === "text") texts.push({ type: "text", text: b.text });
-    else if (b.type === "tool_use") calls.push({ id: b.id, type: "function", function: { name: b.name, arguments: JSON.stringify(b.input) } });
+    else if (b.type === "tool_use")
+      calls.push({ id: b.id, type: "function", function: { name: b.name, arguments: JSON.stringify(b.input) } });
     // thinking and redacted_thinking: signed by Anthropic for Anthropic; no other model can use them.
   }
   if (!texts.length && !calls.length) return null;
@@ -229,11 +247,19 @@ export function anthropicOnly(req: MessagesRequest): AnthropicOnly | null {
   }
   if (req.inference_geo) return { param: "inference_geo", message: "inference_geo is only honoured by Anthropic entries" };
   const server = (req.tools ?? []).findIndex(isServerTool);
-  if (server >= 0) return { param: `tools[${server}]`, message: `tools[${server}] is a server tool (${String(req.tools![server].type)}) that only Anthropic entries run` };
+  if (server >= 0)
+    return {
+      param: `tools[${server}]`,
+      message: `tools[${server}] is a server tool (${String(req.tools![server].type)}) that only Anthropic entries run`,
+    };
   for (const [i, m] of req.messages.entries()) {
     if (m.role !== "user" || typeof m.content === "string") continue;
     const j = m.content.findIndex((b) => b.type === "document" && b.source.type === "url");
-    if (j >= 0) return { param: `messages[${i}].content[${j}].source`, message: "documents by URL are only read by Anthropic entries; send the PDF as base64 or the text as a text source" };
+    if (j >= 0)
+      return {
+        param: `messages[${i}].content[${j}].source`,
+        message: "documents by URL are only read by Anthropic entries; send the PDF as base64 or the text as a text source",
+      };
   }
   return null;
 }
@@ -248,7 +274,10 @@ export function forCandidate(chat: ChatRequest, cand: Candidate, only: Anthropic
   if (only && format !== "anthropic") throw new UnsupportedFeatureError(only.param, only.message);
   const last = chat.messages[chat.messages.length - 1];
   if (last?.role === "assistant" && format !== "anthropic")
-    throw new UnsupportedFeatureError("messages", "a final assistant message (a prefill to continue) is only honoured by Anthropic entries");
+    throw new UnsupportedFeatureError(
+      "messages",
+      "a final assistant message (a prefill to continue) is only honoured by Anthropic entries",
+    );
   if (format !== "openai") return chat;
   const { top_k: _, ...rest } = chat;
   const out: ChatRequest = { ...rest, messages: withoutCacheControl(chat.messages) };
@@ -303,7 +332,8 @@ export function fromChatResponse(c: ChatCompletion, id: string = newMessageId())
   const msg = choice?.message;
   const text = (typeof msg?.content === "string" ? msg.content : "") + (typeof msg?.refusal === "string" ? msg.refusal : "");
   if (text) content.push({ type: "text", text });
-  for (const t of msg?.tool_calls ?? []) content.push({ type: "tool_use", id: t.id, name: t.function.name, input: toolInput(t.function.arguments) });
+  for (const t of msg?.tool_calls ?? [])
+    content.push({ type: "tool_use", id: t.id, name: t.function.name, input: toolInput(t.function.arguments) });
   return {
     id,
     type: "message",
@@ -343,7 +373,13 @@ export function anthropicErrorType(status: number, openaiType?: string | null, c
 export function toAnthropicError(status: number, body: unknown, requestId?: string | null): AnthropicErrorBody {
   const e = isRecord(body) && isRecord(body.error) ? body.error : {};
   const message = typeof e.message === "string" && e.message ? e.message : `request failed with HTTP ${status}`;
-  const out: AnthropicErrorBody = { type: "error", error: { type: anthropicErrorType(status, typeof e.type === "string" ? e.type : null, typeof e.code === "string" ? e.code : null), message } };
+  const out: AnthropicErrorBody = {
+    type: "error",
+    error: {
+      type: anthropicErrorType(status, typeof e.type === "string" ? e.type : null, typeof e.code === "string" ? e.code : null),
+      message,
+    },
+  };
   if (requestId) out.request_id = requestId;
   return out;
 }

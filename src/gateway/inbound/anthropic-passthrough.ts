@@ -11,7 +11,15 @@
  * for every candidate's adapter, which also forgets what an earlier, failed attempt left.
  */
 import { ANTHROPIC_VERSION, anthropicAdapter } from "../../adapters/anthropic.ts";
-import { isRecord, joinUrl, toCompletionUsage, tryParseJson, type Adapter, type SSEEvent, type StreamTransformer } from "../../adapters/types.ts";
+import {
+  isRecord,
+  joinUrl,
+  toCompletionUsage,
+  tryParseJson,
+  type Adapter,
+  type SSEEvent,
+  type StreamTransformer,
+} from "../../adapters/types.ts";
 import type { Candidate } from "../router.ts";
 import type { MessagesRequest } from "./anthropic-schema.ts";
 import { CUT_STREAM_MESSAGE, errorEvent, gatewayErrorEvent, type MessagesStream } from "./anthropic-stream.ts";
@@ -48,7 +56,12 @@ export function createPassthrough(body: MessagesRequest, clientHeaders: Headers)
       const headers: Record<string, string> = { "content-type": "application/json", "anthropic-version": ANTHROPIC_VERSION };
       if (target.apiKey !== null) headers["x-api-key"] = target.apiKey;
       if (beta && BETA.test(beta)) headers["anthropic-beta"] = beta;
-      return { url: joinUrl(target.baseUrl, "/v1/messages"), method: "POST", headers, body: JSON.stringify({ ...body, model: target.model }) };
+      return {
+        url: joinUrl(target.baseUrl, "/v1/messages"),
+        method: "POST",
+        headers,
+        body: JSON.stringify({ ...body, model: target.model }),
+      };
     },
     parseChatResponse(json, ctx) {
       const completion = anthropicAdapter.parseChatResponse(json, ctx);
@@ -70,7 +83,14 @@ export function createPassthrough(body: MessagesRequest, clientHeaders: Headers)
             // gateway), or a long think would count against the wait for the first token.
             started = true;
             const usage = toCompletionUsage(inner.usage() ?? { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 });
-            r.chunks.push({ id: ctx.id, object: "chat.completion.chunk", created: ctx.created, model: ctx.targetModel ?? ctx.requestedModel, choices: [], usage });
+            r.chunks.push({
+              id: ctx.id,
+              object: "chat.completion.chunk",
+              created: ctx.created,
+              model: ctx.targetModel ?? ctx.requestedModel,
+              choices: [],
+              usage,
+            });
           }
           // An error event is the gateway's to render (redacted, classified), not to relay.
           if (!r.error) buffer += `event: ${ev.event ?? eventType(ev.data)}\ndata: ${ev.data.replaceAll("\n", "\ndata: ")}\n\n`;

@@ -40,10 +40,16 @@ const ImageBlock = v.looseObject({
     [
       v.looseObject({
         type: v.literal("base64"),
-        media_type: v.picklist(["image/jpeg", "image/png", "image/gif", "image/webp"], "media_type must be image/jpeg, image/png, image/gif or image/webp"),
+        media_type: v.picklist(
+          ["image/jpeg", "image/png", "image/gif", "image/webp"],
+          "media_type must be image/jpeg, image/png, image/gif or image/webp",
+        ),
         data: v.pipe(v.string("data must be a base64 string"), v.nonEmpty("data must not be empty")),
       }),
-      v.looseObject({ type: v.literal("url"), url: v.pipe(v.string("url must be a string"), v.regex(/^https?:\/\//i, "url must be an http(s) URL")) }),
+      v.looseObject({
+        type: v.literal("url"),
+        url: v.pipe(v.string("url must be a string"), v.regex(/^https?:\/\//i, "url must be an http(s) URL")),
+      }),
     ],
     "source.type must be base64 or url",
   ),
@@ -55,8 +61,16 @@ const DocumentBlock = v.looseObject({
   source: v.variant(
     "type",
     [
-      v.looseObject({ type: v.literal("base64"), media_type: v.literal("application/pdf", "media_type must be application/pdf"), data: v.pipe(v.string(), v.nonEmpty("data must not be empty")) }),
-      v.looseObject({ type: v.literal("text"), media_type: v.optional(v.literal("text/plain", "media_type must be text/plain")), data: v.string("data must be a string") }),
+      v.looseObject({
+        type: v.literal("base64"),
+        media_type: v.literal("application/pdf", "media_type must be application/pdf"),
+        data: v.pipe(v.string(), v.nonEmpty("data must not be empty")),
+      }),
+      v.looseObject({
+        type: v.literal("text"),
+        media_type: v.optional(v.literal("text/plain", "media_type must be text/plain")),
+        data: v.string("data must be a string"),
+      }),
       v.looseObject({ type: v.literal("content"), content: stringOr(TextBlock, "content must be a string or an array of text blocks") }),
       v.looseObject({ type: v.literal("url"), url: v.string() }),
     ],
@@ -72,7 +86,10 @@ const ToolResultBlock = v.looseObject({
   type: v.literal("tool_result"),
   tool_use_id: v.pipe(v.string("tool_use_id is required"), v.nonEmpty("tool_use_id must not be empty")),
   content: v.optional(
-    stringOr(v.variant("type", [TextBlock, ImageBlock], "tool_result content blocks must be text or image"), "content must be a string or an array of text and image blocks"),
+    stringOr(
+      v.variant("type", [TextBlock, ImageBlock], "tool_result content blocks must be text or image"),
+      "content must be a string or an array of text and image blocks",
+    ),
   ),
   is_error: v.optional(v.boolean()),
   cache_control: hint,
@@ -89,14 +106,25 @@ const ToolUseBlock = v.looseObject({
 const ThinkingBlock = v.looseObject({ type: v.literal("thinking"), thinking: v.string() });
 const RedactedThinkingBlock = v.looseObject({ type: v.literal("redacted_thinking") });
 
-const UserBlock = v.variant("type", [TextBlock, ImageBlock, DocumentBlock, ToolResultBlock], "user content blocks must be text, image, document or tool_result");
-const AssistantBlock = v.variant("type", [TextBlock, ToolUseBlock, ThinkingBlock, RedactedThinkingBlock], "assistant content blocks must be text, tool_use, thinking or redacted_thinking");
+const UserBlock = v.variant(
+  "type",
+  [TextBlock, ImageBlock, DocumentBlock, ToolResultBlock],
+  "user content blocks must be text, image, document or tool_result",
+);
+const AssistantBlock = v.variant(
+  "type",
+  [TextBlock, ToolUseBlock, ThinkingBlock, RedactedThinkingBlock],
+  "assistant content blocks must be text, tool_use, thinking or redacted_thinking",
+);
 
 const Message = v.variant(
   "role",
   [
     v.looseObject({ role: v.literal("user"), content: stringOr(UserBlock, "content must be a string or an array of content blocks") }),
-    v.looseObject({ role: v.literal("assistant"), content: stringOr(AssistantBlock, "content must be a string or an array of content blocks") }),
+    v.looseObject({
+      role: v.literal("assistant"),
+      content: stringOr(AssistantBlock, "content must be a string or an array of content blocks"),
+    }),
   ],
   "role must be user or assistant (the system prompt goes in the top-level system field)",
 );
@@ -133,7 +161,10 @@ const ToolChoice = v.variant(
 const Thinking = v.variant(
   "type",
   [
-    v.looseObject({ type: v.literal("enabled"), budget_tokens: v.pipe(v.number("budget_tokens must be a number"), v.integer(), v.minValue(1)) }),
+    v.looseObject({
+      type: v.literal("enabled"),
+      budget_tokens: v.pipe(v.number("budget_tokens must be a number"), v.integer(), v.minValue(1)),
+    }),
     v.looseObject({ type: v.literal("disabled") }),
     v.looseObject({ type: v.literal("adaptive") }),
     v.looseObject({ type: v.literal("between_tools") }),
@@ -143,7 +174,12 @@ const Thinking = v.variant(
 
 const OutputConfig = v.looseObject({
   effort: hint,
-  format: v.nullish(v.looseObject({ type: v.literal("json_schema", "output_config.format.type must be json_schema"), schema: v.record(v.string(), v.unknown(), "schema must be an object") })),
+  format: v.nullish(
+    v.looseObject({
+      type: v.literal("json_schema", "output_config.format.type must be json_schema"),
+      schema: v.record(v.string(), v.unknown(), "schema must be an object"),
+    }),
+  ),
 });
 
 /** Server-side features of Anthropic's API: honoured by relaying to Anthropic entries, which alone get such a request. */
@@ -173,43 +209,49 @@ const KNOWN = new Set([
   ...ANTHROPIC_ONLY_FIELDS,
 ]);
 
-export const MessagesBody = firstIssueOnly(v.pipe(
-  v.looseObject({
-    model: ModelField,
-    max_tokens: v.pipe(v.number("max_tokens is required"), v.integer("max_tokens must be an integer"), v.minValue(1, "max_tokens must be at least 1")),
-    messages: v.pipe(v.array(Message, "messages must be an array"), v.minLength(1, "messages must contain at least one message")),
-    system: v.optional(stringOr(TextBlock, "system must be a string or an array of text blocks")),
-    stop_sequences: v.optional(v.pipe(v.array(v.pipe(v.string(), v.nonEmpty("stop sequences must not be empty"))), v.maxLength(64))),
-    stream: v.optional(v.boolean()),
-    temperature: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(1))),
-    top_p: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(1))),
-    top_k: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
-    metadata: v.optional(v.looseObject({ user_id: v.nullish(v.pipe(v.string(), v.maxLength(256))) })),
-    tools: v.optional(v.array(Tool)),
-    tool_choice: v.optional(ToolChoice),
-    thinking: v.optional(Thinking),
-    service_tier: v.optional(v.picklist(["auto", "standard_only"])),
-    output_config: v.optional(OutputConfig),
-    cache_control: hint,
-    speed: hint,
-    diagnostics: hint,
-    // A data-residency requirement: only Anthropic itself can keep it.
-    inference_geo: v.nullish(v.string()),
-    mcp_servers: v.optional(v.unknown()),
-    container: v.optional(v.unknown()),
-    context_management: v.optional(v.unknown()),
-  }),
-  v.rawCheck(({ dataset, addIssue }) => {
-    if (!dataset.typed) return;
-    for (const key of Object.keys(dataset.value)) {
-      if (KNOWN.has(key)) continue;
-      addIssue({
-        message: `${key} is not supported by this gateway's Messages endpoint`,
-        path: [{ type: "object", origin: "value", input: dataset.value, key, value: (dataset.value as Record<string, unknown>)[key] }],
-      });
-    }
-  }),
-));
+export const MessagesBody = firstIssueOnly(
+  v.pipe(
+    v.looseObject({
+      model: ModelField,
+      max_tokens: v.pipe(
+        v.number("max_tokens is required"),
+        v.integer("max_tokens must be an integer"),
+        v.minValue(1, "max_tokens must be at least 1"),
+      ),
+      messages: v.pipe(v.array(Message, "messages must be an array"), v.minLength(1, "messages must contain at least one message")),
+      system: v.optional(stringOr(TextBlock, "system must be a string or an array of text blocks")),
+      stop_sequences: v.optional(v.pipe(v.array(v.pipe(v.string(), v.nonEmpty("stop sequences must not be empty"))), v.maxLength(64))),
+      stream: v.optional(v.boolean()),
+      temperature: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(1))),
+      top_p: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(1))),
+      top_k: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
+      metadata: v.optional(v.looseObject({ user_id: v.nullish(v.pipe(v.string(), v.maxLength(256))) })),
+      tools: v.optional(v.array(Tool)),
+      tool_choice: v.optional(ToolChoice),
+      thinking: v.optional(Thinking),
+      service_tier: v.optional(v.picklist(["auto", "standard_only"])),
+      output_config: v.optional(OutputConfig),
+      cache_control: hint,
+      speed: hint,
+      diagnostics: hint,
+      // A data-residency requirement: only Anthropic itself can keep it.
+      inference_geo: v.nullish(v.string()),
+      mcp_servers: v.optional(v.unknown()),
+      container: v.optional(v.unknown()),
+      context_management: v.optional(v.unknown()),
+    }),
+    v.rawCheck(({ dataset, addIssue }) => {
+      if (!dataset.typed) return;
+      for (const key of Object.keys(dataset.value)) {
+        if (KNOWN.has(key)) continue;
+        addIssue({
+          message: `${key} is not supported by this gateway's Messages endpoint`,
+          path: [{ type: "object", origin: "value", input: dataset.value, key, value: (dataset.value as Record<string, unknown>)[key] }],
+        });
+      }
+    }),
+  ),
+);
 
 export type MessagesRequest = v.InferOutput<typeof MessagesBody>;
 export type UserContentBlock = v.InferOutput<typeof UserBlock>;
@@ -221,8 +263,10 @@ export type ImageContentBlock = v.InferOutput<typeof ImageBlock>;
  * `POST /v1/messages/count_tokens`: the Messages request without max_tokens (what would be sent,
  * not how much may come back); one given is accepted and ignored.
  */
-export const CountTokensBody = firstIssueOnly(v.pipe(
-  v.record(v.string(), v.unknown(), "the body must be a JSON object"),
-  v.transform((b) => (b.max_tokens === undefined ? { ...b, max_tokens: 1 } : b)),
-  MessagesBody,
-));
+export const CountTokensBody = firstIssueOnly(
+  v.pipe(
+    v.record(v.string(), v.unknown(), "the body must be a JSON object"),
+    v.transform((b) => (b.max_tokens === undefined ? { ...b, max_tokens: 1 } : b)),
+    MessagesBody,
+  ),
+);

@@ -23,7 +23,10 @@ export function errorEvent(type: string, message: string): string {
 /** The gateway's in-stream error (`{"error":{message,type,code}}`, OpenAI's shape) as Anthropic's error event. */
 export function gatewayErrorEvent(e: Record<string, unknown>): string {
   const message = typeof e.message === "string" ? e.message : "the stream failed";
-  return errorEvent(anthropicErrorType(500, typeof e.type === "string" ? e.type : null, typeof e.code === "string" ? e.code : null), message);
+  return errorEvent(
+    anthropicErrorType(500, typeof e.type === "string" ? e.type : null, typeof e.code === "string" ? e.code : null),
+    message,
+  );
 }
 
 export const CUT_STREAM_MESSAGE = "the stream ended before the message was complete";
@@ -92,13 +95,17 @@ export function createMessagesStream(opts: { id: string; model: string }): Messa
     let index = toolBlocks.get(ti);
     if (index === undefined) {
       const id = typeof delta.id === "string" && delta.id ? delta.id : `toolu_${opts.id.slice(4)}_${ti}`;
-      out += openBlock({ kind: "tool", toolIndex: ti }, { type: "tool_use", id, name: typeof fn.name === "string" ? fn.name : "", input: {} });
+      out += openBlock(
+        { kind: "tool", toolIndex: ti },
+        { type: "tool_use", id, name: typeof fn.name === "string" ? fn.name : "", input: {} },
+      );
       index = openIndex;
       toolBlocks.set(ti, index);
     }
     const args = fn.arguments;
     // A block already closed (interleaved calls) still takes its delta: clients accumulate by index.
-    if (typeof args === "string" && args) out += sseEvent("content_block_delta", { index, delta: { type: "input_json_delta", partial_json: args } });
+    if (typeof args === "string" && args)
+      out += sseEvent("content_block_delta", { index, delta: { type: "input_json_delta", partial_json: args } });
     return out;
   }
 

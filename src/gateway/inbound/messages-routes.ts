@@ -103,7 +103,16 @@ const ERROR_SCHEMA: OpenAPIV3.SchemaObject = {
       properties: {
         type: {
           type: "string",
-          enum: ["invalid_request_error", "authentication_error", "permission_error", "not_found_error", "request_too_large", "rate_limit_error", "api_error", "overloaded_error"],
+          enum: [
+            "invalid_request_error",
+            "authentication_error",
+            "permission_error",
+            "not_found_error",
+            "request_too_large",
+            "rate_limit_error",
+            "api_error",
+            "overloaded_error",
+          ],
         },
         message: { type: "string" },
       },
@@ -129,7 +138,11 @@ export function messagesRoutes(deps: AppDeps, gw: GatewayServices) {
         const chat = toChat(body);
         const only = anthropicOnly(body);
         const runtime = await runtimeFor(gw, gatewayKey.workspace_id, deps.logger);
-        const limitHeaders = await admitRequest(gw, request, gatewayKey, runtime, { model: body.model, estimatedTokens: estimateChatTokens(chat), requestId });
+        const limitHeaders = await admitRequest(gw, request, gatewayKey, runtime, {
+          model: body.model,
+          estimatedTokens: estimateChatTokens(chat),
+          requestId,
+        });
         // Anthropic entries get the client's own body; every other entry the translation.
         const passthrough = createPassthrough(body, request.headers);
         const res = await proxyChat(
@@ -168,7 +181,10 @@ export function messagesRoutes(deps: AppDeps, gw: GatewayServices) {
       async ({ body, gatewayKey, headers }) => {
         const runtime = await runtimeFor(gw, gatewayKey.workspace_id, deps.logger);
         if (selectCandidates(runtime.providers, body.model, gw.cooldowns).candidates.length === 0) {
-          throw new ApiError(404, `no provider in this workspace serves the model '${body.model}'`, { param: "model", code: "model_not_found" });
+          throw new ApiError(404, `no provider in this workspace serves the model '${body.model}'`, {
+            param: "model",
+            code: "model_not_found",
+          });
         }
         const chat = toChat(body);
         // The gateway's estimate (telemetry/estimate.ts), the same whichever entry would answer.

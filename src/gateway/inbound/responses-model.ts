@@ -43,14 +43,22 @@ function byType<T extends v.GenericSchema>(field: string, table: Record<string, 
     const schema = typeof kind === "string" && Object.hasOwn(table, kind) ? table[kind] : undefined;
     if (schema) return schema;
     const known = Object.keys(table).join(", ");
-    return refuse(kind === undefined ? `needs a ${field} (${known})` : `has ${field} ${quoted(kind)}, which ${what}; use one of ${known}`) as unknown as T;
+    return refuse(
+      kind === undefined ? `needs a ${field} (${known})` : `has ${field} ${quoted(kind)}, which ${what}; use one of ${known}`,
+    ) as unknown as T;
   });
 }
 
-const UserPart = byType("type", { input_text: InputText, input_image: InputImage, input_file: InputFile }, "is not a known content part type");
+const UserPart = byType(
+  "type",
+  { input_text: InputText, input_image: InputImage, input_file: InputFile },
+  "is not a known content part type",
+);
 /** A string or a list of parts; dispatched so that an error names the part at fault. */
 const stringOr = <T extends v.GenericSchema>(part: T, what: string) =>
-  v.lazy((input: unknown) => (typeof input === "string" ? v.string() : Array.isArray(input) ? v.array(part) : refuse(`must be a string or an array of ${what}`)));
+  v.lazy((input: unknown) =>
+    typeof input === "string" ? v.string() : Array.isArray(input) ? v.array(part) : refuse(`must be a string or an array of ${what}`),
+  );
 const content = <T extends v.GenericSchema>(part: T) => stringOr(part, "content parts");
 
 const messageFields = { type: v.optional(v.literal("message")), id: v.optional(v.string()), status: v.optional(v.string()) };
@@ -64,9 +72,15 @@ const AssistantMessage = v.looseObject({
   ...messageFields,
   role: v.literal("assistant"),
   // Clients replaying a conversation send output_text; some send input_text for assistant turns too.
-  content: content(byType("type", { output_text: OutputText, input_text: InputText, refusal: Refusal }, "is not allowed in an assistant message")),
+  content: content(
+    byType("type", { output_text: OutputText, input_text: InputText, refusal: Refusal }, "is not allowed in an assistant message"),
+  ),
 });
-const Message = byType("role", { user: UserMessage, system: SystemMessage, developer: SystemMessage, assistant: AssistantMessage }, "is not a role");
+const Message = byType(
+  "role",
+  { user: UserMessage, system: SystemMessage, developer: SystemMessage, assistant: AssistantMessage },
+  "is not a role",
+);
 
 const FunctionCall = v.looseObject({
   type: v.literal("function_call"),
@@ -81,7 +95,10 @@ const FunctionCallOutput = v.looseObject({
   call_id: v.pipe(v.string("call_id is required"), v.nonEmpty("call_id must not be empty")),
   output: stringOr(byType("type", { input_text: InputText }, "cannot be sent to chat providers as a tool result"), "input_text parts"),
 });
-const ItemReference = v.looseObject({ type: v.literal("item_reference"), id: v.pipe(v.string("id is required"), v.nonEmpty("id must not be empty")) });
+const ItemReference = v.looseObject({
+  type: v.literal("item_reference"),
+  id: v.pipe(v.string("id is required"), v.nonEmpty("id must not be empty")),
+});
 // Reasoning items carry provider-encrypted state only OpenAI can read back; chat requests have no place for them.
 const Reasoning = v.looseObject({ type: v.literal("reasoning") });
 
@@ -122,7 +139,7 @@ const Tool = v.lazy((input: unknown) =>
     : refuse(
         isRecord(input) && typeof input.type === "string"
           ? `is a built-in tool (${quoted(input.type)}), which only OpenAI itself runs; Perpetuo forwards function tools only`
-          : "must be a function tool: {type: \"function\", name, parameters}",
+          : 'must be a function tool: {type: "function", name, parameters}',
       ),
 );
 
@@ -147,36 +164,56 @@ const Format = byType(
   "is not a known output format",
 );
 
-export const ResponsesBody = firstIssueOnly(v.looseObject({
-  model: ModelField,
-  // Dispatched rather than a union, so that an error names the item at fault, not just `input`.
-  input: v.lazy((input: unknown) =>
-    typeof input === "string"
-      ? v.pipe(v.string(), v.nonEmpty("must not be empty"))
-      : Array.isArray(input)
-        ? v.pipe(v.array(Item), v.minLength(1, "must contain at least one item"))
-        : refuse(input === undefined || input === null ? "is required: a string or an array of input items" : "must be a string or an array of input items"),
-  ),
-  instructions: nullish(v.string("instructions must be a string")),
-  tools: nullish(v.array(Tool, "tools must be an array")),
-  tool_choice: nullish(ToolChoice),
-  parallel_tool_calls: nullish(v.boolean()),
-  text: nullish(v.looseObject({ format: nullish(Format) })),
-  max_output_tokens: nullish(v.pipe(v.number(), v.integer(), v.minValue(1))),
-  temperature: nullish(v.pipe(v.number(), v.minValue(0), v.maxValue(2))),
-  top_p: nullish(v.pipe(v.number(), v.minValue(0), v.maxValue(1))),
-  reasoning: nullish(
-    v.looseObject({ effort: nullish(v.picklist(["none", "minimal", "low", "medium", "high", "xhigh"], "effort must be none, minimal, low, medium, high or xhigh")) }),
-  ),
-  metadata: nullish(v.pipe(v.record(v.pipe(v.string(), v.maxLength(64)), v.pipe(v.string(), v.maxLength(512))), v.check((m) => Object.keys(m).length <= 16, "metadata holds at most 16 keys"))),
-  user: nullish(v.string()),
-  stream: nullish(v.boolean()),
-  store: nullish(v.boolean()),
-  previous_response_id: nullish(refuse(`is not supported: ${STATELESS}`)),
-  conversation: nullish(refuse(`is not supported: ${STATELESS}`)),
-  prompt: nullish(refuse("is not supported: prompt templates live in OpenAI's dashboard; send instructions and input instead")),
-  background: nullish(v.pipe(v.boolean(), v.check((b) => !b, "background mode is not supported: it needs stored responses"))),
-}));
+export const ResponsesBody = firstIssueOnly(
+  v.looseObject({
+    model: ModelField,
+    // Dispatched rather than a union, so that an error names the item at fault, not just `input`.
+    input: v.lazy((input: unknown) =>
+      typeof input === "string"
+        ? v.pipe(v.string(), v.nonEmpty("must not be empty"))
+        : Array.isArray(input)
+          ? v.pipe(v.array(Item), v.minLength(1, "must contain at least one item"))
+          : refuse(
+              input === undefined || input === null
+                ? "is required: a string or an array of input items"
+                : "must be a string or an array of input items",
+            ),
+    ),
+    instructions: nullish(v.string("instructions must be a string")),
+    tools: nullish(v.array(Tool, "tools must be an array")),
+    tool_choice: nullish(ToolChoice),
+    parallel_tool_calls: nullish(v.boolean()),
+    text: nullish(v.looseObject({ format: nullish(Format) })),
+    max_output_tokens: nullish(v.pipe(v.number(), v.integer(), v.minValue(1))),
+    temperature: nullish(v.pipe(v.number(), v.minValue(0), v.maxValue(2))),
+    top_p: nullish(v.pipe(v.number(), v.minValue(0), v.maxValue(1))),
+    reasoning: nullish(
+      v.looseObject({
+        effort: nullish(
+          v.picklist(["none", "minimal", "low", "medium", "high", "xhigh"], "effort must be none, minimal, low, medium, high or xhigh"),
+        ),
+      }),
+    ),
+    metadata: nullish(
+      v.pipe(
+        v.record(v.pipe(v.string(), v.maxLength(64)), v.pipe(v.string(), v.maxLength(512))),
+        v.check((m) => Object.keys(m).length <= 16, "metadata holds at most 16 keys"),
+      ),
+    ),
+    user: nullish(v.string()),
+    stream: nullish(v.boolean()),
+    store: nullish(v.boolean()),
+    previous_response_id: nullish(refuse(`is not supported: ${STATELESS}`)),
+    conversation: nullish(refuse(`is not supported: ${STATELESS}`)),
+    prompt: nullish(refuse("is not supported: prompt templates live in OpenAI's dashboard; send instructions and input instead")),
+    background: nullish(
+      v.pipe(
+        v.boolean(),
+        v.check((b) => !b, "background mode is not supported: it needs stored responses"),
+      ),
+    ),
+  }),
+);
 
 export type ResponsesRequest = v.InferOutput<typeof ResponsesBody>;
 export type ResponsesItem = Exclude<ResponsesRequest["input"], string>[number];

@@ -20,8 +20,12 @@ export const isNativeResponse = (res: Response) => relayed.has(res);
 /** Responses usage in the gateway's accounting terms. */
 function usageFromResponses(u: unknown): Usage | null {
   if (!isRecord(u) || typeof u.input_tokens !== "number" || typeof u.output_tokens !== "number") return null;
-  const cached = isRecord(u.input_tokens_details) && typeof u.input_tokens_details.cached_tokens === "number" ? u.input_tokens_details.cached_tokens : 0;
-  const reasoning = isRecord(u.output_tokens_details) && typeof u.output_tokens_details.reasoning_tokens === "number" ? u.output_tokens_details.reasoning_tokens : 0;
+  const cached =
+    isRecord(u.input_tokens_details) && typeof u.input_tokens_details.cached_tokens === "number" ? u.input_tokens_details.cached_tokens : 0;
+  const reasoning =
+    isRecord(u.output_tokens_details) && typeof u.output_tokens_details.reasoning_tokens === "number"
+      ? u.output_tokens_details.reasoning_tokens
+      : 0;
   return {
     prompt_tokens: u.input_tokens,
     completion_tokens: u.output_tokens,
@@ -58,7 +62,12 @@ async function jsonRelay(a: AttemptContext): Promise<AttemptOutcome> {
     } catch (err) {
       return fetchFailure(err, sig.timedOut, timeoutMs, "complete response");
     }
-    if (!read) return { ok: false, final: false, error: tooLargeUpstream(`its response exceeds ${MAX_UPSTREAM_BODY_BYTES / (1024 * 1024)} MiB`, res.status) };
+    if (!read)
+      return {
+        ok: false,
+        final: false,
+        error: tooLargeUpstream(`its response exceeds ${MAX_UPSTREAM_BODY_BYTES / (1024 * 1024)} MiB`, res.status),
+      };
     bytes = read;
     let parsed: unknown;
     try {
@@ -67,10 +76,17 @@ async function jsonRelay(a: AttemptContext): Promise<AttemptOutcome> {
       parsed = null;
     }
     if (!isRecord(parsed) || parsed.object !== "response") {
-      return { ok: false, final: false, error: upstreamError("server", "the provider answered with a body that is not a Response object", { upstreamStatus: res.status }) };
+      return {
+        ok: false,
+        final: false,
+        error: upstreamError("server", "the provider answered with a body that is not a Response object", { upstreamStatus: res.status }),
+      };
     }
     if (parsed.status === "failed") {
-      const e = isRecord(parsed.error) && typeof parsed.error.message === "string" ? parsed.error.message : "the provider reported the response as failed";
+      const e =
+        isRecord(parsed.error) && typeof parsed.error.message === "string"
+          ? parsed.error.message
+          : "the provider reported the response as failed";
       return { ok: false, final: false, error: upstreamError("server", e, { upstreamStatus: res.status }) };
     }
     json = parsed;
@@ -80,8 +96,17 @@ async function jsonRelay(a: AttemptContext): Promise<AttemptOutcome> {
   }
   attempt.latency_ms = Math.round(performance.now() - started);
   deps.cooldowns.clear(cand.provider.id);
-  recordAnswer(a, { status: 200, model: typeof json.model === "string" ? json.model : null, usage: usageFromResponses(json.usage), output: outputTextOf(json), ttft: attempt.latency_ms });
-  const response = new Response(bytes as Uint8Array<ArrayBuffer>, { status: 200, headers: { "content-type": "application/json", ...successHeaders(call.requestId, cand) } });
+  recordAnswer(a, {
+    status: 200,
+    model: typeof json.model === "string" ? json.model : null,
+    usage: usageFromResponses(json.usage),
+    output: outputTextOf(json),
+    ttft: attempt.latency_ms,
+  });
+  const response = new Response(bytes as Uint8Array<ArrayBuffer>, {
+    status: 200,
+    headers: { "content-type": "application/json", ...successHeaders(call.requestId, cand) },
+  });
   relayed.add(response);
   return { ok: true, response };
 }
@@ -120,7 +145,10 @@ function responsesDialect(): StreamDialect {
         terminal = true;
         usage = usageFromResponses(response?.usage) ?? usage;
         if (type === "response.failed") {
-          const e = response && isRecord(response.error) && typeof response.error.message === "string" ? response.error.message : "the provider reported the response as failed";
+          const e =
+            response && isRecord(response.error) && typeof response.error.message === "string"
+              ? response.error.message
+              : "the provider reported the response as failed";
           failure ??= upstreamError("stream_error", e);
         }
       } else if (!PREAMBLE.has(type)) {
@@ -142,7 +170,8 @@ function responsesDialect(): StreamDialect {
     relaysFailures: true,
     done: () => "",
     /** Our own end for a stream the provider broke off: an error event in OpenAI's streaming shape. */
-    errorEvent: (e) => `event: error\ndata: ${JSON.stringify({ type: "error", code: e.code, message: e.message, param: null, sequence_number: lastSeq + 1 })}\n\n`,
+    errorEvent: (e) =>
+      `event: error\ndata: ${JSON.stringify({ type: "error", code: e.code, message: e.message, param: null, sequence_number: lastSeq + 1 })}\n\n`,
     cutMessage: "the provider's stream ended before response.completed",
     result: () => ({ model, usage, output }),
   };
@@ -162,7 +191,12 @@ export function nativeResponses(body: ResponsesRequest): NativeRoute {
       if (cand.provider.type !== "openai") return null;
       const headers: Record<string, string> = { "content-type": "application/json" };
       if (cand.provider.api_key !== null) headers.authorization = `Bearer ${cand.provider.api_key}`;
-      return { url: joinUrl(cand.provider.base_url, "/responses"), method: "POST", headers, body: JSON.stringify({ ...body, model: cand.upstreamModel }) };
+      return {
+        url: joinUrl(cand.provider.base_url, "/responses"),
+        method: "POST",
+        headers,
+        body: JSON.stringify({ ...body, model: cand.upstreamModel }),
+      };
     },
     attempt: (a) => (body.stream === true ? streamRelay(a) : jsonRelay(a)),
   };

@@ -211,7 +211,11 @@ export function encodeEvent(e: ResponsesEvent): string {
 const encoder = new TextEncoder();
 
 /** The chat pipeline's SSE body (chunks, then [DONE] or an error event) as Responses events. */
-export function responsesEventStream(chatBody: ReadableStream<Uint8Array>, req: ResponsesRequest, meta: { id: string; createdAt: number; model: string }) {
+export function responsesEventStream(
+  chatBody: ReadableStream<Uint8Array>,
+  req: ResponsesRequest,
+  meta: { id: string; createdAt: number; model: string },
+) {
   const state = createResponsesStream(req, meta);
   const parser = createSSEParser();
   const decoder = new TextDecoder();
@@ -237,7 +241,8 @@ export function responsesEventStream(chatBody: ReadableStream<Uint8Array>, req: 
       },
       flush(controller) {
         for (const ev of parser.flush()) write(controller, handle(ev.data));
-        if (!state.ended) write(controller, state.fail({ message: "the stream ended before the response was complete", code: "upstream_stream_error" }));
+        if (!state.ended)
+          write(controller, state.fail({ message: "the stream ended before the response was complete", code: "upstream_stream_error" }));
       },
     }),
   );

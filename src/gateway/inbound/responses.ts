@@ -255,11 +255,19 @@ export function fromChatResponse(completion: ChatCompletion, req: ResponsesReque
   const output: OutputItem[] = [];
   const msg = choice?.message;
   const content: MessageContent[] = [];
-  if (typeof msg?.content === "string" && msg.content.length > 0) content.push({ type: "output_text", text: msg.content, annotations: [], logprobs: [] });
+  if (typeof msg?.content === "string" && msg.content.length > 0)
+    content.push({ type: "output_text", text: msg.content, annotations: [], logprobs: [] });
   if (typeof msg?.refusal === "string" && msg.refusal.length > 0) content.push({ type: "refusal", refusal: msg.refusal });
   if (content.length) output.push({ type: "message", id: newMessageId(), status: itemStatus, role: "assistant", content });
   for (const call of msg?.tool_calls ?? []) {
-    output.push({ type: "function_call", id: newFunctionCallId(), call_id: call.id, name: call.function.name, arguments: call.function.arguments, status: "completed" });
+    output.push({
+      type: "function_call",
+      id: newFunctionCallId(),
+      call_id: call.id,
+      name: call.function.name,
+      arguments: call.function.arguments,
+      status: "completed",
+    });
   }
   return {
     ...responseShell(req, { id, createdAt: completion.created, model: completion.model }),
