@@ -69,10 +69,7 @@ export class LogQueue implements LogSink {
   /** Hot path: O(1), never waits. */
   enqueue(record: RequestRecord): void {
     if (!record.id) record.id = createId();
-    if (this.stopped) {
-      this.appendAfterStop(record);
-      return;
-    }
+    if (this.stopped) return this.appendAfterStop(record);
     const held = this.buffer.length + this.inflight;
     // Past the bound only while a spill is on its way, and never past twice the bound.
     if (held >= this.maxMemory && (held >= 2 * this.maxMemory || !this.canSpill())) {
@@ -372,7 +369,10 @@ export class LogQueue implements LogSink {
     try {
       batch = await (this.spool?.nextBatch(
         this.batchSize,
-        (file, line, why) => this.badSpoolLine(file, line, why),
+        (file, line, why) => {
+          this.logger.warn("log spool line skipped", { file, reason: why });
+          void this.spool?.reject(JSON.stringify({ error: why, line })).catch(() => {});
+        },
         (file, records) => this.logger.info("log spool replayed", { file, records }),
       ) ?? null);
     } catch (err) {
@@ -394,10 +394,5 @@ export class LogQueue implements LogSink {
     this.spool!.committed(batch.length);
     this.health.counts.replayed += batch.length;
     return true;
-  }
-
-  private badSpoolLine(file: string, line: string, why: string): void {
-    this.logger.warn("log spool line skipped", { file, reason: why });
-    void this.spool?.reject(JSON.stringify({ error: why, line })).catch(() => {});
   }
 }
