@@ -25,7 +25,7 @@ const cases: [string, v.GenericSchema, unknown, boolean][] = [
   ["count_tokens", CountTokensBody, { model: "m", messages: badMessages(500) }, true],
 ];
 
-test.each(cases)("the %s body schema stops at its first issue for the HTTP layer (Standard Schema)", async (_, schema, body, many) => {
+test.each(cases)("the %s body schema hands the HTTP layer only its first issue (Standard Schema)", async (_, schema, body, many) => {
   const result = await schema["~standard"].validate(body);
   expect(result.issues?.length).toBe(1);
   // The full check (forms, safeParse) still sees every issue.
