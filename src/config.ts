@@ -28,24 +28,24 @@ const whole = (fallback: string, min: number, max: number, range: string) =>
 
 const secret = v.pipe(v.string(), v.minLength(32, "must be at least 32 characters (try: openssl rand -base64 48)"));
 
+/** A comma-separated setting as its trimmed, non-empty items. */
+const commaList = v.pipe(
+  v.string(),
+  v.transform((s) =>
+    s
+      .split(",")
+      .map((x) => x.trim())
+      .filter(Boolean),
+  ),
+);
+
 const ConfigSchema = v.object({
   PORT: port,
   HOST: v.optional(v.pipe(v.string(), v.minLength(1)), "0.0.0.0"),
   DATABASE_URL: v.optional(url(/^postgres(ql)?:\/\//, "postgres://user:pass@host:5432/db")),
   PERPETUO_SECRET: v.optional(secret),
   // Older secrets still able to decrypt, newest first, comma-separated; used during rotation.
-  PERPETUO_SECRET_PREVIOUS: v.optional(
-    v.pipe(
-      v.string(),
-      v.transform((s) =>
-        s
-          .split(",")
-          .map((x) => x.trim())
-          .filter(Boolean),
-      ),
-      v.array(secret),
-    ),
-  ),
+  PERPETUO_SECRET_PREVIOUS: v.optional(v.pipe(commaList, v.array(secret))),
   PUBLIC_URL: v.optional(url(/^https?:\/\//, "http:// or https://")),
   DATA_DIR: v.optional(v.pipe(v.string(), v.minLength(1)), "./data"),
   LOG_LEVEL: v.optional(v.picklist(["debug", "info", "warn", "error"], "must be one of debug, info, warn, error"), "info"),
@@ -53,13 +53,7 @@ const ConfigSchema = v.object({
   // Reverse proxies whose X-Forwarded-For is believed (IPs or CIDRs, comma-separated); none by default.
   TRUSTED_PROXIES: v.optional(
     v.pipe(
-      v.string(),
-      v.transform((s) =>
-        s
-          .split(",")
-          .map((x) => x.trim())
-          .filter(Boolean),
-      ),
+      commaList,
       v.check(
         (list) => list.every((x) => parseCidr(x) !== null),
         "must be IP addresses or CIDR ranges, comma-separated (e.g. 10.0.0.0/8,::1)",
@@ -103,13 +97,7 @@ const ConfigSchema = v.object({
   // Browser origins allowed to call /v1 (CORS): exact origins, comma-separated, or *; unset = none.
   CORS_ORIGINS: v.optional(
     v.pipe(
-      v.string(),
-      v.transform((s) =>
-        s
-          .split(",")
-          .map((x) => x.trim())
-          .filter(Boolean),
-      ),
+      commaList,
       v.check((list) => list.length === 1 || !list.includes("*"), "must be * alone or a list of origins, not both"),
       v.check(
         (list) => list.every((x) => x === "*" || isOrigin(x)),

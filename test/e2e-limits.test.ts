@@ -10,9 +10,9 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { testApp, type TestApp } from "./support/app.ts";
+import type { TestApp } from "./support/app.ts";
 import { makeRecord } from "./support/logs.ts";
-import { browserTestsEnabled, launchBrowser, screenshot, seeText, seeVisible, watchProblems } from "./support/browser.ts";
+import { browserTestsEnabled, launchBrowser, screenshot, seeText, seeVisible, watchProblems, serveTestApp } from "./support/browser.ts";
 
 const enabled = browserTestsEnabled();
 const VIEWPORTS = [
@@ -21,25 +21,22 @@ const VIEWPORTS = [
 ] as const;
 
 let t: TestApp;
-let server: { stop(closeActiveConnections?: boolean): unknown; server?: { port?: number } | null };
+let stopServer: (() => Promise<void>) | undefined;
 let base = "";
 let browser: Browser;
 
 beforeAll(async () => {
   if (!enabled) return;
-  t = await testApp();
-  const app = t.app.listen({ port: 0, hostname: "127.0.0.1" });
-  server = app;
-  base = `http://127.0.0.1:${app.server!.port}`;
-  t.deps.config.publicUrl = base;
+  const served = await serveTestApp();
+  ({ t, base } = served);
+  stopServer = served.stop;
   browser = await launchBrowser();
 });
 
 afterAll(async () => {
   if (!enabled) return;
   await browser?.close();
-  await server?.stop(true);
-  await t?.close();
+  await stopServer?.();
 });
 
 async function shoot(page: Page, name: string) {
