@@ -43,12 +43,19 @@ function formsOf(secret: string): string[] {
 }
 
 let longestForm = 0;
+/** Values a test also sends in the open (a fuzzer's constants): finding one elsewhere proves nothing. */
+const publicValues = new Set<string>();
+
+/** Marks values as public: never learned as secrets, even when a test stores one as a key. */
+export function notSecret(...values: unknown[]): void {
+  for (const v of values) publicValues.add(String(v).trim());
+}
 
 export function learnSecret(value: unknown): void {
   if (typeof value !== "string") return;
   const v = value.trim();
   // Session JWTs are not what this scan is about (the login response carries one by design).
-  if (v.length < MIN_SECRET_LENGTH || v.startsWith("eyJ") || secrets.has(v)) return;
+  if (v.length < MIN_SECRET_LENGTH || v.startsWith("eyJ") || secrets.has(v) || publicValues.has(v)) return;
   // What a key can be (printable ASCII, no spaces, as the API demands); anything else was refused, never stored.
   if (v.length > 4096 || !/^[\x21-\x7e]+$/.test(v)) return;
   const forms = formsOf(v);
