@@ -744,7 +744,7 @@ function report(tried: number, statuses: Map<number, number>, skipped: number) {
     console.log(`fuzz problem ×${p.count}: ${p.group}\n  repro: ${shortCase(p.repro)}\n  answer: ${p.detail}`);
 }
 
-test(`every route answers ${COUNT} random and malformed requests with 2xx-4xx, a clear message and no internals (app.handle)`, async () => {
+test(`every route answers ${COUNT} random and malformed requests with 2xx-4xx, a clear message and no internals (app.handle, seed ${SEED})`, async () => {
   const table = routes();
   const statuses = new Map<number, number>();
   let tried = 0;
@@ -812,7 +812,8 @@ test(`every route answers ${COUNT} random and malformed requests with 2xx-4xx, a
   // Generous: the budget is about 3 minutes on an idle 2-core machine; a busy one must not fail it.
 }, 1_800_000);
 
-test("a sample over real HTTP, and raw malformed HTTP, leave the server up and answering 4xx", async () => {
+// The seed is in the names: a CI summary that shows only the failing line still says how to replay it.
+test(`a sample over real HTTP, and raw malformed HTTP, leave the server up and answering 4xx (seed ${SEED})`, async () => {
   problems.clear();
   const server = t.app.listen({ port: 0, hostname: "127.0.0.1" });
   const origin = `http://127.0.0.1:${server.server!.port}`;
