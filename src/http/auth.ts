@@ -33,8 +33,9 @@ export const RANK: Record<Role, number> = { member: 1, admin: 2, owner: 3 };
 
 /**
  * JWT sessions (Bearer or httpOnly cookie) and the workspace membership guard, as macros:
- * `{ auth: true }` resolves `session` and the signed-in user as the `actor` of changes; `{ workspace: "member" | "admin" | "owner" }` also resolves
- * `membership` for params.id and answers 404 to non-members so ids of other workspaces leak nothing.
+ * `{ auth: true }` resolves `session` and `actor` (the signed-in user, for the services' changes);
+ * `{ workspace: "member" | "admin" | "owner" }` also resolves `membership` for params.id and
+ * answers 404 to non-members so ids of other workspaces leak nothing.
  */
 export function authPlugin(deps: AppDeps) {
   const ttl = sessionTtl(deps);
