@@ -13,10 +13,12 @@ export type { BudgetPeriod };
 
 const LIMIT_RULE = `must be a whole number from 1 to ${MAX_LIMIT_VALUE}, or null for no limit`;
 
+/** A whole number from min to max; `rule` is the message for every way of missing it. */
+export const wholeNumber = (min: number, max: number, rule: string) =>
+  v.pipe(v.number(rule), v.integer(rule), v.minValue(min, rule), v.maxValue(max, rule));
+
 /** Requests or tokens per minute; null clears it. */
-const PerMinuteLimit = v.nullable(
-  v.pipe(v.number(LIMIT_RULE), v.integer(LIMIT_RULE), v.minValue(1, LIMIT_RULE), v.maxValue(MAX_LIMIT_VALUE, LIMIT_RULE)),
-);
+const PerMinuteLimit = v.nullable(wholeNumber(1, MAX_LIMIT_VALUE, LIMIT_RULE));
 
 const BUDGET_RULE = `must be an amount in US dollars above 0 and at most ${MAX_BUDGET_USD}, or null for no budget`;
 const BudgetUsd = v.nullable(

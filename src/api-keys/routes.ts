@@ -1,8 +1,7 @@
 import { Elysia } from "elysia";
 import type { AppDeps } from "../deps.ts";
 import { authPlugin } from "../http/auth.ts";
-import { notFound } from "../http/errors.ts";
-import { actorFor } from "../events.ts";
+import { notFound, orNotFound } from "../http/errors.ts";
 import { ApiKeyParams, ApiKeysParams, CreateApiKeyBody, UpdateApiKeyBody } from "./model.ts";
 import { createApiKey, deleteApiKey, getApiKey, listApiKeys, revokeApiKey, updateApiKey } from "./service.ts";
 
@@ -17,8 +16,8 @@ export function apiKeysRoutes(deps: AppDeps) {
     })
     .post(
       "/",
-      async ({ params, body, session, set }) => {
-        const { view, key } = await createApiKey(actorFor(deps, session.user.id), params.id, body);
+      async ({ params, body, actor, set }) => {
+        const { view, key } = await createApiKey(actor, params.id, body);
         set.status = 201;
         // The only time the key is ever shown.
         return { ...view, key };
@@ -30,34 +29,26 @@ export function apiKeysRoutes(deps: AppDeps) {
         detail: { summary: "Create a gateway key (prp_…; shown once)" },
       },
     )
-    .get("/:kid", async ({ params }) => (await getApiKey(deps.sql, params.id, params.kid)) ?? Promise.reject(notFound("API key")), {
+    .get("/:kid", ({ params }) => orNotFound(getApiKey(deps.sql, params.id, params.kid), "API key"), {
       workspace: "member",
       params: ApiKeyParams,
       detail: { summary: "Get a gateway key" },
     })
-    .patch(
-      "/:kid",
-      async ({ params, body, session }) => {
-        return (await updateApiKey(actorFor(deps, session.user.id), params.id, params.kid, body)) ?? Promise.reject(notFound("API key"));
-      },
-      {
-        workspace: "admin",
-        params: ApiKeyParams,
-        body: UpdateApiKeyBody,
-        detail: { summary: "Change a gateway key's name, limits, budget, allowed models or tags (admin)" },
-      },
-    )
-    .post(
-      "/:kid/revoke",
-      async ({ params, session }) => {
-        return (await revokeApiKey(actorFor(deps, session.user.id), params.id, params.kid)) ?? Promise.reject(notFound("API key"));
-      },
-      { workspace: "admin", params: ApiKeyParams, detail: { summary: "Revoke a gateway key" } },
-    )
+    .patch("/:kid", ({ params, body, actor }) => orNotFound(updateApiKey(actor, params.id, params.kid, body), "API key"), {
+      workspace: "admin",
+      params: ApiKeyParams,
+      body: UpdateApiKeyBody,
+      detail: { summary: "Change a gateway key's name, limits, budget, allowed models or tags (admin)" },
+    })
+    .post("/:kid/revoke", ({ params, actor }) => orNotFound(revokeApiKey(actor, params.id, params.kid), "API key"), {
+      workspace: "admin",
+      params: ApiKeyParams,
+      detail: { summary: "Revoke a gateway key" },
+    })
     .delete(
       "/:kid",
-      async ({ params, session, set }) => {
-        if (!(await deleteApiKey(actorFor(deps, session.user.id), params.id, params.kid))) throw notFound("API key");
+      async ({ params, actor, set }) => {
+        if (!(await deleteApiKey(actor, params.id, params.kid))) throw notFound("API key");
         set.status = 204;
       },
       { workspace: "admin", params: ApiKeyParams, detail: { summary: "Delete a gateway key" } },

@@ -4,6 +4,7 @@
  */
 import { readBodyBounded, readPrefix } from "../http/body.ts";
 import { clip, redactSecrets, upstreamError, type Adapter, type UpstreamError, type UpstreamRequest } from "../adapters/types.ts";
+import { UnsupportedFeatureError } from "../adapters/errors.ts";
 import type { AttemptRecord } from "../telemetry/types.ts";
 import { BlockedAddressError, type UpstreamFetch } from "../net/fetch.ts";
 import { networkErrorMessage } from "./network-errors.ts";
@@ -33,6 +34,22 @@ export function beginAttempt(cand: Candidate): { attempt: AttemptRecord; started
     latency_ms: 0,
   };
   return { attempt, started: performance.now() };
+}
+
+/**
+ * The attempt's upstream request, and its trail entry. An adapter's refusal (UnsupportedFeatureError:
+ * this provider cannot say what was asked) is the entry's "unsupported" and is returned instead.
+ */
+export function buildUpstream<T>(attempts: AttemptRecord[], attempt: AttemptRecord, build: () => T): T | UnsupportedFeatureError {
+  try {
+    const upstream = build();
+    attempts.push(attempt);
+    return upstream;
+  } catch (err) {
+    if (!(err instanceof UnsupportedFeatureError)) throw err;
+    attempts.push({ ...attempt, error_class: "unsupported", message: err.message });
+    return err;
+  }
 }
 
 type AttemptSignal = ReturnType<typeof attemptSignal>;

@@ -38,9 +38,6 @@ export function chatDialect(a: AttemptContext): StreamDialect {
   let pending = "";
   let output = "";
   let model: string | null = null;
-  let committed = false;
-  let terminal = false;
-  let failure: UpstreamError | null = null;
 
   const collect = (r: StreamResult, raw?: string) => {
     // An event the adapter passed on unchanged goes out as the provider wrote it.
@@ -53,24 +50,19 @@ export function chatDialect(a: AttemptContext): StreamDialect {
         if (ch.delta.tool_calls) for (const t of ch.delta.tool_calls) output += (t.function?.name ?? "") + (t.function?.arguments ?? "");
       }
       if (raw === undefined) pending += encodeSSE(c);
-      if (!committed && hasContent(c)) committed = true;
+      if (!d.committed && hasContent(c)) d.committed = true;
     }
-    if (r.error) failure = r.error;
-    if (r.done) terminal = true;
+    if (r.error) d.failure = r.error;
+    if (r.done) d.terminal = true;
   };
 
-  return {
+  // What the relay reads after each event: plain fields, set by collect.
+  const d: StreamDialect & { committed: boolean; terminal: boolean; failure: UpstreamError | null } = {
+    committed: false,
+    terminal: false,
+    failure: null,
     event: (ev) => collect(transformer.push(ev), passthrough && relayable(ev.data) ? ev.data : undefined),
     eof: () => collect(transformer.finish()),
-    get committed() {
-      return committed;
-    },
-    get terminal() {
-      return terminal;
-    },
-    get failure() {
-      return failure;
-    },
     take() {
       const out = pending;
       pending = "";
@@ -81,4 +73,5 @@ export function chatDialect(a: AttemptContext): StreamDialect {
     cutMessage: "the provider's stream ended without its end marker",
     result: () => ({ model, usage: transformer.usage(), output }),
   };
+  return d;
 }

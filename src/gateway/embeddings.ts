@@ -13,7 +13,7 @@ import type { AttemptRecord, RequestRecord } from "../telemetry/types.ts";
 import type { GatewayKey, WorkspaceRuntime } from "./cache.ts";
 import { selectCandidates, type Candidate } from "./router.ts";
 import { withCost } from "./cost-header.ts";
-import { attemptSignal, beginAttempt, readUpstreamJson, send, UpstreamJsonFailure, type Failed } from "./attempt.ts";
+import { attemptSignal, beginAttempt, buildUpstream, readUpstreamJson, send, UpstreamJsonFailure, type Failed } from "./attempt.ts";
 import { clientMistake, modelNotFound, newRecord, noneAnswered, noteFailure } from "./proxy.ts";
 import { errorBody, jsonResponse, successHeaders, type ProxyDeps } from "./call.ts";
 
@@ -101,20 +101,13 @@ export async function proxyEmbeddings(deps: ProxyDeps, call: EmbeddingsCall): Pr
     if (call.signal.aborted) break;
     const adapter = embeddingsAdapterFor(cand.provider.type)!;
     const { attempt, started } = beginAttempt(cand);
-    let upstream;
-    try {
-      upstream = adapter.buildEmbeddingsRequests(body, {
-        baseUrl: cand.provider.base_url,
-        apiKey: cand.provider.api_key,
-        model: cand.upstreamModel,
-      });
-    } catch (err) {
-      if (!(err instanceof UnsupportedFeatureError)) throw err;
-      lastUnsupported = err;
-      attempts.push({ ...attempt, error_class: "unsupported", message: err.message });
+    const upstream = buildUpstream(attempts, attempt, () =>
+      adapter.buildEmbeddingsRequests(body, { baseUrl: cand.provider.base_url, apiKey: cand.provider.api_key, model: cand.upstreamModel }),
+    );
+    if (upstream instanceof UnsupportedFeatureError) {
+      lastUnsupported = upstream;
       continue;
     }
-    attempts.push(attempt);
 
     let outcome: { ok: true; answer: ReturnType<typeof adapter.parseEmbeddingsResponses> } | Failed;
     const got = await callAll(deps, call.signal, cand, adapter, upstream);

@@ -42,6 +42,7 @@ import {
   type Upstream,
 } from "./call.ts";
 import { beginAttempt, MAX_MESSAGE_CHARS, readUpstreamText, send, UpstreamJsonFailure, attemptSignal, type Failed } from "./attempt.ts";
+import { buildUpstream } from "./attempt.ts";
 
 /** A request's log row before anything happened: no provider, no tokens, nothing billed. */
 export function newRecord(c: {
@@ -118,23 +119,15 @@ export async function proxyChat(deps: ProxyDeps, call: ChatCall): Promise<Respon
     const adapter = call.adapterFor?.(cand) ?? adapterFor(cand.provider.type);
     const { attempt, started } = beginAttempt(cand);
     const native = call.native?.request(cand) ?? null;
-    let upstream;
-    try {
+    const upstream = buildUpstream(attempts, attempt, () => {
       if (!native && call.native?.untranslatable) throw call.native.untranslatable;
-      upstream =
-        native ??
-        adapter.buildChatRequest(call.forCandidate ? call.forCandidate(body, cand) : body, {
-          baseUrl: cand.provider.base_url,
-          apiKey: cand.provider.api_key,
-          model: cand.upstreamModel,
-        });
-    } catch (err) {
-      if (!(err instanceof UnsupportedFeatureError)) throw err;
-      lastUnsupported = err;
-      attempts.push({ ...attempt, error_class: "unsupported", message: err.message });
+      const config = { baseUrl: cand.provider.base_url, apiKey: cand.provider.api_key, model: cand.upstreamModel };
+      return native ?? adapter.buildChatRequest(call.forCandidate ? call.forCandidate(body, cand) : body, config);
+    });
+    if (upstream instanceof UnsupportedFeatureError) {
+      lastUnsupported = upstream;
       continue;
     }
-    attempts.push(attempt);
     const ctx: ResponseContext = {
       id: `chatcmpl-${fastId()}`,
       created: Math.floor(Date.now() / 1000),

@@ -5,6 +5,7 @@ import type { AppDeps } from "../deps.ts";
 import { deriveKey, hmac, safeEqual } from "../crypto.ts";
 import type { PublicUser } from "../accounts/service.ts";
 import { getMembership, type Membership } from "../workspaces/service.ts";
+import { actorFor } from "../events.ts";
 import { ApiError, forbidden, notFound, unauthorized } from "./errors.ts";
 
 export const SESSION_COOKIE = "perpetuo_session";
@@ -32,8 +33,9 @@ export const RANK: Record<Role, number> = { member: 1, admin: 2, owner: 3 };
 
 /**
  * JWT sessions (Bearer or httpOnly cookie) and the workspace membership guard, as macros:
- * `{ auth: true }` resolves `session`; `{ workspace: "member" | "admin" | "owner" }` also resolves
- * `membership` for params.id and answers 404 to non-members so ids of other workspaces leak nothing.
+ * `{ auth: true }` resolves `session` and `actor` (the signed-in user, for the services' changes);
+ * `{ workspace: "member" | "admin" | "owner" }` also resolves `membership` for params.id and
+ * answers 404 to non-members so ids of other workspaces leak nothing.
  */
 export function authPlugin(deps: AppDeps) {
   const ttl = sessionTtl(deps);
@@ -98,7 +100,7 @@ export function authPlugin(deps: AppDeps) {
             }
           }
           const session: Session = { user, sessionId: payload.jti, via };
-          return { session };
+          return { session, actor: actorFor(deps, user.id) };
         },
       },
       workspace(role: Role | true) {

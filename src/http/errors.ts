@@ -86,6 +86,8 @@ export function sentence(message: string, field: string | null = null): string {
 }
 
 export const notFound = (what: string) => new ApiError(404, `${what} not found`, { code: "not_found" });
+/** What a lookup found, or a 404 naming what it looked for. */
+export const orNotFound = async <T>(found: Promise<T | null>, what: string): Promise<T> => (await found) ?? Promise.reject(notFound(what));
 export const unauthorized = (message = "authentication required") => new ApiError(401, message, { code: "unauthorized" });
 export const forbidden = (message: string) => new ApiError(403, message, { code: "forbidden" });
 export const conflict = (message: string, param: string | null = null) => new ApiError(409, message, { code: "conflict", param });

@@ -1,7 +1,6 @@
 import { Elysia } from "elysia";
 import type { AppDeps } from "../deps.ts";
 import { authPlugin } from "../http/auth.ts";
-import { actorFor } from "../events.ts";
 import { AcceptInvitationBody, CreateInvitationBody, InvitationParams, InvitationsParams } from "./model.ts";
 import { acceptInvitation, createInvitation, listInvitations, revokeInvitation } from "./service.ts";
 
@@ -16,8 +15,8 @@ export function invitationsRoutes(deps: AppDeps) {
     .use(authPlugin(deps))
     .post(
       "/workspaces/:id/invitations",
-      async ({ params, body, session, membership, set }) => {
-        const { view, token } = await createInvitation(actorFor(deps, session.user.id), params.id, membership.role, body);
+      async ({ params, body, actor, membership, set }) => {
+        const { view, token } = await createInvitation(actor, params.id, membership.role, body);
         set.status = 201;
         // The only time the token is shown.
         return { ...view, token, link: invitationLink(deps, token) };
@@ -36,15 +35,15 @@ export function invitationsRoutes(deps: AppDeps) {
     })
     .delete(
       "/workspaces/:id/invitations/:iid",
-      async ({ params, session, membership, set }) => {
-        await revokeInvitation(actorFor(deps, session.user.id), params.id, params.iid, membership.role);
+      async ({ params, actor, membership, set }) => {
+        await revokeInvitation(actor, params.id, params.iid, membership.role);
         set.status = 204;
       },
       { workspace: "admin", params: InvitationParams, detail: { summary: "Revoke an invitation (admin); its link stops working" } },
     )
     .post(
       "/invitations/accept",
-      async ({ body, session }) => ({ workspace: await acceptInvitation(actorFor(deps, session.user.id), body.token, session.user.email) }),
+      async ({ body, session, actor }) => ({ workspace: await acceptInvitation(actor, body.token, session.user.email) }),
       {
         auth: true,
         body: AcceptInvitationBody,

@@ -1,7 +1,7 @@
 import { Elysia } from "elysia";
 import type { AppDeps } from "../deps.ts";
 import { authPlugin } from "../http/auth.ts";
-import { invalid, notFound } from "../http/errors.ts";
+import { invalid, orNotFound } from "../http/errors.ts";
 import {
   HealthQuery,
   LogParams,
@@ -55,7 +55,7 @@ export function logsRoutes(deps: AppDeps) {
         },
       },
     )
-    .get("/logs/:logId", async ({ params }) => (await getLog(deps.sql, params.id, params.logId)) ?? Promise.reject(notFound("log")), {
+    .get("/logs/:logId", ({ params }) => orNotFound(getLog(deps.sql, params.id, params.logId), "log"), {
       workspace: "member",
       params: LogParams,
       detail: { summary: "Get one request log with its attempts" },

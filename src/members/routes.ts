@@ -1,7 +1,6 @@
 import { Elysia } from "elysia";
 import type { AppDeps } from "../deps.ts";
 import { authPlugin } from "../http/auth.ts";
-import { actorFor } from "../events.ts";
 import { ChangeRoleBody, MemberParams, MembersParams, TransferOwnershipBody } from "./model.ts";
 import { changeRole, listMembers, removeMember, transferOwnership } from "./service.ts";
 
@@ -14,20 +13,16 @@ export function membersRoutes(deps: AppDeps) {
       params: MembersParams,
       detail: { summary: "List the workspace's members: user id, email, name, role, joined at" },
     })
-    .patch(
-      "/members/:uid",
-      async ({ params, body, session }) => changeRole(actorFor(deps, session.user.id), params.id, params.uid, body.role),
-      {
-        workspace: "admin",
-        params: MemberParams,
-        body: ChangeRoleBody,
-        detail: { summary: "Change a member's role (admin: members and admins only, never to owner; owner: anyone; the last owner stays)" },
-      },
-    )
+    .patch("/members/:uid", async ({ params, body, actor }) => changeRole(actor, params.id, params.uid, body.role), {
+      workspace: "admin",
+      params: MemberParams,
+      body: ChangeRoleBody,
+      detail: { summary: "Change a member's role (admin: members and admins only, never to owner; owner: anyone; the last owner stays)" },
+    })
     .delete(
       "/members/:uid",
-      async ({ params, session, set }) => {
-        await removeMember(actorFor(deps, session.user.id), params.id, params.uid);
+      async ({ params, actor, set }) => {
+        await removeMember(actor, params.id, params.uid);
         set.status = 204;
       },
       {
@@ -37,14 +32,10 @@ export function membersRoutes(deps: AppDeps) {
         detail: { summary: "Remove a member, or yourself to leave (admin; the last owner cannot leave or be removed)" },
       },
     )
-    .post(
-      "/transfer-ownership",
-      async ({ params, body, session }) => transferOwnership(actorFor(deps, session.user.id), params.id, body.user_id),
-      {
-        workspace: "owner",
-        params: MembersParams,
-        body: TransferOwnershipBody,
-        detail: { summary: "Make another member the owner; you become admin (owner)" },
-      },
-    );
+    .post("/transfer-ownership", async ({ params, body, actor }) => transferOwnership(actor, params.id, body.user_id), {
+      workspace: "owner",
+      params: MembersParams,
+      body: TransferOwnershipBody,
+      detail: { summary: "Make another member the owner; you become admin (owner)" },
+    });
 }

@@ -1,16 +1,18 @@
-import type { LogSink, RequestRecord } from "../telemetry/types.ts";
+import type { LogQueueStats, LogSink, RequestRecord } from "../telemetry/types.ts";
 import { Collected, Counter, Histogram, Registry } from "./registry.ts";
 
 /** Distinct model label values kept; later ones are counted as "other" (clients choose model names). */
 export const MAX_MODEL_LABELS = 200;
 export const OTHER = "other";
 
+type QueueStats = Pick<LogQueueStats, "queued" | "spilled" | "spool_bytes" | "discarded" | "written">;
+
 /** What the scrape reads from elsewhere in the process; any of it may be absent. */
 interface MetricSources {
   /** Cooldowns started since start (Cooldowns.started). */
   cooldownsStarted?: () => number;
   /** LogQueue.stats(). */
-  logQueue?: () => { queued: number; spilled: number; spool_bytes: number; discarded: number; written: number };
+  logQueue?: () => QueueStats;
   /** The database pool's configured size (postgres.js does not tell how many connections are busy). */
   dbPoolMax?: () => number | null;
 }
@@ -53,54 +55,38 @@ export class GatewayMetrics {
     this.fallbacks = r.register(
       new Counter("perpetuo_fallbacks_total", "Requests that needed more than one provider attempt.", ["endpoint"]),
     );
-    r.register(
-      new Collected(
+    // Read at each scrape; a source this process does not have leaves its metric out.
+    const queue = (n: keyof QueueStats) => () => sources.logQueue?.()[n] ?? null;
+    const collected: [name: string, help: string, type: "gauge" | "counter", read: () => number | null][] = [
+      [
         "perpetuo_cooldowns_started_total",
         "Provider entries put in cooldown after a 429, 5xx, timeout or network failure.",
         "counter",
         () => sources.cooldownsStarted?.() ?? null,
-      ),
-    );
-    const q = sources.logQueue;
-    r.register(
-      new Collected("perpetuo_log_queue_depth", "Request-log records in memory, not yet committed.", "gauge", () =>
-        q ? q().queued : null,
-      ),
-    );
-    r.register(
-      new Collected(
+      ],
+      ["perpetuo_log_queue_depth", "Request-log records in memory, not yet committed.", "gauge", queue("queued")],
+      [
         "perpetuo_log_spooled_records_total",
         "Request-log records written to the disk spool while the database was unavailable.",
         "counter",
-        () => (q ? q().spilled : null),
-      ),
-    );
-    r.register(
-      new Collected("perpetuo_log_spool_bytes", "Bytes in spool files waiting to be replayed.", "gauge", () =>
-        q ? q().spool_bytes : null,
-      ),
-    );
-    r.register(
-      new Collected(
+        queue("spilled"),
+      ],
+      ["perpetuo_log_spool_bytes", "Bytes in spool files waiting to be replayed.", "gauge", queue("spool_bytes")],
+      [
         "perpetuo_log_records_discarded_total",
         "Request-log records dropped because memory and spool were both full.",
         "counter",
-        () => (q ? q().discarded : null),
-      ),
-    );
-    r.register(
-      new Collected("perpetuo_log_rows_written_total", "Request-log rows committed to the database.", "counter", () =>
-        q ? q().written : null,
-      ),
-    );
-    r.register(
-      new Collected(
+        queue("discarded"),
+      ],
+      ["perpetuo_log_rows_written_total", "Request-log rows committed to the database.", "counter", queue("written")],
+      [
         "perpetuo_db_pool_max_connections",
         "Configured size of the database connection pool.",
         "gauge",
         () => sources.dbPoolMax?.() ?? null,
-      ),
-    );
+      ],
+    ];
+    for (const [name, help, type, read] of collected) r.register(new Collected(name, help, type, read));
   }
 
   /** The model's label value: itself while fewer than MAX_MODEL_LABELS are known, else "other". */

@@ -77,12 +77,15 @@ const MappedModel = v.pipe(
   }),
 );
 
-const MAP_MESSAGE = "must be an object mapping alias to provider model name";
-const ModelMap = v.pipe(
-  plainObject(MAP_MESSAGE),
-  v.record(MapKey, MappedModel, MAP_MESSAGE),
-  v.check((m) => Object.keys(m).length <= 100, "may hold at most 100 entries"),
-);
+/** An object of at most `max` entries, keyed by model name or alias. */
+const modelRecord = <T extends v.GenericSchema>(value: T, message: string, max: number) =>
+  v.pipe(
+    plainObject(message),
+    v.record(MapKey, value, message),
+    v.check((m) => Object.keys(m).length <= max, `may hold at most ${max} entries`),
+  );
+
+const ModelMap = modelRecord(MappedModel, "must be an object mapping alias to provider model name", 100);
 
 const Price = v.pipe(
   v.number("must be a number (USD per 1M tokens)"),
@@ -95,12 +98,7 @@ export const ModelPrice = v.object(
   "must be an object {input, output, cached_input?} in USD per 1M tokens",
 );
 
-const PRICING_MESSAGE = "must be an object mapping model (or pattern) to {input, output, cached_input?}";
-export const Pricing = v.pipe(
-  plainObject(PRICING_MESSAGE),
-  v.record(MapKey, ModelPrice, PRICING_MESSAGE),
-  v.check((m) => Object.keys(m).length <= 200, "may hold at most 200 entries"),
-);
+export const Pricing = modelRecord(ModelPrice, "must be an object mapping model (or pattern) to {input, output, cached_input?}", 200);
 
 const TimeoutMs = v.pipe(
   v.number("must be a number"),

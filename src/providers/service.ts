@@ -47,47 +47,38 @@ export const providerKeyAad = (providerId: string) => `provider_keys:${providerI
 // Keys shorter than this show no characters at all; 4 of 12 is already a lot.
 const MIN_LENGTH_FOR_LAST4 = 12;
 
-function toView(row: PublicRow): ProviderView {
+/** What the API and the gateway both see: the row with its type's wire format and effective base URL. */
+function toEntry(row: PublicRow | ProviderRow): ProviderEntry {
   const info = PROVIDER_CATALOG[row.type];
   return {
     id: row.id,
     name: row.name,
     type: row.type,
-    label: info.label,
     format: info.format,
     base_url: row.base_url ?? info.defaultBaseUrl ?? "",
-    base_url_is_default: row.base_url === null,
-    has_key: row.has_key,
-    key_last4: row.key_last4,
-    key_hint: row.has_key ? `••••${row.key_last4 ?? ""}` : null,
     priority: row.priority,
     enabled: row.enabled,
     models: row.models,
     model_map: row.model_map,
     timeout_ms: row.timeout_ms,
     pricing: row.pricing,
+  };
+}
+
+function toView(row: PublicRow): ProviderView {
+  return {
+    ...toEntry(row),
+    label: PROVIDER_CATALOG[row.type].label,
+    base_url_is_default: row.base_url === null,
+    has_key: row.has_key,
+    key_last4: row.key_last4,
+    key_hint: row.has_key ? `••••${row.key_last4 ?? ""}` : null,
     created_at: row.created_at,
     updated_at: row.updated_at,
   };
 }
 
-function toConfig(row: ProviderRow, keyring: Keyring): ProviderConfig {
-  const info = PROVIDER_CATALOG[row.type];
-  return {
-    id: row.id,
-    name: row.name,
-    type: row.type,
-    format: info.format,
-    base_url: row.base_url ?? info.defaultBaseUrl ?? "",
-    api_key: decryptKey(row, keyring),
-    priority: row.priority,
-    enabled: row.enabled,
-    models: row.models,
-    model_map: row.model_map,
-    timeout_ms: row.timeout_ms,
-    pricing: row.pricing,
-  };
-}
+const toConfig = (row: ProviderRow, keyring: Keyring): ProviderConfig => ({ ...toEntry(row), api_key: decryptKey(row, keyring) });
 
 function storedKey(row: ProviderRow): EncryptedValue | null {
   if (!row.key_ciphertext || !row.key_nonce || !row.key_version) return null;

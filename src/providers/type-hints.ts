@@ -14,36 +14,23 @@ interface ProviderTypeHints {
   keyExample: string | null;
 }
 
+const hints = (models: string[], baseUrlExample: string, keyExample: string | null): ProviderTypeHints => ({
+  models,
+  baseUrlExample,
+  keyExample,
+});
+const PROXY = "https://my-proxy.example.com";
+
 export const PROVIDER_TYPE_HINTS: Record<ProviderType, ProviderTypeHints> = {
-  openai: { models: ["gpt-4o-mini", "gpt-4.1", "o4-mini"], baseUrlExample: "https://my-proxy.example.com/v1", keyExample: "sk-proj-…" },
-  anthropic: {
-    models: ["claude-3-5-haiku-latest", "claude-sonnet-4-0"],
-    baseUrlExample: "https://my-proxy.example.com",
-    keyExample: "sk-ant-api03-…",
-  },
-  gemini: { models: ["gemini-2.0-flash", "gemini-2.5-pro"], baseUrlExample: "https://my-proxy.example.com", keyExample: "AIza…" },
-  groq: {
-    models: ["llama-3.1-8b-instant", "llama-3.3-70b-versatile"],
-    baseUrlExample: "https://my-proxy.example.com/openai/v1",
-    keyExample: "gsk_…",
-  },
-  mistral: {
-    models: ["mistral-small-latest", "mistral-large-latest"],
-    baseUrlExample: "https://my-proxy.example.com/v1",
-    keyExample: null,
-  },
-  openrouter: {
-    models: ["openai/gpt-4o-mini", "anthropic/claude-3.5-haiku"],
-    baseUrlExample: "https://my-proxy.example.com/api/v1",
-    keyExample: "sk-or-v1-…",
-  },
-  together: {
-    models: ["meta-llama/Llama-3.3-70B-Instruct-Turbo", "Qwen/Qwen2.5-7B-Instruct-Turbo"],
-    baseUrlExample: "https://my-proxy.example.com/v1",
-    keyExample: "tgp_v1_…",
-  },
-  deepseek: { models: ["deepseek-chat", "deepseek-reasoner"], baseUrlExample: "https://my-proxy.example.com/v1", keyExample: "sk-…" },
-  ollama: { models: ["llama3.2", "qwen2.5"], baseUrlExample: "http://gpu-box:11434/v1", keyExample: null },
+  openai: hints(["gpt-4o-mini", "gpt-4.1", "o4-mini"], `${PROXY}/v1`, "sk-proj-…"),
+  anthropic: hints(["claude-3-5-haiku-latest", "claude-sonnet-4-0"], PROXY, "sk-ant-api03-…"),
+  gemini: hints(["gemini-2.0-flash", "gemini-2.5-pro"], PROXY, "AIza…"),
+  groq: hints(["llama-3.1-8b-instant", "llama-3.3-70b-versatile"], `${PROXY}/openai/v1`, "gsk_…"),
+  mistral: hints(["mistral-small-latest", "mistral-large-latest"], `${PROXY}/v1`, null),
+  openrouter: hints(["openai/gpt-4o-mini", "anthropic/claude-3.5-haiku"], `${PROXY}/api/v1`, "sk-or-v1-…"),
+  together: hints(["meta-llama/Llama-3.3-70B-Instruct-Turbo", "Qwen/Qwen2.5-7B-Instruct-Turbo"], `${PROXY}/v1`, "tgp_v1_…"),
+  deepseek: hints(["deepseek-chat", "deepseek-reasoner"], `${PROXY}/v1`, "sk-…"),
+  ollama: hints(["llama3.2", "qwen2.5"], "http://gpu-box:11434/v1", null),
   // Whatever the server was started with: the test asks the server's model list instead.
-  openai_compatible: { models: [], baseUrlExample: "http://localhost:8000/v1", keyExample: null },
+  openai_compatible: hints([], "http://localhost:8000/v1", null),
 };

@@ -1,5 +1,6 @@
 import { createId } from "@paralleldrive/cuid2";
 import type { Sql } from "../db/client.ts";
+import { addedUp, DAILY_COUNTERS, KEY_COUNTERS } from "../usage/counters.ts";
 import { LOG_BODY_LIMIT } from "./content.ts";
 import type { AttemptRecord, RequestRecord } from "./types.ts";
 
@@ -92,14 +93,7 @@ export function insertLogs(sql: Sql, rows: RequestRecord[]) {
       group by 1, 2, 3, 4
       order by 1, 2, 3, 4
       on conflict (workspace_id, day, provider_id, model) do update set
-        requests = u.requests + excluded.requests,
-        errors = u.errors + excluded.errors,
-        prompt_tokens = u.prompt_tokens + excluded.prompt_tokens,
-        completion_tokens = u.completion_tokens + excluded.completion_tokens,
-        cached_tokens = u.cached_tokens + excluded.cached_tokens,
-        reasoning_tokens = u.reasoning_tokens + excluded.reasoning_tokens,
-        cost_usd = u.cost_usd + excluded.cost_usd,
-        unpriced_requests = u.unpriced_requests + excluded.unpriced_requests
+        ${addedUp(sql, "u", DAILY_COUNTERS)}
       returning 1
     ), counted_keys as (
       -- The same rows per gateway key (budgets and usage by key read this); rows without a key are not counted.
@@ -120,12 +114,7 @@ export function insertLogs(sql: Sql, rows: RequestRecord[]) {
       group by 1, 2, 3
       order by 1, 3, 2
       on conflict (workspace_id, api_key_id, day) do update set
-        requests = k.requests + excluded.requests,
-        errors = k.errors + excluded.errors,
-        prompt_tokens = k.prompt_tokens + excluded.prompt_tokens,
-        completion_tokens = k.completion_tokens + excluded.completion_tokens,
-        cost_usd = k.cost_usd + excluded.cost_usd,
-        unpriced_requests = k.unpriced_requests + excluded.unpriced_requests
+        ${addedUp(sql, "k", KEY_COUNTERS)}
       returning 1
     )
     select

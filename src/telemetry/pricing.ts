@@ -1,3 +1,4 @@
+import { matchesModel } from "../gateway/router.ts";
 import table from "./prices.json" with { type: "json" };
 
 /** USD per 1,000,000 tokens. */
@@ -75,22 +76,6 @@ function validRates(r: unknown): r is PriceRates {
   return ok(o.input, false) && ok(o.output, false) && ok(o.cached_input, true) && ok(o.cache_write, true);
 }
 
-const patternCache = new Map<string, RegExp>();
-function globMatch(pattern: string, name: string): boolean {
-  let re = patternCache.get(pattern);
-  if (!re) {
-    re = new RegExp(
-      `^${pattern
-        .split("*")
-        .map((s) => s.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
-        .join(".*")}$`,
-      "i",
-    );
-    patternCache.set(pattern, re);
-  }
-  return re.test(name);
-}
-
 function fromOverrides(model: string, names: string[], overrides: PriceOverrides): PriceRates | null {
   const entries = Object.entries(overrides).filter(([, rates]) => validRates(rates));
   const exact = (n: string) => entries.find(([k]) => !k.includes("*") && k.trim().toLowerCase() === n)?.[1];
@@ -98,7 +83,7 @@ function fromOverrides(model: string, names: string[], overrides: PriceOverrides
   if (direct) return direct;
   // The longest (most specific) matching pattern wins: `gpt-4o-mini*` over `gpt-4o*` over `*`.
   const patterns = entries.filter(([k]) => k.includes("*")).sort((a, b) => b[0].length - a[0].length);
-  const hit = patterns.find(([k]) => globMatch(k.trim(), model.trim()));
+  const hit = patterns.find(([k]) => matchesModel(k.trim(), model.trim()));
   if (hit) return hit[1];
   for (const n of names.slice(1)) {
     const r = exact(n);

@@ -2,28 +2,21 @@ import { Elysia } from "elysia";
 import type { AppDeps } from "../deps.ts";
 import { authPlugin } from "../http/auth.ts";
 import { UsageParams, UsageQuery } from "./model.ts";
-import { usageByKey, usageByModel, usageByProvider, usageRange, usageSummary } from "./service.ts";
+import { usageByKey, usageByModel, usageByProvider, usageRange, usageSummary, type UsageRange } from "./service.ts";
 
 /** A workspace's usage counters (usage_daily); any member may read them. */
 export function usageRoutes(deps: AppDeps) {
+  // Each view reads the workspace's counters over the query's range of days.
+  const read =
+    <T>(view: (sql: AppDeps["sql"], workspaceId: string, range: UsageRange) => Promise<T>) =>
+    ({ params, query }: { params: { id: string }; query: { from?: string; to?: string } }) =>
+      view(deps.sql, params.id, usageRange(query));
   return new Elysia({ prefix: "/workspaces/:id/usage" })
     .use(authPlugin(deps))
-    .get("/", ({ params, query }) => usageSummary(deps.sql, params.id, usageRange(query)), {
-      ...read,
-      detail: { summary: "Usage and cost over a period" },
-    })
-    .get("/by-provider", ({ params, query }) => usageByProvider(deps.sql, params.id, usageRange(query)), {
-      ...read,
-      detail: { summary: "Usage and cost by provider" },
-    })
-    .get("/by-key", ({ params, query }) => usageByKey(deps.sql, params.id, usageRange(query)), {
-      ...read,
-      detail: { summary: "Usage and cost by gateway key" },
-    })
-    .get("/by-model", ({ params, query }) => usageByModel(deps.sql, params.id, usageRange(query)), {
-      ...read,
-      detail: { summary: "Usage and cost by model" },
-    });
+    .get("/", read(usageSummary), { ...member, detail: { summary: "Usage and cost over a period" } })
+    .get("/by-provider", read(usageByProvider), { ...member, detail: { summary: "Usage and cost by provider" } })
+    .get("/by-key", read(usageByKey), { ...member, detail: { summary: "Usage and cost by gateway key" } })
+    .get("/by-model", read(usageByModel), { ...member, detail: { summary: "Usage and cost by model" } });
 }
 
-const read = { workspace: "member", params: UsageParams, query: UsageQuery } as const;
+const member = { workspace: "member", params: UsageParams, query: UsageQuery } as const;

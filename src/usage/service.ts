@@ -1,5 +1,6 @@
 import type { Sql } from "../db/client.ts";
 import { invalid } from "../http/errors.ts";
+import { DAILY_COUNTERS, KEY_COUNTERS, summed } from "./counters.ts";
 
 /** UTC days, YYYY-MM-DD, both inclusive. */
 export interface UsageRange {
@@ -44,20 +45,14 @@ interface ModelUsage extends UsageTotals {
   model: string;
 }
 
-/** usage_key_daily has no cached or reasoning tokens: the per-key counters are these. */
-interface KeyUsage {
+/** usage_key_daily has no cached or reasoning tokens (KEY_COUNTERS). */
+interface KeyUsage extends Omit<UsageTotals, "cached_tokens" | "reasoning_tokens"> {
   api_key_id: string;
   /** The key's current name and prefix; null when the key was deleted. */
   name: string | null;
   prefix: string | null;
   revoked: boolean;
   deleted: boolean;
-  requests: number;
-  errors: number;
-  prompt_tokens: number;
-  completion_tokens: number;
-  cost_usd: number;
-  unpriced_requests: number;
 }
 
 const DEFAULT_DAYS = 30;
@@ -77,81 +72,58 @@ export function usageRange(q: { from?: string; to?: string }, now: Date = new Da
   return { from, to };
 }
 
-// Sums as float8: exact integers up to 2^53, and cost as a plain JSON number.
-const TOTALS = (sql: Sql) => sql`
-  coalesce(sum(u.requests), 0)::float8 as requests,
-  coalesce(sum(u.errors), 0)::float8 as errors,
-  coalesce(sum(u.prompt_tokens), 0)::float8 as prompt_tokens,
-  coalesce(sum(u.completion_tokens), 0)::float8 as completion_tokens,
-  coalesce(sum(u.cached_tokens), 0)::float8 as cached_tokens,
-  coalesce(sum(u.reasoning_tokens), 0)::float8 as reasoning_tokens,
-  coalesce(sum(u.cost_usd), 0)::float8 as cost_usd,
-  coalesce(sum(u.unpriced_requests), 0)::float8 as unpriced_requests`;
+/** Rows of one workspace (as `u`) whose day is in the range. */
+const inRange = (sql: Sql, workspaceId: string, range: UsageRange) =>
+  sql`u.workspace_id = ${workspaceId} and u.day between ${range.from}::date and ${range.to}::date`;
+
+type Ranged<T> = Promise<{ from: string; to: string; data: T[] }>;
 
 /** Totals and a per-day series for a range, from usage_daily only. */
 export async function usageSummary(sql: Sql, workspaceId: string, range: UsageRange): Promise<UsageSummary> {
   const days = await sql<UsageDay[]>`
-    select to_char(d.day, 'YYYY-MM-DD') as day, ${TOTALS(sql)}
+    select to_char(d.day, 'YYYY-MM-DD') as day, ${summed(sql, DAILY_COUNTERS)}
     from generate_series(${range.from}::date, ${range.to}::date, interval '1 day') as d(day)
     left join usage_daily u on u.workspace_id = ${workspaceId} and u.day = d.day::date
     group by d.day
     order by d.day`;
-  const [totals] = await sql<UsageTotals[]>`
-    select ${TOTALS(sql)}
-    from usage_daily u
-    where u.workspace_id = ${workspaceId} and u.day between ${range.from}::date and ${range.to}::date`;
+  const [totals] = await sql<
+    UsageTotals[]
+  >`select ${summed(sql, DAILY_COUNTERS)} from usage_daily u where ${inRange(sql, workspaceId, range)}`;
   return { from: range.from, to: range.to, totals, days };
 }
 
 /** Per provider entry, most expensive first. */
-export async function usageByProvider(
-  sql: Sql,
-  workspaceId: string,
-  range: UsageRange,
-): Promise<{ from: string; to: string; data: ProviderUsage[] }> {
+export async function usageByProvider(sql: Sql, workspaceId: string, range: UsageRange): Ranged<ProviderUsage> {
   const data = await sql<ProviderUsage[]>`
-    select nullif(u.provider_id, '') as provider_id, min(p.name) as provider_name, ${TOTALS(sql)}
+    select nullif(u.provider_id, '') as provider_id, min(p.name) as provider_name, ${summed(sql, DAILY_COUNTERS)}
     from usage_daily u
     left join provider_keys p on p.id = u.provider_id and p.workspace_id = u.workspace_id
-    where u.workspace_id = ${workspaceId} and u.day between ${range.from}::date and ${range.to}::date
+    where ${inRange(sql, workspaceId, range)}
     group by u.provider_id
     order by cost_usd desc, requests desc, u.provider_id`;
   return { from: range.from, to: range.to, data };
 }
 
 /** Per model, most expensive first. */
-export async function usageByModel(
-  sql: Sql,
-  workspaceId: string,
-  range: UsageRange,
-): Promise<{ from: string; to: string; data: ModelUsage[] }> {
+export async function usageByModel(sql: Sql, workspaceId: string, range: UsageRange): Ranged<ModelUsage> {
   const data = await sql<ModelUsage[]>`
-    select u.model, ${TOTALS(sql)}
+    select u.model, ${summed(sql, DAILY_COUNTERS)}
     from usage_daily u
-    where u.workspace_id = ${workspaceId} and u.day between ${range.from}::date and ${range.to}::date
+    where ${inRange(sql, workspaceId, range)}
     group by u.model
     order by cost_usd desc, requests desc, u.model`;
   return { from: range.from, to: range.to, data };
 }
 
 /** Per gateway key (usage_key_daily), most expensive first; deleted keys keep their id. */
-export async function usageByKey(
-  sql: Sql,
-  workspaceId: string,
-  range: UsageRange,
-): Promise<{ from: string; to: string; data: KeyUsage[] }> {
+export async function usageByKey(sql: Sql, workspaceId: string, range: UsageRange): Ranged<KeyUsage> {
   const data = await sql<KeyUsage[]>`
     select u.api_key_id, min(k.name) as name, min(k.prefix) as prefix,
       coalesce(bool_or(k.revoked_at is not null), false) as revoked, count(k.id) = 0 as deleted,
-      coalesce(sum(u.requests), 0)::float8 as requests,
-      coalesce(sum(u.errors), 0)::float8 as errors,
-      coalesce(sum(u.prompt_tokens), 0)::float8 as prompt_tokens,
-      coalesce(sum(u.completion_tokens), 0)::float8 as completion_tokens,
-      coalesce(sum(u.cost_usd), 0)::float8 as cost_usd,
-      coalesce(sum(u.unpriced_requests), 0)::float8 as unpriced_requests
+      ${summed(sql, KEY_COUNTERS)}
     from usage_key_daily u
     left join api_keys k on k.id = u.api_key_id and k.workspace_id = u.workspace_id
-    where u.workspace_id = ${workspaceId} and u.day between ${range.from}::date and ${range.to}::date
+    where ${inRange(sql, workspaceId, range)}
     group by u.api_key_id
     order by cost_usd desc, requests desc, u.api_key_id`;
   return { from: range.from, to: range.to, data };

@@ -1,5 +1,5 @@
 import * as v from "valibot";
-import { WorkspaceLimitsEntries } from "../api-keys/limits.ts";
+import { wholeNumber, WorkspaceLimitsEntries } from "../api-keys/limits.ts";
 
 export const WorkspaceName = v.pipe(
   v.string("name must be a string"),
@@ -19,14 +19,7 @@ export const WorkspaceParams = v.object({ id: IdParam });
  * budget: null clears (the budget's amount and period together).
  */
 export const SettingsBody = v.object({
-  retention_days: v.optional(
-    v.pipe(
-      v.number("must be a whole number of days from 1 to 3650"),
-      v.integer("must be a whole number of days from 1 to 3650"),
-      v.minValue(1, "must be a whole number of days from 1 to 3650"),
-      v.maxValue(3650, "must be a whole number of days from 1 to 3650"),
-    ),
-  ),
+  retention_days: v.optional(wholeNumber(1, 3650, "must be a whole number of days from 1 to 3650")),
   log_content: v.optional(v.boolean("must be true or false")),
   ...WorkspaceLimitsEntries,
 });

@@ -1,11 +1,10 @@
 import { Elysia } from "elysia";
 import type { AppDeps } from "../deps.ts";
 import { authPlugin } from "../http/auth.ts";
-import { notFound } from "../http/errors.ts";
+import { notFound, orNotFound } from "../http/errors.ts";
 import { SettingsBody, WorkspaceBody, WorkspaceParams } from "./model.ts";
 import { createWorkspace, getSettings, getWorkspace, listWorkspaces, renameWorkspace, updateSettings } from "./service.ts";
 import { getWorkspaceLimits } from "./limits.ts";
-import { actorFor } from "../events.ts";
 
 export function workspacesRoutes(deps: AppDeps) {
   const settingsOf = async (id: string) => {
@@ -22,21 +21,21 @@ export function workspacesRoutes(deps: AppDeps) {
     })
     .post(
       "/",
-      async ({ session, body, set }) => {
+      async ({ actor, body, set }) => {
         set.status = 201;
-        return createWorkspace(actorFor(deps, session.user.id), body.name);
+        return createWorkspace(actor, body.name);
       },
       { auth: true, body: WorkspaceBody, detail: { summary: "Create a workspace (you become its owner)" } },
     )
-    .get(
-      "/:id",
-      async ({ session, params }) => (await getWorkspace(deps.sql, params.id, session.user.id)) ?? Promise.reject(notFound("workspace")),
-      { workspace: "member", params: WorkspaceParams, detail: { summary: "Get a workspace" } },
-    )
+    .get("/:id", ({ session, params }) => orNotFound(getWorkspace(deps.sql, params.id, session.user.id), "workspace"), {
+      workspace: "member",
+      params: WorkspaceParams,
+      detail: { summary: "Get a workspace" },
+    })
     .put(
       "/:id",
-      async ({ session, params, body }) => {
-        await renameWorkspace(actorFor(deps, session.user.id), params.id, body.name);
+      async ({ session, actor, params, body }) => {
+        await renameWorkspace(actor, params.id, body.name);
         return getWorkspace(deps.sql, params.id, session.user.id);
       },
       { workspace: "admin", params: WorkspaceParams, body: WorkspaceBody, detail: { summary: "Rename a workspace (admin)" } },
@@ -48,8 +47,8 @@ export function workspacesRoutes(deps: AppDeps) {
     })
     .put(
       "/:id/settings",
-      async ({ params, body, session }) => {
-        if (!(await updateSettings(actorFor(deps, session.user.id), params.id, body))) throw notFound("workspace");
+      async ({ params, body, actor }) => {
+        if (!(await updateSettings(actor, params.id, body))) throw notFound("workspace");
         return settingsOf(params.id);
       },
       { workspace: "admin", params: WorkspaceParams, body: SettingsBody, detail: { summary: "Update the workspace's settings (admin)" } },
