@@ -10,7 +10,7 @@ import { clientAddress } from "../http/client-address.ts";
 import { signUp, signupAllowed } from "../accounts/signup.ts";
 import { findInvitation } from "../invitations/service.ts";
 import { ApiError } from "../http/errors.ts";
-import { workspacePath } from "./context.ts";
+import { workspacePath } from "./context.tsx";
 import { createWorkspace } from "../workspaces/service.ts";
 import { actorFor } from "../events.ts";
 import { firstWorkspaceName } from "../workspaces/first-run.ts";

@@ -29,7 +29,7 @@ import { LogDetailPage } from "../../views/pages/log-detail.tsx";
 import { UsagePage, type KeyUsageRow } from "../../views/pages/usage.tsx";
 import { errorsFor, issuesToErrors } from "./forms.ts";
 import { html } from "./render.ts";
-import { pageContext, workspacePath } from "./context.ts";
+import { pageContext, workspacePath } from "./context.tsx";
 
 const LOGS_PER_PAGE = 50;
 const DAY_MS = 86_400_000;

@@ -13,7 +13,7 @@ import { InvitePage } from "../../views/pages/invite.tsx";
 import { SignupPage } from "../../views/pages/signup.tsx";
 import { errorsFor, formBody, issuesToErrors, text } from "./forms.ts";
 import { html, pathOf, viewContext } from "./render.ts";
-import { pageContext, workspacePath } from "./context.ts";
+import { pageContext, workspacePath } from "./context.tsx";
 import { loginCsrfToken, sessionCookieValue } from "./session.ts";
 import { membersPage } from "./member-routes.tsx";
 

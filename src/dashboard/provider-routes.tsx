@@ -36,7 +36,7 @@ import {
   type FormBody,
 } from "./forms.ts";
 import { html, targetsInline } from "./render.ts";
-import { pageContext, workspacePath } from "./context.ts";
+import { pageContext, workspacePath } from "./context.tsx";
 
 const TYPE_OPTIONS: ProviderTypeOption[] = PROVIDER_TYPES.map((t) => ({ value: t, ...PROVIDER_CATALOG[t], ...PROVIDER_TYPE_HINTS[t] }));
 const typeOption = (t: string | undefined): ProviderTypeOption | null => TYPE_OPTIONS.find((o) => o.value === t) ?? null;
