@@ -12,9 +12,9 @@ import { ErrorPage } from "../../views/pages/error.tsx";
 import { InvitePage } from "../../views/pages/invite.tsx";
 import { SignupPage } from "../../views/pages/signup.tsx";
 import { errorsFor, formBody, issuesToErrors, text } from "./forms.ts";
-import { html, pathOf, viewContext } from "./render.ts";
-import { pageContext, workspacePath } from "./context.tsx";
-import { loginCsrfToken, sessionCookieValue } from "./session.ts";
+import { html } from "./render.ts";
+import { guestContext, pageContext, workspacePath } from "./context.tsx";
+import { sessionCookieValue } from "./session.ts";
 import { membersPage } from "./member-routes.tsx";
 
 /**
@@ -65,11 +65,12 @@ export function invitationPages(deps: AppDeps) {
     )
     .get(
       "/invite/:token",
-      async ({ params, cookie, readSession, headers, request, set, redirect }) => {
+      async (c) => {
+        const { params, set } = c;
         // Signed in (with a session that has not been ended): the page that joins the workspace.
-        const token = sessionCookieValue(cookie);
-        if (token && (await readSession(token))) return redirect(`/app/invite/${encodeURIComponent(params.token)}`, 303);
-        const ctx = viewContext({ headers, path: pathOf(request), csrf: loginCsrfToken(deps, cookie) });
+        const token = sessionCookieValue(c.cookie);
+        if (token && (await c.readSession(token))) return c.redirect(`/app/invite/${encodeURIComponent(params.token)}`, 303);
+        const ctx = guestContext(deps, c);
         const inv = await findInvitation(deps.sql, params.token);
         if (!inv || inv.status !== "pending") {
           const problem = invitationProblem(inv?.status ?? "unknown");
