@@ -28,7 +28,7 @@ import { HealthPage } from "../../views/pages/health.tsx";
 import { LogDetailPage } from "../../views/pages/log-detail.tsx";
 import { UsagePage, type KeyUsageRow } from "../../views/pages/usage.tsx";
 import { attempt, errorsFor, hasErrors, issuesToErrors } from "./forms.ts";
-import { html } from "./render.ts";
+import { html, localPath } from "./render.ts";
 import { pageContext, workspacePath } from "./context.tsx";
 
 const LOGS_PER_PAGE = 50;
@@ -192,7 +192,9 @@ export function insightPages(deps: AppDeps) {
         const ctx = await pageContext(deps, c, id);
         const key = log.api_key_id ? (await listApiKeys(deps.sql, id)).find((k) => k.id === log.api_key_id) : null;
         // Back to the list the user came from, when that was this workspace's logs.
-        const ref = localLogsUrl(c.headers["hx-current-url"] ?? c.headers.referer, workspacePath(id, "/logs"));
+        const list = workspacePath(id, "/logs");
+        const from = localPath(c.headers["hx-current-url"] ?? c.headers.referer);
+        const ref = from?.split("?")[0] === list ? from : list;
         return html(
           c.set,
           <LogDetailPage
@@ -287,15 +289,4 @@ function parseLogFilters(q: Record<string, unknown>, page: string) {
   const input = filled({ ...values, page });
   input.limit = String(LOGS_PER_PAGE);
   return { values, parsed: v.safeParse(LogsQuery, input) };
-}
-
-/** The referring logs list (with its filters), if it is this workspace's; else the plain list. */
-function localLogsUrl(href: string | undefined, fallback: string): string {
-  if (!href) return fallback;
-  try {
-    const u = new URL(href);
-    return u.pathname === fallback ? u.pathname + u.search : fallback;
-  } catch {
-    return fallback;
-  }
 }

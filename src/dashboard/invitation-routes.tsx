@@ -11,7 +11,7 @@ import { WorkspaceParams } from "../workspaces/model.ts";
 import { ErrorPage } from "../../views/pages/error.tsx";
 import { InvitePage } from "../../views/pages/invite.tsx";
 import { SignupPage } from "../../views/pages/signup.tsx";
-import { errorsFor, formBody, issuesToErrors, text } from "./forms.ts";
+import { attempt, errorsFor, formBody, issuesToErrors, text } from "./forms.ts";
 import { html } from "./render.ts";
 import { guestContext, pageContext, workspacePath } from "./context.tsx";
 import { sessionCookieValue } from "./session.ts";
@@ -39,19 +39,17 @@ export function invitationPages(deps: AppDeps) {
         const parsed = v.safeParse(CreateInvitationBody, values);
         if (!parsed.success)
           return membersPage(deps, c, params.id, { invitations: { values, errors: issuesToErrors(parsed.issues) }, status: 422 });
-        try {
-          const { view, token } = await createInvitation(actorFor(deps, session.user.id), params.id, membership.role, parsed.output);
-          // No redirect: the link is in this one response and nowhere else (no-store, never in a URL).
-          set.headers["cache-control"] = "no-store";
-          return membersPage(deps, c, params.id, {
-            invitations: { created: { email: view.email, link: invitationLink(deps, token) } },
-            status: 201,
-          });
-        } catch (err) {
-          if (!(err instanceof ApiError) || !err.param) throw err;
-          const errors = err.formErrors();
-          return membersPage(deps, c, params.id, { invitations: { values, errors }, status: err.status });
-        }
+        const actor = actorFor(deps, session.user.id);
+        const created = await attempt(
+          () => createInvitation(actor, params.id, membership.role, parsed.output),
+          (err) => !!err.param,
+        );
+        if (created instanceof ApiError)
+          return membersPage(deps, c, params.id, { invitations: { values, errors: created.formErrors() }, status: created.status });
+        // No redirect: the link is in this one response and nowhere else (no-store, never in a URL).
+        set.headers["cache-control"] = "no-store";
+        const link = invitationLink(deps, created.token);
+        return membersPage(deps, c, params.id, { invitations: { created: { email: created.view.email, link } }, status: 201 });
       },
       { workspace: "admin", params: InvitationsParams, detail: { summary: "Invite someone to the workspace (form)" } },
     )

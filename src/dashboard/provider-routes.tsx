@@ -43,18 +43,6 @@ const TYPE_OPTIONS: ProviderTypeOption[] = PROVIDER_TYPES.map((t) => ({ value: t
 /** The option for a `type` a form or query sent; null for anything else (absent, a list, unknown). */
 const typeOption = (t: unknown): ProviderTypeOption | null => TYPE_OPTIONS.find((o) => o.value === t) ?? null;
 
-const emptyValues = (type: string): ProviderFormValues => ({
-  name: "",
-  type,
-  base_url: "",
-  models: "",
-  model_map: "",
-  priority: "",
-  timeout_ms: "",
-  enabled: true,
-  remove_key: false,
-});
-
 function valuesOf(p: ProviderView): ProviderFormValues {
   return {
     name: p.name,
@@ -69,7 +57,7 @@ function valuesOf(p: ProviderView): ProviderFormValues {
   };
 }
 
-/** What the browser sent, to show again after an error (the API key is never echoed). */
+/** What the browser sent, to show again after an error (the API key is never echoed); `{}` gives a blank form. */
 function valuesFrom(form: FormBody): ProviderFormValues {
   return {
     name: text(form, "name"),
@@ -178,7 +166,7 @@ export function providerPages(deps: AppDeps) {
         "/new",
         async (c) => {
           const type = typeOption(c.query.type);
-          if (type) return formPage(c, c.params.id, emptyValues(type.value), errorsFor({}), null, 200);
+          if (type) return formPage(c, c.params.id, { ...valuesFrom({}), type: type.value, enabled: true }, errorsFor({}), null, 200);
           const ctx = await pageContext(deps, c, c.params.id);
           return html(c.set, <ProviderTypeStep ctx={ctx} types={TYPE_OPTIONS} />);
         },
