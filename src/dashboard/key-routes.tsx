@@ -1,7 +1,7 @@
 import { Elysia, redirect } from "elysia";
 import * as v from "valibot";
 import type { AppDeps } from "../deps.ts";
-import { authPlugin, type Session } from "../http/auth.ts";
+import { authPlugin } from "../http/auth.ts";
 import { ApiError, notFound } from "../http/errors.ts";
 import { actorFor } from "../events.ts";
 import { ApiKeyParams, ApiKeysParams, CreateApiKeyBody, UpdateApiKeyBody } from "../api-keys/model.ts";
@@ -31,28 +31,6 @@ const NOTICES: Record<string, string> = {
   revoked: "Key revoked: requests with it are refused from now on.",
   deleted: "Key deleted.",
   saved: "Key saved: its limits apply from the next request on.",
-};
-
-/** The two ends of a key, confirmed first: the service that does it, the `?done=` it reports, the confirmation's words. */
-const ENDINGS = {
-  revoke: {
-    run: revokeApiKey,
-    done: "revoked",
-    confirm: (name: string) => ({
-      title: `Revoke key ${name}?`,
-      message: "Applications using it get 401 from their next request on. The key stays listed as revoked.",
-      confirmLabel: "Revoke key",
-    }),
-  },
-  delete: {
-    run: deleteApiKey,
-    done: "deleted",
-    confirm: (name: string) => ({
-      title: `Delete key ${name}?`,
-      message: "The key stops working at once and disappears from this list. Its request logs are kept. This cannot be undone.",
-      confirmLabel: "Delete key",
-    }),
-  },
 };
 
 /** /app/w/:id/keys… — the dashboard face of src/api-keys. */
@@ -96,17 +74,23 @@ export function keyPages(deps: AppDeps) {
     return html(c.set, <KeyEditPage ctx={ctx} apiKey={key} values={values} errors={errors} />, status);
   }
 
-  async function confirm(c: PageBits & { params: { id: string; kid: string } }, kind: keyof typeof ENDINGS) {
+  async function confirm(c: PageBits & { params: { id: string; kid: string } }, kind: "revoke" | "delete") {
     const key = await getApiKey(deps.sql, c.params.id, c.params.kid);
     if (!key) throw notFound("API key");
+    const texts =
+      kind === "revoke"
+        ? {
+            title: `Revoke key ${key.name}?`,
+            message: "Applications using it get 401 from their next request on. The key stays listed as revoked.",
+            confirmLabel: "Revoke key",
+          }
+        : {
+            title: `Delete key ${key.name}?`,
+            message: "The key stops working at once and disappears from this list. Its request logs are kept. This cannot be undone.",
+            confirmLabel: "Delete key",
+          };
     const action = workspacePath(c.params.id, `/keys/${encodeURIComponent(key.id)}/${kind}`);
-    return confirmPage(deps, c, c.params.id, "keys", { ...ENDINGS[kind].confirm(key.name), action });
-  }
-
-  async function end(c: { session: Session; params: { id: string; kid: string } }, kind: keyof typeof ENDINGS) {
-    const { run, done } = ENDINGS[kind];
-    if (!(await run(actorFor(deps, c.session.user.id), c.params.id, c.params.kid))) throw notFound("API key");
-    return redirect(workspacePath(c.params.id, `/keys?done=${done}`), 303);
+    return confirmPage(deps, c, c.params.id, "keys", { ...texts, action });
   }
 
   return new Elysia({ prefix: "/app/w/:id/keys" })
@@ -183,19 +167,25 @@ export function keyPages(deps: AppDeps) {
       params: ApiKeyParams,
       detail: { summary: "Confirm revoking a gateway key" },
     })
-    .post("/:kid/revoke", (c) => end(c, "revoke"), {
-      workspace: "admin",
-      params: ApiKeyParams,
-      detail: { summary: "Revoke a gateway key (form)" },
-    })
+    .post(
+      "/:kid/revoke",
+      async ({ params, session }) => {
+        if (!(await revokeApiKey(actorFor(deps, session.user.id), params.id, params.kid))) throw notFound("API key");
+        return redirect(workspacePath(params.id, "/keys?done=revoked"), 303);
+      },
+      { workspace: "admin", params: ApiKeyParams, detail: { summary: "Revoke a gateway key (form)" } },
+    )
     .get("/:kid/delete", (c) => confirm(c, "delete"), {
       workspace: "admin",
       params: ApiKeyParams,
       detail: { summary: "Confirm deleting a gateway key" },
     })
-    .post("/:kid/delete", (c) => end(c, "delete"), {
-      workspace: "admin",
-      params: ApiKeyParams,
-      detail: { summary: "Delete a gateway key (form)" },
-    });
+    .post(
+      "/:kid/delete",
+      async ({ params, session }) => {
+        if (!(await deleteApiKey(actorFor(deps, session.user.id), params.id, params.kid))) throw notFound("API key");
+        return redirect(workspacePath(params.id, "/keys?done=deleted"), 303);
+      },
+      { workspace: "admin", params: ApiKeyParams, detail: { summary: "Delete a gateway key (form)" } },
+    );
 }
