@@ -8,6 +8,7 @@ import { listInvitations } from "../invitations/service.ts";
 import { ChangeRoleBody, MemberParams, MembersParams } from "../members/model.ts";
 import { memberActions } from "../members/rules.ts";
 import { changeRole, getMember, listMembers, removeMember, transferOwnership } from "../members/service.ts";
+import type { Membership } from "../workspaces/service.ts";
 import type { InvitationsProps } from "../../views/components/invitations.tsx";
 import { canManage } from "../../views/context.ts";
 import { MembersPage, type MembersProps } from "../../views/pages/members.tsx";
@@ -82,15 +83,17 @@ export function memberPages(deps: AppDeps) {
     return membersPage(deps, c, c.params.id, { error, status: refused.status });
   }
 
-  async function confirm(c: PageBits & { params: { id: string; uid?: string } }, kind: "remove" | "transfer" | "leave") {
+  async function confirm(
+    c: PageBits & { params: { id: string; uid?: string }; membership: Membership },
+    kind: "remove" | "transfer" | "leave",
+  ) {
     const id = c.params.id;
     const uid = c.params.uid ?? c.session.user.id;
     const member = await getMember(deps.sql, id, uid);
     if (!member) throw notFound("member");
-    const ctx = await pageContext(deps, c, id);
     const self = uid === c.session.user.id;
     // No confirmation for what the change itself would refuse (an admin removing an owner, a hand-over to an owner).
-    const allowed = memberActions({ id: c.session.user.id, role: ctx.workspace!.role }, member);
+    const allowed = memberActions({ id: c.session.user.id, role: c.membership.role }, member);
     if ((kind === "remove" && !self && !allowed.remove) || (kind === "transfer" && !allowed.transfer)) {
       throw forbidden(kind === "remove" ? "only an owner can remove an owner" : "ownership goes to a member who is not an owner yet");
     }
