@@ -151,12 +151,12 @@ export function providerPages(deps: AppDeps) {
     return redirect(workspacePath(c.params.id, `/providers?done=${current ? "updated" : "created"}`), 303);
   }
 
-  const saved: Record<string, string> = { created: "Provider added.", updated: "Provider saved.", deleted: "Provider deleted." };
+  const notices: Record<string, string> = { created: "Provider added.", updated: "Provider saved.", deleted: "Provider deleted." };
 
   return (
     new Elysia({ prefix: "/app/w/:id/providers" })
       .use(authPlugin(deps))
-      .get("/", (c) => listPage(c, c.params.id, { notice: noticeFor(saved, c.query.done) }), {
+      .get("/", (c) => listPage(c, c.params.id, { notice: noticeFor(notices, c.query.done) }), {
         workspace: "member",
         params: ProvidersParams,
         detail: { summary: "Provider keys page" },
