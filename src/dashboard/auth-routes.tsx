@@ -1,4 +1,4 @@
-import { Elysia } from "elysia";
+import { Elysia, redirect } from "elysia";
 import * as v from "valibot";
 import type { AppDeps } from "../deps.ts";
 import { endAllSessions } from "../accounts/sessions.ts";
@@ -10,7 +10,7 @@ import { clientAddress } from "../http/client-address.ts";
 import { signUp, signupAllowed } from "../accounts/signup.ts";
 import { findInvitation } from "../invitations/service.ts";
 import { ApiError } from "../http/errors.ts";
-import { workspacePath } from "./context.ts";
+import { guestContext, workspacePath } from "./context.tsx";
 import { createWorkspace } from "../workspaces/service.ts";
 import { actorFor } from "../events.ts";
 import { firstWorkspaceName } from "../workspaces/first-run.ts";
@@ -18,9 +18,10 @@ import { safeEqual } from "../crypto.ts";
 import { LoginPage } from "../../views/pages/login.tsx";
 import { SignupPage } from "../../views/pages/signup.tsx";
 import { ErrorPage } from "../../views/pages/error.tsx";
+import type { ViewContext } from "../../views/context.ts";
 import { errorsFor, formBody, issuesToErrors, text } from "./forms.ts";
-import { html, pathOf, viewContext } from "./render.ts";
-import { clearSessionCookie, loginCsrfToken, safeNext, sessionCookieValue, setSessionCookie, verifyLoginCsrf } from "./session.ts";
+import { html, pathOf, viewContext, type SetLike } from "./render.ts";
+import { clearSessionCookie, safeNext, sessionCookieValue, setSessionCookie, verifyLoginCsrf, type CookieJar } from "./session.ts";
 
 /**
  * /signup, /login, POST /logout and / — plain forms (no htmx): signing in changes the session
@@ -30,17 +31,15 @@ export function authPages(deps: AppDeps) {
   // "open" while the instance has no account yet, whatever the setting: the first one is always allowed.
   const signupMode = async () => ((await signupAllowed(deps.sql, deps.config.signup)) ? "open" : deps.config.signup);
 
-  const expired = async (set: Parameters<typeof html>[0], request: Request, headers: Record<string, string | undefined>, csrf: string) =>
-    html(
-      set,
-      <ErrorPage
-        ctx={viewContext({ headers, path: pathOf(request), csrf })}
-        status={403}
-        title="This form has expired"
-        message="The sign-in form was missing its security token (or came from another site). Reload the page and try again."
-      />,
-      403,
-    );
+  /**
+   * A sign-in or sign-up form's post: its fields, where to go after, the page context to answer with,
+   * and whether its CSRF token matches the pre-session cookie (checked before the context may renew it).
+   */
+  function guestPost(c: { body: unknown; cookie: CookieJar; headers: Record<string, string | undefined>; request: Request }) {
+    const form = formBody(c.body);
+    const fresh = verifyLoginCsrf(deps, c.cookie, form._csrf);
+    return { form, fresh, next: safeNext(text(form, "next")), ctx: guestContext(deps, c) };
+  }
 
   return new Elysia()
     .use(authPlugin(deps))
@@ -55,32 +54,22 @@ export function authPages(deps: AppDeps) {
     )
     .get(
       "/login",
-      async ({ set, cookie, query, headers, request, readSession, redirect }) => {
-        const next = safeNext(query.next);
+      async (c) => {
+        const next = safeNext(c.query.next);
         // Already signed in (with a session that has not been ended): go where the link wanted.
-        const token = sessionCookieValue(cookie);
-        if (token && (await readSession(token))) return redirect(next ?? "/app", 303);
-        const csrf = loginCsrfToken(deps, cookie);
-        return html(
-          set,
-          <LoginPage
-            ctx={viewContext({ headers, path: pathOf(request), csrf })}
-            next={next}
-            errors={errorsFor({})}
-            signup={await signupMode()}
-          />,
-        );
+        const token = sessionCookieValue(c.cookie);
+        if (token && (await c.readSession(token))) return c.redirect(next ?? "/app", 303);
+        const ctx = guestContext(deps, c);
+        return html(c.set, <LoginPage ctx={ctx} next={next} errors={errorsFor({})} signup={await signupMode()} />);
       },
       { detail: { summary: "Sign-in page" } },
     )
     .post(
       "/login",
-      async ({ set, cookie, body, headers, request, server, issueToken, redirect }) => {
-        const form = formBody(body);
-        const next = safeNext(text(form, "next"));
-        if (!verifyLoginCsrf(deps, cookie, form._csrf)) return expired(set, request, headers, loginCsrfToken(deps, cookie));
-        const csrf = loginCsrfToken(deps, cookie);
-        const ctx = viewContext({ headers, path: pathOf(request), csrf });
+      async (c) => {
+        const { set, cookie, request, server, issueToken, redirect } = c;
+        const { form, fresh, next, ctx } = guestPost(c);
+        if (!fresh) return expired(set, ctx, SIGN_IN_EXPIRED);
         const email = text(form, "email");
         const again = async (errors: ReturnType<typeof errorsFor>, status: number) =>
           html(set, <LoginPage ctx={ctx} email={email} next={next} errors={errors} signup={await signupMode()} />, status);
@@ -110,29 +99,19 @@ export function authPages(deps: AppDeps) {
     )
     .get(
       "/signup",
-      async ({ set, cookie, query, headers, request }) => {
-        const csrf = loginCsrfToken(deps, cookie);
+      async (c) => {
+        const ctx = guestContext(deps, c);
         const blocked = (await signupAllowed(deps.sql, deps.config.signup)) ? null : deps.config.signup === "closed" ? "closed" : "invite";
-        return html(
-          set,
-          <SignupPage
-            ctx={viewContext({ headers, path: pathOf(request), csrf })}
-            values={{}}
-            next={safeNext(query.next)}
-            errors={errorsFor({})}
-            blocked={blocked}
-          />,
-        );
+        return html(c.set, <SignupPage ctx={ctx} values={{}} next={safeNext(c.query.next)} errors={errorsFor({})} blocked={blocked} />);
       },
       { detail: { summary: "Sign-up page" } },
     )
     .post(
       "/signup",
-      async ({ set, cookie, body, headers, request, server, issueToken, redirect }) => {
-        const form = formBody(body);
-        const next = safeNext(text(form, "next"));
-        if (!verifyLoginCsrf(deps, cookie, form._csrf)) return expired(set, request, headers, loginCsrfToken(deps, cookie));
-        const ctx = viewContext({ headers, path: pathOf(request), csrf: loginCsrfToken(deps, cookie) });
+      async (c) => {
+        const { set, cookie, request, server, issueToken, redirect } = c;
+        const { form, fresh, next, ctx } = guestPost(c);
+        if (!fresh) return expired(set, ctx, SIGN_IN_EXPIRED);
         const values = { email: text(form, "email"), name: text(form, "name") };
         const token = text(form, "invitation").trim() || undefined;
         // A form from an invitation's page comes back as that page, as long as the invitation can still be used.
@@ -176,59 +155,49 @@ export function authPages(deps: AppDeps) {
       },
       { detail: { summary: "Create an account (form); sets the session cookie" } },
     )
-    .post(
-      "/logout",
-      async ({ cookie, body, headers, jwt, redirect, set, request }) => {
-        const ended = await endSessions(cookie, body, headers, jwt, "one");
-        if (ended === "forged") return forgedLogout(set, request, headers);
-        clearSessionCookie(deps, cookie);
-        return redirect("/login", 303);
-      },
-      { detail: { summary: "Sign out (form); clears the session cookie" } },
-    )
-    .post(
-      "/logout-all",
-      async ({ cookie, body, headers, jwt, redirect, set, request }) => {
-        const ended = await endSessions(cookie, body, headers, jwt, "all");
-        if (ended === "forged") return forgedLogout(set, request, headers);
-        clearSessionCookie(deps, cookie);
-        return redirect("/login", 303);
-      },
-      { detail: { summary: "Sign out everywhere (form): ends every session of the user", security: [{ sessionCookie: [] }] } },
-    );
+    .post("/logout", logout("one"), { detail: { summary: "Sign out (form); clears the session cookie" } })
+    .post("/logout-all", logout("all"), {
+      detail: { summary: "Sign out everywhere (form): ends every session of the user", security: [{ sessionCookie: [] }] },
+    });
 
   /**
-   * Ends the cookie's session (or all of the user's). Logging out is a state change too: with a
-   * signed session cookie it needs that session's CSRF token, even when the session already ended.
+   * Ends the cookie's session (or all of the user's) and drops the cookie. Logging out is a state change
+   * too: with a signed session cookie it needs that session's CSRF token, even when the session already ended.
    */
-  async function endSessions(
-    cookie: Parameters<typeof sessionCookieValue>[0],
-    body: unknown,
-    headers: Record<string, string | undefined>,
-    jwt: { verify(token: string): Promise<false | Record<string, unknown>> },
-    scope: "one" | "all",
-  ): Promise<"ended" | "none" | "forged"> {
-    const token = sessionCookieValue(cookie);
-    const payload = token ? await jwt.verify(token) : false;
-    if (!payload || typeof payload.jti !== "string" || typeof payload.sub !== "string") return "none";
-    const sent = headers["x-csrf-token"] ?? text(formBody(body), "_csrf");
-    if (!sent || !safeEqual(sent, csrfTokenFor(deps, payload.jti))) return "forged";
-    if (scope === "one") await deps.sessions.end(payload.jti);
-    // Only a live session may end the others: an ended token's CSRF token is no licence.
-    else if (await deps.sessions.user(payload.jti, payload.sub)) await endAllSessions(deps, payload.sub);
-    return "ended";
+  function logout(scope: "one" | "all") {
+    return async (c: {
+      cookie: CookieJar;
+      body: unknown;
+      headers: Record<string, string | undefined>;
+      jwt: { verify(token: string): Promise<false | Record<string, unknown>> };
+      set: SetLike;
+      request: Request;
+    }) => {
+      const token = sessionCookieValue(c.cookie);
+      const payload = token ? await c.jwt.verify(token) : false;
+      if (payload && typeof payload.jti === "string" && typeof payload.sub === "string") {
+        const sent = c.headers["x-csrf-token"] ?? text(formBody(c.body), "_csrf");
+        if (!sent || !safeEqual(sent, csrfTokenFor(deps, payload.jti))) {
+          const ctx = viewContext({ headers: c.headers, path: pathOf(c.request), csrf: "" });
+          return expired(
+            c.set,
+            ctx,
+            "The request was missing its security token or came from another site. Go back, reload the page and try again.",
+          );
+        }
+        if (scope === "one") await deps.sessions.end(payload.jti);
+        // Only a live session may end the others: an ended token's CSRF token is no licence.
+        else if (await deps.sessions.user(payload.jti, payload.sub)) await endAllSessions(deps, payload.sub);
+      }
+      clearSessionCookie(deps, c.cookie);
+      return redirect("/login", 303);
+    };
   }
+}
 
-  function forgedLogout(set: Parameters<typeof html>[0], request: Request, headers: Record<string, string | undefined>) {
-    return html(
-      set,
-      <ErrorPage
-        ctx={viewContext({ headers, path: pathOf(request), csrf: "" })}
-        status={403}
-        title="This form has expired"
-        message="The request was missing its security token or came from another site. Go back, reload the page and try again."
-      />,
-      403,
-    );
-  }
+const SIGN_IN_EXPIRED = "The sign-in form was missing its security token (or came from another site). Reload the page and try again.";
+
+/** 403 for a form whose CSRF token is missing or wrong: nothing was done. */
+function expired(set: SetLike, ctx: ViewContext, message: string) {
+  return html(set, <ErrorPage ctx={ctx} status={403} title="This form has expired" message={message} />, 403);
 }

@@ -3,7 +3,7 @@ import { csrfTokenFor, type Session } from "../http/auth.ts";
 import { ApiError, NOT_FOUND_PAGE, type DashboardPage } from "../http/errors.ts";
 import { listWorkspaces } from "../workspaces/service.ts";
 import { ErrorPage } from "../../views/pages/error.tsx";
-import { htmlResponse, pathOf, targetsInline, viewContext, wantsFragment } from "./render.ts";
+import { htmlResponse, localPath, pathOf, targetsInline, viewContext, wantsFragment } from "./render.ts";
 import { safeNext } from "./session.ts";
 
 /** Paths whose errors are pages for people, not JSON for programs. */
@@ -81,13 +81,10 @@ async function render(deps: AppDeps, ctx: ErrorContext, url: URL): Promise<Respo
     const clear: Record<string, string> = /(?:^|;\s*)perpetuo_session=/.test(headers.cookie ?? "")
       ? { "set-cookie": "perpetuo_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax" }
       : {};
-    if (hx) {
-      return new Response(null, {
-        status: 401,
-        headers: { "hx-redirect": login, vary: "HX-Request", "cache-control": "no-store", ...clear },
-      });
-    }
-    return new Response(null, { status: 303, headers: { location: login, vary: "HX-Request", "cache-control": "no-store", ...clear } });
+    const common = { vary: "HX-Request", "cache-control": "no-store", ...clear };
+    // htmx follows HX-Redirect with a full page load; a plain browser follows the 303.
+    if (hx) return new Response(null, { status: 401, headers: { "hx-redirect": login, ...common } });
+    return new Response(null, { status: 303, headers: { location: login, ...common } });
   }
 
   const d = describe(deps, ctx, url.pathname);
@@ -111,14 +108,4 @@ async function render(deps: AppDeps, ctx: ErrorContext, url: URL): Promise<Respo
     <ErrorPage ctx={{ ...view, hx: wantsFragment(headers) }} status={d.status} title={d.title} message={d.message} inline={inline} />,
     d.status,
   );
-}
-
-function localPath(href: string | undefined): string | null {
-  if (!href) return null;
-  try {
-    const u = new URL(href);
-    return u.pathname + u.search;
-  } catch {
-    return null;
-  }
 }

@@ -1,6 +1,6 @@
 import * as v from "valibot";
 import type { FormErrors } from "../../views/context.ts";
-import { sentence } from "../http/errors.ts";
+import { ApiError, sentence } from "../http/errors.ts";
 
 /** An urlencoded form as Elysia parses it: repeated names become arrays. */
 export type FormBody = Record<string, string | string[] | undefined>;
@@ -93,4 +93,26 @@ function fieldMessage(name: string, issue: v.BaseIssue<unknown>): string {
 
 export function errorsFor(fields: Record<string, string>, form?: string): FormErrors {
   return { fields, form };
+}
+
+/** Whether a form comes back with anything to show. */
+export const hasErrors = (errors: FormErrors): boolean => Object.keys(errors.fields).length > 0 || !!errors.form;
+
+/** The message a query code (`?done=saved`) stands for in `table`; null for any other value. */
+export function noticeFor(table: Record<string, string>, code: unknown): string | null {
+  const key = String(code);
+  return Object.hasOwn(table, key) ? table[key] : null;
+}
+
+/**
+ * Runs a service call whose refusals a person can act on: an ApiError that `shown` accepts (by
+ * default any below 500) is returned, to show beside the form; anything else is thrown on.
+ */
+export async function attempt<T>(work: () => Promise<T>, shown = (err: ApiError) => err.status < 500): Promise<T | ApiError> {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof ApiError && shown(err)) return err;
+    throw err;
+  }
 }

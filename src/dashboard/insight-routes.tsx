@@ -27,15 +27,17 @@ import { LiveRows, LogsPage, query as logsQuery, type LogFilterValues } from "..
 import { HealthPage } from "../../views/pages/health.tsx";
 import { LogDetailPage } from "../../views/pages/log-detail.tsx";
 import { UsagePage, type KeyUsageRow } from "../../views/pages/usage.tsx";
-import { errorsFor, issuesToErrors } from "./forms.ts";
-import { html } from "./render.ts";
-import { pageContext, workspacePath } from "./context.ts";
+import { attempt, errorsFor, hasErrors, issuesToErrors } from "./forms.ts";
+import { html, localPath } from "./render.ts";
+import { pageContext, workspacePath } from "./context.tsx";
 
 const LOGS_PER_PAGE = 50;
 const DAY_MS = 86_400_000;
 const isoDay = (t: number) => new Date(t).toISOString().slice(0, 10);
 
 const str = (x: unknown): string => (typeof x === "string" ? x : "");
+/** The query fields that hold something: an empty field means "any", so the schema never sees it. */
+const filled = (values: Record<string, string>) => Object.fromEntries(Object.entries(values).filter(([, s]) => s !== ""));
 
 /** Overview, logs, provider health and usage: read-only pages over src/logs and src/usage. */
 export function insightPages(deps: AppDeps) {
@@ -84,13 +86,10 @@ export function insightPages(deps: AppDeps) {
           total_is_estimate: false,
         };
         if (parsed.success) {
-          try {
-            const { cursor: _ignored, ...opts } = parsed.output;
-            page = await listLogs(deps.sql, id, { ...opts, ...resolveRange(opts, Date.now()) });
-          } catch (err) {
-            if (!(err instanceof ApiError) || err.status >= 500) throw err;
-            errors = err.formErrors();
-          }
+          const { cursor: _ignored, ...opts } = parsed.output;
+          const found = await attempt(() => listLogs(deps.sql, id, { ...opts, ...resolveRange(opts, Date.now()) }));
+          if (found instanceof ApiError) errors = found.formErrors();
+          else page = found;
         }
         const live = str(q.live) === "1";
         const ctx = await pageContext(deps, c, id);
@@ -99,7 +98,7 @@ export function insightPages(deps: AppDeps) {
           listApiKeys(deps.sql, id),
           live ? liveMark(deps.sql, id) : null,
         ]);
-        const failed = Object.keys(errors.fields).length > 0 || errors.form;
+        const failed = hasErrors(errors);
         return html(
           c.set,
           <LogsPage
@@ -158,9 +157,7 @@ export function insightPages(deps: AppDeps) {
         const id = c.params.id;
         const q = c.query as Record<string, unknown>;
         const values = { from: str(q.from).trim(), to: str(q.to).trim(), range: str(q.range) };
-        const input: Record<string, string> = {};
-        for (const [k, val] of Object.entries(values)) if (val) input[k] = val;
-        const parsed = v.safeParse(HealthQuery, input);
+        const parsed = v.safeParse(HealthQuery, filled(values));
         let errors = parsed.success ? errorsFor({}) : issuesToErrors(parsed.issues);
         const now = Date.now();
         let report: HealthReport | null = null;
@@ -171,18 +168,14 @@ export function insightPages(deps: AppDeps) {
           if (range.to.getTime() - range.from.getTime() > MAX_HEALTH_RANGE_MS) {
             errors = errorsFor({ from: "The range may span at most 31 days." });
           } else {
-            try {
-              report = await providerHealth(deps.sql, id, range, (pid) => deps.gateway.cooldowns.coolingUntil(pid));
-            } catch (err) {
-              if (!(err instanceof ApiError) || err.status >= 500) throw err;
-              errors = errorsFor({ [err.param ?? "from"]: sentence(err.message, err.param) });
-            }
+            const found = await attempt(() => providerHealth(deps.sql, id, range, (pid) => deps.gateway.cooldowns.coolingUntil(pid)));
+            if (found instanceof ApiError) errors = errorsFor({ [found.param ?? "from"]: sentence(found.message, found.param) });
+            else report = found;
           }
         }
         const ctx = await pageContext(deps, c, id);
-        const failed = Object.keys(errors.fields).length > 0 || !!errors.form;
         const page = <HealthPage ctx={ctx} values={values} errors={errors} report={report} now={new Date(now)} />;
-        return html(c.set, page, failed ? 422 : 200);
+        return html(c.set, page, hasErrors(errors) ? 422 : 200);
       },
       {
         workspace: "member",
@@ -199,7 +192,9 @@ export function insightPages(deps: AppDeps) {
         const ctx = await pageContext(deps, c, id);
         const key = log.api_key_id ? (await listApiKeys(deps.sql, id)).find((k) => k.id === log.api_key_id) : null;
         // Back to the list the user came from, when that was this workspace's logs.
-        const ref = localLogsUrl(c.headers["hx-current-url"] ?? c.headers.referer, workspacePath(id, "/logs"));
+        const list = workspacePath(id, "/logs");
+        const from = localPath(c.headers["hx-current-url"] ?? c.headers.referer);
+        const ref = from?.split("?")[0] === list ? from : list;
         return html(
           c.set,
           <LogDetailPage
@@ -217,20 +212,14 @@ export function insightPages(deps: AppDeps) {
         const id = c.params.id;
         const q = c.query as Record<string, unknown>;
         const values = { from: str(q.from), to: str(q.to) };
-        const input: Record<string, string> = {};
-        if (values.from) input.from = values.from;
-        if (values.to) input.to = values.to;
         let errors = errorsFor({});
         let range: UsageRange = usageRange({});
-        const parsed = v.safeParse(UsageQuery, input);
+        const parsed = v.safeParse(UsageQuery, filled(values));
         if (!parsed.success) errors = issuesToErrors(parsed.issues);
         else {
-          try {
-            range = usageRange(parsed.output);
-          } catch (err) {
-            if (!(err instanceof ApiError) || err.status >= 500) throw err;
-            errors = errorsFor({}, sentence(err.message));
-          }
+          const asked = await attempt(async () => usageRange(parsed.output));
+          if (asked instanceof ApiError) errors = errorsFor({}, sentence(asked.message));
+          else range = asked;
         }
         const [summary, byProvider, byModel, byKey, keys] = await Promise.all([
           usageSummary(deps.sql, id, range),
@@ -259,7 +248,6 @@ export function insightPages(deps: AppDeps) {
           const to = isoDay(today);
           return { label: `Last ${n} days`, from, to, current: range.from === from && range.to === to };
         });
-        const failed = Object.keys(errors.fields).length > 0 || errors.form;
         return html(
           c.set,
           <UsagePage
@@ -277,7 +265,7 @@ export function insightPages(deps: AppDeps) {
             byKey={keyRows}
             presets={presets}
           />,
-          failed ? 422 : 200,
+          hasErrors(errors) ? 422 : 200,
         );
       },
       { workspace: "member", params: UsageParams, detail: { summary: "Usage page" } },
@@ -298,20 +286,7 @@ function parseLogFilters(q: Record<string, unknown>, page: string) {
     request_id: str(q.request_id).trim(),
     range: str(q.range),
   };
-  const input: Record<string, string> = {};
-  for (const [k, val] of Object.entries(values)) if (val) input[k] = val;
-  if (page) input.page = page;
+  const input = filled({ ...values, page });
   input.limit = String(LOGS_PER_PAGE);
   return { values, parsed: v.safeParse(LogsQuery, input) };
-}
-
-/** The referring logs list (with its filters), if it is this workspace's; else the plain list. */
-function localLogsUrl(href: string | undefined, fallback: string): string {
-  if (!href) return fallback;
-  try {
-    const u = new URL(href);
-    return u.pathname === fallback ? u.pathname + u.search : fallback;
-  } catch {
-    return fallback;
-  }
 }

@@ -11,10 +11,10 @@ import { WorkspaceParams } from "../workspaces/model.ts";
 import { ErrorPage } from "../../views/pages/error.tsx";
 import { InvitePage } from "../../views/pages/invite.tsx";
 import { SignupPage } from "../../views/pages/signup.tsx";
-import { errorsFor, formBody, issuesToErrors, text } from "./forms.ts";
-import { html, pathOf, viewContext } from "./render.ts";
-import { pageContext, workspacePath } from "./context.ts";
-import { loginCsrfToken, sessionCookieValue } from "./session.ts";
+import { attempt, errorsFor, formBody, issuesToErrors, text } from "./forms.ts";
+import { html } from "./render.ts";
+import { guestContext, pageContext, workspacePath } from "./context.tsx";
+import { sessionCookieValue } from "./session.ts";
 import { membersPage } from "./member-routes.tsx";
 
 /**
@@ -39,19 +39,17 @@ export function invitationPages(deps: AppDeps) {
         const parsed = v.safeParse(CreateInvitationBody, values);
         if (!parsed.success)
           return membersPage(deps, c, params.id, { invitations: { values, errors: issuesToErrors(parsed.issues) }, status: 422 });
-        try {
-          const { view, token } = await createInvitation(actorFor(deps, session.user.id), params.id, membership.role, parsed.output);
-          // No redirect: the link is in this one response and nowhere else (no-store, never in a URL).
-          set.headers["cache-control"] = "no-store";
-          return membersPage(deps, c, params.id, {
-            invitations: { created: { email: view.email, link: invitationLink(deps, token) } },
-            status: 201,
-          });
-        } catch (err) {
-          if (!(err instanceof ApiError) || !err.param) throw err;
-          const errors = err.formErrors();
-          return membersPage(deps, c, params.id, { invitations: { values, errors }, status: err.status });
-        }
+        const actor = actorFor(deps, session.user.id);
+        const created = await attempt(
+          () => createInvitation(actor, params.id, membership.role, parsed.output),
+          (err) => !!err.param,
+        );
+        if (created instanceof ApiError)
+          return membersPage(deps, c, params.id, { invitations: { values, errors: created.formErrors() }, status: created.status });
+        // No redirect: the link is in this one response and nowhere else (no-store, never in a URL).
+        set.headers["cache-control"] = "no-store";
+        const link = invitationLink(deps, created.token);
+        return membersPage(deps, c, params.id, { invitations: { created: { email: created.view.email, link } }, status: 201 });
       },
       { workspace: "admin", params: InvitationsParams, detail: { summary: "Invite someone to the workspace (form)" } },
     )
@@ -65,11 +63,12 @@ export function invitationPages(deps: AppDeps) {
     )
     .get(
       "/invite/:token",
-      async ({ params, cookie, readSession, headers, request, set, redirect }) => {
+      async (c) => {
+        const { params, set } = c;
         // Signed in (with a session that has not been ended): the page that joins the workspace.
-        const token = sessionCookieValue(cookie);
-        if (token && (await readSession(token))) return redirect(`/app/invite/${encodeURIComponent(params.token)}`, 303);
-        const ctx = viewContext({ headers, path: pathOf(request), csrf: loginCsrfToken(deps, cookie) });
+        const token = sessionCookieValue(c.cookie);
+        if (token && (await c.readSession(token))) return c.redirect(`/app/invite/${encodeURIComponent(params.token)}`, 303);
+        const ctx = guestContext(deps, c);
         const inv = await findInvitation(deps.sql, params.token);
         if (!inv || inv.status !== "pending") {
           const problem = invitationProblem(inv?.status ?? "unknown");

@@ -1,23 +1,20 @@
-import { Elysia } from "elysia";
+import { Elysia, redirect } from "elysia";
 import * as v from "valibot";
 import type { AppDeps } from "../deps.ts";
-import { authPlugin, type Session } from "../http/auth.ts";
-import { notFound } from "../http/errors.ts";
+import { authPlugin } from "../http/auth.ts";
+import { ApiError, notFound } from "../http/errors.ts";
 import { actorFor } from "../events.ts";
 import { ApiKeyParams, ApiKeysParams, CreateApiKeyBody, UpdateApiKeyBody } from "../api-keys/model.ts";
 import { createApiKey, deleteApiKey, getApiKey, listApiKeys, revokeApiKey, updateApiKey, type ApiKeyView } from "../api-keys/service.ts";
 import { listProviders } from "../providers/service.ts";
 import type { FormErrors } from "../../views/context.ts";
 import { KeysPage } from "../../views/pages/keys.tsx";
-import { ConfirmPage } from "../../views/pages/confirm.tsx";
 import { KeyEditPage } from "../../views/pages/key-edit.tsx";
 import { limitValues, type LimitValues } from "../../views/components/limits.tsx";
-import { formLimitErrors, limitFormValues, limitsInput, serviceErrorToForm } from "./limits-form.ts";
-import { errorsFor, formBody, issuesToErrors, text } from "./forms.ts";
-import { html, targetsInline, type SetLike } from "./render.ts";
-import { pageContext, workspacePath } from "./context.ts";
-
-type Bits = { session: Session; headers: Record<string, string | undefined>; request: Request; set: SetLike };
+import { formLimitErrors, isFieldRefusal, limitFormValues, limitsInput, serviceErrorToForm } from "./limits-form.ts";
+import { attempt, errorsFor, formBody, issuesToErrors, noticeFor, text } from "./forms.ts";
+import { html } from "./render.ts";
+import { confirmPage, pageContext, workspacePath, type PageBits } from "./context.tsx";
 
 /** A model name for the snippets: the first exact model an enabled provider lists, else a common one. */
 export async function exampleModel(deps: AppDeps, workspaceId: string): Promise<string> {
@@ -30,16 +27,16 @@ export async function exampleModel(deps: AppDeps, workspaceId: string): Promise<
   return "gpt-4o-mini";
 }
 
+const NOTICES: Record<string, string> = {
+  revoked: "Key revoked: requests with it are refused from now on.",
+  deleted: "Key deleted.",
+  saved: "Key saved: its limits apply from the next request on.",
+};
+
 /** /app/w/:id/keys… — the dashboard face of src/api-keys. */
 export function keyPages(deps: AppDeps) {
-  const notices: Record<string, string> = {
-    revoked: "Key revoked: requests with it are refused from now on.",
-    deleted: "Key deleted.",
-    saved: "Key saved: its limits apply from the next request on.",
-  };
-
   async function page(
-    c: Bits,
+    c: PageBits,
     id: string,
     opts: {
       created?: { name: string; key: string };
@@ -67,7 +64,7 @@ export function keyPages(deps: AppDeps) {
   }
 
   async function editPage(
-    c: Bits & { params: { id: string } },
+    c: PageBits & { params: { id: string } },
     key: ApiKeyView,
     values: { name: string; limits: LimitValues },
     errors: FormErrors,
@@ -77,12 +74,10 @@ export function keyPages(deps: AppDeps) {
     return html(c.set, <KeyEditPage ctx={ctx} apiKey={key} values={values} errors={errors} />, status);
   }
 
-  async function confirm(c: Bits & { params: { id: string; kid: string } }, kind: "revoke" | "delete") {
+  async function confirm(c: PageBits & { params: { id: string; kid: string } }, kind: "revoke" | "delete") {
     const key = await getApiKey(deps.sql, c.params.id, c.params.kid);
     if (!key) throw notFound("API key");
-    const ctx = await pageContext(deps, c, c.params.id);
-    const base = workspacePath(c.params.id, "/keys");
-    const confirm =
+    const texts =
       kind === "revoke"
         ? {
             title: `Revoke key ${key.name}?`,
@@ -94,28 +89,17 @@ export function keyPages(deps: AppDeps) {
             message: "The key stops working at once and disappears from this list. Its request logs are kept. This cannot be undone.",
             confirmLabel: "Delete key",
           };
-    return html(
-      c.set,
-      <ConfirmPage
-        ctx={ctx}
-        section="keys"
-        inline={targetsInline(c.headers)}
-        confirm={{ ...confirm, action: `${base}/${encodeURIComponent(key.id)}/${kind}`, cancelHref: base, csrf: ctx.csrf }}
-      />,
-    );
+    const action = workspacePath(c.params.id, `/keys/${encodeURIComponent(key.id)}/${kind}`);
+    return confirmPage(deps, c, c.params.id, "keys", { ...texts, action });
   }
 
   return new Elysia({ prefix: "/app/w/:id/keys" })
     .use(authPlugin(deps))
-    .get(
-      "/",
-      (c) => page(c, c.params.id, { notice: Object.hasOwn(notices, String(c.query.done)) ? notices[String(c.query.done)] : null }),
-      {
-        workspace: "member",
-        params: ApiKeysParams,
-        detail: { summary: "Gateway keys page" },
-      },
-    )
+    .get("/", (c) => page(c, c.params.id, { notice: noticeFor(NOTICES, c.query.done) }), {
+      workspace: "member",
+      params: ApiKeysParams,
+      detail: { summary: "Gateway keys page" },
+    })
     .post(
       "/",
       async (c) => {
@@ -135,16 +119,11 @@ export function keyPages(deps: AppDeps) {
           }
           return page(c, params.id, { values, errors, status: 422 });
         }
-        let created: Awaited<ReturnType<typeof createApiKey>>;
-        try {
-          created = await createApiKey(actorFor(deps, session.user.id), params.id, parsed.output);
-        } catch (err) {
-          return page(c, params.id, { values, errors: serviceErrorToForm(err), status: 422 });
-        }
-        const { view, key } = created;
+        const created = await attempt(() => createApiKey(actorFor(deps, session.user.id), params.id, parsed.output), isFieldRefusal);
+        if (created instanceof ApiError) return page(c, params.id, { values, errors: serviceErrorToForm(created), status: 422 });
         // No redirect: the key is in this one response and nowhere else (no-store, never in a URL).
         set.headers["cache-control"] = "no-store";
-        return page(c, params.id, { created: { name: view.name, key }, status: 201 });
+        return page(c, params.id, { created: { name: created.view.name, key: created.key }, status: 201 });
       },
       { workspace: "admin", params: ApiKeysParams, detail: { summary: "Create a gateway key (form)" } },
     )
@@ -164,19 +143,16 @@ export function keyPages(deps: AppDeps) {
     .post(
       "/:kid",
       async (c) => {
-        const { params, body, session, redirect } = c;
+        const { params, body, session } = c;
         const key = await getApiKey(deps.sql, params.id, params.kid);
         if (!key) throw notFound("API key");
         const form = formBody(body);
         const values = { name: text(form, "name"), limits: limitFormValues(form, true) };
         const parsed = v.safeParse(UpdateApiKeyBody, { name: values.name, ...limitsInput(values.limits) });
         if (!parsed.success) return editPage(c, key, values, formLimitErrors(issuesToErrors(parsed.issues)), 422);
-        let updated: Awaited<ReturnType<typeof updateApiKey>>;
-        try {
-          updated = await updateApiKey(actorFor(deps, session.user.id), params.id, params.kid, parsed.output);
-        } catch (err) {
-          return editPage(c, key, values, serviceErrorToForm(err), 422);
-        }
+        const actor = actorFor(deps, session.user.id);
+        const updated = await attempt(() => updateApiKey(actor, params.id, params.kid, parsed.output), isFieldRefusal);
+        if (updated instanceof ApiError) return editPage(c, key, values, serviceErrorToForm(updated), 422);
         if (!updated) throw notFound("API key");
         return redirect(workspacePath(params.id, "/keys?done=saved"), 303);
       },
@@ -193,7 +169,7 @@ export function keyPages(deps: AppDeps) {
     })
     .post(
       "/:kid/revoke",
-      async ({ params, session, redirect }) => {
+      async ({ params, session }) => {
         if (!(await revokeApiKey(actorFor(deps, session.user.id), params.id, params.kid))) throw notFound("API key");
         return redirect(workspacePath(params.id, "/keys?done=revoked"), 303);
       },
@@ -206,7 +182,7 @@ export function keyPages(deps: AppDeps) {
     })
     .post(
       "/:kid/delete",
-      async ({ params, session, redirect }) => {
+      async ({ params, session }) => {
         if (!(await deleteApiKey(actorFor(deps, session.user.id), params.id, params.kid))) throw notFound("API key");
         return redirect(workspacePath(params.id, "/keys?done=deleted"), 303);
       },

@@ -1,6 +1,6 @@
 import type { FormErrors } from "../../views/context.ts";
 import type { LimitValues } from "../../views/components/limits.tsx";
-import { ApiError } from "../http/errors.ts";
+import type { ApiError } from "../http/errors.ts";
 import { list, text, type FormBody } from "./forms.ts";
 
 /** The limit fields as typed, to show back. */
@@ -64,14 +64,16 @@ export function formLimitErrors(errors: FormErrors): FormErrors {
   return { ...errors, fields };
 }
 
-/** A service's 422 naming a field (the budget's missing half) as an inline error; anything else rethrown. */
-export function serviceErrorToForm(err: unknown): FormErrors {
-  if (!(err instanceof ApiError) || err.status !== 422 || !err.param) throw err;
+/** A service's 422 naming a field (the budget's missing half): shown inline (see `attempt`). */
+export const isFieldRefusal = (err: ApiError): boolean => err.status === 422 && !!err.param;
+
+/** Such a refusal as the field's error, in the form's words. */
+export function serviceErrorToForm(err: ApiError): FormErrors {
   const msg =
     err.param === "budget_period"
       ? "Choose a period for the budget."
       : err.param === "budget_usd"
         ? "Give an amount for the budget."
         : err.message;
-  return { fields: { [err.param]: msg } };
+  return { fields: { [String(err.param)]: msg } };
 }

@@ -1,22 +1,21 @@
-import { Elysia } from "elysia";
+import { Elysia, redirect } from "elysia";
 import * as v from "valibot";
 import type { AppDeps } from "../deps.ts";
-import { actorFor } from "../events.ts";
-import { authPlugin, RANK, type Session } from "../http/auth.ts";
+import { actorFor, type Actor } from "../events.ts";
+import { authPlugin, RANK } from "../http/auth.ts";
 import { ApiError, forbidden, notFound, sentence } from "../http/errors.ts";
 import { listInvitations } from "../invitations/service.ts";
 import { ChangeRoleBody, MemberParams, MembersParams } from "../members/model.ts";
 import { memberActions } from "../members/rules.ts";
 import { changeRole, getMember, listMembers, removeMember, transferOwnership } from "../members/service.ts";
+import type { Membership } from "../workspaces/service.ts";
 import type { InvitationsProps } from "../../views/components/invitations.tsx";
 import { canManage } from "../../views/context.ts";
-import { ConfirmPage } from "../../views/pages/confirm.tsx";
 import { MembersPage, type MembersProps } from "../../views/pages/members.tsx";
-import { errorsFor, formBody, text } from "./forms.ts";
-import { html, targetsInline, type SetLike } from "./render.ts";
-import { pageContext, workspacePath } from "./context.ts";
+import { attempt, errorsFor, formBody, noticeFor, text } from "./forms.ts";
+import { html } from "./render.ts";
+import { confirmPage, pageContext, workspacePath, type PageBits } from "./context.tsx";
 
-type Bits = { session: Session; headers: Record<string, string | undefined>; request: Request; set: SetLike };
 type InvitationsOptions = Partial<Pick<InvitationsProps, "created" | "values" | "errors" | "notice">>;
 
 const NOTICES: Record<string, string> = {
@@ -31,7 +30,7 @@ const NOTICES: Record<string, string> = {
  */
 export async function membersPage(
   deps: AppDeps,
-  c: Bits,
+  c: PageBits,
   id: string,
   opts: { notice?: string | null; error?: MembersProps["error"]; invitations?: InvitationsOptions; status?: number } = {},
 ) {
@@ -63,34 +62,38 @@ export async function membersPage(
   return html(c.set, view, opts.status ?? 200);
 }
 
-/**
- * Runs a change and redirects (303) to where `work` says. Refusals a person can act on (403, 409,
- * 422) come back on the page, beside `userId`'s row when given; anything else (404) is the error page.
- */
-async function change(deps: AppDeps, c: Bits, id: string, userId: string | null, work: () => Promise<string>) {
-  let location: string;
-  try {
-    location = await work();
-  } catch (err) {
-    if (!(err instanceof ApiError) || ![403, 409, 422].includes(err.status)) throw err;
-    return membersPage(deps, c, id, { error: { message: sentence(err.message), user_id: userId }, status: err.status });
-  }
-  c.set.status = 303;
-  c.set.headers.location = location;
-  return "";
-}
-
 /** /app/w/:id/members… and /app/w/:id/leave — the dashboard face of src/members. */
 export function memberPages(deps: AppDeps) {
-  async function confirm(c: Bits & { params: { id: string; uid?: string } }, kind: "remove" | "transfer" | "leave") {
+  /**
+   * Runs a change and redirects (303) to `to`. Refusals a person can act on (403, 409, 422) come back
+   * on the page, beside `userId`'s row when given; anything else (404) is the error page.
+   */
+  async function change(
+    c: PageBits & { params: { id: string } },
+    userId: string | null,
+    work: (actor: Actor) => Promise<unknown>,
+    to: string,
+  ) {
+    const refused = await attempt(
+      () => work(actorFor(deps, c.session.user.id)),
+      (err) => [403, 409, 422].includes(err.status),
+    );
+    if (!(refused instanceof ApiError)) return redirect(to, 303);
+    const error = { message: sentence(refused.message), user_id: userId };
+    return membersPage(deps, c, c.params.id, { error, status: refused.status });
+  }
+
+  async function confirm(
+    c: PageBits & { params: { id: string; uid?: string }; membership: Membership },
+    kind: "remove" | "transfer" | "leave",
+  ) {
+    const id = c.params.id;
     const uid = c.params.uid ?? c.session.user.id;
-    const member = await getMember(deps.sql, c.params.id, uid);
+    const member = await getMember(deps.sql, id, uid);
     if (!member) throw notFound("member");
-    const ctx = await pageContext(deps, c, c.params.id);
-    const base = workspacePath(c.params.id, "/members");
     const self = uid === c.session.user.id;
     // No confirmation for what the change itself would refuse (an admin removing an owner, a hand-over to an owner).
-    const allowed = memberActions({ id: c.session.user.id, role: ctx.workspace!.role }, member);
+    const allowed = memberActions({ id: c.session.user.id, role: c.membership.role }, member);
     if ((kind === "remove" && !self && !allowed.remove) || (kind === "transfer" && !allowed.transfer)) {
       throw forbidden(kind === "remove" ? "only an owner can remove an owner" : "ownership goes to a member who is not an owner yet");
     }
@@ -114,16 +117,8 @@ export function memberPages(deps: AppDeps) {
         confirmLabel: "Leave workspace",
       },
     }[kind];
-    const action = kind === "leave" ? workspacePath(c.params.id, "/leave") : `${base}/${encodeURIComponent(uid)}/${kind}`;
-    return html(
-      c.set,
-      <ConfirmPage
-        ctx={ctx}
-        section="members"
-        inline={targetsInline(c.headers)}
-        confirm={{ ...texts, action, cancelHref: base, csrf: ctx.csrf, danger: kind !== "transfer" }}
-      />,
-    );
+    const action = workspacePath(id, kind === "leave" ? "/leave" : `/members/${encodeURIComponent(uid)}/${kind}`);
+    return confirmPage(deps, c, id, "members", { ...texts, action, danger: kind !== "transfer" });
   }
 
   return new Elysia({ prefix: "/app/w/:id" })
@@ -131,8 +126,7 @@ export function memberPages(deps: AppDeps) {
     .get(
       "/members",
       (c) => {
-        const done = String(c.query.done);
-        const notice = Object.hasOwn(NOTICES, done) ? NOTICES[done] : null;
+        const notice = noticeFor(NOTICES, c.query.done);
         const invite = c.query.invite === "revoked" ? "Invitation revoked: its link no longer works." : null;
         return membersPage(deps, c, c.params.id, { notice, invitations: { notice: invite } });
       },
@@ -140,18 +134,12 @@ export function memberPages(deps: AppDeps) {
     )
     .post(
       "/members/:uid/role",
-      async (c) => {
-        const { params, session, body } = c;
-        const parsed = v.safeParse(ChangeRoleBody, { role: text(formBody(body), "role") });
+      (c) => {
+        const { id, uid } = c.params;
+        const parsed = v.safeParse(ChangeRoleBody, { role: text(formBody(c.body), "role") });
         if (!parsed.success)
-          return membersPage(deps, c, params.id, {
-            error: { message: "Pick a role: owner, admin or member.", user_id: params.uid },
-            status: 422,
-          });
-        return change(deps, c, params.id, params.uid, async () => {
-          await changeRole(actorFor(deps, session.user.id), params.id, params.uid, parsed.output.role);
-          return workspacePath(params.id, "/members?done=role");
-        });
+          return membersPage(deps, c, id, { error: { message: "Pick a role: owner, admin or member.", user_id: uid }, status: 422 });
+        return change(c, uid, (actor) => changeRole(actor, id, uid, parsed.output.role), workspacePath(id, "/members?done=role"));
       },
       { workspace: "admin", params: MemberParams, detail: { summary: "Change a member's role (form)" } },
     )
@@ -162,12 +150,10 @@ export function memberPages(deps: AppDeps) {
     })
     .post(
       "/members/:uid/remove",
-      async (c) => {
-        const { params, session } = c;
-        return change(deps, c, params.id, params.uid, async () => {
-          await removeMember(actorFor(deps, session.user.id), params.id, params.uid);
-          return params.uid === session.user.id ? "/app" : workspacePath(params.id, "/members?done=removed");
-        });
+      (c) => {
+        const { id, uid } = c.params;
+        const to = uid === c.session.user.id ? "/app" : workspacePath(id, "/members?done=removed");
+        return change(c, uid, (actor) => removeMember(actor, id, uid), to);
       },
       { workspace: "admin", params: MemberParams, detail: { summary: "Remove a member (form)" } },
     )
@@ -178,12 +164,9 @@ export function memberPages(deps: AppDeps) {
     })
     .post(
       "/members/:uid/transfer",
-      async (c) => {
-        const { params, session } = c;
-        return change(deps, c, params.id, params.uid, async () => {
-          await transferOwnership(actorFor(deps, session.user.id), params.id, params.uid);
-          return workspacePath(params.id, "/members?done=transferred");
-        });
+      (c) => {
+        const { id, uid } = c.params;
+        return change(c, uid, (actor) => transferOwnership(actor, id, uid), workspacePath(id, "/members?done=transferred"));
       },
       { workspace: "owner", params: MemberParams, detail: { summary: "Transfer ownership to a member (form); you become admin" } },
     )
@@ -192,15 +175,9 @@ export function memberPages(deps: AppDeps) {
       params: MembersParams,
       detail: { summary: "Confirm leaving the workspace" },
     })
-    .post(
-      "/leave",
-      async (c) => {
-        const { params, session } = c;
-        return change(deps, c, params.id, null, async () => {
-          await removeMember(actorFor(deps, session.user.id), params.id, session.user.id);
-          return "/app";
-        });
-      },
-      { workspace: "member", params: MembersParams, detail: { summary: "Leave the workspace (form)" } },
-    );
+    .post("/leave", (c) => change(c, null, (actor) => removeMember(actor, c.params.id, c.session.user.id), "/app"), {
+      workspace: "member",
+      params: MembersParams,
+      detail: { summary: "Leave the workspace (form)" },
+    });
 }

@@ -1,9 +1,9 @@
-import { Elysia } from "elysia";
+import { Elysia, redirect } from "elysia";
 import * as v from "valibot";
 import type { AppDeps } from "../deps.ts";
-import { authPlugin, type Session } from "../http/auth.ts";
+import { authPlugin } from "../http/auth.ts";
 import { ApiError, notFound, sentence } from "../http/errors.ts";
-import { actorFor } from "../events.ts";
+import { actorFor, type Actor } from "../events.ts";
 import { PROVIDER_CATALOG, PROVIDER_TYPES } from "../providers/catalog.ts";
 import { PROVIDER_TYPE_HINTS } from "../providers/type-hints.ts";
 import { createKeyring } from "../providers/keyring.ts";
@@ -22,8 +22,8 @@ import type { FormErrors } from "../../views/context.ts";
 import { ProvidersPage, TestResultView, type TestResult } from "../../views/pages/providers.tsx";
 import { ProviderFormPage, ProviderTypeStep, type ProviderFormValues } from "../../views/pages/provider-form.tsx";
 import { ProviderTypeFields, type ProviderTypeOption } from "../../views/components/provider-fields.tsx";
-import { ConfirmPage } from "../../views/pages/confirm.tsx";
 import {
+  attempt,
   checkbox,
   errorsFor,
   formatKeyValueLines,
@@ -32,26 +32,16 @@ import {
   issuesToErrors,
   keyValueLines,
   list,
+  noticeFor,
   text,
   type FormBody,
 } from "./forms.ts";
 import { html, targetsInline } from "./render.ts";
-import { pageContext, workspacePath } from "./context.ts";
+import { confirmPage, pageContext, workspacePath, type PageBits } from "./context.tsx";
 
 const TYPE_OPTIONS: ProviderTypeOption[] = PROVIDER_TYPES.map((t) => ({ value: t, ...PROVIDER_CATALOG[t], ...PROVIDER_TYPE_HINTS[t] }));
-const typeOption = (t: string | undefined): ProviderTypeOption | null => TYPE_OPTIONS.find((o) => o.value === t) ?? null;
-
-const emptyValues = (type: string): ProviderFormValues => ({
-  name: "",
-  type,
-  base_url: "",
-  models: "",
-  model_map: "",
-  priority: "",
-  timeout_ms: "",
-  enabled: true,
-  remove_key: false,
-});
+/** The option for a `type` a form or query sent; null for anything else (absent, a list, unknown). */
+const typeOption = (t: unknown): ProviderTypeOption | null => TYPE_OPTIONS.find((o) => o.value === t) ?? null;
 
 function valuesOf(p: ProviderView): ProviderFormValues {
   return {
@@ -67,7 +57,7 @@ function valuesOf(p: ProviderView): ProviderFormValues {
   };
 }
 
-/** What the browser sent, to show again after an error (the API key is never echoed). */
+/** What the browser sent, to show again after an error (the API key is never echoed); `{}` gives a blank form. */
 function valuesFrom(form: FormBody): ProviderFormValues {
   return {
     name: text(form, "name"),
@@ -116,20 +106,14 @@ function parseProviderForm<S extends typeof CreateProviderBody | typeof UpdatePr
 export function providerPages(deps: AppDeps) {
   const keyring = createKeyring(deps.config);
 
-  type Bits = { session: Session; headers: Record<string, string | undefined>; request: Request };
-
-  async function listPage(
-    c: Bits & { set: Parameters<typeof html>[0] },
-    id: string,
-    extra: { tests?: Record<string, TestResult>; notice?: string | null } = {},
-  ) {
+  async function listPage(c: PageBits, id: string, extra: { tests?: Record<string, TestResult>; notice?: string | null } = {}) {
     const ctx = await pageContext(deps, c, id);
     const providers = await listProviders(deps.sql, id);
     return html(c.set, <ProvidersPage ctx={ctx} providers={providers} tests={extra.tests} notice={extra.notice} />);
   }
 
   async function formPage(
-    c: Bits & { set: Parameters<typeof html>[0] },
+    c: PageBits,
     id: string,
     values: ProviderFormValues,
     errors: FormErrors,
@@ -150,26 +134,39 @@ export function providerPages(deps: AppDeps) {
     return html(c.set, view, status);
   }
 
-  const saved: Record<string, string> = { created: "Provider added.", updated: "Provider saved.", deleted: "Provider deleted." };
+  /** The add and edit forms' post: the form again with its errors (422, or 409 for a taken name), else the list. */
+  async function save<S extends typeof CreateProviderBody | typeof UpdateProviderBody>(
+    c: PageBits & { params: { id: string }; body: unknown },
+    schema: S,
+    current: ProviderView | null,
+    work: (actor: Actor, value: v.InferOutput<S>) => Promise<ProviderView | null>,
+  ) {
+    const form = formBody(c.body);
+    const again = (errors: FormErrors, status: number) => formPage(c, c.params.id, valuesFrom(form), errors, current, status);
+    const parsed = parseProviderForm(schema, form, current !== null);
+    if (!parsed.ok) return again(parsed.errors, 422);
+    const saved = await attempt(() => work(actorFor(deps, c.session.user.id), parsed.value));
+    if (saved instanceof ApiError) return again(saved.formErrors(), saved.status === 409 ? 409 : 422);
+    if (!saved) throw notFound("provider");
+    return redirect(workspacePath(c.params.id, `/providers?done=${current ? "updated" : "created"}`), 303);
+  }
+
+  const notices: Record<string, string> = { created: "Provider added.", updated: "Provider saved.", deleted: "Provider deleted." };
 
   return (
     new Elysia({ prefix: "/app/w/:id/providers" })
       .use(authPlugin(deps))
-      .get(
-        "/",
-        (c) => listPage(c, c.params.id, { notice: Object.hasOwn(saved, String(c.query.done)) ? saved[String(c.query.done)] : null }),
-        {
-          workspace: "member",
-          params: ProvidersParams,
-          detail: { summary: "Provider keys page" },
-        },
-      )
+      .get("/", (c) => listPage(c, c.params.id, { notice: noticeFor(notices, c.query.done) }), {
+        workspace: "member",
+        params: ProvidersParams,
+        detail: { summary: "Provider keys page" },
+      })
       // Type first: without a known ?type= the page asks for one; the form that follows is that type's.
       .get(
         "/new",
         async (c) => {
-          const type = typeOption(typeof c.query.type === "string" ? c.query.type : undefined);
-          if (type) return formPage(c, c.params.id, emptyValues(type.value), errorsFor({}), null, 200);
+          const type = typeOption(c.query.type);
+          if (type) return formPage(c, c.params.id, { ...valuesFrom({}), type: type.value, enabled: true }, errorsFor({}), null, 200);
           const ctx = await pageContext(deps, c, c.params.id);
           return html(c.set, <ProviderTypeStep ctx={ctx} types={TYPE_OPTIONS} />);
         },
@@ -179,7 +176,7 @@ export function providerPages(deps: AppDeps) {
       .get(
         "/fields",
         async ({ params, query, set }) => {
-          const type = typeOption(typeof query.type === "string" ? query.type : undefined);
+          const type = typeOption(query.type);
           const pid = typeof query.provider === "string" ? query.provider : null;
           const editing = pid ? await getProvider(deps.sql, params.id, pid) : null;
           return html(
@@ -198,20 +195,7 @@ export function providerPages(deps: AppDeps) {
       )
       .post(
         "/",
-        async (c) => {
-          const { params, body, session, redirect } = c;
-          const form = formBody(body);
-          const parsed = parseProviderForm(CreateProviderBody, form, false);
-          if (!parsed.ok) return formPage(c, params.id, valuesFrom(form), parsed.errors, null, 422);
-          try {
-            await createProvider(actorFor(deps, session.user.id), keyring, params.id, parsed.value, deps.config);
-          } catch (err) {
-            if (err instanceof ApiError && err.status < 500)
-              return formPage(c, params.id, valuesFrom(form), err.formErrors(), null, err.status === 409 ? 409 : 422);
-            throw err;
-          }
-          return redirect(workspacePath(params.id, "/providers?done=created"), 303);
-        },
+        (c) => save(c, CreateProviderBody, null, (actor, value) => createProvider(actor, keyring, c.params.id, value, deps.config)),
         { workspace: "admin", params: ProvidersParams, detail: { summary: "Add a provider key (form)" } },
       )
       .get(
@@ -226,29 +210,10 @@ export function providerPages(deps: AppDeps) {
       .post(
         "/:pid",
         async (c) => {
-          const { params, body, session, redirect } = c;
-          const current = await getProvider(deps.sql, params.id, params.pid);
+          const { id, pid } = c.params;
+          const current = await getProvider(deps.sql, id, pid);
           if (!current) throw notFound("provider");
-          const form = formBody(body);
-          const parsed = parseProviderForm(UpdateProviderBody, form, true);
-          if (!parsed.ok) return formPage(c, params.id, valuesFrom(form), parsed.errors, current, 422);
-          try {
-            const provider = await updateProvider(
-              actorFor(deps, session.user.id),
-              keyring,
-              params.id,
-              params.pid,
-              parsed.value,
-              deps.config,
-            );
-            if (!provider) throw notFound("provider");
-          } catch (err) {
-            if (err instanceof ApiError && err.status < 500 && err.status !== 404) {
-              return formPage(c, params.id, valuesFrom(form), err.formErrors(), current, err.status === 409 ? 409 : 422);
-            }
-            throw err;
-          }
-          return redirect(workspacePath(params.id, "/providers?done=updated"), 303);
+          return save(c, UpdateProviderBody, current, (actor, value) => updateProvider(actor, keyring, id, pid, value, deps.config));
         },
         { workspace: "admin", params: ProviderParams, detail: { summary: "Save a provider key (form)" } },
       )
@@ -293,28 +258,16 @@ export function providerPages(deps: AppDeps) {
       .get(
         "/:pid/delete",
         async (c) => {
-          const { params, headers, set } = c;
-          const provider = await getProvider(deps.sql, params.id, params.pid);
+          const { id, pid } = c.params;
+          const provider = await getProvider(deps.sql, id, pid);
           if (!provider) throw notFound("provider");
-          const ctx = await pageContext(deps, c, params.id);
-          const base = workspacePath(params.id, "/providers");
-          return html(
-            set,
-            <ConfirmPage
-              ctx={ctx}
-              section="providers"
-              inline={targetsInline(headers)}
-              confirm={{
-                title: `Delete provider ${provider.name}?`,
-                message:
-                  "Its stored key is erased and the gateway stops using it at once. Logs and usage that mention it are kept. This cannot be undone.",
-                action: `${base}/${encodeURIComponent(provider.id)}/delete`,
-                confirmLabel: "Delete provider",
-                cancelHref: base,
-                csrf: ctx.csrf,
-              }}
-            />,
-          );
+          return confirmPage(deps, c, id, "providers", {
+            title: `Delete provider ${provider.name}?`,
+            message:
+              "Its stored key is erased and the gateway stops using it at once. Logs and usage that mention it are kept. This cannot be undone.",
+            action: workspacePath(id, `/providers/${encodeURIComponent(provider.id)}/delete`),
+            confirmLabel: "Delete provider",
+          });
         },
         { workspace: "admin", params: ProviderParams, detail: { summary: "Confirm deleting a provider key" } },
       )

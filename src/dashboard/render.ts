@@ -71,3 +71,14 @@ export function pathOf(request: Request): string {
   const u = new URL(request.url);
   return u.pathname + u.search;
 }
+
+/** Path and query of an absolute URL a header names (HX-Current-URL, Referer); null when absent or unreadable. */
+export function localPath(href: string | undefined): string | null {
+  if (!href) return null;
+  try {
+    const u = new URL(href);
+    return u.pathname + u.search;
+  } catch {
+    return null;
+  }
+}

@@ -6,7 +6,7 @@ import { SESSION_COOKIE, sessionTtl } from "../http/auth.ts";
 /** The pre-session cookie the sign-in forms' CSRF token is bound to. */
 const LOGIN_CSRF_COOKIE = "perpetuo_login_csrf";
 
-interface CookieJar {
+export interface CookieJar {
   [name: string]: {
     value: unknown;
     set(opts: {

@@ -6,7 +6,7 @@ import { firstRunState } from "../workspaces/first-run.ts";
 import { ChecklistPage } from "../../views/pages/checklist.tsx";
 import { exampleModel } from "./key-routes.tsx";
 import { html } from "./render.ts";
-import { pageContext } from "./context.ts";
+import { pageContext } from "./context.tsx";
 
 /** /app/w/:id/start: the first-run checklist, where sign-up lands. Every tick is read from the workspace. */
 export function startPages(deps: AppDeps) {

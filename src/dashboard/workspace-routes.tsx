@@ -1,21 +1,21 @@
 import { Elysia } from "elysia";
 import * as v from "valibot";
 import type { AppDeps } from "../deps.ts";
-import { authPlugin, type Session } from "../http/auth.ts";
+import { authPlugin } from "../http/auth.ts";
 import { SettingsBody, WorkspaceBody, WorkspaceParams } from "../workspaces/model.ts";
 import { createWorkspace, getWorkspace, listWorkspaces, renameWorkspace, updateSettings } from "../workspaces/service.ts";
 import { actorFor } from "../events.ts";
-import { notFound } from "../http/errors.ts";
+import { ApiError, notFound } from "../http/errors.ts";
 import { WorkspacesPage } from "../../views/pages/workspaces.tsx";
 import { SettingsPage, type LimitsPanelProps, type SettingsValues } from "../../views/pages/settings.tsx";
 import { limitValues } from "../../views/components/limits.tsx";
 import { getWorkspaceLimits } from "../workspaces/limits.ts";
 import { LimitsBody } from "../workspaces/model.ts";
-import { formLimitErrors, limitFormValues, limitsInput, serviceErrorToForm } from "./limits-form.ts";
+import { formLimitErrors, isFieldRefusal, limitFormValues, limitsInput, serviceErrorToForm } from "./limits-form.ts";
 import type { FormErrors } from "../../views/context.ts";
-import { checkbox, errorsFor, formBody, integer, issuesToErrors, text } from "./forms.ts";
-import { html, type SetLike } from "./render.ts";
-import { pageContext, workspacePath } from "./context.ts";
+import { attempt, checkbox, errorsFor, formBody, integer, issuesToErrors, text } from "./forms.ts";
+import { html } from "./render.ts";
+import { pageContext, workspacePath, type PageBits } from "./context.tsx";
 
 /** The settings page edits the name and the log settings together: the JSON API's two schemas in one form. */
 const SettingsForm = v.object({
@@ -28,7 +28,7 @@ const SettingsForm = v.object({
 /** The settings page; invitations moved to the members page (member-routes.tsx). */
 async function settingsPage(
   deps: AppDeps,
-  c: { session: Session; headers: Record<string, string | undefined>; request: Request; set: SetLike },
+  c: PageBits,
   id: string,
   opts: {
     values?: SettingsValues;
@@ -54,53 +54,35 @@ async function settingsPage(
 
 /** /app (workspace list and creation) and /app/w/:id/settings. */
 export function workspacePages(deps: AppDeps) {
+  async function workspacesPage(c: PageBits, values: { name?: string }, errors: FormErrors, status = 200) {
+    const ctx = await pageContext(deps, c);
+    const workspaces = await listWorkspaces(deps.sql, c.session.user.id);
+    return html(c.set, <WorkspacesPage ctx={ctx} workspaces={workspaces} values={values} errors={errors} />, status);
+  }
+
   return new Elysia({ prefix: "/app" })
     .use(authPlugin(deps))
-    .get(
-      "/",
-      async ({ session, headers, request, set }) => {
-        const ctx = await pageContext(deps, { session, headers, request });
-        const workspaces = await listWorkspaces(deps.sql, session.user.id);
-        return html(set, <WorkspacesPage ctx={ctx} workspaces={workspaces} values={{}} errors={errorsFor({})} />);
-      },
-      { auth: true, detail: { summary: "Dashboard home: your workspaces" } },
-    )
+    .get("/", (c) => workspacesPage(c, {}, errorsFor({})), { auth: true, detail: { summary: "Dashboard home: your workspaces" } })
     .post(
       "/workspaces",
-      async ({ session, headers, request, set, body, redirect }) => {
-        const form = formBody(body);
-        const parsed = v.safeParse(WorkspaceBody, { name: text(form, "name") });
-        if (!parsed.success) {
-          const ctx = await pageContext(deps, { session, headers, request });
-          const workspaces = await listWorkspaces(deps.sql, session.user.id);
-          return html(
-            set,
-            <WorkspacesPage
-              ctx={ctx}
-              workspaces={workspaces}
-              values={{ name: text(form, "name") }}
-              errors={issuesToErrors(parsed.issues)}
-            />,
-            422,
-          );
-        }
-        const ws = await createWorkspace(actorFor(deps, session.user.id), parsed.output.name);
-        return redirect(workspacePath(ws.id), 303);
+      async (c) => {
+        const name = text(formBody(c.body), "name");
+        const parsed = v.safeParse(WorkspaceBody, { name });
+        if (!parsed.success) return workspacesPage(c, { name }, issuesToErrors(parsed.issues), 422);
+        const ws = await createWorkspace(actorFor(deps, c.session.user.id), parsed.output.name);
+        return c.redirect(workspacePath(ws.id), 303);
       },
       { auth: true, detail: { summary: "Create a workspace (form)" } },
     )
     .get(
       "/w/:id/settings",
-      ({ session, headers, request, set, params, query }) =>
-        settingsPage(deps, { session, headers, request, set }, params.id, {
-          saved: query.saved === "1",
-          limits: { saved: query.saved === "limits" },
-        }),
+      (c) => settingsPage(deps, c, c.params.id, { saved: c.query.saved === "1", limits: { saved: c.query.saved === "limits" } }),
       { workspace: "member", params: WorkspaceParams, detail: { summary: "Workspace settings page" } },
     )
     .post(
       "/w/:id/settings",
-      async ({ session, headers, request, set, params, body, redirect }) => {
+      async (c) => {
+        const { session, params, body, redirect } = c;
         const form = formBody(body);
         const input = {
           name: text(form, "name"),
@@ -110,11 +92,7 @@ export function workspacePages(deps: AppDeps) {
         const parsed = v.safeParse(SettingsForm, input);
         if (!parsed.success) {
           const values = { name: input.name, retention_days: text(form, "retention_days"), log_content: input.log_content };
-          return settingsPage(deps, { session, headers, request, set }, params.id, {
-            values,
-            errors: issuesToErrors(parsed.issues),
-            status: 422,
-          });
+          return settingsPage(deps, c, params.id, { values, errors: issuesToErrors(parsed.issues), status: 422 });
         }
         const { name, ...settings } = parsed.output;
         const actor = actorFor(deps, session.user.id);
@@ -126,8 +104,8 @@ export function workspacePages(deps: AppDeps) {
     )
     .post(
       "/w/:id/settings/limits",
-      async ({ session, headers, request, set, params, body, redirect }) => {
-        const c = { session, headers, request, set };
+      async (c) => {
+        const { session, params, body, redirect } = c;
         const values = limitFormValues(formBody(body), false);
         const parsed = v.safeParse(LimitsBody, limitsInput(values));
         if (!parsed.success)
@@ -135,11 +113,9 @@ export function workspacePages(deps: AppDeps) {
             limits: { values, errors: formLimitErrors(issuesToErrors(parsed.issues)) },
             status: 422,
           });
-        try {
-          await updateSettings(actorFor(deps, session.user.id), params.id, parsed.output);
-        } catch (err) {
-          return settingsPage(deps, c, params.id, { limits: { values, errors: serviceErrorToForm(err) }, status: 422 });
-        }
+        const refused = await attempt(() => updateSettings(actorFor(deps, session.user.id), params.id, parsed.output), isFieldRefusal);
+        if (refused instanceof ApiError)
+          return settingsPage(deps, c, params.id, { limits: { values, errors: serviceErrorToForm(refused) }, status: 422 });
         return redirect(workspacePath(params.id, "/settings?saved=limits#limits"), 303);
       },
       { workspace: "admin", params: WorkspaceParams, detail: { summary: "Save the workspace's rate limits and budget (form)" } },
