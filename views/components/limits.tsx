@@ -38,81 +38,52 @@ export function limitValues(l: {
   };
 }
 
-const PERIOD_WORDS: Record<BudgetPeriod, string> = { day: "today", month: "this month", total: "in total" };
+/** What a budget's spend is counted over, in words ("$3 of $10 this month"). */
+export const PERIOD_WORDS: Record<BudgetPeriod, string> = { day: "today", month: "this month", total: "in total" };
 const PER: Record<BudgetPeriod, string> = { day: "per day", month: "per month", total: "in total" };
+
+const PERIOD_OPTIONS = [
+  { value: "day", label: "Per day (UTC)" },
+  { value: "month", label: "Per calendar month (UTC)" },
+  { value: "total", label: "In total (never resets)" },
+];
+
+const PER_MINUTE = [
+  { name: "rpm_limit", label: "Requests per minute", hint: "Empty: no limit." },
+  { name: "tpm_limit", label: "Tokens per minute", hint: "Prompt plus completion tokens. Empty: no limit." },
+] as const;
 
 /** The fields of a key's (or, without allowed models and tags, a workspace's) limits. */
 export function LimitFields(props: { values: LimitValues; errors: FormErrors; forKey: boolean; idPrefix?: string }) {
   const { values, errors } = props;
-  const id = (name: string) => `${props.idPrefix ?? "f"}-${name}`;
+  const field = (name: keyof LimitValues) => ({ id: `${props.idPrefix ?? "f"}-${name}`, name, value: values[name], errors });
   return (
     <div class="limit-fields">
+      {PER_MINUTE.map((f) => (
+        <TextField {...field(f.name)} label={f.label} type="number" min={1} hint={f.hint} optional />
+      ))}
       <TextField
-        id={id("rpm_limit")}
-        name="rpm_limit"
-        label="Requests per minute"
-        type="number"
-        inputmode="numeric"
-        min={1}
-        value={values.rpm_limit}
-        errors={errors}
-        hint="Empty: no limit."
-        optional
-      />
-      <TextField
-        id={id("tpm_limit")}
-        name="tpm_limit"
-        label="Tokens per minute"
-        type="number"
-        inputmode="numeric"
-        min={1}
-        value={values.tpm_limit}
-        errors={errors}
-        hint="Prompt plus completion tokens. Empty: no limit."
-        optional
-      />
-      <TextField
-        id={id("budget_usd")}
-        name="budget_usd"
+        {...field("budget_usd")}
         label="Budget (US dollars)"
         inputmode="text"
-        value={values.budget_usd}
-        errors={errors}
         placeholder="e.g. 50"
         hint="Requests are refused once spend reaches it. Empty: no budget."
         optional
       />
-      <SelectField
-        id={id("budget_period")}
-        name="budget_period"
-        label="Budget period"
-        value={values.budget_period}
-        options={[
-          { value: "day", label: "Per day (UTC)" },
-          { value: "month", label: "Per calendar month (UTC)" },
-          { value: "total", label: "In total (never resets)" },
-        ]}
-        errors={errors}
-      />
+      <SelectField {...field("budget_period")} label="Budget period" options={PERIOD_OPTIONS} />
       {props.forKey ? (
         <>
           <TextArea
-            id={id("allowed_models")}
-            name="allowed_models"
+            {...field("allowed_models")}
             label="Allowed models"
-            value={values.allowed_models}
-            errors={errors}
             rows={3}
             placeholder={"gpt-4o*\nclaude-*"}
             hint="One name or pattern per line (or comma-separated); * matches anything. Empty: any model."
             optional
           />
           <TextField
-            id={id("tags")}
-            name="tags"
+            {...field("tags")}
             label="Tags"
-            value={values.tags}
-            errors={errors}
             placeholder="team:search, env:prod"
             hint="Comma-separated labels, copied onto every log row of the key."
             optional
@@ -162,6 +133,19 @@ export function BudgetMeter(props: { spend: number; budget: number; period: Budg
         <span class="sub">never resets</span>
       )}
     </div>
+  );
+}
+
+/** The meter of a key's or the workspace's stored budget, or `otherwise` when it has none. */
+export function StoredBudgetMeter(props: {
+  budget: { budget_usd: number | null; budget_period: BudgetPeriod | null; spend_usd: number; budget_resets_at: Date | null };
+  label: string;
+  otherwise?: JSX.Element;
+}) {
+  const b = props.budget;
+  if (b.budget_usd === null || !b.budget_period) return props.otherwise ?? "";
+  return (
+    <BudgetMeter spend={b.spend_usd} budget={b.budget_usd} period={b.budget_period} resetsAt={b.budget_resets_at} label={props.label} />
   );
 }
 

@@ -72,3 +72,13 @@ export function Notice(props: { tone: "success" | "error" | "info"; children?: C
     </div>
   );
 }
+
+/** The success message after an action (it may quote user data); nothing when there is none. */
+export function Flash(props: { text?: string | null }) {
+  if (!props.text) return "";
+  return (
+    <Notice tone="success">
+      <span safe>{props.text}</span>
+    </Notice>
+  );
+}

@@ -1,7 +1,7 @@
 import type { FormErrors, ViewContext } from "../context.ts";
 import { Layout } from "../layout.tsx";
-import { RangeSubmit, TextField } from "../components/form.tsx";
-import { getForm, nav } from "../components/hx.ts";
+import { nav } from "../components/hx.ts";
+import { QUICK_RANGES, RangeBar, RangeForm } from "../components/range.tsx";
 import { EmptyState, PageHeader } from "../components/ui.tsx";
 import { formatClock, formatDateTime, formatInt, formatMs, formatPercent, isoMinute } from "../components/format.ts";
 import { Cell, DataTable, Row, RowHeader } from "../components/table.tsx";
@@ -16,12 +16,6 @@ interface HealthProps {
   report: HealthReport | null;
   now: Date;
 }
-
-const RANGES = [
-  { value: "1h", label: "Last 1 h" },
-  { value: "24h", label: "Last 24 h" },
-  { value: "7d", label: "Last 7 days" },
-] as const;
 
 const EVERY_ATTEMPT = "Every attempt counts, also those another provider had to take over.";
 
@@ -40,38 +34,15 @@ export function HealthPage(props: HealthProps) {
         title="Provider health"
         subtitle={report ? `${formatDateTime(report.from)} to ${formatDateTime(report.to)}. ${EVERY_ATTEMPT}` : EVERY_ATTEMPT}
       />
-      <div class="range-bar">
-        <nav class="presets" aria-label="Quick ranges">
-          {RANGES.map((r) => (
-            <a
-              class={current === r.value ? "chip-link active" : "chip-link"}
-              aria-current={current === r.value ? "true" : undefined}
-              {...nav(`${base}?range=${r.value}`)}
-            >
-              {r.label}
-            </a>
-          ))}
-        </nav>
-        <form {...getForm(base)} class="filters filters-compact" aria-label="Time range">
-          <TextField
-            name="from"
-            label="From (UTC)"
-            value={values.from || isoMinute(report?.from)}
-            errors={errors}
-            placeholder="2026-01-31T09:00"
-            maxlength={40}
-          />
-          <TextField
-            name="to"
-            label="To (UTC)"
-            value={values.to || isoMinute(report?.to)}
-            errors={errors}
-            placeholder="2026-01-31T18:00"
-            maxlength={40}
-          />
-          <RangeSubmit />
-        </form>
-      </div>
+      <RangeBar presets={QUICK_RANGES.map((r) => ({ label: r.label, href: `${base}?range=${r.value}`, current: current === r.value }))}>
+        <RangeForm
+          action={base}
+          label="Time range"
+          from={values.from || isoMinute(report?.from)}
+          to={values.to || isoMinute(report?.to)}
+          errors={errors}
+        />
+      </RangeBar>
       {!report ? (
         <div class="alert alert-error" role="alert" data-focus tabindex="-1">
           <p>Please fix the highlighted fields.</p>

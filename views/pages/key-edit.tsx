@@ -1,9 +1,8 @@
 import type { FormErrors, ViewContext } from "../context.ts";
 import { Layout } from "../layout.tsx";
-import { Csrf, ErrorSummary, FormActions, Submit, TextField } from "../components/form.tsx";
-import { postForm } from "../components/hx.ts";
+import { FormActions, PostForm, Submit, TextField } from "../components/form.tsx";
 import { PageHeader } from "../components/ui.tsx";
-import { BudgetMeter, LimitFields, type BudgetPeriod, type LimitValues } from "../components/limits.tsx";
+import { LimitFields, StoredBudgetMeter, type BudgetPeriod, type LimitValues } from "../components/limits.tsx";
 
 interface KeyEditProps {
   ctx: ViewContext;
@@ -28,20 +27,12 @@ export function KeyEditPage(props: KeyEditProps) {
   return (
     <Layout ctx={ctx} title={title} section="keys">
       <PageHeader title={title} subtitle={`${key.prefix}… · Changes apply to the next request made with the key.`} />
-      <form {...postForm(`${base}/${encodeURIComponent(key.id)}`)} class="panel stack" novalidate>
-        <Csrf token={ctx.csrf} />
-        <ErrorSummary errors={errors} />
+      <PostForm action={`${base}/${encodeURIComponent(key.id)}`} csrf={ctx.csrf} errors={errors} class="panel stack">
         <TextField name="name" label="Name" value={values.name} errors={errors} required maxlength={100} />
         {key.budget_usd !== null && key.budget_period ? (
           <div class="field">
             <span class="label">Spent</span>
-            <BudgetMeter
-              spend={key.spend_usd}
-              budget={key.budget_usd}
-              period={key.budget_period}
-              resetsAt={key.budget_resets_at}
-              label={`Budget spent by ${key.name}`}
-            />
+            <StoredBudgetMeter budget={key} label={`Budget spent by ${key.name}`} />
           </div>
         ) : (
           ""
@@ -53,7 +44,7 @@ export function KeyEditPage(props: KeyEditProps) {
         <FormActions cancel={base}>
           <Submit label="Save changes" />
         </FormActions>
-      </form>
+      </PostForm>
     </Layout>
   );
 }

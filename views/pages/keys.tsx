@@ -1,15 +1,16 @@
 import { canManage, type FormErrors, type ViewContext } from "../context.ts";
 import { Layout } from "../layout.tsx";
-import { Csrf, ErrorSummary, Submit, TextField } from "../components/form.tsx";
-import { nav, postForm } from "../components/hx.ts";
-import { Badge, EmptyState, Notice, PageHeader, Time } from "../components/ui.tsx";
+import { PostForm, Submit, TextField } from "../components/form.tsx";
+import { nav } from "../components/hx.ts";
+import { ConfirmLink } from "../components/confirm.tsx";
+import { Badge, EmptyState, Flash, PageHeader, Time } from "../components/ui.tsx";
 import { ActionsCell, Cell, DataTable, Row, RowHeader } from "../components/table.tsx";
 import { Snippets } from "../components/snippets.tsx";
 import {
-  BudgetMeter,
   LIMIT_FIELDS,
   LimitFields,
   LimitsSummary,
+  StoredBudgetMeter,
   TagList,
   type BudgetPeriod,
   type LimitValues,
@@ -59,21 +60,13 @@ export function KeysPage(props: KeysProps) {
   return (
     <Layout ctx={ctx} title={`API keys · ${w.name}`} section="keys">
       <PageHeader title="API keys" subtitle="Gateway keys (prp_…) let your applications call Perpetuo. Perpetuo stores only their hash." />
-      {props.notice ? (
-        <Notice tone="success">
-          <span safe>{props.notice}</span>
-        </Notice>
-      ) : (
-        ""
-      )}
+      <Flash text={props.notice} />
       {props.created ? <CreatedKey created={props.created} apiBase={props.apiBase} model={props.exampleModel} /> : ""}
       <div id="dialog-slot"></div>
       {manage ? (
         <section class="panel" id="new-key-form" aria-labelledby="new-key-title">
           <h2 id="new-key-title">Create a key</h2>
-          <form {...postForm(base)} class="form-inline" novalidate>
-            <Csrf token={ctx.csrf} />
-            <ErrorSummary errors={errors} />
+          <PostForm action={base} csrf={ctx.csrf} errors={errors} class="form-inline">
             <TextField
               name="name"
               label="Name"
@@ -104,7 +97,7 @@ export function KeysPage(props: KeysProps) {
               </fieldset>
             </details>
             <Submit label="Create key" />
-          </form>
+          </PostForm>
         </section>
       ) : (
         ""
@@ -160,17 +153,7 @@ export function KeysPage(props: KeysProps) {
                   <LimitsSummary {...k} budget_usd={null} />
                 </Cell>
                 <Cell label="Budget">
-                  {k.budget_usd !== null && k.budget_period ? (
-                    <BudgetMeter
-                      spend={k.spend_usd}
-                      budget={k.budget_usd}
-                      period={k.budget_period}
-                      resetsAt={k.budget_resets_at}
-                      label={`Budget spent by ${k.name}`}
-                    />
-                  ) : (
-                    <span class="muted">No budget</span>
-                  )}
+                  <StoredBudgetMeter budget={k} label={`Budget spent by ${k.name}`} otherwise={<span class="muted">No budget</span>} />
                 </Cell>
                 <Cell label="Status">
                   <Badge tone={STATUS_TONE[k.status]} label={k.status} />
@@ -190,34 +173,8 @@ export function KeysPage(props: KeysProps) {
                   ) : (
                     ""
                   )}
-                  {manage && k.status === "active" ? (
-                    <a
-                      class="btn btn-small btn-secondary"
-                      href={`${url}/revoke`}
-                      hx-get={`${url}/revoke`}
-                      hx-target="#dialog-slot"
-                      hx-swap="innerHTML show:top"
-                      aria-label={`Revoke ${k.name}`}
-                    >
-                      Revoke
-                    </a>
-                  ) : (
-                    ""
-                  )}
-                  {manage ? (
-                    <a
-                      class="btn btn-small btn-danger-outline"
-                      href={`${url}/delete`}
-                      hx-get={`${url}/delete`}
-                      hx-target="#dialog-slot"
-                      hx-swap="innerHTML show:top"
-                      aria-label={`Delete ${k.name}`}
-                    >
-                      Delete
-                    </a>
-                  ) : (
-                    ""
-                  )}
+                  {manage && k.status === "active" ? <ConfirmLink href={`${url}/revoke`} label="Revoke" aria={`Revoke ${k.name}`} /> : ""}
+                  {manage ? <ConfirmLink href={`${url}/delete`} label="Delete" aria={`Delete ${k.name}`} danger /> : ""}
                 </ActionsCell>
               </Row>
             );

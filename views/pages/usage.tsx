@@ -1,7 +1,6 @@
 import type { FormErrors, ViewContext } from "../context.ts";
 import { Layout } from "../layout.tsx";
-import { RangeSubmit, TextField } from "../components/form.tsx";
-import { getForm, nav } from "../components/hx.ts";
+import { RangeBar, RangeForm } from "../components/range.tsx";
 import { EmptyState, PageHeader } from "../components/ui.tsx";
 import { BarChart } from "../components/chart.tsx";
 import { formatCompact, formatCost, formatCostTick, formatInt, formatPercent } from "../components/format.ts";
@@ -45,32 +44,9 @@ export function UsagePage(props: UsageProps) {
   return (
     <Layout ctx={ctx} title={`Usage · ${w.name}`} section="usage">
       <PageHeader title="Usage" subtitle={`${props.range.from} to ${props.range.to} (UTC days, both included).`} />
-      <div class="range-bar">
-        <nav class="presets" aria-label="Quick ranges">
-          {props.presets.map((p) => (
-            <a
-              class={p.current ? "chip-link active" : "chip-link"}
-              aria-current={p.current ? "true" : undefined}
-              {...nav(`${base}?from=${p.from}&to=${p.to}`)}
-              safe
-            >
-              {p.label}
-            </a>
-          ))}
-        </nav>
-        <form {...getForm(base)} class="filters filters-compact" aria-label="Date range">
-          <TextField
-            name="from"
-            label="From (UTC)"
-            value={props.values.from}
-            errors={props.errors}
-            placeholder="2026-01-01"
-            maxlength={40}
-          />
-          <TextField name="to" label="To (UTC)" value={props.values.to} errors={props.errors} placeholder="2026-01-31" maxlength={40} />
-          <RangeSubmit />
-        </form>
-      </div>
+      <RangeBar presets={props.presets.map((p) => ({ ...p, href: `${base}?from=${p.from}&to=${p.to}` }))}>
+        <RangeForm action={base} label="Date range" {...props.values} errors={props.errors} days />
+      </RangeBar>
       {props.errors.form ? (
         <div class="alert alert-error" role="alert">
           <span safe>{props.errors.form}</span>

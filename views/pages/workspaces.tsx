@@ -1,7 +1,7 @@
 import type { FormErrors, ViewContext } from "../context.ts";
 import { Layout } from "../layout.tsx";
-import { Csrf, ErrorSummary, Submit, TextField } from "../components/form.tsx";
-import { nav, postForm } from "../components/hx.ts";
+import { Csrf, PostForm, Submit, TextField } from "../components/form.tsx";
+import { nav } from "../components/hx.ts";
 import { EmptyState, PageHeader, Time } from "../components/ui.tsx";
 
 interface WorkspaceCard {
@@ -48,9 +48,7 @@ export function WorkspacesPage(props: WorkspacesProps) {
       )}
       <section class="panel" aria-labelledby="new-workspace">
         <h2 id="new-workspace">New workspace</h2>
-        <form {...postForm("/app/workspaces")} class="form-inline" novalidate>
-          <Csrf token={ctx.csrf} />
-          <ErrorSummary errors={errors} />
+        <PostForm action="/app/workspaces" csrf={ctx.csrf} errors={errors} class="form-inline">
           <TextField
             name="name"
             label="Name"
@@ -61,7 +59,7 @@ export function WorkspacesPage(props: WorkspacesProps) {
             placeholder="e.g. Acme production"
           />
           <Submit label="Create workspace" />
-        </form>
+        </PostForm>
       </section>
       <section class="panel" aria-labelledby="account">
         <h2 id="account">Your account</h2>
