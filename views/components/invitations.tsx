@@ -1,7 +1,7 @@
 import type { FormErrors } from "../context.ts";
 import { PostForm, SelectField, Submit, TextField } from "./form.tsx";
 import { ActionsCell, Cell, DataTable, Row, RowHeader } from "./table.tsx";
-import { EmptyState, Flash, Time } from "./ui.tsx";
+import { EmptyState, Flash, Sub, Time } from "./ui.tsx";
 
 interface InvitationRow {
   id: string;
@@ -62,13 +62,7 @@ export function InvitationsPanel(props: InvitationsProps) {
             <Row>
               <RowHeader label="Email" class="strong">
                 <span safe>{i.email}</span>
-                {i.invited_by ? (
-                  <span class="sub" safe>
-                    {`by ${i.invited_by.email}`}
-                  </span>
-                ) : (
-                  ""
-                )}
+                <Sub text={i.invited_by && `by ${i.invited_by.email}`} />
               </RowHeader>
               <Cell label="Role">
                 <span safe>{i.role}</span>

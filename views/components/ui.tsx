@@ -39,6 +39,17 @@ export function Badge(props: { tone: "ok" | "warn" | "error" | "muted" | "info";
   );
 }
 
+/** A second, smaller line under a cell's or item's main text; nothing when `text` is empty. */
+export function Sub(props: { text: string | false | null | undefined }) {
+  return props.text ? (
+    <span class="sub" safe>
+      {props.text}
+    </span>
+  ) : (
+    ""
+  );
+}
+
 /** A timestamp, in UTC with seconds and the zone label (see format.ts for why always UTC). */
 export function Time(props: { value: Date | string | null | undefined }) {
   const iso = isoOrEmpty(props.value);

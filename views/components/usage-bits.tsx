@@ -12,7 +12,7 @@ export interface Totals {
   unpriced_requests: number;
 }
 
-export const errorRate = (t: Totals): number | null => (t.requests > 0 ? t.errors / t.requests : null);
+export const errorRate = (t: Pick<Totals, "requests" | "errors">): number | null => (t.requests > 0 ? t.errors / t.requests : null);
 
 export function Stat(props: { label: string; value: string; sub?: string; tone?: "error" | "ok" }) {
   return (

@@ -3,7 +3,7 @@ import { Layout } from "../layout.tsx";
 import { PostForm, Submit, TextField } from "../components/form.tsx";
 import { nav } from "../components/hx.ts";
 import { ConfirmLink } from "../components/confirm.tsx";
-import { Badge, EmptyState, Flash, PageHeader, Time } from "../components/ui.tsx";
+import { Badge, EmptyState, Flash, PageHeader, Sub, Time } from "../components/ui.tsx";
 import { ActionsCell, Cell, DataTable, Row, RowHeader } from "../components/table.tsx";
 import { Snippets } from "../components/snippets.tsx";
 import {
@@ -132,13 +132,7 @@ export function KeysPage(props: KeysProps) {
                 </Cell>
                 <Cell label="Created · last used">
                   <Time value={k.created_at} />
-                  {k.created_by ? (
-                    <span class="sub" safe>
-                      {`by ${k.created_by.email}`}
-                    </span>
-                  ) : (
-                    ""
-                  )}
+                  <Sub text={k.created_by && `by ${k.created_by.email}`} />
                   <span class="sub">
                     {k.last_used_at ? (
                       <>

@@ -81,6 +81,13 @@ export function query(filters: LogFilterValues, page: number, extra: Record<stri
   return s ? `?${s}` : "";
 }
 
+/** A filter's choices, "Any" first. */
+const anyOf = (options: Option[]): Option[] => [{ value: "", label: "Any" }, ...options];
+const STATUS_OPTIONS = anyOf([
+  { value: "ok", label: "Succeeded" },
+  { value: "error", label: "Failed" },
+]);
+
 /** The same filters with a quick range in place of from/to (or no range at all). */
 const withRange = (filters: LogFilterValues, range: string): LogFilterValues => ({ ...filters, from: "", to: "", range });
 
@@ -93,6 +100,7 @@ export function LogsPage(props: LogsProps) {
   const rangeActive = filters.range !== "" && !filters.from && !filters.to;
   const live = props.live && props.page === 1;
   const exportBase = `/workspaces/${encodeURIComponent(w.id)}/logs/export`;
+  const filter = (name: keyof LogFilterValues) => ({ name, value: filters[name], errors });
   const preset = (label: string, range: string, current: boolean) => ({ label, href: base + query(withRange(filters, range), 1), current });
   return (
     <Layout ctx={ctx} title={`Logs · ${w.name}`} section="logs">
@@ -128,35 +136,13 @@ export function LogsPage(props: LogsProps) {
         </div>
       </RangeBar>
       <form {...getForm(base)} class="filters" aria-label="Filter logs" role="search">
-        <SelectField
-          name="status"
-          label="Status"
-          value={filters.status}
-          options={[
-            { value: "", label: "Any" },
-            { value: "ok", label: "Succeeded" },
-            { value: "error", label: "Failed" },
-          ]}
-          errors={errors}
-        />
-        <SelectField
-          name="provider"
-          label="Provider"
-          value={filters.provider}
-          options={[{ value: "", label: "Any" }, ...props.providers]}
-          errors={errors}
-        />
-        <TextField name="model" label="Model" value={filters.model} errors={errors} placeholder="exact name" />
-        <SelectField
-          name="key"
-          label="API key"
-          value={filters.key}
-          options={[{ value: "", label: "Any" }, ...props.keys]}
-          errors={errors}
-        />
-        <TextField name="tag" label="Tag" value={filters.tag} errors={errors} placeholder="e.g. team:search" />
+        <SelectField {...filter("status")} label="Status" options={STATUS_OPTIONS} />
+        <SelectField {...filter("provider")} label="Provider" options={anyOf(props.providers)} />
+        <TextField {...filter("model")} label="Model" placeholder="exact name" />
+        <SelectField {...filter("key")} label="API key" options={anyOf(props.keys)} />
+        <TextField {...filter("tag")} label="Tag" placeholder="e.g. team:search" />
         <FromToFields from={filters.from} to={filters.to} errors={errors} />
-        <TextField name="request_id" label="Request ID" value={filters.request_id} errors={errors} placeholder="x-request-id, exact" />
+        <TextField {...filter("request_id")} label="Request ID" placeholder="x-request-id, exact" />
         {rangeActive ? <input type="hidden" name="range" value={filters.range} /> : ""}
         {live ? <input type="hidden" name="live" value="1" /> : ""}
         <div class="filter-actions">

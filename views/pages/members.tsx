@@ -4,7 +4,7 @@ import { PostForm } from "../components/form.tsx";
 import { ConfirmLink } from "../components/confirm.tsx";
 import { InvitationsPanel, type InvitationsProps } from "../components/invitations.tsx";
 import { ActionsCell, Cell, DataTable, Row, RowHeader } from "../components/table.tsx";
-import { Badge, Flash, PageHeader, Time } from "../components/ui.tsx";
+import { Badge, Flash, PageHeader, Sub, Time } from "../components/ui.tsx";
 
 interface MemberRow {
   user_id: string;
@@ -59,7 +59,7 @@ export function MembersPage(props: MembersProps) {
             <Row>
               <RowHeader label="Email" class="strong">
                 <span safe>{m.email}</span>
-                {m.actions.leave ? <span class="sub">you</span> : ""}
+                <Sub text={m.actions.leave && "you"} />
               </RowHeader>
               <Cell label="Name">{m.name ? <span safe>{m.name}</span> : <span class="muted">—</span>}</Cell>
               <Cell label="Role">

@@ -3,7 +3,7 @@ import { Cell, DataTable, Row } from "../components/table.tsx";
 import { Layout } from "../layout.tsx";
 import { nav } from "../components/hx.ts";
 import { PageHeader, Time } from "../components/ui.tsx";
-import { BarChart } from "../components/chart.tsx";
+import { ChartPanel } from "../components/chart.tsx";
 import { formatCompact, formatCost, formatInt, formatPercent } from "../components/format.ts";
 import { Stat, errorRate, type Totals } from "../components/usage-bits.tsx";
 
@@ -64,21 +64,18 @@ export function OverviewPage(props: OverviewProps) {
           sub={month.unpriced_requests > 0 ? `${formatInt(month.unpriced_requests)} requests without a known price` : undefined}
         />
       </dl>
-      <section class="panel">
-        <h2>Requests per day</h2>
-        <BarChart
-          id="overview-requests"
-          title="Requests per day, last 30 days"
-          summary={`${formatInt(month.requests)} requests in total, ${formatInt(Math.max(0, ...props.days.map((d) => d.requests)))} on the busiest day.`}
-          points={props.days.map((d) => ({ label: d.day, value: d.requests, display: `${formatInt(d.requests)} requests` }))}
-          xLabel="Day (UTC)"
-          yLabel="Requests"
-          format={formatInt}
-          integer
-          width={900}
-          height={200}
-        />
-      </section>
+      <ChartPanel
+        heading="Requests per day"
+        id="overview-requests"
+        title="Requests per day, last 30 days"
+        summary={`${formatInt(month.requests)} requests in total, ${formatInt(Math.max(0, ...props.days.map((d) => d.requests)))} on the busiest day.`}
+        points={props.days.map((d) => ({ label: d.day, value: d.requests, display: `${formatInt(d.requests)} requests` }))}
+        yLabel="Requests"
+        format={formatInt}
+        integer
+        width={900}
+        height={200}
+      />
       <section class="panel">
         <div class="panel-header">
           <h2>Latest errors</h2>
