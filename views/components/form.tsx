@@ -35,7 +35,7 @@ export function PostForm(props: {
 }
 
 /** A summary at the top of a form that failed: announced by screen readers, links to each field. */
-export function ErrorSummary(props: { errors: FormErrors; labels?: Record<string, string> }) {
+export function ErrorSummary(props: { errors: FormErrors }) {
   const { errors } = props;
   const names = Object.keys(errors.fields);
   if (!errors.form && names.length === 0) return "";
@@ -204,9 +204,9 @@ export function FormActions(props: { cancel: string; children: Children }) {
   );
 }
 
-export function Submit(props: { label: string; kind?: "primary" | "danger" | "secondary"; name?: string; value?: string }) {
+export function Submit(props: { label: string; kind?: "primary" | "secondary" }) {
   return (
-    <button type="submit" class={`btn btn-${props.kind ?? "primary"}`} name={props.name} value={props.value}>
+    <button type="submit" class={`btn btn-${props.kind ?? "primary"}`}>
       <span safe>{props.label}</span>
       <span class="spinner htmx-indicator" aria-hidden="true"></span>
     </button>

@@ -1,7 +1,7 @@
 import type { FormErrors } from "../context.ts";
 import { PostForm, SelectField, Submit, TextField } from "./form.tsx";
 import { ActionsCell, Cell, DataTable, Row, RowHeader } from "./table.tsx";
-import { EmptyState, Flash, Sub, Time } from "./ui.tsx";
+import { CopyRow, EmptyState, Flash, Sub, Time } from "./ui.tsx";
 
 interface InvitationRow {
   id: string;
@@ -39,15 +39,7 @@ export function InvitationsPanel(props: InvitationsProps) {
             </strong>{" "}
             It works once, for that address, for 7 days.
           </p>
-          <div class="copy-row">
-            <label for="invite-link" class="visually-hidden">
-              Invitation link
-            </label>
-            <input id="invite-link" class="mono" type="text" readonly value={props.created.link} data-select-on-focus />
-            <button type="button" class="btn btn-primary" data-copy="#invite-link">
-              Copy link
-            </button>
-          </div>
+          <CopyRow id="invite-link" label="Invitation link" value={props.created.link} button="Copy link" />
         </div>
       ) : (
         ""

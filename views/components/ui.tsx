@@ -93,3 +93,18 @@ export function Flash(props: { text?: string | null }) {
     </Notice>
   );
 }
+
+/** A value to copy once (a new key, an invitation link): selected on focus, with a copy button for JavaScript. */
+export function CopyRow(props: { id: string; label: string; value: string; button: string; hidden?: boolean }) {
+  return (
+    <div class="copy-row">
+      <label for={props.id} class="visually-hidden" safe>
+        {props.label}
+      </label>
+      <input id={props.id} class="mono" type="text" readonly value={props.value} data-select-on-focus />
+      <button type="button" class="btn btn-primary" data-copy={`#${props.id}`} hidden={props.hidden} safe>
+        {props.button}
+      </button>
+    </div>
+  );
+}

@@ -3,7 +3,7 @@ import { Layout } from "../layout.tsx";
 import { PostForm, Submit, TextField } from "../components/form.tsx";
 import { nav } from "../components/hx.ts";
 import { ConfirmLink } from "../components/confirm.tsx";
-import { Badge, EmptyState, Flash, PageHeader, Sub, Time } from "../components/ui.tsx";
+import { Badge, CopyRow, EmptyState, Flash, PageHeader, Sub, Time } from "../components/ui.tsx";
 import { ActionsCell, Cell, DataTable, Row, RowHeader } from "../components/table.tsx";
 import { Snippets } from "../components/snippets.tsx";
 import {
@@ -189,15 +189,7 @@ function CreatedKey(props: { created: { name: string; key: string }; apiBase: st
       <p>
         <strong>Copy it now: it is shown only once.</strong> Perpetuo keeps only a hash and cannot show it again.
       </p>
-      <div class="copy-row">
-        <label for="new-key" class="visually-hidden">
-          New API key
-        </label>
-        <input id="new-key" class="mono" type="text" readonly value={key} data-select-on-focus />
-        <button type="button" class="btn btn-primary" data-copy="#new-key" hidden>
-          Copy key
-        </button>
-      </div>
+      <CopyRow id="new-key" label="New API key" value={key} button="Copy key" hidden />
       <h3>Try it</h3>
       <Snippets apiBase={props.apiBase} model={props.model} setKey={key} />
     </section>
