@@ -57,7 +57,7 @@ export function ChartPanel(props: BarChartProps & { heading: string }) {
  * shows one of them), so the labels stay legible at both sizes without scripts or scaling hacks.
  * The hidden one is display:none, which also keeps it out of the accessibility tree.
  */
-export function BarChart(props: BarChartProps) {
+function BarChart(props: BarChartProps) {
   return (
     <figure class="chart" id={props.id}>
       <ChartSvg {...props} variant="wide" W={props.width ?? 640} H={props.height ?? 220} />

@@ -3,6 +3,7 @@ import { SelectField, TextArea, TextField } from "./form.tsx";
 import { formatCost, formatInt } from "./format.ts";
 import { Time } from "./ui.tsx";
 import type { BudgetPeriod } from "../../src/governance/limits.ts";
+import type { Limits } from "../../src/api-keys/limits.ts";
 
 export type { BudgetPeriod };
 
@@ -19,15 +20,20 @@ export interface LimitValues {
 
 export const LIMIT_FIELDS = ["rpm_limit", "tpm_limit", "budget_usd", "budget_period", "allowed_models", "tags"] as const;
 
-/** Stored limits → form values. */
-export function limitValues(l: {
-  rpm_limit: number | null;
-  tpm_limit: number | null;
-  budget_usd: number | null;
-  budget_period: BudgetPeriod | null;
+/** A key's or workspace's limits as stored; keys also have allowed models and tags. */
+interface StoredLimits extends Limits {
   allowed_models?: string[];
   tags?: string[];
-}): LimitValues {
+}
+
+/** A stored budget, and what was spent in its current period. */
+export interface StoredBudget extends Pick<Limits, "budget_usd" | "budget_period"> {
+  spend_usd: number;
+  budget_resets_at: Date | null;
+}
+
+/** Stored limits → form values. */
+export function limitValues(l: StoredLimits): LimitValues {
   return {
     rpm_limit: l.rpm_limit === null ? "" : String(l.rpm_limit),
     tpm_limit: l.tpm_limit === null ? "" : String(l.tpm_limit),
@@ -137,11 +143,7 @@ export function BudgetMeter(props: { spend: number; budget: number; period: Budg
 }
 
 /** The meter of a key's or the workspace's stored budget, or `otherwise` when it has none. */
-export function StoredBudgetMeter(props: {
-  budget: { budget_usd: number | null; budget_period: BudgetPeriod | null; spend_usd: number; budget_resets_at: Date | null };
-  label: string;
-  otherwise?: JSX.Element;
-}) {
+export function StoredBudgetMeter(props: { budget: StoredBudget; label: string; otherwise?: JSX.Element }) {
   const b = props.budget;
   if (b.budget_usd === null || !b.budget_period) return props.otherwise ?? "";
   return (
@@ -150,13 +152,7 @@ export function StoredBudgetMeter(props: {
 }
 
 /** A key's or workspace's limits in a few words; "No limits" when there are none. */
-export function LimitsSummary(props: {
-  rpm_limit: number | null;
-  tpm_limit: number | null;
-  budget_usd: number | null;
-  budget_period: BudgetPeriod | null;
-  allowed_models?: string[];
-}) {
+export function LimitsSummary(props: StoredLimits) {
   const parts: string[] = [];
   if (props.rpm_limit !== null) parts.push(`${formatInt(props.rpm_limit)} requests/min`);
   if (props.tpm_limit !== null) parts.push(`${formatInt(props.tpm_limit)} tokens/min`);

@@ -2,19 +2,11 @@ import type { FormErrors, ViewContext } from "../context.ts";
 import { Layout } from "../layout.tsx";
 import { FormActions, PostForm, Submit, TextField } from "../components/form.tsx";
 import { PageHeader } from "../components/ui.tsx";
-import { LimitFields, StoredBudgetMeter, type BudgetPeriod, type LimitValues } from "../components/limits.tsx";
+import { LimitFields, StoredBudgetMeter, type LimitValues, type StoredBudget } from "../components/limits.tsx";
 
 interface KeyEditProps {
   ctx: ViewContext;
-  apiKey: {
-    id: string;
-    name: string;
-    prefix: string;
-    budget_usd: number | null;
-    budget_period: BudgetPeriod | null;
-    spend_usd: number;
-    budget_resets_at: Date | null;
-  };
+  apiKey: StoredBudget & { id: string; name: string; prefix: string };
   values: { name: string; limits: LimitValues };
   errors: FormErrors;
 }

@@ -12,11 +12,12 @@ import {
   LimitsSummary,
   StoredBudgetMeter,
   TagList,
-  type BudgetPeriod,
   type LimitValues,
+  type StoredBudget,
 } from "../components/limits.tsx";
+import type { Limits } from "../../src/api-keys/limits.ts";
 
-interface KeyRow {
+interface KeyRow extends Limits, StoredBudget {
   id: string;
   name: string;
   prefix: string;
@@ -25,14 +26,8 @@ interface KeyRow {
   last_used_at: Date | null;
   expires_at: Date | null;
   status: "active" | "revoked" | "expired";
-  rpm_limit: number | null;
-  tpm_limit: number | null;
-  budget_usd: number | null;
-  budget_period: BudgetPeriod | null;
   allowed_models: string[];
   tags: string[];
-  spend_usd: number;
-  budget_resets_at: Date | null;
 }
 
 interface KeysProps {

@@ -3,16 +3,19 @@ import { Layout } from "../layout.tsx";
 import { Checkbox, PostForm, Submit, TextField } from "../components/form.tsx";
 import { nav } from "../components/hx.ts";
 import { Notice, PageHeader } from "../components/ui.tsx";
-import { LimitFields, PERIOD_WORDS, StoredBudgetMeter, type BudgetPeriod, type LimitValues } from "../components/limits.tsx";
+import {
+  LimitFields,
+  PERIOD_WORDS,
+  StoredBudgetMeter,
+  type BudgetPeriod,
+  type LimitValues,
+  type StoredBudget,
+} from "../components/limits.tsx";
 import { formatCost } from "../components/format.ts";
 
 /** The workspace's stored limits and its spend this period (for the meter). */
-interface WorkspaceLimitsView {
-  budget_usd: number | null;
-  budget_period: BudgetPeriod | null;
-  spend_usd: number;
+interface WorkspaceLimitsView extends StoredBudget {
   spend_period: BudgetPeriod;
-  budget_resets_at: Date | null;
 }
 
 export interface LimitsPanelProps {
