@@ -1,6 +1,6 @@
 import type { ViewContext } from "../context.ts";
 import { Layout } from "../layout.tsx";
-import { PostForm } from "../components/form.tsx";
+import { ErrorSummary, PostForm } from "../components/form.tsx";
 import { ConfirmLink } from "../components/confirm.tsx";
 import { InvitationsPanel, type InvitationsProps } from "../components/invitations.tsx";
 import { ActionsCell, Cell, DataTable, Row, RowHeader } from "../components/table.tsx";
@@ -42,13 +42,7 @@ export function MembersPage(props: MembersProps) {
         subtitle="Who can use this workspace, and what they may change. Owners and admins invite, change roles and remove."
       />
       <Flash text={props.notice} />
-      {props.error ? (
-        <div class="alert alert-error" role="alert" tabindex="-1" data-focus>
-          <p safe>{props.error.message}</p>
-        </div>
-      ) : (
-        ""
-      )}
+      <ErrorSummary errors={{ fields: {}, form: props.error?.message }} />
       <div id="dialog-slot"></div>
       <DataTable label="Members" columns={["Email", "Name", "Role", "Joined"]} actions>
         {props.members.map((m) => {

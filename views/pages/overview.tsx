@@ -5,7 +5,7 @@ import { nav } from "../components/hx.ts";
 import { PageHeader, Time } from "../components/ui.tsx";
 import { ChartPanel } from "../components/chart.tsx";
 import { formatCompact, formatCost, formatInt, formatPercent } from "../components/format.ts";
-import { Stat, errorRate, type Totals } from "../components/usage-bits.tsx";
+import { Stat, errorRate, rateTone, type Totals } from "../components/usage-bits.tsx";
 
 interface RecentError {
   id: string;
@@ -40,18 +40,9 @@ export function OverviewPage(props: OverviewProps) {
       </PageHeader>
       {fresh ? <GetStarted base={base} setup={props.setup} sent={month.requests > 0} manage={canManage(w)} /> : ""}
       <dl class="stats stats-3">
-        <Stat
-          label="Requests today"
-          value={formatInt(today.requests)}
-          sub={`${formatInt(today.errors)} failed`}
-          tone={(errorRate(today) ?? 0) >= 0.05 ? "error" : undefined}
-        />
+        <Stat label="Requests today" value={formatInt(today.requests)} sub={`${formatInt(today.errors)} failed`} tone={rateTone(today)} />
         <Stat label="Requests · 30 days" value={formatInt(month.requests)} sub={`${formatInt(month.errors)} failed`} />
-        <Stat
-          label="Error rate · 30 days"
-          value={formatPercent(errorRate(month))}
-          tone={(errorRate(month) ?? 0) >= 0.05 ? "error" : undefined}
-        />
+        <Stat label="Error rate · 30 days" value={formatPercent(errorRate(month))} tone={rateTone(month)} />
         <Stat
           label="Tokens · 30 days"
           value={formatCompact(month.prompt_tokens + month.completion_tokens)}
