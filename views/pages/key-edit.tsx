@@ -1,6 +1,6 @@
 import type { FormErrors, ViewContext } from "../context.ts";
 import { Layout } from "../layout.tsx";
-import { FormActions, PostForm, Submit, TextField } from "../components/form.tsx";
+import { FormActions, NameField, PostForm, Submit } from "../components/form.tsx";
 import { PageHeader } from "../components/ui.tsx";
 import { LimitFields, StoredBudgetMeter, type LimitValues, type StoredBudget } from "../components/limits.tsx";
 
@@ -20,7 +20,7 @@ export function KeyEditPage(props: KeyEditProps) {
     <Layout ctx={ctx} title={title} section="keys">
       <PageHeader title={title} subtitle={`${key.prefix}… · Changes apply to the next request made with the key.`} />
       <PostForm action={`${base}/${encodeURIComponent(key.id)}`} csrf={ctx.csrf} errors={errors} class="panel stack">
-        <TextField name="name" label="Name" value={values.name} errors={errors} required maxlength={100} />
+        <NameField value={values.name} errors={errors} />
         {key.budget_usd !== null && key.budget_period ? (
           <div class="field">
             <span class="label">Spent</span>

@@ -1,6 +1,6 @@
 import { canManage, type FormErrors, type ViewContext } from "../context.ts";
 import { Layout } from "../layout.tsx";
-import { PostForm, Submit, TextField } from "../components/form.tsx";
+import { NameField, PostForm, Submit, TextField } from "../components/form.tsx";
 import { nav } from "../components/hx.ts";
 import { ConfirmLink } from "../components/confirm.tsx";
 import { Badge, CopyRow, EmptyState, Flash, PageHeader, Sub, Time } from "../components/ui.tsx";
@@ -62,15 +62,7 @@ export function KeysPage(props: KeysProps) {
         <section class="panel" id="new-key-form" aria-labelledby="new-key-title">
           <h2 id="new-key-title">Create a key</h2>
           <PostForm action={base} csrf={ctx.csrf} errors={errors} class="form-inline">
-            <TextField
-              name="name"
-              label="Name"
-              value={props.values.name}
-              errors={errors}
-              required
-              maxlength={100}
-              placeholder="e.g. backend-prod"
-            />
+            <NameField value={props.values.name} errors={errors} placeholder="e.g. backend-prod" />
             <TextField
               name="expires"
               label="Expires on (UTC)"

@@ -1,6 +1,6 @@
 import { canManage, type FormErrors, type ViewContext } from "../context.ts";
 import { Layout } from "../layout.tsx";
-import { Checkbox, PostForm, Submit, TextField } from "../components/form.tsx";
+import { Checkbox, NameField, PostForm, Submit, TextField } from "../components/form.tsx";
 import { nav } from "../components/hx.ts";
 import { Notice, PageHeader } from "../components/ui.tsx";
 import {
@@ -51,7 +51,7 @@ export function SettingsPage(props: SettingsProps) {
       <PostForm action={`/app/w/${encodeURIComponent(w.id)}/settings`} csrf={ctx.csrf} errors={errors} replace class="panel stack">
         <fieldset disabled={!editable}>
           <legend>General</legend>
-          <TextField name="name" label="Workspace name" value={values.name} errors={errors} maxlength={100} required />
+          <NameField label="Workspace name" value={values.name} errors={errors} />
         </fieldset>
         <fieldset disabled={!editable}>
           <legend>Request logs</legend>

@@ -1,6 +1,6 @@
 import type { FormErrors, ViewContext } from "../context.ts";
 import { Layout } from "../layout.tsx";
-import { Csrf, PostForm, Submit, TextField } from "../components/form.tsx";
+import { Csrf, NameField, PostForm, Submit } from "../components/form.tsx";
 import { nav } from "../components/hx.ts";
 import { EmptyState, PageHeader, Time } from "../components/ui.tsx";
 
@@ -49,15 +49,7 @@ export function WorkspacesPage(props: WorkspacesProps) {
       <section class="panel" aria-labelledby="new-workspace">
         <h2 id="new-workspace">New workspace</h2>
         <PostForm action="/app/workspaces" csrf={ctx.csrf} errors={errors} class="form-inline">
-          <TextField
-            name="name"
-            label="Name"
-            value={props.values.name}
-            errors={errors}
-            maxlength={100}
-            required
-            placeholder="e.g. Acme production"
-          />
+          <NameField value={props.values.name} errors={errors} placeholder="e.g. Acme production" />
           <Submit label="Create workspace" />
         </PostForm>
       </section>
