@@ -1,5 +1,5 @@
 /**
- * Server-rendered SVG bar charts: no chart library, no script. Accessible as an image with a
+ * Server-rendered SVG bar charts of figures per day: no chart library, no script. Accessible as an image with a
  * title and a summary (role="img", aria-label), labelled axes, and each bar's value in a <title>
  * (the browser shows it on hover; screen readers read it when exploring the graphic).
  * Colours and fonts come from app.css classes (the CSP forbids inline styles).
@@ -20,7 +20,6 @@ interface BarChartProps {
   summary: string;
   points: ChartPoint[];
   yLabel: string;
-  xLabel: string;
   /** Counts: ticks are whole numbers. */
   integer?: boolean;
   /** Formats y-axis tick values. */
@@ -43,12 +42,22 @@ function ticks(max: number, integer: boolean): number[] {
   return step >= max ? [0, step] : [0, step, step * 2];
 }
 
+/** A chart in a panel of its own, under a heading. */
+export function ChartPanel(props: BarChartProps & { heading: string }) {
+  return (
+    <section class="panel">
+      <h2 safe>{props.heading}</h2>
+      <BarChart {...props} />
+    </section>
+  );
+}
+
 /**
  * Two drawings of the same data: one at about the desktop width and a narrow one for phones (CSS
  * shows one of them), so the labels stay legible at both sizes without scripts or scaling hacks.
  * The hidden one is display:none, which also keeps it out of the accessibility tree.
  */
-export function BarChart(props: BarChartProps) {
+function BarChart(props: BarChartProps) {
   return (
     <figure class="chart" id={props.id}>
       <ChartSvg {...props} variant="wide" W={props.width ?? 640} H={props.height ?? 220} />
@@ -133,8 +142,8 @@ function ChartSvg(props: BarChartProps & { variant: "wide" | "narrow"; W: number
         y1={String(PAD.top + plotH)}
         y2={String(PAD.top + plotH)}
       />
-      <text class="chart-label" x={String(PADL.left + plotW / 2)} y={String(H - 6)} text-anchor="middle" safe>
-        {props.xLabel}
+      <text class="chart-label" x={String(PADL.left + plotW / 2)} y={String(H - 6)} text-anchor="middle">
+        Day (UTC)
       </text>
       <text
         class="chart-label"

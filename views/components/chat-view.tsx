@@ -5,22 +5,24 @@ const ROLE_LABEL: Record<string, string> = { system: "System", developer: "Devel
 const roleLabel = (role: string) => ROLE_LABEL[role] ?? role.charAt(0).toUpperCase() + role.slice(1);
 const roleClass = (role: string) => (Object.hasOwn(ROLE_LABEL, role) ? `turn turn-${role}` : "turn turn-other");
 
+function TurnText(props: { text: string }) {
+  return (
+    <div class="turn-text" safe>
+      {props.text}
+    </div>
+  );
+}
+
 function PartView(props: { part: Part }) {
   const p = props.part;
   switch (p.kind) {
     case "text":
-      return (
-        <div class="turn-text" safe>
-          {p.text}
-        </div>
-      );
+      return <TurnText text={p.text} />;
     case "reasoning":
       return (
         <details class="turn-reasoning">
           <summary>Reasoning</summary>
-          <div class="turn-text" safe>
-            {p.text}
-          </div>
+          <TurnText text={p.text} />
         </details>
       );
     case "tool_call":
@@ -57,9 +59,7 @@ function PartView(props: { part: Part }) {
               ""
             )}
           </p>
-          <div class="turn-text" safe>
-            {p.text}
-          </div>
+          <TurnText text={p.text} />
         </div>
       );
     case "placeholder":

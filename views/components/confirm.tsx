@@ -1,5 +1,5 @@
-import { Csrf } from "./form.tsx";
-import { nav, postForm } from "./hx.ts";
+import { PostForm } from "./form.tsx";
+import { nav } from "./hx.ts";
 
 export interface ConfirmProps {
   title: string;
@@ -18,6 +18,7 @@ export interface ConfirmProps {
  * a card swapped in above the table with htmx. Confirming is an ordinary CSRF-protected POST.
  */
 export function ConfirmCard(props: ConfirmProps) {
+  const Heading = props.asPage ? "h1" : "h2";
   return (
     <section
       class={props.danger === false ? "confirm" : "confirm confirm-danger"}
@@ -27,27 +28,37 @@ export function ConfirmCard(props: ConfirmProps) {
       tabindex="-1"
       {...{ autofocus: true }}
     >
-      {props.asPage ? (
-        <h1 id="confirm-title" safe>
-          {props.title}
-        </h1>
-      ) : (
-        <h2 id="confirm-title" safe>
-          {props.title}
-        </h2>
-      )}
+      <Heading id="confirm-title" safe>
+        {props.title}
+      </Heading>
       <p id="confirm-message" safe>
         {props.message}
       </p>
-      <form {...postForm(props.action, "replace")} class="confirm-actions">
-        <Csrf token={props.csrf} />
+      <PostForm action={props.action} csrf={props.csrf} replace class="confirm-actions">
         <button type="submit" class={props.danger === false ? "btn btn-primary" : "btn btn-danger"} safe>
           {props.confirmLabel}
         </button>
         <a class="btn btn-secondary" {...nav(props.cancelHref)}>
           Cancel
         </a>
-      </form>
+      </PostForm>
     </section>
+  );
+}
+
+/** A button that opens a confirmation: a page of its own without JavaScript, a card above the table with htmx. */
+export function ConfirmLink(props: { href: string; label: string; aria: string; danger?: boolean }) {
+  return (
+    <a
+      class={props.danger ? "btn btn-small btn-danger-outline" : "btn btn-small btn-secondary"}
+      href={props.href}
+      hx-get={props.href}
+      hx-target="#dialog-slot"
+      hx-swap="innerHTML show:top"
+      aria-label={props.aria}
+      safe
+    >
+      {props.label}
+    </a>
   );
 }

@@ -1,14 +1,41 @@
 import type { Children } from "@kitajs/html";
 import type { FormErrors } from "../context.ts";
-import { nav } from "./hx.ts";
+import { nav, postForm } from "./hx.ts";
 
 /** The session-bound CSRF token every state-changing form carries (checked server-side). */
 export function Csrf(props: { token: string }) {
   return <input type="hidden" name="_csrf" value={props.token} />;
 }
 
+/**
+ * A dashboard form that posts through htmx (see postForm), CSRF token first. A form given `errors`
+ * shows their summary and leaves validation to the server, whose messages it shows.
+ */
+export function PostForm(props: {
+  action: string;
+  csrf: string;
+  errors?: FormErrors;
+  replace?: boolean;
+  class?: string;
+  autocomplete?: string;
+  children?: Children;
+}) {
+  return (
+    <form
+      {...postForm(props.action, props.replace ? "replace" : "push")}
+      class={props.class}
+      novalidate={!!props.errors}
+      autocomplete={props.autocomplete}
+    >
+      <Csrf token={props.csrf} />
+      {props.errors ? <ErrorSummary errors={props.errors} /> : ""}
+      {props.children}
+    </form>
+  );
+}
+
 /** A summary at the top of a form that failed: announced by screen readers, links to each field. */
-export function ErrorSummary(props: { errors: FormErrors; labels?: Record<string, string> }) {
+export function ErrorSummary(props: { errors: FormErrors }) {
   const { errors } = props;
   const names = Object.keys(errors.fields);
   if (!errors.form && names.length === 0) return "";
@@ -37,20 +64,10 @@ interface FieldBase {
   optional?: boolean;
 }
 
-function describedBy(id: string, hint: boolean, error: boolean): string | undefined {
-  const ids = [hint ? `${id}-hint` : "", error ? `${id}-error` : ""].filter(Boolean);
-  return ids.length ? ids.join(" ") : undefined;
-}
-
-function FieldShell(props: FieldBase & { id: string; children?: Children; wide?: boolean }) {
-  const error = props.errors.fields[props.name];
+/** A field's hint and error message, which the control names in aria-describedby. */
+function FieldNotes(props: { id: string; hint?: string; error?: string }) {
   return (
-    <div class={["field", error ? "field-invalid" : "", props.wide ? "field-wide" : ""].filter(Boolean).join(" ")}>
-      <label for={props.id}>
-        <span safe>{props.label}</span>
-        {props.optional ? <span class="optional"> (optional)</span> : ""}
-      </label>
-      {props.children}
+    <>
       {props.hint ? (
         <p class="hint" id={`${props.id}-hint`} safe>
           {props.hint}
@@ -58,17 +75,40 @@ function FieldShell(props: FieldBase & { id: string; children?: Children; wide?:
       ) : (
         ""
       )}
-      {error ? (
+      {props.error ? (
         <p class="field-error" id={`${props.id}-error`} safe>
-          {error}
+          {props.error}
         </p>
       ) : (
         ""
       )}
+    </>
+  );
+}
+
+/** What every control needs from its field: its id, and the aria attributes that tie it to the notes. */
+function control(props: FieldBase) {
+  const id = props.id ?? `f-${props.name}`;
+  const error = props.errors.fields[props.name];
+  const described = [props.hint ? `${id}-hint` : "", error ? `${id}-error` : ""].filter(Boolean).join(" ");
+  return { id, error, aria: { "aria-invalid": error ? "true" : undefined, "aria-describedby": described || undefined } };
+}
+
+function FieldShell(props: FieldBase & { children?: Children; wide?: boolean }) {
+  const { id, error } = control(props);
+  return (
+    <div class={["field", error && "field-invalid", props.wide && "field-wide"]}>
+      <label for={id}>
+        <span safe>{props.label}</span>
+        {props.optional ? <span class="optional"> (optional)</span> : ""}
+      </label>
+      {props.children}
+      <FieldNotes id={id} hint={props.hint} error={error} />
     </div>
   );
 }
 
+/** A text input; `type="number"` fields get the numeric keyboard on phones. */
 export function TextField(
   props: FieldBase & {
     value?: string | number | null;
@@ -79,52 +119,56 @@ export function TextField(
     max?: number;
     maxlength?: number;
     minlength?: number;
-    inputmode?: "numeric" | "text" | "url" | "email";
+    inputmode?: "text" | "url" | "email";
     autofocus?: boolean;
   },
 ) {
-  const id = props.id ?? `f-${props.name}`;
-  const error = props.errors.fields[props.name];
+  const { id, aria } = control(props);
   return (
-    <FieldShell {...props} id={id}>
+    <FieldShell {...props}>
       <input
         id={id}
         name={props.name}
         type={props.type ?? "text"}
-        value={props.value === null || props.value === undefined ? undefined : String(props.value)}
+        value={props.value?.toString()}
         autocomplete={props.autocomplete}
         placeholder={props.placeholder}
         required={props.required}
-        min={props.min === undefined ? undefined : String(props.min)}
-        max={props.max === undefined ? undefined : String(props.max)}
-        maxlength={props.maxlength === undefined ? undefined : String(props.maxlength)}
-        minlength={props.minlength === undefined ? undefined : String(props.minlength)}
-        inputmode={props.inputmode}
+        min={props.min}
+        max={props.max}
+        maxlength={props.maxlength}
+        minlength={props.minlength}
+        inputmode={props.type === "number" ? "numeric" : props.inputmode}
         autofocus={props.autofocus}
-        aria-invalid={error ? "true" : undefined}
-        aria-describedby={describedBy(id, !!props.hint, !!error)}
+        {...aria}
       />
     </FieldShell>
   );
 }
 
 export function TextArea(props: FieldBase & { value?: string | null; rows?: number; placeholder?: string }) {
-  const id = props.id ?? `f-${props.name}`;
-  const error = props.errors.fields[props.name];
+  const { id, aria } = control(props);
   return (
-    <FieldShell {...props} id={id} wide>
-      <textarea
-        id={id}
-        name={props.name}
-        rows={String(props.rows ?? 3)}
-        placeholder={props.placeholder}
-        aria-invalid={error ? "true" : undefined}
-        aria-describedby={describedBy(id, !!props.hint, !!error)}
-        safe
-      >
+    <FieldShell {...props} wide>
+      <textarea id={id} name={props.name} rows={String(props.rows ?? 3)} placeholder={props.placeholder} {...aria} safe>
         {props.value ?? ""}
       </textarea>
     </FieldShell>
+  );
+}
+
+/** The name of a workspace or a key: required, and at most the 100 characters the server accepts. */
+export function NameField(props: { label?: string; value?: string; errors: FormErrors; placeholder?: string }) {
+  return (
+    <TextField
+      name="name"
+      label={props.label ?? "Name"}
+      value={props.value}
+      errors={props.errors}
+      required
+      maxlength={100}
+      placeholder={props.placeholder}
+    />
   );
 }
 
@@ -134,18 +178,10 @@ export interface Option {
 }
 
 export function SelectField(props: FieldBase & { value?: string | null; options: Option[]; attrs?: Record<string, string> }) {
-  const id = props.id ?? `f-${props.name}`;
-  const error = props.errors.fields[props.name];
+  const { id, aria } = control(props);
   return (
-    <FieldShell {...props} id={id}>
-      <select
-        id={id}
-        name={props.name}
-        required={props.required}
-        aria-invalid={error ? "true" : undefined}
-        aria-describedby={describedBy(id, !!props.hint, !!error)}
-        {...(props.attrs ?? {})}
-      >
+    <FieldShell {...props}>
+      <select id={id} name={props.name} required={props.required} {...aria} {...(props.attrs ?? {})}>
         {props.options.map((o) => (
           <option value={o.value} selected={o.value === props.value} safe>
             {o.label}
@@ -157,37 +193,16 @@ export function SelectField(props: FieldBase & { value?: string | null; options:
 }
 
 export function Checkbox(props: { name: string; label: string; checked: boolean; hint?: string; errors: FormErrors }) {
-  const id = `f-${props.name}`;
-  const error = props.errors.fields[props.name];
+  const { id, error, aria } = control(props);
   return (
-    <div class={error ? "field field-check field-invalid" : "field field-check"}>
+    <div class={["field field-check", error && "field-invalid"]}>
       {/* Unchecked boxes send nothing; the hidden field makes "off" explicit for the server. */}
       <input type="hidden" name={props.name} value="off" />
-      <input
-        type="checkbox"
-        id={id}
-        name={props.name}
-        value="on"
-        checked={props.checked}
-        aria-describedby={describedBy(id, !!props.hint, !!error)}
-      />
+      <input type="checkbox" id={id} name={props.name} value="on" checked={props.checked} aria-describedby={aria["aria-describedby"]} />
       <label for={id} safe>
         {props.label}
       </label>
-      {props.hint ? (
-        <p class="hint" id={`${id}-hint`} safe>
-          {props.hint}
-        </p>
-      ) : (
-        ""
-      )}
-      {error ? (
-        <p class="field-error" id={`${id}-error`} safe>
-          {error}
-        </p>
-      ) : (
-        ""
-      )}
+      <FieldNotes id={id} hint={props.hint} error={error} />
     </div>
   );
 }
@@ -204,20 +219,9 @@ export function FormActions(props: { cancel: string; children: Children }) {
   );
 }
 
-/** The date-range filters' button: a plain GET submit, so no htmx spinner. */
-export function RangeSubmit() {
+export function Submit(props: { label: string; kind?: "primary" | "secondary" }) {
   return (
-    <div class="filter-actions">
-      <button type="submit" class="btn btn-primary">
-        Show
-      </button>
-    </div>
-  );
-}
-
-export function Submit(props: { label: string; kind?: "primary" | "danger" | "secondary"; name?: string; value?: string }) {
-  return (
-    <button type="submit" class={`btn btn-${props.kind ?? "primary"}`} name={props.name} value={props.value}>
+    <button type="submit" class={`btn btn-${props.kind ?? "primary"}`}>
       <span safe>{props.label}</span>
       <span class="spinner htmx-indicator" aria-hidden="true"></span>
     </button>

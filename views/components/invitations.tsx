@@ -1,8 +1,7 @@
 import type { FormErrors } from "../context.ts";
-import { Csrf, ErrorSummary, SelectField, Submit, TextField } from "./form.tsx";
-import { postForm } from "./hx.ts";
+import { PostForm, SelectField, Submit, TextField } from "./form.tsx";
 import { ActionsCell, Cell, DataTable, Row, RowHeader } from "./table.tsx";
-import { EmptyState, Notice, Time } from "./ui.tsx";
+import { CopyRow, EmptyState, Flash, Sub, Time } from "./ui.tsx";
 
 interface InvitationRow {
   id: string;
@@ -31,13 +30,7 @@ export function InvitationsPanel(props: InvitationsProps) {
   return (
     <section class="panel stack" id="invitations" aria-labelledby="invitations-title">
       <h2 id="invitations-title">Invitations</h2>
-      {props.notice ? (
-        <Notice tone="success">
-          <span safe>{props.notice}</span>
-        </Notice>
-      ) : (
-        ""
-      )}
+      <Flash text={props.notice} />
       {props.created ? (
         <div class="panel-highlight" tabindex="-1" data-focus>
           <p>
@@ -46,15 +39,7 @@ export function InvitationsPanel(props: InvitationsProps) {
             </strong>{" "}
             It works once, for that address, for 7 days.
           </p>
-          <div class="copy-row">
-            <label for="invite-link" class="visually-hidden">
-              Invitation link
-            </label>
-            <input id="invite-link" class="mono" type="text" readonly value={props.created.link} data-select-on-focus />
-            <button type="button" class="btn btn-primary" data-copy="#invite-link">
-              Copy link
-            </button>
-          </div>
+          <CopyRow id="invite-link" label="Invitation link" value={props.created.link} button="Copy link" />
         </div>
       ) : (
         ""
@@ -69,13 +54,7 @@ export function InvitationsPanel(props: InvitationsProps) {
             <Row>
               <RowHeader label="Email" class="strong">
                 <span safe>{i.email}</span>
-                {i.invited_by ? (
-                  <span class="sub" safe>
-                    {`by ${i.invited_by.email}`}
-                  </span>
-                ) : (
-                  ""
-                )}
+                <Sub text={i.invited_by && `by ${i.invited_by.email}`} />
               </RowHeader>
               <Cell label="Role">
                 <span safe>{i.role}</span>
@@ -84,20 +63,17 @@ export function InvitationsPanel(props: InvitationsProps) {
                 <Time value={i.expires_at} />
               </Cell>
               <ActionsCell>
-                <form {...postForm(`${base}/${encodeURIComponent(i.id)}/revoke`, "replace")}>
-                  <Csrf token={props.csrf} />
+                <PostForm action={`${base}/${encodeURIComponent(i.id)}/revoke`} csrf={props.csrf} replace>
                   <button type="submit" class="btn btn-small btn-danger-outline" aria-label={`Revoke the invitation of ${i.email}`}>
                     Revoke
                   </button>
-                </form>
+                </PostForm>
               </ActionsCell>
             </Row>
           ))}
         </DataTable>
       )}
-      <form {...postForm(base, "replace")} class="form-inline" novalidate>
-        <Csrf token={props.csrf} />
-        <ErrorSummary errors={props.errors} />
+      <PostForm action={base} csrf={props.csrf} errors={props.errors} replace class="form-inline">
         <TextField
           name="email"
           id="f-invite-email"
@@ -117,7 +93,7 @@ export function InvitationsPanel(props: InvitationsProps) {
           required
         />
         <Submit label="Invite" />
-      </form>
+      </PostForm>
     </section>
   );
 }

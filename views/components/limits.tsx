@@ -3,6 +3,7 @@ import { SelectField, TextArea, TextField } from "./form.tsx";
 import { formatCost, formatInt } from "./format.ts";
 import { Time } from "./ui.tsx";
 import type { BudgetPeriod } from "../../src/governance/limits.ts";
+import type { Limits } from "../../src/api-keys/limits.ts";
 
 export type { BudgetPeriod };
 
@@ -19,15 +20,20 @@ export interface LimitValues {
 
 export const LIMIT_FIELDS = ["rpm_limit", "tpm_limit", "budget_usd", "budget_period", "allowed_models", "tags"] as const;
 
-/** Stored limits → form values. */
-export function limitValues(l: {
-  rpm_limit: number | null;
-  tpm_limit: number | null;
-  budget_usd: number | null;
-  budget_period: BudgetPeriod | null;
+/** A key's or workspace's limits as stored; keys also have allowed models and tags. */
+interface StoredLimits extends Limits {
   allowed_models?: string[];
   tags?: string[];
-}): LimitValues {
+}
+
+/** A stored budget, and what was spent in its current period. */
+export interface StoredBudget extends Pick<Limits, "budget_usd" | "budget_period"> {
+  spend_usd: number;
+  budget_resets_at: Date | null;
+}
+
+/** Stored limits → form values. */
+export function limitValues(l: StoredLimits): LimitValues {
   return {
     rpm_limit: l.rpm_limit === null ? "" : String(l.rpm_limit),
     tpm_limit: l.tpm_limit === null ? "" : String(l.tpm_limit),
@@ -38,81 +44,52 @@ export function limitValues(l: {
   };
 }
 
-const PERIOD_WORDS: Record<BudgetPeriod, string> = { day: "today", month: "this month", total: "in total" };
+/** What a budget's spend is counted over, in words ("$3 of $10 this month"). */
+export const PERIOD_WORDS: Record<BudgetPeriod, string> = { day: "today", month: "this month", total: "in total" };
 const PER: Record<BudgetPeriod, string> = { day: "per day", month: "per month", total: "in total" };
+
+const PERIOD_OPTIONS = [
+  { value: "day", label: "Per day (UTC)" },
+  { value: "month", label: "Per calendar month (UTC)" },
+  { value: "total", label: "In total (never resets)" },
+];
+
+const PER_MINUTE = [
+  { name: "rpm_limit", label: "Requests per minute", hint: "Empty: no limit." },
+  { name: "tpm_limit", label: "Tokens per minute", hint: "Prompt plus completion tokens. Empty: no limit." },
+] as const;
 
 /** The fields of a key's (or, without allowed models and tags, a workspace's) limits. */
 export function LimitFields(props: { values: LimitValues; errors: FormErrors; forKey: boolean; idPrefix?: string }) {
   const { values, errors } = props;
-  const id = (name: string) => `${props.idPrefix ?? "f"}-${name}`;
+  const field = (name: keyof LimitValues) => ({ id: `${props.idPrefix ?? "f"}-${name}`, name, value: values[name], errors });
   return (
     <div class="limit-fields">
+      {PER_MINUTE.map((f) => (
+        <TextField {...field(f.name)} label={f.label} type="number" min={1} hint={f.hint} optional />
+      ))}
       <TextField
-        id={id("rpm_limit")}
-        name="rpm_limit"
-        label="Requests per minute"
-        type="number"
-        inputmode="numeric"
-        min={1}
-        value={values.rpm_limit}
-        errors={errors}
-        hint="Empty: no limit."
-        optional
-      />
-      <TextField
-        id={id("tpm_limit")}
-        name="tpm_limit"
-        label="Tokens per minute"
-        type="number"
-        inputmode="numeric"
-        min={1}
-        value={values.tpm_limit}
-        errors={errors}
-        hint="Prompt plus completion tokens. Empty: no limit."
-        optional
-      />
-      <TextField
-        id={id("budget_usd")}
-        name="budget_usd"
+        {...field("budget_usd")}
         label="Budget (US dollars)"
         inputmode="text"
-        value={values.budget_usd}
-        errors={errors}
         placeholder="e.g. 50"
         hint="Requests are refused once spend reaches it. Empty: no budget."
         optional
       />
-      <SelectField
-        id={id("budget_period")}
-        name="budget_period"
-        label="Budget period"
-        value={values.budget_period}
-        options={[
-          { value: "day", label: "Per day (UTC)" },
-          { value: "month", label: "Per calendar month (UTC)" },
-          { value: "total", label: "In total (never resets)" },
-        ]}
-        errors={errors}
-      />
+      <SelectField {...field("budget_period")} label="Budget period" options={PERIOD_OPTIONS} />
       {props.forKey ? (
         <>
           <TextArea
-            id={id("allowed_models")}
-            name="allowed_models"
+            {...field("allowed_models")}
             label="Allowed models"
-            value={values.allowed_models}
-            errors={errors}
             rows={3}
             placeholder={"gpt-4o*\nclaude-*"}
             hint="One name or pattern per line (or comma-separated); * matches anything. Empty: any model."
             optional
           />
           <TextField
-            id={id("tags")}
-            name="tags"
+            {...field("tags")}
             label="Tags"
-            value={values.tags}
-            errors={errors}
             placeholder="team:search, env:prod"
             hint="Comma-separated labels, copied onto every log row of the key."
             optional
@@ -165,14 +142,17 @@ export function BudgetMeter(props: { spend: number; budget: number; period: Budg
   );
 }
 
+/** The meter of a key's or the workspace's stored budget, or `otherwise` when it has none. */
+export function StoredBudgetMeter(props: { budget: StoredBudget; label: string; otherwise?: JSX.Element }) {
+  const b = props.budget;
+  if (b.budget_usd === null || !b.budget_period) return props.otherwise ?? "";
+  return (
+    <BudgetMeter spend={b.spend_usd} budget={b.budget_usd} period={b.budget_period} resetsAt={b.budget_resets_at} label={props.label} />
+  );
+}
+
 /** A key's or workspace's limits in a few words; "No limits" when there are none. */
-export function LimitsSummary(props: {
-  rpm_limit: number | null;
-  tpm_limit: number | null;
-  budget_usd: number | null;
-  budget_period: BudgetPeriod | null;
-  allowed_models?: string[];
-}) {
+export function LimitsSummary(props: StoredLimits) {
   const parts: string[] = [];
   if (props.rpm_limit !== null) parts.push(`${formatInt(props.rpm_limit)} requests/min`);
   if (props.tpm_limit !== null) parts.push(`${formatInt(props.tpm_limit)} tokens/min`);

@@ -57,6 +57,16 @@ export function Cell(props: { label: string; class?: string; title?: string; chi
   );
 }
 
+/** A right-aligned figure, and under it what else the cell says. */
+export function NumCell(props: { label: string; value: string; children?: Children }) {
+  return (
+    <Cell label={props.label} class="num">
+      <span safe>{props.value}</span>
+      {props.children}
+    </Cell>
+  );
+}
+
 /** The row's name cell (a row header for screen readers). */
 export function RowHeader(props: { label: string; class?: string; children?: Children }) {
   return (

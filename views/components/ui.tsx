@@ -39,6 +39,17 @@ export function Badge(props: { tone: "ok" | "warn" | "error" | "muted" | "info";
   );
 }
 
+/** A second, smaller line under a cell's or item's main text; nothing when `text` is empty. */
+export function Sub(props: { text: string | false | null | undefined }) {
+  return props.text ? (
+    <span class="sub" safe>
+      {props.text}
+    </span>
+  ) : (
+    ""
+  );
+}
+
 /** A timestamp, in UTC with seconds and the zone label (see format.ts for why always UTC). */
 export function Time(props: { value: Date | string | null | undefined }) {
   const iso = isoOrEmpty(props.value);
@@ -69,6 +80,31 @@ export function Notice(props: { tone: "success" | "error" | "info"; children?: C
   return (
     <div class={`alert alert-${props.tone}`} role={props.tone === "error" ? "alert" : "status"}>
       {props.children}
+    </div>
+  );
+}
+
+/** The success message after an action (it may quote user data); nothing when there is none. */
+export function Flash(props: { text?: string | null }) {
+  if (!props.text) return "";
+  return (
+    <Notice tone="success">
+      <span safe>{props.text}</span>
+    </Notice>
+  );
+}
+
+/** A value to copy once (a new key, an invitation link): selected on focus, with a copy button for JavaScript. */
+export function CopyRow(props: { id: string; label: string; value: string; button: string; hidden?: boolean }) {
+  return (
+    <div class="copy-row">
+      <label for={props.id} class="visually-hidden" safe>
+        {props.label}
+      </label>
+      <input id={props.id} class="mono" type="text" readonly value={props.value} data-select-on-focus />
+      <button type="button" class="btn btn-primary" data-copy={`#${props.id}`} hidden={props.hidden} safe>
+        {props.button}
+      </button>
     </div>
   );
 }

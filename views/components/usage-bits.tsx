@@ -12,7 +12,10 @@ export interface Totals {
   unpriced_requests: number;
 }
 
-export const errorRate = (t: Totals): number | null => (t.requests > 0 ? t.errors / t.requests : null);
+export const errorRate = (t: Pick<Totals, "requests" | "errors">): number | null => (t.requests > 0 ? t.errors / t.requests : null);
+
+/** An error rate of 5% or more is shown as a problem. */
+export const rateTone = (t: Totals) => ((errorRate(t) ?? 0) >= 0.05 ? "error" : undefined);
 
 export function Stat(props: { label: string; value: string; sub?: string; tone?: "error" | "ok" }) {
   return (
@@ -37,15 +40,14 @@ export function Stat(props: { label: string; value: string; sub?: string; tone?:
 /** Requests, error rate, tokens and cost of a period as a row of figures. */
 export function TotalsStats(props: { totals: Totals; period: string }) {
   const t = props.totals;
-  const rate = errorRate(t);
   return (
     <dl class="stats">
       <Stat label={`Requests · ${props.period}`} value={formatInt(t.requests)} />
       <Stat
         label={`Error rate · ${props.period}`}
-        value={formatPercent(rate)}
+        value={formatPercent(errorRate(t))}
         sub={`${formatInt(t.errors)} failed`}
-        tone={rate !== null && rate >= 0.05 ? "error" : undefined}
+        tone={rateTone(t)}
       />
       <Stat
         label={`Tokens · ${props.period}`}

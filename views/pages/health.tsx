@@ -1,10 +1,10 @@
 import type { FormErrors, ViewContext } from "../context.ts";
 import { Layout } from "../layout.tsx";
-import { RangeSubmit, TextField } from "../components/form.tsx";
-import { getForm, nav } from "../components/hx.ts";
-import { EmptyState, PageHeader } from "../components/ui.tsx";
+import { nav } from "../components/hx.ts";
+import { QUICK_RANGES, RangeBar, RangeForm } from "../components/range.tsx";
+import { EmptyState, PageHeader, Sub } from "../components/ui.tsx";
 import { formatClock, formatDateTime, formatInt, formatMs, formatPercent, isoMinute } from "../components/format.ts";
-import { Cell, DataTable, Row, RowHeader } from "../components/table.tsx";
+import { Cell, DataTable, NumCell, Row, RowHeader } from "../components/table.tsx";
 import type { HealthReport, ProviderHealth } from "../../src/logs/health.ts";
 
 interface HealthProps {
@@ -16,12 +16,6 @@ interface HealthProps {
   report: HealthReport | null;
   now: Date;
 }
-
-const RANGES = [
-  { value: "1h", label: "Last 1 h" },
-  { value: "24h", label: "Last 24 h" },
-  { value: "7d", label: "Last 7 days" },
-] as const;
 
 const EVERY_ATTEMPT = "Every attempt counts, also those another provider had to take over.";
 
@@ -40,38 +34,15 @@ export function HealthPage(props: HealthProps) {
         title="Provider health"
         subtitle={report ? `${formatDateTime(report.from)} to ${formatDateTime(report.to)}. ${EVERY_ATTEMPT}` : EVERY_ATTEMPT}
       />
-      <div class="range-bar">
-        <nav class="presets" aria-label="Quick ranges">
-          {RANGES.map((r) => (
-            <a
-              class={current === r.value ? "chip-link active" : "chip-link"}
-              aria-current={current === r.value ? "true" : undefined}
-              {...nav(`${base}?range=${r.value}`)}
-            >
-              {r.label}
-            </a>
-          ))}
-        </nav>
-        <form {...getForm(base)} class="filters filters-compact" aria-label="Time range">
-          <TextField
-            name="from"
-            label="From (UTC)"
-            value={values.from || isoMinute(report?.from)}
-            errors={errors}
-            placeholder="2026-01-31T09:00"
-            maxlength={40}
-          />
-          <TextField
-            name="to"
-            label="To (UTC)"
-            value={values.to || isoMinute(report?.to)}
-            errors={errors}
-            placeholder="2026-01-31T18:00"
-            maxlength={40}
-          />
-          <RangeSubmit />
-        </form>
-      </div>
+      <RangeBar presets={QUICK_RANGES.map((r) => ({ label: r.label, href: `${base}?range=${r.value}`, current: current === r.value }))}>
+        <RangeForm
+          action={base}
+          label="Time range"
+          from={values.from || isoMinute(report?.from)}
+          to={values.to || isoMinute(report?.to)}
+          errors={errors}
+        />
+      </RangeBar>
       {!report ? (
         <div class="alert alert-error" role="alert" data-focus tabindex="-1">
           <p>Please fix the highlighted fields.</p>
@@ -120,22 +91,14 @@ function HealthRow(props: { p: ProviderHealth }) {
     <Row class={failing ? "row-error" : ""}>
       <RowHeader label="Provider">
         <span safe>{p.provider_name}</span>
-        {!p.configured ? <span class="sub">deleted since</span> : p.enabled === false ? <span class="sub">disabled</span> : ""}
+        <Sub text={!p.configured ? "deleted since" : p.enabled === false && "disabled"} />
       </RowHeader>
-      <Cell label="Attempts" class="num">
-        <span safe>{formatInt(p.attempts)}</span>
-        {p.requests !== p.attempts ? <span class="sub" safe>{`in ${formatInt(p.requests)} requests`}</span> : ""}
-      </Cell>
-      <Cell label="Failed" class="num">
-        <span safe>{formatInt(p.failures)}</span>
-        {p.attempts > 0 ? (
-          <span class="sub" safe>
-            {formatPercent(p.failures / p.attempts)}
-          </span>
-        ) : (
-          ""
-        )}
-      </Cell>
+      <NumCell label="Attempts" value={formatInt(p.attempts)}>
+        <Sub text={p.requests !== p.attempts && `in ${formatInt(p.requests)} requests`} />
+      </NumCell>
+      <NumCell label="Failed" value={formatInt(p.failures)}>
+        <Sub text={p.attempts > 0 && formatPercent(p.failures / p.attempts)} />
+      </NumCell>
       <Cell label="Failures by class">
         {p.failures === 0 ? (
           <span class="muted">—</span>
@@ -152,21 +115,16 @@ function HealthRow(props: { p: ProviderHealth }) {
           </span>
         )}
       </Cell>
-      <Cell label="Fallback rate" class="num">
-        <span safe>{formatPercent(p.fallback_rate)}</span>
-        {p.fallbacks > 0 ? <span class="sub" safe>{`${formatInt(p.fallbacks)} of ${formatInt(p.requests)}`}</span> : ""}
-      </Cell>
-      <Cell label="Latency p50" class="num">
-        <span safe>{formatMs(p.latency_p50_ms)}</span>
-      </Cell>
-      <Cell label="p95" class="num">
-        <span safe>{formatMs(p.latency_p95_ms)}</span>
-      </Cell>
+      <NumCell label="Fallback rate" value={formatPercent(p.fallback_rate)}>
+        <Sub text={p.fallbacks > 0 && `${formatInt(p.fallbacks)} of ${formatInt(p.requests)}`} />
+      </NumCell>
+      <NumCell label="Latency p50" value={formatMs(p.latency_p50_ms)} />
+      <NumCell label="p95" value={formatMs(p.latency_p95_ms)} />
       <Cell label="Now">
         {p.cooling_until ? (
           <>
             <span class="badge badge-warn">Cooling down</span>
-            <span class="sub" safe>{`until ${formatClock(p.cooling_until)}`}</span>
+            <Sub text={`until ${formatClock(p.cooling_until)}`} />
           </>
         ) : p.configured && p.enabled !== false ? (
           <span class="badge badge-ok">Ready</span>

@@ -1,21 +1,12 @@
 import type { FormErrors, ViewContext } from "../context.ts";
 import { Layout } from "../layout.tsx";
-import { Csrf, ErrorSummary, FormActions, Submit, TextField } from "../components/form.tsx";
-import { postForm } from "../components/hx.ts";
+import { FormActions, NameField, PostForm, Submit } from "../components/form.tsx";
 import { PageHeader } from "../components/ui.tsx";
-import { BudgetMeter, LimitFields, type BudgetPeriod, type LimitValues } from "../components/limits.tsx";
+import { LimitFields, StoredBudgetMeter, type LimitValues, type StoredBudget } from "../components/limits.tsx";
 
 interface KeyEditProps {
   ctx: ViewContext;
-  apiKey: {
-    id: string;
-    name: string;
-    prefix: string;
-    budget_usd: number | null;
-    budget_period: BudgetPeriod | null;
-    spend_usd: number;
-    budget_resets_at: Date | null;
-  };
+  apiKey: StoredBudget & { id: string; name: string; prefix: string };
   values: { name: string; limits: LimitValues };
   errors: FormErrors;
 }
@@ -28,20 +19,12 @@ export function KeyEditPage(props: KeyEditProps) {
   return (
     <Layout ctx={ctx} title={title} section="keys">
       <PageHeader title={title} subtitle={`${key.prefix}… · Changes apply to the next request made with the key.`} />
-      <form {...postForm(`${base}/${encodeURIComponent(key.id)}`)} class="panel stack" novalidate>
-        <Csrf token={ctx.csrf} />
-        <ErrorSummary errors={errors} />
-        <TextField name="name" label="Name" value={values.name} errors={errors} required maxlength={100} />
+      <PostForm action={`${base}/${encodeURIComponent(key.id)}`} csrf={ctx.csrf} errors={errors} class="panel stack">
+        <NameField value={values.name} errors={errors} />
         {key.budget_usd !== null && key.budget_period ? (
           <div class="field">
             <span class="label">Spent</span>
-            <BudgetMeter
-              spend={key.spend_usd}
-              budget={key.budget_usd}
-              period={key.budget_period}
-              resetsAt={key.budget_resets_at}
-              label={`Budget spent by ${key.name}`}
-            />
+            <StoredBudgetMeter budget={key} label={`Budget spent by ${key.name}`} />
           </div>
         ) : (
           ""
@@ -53,7 +36,7 @@ export function KeyEditPage(props: KeyEditProps) {
         <FormActions cancel={base}>
           <Submit label="Save changes" />
         </FormActions>
-      </form>
+      </PostForm>
     </Layout>
   );
 }

@@ -1,21 +1,23 @@
 import { canManage, type FormErrors, type ViewContext } from "../context.ts";
 import { Layout } from "../layout.tsx";
-import { Csrf, ErrorSummary, Submit, TextField } from "../components/form.tsx";
-import { nav, postForm } from "../components/hx.ts";
-import { Badge, EmptyState, Notice, PageHeader, Time } from "../components/ui.tsx";
+import { NameField, PostForm, Submit, TextField } from "../components/form.tsx";
+import { nav } from "../components/hx.ts";
+import { ConfirmLink } from "../components/confirm.tsx";
+import { Badge, CopyRow, EmptyState, Flash, PageHeader, Sub, Time } from "../components/ui.tsx";
 import { ActionsCell, Cell, DataTable, Row, RowHeader } from "../components/table.tsx";
 import { Snippets } from "../components/snippets.tsx";
 import {
-  BudgetMeter,
   LIMIT_FIELDS,
   LimitFields,
   LimitsSummary,
+  StoredBudgetMeter,
   TagList,
-  type BudgetPeriod,
   type LimitValues,
+  type StoredBudget,
 } from "../components/limits.tsx";
+import type { Limits } from "../../src/api-keys/limits.ts";
 
-interface KeyRow {
+interface KeyRow extends Limits, StoredBudget {
   id: string;
   name: string;
   prefix: string;
@@ -24,14 +26,8 @@ interface KeyRow {
   last_used_at: Date | null;
   expires_at: Date | null;
   status: "active" | "revoked" | "expired";
-  rpm_limit: number | null;
-  tpm_limit: number | null;
-  budget_usd: number | null;
-  budget_period: BudgetPeriod | null;
   allowed_models: string[];
   tags: string[];
-  spend_usd: number;
-  budget_resets_at: Date | null;
 }
 
 interface KeysProps {
@@ -59,30 +55,14 @@ export function KeysPage(props: KeysProps) {
   return (
     <Layout ctx={ctx} title={`API keys · ${w.name}`} section="keys">
       <PageHeader title="API keys" subtitle="Gateway keys (prp_…) let your applications call Perpetuo. Perpetuo stores only their hash." />
-      {props.notice ? (
-        <Notice tone="success">
-          <span safe>{props.notice}</span>
-        </Notice>
-      ) : (
-        ""
-      )}
+      <Flash text={props.notice} />
       {props.created ? <CreatedKey created={props.created} apiBase={props.apiBase} model={props.exampleModel} /> : ""}
       <div id="dialog-slot"></div>
       {manage ? (
         <section class="panel" id="new-key-form" aria-labelledby="new-key-title">
           <h2 id="new-key-title">Create a key</h2>
-          <form {...postForm(base)} class="form-inline" novalidate>
-            <Csrf token={ctx.csrf} />
-            <ErrorSummary errors={errors} />
-            <TextField
-              name="name"
-              label="Name"
-              value={props.values.name}
-              errors={errors}
-              required
-              maxlength={100}
-              placeholder="e.g. backend-prod"
-            />
+          <PostForm action={base} csrf={ctx.csrf} errors={errors} class="form-inline">
+            <NameField value={props.values.name} errors={errors} placeholder="e.g. backend-prod" />
             <TextField
               name="expires"
               label="Expires on (UTC)"
@@ -104,7 +84,7 @@ export function KeysPage(props: KeysProps) {
               </fieldset>
             </details>
             <Submit label="Create key" />
-          </form>
+          </PostForm>
         </section>
       ) : (
         ""
@@ -139,13 +119,7 @@ export function KeysPage(props: KeysProps) {
                 </Cell>
                 <Cell label="Created · last used">
                   <Time value={k.created_at} />
-                  {k.created_by ? (
-                    <span class="sub" safe>
-                      {`by ${k.created_by.email}`}
-                    </span>
-                  ) : (
-                    ""
-                  )}
+                  <Sub text={k.created_by && `by ${k.created_by.email}`} />
                   <span class="sub">
                     {k.last_used_at ? (
                       <>
@@ -160,17 +134,7 @@ export function KeysPage(props: KeysProps) {
                   <LimitsSummary {...k} budget_usd={null} />
                 </Cell>
                 <Cell label="Budget">
-                  {k.budget_usd !== null && k.budget_period ? (
-                    <BudgetMeter
-                      spend={k.spend_usd}
-                      budget={k.budget_usd}
-                      period={k.budget_period}
-                      resetsAt={k.budget_resets_at}
-                      label={`Budget spent by ${k.name}`}
-                    />
-                  ) : (
-                    <span class="muted">No budget</span>
-                  )}
+                  <StoredBudgetMeter budget={k} label={`Budget spent by ${k.name}`} otherwise={<span class="muted">No budget</span>} />
                 </Cell>
                 <Cell label="Status">
                   <Badge tone={STATUS_TONE[k.status]} label={k.status} />
@@ -190,34 +154,8 @@ export function KeysPage(props: KeysProps) {
                   ) : (
                     ""
                   )}
-                  {manage && k.status === "active" ? (
-                    <a
-                      class="btn btn-small btn-secondary"
-                      href={`${url}/revoke`}
-                      hx-get={`${url}/revoke`}
-                      hx-target="#dialog-slot"
-                      hx-swap="innerHTML show:top"
-                      aria-label={`Revoke ${k.name}`}
-                    >
-                      Revoke
-                    </a>
-                  ) : (
-                    ""
-                  )}
-                  {manage ? (
-                    <a
-                      class="btn btn-small btn-danger-outline"
-                      href={`${url}/delete`}
-                      hx-get={`${url}/delete`}
-                      hx-target="#dialog-slot"
-                      hx-swap="innerHTML show:top"
-                      aria-label={`Delete ${k.name}`}
-                    >
-                      Delete
-                    </a>
-                  ) : (
-                    ""
-                  )}
+                  {manage && k.status === "active" ? <ConfirmLink href={`${url}/revoke`} label="Revoke" aria={`Revoke ${k.name}`} /> : ""}
+                  {manage ? <ConfirmLink href={`${url}/delete`} label="Delete" aria={`Delete ${k.name}`} danger /> : ""}
                 </ActionsCell>
               </Row>
             );
@@ -238,15 +176,7 @@ function CreatedKey(props: { created: { name: string; key: string }; apiBase: st
       <p>
         <strong>Copy it now: it is shown only once.</strong> Perpetuo keeps only a hash and cannot show it again.
       </p>
-      <div class="copy-row">
-        <label for="new-key" class="visually-hidden">
-          New API key
-        </label>
-        <input id="new-key" class="mono" type="text" readonly value={key} data-select-on-focus />
-        <button type="button" class="btn btn-primary" data-copy="#new-key" hidden>
-          Copy key
-        </button>
-      </div>
+      <CopyRow id="new-key" label="New API key" value={key} button="Copy key" hidden />
       <h3>Try it</h3>
       <Snippets apiBase={props.apiBase} model={props.model} setKey={key} />
     </section>

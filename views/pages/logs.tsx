@@ -2,6 +2,7 @@ import type { FormErrors, ViewContext } from "../context.ts";
 import { Layout } from "../layout.tsx";
 import { SelectField, TextField, type Option } from "../components/form.tsx";
 import { getForm, nav } from "../components/hx.ts";
+import { FromToFields, QUICK_RANGES, RangeBar } from "../components/range.tsx";
 import { EmptyState, PageHeader, StackedTime } from "../components/ui.tsx";
 import { formatCost, formatDateTime, formatInt, formatMs } from "../components/format.ts";
 import { Cell, DataTable, Row } from "../components/table.tsx";
@@ -44,13 +45,6 @@ export interface LogFilterValues {
   range: string;
 }
 
-/** Quick ranges offered above the list; their names are what the `range` parameter takes. */
-const QUICK_RANGES = [
-  { value: "1h", label: "Last 1 h" },
-  { value: "24h", label: "Last 24 h" },
-  { value: "7d", label: "Last 7 days" },
-] as const;
-
 interface LogsProps {
   ctx: ViewContext;
   rows: LogRow[];
@@ -87,6 +81,13 @@ export function query(filters: LogFilterValues, page: number, extra: Record<stri
   return s ? `?${s}` : "";
 }
 
+/** A filter's choices, "Any" first. */
+const anyOf = (options: Option[]): Option[] => [{ value: "", label: "Any" }, ...options];
+const STATUS_OPTIONS = anyOf([
+  { value: "ok", label: "Succeeded" },
+  { value: "error", label: "Failed" },
+]);
+
 /** The same filters with a quick range in place of from/to (or no range at all). */
 const withRange = (filters: LogFilterValues, range: string): LogFilterValues => ({ ...filters, from: "", to: "", range });
 
@@ -99,34 +100,20 @@ export function LogsPage(props: LogsProps) {
   const rangeActive = filters.range !== "" && !filters.from && !filters.to;
   const live = props.live && props.page === 1;
   const exportBase = `/workspaces/${encodeURIComponent(w.id)}/logs/export`;
+  const filter = (name: keyof LogFilterValues) => ({ name, value: filters[name], errors });
+  const preset = (label: string, range: string, current: boolean) => ({ label, href: base + query(withRange(filters, range), 1), current });
   return (
     <Layout ctx={ctx} title={`Logs · ${w.name}`} section="logs">
       <PageHeader
         title="Logs"
         subtitle="Every request through the gateway, newest first; times in UTC. Open one to see each provider it tried."
       />
-      <div class="range-bar">
-        <nav class="presets" aria-label="Quick ranges">
-          {QUICK_RANGES.map((r) => {
-            const current = rangeActive && filters.range === r.value;
-            return (
-              <a
-                class={current ? "chip-link active" : "chip-link"}
-                aria-current={current ? "true" : undefined}
-                {...nav(base + query(withRange(filters, r.value), 1))}
-              >
-                {r.label}
-              </a>
-            );
-          })}
-          <a
-            class={!filters.from && !filters.to && !filters.range ? "chip-link active" : "chip-link"}
-            aria-current={!filters.from && !filters.to && !filters.range ? "true" : undefined}
-            {...nav(base + query(withRange(filters, ""), 1))}
-          >
-            All time
-          </a>
-        </nav>
+      <RangeBar
+        presets={[
+          ...QUICK_RANGES.map((r) => preset(r.label, r.value, rangeActive && filters.range === r.value)),
+          preset("All time", "", !filters.from && !filters.to && !filters.range),
+        ]}
+      >
         <div class="log-tools">
           {live ? (
             <a class="btn btn-secondary btn-small" {...nav(base + query(filters, 1))}>
@@ -147,38 +134,15 @@ export function LogsPage(props: LogsProps) {
             Export JSON
           </a>
         </div>
-      </div>
+      </RangeBar>
       <form {...getForm(base)} class="filters" aria-label="Filter logs" role="search">
-        <SelectField
-          name="status"
-          label="Status"
-          value={filters.status}
-          options={[
-            { value: "", label: "Any" },
-            { value: "ok", label: "Succeeded" },
-            { value: "error", label: "Failed" },
-          ]}
-          errors={errors}
-        />
-        <SelectField
-          name="provider"
-          label="Provider"
-          value={filters.provider}
-          options={[{ value: "", label: "Any" }, ...props.providers]}
-          errors={errors}
-        />
-        <TextField name="model" label="Model" value={filters.model} errors={errors} placeholder="exact name" />
-        <SelectField
-          name="key"
-          label="API key"
-          value={filters.key}
-          options={[{ value: "", label: "Any" }, ...props.keys]}
-          errors={errors}
-        />
-        <TextField name="tag" label="Tag" value={filters.tag} errors={errors} placeholder="e.g. team:search" />
-        <TextField name="from" label="From (UTC)" value={filters.from} errors={errors} placeholder="2026-01-31T09:00" maxlength={40} />
-        <TextField name="to" label="To (UTC)" value={filters.to} errors={errors} placeholder="2026-01-31T18:00" maxlength={40} />
-        <TextField name="request_id" label="Request ID" value={filters.request_id} errors={errors} placeholder="x-request-id, exact" />
+        <SelectField {...filter("status")} label="Status" options={STATUS_OPTIONS} />
+        <SelectField {...filter("provider")} label="Provider" options={anyOf(props.providers)} />
+        <TextField {...filter("model")} label="Model" placeholder="exact name" />
+        <SelectField {...filter("key")} label="API key" options={anyOf(props.keys)} />
+        <TextField {...filter("tag")} label="Tag" placeholder="e.g. team:search" />
+        <FromToFields from={filters.from} to={filters.to} errors={errors} />
+        <TextField {...filter("request_id")} label="Request ID" placeholder="x-request-id, exact" />
         {rangeActive ? <input type="hidden" name="range" value={filters.range} /> : ""}
         {live ? <input type="hidden" name="live" value="1" /> : ""}
         <div class="filter-actions">

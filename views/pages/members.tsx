@@ -1,10 +1,10 @@
 import type { ViewContext } from "../context.ts";
 import { Layout } from "../layout.tsx";
-import { Csrf } from "../components/form.tsx";
-import { postForm } from "../components/hx.ts";
+import { ErrorSummary, PostForm } from "../components/form.tsx";
+import { ConfirmLink } from "../components/confirm.tsx";
 import { InvitationsPanel, type InvitationsProps } from "../components/invitations.tsx";
 import { ActionsCell, Cell, DataTable, Row, RowHeader } from "../components/table.tsx";
-import { Badge, Notice, PageHeader, Time } from "../components/ui.tsx";
+import { Badge, Flash, PageHeader, Sub, Time } from "../components/ui.tsx";
 
 interface MemberRow {
   user_id: string;
@@ -30,23 +30,6 @@ export interface MembersProps {
 
 const ROLE_TONE: Record<string, "info" | "ok" | "muted"> = { owner: "info", admin: "ok", member: "muted" };
 
-/** A button that opens a confirmation: a page of its own without JavaScript, a card above the table with htmx. */
-function ConfirmLink(props: { href: string; label: string; aria: string; danger?: boolean }) {
-  return (
-    <a
-      class={props.danger ? "btn btn-small btn-danger-outline" : "btn btn-small btn-secondary"}
-      href={props.href}
-      hx-get={props.href}
-      hx-target="#dialog-slot"
-      hx-swap="innerHTML show:top"
-      aria-label={props.aria}
-      safe
-    >
-      {props.label}
-    </a>
-  );
-}
-
 export function MembersPage(props: MembersProps) {
   const { ctx } = props;
   const w = ctx.workspace!;
@@ -58,20 +41,8 @@ export function MembersPage(props: MembersProps) {
         title="Members"
         subtitle="Who can use this workspace, and what they may change. Owners and admins invite, change roles and remove."
       />
-      {props.notice ? (
-        <Notice tone="success">
-          <span safe>{props.notice}</span>
-        </Notice>
-      ) : (
-        ""
-      )}
-      {props.error ? (
-        <div class="alert alert-error" role="alert" tabindex="-1" data-focus>
-          <p safe>{props.error.message}</p>
-        </div>
-      ) : (
-        ""
-      )}
+      <Flash text={props.notice} />
+      <ErrorSummary errors={{ fields: {}, form: props.error?.message }} />
       <div id="dialog-slot"></div>
       <DataTable label="Members" columns={["Email", "Name", "Role", "Joined"]} actions>
         {props.members.map((m) => {
@@ -82,13 +53,12 @@ export function MembersPage(props: MembersProps) {
             <Row>
               <RowHeader label="Email" class="strong">
                 <span safe>{m.email}</span>
-                {m.actions.leave ? <span class="sub">you</span> : ""}
+                <Sub text={m.actions.leave && "you"} />
               </RowHeader>
               <Cell label="Name">{m.name ? <span safe>{m.name}</span> : <span class="muted">—</span>}</Cell>
               <Cell label="Role">
                 {m.actions.roles ? (
-                  <form {...postForm(`${url}/role`, "replace")}>
-                    <Csrf token={ctx.csrf} />
+                  <PostForm action={`${url}/role`} csrf={ctx.csrf} replace>
                     <div class="cell-row cell-row-nowrap">
                       <label for={selectId} class="visually-hidden" safe>
                         {`Role of ${m.email}`}
@@ -116,7 +86,7 @@ export function MembersPage(props: MembersProps) {
                     ) : (
                       ""
                     )}
-                  </form>
+                  </PostForm>
                 ) : (
                   <Badge tone={ROLE_TONE[m.role] ?? "muted"} label={m.role} />
                 )}

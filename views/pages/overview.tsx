@@ -3,9 +3,9 @@ import { Cell, DataTable, Row } from "../components/table.tsx";
 import { Layout } from "../layout.tsx";
 import { nav } from "../components/hx.ts";
 import { PageHeader, Time } from "../components/ui.tsx";
-import { BarChart } from "../components/chart.tsx";
+import { ChartPanel } from "../components/chart.tsx";
 import { formatCompact, formatCost, formatInt, formatPercent } from "../components/format.ts";
-import { Stat, errorRate, type Totals } from "../components/usage-bits.tsx";
+import { Stat, errorRate, rateTone, type Totals } from "../components/usage-bits.tsx";
 
 interface RecentError {
   id: string;
@@ -40,18 +40,9 @@ export function OverviewPage(props: OverviewProps) {
       </PageHeader>
       {fresh ? <GetStarted base={base} setup={props.setup} sent={month.requests > 0} manage={canManage(w)} /> : ""}
       <dl class="stats stats-3">
-        <Stat
-          label="Requests today"
-          value={formatInt(today.requests)}
-          sub={`${formatInt(today.errors)} failed`}
-          tone={(errorRate(today) ?? 0) >= 0.05 ? "error" : undefined}
-        />
+        <Stat label="Requests today" value={formatInt(today.requests)} sub={`${formatInt(today.errors)} failed`} tone={rateTone(today)} />
         <Stat label="Requests · 30 days" value={formatInt(month.requests)} sub={`${formatInt(month.errors)} failed`} />
-        <Stat
-          label="Error rate · 30 days"
-          value={formatPercent(errorRate(month))}
-          tone={(errorRate(month) ?? 0) >= 0.05 ? "error" : undefined}
-        />
+        <Stat label="Error rate · 30 days" value={formatPercent(errorRate(month))} tone={rateTone(month)} />
         <Stat
           label="Tokens · 30 days"
           value={formatCompact(month.prompt_tokens + month.completion_tokens)}
@@ -64,21 +55,18 @@ export function OverviewPage(props: OverviewProps) {
           sub={month.unpriced_requests > 0 ? `${formatInt(month.unpriced_requests)} requests without a known price` : undefined}
         />
       </dl>
-      <section class="panel">
-        <h2>Requests per day</h2>
-        <BarChart
-          id="overview-requests"
-          title="Requests per day, last 30 days"
-          summary={`${formatInt(month.requests)} requests in total, ${formatInt(Math.max(0, ...props.days.map((d) => d.requests)))} on the busiest day.`}
-          points={props.days.map((d) => ({ label: d.day, value: d.requests, display: `${formatInt(d.requests)} requests` }))}
-          xLabel="Day (UTC)"
-          yLabel="Requests"
-          format={formatInt}
-          integer
-          width={900}
-          height={200}
-        />
-      </section>
+      <ChartPanel
+        heading="Requests per day"
+        id="overview-requests"
+        title="Requests per day, last 30 days"
+        summary={`${formatInt(month.requests)} requests in total, ${formatInt(Math.max(0, ...props.days.map((d) => d.requests)))} on the busiest day.`}
+        points={props.days.map((d) => ({ label: d.day, value: d.requests, display: `${formatInt(d.requests)} requests` }))}
+        yLabel="Requests"
+        format={formatInt}
+        integer
+        width={900}
+        height={200}
+      />
       <section class="panel">
         <div class="panel-header">
           <h2>Latest errors</h2>

@@ -1,7 +1,7 @@
 import type { FormErrors, ViewContext } from "../context.ts";
 import { Layout } from "../layout.tsx";
-import { Checkbox, Csrf, ErrorSummary, FormActions, SelectField, Submit, TextArea, TextField } from "../components/form.tsx";
-import { getForm, nav, postForm } from "../components/hx.ts";
+import { Checkbox, FormActions, PostForm, SelectField, Submit, TextArea, TextField } from "../components/form.tsx";
+import { getForm, nav } from "../components/hx.ts";
 import { PageHeader } from "../components/ui.tsx";
 import { ProviderTypeFields, TYPE_FIELDS_ID, typeSummary, type ProviderTypeOption } from "../components/provider-fields.tsx";
 
@@ -42,9 +42,7 @@ export function ProviderFormPage(props: ProviderFormProps) {
         title={title}
         subtitle="A provider entry is one upstream account: its type, where it lives, its key and the models it serves."
       />
-      <form {...postForm(action)} class="panel stack" novalidate autocomplete="off">
-        <Csrf token={ctx.csrf} />
-        <ErrorSummary errors={errors} />
+      <PostForm action={action} csrf={ctx.csrf} errors={errors} class="panel stack" autocomplete="off">
         <div class="type-choice">
           <SelectField
             name="type"
@@ -110,7 +108,6 @@ export function ProviderFormPage(props: ProviderFormProps) {
             name="priority"
             label="Priority"
             type="number"
-            inputmode="numeric"
             min={0}
             value={values.priority}
             hint="Lower goes first. Leave empty to put it after the others."
@@ -121,7 +118,6 @@ export function ProviderFormPage(props: ProviderFormProps) {
             name="timeout_ms"
             label="Timeout (ms)"
             type="number"
-            inputmode="numeric"
             min={1000}
             max={600000}
             value={values.timeout_ms}
@@ -140,7 +136,7 @@ export function ProviderFormPage(props: ProviderFormProps) {
         <FormActions cancel={base}>
           <Submit label={editing ? "Save changes" : "Add provider"} />
         </FormActions>
-      </form>
+      </PostForm>
     </Layout>
   );
 }

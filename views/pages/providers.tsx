@@ -1,8 +1,9 @@
 import { canManage, type ViewContext } from "../context.ts";
 import { Layout } from "../layout.tsx";
-import { Csrf } from "../components/form.tsx";
-import { nav, postForm } from "../components/hx.ts";
-import { Badge, EmptyState, Notice, PageHeader } from "../components/ui.tsx";
+import { Csrf, PostForm } from "../components/form.tsx";
+import { nav } from "../components/hx.ts";
+import { ConfirmLink } from "../components/confirm.tsx";
+import { Badge, EmptyState, Flash, PageHeader } from "../components/ui.tsx";
 import { formatMs } from "../components/format.ts";
 import { ActionsCell, Cell, DataTable, Row, RowHeader } from "../components/table.tsx";
 
@@ -60,13 +61,7 @@ export function ProvidersPage(props: ProvidersProps) {
           ""
         )}
       </PageHeader>
-      {props.notice ? (
-        <Notice tone="success">
-          <span safe>{props.notice}</span>
-        </Notice>
-      ) : (
-        ""
-      )}
+      <Flash text={props.notice} />
       <div id="dialog-slot"></div>
       {providers.length === 0 ? (
         <EmptyState title="No providers yet">
@@ -107,6 +102,11 @@ export function ProvidersPage(props: ProvidersProps) {
     </Layout>
   );
 }
+
+const MOVES = [
+  ["up", "↑"],
+  ["down", "↓"],
+] as const;
 
 function ProviderTableRow(props: {
   p: ProviderRow;
@@ -151,31 +151,21 @@ function ProviderTableRow(props: {
         <div class="reorder">
           <span class="mono">{p.priority}</span>
           {props.manage ? (
-            <form {...postForm(`${url}/move`, "replace")} class="inline-form">
-              <Csrf token={props.csrf} />
-              <button
-                type="submit"
-                name="direction"
-                value="up"
-                class="btn btn-icon"
-                disabled={props.first}
-                aria-label={`Move ${p.name} up`}
-                title="Move up"
-              >
-                ↑
-              </button>
-              <button
-                type="submit"
-                name="direction"
-                value="down"
-                class="btn btn-icon"
-                disabled={props.last}
-                aria-label={`Move ${p.name} down`}
-                title="Move down"
-              >
-                ↓
-              </button>
-            </form>
+            <PostForm action={`${url}/move`} csrf={props.csrf} replace class="inline-form">
+              {MOVES.map(([direction, arrow]) => (
+                <button
+                  type="submit"
+                  name="direction"
+                  value={direction}
+                  class="btn btn-icon"
+                  disabled={direction === "up" ? props.first : props.last}
+                  aria-label={`Move ${p.name} ${direction}`}
+                  title={`Move ${direction}`}
+                >
+                  {arrow}
+                </button>
+              ))}
+            </PostForm>
           ) : (
             ""
           )}
@@ -185,13 +175,12 @@ function ProviderTableRow(props: {
         <div class="cell-row">
           {p.enabled ? <Badge tone="ok" label="Enabled" /> : <Badge tone="muted" label="Disabled" />}
           {props.manage ? (
-            <form {...postForm(`${url}/enabled`, "replace")} class="inline-form">
-              <Csrf token={props.csrf} />
+            <PostForm action={`${url}/enabled`} csrf={props.csrf} replace class="inline-form">
               <input type="hidden" name="enabled" value={p.enabled ? "off" : "on"} />
               <button type="submit" class="btn btn-link" aria-label={`${p.enabled ? "Disable" : "Enable"} ${p.name}`}>
                 {p.enabled ? "Disable" : "Enable"}
               </button>
-            </form>
+            </PostForm>
           ) : (
             ""
           )}
@@ -226,16 +215,7 @@ function ProviderTableRow(props: {
             <a class="btn btn-small btn-secondary" {...nav(`${url}/edit`)} aria-label={`Edit ${p.name}`}>
               Edit
             </a>
-            <a
-              class="btn btn-small btn-danger-outline"
-              href={`${url}/delete`}
-              hx-get={`${url}/delete`}
-              hx-target="#dialog-slot"
-              hx-swap="innerHTML show:top"
-              aria-label={`Delete ${p.name}`}
-            >
-              Delete
-            </a>
+            <ConfirmLink href={`${url}/delete`} label="Delete" aria={`Delete ${p.name}`} danger />
           </>
         ) : (
           ""

@@ -1,18 +1,21 @@
 import { canManage, type FormErrors, type ViewContext } from "../context.ts";
 import { Layout } from "../layout.tsx";
-import { Checkbox, Csrf, ErrorSummary, Submit, TextField } from "../components/form.tsx";
-import { nav, postForm } from "../components/hx.ts";
+import { Checkbox, NameField, PostForm, Submit, TextField } from "../components/form.tsx";
+import { nav } from "../components/hx.ts";
 import { Notice, PageHeader } from "../components/ui.tsx";
-import { BudgetMeter, LimitFields, type BudgetPeriod, type LimitValues } from "../components/limits.tsx";
+import {
+  LimitFields,
+  PERIOD_WORDS,
+  StoredBudgetMeter,
+  type BudgetPeriod,
+  type LimitValues,
+  type StoredBudget,
+} from "../components/limits.tsx";
 import { formatCost } from "../components/format.ts";
 
 /** The workspace's stored limits and its spend this period (for the meter). */
-interface WorkspaceLimitsView {
-  budget_usd: number | null;
-  budget_period: BudgetPeriod | null;
-  spend_usd: number;
+interface WorkspaceLimitsView extends StoredBudget {
   spend_period: BudgetPeriod;
-  budget_resets_at: Date | null;
 }
 
 export interface LimitsPanelProps {
@@ -45,12 +48,10 @@ export function SettingsPage(props: SettingsProps) {
       <PageHeader title="Settings" subtitle="Name, log retention and what the request logs may contain." />
       {props.saved ? <Notice tone="success">Settings saved.</Notice> : ""}
       {editable ? "" : <Notice tone="info">Only owners and admins can change these settings.</Notice>}
-      <form {...postForm(`/app/w/${encodeURIComponent(w.id)}/settings`, "replace")} class="panel stack" novalidate>
-        <Csrf token={ctx.csrf} />
-        <ErrorSummary errors={errors} />
+      <PostForm action={`/app/w/${encodeURIComponent(w.id)}/settings`} csrf={ctx.csrf} errors={errors} replace class="panel stack">
         <fieldset disabled={!editable}>
           <legend>General</legend>
-          <TextField name="name" label="Workspace name" value={values.name} errors={errors} maxlength={100} required />
+          <NameField label="Workspace name" value={values.name} errors={errors} />
         </fieldset>
         <fieldset disabled={!editable}>
           <legend>Request logs</legend>
@@ -58,7 +59,6 @@ export function SettingsPage(props: SettingsProps) {
             name="retention_days"
             label="Keep logs for (days)"
             type="number"
-            inputmode="numeric"
             min={1}
             max={3650}
             value={values.retention_days}
@@ -75,7 +75,7 @@ export function SettingsPage(props: SettingsProps) {
           />
         </fieldset>
         {editable ? <Submit label="Save settings" /> : ""}
-      </form>
+      </PostForm>
       <LimitsPanel ctx={ctx} editable={editable} {...props.limits} />
       <p class="muted">
         Members, roles and invitations are on the <a {...nav(`/app/w/${encodeURIComponent(w.id)}/members`)}>Members</a> page.
@@ -83,8 +83,6 @@ export function SettingsPage(props: SettingsProps) {
     </Layout>
   );
 }
-
-const SPEND_WORDS: Record<BudgetPeriod, string> = { day: "today", month: "this month", total: "in total" };
 
 /** Limits for the whole workspace, over every key: a separate form so saving one never resets the other. */
 function LimitsPanel(props: LimitsPanelProps & { ctx: ViewContext; editable: boolean }) {
@@ -95,26 +93,18 @@ function LimitsPanel(props: LimitsPanelProps & { ctx: ViewContext; editable: boo
       <h2 id="limits-title">Workspace limits and budget</h2>
       <p class="muted">Apply to all of the workspace's keys together, on top of each key's own limits.</p>
       {props.saved ? <Notice tone="success">Limits saved.</Notice> : ""}
-      {stored.budget_usd !== null && stored.budget_period ? (
-        <BudgetMeter
-          spend={stored.spend_usd}
-          budget={stored.budget_usd}
-          period={stored.budget_period}
-          resetsAt={stored.budget_resets_at}
-          label="Workspace budget spent"
-        />
-      ) : (
-        <p safe>{`Spent ${SPEND_WORDS[stored.spend_period]}: ${formatCost(stored.spend_usd)} (no budget).`}</p>
-      )}
-      <form {...postForm(`/app/w/${encodeURIComponent(w.id)}/settings/limits`, "replace")} class="stack" novalidate>
-        <Csrf token={props.ctx.csrf} />
-        <ErrorSummary errors={errors} />
+      <StoredBudgetMeter
+        budget={stored}
+        label="Workspace budget spent"
+        otherwise={<p safe>{`Spent ${PERIOD_WORDS[stored.spend_period]}: ${formatCost(stored.spend_usd)} (no budget).`}</p>}
+      />
+      <PostForm action={`/app/w/${encodeURIComponent(w.id)}/settings/limits`} csrf={props.ctx.csrf} errors={errors} replace class="stack">
         <fieldset disabled={!props.editable}>
           <legend class="visually-hidden">Workspace limits</legend>
           <LimitFields values={props.values} errors={errors} forKey={false} idPrefix="ws" />
         </fieldset>
         {props.editable ? <Submit label="Save limits" /> : ""}
-      </form>
+      </PostForm>
     </section>
   );
 }

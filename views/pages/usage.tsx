@@ -1,13 +1,12 @@
 import type { FormErrors, ViewContext } from "../context.ts";
 import { Layout } from "../layout.tsx";
-import { RangeSubmit, TextField } from "../components/form.tsx";
-import { getForm, nav } from "../components/hx.ts";
-import { EmptyState, PageHeader } from "../components/ui.tsx";
-import { BarChart } from "../components/chart.tsx";
+import { RangeBar, RangeForm } from "../components/range.tsx";
+import { EmptyState, PageHeader, Sub } from "../components/ui.tsx";
+import { ChartPanel } from "../components/chart.tsx";
 import { formatCompact, formatCost, formatCostTick, formatInt, formatPercent } from "../components/format.ts";
-import { TotalsStats, type Totals } from "../components/usage-bits.tsx";
+import { TotalsStats, errorRate, type Totals } from "../components/usage-bits.tsx";
 import { BudgetMeter, type BudgetPeriod } from "../components/limits.tsx";
-import { Cell, DataTable, Row, RowHeader } from "../components/table.tsx";
+import { Cell, DataTable, NumCell, Row, RowHeader } from "../components/table.tsx";
 
 /** One gateway key's usage in the range, and its budget (spend this budget period) when it has one. */
 export interface KeyUsageRow {
@@ -45,32 +44,9 @@ export function UsagePage(props: UsageProps) {
   return (
     <Layout ctx={ctx} title={`Usage · ${w.name}`} section="usage">
       <PageHeader title="Usage" subtitle={`${props.range.from} to ${props.range.to} (UTC days, both included).`} />
-      <div class="range-bar">
-        <nav class="presets" aria-label="Quick ranges">
-          {props.presets.map((p) => (
-            <a
-              class={p.current ? "chip-link active" : "chip-link"}
-              aria-current={p.current ? "true" : undefined}
-              {...nav(`${base}?from=${p.from}&to=${p.to}`)}
-              safe
-            >
-              {p.label}
-            </a>
-          ))}
-        </nav>
-        <form {...getForm(base)} class="filters filters-compact" aria-label="Date range">
-          <TextField
-            name="from"
-            label="From (UTC)"
-            value={props.values.from}
-            errors={props.errors}
-            placeholder="2026-01-01"
-            maxlength={40}
-          />
-          <TextField name="to" label="To (UTC)" value={props.values.to} errors={props.errors} placeholder="2026-01-31" maxlength={40} />
-          <RangeSubmit />
-        </form>
-      </div>
+      <RangeBar presets={props.presets.map((p) => ({ ...p, href: `${base}?from=${p.from}&to=${p.to}` }))}>
+        <RangeForm action={base} label="Date range" {...props.values} errors={props.errors} days />
+      </RangeBar>
       {props.errors.form ? (
         <div class="alert alert-error" role="alert">
           <span safe>{props.errors.form}</span>
@@ -87,38 +63,32 @@ export function UsagePage(props: UsageProps) {
         ""
       )}
       <div class="grid-2 charts">
-        <section class="panel">
-          <h2>Requests per day</h2>
-          <BarChart
-            id="usage-requests"
-            title="Requests per day"
-            summary={`${formatInt(totals.requests)} requests from ${props.range.from} to ${props.range.to}; most on ${busiest.day || "no day"} (${formatInt(busiest.requests)}).`}
-            points={days.map((d) => ({
-              label: d.day,
-              value: d.requests,
-              display: `${formatInt(d.requests)} requests, ${formatInt(d.errors)} failed`,
-            }))}
-            xLabel="Day (UTC)"
-            yLabel="Requests"
-            format={formatCompact}
-            integer
-            width={480}
-          />
-        </section>
-        <section class="panel">
-          <h2>Cost per day</h2>
-          <BarChart
-            id="usage-cost"
-            title="Cost per day in US dollars"
-            summary={`${formatCost(totals.cost_usd)} from ${props.range.from} to ${props.range.to}; highest on ${costliest.day || "no day"} (${formatCost(costliest.cost_usd)}).`}
-            points={days.map((d) => ({ label: d.day, value: d.cost_usd, display: formatCost(d.cost_usd) }))}
-            xLabel="Day (UTC)"
-            yLabel="Cost (USD)"
-            format={formatCostTick}
-            tone="accent"
-            width={480}
-          />
-        </section>
+        <ChartPanel
+          heading="Requests per day"
+          id="usage-requests"
+          title="Requests per day"
+          summary={`${formatInt(totals.requests)} requests from ${props.range.from} to ${props.range.to}; most on ${busiest.day || "no day"} (${formatInt(busiest.requests)}).`}
+          points={days.map((d) => ({
+            label: d.day,
+            value: d.requests,
+            display: `${formatInt(d.requests)} requests, ${formatInt(d.errors)} failed`,
+          }))}
+          yLabel="Requests"
+          format={formatCompact}
+          integer
+          width={480}
+        />
+        <ChartPanel
+          heading="Cost per day"
+          id="usage-cost"
+          title="Cost per day in US dollars"
+          summary={`${formatCost(totals.cost_usd)} from ${props.range.from} to ${props.range.to}; highest on ${costliest.day || "no day"} (${formatCost(costliest.cost_usd)}).`}
+          points={days.map((d) => ({ label: d.day, value: d.cost_usd, display: formatCost(d.cost_usd) }))}
+          yLabel="Cost (USD)"
+          format={formatCostTick}
+          tone="accent"
+          width={480}
+        />
       </div>
       <BreakdownTable title="By provider" rows={props.byProvider} firstColumn="Provider" />
       <BreakdownTable title="By model" rows={props.byModel} firstColumn="Model" mono />
@@ -134,21 +104,11 @@ function FigureCells(props: { r: Pick<Totals, "requests" | "errors" | "prompt_to
   const { r } = props;
   return (
     <>
-      <Cell label="Requests" class="num">
-        <span safe>{formatInt(r.requests)}</span>
-      </Cell>
-      <Cell label="Error rate" class="num">
-        <span safe>{formatPercent(r.requests > 0 ? r.errors / r.requests : null)}</span>
-      </Cell>
-      <Cell label="Tokens in" class="num">
-        <span safe>{formatInt(r.prompt_tokens)}</span>
-      </Cell>
-      <Cell label="Tokens out" class="num">
-        <span safe>{formatInt(r.completion_tokens)}</span>
-      </Cell>
-      <Cell label="Cost" class="num">
-        <span safe>{formatCost(r.cost_usd)}</span>
-      </Cell>
+      <NumCell label="Requests" value={formatInt(r.requests)} />
+      <NumCell label="Error rate" value={formatPercent(errorRate(r))} />
+      <NumCell label="Tokens in" value={formatInt(r.prompt_tokens)} />
+      <NumCell label="Tokens out" value={formatInt(r.completion_tokens)} />
+      <NumCell label="Cost" value={formatCost(r.cost_usd)} />
     </>
   );
 }
@@ -195,7 +155,7 @@ function ByKeyTable(props: { rows: KeyUsageRow[] }) {
                 ) : (
                   ""
                 )}
-                {r.state !== "active" ? <span class="sub">{r.state}</span> : ""}
+                <Sub text={r.state !== "active" && r.state} />
               </RowHeader>
               <FigureCells r={r} />
               <Cell label="Budget (current period)">

@@ -1,7 +1,7 @@
 import type { FormErrors, ViewContext } from "../context.ts";
 import { Layout } from "../layout.tsx";
-import { Csrf, ErrorSummary, Submit, TextField } from "../components/form.tsx";
-import { nav, postForm } from "../components/hx.ts";
+import { Csrf, NameField, PostForm, Submit } from "../components/form.tsx";
+import { nav } from "../components/hx.ts";
 import { EmptyState, PageHeader, Time } from "../components/ui.tsx";
 
 interface WorkspaceCard {
@@ -48,20 +48,10 @@ export function WorkspacesPage(props: WorkspacesProps) {
       )}
       <section class="panel" aria-labelledby="new-workspace">
         <h2 id="new-workspace">New workspace</h2>
-        <form {...postForm("/app/workspaces")} class="form-inline" novalidate>
-          <Csrf token={ctx.csrf} />
-          <ErrorSummary errors={errors} />
-          <TextField
-            name="name"
-            label="Name"
-            value={props.values.name}
-            errors={errors}
-            maxlength={100}
-            required
-            placeholder="e.g. Acme production"
-          />
+        <PostForm action="/app/workspaces" csrf={ctx.csrf} errors={errors} class="form-inline">
+          <NameField value={props.values.name} errors={errors} placeholder="e.g. Acme production" />
           <Submit label="Create workspace" />
-        </form>
+        </PostForm>
       </section>
       <section class="panel" aria-labelledby="account">
         <h2 id="account">Your account</h2>
