@@ -84,6 +84,19 @@ function widest(page: Page): Promise<string[]> {
   );
 }
 
+/** The workspace nav's items that are not wholly on screen (clipped at a side, or scrolled out of their bar). */
+function navOffScreen(page: Page): Promise<string[]> {
+  return page.evaluate(() =>
+    Array.from(document.querySelectorAll(".sidenav a"))
+      .filter((a) => {
+        const r = a.getBoundingClientRect();
+        const bar = a.closest(".sidenav")!.getBoundingClientRect();
+        return r.width === 0 || r.left < Math.max(0, bar.left) || r.right > Math.min(document.documentElement.clientWidth, bar.right);
+      })
+      .map((a) => a.textContent ?? ""),
+  );
+}
+
 const unexpected = (problems: string[]) => problems.filter((p) => !/status of 422/.test(p));
 
 describe.skipIf(!enabled)("dashboard in Chromium, JavaScript on", () => {
@@ -315,6 +328,8 @@ describe.skipIf(!enabled)("dashboard in Chromium, JavaScript on", () => {
         await notesScreenshot(page, `${path.slice(1) || "overview"}-390x844`);
         const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
         if (overflow > 1) throw new Error(`${path || "/"} is ${overflow}px wider than the screen: ${(await widest(page)).join(", ")}`);
+        // Every section of the nav is in sight, none scrolled away or cut mid-word.
+        expect(await navOffScreen(page)).toEqual([]);
         if (!path) continue;
         // No table scrolls sideways inside its box either: every cell is on screen.
         const inner = await page.evaluate(() =>
@@ -361,6 +376,7 @@ describe.skipIf(!enabled)("dashboard in Chromium, JavaScript on", () => {
       for (const path of ["/providers", "/keys", "/logs"]) {
         await page.goto(`${base}${workspaceUrl}${path}`);
         await notesScreenshot(page, `${path.slice(1)}-1280x800`);
+        expect(await navOffScreen(page)).toEqual([]);
         const box = await page.evaluate(() => {
           const wrap = document.querySelector(".table-wrap")!;
           const r = wrap.getBoundingClientRect();

@@ -215,10 +215,14 @@ export function LogsPage(props: LogsProps) {
         )
       ) : (
         <>
-          <p class="result-count muted" safe>
-            {props.page === 1 && !props.hasMore
-              ? `${formatInt(props.rows.length)} ${props.rows.length === 1 ? "request" : "requests"}${live ? " (new ones appear at the top every 5 s)" : ""}`
-              : `${formatInt(firstRow)}–${formatInt(firstRow + props.rows.length - 1)} of ${props.totalIsEstimate ? "about " : ""}${formatInt(props.total)} requests${live ? " (new ones appear at the top every 5 s)" : ""}`}
+          <p class="result-count muted">
+            <span safe>
+              {props.page === 1 && !props.hasMore
+                ? `${formatInt(props.rows.length)} ${props.rows.length === 1 ? "request" : "requests"}${live ? " (new ones appear at the top every 5 s)" : ""}`
+                : `${formatInt(firstRow)}–${formatInt(firstRow + props.rows.length - 1)} of ${props.totalIsEstimate ? "about " : ""}${formatInt(props.total)} requests${live ? " (new ones appear at the top every 5 s)" : ""}`}
+            </span>
+            {/* Live mode says how many rows a poll brought (not the whole table) to screen readers, politely. */}
+            {live ? <span id={LIVE_STATUS_ID} class="live-status" role="status" aria-live="polite"></span> : ""}
           </p>
           <DataTable
             label="Request logs"
@@ -277,11 +281,24 @@ function LivePoller(props: { url: string }) {
   return <tr id="logs-live" class="live-poll" hidden hx-get={props.url} hx-trigger="every 5s" hx-swap="outerHTML"></tr>;
 }
 
-/** The live partial: the next poller, then the new rows (newest first), and a note when there were more. */
+const LIVE_STATUS_ID = "logs-live-status";
+
+/**
+ * The live partial: the next poller, then the new rows (newest first), and a note when there were
+ * more. When there are new rows, an htmx partial puts their count in the page's status region.
+ */
 export function LiveRows(props: { url: string; rows: LogRow[]; base: string; more: boolean; refresh: string }) {
+  const n = props.rows.length;
   return (
     <>
       <LivePoller url={props.url} />
+      {n ? (
+        <hx-partial hx-target={`#${LIVE_STATUS_ID}`} safe>
+          {`${props.more ? "More than " : ""}${formatInt(n)} new ${n === 1 && !props.more ? "request" : "requests"}`}
+        </hx-partial>
+      ) : (
+        ""
+      )}
       {props.more ? (
         <tr class="live-more">
           <td colspan="11">
