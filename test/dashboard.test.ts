@@ -556,6 +556,23 @@ describe("providers", () => {
     expect(anthropic.text).toContain("sk-ant-");
   });
 
+  test("the fragment holds name, models and aliases too: the values as typed, this type's examples", async () => {
+    const w = await withProviders();
+    const form = await w.c.get(`${w.base}/providers/new?type=openai`);
+    expect(form.text).toContain('hx-include="#f-name, #f-models, #f-model_map"');
+    expect(form.text).toContain('placeholder="e.g. gpt-4o-mini, gpt-4.1"');
+    expect(form.text).toContain("* matches anything (gpt-*)");
+    const r = await w.c.get(`${w.base}/providers/fields?type=anthropic&name=kept-name&models=m1&model_map=`, {
+      hx: "div#provider-type-fields",
+    });
+    expectHtml(r);
+    expect(r.text).toContain('value="kept-name" placeholder="e.g. anthropic-main"');
+    expect(r.text).toContain('placeholder="e.g. claude-3-5-haiku-latest, claude-sonnet-4-0"');
+    expect(r.text).toMatch(/>m1<\/textarea>/);
+    expect(r.text).toContain("* matches anything (claude-*)");
+    expect(r.text).toContain('placeholder="e.g. fast=claude-3-5-haiku-latest"');
+  });
+
   test("invalid input comes back inline (422) with the values kept and the key never echoed", async () => {
     const w = await withProviders();
     const r = await w.c.post(`${w.base}/providers`, addForm(w, { name: "bad name!", timeout_ms: "5", model_map: "nonsense" }));

@@ -8,7 +8,16 @@ import { readFileSync } from "node:fs";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import type { TestApp } from "./support/app.ts";
 import { makeRecord } from "./support/logs.ts";
-import { browserTestsEnabled, launchBrowser, screenshot, seeExactText, seeText, seeVisible, watchProblems, serveTestApp } from "./support/browser.ts";
+import {
+  browserTestsEnabled,
+  launchBrowser,
+  screenshot,
+  seeExactText,
+  seeText,
+  seeVisible,
+  watchProblems,
+  serveTestApp,
+} from "./support/browser.ts";
 import type { RequestRecord } from "../src/telemetry/types.ts";
 
 const enabled = browserTestsEnabled();

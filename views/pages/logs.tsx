@@ -222,7 +222,7 @@ export function LogsPage(props: LogsProps) {
                 : `${formatInt(firstRow)}–${formatInt(firstRow + props.rows.length - 1)} of ${props.totalIsEstimate ? "about " : ""}${formatInt(props.total)} requests${live ? " (new ones appear at the top every 5 s)" : ""}`}
             </span>
             {/* Live mode says how many rows a poll brought (not the whole table) to screen readers, politely. */}
-            {live ? <span id={LIVE_STATUS_ID} class="live-status" role="status" aria-live="polite"></span> : ""}
+            {live ? <span id="logs-live-status" class="live-status" role="status" aria-live="polite"></span> : ""}
           </p>
           <DataTable
             label="Request logs"
@@ -281,8 +281,6 @@ function LivePoller(props: { url: string }) {
   return <tr id="logs-live" class="live-poll" hidden hx-get={props.url} hx-trigger="every 5s" hx-swap="outerHTML"></tr>;
 }
 
-const LIVE_STATUS_ID = "logs-live-status";
-
 /**
  * The live partial: the next poller, then the new rows (newest first), and a note when there were
  * more. When there are new rows, an htmx partial puts their count in the page's status region.
@@ -293,7 +291,7 @@ export function LiveRows(props: { url: string; rows: LogRow[]; base: string; mor
     <>
       <LivePoller url={props.url} />
       {n ? (
-        <hx-partial hx-target={`#${LIVE_STATUS_ID}`} safe>
+        <hx-partial hx-target="#logs-live-status" safe>
           {`${props.more ? "More than " : ""}${formatInt(n)} new ${n === 1 && !props.more ? "request" : "requests"}`}
         </hx-partial>
       ) : (
