@@ -189,6 +189,9 @@ for (const size of SIZES)
       expect(await page.evaluate(() => navigator.clipboard.readText())).toContain('"model": "gpt-4o-mini"');
       expect(await overflow(page)).toBeLessThanOrEqual(1);
       await shot("07-request-detail");
+      await page.emulateMedia({ colorScheme: "dark" });
+      await shot("07-request-detail-dark");
+      await page.emulateMedia({ colorScheme: "light" });
     });
 
     test("no script errors, no CSP violations, no failed requests", () => {

@@ -413,23 +413,40 @@ describe.skipIf(!enabled)("dashboard in Chromium, JavaScript on", () => {
     };
     await page.goto(`${base}${workspaceUrl}/logs`);
     expect(luminance(await background())).toBeGreaterThan(0.8);
+    const detail = new URL(
+      await page
+        .locator("table.table-logs tbody tr a.row-link")
+        .first()
+        .evaluate((a) => (a as HTMLAnchorElement).href),
+    ).pathname;
     await page.emulateMedia({ colorScheme: "dark" });
     try {
-      for (const [path, name] of [
-        ["", "20-dark-overview"],
-        ["/logs", "21-dark-logs"],
-        ["/usage", "22-dark-usage"],
-        ["/providers", "23-dark-providers"],
-      ] as const) {
-        await page.goto(`${base}${workspaceUrl}${path}`);
-        expect(luminance(await background())).toBeLessThan(0.2);
-        // Text stays readable on the dark background.
-        expect(luminance(await page.evaluate(() => getComputedStyle(document.querySelector("h1")!).color))).toBeGreaterThan(0.7);
-        await screenshot(page, name);
+      for (const [width, height] of [
+        [1280, 800],
+        [390, 844],
+      ]) {
+        await page.setViewportSize({ width, height });
+        for (const [path, name] of [
+          ["", "overview"],
+          ["/logs", "logs"],
+          ["/usage", "usage"],
+          ["/providers", "providers"],
+          ["/health", "health"],
+          ["/start", "start"],
+          ["/providers/new", "provider-type"],
+          ["/providers/new?type=openai", "provider-form"],
+          [detail.slice(workspaceUrl.length), "log-detail"],
+        ]) {
+          await page.goto(`${base}${workspaceUrl}${path}`);
+          expect(luminance(await background())).toBeLessThan(0.2);
+          // Text stays readable on the dark background.
+          expect(luminance(await page.evaluate(() => getComputedStyle(document.querySelector("h1")!).color))).toBeGreaterThan(0.7);
+          await screenshot(page, `2x-dark-${width}-${name}`);
+          // Nothing sticks out sideways and every nav item is in sight, at both sizes.
+          expect(await widest(page)).toEqual([]);
+          expect(await navOffScreen(page)).toEqual([]);
+        }
       }
-      await page.setViewportSize({ width: 390, height: 844 });
-      await page.goto(`${base}${workspaceUrl}/logs`);
-      await screenshot(page, "24-dark-mobile-logs");
     } finally {
       await page.emulateMedia({ colorScheme: "light" });
       await page.setViewportSize({ width: 1280, height: 860 });
