@@ -128,16 +128,10 @@ export function LogsPage(props: LogsProps) {
           </a>
         </nav>
         <div class="log-tools">
-          {live ? (
-            <a class="btn btn-secondary btn-small" {...nav(base + query(filters, 1))}>
-              Live: on
-            </a>
-          ) : (
-            <a class="btn btn-secondary btn-small" {...nav(base + query(filters, 1, { live: "1" }))}>
-              Live: off
-            </a>
-          )}
-          <a class="btn btn-ghost btn-small" {...nav(base + query(filters, props.page, live ? { live: "1" } : {}))}>
+          <a class="btn btn-secondary btn-small" {...nav(base + query(filters, 1, { live: live ? "" : "1" }))}>
+            {live ? "Live: on" : "Live: off"}
+          </a>
+          <a class="btn btn-ghost btn-small" {...nav(base + query(filters, props.page, { live: live ? "1" : "" }))}>
             Refresh
           </a>
           <a class="btn btn-ghost btn-small" href={exportBase + query(filters, 1, { format: "csv" })} download="">
@@ -217,9 +211,10 @@ export function LogsPage(props: LogsProps) {
         <>
           <p class="result-count muted">
             <span safe>
-              {props.page === 1 && !props.hasMore
-                ? `${formatInt(props.rows.length)} ${props.rows.length === 1 ? "request" : "requests"}${live ? " (new ones appear at the top every 5 s)" : ""}`
-                : `${formatInt(firstRow)}–${formatInt(firstRow + props.rows.length - 1)} of ${props.totalIsEstimate ? "about " : ""}${formatInt(props.total)} requests${live ? " (new ones appear at the top every 5 s)" : ""}`}
+              {(props.page === 1 && !props.hasMore
+                ? `${formatInt(props.rows.length)} ${props.rows.length === 1 ? "request" : "requests"}`
+                : `${formatInt(firstRow)}–${formatInt(firstRow + props.rows.length - 1)} of ${props.totalIsEstimate ? "about " : ""}${formatInt(props.total)} requests`) +
+                (live ? " (new ones appear at the top every 5 s)" : "")}
             </span>
             {/* Live mode says how many rows a poll brought (not the whole table) to screen readers, politely. */}
             {live ? <span id="logs-live-status" class="live-status" role="status" aria-live="polite"></span> : ""}
