@@ -1,7 +1,7 @@
 import type { FormErrors, ViewContext } from "../context.ts";
 import { Layout } from "../layout.tsx";
 import { SelectField, TextField, type Option } from "../components/form.tsx";
-import { getForm, nav } from "../components/hx.ts";
+import { getForm, nav, partial } from "../components/hx.ts";
 import { EmptyState, PageHeader, StackedTime } from "../components/ui.tsx";
 import { formatCost, formatDateTime, formatInt, formatMs } from "../components/format.ts";
 import { Cell, DataTable, Row } from "../components/table.tsx";
@@ -286,9 +286,9 @@ export function LiveRows(props: { url: string; rows: LogRow[]; base: string; mor
     <>
       <LivePoller url={props.url} />
       {n ? (
-        <hx-partial hx-target="#logs-live-status" safe>
+        <template {...partial("#logs-live-status")} safe>
           {`${props.more ? "More than " : ""}${formatInt(n)} new ${n === 1 && !props.more ? "request" : "requests"}`}
-        </hx-partial>
+        </template>
       ) : (
         ""
       )}
