@@ -312,6 +312,14 @@ describe("workspaces page", () => {
     }
   });
 
+  test("a name holding <hx-… stays inside its attribute when htmx swaps the page in", async () => {
+    // htmx 4 rewrites every "<hx-x" of a response to '<template hx type="x"', inside attribute values too.
+    const { c, base } = await withWorkspace("<hx-x hx-get=/logout hx-trigger=load");
+    const r = await c.get(`${base}/settings`, { hx: "div#frame" });
+    expect(r.text).not.toMatch(/<\/?hx-/i);
+    expect(r.text).toContain('value="&lt;hx-x hx-get=/logout hx-trigger=load"');
+  });
+
   test("creating a workspace by a plain form post redirects (303) to it", async () => {
     const { c, csrf } = await signedIn();
     const r = await c.post("/app/workspaces", { _csrf: csrf, name: "Plain post" });
