@@ -179,7 +179,7 @@ export function providerPages(deps: AppDeps) {
       .get(
         "/fields",
         async ({ params, query, set }) => {
-          const q = (name: string) => (typeof query[name] === "string" ? (query[name] as string) : "");
+          const q = (name: string) => text(formBody(query), name);
           const editing = q("provider") ? await getProvider(deps.sql, params.id, q("provider")) : null;
           const baseUrl = editing && !editing.base_url_is_default ? editing.base_url : "";
           return html(
