@@ -123,11 +123,14 @@ describe("logs: live mode", () => {
     const first = pollerUrl(page.text);
     expect(first).not.toBeNull();
     expect(first!).toContain("status=ok");
+    // The polite status region the polls report into (an empty one: nothing to announce yet).
+    expect(page.text).toContain('<span id="logs-live-status" class="live-status" role="status" aria-live="polite"></span>');
     // Nothing new yet: only the next poller.
     const idle = await w.c.get(first!, { hx: "tr#logs-live" });
     expectHtml(idle);
     expect(pollerUrl(idle.text)).not.toBeNull();
     expect(idle.text).not.toContain("data-row-href");
+    expect(idle.text).not.toContain("partial");
     // A stream that started 15 minutes ago is written now: it is new, though older than the rows shown.
     const fresh = makeRecord(w.id, { created_at: minutesAgo(0), model_requested: "fresh-model" });
     const long = makeRecord(w.id, { created_at: minutesAgo(15), model_requested: "long-stream", stream: true });
@@ -139,6 +142,8 @@ describe("logs: live mode", () => {
     expect(next.text).not.toContain("failed-new");
     expect(next.text.indexOf("fresh-model")).toBeLessThan(next.text.indexOf("long-stream"));
     expect(next.text.indexOf('id="logs-live"')).toBeLessThan(next.text.indexOf("fresh-model"));
+    // Screen readers hear how many rows came, not the table: a partial for the status region.
+    expect(next.text).toContain('<template hx type="partial" hx-target="#logs-live-status">2 new requests</template>');
     const again = await w.c.get(pollerUrl(next.text)!, { hx: "tr#logs-live" });
     expect(again.text).not.toContain("fresh-model");
     expect(again.text).not.toContain("long-stream");

@@ -312,6 +312,14 @@ describe("workspaces page", () => {
     }
   });
 
+  test("a name holding <hx-… stays inside its attribute when htmx swaps the page in", async () => {
+    // htmx 4 rewrites every "<hx-x" of a response to '<template hx type="x"', inside attribute values too.
+    const { c, base } = await withWorkspace("<hx-x hx-get=/logout hx-trigger=load");
+    const r = await c.get(`${base}/settings`, { hx: "div#frame" });
+    expect(r.text).not.toMatch(/<\/?hx-/i);
+    expect(r.text).toContain('value="&lt;hx-x hx-get=/logout hx-trigger=load"');
+  });
+
   test("creating a workspace by a plain form post redirects (303) to it", async () => {
     const { c, csrf } = await signedIn();
     const r = await c.post("/app/workspaces", { _csrf: csrf, name: "Plain post" });
@@ -554,6 +562,23 @@ describe("providers", () => {
     const anthropic = await w.c.get(`${w.base}/providers/fields?type=anthropic`, { hx: "div#provider-type-fields" });
     expect(anthropic.text).toContain("leave empty to use https://api.anthropic.com");
     expect(anthropic.text).toContain("sk-ant-");
+  });
+
+  test("the fragment holds name, models and aliases too: the values as typed, this type's examples", async () => {
+    const w = await withProviders();
+    const form = await w.c.get(`${w.base}/providers/new?type=openai`);
+    expect(form.text).toContain('hx-include="#f-name, #f-models, #f-model_map"');
+    expect(form.text).toContain('placeholder="e.g. gpt-4o-mini, gpt-4.1"');
+    expect(form.text).toContain("* matches anything (gpt-*)");
+    const r = await w.c.get(`${w.base}/providers/fields?type=anthropic&name=kept-name&models=m1&model_map=`, {
+      hx: "div#provider-type-fields",
+    });
+    expectHtml(r);
+    expect(r.text).toContain('value="kept-name" placeholder="e.g. anthropic-main"');
+    expect(r.text).toContain('placeholder="e.g. claude-3-5-haiku-latest, claude-sonnet-4-0"');
+    expect(r.text).toMatch(/>m1<\/textarea>/);
+    expect(r.text).toContain("* matches anything (claude-*)");
+    expect(r.text).toContain('placeholder="e.g. fast=claude-3-5-haiku-latest"');
   });
 
   test("invalid input comes back inline (422) with the values kept and the key never echoed", async () => {

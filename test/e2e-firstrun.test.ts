@@ -104,10 +104,15 @@ for (const size of SIZES)
       await page.waitForURL(/type=openai$/);
       expect(await page.getByLabel("API key").getAttribute("placeholder")).toBe("e.g. sk-proj-…");
       await seeText(page.locator(".type-summary"), "models like gpt-4o-mini");
-      // With JavaScript the type select swaps the hints in place.
+      // With JavaScript the type select swaps the hints in place, and every example below follows it.
+      await page.getByLabel("Name").fill("kept-name");
       await page.getByLabel("Type").selectOption("anthropic");
       await seeText(page.locator(".type-summary"), "claude-");
       expect(await page.getByLabel("API key").getAttribute("placeholder")).toBe("e.g. sk-ant-api03-…");
+      await page.waitForSelector('#f-models[placeholder="e.g. claude-3-5-haiku-latest, claude-sonnet-4-0"]', { timeout: 5000 });
+      expect(await page.getByLabel("Name").getAttribute("placeholder")).toBe("e.g. anthropic-main");
+      expect(await page.getByLabel("Model aliases").getAttribute("placeholder")).toBe("e.g. fast=claude-3-5-haiku-latest");
+      expect(await page.getByLabel("Name").inputValue()).toBe("kept-name");
       await page.getByLabel("Type").selectOption("openai");
       await seeText(page.locator(".type-summary"), "gpt-4o-mini");
       await page.getByLabel("Base URL").fill(upstream.url);
@@ -184,6 +189,9 @@ for (const size of SIZES)
       expect(await page.evaluate(() => navigator.clipboard.readText())).toContain('"model": "gpt-4o-mini"');
       expect(await overflow(page)).toBeLessThanOrEqual(1);
       await shot("07-request-detail");
+      await page.emulateMedia({ colorScheme: "dark" });
+      await shot("07-request-detail-dark");
+      await page.emulateMedia({ colorScheme: "light" });
     });
 
     test("no script errors, no CSP violations, no failed requests", () => {

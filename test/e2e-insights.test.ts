@@ -8,7 +8,16 @@ import { readFileSync } from "node:fs";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import type { TestApp } from "./support/app.ts";
 import { makeRecord } from "./support/logs.ts";
-import { browserTestsEnabled, launchBrowser, screenshot, seeText, seeVisible, watchProblems, serveTestApp } from "./support/browser.ts";
+import {
+  browserTestsEnabled,
+  launchBrowser,
+  screenshot,
+  seeExactText,
+  seeText,
+  seeVisible,
+  watchProblems,
+  serveTestApp,
+} from "./support/browser.ts";
 import type { RequestRecord } from "../src/telemetry/types.ts";
 
 const enabled = browserTestsEnabled();
@@ -136,7 +145,13 @@ for (const js of [true, false]) {
         await store(makeRecord(ws, { created_at: minutesAgo(0), model_requested: `live-model-${tag}` }));
         if (!js) await page.getByRole("link", { name: "Refresh" }).click();
         await seeText(page.locator(".table-logs tbody tr[data-row-href]").first(), `live-model-${tag}`, 15_000);
-        if (js) expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42);
+        if (js) {
+          expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42);
+          // Announced politely by count, in a status region that was on the page before the poll.
+          const status = page.locator("#logs-live-status");
+          expect([await status.getAttribute("role"), await status.getAttribute("aria-live")]).toEqual(["status", "polite"]);
+          await seeExactText(status, "1 new request");
+        }
         await screenshot(page, `41-logs-live-${tag}`);
       },
     );

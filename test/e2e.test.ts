@@ -84,6 +84,19 @@ function widest(page: Page): Promise<string[]> {
   );
 }
 
+/** The workspace nav's items that are not wholly on screen (clipped at a side, or scrolled out of their bar). */
+function navOffScreen(page: Page): Promise<string[]> {
+  return page.evaluate(() =>
+    Array.from(document.querySelectorAll(".sidenav a"))
+      .filter((a) => {
+        const r = a.getBoundingClientRect();
+        const bar = a.closest(".sidenav")!.getBoundingClientRect();
+        return r.width === 0 || r.left < Math.max(0, bar.left) || r.right > Math.min(document.documentElement.clientWidth, bar.right);
+      })
+      .map((a) => a.textContent ?? ""),
+  );
+}
+
 const unexpected = (problems: string[]) => problems.filter((p) => !/status of 422/.test(p));
 
 describe.skipIf(!enabled)("dashboard in Chromium, JavaScript on", () => {
@@ -315,6 +328,8 @@ describe.skipIf(!enabled)("dashboard in Chromium, JavaScript on", () => {
         await notesScreenshot(page, `${path.slice(1) || "overview"}-390x844`);
         const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
         if (overflow > 1) throw new Error(`${path || "/"} is ${overflow}px wider than the screen: ${(await widest(page)).join(", ")}`);
+        // Every section of the nav is in sight, none scrolled away or cut mid-word.
+        expect(await navOffScreen(page)).toEqual([]);
         if (!path) continue;
         // No table scrolls sideways inside its box either: every cell is on screen.
         const inner = await page.evaluate(() =>
@@ -361,6 +376,7 @@ describe.skipIf(!enabled)("dashboard in Chromium, JavaScript on", () => {
       for (const path of ["/providers", "/keys", "/logs"]) {
         await page.goto(`${base}${workspaceUrl}${path}`);
         await notesScreenshot(page, `${path.slice(1)}-1280x800`);
+        expect(await navOffScreen(page)).toEqual([]);
         const box = await page.evaluate(() => {
           const wrap = document.querySelector(".table-wrap")!;
           const r = wrap.getBoundingClientRect();
@@ -397,23 +413,40 @@ describe.skipIf(!enabled)("dashboard in Chromium, JavaScript on", () => {
     };
     await page.goto(`${base}${workspaceUrl}/logs`);
     expect(luminance(await background())).toBeGreaterThan(0.8);
+    const detail = new URL(
+      await page
+        .locator("table.table-logs tbody tr a.row-link")
+        .first()
+        .evaluate((a) => (a as HTMLAnchorElement).href),
+    ).pathname;
     await page.emulateMedia({ colorScheme: "dark" });
     try {
-      for (const [path, name] of [
-        ["", "20-dark-overview"],
-        ["/logs", "21-dark-logs"],
-        ["/usage", "22-dark-usage"],
-        ["/providers", "23-dark-providers"],
-      ] as const) {
-        await page.goto(`${base}${workspaceUrl}${path}`);
-        expect(luminance(await background())).toBeLessThan(0.2);
-        // Text stays readable on the dark background.
-        expect(luminance(await page.evaluate(() => getComputedStyle(document.querySelector("h1")!).color))).toBeGreaterThan(0.7);
-        await screenshot(page, name);
+      for (const [width, height] of [
+        [1280, 800],
+        [390, 844],
+      ]) {
+        await page.setViewportSize({ width, height });
+        for (const [path, name] of [
+          ["", "overview"],
+          ["/logs", "logs"],
+          ["/usage", "usage"],
+          ["/providers", "providers"],
+          ["/health", "health"],
+          ["/start", "start"],
+          ["/providers/new", "provider-type"],
+          ["/providers/new?type=openai", "provider-form"],
+          [detail.slice(workspaceUrl.length), "log-detail"],
+        ]) {
+          await page.goto(`${base}${workspaceUrl}${path}`);
+          expect(luminance(await background())).toBeLessThan(0.2);
+          // Text stays readable on the dark background.
+          expect(luminance(await page.evaluate(() => getComputedStyle(document.querySelector("h1")!).color))).toBeGreaterThan(0.7);
+          await screenshot(page, `2x-dark-${width}-${name}`);
+          // Nothing sticks out sideways and every nav item is in sight, at both sizes.
+          expect(await widest(page)).toEqual([]);
+          expect(await navOffScreen(page)).toEqual([]);
+        }
       }
-      await page.setViewportSize({ width: 390, height: 844 });
-      await page.goto(`${base}${workspaceUrl}/logs`);
-      await screenshot(page, "24-dark-mobile-logs");
     } finally {
       await page.emulateMedia({ colorScheme: "light" });
       await page.setViewportSize({ width: 1280, height: 860 });

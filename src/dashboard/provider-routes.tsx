@@ -172,22 +172,21 @@ export function providerPages(deps: AppDeps) {
         },
         { workspace: "admin", params: ProvidersParams, detail: { summary: "New provider key form" } },
       )
-      // The type-dependent part of the form, for htmx when the type changes.
+      // The type-dependent part of the form, for htmx when the type changes (name, models and aliases as typed).
       .get(
         "/fields",
         async ({ params, query, set }) => {
-          const type = typeOption(query.type);
-          const pid = typeof query.provider === "string" ? query.provider : null;
-          const editing = pid ? await getProvider(deps.sql, params.id, pid) : null;
+          const q = (name: string) => text(formBody(query), name);
+          const editing = q("provider") ? await getProvider(deps.sql, params.id, q("provider")) : null;
+          const baseUrl = editing && !editing.base_url_is_default ? editing.base_url : "";
           return html(
             set,
             <ProviderTypeFields
-              type={type}
-              baseUrl={editing && !editing.base_url_is_default ? editing.base_url : ""}
+              type={typeOption(q("type"))}
+              values={{ base_url: baseUrl, name: q("name"), models: q("models"), model_map: q("model_map"), remove_key: false }}
               errors={errorsFor({})}
               keyHint={editing?.key_hint ?? null}
               editing={editing !== null}
-              removeKey={false}
             />,
           );
         },

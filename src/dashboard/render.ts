@@ -32,19 +32,27 @@ const HTML_HEADERS = {
   "cache-control": "no-store",
 } as const;
 
+/**
+ * htmx 4 rewrites every `<hx-…` in a response to `<template hx type="…"` (its partials), inside an
+ * attribute value too, where the quotes it adds end the value: a key named `<hx-x hx-get=… ` would
+ * become attributes on the page. Text is escaped already, so a `<hx-` left in the markup is in an
+ * attribute value, where `&lt;` reads the same. (Our partials are written <template hx type="partial">.)
+ */
+const defuseHxTags = (markup: string) => markup.replace(/<(\/?hx-)/gi, "&lt;$1");
+
 /** Sets the status and HTML headers, awaits the view (Kita may return a promise) and returns the markup. */
 export async function html(set: SetLike, view: JSX.Element, status = 200): Promise<string> {
   set.status = status;
   Object.assign(set.headers, HTML_HEADERS);
   applySecurityHeaders(set.headers);
-  return await view;
+  return defuseHxTags(await view);
 }
 
 /** A complete Response, for places that cannot use Elysia's `set` (the error handler). */
 export async function htmlResponse(view: JSX.Element, status: number, extra: Record<string, string> = {}): Promise<Response> {
   const headers: Record<string, string> = { ...HTML_HEADERS, ...extra };
   applySecurityHeaders(headers);
-  return new Response(await view, { status, headers });
+  return new Response(defuseHxTags(await view), { status, headers });
 }
 
 export function viewContext(opts: {

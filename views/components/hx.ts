@@ -52,3 +52,11 @@ export function getForm(action: string) {
     "hx-push-url": "true",
   } as const;
 }
+
+/**
+ * An htmx 4 partial, spread on a <template>: besides the main swap, htmx swaps its content into
+ * `target` (written out rather than as <hx-partial>, which the dashboard's render defuses).
+ */
+export function partial(target: string) {
+  return { hx: true, type: "partial", "hx-target": target } as const;
+}

@@ -1,5 +1,5 @@
 import type { FormErrors } from "../context.ts";
-import { Checkbox, TextField } from "./form.tsx";
+import { Checkbox, TextArea, TextField } from "./form.tsx";
 
 /** A provider type as the form needs it (src/providers/catalog.ts and type-hints.ts, passed in as plain data). */
 export interface ProviderTypeOption {
@@ -18,12 +18,11 @@ export interface ProviderTypeOption {
 interface TypeFieldsProps {
   /** The chosen type, or null for the version that fits every type (an unknown type sent back with errors). */
   type: ProviderTypeOption | null;
-  baseUrl: string;
+  values: { base_url: string; name: string; models: string; model_map: string; remove_key: boolean };
   errors: FormErrors;
   /** Editing an entry that has a key: `••••abcd`. The key itself is never sent back to the browser. */
   keyHint: string | null;
   editing: boolean;
-  removeKey: boolean;
 }
 
 export const TYPE_FIELDS_ID = "provider-type-fields";
@@ -37,13 +36,17 @@ export function typeSummary(t: ProviderTypeOption): string {
 }
 
 /**
- * The part of the provider form that depends on the type: base URL, API key and the type's model
- * examples. The server renders it for the chosen type; with htmx the type <select> swaps in the
- * version for another type. Placeholders are marked as examples ("e.g. …"), never a value that
- * looks already filled in.
+ * The part of the provider form that depends on the type: base URL and API key (in a box headed by
+ * the type's summary), then name, models and aliases, whose examples are the type's. The server
+ * renders it for the chosen type; with htmx the type <select> swaps in the version for another
+ * type, sending name, models and aliases along to keep them as typed (never the key: it is a GET).
+ * Placeholders are marked as examples ("e.g. …"), never a value that looks already filled in.
  */
 export function ProviderTypeFields(props: TypeFieldsProps) {
-  const { type, errors } = props;
+  const { type, values, errors } = props;
+  const models = type?.models.slice(0, 2) ?? [];
+  // The start of the type's first model name as a wildcard: gpt-*, claude-*, openai/*.
+  const wildcard = `${/^[^-/]*[-/]?/.exec(models[0] ?? "llama-")![0]}*`;
   const baseHint = type
     ? type.defaultBaseUrl
       ? `Optional: leave empty to use ${type.defaultBaseUrl}. Set it for a proxy or a self-hosted endpoint.`
@@ -55,42 +58,77 @@ export function ProviderTypeFields(props: TypeFieldsProps) {
     : "Required for hosted providers; Ollama needs none and it is optional for OpenAI-compatible servers.";
   const keyHint = props.editing && props.keyHint ? `A key ending ${props.keyHint} is stored; leave empty to keep it. ${keyHelp}` : keyHelp;
   return (
-    <div id={TYPE_FIELDS_ID} class="type-fields" aria-live="polite">
-      {type ? (
-        <p class="type-summary">
-          <strong safe>{type.label}</strong> <span safe>{typeSummary(type)}</span>
-        </p>
-      ) : (
-        ""
-      )}
+    <div id={TYPE_FIELDS_ID} class="stack">
+      <div class="type-fields" aria-live="polite">
+        {type ? (
+          <p class="type-summary">
+            <strong safe>{type.label}</strong> <span safe>{typeSummary(type)}</span>
+          </p>
+        ) : (
+          ""
+        )}
+        <TextField
+          name="base_url"
+          label="Base URL"
+          type="url"
+          inputmode="url"
+          value={values.base_url}
+          placeholder={basePlaceholder}
+          hint={baseHint}
+          errors={errors}
+          required={type ? !type.defaultBaseUrl : false}
+          optional={type ? !!type.defaultBaseUrl : false}
+        />
+        <TextField
+          name="api_key"
+          label={props.editing && props.keyHint ? "Replace API key" : "API key"}
+          type="password"
+          autocomplete="off"
+          placeholder={type?.keyExample ? `e.g. ${type.keyExample}` : undefined}
+          hint={keyHint}
+          errors={errors}
+          required={type ? type.keyRequired && !(props.editing && props.keyHint) : false}
+          optional={type ? !type.keyRequired || !!(props.editing && props.keyHint) : false}
+        />
+        {props.editing && props.keyHint && (!type || !type.keyRequired) ? (
+          <Checkbox name="remove_key" label="Remove the stored key" checked={values.remove_key} errors={errors} />
+        ) : (
+          ""
+        )}
+      </div>
       <TextField
-        name="base_url"
-        label="Base URL"
-        type="url"
-        inputmode="url"
-        value={props.baseUrl}
-        placeholder={basePlaceholder}
-        hint={baseHint}
+        name="name"
+        label="Name"
+        value={values.name}
         errors={errors}
-        required={type ? !type.defaultBaseUrl : false}
-        optional={type ? !!type.defaultBaseUrl : false}
+        required
+        maxlength={64}
+        placeholder={`e.g. ${type?.value.replace(/_/g, "-") ?? "openai"}-main`}
+        hint="Letters, digits, '.', '_' and '-'. Clients can pin it as name/model."
       />
-      <TextField
-        name="api_key"
-        label={props.editing && props.keyHint ? "Replace API key" : "API key"}
-        type="password"
-        autocomplete="off"
-        placeholder={type?.keyExample ? `e.g. ${type.keyExample}` : undefined}
-        hint={keyHint}
+      <TextArea
+        name="models"
+        label="Models"
+        value={values.models}
+        rows={3}
+        placeholder={models.length ? `e.g. ${models.join(", ")}` : "e.g. llama-3.1-8b, qwen2.5-*"}
+        hint={
+          `One per line or comma-separated; * matches anything (${wildcard}). Leave empty to accept every model. ` +
+          "The first exact name is the one Test asks for."
+        }
         errors={errors}
-        required={type ? type.keyRequired && !(props.editing && props.keyHint) : false}
-        optional={type ? !type.keyRequired || !!(props.editing && props.keyHint) : false}
+        optional
       />
-      {props.editing && props.keyHint && (!type || !type.keyRequired) ? (
-        <Checkbox name="remove_key" label="Remove the stored key" checked={props.removeKey} errors={errors} />
-      ) : (
-        ""
-      )}
+      <TextArea
+        name="model_map"
+        label="Model aliases"
+        value={values.model_map}
+        rows={2}
+        placeholder={`e.g. fast=${models[0] ?? "llama-3.1-8b"}`}
+        hint="One alias=model per line: clients ask for the alias, this provider receives the model."
+        errors={errors}
+        optional
+      />
     </div>
   );
 }

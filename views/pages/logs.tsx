@@ -1,7 +1,7 @@
 import type { FormErrors, ViewContext } from "../context.ts";
 import { Layout } from "../layout.tsx";
 import { SelectField, TextField, type Option } from "../components/form.tsx";
-import { getForm, nav } from "../components/hx.ts";
+import { getForm, nav, partial } from "../components/hx.ts";
 import { FromToFields, QUICK_RANGES, RangeBar } from "../components/range.tsx";
 import { EmptyState, PageHeader, StackedTime } from "../components/ui.tsx";
 import { formatCost, formatDateTime, formatInt, formatMs } from "../components/format.ts";
@@ -115,16 +115,10 @@ export function LogsPage(props: LogsProps) {
         ]}
       >
         <div class="log-tools">
-          {live ? (
-            <a class="btn btn-secondary btn-small" {...nav(base + query(filters, 1))}>
-              Live: on
-            </a>
-          ) : (
-            <a class="btn btn-secondary btn-small" {...nav(base + query(filters, 1, { live: "1" }))}>
-              Live: off
-            </a>
-          )}
-          <a class="btn btn-ghost btn-small" {...nav(base + query(filters, props.page, live ? { live: "1" } : {}))}>
+          <a class="btn btn-secondary btn-small" {...nav(base + query(filters, 1, { live: live ? "" : "1" }))}>
+            {live ? "Live: on" : "Live: off"}
+          </a>
+          <a class="btn btn-ghost btn-small" {...nav(base + query(filters, props.page, { live: live ? "1" : "" }))}>
             Refresh
           </a>
           <a class="btn btn-ghost btn-small" href={exportBase + query(filters, 1, { format: "csv" })} download="">
@@ -179,10 +173,15 @@ export function LogsPage(props: LogsProps) {
         )
       ) : (
         <>
-          <p class="result-count muted" safe>
-            {props.page === 1 && !props.hasMore
-              ? `${formatInt(props.rows.length)} ${props.rows.length === 1 ? "request" : "requests"}${live ? " (new ones appear at the top every 5 s)" : ""}`
-              : `${formatInt(firstRow)}–${formatInt(firstRow + props.rows.length - 1)} of ${props.totalIsEstimate ? "about " : ""}${formatInt(props.total)} requests${live ? " (new ones appear at the top every 5 s)" : ""}`}
+          <p class="result-count muted">
+            <span safe>
+              {(props.page === 1 && !props.hasMore
+                ? `${formatInt(props.rows.length)} ${props.rows.length === 1 ? "request" : "requests"}`
+                : `${formatInt(firstRow)}–${formatInt(firstRow + props.rows.length - 1)} of ${props.totalIsEstimate ? "about " : ""}${formatInt(props.total)} requests`) +
+                (live ? " (new ones appear at the top every 5 s)" : "")}
+            </span>
+            {/* Live mode says how many rows a poll brought (not the whole table) to screen readers, politely. */}
+            {live ? <span id="logs-live-status" class="live-status" role="status" aria-live="polite"></span> : ""}
           </p>
           <DataTable
             label="Request logs"
@@ -241,11 +240,22 @@ function LivePoller(props: { url: string }) {
   return <tr id="logs-live" class="live-poll" hidden hx-get={props.url} hx-trigger="every 5s" hx-swap="outerHTML"></tr>;
 }
 
-/** The live partial: the next poller, then the new rows (newest first), and a note when there were more. */
+/**
+ * The live partial: the next poller, then the new rows (newest first), and a note when there were
+ * more. When there are new rows, an htmx partial puts their count in the page's status region.
+ */
 export function LiveRows(props: { url: string; rows: LogRow[]; base: string; more: boolean; refresh: string }) {
+  const n = props.rows.length;
   return (
     <>
       <LivePoller url={props.url} />
+      {n ? (
+        <template {...partial("#logs-live-status")} safe>
+          {`${props.more ? "More than " : ""}${formatInt(n)} new ${n === 1 && !props.more ? "request" : "requests"}`}
+        </template>
+      ) : (
+        ""
+      )}
       {props.more ? (
         <tr class="live-more">
           <td colspan="11">

@@ -1,6 +1,6 @@
 import type { FormErrors, ViewContext } from "../context.ts";
 import { Layout } from "../layout.tsx";
-import { Checkbox, FormActions, PostForm, SelectField, Submit, TextArea, TextField } from "../components/form.tsx";
+import { Checkbox, FormActions, PostForm, SelectField, Submit, TextField } from "../components/form.tsx";
 import { getForm, nav } from "../components/hx.ts";
 import { PageHeader } from "../components/ui.tsx";
 import { ProviderTypeFields, TYPE_FIELDS_ID, typeSummary, type ProviderTypeOption } from "../components/provider-fields.tsx";
@@ -35,7 +35,6 @@ export function ProviderFormPage(props: ProviderFormProps) {
   const action = editing ? `${base}/${encodeURIComponent(editing.id)}` : base;
   const fieldsUrl = `${base}/fields${editing ? `?provider=${encodeURIComponent(editing.id)}` : ""}`;
   const title = editing ? `Edit ${editing.name}` : "Add a provider";
-  const modelExamples = props.fieldsFor?.models.slice(0, 2) ?? [];
   return (
     <Layout ctx={ctx} title={title} section="providers">
       <PageHeader
@@ -52,7 +51,12 @@ export function ProviderFormPage(props: ProviderFormProps) {
             errors={errors}
             required
             hint="Which API the provider speaks. Its hints below follow the type."
-            attrs={{ "hx-get": fieldsUrl, "hx-target": `#${TYPE_FIELDS_ID}`, "hx-swap": "outerHTML" }}
+            attrs={{
+              "hx-get": fieldsUrl,
+              "hx-target": `#${TYPE_FIELDS_ID}`,
+              "hx-swap": "outerHTML",
+              "hx-include": "#f-name, #f-models, #f-model_map",
+            }}
           />
           {editing ? (
             ""
@@ -64,44 +68,10 @@ export function ProviderFormPage(props: ProviderFormProps) {
         </div>
         <ProviderTypeFields
           type={props.fieldsFor}
-          baseUrl={values.base_url}
+          values={values}
           errors={errors}
           keyHint={editing?.keyHint ?? null}
           editing={editing !== null}
-          removeKey={values.remove_key}
-        />
-        <TextField
-          name="name"
-          label="Name"
-          value={values.name}
-          errors={errors}
-          required
-          maxlength={64}
-          placeholder={`e.g. ${props.fieldsFor?.value.replace(/_/g, "-") ?? "openai"}-main`}
-          hint="Letters, digits, '.', '_' and '-'. Clients can pin it as name/model."
-        />
-        <TextArea
-          name="models"
-          label="Models"
-          value={values.models}
-          rows={3}
-          placeholder={modelExamples.length ? `e.g. ${modelExamples.join(", ")}` : "e.g. llama-3.1-8b, qwen2.5-*"}
-          hint={
-            "One per line or comma-separated; * matches anything (gpt-4o*). Leave empty to accept every model. " +
-            "The first exact name is the one Test asks for."
-          }
-          errors={errors}
-          optional
-        />
-        <TextArea
-          name="model_map"
-          label="Model aliases"
-          value={values.model_map}
-          rows={2}
-          placeholder={`e.g. fast=${modelExamples[0] ?? "llama-3.1-8b"}`}
-          hint="One alias=model per line: clients ask for the alias, this provider receives the model."
-          errors={errors}
-          optional
         />
         <div class="grid-2">
           <TextField
