@@ -111,7 +111,7 @@ export function queryParam<T extends v.GenericSchema<string, unknown>>(schema: T
 }
 
 /** Quick ranges ending now, by name (the names are what URLs carry). */
-export const RANGES = { "1h": 3_600_000, "6h": 6 * 3_600_000, "24h": 86_400_000, "7d": 7 * 86_400_000, "30d": 30 * 86_400_000 } as const;
+const RANGES = { "1h": 3_600_000, "6h": 6 * 3_600_000, "24h": 86_400_000, "7d": 7 * 86_400_000, "30d": 30 * 86_400_000 } as const;
 type RangeName = keyof typeof RANGES;
 const RANGE_NAMES = Object.keys(RANGES) as RangeName[];
 const RANGE_RULE = `must be one of ${RANGE_NAMES.join(", ")}`;
