@@ -123,12 +123,12 @@ export async function readUpstreamJson(res: Response, sig: AttemptSignal, timeou
   return read instanceof UpstreamJsonFailure ? read : read.json;
 }
 
-/** readUpstreamJson with the text it parsed, for answers relayed as they came. */
+/** readUpstreamJson with the text it parsed and its bytes, for answers relayed as they came. */
 export async function readUpstreamText(
   res: Response,
   sig: AttemptSignal,
   timeoutMs: number,
-): Promise<{ json: unknown; text: string } | UpstreamJsonFailure> {
+): Promise<{ json: unknown; text: string; bytes: Uint8Array } | UpstreamJsonFailure> {
   // Reading and parsing fail differently: a connection reset mid-body is the network's fault,
   // unparsable text the provider's.
   let bytes: Uint8Array | null;
@@ -145,7 +145,7 @@ export async function readUpstreamText(
     });
   const text = new TextDecoder().decode(bytes);
   try {
-    return { json: JSON.parse(text), text };
+    return { json: JSON.parse(text), text, bytes };
   } catch {
     return new UpstreamJsonFailure({
       ok: false,

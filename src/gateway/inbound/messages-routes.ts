@@ -5,7 +5,7 @@ import { requestIdFrom } from "../../ids.ts";
 import { createSSEParser } from "../../adapters/sse.ts";
 import { tryParseJson, type ChatCompletion } from "../../adapters/types.ts";
 import { proxyChat } from "../proxy.ts";
-import { admitRequest, gatewayKeyFor, runtimeFor } from "../routes.ts";
+import { gatewayKeyFor, governedCall, runtimeFor } from "../routes.ts";
 import { estimateChatTokens } from "../../governance/admit.ts";
 import type { GatewayServices } from "../services.ts";
 import { CountTokensBody, MessagesBody } from "./anthropic-schema.ts";
@@ -128,40 +128,27 @@ const ERROR_SCHEMA: OpenAPIV3.SchemaObject = {
  * Anthropic entries are relayed instead (anthropic-passthrough.ts), in the same attempt loop.
  */
 export function messagesRoutes(deps: AppDeps, gw: GatewayServices) {
+  const governed = governedCall(deps, gw);
   return new Elysia({ prefix: "/v1" })
     .derive(async ({ request }) => ({ gatewayKey: await gatewayKeyFor(gw, request) }))
     .post(
       "/messages",
-      async ({ body, gatewayKey, request, headers }) => {
-        const startedAt = performance.now();
-        const requestId = requestIdFrom(headers["x-request-id"]);
+      async ({ body, gatewayKey, request }) => {
         const chat = toChat(body);
         const only = anthropicOnly(body);
-        const runtime = await runtimeFor(gw, gatewayKey.workspace_id, deps.logger);
-        const limitHeaders = await admitRequest(gw, request, gatewayKey, runtime, {
-          model: body.model,
-          estimatedTokens: estimateChatTokens(chat),
-          requestId,
-        });
         // Anthropic entries get the client's own body; every other entry the translation.
         const passthrough = createPassthrough(body, request.headers);
-        const res = await proxyChat(
-          { cooldowns: gw.cooldowns, logger: deps.logger, sink: gw.sink, draining: gw.draining, fetch: gw.fetch },
-          {
+        const admit = { model: body.model, estimatedTokens: estimateChatTokens(chat) };
+        return governed(request, gatewayKey, admit, async (p, c) => {
+          const res = await proxyChat(p, {
+            ...c,
             body: chat,
-            key: gatewayKey,
-            runtime,
-            requestId,
-            signal: AbortSignal.any([request.signal, gw.draining]),
-            startedAt,
             forCandidate: (b, cand) => forCandidate(b, cand, only),
             endpoint: "messages",
             adapterFor: passthrough.adapterFor,
-          },
-        );
-        const answer = await toMessagesResponse(res, { id: newMessageId(), model: body.model, passthrough });
-        for (const [name, value] of Object.entries(limitHeaders)) answer.headers.set(name, value);
-        return answer;
+          });
+          return toMessagesResponse(res, { id: newMessageId(), model: body.model, passthrough });
+        });
       },
       {
         body: MessagesBody,

@@ -4,12 +4,11 @@
  * (reasoning items, annotations, logprobs). Usage is read on the side for the log row. Other
  * provider types in the same request still get the translated chat path (fallback included).
  */
-import { readBodyBounded } from "../../http/body.ts";
 import { isRecord, joinUrl, upstreamError, type UpstreamError, type UpstreamRequest, type Usage } from "../../adapters/types.ts";
 import type { Candidate } from "../router.ts";
 import type { ResponsesRequest } from "./responses-model.ts";
 import { untranslatable } from "./responses.ts";
-import { attemptSignal, fetchFailure, MAX_UPSTREAM_BODY_BYTES, send, tooLargeUpstream } from "../attempt.ts";
+import { attemptSignal, readUpstreamText, send, UpstreamJsonFailure, type Failed } from "../attempt.ts";
 import { successHeaders, type AttemptContext, type AttemptOutcome, type NativeRoute } from "../call.ts";
 import { recordAnswer, relayStream, type StreamDialect } from "../stream.ts";
 
@@ -47,6 +46,12 @@ function outputTextOf(response: Record<string, unknown>): string {
   return out;
 }
 
+/** Why a Response object (or the one in a response.failed event) says it failed. */
+function failedMessage(response: Record<string, unknown> | null): string {
+  const e = response?.error;
+  return isRecord(e) && typeof e.message === "string" ? e.message : "the provider reported the response as failed";
+}
+
 async function jsonRelay(a: AttemptContext): Promise<AttemptOutcome> {
   const { deps, call, cand, attempt, started } = a;
   const timeoutMs = cand.provider.timeout_ms;
@@ -56,40 +61,18 @@ async function jsonRelay(a: AttemptContext): Promise<AttemptOutcome> {
   try {
     const res = await send(a, sig, "response");
     if (!(res instanceof Response)) return res;
-    let read: Uint8Array | null;
-    try {
-      read = await readBodyBounded(res, MAX_UPSTREAM_BODY_BYTES);
-    } catch (err) {
-      return fetchFailure(err, sig.timedOut, timeoutMs, "complete response");
-    }
-    if (!read)
-      return {
-        ok: false,
-        final: false,
-        error: tooLargeUpstream(`its response exceeds ${MAX_UPSTREAM_BODY_BYTES / (1024 * 1024)} MiB`, res.status),
-      };
-    bytes = read;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(new TextDecoder().decode(bytes));
-    } catch {
-      parsed = null;
-    }
-    if (!isRecord(parsed) || parsed.object !== "response") {
-      return {
-        ok: false,
-        final: false,
-        error: upstreamError("server", "the provider answered with a body that is not a Response object", { upstreamStatus: res.status }),
-      };
-    }
-    if (parsed.status === "failed") {
-      const e =
-        isRecord(parsed.error) && typeof parsed.error.message === "string"
-          ? parsed.error.message
-          : "the provider reported the response as failed";
-      return { ok: false, final: false, error: upstreamError("server", e, { upstreamStatus: res.status }) };
-    }
-    json = parsed;
+    const read = await readUpstreamText(res, sig, timeoutMs);
+    if (read instanceof UpstreamJsonFailure) return read.failed;
+    const fail = (message: string): Failed => ({
+      ok: false,
+      final: false,
+      error: upstreamError("server", message, { upstreamStatus: res.status }),
+    });
+    if (!isRecord(read.json) || read.json.object !== "response")
+      return fail("the provider answered with a body that is not a Response object");
+    if (read.json.status === "failed") return fail(failedMessage(read.json));
+    json = read.json;
+    bytes = read.bytes;
     attempt.status = res.status;
   } finally {
     sig.done();
@@ -144,13 +127,7 @@ function responsesDialect(): StreamDialect {
       } else if (type === "response.completed" || type === "response.incomplete" || type === "response.failed") {
         terminal = true;
         usage = usageFromResponses(response?.usage) ?? usage;
-        if (type === "response.failed") {
-          const e =
-            response && isRecord(response.error) && typeof response.error.message === "string"
-              ? response.error.message
-              : "the provider reported the response as failed";
-          failure ??= upstreamError("stream_error", e);
-        }
+        if (type === "response.failed") failure ??= upstreamError("stream_error", failedMessage(response));
       } else if (!PREAMBLE.has(type)) {
         committed = true;
         if (typeof d.delta === "string") output += d.delta;
