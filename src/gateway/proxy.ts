@@ -8,39 +8,19 @@ import {
   UpstreamResponseError,
   usageFromCompletion,
   wantsJson,
-  type Adapter,
   type ChatCompletion,
-  type ChatRequest,
   type ResponseContext,
   type UpstreamError,
-  type UpstreamRequest,
-  type Usage,
 } from "../adapters/types.ts";
-import type { Logger } from "../logger.ts";
-import { costFor } from "../telemetry/pricing.ts";
 import { bodyForLog } from "../telemetry/content.ts";
-import { estimatePromptTokens, estimateTokens } from "../telemetry/estimate.ts";
-import type { AttemptRecord, LogSink, RequestRecord } from "../telemetry/types.ts";
+import type { AttemptRecord, RequestRecord } from "../telemetry/types.ts";
 import type { GatewayKey, WorkspaceRuntime } from "./cache.ts";
-import type { UpstreamFetch } from "../net/fetch.ts";
-import { listedModels, selectCandidates, type Candidate, type Cooldowns } from "./router.ts";
+import { listedModels, selectCandidates, type Candidate } from "./router.ts";
 import { withCost } from "./cost-header.ts";
-import { relayStream } from "./stream.ts";
+import { recordAnswer, relayStream } from "./stream.ts";
 import { chatDialect } from "./chat-stream.ts";
-import {
-  type ProxyDeps,
-  type ChatCall,
-  CLIENT_CLOSED,
-  SHUTDOWN,
-  jsonResponse,
-  errorBody,
-  type Recorder,
-  usageOrEstimate,
-  priced,
-  successHeaders,
-  type AttemptContext,
-  type Upstream,
-} from "./call.ts";
+import { type ProxyDeps, type ChatCall, CLIENT_CLOSED, SHUTDOWN, jsonResponse, errorBody, type Recorder } from "./call.ts";
+import { successHeaders, type AttemptContext } from "./call.ts";
 import { beginAttempt, MAX_MESSAGE_CHARS, readUpstreamText, send, UpstreamJsonFailure, attemptSignal, type Failed } from "./attempt.ts";
 
 /** A request's log row before anything happened: no provider, no tokens, nothing billed. */
@@ -302,7 +282,7 @@ const identity = (o: unknown) => {
 };
 
 async function jsonAttempt(a: AttemptContext): Promise<{ ok: true; response: Response } | Failed> {
-  const { deps, call, cand, adapter, ctx, attempt, started, record } = a;
+  const { deps, call, cand, adapter, ctx, attempt, started } = a;
   const timeoutMs = cand.provider.timeout_ms;
   const sig = attemptSignal(call.signal, timeoutMs);
   let completion: ChatCompletion;
@@ -329,23 +309,17 @@ async function jsonAttempt(a: AttemptContext): Promise<{ ok: true; response: Res
   }
   attempt.latency_ms = Math.round(performance.now() - started);
   deps.cooldowns.clear(cand.provider.id);
-  const usage = usageOrEstimate(usageFromCompletion(completion), call.body, () =>
-    completion.choices
-      .map((c) => (c.message.content ?? "") + (c.message.tool_calls?.map((t) => t.function.name + t.function.arguments).join("") ?? ""))
-      .join(""),
-  );
   const text = relayText ?? JSON.stringify(completion);
-  const cost = priced(completion.model || cand.upstreamModel, usage, cand);
-  record({
+  const cost = recordAnswer(a, {
     status: 200,
-    provider_id: cand.provider.id,
-    provider_name: cand.provider.name,
-    provider_type: cand.provider.type,
-    model_used: completion.model,
-    ttft_ms: attempt.latency_ms,
-    ...usage.fields,
-    cost_usd: cost,
-    response_body: call.runtime.logContent ? bodyForLog(text, undefined, cand.provider.api_key) : null,
+    model: completion.model,
+    usage: usageFromCompletion(completion),
+    output: () =>
+      completion.choices
+        .map((c) => (c.message.content ?? "") + (c.message.tool_calls?.map((t) => t.function.name + t.function.arguments).join("") ?? ""))
+        .join(""),
+    ttft: attempt.latency_ms,
+    logged: text,
   });
   return {
     ok: true,
