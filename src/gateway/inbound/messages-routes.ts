@@ -2,7 +2,7 @@ import { Elysia } from "elysia";
 import type { OpenAPIV3 } from "openapi-types";
 import type { AppDeps } from "../../deps.ts";
 import { requestIdFrom } from "../../ids.ts";
-import { createSSEParser } from "../../adapters/sse.ts";
+import { translateSSE } from "../../adapters/sse.ts";
 import { tryParseJson, type ChatCompletion } from "../../adapters/types.ts";
 import { proxyChat } from "../proxy.ts";
 import { gatewayKeyFor, governedCall, runtimeFor } from "../routes.ts";
@@ -41,41 +41,6 @@ export async function anthropicErrorResponse(res: Response): Promise<Response> {
   return new Response(JSON.stringify(toAnthropicError(res.status, body, headers.get("x-request-id"))), { status: res.status, headers });
 }
 
-const encoder = new TextEncoder();
-
-/**
- * The gateway's event stream with each event translated. Read on demand, not piped: a pipe reads
- * ahead of the client, so a slow client would no longer slow the provider's stream down; and
- * cancelling this stream (the client left) cancels the gateway's at once, which aborts the
- * provider's, as for a chat stream.
- */
-function translatedStream(source: ReadableStream<Uint8Array>, events: MessagesStream): ReadableStream<Uint8Array> {
-  const reader = source.getReader();
-  const parser = createSSEParser();
-  const decoder = new TextDecoder();
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      for (;;) {
-        const { value, done } = await reader.read();
-        let out = "";
-        if (done) {
-          for (const ev of parser.flush()) out += events.push(ev.data);
-          out += events.end();
-          if (out) controller.enqueue(encoder.encode(out));
-          controller.close();
-          return;
-        }
-        for (const ev of parser.feed(decoder.decode(value, { stream: true }))) out += events.push(ev.data);
-        if (out) {
-          controller.enqueue(encoder.encode(out));
-          return;
-        }
-      }
-    },
-    cancel: (reason) => reader.cancel(reason),
-  });
-}
-
 /** The chat pipeline's answer (a completion, a chunk stream or an error) as a Messages answer. */
 async function toMessagesResponse(res: Response, ctx: { id: string; model: string; passthrough?: Passthrough }): Promise<Response> {
   if (res.status !== 200) return anthropicErrorResponse(res);
@@ -84,7 +49,7 @@ async function toMessagesResponse(res: Response, ctx: { id: string; model: strin
   const relayed = ctx.passthrough?.active() === true;
   if ((res.headers.get("content-type") ?? "").startsWith("text/event-stream") && res.body) {
     const events = relayed ? createRelayStream(ctx.passthrough!) : createMessagesStream(ctx);
-    return new Response(translatedStream(res.body, events), { status: 200, headers });
+    return new Response(translateSSE(res.body, events.push, events.end), { status: 200, headers });
   }
   const completion = (await res.json()) as ChatCompletion;
   headers.set("content-type", "application/json");

@@ -4,7 +4,7 @@
  * goes away cancels the chat stream behind it (and the log row says so).
  */
 import { fastId } from "../../ids.ts";
-import { createSSEParser } from "../../adapters/sse.ts";
+import { translateSSE } from "../../adapters/sse.ts";
 import type { ChatCompletionChunk, CompletionUsage, FinishReason } from "../../adapters/types.ts";
 import type { ResponsesRequest } from "./responses-model.ts";
 import {
@@ -208,8 +208,6 @@ export function encodeEvent(e: ResponsesEvent): string {
   return `event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`;
 }
 
-const encoder = new TextEncoder();
-
 /** The chat pipeline's SSE body (chunks, then [DONE] or an error event) as Responses events. */
 export function responsesEventStream(
   chatBody: ReadableStream<Uint8Array>,
@@ -217,8 +215,7 @@ export function responsesEventStream(
   meta: { id: string; createdAt: number; model: string },
 ) {
   const state = createResponsesStream(req, meta);
-  const parser = createSSEParser();
-  const decoder = new TextDecoder();
+  const encode = (events: ResponsesEvent[]) => events.map(encodeEvent).join("");
   const handle = (data: string): ResponsesEvent[] => {
     if (data === "[DONE]") return state.end();
     let parsed: unknown;
@@ -231,19 +228,12 @@ export function responsesEventStream(
     if (obj.error) return state.fail(obj.error);
     return Array.isArray(obj.choices) ? state.push(obj) : [];
   };
-  const write = (controller: TransformStreamDefaultController<Uint8Array>, events: ResponsesEvent[]) => {
-    if (events.length) controller.enqueue(encoder.encode(events.map(encodeEvent).join("")));
-  };
-  return chatBody.pipeThrough(
-    new TransformStream<Uint8Array, Uint8Array>({
-      transform(bytes, controller) {
-        for (const ev of parser.feed(decoder.decode(bytes, { stream: true }))) write(controller, handle(ev.data));
-      },
-      flush(controller) {
-        for (const ev of parser.flush()) write(controller, handle(ev.data));
-        if (!state.ended)
-          write(controller, state.fail({ message: "the stream ended before the response was complete", code: "upstream_stream_error" }));
-      },
-    }),
+  return translateSSE(
+    chatBody,
+    (data) => encode(handle(data)),
+    () =>
+      state.ended
+        ? ""
+        : encode(state.fail({ message: "the stream ended before the response was complete", code: "upstream_stream_error" })),
   );
 }
