@@ -3,11 +3,12 @@
  * its signal (the client's abort plus a deadline), the request, and the answer read within limits.
  */
 import { readBodyBounded, readPrefix } from "../http/body.ts";
-import { clip, redactSecrets, upstreamError, type Adapter, type UpstreamError, type UpstreamRequest } from "../adapters/types.ts";
+import { clip, redactSecrets, upstreamError, UpstreamResponseError } from "../adapters/types.ts";
+import type { Adapter, UpstreamError, UpstreamRequest } from "../adapters/types.ts";
 import type { AttemptRecord } from "../telemetry/types.ts";
 import { BlockedAddressError, type UpstreamFetch } from "../net/fetch.ts";
 import { networkErrorMessage } from "./network-errors.ts";
-import type { Candidate } from "./router.ts";
+import type { Candidate, Cooldowns } from "./router.ts";
 
 export type Failed = { ok: false; error: UpstreamError; final: boolean };
 
@@ -153,4 +154,44 @@ export async function readUpstreamText(
       error: upstreamError("server", "the provider answered with a body that is not JSON", { upstreamStatus: res.status }),
     });
   }
+}
+
+type UpstreamText = Exclude<Awaited<ReturnType<typeof readUpstreamText>>, UpstreamJsonFailure>;
+
+/**
+ * One attempt whose answer is a JSON body: sent, read within limits, and `parse`d (an
+ * UpstreamResponseError thrown there is the attempt's failure). On success the attempt has its
+ * status and latency, and the provider's cooldown is lifted.
+ */
+export async function jsonAnswer<T>(
+  a: Parameters<typeof send>[0] & {
+    deps: { cooldowns: Cooldowns };
+    call: { signal: AbortSignal };
+    attempt: AttemptRecord;
+    started: number;
+  },
+  parse: (read: UpstreamText) => T,
+): Promise<{ ok: true; value: T } | Failed> {
+  const { cand, attempt } = a;
+  const timeoutMs = cand.provider.timeout_ms;
+  const sig = attemptSignal(a.call.signal, timeoutMs);
+  let value: T;
+  try {
+    const res = await send(a, sig, "response");
+    if (!(res instanceof Response)) return res;
+    const read = await readUpstreamText(res, sig, timeoutMs);
+    if (read instanceof UpstreamJsonFailure) return read.failed;
+    try {
+      value = parse(read);
+    } catch (err) {
+      if (!(err instanceof UpstreamResponseError)) throw err;
+      return { ok: false, final: !err.error.retryable, error: { ...err.error, upstreamStatus: res.status } };
+    }
+    attempt.status = res.status;
+  } finally {
+    sig.done();
+  }
+  attempt.latency_ms = Math.round(performance.now() - a.started);
+  a.deps.cooldowns.clear(cand.provider.id);
+  return { ok: true, value };
 }

@@ -5,10 +5,8 @@ import {
   ERROR_DEFAULTS,
   redactSecrets,
   UnsupportedFeatureError,
-  UpstreamResponseError,
   usageFromCompletion,
   wantsJson,
-  type ChatCompletion,
   type ResponseContext,
   type UpstreamError,
 } from "../adapters/types.ts";
@@ -21,7 +19,7 @@ import { recordAnswer, relayStream } from "./stream.ts";
 import { chatDialect } from "./chat-stream.ts";
 import { type ProxyDeps, type ChatCall, CLIENT_CLOSED, SHUTDOWN, jsonResponse, errorBody, type Recorder } from "./call.ts";
 import { successHeaders, type AttemptContext } from "./call.ts";
-import { beginAttempt, MAX_MESSAGE_CHARS, readUpstreamText, send, UpstreamJsonFailure, attemptSignal, type Failed } from "./attempt.ts";
+import { beginAttempt, jsonAnswer, MAX_MESSAGE_CHARS, type Failed } from "./attempt.ts";
 
 /** A request's log row before anything happened: no provider, no tokens, nothing billed. */
 export function newRecord(c: {
@@ -282,34 +280,16 @@ const identity = (o: unknown) => {
 };
 
 async function jsonAttempt(a: AttemptContext): Promise<{ ok: true; response: Response } | Failed> {
-  const { deps, call, cand, adapter, ctx, attempt, started } = a;
-  const timeoutMs = cand.provider.timeout_ms;
-  const sig = attemptSignal(call.signal, timeoutMs);
-  let completion: ChatCompletion;
-  // The provider's own text, when it can go to the client unchanged (no JSON.stringify of it again).
-  let relayText: string | null = null;
-  try {
-    const res = await send(a, sig, "response");
-    if (!(res instanceof Response)) return res;
-    const read = await readUpstreamText(res, sig, timeoutMs);
-    if (read instanceof UpstreamJsonFailure) return read.failed;
-    const json = read.json;
-    const before = SAME_DIALECT.has(cand.provider.type) ? identity(json) : null;
-    try {
-      completion = adapter.parseChatResponse(json, ctx);
-      if (before !== null && (completion as unknown) === json && identity(completion) === before) relayText = read.text;
-    } catch (err) {
-      if (err instanceof UpstreamResponseError)
-        return { ok: false, final: !err.error.retryable, error: { ...err.error, upstreamStatus: res.status } };
-      throw err;
-    }
-    attempt.status = res.status;
-  } finally {
-    sig.done();
-  }
-  attempt.latency_ms = Math.round(performance.now() - started);
-  deps.cooldowns.clear(cand.provider.id);
-  const text = relayText ?? JSON.stringify(completion);
+  const { call, cand, adapter, ctx, attempt } = a;
+  const answered = await jsonAnswer(a, (read) => {
+    const before = SAME_DIALECT.has(cand.provider.type) ? identity(read.json) : null;
+    const completion = adapter.parseChatResponse(read.json, ctx);
+    // The provider's own text, when it can go to the client unchanged (no JSON.stringify of it again).
+    const same = before !== null && (completion as unknown) === read.json && identity(completion) === before;
+    return { completion, text: same ? read.text : JSON.stringify(completion) };
+  });
+  if (!answered.ok) return answered;
+  const { completion, text } = answered.value;
   const cost = recordAnswer(a, {
     status: 200,
     model: completion.model,

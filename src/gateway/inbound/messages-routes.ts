@@ -13,7 +13,7 @@ import { ApiError } from "../../http/errors.ts";
 import { selectCandidates } from "../router.ts";
 import { estimatePromptTokens } from "../../telemetry/estimate.ts";
 import { anthropicOnly, forCandidate, fromChatResponse, newMessageId, toAnthropicError, toChat } from "./anthropic-messages.ts";
-import { createMessagesStream, type MessagesStream } from "./anthropic-stream.ts";
+import { createMessagesStream } from "./anthropic-stream.ts";
 import { createPassthrough, createRelayStream, type Passthrough } from "./anthropic-passthrough.ts";
 
 const MESSAGES_PATH = "/v1/messages";

@@ -4,11 +4,12 @@
  * (reasoning items, annotations, logprobs). Usage is read on the side for the log row. Other
  * provider types in the same request still get the translated chat path (fallback included).
  */
-import { isRecord, joinUrl, upstreamError, type UpstreamError, type UpstreamRequest, type Usage } from "../../adapters/types.ts";
+import { isRecord, joinUrl, upstreamError, UpstreamResponseError } from "../../adapters/types.ts";
+import type { UpstreamError, UpstreamRequest, Usage } from "../../adapters/types.ts";
 import type { Candidate } from "../router.ts";
 import type { ResponsesRequest } from "./responses-model.ts";
 import { untranslatable } from "./responses.ts";
-import { attemptSignal, readUpstreamText, send, UpstreamJsonFailure, type Failed } from "../attempt.ts";
+import { jsonAnswer } from "../attempt.ts";
 import { successHeaders, type AttemptContext, type AttemptOutcome, type NativeRoute } from "../call.ts";
 import { recordAnswer, relayStream, type StreamDialect } from "../stream.ts";
 
@@ -53,32 +54,16 @@ function failedMessage(response: Record<string, unknown> | null): string {
 }
 
 async function jsonRelay(a: AttemptContext): Promise<AttemptOutcome> {
-  const { deps, call, cand, attempt, started } = a;
-  const timeoutMs = cand.provider.timeout_ms;
-  const sig = attemptSignal(call.signal, timeoutMs);
-  let bytes: Uint8Array;
-  let json: Record<string, unknown>;
-  try {
-    const res = await send(a, sig, "response");
-    if (!(res instanceof Response)) return res;
-    const read = await readUpstreamText(res, sig, timeoutMs);
-    if (read instanceof UpstreamJsonFailure) return read.failed;
-    const fail = (message: string): Failed => ({
-      ok: false,
-      final: false,
-      error: upstreamError("server", message, { upstreamStatus: res.status }),
-    });
+  const { call, cand, attempt } = a;
+  const answered = await jsonAnswer(a, (read) => {
+    const fail = (message: string) => new UpstreamResponseError(upstreamError("server", message));
     if (!isRecord(read.json) || read.json.object !== "response")
-      return fail("the provider answered with a body that is not a Response object");
-    if (read.json.status === "failed") return fail(failedMessage(read.json));
-    json = read.json;
-    bytes = read.bytes;
-    attempt.status = res.status;
-  } finally {
-    sig.done();
-  }
-  attempt.latency_ms = Math.round(performance.now() - started);
-  deps.cooldowns.clear(cand.provider.id);
+      throw fail("the provider answered with a body that is not a Response object");
+    if (read.json.status === "failed") throw fail(failedMessage(read.json));
+    return { json: read.json, bytes: read.bytes };
+  });
+  if (!answered.ok) return answered;
+  const { json, bytes } = answered.value;
   recordAnswer(a, {
     status: 200,
     model: typeof json.model === "string" ? json.model : null,
