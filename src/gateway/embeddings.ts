@@ -13,7 +13,7 @@ import type { AttemptRecord, RequestRecord } from "../telemetry/types.ts";
 import type { GatewayKey, WorkspaceRuntime } from "./cache.ts";
 import { selectCandidates, type Candidate } from "./router.ts";
 import { withCost } from "./cost-header.ts";
-import { attemptSignal, beginAttempt, readUpstreamJson, send, UpstreamJsonFailure, type Failed } from "./attempt.ts";
+import { attemptSignal, beginAttempt, readUpstreamText, send, type Failed } from "./attempt.ts";
 import { clientMistake, modelNotFound, newRecord, noneAnswered, noteFailure } from "./proxy.ts";
 import { errorBody, jsonResponse, successHeaders, type ProxyDeps } from "./call.ts";
 
@@ -43,9 +43,9 @@ async function callAll(
       if (i > 0) sig.arm(timeoutMs);
       const res = await send({ deps, cand, adapter, upstream: req }, sig, "response");
       if (!(res instanceof Response)) return res;
-      const json = await readUpstreamJson(res, sig, timeoutMs);
-      if (json instanceof UpstreamJsonFailure) return json.failed;
-      bodies.push(json);
+      const read = await readUpstreamText(res, sig, timeoutMs);
+      if (!read.ok) return read;
+      bodies.push(read.json);
       status = res.status;
     }
   } finally {

@@ -89,7 +89,7 @@ const GOVERNANCE_CODES = new Set(["model_not_allowed", "unpriced_model", "rate_l
  * refusal; otherwise returns the x-ratelimit-* headers for the response. Every /v1 endpoint
  * that reaches a provider calls this once, before it tries any.
  */
-export async function admitRequest(
+async function admitRequest(
   gw: GatewayServices,
   request: Request,
   key: GatewayKey,

@@ -9,7 +9,7 @@ import { createSSEParser, SSEEventTooLarge, type SSEEvent } from "../adapters/ss
 import { clip, redactSecrets, upstreamError, type UpstreamError, type Usage } from "../adapters/types.ts";
 import { bodyForLog } from "../telemetry/content.ts";
 import { networkErrorMessage } from "./network-errors.ts";
-import { attemptSignal, fetchFailure, MAX_MESSAGE_CHARS, MAX_UPSTREAM_EVENT_CHARS, send, tooLargeUpstream } from "./attempt.ts";
+import { attemptSignal, fetchFailure, MAX_MESSAGE_CHARS, MAX_UPSTREAM_EVENT_CHARS, retry, send, tooLargeUpstream } from "./attempt.ts";
 import { CLIENT_CLOSED, priced, SHUTDOWN, successHeaders, usageOrEstimate, type AttemptContext, type AttemptOutcome } from "./call.ts";
 
 /** An error as the client's last event shows it (already redacted and cut). */
@@ -94,7 +94,7 @@ export async function relayStream(a: AttemptContext, dialect: StreamDialect): Pr
   const res = await send(a, sig, "response headers");
   if (!(res instanceof Response) || !res.body) {
     sig.done();
-    return res instanceof Response ? { ok: false, final: false, error: upstreamError("stream_error", "the provider sent no stream") } : res;
+    return res instanceof Response ? retry(upstreamError("stream_error", "the provider sent no stream")) : res;
   }
   attempt.status = res.status;
   const reader = res.body.getReader();
