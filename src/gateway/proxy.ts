@@ -16,7 +16,7 @@ import type { GatewayKey, WorkspaceRuntime } from "./cache.ts";
 import { listedModels, selectCandidates, type Candidate } from "./router.ts";
 import { withCost } from "./cost-header.ts";
 import { recordAnswer, relayStream } from "./stream.ts";
-import { chatDialect } from "./chat-stream.ts";
+import { chatDialect, SAME_DIALECT } from "./chat-stream.ts";
 import { type ProxyDeps, type ChatCall, CLIENT_CLOSED, SHUTDOWN, jsonResponse, errorBody, type Recorder } from "./call.ts";
 import { successHeaders, type AttemptContext } from "./call.ts";
 import { beginAttempt, jsonAnswer, MAX_MESSAGE_CHARS, type Failed } from "./attempt.ts";
@@ -268,9 +268,6 @@ function allFailed(
     headers,
   );
 }
-
-/** Provider types whose chat answer already is the client's: relayed as sent when the adapter filled nothing in. */
-const SAME_DIALECT = new Set(["openai", "openai_compatible"]);
 
 /** The identity fields an OpenAI adapter fills in when a provider leaves them out. */
 const identity = (o: unknown) => {

@@ -4,7 +4,8 @@
  * (reasoning items, annotations, logprobs). Usage is read on the side for the log row. Other
  * provider types in the same request still get the translated chat path (fallback included).
  */
-import { isRecord, joinUrl, upstreamError, UpstreamResponseError } from "../../adapters/types.ts";
+import { jsonHeaders, postJson } from "../../adapters/common.ts";
+import { isRecord, upstreamError, UpstreamResponseError } from "../../adapters/types.ts";
 import type { UpstreamError, UpstreamRequest, Usage } from "../../adapters/types.ts";
 import type { Candidate } from "../router.ts";
 import type { ResponsesRequest } from "./responses-model.ts";
@@ -151,14 +152,11 @@ export function nativeResponses(body: ResponsesRequest): NativeRoute {
     untranslatable: untranslatable(body),
     request(cand: Candidate): UpstreamRequest | null {
       if (cand.provider.type !== "openai") return null;
-      const headers: Record<string, string> = { "content-type": "application/json" };
-      if (cand.provider.api_key !== null) headers.authorization = `Bearer ${cand.provider.api_key}`;
-      return {
-        url: joinUrl(cand.provider.base_url, "/responses"),
-        method: "POST",
-        headers,
-        body: JSON.stringify({ ...body, model: cand.upstreamModel }),
-      };
+      const headers = jsonHeaders(cand.provider.api_key, "authorization", "Bearer ");
+      return postJson({ baseUrl: cand.provider.base_url, apiKey: cand.provider.api_key }, "/responses", headers, {
+        ...body,
+        model: cand.upstreamModel,
+      });
     },
     attempt: (a) => (body.stream === true ? streamRelay(a) : jsonRelay(a)),
   };
