@@ -9,12 +9,12 @@ import { UnsupportedFeatureError, UpstreamResponseError, type UpstreamError, typ
 import { costFor } from "../telemetry/pricing.ts";
 import { bodyForLog } from "../telemetry/content.ts";
 import { estimateTokens } from "../telemetry/estimate.ts";
-import type { AttemptRecord, RequestRecord } from "../telemetry/types.ts";
+import type { AttemptRecord } from "../telemetry/types.ts";
 import type { GatewayKey, WorkspaceRuntime } from "./cache.ts";
 import { selectCandidates, type Candidate } from "./router.ts";
 import { withCost } from "./cost-header.ts";
 import { attemptSignal, beginAttempt, readUpstreamText, send, type Failed } from "./attempt.ts";
-import { clientMistake, modelNotFound, newRecord, noneAnswered, noteFailure } from "./proxy.ts";
+import { clientMistake, modelNotFound, noneAnswered, noteFailure, recorder } from "./proxy.ts";
 import { errorBody, jsonResponse, successHeaders, type ProxyDeps } from "./call.ts";
 
 interface EmbeddingsCall {
@@ -72,15 +72,7 @@ export async function proxyEmbeddings(deps: ProxyDeps, call: EmbeddingsCall): Pr
   const { candidates: all, model } = selectCandidates(runtime.providers, body.model, deps.cooldowns);
   const attempts: AttemptRecord[] = [];
   const baseHeaders = { "x-request-id": requestId };
-  const record = (r: Partial<RequestRecord> & { status: number }): void => {
-    if (!deps.sink) return;
-    deps.sink.enqueue({
-      ...newRecord({ requestId, key: call.key, model: body.model, stream: false, startedAt: call.startedAt, endpoint: "embeddings" }),
-      attempts,
-      request_body: runtime.logContent ? bodyForLog(JSON.stringify(body)) : null,
-      ...r,
-    });
-  };
+  const record = recorder(deps, call, attempts, false, "embeddings");
 
   if (all.length === 0) return modelNotFound(runtime, body.model, record, baseHeaders);
   const candidates = all.filter((c) => embeddingsAdapterFor(c.provider.type) !== null);

@@ -65,6 +65,26 @@ export function newRecord(c: {
   };
 }
 
+/** The log row writer of one call: what its rows share (the request, the attempt trail), then what the outcome adds. */
+export function recorder(
+  deps: ProxyDeps,
+  call: Pick<ChatCall, "key" | "runtime" | "requestId" | "startedAt"> & { body: { model: string } },
+  attempts: AttemptRecord[],
+  stream: boolean,
+  endpoint: string | undefined,
+): Recorder {
+  const { requestId, key, body, startedAt } = call;
+  return (r) => {
+    if (!deps.sink) return;
+    deps.sink.enqueue({
+      ...newRecord({ requestId, key, model: body.model, stream, startedAt, endpoint }),
+      attempts,
+      request_body: call.runtime.logContent ? bodyForLog(JSON.stringify(body)) : null,
+      ...r,
+    });
+  };
+}
+
 /**
  * One chat request through the candidates: translate, call, fall back on retryable failures,
  * answer in OpenAI's shape, and hand the record of it all to the log sink.
@@ -77,15 +97,7 @@ export async function proxyChat(deps: ProxyDeps, call: ChatCall): Promise<Respon
   const attempts: AttemptRecord[] = [];
   const baseHeaders = { "x-request-id": requestId };
 
-  const record = (r: Partial<RequestRecord> & { status: number }): void => {
-    if (!deps.sink) return;
-    deps.sink.enqueue({
-      ...newRecord({ requestId, key: call.key, model: body.model, stream, startedAt: call.startedAt, endpoint: call.endpoint }),
-      attempts,
-      request_body: runtime.logContent ? bodyForLog(JSON.stringify(body)) : null,
-      ...r,
-    });
-  };
+  const record = recorder(deps, call, attempts, stream, call.endpoint);
 
   if (candidates.length === 0) return modelNotFound(runtime, body.model, record, baseHeaders);
 
