@@ -15,7 +15,7 @@ import { selectCandidates, type Candidate } from "./router.ts";
 import { withCost } from "./cost-header.ts";
 import { attemptSignal, beginAttempt, readUpstreamText, send, type Failed } from "./attempt.ts";
 import { clientMistake, modelNotFound, noneAnswered, noteFailure, recorder } from "./proxy.ts";
-import { errorBody, jsonResponse, successHeaders, type ProxyDeps } from "./call.ts";
+import { successHeaders, type ProxyDeps } from "./call.ts";
 
 interface EmbeddingsCall {
   body: EmbeddingsRequest;
@@ -71,19 +71,15 @@ export async function proxyEmbeddings(deps: ProxyDeps, call: EmbeddingsCall): Pr
   const { body, runtime, requestId } = call;
   const { candidates: all, model } = selectCandidates(runtime.providers, body.model, deps.cooldowns);
   const attempts: AttemptRecord[] = [];
-  const baseHeaders = { "x-request-id": requestId };
-  const record = recorder(deps, call, attempts, false, "embeddings");
+  const log = recorder(deps, call, attempts, false, "embeddings");
 
-  if (all.length === 0) return modelNotFound(runtime, body.model, record, baseHeaders);
+  if (all.length === 0) return modelNotFound(runtime, body.model, log);
   const candidates = all.filter((c) => embeddingsAdapterFor(c.provider.type) !== null);
   if (candidates.length === 0) {
     const names = [...new Set(all.map((c) => `${c.provider.name} (${c.provider.type})`))].join(", ");
     const message = `no provider serving '${body.model}' has an embeddings API: ${names} cannot embed; add an OpenAI, Gemini or OpenAI-compatible provider for this model`;
-    record({ status: 400, error_class: "unsupported", error_message: message });
-    return jsonResponse(400, errorBody({ message, type: "invalid_request_error", param: "model", code: "unsupported_endpoint" }), {
-      ...baseHeaders,
-      "x-perpetuo-attempts": "0",
-    });
+    const err = { type: "invalid_request_error", param: "model", code: "unsupported_endpoint" };
+    return log.refuse({ status: 400, error_class: "unsupported", error_message: message }, err, 0);
   }
 
   const encoding = body.encoding_format ?? "float";
@@ -132,7 +128,7 @@ export async function proxyEmbeddings(deps: ProxyDeps, call: EmbeddingsCall): Pr
       const prompt = promptTokens ?? estimatedPromptTokens(body);
       const cost = costFor(response.model || cand.upstreamModel, { prompt_tokens: prompt, completion_tokens: 0 }, cand.provider.pricing);
       const out: EmbeddingsResponse = { ...response, usage: { prompt_tokens: prompt, total_tokens: prompt } };
-      record({
+      log.record({
         status: 200,
         provider_id: cand.provider.id,
         provider_name: cand.provider.name,
@@ -157,7 +153,7 @@ export async function proxyEmbeddings(deps: ProxyDeps, call: EmbeddingsCall): Pr
     const e: UpstreamError = outcome.error;
     if (e.class === "rate_limit" && e.retryAfterMs !== undefined) retryAfterMs = Math.min(retryAfterMs ?? Infinity, e.retryAfterMs);
     const shown = noteFailure(deps, call.signal, cand, attempt, started, e);
-    if (outcome.final) return clientMistake(cand, e, shown, attempts.length, record, baseHeaders);
+    if (outcome.final) return clientMistake(cand, e, shown, attempts.length, log);
   }
-  return noneAnswered(deps, call.signal, body.model, attempts, lastUnsupported, retryAfterMs, record, baseHeaders);
+  return noneAnswered(deps, call.signal, body.model, attempts, lastUnsupported, retryAfterMs, log);
 }

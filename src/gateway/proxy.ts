@@ -65,16 +65,29 @@ export function newRecord(c: {
   };
 }
 
-/** The log row writer of one call: what its rows share (the request, the attempt trail), then what the outcome adds. */
+type ErrorRow = Partial<RequestRecord> & { status: number; error_class: string; error_message: string };
+
+/** How one call logs its outcome, and answers an error: OpenAI's error body, x-request-id and x-perpetuo-attempts. */
+interface CallLog {
+  /** A log row: what the call's rows share (the request, the attempt trail), then what the outcome adds. */
+  record: Recorder;
+  refuse(
+    row: ErrorRow,
+    err: Omit<Parameters<typeof errorBody>[0], "message">,
+    attempts: number,
+    headers?: Record<string, string>,
+  ): Response;
+}
+
 export function recorder(
   deps: ProxyDeps,
   call: Pick<ChatCall, "key" | "runtime" | "requestId" | "startedAt"> & { body: { model: string } },
   attempts: AttemptRecord[],
   stream: boolean,
   endpoint: string | undefined,
-): Recorder {
+): CallLog {
   const { requestId, key, body, startedAt } = call;
-  return (r) => {
+  const record: Recorder = (r) => {
     if (!deps.sink) return;
     deps.sink.enqueue({
       ...newRecord({ requestId, key, model: body.model, stream, startedAt, endpoint }),
@@ -83,6 +96,18 @@ export function recorder(
       ...r,
     });
   };
+  return {
+    record,
+    refuse(row, err, n, headers) {
+      record(row);
+      const message = row.error_message;
+      return jsonResponse(row.status, errorBody({ ...err, message }), {
+        "x-request-id": requestId,
+        ...headers,
+        "x-perpetuo-attempts": String(n),
+      });
+    },
+  };
 }
 
 /**
@@ -90,16 +115,14 @@ export function recorder(
  * answer in OpenAI's shape, and hand the record of it all to the log sink.
  */
 export async function proxyChat(deps: ProxyDeps, call: ChatCall): Promise<Response> {
-  const { body, runtime, requestId } = call;
+  const { body, runtime } = call;
   const stream = body.stream === true;
   const includeUsage = stream && body.stream_options?.include_usage === true;
   const { candidates, model } = selectCandidates(runtime.providers, body.model, deps.cooldowns);
   const attempts: AttemptRecord[] = [];
-  const baseHeaders = { "x-request-id": requestId };
+  const log = recorder(deps, call, attempts, stream, call.endpoint);
 
-  const record = recorder(deps, call, attempts, stream, call.endpoint);
-
-  if (candidates.length === 0) return modelNotFound(runtime, body.model, record, baseHeaders);
+  if (candidates.length === 0) return modelNotFound(runtime, body.model, log);
 
   let lastUnsupported: UnsupportedFeatureError | null = null;
   let retryAfterMs: number | null = null;
@@ -133,7 +156,7 @@ export async function proxyChat(deps: ProxyDeps, call: ChatCall): Promise<Respon
       includeUsage,
       structured: wantsJson(body.response_format),
     };
-    const a: AttemptContext = { deps, call, cand, adapter, upstream, ctx, attempt, started, record };
+    const a: AttemptContext = { deps, call, cand, adapter, upstream, ctx, attempt, started, record: log.record };
     const outcome =
       native && call.native ? await call.native.attempt(a) : stream ? await relayStream(a, chatDialect(a)) : await jsonAttempt(a);
     if (outcome.ok) {
@@ -144,34 +167,16 @@ export async function proxyChat(deps: ProxyDeps, call: ChatCall): Promise<Respon
     if (e.class === "rate_limit" && e.retryAfterMs !== undefined) retryAfterMs = Math.min(retryAfterMs ?? Infinity, e.retryAfterMs);
     const shown = noteFailure(deps, call.signal, cand, attempt, started, e);
     // The client's own mistake: another provider would refuse it too.
-    if (outcome.final) return clientMistake(cand, e, shown, attempts.length, record, baseHeaders);
+    if (outcome.final) return clientMistake(cand, e, shown, attempts.length, log);
   }
-  return noneAnswered(deps, call.signal, body.model, attempts, lastUnsupported, retryAfterMs, record, baseHeaders);
+  return noneAnswered(deps, call.signal, body.model, attempts, lastUnsupported, retryAfterMs, log);
 }
 
 /** A provider refused the request as the client's own mistake: its answer, with the shown message. */
-export function clientMistake(
-  cand: Candidate,
-  e: UpstreamError,
-  shown: string,
-  attempts: number,
-  record: Recorder,
-  baseHeaders: Record<string, string>,
-): Response {
-  record({
-    status: e.status,
-    error_class: e.class,
-    error_message: shown,
-    provider_id: cand.provider.id,
-    provider_name: cand.provider.name,
-    provider_type: cand.provider.type,
-    model_used: cand.upstreamModel,
-  });
-  return jsonResponse(e.status, errorBody({ ...e, message: shown }), {
-    ...baseHeaders,
-    "x-perpetuo-provider": cand.provider.name,
-    "x-perpetuo-attempts": String(attempts),
-  });
+export function clientMistake(cand: Candidate, e: UpstreamError, shown: string, attempts: number, log: CallLog): Response {
+  const { id: provider_id, name: provider_name, type: provider_type } = cand.provider;
+  const row = { status: e.status, error_class: e.class, error_message: shown, provider_id, provider_name, provider_type };
+  return log.refuse({ ...row, model_used: cand.upstreamModel }, e, attempts, { "x-perpetuo-provider": provider_name });
 }
 
 /** After the attempt loop with no answer: ended early, nobody could take the request (400), or every attempt failed. */
@@ -182,36 +187,27 @@ export function noneAnswered(
   attempts: AttemptRecord[],
   lastUnsupported: UnsupportedFeatureError | null,
   retryAfterMs: number | null,
-  record: Recorder,
-  baseHeaders: Record<string, string>,
+  log: CallLog,
 ): Response {
-  const ended = endedEarly(deps, client, attempts.length, record, baseHeaders);
+  const ended = endedEarly(deps, client, attempts.length, log);
   if (ended) return ended;
   const tried = attempts.filter((a) => a.error_class !== "unsupported");
   if (tried.length === 0 && lastUnsupported) {
     const message = `${lastUnsupported.message} (no provider for '${model}' supports it)`;
-    record({ status: 400, error_class: "unsupported", error_message: message });
-    return jsonResponse(
-      400,
-      errorBody({ message, type: "invalid_request_error", param: lastUnsupported.param, code: "unsupported_parameter" }),
-      {
-        ...baseHeaders,
-        "x-perpetuo-attempts": String(attempts.length),
-      },
-    );
+    const err = { type: "invalid_request_error", param: lastUnsupported.param, code: "unsupported_parameter" };
+    return log.refuse({ status: 400, error_class: "unsupported", error_message: message }, err, attempts.length);
   }
-  return allFailed(tried, attempts, retryAfterMs, record, baseHeaders);
+  return allFailed(tried, attempts, retryAfterMs, log);
 }
 
 /** No entry serves the model: 404, naming the models that can be asked for. */
-export function modelNotFound(runtime: WorkspaceRuntime, model: string, record: Recorder, baseHeaders: Record<string, string>): Response {
+export function modelNotFound(runtime: WorkspaceRuntime, model: string, log: CallLog): Response {
   const available = listedModels(runtime.providers).map((m) => m.id);
   const message = available.length
     ? `no provider in this workspace serves the model '${model}'; available: ${available.join(", ")}`
     : `no provider in this workspace serves the model '${model}'; add a provider in the dashboard`;
-  const err = { message, type: "invalid_request_error", param: "model", code: "model_not_found" };
-  record({ status: 404, error_class: "not_found", error_message: message });
-  return jsonResponse(404, errorBody(err), { ...baseHeaders, "x-perpetuo-attempts": "0" });
+  const err = { type: "invalid_request_error", param: "model", code: "model_not_found" };
+  return log.refuse({ status: 404, error_class: "not_found", error_message: message }, err, 0);
 }
 
 /** An attempt that failed: its trail entry, and a cooldown when the provider looks unhealthy. Returns the message fit to show. */
@@ -236,32 +232,18 @@ export function noteFailure(
 }
 
 /** No candidate answered because shutdown's deadline passed or the client left; null otherwise. */
-function endedEarly(
-  deps: ProxyDeps,
-  client: AbortSignal,
-  attempts: number,
-  record: Recorder,
-  baseHeaders: Record<string, string>,
-): Response | null {
-  if (deps.draining?.aborted) {
-    record({ status: SHUTDOWN.status, error_class: SHUTDOWN.class, error_message: SHUTDOWN.message });
-    return jsonResponse(SHUTDOWN.status, errorBody(SHUTDOWN), { ...baseHeaders, "x-perpetuo-attempts": String(attempts) });
-  }
+function endedEarly(deps: ProxyDeps, client: AbortSignal, attempts: number, log: CallLog): Response | null {
+  if (deps.draining?.aborted)
+    return log.refuse({ status: SHUTDOWN.status, error_class: SHUTDOWN.class, error_message: SHUTDOWN.message }, SHUTDOWN, attempts);
   if (client.aborted) {
-    record({ status: CLIENT_CLOSED, error_class: "client_closed", error_message: "the client closed the connection" });
+    log.record({ status: CLIENT_CLOSED, error_class: "client_closed", error_message: "the client closed the connection" });
     return new Response(null, { status: CLIENT_CLOSED });
   }
   return null;
 }
 
 /** Every candidate tried failed: one kind of failure keeps its status, a mix is a 502; the message sums up each attempt. */
-function allFailed(
-  tried: AttemptRecord[],
-  attempts: AttemptRecord[],
-  retryAfterMs: number | null,
-  record: Recorder,
-  baseHeaders: Record<string, string>,
-): Response {
+function allFailed(tried: AttemptRecord[], attempts: AttemptRecord[], retryAfterMs: number | null, log: CallLog): Response {
   const classes = new Set(tried.map((a) => a.error_class));
   const only = classes.size === 1 ? ([...classes][0] as keyof typeof ERROR_DEFAULTS) : null;
   const status = only && ERROR_DEFAULTS[only] ? ERROR_DEFAULTS[only].status : 502;
@@ -269,16 +251,12 @@ function allFailed(
     .map((a) => `${a.provider_name} (${a.status ?? a.error_class}${a.status ? ` ${a.error_class}` : ""}: ${a.message ?? "failed"})`)
     .join("; ");
   const message = `all ${attempts.length} provider attempt${attempts.length === 1 ? "" : "s"} failed: ${summary}`;
-  const headers: Record<string, string> = { ...baseHeaders, "x-perpetuo-attempts": String(attempts.length) };
+  const headers: Record<string, string> = {};
   if (status === 429) headers["retry-after"] = String(Math.max(1, Math.ceil((retryAfterMs ?? 1000) / 1000)));
   // Every provider refused its key: a retry cannot help, and this tells the openai SDK not to.
   if (only === "auth") headers["x-should-retry"] = "false";
-  record({ status, error_class: only ?? "all_failed", error_message: message });
-  return jsonResponse(
-    status,
-    errorBody({ message, type: status === 429 ? "rate_limit_error" : "upstream_error", param: null, code: "all_providers_failed" }),
-    headers,
-  );
+  const err = { type: status === 429 ? "rate_limit_error" : "upstream_error", param: null, code: "all_providers_failed" };
+  return log.refuse({ status, error_class: only ?? "all_failed", error_message: message }, err, attempts.length, headers);
 }
 
 /** The identity fields an OpenAI adapter fills in when a provider leaves them out. */
