@@ -156,13 +156,7 @@ export async function recordRefusal(gw: GatewayServices, request: Request, res: 
 /** The log rows' `endpoint` for a /v1 path: the API the client spoke. */
 function endpointOf(request: Request): string {
   const path = new URL(request.url).pathname;
-  return path.startsWith("/v1/embeddings")
-    ? "embeddings"
-    : path.startsWith("/v1/responses")
-      ? "responses"
-      : path.startsWith("/v1/messages")
-        ? "messages"
-        : "chat";
+  return ["embeddings", "responses", "messages"].find((e) => path.startsWith(`/v1/${e}`)) ?? "chat";
 }
 
 /** One /v1 POST endpoint as a plain function: the Elysia routes (docs, tests) and the lean /v1 path (v1.ts) both call these. */

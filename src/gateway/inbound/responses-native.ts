@@ -5,7 +5,7 @@
  * provider types in the same request still get the translated chat path (fallback included).
  */
 import { jsonHeaders, postJson } from "../../adapters/common.ts";
-import { isRecord, upstreamError, UpstreamResponseError } from "../../adapters/types.ts";
+import { isRecord, tryParseJson, upstreamError, UpstreamResponseError } from "../../adapters/types.ts";
 import type { UpstreamError, UpstreamRequest, Usage } from "../../adapters/types.ts";
 import type { Candidate } from "../router.ts";
 import type { ResponsesRequest } from "./responses-model.ts";
@@ -96,13 +96,8 @@ function responsesDialect(): StreamDialect {
   return {
     raw: (chunk) => void held.push(chunk),
     event(ev) {
-      let d: unknown;
-      try {
-        d = JSON.parse(ev.data);
-      } catch {
-        failure ??= upstreamError("stream_error", "the provider sent an event that is not JSON");
-        return;
-      }
+      const d = tryParseJson(ev.data);
+      if (d === undefined) failure ??= upstreamError("stream_error", "the provider sent an event that is not JSON");
       if (!isRecord(d)) return;
       const type = typeof d.type === "string" ? d.type : (ev.event ?? "");
       if (typeof d.sequence_number === "number") lastSeq = d.sequence_number;

@@ -5,7 +5,7 @@
  */
 import { fastId } from "../../ids.ts";
 import { translateSSE } from "../../adapters/sse.ts";
-import type { ChatCompletionChunk, CompletionUsage, FinishReason } from "../../adapters/types.ts";
+import { tryParseJson, type ChatCompletionChunk, type CompletionUsage, type FinishReason } from "../../adapters/types.ts";
 import type { ResponsesRequest } from "./responses-model.ts";
 import {
   endOf,
@@ -218,13 +218,9 @@ export function responsesEventStream(
   const encode = (events: ResponsesEvent[]) => events.map(encodeEvent).join("");
   const handle = (data: string): ResponsesEvent[] => {
     if (data === "[DONE]") return state.end();
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(data);
-    } catch {
+    const obj = tryParseJson(data) as ({ error?: StreamError } & ChatCompletionChunk) | undefined;
+    if (obj === undefined)
       return state.fail({ message: "the gateway's chat stream sent an unreadable event", code: "upstream_stream_error" });
-    }
-    const obj = parsed as { error?: StreamError } & ChatCompletionChunk;
     if (obj.error) return state.fail(obj.error);
     return Array.isArray(obj.choices) ? state.push(obj) : [];
   };
