@@ -40,7 +40,7 @@ import { isRecord, UnsupportedFeatureError, type Adapter, type ChatRequest } fro
 
 export { anthropicUsage, mapStopReason } from "./anthropic-response.ts";
 
-export const ANTHROPIC_VERSION = "2023-06-01";
+const ANTHROPIC_VERSION = "2023-06-01";
 const DEFAULT_MAX_TOKENS = 4096;
 /** The forced tool that carries structured output (see the header comment). */
 export const JSON_TOOL = ANSWER_TOOL;
@@ -50,7 +50,7 @@ const IMAGE_TYPES = new Set(["image/jpeg", "image/png", "image/gif", "image/webp
 type Block = Record<string, unknown>;
 type AnthropicMessage = { role: "user" | "assistant"; content: string | Block[] };
 
-const headersFor = (apiKey: string | null) => jsonHeaders(apiKey, "x-api-key", "", { "anthropic-version": ANTHROPIC_VERSION });
+export const anthropicHeaders = (apiKey: string | null) => jsonHeaders(apiKey, "x-api-key", "", { "anthropic-version": ANTHROPIC_VERSION });
 
 // ---------------------------------------------------------------------------------------------
 // Request
@@ -224,10 +224,11 @@ function buildAnthropicBody(req: ChatRequest, model = ""): Record<string, unknow
 
 export const anthropicAdapter: Adapter = {
   format: "anthropic",
-  buildChatRequest: (req, target) => postJson(target, "/v1/messages", headersFor(target.apiKey), buildAnthropicBody(req, target.model)),
+  buildChatRequest: (req, target) =>
+    postJson(target, "/v1/messages", anthropicHeaders(target.apiKey), buildAnthropicBody(req, target.model)),
   parseChatResponse,
   createStreamTransformer,
   classifyError,
-  buildModelsRequest: (target) => modelsRequest(target, "/v1/models?limit=1000", headersFor(target.apiKey)),
+  buildModelsRequest: (target) => modelsRequest(target, "/v1/models?limit=1000", anthropicHeaders(target.apiKey)),
   parseModelsResponse: (body) => modelIds(isRecord(body) ? body.data : undefined, "id"),
 };

@@ -16,7 +16,6 @@ export interface SSEParser {
 }
 
 const LF = 10;
-const CR = 13;
 const COLON = 58;
 const SPACE = 32;
 
@@ -138,3 +137,42 @@ export function encodeSSE(obj: unknown): string {
 }
 
 export const SSE_DONE = "data: [DONE]\n\n";
+
+const encoder = new TextEncoder();
+
+/**
+ * An SSE body with each event's data turned into other text (`push`), and `end` appended when it
+ * closes. Read on demand, not piped: a pipe reads ahead of the client, so a slow client would no
+ * longer slow the provider's stream down; and cancelling this stream (the client left) cancels the
+ * source at once, which aborts the provider's.
+ */
+export function translateSSE(
+  source: ReadableStream<Uint8Array>,
+  push: (data: string) => string,
+  end: () => string,
+): ReadableStream<Uint8Array> {
+  const reader = source.getReader();
+  const parser = createSSEParser();
+  const decoder = new TextDecoder();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      for (;;) {
+        const { value, done } = await reader.read();
+        let out = "";
+        if (done) {
+          for (const ev of parser.flush()) out += push(ev.data);
+          out += end();
+          if (out) controller.enqueue(encoder.encode(out));
+          controller.close();
+          return;
+        }
+        for (const ev of parser.feed(decoder.decode(value, { stream: true }))) out += push(ev.data);
+        if (out) {
+          controller.enqueue(encoder.encode(out));
+          return;
+        }
+      }
+    },
+    cancel: (reason) => reader.cancel(reason),
+  });
+}

@@ -3,12 +3,13 @@
  * its signal (the client's abort plus a deadline), the request, and the answer read within limits.
  */
 import { readBodyBounded, readPrefix } from "../http/body.ts";
-import { clip, redactSecrets, upstreamError, type Adapter, type UpstreamError, type UpstreamRequest } from "../adapters/types.ts";
+import { clip, redactSecrets, upstreamError, UpstreamResponseError } from "../adapters/types.ts";
+import type { Adapter, UpstreamError, UpstreamRequest } from "../adapters/types.ts";
 import { UnsupportedFeatureError } from "../adapters/errors.ts";
 import type { AttemptRecord } from "../telemetry/types.ts";
 import { BlockedAddressError, type UpstreamFetch } from "../net/fetch.ts";
 import { networkErrorMessage } from "./network-errors.ts";
-import type { Candidate } from "./router.ts";
+import type { Candidate, Cooldowns } from "./router.ts";
 
 export type Failed = { ok: false; error: UpstreamError; final: boolean };
 
@@ -83,9 +84,13 @@ export function attemptSignal(client: AbortSignal, timeoutMs: number) {
   };
 }
 
+/** A failure another provider may not have. */
+export const retry = (error: UpstreamError): Failed => ({ ok: false, final: false, error });
+
 export function fetchFailure(err: unknown, timedOut: boolean, timeoutMs: number, phase: string): Failed {
-  if (timedOut) return { ok: false, final: false, error: upstreamError("timeout", `no ${phase} within ${timeoutMs} ms`) };
-  return { ok: false, final: false, error: upstreamError("network", networkErrorMessage(err)) };
+  return retry(
+    timedOut ? upstreamError("timeout", `no ${phase} within ${timeoutMs} ms`) : upstreamError("network", networkErrorMessage(err)),
+  );
 }
 
 export function tooLargeUpstream(what: string, upstreamStatus?: number): UpstreamError {
@@ -124,50 +129,62 @@ export async function send(
     });
     return res.ok ? res : await failedResponse(a.adapter, res, a.cand.provider.api_key);
   } catch (err) {
-    if (err instanceof BlockedAddressError) return { ok: false, final: false, error: upstreamError("blocked_address", err.message) };
+    if (err instanceof BlockedAddressError) return retry(upstreamError("blocked_address", err.message));
     return fetchFailure(err, sig.timedOut, a.cand.provider.timeout_ms, phase);
   }
 }
 
-/** Why a 2xx answer's body could not be read as JSON (a class, so any JSON value can be told from it). */
-export class UpstreamJsonFailure {
-  constructor(readonly failed: Failed) {}
-}
+type UpstreamText = { ok: true; json: unknown; text: string; bytes: Uint8Array };
 
-/** A 2xx answer's JSON body, read within MAX_UPSTREAM_BODY_BYTES. */
-export async function readUpstreamJson(res: Response, sig: AttemptSignal, timeoutMs: number): Promise<unknown> {
-  const read = await readUpstreamText(res, sig, timeoutMs);
-  return read instanceof UpstreamJsonFailure ? read : read.json;
-}
-
-/** readUpstreamJson with the text it parsed, for answers relayed as they came. */
-export async function readUpstreamText(
-  res: Response,
-  sig: AttemptSignal,
-  timeoutMs: number,
-): Promise<{ json: unknown; text: string } | UpstreamJsonFailure> {
+/** A 2xx answer's JSON body, read within MAX_UPSTREAM_BODY_BYTES, with its text and bytes for answers relayed as they came. */
+export async function readUpstreamText(res: Response, sig: AttemptSignal, timeoutMs: number): Promise<UpstreamText | Failed> {
   // Reading and parsing fail differently: a connection reset mid-body is the network's fault,
   // unparsable text the provider's.
   let bytes: Uint8Array | null;
   try {
     bytes = await readBodyBounded(res, MAX_UPSTREAM_BODY_BYTES);
   } catch (err) {
-    return new UpstreamJsonFailure(fetchFailure(err, sig.timedOut, timeoutMs, "complete response"));
+    return fetchFailure(err, sig.timedOut, timeoutMs, "complete response");
   }
-  if (!bytes)
-    return new UpstreamJsonFailure({
-      ok: false,
-      final: false,
-      error: tooLargeUpstream(`its response exceeds ${MAX_UPSTREAM_BODY_BYTES / (1024 * 1024)} MiB`, res.status),
-    });
+  if (!bytes) return retry(tooLargeUpstream(`its response exceeds ${MAX_UPSTREAM_BODY_BYTES / (1024 * 1024)} MiB`, res.status));
   const text = new TextDecoder().decode(bytes);
   try {
-    return { json: JSON.parse(text), text };
+    return { ok: true, json: JSON.parse(text), text, bytes };
   } catch {
-    return new UpstreamJsonFailure({
-      ok: false,
-      final: false,
-      error: upstreamError("server", "the provider answered with a body that is not JSON", { upstreamStatus: res.status }),
-    });
+    return retry(upstreamError("server", "the provider answered with a body that is not JSON", { upstreamStatus: res.status }));
   }
+}
+
+/** An attempt answered with JSON: sent, read, `parse`d (throwing UpstreamResponseError to fail); success lifts the cooldown. */
+export async function jsonAnswer<T>(
+  a: Parameters<typeof send>[0] & {
+    deps: { cooldowns: Cooldowns };
+    call: { signal: AbortSignal };
+    attempt: AttemptRecord;
+    started: number;
+  },
+  parse: (read: UpstreamText) => T,
+): Promise<{ ok: true; value: T } | Failed> {
+  const { cand, attempt } = a;
+  const timeoutMs = cand.provider.timeout_ms;
+  const sig = attemptSignal(a.call.signal, timeoutMs);
+  let value: T;
+  try {
+    const res = await send(a, sig, "response");
+    if (!(res instanceof Response)) return res;
+    const read = await readUpstreamText(res, sig, timeoutMs);
+    if (!read.ok) return read;
+    try {
+      value = parse(read);
+    } catch (err) {
+      if (!(err instanceof UpstreamResponseError)) throw err;
+      return { ok: false, final: !err.error.retryable, error: { ...err.error, upstreamStatus: res.status } };
+    }
+    attempt.status = res.status;
+  } finally {
+    sig.done();
+  }
+  attempt.latency_ms = Math.round(performance.now() - a.started);
+  a.deps.cooldowns.clear(cand.provider.id);
+  return { ok: true, value };
 }

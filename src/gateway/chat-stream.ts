@@ -14,8 +14,8 @@ function hasContent(c: ChatCompletionChunk): boolean {
   return c.choices.length === 0 && c.usage != null;
 }
 
-/** Provider types whose chunks already are OpenAI's: the adapter only fills in what one leaves out. */
-const SAME_DIALECT = new Set(["openai", "openai_compatible"]);
+/** Provider types whose answers already are OpenAI's: the adapter only fills in what one leaves out. */
+export const SAME_DIALECT = new Set(["openai", "openai_compatible"]);
 
 /**
  * Whether the OpenAI adapter passes this event's chunk on as it came, so its text can be relayed

@@ -9,13 +9,13 @@ import { UnsupportedFeatureError, UpstreamResponseError, type UpstreamError, typ
 import { costFor } from "../telemetry/pricing.ts";
 import { bodyForLog } from "../telemetry/content.ts";
 import { estimateTokens } from "../telemetry/estimate.ts";
-import type { AttemptRecord, RequestRecord } from "../telemetry/types.ts";
+import type { AttemptRecord } from "../telemetry/types.ts";
 import type { GatewayKey, WorkspaceRuntime } from "./cache.ts";
 import { selectCandidates, type Candidate } from "./router.ts";
 import { withCost } from "./cost-header.ts";
-import { attemptSignal, beginAttempt, buildUpstream, readUpstreamJson, send, UpstreamJsonFailure, type Failed } from "./attempt.ts";
-import { clientMistake, modelNotFound, newRecord, noneAnswered, noteFailure } from "./proxy.ts";
-import { errorBody, jsonResponse, successHeaders, type ProxyDeps } from "./call.ts";
+import { attemptSignal, beginAttempt, buildUpstream, readUpstreamText, send, type Failed } from "./attempt.ts";
+import { clientMistake, modelNotFound, noneAnswered, noteFailure, recorder } from "./proxy.ts";
+import { successHeaders, type ProxyDeps } from "./call.ts";
 
 interface EmbeddingsCall {
   body: EmbeddingsRequest;
@@ -43,9 +43,9 @@ async function callAll(
       if (i > 0) sig.arm(timeoutMs);
       const res = await send({ deps, cand, adapter, upstream: req }, sig, "response");
       if (!(res instanceof Response)) return res;
-      const json = await readUpstreamJson(res, sig, timeoutMs);
-      if (json instanceof UpstreamJsonFailure) return json.failed;
-      bodies.push(json);
+      const read = await readUpstreamText(res, sig, timeoutMs);
+      if (!read.ok) return read;
+      bodies.push(read.json);
       status = res.status;
     }
   } finally {
@@ -71,27 +71,15 @@ export async function proxyEmbeddings(deps: ProxyDeps, call: EmbeddingsCall): Pr
   const { body, runtime, requestId } = call;
   const { candidates: all, model } = selectCandidates(runtime.providers, body.model, deps.cooldowns);
   const attempts: AttemptRecord[] = [];
-  const baseHeaders = { "x-request-id": requestId };
-  const record = (r: Partial<RequestRecord> & { status: number }): void => {
-    if (!deps.sink) return;
-    deps.sink.enqueue({
-      ...newRecord({ requestId, key: call.key, model: body.model, stream: false, startedAt: call.startedAt, endpoint: "embeddings" }),
-      attempts,
-      request_body: runtime.logContent ? bodyForLog(JSON.stringify(body)) : null,
-      ...r,
-    });
-  };
+  const log = recorder(deps, call, attempts, false, "embeddings");
 
-  if (all.length === 0) return modelNotFound(runtime, body.model, record, baseHeaders);
+  if (all.length === 0) return modelNotFound(runtime, body.model, log);
   const candidates = all.filter((c) => embeddingsAdapterFor(c.provider.type) !== null);
   if (candidates.length === 0) {
     const names = [...new Set(all.map((c) => `${c.provider.name} (${c.provider.type})`))].join(", ");
     const message = `no provider serving '${body.model}' has an embeddings API: ${names} cannot embed; add an OpenAI, Gemini or OpenAI-compatible provider for this model`;
-    record({ status: 400, error_class: "unsupported", error_message: message });
-    return jsonResponse(400, errorBody({ message, type: "invalid_request_error", param: "model", code: "unsupported_endpoint" }), {
-      ...baseHeaders,
-      "x-perpetuo-attempts": "0",
-    });
+    const err = { type: "invalid_request_error", param: "model", code: "unsupported_endpoint" };
+    return log.refuse({ status: 400, error_class: "unsupported", error_message: message }, err, 0);
   }
 
   const encoding = body.encoding_format ?? "float";
@@ -133,7 +121,7 @@ export async function proxyEmbeddings(deps: ProxyDeps, call: EmbeddingsCall): Pr
       const prompt = promptTokens ?? estimatedPromptTokens(body);
       const cost = costFor(response.model || cand.upstreamModel, { prompt_tokens: prompt, completion_tokens: 0 }, cand.provider.pricing);
       const out: EmbeddingsResponse = { ...response, usage: { prompt_tokens: prompt, total_tokens: prompt } };
-      record({
+      log.record({
         status: 200,
         provider_id: cand.provider.id,
         provider_name: cand.provider.name,
@@ -158,7 +146,7 @@ export async function proxyEmbeddings(deps: ProxyDeps, call: EmbeddingsCall): Pr
     const e: UpstreamError = outcome.error;
     if (e.class === "rate_limit" && e.retryAfterMs !== undefined) retryAfterMs = Math.min(retryAfterMs ?? Infinity, e.retryAfterMs);
     const shown = noteFailure(deps, call.signal, cand, attempt, started, e);
-    if (outcome.final) return clientMistake(cand, e, shown, attempts.length, record, baseHeaders);
+    if (outcome.final) return clientMistake(cand, e, shown, attempts.length, log);
   }
-  return noneAnswered(deps, call.signal, body.model, attempts, lastUnsupported, retryAfterMs, record, baseHeaders);
+  return noneAnswered(deps, call.signal, body.model, attempts, lastUnsupported, retryAfterMs, log);
 }

@@ -5,44 +5,21 @@ import {
   ERROR_DEFAULTS,
   redactSecrets,
   UnsupportedFeatureError,
-  UpstreamResponseError,
   usageFromCompletion,
   wantsJson,
-  type Adapter,
-  type ChatCompletion,
-  type ChatRequest,
   type ResponseContext,
   type UpstreamError,
-  type UpstreamRequest,
-  type Usage,
 } from "../adapters/types.ts";
-import type { Logger } from "../logger.ts";
-import { costFor } from "../telemetry/pricing.ts";
 import { bodyForLog } from "../telemetry/content.ts";
-import { estimatePromptTokens, estimateTokens } from "../telemetry/estimate.ts";
-import type { AttemptRecord, LogSink, RequestRecord } from "../telemetry/types.ts";
+import type { AttemptRecord, RequestRecord } from "../telemetry/types.ts";
 import type { GatewayKey, WorkspaceRuntime } from "./cache.ts";
-import type { UpstreamFetch } from "../net/fetch.ts";
-import { listedModels, selectCandidates, type Candidate, type Cooldowns } from "./router.ts";
+import { listedModels, selectCandidates, type Candidate } from "./router.ts";
 import { withCost } from "./cost-header.ts";
-import { relayStream } from "./stream.ts";
-import { chatDialect } from "./chat-stream.ts";
-import {
-  type ProxyDeps,
-  type ChatCall,
-  CLIENT_CLOSED,
-  SHUTDOWN,
-  jsonResponse,
-  errorBody,
-  type Recorder,
-  usageOrEstimate,
-  priced,
-  successHeaders,
-  type AttemptContext,
-  type Upstream,
-} from "./call.ts";
-import { beginAttempt, MAX_MESSAGE_CHARS, readUpstreamText, send, UpstreamJsonFailure, attemptSignal, type Failed } from "./attempt.ts";
-import { buildUpstream } from "./attempt.ts";
+import { recordAnswer, relayStream } from "./stream.ts";
+import { chatDialect, SAME_DIALECT } from "./chat-stream.ts";
+import { type ProxyDeps, type ChatCall, CLIENT_CLOSED, SHUTDOWN, jsonResponse, errorBody, type Recorder } from "./call.ts";
+import { successHeaders, type AttemptContext } from "./call.ts";
+import { beginAttempt, buildUpstream, jsonAnswer, MAX_MESSAGE_CHARS, type Failed } from "./attempt.ts";
 
 /** A request's log row before anything happened: no provider, no tokens, nothing billed. */
 export function newRecord(c: {
@@ -88,29 +65,64 @@ export function newRecord(c: {
   };
 }
 
+type ErrorRow = Partial<RequestRecord> & { status: number; error_class: string; error_message: string };
+
+/** How one call logs its outcome, and answers an error: OpenAI's error body, x-request-id and x-perpetuo-attempts. */
+interface CallLog {
+  /** A log row: what the call's rows share (the request, the attempt trail), then what the outcome adds. */
+  record: Recorder;
+  refuse(
+    row: ErrorRow,
+    err: Omit<Parameters<typeof errorBody>[0], "message">,
+    attempts: number,
+    headers?: Record<string, string>,
+  ): Response;
+}
+
+export function recorder(
+  deps: ProxyDeps,
+  call: Pick<ChatCall, "key" | "runtime" | "requestId" | "startedAt"> & { body: { model: string } },
+  attempts: AttemptRecord[],
+  stream: boolean,
+  endpoint: string | undefined,
+): CallLog {
+  const { requestId, key, body, startedAt } = call;
+  const record: Recorder = (r) => {
+    if (!deps.sink) return;
+    deps.sink.enqueue({
+      ...newRecord({ requestId, key, model: body.model, stream, startedAt, endpoint }),
+      attempts,
+      request_body: call.runtime.logContent ? bodyForLog(JSON.stringify(body)) : null,
+      ...r,
+    });
+  };
+  return {
+    record,
+    refuse(row, err, n, headers) {
+      record(row);
+      const message = row.error_message;
+      return jsonResponse(row.status, errorBody({ ...err, message }), {
+        "x-request-id": requestId,
+        ...headers,
+        "x-perpetuo-attempts": String(n),
+      });
+    },
+  };
+}
+
 /**
  * One chat request through the candidates: translate, call, fall back on retryable failures,
  * answer in OpenAI's shape, and hand the record of it all to the log sink.
  */
 export async function proxyChat(deps: ProxyDeps, call: ChatCall): Promise<Response> {
-  const { body, runtime, requestId } = call;
+  const { body, runtime } = call;
   const stream = body.stream === true;
   const includeUsage = stream && body.stream_options?.include_usage === true;
   const { candidates, model } = selectCandidates(runtime.providers, body.model, deps.cooldowns);
   const attempts: AttemptRecord[] = [];
-  const baseHeaders = { "x-request-id": requestId };
+  const log = recorder(deps, call, attempts, stream, call.endpoint);
 
-  const record = (r: Partial<RequestRecord> & { status: number }): void => {
-    if (!deps.sink) return;
-    deps.sink.enqueue({
-      ...newRecord({ requestId, key: call.key, model: body.model, stream, startedAt: call.startedAt, endpoint: call.endpoint }),
-      attempts,
-      request_body: runtime.logContent ? bodyForLog(JSON.stringify(body)) : null,
-      ...r,
-    });
-  };
-
-  if (candidates.length === 0) return modelNotFound(runtime, body.model, record, baseHeaders);
+  if (candidates.length === 0) return modelNotFound(runtime, body.model, log);
 
   let lastUnsupported: UnsupportedFeatureError | null = null;
   let retryAfterMs: number | null = null;
@@ -136,7 +148,7 @@ export async function proxyChat(deps: ProxyDeps, call: ChatCall): Promise<Respon
       includeUsage,
       structured: wantsJson(body.response_format),
     };
-    const a: AttemptContext = { deps, call, cand, adapter, upstream, ctx, attempt, started, record };
+    const a: AttemptContext = { deps, call, cand, adapter, upstream, ctx, attempt, started, record: log.record };
     const outcome =
       native && call.native ? await call.native.attempt(a) : stream ? await relayStream(a, chatDialect(a)) : await jsonAttempt(a);
     if (outcome.ok) {
@@ -147,34 +159,16 @@ export async function proxyChat(deps: ProxyDeps, call: ChatCall): Promise<Respon
     if (e.class === "rate_limit" && e.retryAfterMs !== undefined) retryAfterMs = Math.min(retryAfterMs ?? Infinity, e.retryAfterMs);
     const shown = noteFailure(deps, call.signal, cand, attempt, started, e);
     // The client's own mistake: another provider would refuse it too.
-    if (outcome.final) return clientMistake(cand, e, shown, attempts.length, record, baseHeaders);
+    if (outcome.final) return clientMistake(cand, e, shown, attempts.length, log);
   }
-  return noneAnswered(deps, call.signal, body.model, attempts, lastUnsupported, retryAfterMs, record, baseHeaders);
+  return noneAnswered(deps, call.signal, body.model, attempts, lastUnsupported, retryAfterMs, log);
 }
 
 /** A provider refused the request as the client's own mistake: its answer, with the shown message. */
-export function clientMistake(
-  cand: Candidate,
-  e: UpstreamError,
-  shown: string,
-  attempts: number,
-  record: Recorder,
-  baseHeaders: Record<string, string>,
-): Response {
-  record({
-    status: e.status,
-    error_class: e.class,
-    error_message: shown,
-    provider_id: cand.provider.id,
-    provider_name: cand.provider.name,
-    provider_type: cand.provider.type,
-    model_used: cand.upstreamModel,
-  });
-  return jsonResponse(e.status, errorBody({ ...e, message: shown }), {
-    ...baseHeaders,
-    "x-perpetuo-provider": cand.provider.name,
-    "x-perpetuo-attempts": String(attempts),
-  });
+export function clientMistake(cand: Candidate, e: UpstreamError, shown: string, attempts: number, log: CallLog): Response {
+  const { id: provider_id, name: provider_name, type: provider_type } = cand.provider;
+  const row = { status: e.status, error_class: e.class, error_message: shown, provider_id, provider_name, provider_type };
+  return log.refuse({ ...row, model_used: cand.upstreamModel }, e, attempts, { "x-perpetuo-provider": provider_name });
 }
 
 /** After the attempt loop with no answer: ended early, nobody could take the request (400), or every attempt failed. */
@@ -185,36 +179,27 @@ export function noneAnswered(
   attempts: AttemptRecord[],
   lastUnsupported: UnsupportedFeatureError | null,
   retryAfterMs: number | null,
-  record: Recorder,
-  baseHeaders: Record<string, string>,
+  log: CallLog,
 ): Response {
-  const ended = endedEarly(deps, client, attempts.length, record, baseHeaders);
+  const ended = endedEarly(deps, client, attempts.length, log);
   if (ended) return ended;
   const tried = attempts.filter((a) => a.error_class !== "unsupported");
   if (tried.length === 0 && lastUnsupported) {
     const message = `${lastUnsupported.message} (no provider for '${model}' supports it)`;
-    record({ status: 400, error_class: "unsupported", error_message: message });
-    return jsonResponse(
-      400,
-      errorBody({ message, type: "invalid_request_error", param: lastUnsupported.param, code: "unsupported_parameter" }),
-      {
-        ...baseHeaders,
-        "x-perpetuo-attempts": String(attempts.length),
-      },
-    );
+    const err = { type: "invalid_request_error", param: lastUnsupported.param, code: "unsupported_parameter" };
+    return log.refuse({ status: 400, error_class: "unsupported", error_message: message }, err, attempts.length);
   }
-  return allFailed(tried, attempts, retryAfterMs, record, baseHeaders);
+  return allFailed(tried, attempts, retryAfterMs, log);
 }
 
 /** No entry serves the model: 404, naming the models that can be asked for. */
-export function modelNotFound(runtime: WorkspaceRuntime, model: string, record: Recorder, baseHeaders: Record<string, string>): Response {
+export function modelNotFound(runtime: WorkspaceRuntime, model: string, log: CallLog): Response {
   const available = listedModels(runtime.providers).map((m) => m.id);
   const message = available.length
     ? `no provider in this workspace serves the model '${model}'; available: ${available.join(", ")}`
     : `no provider in this workspace serves the model '${model}'; add a provider in the dashboard`;
-  const err = { message, type: "invalid_request_error", param: "model", code: "model_not_found" };
-  record({ status: 404, error_class: "not_found", error_message: message });
-  return jsonResponse(404, errorBody(err), { ...baseHeaders, "x-perpetuo-attempts": "0" });
+  const err = { type: "invalid_request_error", param: "model", code: "model_not_found" };
+  return log.refuse({ status: 404, error_class: "not_found", error_message: message }, err, 0);
 }
 
 /** An attempt that failed: its trail entry, and a cooldown when the provider looks unhealthy. Returns the message fit to show. */
@@ -239,32 +224,18 @@ export function noteFailure(
 }
 
 /** No candidate answered because shutdown's deadline passed or the client left; null otherwise. */
-function endedEarly(
-  deps: ProxyDeps,
-  client: AbortSignal,
-  attempts: number,
-  record: Recorder,
-  baseHeaders: Record<string, string>,
-): Response | null {
-  if (deps.draining?.aborted) {
-    record({ status: SHUTDOWN.status, error_class: SHUTDOWN.class, error_message: SHUTDOWN.message });
-    return jsonResponse(SHUTDOWN.status, errorBody(SHUTDOWN), { ...baseHeaders, "x-perpetuo-attempts": String(attempts) });
-  }
+function endedEarly(deps: ProxyDeps, client: AbortSignal, attempts: number, log: CallLog): Response | null {
+  if (deps.draining?.aborted)
+    return log.refuse({ status: SHUTDOWN.status, error_class: SHUTDOWN.class, error_message: SHUTDOWN.message }, SHUTDOWN, attempts);
   if (client.aborted) {
-    record({ status: CLIENT_CLOSED, error_class: "client_closed", error_message: "the client closed the connection" });
+    log.record({ status: CLIENT_CLOSED, error_class: "client_closed", error_message: "the client closed the connection" });
     return new Response(null, { status: CLIENT_CLOSED });
   }
   return null;
 }
 
 /** Every candidate tried failed: one kind of failure keeps its status, a mix is a 502; the message sums up each attempt. */
-function allFailed(
-  tried: AttemptRecord[],
-  attempts: AttemptRecord[],
-  retryAfterMs: number | null,
-  record: Recorder,
-  baseHeaders: Record<string, string>,
-): Response {
+function allFailed(tried: AttemptRecord[], attempts: AttemptRecord[], retryAfterMs: number | null, log: CallLog): Response {
   const classes = new Set(tried.map((a) => a.error_class));
   const only = classes.size === 1 ? ([...classes][0] as keyof typeof ERROR_DEFAULTS) : null;
   const status = only && ERROR_DEFAULTS[only] ? ERROR_DEFAULTS[only].status : 502;
@@ -272,20 +243,13 @@ function allFailed(
     .map((a) => `${a.provider_name} (${a.status ?? a.error_class}${a.status ? ` ${a.error_class}` : ""}: ${a.message ?? "failed"})`)
     .join("; ");
   const message = `all ${attempts.length} provider attempt${attempts.length === 1 ? "" : "s"} failed: ${summary}`;
-  const headers: Record<string, string> = { ...baseHeaders, "x-perpetuo-attempts": String(attempts.length) };
+  const headers: Record<string, string> = {};
   if (status === 429) headers["retry-after"] = String(Math.max(1, Math.ceil((retryAfterMs ?? 1000) / 1000)));
   // Every provider refused its key: a retry cannot help, and this tells the openai SDK not to.
   if (only === "auth") headers["x-should-retry"] = "false";
-  record({ status, error_class: only ?? "all_failed", error_message: message });
-  return jsonResponse(
-    status,
-    errorBody({ message, type: status === 429 ? "rate_limit_error" : "upstream_error", param: null, code: "all_providers_failed" }),
-    headers,
-  );
+  const err = { type: status === 429 ? "rate_limit_error" : "upstream_error", param: null, code: "all_providers_failed" };
+  return log.refuse({ status, error_class: only ?? "all_failed", error_message: message }, err, attempts.length, headers);
 }
-
-/** Provider types whose chat answer already is the client's: relayed as sent when the adapter filled nothing in. */
-const SAME_DIALECT = new Set(["openai", "openai_compatible"]);
 
 /** The identity fields an OpenAI adapter fills in when a provider leaves them out. */
 const identity = (o: unknown) => {
@@ -295,50 +259,26 @@ const identity = (o: unknown) => {
 };
 
 async function jsonAttempt(a: AttemptContext): Promise<{ ok: true; response: Response } | Failed> {
-  const { deps, call, cand, adapter, ctx, attempt, started, record } = a;
-  const timeoutMs = cand.provider.timeout_ms;
-  const sig = attemptSignal(call.signal, timeoutMs);
-  let completion: ChatCompletion;
-  // The provider's own text, when it can go to the client unchanged (no JSON.stringify of it again).
-  let relayText: string | null = null;
-  try {
-    const res = await send(a, sig, "response");
-    if (!(res instanceof Response)) return res;
-    const read = await readUpstreamText(res, sig, timeoutMs);
-    if (read instanceof UpstreamJsonFailure) return read.failed;
-    const json = read.json;
-    const before = SAME_DIALECT.has(cand.provider.type) ? identity(json) : null;
-    try {
-      completion = adapter.parseChatResponse(json, ctx);
-      if (before !== null && (completion as unknown) === json && identity(completion) === before) relayText = read.text;
-    } catch (err) {
-      if (err instanceof UpstreamResponseError)
-        return { ok: false, final: !err.error.retryable, error: { ...err.error, upstreamStatus: res.status } };
-      throw err;
-    }
-    attempt.status = res.status;
-  } finally {
-    sig.done();
-  }
-  attempt.latency_ms = Math.round(performance.now() - started);
-  deps.cooldowns.clear(cand.provider.id);
-  const usage = usageOrEstimate(usageFromCompletion(completion), call.body, () =>
-    completion.choices
-      .map((c) => (c.message.content ?? "") + (c.message.tool_calls?.map((t) => t.function.name + t.function.arguments).join("") ?? ""))
-      .join(""),
-  );
-  const text = relayText ?? JSON.stringify(completion);
-  const cost = priced(completion.model || cand.upstreamModel, usage, cand);
-  record({
+  const { call, cand, adapter, ctx, attempt } = a;
+  const answered = await jsonAnswer(a, (read) => {
+    const before = SAME_DIALECT.has(cand.provider.type) ? identity(read.json) : null;
+    const completion = adapter.parseChatResponse(read.json, ctx);
+    // The provider's own text, when it can go to the client unchanged (no JSON.stringify of it again).
+    const same = before !== null && (completion as unknown) === read.json && identity(completion) === before;
+    return { completion, text: same ? read.text : JSON.stringify(completion) };
+  });
+  if (!answered.ok) return answered;
+  const { completion, text } = answered.value;
+  const cost = recordAnswer(a, {
     status: 200,
-    provider_id: cand.provider.id,
-    provider_name: cand.provider.name,
-    provider_type: cand.provider.type,
-    model_used: completion.model,
-    ttft_ms: attempt.latency_ms,
-    ...usage.fields,
-    cost_usd: cost,
-    response_body: call.runtime.logContent ? bodyForLog(text, undefined, cand.provider.api_key) : null,
+    model: completion.model,
+    usage: usageFromCompletion(completion),
+    output: () =>
+      completion.choices
+        .map((c) => (c.message.content ?? "") + (c.message.tool_calls?.map((t) => t.function.name + t.function.arguments).join("") ?? ""))
+        .join(""),
+    ttft: attempt.latency_ms,
+    logged: text,
   });
   return {
     ok: true,

@@ -10,7 +10,7 @@ import { toChat } from "./inbound/responses.ts";
 import { asResponses } from "./inbound/responses-relay.ts";
 import { nativeResponses } from "./inbound/responses-native.ts";
 import { newRecord, proxyChat } from "./proxy.ts";
-import { type NativeRoute } from "./call.ts";
+import type { ChatCall, NativeRoute, ProxyDeps } from "./call.ts";
 import { redactSecrets } from "../adapters/types.ts";
 import { listedModels, matchesModel, parsePin, serves } from "./router.ts";
 import { proxyEmbeddings } from "./embeddings.ts";
@@ -89,7 +89,7 @@ const GOVERNANCE_CODES = new Set(["model_not_allowed", "unpriced_model", "rate_l
  * refusal; otherwise returns the x-ratelimit-* headers for the response. Every /v1 endpoint
  * that reaches a provider calls this once, before it tries any.
  */
-export async function admitRequest(
+async function admitRequest(
   gw: GatewayServices,
   request: Request,
   key: GatewayKey,
@@ -156,38 +156,47 @@ export async function recordRefusal(gw: GatewayServices, request: Request, res: 
 /** The log rows' `endpoint` for a /v1 path: the API the client spoke. */
 function endpointOf(request: Request): string {
   const path = new URL(request.url).pathname;
-  return path.startsWith("/v1/embeddings")
-    ? "embeddings"
-    : path.startsWith("/v1/responses")
-      ? "responses"
-      : path.startsWith("/v1/messages")
-        ? "messages"
-        : "chat";
+  return ["embeddings", "responses", "messages"].find((e) => path.startsWith(`/v1/${e}`)) ?? "chat";
 }
 
 /** One /v1 POST endpoint as a plain function: the Elysia routes (docs, tests) and the lean /v1 path (v1.ts) both call these. */
 export type GatewayHandler = (body: unknown, key: GatewayKey, request: Request) => Promise<Response>;
 
-/** The gateway's POST endpoints, independent of any router: the body already validated, the key authenticated. */
-export function gatewayHandlers(deps: AppDeps, gw: GatewayServices) {
-  const chat = async (body: ChatRequest, gatewayKey: GatewayKey, request: Request, native?: NativeRoute, endpoint?: string) => {
+/** What a governed call's route hands to the proxy: who asked, for which workspace, and when. */
+type CallBase = Pick<ChatCall, "key" | "runtime" | "requestId" | "signal" | "startedAt">;
+
+/**
+ * The steps every /v1 POST that reaches a provider shares: the request id, the workspace, governance
+ * (once, before any provider is tried), then `run` with the proxy's dependencies and the call's
+ * pieces; the answer gets the x-ratelimit-* headers.
+ */
+export function governedCall(deps: AppDeps, gw: GatewayServices) {
+  const proxyDeps: ProxyDeps = { cooldowns: gw.cooldowns, logger: deps.logger, sink: gw.sink, draining: gw.draining, fetch: gw.fetch };
+  return async (
+    request: Request,
+    key: GatewayKey,
+    admit: Omit<AdmitRequest, "requestId">,
+    run: (proxyDeps: ProxyDeps, call: CallBase) => Promise<Response>,
+  ): Promise<Response> => {
     const startedAt = performance.now();
     const requestId = requestIdFrom(request.headers.get("x-request-id"));
-    const runtime = await runtimeFor(gw, gatewayKey.workspace_id, deps.logger);
+    const runtime = await runtimeFor(gw, key.workspace_id, deps.logger);
     // Governance first: an over-limit or disallowed request reaches no provider.
-    const limitHeaders = await admitRequest(gw, request, gatewayKey, runtime, {
-      model: body.model,
-      estimatedTokens: estimateChatTokens(body),
-      requestId,
-    });
-    const res = await proxyChat(
-      { cooldowns: gw.cooldowns, logger: deps.logger, sink: gw.sink, draining: gw.draining, fetch: gw.fetch },
-      // Shutdown's deadline stops the upstream call as a client leaving would.
-      { body, key: gatewayKey, runtime, requestId, signal: AbortSignal.any([request.signal, gw.draining]), startedAt, native, endpoint },
-    );
+    const limitHeaders = await admitRequest(gw, request, key, runtime, { ...admit, requestId });
+    // Shutdown's deadline stops the upstream call as a client leaving would.
+    const res = await run(proxyDeps, { key, runtime, requestId, signal: AbortSignal.any([request.signal, gw.draining]), startedAt });
     for (const name in limitHeaders) res.headers.set(name, limitHeaders[name]);
     return res;
   };
+}
+
+/** The gateway's POST endpoints, independent of any router: the body already validated, the key authenticated. */
+export function gatewayHandlers(deps: AppDeps, gw: GatewayServices) {
+  const governed = governedCall(deps, gw);
+  const chat = (body: ChatRequest, key: GatewayKey, request: Request, native?: NativeRoute, endpoint?: string) =>
+    governed(request, key, { model: body.model, estimatedTokens: estimateChatTokens(body) }, (p, c) =>
+      proxyChat(p, { ...c, body, native, endpoint }),
+    );
   return {
     chat: ((body, key, request) => chat(body as ChatRequest, key, request)) as GatewayHandler,
     // The Responses API runs as a chat request, so routing, fallback, logs and usage are the same;
@@ -196,19 +205,11 @@ export function gatewayHandlers(deps: AppDeps, gw: GatewayServices) {
       const body = raw as ResponsesRequest;
       return asResponses(await chat(toChat(body), key, request, nativeResponses(body), "responses"), body);
     }) as GatewayHandler,
-    embeddings: (async (raw, gatewayKey, request) => {
-      const startedAt = performance.now();
-      const requestId = requestIdFrom(request.headers.get("x-request-id"));
-      const runtime = await runtimeFor(gw, gatewayKey.workspace_id, deps.logger);
-      const req = raw as EmbeddingsRequest;
-      const estimatedTokens = estimateEmbeddingTokens(req.input);
-      const limitHeaders = await admitRequest(gw, request, gatewayKey, runtime, { model: req.model, estimatedTokens, requestId });
-      const res = await proxyEmbeddings(
-        { cooldowns: gw.cooldowns, logger: deps.logger, sink: gw.sink, draining: gw.draining, fetch: gw.fetch },
-        { body: req, key: gatewayKey, runtime, requestId, signal: AbortSignal.any([request.signal, gw.draining]), startedAt },
+    embeddings: ((raw, key, request) => {
+      const body = raw as EmbeddingsRequest;
+      return governed(request, key, { model: body.model, estimatedTokens: estimateEmbeddingTokens(body.input) }, (p, c) =>
+        proxyEmbeddings(p, { ...c, body }),
       );
-      for (const name in limitHeaders) res.headers.set(name, limitHeaders[name]);
-      return res;
     }) as GatewayHandler,
   };
 }

@@ -9,7 +9,7 @@ import { createSSEParser, SSEEventTooLarge, type SSEEvent } from "../adapters/ss
 import { clip, redactSecrets, upstreamError, type UpstreamError, type Usage } from "../adapters/types.ts";
 import { bodyForLog } from "../telemetry/content.ts";
 import { networkErrorMessage } from "./network-errors.ts";
-import { attemptSignal, fetchFailure, MAX_MESSAGE_CHARS, MAX_UPSTREAM_EVENT_CHARS, send, tooLargeUpstream } from "./attempt.ts";
+import { attemptSignal, fetchFailure, MAX_MESSAGE_CHARS, MAX_UPSTREAM_EVENT_CHARS, retry, send, tooLargeUpstream } from "./attempt.ts";
 import { CLIENT_CLOSED, priced, SHUTDOWN, successHeaders, usageOrEstimate, type AttemptContext, type AttemptOutcome } from "./call.ts";
 
 /** An error as the client's last event shows it (already redacted and cut). */
@@ -46,16 +46,21 @@ type AnswerFacts = {
   status: number;
   model: string | null;
   usage: Usage | null;
-  output: string;
+  /** The answer's text and call arguments, for estimates and the log; a function where costly to build. */
+  output: string | (() => string);
   ttft: number;
   error?: { class: string; message: string } | null;
+  /** What the log keeps of the answer when not its text (a JSON body as sent). */
+  logged?: string;
 };
 
-/** The log row of an answer that reached the client (whole, cut or broken). */
-export function recordAnswer(a: AttemptContext, f: AnswerFacts): void {
+/** The log row of an answer that reached the client (whole, cut or broken); returns its cost. */
+export function recordAnswer(a: AttemptContext, f: AnswerFacts): number | null {
   const { call, cand } = a;
-  const usage = usageOrEstimate(f.usage, call.body, () => f.output);
+  const text = () => (typeof f.output === "string" ? f.output : f.output());
+  const usage = usageOrEstimate(f.usage, call.body, text);
   const model = f.model ?? cand.upstreamModel;
+  const cost = priced(model, usage, cand);
   a.record({
     status: f.status,
     provider_id: cand.provider.id,
@@ -66,9 +71,10 @@ export function recordAnswer(a: AttemptContext, f: AnswerFacts): void {
     error_class: f.error ? f.error.class : null,
     error_message: f.error ? clip(redactSecrets(f.error.message, cand.provider.api_key), MAX_MESSAGE_CHARS) : null,
     ...usage.fields,
-    cost_usd: priced(model, usage, cand),
-    response_body: call.runtime.logContent ? bodyForLog(f.output, undefined, cand.provider.api_key) : null,
+    cost_usd: cost,
+    response_body: call.runtime.logContent ? bodyForLog(f.logged ?? text(), undefined, cand.provider.api_key) : null,
   });
+  return cost;
 }
 
 const SSE_HEADERS = {
@@ -88,7 +94,7 @@ export async function relayStream(a: AttemptContext, dialect: StreamDialect): Pr
   const res = await send(a, sig, "response headers");
   if (!(res instanceof Response) || !res.body) {
     sig.done();
-    return res instanceof Response ? { ok: false, final: false, error: upstreamError("stream_error", "the provider sent no stream") } : res;
+    return res instanceof Response ? retry(upstreamError("stream_error", "the provider sent no stream")) : res;
   }
   attempt.status = res.status;
   const reader = res.body.getReader();

@@ -166,17 +166,10 @@ function assistantMessage(content: string | AssistantContentBlock[]): ChatMessag
   return msg;
 }
 
+const TOOL_CHOICES = { auto: "auto", any: "required", none: "none" } as const;
+
 function toolChoice(tc: NonNullable<MessagesRequest["tool_choice"]>): ToolChoice {
-  switch (tc.type) {
-    case "auto":
-      return "auto";
-    case "any":
-      return "required";
-    case "none":
-      return "none";
-    case "tool":
-      return { type: "function", function: { name: tc.name } };
-  }
+  return tc.type === "tool" ? { type: "function", function: { name: tc.name } } : TOOL_CHOICES[tc.type];
 }
 
 /** The Messages request as the gateway's internal (OpenAI-shaped) chat request. */
@@ -292,18 +285,16 @@ export function forCandidate(chat: ChatRequest, cand: Candidate, only: Anthropic
 // Response
 // ---------------------------------------------------------------------------------------------
 
+const STOP_REASONS: Partial<Record<FinishReason, StopReason>> = {
+  length: "max_tokens",
+  tool_calls: "tool_use",
+  function_call: "tool_use",
+  content_filter: "refusal",
+};
+
 export function stopReason(finish: FinishReason | null | undefined): StopReason {
-  switch (finish) {
-    case "length":
-      return "max_tokens";
-    case "tool_calls":
-    case "function_call":
-      return "tool_use";
-    case "content_filter":
-      return "refusal";
-    default:
-      return "end_turn";
-  }
+  // hasOwn: a provider's unknown finish_reason ("toString") must not find Object.prototype's.
+  return (finish && Object.hasOwn(STOP_REASONS, finish) && STOP_REASONS[finish]) || "end_turn";
 }
 
 /** OpenAI-style usage (prompt counts every input token) → Anthropic's (input excludes the cache). */

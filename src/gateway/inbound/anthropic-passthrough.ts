@@ -10,16 +10,9 @@
  * stream), and keeps the raw answer on the side. Per request, one Passthrough; the gateway asks it
  * for every candidate's adapter, which also forgets what an earlier, failed attempt left.
  */
-import { ANTHROPIC_VERSION, anthropicAdapter } from "../../adapters/anthropic.ts";
-import {
-  isRecord,
-  joinUrl,
-  toCompletionUsage,
-  tryParseJson,
-  type Adapter,
-  type SSEEvent,
-  type StreamTransformer,
-} from "../../adapters/types.ts";
+import { anthropicAdapter, anthropicHeaders } from "../../adapters/anthropic.ts";
+import { postJson, usageChunk } from "../../adapters/common.ts";
+import { isRecord, tryParseJson, type Adapter, type SSEEvent, type StreamTransformer } from "../../adapters/types.ts";
 import type { Candidate } from "../router.ts";
 import type { MessagesRequest } from "./anthropic-schema.ts";
 import { CUT_STREAM_MESSAGE, errorEvent, gatewayErrorEvent, type MessagesStream } from "./anthropic-stream.ts";
@@ -53,15 +46,9 @@ export function createPassthrough(body: MessagesRequest, clientHeaders: Headers)
   const relay: Adapter = {
     ...anthropicAdapter,
     buildChatRequest(_translated, target) {
-      const headers: Record<string, string> = { "content-type": "application/json", "anthropic-version": ANTHROPIC_VERSION };
-      if (target.apiKey !== null) headers["x-api-key"] = target.apiKey;
+      const headers = anthropicHeaders(target.apiKey);
       if (beta && BETA.test(beta)) headers["anthropic-beta"] = beta;
-      return {
-        url: joinUrl(target.baseUrl, "/v1/messages"),
-        method: "POST",
-        headers,
-        body: JSON.stringify({ ...body, model: target.model }),
-      };
+      return postJson(target, "/v1/messages", headers, { ...body, model: target.model });
     },
     parseChatResponse(json, ctx) {
       const completion = anthropicAdapter.parseChatResponse(json, ctx);
@@ -82,15 +69,8 @@ export function createPassthrough(body: MessagesRequest, clientHeaders: Headers)
             // translation drops them: commit the stream now (a usage-only chunk is content to the
             // gateway), or a long think would count against the wait for the first token.
             started = true;
-            const usage = toCompletionUsage(inner.usage() ?? { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 });
-            r.chunks.push({
-              id: ctx.id,
-              object: "chat.completion.chunk",
-              created: ctx.created,
-              model: ctx.targetModel ?? ctx.requestedModel,
-              choices: [],
-              usage,
-            });
+            const usage = inner.usage() ?? { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
+            r.chunks.push(usageChunk(ctx, ctx.targetModel ?? ctx.requestedModel, usage));
           }
           // An error event is the gateway's to render (redacted, classified), not to relay.
           if (!r.error) buffer += `event: ${ev.event ?? eventType(ev.data)}\ndata: ${ev.data.replaceAll("\n", "\ndata: ")}\n\n`;
@@ -118,12 +98,8 @@ export function createPassthrough(body: MessagesRequest, clientHeaders: Headers)
 }
 
 function eventType(data: string): string {
-  try {
-    const obj: unknown = JSON.parse(data);
-    return isRecord(obj) && typeof obj.type === "string" ? obj.type : "message";
-  } catch {
-    return "message";
-  }
+  const obj = tryParseJson(data);
+  return isRecord(obj) && typeof obj.type === "string" ? obj.type : "message";
 }
 
 /**

@@ -185,61 +185,41 @@ const OutputConfig = v.looseObject({
 /** Server-side features of Anthropic's API: honoured by relaying to Anthropic entries, which alone get such a request. */
 export const ANTHROPIC_ONLY_FIELDS = ["mcp_servers", "container", "context_management"] as const;
 
+const MessagesFields = v.looseObject({
+  model: ModelField,
+  max_tokens: v.pipe(
+    v.number("max_tokens is required"),
+    v.integer("max_tokens must be an integer"),
+    v.minValue(1, "max_tokens must be at least 1"),
+  ),
+  messages: v.pipe(v.array(Message, "messages must be an array"), v.minLength(1, "messages must contain at least one message")),
+  system: v.optional(stringOr(TextBlock, "system must be a string or an array of text blocks")),
+  stop_sequences: v.optional(v.pipe(v.array(v.pipe(v.string(), v.nonEmpty("stop sequences must not be empty"))), v.maxLength(64))),
+  stream: v.optional(v.boolean()),
+  temperature: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(1))),
+  top_p: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(1))),
+  top_k: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
+  metadata: v.optional(v.looseObject({ user_id: v.nullish(v.pipe(v.string(), v.maxLength(256))) })),
+  tools: v.optional(v.array(Tool)),
+  tool_choice: v.optional(ToolChoice),
+  thinking: v.optional(Thinking),
+  service_tier: v.optional(v.picklist(["auto", "standard_only"])),
+  output_config: v.optional(OutputConfig),
+  cache_control: hint,
+  speed: hint,
+  diagnostics: hint,
+  // A data-residency requirement: only Anthropic itself can keep it.
+  inference_geo: v.nullish(v.string()),
+  mcp_servers: v.optional(v.unknown()),
+  container: v.optional(v.unknown()),
+  context_management: v.optional(v.unknown()),
+});
 /** Top-level fields this endpoint knows; any other is refused by name. */
-const KNOWN = new Set([
-  "model",
-  "messages",
-  "max_tokens",
-  "system",
-  "stop_sequences",
-  "stream",
-  "temperature",
-  "top_p",
-  "top_k",
-  "metadata",
-  "tools",
-  "tool_choice",
-  "thinking",
-  "service_tier",
-  "output_config",
-  "cache_control",
-  "speed",
-  "diagnostics",
-  "inference_geo",
-  ...ANTHROPIC_ONLY_FIELDS,
-]);
+const KNOWN = new Set(Object.keys(MessagesFields.entries));
 
 export const MessagesBody = firstIssueOnly(
   v.pipe(
-    v.looseObject({
-      model: ModelField,
-      max_tokens: v.pipe(
-        v.number("max_tokens is required"),
-        v.integer("max_tokens must be an integer"),
-        v.minValue(1, "max_tokens must be at least 1"),
-      ),
-      messages: v.pipe(v.array(Message, "messages must be an array"), v.minLength(1, "messages must contain at least one message")),
-      system: v.optional(stringOr(TextBlock, "system must be a string or an array of text blocks")),
-      stop_sequences: v.optional(v.pipe(v.array(v.pipe(v.string(), v.nonEmpty("stop sequences must not be empty"))), v.maxLength(64))),
-      stream: v.optional(v.boolean()),
-      temperature: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(1))),
-      top_p: v.optional(v.pipe(v.number(), v.minValue(0), v.maxValue(1))),
-      top_k: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
-      metadata: v.optional(v.looseObject({ user_id: v.nullish(v.pipe(v.string(), v.maxLength(256))) })),
-      tools: v.optional(v.array(Tool)),
-      tool_choice: v.optional(ToolChoice),
-      thinking: v.optional(Thinking),
-      service_tier: v.optional(v.picklist(["auto", "standard_only"])),
-      output_config: v.optional(OutputConfig),
-      cache_control: hint,
-      speed: hint,
-      diagnostics: hint,
-      // A data-residency requirement: only Anthropic itself can keep it.
-      inference_geo: v.nullish(v.string()),
-      mcp_servers: v.optional(v.unknown()),
-      container: v.optional(v.unknown()),
-      context_management: v.optional(v.unknown()),
-    }),
+    MessagesFields,
     v.rawCheck(({ dataset, addIssue }) => {
       if (!dataset.typed) return;
       for (const key of Object.keys(dataset.value)) {

@@ -9,7 +9,7 @@
  * SDKs read as cumulative totals. message_delta waits for [DONE] for the same reason (the usage
  * chunk comes after the finish_reason).
  */
-import { isRecord, type ChatCompletionChunk, type CompletionUsage, type FinishReason } from "../../adapters/types.ts";
+import { isRecord, tryParseJson, type ChatCompletionChunk, type CompletionUsage, type FinishReason } from "../../adapters/types.ts";
 import { anthropicErrorType, stopReason, toAnthropicUsage } from "./anthropic-messages.ts";
 
 function sseEvent(type: string, data: Record<string, unknown>): string {
@@ -143,10 +143,8 @@ export function createMessagesStream(opts: { id: string; model: string }): Messa
   function push(data: string): string {
     if (done) return "";
     if (data.trim() === "[DONE]") return complete();
-    let obj: unknown;
-    try {
-      obj = JSON.parse(data);
-    } catch {
+    const obj = tryParseJson(data);
+    if (obj === undefined) {
       done = true;
       return errorEvent("api_error", "the gateway's stream carried malformed data");
     }

@@ -2,10 +2,10 @@ import { Elysia } from "elysia";
 import type { OpenAPIV3 } from "openapi-types";
 import type { AppDeps } from "../../deps.ts";
 import { requestIdFrom } from "../../ids.ts";
-import { createSSEParser } from "../../adapters/sse.ts";
+import { translateSSE } from "../../adapters/sse.ts";
 import { tryParseJson, type ChatCompletion } from "../../adapters/types.ts";
 import { proxyChat } from "../proxy.ts";
-import { admitRequest, gatewayKeyFor, runtimeFor } from "../routes.ts";
+import { gatewayKeyFor, governedCall, runtimeFor } from "../routes.ts";
 import { estimateChatTokens } from "../../governance/admit.ts";
 import type { GatewayServices } from "../services.ts";
 import { CountTokensBody, MessagesBody } from "./anthropic-schema.ts";
@@ -13,7 +13,7 @@ import { ApiError } from "../../http/errors.ts";
 import { selectCandidates } from "../router.ts";
 import { estimatePromptTokens } from "../../telemetry/estimate.ts";
 import { anthropicOnly, forCandidate, fromChatResponse, newMessageId, toAnthropicError, toChat } from "./anthropic-messages.ts";
-import { createMessagesStream, type MessagesStream } from "./anthropic-stream.ts";
+import { createMessagesStream } from "./anthropic-stream.ts";
 import { createPassthrough, createRelayStream, type Passthrough } from "./anthropic-passthrough.ts";
 
 const MESSAGES_PATH = "/v1/messages";
@@ -41,41 +41,6 @@ export async function anthropicErrorResponse(res: Response): Promise<Response> {
   return new Response(JSON.stringify(toAnthropicError(res.status, body, headers.get("x-request-id"))), { status: res.status, headers });
 }
 
-const encoder = new TextEncoder();
-
-/**
- * The gateway's event stream with each event translated. Read on demand, not piped: a pipe reads
- * ahead of the client, so a slow client would no longer slow the provider's stream down; and
- * cancelling this stream (the client left) cancels the gateway's at once, which aborts the
- * provider's, as for a chat stream.
- */
-function translatedStream(source: ReadableStream<Uint8Array>, events: MessagesStream): ReadableStream<Uint8Array> {
-  const reader = source.getReader();
-  const parser = createSSEParser();
-  const decoder = new TextDecoder();
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      for (;;) {
-        const { value, done } = await reader.read();
-        let out = "";
-        if (done) {
-          for (const ev of parser.flush()) out += events.push(ev.data);
-          out += events.end();
-          if (out) controller.enqueue(encoder.encode(out));
-          controller.close();
-          return;
-        }
-        for (const ev of parser.feed(decoder.decode(value, { stream: true }))) out += events.push(ev.data);
-        if (out) {
-          controller.enqueue(encoder.encode(out));
-          return;
-        }
-      }
-    },
-    cancel: (reason) => reader.cancel(reason),
-  });
-}
-
 /** The chat pipeline's answer (a completion, a chunk stream or an error) as a Messages answer. */
 async function toMessagesResponse(res: Response, ctx: { id: string; model: string; passthrough?: Passthrough }): Promise<Response> {
   if (res.status !== 200) return anthropicErrorResponse(res);
@@ -84,7 +49,7 @@ async function toMessagesResponse(res: Response, ctx: { id: string; model: strin
   const relayed = ctx.passthrough?.active() === true;
   if ((res.headers.get("content-type") ?? "").startsWith("text/event-stream") && res.body) {
     const events = relayed ? createRelayStream(ctx.passthrough!) : createMessagesStream(ctx);
-    return new Response(translatedStream(res.body, events), { status: 200, headers });
+    return new Response(translateSSE(res.body, events.push, events.end), { status: 200, headers });
   }
   const completion = (await res.json()) as ChatCompletion;
   headers.set("content-type", "application/json");
@@ -128,40 +93,27 @@ const ERROR_SCHEMA: OpenAPIV3.SchemaObject = {
  * Anthropic entries are relayed instead (anthropic-passthrough.ts), in the same attempt loop.
  */
 export function messagesRoutes(deps: AppDeps, gw: GatewayServices) {
+  const governed = governedCall(deps, gw);
   return new Elysia({ prefix: "/v1" })
     .derive(async ({ request }) => ({ gatewayKey: await gatewayKeyFor(gw, request) }))
     .post(
       "/messages",
-      async ({ body, gatewayKey, request, headers }) => {
-        const startedAt = performance.now();
-        const requestId = requestIdFrom(headers["x-request-id"]);
+      async ({ body, gatewayKey, request }) => {
         const chat = toChat(body);
         const only = anthropicOnly(body);
-        const runtime = await runtimeFor(gw, gatewayKey.workspace_id, deps.logger);
-        const limitHeaders = await admitRequest(gw, request, gatewayKey, runtime, {
-          model: body.model,
-          estimatedTokens: estimateChatTokens(chat),
-          requestId,
-        });
         // Anthropic entries get the client's own body; every other entry the translation.
         const passthrough = createPassthrough(body, request.headers);
-        const res = await proxyChat(
-          { cooldowns: gw.cooldowns, logger: deps.logger, sink: gw.sink, draining: gw.draining, fetch: gw.fetch },
-          {
+        const admit = { model: body.model, estimatedTokens: estimateChatTokens(chat) };
+        return governed(request, gatewayKey, admit, async (p, c) => {
+          const res = await proxyChat(p, {
+            ...c,
             body: chat,
-            key: gatewayKey,
-            runtime,
-            requestId,
-            signal: AbortSignal.any([request.signal, gw.draining]),
-            startedAt,
             forCandidate: (b, cand) => forCandidate(b, cand, only),
             endpoint: "messages",
             adapterFor: passthrough.adapterFor,
-          },
-        );
-        const answer = await toMessagesResponse(res, { id: newMessageId(), model: body.model, passthrough });
-        for (const [name, value] of Object.entries(limitHeaders)) answer.headers.set(name, value);
-        return answer;
+          });
+          return toMessagesResponse(res, { id: newMessageId(), model: body.model, passthrough });
+        });
       },
       {
         body: MessagesBody,

@@ -102,28 +102,24 @@ const ItemReference = v.looseObject({
 // Reasoning items carry provider-encrypted state only OpenAI can read back; chat requests have no place for them.
 const Reasoning = v.looseObject({ type: v.literal("reasoning") });
 
+// item_reference: only OpenAI can resolve these (items it stored); see untranslatable() in responses.ts.
+const ITEMS = {
+  message: Message,
+  function_call: FunctionCall,
+  function_call_output: FunctionCallOutput,
+  reasoning: Reasoning,
+  item_reference: ItemReference,
+};
+
 const Item = v.lazy((input: unknown) => {
   if (!isRecord(input)) return refuse("must be an object (a message or an item)");
   const type = input.type ?? ("role" in input ? "message" : undefined);
-  switch (type) {
-    case "message":
-      return Message;
-    case "function_call":
-      return FunctionCall;
-    case "function_call_output":
-      return FunctionCallOutput;
-    case "reasoning":
-      return Reasoning;
-    case "item_reference":
-      // Only OpenAI can resolve these (items it stored); see untranslatable() in responses.ts.
-      return ItemReference;
-    default:
-      return refuse(
-        type === undefined
-          ? "needs a role (a message) or a type (function_call, function_call_output)"
-          : `has type ${quoted(type)}, which this gateway cannot translate; use messages, function_call and function_call_output items`,
-      );
-  }
+  if (typeof type === "string" && Object.hasOwn(ITEMS, type)) return ITEMS[type as keyof typeof ITEMS];
+  return refuse(
+    type === undefined
+      ? "needs a role (a message) or a type (function_call, function_call_output)"
+      : `has type ${quoted(type)}, which this gateway cannot translate; use messages, function_call and function_call_output items`,
+  );
 });
 
 const FunctionTool = v.looseObject({

@@ -4,12 +4,13 @@
  * (reasoning items, annotations, logprobs). Usage is read on the side for the log row. Other
  * provider types in the same request still get the translated chat path (fallback included).
  */
-import { readBodyBounded } from "../../http/body.ts";
-import { isRecord, joinUrl, upstreamError, type UpstreamError, type UpstreamRequest, type Usage } from "../../adapters/types.ts";
+import { jsonHeaders, postJson } from "../../adapters/common.ts";
+import { isRecord, tryParseJson, upstreamError, UpstreamResponseError } from "../../adapters/types.ts";
+import type { UpstreamError, UpstreamRequest, Usage } from "../../adapters/types.ts";
 import type { Candidate } from "../router.ts";
 import type { ResponsesRequest } from "./responses-model.ts";
 import { untranslatable } from "./responses.ts";
-import { attemptSignal, fetchFailure, MAX_UPSTREAM_BODY_BYTES, send, tooLargeUpstream } from "../attempt.ts";
+import { jsonAnswer } from "../attempt.ts";
 import { successHeaders, type AttemptContext, type AttemptOutcome, type NativeRoute } from "../call.ts";
 import { recordAnswer, relayStream, type StreamDialect } from "../stream.ts";
 
@@ -47,55 +48,23 @@ function outputTextOf(response: Record<string, unknown>): string {
   return out;
 }
 
+/** Why a Response object (or the one in a response.failed event) says it failed. */
+function failedMessage(response: Record<string, unknown> | null): string {
+  const e = response?.error;
+  return isRecord(e) && typeof e.message === "string" ? e.message : "the provider reported the response as failed";
+}
+
 async function jsonRelay(a: AttemptContext): Promise<AttemptOutcome> {
-  const { deps, call, cand, attempt, started } = a;
-  const timeoutMs = cand.provider.timeout_ms;
-  const sig = attemptSignal(call.signal, timeoutMs);
-  let bytes: Uint8Array;
-  let json: Record<string, unknown>;
-  try {
-    const res = await send(a, sig, "response");
-    if (!(res instanceof Response)) return res;
-    let read: Uint8Array | null;
-    try {
-      read = await readBodyBounded(res, MAX_UPSTREAM_BODY_BYTES);
-    } catch (err) {
-      return fetchFailure(err, sig.timedOut, timeoutMs, "complete response");
-    }
-    if (!read)
-      return {
-        ok: false,
-        final: false,
-        error: tooLargeUpstream(`its response exceeds ${MAX_UPSTREAM_BODY_BYTES / (1024 * 1024)} MiB`, res.status),
-      };
-    bytes = read;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(new TextDecoder().decode(bytes));
-    } catch {
-      parsed = null;
-    }
-    if (!isRecord(parsed) || parsed.object !== "response") {
-      return {
-        ok: false,
-        final: false,
-        error: upstreamError("server", "the provider answered with a body that is not a Response object", { upstreamStatus: res.status }),
-      };
-    }
-    if (parsed.status === "failed") {
-      const e =
-        isRecord(parsed.error) && typeof parsed.error.message === "string"
-          ? parsed.error.message
-          : "the provider reported the response as failed";
-      return { ok: false, final: false, error: upstreamError("server", e, { upstreamStatus: res.status }) };
-    }
-    json = parsed;
-    attempt.status = res.status;
-  } finally {
-    sig.done();
-  }
-  attempt.latency_ms = Math.round(performance.now() - started);
-  deps.cooldowns.clear(cand.provider.id);
+  const { call, cand, attempt } = a;
+  const answered = await jsonAnswer(a, (read) => {
+    const fail = (message: string) => new UpstreamResponseError(upstreamError("server", message));
+    if (!isRecord(read.json) || read.json.object !== "response")
+      throw fail("the provider answered with a body that is not a Response object");
+    if (read.json.status === "failed") throw fail(failedMessage(read.json));
+    return { json: read.json, bytes: read.bytes };
+  });
+  if (!answered.ok) return answered;
+  const { json, bytes } = answered.value;
   recordAnswer(a, {
     status: 200,
     model: typeof json.model === "string" ? json.model : null,
@@ -127,13 +96,8 @@ function responsesDialect(): StreamDialect {
   return {
     raw: (chunk) => void held.push(chunk),
     event(ev) {
-      let d: unknown;
-      try {
-        d = JSON.parse(ev.data);
-      } catch {
-        failure ??= upstreamError("stream_error", "the provider sent an event that is not JSON");
-        return;
-      }
+      const d = tryParseJson(ev.data);
+      if (d === undefined) failure ??= upstreamError("stream_error", "the provider sent an event that is not JSON");
       if (!isRecord(d)) return;
       const type = typeof d.type === "string" ? d.type : (ev.event ?? "");
       if (typeof d.sequence_number === "number") lastSeq = d.sequence_number;
@@ -144,13 +108,7 @@ function responsesDialect(): StreamDialect {
       } else if (type === "response.completed" || type === "response.incomplete" || type === "response.failed") {
         terminal = true;
         usage = usageFromResponses(response?.usage) ?? usage;
-        if (type === "response.failed") {
-          const e =
-            response && isRecord(response.error) && typeof response.error.message === "string"
-              ? response.error.message
-              : "the provider reported the response as failed";
-          failure ??= upstreamError("stream_error", e);
-        }
+        if (type === "response.failed") failure ??= upstreamError("stream_error", failedMessage(response));
       } else if (!PREAMBLE.has(type)) {
         committed = true;
         if (typeof d.delta === "string") output += d.delta;
@@ -189,14 +147,11 @@ export function nativeResponses(body: ResponsesRequest): NativeRoute {
     untranslatable: untranslatable(body),
     request(cand: Candidate): UpstreamRequest | null {
       if (cand.provider.type !== "openai") return null;
-      const headers: Record<string, string> = { "content-type": "application/json" };
-      if (cand.provider.api_key !== null) headers.authorization = `Bearer ${cand.provider.api_key}`;
-      return {
-        url: joinUrl(cand.provider.base_url, "/responses"),
-        method: "POST",
-        headers,
-        body: JSON.stringify({ ...body, model: cand.upstreamModel }),
-      };
+      const headers = jsonHeaders(cand.provider.api_key, "authorization", "Bearer ");
+      return postJson({ baseUrl: cand.provider.base_url, apiKey: cand.provider.api_key }, "/responses", headers, {
+        ...body,
+        model: cand.upstreamModel,
+      });
     },
     attempt: (a) => (body.stream === true ? streamRelay(a) : jsonRelay(a)),
   };

@@ -4,8 +4,8 @@
  * goes away cancels the chat stream behind it (and the log row says so).
  */
 import { fastId } from "../../ids.ts";
-import { createSSEParser } from "../../adapters/sse.ts";
-import type { ChatCompletionChunk, CompletionUsage, FinishReason } from "../../adapters/types.ts";
+import { translateSSE } from "../../adapters/sse.ts";
+import { tryParseJson, type ChatCompletionChunk, type CompletionUsage, type FinishReason } from "../../adapters/types.ts";
 import type { ResponsesRequest } from "./responses-model.ts";
 import {
   endOf,
@@ -208,8 +208,6 @@ export function encodeEvent(e: ResponsesEvent): string {
   return `event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`;
 }
 
-const encoder = new TextEncoder();
-
 /** The chat pipeline's SSE body (chunks, then [DONE] or an error event) as Responses events. */
 export function responsesEventStream(
   chatBody: ReadableStream<Uint8Array>,
@@ -217,33 +215,21 @@ export function responsesEventStream(
   meta: { id: string; createdAt: number; model: string },
 ) {
   const state = createResponsesStream(req, meta);
-  const parser = createSSEParser();
-  const decoder = new TextDecoder();
+  const encode = (events: ResponsesEvent[]) => events.map(encodeEvent).join("");
   const handle = (data: string): ResponsesEvent[] => {
     if (data === "[DONE]") return state.end();
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(data);
-    } catch {
+    const obj = tryParseJson(data) as ({ error?: StreamError } & ChatCompletionChunk) | undefined;
+    if (obj === undefined)
       return state.fail({ message: "the gateway's chat stream sent an unreadable event", code: "upstream_stream_error" });
-    }
-    const obj = parsed as { error?: StreamError } & ChatCompletionChunk;
     if (obj.error) return state.fail(obj.error);
     return Array.isArray(obj.choices) ? state.push(obj) : [];
   };
-  const write = (controller: TransformStreamDefaultController<Uint8Array>, events: ResponsesEvent[]) => {
-    if (events.length) controller.enqueue(encoder.encode(events.map(encodeEvent).join("")));
-  };
-  return chatBody.pipeThrough(
-    new TransformStream<Uint8Array, Uint8Array>({
-      transform(bytes, controller) {
-        for (const ev of parser.feed(decoder.decode(bytes, { stream: true }))) write(controller, handle(ev.data));
-      },
-      flush(controller) {
-        for (const ev of parser.flush()) write(controller, handle(ev.data));
-        if (!state.ended)
-          write(controller, state.fail({ message: "the stream ended before the response was complete", code: "upstream_stream_error" }));
-      },
-    }),
+  return translateSSE(
+    chatBody,
+    (data) => encode(handle(data)),
+    () =>
+      state.ended
+        ? ""
+        : encode(state.fail({ message: "the stream ended before the response was complete", code: "upstream_stream_error" })),
   );
 }
