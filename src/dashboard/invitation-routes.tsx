@@ -1,7 +1,6 @@
 import { Elysia } from "elysia";
 import * as v from "valibot";
 import type { AppDeps } from "../deps.ts";
-import { actorFor } from "../events.ts";
 import { authPlugin } from "../http/auth.ts";
 import { ApiError, sentence } from "../http/errors.ts";
 import { CreateInvitationBody, InvitationParams, InvitationsParams, InviteLinkParams } from "../invitations/model.ts";
@@ -32,14 +31,13 @@ export function invitationPages(deps: AppDeps) {
     })
     .post(
       "/app/w/:id/invitations",
-      async ({ params, body, session, membership, headers, request, set }) => {
+      async ({ params, body, session, actor, membership, headers, request, set }) => {
         const c = { session, headers, request, set };
         const form = formBody(body);
         const values = { email: text(form, "email"), role: text(form, "role") };
         const parsed = v.safeParse(CreateInvitationBody, values);
         if (!parsed.success)
           return membersPage(deps, c, params.id, { invitations: { values, errors: issuesToErrors(parsed.issues) }, status: 422 });
-        const actor = actorFor(deps, session.user.id);
         const created = await attempt(
           () => createInvitation(actor, params.id, membership.role, parsed.output),
           (err) => !!err.param,
@@ -55,8 +53,8 @@ export function invitationPages(deps: AppDeps) {
     )
     .post(
       "/app/w/:id/invitations/:iid/revoke",
-      async ({ params, session, membership, redirect }) => {
-        await revokeInvitation(actorFor(deps, session.user.id), params.id, params.iid, membership.role);
+      async ({ params, actor, membership, redirect }) => {
+        await revokeInvitation(actor, params.id, params.iid, membership.role);
         return redirect(workspacePath(params.id, "/members?invite=revoked"), 303);
       },
       { workspace: "admin", params: InvitationParams, detail: { summary: "Revoke an invitation (form)" } },
@@ -100,8 +98,8 @@ export function invitationPages(deps: AppDeps) {
     )
     .post(
       "/app/invite/:token",
-      async ({ params, session, redirect }) => {
-        const ws = await acceptInvitation(actorFor(deps, session.user.id), params.token, session.user.email);
+      async ({ params, session, actor, redirect }) => {
+        const ws = await acceptInvitation(actor, params.token, session.user.email);
         return redirect(workspacePath(ws.id), 303);
       },
       { auth: true, params: InviteLinkParams, detail: { summary: "Join a workspace by invitation (form)" } },

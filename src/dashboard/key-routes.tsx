@@ -3,7 +3,6 @@ import * as v from "valibot";
 import type { AppDeps } from "../deps.ts";
 import { authPlugin } from "../http/auth.ts";
 import { ApiError, notFound } from "../http/errors.ts";
-import { actorFor } from "../events.ts";
 import { ApiKeyParams, ApiKeysParams, CreateApiKeyBody, UpdateApiKeyBody } from "../api-keys/model.ts";
 import { createApiKey, deleteApiKey, getApiKey, listApiKeys, revokeApiKey, updateApiKey, type ApiKeyView } from "../api-keys/service.ts";
 import { listProviders } from "../providers/service.ts";
@@ -103,7 +102,7 @@ export function keyPages(deps: AppDeps) {
     .post(
       "/",
       async (c) => {
-        const { params, body, session, set } = c;
+        const { params, body, set, actor } = c;
         const form = formBody(body);
         const values = { name: text(form, "name"), expires: text(form, "expires").trim(), limits: limitFormValues(form, true) };
         // A date input gives a day; the key works through the end of it (UTC).
@@ -119,7 +118,7 @@ export function keyPages(deps: AppDeps) {
           }
           return page(c, params.id, { values, errors, status: 422 });
         }
-        const created = await attempt(() => createApiKey(actorFor(deps, session.user.id), params.id, parsed.output), isFieldRefusal);
+        const created = await attempt(() => createApiKey(actor, params.id, parsed.output), isFieldRefusal);
         if (created instanceof ApiError) return page(c, params.id, { values, errors: serviceErrorToForm(created), status: 422 });
         // No redirect: the key is in this one response and nowhere else (no-store, never in a URL).
         set.headers["cache-control"] = "no-store";
@@ -143,14 +142,13 @@ export function keyPages(deps: AppDeps) {
     .post(
       "/:kid",
       async (c) => {
-        const { params, body, session } = c;
+        const { params, body, session, actor } = c;
         const key = await getApiKey(deps.sql, params.id, params.kid);
         if (!key) throw notFound("API key");
         const form = formBody(body);
         const values = { name: text(form, "name"), limits: limitFormValues(form, true) };
         const parsed = v.safeParse(UpdateApiKeyBody, { name: values.name, ...limitsInput(values.limits) });
         if (!parsed.success) return editPage(c, key, values, formLimitErrors(issuesToErrors(parsed.issues)), 422);
-        const actor = actorFor(deps, session.user.id);
         const updated = await attempt(() => updateApiKey(actor, params.id, params.kid, parsed.output), isFieldRefusal);
         if (updated instanceof ApiError) return editPage(c, key, values, serviceErrorToForm(updated), 422);
         if (!updated) throw notFound("API key");
@@ -169,8 +167,8 @@ export function keyPages(deps: AppDeps) {
     })
     .post(
       "/:kid/revoke",
-      async ({ params, session }) => {
-        if (!(await revokeApiKey(actorFor(deps, session.user.id), params.id, params.kid))) throw notFound("API key");
+      async ({ params, actor }) => {
+        if (!(await revokeApiKey(actor, params.id, params.kid))) throw notFound("API key");
         return redirect(workspacePath(params.id, "/keys?done=revoked"), 303);
       },
       { workspace: "admin", params: ApiKeyParams, detail: { summary: "Revoke a gateway key (form)" } },
@@ -182,8 +180,8 @@ export function keyPages(deps: AppDeps) {
     })
     .post(
       "/:kid/delete",
-      async ({ params, session }) => {
-        if (!(await deleteApiKey(actorFor(deps, session.user.id), params.id, params.kid))) throw notFound("API key");
+      async ({ params, actor }) => {
+        if (!(await deleteApiKey(actor, params.id, params.kid))) throw notFound("API key");
         return redirect(workspacePath(params.id, "/keys?done=deleted"), 303);
       },
       { workspace: "admin", params: ApiKeyParams, detail: { summary: "Delete a gateway key (form)" } },

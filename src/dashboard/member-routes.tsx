@@ -1,7 +1,7 @@
 import { Elysia, redirect } from "elysia";
 import * as v from "valibot";
 import type { AppDeps } from "../deps.ts";
-import { actorFor, type Actor } from "../events.ts";
+import type { Actor } from "../events.ts";
 import { authPlugin, RANK } from "../http/auth.ts";
 import { ApiError, forbidden, notFound, sentence } from "../http/errors.ts";
 import { listInvitations } from "../invitations/service.ts";
@@ -69,13 +69,13 @@ export function memberPages(deps: AppDeps) {
    * on the page, beside `userId`'s row when given; anything else (404) is the error page.
    */
   async function change(
-    c: PageBits & { params: { id: string } },
+    c: PageBits & { params: { id: string }; actor: Actor },
     userId: string | null,
     work: (actor: Actor) => Promise<unknown>,
     to: string,
   ) {
     const refused = await attempt(
-      () => work(actorFor(deps, c.session.user.id)),
+      () => work(c.actor),
       (err) => [403, 409, 422].includes(err.status),
     );
     if (!(refused instanceof ApiError)) return redirect(to, 303);

@@ -3,7 +3,7 @@ import * as v from "valibot";
 import type { AppDeps } from "../deps.ts";
 import { authPlugin } from "../http/auth.ts";
 import { ApiError, notFound, sentence } from "../http/errors.ts";
-import { actorFor, type Actor } from "../events.ts";
+import type { Actor } from "../events.ts";
 import { PROVIDER_CATALOG, PROVIDER_TYPES } from "../providers/catalog.ts";
 import { PROVIDER_TYPE_HINTS } from "../providers/type-hints.ts";
 import { createKeyring } from "../providers/keyring.ts";
@@ -136,7 +136,7 @@ export function providerPages(deps: AppDeps) {
 
   /** The add and edit forms' post: the form again with its errors (422, or 409 for a taken name), else the list. */
   async function save<S extends typeof CreateProviderBody | typeof UpdateProviderBody>(
-    c: PageBits & { params: { id: string }; body: unknown },
+    c: PageBits & { params: { id: string }; body: unknown; actor: Actor },
     schema: S,
     current: ProviderView | null,
     work: (actor: Actor, value: v.InferOutput<S>) => Promise<ProviderView | null>,
@@ -145,7 +145,7 @@ export function providerPages(deps: AppDeps) {
     const again = (errors: FormErrors, status: number) => formPage(c, c.params.id, valuesFrom(form), errors, current, status);
     const parsed = parseProviderForm(schema, form, current !== null);
     if (!parsed.ok) return again(parsed.errors, 422);
-    const saved = await attempt(() => work(actorFor(deps, c.session.user.id), parsed.value));
+    const saved = await attempt(() => work(c.actor, parsed.value));
     if (saved instanceof ApiError) return again(saved.formErrors(), saved.status === 409 ? 409 : 422);
     if (!saved) throw notFound("provider");
     return redirect(workspacePath(c.params.id, `/providers?done=${current ? "updated" : "created"}`), 303);
@@ -218,9 +218,9 @@ export function providerPages(deps: AppDeps) {
       )
       .post(
         "/:pid/enabled",
-        async ({ params, body, session, redirect }) => {
+        async ({ params, body, actor, redirect }) => {
           const enabled = checkbox(formBody(body), "enabled");
-          const provider = await updateProvider(actorFor(deps, session.user.id), keyring, params.id, params.pid, { enabled }, deps.config);
+          const provider = await updateProvider(actor, keyring, params.id, params.pid, { enabled }, deps.config);
           if (!provider) throw notFound("provider");
           return redirect(workspacePath(params.id, "/providers"), 303);
         },
@@ -228,7 +228,7 @@ export function providerPages(deps: AppDeps) {
       )
       .post(
         "/:pid/move",
-        async ({ params, body, session, redirect }) => {
+        async ({ params, body, actor, redirect }) => {
           const direction = text(formBody(body), "direction");
           const ids = (await listProviders(deps.sql, params.id)).map((p) => p.id);
           const i = ids.indexOf(params.pid);
@@ -236,7 +236,7 @@ export function providerPages(deps: AppDeps) {
           const j = direction === "up" ? i - 1 : direction === "down" ? i + 1 : i;
           if (j >= 0 && j < ids.length && j !== i) {
             [ids[i], ids[j]] = [ids[j], ids[i]];
-            await reorderProviders(actorFor(deps, session.user.id), params.id, ids);
+            await reorderProviders(actor, params.id, ids);
           }
           return redirect(workspacePath(params.id, "/providers"), 303);
         },
@@ -272,8 +272,8 @@ export function providerPages(deps: AppDeps) {
       )
       .post(
         "/:pid/delete",
-        async ({ params, session, redirect }) => {
-          if (!(await deleteProvider(actorFor(deps, session.user.id), params.id, params.pid))) throw notFound("provider");
+        async ({ params, actor, redirect }) => {
+          if (!(await deleteProvider(actor, params.id, params.pid))) throw notFound("provider");
           return redirect(workspacePath(params.id, "/providers?done=deleted"), 303);
         },
         { workspace: "admin", params: ProviderParams, detail: { summary: "Delete a provider key (form)" } },

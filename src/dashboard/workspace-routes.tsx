@@ -4,7 +4,6 @@ import type { AppDeps } from "../deps.ts";
 import { authPlugin } from "../http/auth.ts";
 import { SettingsBody, WorkspaceBody, WorkspaceParams } from "../workspaces/model.ts";
 import { createWorkspace, getWorkspace, listWorkspaces, renameWorkspace, updateSettings } from "../workspaces/service.ts";
-import { actorFor } from "../events.ts";
 import { ApiError, notFound } from "../http/errors.ts";
 import { WorkspacesPage } from "../../views/pages/workspaces.tsx";
 import { SettingsPage, type LimitsPanelProps, type SettingsValues } from "../../views/pages/settings.tsx";
@@ -69,7 +68,7 @@ export function workspacePages(deps: AppDeps) {
         const name = text(formBody(c.body), "name");
         const parsed = v.safeParse(WorkspaceBody, { name });
         if (!parsed.success) return workspacesPage(c, { name }, issuesToErrors(parsed.issues), 422);
-        const ws = await createWorkspace(actorFor(deps, c.session.user.id), parsed.output.name);
+        const ws = await createWorkspace(c.actor, parsed.output.name);
         return c.redirect(workspacePath(ws.id), 303);
       },
       { auth: true, detail: { summary: "Create a workspace (form)" } },
@@ -82,7 +81,7 @@ export function workspacePages(deps: AppDeps) {
     .post(
       "/w/:id/settings",
       async (c) => {
-        const { session, params, body, redirect } = c;
+        const { params, body, redirect, actor } = c;
         const form = formBody(body);
         const input = {
           name: text(form, "name"),
@@ -95,7 +94,6 @@ export function workspacePages(deps: AppDeps) {
           return settingsPage(deps, c, params.id, { values, errors: issuesToErrors(parsed.issues), status: 422 });
         }
         const { name, ...settings } = parsed.output;
-        const actor = actorFor(deps, session.user.id);
         await renameWorkspace(actor, params.id, name);
         if (!(await updateSettings(actor, params.id, settings))) throw notFound("workspace");
         return redirect(workspacePath(params.id, "/settings?saved=1"), 303);
@@ -105,7 +103,7 @@ export function workspacePages(deps: AppDeps) {
     .post(
       "/w/:id/settings/limits",
       async (c) => {
-        const { session, params, body, redirect } = c;
+        const { params, body, redirect, actor } = c;
         const values = limitFormValues(formBody(body), false);
         const parsed = v.safeParse(LimitsBody, limitsInput(values));
         if (!parsed.success)
@@ -113,7 +111,7 @@ export function workspacePages(deps: AppDeps) {
             limits: { values, errors: formLimitErrors(issuesToErrors(parsed.issues)) },
             status: 422,
           });
-        const refused = await attempt(() => updateSettings(actorFor(deps, session.user.id), params.id, parsed.output), isFieldRefusal);
+        const refused = await attempt(() => updateSettings(actor, params.id, parsed.output), isFieldRefusal);
         if (refused instanceof ApiError)
           return settingsPage(deps, c, params.id, { limits: { values, errors: serviceErrorToForm(refused) }, status: 422 });
         return redirect(workspacePath(params.id, "/settings?saved=limits#limits"), 303);
