@@ -77,7 +77,7 @@ export function LimitFields(props: { values: LimitValues; errors: FormErrors; fo
         optional
       />
       <SelectField {...field("budget_period")} label="Budget period" options={PERIOD_OPTIONS} />
-      {props.forKey ? (
+      {props.forKey && (
         <>
           <TextArea
             {...field("allowed_models")}
@@ -95,8 +95,6 @@ export function LimitFields(props: { values: LimitValues; errors: FormErrors; fo
             optional
           />
         </>
-      ) : (
-        ""
       )}
     </div>
   );
@@ -160,13 +158,13 @@ export function LimitsSummary(props: StoredLimits) {
   const models = props.allowed_models ?? [];
   return (
     <div class="limits-summary">
-      {parts.length === 0 && models.length === 0 ? <span class="muted">None</span> : ""}
+      {parts.length === 0 && models.length === 0 && <span class="muted">None</span>}
       {parts.map((p) => (
         <span class="sub-line" safe>
           {p}
         </span>
       ))}
-      {models.length > 0 ? (
+      {models.length > 0 && (
         <span class="sub-line">
           Models:{" "}
           {models.map((m) => (
@@ -175,8 +173,6 @@ export function LimitsSummary(props: StoredLimits) {
             </code>
           ))}
         </span>
-      ) : (
-        ""
       )}
     </div>
   );
