@@ -83,14 +83,14 @@ export function LimitFields(props: { values: LimitValues; errors: FormErrors; fo
             {...field("allowed_models")}
             label="Allowed models"
             rows={3}
-            placeholder={"gpt-4o*\nclaude-*"}
+            placeholder={"e.g. gpt-4o*\nclaude-*"}
             hint="One name or pattern per line (or comma-separated); * matches anything. Empty: any model."
             optional
           />
           <TextField
             {...field("tags")}
             label="Tags"
-            placeholder="team:search, env:prod"
+            placeholder="e.g. team:search, env:prod"
             hint="Comma-separated labels, copied onto every log row of the key."
             optional
           />
