@@ -83,6 +83,8 @@ describe("logs: time ranges", () => {
     expect(r.text).not.toContain("recent-model");
     expect(r.text).toContain(`value="${from}"`);
     expect(r.text).toContain("From (UTC)");
+    // The format shows as an example, not as a value that looks already filled in.
+    expect(r.text).toContain('placeholder="e.g. 2026-01-31T09:00"');
   });
 
   test("a time that is not ISO is an inline error on its field", async () => {

@@ -92,6 +92,7 @@ describe("keys page", () => {
     const w = await withWorkspace();
     const page = await w.c.get(`${w.base}/keys`);
     expect(page.text).toMatch(/<details class="limits-details">\s*<summary>Limits<\/summary>/);
+    expect(page.text).toContain('placeholder="e.g. team:search, env:prod"');
     const r = await w.c.post(`${w.base}/keys`, {
       _csrf: w.csrf,
       name: "search-prod",

@@ -91,7 +91,7 @@ function Frame(props: { ctx: ViewContext; section?: Section; children?: Children
         <a class="brand" {...nav("/app")}>
           <Logo /> <span>Perpetuo</span>
         </a>
-        {ctx.user ? <WorkspaceSwitcher workspaces={ctx.workspaces} current={w} /> : ""}
+        {!!ctx.user && <WorkspaceSwitcher workspaces={ctx.workspaces} current={w} />}
         <div class="topbar-end">
           {ctx.user ? (
             <>
@@ -113,7 +113,7 @@ function Frame(props: { ctx: ViewContext; section?: Section; children?: Children
         </div>
       </header>
       <div class="shell">
-        {w ? <SideNav workspace={w} section={props.section} /> : ""}
+        {!!w && <SideNav workspace={w} section={props.section} />}
         <main id="main" tabindex="-1">
           {props.children}
         </main>

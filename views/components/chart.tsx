@@ -119,7 +119,7 @@ function ChartSvg(props: BarChartProps & { variant: "wide" | "narrow"; W: number
               <title safe>{`${p.label}: ${p.display}`}</title>
             </rect>
             {/* Counted from the last day, so today always has its label and none collide. */}
-            {(n - 1 - i) % every === 0 ? (
+            {(n - 1 - i) % every === 0 && (
               <text
                 x={(last ? PADL.left + plotW : PADL.left + i * slot + slot / 2).toFixed(1)}
                 y={String(H - PAD.bottom + 16)}
@@ -129,8 +129,6 @@ function ChartSvg(props: BarChartProps & { variant: "wide" | "narrow"; W: number
               >
                 {p.label.slice(5)}
               </text>
-            ) : (
-              ""
             )}
           </g>
         );

@@ -33,12 +33,10 @@ function PartView(props: { part: Part }) {
             <code class="mono" safe>
               {p.name}
             </code>
-            {p.id ? (
+            {!!p.id && (
               <span class="muted mono" safe>
                 {` ${p.id}`}
               </span>
-            ) : (
-              ""
             )}
           </p>
           <pre class="tool-args" tabindex="0">
@@ -51,12 +49,10 @@ function PartView(props: { part: Part }) {
         <div class="tool-result">
           <p class="tool-head">
             Result{p.id ? " of " : ""}
-            {p.id ? (
+            {!!p.id && (
               <code class="mono" safe>
                 {p.id}
               </code>
-            ) : (
-              ""
             )}
           </p>
           <TurnText text={p.text} />
@@ -76,15 +72,13 @@ export function ChatView(props: { conversation: Conversation; label: string }) {
   const { turns, tools } = props.conversation;
   return (
     <>
-      {tools.length ? (
+      {tools.length > 0 && (
         <p class="muted">
           Tools offered:{" "}
           <span class="mono" safe>
             {tools.join(", ")}
           </span>
         </p>
-      ) : (
-        ""
       )}
       <ol class="chat" aria-label={props.label}>
         {turns.map((t) => (

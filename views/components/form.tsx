@@ -28,7 +28,7 @@ export function PostForm(props: {
       autocomplete={props.autocomplete}
     >
       <Csrf token={props.csrf} />
-      {props.errors ? <ErrorSummary errors={props.errors} /> : ""}
+      {!!props.errors && <ErrorSummary errors={props.errors} />}
       {props.children}
     </form>
   );
@@ -48,7 +48,7 @@ export function ErrorSummary(props: { errors: FormErrors }) {
           <strong>Please fix the highlighted {names.length === 1 ? "field" : "fields"}.</strong>
         </p>
       )}
-      {names.length > 0 && errors.form ? <p>Please fix the highlighted fields.</p> : ""}
+      {names.length > 0 && !!errors.form && <p>Please fix the highlighted fields.</p>}
     </div>
   );
 }
@@ -68,19 +68,15 @@ interface FieldBase {
 function FieldNotes(props: { id: string; hint?: string; error?: string }) {
   return (
     <>
-      {props.hint ? (
+      {!!props.hint && (
         <p class="hint" id={`${props.id}-hint`} safe>
           {props.hint}
         </p>
-      ) : (
-        ""
       )}
-      {props.error ? (
+      {!!props.error && (
         <p class="field-error" id={`${props.id}-error`} safe>
           {props.error}
         </p>
-      ) : (
-        ""
       )}
     </>
   );
@@ -100,7 +96,7 @@ function FieldShell(props: FieldBase & { children?: Children; wide?: boolean }) 
     <div class={["field", error && "field-invalid", props.wide && "field-wide"]}>
       <label for={id}>
         <span safe>{props.label}</span>
-        {props.optional ? <span class="optional"> (optional)</span> : ""}
+        {props.optional && <span class="optional"> (optional)</span>}
       </label>
       {props.children}
       <FieldNotes id={id} hint={props.hint} error={error} />

@@ -31,7 +31,7 @@ export function InvitationsPanel(props: InvitationsProps) {
     <section class="panel stack" id="invitations" aria-labelledby="invitations-title">
       <h2 id="invitations-title">Invitations</h2>
       <Flash text={props.notice} />
-      {props.created ? (
+      {!!props.created && (
         <div class="panel-highlight" tabindex="-1" data-focus>
           <p>
             <strong>
@@ -41,8 +41,6 @@ export function InvitationsPanel(props: InvitationsProps) {
           </p>
           <CopyRow id="invite-link" label="Invitation link" value={props.created.link} button="Copy link" />
         </div>
-      ) : (
-        ""
       )}
       {props.pending.length === 0 ? (
         <EmptyState title="No pending invitations">

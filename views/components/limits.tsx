@@ -77,26 +77,24 @@ export function LimitFields(props: { values: LimitValues; errors: FormErrors; fo
         optional
       />
       <SelectField {...field("budget_period")} label="Budget period" options={PERIOD_OPTIONS} />
-      {props.forKey ? (
+      {props.forKey && (
         <>
           <TextArea
             {...field("allowed_models")}
             label="Allowed models"
             rows={3}
-            placeholder={"gpt-4o*\nclaude-*"}
+            placeholder={"e.g. gpt-4o*\nclaude-*"}
             hint="One name or pattern per line (or comma-separated); * matches anything. Empty: any model."
             optional
           />
           <TextField
             {...field("tags")}
             label="Tags"
-            placeholder="team:search, env:prod"
+            placeholder="e.g. team:search, env:prod"
             hint="Comma-separated labels, copied onto every log row of the key."
             optional
           />
         </>
-      ) : (
-        ""
       )}
     </div>
   );
@@ -160,13 +158,13 @@ export function LimitsSummary(props: StoredLimits) {
   const models = props.allowed_models ?? [];
   return (
     <div class="limits-summary">
-      {parts.length === 0 && models.length === 0 ? <span class="muted">None</span> : ""}
+      {parts.length === 0 && models.length === 0 && <span class="muted">None</span>}
       {parts.map((p) => (
         <span class="sub-line" safe>
           {p}
         </span>
       ))}
-      {models.length > 0 ? (
+      {models.length > 0 && (
         <span class="sub-line">
           Models:{" "}
           {models.map((m) => (
@@ -175,8 +173,6 @@ export function LimitsSummary(props: StoredLimits) {
             </code>
           ))}
         </span>
-      ) : (
-        ""
       )}
     </div>
   );

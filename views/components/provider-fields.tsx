@@ -60,12 +60,10 @@ export function ProviderTypeFields(props: TypeFieldsProps) {
   return (
     <div id={TYPE_FIELDS_ID} class="stack">
       <div class="type-fields" aria-live="polite">
-        {type ? (
+        {!!type && (
           <p class="type-summary">
             <strong safe>{type.label}</strong> <span safe>{typeSummary(type)}</span>
           </p>
-        ) : (
-          ""
         )}
         <TextField
           name="base_url"
@@ -90,10 +88,8 @@ export function ProviderTypeFields(props: TypeFieldsProps) {
           required={type ? type.keyRequired && !(props.editing && props.keyHint) : false}
           optional={type ? !type.keyRequired || !!(props.editing && props.keyHint) : false}
         />
-        {props.editing && props.keyHint && (!type || !type.keyRequired) ? (
+        {props.editing && !!props.keyHint && (!type || !type.keyRequired) && (
           <Checkbox name="remove_key" label="Remove the stored key" checked={values.remove_key} errors={errors} />
-        ) : (
-          ""
         )}
       </div>
       <TextField

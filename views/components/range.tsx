@@ -36,7 +36,7 @@ interface FromTo {
 
 /** From and To as typed. */
 export function FromToFields(props: FromTo) {
-  const [from, to] = props.days ? ["2026-01-01", "2026-01-31"] : ["2026-01-31T09:00", "2026-01-31T18:00"];
+  const [from, to] = props.days ? ["e.g. 2026-01-01", "e.g. 2026-01-31"] : ["e.g. 2026-01-31T09:00", "e.g. 2026-01-31T18:00"];
   return (
     <>
       <TextField name="from" label="From (UTC)" value={props.from} errors={props.errors} placeholder={from} maxlength={40} />

@@ -24,12 +24,10 @@ export function DataTable(props: { label: string; columns: Column[]; actions?: b
                 {columnLabel(c)}
               </th>
             ))}
-            {props.actions ? (
+            {props.actions && (
               <th scope="col" role="columnheader">
                 <span class="visually-hidden">Actions</span>
               </th>
-            ) : (
-              ""
             )}
           </tr>
         </thead>

@@ -6,12 +6,10 @@ export function PageHeader(props: { title: string; subtitle?: string; children?:
     <div class="page-header">
       <div>
         <h1 safe>{props.title}</h1>
-        {props.subtitle ? (
+        {!!props.subtitle && (
           <p class="subtitle" safe>
             {props.subtitle}
           </p>
-        ) : (
-          ""
         )}
       </div>
       <div class="page-actions">{props.children}</div>

@@ -25,12 +25,10 @@ export function Stat(props: { label: string; value: string; sub?: string; tone?:
         <span class="stat-value" safe>
           {props.value}
         </span>
-        {props.sub ? (
+        {!!props.sub && (
           <span class="stat-sub" safe>
             {props.sub}
           </span>
-        ) : (
-          ""
         )}
       </dd>
     </div>

@@ -97,12 +97,10 @@ export function ChecklistPage(props: { ctx: ViewContext; data: ChecklistData }) 
           Overview
         </a>
       </PageHeader>
-      {manage ? (
+      {manage && (
         <p class="muted">
           The workspace is called <strong safe>{w.name}</strong>. <a {...nav(`${base}/settings`)}>Rename it in Settings</a>.
         </p>
-      ) : (
-        ""
       )}
       <ol class="checklist" aria-label="Setup steps">
         {steps.map((s, i) => (

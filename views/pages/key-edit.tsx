@@ -21,13 +21,11 @@ export function KeyEditPage(props: KeyEditProps) {
       <PageHeader title={title} subtitle={`${key.prefix}… · Changes apply to the next request made with the key.`} />
       <PostForm action={`${base}/${encodeURIComponent(key.id)}`} csrf={ctx.csrf} errors={errors} class="panel stack">
         <NameField value={values.name} errors={errors} />
-        {key.budget_usd !== null && key.budget_period ? (
+        {key.budget_usd !== null && !!key.budget_period && (
           <div class="field">
             <span class="label">Spent</span>
             <StoredBudgetMeter budget={key} label={`Budget spent by ${key.name}`} />
           </div>
-        ) : (
-          ""
         )}
         <fieldset>
           <legend>Limits</legend>

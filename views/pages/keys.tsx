@@ -56,9 +56,9 @@ export function KeysPage(props: KeysProps) {
     <Layout ctx={ctx} title={`API keys · ${w.name}`} section="keys">
       <PageHeader title="API keys" subtitle="Gateway keys (prp_…) let your applications call Perpetuo. Perpetuo stores only their hash." />
       <Flash text={props.notice} />
-      {props.created ? <CreatedKey created={props.created} apiBase={props.apiBase} model={props.exampleModel} /> : ""}
+      {!!props.created && <CreatedKey created={props.created} apiBase={props.apiBase} model={props.exampleModel} />}
       <div id="dialog-slot"></div>
-      {manage ? (
+      {manage && (
         <section class="panel" id="new-key-form" aria-labelledby="new-key-title">
           <h2 id="new-key-title">Create a key</h2>
           <PostForm action={base} csrf={ctx.csrf} errors={errors} class="form-inline">
@@ -86,8 +86,6 @@ export function KeysPage(props: KeysProps) {
             <Submit label="Create key" />
           </PostForm>
         </section>
-      ) : (
-        ""
       )}
       {keys.length === 0 ? (
         <EmptyState title="No API keys yet">
@@ -138,24 +136,20 @@ export function KeysPage(props: KeysProps) {
                 </Cell>
                 <Cell label="Status">
                   <Badge tone={STATUS_TONE[k.status]} label={k.status} />
-                  {k.expires_at && k.status === "active" ? (
+                  {!!k.expires_at && k.status === "active" && (
                     <span class="sub">
                       expires <Time value={k.expires_at} />
                     </span>
-                  ) : (
-                    ""
                   )}
                 </Cell>
                 <ActionsCell>
-                  {manage ? (
+                  {manage && (
                     <a class="btn btn-small btn-secondary" {...nav(`${url}/edit`)} aria-label={`Edit ${k.name}`}>
                       Edit
                     </a>
-                  ) : (
-                    ""
                   )}
-                  {manage && k.status === "active" ? <ConfirmLink href={`${url}/revoke`} label="Revoke" aria={`Revoke ${k.name}`} /> : ""}
-                  {manage ? <ConfirmLink href={`${url}/delete`} label="Delete" aria={`Delete ${k.name}`} danger /> : ""}
+                  {manage && k.status === "active" && <ConfirmLink href={`${url}/revoke`} label="Revoke" aria={`Revoke ${k.name}`} />}
+                  {manage && <ConfirmLink href={`${url}/delete`} label="Delete" aria={`Delete ${k.name}`} danger />}
                 </ActionsCell>
               </Row>
             );

@@ -65,12 +65,10 @@ export function LogDetailPage(props: { ctx: ViewContext; log: LogDetailData; bac
       <PageHeader title={`${log.model_requested}`} subtitle={`Request ${log.request_id}`}>
         <StatusBadge status={log.status} errorClass={log.error_class} />
       </PageHeader>
-      {log.error_message ? (
+      {!!log.error_message && (
         <div class="alert alert-error" role="note">
           <strong>Error:</strong> <span safe>{log.error_message}</span>
         </div>
-      ) : (
-        ""
       )}
       <section class="panel">
         <h2>Summary</h2>
@@ -131,12 +129,10 @@ export function LogDetailPage(props: { ctx: ViewContext; log: LogDetailData; bac
                         {formatMs(a.latency_ms)}
                       </span>
                     </p>
-                    {a.message ? (
+                    {!!a.message && (
                       <p class="attempt-message" safe>
                         {a.message}
                       </p>
-                    ) : (
-                      ""
                     )}
                   </div>
                 </li>
@@ -192,13 +188,11 @@ function Body(props: {
   const label = props.which === "request" ? "Raw request" : "Raw response";
   return (
     <>
-      {props.conversation ? (
+      {!!props.conversation && (
         <ChatView conversation={props.conversation} label={props.which === "request" ? "Request messages" : "Response"} />
-      ) : (
-        ""
       )}
-      {props.streamed && props.conversation ? <p class="hint">Streamed: stored as the text the client received.</p> : ""}
-      {props.truncated ? <p class="hint">Cut at the log size limit, so shown as stored.</p> : ""}
+      {props.streamed && !!props.conversation && <p class="hint">Streamed: stored as the text the client received.</p>}
+      {props.truncated && <p class="hint">Cut at the log size limit, so shown as stored.</p>}
       <RawBody id={`raw-${props.which}`} label={label} text={raw} open={!props.conversation} />
     </>
   );

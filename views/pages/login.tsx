@@ -20,7 +20,7 @@ export function LoginPage(props: LoginProps) {
       <p class="subtitle">Welcome back. Log in to manage your workspaces.</p>
       <form method="post" action="/login" class="stack" novalidate>
         <Csrf token={ctx.csrf} />
-        {props.next ? <input type="hidden" name="next" value={props.next} /> : ""}
+        {!!props.next && <input type="hidden" name="next" value={props.next} />}
         <ErrorSummary errors={errors} />
         <TextField name="email" label="Email" type="email" autocomplete="email" value={props.email} errors={errors} required autofocus />
         <TextField name="password" label="Password" type="password" autocomplete="current-password" errors={errors} required />

@@ -137,18 +137,16 @@ export function LogsPage(props: LogsProps) {
         <TextField {...filter("tag")} label="Tag" placeholder="e.g. team:search" />
         <FromToFields from={filters.from} to={filters.to} errors={errors} />
         <TextField {...filter("request_id")} label="Request ID" placeholder="x-request-id, exact" />
-        {rangeActive ? <input type="hidden" name="range" value={filters.range} /> : ""}
-        {live ? <input type="hidden" name="live" value="1" /> : ""}
+        {rangeActive && <input type="hidden" name="range" value={filters.range} />}
+        {live && <input type="hidden" name="live" value="1" />}
         <div class="filter-actions">
           <button type="submit" class="btn btn-primary">
             Apply
           </button>
-          {filtered ? (
+          {filtered && (
             <a class="btn btn-link" {...nav(base)}>
               Clear
             </a>
-          ) : (
-            ""
           )}
         </div>
       </form>
@@ -181,7 +179,7 @@ export function LogsPage(props: LogsProps) {
                 (live ? " (new ones appear at the top every 5 s)" : "")}
             </span>
             {/* Live mode says how many rows a poll brought (not the whole table) to screen readers, politely. */}
-            {live ? <span id="logs-live-status" class="live-status" role="status" aria-live="polite"></span> : ""}
+            {live && <span id="logs-live-status" class="live-status" role="status" aria-live="polite"></span>}
           </p>
           <DataTable
             label="Request logs"
@@ -200,14 +198,12 @@ export function LogsPage(props: LogsProps) {
               "Request ID",
             ]}
           >
-            {live && props.liveMark ? <LivePoller url={`${base}/live${query(filters, 1, { mark: props.liveMark })}`} /> : ""}
+            {live && !!props.liveMark && <LivePoller url={`${base}/live${query(filters, 1, { mark: props.liveMark })}`} />}
             {props.rows.map((r) => (
               <LogTableRow row={r} base={base} />
             ))}
           </DataTable>
-          {props.page === 1 && !props.hasMore ? (
-            ""
-          ) : (
+          {!(props.page === 1 && !props.hasMore) && (
             <nav class="pager" aria-label="Pages">
               {props.page > 1 ? (
                 <a class="btn btn-secondary" rel="prev" {...nav(base + query(filters, props.page - 1))}>
@@ -249,21 +245,17 @@ export function LiveRows(props: { url: string; rows: LogRow[]; base: string; mor
   return (
     <>
       <LivePoller url={props.url} />
-      {n ? (
+      {n > 0 && (
         <template {...partial("#logs-live-status")} safe>
           {`${props.more ? "More than " : ""}${formatInt(n)} new ${n === 1 && !props.more ? "request" : "requests"}`}
         </template>
-      ) : (
-        ""
       )}
-      {props.more ? (
+      {props.more && (
         <tr class="live-more">
           <td colspan="11">
             More new requests than shown: <a {...nav(props.refresh)}>refresh</a> to see them all.
           </td>
         </tr>
-      ) : (
-        ""
       )}
       {props.rows.map((r) => (
         <LogTableRow row={r} base={props.base} />
@@ -284,17 +276,15 @@ function LogTableRow(props: { row: LogRow; base: string }) {
       </Cell>
       <Cell label="Model" class="mono cell-model">
         <span safe>{r.model_requested}</span>
-        {r.model_used && r.model_used !== r.model_requested ? (
+        {!!r.model_used && r.model_used !== r.model_requested && (
           <span class="sub" safe>
             {`→ ${r.model_used}`}
           </span>
-        ) : (
-          ""
         )}
       </Cell>
       <Cell label="Provider">
         <span safe>{r.provider_name ?? "—"}</span>
-        {r.attempt_count > 1 ? <span class="sub">{r.attempt_count} attempts</span> : ""}
+        {r.attempt_count > 1 && <span class="sub">{r.attempt_count} attempts</span>}
       </Cell>
       <Cell label="Key">
         {r.api_key_name !== null ? <span safe>{r.api_key_name}</span> : <span class="muted">{r.api_key_id ? "(deleted key)" : "—"}</span>}
@@ -318,12 +308,10 @@ function LogTableRow(props: { row: LogRow; base: string }) {
       </Cell>
       <Cell label="Tokens in → out" class="num">
         <span safe>{`${formatInt(r.prompt_tokens)} → ${formatInt(r.completion_tokens)}`}</span>
-        {r.usage_estimated ? (
+        {r.usage_estimated && (
           <abbr class="sub" title="The provider reported no usage; estimated.">
             est.
           </abbr>
-        ) : (
-          ""
         )}
       </Cell>
       <Cell label="Cost" class="num cell-cost">
@@ -341,7 +329,7 @@ export function StatusBadge(props: { status: number; errorClass: string | null }
   return (
     <span class={bad ? "badge badge-error" : "badge badge-ok"}>
       {props.status}
-      {props.errorClass ? <span safe>{` ${props.errorClass}`}</span> : ""}
+      {!!props.errorClass && <span safe>{` ${props.errorClass}`}</span>}
     </span>
   );
 }

@@ -79,12 +79,10 @@ export function MembersPage(props: MembersProps) {
                         Change
                       </button>
                     </div>
-                    {error ? (
+                    {!!error && (
                       <p class="field-error" id={`${selectId}-error`} safe>
                         {error}
                       </p>
-                    ) : (
-                      ""
                     )}
                   </PostForm>
                 ) : (
@@ -95,19 +93,17 @@ export function MembersPage(props: MembersProps) {
                 <Time value={m.joined_at} />
               </Cell>
               <ActionsCell>
-                {m.actions.transfer ? (
+                {m.actions.transfer && (
                   <ConfirmLink href={`${url}/transfer`} label="Make owner" aria={`Transfer ownership to ${m.email}`} />
-                ) : (
-                  ""
                 )}
-                {m.actions.remove ? <ConfirmLink href={`${url}/remove`} label="Remove" aria={`Remove ${m.email}`} danger /> : ""}
-                {m.actions.leave ? <ConfirmLink href={`${base}/leave`} label="Leave" aria="Leave this workspace" danger /> : ""}
+                {m.actions.remove && <ConfirmLink href={`${url}/remove`} label="Remove" aria={`Remove ${m.email}`} danger />}
+                {m.actions.leave && <ConfirmLink href={`${base}/leave`} label="Leave" aria="Leave this workspace" danger />}
               </ActionsCell>
             </Row>
           );
         })}
       </DataTable>
-      {props.invitations ? <InvitationsPanel {...props.invitations} /> : ""}
+      {!!props.invitations && <InvitationsPanel {...props.invitations} />}
       <section class="panel stack" aria-labelledby="leave-title">
         <h2 id="leave-title">Leave this workspace</h2>
         <p>

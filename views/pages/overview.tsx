@@ -38,7 +38,7 @@ export function OverviewPage(props: OverviewProps) {
           Usage details
         </a>
       </PageHeader>
-      {fresh ? <GetStarted base={base} setup={props.setup} sent={month.requests > 0} manage={canManage(w)} /> : ""}
+      {fresh && <GetStarted base={base} setup={props.setup} sent={month.requests > 0} manage={canManage(w)} />}
       <dl class="stats stats-3">
         <Stat label="Requests today" value={formatInt(today.requests)} sub={`${formatInt(today.errors)} failed`} tone={rateTone(today)} />
         <Stat label="Requests · 30 days" value={formatInt(month.requests)} sub={`${formatInt(month.errors)} failed`} />
@@ -142,7 +142,7 @@ function GetStarted(props: { base: string; setup: { providers: number; keys: num
                   {s.label}
                 </a>
               )}
-              {s.done ? <span class="visually-hidden"> (done)</span> : ""}
+              {s.done && <span class="visually-hidden"> (done)</span>}
               <span class="sub" safe>
                 {s.text}
               </span>

@@ -58,9 +58,7 @@ export function ProviderFormPage(props: ProviderFormProps) {
               "hx-include": "#f-name, #f-models, #f-model_map",
             }}
           />
-          {editing ? (
-            ""
-          ) : (
+          {!editing && (
             <a class="btn btn-link" {...nav(`${base}/new`)}>
               Choose another type
             </a>

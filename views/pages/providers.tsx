@@ -53,12 +53,10 @@ export function ProvidersPage(props: ProvidersProps) {
         title="Providers"
         subtitle="Your upstream accounts. The gateway tries enabled providers in priority order and falls back to the next on failure."
       >
-        {manage ? (
+        {manage && (
           <a class="btn btn-primary" {...nav(`${base}/new`)}>
             Add provider
           </a>
-        ) : (
-          ""
         )}
       </PageHeader>
       <Flash text={props.notice} />
@@ -143,14 +141,14 @@ function ProviderTableRow(props: {
                 {m}
               </code>
             ))}
-            {p.models.length > shown.length ? <span class="muted"> +{p.models.length - shown.length} more</span> : ""}
+            {p.models.length > shown.length && <span class="muted"> +{p.models.length - shown.length} more</span>}
           </>
         )}
       </Cell>
       <Cell label="Priority" class="num">
         <div class="reorder">
           <span class="mono">{p.priority}</span>
-          {props.manage ? (
+          {props.manage && (
             <PostForm action={`${url}/move`} csrf={props.csrf} replace class="inline-form">
               {MOVES.map(([direction, arrow]) => (
                 <button
@@ -166,23 +164,19 @@ function ProviderTableRow(props: {
                 </button>
               ))}
             </PostForm>
-          ) : (
-            ""
           )}
         </div>
       </Cell>
       <Cell label="Status">
         <div class="cell-row">
           {p.enabled ? <Badge tone="ok" label="Enabled" /> : <Badge tone="muted" label="Disabled" />}
-          {props.manage ? (
+          {props.manage && (
             <PostForm action={`${url}/enabled`} csrf={props.csrf} replace class="inline-form">
               <input type="hidden" name="enabled" value={p.enabled ? "off" : "on"} />
               <button type="submit" class="btn btn-link" aria-label={`${p.enabled ? "Disable" : "Enable"} ${p.name}`}>
                 {p.enabled ? "Disable" : "Enable"}
               </button>
             </PostForm>
-          ) : (
-            ""
           )}
         </div>
       </Cell>
@@ -210,18 +204,16 @@ function ProviderTableRow(props: {
             Test<span class="spinner htmx-indicator" aria-hidden="true"></span>
           </button>
         </form>
-        {props.manage ? (
+        {props.manage && (
           <>
             <a class="btn btn-small btn-secondary" {...nav(`${url}/edit`)} aria-label={`Edit ${p.name}`}>
               Edit
             </a>
             <ConfirmLink href={`${url}/delete`} label="Delete" aria={`Delete ${p.name}`} danger />
           </>
-        ) : (
-          ""
         )}
         <div id={`test-${p.id}`} class="test-result" role="status" aria-live="polite">
-          {props.test ? <TestResultView result={props.test} /> : ""}
+          {!!props.test && <TestResultView result={props.test} />}
         </div>
       </ActionsCell>
     </Row>
@@ -245,7 +237,7 @@ export function TestResultView(props: { result: TestResult }) {
   return (
     <span class="test-fail">
       ✗ <strong safe>{PROBLEM_LABEL[r.problem] ?? "Failed"}</strong>
-      {r.model ? (
+      {!!r.model && (
         <>
           {" "}
           (
@@ -254,8 +246,6 @@ export function TestResultView(props: { result: TestResult }) {
           </code>
           )
         </>
-      ) : (
-        ""
       )}
       {": "}
       <span safe>{`${r.status ? `HTTP ${r.status}: ` : ""}${r.message}`}</span>

@@ -46,8 +46,8 @@ export function SettingsPage(props: SettingsProps) {
   return (
     <Layout ctx={ctx} title={`Settings · ${w.name}`} section="settings">
       <PageHeader title="Settings" subtitle="Name, log retention and what the request logs may contain." />
-      {props.saved ? <Notice tone="success">Settings saved.</Notice> : ""}
-      {editable ? "" : <Notice tone="info">Only owners and admins can change these settings.</Notice>}
+      {props.saved && <Notice tone="success">Settings saved.</Notice>}
+      {!editable && <Notice tone="info">Only owners and admins can change these settings.</Notice>}
       <PostForm action={`/app/w/${encodeURIComponent(w.id)}/settings`} csrf={ctx.csrf} errors={errors} replace class="panel stack">
         <fieldset disabled={!editable}>
           <legend>General</legend>
@@ -74,7 +74,7 @@ export function SettingsPage(props: SettingsProps) {
             errors={errors}
           />
         </fieldset>
-        {editable ? <Submit label="Save settings" /> : ""}
+        {editable && <Submit label="Save settings" />}
       </PostForm>
       <LimitsPanel ctx={ctx} editable={editable} {...props.limits} />
       <p class="muted">
@@ -92,7 +92,7 @@ function LimitsPanel(props: LimitsPanelProps & { ctx: ViewContext; editable: boo
     <section class="panel" aria-labelledby="limits-title" id="limits">
       <h2 id="limits-title">Workspace limits and budget</h2>
       <p class="muted">Apply to all of the workspace's keys together, on top of each key's own limits.</p>
-      {props.saved ? <Notice tone="success">Limits saved.</Notice> : ""}
+      {props.saved && <Notice tone="success">Limits saved.</Notice>}
       <StoredBudgetMeter
         budget={stored}
         label="Workspace budget spent"
@@ -103,7 +103,7 @@ function LimitsPanel(props: LimitsPanelProps & { ctx: ViewContext; editable: boo
           <legend class="visually-hidden">Workspace limits</legend>
           <LimitFields values={props.values} errors={errors} forKey={false} idPrefix="ws" />
         </fieldset>
-        {props.editable ? <Submit label="Save limits" /> : ""}
+        {props.editable && <Submit label="Save limits" />}
       </PostForm>
     </section>
   );

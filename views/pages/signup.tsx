@@ -64,8 +64,8 @@ export function SignupPage(props: SignupProps) {
       )}
       <form method="post" action="/signup" class="stack" novalidate>
         <Csrf token={ctx.csrf} />
-        {props.next ? <input type="hidden" name="next" value={props.next} /> : ""}
-        {invitation ? <input type="hidden" name="invitation" value={invitation.token} /> : ""}
+        {!!props.next && <input type="hidden" name="next" value={props.next} />}
+        {!!invitation && <input type="hidden" name="invitation" value={invitation.token} />}
         <ErrorSummary errors={errors} />
         <TextField name="name" label="Your name" autocomplete="name" value={values.name} errors={errors} maxlength={100} optional />
         <TextField

@@ -47,20 +47,16 @@ export function UsagePage(props: UsageProps) {
       <RangeBar presets={props.presets.map((p) => ({ ...p, href: `${base}?from=${p.from}&to=${p.to}` }))}>
         <RangeForm action={base} label="Date range" {...props.values} errors={props.errors} days />
       </RangeBar>
-      {props.errors.form ? (
+      {!!props.errors.form && (
         <div class="alert alert-error" role="alert">
           <span safe>{props.errors.form}</span>
         </div>
-      ) : (
-        ""
       )}
       <TotalsStats totals={totals} period={`${days.length} days`} />
-      {totals.requests === 0 ? (
+      {totals.requests === 0 && (
         <EmptyState title="No requests in this range">
           <p>Usage is counted as requests pass through the gateway. Pick a wider range, or send a request with one of your API keys.</p>
         </EmptyState>
-      ) : (
-        ""
       )}
       <div class="grid-2 charts">
         <ChartPanel
@@ -148,12 +144,10 @@ function ByKeyTable(props: { rows: KeyUsageRow[] }) {
             <Row class={r.state === "active" ? "" : "row-muted"}>
               <RowHeader label="Key">
                 <span safe>{r.label}</span>
-                {r.prefix ? (
+                {!!r.prefix && (
                   <code class="sub mono" safe>
                     {`${r.prefix}…`}
                   </code>
-                ) : (
-                  ""
                 )}
                 <Sub text={r.state !== "active" && r.state} />
               </RowHeader>
