@@ -11,7 +11,7 @@ import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import type { TestApp } from "./support/app.ts";
 import { startMockUpstream, type MockUpstream } from "./support/mock-upstreams.ts";
-import { browserTestsEnabled, launchBrowser, screenshot, serveTestApp, seeText, seeVisible, watchProblems } from "./support/browser.ts";
+import { browserTestsEnabled, screenshot, openBrowserApp, seeText, seeVisible, watchProblems } from "./support/browser.ts";
 
 const enabled = browserTestsEnabled();
 const UPSTREAM_KEY = "sk-firstrun-e2e-0123456789abcdef";
@@ -21,11 +21,10 @@ const SIZES = [
 ] as const;
 
 let t: TestApp;
-let served: Awaited<ReturnType<typeof serveTestApp>> | undefined;
 let base = "";
-let upstream: MockUpstream;
 let browser: Browser;
-
+let upstream: MockUpstream;
+let close = async () => {};
 beforeAll(async () => {
   if (!enabled) return;
   upstream = await startMockUpstream("openai", {
@@ -33,14 +32,10 @@ beforeAll(async () => {
     chatModels: ["gpt-4o-mini"],
     behaviour: { toolCalls: [{ name: "get_weather", arguments: { city: "Paris" } }] },
   });
-  served = await serveTestApp();
-  ({ t, base } = served);
-  browser = await launchBrowser();
+  ({ t, base, browser, close } = await openBrowserApp());
 });
 afterAll(async () => {
-  if (!enabled) return;
-  await browser?.close();
-  await served?.stop();
+  await close();
   await upstream?.stop();
 });
 

@@ -8,39 +8,20 @@ import { readFileSync } from "node:fs";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import type { TestApp } from "./support/app.ts";
 import { makeRecord } from "./support/logs.ts";
-import {
-  browserTestsEnabled,
-  launchBrowser,
-  screenshot,
-  seeExactText,
-  seeText,
-  seeVisible,
-  watchProblems,
-  serveTestApp,
-} from "./support/browser.ts";
+import { browserTestsEnabled, screenshot, seeExactText, seeText, seeVisible, watchProblems, openBrowserApp } from "./support/browser.ts";
 import type { RequestRecord } from "../src/telemetry/types.ts";
 
 const enabled = browserTestsEnabled();
 const PASSWORD = "correct horse battery staple";
 
 let t: TestApp;
-let stopServer: (() => Promise<void>) | undefined;
 let base = "";
 let browser: Browser;
-
+let close = async () => {};
 beforeAll(async () => {
-  if (!enabled) return;
-  const served = await serveTestApp();
-  ({ t, base } = served);
-  stopServer = served.stop;
-  browser = await launchBrowser();
+  if (enabled) ({ t, base, browser, close } = await openBrowserApp());
 });
-
-afterAll(async () => {
-  if (!enabled) return;
-  await browser?.close();
-  await stopServer?.();
-});
+afterAll(() => close());
 
 const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString();
 

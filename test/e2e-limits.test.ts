@@ -7,12 +7,10 @@
  * SCREENS_DIR is set, there too.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import type { TestApp } from "./support/app.ts";
 import { makeRecord } from "./support/logs.ts";
-import { browserTestsEnabled, launchBrowser, screenshot, seeText, seeVisible, watchProblems, serveTestApp } from "./support/browser.ts";
+import { browserTestsEnabled, screenshot, seeText, seeVisible, watchProblems, openBrowserApp } from "./support/browser.ts";
 
 const enabled = browserTestsEnabled();
 const VIEWPORTS = [
@@ -21,32 +19,13 @@ const VIEWPORTS = [
 ] as const;
 
 let t: TestApp;
-let stopServer: (() => Promise<void>) | undefined;
 let base = "";
 let browser: Browser;
-
+let close = async () => {};
 beforeAll(async () => {
-  if (!enabled) return;
-  const served = await serveTestApp();
-  ({ t, base } = served);
-  stopServer = served.stop;
-  browser = await launchBrowser();
+  if (enabled) ({ t, base, browser, close } = await openBrowserApp());
 });
-
-afterAll(async () => {
-  if (!enabled) return;
-  await browser?.close();
-  await stopServer?.();
-});
-
-async function shoot(page: Page, name: string) {
-  await screenshot(page, name);
-  const dir = process.env.SCREENS_DIR;
-  if (!dir) return;
-  mkdirSync(dir, { recursive: true });
-  await page.evaluate(() => window.scrollTo(0, 0)).catch(() => {});
-  await page.screenshot({ path: join(dir, `${name}.png`), fullPage: true, caret: "initial" });
-}
+afterAll(() => close());
 
 const unexpected = (problems: string[]) => problems.filter((p) => !/status of 422/.test(p));
 
@@ -157,7 +136,7 @@ for (const js of [true, false]) {
           await page.setViewportSize({ width: vp.width, height: vp.height });
           for (const [name, path] of pages) {
             await page.goto(`${base}${workspaceUrl}${path}`);
-            await shoot(page, `limits-${name}-${vp.name}`);
+            await screenshot(page, `limits-${name}-${vp.name}`);
             // A key with limits, a budget meter and tags still fits its table: no button is cut off.
             const fit = await page.evaluate(() => {
               const wrap = document.querySelector(".table-wrap");
@@ -175,7 +154,7 @@ for (const js of [true, false]) {
           }
           await page.goto(`${base}${workspaceUrl}/keys`);
           await page.locator("summary", { hasText: "Limits" }).click();
-          await shoot(page, `limits-keys-form-open-${vp.name}`);
+          await screenshot(page, `limits-keys-form-open-${vp.name}`);
         }
         expect(unexpected(problems)).toEqual([]);
       });

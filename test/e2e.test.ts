@@ -6,17 +6,14 @@
  * Screenshots of every page land in test-output/screenshots/.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
 import OpenAI from "openai";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import type { TestApp } from "./support/app.ts";
 import { startMockUpstream, type MockUpstream } from "./support/mock-upstreams.ts";
 import {
   browserTestsEnabled,
-  launchBrowser,
   screenshot,
-  serveTestApp,
+  openBrowserApp,
   seeCount,
   seeExactText,
   seeText,
@@ -28,24 +25,17 @@ const enabled = browserTestsEnabled();
 const UPSTREAM_KEY = "sk-e2e-upstream-0123456789abcdef";
 
 let t: TestApp;
-let served: Awaited<ReturnType<typeof serveTestApp>> | undefined;
 let base = "";
-let upstream: MockUpstream;
 let browser: Browser;
-
+let upstream: MockUpstream;
+let close = async () => {};
 beforeAll(async () => {
   if (!enabled) return;
   upstream = await startMockUpstream("openai", { expectedKey: UPSTREAM_KEY });
-  // Snippets on the keys page use PUBLIC_URL: serveTestApp makes it this server.
-  served = await serveTestApp();
-  ({ t, base } = served);
-  browser = await launchBrowser();
+  ({ t, base, browser, close } = await openBrowserApp());
 });
-
 afterAll(async () => {
-  if (!enabled) return;
-  await browser?.close();
-  await served?.stop();
+  await close();
   await upstream?.stop();
 });
 
@@ -58,14 +48,6 @@ async function callGateway(key: string, text: string) {
   const client = new OpenAI({ apiKey: key, baseURL: `${base}/v1`, maxRetries: 0, timeout: 20_000 });
   const reply = await client.chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content: text }] });
   return reply;
-}
-
-/** The pages this branch changed, for a reviewer to look at (not a test artefact). */
-const NOTES_SCREENS = process.env.DASH_SCREENS_DIR ?? "";
-async function notesScreenshot(page: Page, name: string) {
-  if (!NOTES_SCREENS) return;
-  mkdirSync(NOTES_SCREENS, { recursive: true });
-  await page.screenshot({ path: join(NOTES_SCREENS, `${name}.png`), fullPage: true, caret: "initial" });
 }
 
 /** What sticks out of the screen, outside any scrolling box. */
@@ -325,7 +307,7 @@ describe.skipIf(!enabled)("dashboard in Chromium, JavaScript on", () => {
       ] as const) {
         await page.goto(`${base}${workspaceUrl}${path}`);
         await screenshot(page, name);
-        await notesScreenshot(page, `${path.slice(1) || "overview"}-390x844`);
+        await screenshot(page, `page-${path.slice(1) || "overview"}-390x844`);
         const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
         if (overflow > 1) throw new Error(`${path || "/"} is ${overflow}px wider than the screen: ${(await widest(page)).join(", ")}`);
         // Every section of the nav is in sight, none scrolled away or cut mid-word.
@@ -363,7 +345,7 @@ describe.skipIf(!enabled)("dashboard in Chromium, JavaScript on", () => {
       // The request detail fits too.
       await row.locator('[data-label="Model"]').click();
       await page.waitForURL(/\/logs\/[^/]+$/);
-      await notesScreenshot(page, "log-detail-390x844");
+      await screenshot(page, "page-log-detail-390x844");
       expect(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBeLessThanOrEqual(1);
     } finally {
       await page.setViewportSize({ width: 1280, height: 860 });
@@ -375,7 +357,7 @@ describe.skipIf(!enabled)("dashboard in Chromium, JavaScript on", () => {
     try {
       for (const path of ["/providers", "/keys", "/logs"]) {
         await page.goto(`${base}${workspaceUrl}${path}`);
-        await notesScreenshot(page, `${path.slice(1)}-1280x800`);
+        await screenshot(page, `page-${path.slice(1)}-1280x800`);
         expect(await navOffScreen(page)).toEqual([]);
         const box = await page.evaluate(() => {
           const wrap = document.querySelector(".table-wrap")!;
@@ -397,9 +379,9 @@ describe.skipIf(!enabled)("dashboard in Chromium, JavaScript on", () => {
       await page.locator("table.table-logs tbody tr").first().getByRole("link").click();
       await page.waitForURL(/\/logs\/[^/]+$/);
       await seeText(page.locator(".details"), /\d{2}:\d{2}:\d{2} UTC/);
-      await notesScreenshot(page, "log-detail-1280x800");
+      await screenshot(page, "page-log-detail-1280x800");
       await page.goto(`${base}${workspaceUrl}/members`);
-      await notesScreenshot(page, "members-1280x800");
+      await screenshot(page, "page-members-1280x800");
     } finally {
       await page.setViewportSize({ width: 1280, height: 860 });
     }

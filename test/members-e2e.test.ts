@@ -2,41 +2,24 @@
  * The Members page in headless Chromium against the real app on a port: an owner changes a role,
  * removes someone through the confirmation card and hands the workspace over with JavaScript on;
  * a member leaves with JavaScript off. Screenshots of the page at 1280×800 and 390×844 go to
- * SCREENS_DIR (default test-output/screens-members/).
+ * test-output/screenshots/ (and SCREENS_DIR when it is set).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import type { TestApp } from "./support/app.ts";
-import { browserTestsEnabled, launchBrowser, seeCount, seeExactText, seeText, serveTestApp, watchProblems } from "./support/browser.ts";
+import { browserTestsEnabled, screenshot, seeCount, seeExactText, seeText, openBrowserApp, watchProblems } from "./support/browser.ts";
 
 const enabled = browserTestsEnabled();
-const SCREENS_DIR = process.env.SCREENS_DIR ?? join(import.meta.dir, "..", "test-output", "screens-members");
 const PASSWORD = "correct horse battery";
 
 let t: TestApp;
-let served: Awaited<ReturnType<typeof serveTestApp>> | undefined;
 let base = "";
 let browser: Browser;
-
+let close = async () => {};
 beforeAll(async () => {
-  if (!enabled) return;
-  served = await serveTestApp();
-  ({ t, base } = served);
-  browser = await launchBrowser();
+  if (enabled) ({ t, base, browser, close } = await openBrowserApp());
 });
-afterAll(async () => {
-  if (!enabled) return;
-  await browser?.close();
-  await served?.stop();
-});
-
-async function shoot(page: Page, name: string) {
-  mkdirSync(SCREENS_DIR, { recursive: true });
-  await page.evaluate(() => window.scrollTo(0, 0)).catch(() => {});
-  await page.screenshot({ path: join(SCREENS_DIR, `${name}.png`), fullPage: true, caret: "initial" });
-}
+afterAll(() => close());
 
 async function signIn(context: BrowserContext, email: string): Promise<Page> {
   const page = await context.newPage();
@@ -83,9 +66,9 @@ describe.skipIf(!enabled)("the Members page in Chromium", () => {
     await page.waitForURL(`${base}/app/w/${ws.id}/members`);
     await seeExactText(page.getByRole("heading", { level: 1 }), "Members");
     await seeCount(page.getByRole("region", { name: "Members" }).getByRole("row"), 6);
-    await shoot(page, "members-1280x800");
+    await screenshot(page, "members-1280x800");
     await page.setViewportSize({ width: 390, height: 844 });
-    await shoot(page, "members-390x844");
+    await screenshot(page, "members-390x844");
     // On a phone the table scrolls inside its box; the page itself does not scroll sideways.
     expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
     await page.setViewportSize({ width: 1280, height: 800 });
@@ -98,7 +81,7 @@ describe.skipIf(!enabled)("the Members page in Chromium", () => {
     await page.getByRole("link", { name: "Remove linus@example.com" }).click();
     const dialog = page.getByRole("alertdialog");
     await seeText(dialog, "Remove linus@example.com?");
-    await shoot(page, "members-remove-confirm-1280x800");
+    await screenshot(page, "members-remove-confirm-1280x800");
     await dialog.getByRole("button", { name: "Remove member" }).click();
     await seeText(page.locator(".alert-success"), "Member removed");
     await seeCount(page.getByRole("row", { name: /linus@example.com/ }), 0);
@@ -110,7 +93,7 @@ describe.skipIf(!enabled)("the Members page in Chromium", () => {
     // An admin now: no more Make owner buttons, and no control over the new owner's row.
     await seeCount(page.getByRole("link", { name: /Transfer ownership/ }), 0);
     await seeCount(page.getByLabel("Role of ada@example.com", { exact: true }), 0);
-    await shoot(page, "members-after-transfer-1280x800");
+    await screenshot(page, "members-after-transfer-1280x800");
     expect(problems).toEqual([]);
 
     const noJs = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 390, height: 844 } });

@@ -36,18 +36,22 @@ export function launchBrowser(): Promise<Browser> {
 }
 
 /**
- * A test app on its own database, listening on a port for the browser, with PUBLIC_URL set to it
- * (invitation links and key snippets point here). stop() closes the server, then the app.
+ * What a browser test file shares: a test app on its own database, listening on a port, with
+ * PUBLIC_URL set to it (invitation links and key snippets point here), and one Chromium.
+ * close() ends the browser, then the server, then the app.
  */
-export async function serveTestApp(): Promise<{ t: TestApp; base: string; stop(): Promise<void> }> {
+export async function openBrowserApp(): Promise<{ t: TestApp; base: string; browser: Browser; close(): Promise<void> }> {
   const t = await testApp();
   const server = t.app.listen({ port: 0, hostname: "127.0.0.1" });
   const base = `http://127.0.0.1:${server.server!.port}`;
   t.deps.config.publicUrl = base;
+  const browser = await launchBrowser();
   return {
     t,
     base,
-    async stop() {
+    browser,
+    async close() {
+      await browser.close();
       await server.stop(true);
       await t.deps.gateway?.stop();
       await t.close();
@@ -55,16 +59,22 @@ export async function serveTestApp(): Promise<{ t: TestApp; base: string; stop()
   };
 }
 
-export const SCREENSHOT_DIR = join(import.meta.dir, "..", "..", "test-output", "screenshots");
+const SCREENSHOT_DIR = join(import.meta.dir, "..", "..", "test-output", "screenshots");
 
+/**
+ * A full-page capture into test-output/screenshots/ and, when SCREENS_DIR is set, there too (for a
+ * reviewer's copy of one run's pages).
+ */
 export async function screenshot(page: Page, name: string): Promise<string> {
-  mkdirSync(SCREENSHOT_DIR, { recursive: true });
-  const path = join(SCREENSHOT_DIR, `${name}.png`);
   // caret "initial": Playwright's caret hiding leaves style="" on an element, which htmx then copies under the CSP.
   // From the top, so the sticky top bar is where a reader expects it in a full-page capture.
   await page.evaluate(() => window.scrollTo(0, 0)).catch(() => {});
-  await page.screenshot({ path, fullPage: true, caret: "initial" });
-  return path;
+  const dirs = [SCREENSHOT_DIR, process.env.SCREENS_DIR].filter((d): d is string => !!d);
+  for (const dir of dirs) {
+    mkdirSync(dir, { recursive: true });
+    await page.screenshot({ path: join(dir, `${name}.png`), fullPage: true, caret: "initial" });
+  }
+  return join(SCREENSHOT_DIR, `${name}.png`);
 }
 
 /**
