@@ -27,12 +27,6 @@ async function owner() {
   return { ...user, ws, base: `/workspaces/${ws.id}/api-keys` };
 }
 
-async function addMember(workspaceId: string, role: "member" | "admin") {
-  const user = await t.signup();
-  await t.sql`insert into workspace_members (workspace_id, user_id, role) values (${workspaceId}, ${user.user.id}, ${role})`;
-  return user;
-}
-
 async function mint(token: string, base: string, body: Record<string, unknown> = { name: "ci" }) {
   const r = await t.call("POST", base, { token, body });
   if (r.status !== 201) throw new Error(`create failed: ${r.status} ${r.text}`);
@@ -320,7 +314,7 @@ describe("roles and isolation", () => {
   test("a member may list and read keys but not create, revoke or delete them", async () => {
     const o = await owner();
     const k = await mint(o.token, o.base);
-    const member = await addMember(o.ws.id, "member");
+    const member = await t.member(o.ws.id, "member");
     const before = await t.sql`select * from api_keys where workspace_id = ${o.ws.id}`;
     const expected = [200, 403, 200, 403, 403];
     const got: number[] = [];
@@ -331,7 +325,7 @@ describe("roles and isolation", () => {
 
   test("an admin may mint and revoke keys, recorded as the creator", async () => {
     const o = await owner();
-    const admin = await addMember(o.ws.id, "admin");
+    const admin = await t.member(o.ws.id, "admin");
     const k = await mint(admin.token, o.base);
     const got = await t.call("GET", `${o.base}/${k.id}`, { token: o.token });
     expect(got.body.created_by).toEqual({ id: admin.user.id, email: admin.email });

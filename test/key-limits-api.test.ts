@@ -27,12 +27,6 @@ async function owner() {
   return { ...user, ws, base: `/workspaces/${ws.id}/api-keys` };
 }
 
-async function addMember(workspaceId: string, role: "member" | "admin") {
-  const user = await t.signup();
-  await t.sql`insert into workspace_members (workspace_id, user_id, role) values (${workspaceId}, ${user.user.id}, ${role})`;
-  return user;
-}
-
 async function mint(token: string, base: string, body: Record<string, unknown> = { name: "ci" }) {
   const r = await t.call("POST", base, { token, body });
   if (r.status !== 201) throw new Error(`create failed: ${r.status} ${r.text}`);
@@ -208,8 +202,8 @@ describe("PATCH /workspaces/:id/api-keys/:kid", () => {
   test("a plain member may read limits but not change them; another workspace's user gets 404", async () => {
     const o = await owner();
     const k = await mint(o.token, o.base, { name: "guarded", rpm_limit: 5 });
-    const member = await addMember(o.ws.id, "member");
-    const admin = await addMember(o.ws.id, "admin");
+    const member = await t.member(o.ws.id, "member");
+    const admin = await t.member(o.ws.id, "admin");
     const stranger = await t.signup();
     expect((await t.call("GET", `${o.base}/${k.id}`, { token: member.token })).body.rpm_limit).toBe(5);
     expect((await t.call("PATCH", `${o.base}/${k.id}`, { token: member.token, body: { rpm_limit: 500 } })).status).toBe(403);
@@ -314,7 +308,7 @@ describe("workspace limits in the settings API", () => {
 
   test("an admin sets and clears them; the change is announced once; the spend follows the period", async () => {
     const o = await owner();
-    const admin = await addMember(o.ws.id, "admin");
+    const admin = await t.member(o.ws.id, "admin");
     await t.sql`insert into usage_daily (workspace_id, day, provider_id, model, requests, cost_usd) values (${o.ws.id}, ${daysAgo(400)}::date, 'p', 'm', 3, 9)`;
     events.length = 0;
     const url = `/workspaces/${o.ws.id}/settings`;
@@ -351,7 +345,7 @@ describe("workspace limits in the settings API", () => {
 
   test("a plain member cannot change them (403), a stranger gets 404, bad values 422 naming the field", async () => {
     const o = await owner();
-    const member = await addMember(o.ws.id, "member");
+    const member = await t.member(o.ws.id, "member");
     const stranger = await t.signup();
     const url = `/workspaces/${o.ws.id}/settings`;
     expect((await t.call("PUT", url, { token: member.token, body: { rpm_limit: 5 } })).status).toBe(403);

@@ -254,8 +254,7 @@ describe("access", () => {
   });
 
   test("a plain member may read the logs", async () => {
-    const carol = await t.signup();
-    await t.sql`insert into workspace_members (workspace_id, user_id, role) values (${ws.id}, ${carol.user.id}, 'member')`;
+    const carol = await t.member(ws.id);
     expect((await get(`/workspaces/${ws.id}/logs?limit=1`, carol.token)).status).toBe(200);
     expect((await get(`/workspaces/${ws.id}/logs/${all[0].id}`, carol.token)).status).toBe(200);
   });

@@ -19,8 +19,7 @@ async function team(...roles: Role[]) {
   const ws = await t.workspace(owner.token, "Team");
   const users: User[] = [];
   for (const role of roles) {
-    const u = await t.signup();
-    await t.sql`insert into workspace_members (workspace_id, user_id, role) values (${ws.id}, ${u.user.id}, ${role})`;
+    const u = await t.member(ws.id, role);
     users.push(u);
   }
   return { owner, id: ws.id, users };

@@ -43,12 +43,6 @@ async function owner() {
   return { ...user, ws, base: `/workspaces/${ws.id}/providers` };
 }
 
-async function addMember(workspaceId: string, role: "member" | "admin") {
-  const user = await t.signup();
-  await t.sql`insert into workspace_members (workspace_id, user_id, role) values (${workspaceId}, ${user.user.id}, ${role})`;
-  return user;
-}
-
 async function create(token: string, base: string, body: Record<string, unknown>) {
   const r = await t.call("POST", base, { token, body });
   if (r.status !== 201) throw new Error(`create failed: ${r.status} ${r.text}`);
@@ -592,7 +586,7 @@ describe("roles and isolation", () => {
 
   test("a member may list, read and test but gets 403 on every change, and nothing changes", async () => {
     const { o, p } = await setup();
-    const member = await addMember(o.ws.id, "member");
+    const member = await t.member(o.ws.id, "member");
     const before = await t.sql`select * from provider_keys where workspace_id = ${o.ws.id} order by id`;
     const expected: Record<string, number> = {
       [`GET ${o.base}`]: 200,
@@ -613,7 +607,7 @@ describe("roles and isolation", () => {
 
   test("an admin may change providers", async () => {
     const { o, p } = await setup();
-    const admin = await addMember(o.ws.id, "admin");
+    const admin = await t.member(o.ws.id, "admin");
     const r = await t.call("PUT", `${o.base}/${p.id}`, { token: admin.token, body: { enabled: false } });
     expect(r.status).toBe(200);
     expect(r.body.enabled).toBe(false);

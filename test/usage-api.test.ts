@@ -264,8 +264,7 @@ describe("access", () => {
   });
 
   test("a plain member may read usage", async () => {
-    const carol = await t.signup();
-    await t.sql`insert into workspace_members (workspace_id, user_id, role) values (${ws.id}, ${carol.user.id}, 'member')`;
+    const carol = await t.member(ws.id);
     for (const path of ["usage", "usage/by-provider", "usage/by-model"]) {
       expect((await get(`/workspaces/${ws.id}/${path}`, carol.token)).status).toBe(200);
     }

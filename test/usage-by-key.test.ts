@@ -121,8 +121,7 @@ describe("GET /workspaces/:id/usage/by-key", () => {
   });
 
   test("any member may read it; another workspace's user gets 404", async () => {
-    const member = await t.signup();
-    await t.sql`insert into workspace_members (workspace_id, user_id, role) values (${ws.id}, ${member.user.id}, 'member')`;
+    const member = await t.member(ws.id);
     expect((await get(`/workspaces/${ws.id}/usage/by-key?from=2025-04-01&to=2025-04-03`, member.token)).body.data).toHaveLength(3);
     const stranger = await t.signup();
     expect((await get(`/workspaces/${ws.id}/usage/by-key`, stranger.token)).status).toBe(404);

@@ -96,7 +96,14 @@ export async function testApp(over: Partial<Omit<AppInput, "config">> & { config
     return r.body as { id: string; name: string };
   }
 
-  return { app, deps, db, sql: db.sql, logs, call, signup, workspace, close: () => db.close() };
+  /** A new user already in the workspace with that role (written directly: invitations have their own tests). */
+  async function member(workspaceId: string, role: "member" | "admin" | "owner" = "member") {
+    const user = await signup();
+    await db.sql`insert into workspace_members (workspace_id, user_id, role) values (${workspaceId}, ${user.user.id}, ${role})`;
+    return user;
+  }
+
+  return { app, deps, db, sql: db.sql, logs, call, signup, workspace, member, close: () => db.close() };
 }
 
 export type TestApp = Awaited<ReturnType<typeof testApp>>;
