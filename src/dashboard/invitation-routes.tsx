@@ -1,7 +1,7 @@
 import { Elysia } from "elysia";
 import * as v from "valibot";
 import type { AppDeps } from "../deps.ts";
-import { authPlugin } from "../http/auth.ts";
+import { authPlugin, needs } from "../http/auth.ts";
 import { ApiError, sentence } from "../http/errors.ts";
 import { CreateInvitationBody, InvitationParams, InvitationsParams, InviteLinkParams } from "../invitations/model.ts";
 import { acceptInvitation, createInvitation, findInvitation, invitationProblem, revokeInvitation } from "../invitations/service.ts";
@@ -24,11 +24,11 @@ import { membersPage } from "./member-routes.tsx";
 export function invitationPages(deps: AppDeps) {
   return new Elysia()
     .use(authPlugin(deps))
-    .get("/app/w/:id/invitations", ({ params, redirect }) => redirect(workspacePath(params.id, "/members#invitations"), 303), {
-      workspace: "member",
-      params: WorkspaceParams,
-      detail: { summary: "The invitations list (on the members page)" },
-    })
+    .get(
+      "/app/w/:id/invitations",
+      ({ params, redirect }) => redirect(workspacePath(params.id, "/members#invitations"), 303),
+      needs("member", WorkspaceParams, "The invitations list (on the members page)"),
+    )
     .post(
       "/app/w/:id/invitations",
       async ({ params, body, session, actor, membership, headers, request, set }) => {
@@ -49,7 +49,7 @@ export function invitationPages(deps: AppDeps) {
         const link = invitationLink(deps, created.token);
         return membersPage(deps, c, params.id, { invitations: { created: { email: created.view.email, link } }, status: 201 });
       },
-      { workspace: "admin", params: InvitationsParams, detail: { summary: "Invite someone to the workspace (form)" } },
+      needs("admin", InvitationsParams, "Invite someone to the workspace (form)"),
     )
     .post(
       "/app/w/:id/invitations/:iid/revoke",
@@ -57,7 +57,7 @@ export function invitationPages(deps: AppDeps) {
         await revokeInvitation(actor, params.id, params.iid, membership.role);
         return redirect(workspacePath(params.id, "/members?invite=revoked"), 303);
       },
-      { workspace: "admin", params: InvitationParams, detail: { summary: "Revoke an invitation (form)" } },
+      needs("admin", InvitationParams, "Revoke an invitation (form)"),
     )
     .get(
       "/invite/:token",

@@ -1,7 +1,7 @@
 import { Elysia, redirect } from "elysia";
 import * as v from "valibot";
 import type { AppDeps } from "../deps.ts";
-import { authPlugin } from "../http/auth.ts";
+import { authPlugin, needs } from "../http/auth.ts";
 import { ApiError, notFound } from "../http/errors.ts";
 import { ApiKeyParams, ApiKeysParams, CreateApiKeyBody, UpdateApiKeyBody } from "../api-keys/model.ts";
 import { createApiKey, deleteApiKey, getApiKey, listApiKeys, revokeApiKey, updateApiKey, type ApiKeyView } from "../api-keys/service.ts";
@@ -94,11 +94,11 @@ export function keyPages(deps: AppDeps) {
 
   return new Elysia({ prefix: "/app/w/:id/keys" })
     .use(authPlugin(deps))
-    .get("/", (c) => page(c, c.params.id, { notice: noticeFor(NOTICES, c.query.done) }), {
-      workspace: "member",
-      params: ApiKeysParams,
-      detail: { summary: "Gateway keys page" },
-    })
+    .get(
+      "/",
+      (c) => page(c, c.params.id, { notice: noticeFor(NOTICES, c.query.done) }),
+      needs("member", ApiKeysParams, "Gateway keys page"),
+    )
     .post(
       "/",
       async (c) => {
@@ -124,7 +124,7 @@ export function keyPages(deps: AppDeps) {
         set.headers["cache-control"] = "no-store";
         return page(c, params.id, { created: { name: created.view.name, key: created.key }, status: 201 });
       },
-      { workspace: "admin", params: ApiKeysParams, detail: { summary: "Create a gateway key (form)" } },
+      needs("admin", ApiKeysParams, "Create a gateway key (form)"),
     )
     .get(
       "/:kid/edit",
@@ -133,11 +133,7 @@ export function keyPages(deps: AppDeps) {
         if (!key) throw notFound("API key");
         return editPage(c, key, { name: key.name, limits: limitValues(key) }, errorsFor({}));
       },
-      {
-        workspace: "admin",
-        params: ApiKeyParams,
-        detail: { summary: "Edit a gateway key's name, limits, budget, allowed models and tags" },
-      },
+      needs("admin", ApiKeyParams, "Edit a gateway key's name, limits, budget, allowed models and tags"),
     )
     .post(
       "/:kid",
@@ -154,36 +150,24 @@ export function keyPages(deps: AppDeps) {
         if (!updated) throw notFound("API key");
         return redirect(workspacePath(params.id, "/keys?done=saved"), 303);
       },
-      {
-        workspace: "admin",
-        params: ApiKeyParams,
-        detail: { summary: "Save a gateway key's name, limits, budget, allowed models and tags (form)" },
-      },
+      needs("admin", ApiKeyParams, "Save a gateway key's name, limits, budget, allowed models and tags (form)"),
     )
-    .get("/:kid/revoke", (c) => confirm(c, "revoke"), {
-      workspace: "admin",
-      params: ApiKeyParams,
-      detail: { summary: "Confirm revoking a gateway key" },
-    })
+    .get("/:kid/revoke", (c) => confirm(c, "revoke"), needs("admin", ApiKeyParams, "Confirm revoking a gateway key"))
     .post(
       "/:kid/revoke",
       async ({ params, actor }) => {
         if (!(await revokeApiKey(actor, params.id, params.kid))) throw notFound("API key");
         return redirect(workspacePath(params.id, "/keys?done=revoked"), 303);
       },
-      { workspace: "admin", params: ApiKeyParams, detail: { summary: "Revoke a gateway key (form)" } },
+      needs("admin", ApiKeyParams, "Revoke a gateway key (form)"),
     )
-    .get("/:kid/delete", (c) => confirm(c, "delete"), {
-      workspace: "admin",
-      params: ApiKeyParams,
-      detail: { summary: "Confirm deleting a gateway key" },
-    })
+    .get("/:kid/delete", (c) => confirm(c, "delete"), needs("admin", ApiKeyParams, "Confirm deleting a gateway key"))
     .post(
       "/:kid/delete",
       async ({ params, actor }) => {
         if (!(await deleteApiKey(actor, params.id, params.kid))) throw notFound("API key");
         return redirect(workspacePath(params.id, "/keys?done=deleted"), 303);
       },
-      { workspace: "admin", params: ApiKeyParams, detail: { summary: "Delete a gateway key (form)" } },
+      needs("admin", ApiKeyParams, "Delete a gateway key (form)"),
     );
 }

@@ -2,7 +2,7 @@ import { Elysia, redirect } from "elysia";
 import * as v from "valibot";
 import type { AppDeps } from "../deps.ts";
 import type { Actor } from "../events.ts";
-import { authPlugin, RANK } from "../http/auth.ts";
+import { authPlugin, needs, RANK } from "../http/auth.ts";
 import { ApiError, forbidden, notFound, sentence } from "../http/errors.ts";
 import { listInvitations } from "../invitations/service.ts";
 import { ChangeRoleBody, MemberParams, MembersParams } from "../members/model.ts";
@@ -130,7 +130,7 @@ export function memberPages(deps: AppDeps) {
         const invite = c.query.invite === "revoked" ? "Invitation revoked: its link no longer works." : null;
         return membersPage(deps, c, c.params.id, { notice, invitations: { notice: invite } });
       },
-      { workspace: "member", params: MembersParams, detail: { summary: "Members page: the member list, roles, invitations" } },
+      needs("member", MembersParams, "Members page: the member list, roles, invitations"),
     )
     .post(
       "/members/:uid/role",
@@ -141,13 +141,9 @@ export function memberPages(deps: AppDeps) {
           return membersPage(deps, c, id, { error: { message: "Pick a role: owner, admin or member.", user_id: uid }, status: 422 });
         return change(c, uid, (actor) => changeRole(actor, id, uid, parsed.output.role), workspacePath(id, "/members?done=role"));
       },
-      { workspace: "admin", params: MemberParams, detail: { summary: "Change a member's role (form)" } },
+      needs("admin", MemberParams, "Change a member's role (form)"),
     )
-    .get("/members/:uid/remove", (c) => confirm(c, "remove"), {
-      workspace: "admin",
-      params: MemberParams,
-      detail: { summary: "Confirm removing a member" },
-    })
+    .get("/members/:uid/remove", (c) => confirm(c, "remove"), needs("admin", MemberParams, "Confirm removing a member"))
     .post(
       "/members/:uid/remove",
       (c) => {
@@ -155,29 +151,25 @@ export function memberPages(deps: AppDeps) {
         const to = uid === c.session.user.id ? "/app" : workspacePath(id, "/members?done=removed");
         return change(c, uid, (actor) => removeMember(actor, id, uid), to);
       },
-      { workspace: "admin", params: MemberParams, detail: { summary: "Remove a member (form)" } },
+      needs("admin", MemberParams, "Remove a member (form)"),
     )
-    .get("/members/:uid/transfer", (c) => confirm(c, "transfer"), {
-      workspace: "owner",
-      params: MemberParams,
-      detail: { summary: "Confirm transferring ownership to a member" },
-    })
+    .get(
+      "/members/:uid/transfer",
+      (c) => confirm(c, "transfer"),
+      needs("owner", MemberParams, "Confirm transferring ownership to a member"),
+    )
     .post(
       "/members/:uid/transfer",
       (c) => {
         const { id, uid } = c.params;
         return change(c, uid, (actor) => transferOwnership(actor, id, uid), workspacePath(id, "/members?done=transferred"));
       },
-      { workspace: "owner", params: MemberParams, detail: { summary: "Transfer ownership to a member (form); you become admin" } },
+      needs("owner", MemberParams, "Transfer ownership to a member (form); you become admin"),
     )
-    .get("/leave", (c) => confirm(c, "leave"), {
-      workspace: "member",
-      params: MembersParams,
-      detail: { summary: "Confirm leaving the workspace" },
-    })
-    .post("/leave", (c) => change(c, null, (actor) => removeMember(actor, c.params.id, c.session.user.id), "/app"), {
-      workspace: "member",
-      params: MembersParams,
-      detail: { summary: "Leave the workspace (form)" },
-    });
+    .get("/leave", (c) => confirm(c, "leave"), needs("member", MembersParams, "Confirm leaving the workspace"))
+    .post(
+      "/leave",
+      (c) => change(c, null, (actor) => removeMember(actor, c.params.id, c.session.user.id), "/app"),
+      needs("member", MembersParams, "Leave the workspace (form)"),
+    );
 }

@@ -1,7 +1,7 @@
 import { Elysia, redirect } from "elysia";
 import * as v from "valibot";
 import type { AppDeps } from "../deps.ts";
-import { authPlugin } from "../http/auth.ts";
+import { authPlugin, needs } from "../http/auth.ts";
 import { ApiError, notFound, sentence } from "../http/errors.ts";
 import type { Actor } from "../events.ts";
 import { PROVIDER_CATALOG, PROVIDER_TYPES } from "../providers/catalog.ts";
@@ -156,11 +156,11 @@ export function providerPages(deps: AppDeps) {
   return (
     new Elysia({ prefix: "/app/w/:id/providers" })
       .use(authPlugin(deps))
-      .get("/", (c) => listPage(c, c.params.id, { notice: noticeFor(notices, c.query.done) }), {
-        workspace: "member",
-        params: ProvidersParams,
-        detail: { summary: "Provider keys page" },
-      })
+      .get(
+        "/",
+        (c) => listPage(c, c.params.id, { notice: noticeFor(notices, c.query.done) }),
+        needs("member", ProvidersParams, "Provider keys page"),
+      )
       // Type first: without a known ?type= the page asks for one; the form that follows is that type's.
       .get(
         "/new",
@@ -170,7 +170,7 @@ export function providerPages(deps: AppDeps) {
           const ctx = await pageContext(deps, c, c.params.id);
           return html(c.set, <ProviderTypeStep ctx={ctx} types={TYPE_OPTIONS} />);
         },
-        { workspace: "admin", params: ProvidersParams, detail: { summary: "New provider key form" } },
+        needs("admin", ProvidersParams, "New provider key form"),
       )
       // The type-dependent part of the form, for htmx when the type changes (name, models and aliases as typed).
       .get(
@@ -190,12 +190,12 @@ export function providerPages(deps: AppDeps) {
             />,
           );
         },
-        { workspace: "member", params: ProvidersParams, detail: { summary: "Provider form fields for a type (htmx fragment)" } },
+        needs("member", ProvidersParams, "Provider form fields for a type (htmx fragment)"),
       )
       .post(
         "/",
         (c) => save(c, CreateProviderBody, null, (actor, value) => createProvider(actor, keyring, c.params.id, value, deps.config)),
-        { workspace: "admin", params: ProvidersParams, detail: { summary: "Add a provider key (form)" } },
+        needs("admin", ProvidersParams, "Add a provider key (form)"),
       )
       .get(
         "/:pid/edit",
@@ -204,7 +204,7 @@ export function providerPages(deps: AppDeps) {
           if (!provider) throw notFound("provider");
           return formPage(c, c.params.id, valuesOf(provider), errorsFor({}), provider, 200);
         },
-        { workspace: "admin", params: ProviderParams, detail: { summary: "Edit provider key form" } },
+        needs("admin", ProviderParams, "Edit provider key form"),
       )
       .post(
         "/:pid",
@@ -214,7 +214,7 @@ export function providerPages(deps: AppDeps) {
           if (!current) throw notFound("provider");
           return save(c, UpdateProviderBody, current, (actor, value) => updateProvider(actor, keyring, id, pid, value, deps.config));
         },
-        { workspace: "admin", params: ProviderParams, detail: { summary: "Save a provider key (form)" } },
+        needs("admin", ProviderParams, "Save a provider key (form)"),
       )
       .post(
         "/:pid/enabled",
@@ -224,7 +224,7 @@ export function providerPages(deps: AppDeps) {
           if (!provider) throw notFound("provider");
           return redirect(workspacePath(params.id, "/providers"), 303);
         },
-        { workspace: "admin", params: ProviderParams, detail: { summary: "Enable or disable a provider key" } },
+        needs("admin", ProviderParams, "Enable or disable a provider key"),
       )
       .post(
         "/:pid/move",
@@ -240,7 +240,7 @@ export function providerPages(deps: AppDeps) {
           }
           return redirect(workspacePath(params.id, "/providers"), 303);
         },
-        { workspace: "admin", params: ProviderParams, detail: { summary: "Move a provider key up or down" } },
+        needs("admin", ProviderParams, "Move a provider key up or down"),
       )
       .post(
         "/:pid/test",
@@ -252,7 +252,7 @@ export function providerPages(deps: AppDeps) {
           if (targetsInline(headers)) return html(set, <TestResultView result={result} />);
           return listPage(c, params.id, { tests: { [params.pid]: result } });
         },
-        { workspace: "member", params: ProviderParams, detail: { summary: "Test a provider key (htmx fragment)" } },
+        needs("member", ProviderParams, "Test a provider key (htmx fragment)"),
       )
       .get(
         "/:pid/delete",
@@ -268,7 +268,7 @@ export function providerPages(deps: AppDeps) {
             confirmLabel: "Delete provider",
           });
         },
-        { workspace: "admin", params: ProviderParams, detail: { summary: "Confirm deleting a provider key" } },
+        needs("admin", ProviderParams, "Confirm deleting a provider key"),
       )
       .post(
         "/:pid/delete",
@@ -276,7 +276,7 @@ export function providerPages(deps: AppDeps) {
           if (!(await deleteProvider(actor, params.id, params.pid))) throw notFound("provider");
           return redirect(workspacePath(params.id, "/providers?done=deleted"), 303);
         },
-        { workspace: "admin", params: ProviderParams, detail: { summary: "Delete a provider key (form)" } },
+        needs("admin", ProviderParams, "Delete a provider key (form)"),
       )
   );
 }

@@ -1,7 +1,7 @@
 import { Elysia } from "elysia";
 import * as v from "valibot";
 import type { AppDeps } from "../deps.ts";
-import { authPlugin } from "../http/auth.ts";
+import { authPlugin, needs } from "../http/auth.ts";
 import { SettingsBody, WorkspaceBody, WorkspaceParams } from "../workspaces/model.ts";
 import { createWorkspace, getWorkspace, listWorkspaces, renameWorkspace, updateSettings } from "../workspaces/service.ts";
 import { ApiError, notFound } from "../http/errors.ts";
@@ -76,7 +76,7 @@ export function workspacePages(deps: AppDeps) {
     .get(
       "/w/:id/settings",
       (c) => settingsPage(deps, c, c.params.id, { saved: c.query.saved === "1", limits: { saved: c.query.saved === "limits" } }),
-      { workspace: "member", params: WorkspaceParams, detail: { summary: "Workspace settings page" } },
+      needs("member", WorkspaceParams, "Workspace settings page"),
     )
     .post(
       "/w/:id/settings",
@@ -98,7 +98,7 @@ export function workspacePages(deps: AppDeps) {
         if (!(await updateSettings(actor, params.id, settings))) throw notFound("workspace");
         return redirect(workspacePath(params.id, "/settings?saved=1"), 303);
       },
-      { workspace: "admin", params: WorkspaceParams, detail: { summary: "Save workspace settings (form)" } },
+      needs("admin", WorkspaceParams, "Save workspace settings (form)"),
     )
     .post(
       "/w/:id/settings/limits",
@@ -116,6 +116,6 @@ export function workspacePages(deps: AppDeps) {
           return settingsPage(deps, c, params.id, { limits: { values, errors: serviceErrorToForm(refused) }, status: 422 });
         return redirect(workspacePath(params.id, "/settings?saved=limits#limits"), 303);
       },
-      { workspace: "admin", params: WorkspaceParams, detail: { summary: "Save the workspace's rate limits and budget (form)" } },
+      needs("admin", WorkspaceParams, "Save the workspace's rate limits and budget (form)"),
     );
 }
