@@ -12,7 +12,7 @@ import { InvitePage } from "../../views/pages/invite.tsx";
 import { SignupPage } from "../../views/pages/signup.tsx";
 import { attempt, errorsFor, formBody, issuesToErrors, text } from "./forms.ts";
 import { html } from "./render.ts";
-import { guestContext, pageContext, workspacePath } from "./context.tsx";
+import { guestContext, pageContext, toWorkspace } from "./context.tsx";
 import { sessionCookieValue } from "./session.ts";
 import { membersPage } from "./member-routes.tsx";
 
@@ -26,7 +26,7 @@ export function invitationPages(deps: AppDeps) {
     .use(authPlugin(deps))
     .get(
       "/app/w/:id/invitations",
-      ({ params, redirect }) => redirect(workspacePath(params.id, "/members#invitations"), 303),
+      ({ params }) => toWorkspace(params.id, "/members#invitations"),
       needs("member", WorkspaceParams, "The invitations list (on the members page)"),
     )
     .post(
@@ -53,9 +53,9 @@ export function invitationPages(deps: AppDeps) {
     )
     .post(
       "/app/w/:id/invitations/:iid/revoke",
-      async ({ params, actor, membership, redirect }) => {
+      async ({ params, actor, membership }) => {
         await revokeInvitation(actor, params.id, params.iid, membership.role);
-        return redirect(workspacePath(params.id, "/members?invite=revoked"), 303);
+        return toWorkspace(params.id, "/members?invite=revoked");
       },
       needs("admin", InvitationParams, "Revoke an invitation (form)"),
     )
@@ -98,9 +98,9 @@ export function invitationPages(deps: AppDeps) {
     )
     .post(
       "/app/invite/:token",
-      async ({ params, session, actor, redirect }) => {
+      async ({ params, session, actor }) => {
         const ws = await acceptInvitation(actor, params.token, session.user.email);
-        return redirect(workspacePath(ws.id), 303);
+        return toWorkspace(ws.id);
       },
       { auth: true, params: InviteLinkParams, detail: { summary: "Join a workspace by invitation (form)" } },
     );

@@ -1,8 +1,8 @@
-import { Elysia, redirect } from "elysia";
+import { Elysia } from "elysia";
 import * as v from "valibot";
 import type { AppDeps } from "../deps.ts";
 import { authPlugin, needs } from "../http/auth.ts";
-import { ApiError, notFound, sentence } from "../http/errors.ts";
+import { ApiError, notFound, orNotFound, sentence } from "../http/errors.ts";
 import type { Actor } from "../events.ts";
 import { PROVIDER_CATALOG, PROVIDER_TYPES } from "../providers/catalog.ts";
 import { PROVIDER_TYPE_HINTS } from "../providers/type-hints.ts";
@@ -37,7 +37,7 @@ import {
   type FormBody,
 } from "./forms.ts";
 import { html, targetsInline } from "./render.ts";
-import { confirmPage, pageContext, workspacePath, type PageBits } from "./context.tsx";
+import { confirmPage, pageContext, toWorkspace, type PageBits } from "./context.tsx";
 
 const TYPE_OPTIONS: ProviderTypeOption[] = PROVIDER_TYPES.map((t) => ({ value: t, ...PROVIDER_CATALOG[t], ...PROVIDER_TYPE_HINTS[t] }));
 /** The option for a `type` a form or query sent; null for anything else (absent, a list, unknown). */
@@ -148,8 +148,10 @@ export function providerPages(deps: AppDeps) {
     const saved = await attempt(() => work(c.actor, parsed.value));
     if (saved instanceof ApiError) return again(saved.formErrors(), saved.status === 409 ? 409 : 422);
     if (!saved) throw notFound("provider");
-    return redirect(workspacePath(c.params.id, `/providers?done=${current ? "updated" : "created"}`), 303);
+    return toWorkspace(c.params.id, `/providers?done=${current ? "updated" : "created"}`);
   }
+
+  const providerOf = (params: { id: string; pid: string }) => orNotFound(getProvider(deps.sql, params.id, params.pid), "provider");
 
   const notices: Record<string, string> = { created: "Provider added.", updated: "Provider saved.", deleted: "Provider deleted." };
 
@@ -200,8 +202,7 @@ export function providerPages(deps: AppDeps) {
       .get(
         "/:pid/edit",
         async (c) => {
-          const provider = await getProvider(deps.sql, c.params.id, c.params.pid);
-          if (!provider) throw notFound("provider");
+          const provider = await providerOf(c.params);
           return formPage(c, c.params.id, valuesOf(provider), errorsFor({}), provider, 200);
         },
         needs("admin", ProviderParams, "Edit provider key form"),
@@ -210,25 +211,23 @@ export function providerPages(deps: AppDeps) {
         "/:pid",
         async (c) => {
           const { id, pid } = c.params;
-          const current = await getProvider(deps.sql, id, pid);
-          if (!current) throw notFound("provider");
+          const current = await providerOf(c.params);
           return save(c, UpdateProviderBody, current, (actor, value) => updateProvider(actor, keyring, id, pid, value, deps.config));
         },
         needs("admin", ProviderParams, "Save a provider key (form)"),
       )
       .post(
         "/:pid/enabled",
-        async ({ params, body, actor, redirect }) => {
+        async ({ params, body, actor }) => {
           const enabled = checkbox(formBody(body), "enabled");
-          const provider = await updateProvider(actor, keyring, params.id, params.pid, { enabled }, deps.config);
-          if (!provider) throw notFound("provider");
-          return redirect(workspacePath(params.id, "/providers"), 303);
+          await orNotFound(updateProvider(actor, keyring, params.id, params.pid, { enabled }, deps.config), "provider");
+          return toWorkspace(params.id, "/providers");
         },
         needs("admin", ProviderParams, "Enable or disable a provider key"),
       )
       .post(
         "/:pid/move",
-        async ({ params, body, actor, redirect }) => {
+        async ({ params, body, actor }) => {
           const direction = text(formBody(body), "direction");
           const ids = (await listProviders(deps.sql, params.id)).map((p) => p.id);
           const i = ids.indexOf(params.pid);
@@ -238,7 +237,7 @@ export function providerPages(deps: AppDeps) {
             [ids[i], ids[j]] = [ids[j], ids[i]];
             await reorderProviders(actor, params.id, ids);
           }
-          return redirect(workspacePath(params.id, "/providers"), 303);
+          return toWorkspace(params.id, "/providers");
         },
         needs("admin", ProviderParams, "Move a provider key up or down"),
       )
@@ -246,8 +245,10 @@ export function providerPages(deps: AppDeps) {
         "/:pid/test",
         async (c) => {
           const { params, headers, set } = c;
-          const result = await testProvider(deps.sql, keyring, params.id, params.pid, { fetch: deps.gateway.fetch });
-          if (!result) throw notFound("provider");
+          const result = await orNotFound(
+            testProvider(deps.sql, keyring, params.id, params.pid, { fetch: deps.gateway.fetch }),
+            "provider",
+          );
           // htmx: only the result, into the row. Without JavaScript: the list with the result in place.
           if (targetsInline(headers)) return html(set, <TestResultView result={result} />);
           return listPage(c, params.id, { tests: { [params.pid]: result } });
@@ -257,14 +258,11 @@ export function providerPages(deps: AppDeps) {
       .get(
         "/:pid/delete",
         async (c) => {
-          const { id, pid } = c.params;
-          const provider = await getProvider(deps.sql, id, pid);
-          if (!provider) throw notFound("provider");
-          return confirmPage(deps, c, id, "providers", {
+          const provider = await providerOf(c.params);
+          return confirmPage(deps, c, c.params.id, "providers", {
             title: `Delete provider ${provider.name}?`,
             message:
               "Its stored key is erased and the gateway stops using it at once. Logs and usage that mention it are kept. This cannot be undone.",
-            action: workspacePath(id, `/providers/${encodeURIComponent(provider.id)}/delete`),
             confirmLabel: "Delete provider",
           });
         },
@@ -272,9 +270,9 @@ export function providerPages(deps: AppDeps) {
       )
       .post(
         "/:pid/delete",
-        async ({ params, actor, redirect }) => {
+        async ({ params, actor }) => {
           if (!(await deleteProvider(actor, params.id, params.pid))) throw notFound("provider");
-          return redirect(workspacePath(params.id, "/providers?done=deleted"), 303);
+          return toWorkspace(params.id, "/providers?done=deleted");
         },
         needs("admin", ProviderParams, "Delete a provider key (form)"),
       )

@@ -14,7 +14,7 @@ import { formLimitErrors, isFieldRefusal, limitFormValues, limitsInput, serviceE
 import type { FormErrors } from "../../views/context.ts";
 import { attempt, checkbox, errorsFor, formBody, integer, issuesToErrors, text } from "./forms.ts";
 import { html } from "./render.ts";
-import { pageContext, workspacePath, type PageBits } from "./context.tsx";
+import { pageContext, toWorkspace, type PageBits } from "./context.tsx";
 
 /** The settings page edits the name and the log settings together: the JSON API's two schemas in one form. */
 const SettingsForm = v.object({
@@ -69,7 +69,7 @@ export function workspacePages(deps: AppDeps) {
         const parsed = v.safeParse(WorkspaceBody, { name });
         if (!parsed.success) return workspacesPage(c, { name }, issuesToErrors(parsed.issues), 422);
         const ws = await createWorkspace(c.actor, parsed.output.name);
-        return c.redirect(workspacePath(ws.id), 303);
+        return toWorkspace(ws.id);
       },
       { auth: true, detail: { summary: "Create a workspace (form)" } },
     )
@@ -81,7 +81,7 @@ export function workspacePages(deps: AppDeps) {
     .post(
       "/w/:id/settings",
       async (c) => {
-        const { params, body, redirect, actor } = c;
+        const { params, body, actor } = c;
         const form = formBody(body);
         const input = {
           name: text(form, "name"),
@@ -96,14 +96,14 @@ export function workspacePages(deps: AppDeps) {
         const { name, ...settings } = parsed.output;
         await renameWorkspace(actor, params.id, name);
         if (!(await updateSettings(actor, params.id, settings))) throw notFound("workspace");
-        return redirect(workspacePath(params.id, "/settings?saved=1"), 303);
+        return toWorkspace(params.id, "/settings?saved=1");
       },
       needs("admin", WorkspaceParams, "Save workspace settings (form)"),
     )
     .post(
       "/w/:id/settings/limits",
       async (c) => {
-        const { params, body, redirect, actor } = c;
+        const { params, body, actor } = c;
         const values = limitFormValues(formBody(body), false);
         const parsed = v.safeParse(LimitsBody, limitsInput(values));
         if (!parsed.success)
@@ -114,7 +114,7 @@ export function workspacePages(deps: AppDeps) {
         const refused = await attempt(() => updateSettings(actor, params.id, parsed.output), isFieldRefusal);
         if (refused instanceof ApiError)
           return settingsPage(deps, c, params.id, { limits: { values, errors: serviceErrorToForm(refused) }, status: 422 });
-        return redirect(workspacePath(params.id, "/settings?saved=limits#limits"), 303);
+        return toWorkspace(params.id, "/settings?saved=limits#limits");
       },
       needs("admin", WorkspaceParams, "Save the workspace's rate limits and budget (form)"),
     );
