@@ -10,7 +10,7 @@ import { clientAddress } from "../http/client-address.ts";
 import { signUp, signupAllowed } from "../accounts/signup.ts";
 import { findInvitation } from "../invitations/service.ts";
 import { ApiError } from "../http/errors.ts";
-import { guestContext, workspacePath } from "./context.tsx";
+import { guestContext, toWorkspace } from "./context.tsx";
 import { createWorkspace } from "../workspaces/service.ts";
 import { actorFor } from "../events.ts";
 import { firstWorkspaceName } from "../workspaces/first-run.ts";
@@ -136,12 +136,12 @@ export function authPages(deps: AppDeps) {
         try {
           const { user, workspace } = await signUp(deps, parsed.output);
           setSessionCookie(deps, cookie, await issueToken(user.id));
-          if (workspace) return redirect(workspacePath(workspace.id), 303);
+          if (workspace) return toWorkspace(workspace.id);
           // An invitation to accept comes first (its workspace is the one they came for); anyone else starts
           // in a workspace of their own, on the checklist, rather than on an empty list.
           if (next?.startsWith("/app/invite/")) return redirect(next, 303);
           const first = await createWorkspace(actorFor(deps, user.id), firstWorkspaceName(user.name));
-          return redirect(workspacePath(first.id, "/start"), 303);
+          return toWorkspace(first.id, "/start");
         } catch (err) {
           if (err instanceof BusyError) return again(errorsFor({}, "The server is busy. Try again in a moment."), 503);
           if (!(err instanceof ApiError) || err.status >= 500) throw err;

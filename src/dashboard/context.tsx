@@ -1,3 +1,4 @@
+import { redirect } from "elysia";
 import type { AppDeps } from "../deps.ts";
 import { csrfTokenFor, type Session } from "../http/auth.ts";
 import { notFound } from "../http/errors.ts";
@@ -42,6 +43,9 @@ export function guestContext(deps: AppDeps, c: Omit<RequestBits, "session"> & { 
 
 export const workspacePath = (id: string, rest = "") => `/app/w/${encodeURIComponent(id)}${rest}`;
 
+/** A form post's answer: on to a workspace's page (303, so reloading it does not post again). */
+export const toWorkspace = (id: string, rest = "") => redirect(workspacePath(id, rest), 303);
+
 /**
  * "Are you sure?" before a destructive change in a workspace section: a page of its own without
  * JavaScript, the card alone for htmx's dialog slot. Cancel leads back to the section's list.
@@ -51,10 +55,10 @@ export async function confirmPage(
   c: PageBits,
   id: string,
   section: Section,
-  confirm: Omit<ConfirmProps, "cancelHref" | "csrf">,
+  confirm: Omit<ConfirmProps, "action" | "cancelHref" | "csrf">,
 ) {
   const ctx = await pageContext(deps, c, id);
-  const cancelHref = workspacePath(id, `/${section}`);
-  const card = { ...confirm, cancelHref, csrf: ctx.csrf };
+  // Confirming posts to the URL that asked: GET shows the question, POST makes the change.
+  const card = { ...confirm, action: new URL(c.request.url).pathname, cancelHref: workspacePath(id, `/${section}`), csrf: ctx.csrf };
   return html(c.set, <ConfirmPage ctx={ctx} section={section} inline={targetsInline(c.headers)} confirm={card} />);
 }

@@ -1,7 +1,7 @@
 import { Elysia } from "elysia";
 import * as v from "valibot";
 import type { AppDeps } from "../deps.ts";
-import { authPlugin } from "../http/auth.ts";
+import { authPlugin, needs } from "../http/auth.ts";
 import { ApiError, notFound, sentence } from "../http/errors.ts";
 import { WorkspaceParams } from "../workspaces/model.ts";
 import {
@@ -67,7 +67,7 @@ export function insightPages(deps: AppDeps) {
           />,
         );
       },
-      { workspace: "member", params: WorkspaceParams, detail: { summary: "Workspace overview page" } },
+      needs("member", WorkspaceParams, "Workspace overview page"),
     )
     .get(
       "/logs",
@@ -120,7 +120,7 @@ export function insightPages(deps: AppDeps) {
           failed ? 422 : 200,
         );
       },
-      { workspace: "member", params: LogsParams, detail: { summary: "Request logs page" } },
+      needs("member", LogsParams, "Request logs page"),
     )
     .get(
       "/logs/live",
@@ -145,11 +145,7 @@ export function insightPages(deps: AppDeps) {
           />,
         );
       },
-      {
-        workspace: "member",
-        params: LogsParams,
-        detail: { summary: "Logs page's live mode: rows written since a mark (htmx fragment, polled every few seconds)" },
-      },
+      needs("member", LogsParams, "Logs page's live mode: rows written since a mark (htmx fragment, polled every few seconds)"),
     )
     .get(
       "/health",
@@ -177,11 +173,7 @@ export function insightPages(deps: AppDeps) {
         const page = <HealthPage ctx={ctx} values={values} errors={errors} report={report} now={new Date(now)} />;
         return html(c.set, page, hasErrors(errors) ? 422 : 200);
       },
-      {
-        workspace: "member",
-        params: WorkspaceParams,
-        detail: { summary: "Provider health page (attempts, failures, fallbacks, latency, cooldowns)" },
-      },
+      needs("member", WorkspaceParams, "Provider health page (attempts, failures, fallbacks, latency, cooldowns)"),
     )
     .get(
       "/logs/:logId",
@@ -204,7 +196,7 @@ export function insightPages(deps: AppDeps) {
           />,
         );
       },
-      { workspace: "member", params: LogParams, detail: { summary: "One request's log page" } },
+      needs("member", LogParams, "One request's log page"),
     )
     .get(
       "/usage",
@@ -268,7 +260,7 @@ export function insightPages(deps: AppDeps) {
           hasErrors(errors) ? 422 : 200,
         );
       },
-      { workspace: "member", params: UsageParams, detail: { summary: "Usage page" } },
+      needs("member", UsageParams, "Usage page"),
     );
 }
 

@@ -1,7 +1,7 @@
 import { Elysia } from "elysia";
 import * as v from "valibot";
 import type { AppDeps } from "../deps.ts";
-import { authPlugin } from "../http/auth.ts";
+import { authPlugin, needs } from "../http/auth.ts";
 import { ApiError, sentence } from "../http/errors.ts";
 import { CreateInvitationBody, InvitationParams, InvitationsParams, InviteLinkParams } from "../invitations/model.ts";
 import { acceptInvitation, createInvitation, findInvitation, invitationProblem, revokeInvitation } from "../invitations/service.ts";
@@ -12,7 +12,7 @@ import { InvitePage } from "../../views/pages/invite.tsx";
 import { SignupPage } from "../../views/pages/signup.tsx";
 import { attempt, errorsFor, formBody, issuesToErrors, text } from "./forms.ts";
 import { html } from "./render.ts";
-import { guestContext, pageContext, workspacePath } from "./context.tsx";
+import { guestContext, pageContext, toWorkspace } from "./context.tsx";
 import { sessionCookieValue } from "./session.ts";
 import { membersPage } from "./member-routes.tsx";
 
@@ -24,11 +24,11 @@ import { membersPage } from "./member-routes.tsx";
 export function invitationPages(deps: AppDeps) {
   return new Elysia()
     .use(authPlugin(deps))
-    .get("/app/w/:id/invitations", ({ params, redirect }) => redirect(workspacePath(params.id, "/members#invitations"), 303), {
-      workspace: "member",
-      params: WorkspaceParams,
-      detail: { summary: "The invitations list (on the members page)" },
-    })
+    .get(
+      "/app/w/:id/invitations",
+      ({ params }) => toWorkspace(params.id, "/members#invitations"),
+      needs("member", WorkspaceParams, "The invitations list (on the members page)"),
+    )
     .post(
       "/app/w/:id/invitations",
       async ({ params, body, session, actor, membership, headers, request, set }) => {
@@ -49,15 +49,15 @@ export function invitationPages(deps: AppDeps) {
         const link = invitationLink(deps, created.token);
         return membersPage(deps, c, params.id, { invitations: { created: { email: created.view.email, link } }, status: 201 });
       },
-      { workspace: "admin", params: InvitationsParams, detail: { summary: "Invite someone to the workspace (form)" } },
+      needs("admin", InvitationsParams, "Invite someone to the workspace (form)"),
     )
     .post(
       "/app/w/:id/invitations/:iid/revoke",
-      async ({ params, actor, membership, redirect }) => {
+      async ({ params, actor, membership }) => {
         await revokeInvitation(actor, params.id, params.iid, membership.role);
-        return redirect(workspacePath(params.id, "/members?invite=revoked"), 303);
+        return toWorkspace(params.id, "/members?invite=revoked");
       },
-      { workspace: "admin", params: InvitationParams, detail: { summary: "Revoke an invitation (form)" } },
+      needs("admin", InvitationParams, "Revoke an invitation (form)"),
     )
     .get(
       "/invite/:token",
@@ -98,9 +98,9 @@ export function invitationPages(deps: AppDeps) {
     )
     .post(
       "/app/invite/:token",
-      async ({ params, session, actor, redirect }) => {
+      async ({ params, session, actor }) => {
         const ws = await acceptInvitation(actor, params.token, session.user.email);
-        return redirect(workspacePath(ws.id), 303);
+        return toWorkspace(ws.id);
       },
       { auth: true, params: InviteLinkParams, detail: { summary: "Join a workspace by invitation (form)" } },
     );

@@ -1,8 +1,9 @@
-import { Elysia, redirect } from "elysia";
+import { Elysia } from "elysia";
 import * as v from "valibot";
 import type { AppDeps } from "../deps.ts";
-import { authPlugin } from "../http/auth.ts";
-import { ApiError, notFound } from "../http/errors.ts";
+import { authPlugin, needs } from "../http/auth.ts";
+import type { Actor } from "../events.ts";
+import { ApiError, notFound, orNotFound } from "../http/errors.ts";
 import { ApiKeyParams, ApiKeysParams, CreateApiKeyBody, UpdateApiKeyBody } from "../api-keys/model.ts";
 import { createApiKey, deleteApiKey, getApiKey, listApiKeys, revokeApiKey, updateApiKey, type ApiKeyView } from "../api-keys/service.ts";
 import { listProviders } from "../providers/service.ts";
@@ -13,7 +14,7 @@ import { limitValues, type LimitValues } from "../../views/components/limits.tsx
 import { formLimitErrors, isFieldRefusal, limitFormValues, limitsInput, serviceErrorToForm } from "./limits-form.ts";
 import { attempt, errorsFor, formBody, issuesToErrors, noticeFor, text } from "./forms.ts";
 import { html } from "./render.ts";
-import { confirmPage, pageContext, workspacePath, type PageBits } from "./context.tsx";
+import { confirmPage, pageContext, toWorkspace, type PageBits } from "./context.tsx";
 
 /** A model name for the snippets: the first exact model an enabled provider lists, else a common one. */
 export async function exampleModel(deps: AppDeps, workspaceId: string): Promise<string> {
@@ -25,6 +26,28 @@ export async function exampleModel(deps: AppDeps, workspaceId: string): Promise<
   }
   return "gpt-4o-mini";
 }
+
+/** Revoking and deleting a key: each asks first, then changes it and says so on the list. */
+const ENDINGS = {
+  revoke: {
+    work: revokeApiKey,
+    done: "revoked",
+    confirm: (name: string) => ({
+      title: `Revoke key ${name}?`,
+      message: "Applications using it get 401 from their next request on. The key stays listed as revoked.",
+      confirmLabel: "Revoke key",
+    }),
+  },
+  delete: {
+    work: deleteApiKey,
+    done: "deleted",
+    confirm: (name: string) => ({
+      title: `Delete key ${name}?`,
+      message: "The key stops working at once and disappears from this list. Its request logs are kept. This cannot be undone.",
+      confirmLabel: "Delete key",
+    }),
+  },
+};
 
 const NOTICES: Record<string, string> = {
   revoked: "Key revoked: requests with it are refused from now on.",
@@ -73,32 +96,25 @@ export function keyPages(deps: AppDeps) {
     return html(c.set, <KeyEditPage ctx={ctx} apiKey={key} values={values} errors={errors} />, status);
   }
 
-  async function confirm(c: PageBits & { params: { id: string; kid: string } }, kind: "revoke" | "delete") {
-    const key = await getApiKey(deps.sql, c.params.id, c.params.kid);
-    if (!key) throw notFound("API key");
-    const texts =
-      kind === "revoke"
-        ? {
-            title: `Revoke key ${key.name}?`,
-            message: "Applications using it get 401 from their next request on. The key stays listed as revoked.",
-            confirmLabel: "Revoke key",
-          }
-        : {
-            title: `Delete key ${key.name}?`,
-            message: "The key stops working at once and disappears from this list. Its request logs are kept. This cannot be undone.",
-            confirmLabel: "Delete key",
-          };
-    const action = workspacePath(c.params.id, `/keys/${encodeURIComponent(key.id)}/${kind}`);
-    return confirmPage(deps, c, c.params.id, "keys", { ...texts, action });
+  const keyOf = (params: { id: string; kid: string }) => orNotFound(getApiKey(deps.sql, params.id, params.kid), "API key");
+
+  async function confirm(c: PageBits & { params: { id: string; kid: string } }, kind: keyof typeof ENDINGS) {
+    const key = await keyOf(c.params);
+    return confirmPage(deps, c, c.params.id, "keys", ENDINGS[kind].confirm(key.name));
+  }
+
+  async function end(c: { params: { id: string; kid: string }; actor: Actor }, kind: keyof typeof ENDINGS) {
+    if (!(await ENDINGS[kind].work(c.actor, c.params.id, c.params.kid))) throw notFound("API key");
+    return toWorkspace(c.params.id, `/keys?done=${ENDINGS[kind].done}`);
   }
 
   return new Elysia({ prefix: "/app/w/:id/keys" })
     .use(authPlugin(deps))
-    .get("/", (c) => page(c, c.params.id, { notice: noticeFor(NOTICES, c.query.done) }), {
-      workspace: "member",
-      params: ApiKeysParams,
-      detail: { summary: "Gateway keys page" },
-    })
+    .get(
+      "/",
+      (c) => page(c, c.params.id, { notice: noticeFor(NOTICES, c.query.done) }),
+      needs("member", ApiKeysParams, "Gateway keys page"),
+    )
     .post(
       "/",
       async (c) => {
@@ -124,27 +140,21 @@ export function keyPages(deps: AppDeps) {
         set.headers["cache-control"] = "no-store";
         return page(c, params.id, { created: { name: created.view.name, key: created.key }, status: 201 });
       },
-      { workspace: "admin", params: ApiKeysParams, detail: { summary: "Create a gateway key (form)" } },
+      needs("admin", ApiKeysParams, "Create a gateway key (form)"),
     )
     .get(
       "/:kid/edit",
       async (c) => {
-        const key = await getApiKey(deps.sql, c.params.id, c.params.kid);
-        if (!key) throw notFound("API key");
+        const key = await keyOf(c.params);
         return editPage(c, key, { name: key.name, limits: limitValues(key) }, errorsFor({}));
       },
-      {
-        workspace: "admin",
-        params: ApiKeyParams,
-        detail: { summary: "Edit a gateway key's name, limits, budget, allowed models and tags" },
-      },
+      needs("admin", ApiKeyParams, "Edit a gateway key's name, limits, budget, allowed models and tags"),
     )
     .post(
       "/:kid",
       async (c) => {
         const { params, body, session, actor } = c;
-        const key = await getApiKey(deps.sql, params.id, params.kid);
-        if (!key) throw notFound("API key");
+        const key = await keyOf(params);
         const form = formBody(body);
         const values = { name: text(form, "name"), limits: limitFormValues(form, true) };
         const parsed = v.safeParse(UpdateApiKeyBody, { name: values.name, ...limitsInput(values.limits) });
@@ -152,38 +162,12 @@ export function keyPages(deps: AppDeps) {
         const updated = await attempt(() => updateApiKey(actor, params.id, params.kid, parsed.output), isFieldRefusal);
         if (updated instanceof ApiError) return editPage(c, key, values, serviceErrorToForm(updated), 422);
         if (!updated) throw notFound("API key");
-        return redirect(workspacePath(params.id, "/keys?done=saved"), 303);
+        return toWorkspace(params.id, "/keys?done=saved");
       },
-      {
-        workspace: "admin",
-        params: ApiKeyParams,
-        detail: { summary: "Save a gateway key's name, limits, budget, allowed models and tags (form)" },
-      },
+      needs("admin", ApiKeyParams, "Save a gateway key's name, limits, budget, allowed models and tags (form)"),
     )
-    .get("/:kid/revoke", (c) => confirm(c, "revoke"), {
-      workspace: "admin",
-      params: ApiKeyParams,
-      detail: { summary: "Confirm revoking a gateway key" },
-    })
-    .post(
-      "/:kid/revoke",
-      async ({ params, actor }) => {
-        if (!(await revokeApiKey(actor, params.id, params.kid))) throw notFound("API key");
-        return redirect(workspacePath(params.id, "/keys?done=revoked"), 303);
-      },
-      { workspace: "admin", params: ApiKeyParams, detail: { summary: "Revoke a gateway key (form)" } },
-    )
-    .get("/:kid/delete", (c) => confirm(c, "delete"), {
-      workspace: "admin",
-      params: ApiKeyParams,
-      detail: { summary: "Confirm deleting a gateway key" },
-    })
-    .post(
-      "/:kid/delete",
-      async ({ params, actor }) => {
-        if (!(await deleteApiKey(actor, params.id, params.kid))) throw notFound("API key");
-        return redirect(workspacePath(params.id, "/keys?done=deleted"), 303);
-      },
-      { workspace: "admin", params: ApiKeyParams, detail: { summary: "Delete a gateway key (form)" } },
-    );
+    .get("/:kid/revoke", (c) => confirm(c, "revoke"), needs("admin", ApiKeyParams, "Confirm revoking a gateway key"))
+    .post("/:kid/revoke", (c) => end(c, "revoke"), needs("admin", ApiKeyParams, "Revoke a gateway key (form)"))
+    .get("/:kid/delete", (c) => confirm(c, "delete"), needs("admin", ApiKeyParams, "Confirm deleting a gateway key"))
+    .post("/:kid/delete", (c) => end(c, "delete"), needs("admin", ApiKeyParams, "Delete a gateway key (form)"));
 }

@@ -2,7 +2,7 @@ import { Elysia, redirect } from "elysia";
 import * as v from "valibot";
 import type { AppDeps } from "../deps.ts";
 import type { Actor } from "../events.ts";
-import { authPlugin, RANK } from "../http/auth.ts";
+import { authPlugin, needs, RANK } from "../http/auth.ts";
 import { ApiError, forbidden, notFound, sentence } from "../http/errors.ts";
 import { listInvitations } from "../invitations/service.ts";
 import { ChangeRoleBody, MemberParams, MembersParams } from "../members/model.ts";
@@ -65,22 +65,26 @@ export async function membersPage(
 /** /app/w/:id/members… and /app/w/:id/leave — the dashboard face of src/members. */
 export function memberPages(deps: AppDeps) {
   /**
-   * Runs a change and redirects (303) to `to`. Refusals a person can act on (403, 409, 422) come back
-   * on the page, beside `userId`'s row when given; anything else (404) is the error page.
+   * Runs a change to member `uid` (the viewer when the path names nobody) and goes back to the list
+   * with `done`'s notice, or to /app when the viewer removed themselves. Refusals a person can act on
+   * (403, 409, 422) come back on the page, beside that member's row; anything else (404) is the error page.
    */
   async function change(
-    c: PageBits & { params: { id: string }; actor: Actor },
-    userId: string | null,
-    work: (actor: Actor) => Promise<unknown>,
-    to: string,
+    c: PageBits & { params: { id: string; uid?: string }; actor: Actor },
+    work: (actor: Actor, id: string, uid: string) => Promise<unknown>,
+    done: string,
   ) {
+    const { id, uid = c.session.user.id } = c.params;
     const refused = await attempt(
-      () => work(c.actor),
+      () => work(c.actor, id, uid),
       (err) => [403, 409, 422].includes(err.status),
     );
-    if (!(refused instanceof ApiError)) return redirect(to, 303);
-    const error = { message: sentence(refused.message), user_id: userId };
-    return membersPage(deps, c, c.params.id, { error, status: refused.status });
+    if (refused instanceof ApiError) {
+      const error = { message: sentence(refused.message), user_id: c.params.uid ?? null };
+      return membersPage(deps, c, id, { error, status: refused.status });
+    }
+    const left = work === removeMember && uid === c.session.user.id;
+    return redirect(left ? "/app" : workspacePath(id, `/members?done=${done}`), 303);
   }
 
   async function confirm(
@@ -117,8 +121,7 @@ export function memberPages(deps: AppDeps) {
         confirmLabel: "Leave workspace",
       },
     }[kind];
-    const action = workspacePath(id, kind === "leave" ? "/leave" : `/members/${encodeURIComponent(uid)}/${kind}`);
-    return confirmPage(deps, c, id, "members", { ...texts, action, danger: kind !== "transfer" });
+    return confirmPage(deps, c, id, "members", { ...texts, danger: kind !== "transfer" });
   }
 
   return new Elysia({ prefix: "/app/w/:id" })
@@ -130,7 +133,7 @@ export function memberPages(deps: AppDeps) {
         const invite = c.query.invite === "revoked" ? "Invitation revoked: its link no longer works." : null;
         return membersPage(deps, c, c.params.id, { notice, invitations: { notice: invite } });
       },
-      { workspace: "member", params: MembersParams, detail: { summary: "Members page: the member list, roles, invitations" } },
+      needs("member", MembersParams, "Members page: the member list, roles, invitations"),
     )
     .post(
       "/members/:uid/role",
@@ -139,45 +142,22 @@ export function memberPages(deps: AppDeps) {
         const parsed = v.safeParse(ChangeRoleBody, { role: text(formBody(c.body), "role") });
         if (!parsed.success)
           return membersPage(deps, c, id, { error: { message: "Pick a role: owner, admin or member.", user_id: uid }, status: 422 });
-        return change(c, uid, (actor) => changeRole(actor, id, uid, parsed.output.role), workspacePath(id, "/members?done=role"));
+        return change(c, (actor) => changeRole(actor, id, uid, parsed.output.role), "role");
       },
-      { workspace: "admin", params: MemberParams, detail: { summary: "Change a member's role (form)" } },
+      needs("admin", MemberParams, "Change a member's role (form)"),
     )
-    .get("/members/:uid/remove", (c) => confirm(c, "remove"), {
-      workspace: "admin",
-      params: MemberParams,
-      detail: { summary: "Confirm removing a member" },
-    })
-    .post(
-      "/members/:uid/remove",
-      (c) => {
-        const { id, uid } = c.params;
-        const to = uid === c.session.user.id ? "/app" : workspacePath(id, "/members?done=removed");
-        return change(c, uid, (actor) => removeMember(actor, id, uid), to);
-      },
-      { workspace: "admin", params: MemberParams, detail: { summary: "Remove a member (form)" } },
+    .get("/members/:uid/remove", (c) => confirm(c, "remove"), needs("admin", MemberParams, "Confirm removing a member"))
+    .post("/members/:uid/remove", (c) => change(c, removeMember, "removed"), needs("admin", MemberParams, "Remove a member (form)"))
+    .get(
+      "/members/:uid/transfer",
+      (c) => confirm(c, "transfer"),
+      needs("owner", MemberParams, "Confirm transferring ownership to a member"),
     )
-    .get("/members/:uid/transfer", (c) => confirm(c, "transfer"), {
-      workspace: "owner",
-      params: MemberParams,
-      detail: { summary: "Confirm transferring ownership to a member" },
-    })
     .post(
       "/members/:uid/transfer",
-      (c) => {
-        const { id, uid } = c.params;
-        return change(c, uid, (actor) => transferOwnership(actor, id, uid), workspacePath(id, "/members?done=transferred"));
-      },
-      { workspace: "owner", params: MemberParams, detail: { summary: "Transfer ownership to a member (form); you become admin" } },
+      (c) => change(c, transferOwnership, "transferred"),
+      needs("owner", MemberParams, "Transfer ownership to a member (form); you become admin"),
     )
-    .get("/leave", (c) => confirm(c, "leave"), {
-      workspace: "member",
-      params: MembersParams,
-      detail: { summary: "Confirm leaving the workspace" },
-    })
-    .post("/leave", (c) => change(c, null, (actor) => removeMember(actor, c.params.id, c.session.user.id), "/app"), {
-      workspace: "member",
-      params: MembersParams,
-      detail: { summary: "Leave the workspace (form)" },
-    });
+    .get("/leave", (c) => confirm(c, "leave"), needs("member", MembersParams, "Confirm leaving the workspace"))
+    .post("/leave", (c) => change(c, removeMember, "left"), needs("member", MembersParams, "Leave the workspace (form)"));
 }

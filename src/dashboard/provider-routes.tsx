@@ -1,8 +1,8 @@
-import { Elysia, redirect } from "elysia";
+import { Elysia } from "elysia";
 import * as v from "valibot";
 import type { AppDeps } from "../deps.ts";
-import { authPlugin } from "../http/auth.ts";
-import { ApiError, notFound, sentence } from "../http/errors.ts";
+import { authPlugin, needs } from "../http/auth.ts";
+import { ApiError, notFound, orNotFound, sentence } from "../http/errors.ts";
 import type { Actor } from "../events.ts";
 import { PROVIDER_CATALOG, PROVIDER_TYPES } from "../providers/catalog.ts";
 import { PROVIDER_TYPE_HINTS } from "../providers/type-hints.ts";
@@ -37,7 +37,7 @@ import {
   type FormBody,
 } from "./forms.ts";
 import { html, targetsInline } from "./render.ts";
-import { confirmPage, pageContext, workspacePath, type PageBits } from "./context.tsx";
+import { confirmPage, pageContext, toWorkspace, type PageBits } from "./context.tsx";
 
 const TYPE_OPTIONS: ProviderTypeOption[] = PROVIDER_TYPES.map((t) => ({ value: t, ...PROVIDER_CATALOG[t], ...PROVIDER_TYPE_HINTS[t] }));
 /** The option for a `type` a form or query sent; null for anything else (absent, a list, unknown). */
@@ -148,19 +148,21 @@ export function providerPages(deps: AppDeps) {
     const saved = await attempt(() => work(c.actor, parsed.value));
     if (saved instanceof ApiError) return again(saved.formErrors(), saved.status === 409 ? 409 : 422);
     if (!saved) throw notFound("provider");
-    return redirect(workspacePath(c.params.id, `/providers?done=${current ? "updated" : "created"}`), 303);
+    return toWorkspace(c.params.id, `/providers?done=${current ? "updated" : "created"}`);
   }
+
+  const providerOf = (params: { id: string; pid: string }) => orNotFound(getProvider(deps.sql, params.id, params.pid), "provider");
 
   const notices: Record<string, string> = { created: "Provider added.", updated: "Provider saved.", deleted: "Provider deleted." };
 
   return (
     new Elysia({ prefix: "/app/w/:id/providers" })
       .use(authPlugin(deps))
-      .get("/", (c) => listPage(c, c.params.id, { notice: noticeFor(notices, c.query.done) }), {
-        workspace: "member",
-        params: ProvidersParams,
-        detail: { summary: "Provider keys page" },
-      })
+      .get(
+        "/",
+        (c) => listPage(c, c.params.id, { notice: noticeFor(notices, c.query.done) }),
+        needs("member", ProvidersParams, "Provider keys page"),
+      )
       // Type first: without a known ?type= the page asks for one; the form that follows is that type's.
       .get(
         "/new",
@@ -170,7 +172,7 @@ export function providerPages(deps: AppDeps) {
           const ctx = await pageContext(deps, c, c.params.id);
           return html(c.set, <ProviderTypeStep ctx={ctx} types={TYPE_OPTIONS} />);
         },
-        { workspace: "admin", params: ProvidersParams, detail: { summary: "New provider key form" } },
+        needs("admin", ProvidersParams, "New provider key form"),
       )
       // The type-dependent part of the form, for htmx when the type changes (name, models and aliases as typed).
       .get(
@@ -190,45 +192,42 @@ export function providerPages(deps: AppDeps) {
             />,
           );
         },
-        { workspace: "member", params: ProvidersParams, detail: { summary: "Provider form fields for a type (htmx fragment)" } },
+        needs("member", ProvidersParams, "Provider form fields for a type (htmx fragment)"),
       )
       .post(
         "/",
         (c) => save(c, CreateProviderBody, null, (actor, value) => createProvider(actor, keyring, c.params.id, value, deps.config)),
-        { workspace: "admin", params: ProvidersParams, detail: { summary: "Add a provider key (form)" } },
+        needs("admin", ProvidersParams, "Add a provider key (form)"),
       )
       .get(
         "/:pid/edit",
         async (c) => {
-          const provider = await getProvider(deps.sql, c.params.id, c.params.pid);
-          if (!provider) throw notFound("provider");
+          const provider = await providerOf(c.params);
           return formPage(c, c.params.id, valuesOf(provider), errorsFor({}), provider, 200);
         },
-        { workspace: "admin", params: ProviderParams, detail: { summary: "Edit provider key form" } },
+        needs("admin", ProviderParams, "Edit provider key form"),
       )
       .post(
         "/:pid",
         async (c) => {
           const { id, pid } = c.params;
-          const current = await getProvider(deps.sql, id, pid);
-          if (!current) throw notFound("provider");
+          const current = await providerOf(c.params);
           return save(c, UpdateProviderBody, current, (actor, value) => updateProvider(actor, keyring, id, pid, value, deps.config));
         },
-        { workspace: "admin", params: ProviderParams, detail: { summary: "Save a provider key (form)" } },
+        needs("admin", ProviderParams, "Save a provider key (form)"),
       )
       .post(
         "/:pid/enabled",
-        async ({ params, body, actor, redirect }) => {
+        async ({ params, body, actor }) => {
           const enabled = checkbox(formBody(body), "enabled");
-          const provider = await updateProvider(actor, keyring, params.id, params.pid, { enabled }, deps.config);
-          if (!provider) throw notFound("provider");
-          return redirect(workspacePath(params.id, "/providers"), 303);
+          await orNotFound(updateProvider(actor, keyring, params.id, params.pid, { enabled }, deps.config), "provider");
+          return toWorkspace(params.id, "/providers");
         },
-        { workspace: "admin", params: ProviderParams, detail: { summary: "Enable or disable a provider key" } },
+        needs("admin", ProviderParams, "Enable or disable a provider key"),
       )
       .post(
         "/:pid/move",
-        async ({ params, body, actor, redirect }) => {
+        async ({ params, body, actor }) => {
           const direction = text(formBody(body), "direction");
           const ids = (await listProviders(deps.sql, params.id)).map((p) => p.id);
           const i = ids.indexOf(params.pid);
@@ -238,45 +237,44 @@ export function providerPages(deps: AppDeps) {
             [ids[i], ids[j]] = [ids[j], ids[i]];
             await reorderProviders(actor, params.id, ids);
           }
-          return redirect(workspacePath(params.id, "/providers"), 303);
+          return toWorkspace(params.id, "/providers");
         },
-        { workspace: "admin", params: ProviderParams, detail: { summary: "Move a provider key up or down" } },
+        needs("admin", ProviderParams, "Move a provider key up or down"),
       )
       .post(
         "/:pid/test",
         async (c) => {
           const { params, headers, set } = c;
-          const result = await testProvider(deps.sql, keyring, params.id, params.pid, { fetch: deps.gateway.fetch });
-          if (!result) throw notFound("provider");
+          const result = await orNotFound(
+            testProvider(deps.sql, keyring, params.id, params.pid, { fetch: deps.gateway.fetch }),
+            "provider",
+          );
           // htmx: only the result, into the row. Without JavaScript: the list with the result in place.
           if (targetsInline(headers)) return html(set, <TestResultView result={result} />);
           return listPage(c, params.id, { tests: { [params.pid]: result } });
         },
-        { workspace: "member", params: ProviderParams, detail: { summary: "Test a provider key (htmx fragment)" } },
+        needs("member", ProviderParams, "Test a provider key (htmx fragment)"),
       )
       .get(
         "/:pid/delete",
         async (c) => {
-          const { id, pid } = c.params;
-          const provider = await getProvider(deps.sql, id, pid);
-          if (!provider) throw notFound("provider");
-          return confirmPage(deps, c, id, "providers", {
+          const provider = await providerOf(c.params);
+          return confirmPage(deps, c, c.params.id, "providers", {
             title: `Delete provider ${provider.name}?`,
             message:
               "Its stored key is erased and the gateway stops using it at once. Logs and usage that mention it are kept. This cannot be undone.",
-            action: workspacePath(id, `/providers/${encodeURIComponent(provider.id)}/delete`),
             confirmLabel: "Delete provider",
           });
         },
-        { workspace: "admin", params: ProviderParams, detail: { summary: "Confirm deleting a provider key" } },
+        needs("admin", ProviderParams, "Confirm deleting a provider key"),
       )
       .post(
         "/:pid/delete",
-        async ({ params, actor, redirect }) => {
+        async ({ params, actor }) => {
           if (!(await deleteProvider(actor, params.id, params.pid))) throw notFound("provider");
-          return redirect(workspacePath(params.id, "/providers?done=deleted"), 303);
+          return toWorkspace(params.id, "/providers?done=deleted");
         },
-        { workspace: "admin", params: ProviderParams, detail: { summary: "Delete a provider key (form)" } },
+        needs("admin", ProviderParams, "Delete a provider key (form)"),
       )
   );
 }

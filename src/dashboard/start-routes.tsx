@@ -1,6 +1,6 @@
 import { Elysia } from "elysia";
 import type { AppDeps } from "../deps.ts";
-import { authPlugin } from "../http/auth.ts";
+import { authPlugin, needs } from "../http/auth.ts";
 import { WorkspaceParams } from "../workspaces/model.ts";
 import { firstRunState } from "../workspaces/first-run.ts";
 import { ChecklistPage } from "../../views/pages/checklist.tsx";
@@ -18,6 +18,6 @@ export function startPages(deps: AppDeps) {
       const [state, model] = await Promise.all([firstRunState(deps.sql, id), exampleModel(deps, id)]);
       return html(c.set, <ChecklistPage ctx={ctx} data={{ ...state, apiBase: `${deps.config.publicUrl}/v1`, exampleModel: model }} />);
     },
-    { workspace: "member", params: WorkspaceParams, detail: { summary: "First-run checklist: provider, key, first request, logs" } },
+    needs("member", WorkspaceParams, "First-run checklist: provider, key, first request, logs"),
   );
 }

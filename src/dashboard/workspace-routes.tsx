@@ -1,7 +1,7 @@
 import { Elysia } from "elysia";
 import * as v from "valibot";
 import type { AppDeps } from "../deps.ts";
-import { authPlugin } from "../http/auth.ts";
+import { authPlugin, needs } from "../http/auth.ts";
 import { SettingsBody, WorkspaceBody, WorkspaceParams } from "../workspaces/model.ts";
 import { createWorkspace, getWorkspace, listWorkspaces, renameWorkspace, updateSettings } from "../workspaces/service.ts";
 import { ApiError, notFound } from "../http/errors.ts";
@@ -14,7 +14,7 @@ import { formLimitErrors, isFieldRefusal, limitFormValues, limitsInput, serviceE
 import type { FormErrors } from "../../views/context.ts";
 import { attempt, checkbox, errorsFor, formBody, integer, issuesToErrors, text } from "./forms.ts";
 import { html } from "./render.ts";
-import { pageContext, workspacePath, type PageBits } from "./context.tsx";
+import { pageContext, toWorkspace, type PageBits } from "./context.tsx";
 
 /** The settings page edits the name and the log settings together: the JSON API's two schemas in one form. */
 const SettingsForm = v.object({
@@ -69,19 +69,19 @@ export function workspacePages(deps: AppDeps) {
         const parsed = v.safeParse(WorkspaceBody, { name });
         if (!parsed.success) return workspacesPage(c, { name }, issuesToErrors(parsed.issues), 422);
         const ws = await createWorkspace(c.actor, parsed.output.name);
-        return c.redirect(workspacePath(ws.id), 303);
+        return toWorkspace(ws.id);
       },
       { auth: true, detail: { summary: "Create a workspace (form)" } },
     )
     .get(
       "/w/:id/settings",
       (c) => settingsPage(deps, c, c.params.id, { saved: c.query.saved === "1", limits: { saved: c.query.saved === "limits" } }),
-      { workspace: "member", params: WorkspaceParams, detail: { summary: "Workspace settings page" } },
+      needs("member", WorkspaceParams, "Workspace settings page"),
     )
     .post(
       "/w/:id/settings",
       async (c) => {
-        const { params, body, redirect, actor } = c;
+        const { params, body, actor } = c;
         const form = formBody(body);
         const input = {
           name: text(form, "name"),
@@ -96,14 +96,14 @@ export function workspacePages(deps: AppDeps) {
         const { name, ...settings } = parsed.output;
         await renameWorkspace(actor, params.id, name);
         if (!(await updateSettings(actor, params.id, settings))) throw notFound("workspace");
-        return redirect(workspacePath(params.id, "/settings?saved=1"), 303);
+        return toWorkspace(params.id, "/settings?saved=1");
       },
-      { workspace: "admin", params: WorkspaceParams, detail: { summary: "Save workspace settings (form)" } },
+      needs("admin", WorkspaceParams, "Save workspace settings (form)"),
     )
     .post(
       "/w/:id/settings/limits",
       async (c) => {
-        const { params, body, redirect, actor } = c;
+        const { params, body, actor } = c;
         const values = limitFormValues(formBody(body), false);
         const parsed = v.safeParse(LimitsBody, limitsInput(values));
         if (!parsed.success)
@@ -114,8 +114,8 @@ export function workspacePages(deps: AppDeps) {
         const refused = await attempt(() => updateSettings(actor, params.id, parsed.output), isFieldRefusal);
         if (refused instanceof ApiError)
           return settingsPage(deps, c, params.id, { limits: { values, errors: serviceErrorToForm(refused) }, status: 422 });
-        return redirect(workspacePath(params.id, "/settings?saved=limits#limits"), 303);
+        return toWorkspace(params.id, "/settings?saved=limits#limits");
       },
-      { workspace: "admin", params: WorkspaceParams, detail: { summary: "Save the workspace's rate limits and budget (form)" } },
+      needs("admin", WorkspaceParams, "Save the workspace's rate limits and budget (form)"),
     );
 }

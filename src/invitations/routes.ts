@@ -1,6 +1,6 @@
 import { Elysia } from "elysia";
 import type { AppDeps } from "../deps.ts";
-import { authPlugin } from "../http/auth.ts";
+import { authPlugin, needs } from "../http/auth.ts";
 import { AcceptInvitationBody, CreateInvitationBody, InvitationParams, InvitationsParams } from "./model.ts";
 import { acceptInvitation, createInvitation, listInvitations, revokeInvitation } from "./service.ts";
 
@@ -21,25 +21,22 @@ export function invitationsRoutes(deps: AppDeps) {
         // The only time the token is shown.
         return { ...view, token, link: invitationLink(deps, token) };
       },
-      {
-        workspace: "admin",
-        params: InvitationsParams,
+      needs("admin", InvitationsParams, "Invite someone to the workspace by email (admin; the link is shown once)", {
         body: CreateInvitationBody,
-        detail: { summary: "Invite someone to the workspace by email (admin; the link is shown once)" },
-      },
+      }),
     )
-    .get("/workspaces/:id/invitations", async ({ params }) => ({ data: await listInvitations(deps.sql, params.id) }), {
-      workspace: "admin",
-      params: InvitationsParams,
-      detail: { summary: "List the workspace's invitations, newest first (admin)" },
-    })
+    .get(
+      "/workspaces/:id/invitations",
+      async ({ params }) => ({ data: await listInvitations(deps.sql, params.id) }),
+      needs("admin", InvitationsParams, "List the workspace's invitations, newest first (admin)"),
+    )
     .delete(
       "/workspaces/:id/invitations/:iid",
       async ({ params, actor, membership, set }) => {
         await revokeInvitation(actor, params.id, params.iid, membership.role);
         set.status = 204;
       },
-      { workspace: "admin", params: InvitationParams, detail: { summary: "Revoke an invitation (admin); its link stops working" } },
+      needs("admin", InvitationParams, "Revoke an invitation (admin); its link stops working"),
     )
     .post(
       "/invitations/accept",

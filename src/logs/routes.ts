@@ -1,6 +1,6 @@
 import { Elysia } from "elysia";
 import type { AppDeps } from "../deps.ts";
-import { authPlugin } from "../http/auth.ts";
+import { authPlugin, needs } from "../http/auth.ts";
 import { invalid, orNotFound } from "../http/errors.ts";
 import {
   HealthQuery,
@@ -20,12 +20,11 @@ import { providerHealth } from "./health.ts";
 export function logsRoutes(deps: AppDeps) {
   return new Elysia({ prefix: "/workspaces/:id" })
     .use(authPlugin(deps))
-    .get("/logs", ({ params, query }) => listLogs(deps.sql, params.id, { ...query, ...resolveRange(query, Date.now()) }), {
-      workspace: "member",
-      params: LogsParams,
-      query: LogsQuery,
-      detail: { summary: "List request logs, newest first" },
-    })
+    .get(
+      "/logs",
+      ({ params, query }) => listLogs(deps.sql, params.id, { ...query, ...resolveRange(query, Date.now()) }),
+      needs("member", LogsParams, "List request logs, newest first", { query: LogsQuery }),
+    )
     .get(
       "/logs/export",
       async ({ params, query }) => {
@@ -46,20 +45,18 @@ export function logsRoutes(deps: AppDeps) {
           },
         });
       },
-      {
-        workspace: "member",
-        params: LogsParams,
-        query: LogsExportQuery,
-        detail: {
-          summary: `Export request logs (CSV or JSON) with the list's filters, newest first, streamed; at most ${MAX_EXPORT_ROWS} rows`,
-        },
-      },
+      needs(
+        "member",
+        LogsParams,
+        `Export request logs (CSV or JSON) with the list's filters, newest first, streamed; at most ${MAX_EXPORT_ROWS} rows`,
+        { query: LogsExportQuery },
+      ),
     )
-    .get("/logs/:logId", ({ params }) => orNotFound(getLog(deps.sql, params.id, params.logId), "log"), {
-      workspace: "member",
-      params: LogParams,
-      detail: { summary: "Get one request log with its attempts" },
-    })
+    .get(
+      "/logs/:logId",
+      ({ params }) => orNotFound(getLog(deps.sql, params.id, params.logId), "log"),
+      needs("member", LogParams, "Get one request log with its attempts"),
+    )
     .get(
       "/provider-health",
       ({ params, query }) => {
@@ -70,14 +67,11 @@ export function logsRoutes(deps: AppDeps) {
         if (range.to.getTime() - range.from.getTime() > MAX_HEALTH_RANGE_MS) throw invalid("the range may span at most 31 days", "from");
         return providerHealth(deps.sql, params.id, range, (pid) => deps.gateway.cooldowns.coolingUntil(pid));
       },
-      {
-        workspace: "member",
-        params: LogsParams,
-        query: HealthQuery,
-        detail: {
-          summary:
-            "Provider health over a range (default: the last 24 h): attempts, failures by class, fallback rate, latency p50/p95, cooldown",
-        },
-      },
+      needs(
+        "member",
+        LogsParams,
+        "Provider health over a range (default: the last 24 h): attempts, failures by class, fallback rate, latency p50/p95, cooldown",
+        { query: HealthQuery },
+      ),
     );
 }

@@ -1,6 +1,6 @@
 import { Elysia } from "elysia";
 import type { AppDeps } from "../deps.ts";
-import { authPlugin } from "../http/auth.ts";
+import { authPlugin, needs } from "../http/auth.ts";
 import { notFound, orNotFound } from "../http/errors.ts";
 import { createKeyring } from "./keyring.ts";
 import { CreateProviderBody, ProviderParams, ProvidersParams, ReorderBody, UpdateProviderBody } from "./model.ts";
@@ -13,11 +13,11 @@ export function providersRoutes(deps: AppDeps) {
 
   return new Elysia({ prefix: "/workspaces/:id/providers" })
     .use(authPlugin(deps))
-    .get("/", async ({ params }) => ({ data: await listProviders(deps.sql, params.id) }), {
-      workspace: "member",
-      params: ProvidersParams,
-      detail: { summary: "List the workspace's provider keys" },
-    })
+    .get(
+      "/",
+      async ({ params }) => ({ data: await listProviders(deps.sql, params.id) }),
+      needs("member", ProvidersParams, "List the workspace's provider keys"),
+    )
     .post(
       "/",
       async ({ params, body, actor, set }) => {
@@ -25,23 +25,22 @@ export function providersRoutes(deps: AppDeps) {
         set.status = 201;
         return provider;
       },
-      { workspace: "admin", params: ProvidersParams, body: CreateProviderBody, detail: { summary: "Add a provider key (admin)" } },
+      needs("admin", ProvidersParams, "Add a provider key (admin)", { body: CreateProviderBody }),
     )
-    .post("/reorder", async ({ params, body, actor }) => ({ data: await reorderProviders(actor, params.id, body.ids) }), {
-      workspace: "admin",
-      params: ProvidersParams,
-      body: ReorderBody,
-      detail: { summary: "Set the providers' priority order (admin)" },
-    })
-    .get("/:pid", ({ params }) => orNotFound(getProvider(deps.sql, params.id, params.pid), "provider"), {
-      workspace: "member",
-      params: ProviderParams,
-      detail: { summary: "Get a provider key (the key itself is never returned)" },
-    })
+    .post(
+      "/reorder",
+      async ({ params, body, actor }) => ({ data: await reorderProviders(actor, params.id, body.ids) }),
+      needs("admin", ProvidersParams, "Set the providers' priority order (admin)", { body: ReorderBody }),
+    )
+    .get(
+      "/:pid",
+      ({ params }) => orNotFound(getProvider(deps.sql, params.id, params.pid), "provider"),
+      needs("member", ProviderParams, "Get a provider key (the key itself is never returned)"),
+    )
     .put(
       "/:pid",
       ({ params, body, actor }) => orNotFound(updateProvider(actor, keyring, params.id, params.pid, body, deps.config), "provider"),
-      { workspace: "admin", params: ProviderParams, body: UpdateProviderBody, detail: { summary: "Update a provider key (admin)" } },
+      needs("admin", ProviderParams, "Update a provider key (admin)", { body: UpdateProviderBody }),
     )
     .delete(
       "/:pid",
@@ -49,11 +48,11 @@ export function providersRoutes(deps: AppDeps) {
         if (!(await deleteProvider(actor, params.id, params.pid))) throw notFound("provider");
         set.status = 204;
       },
-      { workspace: "admin", params: ProviderParams, detail: { summary: "Delete a provider key (admin)" } },
+      needs("admin", ProviderParams, "Delete a provider key (admin)"),
     )
     .post(
       "/:pid/test",
       ({ params }) => orNotFound(testProvider(deps.sql, keyring, params.id, params.pid, { fetch: deps.gateway.fetch }), "provider"),
-      { workspace: "member", params: ProviderParams, detail: { summary: "Test a provider key against its provider" } },
+      needs("member", ProviderParams, "Test a provider key against its provider"),
     );
 }

@@ -1,6 +1,6 @@
 import { Elysia } from "elysia";
 import type { AppDeps } from "../deps.ts";
-import { authPlugin } from "../http/auth.ts";
+import { authPlugin, needs } from "../http/auth.ts";
 import { UsageParams, UsageQuery } from "./model.ts";
 import { usageByKey, usageByModel, usageByProvider, usageRange, usageSummary, type UsageRange } from "./service.ts";
 
@@ -11,12 +11,11 @@ export function usageRoutes(deps: AppDeps) {
     <T>(view: (sql: AppDeps["sql"], workspaceId: string, range: UsageRange) => Promise<T>) =>
     ({ params, query }: { params: { id: string }; query: { from?: string; to?: string } }) =>
       view(deps.sql, params.id, usageRange(query));
+  const member = (summary: string) => needs("member", UsageParams, summary, { query: UsageQuery });
   return new Elysia({ prefix: "/workspaces/:id/usage" })
     .use(authPlugin(deps))
-    .get("/", read(usageSummary), { ...member, detail: { summary: "Usage and cost over a period" } })
-    .get("/by-provider", read(usageByProvider), { ...member, detail: { summary: "Usage and cost by provider" } })
-    .get("/by-key", read(usageByKey), { ...member, detail: { summary: "Usage and cost by gateway key" } })
-    .get("/by-model", read(usageByModel), { ...member, detail: { summary: "Usage and cost by model" } });
+    .get("/", read(usageSummary), member("Usage and cost over a period"))
+    .get("/by-provider", read(usageByProvider), member("Usage and cost by provider"))
+    .get("/by-key", read(usageByKey), member("Usage and cost by gateway key"))
+    .get("/by-model", read(usageByModel), member("Usage and cost by model"));
 }
-
-const member = { workspace: "member", params: UsageParams, query: UsageQuery } as const;

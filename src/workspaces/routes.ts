@@ -1,6 +1,6 @@
 import { Elysia } from "elysia";
 import type { AppDeps } from "../deps.ts";
-import { authPlugin } from "../http/auth.ts";
+import { authPlugin, needs } from "../http/auth.ts";
 import { notFound, orNotFound } from "../http/errors.ts";
 import { SettingsBody, WorkspaceBody, WorkspaceParams } from "./model.ts";
 import { createWorkspace, getSettings, getWorkspace, listWorkspaces, renameWorkspace, updateSettings } from "./service.ts";
@@ -27,30 +27,26 @@ export function workspacesRoutes(deps: AppDeps) {
       },
       { auth: true, body: WorkspaceBody, detail: { summary: "Create a workspace (you become its owner)" } },
     )
-    .get("/:id", ({ session, params }) => orNotFound(getWorkspace(deps.sql, params.id, session.user.id), "workspace"), {
-      workspace: "member",
-      params: WorkspaceParams,
-      detail: { summary: "Get a workspace" },
-    })
+    .get(
+      "/:id",
+      ({ session, params }) => orNotFound(getWorkspace(deps.sql, params.id, session.user.id), "workspace"),
+      needs("member", WorkspaceParams, "Get a workspace"),
+    )
     .put(
       "/:id",
       async ({ session, actor, params, body }) => {
         await renameWorkspace(actor, params.id, body.name);
         return getWorkspace(deps.sql, params.id, session.user.id);
       },
-      { workspace: "admin", params: WorkspaceParams, body: WorkspaceBody, detail: { summary: "Rename a workspace (admin)" } },
+      needs("admin", WorkspaceParams, "Rename a workspace (admin)", { body: WorkspaceBody }),
     )
-    .get("/:id/settings", ({ params }) => settingsOf(params.id), {
-      workspace: "member",
-      params: WorkspaceParams,
-      detail: { summary: "Get the workspace's settings" },
-    })
+    .get("/:id/settings", ({ params }) => settingsOf(params.id), needs("member", WorkspaceParams, "Get the workspace's settings"))
     .put(
       "/:id/settings",
       async ({ params, body, actor }) => {
         if (!(await updateSettings(actor, params.id, body))) throw notFound("workspace");
         return settingsOf(params.id);
       },
-      { workspace: "admin", params: WorkspaceParams, body: SettingsBody, detail: { summary: "Update the workspace's settings (admin)" } },
+      needs("admin", WorkspaceParams, "Update the workspace's settings (admin)", { body: SettingsBody }),
     );
 }
