@@ -14,11 +14,11 @@ import { bodyForLog } from "../telemetry/content.ts";
 import type { AttemptRecord, RequestRecord } from "../telemetry/types.ts";
 import type { GatewayKey, WorkspaceRuntime } from "./cache.ts";
 import { listedModels, selectCandidates, type Candidate } from "./router.ts";
-import { withCost } from "./cost-header.ts";
 import { recordAnswer, relayStream } from "./stream.ts";
+import { jsonSuccess, relayAttempt } from "./relay.ts";
 import { chatDialect, SAME_DIALECT } from "./chat-stream.ts";
 import { type ProxyDeps, type ChatCall, CLIENT_CLOSED, SHUTDOWN, jsonResponse, errorBody, type Recorder } from "./call.ts";
-import { successHeaders, type AttemptContext } from "./call.ts";
+import { completionText, type AttemptContext } from "./call.ts";
 import { beginAttempt, buildUpstream, jsonAnswer, MAX_MESSAGE_CHARS, type Failed } from "./attempt.ts";
 
 /** A request's log row before anything happened: no provider, no tokens, nothing billed. */
@@ -128,13 +128,13 @@ export async function proxyChat(deps: ProxyDeps, call: ChatCall): Promise<Respon
   let retryAfterMs: number | null = null;
   for (const cand of candidates) {
     if (call.signal.aborted) break;
-    const adapter = call.adapterFor?.(cand) ?? adapterFor(cand.provider.type);
+    const adapter = adapterFor(cand.provider.type);
     const { attempt, started } = beginAttempt(cand);
-    const native = call.native?.request(cand) ?? null;
+    const relayed = call.relay?.request(cand) ?? null;
     const upstream = buildUpstream(attempts, attempt, () => {
-      if (!native && call.native?.untranslatable) throw call.native.untranslatable;
+      if (!relayed && call.relay?.untranslatable) throw call.relay.untranslatable;
       const config = { baseUrl: cand.provider.base_url, apiKey: cand.provider.api_key, model: cand.upstreamModel };
-      return native ?? adapter.buildChatRequest(call.forCandidate ? call.forCandidate(body, cand) : body, config);
+      return relayed ?? adapter.buildChatRequest(call.forCandidate ? call.forCandidate(body, cand) : body, config);
     });
     if (upstream instanceof UnsupportedFeatureError) {
       lastUnsupported = upstream;
@@ -150,7 +150,7 @@ export async function proxyChat(deps: ProxyDeps, call: ChatCall): Promise<Respon
     };
     const a: AttemptContext = { deps, call, cand, adapter, upstream, ctx, attempt, started, record: log.record };
     const outcome =
-      native && call.native ? await call.native.attempt(a) : stream ? await relayStream(a, chatDialect(a)) : await jsonAttempt(a);
+      relayed && call.relay ? await relayAttempt(a, call.relay) : stream ? await relayStream(a, chatDialect(a)) : await jsonAttempt(a);
     if (outcome.ok) {
       outcome.response.headers.set("x-perpetuo-attempts", String(attempts.length));
       return outcome.response;
@@ -273,18 +273,9 @@ async function jsonAttempt(a: AttemptContext): Promise<{ ok: true; response: Res
     status: 200,
     model: completion.model,
     usage: usageFromCompletion(completion),
-    output: () =>
-      completion.choices
-        .map((c) => (c.message.content ?? "") + (c.message.tool_calls?.map((t) => t.function.name + t.function.arguments).join("") ?? ""))
-        .join(""),
+    output: () => completionText(completion),
     ttft: attempt.latency_ms,
     logged: text,
   });
-  return {
-    ok: true,
-    response: new Response(text, {
-      status: 200,
-      headers: withCost({ "content-type": "application/json", ...successHeaders(call.requestId, cand) }, cost),
-    }),
-  };
+  return { ok: true, response: jsonSuccess(a, text, cost) };
 }

@@ -14,7 +14,8 @@ import { selectCandidates } from "../router.ts";
 import { estimatePromptTokens } from "../../telemetry/estimate.ts";
 import { anthropicOnly, forCandidate, fromChatResponse, newMessageId, toAnthropicError, toChat } from "./anthropic-messages.ts";
 import { createMessagesStream } from "./anthropic-stream.ts";
-import { createPassthrough, createRelayStream, type Passthrough } from "./anthropic-passthrough.ts";
+import { messagesRelay } from "./anthropic-passthrough.ts";
+import { isRelayed } from "../relay.ts";
 
 const MESSAGES_PATH = "/v1/messages";
 
@@ -41,20 +42,19 @@ export async function anthropicErrorResponse(res: Response): Promise<Response> {
   return new Response(JSON.stringify(toAnthropicError(res.status, body, headers.get("x-request-id"))), { status: res.status, headers });
 }
 
-/** The chat pipeline's answer (a completion, a chunk stream or an error) as a Messages answer. */
-async function toMessagesResponse(res: Response, ctx: { id: string; model: string; passthrough?: Passthrough }): Promise<Response> {
+/** The chat pipeline's answer (a completion, a chunk stream or an error) as a Messages answer; a relayed one as it came. */
+async function toMessagesResponse(res: Response, ctx: { id: string; model: string }): Promise<Response> {
   if (res.status !== 200) return anthropicErrorResponse(res);
   const headers = withRequestId(new Headers(res.headers));
   headers.delete("content-length");
-  const relayed = ctx.passthrough?.active() === true;
+  if (isRelayed(res)) return new Response(res.body, { status: 200, headers });
   if ((res.headers.get("content-type") ?? "").startsWith("text/event-stream") && res.body) {
-    const events = relayed ? createRelayStream(ctx.passthrough!) : createMessagesStream(ctx);
+    const events = createMessagesStream(ctx);
     return new Response(translateSSE(res.body, events.push, events.end), { status: 200, headers });
   }
   const completion = (await res.json()) as ChatCompletion;
   headers.set("content-type", "application/json");
-  const message = relayed ? ctx.passthrough!.rawJson() : fromChatResponse(completion, ctx.id);
-  return new Response(JSON.stringify(message), { status: 200, headers });
+  return new Response(JSON.stringify(fromChatResponse(completion, ctx.id)), { status: 200, headers });
 }
 
 const ERROR_SCHEMA: OpenAPIV3.SchemaObject = {
@@ -101,8 +101,6 @@ export function messagesRoutes(deps: AppDeps, gw: GatewayServices) {
       async ({ body, gatewayKey, request }) => {
         const chat = toChat(body);
         const only = anthropicOnly(body);
-        // Anthropic entries get the client's own body; every other entry the translation.
-        const passthrough = createPassthrough(body, request.headers);
         const admit = { model: body.model, estimatedTokens: estimateChatTokens(chat) };
         return governed(request, gatewayKey, admit, async (p, c) => {
           const res = await proxyChat(p, {
@@ -110,9 +108,10 @@ export function messagesRoutes(deps: AppDeps, gw: GatewayServices) {
             body: chat,
             forCandidate: (b, cand) => forCandidate(b, cand, only),
             endpoint: "messages",
-            adapterFor: passthrough.adapterFor,
+            // Anthropic entries get the client's own body; every other entry the translation.
+            relay: messagesRelay(body, request.headers),
           });
-          return toMessagesResponse(res, { id: newMessageId(), model: body.model, passthrough });
+          return toMessagesResponse(res, { id: newMessageId(), model: body.model });
         });
       },
       {
