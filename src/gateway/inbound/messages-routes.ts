@@ -86,6 +86,16 @@ const ERROR_SCHEMA: OpenAPIV3.SchemaObject = {
   },
 };
 
+/** The OpenAPI entry of a Messages route: its success, and client errors in Anthropic's shape. */
+const detail = (summary: string, description: string, ok: string) => ({
+  summary,
+  description,
+  responses: {
+    200: { description: ok },
+    "4XX": { description: "A client error in Anthropic's shape", content: { "application/json": { schema: ERROR_SCHEMA } } },
+  },
+});
+
 /**
  * `POST /v1/messages`: Anthropic's Messages API in front of every provider of the workspace. The
  * request is translated to the gateway's chat request and run through the same pipeline as
@@ -116,15 +126,11 @@ export function messagesRoutes(deps: AppDeps, gw: GatewayServices) {
       },
       {
         body: MessagesBody,
-        detail: {
-          summary: "Create a message (Anthropic Messages API, routed to any provider; streams with stream: true)",
-          description:
-            "Anthropic's Messages request and answer, routed to any provider entry of the workspace: Anthropic entries receive the body as sent (model mapped) and answer as they do; other entries get a translation both ways. The gateway key goes in `x-api-key` (as Anthropic's SDKs send it) or `Authorization: Bearer`. Errors have Anthropic's shape `{type:\"error\", error:{type, message}}`; streams are Anthropic's event sequence.",
-          responses: {
-            200: { description: "An Anthropic `message`, or with `stream: true` a `text/event-stream` of Anthropic events" },
-            "4XX": { description: "A client error in Anthropic's shape", content: { "application/json": { schema: ERROR_SCHEMA } } },
-          },
-        },
+        detail: detail(
+          "Create a message (Anthropic Messages API, routed to any provider; streams with stream: true)",
+          "Anthropic's Messages request and answer, routed to any provider entry of the workspace: Anthropic entries receive the body as sent (model mapped) and answer as they do; other entries get a translation both ways. The gateway key goes in `x-api-key` (as Anthropic's SDKs send it) or `Authorization: Bearer`. Errors have Anthropic's shape `{type:\"error\", error:{type, message}}`; streams are Anthropic's event sequence.",
+          "An Anthropic `message`, or with `stream: true` a `text/event-stream` of Anthropic events",
+        ),
       },
     )
     .post(
@@ -147,15 +153,11 @@ export function messagesRoutes(deps: AppDeps, gw: GatewayServices) {
       },
       {
         body: CountTokensBody,
-        detail: {
-          summary: "Estimate a Messages request's input tokens (Anthropic's count_tokens)",
-          description:
-            "Anthropic's token-counting request (a Messages request; max_tokens optional): `{input_tokens}`, the gateway's estimate (about 4 characters a token, images 85), not a provider's count. Not a generation: no log row, no usage.",
-          responses: {
-            200: { description: "`{input_tokens}`" },
-            "4XX": { description: "A client error in Anthropic's shape", content: { "application/json": { schema: ERROR_SCHEMA } } },
-          },
-        },
+        detail: detail(
+          "Estimate a Messages request's input tokens (Anthropic's count_tokens)",
+          "Anthropic's token-counting request (a Messages request; max_tokens optional): `{input_tokens}`, the gateway's estimate (about 4 characters a token, images 85), not a provider's count. Not a generation: no log row, no usage.",
+          "`{input_tokens}`",
+        ),
       },
     );
 }
