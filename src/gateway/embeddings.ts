@@ -5,7 +5,7 @@ import {
   type EmbeddingsRequest,
   type EmbeddingsResponse,
 } from "../adapters/embeddings.ts";
-import { UnsupportedFeatureError, UpstreamResponseError, type UpstreamError, type UpstreamRequest } from "../adapters/types.ts";
+import { UnsupportedFeatureError, UpstreamResponseError, type UpstreamRequest } from "../adapters/types.ts";
 import { costFor } from "../telemetry/pricing.ts";
 import { bodyForLog } from "../telemetry/content.ts";
 import { estimateTokens } from "../telemetry/estimate.ts";
@@ -13,8 +13,8 @@ import type { AttemptRecord } from "../telemetry/types.ts";
 import type { GatewayKey, WorkspaceRuntime } from "./cache.ts";
 import { selectCandidates, type Candidate } from "./router.ts";
 import { withCost } from "./cost-header.ts";
-import { attemptSignal, beginAttempt, buildUpstream, readUpstreamText, send, type Failed } from "./attempt.ts";
-import { clientMistake, modelNotFound, noneAnswered, noteFailure, recorder } from "./proxy.ts";
+import { attemptSignal, buildUpstream, readUpstreamText, send, type Failed } from "./attempt.ts";
+import { eachCandidate, modelNotFound, recorder } from "./proxy.ts";
 import { successHeaders, type ProxyDeps } from "./call.ts";
 
 interface EmbeddingsCall {
@@ -83,70 +83,45 @@ export async function proxyEmbeddings(deps: ProxyDeps, call: EmbeddingsCall): Pr
   }
 
   const encoding = body.encoding_format ?? "float";
-  let lastUnsupported: UnsupportedFeatureError | null = null;
-  let retryAfterMs: number | null = null;
-  for (const cand of candidates) {
-    if (call.signal.aborted) break;
+  return eachCandidate(deps, call, candidates, attempts, log, async (cand, attempt, started) => {
     const adapter = embeddingsAdapterFor(cand.provider.type)!;
-    const { attempt, started } = beginAttempt(cand);
     const upstream = buildUpstream(attempts, attempt, () =>
       adapter.buildEmbeddingsRequests(body, { baseUrl: cand.provider.base_url, apiKey: cand.provider.api_key, model: cand.upstreamModel }),
     );
-    if (upstream instanceof UnsupportedFeatureError) {
-      lastUnsupported = upstream;
-      continue;
-    }
-
-    let outcome: { ok: true; answer: ReturnType<typeof adapter.parseEmbeddingsResponses> } | Failed;
+    if (upstream instanceof UnsupportedFeatureError) return upstream;
     const got = await callAll(deps, call.signal, cand, adapter, upstream);
-    if (!got.ok) outcome = got;
-    else {
-      try {
-        outcome = {
-          ok: true,
-          answer: adapter.parseEmbeddingsResponses(got.bodies, { requestedModel: model, targetModel: cand.upstreamModel, encoding }),
-        };
-        attempt.status = got.status;
-      } catch (err) {
-        if (!(err instanceof UpstreamResponseError)) throw err;
-        outcome = { ok: false, final: !err.error.retryable, error: { ...err.error, upstreamStatus: got.status } };
-      }
+    if (!got.ok) return got;
+    let answer: ReturnType<typeof adapter.parseEmbeddingsResponses>;
+    try {
+      answer = adapter.parseEmbeddingsResponses(got.bodies, { requestedModel: model, targetModel: cand.upstreamModel, encoding });
+      attempt.status = got.status;
+    } catch (err) {
+      if (!(err instanceof UpstreamResponseError)) throw err;
+      return { ok: false, final: !err.error.retryable, error: { ...err.error, upstreamStatus: got.status } };
     }
-
-    if (outcome.ok) {
-      attempt.latency_ms = Math.round(performance.now() - started);
-      deps.cooldowns.clear(cand.provider.id);
-      const { response, promptTokens } = outcome.answer;
-      const estimated = promptTokens === null;
-      const prompt = promptTokens ?? estimatedPromptTokens(body);
-      const cost = costFor(response.model || cand.upstreamModel, { prompt_tokens: prompt, completion_tokens: 0 }, cand.provider.pricing);
-      const out: EmbeddingsResponse = { ...response, usage: { prompt_tokens: prompt, total_tokens: prompt } };
-      log.record({
-        status: 200,
-        provider_id: cand.provider.id,
-        provider_name: cand.provider.name,
-        provider_type: cand.provider.type,
-        model_used: response.model,
-        ttft_ms: attempt.latency_ms,
-        prompt_tokens: prompt,
-        usage_estimated: estimated,
-        cost_usd: cost,
-        // The vectors themselves say nothing worth keeping; their count and size do.
-        response_body: runtime.logContent
-          ? bodyForLog(JSON.stringify({ ...out, data: out.data.map((d) => ({ index: d.index, length: d.embedding.length })) }))
-          : null,
-      });
-      const headers = withCost(
-        { "content-type": "application/json", ...successHeaders(requestId, cand), "x-perpetuo-attempts": String(attempts.length) },
-        cost,
-      );
-      return new Response(JSON.stringify(out), { status: 200, headers });
-    }
-
-    const e: UpstreamError = outcome.error;
-    if (e.class === "rate_limit" && e.retryAfterMs !== undefined) retryAfterMs = Math.min(retryAfterMs ?? Infinity, e.retryAfterMs);
-    const shown = noteFailure(deps, call.signal, cand, attempt, started, e);
-    if (outcome.final) return clientMistake(cand, e, shown, attempts.length, log);
-  }
-  return noneAnswered(deps, call.signal, body.model, attempts, lastUnsupported, retryAfterMs, log);
+    attempt.latency_ms = Math.round(performance.now() - started);
+    deps.cooldowns.clear(cand.provider.id);
+    const { response, promptTokens } = answer;
+    const estimated = promptTokens === null;
+    const prompt = promptTokens ?? estimatedPromptTokens(body);
+    const cost = costFor(response.model || cand.upstreamModel, { prompt_tokens: prompt, completion_tokens: 0 }, cand.provider.pricing);
+    const out: EmbeddingsResponse = { ...response, usage: { prompt_tokens: prompt, total_tokens: prompt } };
+    log.record({
+      status: 200,
+      provider_id: cand.provider.id,
+      provider_name: cand.provider.name,
+      provider_type: cand.provider.type,
+      model_used: response.model,
+      ttft_ms: attempt.latency_ms,
+      prompt_tokens: prompt,
+      usage_estimated: estimated,
+      cost_usd: cost,
+      // The vectors themselves say nothing worth keeping; their count and size do.
+      response_body: runtime.logContent
+        ? bodyForLog(JSON.stringify({ ...out, data: out.data.map((d) => ({ index: d.index, length: d.embedding.length })) }))
+        : null,
+    });
+    const headers = withCost({ "content-type": "application/json", ...successHeaders(requestId, cand) }, cost);
+    return { ok: true, response: new Response(JSON.stringify(out), { status: 200, headers }) };
+  });
 }
