@@ -1,19 +1,13 @@
-import {
-  embeddingsAdapterFor,
-  inputTexts,
-  type EmbeddingsAdapter,
-  type EmbeddingsRequest,
-  type EmbeddingsResponse,
-} from "../adapters/embeddings.ts";
-import { UnsupportedFeatureError, UpstreamResponseError, type UpstreamRequest } from "../adapters/types.ts";
+import { embeddingsAdapterFor, inputTexts, type EmbeddingsRequest, type EmbeddingsResponse } from "../adapters/embeddings.ts";
+import { UnsupportedFeatureError } from "../adapters/types.ts";
 import { costFor } from "../telemetry/pricing.ts";
 import { bodyForLog } from "../telemetry/content.ts";
 import { estimateTokens } from "../telemetry/estimate.ts";
 import type { AttemptRecord } from "../telemetry/types.ts";
 import type { GatewayKey, WorkspaceRuntime } from "./cache.ts";
-import { selectCandidates, type Candidate } from "./router.ts";
+import { selectCandidates } from "./router.ts";
 import { withCost } from "./cost-header.ts";
-import { attemptSignal, buildUpstream, readUpstreamText, send, type Failed } from "./attempt.ts";
+import { buildUpstream, jsonAnswer } from "./attempt.ts";
 import { eachCandidate, modelNotFound, recorder } from "./proxy.ts";
 import { successHeaders, type ProxyDeps } from "./call.ts";
 
@@ -24,34 +18,6 @@ interface EmbeddingsCall {
   requestId: string;
   signal: AbortSignal;
   startedAt: number;
-}
-
-/** The attempt's upstream calls, in order, each within the entry's timeout; the first failure fails the attempt. */
-async function callAll(
-  deps: ProxyDeps,
-  client: AbortSignal,
-  cand: Candidate,
-  adapter: EmbeddingsAdapter,
-  upstream: UpstreamRequest[],
-): Promise<{ ok: true; bodies: unknown[]; status: number } | Failed> {
-  const timeoutMs = cand.provider.timeout_ms;
-  const sig = attemptSignal(client, timeoutMs);
-  const bodies: unknown[] = [];
-  let status = 200;
-  try {
-    for (const [i, req] of upstream.entries()) {
-      if (i > 0) sig.arm(timeoutMs);
-      const res = await send({ deps, cand, adapter, upstream: req }, sig, "response");
-      if (!(res instanceof Response)) return res;
-      const read = await readUpstreamText(res, sig, timeoutMs);
-      if (!read.ok) return read;
-      bodies.push(read.json);
-      status = res.status;
-    }
-  } finally {
-    sig.done();
-  }
-  return { ok: true, bodies, status };
 }
 
 /** Gemini counts no tokens; the same estimate as for chat prompts (usage_estimated). */
@@ -89,19 +55,11 @@ export async function proxyEmbeddings(deps: ProxyDeps, call: EmbeddingsCall): Pr
       adapter.buildEmbeddingsRequests(body, { baseUrl: cand.provider.base_url, apiKey: cand.provider.api_key, model: cand.upstreamModel }),
     );
     if (upstream instanceof UnsupportedFeatureError) return upstream;
-    const got = await callAll(deps, call.signal, cand, adapter, upstream);
-    if (!got.ok) return got;
-    let answer: ReturnType<typeof adapter.parseEmbeddingsResponses>;
-    try {
-      answer = adapter.parseEmbeddingsResponses(got.bodies, { requestedModel: model, targetModel: cand.upstreamModel, encoding });
-      attempt.status = got.status;
-    } catch (err) {
-      if (!(err instanceof UpstreamResponseError)) throw err;
-      return { ok: false, final: !err.error.retryable, error: { ...err.error, upstreamStatus: got.status } };
-    }
-    attempt.latency_ms = Math.round(performance.now() - started);
-    deps.cooldowns.clear(cand.provider.id);
-    const { response, promptTokens } = answer;
+    const answered = await jsonAnswer({ deps, call, cand, adapter, upstream, attempt, started }, (_, bodies) =>
+      adapter.parseEmbeddingsResponses(bodies, { requestedModel: model, targetModel: cand.upstreamModel, encoding }),
+    );
+    if (!answered.ok) return answered;
+    const { response, promptTokens } = answered.value;
     const estimated = promptTokens === null;
     const prompt = promptTokens ?? estimatedPromptTokens(body);
     const cost = costFor(response.model || cand.upstreamModel, { prompt_tokens: prompt, completion_tokens: 0 }, cand.provider.pricing);
