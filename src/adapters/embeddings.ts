@@ -44,7 +44,7 @@ interface EmbeddingsContext {
   encoding: EncodingFormat;
 }
 
-export interface EmbeddingsAdapter {
+interface EmbeddingsAdapter {
   /** One or more upstream calls (Gemini takes at most GEMINI_MAX_BATCH inputs per call), made in order. */
   buildEmbeddingsRequests(req: EmbeddingsRequest, target: UpstreamTarget): UpstreamRequest[];
   /**

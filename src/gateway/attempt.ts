@@ -137,7 +137,7 @@ export async function send(
 type UpstreamText = { ok: true; json: unknown; text: string; bytes: Uint8Array };
 
 /** A 2xx answer's JSON body, read within MAX_UPSTREAM_BODY_BYTES, with its text and bytes for answers relayed as they came. */
-export async function readUpstreamText(res: Response, sig: AttemptSignal, timeoutMs: number): Promise<UpstreamText | Failed> {
+async function readUpstreamText(res: Response, sig: AttemptSignal, timeoutMs: number): Promise<UpstreamText | Failed> {
   // Reading and parsing fail differently: a connection reset mid-body is the network's fault,
   // unparsable text the provider's.
   let bytes: Uint8Array | null;
@@ -155,32 +155,46 @@ export async function readUpstreamText(res: Response, sig: AttemptSignal, timeou
   }
 }
 
-/** An attempt answered with JSON: sent, read, `parse`d (throwing UpstreamResponseError to fail); success lifts the cooldown. */
+/**
+ * An attempt answered with JSON: sent, read, `parse`d (throwing UpstreamResponseError to fail);
+ * success lifts the cooldown. Several requests (embeddings in batches) go in turn as one attempt, each
+ * within the entry's timeout, the first failure failing it; `parse` gets the last read and every body.
+ */
 export async function jsonAnswer<T>(
-  a: Parameters<typeof send>[0] & {
+  a: Omit<Parameters<typeof send>[0], "upstream"> & {
+    upstream: UpstreamRequest | UpstreamRequest[];
     deps: { cooldowns: Cooldowns };
     call: { signal: AbortSignal };
     attempt: AttemptRecord;
     started: number;
   },
-  parse: (read: UpstreamText) => T,
+  parse: (read: UpstreamText, bodies: unknown[]) => T,
 ): Promise<{ ok: true; value: T } | Failed> {
   const { cand, attempt } = a;
   const timeoutMs = cand.provider.timeout_ms;
   const sig = attemptSignal(a.call.signal, timeoutMs);
+  const requests = Array.isArray(a.upstream) ? a.upstream : [a.upstream];
+  const bodies: unknown[] = [];
   let value: T;
   try {
-    const res = await send(a, sig, "response");
-    if (!(res instanceof Response)) return res;
-    const read = await readUpstreamText(res, sig, timeoutMs);
-    if (!read.ok) return read;
+    // Every attempt has at least one request: `read` is always set.
+    let read!: UpstreamText & { status: number };
+    for (const [i, upstream] of requests.entries()) {
+      if (i > 0) sig.arm(timeoutMs);
+      const res = await send({ ...a, upstream }, sig, "response");
+      if (!(res instanceof Response)) return res;
+      const got = await readUpstreamText(res, sig, timeoutMs);
+      if (!got.ok) return got;
+      bodies.push(got.json);
+      read = { ...got, status: res.status };
+    }
     try {
-      value = parse(read);
+      value = parse(read, bodies);
     } catch (err) {
       if (!(err instanceof UpstreamResponseError)) throw err;
-      return { ok: false, final: !err.error.retryable, error: { ...err.error, upstreamStatus: res.status } };
+      return { ok: false, final: !err.error.retryable, error: { ...err.error, upstreamStatus: read.status } };
     }
-    attempt.status = res.status;
+    attempt.status = read.status;
   } finally {
     sig.done();
   }

@@ -5,12 +5,15 @@
  */
 import {
   type Adapter,
+  type ChatCompletion,
   type ChatRequest,
   type ResponseContext,
   type UnsupportedFeatureError,
+  type UpstreamError,
   type UpstreamRequest,
   type Usage,
 } from "../adapters/types.ts";
+import type { SSEEvent } from "../adapters/sse.ts";
 import type { Logger } from "../logger.ts";
 import { costFor } from "../telemetry/pricing.ts";
 import { estimatePromptTokens, estimateTokens } from "../telemetry/estimate.ts";
@@ -47,24 +50,70 @@ export interface ChatCall {
   forCandidate?: (body: ChatRequest, cand: Candidate) => ChatRequest;
   /** The log rows' `endpoint` when the client spoke another API than chat ('responses', 'messages'). */
   endpoint?: string;
-  /** Set when some providers can take the client's own request unchanged (see NativeRoute). */
-  native?: NativeRoute;
-  /** Another adapter for one entry (undefined: its type's own), e.g. a relay of the client's own dialect. */
-  adapterFor?: (cand: Candidate) => Adapter | undefined;
+  /** Set when some providers speak the client's own API: they get its request as sent (see RelayFormat). */
+  relay?: RelayFormat;
 }
 
 export type AttemptOutcome = { ok: true; response: Response } | Failed;
 
 /**
- * A provider that speaks the client's API natively (OpenAI's own Responses API): `request` gives
- * its upstream request, or null to translate as chat; `attempt` relays its answer and records it.
- * It runs inside the attempt loop, so fallback to translated providers still works.
+ * A client API that some provider types speak too (OpenAI's Responses API, Anthropic's Messages):
+ * their entries get the client's body as sent, only `model` mapped, and the client gets their
+ * answer as it came (relay.ts). It runs inside the attempt loop, so fallback to translated entries
+ * still works. The format supplies only what differs: the request, and how its answers are read.
  */
-export interface NativeRoute {
+export interface RelayFormat {
+  /** The upstream request for an entry that speaks the format, or null to translate as chat. */
   request(cand: Candidate): UpstreamRequest | null;
   /** Why the translated chat request cannot carry the client's request, if it cannot: other entries are skipped. */
   untranslatable?: UnsupportedFeatureError | null;
-  attempt(a: AttemptContext): Promise<AttemptOutcome>;
+  /** What a JSON answer says for the log row; throws UpstreamResponseError when the answer is a failure. */
+  read(json: unknown, a: AttemptContext): AnswerRead;
+  /** How a streamed answer is read and relayed. */
+  dialect(a: AttemptContext): StreamDialect;
+}
+
+export type AnswerRead = {
+  model: string | null;
+  usage: Usage | null;
+  /** The answer's text and call arguments, for estimates and the log; a function where costly to build. */
+  output: string | (() => string);
+};
+
+export const completionText = (completion: ChatCompletion) =>
+  completion.choices
+    .map((c) => (c.message.content ?? "") + (c.message.tool_calls?.map((t) => t.function.name + t.function.arguments).join("") ?? ""))
+    .join("");
+
+/** An error as the client's last event shows it (already redacted and cut). */
+export type ShownError = { message: string; type: string; code: string | null };
+
+/** What the stream relay (stream.ts) needs to know of one kind of upstream stream, and what the client gets of it. */
+export interface StreamDialect {
+  /** A slice of the provider's bytes before it is parsed (a byte-for-byte relay keeps it). */
+  raw?(chunk: Uint8Array): void;
+  /** One upstream event. */
+  event(ev: SSEEvent): void;
+  /** The provider closed the stream (after the parser's last events). */
+  eof(): void;
+  /** Content the client should see arrived: no fallback from here on. */
+  readonly committed: boolean;
+  /** The provider's stream came to its proper end. */
+  readonly terminal: boolean;
+  /** What the provider reported as an error (an error event, data that is not JSON). */
+  readonly failure: UpstreamError | null;
+  /** What the client gets of what arrived since the last call; empty when nothing. */
+  take(): string | Uint8Array[];
+  /** What closes a complete stream ("data: [DONE]"), "" when nothing does. */
+  done(): string;
+  /** The provider's own error events reach the client as they came: its failures need no second one. */
+  readonly relaysFailures?: boolean;
+  /** Our own last event for a stream that broke after content was sent. */
+  errorEvent(e: ShownError): string;
+  /** What the provider's stream missing its end marker is called. */
+  readonly cutMessage: string;
+  /** For the log row. */
+  result(): AnswerRead;
 }
 
 export const CLIENT_CLOSED = 499;

@@ -1,8 +1,7 @@
 /** The chat dialect of the stream relay (stream.ts): the adapter's chunks, re-encoded as OpenAI's SSE. */
 import { encodeSSE, SSE_DONE } from "../adapters/sse.ts";
 import type { ChatCompletionChunk, StreamResult, UpstreamError } from "../adapters/types.ts";
-import { errorBody, type AttemptContext } from "./call.ts";
-import type { StreamDialect } from "./stream.ts";
+import { errorBody, type AttemptContext, type StreamDialect } from "./call.ts";
 
 /** Any content the client should see, as opposed to a bare role announcement. */
 function hasContent(c: ChatCompletionChunk): boolean {

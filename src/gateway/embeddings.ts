@@ -1,20 +1,14 @@
-import {
-  embeddingsAdapterFor,
-  inputTexts,
-  type EmbeddingsAdapter,
-  type EmbeddingsRequest,
-  type EmbeddingsResponse,
-} from "../adapters/embeddings.ts";
-import { UnsupportedFeatureError, UpstreamResponseError, type UpstreamError, type UpstreamRequest } from "../adapters/types.ts";
+import { embeddingsAdapterFor, inputTexts, type EmbeddingsRequest, type EmbeddingsResponse } from "../adapters/embeddings.ts";
+import { UnsupportedFeatureError } from "../adapters/types.ts";
 import { costFor } from "../telemetry/pricing.ts";
 import { bodyForLog } from "../telemetry/content.ts";
 import { estimateTokens } from "../telemetry/estimate.ts";
 import type { AttemptRecord } from "../telemetry/types.ts";
 import type { GatewayKey, WorkspaceRuntime } from "./cache.ts";
-import { selectCandidates, type Candidate } from "./router.ts";
+import { selectCandidates } from "./router.ts";
 import { withCost } from "./cost-header.ts";
-import { attemptSignal, beginAttempt, buildUpstream, readUpstreamText, send, type Failed } from "./attempt.ts";
-import { clientMistake, modelNotFound, noneAnswered, noteFailure, recorder } from "./proxy.ts";
+import { buildUpstream, jsonAnswer } from "./attempt.ts";
+import { eachCandidate, modelNotFound, recorder } from "./proxy.ts";
 import { successHeaders, type ProxyDeps } from "./call.ts";
 
 interface EmbeddingsCall {
@@ -24,34 +18,6 @@ interface EmbeddingsCall {
   requestId: string;
   signal: AbortSignal;
   startedAt: number;
-}
-
-/** The attempt's upstream calls, in order, each within the entry's timeout; the first failure fails the attempt. */
-async function callAll(
-  deps: ProxyDeps,
-  client: AbortSignal,
-  cand: Candidate,
-  adapter: EmbeddingsAdapter,
-  upstream: UpstreamRequest[],
-): Promise<{ ok: true; bodies: unknown[]; status: number } | Failed> {
-  const timeoutMs = cand.provider.timeout_ms;
-  const sig = attemptSignal(client, timeoutMs);
-  const bodies: unknown[] = [];
-  let status = 200;
-  try {
-    for (const [i, req] of upstream.entries()) {
-      if (i > 0) sig.arm(timeoutMs);
-      const res = await send({ deps, cand, adapter, upstream: req }, sig, "response");
-      if (!(res instanceof Response)) return res;
-      const read = await readUpstreamText(res, sig, timeoutMs);
-      if (!read.ok) return read;
-      bodies.push(read.json);
-      status = res.status;
-    }
-  } finally {
-    sig.done();
-  }
-  return { ok: true, bodies, status };
 }
 
 /** Gemini counts no tokens; the same estimate as for chat prompts (usage_estimated). */
@@ -83,70 +49,37 @@ export async function proxyEmbeddings(deps: ProxyDeps, call: EmbeddingsCall): Pr
   }
 
   const encoding = body.encoding_format ?? "float";
-  let lastUnsupported: UnsupportedFeatureError | null = null;
-  let retryAfterMs: number | null = null;
-  for (const cand of candidates) {
-    if (call.signal.aborted) break;
+  return eachCandidate(deps, call, candidates, attempts, log, async (cand, attempt, started) => {
     const adapter = embeddingsAdapterFor(cand.provider.type)!;
-    const { attempt, started } = beginAttempt(cand);
     const upstream = buildUpstream(attempts, attempt, () =>
       adapter.buildEmbeddingsRequests(body, { baseUrl: cand.provider.base_url, apiKey: cand.provider.api_key, model: cand.upstreamModel }),
     );
-    if (upstream instanceof UnsupportedFeatureError) {
-      lastUnsupported = upstream;
-      continue;
-    }
-
-    let outcome: { ok: true; answer: ReturnType<typeof adapter.parseEmbeddingsResponses> } | Failed;
-    const got = await callAll(deps, call.signal, cand, adapter, upstream);
-    if (!got.ok) outcome = got;
-    else {
-      try {
-        outcome = {
-          ok: true,
-          answer: adapter.parseEmbeddingsResponses(got.bodies, { requestedModel: model, targetModel: cand.upstreamModel, encoding }),
-        };
-        attempt.status = got.status;
-      } catch (err) {
-        if (!(err instanceof UpstreamResponseError)) throw err;
-        outcome = { ok: false, final: !err.error.retryable, error: { ...err.error, upstreamStatus: got.status } };
-      }
-    }
-
-    if (outcome.ok) {
-      attempt.latency_ms = Math.round(performance.now() - started);
-      deps.cooldowns.clear(cand.provider.id);
-      const { response, promptTokens } = outcome.answer;
-      const estimated = promptTokens === null;
-      const prompt = promptTokens ?? estimatedPromptTokens(body);
-      const cost = costFor(response.model || cand.upstreamModel, { prompt_tokens: prompt, completion_tokens: 0 }, cand.provider.pricing);
-      const out: EmbeddingsResponse = { ...response, usage: { prompt_tokens: prompt, total_tokens: prompt } };
-      log.record({
-        status: 200,
-        provider_id: cand.provider.id,
-        provider_name: cand.provider.name,
-        provider_type: cand.provider.type,
-        model_used: response.model,
-        ttft_ms: attempt.latency_ms,
-        prompt_tokens: prompt,
-        usage_estimated: estimated,
-        cost_usd: cost,
-        // The vectors themselves say nothing worth keeping; their count and size do.
-        response_body: runtime.logContent
-          ? bodyForLog(JSON.stringify({ ...out, data: out.data.map((d) => ({ index: d.index, length: d.embedding.length })) }))
-          : null,
-      });
-      const headers = withCost(
-        { "content-type": "application/json", ...successHeaders(requestId, cand), "x-perpetuo-attempts": String(attempts.length) },
-        cost,
-      );
-      return new Response(JSON.stringify(out), { status: 200, headers });
-    }
-
-    const e: UpstreamError = outcome.error;
-    if (e.class === "rate_limit" && e.retryAfterMs !== undefined) retryAfterMs = Math.min(retryAfterMs ?? Infinity, e.retryAfterMs);
-    const shown = noteFailure(deps, call.signal, cand, attempt, started, e);
-    if (outcome.final) return clientMistake(cand, e, shown, attempts.length, log);
-  }
-  return noneAnswered(deps, call.signal, body.model, attempts, lastUnsupported, retryAfterMs, log);
+    if (upstream instanceof UnsupportedFeatureError) return upstream;
+    const answered = await jsonAnswer({ deps, call, cand, adapter, upstream, attempt, started }, (_, bodies) =>
+      adapter.parseEmbeddingsResponses(bodies, { requestedModel: model, targetModel: cand.upstreamModel, encoding }),
+    );
+    if (!answered.ok) return answered;
+    const { response, promptTokens } = answered.value;
+    const estimated = promptTokens === null;
+    const prompt = promptTokens ?? estimatedPromptTokens(body);
+    const cost = costFor(response.model || cand.upstreamModel, { prompt_tokens: prompt, completion_tokens: 0 }, cand.provider.pricing);
+    const out: EmbeddingsResponse = { ...response, usage: { prompt_tokens: prompt, total_tokens: prompt } };
+    log.record({
+      status: 200,
+      provider_id: cand.provider.id,
+      provider_name: cand.provider.name,
+      provider_type: cand.provider.type,
+      model_used: response.model,
+      ttft_ms: attempt.latency_ms,
+      prompt_tokens: prompt,
+      usage_estimated: estimated,
+      cost_usd: cost,
+      // The vectors themselves say nothing worth keeping; their count and size do.
+      response_body: runtime.logContent
+        ? bodyForLog(JSON.stringify({ ...out, data: out.data.map((d) => ({ index: d.index, length: d.embedding.length })) }))
+        : null,
+    });
+    const headers = withCost({ "content-type": "application/json", ...successHeaders(requestId, cand) }, cost);
+    return { ok: true, response: new Response(JSON.stringify(out), { status: 200, headers }) };
+  });
 }

@@ -14,12 +14,12 @@ import { bodyForLog } from "../telemetry/content.ts";
 import type { AttemptRecord, RequestRecord } from "../telemetry/types.ts";
 import type { GatewayKey, WorkspaceRuntime } from "./cache.ts";
 import { listedModels, selectCandidates, type Candidate } from "./router.ts";
-import { withCost } from "./cost-header.ts";
 import { recordAnswer, relayStream } from "./stream.ts";
+import { jsonSuccess, relayAttempt } from "./relay.ts";
 import { chatDialect, SAME_DIALECT } from "./chat-stream.ts";
 import { type ProxyDeps, type ChatCall, CLIENT_CLOSED, SHUTDOWN, jsonResponse, errorBody, type Recorder } from "./call.ts";
-import { successHeaders, type AttemptContext } from "./call.ts";
-import { beginAttempt, buildUpstream, jsonAnswer, MAX_MESSAGE_CHARS, type Failed } from "./attempt.ts";
+import { completionText, type AttemptContext, type AttemptOutcome } from "./call.ts";
+import { beginAttempt, buildUpstream, jsonAnswer, MAX_MESSAGE_CHARS } from "./attempt.ts";
 
 /** A request's log row before anything happened: no provider, no tokens, nothing billed. */
 export function newRecord(c: {
@@ -124,22 +124,15 @@ export async function proxyChat(deps: ProxyDeps, call: ChatCall): Promise<Respon
 
   if (candidates.length === 0) return modelNotFound(runtime, body.model, log);
 
-  let lastUnsupported: UnsupportedFeatureError | null = null;
-  let retryAfterMs: number | null = null;
-  for (const cand of candidates) {
-    if (call.signal.aborted) break;
-    const adapter = call.adapterFor?.(cand) ?? adapterFor(cand.provider.type);
-    const { attempt, started } = beginAttempt(cand);
-    const native = call.native?.request(cand) ?? null;
+  return eachCandidate(deps, call, candidates, attempts, log, async (cand, attempt, started) => {
+    const adapter = adapterFor(cand.provider.type);
+    const relayed = call.relay?.request(cand) ?? null;
     const upstream = buildUpstream(attempts, attempt, () => {
-      if (!native && call.native?.untranslatable) throw call.native.untranslatable;
+      if (!relayed && call.relay?.untranslatable) throw call.relay.untranslatable;
       const config = { baseUrl: cand.provider.base_url, apiKey: cand.provider.api_key, model: cand.upstreamModel };
-      return native ?? adapter.buildChatRequest(call.forCandidate ? call.forCandidate(body, cand) : body, config);
+      return relayed ?? adapter.buildChatRequest(call.forCandidate ? call.forCandidate(body, cand) : body, config);
     });
-    if (upstream instanceof UnsupportedFeatureError) {
-      lastUnsupported = upstream;
-      continue;
-    }
+    if (upstream instanceof UnsupportedFeatureError) return upstream;
     const ctx: ResponseContext = {
       id: `chatcmpl-${fastId()}`,
       created: Math.floor(Date.now() / 1000),
@@ -149,8 +142,34 @@ export async function proxyChat(deps: ProxyDeps, call: ChatCall): Promise<Respon
       structured: wantsJson(body.response_format),
     };
     const a: AttemptContext = { deps, call, cand, adapter, upstream, ctx, attempt, started, record: log.record };
-    const outcome =
-      native && call.native ? await call.native.attempt(a) : stream ? await relayStream(a, chatDialect(a)) : await jsonAttempt(a);
+    if (relayed && call.relay) return relayAttempt(a, call.relay);
+    return stream ? relayStream(a, chatDialect(a)) : jsonAttempt(a);
+  });
+}
+
+/**
+ * The attempt loop every endpoint shares: `tryOne` tries one candidate, or returns the refusal of
+ * one that cannot take the request. The first answer wins; a retryable failure moves on to the
+ * next candidate; the client's own mistake ends the loop; after the last, the failures are summed up.
+ */
+export async function eachCandidate(
+  deps: ProxyDeps,
+  call: { signal: AbortSignal; body: { model: string } },
+  candidates: Candidate[],
+  attempts: AttemptRecord[],
+  log: CallLog,
+  tryOne: (cand: Candidate, attempt: AttemptRecord, started: number) => Promise<AttemptOutcome | UnsupportedFeatureError>,
+): Promise<Response> {
+  let lastUnsupported: UnsupportedFeatureError | null = null;
+  let retryAfterMs: number | null = null;
+  for (const cand of candidates) {
+    if (call.signal.aborted) break;
+    const { attempt, started } = beginAttempt(cand);
+    const outcome = await tryOne(cand, attempt, started);
+    if (outcome instanceof UnsupportedFeatureError) {
+      lastUnsupported = outcome;
+      continue;
+    }
     if (outcome.ok) {
       outcome.response.headers.set("x-perpetuo-attempts", String(attempts.length));
       return outcome.response;
@@ -161,18 +180,18 @@ export async function proxyChat(deps: ProxyDeps, call: ChatCall): Promise<Respon
     // The client's own mistake: another provider would refuse it too.
     if (outcome.final) return clientMistake(cand, e, shown, attempts.length, log);
   }
-  return noneAnswered(deps, call.signal, body.model, attempts, lastUnsupported, retryAfterMs, log);
+  return noneAnswered(deps, call.signal, call.body.model, attempts, lastUnsupported, retryAfterMs, log);
 }
 
 /** A provider refused the request as the client's own mistake: its answer, with the shown message. */
-export function clientMistake(cand: Candidate, e: UpstreamError, shown: string, attempts: number, log: CallLog): Response {
+function clientMistake(cand: Candidate, e: UpstreamError, shown: string, attempts: number, log: CallLog): Response {
   const { id: provider_id, name: provider_name, type: provider_type } = cand.provider;
   const row = { status: e.status, error_class: e.class, error_message: shown, provider_id, provider_name, provider_type };
   return log.refuse({ ...row, model_used: cand.upstreamModel }, e, attempts, { "x-perpetuo-provider": provider_name });
 }
 
 /** After the attempt loop with no answer: ended early, nobody could take the request (400), or every attempt failed. */
-export function noneAnswered(
+function noneAnswered(
   deps: ProxyDeps,
   client: AbortSignal,
   model: string,
@@ -203,7 +222,7 @@ export function modelNotFound(runtime: WorkspaceRuntime, model: string, log: Cal
 }
 
 /** An attempt that failed: its trail entry, and a cooldown when the provider looks unhealthy. Returns the message fit to show. */
-export function noteFailure(
+function noteFailure(
   deps: ProxyDeps,
   client: AbortSignal,
   cand: Candidate,
@@ -258,7 +277,7 @@ const identity = (o: unknown) => {
   return `${typeof r.id}:${String(r.id)}|${String(r.object)}|${typeof r.created}:${String(r.created)}|${String(r.model)}`;
 };
 
-async function jsonAttempt(a: AttemptContext): Promise<{ ok: true; response: Response } | Failed> {
+async function jsonAttempt(a: AttemptContext): Promise<AttemptOutcome> {
   const { call, cand, adapter, ctx, attempt } = a;
   const answered = await jsonAnswer(a, (read) => {
     const before = SAME_DIALECT.has(cand.provider.type) ? identity(read.json) : null;
@@ -273,18 +292,9 @@ async function jsonAttempt(a: AttemptContext): Promise<{ ok: true; response: Res
     status: 200,
     model: completion.model,
     usage: usageFromCompletion(completion),
-    output: () =>
-      completion.choices
-        .map((c) => (c.message.content ?? "") + (c.message.tool_calls?.map((t) => t.function.name + t.function.arguments).join("") ?? ""))
-        .join(""),
+    output: () => completionText(completion),
     ttft: attempt.latency_ms,
     logged: text,
   });
-  return {
-    ok: true,
-    response: new Response(text, {
-      status: 200,
-      headers: withCost({ "content-type": "application/json", ...successHeaders(call.requestId, cand) }, cost),
-    }),
-  };
+  return { ok: true, response: jsonSuccess(a, text, cost) };
 }

@@ -10,7 +10,7 @@ import { toChat } from "./inbound/responses.ts";
 import { asResponses } from "./inbound/responses-relay.ts";
 import { nativeResponses } from "./inbound/responses-native.ts";
 import { newRecord, proxyChat } from "./proxy.ts";
-import type { ChatCall, NativeRoute, ProxyDeps } from "./call.ts";
+import type { ChatCall, RelayFormat, ProxyDeps } from "./call.ts";
 import { redactSecrets } from "../adapters/types.ts";
 import { listedModels, matchesModel, parsePin, serves } from "./router.ts";
 import { proxyEmbeddings } from "./embeddings.ts";
@@ -193,9 +193,9 @@ export function governedCall(deps: AppDeps, gw: GatewayServices) {
 /** The gateway's POST endpoints, independent of any router: the body already validated, the key authenticated. */
 export function gatewayHandlers(deps: AppDeps, gw: GatewayServices) {
   const governed = governedCall(deps, gw);
-  const chat = (body: ChatRequest, key: GatewayKey, request: Request, native?: NativeRoute, endpoint?: string) =>
+  const chat = (body: ChatRequest, key: GatewayKey, request: Request, relay?: RelayFormat, endpoint?: string) =>
     governed(request, key, { model: body.model, estimatedTokens: estimateChatTokens(body) }, (p, c) =>
-      proxyChat(p, { ...c, body, native, endpoint }),
+      proxyChat(p, { ...c, body, relay, endpoint }),
     );
   return {
     chat: ((body, key, request) => chat(body as ChatRequest, key, request)) as GatewayHandler,

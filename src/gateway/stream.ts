@@ -10,44 +10,11 @@ import { clip, redactSecrets, upstreamError, type UpstreamError, type Usage } fr
 import { bodyForLog } from "../telemetry/content.ts";
 import { networkErrorMessage } from "./network-errors.ts";
 import { attemptSignal, fetchFailure, MAX_MESSAGE_CHARS, MAX_UPSTREAM_EVENT_CHARS, retry, send, tooLargeUpstream } from "./attempt.ts";
-import { CLIENT_CLOSED, priced, SHUTDOWN, successHeaders, usageOrEstimate, type AttemptContext, type AttemptOutcome } from "./call.ts";
+import { CLIENT_CLOSED, priced, SHUTDOWN, successHeaders, usageOrEstimate } from "./call.ts";
+import type { AnswerRead, AttemptContext, AttemptOutcome, ShownError, StreamDialect } from "./call.ts";
 
-/** An error as the client's last event shows it (already redacted and cut). */
-type ShownError = { message: string; type: string; code: string | null };
-
-export interface StreamDialect {
-  /** A slice of the provider's bytes before it is parsed (a byte-for-byte relay keeps it). */
-  raw?(chunk: Uint8Array): void;
-  /** One upstream event. */
-  event(ev: SSEEvent): void;
-  /** The provider closed the stream (after the parser's last events). */
-  eof(): void;
-  /** Content the client should see arrived: no fallback from here on. */
-  readonly committed: boolean;
-  /** The provider's stream came to its proper end. */
-  readonly terminal: boolean;
-  /** What the provider reported as an error (an error event, data that is not JSON). */
-  readonly failure: UpstreamError | null;
-  /** What the client gets of what arrived since the last call; empty when nothing. */
-  take(): string | Uint8Array[];
-  /** What closes a complete stream ("data: [DONE]"), "" when nothing does. */
-  done(): string;
-  /** The provider's own error events reach the client as they came: its failures need no second one. */
-  readonly relaysFailures?: boolean;
-  /** Our own last event for a stream that broke after content was sent. */
-  errorEvent(e: ShownError): string;
-  /** What the provider's stream missing its end marker is called. */
-  readonly cutMessage: string;
-  /** For the log row. */
-  result(): { model: string | null; usage: Usage | null; output: string };
-}
-
-type AnswerFacts = {
+type AnswerFacts = AnswerRead & {
   status: number;
-  model: string | null;
-  usage: Usage | null;
-  /** The answer's text and call arguments, for estimates and the log; a function where costly to build. */
-  output: string | (() => string);
   ttft: number;
   error?: { class: string; message: string } | null;
   /** What the log keeps of the answer when not its text (a JSON body as sent). */

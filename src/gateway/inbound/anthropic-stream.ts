@@ -21,7 +21,7 @@ export function errorEvent(type: string, message: string): string {
 }
 
 /** The gateway's in-stream error (`{"error":{message,type,code}}`, OpenAI's shape) as Anthropic's error event. */
-export function gatewayErrorEvent(e: Record<string, unknown>): string {
+function gatewayErrorEvent(e: Record<string, unknown>): string {
   const message = typeof e.message === "string" ? e.message : "the stream failed";
   return errorEvent(
     anthropicErrorType(500, typeof e.type === "string" ? e.type : null, typeof e.code === "string" ? e.code : null),
@@ -29,9 +29,9 @@ export function gatewayErrorEvent(e: Record<string, unknown>): string {
   );
 }
 
-export const CUT_STREAM_MESSAGE = "the stream ended before the message was complete";
+const CUT_STREAM_MESSAGE = "the stream ended before the message was complete";
 
-export interface MessagesStream {
+interface MessagesStream {
   /** One SSE `data` payload of the gateway's stream → Anthropic events (possibly none). */
   push(data: string): string;
   /** At the end of the gateway's stream: closes the message, or reports a stream that was cut. */

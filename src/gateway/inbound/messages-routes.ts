@@ -14,7 +14,8 @@ import { selectCandidates } from "../router.ts";
 import { estimatePromptTokens } from "../../telemetry/estimate.ts";
 import { anthropicOnly, forCandidate, fromChatResponse, newMessageId, toAnthropicError, toChat } from "./anthropic-messages.ts";
 import { createMessagesStream } from "./anthropic-stream.ts";
-import { createPassthrough, createRelayStream, type Passthrough } from "./anthropic-passthrough.ts";
+import { messagesRelay } from "./anthropic-passthrough.ts";
+import { isRelayed } from "../relay.ts";
 
 const MESSAGES_PATH = "/v1/messages";
 
@@ -41,20 +42,19 @@ export async function anthropicErrorResponse(res: Response): Promise<Response> {
   return new Response(JSON.stringify(toAnthropicError(res.status, body, headers.get("x-request-id"))), { status: res.status, headers });
 }
 
-/** The chat pipeline's answer (a completion, a chunk stream or an error) as a Messages answer. */
-async function toMessagesResponse(res: Response, ctx: { id: string; model: string; passthrough?: Passthrough }): Promise<Response> {
+/** The chat pipeline's answer (a completion, a chunk stream or an error) as a Messages answer; a relayed one as it came. */
+async function toMessagesResponse(res: Response, ctx: { id: string; model: string }): Promise<Response> {
   if (res.status !== 200) return anthropicErrorResponse(res);
   const headers = withRequestId(new Headers(res.headers));
   headers.delete("content-length");
-  const relayed = ctx.passthrough?.active() === true;
+  if (isRelayed(res)) return new Response(res.body, { status: 200, headers });
   if ((res.headers.get("content-type") ?? "").startsWith("text/event-stream") && res.body) {
-    const events = relayed ? createRelayStream(ctx.passthrough!) : createMessagesStream(ctx);
+    const events = createMessagesStream(ctx);
     return new Response(translateSSE(res.body, events.push, events.end), { status: 200, headers });
   }
   const completion = (await res.json()) as ChatCompletion;
   headers.set("content-type", "application/json");
-  const message = relayed ? ctx.passthrough!.rawJson() : fromChatResponse(completion, ctx.id);
-  return new Response(JSON.stringify(message), { status: 200, headers });
+  return new Response(JSON.stringify(fromChatResponse(completion, ctx.id)), { status: 200, headers });
 }
 
 const ERROR_SCHEMA: OpenAPIV3.SchemaObject = {
@@ -86,6 +86,16 @@ const ERROR_SCHEMA: OpenAPIV3.SchemaObject = {
   },
 };
 
+/** The OpenAPI entry of a Messages route: its success, and client errors in Anthropic's shape. */
+const detail = (summary: string, description: string, ok: string) => ({
+  summary,
+  description,
+  responses: {
+    200: { description: ok },
+    "4XX": { description: "A client error in Anthropic's shape", content: { "application/json": { schema: ERROR_SCHEMA } } },
+  },
+});
+
 /**
  * `POST /v1/messages`: Anthropic's Messages API in front of every provider of the workspace. The
  * request is translated to the gateway's chat request and run through the same pipeline as
@@ -101,8 +111,6 @@ export function messagesRoutes(deps: AppDeps, gw: GatewayServices) {
       async ({ body, gatewayKey, request }) => {
         const chat = toChat(body);
         const only = anthropicOnly(body);
-        // Anthropic entries get the client's own body; every other entry the translation.
-        const passthrough = createPassthrough(body, request.headers);
         const admit = { model: body.model, estimatedTokens: estimateChatTokens(chat) };
         return governed(request, gatewayKey, admit, async (p, c) => {
           const res = await proxyChat(p, {
@@ -110,22 +118,19 @@ export function messagesRoutes(deps: AppDeps, gw: GatewayServices) {
             body: chat,
             forCandidate: (b, cand) => forCandidate(b, cand, only),
             endpoint: "messages",
-            adapterFor: passthrough.adapterFor,
+            // Anthropic entries get the client's own body; every other entry the translation.
+            relay: messagesRelay(body, request.headers),
           });
-          return toMessagesResponse(res, { id: newMessageId(), model: body.model, passthrough });
+          return toMessagesResponse(res, { id: newMessageId(), model: body.model });
         });
       },
       {
         body: MessagesBody,
-        detail: {
-          summary: "Create a message (Anthropic Messages API, routed to any provider; streams with stream: true)",
-          description:
-            "Anthropic's Messages request and answer, routed to any provider entry of the workspace: Anthropic entries receive the body as sent (model mapped) and answer as they do; other entries get a translation both ways. The gateway key goes in `x-api-key` (as Anthropic's SDKs send it) or `Authorization: Bearer`. Errors have Anthropic's shape `{type:\"error\", error:{type, message}}`; streams are Anthropic's event sequence.",
-          responses: {
-            200: { description: "An Anthropic `message`, or with `stream: true` a `text/event-stream` of Anthropic events" },
-            "4XX": { description: "A client error in Anthropic's shape", content: { "application/json": { schema: ERROR_SCHEMA } } },
-          },
-        },
+        detail: detail(
+          "Create a message (Anthropic Messages API, routed to any provider; streams with stream: true)",
+          "Anthropic's Messages request and answer, routed to any provider entry of the workspace: Anthropic entries receive the body as sent (model mapped) and answer as they do; other entries get a translation both ways. The gateway key goes in `x-api-key` (as Anthropic's SDKs send it) or `Authorization: Bearer`. Errors have Anthropic's shape `{type:\"error\", error:{type, message}}`; streams are Anthropic's event sequence.",
+          "An Anthropic `message`, or with `stream: true` a `text/event-stream` of Anthropic events",
+        ),
       },
     )
     .post(
@@ -148,15 +153,11 @@ export function messagesRoutes(deps: AppDeps, gw: GatewayServices) {
       },
       {
         body: CountTokensBody,
-        detail: {
-          summary: "Estimate a Messages request's input tokens (Anthropic's count_tokens)",
-          description:
-            "Anthropic's token-counting request (a Messages request; max_tokens optional): `{input_tokens}`, the gateway's estimate (about 4 characters a token, images 85), not a provider's count. Not a generation: no log row, no usage.",
-          responses: {
-            200: { description: "`{input_tokens}`" },
-            "4XX": { description: "A client error in Anthropic's shape", content: { "application/json": { schema: ERROR_SCHEMA } } },
-          },
-        },
+        detail: detail(
+          "Estimate a Messages request's input tokens (Anthropic's count_tokens)",
+          "Anthropic's token-counting request (a Messages request; max_tokens optional): `{input_tokens}`, the gateway's estimate (about 4 characters a token, images 85), not a provider's count. Not a generation: no log row, no usage.",
+          "`{input_tokens}`",
+        ),
       },
     );
 }

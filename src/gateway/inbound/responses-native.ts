@@ -10,13 +10,7 @@ import type { UpstreamError, UpstreamRequest, Usage } from "../../adapters/types
 import type { Candidate } from "../router.ts";
 import type { ResponsesRequest } from "./responses-model.ts";
 import { untranslatable } from "./responses.ts";
-import { jsonAnswer } from "../attempt.ts";
-import { successHeaders, type AttemptContext, type AttemptOutcome, type NativeRoute } from "../call.ts";
-import { recordAnswer, relayStream, type StreamDialect } from "../stream.ts";
-
-/** Answers that already are Responses API answers (the route must not translate them again). */
-const relayed = new WeakSet<Response>();
-export const isNativeResponse = (res: Response) => relayed.has(res);
+import type { AnswerRead, RelayFormat, StreamDialect } from "../call.ts";
 
 /** Responses usage in the gateway's accounting terms. */
 function usageFromResponses(u: unknown): Usage | null {
@@ -54,30 +48,12 @@ function failedMessage(response: Record<string, unknown> | null): string {
   return isRecord(e) && typeof e.message === "string" ? e.message : "the provider reported the response as failed";
 }
 
-async function jsonRelay(a: AttemptContext): Promise<AttemptOutcome> {
-  const { call, cand, attempt } = a;
-  const answered = await jsonAnswer(a, (read) => {
-    const fail = (message: string) => new UpstreamResponseError(upstreamError("server", message));
-    if (!isRecord(read.json) || read.json.object !== "response")
-      throw fail("the provider answered with a body that is not a Response object");
-    if (read.json.status === "failed") throw fail(failedMessage(read.json));
-    return { json: read.json, bytes: read.bytes };
-  });
-  if (!answered.ok) return answered;
-  const { json, bytes } = answered.value;
-  recordAnswer(a, {
-    status: 200,
-    model: typeof json.model === "string" ? json.model : null,
-    usage: usageFromResponses(json.usage),
-    output: outputTextOf(json),
-    ttft: attempt.latency_ms,
-  });
-  const response = new Response(bytes as Uint8Array<ArrayBuffer>, {
-    status: 200,
-    headers: { "content-type": "application/json", ...successHeaders(call.requestId, cand) },
-  });
-  relayed.add(response);
-  return { ok: true, response };
+/** A non-streamed answer's facts; a body that is no Response object, or a failed one, is the provider's failure. */
+function readResponse(json: unknown): AnswerRead {
+  const fail = (message: string) => new UpstreamResponseError(upstreamError("server", message));
+  if (!isRecord(json) || json.object !== "response") throw fail("the provider answered with a body that is not a Response object");
+  if (json.status === "failed") throw fail(failedMessage(json));
+  return { model: typeof json.model === "string" ? json.model : null, usage: usageFromResponses(json.usage), output: outputTextOf(json) };
 }
 
 /** Events that are not yet an answer: a provider failing after them can still be fallen back from. */
@@ -135,14 +111,8 @@ function responsesDialect(): StreamDialect {
   };
 }
 
-async function streamRelay(a: AttemptContext): Promise<AttemptOutcome> {
-  const outcome = await relayStream(a, responsesDialect());
-  if (outcome.ok) relayed.add(outcome.response);
-  return outcome;
-}
-
-/** The native route for one Responses request: OpenAI entries get `body` as sent, the model mapped. */
-export function nativeResponses(body: ResponsesRequest): NativeRoute {
+/** The relay for one Responses request: OpenAI entries get `body` as sent, the model mapped. */
+export function nativeResponses(body: ResponsesRequest): RelayFormat {
   return {
     untranslatable: untranslatable(body),
     request(cand: Candidate): UpstreamRequest | null {
@@ -153,6 +123,7 @@ export function nativeResponses(body: ResponsesRequest): NativeRoute {
         model: cand.upstreamModel,
       });
     },
-    attempt: (a) => (body.stream === true ? streamRelay(a) : jsonRelay(a)),
+    read: readResponse,
+    dialect: responsesDialect,
   };
 }

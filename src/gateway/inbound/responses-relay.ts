@@ -2,7 +2,7 @@ import type { ChatCompletion } from "../../adapters/types.ts";
 import type { ResponsesRequest } from "./responses-model.ts";
 import { fromChatResponse, newResponseId } from "./responses.ts";
 import { responsesEventStream } from "./responses-stream.ts";
-import { isNativeResponse } from "./responses-native.ts";
+import { isRelayed } from "../relay.ts";
 
 /**
  * The chat pipeline's answer re-shaped as a Responses API answer. Failures already have OpenAI's
@@ -11,7 +11,7 @@ import { isNativeResponse } from "./responses-native.ts";
  * entry gave in the Responses API itself.
  */
 export async function asResponses(res: Response, req: ResponsesRequest): Promise<Response> {
-  if (res.status !== 200 || !res.body || isNativeResponse(res)) return res;
+  if (res.status !== 200 || !res.body || isRelayed(res)) return res;
   const headers = new Headers(res.headers);
   const meta = { id: newResponseId(), createdAt: Math.floor(Date.now() / 1000), model: req.model };
   if ((headers.get("content-type") ?? "").startsWith("text/event-stream")) {
