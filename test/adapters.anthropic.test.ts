@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { anthropicAdapter, JSON_TOOL } from "../src/adapters/anthropic.ts";
+import { anthropicAdapter } from "../src/adapters/anthropic.ts";
+import { ANSWER_TOOL as JSON_TOOL } from "../src/adapters/common.ts";
 import {
   UnsupportedFeatureError,
   UpstreamResponseError,

@@ -1,6 +1,8 @@
 import { describe, expect, test } from "bun:test";
-import { anthropicAdapter, JSON_TOOL } from "../src/adapters/anthropic.ts";
-import { geminiAdapter, JSON_TEXT_TOOL } from "../src/adapters/gemini.ts";
+import { anthropicAdapter } from "../src/adapters/anthropic.ts";
+import { ANSWER_TOOL as JSON_TOOL } from "../src/adapters/common.ts";
+import { geminiAdapter } from "../src/adapters/gemini.ts";
+import { JSON_TEXT_TOOL } from "../src/adapters/gemini-response.ts";
 import { REASONING_BUDGETS } from "../src/adapters/reasoning.ts";
 import {
   UnsupportedFeatureError,

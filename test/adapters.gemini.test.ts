@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { geminiAdapter, guessMimeType, THOUGHT_SIGNATURE_SENTINEL, toGeminiSchema } from "../src/adapters/gemini.ts";
+import { geminiAdapter, guessMimeType, THOUGHT_SIGNATURE_SENTINEL } from "../src/adapters/gemini.ts";
+import { toGeminiSchema } from "../src/adapters/gemini-schema.ts";
 import {
   UnsupportedFeatureError,
   UpstreamResponseError,

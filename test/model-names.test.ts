@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { adapterFor, UnsupportedFeatureError, type ChatRequest } from "../src/adapters/index.ts";
-import { toGeminiSchema } from "../src/adapters/gemini.ts";
+import { toGeminiSchema } from "../src/adapters/gemini-schema.ts";
 import { gatewayHarness, type GatewayHarness } from "./support/gateway.ts";
 
 // Model names are the client's (or an alias's) text. They must neither climb out of base_url when a

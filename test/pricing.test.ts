@@ -3,8 +3,8 @@ import prices from "../src/telemetry/prices.json" with { type: "json" };
 import { candidateNames, costFor, findPrice, PRICES_AS_OF, type ModelPrice, type PriceUsage } from "../src/telemetry/pricing.ts";
 import { estimatePromptTokens, estimateTokens, IMAGE_TOKENS, MESSAGE_OVERHEAD, REPLY_PRIMING } from "../src/telemetry/estimate.ts";
 import { usageFromOpenAI } from "../src/adapters/types.ts";
-import { anthropicUsage } from "../src/adapters/anthropic.ts";
-import { geminiUsage } from "../src/adapters/gemini.ts";
+import { anthropicUsage } from "../src/adapters/anthropic-response.ts";
+import { geminiUsage } from "../src/adapters/gemini-response.ts";
 
 const table = prices.models as Record<string, ModelPrice>;
 

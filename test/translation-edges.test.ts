@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import OpenAI from "openai";
-import { JSON_TOOL } from "../src/adapters/anthropic.ts";
+import { ANSWER_TOOL as JSON_TOOL } from "../src/adapters/common.ts";
 import { gatewayHarness, type GatewayHarness } from "./support/gateway.ts";
 import { waitUntil, type MockUpstream } from "./support/mock-upstreams.ts";
 

@@ -17,7 +17,7 @@ const STOP_REASONS: Record<string, FinishReason> = {
   refusal: "content_filter",
 };
 
-export function mapStopReason(reason: unknown, jsonMode: boolean): FinishReason {
+function mapStopReason(reason: unknown, jsonMode: boolean): FinishReason {
   return reason === "tool_use" && jsonMode ? "stop" : finishReasonBy(STOP_REASONS, reason);
 }
 

@@ -2,7 +2,7 @@
  * OpenAI Chat Completions ⇄ Anthropic Messages.
  *
  * Choices where OpenAI and Anthropic do not line up (each documented where it is made):
- * - `response_format` json_object/json_schema becomes a tool named JSON_TOOL whose input is
+ * - `response_format` json_object/json_schema becomes a tool named ANSWER_TOOL whose input is
  *   mapped back to `message.content` (finish_reason "stop"); text the model writes beside it is
  *   dropped, so the content is only the JSON. The name is fixed rather than the schema's so the
  *   stateless response side can recognise it; the schema's name and description go into the
@@ -31,23 +31,20 @@
  * - Usage: prompt_tokens = input + cache_read + cache_creation, so it means what OpenAI's does
  *   (every prompt token, cached or not); the cache figures are reported separately too.
  */
-import { ANSWER_TOOL, answerMode, answerSpec, contentParts, functionTools, jsonHeaders, maxTokens, modelIds } from "./common.ts";
-import { modelsRequest, postJson, refuseLogprobs, renameParams, stopList, toolChoiceAs, visitMessages, wantsJsonOrText } from "./common.ts";
+import { ANSWER_TOOL, answerSpec, contentParts, functionTools, jsonHeaders, maxTokens, modelIds, modelsRequest } from "./common.ts";
+import { postJson, refuseLogprobs, renameParams, stopList, toolsWithAnswer, visitMessages, wantsJsonOrText } from "./common.ts";
 import type { ChoiceTable, PartWriter, Rename } from "./common.ts";
 import { reasoningEffort, REASONING_BUDGETS } from "./reasoning.ts";
 import { classifyError, createStreamTransformer, parseChatResponse } from "./anthropic-response.ts";
-import { isRecord, UnsupportedFeatureError, type Adapter, type ChatRequest } from "./types.ts";
-
-export { anthropicUsage, mapStopReason } from "./anthropic-response.ts";
+import { isRecord, UnsupportedFeatureError, type Adapter, type ChatRequest, type JsonFormat } from "./types.ts";
 
 const ANTHROPIC_VERSION = "2023-06-01";
 const DEFAULT_MAX_TOKENS = 4096;
-/** The forced tool that carries structured output (see the header comment). */
-export const JSON_TOOL = ANSWER_TOOL;
 /** The image types Anthropic reads. */
 const IMAGE_TYPES = new Set(["image/jpeg", "image/png", "image/gif", "image/webp"]);
 
 type Block = Record<string, unknown>;
+type Tool = Block & { name: string };
 type AnthropicMessage = { role: "user" | "assistant"; content: string | Block[] };
 
 export const anthropicHeaders = (apiKey: string | null) => jsonHeaders(apiKey, "x-api-key", "", { "anthropic-version": ANTHROPIC_VERSION });
@@ -126,11 +123,11 @@ function convertMessages(req: ChatRequest): { system: Block[]; messages: Anthrop
   return { system, messages: out };
 }
 
-const convertTools = (req: ChatRequest): Block[] =>
+const convertTools = (req: ChatRequest) =>
   functionTools(req, "Anthropic").map((f) => {
-    const out: Block = { name: f.name };
-    if (typeof f.description === "string") out.description = f.description;
-    out.input_schema = isRecord(f.parameters) ? f.parameters : { type: "object", properties: {} };
+    const out: Tool = { name: f.name };
+    if (f.description !== undefined) out.description = f.description;
+    out.input_schema = f.parameters ?? { type: "object", properties: {} };
     return out;
   });
 
@@ -141,10 +138,10 @@ const CHOICES: ChoiceTable<Block> = {
   named: (name) => ({ type: "tool", name }),
 };
 
-function jsonTool(format: Record<string, unknown>): Block {
+function jsonTool(format: JsonFormat): Tool {
   if (format.type === "json_object")
     return {
-      name: JSON_TOOL,
+      name: ANSWER_TOOL,
       description: "Respond with a JSON object. Put the whole answer in this tool's input.",
       input_schema: { type: "object" },
     };
@@ -152,7 +149,7 @@ function jsonTool(format: Record<string, unknown>): Block {
   if (schema.type !== undefined && schema.type !== "object")
     throw new UnsupportedFeatureError("response_format", "Anthropic can only produce a JSON object at the top level");
   return {
-    name: JSON_TOOL,
+    name: ANSWER_TOOL,
     description: `Respond with JSON matching ${naming}. Put the whole answer in this tool's input.`,
     input_schema: schema.type === undefined ? { ...schema, type: "object" } : schema,
   };
@@ -160,15 +157,9 @@ function jsonTool(format: Record<string, unknown>): Block {
 
 /** The tools to send and the tool_choice that keeps the client's meaning (see the header comment). */
 function toolsAndChoice(req: ChatRequest): { tools?: Block[]; choice?: Block } {
-  const answer = wantsJsonOrText(req.response_format) ? jsonTool(req.response_format as Record<string, unknown>) : undefined;
-  const hasTools = Array.isArray(req.tools) && req.tools.length > 0;
-  if (answer && !hasTools) return { tools: [answer], choice: { type: "tool", name: JSON_TOOL } };
-  if (!hasTools) return {};
-  const tools = convertTools(req);
-  const choice = toolChoiceAs(req.tool_choice, CHOICES);
-  const mode = answer ? answerMode(req.tool_choice) : "keep";
-  if (!answer || mode === "keep") return { tools, choice };
-  return { tools: [...tools, answer], choice: mode === "any" ? { type: "any" } : { type: "tool", name: JSON_TOOL } };
+  const answer = wantsJsonOrText(req.response_format) ? jsonTool(req.response_format) : undefined;
+  if (!req.tools?.length) return answer ? { tools: [answer], choice: CHOICES.named(ANSWER_TOOL) } : {};
+  return toolsWithAnswer(req, convertTools(req), CHOICES, answer ? () => answer : null);
 }
 
 /** Claude models before 3.7 have no extended thinking. */
@@ -187,12 +178,9 @@ function midToolLoop(messages: AnthropicMessage[]): boolean {
 }
 
 function buildAnthropicBody(req: ChatRequest, model = ""): Record<string, unknown> {
-  const n = req.n;
-  if (n !== undefined && n !== null && n !== 1)
-    throw new UnsupportedFeatureError("n", "Anthropic returns a single choice; n > 1 is not supported");
+  if ((req.n ?? 1) !== 1) throw new UnsupportedFeatureError("n", "Anthropic returns a single choice; n > 1 is not supported");
   refuseLogprobs(req, "Anthropic");
-  if (typeof req.temperature === "number" && req.temperature > 1)
-    throw new UnsupportedFeatureError("temperature", "Anthropic accepts temperature between 0 and 1");
+  if ((req.temperature ?? 0) > 1) throw new UnsupportedFeatureError("temperature", "Anthropic accepts temperature between 0 and 1");
   const effort = reasoningEffort(req.reasoning_effort);
 
   const { system, messages } = convertMessages(req);
@@ -205,8 +193,7 @@ function buildAnthropicBody(req: ChatRequest, model = ""): Record<string, unknow
   const { tools, choice } = toolsAndChoice(req);
   if (tools) body.tools = tools;
   // parallel_tool_calls:false limits the answer to one call: a real constraint, so kept.
-  const hasTools = Array.isArray(req.tools) && req.tools.length > 0;
-  if (hasTools && req.parallel_tool_calls === false && choice?.type !== "none")
+  if (req.tools?.length && req.parallel_tool_calls === false && choice?.type !== "none")
     body.tool_choice = { ...(choice ?? { type: "auto" }), disable_parallel_tool_use: true };
   else if (choice) body.tool_choice = choice;
   const forced = choice !== undefined && (choice.type === "any" || choice.type === "tool");

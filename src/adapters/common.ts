@@ -18,7 +18,9 @@ import type {
   ChatMessage,
   ChatRequest,
   ChunkDelta,
+  ContentPart,
   FinishReason,
+  JsonFormat,
   JsonSchema,
   ResponseMessage,
   SystemMessage,
@@ -66,15 +68,13 @@ export function maxTokens(req: ChatRequest): number | undefined {
 export function refuseLogprobs(req: ChatRequest, provider: string): void {
   const refuse = (param: string, what: string) => new UnsupportedFeatureError(param, `${provider} does not ${what}`);
   if (req.logprobs === true) throw refuse("logprobs", "return logprobs");
-  if (typeof req.top_logprobs === "number" && req.top_logprobs > 0) throw refuse("top_logprobs", "return logprobs");
+  if ((req.top_logprobs ?? 0) > 0) throw refuse("top_logprobs", "return logprobs");
   if (isRecord(req.logit_bias) && Object.keys(req.logit_bias).length > 0) throw refuse("logit_bias", "support logit_bias");
 }
 
 // ---------------------------------------------------------------------------------------------
 // Request: messages and content
 // ---------------------------------------------------------------------------------------------
-
-type AnyPart = { type: string; [k: string]: unknown };
 
 type ImageSource = { kind: "base64"; mediaType: string; data: string } | { kind: "url"; url: string };
 
@@ -88,17 +88,16 @@ export interface PartWriter<P> {
 
 const DATA_URL = /^data:([^;,]+)((?:;[^;,]*)*?);base64,/;
 
-function imageSource(part: AnyPart, param: string): ImageSource {
-  const url = isRecord(part.image_url) ? str(part.image_url.url) : undefined;
-  const m = url === undefined ? null : DATA_URL.exec(url);
-  if (m && url) return { kind: "base64", mediaType: m[1], data: url.slice(m[0].length) };
-  if (url?.startsWith("https://") || url?.startsWith("http://")) return { kind: "url", url };
+function imageSource(url: string, param: string): ImageSource {
+  const m = DATA_URL.exec(url);
+  if (m) return { kind: "base64", mediaType: m[1], data: url.slice(m[0].length) };
+  if (url.startsWith("https://") || url.startsWith("http://")) return { kind: "url", url };
   throw new UnsupportedFeatureError(param, "images must be base64 data URLs or http(s) URLs");
 }
 
 /** A message's content as the provider's parts: a string reads as one text part. */
 export function contentParts<P>(
-  content: string | readonly AnyPart[] | null | undefined,
+  content: string | readonly ContentPart[] | null | undefined,
   param: string,
   w: PartWriter<P>,
   media: boolean,
@@ -111,9 +110,9 @@ export function contentParts<P>(
   (content ?? []).forEach((part, j) => {
     const p = `${param}[${j}]`;
     let written: P | null;
-    if (part.type === "text") written = w.text(String(part.text), part as TextPart);
-    else if (part.type === "image_url" && media) written = w.image(imageSource(part, p));
-    else if (part.type === "file" && media) written = w.file(readFilePart(part, p, w.provider), p);
+    if (part.type === "text") written = w.text(part.text, part);
+    else if (part.type === "image_url" && media) written = w.image(imageSource(part.image_url.url, p));
+    else if (part.type === "file" && media) written = w.file(readFilePart(part.file, p, w.provider), p);
     else throw new UnsupportedFeatureError(p, `content part type '${String(part.type)}' is not supported by ${w.provider} here`);
     if (written !== null) out.push(written);
   });
@@ -128,9 +127,7 @@ interface CallIn {
 }
 
 /** Tool-call arguments must become an object; a string that is not one cannot be sent faithfully. */
-function parseToolArguments(args: unknown, param: string): Record<string, unknown> {
-  if (isRecord(args)) return args;
-  if (typeof args !== "string") throw new UnsupportedFeatureError(param, `${param} must be a JSON string`);
+function parseToolArguments(args: string, param: string): Record<string, unknown> {
   if (args.trim() === "") return {};
   const parsed = tryParseJson(args);
   if (!isRecord(parsed)) throw new UnsupportedFeatureError(param, `${param} is not a JSON object; this provider needs one`);
@@ -181,9 +178,8 @@ export function visitMessages(messages: readonly ChatMessage[], v: MessageVisito
 /** The client's function tools; any other kind is refused, naming the tool. */
 export function functionTools(req: ChatRequest, provider: string): { name: string; description?: string; parameters?: JsonSchema }[] {
   return (req.tools ?? []).map((t, i) => {
-    const kind: unknown = t.type;
-    if ((kind !== undefined && kind !== "function") || !isRecord(t.function))
-      throw new UnsupportedFeatureError(`tools[${i}]`, `only function tools are supported by ${provider}`);
+    // Only a request that skipped the schema can get here with another kind.
+    if (t.type !== "function") throw new UnsupportedFeatureError(`tools[${i}]`, `only function tools are supported by ${provider}`);
     return t.function;
   });
 }
@@ -213,20 +209,35 @@ export function answerMode(choice: unknown): "any" | "answer" | "keep" {
   return choice === "none" ? "answer" : "keep";
 }
 
+/** The client's tools and tool_choice in the provider's terms, with the answer tool (made only when it joins) as answerMode says. */
+export function toolsWithAnswer<T extends { name: string }, C extends object>(
+  req: ChatRequest,
+  tools: T[],
+  choices: ChoiceTable<C>,
+  answer: (() => T) | null,
+): { tools: T[]; choice?: C } {
+  const choice = toolChoiceAs(req.tool_choice, choices);
+  const mode = answer ? answerMode(req.tool_choice) : "keep";
+  if (!answer || mode === "keep") return { tools, choice };
+  const tool = answer();
+  return { tools: [...tools, tool], choice: mode === "any" ? { ...choices.required } : choices.named(tool.name) };
+}
+
 /** Whether the request asks for JSON; a response_format type nobody knows is refused. */
-export function wantsJsonOrText(rf: unknown): boolean {
+export function wantsJsonOrText(rf: ChatRequest["response_format"]): rf is JsonFormat {
   if (wantsJson(rf)) return true;
-  if (isRecord(rf) && rf.type !== "text" && rf.type !== undefined)
-    throw new UnsupportedFeatureError("response_format", `response_format type '${String(rf.type)}' is not supported`);
+  // Only a request that skipped the schema can name another type.
+  const type: unknown = rf?.type;
+  if (type !== undefined && type !== "text")
+    throw new UnsupportedFeatureError("response_format", `response_format type '${String(type)}' is not supported`);
   return false;
 }
 
 /** The schema a json_schema format carries (undefined for json_object), and words naming it for a tool description. */
-export function answerSpec(rf: Record<string, unknown>): { schema?: JsonSchema; naming: string } {
-  const js = isRecord(rf.json_schema) ? rf.json_schema : {};
-  const desc = str(js.description);
-  const schema = rf.type === "json_schema" && isRecord(js.schema) ? js.schema : undefined;
-  return { schema, naming: `the '${str(js.name) ?? "response"}' schema${desc ? ` (${desc})` : ""}` };
+export function answerSpec(rf: JsonFormat): { schema?: JsonSchema; naming: string } {
+  const js = rf.type === "json_schema" ? rf.json_schema : undefined;
+  const desc = str(js?.description);
+  return { schema: js?.schema, naming: `the '${js?.name ?? "response"}' schema${desc ? ` (${desc})` : ""}` };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@
  * - Text files (text/*) are decoded and sent as text: both providers read text, neither needs the
  *   bytes. Anything that is not UTF-8 is refused rather than sent garbled.
  */
-import { isRecord, str, UnsupportedFeatureError } from "./types.ts";
+import { UnsupportedFeatureError, type ContentPart } from "./types.ts";
 
 export type InlineFile =
   | { kind: "image"; mediaType: string; data: string }
@@ -40,20 +40,15 @@ export function typeFromName(filename: string | undefined): string | undefined {
   return dot === -1 ? undefined : TYPE_BY_EXT[filename.slice(dot + 1).toLowerCase()];
 }
 
-/** Reads one `file` part; `provider` names who cannot take it in the error messages. */
-export function readFilePart(part: Record<string, unknown>, param: string, provider: string): InlineFile {
-  const file = part.file;
-  if (!isRecord(file)) throw new UnsupportedFeatureError(`${param}.file`, `${param}.file must be an object`);
-  const filename = str(file.filename) || undefined;
-  const fileData = str(file.file_data);
-  if (fileData === undefined) {
-    if (typeof file.file_id === "string")
-      throw new UnsupportedFeatureError(
-        `${param}.file.file_id`,
-        `files uploaded to OpenAI (file_id) cannot be sent to ${provider}; send the file inline as file_data`,
-      );
-    throw new UnsupportedFeatureError(`${param}.file`, `${param}.file needs file_data (a base64 data: URL) or file_id`);
-  }
+/** Reads one `file` part (the schema saw to file_data or file_id); `provider` names who cannot take it in the error messages. */
+export function readFilePart(file: Extract<ContentPart, { type: "file" }>["file"], param: string, provider: string): InlineFile {
+  const filename = file.filename || undefined;
+  const fileData = file.file_data;
+  if (fileData === undefined)
+    throw new UnsupportedFeatureError(
+      `${param}.file.file_id`,
+      `files uploaded to OpenAI (file_id) cannot be sent to ${provider}; send the file inline as file_data`,
+    );
   const m = DATA_URL.exec(fileData);
   const mediaType = (m ? m[1] : typeFromName(filename))?.toLowerCase();
   const data = m ? fileData.slice(m[0].length) : fileData;

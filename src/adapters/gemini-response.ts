@@ -21,7 +21,7 @@ const FINISH_REASONS: Record<string, FinishReason> = {
 };
 
 /** null while the candidate goes on. */
-export function mapFinishReason(reason: unknown): FinishReason | null {
+function mapFinishReason(reason: unknown): FinishReason | null {
   return reason === undefined || reason === null ? null : finishReasonBy(FINISH_REASONS, reason);
 }
 

@@ -27,22 +27,20 @@
  * - Usage: completion_tokens = candidates + thoughts (thinking is billed as output);
  *   prompt_tokens = prompt + tool-use prompt; total = prompt + completion.
  */
-import { ANSWER_TOOL, answerMode, answerSpec, contentParts, functionTools, jsonHeaders, maxTokens, modelIds } from "./common.ts";
-import { modelsRequest, postJson, refuseLogprobs, renameParams, stopList, toolChoiceAs, visitMessages, wantsJsonOrText } from "./common.ts";
+import { ANSWER_TOOL, answerSpec, contentParts, functionTools, jsonHeaders, maxTokens, modelIds, modelsRequest } from "./common.ts";
+import { postJson, refuseLogprobs, renameParams, stopList, toolsWithAnswer, visitMessages, wantsJsonOrText } from "./common.ts";
 import type { ChoiceTable, PartWriter, Rename } from "./common.ts";
 import { classifyError, createStreamTransformer, JSON_TEXT_TOOL, parseChatResponse } from "./gemini-response.ts";
 import { typeFromName } from "./files.ts";
 import { toGeminiSchema } from "./gemini-schema.ts";
 import { reasoningEffort, REASONING_BUDGETS, thinkingLevel } from "./reasoning.ts";
 import { isRecord, modelNameProblem, tryParseJson, UnsupportedFeatureError } from "./types.ts";
-import type { Adapter, ChatRequest, UpstreamRequest, UpstreamTarget } from "./types.ts";
-
-export { geminiUsage, JSON_TEXT_TOOL, mapFinishReason } from "./gemini-response.ts";
-export { toGeminiSchema } from "./gemini-schema.ts";
+import type { Adapter, ChatRequest, JsonFormat, UpstreamRequest, UpstreamTarget } from "./types.ts";
 
 export const THOUGHT_SIGNATURE_SENTINEL = "skip_thought_signature_validator";
 
 type Part = Record<string, unknown>;
+type Declaration = Part & { name: string };
 type Content = { role: "user" | "model"; parts: Part[] };
 
 const headersFor = (apiKey: string | null) => jsonHeaders(apiKey, "x-goog-api-key");
@@ -95,8 +93,8 @@ const PARTS: PartWriter<Part> = {
 };
 
 /** functionResponse.response must be an object: JSON objects pass, anything else is wrapped. */
-function toolResponse(content: string | { text?: unknown }[]): Record<string, unknown> {
-  const text = typeof content === "string" ? content : content.map((p) => (typeof p.text === "string" ? p.text : "")).join("");
+function toolResponse(content: string | { text: string }[]): Record<string, unknown> {
+  const text = typeof content === "string" ? content : content.map((p) => p.text).join("");
   const parsed = tryParseJson(text);
   if (isRecord(parsed)) return parsed;
   return { result: parsed === undefined ? text : parsed };
@@ -141,11 +139,11 @@ function convertMessages(req: ChatRequest, model: string): { system: Part[]; con
   return { system, contents };
 }
 
-const convertTools = (req: ChatRequest): Part[] =>
+const convertTools = (req: ChatRequest) =>
   functionTools(req, "Gemini").map((f, i) => {
-    const decl: Part = { name: f.name };
-    if (typeof f.description === "string") decl.description = f.description;
-    if (isRecord(f.parameters)) {
+    const decl: Declaration = { name: f.name };
+    if (f.description !== undefined) decl.description = f.description;
+    if (f.parameters) {
       const params = toGeminiSchema(f.parameters, `tools[${i}].function.parameters`);
       // Gemini rejects an OBJECT with no properties; a function without parameters omits them.
       const empty = !isRecord(params.properties) || Object.keys(params.properties).length === 0;
@@ -162,7 +160,7 @@ const CHOICES: ChoiceTable<Part> = {
 };
 
 /** The function that carries structured output when tools are present (see the header comment). */
-function answerFunction(rf: Record<string, unknown>): Part {
+function answerFunction(rf: JsonFormat): Declaration {
   const spec = answerSpec(rf);
   const schema = spec.schema ? toGeminiSchema(spec.schema, "response_format") : {};
   if (schema.type !== undefined && schema.type !== "object")
@@ -195,11 +193,11 @@ function buildGeminiBody(req: ChatRequest, model: string): Record<string, unknow
   renameParams(req, GENERATION, gc);
   const rf = req.response_format;
   const json = wantsJsonOrText(rf);
-  const hasTools = Array.isArray(req.tools) && req.tools.length > 0;
+  const hasTools = !!req.tools?.length;
   // With tools the JSON is carried by the answer function below: responseMimeType with tools is refused.
   if (json && !hasTools) {
     gc.responseMimeType = "application/json";
-    const { schema } = answerSpec(rf as Record<string, unknown>);
+    const { schema } = answerSpec(rf);
     if (schema) gc.responseSchema = toGeminiSchema(schema, "response_format");
   }
   const effort = reasoningEffort(req.reasoning_effort);
@@ -214,16 +212,9 @@ function buildGeminiBody(req: ChatRequest, model: string): Record<string, unknow
   if (Object.keys(gc).length > 0) body.generationConfig = gc;
 
   if (hasTools) {
-    const decls = convertTools(req);
-    let tc = toolChoiceAs(req.tool_choice, CHOICES);
-    const mode = json ? answerMode(req.tool_choice) : "keep";
-    if (mode !== "keep") {
-      const answer = answerFunction(rf as Record<string, unknown>);
-      decls.push(answer);
-      tc = mode === "answer" ? { mode: "ANY", allowedFunctionNames: [answer.name] } : { mode: "ANY" };
-    }
-    body.tools = [{ functionDeclarations: decls }];
-    if (tc) body.toolConfig = { functionCallingConfig: tc };
+    const { tools, choice } = toolsWithAnswer(req, convertTools(req), CHOICES, json ? () => answerFunction(rf) : null);
+    body.tools = [{ functionDeclarations: tools }];
+    if (choice) body.toolConfig = { functionCallingConfig: choice };
   }
   return body;
 }

@@ -18,6 +18,8 @@ export type TextPart = Extract<ContentPart, { type: "text" }>;
 export type FunctionTool = NonNullable<ChatRequest["tools"]>[number];
 export type ToolChoice = NonNullable<ChatRequest["tool_choice"]>;
 export type ResponseFormat = NonNullable<ChatRequest["response_format"]>;
+/** A response_format that asks for JSON: an object, or one matching a schema. */
+export type JsonFormat = Exclude<ResponseFormat, { type: "text" }>;
 export type JsonSchema = { [k: string]: unknown };
 
 /** response_format asks for JSON (an object, or one matching a schema). */
