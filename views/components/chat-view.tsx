@@ -1,5 +1,6 @@
 import type { Conversation, Part } from "./conversation.ts";
 import { CodeBlock } from "./snippets.tsx";
+import { Text } from "./ui.tsx";
 
 const ROLE_LABEL: Record<string, string> = { system: "System", developer: "Developer", user: "User", assistant: "Assistant", tool: "Tool" };
 const roleLabel = (role: string) => ROLE_LABEL[role] ?? role.charAt(0).toUpperCase() + role.slice(1);
@@ -33,11 +34,7 @@ function PartView(props: { part: Part }) {
             <code class="mono" safe>
               {p.name}
             </code>
-            {!!p.id && (
-              <span class="muted mono" safe>
-                {` ${p.id}`}
-              </span>
-            )}
+            <Text class="muted mono" text={p.id && ` ${p.id}`} />
           </p>
           <pre class="tool-args" tabindex="0">
             <code safe>{p.args}</code>

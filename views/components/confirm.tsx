@@ -1,5 +1,5 @@
 import { PostForm } from "./form.tsx";
-import { nav } from "./hx.ts";
+import { NavButton } from "./ui.tsx";
 
 export interface ConfirmProps {
   title: string;
@@ -38,9 +38,7 @@ export function ConfirmCard(props: ConfirmProps) {
         <button type="submit" class={props.danger === false ? "btn btn-primary" : "btn btn-danger"} safe>
           {props.confirmLabel}
         </button>
-        <a class="btn btn-secondary" {...nav(props.cancelHref)}>
-          Cancel
-        </a>
+        <NavButton href={props.cancelHref} label="Cancel" />
       </PostForm>
     </section>
   );

@@ -1,4 +1,5 @@
 import { formatCompact, formatCost, formatInt, formatPercent } from "./format.ts";
+import { Text } from "./ui.tsx";
 
 /** Totals as the usage service reports them (plain numbers). */
 export interface Totals {
@@ -25,11 +26,7 @@ export function Stat(props: { label: string; value: string; sub?: string; tone?:
         <span class="stat-value" safe>
           {props.value}
         </span>
-        {!!props.sub && (
-          <span class="stat-sub" safe>
-            {props.sub}
-          </span>
-        )}
+        <Text class="stat-sub" text={props.sub} />
       </dd>
     </div>
   );

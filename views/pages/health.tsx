@@ -107,11 +107,11 @@ function HealthRow(props: { p: ProviderHealth }) {
             {byCount(p.failures_by_class).map(([cls, n]) => (
               <span class="badge badge-error" safe>{`${cls} ${formatInt(n)}`}</span>
             ))}
-            <span class="sub" safe>
-              {byCount(p.failures_by_status)
+            <Sub
+              text={byCount(p.failures_by_status)
                 .map(([k, n]) => `${k === "none" ? "no response" : k} ${formatInt(n)}`)
                 .join(" · ")}
-            </span>
+            />
           </span>
         )}
       </Cell>

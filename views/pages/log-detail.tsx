@@ -2,7 +2,7 @@ import type { ViewContext } from "../context.ts";
 import { Layout } from "../layout.tsx";
 import { TagList } from "../components/limits.tsx";
 import { nav } from "../components/hx.ts";
-import { PageHeader, Time } from "../components/ui.tsx";
+import { PageHeader, Text, Time } from "../components/ui.tsx";
 import { formatCost, formatInt, formatMs } from "../components/format.ts";
 import { StatusBadge } from "./logs.tsx";
 import { providerTypeLabel } from "../../src/providers/catalog.ts";
@@ -129,11 +129,7 @@ export function LogDetailPage(props: { ctx: ViewContext; log: LogDetailData; bac
                         {formatMs(a.latency_ms)}
                       </span>
                     </p>
-                    {!!a.message && (
-                      <p class="attempt-message" safe>
-                        {a.message}
-                      </p>
-                    )}
+                    <Text tag="p" class="attempt-message" text={a.message} />
                   </div>
                 </li>
               );

@@ -3,7 +3,7 @@ import { Layout } from "../layout.tsx";
 import { SelectField, TextField, type Option } from "../components/form.tsx";
 import { getForm, nav, partial } from "../components/hx.ts";
 import { FromToFields, QUICK_RANGES, RangeBar } from "../components/range.tsx";
-import { EmptyState, PageHeader, StackedTime } from "../components/ui.tsx";
+import { EmptyState, NavButton, PageHeader, StackedTime, Sub } from "../components/ui.tsx";
 import { formatCost, formatDateTime, formatInt, formatMs } from "../components/format.ts";
 import { Cell, DataTable, Row } from "../components/table.tsx";
 import { TagList } from "../components/limits.tsx";
@@ -115,12 +115,12 @@ export function LogsPage(props: LogsProps) {
         ]}
       >
         <div class="log-tools">
-          <a class="btn btn-secondary btn-small" {...nav(base + query(filters, 1, { live: live ? "" : "1" }))}>
-            {live ? "Live: on" : "Live: off"}
-          </a>
-          <a class="btn btn-ghost btn-small" {...nav(base + query(filters, props.page, { live: live ? "1" : "" }))}>
-            Refresh
-          </a>
+          <NavButton
+            href={base + query(filters, 1, { live: live ? "" : "1" })}
+            label={live ? "Live: on" : "Live: off"}
+            class="btn-secondary btn-small"
+          />
+          <NavButton href={base + query(filters, props.page, { live: live ? "1" : "" })} label="Refresh" class="btn-ghost btn-small" />
           <a class="btn btn-ghost btn-small" href={exportBase + query(filters, 1, { format: "csv" })} download="">
             Export CSV
           </a>
@@ -143,11 +143,7 @@ export function LogsPage(props: LogsProps) {
           <button type="submit" class="btn btn-primary">
             Apply
           </button>
-          {filtered && (
-            <a class="btn btn-link" {...nav(base)}>
-              Clear
-            </a>
-          )}
+          {filtered && <NavButton href={base} label="Clear" class="btn-link" />}
         </div>
       </form>
       <p class="muted filters-note" safe>
@@ -205,21 +201,9 @@ export function LogsPage(props: LogsProps) {
           </DataTable>
           {!(props.page === 1 && !props.hasMore) && (
             <nav class="pager" aria-label="Pages">
-              {props.page > 1 ? (
-                <a class="btn btn-secondary" rel="prev" {...nav(base + query(filters, props.page - 1))}>
-                  ← Newer
-                </a>
-              ) : (
-                <span></span>
-              )}
+              {props.page > 1 ? <NavButton href={base + query(filters, props.page - 1)} label="← Newer" rel="prev" /> : <span></span>}
               <span class="muted">Page {props.page}</span>
-              {props.hasMore ? (
-                <a class="btn btn-secondary" rel="next" {...nav(base + query(filters, props.page + 1))}>
-                  Older →
-                </a>
-              ) : (
-                <span></span>
-              )}
+              {props.hasMore ? <NavButton href={base + query(filters, props.page + 1)} label="Older →" rel="next" /> : <span></span>}
             </nav>
           )}
         </>
@@ -276,11 +260,7 @@ function LogTableRow(props: { row: LogRow; base: string }) {
       </Cell>
       <Cell label="Model" class="mono cell-model">
         <span safe>{r.model_requested}</span>
-        {!!r.model_used && r.model_used !== r.model_requested && (
-          <span class="sub" safe>
-            {`→ ${r.model_used}`}
-          </span>
-        )}
+        <Sub text={!!r.model_used && r.model_used !== r.model_requested && `→ ${r.model_used}`} />
       </Cell>
       <Cell label="Provider">
         <span safe>{r.provider_name ?? "—"}</span>

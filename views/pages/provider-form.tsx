@@ -1,8 +1,8 @@
 import type { FormErrors, ViewContext } from "../context.ts";
 import { Layout } from "../layout.tsx";
 import { Checkbox, FormActions, PostForm, SelectField, Submit, TextField } from "../components/form.tsx";
-import { getForm, nav } from "../components/hx.ts";
-import { PageHeader } from "../components/ui.tsx";
+import { getForm } from "../components/hx.ts";
+import { NavButton, PageHeader, Sub } from "../components/ui.tsx";
 import { ProviderTypeFields, TYPE_FIELDS_ID, typeSummary, type ProviderTypeOption } from "../components/provider-fields.tsx";
 
 /** The form's values as the browser sent them (strings), never including the API key. */
@@ -58,11 +58,7 @@ export function ProviderFormPage(props: ProviderFormProps) {
               "hx-include": "#f-name, #f-models, #f-model_map",
             }}
           />
-          {!editing && (
-            <a class="btn btn-link" {...nav(`${base}/new`)}>
-              Choose another type
-            </a>
-          )}
+          {!editing && <NavButton href={`${base}/new`} label="Choose another type" class="btn-link" />}
         </div>
         <ProviderTypeFields
           type={props.fieldsFor}
@@ -131,9 +127,7 @@ export function ProviderTypeStep(props: { ctx: ViewContext; types: ProviderTypeO
                 <input type="radio" name="type" value={t.value} checked={i === 0} required />
                 <span class="type-option-text">
                   <strong safe>{t.label}</strong>
-                  <span class="sub" safe>
-                    {typeSummary(t)}
-                  </span>
+                  <Sub text={typeSummary(t)} />
                 </span>
               </label>
             ))}

@@ -1,9 +1,8 @@
 import { canManage, type ViewContext } from "../context.ts";
 import { Layout } from "../layout.tsx";
 import { Csrf, PostForm } from "../components/form.tsx";
-import { nav } from "../components/hx.ts";
 import { ConfirmLink } from "../components/confirm.tsx";
-import { Badge, EmptyState, Flash, PageHeader } from "../components/ui.tsx";
+import { Badge, EmptyState, Flash, NavButton, PageHeader, Text } from "../components/ui.tsx";
 import { formatMs } from "../components/format.ts";
 import { ActionsCell, Cell, DataTable, Row, RowHeader } from "../components/table.tsx";
 
@@ -53,11 +52,7 @@ export function ProvidersPage(props: ProvidersProps) {
         title="Providers"
         subtitle="Your upstream accounts. The gateway tries enabled providers in priority order and falls back to the next on failure."
       >
-        {manage && (
-          <a class="btn btn-primary" {...nav(`${base}/new`)}>
-            Add provider
-          </a>
-        )}
+        {manage && <NavButton href={`${base}/new`} label="Add provider" class="btn-primary" />}
       </PageHeader>
       <Flash text={props.notice} />
       <div id="dialog-slot"></div>
@@ -69,9 +64,7 @@ export function ProvidersPage(props: ProvidersProps) {
           </p>
           {manage ? (
             <p>
-              <a class="btn btn-primary" {...nav(`${base}/new`)}>
-                Add your first provider
-              </a>
+              <NavButton href={`${base}/new`} label="Add your first provider" class="btn-primary" />
             </p>
           ) : (
             <p>Ask an owner or admin of this workspace to add one.</p>
@@ -121,12 +114,8 @@ function ProviderTableRow(props: {
   return (
     <Row class={p.enabled ? "" : "row-muted"}>
       <RowHeader label="Name">
-        <span class="strong" safe>
-          {p.name}
-        </span>
-        <span class="sub mono" safe>
-          {p.base_url}
-        </span>
+        <Text class="strong" text={p.name} />
+        <Text class="sub mono" text={p.base_url} />
       </RowHeader>
       <Cell label="Type">
         <span safe>{p.label}</span>
@@ -206,9 +195,7 @@ function ProviderTableRow(props: {
         </form>
         {props.manage && (
           <>
-            <a class="btn btn-small btn-secondary" {...nav(`${url}/edit`)} aria-label={`Edit ${p.name}`}>
-              Edit
-            </a>
+            <NavButton href={`${url}/edit`} label="Edit" class="btn-small btn-secondary" aria={`Edit ${p.name}`} />
             <ConfirmLink href={`${url}/delete`} label="Delete" aria={`Delete ${p.name}`} danger />
           </>
         )}

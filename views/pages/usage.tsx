@@ -1,7 +1,7 @@
 import type { FormErrors, ViewContext } from "../context.ts";
 import { Layout } from "../layout.tsx";
 import { RangeBar, RangeForm } from "../components/range.tsx";
-import { EmptyState, PageHeader, Sub } from "../components/ui.tsx";
+import { EmptyState, PageHeader, Sub, Text } from "../components/ui.tsx";
 import { ChartPanel } from "../components/chart.tsx";
 import { formatCompact, formatCost, formatCostTick, formatInt, formatPercent } from "../components/format.ts";
 import { TotalsStats, errorRate, type Totals } from "../components/usage-bits.tsx";
@@ -144,11 +144,7 @@ function ByKeyTable(props: { rows: KeyUsageRow[] }) {
             <Row class={r.state === "active" ? "" : "row-muted"}>
               <RowHeader label="Key">
                 <span safe>{r.label}</span>
-                {!!r.prefix && (
-                  <code class="sub mono" safe>
-                    {`${r.prefix}…`}
-                  </code>
-                )}
+                <Text tag="code" class="sub mono" text={r.prefix && `${r.prefix}…`} />
                 <Sub text={r.state !== "active" && r.state} />
               </RowHeader>
               <FigureCells r={r} />
