@@ -29,6 +29,12 @@ interface ProviderFormProps {
   editing: { id: string; name: string; keyHint: string | null } | null;
 }
 
+/** Optional figures: left empty, the entry goes last and waits the default time. */
+const NUMBER_FIELDS = [
+  { name: "priority", label: "Priority", min: 0, hint: "Lower goes first. Leave empty to put it after the others." },
+  { name: "timeout_ms", label: "Timeout (ms)", min: 1000, max: 600000, hint: "Per attempt, 1000–600000. Default 60000." },
+] as const;
+
 export function ProviderFormPage(props: ProviderFormProps) {
   const { ctx, values, errors, editing } = props;
   const base = `/app/w/${encodeURIComponent(ctx.workspace!.id)}/providers`;
@@ -68,27 +74,9 @@ export function ProviderFormPage(props: ProviderFormProps) {
           editing={editing !== null}
         />
         <div class="grid-2">
-          <TextField
-            name="priority"
-            label="Priority"
-            type="number"
-            min={0}
-            value={values.priority}
-            hint="Lower goes first. Leave empty to put it after the others."
-            errors={errors}
-            optional
-          />
-          <TextField
-            name="timeout_ms"
-            label="Timeout (ms)"
-            type="number"
-            min={1000}
-            max={600000}
-            value={values.timeout_ms}
-            hint="Per attempt, 1000–600000. Default 60000."
-            errors={errors}
-            optional
-          />
+          {NUMBER_FIELDS.map((f) => (
+            <TextField {...f} type="number" value={values[f.name]} errors={errors} optional />
+          ))}
         </div>
         <Checkbox
           name="enabled"
