@@ -51,8 +51,7 @@ export function MembersPage(props: MembersProps) {
           const selectId = `role-${m.user_id}`;
           return (
             <Row>
-              <RowHeader label="Email" class="strong">
-                <span safe>{m.email}</span>
+              <RowHeader label="Email" class="strong" text={m.email}>
                 <Sub text={m.actions.leave && "you"} />
               </RowHeader>
               <Cell label="Name">{m.name ? <span safe>{m.name}</span> : <span class="muted">—</span>}</Cell>

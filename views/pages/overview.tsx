@@ -83,18 +83,12 @@ export function OverviewPage(props: OverviewProps) {
                       <Time value={e.created_at} />
                     </a>
                   </Cell>
-                  <Cell label="Model" class="mono cell-model">
-                    <span safe>{e.model_requested}</span>
-                  </Cell>
-                  <Cell label="Provider">
-                    <span safe>{e.provider_name ?? "—"}</span>
-                  </Cell>
+                  <Cell label="Model" class="mono cell-model" text={e.model_requested} />
+                  <Cell label="Provider" text={e.provider_name ?? "—"} />
                   <Cell label="Status" class="cell-status">
                     <span class="badge badge-error">{e.status}</span>
                   </Cell>
-                  <Cell label="Error" class="truncate">
-                    <span safe>{e.error_message ?? e.error_class ?? ""}</span>
-                  </Cell>
+                  <Cell label="Error" class="truncate" text={e.error_message ?? e.error_class ?? ""} />
                 </Row>
               );
             })}

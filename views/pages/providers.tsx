@@ -4,7 +4,7 @@ import { Csrf, PostForm } from "../components/form.tsx";
 import { ConfirmLink } from "../components/confirm.tsx";
 import { Badge, EmptyState, Flash, NavButton, PageHeader, Text } from "../components/ui.tsx";
 import { formatMs } from "../components/format.ts";
-import { ActionsCell, Cell, DataTable, Row, RowHeader } from "../components/table.tsx";
+import { ActionsCell, Cell, DataTable, num, Row, RowHeader } from "../components/table.tsx";
 
 export interface ProviderRow {
   id: string;
@@ -71,12 +71,7 @@ export function ProvidersPage(props: ProvidersProps) {
           )}
         </EmptyState>
       ) : (
-        <DataTable
-          label="Providers"
-          columns={["Name", "Type", "Models", { label: "Priority", num: true }, "Status", "Key"]}
-          actions
-          class="table-providers"
-        >
+        <DataTable label="Providers" columns={["Name", "Type", "Models", num("Priority"), "Status", "Key"]} actions class="table-providers">
           {providers.map((p, i) => (
             <ProviderTableRow
               p={p}
@@ -117,9 +112,7 @@ function ProviderTableRow(props: {
         <Text class="strong" text={p.name} />
         <Text class="sub mono" text={p.base_url} />
       </RowHeader>
-      <Cell label="Type">
-        <span safe>{p.label}</span>
-      </Cell>
+      <Cell label="Type" text={p.label} />
       <Cell label="Models">
         {p.models.length === 0 ? (
           <span class="muted">all models</span>
