@@ -41,6 +41,11 @@ interface ProvidersProps {
   notice?: string | null;
 }
 
+const MOVES = [
+  ["up", "↑"],
+  ["down", "↓"],
+] as const;
+
 export function ProvidersPage(props: ProvidersProps) {
   const { ctx, providers } = props;
   const w = ctx.workspace!;
@@ -72,131 +77,99 @@ export function ProvidersPage(props: ProvidersProps) {
         </EmptyState>
       ) : (
         <DataTable label="Providers" columns={["Name", "Type", "Models", num("Priority"), "Status", "Key"]} actions class="table-providers">
-          {providers.map((p, i) => (
-            <ProviderTableRow
-              p={p}
-              base={base}
-              csrf={ctx.csrf}
-              manage={manage}
-              first={i === 0}
-              last={i === providers.length - 1}
-              test={props.tests?.[p.id]}
-            />
-          ))}
+          {providers.map((p, i) => {
+            const url = `${base}/${encodeURIComponent(p.id)}`;
+            const shown = p.models.slice(0, 3);
+            const test = props.tests?.[p.id];
+            return (
+              <Row class={p.enabled ? "" : "row-muted"}>
+                <RowHeader label="Name">
+                  <Text class="strong" text={p.name} />
+                  <Text class="sub mono" text={p.base_url} />
+                </RowHeader>
+                <Cell label="Type" text={p.label} />
+                <Cell label="Models">
+                  {p.models.length === 0 ? (
+                    <span class="muted">all models</span>
+                  ) : (
+                    <>
+                      {shown.map((m) => (
+                        <Text tag="code" class="chip" text={m} />
+                      ))}
+                      {p.models.length > shown.length && <span class="muted"> +{p.models.length - shown.length} more</span>}
+                    </>
+                  )}
+                </Cell>
+                <Cell label="Priority" class="num">
+                  <div class="reorder">
+                    <span class="mono">{p.priority}</span>
+                    {manage && (
+                      <PostForm action={`${url}/move`} csrf={ctx.csrf} replace class="inline-form">
+                        {MOVES.map(([direction, arrow]) => (
+                          <button
+                            type="submit"
+                            name="direction"
+                            value={direction}
+                            class="btn btn-icon"
+                            disabled={direction === "up" ? i === 0 : i === providers.length - 1}
+                            aria-label={`Move ${p.name} ${direction}`}
+                            title={`Move ${direction}`}
+                          >
+                            {arrow}
+                          </button>
+                        ))}
+                      </PostForm>
+                    )}
+                  </div>
+                </Cell>
+                <Cell label="Status">
+                  <div class="cell-row">
+                    {p.enabled ? <Badge tone="ok" label="Enabled" /> : <Badge tone="muted" label="Disabled" />}
+                    {manage && (
+                      <PostForm action={`${url}/enabled`} csrf={ctx.csrf} replace class="inline-form">
+                        <input type="hidden" name="enabled" value={p.enabled ? "off" : "on"} />
+                        <button type="submit" class="btn btn-link" aria-label={`${p.enabled ? "Disable" : "Enable"} ${p.name}`}>
+                          {p.enabled ? "Disable" : "Enable"}
+                        </button>
+                      </PostForm>
+                    )}
+                  </div>
+                </Cell>
+                <Cell label="Key">
+                  <Text class="mono" text={p.key_hint} />
+                  {!p.key_hint && <span class="muted">none</span>}
+                </Cell>
+                <ActionsCell>
+                  <form
+                    method="post"
+                    action={`${url}/test`}
+                    hx-post={`${url}/test`}
+                    hx-target={`#test-${p.id}`}
+                    hx-swap="innerHTML"
+                    hx-disable="find button"
+                    class="inline-form"
+                  >
+                    <Csrf token={ctx.csrf} />
+                    <button type="submit" class="btn btn-small btn-secondary" aria-label={`Test ${p.name}`}>
+                      Test<span class="spinner htmx-indicator" aria-hidden="true"></span>
+                    </button>
+                  </form>
+                  {manage && (
+                    <>
+                      <NavButton href={`${url}/edit`} label="Edit" class="btn-small btn-secondary" aria={`Edit ${p.name}`} />
+                      <ConfirmLink href={`${url}/delete`} label="Delete" aria={`Delete ${p.name}`} danger />
+                    </>
+                  )}
+                  <div id={`test-${p.id}`} class="test-result" role="status" aria-live="polite">
+                    {!!test && <TestResultView result={test} />}
+                  </div>
+                </ActionsCell>
+              </Row>
+            );
+          })}
         </DataTable>
       )}
     </Layout>
-  );
-}
-
-const MOVES = [
-  ["up", "↑"],
-  ["down", "↓"],
-] as const;
-
-function ProviderTableRow(props: {
-  p: ProviderRow;
-  base: string;
-  csrf: string;
-  manage: boolean;
-  first: boolean;
-  last: boolean;
-  test?: TestResult;
-}) {
-  const { p, base } = props;
-  const url = `${base}/${encodeURIComponent(p.id)}`;
-  const shown = p.models.slice(0, 3);
-  return (
-    <Row class={p.enabled ? "" : "row-muted"}>
-      <RowHeader label="Name">
-        <Text class="strong" text={p.name} />
-        <Text class="sub mono" text={p.base_url} />
-      </RowHeader>
-      <Cell label="Type" text={p.label} />
-      <Cell label="Models">
-        {p.models.length === 0 ? (
-          <span class="muted">all models</span>
-        ) : (
-          <>
-            {shown.map((m) => (
-              <code class="chip" safe>
-                {m}
-              </code>
-            ))}
-            {p.models.length > shown.length && <span class="muted"> +{p.models.length - shown.length} more</span>}
-          </>
-        )}
-      </Cell>
-      <Cell label="Priority" class="num">
-        <div class="reorder">
-          <span class="mono">{p.priority}</span>
-          {props.manage && (
-            <PostForm action={`${url}/move`} csrf={props.csrf} replace class="inline-form">
-              {MOVES.map(([direction, arrow]) => (
-                <button
-                  type="submit"
-                  name="direction"
-                  value={direction}
-                  class="btn btn-icon"
-                  disabled={direction === "up" ? props.first : props.last}
-                  aria-label={`Move ${p.name} ${direction}`}
-                  title={`Move ${direction}`}
-                >
-                  {arrow}
-                </button>
-              ))}
-            </PostForm>
-          )}
-        </div>
-      </Cell>
-      <Cell label="Status">
-        <div class="cell-row">
-          {p.enabled ? <Badge tone="ok" label="Enabled" /> : <Badge tone="muted" label="Disabled" />}
-          {props.manage && (
-            <PostForm action={`${url}/enabled`} csrf={props.csrf} replace class="inline-form">
-              <input type="hidden" name="enabled" value={p.enabled ? "off" : "on"} />
-              <button type="submit" class="btn btn-link" aria-label={`${p.enabled ? "Disable" : "Enable"} ${p.name}`}>
-                {p.enabled ? "Disable" : "Enable"}
-              </button>
-            </PostForm>
-          )}
-        </div>
-      </Cell>
-      <Cell label="Key">
-        {p.key_hint ? (
-          <span class="mono" safe>
-            {p.key_hint}
-          </span>
-        ) : (
-          <span class="muted">none</span>
-        )}
-      </Cell>
-      <ActionsCell>
-        <form
-          method="post"
-          action={`${url}/test`}
-          hx-post={`${url}/test`}
-          hx-target={`#test-${p.id}`}
-          hx-swap="innerHTML"
-          hx-disable="find button"
-          class="inline-form"
-        >
-          <Csrf token={props.csrf} />
-          <button type="submit" class="btn btn-small btn-secondary" aria-label={`Test ${p.name}`}>
-            Test<span class="spinner htmx-indicator" aria-hidden="true"></span>
-          </button>
-        </form>
-        {props.manage && (
-          <>
-            <NavButton href={`${url}/edit`} label="Edit" class="btn-small btn-secondary" aria={`Edit ${p.name}`} />
-            <ConfirmLink href={`${url}/delete`} label="Delete" aria={`Delete ${p.name}`} danger />
-          </>
-        )}
-        <div id={`test-${p.id}`} class="test-result" role="status" aria-live="polite">
-          {!!props.test && <TestResultView result={props.test} />}
-        </div>
-      </ActionsCell>
-    </Row>
   );
 }
 
@@ -206,11 +179,7 @@ export function TestResultView(props: { result: TestResult }) {
   if (r.ok) {
     return (
       <span class="test-ok">
-        ✓ Connected:{" "}
-        <code class="mono" safe>
-          {r.model}
-        </code>{" "}
-        answered in {formatMs(r.latency_ms) as "safe"}
+        ✓ Connected: <Text tag="code" class="mono" text={r.model} /> answered in {formatMs(r.latency_ms) as "safe"}
       </span>
     );
   }
@@ -220,11 +189,7 @@ export function TestResultView(props: { result: TestResult }) {
       {!!r.model && (
         <>
           {" "}
-          (
-          <code class="mono" safe>
-            {r.model}
-          </code>
-          )
+          (<Text tag="code" class="mono" text={r.model} />)
         </>
       )}
       {": "}
