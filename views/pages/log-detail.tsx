@@ -2,7 +2,7 @@ import type { ViewContext } from "../context.ts";
 import { Layout } from "../layout.tsx";
 import { TagList } from "../components/limits.tsx";
 import { nav } from "../components/hx.ts";
-import { PageHeader, Text, Time } from "../components/ui.tsx";
+import { Badge, PageHeader, Text, Time } from "../components/ui.tsx";
 import { formatCost, formatInt, formatMs } from "../components/format.ts";
 import { StatusBadge } from "./logs.tsx";
 import { providerTypeLabel } from "../../src/providers/catalog.ts";
@@ -117,17 +117,11 @@ export function LogDetailPage(props: { ctx: ViewContext; log: LogDetailData; bac
                   <div class="attempt-body">
                     <p>
                       <strong safe>{a.provider_name}</strong> <span class="muted" safe>{`(${providerTypeLabel(a.provider_type)})`}</span> ·{" "}
-                      <code class="mono" safe>
-                        {a.model}
-                      </code>
+                      <Text tag="code" class="mono" text={a.model} />
                     </p>
                     <p>
-                      <span class={ok ? "badge badge-ok" : "badge badge-error"} safe>
-                        {`${a.status ?? "no response"}${a.error_class ? ` ${a.error_class}` : ""}`}
-                      </span>{" "}
-                      <span class="muted" safe>
-                        {formatMs(a.latency_ms)}
-                      </span>
+                      <Badge tone={ok ? "ok" : "error"} label={`${a.status ?? "no response"}${a.error_class ? ` ${a.error_class}` : ""}`} />{" "}
+                      <Text class="muted" text={formatMs(a.latency_ms)} />
                     </p>
                     <Text tag="p" class="attempt-message" text={a.message} />
                   </div>
