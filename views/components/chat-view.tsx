@@ -30,10 +30,7 @@ function PartView(props: { part: Part }) {
       return (
         <div class="tool-call">
           <p class="tool-head">
-            Calls{" "}
-            <code class="mono" safe>
-              {p.name}
-            </code>
+            Calls <Text tag="code" class="mono" text={p.name} />
             <Text class="muted mono" text={p.id && ` ${p.id}`} />
           </p>
           <pre class="tool-args" tabindex="0">
@@ -46,21 +43,13 @@ function PartView(props: { part: Part }) {
         <div class="tool-result">
           <p class="tool-head">
             Result{p.id ? " of " : ""}
-            {!!p.id && (
-              <code class="mono" safe>
-                {p.id}
-              </code>
-            )}
+            <Text tag="code" class="mono" text={p.id} />
           </p>
           <TurnText text={p.text} />
         </div>
       );
     case "placeholder":
-      return (
-        <p class="turn-placeholder" safe>
-          {`[${p.text}]`}
-        </p>
-      );
+      return <Text tag="p" class="turn-placeholder" text={`[${p.text}]`} />;
   }
 }
 
@@ -71,10 +60,7 @@ export function ChatView(props: { conversation: Conversation; label: string }) {
     <>
       {tools.length > 0 && (
         <p class="muted">
-          Tools offered:{" "}
-          <span class="mono" safe>
-            {tools.join(", ")}
-          </span>
+          Tools offered: <Text class="mono" text={tools.join(", ")} />
         </p>
       )}
       <ol class="chat" aria-label={props.label}>

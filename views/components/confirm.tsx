@@ -1,5 +1,5 @@
 import { PostForm } from "./form.tsx";
-import { NavButton } from "./ui.tsx";
+import { NavButton, Text } from "./ui.tsx";
 
 export interface ConfirmProps {
   title: string;
@@ -31,9 +31,7 @@ export function ConfirmCard(props: ConfirmProps) {
       <Heading id="confirm-title" safe>
         {props.title}
       </Heading>
-      <p id="confirm-message" safe>
-        {props.message}
-      </p>
+      <Text tag="p" id="confirm-message" text={props.message} />
       <PostForm action={props.action} csrf={props.csrf} replace class="confirm-actions">
         <button type="submit" class={props.danger === false ? "btn btn-primary" : "btn btn-danger"} safe>
           {props.confirmLabel}

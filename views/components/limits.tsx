@@ -164,9 +164,7 @@ export function LimitsSummary(props: StoredLimits) {
         <span class="sub-line">
           Models:{" "}
           {models.map((m) => (
-            <code class="chip mono" safe>
-              {m}
-            </code>
+            <Text tag="code" class="chip mono" text={m} />
           ))}
         </span>
       )}

@@ -31,7 +31,7 @@ export function Badge(props: { tone: "ok" | "warn" | "error" | "muted" | "info";
 type MaybeText = string | false | null | undefined;
 
 /** Text (escaped) in an element of its own; nothing at all when there is no text. */
-export function Text(props: { text: MaybeText; tag?: "span" | "p" | "code"; class?: string; id?: string }) {
+export function Text(props: { text: MaybeText; tag?: "span" | "p" | "code" | "dd"; class?: string; id?: string }) {
   const Tag = props.tag ?? "span";
   return props.text ? (
     <Tag class={props.class} id={props.id} safe>

@@ -23,9 +23,7 @@ export function Stat(props: { label: string; value: string; sub?: string; tone?:
     <div class={props.tone ? `stat stat-${props.tone}` : "stat"}>
       <dt safe>{props.label}</dt>
       <dd>
-        <span class="stat-value" safe>
-          {props.value}
-        </span>
+        <Text class="stat-value" text={props.value} />
         <Text class="stat-sub" text={props.sub} />
       </dd>
     </div>

@@ -82,21 +82,24 @@ export function LogDetailPage(props: { ctx: ViewContext; log: LogDetailData; bac
           <dt>Tags</dt>
           <dd>{log.tags.length ? <TagList tags={log.tags} /> : <span class="muted">—</span>}</dd>
           <dt>Endpoint</dt>
-          <dd class="mono" safe>
-            {endpointPath(log.endpoint)}
-          </dd>
+          <Text tag="dd" class="mono" text={endpointPath(log.endpoint)} />
           <dt>Model</dt>
-          <dd class="mono" safe>
-            {log.model_used && log.model_used !== log.model_requested ? `${log.model_requested} → ${log.model_used}` : log.model_requested}
-          </dd>
+          <Text
+            tag="dd"
+            class="mono"
+            text={
+              log.model_used && log.model_used !== log.model_requested ? `${log.model_requested} → ${log.model_used}` : log.model_requested
+            }
+          />
           <dt>Answered by</dt>
           <dd safe>{answeredBy}</dd>
           <dt>Latency</dt>
           <dd safe>{latencyText(log)}</dd>
           <dt>Tokens</dt>
-          <dd safe>
-            {`${formatInt(log.prompt_tokens)} in (${formatInt(log.cached_tokens)} cached) · ${formatInt(log.completion_tokens)} out (${formatInt(log.reasoning_tokens)} reasoning)${log.usage_estimated ? " · estimated" : ""}`}
-          </dd>
+          <Text
+            tag="dd"
+            text={`${formatInt(log.prompt_tokens)} in (${formatInt(log.cached_tokens)} cached) · ${formatInt(log.completion_tokens)} out (${formatInt(log.reasoning_tokens)} reasoning)${log.usage_estimated ? " · estimated" : ""}`}
+          />
           <dt>Cost</dt>
           <dd safe>{costText}</dd>
         </dl>
