@@ -1,6 +1,7 @@
 import type { Children } from "@kitajs/html";
 import type { ViewContext, WorkspaceRef } from "./context.ts";
 import { nav } from "./components/hx.ts";
+import { Text } from "./components/ui.tsx";
 
 /** htmx 4 configuration: no injected indicator CSS (our stylesheet has it; CSP allows no inline styles). */
 const HTMX_CONFIG = JSON.stringify({ includeIndicatorCSS: false, history: true, mode: "same-origin" });
@@ -95,9 +96,7 @@ function Frame(props: { ctx: ViewContext; section?: Section; children?: Children
         <div class="topbar-end">
           {ctx.user ? (
             <>
-              <span class="user-email" safe>
-                {ctx.user.email}
-              </span>
+              <Text class="user-email" text={ctx.user.email} />
               <form method="post" action="/logout" class="inline-form">
                 <input type="hidden" name="_csrf" value={ctx.csrf} />
                 <button type="submit" class="btn btn-ghost btn-small">
@@ -157,13 +156,7 @@ function WorkspaceSwitcher(props: { workspaces: WorkspaceRef[]; current: Workspa
     <details class="switcher" data-menu>
       <summary aria-label="Switch workspace">
         <span class="switcher-label">Workspace</span>
-        {current ? (
-          <span class="switcher-name" safe>
-            {current.name}
-          </span>
-        ) : (
-          <span class="switcher-name">All workspaces</span>
-        )}
+        <Text class="switcher-name" text={current?.name ?? "All workspaces"} />
       </summary>
       <div class="switcher-menu">
         <ul>

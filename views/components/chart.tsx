@@ -73,11 +73,11 @@ function ChartSvg(props: BarChartProps & { variant: "wide" | "narrow"; W: number
   const yTicks = ticks(max, props.integer ?? false);
   // Room for the longest tick label (≈6.5px a character at 11px) and the rotated axis title.
   const left = Math.round(34 + 6.5 * Math.max(...yTicks.map((t) => props.format(t).length)));
-  const PADL = { ...PAD, left };
-  const plotW = W - PADL.left - PAD.right;
+  const plotW = W - left - PAD.right;
   const plotH = H - PAD.top - PAD.bottom;
+  const axis = PAD.top + plotH;
   const top = yTicks[yTicks.length - 1];
-  const y = (v: number) => PAD.top + plotH - (top > 0 ? (v / top) * plotH : 0);
+  const y = (v: number) => axis - (top > 0 ? (v / top) * plotH : 0);
   const slot = n > 0 ? plotW / n : plotW;
   const barW = Math.max(1, Math.min(28, slot * 0.7));
   // About one x label per 80px, whatever the number of days.
@@ -93,36 +93,30 @@ function ChartSvg(props: BarChartProps & { variant: "wide" | "narrow"; W: number
       <title safe>{`${props.title}. ${props.summary}`}</title>
       {yTicks.map((t) => (
         <g class="chart-grid">
-          <line x1={String(PADL.left)} x2={String(W - PAD.right)} y1={String(y(t))} y2={String(y(t))} />
-          <text x={String(PADL.left - 8)} y={String(y(t) + 4)} text-anchor="end" class="chart-tick" safe>
+          <line x1={left} x2={W - PAD.right} y1={y(t)} y2={y(t)} />
+          <text x={left - 8} y={y(t) + 4} text-anchor="end" class="chart-tick" safe>
             {props.format(t)}
           </text>
         </g>
       ))}
       {props.points.map((p, i) => {
-        const x = PADL.left + i * slot + (slot - barW) / 2;
-        const h = Math.max(p.value > 0 ? 1.5 : 0, PAD.top + plotH - y(p.value));
+        const x = left + i * slot + (slot - barW) / 2;
+        const h = Math.max(p.value > 0 ? 1.5 : 0, axis - y(p.value));
         const last = i === n - 1;
         return (
           <g class="chart-bar">
-            <rect x={x.toFixed(1)} y={(PAD.top + plotH - h).toFixed(1)} width={barW.toFixed(1)} height={h.toFixed(1)} rx="2">
+            <rect x={x.toFixed(1)} y={(axis - h).toFixed(1)} width={barW.toFixed(1)} height={h.toFixed(1)} rx="2">
               <title safe>{`${p.label}: ${p.display}`}</title>
             </rect>
             {/* A full-height invisible target, so small bars still show their value on hover. */}
-            <rect
-              class="chart-hit"
-              x={(PADL.left + i * slot).toFixed(1)}
-              y={String(PAD.top)}
-              width={slot.toFixed(1)}
-              height={String(plotH)}
-            >
+            <rect class="chart-hit" x={(left + i * slot).toFixed(1)} y={PAD.top} width={slot.toFixed(1)} height={plotH}>
               <title safe>{`${p.label}: ${p.display}`}</title>
             </rect>
             {/* Counted from the last day, so today always has its label and none collide. */}
             {(n - 1 - i) % every === 0 && (
               <text
-                x={(last ? PADL.left + plotW : PADL.left + i * slot + slot / 2).toFixed(1)}
-                y={String(H - PAD.bottom + 16)}
+                x={(last ? left + plotW : left + i * slot + slot / 2).toFixed(1)}
+                y={H - PAD.bottom + 16}
                 text-anchor={last ? "end" : "middle"}
                 class="chart-tick"
                 safe
@@ -133,20 +127,14 @@ function ChartSvg(props: BarChartProps & { variant: "wide" | "narrow"; W: number
           </g>
         );
       })}
-      <line
-        class="chart-axis"
-        x1={String(PADL.left)}
-        x2={String(W - PAD.right)}
-        y1={String(PAD.top + plotH)}
-        y2={String(PAD.top + plotH)}
-      />
-      <text class="chart-label" x={String(PADL.left + plotW / 2)} y={String(H - 6)} text-anchor="middle">
+      <line class="chart-axis" x1={left} x2={W - PAD.right} y1={axis} y2={axis} />
+      <text class="chart-label" x={left + plotW / 2} y={H - 6} text-anchor="middle">
         Day (UTC)
       </text>
       <text
         class="chart-label"
         x="14"
-        y={String(PAD.top + plotH / 2)}
+        y={PAD.top + plotH / 2}
         text-anchor="middle"
         transform={`rotate(-90 14 ${PAD.top + plotH / 2})`}
         safe

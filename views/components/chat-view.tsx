@@ -1,5 +1,6 @@
 import type { Conversation, Part } from "./conversation.ts";
 import { CodeBlock } from "./snippets.tsx";
+import { Text } from "./ui.tsx";
 
 const ROLE_LABEL: Record<string, string> = { system: "System", developer: "Developer", user: "User", assistant: "Assistant", tool: "Tool" };
 const roleLabel = (role: string) => ROLE_LABEL[role] ?? role.charAt(0).toUpperCase() + role.slice(1);
@@ -29,15 +30,8 @@ function PartView(props: { part: Part }) {
       return (
         <div class="tool-call">
           <p class="tool-head">
-            Calls{" "}
-            <code class="mono" safe>
-              {p.name}
-            </code>
-            {!!p.id && (
-              <span class="muted mono" safe>
-                {` ${p.id}`}
-              </span>
-            )}
+            Calls <Text tag="code" class="mono" text={p.name} />
+            <Text class="muted mono" text={p.id && ` ${p.id}`} />
           </p>
           <pre class="tool-args" tabindex="0">
             <code safe>{p.args}</code>
@@ -49,21 +43,13 @@ function PartView(props: { part: Part }) {
         <div class="tool-result">
           <p class="tool-head">
             Result{p.id ? " of " : ""}
-            {!!p.id && (
-              <code class="mono" safe>
-                {p.id}
-              </code>
-            )}
+            <Text tag="code" class="mono" text={p.id} />
           </p>
           <TurnText text={p.text} />
         </div>
       );
     case "placeholder":
-      return (
-        <p class="turn-placeholder" safe>
-          {`[${p.text}]`}
-        </p>
-      );
+      return <Text tag="p" class="turn-placeholder" text={`[${p.text}]`} />;
   }
 }
 
@@ -74,10 +60,7 @@ export function ChatView(props: { conversation: Conversation; label: string }) {
     <>
       {tools.length > 0 && (
         <p class="muted">
-          Tools offered:{" "}
-          <span class="mono" safe>
-            {tools.join(", ")}
-          </span>
+          Tools offered: <Text class="mono" text={tools.join(", ")} />
         </p>
       )}
       <ol class="chat" aria-label={props.label}>

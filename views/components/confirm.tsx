@@ -1,5 +1,5 @@
 import { PostForm } from "./form.tsx";
-import { nav } from "./hx.ts";
+import { NavButton, Text } from "./ui.tsx";
 
 export interface ConfirmProps {
   title: string;
@@ -31,16 +31,12 @@ export function ConfirmCard(props: ConfirmProps) {
       <Heading id="confirm-title" safe>
         {props.title}
       </Heading>
-      <p id="confirm-message" safe>
-        {props.message}
-      </p>
+      <Text tag="p" id="confirm-message" text={props.message} />
       <PostForm action={props.action} csrf={props.csrf} replace class="confirm-actions">
         <button type="submit" class={props.danger === false ? "btn btn-primary" : "btn btn-danger"} safe>
           {props.confirmLabel}
         </button>
-        <a class="btn btn-secondary" {...nav(props.cancelHref)}>
-          Cancel
-        </a>
+        <NavButton href={props.cancelHref} label="Cancel" />
       </PostForm>
     </section>
   );

@@ -1,6 +1,7 @@
 import type { Children } from "@kitajs/html";
 import type { FormErrors } from "../context.ts";
-import { nav, postForm } from "./hx.ts";
+import { postForm } from "./hx.ts";
+import { NavButton, Text } from "./ui.tsx";
 
 /** The session-bound CSRF token every state-changing form carries (checked server-side). */
 export function Csrf(props: { token: string }) {
@@ -68,16 +69,8 @@ interface FieldBase {
 function FieldNotes(props: { id: string; hint?: string; error?: string }) {
   return (
     <>
-      {!!props.hint && (
-        <p class="hint" id={`${props.id}-hint`} safe>
-          {props.hint}
-        </p>
-      )}
-      {!!props.error && (
-        <p class="field-error" id={`${props.id}-error`} safe>
-          {props.error}
-        </p>
-      )}
+      <Text tag="p" class="hint" id={`${props.id}-hint`} text={props.hint} />
+      <Text tag="p" class="field-error" id={`${props.id}-error`} text={props.error} />
     </>
   );
 }
@@ -208,9 +201,7 @@ export function FormActions(props: { cancel: string; children: Children }) {
   return (
     <div class="form-actions">
       {props.children}
-      <a class="btn btn-secondary" {...nav(props.cancel)}>
-        Cancel
-      </a>
+      <NavButton href={props.cancel} label="Cancel" />
     </div>
   );
 }

@@ -50,13 +50,10 @@ export function InvitationsPanel(props: InvitationsProps) {
         <DataTable label="Pending invitations" columns={["Email", "Role", "Expires"]} actions>
           {props.pending.map((i) => (
             <Row>
-              <RowHeader label="Email" class="strong">
-                <span safe>{i.email}</span>
+              <RowHeader label="Email" class="strong" text={i.email}>
                 <Sub text={i.invited_by && `by ${i.invited_by.email}`} />
               </RowHeader>
-              <Cell label="Role">
-                <span safe>{i.role}</span>
-              </Cell>
+              <Cell label="Role" text={i.role} />
               <Cell label="Expires">
                 <Time value={i.expires_at} />
               </Cell>

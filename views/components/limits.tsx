@@ -1,7 +1,7 @@
 import type { FormErrors } from "../context.ts";
 import { SelectField, TextArea, TextField } from "./form.tsx";
 import { formatCost, formatInt } from "./format.ts";
-import { Time } from "./ui.tsx";
+import { Text, Time } from "./ui.tsx";
 import type { BudgetPeriod } from "../../src/governance/limits.ts";
 import type { Limits } from "../../src/api-keys/limits.ts";
 
@@ -126,9 +126,7 @@ export function BudgetMeter(props: { spend: number; budget: number; period: Budg
       <progress max="100" value={String(pct)} aria-label={props.label} aria-valuetext={text}>
         {pct}%
       </progress>
-      <span class="meter-text" safe>
-        {text}
-      </span>
+      <Text class="meter-text" text={text} />
       {props.resetsAt ? (
         <span class="sub">
           <span safe>{`resets ${timeUntil(props.resetsAt)}`}</span> (<Time value={props.resetsAt} />)
@@ -160,17 +158,13 @@ export function LimitsSummary(props: StoredLimits) {
     <div class="limits-summary">
       {parts.length === 0 && models.length === 0 && <span class="muted">None</span>}
       {parts.map((p) => (
-        <span class="sub-line" safe>
-          {p}
-        </span>
+        <Text class="sub-line" text={p} />
       ))}
       {models.length > 0 && (
         <span class="sub-line">
           Models:{" "}
           {models.map((m) => (
-            <code class="chip mono" safe>
-              {m}
-            </code>
+            <Text tag="code" class="chip mono" text={m} />
           ))}
         </span>
       )}
@@ -183,9 +177,7 @@ export function TagList(props: { tags: string[] }) {
   return (
     <span class="tags">
       {props.tags.map((tag) => (
-        <span class="chip chip-tag" safe>
-          {tag}
-        </span>
+        <Text class="chip chip-tag" text={tag} />
       ))}
     </span>
   );

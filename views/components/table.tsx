@@ -1,7 +1,9 @@
 import type { Children } from "@kitajs/html";
 
-/** A column header: its text, and `num` for right-aligned figures. */
-type Column = string | { label: string; num?: boolean };
+/** A column header: its text, or num(text) for right-aligned figures. */
+type Column = string | { label: string; num: true };
+
+export const num = (label: string): Column => ({ label, num: true });
 
 const columnLabel = (c: Column) => (typeof c === "string" ? c : c.label);
 
@@ -20,7 +22,7 @@ export function DataTable(props: { label: string; columns: Column[]; actions?: b
         <thead role="rowgroup">
           <tr role="row">
             {props.columns.map((c) => (
-              <th scope="col" role="columnheader" class={typeof c !== "string" && c.num ? "num" : undefined} safe>
+              <th scope="col" role="columnheader" class={typeof c === "string" ? undefined : "num"} safe>
                 {columnLabel(c)}
               </th>
             ))}
@@ -46,29 +48,29 @@ export function Row(props: { class?: string; href?: string; children?: Children 
   );
 }
 
+/** Cell and RowHeader: `text` is the cell's main text, then the children say what else there is. */
+interface CellProps {
+  label: string;
+  class?: string;
+  text?: string;
+  children?: Children;
+}
+
 /** A data cell that carries its column label for the phone card layout. */
-export function Cell(props: { label: string; class?: string; title?: string; children?: Children }) {
+export function Cell(props: CellProps & { title?: string }) {
   return (
     <td role="cell" data-label={props.label} class={props.class || undefined} title={props.title}>
+      {props.text !== undefined && <span safe>{props.text}</span>}
       {props.children}
     </td>
   );
 }
 
-/** A right-aligned figure, and under it what else the cell says. */
-export function NumCell(props: { label: string; value: string; children?: Children }) {
-  return (
-    <Cell label={props.label} class="num">
-      <span safe>{props.value}</span>
-      {props.children}
-    </Cell>
-  );
-}
-
 /** The row's name cell (a row header for screen readers). */
-export function RowHeader(props: { label: string; class?: string; children?: Children }) {
+export function RowHeader(props: CellProps) {
   return (
     <th scope="row" role="rowheader" data-label={props.label} class={props.class || undefined}>
+      {props.text !== undefined && <span safe>{props.text}</span>}
       {props.children}
     </th>
   );

@@ -1,16 +1,13 @@
 import type { Children } from "@kitajs/html";
 import { formatDateTime, isoOrEmpty } from "./format.ts";
+import { nav } from "./hx.ts";
 
 export function PageHeader(props: { title: string; subtitle?: string; children?: Children }) {
   return (
     <div class="page-header">
       <div>
         <h1 safe>{props.title}</h1>
-        {!!props.subtitle && (
-          <p class="subtitle" safe>
-            {props.subtitle}
-          </p>
-        )}
+        <Text tag="p" class="subtitle" text={props.subtitle} />
       </div>
       <div class="page-actions">{props.children}</div>
     </div>
@@ -21,30 +18,41 @@ export function PageHeader(props: { title: string; subtitle?: string; children?:
 export function EmptyState(props: { title: string; children?: Children }) {
   return (
     <div class="empty">
-      <p class="empty-title" safe>
-        {props.title}
-      </p>
+      <Text tag="p" class="empty-title" text={props.title} />
       {props.children}
     </div>
   );
 }
 
 export function Badge(props: { tone: "ok" | "warn" | "error" | "muted" | "info"; label: string }) {
-  return (
-    <span class={`badge badge-${props.tone}`} safe>
-      {props.label}
-    </span>
+  return <Text class={`badge badge-${props.tone}`} text={props.label} />;
+}
+
+type MaybeText = string | false | null | undefined;
+
+/** Text (escaped) in an element of its own; nothing at all when there is no text. */
+export function Text(props: { text: MaybeText; tag?: "span" | "p" | "code" | "dd"; class?: string; id?: string }) {
+  const Tag = props.tag ?? "span";
+  return props.text ? (
+    <Tag class={props.class} id={props.id} safe>
+      {props.text}
+    </Tag>
+  ) : (
+    ""
   );
 }
 
 /** A second, smaller line under a cell's or item's main text; nothing when `text` is empty. */
-export function Sub(props: { text: string | false | null | undefined }) {
-  return props.text ? (
-    <span class="sub" safe>
-      {props.text}
-    </span>
-  ) : (
-    ""
+export function Sub(props: { text: MaybeText }) {
+  return <Text class="sub" text={props.text} />;
+}
+
+/** A link that looks like a button and navigates like every dashboard link (see nav). */
+export function NavButton(props: { href: string; label: string; class?: string; aria?: string; rel?: string }) {
+  return (
+    <a class={`btn ${props.class ?? "btn-secondary"}`} rel={props.rel} {...nav(props.href)} aria-label={props.aria} safe>
+      {props.label}
+    </a>
   );
 }
 

@@ -1,4 +1,5 @@
 import { formatCompact, formatCost, formatInt, formatPercent } from "./format.ts";
+import { Text } from "./ui.tsx";
 
 /** Totals as the usage service reports them (plain numbers). */
 export interface Totals {
@@ -22,14 +23,8 @@ export function Stat(props: { label: string; value: string; sub?: string; tone?:
     <div class={props.tone ? `stat stat-${props.tone}` : "stat"}>
       <dt safe>{props.label}</dt>
       <dd>
-        <span class="stat-value" safe>
-          {props.value}
-        </span>
-        {!!props.sub && (
-          <span class="stat-sub" safe>
-            {props.sub}
-          </span>
-        )}
+        <Text class="stat-value" text={props.value} />
+        <Text class="stat-sub" text={props.sub} />
       </dd>
     </div>
   );

@@ -2,7 +2,7 @@ import type { Children } from "@kitajs/html";
 import { canManage, type ViewContext } from "../context.ts";
 import { Layout } from "../layout.tsx";
 import { nav } from "../components/hx.ts";
-import { PageHeader } from "../components/ui.tsx";
+import { NavButton, PageHeader } from "../components/ui.tsx";
 import { Snippets } from "../components/snippets.tsx";
 
 /** The checklist's facts, read from the workspace (src/workspaces/first-run.ts); nothing here is remembered separately. */
@@ -93,9 +93,7 @@ export function ChecklistPage(props: { ctx: ViewContext; data: ChecklistData }) 
   return (
     <Layout ctx={ctx} title={`Get started · ${w.name}`} section="overview">
       <PageHeader title="Get started" subtitle={`${done} of ${steps.length} done in ${w.name}.`}>
-        <a class="btn btn-secondary" {...nav(base)}>
-          Overview
-        </a>
+        <NavButton href={base} label="Overview" />
       </PageHeader>
       {manage && (
         <p class="muted">

@@ -1,6 +1,6 @@
 import type { ViewContext } from "../context.ts";
 import { Layout } from "../layout.tsx";
-import { nav } from "../components/hx.ts";
+import { NavButton } from "../components/ui.tsx";
 
 interface ErrorProps {
   ctx: ViewContext;
@@ -27,9 +27,7 @@ export function ErrorPage(props: ErrorProps) {
         <p safe>{props.message}</p>
         <p>
           {props.ctx.user ? (
-            <a class="btn btn-secondary" {...nav("/app")}>
-              Go to your workspaces
-            </a>
+            <NavButton href="/app" label="Go to your workspaces" />
           ) : (
             <a class="btn btn-secondary" href="/login">
               Log in

@@ -4,7 +4,7 @@ import { nav } from "../components/hx.ts";
 import { QUICK_RANGES, RangeBar, RangeForm } from "../components/range.tsx";
 import { EmptyState, PageHeader, Sub } from "../components/ui.tsx";
 import { formatClock, formatDateTime, formatInt, formatMs, formatPercent, isoMinute } from "../components/format.ts";
-import { Cell, DataTable, NumCell, Row, RowHeader } from "../components/table.tsx";
+import { Cell, DataTable, num, Row, RowHeader } from "../components/table.tsx";
 import type { HealthReport, ProviderHealth } from "../../src/logs/health.ts";
 
 interface HealthProps {
@@ -18,6 +18,17 @@ interface HealthProps {
 }
 
 const EVERY_ATTEMPT = "Every attempt counts, also those another provider had to take over.";
+
+const COLUMNS = [
+  "Provider",
+  num("Attempts"),
+  num("Failed"),
+  "Failures by class",
+  num("Fallback rate"),
+  num("Latency p50"),
+  num("p95"),
+  "Now",
+];
 
 const byCount = (m: Record<string, number>) => Object.entries(m).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
 
@@ -55,20 +66,7 @@ export function HealthPage(props: HealthProps) {
         </EmptyState>
       ) : (
         <>
-          <DataTable
-            label="Provider health"
-            class="table-health"
-            columns={[
-              "Provider",
-              { label: "Attempts", num: true },
-              { label: "Failed", num: true },
-              "Failures by class",
-              { label: "Fallback rate", num: true },
-              { label: "Latency p50", num: true },
-              { label: "p95", num: true },
-              "Now",
-            ]}
-          >
+          <DataTable label="Provider health" class="table-health" columns={COLUMNS}>
             {report.providers.map((p) => (
               <HealthRow p={p} />
             ))}
@@ -89,16 +87,15 @@ function HealthRow(props: { p: ProviderHealth }) {
   const failing = p.attempts > 0 && p.successes === 0;
   return (
     <Row class={failing ? "row-error" : ""}>
-      <RowHeader label="Provider">
-        <span safe>{p.provider_name}</span>
+      <RowHeader label="Provider" text={p.provider_name}>
         <Sub text={!p.configured ? "deleted since" : p.enabled === false && "disabled"} />
       </RowHeader>
-      <NumCell label="Attempts" value={formatInt(p.attempts)}>
+      <Cell label="Attempts" class="num" text={formatInt(p.attempts)}>
         <Sub text={p.requests !== p.attempts && `in ${formatInt(p.requests)} requests`} />
-      </NumCell>
-      <NumCell label="Failed" value={formatInt(p.failures)}>
+      </Cell>
+      <Cell label="Failed" class="num" text={formatInt(p.failures)}>
         <Sub text={p.attempts > 0 && formatPercent(p.failures / p.attempts)} />
-      </NumCell>
+      </Cell>
       <Cell label="Failures by class">
         {p.failures === 0 ? (
           <span class="muted">—</span>
@@ -107,19 +104,19 @@ function HealthRow(props: { p: ProviderHealth }) {
             {byCount(p.failures_by_class).map(([cls, n]) => (
               <span class="badge badge-error" safe>{`${cls} ${formatInt(n)}`}</span>
             ))}
-            <span class="sub" safe>
-              {byCount(p.failures_by_status)
+            <Sub
+              text={byCount(p.failures_by_status)
                 .map(([k, n]) => `${k === "none" ? "no response" : k} ${formatInt(n)}`)
                 .join(" · ")}
-            </span>
+            />
           </span>
         )}
       </Cell>
-      <NumCell label="Fallback rate" value={formatPercent(p.fallback_rate)}>
+      <Cell label="Fallback rate" class="num" text={formatPercent(p.fallback_rate)}>
         <Sub text={p.fallbacks > 0 && `${formatInt(p.fallbacks)} of ${formatInt(p.requests)}`} />
-      </NumCell>
-      <NumCell label="Latency p50" value={formatMs(p.latency_p50_ms)} />
-      <NumCell label="p95" value={formatMs(p.latency_p95_ms)} />
+      </Cell>
+      <Cell label="Latency p50" class="num" text={formatMs(p.latency_p50_ms)} />
+      <Cell label="p95" class="num" text={formatMs(p.latency_p95_ms)} />
       <Cell label="Now">
         {p.cooling_until ? (
           <>

@@ -1,9 +1,8 @@
 import { canManage, type FormErrors, type ViewContext } from "../context.ts";
 import { Layout } from "../layout.tsx";
 import { NameField, PostForm, Submit, TextField } from "../components/form.tsx";
-import { nav } from "../components/hx.ts";
 import { ConfirmLink } from "../components/confirm.tsx";
-import { Badge, CopyRow, EmptyState, Flash, PageHeader, Sub, Time } from "../components/ui.tsx";
+import { Badge, CopyRow, EmptyState, Flash, NavButton, PageHeader, Sub, Text, Time } from "../components/ui.tsx";
 import { ActionsCell, Cell, DataTable, Row, RowHeader } from "../components/table.tsx";
 import { Snippets } from "../components/snippets.tsx";
 import {
@@ -107,9 +106,7 @@ export function KeysPage(props: KeysProps) {
             return (
               <Row class={k.status === "active" ? "" : "row-muted"}>
                 <RowHeader label="Name">
-                  <span class="strong" safe>
-                    {k.name}
-                  </span>
+                  <Text class="strong" text={k.name} />
                   <TagList tags={k.tags} />
                 </RowHeader>
                 <Cell label="Key">
@@ -143,11 +140,7 @@ export function KeysPage(props: KeysProps) {
                   )}
                 </Cell>
                 <ActionsCell>
-                  {manage && (
-                    <a class="btn btn-small btn-secondary" {...nav(`${url}/edit`)} aria-label={`Edit ${k.name}`}>
-                      Edit
-                    </a>
-                  )}
+                  {manage && <NavButton href={`${url}/edit`} label="Edit" class="btn-small btn-secondary" aria={`Edit ${k.name}`} />}
                   {manage && k.status === "active" && <ConfirmLink href={`${url}/revoke`} label="Revoke" aria={`Revoke ${k.name}`} />}
                   {manage && <ConfirmLink href={`${url}/delete`} label="Delete" aria={`Delete ${k.name}`} danger />}
                 </ActionsCell>

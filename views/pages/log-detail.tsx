@@ -2,7 +2,7 @@ import type { ViewContext } from "../context.ts";
 import { Layout } from "../layout.tsx";
 import { TagList } from "../components/limits.tsx";
 import { nav } from "../components/hx.ts";
-import { PageHeader, Time } from "../components/ui.tsx";
+import { Badge, PageHeader, Text, Time } from "../components/ui.tsx";
 import { formatCost, formatInt, formatMs } from "../components/format.ts";
 import { StatusBadge } from "./logs.tsx";
 import { providerTypeLabel } from "../../src/providers/catalog.ts";
@@ -82,21 +82,24 @@ export function LogDetailPage(props: { ctx: ViewContext; log: LogDetailData; bac
           <dt>Tags</dt>
           <dd>{log.tags.length ? <TagList tags={log.tags} /> : <span class="muted">—</span>}</dd>
           <dt>Endpoint</dt>
-          <dd class="mono" safe>
-            {endpointPath(log.endpoint)}
-          </dd>
+          <Text tag="dd" class="mono" text={endpointPath(log.endpoint)} />
           <dt>Model</dt>
-          <dd class="mono" safe>
-            {log.model_used && log.model_used !== log.model_requested ? `${log.model_requested} → ${log.model_used}` : log.model_requested}
-          </dd>
+          <Text
+            tag="dd"
+            class="mono"
+            text={
+              log.model_used && log.model_used !== log.model_requested ? `${log.model_requested} → ${log.model_used}` : log.model_requested
+            }
+          />
           <dt>Answered by</dt>
           <dd safe>{answeredBy}</dd>
           <dt>Latency</dt>
           <dd safe>{latencyText(log)}</dd>
           <dt>Tokens</dt>
-          <dd safe>
-            {`${formatInt(log.prompt_tokens)} in (${formatInt(log.cached_tokens)} cached) · ${formatInt(log.completion_tokens)} out (${formatInt(log.reasoning_tokens)} reasoning)${log.usage_estimated ? " · estimated" : ""}`}
-          </dd>
+          <Text
+            tag="dd"
+            text={`${formatInt(log.prompt_tokens)} in (${formatInt(log.cached_tokens)} cached) · ${formatInt(log.completion_tokens)} out (${formatInt(log.reasoning_tokens)} reasoning)${log.usage_estimated ? " · estimated" : ""}`}
+          />
           <dt>Cost</dt>
           <dd safe>{costText}</dd>
         </dl>
@@ -117,23 +120,13 @@ export function LogDetailPage(props: { ctx: ViewContext; log: LogDetailData; bac
                   <div class="attempt-body">
                     <p>
                       <strong safe>{a.provider_name}</strong> <span class="muted" safe>{`(${providerTypeLabel(a.provider_type)})`}</span> ·{" "}
-                      <code class="mono" safe>
-                        {a.model}
-                      </code>
+                      <Text tag="code" class="mono" text={a.model} />
                     </p>
                     <p>
-                      <span class={ok ? "badge badge-ok" : "badge badge-error"} safe>
-                        {`${a.status ?? "no response"}${a.error_class ? ` ${a.error_class}` : ""}`}
-                      </span>{" "}
-                      <span class="muted" safe>
-                        {formatMs(a.latency_ms)}
-                      </span>
+                      <Badge tone={ok ? "ok" : "error"} label={`${a.status ?? "no response"}${a.error_class ? ` ${a.error_class}` : ""}`} />{" "}
+                      <Text class="muted" text={formatMs(a.latency_ms)} />
                     </p>
-                    {!!a.message && (
-                      <p class="attempt-message" safe>
-                        {a.message}
-                      </p>
-                    )}
+                    <Text tag="p" class="attempt-message" text={a.message} />
                   </div>
                 </li>
               );

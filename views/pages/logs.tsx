@@ -3,9 +3,9 @@ import { Layout } from "../layout.tsx";
 import { SelectField, TextField, type Option } from "../components/form.tsx";
 import { getForm, nav, partial } from "../components/hx.ts";
 import { FromToFields, QUICK_RANGES, RangeBar } from "../components/range.tsx";
-import { EmptyState, PageHeader, StackedTime } from "../components/ui.tsx";
+import { EmptyState, NavButton, PageHeader, StackedTime, Sub } from "../components/ui.tsx";
 import { formatCost, formatDateTime, formatInt, formatMs } from "../components/format.ts";
-import { Cell, DataTable, Row } from "../components/table.tsx";
+import { Cell, DataTable, num, Row } from "../components/table.tsx";
 import { TagList } from "../components/limits.tsx";
 
 interface LogRow {
@@ -64,6 +64,20 @@ interface LogsProps {
   exportCap: number;
 }
 
+const LOG_COLUMNS = [
+  "Time",
+  "Model",
+  "Provider",
+  "Key",
+  "Status",
+  "Stream",
+  num("TTFT"),
+  num("Latency"),
+  num("Tokens in → out"),
+  num("Cost"),
+  "Request ID",
+];
+
 /** Request ids are long (req_ + 32 hex digits); the list shows the start, the title holds all of it. */
 function shortId(id: string): string {
   return id.length > 14 ? `${id.slice(0, 12)}…` : id;
@@ -115,12 +129,12 @@ export function LogsPage(props: LogsProps) {
         ]}
       >
         <div class="log-tools">
-          <a class="btn btn-secondary btn-small" {...nav(base + query(filters, 1, { live: live ? "" : "1" }))}>
-            {live ? "Live: on" : "Live: off"}
-          </a>
-          <a class="btn btn-ghost btn-small" {...nav(base + query(filters, props.page, { live: live ? "1" : "" }))}>
-            Refresh
-          </a>
+          <NavButton
+            href={base + query(filters, 1, { live: live ? "" : "1" })}
+            label={live ? "Live: on" : "Live: off"}
+            class="btn-secondary btn-small"
+          />
+          <NavButton href={base + query(filters, props.page, { live: live ? "1" : "" })} label="Refresh" class="btn-ghost btn-small" />
           <a class="btn btn-ghost btn-small" href={exportBase + query(filters, 1, { format: "csv" })} download="">
             Export CSV
           </a>
@@ -143,11 +157,7 @@ export function LogsPage(props: LogsProps) {
           <button type="submit" class="btn btn-primary">
             Apply
           </button>
-          {filtered && (
-            <a class="btn btn-link" {...nav(base)}>
-              Clear
-            </a>
-          )}
+          {filtered && <NavButton href={base} label="Clear" class="btn-link" />}
         </div>
       </form>
       <p class="muted filters-note" safe>
@@ -181,23 +191,7 @@ export function LogsPage(props: LogsProps) {
             {/* Live mode says how many rows a poll brought (not the whole table) to screen readers, politely. */}
             {live && <span id="logs-live-status" class="live-status" role="status" aria-live="polite"></span>}
           </p>
-          <DataTable
-            label="Request logs"
-            class="table-logs"
-            columns={[
-              "Time",
-              "Model",
-              "Provider",
-              "Key",
-              "Status",
-              "Stream",
-              { label: "TTFT", num: true },
-              { label: "Latency", num: true },
-              { label: "Tokens in → out", num: true },
-              { label: "Cost", num: true },
-              "Request ID",
-            ]}
-          >
+          <DataTable label="Request logs" class="table-logs" columns={LOG_COLUMNS}>
             {live && !!props.liveMark && <LivePoller url={`${base}/live${query(filters, 1, { mark: props.liveMark })}`} />}
             {props.rows.map((r) => (
               <LogTableRow row={r} base={base} />
@@ -205,21 +199,9 @@ export function LogsPage(props: LogsProps) {
           </DataTable>
           {!(props.page === 1 && !props.hasMore) && (
             <nav class="pager" aria-label="Pages">
-              {props.page > 1 ? (
-                <a class="btn btn-secondary" rel="prev" {...nav(base + query(filters, props.page - 1))}>
-                  ← Newer
-                </a>
-              ) : (
-                <span></span>
-              )}
+              {props.page > 1 ? <NavButton href={base + query(filters, props.page - 1)} label="← Newer" rel="prev" /> : <span></span>}
               <span class="muted">Page {props.page}</span>
-              {props.hasMore ? (
-                <a class="btn btn-secondary" rel="next" {...nav(base + query(filters, props.page + 1))}>
-                  Older →
-                </a>
-              ) : (
-                <span></span>
-              )}
+              {props.hasMore ? <NavButton href={base + query(filters, props.page + 1)} label="Older →" rel="next" /> : <span></span>}
             </nav>
           )}
         </>
@@ -274,16 +256,10 @@ function LogTableRow(props: { row: LogRow; base: string }) {
           <StackedTime value={r.created_at} />
         </a>
       </Cell>
-      <Cell label="Model" class="mono cell-model">
-        <span safe>{r.model_requested}</span>
-        {!!r.model_used && r.model_used !== r.model_requested && (
-          <span class="sub" safe>
-            {`→ ${r.model_used}`}
-          </span>
-        )}
+      <Cell label="Model" class="mono cell-model" text={r.model_requested}>
+        <Sub text={!!r.model_used && r.model_used !== r.model_requested && `→ ${r.model_used}`} />
       </Cell>
-      <Cell label="Provider">
-        <span safe>{r.provider_name ?? "—"}</span>
+      <Cell label="Provider" text={r.provider_name ?? "—"}>
         {r.attempt_count > 1 && <span class="sub">{r.attempt_count} attempts</span>}
       </Cell>
       <Cell label="Key">
@@ -303,23 +279,16 @@ function LogTableRow(props: { row: LogRow; base: string }) {
           </span>
         )}
       </Cell>
-      <Cell label="Latency" class="num">
-        <span safe>{formatMs(r.latency_ms)}</span>
-      </Cell>
-      <Cell label="Tokens in → out" class="num">
-        <span safe>{`${formatInt(r.prompt_tokens)} → ${formatInt(r.completion_tokens)}`}</span>
+      <Cell label="Latency" class="num" text={formatMs(r.latency_ms)} />
+      <Cell label="Tokens in → out" class="num" text={`${formatInt(r.prompt_tokens)} → ${formatInt(r.completion_tokens)}`}>
         {r.usage_estimated && (
           <abbr class="sub" title="The provider reported no usage; estimated.">
             est.
           </abbr>
         )}
       </Cell>
-      <Cell label="Cost" class="num cell-cost">
-        <span safe>{formatCost(r.cost_usd)}</span>
-      </Cell>
-      <Cell label="Request ID" class="mono cell-request-id" title={r.request_id}>
-        <span safe>{shortId(r.request_id)}</span>
-      </Cell>
+      <Cell label="Cost" class="num cell-cost" text={formatCost(r.cost_usd)} />
+      <Cell label="Request ID" class="mono cell-request-id" title={r.request_id} text={shortId(r.request_id)} />
     </Row>
   );
 }

@@ -4,7 +4,7 @@ import { ErrorSummary, PostForm } from "../components/form.tsx";
 import { ConfirmLink } from "../components/confirm.tsx";
 import { InvitationsPanel, type InvitationsProps } from "../components/invitations.tsx";
 import { ActionsCell, Cell, DataTable, Row, RowHeader } from "../components/table.tsx";
-import { Badge, Flash, PageHeader, Sub, Time } from "../components/ui.tsx";
+import { Badge, Flash, PageHeader, Sub, Text, Time } from "../components/ui.tsx";
 
 interface MemberRow {
   user_id: string;
@@ -51,8 +51,7 @@ export function MembersPage(props: MembersProps) {
           const selectId = `role-${m.user_id}`;
           return (
             <Row>
-              <RowHeader label="Email" class="strong">
-                <span safe>{m.email}</span>
+              <RowHeader label="Email" class="strong" text={m.email}>
                 <Sub text={m.actions.leave && "you"} />
               </RowHeader>
               <Cell label="Name">{m.name ? <span safe>{m.name}</span> : <span class="muted">—</span>}</Cell>
@@ -79,11 +78,7 @@ export function MembersPage(props: MembersProps) {
                         Change
                       </button>
                     </div>
-                    {!!error && (
-                      <p class="field-error" id={`${selectId}-error`} safe>
-                        {error}
-                      </p>
-                    )}
+                    <Text tag="p" class="field-error" id={`${selectId}-error`} text={error} />
                   </PostForm>
                 ) : (
                   <Badge tone={ROLE_TONE[m.role] ?? "muted"} label={m.role} />

@@ -2,7 +2,7 @@ import { canManage, type ViewContext } from "../context.ts";
 import { Cell, DataTable, Row } from "../components/table.tsx";
 import { Layout } from "../layout.tsx";
 import { nav } from "../components/hx.ts";
-import { PageHeader, Time } from "../components/ui.tsx";
+import { NavButton, PageHeader, Sub, Time } from "../components/ui.tsx";
 import { ChartPanel } from "../components/chart.tsx";
 import { formatCompact, formatCost, formatInt, formatPercent } from "../components/format.ts";
 import { Stat, errorRate, rateTone, type Totals } from "../components/usage-bits.tsx";
@@ -34,9 +34,7 @@ export function OverviewPage(props: OverviewProps) {
   return (
     <Layout ctx={ctx} title={w.name} section="overview">
       <PageHeader title={w.name} subtitle="Overview of the last 30 days (UTC).">
-        <a class="btn btn-secondary" {...nav(`${base}/usage`)}>
-          Usage details
-        </a>
+        <NavButton href={`${base}/usage`} label="Usage details" />
       </PageHeader>
       {fresh && <GetStarted base={base} setup={props.setup} sent={month.requests > 0} manage={canManage(w)} />}
       <dl class="stats stats-3">
@@ -70,9 +68,7 @@ export function OverviewPage(props: OverviewProps) {
       <section class="panel">
         <div class="panel-header">
           <h2>Latest errors</h2>
-          <a class="btn btn-link" {...nav(`${base}/logs?status=error`)}>
-            All errors →
-          </a>
+          <NavButton href={`${base}/logs?status=error`} label="All errors →" class="btn-link" />
         </div>
         {props.errors.length === 0 ? (
           <p class="muted">No failed requests recently.</p>
@@ -87,18 +83,12 @@ export function OverviewPage(props: OverviewProps) {
                       <Time value={e.created_at} />
                     </a>
                   </Cell>
-                  <Cell label="Model" class="mono cell-model">
-                    <span safe>{e.model_requested}</span>
-                  </Cell>
-                  <Cell label="Provider">
-                    <span safe>{e.provider_name ?? "—"}</span>
-                  </Cell>
+                  <Cell label="Model" class="mono cell-model" text={e.model_requested} />
+                  <Cell label="Provider" text={e.provider_name ?? "—"} />
                   <Cell label="Status" class="cell-status">
                     <span class="badge badge-error">{e.status}</span>
                   </Cell>
-                  <Cell label="Error" class="truncate">
-                    <span safe>{e.error_message ?? e.error_class ?? ""}</span>
-                  </Cell>
+                  <Cell label="Error" class="truncate" text={e.error_message ?? e.error_class ?? ""} />
                 </Row>
               );
             })}
@@ -124,9 +114,7 @@ function GetStarted(props: { base: string; setup: { providers: number; keys: num
     <section class="panel get-started" aria-labelledby="get-started">
       <div class="panel-header">
         <h2 id="get-started">Get started</h2>
-        <a class="btn btn-link" {...nav(`${props.base}/start`)}>
-          Checklist with code snippets →
-        </a>
+        <NavButton href={`${props.base}/start`} label="Checklist with code snippets →" class="btn-link" />
       </div>
       <ol class="steps">
         {steps.map((s) => (
@@ -143,9 +131,7 @@ function GetStarted(props: { base: string; setup: { providers: number; keys: num
                 </a>
               )}
               {s.done && <span class="visually-hidden"> (done)</span>}
-              <span class="sub" safe>
-                {s.text}
-              </span>
+              <Sub text={s.text} />
             </span>
           </li>
         ))}

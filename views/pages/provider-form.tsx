@@ -1,8 +1,8 @@
 import type { FormErrors, ViewContext } from "../context.ts";
 import { Layout } from "../layout.tsx";
 import { Checkbox, FormActions, PostForm, SelectField, Submit, TextField } from "../components/form.tsx";
-import { getForm, nav } from "../components/hx.ts";
-import { PageHeader } from "../components/ui.tsx";
+import { getForm } from "../components/hx.ts";
+import { NavButton, PageHeader, Sub } from "../components/ui.tsx";
 import { ProviderTypeFields, TYPE_FIELDS_ID, typeSummary, type ProviderTypeOption } from "../components/provider-fields.tsx";
 
 /** The form's values as the browser sent them (strings), never including the API key. */
@@ -28,6 +28,12 @@ interface ProviderFormProps {
   /** Editing: the entry's id and its key hint (••••abcd) if it has a key. */
   editing: { id: string; name: string; keyHint: string | null } | null;
 }
+
+/** Optional figures: left empty, the entry goes last and waits the default time. */
+const NUMBER_FIELDS = [
+  { name: "priority", label: "Priority", min: 0, hint: "Lower goes first. Leave empty to put it after the others." },
+  { name: "timeout_ms", label: "Timeout (ms)", min: 1000, max: 600000, hint: "Per attempt, 1000–600000. Default 60000." },
+] as const;
 
 export function ProviderFormPage(props: ProviderFormProps) {
   const { ctx, values, errors, editing } = props;
@@ -58,11 +64,7 @@ export function ProviderFormPage(props: ProviderFormProps) {
               "hx-include": "#f-name, #f-models, #f-model_map",
             }}
           />
-          {!editing && (
-            <a class="btn btn-link" {...nav(`${base}/new`)}>
-              Choose another type
-            </a>
-          )}
+          {!editing && <NavButton href={`${base}/new`} label="Choose another type" class="btn-link" />}
         </div>
         <ProviderTypeFields
           type={props.fieldsFor}
@@ -72,27 +74,9 @@ export function ProviderFormPage(props: ProviderFormProps) {
           editing={editing !== null}
         />
         <div class="grid-2">
-          <TextField
-            name="priority"
-            label="Priority"
-            type="number"
-            min={0}
-            value={values.priority}
-            hint="Lower goes first. Leave empty to put it after the others."
-            errors={errors}
-            optional
-          />
-          <TextField
-            name="timeout_ms"
-            label="Timeout (ms)"
-            type="number"
-            min={1000}
-            max={600000}
-            value={values.timeout_ms}
-            hint="Per attempt, 1000–600000. Default 60000."
-            errors={errors}
-            optional
-          />
+          {NUMBER_FIELDS.map((f) => (
+            <TextField {...f} type="number" value={values[f.name]} errors={errors} optional />
+          ))}
         </div>
         <Checkbox
           name="enabled"
@@ -131,9 +115,7 @@ export function ProviderTypeStep(props: { ctx: ViewContext; types: ProviderTypeO
                 <input type="radio" name="type" value={t.value} checked={i === 0} required />
                 <span class="type-option-text">
                   <strong safe>{t.label}</strong>
-                  <span class="sub" safe>
-                    {typeSummary(t)}
-                  </span>
+                  <Sub text={typeSummary(t)} />
                 </span>
               </label>
             ))}

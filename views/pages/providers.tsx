@@ -1,11 +1,10 @@
 import { canManage, type ViewContext } from "../context.ts";
 import { Layout } from "../layout.tsx";
 import { Csrf, PostForm } from "../components/form.tsx";
-import { nav } from "../components/hx.ts";
 import { ConfirmLink } from "../components/confirm.tsx";
-import { Badge, EmptyState, Flash, PageHeader } from "../components/ui.tsx";
+import { Badge, EmptyState, Flash, NavButton, PageHeader, Text } from "../components/ui.tsx";
 import { formatMs } from "../components/format.ts";
-import { ActionsCell, Cell, DataTable, Row, RowHeader } from "../components/table.tsx";
+import { ActionsCell, Cell, DataTable, num, Row, RowHeader } from "../components/table.tsx";
 
 export interface ProviderRow {
   id: string;
@@ -42,6 +41,11 @@ interface ProvidersProps {
   notice?: string | null;
 }
 
+const MOVES = [
+  ["up", "↑"],
+  ["down", "↓"],
+] as const;
+
 export function ProvidersPage(props: ProvidersProps) {
   const { ctx, providers } = props;
   const w = ctx.workspace!;
@@ -53,11 +57,7 @@ export function ProvidersPage(props: ProvidersProps) {
         title="Providers"
         subtitle="Your upstream accounts. The gateway tries enabled providers in priority order and falls back to the next on failure."
       >
-        {manage && (
-          <a class="btn btn-primary" {...nav(`${base}/new`)}>
-            Add provider
-          </a>
-        )}
+        {manage && <NavButton href={`${base}/new`} label="Add provider" class="btn-primary" />}
       </PageHeader>
       <Flash text={props.notice} />
       <div id="dialog-slot"></div>
@@ -69,154 +69,107 @@ export function ProvidersPage(props: ProvidersProps) {
           </p>
           {manage ? (
             <p>
-              <a class="btn btn-primary" {...nav(`${base}/new`)}>
-                Add your first provider
-              </a>
+              <NavButton href={`${base}/new`} label="Add your first provider" class="btn-primary" />
             </p>
           ) : (
             <p>Ask an owner or admin of this workspace to add one.</p>
           )}
         </EmptyState>
       ) : (
-        <DataTable
-          label="Providers"
-          columns={["Name", "Type", "Models", { label: "Priority", num: true }, "Status", "Key"]}
-          actions
-          class="table-providers"
-        >
-          {providers.map((p, i) => (
-            <ProviderTableRow
-              p={p}
-              base={base}
-              csrf={ctx.csrf}
-              manage={manage}
-              first={i === 0}
-              last={i === providers.length - 1}
-              test={props.tests?.[p.id]}
-            />
-          ))}
+        <DataTable label="Providers" columns={["Name", "Type", "Models", num("Priority"), "Status", "Key"]} actions class="table-providers">
+          {providers.map((p, i) => {
+            const url = `${base}/${encodeURIComponent(p.id)}`;
+            const shown = p.models.slice(0, 3);
+            const test = props.tests?.[p.id];
+            return (
+              <Row class={p.enabled ? "" : "row-muted"}>
+                <RowHeader label="Name">
+                  <Text class="strong" text={p.name} />
+                  <Text class="sub mono" text={p.base_url} />
+                </RowHeader>
+                <Cell label="Type" text={p.label} />
+                <Cell label="Models">
+                  {p.models.length === 0 ? (
+                    <span class="muted">all models</span>
+                  ) : (
+                    <>
+                      {shown.map((m) => (
+                        <Text tag="code" class="chip" text={m} />
+                      ))}
+                      {p.models.length > shown.length && <span class="muted"> +{p.models.length - shown.length} more</span>}
+                    </>
+                  )}
+                </Cell>
+                <Cell label="Priority" class="num">
+                  <div class="reorder">
+                    <span class="mono">{p.priority}</span>
+                    {manage && (
+                      <PostForm action={`${url}/move`} csrf={ctx.csrf} replace class="inline-form">
+                        {MOVES.map(([direction, arrow]) => (
+                          <button
+                            type="submit"
+                            name="direction"
+                            value={direction}
+                            class="btn btn-icon"
+                            disabled={direction === "up" ? i === 0 : i === providers.length - 1}
+                            aria-label={`Move ${p.name} ${direction}`}
+                            title={`Move ${direction}`}
+                          >
+                            {arrow}
+                          </button>
+                        ))}
+                      </PostForm>
+                    )}
+                  </div>
+                </Cell>
+                <Cell label="Status">
+                  <div class="cell-row">
+                    {p.enabled ? <Badge tone="ok" label="Enabled" /> : <Badge tone="muted" label="Disabled" />}
+                    {manage && (
+                      <PostForm action={`${url}/enabled`} csrf={ctx.csrf} replace class="inline-form">
+                        <input type="hidden" name="enabled" value={p.enabled ? "off" : "on"} />
+                        <button type="submit" class="btn btn-link" aria-label={`${p.enabled ? "Disable" : "Enable"} ${p.name}`}>
+                          {p.enabled ? "Disable" : "Enable"}
+                        </button>
+                      </PostForm>
+                    )}
+                  </div>
+                </Cell>
+                <Cell label="Key">
+                  <Text class="mono" text={p.key_hint} />
+                  {!p.key_hint && <span class="muted">none</span>}
+                </Cell>
+                <ActionsCell>
+                  <form
+                    method="post"
+                    action={`${url}/test`}
+                    hx-post={`${url}/test`}
+                    hx-target={`#test-${p.id}`}
+                    hx-swap="innerHTML"
+                    hx-disable="find button"
+                    class="inline-form"
+                  >
+                    <Csrf token={ctx.csrf} />
+                    <button type="submit" class="btn btn-small btn-secondary" aria-label={`Test ${p.name}`}>
+                      Test<span class="spinner htmx-indicator" aria-hidden="true"></span>
+                    </button>
+                  </form>
+                  {manage && (
+                    <>
+                      <NavButton href={`${url}/edit`} label="Edit" class="btn-small btn-secondary" aria={`Edit ${p.name}`} />
+                      <ConfirmLink href={`${url}/delete`} label="Delete" aria={`Delete ${p.name}`} danger />
+                    </>
+                  )}
+                  <div id={`test-${p.id}`} class="test-result" role="status" aria-live="polite">
+                    {!!test && <TestResultView result={test} />}
+                  </div>
+                </ActionsCell>
+              </Row>
+            );
+          })}
         </DataTable>
       )}
     </Layout>
-  );
-}
-
-const MOVES = [
-  ["up", "↑"],
-  ["down", "↓"],
-] as const;
-
-function ProviderTableRow(props: {
-  p: ProviderRow;
-  base: string;
-  csrf: string;
-  manage: boolean;
-  first: boolean;
-  last: boolean;
-  test?: TestResult;
-}) {
-  const { p, base } = props;
-  const url = `${base}/${encodeURIComponent(p.id)}`;
-  const shown = p.models.slice(0, 3);
-  return (
-    <Row class={p.enabled ? "" : "row-muted"}>
-      <RowHeader label="Name">
-        <span class="strong" safe>
-          {p.name}
-        </span>
-        <span class="sub mono" safe>
-          {p.base_url}
-        </span>
-      </RowHeader>
-      <Cell label="Type">
-        <span safe>{p.label}</span>
-      </Cell>
-      <Cell label="Models">
-        {p.models.length === 0 ? (
-          <span class="muted">all models</span>
-        ) : (
-          <>
-            {shown.map((m) => (
-              <code class="chip" safe>
-                {m}
-              </code>
-            ))}
-            {p.models.length > shown.length && <span class="muted"> +{p.models.length - shown.length} more</span>}
-          </>
-        )}
-      </Cell>
-      <Cell label="Priority" class="num">
-        <div class="reorder">
-          <span class="mono">{p.priority}</span>
-          {props.manage && (
-            <PostForm action={`${url}/move`} csrf={props.csrf} replace class="inline-form">
-              {MOVES.map(([direction, arrow]) => (
-                <button
-                  type="submit"
-                  name="direction"
-                  value={direction}
-                  class="btn btn-icon"
-                  disabled={direction === "up" ? props.first : props.last}
-                  aria-label={`Move ${p.name} ${direction}`}
-                  title={`Move ${direction}`}
-                >
-                  {arrow}
-                </button>
-              ))}
-            </PostForm>
-          )}
-        </div>
-      </Cell>
-      <Cell label="Status">
-        <div class="cell-row">
-          {p.enabled ? <Badge tone="ok" label="Enabled" /> : <Badge tone="muted" label="Disabled" />}
-          {props.manage && (
-            <PostForm action={`${url}/enabled`} csrf={props.csrf} replace class="inline-form">
-              <input type="hidden" name="enabled" value={p.enabled ? "off" : "on"} />
-              <button type="submit" class="btn btn-link" aria-label={`${p.enabled ? "Disable" : "Enable"} ${p.name}`}>
-                {p.enabled ? "Disable" : "Enable"}
-              </button>
-            </PostForm>
-          )}
-        </div>
-      </Cell>
-      <Cell label="Key">
-        {p.key_hint ? (
-          <span class="mono" safe>
-            {p.key_hint}
-          </span>
-        ) : (
-          <span class="muted">none</span>
-        )}
-      </Cell>
-      <ActionsCell>
-        <form
-          method="post"
-          action={`${url}/test`}
-          hx-post={`${url}/test`}
-          hx-target={`#test-${p.id}`}
-          hx-swap="innerHTML"
-          hx-disable="find button"
-          class="inline-form"
-        >
-          <Csrf token={props.csrf} />
-          <button type="submit" class="btn btn-small btn-secondary" aria-label={`Test ${p.name}`}>
-            Test<span class="spinner htmx-indicator" aria-hidden="true"></span>
-          </button>
-        </form>
-        {props.manage && (
-          <>
-            <a class="btn btn-small btn-secondary" {...nav(`${url}/edit`)} aria-label={`Edit ${p.name}`}>
-              Edit
-            </a>
-            <ConfirmLink href={`${url}/delete`} label="Delete" aria={`Delete ${p.name}`} danger />
-          </>
-        )}
-        <div id={`test-${p.id}`} class="test-result" role="status" aria-live="polite">
-          {!!props.test && <TestResultView result={props.test} />}
-        </div>
-      </ActionsCell>
-    </Row>
   );
 }
 
@@ -226,11 +179,7 @@ export function TestResultView(props: { result: TestResult }) {
   if (r.ok) {
     return (
       <span class="test-ok">
-        ✓ Connected:{" "}
-        <code class="mono" safe>
-          {r.model}
-        </code>{" "}
-        answered in {formatMs(r.latency_ms) as "safe"}
+        ✓ Connected: <Text tag="code" class="mono" text={r.model} /> answered in {formatMs(r.latency_ms) as "safe"}
       </span>
     );
   }
@@ -240,11 +189,7 @@ export function TestResultView(props: { result: TestResult }) {
       {!!r.model && (
         <>
           {" "}
-          (
-          <code class="mono" safe>
-            {r.model}
-          </code>
-          )
+          (<Text tag="code" class="mono" text={r.model} />)
         </>
       )}
       {": "}

@@ -1,12 +1,12 @@
 import type { FormErrors, ViewContext } from "../context.ts";
 import { Layout } from "../layout.tsx";
 import { RangeBar, RangeForm } from "../components/range.tsx";
-import { EmptyState, PageHeader, Sub } from "../components/ui.tsx";
+import { EmptyState, PageHeader, Sub, Text } from "../components/ui.tsx";
 import { ChartPanel } from "../components/chart.tsx";
 import { formatCompact, formatCost, formatCostTick, formatInt, formatPercent } from "../components/format.ts";
 import { TotalsStats, errorRate, type Totals } from "../components/usage-bits.tsx";
 import { BudgetMeter, type BudgetPeriod } from "../components/limits.tsx";
-import { Cell, DataTable, NumCell, Row, RowHeader } from "../components/table.tsx";
+import { Cell, DataTable, num, Row, RowHeader } from "../components/table.tsx";
 
 /** One gateway key's usage in the range, and its budget (spend this budget period) when it has one. */
 export interface KeyUsageRow {
@@ -93,18 +93,18 @@ export function UsagePage(props: UsageProps) {
   );
 }
 
-const FIGURE_COLUMNS = ["Requests", "Error rate", "Tokens in", "Tokens out", "Cost"].map((label) => ({ label, num: true }));
+const FIGURE_COLUMNS = ["Requests", "Error rate", "Tokens in", "Tokens out", "Cost"].map(num);
 
 /** Requests, error rate, tokens and cost: the figures every breakdown row has. */
 function FigureCells(props: { r: Pick<Totals, "requests" | "errors" | "prompt_tokens" | "completion_tokens" | "cost_usd"> }) {
   const { r } = props;
   return (
     <>
-      <NumCell label="Requests" value={formatInt(r.requests)} />
-      <NumCell label="Error rate" value={formatPercent(errorRate(r))} />
-      <NumCell label="Tokens in" value={formatInt(r.prompt_tokens)} />
-      <NumCell label="Tokens out" value={formatInt(r.completion_tokens)} />
-      <NumCell label="Cost" value={formatCost(r.cost_usd)} />
+      <Cell label="Requests" class="num" text={formatInt(r.requests)} />
+      <Cell label="Error rate" class="num" text={formatPercent(errorRate(r))} />
+      <Cell label="Tokens in" class="num" text={formatInt(r.prompt_tokens)} />
+      <Cell label="Tokens out" class="num" text={formatInt(r.completion_tokens)} />
+      <Cell label="Cost" class="num" text={formatCost(r.cost_usd)} />
     </>
   );
 }
@@ -119,9 +119,7 @@ function BreakdownTable(props: { title: string; rows: (Totals & { label: string 
         <DataTable label={props.title} class="table-compact" columns={[props.firstColumn, ...FIGURE_COLUMNS]}>
           {props.rows.map((r) => (
             <Row>
-              <RowHeader label={props.firstColumn} class={props.mono ? "mono" : ""}>
-                <span safe>{r.label}</span>
-              </RowHeader>
+              <RowHeader label={props.firstColumn} class={props.mono ? "mono" : ""} text={r.label} />
               <FigureCells r={r} />
             </Row>
           ))}
@@ -142,13 +140,8 @@ function ByKeyTable(props: { rows: KeyUsageRow[] }) {
         <DataTable label="By key" class="table-compact" columns={["Key", ...FIGURE_COLUMNS, "Budget (current period)"]}>
           {props.rows.map((r) => (
             <Row class={r.state === "active" ? "" : "row-muted"}>
-              <RowHeader label="Key">
-                <span safe>{r.label}</span>
-                {!!r.prefix && (
-                  <code class="sub mono" safe>
-                    {`${r.prefix}…`}
-                  </code>
-                )}
+              <RowHeader label="Key" text={r.label}>
+                <Text tag="code" class="sub mono" text={r.prefix && `${r.prefix}…`} />
                 <Sub text={r.state !== "active" && r.state} />
               </RowHeader>
               <FigureCells r={r} />

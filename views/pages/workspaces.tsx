@@ -2,7 +2,7 @@ import type { FormErrors, ViewContext } from "../context.ts";
 import { Layout } from "../layout.tsx";
 import { Csrf, NameField, PostForm, Submit } from "../components/form.tsx";
 import { nav } from "../components/hx.ts";
-import { EmptyState, PageHeader, Time } from "../components/ui.tsx";
+import { Badge, EmptyState, PageHeader, Text, Time } from "../components/ui.tsx";
 
 interface WorkspaceCard {
   id: string;
@@ -32,14 +32,9 @@ export function WorkspacesPage(props: WorkspacesProps) {
           {props.workspaces.map((w) => (
             <li class="card card-link">
               <a {...nav(`/app/w/${encodeURIComponent(w.id)}`)}>
-                <span class="card-title" safe>
-                  {w.name}
-                </span>
+                <Text class="card-title" text={w.name} />
                 <span class="card-meta">
-                  <span class="badge badge-muted" safe>
-                    {w.role}
-                  </span>{" "}
-                  created <Time value={w.created_at} />
+                  <Badge tone="muted" label={w.role} /> created <Time value={w.created_at} />
                 </span>
               </a>
             </li>
