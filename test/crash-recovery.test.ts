@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openDatabase, type Database } from "../src/db/client.ts";
-import { insertLogs, toRow } from "../src/telemetry/log-queue.ts";
+import { insertLogs, toRow } from "../src/telemetry/log-rows.ts";
 import { embeddedTemplate } from "./support/db.ts";
 import { makeRecord } from "./support/logs.ts";
 import { startMockUpstream, type MockUpstream } from "./support/mock-upstreams.ts";

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { testDatabase } from "./support/db.ts";
 import { insertWorkspace, makeRecord } from "./support/logs.ts";
-import { insertLogs, toRow } from "../src/telemetry/log-queue.ts";
+import { insertLogs, toRow } from "../src/telemetry/log-rows.ts";
 import { Governor, type Scope } from "../src/governance/governor.ts";
 import type { Sql } from "../src/db/client.ts";
 

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Database, Sql } from "../src/db/client.ts";
 import { LOG_BODY_LIMIT } from "../src/telemetry/content.ts";
-import { encodeBatch, insertLogs, LogQueue, toRow } from "../src/telemetry/log-queue.ts";
+import { LogQueue } from "../src/telemetry/log-queue.ts";
+import { encodeBatch, insertLogs, toRow } from "../src/telemetry/log-rows.ts";
 import type { RequestRecord } from "../src/telemetry/types.ts";
 import { testDatabase } from "./support/db.ts";
 import { insertWorkspace, makeRecord } from "./support/logs.ts";

@@ -1,6 +1,28 @@
 import type { Logger } from "../logger.ts";
-import { backoffDelay, message } from "./log-retry.ts";
 import type { LogQueueStats } from "./types.ts";
+
+/** Delay before retry number `failures` (1-based): base·2^(failures−1), ±20 % jitter, never above max. */
+export function backoffDelay(failures: number, baseMs: number, maxMs: number, random: number = Math.random()): number {
+  const base = Math.min(maxMs, baseMs * 2 ** Math.min(Math.max(failures, 1) - 1, 30));
+  return Math.min(maxMs, Math.round(base * (0.8 + random * 0.4)));
+}
+
+export function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** A write that has not answered by then counts as failed (it may still commit: replays are idempotent). */
+export async function withTimeout<T>(work: PromiseLike<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the database did not answer within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /**
  * What the log writer reports (stats(), log lines) and when it may write again: counters, the
@@ -8,17 +30,7 @@ import type { LogQueueStats } from "./types.ts";
  * when it ends, never a line per record).
  */
 export class WriterHealth {
-  readonly counts = {
-    spilled: 0,
-    replayed: 0,
-    written: 0,
-    duplicates: 0,
-    dropped: 0,
-    rejected: 0,
-    lost: 0,
-    discarded: 0,
-    failures: 0,
-  };
+  readonly counts = { spilled: 0, replayed: 0, written: 0, duplicates: 0, dropped: 0, rejected: 0, lost: 0, discarded: 0, failures: 0 };
   /** No write before this instant (backoff after a failure); 0 = now. */
   retryAt = 0;
   lastWriteAt: string | null = null;

@@ -4,8 +4,6 @@ import { addedUp, DAILY_COUNTERS, KEY_COUNTERS } from "../usage/counters.ts";
 import { LOG_BODY_LIMIT } from "./content.ts";
 import type { AttemptRecord, RequestRecord } from "./types.ts";
 
-/** A record after toRow: the same columns, normalised to values PostgreSQL accepts. */
-
 const INT_MAX = 2_147_483_647;
 const MAX_ATTEMPTS = 50;
 /** Separates the bodies in their side parameter (see encodeBatch); a body holding it travels inside the JSON instead. */
@@ -34,6 +32,12 @@ export function encodeBatch(rows: RequestRecord[]): { json: string; bodies: stri
   return { json: JSON.stringify(slim), bodies: slots.join(SEP) };
 }
 
+/** request_logs' columns as a batch fills them, bodies aside (they travel apart, see encodeBatch); logged_at keeps its default. */
+const COLUMNS = `id, request_id, workspace_id, api_key_id, provider_id, provider_name, provider_type,
+  model_requested, model_used, stream, status, error_class, error_message, latency_ms, ttft_ms,
+  prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens, usage_estimated, cost_usd,
+  attempts, created_at, tags, endpoint`;
+
 /**
  * One statement per batch: insert the rows that are new (and whose workspace still exists), then
  * add exactly those rows to usage_daily, summed per (workspace, UTC day, provider, model) in SQL
@@ -41,32 +45,21 @@ export function encodeBatch(rows: RequestRecord[]): { json: string; bodies: stri
  */
 export function insertLogs(sql: Sql, rows: RequestRecord[]) {
   const { json, bodies } = encodeBatch(rows);
+  const columns = sql.unsafe(COLUMNS);
   return sql<{ inserted: number; orphaned: number }[]>`
     with slots as (
       select b, n from unnest(string_to_array(${bodies}::text, chr(1))) with ordinality as s(b, n)
     ), incoming as (
       -- The JSON is sent as text: postgres.js's own json serialisation of a 500-row batch costs several times more.
-      select
-        i.id, i.request_id, i.workspace_id, i.api_key_id, i.provider_id, i.provider_name, i.provider_type,
-        i.model_requested, i.model_used, i.stream, i.status, i.error_class, i.error_message, i.latency_ms, i.ttft_ms,
-        i.prompt_tokens, i.completion_tokens, i.cached_tokens, i.reasoning_tokens, i.usage_estimated, i.cost_usd,
-        i.attempts, i.created_at, i.tags, i.endpoint,
+      select ${columns},
         case when i.request_body = '' then rq.b else i.request_body end as request_body,
         case when i.response_body = '' then rs.b else i.response_body end as response_body
       from json_populate_recordset(null::request_logs, ${json}::text::json) with ordinality as i
       left join slots rq on rq.n = 2 * i.ordinality - 1
       left join slots rs on rs.n = 2 * i.ordinality
     ), inserted as (
-      insert into request_logs (
-        id, request_id, workspace_id, api_key_id, provider_id, provider_name, provider_type,
-        model_requested, model_used, stream, status, error_class, error_message, latency_ms, ttft_ms,
-        prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens, usage_estimated, cost_usd,
-        attempts, request_body, response_body, created_at, tags, endpoint)
-      select
-        id, request_id, workspace_id, api_key_id, provider_id, provider_name, provider_type,
-        model_requested, model_used, stream, status, error_class, error_message, latency_ms, ttft_ms,
-        prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens, usage_estimated, cost_usd,
-        attempts, request_body, response_body, created_at, tags, endpoint
+      insert into request_logs (${columns}, request_body, response_body)
+      select ${columns}, request_body, response_body
       from incoming i
       where exists (select 1 from workspaces w where w.id = i.workspace_id)
       on conflict (id) do nothing

@@ -1,6 +1,9 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from "node:fs";
 import { mkdir, open, readdir, rename, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
+import type { Logger } from "../logger.ts";
+import { message } from "./log-health.ts";
+import { toRow } from "./log-rows.ts";
 import type { RequestRecord } from "./types.ts";
 
 const CURRENT = "current.ndjson";
@@ -12,7 +15,7 @@ const REPLAY = /^replay-.*\.ndjson$/;
  * current.ndjson while PostgreSQL is away, renamed to replay-<time>-<seq>.ndjson when a replay
  * starts, and deleted only after every record in them has committed. rejected.ndjson keeps what
  * PostgreSQL refused; it is never replayed unless renamed. Every file operation runs in one chain,
- * so a rename never races an append.
+ * so a rename never races an append. Records are stored as toRow makes them.
  */
 export class LogSpool {
   /** Bytes of the files waiting to be replayed (rejected.ndjson aside). */
@@ -25,6 +28,7 @@ export class LogSpool {
   constructor(
     readonly dir: string,
     readonly maxBytes: number,
+    private readonly logger: Logger,
   ) {}
 
   get currentFile(): string {
@@ -38,8 +42,9 @@ export class LogSpool {
     return names.some((n) => n === CURRENT || REPLAY.test(n));
   }
 
-  /** Appends the oldest lines that fit within maxBytes; returns how many did (told to onShort first when not all). */
-  append(lines: string[], onShort: (fit: number) => void): Promise<number> {
+  /** Appends the oldest records that fit within maxBytes; returns how many did (told to onShort first when not all). */
+  append(records: RequestRecord[], onShort: (fit: number) => void): Promise<number> {
+    const lines = records.map((r) => JSON.stringify(toRow(r)));
     return this.serial(async () => {
       if (!this.measured) await this.measure();
       let fit = 0;
@@ -60,7 +65,8 @@ export class LogSpool {
    * The same, synchronously, for a record arriving after stop() (the process is about to exit, no
    * later turn of the event loop may come). false: the spool is full. Throws when it cannot write.
    */
-  appendNow(line: string): boolean {
+  appendNow(record: RequestRecord): boolean {
+    const line = JSON.stringify(toRow(record));
     const size = Buffer.byteLength(line) + 1;
     if (this.bytes + size > this.maxBytes) return false;
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
@@ -75,9 +81,9 @@ export class LogSpool {
     return true;
   }
 
-  /** Keeps a line in rejected.ndjson (outside the bound: an operator reads or renames it). */
-  reject(line: string): Promise<void> {
-    return this.serial(() => this.appendFile(REJECTED, [line]));
+  /** Keeps a refused record (or unreadable spool line) in rejected.ndjson, outside the bound: an operator reads or renames it. */
+  reject(entry: { error: string; record: RequestRecord } | { error: string; line: string }): Promise<void> {
+    return this.serial(() => this.appendFile(REJECTED, [JSON.stringify(entry)]));
   }
 
   /** Oldest spool file to replay, after moving the file being appended to out of the way. */
@@ -96,19 +102,19 @@ export class LogSpool {
 
   /**
    * Replay, a batch at a time: the next batch of the oldest file, or null when none is left. A file
-   * read to its end (every batch of it committed) is deleted first and told to onDone. Throws a
-   * SpoolReadError when a file cannot be read (it stays in place).
+   * read to its end (every batch of it committed) is deleted first. Throws when a file cannot be
+   * read (it stays in place); a line that is no record is set aside in rejected.ndjson.
    */
-  async nextBatch(
-    size: number,
-    onBad: (file: string, line: string, why: string) => void,
-    onDone: (file: string, records: number) => void,
-  ): Promise<RequestRecord[] | null> {
+  async nextBatch(size: number): Promise<RequestRecord[] | null> {
     for (;;) {
       if (!this.replay) {
         const file = await this.next();
         if (!file) return null;
-        this.replay = { file, batches: readSpool(file, size, (line, why) => onBad(file, line, why)), records: 0 };
+        const bad = (line: string, why: string) => {
+          this.logger.warn("log spool line skipped", { file, reason: why });
+          void this.reject({ error: why, line }).catch(() => {});
+        };
+        this.replay = { file, batches: readSpool(file, size, bad), records: 0 };
       }
       const current = this.replay;
       let next: IteratorResult<RequestRecord[]>;
@@ -116,12 +122,13 @@ export class LogSpool {
         next = await current.batches.next();
       } catch (err) {
         this.replay = null;
-        throw new SpoolReadError(current.file, err);
+        this.logger.error("log spool could not be read; leaving it in place", { file: current.file, error: message(err) });
+        throw err;
       }
       if (!next.done) return next.value;
       await this.done(current.file);
       this.replay = null;
-      onDone(current.file, current.records);
+      this.logger.info("log spool replayed", { file: current.file, records: current.records });
     }
   }
 
@@ -180,15 +187,6 @@ export class LogSpool {
       await fh.close();
     }
     if (created) await syncDir(this.dir);
-  }
-}
-
-export class SpoolReadError extends Error {
-  constructor(
-    readonly file: string,
-    cause: unknown,
-  ) {
-    super(cause instanceof Error ? cause.message : String(cause));
   }
 }
 

@@ -1,4 +1,5 @@
 import { periodEnd, periodStart, type BudgetPeriod } from "../governance/limits.ts";
+import { isoDay } from "./service.ts";
 
 /**
  * The UTC period a budget counts spend over, as days of usage_key_daily / usage_daily: from
@@ -11,8 +12,6 @@ interface SpendPeriod {
   since: string | null;
   resets_at: Date | null;
 }
-
-const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 /** The same UTC periods the gateway enforces budgets over (governance/limits.ts). */
 export function spendPeriod(budget: BudgetPeriod | null, now: Date = new Date()): SpendPeriod {

@@ -59,14 +59,15 @@ const DEFAULT_DAYS = 30;
 const MAX_DAYS = 366;
 
 const DAY_MS = 86_400_000;
-const isoDay = (t: number) => new Date(t).toISOString().slice(0, 10);
+export const isoDay = (t: number) => new Date(t).toISOString().slice(0, 10);
+const dayStart = (day: string) => Date.parse(`${day}T00:00:00Z`);
 
 /** Fills in defaults (the last 30 days through today, UTC) and checks the range: from ≤ to, at most 366 days. */
 export function usageRange(q: { from?: string; to?: string }, now: Date = new Date()): UsageRange {
-  const today = Date.parse(`${isoDay(now.getTime())}T00:00:00Z`);
-  const to = q.to ?? (q.from ? isoDay(Math.min(today, Date.parse(`${q.from}T00:00:00Z`) + (DEFAULT_DAYS - 1) * DAY_MS)) : isoDay(today));
-  const from = q.from ?? isoDay(Date.parse(`${to}T00:00:00Z`) - (DEFAULT_DAYS - 1) * DAY_MS);
-  const days = (Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / DAY_MS + 1;
+  const today = dayStart(isoDay(now.getTime()));
+  const to = q.to ?? isoDay(q.from ? Math.min(today, dayStart(q.from) + (DEFAULT_DAYS - 1) * DAY_MS) : today);
+  const from = q.from ?? isoDay(dayStart(to) - (DEFAULT_DAYS - 1) * DAY_MS);
+  const days = (dayStart(to) - dayStart(from)) / DAY_MS + 1;
   if (days < 1) throw invalid("from must not be after to", "from");
   if (days > MAX_DAYS) throw invalid(`the range from..to must be at most ${MAX_DAYS} days; it is ${days}`, "from");
   return { from, to };
@@ -92,39 +93,34 @@ export async function usageSummary(sql: Sql, workspaceId: string, range: UsageRa
   return { from: range.from, to: range.to, totals, days };
 }
 
-/** Per provider entry, most expensive first. */
-export async function usageByProvider(sql: Sql, workspaceId: string, range: UsageRange): Ranged<ProviderUsage> {
-  const data = await sql<ProviderUsage[]>`
-    select nullif(u.provider_id, '') as provider_id, min(p.name) as provider_name, ${summed(sql, DAILY_COUNTERS)}
-    from usage_daily u
-    left join provider_keys p on p.id = u.provider_id and p.workspace_id = u.workspace_id
-    where ${inRange(sql, workspaceId, range)}
-    group by u.provider_id
-    order by cost_usd desc, requests desc, u.provider_id`;
-  return { from: range.from, to: range.to, data };
-}
+/** One row per group (`u.<key>`) of the range, most expensive first; `from` is the counters table as `u`, joined to what names its rows. */
+const breakdown =
+  <T extends object>(key: string, select: string, from: string, counters = DAILY_COUNTERS) =>
+  async (sql: Sql, workspaceId: string, range: UsageRange): Ranged<T> => {
+    const data = await sql<T[]>`
+      select ${sql.unsafe(select)}, ${summed(sql, counters)}
+      from ${sql.unsafe(from)}
+      where ${inRange(sql, workspaceId, range)}
+      group by u.${sql.unsafe(key)}
+      order by cost_usd desc, requests desc, u.${sql.unsafe(key)}`;
+    return { from: range.from, to: range.to, data };
+  };
 
-/** Per model, most expensive first. */
-export async function usageByModel(sql: Sql, workspaceId: string, range: UsageRange): Ranged<ModelUsage> {
-  const data = await sql<ModelUsage[]>`
-    select u.model, ${summed(sql, DAILY_COUNTERS)}
-    from usage_daily u
-    where ${inRange(sql, workspaceId, range)}
-    group by u.model
-    order by cost_usd desc, requests desc, u.model`;
-  return { from: range.from, to: range.to, data };
-}
+/** Per provider entry. */
+export const usageByProvider = breakdown<ProviderUsage>(
+  "provider_id",
+  "nullif(u.provider_id, '') as provider_id, min(p.name) as provider_name",
+  "usage_daily u left join provider_keys p on p.id = u.provider_id and p.workspace_id = u.workspace_id",
+);
 
-/** Per gateway key (usage_key_daily), most expensive first; deleted keys keep their id. */
-export async function usageByKey(sql: Sql, workspaceId: string, range: UsageRange): Ranged<KeyUsage> {
-  const data = await sql<KeyUsage[]>`
-    select u.api_key_id, min(k.name) as name, min(k.prefix) as prefix,
-      coalesce(bool_or(k.revoked_at is not null), false) as revoked, count(k.id) = 0 as deleted,
-      ${summed(sql, KEY_COUNTERS)}
-    from usage_key_daily u
-    left join api_keys k on k.id = u.api_key_id and k.workspace_id = u.workspace_id
-    where ${inRange(sql, workspaceId, range)}
-    group by u.api_key_id
-    order by cost_usd desc, requests desc, u.api_key_id`;
-  return { from: range.from, to: range.to, data };
-}
+/** Per model. */
+export const usageByModel = breakdown<ModelUsage>("model", "u.model", "usage_daily u");
+
+/** Per gateway key (usage_key_daily); deleted keys keep their id. */
+export const usageByKey = breakdown<KeyUsage>(
+  "api_key_id",
+  `u.api_key_id, min(k.name) as name, min(k.prefix) as prefix,
+    coalesce(bool_or(k.revoked_at is not null), false) as revoked, count(k.id) = 0 as deleted`,
+  "usage_key_daily u left join api_keys k on k.id = u.api_key_id and k.workspace_id = u.workspace_id",
+  KEY_COUNTERS,
+);
