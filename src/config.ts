@@ -4,15 +4,6 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "n
 import { join, resolve } from "node:path";
 import { parseCidr } from "./http/client-address.ts";
 
-const port = v.pipe(
-  v.optional(v.string(), "8080"),
-  v.regex(/^\d+$/, "must be a whole number"),
-  v.transform(Number),
-  v.integer(),
-  v.minValue(0, "must be between 0 and 65535"),
-  v.maxValue(65535, "must be between 0 and 65535"),
-);
-
 const url = (protocols: RegExp, rule: string) =>
   v.pipe(v.string(), v.trim(), v.url(`must be a URL (${rule})`), v.regex(protocols, `must be a URL (${rule})`));
 
@@ -40,7 +31,7 @@ const commaList = v.pipe(
 );
 
 const ConfigSchema = v.object({
-  PORT: port,
+  PORT: whole("8080", 0, 65535, "must be between 0 and 65535"),
   HOST: v.optional(v.pipe(v.string(), v.minLength(1)), "0.0.0.0"),
   DATABASE_URL: v.optional(url(/^postgres(ql)?:\/\//, "postgres://user:pass@host:5432/db")),
   PERPETUO_SECRET: v.optional(secret),
@@ -61,16 +52,7 @@ const ConfigSchema = v.object({
     ),
   ),
   // Password hashes/verifications (argon2id, ~64 MiB each) run at once; more wait in a bounded queue.
-  PASSWORD_HASH_CONCURRENCY: v.optional(
-    v.pipe(
-      v.string(),
-      v.regex(/^\d+$/, "must be a whole number"),
-      v.transform(Number),
-      v.minValue(1, "must be between 1 and 64"),
-      v.maxValue(64, "must be between 1 and 64"),
-    ),
-    "2",
-  ),
+  PASSWORD_HASH_CONCURRENCY: whole("2", 1, 64, "must be between 1 and 64"),
   SIGNUP: v.optional(v.picklist(["open", "invite", "closed"], "must be one of open, invite, closed"), "invite"),
   // Lets provider base URLs reach loopback, private, CGNAT and other non-public addresses (SSRF guard: src/net/).
   ALLOW_PRIVATE_BASE_URLS: v.optional(

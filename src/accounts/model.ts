@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { text } from "../http/fields.ts";
 
 export const Email = v.pipe(
   v.string("email must be a string"),
@@ -7,19 +8,14 @@ export const Email = v.pipe(
   v.maxLength(254, "email must be at most 254 characters"),
   v.email("email must be a valid email address"),
 );
-export const Password = v.pipe(
-  v.string("password must be a string"),
-  v.minLength(10, "password must be at least 10 characters"),
-  v.maxLength(200, "password must be at most 200 characters"),
-);
+const anyPassword = (field: string) =>
+  v.pipe(v.string(`${field} must be a string`), v.maxLength(200, `${field} must be at most 200 characters`));
+/** A password being chosen. */
+const newPassword = (field: string) => v.pipe(anyPassword(field), v.minLength(10, `${field} must be at least 10 characters`));
+export const Password = newPassword("password");
 
 /** The token of an invitation link (/invite/<token>); checked against the stored hash, never parsed further. */
-export const InvitationToken = v.pipe(
-  v.string("must be a string"),
-  v.trim(),
-  v.nonEmpty("must not be empty"),
-  v.maxLength(200, "must be at most 200 characters"),
-);
+export const InvitationToken = text(200);
 
 export const SignupBody = v.object({
   email: Email,
@@ -32,17 +28,10 @@ export const SignupBody = v.object({
 export const LoginBody = v.object({
   email: Email,
   // Any length: a wrong password must get the same 401 as a wrong email, not a validation hint.
-  password: v.pipe(v.string("password must be a string"), v.maxLength(200, "password must be at most 200 characters")),
+  password: anyPassword("password"),
 });
 
 export const PasswordChangeBody = v.object({
-  current_password: v.pipe(
-    v.string("current_password must be a string"),
-    v.maxLength(200, "current_password must be at most 200 characters"),
-  ),
-  new_password: v.pipe(
-    v.string("new_password must be a string"),
-    v.minLength(10, "new_password must be at least 10 characters"),
-    v.maxLength(200, "new_password must be at most 200 characters"),
-  ),
+  current_password: anyPassword("current_password"),
+  new_password: newPassword("new_password"),
 });

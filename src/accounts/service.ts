@@ -106,13 +106,7 @@ export async function verifyLogin(sql: Sql, email: string, password: string, opt
  * Changes a user's password when `current` is right; false when it is not. Ending the user's
  * sessions is the caller's job (it also holds the session cache).
  */
-export async function changePassword(
-  sql: Sql,
-  userId: string,
-  current: string,
-  next: string,
-  opts: PasswordOptions = {},
-): Promise<boolean> {
+export async function changePassword(sql: Sql, userId: string, current: string, next: string, opts: PasswordOptions = {}) {
   const [row] = await sql<{ password_hash: string }[]>`select password_hash from users where id = ${userId}`;
   if (!row || !(await verifyPassword(current, row.password_hash, opts))) return false;
   const hash = await hashPassword(next, opts);

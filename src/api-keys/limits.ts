@@ -1,5 +1,7 @@
 import * as v from "valibot";
 import type { BudgetPeriod } from "../governance/limits.ts";
+import { invalid } from "../http/errors.ts";
+import { ModelPattern, text, wholeNumber } from "../http/fields.ts";
 
 // Messages name no field: the error renderer puts the field path (`tags[2]`) in front.
 
@@ -12,10 +14,6 @@ const BUDGET_PERIODS = ["day", "month", "total"] as const satisfies readonly Bud
 export type { BudgetPeriod };
 
 const LIMIT_RULE = `must be a whole number from 1 to ${MAX_LIMIT_VALUE}, or null for no limit`;
-
-/** A whole number from min to max; `rule` is the message for every way of missing it. */
-export const wholeNumber = (min: number, max: number, rule: string) =>
-  v.pipe(v.number(rule), v.integer(rule), v.minValue(min, rule), v.maxValue(max, rule));
 
 /** Requests or tokens per minute; null clears it. */
 const PerMinuteLimit = v.nullable(wholeNumber(1, MAX_LIMIT_VALUE, LIMIT_RULE));
@@ -33,15 +31,6 @@ const BudgetUsd = v.nullable(
 
 const BudgetPeriodSchema = v.nullable(v.picklist(BUDGET_PERIODS, `must be one of ${BUDGET_PERIODS.join(", ")}, or null`));
 
-/** The same shape as a provider's model patterns: an exact name or one with `*` wildcards. */
-const ModelPattern = v.pipe(
-  v.string("must be a string"),
-  v.trim(),
-  v.nonEmpty("must not be empty"),
-  v.maxLength(200, "must be at most 200 characters"),
-  v.regex(/^\S+$/, "must not contain spaces"),
-);
-
 const unique = <T>(xs: T[]): T[] => [...new Set(xs)];
 
 /** Empty: any model. */
@@ -52,13 +41,7 @@ const AllowedModels = v.pipe(
 );
 
 /** Printable, and no comma: forms and the logs filter write tags as a comma-separated list. */
-const Tag = v.pipe(
-  v.string("must be a string"),
-  v.trim(),
-  v.nonEmpty("must not be empty"),
-  v.maxLength(64, "must be at most 64 characters"),
-  v.regex(/^[^\p{C},]+$/u, "must be printable text without commas, such as team:search"),
-);
+const Tag = v.pipe(text(64), v.regex(/^[^\p{C},]+$/u, "must be printable text without commas, such as team:search"));
 
 export const Tags = v.pipe(
   v.array(Tag, "must be a list of labels such as team:search"),
@@ -125,6 +108,13 @@ export function mergeLimits(
   if (next.budget_period !== null && next.budget_usd === null)
     return { error: "budget_usd is required with budget_period", param: "budget_usd" };
   return { value: next };
+}
+
+/** The limits after a patch, or a 422 naming the budget field that lacks its partner. */
+export function checkedLimits(current: Limits, patch: LimitsPatch): Limits {
+  const merged = mergeLimits(current, patch);
+  if ("error" in merged) throw invalid(merged.error, merged.param);
+  return merged.value;
 }
 
 export const NO_LIMITS: Limits = { rpm_limit: null, tpm_limit: null, budget_usd: null, budget_period: null };

@@ -1,13 +1,9 @@
 import * as v from "valibot";
+import { text } from "../http/fields.ts";
 import { IdParam } from "../workspaces/model.ts";
 import { KeyLimitsEntries } from "./limits.ts";
 
-const ApiKeyName = v.pipe(
-  v.string("must be a string"),
-  v.trim(),
-  v.nonEmpty("must not be empty"),
-  v.maxLength(100, "must be at most 100 characters"),
-);
+const ApiKeyName = text(100);
 
 const ISO_MESSAGE = "must be an ISO 8601 timestamp such as 2030-01-31T00:00:00Z";
 

@@ -2,9 +2,8 @@ import { createId } from "@paralleldrive/cuid2";
 import type { Sql, TransactionSql } from "../db/client.ts";
 import { randomBase62, safeEqual, sha256Hex } from "../crypto.ts";
 import type { ScopeLimits } from "../governance/limits.ts";
-import { invalid } from "../http/errors.ts";
 import { spendPeriod } from "../usage/period.ts";
-import { mergeLimits, NO_LIMITS, type BudgetPeriod, type Limits } from "./limits.ts";
+import { checkedLimits, NO_LIMITS, type BudgetPeriod } from "./limits.ts";
 import type { CreateApiKeyInput, UpdateApiKeyInput } from "./model.ts";
 import { audit, type Actor } from "../events.ts";
 
@@ -95,25 +94,14 @@ function apiKeyStatus(k: { revoked_at: Date | null; expires_at: Date | null }, n
 }
 
 function toView(row: ApiKeyRow, now: Date): ApiKeyView {
+  const { key_hash: _, created_by, created_by_email, ...columns } = row;
+  const period = spendPeriod(row.budget_period, now);
   return {
-    id: row.id,
-    name: row.name,
-    prefix: row.prefix,
-    created_at: row.created_at,
-    created_by: row.created_by && row.created_by_email ? { id: row.created_by, email: row.created_by_email } : null,
-    last_used_at: row.last_used_at,
-    revoked_at: row.revoked_at,
-    expires_at: row.expires_at,
+    ...columns,
+    created_by: created_by && created_by_email ? { id: created_by, email: created_by_email } : null,
     status: apiKeyStatus(row, now),
-    rpm_limit: row.rpm_limit,
-    tpm_limit: row.tpm_limit,
-    budget_usd: row.budget_usd,
-    budget_period: row.budget_period,
-    allowed_models: row.allowed_models,
-    tags: row.tags,
-    spend_usd: row.spend_usd,
-    spend_period: spendPeriod(row.budget_period, now).period,
-    budget_resets_at: row.budget_usd !== null ? spendPeriod(row.budget_period, now).resets_at : null,
+    spend_period: period.period,
+    budget_resets_at: row.budget_usd !== null ? period.resets_at : null,
   };
 }
 
@@ -167,11 +155,7 @@ export async function getApiKey(sql: Sql, workspaceId: string, keyId: string, no
 }
 
 /** Mints a key. The plaintext is in the result once and nowhere else, ever. */
-export async function createApiKey(
-  actor: Actor,
-  workspaceId: string,
-  input: CreateApiKeyInput,
-): Promise<{ view: ApiKeyView; key: string }> {
+export async function createApiKey(actor: Actor, workspaceId: string, input: CreateApiKeyInput) {
   const { sql } = actor;
   const limits = checkedLimits(NO_LIMITS, input);
   const id = createId();
@@ -193,11 +177,12 @@ export async function createApiKey(
 const changed = (actor: Actor, workspaceId: string, keyHash: string) =>
   actor.events.emit({ type: "api_key", workspace_id: workspaceId, key_hash: keyHash });
 
-/** The limits after a patch, or a 422 naming the budget field that lacks its partner. */
-function checkedLimits(current: Limits, patch: Partial<Limits>): Limits {
-  const merged = mergeLimits(current, patch);
-  if ("error" in merged) throw invalid(merged.error, merged.param);
-  return merged.value;
+/** A changed key: the gateway forgets it, the audit line is written, and its view goes back without the hash. */
+function announce(actor: Actor, workspaceId: string, found: ApiKeyView & { key_hash: string }, what: string, detail = {}): ApiKeyView {
+  const { key_hash, ...view } = found;
+  changed(actor, workspaceId, key_hash);
+  audit(actor, what, { workspace_id: workspaceId, api_key_id: view.id, ...detail });
+  return view;
 }
 
 /** Changes a key's name, limits, budget, allow-list or tags (absent: unchanged; null: cleared). Null when not found. */
@@ -219,23 +204,15 @@ export async function updateApiKey(actor: Actor, workspaceId: string, keyId: str
       where workspace_id = ${workspaceId} and id = ${keyId}`;
     return (await findApiKey(tx, workspaceId, keyId))!;
   });
-  if (!updated) return null;
-  const { key_hash, ...view } = updated;
   // The gateway caches a key with its limits: the same event as a revocation makes it reload them.
-  changed(actor, workspaceId, key_hash);
-  audit(actor, "api key updated", { workspace_id: workspaceId, api_key_id: keyId, fields: Object.keys(patch) });
-  return view;
+  return updated && announce(actor, workspaceId, updated, "api key updated", { fields: Object.keys(patch) });
 }
 
 /** Revokes (idempotently: a revoked key keeps its first revoked_at). Null when not found. */
 export async function revokeApiKey(actor: Actor, workspaceId: string, keyId: string): Promise<ApiKeyView | null> {
   await actor.sql`update api_keys set revoked_at = coalesce(revoked_at, now()) where workspace_id = ${workspaceId} and id = ${keyId}`;
   const found = await findApiKey(actor.sql, workspaceId, keyId);
-  if (!found) return null;
-  const { key_hash, ...view } = found;
-  changed(actor, workspaceId, key_hash);
-  audit(actor, "api key revoked", { workspace_id: workspaceId, api_key_id: keyId });
-  return view;
+  return found && announce(actor, workspaceId, found, "api key revoked");
 }
 
 /** Deletes for good; false when not found. */
@@ -262,15 +239,8 @@ export async function authenticateApiKey(sql: Sql, token: string, now: Date = ne
   // The index found it by equality; compare again in constant time so no timing depends on the hash bytes.
   if (!row || !safeEqual(row.key_hash, hash)) return null;
   if (apiKeyStatus(row, now) !== "active") return null;
-  return {
-    id: row.id,
-    workspace_id: row.workspace_id,
-    name: row.name,
-    expires_at: row.expires_at,
-    limits: limitsFrom(row),
-    allowed_models: row.allowed_models ?? [],
-    tags: row.tags ?? [],
-  };
+  const { id, workspace_id, name, expires_at, allowed_models, tags } = row;
+  return { id, workspace_id, name, expires_at, limits: limitsFrom(row), allowed_models, tags };
 }
 
 interface LastUsedTrackerOptions {

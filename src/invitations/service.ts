@@ -1,13 +1,11 @@
 import { createId } from "@paralleldrive/cuid2";
 import type { Sql, TransactionSql } from "../db/client.ts";
 import { randomBase62, sha256Hex } from "../crypto.ts";
-import { ApiError, conflict } from "../http/errors.ts";
+import { ApiError, conflict, notFound } from "../http/errors.ts";
 import { RANK } from "../http/auth.ts";
-import type { Membership } from "../workspaces/service.ts";
+import type { Role } from "../members/service.ts";
 import type { CreateInvitationInput } from "./model.ts";
 import { audit, type Actor } from "../events.ts";
-
-type Role = Membership["role"];
 
 const INVITATION_TTL_MS = 7 * 24 * 3600_000;
 
@@ -33,22 +31,18 @@ interface InvitationDetails {
   workspace: { id: string; name: string };
 }
 
-interface Row {
-  id: string;
-  email: string;
-  role: Role;
-  created_at: Date;
-  expires_at: Date;
+interface Row extends Omit<InvitationView, "status" | "invited_by"> {
   invited_by: string | null;
   invited_by_email: string | null;
-  accepted_at: Date | null;
-  revoked_at: Date | null;
 }
+
+/** What decides an invitation's status. */
+type Dates = Pick<Row, "accepted_at" | "revoked_at" | "expires_at">;
 
 // Only the hash is stored: a copy of the table cannot be turned into working links.
 const hashToken = (token: string) => sha256Hex(token.trim());
 
-function statusOf(r: { accepted_at: Date | null; revoked_at: Date | null; expires_at: Date }, now = new Date()): InvitationStatus {
+function statusOf(r: Dates, now = new Date()): InvitationStatus {
   if (r.accepted_at) return "accepted";
   if (r.revoked_at) return "revoked";
   if (r.expires_at.getTime() <= now.getTime()) return "expired";
@@ -56,16 +50,11 @@ function statusOf(r: { accepted_at: Date | null; revoked_at: Date | null; expire
 }
 
 function toView(r: Row): InvitationView {
+  const { invited_by, invited_by_email, ...columns } = r;
   return {
-    id: r.id,
-    email: r.email,
-    role: r.role,
+    ...columns,
     status: statusOf(r),
-    created_at: r.created_at,
-    expires_at: r.expires_at,
-    invited_by: r.invited_by && r.invited_by_email ? { id: r.invited_by, email: r.invited_by_email } : null,
-    accepted_at: r.accepted_at,
-    revoked_at: r.revoked_at,
+    invited_by: invited_by && invited_by_email ? { id: invited_by, email: invited_by_email } : null,
   };
 }
 
@@ -146,7 +135,7 @@ export async function listInvitations(sql: Sql, workspaceId: string, opts: { pen
 export async function revokeInvitation(actor: Actor, workspaceId: string, id: string, revokerRole: Role): Promise<InvitationView> {
   const { sql } = actor;
   const current = await getInvitation(sql, workspaceId, id);
-  if (!current) throw new ApiError(404, "invitation not found", { code: "not_found" });
+  if (!current) throw notFound("invitation");
   if (RANK[current.role] > RANK[revokerRole]) {
     throw new ApiError(403, `a workspace ${revokerRole} cannot revoke an invitation with the ${current.role} role`, {
       code: "role_above_yours",
@@ -160,9 +149,7 @@ export async function revokeInvitation(actor: Actor, workspaceId: string, id: st
 
 /** The invitation behind a link, whatever its state; null for a token that was never issued. */
 export async function findInvitation(sql: Sql, token: string): Promise<InvitationDetails | null> {
-  const [row] = await sql<
-    (InvitationDetails["workspace"] & { email: string; role: Role; accepted_at: Date | null; revoked_at: Date | null; expires_at: Date })[]
-  >`
+  const [row] = await sql<(InvitationDetails["workspace"] & Dates & { email: string; role: Role })[]>`
     select w.id, w.name, i.email, i.role, i.accepted_at, i.revoked_at, i.expires_at
     from invitations i join workspaces w on w.id = i.workspace_id
     where i.token_hash = ${hashToken(token)}`;
@@ -188,8 +175,8 @@ export async function claimInvitation(
       and lower(email) = lower(${email})
     returning id, workspace_id, role`;
   if (claimed) return claimed;
-  const [row] = await tx<{ email: string; accepted_at: Date | null; revoked_at: Date | null; expires_at: Date }[]>`
-    select email, accepted_at, revoked_at, expires_at from invitations where token_hash = ${hash}`;
+  const [row] = await tx<Dates[]>`
+    select accepted_at, revoked_at, expires_at from invitations where token_hash = ${hash}`;
   if (!row) throw invitationProblem("unknown");
   const status = statusOf(row);
   throw invitationProblem(status === "pending" ? "other_email" : status);

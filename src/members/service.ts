@@ -49,14 +49,11 @@ async function locked<T>(
   return sql.begin(async (tx) => {
     const [ws] = await tx`select id from workspaces where id = ${workspaceId} for update`;
     if (!ws) throw notFound("workspace");
-    const [actor] = await tx<
-      { role: Role }[]
-    >`select role from workspace_members where workspace_id = ${workspaceId} and user_id = ${actorId}`;
+    const [actor] = await tx<{ role: Role; owners: number }[]>`
+      select role, (select count(*)::int from workspace_members where workspace_id = ${workspaceId} and role = 'owner') as owners
+      from workspace_members where workspace_id = ${workspaceId} and user_id = ${actorId}`;
     if (!actor) throw notFound("workspace");
-    const [{ n }] = await tx<
-      { n: number }[]
-    >`select count(*)::int as n from workspace_members where workspace_id = ${workspaceId} and role = 'owner'`;
-    return work(tx, actor.role, n);
+    return work(tx, actor.role, actor.owners);
   }) as Promise<T>;
 }
 
@@ -111,11 +108,7 @@ export async function removeMember(actor: Actor, workspaceId: string, userId: st
  * Hands the workspace to another member in one transaction: they become owner, the caller (an
  * owner) becomes admin. Handing it to someone who is already an owner is stepping down.
  */
-export async function transferOwnership(
-  actor: Actor,
-  workspaceId: string,
-  userId: string,
-): Promise<{ owner: MemberView; previous_owner: MemberView }> {
+export async function transferOwnership(actor: Actor, workspaceId: string, userId: string) {
   const result = await locked(actor.sql, workspaceId, actor.userId, async (tx, mine) => {
     if (mine !== "owner") throw forbidden(`this needs the owner role in the workspace; you are ${mine}`);
     if (userId === actor.userId) throw invalid("user_id must be another member of the workspace: you already own it", "user_id");

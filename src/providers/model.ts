@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { ModelPattern, text } from "../http/fields.ts";
 import { IdParam } from "../workspaces/model.ts";
 import { baseUrlProblem, normalizeBaseUrl } from "./base-url.ts";
 import { PROVIDER_TYPES } from "./catalog.ts";
@@ -12,10 +13,7 @@ export const MAX_PROVIDERS_PER_WORKSPACE = 50;
 export const DEFAULT_TIMEOUT_MS = 60_000;
 
 const ProviderName = v.pipe(
-  v.string("must be a string"),
-  v.trim(),
-  v.nonEmpty("must not be empty"),
-  v.maxLength(64, "must be at most 64 characters"),
+  text(64),
   // Names pin a provider in `name/model`, so no slash.
   v.regex(/^[A-Za-z0-9._-]+$/, "may contain only letters, digits, '.', '_' and '-'"),
 );
@@ -44,16 +42,8 @@ const ApiKeyInput = v.pipe(
   v.transform((s) => (s === "" ? undefined : s)),
 );
 
-const Pattern = v.pipe(
-  v.string("must be a string"),
-  v.trim(),
-  v.nonEmpty("must not be empty"),
-  v.maxLength(200, "must be at most 200 characters"),
-  v.regex(/^[^\s]+$/, "must not contain spaces"),
-);
-
 const ModelPatterns = v.pipe(
-  v.array(Pattern, "must be a list of model names or patterns"),
+  v.array(ModelPattern, "must be a list of model names or patterns"),
   v.maxLength(100, "may hold at most 100 patterns"),
 );
 
@@ -70,7 +60,7 @@ const plainObject = (message: string) =>
 
 // The provider's model name may end up in a URL path (Gemini): nothing that climbs out of base_url.
 const MappedModel = v.pipe(
-  Pattern,
+  ModelPattern,
   v.rawCheck(({ dataset, addIssue }) => {
     const problem = dataset.typed ? modelNameProblem(dataset.value) : null;
     if (problem) addIssue({ message: problem });

@@ -1,6 +1,5 @@
 import type { Sql } from "../db/client.ts";
-import { invalid } from "../http/errors.ts";
-import { mergeLimits, type BudgetPeriod, type Limits, type LimitsPatch } from "../api-keys/limits.ts";
+import { checkedLimits, type BudgetPeriod, type Limits, type LimitsPatch } from "../api-keys/limits.ts";
 import { spendPeriod } from "../usage/period.ts";
 
 /** A workspace's limits with its spend over the current budget period (the UTC month without a budget). */
@@ -31,9 +30,7 @@ export async function updateWorkspaceLimits(sql: Sql, workspaceId: string, patch
     const [cur] = await tx<Limits[]>`
       select rpm_limit, tpm_limit, budget_usd::float8 as budget_usd, budget_period from workspaces where id = ${workspaceId} for update`;
     if (!cur) return false;
-    const merged = mergeLimits(cur, patch);
-    if ("error" in merged) throw invalid(merged.error, merged.param);
-    const next = merged.value;
+    const next = checkedLimits(cur, patch);
     const same = (Object.keys(next) as (keyof Limits)[]).every((k) => next[k] === cur[k]);
     if (same) return false;
     await tx`

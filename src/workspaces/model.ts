@@ -1,12 +1,8 @@
 import * as v from "valibot";
-import { wholeNumber, WorkspaceLimitsEntries } from "../api-keys/limits.ts";
+import { WorkspaceLimitsEntries } from "../api-keys/limits.ts";
+import { text, wholeNumber } from "../http/fields.ts";
 
-export const WorkspaceName = v.pipe(
-  v.string("name must be a string"),
-  v.trim(),
-  v.nonEmpty("name must not be empty"),
-  v.maxLength(100, "name must be at most 100 characters"),
-);
+export const WorkspaceName = text(100, "name");
 
 export const WorkspaceBody = v.object({ name: WorkspaceName });
 
