@@ -81,50 +81,37 @@ interface ExportOptions {
  */
 export async function exportStream(sql: Sql, workspaceId: string, f: LogFilters, opts: ExportOptions): Promise<ReadableStream<Uint8Array>> {
   const rows = exportRows(sql, workspaceId, f, opts.limit);
-  let pending: IteratorResult<ExportRow[]> | null = await rows.next();
-  const enc = new TextEncoder();
+  const first = await rows.next();
   const json = opts.format === "json";
-  let started = false;
-  let written = 0;
-  let truncated = false;
-  return new ReadableStream<Uint8Array>({
-    // Each pull must enqueue or close: a pull that returns with nothing is not called again.
-    async pull(controller) {
-      try {
-        let out = "";
-        if (!started) {
-          started = true;
-          out += json ? `{"object":"list","row_cap":${opts.limit},"data":[` : csvLine([...EXPORT_COLUMNS]);
+  // A chunk per batch, read only when the client has taken the last one.
+  async function* text(): AsyncGenerator<string> {
+    let written = 0;
+    let truncated = false;
+    yield json ? `{"object":"list","row_cap":${opts.limit},"data":[` : csvLine([...EXPORT_COLUMNS]);
+    for (let next = first; !next.done; next = await rows.next()) {
+      let out = "";
+      for (const row of next.value) {
+        // The query reads one row past the cap: its presence is what "truncated" means.
+        if (written === opts.limit) {
+          truncated = true;
+          continue;
         }
-        for (;;) {
-          const next = pending ?? (await rows.next());
-          pending = null;
-          if (next.done) {
-            if (json) out += `],"truncated":${truncated}}`;
-            if (out) controller.enqueue(enc.encode(out));
-            controller.close();
-            return;
-          }
-          for (const row of next.value) {
-            // The query reads one row past the cap: its presence is what "truncated" means.
-            if (written === opts.limit) {
-              truncated = true;
-              continue;
-            }
-            out += json ? `${written > 0 ? "," : ""}${JSON.stringify(row)}` : csvLine(EXPORT_COLUMNS.map((c) => row[c]));
-            written++;
-          }
-          if (out) {
-            controller.enqueue(enc.encode(out));
-            return;
-          }
-        }
-      } catch (err) {
-        controller.error(err);
+        out += json ? `${written > 0 ? "," : ""}${JSON.stringify(row)}` : csvLine(EXPORT_COLUMNS.map((c) => row[c]));
+        written++;
       }
+      if (out) yield out;
+    }
+    if (json) yield `],"truncated":${truncated}}`;
+  }
+  const chunks = text();
+  return new ReadableStream<string>({
+    async pull(controller) {
+      const next = await chunks.next();
+      if (next.done) controller.close();
+      else controller.enqueue(next.value);
     },
     async cancel() {
       await rows.return(undefined);
     },
-  });
+  }).pipeThrough(new TextEncoderStream());
 }

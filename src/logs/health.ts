@@ -43,6 +43,7 @@ interface AttemptStats {
   attempts: number;
   successes: number;
   requests: number;
+  fallbacks: number;
   p50: number | null;
   p95: number | null;
 }
@@ -63,7 +64,7 @@ export async function providerHealth(
     select r.id as log_id, r.provider_id as answered_by, (r.status < 400 and r.error_class is null) as answered, a.value as a
     from request_logs r cross join lateral jsonb_array_elements(r.attempts) a
     where r.workspace_id = ${workspaceId} and r.created_at >= ${range.from} and r.created_at < ${range.to}`;
-  const [stats, classes, fallbacks, configured] = await Promise.all([
+  const [stats, classes, configured] = await Promise.all([
     sql<AttemptStats[]>`
       with t as (${rows})
       select a->>'provider_id' as provider_id,
@@ -72,6 +73,9 @@ export async function providerHealth(
         count(*)::int as attempts,
         count(*) filter (where a->>'error_class' is null)::int as successes,
         count(distinct log_id)::int as requests,
+        count(distinct log_id) filter (
+          where answered and a->>'error_class' is not null and answered_by is distinct from a->>'provider_id'
+        )::int as fallbacks,
         percentile_cont(0.5) within group (order by (a->>'latency_ms')::float8) as p50,
         percentile_cont(0.95) within group (order by (a->>'latency_ms')::float8) as p95
       from t where a->>'provider_id' is not null
@@ -83,20 +87,14 @@ export async function providerHealth(
         count(*)::int as n
       from t where a->>'provider_id' is not null and a->>'error_class' is not null
       group by 1, 2, 3`,
-    sql<{ provider_id: string; n: number }[]>`
-      with t as (${rows})
-      select a->>'provider_id' as provider_id, count(distinct log_id)::int as n
-      from t
-      where answered and a->>'error_class' is not null and answered_by is distinct from a->>'provider_id'
-      group by 1`,
     sql<{ id: string; name: string; type: string; enabled: boolean }[]>`
       select id, name, type, enabled from provider_keys where workspace_id = ${workspaceId} order by priority, created_at`,
   ]);
   const byId = new Map(stats.map((s) => [s.provider_id, s]));
-  const fallbackBy = new Map(fallbacks.map((f) => [f.provider_id, f.n]));
   const out: ProviderHealth[] = [];
   const entry = (id: string, name: string, type: string | null, conf: { enabled: boolean } | null): ProviderHealth => {
-    const s = byId.get(id);
+    // An entry without attempts in the range: zeros, and no latency.
+    const s = byId.get(id) ?? { attempts: 0, successes: 0, requests: 0, fallbacks: 0, p50: null, p95: null };
     const failuresByClass: Record<string, number> = {};
     const failuresByStatus: Record<string, number> = {};
     for (const c of classes) {
@@ -104,10 +102,6 @@ export async function providerHealth(
       failuresByClass[c.error_class] = (failuresByClass[c.error_class] ?? 0) + c.n;
       failuresByStatus[c.status_class] = (failuresByStatus[c.status_class] ?? 0) + c.n;
     }
-    const attempts = s?.attempts ?? 0;
-    const successes = s?.successes ?? 0;
-    const requests = s?.requests ?? 0;
-    const fb = fallbackBy.get(id) ?? 0;
     const until = cooldownUntil(id);
     return {
       provider_id: id,
@@ -115,16 +109,16 @@ export async function providerHealth(
       provider_type: type,
       configured: conf !== null,
       enabled: conf ? conf.enabled : null,
-      attempts,
-      successes,
-      failures: attempts - successes,
+      attempts: s.attempts,
+      successes: s.successes,
+      failures: s.attempts - s.successes,
       failures_by_class: failuresByClass,
       failures_by_status: failuresByStatus,
-      requests,
-      fallbacks: fb,
-      fallback_rate: requests > 0 ? fb / requests : null,
-      latency_p50_ms: s?.p50 ?? null,
-      latency_p95_ms: s?.p95 ?? null,
+      requests: s.requests,
+      fallbacks: s.fallbacks,
+      fallback_rate: s.requests > 0 ? s.fallbacks / s.requests : null,
+      latency_p50_ms: s.p50,
+      latency_p95_ms: s.p95,
       cooling_until: until === null ? null : new Date(until).toISOString(),
     };
   };

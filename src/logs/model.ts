@@ -26,7 +26,7 @@ function validDay(y: number, m: number, d: number): boolean {
  * An ISO date (UTC day) or date-time. A date-time without a zone is UTC; a `+hh:mm` offset that
  * arrived unencoded in a query string (`+` decodes to a space) is accepted too.
  */
-export function parseInstant(input: string): { at: Date; dateOnly: boolean } | null {
+function parseInstant(input: string): { at: Date; dateOnly: boolean } | null {
   const s = input.trim().replace(/(T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}:?\d{2})$/i, "$1+$2");
   const d = DATE.exec(s);
   if (d) {
@@ -48,26 +48,20 @@ export function parseInstant(input: string): { at: Date; dateOnly: boolean } | n
   return { at: new Date(Date.UTC(y, m - 1, day, h, min, sec, ms) - offsetMin * 60_000), dateOnly: false };
 }
 
-const INSTANT_RULE = "must be an ISO date (2025-01-31) or date-time (2025-01-31T12:00:00Z)";
-const instant = v.pipe(
-  v.string(INSTANT_RULE),
-  v.maxLength(40, INSTANT_RULE),
-  v.check((s) => parseInstant(s) !== null, INSTANT_RULE),
-);
+/** A query value parseInstant accepts, as `read` makes it; anything else fails with `rule`. */
+export const instant = <T>(rule: string, read: (p: { at: Date; dateOnly: boolean }) => T) =>
+  v.pipe(
+    v.string(rule),
+    v.maxLength(40, rule),
+    v.check((s) => parseInstant(s) !== null, rule),
+    v.transform((s) => read(parseInstant(s)!)),
+  );
 
+const INSTANT_RULE = "must be an ISO date (2025-01-31) or date-time (2025-01-31T12:00:00Z)";
 /** `from` is inclusive. */
-const FromInstant = v.pipe(
-  instant,
-  v.transform((s) => parseInstant(s)!.at),
-);
+const FromInstant = instant(INSTANT_RULE, (p) => p.at);
 /** `to` is exclusive; a bare date means "through the end of that day". */
-const ToInstant = v.pipe(
-  instant,
-  v.transform((s) => {
-    const p = parseInstant(s)!;
-    return p.dateOnly ? new Date(p.at.getTime() + 86_400_000) : p.at;
-  }),
-);
+const ToInstant = instant(INSTANT_RULE, (p) => (p.dateOnly ? new Date(p.at.getTime() + 86_400_000) : p.at));
 
 /** Position after the last row of a page: its created_at (microseconds, UTC) and id. Opaque to clients. */
 export interface LogCursor {
@@ -164,11 +158,7 @@ export const LogsExportQuery = v.object({
   ),
 });
 
-export const HealthQuery = v.object({
-  from: queryParam(FromInstant),
-  to: queryParam(ToInstant),
-  range: queryParam(v.picklist(RANGE_NAMES, RANGE_RULE)),
-});
+export const HealthQuery = v.pick(LogsQuery, ["from", "to", "range"]);
 
 /** A provider health range may span at most this long (every attempt in it is read). */
 export const MAX_HEALTH_RANGE_MS = 31 * 86_400_000;

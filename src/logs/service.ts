@@ -69,12 +69,15 @@ export const LOG_KEY_COLUMNS = (sql: Sql) => sql`
   coalesce(tags, '{}') as tags,
   (select k.name from api_keys k where k.id = request_logs.api_key_id and k.workspace_id = request_logs.workspace_id) as api_key_name`;
 
-/** The columns of a LogListItem. */
-export const LIST_COLUMNS = (sql: Sql) => sql`
+/** The columns of a log row as the API shows it, with `extra` (the list's attempt count, the detail's attempts and bodies). */
+const logColumns = (sql: Sql, extra: string) => sql`
   id, request_id, api_key_id, provider_id, provider_name, provider_type, endpoint, model_requested, model_used,
   stream, status, error_class, error_message, latency_ms, ttft_ms, prompt_tokens, completion_tokens,
   cached_tokens, reasoning_tokens, usage_estimated, cost_usd::float8 as cost_usd,
-  jsonb_array_length(attempts) as attempt_count, created_at, ${LOG_KEY_COLUMNS(sql)}`;
+  ${sql.unsafe(extra)}, created_at, ${LOG_KEY_COLUMNS(sql)}`;
+
+/** The columns of a LogListItem. */
+export const LIST_COLUMNS = (sql: Sql) => logColumns(sql, "jsonb_array_length(attempts) as attempt_count");
 
 /** Matching rows are counted exactly up to this many; beyond it the count is estimated. */
 const TOTAL_EXACT_LIMIT = 10_000;
@@ -150,10 +153,7 @@ export async function countLogs(
 /** One log row with its attempt trail and (when content logging stored them) bodies. */
 export async function getLog(sql: Sql, workspaceId: string, logId: string): Promise<LogDetail | null> {
   const [row] = await sql<Omit<LogDetail, "request_body_truncated" | "response_body_truncated" | "body_limit_chars">[]>`
-    select id, request_id, api_key_id, provider_id, provider_name, provider_type, endpoint, model_requested, model_used,
-      stream, status, error_class, error_message, latency_ms, ttft_ms, prompt_tokens, completion_tokens,
-      cached_tokens, reasoning_tokens, usage_estimated, cost_usd::float8 as cost_usd, attempts,
-      request_body, response_body, created_at, ${LOG_KEY_COLUMNS(sql)}
+    select ${logColumns(sql, "attempts, request_body, response_body")}
     from request_logs
     where workspace_id = ${workspaceId} and id = ${logId}`;
   if (!row) return null;

@@ -3,7 +3,7 @@ import { Collected, Counter, Histogram, Registry } from "./registry.ts";
 
 /** Distinct model label values kept; later ones are counted as "other" (clients choose model names). */
 export const MAX_MODEL_LABELS = 200;
-export const OTHER = "other";
+const OTHER = "other";
 
 type QueueStats = Pick<LogQueueStats, "queued" | "spilled" | "spool_bytes" | "discarded" | "written">;
 

@@ -92,9 +92,6 @@ export class Counter implements Metric {
   inc(a?: string, b?: string, c?: string, d?: string): void {
     this.series.get(a, b, c, d).value++;
   }
-  get(a?: string, b?: string, c?: string, d?: string): number {
-    return this.series.get(a, b, c, d).value;
-  }
   render(out: string[]): void {
     out.push(`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`);
     for (const [labels, s] of this.series.entries()) out.push(`${this.name}${labelText(this.series.labelNames, labels)} ${num(s.value)}`);

@@ -1,6 +1,6 @@
 import { createId } from "@paralleldrive/cuid2";
 import type { Sql } from "../db/client.ts";
-import { addedUp, DAILY_COUNTERS, KEY_COUNTERS } from "../usage/counters.ts";
+import { addedUp, DAILY_COUNTERS, fromRows, KEY_COUNTERS } from "../usage/counters.ts";
 import { LOG_BODY_LIMIT } from "./content.ts";
 import type { AttemptRecord, RequestRecord } from "./types.ts";
 
@@ -46,6 +46,8 @@ const COLUMNS = `id, request_id, workspace_id, api_key_id, provider_id, provider
 export function insertLogs(sql: Sql, rows: RequestRecord[]) {
   const { json, bodies } = encodeBatch(rows);
   const columns = sql.unsafe(COLUMNS);
+  const daily = fromRows(sql, DAILY_COUNTERS);
+  const perKey = fromRows(sql, KEY_COUNTERS);
   return sql<{ inserted: number; orphaned: number }[]>`
     with slots as (
       select b, n from unnest(string_to_array(${bodies}::text, chr(1))) with ordinality as s(b, n)
@@ -66,22 +68,13 @@ export function insertLogs(sql: Sql, rows: RequestRecord[]) {
       returning workspace_id, api_key_id, created_at, provider_id, model_requested, model_used, status, error_class,
         prompt_tokens, completion_tokens, cached_tokens, reasoning_tokens, cost_usd
     ), counted as (
-      insert into usage_daily as u (
-        workspace_id, day, provider_id, model, requests, errors, prompt_tokens, completion_tokens,
-        cached_tokens, reasoning_tokens, cost_usd, unpriced_requests)
+      insert into usage_daily as u (workspace_id, day, provider_id, model, ${daily.columns})
       select
         workspace_id,
         (created_at at time zone 'UTC')::date,
         coalesce(provider_id, ''),
         coalesce(model_used, model_requested),
-        count(*),
-        count(*) filter (where status >= 400 or error_class is not null),
-        sum(prompt_tokens),
-        sum(completion_tokens),
-        sum(cached_tokens),
-        sum(reasoning_tokens),
-        coalesce(sum(cost_usd), 0),
-        count(*) filter (where cost_usd is null and prompt_tokens + completion_tokens > 0)
+        ${daily.sums}
       from inserted
       group by 1, 2, 3, 4
       order by 1, 2, 3, 4
@@ -90,18 +83,8 @@ export function insertLogs(sql: Sql, rows: RequestRecord[]) {
       returning 1
     ), counted_keys as (
       -- The same rows per gateway key (budgets and usage by key read this); rows without a key are not counted.
-      insert into usage_key_daily as k (
-        workspace_id, day, api_key_id, requests, errors, prompt_tokens, completion_tokens, cost_usd, unpriced_requests)
-      select
-        workspace_id,
-        (created_at at time zone 'UTC')::date,
-        api_key_id,
-        count(*),
-        count(*) filter (where status >= 400 or error_class is not null),
-        sum(prompt_tokens),
-        sum(completion_tokens),
-        coalesce(sum(cost_usd), 0),
-        count(*) filter (where cost_usd is null and prompt_tokens + completion_tokens > 0)
+      insert into usage_key_daily as k (workspace_id, day, api_key_id, ${perKey.columns})
+      select workspace_id, (created_at at time zone 'UTC')::date, api_key_id, ${perKey.sums}
       from inserted
       where api_key_id is not null
       group by 1, 2, 3

@@ -37,9 +37,7 @@ export class LogSpool {
 
   /** Measures the spool and says whether an earlier run left records to replay. */
   async start(): Promise<boolean> {
-    await this.serial(() => this.measure());
-    const names = await readdir(this.dir).catch(() => [] as string[]);
-    return names.some((n) => n === CURRENT || REPLAY.test(n));
+    return (await this.serial(() => this.measure())) > 0;
   }
 
   /** Appends the oldest records that fit within maxBytes; returns how many did (told to onShort first when not all). */
@@ -158,11 +156,13 @@ export class LogSpool {
     return run;
   }
 
-  /** Bytes of the spool files still to replay, from the disk (start-up, and after a file is replayed). */
-  private async measure(): Promise<void> {
+  /** Bytes of the spool files still to replay, from the disk (start-up, and after a file is replayed); returns how many files there are. */
+  private async measure(): Promise<number> {
     let total = 0;
+    let files = 0;
     for (const name of await readdir(this.dir).catch(() => [] as string[])) {
       if (name !== CURRENT && !REPLAY.test(name)) continue;
+      files++;
       total += await stat(join(this.dir, name)).then(
         (st) => st.size,
         () => 0,
@@ -170,6 +170,7 @@ export class LogSpool {
     }
     this.bytes = total;
     this.measured = true;
+    return files;
   }
 
   /** Appends lines and fsyncs the file (and the directory when the file is new). */

@@ -1,16 +1,17 @@
 import type { Sql } from "../db/client.ts";
 
-/** The counters of a usage_daily row, per (workspace, UTC day, provider, model). */
-export const DAILY_COUNTERS = [
-  "requests",
-  "errors",
-  "prompt_tokens",
-  "completion_tokens",
-  "cached_tokens",
-  "reasoning_tokens",
-  "cost_usd",
-  "unpriced_requests",
-];
+/** The counters of a usage_daily row, per (workspace, UTC day, provider, model), and how each sums a batch's new log rows. */
+const SUM_OF_ROWS: Record<string, string> = {
+  requests: "count(*)",
+  errors: "count(*) filter (where status >= 400 or error_class is not null)",
+  prompt_tokens: "sum(prompt_tokens)",
+  completion_tokens: "sum(completion_tokens)",
+  cached_tokens: "sum(cached_tokens)",
+  reasoning_tokens: "sum(reasoning_tokens)",
+  cost_usd: "coalesce(sum(cost_usd), 0)",
+  unpriced_requests: "count(*) filter (where cost_usd is null and prompt_tokens + completion_tokens > 0)",
+};
+export const DAILY_COUNTERS = Object.keys(SUM_OF_ROWS);
 
 /** usage_key_daily has no cached or reasoning tokens: the per-key counters are these. */
 export const KEY_COUNTERS = DAILY_COUNTERS.filter((c) => c !== "cached_tokens" && c !== "reasoning_tokens");
@@ -22,3 +23,9 @@ export const summed = (sql: Sql, counters: string[]) =>
 /** An upsert's `do update set`: each counter of row `t` grows by the incoming row's (`c = t.c + excluded.c`). */
 export const addedUp = (sql: Sql, t: string, counters: string[]) =>
   sql.unsafe(counters.map((c) => `${c} = ${t}.${c} + excluded.${c}`).join(",\n"));
+
+/** The counters' column list and, in the same order, their sums over log rows (log-rows.ts counts a batch with them). */
+export const fromRows = (sql: Sql, counters: string[]) => ({
+  columns: sql.unsafe(counters.join(", ")),
+  sums: sql.unsafe(counters.map((c) => SUM_OF_ROWS[c]).join(",\n")),
+});
