@@ -2,13 +2,12 @@
  * Gemini generateContent → OpenAI Chat Completions: the response, the stream and errors (the
  * request side and the header comment on the choices made are in gemini.ts).
  */
-import { ANSWER_TOOL, assistantMessage, chunkOf, completionOf, eventObject, finishReasonBy, MALFORMED_EVENT } from "./common.ts";
-import { notAnObject, reportedModel, streamError, streamFailure, usageChunk } from "./common.ts";
+import { ANSWER_TOOL, assistantMessage, chunkOf, completionOf, finishReasonBy, jsonEvents, notAnObject, reportedModel } from "./common.ts";
+import { streamError, streamFailure, toolCall, usageChunk } from "./common.ts";
 import { classForStatus, contextOverflowError, fallbackMessage, isRecord, num, parseDuration, providerError, str } from "./types.ts";
 import { tryParseJson, upstreamError, UpstreamResponseError } from "./types.ts";
 import type { ChatCompletion, ChatCompletionChoice, ChatCompletionChunk, ChunkDelta, ErrorClass, FinishReason } from "./types.ts";
-import type { ResponseContext, SSEEvent, StreamResult, StreamTransformer, ToolCall, ToolCallDelta, UpstreamError } from "./types.ts";
-import type { Usage } from "./types.ts";
+import type { ResponseContext, StreamResult, StreamTransformer, ToolCall, UpstreamError, Usage } from "./types.ts";
 
 /** json_object with tools: the answer function's single string argument holds the JSON. */
 export const JSON_TEXT_TOOL = "perpetuo_json_text";
@@ -44,7 +43,7 @@ function newCallId(): string {
 interface CandidateParts {
   text: string;
   hasText: boolean;
-  calls: { id: string; name: string; arguments: string }[];
+  calls: ToolCall[];
   /** The JSON the answer function was called with, when it was. */
   answer?: string;
 }
@@ -72,11 +71,8 @@ function readParts(candidate: Record<string, unknown>): CandidateParts {
         out.answer ??= answer;
         continue;
       }
-      out.calls.push({
-        id: typeof fc.id === "string" && fc.id ? fc.id : newCallId(),
-        name: str(fc.name) ?? "",
-        arguments: JSON.stringify(isRecord(fc.args) ? fc.args : {}),
-      });
+      const id = typeof fc.id === "string" && fc.id ? fc.id : newCallId();
+      out.calls.push(toolCall(id, str(fc.name) ?? "", JSON.stringify(isRecord(fc.args) ? fc.args : {})));
     }
   }
   // The answer is the content, alone: text beside it would break the client's JSON parsing.
@@ -100,13 +96,8 @@ export function parseChatResponse(body: unknown, ctx: ResponseContext): ChatComp
     const c: unknown = candidates[i];
     if (!isRecord(c)) continue;
     const parts = readParts(c);
-    const toolCalls: ToolCall[] = parts.calls.map((x) => ({
-      id: x.id,
-      type: "function",
-      function: { name: x.name, arguments: x.arguments },
-    }));
-    const finish = toolCalls.length ? "tool_calls" : (mapFinishReason(c.finishReason) ?? "stop");
-    const message = assistantMessage(parts.hasText ? parts.text : null, toolCalls);
+    const finish = parts.calls.length ? "tool_calls" : (mapFinishReason(c.finishReason) ?? "stop");
+    const message = assistantMessage(parts.hasText ? parts.text : null, parts.calls);
     choices.push({ index: num(c.index) ?? i, message, logprobs: null, finish_reason: finish });
   }
   if (choices.length === 0) {
@@ -131,7 +122,6 @@ interface ChoiceState {
 export function createStreamTransformer(ctx: ResponseContext): StreamTransformer {
   let model = reportedModel(undefined, ctx);
   let usage: Usage | null = null;
-  let done = false;
   const states: ChoiceState[] = [];
 
   const chunk = (index: number, delta: ChunkDelta, finish: FinishReason | null) => chunkOf(ctx, model, index, delta, finish);
@@ -140,10 +130,7 @@ export function createStreamTransformer(ctx: ResponseContext): StreamTransformer
     return (states[index] ??= { started: false, finished: false, tools: 0 });
   }
 
-  function push(ev: SSEEvent): StreamResult {
-    if (done) return { chunks: [] };
-    const obj = eventObject(ev);
-    if (!obj) return streamFailure(MALFORMED_EVENT);
+  function event(obj: Record<string, unknown>): StreamResult {
     if (isRecord(obj.error)) return streamError(fromGeminiError(undefined, obj.error, null));
     if (typeof obj.modelVersion === "string" && obj.modelVersion) model = obj.modelVersion;
     if (isRecord(obj.usageMetadata)) usage = geminiUsage(obj.usageMetadata);
@@ -164,12 +151,7 @@ export function createStreamTransformer(ctx: ResponseContext): StreamTransformer
         delta.content = "";
       }
       if (parts.hasText) delta.content = parts.text;
-      if (parts.calls.length) {
-        const tc: ToolCallDelta[] = [];
-        for (const call of parts.calls)
-          tc.push({ index: st.tools++, id: call.id, type: "function", function: { name: call.name, arguments: call.arguments } });
-        delta.tool_calls = tc;
-      }
+      if (parts.calls.length) delta.tool_calls = parts.calls.map((call) => ({ index: st.tools++, ...call }));
       if (delta.role !== undefined || (parts.hasText && parts.text !== "") || delta.tool_calls) chunks.push(chunk(index, delta, null));
       const fr = mapFinishReason(c.finishReason);
       if (fr) {
@@ -186,8 +168,7 @@ export function createStreamTransformer(ctx: ResponseContext): StreamTransformer
     return { chunks };
   }
 
-  function finish(): StreamResult {
-    if (done) return { chunks: [], done: true };
+  function end(): StreamResult {
     // No end marker in Gemini streams: the answer is complete once every candidate finished.
     let any = false;
     for (const st of states) {
@@ -196,13 +177,12 @@ export function createStreamTransformer(ctx: ResponseContext): StreamTransformer
       if (!st.finished) return streamFailure("upstream stream ended before a finishReason");
     }
     if (!any) return streamFailure("upstream stream ended without a candidate");
-    done = true;
     const chunks: ChatCompletionChunk[] = [];
     if (ctx.includeUsage && usage) chunks.push(usageChunk(ctx, model, usage));
     return { chunks, done: true };
   }
 
-  return { push, finish, usage: () => usage };
+  return jsonEvents({ event, end, usage: () => usage });
 }
 
 // ---------------------------------------------------------------------------------------------

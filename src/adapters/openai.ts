@@ -1,9 +1,18 @@
-import { eventObject, jsonHeaders, MALFORMED_EVENT, modelIds, modelsRequest, notAnObject, postJson, reportedModel } from "./common.ts";
-import { streamError, streamFailure } from "./common.ts";
+import {
+  jsonEvents,
+  jsonHeaders,
+  modelIds,
+  modelsRequest,
+  notAnObject,
+  postJson,
+  reportedModel,
+  streamError,
+  streamFailure,
+} from "./common.ts";
 import { classForStatus, fallbackMessage, isRecord, num, providerError, str, tryParseJson, upstreamError } from "./types.ts";
 import { UpstreamResponseError, usageFromOpenAI } from "./types.ts";
 import type { Adapter, ChatCompletion, ChatCompletionChunk, ChatRequest, CompletionUsage, ErrorClass, ResponseContext } from "./types.ts";
-import type { SSEEvent, StreamResult, StreamTransformer, UpstreamError, UpstreamRequest, UpstreamTarget, Usage } from "./types.ts";
+import type { StreamResult, StreamTransformer, UpstreamError, UpstreamRequest, UpstreamTarget, Usage } from "./types.ts";
 
 interface OpenAIAdapterOptions {
   /**
@@ -95,7 +104,6 @@ function parseChatResponse(body: unknown, ctx: ResponseContext): ChatCompletion 
 }
 
 function createStreamTransformer(ctx: ResponseContext): StreamTransformer {
-  let done = false;
   let sawFinish = false;
   let usage: Usage | null = null;
   let rawUsage: Record<string, unknown> | null = null;
@@ -110,15 +118,9 @@ function createStreamTransformer(ctx: ResponseContext): StreamTransformer {
     return [{ id, object: "chat.completion.chunk", created, model, choices: [], usage: rawUsage as CompletionUsage }];
   }
 
-  function push(ev: SSEEvent): StreamResult {
-    if (done) return { chunks: [] };
-    const data = ev.data;
-    if (data === "[DONE]") {
-      done = true;
-      return { chunks: usageChunk(), done: true };
-    }
-    const obj = eventObject(ev);
-    if (!obj) return streamFailure(MALFORMED_EVENT);
+  const closing = (): StreamResult => ({ chunks: usageChunk(), done: true });
+
+  function event(obj: Record<string, unknown>): StreamResult {
     if (obj.error !== undefined && obj.error !== null && !Array.isArray(obj.choices)) return streamError(classifyInlineError(obj.error));
 
     if (typeof obj.id === "string") id = obj.id;
@@ -160,18 +162,13 @@ function createStreamTransformer(ctx: ResponseContext): StreamTransformer {
     return { chunks: [obj as ChatCompletionChunk] };
   }
 
-  function finish(): StreamResult {
-    if (done) return { chunks: [], done: true };
-    // Some OpenAI-compatible servers close without [DONE]; a finish_reason shows the answer
-    // was complete.
-    if (sawFinish) {
-      done = true;
-      return { chunks: usageChunk(), done: true };
-    }
-    return streamFailure("upstream stream ended before completion");
-  }
-
-  return { push, finish, usage: () => usage };
+  return jsonEvents({
+    event,
+    marker: closing,
+    // Some OpenAI-compatible servers close without [DONE]; a finish_reason shows the answer was complete.
+    end: () => (sawFinish ? closing() : streamFailure("upstream stream ended before completion")),
+    usage: () => usage,
+  });
 }
 
 function buildModelsRequest(target: Omit<UpstreamTarget, "model">): UpstreamRequest {
