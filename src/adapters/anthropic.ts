@@ -2,14 +2,11 @@
  * OpenAI Chat Completions ⇄ Anthropic Messages.
  *
  * Choices where OpenAI and Anthropic do not line up (each documented where it is made):
- * - `response_format` json_object/json_schema becomes a tool named ANSWER_TOOL whose input is
- *   mapped back to `message.content` (finish_reason "stop"); text the model writes beside it is
- *   dropped, so the content is only the JSON. The name is fixed rather than the schema's so the
- *   stateless response side can recognise it; the schema's name and description go into the
- *   tool description. With the client's tools too (see `toolsWithAnswer`): tool_choice auto
- *   becomes "any" over the client's tools plus the answer tool (the model either calls a tool or
- *   answers in JSON), none forces the answer tool, required and a named function leave the answer
- *   tool out (the reply is a tool call, never content).
+ * - `response_format` json_object/json_schema becomes the answer tool (ANSWER_TOOL, common.ts)
+ *   whose input is mapped back to `message.content` (finish_reason "stop"); text the model writes
+ *   beside it is dropped, so the content is only the JSON. The schema's name and description go
+ *   into the tool description. With the client's tools too, tool_choice becomes what `answerMode`
+ *   (common.ts) says.
  * - temperature and top_p: newer Claude models refuse the pair. top_p 1 is the default and is
  *   dropped; when both are set, temperature is sent and top_p dropped, as temperature is the knob
  *   OpenAI clients set most and Anthropic recommends adjusting only one.

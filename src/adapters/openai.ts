@@ -22,7 +22,7 @@ interface OpenAIAdapterOptions {
   streamOptions: boolean;
 }
 
-const headersFor = (apiKey: string | null) => jsonHeaders(apiKey, "authorization", "Bearer ");
+export const openaiHeaders = (apiKey: string | null) => jsonHeaders(apiKey, "authorization", "Bearer ");
 
 function buildChatRequest(req: ChatRequest, target: UpstreamTarget, opts: OpenAIAdapterOptions): UpstreamRequest {
   const body: Record<string, unknown> = { ...req, model: target.model };
@@ -34,7 +34,7 @@ function buildChatRequest(req: ChatRequest, target: UpstreamTarget, opts: OpenAI
     // OpenAI rejects stream_options on non-streamed requests; it carries no meaning there.
     delete body.stream_options;
   }
-  return postJson(target, "/chat/completions", headersFor(target.apiKey), body);
+  return postJson(target, "/chat/completions", openaiHeaders(target.apiKey), body);
 }
 
 function errorMessage(payload: unknown, fallback: string): string {
@@ -171,15 +171,6 @@ function createStreamTransformer(ctx: ResponseContext): StreamTransformer {
   });
 }
 
-function buildModelsRequest(target: Omit<UpstreamTarget, "model">): UpstreamRequest {
-  return modelsRequest(target, "/models", headersFor(target.apiKey));
-}
-
-function parseModelsResponse(body: unknown): string[] {
-  // Together answers with a bare array; everyone else with {object:"list", data:[…]}.
-  return modelIds(Array.isArray(body) ? body : isRecord(body) ? body.data : undefined, "id");
-}
-
 export function createOpenAIAdapter(opts: OpenAIAdapterOptions = { streamOptions: true }): Adapter {
   return {
     format: "openai",
@@ -187,8 +178,9 @@ export function createOpenAIAdapter(opts: OpenAIAdapterOptions = { streamOptions
     parseChatResponse,
     createStreamTransformer,
     classifyError: classifyOpenAIError,
-    buildModelsRequest,
-    parseModelsResponse,
+    buildModelsRequest: (target) => modelsRequest(target, "/models", openaiHeaders(target.apiKey)),
+    // Together answers with a bare array; everyone else with {object:"list", data:[…]}.
+    parseModelsResponse: (body) => modelIds(Array.isArray(body) ? body : isRecord(body) ? body.data : undefined, "id"),
   };
 }
 
