@@ -42,16 +42,13 @@ export function parseChatResponse(body: unknown, ctx: ResponseContext): ChatComp
   if (!isRecord(body)) throw notAnObject();
   if (body.type === "error") throw new UpstreamResponseError(anthropicErrorOf(body));
   if (!Array.isArray(body.content)) throw new UpstreamResponseError(upstreamError("server", "upstream response has no content"));
-  let text = "";
-  let hasText = false;
+  let text: string | null = null;
   let answer: string | null = null;
   const toolCalls: ToolCall[] = [];
   for (const block of body.content as unknown[]) {
     if (!isRecord(block)) continue;
-    if (block.type === "text" && typeof block.text === "string") {
-      text += block.text;
-      hasText = true;
-    } else if (block.type === "tool_use") {
+    if (block.type === "text" && typeof block.text === "string") text = (text ?? "") + block.text;
+    else if (block.type === "tool_use") {
       const args = JSON.stringify(isRecord(block.input) ? block.input : {});
       if (block.name === ANSWER_TOOL) answer ??= args;
       else toolCalls.push(toolCall(str(block.id) ?? "", str(block.name) ?? "", args));
@@ -59,7 +56,7 @@ export function parseChatResponse(body: unknown, ctx: ResponseContext): ChatComp
     // thinking / redacted_thinking blocks are reasoning, not content.
   }
   // In JSON mode the content is the JSON alone: text beside the answer tool would break parsing.
-  const content = answer ?? (hasText ? text : null);
+  const content = answer ?? text;
   const finish = toolCalls.length ? "tool_calls" : mapStopReason(body.stop_reason, answer !== null);
   const choice = { index: 0, message: assistantMessage(content, toolCalls), logprobs: null, finish_reason: finish };
   return completionOf(ctx, reportedModel(body.model, ctx), [choice], anthropicUsage(body.usage));

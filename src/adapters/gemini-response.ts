@@ -41,46 +41,30 @@ function newCallId(): string {
 }
 
 interface CandidateParts {
-  text: string;
-  hasText: boolean;
+  /** null when the candidate wrote none; the answer function's JSON when it was called. */
+  text: string | null;
   calls: ToolCall[];
-  /** The JSON the answer function was called with, when it was. */
-  answer?: string;
-}
-
-function answerOf(fc: Record<string, unknown>): string | undefined {
-  const args = isRecord(fc.args) ? fc.args : {};
-  if (fc.name === ANSWER_TOOL) return JSON.stringify(args);
-  if (fc.name === JSON_TEXT_TOOL) return typeof args.json === "string" ? args.json : JSON.stringify(args.json ?? {});
-  return undefined;
 }
 
 function readParts(candidate: Record<string, unknown>): CandidateParts {
-  const out: CandidateParts = { text: "", hasText: false, calls: [] };
+  let text: string | null = null;
+  let answer: string | undefined;
+  const calls: ToolCall[] = [];
   const content = candidate.content;
   const parts = isRecord(content) && Array.isArray(content.parts) ? content.parts : [];
   for (const p of parts) {
     if (!isRecord(p) || p.thought === true) continue;
-    if (typeof p.text === "string") {
-      out.text += p.text;
-      out.hasText = true;
-    } else if (isRecord(p.functionCall)) {
+    if (typeof p.text === "string") text = (text ?? "") + p.text;
+    else if (isRecord(p.functionCall)) {
       const fc = p.functionCall;
-      const answer = answerOf(fc);
-      if (answer !== undefined) {
-        out.answer ??= answer;
-        continue;
-      }
-      const id = typeof fc.id === "string" && fc.id ? fc.id : newCallId();
-      out.calls.push(toolCall(id, str(fc.name) ?? "", JSON.stringify(isRecord(fc.args) ? fc.args : {})));
+      const args = isRecord(fc.args) ? fc.args : {};
+      if (fc.name === ANSWER_TOOL) answer ??= JSON.stringify(args);
+      else if (fc.name === JSON_TEXT_TOOL) answer ??= typeof args.json === "string" ? args.json : JSON.stringify(args.json ?? {});
+      else calls.push(toolCall(typeof fc.id === "string" && fc.id ? fc.id : newCallId(), str(fc.name) ?? "", JSON.stringify(args)));
     }
   }
   // The answer is the content, alone: text beside it would break the client's JSON parsing.
-  if (out.answer !== undefined) {
-    out.text = out.answer;
-    out.hasText = true;
-  }
-  return out;
+  return { text: answer ?? text, calls };
 }
 
 function blockReason(body: Record<string, unknown>): string | undefined {
@@ -97,7 +81,7 @@ export function parseChatResponse(body: unknown, ctx: ResponseContext): ChatComp
     if (!isRecord(c)) continue;
     const parts = readParts(c);
     const finish = parts.calls.length ? "tool_calls" : (mapFinishReason(c.finishReason) ?? "stop");
-    const message = assistantMessage(parts.hasText ? parts.text : null, parts.calls);
+    const message = assistantMessage(parts.text, parts.calls);
     choices.push({ index: num(c.index) ?? i, message, logprobs: null, finish_reason: finish });
   }
   if (choices.length === 0) {
@@ -150,9 +134,9 @@ export function createStreamTransformer(ctx: ResponseContext): StreamTransformer
         delta.role = "assistant";
         delta.content = "";
       }
-      if (parts.hasText) delta.content = parts.text;
+      if (parts.text !== null) delta.content = parts.text;
       if (parts.calls.length) delta.tool_calls = parts.calls.map((call) => ({ index: st.tools++, ...call }));
-      if (delta.role !== undefined || (parts.hasText && parts.text !== "") || delta.tool_calls) chunks.push(chunk(index, delta, null));
+      if (delta.role !== undefined || parts.text || delta.tool_calls) chunks.push(chunk(index, delta, null));
       const fr = mapFinishReason(c.finishReason);
       if (fr) {
         st.finished = true;
