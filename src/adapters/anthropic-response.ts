@@ -66,10 +66,6 @@ export function parseChatResponse(body: unknown, ctx: ResponseContext): ChatComp
 // Stream
 // ---------------------------------------------------------------------------------------------
 
-const TEXT = 1;
-const TOOL = 2;
-const JSON_BLOCK = 3;
-
 export function createStreamTransformer(ctx: ResponseContext): StreamTransformer {
   let model = reportedModel(undefined, ctx);
   let finished = false;
@@ -81,9 +77,8 @@ export function createStreamTransformer(ctx: ResponseContext): StreamTransformer
   const count = (u: unknown) => {
     if (isRecord(u)) for (const [k, v] of Object.entries(u)) if (num(v) !== undefined) figures[k] = v as number;
   };
-  // Per content-block index: its kind, and for tool blocks the OpenAI tool_calls index.
-  const kinds: number[] = [];
-  const toolIndex: number[] = [];
+  // Per content-block index: "text", "json" (the answer tool), or a client tool's OpenAI tool_calls index.
+  const blocks: ("text" | "json" | number)[] = [];
   // JSON mode: text is held until it is known whether the answer tool answered (then it is dropped).
   let hold = ctx.structured === true;
   let held = "";
@@ -122,35 +117,32 @@ export function createStreamTransformer(ctx: ResponseContext): StreamTransformer
         const idx = num(obj.index) ?? 0;
         const block = isRecord(obj.content_block) ? obj.content_block : {};
         if (block.type === "text") {
-          kinds[idx] = TEXT;
+          blocks[idx] = "text";
           return { chunks: text(block.text) };
         }
         if (block.type === "tool_use") {
           if (block.name === ANSWER_TOOL) {
-            kinds[idx] = JSON_BLOCK;
+            blocks[idx] = "json";
             jsonMode = true;
             held = "";
             return { chunks: [] };
           }
-          kinds[idx] = TOOL;
-          const ti = toolCount++;
-          toolIndex[idx] = ti;
+          const index = (blocks[idx] = toolCount++);
           // A call to the client's tool: the text before it is a normal preamble.
-          const call = { index: ti, ...toolCall(str(block.id) ?? "", str(block.name) ?? "", "") };
+          const call = { index, ...toolCall(str(block.id) ?? "", str(block.name) ?? "", "") };
           return { chunks: [...release(), chunk({ tool_calls: [call] }, null)] };
         }
         return { chunks: [] }; // thinking, redacted_thinking, server tools: not content
       }
       case "content_block_delta": {
-        const idx = num(obj.index) ?? 0;
+        const kind = blocks[num(obj.index) ?? 0];
         const d = isRecord(obj.delta) ? obj.delta : {};
-        if (d.type === "text_delta") return { chunks: kinds[idx] === JSON_BLOCK ? [] : text(d.text) };
+        if (d.type === "text_delta") return { chunks: kind === "json" ? [] : text(d.text) };
         if (d.type === "input_json_delta") {
           const pj = d.partial_json;
           if (typeof pj !== "string" || pj === "") return { chunks: [] };
-          if (kinds[idx] === JSON_BLOCK) return { chunks: [chunk({ content: pj }, null)] };
-          if (kinds[idx] === TOOL)
-            return { chunks: [chunk({ tool_calls: [{ index: toolIndex[idx], function: { arguments: pj } }] }, null)] };
+          if (kind === "json") return { chunks: [chunk({ content: pj }, null)] };
+          if (typeof kind === "number") return { chunks: [chunk({ tool_calls: [{ index: kind, function: { arguments: pj } }] }, null)] };
         }
         return { chunks: [] };
       }

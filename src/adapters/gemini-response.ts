@@ -188,10 +188,6 @@ const STATUS_CLASS: Record<string, ErrorClass> = {
   DEADLINE_EXCEEDED: "timeout",
 };
 
-function detailsOf(err: Record<string, unknown>): Record<string, unknown>[] {
-  return Array.isArray(err.details) ? err.details.filter(isRecord) : [];
-}
-
 function fromGeminiError(
   status: number | undefined,
   err: Record<string, unknown>,
@@ -201,29 +197,19 @@ function fromGeminiError(
   const gstatus = str(err.status);
   const message = str(err.message) || fallback || "upstream reported an error";
   const code = num(err.code);
-  let cls: ErrorClass =
-    status !== undefined
-      ? classForStatus(status)
-      : gstatus && STATUS_CLASS[gstatus]
-        ? STATUS_CLASS[gstatus]
-        : code !== undefined
-          ? classForStatus(code)
-          : "server";
-  const details = detailsOf(err);
-  // A bad key is a 400 INVALID_ARGUMENT with reason API_KEY_INVALID, not a 401.
-  if (
-    cls === "bad_request" &&
-    (details.some((d) => d.reason === "API_KEY_INVALID") || /api key (not valid|expired|invalid)/i.test(message))
-  )
-    cls = "auth";
-  // FAILED_PRECONDITION: the account cannot be used (region, billing); another provider may work.
-  if (cls === "bad_request" && gstatus === "FAILED_PRECONDITION") cls = "auth";
+  const named = gstatus !== undefined && Object.hasOwn(STATUS_CLASS, gstatus) ? STATUS_CLASS[gstatus] : undefined;
+  let cls: ErrorClass = status !== undefined ? classForStatus(status) : (named ?? (code !== undefined ? classForStatus(code) : "server"));
+  const details = Array.isArray(err.details) ? err.details.filter(isRecord) : [];
+  // A bad key is a 400 INVALID_ARGUMENT with reason API_KEY_INVALID, not a 401; FAILED_PRECONDITION
+  // says the account cannot be used (region, billing). Either way another provider may work.
+  const badKey = details.some((d) => d.reason === "API_KEY_INVALID") || /api key (not valid|expired|invalid)/i.test(message);
+  if (cls === "bad_request" && (badKey || gstatus === "FAILED_PRECONDITION")) cls = "auth";
   if (cls === "bad_request") {
     const overflow = contextOverflowError(message, status);
     if (overflow) return overflow;
   }
-  if (cls === "server" && gstatus === "UNAVAILABLE") cls = "overloaded";
-  if (cls === "server" && gstatus === "DEADLINE_EXCEEDED") cls = "timeout";
+  // A 5xx that names overload or a timeout is that.
+  if (cls === "server" && (named === "overloaded" || named === "timeout")) cls = named;
   // Without a Retry-After header, Google's RetryInfo detail says how long ("30s").
   const retryDelay = details.find((d) => typeof d.retryDelay === "string")?.retryDelay as string | undefined;
   return providerError(cls, message, status, headers, {}, () => (retryDelay === undefined ? undefined : parseDuration(retryDelay)));

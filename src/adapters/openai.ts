@@ -58,12 +58,10 @@ function fromErrorPayload(
 ): UpstreamError {
   const cls = classForStatus(status);
   const e = isRecord(errObj) ? errObj : {};
-  const code = typeof e.code === "string" && e.code ? e.code : typeof e.code === "number" ? String(e.code) : null;
-  const param = str(e.param) ?? null;
   const extra: Parameters<typeof upstreamError>[2] = {};
   if (CLIENT_FACING.has(cls)) {
-    if (code !== null) extra.code = code;
-    if (param !== null) extra.param = param;
+    if ((typeof e.code === "string" && e.code) || typeof e.code === "number") extra.code = String(e.code);
+    if (typeof e.param === "string") extra.param = e.param;
   }
   return providerError(cls, message, upstreamStatus, headers, extra);
 }
