@@ -166,12 +166,8 @@ function canThink(model: string): boolean {
 
 /** The last assistant turn called tools: its signed thinking block would be needed, and is lost. */
 function midToolLoop(messages: AnthropicMessage[]): boolean {
-  for (let i = messages.length - 1; i >= 0; i--) {
-    const m = messages[i];
-    if (m.role !== "assistant") continue;
-    return Array.isArray(m.content) && m.content.some((b) => b.type === "tool_use");
-  }
-  return false;
+  const last = messages.findLast((m) => m.role === "assistant")?.content;
+  return Array.isArray(last) && last.some((b) => b.type === "tool_use");
 }
 
 function buildAnthropicBody(req: ChatRequest, model = ""): Record<string, unknown> {
