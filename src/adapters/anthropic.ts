@@ -120,13 +120,11 @@ function convertMessages(req: ChatRequest): { system: Block[]; messages: Anthrop
   return { system, messages: out };
 }
 
-const convertTools = (req: ChatRequest) =>
-  functionTools(req, "Anthropic").map((f) => {
-    const out: Tool = { name: f.name };
-    if (f.description !== undefined) out.description = f.description;
-    out.input_schema = f.parameters ?? { type: "object", properties: {} };
-    return out;
-  });
+const convertTools = (req: ChatRequest): Tool[] =>
+  functionTools(req, "Anthropic").map(({ decl, parameters }) => ({
+    ...decl,
+    input_schema: parameters ?? { type: "object", properties: {} },
+  }));
 
 const CHOICES: ChoiceTable<Block> = {
   none: { type: "none" },

@@ -175,12 +175,19 @@ export function visitMessages(messages: readonly ChatMessage[], v: MessageVisito
 // Request: tools and structured output
 // ---------------------------------------------------------------------------------------------
 
-/** The client's function tools; any other kind is refused, naming the tool. */
-export function functionTools(req: ChatRequest, provider: string): { name: string; description?: string; parameters?: JsonSchema }[] {
+/**
+ * The client's function tools, each as what every provider takes alike (name, description) and
+ * its parameters; any other kind is refused, naming the tool.
+ */
+export function functionTools(
+  req: ChatRequest,
+  provider: string,
+): { decl: { name: string; description?: string }; parameters?: JsonSchema }[] {
   return (req.tools ?? []).map((t, i) => {
     // Only a request that skipped the schema can get here with another kind.
     if (t.type !== "function") throw new UnsupportedFeatureError(`tools[${i}]`, `only function tools are supported by ${provider}`);
-    return t.function;
+    const { name, description, parameters } = t.function;
+    return { decl: description === undefined ? { name } : { name, description }, parameters };
   });
 }
 

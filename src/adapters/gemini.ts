@@ -137,17 +137,13 @@ function convertMessages(req: ChatRequest, model: string): { system: Part[]; con
   return { system, contents };
 }
 
-const convertTools = (req: ChatRequest) =>
-  functionTools(req, "Gemini").map((f, i) => {
-    const decl: Declaration = { name: f.name };
-    if (f.description !== undefined) decl.description = f.description;
-    if (f.parameters) {
-      const params = toGeminiSchema(f.parameters, `tools[${i}].function.parameters`);
-      // Gemini rejects an OBJECT with no properties; a function without parameters omits them.
-      const empty = !isRecord(params.properties) || Object.keys(params.properties).length === 0;
-      if (!(empty && (params.type === "object" || params.type === undefined))) decl.parameters = params;
-    }
-    return decl;
+const convertTools = (req: ChatRequest): Declaration[] =>
+  functionTools(req, "Gemini").map(({ decl, parameters }, i) => {
+    if (!parameters) return decl;
+    const params = toGeminiSchema(parameters, `tools[${i}].function.parameters`);
+    // Gemini rejects an OBJECT with no properties; a function without parameters omits them.
+    const empty = !isRecord(params.properties) || Object.keys(params.properties).length === 0;
+    return empty && (params.type === "object" || params.type === undefined) ? decl : { ...decl, parameters: params };
   });
 
 const CHOICES: ChoiceTable<Part> = {
