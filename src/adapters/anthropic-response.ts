@@ -2,12 +2,12 @@
  * Anthropic Messages → OpenAI Chat Completions: the response, the stream and errors (the request
  * side and the header comment on the choices made are in anthropic.ts).
  */
-import { ANSWER_TOOL, assistantMessage, chunkOf, completionOf, eventObject, finishReasonBy, MALFORMED_EVENT } from "./common.ts";
-import { notAnObject, reportedModel, streamError, streamFailure, usageChunk } from "./common.ts";
+import { ANSWER_TOOL, assistantMessage, chunkOf, completionOf, finishReasonBy, jsonEvents, notAnObject, reportedModel } from "./common.ts";
+import { streamError, streamFailure, toolCall, usageChunk } from "./common.ts";
 import { classForStatus, contextOverflowError, fallbackMessage, isRecord, num, providerError, str, tryParseJson } from "./types.ts";
 import { upstreamError, UpstreamResponseError } from "./types.ts";
-import type { ChatCompletion, ChatCompletionChunk, ChunkDelta, ErrorClass, FinishReason, ResponseContext, SSEEvent } from "./types.ts";
-import type { StreamResult, StreamTransformer, ToolCall, UpstreamError, Usage } from "./types.ts";
+import type { ChatCompletion, ChatCompletionChunk, ChunkDelta, ErrorClass, FinishReason, ResponseContext } from "./types.ts";
+import type { SSEEvent, StreamResult, StreamTransformer, ToolCall, UpstreamError, Usage } from "./types.ts";
 
 // end_turn, stop_sequence and pause_turn are a normal stop.
 const STOP_REASONS: Record<string, FinishReason> = {
@@ -21,34 +21,16 @@ function mapStopReason(reason: unknown, jsonMode: boolean): FinishReason {
   return reason === "tool_use" && jsonMode ? "stop" : finishReasonBy(STOP_REASONS, reason);
 }
 
-interface InputUsage {
-  input: number;
-  cacheRead?: number;
-  cacheCreation?: number;
-}
-
-function readInputUsage(u: Record<string, unknown>, into: InputUsage): void {
-  const input = num(u.input_tokens);
-  if (input !== undefined) into.input = input;
-  const read = num(u.cache_read_input_tokens);
-  if (read !== undefined) into.cacheRead = read;
-  const created = num(u.cache_creation_input_tokens);
-  if (created !== undefined) into.cacheCreation = created;
-}
-
-function toUsage(i: InputUsage, output: number): Usage {
-  const prompt = i.input + (i.cacheRead ?? 0) + (i.cacheCreation ?? 0);
-  const u: Usage = { prompt_tokens: prompt, completion_tokens: output, total_tokens: prompt + output };
-  if (i.cacheRead !== undefined) u.cached_tokens = i.cacheRead;
-  if (i.cacheCreation !== undefined) u.cache_creation_tokens = i.cacheCreation;
-  return u;
-}
-
 export function anthropicUsage(raw: unknown): Usage | null {
   if (!isRecord(raw)) return null;
-  const i: InputUsage = { input: 0 };
-  readInputUsage(raw, i);
-  return toUsage(i, num(raw.output_tokens) ?? 0);
+  const read = num(raw.cache_read_input_tokens);
+  const created = num(raw.cache_creation_input_tokens);
+  const prompt = (num(raw.input_tokens) ?? 0) + (read ?? 0) + (created ?? 0);
+  const output = num(raw.output_tokens) ?? 0;
+  const u: Usage = { prompt_tokens: prompt, completion_tokens: output, total_tokens: prompt + output };
+  if (read !== undefined) u.cached_tokens = read;
+  if (created !== undefined) u.cache_creation_tokens = created;
+  return u;
 }
 
 function anthropicErrorOf(body: Record<string, unknown>): UpstreamError {
@@ -60,24 +42,21 @@ export function parseChatResponse(body: unknown, ctx: ResponseContext): ChatComp
   if (!isRecord(body)) throw notAnObject();
   if (body.type === "error") throw new UpstreamResponseError(anthropicErrorOf(body));
   if (!Array.isArray(body.content)) throw new UpstreamResponseError(upstreamError("server", "upstream response has no content"));
-  let text = "";
-  let hasText = false;
+  let text: string | null = null;
   let answer: string | null = null;
   const toolCalls: ToolCall[] = [];
   for (const block of body.content as unknown[]) {
     if (!isRecord(block)) continue;
-    if (block.type === "text" && typeof block.text === "string") {
-      text += block.text;
-      hasText = true;
-    } else if (block.type === "tool_use") {
+    if (block.type === "text" && typeof block.text === "string") text = (text ?? "") + block.text;
+    else if (block.type === "tool_use") {
       const args = JSON.stringify(isRecord(block.input) ? block.input : {});
       if (block.name === ANSWER_TOOL) answer ??= args;
-      else toolCalls.push({ id: str(block.id) ?? "", type: "function", function: { name: str(block.name) ?? "", arguments: args } });
+      else toolCalls.push(toolCall(str(block.id) ?? "", str(block.name) ?? "", args));
     }
     // thinking / redacted_thinking blocks are reasoning, not content.
   }
   // In JSON mode the content is the JSON alone: text beside the answer tool would break parsing.
-  const content = answer ?? (hasText ? text : null);
+  const content = answer ?? text;
   const finish = toolCalls.length ? "tool_calls" : mapStopReason(body.stop_reason, answer !== null);
   const choice = { index: 0, message: assistantMessage(content, toolCalls), logprobs: null, finish_reason: finish };
   return completionOf(ctx, reportedModel(body.model, ctx), [choice], anthropicUsage(body.usage));
@@ -87,22 +66,19 @@ export function parseChatResponse(body: unknown, ctx: ResponseContext): ChatComp
 // Stream
 // ---------------------------------------------------------------------------------------------
 
-const TEXT = 1;
-const TOOL = 2;
-const JSON_BLOCK = 3;
-
 export function createStreamTransformer(ctx: ResponseContext): StreamTransformer {
   let model = reportedModel(undefined, ctx);
-  let done = false;
   let finished = false;
   let jsonMode = false;
   let toolCount = 0;
   let sawStart = false;
-  const input: InputUsage = { input: 0 };
-  let output = 0;
-  // Per content-block index: its kind, and for tool blocks the OpenAI tool_calls index.
-  const kinds: number[] = [];
-  const toolIndex: number[] = [];
+  // The usage figures so far: message_start has the input side, message_delta cumulative totals.
+  const figures: Record<string, number> = {};
+  const count = (u: unknown) => {
+    if (isRecord(u)) for (const [k, v] of Object.entries(u)) if (num(v) !== undefined) figures[k] = v as number;
+  };
+  // Per content-block index: "text", "json" (the answer tool), or a client tool's OpenAI tool_calls index.
+  const blocks: ("text" | "json" | number)[] = [];
   // JSON mode: text is held until it is known whether the answer tool answered (then it is dropped).
   let hold = ctx.structured === true;
   let held = "";
@@ -127,74 +103,52 @@ export function createStreamTransformer(ctx: ResponseContext): StreamTransformer
     return t && !jsonMode ? [chunk({ content: t }, null)] : [];
   }
 
-  function push(ev: SSEEvent): StreamResult {
-    if (done) return { chunks: [] };
-    const obj = eventObject(ev);
-    if (!obj) return streamFailure(MALFORMED_EVENT);
+  function event(obj: Record<string, unknown>, ev: SSEEvent): StreamResult {
     const type = typeof obj.type === "string" ? obj.type : ev.event;
     switch (type) {
       case "message_start": {
         sawStart = true;
         const msg = isRecord(obj.message) ? obj.message : {};
         if (typeof msg.model === "string" && msg.model) model = msg.model;
-        if (isRecord(msg.usage)) {
-          readInputUsage(msg.usage, input);
-          output = num(msg.usage.output_tokens) ?? output;
-        }
+        count(msg.usage);
         return { chunks: [chunk({ role: "assistant", content: "" }, null)] };
       }
       case "content_block_start": {
         const idx = num(obj.index) ?? 0;
         const block = isRecord(obj.content_block) ? obj.content_block : {};
         if (block.type === "text") {
-          kinds[idx] = TEXT;
+          blocks[idx] = "text";
           return { chunks: text(block.text) };
         }
         if (block.type === "tool_use") {
           if (block.name === ANSWER_TOOL) {
-            kinds[idx] = JSON_BLOCK;
+            blocks[idx] = "json";
             jsonMode = true;
             held = "";
             return { chunks: [] };
           }
-          kinds[idx] = TOOL;
-          const ti = toolCount++;
-          toolIndex[idx] = ti;
+          const index = (blocks[idx] = toolCount++);
           // A call to the client's tool: the text before it is a normal preamble.
-          const chunks = release();
-          chunks.push(
-            chunk(
-              {
-                tool_calls: [
-                  { index: ti, id: str(block.id) ?? "", type: "function", function: { name: str(block.name) ?? "", arguments: "" } },
-                ],
-              },
-              null,
-            ),
-          );
-          return { chunks };
+          const call = { index, ...toolCall(str(block.id) ?? "", str(block.name) ?? "", "") };
+          return { chunks: [...release(), chunk({ tool_calls: [call] }, null)] };
         }
         return { chunks: [] }; // thinking, redacted_thinking, server tools: not content
       }
       case "content_block_delta": {
-        const idx = num(obj.index) ?? 0;
+        const kind = blocks[num(obj.index) ?? 0];
         const d = isRecord(obj.delta) ? obj.delta : {};
-        if (d.type === "text_delta") return { chunks: kinds[idx] === JSON_BLOCK ? [] : text(d.text) };
+        if (d.type === "text_delta") return { chunks: kind === "json" ? [] : text(d.text) };
         if (d.type === "input_json_delta") {
           const pj = d.partial_json;
           if (typeof pj !== "string" || pj === "") return { chunks: [] };
-          if (kinds[idx] === JSON_BLOCK) return { chunks: [chunk({ content: pj }, null)] };
-          if (kinds[idx] === TOOL)
-            return { chunks: [chunk({ tool_calls: [{ index: toolIndex[idx], function: { arguments: pj } }] }, null)] };
+          if (kind === "json") return { chunks: [chunk({ content: pj }, null)] };
+          if (typeof kind === "number") return { chunks: [chunk({ tool_calls: [{ index: kind, function: { arguments: pj } }] }, null)] };
         }
         return { chunks: [] };
       }
       case "message_delta": {
-        if (isRecord(obj.usage)) {
-          // Cumulative figures; newer API versions repeat the input side here too.
-          readInputUsage(obj.usage, input);
-          output = num(obj.usage.output_tokens) ?? output;
-        }
+        // Newer API versions repeat the input side here too.
+        count(obj.usage);
         const d = isRecord(obj.delta) ? obj.delta : {};
         finished = true;
         const chunks = release();
@@ -202,13 +156,12 @@ export function createStreamTransformer(ctx: ResponseContext): StreamTransformer
         return { chunks };
       }
       case "message_stop": {
-        done = true;
         const chunks: ChatCompletionChunk[] = [];
         if (!finished) {
           finished = true;
           chunks.push(...release(), chunk({}, "stop"));
         }
-        if (ctx.includeUsage) chunks.push(usageChunk(ctx, model, toUsage(input, output)));
+        if (ctx.includeUsage) chunks.push(usageChunk(ctx, model, anthropicUsage(figures)!));
         return { chunks, done: true };
       }
       case "error":
@@ -218,12 +171,11 @@ export function createStreamTransformer(ctx: ResponseContext): StreamTransformer
     }
   }
 
-  function finish(): StreamResult {
-    if (done) return { chunks: [], done: true };
-    return streamFailure("upstream stream ended before message_stop");
-  }
-
-  return { push, finish, usage: () => (sawStart || output > 0 ? toUsage(input, output) : null) };
+  return jsonEvents({
+    event,
+    end: () => streamFailure("upstream stream ended before message_stop"),
+    usage: () => (sawStart || (figures.output_tokens ?? 0) > 0 ? anthropicUsage(figures) : null),
+  });
 }
 
 // ---------------------------------------------------------------------------------------------

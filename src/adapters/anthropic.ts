@@ -2,14 +2,11 @@
  * OpenAI Chat Completions ⇄ Anthropic Messages.
  *
  * Choices where OpenAI and Anthropic do not line up (each documented where it is made):
- * - `response_format` json_object/json_schema becomes a tool named ANSWER_TOOL whose input is
- *   mapped back to `message.content` (finish_reason "stop"); text the model writes beside it is
- *   dropped, so the content is only the JSON. The name is fixed rather than the schema's so the
- *   stateless response side can recognise it; the schema's name and description go into the
- *   tool description. With the client's tools too (see `toolsWithAnswer`): tool_choice auto
- *   becomes "any" over the client's tools plus the answer tool (the model either calls a tool or
- *   answers in JSON), none forces the answer tool, required and a named function leave the answer
- *   tool out (the reply is a tool call, never content).
+ * - `response_format` json_object/json_schema becomes the answer tool (ANSWER_TOOL, common.ts)
+ *   whose input is mapped back to `message.content` (finish_reason "stop"); text the model writes
+ *   beside it is dropped, so the content is only the JSON. The schema's name and description go
+ *   into the tool description. With the client's tools too, tool_choice becomes what `answerMode`
+ *   (common.ts) says.
  * - temperature and top_p: newer Claude models refuse the pair. top_p 1 is the default and is
  *   dropped; when both are set, temperature is sent and top_p dropped, as temperature is the knob
  *   OpenAI clients set most and Anthropic recommends adjusting only one.
@@ -123,13 +120,11 @@ function convertMessages(req: ChatRequest): { system: Block[]; messages: Anthrop
   return { system, messages: out };
 }
 
-const convertTools = (req: ChatRequest) =>
-  functionTools(req, "Anthropic").map((f) => {
-    const out: Tool = { name: f.name };
-    if (f.description !== undefined) out.description = f.description;
-    out.input_schema = f.parameters ?? { type: "object", properties: {} };
-    return out;
-  });
+const convertTools = (req: ChatRequest): Tool[] =>
+  functionTools(req, "Anthropic").map(({ decl, parameters }) => ({
+    ...decl,
+    input_schema: parameters ?? { type: "object", properties: {} },
+  }));
 
 const CHOICES: ChoiceTable<Block> = {
   none: { type: "none" },
@@ -169,12 +164,8 @@ function canThink(model: string): boolean {
 
 /** The last assistant turn called tools: its signed thinking block would be needed, and is lost. */
 function midToolLoop(messages: AnthropicMessage[]): boolean {
-  for (let i = messages.length - 1; i >= 0; i--) {
-    const m = messages[i];
-    if (m.role !== "assistant") continue;
-    return Array.isArray(m.content) && m.content.some((b) => b.type === "tool_use");
-  }
-  return false;
+  const last = messages.findLast((m) => m.role === "assistant")?.content;
+  return Array.isArray(last) && last.some((b) => b.type === "tool_use");
 }
 
 function buildAnthropicBody(req: ChatRequest, model = ""): Record<string, unknown> {

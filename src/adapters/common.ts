@@ -7,7 +7,7 @@
 import { readFilePart, type InlineFile } from "./files.ts";
 import { UnsupportedFeatureError, upstreamError, UpstreamResponseError, type UpstreamError } from "./errors.ts";
 import type { SSEEvent } from "./sse.ts";
-import type { ResponseContext, StreamResult, UpstreamRequest, UpstreamTarget } from "./types.ts";
+import type { ResponseContext, StreamResult, StreamTransformer, UpstreamRequest, UpstreamTarget } from "./types.ts";
 import { toCompletionUsage, type Usage } from "./usage.ts";
 import { isRecord, joinUrl, str, tryParseJson } from "./util.ts";
 import type {
@@ -175,12 +175,19 @@ export function visitMessages(messages: readonly ChatMessage[], v: MessageVisito
 // Request: tools and structured output
 // ---------------------------------------------------------------------------------------------
 
-/** The client's function tools; any other kind is refused, naming the tool. */
-export function functionTools(req: ChatRequest, provider: string): { name: string; description?: string; parameters?: JsonSchema }[] {
+/**
+ * The client's function tools, each as what every provider takes alike (name, description) and
+ * its parameters; any other kind is refused, naming the tool.
+ */
+export function functionTools(
+  req: ChatRequest,
+  provider: string,
+): { decl: { name: string; description?: string }; parameters?: JsonSchema }[] {
   return (req.tools ?? []).map((t, i) => {
     // Only a request that skipped the schema can get here with another kind.
     if (t.type !== "function") throw new UnsupportedFeatureError(`tools[${i}]`, `only function tools are supported by ${provider}`);
-    return t.function;
+    const { name, description, parameters } = t.function;
+    return { decl: description === undefined ? { name } : { name, description }, parameters };
   });
 }
 
@@ -253,6 +260,10 @@ export function finishReasonBy(table: Record<string, FinishReason>, reason: unkn
   return typeof reason === "string" && Object.hasOwn(table, reason) ? table[reason] : "stop";
 }
 
+export function toolCall(id: string, name: string, args: string): ToolCall {
+  return { id, type: "function", function: { name, arguments: args } };
+}
+
 export function assistantMessage(content: string | null, toolCalls: ToolCall[]): ResponseMessage {
   return toolCalls.length ? { role: "assistant", content, tool_calls: toolCalls } : { role: "assistant", content };
 }
@@ -279,12 +290,6 @@ export function usageChunk(ctx: ResponseContext, model: string, usage: Usage): C
   return { id: ctx.id, object: "chat.completion.chunk", created: ctx.created, model, choices: [], usage: toCompletionUsage(usage) };
 }
 
-/** One stream event's JSON object, or null when it is not one. */
-export function eventObject(ev: SSEEvent): Record<string, unknown> | null {
-  const obj = tryParseJson(ev.data);
-  return isRecord(obj) ? obj : null;
-}
-
 export function streamFailure(message: string): StreamResult {
   return { chunks: [], error: upstreamError("stream_error", message) };
 }
@@ -293,7 +298,34 @@ export function streamError(error: UpstreamError): StreamResult {
   return { chunks: [], error };
 }
 
-export const MALFORMED_EVENT = "upstream sent malformed stream data";
+/** What a provider's stream does with each event; the shared part is reading them (jsonEvents). */
+interface EventHandler {
+  event(obj: Record<string, unknown>, ev: SSEEvent): StreamResult;
+  /** `data: [DONE]`, for the streams that end with it. */
+  marker?(): StreamResult;
+  /** Upstream EOF before the stream said it was done. */
+  end(): StreamResult;
+  usage(): Usage | null;
+}
+
+/** A stream of JSON events: after its end nothing more is read, and an event that is not a JSON object fails it. */
+export function jsonEvents(h: EventHandler): StreamTransformer {
+  let done = false;
+  const settle = (r: StreamResult) => {
+    done ||= r.done === true;
+    return r;
+  };
+  return {
+    push(ev) {
+      if (done) return { chunks: [] };
+      if (h.marker && ev.data === "[DONE]") return settle(h.marker());
+      const obj = tryParseJson(ev.data);
+      return isRecord(obj) ? settle(h.event(obj, ev)) : streamFailure("upstream sent malformed stream data");
+    },
+    finish: () => (done ? { chunks: [], done: true } : settle(h.end())),
+    usage: h.usage,
+  };
+}
 
 // ---------------------------------------------------------------------------------------------
 // Headers and models

@@ -13,9 +13,9 @@
  */
 import type { EmbeddingsRequest } from "../gateway/embeddings-model.ts";
 import { PROVIDER_CATALOG, type ProviderType } from "../providers/catalog.ts";
-import { jsonHeaders, postJson } from "./common.ts";
-import { geminiAdapter, modelPath } from "./gemini.ts";
-import { openaiAdapter } from "./openai.ts";
+import { postJson } from "./common.ts";
+import { geminiAdapter, geminiHeaders, modelPath } from "./gemini.ts";
+import { openaiAdapter, openaiHeaders } from "./openai.ts";
 import { isRecord, num, str, UnsupportedFeatureError, upstreamError, UpstreamResponseError } from "./types.ts";
 import type { Adapter, UpstreamRequest, UpstreamTarget } from "./types.ts";
 
@@ -80,6 +80,14 @@ function malformed(message: string): UpstreamResponseError {
   return new UpstreamResponseError(upstreamError("server", `the provider's embeddings answer is malformed: ${message}`));
 }
 
+/** A 2xx answer's body as an object; some servers answer 200 with an error object. */
+function answerObject(body: unknown): Record<string, unknown> {
+  if (!isRecord(body)) throw malformed("not a JSON object");
+  if (isRecord(body.error))
+    throw new UpstreamResponseError(upstreamError("server", str(body.error.message) ?? "the provider reported an error"));
+  return body;
+}
+
 /** One vector from an upstream (floats or base64) in the encoding the client asked for. */
 function encodeVector(raw: unknown, encoding: EncodingFormat, where: string): number[] | string {
   if (typeof raw === "string") {
@@ -107,14 +115,10 @@ function openaiEmbeddings(askBase64: boolean): EmbeddingsAdapter {
     buildEmbeddingsRequests(req, target) {
       const body: Record<string, unknown> = { ...req, model: target.model };
       if (!askBase64) delete body.encoding_format;
-      const headers = jsonHeaders(target.apiKey, "authorization", "Bearer ");
-      return [postJson(target, "/embeddings", headers, body)];
+      return [postJson(target, "/embeddings", openaiHeaders(target.apiKey), body)];
     },
-    parseEmbeddingsResponses([body], ctx) {
-      if (!isRecord(body)) throw malformed("not a JSON object");
-      // Some compatible servers answer 200 with an error object.
-      if (isRecord(body.error))
-        throw new UpstreamResponseError(upstreamError("server", str(body.error.message) ?? "the provider reported an error"));
+    parseEmbeddingsResponses([raw], ctx) {
+      const body = answerObject(raw);
       if (!Array.isArray(body.data)) throw malformed("no data list");
       const data: Embedding[] = body.data.map((d, i) => {
         if (!isRecord(d)) throw malformed(`data[${i}] is not an object`);
@@ -144,7 +148,7 @@ const geminiEmbeddings: EmbeddingsAdapter = {
     if (!texts) throw new UnsupportedFeatureError("input", "Gemini embeds text only; token-id input (arrays of numbers) is not supported");
     const path = modelPath(target.model);
     const name = `models/${path}`;
-    const headers = jsonHeaders(target.apiKey, "x-goog-api-key");
+    const headers = geminiHeaders(target.apiKey);
     const out: UpstreamRequest[] = [];
     for (let start = 0; start < texts.length; start += GEMINI_MAX_BATCH) {
       const requests = texts.slice(start, start + GEMINI_MAX_BATCH).map((text) => {
@@ -158,10 +162,8 @@ const geminiEmbeddings: EmbeddingsAdapter = {
   },
   parseEmbeddingsResponses(bodies, ctx) {
     const data: Embedding[] = [];
-    for (const body of bodies) {
-      if (!isRecord(body)) throw malformed("not a JSON object");
-      if (isRecord(body.error))
-        throw new UpstreamResponseError(upstreamError("server", str(body.error.message) ?? "the provider reported an error"));
+    for (const raw of bodies) {
+      const body = answerObject(raw);
       if (!Array.isArray(body.embeddings)) throw malformed("no embeddings list");
       for (const e of body.embeddings) {
         const i = data.length;

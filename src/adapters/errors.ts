@@ -102,9 +102,7 @@ const CONTEXT_OVERFLOW = [
  */
 export function contextOverflowError(message: string, upstreamStatus?: number): UpstreamError | null {
   if (!CONTEXT_OVERFLOW.some((re) => re.test(message))) return null;
-  const extra: Partial<Omit<UpstreamError, "class" | "message">> = { code: "context_length_exceeded", param: "messages" };
-  if (upstreamStatus !== undefined) extra.upstreamStatus = upstreamStatus;
-  return upstreamError("bad_request", message, extra);
+  return upstreamError("bad_request", message, { code: "context_length_exceeded", param: "messages", upstreamStatus });
 }
 
 export function upstreamError(

@@ -2,13 +2,12 @@
  * Gemini generateContent → OpenAI Chat Completions: the response, the stream and errors (the
  * request side and the header comment on the choices made are in gemini.ts).
  */
-import { ANSWER_TOOL, assistantMessage, chunkOf, completionOf, eventObject, finishReasonBy, MALFORMED_EVENT } from "./common.ts";
-import { notAnObject, reportedModel, streamError, streamFailure, usageChunk } from "./common.ts";
+import { ANSWER_TOOL, assistantMessage, chunkOf, completionOf, finishReasonBy, jsonEvents, notAnObject, reportedModel } from "./common.ts";
+import { streamError, streamFailure, toolCall, usageChunk } from "./common.ts";
 import { classForStatus, contextOverflowError, fallbackMessage, isRecord, num, parseDuration, providerError, str } from "./types.ts";
 import { tryParseJson, upstreamError, UpstreamResponseError } from "./types.ts";
 import type { ChatCompletion, ChatCompletionChoice, ChatCompletionChunk, ChunkDelta, ErrorClass, FinishReason } from "./types.ts";
-import type { ResponseContext, SSEEvent, StreamResult, StreamTransformer, ToolCall, ToolCallDelta, UpstreamError } from "./types.ts";
-import type { Usage } from "./types.ts";
+import type { ResponseContext, StreamResult, StreamTransformer, ToolCall, UpstreamError, Usage } from "./types.ts";
 
 /** json_object with tools: the answer function's single string argument holds the JSON. */
 export const JSON_TEXT_TOOL = "perpetuo_json_text";
@@ -42,49 +41,30 @@ function newCallId(): string {
 }
 
 interface CandidateParts {
-  text: string;
-  hasText: boolean;
-  calls: { id: string; name: string; arguments: string }[];
-  /** The JSON the answer function was called with, when it was. */
-  answer?: string;
-}
-
-function answerOf(fc: Record<string, unknown>): string | undefined {
-  const args = isRecord(fc.args) ? fc.args : {};
-  if (fc.name === ANSWER_TOOL) return JSON.stringify(args);
-  if (fc.name === JSON_TEXT_TOOL) return typeof args.json === "string" ? args.json : JSON.stringify(args.json ?? {});
-  return undefined;
+  /** null when the candidate wrote none; the answer function's JSON when it was called. */
+  text: string | null;
+  calls: ToolCall[];
 }
 
 function readParts(candidate: Record<string, unknown>): CandidateParts {
-  const out: CandidateParts = { text: "", hasText: false, calls: [] };
+  let text: string | null = null;
+  let answer: string | undefined;
+  const calls: ToolCall[] = [];
   const content = candidate.content;
   const parts = isRecord(content) && Array.isArray(content.parts) ? content.parts : [];
   for (const p of parts) {
     if (!isRecord(p) || p.thought === true) continue;
-    if (typeof p.text === "string") {
-      out.text += p.text;
-      out.hasText = true;
-    } else if (isRecord(p.functionCall)) {
+    if (typeof p.text === "string") text = (text ?? "") + p.text;
+    else if (isRecord(p.functionCall)) {
       const fc = p.functionCall;
-      const answer = answerOf(fc);
-      if (answer !== undefined) {
-        out.answer ??= answer;
-        continue;
-      }
-      out.calls.push({
-        id: typeof fc.id === "string" && fc.id ? fc.id : newCallId(),
-        name: str(fc.name) ?? "",
-        arguments: JSON.stringify(isRecord(fc.args) ? fc.args : {}),
-      });
+      const args = isRecord(fc.args) ? fc.args : {};
+      if (fc.name === ANSWER_TOOL) answer ??= JSON.stringify(args);
+      else if (fc.name === JSON_TEXT_TOOL) answer ??= typeof args.json === "string" ? args.json : JSON.stringify(args.json ?? {});
+      else calls.push(toolCall(typeof fc.id === "string" && fc.id ? fc.id : newCallId(), str(fc.name) ?? "", JSON.stringify(args)));
     }
   }
   // The answer is the content, alone: text beside it would break the client's JSON parsing.
-  if (out.answer !== undefined) {
-    out.text = out.answer;
-    out.hasText = true;
-  }
-  return out;
+  return { text: answer ?? text, calls };
 }
 
 function blockReason(body: Record<string, unknown>): string | undefined {
@@ -100,13 +80,8 @@ export function parseChatResponse(body: unknown, ctx: ResponseContext): ChatComp
     const c: unknown = candidates[i];
     if (!isRecord(c)) continue;
     const parts = readParts(c);
-    const toolCalls: ToolCall[] = parts.calls.map((x) => ({
-      id: x.id,
-      type: "function",
-      function: { name: x.name, arguments: x.arguments },
-    }));
-    const finish = toolCalls.length ? "tool_calls" : (mapFinishReason(c.finishReason) ?? "stop");
-    const message = assistantMessage(parts.hasText ? parts.text : null, toolCalls);
+    const finish = parts.calls.length ? "tool_calls" : (mapFinishReason(c.finishReason) ?? "stop");
+    const message = assistantMessage(parts.text, parts.calls);
     choices.push({ index: num(c.index) ?? i, message, logprobs: null, finish_reason: finish });
   }
   if (choices.length === 0) {
@@ -131,7 +106,6 @@ interface ChoiceState {
 export function createStreamTransformer(ctx: ResponseContext): StreamTransformer {
   let model = reportedModel(undefined, ctx);
   let usage: Usage | null = null;
-  let done = false;
   const states: ChoiceState[] = [];
 
   const chunk = (index: number, delta: ChunkDelta, finish: FinishReason | null) => chunkOf(ctx, model, index, delta, finish);
@@ -140,10 +114,7 @@ export function createStreamTransformer(ctx: ResponseContext): StreamTransformer
     return (states[index] ??= { started: false, finished: false, tools: 0 });
   }
 
-  function push(ev: SSEEvent): StreamResult {
-    if (done) return { chunks: [] };
-    const obj = eventObject(ev);
-    if (!obj) return streamFailure(MALFORMED_EVENT);
+  function event(obj: Record<string, unknown>): StreamResult {
     if (isRecord(obj.error)) return streamError(fromGeminiError(undefined, obj.error, null));
     if (typeof obj.modelVersion === "string" && obj.modelVersion) model = obj.modelVersion;
     if (isRecord(obj.usageMetadata)) usage = geminiUsage(obj.usageMetadata);
@@ -163,14 +134,9 @@ export function createStreamTransformer(ctx: ResponseContext): StreamTransformer
         delta.role = "assistant";
         delta.content = "";
       }
-      if (parts.hasText) delta.content = parts.text;
-      if (parts.calls.length) {
-        const tc: ToolCallDelta[] = [];
-        for (const call of parts.calls)
-          tc.push({ index: st.tools++, id: call.id, type: "function", function: { name: call.name, arguments: call.arguments } });
-        delta.tool_calls = tc;
-      }
-      if (delta.role !== undefined || (parts.hasText && parts.text !== "") || delta.tool_calls) chunks.push(chunk(index, delta, null));
+      if (parts.text !== null) delta.content = parts.text;
+      if (parts.calls.length) delta.tool_calls = parts.calls.map((call) => ({ index: st.tools++, ...call }));
+      if (delta.role !== undefined || parts.text || delta.tool_calls) chunks.push(chunk(index, delta, null));
       const fr = mapFinishReason(c.finishReason);
       if (fr) {
         st.finished = true;
@@ -186,8 +152,7 @@ export function createStreamTransformer(ctx: ResponseContext): StreamTransformer
     return { chunks };
   }
 
-  function finish(): StreamResult {
-    if (done) return { chunks: [], done: true };
+  function end(): StreamResult {
     // No end marker in Gemini streams: the answer is complete once every candidate finished.
     let any = false;
     for (const st of states) {
@@ -196,13 +161,12 @@ export function createStreamTransformer(ctx: ResponseContext): StreamTransformer
       if (!st.finished) return streamFailure("upstream stream ended before a finishReason");
     }
     if (!any) return streamFailure("upstream stream ended without a candidate");
-    done = true;
     const chunks: ChatCompletionChunk[] = [];
     if (ctx.includeUsage && usage) chunks.push(usageChunk(ctx, model, usage));
     return { chunks, done: true };
   }
 
-  return { push, finish, usage: () => usage };
+  return jsonEvents({ event, end, usage: () => usage });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -224,10 +188,6 @@ const STATUS_CLASS: Record<string, ErrorClass> = {
   DEADLINE_EXCEEDED: "timeout",
 };
 
-function detailsOf(err: Record<string, unknown>): Record<string, unknown>[] {
-  return Array.isArray(err.details) ? err.details.filter(isRecord) : [];
-}
-
 function fromGeminiError(
   status: number | undefined,
   err: Record<string, unknown>,
@@ -237,29 +197,19 @@ function fromGeminiError(
   const gstatus = str(err.status);
   const message = str(err.message) || fallback || "upstream reported an error";
   const code = num(err.code);
-  let cls: ErrorClass =
-    status !== undefined
-      ? classForStatus(status)
-      : gstatus && STATUS_CLASS[gstatus]
-        ? STATUS_CLASS[gstatus]
-        : code !== undefined
-          ? classForStatus(code)
-          : "server";
-  const details = detailsOf(err);
-  // A bad key is a 400 INVALID_ARGUMENT with reason API_KEY_INVALID, not a 401.
-  if (
-    cls === "bad_request" &&
-    (details.some((d) => d.reason === "API_KEY_INVALID") || /api key (not valid|expired|invalid)/i.test(message))
-  )
-    cls = "auth";
-  // FAILED_PRECONDITION: the account cannot be used (region, billing); another provider may work.
-  if (cls === "bad_request" && gstatus === "FAILED_PRECONDITION") cls = "auth";
+  const named = gstatus !== undefined && Object.hasOwn(STATUS_CLASS, gstatus) ? STATUS_CLASS[gstatus] : undefined;
+  let cls: ErrorClass = status !== undefined ? classForStatus(status) : (named ?? (code !== undefined ? classForStatus(code) : "server"));
+  const details = Array.isArray(err.details) ? err.details.filter(isRecord) : [];
+  // A bad key is a 400 INVALID_ARGUMENT with reason API_KEY_INVALID, not a 401; FAILED_PRECONDITION
+  // says the account cannot be used (region, billing). Either way another provider may work.
+  const badKey = details.some((d) => d.reason === "API_KEY_INVALID") || /api key (not valid|expired|invalid)/i.test(message);
+  if (cls === "bad_request" && (badKey || gstatus === "FAILED_PRECONDITION")) cls = "auth";
   if (cls === "bad_request") {
     const overflow = contextOverflowError(message, status);
     if (overflow) return overflow;
   }
-  if (cls === "server" && gstatus === "UNAVAILABLE") cls = "overloaded";
-  if (cls === "server" && gstatus === "DEADLINE_EXCEEDED") cls = "timeout";
+  // A 5xx that names overload or a timeout is that.
+  if (cls === "server" && (named === "overloaded" || named === "timeout")) cls = named;
   // Without a Retry-After header, Google's RetryInfo detail says how long ("30s").
   const retryDelay = details.find((d) => typeof d.retryDelay === "string")?.retryDelay as string | undefined;
   return providerError(cls, message, status, headers, {}, () => (retryDelay === undefined ? undefined : parseDuration(retryDelay)));

@@ -7,10 +7,8 @@
  * - response_format with tools: Gemini 2.x refuses responseMimeType application/json together
  *   with function calling, so the answer becomes one more function (ANSWER_TOOL, whose arguments
  *   are the JSON; for json_object, which has no schema, JSON_TEXT_TOOL with the JSON as a string
- *   argument, as Gemini refuses an object without properties) and the mode becomes ANY: the model
- *   either calls a client tool or answers through that function. tool_choice none forces the
- *   answer function; required and a named function leave it out. The answer comes back as
- *   content, finish_reason stop.
+ *   argument, as Gemini refuses an object without properties), with tool_choice as `answerMode`
+ *   (common.ts) says. The answer comes back as content, finish_reason stop.
  * - reasoning_effort: Gemini 2.5 gets `thinkingConfig.thinkingBudget` (reasoning.ts budgets),
  *   with maxOutputTokens raised by that budget (thinking counts against it; the client's cap is
  *   the answer's, as for Anthropic), Gemini 3+ `thinkingLevel` low/high (Google's advice for
@@ -43,7 +41,7 @@ type Part = Record<string, unknown>;
 type Declaration = Part & { name: string };
 type Content = { role: "user" | "model"; parts: Part[] };
 
-const headersFor = (apiKey: string | null) => jsonHeaders(apiKey, "x-goog-api-key");
+export const geminiHeaders = (apiKey: string | null) => jsonHeaders(apiKey, "x-goog-api-key");
 
 /** The model as path segments under /v1beta/models/; a name that would climb out of it is refused. */
 export function modelPath(model: string): string {
@@ -139,17 +137,13 @@ function convertMessages(req: ChatRequest, model: string): { system: Part[]; con
   return { system, contents };
 }
 
-const convertTools = (req: ChatRequest) =>
-  functionTools(req, "Gemini").map((f, i) => {
-    const decl: Declaration = { name: f.name };
-    if (f.description !== undefined) decl.description = f.description;
-    if (f.parameters) {
-      const params = toGeminiSchema(f.parameters, `tools[${i}].function.parameters`);
-      // Gemini rejects an OBJECT with no properties; a function without parameters omits them.
-      const empty = !isRecord(params.properties) || Object.keys(params.properties).length === 0;
-      if (!(empty && (params.type === "object" || params.type === undefined))) decl.parameters = params;
-    }
-    return decl;
+const convertTools = (req: ChatRequest): Declaration[] =>
+  functionTools(req, "Gemini").map(({ decl, parameters }, i) => {
+    if (!parameters) return decl;
+    const params = toGeminiSchema(parameters, `tools[${i}].function.parameters`);
+    // Gemini rejects an OBJECT with no properties; a function without parameters omits them.
+    const empty = !isRecord(params.properties) || Object.keys(params.properties).length === 0;
+    return empty && (params.type === "object" || params.type === undefined) ? decl : { ...decl, parameters: params };
   });
 
 const CHOICES: ChoiceTable<Part> = {
@@ -222,7 +216,7 @@ function buildGeminiBody(req: ChatRequest, model: string): Record<string, unknow
 function buildChatRequest(req: ChatRequest, target: UpstreamTarget): UpstreamRequest {
   const body = buildGeminiBody(req, target.model);
   const path = `/v1beta/models/${modelPath(target.model)}:${req.stream === true ? "streamGenerateContent?alt=sse" : "generateContent"}`;
-  return postJson(target, path, headersFor(target.apiKey), body);
+  return postJson(target, path, geminiHeaders(target.apiKey), body);
 }
 
 export const geminiAdapter: Adapter = {
@@ -231,6 +225,6 @@ export const geminiAdapter: Adapter = {
   parseChatResponse,
   createStreamTransformer,
   classifyError,
-  buildModelsRequest: (target) => modelsRequest(target, "/v1beta/models?pageSize=1000", headersFor(target.apiKey)),
+  buildModelsRequest: (target) => modelsRequest(target, "/v1beta/models?pageSize=1000", geminiHeaders(target.apiKey)),
   parseModelsResponse: (body) => modelIds(isRecord(body) ? body.models : undefined, "name"),
 };

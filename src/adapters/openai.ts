@@ -1,9 +1,18 @@
-import { eventObject, jsonHeaders, MALFORMED_EVENT, modelIds, modelsRequest, notAnObject, postJson, reportedModel } from "./common.ts";
-import { streamError, streamFailure } from "./common.ts";
+import {
+  jsonEvents,
+  jsonHeaders,
+  modelIds,
+  modelsRequest,
+  notAnObject,
+  postJson,
+  reportedModel,
+  streamError,
+  streamFailure,
+} from "./common.ts";
 import { classForStatus, fallbackMessage, isRecord, num, providerError, str, tryParseJson, upstreamError } from "./types.ts";
 import { UpstreamResponseError, usageFromOpenAI } from "./types.ts";
 import type { Adapter, ChatCompletion, ChatCompletionChunk, ChatRequest, CompletionUsage, ErrorClass, ResponseContext } from "./types.ts";
-import type { SSEEvent, StreamResult, StreamTransformer, UpstreamError, UpstreamRequest, UpstreamTarget, Usage } from "./types.ts";
+import type { StreamResult, StreamTransformer, UpstreamError, UpstreamRequest, UpstreamTarget, Usage } from "./types.ts";
 
 interface OpenAIAdapterOptions {
   /**
@@ -13,7 +22,7 @@ interface OpenAIAdapterOptions {
   streamOptions: boolean;
 }
 
-const headersFor = (apiKey: string | null) => jsonHeaders(apiKey, "authorization", "Bearer ");
+export const openaiHeaders = (apiKey: string | null) => jsonHeaders(apiKey, "authorization", "Bearer ");
 
 function buildChatRequest(req: ChatRequest, target: UpstreamTarget, opts: OpenAIAdapterOptions): UpstreamRequest {
   const body: Record<string, unknown> = { ...req, model: target.model };
@@ -25,7 +34,7 @@ function buildChatRequest(req: ChatRequest, target: UpstreamTarget, opts: OpenAI
     // OpenAI rejects stream_options on non-streamed requests; it carries no meaning there.
     delete body.stream_options;
   }
-  return postJson(target, "/chat/completions", headersFor(target.apiKey), body);
+  return postJson(target, "/chat/completions", openaiHeaders(target.apiKey), body);
 }
 
 function errorMessage(payload: unknown, fallback: string): string {
@@ -49,12 +58,10 @@ function fromErrorPayload(
 ): UpstreamError {
   const cls = classForStatus(status);
   const e = isRecord(errObj) ? errObj : {};
-  const code = typeof e.code === "string" && e.code ? e.code : typeof e.code === "number" ? String(e.code) : null;
-  const param = str(e.param) ?? null;
   const extra: Parameters<typeof upstreamError>[2] = {};
   if (CLIENT_FACING.has(cls)) {
-    if (code !== null) extra.code = code;
-    if (param !== null) extra.param = param;
+    if ((typeof e.code === "string" && e.code) || typeof e.code === "number") extra.code = String(e.code);
+    if (typeof e.param === "string") extra.param = e.param;
   }
   return providerError(cls, message, upstreamStatus, headers, extra);
 }
@@ -95,7 +102,6 @@ function parseChatResponse(body: unknown, ctx: ResponseContext): ChatCompletion 
 }
 
 function createStreamTransformer(ctx: ResponseContext): StreamTransformer {
-  let done = false;
   let sawFinish = false;
   let usage: Usage | null = null;
   let rawUsage: Record<string, unknown> | null = null;
@@ -110,15 +116,9 @@ function createStreamTransformer(ctx: ResponseContext): StreamTransformer {
     return [{ id, object: "chat.completion.chunk", created, model, choices: [], usage: rawUsage as CompletionUsage }];
   }
 
-  function push(ev: SSEEvent): StreamResult {
-    if (done) return { chunks: [] };
-    const data = ev.data;
-    if (data === "[DONE]") {
-      done = true;
-      return { chunks: usageChunk(), done: true };
-    }
-    const obj = eventObject(ev);
-    if (!obj) return streamFailure(MALFORMED_EVENT);
+  const closing = (): StreamResult => ({ chunks: usageChunk(), done: true });
+
+  function event(obj: Record<string, unknown>): StreamResult {
     if (obj.error !== undefined && obj.error !== null && !Array.isArray(obj.choices)) return streamError(classifyInlineError(obj.error));
 
     if (typeof obj.id === "string") id = obj.id;
@@ -160,27 +160,13 @@ function createStreamTransformer(ctx: ResponseContext): StreamTransformer {
     return { chunks: [obj as ChatCompletionChunk] };
   }
 
-  function finish(): StreamResult {
-    if (done) return { chunks: [], done: true };
-    // Some OpenAI-compatible servers close without [DONE]; a finish_reason shows the answer
-    // was complete.
-    if (sawFinish) {
-      done = true;
-      return { chunks: usageChunk(), done: true };
-    }
-    return streamFailure("upstream stream ended before completion");
-  }
-
-  return { push, finish, usage: () => usage };
-}
-
-function buildModelsRequest(target: Omit<UpstreamTarget, "model">): UpstreamRequest {
-  return modelsRequest(target, "/models", headersFor(target.apiKey));
-}
-
-function parseModelsResponse(body: unknown): string[] {
-  // Together answers with a bare array; everyone else with {object:"list", data:[…]}.
-  return modelIds(Array.isArray(body) ? body : isRecord(body) ? body.data : undefined, "id");
+  return jsonEvents({
+    event,
+    marker: closing,
+    // Some OpenAI-compatible servers close without [DONE]; a finish_reason shows the answer was complete.
+    end: () => (sawFinish ? closing() : streamFailure("upstream stream ended before completion")),
+    usage: () => usage,
+  });
 }
 
 export function createOpenAIAdapter(opts: OpenAIAdapterOptions = { streamOptions: true }): Adapter {
@@ -190,8 +176,9 @@ export function createOpenAIAdapter(opts: OpenAIAdapterOptions = { streamOptions
     parseChatResponse,
     createStreamTransformer,
     classifyError: classifyOpenAIError,
-    buildModelsRequest,
-    parseModelsResponse,
+    buildModelsRequest: (target) => modelsRequest(target, "/models", openaiHeaders(target.apiKey)),
+    // Together answers with a bare array; everyone else with {object:"list", data:[…]}.
+    parseModelsResponse: (body) => modelIds(Array.isArray(body) ? body : isRecord(body) ? body.data : undefined, "id"),
   };
 }
 

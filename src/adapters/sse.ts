@@ -48,20 +48,11 @@ export function createSSEParser(opts: { maxEventChars?: number } = {}): SSEParse
   }
 
   function line(text: string, out: SSEEvent[]): void {
-    const len = text.length;
-    if (len === 0) return dispatch(out);
+    if (text.length === 0) return dispatch(out);
     if (text.charCodeAt(0) === COLON) return;
     const colon = text.indexOf(":");
-    let field: string;
-    let value: string;
-    if (colon === -1) {
-      field = text;
-      value = "";
-    } else {
-      field = text.slice(0, colon);
-      const start = text.charCodeAt(colon + 1) === SPACE ? colon + 2 : colon + 1;
-      value = start >= len ? "" : text.slice(start);
-    }
+    const field = colon === -1 ? text : text.slice(0, colon);
+    const value = colon === -1 ? "" : text.slice(text.charCodeAt(colon + 1) === SPACE ? colon + 2 : colon + 1);
     switch (field) {
       case "data":
         data = data === null ? value : `${data}\n${value}`;
@@ -105,15 +96,13 @@ export function createSSEParser(opts: { maxEventChars?: number } = {}): SSEParse
           skipLF = true;
         }
       }
-      if (pending) {
-        line(pending + chunk.slice(i, end), out);
-        pending = "";
-      } else line(chunk.slice(i, end), out);
+      line(pending + chunk.slice(i, end), out);
+      pending = "";
       i = next;
       if (lf !== -1 && lf < i) lf = chunk.indexOf("\n", i);
       if (cr !== -1 && cr < i) cr = chunk.indexOf("\r", i);
     }
-    if (i < n) pending = pending ? pending + chunk.slice(i) : chunk.slice(i);
+    pending += chunk.slice(i);
     // The event being assembled and the line not yet ended are all we hold: bound them.
     if (pending.length + (data?.length ?? 0) > max) throw new SSEEventTooLarge(max);
     return out;

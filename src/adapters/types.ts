@@ -2,20 +2,6 @@
  * The contract between the gateway and the provider adapters. The pieces it is made of live by
  * concern (wire.ts: the OpenAI request and response shapes; errors.ts; usage.ts; redact.ts;
  * util.ts) and are re-exported here, so callers import from one place.
- *
- * Refinements to the interface as first specified (each because the original could not carry
- * something the gateway needs):
- * - `ResponseContext.targetModel?`: the parse functions never see the UpstreamTarget, yet the
- *   reported `model` must fall back to the mapped provider model when the upstream names none.
- *   Optional so a caller that omits it still compiles; the fallback is then `requestedModel`.
- * - `usageFromCompletion()`: non-streamed responses carry usage in OpenAI shape only; this turns
- *   it back into `Usage` (Anthropic cache writes ride in
- *   `usage.prompt_tokens_details.cache_creation_tokens`, an extra field OpenAI clients ignore).
- * - `ERROR_DEFAULTS` (class → final status, OpenAI error type, code, retryable) and
- *   `upstreamError()`, which builds network/timeout/stream errors from that same table, so the
- *   gateway need not duplicate it.
- * - `redactSecrets(text, extra?)`: exported so the gateway can also scrub the one key it knows.
- * - `adapterFor()` throws `Error` for an unknown provider type.
  */
 import type { SSEEvent } from "./sse.ts";
 import type { UpstreamError } from "./errors.ts";
@@ -65,7 +51,7 @@ export interface ResponseContext {
   created: number;
   /** What the client asked for; last-resort value for `model`. */
   requestedModel: string;
-  /** The mapped provider model; reported when the upstream names no model. */
+  /** The mapped provider model; reported when the upstream names no model (else requestedModel). */
   targetModel?: string;
   /** Client asked for `stream_options.include_usage`: emit the final `choices: []` usage chunk. */
   includeUsage: boolean;

@@ -41,6 +41,10 @@ export function usageFromOpenAI(raw: unknown): Usage | null {
   return u;
 }
 
+/**
+ * Non-streamed responses carry usage in OpenAI shape only (Anthropic cache writes ride in
+ * `prompt_tokens_details.cache_creation_tokens`, an extra field OpenAI clients ignore).
+ */
 export function usageFromCompletion(c: ChatCompletion): Usage | null {
   return usageFromOpenAI(c.usage);
 }

@@ -70,7 +70,7 @@ export interface ChatCompletion {
   [k: string]: unknown;
 }
 
-export interface ToolCallDelta {
+interface ToolCallDelta {
   index: number;
   id?: string;
   type?: "function";
