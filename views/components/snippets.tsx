@@ -21,64 +21,54 @@ function snippetsFor(apiBase: string, model: string): Snippet[] {
     {
       id: "curl",
       label: "curl",
-      code: [
-        `curl ${apiBase}/chat/completions \\`,
-        `  -H "Authorization: Bearer $${KEY_ENV}" \\`,
-        `  -H "Content-Type: application/json" \\`,
-        `  -d '${body}'`,
-      ].join("\n"),
+      code: `curl ${apiBase}/chat/completions \\
+  -H "Authorization: Bearer $${KEY_ENV}" \\
+  -H "Content-Type: application/json" \\
+  -d '${body}'`,
     },
     {
       id: "python",
       label: "Python (openai)",
-      code: [
-        `import os`,
-        `from openai import OpenAI`,
-        ``,
-        `client = OpenAI(base_url=${q(apiBase)}, api_key=os.environ[${q(KEY_ENV)}])`,
-        `reply = client.chat.completions.create(`,
-        `    model=${q(model)},`,
-        `    messages=[{"role": "user", "content": "Hello!"}],`,
-        `)`,
-        `print(reply.choices[0].message.content)`,
-      ].join("\n"),
+      code: `import os
+from openai import OpenAI
+
+client = OpenAI(base_url=${q(apiBase)}, api_key=os.environ[${q(KEY_ENV)}])
+reply = client.chat.completions.create(
+    model=${q(model)},
+    messages=[{"role": "user", "content": "Hello!"}],
+)
+print(reply.choices[0].message.content)`,
     },
     {
       id: "node",
       label: "Node (openai)",
-      code: [
-        `import OpenAI from "openai";`,
-        ``,
-        `const client = new OpenAI({ baseURL: ${q(apiBase)}, apiKey: process.env.${KEY_ENV} });`,
-        `const reply = await client.chat.completions.create({`,
-        `  model: ${q(model)},`,
-        `  messages: [{ role: "user", content: "Hello!" }],`,
-        `});`,
-        `console.log(reply.choices[0].message.content);`,
-      ].join("\n"),
+      code: `import OpenAI from "openai";
+
+const client = new OpenAI({ baseURL: ${q(apiBase)}, apiKey: process.env.${KEY_ENV} });
+const reply = await client.chat.completions.create({
+  model: ${q(model)},
+  messages: [{ role: "user", content: "Hello!" }],
+});
+console.log(reply.choices[0].message.content);`,
     },
     {
       id: "ai-sdk",
       label: "Vercel AI SDK",
-      code: [
-        `import { createOpenAI } from "@ai-sdk/openai";`,
-        `import { generateText } from "ai";`,
-        ``,
-        `const perpetuo = createOpenAI({ baseURL: ${q(apiBase)}, apiKey: process.env.${KEY_ENV} });`,
-        `const { text } = await generateText({ model: perpetuo.chat(${q(model)}), prompt: "Hello!" });`,
-        `console.log(text);`,
-      ].join("\n"),
+      code: `import { createOpenAI } from "@ai-sdk/openai";
+import { generateText } from "ai";
+
+const perpetuo = createOpenAI({ baseURL: ${q(apiBase)}, apiKey: process.env.${KEY_ENV} });
+const { text } = await generateText({ model: perpetuo.chat(${q(model)}), prompt: "Hello!" });
+console.log(text);`,
     },
     {
       id: "langchain",
       label: "LangChain (Python)",
-      code: [
-        `import os`,
-        `from langchain_openai import ChatOpenAI`,
-        ``,
-        `llm = ChatOpenAI(model=${q(model)}, base_url=${q(apiBase)}, api_key=os.environ[${q(KEY_ENV)}])`,
-        `print(llm.invoke("Hello!").content)`,
-      ].join("\n"),
+      code: `import os
+from langchain_openai import ChatOpenAI
+
+llm = ChatOpenAI(model=${q(model)}, base_url=${q(apiBase)}, api_key=os.environ[${q(KEY_ENV)}])
+print(llm.invoke("Hello!").content)`,
     },
   ];
 }
