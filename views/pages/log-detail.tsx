@@ -4,7 +4,7 @@ import { TagList } from "../components/limits.tsx";
 import { nav } from "../components/hx.ts";
 import { Badge, PageHeader, Text, Time } from "../components/ui.tsx";
 import { formatCost, formatInt, formatMs } from "../components/format.ts";
-import { StatusBadge } from "./logs.tsx";
+import { StatusBadge, type LogRow } from "./logs.tsx";
 import { providerTypeLabel } from "../../src/providers/catalog.ts";
 import { ChatView, RawBody } from "../components/chat-view.tsx";
 import { prettyJson, requestConversation, responseConversation, type Conversation } from "../components/conversation.ts";
@@ -19,30 +19,14 @@ export interface Attempt {
   latency_ms: number;
 }
 
-interface LogDetailData {
-  id: string;
-  request_id: string;
-  created_at: Date;
-  api_key_name: string | null;
-  tags: string[];
-  model_requested: string;
-  model_used: string | null;
+/** A log row, with what only its own page shows. */
+interface LogDetailData extends Omit<LogRow, "attempt_count"> {
   /** chat, embeddings, …; absent on rows read before migration 0009 existed. */
   endpoint?: string;
-  provider_name: string | null;
   provider_type: string | null;
-  stream: boolean;
-  status: number;
-  error_class: string | null;
   error_message: string | null;
-  latency_ms: number;
-  ttft_ms: number | null;
-  prompt_tokens: number;
-  completion_tokens: number;
   cached_tokens: number;
   reasoning_tokens: number;
-  usage_estimated: boolean;
-  cost_usd: number | null;
   attempts: Attempt[];
   request_body: string | null;
   response_body: string | null;

@@ -8,7 +8,7 @@ import { formatCost, formatDateTime, formatInt, formatMs } from "../components/f
 import { Cell, DataTable, num, Row } from "../components/table.tsx";
 import { TagList } from "../components/limits.tsx";
 
-interface LogRow {
+export interface LogRow {
   id: string;
   created_at: Date;
   model_requested: string;

@@ -5,17 +5,12 @@ import { nav } from "../components/hx.ts";
 import { NavButton, PageHeader, Sub, Time } from "../components/ui.tsx";
 import { ChartPanel } from "../components/chart.tsx";
 import { formatCompact, formatCost, formatInt, formatPercent } from "../components/format.ts";
+import type { LogRow } from "./logs.tsx";
 import { Stat, errorRate, rateTone, type Totals } from "../components/usage-bits.tsx";
 
-interface RecentError {
-  id: string;
-  created_at: Date;
-  model_requested: string;
-  provider_name: string | null;
-  status: number;
-  error_class: string | null;
+type RecentError = Pick<LogRow, "id" | "created_at" | "model_requested" | "provider_name" | "status" | "error_class"> & {
   error_message: string | null;
-}
+};
 
 interface OverviewProps {
   ctx: ViewContext;
