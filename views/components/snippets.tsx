@@ -6,14 +6,8 @@
 
 const KEY_ENV = "PERPETUO_API_KEY";
 
-interface Snippet {
-  id: string;
-  label: string;
-  code: string;
-}
-
 /** The snippets for a gateway at `apiBase` (PUBLIC_URL + /v1) and one model it serves. */
-function snippetsFor(apiBase: string, model: string): Snippet[] {
+function snippetsFor(apiBase: string, model: string): { id: string; label: string; code: string }[] {
   // JSON.stringify quotes (and escapes) a value for JavaScript, Python and a JSON body alike.
   const q = (s: string) => JSON.stringify(s);
   const body = JSON.stringify({ model, messages: [{ role: "user", content: "Hello!" }] }).replace(/'/g, "'\\''");

@@ -13,13 +13,9 @@ import {
 } from "../components/limits.tsx";
 import { formatCost } from "../components/format.ts";
 
-/** The workspace's stored limits and its spend this period (for the meter). */
-interface WorkspaceLimitsView extends StoredBudget {
-  spend_period: BudgetPeriod;
-}
-
 export interface LimitsPanelProps {
-  stored: WorkspaceLimitsView;
+  /** The workspace's stored limits and its spend this period (for the meter). */
+  stored: StoredBudget & { spend_period: BudgetPeriod };
   values: LimitValues;
   errors: FormErrors;
   saved?: boolean;

@@ -4,16 +4,9 @@ import { Csrf, NameField, PostForm, Submit } from "../components/form.tsx";
 import { nav } from "../components/hx.ts";
 import { Badge, EmptyState, PageHeader, Text, Time } from "../components/ui.tsx";
 
-interface WorkspaceCard {
-  id: string;
-  name: string;
-  role: string;
-  created_at: Date;
-}
-
 interface WorkspacesProps {
   ctx: ViewContext;
-  workspaces: WorkspaceCard[];
+  workspaces: { id: string; name: string; role: string; created_at: Date }[];
   values: { name?: string };
   errors: FormErrors;
 }
