@@ -5,7 +5,7 @@ import { QUICK_RANGES, RangeBar, RangeForm } from "../components/range.tsx";
 import { EmptyState, PageHeader, Sub } from "../components/ui.tsx";
 import { formatClock, formatDateTime, formatInt, formatMs, formatPercent, isoMinute } from "../components/format.ts";
 import { Cell, DataTable, num, Row, RowHeader } from "../components/table.tsx";
-import type { HealthReport } from "../../src/logs/health.ts";
+import type { HealthReport, ProviderHealth } from "../../src/logs/health.ts";
 
 interface HealthProps {
   ctx: ViewContext;
@@ -30,7 +30,8 @@ const COLUMNS = [
   "Now",
 ];
 
-const byCount = (m: Record<string, number>) => Object.entries(m).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+/** A tally of failures (by class or status), largest first. */
+const byCount = (m: ProviderHealth["failures_by_class"]) => Object.entries(m).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
 
 /** Provider health: every entry's attempts over a range, read from the attempt trails of the logs. */
 export function HealthPage(props: HealthProps) {

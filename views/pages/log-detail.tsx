@@ -47,7 +47,7 @@ export function LogDetailPage(props: { ctx: ViewContext; log: LogDetailData; bac
         <a {...nav(props.back)}>← Logs</a>
       </p>
       <PageHeader title={`${log.model_requested}`} subtitle={`Request ${log.request_id}`}>
-        <StatusBadge status={log.status} errorClass={log.error_class} />
+        <StatusBadge row={log} />
       </PageHeader>
       {!!log.error_message && (
         <div class="alert alert-error" role="note">
