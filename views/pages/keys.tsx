@@ -127,15 +127,12 @@ export function KeysPage(props: KeysProps) {
                 <Cell label="Created · last used">
                   <Time value={k.created_at} />
                   <Sub text={k.created_by && `by ${k.created_by.email}`} />
-                  <span class="sub">
-                    {k.last_used_at ? (
-                      <>
-                        last used <Time value={k.last_used_at} />
-                      </>
-                    ) : (
-                      "never used"
-                    )}
-                  </span>
+                  <Sub text={!k.last_used_at && "never used"} />
+                  {!!k.last_used_at && (
+                    <span class="sub">
+                      last used <Time value={k.last_used_at} />
+                    </span>
+                  )}
                 </Cell>
                 <Cell label="Limits">
                   <LimitsSummary {...k} budget_usd={null} />

@@ -40,7 +40,6 @@ export function LogDetailPage(props: { ctx: ViewContext; log: LogDetailData; bac
   const answeredBy: string = log.provider_name
     ? `${log.provider_name}${log.provider_type ? ` (${providerTypeLabel(log.provider_type)})` : ""}`
     : "no provider";
-  const costText: string = log.cost_usd === null ? "unknown price" : formatCost(log.cost_usd);
   return (
     <Layout ctx={ctx} title={`Request ${log.request_id} · ${w.name}`} section="logs">
       <p class="breadcrumb">
@@ -85,7 +84,7 @@ export function LogDetailPage(props: { ctx: ViewContext; log: LogDetailData; bac
             text={`${formatInt(log.prompt_tokens)} in (${formatInt(log.cached_tokens)} cached) · ${formatInt(log.completion_tokens)} out (${formatInt(log.reasoning_tokens)} reasoning)${log.usage_estimated ? " · estimated" : ""}`}
           />
           <dt>Cost</dt>
-          <dd safe>{costText}</dd>
+          <dd safe>{log.cost_usd === null ? "unknown price" : formatCost(log.cost_usd)}</dd>
         </dl>
       </section>
       <section class="panel">

@@ -12,16 +12,14 @@ type RecentError = Pick<LogRow, "id" | "created_at" | "model_requested" | "provi
   error_message: string | null;
 };
 
-interface OverviewProps {
+export function OverviewPage(props: {
   ctx: ViewContext;
   today: Totals;
   month: Totals;
   days: { day: string; requests: number; cost_usd: number }[];
   errors: RecentError[];
   setup: { providers: number; keys: number };
-}
-
-export function OverviewPage(props: OverviewProps) {
+}) {
   const { ctx, today, month } = props;
   const w = ctx.workspace!;
   const base = `/app/w/${encodeURIComponent(w.id)}`;
