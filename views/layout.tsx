@@ -13,10 +13,39 @@ const HTMX_CONFIG = JSON.stringify({ includeIndicatorCSS: false, history: true, 
  */
 export function Layout(props: { ctx: ViewContext; title: string; section?: Section; children?: Children }) {
   const { ctx } = props;
+  const w = ctx.workspace;
   const frame = (
-    <Frame ctx={ctx} section={props.section}>
-      {props.children}
-    </Frame>
+    <div id="frame" class={w ? "frame has-nav" : "frame"}>
+      <header class="topbar">
+        <a class="brand" {...nav("/app")}>
+          <Logo /> <span>Perpetuo</span>
+        </a>
+        {!!ctx.user && <WorkspaceSwitcher workspaces={ctx.workspaces} current={w} />}
+        <div class="topbar-end">
+          {ctx.user ? (
+            <>
+              <Text class="user-email" text={ctx.user.email} />
+              <form method="post" action="/logout" class="inline-form">
+                <input type="hidden" name="_csrf" value={ctx.csrf} />
+                <button type="submit" class="btn btn-ghost btn-small">
+                  Log out
+                </button>
+              </form>
+            </>
+          ) : (
+            <a href="/login" class="btn btn-ghost btn-small">
+              Log in
+            </a>
+          )}
+        </div>
+      </header>
+      <div class="shell">
+        {!!w && <SideNav workspace={w} section={props.section} />}
+        <main id="main" tabindex="-1">
+          {props.children}
+        </main>
+      </div>
+    </div>
   );
   const title = `${props.title} · Perpetuo`;
   if (ctx.hx) {
@@ -82,44 +111,6 @@ export function Document(props: { ctx: ViewContext; title: string; bodyClass: st
 }
 
 export type Section = "workspaces" | "overview" | "providers" | "keys" | "logs" | "health" | "usage" | "members" | "settings";
-
-function Frame(props: { ctx: ViewContext; section?: Section; children?: Children }) {
-  const { ctx } = props;
-  const w = ctx.workspace;
-  return (
-    <div id="frame" class={w ? "frame has-nav" : "frame"}>
-      <header class="topbar">
-        <a class="brand" {...nav("/app")}>
-          <Logo /> <span>Perpetuo</span>
-        </a>
-        {!!ctx.user && <WorkspaceSwitcher workspaces={ctx.workspaces} current={w} />}
-        <div class="topbar-end">
-          {ctx.user ? (
-            <>
-              <Text class="user-email" text={ctx.user.email} />
-              <form method="post" action="/logout" class="inline-form">
-                <input type="hidden" name="_csrf" value={ctx.csrf} />
-                <button type="submit" class="btn btn-ghost btn-small">
-                  Log out
-                </button>
-              </form>
-            </>
-          ) : (
-            <a href="/login" class="btn btn-ghost btn-small">
-              Log in
-            </a>
-          )}
-        </div>
-      </header>
-      <div class="shell">
-        {!!w && <SideNav workspace={w} section={props.section} />}
-        <main id="main" tabindex="-1">
-          {props.children}
-        </main>
-      </div>
-    </div>
-  );
-}
 
 const SECTIONS: { key: Section; label: string; path: string }[] = [
   { key: "overview", label: "Overview", path: "" },

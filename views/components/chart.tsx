@@ -42,27 +42,21 @@ function ticks(max: number, integer: boolean): number[] {
   return step >= max ? [0, step] : [0, step, step * 2];
 }
 
-/** A chart in a panel of its own, under a heading. */
+/**
+ * A chart in a panel of its own, under a heading. Two drawings of the same data: one at about the
+ * desktop width and a narrow one for phones (CSS shows one of them), so the labels stay legible at
+ * both sizes without scripts or scaling hacks. The hidden one is display:none, which also keeps it
+ * out of the accessibility tree.
+ */
 export function ChartPanel(props: BarChartProps & { heading: string }) {
   return (
     <section class="panel">
       <h2 safe>{props.heading}</h2>
-      <BarChart {...props} />
+      <figure class="chart" id={props.id}>
+        <ChartSvg {...props} variant="wide" W={props.width ?? 640} H={props.height ?? 220} />
+        <ChartSvg {...props} variant="narrow" W={340} H={200} />
+      </figure>
     </section>
-  );
-}
-
-/**
- * Two drawings of the same data: one at about the desktop width and a narrow one for phones (CSS
- * shows one of them), so the labels stay legible at both sizes without scripts or scaling hacks.
- * The hidden one is display:none, which also keeps it out of the accessibility tree.
- */
-function BarChart(props: BarChartProps) {
-  return (
-    <figure class="chart" id={props.id}>
-      <ChartSvg {...props} variant="wide" W={props.width ?? 640} H={props.height ?? 220} />
-      <ChartSvg {...props} variant="narrow" W={340} H={200} />
-    </figure>
   );
 }
 

@@ -77,7 +77,6 @@ function part(p: unknown): Part | null {
 }
 
 function parts(content: unknown): Part[] {
-  if (content === null || content === undefined) return [];
   if (typeof content === "string") return content ? [{ kind: "text", text: content }] : [];
   if (Array.isArray(content)) return content.map(part).filter((p): p is Part => p !== null);
   return [];

@@ -148,17 +148,7 @@ export function TextArea(props: FieldBase & { value?: string | null; rows?: numb
 
 /** The name of a workspace or a key: required, and at most the 100 characters the server accepts. */
 export function NameField(props: { label?: string; value?: string; errors: FormErrors; placeholder?: string }) {
-  return (
-    <TextField
-      name="name"
-      label={props.label ?? "Name"}
-      value={props.value}
-      errors={props.errors}
-      required
-      maxlength={100}
-      placeholder={props.placeholder}
-    />
-  );
+  return <TextField label="Name" {...props} name="name" required maxlength={100} />;
 }
 
 export interface Option {

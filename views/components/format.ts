@@ -3,38 +3,32 @@
  * time on a page matches the one in a log line, an API answer or a colleague's screenshot.
  */
 
-export function formatInt(n: number | null | undefined): string {
-  if (n === null || n === undefined || !Number.isFinite(n)) return "—";
-  return Math.round(n).toLocaleString("en-US");
-}
+/** A figure formatted by `f`, or "—" when there is none. */
+const figure =
+  (f: (n: number) => string) =>
+  (n: number | null | undefined): string =>
+    typeof n === "number" && Number.isFinite(n) ? f(n) : "—";
+
+export const formatInt = figure((n) => Math.round(n).toLocaleString("en-US"));
 
 /** Large counts compactly: 1.2k, 3.4M. */
-export function formatCompact(n: number | null | undefined): string {
-  if (n === null || n === undefined || !Number.isFinite(n)) return "—";
-  if (Math.abs(n) < 10_000) return formatInt(n);
-  return new Intl.NumberFormat("en-US", { notation: "compact", maximumFractionDigits: 1 }).format(n);
-}
+export const formatCompact = figure((n) =>
+  Math.abs(n) < 10_000 ? formatInt(n) : new Intl.NumberFormat("en-US", { notation: "compact", maximumFractionDigits: 1 }).format(n),
+);
 
 /** US dollars; sub-cent amounts keep enough digits to be non-zero. */
-export function formatCost(usd: number | string | null | undefined): string {
-  const n = typeof usd === "string" ? Number(usd) : usd;
-  if (n === null || n === undefined || !Number.isFinite(n)) return "—";
+export const formatCost = figure((n) => {
   if (n === 0) return "$0.00";
   const abs = Math.abs(n);
-  const digits = abs >= 1 ? 2 : abs >= 0.01 ? 4 : 6;
-  return `$${n.toFixed(digits)}`;
-}
+  return `$${n.toFixed(abs >= 1 ? 2 : abs >= 0.01 ? 4 : 6)}`;
+});
 
-export function formatPercent(ratio: number | null | undefined): string {
-  if (ratio === null || ratio === undefined || !Number.isFinite(ratio)) return "—";
+export const formatPercent = figure((ratio) => {
   const pct = ratio * 100;
   return `${pct < 10 && pct > 0 ? pct.toFixed(1) : Math.round(pct)}%`;
-}
+});
 
-export function formatMs(ms: number | null | undefined): string {
-  if (ms === null || ms === undefined || !Number.isFinite(ms)) return "—";
-  return ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`;
-}
+export const formatMs = figure((ms) => (ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`));
 
 function toDate(d: Date | string | null | undefined): Date | null {
   if (d === null || d === undefined) return null;

@@ -3,18 +3,10 @@ import { PostForm, SelectField, Submit, TextField } from "./form.tsx";
 import { ActionsCell, Cell, DataTable, Row, RowHeader } from "./table.tsx";
 import { CopyRow, EmptyState, Flash, Sub, Time } from "./ui.tsx";
 
-interface InvitationRow {
-  id: string;
-  email: string;
-  role: string;
-  expires_at: Date;
-  invited_by: { email: string } | null;
-}
-
 export interface InvitationsProps {
   workspaceId: string;
   csrf: string;
-  pending: InvitationRow[];
+  pending: { id: string; email: string; role: string; expires_at: Date; invited_by: { email: string } | null }[];
   /** The roles this user may invite with: their own and below. */
   roles: string[];
   /** Right after creation: the link, shown this once. */

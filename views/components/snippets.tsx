@@ -6,14 +6,8 @@
 
 const KEY_ENV = "PERPETUO_API_KEY";
 
-interface Snippet {
-  id: string;
-  label: string;
-  code: string;
-}
-
 /** The snippets for a gateway at `apiBase` (PUBLIC_URL + /v1) and one model it serves. */
-function snippetsFor(apiBase: string, model: string): Snippet[] {
+function snippetsFor(apiBase: string, model: string): { id: string; label: string; code: string }[] {
   // JSON.stringify quotes (and escapes) a value for JavaScript, Python and a JSON body alike.
   const q = (s: string) => JSON.stringify(s);
   const body = JSON.stringify({ model, messages: [{ role: "user", content: "Hello!" }] }).replace(/'/g, "'\\''");
@@ -21,64 +15,54 @@ function snippetsFor(apiBase: string, model: string): Snippet[] {
     {
       id: "curl",
       label: "curl",
-      code: [
-        `curl ${apiBase}/chat/completions \\`,
-        `  -H "Authorization: Bearer $${KEY_ENV}" \\`,
-        `  -H "Content-Type: application/json" \\`,
-        `  -d '${body}'`,
-      ].join("\n"),
+      code: `curl ${apiBase}/chat/completions \\
+  -H "Authorization: Bearer $${KEY_ENV}" \\
+  -H "Content-Type: application/json" \\
+  -d '${body}'`,
     },
     {
       id: "python",
       label: "Python (openai)",
-      code: [
-        `import os`,
-        `from openai import OpenAI`,
-        ``,
-        `client = OpenAI(base_url=${q(apiBase)}, api_key=os.environ[${q(KEY_ENV)}])`,
-        `reply = client.chat.completions.create(`,
-        `    model=${q(model)},`,
-        `    messages=[{"role": "user", "content": "Hello!"}],`,
-        `)`,
-        `print(reply.choices[0].message.content)`,
-      ].join("\n"),
+      code: `import os
+from openai import OpenAI
+
+client = OpenAI(base_url=${q(apiBase)}, api_key=os.environ[${q(KEY_ENV)}])
+reply = client.chat.completions.create(
+    model=${q(model)},
+    messages=[{"role": "user", "content": "Hello!"}],
+)
+print(reply.choices[0].message.content)`,
     },
     {
       id: "node",
       label: "Node (openai)",
-      code: [
-        `import OpenAI from "openai";`,
-        ``,
-        `const client = new OpenAI({ baseURL: ${q(apiBase)}, apiKey: process.env.${KEY_ENV} });`,
-        `const reply = await client.chat.completions.create({`,
-        `  model: ${q(model)},`,
-        `  messages: [{ role: "user", content: "Hello!" }],`,
-        `});`,
-        `console.log(reply.choices[0].message.content);`,
-      ].join("\n"),
+      code: `import OpenAI from "openai";
+
+const client = new OpenAI({ baseURL: ${q(apiBase)}, apiKey: process.env.${KEY_ENV} });
+const reply = await client.chat.completions.create({
+  model: ${q(model)},
+  messages: [{ role: "user", content: "Hello!" }],
+});
+console.log(reply.choices[0].message.content);`,
     },
     {
       id: "ai-sdk",
       label: "Vercel AI SDK",
-      code: [
-        `import { createOpenAI } from "@ai-sdk/openai";`,
-        `import { generateText } from "ai";`,
-        ``,
-        `const perpetuo = createOpenAI({ baseURL: ${q(apiBase)}, apiKey: process.env.${KEY_ENV} });`,
-        `const { text } = await generateText({ model: perpetuo.chat(${q(model)}), prompt: "Hello!" });`,
-        `console.log(text);`,
-      ].join("\n"),
+      code: `import { createOpenAI } from "@ai-sdk/openai";
+import { generateText } from "ai";
+
+const perpetuo = createOpenAI({ baseURL: ${q(apiBase)}, apiKey: process.env.${KEY_ENV} });
+const { text } = await generateText({ model: perpetuo.chat(${q(model)}), prompt: "Hello!" });
+console.log(text);`,
     },
     {
       id: "langchain",
       label: "LangChain (Python)",
-      code: [
-        `import os`,
-        `from langchain_openai import ChatOpenAI`,
-        ``,
-        `llm = ChatOpenAI(model=${q(model)}, base_url=${q(apiBase)}, api_key=os.environ[${q(KEY_ENV)}])`,
-        `print(llm.invoke("Hello!").content)`,
-      ].join("\n"),
+      code: `import os
+from langchain_openai import ChatOpenAI
+
+llm = ChatOpenAI(model=${q(model)}, base_url=${q(apiBase)}, api_key=os.environ[${q(KEY_ENV)}])
+print(llm.invoke("Hello!").content)`,
     },
   ];
 }

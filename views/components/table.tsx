@@ -5,8 +5,6 @@ type Column = string | { label: string; num: true };
 
 export const num = (label: string): Column => ({ label, num: true });
 
-const columnLabel = (c: Column) => (typeof c === "string" ? c : c.label);
-
 /**
  * A data table in its scroll box (keyboard-focusable, named for screen readers). The last column,
  * when `actions` is set, holds row buttons and has only a hidden header.
@@ -23,7 +21,7 @@ export function DataTable(props: { label: string; columns: Column[]; actions?: b
           <tr role="row">
             {props.columns.map((c) => (
               <th scope="col" role="columnheader" class={typeof c === "string" ? undefined : "num"} safe>
-                {columnLabel(c)}
+                {typeof c === "string" ? c : c.label}
               </th>
             ))}
             {props.actions && (

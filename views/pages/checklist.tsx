@@ -15,19 +15,13 @@ interface ChecklistData {
   exampleModel: string;
 }
 
-interface Step {
-  done: boolean;
-  title: string;
-  body: JSX.Element;
-}
-
 export function ChecklistPage(props: { ctx: ViewContext; data: ChecklistData }) {
   const { ctx, data } = props;
   const w = ctx.workspace!;
   const base = `/app/w/${encodeURIComponent(w.id)}`;
   const manage = canManage(w);
   const failedLast = data.latest && !data.answered;
-  const steps: Step[] = [
+  const steps: { done: boolean; title: string; body: JSX.Element }[] = [
     {
       done: data.providers > 0,
       title: "Add a provider",

@@ -30,7 +30,8 @@ const COLUMNS = [
   "Now",
 ];
 
-const byCount = (m: Record<string, number>) => Object.entries(m).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+/** A tally of failures (by class or status), largest first. */
+const byCount = (m: ProviderHealth["failures_by_class"]) => Object.entries(m).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
 
 /** Provider health: every entry's attempts over a range, read from the attempt trails of the logs. */
 export function HealthPage(props: HealthProps) {
@@ -68,7 +69,50 @@ export function HealthPage(props: HealthProps) {
         <>
           <DataTable label="Provider health" class="table-health" columns={COLUMNS}>
             {report.providers.map((p) => (
-              <HealthRow p={p} />
+              <Row class={p.attempts > 0 && p.successes === 0 ? "row-error" : ""}>
+                <RowHeader label="Provider" text={p.provider_name}>
+                  <Sub text={!p.configured ? "deleted since" : p.enabled === false && "disabled"} />
+                </RowHeader>
+                <Cell label="Attempts" class="num" text={formatInt(p.attempts)}>
+                  <Sub text={p.requests !== p.attempts && `in ${formatInt(p.requests)} requests`} />
+                </Cell>
+                <Cell label="Failed" class="num" text={formatInt(p.failures)}>
+                  <Sub text={p.attempts > 0 && formatPercent(p.failures / p.attempts)} />
+                </Cell>
+                <Cell label="Failures by class">
+                  {p.failures === 0 ? (
+                    <span class="muted">—</span>
+                  ) : (
+                    <span class="class-list">
+                      {byCount(p.failures_by_class).map(([cls, n]) => (
+                        <span class="badge badge-error" safe>{`${cls} ${formatInt(n)}`}</span>
+                      ))}
+                      <Sub
+                        text={byCount(p.failures_by_status)
+                          .map(([k, n]) => `${k === "none" ? "no response" : k} ${formatInt(n)}`)
+                          .join(" · ")}
+                      />
+                    </span>
+                  )}
+                </Cell>
+                <Cell label="Fallback rate" class="num" text={formatPercent(p.fallback_rate)}>
+                  <Sub text={p.fallbacks > 0 && `${formatInt(p.fallbacks)} of ${formatInt(p.requests)}`} />
+                </Cell>
+                <Cell label="Latency p50" class="num" text={formatMs(p.latency_p50_ms)} />
+                <Cell label="p95" class="num" text={formatMs(p.latency_p95_ms)} />
+                <Cell label="Now">
+                  {p.cooling_until ? (
+                    <>
+                      <span class="badge badge-warn">Cooling down</span>
+                      <Sub text={`until ${formatClock(p.cooling_until)}`} />
+                    </>
+                  ) : p.configured && p.enabled !== false ? (
+                    <span class="badge badge-ok">Ready</span>
+                  ) : (
+                    <span class="muted">—</span>
+                  )}
+                </Cell>
+              </Row>
             ))}
           </DataTable>
           <p class="muted table-note">
@@ -79,56 +123,5 @@ export function HealthPage(props: HealthProps) {
         </>
       )}
     </Layout>
-  );
-}
-
-function HealthRow(props: { p: ProviderHealth }) {
-  const p = props.p;
-  const failing = p.attempts > 0 && p.successes === 0;
-  return (
-    <Row class={failing ? "row-error" : ""}>
-      <RowHeader label="Provider" text={p.provider_name}>
-        <Sub text={!p.configured ? "deleted since" : p.enabled === false && "disabled"} />
-      </RowHeader>
-      <Cell label="Attempts" class="num" text={formatInt(p.attempts)}>
-        <Sub text={p.requests !== p.attempts && `in ${formatInt(p.requests)} requests`} />
-      </Cell>
-      <Cell label="Failed" class="num" text={formatInt(p.failures)}>
-        <Sub text={p.attempts > 0 && formatPercent(p.failures / p.attempts)} />
-      </Cell>
-      <Cell label="Failures by class">
-        {p.failures === 0 ? (
-          <span class="muted">—</span>
-        ) : (
-          <span class="class-list">
-            {byCount(p.failures_by_class).map(([cls, n]) => (
-              <span class="badge badge-error" safe>{`${cls} ${formatInt(n)}`}</span>
-            ))}
-            <Sub
-              text={byCount(p.failures_by_status)
-                .map(([k, n]) => `${k === "none" ? "no response" : k} ${formatInt(n)}`)
-                .join(" · ")}
-            />
-          </span>
-        )}
-      </Cell>
-      <Cell label="Fallback rate" class="num" text={formatPercent(p.fallback_rate)}>
-        <Sub text={p.fallbacks > 0 && `${formatInt(p.fallbacks)} of ${formatInt(p.requests)}`} />
-      </Cell>
-      <Cell label="Latency p50" class="num" text={formatMs(p.latency_p50_ms)} />
-      <Cell label="p95" class="num" text={formatMs(p.latency_p95_ms)} />
-      <Cell label="Now">
-        {p.cooling_until ? (
-          <>
-            <span class="badge badge-warn">Cooling down</span>
-            <Sub text={`until ${formatClock(p.cooling_until)}`} />
-          </>
-        ) : p.configured && p.enabled !== false ? (
-          <span class="badge badge-ok">Ready</span>
-        ) : (
-          <span class="muted">—</span>
-        )}
-      </Cell>
-    </Row>
   );
 }

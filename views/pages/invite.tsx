@@ -3,14 +3,12 @@ import { Layout } from "../layout.tsx";
 import { Csrf, Submit } from "../components/form.tsx";
 import { PageHeader } from "../components/ui.tsx";
 
-interface InviteProps {
+/** A signed-in user's view of an invitation to their address: one button to join. */
+export function InvitePage(props: {
   ctx: ViewContext;
   token: string;
   invitation: { email: string; role: string; workspace: { name: string } };
-}
-
-/** A signed-in user's view of an invitation to their address: one button to join. */
-export function InvitePage(props: InviteProps) {
+}) {
   const { ctx, invitation } = props;
   return (
     <Layout ctx={ctx} title={`Join ${invitation.workspace.name}`}>

@@ -4,15 +4,13 @@ import { FormActions, NameField, PostForm, Submit } from "../components/form.tsx
 import { PageHeader } from "../components/ui.tsx";
 import { LimitFields, StoredBudgetMeter, type LimitValues, type StoredBudget } from "../components/limits.tsx";
 
-interface KeyEditProps {
+/** A key's name, limits, budget, allow-list and tags; the key itself never changes. */
+export function KeyEditPage(props: {
   ctx: ViewContext;
   apiKey: StoredBudget & { id: string; name: string; prefix: string };
   values: { name: string; limits: LimitValues };
   errors: FormErrors;
-}
-
-/** A key's name, limits, budget, allow-list and tags; the key itself never changes. */
-export function KeyEditPage(props: KeyEditProps) {
+}) {
   const { ctx, apiKey: key, values, errors } = props;
   const base = `/app/w/${encodeURIComponent(ctx.workspace!.id)}/keys`;
   const title = `Edit key ${key.name}`;

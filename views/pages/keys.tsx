@@ -55,7 +55,19 @@ export function KeysPage(props: KeysProps) {
     <Layout ctx={ctx} title={`API keys · ${w.name}`} section="keys">
       <PageHeader title="API keys" subtitle="Gateway keys (prp_…) let your applications call Perpetuo. Perpetuo stores only their hash." />
       <Flash text={props.notice} />
-      {!!props.created && <CreatedKey created={props.created} apiBase={props.apiBase} model={props.exampleModel} />}
+      {!!props.created && (
+        <section class="panel panel-highlight" aria-labelledby="created-title" tabindex="-1" data-focus>
+          <h2 id="created-title">
+            Key <span safe>{props.created.name}</span> created
+          </h2>
+          <p>
+            <strong>Copy it now: it is shown only once.</strong> Perpetuo keeps only a hash and cannot show it again.
+          </p>
+          <CopyRow id="new-key" label="New API key" value={props.created.key} button="Copy key" hidden />
+          <h3>Try it</h3>
+          <Snippets apiBase={props.apiBase} model={props.exampleModel} setKey={props.created.key} />
+        </section>
+      )}
       <div id="dialog-slot"></div>
       {manage && (
         <section class="panel" id="new-key-form" aria-labelledby="new-key-title">
@@ -115,15 +127,12 @@ export function KeysPage(props: KeysProps) {
                 <Cell label="Created · last used">
                   <Time value={k.created_at} />
                   <Sub text={k.created_by && `by ${k.created_by.email}`} />
-                  <span class="sub">
-                    {k.last_used_at ? (
-                      <>
-                        last used <Time value={k.last_used_at} />
-                      </>
-                    ) : (
-                      "never used"
-                    )}
-                  </span>
+                  <Sub text={!k.last_used_at && "never used"} />
+                  {!!k.last_used_at && (
+                    <span class="sub">
+                      last used <Time value={k.last_used_at} />
+                    </span>
+                  )}
                 </Cell>
                 <Cell label="Limits">
                   <LimitsSummary {...k} budget_usd={null} />
@@ -150,22 +159,5 @@ export function KeysPage(props: KeysProps) {
         </DataTable>
       )}
     </Layout>
-  );
-}
-
-function CreatedKey(props: { created: { name: string; key: string }; apiBase: string; model: string }) {
-  const { key } = props.created;
-  return (
-    <section class="panel panel-highlight" aria-labelledby="created-title" tabindex="-1" data-focus>
-      <h2 id="created-title">
-        Key <span safe>{props.created.name}</span> created
-      </h2>
-      <p>
-        <strong>Copy it now: it is shown only once.</strong> Perpetuo keeps only a hash and cannot show it again.
-      </p>
-      <CopyRow id="new-key" label="New API key" value={key} button="Copy key" hidden />
-      <h3>Try it</h3>
-      <Snippets apiBase={props.apiBase} model={props.model} setKey={key} />
-    </section>
   );
 }

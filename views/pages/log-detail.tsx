@@ -4,7 +4,7 @@ import { TagList } from "../components/limits.tsx";
 import { nav } from "../components/hx.ts";
 import { Badge, PageHeader, Text, Time } from "../components/ui.tsx";
 import { formatCost, formatInt, formatMs } from "../components/format.ts";
-import { StatusBadge } from "./logs.tsx";
+import { StatusBadge, type LogRow } from "./logs.tsx";
 import { providerTypeLabel } from "../../src/providers/catalog.ts";
 import { ChatView, RawBody } from "../components/chat-view.tsx";
 import { prettyJson, requestConversation, responseConversation, type Conversation } from "../components/conversation.ts";
@@ -19,30 +19,14 @@ export interface Attempt {
   latency_ms: number;
 }
 
-interface LogDetailData {
-  id: string;
-  request_id: string;
-  created_at: Date;
-  api_key_name: string | null;
-  tags: string[];
-  model_requested: string;
-  model_used: string | null;
+/** A log row, with what only its own page shows. */
+interface LogDetailData extends Omit<LogRow, "attempt_count"> {
   /** chat, embeddings, …; absent on rows read before migration 0009 existed. */
   endpoint?: string;
-  provider_name: string | null;
   provider_type: string | null;
-  stream: boolean;
-  status: number;
-  error_class: string | null;
   error_message: string | null;
-  latency_ms: number;
-  ttft_ms: number | null;
-  prompt_tokens: number;
-  completion_tokens: number;
   cached_tokens: number;
   reasoning_tokens: number;
-  usage_estimated: boolean;
-  cost_usd: number | null;
   attempts: Attempt[];
   request_body: string | null;
   response_body: string | null;
@@ -56,14 +40,13 @@ export function LogDetailPage(props: { ctx: ViewContext; log: LogDetailData; bac
   const answeredBy: string = log.provider_name
     ? `${log.provider_name}${log.provider_type ? ` (${providerTypeLabel(log.provider_type)})` : ""}`
     : "no provider";
-  const costText: string = log.cost_usd === null ? "unknown price" : formatCost(log.cost_usd);
   return (
     <Layout ctx={ctx} title={`Request ${log.request_id} · ${w.name}`} section="logs">
       <p class="breadcrumb">
         <a {...nav(props.back)}>← Logs</a>
       </p>
       <PageHeader title={`${log.model_requested}`} subtitle={`Request ${log.request_id}`}>
-        <StatusBadge status={log.status} errorClass={log.error_class} />
+        <StatusBadge row={log} />
       </PageHeader>
       {!!log.error_message && (
         <div class="alert alert-error" role="note">
@@ -101,7 +84,7 @@ export function LogDetailPage(props: { ctx: ViewContext; log: LogDetailData; bac
             text={`${formatInt(log.prompt_tokens)} in (${formatInt(log.cached_tokens)} cached) · ${formatInt(log.completion_tokens)} out (${formatInt(log.reasoning_tokens)} reasoning)${log.usage_estimated ? " · estimated" : ""}`}
           />
           <dt>Cost</dt>
-          <dd safe>{costText}</dd>
+          <dd safe>{log.cost_usd === null ? "unknown price" : formatCost(log.cost_usd)}</dd>
         </dl>
       </section>
       <section class="panel">

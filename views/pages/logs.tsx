@@ -8,7 +8,7 @@ import { formatCost, formatDateTime, formatInt, formatMs } from "../components/f
 import { Cell, DataTable, num, Row } from "../components/table.tsx";
 import { TagList } from "../components/limits.tsx";
 
-interface LogRow {
+export interface LogRow {
   id: string;
   created_at: Date;
   model_requested: string;
@@ -135,12 +135,11 @@ export function LogsPage(props: LogsProps) {
             class="btn-secondary btn-small"
           />
           <NavButton href={base + query(filters, props.page, { live: live ? "1" : "" })} label="Refresh" class="btn-ghost btn-small" />
-          <a class="btn btn-ghost btn-small" href={exportBase + query(filters, 1, { format: "csv" })} download="">
-            Export CSV
-          </a>
-          <a class="btn btn-ghost btn-small" href={exportBase + query(filters, 1, { format: "json" })} download="">
-            Export JSON
-          </a>
+          {(["CSV", "JSON"] as const).map((format) => (
+            <a class="btn btn-ghost btn-small" href={exportBase + query(filters, 1, { format: format.toLowerCase() })} download="">
+              Export {format}
+            </a>
+          ))}
         </div>
       </RangeBar>
       <form {...getForm(base)} class="filters" aria-label="Filter logs" role="search">
@@ -267,7 +266,7 @@ function LogTableRow(props: { row: LogRow; base: string }) {
         <TagList tags={r.tags} />
       </Cell>
       <Cell label="Status" class="cell-status">
-        <StatusBadge status={r.status} errorClass={r.error_class} />
+        <StatusBadge row={r} />
       </Cell>
       <Cell label="Stream">{r.stream ? "Yes" : <span class="muted">No</span>}</Cell>
       <Cell label="TTFT" class="num">
@@ -293,12 +292,12 @@ function LogTableRow(props: { row: LogRow; base: string }) {
   );
 }
 
-export function StatusBadge(props: { status: number; errorClass: string | null }) {
-  const bad = props.status >= 400 || props.errorClass !== null;
+export function StatusBadge(props: { row: { status: number; error_class: string | null } }) {
+  const { status, error_class } = props.row;
   return (
-    <span class={bad ? "badge badge-error" : "badge badge-ok"}>
-      {props.status}
-      {!!props.errorClass && <span safe>{` ${props.errorClass}`}</span>}
+    <span class={isError(props.row) ? "badge badge-error" : "badge badge-ok"}>
+      {status}
+      {!!error_class && <span safe>{` ${error_class}`}</span>}
     </span>
   );
 }

@@ -34,7 +34,6 @@ export function MembersPage(props: MembersProps) {
   const { ctx } = props;
   const w = ctx.workspace!;
   const base = `/app/w/${encodeURIComponent(w.id)}`;
-  const rowError = (uid: string) => (props.error?.user_id === uid ? props.error.message : null);
   return (
     <Layout ctx={ctx} title={`Members · ${w.name}`} section="members">
       <PageHeader
@@ -47,7 +46,7 @@ export function MembersPage(props: MembersProps) {
       <DataTable label="Members" columns={["Email", "Name", "Role", "Joined"]} actions>
         {props.members.map((m) => {
           const url = `${base}/members/${encodeURIComponent(m.user_id)}`;
-          const error = rowError(m.user_id);
+          const error = props.error?.user_id === m.user_id ? props.error.message : null;
           const selectId = `role-${m.user_id}`;
           return (
             <Row>

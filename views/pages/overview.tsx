@@ -5,38 +5,69 @@ import { nav } from "../components/hx.ts";
 import { NavButton, PageHeader, Sub, Time } from "../components/ui.tsx";
 import { ChartPanel } from "../components/chart.tsx";
 import { formatCompact, formatCost, formatInt, formatPercent } from "../components/format.ts";
+import type { LogRow } from "./logs.tsx";
 import { Stat, errorRate, rateTone, type Totals } from "../components/usage-bits.tsx";
 
-interface RecentError {
-  id: string;
-  created_at: Date;
-  model_requested: string;
-  provider_name: string | null;
-  status: number;
-  error_class: string | null;
+type RecentError = Pick<LogRow, "id" | "created_at" | "model_requested" | "provider_name" | "status" | "error_class"> & {
   error_message: string | null;
-}
+};
 
-interface OverviewProps {
+export function OverviewPage(props: {
   ctx: ViewContext;
   today: Totals;
   month: Totals;
   days: { day: string; requests: number; cost_usd: number }[];
   errors: RecentError[];
   setup: { providers: number; keys: number };
-}
-
-export function OverviewPage(props: OverviewProps) {
+}) {
   const { ctx, today, month } = props;
   const w = ctx.workspace!;
   const base = `/app/w/${encodeURIComponent(w.id)}`;
   const fresh = props.setup.providers === 0 || props.setup.keys === 0 || month.requests === 0;
+  // The getting-started steps, shown while the workspace is fresh.
+  const steps = [
+    {
+      done: props.setup.providers > 0,
+      label: "Add a provider",
+      text: "Store an upstream key (OpenAI, Anthropic, Gemini, …).",
+      href: `${base}/providers/new`,
+    },
+    { done: props.setup.keys > 0, label: "Create an API key", text: "Your applications authenticate with it.", href: `${base}/keys` },
+    { done: month.requests > 0, label: "Send your first request", text: "Point any OpenAI SDK at this gateway.", href: `${base}/keys` },
+  ];
   return (
     <Layout ctx={ctx} title={w.name} section="overview">
       <PageHeader title={w.name} subtitle="Overview of the last 30 days (UTC).">
         <NavButton href={`${base}/usage`} label="Usage details" />
       </PageHeader>
-      {fresh && <GetStarted base={base} setup={props.setup} sent={month.requests > 0} manage={canManage(w)} />}
+      {fresh && (
+        <section class="panel get-started" aria-labelledby="get-started">
+          <div class="panel-header">
+            <h2 id="get-started">Get started</h2>
+            <NavButton href={`${base}/start`} label="Checklist with code snippets →" class="btn-link" />
+          </div>
+          <ol class="steps">
+            {steps.map((s) => (
+              <li class={s.done ? "step step-done" : "step"}>
+                <span class="step-mark" aria-hidden="true">
+                  {s.done ? "✓" : ""}
+                </span>
+                <span>
+                  {s.done || !canManage(w) ? (
+                    <strong safe>{s.label}</strong>
+                  ) : (
+                    <a {...nav(s.href)} safe>
+                      {s.label}
+                    </a>
+                  )}
+                  {s.done && <span class="visually-hidden"> (done)</span>}
+                  <Sub text={s.text} />
+                </span>
+              </li>
+            ))}
+          </ol>
+        </section>
+      )}
       <dl class="stats stats-3">
         <Stat label="Requests today" value={formatInt(today.requests)} sub={`${formatInt(today.errors)} failed`} tone={rateTone(today)} />
         <Stat label="Requests · 30 days" value={formatInt(month.requests)} sub={`${formatInt(month.errors)} failed`} />
@@ -96,46 +127,5 @@ export function OverviewPage(props: OverviewProps) {
         )}
       </section>
     </Layout>
-  );
-}
-
-function GetStarted(props: { base: string; setup: { providers: number; keys: number }; sent: boolean; manage: boolean }) {
-  const steps = [
-    {
-      done: props.setup.providers > 0,
-      label: "Add a provider",
-      text: "Store an upstream key (OpenAI, Anthropic, Gemini, …).",
-      href: `${props.base}/providers/new`,
-    },
-    { done: props.setup.keys > 0, label: "Create an API key", text: "Your applications authenticate with it.", href: `${props.base}/keys` },
-    { done: props.sent, label: "Send your first request", text: "Point any OpenAI SDK at this gateway.", href: `${props.base}/keys` },
-  ];
-  return (
-    <section class="panel get-started" aria-labelledby="get-started">
-      <div class="panel-header">
-        <h2 id="get-started">Get started</h2>
-        <NavButton href={`${props.base}/start`} label="Checklist with code snippets →" class="btn-link" />
-      </div>
-      <ol class="steps">
-        {steps.map((s) => (
-          <li class={s.done ? "step step-done" : "step"}>
-            <span class="step-mark" aria-hidden="true">
-              {s.done ? "✓" : ""}
-            </span>
-            <span>
-              {s.done || !props.manage ? (
-                <strong safe>{s.label}</strong>
-              ) : (
-                <a {...nav(s.href)} safe>
-                  {s.label}
-                </a>
-              )}
-              {s.done && <span class="visually-hidden"> (done)</span>}
-              <Sub text={s.text} />
-            </span>
-          </li>
-        ))}
-      </ol>
-    </section>
   );
 }

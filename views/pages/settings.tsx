@@ -13,13 +13,9 @@ import {
 } from "../components/limits.tsx";
 import { formatCost } from "../components/format.ts";
 
-/** The workspace's stored limits and its spend this period (for the meter). */
-interface WorkspaceLimitsView extends StoredBudget {
-  spend_period: BudgetPeriod;
-}
-
 export interface LimitsPanelProps {
-  stored: WorkspaceLimitsView;
+  /** The workspace's stored limits and its spend this period (for the meter). */
+  stored: StoredBudget & { spend_period: BudgetPeriod };
   values: LimitValues;
   errors: FormErrors;
   saved?: boolean;
@@ -40,15 +36,16 @@ interface SettingsProps {
 }
 
 export function SettingsPage(props: SettingsProps) {
-  const { ctx, errors, values } = props;
+  const { ctx, errors, values, limits } = props;
   const w = ctx.workspace!;
+  const base = `/app/w/${encodeURIComponent(w.id)}`;
   const editable = canManage(w);
   return (
     <Layout ctx={ctx} title={`Settings · ${w.name}`} section="settings">
       <PageHeader title="Settings" subtitle="Name, log retention and what the request logs may contain." />
       {props.saved && <Notice tone="success">Settings saved.</Notice>}
       {!editable && <Notice tone="info">Only owners and admins can change these settings.</Notice>}
-      <PostForm action={`/app/w/${encodeURIComponent(w.id)}/settings`} csrf={ctx.csrf} errors={errors} replace class="panel stack">
+      <PostForm action={`${base}/settings`} csrf={ctx.csrf} errors={errors} replace class="panel stack">
         <fieldset disabled={!editable}>
           <legend>General</legend>
           <NameField label="Workspace name" value={values.name} errors={errors} />
@@ -76,35 +73,27 @@ export function SettingsPage(props: SettingsProps) {
         </fieldset>
         {editable && <Submit label="Save settings" />}
       </PostForm>
-      <LimitsPanel ctx={ctx} editable={editable} {...props.limits} />
+      {/* Limits for the whole workspace, over every key: a separate form so saving one never resets the other. */}
+      <section class="panel" aria-labelledby="limits-title" id="limits">
+        <h2 id="limits-title">Workspace limits and budget</h2>
+        <p class="muted">Apply to all of the workspace's keys together, on top of each key's own limits.</p>
+        {limits.saved && <Notice tone="success">Limits saved.</Notice>}
+        <StoredBudgetMeter
+          budget={limits.stored}
+          label="Workspace budget spent"
+          otherwise={<p safe>{`Spent ${PERIOD_WORDS[limits.stored.spend_period]}: ${formatCost(limits.stored.spend_usd)} (no budget).`}</p>}
+        />
+        <PostForm action={`${base}/settings/limits`} csrf={ctx.csrf} errors={limits.errors} replace class="stack">
+          <fieldset disabled={!editable}>
+            <legend class="visually-hidden">Workspace limits</legend>
+            <LimitFields values={limits.values} errors={limits.errors} forKey={false} idPrefix="ws" />
+          </fieldset>
+          {editable && <Submit label="Save limits" />}
+        </PostForm>
+      </section>
       <p class="muted">
-        Members, roles and invitations are on the <a {...nav(`/app/w/${encodeURIComponent(w.id)}/members`)}>Members</a> page.
+        Members, roles and invitations are on the <a {...nav(`${base}/members`)}>Members</a> page.
       </p>
     </Layout>
-  );
-}
-
-/** Limits for the whole workspace, over every key: a separate form so saving one never resets the other. */
-function LimitsPanel(props: LimitsPanelProps & { ctx: ViewContext; editable: boolean }) {
-  const { stored, errors } = props;
-  const w = props.ctx.workspace!;
-  return (
-    <section class="panel" aria-labelledby="limits-title" id="limits">
-      <h2 id="limits-title">Workspace limits and budget</h2>
-      <p class="muted">Apply to all of the workspace's keys together, on top of each key's own limits.</p>
-      {props.saved && <Notice tone="success">Limits saved.</Notice>}
-      <StoredBudgetMeter
-        budget={stored}
-        label="Workspace budget spent"
-        otherwise={<p safe>{`Spent ${PERIOD_WORDS[stored.spend_period]}: ${formatCost(stored.spend_usd)} (no budget).`}</p>}
-      />
-      <PostForm action={`/app/w/${encodeURIComponent(w.id)}/settings/limits`} csrf={props.ctx.csrf} errors={errors} replace class="stack">
-        <fieldset disabled={!props.editable}>
-          <legend class="visually-hidden">Workspace limits</legend>
-          <LimitFields values={props.values} errors={errors} forKey={false} idPrefix="ws" />
-        </fieldset>
-        {props.editable && <Submit label="Save limits" />}
-      </PostForm>
-    </section>
   );
 }

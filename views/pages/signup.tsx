@@ -2,20 +2,13 @@ import type { FormErrors, ViewContext } from "../context.ts";
 import { AuthLayout } from "../layout.tsx";
 import { Csrf, ErrorSummary, Submit, TextField } from "../components/form.tsx";
 
-/** The invitation a sign-up form is for: its address is the one the account gets. */
-interface SignupInvitation {
-  token: string;
-  email: string;
-  role: string;
-  workspace: string;
-}
-
 interface SignupProps {
   ctx: ViewContext;
   values: { email?: string; name?: string };
   next?: string | null;
   errors: FormErrors;
-  invitation?: SignupInvitation | null;
+  /** The invitation a sign-up form is for: its address is the one the account gets. */
+  invitation?: { token: string; email: string; role: string; workspace: string } | null;
   /** Sign-up is not open to this visitor (SIGNUP=invite with accounts, or closed): say how to get in instead. */
   blocked?: "invite" | "closed" | null;
 }

@@ -4,21 +4,12 @@ import { Csrf, NameField, PostForm, Submit } from "../components/form.tsx";
 import { nav } from "../components/hx.ts";
 import { Badge, EmptyState, PageHeader, Text, Time } from "../components/ui.tsx";
 
-interface WorkspaceCard {
-  id: string;
-  name: string;
-  role: string;
-  created_at: Date;
-}
-
-interface WorkspacesProps {
+export function WorkspacesPage(props: {
   ctx: ViewContext;
-  workspaces: WorkspaceCard[];
+  workspaces: { id: string; name: string; role: string; created_at: Date }[];
   values: { name?: string };
   errors: FormErrors;
-}
-
-export function WorkspacesPage(props: WorkspacesProps) {
+}) {
   const { ctx, errors } = props;
   return (
     <Layout ctx={ctx} title="Workspaces" section="workspaces">
