@@ -34,14 +34,18 @@ export interface ProxyDeps {
   draining?: AbortSignal;
 }
 
-export interface ChatCall {
-  body: ChatRequest;
+/** What a governed call's route hands to the proxy: who asked, for which workspace, and when. */
+export interface CallBase {
   key: GatewayKey;
   runtime: WorkspaceRuntime;
   requestId: string;
   /** Aborts when the client goes away. */
   signal: AbortSignal;
   startedAt: number;
+}
+
+export interface ChatCall extends CallBase {
+  body: ChatRequest;
   /**
    * The body as one entry gets it, for callers that translate from another dialect (POST
    * /v1/messages): it may drop what that entry's wire format cannot take, or throw
