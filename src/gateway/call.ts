@@ -75,6 +75,8 @@ export interface RelayFormat {
   read(json: unknown, a: AttemptContext): AnswerRead;
   /** How a streamed answer is read and relayed. */
   dialect(a: AttemptContext): StreamDialect;
+  /** Whether a JSON answer carries x-perpetuo-cost (the README says OpenAI's relayed Responses answers do not). */
+  costHeader: boolean;
 }
 
 export type AnswerRead = {
@@ -82,6 +84,8 @@ export type AnswerRead = {
   usage: Usage | null;
   /** The answer's text and call arguments, for estimates and the log; a function where costly to build. */
   output: string | (() => string);
+  /** What the log keeps of the answer when not its text (a JSON body). */
+  logged?: string;
 };
 
 export const completionText = (completion: ChatCompletion) =>

@@ -17,8 +17,6 @@ type AnswerFacts = AnswerRead & {
   status: number;
   ttft: number;
   error?: { class: string; message: string } | null;
-  /** What the log keeps of the answer when not its text (a JSON body as sent). */
-  logged?: string;
 };
 
 /** The log row of an answer that reached the client (whole, cut or broken); returns its cost. */

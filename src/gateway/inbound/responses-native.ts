@@ -125,5 +125,6 @@ export function nativeResponses(body: ResponsesRequest): RelayFormat {
     },
     read: readResponse,
     dialect: responsesDialect,
+    costHeader: false,
   };
 }
