@@ -88,6 +88,7 @@ export type AnswerRead = {
   logged?: string;
 };
 
+/** A completion's text and call arguments, for estimates and the log. */
 export const completionText = (completion: ChatCompletion) =>
   completion.choices
     .map((c) => (c.message.content ?? "") + (c.message.tool_calls?.map((t) => t.function.name + t.function.arguments).join("") ?? ""))
