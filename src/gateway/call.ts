@@ -23,8 +23,6 @@ import type { UpstreamFetch } from "../net/fetch.ts";
 import type { Candidate, Cooldowns } from "./router.ts";
 import type { Failed } from "./attempt.ts";
 
-export type Upstream = ReturnType<Adapter["buildChatRequest"]>;
-
 export interface ProxyDeps {
   cooldowns: Cooldowns;
   logger: Logger;
@@ -186,7 +184,7 @@ export interface AttemptContext {
   call: ChatCall;
   cand: Candidate;
   adapter: Adapter;
-  upstream: Upstream;
+  upstream: UpstreamRequest;
   ctx: ResponseContext;
   attempt: AttemptRecord;
   started: number;
