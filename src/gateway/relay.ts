@@ -1,15 +1,15 @@
 /**
  * One attempt of an entry that speaks the client's own API (see RelayFormat): the answer goes to
  * the client as the provider sent it, JSON bytes or stream events, while the format reads usage and
- * log text on the side. The inbound route must not translate such an answer again (inClientApi).
+ * log text on the side. The inbound route must not translate such an answer again (isRelayed).
  */
-import type { ChatCompletion } from "../adapters/types.ts";
 import { withCost } from "./cost-header.ts";
 import { jsonAnswer } from "./attempt.ts";
 import { successHeaders, type AttemptContext, type AttemptOutcome, type RelayFormat } from "./call.ts";
 import { recordAnswer, relayStream } from "./stream.ts";
 
 const relayed = new WeakSet<Response>();
+export const isRelayed = (res: Response) => relayed.has(res);
 
 export async function relayAttempt(a: AttemptContext, format: RelayFormat): Promise<AttemptOutcome> {
   const outcome = a.call.body.stream === true ? await relayStream(a, format.dialect(a)) : await relayJson(a, format);
@@ -28,21 +28,5 @@ async function relayJson(a: AttemptContext, format: RelayFormat): Promise<Attemp
 /** A non-streamed answer as the client gets it, with what it cost when that is known. */
 export function jsonSuccess(a: AttemptContext, body: string | Uint8Array<ArrayBuffer>, cost: number | null): Response {
   const headers = withCost({ "content-type": "application/json", ...successHeaders(a.call.requestId, a.cand) }, cost);
-  return new Response(body, { status: 200, headers });
-}
-
-/**
- * The chat pipeline's success in the client's API (`headers` are the answer's, as the route wants
- * them): a relayed answer as it came, a chunk stream or a completion through the route's translation.
- */
-export async function inClientApi(
-  res: Response,
-  headers: Headers,
-  translate: { stream(body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array>; json(completion: ChatCompletion): unknown },
-): Promise<Response> {
-  headers.delete("content-length");
-  if (relayed.has(res) || !res.body) return new Response(res.body, { status: 200, headers });
-  const sse = (headers.get("content-type") ?? "").startsWith("text/event-stream");
-  const body = sse ? translate.stream(res.body) : JSON.stringify(translate.json((await res.json()) as ChatCompletion));
   return new Response(body, { status: 200, headers });
 }

@@ -3,7 +3,7 @@ import type { OpenAPIV3 } from "openapi-types";
 import type { AppDeps } from "../../deps.ts";
 import { requestIdFrom } from "../../ids.ts";
 import { translateSSE } from "../../adapters/sse.ts";
-import { tryParseJson } from "../../adapters/types.ts";
+import { tryParseJson, type ChatCompletion } from "../../adapters/types.ts";
 import { proxyChat } from "../proxy.ts";
 import { gatewayKeyFor, governedCall, runtimeFor } from "../routes.ts";
 import { estimateChatTokens } from "../../governance/admit.ts";
@@ -15,7 +15,7 @@ import { estimatePromptTokens } from "../../telemetry/estimate.ts";
 import { anthropicOnly, forCandidate, fromChatResponse, newMessageId, toAnthropicError, toChat } from "./anthropic-messages.ts";
 import { createMessagesStream } from "./anthropic-stream.ts";
 import { messagesRelay } from "./anthropic-passthrough.ts";
-import { inClientApi } from "../relay.ts";
+import { isRelayed } from "../relay.ts";
 
 const MESSAGES_PATH = "/v1/messages";
 
@@ -42,16 +42,19 @@ export async function anthropicErrorResponse(res: Response): Promise<Response> {
   return new Response(JSON.stringify(toAnthropicError(res.status, body, headers.get("x-request-id"))), { status: res.status, headers });
 }
 
-/** The chat pipeline's answer (a completion, a chunk stream or an error) as a Messages answer. */
+/** The chat pipeline's answer (a completion, a chunk stream or an error) as a Messages answer; a relayed one as it came. */
 async function toMessagesResponse(res: Response, ctx: { id: string; model: string }): Promise<Response> {
   if (res.status !== 200) return anthropicErrorResponse(res);
-  return inClientApi(res, withRequestId(new Headers(res.headers)), {
-    stream(body) {
-      const events = createMessagesStream(ctx);
-      return translateSSE(body, events.push, events.end);
-    },
-    json: (completion) => fromChatResponse(completion, ctx.id),
-  });
+  const headers = withRequestId(new Headers(res.headers));
+  headers.delete("content-length");
+  if (isRelayed(res)) return new Response(res.body, { status: 200, headers });
+  if ((res.headers.get("content-type") ?? "").startsWith("text/event-stream") && res.body) {
+    const events = createMessagesStream(ctx);
+    return new Response(translateSSE(res.body, events.push, events.end), { status: 200, headers });
+  }
+  const completion = (await res.json()) as ChatCompletion;
+  headers.set("content-type", "application/json");
+  return new Response(JSON.stringify(fromChatResponse(completion, ctx.id)), { status: 200, headers });
 }
 
 const ERROR_SCHEMA: OpenAPIV3.SchemaObject = {
