@@ -15,8 +15,6 @@ import {
 } from "../adapters/types.ts";
 import type { SSEEvent } from "../adapters/sse.ts";
 import type { Logger } from "../logger.ts";
-import { costFor } from "../telemetry/pricing.ts";
-import { estimatePromptTokens, estimateTokens } from "../telemetry/estimate.ts";
 import type { AttemptRecord, LogSink, RequestRecord } from "../telemetry/types.ts";
 import type { GatewayKey, WorkspaceRuntime } from "./cache.ts";
 import type { UpstreamFetch } from "../net/fetch.ts";
@@ -134,45 +132,11 @@ export const SHUTDOWN = {
   code: "server_shutting_down",
 };
 
-export function jsonResponse(status: number, body: unknown, headers: Record<string, string>): Response {
-  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
-}
-
 export function errorBody(e: { message: string; type: string; param: string | null; code: string | null }) {
   return { error: { message: e.message, type: e.type, param: e.param, code: e.code } };
 }
 
 export type Recorder = (r: Partial<RequestRecord> & { status: number }) => void;
-
-/** The record's token fields, and what pricing needs (cache writes are priced but not stored). */
-export function usageOrEstimate(usage: Usage | null, body: ChatRequest, outputText: () => string) {
-  if (usage) {
-    return {
-      fields: {
-        prompt_tokens: usage.prompt_tokens,
-        completion_tokens: usage.completion_tokens,
-        cached_tokens: usage.cached_tokens ?? 0,
-        reasoning_tokens: usage.reasoning_tokens ?? 0,
-        usage_estimated: false,
-      },
-      cacheWrite: usage.cache_creation_tokens ?? 0,
-    };
-  }
-  return {
-    fields: {
-      prompt_tokens: estimatePromptTokens(body.messages),
-      completion_tokens: estimateTokens(outputText()),
-      cached_tokens: 0,
-      reasoning_tokens: 0,
-      usage_estimated: true,
-    },
-    cacheWrite: 0,
-  };
-}
-
-export function priced(model: string, u: ReturnType<typeof usageOrEstimate>, cand: Candidate): number | null {
-  return costFor(model, { ...u.fields, cache_creation_tokens: u.cacheWrite }, cand.provider.pricing);
-}
 
 export function successHeaders(requestId: string, cand: Candidate): Record<string, string> {
   return { "x-request-id": requestId, "x-perpetuo-provider": cand.provider.name };
