@@ -15,15 +15,11 @@ import {
 } from "../adapters/types.ts";
 import type { SSEEvent } from "../adapters/sse.ts";
 import type { Logger } from "../logger.ts";
-import { costFor } from "../telemetry/pricing.ts";
-import { estimatePromptTokens, estimateTokens } from "../telemetry/estimate.ts";
 import type { AttemptRecord, LogSink, RequestRecord } from "../telemetry/types.ts";
 import type { GatewayKey, WorkspaceRuntime } from "./cache.ts";
 import type { UpstreamFetch } from "../net/fetch.ts";
 import type { Candidate, Cooldowns } from "./router.ts";
 import type { Failed } from "./attempt.ts";
-
-export type Upstream = ReturnType<Adapter["buildChatRequest"]>;
 
 export interface ProxyDeps {
   cooldowns: Cooldowns;
@@ -34,14 +30,18 @@ export interface ProxyDeps {
   draining?: AbortSignal;
 }
 
-export interface ChatCall {
-  body: ChatRequest;
+/** What a governed call's route hands to the proxy: who asked, for which workspace, and when. */
+export interface CallBase {
   key: GatewayKey;
   runtime: WorkspaceRuntime;
   requestId: string;
   /** Aborts when the client goes away. */
   signal: AbortSignal;
   startedAt: number;
+}
+
+export interface ChatCall extends CallBase {
+  body: ChatRequest;
   /**
    * The body as one entry gets it, for callers that translate from another dialect (POST
    * /v1/messages): it may drop what that entry's wire format cannot take, or throw
@@ -71,6 +71,8 @@ export interface RelayFormat {
   read(json: unknown, a: AttemptContext): AnswerRead;
   /** How a streamed answer is read and relayed. */
   dialect(a: AttemptContext): StreamDialect;
+  /** Whether a JSON answer carries x-perpetuo-cost (the README says OpenAI's relayed Responses answers do not). */
+  costHeader: boolean;
 }
 
 export type AnswerRead = {
@@ -78,8 +80,11 @@ export type AnswerRead = {
   usage: Usage | null;
   /** The answer's text and call arguments, for estimates and the log; a function where costly to build. */
   output: string | (() => string);
+  /** What the log keeps of the answer when not its text (a JSON body). */
+  logged?: string;
 };
 
+/** A completion's text and call arguments, for estimates and the log. */
 export const completionText = (completion: ChatCompletion) =>
   completion.choices
     .map((c) => (c.message.content ?? "") + (c.message.tool_calls?.map((t) => t.function.name + t.function.arguments).join("") ?? ""))
@@ -127,45 +132,11 @@ export const SHUTDOWN = {
   code: "server_shutting_down",
 };
 
-export function jsonResponse(status: number, body: unknown, headers: Record<string, string>): Response {
-  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
-}
-
 export function errorBody(e: { message: string; type: string; param: string | null; code: string | null }) {
   return { error: { message: e.message, type: e.type, param: e.param, code: e.code } };
 }
 
 export type Recorder = (r: Partial<RequestRecord> & { status: number }) => void;
-
-/** The record's token fields, and what pricing needs (cache writes are priced but not stored). */
-export function usageOrEstimate(usage: Usage | null, body: ChatRequest, outputText: () => string) {
-  if (usage) {
-    return {
-      fields: {
-        prompt_tokens: usage.prompt_tokens,
-        completion_tokens: usage.completion_tokens,
-        cached_tokens: usage.cached_tokens ?? 0,
-        reasoning_tokens: usage.reasoning_tokens ?? 0,
-        usage_estimated: false,
-      },
-      cacheWrite: usage.cache_creation_tokens ?? 0,
-    };
-  }
-  return {
-    fields: {
-      prompt_tokens: estimatePromptTokens(body.messages),
-      completion_tokens: estimateTokens(outputText()),
-      cached_tokens: 0,
-      reasoning_tokens: 0,
-      usage_estimated: true,
-    },
-    cacheWrite: 0,
-  };
-}
-
-export function priced(model: string, u: ReturnType<typeof usageOrEstimate>, cand: Candidate): number | null {
-  return costFor(model, { ...u.fields, cache_creation_tokens: u.cacheWrite }, cand.provider.pricing);
-}
 
 export function successHeaders(requestId: string, cand: Candidate): Record<string, string> {
   return { "x-request-id": requestId, "x-perpetuo-provider": cand.provider.name };
@@ -177,7 +148,7 @@ export interface AttemptContext {
   call: ChatCall;
   cand: Candidate;
   adapter: Adapter;
-  upstream: Upstream;
+  upstream: UpstreamRequest;
   ctx: ResponseContext;
   attempt: AttemptRecord;
   started: number;

@@ -4,21 +4,11 @@ import { costFor } from "../telemetry/pricing.ts";
 import { bodyForLog } from "../telemetry/content.ts";
 import { estimateTokens } from "../telemetry/estimate.ts";
 import type { AttemptRecord } from "../telemetry/types.ts";
-import type { GatewayKey, WorkspaceRuntime } from "./cache.ts";
 import { selectCandidates } from "./router.ts";
 import { withCost } from "./cost-header.ts";
 import { buildUpstream, jsonAnswer } from "./attempt.ts";
 import { eachCandidate, modelNotFound, recorder } from "./proxy.ts";
-import { successHeaders, type ProxyDeps } from "./call.ts";
-
-interface EmbeddingsCall {
-  body: EmbeddingsRequest;
-  key: GatewayKey;
-  runtime: WorkspaceRuntime;
-  requestId: string;
-  signal: AbortSignal;
-  startedAt: number;
-}
+import { successHeaders, type CallBase, type ProxyDeps } from "./call.ts";
 
 /** Gemini counts no tokens; the same estimate as for chat prompts (usage_estimated). */
 function estimatedPromptTokens(req: EmbeddingsRequest): number {
@@ -33,7 +23,7 @@ function estimatedPromptTokens(req: EmbeddingsRequest): number {
  * cooldowns, one log row with endpoint 'embeddings'); entries whose provider has no embeddings
  * API (Anthropic) are passed over.
  */
-export async function proxyEmbeddings(deps: ProxyDeps, call: EmbeddingsCall): Promise<Response> {
+export async function proxyEmbeddings(deps: ProxyDeps, call: CallBase & { body: EmbeddingsRequest }): Promise<Response> {
   const { body, runtime, requestId } = call;
   const { candidates: all, model } = selectCandidates(runtime.providers, body.model, deps.cooldowns);
   const attempts: AttemptRecord[] = [];

@@ -17,7 +17,7 @@ import { listedModels, selectCandidates, type Candidate } from "./router.ts";
 import { recordAnswer, relayStream } from "./stream.ts";
 import { jsonSuccess, relayAttempt } from "./relay.ts";
 import { chatDialect, SAME_DIALECT } from "./chat-stream.ts";
-import { type ProxyDeps, type ChatCall, CLIENT_CLOSED, SHUTDOWN, jsonResponse, errorBody, type Recorder } from "./call.ts";
+import { type ProxyDeps, type ChatCall, CLIENT_CLOSED, SHUTDOWN, errorBody, type Recorder } from "./call.ts";
 import { completionText, type AttemptContext, type AttemptOutcome } from "./call.ts";
 import { beginAttempt, buildUpstream, jsonAnswer, MAX_MESSAGE_CHARS } from "./attempt.ts";
 
@@ -101,11 +101,8 @@ export function recorder(
     refuse(row, err, n, headers) {
       record(row);
       const message = row.error_message;
-      return jsonResponse(row.status, errorBody({ ...err, message }), {
-        "x-request-id": requestId,
-        ...headers,
-        "x-perpetuo-attempts": String(n),
-      });
+      const all = { "content-type": "application/json", "x-request-id": requestId, ...headers, "x-perpetuo-attempts": String(n) };
+      return new Response(JSON.stringify(errorBody({ ...err, message })), { status: row.status, headers: all });
     },
   };
 }
@@ -278,7 +275,7 @@ const identity = (o: unknown) => {
 };
 
 async function jsonAttempt(a: AttemptContext): Promise<AttemptOutcome> {
-  const { call, cand, adapter, ctx, attempt } = a;
+  const { cand, adapter, ctx, attempt } = a;
   const answered = await jsonAnswer(a, (read) => {
     const before = SAME_DIALECT.has(cand.provider.type) ? identity(read.json) : null;
     const completion = adapter.parseChatResponse(read.json, ctx);

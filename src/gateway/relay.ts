@@ -21,8 +21,8 @@ async function relayJson(a: AttemptContext, format: RelayFormat): Promise<Attemp
   const answered = await jsonAnswer(a, (read) => ({ answer: format.read(read.json, a), read }));
   if (!answered.ok) return answered;
   const { answer, read } = answered.value;
-  const cost = recordAnswer(a, { status: 200, ...answer, ttft: a.attempt.latency_ms, logged: read.text });
-  return { ok: true, response: jsonSuccess(a, read.bytes as Uint8Array<ArrayBuffer>, cost) };
+  const cost = recordAnswer(a, { status: 200, ...answer, ttft: a.attempt.latency_ms });
+  return { ok: true, response: jsonSuccess(a, read.bytes as Uint8Array<ArrayBuffer>, format.costHeader ? cost : null) };
 }
 
 /** A non-streamed answer as the client gets it, with what it cost when that is known. */

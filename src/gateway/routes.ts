@@ -10,7 +10,7 @@ import { toChat } from "./inbound/responses.ts";
 import { asResponses } from "./inbound/responses-relay.ts";
 import { nativeResponses } from "./inbound/responses-native.ts";
 import { newRecord, proxyChat } from "./proxy.ts";
-import type { ChatCall, RelayFormat, ProxyDeps } from "./call.ts";
+import type { CallBase, RelayFormat, ProxyDeps } from "./call.ts";
 import { redactSecrets } from "../adapters/types.ts";
 import { listedModels, matchesModel, parsePin, serves } from "./router.ts";
 import { proxyEmbeddings } from "./embeddings.ts";
@@ -161,9 +161,6 @@ function endpointOf(request: Request): string {
 
 /** One /v1 POST endpoint as a plain function: the Elysia routes (docs, tests) and the lean /v1 path (v1.ts) both call these. */
 export type GatewayHandler = (body: unknown, key: GatewayKey, request: Request) => Promise<Response>;
-
-/** What a governed call's route hands to the proxy: who asked, for which workspace, and when. */
-type CallBase = Pick<ChatCall, "key" | "runtime" | "requestId" | "signal" | "startedAt">;
 
 /**
  * The steps every /v1 POST that reaches a provider shares: the request id, the workspace, governance

@@ -6,20 +6,46 @@
  * (chat chunks, Responses events, …) says what each upstream event means and what the client gets.
  */
 import { createSSEParser, SSEEventTooLarge, type SSEEvent } from "../adapters/sse.ts";
-import { clip, redactSecrets, upstreamError, type UpstreamError, type Usage } from "../adapters/types.ts";
+import { clip, redactSecrets, upstreamError, type ChatRequest, type UpstreamError, type Usage } from "../adapters/types.ts";
 import { bodyForLog } from "../telemetry/content.ts";
+import { costFor } from "../telemetry/pricing.ts";
+import { estimatePromptTokens, estimateTokens } from "../telemetry/estimate.ts";
 import { networkErrorMessage } from "./network-errors.ts";
 import { attemptSignal, fetchFailure, MAX_MESSAGE_CHARS, MAX_UPSTREAM_EVENT_CHARS, retry, send, tooLargeUpstream } from "./attempt.ts";
-import { CLIENT_CLOSED, priced, SHUTDOWN, successHeaders, usageOrEstimate } from "./call.ts";
+import { CLIENT_CLOSED, SHUTDOWN, successHeaders } from "./call.ts";
 import type { AnswerRead, AttemptContext, AttemptOutcome, ShownError, StreamDialect } from "./call.ts";
 
 type AnswerFacts = AnswerRead & {
   status: number;
   ttft: number;
   error?: { class: string; message: string } | null;
-  /** What the log keeps of the answer when not its text (a JSON body as sent). */
-  logged?: string;
 };
+
+/** The record's token fields, and what pricing needs (cache writes are priced but not stored). */
+function usageOrEstimate(usage: Usage | null, body: ChatRequest, outputText: () => string) {
+  if (usage) {
+    return {
+      fields: {
+        prompt_tokens: usage.prompt_tokens,
+        completion_tokens: usage.completion_tokens,
+        cached_tokens: usage.cached_tokens ?? 0,
+        reasoning_tokens: usage.reasoning_tokens ?? 0,
+        usage_estimated: false,
+      },
+      cacheWrite: usage.cache_creation_tokens ?? 0,
+    };
+  }
+  return {
+    fields: {
+      prompt_tokens: estimatePromptTokens(body.messages),
+      completion_tokens: estimateTokens(outputText()),
+      cached_tokens: 0,
+      reasoning_tokens: 0,
+      usage_estimated: true,
+    },
+    cacheWrite: 0,
+  };
+}
 
 /** The log row of an answer that reached the client (whole, cut or broken); returns its cost. */
 export function recordAnswer(a: AttemptContext, f: AnswerFacts): number | null {
@@ -27,7 +53,7 @@ export function recordAnswer(a: AttemptContext, f: AnswerFacts): number | null {
   const text = () => (typeof f.output === "string" ? f.output : f.output());
   const usage = usageOrEstimate(f.usage, call.body, text);
   const model = f.model ?? cand.upstreamModel;
-  const cost = priced(model, usage, cand);
+  const cost = costFor(model, { ...usage.fields, cache_creation_tokens: usage.cacheWrite }, cand.provider.pricing);
   a.record({
     status: f.status,
     provider_id: cand.provider.id,

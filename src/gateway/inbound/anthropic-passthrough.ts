@@ -33,9 +33,12 @@ export function messagesRelay(body: MessagesRequest, clientHeaders: Headers): Re
     },
     read(json, a) {
       const completion = anthropicAdapter.parseChatResponse(json, a.ctx);
-      return { model: completion.model, usage: usageFromCompletion(completion), output: () => completionText(completion) };
+      const output = () => completionText(completion);
+      // The log keeps the answer as the translation would have given it.
+      return { model: completion.model, usage: usageFromCompletion(completion), output, logged: JSON.stringify(completion) };
     },
     dialect: messagesDialect,
+    costHeader: true,
   };
 }
 

@@ -62,44 +62,36 @@ const PREAMBLE = new Set(["response.created", "response.in_progress", "response.
 /** The Responses dialect of the stream relay (stream.ts): the provider's bytes as they came, usage read on the side. */
 function responsesDialect(): StreamDialect {
   const held: Uint8Array[] = [];
-  let committed = false;
-  let terminal = false;
-  let failure: UpstreamError | null = null;
   let usage: Usage | null = null;
   let model: string | null = null;
   let output = "";
   let lastSeq = -1;
-  return {
+  // What the relay reads after each event: plain fields, set by event().
+  const d: StreamDialect & { committed: boolean; terminal: boolean; failure: UpstreamError | null } = {
+    committed: false,
+    terminal: false,
+    failure: null,
     raw: (chunk) => void held.push(chunk),
     event(ev) {
-      const d = tryParseJson(ev.data);
-      if (d === undefined) failure ??= upstreamError("stream_error", "the provider sent an event that is not JSON");
-      if (!isRecord(d)) return;
-      const type = typeof d.type === "string" ? d.type : (ev.event ?? "");
-      if (typeof d.sequence_number === "number") lastSeq = d.sequence_number;
-      const response = isRecord(d.response) ? d.response : null;
+      const data = tryParseJson(ev.data);
+      if (data === undefined) d.failure ??= upstreamError("stream_error", "the provider sent an event that is not JSON");
+      if (!isRecord(data)) return;
+      const type = typeof data.type === "string" ? data.type : (ev.event ?? "");
+      if (typeof data.sequence_number === "number") lastSeq = data.sequence_number;
+      const response = isRecord(data.response) ? data.response : null;
       if (response && typeof response.model === "string") model = response.model;
       if (type === "error") {
-        failure ??= upstreamError("stream_error", typeof d.message === "string" ? d.message : "the provider sent an error event");
+        d.failure ??= upstreamError("stream_error", typeof data.message === "string" ? data.message : "the provider sent an error event");
       } else if (type === "response.completed" || type === "response.incomplete" || type === "response.failed") {
-        terminal = true;
+        d.terminal = true;
         usage = usageFromResponses(response?.usage) ?? usage;
-        if (type === "response.failed") failure ??= upstreamError("stream_error", failedMessage(response));
+        if (type === "response.failed") d.failure ??= upstreamError("stream_error", failedMessage(response));
       } else if (!PREAMBLE.has(type)) {
-        committed = true;
-        if (typeof d.delta === "string") output += d.delta;
+        d.committed = true;
+        if (typeof data.delta === "string") output += data.delta;
       }
     },
     eof() {},
-    get committed() {
-      return committed;
-    },
-    get terminal() {
-      return terminal;
-    },
-    get failure() {
-      return failure;
-    },
     take: () => held.splice(0),
     relaysFailures: true,
     done: () => "",
@@ -109,6 +101,7 @@ function responsesDialect(): StreamDialect {
     cutMessage: "the provider's stream ended before response.completed",
     result: () => ({ model, usage, output }),
   };
+  return d;
 }
 
 /** The relay for one Responses request: OpenAI entries get `body` as sent, the model mapped. */
@@ -125,5 +118,6 @@ export function nativeResponses(body: ResponsesRequest): RelayFormat {
     },
     read: readResponse,
     dialect: responsesDialect,
+    costHeader: false,
   };
 }
