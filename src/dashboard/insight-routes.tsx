@@ -12,7 +12,7 @@ import {
   LogsParams,
   LogsQuery,
   MAX_EXPORT_ROWS,
-  MAX_HEALTH_RANGE_MS,
+  healthRange,
   resolveRange,
 } from "../logs/model.ts";
 import { liveMark, logsSince } from "../logs/live.ts";
@@ -158,16 +158,12 @@ export function insightPages(deps: AppDeps) {
         const now = Date.now();
         let report: HealthReport | null = null;
         if (parsed.success) {
-          const r = resolveRange(parsed.output, now, "24h");
-          const to = r.to ?? new Date(now);
-          const range = { from: r.from ?? new Date(to.getTime() - DAY_MS), to };
-          if (range.to.getTime() - range.from.getTime() > MAX_HEALTH_RANGE_MS) {
-            errors = errorsFor({ from: "The range may span at most 31 days." });
-          } else {
-            const found = await attempt(() => providerHealth(deps.sql, id, range, (pid) => deps.gateway.cooldowns.coolingUntil(pid)));
-            if (found instanceof ApiError) errors = errorsFor({ [found.param ?? "from"]: sentence(found.message, found.param) });
-            else report = found;
-          }
+          // A range too long is refused like the service's own refusals: beside its field.
+          const found = await attempt(async () =>
+            providerHealth(deps.sql, id, healthRange(parsed.output, now), (pid) => deps.gateway.cooldowns.coolingUntil(pid)),
+          );
+          if (found instanceof ApiError) errors = errorsFor({ [found.param ?? "from"]: sentence(found.message, found.param) });
+          else report = found;
         }
         const ctx = await pageContext(deps, c, id);
         const page = <HealthPage ctx={ctx} values={values} errors={errors} report={report} now={new Date(now)} />;
