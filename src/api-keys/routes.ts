@@ -1,19 +1,13 @@
-import { Elysia } from "elysia";
 import type { AppDeps } from "../deps.ts";
-import { authPlugin, needs } from "../http/auth.ts";
+import { listing, needs, signedInRoutes } from "../http/routes.ts";
 import { notFound, orNotFound } from "../http/errors.ts";
 import { ApiKeyParams, ApiKeysParams, CreateApiKeyBody, UpdateApiKeyBody } from "./model.ts";
 import { createApiKey, deleteApiKey, getApiKey, listApiKeys, revokeApiKey, updateApiKey } from "./service.ts";
 
 /** Gateway API keys of a workspace. Reads need membership; minting, changing limits, revoking and deleting need admin. */
 export function apiKeysRoutes(deps: AppDeps) {
-  return new Elysia({ prefix: "/workspaces/:id/api-keys" })
-    .use(authPlugin(deps))
-    .get(
-      "/",
-      async ({ params }) => ({ data: await listApiKeys(deps.sql, params.id) }),
-      needs("member", ApiKeysParams, "List the workspace's gateway keys"),
-    )
+  return signedInRoutes(deps, "/workspaces/:id/api-keys")
+    .get("/", listing(deps, listApiKeys), needs("member", ApiKeysParams, "List the workspace's gateway keys"))
     .post(
       "/",
       async ({ params, body, actor, set }) => {

@@ -1,8 +1,9 @@
-import { Elysia, redirect } from "elysia";
+import { redirect } from "elysia";
 import * as v from "valibot";
 import type { AppDeps } from "../deps.ts";
+import { signedInRoutes } from "../http/routes.ts";
 import { endAllSessions } from "../accounts/sessions.ts";
-import { authPlugin, csrfTokenFor } from "../http/auth.ts";
+import { csrfTokenFor } from "../http/auth.ts";
 import { LoginBody, SignupBody } from "../accounts/model.ts";
 import { BusyError, verifyLogin } from "../accounts/service.ts";
 import { guardedPasswordCheck } from "../accounts/routes.ts";
@@ -41,8 +42,7 @@ export function authPages(deps: AppDeps) {
     return { form, fresh, next: safeNext(text(form, "next")), ctx: guestContext(deps, c) };
   }
 
-  return new Elysia()
-    .use(authPlugin(deps))
+  return signedInRoutes(deps)
     .get(
       "/",
       async ({ readSession, cookie, redirect }) => {

@@ -1,7 +1,6 @@
-import { Elysia } from "elysia";
 import * as v from "valibot";
 import type { AppDeps } from "../deps.ts";
-import { authPlugin, needs } from "../http/auth.ts";
+import { needs, signedInRoutes } from "../http/routes.ts";
 import { ApiError, notFound, sentence } from "../http/errors.ts";
 import { WorkspaceParams } from "../workspaces/model.ts";
 import {
@@ -41,8 +40,7 @@ const filled = (values: Record<string, string>) => Object.fromEntries(Object.ent
 
 /** Overview, logs, provider health and usage: read-only pages over src/logs and src/usage. */
 export function insightPages(deps: AppDeps) {
-  return new Elysia({ prefix: "/app/w/:id" })
-    .use(authPlugin(deps))
+  return signedInRoutes(deps, "/app/w/:id")
     .get(
       "/",
       async (c) => {
@@ -73,8 +71,7 @@ export function insightPages(deps: AppDeps) {
       "/logs",
       async (c) => {
         const id = c.params.id;
-        const q = c.query as Record<string, unknown>;
-        const { values, parsed } = parseLogFilters(q, str(q.page));
+        const { values, parsed } = parseLogFilters(c.query, str(c.query.page));
         let errors = parsed.success ? errorsFor({}) : issuesToErrors(parsed.issues);
         let page: LogPage = {
           items: [],
@@ -91,7 +88,7 @@ export function insightPages(deps: AppDeps) {
           if (found instanceof ApiError) errors = found.formErrors();
           else page = found;
         }
-        const live = str(q.live) === "1";
+        const live = str(c.query.live) === "1";
         const ctx = await pageContext(deps, c, id);
         const [providers, keys, mark] = await Promise.all([
           listProviders(deps.sql, id),
@@ -126,13 +123,12 @@ export function insightPages(deps: AppDeps) {
       "/logs/live",
       async (c) => {
         const id = c.params.id;
-        const q = c.query as Record<string, unknown>;
         const base = workspacePath(id, "/logs");
-        const { values, parsed } = parseLogFilters(q, "");
+        const { values, parsed } = parseLogFilters(c.query, "");
         // Filters that do not parse stop the polling: the answer holds no new poller.
         if (!parsed.success) return html(c.set, "");
         const opts = { ...parsed.output, ...resolveRange(parsed.output, Date.now()) };
-        const from = decodeCursor(str(q.mark)) ?? (await liveMark(deps.sql, id));
+        const from = decodeCursor(str(c.query.mark)) ?? (await liveMark(deps.sql, id));
         const next = await logsSince(deps.sql, id, opts, from, LOGS_PER_PAGE);
         return html(
           c.set,
@@ -151,8 +147,7 @@ export function insightPages(deps: AppDeps) {
       "/health",
       async (c) => {
         const id = c.params.id;
-        const q = c.query as Record<string, unknown>;
-        const values = { from: str(q.from).trim(), to: str(q.to).trim(), range: str(q.range) };
+        const values = { from: str(c.query.from).trim(), to: str(c.query.to).trim(), range: str(c.query.range) };
         const parsed = v.safeParse(HealthQuery, filled(values));
         let errors = parsed.success ? errorsFor({}) : issuesToErrors(parsed.issues);
         const now = Date.now();
@@ -198,8 +193,7 @@ export function insightPages(deps: AppDeps) {
       "/usage",
       async (c) => {
         const id = c.params.id;
-        const q = c.query as Record<string, unknown>;
-        const values = { from: str(q.from), to: str(q.to) };
+        const values = { from: str(c.query.from), to: str(c.query.to) };
         let errors = errorsFor({});
         let range: UsageRange = usageRange({});
         const parsed = v.safeParse(UsageQuery, filled(values));

@@ -1,7 +1,6 @@
-import { Elysia } from "elysia";
 import * as v from "valibot";
 import type { AppDeps } from "../deps.ts";
-import { authPlugin, needs } from "../http/auth.ts";
+import { needs, signedInRoutes } from "../http/routes.ts";
 import { ApiError, sentence } from "../http/errors.ts";
 import { CreateInvitationBody, InvitationParams, InvitationsParams, InviteLinkParams } from "../invitations/model.ts";
 import { acceptInvitation, createInvitation, findInvitation, invitationProblem, revokeInvitation } from "../invitations/service.ts";
@@ -22,8 +21,7 @@ import { membersPage } from "./member-routes.tsx";
  * signed-in side (join), where the login page's `next` can lead.
  */
 export function invitationPages(deps: AppDeps) {
-  return new Elysia()
-    .use(authPlugin(deps))
+  return signedInRoutes(deps)
     .get(
       "/app/w/:id/invitations",
       ({ params }) => toWorkspace(params.id, "/members#invitations"),

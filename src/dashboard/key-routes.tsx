@@ -1,7 +1,6 @@
-import { Elysia } from "elysia";
 import * as v from "valibot";
 import type { AppDeps } from "../deps.ts";
-import { authPlugin, needs } from "../http/auth.ts";
+import { needs, signedInRoutes } from "../http/routes.ts";
 import type { Actor } from "../events.ts";
 import { ApiError, notFound, orNotFound } from "../http/errors.ts";
 import { ApiKeyParams, ApiKeysParams, CreateApiKeyBody, UpdateApiKeyBody } from "../api-keys/model.ts";
@@ -108,8 +107,7 @@ export function keyPages(deps: AppDeps) {
     return toWorkspace(c.params.id, `/keys?done=${ENDINGS[kind].done}`);
   }
 
-  return new Elysia({ prefix: "/app/w/:id/keys" })
-    .use(authPlugin(deps))
+  return signedInRoutes(deps, "/app/w/:id/keys")
     .get(
       "/",
       (c) => page(c, c.params.id, { notice: noticeFor(NOTICES, c.query.done) }),

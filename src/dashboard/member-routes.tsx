@@ -1,8 +1,9 @@
-import { Elysia, redirect } from "elysia";
+import { redirect } from "elysia";
 import * as v from "valibot";
 import type { AppDeps } from "../deps.ts";
 import type { Actor } from "../events.ts";
-import { authPlugin, needs, RANK } from "../http/auth.ts";
+import { RANK } from "../http/auth.ts";
+import { needs, signedInRoutes } from "../http/routes.ts";
 import { ApiError, forbidden, notFound, sentence } from "../http/errors.ts";
 import { listInvitations } from "../invitations/service.ts";
 import { ChangeRoleBody, MemberParams, MembersParams } from "../members/model.ts";
@@ -124,8 +125,7 @@ export function memberPages(deps: AppDeps) {
     return confirmPage(deps, c, id, "members", { ...texts, danger: kind !== "transfer" });
   }
 
-  return new Elysia({ prefix: "/app/w/:id" })
-    .use(authPlugin(deps))
+  return signedInRoutes(deps, "/app/w/:id")
     .get(
       "/members",
       (c) => {

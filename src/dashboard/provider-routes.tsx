@@ -1,7 +1,6 @@
-import { Elysia } from "elysia";
 import * as v from "valibot";
 import type { AppDeps } from "../deps.ts";
-import { authPlugin, needs } from "../http/auth.ts";
+import { needs, signedInRoutes } from "../http/routes.ts";
 import { ApiError, notFound, orNotFound, sentence } from "../http/errors.ts";
 import type { Actor } from "../events.ts";
 import { PROVIDER_CATALOG, PROVIDER_TYPES } from "../providers/catalog.ts";
@@ -156,8 +155,7 @@ export function providerPages(deps: AppDeps) {
   const notices: Record<string, string> = { created: "Provider added.", updated: "Provider saved.", deleted: "Provider deleted." };
 
   return (
-    new Elysia({ prefix: "/app/w/:id/providers" })
-      .use(authPlugin(deps))
+    signedInRoutes(deps, "/app/w/:id/providers")
       .get(
         "/",
         (c) => listPage(c, c.params.id, { notice: noticeFor(notices, c.query.done) }),

@@ -1,7 +1,6 @@
-import { Elysia } from "elysia";
 import * as v from "valibot";
 import type { AppDeps } from "../deps.ts";
-import { authPlugin, needs } from "../http/auth.ts";
+import { needs, signedInRoutes } from "../http/routes.ts";
 import { SettingsBody, WorkspaceBody, WorkspaceParams } from "../workspaces/model.ts";
 import { createWorkspace, getWorkspace, listWorkspaces, renameWorkspace, updateSettings } from "../workspaces/service.ts";
 import { ApiError, notFound } from "../http/errors.ts";
@@ -59,8 +58,7 @@ export function workspacePages(deps: AppDeps) {
     return html(c.set, <WorkspacesPage ctx={ctx} workspaces={workspaces} values={values} errors={errors} />, status);
   }
 
-  return new Elysia({ prefix: "/app" })
-    .use(authPlugin(deps))
+  return signedInRoutes(deps, "/app")
     .get("/", (c) => workspacesPage(c, {}, errorsFor({})), { auth: true, detail: { summary: "Dashboard home: your workspaces" } })
     .post(
       "/workspaces",

@@ -1,6 +1,5 @@
-import { Elysia } from "elysia";
 import type { AppDeps } from "../deps.ts";
-import { authPlugin, needs } from "../http/auth.ts";
+import { needs, signedInRoutes } from "../http/routes.ts";
 import { orNotFound } from "../http/errors.ts";
 import { HealthQuery, LogParams, LogsExportQuery, LogsParams, LogsQuery, MAX_EXPORT_ROWS, healthRange, resolveRange } from "./model.ts";
 import { countLogs, getLog, listLogs } from "./service.ts";
@@ -9,8 +8,7 @@ import { providerHealth } from "./health.ts";
 
 /** A workspace's request logs and the provider health read from them; any member may read them. */
 export function logsRoutes(deps: AppDeps) {
-  return new Elysia({ prefix: "/workspaces/:id" })
-    .use(authPlugin(deps))
+  return signedInRoutes(deps, "/workspaces/:id")
     .get(
       "/logs",
       ({ params, query }) => listLogs(deps.sql, params.id, { ...query, ...resolveRange(query, Date.now()) }),

@@ -1,6 +1,5 @@
-import { Elysia } from "elysia";
 import type { AppDeps } from "../deps.ts";
-import { authPlugin, needs } from "../http/auth.ts";
+import { listing, needs, signedInRoutes } from "../http/routes.ts";
 import { notFound, orNotFound } from "../http/errors.ts";
 import { createKeyring } from "./keyring.ts";
 import { CreateProviderBody, ProviderParams, ProvidersParams, ReorderBody, UpdateProviderBody } from "./model.ts";
@@ -11,13 +10,8 @@ import { testProvider } from "./connection-test.ts";
 export function providersRoutes(deps: AppDeps) {
   const keyring = createKeyring(deps.config);
 
-  return new Elysia({ prefix: "/workspaces/:id/providers" })
-    .use(authPlugin(deps))
-    .get(
-      "/",
-      async ({ params }) => ({ data: await listProviders(deps.sql, params.id) }),
-      needs("member", ProvidersParams, "List the workspace's provider keys"),
-    )
+  return signedInRoutes(deps, "/workspaces/:id/providers")
+    .get("/", listing(deps, listProviders), needs("member", ProvidersParams, "List the workspace's provider keys"))
     .post(
       "/",
       async ({ params, body, actor, set }) => {
