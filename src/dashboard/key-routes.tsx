@@ -26,25 +26,19 @@ export async function exampleModel(deps: AppDeps, workspaceId: string): Promise<
   return "gpt-4o-mini";
 }
 
-/** Revoking and deleting a key: each asks first, then changes it and says so on the list. */
+/** Revoking and deleting a key: each asks first (the label titles the question and confirms it), then says so on the list. */
 const ENDINGS = {
   revoke: {
     work: revokeApiKey,
     done: "revoked",
-    confirm: (name: string) => ({
-      title: `Revoke key ${name}?`,
-      message: "Applications using it get 401 from their next request on. The key stays listed as revoked.",
-      confirmLabel: "Revoke key",
-    }),
+    label: "Revoke key",
+    message: "Applications using it get 401 from their next request on. The key stays listed as revoked.",
   },
   delete: {
     work: deleteApiKey,
     done: "deleted",
-    confirm: (name: string) => ({
-      title: `Delete key ${name}?`,
-      message: "The key stops working at once and disappears from this list. Its request logs are kept. This cannot be undone.",
-      confirmLabel: "Delete key",
-    }),
+    label: "Delete key",
+    message: "The key stops working at once and disappears from this list. Its request logs are kept. This cannot be undone.",
   },
 };
 
@@ -99,7 +93,8 @@ export function keyPages(deps: AppDeps) {
 
   async function confirm(c: PageBits & { params: { id: string; kid: string } }, kind: keyof typeof ENDINGS) {
     const key = await keyOf(c.params);
-    return confirmPage(deps, c, c.params.id, "keys", ENDINGS[kind].confirm(key.name));
+    const { label, message } = ENDINGS[kind];
+    return confirmPage(deps, c, c.params.id, "keys", { title: `${label} ${key.name}?`, message, confirmLabel: label });
   }
 
   async function end(c: { params: { id: string; kid: string }; actor: Actor }, kind: keyof typeof ENDINGS) {
