@@ -1,7 +1,7 @@
 import * as v from "valibot";
 import type { AppDeps } from "../deps.ts";
 import { needs, signedInRoutes } from "../http/routes.ts";
-import { ApiError, notFound, sentence } from "../http/errors.ts";
+import { ApiError, orNotFound, sentence } from "../http/errors.ts";
 import { WorkspaceParams } from "../workspaces/model.ts";
 import {
   decodeCursor,
@@ -170,8 +170,7 @@ export function insightPages(deps: AppDeps) {
       "/logs/:logId",
       async (c) => {
         const { id, logId } = c.params;
-        const log = await getLog(deps.sql, id, logId);
-        if (!log) throw notFound("log");
+        const log = await orNotFound(getLog(deps.sql, id, logId), "log");
         const ctx = await pageContext(deps, c, id);
         const key = log.api_key_id ? (await listApiKeys(deps.sql, id)).find((k) => k.id === log.api_key_id) : null;
         // Back to the list the user came from, when that was this workspace's logs.

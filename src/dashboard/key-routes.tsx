@@ -51,8 +51,7 @@ const NOTICES: Record<string, string> = {
 /** /app/w/:id/keys… — the dashboard face of src/api-keys. */
 export function keyPages(deps: AppDeps) {
   async function page(
-    c: PageBits,
-    id: string,
+    c: PageBits & { params: { id: string } },
     opts: {
       created?: { name: string; key: string };
       values?: { name?: string; expires?: string; limits?: LimitValues };
@@ -61,6 +60,7 @@ export function keyPages(deps: AppDeps) {
       status?: number;
     } = {},
   ) {
+    const id = c.params.id;
     const ctx = await pageContext(deps, c, id);
     const keys = await listApiKeys(deps.sql, id);
     const view = (
@@ -103,11 +103,7 @@ export function keyPages(deps: AppDeps) {
   }
 
   return signedInRoutes(deps, "/app/w/:id/keys")
-    .get(
-      "/",
-      (c) => page(c, c.params.id, { notice: noticeFor(NOTICES, c.query.done) }),
-      needs("member", ApiKeysParams, "Gateway keys page"),
-    )
+    .get("/", (c) => page(c, { notice: noticeFor(NOTICES, c.query.done) }), needs("member", ApiKeysParams, "Gateway keys page"))
     .post(
       "/",
       async (c) => {
@@ -125,13 +121,13 @@ export function keyPages(deps: AppDeps) {
               : "Must be a date such as 2030-01-31.";
             delete errors.fields.expires_at;
           }
-          return page(c, params.id, { values, errors, status: 422 });
+          return page(c, { values, errors, status: 422 });
         }
         const created = await attempt(() => createApiKey(actor, params.id, parsed.output), isFieldRefusal);
-        if (created instanceof ApiError) return page(c, params.id, { values, errors: serviceErrorToForm(created), status: 422 });
+        if (created instanceof ApiError) return page(c, { values, errors: serviceErrorToForm(created), status: 422 });
         // No redirect: the key is in this one response and nowhere else (no-store, never in a URL).
         set.headers["cache-control"] = "no-store";
-        return page(c, params.id, { created: { name: created.view.name, key: created.key }, status: 201 });
+        return page(c, { created: { name: created.view.name, key: created.key }, status: 201 });
       },
       needs("admin", ApiKeysParams, "Create a gateway key (form)"),
     )

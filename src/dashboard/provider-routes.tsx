@@ -105,9 +105,9 @@ function parseProviderForm<S extends typeof CreateProviderBody | typeof UpdatePr
 export function providerPages(deps: AppDeps) {
   const keyring = createKeyring(deps.config);
 
-  async function listPage(c: PageBits, id: string, extra: { tests?: Record<string, TestResult>; notice?: string | null } = {}) {
-    const ctx = await pageContext(deps, c, id);
-    const providers = await listProviders(deps.sql, id);
+  async function listPage(c: PageBits & { params: { id: string } }, extra: { tests?: Record<string, TestResult>; notice?: string | null }) {
+    const ctx = await pageContext(deps, c, c.params.id);
+    const providers = await listProviders(deps.sql, c.params.id);
     return html(c.set, <ProvidersPage ctx={ctx} providers={providers} tests={extra.tests} notice={extra.notice} />);
   }
 
@@ -156,11 +156,7 @@ export function providerPages(deps: AppDeps) {
 
   return (
     signedInRoutes(deps, "/app/w/:id/providers")
-      .get(
-        "/",
-        (c) => listPage(c, c.params.id, { notice: noticeFor(notices, c.query.done) }),
-        needs("member", ProvidersParams, "Provider keys page"),
-      )
+      .get("/", (c) => listPage(c, { notice: noticeFor(notices, c.query.done) }), needs("member", ProvidersParams, "Provider keys page"))
       // Type first: without a known ?type= the page asks for one; the form that follows is that type's.
       .get(
         "/new",
@@ -249,7 +245,7 @@ export function providerPages(deps: AppDeps) {
           );
           // htmx: only the result, into the row. Without JavaScript: the list with the result in place.
           if (targetsInline(headers)) return html(set, <TestResultView result={result} />);
-          return listPage(c, params.id, { tests: { [params.pid]: result } });
+          return listPage(c, { tests: { [params.pid]: result } });
         },
         needs("member", ProviderParams, "Test a provider key (htmx fragment)"),
       )

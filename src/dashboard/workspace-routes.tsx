@@ -3,7 +3,7 @@ import type { AppDeps } from "../deps.ts";
 import { needs, signedInRoutes } from "../http/routes.ts";
 import { SettingsBody, WorkspaceBody, WorkspaceParams } from "../workspaces/model.ts";
 import { createWorkspace, getWorkspace, listWorkspaces, renameWorkspace, updateSettings } from "../workspaces/service.ts";
-import { ApiError, notFound } from "../http/errors.ts";
+import { ApiError, notFound, orNotFound } from "../http/errors.ts";
 import { WorkspacesPage } from "../../views/pages/workspaces.tsx";
 import { SettingsPage, type LimitsPanelProps, type SettingsValues } from "../../views/pages/settings.tsx";
 import { limitValues } from "../../views/components/limits.tsx";
@@ -37,11 +37,9 @@ async function settingsPage(
   } = {},
 ) {
   const ctx = await pageContext(deps, c, id);
-  const ws = await getWorkspace(deps.sql, id, c.session.user.id);
-  if (!ws) throw notFound("workspace");
+  const ws = await orNotFound(getWorkspace(deps.sql, id, c.session.user.id), "workspace");
   const values = opts.values ?? { name: ws.name, retention_days: ws.settings.retention_days, log_content: ws.settings.log_content };
-  const stored = await getWorkspaceLimits(deps.sql, id);
-  if (!stored) throw notFound("workspace");
+  const stored = await orNotFound(getWorkspaceLimits(deps.sql, id), "workspace");
   const limits: LimitsPanelProps = { stored, values: limitValues(stored), errors: errorsFor({}), ...opts.limits };
   return html(
     c.set,
