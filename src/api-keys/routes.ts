@@ -1,6 +1,6 @@
 import type { AppDeps } from "../deps.ts";
-import { listing, needs, signedInRoutes } from "../http/routes.ts";
-import { notFound, orNotFound } from "../http/errors.ts";
+import { deleting, finding, listing, needs, signedInRoutes } from "../http/routes.ts";
+import { orNotFound } from "../http/errors.ts";
 import { ApiKeyParams, ApiKeysParams, CreateApiKeyBody, UpdateApiKeyBody } from "./model.ts";
 import { createApiKey, deleteApiKey, getApiKey, listApiKeys, revokeApiKey, updateApiKey } from "./service.ts";
 
@@ -18,11 +18,7 @@ export function apiKeysRoutes(deps: AppDeps) {
       },
       needs("admin", ApiKeysParams, "Create a gateway key (prp_…; shown once)", { body: CreateApiKeyBody }),
     )
-    .get(
-      "/:kid",
-      ({ params }) => orNotFound(getApiKey(deps.sql, params.id, params.kid), "API key"),
-      needs("member", ApiKeyParams, "Get a gateway key"),
-    )
+    .get("/:kid", finding(deps, getApiKey, "kid", "API key"), needs("member", ApiKeyParams, "Get a gateway key"))
     .patch(
       "/:kid",
       ({ params, body, actor }) => orNotFound(updateApiKey(actor, params.id, params.kid, body), "API key"),
@@ -35,12 +31,5 @@ export function apiKeysRoutes(deps: AppDeps) {
       ({ params, actor }) => orNotFound(revokeApiKey(actor, params.id, params.kid), "API key"),
       needs("admin", ApiKeyParams, "Revoke a gateway key"),
     )
-    .delete(
-      "/:kid",
-      async ({ params, actor, set }) => {
-        if (!(await deleteApiKey(actor, params.id, params.kid))) throw notFound("API key");
-        set.status = 204;
-      },
-      needs("admin", ApiKeyParams, "Delete a gateway key"),
-    );
+    .delete("/:kid", deleting(deleteApiKey, "kid", "API key"), needs("admin", ApiKeyParams, "Delete a gateway key"));
 }

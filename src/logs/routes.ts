@@ -1,6 +1,5 @@
 import type { AppDeps } from "../deps.ts";
-import { needs, signedInRoutes } from "../http/routes.ts";
-import { orNotFound } from "../http/errors.ts";
+import { finding, needs, signedInRoutes } from "../http/routes.ts";
 import { HealthQuery, LogParams, LogsExportQuery, LogsParams, LogsQuery, MAX_EXPORT_ROWS, healthRange, resolveRange } from "./model.ts";
 import { countLogs, getLog, listLogs } from "./service.ts";
 import { exportStream } from "./export.ts";
@@ -41,11 +40,7 @@ export function logsRoutes(deps: AppDeps) {
         { query: LogsExportQuery },
       ),
     )
-    .get(
-      "/logs/:logId",
-      ({ params }) => orNotFound(getLog(deps.sql, params.id, params.logId), "log"),
-      needs("member", LogParams, "Get one request log with its attempts"),
-    )
+    .get("/logs/:logId", finding(deps, getLog, "logId", "log"), needs("member", LogParams, "Get one request log with its attempts"))
     .get(
       "/provider-health",
       ({ params, query }) =>
