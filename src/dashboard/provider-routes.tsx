@@ -238,14 +238,11 @@ export function providerPages(deps: AppDeps) {
       .post(
         "/:pid/test",
         async (c) => {
-          const { params, headers, set } = c;
-          const result = await orNotFound(
-            testProvider(deps.sql, keyring, params.id, params.pid, { fetch: deps.gateway.fetch }),
-            "provider",
-          );
+          const { id, pid } = c.params;
+          const result = await orNotFound(testProvider(deps.sql, keyring, id, pid, { fetch: deps.gateway.fetch }), "provider");
           // htmx: only the result, into the row. Without JavaScript: the list with the result in place.
-          if (targetsInline(headers)) return html(set, <TestResultView result={result} />);
-          return listPage(c, { tests: { [params.pid]: result } });
+          if (targetsInline(c.headers)) return html(c.set, <TestResultView result={result} />);
+          return listPage(c, { tests: { [pid]: result } });
         },
         needs("member", ProviderParams, "Test a provider key (htmx fragment)"),
       )
