@@ -1,8 +1,7 @@
-import { Elysia } from "elysia";
 import type { AppDeps } from "../deps.ts";
+import { signedInRoutes } from "../http/routes.ts";
 import { endAllSessions } from "./sessions.ts";
 import { ApiError } from "../http/errors.ts";
-import { authPlugin } from "../http/auth.ts";
 import { clientAddress } from "../http/client-address.ts";
 import { listWorkspaces } from "../workspaces/service.ts";
 import { LoginBody, PasswordChangeBody, SignupBody } from "./model.ts";
@@ -52,8 +51,7 @@ export function accountsRoutes(deps: AppDeps) {
   const addressOf = (request: Request, server: Parameters<typeof clientAddress>[1]) =>
     clientAddress(request, server, deps.config.trustedProxies);
 
-  return new Elysia({ prefix: "/auth" })
-    .use(authPlugin(deps))
+  return signedInRoutes(deps, "/auth")
     .post(
       "/signup",
       async ({ body, issueToken, set, request, server }) => {

@@ -1,19 +1,13 @@
-import { Elysia } from "elysia";
 import type { AppDeps } from "../deps.ts";
-import { authPlugin, needs } from "../http/auth.ts";
-import { notFound, orNotFound } from "../http/errors.ts";
+import { deleting, finding, listing, needs, signedInRoutes } from "../http/routes.ts";
+import { orNotFound } from "../http/errors.ts";
 import { ApiKeyParams, ApiKeysParams, CreateApiKeyBody, UpdateApiKeyBody } from "./model.ts";
 import { createApiKey, deleteApiKey, getApiKey, listApiKeys, revokeApiKey, updateApiKey } from "./service.ts";
 
 /** Gateway API keys of a workspace. Reads need membership; minting, changing limits, revoking and deleting need admin. */
 export function apiKeysRoutes(deps: AppDeps) {
-  return new Elysia({ prefix: "/workspaces/:id/api-keys" })
-    .use(authPlugin(deps))
-    .get(
-      "/",
-      async ({ params }) => ({ data: await listApiKeys(deps.sql, params.id) }),
-      needs("member", ApiKeysParams, "List the workspace's gateway keys"),
-    )
+  return signedInRoutes(deps, "/workspaces/:id/api-keys")
+    .get("/", listing(deps, listApiKeys), needs("member", ApiKeysParams, "List the workspace's gateway keys"))
     .post(
       "/",
       async ({ params, body, actor, set }) => {
@@ -24,11 +18,7 @@ export function apiKeysRoutes(deps: AppDeps) {
       },
       needs("admin", ApiKeysParams, "Create a gateway key (prp_…; shown once)", { body: CreateApiKeyBody }),
     )
-    .get(
-      "/:kid",
-      ({ params }) => orNotFound(getApiKey(deps.sql, params.id, params.kid), "API key"),
-      needs("member", ApiKeyParams, "Get a gateway key"),
-    )
+    .get("/:kid", finding(deps, getApiKey, "kid", "API key"), needs("member", ApiKeyParams, "Get a gateway key"))
     .patch(
       "/:kid",
       ({ params, body, actor }) => orNotFound(updateApiKey(actor, params.id, params.kid, body), "API key"),
@@ -41,12 +31,5 @@ export function apiKeysRoutes(deps: AppDeps) {
       ({ params, actor }) => orNotFound(revokeApiKey(actor, params.id, params.kid), "API key"),
       needs("admin", ApiKeyParams, "Revoke a gateway key"),
     )
-    .delete(
-      "/:kid",
-      async ({ params, actor, set }) => {
-        if (!(await deleteApiKey(actor, params.id, params.kid))) throw notFound("API key");
-        set.status = 204;
-      },
-      needs("admin", ApiKeyParams, "Delete a gateway key"),
-    );
+    .delete("/:kid", deleting(deleteApiKey, "kid", "API key"), needs("admin", ApiKeyParams, "Delete a gateway key"));
 }

@@ -1,8 +1,9 @@
-import { Elysia, redirect } from "elysia";
+import { redirect } from "elysia";
 import * as v from "valibot";
 import type { AppDeps } from "../deps.ts";
+import { signedInRoutes } from "../http/routes.ts";
 import { endAllSessions } from "../accounts/sessions.ts";
-import { authPlugin, csrfTokenFor } from "../http/auth.ts";
+import { csrfTokenFor } from "../http/auth.ts";
 import { LoginBody, SignupBody } from "../accounts/model.ts";
 import { BusyError, verifyLogin } from "../accounts/service.ts";
 import { guardedPasswordCheck } from "../accounts/routes.ts";
@@ -19,9 +20,17 @@ import { LoginPage } from "../../views/pages/login.tsx";
 import { SignupPage } from "../../views/pages/signup.tsx";
 import { ErrorPage } from "../../views/pages/error.tsx";
 import type { ViewContext } from "../../views/context.ts";
-import { errorsFor, formBody, issuesToErrors, text } from "./forms.ts";
+import { errorsFor, formBody, issuesToErrors, text, type FormBody } from "./forms.ts";
 import { html, pathOf, viewContext, type SetLike } from "./render.ts";
-import { clearSessionCookie, safeNext, sessionCookieValue, setSessionCookie, verifyLoginCsrf, type CookieJar } from "./session.ts";
+import {
+  clearSessionCookie,
+  safeNext,
+  sessionCookieValue,
+  setSessionCookie,
+  signedIn,
+  verifyLoginCsrf,
+  type CookieJar,
+} from "./session.ts";
 
 /**
  * /signup, /login, POST /logout and / — plain forms (no htmx): signing in changes the session
@@ -32,33 +41,28 @@ export function authPages(deps: AppDeps) {
   const signupMode = async () => ((await signupAllowed(deps.sql, deps.config.signup)) ? "open" : deps.config.signup);
 
   /**
-   * A sign-in or sign-up form's post: its fields, where to go after, the page context to answer with,
-   * and whether its CSRF token matches the pre-session cookie (checked before the context may renew it).
+   * A sign-in or sign-up form's post, answered with its fields, where to go after and the page context;
+   * or refused (403) when its CSRF token does not match the pre-session cookie (checked before the context may renew it).
    */
-  function guestPost(c: { body: unknown; cookie: CookieJar; headers: Record<string, string | undefined>; request: Request }) {
-    const form = formBody(c.body);
-    const fresh = verifyLoginCsrf(deps, c.cookie, form._csrf);
-    return { form, fresh, next: safeNext(text(form, "next")), ctx: guestContext(deps, c) };
+  function guestPost(answer: (c: GuestBits, post: { form: FormBody; next: string | null; ctx: ViewContext }) => Promise<unknown>) {
+    return (c: GuestBits) => {
+      const form = formBody(c.body);
+      const fresh = verifyLoginCsrf(deps, c.cookie, form._csrf);
+      const ctx = guestContext(deps, c);
+      return fresh ? answer(c, { form, next: safeNext(text(form, "next")), ctx }) : expired(c.set, ctx, SIGN_IN_EXPIRED);
+    };
   }
 
-  return new Elysia()
-    .use(authPlugin(deps))
-    .get(
-      "/",
-      async ({ readSession, cookie, redirect }) => {
-        const token = sessionCookieValue(cookie);
-        const session = token ? await readSession(token) : null;
-        return redirect(session ? "/app" : "/login", 303);
-      },
-      { detail: { summary: "Redirect to the dashboard, or to the sign-in page" } },
-    )
+  return signedInRoutes(deps)
+    .get("/", async (c) => redirect((await signedIn(c)) ? "/app" : "/login", 303), {
+      detail: { summary: "Redirect to the dashboard, or to the sign-in page" },
+    })
     .get(
       "/login",
       async (c) => {
         const next = safeNext(c.query.next);
         // Already signed in (with a session that has not been ended): go where the link wanted.
-        const token = sessionCookieValue(c.cookie);
-        if (token && (await c.readSession(token))) return c.redirect(next ?? "/app", 303);
+        if (await signedIn(c)) return redirect(next ?? "/app", 303);
         const ctx = guestContext(deps, c);
         return html(c.set, <LoginPage ctx={ctx} next={next} errors={errorsFor({})} signup={await signupMode()} />);
       },
@@ -66,10 +70,8 @@ export function authPages(deps: AppDeps) {
     )
     .post(
       "/login",
-      async (c) => {
-        const { set, cookie, request, server, issueToken, redirect } = c;
-        const { form, fresh, next, ctx } = guestPost(c);
-        if (!fresh) return expired(set, ctx, SIGN_IN_EXPIRED);
+      guestPost(async (c, { form, next, ctx }) => {
+        const { set, cookie, request, server, issueToken } = c;
         const email = text(form, "email");
         const again = async (errors: ReturnType<typeof errorsFor>, status: number) =>
           html(set, <LoginPage ctx={ctx} email={email} next={next} errors={errors} signup={await signupMode()} />, status);
@@ -94,7 +96,7 @@ export function authPages(deps: AppDeps) {
         if ("wrong" in result) return again(errorsFor({}, "Wrong email or password."), 401);
         setSessionCookie(deps, cookie, await issueToken(result.ok.id));
         return redirect(next ?? "/app", 303);
-      },
+      }),
       { detail: { summary: "Sign in (form); sets the session cookie" } },
     )
     .get(
@@ -108,10 +110,8 @@ export function authPages(deps: AppDeps) {
     )
     .post(
       "/signup",
-      async (c) => {
-        const { set, cookie, request, server, issueToken, redirect } = c;
-        const { form, fresh, next, ctx } = guestPost(c);
-        if (!fresh) return expired(set, ctx, SIGN_IN_EXPIRED);
+      guestPost(async (c, { form, next, ctx }) => {
+        const { set, cookie, request, server, issueToken } = c;
         const values = { email: text(form, "email"), name: text(form, "name") };
         const token = text(form, "invitation").trim() || undefined;
         // A form from an invitation's page comes back as that page, as long as the invitation can still be used.
@@ -152,7 +152,7 @@ export function authPages(deps: AppDeps) {
             return again(errorsFor({}), 403, err.code === "signup_closed" ? "closed" : "invite");
           return again(errorsFor({}, err.message.charAt(0).toUpperCase() + err.message.slice(1) + "."), err.status);
         }
-      },
+      }),
       { detail: { summary: "Create an account (form); sets the session cookie" } },
     )
     .post("/logout", logout("one"), { detail: { summary: "Sign out (form); clears the session cookie" } })
@@ -193,6 +193,17 @@ export function authPages(deps: AppDeps) {
       return redirect("/login", 303);
     };
   }
+}
+
+/** What a sign-in or sign-up form's post uses of Elysia's context. */
+interface GuestBits {
+  body: unknown;
+  cookie: CookieJar;
+  headers: Record<string, string | undefined>;
+  request: Request;
+  set: SetLike;
+  server: Parameters<typeof clientAddress>[1];
+  issueToken(userId: string): Promise<string>;
 }
 
 const SIGN_IN_EXPIRED = "The sign-in form was missing its security token (or came from another site). Reload the page and try again.";

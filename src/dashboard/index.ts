@@ -1,4 +1,4 @@
-import { Elysia } from "elysia";
+import { Elysia, type AnyElysia } from "elysia";
 import type { AppDeps } from "../deps.ts";
 import { authPages } from "./auth-routes.tsx";
 import { workspacePages } from "./workspace-routes.tsx";
@@ -19,14 +19,6 @@ export { applySecurityHeaders } from "./security.ts";
  * HTML form (POST → 303, or the page again with errors and 422).
  */
 export function dashboardRoutes(deps: AppDeps) {
-  return new Elysia({ name: "perpetuo:dashboard" })
-    .use(staticRoutes())
-    .use(authPages(deps))
-    .use(workspacePages(deps))
-    .use(insightPages(deps))
-    .use(providerPages(deps))
-    .use(keyPages(deps))
-    .use(invitationPages(deps))
-    .use(memberPages(deps))
-    .use(startPages(deps));
+  const pages = [staticRoutes, authPages, workspacePages, insightPages, providerPages, keyPages, invitationPages, memberPages, startPages];
+  return pages.reduce<AnyElysia>((app, routes) => app.use(routes(deps)), new Elysia({ name: "perpetuo:dashboard" }));
 }

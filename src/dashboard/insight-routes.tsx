@@ -1,8 +1,7 @@
-import { Elysia } from "elysia";
 import * as v from "valibot";
 import type { AppDeps } from "../deps.ts";
-import { authPlugin, needs } from "../http/auth.ts";
-import { ApiError, notFound, sentence } from "../http/errors.ts";
+import { needs, signedInRoutes } from "../http/routes.ts";
+import { ApiError, orNotFound, sentence } from "../http/errors.ts";
 import { WorkspaceParams } from "../workspaces/model.ts";
 import {
   decodeCursor,
@@ -12,7 +11,7 @@ import {
   LogsParams,
   LogsQuery,
   MAX_EXPORT_ROWS,
-  MAX_HEALTH_RANGE_MS,
+  healthRange,
   resolveRange,
 } from "../logs/model.ts";
 import { liveMark, logsSince } from "../logs/live.ts";
@@ -29,7 +28,7 @@ import { LogDetailPage } from "../../views/pages/log-detail.tsx";
 import { UsagePage, type KeyUsageRow } from "../../views/pages/usage.tsx";
 import { attempt, errorsFor, hasErrors, issuesToErrors } from "./forms.ts";
 import { html, localPath } from "./render.ts";
-import { pageContext, workspacePath } from "./context.tsx";
+import { pageContext, workspacePath, type PageBits } from "./context.tsx";
 
 const LOGS_PER_PAGE = 50;
 const DAY_MS = 86_400_000;
@@ -39,229 +38,218 @@ const str = (x: unknown): string => (typeof x === "string" ? x : "");
 /** The query fields that hold something: an empty field means "any", so the schema never sees it. */
 const filled = (values: Record<string, string>) => Object.fromEntries(Object.entries(values).filter(([, s]) => s !== ""));
 
+/** What these pages read of a request: the workspace in the path and the filters in the query. */
+type Insight = PageBits & { params: { id: string }; query: Record<string, unknown> };
+
 /** Overview, logs, provider health and usage: read-only pages over src/logs and src/usage. */
 export function insightPages(deps: AppDeps) {
-  return new Elysia({ prefix: "/app/w/:id" })
-    .use(authPlugin(deps))
-    .get(
-      "/",
-      async (c) => {
-        const id = c.params.id;
-        const ctx = await pageContext(deps, c, id);
-        const month = await usageSummary(deps.sql, id, usageRange({}));
-        const today = month.days[month.days.length - 1] ?? month.totals;
-        const [errors, providers, keys] = await Promise.all([
-          listLogs(deps.sql, id, { status: "error", limit: 5 }),
-          listProviders(deps.sql, id),
-          listApiKeys(deps.sql, id),
-        ]);
-        return html(
-          c.set,
-          <OverviewPage
-            ctx={ctx}
-            today={today}
-            month={month.totals}
-            days={month.days}
-            errors={errors.items}
-            setup={{ providers: providers.length, keys: keys.length }}
-          />,
-        );
-      },
-      needs("member", WorkspaceParams, "Workspace overview page"),
-    )
-    .get(
-      "/logs",
-      async (c) => {
-        const id = c.params.id;
-        const q = c.query as Record<string, unknown>;
-        const { values, parsed } = parseLogFilters(q, str(q.page));
-        let errors = parsed.success ? errorsFor({}) : issuesToErrors(parsed.issues);
-        let page: LogPage = {
-          items: [],
-          page: 1,
-          limit: LOGS_PER_PAGE,
-          has_more: false,
-          next_cursor: null,
-          total: 0,
-          total_is_estimate: false,
-        };
-        if (parsed.success) {
-          const { cursor: _ignored, ...opts } = parsed.output;
-          const found = await attempt(() => listLogs(deps.sql, id, { ...opts, ...resolveRange(opts, Date.now()) }));
-          if (found instanceof ApiError) errors = found.formErrors();
-          else page = found;
-        }
-        const live = str(q.live) === "1";
-        const ctx = await pageContext(deps, c, id);
-        const [providers, keys, mark] = await Promise.all([
-          listProviders(deps.sql, id),
-          listApiKeys(deps.sql, id),
-          live ? liveMark(deps.sql, id) : null,
-        ]);
-        const failed = hasErrors(errors);
-        return html(
-          c.set,
-          <LogsPage
-            ctx={ctx}
-            rows={page.items}
-            filters={values}
-            errors={errors}
-            providers={providers.map((p) => ({ value: p.id, label: p.name }))}
-            keys={keys.map((k) => ({ value: k.id, label: `${k.name} (${k.prefix}…)` }))}
-            page={page.page}
-            hasMore={page.has_more}
-            total={page.total}
-            totalIsEstimate={page.total_is_estimate}
-            limit={page.limit}
-            live={live && !failed}
-            liveMark={mark ? encodeCursor(mark) : null}
-            exportCap={MAX_EXPORT_ROWS}
-          />,
-          failed ? 422 : 200,
-        );
-      },
-      needs("member", LogsParams, "Request logs page"),
-    )
+  async function overviewPage(c: Insight) {
+    const id = c.params.id;
+    const ctx = await pageContext(deps, c, id);
+    const month = await usageSummary(deps.sql, id, usageRange({}));
+    const today = month.days[month.days.length - 1] ?? month.totals;
+    const [errors, providers, keys] = await Promise.all([
+      listLogs(deps.sql, id, { status: "error", limit: 5 }),
+      listProviders(deps.sql, id),
+      listApiKeys(deps.sql, id),
+    ]);
+    return html(
+      c.set,
+      <OverviewPage
+        ctx={ctx}
+        today={today}
+        month={month.totals}
+        days={month.days}
+        errors={errors.items}
+        setup={{ providers: providers.length, keys: keys.length }}
+      />,
+    );
+  }
+
+  async function logsPage(c: Insight) {
+    const id = c.params.id;
+    const { values, parsed } = parseLogFilters(c.query, str(c.query.page));
+    let errors = parsed.success ? errorsFor({}) : issuesToErrors(parsed.issues);
+    let page: LogPage = {
+      items: [],
+      page: 1,
+      limit: LOGS_PER_PAGE,
+      has_more: false,
+      next_cursor: null,
+      total: 0,
+      total_is_estimate: false,
+    };
+    if (parsed.success) {
+      const { cursor: _ignored, ...opts } = parsed.output;
+      const found = await attempt(() => listLogs(deps.sql, id, { ...opts, ...resolveRange(opts, Date.now()) }));
+      if (found instanceof ApiError) errors = found.formErrors();
+      else page = found;
+    }
+    const live = str(c.query.live) === "1";
+    const ctx = await pageContext(deps, c, id);
+    const [providers, keys, mark] = await Promise.all([
+      listProviders(deps.sql, id),
+      listApiKeys(deps.sql, id),
+      live ? liveMark(deps.sql, id) : null,
+    ]);
+    const failed = hasErrors(errors);
+    return html(
+      c.set,
+      <LogsPage
+        ctx={ctx}
+        rows={page.items}
+        filters={values}
+        errors={errors}
+        providers={providers.map((p) => ({ value: p.id, label: p.name }))}
+        keys={keys.map((k) => ({ value: k.id, label: `${k.name} (${k.prefix}…)` }))}
+        page={page.page}
+        hasMore={page.has_more}
+        total={page.total}
+        totalIsEstimate={page.total_is_estimate}
+        limit={page.limit}
+        live={live && !failed}
+        liveMark={mark ? encodeCursor(mark) : null}
+        exportCap={MAX_EXPORT_ROWS}
+      />,
+      failed ? 422 : 200,
+    );
+  }
+
+  async function liveRows(c: Insight) {
+    const id = c.params.id;
+    const base = workspacePath(id, "/logs");
+    const { values, parsed } = parseLogFilters(c.query, "");
+    // Filters that do not parse stop the polling: the answer holds no new poller.
+    if (!parsed.success) return html(c.set, "");
+    const opts = { ...parsed.output, ...resolveRange(parsed.output, Date.now()) };
+    const from = decodeCursor(str(c.query.mark)) ?? (await liveMark(deps.sql, id));
+    const next = await logsSince(deps.sql, id, opts, from, LOGS_PER_PAGE);
+    return html(
+      c.set,
+      <LiveRows
+        url={`${base}/live${logsQuery(values, 1, { mark: encodeCursor(next.mark) })}`}
+        rows={next.items}
+        base={base}
+        more={next.more}
+        refresh={base + logsQuery(values, 1, { live: "1" })}
+      />,
+    );
+  }
+
+  async function healthPage(c: Insight) {
+    const id = c.params.id;
+    const values = { from: str(c.query.from).trim(), to: str(c.query.to).trim(), range: str(c.query.range) };
+    const parsed = v.safeParse(HealthQuery, filled(values));
+    let errors = parsed.success ? errorsFor({}) : issuesToErrors(parsed.issues);
+    const now = Date.now();
+    let report: HealthReport | null = null;
+    if (parsed.success) {
+      // A range too long is refused like the service's own refusals: beside its field.
+      const found = await attempt(async () =>
+        providerHealth(deps.sql, id, healthRange(parsed.output, now), (pid) => deps.gateway.cooldowns.coolingUntil(pid)),
+      );
+      if (found instanceof ApiError) errors = errorsFor({ [found.param ?? "from"]: sentence(found.message, found.param) });
+      else report = found;
+    }
+    const ctx = await pageContext(deps, c, id);
+    const page = <HealthPage ctx={ctx} values={values} errors={errors} report={report} now={new Date(now)} />;
+    return html(c.set, page, hasErrors(errors) ? 422 : 200);
+  }
+
+  async function logPage(c: Insight & { params: { logId: string } }) {
+    const { id, logId } = c.params;
+    const log = await orNotFound(getLog(deps.sql, id, logId), "log");
+    const ctx = await pageContext(deps, c, id);
+    const key = log.api_key_id ? (await listApiKeys(deps.sql, id)).find((k) => k.id === log.api_key_id) : null;
+    // Back to the list the user came from, when that was this workspace's logs.
+    const list = workspacePath(id, "/logs");
+    const from = localPath(c.headers["hx-current-url"] ?? c.headers.referer);
+    const ref = from?.split("?")[0] === list ? from : list;
+    return html(
+      c.set,
+      <LogDetailPage
+        ctx={ctx}
+        log={{ ...log, api_key_name: key ? `${key.name} (${key.prefix}…)` : log.api_key_id ? "(deleted key)" : null }}
+        back={ref}
+      />,
+    );
+  }
+
+  async function usagePage(c: Insight) {
+    const id = c.params.id;
+    const values = { from: str(c.query.from), to: str(c.query.to) };
+    let errors = errorsFor({});
+    let range: UsageRange = usageRange({});
+    const parsed = v.safeParse(UsageQuery, filled(values));
+    if (!parsed.success) errors = issuesToErrors(parsed.issues);
+    else {
+      const asked = await attempt(async () => usageRange(parsed.output));
+      if (asked instanceof ApiError) errors = errorsFor({}, sentence(asked.message));
+      else range = asked;
+    }
+    const [summary, byProvider, byModel, byKey, keys] = await Promise.all([
+      usageSummary(deps.sql, id, range),
+      usageByProvider(deps.sql, id, range),
+      usageByModel(deps.sql, id, range),
+      usageByKey(deps.sql, id, range),
+      listApiKeys(deps.sql, id),
+    ]);
+    const keyById = new Map(keys.map((k) => [k.id, k]));
+    const keyRows: KeyUsageRow[] = byKey.data.map((u) => {
+      const k = keyById.get(u.api_key_id);
+      return {
+        ...u,
+        label: u.name ?? "(deleted key)",
+        state: u.deleted ? "deleted" : u.revoked ? "revoked" : "active",
+        budget:
+          k && k.budget_usd !== null && k.budget_period
+            ? { spend: k.spend_usd, budget: k.budget_usd, period: k.budget_period, resetsAt: k.budget_resets_at }
+            : null,
+      };
+    });
+    const ctx = await pageContext(deps, c, id);
+    const today = Date.parse(`${isoDay(Date.now())}T00:00:00Z`);
+    const presets = [7, 30, 90].map((n) => {
+      const from = isoDay(today - (n - 1) * DAY_MS);
+      const to = isoDay(today);
+      return { label: `Last ${n} days`, from, to, current: range.from === from && range.to === to };
+    });
+    return html(
+      c.set,
+      <UsagePage
+        ctx={ctx}
+        range={range}
+        values={{ from: values.from || range.from, to: values.to || range.to }}
+        errors={errors}
+        totals={summary.totals}
+        days={summary.days}
+        byProvider={byProvider.data.map((p) => ({
+          ...p,
+          label: p.provider_name ?? (p.provider_id ? "(deleted provider)" : "(no provider)"),
+        }))}
+        byModel={byModel.data.map((m) => ({ ...m, label: m.model }))}
+        byKey={keyRows}
+        presets={presets}
+      />,
+      hasErrors(errors) ? 422 : 200,
+    );
+  }
+
+  return signedInRoutes(deps, "/app/w/:id")
+    .get("/", overviewPage, needs("member", WorkspaceParams, "Workspace overview page"))
+    .get("/logs", logsPage, needs("member", LogsParams, "Request logs page"))
     .get(
       "/logs/live",
-      async (c) => {
-        const id = c.params.id;
-        const q = c.query as Record<string, unknown>;
-        const base = workspacePath(id, "/logs");
-        const { values, parsed } = parseLogFilters(q, "");
-        // Filters that do not parse stop the polling: the answer holds no new poller.
-        if (!parsed.success) return html(c.set, "");
-        const opts = { ...parsed.output, ...resolveRange(parsed.output, Date.now()) };
-        const from = decodeCursor(str(q.mark)) ?? (await liveMark(deps.sql, id));
-        const next = await logsSince(deps.sql, id, opts, from, LOGS_PER_PAGE);
-        return html(
-          c.set,
-          <LiveRows
-            url={`${base}/live${logsQuery(values, 1, { mark: encodeCursor(next.mark) })}`}
-            rows={next.items}
-            base={base}
-            more={next.more}
-            refresh={base + logsQuery(values, 1, { live: "1" })}
-          />,
-        );
-      },
+      liveRows,
       needs("member", LogsParams, "Logs page's live mode: rows written since a mark (htmx fragment, polled every few seconds)"),
     )
     .get(
       "/health",
-      async (c) => {
-        const id = c.params.id;
-        const q = c.query as Record<string, unknown>;
-        const values = { from: str(q.from).trim(), to: str(q.to).trim(), range: str(q.range) };
-        const parsed = v.safeParse(HealthQuery, filled(values));
-        let errors = parsed.success ? errorsFor({}) : issuesToErrors(parsed.issues);
-        const now = Date.now();
-        let report: HealthReport | null = null;
-        if (parsed.success) {
-          const r = resolveRange(parsed.output, now, "24h");
-          const to = r.to ?? new Date(now);
-          const range = { from: r.from ?? new Date(to.getTime() - DAY_MS), to };
-          if (range.to.getTime() - range.from.getTime() > MAX_HEALTH_RANGE_MS) {
-            errors = errorsFor({ from: "The range may span at most 31 days." });
-          } else {
-            const found = await attempt(() => providerHealth(deps.sql, id, range, (pid) => deps.gateway.cooldowns.coolingUntil(pid)));
-            if (found instanceof ApiError) errors = errorsFor({ [found.param ?? "from"]: sentence(found.message, found.param) });
-            else report = found;
-          }
-        }
-        const ctx = await pageContext(deps, c, id);
-        const page = <HealthPage ctx={ctx} values={values} errors={errors} report={report} now={new Date(now)} />;
-        return html(c.set, page, hasErrors(errors) ? 422 : 200);
-      },
+      healthPage,
       needs("member", WorkspaceParams, "Provider health page (attempts, failures, fallbacks, latency, cooldowns)"),
     )
-    .get(
-      "/logs/:logId",
-      async (c) => {
-        const { id, logId } = c.params;
-        const log = await getLog(deps.sql, id, logId);
-        if (!log) throw notFound("log");
-        const ctx = await pageContext(deps, c, id);
-        const key = log.api_key_id ? (await listApiKeys(deps.sql, id)).find((k) => k.id === log.api_key_id) : null;
-        // Back to the list the user came from, when that was this workspace's logs.
-        const list = workspacePath(id, "/logs");
-        const from = localPath(c.headers["hx-current-url"] ?? c.headers.referer);
-        const ref = from?.split("?")[0] === list ? from : list;
-        return html(
-          c.set,
-          <LogDetailPage
-            ctx={ctx}
-            log={{ ...log, api_key_name: key ? `${key.name} (${key.prefix}…)` : log.api_key_id ? "(deleted key)" : null }}
-            back={ref}
-          />,
-        );
-      },
-      needs("member", LogParams, "One request's log page"),
-    )
-    .get(
-      "/usage",
-      async (c) => {
-        const id = c.params.id;
-        const q = c.query as Record<string, unknown>;
-        const values = { from: str(q.from), to: str(q.to) };
-        let errors = errorsFor({});
-        let range: UsageRange = usageRange({});
-        const parsed = v.safeParse(UsageQuery, filled(values));
-        if (!parsed.success) errors = issuesToErrors(parsed.issues);
-        else {
-          const asked = await attempt(async () => usageRange(parsed.output));
-          if (asked instanceof ApiError) errors = errorsFor({}, sentence(asked.message));
-          else range = asked;
-        }
-        const [summary, byProvider, byModel, byKey, keys] = await Promise.all([
-          usageSummary(deps.sql, id, range),
-          usageByProvider(deps.sql, id, range),
-          usageByModel(deps.sql, id, range),
-          usageByKey(deps.sql, id, range),
-          listApiKeys(deps.sql, id),
-        ]);
-        const keyById = new Map(keys.map((k) => [k.id, k]));
-        const keyRows: KeyUsageRow[] = byKey.data.map((u) => {
-          const k = keyById.get(u.api_key_id);
-          return {
-            ...u,
-            label: u.name ?? "(deleted key)",
-            state: u.deleted ? "deleted" : u.revoked ? "revoked" : "active",
-            budget:
-              k && k.budget_usd !== null && k.budget_period
-                ? { spend: k.spend_usd, budget: k.budget_usd, period: k.budget_period, resetsAt: k.budget_resets_at }
-                : null,
-          };
-        });
-        const ctx = await pageContext(deps, c, id);
-        const today = Date.parse(`${isoDay(Date.now())}T00:00:00Z`);
-        const presets = [7, 30, 90].map((n) => {
-          const from = isoDay(today - (n - 1) * DAY_MS);
-          const to = isoDay(today);
-          return { label: `Last ${n} days`, from, to, current: range.from === from && range.to === to };
-        });
-        return html(
-          c.set,
-          <UsagePage
-            ctx={ctx}
-            range={range}
-            values={{ from: values.from || range.from, to: values.to || range.to }}
-            errors={errors}
-            totals={summary.totals}
-            days={summary.days}
-            byProvider={byProvider.data.map((p) => ({
-              ...p,
-              label: p.provider_name ?? (p.provider_id ? "(deleted provider)" : "(no provider)"),
-            }))}
-            byModel={byModel.data.map((m) => ({ ...m, label: m.model }))}
-            byKey={keyRows}
-            presets={presets}
-          />,
-          hasErrors(errors) ? 422 : 200,
-        );
-      },
-      needs("member", UsageParams, "Usage page"),
-    );
+    .get("/logs/:logId", logPage, needs("member", LogParams, "One request's log page"))
+    .get("/usage", usagePage, needs("member", UsageParams, "Usage page"));
 }
 
 /** The logs filters exactly as typed (so the form shows them back), and their parse for the services. */

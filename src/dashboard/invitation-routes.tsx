@@ -1,7 +1,6 @@
-import { Elysia } from "elysia";
 import * as v from "valibot";
 import type { AppDeps } from "../deps.ts";
-import { authPlugin, needs } from "../http/auth.ts";
+import { needs, signedInRoutes } from "../http/routes.ts";
 import { ApiError, sentence } from "../http/errors.ts";
 import { CreateInvitationBody, InvitationParams, InvitationsParams, InviteLinkParams } from "../invitations/model.ts";
 import { acceptInvitation, createInvitation, findInvitation, invitationProblem, revokeInvitation } from "../invitations/service.ts";
@@ -13,7 +12,7 @@ import { SignupPage } from "../../views/pages/signup.tsx";
 import { attempt, errorsFor, formBody, issuesToErrors, text } from "./forms.ts";
 import { html } from "./render.ts";
 import { guestContext, pageContext, toWorkspace } from "./context.tsx";
-import { sessionCookieValue } from "./session.ts";
+import { signedIn } from "./session.ts";
 import { membersPage } from "./member-routes.tsx";
 
 /**
@@ -22,8 +21,7 @@ import { membersPage } from "./member-routes.tsx";
  * signed-in side (join), where the login page's `next` can lead.
  */
 export function invitationPages(deps: AppDeps) {
-  return new Elysia()
-    .use(authPlugin(deps))
+  return signedInRoutes(deps)
     .get(
       "/app/w/:id/invitations",
       ({ params }) => toWorkspace(params.id, "/members#invitations"),
@@ -64,8 +62,7 @@ export function invitationPages(deps: AppDeps) {
       async (c) => {
         const { params, set } = c;
         // Signed in (with a session that has not been ended): the page that joins the workspace.
-        const token = sessionCookieValue(c.cookie);
-        if (token && (await c.readSession(token))) return c.redirect(`/app/invite/${encodeURIComponent(params.token)}`, 303);
+        if (await signedIn(c)) return c.redirect(`/app/invite/${encodeURIComponent(params.token)}`, 303);
         const ctx = guestContext(deps, c);
         const inv = await findInvitation(deps.sql, params.token);
         if (!inv || inv.status !== "pending") {

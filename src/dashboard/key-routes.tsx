@@ -1,7 +1,6 @@
-import { Elysia } from "elysia";
 import * as v from "valibot";
 import type { AppDeps } from "../deps.ts";
-import { authPlugin, needs } from "../http/auth.ts";
+import { needs, signedInRoutes } from "../http/routes.ts";
 import type { Actor } from "../events.ts";
 import { ApiError, notFound, orNotFound } from "../http/errors.ts";
 import { ApiKeyParams, ApiKeysParams, CreateApiKeyBody, UpdateApiKeyBody } from "../api-keys/model.ts";
@@ -27,25 +26,19 @@ export async function exampleModel(deps: AppDeps, workspaceId: string): Promise<
   return "gpt-4o-mini";
 }
 
-/** Revoking and deleting a key: each asks first, then changes it and says so on the list. */
+/** Revoking and deleting a key: each asks first (the label titles the question and confirms it), then says so on the list. */
 const ENDINGS = {
   revoke: {
     work: revokeApiKey,
     done: "revoked",
-    confirm: (name: string) => ({
-      title: `Revoke key ${name}?`,
-      message: "Applications using it get 401 from their next request on. The key stays listed as revoked.",
-      confirmLabel: "Revoke key",
-    }),
+    label: "Revoke key",
+    message: "Applications using it get 401 from their next request on. The key stays listed as revoked.",
   },
   delete: {
     work: deleteApiKey,
     done: "deleted",
-    confirm: (name: string) => ({
-      title: `Delete key ${name}?`,
-      message: "The key stops working at once and disappears from this list. Its request logs are kept. This cannot be undone.",
-      confirmLabel: "Delete key",
-    }),
+    label: "Delete key",
+    message: "The key stops working at once and disappears from this list. Its request logs are kept. This cannot be undone.",
   },
 };
 
@@ -58,8 +51,7 @@ const NOTICES: Record<string, string> = {
 /** /app/w/:id/keys… — the dashboard face of src/api-keys. */
 export function keyPages(deps: AppDeps) {
   async function page(
-    c: PageBits,
-    id: string,
+    c: PageBits & { params: { id: string } },
     opts: {
       created?: { name: string; key: string };
       values?: { name?: string; expires?: string; limits?: LimitValues };
@@ -68,6 +60,7 @@ export function keyPages(deps: AppDeps) {
       status?: number;
     } = {},
   ) {
+    const id = c.params.id;
     const ctx = await pageContext(deps, c, id);
     const keys = await listApiKeys(deps.sql, id);
     const view = (
@@ -100,7 +93,8 @@ export function keyPages(deps: AppDeps) {
 
   async function confirm(c: PageBits & { params: { id: string; kid: string } }, kind: keyof typeof ENDINGS) {
     const key = await keyOf(c.params);
-    return confirmPage(deps, c, c.params.id, "keys", ENDINGS[kind].confirm(key.name));
+    const { label, message } = ENDINGS[kind];
+    return confirmPage(deps, c, c.params.id, "keys", { title: `${label} ${key.name}?`, message, confirmLabel: label });
   }
 
   async function end(c: { params: { id: string; kid: string }; actor: Actor }, kind: keyof typeof ENDINGS) {
@@ -108,13 +102,8 @@ export function keyPages(deps: AppDeps) {
     return toWorkspace(c.params.id, `/keys?done=${ENDINGS[kind].done}`);
   }
 
-  return new Elysia({ prefix: "/app/w/:id/keys" })
-    .use(authPlugin(deps))
-    .get(
-      "/",
-      (c) => page(c, c.params.id, { notice: noticeFor(NOTICES, c.query.done) }),
-      needs("member", ApiKeysParams, "Gateway keys page"),
-    )
+  return signedInRoutes(deps, "/app/w/:id/keys")
+    .get("/", (c) => page(c, { notice: noticeFor(NOTICES, c.query.done) }), needs("member", ApiKeysParams, "Gateway keys page"))
     .post(
       "/",
       async (c) => {
@@ -132,13 +121,13 @@ export function keyPages(deps: AppDeps) {
               : "Must be a date such as 2030-01-31.";
             delete errors.fields.expires_at;
           }
-          return page(c, params.id, { values, errors, status: 422 });
+          return page(c, { values, errors, status: 422 });
         }
         const created = await attempt(() => createApiKey(actor, params.id, parsed.output), isFieldRefusal);
-        if (created instanceof ApiError) return page(c, params.id, { values, errors: serviceErrorToForm(created), status: 422 });
+        if (created instanceof ApiError) return page(c, { values, errors: serviceErrorToForm(created), status: 422 });
         // No redirect: the key is in this one response and nowhere else (no-store, never in a URL).
         set.headers["cache-control"] = "no-store";
-        return page(c, params.id, { created: { name: created.view.name, key: created.key }, status: 201 });
+        return page(c, { created: { name: created.view.name, key: created.key }, status: 201 });
       },
       needs("admin", ApiKeysParams, "Create a gateway key (form)"),
     )

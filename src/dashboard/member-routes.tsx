@@ -1,9 +1,10 @@
-import { Elysia, redirect } from "elysia";
+import { redirect } from "elysia";
 import * as v from "valibot";
 import type { AppDeps } from "../deps.ts";
 import type { Actor } from "../events.ts";
-import { authPlugin, needs, RANK } from "../http/auth.ts";
-import { ApiError, forbidden, notFound, sentence } from "../http/errors.ts";
+import { RANK } from "../http/auth.ts";
+import { needs, signedInRoutes } from "../http/routes.ts";
+import { ApiError, forbidden, orNotFound, sentence } from "../http/errors.ts";
 import { listInvitations } from "../invitations/service.ts";
 import { ChangeRoleBody, MemberParams, MembersParams } from "../members/model.ts";
 import { memberActions } from "../members/rules.ts";
@@ -93,8 +94,7 @@ export function memberPages(deps: AppDeps) {
   ) {
     const id = c.params.id;
     const uid = c.params.uid ?? c.session.user.id;
-    const member = await getMember(deps.sql, id, uid);
-    if (!member) throw notFound("member");
+    const member = await orNotFound(getMember(deps.sql, id, uid), "member");
     const self = uid === c.session.user.id;
     // No confirmation for what the change itself would refuse (an admin removing an owner, a hand-over to an owner).
     const allowed = memberActions({ id: c.session.user.id, role: c.membership.role }, member);
@@ -124,8 +124,7 @@ export function memberPages(deps: AppDeps) {
     return confirmPage(deps, c, id, "members", { ...texts, danger: kind !== "transfer" });
   }
 
-  return new Elysia({ prefix: "/app/w/:id" })
-    .use(authPlugin(deps))
+  return signedInRoutes(deps, "/app/w/:id")
     .get(
       "/members",
       (c) => {

@@ -1,7 +1,6 @@
-import { Elysia } from "elysia";
 import * as v from "valibot";
 import type { AppDeps } from "../deps.ts";
-import { authPlugin, needs } from "../http/auth.ts";
+import { needs, signedInRoutes } from "../http/routes.ts";
 import { ApiError, notFound, orNotFound, sentence } from "../http/errors.ts";
 import type { Actor } from "../events.ts";
 import { PROVIDER_CATALOG, PROVIDER_TYPES } from "../providers/catalog.ts";
@@ -106,9 +105,9 @@ function parseProviderForm<S extends typeof CreateProviderBody | typeof UpdatePr
 export function providerPages(deps: AppDeps) {
   const keyring = createKeyring(deps.config);
 
-  async function listPage(c: PageBits, id: string, extra: { tests?: Record<string, TestResult>; notice?: string | null } = {}) {
-    const ctx = await pageContext(deps, c, id);
-    const providers = await listProviders(deps.sql, id);
+  async function listPage(c: PageBits & { params: { id: string } }, extra: { tests?: Record<string, TestResult>; notice?: string | null }) {
+    const ctx = await pageContext(deps, c, c.params.id);
+    const providers = await listProviders(deps.sql, c.params.id);
     return html(c.set, <ProvidersPage ctx={ctx} providers={providers} tests={extra.tests} notice={extra.notice} />);
   }
 
@@ -156,13 +155,8 @@ export function providerPages(deps: AppDeps) {
   const notices: Record<string, string> = { created: "Provider added.", updated: "Provider saved.", deleted: "Provider deleted." };
 
   return (
-    new Elysia({ prefix: "/app/w/:id/providers" })
-      .use(authPlugin(deps))
-      .get(
-        "/",
-        (c) => listPage(c, c.params.id, { notice: noticeFor(notices, c.query.done) }),
-        needs("member", ProvidersParams, "Provider keys page"),
-      )
+    signedInRoutes(deps, "/app/w/:id/providers")
+      .get("/", (c) => listPage(c, { notice: noticeFor(notices, c.query.done) }), needs("member", ProvidersParams, "Provider keys page"))
       // Type first: without a known ?type= the page asks for one; the form that follows is that type's.
       .get(
         "/new",
@@ -244,14 +238,11 @@ export function providerPages(deps: AppDeps) {
       .post(
         "/:pid/test",
         async (c) => {
-          const { params, headers, set } = c;
-          const result = await orNotFound(
-            testProvider(deps.sql, keyring, params.id, params.pid, { fetch: deps.gateway.fetch }),
-            "provider",
-          );
+          const { id, pid } = c.params;
+          const result = await orNotFound(testProvider(deps.sql, keyring, id, pid, { fetch: deps.gateway.fetch }), "provider");
           // htmx: only the result, into the row. Without JavaScript: the list with the result in place.
-          if (targetsInline(headers)) return html(set, <TestResultView result={result} />);
-          return listPage(c, params.id, { tests: { [params.pid]: result } });
+          if (targetsInline(c.headers)) return html(c.set, <TestResultView result={result} />);
+          return listPage(c, { tests: { [pid]: result } });
         },
         needs("member", ProviderParams, "Test a provider key (htmx fragment)"),
       )

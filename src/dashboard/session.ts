@@ -44,6 +44,12 @@ export function sessionCookieValue(cookie: CookieJar): string | null {
   return typeof v === "string" && v ? v : null;
 }
 
+/** Whether the session cookie stands for a live session: signed, unexpired and not ended since. */
+export async function signedIn(c: { cookie: CookieJar; readSession(token: string): Promise<unknown> }): Promise<boolean> {
+  const token = sessionCookieValue(c.cookie);
+  return !!token && !!(await c.readSession(token));
+}
+
 /**
  * Sign-in and sign-up forms have no session to bind a CSRF token to, so they use a pre-session
  * cookie: a random value in an httpOnly cookie, and in the form an HMAC of it under a key derived

@@ -1,6 +1,5 @@
-import { Elysia } from "elysia";
 import type { AppDeps } from "../deps.ts";
-import { authPlugin, needs } from "../http/auth.ts";
+import { needs, signedInRoutes } from "../http/routes.ts";
 import { WorkspaceParams } from "../workspaces/model.ts";
 import { firstRunState } from "../workspaces/first-run.ts";
 import { ChecklistPage } from "../../views/pages/checklist.tsx";
@@ -10,7 +9,7 @@ import { pageContext } from "./context.tsx";
 
 /** /app/w/:id/start: the first-run checklist, where sign-up lands. Every tick is read from the workspace. */
 export function startPages(deps: AppDeps) {
-  return new Elysia({ prefix: "/app/w/:id" }).use(authPlugin(deps)).get(
+  return signedInRoutes(deps, "/app/w/:id").get(
     "/start",
     async (c) => {
       const id = c.params.id;

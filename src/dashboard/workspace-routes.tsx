@@ -1,10 +1,9 @@
-import { Elysia } from "elysia";
 import * as v from "valibot";
 import type { AppDeps } from "../deps.ts";
-import { authPlugin, needs } from "../http/auth.ts";
+import { needs, signedInRoutes } from "../http/routes.ts";
 import { SettingsBody, WorkspaceBody, WorkspaceParams } from "../workspaces/model.ts";
 import { createWorkspace, getWorkspace, listWorkspaces, renameWorkspace, updateSettings } from "../workspaces/service.ts";
-import { ApiError, notFound } from "../http/errors.ts";
+import { ApiError, notFound, orNotFound } from "../http/errors.ts";
 import { WorkspacesPage } from "../../views/pages/workspaces.tsx";
 import { SettingsPage, type LimitsPanelProps, type SettingsValues } from "../../views/pages/settings.tsx";
 import { limitValues } from "../../views/components/limits.tsx";
@@ -38,11 +37,9 @@ async function settingsPage(
   } = {},
 ) {
   const ctx = await pageContext(deps, c, id);
-  const ws = await getWorkspace(deps.sql, id, c.session.user.id);
-  if (!ws) throw notFound("workspace");
+  const ws = await orNotFound(getWorkspace(deps.sql, id, c.session.user.id), "workspace");
   const values = opts.values ?? { name: ws.name, retention_days: ws.settings.retention_days, log_content: ws.settings.log_content };
-  const stored = await getWorkspaceLimits(deps.sql, id);
-  if (!stored) throw notFound("workspace");
+  const stored = await orNotFound(getWorkspaceLimits(deps.sql, id), "workspace");
   const limits: LimitsPanelProps = { stored, values: limitValues(stored), errors: errorsFor({}), ...opts.limits };
   return html(
     c.set,
@@ -59,8 +56,7 @@ export function workspacePages(deps: AppDeps) {
     return html(c.set, <WorkspacesPage ctx={ctx} workspaces={workspaces} values={values} errors={errors} />, status);
   }
 
-  return new Elysia({ prefix: "/app" })
-    .use(authPlugin(deps))
+  return signedInRoutes(deps, "/app")
     .get("/", (c) => workspacesPage(c, {}, errorsFor({})), { auth: true, detail: { summary: "Dashboard home: your workspaces" } })
     .post(
       "/workspaces",

@@ -28,16 +28,8 @@ export function csrfTokenFor(deps: AppDeps, sessionId: string): string {
   return hmac(deriveKey(deps.config.secret, "csrf"), sessionId);
 }
 
-type Role = Membership["role"];
+export type Role = Membership["role"];
 export const RANK: Record<Role, number> = { member: 1, admin: 2, owner: 3 };
-
-/**
- * The options of a route under a workspace: the role it needs (see the `workspace` macro), its
- * params schema, its OpenAPI summary, and whatever other hooks it has (body, query).
- */
-export function needs<const R extends Role, P, H extends object = {}>(workspace: R, params: P, summary: string, hooks?: H) {
-  return { workspace, params, ...(hooks as H), detail: { summary } };
-}
 
 /**
  * JWT sessions (Bearer or httpOnly cookie) and the workspace membership guard, as macros:

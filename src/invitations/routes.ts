@@ -1,6 +1,5 @@
-import { Elysia } from "elysia";
 import type { AppDeps } from "../deps.ts";
-import { authPlugin, needs } from "../http/auth.ts";
+import { listing, needs, signedInRoutes } from "../http/routes.ts";
 import { AcceptInvitationBody, CreateInvitationBody, InvitationParams, InvitationsParams } from "./model.ts";
 import { acceptInvitation, createInvitation, listInvitations, revokeInvitation } from "./service.ts";
 
@@ -11,8 +10,7 @@ const SESSION: Record<string, string[]>[] = [{ session: [] }, { sessionCookie: [
 
 /** Invitations to a workspace: owners and admins create, list and revoke; the invited user accepts. */
 export function invitationsRoutes(deps: AppDeps) {
-  return new Elysia()
-    .use(authPlugin(deps))
+  return signedInRoutes(deps)
     .post(
       "/workspaces/:id/invitations",
       async ({ params, body, actor, membership, set }) => {
@@ -27,7 +25,7 @@ export function invitationsRoutes(deps: AppDeps) {
     )
     .get(
       "/workspaces/:id/invitations",
-      async ({ params }) => ({ data: await listInvitations(deps.sql, params.id) }),
+      listing(deps, listInvitations),
       needs("admin", InvitationsParams, "List the workspace's invitations, newest first (admin)"),
     )
     .delete(

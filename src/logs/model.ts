@@ -1,5 +1,6 @@
 import * as v from "valibot";
 import { SANE_REQUEST_ID } from "../ids.ts";
+import { invalid } from "../http/errors.ts";
 import { IdParam } from "../workspaces/model.ts";
 
 export const LogsParams = v.object({ id: IdParam });
@@ -161,7 +162,7 @@ export const LogsExportQuery = v.object({
 export const HealthQuery = v.pick(LogsQuery, ["from", "to", "range"]);
 
 /** A provider health range may span at most this long (every attempt in it is read). */
-export const MAX_HEALTH_RANGE_MS = 31 * 86_400_000;
+const MAX_HEALTH_RANGE_MS = 31 * 86_400_000;
 
 /**
  * The time window a query asks for: explicit from/to win; else `range` back from now; else
@@ -175,4 +176,13 @@ export function resolveRange(
   if (q.from || q.to) return { from: q.from, to: q.to };
   const name = q.range ?? fallback;
   return name ? { from: new Date(now - RANGES[name]) } : {};
+}
+
+/** The window a provider health query reads: its range (by default the last 24 h), refused when longer than 31 days. */
+export function healthRange(q: { from?: Date; to?: Date; range?: RangeName }, now: number): { from: Date; to: Date } {
+  const r = resolveRange(q, now, "24h");
+  const to = r.to ?? new Date(now);
+  const range = { from: r.from ?? new Date(to.getTime() - 86_400_000), to };
+  if (range.to.getTime() - range.from.getTime() > MAX_HEALTH_RANGE_MS) throw invalid("the range may span at most 31 days", "from");
+  return range;
 }

@@ -1,25 +1,13 @@
-import { Elysia } from "elysia";
 import type { AppDeps } from "../deps.ts";
-import { authPlugin, needs } from "../http/auth.ts";
-import { invalid, orNotFound } from "../http/errors.ts";
-import {
-  HealthQuery,
-  LogParams,
-  LogsExportQuery,
-  LogsParams,
-  LogsQuery,
-  MAX_EXPORT_ROWS,
-  MAX_HEALTH_RANGE_MS,
-  resolveRange,
-} from "./model.ts";
+import { finding, needs, signedInRoutes } from "../http/routes.ts";
+import { HealthQuery, LogParams, LogsExportQuery, LogsParams, LogsQuery, MAX_EXPORT_ROWS, healthRange, resolveRange } from "./model.ts";
 import { countLogs, getLog, listLogs } from "./service.ts";
 import { exportStream } from "./export.ts";
 import { providerHealth } from "./health.ts";
 
 /** A workspace's request logs and the provider health read from them; any member may read them. */
 export function logsRoutes(deps: AppDeps) {
-  return new Elysia({ prefix: "/workspaces/:id" })
-    .use(authPlugin(deps))
+  return signedInRoutes(deps, "/workspaces/:id")
     .get(
       "/logs",
       ({ params, query }) => listLogs(deps.sql, params.id, { ...query, ...resolveRange(query, Date.now()) }),
@@ -52,21 +40,11 @@ export function logsRoutes(deps: AppDeps) {
         { query: LogsExportQuery },
       ),
     )
-    .get(
-      "/logs/:logId",
-      ({ params }) => orNotFound(getLog(deps.sql, params.id, params.logId), "log"),
-      needs("member", LogParams, "Get one request log with its attempts"),
-    )
+    .get("/logs/:logId", finding(deps, getLog, "logId", "log"), needs("member", LogParams, "Get one request log with its attempts"))
     .get(
       "/provider-health",
-      ({ params, query }) => {
-        const now = Date.now();
-        const r = resolveRange(query, now, "24h");
-        const to = r.to ?? new Date(now);
-        const range = { from: r.from ?? new Date(to.getTime() - 86_400_000), to };
-        if (range.to.getTime() - range.from.getTime() > MAX_HEALTH_RANGE_MS) throw invalid("the range may span at most 31 days", "from");
-        return providerHealth(deps.sql, params.id, range, (pid) => deps.gateway.cooldowns.coolingUntil(pid));
-      },
+      ({ params, query }) =>
+        providerHealth(deps.sql, params.id, healthRange(query, Date.now()), (pid) => deps.gateway.cooldowns.coolingUntil(pid)),
       needs(
         "member",
         LogsParams,

@@ -1,16 +1,14 @@
-import { Elysia } from "elysia";
 import type { AppDeps } from "../deps.ts";
-import { authPlugin, needs } from "../http/auth.ts";
+import { listing, needs, signedInRoutes } from "../http/routes.ts";
 import { ChangeRoleBody, MemberParams, MembersParams, TransferOwnershipBody } from "./model.ts";
 import { changeRole, listMembers, removeMember, transferOwnership } from "./service.ts";
 
 /** A workspace's members: everyone lists them; admins and owners change roles and remove; owners hand over. */
 export function membersRoutes(deps: AppDeps) {
-  return new Elysia({ prefix: "/workspaces/:id" })
-    .use(authPlugin(deps))
+  return signedInRoutes(deps, "/workspaces/:id")
     .get(
       "/members",
-      async ({ params }) => ({ data: await listMembers(deps.sql, params.id) }),
+      listing(deps, listMembers),
       needs("member", MembersParams, "List the workspace's members: user id, email, name, role, joined at"),
     )
     .patch(

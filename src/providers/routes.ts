@@ -1,7 +1,6 @@
-import { Elysia } from "elysia";
 import type { AppDeps } from "../deps.ts";
-import { authPlugin, needs } from "../http/auth.ts";
-import { notFound, orNotFound } from "../http/errors.ts";
+import { deleting, finding, listing, needs, signedInRoutes } from "../http/routes.ts";
+import { orNotFound } from "../http/errors.ts";
 import { createKeyring } from "./keyring.ts";
 import { CreateProviderBody, ProviderParams, ProvidersParams, ReorderBody, UpdateProviderBody } from "./model.ts";
 import { createProvider, deleteProvider, getProvider, listProviders, reorderProviders, updateProvider } from "./service.ts";
@@ -11,13 +10,8 @@ import { testProvider } from "./connection-test.ts";
 export function providersRoutes(deps: AppDeps) {
   const keyring = createKeyring(deps.config);
 
-  return new Elysia({ prefix: "/workspaces/:id/providers" })
-    .use(authPlugin(deps))
-    .get(
-      "/",
-      async ({ params }) => ({ data: await listProviders(deps.sql, params.id) }),
-      needs("member", ProvidersParams, "List the workspace's provider keys"),
-    )
+  return signedInRoutes(deps, "/workspaces/:id/providers")
+    .get("/", listing(deps, listProviders), needs("member", ProvidersParams, "List the workspace's provider keys"))
     .post(
       "/",
       async ({ params, body, actor, set }) => {
@@ -34,7 +28,7 @@ export function providersRoutes(deps: AppDeps) {
     )
     .get(
       "/:pid",
-      ({ params }) => orNotFound(getProvider(deps.sql, params.id, params.pid), "provider"),
+      finding(deps, getProvider, "pid", "provider"),
       needs("member", ProviderParams, "Get a provider key (the key itself is never returned)"),
     )
     .put(
@@ -42,14 +36,7 @@ export function providersRoutes(deps: AppDeps) {
       ({ params, body, actor }) => orNotFound(updateProvider(actor, keyring, params.id, params.pid, body, deps.config), "provider"),
       needs("admin", ProviderParams, "Update a provider key (admin)", { body: UpdateProviderBody }),
     )
-    .delete(
-      "/:pid",
-      async ({ params, actor, set }) => {
-        if (!(await deleteProvider(actor, params.id, params.pid))) throw notFound("provider");
-        set.status = 204;
-      },
-      needs("admin", ProviderParams, "Delete a provider key (admin)"),
-    )
+    .delete("/:pid", deleting(deleteProvider, "pid", "provider"), needs("admin", ProviderParams, "Delete a provider key (admin)"))
     .post(
       "/:pid/test",
       ({ params }) => orNotFound(testProvider(deps.sql, keyring, params.id, params.pid, { fetch: deps.gateway.fetch }), "provider"),

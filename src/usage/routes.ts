@@ -1,6 +1,5 @@
-import { Elysia } from "elysia";
 import type { AppDeps } from "../deps.ts";
-import { authPlugin, needs } from "../http/auth.ts";
+import { needs, signedInRoutes } from "../http/routes.ts";
 import { UsageParams, UsageQuery } from "./model.ts";
 import { usageByKey, usageByModel, usageByProvider, usageRange, usageSummary, type UsageRange } from "./service.ts";
 
@@ -12,8 +11,7 @@ export function usageRoutes(deps: AppDeps) {
     ({ params, query }: { params: { id: string }; query: { from?: string; to?: string } }) =>
       view(deps.sql, params.id, usageRange(query));
   const member = (summary: string) => needs("member", UsageParams, summary, { query: UsageQuery });
-  return new Elysia({ prefix: "/workspaces/:id/usage" })
-    .use(authPlugin(deps))
+  return signedInRoutes(deps, "/workspaces/:id/usage")
     .get("/", read(usageSummary), member("Usage and cost over a period"))
     .get("/by-provider", read(usageByProvider), member("Usage and cost by provider"))
     .get("/by-key", read(usageByKey), member("Usage and cost by gateway key"))

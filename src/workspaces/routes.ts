@@ -1,6 +1,5 @@
-import { Elysia } from "elysia";
 import type { AppDeps } from "../deps.ts";
-import { authPlugin, needs } from "../http/auth.ts";
+import { needs, signedInRoutes } from "../http/routes.ts";
 import { notFound, orNotFound } from "../http/errors.ts";
 import { SettingsBody, WorkspaceBody, WorkspaceParams } from "./model.ts";
 import { createWorkspace, getSettings, getWorkspace, listWorkspaces, renameWorkspace, updateSettings } from "./service.ts";
@@ -13,8 +12,7 @@ export function workspacesRoutes(deps: AppDeps) {
     return { ...settings, ...limits };
   };
 
-  return new Elysia({ prefix: "/workspaces" })
-    .use(authPlugin(deps))
+  return signedInRoutes(deps, "/workspaces")
     .get("/", async ({ session }) => ({ data: await listWorkspaces(deps.sql, session.user.id) }), {
       auth: true,
       detail: { summary: "List your workspaces" },
