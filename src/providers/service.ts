@@ -1,6 +1,5 @@
 import { createId } from "@paralleldrive/cuid2";
 import type { Sql } from "../db/client.ts";
-import type { WireFormat } from "../adapters/index.ts";
 import { ApiError, conflict, invalid } from "../http/errors.ts";
 import { PROVIDER_CATALOG, type ProviderType } from "./catalog.ts";
 import { KeyringError, type EncryptedValue, type Keyring } from "./keyring.ts";
@@ -10,7 +9,6 @@ import {
   DEFAULT_TIMEOUT_MS,
   MAX_PROVIDERS_PER_WORKSPACE,
   type CreateProviderInput,
-  type Pricing,
   type ProviderConfig,
   type ProviderEntry,
   type UpdateProviderInput,
@@ -96,6 +94,8 @@ function decryptKey(row: ProviderRow, keyring: Keyring): string | null {
   }
 }
 
+const NO_KEY = { ciphertext: null, nonce: null, version: null, last4: null };
+
 function sealKey(keyring: Keyring, providerId: string, apiKey: string) {
   const sealed = keyring.encrypt(apiKey, providerKeyAad(providerId));
   return { ...sealed, last4: apiKey.length >= MIN_LENGTH_FOR_LAST4 ? apiKey.slice(-4) : null };
@@ -131,20 +131,19 @@ const originOf = (type: ProviderType, baseUrl: string | null) => {
 const isUniqueViolation = (err: unknown) => (err as { code?: string }).code === "23505";
 const duplicateName = (name: string) => conflict(`a provider named '${name}' already exists in this workspace`, "name");
 
+/** Every column but the sealed key, of which only whether there is one. */
+const selectPublic = (sql: Sql) => sql`
+  select id, workspace_id, name, type, base_url, key_ciphertext is not null as has_key, key_last4, priority, enabled,
+         models, model_map, timeout_ms, pricing, created_at, updated_at
+  from provider_keys`;
+
 export async function listProviders(sql: Sql, workspaceId: string): Promise<ProviderView[]> {
-  const rows = await sql<PublicRow[]>`
-    select id, workspace_id, name, type, base_url, key_ciphertext is not null as has_key, key_last4, priority, enabled,
-           models, model_map, timeout_ms, pricing, created_at, updated_at
-    from provider_keys where workspace_id = ${workspaceId}
-    order by priority, created_at, id`;
+  const rows = await sql<PublicRow[]>`${selectPublic(sql)} where workspace_id = ${workspaceId} order by priority, created_at, id`;
   return rows.map(toView);
 }
 
 export async function getProvider(sql: Sql, workspaceId: string, providerId: string): Promise<ProviderView | null> {
-  const [row] = await sql<PublicRow[]>`
-    select id, workspace_id, name, type, base_url, key_ciphertext is not null as has_key, key_last4, priority, enabled,
-           models, model_map, timeout_ms, pricing, created_at, updated_at
-    from provider_keys where workspace_id = ${workspaceId} and id = ${providerId}`;
+  const [row] = await sql<PublicRow[]>`${selectPublic(sql)} where workspace_id = ${workspaceId} and id = ${providerId}`;
   return row ? toView(row) : null;
 }
 
@@ -213,14 +212,8 @@ export async function updateProvider(
       if (!cur) return false;
       const type = patch.type ?? cur.type;
       const baseUrl = patch.base_url !== undefined ? patch.base_url : cur.base_url;
-      let key: { ciphertext: Buffer | null; nonce: Buffer | null; version: string | null; last4: string | null } = {
-        ciphertext: cur.key_ciphertext,
-        nonce: cur.key_nonce,
-        version: cur.key_version,
-        last4: cur.key_last4,
-      };
-      if (patch.api_key === null) key = { ciphertext: null, nonce: null, version: null, last4: null };
-      else if (patch.api_key !== undefined) key = sealKey(keyring, cur.id, patch.api_key);
+      const kept = { ciphertext: cur.key_ciphertext, nonce: cur.key_nonce, version: cur.key_version, last4: cur.key_last4 };
+      const key = patch.api_key === undefined ? kept : patch.api_key === null ? NO_KEY : sealKey(keyring, cur.id, patch.api_key);
       checkTypeRules(type, baseUrl, key.ciphertext !== null);
       const moved = type !== cur.type || originOf(type, baseUrl) !== originOf(cur.type, cur.base_url);
       if (moved) checkBaseUrlPolicy(type, baseUrl, policy);
