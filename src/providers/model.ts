@@ -88,7 +88,7 @@ export const ModelPrice = v.object(
   "must be an object {input, output, cached_input?} in USD per 1M tokens",
 );
 
-export const Pricing = modelRecord(ModelPrice, "must be an object mapping model (or pattern) to {input, output, cached_input?}", 200);
+const Pricing = modelRecord(ModelPrice, "must be an object mapping model (or pattern) to {input, output, cached_input?}", 200);
 
 const TimeoutMs = v.pipe(
   v.number("must be a number"),
@@ -135,7 +135,7 @@ export const ProviderParams = v.object({ id: IdParam, pid: IdParam });
 export type CreateProviderInput = v.InferOutput<typeof CreateProviderBody>;
 export type UpdateProviderInput = v.InferOutput<typeof UpdateProviderBody>;
 type ModelPriceValue = v.InferOutput<typeof ModelPrice>;
-export type Pricing = Record<string, ModelPriceValue>;
+type Pricing = Record<string, ModelPriceValue>;
 
 /** What the API and the gateway both see of a provider entry. */
 export interface ProviderEntry {
