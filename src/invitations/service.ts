@@ -59,21 +59,17 @@ function toView(r: Row): InvitationView {
 }
 
 /** Why a token cannot be used: one clear answer per case, for the link's holder. */
+const PROBLEMS: Record<Exclude<InvitationStatus, "pending"> | "unknown" | "other_email", [number, string, string]> = {
+  accepted: [410, "invitation_used", "this invitation has already been used"],
+  revoked: [410, "invitation_revoked", "this invitation was revoked; ask the workspace's admin for a new one"],
+  expired: [410, "invitation_expired", "this invitation has expired; ask the workspace's admin for a new one"],
+  other_email: [403, "invitation_email_mismatch", "this invitation was sent to another email address; use the address it was sent to"],
+  unknown: [404, "invitation_not_found", "this invitation link is not valid; check that it was copied whole"],
+};
+
 export function invitationProblem(status: InvitationStatus | "unknown" | "other_email"): ApiError {
-  switch (status) {
-    case "accepted":
-      return new ApiError(410, "this invitation has already been used", { code: "invitation_used" });
-    case "revoked":
-      return new ApiError(410, "this invitation was revoked; ask the workspace's admin for a new one", { code: "invitation_revoked" });
-    case "expired":
-      return new ApiError(410, "this invitation has expired; ask the workspace's admin for a new one", { code: "invitation_expired" });
-    case "other_email":
-      return new ApiError(403, "this invitation was sent to another email address; use the address it was sent to", {
-        code: "invitation_email_mismatch",
-      });
-    default:
-      return new ApiError(404, "this invitation link is not valid; check that it was copied whole", { code: "invitation_not_found" });
-  }
+  const [httpStatus, code, message] = PROBLEMS[status === "pending" ? "unknown" : status];
+  return new ApiError(httpStatus, message, { code });
 }
 
 /**
