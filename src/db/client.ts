@@ -4,6 +4,9 @@ import { startEmbedded } from "./embedded.ts";
 export type Sql = postgres.Sql<{}>;
 export type TransactionSql = postgres.TransactionSql<{}>;
 
+/** PostgreSQL's unique_violation: the row would repeat a unique value (an email, a provider's name). */
+export const isUniqueViolation = (err: unknown) => (err as { code?: string }).code === "23505";
+
 export interface Database {
   sql: Sql;
   embedded: boolean;

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
 import { loadPGliteAssets } from "./pglite-assets.ts";
-import type { FromWorker, ToWorker, TransferredBlob } from "./embedded.ts";
+import { fromTransfer, toTransfer, type FromWorker, type ToWorker } from "./embedded.ts";
 
 declare const self: Worker;
 
@@ -22,14 +22,6 @@ function reply(message: FromWorker, transfer: Transferable[] = []): void {
 
 function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
-}
-
-async function toTransfer(blob: Blob): Promise<TransferredBlob> {
-  return { bytes: await blob.arrayBuffer(), type: blob.type, name: blob instanceof File ? blob.name : undefined };
-}
-
-function fromTransfer(t: TransferredBlob): Blob {
-  return t.name === undefined ? new Blob([t.bytes], { type: t.type }) : new File([t.bytes], t.name, { type: t.type });
 }
 
 async function start(msg: Extract<ToWorker, { type: "start" }>): Promise<void> {

@@ -1,5 +1,5 @@
 import { createId } from "@paralleldrive/cuid2";
-import type { Sql } from "../db/client.ts";
+import { isUniqueViolation, type Sql } from "../db/client.ts";
 import { ApiError, conflict, invalid } from "../http/errors.ts";
 import { PROVIDER_CATALOG, type ProviderType } from "./catalog.ts";
 import { KeyringError, type EncryptedValue, type Keyring } from "./keyring.ts";
@@ -128,8 +128,11 @@ const originOf = (type: ProviderType, baseUrl: string | null) => {
   return url ? new URL(url).origin : null;
 };
 
-const isUniqueViolation = (err: unknown) => (err as { code?: string }).code === "23505";
-const duplicateName = (name: string) => conflict(`a provider named '${name}' already exists in this workspace`, "name");
+/** A write that would repeat a provider's name in the workspace answers 409 naming it. */
+const uniqueName = <T>(name: string, write: Promise<T>): Promise<T> =>
+  write.catch((err) => {
+    throw isUniqueViolation(err) ? conflict(`a provider named '${name}' already exists in this workspace`, "name") : err;
+  });
 
 /** Every column but the sealed key, of which only whether there is one. */
 const selectPublic = (sql: Sql) => sql`
@@ -163,9 +166,10 @@ export async function createProvider(
   checkTypeRules(input.type, baseUrl, apiKey !== null);
   checkBaseUrlPolicy(input.type, baseUrl, policy);
   const id = createId();
-  const key = apiKey === null ? null : sealKey(keyring, id, apiKey);
-  try {
-    await sql.begin(async (tx) => {
+  const key = apiKey === null ? NO_KEY : sealKey(keyring, id, apiKey);
+  await uniqueName(
+    input.name,
+    sql.begin(async (tx) => {
       // One creation at a time per workspace, so the count limit and "after the last" priority hold.
       await tx`select id from workspaces where id = ${workspaceId} for update`;
       const [{ n, next }] = await tx<{ n: number; next: number }[]>`
@@ -178,14 +182,11 @@ export async function createProvider(
         insert into provider_keys (id, workspace_id, name, type, base_url, key_ciphertext, key_nonce, key_version, key_last4,
                                    priority, enabled, models, model_map, timeout_ms, pricing)
         values (${id}, ${workspaceId}, ${input.name}, ${input.type}, ${baseUrl},
-                ${key?.ciphertext ?? null}, ${key?.nonce ?? null}, ${key?.version ?? null}, ${key?.last4 ?? null},
+                ${key.ciphertext}, ${key.nonce}, ${key.version}, ${key.last4},
                 ${input.priority ?? Math.min(next, 1_000_000)}, ${input.enabled ?? true}, ${sql.array(input.models ?? [])}::text[],
                 ${sql.json(input.model_map ?? {})}, ${input.timeout_ms ?? DEFAULT_TIMEOUT_MS}, ${sql.json(input.pricing ?? {})})`;
-    });
-  } catch (err) {
-    if (isUniqueViolation(err)) throw duplicateName(input.name);
-    throw err;
-  }
+    }),
+  );
   changed(actor, workspaceId);
   audit(actor, "provider created", { workspace_id: workspaceId, provider_id: id, type: input.type });
   return (await getProvider(sql, workspaceId, id))!;
@@ -205,8 +206,9 @@ export async function updateProvider(
   policy: BaseUrlPolicy,
 ): Promise<ProviderView | null> {
   const { sql } = actor;
-  try {
-    const found = await sql.begin(async (tx) => {
+  const found = await uniqueName(
+    patch.name ?? "",
+    sql.begin(async (tx) => {
       const [cur] = await tx<ProviderRow[]>`
         select * from provider_keys where workspace_id = ${workspaceId} and id = ${providerId} for update`;
       if (!cur) return false;
@@ -235,12 +237,9 @@ export async function updateProvider(
           updated_at = now()
         where id = ${cur.id}`;
       return true;
-    });
-    if (!found) return null;
-  } catch (err) {
-    if (isUniqueViolation(err)) throw duplicateName(patch.name ?? "");
-    throw err;
-  }
+    }),
+  );
+  if (!found) return null;
   changed(actor, workspaceId);
   audit(actor, "provider updated", { workspace_id: workspaceId, provider_id: providerId, fields: Object.keys(patch).join(",") });
   return getProvider(sql, workspaceId, providerId);
