@@ -50,7 +50,7 @@ function isAlive(pid: number): boolean {
 }
 
 /** A Blob crossing the thread boundary: its bytes are transferred, not copied. */
-export interface TransferredBlob {
+interface TransferredBlob {
   bytes: ArrayBuffer;
   type: string;
   /** Set when the Blob was a File (PGlite's dumps are). */
