@@ -36,13 +36,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     return { sql, embedded: false, close: () => sql.end({ timeout: 5 }) };
   }
   const server = await startEmbedded(opts.dataDir, opts.template);
-  const sql = postgres({
-    ...common,
-    path: server.path,
-    user: "postgres",
-    database: "postgres",
-    max: 1,
-  });
+  const sql = postgres({ ...common, path: server.path, user: "postgres", database: "postgres", max: 1 });
   return {
     sql,
     embedded: true,

@@ -27,11 +27,7 @@ function errorMessage(err: unknown): string {
 async function start(msg: Extract<ToWorker, { type: "start" }>): Promise<void> {
   // Inside the compiled binary PGlite cannot find its WebAssembly next to its module: use the embedded copies.
   const assets = msg.compiled ? await loadPGliteAssets() : {};
-  db = await PGlite.create({
-    dataDir: msg.pgDir,
-    ...assets,
-    ...(msg.template ? { loadDataDir: fromTransfer(msg.template) } : {}),
-  });
+  db = await PGlite.create({ dataDir: msg.pgDir, ...assets, ...(msg.template ? { loadDataDir: fromTransfer(msg.template) } : {}) });
   if (msg.pgDir) makePrivate(msg.pgDir);
   // A Unix socket in a 0700 directory: pglite-socket takes any user and password, so no TCP port.
   server = new PGLiteSocketServer({ db, path: msg.socketPath, maxConnections: 4 });

@@ -97,20 +97,17 @@ export const invalid = (message: string, param: string | null, status = 422) =>
 export const invalidJson = () =>
   new ApiError(400, "the request body could not be parsed: send valid JSON with content-type: application/json", { code: "invalid_json" });
 
-interface ValibotPathItem {
-  key?: unknown;
-}
 interface ValibotIssueLike {
   kind?: string;
   type?: string;
   message?: string;
   input?: unknown;
   expected?: string | null;
-  path?: ValibotPathItem[];
+  path?: { key?: unknown }[];
 }
 
 /** `messages[0].content` style, as OpenAI names fields in its errors. */
-function issuePath(path: ValibotPathItem[] | undefined): string | null {
+function issuePath(path: ValibotIssueLike["path"]): string | null {
   if (!path || path.length === 0) return null;
   let out = "";
   for (const item of path) {
@@ -144,10 +141,7 @@ export function validationToApiError(error: unknown, status: number): ApiError {
 }
 
 function jsonError(err: ApiError): Response {
-  return new Response(JSON.stringify(err.body()), {
-    status: err.status,
-    headers: { "content-type": "application/json", ...err.headers },
-  });
+  return new Response(JSON.stringify(err.body()), { status: err.status, headers: { "content-type": "application/json", ...err.headers } });
 }
 
 /**
