@@ -72,6 +72,9 @@ export function invitationProblem(status: InvitationStatus | "unknown" | "other_
   return new ApiError(httpStatus, message, { code });
 }
 
+/** Nobody hands out, or takes back, a role above their own. */
+const aboveYours = (message: string, param: string | null = null) => new ApiError(403, message, { code: "role_above_yours", param });
+
 /**
  * A new invitation and its token (shown once, in the link). Nobody invites above their own role,
  * and inviting an address again replaces its pending invitation, whose link stops working.
@@ -83,12 +86,8 @@ export async function createInvitation(
   input: CreateInvitationInput,
 ): Promise<{ view: InvitationView; token: string }> {
   const { sql } = actor;
-  if (RANK[input.role] > RANK[inviterRole]) {
-    throw new ApiError(403, `a workspace ${inviterRole} cannot invite with the ${input.role} role`, {
-      code: "role_above_yours",
-      param: "role",
-    });
-  }
+  if (RANK[input.role] > RANK[inviterRole])
+    throw aboveYours(`a workspace ${inviterRole} cannot invite with the ${input.role} role`, "role");
   const [member] = await sql`
     select 1 from workspace_members m join users u on u.id = m.user_id
     where m.workspace_id = ${workspaceId} and lower(u.email) = lower(${input.email})`;
@@ -133,9 +132,7 @@ export async function revokeInvitation(actor: Actor, workspaceId: string, id: st
   const current = await getInvitation(sql, workspaceId, id);
   if (!current) throw notFound("invitation");
   if (RANK[current.role] > RANK[revokerRole]) {
-    throw new ApiError(403, `a workspace ${revokerRole} cannot revoke an invitation with the ${current.role} role`, {
-      code: "role_above_yours",
-    });
+    throw aboveYours(`a workspace ${revokerRole} cannot revoke an invitation with the ${current.role} role`);
   }
   if (current.status === "accepted") throw conflict("this invitation has already been used; it cannot be revoked");
   await sql`update invitations set revoked_at = coalesce(revoked_at, now()) where workspace_id = ${workspaceId} and id = ${id}`;
