@@ -32,7 +32,7 @@ async function start(msg: Extract<ToWorker, { type: "start" }>): Promise<void> {
   // A Unix socket in a 0700 directory: pglite-socket takes any user and password, so no TCP port.
   server = new PGLiteSocketServer({ db, path: msg.socketPath, maxConnections: 4 });
   await server.start();
-  reply({ id: msg.id, ok: true });
+  reply({ type: "ready" });
 }
 
 /**
@@ -62,24 +62,24 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
         await start(msg);
       } catch (err) {
         await stop().catch(() => {});
-        reply({ id: msg.id, ok: false, message: errorMessage(err) });
+        reply({ type: "start-failed", message: errorMessage(err) });
       }
       return;
     case "dump":
       try {
         if (!db) throw new Error("the embedded database is not running");
         const blob = await toTransfer((await db.dumpDataDir("none")) as Blob);
-        reply({ id: msg.id, ok: true, blob }, [blob.bytes]);
+        reply({ type: "result", id: msg.id, ok: true, blob }, [blob.bytes]);
       } catch (err) {
-        reply({ id: msg.id, ok: false, message: errorMessage(err) });
+        reply({ type: "result", id: msg.id, ok: false, message: errorMessage(err) });
       }
       return;
     case "stop":
       try {
         await stop();
-        reply({ id: msg.id, ok: true });
+        reply({ type: "result", id: msg.id, ok: true });
       } catch (err) {
-        reply({ id: msg.id, ok: false, message: errorMessage(err) });
+        reply({ type: "result", id: msg.id, ok: false, message: errorMessage(err) });
       }
       return;
   }
