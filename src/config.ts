@@ -99,36 +99,8 @@ function isOrigin(s: string): boolean {
   }
 }
 
-export interface Config {
-  port: number;
-  host: string;
-  databaseUrl: string | null;
-  secret: string;
-  previousSecrets: string[];
-  publicUrl: string;
-  dataDir: string;
-  logLevel: "debug" | "info" | "warn" | "error";
-  production: boolean;
-  secretSource: "env" | "file";
-  trustedProxies: string[];
-  passwordHashConcurrency: number;
-  /** Who may create an account through sign-up (see src/accounts/signup.ts). */
-  signup: "open" | "invite" | "closed";
-  /** Provider base URLs may point at loopback/private addresses (metadata addresses never). */
-  allowPrivateBaseUrls: boolean;
-  /** SIGTERM: how long open requests and streams may finish before streams are ended with an error event. */
-  shutdownTimeoutMs: number;
-  /** Request-log records held in memory before spilling to the spool (and the bound when it cannot). */
-  logQueueMax: number;
-  /** Bound on DATA_DIR/spool; beyond it (and LOG_QUEUE_MAX) records are dropped and counted. */
-  logSpoolMaxBytes: number;
-  /** Requests for a model without a known price, when the key or workspace has a budget (src/governance). */
-  unpricedModels: "allow" | "refuse";
-  /** Bearer token that opens GET /metrics; null: /metrics answers 404. */
-  metricsToken: string | null;
-  /** Origins allowed to call /v1 from a browser (["*"]: any); empty: no CORS headers at all. */
-  corsOrigins: string[];
-}
+/** The settings as the code reads them; each field's rule and meaning is in ConfigSchema and loadConfig. */
+export type Config = ReturnType<typeof loadConfig>;
 
 export class ConfigError extends Error {}
 
@@ -155,12 +127,12 @@ export function parseEnv(env: Env): v.InferOutput<typeof ConfigSchema> {
  * Reads configuration. Without PERPETUO_SECRET a development secret is generated once into
  * DATA_DIR (0600) so restarts can still decrypt stored provider keys; production refuses that.
  */
-export function loadConfig(env: Env = process.env): Config {
+export function loadConfig(env: Env = process.env) {
   const parsed = parseEnv(env);
   const production = parsed.NODE_ENV === "production";
   const dataDir = resolve(parsed.DATA_DIR);
   let secret = parsed.PERPETUO_SECRET;
-  let secretSource: Config["secretSource"] = "env";
+  let secretSource: "env" | "file" = "env";
   if (!secret) {
     if (production) throw new ConfigError("invalid configuration: PERPETUO_SECRET is required when NODE_ENV=production");
     secret = readOrCreateSecretFile(dataDir);
@@ -179,13 +151,21 @@ export function loadConfig(env: Env = process.env): Config {
     secretSource,
     trustedProxies: parsed.TRUSTED_PROXIES ?? [],
     passwordHashConcurrency: parsed.PASSWORD_HASH_CONCURRENCY,
+    /** Who may create an account through sign-up (see src/accounts/signup.ts). */
     signup: parsed.SIGNUP,
+    /** Provider base URLs may point at loopback/private addresses (metadata addresses never). */
     allowPrivateBaseUrls: parsed.ALLOW_PRIVATE_BASE_URLS,
+    /** SIGTERM: how long open requests and streams may finish before streams are ended with an error event. */
     shutdownTimeoutMs: parsed.SHUTDOWN_TIMEOUT_MS,
+    /** Request-log records held in memory before spilling to the spool (and the bound when it cannot). */
     logQueueMax: parsed.LOG_QUEUE_MAX,
+    /** Bound on DATA_DIR/spool; beyond it (and LOG_QUEUE_MAX) records are dropped and counted. */
     logSpoolMaxBytes: parsed.LOG_SPOOL_MAX_BYTES,
+    /** Requests for a model without a known price, when the key or workspace has a budget (src/governance). */
     unpricedModels: parsed.UNPRICED_MODELS,
+    /** Bearer token that opens GET /metrics; null: /metrics answers 404. */
     metricsToken: parsed.METRICS_TOKEN ?? null,
+    /** Origins allowed to call /v1 from a browser (["*"]: any); empty: no CORS headers at all. */
     corsOrigins: parsed.CORS_ORIGINS ?? [],
   };
 }

@@ -1,5 +1,5 @@
 import { createId } from "@paralleldrive/cuid2";
-import type { Sql } from "../db/client.ts";
+import { isUniqueViolation, type Sql } from "../db/client.ts";
 import { addressKey } from "../http/client-address.ts";
 
 export interface PublicUser {
@@ -75,7 +75,7 @@ export async function createUser(
       returning id, email, name, created_at`;
     return user;
   } catch (err) {
-    if ((err as { code?: string }).code === "23505") throw new EmailTakenError("an account with this email already exists");
+    if (isUniqueViolation(err)) throw new EmailTakenError("an account with this email already exists");
     throw err;
   }
 }

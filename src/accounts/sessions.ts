@@ -3,42 +3,6 @@ import type { PublicUser } from "./service.ts";
 import type { Logger } from "../logger.ts";
 
 /**
- * Records a new session (the token's jti). Each new session also clears up to 100 expired ones,
- * so the table stays about the size of the live sessions without a separate job; skip locked
- * keeps simultaneous sign-ins from waiting on each other's clean-up.
- */
-async function createSession(sql: Sql, userId: string, id: string, expiresAt: Date): Promise<void> {
-  await sql`
-    with gone as (
-      delete from sessions where id in (select id from sessions where expires_at < now() limit 100 for update skip locked)
-    )
-    insert into sessions (id, user_id, expires_at) values (${id}, ${userId}, ${expiresAt})`;
-}
-
-/** The user of a session that has not been ended. Expiry is the token's own `exp`, checked before this. */
-async function findSessionUser(sql: Sql, id: string, userId: string): Promise<PublicUser | null> {
-  const [user] = await sql<PublicUser[]>`
-    select u.id, u.email, u.name, u.created_at
-    from sessions s join users u on u.id = s.user_id
-    where s.id = ${id} and s.user_id = ${userId} and s.revoked_at is null`;
-  return user ?? null;
-}
-
-async function revokeSession(sql: Sql, id: string): Promise<boolean> {
-  const rows = await sql`update sessions set revoked_at = now() where id = ${id} and revoked_at is null returning id`;
-  return rows.length > 0;
-}
-
-/** Ends every live session of a user; returns how many. */
-async function revokeUserSessions(sql: Sql, userId: string): Promise<number> {
-  const rows = await sql`
-    update sessions set revoked_at = now()
-    where user_id = ${userId} and revoked_at is null and expires_at > now()
-    returning id`;
-  return rows.length;
-}
-
-/**
  * The per-request session check, with a short in-process cache so a burst of requests (a
  * dashboard page and its htmx calls) costs one query. Ending a session here drops it from this
  * cache at once; another instance sharing the database notices within `ttlMs` (2 s).
@@ -57,16 +21,28 @@ export class SessionStore {
     return this.opts.now?.() ?? Date.now();
   }
 
-  open(userId: string, id: string, expiresAt: Date): Promise<void> {
-    return createSession(this.sql, userId, id, expiresAt);
+  /**
+   * Records a new session (the token's jti). Each new session also clears up to 100 expired ones,
+   * so the table stays about the size of the live sessions without a separate job; skip locked
+   * keeps simultaneous sign-ins from waiting on each other's clean-up.
+   */
+  async open(userId: string, id: string, expiresAt: Date): Promise<void> {
+    await this.sql`
+      with gone as (
+        delete from sessions where id in (select id from sessions where expires_at < now() limit 100 for update skip locked)
+      )
+      insert into sessions (id, user_id, expires_at) values (${id}, ${userId}, ${expiresAt})`;
   }
 
-  /** The session's user, or null when the session was ended (or never existed). */
+  /** The session's user, or null when the session was ended (or never existed). Expiry is the token's own `exp`, checked before this. */
   async user(id: string, userId: string): Promise<PublicUser | null> {
     const hit = this.entries.get(id);
     if (hit && hit.user.id === userId && this.now() - hit.at < (this.opts.ttlMs ?? 2_000)) return hit.user;
     const generation = this.generation;
-    const user = await findSessionUser(this.sql, id, userId);
+    const [user] = await this.sql<PublicUser[]>`
+      select u.id, u.email, u.name, u.created_at
+      from sessions s join users u on u.id = s.user_id
+      where s.id = ${id} and s.user_id = ${userId} and s.revoked_at is null`;
     if (!user) {
       this.entries.delete(id);
       return null;
@@ -80,17 +56,19 @@ export class SessionStore {
 
   async end(id: string): Promise<boolean> {
     this.forget((sessionId) => sessionId === id);
-    const ended = await revokeSession(this.sql, id);
+    const ended = await this.sql`update sessions set revoked_at = now() where id = ${id} and revoked_at is null returning id`;
     // Again after the write: a lookup that read the row before it committed must not cache it.
     this.forget((sessionId) => sessionId === id);
-    return ended;
+    return ended.length > 0;
   }
 
+  /** Ends every live session of a user; returns how many. */
   async endAll(userId: string): Promise<number> {
     this.forget((_, user) => user.id === userId);
-    const ended = await revokeUserSessions(this.sql, userId);
+    const ended = await this.sql`
+      update sessions set revoked_at = now() where user_id = ${userId} and revoked_at is null and expires_at > now() returning id`;
     this.forget((_, user) => user.id === userId);
-    return ended;
+    return ended.length;
   }
 
   private forget(match: (id: string, user: PublicUser) => boolean): void {

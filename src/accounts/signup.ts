@@ -1,17 +1,14 @@
+import type * as v from "valibot";
 import type { AppDeps } from "../deps.ts";
 import type { Sql, TransactionSql } from "../db/client.ts";
 import { ApiError } from "../http/errors.ts";
 import { claimInvitation, joinWorkspace } from "../invitations/service.ts";
+import type { SignupBody } from "./model.ts";
 import { createUser, EmailTakenError, type PasswordOptions, type PublicUser } from "./service.ts";
 
 type SignupMode = AppDeps["config"]["signup"];
 
-interface SignupInput {
-  email: string;
-  password: string;
-  name?: string | null;
-  invitation?: string;
-}
+type SignupInput = v.InferOutput<typeof SignupBody>;
 
 interface SignupResult {
   user: PublicUser;

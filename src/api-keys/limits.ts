@@ -49,22 +49,19 @@ export const Tags = v.pipe(
   v.transform(unique),
 );
 
-/** The governance fields of a key, all optional (create: absent = none; update: absent = unchanged). */
-export const KeyLimitsEntries = {
+/** The workspace's limits, all optional (absent: unchanged). */
+export const WorkspaceLimitsEntries = {
   rpm_limit: v.optional(PerMinuteLimit),
   tpm_limit: v.optional(PerMinuteLimit),
   budget_usd: v.optional(BudgetUsd),
   budget_period: v.optional(BudgetPeriodSchema),
-  allowed_models: v.optional(v.nullable(AllowedModels)),
-  tags: v.optional(v.nullable(Tags)),
 };
 
-/** The workspace's limits (no allow-list, no tags). */
-export const WorkspaceLimitsEntries = {
-  rpm_limit: KeyLimitsEntries.rpm_limit,
-  tpm_limit: KeyLimitsEntries.tpm_limit,
-  budget_usd: KeyLimitsEntries.budget_usd,
-  budget_period: KeyLimitsEntries.budget_period,
+/** The governance fields of a key: the same limits, an allow-list and tags (create: absent = none; update: absent = unchanged). */
+export const KeyLimitsEntries = {
+  ...WorkspaceLimitsEntries,
+  allowed_models: v.optional(v.nullable(AllowedModels)),
+  tags: v.optional(v.nullable(Tags)),
 };
 
 export interface Limits {

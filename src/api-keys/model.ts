@@ -31,10 +31,7 @@ export const CreateApiKeyBody = v.object({
 });
 
 /** PATCH: only what is given changes; null clears a limit, the budget, the allow-list or the tags. */
-export const UpdateApiKeyBody = v.object({
-  name: v.optional(ApiKeyName),
-  ...KeyLimitsEntries,
-});
+export const UpdateApiKeyBody = v.object({ name: v.optional(ApiKeyName), ...KeyLimitsEntries });
 
 export const ApiKeysParams = v.object({ id: IdParam });
 export const ApiKeyParams = v.object({ id: IdParam, kid: IdParam });

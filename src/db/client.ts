@@ -4,6 +4,9 @@ import { startEmbedded } from "./embedded.ts";
 export type Sql = postgres.Sql<{}>;
 export type TransactionSql = postgres.TransactionSql<{}>;
 
+/** PostgreSQL's unique_violation: the row would repeat a unique value (an email, a provider's name). */
+export const isUniqueViolation = (err: unknown) => (err as { code?: string }).code === "23505";
+
 export interface Database {
   sql: Sql;
   embedded: boolean;
@@ -33,13 +36,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     return { sql, embedded: false, close: () => sql.end({ timeout: 5 }) };
   }
   const server = await startEmbedded(opts.dataDir, opts.template);
-  const sql = postgres({
-    ...common,
-    path: server.path,
-    user: "postgres",
-    database: "postgres",
-    max: 1,
-  });
+  const sql = postgres({ ...common, path: server.path, user: "postgres", database: "postgres", max: 1 });
   return {
     sql,
     embedded: true,

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
 import { loadPGliteAssets } from "./pglite-assets.ts";
-import type { FromWorker, ToWorker, TransferredBlob } from "./embedded.ts";
+import { fromTransfer, toTransfer, type FromWorker, type ToWorker } from "./embedded.ts";
 
 declare const self: Worker;
 
@@ -24,22 +24,10 @@ function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-async function toTransfer(blob: Blob): Promise<TransferredBlob> {
-  return { bytes: await blob.arrayBuffer(), type: blob.type, name: blob instanceof File ? blob.name : undefined };
-}
-
-function fromTransfer(t: TransferredBlob): Blob {
-  return t.name === undefined ? new Blob([t.bytes], { type: t.type }) : new File([t.bytes], t.name, { type: t.type });
-}
-
 async function start(msg: Extract<ToWorker, { type: "start" }>): Promise<void> {
   // Inside the compiled binary PGlite cannot find its WebAssembly next to its module: use the embedded copies.
   const assets = msg.compiled ? await loadPGliteAssets() : {};
-  db = await PGlite.create({
-    dataDir: msg.pgDir,
-    ...assets,
-    ...(msg.template ? { loadDataDir: fromTransfer(msg.template) } : {}),
-  });
+  db = await PGlite.create({ dataDir: msg.pgDir, ...assets, ...(msg.template ? { loadDataDir: fromTransfer(msg.template) } : {}) });
   if (msg.pgDir) makePrivate(msg.pgDir);
   // A Unix socket in a 0700 directory: pglite-socket takes any user and password, so no TCP port.
   server = new PGLiteSocketServer({ db, path: msg.socketPath, maxConnections: 4 });

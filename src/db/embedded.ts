@@ -50,11 +50,19 @@ function isAlive(pid: number): boolean {
 }
 
 /** A Blob crossing the thread boundary: its bytes are transferred, not copied. */
-export interface TransferredBlob {
+interface TransferredBlob {
   bytes: ArrayBuffer;
   type: string;
   /** Set when the Blob was a File (PGlite's dumps are). */
   name?: string;
+}
+
+export async function toTransfer(blob: Blob): Promise<TransferredBlob> {
+  return { bytes: await blob.arrayBuffer(), type: blob.type, name: blob instanceof File ? blob.name : undefined };
+}
+
+export function fromTransfer(t: TransferredBlob): Blob {
+  return t.name === undefined ? new Blob([t.bytes], { type: t.type }) : new File([t.bytes], t.name, { type: t.type });
 }
 
 /** Messages to src/db/embedded-worker.ts. */
@@ -180,14 +188,8 @@ export async function startEmbedded(dataDir: string | null, template?: Blob): Pr
         const msg: ToWorker = { type: "start", pgDir, socketPath, template: t, compiled: Bun.isStandaloneExecutable };
         w.postMessage(msg, t ? [t.bytes] : []);
       };
-      if (template) {
-        template.arrayBuffer().then(
-          (bytes) => start({ bytes, type: template.type, name: template instanceof File ? template.name : undefined }),
-          (err) => onStart?.(err instanceof Error ? err : new Error(String(err))),
-        );
-      } else {
-        start();
-      }
+      if (template) toTransfer(template).then(start, (err) => onStart?.(err instanceof Error ? err : new Error(String(err))));
+      else start();
     });
 
     const call = (type: "dump" | "stop") =>
@@ -204,7 +206,7 @@ export async function startEmbedded(dataDir: string | null, template?: Blob): Pr
       async dump() {
         const t = await call("dump");
         if (!t) throw new Error("the embedded database worker sent no dump");
-        return t.name === undefined ? new Blob([t.bytes], { type: t.type }) : new File([t.bytes], t.name, { type: t.type });
+        return fromTransfer(t);
       },
       stop() {
         stopped ??= (async () => {

@@ -83,10 +83,7 @@ export class Governance {
         throw new ApiError(
           403,
           `the model '${req.model}' has no known price, and this ${keyLimits.budget ? "API key" : "workspace"} has a budget; the operator refuses unpriced models under a budget (UNPRICED_MODELS=refuse)`,
-          {
-            code: "unpriced_model",
-            param: "model",
-          },
+          { code: "unpriced_model", param: "model" },
         );
       }
     }

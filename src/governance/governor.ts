@@ -75,6 +75,14 @@ type Admission =
 /** Scopes not used for this long stop being synced (and are loaded again on their next request). */
 const IDLE_MS = 10 * 60_000;
 
+const noUse = (): WindowUse => ({ requests: 0, tokens: 0 });
+const spendQuery = (s: Scope, now: number): SpendQuery => ({
+  scope: s.id,
+  workspace_id: s.workspace_id,
+  key_id: s.key_id,
+  since: periodStart(s.limits.budget!.period, now),
+});
+
 /**
  * Rate limits and budgets held across instances that share only PostgreSQL, with no database round
  * trip on the request path (except the first request of a scope this process has not seen, which
@@ -125,13 +133,11 @@ export class Governor {
     const now = this.now();
     const window = windowStart(now);
     const resetMs = window + WINDOW_MS - now;
-    for (const s of governed) {
-      this.seen.set(s.id, now);
-      if (hasRateLimit(s.limits)) this.rated.add(s.id);
-    }
+    for (const s of governed) this.markSeen(s, now);
 
     const rated = governed.filter((s) => hasRateLimit(s.limits));
-    const rates: RateScope[] = rated.map((s) => ({ kind: s.kind, limits: s.limits, used: this.used(s.id, window) }));
+    const rateScopes = (): RateScope[] => rated.map((s) => ({ kind: s.kind, limits: s.limits, used: this.used(s.id, window) }));
+    const rates = rateScopes();
     const budgets: BudgetScope[] = governed
       .filter((s) => s.limits.budget)
       .map((s) => ({ kind: s.kind, budget: s.limits.budget!, spent: this.spent(s, now) }));
@@ -150,7 +156,7 @@ export class Governor {
       list.push({ scopes: rated.map((s) => s.id), window, tokens: estimatedTokens, at: now });
       this.reservations.set(reservationId, list);
     }
-    return { ok: true, rates: rated.map((s) => ({ kind: s.kind, limits: s.limits, used: this.used(s.id, window) })), resetMs };
+    return { ok: true, rates: rateScopes(), resetMs };
   }
 
   /**
@@ -203,7 +209,7 @@ export class Governor {
 
   private used(scope: string, window: number): WindowUse {
     const e = this.rates.get(rateId(scope, window));
-    if (!e) return { requests: 0, tokens: 0 };
+    if (!e) return noUse();
     return {
       requests: e.global.requests + e.inflight.requests + e.pending.requests,
       tokens: e.global.tokens + e.inflight.tokens + e.pending.tokens,
@@ -211,17 +217,16 @@ export class Governor {
   }
 
   private spent(s: Scope, now: number): number {
-    const since = periodStart(s.limits.budget!.period, now);
     let entry = this.spends.get(s.id);
-    if (!entry || entry.query.since !== since) {
-      // A new period began: nothing is spent in it yet as far as we know; the next sync reads the rest.
-      entry = { period: s.limits.budget!.period, query: { scope: s.id, workspace_id: s.workspace_id, key_id: s.key_id, since }, base: 0 };
-      this.spends.set(s.id, entry);
-    }
-    let total = entry.base;
+    // A new period began: nothing is spent in it yet as far as we know; the next sync reads the rest.
+    if (!entry || entry.query.since !== periodStart(s.limits.budget!.period, now)) entry = this.setSpend(s, now, 0);
     // Just after a period ends this may still hold the old period's last rows (until the next sync): it errs towards refusing.
-    total += this.localByScope.get(s.id) ?? 0;
-    return total;
+    return entry.base + (this.localByScope.get(s.id) ?? 0);
+  }
+
+  private markSeen(s: Scope, at: number): void {
+    this.seen.set(s.id, at);
+    if (hasRateLimit(s.limits)) this.rated.add(s.id);
   }
 
   /** Not seen by this process yet, or a limit it was not keeping (a rate limit or a budget period just set). */
@@ -231,20 +236,17 @@ export class Governor {
     return s.limits.budget !== null && this.spends.get(s.id)?.period !== s.limits.budget.period;
   }
 
-  private setSpend(s: Scope, now: number, base: number): void {
-    const period = s.limits.budget!.period;
-    this.spends.set(s.id, {
-      period,
-      query: { scope: s.id, workspace_id: s.workspace_id, key_id: s.key_id, since: periodStart(period, now) },
-      base,
-    });
+  private setSpend(s: Scope, now: number, base: number): SpendEntry {
+    const entry = { period: s.limits.budget!.period, query: spendQuery(s, now), base };
+    this.spends.set(s.id, entry);
+    return entry;
   }
 
   private entry(scope: string, window: number): RateEntry {
     const id = rateId(scope, window);
     let e = this.rates.get(id);
     if (!e) {
-      e = { scope, window, global: { requests: 0, tokens: 0 }, pending: { requests: 0, tokens: 0 }, inflight: { requests: 0, tokens: 0 } };
+      e = { scope, window, global: noUse(), pending: noUse(), inflight: noUse() };
       this.rates.set(id, e);
     }
     return e;
@@ -267,14 +269,7 @@ export class Governor {
           const res = await exchange(
             this.sql,
             fresh.filter((s) => hasRateLimit(s.limits)).map((s) => ({ scope: s.id, window, requests: 0, tokens: 0 })),
-            fresh
-              .filter((s) => s.limits.budget)
-              .map((s) => ({
-                scope: s.id,
-                workspace_id: s.workspace_id,
-                key_id: s.key_id,
-                since: periodStart(s.limits.budget!.period, now),
-              })),
+            fresh.filter((s) => s.limits.budget).map((s) => spendQuery(s, now)),
           );
           for (const s of fresh) {
             const r = res.rates.get(rateId(s.id, window));
@@ -287,8 +282,7 @@ export class Governor {
         } finally {
           // Loaded or not, the scope is known now: during an outage each request must not try the database again.
           for (const s of fresh) {
-            this.seen.set(s.id, this.now());
-            if (hasRateLimit(s.limits)) this.rated.add(s.id);
+            this.markSeen(s, this.now());
             if (s.limits.budget && this.spends.get(s.id)?.period !== s.limits.budget.period) this.setSpend(s, now, 0);
             this.loading.delete(s.id);
           }
@@ -314,7 +308,7 @@ export class Governor {
         continue;
       }
       e.inflight = e.pending;
-      e.pending = { requests: 0, tokens: 0 };
+      e.pending = noUse();
       sent.push(e);
       deltas.push({ scope: e.scope, window: e.window, requests: e.inflight.requests, tokens: e.inflight.tokens });
     }
@@ -326,7 +320,7 @@ export class Governor {
       for (const e of sent) {
         const r = res.rates.get(rateId(e.scope, e.window));
         if (r) e.global = { requests: r.requests, tokens: r.tokens };
-        e.inflight = { requests: 0, tokens: 0 };
+        e.inflight = noUse();
       }
       for (const q of queries) {
         const spent = res.spend.get(q.scope);
@@ -338,7 +332,7 @@ export class Governor {
     } catch (err) {
       for (const e of sent) {
         e.pending = { requests: e.pending.requests + e.inflight.requests, tokens: e.pending.tokens + e.inflight.tokens };
-        e.inflight = { requests: 0, tokens: 0 };
+        e.inflight = noUse();
       }
       throw err;
     }

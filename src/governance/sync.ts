@@ -23,7 +23,7 @@ interface Exchanged {
 }
 
 const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
-const rateId = (scope: string, window: number) => `${scope}@${window}`;
+export const rateId = (scope: string, window: number) => `${scope}@${window}`;
 
 /**
  * ONE statement for every scope: adds this instance's increments to rate_windows (upserted in key
@@ -77,8 +77,6 @@ export async function exchange(sql: Sql, rates: RateDelta[], spends: SpendQuery[
   }
   return out;
 }
-
-export { rateId };
 
 /** Minutes nobody will ask about again. */
 export async function deleteOldWindows(sql: Sql, before: number): Promise<void> {

@@ -1,4 +1,5 @@
-import { ApiError } from "./errors.ts";
+import { isGatewayPath as isGateway } from "./cors.ts";
+import { ApiError, invalid, invalidJson } from "./errors.ts";
 
 /**
  * Request bodies, read by us rather than by Elysia's parsers (which read whole bodies of any size
@@ -16,7 +17,6 @@ export const SERVER_MAX_BODY = GATEWAY_MAX_BODY + 1024 * 1024;
 /** Deeper JSON is refused before JSON.parse, whose recursion a 100k-deep body would exhaust. */
 export const MAX_JSON_DEPTH = 64;
 
-const isGateway = (path: string) => path === "/v1" || path.startsWith("/v1/");
 const mib = (n: number) => (n >= 1024 * 1024 ? `${n / (1024 * 1024)} MiB` : `${n / 1024} KiB`);
 
 /** Status for input refused by this layer: the gateway answers 400 like OpenAI, the API 422 like its validation. */
@@ -137,10 +137,7 @@ function nulPath(value: unknown): string | null {
 }
 
 function nulError(path: string, param: string, where = ""): ApiError {
-  return new ApiError(badInputStatus(path), `${where}${param} must not contain a NUL character (\\u0000)`, {
-    code: "invalid_value",
-    param,
-  });
+  return invalid(`${where}${param} must not contain a NUL character (\\u0000)`, param, badInputStatus(path));
 }
 
 function parseJson(text: string, path: string): unknown {
@@ -151,9 +148,7 @@ function parseJson(text: string, path: string): unknown {
   try {
     value = JSON.parse(text);
   } catch {
-    throw new ApiError(400, "the request body could not be parsed: send valid JSON with content-type: application/json", {
-      code: "invalid_json",
-    });
+    throw invalidJson();
   }
   // Only a body that spells \u0000 can hold one (a raw NUL is not valid JSON): skip the walk otherwise.
   if (text.includes("\\u0000")) {

@@ -1,5 +1,6 @@
 import type { Logger } from "../logger.ts";
 import { requestIdFrom } from "../ids.ts";
+import { isGatewayPath } from "./cors.ts";
 import type { FormErrors } from "../../views/context.ts";
 
 /** The one error shape every JSON route answers with, OpenAI's: {error:{message,type,param,code}}. */
@@ -93,21 +94,20 @@ export const forbidden = (message: string) => new ApiError(403, message, { code:
 export const conflict = (message: string, param: string | null = null) => new ApiError(409, message, { code: "conflict", param });
 export const invalid = (message: string, param: string | null, status = 422) =>
   new ApiError(status, message, { code: "invalid_value", param });
+export const invalidJson = () =>
+  new ApiError(400, "the request body could not be parsed: send valid JSON with content-type: application/json", { code: "invalid_json" });
 
-interface ValibotPathItem {
-  key?: unknown;
-}
 interface ValibotIssueLike {
   kind?: string;
   type?: string;
   message?: string;
   input?: unknown;
   expected?: string | null;
-  path?: ValibotPathItem[];
+  path?: { key?: unknown }[];
 }
 
 /** `messages[0].content` style, as OpenAI names fields in its errors. */
-function issuePath(path: ValibotPathItem[] | undefined): string | null {
+function issuePath(path: ValibotIssueLike["path"]): string | null {
   if (!path || path.length === 0) return null;
   let out = "";
   for (const item of path) {
@@ -141,10 +141,7 @@ export function validationToApiError(error: unknown, status: number): ApiError {
 }
 
 function jsonError(err: ApiError): Response {
-  return new Response(JSON.stringify(err.body()), {
-    status: err.status,
-    headers: { "content-type": "application/json", ...err.headers },
-  });
+  return new Response(JSON.stringify(err.body()), { status: err.status, headers: { "content-type": "application/json", ...err.headers } });
 }
 
 /**
@@ -153,7 +150,7 @@ function jsonError(err: ApiError): Response {
  */
 export function renderError(code: string | number, error: unknown, request: Request, logger: Logger): Response {
   const path = new URL(request.url).pathname;
-  const underV1 = path === "/v1" || path.startsWith("/v1/");
+  const underV1 = isGatewayPath(path);
   const res = errorResponse(code, error, request, logger, path, underV1);
   // Like every gateway answer, a refused one carries a request id the client can quote.
   if (underV1) res.headers.set("x-request-id", requestIdFrom(request.headers.get("x-request-id")));
@@ -169,11 +166,7 @@ function errorResponse(code: string | number, error: unknown, request: Request, 
     case "VALIDATION":
       return jsonError(validationToApiError(error, underV1 ? 400 : 422));
     case "PARSE":
-      return jsonError(
-        new ApiError(400, "the request body could not be parsed: send valid JSON with content-type: application/json", {
-          code: "invalid_json",
-        }),
-      );
+      return jsonError(invalidJson());
     case "NOT_FOUND":
       return jsonError(new ApiError(404, `no route for ${request.method} ${path}`, { code: "unknown_route" }));
     case "INVALID_COOKIE_SIGNATURE":

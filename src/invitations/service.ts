@@ -59,22 +59,21 @@ function toView(r: Row): InvitationView {
 }
 
 /** Why a token cannot be used: one clear answer per case, for the link's holder. */
+const PROBLEMS: Record<Exclude<InvitationStatus, "pending"> | "unknown" | "other_email", [number, string, string]> = {
+  accepted: [410, "invitation_used", "this invitation has already been used"],
+  revoked: [410, "invitation_revoked", "this invitation was revoked; ask the workspace's admin for a new one"],
+  expired: [410, "invitation_expired", "this invitation has expired; ask the workspace's admin for a new one"],
+  other_email: [403, "invitation_email_mismatch", "this invitation was sent to another email address; use the address it was sent to"],
+  unknown: [404, "invitation_not_found", "this invitation link is not valid; check that it was copied whole"],
+};
+
 export function invitationProblem(status: InvitationStatus | "unknown" | "other_email"): ApiError {
-  switch (status) {
-    case "accepted":
-      return new ApiError(410, "this invitation has already been used", { code: "invitation_used" });
-    case "revoked":
-      return new ApiError(410, "this invitation was revoked; ask the workspace's admin for a new one", { code: "invitation_revoked" });
-    case "expired":
-      return new ApiError(410, "this invitation has expired; ask the workspace's admin for a new one", { code: "invitation_expired" });
-    case "other_email":
-      return new ApiError(403, "this invitation was sent to another email address; use the address it was sent to", {
-        code: "invitation_email_mismatch",
-      });
-    default:
-      return new ApiError(404, "this invitation link is not valid; check that it was copied whole", { code: "invitation_not_found" });
-  }
+  const [httpStatus, code, message] = PROBLEMS[status === "pending" ? "unknown" : status];
+  return new ApiError(httpStatus, message, { code });
 }
+
+/** Nobody hands out, or takes back, a role above their own. */
+const aboveYours = (message: string, param: string | null = null) => new ApiError(403, message, { code: "role_above_yours", param });
 
 /**
  * A new invitation and its token (shown once, in the link). Nobody invites above their own role,
@@ -87,12 +86,8 @@ export async function createInvitation(
   input: CreateInvitationInput,
 ): Promise<{ view: InvitationView; token: string }> {
   const { sql } = actor;
-  if (RANK[input.role] > RANK[inviterRole]) {
-    throw new ApiError(403, `a workspace ${inviterRole} cannot invite with the ${input.role} role`, {
-      code: "role_above_yours",
-      param: "role",
-    });
-  }
+  if (RANK[input.role] > RANK[inviterRole])
+    throw aboveYours(`a workspace ${inviterRole} cannot invite with the ${input.role} role`, "role");
   const [member] = await sql`
     select 1 from workspace_members m join users u on u.id = m.user_id
     where m.workspace_id = ${workspaceId} and lower(u.email) = lower(${input.email})`;
@@ -137,9 +132,7 @@ export async function revokeInvitation(actor: Actor, workspaceId: string, id: st
   const current = await getInvitation(sql, workspaceId, id);
   if (!current) throw notFound("invitation");
   if (RANK[current.role] > RANK[revokerRole]) {
-    throw new ApiError(403, `a workspace ${revokerRole} cannot revoke an invitation with the ${current.role} role`, {
-      code: "role_above_yours",
-    });
+    throw aboveYours(`a workspace ${revokerRole} cannot revoke an invitation with the ${current.role} role`);
   }
   if (current.status === "accepted") throw conflict("this invitation has already been used; it cannot be revoked");
   await sql`update invitations set revoked_at = coalesce(revoked_at, now()) where workspace_id = ${workspaceId} and id = ${id}`;

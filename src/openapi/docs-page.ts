@@ -70,6 +70,10 @@ export function describeSchema(schema: Schema | undefined): string {
   return notes.length ? `${base} (${notes.join(", ")})` : base;
 }
 
+const nameCell = (name: string, required: boolean | undefined) =>
+  `<td><code>${escapeHtml(name)}</code>${required ? ' <span class="req" title="required">*</span>' : ""}</td>`;
+const note = (description: string | undefined) => (description ? `<div class="muted">${prose(description)}</div>` : "");
+
 function propertiesTable(schema: Schema | undefined, depth = 0): string {
   if (!schema || isRef(schema) || depth > 4) return "";
   const s = schema as OpenAPIV3_1.SchemaObject;
@@ -78,10 +82,10 @@ function propertiesTable(schema: Schema | undefined, depth = 0): string {
   if (!props || Object.keys(props).length === 0) return "";
   const required = new Set(target.required ?? []);
   const rows = Object.entries(props)
-    .map(([name, prop]) => {
-      const description = !isRef(prop) && prop.description ? `<div class="muted">${prose(prop.description)}</div>` : "";
-      return `<tr><td><code>${escapeHtml(name)}</code>${required.has(name) ? ' <span class="req" title="required">*</span>' : ""}</td><td>${escapeHtml(describeSchema(prop))}${description}${propertiesTable(prop, depth + 1)}</td></tr>`;
-    })
+    .map(
+      ([name, prop]) =>
+        `<tr>${nameCell(name, required.has(name))}<td>${escapeHtml(describeSchema(prop))}${note(isRef(prop) ? undefined : prop.description)}${propertiesTable(prop, depth + 1)}</td></tr>`,
+    )
     .join("");
   return `<table><tr><th>field</th><th>type</th></tr>${rows}</table>`;
 }
@@ -117,7 +121,7 @@ function operationHtml(doc: OpenApiDocument, method: string, path: string, op: O
     ? `<h4>Parameters</h4><table><tr><th>name</th><th>in</th><th>type</th></tr>${params
         .map(
           (p) =>
-            `<tr><td><code>${escapeHtml(p.name)}</code>${p.required ? ' <span class="req" title="required">*</span>' : ""}</td><td>${escapeHtml(p.in)}</td><td>${escapeHtml(describeSchema(p.schema as Schema | undefined))}${p.description ? `<div class="muted">${prose(p.description)}</div>` : ""}</td></tr>`,
+            `<tr>${nameCell(p.name, p.required)}<td>${escapeHtml(p.in)}</td><td>${escapeHtml(describeSchema(p.schema as Schema | undefined))}${note(p.description)}</td></tr>`,
         )
         .join("")}</table>`
     : "";
@@ -142,9 +146,11 @@ ${paramsHtml}${bodyHtml}${responses ? `<h4>Responses</h4><table>${responses}</ta
 </section>`;
 }
 
+type Listed = { method: string; path: string; op: OpenAPIV3_1.OperationObject };
+
 /** Every operation of the document, grouped by its first tag in the document's tag order. */
-function operationsByTag(doc: OpenApiDocument): Map<string, { method: string; path: string; op: OpenAPIV3_1.OperationObject }[]> {
-  const groups = new Map<string, { method: string; path: string; op: OpenAPIV3_1.OperationObject }[]>();
+function operationsByTag(doc: OpenApiDocument): Map<string, Listed[]> {
+  const groups = new Map<string, Listed[]>();
   for (const tag of doc.tags ?? []) groups.set(tag.name, []);
   for (const [path, item] of Object.entries(doc.paths ?? {})) {
     for (const method of HTTP_METHODS) {

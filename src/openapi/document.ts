@@ -14,9 +14,12 @@ type Operation = OpenAPIV3_1.OperationObject;
 const OPENAPI_VERSION = "3.1.0";
 export const HTTP_METHODS = ["get", "put", "post", "delete", "options", "head", "patch", "trace"] as const;
 
+/** The path is `root` or below it. */
+const under = (path: string, root: string) => path === root || path.startsWith(`${root}/`);
+
 /** Routes that are not part of the API: the document itself, its page, static files. */
 export function isUndocumentedPath(path: string): boolean {
-  return path === "/openapi.json" || path === "/docs" || path === "/public" || path.startsWith("/public/");
+  return path === "/openapi.json" || path === "/docs" || under(path, "/public");
 }
 
 /** Elysia's `/workspaces/:id/` as OpenAPI writes it: `/workspaces/{id}`. */
@@ -64,17 +67,17 @@ const PUBLIC_API = new Set(["POST /auth/signup", "POST /auth/login"]);
 /** Who may call a route, unless its `detail.security` says otherwise. */
 function defaultSecurity(method: string, path: string): OpenAPIV3_1.SecurityRequirementObject[] {
   const key = `${method.toUpperCase()} ${path}`;
-  if (path === "/v1" || path.startsWith("/v1/")) return GATEWAY;
+  if (under(path, "/v1")) return GATEWAY;
   if (PUBLIC_API.has(key)) return NONE;
-  if (path.startsWith("/auth/") || path === "/workspaces" || path.startsWith("/workspaces/")) return SESSION;
-  if (path === "/app" || path.startsWith("/app/") || key === "POST /logout") return [{ sessionCookie: [] }];
+  if (path.startsWith("/auth/") || under(path, "/workspaces")) return SESSION;
+  if (under(path, "/app") || key === "POST /logout") return [{ sessionCookie: [] }];
   return NONE;
 }
 
 function tagFor(path: string): string {
-  if (path === "/v1" || path.startsWith("/v1/")) return "gateway";
+  if (under(path, "/v1")) return "gateway";
   if (path.startsWith("/auth/")) return "auth";
-  if (path === "/workspaces" || path.startsWith("/workspaces/")) return "workspaces";
+  if (under(path, "/workspaces")) return "workspaces";
   if (["/healthz", "/readyz", "/metrics"].includes(path)) return "operations";
   return "dashboard";
 }

@@ -28,71 +28,30 @@ interface ProviderTypeInfo {
   keyHelp: string;
 }
 
+/** A hosted API: it needs a key, made on the provider's keys page. */
+const hosted = (label: string, defaultBaseUrl: string, keyPlaceholder: string, keysPage: string, format: WireFormat = "openai") => ({
+  label,
+  format,
+  defaultBaseUrl,
+  keyRequired: true,
+  keyPlaceholder,
+  keyHelp: `Create one at ${keysPage}`,
+});
+
 export const PROVIDER_CATALOG: Record<ProviderType, ProviderTypeInfo> = {
-  openai: {
-    label: "OpenAI",
-    format: "openai",
-    defaultBaseUrl: "https://api.openai.com/v1",
-    keyRequired: true,
-    keyPlaceholder: "sk-…",
-    keyHelp: "Create one at https://platform.openai.com/api-keys",
-  },
-  anthropic: {
-    label: "Anthropic",
-    format: "anthropic",
-    defaultBaseUrl: "https://api.anthropic.com",
-    keyRequired: true,
-    keyPlaceholder: "sk-ant-…",
-    keyHelp: "Create one at https://console.anthropic.com/settings/keys",
-  },
-  gemini: {
-    label: "Google Gemini",
-    format: "gemini",
-    defaultBaseUrl: "https://generativelanguage.googleapis.com",
-    keyRequired: true,
-    keyPlaceholder: "AIza…",
-    keyHelp: "Create one at https://aistudio.google.com/apikey",
-  },
-  groq: {
-    label: "Groq",
-    format: "openai",
-    defaultBaseUrl: "https://api.groq.com/openai/v1",
-    keyRequired: true,
-    keyPlaceholder: "gsk_…",
-    keyHelp: "Create one at https://console.groq.com/keys",
-  },
-  mistral: {
-    label: "Mistral",
-    format: "openai",
-    defaultBaseUrl: "https://api.mistral.ai/v1",
-    keyRequired: true,
-    keyPlaceholder: "32 characters",
-    keyHelp: "Create one at https://console.mistral.ai/api-keys",
-  },
-  openrouter: {
-    label: "OpenRouter",
-    format: "openai",
-    defaultBaseUrl: "https://openrouter.ai/api/v1",
-    keyRequired: true,
-    keyPlaceholder: "sk-or-v1-…",
-    keyHelp: "Create one at https://openrouter.ai/settings/keys",
-  },
-  together: {
-    label: "Together AI",
-    format: "openai",
-    defaultBaseUrl: "https://api.together.xyz/v1",
-    keyRequired: true,
-    keyPlaceholder: "tgp_v1_… or 64 hex characters",
-    keyHelp: "Create one at https://api.together.ai/settings/api-keys",
-  },
-  deepseek: {
-    label: "DeepSeek",
-    format: "openai",
-    defaultBaseUrl: "https://api.deepseek.com/v1",
-    keyRequired: true,
-    keyPlaceholder: "sk-…",
-    keyHelp: "Create one at https://platform.deepseek.com/api_keys",
-  },
+  openai: hosted("OpenAI", "https://api.openai.com/v1", "sk-…", "https://platform.openai.com/api-keys", "openai"),
+  anthropic: hosted("Anthropic", "https://api.anthropic.com", "sk-ant-…", "https://console.anthropic.com/settings/keys", "anthropic"),
+  gemini: hosted("Google Gemini", "https://generativelanguage.googleapis.com", "AIza…", "https://aistudio.google.com/apikey", "gemini"),
+  groq: hosted("Groq", "https://api.groq.com/openai/v1", "gsk_…", "https://console.groq.com/keys"),
+  mistral: hosted("Mistral", "https://api.mistral.ai/v1", "32 characters", "https://console.mistral.ai/api-keys"),
+  openrouter: hosted("OpenRouter", "https://openrouter.ai/api/v1", "sk-or-v1-…", "https://openrouter.ai/settings/keys"),
+  together: hosted(
+    "Together AI",
+    "https://api.together.xyz/v1",
+    "tgp_v1_… or 64 hex characters",
+    "https://api.together.ai/settings/api-keys",
+  ),
+  deepseek: hosted("DeepSeek", "https://api.deepseek.com/v1", "sk-…", "https://platform.deepseek.com/api_keys"),
   ollama: {
     label: "Ollama",
     format: "openai",

@@ -64,7 +64,14 @@ interface Attempt {
   timeoutMs: number;
 }
 
-type Outcome = { ok: true; body: unknown } | { ok: false; problem: ProviderTestProblem; status: number | null; message: string };
+type Failure = { ok: false; problem: ProviderTestProblem; status: number | null; message: string };
+type Outcome = { ok: true; body: unknown } | Failure;
+const failure = (problem: ProviderTestProblem, status: number | null, message: string): Failure => ({
+  ok: false,
+  problem,
+  status,
+  message,
+});
 
 /** One request to the provider, read within the gateway's size caps, with every failure put in words. */
 async function send(a: Attempt, req: { url: string; method: string; headers: Record<string, string>; body?: string }): Promise<Outcome> {
@@ -73,37 +80,24 @@ async function send(a: Attempt, req: { url: string; method: string; headers: Rec
     const res = await a.fetch(req.url, { method: req.method, headers: req.headers, body: req.body, redirect: "manual", signal: a.signal });
     // One tenant's provider must not be able to fill the shared process: read at most the caps.
     const text = res.ok ? await readBounded(res.body, MAX_UPSTREAM_BODY_BYTES) : await readPrefix(res.body, MAX_UPSTREAM_ERROR_BYTES);
-    if (text === null)
-      return {
-        ok: false,
-        problem: "upstream",
-        status: res.status,
-        message: `${origin} answered more than ${MAX_UPSTREAM_BODY_BYTES / (1024 * 1024)} MiB; check base_url`,
-      };
+    if (text === null) {
+      return failure("upstream", res.status, `${origin} answered more than ${MAX_UPSTREAM_BODY_BYTES / (1024 * 1024)} MiB; check base_url`);
+    }
     if (res.status >= 300 && res.status < 400) {
       const message = `the provider answered with a redirect (HTTP ${res.status}); set base_url to the address it redirects to`;
-      return { ok: false, problem: "config", status: res.status, message };
+      return failure("config", res.status, message);
     }
     if (typeof text === "string") {
       const e = a.adapter.classifyError(res.status, text, res.headers);
-      return { ok: false, problem: PROBLEM_OF[e.class] ?? "upstream", status: res.status, message: e.message };
+      return failure(PROBLEM_OF[e.class] ?? "upstream", res.status, e.message);
     }
     const body = tryParseJson(new TextDecoder().decode(text));
-    if (body === undefined)
-      return {
-        ok: false,
-        problem: "config",
-        status: res.status,
-        message: `${origin} answered HTTP ${res.status} but not with JSON; check base_url`,
-      };
+    if (body === undefined) return failure("config", res.status, `${origin} answered HTTP ${res.status} but not with JSON; check base_url`);
     return { ok: true, body };
   } catch (err) {
-    if (err instanceof BlockedAddressError)
-      return { ok: false, problem: "blocked", status: null, message: `refused to connect to ${origin}: ${err.message}` };
-    if (a.signal.aborted)
-      return { ok: false, problem: "timeout", status: null, message: `no answer from ${origin} within ${a.timeoutMs / 1000} s` };
-    const why = err instanceof Error ? err.message : String(err);
-    return { ok: false, problem: "network", status: null, message: `could not connect to ${origin}: ${why}` };
+    if (err instanceof BlockedAddressError) return failure("blocked", null, `refused to connect to ${origin}: ${err.message}`);
+    if (a.signal.aborted) return failure("timeout", null, `no answer from ${origin} within ${a.timeoutMs / 1000} s`);
+    return failure("network", null, `could not connect to ${origin}: ${err instanceof Error ? err.message : String(err)}`);
   }
 }
 
@@ -121,22 +115,16 @@ export async function testProviderConnection(
   const target = { baseUrl: config.base_url, apiKey: config.api_key };
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
-  const fail = (o: { problem: ProviderTestProblem; status: number | null; message: string }, model: string | null): ProviderTestResult => ({
-    ok: false,
-    problem: o.problem,
-    status: o.status,
-    model,
-    message: scrubUpstreamMessage(o.message, config.api_key),
-    latency_ms: elapsed(),
-  });
+  const fail = ({ problem, status, message }: Failure, model: string | null): ProviderTestResult => {
+    return { ok: false, problem, status, model, message: scrubUpstreamMessage(message, config.api_key), latency_ms: elapsed() };
+  };
 
   let pick = testModelFor(config);
   if (!pick) {
     const listed = await send(a, a.adapter.buildModelsRequest(target));
     if (!listed.ok) return fail(listed, null);
     const first = a.adapter.parseModelsResponse(listed.body)[0];
-    if (!first)
-      return fail({ problem: "config", status: null, message: "the server lists no models; add the model to test under Models" }, null);
+    if (!first) return fail(failure("config", null, "the server lists no models; add the model to test under Models"), null);
     pick = { model: first, upstream: first };
   }
   const chat = { model: pick.upstream, messages: [{ role: "user" as const, content: "Say OK." }], max_tokens: 1 };
@@ -144,16 +132,15 @@ export async function testProviderConnection(
   try {
     req = a.adapter.buildChatRequest(chat, { ...target, model: pick.upstream });
   } catch (err) {
-    return fail({ problem: "config", status: null, message: err instanceof Error ? err.message : String(err) }, pick.model);
+    return fail(failure("config", null, err instanceof Error ? err.message : String(err)), pick.model);
   }
   const answer = await send(a, req);
   if (!answer.ok) return fail(answer, pick.model);
   try {
     a.adapter.parseChatResponse(answer.body, { id: "chatcmpl-test", created: 0, requestedModel: pick.upstream, includeUsage: false });
   } catch (err) {
-    if (err instanceof UpstreamResponseError)
-      return fail({ problem: PROBLEM_OF[err.error.class] ?? "upstream", status: 200, message: err.message }, pick.model);
-    return fail({ problem: "config", status: 200, message: "the answer is not a chat completion; check base_url" }, pick.model);
+    if (err instanceof UpstreamResponseError) return fail(failure(PROBLEM_OF[err.error.class] ?? "upstream", 200, err.message), pick.model);
+    return fail(failure("config", 200, "the answer is not a chat completion; check base_url"), pick.model);
   }
   return { ok: true, model: pick.model, latency_ms: elapsed() };
 }
@@ -170,8 +157,7 @@ export async function testProvider(
   try {
     config = await loadProviderConfig(sql, workspaceId, providerId, keyring);
   } catch (err) {
-    if (err instanceof KeyringError)
-      return { ok: false, problem: "config", status: null, model: null, message: err.message, latency_ms: 0 };
+    if (err instanceof KeyringError) return { ...failure("config", null, err.message), model: null, latency_ms: 0 };
     throw err;
   }
   if (!config) return null;

@@ -88,21 +88,16 @@ export const ModelPrice = v.object(
   "must be an object {input, output, cached_input?} in USD per 1M tokens",
 );
 
-export const Pricing = modelRecord(ModelPrice, "must be an object mapping model (or pattern) to {input, output, cached_input?}", 200);
+const Pricing = modelRecord(ModelPrice, "must be an object mapping model (or pattern) to {input, output, cached_input?}", 200);
 
-const TimeoutMs = v.pipe(
-  v.number("must be a number"),
-  v.integer("must be a whole number of milliseconds"),
-  v.minValue(1000, "must be between 1000 and 600000"),
-  v.maxValue(600_000, "must be between 1000 and 600000"),
-);
+/** A whole number from min to max; `whole` is the message for a fraction. */
+const integerBetween = (min: number, max: number, whole: string) => {
+  const range = `must be between ${min} and ${max}`;
+  return v.pipe(v.number("must be a number"), v.integer(whole), v.minValue(min, range), v.maxValue(max, range));
+};
 
-export const Priority = v.pipe(
-  v.number("must be a number"),
-  v.integer("must be a whole number"),
-  v.minValue(0, "must be between 0 and 1000000"),
-  v.maxValue(1_000_000, "must be between 0 and 1000000"),
-);
+const TimeoutMs = integerBetween(1000, 600_000, "must be a whole number of milliseconds");
+export const Priority = integerBetween(0, 1_000_000, "must be a whole number");
 
 const Enabled = v.boolean("must be true or false");
 
@@ -135,7 +130,7 @@ export const ProviderParams = v.object({ id: IdParam, pid: IdParam });
 export type CreateProviderInput = v.InferOutput<typeof CreateProviderBody>;
 export type UpdateProviderInput = v.InferOutput<typeof UpdateProviderBody>;
 type ModelPriceValue = v.InferOutput<typeof ModelPrice>;
-export type Pricing = Record<string, ModelPriceValue>;
+type Pricing = Record<string, ModelPriceValue>;
 
 /** What the API and the gateway both see of a provider entry. */
 export interface ProviderEntry {

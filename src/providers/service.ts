@@ -1,6 +1,5 @@
 import { createId } from "@paralleldrive/cuid2";
-import type { Sql } from "../db/client.ts";
-import type { WireFormat } from "../adapters/index.ts";
+import { isUniqueViolation, type Sql } from "../db/client.ts";
 import { ApiError, conflict, invalid } from "../http/errors.ts";
 import { PROVIDER_CATALOG, type ProviderType } from "./catalog.ts";
 import { KeyringError, type EncryptedValue, type Keyring } from "./keyring.ts";
@@ -10,7 +9,6 @@ import {
   DEFAULT_TIMEOUT_MS,
   MAX_PROVIDERS_PER_WORKSPACE,
   type CreateProviderInput,
-  type Pricing,
   type ProviderConfig,
   type ProviderEntry,
   type UpdateProviderInput,
@@ -96,6 +94,8 @@ function decryptKey(row: ProviderRow, keyring: Keyring): string | null {
   }
 }
 
+const NO_KEY = { ciphertext: null, nonce: null, version: null, last4: null };
+
 function sealKey(keyring: Keyring, providerId: string, apiKey: string) {
   const sealed = keyring.encrypt(apiKey, providerKeyAad(providerId));
   return { ...sealed, last4: apiKey.length >= MIN_LENGTH_FOR_LAST4 ? apiKey.slice(-4) : null };
@@ -128,23 +128,25 @@ const originOf = (type: ProviderType, baseUrl: string | null) => {
   return url ? new URL(url).origin : null;
 };
 
-const isUniqueViolation = (err: unknown) => (err as { code?: string }).code === "23505";
-const duplicateName = (name: string) => conflict(`a provider named '${name}' already exists in this workspace`, "name");
+/** A write that would repeat a provider's name in the workspace answers 409 naming it. */
+const uniqueName = <T>(name: string, write: Promise<T>): Promise<T> =>
+  write.catch((err) => {
+    throw isUniqueViolation(err) ? conflict(`a provider named '${name}' already exists in this workspace`, "name") : err;
+  });
+
+/** Every column but the sealed key, of which only whether there is one. */
+const selectPublic = (sql: Sql) => sql`
+  select id, workspace_id, name, type, base_url, key_ciphertext is not null as has_key, key_last4, priority, enabled,
+         models, model_map, timeout_ms, pricing, created_at, updated_at
+  from provider_keys`;
 
 export async function listProviders(sql: Sql, workspaceId: string): Promise<ProviderView[]> {
-  const rows = await sql<PublicRow[]>`
-    select id, workspace_id, name, type, base_url, key_ciphertext is not null as has_key, key_last4, priority, enabled,
-           models, model_map, timeout_ms, pricing, created_at, updated_at
-    from provider_keys where workspace_id = ${workspaceId}
-    order by priority, created_at, id`;
+  const rows = await sql<PublicRow[]>`${selectPublic(sql)} where workspace_id = ${workspaceId} order by priority, created_at, id`;
   return rows.map(toView);
 }
 
 export async function getProvider(sql: Sql, workspaceId: string, providerId: string): Promise<ProviderView | null> {
-  const [row] = await sql<PublicRow[]>`
-    select id, workspace_id, name, type, base_url, key_ciphertext is not null as has_key, key_last4, priority, enabled,
-           models, model_map, timeout_ms, pricing, created_at, updated_at
-    from provider_keys where workspace_id = ${workspaceId} and id = ${providerId}`;
+  const [row] = await sql<PublicRow[]>`${selectPublic(sql)} where workspace_id = ${workspaceId} and id = ${providerId}`;
   return row ? toView(row) : null;
 }
 
@@ -164,9 +166,10 @@ export async function createProvider(
   checkTypeRules(input.type, baseUrl, apiKey !== null);
   checkBaseUrlPolicy(input.type, baseUrl, policy);
   const id = createId();
-  const key = apiKey === null ? null : sealKey(keyring, id, apiKey);
-  try {
-    await sql.begin(async (tx) => {
+  const key = apiKey === null ? NO_KEY : sealKey(keyring, id, apiKey);
+  await uniqueName(
+    input.name,
+    sql.begin(async (tx) => {
       // One creation at a time per workspace, so the count limit and "after the last" priority hold.
       await tx`select id from workspaces where id = ${workspaceId} for update`;
       const [{ n, next }] = await tx<{ n: number; next: number }[]>`
@@ -179,14 +182,11 @@ export async function createProvider(
         insert into provider_keys (id, workspace_id, name, type, base_url, key_ciphertext, key_nonce, key_version, key_last4,
                                    priority, enabled, models, model_map, timeout_ms, pricing)
         values (${id}, ${workspaceId}, ${input.name}, ${input.type}, ${baseUrl},
-                ${key?.ciphertext ?? null}, ${key?.nonce ?? null}, ${key?.version ?? null}, ${key?.last4 ?? null},
+                ${key.ciphertext}, ${key.nonce}, ${key.version}, ${key.last4},
                 ${input.priority ?? Math.min(next, 1_000_000)}, ${input.enabled ?? true}, ${sql.array(input.models ?? [])}::text[],
                 ${sql.json(input.model_map ?? {})}, ${input.timeout_ms ?? DEFAULT_TIMEOUT_MS}, ${sql.json(input.pricing ?? {})})`;
-    });
-  } catch (err) {
-    if (isUniqueViolation(err)) throw duplicateName(input.name);
-    throw err;
-  }
+    }),
+  );
   changed(actor, workspaceId);
   audit(actor, "provider created", { workspace_id: workspaceId, provider_id: id, type: input.type });
   return (await getProvider(sql, workspaceId, id))!;
@@ -206,21 +206,16 @@ export async function updateProvider(
   policy: BaseUrlPolicy,
 ): Promise<ProviderView | null> {
   const { sql } = actor;
-  try {
-    const found = await sql.begin(async (tx) => {
+  const found = await uniqueName(
+    patch.name ?? "",
+    sql.begin(async (tx) => {
       const [cur] = await tx<ProviderRow[]>`
         select * from provider_keys where workspace_id = ${workspaceId} and id = ${providerId} for update`;
       if (!cur) return false;
       const type = patch.type ?? cur.type;
       const baseUrl = patch.base_url !== undefined ? patch.base_url : cur.base_url;
-      let key: { ciphertext: Buffer | null; nonce: Buffer | null; version: string | null; last4: string | null } = {
-        ciphertext: cur.key_ciphertext,
-        nonce: cur.key_nonce,
-        version: cur.key_version,
-        last4: cur.key_last4,
-      };
-      if (patch.api_key === null) key = { ciphertext: null, nonce: null, version: null, last4: null };
-      else if (patch.api_key !== undefined) key = sealKey(keyring, cur.id, patch.api_key);
+      const kept = { ciphertext: cur.key_ciphertext, nonce: cur.key_nonce, version: cur.key_version, last4: cur.key_last4 };
+      const key = patch.api_key === undefined ? kept : patch.api_key === null ? NO_KEY : sealKey(keyring, cur.id, patch.api_key);
       checkTypeRules(type, baseUrl, key.ciphertext !== null);
       const moved = type !== cur.type || originOf(type, baseUrl) !== originOf(cur.type, cur.base_url);
       if (moved) checkBaseUrlPolicy(type, baseUrl, policy);
@@ -242,12 +237,9 @@ export async function updateProvider(
           updated_at = now()
         where id = ${cur.id}`;
       return true;
-    });
-    if (!found) return null;
-  } catch (err) {
-    if (isUniqueViolation(err)) throw duplicateName(patch.name ?? "");
-    throw err;
-  }
+    }),
+  );
+  if (!found) return null;
   changed(actor, workspaceId);
   audit(actor, "provider updated", { workspace_id: workspaceId, provider_id: providerId, fields: Object.keys(patch).join(",") });
   return getProvider(sql, workspaceId, providerId);

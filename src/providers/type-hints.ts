@@ -14,11 +14,7 @@ interface ProviderTypeHints {
   keyExample: string | null;
 }
 
-const hints = (models: string[], baseUrlExample: string, keyExample: string | null): ProviderTypeHints => ({
-  models,
-  baseUrlExample,
-  keyExample,
-});
+const hints = (models: string[], baseUrlExample: string, keyExample: string | null) => ({ models, baseUrlExample, keyExample });
 const PROXY = "https://my-proxy.example.com";
 
 export const PROVIDER_TYPE_HINTS: Record<ProviderType, ProviderTypeHints> = {

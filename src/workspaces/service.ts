@@ -39,20 +39,19 @@ export async function createWorkspace(actor: Actor, name: string): Promise<Works
   return created;
 }
 
+/** The workspaces `userId` is a member of, with their role in each. */
+const selectMine = (sql: Sql, userId: string) => sql`
+  select w.id, w.name, m.role, w.settings, w.created_at, w.updated_at
+  from workspace_members m join workspaces w on w.id = m.workspace_id
+  where m.user_id = ${userId}`;
+
 export async function listWorkspaces(sql: Sql, userId: string): Promise<Workspace[]> {
-  const rows = await sql<Workspace[]>`
-    select w.id, w.name, m.role, w.settings, w.created_at, w.updated_at
-    from workspace_members m join workspaces w on w.id = m.workspace_id
-    where m.user_id = ${userId}
-    order by w.created_at, w.id`;
+  const rows = await sql<Workspace[]>`${selectMine(sql, userId)} order by w.created_at, w.id`;
   return rows.map((w) => ({ ...w, settings: withDefaults(w.settings) }));
 }
 
 export async function getWorkspace(sql: Sql, id: string, userId: string): Promise<Workspace | null> {
-  const [w] = await sql<Workspace[]>`
-    select w.id, w.name, m.role, w.settings, w.created_at, w.updated_at
-    from workspace_members m join workspaces w on w.id = m.workspace_id
-    where m.user_id = ${userId} and w.id = ${id}`;
+  const [w] = await sql<Workspace[]>`${selectMine(sql, userId)} and w.id = ${id}`;
   return w ? { ...w, settings: withDefaults(w.settings) } : null;
 }
 
