@@ -15,8 +15,8 @@ const wholeNumber = (min: number, max: number) => {
   return v.pipe(v.string(rule), v.trim(), v.regex(/^\d{1,9}$/, rule), v.transform(Number), v.minValue(min, rule), v.maxValue(max, rule));
 };
 
-const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
-const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|([+-])(\d{2}):?(\d{2}))?$/i;
+// A date, or a date-time: the time part (from T on) is what tells them apart.
+const INSTANT = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|([+-])(\d{2}):?(\d{2}))?)?$/i;
 
 function validDay(y: number, m: number, d: number): boolean {
   const t = new Date(Date.UTC(y, m - 1, d));
@@ -29,12 +29,7 @@ function validDay(y: number, m: number, d: number): boolean {
  */
 function parseInstant(input: string): { at: Date; dateOnly: boolean } | null {
   const s = input.trim().replace(/(T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}:?\d{2})$/i, "$1+$2");
-  const d = DATE.exec(s);
-  if (d) {
-    const [y, m, day] = [Number(d[1]), Number(d[2]), Number(d[3])];
-    return validDay(y, m, day) ? { at: new Date(Date.UTC(y, m - 1, day)), dateOnly: true } : null;
-  }
-  const t = DATE_TIME.exec(s);
+  const t = INSTANT.exec(s);
   if (!t) return null;
   const [y, m, day, h, min, sec] = [1, 2, 3, 4, 5, 6].map((i) => Number(t[i] ?? 0));
   if (!validDay(y, m, day) || h > 23 || min > 59 || sec > 59) return null;
@@ -46,7 +41,7 @@ function parseInstant(input: string): { at: Date; dateOnly: boolean } | null {
     if (oh > 23 || om > 59) return null;
     offsetMin = (t[9] === "-" ? -1 : 1) * (oh * 60 + om);
   }
-  return { at: new Date(Date.UTC(y, m - 1, day, h, min, sec, ms) - offsetMin * 60_000), dateOnly: false };
+  return { at: new Date(Date.UTC(y, m - 1, day, h, min, sec, ms) - offsetMin * 60_000), dateOnly: t[4] === undefined };
 }
 
 /** A query value parseInstant accepts, as `read` makes it; anything else fails with `rule`. */

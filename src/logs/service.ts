@@ -2,26 +2,13 @@ import type { Sql } from "../db/client.ts";
 import { invalid } from "../http/errors.ts";
 import { LOG_BODY_LIMIT, isTruncated } from "../telemetry/content.ts";
 import type { AttemptRecord, RequestRecord } from "../telemetry/types.ts";
-import { encodeCursor, type LogCursor } from "./model.ts";
+import type * as v from "valibot";
+import { encodeCursor, type LogCursor, type LogsQuery } from "./model.ts";
 
-export interface LogFilters {
-  /** ok: status < 400 and no error class; error: status >= 400 or an error class. */
-  status?: "ok" | "error";
-  /** Provider entry id. */
-  provider?: string;
-  /** Model requested, exact. */
-  model?: string;
-  /** Gateway key id. */
-  key?: string;
-  /** A tag the key carried when the request was made. */
-  tag?: string;
-  /** The request id (x-request-id), exact. */
-  request_id?: string;
-  /** Inclusive. */
-  from?: Date;
-  /** Exclusive. */
-  to?: Date;
-}
+/** The list's filters (LogsQuery's, with `range` resolved into from and to): from inclusive, to exclusive. */
+export type LogFilters = Partial<
+  Pick<v.InferOutput<typeof LogsQuery>, "status" | "provider" | "model" | "key" | "tag" | "request_id" | "from" | "to">
+>;
 
 export interface LogListOptions extends LogFilters {
   /** 1-based; used (as an offset) only without a cursor. */

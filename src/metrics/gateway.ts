@@ -1,4 +1,5 @@
-import type { LogQueueStats, LogSink, RequestRecord } from "../telemetry/types.ts";
+import type { LogQueueStats } from "../telemetry/log-health.ts";
+import type { LogSink, RequestRecord } from "../telemetry/types.ts";
 import { Collected, Counter, Histogram, Registry } from "./registry.ts";
 
 /** Distinct model label values kept; later ones are counted as "other" (clients choose model names). */

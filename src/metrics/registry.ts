@@ -10,53 +10,6 @@ export const CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 /** Upper bounds (seconds) for request latency and time to first token; +Inf is implied. */
 const LATENCY_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 
-type Tree<T> = Map<string, Tree<T> | T>;
-
-/** Series by label values, up to four labels, in a tree of Maps. */
-class SeriesTree<T> {
-  private readonly root: Tree<T> = new Map();
-  constructor(
-    readonly labelNames: readonly string[],
-    private readonly create: () => T,
-  ) {
-    if (labelNames.length > 4) throw new Error("at most four labels");
-  }
-
-  get(a?: string, b?: string, c?: string, d?: string): T {
-    const n = this.labelNames.length;
-    if (n === 0) return this.leaf(this.root, "");
-    let node: Tree<T> = this.root;
-    if (n > 1) node = this.branch(node, a!);
-    if (n > 2) node = this.branch(node, b!);
-    if (n > 3) node = this.branch(node, c!);
-    return this.leaf(node, n === 1 ? a! : n === 2 ? b! : n === 3 ? c! : d!);
-  }
-
-  private branch(node: Tree<T>, key: string): Tree<T> {
-    let next = node.get(key) as Tree<T> | undefined;
-    if (!next) node.set(key, (next = new Map()));
-    return next;
-  }
-
-  private leaf(node: Tree<T>, key: string): T {
-    let s = node.get(key) as T | undefined;
-    if (s === undefined) node.set(key, (s = this.create()));
-    return s;
-  }
-
-  /** Every series with its label values, in insertion order. */
-  *entries(): Generator<[string[], T]> {
-    const depth = Math.max(this.labelNames.length, 1);
-    function* walk(node: Tree<T>, path: string[]): Generator<[string[], T]> {
-      for (const [k, v] of node) {
-        if (path.length + 1 === depth) yield [[...path, k], v as T];
-        else yield* walk(v as Tree<T>, [...path, k]);
-      }
-    }
-    yield* walk(this.root, []);
-  }
-}
-
 /** A label value as the exposition format quotes it. */
 export function escapeLabel(v: string): string {
   return v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
@@ -65,36 +18,76 @@ export function escapeLabel(v: string): string {
 function labelText(names: readonly string[], values: readonly string[], extra?: string): string {
   const parts = names.map((n, i) => `${n}="${escapeLabel(values[i] ?? "")}"`);
   if (extra) parts.push(extra);
-  return parts.length ? `{${parts.join(",")}}` : "";
+  return `{${parts.join(",")}}`;
 }
 
 /** Numbers as Prometheus writes them (no exponent surprises for whole counts). */
-function num(x: number): string {
-  if (x === Infinity) return "+Inf";
-  if (x === -Infinity) return "-Inf";
-  if (Number.isNaN(x)) return "NaN";
-  return String(x);
-}
+const num = (x: number) => (x === Infinity ? "+Inf" : x === -Infinity ? "-Inf" : String(x));
 
 interface Metric {
   render(out: string[]): void;
 }
 
-export class Counter implements Metric {
-  private readonly series: SeriesTree<{ value: number }>;
+type Tree<T> = Map<string, Tree<T> | T>;
+
+function branch<T>(node: Tree<T>, key: string): Tree<T> {
+  let next = node.get(key) as Tree<T> | undefined;
+  if (!next) node.set(key, (next = new Map()));
+  return next;
+}
+
+/** A metric with one series per combination of values of its one to four labels, kept in a tree of Maps. */
+abstract class Family<T> implements Metric {
+  private readonly root: Tree<T> = new Map();
   constructor(
     readonly name: string,
     readonly help: string,
-    labelNames: readonly string[] = [],
+    private readonly type: string,
+    readonly labelNames: readonly string[],
   ) {
-    this.series = new SeriesTree(labelNames, () => ({ value: 0 }));
+    if (labelNames.length < 1 || labelNames.length > 4) throw new Error("one to four labels");
   }
-  inc(a?: string, b?: string, c?: string, d?: string): void {
-    this.series.get(a, b, c, d).value++;
+
+  protected abstract create(): T;
+  protected abstract samples(labels: string[], series: T, out: string[]): void;
+
+  protected series(a: string, b?: string, c?: string, d?: string): T {
+    const n = this.labelNames.length;
+    let node = this.root;
+    if (n > 1) node = branch(node, a);
+    if (n > 2) node = branch(node, b!);
+    if (n > 3) node = branch(node, c!);
+    const key = n === 1 ? a : n === 2 ? b! : n === 3 ? c! : d!;
+    let s = node.get(key) as T | undefined;
+    if (s === undefined) node.set(key, (s = this.create()));
+    return s;
   }
+
   render(out: string[]): void {
-    out.push(`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`);
-    for (const [labels, s] of this.series.entries()) out.push(`${this.name}${labelText(this.series.labelNames, labels)} ${num(s.value)}`);
+    out.push(`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} ${this.type}`);
+    // Series in the order they were first recorded.
+    const walk = (node: Tree<T>, path: string[]) => {
+      for (const [k, v] of node) {
+        if (path.length + 1 === this.labelNames.length) this.samples([...path, k], v as T, out);
+        else walk(v as Tree<T>, [...path, k]);
+      }
+    };
+    walk(this.root, []);
+  }
+}
+
+export class Counter extends Family<{ value: number }> {
+  constructor(name: string, help: string, labelNames: readonly string[]) {
+    super(name, help, "counter", labelNames);
+  }
+  protected create() {
+    return { value: 0 };
+  }
+  inc(a: string, b?: string, c?: string, d?: string): void {
+    this.series(a, b, c, d).value++;
+  }
+  protected samples(labels: string[], s: { value: number }, out: string[]): void {
+    out.push(`${this.name}${labelText(this.labelNames, labels)} ${num(s.value)}`);
   }
 }
 
@@ -105,40 +98,36 @@ interface HistogramSeries {
   count: number;
 }
 
-export class Histogram implements Metric {
-  private readonly series: SeriesTree<HistogramSeries>;
+export class Histogram extends Family<HistogramSeries> {
   constructor(
-    readonly name: string,
-    readonly help: string,
-    labelNames: readonly string[] = [],
+    name: string,
+    help: string,
+    labelNames: readonly string[],
     readonly buckets: readonly number[] = LATENCY_BUCKETS,
   ) {
-    this.series = new SeriesTree(labelNames, () => ({ counts: new Float64Array(buckets.length + 1), sum: 0, count: 0 }));
+    super(name, help, "histogram", labelNames);
   }
-  observe(value: number, a?: string, b?: string, c?: string, d?: string): void {
+  protected create(): HistogramSeries {
+    return { counts: new Float64Array(this.buckets.length + 1), sum: 0, count: 0 };
+  }
+  observe(value: number, a: string, b?: string, c?: string, d?: string): void {
     if (!Number.isFinite(value)) return;
-    const s = this.series.get(a, b, c, d);
+    const s = this.series(a, b, c, d);
     let i = 0;
     while (i < this.buckets.length && value > this.buckets[i]!) i++;
     s.counts[i]!++;
     s.sum += value;
     s.count++;
   }
-  render(out: string[]): void {
-    out.push(`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`);
-    const names = this.series.labelNames;
-    for (const [labels, s] of this.series.entries()) {
-      let cumulative = 0;
-      for (let i = 0; i <= this.buckets.length; i++) {
-        cumulative += s.counts[i]!;
-        const le = i < this.buckets.length ? num(this.buckets[i]!) : "+Inf";
-        out.push(`${this.name}_bucket${labelText(names, labels, `le="${le}"`)} ${num(cumulative)}`);
-      }
-      out.push(
-        `${this.name}_sum${labelText(names, labels)} ${num(s.sum)}`,
-        `${this.name}_count${labelText(names, labels)} ${num(s.count)}`,
-      );
+  protected samples(labels: string[], s: HistogramSeries, out: string[]): void {
+    const names = this.labelNames;
+    let cumulative = 0;
+    for (let i = 0; i <= this.buckets.length; i++) {
+      cumulative += s.counts[i]!;
+      const le = i < this.buckets.length ? num(this.buckets[i]!) : "+Inf";
+      out.push(`${this.name}_bucket${labelText(names, labels, `le="${le}"`)} ${num(cumulative)}`);
     }
+    out.push(`${this.name}_sum${labelText(names, labels)} ${num(s.sum)}`, `${this.name}_count${labelText(names, labels)} ${num(s.count)}`);
   }
 }
 

@@ -1,5 +1,4 @@
 import type { Logger } from "../logger.ts";
-import type { LogQueueStats } from "./types.ts";
 
 /** Delay before retry number `failures` (1-based): base·2^(failures−1), ±20 % jitter, never above max. */
 export function backoffDelay(failures: number, baseMs: number, maxMs: number, random: number = Math.random()): number {
@@ -30,7 +29,26 @@ export async function withTimeout<T>(work: PromiseLike<T>, ms: number): Promise<
  * when it ends, never a line per record).
  */
 export class WriterHealth {
-  readonly counts = { spilled: 0, replayed: 0, written: 0, duplicates: 0, dropped: 0, rejected: 0, lost: 0, discarded: 0, failures: 0 };
+  readonly counts = {
+    /** Records written to the spool since start (each counted once per spill). */
+    spilled: 0,
+    /** Records read back from the spool and committed or found already stored. */
+    replayed: 0,
+    /** Log rows inserted. */
+    written: 0,
+    /** Records skipped because their id was already stored (replays). */
+    duplicates: 0,
+    /** Records dropped because their workspace no longer exists. */
+    dropped: 0,
+    /** Records PostgreSQL refused one by one (bad data); kept in spool/rejected.ndjson. */
+    rejected: 0,
+    /** Records lost: arrived after stop() with no spool, or spooled and could not be written. */
+    lost: 0,
+    /** Records dropped because memory (maxMemoryRecords) and the spool (maxSpoolBytes) were both full. */
+    discarded: 0,
+    /** Failed write attempts (each retried). */
+    failures: 0,
+  };
   /** No write before this instant (backoff after a failure); 0 = now. */
   retryAt = 0;
   lastWriteAt: string | null = null;
@@ -85,15 +103,21 @@ export class WriterHealth {
     });
   }
 
-  stats(queued: number, spoolBytes: number, spoolPending: boolean): LogQueueStats {
+  /** What LogQueue.stats() reports. */
+  stats(queued: number, spoolBytes: number, spoolPending: boolean) {
     return {
+      /** Records in memory, not yet committed (including the batch being written). */
       queued,
       ...this.counts,
+      /** Bytes in the spool files waiting to be replayed. */
       spool_bytes: spoolBytes,
       consecutive_failures: this.consecutive,
       last_error: this.lastError,
       last_write_at: this.lastWriteAt,
+      /** Whether spool files are waiting to be replayed. */
       spool_pending: spoolPending,
     };
   }
 }
+
+export type LogQueueStats = ReturnType<WriterHealth["stats"]>;

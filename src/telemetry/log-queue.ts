@@ -3,8 +3,8 @@ import type { Sql } from "../db/client.ts";
 import { silentLogger, type Logger } from "../logger.ts";
 import { insertLogs, isDataError, toRow } from "./log-rows.ts";
 import { LogSpool } from "./log-spool.ts";
-import { message, withTimeout, WriterHealth } from "./log-health.ts";
-import type { LogQueueOptions, LogQueueStats, LogSink, RequestRecord } from "./types.ts";
+import { message, withTimeout, WriterHealth, type LogQueueStats } from "./log-health.ts";
+import type { LogQueueOptions, LogSink, RequestRecord } from "./types.ts";
 
 /**
  * The request log writer. `enqueue` is all the hot path does: push onto an array and, at most,

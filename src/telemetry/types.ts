@@ -94,33 +94,3 @@ export interface LogQueueOptions {
   /** A write that has not answered by then counts as failed (it may still commit: replays are idempotent). */
   writeTimeoutMs?: number;
 }
-
-export interface LogQueueStats {
-  /** Records in memory, not yet committed (including the batch being written). */
-  queued: number;
-  /** Records written to the spool since start (each counted once per spill). */
-  spilled: number;
-  /** Records read back from the spool and committed or found already stored. */
-  replayed: number;
-  /** Log rows inserted. */
-  written: number;
-  /** Records skipped because their id was already stored (replays). */
-  duplicates: number;
-  /** Records dropped because their workspace no longer exists. */
-  dropped: number;
-  /** Records PostgreSQL refused one by one (bad data); kept in spool/rejected.ndjson. */
-  rejected: number;
-  /** Records lost: arrived after stop() with no spool, or spooled and could not be written. */
-  lost: number;
-  /** Records dropped because memory (maxMemoryRecords) and the spool (maxSpoolBytes) were both full. */
-  discarded: number;
-  /** Bytes in the spool files waiting to be replayed. */
-  spool_bytes: number;
-  /** Failed write attempts (each retried). */
-  failures: number;
-  consecutive_failures: number;
-  last_error: string | null;
-  last_write_at: string | null;
-  /** Whether spool files are waiting to be replayed. */
-  spool_pending: boolean;
-}
