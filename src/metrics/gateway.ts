@@ -26,36 +26,30 @@ interface MetricSources {
 export class GatewayMetrics {
   readonly registry = new Registry();
   private readonly models = new Set<string>();
-  private readonly requests: Counter;
-  private readonly latency: Histogram;
-  private readonly ttft: Histogram;
-  private readonly fallbacks: Counter;
+  private readonly requests = this.registry.register(
+    new Counter(
+      "perpetuo_requests_total",
+      "Gateway requests answered, by endpoint, HTTP status sent, provider type that answered (or none) and model requested.",
+      ["endpoint", "status", "provider", "model"],
+    ),
+  );
+  private readonly latency = this.registry.register(
+    new Histogram("perpetuo_request_duration_seconds", "Time until the gateway's answer was complete (streams: until the stream ended).", [
+      "endpoint",
+      "provider",
+    ]),
+  );
+  private readonly ttft = this.registry.register(
+    new Histogram("perpetuo_time_to_first_token_seconds", "Streamed requests: time until the first content was sent.", [
+      "endpoint",
+      "provider",
+    ]),
+  );
+  private readonly fallbacks = this.registry.register(
+    new Counter("perpetuo_fallbacks_total", "Requests that needed more than one provider attempt.", ["endpoint"]),
+  );
 
   constructor(sources: MetricSources = {}) {
-    const r = this.registry;
-    this.requests = r.register(
-      new Counter(
-        "perpetuo_requests_total",
-        "Gateway requests answered, by endpoint, HTTP status sent, provider type that answered (or none) and model requested.",
-        ["endpoint", "status", "provider", "model"],
-      ),
-    );
-    this.latency = r.register(
-      new Histogram(
-        "perpetuo_request_duration_seconds",
-        "Time until the gateway's answer was complete (streams: until the stream ended).",
-        ["endpoint", "provider"],
-      ),
-    );
-    this.ttft = r.register(
-      new Histogram("perpetuo_time_to_first_token_seconds", "Streamed requests: time until the first content was sent.", [
-        "endpoint",
-        "provider",
-      ]),
-    );
-    this.fallbacks = r.register(
-      new Counter("perpetuo_fallbacks_total", "Requests that needed more than one provider attempt.", ["endpoint"]),
-    );
     // Read at each scrape; a source this process does not have leaves its metric out.
     const queue = (n: keyof QueueStats) => () => sources.logQueue?.()[n] ?? null;
     const collected: [name: string, help: string, type: "gauge" | "counter", read: () => number | null][] = [
@@ -87,7 +81,7 @@ export class GatewayMetrics {
         () => sources.dbPoolMax?.() ?? null,
       ],
     ];
-    for (const [name, help, type, read] of collected) r.register(new Collected(name, help, type, read));
+    for (const [name, help, type, read] of collected) this.registry.register(new Collected(name, help, type, read));
   }
 
   /** The model's label value: itself while fewer than MAX_MODEL_LABELS are known, else "other". */

@@ -240,13 +240,7 @@ export class LogQueue implements LogSink {
 
   private async insert(records: RequestRecord[]): Promise<void> {
     const seen = new Set<string>();
-    const rows: RequestRecord[] = [];
-    for (const r of records) {
-      const row = toRow(r);
-      if (seen.has(row.id)) continue;
-      seen.add(row.id);
-      rows.push(row);
-    }
+    const rows = records.map(toRow).filter((row) => !seen.has(row.id) && seen.add(row.id));
     const limit = this.deadline ? Math.max(1, Math.min(this.writeTimeoutMs, this.deadline - Date.now())) : this.writeTimeoutMs;
     const result = await withTimeout(insertLogs(this.sql, rows), limit);
     this.health.counts.written += result.inserted;
