@@ -1,3 +1,5 @@
+import { isRecord, str } from "../adapters/util.ts";
+
 /**
  * Token estimates for responses whose provider reported no usage (some OpenAI-compatible servers,
  * streams cut short). Rows built from these figures carry `usage_estimated = true`.
@@ -64,6 +66,3 @@ function contentTokens(content: unknown): number {
   }
   return n;
 }
-
-const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null;
-const str = (x: unknown): string => (typeof x === "string" ? x : "");

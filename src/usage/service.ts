@@ -1,24 +1,11 @@
 import type { Sql } from "../db/client.ts";
 import { invalid } from "../http/errors.ts";
-import { DAILY_COUNTERS, KEY_COUNTERS, summed } from "./counters.ts";
+import { DAILY_COUNTERS, KEY_COUNTERS, summed, type UsageTotals } from "./counters.ts";
 
 /** UTC days, YYYY-MM-DD, both inclusive. */
 export interface UsageRange {
   from: string;
   to: string;
-}
-
-interface UsageTotals {
-  requests: number;
-  errors: number;
-  prompt_tokens: number;
-  completion_tokens: number;
-  cached_tokens: number;
-  reasoning_tokens: number;
-  /** USD as a JSON number; requests with an unknown price are not in it (see unpriced_requests). */
-  cost_usd: number;
-  /** Requests that used tokens on a model with no known price. */
-  unpriced_requests: number;
 }
 
 interface UsageDay extends UsageTotals {
