@@ -40,8 +40,8 @@ export class LogSpool {
     return (await this.serial(() => this.measure())) > 0;
   }
 
-  /** Appends the oldest records that fit within maxBytes; returns how many did (told to onShort first when not all). */
-  append(records: RequestRecord[], onShort: (fit: number) => void): Promise<number> {
+  /** Appends the oldest records that fit within maxBytes; when not all do, onShort learns how many do before they are written. */
+  append(records: RequestRecord[], onShort: (fit: number) => void): Promise<void> {
     const lines = records.map((r) => JSON.stringify(toRow(r)));
     return this.serial(async () => {
       if (!this.measured) await this.measure();
@@ -55,7 +55,6 @@ export class LogSpool {
       if (fit < lines.length) onShort(fit);
       if (fit > 0) await this.appendFile(CURRENT, fit < lines.length ? lines.slice(0, fit) : lines);
       this.bytes += bytes;
-      return fit;
     });
   }
 
