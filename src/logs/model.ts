@@ -100,6 +100,13 @@ export function queryParam<T extends v.GenericSchema<string, unknown>>(schema: T
   );
 }
 
+/** queryParam, or `fallback` when absent or blank. */
+const queryParamOr = <T extends v.GenericSchema<string, unknown>>(schema: T, fallback: v.InferOutput<T>) =>
+  v.pipe(
+    queryParam(schema),
+    v.transform((x) => x ?? fallback),
+  );
+
 /** Quick ranges ending now, by name (the names are what URLs carry). */
 const RANGES = { "1h": 3_600_000, "6h": 6 * 3_600_000, "24h": 86_400_000, "7d": 7 * 86_400_000, "30d": 30 * 86_400_000 } as const;
 type RangeName = keyof typeof RANGES;
@@ -109,14 +116,8 @@ const RANGE_RULE = `must be one of ${RANGE_NAMES.join(", ")}`;
 const REQUEST_ID_RULE = "must be a request id: 1 to 128 letters, digits, '.', '_', ':' or '-'";
 
 export const LogsQuery = v.object({
-  page: v.pipe(
-    queryParam(wholeNumber(1, MAX_PAGE)),
-    v.transform((n) => n ?? 1),
-  ),
-  limit: v.pipe(
-    queryParam(wholeNumber(1, MAX_LIMIT)),
-    v.transform((n) => n ?? 50),
-  ),
+  page: queryParamOr(wholeNumber(1, MAX_PAGE), 1),
+  limit: queryParamOr(wholeNumber(1, MAX_LIMIT), 50),
   /** ok: status < 400 and no error class; error: the rest. */
   status: queryParam(v.picklist(["ok", "error"], "must be ok or error")),
   /** A provider entry id. */
@@ -144,14 +145,8 @@ const { page: _page, limit: _limit, cursor: _cursor, ...filterEntries } = LogsQu
 
 export const LogsExportQuery = v.object({
   ...filterEntries,
-  format: v.pipe(
-    queryParam(v.picklist(["csv", "json"], "must be csv or json")),
-    v.transform((f) => f ?? "csv"),
-  ),
-  limit: v.pipe(
-    queryParam(wholeNumber(1, MAX_EXPORT_ROWS)),
-    v.transform((n) => n ?? MAX_EXPORT_ROWS),
-  ),
+  format: queryParamOr(v.picklist(["csv", "json"], "must be csv or json"), "csv"),
+  limit: queryParamOr(wholeNumber(1, MAX_EXPORT_ROWS), MAX_EXPORT_ROWS),
 });
 
 export const HealthQuery = v.pick(LogsQuery, ["from", "to", "range"]);
