@@ -8,7 +8,7 @@ export interface UsageRange {
   to: string;
 }
 
-interface UsageTotals {
+export interface UsageTotals {
   requests: number;
   errors: number;
   prompt_tokens: number;

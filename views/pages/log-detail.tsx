@@ -4,37 +4,13 @@ import { TagList } from "../components/limits.tsx";
 import { nav } from "../components/hx.ts";
 import { Badge, PageHeader, Text, Time } from "../components/ui.tsx";
 import { formatCost, formatInt, formatMs } from "../components/format.ts";
-import { StatusBadge, type LogRow } from "./logs.tsx";
+import { StatusBadge } from "./logs.tsx";
+import type { LogDetail } from "../../src/logs/service.ts";
 import { providerTypeLabel } from "../../src/providers/catalog.ts";
 import { ChatView, RawBody } from "../components/chat-view.tsx";
 import { prettyJson, requestConversation, responseConversation, type Conversation } from "../components/conversation.ts";
 
-export interface Attempt {
-  provider_name: string;
-  provider_type: string;
-  model: string;
-  status: number | null;
-  error_class: string | null;
-  message: string | null;
-  latency_ms: number;
-}
-
-/** A log row, with what only its own page shows. */
-interface LogDetailData extends Omit<LogRow, "attempt_count"> {
-  /** chat, embeddings, …; absent on rows read before migration 0009 existed. */
-  endpoint?: string;
-  provider_type: string | null;
-  error_message: string | null;
-  cached_tokens: number;
-  reasoning_tokens: number;
-  attempts: Attempt[];
-  request_body: string | null;
-  response_body: string | null;
-  request_body_truncated: boolean;
-  response_body_truncated: boolean;
-}
-
-export function LogDetailPage(props: { ctx: ViewContext; log: LogDetailData; back: string }) {
+export function LogDetailPage(props: { ctx: ViewContext; log: LogDetail; back: string }) {
   const { ctx, log } = props;
   const w = ctx.workspace!;
   const answeredBy: string = log.provider_name
@@ -178,7 +154,7 @@ function Body(props: {
  * Total time, and for a streamed answer when its first token arrived. A non-streamed answer
  * arrives all at once, so a "first token" figure there would only contradict the total.
  */
-function latencyText(log: Pick<LogDetailData, "latency_ms" | "ttft_ms" | "stream">): string {
+function latencyText(log: Pick<LogDetail, "latency_ms" | "ttft_ms" | "stream">): string {
   const total = formatMs(log.latency_ms);
   if (!log.stream) return `${total} · not streamed`;
   return log.ttft_ms !== null && log.ttft_ms <= log.latency_ms

@@ -7,29 +7,7 @@ import { EmptyState, NavButton, PageHeader, StackedTime, Sub } from "../componen
 import { formatCost, formatDateTime, formatInt, formatMs } from "../components/format.ts";
 import { Cell, DataTable, num, Row } from "../components/table.tsx";
 import { TagList } from "../components/limits.tsx";
-
-export interface LogRow {
-  id: string;
-  created_at: Date;
-  model_requested: string;
-  model_used: string | null;
-  provider_name: string | null;
-  status: number;
-  error_class: string | null;
-  latency_ms: number;
-  prompt_tokens: number;
-  completion_tokens: number;
-  usage_estimated: boolean;
-  cost_usd: number | null;
-  attempt_count: number;
-  stream: boolean;
-  api_key_id: string | null;
-  /** The key's current name; null without a key or when it was deleted. */
-  api_key_name: string | null;
-  tags: string[];
-  request_id: string;
-  ttft_ms: number | null;
-}
+import type { LogListItem } from "../../src/logs/service.ts";
 
 /** The filters exactly as typed (strings), so the form shows them back. */
 export interface LogFilterValues {
@@ -47,7 +25,7 @@ export interface LogFilterValues {
 
 interface LogsProps {
   ctx: ViewContext;
-  rows: LogRow[];
+  rows: LogListItem[];
   filters: LogFilterValues;
   errors: FormErrors;
   providers: Option[];
@@ -221,7 +199,7 @@ function LivePoller(props: { url: string }) {
  * The live partial: the next poller, then the new rows (newest first), and a note when there were
  * more. When there are new rows, an htmx partial puts their count in the page's status region.
  */
-export function LiveRows(props: { url: string; rows: LogRow[]; base: string; more: boolean; refresh: string }) {
+export function LiveRows(props: { url: string; rows: LogListItem[]; base: string; more: boolean; refresh: string }) {
   const n = props.rows.length;
   return (
     <>
@@ -245,7 +223,7 @@ export function LiveRows(props: { url: string; rows: LogRow[]; base: string; mor
   );
 }
 
-function LogTableRow(props: { row: LogRow; base: string }) {
+function LogTableRow(props: { row: LogListItem; base: string }) {
   const r = props.row;
   const href = `${props.base}/${encodeURIComponent(r.id)}`;
   return (

@@ -5,17 +5,7 @@ import { ConfirmLink } from "../components/confirm.tsx";
 import { Badge, EmptyState, Flash, NavButton, PageHeader, Text } from "../components/ui.tsx";
 import { formatMs } from "../components/format.ts";
 import { ActionsCell, Cell, DataTable, num, Row, RowHeader } from "../components/table.tsx";
-
-export interface ProviderRow {
-  id: string;
-  name: string;
-  label: string;
-  base_url: string;
-  models: string[];
-  priority: number;
-  enabled: boolean;
-  key_hint: string | null;
-}
+import type { ProviderView } from "../../src/providers/service.ts";
 
 export type TestResult =
   | { ok: true; model: string; latency_ms: number }
@@ -35,7 +25,7 @@ const PROBLEM_LABEL: Record<string, string> = {
 
 interface ProvidersProps {
   ctx: ViewContext;
-  providers: ProviderRow[];
+  providers: ProviderView[];
   /** Results of "Test" to show inline (without JavaScript the page is re-rendered with one). */
   tests?: Record<string, TestResult>;
   notice?: string | null;

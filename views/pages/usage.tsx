@@ -4,7 +4,8 @@ import { RangeBar, RangeForm } from "../components/range.tsx";
 import { EmptyState, PageHeader, Sub, Text } from "../components/ui.tsx";
 import { ChartPanel } from "../components/chart.tsx";
 import { formatCompact, formatCost, formatCostTick, formatInt, formatPercent } from "../components/format.ts";
-import { TotalsStats, errorRate, type Totals } from "../components/usage-bits.tsx";
+import { TotalsStats, errorRate } from "../components/usage-bits.tsx";
+import type { UsageTotals } from "../../src/usage/service.ts";
 import { BudgetMeter, type BudgetPeriod } from "../components/limits.tsx";
 import { Cell, DataTable, num, Row, RowHeader } from "../components/table.tsx";
 
@@ -27,10 +28,10 @@ interface UsageProps {
   range: { from: string; to: string };
   values: { from: string; to: string };
   errors: FormErrors;
-  totals: Totals;
-  days: (Totals & { day: string })[];
-  byProvider: (Totals & { label: string })[];
-  byModel: (Totals & { label: string })[];
+  totals: UsageTotals;
+  days: (UsageTotals & { day: string })[];
+  byProvider: (UsageTotals & { label: string })[];
+  byModel: (UsageTotals & { label: string })[];
   byKey: KeyUsageRow[];
   presets: { label: string; from: string; to: string; current: boolean }[];
 }
@@ -96,7 +97,7 @@ export function UsagePage(props: UsageProps) {
 const FIGURE_COLUMNS = ["Requests", "Error rate", "Tokens in", "Tokens out", "Cost"].map(num);
 
 /** Requests, error rate, tokens and cost: the figures every breakdown row has. */
-function FigureCells(props: { r: Pick<Totals, "requests" | "errors" | "prompt_tokens" | "completion_tokens" | "cost_usd"> }) {
+function FigureCells(props: { r: Pick<UsageTotals, "requests" | "errors" | "prompt_tokens" | "completion_tokens" | "cost_usd"> }) {
   const { r } = props;
   return (
     <>
@@ -109,7 +110,7 @@ function FigureCells(props: { r: Pick<Totals, "requests" | "errors" | "prompt_to
   );
 }
 
-function BreakdownTable(props: { title: string; rows: (Totals & { label: string })[]; firstColumn: string; mono?: boolean }) {
+function BreakdownTable(props: { title: string; rows: (UsageTotals & { label: string })[]; firstColumn: string; mono?: boolean }) {
   return (
     <section class="panel">
       <h2 safe>{props.title}</h2>
