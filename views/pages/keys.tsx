@@ -3,7 +3,7 @@ import { Layout } from "../layout.tsx";
 import { NameField, PostForm, Submit, TextField } from "../components/form.tsx";
 import { ConfirmLink } from "../components/confirm.tsx";
 import { Badge, CopyRow, EmptyState, Flash, NavButton, PageHeader, Sub, Text, Time } from "../components/ui.tsx";
-import { ActionsCell, Cell, DataTable, Row, RowHeader } from "../components/table.tsx";
+import { ActionsCell, Cell, DataTable, Row } from "../components/table.tsx";
 import { Snippets } from "../components/snippets.tsx";
 import { LIMIT_FIELDS, LimitFields, LimitsSummary, StoredBudgetMeter, TagList, type LimitValues } from "../components/limits.tsx";
 import type { ApiKeyView } from "../../src/api-keys/service.ts";
@@ -96,10 +96,10 @@ export function KeysPage(props: KeysProps) {
             const url = `${base}/${encodeURIComponent(k.id)}`;
             return (
               <Row class={k.status === "active" ? "" : "row-muted"}>
-                <RowHeader label="Name">
+                <Cell header label="Name">
                   <Text class="strong" text={k.name} />
                   <TagList tags={k.tags} />
-                </RowHeader>
+                </Cell>
                 <Cell label="Key">
                   <code class="mono" safe>{`${k.prefix}…`}</code>
                 </Cell>

@@ -3,7 +3,7 @@ import { Layout } from "../layout.tsx";
 import { SelectField, TextField, type Option } from "../components/form.tsx";
 import { getForm, nav, partial } from "../components/hx.ts";
 import { FromToFields, QUICK_RANGES, RangeBar } from "../components/range.tsx";
-import { EmptyState, NavButton, PageHeader, StackedTime, Sub } from "../components/ui.tsx";
+import { EmptyState, NavButton, PageHeader, Sub, Time } from "../components/ui.tsx";
 import { formatCost, formatDateTime, formatInt, formatMs } from "../components/format.ts";
 import { Cell, DataTable, num, Row } from "../components/table.tsx";
 import { TagList } from "../components/limits.tsx";
@@ -230,7 +230,7 @@ function LogTableRow(props: { row: LogListItem; base: string }) {
     <Row class={isError(r) ? "row-error" : ""} href={href}>
       <Cell label="Time" class="cell-time">
         <a class="row-link" {...nav(href)} aria-label={`Request ${r.request_id} at ${formatDateTime(r.created_at)}`}>
-          <StackedTime value={r.created_at} />
+          <Time value={r.created_at} stacked />
         </a>
       </Cell>
       <Cell label="Model" class="mono cell-model" text={r.model_requested}>
