@@ -7,21 +7,13 @@ import { EmptyState, NavButton, PageHeader, Sub, Time } from "../components/ui.t
 import { formatCost, formatDateTime, formatInt, formatMs } from "../components/format.ts";
 import { Cell, DataTable, num, Row } from "../components/table.tsx";
 import { TagList } from "../components/limits.tsx";
-import type { LogListItem } from "../../src/logs/service.ts";
+import type { LogFilters, LogListItem } from "../../src/logs/service.ts";
 
-/** The filters exactly as typed (strings), so the form shows them back. */
-export interface LogFilterValues {
-  status: string;
-  provider: string;
-  model: string;
-  key: string;
-  tag: string;
-  from: string;
-  to: string;
-  request_id: string;
-  /** A quick range ending now (1h, 24h, 7d); from/to win over it. */
-  range: string;
-}
+/**
+ * The filters exactly as typed (strings), so the form shows them back; `range` is a quick range
+ * ending now (1h, 24h, 7d), and from/to win over it.
+ */
+export type LogFilterValues = Record<keyof LogFilters | "range", string>;
 
 interface LogsProps {
   ctx: ViewContext;
