@@ -98,9 +98,7 @@ export function UsagePage(props: UsageProps) {
 const FIGURE_COLUMNS = ["Requests", "Error rate", "Tokens in", "Tokens out", "Cost"].map(num);
 
 /** A row of a breakdown: its name and figures; rows per key also say which key, its state and its budget. */
-type BreakdownRow = Pick<UsageTotals, "requests" | "errors" | "prompt_tokens" | "completion_tokens" | "cost_usd"> &
-  Pick<KeyUsageRow, "label"> &
-  Partial<Pick<KeyUsageRow, "prefix" | "state" | "budget">>;
+type BreakdownRow = Omit<KeyUsageRow, "prefix" | "state" | "budget"> & Partial<KeyUsageRow>;
 
 /**
  * Requests, error rate, tokens and cost per provider, model or key. `budgets` adds the key's budget
