@@ -41,7 +41,7 @@ export interface LogPage {
   total_is_estimate: boolean;
 }
 
-interface LogDetail extends Omit<LogListItem, "attempt_count"> {
+export interface LogDetail extends Omit<LogListItem, "attempt_count"> {
   attempts: AttemptRecord[];
   request_body: string | null;
   response_body: string | null;

@@ -30,21 +30,17 @@ export const formatPercent = figure((ratio) => {
 
 export const formatMs = figure((ms) => (ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`));
 
-function toDate(d: Date | string | null | undefined): Date | null {
-  if (d === null || d === undefined) return null;
+/** The ISO form (UTC) of a time, or "" when there is none or it is not a valid date. */
+export function isoOrEmpty(d: Date | string | null | undefined): string {
+  if (d === null || d === undefined) return "";
   const date = d instanceof Date ? d : new Date(d);
-  return Number.isNaN(date.getTime()) ? null : date;
+  return Number.isNaN(date.getTime()) ? "" : date.toISOString();
 }
 
 /** "2026-11-26 07:57:03 UTC" */
 export function formatDateTime(d: Date | string | null | undefined): string {
-  const date = toDate(d);
-  if (!date) return "—";
-  return `${date.toISOString().slice(0, 19).replace("T", " ")} UTC`;
-}
-
-export function isoOrEmpty(d: Date | string | null | undefined): string {
-  return toDate(d)?.toISOString() ?? "";
+  const iso = isoOrEmpty(d);
+  return iso ? `${iso.slice(0, 19).replace("T", " ")} UTC` : "—";
 }
 
 /** Short dollar amounts for chart axes: $0, $0.0025, $1.5, $120. */
@@ -59,12 +55,9 @@ export function formatCostTick(n: number): string {
 
 /** "07:57:03 UTC": a time today, where the date goes without saying (a cooldown's end). */
 export function formatClock(d: Date | string | null | undefined): string {
-  const date = toDate(d);
-  return date ? `${date.toISOString().slice(11, 19)} UTC` : "—";
+  const iso = isoOrEmpty(d);
+  return iso ? `${iso.slice(11, 19)} UTC` : "—";
 }
 
 /** "2026-11-26T07:57": the form inputs' ISO shape (UTC, to the minute). */
-export function isoMinute(d: Date | string | null | undefined): string {
-  const date = toDate(d);
-  return date ? date.toISOString().slice(0, 16) : "";
-}
+export const isoMinute = (d: Date | string | null | undefined): string => isoOrEmpty(d).slice(0, 16);

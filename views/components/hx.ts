@@ -34,9 +34,9 @@ export function postForm(action: string, history: "push" | "replace" = "push") {
     "hx-post": action,
     "hx-target": FRAME,
     "hx-swap": "outerHTML",
-    [history === "push" ? "hx-push-url" : "hx-replace-url"]: "true",
-    "hx-status:4xx": history === "push" ? "push:false" : "replace:false",
-    "hx-status:5xx": history === "push" ? "push:false" : "replace:false",
+    [`hx-${history}-url`]: "true",
+    "hx-status:4xx": `${history}:false`,
+    "hx-status:5xx": `${history}:false`,
     "hx-disable": "find button",
   } as const;
 }

@@ -1,6 +1,6 @@
 import type { FormErrors } from "../context.ts";
 import { PostForm, SelectField, Submit, TextField } from "./form.tsx";
-import { ActionsCell, Cell, DataTable, Row, RowHeader } from "./table.tsx";
+import { ActionsCell, Cell, DataTable, Row } from "./table.tsx";
 import { CopyRow, EmptyState, Flash, Sub, Time } from "./ui.tsx";
 
 export interface InvitationsProps {
@@ -42,9 +42,9 @@ export function InvitationsPanel(props: InvitationsProps) {
         <DataTable label="Pending invitations" columns={["Email", "Role", "Expires"]} actions>
           {props.pending.map((i) => (
             <Row>
-              <RowHeader label="Email" class="strong" text={i.email}>
+              <Cell header label="Email" class="strong" text={i.email}>
                 <Sub text={i.invited_by && `by ${i.invited_by.email}`} />
-              </RowHeader>
+              </Cell>
               <Cell label="Role" text={i.role} />
               <Cell label="Expires">
                 <Time value={i.expires_at} />

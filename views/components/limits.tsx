@@ -5,8 +5,6 @@ import { Text, Time } from "./ui.tsx";
 import type { BudgetPeriod } from "../../src/governance/limits.ts";
 import type { Limits } from "../../src/api-keys/limits.ts";
 
-export type { BudgetPeriod };
-
 /** The limit fields as typed (strings), so a failed form shows them back. */
 export interface LimitValues {
   rpm_limit: string;

@@ -56,7 +56,8 @@ export function ProviderTypeFields(props: TypeFieldsProps) {
   const keyHelp = type
     ? type.keyHelp
     : "Required for hosted providers; Ollama needs none and it is optional for OpenAI-compatible servers.";
-  const keyHint = props.editing && props.keyHint ? `A key ending ${props.keyHint} is stored; leave empty to keep it. ${keyHelp}` : keyHelp;
+  const keyStored = props.editing && !!props.keyHint;
+  const keyHint = keyStored ? `A key ending ${props.keyHint} is stored; leave empty to keep it. ${keyHelp}` : keyHelp;
   return (
     <div id={TYPE_FIELDS_ID} class="stack">
       <div class="type-fields" aria-live="polite">
@@ -74,21 +75,21 @@ export function ProviderTypeFields(props: TypeFieldsProps) {
           placeholder={basePlaceholder}
           hint={baseHint}
           errors={errors}
-          required={type ? !type.defaultBaseUrl : false}
-          optional={type ? !!type.defaultBaseUrl : false}
+          required={!!type && !type.defaultBaseUrl}
+          optional={!!type && !!type.defaultBaseUrl}
         />
         <TextField
           name="api_key"
-          label={props.editing && props.keyHint ? "Replace API key" : "API key"}
+          label={keyStored ? "Replace API key" : "API key"}
           type="password"
           autocomplete="off"
           placeholder={type?.keyExample ? `e.g. ${type.keyExample}` : undefined}
           hint={keyHint}
           errors={errors}
-          required={type ? type.keyRequired && !(props.editing && props.keyHint) : false}
-          optional={type ? !type.keyRequired || !!(props.editing && props.keyHint) : false}
+          required={!!type && type.keyRequired && !keyStored}
+          optional={!!type && (!type.keyRequired || keyStored)}
         />
-        {props.editing && !!props.keyHint && (!type || !type.keyRequired) && (
+        {keyStored && (!type || !type.keyRequired) && (
           <Checkbox name="remove_key" label="Remove the stored key" checked={values.remove_key} errors={errors} />
         )}
       </div>

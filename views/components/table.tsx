@@ -10,7 +10,7 @@ export const num = (label: string): Column => ({ label, num: true });
  * when `actions` is set, holds row buttons and has only a hidden header.
  *
  * Below 640px the rows become cards (app.css, `.table-cards`): each cell on its own line with its
- * column label from `data-label` (use Cell / RowHeader). Display changes make some browsers drop
+ * column label from `data-label` (use Cell). Display changes make some browsers drop
  * the table from the accessibility tree, so the roles are spelled out.
  */
 export function DataTable(props: { label: string; columns: Column[]; actions?: boolean; class?: string; children?: Children }) {
@@ -46,31 +46,23 @@ export function Row(props: { class?: string; href?: string; children?: Children 
   );
 }
 
-/** Cell and RowHeader: `text` is the cell's main text, then the children say what else there is. */
-interface CellProps {
-  label: string;
-  class?: string;
-  text?: string;
-  children?: Children;
-}
-
-/** A data cell that carries its column label for the phone card layout. */
-export function Cell(props: CellProps & { title?: string }) {
+/**
+ * A data cell that carries its column label for the phone card layout; `header` makes it the row's
+ * name (a row header for screen readers). `text` is the cell's main text, then the children say what else there is.
+ */
+export function Cell(props: { label: string; class?: string; text?: string; title?: string; header?: boolean; children?: Children }) {
+  const Tag = props.header ? "th" : "td";
   return (
-    <td role="cell" data-label={props.label} class={props.class || undefined} title={props.title}>
+    <Tag
+      scope={props.header ? "row" : undefined}
+      role={props.header ? "rowheader" : "cell"}
+      data-label={props.label}
+      class={props.class || undefined}
+      title={props.title}
+    >
       {props.text !== undefined && <span safe>{props.text}</span>}
       {props.children}
-    </td>
-  );
-}
-
-/** The row's name cell (a row header for screen readers). */
-export function RowHeader(props: CellProps) {
-  return (
-    <th scope="row" role="rowheader" data-label={props.label} class={props.class || undefined}>
-      {props.text !== undefined && <span safe>{props.text}</span>}
-      {props.children}
-    </th>
+    </Tag>
   );
 }
 

@@ -56,21 +56,20 @@ export function NavButton(props: { href: string; label: string; class?: string; 
   );
 }
 
-/** A timestamp, in UTC with seconds and the zone label (see format.ts for why always UTC). */
-export function Time(props: { value: Date | string | null | undefined }) {
+/**
+ * A timestamp, in UTC with seconds and the zone label (see format.ts for why always UTC); `stacked`
+ * puts the date above the clock ("2026-11-26" / "07:57:03 UTC") for narrow columns.
+ */
+export function Time(props: { value: Date | string | null | undefined; stacked?: boolean }) {
   const iso = isoOrEmpty(props.value);
   if (!iso) return <span class="muted">—</span>;
-  return (
-    <time datetime={iso} safe>
-      {formatDateTime(props.value)}
-    </time>
-  );
-}
-
-/** The same, with the date above the clock ("2026-11-26" / "07:57:03 UTC") for narrow columns. */
-export function StackedTime(props: { value: Date | string | null | undefined }) {
-  const iso = isoOrEmpty(props.value);
-  if (!iso) return <span class="muted">—</span>;
+  if (!props.stacked) {
+    return (
+      <time datetime={iso} safe>
+        {formatDateTime(props.value)}
+      </time>
+    );
+  }
   const [date, clock] = formatDateTime(props.value).split(" ", 2) as [string, string];
   return (
     <time datetime={iso} class="time-stacked">

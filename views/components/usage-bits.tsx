@@ -1,22 +1,11 @@
 import { formatCompact, formatCost, formatInt, formatPercent } from "./format.ts";
 import { Text } from "./ui.tsx";
+import type { UsageTotals } from "../../src/usage/counters.ts";
 
-/** Totals as the usage service reports them (plain numbers). */
-export interface Totals {
-  requests: number;
-  errors: number;
-  prompt_tokens: number;
-  completion_tokens: number;
-  cached_tokens: number;
-  reasoning_tokens: number;
-  cost_usd: number;
-  unpriced_requests: number;
-}
-
-export const errorRate = (t: Pick<Totals, "requests" | "errors">): number | null => (t.requests > 0 ? t.errors / t.requests : null);
+export const errorRate = (t: Pick<UsageTotals, "requests" | "errors">): number | null => (t.requests > 0 ? t.errors / t.requests : null);
 
 /** An error rate of 5% or more is shown as a problem. */
-export const rateTone = (t: Totals) => ((errorRate(t) ?? 0) >= 0.05 ? "error" : undefined);
+export const rateTone = (t: UsageTotals) => ((errorRate(t) ?? 0) >= 0.05 ? "error" : undefined);
 
 export function Stat(props: { label: string; value: string; sub?: string; tone?: "error" | "ok" }) {
   return (
@@ -31,7 +20,7 @@ export function Stat(props: { label: string; value: string; sub?: string; tone?:
 }
 
 /** Requests, error rate, tokens and cost of a period as a row of figures. */
-export function TotalsStats(props: { totals: Totals; period: string }) {
+export function TotalsStats(props: { totals: UsageTotals; period: string }) {
   const t = props.totals;
   return (
     <dl class="stats">

@@ -4,7 +4,7 @@ import { nav } from "../components/hx.ts";
 import { QUICK_RANGES, RangeBar, RangeForm } from "../components/range.tsx";
 import { EmptyState, PageHeader, Sub } from "../components/ui.tsx";
 import { formatClock, formatDateTime, formatInt, formatMs, formatPercent, isoMinute } from "../components/format.ts";
-import { Cell, DataTable, num, Row, RowHeader } from "../components/table.tsx";
+import { Cell, DataTable, num, Row } from "../components/table.tsx";
 import type { HealthReport, ProviderHealth } from "../../src/logs/health.ts";
 
 interface HealthProps {
@@ -70,9 +70,9 @@ export function HealthPage(props: HealthProps) {
           <DataTable label="Provider health" class="table-health" columns={COLUMNS}>
             {report.providers.map((p) => (
               <Row class={p.attempts > 0 && p.successes === 0 ? "row-error" : ""}>
-                <RowHeader label="Provider" text={p.provider_name}>
+                <Cell header label="Provider" text={p.provider_name}>
                   <Sub text={!p.configured ? "deleted since" : p.enabled === false && "disabled"} />
-                </RowHeader>
+                </Cell>
                 <Cell label="Attempts" class="num" text={formatInt(p.attempts)}>
                   <Sub text={p.requests !== p.attempts && `in ${formatInt(p.requests)} requests`} />
                 </Cell>

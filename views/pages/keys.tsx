@@ -3,35 +3,14 @@ import { Layout } from "../layout.tsx";
 import { NameField, PostForm, Submit, TextField } from "../components/form.tsx";
 import { ConfirmLink } from "../components/confirm.tsx";
 import { Badge, CopyRow, EmptyState, Flash, NavButton, PageHeader, Sub, Text, Time } from "../components/ui.tsx";
-import { ActionsCell, Cell, DataTable, Row, RowHeader } from "../components/table.tsx";
+import { ActionsCell, Cell, DataTable, Row } from "../components/table.tsx";
 import { Snippets } from "../components/snippets.tsx";
-import {
-  LIMIT_FIELDS,
-  LimitFields,
-  LimitsSummary,
-  StoredBudgetMeter,
-  TagList,
-  type LimitValues,
-  type StoredBudget,
-} from "../components/limits.tsx";
-import type { Limits } from "../../src/api-keys/limits.ts";
-
-interface KeyRow extends Limits, StoredBudget {
-  id: string;
-  name: string;
-  prefix: string;
-  created_at: Date;
-  created_by: { email: string } | null;
-  last_used_at: Date | null;
-  expires_at: Date | null;
-  status: "active" | "revoked" | "expired";
-  allowed_models: string[];
-  tags: string[];
-}
+import { LIMIT_FIELDS, LimitFields, LimitsSummary, StoredBudgetMeter, TagList, type LimitValues } from "../components/limits.tsx";
+import type { ApiKeyView } from "../../src/api-keys/service.ts";
 
 interface KeysProps {
   ctx: ViewContext;
-  keys: KeyRow[];
+  keys: ApiKeyView[];
   /** Right after creation: the full key, shown this once. */
   created?: { name: string; key: string } | null;
   /** The gateway's base URL for snippets: PUBLIC_URL + /v1. */
@@ -117,10 +96,10 @@ export function KeysPage(props: KeysProps) {
             const url = `${base}/${encodeURIComponent(k.id)}`;
             return (
               <Row class={k.status === "active" ? "" : "row-muted"}>
-                <RowHeader label="Name">
+                <Cell header label="Name">
                   <Text class="strong" text={k.name} />
                   <TagList tags={k.tags} />
-                </RowHeader>
+                </Cell>
                 <Cell label="Key">
                   <code class="mono" safe>{`${k.prefix}…`}</code>
                 </Cell>

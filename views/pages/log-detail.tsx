@@ -4,37 +4,13 @@ import { TagList } from "../components/limits.tsx";
 import { nav } from "../components/hx.ts";
 import { Badge, PageHeader, Text, Time } from "../components/ui.tsx";
 import { formatCost, formatInt, formatMs } from "../components/format.ts";
-import { StatusBadge, type LogRow } from "./logs.tsx";
+import { StatusBadge } from "./logs.tsx";
+import type { LogDetail } from "../../src/logs/service.ts";
 import { providerTypeLabel } from "../../src/providers/catalog.ts";
 import { ChatView, RawBody } from "../components/chat-view.tsx";
-import { prettyJson, requestConversation, responseConversation, type Conversation } from "../components/conversation.ts";
+import { prettyJson, requestConversation, responseConversation } from "../components/conversation.ts";
 
-export interface Attempt {
-  provider_name: string;
-  provider_type: string;
-  model: string;
-  status: number | null;
-  error_class: string | null;
-  message: string | null;
-  latency_ms: number;
-}
-
-/** A log row, with what only its own page shows. */
-interface LogDetailData extends Omit<LogRow, "attempt_count"> {
-  /** chat, embeddings, …; absent on rows read before migration 0009 existed. */
-  endpoint?: string;
-  provider_type: string | null;
-  error_message: string | null;
-  cached_tokens: number;
-  reasoning_tokens: number;
-  attempts: Attempt[];
-  request_body: string | null;
-  response_body: string | null;
-  request_body_truncated: boolean;
-  response_body_truncated: boolean;
-}
-
-export function LogDetailPage(props: { ctx: ViewContext; log: LogDetailData; back: string }) {
+export function LogDetailPage(props: { ctx: ViewContext; log: LogDetail; back: string }) {
   const { ctx, log } = props;
   const w = ctx.workspace!;
   const answeredBy: string = log.provider_name
@@ -127,20 +103,9 @@ export function LogDetailPage(props: { ctx: ViewContext; log: LogDetailData; bac
         ) : (
           <>
             <h3>Request</h3>
-            <Body
-              which="request"
-              text={log.request_body}
-              truncated={log.request_body_truncated}
-              conversation={requestConversation(log.request_body, log.endpoint)}
-            />
+            <Body which="request" log={log} />
             <h3>Response</h3>
-            <Body
-              which="response"
-              text={log.response_body}
-              truncated={log.response_body_truncated}
-              conversation={responseConversation(log.response_body, log.endpoint, log.stream)}
-              streamed={log.stream}
-            />
+            <Body which="response" log={log} />
           </>
         )}
       </section>
@@ -152,24 +117,20 @@ export function LogDetailPage(props: { ctx: ViewContext; log: LogDetailData; bac
  * One stored body: as a conversation when it can be read as one, with the raw text (pretty-printed
  * JSON) behind a disclosure; raw and open when it cannot (cut at the log limit, or an unknown shape).
  */
-function Body(props: {
-  which: "request" | "response";
-  text: string | null;
-  truncated: boolean;
-  conversation: Conversation | null;
-  streamed?: boolean;
-}) {
-  if (props.text === null) return <p class="muted">Not stored.</p>;
-  const raw = props.conversation && !props.truncated ? prettyJson(props.text) : props.text;
-  const label = props.which === "request" ? "Raw request" : "Raw response";
+function Body(props: { which: "request" | "response"; log: LogDetail }) {
+  const { which, log } = props;
+  const request = which === "request";
+  const text = request ? log.request_body : log.response_body;
+  if (text === null) return <p class="muted">Not stored.</p>;
+  const truncated = request ? log.request_body_truncated : log.response_body_truncated;
+  const conversation = request ? requestConversation(text, log.endpoint) : responseConversation(text, log.endpoint, log.stream);
+  const raw = conversation && !truncated ? prettyJson(text) : text;
   return (
     <>
-      {!!props.conversation && (
-        <ChatView conversation={props.conversation} label={props.which === "request" ? "Request messages" : "Response"} />
-      )}
-      {props.streamed && !!props.conversation && <p class="hint">Streamed: stored as the text the client received.</p>}
-      {props.truncated && <p class="hint">Cut at the log size limit, so shown as stored.</p>}
-      <RawBody id={`raw-${props.which}`} label={label} text={raw} open={!props.conversation} />
+      {!!conversation && <ChatView conversation={conversation} label={request ? "Request messages" : "Response"} />}
+      {!request && log.stream && !!conversation && <p class="hint">Streamed: stored as the text the client received.</p>}
+      {truncated && <p class="hint">Cut at the log size limit, so shown as stored.</p>}
+      <RawBody id={`raw-${which}`} label={request ? "Raw request" : "Raw response"} text={raw} open={!conversation} />
     </>
   );
 }
@@ -178,7 +139,7 @@ function Body(props: {
  * Total time, and for a streamed answer when its first token arrived. A non-streamed answer
  * arrives all at once, so a "first token" figure there would only contradict the total.
  */
-function latencyText(log: Pick<LogDetailData, "latency_ms" | "ttft_ms" | "stream">): string {
+function latencyText(log: Pick<LogDetail, "latency_ms" | "ttft_ms" | "stream">): string {
   const total = formatMs(log.latency_ms);
   if (!log.stream) return `${total} · not streamed`;
   return log.ttft_ms !== null && log.ttft_ms <= log.latency_ms

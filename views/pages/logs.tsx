@@ -3,51 +3,21 @@ import { Layout } from "../layout.tsx";
 import { SelectField, TextField, type Option } from "../components/form.tsx";
 import { getForm, nav, partial } from "../components/hx.ts";
 import { FromToFields, QUICK_RANGES, RangeBar } from "../components/range.tsx";
-import { EmptyState, NavButton, PageHeader, StackedTime, Sub } from "../components/ui.tsx";
+import { EmptyState, NavButton, PageHeader, Sub, Time } from "../components/ui.tsx";
 import { formatCost, formatDateTime, formatInt, formatMs } from "../components/format.ts";
 import { Cell, DataTable, num, Row } from "../components/table.tsx";
 import { TagList } from "../components/limits.tsx";
+import type { LogFilters, LogListItem } from "../../src/logs/service.ts";
 
-export interface LogRow {
-  id: string;
-  created_at: Date;
-  model_requested: string;
-  model_used: string | null;
-  provider_name: string | null;
-  status: number;
-  error_class: string | null;
-  latency_ms: number;
-  prompt_tokens: number;
-  completion_tokens: number;
-  usage_estimated: boolean;
-  cost_usd: number | null;
-  attempt_count: number;
-  stream: boolean;
-  api_key_id: string | null;
-  /** The key's current name; null without a key or when it was deleted. */
-  api_key_name: string | null;
-  tags: string[];
-  request_id: string;
-  ttft_ms: number | null;
-}
-
-/** The filters exactly as typed (strings), so the form shows them back. */
-export interface LogFilterValues {
-  status: string;
-  provider: string;
-  model: string;
-  key: string;
-  tag: string;
-  from: string;
-  to: string;
-  request_id: string;
-  /** A quick range ending now (1h, 24h, 7d); from/to win over it. */
-  range: string;
-}
+/**
+ * The filters exactly as typed (strings), so the form shows them back; `range` is a quick range
+ * ending now (1h, 24h, 7d), and from/to win over it.
+ */
+export type LogFilterValues = Record<keyof LogFilters | "range", string>;
 
 interface LogsProps {
   ctx: ViewContext;
-  rows: LogRow[];
+  rows: LogListItem[];
   filters: LogFilterValues;
   errors: FormErrors;
   providers: Option[];
@@ -221,7 +191,7 @@ function LivePoller(props: { url: string }) {
  * The live partial: the next poller, then the new rows (newest first), and a note when there were
  * more. When there are new rows, an htmx partial puts their count in the page's status region.
  */
-export function LiveRows(props: { url: string; rows: LogRow[]; base: string; more: boolean; refresh: string }) {
+export function LiveRows(props: { url: string; rows: LogListItem[]; base: string; more: boolean; refresh: string }) {
   const n = props.rows.length;
   return (
     <>
@@ -245,14 +215,14 @@ export function LiveRows(props: { url: string; rows: LogRow[]; base: string; mor
   );
 }
 
-function LogTableRow(props: { row: LogRow; base: string }) {
+function LogTableRow(props: { row: LogListItem; base: string }) {
   const r = props.row;
   const href = `${props.base}/${encodeURIComponent(r.id)}`;
   return (
     <Row class={isError(r) ? "row-error" : ""} href={href}>
       <Cell label="Time" class="cell-time">
         <a class="row-link" {...nav(href)} aria-label={`Request ${r.request_id} at ${formatDateTime(r.created_at)}`}>
-          <StackedTime value={r.created_at} />
+          <Time value={r.created_at} stacked />
         </a>
       </Cell>
       <Cell label="Model" class="mono cell-model" text={r.model_requested}>

@@ -3,7 +3,7 @@ import { Layout } from "../layout.tsx";
 import { ErrorSummary, PostForm } from "../components/form.tsx";
 import { ConfirmLink } from "../components/confirm.tsx";
 import { InvitationsPanel, type InvitationsProps } from "../components/invitations.tsx";
-import { ActionsCell, Cell, DataTable, Row, RowHeader } from "../components/table.tsx";
+import { ActionsCell, Cell, DataTable, Row } from "../components/table.tsx";
 import { Badge, Flash, PageHeader, Sub, Text, Time } from "../components/ui.tsx";
 
 interface MemberRow {
@@ -50,9 +50,9 @@ export function MembersPage(props: MembersProps) {
           const selectId = `role-${m.user_id}`;
           return (
             <Row>
-              <RowHeader label="Email" class="strong" text={m.email}>
+              <Cell header label="Email" class="strong" text={m.email}>
                 <Sub text={m.actions.leave && "you"} />
-              </RowHeader>
+              </Cell>
               <Cell label="Name">{m.name ? <span safe>{m.name}</span> : <span class="muted">—</span>}</Cell>
               <Cell label="Role">
                 {m.actions.roles ? (

@@ -5,19 +5,16 @@ import { nav } from "../components/hx.ts";
 import { NavButton, PageHeader, Sub, Time } from "../components/ui.tsx";
 import { ChartPanel } from "../components/chart.tsx";
 import { formatCompact, formatCost, formatInt, formatPercent } from "../components/format.ts";
-import type { LogRow } from "./logs.tsx";
-import { Stat, errorRate, rateTone, type Totals } from "../components/usage-bits.tsx";
-
-type RecentError = Pick<LogRow, "id" | "created_at" | "model_requested" | "provider_name" | "status" | "error_class"> & {
-  error_message: string | null;
-};
+import type { LogListItem } from "../../src/logs/service.ts";
+import { Stat, errorRate, rateTone } from "../components/usage-bits.tsx";
+import type { UsageTotals } from "../../src/usage/counters.ts";
 
 export function OverviewPage(props: {
   ctx: ViewContext;
-  today: Totals;
-  month: Totals;
+  today: UsageTotals;
+  month: UsageTotals;
   days: { day: string; requests: number; cost_usd: number }[];
-  errors: RecentError[];
+  errors: LogListItem[];
   setup: { providers: number; keys: number };
 }) {
   const { ctx, today, month } = props;

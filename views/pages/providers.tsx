@@ -4,18 +4,8 @@ import { Csrf, PostForm } from "../components/form.tsx";
 import { ConfirmLink } from "../components/confirm.tsx";
 import { Badge, EmptyState, Flash, NavButton, PageHeader, Text } from "../components/ui.tsx";
 import { formatMs } from "../components/format.ts";
-import { ActionsCell, Cell, DataTable, num, Row, RowHeader } from "../components/table.tsx";
-
-export interface ProviderRow {
-  id: string;
-  name: string;
-  label: string;
-  base_url: string;
-  models: string[];
-  priority: number;
-  enabled: boolean;
-  key_hint: string | null;
-}
+import { ActionsCell, Cell, DataTable, num, Row } from "../components/table.tsx";
+import type { ProviderView } from "../../src/providers/service.ts";
 
 export type TestResult =
   | { ok: true; model: string; latency_ms: number }
@@ -35,7 +25,7 @@ const PROBLEM_LABEL: Record<string, string> = {
 
 interface ProvidersProps {
   ctx: ViewContext;
-  providers: ProviderRow[];
+  providers: ProviderView[];
   /** Results of "Test" to show inline (without JavaScript the page is re-rendered with one). */
   tests?: Record<string, TestResult>;
   notice?: string | null;
@@ -83,10 +73,10 @@ export function ProvidersPage(props: ProvidersProps) {
             const test = props.tests?.[p.id];
             return (
               <Row class={p.enabled ? "" : "row-muted"}>
-                <RowHeader label="Name">
+                <Cell header label="Name">
                   <Text class="strong" text={p.name} />
                   <Text class="sub mono" text={p.base_url} />
-                </RowHeader>
+                </Cell>
                 <Cell label="Type" text={p.label} />
                 <Cell label="Models">
                   {p.models.length === 0 ? (

@@ -3,14 +3,8 @@ import { Layout } from "../layout.tsx";
 import { Checkbox, NameField, PostForm, Submit, TextField } from "../components/form.tsx";
 import { nav } from "../components/hx.ts";
 import { Notice, PageHeader } from "../components/ui.tsx";
-import {
-  LimitFields,
-  PERIOD_WORDS,
-  StoredBudgetMeter,
-  type BudgetPeriod,
-  type LimitValues,
-  type StoredBudget,
-} from "../components/limits.tsx";
+import { LimitFields, PERIOD_WORDS, StoredBudgetMeter, type LimitValues, type StoredBudget } from "../components/limits.tsx";
+import type { BudgetPeriod } from "../../src/governance/limits.ts";
 import { formatCost } from "../components/format.ts";
 
 export interface LimitsPanelProps {

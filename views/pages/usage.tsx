@@ -4,9 +4,11 @@ import { RangeBar, RangeForm } from "../components/range.tsx";
 import { EmptyState, PageHeader, Sub, Text } from "../components/ui.tsx";
 import { ChartPanel } from "../components/chart.tsx";
 import { formatCompact, formatCost, formatCostTick, formatInt, formatPercent } from "../components/format.ts";
-import { TotalsStats, errorRate, type Totals } from "../components/usage-bits.tsx";
-import { BudgetMeter, type BudgetPeriod } from "../components/limits.tsx";
-import { Cell, DataTable, num, Row, RowHeader } from "../components/table.tsx";
+import { TotalsStats, errorRate } from "../components/usage-bits.tsx";
+import type { UsageTotals } from "../../src/usage/counters.ts";
+import { BudgetMeter } from "../components/limits.tsx";
+import type { BudgetPeriod } from "../../src/governance/limits.ts";
+import { Cell, DataTable, num, Row } from "../components/table.tsx";
 
 /** One gateway key's usage in the range, and its budget (spend this budget period) when it has one. */
 export interface KeyUsageRow {
@@ -27,10 +29,10 @@ interface UsageProps {
   range: { from: string; to: string };
   values: { from: string; to: string };
   errors: FormErrors;
-  totals: Totals;
-  days: (Totals & { day: string })[];
-  byProvider: (Totals & { label: string })[];
-  byModel: (Totals & { label: string })[];
+  totals: UsageTotals;
+  days: (UsageTotals & { day: string })[];
+  byProvider: (UsageTotals & { label: string })[];
+  byModel: (UsageTotals & { label: string })[];
   byKey: KeyUsageRow[];
   presets: { label: string; from: string; to: string; current: boolean }[];
 }
@@ -88,66 +90,45 @@ export function UsagePage(props: UsageProps) {
       </div>
       <BreakdownTable title="By provider" rows={props.byProvider} firstColumn="Provider" />
       <BreakdownTable title="By model" rows={props.byModel} firstColumn="Model" mono />
-      <ByKeyTable rows={props.byKey} />
+      <BreakdownTable title="By key" rows={props.byKey} firstColumn="Key" budgets />
     </Layout>
   );
 }
 
 const FIGURE_COLUMNS = ["Requests", "Error rate", "Tokens in", "Tokens out", "Cost"].map(num);
 
-/** Requests, error rate, tokens and cost: the figures every breakdown row has. */
-function FigureCells(props: { r: Pick<Totals, "requests" | "errors" | "prompt_tokens" | "completion_tokens" | "cost_usd"> }) {
-  const { r } = props;
-  return (
-    <>
-      <Cell label="Requests" class="num" text={formatInt(r.requests)} />
-      <Cell label="Error rate" class="num" text={formatPercent(errorRate(r))} />
-      <Cell label="Tokens in" class="num" text={formatInt(r.prompt_tokens)} />
-      <Cell label="Tokens out" class="num" text={formatInt(r.completion_tokens)} />
-      <Cell label="Cost" class="num" text={formatCost(r.cost_usd)} />
-    </>
-  );
-}
+/** A row of a breakdown: its name and figures; rows per key also say which key, its state and its budget. */
+type BreakdownRow = Omit<KeyUsageRow, "prefix" | "state" | "budget"> & Partial<KeyUsageRow>;
 
-function BreakdownTable(props: { title: string; rows: (Totals & { label: string })[]; firstColumn: string; mono?: boolean }) {
+/**
+ * Requests, error rate, tokens and cost per provider, model or key. `budgets` adds the key's budget
+ * column, which shows the key's current budget period, whatever the range.
+ */
+function BreakdownTable(props: { title: string; rows: BreakdownRow[]; firstColumn: string; mono?: boolean; budgets?: boolean }) {
+  const columns = [props.firstColumn, ...FIGURE_COLUMNS, ...(props.budgets ? ["Budget (current period)"] : [])];
   return (
     <section class="panel">
       <h2 safe>{props.title}</h2>
       {props.rows.length === 0 ? (
         <p class="muted">Nothing in this range.</p>
       ) : (
-        <DataTable label={props.title} class="table-compact" columns={[props.firstColumn, ...FIGURE_COLUMNS]}>
+        <DataTable label={props.title} class="table-compact" columns={columns}>
           {props.rows.map((r) => (
-            <Row>
-              <RowHeader label={props.firstColumn} class={props.mono ? "mono" : ""} text={r.label} />
-              <FigureCells r={r} />
-            </Row>
-          ))}
-        </DataTable>
-      )}
-    </section>
-  );
-}
-
-/** Usage per gateway key; the budget column shows the key's current budget period, whatever the range. */
-function ByKeyTable(props: { rows: KeyUsageRow[] }) {
-  return (
-    <section class="panel">
-      <h2>By key</h2>
-      {props.rows.length === 0 ? (
-        <p class="muted">Nothing in this range.</p>
-      ) : (
-        <DataTable label="By key" class="table-compact" columns={["Key", ...FIGURE_COLUMNS, "Budget (current period)"]}>
-          {props.rows.map((r) => (
-            <Row class={r.state === "active" ? "" : "row-muted"}>
-              <RowHeader label="Key" text={r.label}>
+            <Row class={r.state && r.state !== "active" ? "row-muted" : ""}>
+              <Cell header label={props.firstColumn} class={props.mono ? "mono" : ""} text={r.label}>
                 <Text tag="code" class="sub mono" text={r.prefix && `${r.prefix}…`} />
                 <Sub text={r.state !== "active" && r.state} />
-              </RowHeader>
-              <FigureCells r={r} />
-              <Cell label="Budget (current period)">
-                {r.budget ? <BudgetMeter {...r.budget} label={`Budget spent by ${r.label}`} /> : <span class="muted">—</span>}
               </Cell>
+              <Cell label="Requests" class="num" text={formatInt(r.requests)} />
+              <Cell label="Error rate" class="num" text={formatPercent(errorRate(r))} />
+              <Cell label="Tokens in" class="num" text={formatInt(r.prompt_tokens)} />
+              <Cell label="Tokens out" class="num" text={formatInt(r.completion_tokens)} />
+              <Cell label="Cost" class="num" text={formatCost(r.cost_usd)} />
+              {props.budgets && (
+                <Cell label="Budget (current period)">
+                  {r.budget ? <BudgetMeter {...r.budget} label={`Budget spent by ${r.label}`} /> : <span class="muted">—</span>}
+                </Cell>
+              )}
             </Row>
           ))}
         </DataTable>
