@@ -25,8 +25,6 @@ import { applyCors, corsPolicy, isGatewayPath, pathOf } from "./http/cors.ts";
 export function createApp(input: AppInput | AppDeps) {
   const deps = buildDeps(input);
   const gateway = deps.gateway;
-  // Bun refuses bodies above this itself (413, empty body) before any route sees them: a backstop
-  // above every route's own limit, which answers in our error shape (see http/body.ts).
   const cors = corsPolicy(deps.config.corsOrigins);
   const handlers = gatewayHandlers(deps, gateway);
   // The hot /v1 endpoints skip Elysia's lifecycle (see gateway/v1.ts); their Elysia routes stay for docs.
@@ -42,6 +40,8 @@ export function createApp(input: AppInput | AppDeps) {
     refused: (request, res) => recordRefusal(gateway, request, res),
   });
   return (
+    // Bun refuses bodies above this itself (413, empty body) before any route sees them: a backstop
+    // above every route's own limit, which answers in our error shape (see http/body.ts).
     new Elysia({ serve: { maxRequestBodySize: SERVER_MAX_BODY } })
       .onRequest(({ set, request }) => {
         const path = pathOf(request.url);

@@ -35,21 +35,18 @@ export interface AppDeps {
   metrics: GatewayMetrics;
 }
 
+type Defaulted = "events" | "gateway" | "logQueue" | "loginGuard" | "sessions" | "metrics";
+
 /** What callers hand createApp; anything optional here gets a default. */
-export type AppInput = Omit<AppDeps, "events" | "gateway" | "logQueue" | "loginGuard" | "sessions" | "metrics"> & {
-  metrics?: GatewayMetrics;
-  events?: ChangeBus;
-  gateway?: GatewayServices;
-  logQueue?: LogQueue;
-  loginGuard?: LoginGuard;
-  sessions?: SessionStore;
-  /** DNS for the gateway's address checks (tests). */
-  lookup?: Lookup;
-  /** Rate limiter sync interval and clock (tests). */
-  governance?: GovernorOptions;
-  /** Model listing deadlines and lifetimes (gateway/model-lists.ts); tests shorten them. */
-  modelListing?: Partial<ModelListTimes>;
-};
+export type AppInput = Omit<AppDeps, Defaulted> &
+  Partial<Pick<AppDeps, Defaulted>> & {
+    /** DNS for the gateway's address checks (tests). */
+    lookup?: Lookup;
+    /** Rate limiter sync interval and clock (tests). */
+    governance?: GovernorOptions;
+    /** Model listing deadlines and lifetimes (gateway/model-lists.ts); tests shorten them. */
+    modelListing?: Partial<ModelListTimes>;
+  };
 
 /** Fills in the defaults; callers that manage lifecycles (index.ts, tests) keep the result. */
 export function buildDeps(input: AppInput): AppDeps {

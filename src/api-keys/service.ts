@@ -2,6 +2,7 @@ import { createId } from "@paralleldrive/cuid2";
 import type { Sql, TransactionSql } from "../db/client.ts";
 import { randomBase62, safeEqual, sha256Hex } from "../crypto.ts";
 import type { ScopeLimits } from "../governance/limits.ts";
+import type { GatewayKey } from "../gateway/cache.ts";
 import { spendPeriod } from "../usage/period.ts";
 import { checkedLimits, NO_LIMITS, type BudgetPeriod } from "./limits.ts";
 import type { CreateApiKeyInput, UpdateApiKeyInput } from "./model.ts";
@@ -43,19 +44,8 @@ export interface ApiKeyView {
   budget_resets_at: Date | null;
 }
 
-/** What the gateway learns from a valid key. */
-interface AuthenticatedKey {
-  id: string;
-  workspace_id: string;
-  name: string;
-  expires_at: Date | null;
-  /** Rate limits and budget of this key (src/governance). */
-  limits: ScopeLimits;
-  /** Model patterns the key may use; empty = any. */
-  allowed_models: string[];
-  /** Copied onto every log row of the key. */
-  tags: string[];
-}
+/** What the gateway learns from a valid key: all of it, as this answers for a key in the database. */
+type AuthenticatedKey = Required<GatewayKey>;
 
 /** The limit columns of api_keys and workspaces, as the governance code reads them. */
 export interface LimitColumns {
@@ -135,23 +125,16 @@ export async function listApiKeys(sql: Sql, workspaceId: string, now: Date = new
   return rows.map((r) => toView(r, now));
 }
 
-async function findApiKey(
-  sql: Sql | TransactionSql,
-  workspaceId: string,
-  keyId: string,
-  now: Date = new Date(),
-): Promise<(ApiKeyView & { key_hash: string }) | null> {
+/** The key's view and the hash the gateway's cache knows it by. */
+async function findApiKey(sql: Sql | TransactionSql, workspaceId: string, keyId: string, now: Date = new Date()) {
   const [row] = await sql<ApiKeyRow[]>`
     ${selectKeys(sql, now)}
     where k.workspace_id = ${workspaceId} and k.id = ${keyId}`;
-  return row ? { ...toView(row, now), key_hash: row.key_hash } : null;
+  return row ? { view: toView(row, now), keyHash: row.key_hash } : null;
 }
 
 export async function getApiKey(sql: Sql, workspaceId: string, keyId: string, now: Date = new Date()): Promise<ApiKeyView | null> {
-  const found = await findApiKey(sql, workspaceId, keyId, now);
-  if (!found) return null;
-  const { key_hash: _, ...view } = found;
-  return view;
+  return (await findApiKey(sql, workspaceId, keyId, now))?.view ?? null;
 }
 
 /** Mints a key. The plaintext is in the result once and nowhere else, ever. */
@@ -177,12 +160,11 @@ export async function createApiKey(actor: Actor, workspaceId: string, input: Cre
 const changed = (actor: Actor, workspaceId: string, keyHash: string) =>
   actor.events.emit({ type: "api_key", workspace_id: workspaceId, key_hash: keyHash });
 
-/** A changed key: the gateway forgets it, the audit line is written, and its view goes back without the hash. */
-function announce(actor: Actor, workspaceId: string, found: ApiKeyView & { key_hash: string }, what: string, detail = {}): ApiKeyView {
-  const { key_hash, ...view } = found;
-  changed(actor, workspaceId, key_hash);
-  audit(actor, what, { workspace_id: workspaceId, api_key_id: view.id, ...detail });
-  return view;
+/** A changed key: the gateway forgets it, the audit line is written, and its view goes back. */
+function announce(actor: Actor, workspaceId: string, found: { view: ApiKeyView; keyHash: string }, what: string, detail = {}): ApiKeyView {
+  changed(actor, workspaceId, found.keyHash);
+  audit(actor, what, { workspace_id: workspaceId, api_key_id: found.view.id, ...detail });
+  return found.view;
 }
 
 /** Changes a key's name, limits, budget, allow-list or tags (absent: unchanged; null: cleared). Null when not found. */
@@ -191,7 +173,7 @@ export async function updateApiKey(actor: Actor, workspaceId: string, keyId: str
     // Locked so two edits at once cannot mix their halves of a budget.
     const [locked] = await tx`select 1 from api_keys where workspace_id = ${workspaceId} and id = ${keyId} for update`;
     if (!locked) return null;
-    const current = (await findApiKey(tx, workspaceId, keyId))!;
+    const current = (await findApiKey(tx, workspaceId, keyId))!.view;
     const limits = checkedLimits(current, patch);
     const allowed = patch.allowed_models !== undefined ? (patch.allowed_models ?? []) : current.allowed_models;
     const tags = patch.tags !== undefined ? (patch.tags ?? []) : current.tags;

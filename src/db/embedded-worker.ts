@@ -9,20 +9,12 @@ import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
 import { loadPGliteAssets } from "./pglite-assets.ts";
-import { fromTransfer, toTransfer, type FromWorker, type ToWorker } from "./embedded.ts";
+import { fromTransfer, toTransfer, type FromWorker, type ToWorker, type TransferredBlob } from "./embedded.ts";
 
 declare const self: Worker;
 
 let db: PGlite | null = null;
 let server: PGLiteSocketServer | null = null;
-
-function reply(message: FromWorker, transfer: Transferable[] = []): void {
-  self.postMessage(message, transfer);
-}
-
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 async function start(msg: Extract<ToWorker, { type: "start" }>): Promise<void> {
   // Inside the compiled binary PGlite cannot find its WebAssembly next to its module: use the embedded copies.
@@ -32,7 +24,6 @@ async function start(msg: Extract<ToWorker, { type: "start" }>): Promise<void> {
   // A Unix socket in a 0700 directory: pglite-socket takes any user and password, so no TCP port.
   server = new PGLiteSocketServer({ db, path: msg.socketPath, maxConnections: 4 });
   await server.start();
-  reply({ type: "ready" });
 }
 
 /**
@@ -54,33 +45,29 @@ async function stop(): Promise<void> {
   db = null;
 }
 
-self.onmessage = async (event: MessageEvent<ToWorker>) => {
-  const msg = event.data;
+async function handle(msg: ToWorker): Promise<TransferredBlob | undefined> {
   switch (msg.type) {
     case "start":
-      try {
-        await start(msg);
-      } catch (err) {
+      // A half-started database is closed again, so the caller can try anew.
+      await start(msg).catch(async (err) => {
         await stop().catch(() => {});
-        reply({ type: "start-failed", message: errorMessage(err) });
-      }
+        throw err;
+      });
       return;
     case "dump":
-      try {
-        if (!db) throw new Error("the embedded database is not running");
-        const blob = await toTransfer((await db.dumpDataDir("none")) as Blob);
-        reply({ type: "result", id: msg.id, ok: true, blob }, [blob.bytes]);
-      } catch (err) {
-        reply({ type: "result", id: msg.id, ok: false, message: errorMessage(err) });
-      }
-      return;
+      if (!db) throw new Error("the embedded database is not running");
+      return toTransfer((await db.dumpDataDir("none")) as Blob);
     case "stop":
-      try {
-        await stop();
-        reply({ type: "result", id: msg.id, ok: true });
-      } catch (err) {
-        reply({ type: "result", id: msg.id, ok: false, message: errorMessage(err) });
-      }
+      await stop();
       return;
+  }
+}
+
+self.onmessage = async ({ data: msg }: MessageEvent<ToWorker>) => {
+  try {
+    const blob = await handle(msg);
+    self.postMessage({ id: msg.id, ok: true, blob } satisfies FromWorker, blob ? [blob.bytes] : []);
+  } catch (err) {
+    self.postMessage({ id: msg.id, ok: false, message: err instanceof Error ? err.message : String(err) } satisfies FromWorker);
   }
 };

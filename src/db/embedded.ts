@@ -50,7 +50,7 @@ function isAlive(pid: number): boolean {
 }
 
 /** A Blob crossing the thread boundary: its bytes are transferred, not copied. */
-interface TransferredBlob {
+export interface TransferredBlob {
   bytes: ArrayBuffer;
   type: string;
   /** Set when the Blob was a File (PGlite's dumps are). */
@@ -65,18 +65,17 @@ export function fromTransfer(t: TransferredBlob): Blob {
   return t.name === undefined ? new Blob([t.bytes], { type: t.type }) : new File([t.bytes], t.name, { type: t.type });
 }
 
-/** Messages to src/db/embedded-worker.ts. */
-export type ToWorker =
+/** What src/db/embedded-worker.ts is asked to do. */
+type WorkerRequest =
   | { type: "start"; pgDir: string | undefined; socketPath: string; template?: TransferredBlob; compiled: boolean }
-  | { type: "dump"; id: number }
-  | { type: "stop"; id: number };
+  | { type: "dump" }
+  | { type: "stop" };
+
+/** Each request carries an id; the worker answers it with one FromWorker of the same id. */
+export type ToWorker = WorkerRequest & { id: number };
 
 /** Messages from src/db/embedded-worker.ts. */
-export type FromWorker =
-  | { type: "ready" }
-  | { type: "start-failed"; message: string }
-  | { type: "result"; id: number; ok: true; blob?: TransferredBlob }
-  | { type: "result"; id: number; ok: false; message: string };
+export type FromWorker = { id: number; ok: true; blob?: TransferredBlob } | { id: number; ok: false; message: string };
 
 /** Creating the cluster from scratch (initdb) takes seconds; a minute means the worker is stuck. */
 const START_TIMEOUT_MS = 60_000;
@@ -145,25 +144,19 @@ export async function startEmbedded(dataDir: string | null, template?: Blob): Pr
     const pending = new Map<number, { resolve: (blob?: TransferredBlob) => void; reject: (err: Error) => void }>();
     let nextId = 1;
     let dead: Error | null = null;
-    let onStart: ((msg: FromWorker | Error) => void) | null = null;
 
     const fail = (err: Error) => {
       dead ??= err;
-      onStart?.(err);
       for (const p of pending.values()) p.reject(err);
       pending.clear();
     };
     w.addEventListener("message", (event: MessageEvent<FromWorker>) => {
       const msg = event.data;
-      if (msg.type === "result") {
-        const p = pending.get(msg.id);
-        if (!p) return;
-        pending.delete(msg.id);
-        if (msg.ok) p.resolve(msg.blob);
-        else p.reject(new Error(msg.message));
-      } else {
-        onStart?.(msg);
-      }
+      const p = pending.get(msg.id);
+      if (!p) return;
+      pending.delete(msg.id);
+      if (msg.ok) p.resolve(msg.blob);
+      else p.reject(new Error(msg.message));
     });
     w.addEventListener("error", (event: ErrorEvent) => {
       event.preventDefault();
@@ -171,47 +164,40 @@ export async function startEmbedded(dataDir: string | null, template?: Blob): Pr
     });
     w.addEventListener("close", () => fail(new Error("embedded database worker exited")));
 
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => onStart?.(new Error(`the embedded database did not start within ${START_TIMEOUT_MS / 1000}s`)),
-        START_TIMEOUT_MS,
-      );
-      onStart = (msg) => {
-        onStart = null;
-        clearTimeout(timer);
-        if (msg instanceof Error) reject(msg);
-        else if (msg.type === "ready") resolve();
-        else if (msg.type === "start-failed") reject(new Error(msg.message));
-        else reject(new Error(`unexpected message from the embedded database worker: ${msg.type}`));
-      };
-      const start = (t?: TransferredBlob) => {
-        const msg: ToWorker = { type: "start", pgDir, socketPath, template: t, compiled: Bun.isStandaloneExecutable };
-        w.postMessage(msg, t ? [t.bytes] : []);
-      };
-      if (template) toTransfer(template).then(start, (err) => onStart?.(err instanceof Error ? err : new Error(String(err))));
-      else start();
-    });
-
-    const call = (type: "dump" | "stop") =>
+    const call = (msg: WorkerRequest, transfer: Transferable[] = []) =>
       new Promise<TransferredBlob | undefined>((resolve, reject) => {
         if (dead) return reject(dead);
         const id = nextId++;
         pending.set(id, { resolve, reject });
-        w.postMessage({ type, id } satisfies ToWorker);
+        w.postMessage({ ...msg, id } satisfies ToWorker, transfer);
       });
+
+    const seed = template ? await toTransfer(template) : undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const stuck = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`the embedded database did not start within ${START_TIMEOUT_MS / 1000}s`)),
+        START_TIMEOUT_MS,
+      );
+    });
+    const started = call(
+      { type: "start", pgDir, socketPath, template: seed, compiled: Bun.isStandaloneExecutable },
+      seed ? [seed.bytes] : [],
+    );
+    await Promise.race([started, stuck]).finally(() => clearTimeout(timer));
 
     let stopped: Promise<void> | null = null;
     return {
       path: socketPath,
       async dump() {
-        const t = await call("dump");
+        const t = await call({ type: "dump" });
         if (!t) throw new Error("the embedded database worker sent no dump");
         return fromTransfer(t);
       },
       stop() {
         stopped ??= (async () => {
           try {
-            await call("stop");
+            await call({ type: "stop" });
           } finally {
             w.terminate();
             removeSocket();

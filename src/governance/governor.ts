@@ -76,6 +76,8 @@ type Admission =
 const IDLE_MS = 10 * 60_000;
 
 const noUse = (): WindowUse => ({ requests: 0, tokens: 0 });
+const plus = (a: WindowUse, b: WindowUse): WindowUse => ({ requests: a.requests + b.requests, tokens: a.tokens + b.tokens });
+const isNone = (u: WindowUse) => u.requests === 0 && u.tokens === 0;
 const spendQuery = (s: Scope, now: number): SpendQuery => ({
   scope: s.id,
   workspace_id: s.workspace_id,
@@ -209,11 +211,7 @@ export class Governor {
 
   private used(scope: string, window: number): WindowUse {
     const e = this.rates.get(rateId(scope, window));
-    if (!e) return noUse();
-    return {
-      requests: e.global.requests + e.inflight.requests + e.pending.requests,
-      tokens: e.global.tokens + e.inflight.tokens + e.pending.tokens,
-    };
+    return e ? plus(plus(e.global, e.inflight), e.pending) : noUse();
   }
 
   private spent(s: Scope, now: number): number {
@@ -303,8 +301,8 @@ export class Governor {
     const sent: RateEntry[] = [];
     const deltas: RateDelta[] = [];
     for (const [id, e] of this.rates) {
-      if (e.window !== window && e.pending.requests === 0 && e.pending.tokens === 0) {
-        if (e.inflight.requests === 0 && e.inflight.tokens === 0) this.rates.delete(id);
+      if (e.window !== window && isNone(e.pending)) {
+        if (isNone(e.inflight)) this.rates.delete(id);
         continue;
       }
       e.inflight = e.pending;
@@ -331,7 +329,7 @@ export class Governor {
       for (const [id, l] of this.local) if (l.writtenAt !== null && l.writtenAt <= startedAt) this.dropLocal(id, l);
     } catch (err) {
       for (const e of sent) {
-        e.pending = { requests: e.pending.requests + e.inflight.requests, tokens: e.pending.tokens + e.inflight.tokens };
+        e.pending = plus(e.pending, e.inflight);
         e.inflight = noUse();
       }
       throw err;

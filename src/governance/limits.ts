@@ -34,21 +34,16 @@ export function windowStart(now: number): number {
   return now - (now % WINDOW_MS);
 }
 
-/** Start of the budget's current period (UTC); 0 for all time. */
-export function periodStart(period: BudgetPeriod, now: number): number {
+/** Start of the budget's current period (UTC), or of the one `ahead` periods later; 0 for all time. */
+export function periodStart(period: BudgetPeriod, now: number, ahead = 0): number {
   const d = new Date(now);
-  if (period === "day") return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate());
-  if (period === "month") return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+  if (period === "day") return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + ahead);
+  if (period === "month") return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + ahead, 1);
   return 0;
 }
 
 /** When the budget's period ends and spending starts again from zero; null = never. */
-export function periodEnd(period: BudgetPeriod, now: number): number | null {
-  const d = new Date(now);
-  if (period === "day") return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + 1);
-  if (period === "month") return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
-  return null;
-}
+export const periodEnd = (period: BudgetPeriod, now: number): number | null => (period === "total" ? null : periodStart(period, now, 1));
 
 /** OpenAI's duration format for `x-ratelimit-reset-*`: "20ms", "1s", "6m0s", "1h2m3s". */
 export function formatDuration(ms: number): string {
@@ -94,8 +89,9 @@ export function checkRate(scopes: RateScope[], estimatedTokens: number): RateVer
   return { ok: true };
 }
 
+const whose = (kind: ScopeKind) => (kind === "key" ? "this API key's" : "this workspace's");
+
 export function rateMessage(v: Extract<RateVerdict, { ok: false }>, resetMs: number): string {
-  const whose = v.kind === "key" ? "this API key's" : "this workspace's";
   const unit = v.what === "requests" ? "requests per minute" : "tokens per minute";
   const detail =
     v.what === "tokens"
@@ -103,7 +99,7 @@ export function rateMessage(v: Extract<RateVerdict, { ok: false }>, resetMs: num
         ? `: this request alone is estimated at ${v.asked} tokens (prompt plus max_tokens); lower max_tokens`
         : ` (${Math.max(0, v.used)} used, this request is estimated at ${v.asked})`
       : ` (${v.used} used)`;
-  return `rate limit exceeded: ${whose} limit of ${v.limit} ${unit}${detail}; retry in ${formatDuration(resetMs)}`;
+  return `rate limit exceeded: ${whose(v.kind)} limit of ${v.limit} ${unit}${detail}; retry in ${formatDuration(resetMs)}`;
 }
 
 /**
@@ -144,9 +140,8 @@ export function checkBudget(scopes: BudgetScope[]): BudgetScope | null {
 const usd = (n: number) => `$${n.toFixed(n < 1 ? 4 : 2)}`;
 
 export function budgetMessage(s: BudgetScope, now: number): string {
-  const whose = s.kind === "key" ? "this API key's" : "this workspace's";
   const per = s.budget.period === "total" ? "in total" : `per ${s.budget.period} (UTC)`;
   const end = periodEnd(s.budget.period, now);
   const resets = end === null ? "it resets never" : `it resets at ${new Date(end).toISOString()}`;
-  return `budget exceeded: ${whose} budget of ${usd(s.budget.usd)} ${per} is spent (${usd(s.spent)} used); ${resets}`;
+  return `budget exceeded: ${whose(s.kind)} budget of ${usd(s.budget.usd)} ${per} is spent (${usd(s.spent)} used); ${resets}`;
 }

@@ -118,11 +118,9 @@ async function getInvitation(sql: Sql, workspaceId: string, id: string): Promise
 
 /** Newest first; `pending` leaves out used, revoked and expired ones. At most 200. */
 export async function listInvitations(sql: Sql, workspaceId: string, opts: { pending?: boolean } = {}): Promise<InvitationView[]> {
-  const rows = opts.pending
-    ? await sql<Row[]>`${selectInvitations(sql)}
-        where i.workspace_id = ${workspaceId} and i.accepted_at is null and i.revoked_at is null and i.expires_at > now()
-        order by i.created_at desc, i.id limit 200`
-    : await sql<Row[]>`${selectInvitations(sql)} where i.workspace_id = ${workspaceId} order by i.created_at desc, i.id limit 200`;
+  const pending = opts.pending ? sql`and i.accepted_at is null and i.revoked_at is null and i.expires_at > now()` : sql``;
+  const rows = await sql<Row[]>`${selectInvitations(sql)} where i.workspace_id = ${workspaceId} ${pending}
+    order by i.created_at desc, i.id limit 200`;
   return rows.map(toView);
 }
 

@@ -166,7 +166,7 @@ interface DocumentOptions {
 export function buildOpenApiDocument(app: AnyElysia, opts: DocumentOptions): OpenApiDocument {
   const generated = toOpenAPISchema(
     app,
-    { staticFile: false, paths: [/^\/openapi\.json$/, /^\/docs$/, /^\/public(\/|$)/] },
+    { staticFile: false },
     undefined,
     { valibot: valibotToJsonSchema },
     OPENAPI_VERSION as `3.1.${number}`,
@@ -180,6 +180,7 @@ export function buildOpenApiDocument(app: AnyElysia, opts: DocumentOptions): Ope
   const paths: Record<string, Record<string, Operation>> = {};
   for (const [rawPath, item] of Object.entries(generated.paths)) {
     const path = toOpenApiPath(rawPath);
+    if (isUndocumentedPath(path)) continue;
     for (const [method, op] of Object.entries(item ?? {}) as [string, Operation][]) {
       if (!op || typeof op !== "object" || !(HTTP_METHODS as readonly string[]).includes(method)) continue;
       const operation = stripSchemaKeywords(op) as Operation;

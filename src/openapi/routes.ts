@@ -20,23 +20,19 @@ export function openapiRoutes(deps: Pick<AppDeps, "config">) {
       }
       return cached;
     };
+    // Rebuilt whenever the routes change, so never served from a cache.
+    const answer = (body: string, headers: Record<string, string>) =>
+      new Response(body, { headers: { ...headers, "cache-control": "no-cache" } });
     return app
-      .get(
-        "/openapi.json",
-        () => new Response(current().json, { headers: { "content-type": "application/json; charset=utf-8", "cache-control": "no-cache" } }),
-        { detail: { hide: true } },
-      )
+      .get("/openapi.json", () => answer(current().json, { "content-type": "application/json; charset=utf-8" }), { detail: { hide: true } })
       .get(
         "/docs",
         () =>
-          new Response(current().html, {
-            headers: {
-              "content-type": "text/html; charset=utf-8",
-              "cache-control": "no-cache",
-              "content-security-policy": DOCS_CSP,
-              "x-content-type-options": "nosniff",
-              "referrer-policy": "same-origin",
-            },
+          answer(current().html, {
+            "content-type": "text/html; charset=utf-8",
+            "content-security-policy": DOCS_CSP,
+            "x-content-type-options": "nosniff",
+            "referrer-policy": "same-origin",
           }),
         { detail: { hide: true } },
       );

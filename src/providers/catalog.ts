@@ -1,21 +1,5 @@
 import type { WireFormat } from "../adapters/types.ts";
 
-/** Every provider type Perpetuo knows; the API, the dashboard and the gateway read this one table. */
-export const PROVIDER_TYPES = [
-  "openai",
-  "anthropic",
-  "gemini",
-  "groq",
-  "mistral",
-  "openrouter",
-  "together",
-  "deepseek",
-  "ollama",
-  "openai_compatible",
-] as const;
-
-export type ProviderType = (typeof PROVIDER_TYPES)[number];
-
 interface ProviderTypeInfo {
   label: string;
   /** The wire format its API speaks, i.e. which adapter translates for it. */
@@ -38,7 +22,8 @@ const hosted = (label: string, defaultBaseUrl: string, keyPlaceholder: string, k
   keyHelp: `Create one at ${keysPage}`,
 });
 
-export const PROVIDER_CATALOG: Record<ProviderType, ProviderTypeInfo> = {
+/** Every provider type Perpetuo knows; the API, the dashboard and the gateway read this one table. */
+export const PROVIDER_CATALOG = {
   openai: hosted("OpenAI", "https://api.openai.com/v1", "sk-…", "https://platform.openai.com/api-keys", "openai"),
   anthropic: hosted("Anthropic", "https://api.anthropic.com", "sk-ant-…", "https://console.anthropic.com/settings/keys", "anthropic"),
   gemini: hosted("Google Gemini", "https://generativelanguage.googleapis.com", "AIza…", "https://aistudio.google.com/apikey", "gemini"),
@@ -68,7 +53,10 @@ export const PROVIDER_CATALOG: Record<ProviderType, ProviderTypeInfo> = {
     keyPlaceholder: "optional",
     keyHelp: "Any server speaking the OpenAI Chat Completions API (vLLM, LM Studio, LiteLLM, …); base_url usually ends in /v1",
   },
-};
+} satisfies Record<string, ProviderTypeInfo>;
+
+export type ProviderType = keyof typeof PROVIDER_CATALOG;
+export const PROVIDER_TYPES = Object.keys(PROVIDER_CATALOG) as ProviderType[];
 
 /**
  * How people call a provider type ("OpenAI-compatible", not `openai_compatible`). A type no longer

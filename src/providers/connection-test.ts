@@ -15,9 +15,8 @@ import type { ProviderConfig } from "./model.ts";
  */
 type ProviderTestProblem = "auth" | "model" | "network" | "blocked" | "timeout" | "rate_limit" | "upstream" | "config";
 
-type ProviderTestResult =
-  | { ok: true; model: string; latency_ms: number }
-  | { ok: false; problem: ProviderTestProblem; status: number | null; model: string | null; message: string; latency_ms: number };
+type Failure = { ok: false; problem: ProviderTestProblem; status: number | null; message: string };
+type ProviderTestResult = { ok: true; model: string; latency_ms: number } | (Failure & { model: string | null; latency_ms: number });
 
 const PROVIDER_TEST_TIMEOUT_MS = 10_000;
 
@@ -64,14 +63,10 @@ interface Attempt {
   timeoutMs: number;
 }
 
-type Failure = { ok: false; problem: ProviderTestProblem; status: number | null; message: string };
 type Outcome = { ok: true; body: unknown } | Failure;
-const failure = (problem: ProviderTestProblem, status: number | null, message: string): Failure => ({
-  ok: false,
-  problem,
-  status,
-  message,
-});
+function failure(problem: ProviderTestProblem, status: number | null, message: string): Failure {
+  return { ok: false, problem, status, message };
+}
 
 /** One request to the provider, read within the gateway's size caps, with every failure put in words. */
 async function send(a: Attempt, req: { url: string; method: string; headers: Record<string, string>; body?: string }): Promise<Outcome> {

@@ -1,17 +1,8 @@
 import type { Sql } from "../db/client.ts";
 import { KeyringError, type Keyring } from "./keyring.ts";
-import { providerKeyAad } from "./service.ts";
+import { providerKeyAad, storedKey, type ProviderRow } from "./service.ts";
 
 export class RotationError extends Error {}
-
-interface SealedRow {
-  id: string;
-  workspace_id: string;
-  name: string;
-  key_ciphertext: Buffer;
-  key_nonce: Buffer;
-  key_version: string;
-}
 
 /**
  * Re-encrypts every provider key not sealed with the current secret's key (`bun run rotate-secret`).
@@ -24,15 +15,15 @@ export async function rotateProviderKeys(sql: Sql, keyring: Keyring, opts: { bat
   let reencrypted = 0;
   for (;;) {
     const n = await sql.begin(async (tx) => {
-      const rows = await tx<SealedRow[]>`
-        select id, workspace_id, name, key_ciphertext, key_nonce, key_version from provider_keys
+      const rows = await tx<ProviderRow[]>`
+        select * from provider_keys
         where key_version is not null and key_version <> ${keyring.currentVersion}
         order by id limit ${batchSize} for update`;
       for (const row of rows) {
         const aad = providerKeyAad(row.id);
         let plaintext: string;
         try {
-          plaintext = keyring.decrypt({ ciphertext: row.key_ciphertext, nonce: row.key_nonce, version: row.key_version }, aad);
+          plaintext = keyring.decrypt(storedKey(row)!, aad);
         } catch (err) {
           const why = err instanceof KeyringError ? err.message : String(err);
           throw new RotationError(`provider '${row.name}' (${row.id}, workspace ${row.workspace_id}) cannot be re-encrypted: ${why}`);

@@ -5,6 +5,7 @@ import { PROVIDER_CATALOG, type ProviderType } from "./catalog.ts";
 import { KeyringError, type EncryptedValue, type Keyring } from "./keyring.ts";
 import { privateBaseUrlProblem } from "./base-url.ts";
 import { audit, type Actor } from "../events.ts";
+import type { Config } from "../config.ts";
 import {
   DEFAULT_TIMEOUT_MS,
   MAX_PROVIDERS_PER_WORKSPACE,
@@ -26,7 +27,7 @@ export interface ProviderView extends ProviderEntry {
   updated_at: Date;
 }
 
-interface ProviderRow extends Omit<ProviderEntry, "format" | "base_url"> {
+export interface ProviderRow extends Omit<ProviderEntry, "format" | "base_url"> {
   workspace_id: string;
   base_url: string | null;
   key_ciphertext: Buffer | null;
@@ -78,7 +79,7 @@ function toView(row: PublicRow): ProviderView {
 
 const toConfig = (row: ProviderRow, keyring: Keyring): ProviderConfig => ({ ...toEntry(row), api_key: decryptKey(row, keyring) });
 
-function storedKey(row: ProviderRow): EncryptedValue | null {
+export function storedKey(row: Pick<ProviderRow, "key_ciphertext" | "key_nonce" | "key_version">): EncryptedValue | null {
   if (!row.key_ciphertext || !row.key_nonce || !row.key_version) return null;
   return { ciphertext: row.key_ciphertext, nonce: row.key_nonce, version: row.key_version };
 }
@@ -108,10 +109,8 @@ function checkTypeRules(type: ProviderType, baseUrl: string | null, hasKey: bool
   if (info.keyRequired && !hasKey) throw invalid(`api_key is required for type ${type}`, "api_key");
 }
 
-/** What the operator allows for base URLs (Config.allowPrivateBaseUrls). */
-interface BaseUrlPolicy {
-  allowPrivateBaseUrls: boolean;
-}
+/** What the operator allows for base URLs. */
+type BaseUrlPolicy = Pick<Config, "allowPrivateBaseUrls">;
 
 /** Loopback and private targets need the operator's consent; the type's default URL counts too (Ollama's is localhost). */
 function checkBaseUrlPolicy(type: ProviderType, baseUrl: string | null, policy: BaseUrlPolicy) {
