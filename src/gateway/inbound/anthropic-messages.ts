@@ -24,6 +24,8 @@ import { ApiError } from "../../http/errors.ts";
 import { adapterFor } from "../../adapters/index.ts";
 import {
   isRecord,
+  num,
+  str,
   tryParseJson,
   UnsupportedFeatureError,
   type ChatCompletion,
@@ -144,10 +146,9 @@ function userMessages(content: string | UserContentBlock[]): ChatMessage[] {
       if (images.length) toolImages.push({ type: "text", text: `Images returned by tool call ${b.tool_use_id}:` }, ...images);
     }
   }
-  const out = tools;
   const rest = [...toolImages, ...parts];
-  if (rest.length) out.push({ role: "user", content: rest });
-  return out;
+  if (rest.length) tools.push({ role: "user", content: rest });
+  return tools;
 }
 
 function assistantMessage(content: string | AssistantContentBlock[]): ChatMessage | null {
@@ -299,9 +300,8 @@ export function stopReason(finish: FinishReason | null | undefined): StopReason 
 
 /** OpenAI-style usage (prompt counts every input token) → Anthropic's (input excludes the cache). */
 export function toAnthropicUsage(u: CompletionUsage | null | undefined): AnthropicUsage {
-  const details = u?.prompt_tokens_details;
-  const read = typeof details?.cached_tokens === "number" ? details.cached_tokens : null;
-  const created = typeof details?.cache_creation_tokens === "number" ? details.cache_creation_tokens : null;
+  const read = num(u?.prompt_tokens_details?.cached_tokens) ?? null;
+  const created = num(u?.prompt_tokens_details?.cache_creation_tokens) ?? null;
   const prompt = u?.prompt_tokens ?? 0;
   return {
     input_tokens: Math.max(0, prompt - (read ?? 0) - (created ?? 0)),
@@ -363,14 +363,8 @@ export function anthropicErrorType(status: number, openaiType?: string | null, c
 /** An OpenAI-shaped error body (what the gateway renders) in Anthropic's shape. */
 export function toAnthropicError(status: number, body: unknown, requestId?: string | null): AnthropicErrorBody {
   const e = isRecord(body) && isRecord(body.error) ? body.error : {};
-  const message = typeof e.message === "string" && e.message ? e.message : `request failed with HTTP ${status}`;
-  const out: AnthropicErrorBody = {
-    type: "error",
-    error: {
-      type: anthropicErrorType(status, typeof e.type === "string" ? e.type : null, typeof e.code === "string" ? e.code : null),
-      message,
-    },
-  };
+  const message = str(e.message) || `request failed with HTTP ${status}`;
+  const out: AnthropicErrorBody = { type: "error", error: { type: anthropicErrorType(status, str(e.type), str(e.code)), message } };
   if (requestId) out.request_id = requestId;
   return out;
 }
