@@ -18,8 +18,9 @@ import type { ResponsesRequest } from "./responses-model.ts";
 import {
   endOf,
   fromChatResponse,
-  newFunctionCallId,
-  newMessageId,
+  functionCallItem,
+  messageItem,
+  outputText,
   newResponseId,
   responseShell,
   usageOf,
@@ -45,11 +46,7 @@ interface StreamError {
 
 /** The two kinds of content part a message streams: each its own part type and event names. */
 const PARTS = {
-  text: {
-    events: "response.output_text",
-    part: (text: string): MessageContent => ({ type: "output_text", text, annotations: [], logprobs: [] }),
-    extra: { logprobs: [] },
-  },
+  text: { events: "response.output_text", part: outputText, extra: { logprobs: [] } },
   refusal: { events: "response.refusal", part: (refusal: string): MessageContent => ({ type: "refusal", refusal }), extra: {} },
 };
 type PartKind = keyof typeof PARTS;
@@ -123,7 +120,7 @@ export function createResponsesStream(req: ResponsesRequest, meta: { id: string;
 
   function content(kind: PartKind, delta: string): void {
     if (!message) {
-      const item: MessageItem = { type: "message", id: newMessageId(), status: "in_progress", role: "assistant", content: [] };
+      const item = messageItem("in_progress", []);
       message = { item, index: output.length, part: null };
       output.push(item);
       emit("response.output_item.added", { output_index: message.index, item: structuredClone(item) });
@@ -143,14 +140,7 @@ export function createResponsesStream(req: ResponsesRequest, meta: { id: string;
     if (!call) {
       // A tool call ends the text before it; text after it starts a new message item.
       closeMessage("completed");
-      const item: FunctionCallItem = {
-        type: "function_call",
-        id: newFunctionCallId(),
-        call_id: d.id || `call_${fastId()}`,
-        name: d.function?.name ?? "",
-        arguments: "",
-        status: "in_progress",
-      };
+      const item = functionCallItem(d.id || `call_${fastId()}`, d.function?.name ?? "", "", "in_progress");
       call = { item, index: output.length };
       calls.set(d.index, call);
       output.push(item);
@@ -185,12 +175,11 @@ export function createResponsesStream(req: ResponsesRequest, meta: { id: string;
       start();
       ended = true;
       const e = endOf(finish);
-      const status: ItemStatus = e.status === "completed" ? "completed" : "incomplete";
-      closeMessage(status);
+      closeMessage(e.status);
       for (const call of [...calls.values()].sort((a, b) => a.index - b.index)) closeCall(call);
       calls.clear();
       const response = snapshot({ ...e, usage: usageOf(usage) });
-      emit(e.status === "completed" ? "response.completed" : "response.incomplete", { response });
+      emit(`response.${e.status}`, { response });
       return drain();
     },
     /** The chat stream ended with an error after content was sent: report it and fail the response. */

@@ -5,7 +5,7 @@
  * cooldowns, logs and usage are the chat path's own.
  */
 import { fastId } from "../../ids.ts";
-import { UnsupportedFeatureError } from "../../adapters/types.ts";
+import { str, UnsupportedFeatureError } from "../../adapters/types.ts";
 import type {
   ChatCompletion,
   ChatMessage,
@@ -195,8 +195,25 @@ export interface ResponseObject {
 }
 
 export const newResponseId = () => `resp_${fastId()}`;
-export const newMessageId = () => `msg_${fastId()}`;
-export const newFunctionCallId = () => `fc_${fastId()}`;
+
+export const outputText = (text: string): OutputText => ({ type: "output_text", text, annotations: [], logprobs: [] });
+
+export const messageItem = (status: ItemStatus, content: MessageContent[]): MessageItem => ({
+  type: "message",
+  id: `msg_${fastId()}`,
+  status,
+  role: "assistant",
+  content,
+});
+
+export const functionCallItem = (call_id: string, name: string, args: string, status: ItemStatus): FunctionCallItem => ({
+  type: "function_call",
+  id: `fc_${fastId()}`,
+  call_id,
+  name,
+  arguments: args,
+  status,
+});
 
 export function usageOf(u: CompletionUsage | null | undefined): ResponsesUsage | null {
   if (!u) return null;
@@ -210,7 +227,10 @@ export function usageOf(u: CompletionUsage | null | undefined): ResponsesUsage |
 }
 
 /** How a chat finish reason ends a response: cut short by the token limit or a filter, or done. */
-export function endOf(finish: FinishReason | null | undefined): Pick<ResponseObject, "status" | "incomplete_details"> {
+export function endOf(finish: FinishReason | null | undefined): {
+  status: "completed" | "incomplete";
+  incomplete_details: ResponseObject["incomplete_details"];
+} {
   if (finish === "length") return { status: "incomplete", incomplete_details: { reason: "max_output_tokens" } };
   if (finish === "content_filter") return { status: "incomplete", incomplete_details: { reason: "content_filter" } };
   return { status: "completed", incomplete_details: null };
@@ -251,24 +271,16 @@ export function responseShell(req: ResponsesRequest, c: { id: string; createdAt:
 export function fromChatResponse(completion: ChatCompletion, req: ResponsesRequest, id = newResponseId()): ResponseObject {
   const choice = completion.choices[0];
   const end = endOf(choice?.finish_reason);
-  const itemStatus: ItemStatus = end.status === "completed" ? "completed" : "incomplete";
   const output: OutputItem[] = [];
   const msg = choice?.message;
   const content: MessageContent[] = [];
-  if (typeof msg?.content === "string" && msg.content.length > 0)
-    content.push({ type: "output_text", text: msg.content, annotations: [], logprobs: [] });
-  if (typeof msg?.refusal === "string" && msg.refusal.length > 0) content.push({ type: "refusal", refusal: msg.refusal });
-  if (content.length) output.push({ type: "message", id: newMessageId(), status: itemStatus, role: "assistant", content });
-  for (const call of msg?.tool_calls ?? []) {
-    output.push({
-      type: "function_call",
-      id: newFunctionCallId(),
-      call_id: call.id,
-      name: call.function.name,
-      arguments: call.function.arguments,
-      status: "completed",
-    });
-  }
+  const text = str(msg?.content);
+  const refusal = str(msg?.refusal);
+  if (text) content.push(outputText(text));
+  if (refusal) content.push({ type: "refusal", refusal });
+  if (content.length) output.push(messageItem(end.status, content));
+  for (const call of msg?.tool_calls ?? [])
+    output.push(functionCallItem(call.id, call.function.name, call.function.arguments, "completed"));
   return {
     ...responseShell(req, { id, createdAt: completion.created, model: completion.model }),
     ...end,
