@@ -20,33 +20,32 @@ import type {
 } from "../../adapters/types.ts";
 import type { ResponsesItem, ResponsesRequest } from "./responses-model.ts";
 
-type Part = { type: string; [k: string]: unknown };
+type Content<Role> = Extract<ResponsesItem, { role: Role }>["content"];
 
-function textOf(content: string | Part[]): string {
+function textOf(content: string | { text?: unknown; refusal?: unknown }[]): string {
   if (typeof content === "string") return content;
   return content.map((p) => (typeof p.text === "string" ? p.text : typeof p.refusal === "string" ? p.refusal : "")).join("");
 }
 
-function textParts(content: string | Part[]): string | TextPart[] {
+function textParts(content: Content<"system" | "developer">): string | TextPart[] {
   if (typeof content === "string") return content;
-  return content.map((p) => ({ type: "text", text: String(p.text) }));
+  return content.map((p) => ({ type: "text", text: p.text }));
 }
 
-function userParts(content: string | Part[]): string | ContentPart[] {
+function userParts(content: Content<"user">): string | ContentPart[] {
   if (typeof content === "string") return content;
   return content.map((p): ContentPart => {
-    if (p.type === "input_image") {
-      const image_url: { url: string; detail?: "auto" | "low" | "high" } = { url: String(p.image_url) };
-      if (p.detail === "auto" || p.detail === "low" || p.detail === "high") image_url.detail = p.detail;
-      return { type: "image_url", image_url };
+    switch (p.type) {
+      case "input_image":
+        return { type: "image_url", image_url: { url: p.image_url, ...(p.detail ? { detail: p.detail } : {}) } };
+      case "input_file": {
+        const file = { file_data: p.file_data, ...(p.filename !== undefined ? { filename: p.filename } : {}) };
+        // Chat's `file` part is not in the adapters' typed union; OpenAI-compatible upstreams take it as is.
+        return { type: "file", file } as unknown as ContentPart;
+      }
+      case "input_text":
+        return { type: "text", text: p.text };
     }
-    if (p.type === "input_file") {
-      const file: Record<string, string> = { file_data: String(p.file_data) };
-      if (typeof p.filename === "string") file.filename = p.filename;
-      // Chat's `file` part is not in the adapters' typed union; OpenAI-compatible upstreams take it as is.
-      return { type: "file", file } as unknown as ContentPart;
-    }
-    return { type: "text", text: String(p.text) };
   });
 }
 
@@ -62,20 +61,19 @@ function addItem(messages: ChatMessage[], item: ResponsesItem): void {
     return;
   }
   if (item.type === "function_call_output") {
-    messages.push({ role: "tool", tool_call_id: item.call_id, content: textOf(item.output as string | Part[]) });
+    messages.push({ role: "tool", tool_call_id: item.call_id, content: textOf(item.output) });
     return;
   }
-  const content = item.content as string | Part[];
   switch (item.role) {
     case "user":
-      messages.push({ role: "user", content: userParts(content) });
+      messages.push({ role: "user", content: userParts(item.content) });
       return;
     case "system":
     case "developer":
-      messages.push({ role: item.role, content: textParts(content) });
+      messages.push({ role: item.role, content: textParts(item.content) });
       return;
     case "assistant":
-      messages.push({ role: "assistant", content: textOf(content) });
+      messages.push({ role: "assistant", content: textOf(item.content) });
   }
 }
 
