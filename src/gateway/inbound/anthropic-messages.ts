@@ -105,13 +105,7 @@ function documentParts(b: Extract<UserContentBlock, { type: "document" }>): Cont
       return [withHeading(texts.join("\n\n"))];
     }
     case "base64":
-      // OpenAI's file part; cast because the shared ContentPart type lists only text and images.
-      return [
-        {
-          type: "file",
-          file: { filename: b.title || "document.pdf", file_data: `data:application/pdf;base64,${s.data}` },
-        } as unknown as ContentPart,
-      ];
+      return [{ type: "file", file: { filename: b.title || "document.pdf", file_data: `data:application/pdf;base64,${s.data}` } }];
     case "url":
       return []; // Anthropic entries only (see anthropicOnly): no other entry gets this request
   }

@@ -38,11 +38,8 @@ function userParts(content: Content<"user">): string | ContentPart[] {
     switch (p.type) {
       case "input_image":
         return { type: "image_url", image_url: { url: p.image_url, ...(p.detail ? { detail: p.detail } : {}) } };
-      case "input_file": {
-        const file = { file_data: p.file_data, ...(p.filename !== undefined ? { filename: p.filename } : {}) };
-        // Chat's `file` part is not in the adapters' typed union; OpenAI-compatible upstreams take it as is.
-        return { type: "file", file } as unknown as ContentPart;
-      }
+      case "input_file":
+        return { type: "file", file: { file_data: p.file_data, ...(p.filename !== undefined ? { filename: p.filename } : {}) } };
       case "input_text":
         return { type: "text", text: p.text };
     }
