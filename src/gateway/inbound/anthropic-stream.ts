@@ -28,14 +28,7 @@ export function errorEvent(type: string, message: string): string {
   return sseEvent("error", { error: { type, message } });
 }
 
-interface MessagesStream {
-  /** One SSE `data` payload of the gateway's stream → Anthropic events (possibly none). */
-  push(data: string): string;
-  /** At the end of the gateway's stream: closes the message, or reports a stream that was cut. */
-  end(): string;
-}
-
-export function createMessagesStream(opts: { id: string; model: string }): MessagesStream {
+export function createMessagesStream(opts: { id: string; model: string }) {
   let model = opts.model;
   let started = false;
   let done = false;
@@ -128,6 +121,7 @@ export function createMessagesStream(opts: { id: string; model: string }): Messa
     return start() + close() + sseEvent("message_delta", { delta, usage: figures }) + sseEvent("message_stop", {});
   }
 
+  /** One SSE `data` payload of the gateway's stream → Anthropic events (possibly none). */
   function push(data: string): string {
     if (done) return "";
     if (data.trim() === "[DONE]") return complete();
@@ -146,6 +140,7 @@ export function createMessagesStream(opts: { id: string; model: string }): Messa
     return chunk(obj as unknown as ChatCompletionChunk);
   }
 
+  /** At the end of the gateway's stream: a stream cut before [DONE] is reported. */
   function end(): string {
     if (done) return "";
     done = true;
