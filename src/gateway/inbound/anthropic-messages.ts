@@ -145,8 +145,9 @@ function userMessages(content: string | UserContentBlock[]): ChatMessage[] {
   return tools;
 }
 
-function assistantMessage(content: string | AssistantContentBlock[]): ChatMessage | null {
-  if (typeof content === "string") return { role: "assistant", content };
+/** The assistant turn as at most one chat message: none when nothing in it is for other models. */
+function assistantMessages(content: string | AssistantContentBlock[]): ChatMessage[] {
+  if (typeof content === "string") return [{ role: "assistant", content }];
   const texts: TextPart[] = [];
   const calls: ToolCall[] = [];
   for (const b of content) {
@@ -155,10 +156,10 @@ function assistantMessage(content: string | AssistantContentBlock[]): ChatMessag
       calls.push({ id: b.id, type: "function", function: { name: b.name, arguments: JSON.stringify(b.input) } });
     // thinking and redacted_thinking: signed by Anthropic for Anthropic; no other model can use them.
   }
-  if (!texts.length && !calls.length) return null;
+  if (!texts.length && !calls.length) return [];
   const msg: ChatMessage = { role: "assistant", content: texts.length === 0 ? null : texts.length === 1 ? texts[0].text : texts };
   if (calls.length) msg.tool_calls = calls;
-  return msg;
+  return [msg];
 }
 
 const TOOL_CHOICES = { auto: "auto", any: "required", none: "none" } as const;
@@ -170,16 +171,10 @@ function toolChoice(tc: NonNullable<MessagesRequest["tool_choice"]>): ToolChoice
 /** The Messages request as the gateway's internal (OpenAI-shaped) chat request. */
 export function toChat(req: MessagesRequest): ChatRequest {
   const messages: ChatMessage[] = [];
-  if (typeof req.system === "string") {
-    if (req.system !== "") messages.push({ role: "system", content: req.system });
-  } else if (req.system?.length) messages.push({ role: "system", content: req.system.map(textPart) });
-  req.messages.forEach((m) => {
-    if (m.role === "user") messages.push(...userMessages(m.content));
-    else {
-      const a = assistantMessage(m.content);
-      if (a) messages.push(a);
-    }
-  });
+  // An empty system prompt, string or list, sends no system message.
+  if (req.system?.length)
+    messages.push({ role: "system", content: typeof req.system === "string" ? req.system : req.system.map(textPart) });
+  for (const m of req.messages) messages.push(...(m.role === "user" ? userMessages(m.content) : assistantMessages(m.content)));
   if (messages.every((m) => m.role === "system")) throw invalid("messages", "there is no message with content to answer");
 
   const chat: ChatRequest = { model: req.model, messages, max_tokens: req.max_tokens };
@@ -192,7 +187,7 @@ export function toChat(req: MessagesRequest): ChatRequest {
   if (req.top_p !== undefined) chat.top_p = req.top_p;
   if (req.top_k !== undefined) chat.top_k = req.top_k;
   if (req.stop_sequences?.length) chat.stop = req.stop_sequences;
-  if (typeof req.metadata?.user_id === "string" && req.metadata.user_id) chat.user = req.metadata.user_id;
+  if (req.metadata?.user_id) chat.user = req.metadata.user_id;
   const format = req.output_config?.format;
   if (format) chat.response_format = { type: "json_schema", json_schema: { name: "output", schema: format.schema } };
   const tc = req.tool_choice;
