@@ -7,7 +7,7 @@ import type { ChatRequest } from "../adapters/index.ts";
 import { ChatCompletionBody } from "./model.ts";
 import { ResponsesBody, type ResponsesRequest } from "./inbound/responses-model.ts";
 import { toChat } from "./inbound/responses.ts";
-import { asResponses } from "./inbound/responses-relay.ts";
+import { asResponses } from "./inbound/responses-stream.ts";
 import { nativeResponses } from "./inbound/responses-native.ts";
 import { newRecord, proxyChat } from "./proxy.ts";
 import type { CallBase, RelayFormat, ProxyDeps } from "./call.ts";

@@ -24,6 +24,8 @@ import { ApiError } from "../../http/errors.ts";
 import { adapterFor } from "../../adapters/index.ts";
 import {
   isRecord,
+  num,
+  str,
   tryParseJson,
   UnsupportedFeatureError,
   type ChatCompletion,
@@ -103,13 +105,7 @@ function documentParts(b: Extract<UserContentBlock, { type: "document" }>): Cont
       return [withHeading(texts.join("\n\n"))];
     }
     case "base64":
-      // OpenAI's file part; cast because the shared ContentPart type lists only text and images.
-      return [
-        {
-          type: "file",
-          file: { filename: b.title || "document.pdf", file_data: `data:application/pdf;base64,${s.data}` },
-        } as unknown as ContentPart,
-      ];
+      return [{ type: "file", file: { filename: b.title || "document.pdf", file_data: `data:application/pdf;base64,${s.data}` } }];
     case "url":
       return []; // Anthropic entries only (see anthropicOnly): no other entry gets this request
   }
@@ -144,14 +140,14 @@ function userMessages(content: string | UserContentBlock[]): ChatMessage[] {
       if (images.length) toolImages.push({ type: "text", text: `Images returned by tool call ${b.tool_use_id}:` }, ...images);
     }
   }
-  const out = tools;
   const rest = [...toolImages, ...parts];
-  if (rest.length) out.push({ role: "user", content: rest });
-  return out;
+  if (rest.length) tools.push({ role: "user", content: rest });
+  return tools;
 }
 
-function assistantMessage(content: string | AssistantContentBlock[]): ChatMessage | null {
-  if (typeof content === "string") return { role: "assistant", content };
+/** The assistant turn as at most one chat message: none when nothing in it is for other models. */
+function assistantMessages(content: string | AssistantContentBlock[]): ChatMessage[] {
+  if (typeof content === "string") return [{ role: "assistant", content }];
   const texts: TextPart[] = [];
   const calls: ToolCall[] = [];
   for (const b of content) {
@@ -160,10 +156,10 @@ function assistantMessage(content: string | AssistantContentBlock[]): ChatMessag
       calls.push({ id: b.id, type: "function", function: { name: b.name, arguments: JSON.stringify(b.input) } });
     // thinking and redacted_thinking: signed by Anthropic for Anthropic; no other model can use them.
   }
-  if (!texts.length && !calls.length) return null;
+  if (!texts.length && !calls.length) return [];
   const msg: ChatMessage = { role: "assistant", content: texts.length === 0 ? null : texts.length === 1 ? texts[0].text : texts };
   if (calls.length) msg.tool_calls = calls;
-  return msg;
+  return [msg];
 }
 
 const TOOL_CHOICES = { auto: "auto", any: "required", none: "none" } as const;
@@ -175,16 +171,10 @@ function toolChoice(tc: NonNullable<MessagesRequest["tool_choice"]>): ToolChoice
 /** The Messages request as the gateway's internal (OpenAI-shaped) chat request. */
 export function toChat(req: MessagesRequest): ChatRequest {
   const messages: ChatMessage[] = [];
-  if (typeof req.system === "string") {
-    if (req.system !== "") messages.push({ role: "system", content: req.system });
-  } else if (req.system?.length) messages.push({ role: "system", content: req.system.map(textPart) });
-  req.messages.forEach((m) => {
-    if (m.role === "user") messages.push(...userMessages(m.content));
-    else {
-      const a = assistantMessage(m.content);
-      if (a) messages.push(a);
-    }
-  });
+  // An empty system prompt, string or list, sends no system message.
+  if (req.system?.length)
+    messages.push({ role: "system", content: typeof req.system === "string" ? req.system : req.system.map(textPart) });
+  for (const m of req.messages) messages.push(...(m.role === "user" ? userMessages(m.content) : assistantMessages(m.content)));
   if (messages.every((m) => m.role === "system")) throw invalid("messages", "there is no message with content to answer");
 
   const chat: ChatRequest = { model: req.model, messages, max_tokens: req.max_tokens };
@@ -197,7 +187,7 @@ export function toChat(req: MessagesRequest): ChatRequest {
   if (req.top_p !== undefined) chat.top_p = req.top_p;
   if (req.top_k !== undefined) chat.top_k = req.top_k;
   if (req.stop_sequences?.length) chat.stop = req.stop_sequences;
-  if (typeof req.metadata?.user_id === "string" && req.metadata.user_id) chat.user = req.metadata.user_id;
+  if (req.metadata?.user_id) chat.user = req.metadata.user_id;
   const format = req.output_config?.format;
   if (format) chat.response_format = { type: "json_schema", json_schema: { name: "output", schema: format.schema } };
   const tc = req.tool_choice;
@@ -299,9 +289,8 @@ export function stopReason(finish: FinishReason | null | undefined): StopReason 
 
 /** OpenAI-style usage (prompt counts every input token) → Anthropic's (input excludes the cache). */
 export function toAnthropicUsage(u: CompletionUsage | null | undefined): AnthropicUsage {
-  const details = u?.prompt_tokens_details;
-  const read = typeof details?.cached_tokens === "number" ? details.cached_tokens : null;
-  const created = typeof details?.cache_creation_tokens === "number" ? details.cache_creation_tokens : null;
+  const read = num(u?.prompt_tokens_details?.cached_tokens) ?? null;
+  const created = num(u?.prompt_tokens_details?.cache_creation_tokens) ?? null;
   const prompt = u?.prompt_tokens ?? 0;
   return {
     input_tokens: Math.max(0, prompt - (read ?? 0) - (created ?? 0)),
@@ -363,14 +352,8 @@ export function anthropicErrorType(status: number, openaiType?: string | null, c
 /** An OpenAI-shaped error body (what the gateway renders) in Anthropic's shape. */
 export function toAnthropicError(status: number, body: unknown, requestId?: string | null): AnthropicErrorBody {
   const e = isRecord(body) && isRecord(body.error) ? body.error : {};
-  const message = typeof e.message === "string" && e.message ? e.message : `request failed with HTTP ${status}`;
-  const out: AnthropicErrorBody = {
-    type: "error",
-    error: {
-      type: anthropicErrorType(status, typeof e.type === "string" ? e.type : null, typeof e.code === "string" ? e.code : null),
-      message,
-    },
-  };
+  const message = str(e.message) || `request failed with HTTP ${status}`;
+  const out: AnthropicErrorBody = { type: "error", error: { type: anthropicErrorType(status, str(e.type), str(e.code)), message } };
   if (requestId) out.request_id = requestId;
   return out;
 }

@@ -150,8 +150,7 @@ const parallel = { disable_parallel_tool_use: v.optional(v.boolean()) };
 const ToolChoice = v.variant(
   "type",
   [
-    v.looseObject({ type: v.literal("auto"), ...parallel }),
-    v.looseObject({ type: v.literal("any"), ...parallel }),
+    v.looseObject({ type: v.picklist(["auto", "any"]), ...parallel }),
     v.looseObject({ type: v.literal("tool"), name: v.string("name is required"), ...parallel }),
     v.looseObject({ type: v.literal("none") }),
   ],
@@ -165,9 +164,7 @@ const Thinking = v.variant(
       type: v.literal("enabled"),
       budget_tokens: v.pipe(v.number("budget_tokens must be a number"), v.integer(), v.minValue(1)),
     }),
-    v.looseObject({ type: v.literal("disabled") }),
-    v.looseObject({ type: v.literal("adaptive") }),
-    v.looseObject({ type: v.literal("between_tools") }),
+    v.looseObject({ type: v.picklist(["disabled", "adaptive", "between_tools"]) }),
   ],
   "thinking.type must be enabled, disabled, adaptive or between_tools",
 );

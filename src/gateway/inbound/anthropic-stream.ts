@@ -9,7 +9,15 @@
  * SDKs read as cumulative totals. message_delta waits for [DONE] for the same reason (the usage
  * chunk comes after the finish_reason).
  */
-import { isRecord, tryParseJson, type ChatCompletionChunk, type CompletionUsage, type FinishReason } from "../../adapters/types.ts";
+import {
+  isRecord,
+  num,
+  str,
+  tryParseJson,
+  type ChatCompletionChunk,
+  type CompletionUsage,
+  type FinishReason,
+} from "../../adapters/types.ts";
 import { anthropicErrorType, stopReason, toAnthropicUsage } from "./anthropic-messages.ts";
 
 function sseEvent(type: string, data: Record<string, unknown>): string {
@@ -20,32 +28,13 @@ export function errorEvent(type: string, message: string): string {
   return sseEvent("error", { error: { type, message } });
 }
 
-/** The gateway's in-stream error (`{"error":{message,type,code}}`, OpenAI's shape) as Anthropic's error event. */
-function gatewayErrorEvent(e: Record<string, unknown>): string {
-  const message = typeof e.message === "string" ? e.message : "the stream failed";
-  return errorEvent(
-    anthropicErrorType(500, typeof e.type === "string" ? e.type : null, typeof e.code === "string" ? e.code : null),
-    message,
-  );
-}
-
-const CUT_STREAM_MESSAGE = "the stream ended before the message was complete";
-
-interface MessagesStream {
-  /** One SSE `data` payload of the gateway's stream → Anthropic events (possibly none). */
-  push(data: string): string;
-  /** At the end of the gateway's stream: closes the message, or reports a stream that was cut. */
-  end(): string;
-}
-
-type Open = { kind: "text" } | { kind: "tool"; toolIndex: number } | null;
-
-export function createMessagesStream(opts: { id: string; model: string }): MessagesStream {
+export function createMessagesStream(opts: { id: string; model: string }) {
   let model = opts.model;
   let started = false;
   let done = false;
   let blocks = 0;
-  let open: Open = null;
+  /** The open content block's type ("text", "tool_use"), null between blocks. */
+  let open: string | null = null;
   let openIndex = -1;
   let finish: FinishReason | null = null;
   let usage: CompletionUsage | null = null;
@@ -74,43 +63,38 @@ export function createMessagesStream(opts: { id: string; model: string }): Messa
     return sseEvent("content_block_stop", { index: openIndex });
   }
 
-  function openBlock(next: NonNullable<Open>, contentBlock: Record<string, unknown>): string {
-    let out = close();
-    open = next;
+  function openBlock(contentBlock: { type: string; [k: string]: unknown }): string {
+    const out = close();
+    open = contentBlock.type;
     openIndex = blocks++;
-    out += sseEvent("content_block_start", { index: openIndex, content_block: contentBlock });
-    return out;
+    return out + sseEvent("content_block_start", { index: openIndex, content_block: contentBlock });
   }
 
   function text(t: string): string {
     if (!t) return "";
-    const out = open?.kind === "text" ? "" : openBlock({ kind: "text" }, { type: "text", text: "" });
+    const out = open === "text" ? "" : openBlock({ type: "text", text: "" });
     return out + sseEvent("content_block_delta", { index: openIndex, delta: { type: "text_delta", text: t } });
   }
 
   function tool(delta: { index?: unknown; id?: unknown; function?: unknown }): string {
-    const ti = typeof delta.index === "number" ? delta.index : 0;
+    const ti = num(delta.index) ?? 0;
     const fn = isRecord(delta.function) ? delta.function : {};
     let out = "";
     let index = toolBlocks.get(ti);
     if (index === undefined) {
-      const id = typeof delta.id === "string" && delta.id ? delta.id : `toolu_${opts.id.slice(4)}_${ti}`;
-      out += openBlock(
-        { kind: "tool", toolIndex: ti },
-        { type: "tool_use", id, name: typeof fn.name === "string" ? fn.name : "", input: {} },
-      );
+      const id = str(delta.id) || `toolu_${opts.id.slice(4)}_${ti}`;
+      out += openBlock({ type: "tool_use", id, name: str(fn.name) ?? "", input: {} });
       index = openIndex;
       toolBlocks.set(ti, index);
     }
-    const args = fn.arguments;
+    const args = str(fn.arguments);
     // A block already closed (interleaved calls) still takes its delta: clients accumulate by index.
-    if (typeof args === "string" && args)
-      out += sseEvent("content_block_delta", { index, delta: { type: "input_json_delta", partial_json: args } });
+    if (args) out += sseEvent("content_block_delta", { index, delta: { type: "input_json_delta", partial_json: args } });
     return out;
   }
 
   function chunk(c: ChatCompletionChunk): string {
-    if (typeof c.model === "string" && c.model && !started) model = c.model;
+    if (!started) model = str(c.model) || model;
     let out = start();
     if (c.usage) usage = c.usage;
     for (const ch of c.choices ?? []) {
@@ -129,17 +113,15 @@ export function createMessagesStream(opts: { id: string; model: string }): Messa
 
   function complete(): string {
     done = true;
-    let out = start() + close();
     const u = toAnthropicUsage(usage);
     const delta = { stop_reason: stopReason(finish), stop_sequence: null };
     const figures: Record<string, number> = { input_tokens: u.input_tokens, output_tokens: u.output_tokens };
     if (u.cache_read_input_tokens !== null) figures.cache_read_input_tokens = u.cache_read_input_tokens;
     if (u.cache_creation_input_tokens !== null) figures.cache_creation_input_tokens = u.cache_creation_input_tokens;
-    out += sseEvent("message_delta", { delta, usage: figures });
-    out += sseEvent("message_stop", {});
-    return out;
+    return start() + close() + sseEvent("message_delta", { delta, usage: figures }) + sseEvent("message_stop", {});
   }
 
+  /** One SSE `data` payload of the gateway's stream → Anthropic events (possibly none). */
   function push(data: string): string {
     if (done) return "";
     if (data.trim() === "[DONE]") return complete();
@@ -150,16 +132,19 @@ export function createMessagesStream(opts: { id: string; model: string }): Messa
     }
     if (!isRecord(obj)) return "";
     if (isRecord(obj.error)) {
+      // The gateway's in-stream error (`{"error":{message,type,code}}`, OpenAI's shape).
+      const e = obj.error;
       done = true;
-      return gatewayErrorEvent(obj.error);
+      return errorEvent(anthropicErrorType(500, str(e.type), str(e.code)), str(e.message) ?? "the stream failed");
     }
     return chunk(obj as unknown as ChatCompletionChunk);
   }
 
+  /** At the end of the gateway's stream: a stream cut before [DONE] is reported. */
   function end(): string {
     if (done) return "";
     done = true;
-    return errorEvent("api_error", CUT_STREAM_MESSAGE);
+    return errorEvent("api_error", "the stream ended before the message was complete");
   }
 
   return { push, end };

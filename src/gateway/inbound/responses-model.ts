@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { isRecord } from "../../adapters/types.ts";
 import { ModelField } from "../model.ts";
 import { firstIssueOnly } from "../../http/first-issue.ts";
 
@@ -6,8 +7,6 @@ import { firstIssueOnly } from "../../http/first-issue.ts";
 // chat request relies on it. Perpetuo keeps no state: whatever would need stored responses,
 // uploaded files or OpenAI-hosted tools is refused by name instead of being silently dropped.
 
-const nullish = <T extends v.GenericSchema>(s: T) => v.nullish(s);
-const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x);
 /** A quoted, bounded echo of a client value inside an error message. */
 const quoted = (x: unknown) => `'${String(x).slice(0, 40)}'`;
 
@@ -23,14 +22,14 @@ const Refusal = v.looseObject({ type: v.literal("refusal"), refusal: v.string("r
 const InputImage = v.looseObject({
   type: v.literal("input_image"),
   // Before image_url: a client sending a file id learns why, not that image_url is missing.
-  file_id: nullish(refuse(`is not supported: ${NO_FILES}; send the image as image_url (an http(s) or data: URL)`)),
+  file_id: v.nullish(refuse(`is not supported: ${NO_FILES}; send the image as image_url (an http(s) or data: URL)`)),
   image_url: v.pipe(v.string("image_url must be a string"), v.regex(/^(https?:|data:)/i, "must be an http(s) URL or a data: URL")),
-  detail: nullish(v.picklist(["auto", "low", "high"], "detail must be auto, low or high")),
+  detail: v.nullish(v.picklist(["auto", "low", "high"], "detail must be auto, low or high")),
 });
 const InputFile = v.looseObject({
   type: v.literal("input_file"),
-  file_id: nullish(refuse(`is not supported: ${NO_FILES}; send the content as file_data (a data: URL)`)),
-  file_url: nullish(refuse("is not supported; send the content as file_data (a data: URL)")),
+  file_id: v.nullish(refuse(`is not supported: ${NO_FILES}; send the content as file_data (a data: URL)`)),
+  file_url: v.nullish(refuse("is not supported; send the content as file_data (a data: URL)")),
   file_data: v.pipe(v.string("file_data must be a string"), v.nonEmpty("file_data must not be empty")),
   filename: v.optional(v.string("filename must be a string")),
 });
@@ -125,9 +124,9 @@ const Item = v.lazy((input: unknown) => {
 const FunctionTool = v.looseObject({
   type: v.literal("function"),
   name: v.pipe(v.string("name is required"), v.regex(/^[a-zA-Z0-9_-]{1,64}$/, "must be 1-64 letters, digits, _ or -")),
-  description: nullish(v.string()),
-  parameters: nullish(v.record(v.string(), v.unknown(), "parameters must be a JSON schema object")),
-  strict: nullish(v.boolean()),
+  description: v.nullish(v.string()),
+  parameters: v.nullish(v.record(v.string(), v.unknown(), "parameters must be a JSON schema object")),
+  strict: v.nullish(v.boolean()),
 });
 const Tool = v.lazy((input: unknown) =>
   isRecord(input) && input.type === "function"
@@ -153,8 +152,8 @@ const Format = byType(
       type: v.literal("json_schema"),
       name: v.pipe(v.string("name is required"), v.regex(/^[a-zA-Z0-9_-]{1,64}$/, "must be 1-64 letters, digits, _ or -")),
       schema: v.record(v.string(), v.unknown(), "schema must be a JSON schema object"),
-      description: nullish(v.string()),
-      strict: nullish(v.boolean()),
+      description: v.nullish(v.string()),
+      strict: v.nullish(v.boolean()),
     }),
   },
   "is not a known output format",
@@ -175,34 +174,34 @@ export const ResponsesBody = firstIssueOnly(
                 : "must be a string or an array of input items",
             ),
     ),
-    instructions: nullish(v.string("instructions must be a string")),
-    tools: nullish(v.array(Tool, "tools must be an array")),
-    tool_choice: nullish(ToolChoice),
-    parallel_tool_calls: nullish(v.boolean()),
-    text: nullish(v.looseObject({ format: nullish(Format) })),
-    max_output_tokens: nullish(v.pipe(v.number(), v.integer(), v.minValue(1))),
-    temperature: nullish(v.pipe(v.number(), v.minValue(0), v.maxValue(2))),
-    top_p: nullish(v.pipe(v.number(), v.minValue(0), v.maxValue(1))),
-    reasoning: nullish(
+    instructions: v.nullish(v.string("instructions must be a string")),
+    tools: v.nullish(v.array(Tool, "tools must be an array")),
+    tool_choice: v.nullish(ToolChoice),
+    parallel_tool_calls: v.nullish(v.boolean()),
+    text: v.nullish(v.looseObject({ format: v.nullish(Format) })),
+    max_output_tokens: v.nullish(v.pipe(v.number(), v.integer(), v.minValue(1))),
+    temperature: v.nullish(v.pipe(v.number(), v.minValue(0), v.maxValue(2))),
+    top_p: v.nullish(v.pipe(v.number(), v.minValue(0), v.maxValue(1))),
+    reasoning: v.nullish(
       v.looseObject({
-        effort: nullish(
+        effort: v.nullish(
           v.picklist(["none", "minimal", "low", "medium", "high", "xhigh"], "effort must be none, minimal, low, medium, high or xhigh"),
         ),
       }),
     ),
-    metadata: nullish(
+    metadata: v.nullish(
       v.pipe(
         v.record(v.pipe(v.string(), v.maxLength(64)), v.pipe(v.string(), v.maxLength(512))),
         v.check((m) => Object.keys(m).length <= 16, "metadata holds at most 16 keys"),
       ),
     ),
-    user: nullish(v.string()),
-    stream: nullish(v.boolean()),
-    store: nullish(v.boolean()),
-    previous_response_id: nullish(refuse(`is not supported: ${STATELESS}`)),
-    conversation: nullish(refuse(`is not supported: ${STATELESS}`)),
-    prompt: nullish(refuse("is not supported: prompt templates live in OpenAI's dashboard; send instructions and input instead")),
-    background: nullish(
+    user: v.nullish(v.string()),
+    stream: v.nullish(v.boolean()),
+    store: v.nullish(v.boolean()),
+    previous_response_id: v.nullish(refuse(`is not supported: ${STATELESS}`)),
+    conversation: v.nullish(refuse(`is not supported: ${STATELESS}`)),
+    prompt: v.nullish(refuse("is not supported: prompt templates live in OpenAI's dashboard; send instructions and input instead")),
+    background: v.nullish(
       v.pipe(
         v.boolean(),
         v.check((b) => !b, "background mode is not supported: it needs stored responses"),

@@ -5,7 +5,7 @@
  * provider types in the same request still get the translated chat path (fallback included).
  */
 import { jsonHeaders, postJson } from "../../adapters/common.ts";
-import { isRecord, tryParseJson, upstreamError, UpstreamResponseError } from "../../adapters/types.ts";
+import { isRecord, num, str, tryParseJson, upstreamError, UpstreamResponseError } from "../../adapters/types.ts";
 import type { UpstreamError, UpstreamRequest, Usage } from "../../adapters/types.ts";
 import type { Candidate } from "../router.ts";
 import type { ResponsesRequest } from "./responses-model.ts";
@@ -14,19 +14,17 @@ import type { AnswerRead, RelayFormat, StreamDialect } from "../call.ts";
 
 /** Responses usage in the gateway's accounting terms. */
 function usageFromResponses(u: unknown): Usage | null {
-  if (!isRecord(u) || typeof u.input_tokens !== "number" || typeof u.output_tokens !== "number") return null;
-  const cached =
-    isRecord(u.input_tokens_details) && typeof u.input_tokens_details.cached_tokens === "number" ? u.input_tokens_details.cached_tokens : 0;
-  const reasoning =
-    isRecord(u.output_tokens_details) && typeof u.output_tokens_details.reasoning_tokens === "number"
-      ? u.output_tokens_details.reasoning_tokens
-      : 0;
+  if (!isRecord(u)) return null;
+  const input = num(u.input_tokens);
+  const output = num(u.output_tokens);
+  if (input === undefined || output === undefined) return null;
+  const detail = (details: unknown, key: string) => (isRecord(details) ? num(details[key]) : undefined) ?? 0;
   return {
-    prompt_tokens: u.input_tokens,
-    completion_tokens: u.output_tokens,
-    total_tokens: typeof u.total_tokens === "number" ? u.total_tokens : u.input_tokens + u.output_tokens,
-    cached_tokens: cached,
-    reasoning_tokens: reasoning,
+    prompt_tokens: input,
+    completion_tokens: output,
+    total_tokens: num(u.total_tokens) ?? input + output,
+    cached_tokens: detail(u.input_tokens_details, "cached_tokens"),
+    reasoning_tokens: detail(u.output_tokens_details, "reasoning_tokens"),
   };
 }
 
@@ -76,12 +74,12 @@ function responsesDialect(): StreamDialect {
       const data = tryParseJson(ev.data);
       if (data === undefined) d.failure ??= upstreamError("stream_error", "the provider sent an event that is not JSON");
       if (!isRecord(data)) return;
-      const type = typeof data.type === "string" ? data.type : (ev.event ?? "");
-      if (typeof data.sequence_number === "number") lastSeq = data.sequence_number;
+      const type = str(data.type) ?? ev.event ?? "";
+      lastSeq = num(data.sequence_number) ?? lastSeq;
       const response = isRecord(data.response) ? data.response : null;
-      if (response && typeof response.model === "string") model = response.model;
+      model = str(response?.model) ?? model;
       if (type === "error") {
-        d.failure ??= upstreamError("stream_error", typeof data.message === "string" ? data.message : "the provider sent an error event");
+        d.failure ??= upstreamError("stream_error", str(data.message) ?? "the provider sent an error event");
       } else if (type === "response.completed" || type === "response.incomplete" || type === "response.failed") {
         d.terminal = true;
         usage = usageFromResponses(response?.usage) ?? usage;

@@ -1,16 +1,27 @@
 /**
- * Chat completion chunks → Responses API streaming events. The state machine (`createResponsesStream`)
- * is pure; `responsesEventStream` wraps it around the chat pipeline's SSE body, so a client that
- * goes away cancels the chat stream behind it (and the log row says so).
+ * The chat pipeline's answer as a Responses API answer. Chat completion chunks → Responses
+ * streaming events: the state machine (`createResponsesStream`) is pure; `responsesEventStream`
+ * wraps it around the chat pipeline's SSE body, so a client that goes away cancels the chat stream
+ * behind it (and the log row says so).
  */
 import { fastId } from "../../ids.ts";
 import { translateSSE } from "../../adapters/sse.ts";
-import { tryParseJson, type ChatCompletionChunk, type CompletionUsage, type FinishReason } from "../../adapters/types.ts";
+import { isRelayed } from "../relay.ts";
+import {
+  tryParseJson,
+  type ChatCompletion,
+  type ChatCompletionChunk,
+  type CompletionUsage,
+  type FinishReason,
+} from "../../adapters/types.ts";
 import type { ResponsesRequest } from "./responses-model.ts";
 import {
   endOf,
-  newFunctionCallId,
-  newMessageId,
+  fromChatResponse,
+  functionCallItem,
+  messageItem,
+  outputText,
+  newResponseId,
   responseShell,
   usageOf,
   type FunctionCallItem,
@@ -18,7 +29,6 @@ import {
   type MessageContent,
   type MessageItem,
   type OutputItem,
-  type OutputText,
   type ResponseObject,
 } from "./responses.ts";
 
@@ -34,19 +44,22 @@ interface StreamError {
   param?: string | null;
 }
 
-type PartKind = "text" | "refusal";
+/** The two kinds of content part a message streams: each its own part type and event names. */
+const PARTS = {
+  text: { events: "response.output_text", part: outputText, extra: { logprobs: [] } },
+  refusal: { events: "response.refusal", part: (refusal: string): MessageContent => ({ type: "refusal", refusal }), extra: {} },
+};
+type PartKind = keyof typeof PARTS;
 interface OpenMessage {
   item: MessageItem;
   index: number;
-  /** The content part being streamed: text, or a refusal (its own part type and events). */
+  /** The content part being streamed. */
   part: { kind: PartKind; value: string } | null;
 }
 interface OpenCall {
   item: FunctionCallItem;
   index: number;
 }
-
-const emptyText = (): OutputText => ({ type: "output_text", text: "", annotations: [], logprobs: [] });
 
 export function createResponsesStream(req: ResponsesRequest, meta: { id: string; createdAt: number; model: string }) {
   let seq = 0;
@@ -59,7 +72,7 @@ export function createResponsesStream(req: ResponsesRequest, meta: { id: string;
   let message: OpenMessage | null = null;
   /** Open function calls by the chat stream's tool-call index. */
   const calls = new Map<number, OpenCall>();
-  let out: ResponsesEvent[] = [];
+  const out: ResponsesEvent[] = [];
 
   const emit = (type: string, fields: Record<string, unknown>) => out.push({ type, sequence_number: seq++, ...fields });
   const snapshot = (over: Partial<ResponseObject> = {}): ResponseObject => ({
@@ -67,11 +80,7 @@ export function createResponsesStream(req: ResponsesRequest, meta: { id: string;
     output: [...output],
     ...over,
   });
-  const drain = () => {
-    const r = out;
-    out = [];
-    return r;
-  };
+  const drain = () => out.splice(0);
 
   function start(): void {
     if (started) return;
@@ -80,20 +89,17 @@ export function createResponsesStream(req: ResponsesRequest, meta: { id: string;
     emit("response.in_progress", { response: snapshot({ output: [] }) });
   }
 
+  /** Where the message's current content part is. */
+  const at = (m: OpenMessage) => ({ item_id: m.item.id, output_index: m.index, content_index: m.item.content.length });
+
   function closePart(m: OpenMessage): void {
     if (!m.part) return;
     const { kind, value } = m.part;
     m.part = null;
-    const at = { item_id: m.item.id, output_index: m.index, content_index: m.item.content.length };
-    let part: MessageContent;
-    if (kind === "text") {
-      part = { ...emptyText(), text: value };
-      emit("response.output_text.done", { ...at, text: value, logprobs: [] });
-    } else {
-      part = { type: "refusal", refusal: value };
-      emit("response.refusal.done", { ...at, refusal: value });
-    }
-    emit("response.content_part.done", { ...at, part });
+    const part = PARTS[kind].part(value);
+    // The done event names the value by its part's field: `text` or `refusal`.
+    emit(`${PARTS[kind].events}.done`, { ...at(m), [kind]: value, ...PARTS[kind].extra });
+    emit("response.content_part.done", { ...at(m), part });
     m.item.content.push(part);
   }
 
@@ -106,16 +112,15 @@ export function createResponsesStream(req: ResponsesRequest, meta: { id: string;
     emit("response.output_item.done", { output_index: m.index, item: structuredClone(m.item) });
   }
 
-  function closeCall(call: OpenCall, status: ItemStatus): void {
-    const { item, index } = call;
+  function closeCall({ item, index }: OpenCall): void {
     emit("response.function_call_arguments.done", { item_id: item.id, output_index: index, name: item.name, arguments: item.arguments });
-    item.status = status;
+    item.status = "completed";
     emit("response.output_item.done", { output_index: index, item: structuredClone(item) });
   }
 
   function content(kind: PartKind, delta: string): void {
     if (!message) {
-      const item: MessageItem = { type: "message", id: newMessageId(), status: "in_progress", role: "assistant", content: [] };
+      const item = messageItem("in_progress", []);
       message = { item, index: output.length, part: null };
       output.push(item);
       emit("response.output_item.added", { output_index: message.index, item: structuredClone(item) });
@@ -124,13 +129,10 @@ export function createResponsesStream(req: ResponsesRequest, meta: { id: string;
     if (m.part?.kind !== kind) {
       closePart(m);
       m.part = { kind, value: "" };
-      const part: MessageContent = kind === "text" ? emptyText() : { type: "refusal", refusal: "" };
-      emit("response.content_part.added", { item_id: m.item.id, output_index: m.index, content_index: m.item.content.length, part });
+      emit("response.content_part.added", { ...at(m), part: PARTS[kind].part("") });
     }
     m.part!.value += delta;
-    const at = { item_id: m.item.id, output_index: m.index, content_index: m.item.content.length };
-    if (kind === "text") emit("response.output_text.delta", { ...at, delta, logprobs: [] });
-    else emit("response.refusal.delta", { ...at, delta });
+    emit(`${PARTS[kind].events}.delta`, { ...at(m), delta, ...PARTS[kind].extra });
   }
 
   function toolCall(d: { index: number; id?: string; function?: { name?: string; arguments?: string } }): void {
@@ -138,14 +140,7 @@ export function createResponsesStream(req: ResponsesRequest, meta: { id: string;
     if (!call) {
       // A tool call ends the text before it; text after it starts a new message item.
       closeMessage("completed");
-      const item: FunctionCallItem = {
-        type: "function_call",
-        id: newFunctionCallId(),
-        call_id: d.id || `call_${fastId()}`,
-        name: d.function?.name ?? "",
-        arguments: "",
-        status: "in_progress",
-      };
+      const item = functionCallItem(d.id || `call_${fastId()}`, d.function?.name ?? "", "", "in_progress");
       call = { item, index: output.length };
       calls.set(d.index, call);
       output.push(item);
@@ -180,12 +175,11 @@ export function createResponsesStream(req: ResponsesRequest, meta: { id: string;
       start();
       ended = true;
       const e = endOf(finish);
-      const status: ItemStatus = e.status === "completed" ? "completed" : "incomplete";
-      closeMessage(status);
-      for (const call of [...calls.values()].sort((a, b) => a.index - b.index)) closeCall(call, "completed");
+      closeMessage(e.status);
+      for (const call of [...calls.values()].sort((a, b) => a.index - b.index)) closeCall(call);
       calls.clear();
       const response = snapshot({ ...e, usage: usageOf(usage) });
-      emit(e.status === "completed" ? "response.completed" : "response.incomplete", { response });
+      emit(`response.${e.status}`, { response });
       return drain();
     },
     /** The chat stream ended with an error after content was sent: report it and fail the response. */
@@ -232,4 +226,21 @@ export function responsesEventStream(
         ? ""
         : encode(state.fail({ message: "the stream ended before the response was complete", code: "upstream_stream_error" })),
   );
+}
+
+/**
+ * Failures already have OpenAI's error shape, which the Responses API shares, so they pass
+ * unchanged with their headers (x-request-id, x-perpetuo-provider, x-perpetuo-attempts,
+ * retry-after). So do answers an OpenAI entry gave in the Responses API itself.
+ */
+export async function asResponses(res: Response, req: ResponsesRequest): Promise<Response> {
+  if (res.status !== 200 || !res.body || isRelayed(res)) return res;
+  const headers = new Headers(res.headers);
+  const meta = { id: newResponseId(), createdAt: Math.floor(Date.now() / 1000), model: req.model };
+  if ((headers.get("content-type") ?? "").startsWith("text/event-stream")) {
+    return new Response(responsesEventStream(res.body, req, meta), { status: 200, headers });
+  }
+  const completion = (await res.json()) as ChatCompletion;
+  headers.delete("content-length");
+  return new Response(JSON.stringify(fromChatResponse(completion, req, meta.id)), { status: 200, headers });
 }

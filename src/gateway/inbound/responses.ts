@@ -5,7 +5,7 @@
  * cooldowns, logs and usage are the chat path's own.
  */
 import { fastId } from "../../ids.ts";
-import { UnsupportedFeatureError } from "../../adapters/types.ts";
+import { str, UnsupportedFeatureError } from "../../adapters/types.ts";
 import type {
   ChatCompletion,
   ChatMessage,
@@ -20,33 +20,29 @@ import type {
 } from "../../adapters/types.ts";
 import type { ResponsesItem, ResponsesRequest } from "./responses-model.ts";
 
-type Part = { type: string; [k: string]: unknown };
+type Content<Role> = Extract<ResponsesItem, { role: Role }>["content"];
 
-function textOf(content: string | Part[]): string {
+function textOf(content: string | { text?: unknown; refusal?: unknown }[]): string {
   if (typeof content === "string") return content;
   return content.map((p) => (typeof p.text === "string" ? p.text : typeof p.refusal === "string" ? p.refusal : "")).join("");
 }
 
-function textParts(content: string | Part[]): string | TextPart[] {
+function textParts(content: Content<"system" | "developer">): string | TextPart[] {
   if (typeof content === "string") return content;
-  return content.map((p) => ({ type: "text", text: String(p.text) }));
+  return content.map((p) => ({ type: "text", text: p.text }));
 }
 
-function userParts(content: string | Part[]): string | ContentPart[] {
+function userParts(content: Content<"user">): string | ContentPart[] {
   if (typeof content === "string") return content;
   return content.map((p): ContentPart => {
-    if (p.type === "input_image") {
-      const image_url: { url: string; detail?: "auto" | "low" | "high" } = { url: String(p.image_url) };
-      if (p.detail === "auto" || p.detail === "low" || p.detail === "high") image_url.detail = p.detail;
-      return { type: "image_url", image_url };
+    switch (p.type) {
+      case "input_image":
+        return { type: "image_url", image_url: { url: p.image_url, ...(p.detail ? { detail: p.detail } : {}) } };
+      case "input_file":
+        return { type: "file", file: { file_data: p.file_data, ...(p.filename !== undefined ? { filename: p.filename } : {}) } };
+      case "input_text":
+        return { type: "text", text: p.text };
     }
-    if (p.type === "input_file") {
-      const file: Record<string, string> = { file_data: String(p.file_data) };
-      if (typeof p.filename === "string") file.filename = p.filename;
-      // Chat's `file` part is not in the adapters' typed union; OpenAI-compatible upstreams take it as is.
-      return { type: "file", file } as unknown as ContentPart;
-    }
-    return { type: "text", text: String(p.text) };
   });
 }
 
@@ -62,20 +58,19 @@ function addItem(messages: ChatMessage[], item: ResponsesItem): void {
     return;
   }
   if (item.type === "function_call_output") {
-    messages.push({ role: "tool", tool_call_id: item.call_id, content: textOf(item.output as string | Part[]) });
+    messages.push({ role: "tool", tool_call_id: item.call_id, content: textOf(item.output) });
     return;
   }
-  const content = item.content as string | Part[];
   switch (item.role) {
     case "user":
-      messages.push({ role: "user", content: userParts(content) });
+      messages.push({ role: "user", content: userParts(item.content) });
       return;
     case "system":
     case "developer":
-      messages.push({ role: item.role, content: textParts(content) });
+      messages.push({ role: item.role, content: textParts(item.content) });
       return;
     case "assistant":
-      messages.push({ role: "assistant", content: textOf(content) });
+      messages.push({ role: "assistant", content: textOf(item.content) });
   }
 }
 
@@ -195,8 +190,25 @@ export interface ResponseObject {
 }
 
 export const newResponseId = () => `resp_${fastId()}`;
-export const newMessageId = () => `msg_${fastId()}`;
-export const newFunctionCallId = () => `fc_${fastId()}`;
+
+export const outputText = (text: string): OutputText => ({ type: "output_text", text, annotations: [], logprobs: [] });
+
+export const messageItem = (status: ItemStatus, content: MessageContent[]): MessageItem => ({
+  type: "message",
+  id: `msg_${fastId()}`,
+  status,
+  role: "assistant",
+  content,
+});
+
+export const functionCallItem = (call_id: string, name: string, args: string, status: ItemStatus): FunctionCallItem => ({
+  type: "function_call",
+  id: `fc_${fastId()}`,
+  call_id,
+  name,
+  arguments: args,
+  status,
+});
 
 export function usageOf(u: CompletionUsage | null | undefined): ResponsesUsage | null {
   if (!u) return null;
@@ -210,7 +222,10 @@ export function usageOf(u: CompletionUsage | null | undefined): ResponsesUsage |
 }
 
 /** How a chat finish reason ends a response: cut short by the token limit or a filter, or done. */
-export function endOf(finish: FinishReason | null | undefined): Pick<ResponseObject, "status" | "incomplete_details"> {
+export function endOf(finish: FinishReason | null | undefined): {
+  status: "completed" | "incomplete";
+  incomplete_details: ResponseObject["incomplete_details"];
+} {
   if (finish === "length") return { status: "incomplete", incomplete_details: { reason: "max_output_tokens" } };
   if (finish === "content_filter") return { status: "incomplete", incomplete_details: { reason: "content_filter" } };
   return { status: "completed", incomplete_details: null };
@@ -251,24 +266,16 @@ export function responseShell(req: ResponsesRequest, c: { id: string; createdAt:
 export function fromChatResponse(completion: ChatCompletion, req: ResponsesRequest, id = newResponseId()): ResponseObject {
   const choice = completion.choices[0];
   const end = endOf(choice?.finish_reason);
-  const itemStatus: ItemStatus = end.status === "completed" ? "completed" : "incomplete";
   const output: OutputItem[] = [];
   const msg = choice?.message;
   const content: MessageContent[] = [];
-  if (typeof msg?.content === "string" && msg.content.length > 0)
-    content.push({ type: "output_text", text: msg.content, annotations: [], logprobs: [] });
-  if (typeof msg?.refusal === "string" && msg.refusal.length > 0) content.push({ type: "refusal", refusal: msg.refusal });
-  if (content.length) output.push({ type: "message", id: newMessageId(), status: itemStatus, role: "assistant", content });
-  for (const call of msg?.tool_calls ?? []) {
-    output.push({
-      type: "function_call",
-      id: newFunctionCallId(),
-      call_id: call.id,
-      name: call.function.name,
-      arguments: call.function.arguments,
-      status: "completed",
-    });
-  }
+  const text = str(msg?.content);
+  const refusal = str(msg?.refusal);
+  if (text) content.push(outputText(text));
+  if (refusal) content.push({ type: "refusal", refusal });
+  if (content.length) output.push(messageItem(end.status, content));
+  for (const call of msg?.tool_calls ?? [])
+    output.push(functionCallItem(call.id, call.function.name, call.function.arguments, "completed"));
   return {
     ...responseShell(req, { id, createdAt: completion.created, model: completion.model }),
     ...end,
