@@ -30,7 +30,7 @@ import {
   integer,
   issuesToErrors,
   keyValueLines,
-  list,
+  items,
   noticeFor,
   text,
   type FormBody,
@@ -88,7 +88,7 @@ function parseProviderForm<S extends typeof CreateProviderBody | typeof UpdatePr
     priority: integer(form, "priority"),
     timeout_ms: integer(form, "timeout_ms"),
     enabled: checkbox(form, "enabled"),
-    models: list(form, "models"),
+    models: items(text(form, "models")),
     model_map: map.value,
   };
   const parsed = v.safeParse(schema, input);
