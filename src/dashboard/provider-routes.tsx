@@ -68,36 +68,6 @@ function valuesOf(p: ProviderView): ProviderFormValues {
   };
 }
 
-/**
- * The form → the JSON API's body shape, coerced from strings (numbers, checkbox, lists, alias
- * lines) and validated by the providers feature's own schema.
- */
-function parseProviderForm<S extends typeof CreateProviderBody | typeof UpdateProviderBody>(
-  schema: S,
-  form: FormBody,
-  editing: boolean,
-): { ok: true; value: v.InferOutput<S> } | { ok: false; errors: FormErrors } {
-  const map = keyValueLines(form, "model_map");
-  const baseUrl = text(form, "base_url").trim();
-  const input = {
-    name: text(form, "name"),
-    type: text(form, "type"),
-    // Empty: the type's default (null on edit resets a custom URL).
-    base_url: baseUrl === "" ? (editing ? null : undefined) : baseUrl,
-    api_key: editing && checkbox(form, "remove_key") ? null : text(form, "api_key"),
-    priority: integer(form, "priority"),
-    timeout_ms: integer(form, "timeout_ms"),
-    enabled: checkbox(form, "enabled"),
-    models: items(text(form, "models")),
-    model_map: map.value,
-  };
-  const parsed = v.safeParse(schema, input);
-  const errors = parsed.success ? errorsFor({}) : issuesToErrors(parsed.issues);
-  if (map.error) errors.fields.model_map ??= sentence(map.error);
-  if (!parsed.success || map.error) return { ok: false, errors };
-  return { ok: true, value: parsed.output as v.InferOutput<S> };
-}
-
 /** /app/w/:id/providers… — the dashboard face of src/providers. */
 export function providerPages(deps: AppDeps) {
   const keyring = createKeyring(deps.config);
@@ -129,7 +99,11 @@ export function providerPages(deps: AppDeps) {
     return html(c.set, view, status);
   }
 
-  /** The add and edit forms' post: the form again with its errors (422, or 409 for a taken name), else the list. */
+  /**
+   * The add and edit forms' post: the form → the JSON API's body shape, coerced from strings (numbers,
+   * checkboxes, lists, alias lines) and validated by the providers feature's own schema. The form comes
+   * back with its errors (422, or 409 for a taken name); else on to the list.
+   */
   async function save<S extends typeof CreateProviderBody | typeof UpdateProviderBody>(
     c: PageBits & { params: { id: string }; body: unknown; actor: Actor },
     schema: S,
@@ -138,9 +112,26 @@ export function providerPages(deps: AppDeps) {
   ) {
     const form = formBody(c.body);
     const again = (errors: FormErrors, status: number) => formPage(c, valuesFrom(form), current, errors, status);
-    const parsed = parseProviderForm(schema, form, current !== null);
-    if (!parsed.ok) return again(parsed.errors, 422);
-    const saved = await attempt(() => work(c.actor, parsed.value));
+    const map = keyValueLines(form, "model_map");
+    const baseUrl = text(form, "base_url").trim();
+    const parsed = v.safeParse(schema, {
+      name: text(form, "name"),
+      type: text(form, "type"),
+      // Empty: the type's default (null on edit resets a custom URL).
+      base_url: baseUrl === "" ? (current ? null : undefined) : baseUrl,
+      api_key: current && checkbox(form, "remove_key") ? null : text(form, "api_key"),
+      priority: integer(form, "priority"),
+      timeout_ms: integer(form, "timeout_ms"),
+      enabled: checkbox(form, "enabled"),
+      models: items(text(form, "models")),
+      model_map: map.value,
+    });
+    if (!parsed.success || map.error) {
+      const errors = parsed.success ? errorsFor({}) : issuesToErrors(parsed.issues);
+      if (map.error) errors.fields.model_map ??= sentence(map.error);
+      return again(errors, 422);
+    }
+    const saved = await attempt(() => work(c.actor, parsed.output));
     if (saved instanceof ApiError) return again(saved.formErrors(), saved.status === 409 ? 409 : 422);
     if (!saved) throw notFound("provider");
     return toWorkspace(c.params.id, `/providers?done=${current ? "updated" : "created"}`);
