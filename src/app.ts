@@ -18,7 +18,9 @@ import { logsRoutes } from "./logs/routes.ts";
 import { usageRoutes } from "./usage/routes.ts";
 import { invitationsRoutes } from "./invitations/routes.ts";
 import { membersRoutes } from "./members/routes.ts";
-import { applySecurityHeaders, dashboardError, dashboardRoutes } from "./dashboard/index.ts";
+import { dashboardRoutes } from "./dashboard/index.ts";
+import { dashboardError } from "./dashboard/errors.tsx";
+import { applySecurityHeaders } from "./dashboard/security.ts";
 import { metricsRoutes } from "./metrics/routes.ts";
 import { applyCors, corsPolicy, isGatewayPath, pathOf } from "./http/cors.ts";
 

@@ -10,7 +10,7 @@ import { guardedPasswordCheck } from "../accounts/routes.ts";
 import { clientAddress } from "../http/client-address.ts";
 import { signUp, signupAllowed } from "../accounts/signup.ts";
 import { findInvitation } from "../invitations/service.ts";
-import { ApiError } from "../http/errors.ts";
+import { ApiError, sentence } from "../http/errors.ts";
 import { guestContext, toWorkspace } from "./context.tsx";
 import { createWorkspace } from "../workspaces/service.ts";
 import { actorFor } from "../events.ts";
@@ -103,7 +103,8 @@ export function authPages(deps: AppDeps) {
       "/signup",
       async (c) => {
         const ctx = guestContext(deps, c);
-        const blocked = (await signupAllowed(deps.sql, deps.config.signup)) ? null : deps.config.signup === "closed" ? "closed" : "invite";
+        const mode = await signupMode();
+        const blocked = mode === "open" ? null : mode;
         return html(c.set, <SignupPage ctx={ctx} values={{}} next={safeNext(c.query.next)} errors={errorsFor({})} blocked={blocked} />);
       },
       { detail: { summary: "Sign-up page" } },
@@ -150,7 +151,7 @@ export function authPages(deps: AppDeps) {
             return again(errorsFor({}, "We could not create an account with these details. If you already have one, log in."), 400);
           if (err.code === "signup_closed" || err.code === "invitation_required")
             return again(errorsFor({}), 403, err.code === "signup_closed" ? "closed" : "invite");
-          return again(errorsFor({}, err.message.charAt(0).toUpperCase() + err.message.slice(1) + "."), err.status);
+          return again(errorsFor({}, sentence(err.message)), err.status);
         }
       }),
       { detail: { summary: "Create an account (form); sets the session cookie" } },
@@ -165,14 +166,9 @@ export function authPages(deps: AppDeps) {
    * too: with a signed session cookie it needs that session's CSRF token, even when the session already ended.
    */
   function logout(scope: "one" | "all") {
-    return async (c: {
-      cookie: CookieJar;
-      body: unknown;
-      headers: Record<string, string | undefined>;
-      jwt: { verify(token: string): Promise<false | Record<string, unknown>> };
-      set: SetLike;
-      request: Request;
-    }) => {
+    return async (
+      c: Omit<GuestBits, "server" | "issueToken"> & { jwt: { verify(token: string): Promise<false | Record<string, unknown>> } },
+    ) => {
       const token = sessionCookieValue(c.cookie);
       const payload = token ? await c.jwt.verify(token) : false;
       if (payload && typeof payload.jti === "string" && typeof payload.sub === "string") {

@@ -3,21 +3,11 @@ import { csrfTokenFor, type Session } from "../http/auth.ts";
 import { ApiError, NOT_FOUND_PAGE, type DashboardPage } from "../http/errors.ts";
 import { listWorkspaces } from "../workspaces/service.ts";
 import { ErrorPage } from "../../views/pages/error.tsx";
-import { htmlResponse, localPath, pathOf, targetsInline, viewContext, wantsFragment } from "./render.ts";
+import { htmlResponse, localPath, pathOf, targetsInline, viewContext } from "./render.ts";
 import { safeNext } from "./session.ts";
 
-/** Paths whose errors are pages for people, not JSON for programs. */
-function isDashboardPath(path: string): boolean {
-  return (
-    path === "/" ||
-    path === "/app" ||
-    path.startsWith("/app/") ||
-    path === "/login" ||
-    path === "/signup" ||
-    path === "/logout" ||
-    path.startsWith("/invite/")
-  );
-}
+/** Paths whose errors are pages for people, not JSON for programs: /, /app…, /login, /signup, /logout, /invite/…. */
+const DASHBOARD_PATH = /^\/(?:app(?:\/.*)?|login|signup|logout|invite\/.*)?$/;
 
 interface ErrorContext {
   code: string | number;
@@ -62,15 +52,11 @@ function describe(deps: AppDeps, ctx: ErrorContext, path: string): DashboardPage
  */
 export function dashboardError(deps: AppDeps, ctx: ErrorContext): Promise<Response> | null {
   const url = new URL(ctx.request.url);
-  if (!isDashboardPath(url.pathname)) return null;
-  return render(deps, ctx, url);
+  return DASHBOARD_PATH.test(url.pathname) ? render(deps, ctx, url) : null;
 }
 
 async function render(deps: AppDeps, ctx: ErrorContext, url: URL): Promise<Response> {
-  const headers: Record<string, string> = {};
-  ctx.request.headers.forEach((value, key) => {
-    headers[key] = value;
-  });
+  const headers: Record<string, string> = ctx.request.headers.toJSON();
   const hx = headers["hx-request"] === "true";
 
   if (ctx.error instanceof ApiError && ctx.error.status === 401) {
@@ -88,14 +74,8 @@ async function render(deps: AppDeps, ctx: ErrorContext, url: URL): Promise<Respo
   }
 
   const d = describe(deps, ctx, url.pathname);
-  let workspaces: Awaited<ReturnType<typeof listWorkspaces>> = [];
-  if (ctx.session) {
-    try {
-      workspaces = await listWorkspaces(deps.sql, ctx.session.user.id);
-    } catch {
-      // The error page must render even when the database is what failed.
-    }
-  }
+  // The error page must render even when the database is what failed.
+  const workspaces = ctx.session ? await listWorkspaces(deps.sql, ctx.session.user.id).catch(() => []) : [];
   const view = viewContext({
     headers,
     path: pathOf(ctx.request),
@@ -104,8 +84,5 @@ async function render(deps: AppDeps, ctx: ErrorContext, url: URL): Promise<Respo
     workspaces: workspaces.map((w) => ({ id: w.id, name: w.name, role: w.role })),
   });
   const inline = targetsInline(headers);
-  return htmlResponse(
-    <ErrorPage ctx={{ ...view, hx: wantsFragment(headers) }} status={d.status} title={d.title} message={d.message} inline={inline} />,
-    d.status,
-  );
+  return htmlResponse(<ErrorPage ctx={view} status={d.status} title={d.title} message={d.message} inline={inline} />, d.status);
 }

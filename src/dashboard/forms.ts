@@ -33,11 +33,11 @@ export function integer(body: FormBody, name: string): number | string | undefin
   return /^-?\d{1,15}$/.test(s) ? Number(s) : s;
 }
 
-/** Comma- or newline-separated values, trimmed, empties dropped. */
-export function list(body: FormBody, name: string): string[] {
-  return text(body, name)
-    .split(/[\n,]/)
-    .map((s) => s.trim())
+/** Values separated by commas or newlines (or `separators`), trimmed, empties dropped. */
+export function items(s: string, separators = /[\n,]/): string[] {
+  return s
+    .split(separators)
+    .map((x) => x.trim())
     .filter(Boolean);
 }
 

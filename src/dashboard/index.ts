@@ -10,9 +10,6 @@ import { invitationPages } from "./invitation-routes.tsx";
 import { memberPages } from "./member-routes.tsx";
 import { startPages } from "./start-routes.tsx";
 
-export { dashboardError } from "./errors.tsx";
-export { applySecurityHeaders } from "./security.ts";
-
 /**
  * The dashboard: server-rendered pages (views/) that htmx enhances, and /public/*. Each route is
  * thin — parse the form, call the feature's service, render — and every form also works as a plain

@@ -1,8 +1,7 @@
-import * as v from "valibot";
 import type { AppDeps } from "../deps.ts";
 import { needs, signedInRoutes } from "../http/routes.ts";
 import type { Actor } from "../events.ts";
-import { ApiError, notFound, orNotFound } from "../http/errors.ts";
+import { notFound, orNotFound } from "../http/errors.ts";
 import { ApiKeyParams, ApiKeysParams, CreateApiKeyBody, UpdateApiKeyBody } from "../api-keys/model.ts";
 import { createApiKey, deleteApiKey, getApiKey, listApiKeys, revokeApiKey, updateApiKey, type ApiKeyView } from "../api-keys/service.ts";
 import { listProviders } from "../providers/service.ts";
@@ -10,8 +9,8 @@ import type { FormErrors } from "../../views/context.ts";
 import { KeysPage } from "../../views/pages/keys.tsx";
 import { KeyEditPage } from "../../views/pages/key-edit.tsx";
 import { limitValues, type LimitValues } from "../../views/components/limits.tsx";
-import { formLimitErrors, isFieldRefusal, limitFormValues, limitsInput, serviceErrorToForm } from "./limits-form.ts";
-import { attempt, errorsFor, formBody, issuesToErrors, noticeFor, text } from "./forms.ts";
+import { limitFormValues, limitsInput, saveLimits } from "./limits-form.ts";
+import { errorsFor, formBody, noticeFor, text } from "./forms.ts";
 import { html } from "./render.ts";
 import { confirmPage, pageContext, toWorkspace, type PageBits } from "./context.tsx";
 
@@ -112,9 +111,10 @@ export function keyPages(deps: AppDeps) {
         const values = { name: text(form, "name"), expires: text(form, "expires").trim(), limits: limitFormValues(form, true) };
         // A date input gives a day; the key works through the end of it (UTC).
         const expires = /^\d{4}-\d{2}-\d{2}$/.test(values.expires) ? `${values.expires}T23:59:59Z` : values.expires || null;
-        const parsed = v.safeParse(CreateApiKeyBody, { name: values.name, expires_at: expires, ...limitsInput(values.limits) });
-        if (!parsed.success) {
-          const errors = formLimitErrors(issuesToErrors(parsed.issues));
+        const input = { name: values.name, expires_at: expires, ...limitsInput(values.limits) };
+        const saved = await saveLimits(CreateApiKeyBody, input, (value) => createApiKey(actor, params.id, value));
+        if ("errors" in saved) {
+          const { errors } = saved;
           if (errors.fields.expires_at) {
             errors.fields.expires = errors.fields.expires_at.startsWith("Must be in the future")
               ? "Must be a future date."
@@ -123,11 +123,9 @@ export function keyPages(deps: AppDeps) {
           }
           return page(c, { values, errors, status: 422 });
         }
-        const created = await attempt(() => createApiKey(actor, params.id, parsed.output), isFieldRefusal);
-        if (created instanceof ApiError) return page(c, { values, errors: serviceErrorToForm(created), status: 422 });
         // No redirect: the key is in this one response and nowhere else (no-store, never in a URL).
         set.headers["cache-control"] = "no-store";
-        return page(c, { created: { name: created.view.name, key: created.key }, status: 201 });
+        return page(c, { created: { name: saved.done.view.name, key: saved.done.key }, status: 201 });
       },
       needs("admin", ApiKeysParams, "Create a gateway key (form)"),
     )
@@ -142,15 +140,14 @@ export function keyPages(deps: AppDeps) {
     .post(
       "/:kid",
       async (c) => {
-        const { params, body, session, actor } = c;
+        const { params, body, actor } = c;
         const key = await keyOf(params);
         const form = formBody(body);
         const values = { name: text(form, "name"), limits: limitFormValues(form, true) };
-        const parsed = v.safeParse(UpdateApiKeyBody, { name: values.name, ...limitsInput(values.limits) });
-        if (!parsed.success) return editPage(c, key, values, formLimitErrors(issuesToErrors(parsed.issues)), 422);
-        const updated = await attempt(() => updateApiKey(actor, params.id, params.kid, parsed.output), isFieldRefusal);
-        if (updated instanceof ApiError) return editPage(c, key, values, serviceErrorToForm(updated), 422);
-        if (!updated) throw notFound("API key");
+        const input = { name: values.name, ...limitsInput(values.limits) };
+        const saved = await saveLimits(UpdateApiKeyBody, input, (value) => updateApiKey(actor, params.id, params.kid, value));
+        if ("errors" in saved) return editPage(c, key, values, saved.errors, 422);
+        if (!saved.done) throw notFound("API key");
         return toWorkspace(params.id, "/keys?done=saved");
       },
       needs("admin", ApiKeyParams, "Save a gateway key's name, limits, budget, allowed models and tags (form)"),

@@ -1,9 +1,18 @@
+import * as v from "valibot";
 import type { FormErrors } from "../../views/context.ts";
 import type { LimitValues } from "../../views/components/limits.tsx";
-import type { ApiError } from "../http/errors.ts";
-import { list, text, type FormBody } from "./forms.ts";
+import { ApiError } from "../http/errors.ts";
+import { attempt, issuesToErrors, items, text, type FormBody } from "./forms.ts";
 
-/** The limit fields as typed, to show back. */
+/** The JSON API's wording ("or null for no limit") in the form's terms, for the limits every form has. */
+const FORM_WORDING: Record<string, string> = {
+  rpm_limit: "Must be a whole number of at least 1; leave empty for no limit.",
+  tpm_limit: "Must be a whole number of at least 1; leave empty for no limit.",
+  budget_usd: "Must be an amount in US dollars above 0 such as 50 or 12.50; leave empty for no budget.",
+  budget_period: "Choose per day, per month or in total.",
+};
+
+/** The limit fields as typed, to show back; a key's form also has its allowed models and tags. */
 export function limitFormValues(form: FormBody, forKey: boolean): LimitValues {
   const values: LimitValues = {
     rpm_limit: text(form, "rpm_limit").trim(),
@@ -36,27 +45,12 @@ export function limitsInput(values: LimitValues) {
     tpm_limit: whole(values.tpm_limit),
     budget_usd: budget,
     budget_period: budget === null ? null : values.budget_period || null,
-    ...(values.allowed_models !== undefined ? { allowed_models: list({ v: values.allowed_models }, "v") } : {}),
-    ...(values.tags !== undefined
-      ? {
-          tags: values.tags
-            .split(",")
-            .map((s) => s.trim())
-            .filter(Boolean),
-        }
-      : {}),
+    ...(values.allowed_models !== undefined ? { allowed_models: items(values.allowed_models) } : {}),
+    ...(values.tags !== undefined ? { tags: items(values.tags, /,/) } : {}),
   };
 }
 
-/** The JSON API's wording ("or null for no limit") in the form's terms. */
-const FORM_WORDING: Record<string, string> = {
-  rpm_limit: "Must be a whole number of at least 1; leave empty for no limit.",
-  tpm_limit: "Must be a whole number of at least 1; leave empty for no limit.",
-  budget_usd: "Must be an amount in US dollars above 0 such as 50 or 12.50; leave empty for no budget.",
-  budget_period: "Choose per day, per month or in total.",
-};
-
-export function formLimitErrors(errors: FormErrors): FormErrors {
+function formLimitErrors(errors: FormErrors): FormErrors {
   const fields = { ...errors.fields };
   for (const name of Object.keys(FORM_WORDING)) {
     if (fields[name] && /null|Invalid|whole number|amount|one of/i.test(fields[name])) fields[name] = FORM_WORDING[name];
@@ -64,11 +58,8 @@ export function formLimitErrors(errors: FormErrors): FormErrors {
   return { ...errors, fields };
 }
 
-/** A service's 422 naming a field (the budget's missing half): shown inline (see `attempt`). */
-export const isFieldRefusal = (err: ApiError): boolean => err.status === 422 && !!err.param;
-
-/** Such a refusal as the field's error, in the form's words. */
-export function serviceErrorToForm(err: ApiError): FormErrors {
+/** A service's 422 naming a field (the budget's missing half) as that field's error, in the form's words. */
+function refusalToForm(err: ApiError): FormErrors {
   const msg =
     err.param === "budget_period"
       ? "Choose a period for the budget."
@@ -76,4 +67,22 @@ export function serviceErrorToForm(err: ApiError): FormErrors {
         ? "Give an amount for the budget."
         : err.message;
   return { fields: { [String(err.param)]: msg } };
+}
+
+/**
+ * A form with limit fields: validated by the JSON API's `schema`, then `work` runs. What the schema
+ * refuses, and a service's 422 naming a field, come back as `errors` to show beside the form (422).
+ */
+export async function saveLimits<S extends v.GenericSchema, T>(
+  schema: S,
+  input: unknown,
+  work: (value: v.InferOutput<S>) => Promise<T>,
+): Promise<{ errors: FormErrors } | { done: T }> {
+  const parsed = v.safeParse(schema, input);
+  if (!parsed.success) return { errors: formLimitErrors(issuesToErrors(parsed.issues)) };
+  const done = await attempt(
+    () => work(parsed.output),
+    (err) => err.status === 422 && !!err.param,
+  );
+  return done instanceof ApiError ? { errors: refusalToForm(done) } : { done };
 }

@@ -30,7 +30,7 @@ import {
   integer,
   issuesToErrors,
   keyValueLines,
-  list,
+  items,
   noticeFor,
   text,
   type FormBody,
@@ -42,6 +42,18 @@ const TYPE_OPTIONS: ProviderTypeOption[] = PROVIDER_TYPES.map((t) => ({ value: t
 /** The option for a `type` a form or query sent; null for anything else (absent, a list, unknown). */
 const typeOption = (t: unknown): ProviderTypeOption | null => TYPE_OPTIONS.find((o) => o.value === t) ?? null;
 
+/** The form's fields: text inputs, and checkboxes (each with its hidden "off" companion). */
+const TEXT_FIELDS = ["name", "type", "base_url", "models", "model_map", "priority", "timeout_ms"] as const;
+const CHECKBOXES = ["enabled", "remove_key"] as const;
+
+/** What the browser sent, to show again after an error (the API key is never echoed); `{}` gives a blank form. */
+function valuesFrom(form: FormBody): ProviderFormValues {
+  const texts = TEXT_FIELDS.map((name) => [name, text(form, name)]);
+  const boxes = CHECKBOXES.map((name) => [name, checkbox(form, name)]);
+  return Object.fromEntries([...texts, ...boxes]) as ProviderFormValues;
+}
+
+/** A stored provider as its edit form shows it. */
 function valuesOf(p: ProviderView): ProviderFormValues {
   return {
     name: p.name,
@@ -56,51 +68,6 @@ function valuesOf(p: ProviderView): ProviderFormValues {
   };
 }
 
-/** What the browser sent, to show again after an error (the API key is never echoed); `{}` gives a blank form. */
-function valuesFrom(form: FormBody): ProviderFormValues {
-  return {
-    name: text(form, "name"),
-    type: text(form, "type"),
-    base_url: text(form, "base_url"),
-    models: text(form, "models"),
-    model_map: text(form, "model_map"),
-    priority: text(form, "priority"),
-    timeout_ms: text(form, "timeout_ms"),
-    enabled: checkbox(form, "enabled"),
-    remove_key: checkbox(form, "remove_key"),
-  };
-}
-
-/**
- * The form → the JSON API's body shape, coerced from strings (numbers, checkbox, lists, alias
- * lines) and validated by the providers feature's own schema.
- */
-function parseProviderForm<S extends typeof CreateProviderBody | typeof UpdateProviderBody>(
-  schema: S,
-  form: FormBody,
-  editing: boolean,
-): { ok: true; value: v.InferOutput<S> } | { ok: false; errors: FormErrors } {
-  const map = keyValueLines(form, "model_map");
-  const baseUrl = text(form, "base_url").trim();
-  const input = {
-    name: text(form, "name"),
-    type: text(form, "type"),
-    // Empty: the type's default (null on edit resets a custom URL).
-    base_url: baseUrl === "" ? (editing ? null : undefined) : baseUrl,
-    api_key: editing && checkbox(form, "remove_key") ? null : text(form, "api_key"),
-    priority: integer(form, "priority"),
-    timeout_ms: integer(form, "timeout_ms"),
-    enabled: checkbox(form, "enabled"),
-    models: list(form, "models"),
-    model_map: map.value,
-  };
-  const parsed = v.safeParse(schema, input);
-  const errors = parsed.success ? errorsFor({}) : issuesToErrors(parsed.issues);
-  if (map.error) errors.fields.model_map ??= sentence(map.error);
-  if (!parsed.success || map.error) return { ok: false, errors };
-  return { ok: true, value: parsed.output as v.InferOutput<S> };
-}
-
 /** /app/w/:id/providers… — the dashboard face of src/providers. */
 export function providerPages(deps: AppDeps) {
   const keyring = createKeyring(deps.config);
@@ -112,14 +79,13 @@ export function providerPages(deps: AppDeps) {
   }
 
   async function formPage(
-    c: PageBits,
-    id: string,
+    c: PageBits & { params: { id: string } },
     values: ProviderFormValues,
-    errors: FormErrors,
     editing: ProviderView | null,
-    status: number,
+    errors = errorsFor({}),
+    status = 200,
   ) {
-    const ctx = await pageContext(deps, c, id);
+    const ctx = await pageContext(deps, c, c.params.id);
     const view = (
       <ProviderFormPage
         ctx={ctx}
@@ -133,7 +99,11 @@ export function providerPages(deps: AppDeps) {
     return html(c.set, view, status);
   }
 
-  /** The add and edit forms' post: the form again with its errors (422, or 409 for a taken name), else the list. */
+  /**
+   * The add and edit forms' post: the form → the JSON API's body shape, coerced from strings (numbers,
+   * checkboxes, lists, alias lines) and validated by the providers feature's own schema. The form comes
+   * back with its errors (422, or 409 for a taken name); else on to the list.
+   */
   async function save<S extends typeof CreateProviderBody | typeof UpdateProviderBody>(
     c: PageBits & { params: { id: string }; body: unknown; actor: Actor },
     schema: S,
@@ -141,10 +111,27 @@ export function providerPages(deps: AppDeps) {
     work: (actor: Actor, value: v.InferOutput<S>) => Promise<ProviderView | null>,
   ) {
     const form = formBody(c.body);
-    const again = (errors: FormErrors, status: number) => formPage(c, c.params.id, valuesFrom(form), errors, current, status);
-    const parsed = parseProviderForm(schema, form, current !== null);
-    if (!parsed.ok) return again(parsed.errors, 422);
-    const saved = await attempt(() => work(c.actor, parsed.value));
+    const again = (errors: FormErrors, status: number) => formPage(c, valuesFrom(form), current, errors, status);
+    const map = keyValueLines(form, "model_map");
+    const baseUrl = text(form, "base_url").trim();
+    const parsed = v.safeParse(schema, {
+      name: text(form, "name"),
+      type: text(form, "type"),
+      // Empty: the type's default (null on edit resets a custom URL).
+      base_url: baseUrl === "" ? (current ? null : undefined) : baseUrl,
+      api_key: current && checkbox(form, "remove_key") ? null : text(form, "api_key"),
+      priority: integer(form, "priority"),
+      timeout_ms: integer(form, "timeout_ms"),
+      enabled: checkbox(form, "enabled"),
+      models: items(text(form, "models")),
+      model_map: map.value,
+    });
+    if (!parsed.success || map.error) {
+      const errors = parsed.success ? errorsFor({}) : issuesToErrors(parsed.issues);
+      if (map.error) errors.fields.model_map ??= sentence(map.error);
+      return again(errors, 422);
+    }
+    const saved = await attempt(() => work(c.actor, parsed.output));
     if (saved instanceof ApiError) return again(saved.formErrors(), saved.status === 409 ? 409 : 422);
     if (!saved) throw notFound("provider");
     return toWorkspace(c.params.id, `/providers?done=${current ? "updated" : "created"}`);
@@ -162,7 +149,7 @@ export function providerPages(deps: AppDeps) {
         "/new",
         async (c) => {
           const type = typeOption(c.query.type);
-          if (type) return formPage(c, c.params.id, { ...valuesFrom({}), type: type.value, enabled: true }, errorsFor({}), null, 200);
+          if (type) return formPage(c, { ...valuesFrom({}), type: type.value, enabled: true }, null);
           const ctx = await pageContext(deps, c, c.params.id);
           return html(c.set, <ProviderTypeStep ctx={ctx} types={TYPE_OPTIONS} />);
         },
@@ -172,14 +159,16 @@ export function providerPages(deps: AppDeps) {
       .get(
         "/fields",
         async ({ params, query, set }) => {
-          const q = (name: string) => text(formBody(query), name);
-          const editing = q("provider") ? await getProvider(deps.sql, params.id, q("provider")) : null;
+          const asked = formBody(query);
+          const pid = text(asked, "provider");
+          const editing = pid ? await getProvider(deps.sql, params.id, pid) : null;
           const baseUrl = editing && !editing.base_url_is_default ? editing.base_url : "";
+          const values = { ...valuesFrom(asked), base_url: baseUrl, remove_key: false };
           return html(
             set,
             <ProviderTypeFields
-              type={typeOption(q("type"))}
-              values={{ base_url: baseUrl, name: q("name"), models: q("models"), model_map: q("model_map"), remove_key: false }}
+              type={typeOption(values.type)}
+              values={values}
               errors={errorsFor({})}
               keyHint={editing?.key_hint ?? null}
               editing={editing !== null}
@@ -197,7 +186,7 @@ export function providerPages(deps: AppDeps) {
         "/:pid/edit",
         async (c) => {
           const provider = await providerOf(c.params);
-          return formPage(c, c.params.id, valuesOf(provider), errorsFor({}), provider, 200);
+          return formPage(c, valuesOf(provider), provider);
         },
         needs("admin", ProviderParams, "Edit provider key form"),
       )

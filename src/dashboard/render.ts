@@ -14,7 +14,7 @@ export interface SetLike {
  * htmx asks for a fragment (the page frame) unless it targets the whole body — which it does when
  * restoring history after Back — so those requests get the whole document.
  */
-export function wantsFragment(headers: Headers): boolean {
+function wantsFragment(headers: Headers): boolean {
   return headers["hx-request"] === "true" && headers["hx-request-type"] !== "full" && headers["hx-history-restore-request"] !== "true";
 }
 

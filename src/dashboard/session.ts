@@ -21,23 +21,17 @@ export interface CookieJar {
   };
 }
 
-const secureCookies = (deps: AppDeps) => deps.config.publicUrl.startsWith("https://");
-
-/** The session JWT as an httpOnly, SameSite=Lax cookie that lives as long as the token. */
-export function setSessionCookie(deps: AppDeps, cookie: CookieJar, token: string): void {
-  cookie[SESSION_COOKIE].set({
-    value: token,
-    httpOnly: true,
-    secure: secureCookies(deps),
-    sameSite: "lax",
-    path: "/",
-    maxAge: sessionTtl(deps),
-  });
+/** Sets one of our cookies: httpOnly and SameSite=Lax, site-wide, Secure when the dashboard is served over https. */
+function setCookie(deps: AppDeps, cookie: CookieJar, name: string, value: string, maxAge: number): void {
+  const secure = deps.config.publicUrl.startsWith("https://");
+  cookie[name].set({ value, httpOnly: true, secure, sameSite: "lax", path: "/", maxAge });
 }
 
-export function clearSessionCookie(deps: AppDeps, cookie: CookieJar): void {
-  cookie[SESSION_COOKIE].set({ value: "", httpOnly: true, secure: secureCookies(deps), sameSite: "lax", path: "/", maxAge: 0 });
-}
+/** The session JWT as a cookie that lives as long as the token. */
+export const setSessionCookie = (deps: AppDeps, cookie: CookieJar, token: string) =>
+  setCookie(deps, cookie, SESSION_COOKIE, token, sessionTtl(deps));
+
+export const clearSessionCookie = (deps: AppDeps, cookie: CookieJar) => setCookie(deps, cookie, SESSION_COOKIE, "", 0);
 
 export function sessionCookieValue(cookie: CookieJar): string | null {
   const v = cookie[SESSION_COOKIE]?.value;
@@ -61,21 +55,12 @@ export function loginCsrfToken(deps: AppDeps, cookie: CookieJar): string {
   let value = cookie[LOGIN_CSRF_COOKIE]?.value;
   if (typeof value !== "string" || !/^[A-Za-z0-9_-]{32,}$/.test(value)) {
     value = randomBytes(32).toString("base64url");
-    cookie[LOGIN_CSRF_COOKIE].set({
-      value: value as string,
-      httpOnly: true,
-      secure: secureCookies(deps),
-      sameSite: "lax",
-      path: "/",
-      maxAge: 24 * 3600,
-    });
+    setCookie(deps, cookie, LOGIN_CSRF_COOKIE, value as string, 24 * 3600);
   }
   return loginTokenFor(deps, value as string);
 }
 
-function loginTokenFor(deps: AppDeps, cookieValue: string): string {
-  return hmac(deriveKey(deps.config.secret, "login-csrf"), cookieValue);
-}
+const loginTokenFor = (deps: AppDeps, cookieValue: string) => hmac(deriveKey(deps.config.secret, "login-csrf"), cookieValue);
 
 export function verifyLoginCsrf(deps: AppDeps, cookie: CookieJar, sent: unknown): boolean {
   const value = cookie[LOGIN_CSRF_COOKIE]?.value;

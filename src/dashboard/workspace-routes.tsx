@@ -1,17 +1,16 @@
 import * as v from "valibot";
 import type { AppDeps } from "../deps.ts";
 import { needs, signedInRoutes } from "../http/routes.ts";
-import { SettingsBody, WorkspaceBody, WorkspaceParams } from "../workspaces/model.ts";
+import { LimitsBody, SettingsBody, WorkspaceBody, WorkspaceParams } from "../workspaces/model.ts";
 import { createWorkspace, getWorkspace, listWorkspaces, renameWorkspace, updateSettings } from "../workspaces/service.ts";
-import { ApiError, notFound, orNotFound } from "../http/errors.ts";
+import { notFound, orNotFound } from "../http/errors.ts";
 import { WorkspacesPage } from "../../views/pages/workspaces.tsx";
 import { SettingsPage, type LimitsPanelProps, type SettingsValues } from "../../views/pages/settings.tsx";
 import { limitValues } from "../../views/components/limits.tsx";
 import { getWorkspaceLimits } from "../workspaces/limits.ts";
-import { LimitsBody } from "../workspaces/model.ts";
-import { formLimitErrors, isFieldRefusal, limitFormValues, limitsInput, serviceErrorToForm } from "./limits-form.ts";
+import { limitFormValues, limitsInput, saveLimits } from "./limits-form.ts";
 import type { FormErrors } from "../../views/context.ts";
-import { attempt, checkbox, errorsFor, formBody, integer, issuesToErrors, text } from "./forms.ts";
+import { checkbox, errorsFor, formBody, integer, issuesToErrors, text } from "./forms.ts";
 import { html } from "./render.ts";
 import { pageContext, toWorkspace, type PageBits } from "./context.tsx";
 
@@ -101,15 +100,8 @@ export function workspacePages(deps: AppDeps) {
       async (c) => {
         const { params, body, actor } = c;
         const values = limitFormValues(formBody(body), false);
-        const parsed = v.safeParse(LimitsBody, limitsInput(values));
-        if (!parsed.success)
-          return settingsPage(deps, c, params.id, {
-            limits: { values, errors: formLimitErrors(issuesToErrors(parsed.issues)) },
-            status: 422,
-          });
-        const refused = await attempt(() => updateSettings(actor, params.id, parsed.output), isFieldRefusal);
-        if (refused instanceof ApiError)
-          return settingsPage(deps, c, params.id, { limits: { values, errors: serviceErrorToForm(refused) }, status: 422 });
+        const saved = await saveLimits(LimitsBody, limitsInput(values), (value) => updateSettings(actor, params.id, value));
+        if ("errors" in saved) return settingsPage(deps, c, params.id, { limits: { values, errors: saved.errors }, status: 422 });
         return toWorkspace(params.id, "/settings?saved=limits#limits");
       },
       needs("admin", WorkspaceParams, "Save the workspace's rate limits and budget (form)"),
