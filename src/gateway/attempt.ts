@@ -5,7 +5,6 @@
 import { readBodyBounded, readPrefix } from "../http/body.ts";
 import { clip, redactSecrets, upstreamError, UpstreamResponseError } from "../adapters/types.ts";
 import type { Adapter, UpstreamError, UpstreamRequest } from "../adapters/types.ts";
-import { UnsupportedFeatureError } from "../adapters/errors.ts";
 import type { AttemptRecord } from "../telemetry/types.ts";
 import { BlockedAddressError, type UpstreamFetch } from "../net/fetch.ts";
 import { networkErrorMessage } from "./network-errors.ts";
@@ -21,37 +20,6 @@ export const MAX_UPSTREAM_ERROR_BYTES = 64 * 1024;
 export const MAX_UPSTREAM_EVENT_CHARS = 1024 * 1024;
 /** Upstream messages shown to clients and stored in logs, after redaction. */
 export const MAX_MESSAGE_CHARS = 300;
-
-/** The trail entry of an attempt about to start, and when it started. */
-export function beginAttempt(cand: Candidate): { attempt: AttemptRecord; started: number } {
-  const attempt: AttemptRecord = {
-    provider_id: cand.provider.id,
-    provider_name: cand.provider.name,
-    provider_type: cand.provider.type,
-    model: cand.upstreamModel,
-    status: null,
-    error_class: null,
-    message: null,
-    latency_ms: 0,
-  };
-  return { attempt, started: performance.now() };
-}
-
-/**
- * The attempt's upstream request, and its trail entry. An adapter's refusal (UnsupportedFeatureError:
- * this provider cannot say what was asked) is the entry's "unsupported" and is returned instead.
- */
-export function buildUpstream<T>(attempts: AttemptRecord[], attempt: AttemptRecord, build: () => T): T | UnsupportedFeatureError {
-  try {
-    const upstream = build();
-    attempts.push(attempt);
-    return upstream;
-  } catch (err) {
-    if (!(err instanceof UnsupportedFeatureError)) throw err;
-    attempts.push({ ...attempt, error_class: "unsupported", message: err.message });
-    return err;
-  }
-}
 
 type AttemptSignal = ReturnType<typeof attemptSignal>;
 

@@ -76,11 +76,12 @@ async function authenticate(gw: GatewayServices, headers: Headers): Promise<Gate
   return key;
 }
 
-const keyOf = new WeakMap<Request, { key: Promise<GatewayKey>; startedAt: number }>();
-/** The model a request asked for, once its body was read: a refusal's log row names it. */
-const modelOf = new WeakMap<Request, string>();
-/** The governance code a request was refused with (budget_exceeded, …), for its log row. */
-const refusalCodeOf = new WeakMap<Request, string>();
+/**
+ * What the gateway knows of a request as it goes, for a refusal's log row: its key, when it began,
+ * the model it asked for once its body was read, and the governance code it was refused with
+ * (budget_exceeded, …). /v1/messages renders refusals in Anthropic's shape, which has no code to log.
+ */
+const stateOf = new WeakMap<Request, { key: Promise<GatewayKey>; startedAt: number; model: string; refusalCode?: string }>();
 /** Refusals by governance keep their code as the log row's error class (filterable in the logs). */
 const GOVERNANCE_CODES = new Set(["model_not_allowed", "unpriced_model", "rate_limit_exceeded", "budget_exceeded"]);
 
@@ -96,12 +97,13 @@ async function admitRequest(
   runtime: WorkspaceRuntime,
   req: AdmitRequest,
 ): Promise<Record<string, string>> {
-  modelOf.set(request, req.model);
+  // Every route looked the key up first (gatewayKeyFor), so the request has its state.
+  const state = stateOf.get(request)!;
+  state.model = req.model;
   try {
     return (await gw.governance.admit(key, runtime, req)).headers;
   } catch (err) {
-    // Kept aside: /v1/messages renders the refusal in Anthropic's shape, which has no code to log.
-    if (err instanceof ApiError && err.code) refusalCodeOf.set(request, err.code);
+    if (err instanceof ApiError && err.code) state.refusalCode = err.code;
     throw err;
   }
 }
@@ -111,10 +113,10 @@ async function admitRequest(
  * unauthenticated makes us read a body; see http/body.ts), the routes ask again.
  */
 export function gatewayKeyFor(gw: GatewayServices, request: Request): Promise<GatewayKey> {
-  let entry = keyOf.get(request);
+  let entry = stateOf.get(request);
   if (!entry) {
-    entry = { key: authenticate(gw, request.headers), startedAt: performance.now() };
-    keyOf.set(request, entry);
+    entry = { key: authenticate(gw, request.headers), startedAt: performance.now(), model: "" };
+    stateOf.set(request, entry);
   }
   return entry.key;
 }
@@ -124,7 +126,7 @@ export function gatewayKeyFor(gw: GatewayServices, request: Request): Promise<Ga
  * deep, not JSON, invalid; an internal error) still gets its log row, like every other gateway request.
  */
 export async function recordRefusal(gw: GatewayServices, request: Request, res: Response): Promise<void> {
-  const entry = keyOf.get(request);
+  const entry = stateOf.get(request);
   if (!entry || !gw.sink || res.status < 400) return;
   // Cloned now: the original is on its way to the client.
   const copy = res.clone();
@@ -135,14 +137,14 @@ export async function recordRefusal(gw: GatewayServices, request: Request, res: 
     .then((b: { error?: { message?: unknown; code?: unknown } }) => b?.error)
     .catch(() => null);
   const message = typeof error?.message === "string" ? error.message : null;
-  const shown = refusalCodeOf.get(request) ?? error?.code;
+  const shown = entry.refusalCode ?? error?.code;
   const code = typeof shown === "string" && GOVERNANCE_CODES.has(shown) ? shown : null;
   const requestId = res.headers.get("x-request-id") ?? requestIdFrom(null);
   gw.sink.enqueue({
     ...newRecord({
       requestId,
       key,
-      model: modelOf.get(request) ?? "",
+      model: entry.model,
       stream: false,
       startedAt: entry.startedAt,
       status: res.status,
@@ -158,9 +160,6 @@ function endpointOf(request: Request): string {
   const path = new URL(request.url).pathname;
   return ["embeddings", "responses", "messages"].find((e) => path.startsWith(`/v1/${e}`)) ?? "chat";
 }
-
-/** One /v1 POST endpoint as a plain function: the Elysia routes (docs, tests) and the lean /v1 path (v1.ts) both call these. */
-export type GatewayHandler = (body: unknown, key: GatewayKey, request: Request) => Promise<Response>;
 
 /**
  * The steps every /v1 POST that reaches a provider shares: the request id, the workspace, governance
@@ -187,48 +186,59 @@ export function governedCall(deps: AppDeps, gw: GatewayServices) {
   };
 }
 
-/** The gateway's POST endpoints, independent of any router: the body already validated, the key authenticated. */
-export function gatewayHandlers(deps: AppDeps, gw: GatewayServices) {
+/** One /v1 POST endpoint as a plain function of its validated body, for the lean path (v1.ts) and the Elysia route (docs). */
+export interface GatewayPost {
+  schema: v.GenericSchema;
+  summary: string;
+  handle(body: unknown, key: GatewayKey, request: Request): Promise<Response>;
+}
+
+/** The gateway's POST endpoints by path, independent of any router: the body already validated, the key authenticated. */
+export function gatewayPosts(deps: AppDeps, gw: GatewayServices): Record<string, GatewayPost> {
   const governed = governedCall(deps, gw);
   const chat = (body: ChatRequest, key: GatewayKey, request: Request, relay?: RelayFormat, endpoint?: string) =>
     governed(request, key, { model: body.model, estimatedTokens: estimateChatTokens(body) }, (p, c) =>
       proxyChat(p, { ...c, body, relay, endpoint }),
     );
   return {
-    chat: ((body, key, request) => chat(body as ChatRequest, key, request)) as GatewayHandler,
+    "/v1/chat/completions": {
+      schema: ChatCompletionBody,
+      summary: "Create a chat completion (OpenAI-compatible; streams with stream: true)",
+      handle: (body, key, request) => chat(body as ChatRequest, key, request),
+    },
     // The Responses API runs as a chat request, so routing, fallback, logs and usage are the same;
     // OpenAI entries get the request as sent (inbound/responses-native.ts).
-    responses: (async (raw, key, request) => {
-      const body = raw as ResponsesRequest;
-      return asResponses(await chat(toChat(body), key, request, nativeResponses(body), "responses"), body);
-    }) as GatewayHandler,
-    embeddings: ((raw, key, request) => {
-      const body = raw as EmbeddingsRequest;
-      return governed(request, key, { model: body.model, estimatedTokens: estimateEmbeddingTokens(body.input) }, (p, c) =>
-        proxyEmbeddings(p, { ...c, body }),
-      );
-    }) as GatewayHandler,
+    "/v1/responses": {
+      schema: ResponsesBody,
+      summary: "Create a response (OpenAI Responses API, stateless; streams with stream: true)",
+      async handle(raw, key, request) {
+        const body = raw as ResponsesRequest;
+        return asResponses(await chat(toChat(body), key, request, nativeResponses(body), "responses"), body);
+      },
+    },
+    "/v1/embeddings": {
+      schema: EmbeddingsBody,
+      summary: "Create embeddings (OpenAI-compatible; float or base64)",
+      handle(raw, key, request) {
+        const body = raw as EmbeddingsRequest;
+        const admit = { model: body.model, estimatedTokens: estimateEmbeddingTokens(body.input) };
+        return governed(request, key, admit, (p, c) => proxyEmbeddings(p, { ...c, body }));
+      },
+    },
   };
 }
 
 /** The OpenAI-compatible surface: chat completions, responses, embeddings and models, gateway keys only. */
-export function gatewayRoutes(deps: AppDeps, gw: GatewayServices) {
-  const h = gatewayHandlers(deps, gw);
+export function gatewayRoutes(deps: AppDeps, gw: GatewayServices, posts: Record<string, GatewayPost>) {
+  const app = new Elysia({ prefix: "/v1" }).derive(async ({ request }) => ({ gatewayKey: await gatewayKeyFor(gw, request) }));
+  for (const [path, post] of Object.entries(posts)) {
+    app.post(path.slice("/v1".length), ({ body, gatewayKey, request }) => post.handle(body, gatewayKey, request), {
+      body: post.schema,
+      detail: { summary: post.summary },
+    });
+  }
   return (
-    new Elysia({ prefix: "/v1" })
-      .derive(async ({ request }) => ({ gatewayKey: await gatewayKeyFor(gw, request) }))
-      .post("/chat/completions", ({ body, gatewayKey, request }) => h.chat(body, gatewayKey, request), {
-        body: ChatCompletionBody,
-        detail: { summary: "Create a chat completion (OpenAI-compatible; streams with stream: true)" },
-      })
-      .post("/responses", ({ body, gatewayKey, request }) => h.responses(body, gatewayKey, request), {
-        body: ResponsesBody,
-        detail: { summary: "Create a response (OpenAI Responses API, stateless; streams with stream: true)" },
-      })
-      .post("/embeddings", ({ body, gatewayKey, request }) => h.embeddings(body, gatewayKey, request), {
-        body: EmbeddingsBody,
-        detail: { summary: "Create embeddings (OpenAI-compatible; float or base64)" },
-      })
+    app
       .get(
         "/models",
         async ({ gatewayKey }) => {
