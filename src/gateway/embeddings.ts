@@ -3,10 +3,10 @@ import { costFor } from "../telemetry/pricing.ts";
 import { bodyForLog } from "../telemetry/content.ts";
 import { estimateTokens } from "../telemetry/estimate.ts";
 import { selectCandidates } from "./router.ts";
-import { withCost } from "./cost-header.ts";
 import { jsonAnswer } from "./attempt.ts";
 import { eachCandidate, modelNotFound, recorder } from "./proxy.ts";
-import { successHeaders, type CallBase, type ProxyDeps } from "./call.ts";
+import type { CallBase, ProxyDeps } from "./call.ts";
+import { jsonSuccess } from "./relay.ts";
 
 /** Gemini counts no tokens; the same estimate as for chat prompts (usage_estimated). */
 function estimatedPromptTokens(req: EmbeddingsRequest): number {
@@ -22,7 +22,7 @@ function estimatedPromptTokens(req: EmbeddingsRequest): number {
  * API (Anthropic) are passed over.
  */
 export async function proxyEmbeddings(deps: ProxyDeps, call: CallBase & { body: EmbeddingsRequest }): Promise<Response> {
-  const { body, runtime, requestId } = call;
+  const { body, runtime } = call;
   const { candidates: all, model } = selectCandidates(runtime.providers, body.model, deps.cooldowns);
   const log = recorder(deps, call, false, "embeddings");
 
@@ -64,7 +64,6 @@ export async function proxyEmbeddings(deps: ProxyDeps, call: CallBase & { body: 
         ? bodyForLog(JSON.stringify({ ...out, data: out.data.map((d) => ({ index: d.index, length: d.embedding.length })) }))
         : null,
     });
-    const headers = withCost({ "content-type": "application/json", ...successHeaders(requestId, cand) }, cost);
-    return { ok: true, response: new Response(JSON.stringify(out), { status: 200, headers }) };
+    return { ok: true, response: jsonSuccess({ call, cand }, JSON.stringify(out), cost) };
   });
 }

@@ -17,7 +17,8 @@ import { listedModels, selectCandidates, type Candidate } from "./router.ts";
 import { recordAnswer, relayStream } from "./stream.ts";
 import { jsonSuccess, relayAttempt } from "./relay.ts";
 import { chatDialect, SAME_DIALECT } from "./chat-stream.ts";
-import { type ProxyDeps, type ChatCall, CLIENT_CLOSED, SHUTDOWN, errorBody, type Recorder } from "./call.ts";
+import { errorBody } from "../http/errors.ts";
+import { type ProxyDeps, type ChatCall, CLIENT_CLOSED, SHUTDOWN, type Recorder } from "./call.ts";
 import { completionText, type AttemptContext, type AttemptOutcome } from "./call.ts";
 import { jsonAnswer, MAX_MESSAGE_CHARS } from "./attempt.ts";
 
@@ -210,7 +211,7 @@ function noneAnswered(
   retryAfterMs: number | null,
   log: CallLog,
 ): Response {
-  if (deps.draining?.aborted) return log.refuse(SHUTDOWN);
+  if (deps.draining.aborted) return log.refuse(SHUTDOWN);
   if (call.signal.aborted) {
     log.record({ status: CLIENT_CLOSED, error_class: "client_closed", error_message: "the client closed the connection" });
     return new Response(null, { status: CLIENT_CLOSED });

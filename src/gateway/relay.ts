@@ -3,9 +3,9 @@
  * the client as the provider sent it, JSON bytes or stream events, while the format reads usage and
  * log text on the side. The inbound route must not translate such an answer again (isRelayed).
  */
-import { withCost } from "./cost-header.ts";
 import { jsonAnswer } from "./attempt.ts";
 import { successHeaders, type AttemptContext, type AttemptOutcome, type RelayFormat } from "./call.ts";
+import type { Candidate } from "./router.ts";
 import { recordAnswer, relayStream } from "./stream.ts";
 
 const relayed = new WeakSet<Response>();
@@ -25,8 +25,25 @@ async function relayJson(a: AttemptContext, format: RelayFormat): Promise<Attemp
   return { ok: true, response: jsonSuccess(a, read.bytes as Uint8Array<ArrayBuffer>, format.costHeader ? cost : null) };
 }
 
-/** A non-streamed answer as the client gets it, with what it cost when that is known. */
-export function jsonSuccess(a: AttemptContext, body: string | Uint8Array<ArrayBuffer>, cost: number | null): Response {
-  const headers = withCost({ "content-type": "application/json", ...successHeaders(a.call.requestId, a.cand) }, cost);
+/**
+ * A non-streamed answer as the client gets it, with `x-perpetuo-cost` (USD) when its price is known.
+ * Streams send their headers before usage is known; their cost is in the request log.
+ */
+export function jsonSuccess(
+  a: { call: { requestId: string }; cand: Candidate },
+  body: string | Uint8Array<ArrayBuffer>,
+  cost: number | null,
+): Response {
+  const headers: Record<string, string> = { "content-type": "application/json", ...successHeaders(a.call.requestId, a.cand) };
+  const shown = formatCost(cost);
+  if (shown !== null) headers["x-perpetuo-cost"] = shown;
   return new Response(body, { status: 200, headers });
+}
+
+/** A cost (USD, already rounded to 10 places by costFor) as a plain decimal ("0.000123"); null when the price is unknown. */
+export function formatCost(cost: number | null): string | null {
+  if (cost === null || !Number.isFinite(cost) || cost < 0) return null;
+  // toFixed, not String(): 1.5e-7 must read 0.00000015.
+  const s = cost.toFixed(10).replace(/0+$/, "").replace(/\.$/, "");
+  return s === "" ? "0" : s;
 }

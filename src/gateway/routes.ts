@@ -33,10 +33,7 @@ export async function runtimeFor(gw: GatewayServices, workspaceId: string, logge
     throw new ApiError(
       500,
       "this workspace's provider keys cannot be decrypted with the gateway's configured secret; the operator must restore it (see README: key rotation)",
-      {
-        type: "server_error",
-        code: "provider_keys_unavailable",
-      },
+      { code: "provider_keys_unavailable" },
     );
   }
 }
@@ -84,29 +81,6 @@ async function authenticate(gw: GatewayServices, headers: Headers): Promise<Gate
 const stateOf = new WeakMap<Request, { key: Promise<GatewayKey>; startedAt: number; model: string; refusalCode?: string }>();
 /** Refusals by governance keep their code as the log row's error class (filterable in the logs). */
 const GOVERNANCE_CODES = new Set(["model_not_allowed", "unpriced_model", "rate_limit_exceeded", "budget_exceeded"]);
-
-/**
- * Governance for one request: allow-list, budgets, rate limits (src/governance). Throws the
- * refusal; otherwise returns the x-ratelimit-* headers for the response. Every /v1 endpoint
- * that reaches a provider calls this once, before it tries any.
- */
-async function admitRequest(
-  gw: GatewayServices,
-  request: Request,
-  key: GatewayKey,
-  runtime: WorkspaceRuntime,
-  req: AdmitRequest,
-): Promise<Record<string, string>> {
-  // Every route looked the key up first (gatewayKeyFor), so the request has its state.
-  const state = stateOf.get(request)!;
-  state.model = req.model;
-  try {
-    return (await gw.governance.admit(key, runtime, req)).headers;
-  } catch (err) {
-    if (err instanceof ApiError && err.code) state.refusalCode = err.code;
-    throw err;
-  }
-}
 
 /**
  * The request's gateway key, looked up once per request: the body parser asks first (so nobody
@@ -163,8 +137,8 @@ function endpointOf(request: Request): string {
 
 /**
  * The steps every /v1 POST that reaches a provider shares: the request id, the workspace, governance
- * (once, before any provider is tried), then `run` with the proxy's dependencies and the call's
- * pieces; the answer gets the x-ratelimit-* headers.
+ * (allow-list, budgets, rate limits: src/governance), then `run` with the proxy's dependencies and
+ * the call's pieces; the answer gets governance's x-ratelimit-* headers.
  */
 export function governedCall(deps: AppDeps, gw: GatewayServices) {
   const proxyDeps: ProxyDeps = { cooldowns: gw.cooldowns, logger: deps.logger, sink: gw.sink, draining: gw.draining, fetch: gw.fetch };
@@ -177,8 +151,17 @@ export function governedCall(deps: AppDeps, gw: GatewayServices) {
     const startedAt = performance.now();
     const requestId = requestIdFrom(request.headers.get("x-request-id"));
     const runtime = await runtimeFor(gw, key.workspace_id, deps.logger);
-    // Governance first: an over-limit or disallowed request reaches no provider.
-    const limitHeaders = await admitRequest(gw, request, key, runtime, { ...admit, requestId });
+    // Every route looked the key up first (gatewayKeyFor), so the request has its state.
+    const state = stateOf.get(request)!;
+    state.model = admit.model;
+    let limitHeaders: Record<string, string>;
+    try {
+      // Governance first: an over-limit or disallowed request reaches no provider.
+      limitHeaders = (await gw.governance.admit(key, runtime, { ...admit, requestId })).headers;
+    } catch (err) {
+      if (err instanceof ApiError && err.code) state.refusalCode = err.code;
+      throw err;
+    }
     // Shutdown's deadline stops the upstream call as a client leaving would.
     const res = await run(proxyDeps, { key, runtime, requestId, signal: AbortSignal.any([request.signal, gw.draining]), startedAt });
     for (const name in limitHeaders) res.headers.set(name, limitHeaders[name]);
