@@ -61,13 +61,8 @@ export function fetchFailure(err: unknown, timedOut: boolean, timeoutMs: number,
   );
 }
 
-export function tooLargeUpstream(what: string, upstreamStatus?: number): UpstreamError {
-  return upstreamError(
-    "upstream_too_large",
-    `the provider's answer was refused: ${what}`,
-    upstreamStatus === undefined ? {} : { upstreamStatus },
-  );
-}
+export const tooLargeUpstream = (what: string, upstreamStatus?: number): UpstreamError =>
+  upstreamError("upstream_too_large", `the provider's answer was refused: ${what}`, { upstreamStatus });
 
 async function failedResponse(adapter: Pick<Adapter, "classifyError">, res: Response, apiKey: string | null): Promise<Failed> {
   // Only the start of an error body is read (it becomes a short message), and it is redacted
@@ -102,7 +97,7 @@ export async function send(
   }
 }
 
-type UpstreamText = { ok: true; json: unknown; text: string; bytes: Uint8Array };
+export type UpstreamText = { ok: true; json: unknown; text: string; bytes: Uint8Array };
 
 /** A 2xx answer's JSON body, read within MAX_UPSTREAM_BODY_BYTES, with its text and bytes for answers relayed as they came. */
 async function readUpstreamText(res: Response, sig: AttemptSignal, timeoutMs: number): Promise<UpstreamText | Failed> {

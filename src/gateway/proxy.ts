@@ -14,13 +14,13 @@ import { bodyForLog } from "../telemetry/content.ts";
 import type { AttemptRecord, RequestRecord } from "../telemetry/types.ts";
 import type { GatewayKey, WorkspaceRuntime } from "./cache.ts";
 import { listedModels, selectCandidates, type Candidate } from "./router.ts";
-import { recordAnswer, relayStream } from "./stream.ts";
-import { jsonSuccess, relayAttempt } from "./relay.ts";
+import { relayStream } from "./stream.ts";
+import { jsonReply, relayAttempt } from "./relay.ts";
 import { chatDialect, SAME_DIALECT } from "./chat-stream.ts";
 import { errorBody } from "../http/errors.ts";
 import { type ProxyDeps, type ChatCall, CLIENT_CLOSED, SHUTDOWN, type Recorder } from "./call.ts";
 import { completionText, type AttemptContext, type AttemptOutcome } from "./call.ts";
-import { jsonAnswer, MAX_MESSAGE_CHARS } from "./attempt.ts";
+import { MAX_MESSAGE_CHARS } from "./attempt.ts";
 
 /** A request's log row before anything happened: no provider, no tokens, nothing billed. */
 export function newRecord(c: {
@@ -280,24 +280,15 @@ const identity = (o: unknown) => {
   return `${typeof r.id}:${String(r.id)}|${String(r.object)}|${typeof r.created}:${String(r.created)}|${String(r.model)}`;
 };
 
-async function jsonAttempt(a: AttemptContext): Promise<AttemptOutcome> {
-  const { cand, adapter, ctx, attempt } = a;
-  const answered = await jsonAnswer(a, (read) => {
+function jsonAttempt(a: AttemptContext): Promise<AttemptOutcome> {
+  const { cand, adapter, ctx } = a;
+  return jsonReply(a, (read) => {
     const before = SAME_DIALECT.has(cand.provider.type) ? identity(read.json) : null;
     const completion = adapter.parseChatResponse(read.json, ctx);
     // The provider's own text, when it can go to the client unchanged (no JSON.stringify of it again).
     const same = before !== null && (completion as unknown) === read.json && identity(completion) === before;
-    return { completion, text: same ? read.text : JSON.stringify(completion) };
+    const text = same ? read.text : JSON.stringify(completion);
+    const output = () => completionText(completion);
+    return { model: completion.model, usage: usageFromCompletion(completion), output, logged: text, body: text };
   });
-  if (!answered.ok) return answered;
-  const { completion, text } = answered.value;
-  const cost = recordAnswer(a, {
-    status: 200,
-    model: completion.model,
-    usage: usageFromCompletion(completion),
-    output: () => completionText(completion),
-    ttft: attempt.latency_ms,
-    logged: text,
-  });
-  return { ok: true, response: jsonSuccess(a, text, cost) };
 }

@@ -3,8 +3,8 @@
  * the client as the provider sent it, JSON bytes or stream events, while the format reads usage and
  * log text on the side. The inbound route must not translate such an answer again (isRelayed).
  */
-import { jsonAnswer } from "./attempt.ts";
-import { successHeaders, type AttemptContext, type AttemptOutcome, type RelayFormat } from "./call.ts";
+import { jsonAnswer, type UpstreamText } from "./attempt.ts";
+import { successHeaders, type AnswerRead, type AttemptContext, type AttemptOutcome, type RelayFormat } from "./call.ts";
 import type { Candidate } from "./router.ts";
 import { recordAnswer, relayStream } from "./stream.ts";
 
@@ -12,17 +12,27 @@ const relayed = new WeakSet<Response>();
 export const isRelayed = (res: Response) => relayed.has(res);
 
 export async function relayAttempt(a: AttemptContext, format: RelayFormat): Promise<AttemptOutcome> {
-  const outcome = a.call.body.stream === true ? await relayStream(a, format.dialect(a)) : await relayJson(a, format);
+  const outcome =
+    a.call.body.stream === true
+      ? await relayStream(a, format.dialect(a))
+      : await jsonReply(a, (read) => ({ ...format.read(read.json, a), body: read.bytes as Uint8Array<ArrayBuffer> }), format.costHeader);
   if (outcome.ok) relayed.add(outcome.response);
   return outcome;
 }
 
-async function relayJson(a: AttemptContext, format: RelayFormat): Promise<AttemptOutcome> {
-  const answered = await jsonAnswer(a, (read) => ({ answer: format.read(read.json, a), read }));
+/**
+ * A non-streamed attempt of a chat call, relayed or translated: `parse` says what the log row
+ * keeps and what the client gets (`body`); the answer is recorded and sent with its cost.
+ */
+export async function jsonReply(
+  a: AttemptContext,
+  parse: (read: UpstreamText) => AnswerRead & { body: string | Uint8Array<ArrayBuffer> },
+  costHeader = true,
+): Promise<AttemptOutcome> {
+  const answered = await jsonAnswer(a, parse);
   if (!answered.ok) return answered;
-  const { answer, read } = answered.value;
-  const cost = recordAnswer(a, { status: 200, ...answer, ttft: a.attempt.latency_ms });
-  return { ok: true, response: jsonSuccess(a, read.bytes as Uint8Array<ArrayBuffer>, format.costHeader ? cost : null) };
+  const cost = recordAnswer(a, { status: 200, ...answered.value, ttft: a.attempt.latency_ms });
+  return { ok: true, response: jsonSuccess(a, answered.value.body, costHeader ? cost : null) };
 }
 
 /**
