@@ -18,8 +18,8 @@ export const MAX_UPSTREAM_BODY_BYTES = 32 * 1024 * 1024;
 export const MAX_UPSTREAM_ERROR_BYTES = 64 * 1024;
 /** One server-sent event (a ping-less line that never ends is one too). */
 export const MAX_UPSTREAM_EVENT_CHARS = 1024 * 1024;
-/** Upstream messages shown to clients and stored in logs, after redaction. */
-export const MAX_MESSAGE_CHARS = 300;
+/** An upstream message as clients see it and logs keep it: the provider's key redacted, then cut to 300 characters. */
+export const shownMessage = (message: string, apiKey: string | null) => clip(redactSecrets(message, apiKey), 300);
 
 type AttemptSignal = ReturnType<typeof attemptSignal>;
 
@@ -69,7 +69,7 @@ async function failedResponse(adapter: Pick<Adapter, "classifyError">, res: Resp
   // before anything parses or cuts it, then again once decoded (a JSON-escaped echo), then cut.
   const text = redactSecrets(await readPrefix(res.body, MAX_UPSTREAM_ERROR_BYTES).catch(() => ""), apiKey);
   const e = adapter.classifyError(res.status, text, res.headers);
-  e.message = clip(redactSecrets(e.message, apiKey), MAX_MESSAGE_CHARS);
+  e.message = shownMessage(e.message, apiKey);
   e.upstreamStatus ??= res.status;
   return { ok: false, final: !e.retryable, error: e };
 }

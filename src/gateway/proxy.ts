@@ -1,9 +1,7 @@
 import { fastId } from "../ids.ts";
 import { adapterFor } from "../adapters/index.ts";
 import {
-  clip,
   ERROR_DEFAULTS,
-  redactSecrets,
   UnsupportedFeatureError,
   usageFromCompletion,
   wantsJson,
@@ -20,7 +18,7 @@ import { chatDialect, SAME_DIALECT } from "./chat-stream.ts";
 import { errorBody } from "../http/errors.ts";
 import { type ProxyDeps, type ChatCall, CLIENT_CLOSED, SHUTDOWN, type Recorder } from "./call.ts";
 import { completionText, type AttemptContext, type AttemptOutcome } from "./call.ts";
-import { MAX_MESSAGE_CHARS } from "./attempt.ts";
+import { shownMessage } from "./attempt.ts";
 
 /** A request's log row before anything happened: no provider, no tokens, nothing billed. */
 export function newRecord(c: {
@@ -243,7 +241,7 @@ function noteFailure(
   started: number,
   e: UpstreamError,
 ): string {
-  const shown = clip(redactSecrets(e.message, cand.provider.api_key), MAX_MESSAGE_CHARS);
+  const shown = shownMessage(e.message, cand.provider.api_key);
   attempt.status = e.upstreamStatus ?? null;
   attempt.error_class = e.class;
   attempt.message = shown;

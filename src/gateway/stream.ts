@@ -6,12 +6,12 @@
  * (chat chunks, Responses events, …) says what each upstream event means and what the client gets.
  */
 import { createSSEParser, SSEEventTooLarge, type SSEEvent } from "../adapters/sse.ts";
-import { clip, redactSecrets, upstreamError, type ChatRequest, type UpstreamError, type Usage } from "../adapters/types.ts";
+import { upstreamError, type ChatRequest, type UpstreamError, type Usage } from "../adapters/types.ts";
 import { bodyForLog } from "../telemetry/content.ts";
 import { costFor } from "../telemetry/pricing.ts";
 import { estimatePromptTokens, estimateTokens } from "../telemetry/estimate.ts";
 import { networkErrorMessage } from "./network-errors.ts";
-import { attemptSignal, fetchFailure, MAX_MESSAGE_CHARS, MAX_UPSTREAM_EVENT_CHARS, retry, send, tooLargeUpstream } from "./attempt.ts";
+import { attemptSignal, fetchFailure, MAX_UPSTREAM_EVENT_CHARS, retry, send, shownMessage, tooLargeUpstream } from "./attempt.ts";
 import { CLIENT_CLOSED, SHUTDOWN, successHeaders } from "./call.ts";
 import type { AnswerRead, AttemptContext, AttemptOutcome, ShownError, StreamDialect } from "./call.ts";
 
@@ -57,7 +57,7 @@ export function recordAnswer(a: AttemptContext, f: AnswerFacts): number | null {
     model_used: model,
     ttft_ms: f.ttft,
     error_class: f.error ? f.error.class : null,
-    error_message: f.error ? clip(redactSecrets(f.error.message, cand.provider.api_key), MAX_MESSAGE_CHARS) : null,
+    error_message: f.error ? shownMessage(f.error.message, cand.provider.api_key) : null,
     ...tokens,
     cost_usd: cost,
     response_body: call.runtime.logContent ? bodyForLog(f.logged ?? text(), undefined, cand.provider.api_key) : null,
@@ -147,7 +147,7 @@ export async function relayStream(a: AttemptContext, dialect: StreamDialect): Pr
     recordAnswer(a, { ...dialect.result(), status, ttft, error });
   };
   const shown = (e: UpstreamError): ShownError => ({
-    message: clip(redactSecrets(e.message, cand.provider.api_key), MAX_MESSAGE_CHARS),
+    message: shownMessage(e.message, cand.provider.api_key),
     type: e.type,
     code: e.code ?? null,
   });

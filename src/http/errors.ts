@@ -18,18 +18,16 @@ const TYPE_FOR_STATUS: Record<number, string> = {
 };
 
 export class ApiError extends Error {
-  readonly status: number;
   readonly type: string;
   readonly code: string | null;
   readonly param: string | null;
   readonly headers: Record<string, string>;
   constructor(
-    status: number,
+    readonly status: number,
     message: string,
     opts: { type?: string; code?: string | null; param?: string | null; headers?: Record<string, string> } = {},
   ) {
     super(message);
-    this.status = status;
     this.type = opts.type ?? TYPE_FOR_STATUS[status] ?? (status >= 500 ? "server_error" : "invalid_request_error");
     this.code = opts.code ?? null;
     this.param = opts.param ?? null;
