@@ -38,9 +38,7 @@ export async function runtimeFor(gw: GatewayServices, workspaceId: string, logge
   }
 }
 
-function invalidKey(message: string) {
-  return new ApiError(401, message, { type: "invalid_request_error", code: "invalid_api_key" });
-}
+const invalidKey = (message: string) => new ApiError(401, message, { type: "invalid_request_error", code: "invalid_api_key" });
 
 /**
  * The key from `Authorization: Bearer prp_…`, or from `x-api-key: prp_…`, which is how Anthropic's
@@ -238,8 +236,7 @@ export function gatewayRoutes(deps: AppDeps, gw: GatewayServices, posts: Record<
           const runtime = await runtimeFor(gw, gatewayKey.workspace_id, deps.logger);
           const model = id === null ? undefined : ((await modelList(gw, runtime)).get(id) ?? servedByPattern(runtime, id));
           if (model) return model;
-          const shown = id ?? params["*"];
-          throw new ApiError(404, `The model '${shown}' does not exist or is not served by this workspace's providers`, {
+          throw new ApiError(404, `The model '${id ?? params["*"]}' does not exist or is not served by this workspace's providers`, {
             type: "invalid_request_error",
             param: "model",
             code: "model_not_found",
