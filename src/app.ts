@@ -6,11 +6,8 @@ import { providersRoutes } from "./providers/routes.ts";
 import { apiKeysRoutes } from "./api-keys/routes.ts";
 import { healthRoutes } from "./health/routes.ts";
 import { openapiRoutes } from "./openapi/routes.ts";
-import { gatewayHandlers, gatewayKeyFor, gatewayRoutes, recordRefusal } from "./gateway/routes.ts";
+import { gatewayKeyFor, gatewayPosts, gatewayRoutes, recordRefusal } from "./gateway/routes.ts";
 import { leanV1 } from "./gateway/v1.ts";
-import { ChatCompletionBody } from "./gateway/model.ts";
-import { ResponsesBody } from "./gateway/inbound/responses-model.ts";
-import { EmbeddingsBody } from "./gateway/embeddings-model.ts";
 import { anthropicErrorResponse, isMessagesRequest, messagesRoutes } from "./gateway/inbound/messages-routes.ts";
 import { bodyParser, refuseNulInUrl, SERVER_MAX_BODY } from "./http/body.ts";
 import { buildDeps, type AppDeps, type AppInput } from "./deps.ts";
@@ -28,19 +25,9 @@ export function createApp(input: AppInput | AppDeps) {
   const deps = buildDeps(input);
   const gateway = deps.gateway;
   const cors = corsPolicy(deps.config.corsOrigins);
-  const handlers = gatewayHandlers(deps, gateway);
+  const posts = gatewayPosts(deps, gateway);
   // The hot /v1 endpoints skip Elysia's lifecycle (see gateway/v1.ts); their Elysia routes stay for docs.
-  const v1 = leanV1({
-    routes: {
-      "/v1/chat/completions": { schema: ChatCompletionBody, handle: handlers.chat },
-      "/v1/responses": { schema: ResponsesBody, handle: handlers.responses },
-      "/v1/embeddings": { schema: EmbeddingsBody, handle: handlers.embeddings },
-    },
-    cors,
-    logger: deps.logger,
-    keyFor: (request) => gatewayKeyFor(gateway, request),
-    refused: (request, res) => recordRefusal(gateway, request, res),
-  });
+  const v1 = leanV1(posts, gateway, cors, deps.logger);
   return (
     // Bun refuses bodies above this itself (413, empty body) before any route sees them: a backstop
     // above every route's own limit, which answers in our error shape (see http/body.ts).
@@ -84,7 +71,7 @@ export function createApp(input: AppInput | AppDeps) {
       .use(usageRoutes(deps))
       .use(invitationsRoutes(deps))
       .use(membersRoutes(deps))
-      .use(gatewayRoutes(deps, gateway))
+      .use(gatewayRoutes(deps, gateway, posts))
       .use(messagesRoutes(deps, gateway))
       .use(dashboardRoutes(deps))
   );

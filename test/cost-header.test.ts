@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { gatewayHarness, type GatewayHarness } from "./support/gateway.ts";
-import { formatCost } from "../src/gateway/cost-header.ts";
+import { formatCost } from "../src/gateway/relay.ts";
 import { costFor } from "../src/telemetry/pricing.ts";
 
 describe("formatCost", () => {

@@ -3,7 +3,7 @@ import { gatewayHarness, type GatewayHarness } from "./support/gateway.ts";
 import { mockEmbedding, mockTokenCount, MOCK_EMBEDDING_DIMS } from "./support/mock-upstreams.ts";
 import { base64ToFloats, embeddingsAdapterFor, floatsToBase64, GEMINI_MAX_BATCH } from "../src/adapters/embeddings.ts";
 import { costFor } from "../src/telemetry/pricing.ts";
-import { formatCost } from "../src/gateway/cost-header.ts";
+import { formatCost } from "../src/gateway/relay.ts";
 import { estimateTokens } from "../src/telemetry/estimate.ts";
 import { SESSION_COOKIE } from "../src/http/auth.ts";
 

@@ -5,7 +5,6 @@
 import { readBodyBounded, readPrefix } from "../http/body.ts";
 import { clip, redactSecrets, upstreamError, UpstreamResponseError } from "../adapters/types.ts";
 import type { Adapter, UpstreamError, UpstreamRequest } from "../adapters/types.ts";
-import { UnsupportedFeatureError } from "../adapters/errors.ts";
 import type { AttemptRecord } from "../telemetry/types.ts";
 import { BlockedAddressError, type UpstreamFetch } from "../net/fetch.ts";
 import { networkErrorMessage } from "./network-errors.ts";
@@ -19,39 +18,8 @@ export const MAX_UPSTREAM_BODY_BYTES = 32 * 1024 * 1024;
 export const MAX_UPSTREAM_ERROR_BYTES = 64 * 1024;
 /** One server-sent event (a ping-less line that never ends is one too). */
 export const MAX_UPSTREAM_EVENT_CHARS = 1024 * 1024;
-/** Upstream messages shown to clients and stored in logs, after redaction. */
-export const MAX_MESSAGE_CHARS = 300;
-
-/** The trail entry of an attempt about to start, and when it started. */
-export function beginAttempt(cand: Candidate): { attempt: AttemptRecord; started: number } {
-  const attempt: AttemptRecord = {
-    provider_id: cand.provider.id,
-    provider_name: cand.provider.name,
-    provider_type: cand.provider.type,
-    model: cand.upstreamModel,
-    status: null,
-    error_class: null,
-    message: null,
-    latency_ms: 0,
-  };
-  return { attempt, started: performance.now() };
-}
-
-/**
- * The attempt's upstream request, and its trail entry. An adapter's refusal (UnsupportedFeatureError:
- * this provider cannot say what was asked) is the entry's "unsupported" and is returned instead.
- */
-export function buildUpstream<T>(attempts: AttemptRecord[], attempt: AttemptRecord, build: () => T): T | UnsupportedFeatureError {
-  try {
-    const upstream = build();
-    attempts.push(attempt);
-    return upstream;
-  } catch (err) {
-    if (!(err instanceof UnsupportedFeatureError)) throw err;
-    attempts.push({ ...attempt, error_class: "unsupported", message: err.message });
-    return err;
-  }
-}
+/** An upstream message as clients see it and logs keep it: the provider's key redacted, then cut to 300 characters. */
+export const shownMessage = (message: string, apiKey: string | null) => clip(redactSecrets(message, apiKey), 300);
 
 type AttemptSignal = ReturnType<typeof attemptSignal>;
 
@@ -93,20 +61,15 @@ export function fetchFailure(err: unknown, timedOut: boolean, timeoutMs: number,
   );
 }
 
-export function tooLargeUpstream(what: string, upstreamStatus?: number): UpstreamError {
-  return upstreamError(
-    "upstream_too_large",
-    `the provider's answer was refused: ${what}`,
-    upstreamStatus === undefined ? {} : { upstreamStatus },
-  );
-}
+export const tooLargeUpstream = (what: string, upstreamStatus?: number): UpstreamError =>
+  upstreamError("upstream_too_large", `the provider's answer was refused: ${what}`, { upstreamStatus });
 
 async function failedResponse(adapter: Pick<Adapter, "classifyError">, res: Response, apiKey: string | null): Promise<Failed> {
   // Only the start of an error body is read (it becomes a short message), and it is redacted
   // before anything parses or cuts it, then again once decoded (a JSON-escaped echo), then cut.
   const text = redactSecrets(await readPrefix(res.body, MAX_UPSTREAM_ERROR_BYTES).catch(() => ""), apiKey);
   const e = adapter.classifyError(res.status, text, res.headers);
-  e.message = clip(redactSecrets(e.message, apiKey), MAX_MESSAGE_CHARS);
+  e.message = shownMessage(e.message, apiKey);
   e.upstreamStatus ??= res.status;
   return { ok: false, final: !e.retryable, error: e };
 }
@@ -134,7 +97,7 @@ export async function send(
   }
 }
 
-type UpstreamText = { ok: true; json: unknown; text: string; bytes: Uint8Array };
+export type UpstreamText = { ok: true; json: unknown; text: string; bytes: Uint8Array };
 
 /** A 2xx answer's JSON body, read within MAX_UPSTREAM_BODY_BYTES, with its text and bytes for answers relayed as they came. */
 async function readUpstreamText(res: Response, sig: AttemptSignal, timeoutMs: number): Promise<UpstreamText | Failed> {

@@ -28,6 +28,12 @@ interface CacheLoaders {
   workspace(workspaceId: string): Promise<WorkspaceRuntime>;
 }
 
+/** How long a key or workspace is served from memory should its change notification be missed; a key found unknown, less. */
+const TTL_MS = 300_000;
+const UNKNOWN_KEY_TTL_MS = 30_000;
+/** Past this many cached keys the map starts over: a flood of made-up tokens must not grow it without bound. */
+const MAX_KEYS = 50_000;
+
 // Bun's native hasher: node:crypto builds a Hash object per call, and this runs per request.
 const sha256 = (s: string) => Bun.SHA256.hash(s, "hex") as string;
 
@@ -49,31 +55,23 @@ export class GatewayCache {
   constructor(
     private readonly loaders: CacheLoaders,
     bus: ChangeBus,
-    private readonly opts: { ttlMs?: number; negativeTtlMs?: number; maxKeys?: number; now?: () => number } = {},
   ) {
     this.unsubscribe = bus.on((e) => this.invalidate(e));
-  }
-
-  private get now() {
-    return this.opts.now?.() ?? Date.now();
   }
 
   async authenticate(token: string): Promise<GatewayKey | null> {
     const h = sha256(token);
     const hit = this.keys.get(h);
-    const now = this.now;
-    if (hit) {
-      const ttl = hit.key ? (this.opts.ttlMs ?? 300_000) : (this.opts.negativeTtlMs ?? 30_000);
-      if (now - hit.at < ttl) {
-        if (hit.key?.expires_at && hit.key.expires_at.getTime() <= now) return null;
-        return hit.key;
-      }
+    const now = Date.now();
+    if (hit && now - hit.at < (hit.key ? TTL_MS : UNKNOWN_KEY_TTL_MS)) {
+      if (hit.key?.expires_at && hit.key.expires_at.getTime() <= now) return null;
+      return hit.key;
     }
     for (let tries = 0; ; tries++) {
       const generation = this.keyGeneration;
       const key = await this.loaders.authenticate(token);
       if (generation === this.keyGeneration) {
-        if (this.keys.size >= (this.opts.maxKeys ?? 50_000)) this.keys.clear();
+        if (this.keys.size >= MAX_KEYS) this.keys.clear();
         this.keys.set(h, { key, at: now });
         return key;
       }
@@ -85,9 +83,9 @@ export class GatewayCache {
 
   workspace(id: string): Promise<WorkspaceRuntime> {
     const hit = this.workspaces.get(id);
-    if (hit && this.now - hit.at < (this.opts.ttlMs ?? 300_000)) return hit.value;
+    if (hit && Date.now() - hit.at < TTL_MS) return hit.value;
     const value = this.loaders.workspace(id);
-    const entry = { value, at: this.now };
+    const entry = { value, at: Date.now() };
     this.workspaces.set(id, entry);
     // A failed load must not stay cached.
     value.catch(() => {

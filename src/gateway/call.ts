@@ -15,20 +15,13 @@ import {
 } from "../adapters/types.ts";
 import type { SSEEvent } from "../adapters/sse.ts";
 import type { Logger } from "../logger.ts";
-import type { AttemptRecord, LogSink, RequestRecord } from "../telemetry/types.ts";
+import type { AttemptRecord, RequestRecord } from "../telemetry/types.ts";
 import type { GatewayKey, WorkspaceRuntime } from "./cache.ts";
-import type { UpstreamFetch } from "../net/fetch.ts";
-import type { Candidate, Cooldowns } from "./router.ts";
+import type { Candidate } from "./router.ts";
 import type { Failed } from "./attempt.ts";
+import type { GatewayServices } from "./services.ts";
 
-export interface ProxyDeps {
-  cooldowns: Cooldowns;
-  logger: Logger;
-  sink: LogSink | null;
-  fetch: UpstreamFetch;
-  /** Aborted when shutdown's drain deadline passes (GatewayServices.draining). */
-  draining?: AbortSignal;
-}
+export type ProxyDeps = Pick<GatewayServices, "cooldowns" | "sink" | "fetch" | "draining"> & { logger: Logger };
 
 /** What a governed call's route hands to the proxy: who asked, for which workspace, and when. */
 export interface CallBase {
@@ -131,10 +124,6 @@ export const SHUTDOWN = {
   param: null,
   code: "server_shutting_down",
 };
-
-export function errorBody(e: { message: string; type: string; param: string | null; code: string | null }) {
-  return { error: { message: e.message, type: e.type, param: e.param, code: e.code } };
-}
 
 export type Recorder = (r: Partial<RequestRecord> & { status: number }) => void;
 

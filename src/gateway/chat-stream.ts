@@ -1,7 +1,8 @@
 /** The chat dialect of the stream relay (stream.ts): the adapter's chunks, re-encoded as OpenAI's SSE. */
 import { encodeSSE, SSE_DONE } from "../adapters/sse.ts";
 import type { ChatCompletionChunk, StreamResult, UpstreamError } from "../adapters/types.ts";
-import { errorBody, type AttemptContext, type StreamDialect } from "./call.ts";
+import { errorBody } from "../http/errors.ts";
+import type { AttemptContext, StreamDialect } from "./call.ts";
 
 /** Any content the client should see, as opposed to a bare role announcement. */
 function hasContent(c: ChatCompletionChunk): boolean {

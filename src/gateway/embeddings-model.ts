@@ -5,6 +5,14 @@ import { firstIssueOnly } from "../http/first-issue.ts";
 /** OpenAI's own limit on inputs per request. */
 const MAX_EMBEDDING_INPUTS = 2048;
 
+/** A list of inputs: at least one, at most OpenAI's limit. */
+const inputs = <T extends v.GenericSchema>(item: T) =>
+  v.pipe(
+    v.array(item),
+    v.minLength(1, "must not be an empty array"),
+    v.maxLength(MAX_EMBEDDING_INPUTS, `must have at most ${MAX_EMBEDDING_INPUTS} items`),
+  );
+
 const tokenIds = v.pipe(
   v.array(
     v.pipe(v.number(), v.integer("token ids must be whole numbers"), v.minValue(0, "token ids must not be negative")),
@@ -20,17 +28,9 @@ export const EmbeddingsBody = firstIssueOnly(
     input: v.union(
       [
         v.pipe(v.string(), v.nonEmpty("must not be an empty string")),
-        v.pipe(
-          v.array(v.pipe(v.string(), v.nonEmpty("must not contain empty strings"))),
-          v.minLength(1, "must not be an empty array"),
-          v.maxLength(MAX_EMBEDDING_INPUTS, `must have at most ${MAX_EMBEDDING_INPUTS} items`),
-        ),
+        inputs(v.pipe(v.string(), v.nonEmpty("must not contain empty strings"))),
         tokenIds,
-        v.pipe(
-          v.array(tokenIds),
-          v.minLength(1, "must not be an empty array"),
-          v.maxLength(MAX_EMBEDDING_INPUTS, `must have at most ${MAX_EMBEDDING_INPUTS} items`),
-        ),
+        inputs(tokenIds),
       ],
       "input must be a non-empty string, an array of strings, an array of token ids, or an array of token-id arrays",
     ),

@@ -1,14 +1,12 @@
 import { embeddingsAdapterFor, inputTexts, type EmbeddingsRequest, type EmbeddingsResponse } from "../adapters/embeddings.ts";
-import { UnsupportedFeatureError } from "../adapters/types.ts";
 import { costFor } from "../telemetry/pricing.ts";
 import { bodyForLog } from "../telemetry/content.ts";
 import { estimateTokens } from "../telemetry/estimate.ts";
-import type { AttemptRecord } from "../telemetry/types.ts";
 import { selectCandidates } from "./router.ts";
-import { withCost } from "./cost-header.ts";
-import { buildUpstream, jsonAnswer } from "./attempt.ts";
+import { jsonAnswer } from "./attempt.ts";
 import { eachCandidate, modelNotFound, recorder } from "./proxy.ts";
-import { successHeaders, type CallBase, type ProxyDeps } from "./call.ts";
+import type { CallBase, ProxyDeps } from "./call.ts";
+import { jsonSuccess } from "./relay.ts";
 
 /** Gemini counts no tokens; the same estimate as for chat prompts (usage_estimated). */
 function estimatedPromptTokens(req: EmbeddingsRequest): number {
@@ -24,27 +22,24 @@ function estimatedPromptTokens(req: EmbeddingsRequest): number {
  * API (Anthropic) are passed over.
  */
 export async function proxyEmbeddings(deps: ProxyDeps, call: CallBase & { body: EmbeddingsRequest }): Promise<Response> {
-  const { body, runtime, requestId } = call;
+  const { body, runtime } = call;
   const { candidates: all, model } = selectCandidates(runtime.providers, body.model, deps.cooldowns);
-  const attempts: AttemptRecord[] = [];
-  const log = recorder(deps, call, attempts, false, "embeddings");
+  const log = recorder(deps, call, false, "embeddings");
 
   if (all.length === 0) return modelNotFound(runtime, body.model, log);
   const candidates = all.filter((c) => embeddingsAdapterFor(c.provider.type) !== null);
   if (candidates.length === 0) {
     const names = [...new Set(all.map((c) => `${c.provider.name} (${c.provider.type})`))].join(", ");
     const message = `no provider serving '${body.model}' has an embeddings API: ${names} cannot embed; add an OpenAI, Gemini or OpenAI-compatible provider for this model`;
-    const err = { type: "invalid_request_error", param: "model", code: "unsupported_endpoint" };
-    return log.refuse({ status: 400, error_class: "unsupported", error_message: message }, err, 0);
+    const type = "invalid_request_error";
+    return log.refuse({ status: 400, class: "unsupported", message, type, param: "model", code: "unsupported_endpoint" });
   }
 
   const encoding = body.encoding_format ?? "float";
-  return eachCandidate(deps, call, candidates, attempts, log, async (cand, attempt, started) => {
+  return eachCandidate(deps, call, candidates, log, async (cand, attempt, started) => {
     const adapter = embeddingsAdapterFor(cand.provider.type)!;
-    const upstream = buildUpstream(attempts, attempt, () =>
-      adapter.buildEmbeddingsRequests(body, { baseUrl: cand.provider.base_url, apiKey: cand.provider.api_key, model: cand.upstreamModel }),
-    );
-    if (upstream instanceof UnsupportedFeatureError) return upstream;
+    const config = { baseUrl: cand.provider.base_url, apiKey: cand.provider.api_key, model: cand.upstreamModel };
+    const upstream = adapter.buildEmbeddingsRequests(body, config);
     const answered = await jsonAnswer({ deps, call, cand, adapter, upstream, attempt, started }, (_, bodies) =>
       adapter.parseEmbeddingsResponses(bodies, { requestedModel: model, targetModel: cand.upstreamModel, encoding }),
     );
@@ -69,7 +64,6 @@ export async function proxyEmbeddings(deps: ProxyDeps, call: CallBase & { body: 
         ? bodyForLog(JSON.stringify({ ...out, data: out.data.map((d) => ({ index: d.index, length: d.embedding.length })) }))
         : null,
     });
-    const headers = withCost({ "content-type": "application/json", ...successHeaders(requestId, cand) }, cost);
-    return { ok: true, response: new Response(JSON.stringify(out), { status: 200, headers }) };
+    return { ok: true, response: jsonSuccess({ call, cand }, JSON.stringify(out), cost) };
   });
 }

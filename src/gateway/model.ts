@@ -4,7 +4,6 @@ import { firstIssueOnly } from "../http/first-issue.ts";
 
 // The OpenAI Chat Completions request, checked as far as the gateway must rely on it. Objects are
 // loose: fields we do not know pass through untouched to OpenAI-compatible upstreams.
-const nullish = <T extends v.GenericSchema>(s: T) => v.nullish(s);
 
 const TextPart = v.looseObject({ type: v.literal("text"), text: v.string("text must be a string") });
 const ImagePart = v.looseObject({
@@ -51,7 +50,7 @@ const Message = v.variant(
     }),
     v.looseObject({
       role: v.literal("assistant"),
-      content: nullish(v.union([v.string(), v.array(v.union([TextPart, v.looseObject({ type: v.literal("refusal") })]))])),
+      content: v.nullish(v.union([v.string(), v.array(v.union([TextPart, v.looseObject({ type: v.literal("refusal") })]))])),
       tool_calls: v.optional(v.array(ToolCall)),
     }),
     v.looseObject({
@@ -88,29 +87,29 @@ export const ChatCompletionBody = firstIssueOnly(
   v.looseObject({
     model: ModelField,
     messages: v.pipe(v.array(Message, "messages must be an array"), v.minLength(1, "messages must contain at least one message")),
-    stream: nullish(v.boolean()),
-    stream_options: nullish(v.looseObject({ include_usage: nullish(v.boolean()) })),
-    n: nullish(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(128))),
-    temperature: nullish(v.pipe(v.number(), v.minValue(0), v.maxValue(2))),
-    top_p: nullish(v.pipe(v.number(), v.minValue(0), v.maxValue(1))),
-    max_tokens: nullish(v.pipe(v.number(), v.integer(), v.minValue(1))),
-    max_completion_tokens: nullish(v.pipe(v.number(), v.integer(), v.minValue(1))),
-    stop: nullish(v.union([v.string(), v.pipe(v.array(v.string()), v.maxLength(16))])),
-    presence_penalty: nullish(v.pipe(v.number(), v.minValue(-2), v.maxValue(2))),
-    frequency_penalty: nullish(v.pipe(v.number(), v.minValue(-2), v.maxValue(2))),
-    logprobs: nullish(v.boolean()),
-    top_logprobs: nullish(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(20))),
-    seed: nullish(v.pipe(v.number(), v.integer())),
+    stream: v.nullish(v.boolean()),
+    stream_options: v.nullish(v.looseObject({ include_usage: v.nullish(v.boolean()) })),
+    n: v.nullish(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(128))),
+    temperature: v.nullish(v.pipe(v.number(), v.minValue(0), v.maxValue(2))),
+    top_p: v.nullish(v.pipe(v.number(), v.minValue(0), v.maxValue(1))),
+    max_tokens: v.nullish(v.pipe(v.number(), v.integer(), v.minValue(1))),
+    max_completion_tokens: v.nullish(v.pipe(v.number(), v.integer(), v.minValue(1))),
+    stop: v.nullish(v.union([v.string(), v.pipe(v.array(v.string()), v.maxLength(16))])),
+    presence_penalty: v.nullish(v.pipe(v.number(), v.minValue(-2), v.maxValue(2))),
+    frequency_penalty: v.nullish(v.pipe(v.number(), v.minValue(-2), v.maxValue(2))),
+    logprobs: v.nullish(v.boolean()),
+    top_logprobs: v.nullish(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(20))),
+    seed: v.nullish(v.pipe(v.number(), v.integer())),
     user: v.optional(v.string()),
     tools: v.optional(v.array(Tool)),
-    tool_choice: nullish(
+    tool_choice: v.nullish(
       v.union([
         v.picklist(["none", "auto", "required"]),
         v.looseObject({ type: v.literal("function"), function: v.looseObject({ name: v.string() }) }),
       ]),
     ),
-    parallel_tool_calls: nullish(v.boolean()),
-    response_format: nullish(
+    parallel_tool_calls: v.nullish(v.boolean()),
+    response_format: v.nullish(
       v.variant("type", [
         v.looseObject({ type: v.literal("text") }),
         v.looseObject({ type: v.literal("json_object") }),

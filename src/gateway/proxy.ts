@@ -1,9 +1,7 @@
 import { fastId } from "../ids.ts";
 import { adapterFor } from "../adapters/index.ts";
 import {
-  clip,
   ERROR_DEFAULTS,
-  redactSecrets,
   UnsupportedFeatureError,
   usageFromCompletion,
   wantsJson,
@@ -14,12 +12,13 @@ import { bodyForLog } from "../telemetry/content.ts";
 import type { AttemptRecord, RequestRecord } from "../telemetry/types.ts";
 import type { GatewayKey, WorkspaceRuntime } from "./cache.ts";
 import { listedModels, selectCandidates, type Candidate } from "./router.ts";
-import { recordAnswer, relayStream } from "./stream.ts";
-import { jsonSuccess, relayAttempt } from "./relay.ts";
+import { relayStream } from "./stream.ts";
+import { jsonReply, relayAttempt } from "./relay.ts";
 import { chatDialect, SAME_DIALECT } from "./chat-stream.ts";
-import { type ProxyDeps, type ChatCall, CLIENT_CLOSED, SHUTDOWN, errorBody, type Recorder } from "./call.ts";
+import { errorBody } from "../http/errors.ts";
+import { type ProxyDeps, type ChatCall, CLIENT_CLOSED, SHUTDOWN, type Recorder } from "./call.ts";
 import { completionText, type AttemptContext, type AttemptOutcome } from "./call.ts";
-import { beginAttempt, buildUpstream, jsonAnswer, MAX_MESSAGE_CHARS } from "./attempt.ts";
+import { shownMessage } from "./attempt.ts";
 
 /** A request's log row before anything happened: no provider, no tokens, nothing billed. */
 export function newRecord(c: {
@@ -65,28 +64,26 @@ export function newRecord(c: {
   };
 }
 
-type ErrorRow = Partial<RequestRecord> & { status: number; error_class: string; error_message: string };
+/** A refusal as the client and the log row both see it. */
+type Refusal = Pick<UpstreamError, "status" | "message" | "type" | "param" | "code"> & { class: string };
 
 /** How one call logs its outcome, and answers an error: OpenAI's error body, x-request-id and x-perpetuo-attempts. */
 interface CallLog {
+  /** The attempt trail, shared by every row the call writes. */
+  attempts: AttemptRecord[];
   /** A log row: what the call's rows share (the request, the attempt trail), then what the outcome adds. */
   record: Recorder;
-  refuse(
-    row: ErrorRow,
-    err: Omit<Parameters<typeof errorBody>[0], "message">,
-    attempts: number,
-    headers?: Record<string, string>,
-  ): Response;
+  refuse(e: Refusal, row?: Partial<RequestRecord>, headers?: Record<string, string>): Response;
 }
 
 export function recorder(
   deps: ProxyDeps,
   call: Pick<ChatCall, "key" | "runtime" | "requestId" | "startedAt"> & { body: { model: string } },
-  attempts: AttemptRecord[],
   stream: boolean,
   endpoint: string | undefined,
 ): CallLog {
   const { requestId, key, body, startedAt } = call;
+  const attempts: AttemptRecord[] = [];
   const record: Recorder = (r) => {
     if (!deps.sink) return;
     deps.sink.enqueue({
@@ -97,12 +94,17 @@ export function recorder(
     });
   };
   return {
+    attempts,
     record,
-    refuse(row, err, n, headers) {
-      record(row);
-      const message = row.error_message;
-      const all = { "content-type": "application/json", "x-request-id": requestId, ...headers, "x-perpetuo-attempts": String(n) };
-      return new Response(JSON.stringify(errorBody({ ...err, message })), { status: row.status, headers: all });
+    refuse(e, row, headers) {
+      record({ status: e.status, error_class: e.class, error_message: e.message, ...row });
+      const all = {
+        "content-type": "application/json",
+        "x-request-id": requestId,
+        ...headers,
+        "x-perpetuo-attempts": String(attempts.length),
+      };
+      return new Response(JSON.stringify(errorBody(e)), { status: e.status, headers: all });
     },
   };
 }
@@ -116,20 +118,16 @@ export async function proxyChat(deps: ProxyDeps, call: ChatCall): Promise<Respon
   const stream = body.stream === true;
   const includeUsage = stream && body.stream_options?.include_usage === true;
   const { candidates, model } = selectCandidates(runtime.providers, body.model, deps.cooldowns);
-  const attempts: AttemptRecord[] = [];
-  const log = recorder(deps, call, attempts, stream, call.endpoint);
+  const log = recorder(deps, call, stream, call.endpoint);
 
   if (candidates.length === 0) return modelNotFound(runtime, body.model, log);
 
-  return eachCandidate(deps, call, candidates, attempts, log, async (cand, attempt, started) => {
+  return eachCandidate(deps, call, candidates, log, async (cand, attempt, started) => {
     const adapter = adapterFor(cand.provider.type);
     const relayed = call.relay?.request(cand) ?? null;
-    const upstream = buildUpstream(attempts, attempt, () => {
-      if (!relayed && call.relay?.untranslatable) throw call.relay.untranslatable;
-      const config = { baseUrl: cand.provider.base_url, apiKey: cand.provider.api_key, model: cand.upstreamModel };
-      return relayed ?? adapter.buildChatRequest(call.forCandidate ? call.forCandidate(body, cand) : body, config);
-    });
-    if (upstream instanceof UnsupportedFeatureError) return upstream;
+    if (!relayed && call.relay?.untranslatable) throw call.relay.untranslatable;
+    const config = { baseUrl: cand.provider.base_url, apiKey: cand.provider.api_key, model: cand.upstreamModel };
+    const upstream = relayed ?? adapter.buildChatRequest(call.forCandidate ? call.forCandidate(body, cand) : body, config);
     const ctx: ResponseContext = {
       id: `chatcmpl-${fastId()}`,
       created: Math.floor(Date.now() / 1000),
@@ -145,67 +143,84 @@ export async function proxyChat(deps: ProxyDeps, call: ChatCall): Promise<Respon
 }
 
 /**
- * The attempt loop every endpoint shares: `tryOne` tries one candidate, or returns the refusal of
- * one that cannot take the request. The first answer wins; a retryable failure moves on to the
+ * The attempt loop every endpoint shares: `tryOne` tries one candidate, or throws the
+ * UnsupportedFeatureError of one that cannot take the request (while building it; the entry's
+ * trail then says "unsupported"). The first answer wins; a retryable failure moves on to the
  * next candidate; the client's own mistake ends the loop; after the last, the failures are summed up.
  */
 export async function eachCandidate(
   deps: ProxyDeps,
   call: { signal: AbortSignal; body: { model: string } },
   candidates: Candidate[],
-  attempts: AttemptRecord[],
   log: CallLog,
-  tryOne: (cand: Candidate, attempt: AttemptRecord, started: number) => Promise<AttemptOutcome | UnsupportedFeatureError>,
+  tryOne: (cand: Candidate, attempt: AttemptRecord, started: number) => Promise<AttemptOutcome>,
 ): Promise<Response> {
   let lastUnsupported: UnsupportedFeatureError | null = null;
   let retryAfterMs: number | null = null;
   for (const cand of candidates) {
     if (call.signal.aborted) break;
-    const { attempt, started } = beginAttempt(cand);
-    const outcome = await tryOne(cand, attempt, started);
-    if (outcome instanceof UnsupportedFeatureError) {
-      lastUnsupported = outcome;
+    const attempt: AttemptRecord = {
+      provider_id: cand.provider.id,
+      provider_name: cand.provider.name,
+      provider_type: cand.provider.type,
+      model: cand.upstreamModel,
+      status: null,
+      error_class: null,
+      message: null,
+      latency_ms: 0,
+    };
+    log.attempts.push(attempt);
+    const started = performance.now();
+    let outcome: AttemptOutcome;
+    try {
+      outcome = await tryOne(cand, attempt, started);
+    } catch (err) {
+      if (!(err instanceof UnsupportedFeatureError)) throw err;
+      attempt.error_class = "unsupported";
+      attempt.message = err.message;
+      lastUnsupported = err;
       continue;
     }
     if (outcome.ok) {
-      outcome.response.headers.set("x-perpetuo-attempts", String(attempts.length));
+      outcome.response.headers.set("x-perpetuo-attempts", String(log.attempts.length));
       return outcome.response;
     }
     const e = outcome.error;
     if (e.class === "rate_limit" && e.retryAfterMs !== undefined) retryAfterMs = Math.min(retryAfterMs ?? Infinity, e.retryAfterMs);
     const shown = noteFailure(deps, call.signal, cand, attempt, started, e);
     // The client's own mistake: another provider would refuse it too.
-    if (outcome.final) return clientMistake(cand, e, shown, attempts.length, log);
+    if (outcome.final) {
+      const { id: provider_id, name: provider_name, type: provider_type } = cand.provider;
+      const row = { provider_id, provider_name, provider_type, model_used: cand.upstreamModel };
+      return log.refuse({ ...e, message: shown }, row, { "x-perpetuo-provider": provider_name });
+    }
   }
-  return noneAnswered(deps, call.signal, call.body.model, attempts, lastUnsupported, retryAfterMs, log);
+  return noneAnswered(deps, call, lastUnsupported, retryAfterMs, log);
 }
 
-/** A provider refused the request as the client's own mistake: its answer, with the shown message. */
-function clientMistake(cand: Candidate, e: UpstreamError, shown: string, attempts: number, log: CallLog): Response {
-  const { id: provider_id, name: provider_name, type: provider_type } = cand.provider;
-  const row = { status: e.status, error_class: e.class, error_message: shown, provider_id, provider_name, provider_type };
-  return log.refuse({ ...row, model_used: cand.upstreamModel }, e, attempts, { "x-perpetuo-provider": provider_name });
-}
-
-/** After the attempt loop with no answer: ended early, nobody could take the request (400), or every attempt failed. */
+/**
+ * After the attempt loop with no answer: ended early (shutdown's deadline passed, or the client
+ * left), nobody could take the request (400), or every attempt failed.
+ */
 function noneAnswered(
   deps: ProxyDeps,
-  client: AbortSignal,
-  model: string,
-  attempts: AttemptRecord[],
+  call: { signal: AbortSignal; body: { model: string } },
   lastUnsupported: UnsupportedFeatureError | null,
   retryAfterMs: number | null,
   log: CallLog,
 ): Response {
-  const ended = endedEarly(deps, client, attempts.length, log);
-  if (ended) return ended;
-  const tried = attempts.filter((a) => a.error_class !== "unsupported");
-  if (tried.length === 0 && lastUnsupported) {
-    const message = `${lastUnsupported.message} (no provider for '${model}' supports it)`;
-    const err = { type: "invalid_request_error", param: lastUnsupported.param, code: "unsupported_parameter" };
-    return log.refuse({ status: 400, error_class: "unsupported", error_message: message }, err, attempts.length);
+  if (deps.draining.aborted) return log.refuse(SHUTDOWN);
+  if (call.signal.aborted) {
+    log.record({ status: CLIENT_CLOSED, error_class: "client_closed", error_message: "the client closed the connection" });
+    return new Response(null, { status: CLIENT_CLOSED });
   }
-  return allFailed(tried, attempts, retryAfterMs, log);
+  const tried = log.attempts.filter((a) => a.error_class !== "unsupported");
+  if (tried.length === 0 && lastUnsupported) {
+    const message = `${lastUnsupported.message} (no provider for '${call.body.model}' supports it)`;
+    const { param } = lastUnsupported;
+    return log.refuse({ status: 400, class: "unsupported", message, type: "invalid_request_error", param, code: "unsupported_parameter" });
+  }
+  return allFailed(tried, retryAfterMs, log);
 }
 
 /** No entry serves the model: 404, naming the models that can be asked for. */
@@ -214,8 +229,7 @@ export function modelNotFound(runtime: WorkspaceRuntime, model: string, log: Cal
   const message = available.length
     ? `no provider in this workspace serves the model '${model}'; available: ${available.join(", ")}`
     : `no provider in this workspace serves the model '${model}'; add a provider in the dashboard`;
-  const err = { type: "invalid_request_error", param: "model", code: "model_not_found" };
-  return log.refuse({ status: 404, error_class: "not_found", error_message: message }, err, 0);
+  return log.refuse({ status: 404, class: "not_found", message, type: "invalid_request_error", param: "model", code: "model_not_found" });
 }
 
 /** An attempt that failed: its trail entry, and a cooldown when the provider looks unhealthy. Returns the message fit to show. */
@@ -227,7 +241,7 @@ function noteFailure(
   started: number,
   e: UpstreamError,
 ): string {
-  const shown = clip(redactSecrets(e.message, cand.provider.api_key), MAX_MESSAGE_CHARS);
+  const shown = shownMessage(e.message, cand.provider.api_key);
   attempt.status = e.upstreamStatus ?? null;
   attempt.error_class = e.class;
   attempt.message = shown;
@@ -239,19 +253,9 @@ function noteFailure(
   return shown;
 }
 
-/** No candidate answered because shutdown's deadline passed or the client left; null otherwise. */
-function endedEarly(deps: ProxyDeps, client: AbortSignal, attempts: number, log: CallLog): Response | null {
-  if (deps.draining?.aborted)
-    return log.refuse({ status: SHUTDOWN.status, error_class: SHUTDOWN.class, error_message: SHUTDOWN.message }, SHUTDOWN, attempts);
-  if (client.aborted) {
-    log.record({ status: CLIENT_CLOSED, error_class: "client_closed", error_message: "the client closed the connection" });
-    return new Response(null, { status: CLIENT_CLOSED });
-  }
-  return null;
-}
-
 /** Every candidate tried failed: one kind of failure keeps its status, a mix is a 502; the message sums up each attempt. */
-function allFailed(tried: AttemptRecord[], attempts: AttemptRecord[], retryAfterMs: number | null, log: CallLog): Response {
+function allFailed(tried: AttemptRecord[], retryAfterMs: number | null, log: CallLog): Response {
+  const { attempts } = log;
   const classes = new Set(tried.map((a) => a.error_class));
   const only = classes.size === 1 ? ([...classes][0] as keyof typeof ERROR_DEFAULTS) : null;
   const status = only && ERROR_DEFAULTS[only] ? ERROR_DEFAULTS[only].status : 502;
@@ -263,8 +267,8 @@ function allFailed(tried: AttemptRecord[], attempts: AttemptRecord[], retryAfter
   if (status === 429) headers["retry-after"] = String(Math.max(1, Math.ceil((retryAfterMs ?? 1000) / 1000)));
   // Every provider refused its key: a retry cannot help, and this tells the openai SDK not to.
   if (only === "auth") headers["x-should-retry"] = "false";
-  const err = { type: status === 429 ? "rate_limit_error" : "upstream_error", param: null, code: "all_providers_failed" };
-  return log.refuse({ status, error_class: only ?? "all_failed", error_message: message }, err, attempts.length, headers);
+  const type = status === 429 ? "rate_limit_error" : "upstream_error";
+  return log.refuse({ status, class: only ?? "all_failed", message, type, param: null, code: "all_providers_failed" }, {}, headers);
 }
 
 /** The identity fields an OpenAI adapter fills in when a provider leaves them out. */
@@ -274,24 +278,15 @@ const identity = (o: unknown) => {
   return `${typeof r.id}:${String(r.id)}|${String(r.object)}|${typeof r.created}:${String(r.created)}|${String(r.model)}`;
 };
 
-async function jsonAttempt(a: AttemptContext): Promise<AttemptOutcome> {
-  const { cand, adapter, ctx, attempt } = a;
-  const answered = await jsonAnswer(a, (read) => {
+function jsonAttempt(a: AttemptContext): Promise<AttemptOutcome> {
+  const { cand, adapter, ctx } = a;
+  return jsonReply(a, (read) => {
     const before = SAME_DIALECT.has(cand.provider.type) ? identity(read.json) : null;
     const completion = adapter.parseChatResponse(read.json, ctx);
     // The provider's own text, when it can go to the client unchanged (no JSON.stringify of it again).
     const same = before !== null && (completion as unknown) === read.json && identity(completion) === before;
-    return { completion, text: same ? read.text : JSON.stringify(completion) };
+    const text = same ? read.text : JSON.stringify(completion);
+    const output = () => completionText(completion);
+    return { model: completion.model, usage: usageFromCompletion(completion), output, logged: text, body: text };
   });
-  if (!answered.ok) return answered;
-  const { completion, text } = answered.value;
-  const cost = recordAnswer(a, {
-    status: 200,
-    model: completion.model,
-    usage: usageFromCompletion(completion),
-    output: () => completionText(completion),
-    ttft: attempt.latency_ms,
-    logged: text,
-  });
-  return { ok: true, response: jsonSuccess(a, text, cost) };
 }

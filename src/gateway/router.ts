@@ -90,7 +90,7 @@ export function selectCandidates(
   providers: ProviderConfig[],
   requested: string,
   cooldowns: Cooldowns,
-): { candidates: Candidate[]; model: string; pinned: boolean } {
+): { candidates: Candidate[]; model: string } {
   const { pinned, model } = parsePin(requested, providers);
   const pool = pinned ? (pinned.enabled ? [pinned] : []) : providers.filter((p) => p.enabled && serves(p, model));
   const ready: Candidate[] = [];
@@ -102,7 +102,7 @@ export function selectCandidates(
     (c.coolingDown ? cooling : ready).push(c);
   }
   const byPriority = (a: Candidate, b: Candidate) => a.provider.priority - b.provider.priority;
-  return { candidates: [...ready.sort(byPriority), ...cooling.sort(byPriority)], model, pinned: pinned !== null };
+  return { candidates: [...ready.sort(byPriority), ...cooling.sort(byPriority)], model };
 }
 
 /** Model ids a workspace can name without guessing: explicit patterns and aliases. */

@@ -33,17 +33,12 @@ export async function runtimeFor(gw: GatewayServices, workspaceId: string, logge
     throw new ApiError(
       500,
       "this workspace's provider keys cannot be decrypted with the gateway's configured secret; the operator must restore it (see README: key rotation)",
-      {
-        type: "server_error",
-        code: "provider_keys_unavailable",
-      },
+      { code: "provider_keys_unavailable" },
     );
   }
 }
 
-function invalidKey(message: string) {
-  return new ApiError(401, message, { type: "invalid_request_error", code: "invalid_api_key" });
-}
+const invalidKey = (message: string) => new ApiError(401, message, { type: "invalid_request_error", code: "invalid_api_key" });
 
 /**
  * The key from `Authorization: Bearer prp_…`, or from `x-api-key: prp_…`, which is how Anthropic's
@@ -76,45 +71,24 @@ async function authenticate(gw: GatewayServices, headers: Headers): Promise<Gate
   return key;
 }
 
-const keyOf = new WeakMap<Request, { key: Promise<GatewayKey>; startedAt: number }>();
-/** The model a request asked for, once its body was read: a refusal's log row names it. */
-const modelOf = new WeakMap<Request, string>();
-/** The governance code a request was refused with (budget_exceeded, …), for its log row. */
-const refusalCodeOf = new WeakMap<Request, string>();
+/**
+ * What the gateway knows of a request as it goes, for a refusal's log row: its key, when it began,
+ * the model it asked for once its body was read, and the governance code it was refused with
+ * (budget_exceeded, …). /v1/messages renders refusals in Anthropic's shape, which has no code to log.
+ */
+const stateOf = new WeakMap<Request, { key: Promise<GatewayKey>; startedAt: number; model: string; refusalCode?: string }>();
 /** Refusals by governance keep their code as the log row's error class (filterable in the logs). */
 const GOVERNANCE_CODES = new Set(["model_not_allowed", "unpriced_model", "rate_limit_exceeded", "budget_exceeded"]);
-
-/**
- * Governance for one request: allow-list, budgets, rate limits (src/governance). Throws the
- * refusal; otherwise returns the x-ratelimit-* headers for the response. Every /v1 endpoint
- * that reaches a provider calls this once, before it tries any.
- */
-async function admitRequest(
-  gw: GatewayServices,
-  request: Request,
-  key: GatewayKey,
-  runtime: WorkspaceRuntime,
-  req: AdmitRequest,
-): Promise<Record<string, string>> {
-  modelOf.set(request, req.model);
-  try {
-    return (await gw.governance.admit(key, runtime, req)).headers;
-  } catch (err) {
-    // Kept aside: /v1/messages renders the refusal in Anthropic's shape, which has no code to log.
-    if (err instanceof ApiError && err.code) refusalCodeOf.set(request, err.code);
-    throw err;
-  }
-}
 
 /**
  * The request's gateway key, looked up once per request: the body parser asks first (so nobody
  * unauthenticated makes us read a body; see http/body.ts), the routes ask again.
  */
 export function gatewayKeyFor(gw: GatewayServices, request: Request): Promise<GatewayKey> {
-  let entry = keyOf.get(request);
+  let entry = stateOf.get(request);
   if (!entry) {
-    entry = { key: authenticate(gw, request.headers), startedAt: performance.now() };
-    keyOf.set(request, entry);
+    entry = { key: authenticate(gw, request.headers), startedAt: performance.now(), model: "" };
+    stateOf.set(request, entry);
   }
   return entry.key;
 }
@@ -124,7 +98,7 @@ export function gatewayKeyFor(gw: GatewayServices, request: Request): Promise<Ga
  * deep, not JSON, invalid; an internal error) still gets its log row, like every other gateway request.
  */
 export async function recordRefusal(gw: GatewayServices, request: Request, res: Response): Promise<void> {
-  const entry = keyOf.get(request);
+  const entry = stateOf.get(request);
   if (!entry || !gw.sink || res.status < 400) return;
   // Cloned now: the original is on its way to the client.
   const copy = res.clone();
@@ -135,14 +109,14 @@ export async function recordRefusal(gw: GatewayServices, request: Request, res: 
     .then((b: { error?: { message?: unknown; code?: unknown } }) => b?.error)
     .catch(() => null);
   const message = typeof error?.message === "string" ? error.message : null;
-  const shown = refusalCodeOf.get(request) ?? error?.code;
+  const shown = entry.refusalCode ?? error?.code;
   const code = typeof shown === "string" && GOVERNANCE_CODES.has(shown) ? shown : null;
   const requestId = res.headers.get("x-request-id") ?? requestIdFrom(null);
   gw.sink.enqueue({
     ...newRecord({
       requestId,
       key,
-      model: modelOf.get(request) ?? "",
+      model: entry.model,
       stream: false,
       startedAt: entry.startedAt,
       status: res.status,
@@ -159,13 +133,10 @@ function endpointOf(request: Request): string {
   return ["embeddings", "responses", "messages"].find((e) => path.startsWith(`/v1/${e}`)) ?? "chat";
 }
 
-/** One /v1 POST endpoint as a plain function: the Elysia routes (docs, tests) and the lean /v1 path (v1.ts) both call these. */
-export type GatewayHandler = (body: unknown, key: GatewayKey, request: Request) => Promise<Response>;
-
 /**
  * The steps every /v1 POST that reaches a provider shares: the request id, the workspace, governance
- * (once, before any provider is tried), then `run` with the proxy's dependencies and the call's
- * pieces; the answer gets the x-ratelimit-* headers.
+ * (allow-list, budgets, rate limits: src/governance), then `run` with the proxy's dependencies and
+ * the call's pieces; the answer gets governance's x-ratelimit-* headers.
  */
 export function governedCall(deps: AppDeps, gw: GatewayServices) {
   const proxyDeps: ProxyDeps = { cooldowns: gw.cooldowns, logger: deps.logger, sink: gw.sink, draining: gw.draining, fetch: gw.fetch };
@@ -178,8 +149,17 @@ export function governedCall(deps: AppDeps, gw: GatewayServices) {
     const startedAt = performance.now();
     const requestId = requestIdFrom(request.headers.get("x-request-id"));
     const runtime = await runtimeFor(gw, key.workspace_id, deps.logger);
-    // Governance first: an over-limit or disallowed request reaches no provider.
-    const limitHeaders = await admitRequest(gw, request, key, runtime, { ...admit, requestId });
+    // Every route looked the key up first (gatewayKeyFor), so the request has its state.
+    const state = stateOf.get(request)!;
+    state.model = admit.model;
+    let limitHeaders: Record<string, string>;
+    try {
+      // Governance first: an over-limit or disallowed request reaches no provider.
+      limitHeaders = (await gw.governance.admit(key, runtime, { ...admit, requestId })).headers;
+    } catch (err) {
+      if (err instanceof ApiError && err.code) state.refusalCode = err.code;
+      throw err;
+    }
     // Shutdown's deadline stops the upstream call as a client leaving would.
     const res = await run(proxyDeps, { key, runtime, requestId, signal: AbortSignal.any([request.signal, gw.draining]), startedAt });
     for (const name in limitHeaders) res.headers.set(name, limitHeaders[name]);
@@ -187,48 +167,59 @@ export function governedCall(deps: AppDeps, gw: GatewayServices) {
   };
 }
 
-/** The gateway's POST endpoints, independent of any router: the body already validated, the key authenticated. */
-export function gatewayHandlers(deps: AppDeps, gw: GatewayServices) {
+/** One /v1 POST endpoint as a plain function of its validated body, for the lean path (v1.ts) and the Elysia route (docs). */
+export interface GatewayPost {
+  schema: v.GenericSchema;
+  summary: string;
+  handle(body: unknown, key: GatewayKey, request: Request): Promise<Response>;
+}
+
+/** The gateway's POST endpoints by path, independent of any router: the body already validated, the key authenticated. */
+export function gatewayPosts(deps: AppDeps, gw: GatewayServices): Record<string, GatewayPost> {
   const governed = governedCall(deps, gw);
   const chat = (body: ChatRequest, key: GatewayKey, request: Request, relay?: RelayFormat, endpoint?: string) =>
     governed(request, key, { model: body.model, estimatedTokens: estimateChatTokens(body) }, (p, c) =>
       proxyChat(p, { ...c, body, relay, endpoint }),
     );
   return {
-    chat: ((body, key, request) => chat(body as ChatRequest, key, request)) as GatewayHandler,
+    "/v1/chat/completions": {
+      schema: ChatCompletionBody,
+      summary: "Create a chat completion (OpenAI-compatible; streams with stream: true)",
+      handle: (body, key, request) => chat(body as ChatRequest, key, request),
+    },
     // The Responses API runs as a chat request, so routing, fallback, logs and usage are the same;
     // OpenAI entries get the request as sent (inbound/responses-native.ts).
-    responses: (async (raw, key, request) => {
-      const body = raw as ResponsesRequest;
-      return asResponses(await chat(toChat(body), key, request, nativeResponses(body), "responses"), body);
-    }) as GatewayHandler,
-    embeddings: ((raw, key, request) => {
-      const body = raw as EmbeddingsRequest;
-      return governed(request, key, { model: body.model, estimatedTokens: estimateEmbeddingTokens(body.input) }, (p, c) =>
-        proxyEmbeddings(p, { ...c, body }),
-      );
-    }) as GatewayHandler,
+    "/v1/responses": {
+      schema: ResponsesBody,
+      summary: "Create a response (OpenAI Responses API, stateless; streams with stream: true)",
+      async handle(raw, key, request) {
+        const body = raw as ResponsesRequest;
+        return asResponses(await chat(toChat(body), key, request, nativeResponses(body), "responses"), body);
+      },
+    },
+    "/v1/embeddings": {
+      schema: EmbeddingsBody,
+      summary: "Create embeddings (OpenAI-compatible; float or base64)",
+      handle(raw, key, request) {
+        const body = raw as EmbeddingsRequest;
+        const admit = { model: body.model, estimatedTokens: estimateEmbeddingTokens(body.input) };
+        return governed(request, key, admit, (p, c) => proxyEmbeddings(p, { ...c, body }));
+      },
+    },
   };
 }
 
 /** The OpenAI-compatible surface: chat completions, responses, embeddings and models, gateway keys only. */
-export function gatewayRoutes(deps: AppDeps, gw: GatewayServices) {
-  const h = gatewayHandlers(deps, gw);
+export function gatewayRoutes(deps: AppDeps, gw: GatewayServices, posts: Record<string, GatewayPost>) {
+  const app = new Elysia({ prefix: "/v1" }).derive(async ({ request }) => ({ gatewayKey: await gatewayKeyFor(gw, request) }));
+  for (const [path, post] of Object.entries(posts)) {
+    app.post(path.slice("/v1".length), ({ body, gatewayKey, request }) => post.handle(body, gatewayKey, request), {
+      body: post.schema,
+      detail: { summary: post.summary },
+    });
+  }
   return (
-    new Elysia({ prefix: "/v1" })
-      .derive(async ({ request }) => ({ gatewayKey: await gatewayKeyFor(gw, request) }))
-      .post("/chat/completions", ({ body, gatewayKey, request }) => h.chat(body, gatewayKey, request), {
-        body: ChatCompletionBody,
-        detail: { summary: "Create a chat completion (OpenAI-compatible; streams with stream: true)" },
-      })
-      .post("/responses", ({ body, gatewayKey, request }) => h.responses(body, gatewayKey, request), {
-        body: ResponsesBody,
-        detail: { summary: "Create a response (OpenAI Responses API, stateless; streams with stream: true)" },
-      })
-      .post("/embeddings", ({ body, gatewayKey, request }) => h.embeddings(body, gatewayKey, request), {
-        body: EmbeddingsBody,
-        detail: { summary: "Create embeddings (OpenAI-compatible; float or base64)" },
-      })
+    app
       .get(
         "/models",
         async ({ gatewayKey }) => {
@@ -245,8 +236,7 @@ export function gatewayRoutes(deps: AppDeps, gw: GatewayServices) {
           const runtime = await runtimeFor(gw, gatewayKey.workspace_id, deps.logger);
           const model = id === null ? undefined : ((await modelList(gw, runtime)).get(id) ?? servedByPattern(runtime, id));
           if (model) return model;
-          const shown = id ?? params["*"];
-          throw new ApiError(404, `The model '${shown}' does not exist or is not served by this workspace's providers`, {
+          throw new ApiError(404, `The model '${id ?? params["*"]}' does not exist or is not served by this workspace's providers`, {
             type: "invalid_request_error",
             param: "model",
             code: "model_not_found",

@@ -18,24 +18,7 @@ import type { ProviderConfig } from "../providers/model.ts";
 import { Governance } from "../governance/admit.ts";
 import type { GovernorOptions } from "../governance/governor.ts";
 
-export interface GatewayServices {
-  cache: GatewayCache;
-  cooldowns: Cooldowns;
-  tracker: LastUsedTracker | null;
-  /** The log writer behind a governance wrapper: every record settles rate limits and budgets first. */
-  sink: LogSink | null;
-  /** Limits, budgets and model allow-lists: `governance.admit(...)` before any provider is tried. */
-  governance: Governance;
-  /** The only way to reach a provider: addresses checked after DNS and pinned (src/net/fetch.ts). */
-  fetch: UpstreamFetch;
-  /** Model ids an entry's provider reports (model-lists.ts: short deadline, stale-while-revalidate; [] when never listed). */
-  upstreamModels(p: ProviderConfig): Promise<string[]>;
-  /** Aborted by drain(): in-flight upstream calls stop, open streams end with a server_shutting_down error event. */
-  draining: AbortSignal;
-  /** Shutdown's deadline passed: end what is still open (each request still writes its log row). */
-  drain(): void;
-  stop(): Promise<void>;
-}
+export type GatewayServices = ReturnType<typeof createGatewayServices>;
 
 export function createGatewayServices(opts: {
   sql: Sql;
@@ -50,24 +33,19 @@ export function createGatewayServices(opts: {
   governance?: GovernorOptions;
   /** Deadlines and lifetimes of cached model listings (model-lists.ts); tests shorten them. */
   modelListing?: Partial<ModelListTimes>;
-}): GatewayServices {
+}) {
   const keyring = createKeyring(opts.config);
   const upstreamFetch = createUpstreamFetch({ allowPrivate: opts.config.allowPrivateBaseUrls, lookup: opts.lookup });
+  const lookupFailed = throttled(opts.logger, "error", "gateway: a key or workspace lookup failed; answering 503");
+  const syncFailed = throttled(
+    opts.logger,
+    "warn",
+    "governance: could not sync limits and spend with the database; counting locally meanwhile",
+  );
   // A cache miss while the database is away is an outage, not a bug in the request: 503, so clients retry.
-  let loggedAt = 0;
-  let warnedAt = 0;
-  const warnThrottled = (message: string, err: unknown) => {
-    if (Date.now() - warnedAt < 10_000) return;
-    warnedAt = Date.now();
-    opts.logger.warn(message, { error: err instanceof Error ? err.message : String(err) });
-  };
   const unavailable = (err: unknown): never => {
     if (err instanceof ApiError || err instanceof KeyringError) throw err;
-    // One line per 10 s, not one per request, during an outage.
-    if (Date.now() - loggedAt >= 10_000 && (loggedAt = Date.now()))
-      opts.logger.error("gateway: a key or workspace lookup failed; answering 503", {
-        error: err instanceof Error ? err.message : String(err),
-      });
+    lookupFailed(err);
     throw new ApiError(503, "the gateway cannot reach its database right now; retry shortly", {
       code: "service_unavailable",
       headers: { "retry-after": "1" },
@@ -95,7 +73,7 @@ export function createGatewayServices(opts: {
 
   const governance = new Governance(opts.sql, {
     unpricedModels: opts.config.unpricedModels,
-    onError: (err) => warnThrottled("governance: could not sync limits and spend with the database; counting locally meanwhile", err),
+    onError: syncFailed,
     ...opts.governance,
   });
   // The log writer tells governance which rows the usage counters now include.
@@ -112,12 +90,18 @@ export function createGatewayServices(opts: {
     cache,
     cooldowns: new Cooldowns(),
     tracker,
+    /** The log writer behind a governance wrapper: every record settles rate limits and budgets first. */
     sink: opts.sink ? governance.wrap(opts.sink) : null,
+    /** Limits, budgets and model allow-lists: `governance.admit(...)` before any provider is tried. */
     governance,
+    /** The only way to reach a provider: addresses checked after DNS and pinned (src/net/fetch.ts). */
     fetch: upstreamFetch,
+    /** Aborted by drain(): in-flight upstream calls stop, open streams end with a server_shutting_down error event. */
     draining: draining.signal,
+    /** Shutdown's deadline passed: end what is still open (each request still writes its log row). */
     drain: () => draining.abort(),
-    upstreamModels(p) {
+    /** Model ids an entry's provider reports (model-lists.ts: short deadline, stale-while-revalidate; [] when never listed). */
+    upstreamModels(p: ProviderConfig): Promise<string[]> {
       return modelLists.get(p.id, async (signal) => {
         const adapter = adapterFor(p.type);
         const req = adapter.buildModelsRequest({ baseUrl: p.base_url, apiKey: p.api_key });
@@ -134,13 +118,21 @@ export function createGatewayServices(opts: {
     },
     async stop() {
       cache.close();
-      await governance
-        .stop()
-        .catch((err) =>
-          opts.logger.warn("governance: could not send the last counts", { error: err instanceof Error ? err.message : String(err) }),
-        );
+      await governance.stop().catch((err) => opts.logger.warn("governance: could not send the last counts", { error: errorText(err) }));
       unhook?.();
       await tracker?.stop().catch((err) => opts.logger.warn("could not record key use", { error: err }));
     },
+  };
+}
+
+const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+/** Logs `message` with the error at most once per 10 s, not once per request, while an outage lasts. */
+function throttled(logger: Logger, level: "warn" | "error", message: string) {
+  let at = 0;
+  return (err: unknown) => {
+    if (Date.now() - at < 10_000) return;
+    at = Date.now();
+    logger[level](message, { error: errorText(err) });
   };
 }

@@ -6,12 +6,12 @@
  * (chat chunks, Responses events, …) says what each upstream event means and what the client gets.
  */
 import { createSSEParser, SSEEventTooLarge, type SSEEvent } from "../adapters/sse.ts";
-import { clip, redactSecrets, upstreamError, type ChatRequest, type UpstreamError, type Usage } from "../adapters/types.ts";
+import { upstreamError, type ChatRequest, type UpstreamError, type Usage } from "../adapters/types.ts";
 import { bodyForLog } from "../telemetry/content.ts";
 import { costFor } from "../telemetry/pricing.ts";
 import { estimatePromptTokens, estimateTokens } from "../telemetry/estimate.ts";
 import { networkErrorMessage } from "./network-errors.ts";
-import { attemptSignal, fetchFailure, MAX_MESSAGE_CHARS, MAX_UPSTREAM_EVENT_CHARS, retry, send, tooLargeUpstream } from "./attempt.ts";
+import { attemptSignal, fetchFailure, MAX_UPSTREAM_EVENT_CHARS, retry, send, shownMessage, tooLargeUpstream } from "./attempt.ts";
 import { CLIENT_CLOSED, SHUTDOWN, successHeaders } from "./call.ts";
 import type { AnswerRead, AttemptContext, AttemptOutcome, ShownError, StreamDialect } from "./call.ts";
 
@@ -21,29 +21,23 @@ type AnswerFacts = AnswerRead & {
   error?: { class: string; message: string } | null;
 };
 
-/** The record's token fields, and what pricing needs (cache writes are priced but not stored). */
-function usageOrEstimate(usage: Usage | null, body: ChatRequest, outputText: () => string) {
-  if (usage) {
+/** The record's token fields: the provider's counts, or estimates when it gave none. */
+function tokenFields(usage: Usage | null, body: ChatRequest, outputText: () => string) {
+  if (!usage) {
     return {
-      fields: {
-        prompt_tokens: usage.prompt_tokens,
-        completion_tokens: usage.completion_tokens,
-        cached_tokens: usage.cached_tokens ?? 0,
-        reasoning_tokens: usage.reasoning_tokens ?? 0,
-        usage_estimated: false,
-      },
-      cacheWrite: usage.cache_creation_tokens ?? 0,
-    };
-  }
-  return {
-    fields: {
       prompt_tokens: estimatePromptTokens(body.messages),
       completion_tokens: estimateTokens(outputText()),
       cached_tokens: 0,
       reasoning_tokens: 0,
       usage_estimated: true,
-    },
-    cacheWrite: 0,
+    };
+  }
+  return {
+    prompt_tokens: usage.prompt_tokens,
+    completion_tokens: usage.completion_tokens,
+    cached_tokens: usage.cached_tokens ?? 0,
+    reasoning_tokens: usage.reasoning_tokens ?? 0,
+    usage_estimated: false,
   };
 }
 
@@ -51,9 +45,10 @@ function usageOrEstimate(usage: Usage | null, body: ChatRequest, outputText: () 
 export function recordAnswer(a: AttemptContext, f: AnswerFacts): number | null {
   const { call, cand } = a;
   const text = () => (typeof f.output === "string" ? f.output : f.output());
-  const usage = usageOrEstimate(f.usage, call.body, text);
+  const tokens = tokenFields(f.usage, call.body, text);
   const model = f.model ?? cand.upstreamModel;
-  const cost = costFor(model, { ...usage.fields, cache_creation_tokens: usage.cacheWrite }, cand.provider.pricing);
+  // Cache writes are priced but not stored.
+  const cost = costFor(model, { ...tokens, cache_creation_tokens: f.usage?.cache_creation_tokens ?? 0 }, cand.provider.pricing);
   a.record({
     status: f.status,
     provider_id: cand.provider.id,
@@ -62,8 +57,8 @@ export function recordAnswer(a: AttemptContext, f: AnswerFacts): number | null {
     model_used: model,
     ttft_ms: f.ttft,
     error_class: f.error ? f.error.class : null,
-    error_message: f.error ? clip(redactSecrets(f.error.message, cand.provider.api_key), MAX_MESSAGE_CHARS) : null,
-    ...usage.fields,
+    error_message: f.error ? shownMessage(f.error.message, cand.provider.api_key) : null,
+    ...tokens,
     cost_usd: cost,
     response_body: call.runtime.logContent ? bodyForLog(f.logged ?? text(), undefined, cand.provider.api_key) : null,
   });
@@ -152,7 +147,7 @@ export async function relayStream(a: AttemptContext, dialect: StreamDialect): Pr
     recordAnswer(a, { ...dialect.result(), status, ttft, error });
   };
   const shown = (e: UpstreamError): ShownError => ({
-    message: clip(redactSecrets(e.message, cand.provider.api_key), MAX_MESSAGE_CHARS),
+    message: shownMessage(e.message, cand.provider.api_key),
     type: e.type,
     code: e.code ?? null,
   });
@@ -170,11 +165,10 @@ export async function relayStream(a: AttemptContext, dialect: StreamDialect): Pr
           await step();
           sig.arm(timeoutMs);
         } catch (err) {
-          // The read failed because our side let go: the client left, or shutdown's deadline passed.
+          // The read failed because our side let go: the client left, or shutdown's deadline passed (below).
           if (call.signal.aborted && !sig.timedOut) {
-            if (!deps.draining?.aborted) return end(CLIENT_CLOSED, CLOSED);
-            yield dialect.errorEvent(SHUTDOWN);
-            return end(SHUTDOWN.status, SHUTDOWN);
+            if (!deps.draining.aborted) return end(CLIENT_CLOSED, CLOSED);
+            break;
           }
           broken = sig.timedOut
             ? upstreamError("timeout", `no data from the provider for ${timeoutMs} ms`)
@@ -188,7 +182,7 @@ export async function relayStream(a: AttemptContext, dialect: StreamDialect): Pr
         if (tail) yield tail;
         return end(200, null);
       }
-      if (deps.draining?.aborted) {
+      if (deps.draining.aborted) {
         yield dialect.errorEvent(SHUTDOWN);
         return end(SHUTDOWN.status, SHUTDOWN);
       }
@@ -203,7 +197,7 @@ export async function relayStream(a: AttemptContext, dialect: StreamDialect): Pr
       // Also reached when the client went away between slices: stop the upstream and record what was served.
       if (!ended) sig.abort();
       reader.cancel().catch(() => {});
-      if (deps.draining?.aborted) end(SHUTDOWN.status, SHUTDOWN);
+      if (deps.draining.aborted) end(SHUTDOWN.status, SHUTDOWN);
       else end(CLIENT_CLOSED, CLOSED);
     }
   }

@@ -128,7 +128,7 @@ function nulPath(value: unknown): string | null {
     } else if (v && typeof v === "object") {
       for (const [k, child] of Object.entries(v)) {
         const p = path ? `${path}.${k}` : k;
-        if (k.includes("\0")) return p.replaceAll("\0", "\\u0000");
+        if (k.includes("\0")) return p;
         stack.push([child, p]);
       }
     }
@@ -136,7 +136,9 @@ function nulPath(value: unknown): string | null {
   return null;
 }
 
-function nulError(path: string, param: string, where = ""): ApiError {
+/** `param` names where the NUL is, with the NUL itself spelled out so the message stays printable. */
+function nulError(path: string, raw: string, where = ""): ApiError {
+  const param = raw.replaceAll("\0", "\\u0000");
   return invalid(`${where}${param} must not contain a NUL character (\\u0000)`, param, badInputStatus(path));
 }
 
@@ -162,7 +164,7 @@ function parseJson(text: string, path: string): unknown {
 function parseForm(text: string, path: string): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = Object.create(null);
   for (const [k, v] of new URLSearchParams(text)) {
-    if (k.includes("\0") || v.includes("\0")) throw nulError(path, k.replaceAll("\0", "\\u0000"));
+    if (k.includes("\0") || v.includes("\0")) throw nulError(path, k);
     const prev = out[k];
     out[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
   }
@@ -215,6 +217,6 @@ export function refuseNulInUrl(request: Request): void {
   const u = new URL(url);
   if (u.pathname.includes("%00")) throw nulError(u.pathname, "path");
   for (const [k, v] of u.searchParams) {
-    if (k.includes("\0") || v.includes("\0")) throw nulError(u.pathname, k.replaceAll("\0", "\\u0000"), "query parameter ");
+    if (k.includes("\0") || v.includes("\0")) throw nulError(u.pathname, k, "query parameter ");
   }
 }

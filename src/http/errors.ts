@@ -4,42 +4,38 @@ import { isGatewayPath } from "./cors.ts";
 import type { FormErrors } from "../../views/context.ts";
 
 /** The one error shape every JSON route answers with, OpenAI's: {error:{message,type,param,code}}. */
-interface ErrorBody {
-  error: { message: string; type: string; param: string | null; code: string | null };
+export function errorBody(e: { message: string; type: string; param: string | null; code: string | null }) {
+  return { error: { message: e.message, type: e.type, param: e.param, code: e.code } };
 }
 
+/** Other client errors are invalid_request_error. */
 const TYPE_FOR_STATUS: Record<number, string> = {
-  400: "invalid_request_error",
   401: "authentication_error",
   403: "permission_error",
   404: "not_found_error",
   409: "conflict_error",
-  413: "invalid_request_error",
-  422: "invalid_request_error",
   429: "rate_limit_error",
 };
 
 export class ApiError extends Error {
-  readonly status: number;
   readonly type: string;
   readonly code: string | null;
   readonly param: string | null;
   readonly headers: Record<string, string>;
   constructor(
-    status: number,
+    readonly status: number,
     message: string,
     opts: { type?: string; code?: string | null; param?: string | null; headers?: Record<string, string> } = {},
   ) {
     super(message);
-    this.status = status;
     this.type = opts.type ?? TYPE_FOR_STATUS[status] ?? (status >= 500 ? "server_error" : "invalid_request_error");
     this.code = opts.code ?? null;
     this.param = opts.param ?? null;
     this.headers = opts.headers ?? {};
   }
   /** For programs: OpenAI's shape, under /v1 and on the JSON API alike. */
-  body(): ErrorBody {
-    return { error: { message: this.message, type: this.type, param: this.param, code: this.code } };
+  body() {
+    return errorBody(this);
   }
   /** For a form: the message beside the field it names (`models[2]` is the models field), else above the form. */
   formErrors(): FormErrors {
@@ -140,10 +136,6 @@ export function validationToApiError(error: unknown, status: number): ApiError {
   return new ApiError(status, message, { code: "invalid_value", param });
 }
 
-function jsonError(err: ApiError): Response {
-  return new Response(JSON.stringify(err.body()), { status: err.status, headers: { "content-type": "application/json", ...err.headers } });
-}
-
 /**
  * One error renderer for the JSON API and the gateway. Anything unexpected becomes a bare 500
  * with a request id to find the log line; stacks and SQL text stay in the log.
@@ -151,32 +143,31 @@ function jsonError(err: ApiError): Response {
 export function renderError(code: string | number, error: unknown, request: Request, logger: Logger): Response {
   const path = new URL(request.url).pathname;
   const underV1 = isGatewayPath(path);
-  const res = errorResponse(code, error, request, logger, path, underV1);
+  const err = asApiError(code, error, request, logger, path, underV1);
+  const res = new Response(JSON.stringify(err.body()), {
+    status: err.status,
+    headers: { "content-type": "application/json", ...err.headers },
+  });
   // Like every gateway answer, a refused one carries a request id the client can quote.
   if (underV1) res.headers.set("x-request-id", requestIdFrom(request.headers.get("x-request-id")));
   return res;
 }
 
-function errorResponse(code: string | number, error: unknown, request: Request, logger: Logger, path: string, underV1: boolean): Response {
-  if (error instanceof ApiError) return jsonError(error);
-  // Errors thrown by a custom body parser (size limit, bad JSON) arrive wrapped in Elysia's ParseError.
-  const cause = (error as { cause?: unknown })?.cause;
-  if (code === "PARSE" && cause instanceof ApiError) return jsonError(cause);
+function asApiError(code: string | number, error: unknown, request: Request, logger: Logger, path: string, underV1: boolean): ApiError {
+  if (error instanceof ApiError) return error;
   switch (code) {
     case "VALIDATION":
-      return jsonError(validationToApiError(error, underV1 ? 400 : 422));
+      return validationToApiError(error, underV1 ? 400 : 422);
     case "PARSE":
-      return jsonError(invalidJson());
+      return invalidJson();
     case "NOT_FOUND":
-      return jsonError(new ApiError(404, `no route for ${request.method} ${path}`, { code: "unknown_route" }));
+      return new ApiError(404, `no route for ${request.method} ${path}`, { code: "unknown_route" });
     case "INVALID_COOKIE_SIGNATURE":
-      return jsonError(unauthorized("invalid session"));
+      return unauthorized("invalid session");
   }
   const status = (error as { status?: unknown })?.status;
-  if (typeof status === "number" && status >= 400 && status < 500) {
-    return jsonError(new ApiError(status, (error as Error).message || "bad request"));
-  }
+  if (typeof status === "number" && status >= 400 && status < 500) return new ApiError(status, (error as Error).message || "bad request");
   const id = crypto.randomUUID();
   logger.error("unhandled error", { error_id: id, path, error: error instanceof Error ? error.message : String(error) });
-  return jsonError(new ApiError(500, `internal error (reference ${id})`, { type: "server_error", code: "internal_error" }));
+  return new ApiError(500, `internal error (reference ${id})`, { code: "internal_error" });
 }
