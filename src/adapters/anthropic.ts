@@ -134,18 +134,13 @@ const CHOICES: ChoiceTable<Block> = {
 };
 
 function jsonTool(format: JsonFormat): Tool {
-  if (format.type === "json_object")
-    return {
-      name: ANSWER_TOOL,
-      description: "Respond with a JSON object. Put the whole answer in this tool's input.",
-      input_schema: { type: "object" },
-    };
   const { schema = { type: "object" }, naming } = answerSpec(format);
   if (schema.type !== undefined && schema.type !== "object")
     throw new UnsupportedFeatureError("response_format", "Anthropic can only produce a JSON object at the top level");
+  const what = format.type === "json_object" ? "a JSON object" : `JSON matching ${naming}`;
   return {
     name: ANSWER_TOOL,
-    description: `Respond with JSON matching ${naming}. Put the whole answer in this tool's input.`,
+    description: `Respond with ${what}. Put the whole answer in this tool's input.`,
     input_schema: schema.type === undefined ? { ...schema, type: "object" } : schema,
   };
 }
