@@ -63,10 +63,10 @@ const PARAMS: Record<string, Rename> = {
 
 const BLOCKS: PartWriter<Block> = {
   provider: "Anthropic",
-  text(text, part) {
+  text({ text, cache_control }) {
     if (text === "") return null; // Anthropic rejects empty text blocks; an empty one says nothing
     const b: Block = { type: "text", text };
-    if (part && isRecord(part.cache_control)) b.cache_control = part.cache_control;
+    if (isRecord(cache_control)) b.cache_control = cache_control;
     return b;
   },
   image: (src) => ({

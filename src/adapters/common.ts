@@ -80,7 +80,7 @@ type ImageSource = { kind: "base64"; mediaType: string; data: string } | { kind:
 /** How one provider writes each kind of content part; null leaves a part out. Without media, only text is taken. */
 export interface PartWriter<P> {
   provider: string;
-  text(text: string, part: TextPart | null): P | null;
+  text(part: TextPart): P | null;
   image(source: ImageSource): P;
   file(file: InlineFile, param: string): P | null;
 }
@@ -101,15 +101,12 @@ export function contentParts<P>(
   w: PartWriter<P>,
   media: boolean,
 ): P[] {
-  if (typeof content === "string") {
-    const t = w.text(content, null);
-    return t === null ? [] : [t];
-  }
+  const parts: readonly ContentPart[] = typeof content === "string" ? [{ type: "text", text: content }] : (content ?? []);
   const out: P[] = [];
-  (content ?? []).forEach((part, j) => {
+  parts.forEach((part, j) => {
     const p = `${param}[${j}]`;
     let written: P | null;
-    if (part.type === "text") written = w.text(part.text, part);
+    if (part.type === "text") written = w.text(part);
     else if (part.type === "image_url" && media) written = w.image(imageSource(part.image_url.url, p));
     else if (part.type === "file" && media) written = w.file(readFilePart(part.file, p, w.provider), p);
     else throw new UnsupportedFeatureError(p, `content part type '${String(part.type)}' is not supported by ${w.provider} here`);

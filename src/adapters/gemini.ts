@@ -82,7 +82,7 @@ export function guessMimeType(url: string): string {
 
 const PARTS: PartWriter<Part> = {
   provider: "Gemini",
-  text: (text) => ({ text }),
+  text: ({ text }) => ({ text }),
   image: (src) =>
     src.kind === "url"
       ? { fileData: { mimeType: guessMimeType(src.url), fileUri: src.url } }
