@@ -167,10 +167,8 @@ export function retryAfterFromHeaders(headers: Headers, now: number = Date.now()
   const ms = headers.get("retry-after-ms");
   if (ms && /^\d+(\.\d+)?$/.test(ms.trim())) return Math.round(Number(ms));
   const ra = headers.get("retry-after");
-  if (ra) {
-    const parsed = parseRetryAfter(ra, now);
-    if (parsed !== undefined) return parsed;
-  }
+  const parsed = ra ? parseRetryAfter(ra, now) : undefined;
+  if (parsed !== undefined) return parsed;
   let exhausted: number | undefined;
   let longest: number | undefined;
   for (const kind of ["requests", "tokens"]) {
@@ -196,10 +194,7 @@ export function providerError(
   extra: Partial<Omit<UpstreamError, "class" | "message">> = {},
   wait?: () => number | undefined,
 ): UpstreamError {
-  if (status !== undefined) extra.upstreamStatus = status;
-  if (cls === "rate_limit" || cls === "overloaded" || cls === "server") {
-    const ms = (headers ? retryAfterFromHeaders(headers) : undefined) ?? wait?.();
-    if (ms !== undefined) extra.retryAfterMs = ms;
-  }
-  return upstreamError(cls, message, extra);
+  const waits = cls === "rate_limit" || cls === "overloaded" || cls === "server";
+  const retryAfterMs = waits ? ((headers ? retryAfterFromHeaders(headers) : undefined) ?? wait?.()) : undefined;
+  return upstreamError(cls, message, { ...extra, upstreamStatus: status, retryAfterMs });
 }
