@@ -275,7 +275,6 @@ describe("Anthropic request", () => {
     expect(unsupported({ messages: [{ role: "user", content: [{ type: "input_audio", input_audio: {} } as never] }] }).param).toBe(
       "messages[0].content[0]",
     );
-    expect(unsupported({ messages: [{ role: "function", content: "x" } as never] }).param).toBe("messages[0].role");
   });
 
   test("sampling parameters, stop sequences and user are mapped", () => {
@@ -336,7 +335,6 @@ describe("Anthropic request", () => {
     ["top_logprobs", { top_logprobs: 3 }, "top_logprobs"],
     ["logit_bias", { logit_bias: { "1": 5 } }, "logit_bias"],
     ["temperature above 1", { temperature: 1.5 }, "temperature"],
-    ["non-function tools", { tools: [{ type: "custom", custom: {} } as never] }, "tools[0]"],
     [
       "a json_schema whose root is not an object",
       { response_format: { type: "json_schema", json_schema: { name: "list", schema: { type: "array" } } } },

@@ -165,6 +165,11 @@ describe("authentication and validation", () => {
     [{ model: "m" }, "messages"],
     [{ model: "m", messages: [] }, "messages"],
     [{ model: "m", messages: [{ role: "robot", content: "x" }] }, "messages[0].role"],
+    [{ model: "m", messages: [{ role: "function", content: "x" }] }, "messages[0].role"],
+    [{ model: "m", messages: [{ role: "user", content: "x" }], tools: [{ type: "custom", custom: {} }] }, "tools[0].type"],
+    [{ model: "m", messages: [{ role: "user", content: "x" }], tools: [{ type: "web_search" }] }, "tools[0].type"],
+    [{ model: "m", messages: [{ role: "user", content: "x" }], tool_choice: "sometimes" }, "tool_choice"],
+    [{ model: "m", messages: [{ role: "user", content: "x" }], response_format: { type: "grammar" } }, "response_format.type"],
     [{ model: "m", messages: [{ role: "user", content: "x" }], temperature: 7 }, "temperature"],
     [{ model: "m", messages: [{ role: "tool", content: "x" }] }, "messages[0].tool_call_id"],
   ])("an invalid body %j is a 400 naming %s", async (body, param) => {

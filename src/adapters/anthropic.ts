@@ -29,11 +29,11 @@
  *   (every prompt token, cached or not); the cache figures are reported separately too.
  */
 import { ANSWER_TOOL, answerSpec, contentParts, functionTools, jsonHeaders, maxTokens, modelIds, modelsRequest } from "./common.ts";
-import { postJson, refuseLogprobs, renameParams, stopList, toolsWithAnswer, visitMessages, wantsJsonOrText } from "./common.ts";
+import { postJson, refuseLogprobs, renameParams, stopList, toolsWithAnswer, visitMessages } from "./common.ts";
 import type { ChoiceTable, PartWriter, Rename } from "./common.ts";
 import { reasoningEffort, REASONING_BUDGETS } from "./reasoning.ts";
 import { classifyError, createStreamTransformer, parseChatResponse } from "./anthropic-response.ts";
-import { isRecord, UnsupportedFeatureError, type Adapter, type ChatRequest, type JsonFormat } from "./types.ts";
+import { isRecord, UnsupportedFeatureError, wantsJson, type Adapter, type ChatRequest, type JsonFormat } from "./types.ts";
 
 const ANTHROPIC_VERSION = "2023-06-01";
 const DEFAULT_MAX_TOKENS = 4096;
@@ -63,10 +63,10 @@ const PARAMS: Record<string, Rename> = {
 
 const BLOCKS: PartWriter<Block> = {
   provider: "Anthropic",
-  text(text, part) {
+  text({ text, cache_control }) {
     if (text === "") return null; // Anthropic rejects empty text blocks; an empty one says nothing
     const b: Block = { type: "text", text };
-    if (part && isRecord(part.cache_control)) b.cache_control = part.cache_control;
+    if (isRecord(cache_control)) b.cache_control = cache_control;
     return b;
   },
   image: (src) => ({
@@ -121,7 +121,7 @@ function convertMessages(req: ChatRequest): { system: Block[]; messages: Anthrop
 }
 
 const convertTools = (req: ChatRequest): Tool[] =>
-  functionTools(req, "Anthropic").map(({ decl, parameters }) => ({
+  functionTools(req).map(({ decl, parameters }) => ({
     ...decl,
     input_schema: parameters ?? { type: "object", properties: {} },
   }));
@@ -134,25 +134,20 @@ const CHOICES: ChoiceTable<Block> = {
 };
 
 function jsonTool(format: JsonFormat): Tool {
-  if (format.type === "json_object")
-    return {
-      name: ANSWER_TOOL,
-      description: "Respond with a JSON object. Put the whole answer in this tool's input.",
-      input_schema: { type: "object" },
-    };
   const { schema = { type: "object" }, naming } = answerSpec(format);
   if (schema.type !== undefined && schema.type !== "object")
     throw new UnsupportedFeatureError("response_format", "Anthropic can only produce a JSON object at the top level");
+  const what = format.type === "json_object" ? "a JSON object" : `JSON matching ${naming}`;
   return {
     name: ANSWER_TOOL,
-    description: `Respond with JSON matching ${naming}. Put the whole answer in this tool's input.`,
+    description: `Respond with ${what}. Put the whole answer in this tool's input.`,
     input_schema: schema.type === undefined ? { ...schema, type: "object" } : schema,
   };
 }
 
 /** The tools to send and the tool_choice that keeps the client's meaning (see the header comment). */
 function toolsAndChoice(req: ChatRequest): { tools?: Block[]; choice?: Block } {
-  const answer = wantsJsonOrText(req.response_format) ? jsonTool(req.response_format) : undefined;
+  const answer = wantsJson(req.response_format) ? jsonTool(req.response_format) : undefined;
   if (!req.tools?.length) return answer ? { tools: [answer], choice: CHOICES.named(ANSWER_TOOL) } : {};
   return toolsWithAnswer(req, convertTools(req), CHOICES, answer ? () => answer : null);
 }

@@ -29,7 +29,6 @@ import type {
   ToolMessage,
   UserMessage,
 } from "./wire.ts";
-import { wantsJson } from "./wire.ts";
 
 /**
  * The tool (Anthropic) or function (Gemini) that carries structured output when the provider
@@ -81,7 +80,7 @@ type ImageSource = { kind: "base64"; mediaType: string; data: string } | { kind:
 /** How one provider writes each kind of content part; null leaves a part out. Without media, only text is taken. */
 export interface PartWriter<P> {
   provider: string;
-  text(text: string, part: TextPart | null): P | null;
+  text(part: TextPart): P | null;
   image(source: ImageSource): P;
   file(file: InlineFile, param: string): P | null;
 }
@@ -102,15 +101,12 @@ export function contentParts<P>(
   w: PartWriter<P>,
   media: boolean,
 ): P[] {
-  if (typeof content === "string") {
-    const t = w.text(content, null);
-    return t === null ? [] : [t];
-  }
+  const parts: readonly ContentPart[] = typeof content === "string" ? [{ type: "text", text: content }] : (content ?? []);
   const out: P[] = [];
-  (content ?? []).forEach((part, j) => {
+  parts.forEach((part, j) => {
     const p = `${param}[${j}]`;
     let written: P | null;
-    if (part.type === "text") written = w.text(part.text, part);
+    if (part.type === "text") written = w.text(part);
     else if (part.type === "image_url" && media) written = w.image(imageSource(part.image_url.url, p));
     else if (part.type === "file" && media) written = w.file(readFilePart(part.file, p, w.provider), p);
     else throw new UnsupportedFeatureError(p, `content part type '${String(part.type)}' is not supported by ${w.provider} here`);
@@ -143,7 +139,7 @@ interface MessageVisitor {
 
 /**
  * Each message by role. The translations of /v1/responses and /v1/messages build chat requests
- * without the schema, so an empty list and an unknown role are still refused here.
+ * without the schema, so an empty list is still refused here.
  */
 export function visitMessages(messages: readonly ChatMessage[], v: MessageVisitor): void {
   if (messages.length === 0) throw new UnsupportedFeatureError("messages", "messages must be a non-empty array");
@@ -165,8 +161,6 @@ export function visitMessages(messages: readonly ChatMessage[], v: MessageVisito
       }
       case "tool":
         return v.tool(m, p);
-      default:
-        throw new UnsupportedFeatureError(`${p}.role`, `role '${String((m as { role: unknown }).role)}' is not supported`);
     }
   });
 }
@@ -175,20 +169,12 @@ export function visitMessages(messages: readonly ChatMessage[], v: MessageVisito
 // Request: tools and structured output
 // ---------------------------------------------------------------------------------------------
 
-/**
- * The client's function tools, each as what every provider takes alike (name, description) and
- * its parameters; any other kind is refused, naming the tool.
- */
-export function functionTools(
-  req: ChatRequest,
-  provider: string,
-): { decl: { name: string; description?: string }; parameters?: JsonSchema }[] {
-  return (req.tools ?? []).map((t, i) => {
-    // Only a request that skipped the schema can get here with another kind.
-    if (t.type !== "function") throw new UnsupportedFeatureError(`tools[${i}]`, `only function tools are supported by ${provider}`);
-    const { name, description, parameters } = t.function;
-    return { decl: description === undefined ? { name } : { name, description }, parameters };
-  });
+/** The client's function tools, each as what every provider takes alike (name, description) and its parameters. */
+export function functionTools(req: ChatRequest): { decl: { name: string; description?: string }; parameters?: JsonSchema }[] {
+  return (req.tools ?? []).map(({ function: { name, description, parameters } }) => ({
+    decl: description === undefined ? { name } : { name, description },
+    parameters,
+  }));
 }
 
 /** How a provider writes each OpenAI tool_choice. */
@@ -199,11 +185,9 @@ export interface ChoiceTable<T> {
   named(name: string): T;
 }
 
-export function toolChoiceAs<T extends object>(choice: unknown, table: ChoiceTable<T>): T | undefined {
+export function toolChoiceAs<T extends object>(choice: ChatRequest["tool_choice"], table: ChoiceTable<T>): T | undefined {
   if (choice === undefined || choice === null) return undefined;
-  if (choice === "none" || choice === "auto" || choice === "required") return { ...table[choice] };
-  if (isRecord(choice) && isRecord(choice.function) && typeof choice.function.name === "string") return table.named(choice.function.name);
-  throw new UnsupportedFeatureError("tool_choice", "tool_choice must be none, auto, required or a named function");
+  return typeof choice === "string" ? { ...table[choice] } : table.named(choice.function.name);
 }
 
 /**
@@ -228,16 +212,6 @@ export function toolsWithAnswer<T extends { name: string }, C extends object>(
   if (!answer || mode === "keep") return { tools, choice };
   const tool = answer();
   return { tools: [...tools, tool], choice: mode === "any" ? { ...choices.required } : choices.named(tool.name) };
-}
-
-/** Whether the request asks for JSON; a response_format type nobody knows is refused. */
-export function wantsJsonOrText(rf: ChatRequest["response_format"]): rf is JsonFormat {
-  if (wantsJson(rf)) return true;
-  // Only a request that skipped the schema can name another type.
-  const type: unknown = rf?.type;
-  if (type !== undefined && type !== "text")
-    throw new UnsupportedFeatureError("response_format", `response_format type '${String(type)}' is not supported`);
-  return false;
 }
 
 /** The schema a json_schema format carries (undefined for json_object), and words naming it for a tool description. */

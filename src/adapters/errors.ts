@@ -47,21 +47,20 @@ export interface UpstreamError {
 }
 
 export class UnsupportedFeatureError extends Error {
-  readonly param: string;
-  constructor(param: string, message?: string) {
+  constructor(
+    readonly param: string,
+    message?: string,
+  ) {
     super(message ?? `'${param}' is not supported by this provider`);
     this.name = "UnsupportedFeatureError";
-    this.param = param;
   }
 }
 
 /** A 2xx upstream response that is nevertheless a failure (see the header comment). */
 export class UpstreamResponseError extends Error {
-  readonly error: UpstreamError;
-  constructor(error: UpstreamError) {
+  constructor(readonly error: UpstreamError) {
     super(error.message);
     this.name = "UpstreamResponseError";
-    this.error = error;
   }
 }
 
@@ -105,24 +104,14 @@ export function contextOverflowError(message: string, upstreamStatus?: number): 
   return upstreamError("bad_request", message, { code: "context_length_exceeded", param: "messages", upstreamStatus });
 }
 
+/** The class's defaults, with what `extra` says in their place (an undefined field says nothing). */
 export function upstreamError(
   cls: ErrorClass,
   message: string,
   extra: Partial<Omit<UpstreamError, "class" | "message">> = {},
 ): UpstreamError {
-  const d = ERROR_DEFAULTS[cls];
-  const err: UpstreamError = {
-    class: cls,
-    status: extra.status ?? d.status,
-    message: redactSecrets(message),
-    type: extra.type ?? d.type,
-    code: extra.code !== undefined ? extra.code : d.code,
-    param: extra.param ?? null,
-    retryable: extra.retryable ?? d.retryable,
-  };
-  if (extra.upstreamStatus !== undefined) err.upstreamStatus = extra.upstreamStatus;
-  if (extra.retryAfterMs !== undefined) err.retryAfterMs = extra.retryAfterMs;
-  return err;
+  const given = Object.fromEntries(Object.entries(extra).filter(([, v]) => v !== undefined));
+  return { class: cls, ...ERROR_DEFAULTS[cls], param: null, ...given, message: redactSecrets(message) };
 }
 
 /** HTTP status → class, before any provider-specific refinement. */
@@ -143,8 +132,7 @@ export function classForStatus(status: number): ErrorClass {
 /** Non-JSON bodies (HTML error pages, proxies) become a short readable message. */
 export function fallbackMessage(status: number, bodyText: string): string {
   const text = bodyText.replace(/\s+/g, " ").trim();
-  if (!text) return `upstream returned HTTP ${status}`;
-  return clip(text, 300);
+  return text ? clip(text, 300) : `upstream returned HTTP ${status}`;
 }
 
 /** Go-style durations as used by OpenAI's x-ratelimit-reset-*: "1s", "6m0s", "20ms", "1h2m3.5s". */
@@ -165,7 +153,6 @@ export function parseDuration(value: string): number | undefined {
 /** Retry-After: delta-seconds or an HTTP date. */
 export function parseRetryAfter(value: string, now: number = Date.now()): number | undefined {
   const v = value.trim();
-  if (!v) return undefined;
   if (/^\d+(\.\d+)?$/.test(v)) return Math.round(Number(v) * 1000);
   const at = Date.parse(v);
   if (Number.isNaN(at)) return undefined;
@@ -180,10 +167,8 @@ export function retryAfterFromHeaders(headers: Headers, now: number = Date.now()
   const ms = headers.get("retry-after-ms");
   if (ms && /^\d+(\.\d+)?$/.test(ms.trim())) return Math.round(Number(ms));
   const ra = headers.get("retry-after");
-  if (ra) {
-    const parsed = parseRetryAfter(ra, now);
-    if (parsed !== undefined) return parsed;
-  }
+  const parsed = ra ? parseRetryAfter(ra, now) : undefined;
+  if (parsed !== undefined) return parsed;
   let exhausted: number | undefined;
   let longest: number | undefined;
   for (const kind of ["requests", "tokens"]) {
@@ -209,10 +194,7 @@ export function providerError(
   extra: Partial<Omit<UpstreamError, "class" | "message">> = {},
   wait?: () => number | undefined,
 ): UpstreamError {
-  if (status !== undefined) extra.upstreamStatus = status;
-  if (cls === "rate_limit" || cls === "overloaded" || cls === "server") {
-    const ms = (headers ? retryAfterFromHeaders(headers) : undefined) ?? wait?.();
-    if (ms !== undefined) extra.retryAfterMs = ms;
-  }
-  return upstreamError(cls, message, extra);
+  const waits = cls === "rate_limit" || cls === "overloaded" || cls === "server";
+  const retryAfterMs = waits ? ((headers ? retryAfterFromHeaders(headers) : undefined) ?? wait?.()) : undefined;
+  return upstreamError(cls, message, { ...extra, upstreamStatus: status, retryAfterMs });
 }

@@ -154,16 +154,10 @@ export function createStreamTransformer(ctx: ResponseContext): StreamTransformer
 
   function end(): StreamResult {
     // No end marker in Gemini streams: the answer is complete once every candidate finished.
-    let any = false;
-    for (const st of states) {
-      if (!st) continue;
-      any = true;
-      if (!st.finished) return streamFailure("upstream stream ended before a finishReason");
-    }
-    if (!any) return streamFailure("upstream stream ended without a candidate");
-    const chunks: ChatCompletionChunk[] = [];
-    if (ctx.includeUsage && usage) chunks.push(usageChunk(ctx, model, usage));
-    return { chunks, done: true };
+    const seen = states.filter(Boolean);
+    if (seen.length === 0) return streamFailure("upstream stream ended without a candidate");
+    if (seen.some((st) => !st.finished)) return streamFailure("upstream stream ended before a finishReason");
+    return { chunks: ctx.includeUsage && usage ? [usageChunk(ctx, model, usage)] : [], done: true };
   }
 
   return jsonEvents({ event, end, usage: () => usage });

@@ -26,13 +26,13 @@
  *   prompt_tokens = prompt + tool-use prompt; total = prompt + completion.
  */
 import { ANSWER_TOOL, answerSpec, contentParts, functionTools, jsonHeaders, maxTokens, modelIds, modelsRequest } from "./common.ts";
-import { postJson, refuseLogprobs, renameParams, stopList, toolsWithAnswer, visitMessages, wantsJsonOrText } from "./common.ts";
+import { postJson, refuseLogprobs, renameParams, stopList, toolsWithAnswer, visitMessages } from "./common.ts";
 import type { ChoiceTable, PartWriter, Rename } from "./common.ts";
 import { classifyError, createStreamTransformer, JSON_TEXT_TOOL, parseChatResponse } from "./gemini-response.ts";
 import { typeFromName } from "./files.ts";
 import { toGeminiSchema } from "./gemini-schema.ts";
 import { reasoningEffort, REASONING_BUDGETS, thinkingLevel } from "./reasoning.ts";
-import { isRecord, modelNameProblem, tryParseJson, UnsupportedFeatureError } from "./types.ts";
+import { isRecord, modelNameProblem, tryParseJson, UnsupportedFeatureError, wantsJson } from "./types.ts";
 import type { Adapter, ChatRequest, JsonFormat, UpstreamRequest, UpstreamTarget } from "./types.ts";
 
 export const THOUGHT_SIGNATURE_SENTINEL = "skip_thought_signature_validator";
@@ -82,7 +82,7 @@ export function guessMimeType(url: string): string {
 
 const PARTS: PartWriter<Part> = {
   provider: "Gemini",
-  text: (text) => ({ text }),
+  text: ({ text }) => ({ text }),
   image: (src) =>
     src.kind === "url"
       ? { fileData: { mimeType: guessMimeType(src.url), fileUri: src.url } }
@@ -138,7 +138,7 @@ function convertMessages(req: ChatRequest, model: string): { system: Part[]; con
 }
 
 const convertTools = (req: ChatRequest): Declaration[] =>
-  functionTools(req, "Gemini").map(({ decl, parameters }, i) => {
+  functionTools(req).map(({ decl, parameters }, i) => {
     if (!parameters) return decl;
     const params = toGeminiSchema(parameters, `tools[${i}].function.parameters`);
     // Gemini rejects an OBJECT with no properties; a function without parameters omits them.
@@ -186,7 +186,7 @@ function buildGeminiBody(req: ChatRequest, model: string): Record<string, unknow
   const gc: Record<string, unknown> = {};
   renameParams(req, GENERATION, gc);
   const rf = req.response_format;
-  const json = wantsJsonOrText(rf);
+  const json = wantsJson(rf);
   const hasTools = !!req.tools?.length;
   // With tools the JSON is carried by the answer function below: responseMimeType with tools is refused.
   if (json && !hasTools) {

@@ -12,7 +12,7 @@ import {
 import { classForStatus, fallbackMessage, isRecord, num, providerError, str, tryParseJson, upstreamError } from "./types.ts";
 import { UpstreamResponseError, usageFromOpenAI } from "./types.ts";
 import type { Adapter, ChatCompletion, ChatCompletionChunk, ChatRequest, CompletionUsage, ErrorClass, ResponseContext } from "./types.ts";
-import type { StreamResult, StreamTransformer, UpstreamError, UpstreamRequest, UpstreamTarget, Usage } from "./types.ts";
+import type { StreamResult, StreamTransformer, UpstreamError, UpstreamRequest, UpstreamTarget } from "./types.ts";
 
 interface OpenAIAdapterOptions {
   /**
@@ -49,13 +49,8 @@ function errorMessage(payload: unknown, fallback: string): string {
 /** Classes whose upstream code/param are meaningful to the client; the rest get gateway codes. */
 const CLIENT_FACING: ReadonlySet<ErrorClass> = new Set(["bad_request", "too_large", "unprocessable", "not_found", "rate_limit"]);
 
-function fromErrorPayload(
-  status: number,
-  errObj: unknown,
-  message: string,
-  headers: Headers | null,
-  upstreamStatus?: number,
-): UpstreamError {
+/** `headers` is null for an error sent inside a 200, whose status is only read from its words. */
+function fromErrorPayload(status: number, errObj: unknown, message: string, headers: Headers | null): UpstreamError {
   const cls = classForStatus(status);
   const e = isRecord(errObj) ? errObj : {};
   const extra: Parameters<typeof upstreamError>[2] = {};
@@ -63,17 +58,15 @@ function fromErrorPayload(
     if ((typeof e.code === "string" && e.code) || typeof e.code === "number") extra.code = String(e.code);
     if (typeof e.param === "string") extra.param = e.param;
   }
-  return providerError(cls, message, upstreamStatus, headers, extra);
+  return providerError(cls, message, headers ? status : undefined, headers, extra);
 }
 
 function classifyOpenAIError(status: number, bodyText: string, headers: Headers): UpstreamError {
   const parsed = tryParseJson(bodyText);
-  const fallback = fallbackMessage(status, bodyText);
-  if (!isRecord(parsed)) return fromErrorPayload(status, null, fallback, headers, status);
   // Shapes seen: {error:{message,…}} (OpenAI), {error:"…"} (Ollama), {message,type,…} and
   // {object:"error",message:{detail:[…]}} (Mistral), {detail:"…"} (FastAPI-based servers).
-  const errObj = parsed.error !== undefined ? parsed.error : parsed;
-  return fromErrorPayload(status, errObj, errorMessage(errObj, fallback), headers, status);
+  const errObj = !isRecord(parsed) ? null : parsed.error !== undefined ? parsed.error : parsed;
+  return fromErrorPayload(status, errObj, errorMessage(errObj, fallbackMessage(status, bodyText)), headers);
 }
 
 /** `{error:…}` sent inside a 200 (non-stream body or SSE event); no HTTP status to go on. */
@@ -103,7 +96,6 @@ function parseChatResponse(body: unknown, ctx: ResponseContext): ChatCompletion 
 
 function createStreamTransformer(ctx: ResponseContext): StreamTransformer {
   let sawFinish = false;
-  let usage: Usage | null = null;
   let rawUsage: Record<string, unknown> | null = null;
   let usageSent = false;
   let id = ctx.id;
@@ -133,7 +125,6 @@ function createStreamTransformer(ctx: ResponseContext): StreamTransformer {
     const u = obj.usage;
     if (isRecord(u)) {
       rawUsage = u;
-      usage = usageFromOpenAI(u);
       if (choices.length === 0) {
         // The dedicated usage chunk: forward it only to clients that asked for it.
         if (!ctx.includeUsage) return { chunks: [] };
@@ -148,10 +139,7 @@ function createStreamTransformer(ctx: ResponseContext): StreamTransformer {
       // ask must see the chunks exactly as they would without it.
       if (u === null && !ctx.includeUsage) delete obj.usage;
       const groq = isRecord(obj.x_groq) ? obj.x_groq.usage : undefined;
-      if (isRecord(groq)) {
-        rawUsage = groq;
-        usage = usageFromOpenAI(groq);
-      }
+      if (isRecord(groq)) rawUsage = groq;
     }
     for (let i = 0; i < choices.length; i++) {
       const c: unknown = choices[i];
@@ -165,7 +153,7 @@ function createStreamTransformer(ctx: ResponseContext): StreamTransformer {
     marker: closing,
     // Some OpenAI-compatible servers close without [DONE]; a finish_reason shows the answer was complete.
     end: () => (sawFinish ? closing() : streamFailure("upstream stream ended before completion")),
-    usage: () => usage,
+    usage: () => usageFromOpenAI(rawUsage),
   });
 }
 

@@ -102,10 +102,9 @@ function unescapedView(text: string): { codes: Uint16Array; length: number; from
 function redactKey(text: string, key: string): string {
   const width = Math.min(KEY_RUN, key.length);
   const runs = keyRuns(key, width);
-  const view = unescapedView(text);
-  const { codes, length, from, to } = view;
-  const spans: Array<[number, number]> = [];
+  const { codes, length, from, to } = unescapedView(text);
   if (length < width) return text;
+  const spans: Array<[number, number]> = [];
   let pow = 1;
   for (let i = 1; i < width; i++) pow = Math.imul(pow, BASE);
   let h = hashAt(codes, 0, width);

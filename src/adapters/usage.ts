@@ -15,9 +15,8 @@ export interface Usage {
 export function toCompletionUsage(u: Usage): CompletionUsage {
   const out: CompletionUsage = { prompt_tokens: u.prompt_tokens, completion_tokens: u.completion_tokens, total_tokens: u.total_tokens };
   if (u.cached_tokens !== undefined || u.cache_creation_tokens !== undefined) {
-    const details: { cached_tokens?: number; cache_creation_tokens?: number } = { cached_tokens: u.cached_tokens ?? 0 };
-    if (u.cache_creation_tokens !== undefined) details.cache_creation_tokens = u.cache_creation_tokens;
-    out.prompt_tokens_details = details;
+    out.prompt_tokens_details = { cached_tokens: u.cached_tokens ?? 0 };
+    if (u.cache_creation_tokens !== undefined) out.prompt_tokens_details.cache_creation_tokens = u.cache_creation_tokens;
   }
   if (u.reasoning_tokens !== undefined) out.completion_tokens_details = { reasoning_tokens: u.reasoning_tokens };
   return out;

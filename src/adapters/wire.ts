@@ -3,7 +3,6 @@
  * validates it, src/gateway/model.ts) and the response and stream chunks every adapter produces.
  */
 import type { ChatRequest } from "../gateway/model.ts";
-import { isRecord } from "./util.ts";
 
 export type { ChatRequest };
 export type ChatMessage = ChatRequest["messages"][number];
@@ -23,8 +22,8 @@ export type JsonFormat = Exclude<ResponseFormat, { type: "text" }>;
 export type JsonSchema = { [k: string]: unknown };
 
 /** response_format asks for JSON (an object, or one matching a schema). */
-export function wantsJson(rf: unknown): rf is { type: "json_object" } | { type: "json_schema"; json_schema?: unknown } {
-  return isRecord(rf) && (rf.type === "json_object" || rf.type === "json_schema");
+export function wantsJson(rf: ChatRequest["response_format"]): rf is JsonFormat {
+  return rf?.type === "json_object" || rf?.type === "json_schema";
 }
 
 export type ToolCall = {
