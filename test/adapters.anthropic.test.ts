@@ -4,7 +4,7 @@ import { ANSWER_TOOL as JSON_TOOL } from "../src/adapters/common.ts";
 import {
   UnsupportedFeatureError,
   UpstreamResponseError,
-  usageFromCompletion,
+  usageFromOpenAI,
   type ChatCompletionChunk,
   type ChunkDelta,
   type FinishReason,
@@ -409,7 +409,7 @@ describe("Anthropic response", () => {
         prompt_tokens_details: { cached_tokens: 30, cache_creation_tokens: 20 },
       },
     });
-    expect(usageFromCompletion(out)).toEqual({
+    expect(usageFromOpenAI(out.usage)).toEqual({
       prompt_tokens: 60,
       completion_tokens: 5,
       total_tokens: 65,

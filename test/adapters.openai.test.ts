@@ -9,7 +9,7 @@ import {
   retryAfterFromHeaders,
   upstreamError,
   UpstreamResponseError,
-  usageFromCompletion,
+  usageFromOpenAI,
   type ChatCompletion,
   type ChatCompletionChunk,
   type ChatRequest,
@@ -182,7 +182,7 @@ describe("OpenAI response", () => {
       },
       ctx,
     );
-    expect(usageFromCompletion(out)).toEqual({
+    expect(usageFromOpenAI(out.usage)).toEqual({
       prompt_tokens: 10,
       completion_tokens: 4,
       total_tokens: 14,

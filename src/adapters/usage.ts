@@ -1,6 +1,6 @@
 /** Token counts: the gateway's accounting shape and its OpenAI form. */
 import { isRecord, num } from "./util.ts";
-import type { ChatCompletion, CompletionUsage } from "./wire.ts";
+import type { CompletionUsage } from "./wire.ts";
 
 /** Internal accounting shape; `prompt_tokens` always includes cached and cache-written tokens. */
 export interface Usage {
@@ -22,7 +22,11 @@ export function toCompletionUsage(u: Usage): CompletionUsage {
   return out;
 }
 
-/** OpenAI-shaped usage (as sent by OpenAI-compatible servers, or by our own translations) → Usage. */
+/**
+ * OpenAI-shaped usage (as sent by OpenAI-compatible servers, or by our own translations) → Usage.
+ * Non-streamed completions carry usage in this shape only (Anthropic cache writes ride in
+ * `prompt_tokens_details.cache_creation_tokens`, an extra field OpenAI clients ignore).
+ */
 export function usageFromOpenAI(raw: unknown): Usage | null {
   if (!isRecord(raw)) return null;
   const prompt = num(raw.prompt_tokens) ?? 0;
@@ -38,12 +42,4 @@ export function usageFromOpenAI(raw: unknown): Usage | null {
   const reasoning = num(cd?.reasoning_tokens);
   if (reasoning !== undefined) u.reasoning_tokens = reasoning;
   return u;
-}
-
-/**
- * Non-streamed responses carry usage in OpenAI shape only (Anthropic cache writes ride in
- * `prompt_tokens_details.cache_creation_tokens`, an extra field OpenAI clients ignore).
- */
-export function usageFromCompletion(c: ChatCompletion): Usage | null {
-  return usageFromOpenAI(c.usage);
 }

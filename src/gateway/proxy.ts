@@ -3,7 +3,7 @@ import { adapterFor } from "../adapters/index.ts";
 import {
   ERROR_DEFAULTS,
   UnsupportedFeatureError,
-  usageFromCompletion,
+  usageFromOpenAI,
   wantsJson,
   type ResponseContext,
   type UpstreamError,
@@ -287,6 +287,6 @@ function jsonAttempt(a: AttemptContext): Promise<AttemptOutcome> {
     const same = before !== null && (completion as unknown) === read.json && identity(completion) === before;
     const text = same ? read.text : JSON.stringify(completion);
     const output = () => completionText(completion);
-    return { model: completion.model, usage: usageFromCompletion(completion), output, logged: text, body: text };
+    return { model: completion.model, usage: usageFromOpenAI(completion.usage), output, logged: text, body: text };
   });
 }

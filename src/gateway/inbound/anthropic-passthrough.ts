@@ -9,7 +9,7 @@
  */
 import { anthropicAdapter, anthropicHeaders } from "../../adapters/anthropic.ts";
 import { postJson } from "../../adapters/common.ts";
-import { isRecord, tryParseJson, usageFromCompletion } from "../../adapters/types.ts";
+import { isRecord, tryParseJson, usageFromOpenAI } from "../../adapters/types.ts";
 import { completionText, type RelayFormat, type StreamDialect, type AttemptContext } from "../call.ts";
 import { chatDialect } from "../chat-stream.ts";
 import type { MessagesRequest } from "./anthropic-schema.ts";
@@ -35,7 +35,7 @@ export function messagesRelay(body: MessagesRequest, clientHeaders: Headers): Re
       const completion = anthropicAdapter.parseChatResponse(json, a.ctx);
       const output = () => completionText(completion);
       // The log keeps the answer as the translation would have given it.
-      return { model: completion.model, usage: usageFromCompletion(completion), output, logged: JSON.stringify(completion) };
+      return { model: completion.model, usage: usageFromOpenAI(completion.usage), output, logged: JSON.stringify(completion) };
     },
     dialect: messagesDialect,
     costHeader: true,
