@@ -25,7 +25,7 @@ export function createApp(input: AppInput | AppDeps) {
   const deps = buildDeps(input);
   const gateway = deps.gateway;
   const cors = corsPolicy(deps.config.corsOrigins);
-  const posts = gatewayPosts(deps, gateway);
+  const posts = gatewayPosts(gateway);
   // The hot /v1 endpoints skip Elysia's lifecycle (see gateway/v1.ts); their Elysia routes stay for docs.
   const v1 = leanV1(posts, gateway, cors, deps.logger);
   return (
@@ -71,8 +71,8 @@ export function createApp(input: AppInput | AppDeps) {
       .use(usageRoutes(deps))
       .use(invitationsRoutes(deps))
       .use(membersRoutes(deps))
-      .use(gatewayRoutes(deps, gateway, posts))
-      .use(messagesRoutes(deps, gateway))
+      .use(gatewayRoutes(gateway, posts))
+      .use(messagesRoutes(gateway))
       .use(dashboardRoutes(deps))
   );
 }

@@ -14,14 +14,13 @@ import {
   type Usage,
 } from "../adapters/types.ts";
 import type { SSEEvent } from "../adapters/sse.ts";
-import type { Logger } from "../logger.ts";
 import type { AttemptRecord, RequestRecord } from "../telemetry/types.ts";
 import type { GatewayKey, WorkspaceRuntime } from "./cache.ts";
 import type { Candidate } from "./router.ts";
 import type { Failed } from "./attempt.ts";
 import type { GatewayServices } from "./services.ts";
 
-export type ProxyDeps = Pick<GatewayServices, "cooldowns" | "sink" | "fetch" | "draining"> & { logger: Logger };
+export type ProxyDeps = Pick<GatewayServices, "cooldowns" | "sink" | "fetch" | "draining" | "logger">;
 
 /** What a governed call's route hands to the proxy: who asked, for which workspace, and when. */
 export interface CallBase {

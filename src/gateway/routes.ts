@@ -1,16 +1,15 @@
 import { Elysia } from "elysia";
 import * as v from "valibot";
 import { requestIdFrom } from "../ids.ts";
-import type { AppDeps } from "../deps.ts";
 import { ApiError } from "../http/errors.ts";
-import type { ChatRequest } from "../adapters/index.ts";
+import type { ChatRequest } from "../adapters/types.ts";
 import { ChatCompletionBody } from "./model.ts";
 import { ResponsesBody, type ResponsesRequest } from "./inbound/responses-model.ts";
 import { toChat } from "./inbound/responses.ts";
 import { asResponses } from "./inbound/responses-stream.ts";
 import { nativeResponses } from "./inbound/responses-native.ts";
 import { newRecord, proxyChat } from "./proxy.ts";
-import type { CallBase, RelayFormat, ProxyDeps } from "./call.ts";
+import type { CallBase, ChatCall } from "./call.ts";
 import { redactSecrets } from "../adapters/types.ts";
 import { listedModels, matchesModel, parsePin, serves } from "./router.ts";
 import { proxyEmbeddings } from "./embeddings.ts";
@@ -18,16 +17,15 @@ import { EmbeddingsBody, type EmbeddingsRequest } from "./embeddings-model.ts";
 import type { GatewayServices } from "./services.ts";
 import type { GatewayKey, WorkspaceRuntime } from "./cache.ts";
 import { KeyringError } from "../providers/keyring.ts";
-import type { Logger } from "../logger.ts";
 import { estimateChatTokens, estimateEmbeddingTokens, type AdmitRequest } from "../governance/admit.ts";
 
 /** The workspace's providers; a key sealed under a secret this process lacks is an operator problem, said plainly. */
-export async function runtimeFor(gw: GatewayServices, workspaceId: string, logger: Logger): Promise<WorkspaceRuntime> {
+export async function runtimeFor(gw: GatewayServices, workspaceId: string): Promise<WorkspaceRuntime> {
   try {
     return await gw.cache.workspace(workspaceId);
   } catch (err) {
     if (!(err instanceof KeyringError)) throw err;
-    logger.error("provider keys cannot be decrypted; was PERPETUO_SECRET changed without PERPETUO_SECRET_PREVIOUS?", {
+    gw.logger.error("provider keys cannot be decrypted; was PERPETUO_SECRET changed without PERPETUO_SECRET_PREVIOUS?", {
       workspace_id: workspaceId,
     });
     throw new ApiError(
@@ -135,36 +133,46 @@ function endpointOf(request: Request): string {
 
 /**
  * The steps every /v1 POST that reaches a provider shares: the request id, the workspace, governance
- * (allow-list, budgets, rate limits: src/governance), then `run` with the proxy's dependencies and
- * the call's pieces; the answer gets governance's x-ratelimit-* headers.
+ * (allow-list, budgets, rate limits: src/governance), then `run` with the call's pieces; the answer
+ * gets governance's x-ratelimit-* headers.
  */
-export function governedCall(deps: AppDeps, gw: GatewayServices) {
-  const proxyDeps: ProxyDeps = { cooldowns: gw.cooldowns, logger: deps.logger, sink: gw.sink, draining: gw.draining, fetch: gw.fetch };
-  return async (
-    request: Request,
-    key: GatewayKey,
-    admit: Omit<AdmitRequest, "requestId">,
-    run: (proxyDeps: ProxyDeps, call: CallBase) => Promise<Response>,
-  ): Promise<Response> => {
-    const startedAt = performance.now();
-    const requestId = requestIdFrom(request.headers.get("x-request-id"));
-    const runtime = await runtimeFor(gw, key.workspace_id, deps.logger);
-    // Every route looked the key up first (gatewayKeyFor), so the request has its state.
-    const state = stateOf.get(request)!;
-    state.model = admit.model;
-    let limitHeaders: Record<string, string>;
-    try {
-      // Governance first: an over-limit or disallowed request reaches no provider.
-      limitHeaders = (await gw.governance.admit(key, runtime, { ...admit, requestId })).headers;
-    } catch (err) {
-      if (err instanceof ApiError && err.code) state.refusalCode = err.code;
-      throw err;
-    }
-    // Shutdown's deadline stops the upstream call as a client leaving would.
-    const res = await run(proxyDeps, { key, runtime, requestId, signal: AbortSignal.any([request.signal, gw.draining]), startedAt });
-    for (const name in limitHeaders) res.headers.set(name, limitHeaders[name]);
-    return res;
-  };
+async function governedCall(
+  gw: GatewayServices,
+  request: Request,
+  key: GatewayKey,
+  admit: Omit<AdmitRequest, "requestId">,
+  run: (call: CallBase) => Promise<Response>,
+): Promise<Response> {
+  const startedAt = performance.now();
+  const requestId = requestIdFrom(request.headers.get("x-request-id"));
+  const runtime = await runtimeFor(gw, key.workspace_id);
+  // Every route looked the key up first (gatewayKeyFor), so the request has its state.
+  const state = stateOf.get(request)!;
+  state.model = admit.model;
+  let limitHeaders: Record<string, string>;
+  try {
+    // Governance first: an over-limit or disallowed request reaches no provider.
+    limitHeaders = (await gw.governance.admit(key, runtime, { ...admit, requestId })).headers;
+  } catch (err) {
+    if (err instanceof ApiError && err.code) state.refusalCode = err.code;
+    throw err;
+  }
+  // Shutdown's deadline stops the upstream call as a client leaving would.
+  const res = await run({ key, runtime, requestId, signal: AbortSignal.any([request.signal, gw.draining]), startedAt });
+  for (const name in limitHeaders) res.headers.set(name, limitHeaders[name]);
+  return res;
+}
+
+/** A chat request, governed, through the proxy; the other APIs that run as chat (Responses, Messages) add what they need. */
+export function governedChat(
+  gw: GatewayServices,
+  request: Request,
+  key: GatewayKey,
+  body: ChatRequest,
+  dialect?: Pick<ChatCall, "forCandidate" | "endpoint" | "relay">,
+): Promise<Response> {
+  const admit = { model: body.model, estimatedTokens: estimateChatTokens(body) };
+  return governedCall(gw, request, key, admit, (c) => proxyChat(gw, { ...c, body, ...dialect }));
 }
 
 /** One /v1 POST endpoint as a plain function of its validated body, for the lean path (v1.ts) and the Elysia route (docs). */
@@ -175,17 +183,12 @@ export interface GatewayPost {
 }
 
 /** The gateway's POST endpoints by path, independent of any router: the body already validated, the key authenticated. */
-export function gatewayPosts(deps: AppDeps, gw: GatewayServices): Record<string, GatewayPost> {
-  const governed = governedCall(deps, gw);
-  const chat = (body: ChatRequest, key: GatewayKey, request: Request, relay?: RelayFormat, endpoint?: string) =>
-    governed(request, key, { model: body.model, estimatedTokens: estimateChatTokens(body) }, (p, c) =>
-      proxyChat(p, { ...c, body, relay, endpoint }),
-    );
+export function gatewayPosts(gw: GatewayServices): Record<string, GatewayPost> {
   return {
     "/v1/chat/completions": {
       schema: ChatCompletionBody,
       summary: "Create a chat completion (OpenAI-compatible; streams with stream: true)",
-      handle: (body, key, request) => chat(body as ChatRequest, key, request),
+      handle: (body, key, request) => governedChat(gw, request, key, body as ChatRequest),
     },
     // The Responses API runs as a chat request, so routing, fallback, logs and usage are the same;
     // OpenAI entries get the request as sent (inbound/responses-native.ts).
@@ -194,7 +197,8 @@ export function gatewayPosts(deps: AppDeps, gw: GatewayServices): Record<string,
       summary: "Create a response (OpenAI Responses API, stateless; streams with stream: true)",
       async handle(raw, key, request) {
         const body = raw as ResponsesRequest;
-        return asResponses(await chat(toChat(body), key, request, nativeResponses(body), "responses"), body);
+        const relay = nativeResponses(body);
+        return asResponses(await governedChat(gw, request, key, toChat(body), { relay, endpoint: "responses" }), body);
       },
     },
     "/v1/embeddings": {
@@ -203,14 +207,14 @@ export function gatewayPosts(deps: AppDeps, gw: GatewayServices): Record<string,
       handle(raw, key, request) {
         const body = raw as EmbeddingsRequest;
         const admit = { model: body.model, estimatedTokens: estimateEmbeddingTokens(body.input) };
-        return governed(request, key, admit, (p, c) => proxyEmbeddings(p, { ...c, body }));
+        return governedCall(gw, request, key, admit, (c) => proxyEmbeddings(gw, { ...c, body }));
       },
     },
   };
 }
 
 /** The OpenAI-compatible surface: chat completions, responses, embeddings and models, gateway keys only. */
-export function gatewayRoutes(deps: AppDeps, gw: GatewayServices, posts: Record<string, GatewayPost>) {
+export function gatewayRoutes(gw: GatewayServices, posts: Record<string, GatewayPost>) {
   const app = new Elysia({ prefix: "/v1" }).derive(async ({ request }) => ({ gatewayKey: await gatewayKeyFor(gw, request) }));
   for (const [path, post] of Object.entries(posts)) {
     app.post(path.slice("/v1".length), ({ body, gatewayKey, request }) => post.handle(body, gatewayKey, request), {
@@ -223,8 +227,9 @@ export function gatewayRoutes(deps: AppDeps, gw: GatewayServices, posts: Record<
       .get(
         "/models",
         async ({ gatewayKey }) => {
-          const runtime = await runtimeFor(gw, gatewayKey.workspace_id, deps.logger);
-          return { object: "list", data: [...(await modelList(gw, runtime)).values()] };
+          const owners = await modelOwners(gw, await runtimeFor(gw, gatewayKey.workspace_id));
+          const created = unixNow();
+          return { object: "list", data: [...owners].map(([id, owner]) => modelObject(id, owner, created)) };
         },
         { detail: { summary: "List the models the gateway key can reach" } },
       )
@@ -233,9 +238,9 @@ export function gatewayRoutes(deps: AppDeps, gw: GatewayServices, posts: Record<
         "/models/*",
         async ({ gatewayKey, params }) => {
           const id = modelIdFromPath(params["*"]);
-          const runtime = await runtimeFor(gw, gatewayKey.workspace_id, deps.logger);
-          const model = id === null ? undefined : ((await modelList(gw, runtime)).get(id) ?? servedByPattern(runtime, id));
-          if (model) return model;
+          const runtime = await runtimeFor(gw, gatewayKey.workspace_id);
+          const owner = id === null ? undefined : ((await modelOwners(gw, runtime)).get(id) ?? servedByPattern(runtime, id));
+          if (id !== null && owner) return modelObject(id, owner);
           throw new ApiError(404, `The model '${id ?? params["*"]}' does not exist or is not served by this workspace's providers`, {
             type: "invalid_request_error",
             param: "model",
@@ -250,31 +255,33 @@ export function gatewayRoutes(deps: AppDeps, gw: GatewayServices, posts: Record<
 /** The model id: the rest of the path, slashes included (percent-encoded or not). */
 const ModelIdParams = v.object({ "*": v.pipe(v.string(), v.description("A model id; may contain slashes (openrouter/openai/gpt-4o)")) });
 
-type ModelObject = { id: string; object: "model"; created: number; owned_by: string };
+const unixNow = () => Math.floor(Date.now() / 1000);
 
-/** What GET /v1/models lists: explicit patterns and aliases, then what open entries' providers report. */
-async function modelList(gw: GatewayServices, runtime: WorkspaceRuntime): Promise<Map<string, ModelObject>> {
-  const created = Math.floor(Date.now() / 1000);
-  const data = new Map<string, ModelObject>();
-  for (const m of listedModels(runtime.providers)) data.set(m.id, { id: m.id, object: "model", created, owned_by: m.owned_by });
+function modelObject(id: string, owned_by: string, created = unixNow()) {
+  return { id, object: "model", created, owned_by };
+}
+
+/** What GET /v1/models lists, model id to owner: explicit patterns and aliases, then what open entries' providers report. */
+async function modelOwners(gw: GatewayServices, runtime: WorkspaceRuntime): Promise<Map<string, string>> {
+  const owners = new Map(listedModels(runtime.providers).map((m) => [m.id, m.owned_by]));
   // Entries that serve any model (or wildcards) can only be listed by asking the provider.
   const open = runtime.providers.filter((p) => p.enabled && (p.models.length === 0 || p.models.some((x) => x.includes("*"))));
   const lists = await Promise.all(open.map((p) => gw.upstreamModels(p)));
   open.forEach((p, i) => {
-    for (const id of lists[i]) if (!data.has(id) && serves(p, id)) data.set(id, { id, object: "model", created, owned_by: p.name });
+    for (const id of lists[i]) if (!owners.has(id) && serves(p, id)) owners.set(id, p.name);
   });
-  return data;
+  return owners;
 }
 
 /**
  * A model no list names but an entry's wildcard pattern (`gpt-4o*`) or pin (`entry/model`) covers.
  * Entries without patterns serve anything: that says nothing about whether the model exists.
  */
-function servedByPattern(runtime: WorkspaceRuntime, id: string): ModelObject | undefined {
+function servedByPattern(runtime: WorkspaceRuntime, id: string): string | undefined {
   const { pinned, model } = parsePin(id, runtime.providers);
   const pool = pinned ? [pinned] : runtime.providers;
   const p = pool.find((e) => e.enabled && e.models.some((pattern) => pattern.includes("*") && matchesModel(pattern, model)));
-  return p ? { id, object: "model", created: Math.floor(Date.now() / 1000), owned_by: p.name } : undefined;
+  return p?.name;
 }
 
 /** The wildcard's text as a model id: SDKs percent-encode the slashes in ids; null when it cannot be one. */

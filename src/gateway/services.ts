@@ -88,6 +88,7 @@ export function createGatewayServices(opts: {
 
   return {
     cache,
+    logger: opts.logger,
     cooldowns: new Cooldowns(),
     tracker,
     /** The log writer behind a governance wrapper: every record settles rate limits and budgets first. */

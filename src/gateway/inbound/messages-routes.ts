@@ -1,12 +1,9 @@
 import { Elysia } from "elysia";
 import type { OpenAPIV3 } from "openapi-types";
-import type { AppDeps } from "../../deps.ts";
 import { requestIdFrom } from "../../ids.ts";
 import { translateSSE } from "../../adapters/sse.ts";
 import { tryParseJson, type ChatCompletion } from "../../adapters/types.ts";
-import { proxyChat } from "../proxy.ts";
-import { gatewayKeyFor, governedCall, runtimeFor } from "../routes.ts";
-import { estimateChatTokens } from "../../governance/admit.ts";
+import { gatewayKeyFor, governedChat, runtimeFor } from "../routes.ts";
 import type { GatewayServices } from "../services.ts";
 import { CountTokensBody, MessagesBody } from "./anthropic-schema.ts";
 import { ApiError } from "../../http/errors.ts";
@@ -102,27 +99,20 @@ const detail = (summary: string, description: string, ok: string) => ({
  * `/v1/chat/completions` (routing, fallback, cooldowns, logs, usage); its answer is translated back.
  * Anthropic entries are relayed instead (anthropic-passthrough.ts), in the same attempt loop.
  */
-export function messagesRoutes(deps: AppDeps, gw: GatewayServices) {
-  const governed = governedCall(deps, gw);
+export function messagesRoutes(gw: GatewayServices) {
   return new Elysia({ prefix: "/v1" })
     .derive(async ({ request }) => ({ gatewayKey: await gatewayKeyFor(gw, request) }))
     .post(
       "/messages",
       async ({ body, gatewayKey, request }) => {
-        const chat = toChat(body);
         const only = anthropicOnly(body);
-        const admit = { model: body.model, estimatedTokens: estimateChatTokens(chat) };
-        return governed(request, gatewayKey, admit, async (p, c) => {
-          const res = await proxyChat(p, {
-            ...c,
-            body: chat,
-            forCandidate: (b, cand) => forCandidate(b, cand, only),
-            endpoint: "messages",
-            // Anthropic entries get the client's own body; every other entry the translation.
-            relay: messagesRelay(body, request.headers),
-          });
-          return toMessagesResponse(res, { id: newMessageId(), model: body.model });
+        const res = await governedChat(gw, request, gatewayKey, toChat(body), {
+          forCandidate: (b, cand) => forCandidate(b, cand, only),
+          endpoint: "messages",
+          // Anthropic entries get the client's own body; every other entry the translation.
+          relay: messagesRelay(body, request.headers),
         });
+        return toMessagesResponse(res, { id: newMessageId(), model: body.model });
       },
       {
         body: MessagesBody,
@@ -136,7 +126,7 @@ export function messagesRoutes(deps: AppDeps, gw: GatewayServices) {
     .post(
       "/messages/count_tokens",
       async ({ body, gatewayKey, headers }) => {
-        const runtime = await runtimeFor(gw, gatewayKey.workspace_id, deps.logger);
+        const runtime = await runtimeFor(gw, gatewayKey.workspace_id);
         if (selectCandidates(runtime.providers, body.model, gw.cooldowns).candidates.length === 0) {
           throw new ApiError(404, `no provider in this workspace serves the model '${body.model}'`, {
             param: "model",
