@@ -1,12 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
-import {
-  adapterFor,
-  createSSEParser,
-  type ChatCompletionChunk,
-  type ChatRequest,
-  type SSEEvent,
-  type UpstreamError,
-} from "../src/adapters/index.ts";
+import { adapterFor } from "../src/adapters/index.ts";
+import { createSSEParser, type SSEEvent } from "../src/adapters/sse.ts";
+import type { ChatCompletionChunk, ChatRequest, UpstreamError } from "../src/adapters/types.ts";
 import { startMockUpstream, waitUntil, type MockKind, type MockUpstream } from "./support/mock-upstreams.ts";
 
 const KEYS: Record<MockKind, string> = { openai: "sk-mock-openai", anthropic: "sk-ant-mock", gemini: "AIzaMockKey0123456789" };

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { adapterFor, UnsupportedFeatureError, type ChatRequest } from "../src/adapters/index.ts";
+import { adapterFor } from "../src/adapters/index.ts";
+import { UnsupportedFeatureError, type ChatRequest } from "../src/adapters/types.ts";
 import { toGeminiSchema } from "../src/adapters/gemini-schema.ts";
 import { gatewayHarness, type GatewayHarness } from "./support/gateway.ts";
 

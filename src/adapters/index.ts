@@ -4,10 +4,6 @@ import { geminiAdapter } from "./gemini.ts";
 import { createOpenAIAdapter, openaiAdapter } from "./openai.ts";
 import type { Adapter, WireFormat } from "./types.ts";
 
-export * from "./types.ts";
-export { createSSEParser, encodeSSE, SSE_DONE, type SSEParser } from "./sse.ts";
-export { anthropicAdapter, geminiAdapter, openaiAdapter };
-
 const BY_FORMAT: Record<WireFormat, Adapter> = { openai: openaiAdapter, anthropic: anthropicAdapter, gemini: geminiAdapter };
 
 /**

@@ -10,7 +10,7 @@
 
 export type SSEEvent = { event?: string; data: string; id?: string };
 
-export interface SSEParser {
+interface SSEParser {
   feed(chunk: string): SSEEvent[];
   flush(): SSEEvent[];
 }

@@ -1,5 +1,6 @@
 import type { Sql } from "../db/client.ts";
-import { adapterFor, redactSecrets, tryParseJson, UpstreamResponseError, type Adapter, type ErrorClass } from "../adapters/index.ts";
+import { adapterFor } from "../adapters/index.ts";
+import { redactSecrets, tryParseJson, UpstreamResponseError, type Adapter, type ErrorClass } from "../adapters/types.ts";
 import { BlockedAddressError, type UpstreamFetch } from "../net/fetch.ts";
 import { readBounded, readPrefix } from "../http/body.ts";
 import { MAX_UPSTREAM_BODY_BYTES, MAX_UPSTREAM_ERROR_BYTES } from "../gateway/attempt.ts";

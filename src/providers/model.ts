@@ -3,8 +3,7 @@ import { ModelPattern, text } from "../http/fields.ts";
 import { IdParam } from "../workspaces/model.ts";
 import { baseUrlProblem, normalizeBaseUrl } from "./base-url.ts";
 import { PROVIDER_TYPES } from "./catalog.ts";
-import { modelNameProblem } from "../adapters/types.ts";
-import type { WireFormat } from "../adapters/index.ts";
+import { modelNameProblem, type WireFormat } from "../adapters/types.ts";
 import type { ProviderType } from "./catalog.ts";
 
 // Messages name no field: the error renderer puts the field path (`models[2]`, `model_map.gpt-4`) in front.
