@@ -53,8 +53,9 @@ const ConfigSchema = v.object({
   ),
   // Password hashes/verifications (argon2id, ~64 MiB each) run at once; more wait in a bounded queue.
   PASSWORD_HASH_CONCURRENCY: whole("2", 1, 64, "must be between 1 and 64"),
+  // Who may create an account through sign-up (see src/accounts/signup.ts).
   SIGNUP: v.optional(v.picklist(["open", "invite", "closed"], "must be one of open, invite, closed"), "invite"),
-  // Lets provider base URLs reach loopback, private, CGNAT and other non-public addresses (SSRF guard: src/net/).
+  // Lets provider base URLs reach loopback, private, CGNAT and other non-public addresses, never metadata ones (SSRF guard: src/net/).
   ALLOW_PRIVATE_BASE_URLS: v.optional(
     v.pipe(
       v.picklist(["true", "false", "1", "0"], "must be true or false"),
@@ -62,11 +63,14 @@ const ConfigSchema = v.object({
     ),
     "false",
   ),
+  // How long open requests and streams may finish after SIGTERM before streams are ended with an error event.
   // Platforms send SIGKILL 30 s after SIGTERM: open streams are ended before that, with time left to write their logs.
   SHUTDOWN_TIMEOUT_MS: whole("20000", 0, 25_000, "must be between 0 and 25000 (platforms kill 30 s after SIGTERM)"),
+  // Request-log records held in memory before spilling to the spool (and the bound when it cannot).
   LOG_QUEUE_MAX: whole("10000", 1_000, 10_000_000, "must be between 1000 and 10000000"),
+  // Bound on DATA_DIR/spool; beyond it (and LOG_QUEUE_MAX) records are dropped and counted.
   LOG_SPOOL_MAX_BYTES: whole(String(1024 ** 3), 1024 ** 2, Number.MAX_SAFE_INTEGER, "must be at least 1048576 (1 MiB)"),
-  // A model with no known price cannot be charged to a budget: serve it anyway, or refuse it where a budget applies.
+  // A model with no known price cannot be charged to a budget (src/governance): serve it anyway, or refuse it where one applies.
   UNPRICED_MODELS: v.optional(v.picklist(["allow", "refuse"], "must be allow or refuse"), "allow"),
   // Bearer token for GET /metrics; unset, /metrics does not exist (404).
   METRICS_TOKEN: v.optional(
@@ -99,7 +103,7 @@ function isOrigin(s: string): boolean {
   }
 }
 
-/** The settings as the code reads them; each field's rule and meaning is in ConfigSchema and loadConfig. */
+/** The settings as the code reads them; each field's rule and meaning is beside its variable in ConfigSchema. */
 export type Config = ReturnType<typeof loadConfig>;
 
 export class ConfigError extends Error {}
@@ -151,21 +155,13 @@ export function loadConfig(env: Env = process.env) {
     secretSource,
     trustedProxies: parsed.TRUSTED_PROXIES ?? [],
     passwordHashConcurrency: parsed.PASSWORD_HASH_CONCURRENCY,
-    /** Who may create an account through sign-up (see src/accounts/signup.ts). */
     signup: parsed.SIGNUP,
-    /** Provider base URLs may point at loopback/private addresses (metadata addresses never). */
     allowPrivateBaseUrls: parsed.ALLOW_PRIVATE_BASE_URLS,
-    /** SIGTERM: how long open requests and streams may finish before streams are ended with an error event. */
     shutdownTimeoutMs: parsed.SHUTDOWN_TIMEOUT_MS,
-    /** Request-log records held in memory before spilling to the spool (and the bound when it cannot). */
     logQueueMax: parsed.LOG_QUEUE_MAX,
-    /** Bound on DATA_DIR/spool; beyond it (and LOG_QUEUE_MAX) records are dropped and counted. */
     logSpoolMaxBytes: parsed.LOG_SPOOL_MAX_BYTES,
-    /** Requests for a model without a known price, when the key or workspace has a budget (src/governance). */
     unpricedModels: parsed.UNPRICED_MODELS,
-    /** Bearer token that opens GET /metrics; null: /metrics answers 404. */
     metricsToken: parsed.METRICS_TOKEN ?? null,
-    /** Origins allowed to call /v1 from a browser (["*"]: any); empty: no CORS headers at all. */
     corsOrigins: parsed.CORS_ORIGINS ?? [],
   };
 }

@@ -2,7 +2,7 @@ import { embeddingsAdapterFor, inputTexts, type EmbeddingsRequest, type Embeddin
 import { costFor } from "../telemetry/pricing.ts";
 import { bodyForLog } from "../telemetry/content.ts";
 import { estimateTokens } from "../telemetry/estimate.ts";
-import { selectCandidates } from "./router.ts";
+import { providerColumns, selectCandidates } from "./router.ts";
 import { jsonAnswer } from "./attempt.ts";
 import { eachCandidate, modelNotFound, recorder } from "./proxy.ts";
 import type { CallBase, ProxyDeps } from "./call.ts";
@@ -51,9 +51,7 @@ export async function proxyEmbeddings(deps: ProxyDeps, call: CallBase & { body: 
     const out: EmbeddingsResponse = { ...response, usage: { prompt_tokens: prompt, total_tokens: prompt } };
     log.record({
       status: 200,
-      provider_id: cand.provider.id,
-      provider_name: cand.provider.name,
-      provider_type: cand.provider.type,
+      ...providerColumns(cand.provider),
       model_used: response.model,
       ttft_ms: attempt.latency_ms,
       prompt_tokens: prompt,

@@ -11,7 +11,7 @@ import {
 import { bodyForLog } from "../telemetry/content.ts";
 import type { AttemptRecord, RequestRecord } from "../telemetry/types.ts";
 import type { GatewayKey, WorkspaceRuntime } from "./cache.ts";
-import { listedModels, selectCandidates, type Candidate } from "./router.ts";
+import { listedModels, providerColumns, selectCandidates, type Candidate } from "./router.ts";
 import { relayStream } from "./stream.ts";
 import { jsonReply, relayAttempt } from "./relay.ts";
 import { chatDialect, SAME_DIALECT } from "./chat-stream.ts";
@@ -160,9 +160,7 @@ export async function eachCandidate(
   for (const cand of candidates) {
     if (call.signal.aborted) break;
     const attempt: AttemptRecord = {
-      provider_id: cand.provider.id,
-      provider_name: cand.provider.name,
-      provider_type: cand.provider.type,
+      ...providerColumns(cand.provider),
       model: cand.upstreamModel,
       status: null,
       error_class: null,

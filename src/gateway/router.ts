@@ -7,6 +7,9 @@ export interface Candidate {
   coolingDown: boolean;
 }
 
+/** How a log row and its attempts name an entry: as it was then, since it may be renamed or deleted later. */
+export const providerColumns = (p: ProviderConfig) => ({ provider_id: p.id, provider_name: p.name, provider_type: p.type });
+
 const patternCache = new Map<string, RegExp>();
 function patternToRegExp(pattern: string): RegExp {
   let re = patternCache.get(pattern);

@@ -11,6 +11,7 @@ import { bodyForLog } from "../telemetry/content.ts";
 import { costFor } from "../telemetry/pricing.ts";
 import { estimatePromptTokens, estimateTokens } from "../telemetry/estimate.ts";
 import { networkErrorMessage } from "./network-errors.ts";
+import { providerColumns } from "./router.ts";
 import { attemptSignal, fetchFailure, MAX_UPSTREAM_EVENT_CHARS, retry, send, shownMessage, tooLargeUpstream } from "./attempt.ts";
 import { CLIENT_CLOSED, SHUTDOWN, successHeaders } from "./call.ts";
 import type { AnswerRead, AttemptContext, AttemptOutcome, ShownError, StreamDialect } from "./call.ts";
@@ -51,9 +52,7 @@ export function recordAnswer(a: AttemptContext, f: AnswerFacts): number | null {
   const cost = costFor(model, { ...tokens, cache_creation_tokens: f.usage?.cache_creation_tokens ?? 0 }, cand.provider.pricing);
   a.record({
     status: f.status,
-    provider_id: cand.provider.id,
-    provider_name: cand.provider.name,
-    provider_type: cand.provider.type,
+    ...providerColumns(cand.provider),
     model_used: model,
     ttft_ms: f.ttft,
     error_class: f.error ? f.error.class : null,

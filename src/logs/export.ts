@@ -1,5 +1,5 @@
 import type { Sql } from "../db/client.ts";
-import { invalid } from "../http/errors.ts";
+import { checkRange } from "./model.ts";
 import { conditions, LOG_KEY_COLUMNS, type LogFilters } from "./service.ts";
 
 /** The columns of an export, in order: the list's fields (no bodies, no attempt trail), created_at in UTC. */
@@ -55,7 +55,7 @@ const BATCH = 500;
  * read through a cursor so a large range never sits in memory whole.
  */
 async function* exportRows(sql: Sql, workspaceId: string, f: LogFilters, limit: number): AsyncGenerator<ExportRow[]> {
-  if (f.from && f.to && f.from >= f.to) throw invalid("from must be before to", "from");
+  checkRange(f);
   const query = sql<ExportRow[]>`
     select id, to_char(created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as created_at, request_id, endpoint,
       api_key_id, ${LOG_KEY_COLUMNS(sql)}, provider_id, provider_name, provider_type, model_requested, model_used,

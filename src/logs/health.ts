@@ -1,5 +1,4 @@
 import type { Sql } from "../db/client.ts";
-import { invalid } from "../http/errors.ts";
 
 /** One provider entry's record over a range, from every attempt made against it (answered or not). */
 export interface ProviderHealth {
@@ -59,7 +58,6 @@ export async function providerHealth(
   range: { from: Date; to: Date },
   cooldownUntil: (providerId: string) => number | null,
 ): Promise<HealthReport> {
-  if (range.from >= range.to) throw invalid("from must be before to", "from");
   const rows = sql`
     select r.id as log_id, r.provider_id as answered_by, (r.status < 400 and r.error_class is null) as answered, a.value as a
     from request_logs r cross join lateral jsonb_array_elements(r.attempts) a

@@ -44,14 +44,17 @@ function parseInstant(input: string): { at: Date; dateOnly: boolean } | null {
   return { at: new Date(Date.UTC(y, m - 1, day, h, min, sec, ms) - offsetMin * 60_000), dateOnly: t[4] === undefined };
 }
 
+/** A string as what `parse` makes of it (parsed once); when that is null, it fails with `rule`. */
+const parsedBy = <T>(rule: string, parse: (s: string) => T | null) =>
+  v.rawTransform<string, T>(({ dataset, addIssue, NEVER }) => {
+    const out = parse(dataset.value);
+    if (out === null) addIssue({ message: rule });
+    return out ?? NEVER;
+  });
+
 /** A query value parseInstant accepts, as `read` makes it; anything else fails with `rule`. */
 export const instant = <T>(rule: string, read: (p: { at: Date; dateOnly: boolean }) => T) =>
-  v.pipe(
-    v.string(rule),
-    v.maxLength(40, rule),
-    v.check((s) => parseInstant(s) !== null, rule),
-    v.transform((s) => read(parseInstant(s)!)),
-  );
+  v.pipe(v.string(rule), v.maxLength(40, rule), parsedBy(rule, parseInstant), v.transform(read));
 
 const INSTANT_RULE = "must be an ISO date (2025-01-31) or date-time (2025-01-31T12:00:00Z)";
 /** `from` is inclusive. */
@@ -82,11 +85,8 @@ export function decodeCursor(s: string): LogCursor | null {
   return { at, id };
 }
 
-const Cursor = v.pipe(
-  v.string("must be a next_cursor value from an earlier page"),
-  v.check((s) => decodeCursor(s) !== null, "must be a next_cursor value from an earlier page"),
-  v.transform((s) => decodeCursor(s)!),
-);
+const CURSOR_RULE = "must be a next_cursor value from an earlier page";
+const Cursor = v.pipe(v.string(CURSOR_RULE), parsedBy(CURSOR_RULE, decodeCursor));
 
 const filterText = (max: number) =>
   v.pipe(v.string(`must be at most ${max} characters`), v.maxLength(max, `must be at most ${max} characters`));
@@ -168,11 +168,17 @@ export function resolveRange(
   return name ? { from: new Date(now - RANGES[name]) } : {};
 }
 
-/** The window a provider health query reads: its range (by default the last 24 h), refused when longer than 31 days. */
+/** Refuses a window whose end (exclusive) is not after its start; an open end is never refused. */
+export function checkRange(r: { from?: Date; to?: Date }): void {
+  if (r.from && r.to && r.from >= r.to) throw invalid("from must be before to", "from");
+}
+
+/** The window a provider health query reads: its range (by default the last 24 h), refused when empty or longer than 31 days. */
 export function healthRange(q: { from?: Date; to?: Date; range?: RangeName }, now: number): { from: Date; to: Date } {
   const r = resolveRange(q, now, "24h");
   const to = r.to ?? new Date(now);
   const range = { from: r.from ?? new Date(to.getTime() - 86_400_000), to };
+  checkRange(range);
   if (range.to.getTime() - range.from.getTime() > MAX_HEALTH_RANGE_MS) throw invalid("the range may span at most 31 days", "from");
   return range;
 }

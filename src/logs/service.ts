@@ -1,9 +1,8 @@
 import type { Sql } from "../db/client.ts";
-import { invalid } from "../http/errors.ts";
 import { LOG_BODY_LIMIT, isTruncated } from "../telemetry/content.ts";
 import type { AttemptRecord, RequestRecord } from "../telemetry/types.ts";
 import type * as v from "valibot";
-import { encodeCursor, type LogCursor, type LogsQuery } from "./model.ts";
+import { checkRange, encodeCursor, type LogCursor, type LogsQuery } from "./model.ts";
 
 /** The list's filters (LogsQuery's, with `range` resolved into from and to): from inclusive, to exclusive. */
 export type LogFilters = Partial<
@@ -89,7 +88,7 @@ export function conditions(sql: Sql, workspaceId: string, f: LogFilters) {
  * reads every skipped index entry (see bench/logs-pagination.ts for what that costs).
  */
 export async function listLogs(sql: Sql, workspaceId: string, opts: LogListOptions = {}): Promise<LogPage> {
-  if (opts.from && opts.to && opts.from >= opts.to) throw invalid("from must be before to", "from");
+  checkRange(opts);
   const limit = Math.min(Math.max(opts.limit ?? 50, 1), 200);
   const page = Math.max(opts.page ?? 1, 1);
   const cursor = opts.cursor ?? null;
