@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import type { FormErrors } from "../../views/context.ts";
 import type { AppDeps } from "../deps.ts";
 import { needs, signedInRoutes } from "../http/routes.ts";
 import { ApiError, orNotFound, sentence } from "../http/errors.ts";
@@ -15,10 +16,10 @@ import {
   resolveRange,
 } from "../logs/model.ts";
 import { liveMark, logsSince } from "../logs/live.ts";
-import { providerHealth, type HealthReport } from "../logs/health.ts";
+import { providerHealth } from "../logs/health.ts";
 import { getLog, listLogs, type LogPage } from "../logs/service.ts";
 import { UsageParams, UsageQuery } from "../usage/model.ts";
-import { usageByKey, usageByModel, usageByProvider, usageRange, usageSummary, type UsageRange } from "../usage/service.ts";
+import { usageByKey, usageByModel, usageByProvider, usageRange, usageSummary } from "../usage/service.ts";
 import { listProviders } from "../providers/service.ts";
 import { listApiKeys } from "../api-keys/service.ts";
 import { OverviewPage } from "../../views/pages/overview.tsx";
@@ -31,6 +32,16 @@ import { html, localPath } from "./render.ts";
 import { pageContext, workspacePath, type PageBits } from "./context.tsx";
 
 const LOGS_PER_PAGE = 50;
+/** What the logs page lists while its filters do not parse or the service refuses them. */
+const NO_LOGS: LogPage = {
+  items: [],
+  page: 1,
+  limit: LOGS_PER_PAGE,
+  has_more: false,
+  next_cursor: null,
+  total: 0,
+  total_is_estimate: false,
+};
 const DAY_MS = 86_400_000;
 const isoDay = (t: number) => new Date(t).toISOString().slice(0, 10);
 
@@ -69,22 +80,12 @@ export function insightPages(deps: AppDeps) {
   async function logsPage(c: Insight) {
     const id = c.params.id;
     const { values, parsed } = parseLogFilters(c.query, str(c.query.page));
-    let errors = parsed.success ? errorsFor({}) : issuesToErrors(parsed.issues);
-    let page: LogPage = {
-      items: [],
-      page: 1,
-      limit: LOGS_PER_PAGE,
-      has_more: false,
-      next_cursor: null,
-      total: 0,
-      total_is_estimate: false,
-    };
-    if (parsed.success) {
-      const { cursor: _ignored, ...opts } = parsed.output;
-      const found = await attempt(() => listLogs(deps.sql, id, { ...opts, ...resolveRange(opts, Date.now()) }));
-      if (found instanceof ApiError) errors = found.formErrors();
-      else page = found;
-    }
+    const { errors, found } = await runFilters(
+      parsed,
+      ({ cursor: _ignored, ...opts }) => listLogs(deps.sql, id, { ...opts, ...resolveRange(opts, Date.now()) }),
+      (refused) => refused.formErrors(),
+    );
+    const page = found ?? NO_LOGS;
     const live = str(c.query.live) === "1";
     const ctx = await pageContext(deps, c, id);
     const [providers, keys, mark] = await Promise.all([
@@ -97,16 +98,11 @@ export function insightPages(deps: AppDeps) {
       c.set,
       <LogsPage
         ctx={ctx}
-        rows={page.items}
+        list={page}
         filters={values}
         errors={errors}
         providers={providers.map((p) => ({ value: p.id, label: p.name }))}
         keys={keys.map((k) => ({ value: k.id, label: `${k.name} (${k.prefix}…)` }))}
-        page={page.page}
-        hasMore={page.has_more}
-        total={page.total}
-        totalIsEstimate={page.total_is_estimate}
-        limit={page.limit}
         live={live && !failed}
         liveMark={mark ? encodeCursor(mark) : null}
         exportCap={MAX_EXPORT_ROWS}
@@ -139,18 +135,13 @@ export function insightPages(deps: AppDeps) {
   async function healthPage(c: Insight) {
     const id = c.params.id;
     const values = { from: str(c.query.from).trim(), to: str(c.query.to).trim(), range: str(c.query.range) };
-    const parsed = v.safeParse(HealthQuery, filled(values));
-    let errors = parsed.success ? errorsFor({}) : issuesToErrors(parsed.issues);
     const now = Date.now();
-    let report: HealthReport | null = null;
-    if (parsed.success) {
+    const { errors, found: report = null } = await runFilters(
+      v.safeParse(HealthQuery, filled(values)),
+      (query) => providerHealth(deps.sql, id, healthRange(query, now), (pid) => deps.gateway.cooldowns.coolingUntil(pid)),
       // A range too long is refused like the service's own refusals: beside its field.
-      const found = await attempt(async () =>
-        providerHealth(deps.sql, id, healthRange(parsed.output, now), (pid) => deps.gateway.cooldowns.coolingUntil(pid)),
-      );
-      if (found instanceof ApiError) errors = errorsFor({ [found.param ?? "from"]: sentence(found.message, found.param) });
-      else report = found;
-    }
+      (refused) => errorsFor({ [refused.param ?? "from"]: sentence(refused.message, refused.param) }),
+    );
     const ctx = await pageContext(deps, c, id);
     const page = <HealthPage ctx={ctx} values={values} errors={errors} report={report} now={new Date(now)} />;
     return html(c.set, page, hasErrors(errors) ? 422 : 200);
@@ -178,15 +169,9 @@ export function insightPages(deps: AppDeps) {
   async function usagePage(c: Insight) {
     const id = c.params.id;
     const values = { from: str(c.query.from), to: str(c.query.to) };
-    let errors = errorsFor({});
-    let range: UsageRange = usageRange({});
-    const parsed = v.safeParse(UsageQuery, filled(values));
-    if (!parsed.success) errors = issuesToErrors(parsed.issues);
-    else {
-      const asked = await attempt(async () => usageRange(parsed.output));
-      if (asked instanceof ApiError) errors = errorsFor({}, sentence(asked.message));
-      else range = asked;
-    }
+    const { errors, found: range = usageRange({}) } = await runFilters(v.safeParse(UsageQuery, filled(values)), usageRange, (refused) =>
+      errorsFor({}, sentence(refused.message)),
+    );
     const [summary, byProvider, byModel, byKey, keys] = await Promise.all([
       usageSummary(deps.sql, id, range),
       usageByProvider(deps.sql, id, range),
@@ -250,6 +235,20 @@ export function insightPages(deps: AppDeps) {
     )
     .get("/logs/:logId", logPage, needs("member", LogParams, "One request's log page"))
     .get("/usage", usagePage, needs("member", UsageParams, "Usage page"));
+}
+
+/**
+ * Runs a page's service on its parsed filters. Filters that do not parse, or that the service refuses
+ * (`refused` places its message), come back as the form's errors and leave the page without a result.
+ */
+async function runFilters<S extends v.GenericSchema, T>(
+  parsed: v.SafeParseResult<S>,
+  run: (query: v.InferOutput<S>) => T | Promise<T>,
+  refused: (err: ApiError) => FormErrors,
+): Promise<{ errors: FormErrors; found?: T }> {
+  if (!parsed.success) return { errors: issuesToErrors(parsed.issues) };
+  const found = await attempt(async () => run(parsed.output));
+  return found instanceof ApiError ? { errors: refused(found) } : { errors: errorsFor({}), found };
 }
 
 /** The logs filters exactly as typed (so the form shows them back), and their parse for the services. */

@@ -29,8 +29,8 @@ export function invitationPages(deps: AppDeps) {
     )
     .post(
       "/app/w/:id/invitations",
-      async ({ params, body, session, actor, membership, headers, request, set }) => {
-        const c = { session, headers, request, set };
+      async (c) => {
+        const { params, body, actor, membership, set } = c;
         const form = formBody(body);
         const values = { email: text(form, "email"), role: text(form, "role") };
         const parsed = v.safeParse(CreateInvitationBody, values);

@@ -16,9 +16,9 @@ import {
   updateProvider,
   type ProviderView,
 } from "../providers/service.ts";
-import { testProvider } from "../providers/connection-test.ts";
+import { testProvider, type ProviderTestResult } from "../providers/connection-test.ts";
 import type { FormErrors } from "../../views/context.ts";
-import { ProvidersPage, TestResultView, type TestResult } from "../../views/pages/providers.tsx";
+import { ProvidersPage, TestResultView } from "../../views/pages/providers.tsx";
 import { ProviderFormPage, ProviderTypeStep, type ProviderFormValues } from "../../views/pages/provider-form.tsx";
 import { ProviderTypeFields, type ProviderTypeOption } from "../../views/components/provider-fields.tsx";
 import {
@@ -72,7 +72,10 @@ function valuesOf(p: ProviderView): ProviderFormValues {
 export function providerPages(deps: AppDeps) {
   const keyring = createKeyring(deps.config);
 
-  async function listPage(c: PageBits & { params: { id: string } }, extra: { tests?: Record<string, TestResult>; notice?: string | null }) {
+  async function listPage(
+    c: PageBits & { params: { id: string } },
+    extra: { tests?: Record<string, ProviderTestResult>; notice?: string | null },
+  ) {
     const ctx = await pageContext(deps, c, c.params.id);
     const providers = await listProviders(deps.sql, c.params.id);
     return html(c.set, <ProvidersPage ctx={ctx} providers={providers} tests={extra.tests} notice={extra.notice} />);

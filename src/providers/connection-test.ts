@@ -17,7 +17,7 @@ import type { ProviderConfig } from "./model.ts";
 type ProviderTestProblem = "auth" | "model" | "network" | "blocked" | "timeout" | "rate_limit" | "upstream" | "config";
 
 type Failure = { ok: false; problem: ProviderTestProblem; status: number | null; message: string };
-type ProviderTestResult = { ok: true; model: string; latency_ms: number } | (Failure & { model: string | null; latency_ms: number });
+export type ProviderTestResult = { ok: true; model: string; latency_ms: number } | (Failure & { model: string | null; latency_ms: number });
 
 const PROVIDER_TEST_TIMEOUT_MS = 10_000;
 

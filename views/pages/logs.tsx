@@ -7,7 +7,7 @@ import { EmptyState, NavButton, PageHeader, Sub, Time } from "../components/ui.t
 import { formatCost, formatDateTime, formatInt, formatMs } from "../components/format.ts";
 import { Cell, DataTable, num, Row } from "../components/table.tsx";
 import { TagList } from "../components/limits.tsx";
-import type { LogFilters, LogListItem } from "../../src/logs/service.ts";
+import type { LogFilters, LogListItem, LogPage } from "../../src/logs/service.ts";
 
 /**
  * The filters exactly as typed (strings), so the form shows them back; `range` is a quick range
@@ -17,16 +17,12 @@ export type LogFilterValues = Record<keyof LogFilters | "range", string>;
 
 interface LogsProps {
   ctx: ViewContext;
-  rows: LogListItem[];
+  /** The page of rows to show (an empty one when the filters do not parse). */
+  list: LogPage;
   filters: LogFilterValues;
   errors: FormErrors;
   providers: Option[];
   keys: Option[];
-  page: number;
-  hasMore: boolean;
-  total: number;
-  totalIsEstimate: boolean;
-  limit: number;
   /** Live mode: the page polls for new rows (page 1 only); `liveMark` is where it starts. */
   live: boolean;
   liveMark: string | null;
@@ -77,12 +73,14 @@ const withRange = (filters: LogFilterValues, range: string): LogFilterValues => 
 
 export function LogsPage(props: LogsProps) {
   const { ctx, filters, errors } = props;
+  const { items: rows, page, has_more: hasMore, limit, total, total_is_estimate: estimated } = props.list;
+  const onePage = page === 1 && !hasMore;
   const w = ctx.workspace!;
   const base = `/app/w/${encodeURIComponent(w.id)}/logs`;
   const filtered = Object.values(filters).some(Boolean);
-  const firstRow = (props.page - 1) * props.limit + 1;
+  const firstRow = (page - 1) * limit + 1;
   const rangeActive = filters.range !== "" && !filters.from && !filters.to;
-  const live = props.live && props.page === 1;
+  const live = props.live && page === 1;
   const exportBase = `/workspaces/${encodeURIComponent(w.id)}/logs/export`;
   const filter = (name: keyof LogFilterValues) => ({ name, value: filters[name], errors });
   const preset = (label: string, range: string, current: boolean) => ({ label, href: base + query(withRange(filters, range), 1), current });
@@ -104,7 +102,7 @@ export function LogsPage(props: LogsProps) {
             label={live ? "Live: on" : "Live: off"}
             class="btn-secondary btn-small"
           />
-          <NavButton href={base + query(filters, props.page, { live: live ? "1" : "" })} label="Refresh" class="btn-ghost btn-small" />
+          <NavButton href={base + query(filters, page, { live: live ? "1" : "" })} label="Refresh" class="btn-ghost btn-small" />
           {(["CSV", "JSON"] as const).map((format) => (
             <a class="btn btn-ghost btn-small" href={exportBase + query(filters, 1, { format: format.toLowerCase() })} download="">
               Export {format}
@@ -133,7 +131,7 @@ export function LogsPage(props: LogsProps) {
         {`From and To take a UTC date (2026-01-31) or date and time (2026-01-31T09:00); To is exclusive. ` +
           `An export holds the filtered range, newest first, up to ${formatInt(props.exportCap)} rows.`}
       </p>
-      {props.rows.length === 0 && !live ? (
+      {rows.length === 0 && !live ? (
         filtered ? (
           <EmptyState title="No requests match these filters">
             <p>
@@ -152,9 +150,9 @@ export function LogsPage(props: LogsProps) {
         <>
           <p class="result-count muted">
             <span safe>
-              {(props.page === 1 && !props.hasMore
-                ? `${formatInt(props.rows.length)} ${props.rows.length === 1 ? "request" : "requests"}`
-                : `${formatInt(firstRow)}–${formatInt(firstRow + props.rows.length - 1)} of ${props.totalIsEstimate ? "about " : ""}${formatInt(props.total)} requests`) +
+              {(onePage
+                ? `${formatInt(rows.length)} ${rows.length === 1 ? "request" : "requests"}`
+                : `${formatInt(firstRow)}–${formatInt(firstRow + rows.length - 1)} of ${estimated ? "about " : ""}${formatInt(total)} requests`) +
                 (live ? " (new ones appear at the top every 5 s)" : "")}
             </span>
             {/* Live mode says how many rows a poll brought (not the whole table) to screen readers, politely. */}
@@ -162,15 +160,15 @@ export function LogsPage(props: LogsProps) {
           </p>
           <DataTable label="Request logs" class="table-logs" columns={LOG_COLUMNS}>
             {live && !!props.liveMark && <LivePoller url={`${base}/live${query(filters, 1, { mark: props.liveMark })}`} />}
-            {props.rows.map((r) => (
+            {rows.map((r) => (
               <LogTableRow row={r} base={base} />
             ))}
           </DataTable>
-          {!(props.page === 1 && !props.hasMore) && (
+          {!onePage && (
             <nav class="pager" aria-label="Pages">
-              {props.page > 1 ? <NavButton href={base + query(filters, props.page - 1)} label="← Newer" rel="prev" /> : <span></span>}
-              <span class="muted">Page {props.page}</span>
-              {props.hasMore ? <NavButton href={base + query(filters, props.page + 1)} label="Older →" rel="next" /> : <span></span>}
+              {page > 1 ? <NavButton href={base + query(filters, page - 1)} label="← Newer" rel="prev" /> : <span></span>}
+              <span class="muted">Page {page}</span>
+              {hasMore ? <NavButton href={base + query(filters, page + 1)} label="Older →" rel="next" /> : <span></span>}
             </nav>
           )}
         </>

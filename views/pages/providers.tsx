@@ -6,10 +6,7 @@ import { Badge, EmptyState, Flash, NavButton, PageHeader, Text } from "../compon
 import { formatMs } from "../components/format.ts";
 import { ActionsCell, Cell, DataTable, num, Row } from "../components/table.tsx";
 import type { ProviderView } from "../../src/providers/service.ts";
-
-export type TestResult =
-  | { ok: true; model: string; latency_ms: number }
-  | { ok: false; problem: string; status: number | null; model: string | null; message: string; latency_ms: number };
+import type { ProviderTestResult } from "../../src/providers/connection-test.ts";
 
 /** What failed, first, in the reader's terms; the provider's own (scrubbed) words follow. */
 const PROBLEM_LABEL: Record<string, string> = {
@@ -27,7 +24,7 @@ interface ProvidersProps {
   ctx: ViewContext;
   providers: ProviderView[];
   /** Results of "Test" to show inline (without JavaScript the page is re-rendered with one). */
-  tests?: Record<string, TestResult>;
+  tests?: Record<string, ProviderTestResult>;
   notice?: string | null;
 }
 
@@ -164,7 +161,7 @@ export function ProvidersPage(props: ProvidersProps) {
 }
 
 /** The outcome of "Test" (a one-token chat call), inline in the provider's row. */
-export function TestResultView(props: { result: TestResult }) {
+export function TestResultView(props: { result: ProviderTestResult }) {
   const r = props.result;
   if (r.ok) {
     return (
