@@ -259,6 +259,30 @@ describe("fallback", () => {
     }
   });
 
+  test("a connection closed before any answer is tried once more on a new one, then counts as the provider's failure", async () => {
+    const h = await gatewayHarness();
+    try {
+      // The first answer leaves its connection pooled; the provider then closes it under the next request.
+      const p = await h.addProvider("openai", { priority: 1 });
+      p.mock!.script({}, { drop: true }, {}, { drop: true }, { drop: true });
+      const ask = () =>
+        h
+          .client()
+          .chat.completions.create({ model: "m", messages: [{ role: "user", content: "x" }] })
+          .withResponse();
+      expect((await ask()).response.status).toBe(200);
+      const second = await ask();
+      expect(second.data.choices[0].message.content).toBe("Echo: x");
+      expect(second.response.headers.get("x-perpetuo-attempts")).toBe("1");
+      expect(p.mock!.chatRequests().length).toBe(3);
+      const err = await ask().catch((e: { status: number }) => e);
+      expect(err).toMatchObject({ status: 502 });
+      expect(p.mock!.chatRequests().length).toBe(5);
+    } finally {
+      await h.close();
+    }
+  });
+
   test("falls back when a provider does not answer within its timeout", async () => {
     const h = await gatewayHarness();
     try {

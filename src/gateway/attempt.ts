@@ -7,7 +7,7 @@ import { clip, redactSecrets, upstreamError, UpstreamResponseError } from "../ad
 import type { Adapter, UpstreamError, UpstreamRequest } from "../adapters/types.ts";
 import type { AttemptRecord } from "../telemetry/types.ts";
 import { BlockedAddressError, type UpstreamFetch } from "../net/fetch.ts";
-import { networkErrorMessage } from "./network-errors.ts";
+import { connectionClosed, networkErrorMessage } from "./network-errors.ts";
 import type { Candidate, Cooldowns } from "./router.ts";
 
 export type Failed = { ok: false; error: UpstreamError; final: boolean };
@@ -81,14 +81,15 @@ export async function send(
   phase: string,
 ): Promise<Response | Failed> {
   const { upstream } = a;
+  // Never follow a redirect: the provider key would travel with it.
+  const init = { method: upstream.method, headers: upstream.headers, body: upstream.body, signal: sig.signal, redirect: "manual" } as const;
   try {
-    // Never follow a redirect: the provider key would travel with it.
-    const res = await a.deps.fetch(upstream.url, {
-      method: upstream.method,
-      headers: upstream.headers,
-      body: upstream.body,
-      signal: sig.signal,
-      redirect: "manual",
+    // Bun reuses a pooled connection the provider may be closing that instant, and retries only
+    // idempotent requests itself. Nothing was answered, so once more on a new connection, as the
+    // providers' own SDKs retry a connection error; a second close is the provider's.
+    const res = await a.deps.fetch(upstream.url, init).catch((err: unknown) => {
+      if (!connectionClosed(err) || sig.signal.aborted) throw err;
+      return a.deps.fetch(upstream.url, { ...init, keepalive: false });
     });
     return res.ok ? res : await failedResponse(a.adapter, res, a.cand.provider.api_key);
   } catch (err) {

@@ -19,8 +19,13 @@ const BY_CODE: Record<string, string> = {
   FailedToOpenSocket: "the connection to the provider could not be opened",
 };
 
+const codeOf = (err: unknown) => (typeof err === "object" && err !== null && "code" in err && typeof err.code === "string" ? err.code : "");
+
+/** The connection was closed under the request: on a pooled connection, the provider had just let it go idle. */
+export const connectionClosed = (err: unknown) => BY_CODE[codeOf(err)] === BY_CODE.ECONNRESET;
+
 export function networkErrorMessage(err: unknown): string {
-  const code = typeof err === "object" && err !== null && "code" in err && typeof err.code === "string" ? err.code : "";
+  const code = codeOf(err);
   if (Object.hasOwn(BY_CODE, code)) return BY_CODE[code];
   if (/CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_(?:VERIFY|GET)/i.test(code)) return "the provider's TLS certificate could not be verified";
   const message = err instanceof Error ? err.message : "";
